@@ -1,0 +1,13 @@
+# Every third-party library comes from Debian's archive (see README "Dependencies").
+find_package(PkgConfig REQUIRED)
+find_package(Threads REQUIRED)
+find_package(Boost 1.81 REQUIRED COMPONENTS json)
+find_package(fmt REQUIRED)
+find_package(spdlog REQUIRED)
+pkg_check_modules(MOSQUITTO REQUIRED IMPORTED_TARGET libmosquitto)
+if(NOT LAMPI_FUZZ)
+  find_package(CLI11 REQUIRED)
+  if(LAMPI_TESTS)
+    find_package(GTest REQUIRED)
+  endif()
+endif()

@@ -1,0 +1,35 @@
+// The one JSON codec for the MQTT contract's payloads (DESIGN.md).
+//
+// Decoding never throws and never trusts its input: malformed JSON, wrong types,
+// out-of-range numbers and oversized payloads come back as a Status whose message
+// says what was wrong. Unknown fields are ignored so newer senders keep working.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "lampi/lamp_state.h"
+#include "lampi/status.h"
+
+namespace lampi {
+
+// Payloads above this size are rejected before parsing.
+inline constexpr std::size_t kMaxPayloadBytes = 4096;
+
+struct DecodedUpdate {
+    LampUpdate update;
+    // Human-readable notes about values that were clamped; empty when none were.
+    std::vector<std::string> warnings;
+};
+
+// lamp/set_config: {"on": bool, "color": {"h", "s"}, "brightness", "client"}.
+// Numbers out of 0..1 are clamped (with a warning); NaN or non-numbers are errors.
+Result<DecodedUpdate> decode_set_config(std::string_view payload);
+std::string encode_set_config(const LampUpdate& update);
+
+// lamp/changed: the full state, including "version".
+std::string encode_changed(const LampState& state);
+Result<LampState> decode_changed(std::string_view payload);
+
+}  // namespace lampi

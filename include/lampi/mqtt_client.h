@@ -1,0 +1,109 @@
+// MqttClient: the thin wrapper over libmosquitto that every LAMPi program uses.
+//
+// It owns one libmosquitto handle. Either the caller drives it with run() on its
+// own thread (reconnecting with exponential backoff until asked to stop), or
+// start_background() runs libmosquitto's own network thread. Callbacks run on the
+// thread that drives the loop. publish() and subscribe() may be called from any
+// thread. Errors come back as a Status with libmosquitto's reason in words.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "lampi/status.h"
+
+struct mosquitto;
+struct mosquitto_message;
+
+namespace lampi {
+
+struct MqttWill {
+    std::string topic;
+    std::string payload;
+    int qos = 1;
+    bool retain = true;
+};
+
+struct MqttTls {
+    std::string ca_file;
+    std::string cert_file;  // client certificate, for mutual TLS
+    std::string key_file;
+};
+
+struct MqttOptions {
+    std::string host = "127.0.0.1";
+    int port = 1883;
+    std::string client_id;  // empty: the broker picks one (needs clean_session)
+    int keepalive_seconds = 30;
+    bool clean_session = true;
+    std::string username;
+    std::string password;
+    std::optional<MqttWill> will;
+    std::optional<MqttTls> tls;
+    std::string bind_address;  // local source address, empty for any
+    std::chrono::milliseconds reconnect_min{200};
+    std::chrono::milliseconds reconnect_max{10'000};
+};
+
+struct MqttMessage {
+    std::string topic;
+    std::string payload;
+    int qos = 0;
+    bool retain = false;
+};
+
+class MqttClient {
+public:
+    explicit MqttClient(MqttOptions options);
+    ~MqttClient();
+    MqttClient(const MqttClient&) = delete;
+    MqttClient& operator=(const MqttClient&) = delete;
+
+    // Called after every successful (re)connection: subscribe and re-publish here.
+    std::function<void()> on_connect;
+    // Called when an established connection is lost or refused.
+    std::function<void(std::string_view reason)> on_disconnect;
+    std::function<void(const MqttMessage&)> on_message;
+    // Called by run() after each pass of the network loop (batching hook).
+    std::function<void()> after_loop;
+    // Called by run() just before it sends DISCONNECT on a clean stop.
+    std::function<void()> before_disconnect;
+
+    // Drives the connection on the calling thread until `stop` becomes true,
+    // reconnecting with backoff. Returns after a clean DISCONNECT.
+    void run(const std::atomic<bool>& stop);
+
+    // libmosquitto's own network thread; it reconnects by itself.
+    Status start_background();
+    void stop_background();
+
+    Status publish(std::string_view topic, std::string_view payload, int qos, bool retain);
+    Status subscribe(std::string_view pattern, int qos);
+    Status unsubscribe(std::string_view pattern);
+
+    bool connected() const { return connected_.load(); }
+    const MqttOptions& options() const { return options_; }
+    std::string endpoint() const;
+
+private:
+    Status configure();
+    Status connect_once();
+    static void handle_connect(mosquitto*, void* self, int rc);
+    static void handle_disconnect(mosquitto*, void* self, int rc);
+    static void handle_message(mosquitto*, void* self, const mosquitto_message* msg);
+
+    MqttOptions options_;
+    mosquitto* handle_ = nullptr;
+    std::atomic<bool> connected_{false};
+    bool background_ = false;
+};
+
+// Words for a libmosquitto error code, for log lines and Status messages.
+std::string mqtt_error_text(int rc);
+
+}  // namespace lampi

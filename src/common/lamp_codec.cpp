@@ -1,0 +1,147 @@
+#include "lampi/lamp_codec.h"
+
+#include <fmt/core.h>
+
+#include <boost/json.hpp>
+#include <cmath>
+
+namespace json = boost::json;
+
+namespace lampi {
+namespace {
+
+constexpr std::size_t kMaxClientLength = 128;
+
+Result<json::object> parse_object(std::string_view payload) {
+    if (payload.size() > kMaxPayloadBytes) {
+        return Status::error(fmt::format("payload of {} bytes exceeds the {}-byte limit",
+                                         payload.size(), kMaxPayloadBytes));
+    }
+    unsigned char buffer[8192];
+    json::monotonic_resource scratch(buffer, sizeof buffer);
+    json::parse_options options;
+    options.max_depth = 8;
+    std::error_code ec;
+    json::value value = json::parse(payload, ec, &scratch, options);
+    if (ec) return Status::error(fmt::format("malformed JSON: {}", ec.message()));
+    if (!value.is_object()) return Status::error("payload must be a JSON object");
+    // Copy out of the scratch buffer into the default allocator.
+    return json::object(value.as_object(), json::storage_ptr());
+}
+
+// Reads a number in 0..1 from `object[key]`; clamps with a warning when out of range.
+Status read_unit(const json::object& object, std::string_view key, std::string_view label,
+                 std::optional<double>& out, std::vector<std::string>* warnings) {
+    auto it = object.find(key);
+    if (it == object.end()) return Status::ok();
+    const json::value& value = it->value();
+    if (!value.is_number()) return Status::error(fmt::format("\"{}\" must be a number in 0..1", label));
+    double number = value.to_number<double>();
+    if (!std::isfinite(number)) return Status::error(fmt::format("\"{}\" is not a finite number", label));
+    if (number < 0.0 || number > 1.0) {
+        if (!warnings) return Status::error(fmt::format("\"{}\" = {} is outside 0..1", label, number));
+        double clamped = number < 0.0 ? 0.0 : 1.0;
+        warnings->push_back(fmt::format("\"{}\" = {} clamped to {}", label, number, clamped));
+        number = clamped;
+    }
+    out = number;
+    return Status::ok();
+}
+
+Status read_client(const json::object& object, std::optional<std::string>& out) {
+    auto it = object.find("client");
+    if (it == object.end()) return Status::ok();
+    if (!it->value().is_string()) return Status::error("\"client\" must be a string");
+    const json::string& client = it->value().as_string();
+    if (client.size() > kMaxClientLength) {
+        return Status::error(fmt::format("\"client\" is longer than {} characters", kMaxClientLength));
+    }
+    for (char c : client) {
+        if (static_cast<unsigned char>(c) < 0x20) return Status::error("\"client\" contains control characters");
+    }
+    out = std::string(client);
+    return Status::ok();
+}
+
+Status read_fields(const json::object& object, LampUpdate& update, std::vector<std::string>* warnings) {
+    if (auto it = object.find("on"); it != object.end()) {
+        if (!it->value().is_bool()) return Status::error("\"on\" must be true or false");
+        update.on = it->value().as_bool();
+    }
+    if (auto it = object.find("color"); it != object.end()) {
+        if (!it->value().is_object()) return Status::error("\"color\" must be an object {\"h\": 0..1, \"s\": 0..1}");
+        const json::object& color = it->value().as_object();
+        if (Status s = read_unit(color, "h", "color.h", update.hue, warnings); !s) return s;
+        if (Status s = read_unit(color, "s", "color.s", update.saturation, warnings); !s) return s;
+    }
+    if (Status s = read_unit(object, "brightness", "brightness", update.brightness, warnings); !s) return s;
+    return read_client(object, update.client);
+}
+
+json::object color_object(double hue, double saturation) {
+    return json::object{{"h", hue}, {"s", saturation}};
+}
+
+}  // namespace
+
+Result<DecodedUpdate> decode_set_config(std::string_view payload) {
+    Result<json::object> object = parse_object(payload);
+    if (!object) return object.status();
+    DecodedUpdate decoded;
+    if (Status s = read_fields(*object, decoded.update, &decoded.warnings); !s) return s;
+    return decoded;
+}
+
+std::string encode_set_config(const LampUpdate& update) {
+    json::object object;
+    if (update.on) object["on"] = *update.on;
+    if (update.hue || update.saturation) {
+        json::object color;
+        if (update.hue) color["h"] = *update.hue;
+        if (update.saturation) color["s"] = *update.saturation;
+        object["color"] = std::move(color);
+    }
+    if (update.brightness) object["brightness"] = *update.brightness;
+    if (update.client) object["client"] = *update.client;
+    return json::serialize(object);
+}
+
+std::string encode_changed(const LampState& state) {
+    json::object object{
+        {"on", state.on},
+        {"color", color_object(state.hue, state.saturation)},
+        {"brightness", state.brightness},
+        {"client", state.client},
+        {"version", state.version},
+    };
+    return json::serialize(object);
+}
+
+Result<LampState> decode_changed(std::string_view payload) {
+    Result<json::object> object = parse_object(payload);
+    if (!object) return object.status();
+    LampUpdate update;
+    if (Status s = read_fields(*object, update, nullptr); !s) return s;
+    if (!update.on || !update.hue || !update.saturation || !update.brightness) {
+        return Status::error("a full state needs \"on\", \"color\": {\"h\", \"s\"} and \"brightness\"");
+    }
+    LampState state;
+    state.on = *update.on;
+    state.hue = *update.hue;
+    state.saturation = *update.saturation;
+    state.brightness = *update.brightness;
+    if (update.client) state.client = *update.client;
+    if (auto it = object->find("version"); it != object->end()) {
+        const json::value& version = it->value();
+        if (version.is_uint64()) {
+            state.version = version.as_uint64();
+        } else if (version.is_int64() && version.as_int64() >= 0) {
+            state.version = static_cast<std::uint64_t>(version.as_int64());
+        } else {
+            return Status::error("\"version\" must be a non-negative integer");
+        }
+    }
+    return state;
+}
+
+}  // namespace lampi

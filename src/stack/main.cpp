@@ -1,0 +1,36 @@
+// lampi-stack: writes the configuration of the one-machine platform that
+// `./lampi up` runs under supervisord.
+#include <fmt/core.h>
+
+#include <CLI/CLI.hpp>
+
+#include "stack_plan.h"
+
+int main(int argc, char** argv) {
+    using namespace lampi::stack;
+    CLI::App app{"lampi-stack: writes the Mosquitto, supervisord and endpoints.json files of a\n"
+                 "one-machine LAMPi platform (a cloud broker, simulated lamps with their brokers and bridges)."};
+    app.require_subcommand(1);
+    StackOptions options;
+    CLI::App* render = app.add_subcommand("render", "write every configuration file under --dir");
+    render->add_option("--dir", options.dir, "configs, state and logs")->capture_default_str();
+    render->add_option("--lamps", options.lamps, "number of simulated lamps")->capture_default_str();
+    render->add_option("--port-base", options.port_base, "first port; every listener is at a fixed offset")
+        ->capture_default_str();
+    render->add_option("--bin-dir", options.bin_dir, "directory holding lampid")->required();
+    render->add_option("--mosquitto", options.mosquitto, "the mosquitto broker binary")->capture_default_str();
+    render->add_option("--log-level", options.log_level, "log level of the LAMPi services")->capture_default_str();
+    CLI11_PARSE(app, argc, argv);
+
+    auto plan = plan_stack(options);
+    if (!plan) {
+        fmt::print(stderr, "lampi-stack: {}\n", plan.status().message());
+        return 2;
+    }
+    if (auto written = write_stack(*plan); !written) {
+        fmt::print(stderr, "lampi-stack: {}\n", written.message());
+        return 1;
+    }
+    fmt::print("{}\n", plan->options.dir + "/endpoints.json");
+    return 0;
+}
