@@ -9,7 +9,7 @@ TestBroker::TestBroker(const std::string& dir, std::string name, stack::BrokerSe
     : settings_(std::move(settings)) {
     std::string home = dir + "/" + name;
     std::filesystem::create_directories(home);
-    if (settings_.port == 0) settings_.port = free_port();
+    settings_.port = free_port();
     if (settings_.data_dir.empty()) settings_.data_dir = home;
     if (settings_.title.empty()) settings_.title = "test broker " + name;
     if (settings_.run_as_user.empty()) settings_.run_as_user = "root";

@@ -23,7 +23,8 @@ using namespace std::chrono_literals;
 // uses), so tests exercise the shipped configuration.
 class TestBroker {
 public:
-    // `settings.port` 0 picks a free port; data_dir defaults to a subdirectory of `dir`.
+    // Listens on a free loopback port (settings.port is ignored); data_dir
+    // defaults to a subdirectory of `dir`.
     TestBroker(const std::string& dir, std::string name, stack::BrokerSettings settings = {});
     ~TestBroker();
 

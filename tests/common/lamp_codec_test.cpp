@@ -1,0 +1,98 @@
+#include "lampi/lamp_codec.h"
+
+#include <gtest/gtest.h>
+
+namespace lampi {
+namespace {
+
+TEST(DecodeSetConfig, ReadsAnySubsetOfFields) {
+    auto decoded = decode_set_config(R"({"color": {"h": 0.5}, "client": "web"})");
+    ASSERT_TRUE(decoded) << decoded.status().message();
+    EXPECT_FALSE(decoded->update.on);
+    EXPECT_DOUBLE_EQ(*decoded->update.hue, 0.5);
+    EXPECT_FALSE(decoded->update.saturation);
+    EXPECT_EQ(*decoded->update.client, "web");
+    EXPECT_TRUE(decoded->warnings.empty());
+}
+
+TEST(DecodeSetConfig, ClampsOutOfRangeNumbersWithAWarning) {
+    auto decoded = decode_set_config(R"({"brightness": 1.5, "color": {"s": -2}})");
+    ASSERT_TRUE(decoded);
+    EXPECT_DOUBLE_EQ(*decoded->update.brightness, 1.0);
+    EXPECT_DOUBLE_EQ(*decoded->update.saturation, 0.0);
+    EXPECT_EQ(decoded->warnings.size(), 2u);
+}
+
+TEST(DecodeSetConfig, IgnoresUnknownFields) {
+    auto decoded = decode_set_config(R"({"on": true, "flash": "yes", "color": {"h": 0.1, "x": 3}})");
+    ASSERT_TRUE(decoded);
+    EXPECT_TRUE(*decoded->update.on);
+}
+
+TEST(DecodeSetConfig, RejectsBadInputWithAReadableReason) {
+    struct Case {
+        const char* payload;
+        const char* reason;
+    };
+    const Case cases[] = {
+        {"", "malformed JSON"},
+        {"{\"on\": true", "malformed JSON"},
+        {"[1,2]", "must be a JSON object"},
+        {"{\"on\": \"yes\"}", "\"on\" must be true or false"},
+        {"{\"on\": 1}", "\"on\" must be true or false"},
+        {"{\"brightness\": \"max\"}", "\"brightness\" must be a number"},
+        {"{\"brightness\": 1e999}", ""},
+        {"{\"color\": 3}", "\"color\" must be an object"},
+        {"{\"color\": {\"h\": null}}", "\"color.h\" must be a number"},
+        {"{\"client\": 42}", "\"client\" must be a string"},
+        {"{\"a\":{\"b\":{\"c\":{\"d\":{\"e\":{\"f\":{\"g\":{\"h\":{\"i\":1}}}}}}}}}", "malformed JSON"},
+    };
+    for (const Case& c : cases) {
+        auto decoded = decode_set_config(c.payload);
+        EXPECT_FALSE(decoded) << c.payload;
+        EXPECT_NE(decoded.status().message().find(c.reason), std::string::npos)
+            << c.payload << " -> " << decoded.status().message();
+    }
+}
+
+TEST(DecodeSetConfig, RejectsOversizedPayloads) {
+    std::string huge = "{\"client\": \"" + std::string(kMaxPayloadBytes, 'x') + "\"}";
+    auto decoded = decode_set_config(huge);
+    ASSERT_FALSE(decoded);
+    EXPECT_NE(decoded.status().message().find("exceeds"), std::string::npos);
+}
+
+TEST(Changed, RoundTripsTheFullState) {
+    LampState state;
+    state.on = true;
+    state.hue = 0.125;
+    state.saturation = 0.75;
+    state.brightness = 0.5;
+    state.client = "cloud";
+    state.version = 123456789012ull;
+    auto decoded = decode_changed(encode_changed(state));
+    ASSERT_TRUE(decoded) << decoded.status().message();
+    EXPECT_TRUE(decoded->same_settings(state));
+    EXPECT_EQ(decoded->client, "cloud");
+    EXPECT_EQ(decoded->version, state.version);
+}
+
+TEST(Changed, NeedsEveryField) {
+    EXPECT_FALSE(decode_changed(R"({"on": true, "brightness": 1})"));
+    EXPECT_FALSE(decode_changed(R"({"on":true,"color":{"h":0,"s":0},"brightness":1,"version":-1})"));
+}
+
+TEST(SetConfig, EncodesOnlyTheGivenFields) {
+    LampUpdate update;
+    update.hue = 0.5;
+    update.on = false;
+    auto decoded = decode_set_config(encode_set_config(update));
+    ASSERT_TRUE(decoded);
+    EXPECT_EQ(*decoded->update.on, false);
+    EXPECT_DOUBLE_EQ(*decoded->update.hue, 0.5);
+    EXPECT_FALSE(decoded->update.saturation);
+    EXPECT_FALSE(decoded->update.brightness);
+}
+
+}  // namespace
+}  // namespace lampi
