@@ -46,6 +46,8 @@ public:
     // Sends `signal` and waits for the exit; returns the wait status, or -1 on timeout.
     int stop(int signal = 15, std::chrono::milliseconds timeout = std::chrono::seconds(10));
     void kill9() { stop(9); }
+    // Waits for the process to exit by itself; returns the wait status, or -1 on timeout.
+    int wait(std::chrono::milliseconds timeout = std::chrono::seconds(30)) { return stop(0, timeout); }
     pid_t pid() const { return pid_; }
     std::string log() const { return read_file(log_file_); }
 

@@ -1,0 +1,2 @@
+// Boost.JSON compiled into the fuzz build only (see CMakeLists.txt).
+#include <boost/json/src.hpp>
