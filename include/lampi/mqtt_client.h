@@ -46,6 +46,8 @@ struct MqttOptions {
     std::optional<MqttWill> will;
     std::optional<MqttTls> tls;
     std::string bind_address;  // local source address, empty for any
+    // QoS 1/2 messages in flight towards the broker; 0 for no limit.
+    int max_inflight = 20;
     std::chrono::milliseconds reconnect_min{200};
     std::chrono::milliseconds reconnect_max{10'000};
 };

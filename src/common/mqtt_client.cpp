@@ -59,6 +59,7 @@ Status MqttClient::configure() {
     if (!handle_) return Status::error("cannot create an MQTT client (out of memory or bad client id)");
     mosquitto_int_option(handle_, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);
     mosquitto_int_option(handle_, MOSQ_OPT_TCP_NODELAY, 1);
+    mosquitto_max_inflight_messages_set(handle_, static_cast<unsigned>(options_.max_inflight));
     mosquitto_connect_callback_set(handle_, &MqttClient::handle_connect);
     mosquitto_disconnect_callback_set(handle_, &MqttClient::handle_disconnect);
     mosquitto_message_callback_set(handle_, &MqttClient::handle_message);

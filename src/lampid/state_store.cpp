@@ -56,7 +56,6 @@ Result<LampState> StateStore::load(std::string* note) {
 }
 
 Status StateStore::save(const LampState& state) {
-    std::filesystem::path target(path_);
     std::string temp = path_ + ".tmp";
     int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) return errno_status("create", temp);
@@ -65,13 +64,6 @@ Status StateStore::save(const LampState& state) {
     ::close(fd);
     if (!written) return written;
     if (::rename(temp.c_str(), path_.c_str()) != 0) return errno_status("rename into", path_);
-    // The rename itself is only durable once the directory is synced.
-    std::string dir = target.has_parent_path() ? target.parent_path().string() : ".";
-    int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dir_fd < 0) return errno_status("open directory", dir);
-    int rc = ::fsync(dir_fd);
-    ::close(dir_fd);
-    if (rc != 0) return errno_status("fsync directory", dir);
     return Status::ok();
 }
 

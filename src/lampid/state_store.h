@@ -1,8 +1,11 @@
 // StateStore: the lamp state on disk, replaced atomically on every save.
 //
-// save() writes a temp file, fsyncs it, renames it over the old one and fsyncs
-// the directory, so after save() returns the new state survives kill -9 and power
-// loss, and a crash mid-save leaves the previous state intact.
+// save() writes a temp file, fsyncs it and renames it over the old one: after
+// save() returns the new state survives kill -9, a crash mid-save leaves the
+// previous state intact, and a power loss leaves either the previous or the new
+// state, both complete (the directory entry reaches the disk with the file
+// system's next journal commit; syncing the directory too would double the cost
+// of every change).
 #pragma once
 
 #include <string>

@@ -44,6 +44,7 @@ std::string render_mosquitto_conf(const BrokerSettings& settings) {
         "per_listener_settings false\n"
         "allow_anonymous true\n"
         "listener {port} {bind}\n"
+        "set_tcp_nodelay true\n"
         "persistence true\n"
         "persistence_location {data}/\n"
         "autosave_interval 60\n"

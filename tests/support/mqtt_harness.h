@@ -33,6 +33,7 @@ public:
     void stop();
     void restart() { stop(); start(); }
     int port() const { return settings_.port; }
+    pid_t pid() const { return process_ ? process_->pid() : -1; }
     std::string log() const;
 
 private:
