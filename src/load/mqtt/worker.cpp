@@ -1,0 +1,110 @@
+#include "mqtt/worker.h"
+
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include <array>
+
+#include "lampi/log.h"
+#include "run/clock.h"
+
+namespace lampi::load {
+namespace {
+
+constexpr std::int64_t kSecond = 1'000'000'000;
+constexpr int kTickMs = 1;
+
+}  // namespace
+
+Worker::Worker(int index, Metrics& metrics) : index_(index), metrics_(metrics) {
+    epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
+}
+
+Worker::~Worker() {
+    if (epoll_fd_ >= 0) ::close(epoll_fd_);
+}
+
+void Worker::watch(Session& session) {
+    if (!session.tracked) {
+        session.tracked = true;
+        sessions_.push_back(&session);
+    }
+    update_interest(session);
+}
+
+void Worker::touch(Session& session) {
+    if (session.dirty) return;
+    session.dirty = true;
+    dirty_.push_back(&session);
+}
+
+void Worker::update_interest(Session& session) {
+    int fd = session.socket();
+    if (fd < 0) {
+        // libmosquitto closed the socket, which already took it out of the epoll set.
+        // No EPOLL_CTL_DEL: the number may already belong to a newer connection.
+        session.registered_fd = -1;
+        session.write_armed = false;
+        return;
+    }
+    bool want_write = session.wants_write();
+    epoll_event ev{};
+    ev.events = EPOLLIN | (want_write ? EPOLLOUT : 0u);
+    ev.data.ptr = &session;
+    if (session.registered_fd != fd) {
+        if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) != 0) {
+            metrics_.error("epoll_ctl ADD failed (too many open files?)");
+            return;
+        }
+        session.registered_fd = fd;
+        session.write_armed = want_write;
+    } else if (session.write_armed != want_write) {
+        epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &ev);
+        session.write_armed = want_write;
+    }
+}
+
+void Worker::run(Driver& driver, const std::atomic<bool>& stop, std::int64_t hard_deadline_ns) {
+    if (epoll_fd_ < 0) {
+        metrics_.error("epoll_create1 failed: raise the file-descriptor limit (ulimit -n)");
+        return;
+    }
+    driver.start(*this);
+    bool stopping = false;
+    std::int64_t next_housekeeping = now_ns() + kSecond;
+    std::array<epoll_event, 512> events;
+    while (true) {
+        if (!stopping && stop.load(std::memory_order_relaxed)) {
+            stopping = true;
+            driver.stop(*this);
+        }
+        if (driver.finished() || now_ns() >= hard_deadline_ns) break;
+
+        int n = epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()), kTickMs);
+        for (int i = 0; i < n; ++i) {
+            auto* session = static_cast<Session*>(events[static_cast<std::size_t>(i)].data.ptr);
+            std::uint32_t what = events[static_cast<std::size_t>(i)].events;
+            if (what & (EPOLLIN | EPOLLERR | EPOLLHUP)) session->read();
+            if ((what & EPOLLOUT) && session->socket() >= 0) session->write();
+            touch(*session);
+        }
+        std::int64_t now = now_ns();
+        driver.tick(*this, now);
+        if (now >= next_housekeeping) {
+            for (Session* s : sessions_) {
+                if (s->socket() >= 0) {
+                    s->housekeeping();
+                    touch(*s);
+                }
+            }
+            next_housekeeping = now + kSecond;
+        }
+        for (Session* s : dirty_) {
+            s->dirty = false;
+            update_interest(*s);
+        }
+        dirty_.clear();
+    }
+}
+
+}  // namespace lampi::load

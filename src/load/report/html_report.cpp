@@ -1,0 +1,110 @@
+#include "report/html_report.h"
+
+#include <fmt/core.h>
+
+#include <fstream>
+
+#include "report/html_assets.h"
+#include "report/json_report.h"
+#include "report/text_summary.h"
+
+namespace lampi::load {
+namespace {
+
+std::string escape_html(const std::string& text) {
+    std::string out;
+    out.reserve(text.size());
+    for (char c : text) {
+        switch (c) {
+            case '&': out += "&amp;"; break;
+            case '<': out += "&lt;"; break;
+            case '>': out += "&gt;"; break;
+            case '"': out += "&quot;"; break;
+            default: out += c;
+        }
+    }
+    return out;
+}
+
+// JSON inside <script> must not contain "</": the HTML parser would end the element there.
+std::string script_safe(const std::string& json) {
+    std::string out;
+    out.reserve(json.size());
+    for (std::size_t i = 0; i < json.size(); ++i) {
+        if (json[i] == '<' && i + 1 < json.size() && json[i + 1] == '/') {
+            out += "<\\/";
+            ++i;
+        } else {
+            out += json[i];
+        }
+    }
+    return out;
+}
+
+constexpr const char* kStyle = R"css(
+body { font-family: system-ui, sans-serif; margin: 1.5em auto; max-width: 1000px; color: #222; }
+pre { background: #f5f5f5; padding: 1em; overflow-x: auto; font-size: 13px; }
+h2 { margin-top: 1.5em; font-size: 1.1em; }
+.ok { color: #176f2c; } .failed { color: #b00020; }
+)css";
+
+// Draws one uPlot chart per group of series columns that the data actually has.
+constexpr const char* kCharts = R"js(
+(function () {
+  const data = JSON.parse(document.getElementById('lampi-load-data').textContent);
+  const rows = data.series || [];
+  const t = rows.map(r => r.t);
+  const palette = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b'];
+  function chart(id, title, unit, keys) {
+    const present = keys.filter(k => rows.some(r => typeof r[k] === 'number'));
+    const el = document.getElementById(id);
+    if (!present.length || !rows.length) { el.textContent = title + ': no data'; return; }
+    const series = [{ label: 'seconds' }].concat(present.map((k, i) => ({ label: k, stroke: palette[i % palette.length], width: 2 })));
+    const cols = [t].concat(present.map(k => rows.map(r => (typeof r[k] === 'number' ? r[k] : null))));
+    new uPlot({ title: title, width: Math.min(960, window.innerWidth - 40), height: 260, series: series,
+                axes: [{}, { label: unit }] }, cols, el);
+  }
+  chart('chart-throughput', 'Throughput', 'messages/s', ['sent_per_s', 'confirmed_per_s', 'received_per_s']);
+  chart('chart-latency', 'Latency (' + data.latency_name + ')', 'ms', ['p50_ms', 'p90_ms', 'p99_ms', 'max_ms']);
+  chart('chart-connections', 'Connections', 'open', ['connections', 'broker.clients']);
+  chart('chart-broker', 'Broker ($SYS)', 'messages/s', ['broker.msgs_received_per_s', 'broker.msgs_sent_per_s',
+        'broker.load_received_per_s_1min', 'broker.load_sent_per_s_1min']);
+})();
+)js";
+
+}  // namespace
+
+std::string html_report(const RunReport& report) {
+    std::string out;
+    out += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
+    out += fmt::format("<title>lampi-load {} report</title>\n", escape_html(report.scenario));
+    out += "<style>";
+    out += kChartLibraryCss;
+    out += kStyle;
+    out += "</style>\n<script>";
+    out += kChartLibraryJs;
+    out += "</script>\n</head>\n<body>\n";
+    out += fmt::format("<h1>lampi-load {}</h1>\n<p>{}</p>\n", escape_html(report.scenario),
+                       escape_html(report.description));
+    out += fmt::format("<p class=\"{}\">{}</p>\n", report.ok() ? "ok" : "failed", report.ok() ? "Result: OK" : "Result: FAILED");
+    out += "<h2>Summary</h2>\n<pre id=\"summary\">" + escape_html(text_summary(report)) + "</pre>\n";
+    out += "<h2>Over time</h2>\n";
+    for (const char* id : {"chart-throughput", "chart-latency", "chart-connections", "chart-broker"}) {
+        out += fmt::format("<div id=\"{}\"></div>\n", id);
+    }
+    out += "<script type=\"application/json\" id=\"lampi-load-data\">" + script_safe(json_report(report)) +
+           "</script>\n";
+    out += "<script>";
+    out += kCharts;
+    out += "</script>\n</body>\n</html>\n";
+    return out;
+}
+
+Status write_html_report(const RunReport& report, const std::string& path) {
+    std::ofstream f(path);
+    f << html_report(report);
+    if (!f) return Status::error(fmt::format("cannot write {}: check that the directory exists and is writable", path));
+    return Status::ok();
+}
+
+}  // namespace lampi::load

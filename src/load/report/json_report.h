@@ -1,0 +1,16 @@
+// The machine-readable report (--json): one JSON object with the totals,
+// percentiles, scenario figures, broker figures, failures and the series.
+#pragma once
+
+#include <boost/json/value.hpp>
+#include <string>
+
+#include "report/run_report.h"
+
+namespace lampi::load {
+
+boost::json::value to_json(const RunReport& report);
+boost::json::array series_to_json(const std::vector<Sample>& series);
+std::string json_report(const RunReport& report);
+
+}  // namespace lampi::load

@@ -1,0 +1,17 @@
+// The text summary printed at the end of every run.
+//
+// For publish runs it opens with mqtt-malaria's block, line for line (including
+// malaria's spelling "succes", so scripts that grep malaria output keep working),
+// then latency percentiles, connect statistics, scenario figures, the broker's
+// $SYS figures and a final "Result:" line.
+#pragma once
+
+#include <string>
+
+#include "report/run_report.h"
+
+namespace lampi::load {
+
+std::string text_summary(const RunReport& report);
+
+}  // namespace lampi::load

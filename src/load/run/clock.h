@@ -1,0 +1,22 @@
+// Time for measurements: monotonic for durations inside one process, wall clock
+// for timestamps that another process (a subscriber) compares with its own.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+
+namespace lampi::load {
+
+inline std::int64_t now_ns() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+
+inline std::int64_t wall_ns() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+}  // namespace lampi::load

@@ -1,0 +1,97 @@
+#include "run/runner.h"
+
+#include <fmt/core.h>
+
+#include <thread>
+
+#include "lampi/log.h"
+#include "monitor/sys_monitor.h"
+#include "report/progress.h"
+#include "run/clock.h"
+
+namespace lampi::load {
+
+RunReport run_scenario(Scenario& scenario, const RunSettings& settings) {
+    int threads = std::max(1, settings.threads);
+    std::vector<std::unique_ptr<Metrics>> metrics;
+    std::vector<std::unique_ptr<Worker>> workers;
+    std::vector<std::unique_ptr<Driver>> drivers;
+    std::vector<Metrics*> metric_views;
+    for (int i = 0; i < threads; ++i) {
+        metrics.push_back(std::make_unique<Metrics>());
+        metric_views.push_back(metrics.back().get());
+        workers.push_back(std::make_unique<Worker>(i, *metrics.back()));
+        drivers.push_back(scenario.make_driver(i, threads));
+    }
+
+    std::unique_ptr<SysMonitor> monitor;
+    if (settings.sys) {
+        monitor = std::make_unique<SysMonitor>(*settings.sys);
+        if (Status s = monitor->start(); !s) {
+            log::warn("broker monitoring ($SYS) is off: {}", s.message());
+            monitor.reset();
+        }
+    }
+
+    std::atomic<bool> local_stop{false};
+    const std::atomic<bool>& stop = settings.stop ? *settings.stop : local_stop;
+    std::atomic<int> running{threads};
+    std::int64_t hard_deadline = now_ns() + static_cast<std::int64_t>(settings.hard_limit_s * 1e9);
+    Collector collector(metric_views);
+    std::vector<std::thread> pool;
+    for (int i = 0; i < threads; ++i) {
+        pool.emplace_back([&, i] {
+            workers[static_cast<std::size_t>(i)]->run(*drivers[static_cast<std::size_t>(i)], stop, hard_deadline);
+            running.fetch_sub(1);
+        });
+    }
+
+    auto next_sample = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    while (running.load() > 0) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        if (std::chrono::steady_clock::now() < next_sample) continue;
+        next_sample += std::chrono::seconds(1);
+        Sample s = collector.sample();
+        if (monitor) {
+            s.extra = monitor->snapshot();
+            collector.series().back().extra = s.extra;
+        }
+        if (settings.progress_line) {
+            fmt::print(stderr, "\r{}\x1b[K", progress_line(s, scenario.connections()));
+            std::fflush(stderr);
+        }
+    }
+    for (auto& t : pool) t.join();
+    // The last partial second still belongs in the series.
+    Sample last = collector.sample();
+    if (monitor) collector.series().back().extra = monitor->snapshot();
+    if (settings.progress_line) fmt::print(stderr, "\r{}\x1b[K\n", progress_line(last, scenario.connections()));
+
+    RunReport report;
+    report.scenario = scenario.name();
+    report.description = scenario.description();
+    report.primary_latency = scenario.primary_latency();
+    report.duration_s = collector.elapsed_s();
+    report.totals = collector.totals();
+    report.series = collector.series();
+    if (monitor) {
+        report.broker = monitor->snapshot();
+        monitor->stop();
+    }
+    std::vector<Driver*> views;
+    for (auto& d : drivers) views.push_back(d.get());
+    scenario.finish(views, report);
+    if (now_ns() >= hard_deadline) report.failures.push_back("the run hit its hard time limit and was cut short");
+    if (stop.load() && !local_stop.load()) report.failures.push_back("interrupted before the end");
+    if (report.totals.get(Counter::connect_failed) > 0) {
+        report.failures.push_back(fmt::format("{} of {} connections failed", report.totals.get(Counter::connect_failed),
+                                              report.totals.get(Counter::connect_attempts)));
+    }
+    if (report.totals.get(Counter::disconnects) > 0) {
+        report.failures.push_back(fmt::format("{} established connections were lost during the run",
+                                              report.totals.get(Counter::disconnects)));
+    }
+    return report;
+}
+
+}  // namespace lampi::load

@@ -1,0 +1,42 @@
+// The run loop shared by every scenario: start the workers, sample once a second
+// (progress line, broker $SYS), stop on time, on Ctrl-C or when the scenario is
+// done, and hand back a RunReport with partial results whatever happened.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "mqtt/client_options.h"
+#include "mqtt/worker.h"
+#include "report/run_report.h"
+
+namespace lampi::load {
+
+// One scenario (publish, subscribe, fleet): a Driver per worker thread, and the
+// figures only it can compute once the workers have stopped.
+class Scenario {
+public:
+    virtual ~Scenario() = default;
+    virtual std::string name() const = 0;
+    virtual std::string description() const = 0;
+    virtual std::string primary_latency() const = 0;
+    virtual std::size_t connections() const = 0;
+    virtual std::unique_ptr<Driver> make_driver(int worker_index, int worker_count) = 0;
+    // Called after all workers returned; adds figures and failures.
+    virtual void finish(const std::vector<Driver*>& drivers, RunReport& report) = 0;
+};
+
+struct RunSettings {
+    int threads = 2;
+    bool progress_line = false;       // live line on stderr (a terminal)
+    std::optional<ClientOptions> sys;  // follow $SYS/# on this broker
+    double hard_limit_s = 3600;       // no run outlives this, whatever the scenario says
+    std::atomic<bool>* stop = nullptr;  // set by a signal handler to end early
+};
+
+RunReport run_scenario(Scenario& scenario, const RunSettings& settings);
+
+}  // namespace lampi::load

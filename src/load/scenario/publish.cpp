@@ -1,0 +1,240 @@
+#include "scenario/publish.h"
+
+#include <fmt/core.h>
+#include <mosquitto.h>
+
+#include "mqtt/client_driver.h"
+#include "mqtt/payload.h"
+#include "run/clock.h"
+
+namespace lampi::load {
+namespace {
+
+// One publishing client's progress.
+struct Publisher {
+    std::uint64_t next_seq = 0;
+    std::uint64_t confirmed = 0;
+    // (mid, sent at) of unconfirmed messages; small (<= inflight), so a vector.
+    std::vector<std::pair<int, std::int64_t>> inflight;
+    bool done_sending = false;
+};
+
+class PublishDriver : public ClientDriver {
+public:
+    PublishDriver(const PublishOptions& o, int worker_index, int worker_count)
+        : ClientDriver(o.client, o.connect_rate / worker_count),
+          o_(o),
+          pacer_(o.rate_total > 0 ? o.rate_total / worker_count : 0, 10'000) {
+        for (int i = worker_index; i < o.clients; i += worker_count) {
+            add_session(fmt::format("{}-{}", o.client_prefix, i), static_cast<std::size_t>(i));
+            publishers_.emplace_back();
+            ++planned_clients_;
+        }
+        if (o.rate_total <= 0 && o.rate_per_client > 0) pacer_ = Pacer(o.rate_per_client * planned_clients_, 10'000);
+        paced_ = o.rate_total > 0 || o.rate_per_client > 0;
+        if (o.count == 0 || o.duration_s > 0) count_ = 0;
+        else count_ = o.count;
+        topic_is_fixed_ = !topic_uses_seq(o.topic);
+    }
+
+    std::uint64_t planned_clients() const { return planned_clients_; }
+
+private:
+    void start_clock(std::int64_t now) {
+        if (end_ns_ == 0 && o_.duration_s > 0) end_ns_ = now + static_cast<std::int64_t>(o_.duration_s * 1e9);
+    }
+
+    void connected(Session& session) override {
+        start_clock(now_ns());
+        Publisher& p = publishers_[session.index()];
+        if (topic_is_fixed_) topics_.resize(sessions_.size());
+        if (topic_is_fixed_) topics_[session.index()] = expand_topic(o_.topic, session.client_id(), 0);
+        if (!paced_) pump(session, p, 1'000'000);
+    }
+
+    bool sending_over(const Publisher& p) const {
+        if (stopping_ || draining_) return true;
+        return count_ > 0 && p.next_seq >= count_;
+    }
+
+    // Publishes up to `budget` messages on `session` while its window has room.
+    std::uint64_t pump(Session& session, Publisher& p, std::uint64_t budget) {
+        std::uint64_t sent = 0;
+        Metrics& m = worker_->metrics();
+        // QoS 0 confirms inside mosquitto_publish() when the write succeeds at once:
+        // on_publish must not publish again from there (unbounded recursion).
+        pumping_ = true;
+        while (sent < budget && !sending_over(p) && p.inflight.size() < static_cast<std::size_t>(o_.inflight) &&
+               session.state() == Session::State::connected) {
+            std::int64_t now = now_ns();
+            encode_payload(payload_, PayloadHeader{p.next_seq, count_, wall_ns(), session.client_id()}, o_.payload_size);
+            int mid = 0;
+            int rc = topic_is_fixed_
+                         ? session.publish(topics_[session.index()], payload_, o_.qos, o_.retain, &mid)
+                         : session.publish(expand_topic(o_.topic, session.client_id(), p.next_seq), payload_, o_.qos,
+                                           o_.retain, &mid);
+            if (rc != MOSQ_ERR_SUCCESS) {
+                m.error(fmt::format("publish failed: {}", mosquitto_strerror(rc)));
+                break;
+            }
+            if (early_ack_ == mid) {
+                early_ack_ = -1;
+                confirm(p, now, now_ns());
+            } else {
+                p.inflight.emplace_back(mid, now);
+            }
+            ++p.next_seq;
+            ++sent;
+            m.add(Counter::sent);
+            m.activity(now);
+        }
+        pumping_ = false;
+        if (sending_over(p)) maybe_finish(session, p);
+        return sent;
+    }
+
+    void maybe_finish(Session& session, Publisher& p) {
+        if (p.done_sending || !p.inflight.empty()) return;
+        p.done_sending = true;
+        session.disconnect();
+    }
+
+    void on_publish(Session& session, int mid) override {
+        Publisher& p = publishers_[session.index()];
+        std::int64_t now = now_ns();
+        bool found = false;
+        for (auto it = p.inflight.begin(); it != p.inflight.end(); ++it) {
+            if (it->first != mid) continue;
+            confirm(p, it->second, now);
+            p.inflight.erase(it);
+            found = true;
+            break;
+        }
+        if (pumping_) {
+            if (!found) early_ack_ = mid;
+            return;
+        }
+        if (!paced_) pump(session, p, 1'000'000);
+        else if (sending_over(p)) maybe_finish(session, p);
+    }
+
+    void confirm(Publisher& p, std::int64_t sent_at, std::int64_t now) {
+        worker_->metrics().record(Latency::primary, now - sent_at);
+        ++p.confirmed;
+        worker_->metrics().add(Counter::completed);
+        worker_->metrics().activity(now);
+    }
+
+    void closed(Session& session, int) override {
+        // Whatever was unconfirmed is lost: counted in the success rate, not retried.
+        publishers_[session.index()].inflight.clear();
+        publishers_[session.index()].done_sending = true;
+    }
+
+    void run_tick(std::int64_t now) override {
+        if (end_ns_ != 0 && now >= end_ns_ && !draining_) begin_drain(now);
+        if (draining_ && now >= drain_deadline_) {
+            // Confirmations that never came: give up on them and leave.
+            for (auto& s : sessions_) {
+                if (s->state() == Session::State::connected) {
+                    publishers_[s->index()].inflight.clear();
+                    maybe_finish(*s, publishers_[s->index()]);
+                    worker_->touch(*s);
+                }
+            }
+        }
+        if (!paced_ || draining_) return;
+        std::uint64_t tokens = pacer_.take(now);
+        std::size_t n = sessions_.size();
+        std::size_t idle_rounds = 0;
+        // Round-robin over connected clients, one message each, until the tokens are spent.
+        while (tokens > 0 && n > 0 && idle_rounds < n) {
+            cursor_ = (cursor_ + 1) % n;
+            Session& s = *sessions_[cursor_];
+            Publisher& p = publishers_[cursor_];
+            if (s.state() != Session::State::connected || sending_over(p)) {
+                ++idle_rounds;
+                continue;
+            }
+            if (pump(s, p, 1) == 1) {
+                --tokens;
+                idle_rounds = 0;
+                worker_->touch(s);
+            } else {
+                ++idle_rounds;
+            }
+        }
+    }
+
+    void begin_drain(std::int64_t now) {
+        draining_ = true;
+        drain_deadline_ = now + static_cast<std::int64_t>(o_.drain_timeout_s * 1e9);
+        for (auto& s : sessions_) {
+            if (s->state() == Session::State::connected) {
+                maybe_finish(*s, publishers_[s->index()]);
+                worker_->touch(*s);
+            }
+        }
+    }
+
+    void stopping() override {
+        for (auto& p : publishers_) p.inflight.clear();
+    }
+
+    const PublishOptions& o_;
+    Pacer pacer_;
+    bool paced_ = false;
+    std::uint64_t count_ = 0;
+    std::uint64_t planned_clients_ = 0;
+    bool topic_is_fixed_ = true;
+    std::vector<std::string> topics_;
+    std::vector<Publisher> publishers_;
+    std::string payload_;
+    bool pumping_ = false;
+    int early_ack_ = -1;
+    std::size_t cursor_ = 0;
+    std::int64_t end_ns_ = 0;
+    bool draining_ = false;
+    std::int64_t drain_deadline_ = 0;
+};
+
+}  // namespace
+
+PublishScenario::PublishScenario(PublishOptions options) : options_(std::move(options)) {}
+
+std::string PublishScenario::description() const {
+    std::string amount = options_.duration_s > 0 ? fmt::format("for {:.0f} s", options_.duration_s)
+                                                 : fmt::format("{} messages each", options_.count);
+    std::string rate = options_.rate_total > 0        ? fmt::format(" at {:.0f} msg/s in total", options_.rate_total)
+                       : options_.rate_per_client > 0 ? fmt::format(" at {:.1f} msg/s each", options_.rate_per_client)
+                                                      : "";
+    return fmt::format("{} clients publish {}{} of {} bytes at QoS {} to {}:{} (topic {})", options_.clients, amount,
+                       rate, options_.payload_size, options_.qos, options_.client.host, options_.client.port,
+                       options_.topic);
+}
+
+std::string PublishScenario::primary_latency() const {
+    switch (options_.qos) {
+        case 0: return "publish -> written to the socket (QoS 0)";
+        case 1: return "publish -> PUBACK (QoS 1)";
+        default: return "publish -> PUBCOMP (QoS 2)";
+    }
+}
+
+std::unique_ptr<Driver> PublishScenario::make_driver(int worker_index, int worker_count) {
+    return std::make_unique<PublishDriver>(options_, worker_index, worker_count);
+}
+
+void PublishScenario::finish(const std::vector<Driver*>&, RunReport& report) {
+    report.malaria_block = true;
+    report.clients = options_.clients;
+    std::uint64_t sent = report.totals.get(Counter::sent);
+    report.planned_messages = options_.duration_s > 0 ? sent : options_.count * static_cast<std::uint64_t>(options_.clients);
+    std::uint64_t confirmed = report.totals.get(Counter::completed);
+    if (confirmed < report.planned_messages) {
+        report.failures.push_back(fmt::format("{} of {} messages were not confirmed",
+                                              report.planned_messages - confirmed, report.planned_messages));
+    }
+}
+
+}  // namespace lampi::load

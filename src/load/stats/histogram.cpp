@@ -1,0 +1,70 @@
+#include "stats/histogram.h"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+
+namespace lampi::load {
+
+int Histogram::index_of(std::int64_t value) {
+    auto v = static_cast<std::uint64_t>(std::max<std::int64_t>(value, 0));
+    if (v < 2 * kHalf) return static_cast<int>(v);
+    int msb = 63 - std::countl_zero(v);
+    int shift = msb - (kSubBits - 1);
+    return shift * kHalf + static_cast<int>(v >> shift);
+}
+
+std::int64_t Histogram::representative(int index) {
+    if (index < 2 * kHalf) return index;
+    int shift = index / kHalf - 1;
+    std::int64_t low = static_cast<std::int64_t>(index - shift * kHalf) << shift;
+    // The middle of the bucket halves the worst-case error.
+    return low + ((std::int64_t{1} << shift) >> 1);
+}
+
+void Histogram::record(std::int64_t value) {
+    value = std::max<std::int64_t>(value, 0);
+    ++buckets_[static_cast<std::size_t>(index_of(value))];
+    if (count_ == 0 || value < min_) min_ = value;
+    if (count_ == 0 || value > max_) max_ = value;
+    ++count_;
+    auto v = static_cast<double>(value);
+    sum_ += v;
+    sum_squares_ += v * v;
+}
+
+void Histogram::merge(const Histogram& other) {
+    if (other.count_ == 0) return;
+    for (std::size_t i = 0; i < buckets_.size(); ++i) buckets_[i] += other.buckets_[i];
+    min_ = count_ ? std::min(min_, other.min_) : other.min_;
+    max_ = count_ ? std::max(max_, other.max_) : other.max_;
+    count_ += other.count_;
+    sum_ += other.sum_;
+    sum_squares_ += other.sum_squares_;
+}
+
+void Histogram::reset() { *this = Histogram(); }
+
+double Histogram::mean() const { return count_ ? sum_ / static_cast<double>(count_) : 0.0; }
+
+double Histogram::stddev() const {
+    if (count_ == 0) return 0.0;
+    double m = mean();
+    double variance = sum_squares_ / static_cast<double>(count_) - m * m;
+    return variance > 0 ? std::sqrt(variance) : 0.0;
+}
+
+std::int64_t Histogram::percentile(double quantile) const {
+    if (count_ == 0) return 0;
+    quantile = std::clamp(quantile, 0.0, 1.0);
+    auto rank = static_cast<std::uint64_t>(std::ceil(quantile * static_cast<double>(count_)));
+    rank = std::max<std::uint64_t>(rank, 1);
+    std::uint64_t seen = 0;
+    for (std::size_t i = 0; i < buckets_.size(); ++i) {
+        seen += buckets_[i];
+        if (seen >= rank) return std::clamp(representative(static_cast<int>(i)), min_, max_);
+    }
+    return max_;
+}
+
+}  // namespace lampi::load
