@@ -1,0 +1,150 @@
+#include "accounts/accounts.h"
+
+#include <fmt/core.h>
+
+#include "lampi/device_id.h"
+#include "lampi/log.h"
+
+namespace lampi::cloud::accounts {
+namespace {
+
+// Session keys and tokens are 64 hex digits; anything else is not worth a query.
+bool looks_like_secret(std::string_view v) {
+    if (v.size() != 64) return false;
+    for (char c : v)
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+    return true;
+}
+
+}  // namespace
+
+Accounts::Accounts(storage::Store& store, AccountsOptions options, Clock clock)
+    : store_(store), options_(options), clock_(std::move(clock)) {
+    auto hash = hash_password("lampi-timing-equaliser", options_.cost);
+    if (hash) dummy_hash_ = std::move(hash).value();
+}
+
+Status Accounts::check_username(std::string_view username) {
+    if (username.empty() || username.size() > 150)
+        return Status::error("a username needs 1 to 150 characters");
+    for (char c : username) {
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '@' ||
+                  c == '.' || c == '+' || c == '-' || c == '_';
+        if (!ok) return Status::error("a username may hold only letters, digits and @ . + - _");
+    }
+    if (is_valid_device_id(username))
+        return Status::error("a username may not look like a lamp's device id (12 hex digits); choose another");
+    if (username.substr(0, kBrokerCredentialPrefix.size()) == kBrokerCredentialPrefix)
+        return Status::error(fmt::format("usernames starting with '{}' are reserved", kBrokerCredentialPrefix));
+    return Status::ok();
+}
+
+Status Accounts::check_password_rules(std::string_view password) const {
+    if (password.size() < options_.min_password_length)
+        return Status::error(fmt::format("the password is too short: use at least {} characters",
+                                         options_.min_password_length));
+    if (password.size() > 1024) return Status::error("the password is too long: use at most 1024 characters");
+    return Status::ok();
+}
+
+Result<storage::User> Accounts::create_user(const std::string& username, const std::string& password,
+                                            bool is_operator) {
+    if (Status s = check_username(username); !s) return s;
+    if (Status s = check_password_rules(password); !s) return s;
+    auto hash = hash_password(password, options_.cost);
+    if (!hash) return hash.status();
+    auto id = store_.create_user(username, *hash, is_operator, now());
+    if (!id) return id.status();
+    auto user = store_.user_by_id(*id);
+    if (!user) return user.status();
+    if (!*user) return Status::error("the new user vanished; is another process deleting users?");
+    return **user;
+}
+
+Result<storage::User> Accounts::authenticate(const std::string& username, const std::string& password) {
+    static const std::string kWrong = "Please enter a correct username and password. Note that both fields may be "
+                                      "case-sensitive.";
+    if (username.size() > 150 || password.size() > 1024) return Status::error(kWrong);
+    auto user = store_.user_by_name(username);
+    if (!user) return user.status();
+    if (!*user) {
+        if (!dummy_hash_.empty()) (void)verify_password(dummy_hash_, password);
+        return Status::error(kWrong);
+    }
+    if (!verify_password((*user)->password_hash, password)) return Status::error(kWrong);
+    if (needs_rehash((*user)->password_hash, options_.cost)) {
+        // The cost changed since this hash was made: upgrade it now that we know the password.
+        if (auto hash = hash_password(password, options_.cost)) (void)store_.set_password((*user)->id, *hash);
+    }
+    (void)store_.record_login((*user)->id, now());
+    return **user;
+}
+
+Status Accounts::set_password(std::int64_t user_id, const std::string& password) {
+    if (Status s = check_password_rules(password); !s) return s;
+    auto hash = hash_password(password, options_.cost);
+    if (!hash) return hash.status();
+    return store_.set_password(user_id, *hash);
+}
+
+Status Accounts::change_password(const storage::User& user, const std::string& old_password,
+                                 const std::string& new_password, const std::string& keep_session_key) {
+    if (!verify_password(user.password_hash, old_password))
+        return Status::error("your old password was entered incorrectly; please enter it again");
+    if (Status s = set_password(user.id, new_password); !s) return s;
+    // Anyone else logged in as this user (a stolen session) is logged out.
+    return store_.delete_other_sessions(user.id, secret_hash(keep_session_key));
+}
+
+Result<std::string> Accounts::start_session(std::int64_t user_id) {
+    std::string key = random_token();
+    std::int64_t t = now();
+    if (Status s = store_.create_session(secret_hash(key), user_id, t, t + options_.session_seconds); !s) return s;
+    return key;
+}
+
+Result<std::optional<storage::User>> Accounts::session_user(std::string_view session_key) {
+    if (!looks_like_secret(session_key)) return std::optional<storage::User>();
+    return store_.session_user(secret_hash(session_key), now());
+}
+
+Status Accounts::end_session(std::string_view session_key) {
+    if (!looks_like_secret(session_key)) return Status::ok();
+    return store_.delete_session(secret_hash(session_key));
+}
+
+Result<std::string> Accounts::create_api_token(std::int64_t user_id, const std::string& name) {
+    if (name.size() > 100) return Status::error("a token name has at most 100 characters");
+    std::string token = random_token();
+    if (Status s = store_.create_api_token(secret_hash(token), user_id, name, now()); !s) return s;
+    return token;
+}
+
+Result<std::optional<storage::User>> Accounts::api_token_user(std::string_view token) {
+    if (!looks_like_secret(token)) return std::optional<storage::User>();
+    return store_.api_token_user(secret_hash(token));
+}
+
+Result<IssuedBrokerCredential> Accounts::issue_broker_credential(std::int64_t user_id) {
+    IssuedBrokerCredential issued;
+    issued.username = std::string(kBrokerCredentialPrefix) + random_token().substr(0, 20);
+    issued.password = random_token();
+    std::int64_t t = now();
+    issued.expires_at = t + options_.broker_credential_seconds;
+    storage::BrokerCredential stored{issued.username, secret_hash(issued.password), user_id, issued.expires_at};
+    if (Status s = store_.create_broker_credential(stored, t); !s) return s;
+    return issued;
+}
+
+Result<std::optional<std::int64_t>> Accounts::check_broker_credential(const std::string& username,
+                                                                      std::string_view password) {
+    if (username.substr(0, kBrokerCredentialPrefix.size()) != kBrokerCredentialPrefix || !looks_like_secret(password))
+        return std::optional<std::int64_t>();
+    auto credential = store_.broker_credential(username, now());
+    if (!credential) return credential.status();
+    if (!*credential || !constant_time_equals((*credential)->password_hash, secret_hash(password)))
+        return std::optional<std::int64_t>();
+    return std::optional<std::int64_t>((*credential)->user_id);
+}
+
+}  // namespace lampi::cloud::accounts

@@ -1,0 +1,72 @@
+#include "api/app.h"
+
+#include <fmt/core.h>
+
+#include "accounts/crypto.h"
+#include "api/caller.h"
+#include "lampi/log.h"
+
+namespace lampi::cloud::api {
+
+Result<std::optional<Caller>> identify(const http::Request& request, const http::Fields& cookies, Deps& deps,
+                                       bool allow_token) {
+    std::string_view authorization = request.header("Authorization");
+    if (allow_token && authorization.substr(0, 7) == "Bearer ") {
+        auto user = deps.accounts.api_token_user(authorization.substr(7));
+        if (!user) return user.status();
+        if (!*user) return std::optional<Caller>();
+        return std::optional<Caller>(Caller{**user, "", true});
+    }
+    auto key = cookies.get(kSessionCookie);
+    if (!key) return std::optional<Caller>();
+    auto user = deps.accounts.session_user(*key);
+    if (!user) return user.status();
+    if (!*user) return std::optional<Caller>();
+    return std::optional<Caller>(Caller{**user, std::string(*key), false});
+}
+
+std::string session_set_cookie(const std::string& key, std::int64_t max_age, bool secure) {
+    return fmt::format("{}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{}", kSessionCookie, key, max_age,
+                       secure ? "; Secure" : "");
+}
+
+std::string session_clear_cookie(bool secure) {
+    return fmt::format("{}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{}", kSessionCookie, secure ? "; Secure" : "");
+}
+
+std::string safe_next(std::string_view next) {
+    // Only a path on this site: "/x", never "//host", "/\host" or a scheme.
+    if (next.empty() || next.front() != '/' || next.size() > 2000) return "/";
+    if (next.size() > 1 && (next[1] == '/' || next[1] == '\\')) return "/";
+    for (char c : next)
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f || c == '\\') return "/";
+    return std::string(next);
+}
+
+App::App(storage::Store& store, accounts::Accounts& accounts, lamps::LampService& lamps, AppOptions options)
+    : options_(std::move(options)), deps_{store, accounts, lamps, options_, web::StaticFiles(options_.static_dir)} {
+    add_web_routes(router_, deps_);
+    add_api_routes(router_, deps_);
+    add_auth_routes(router_, deps_);
+}
+
+http::Response App::handle(http::Request& request) {
+    http::Response response = router_.dispatch(request);
+    bool machine = request.path.rfind("/api/", 0) == 0 || request.path.rfind("/auth/", 0) == 0;
+    if (machine && (response.status == 404 || response.status == 405) &&
+        response.header("Content-Type").find("json") == std::string_view::npos) {
+        std::string allow(response.header("Allow"));
+        std::string message = response.body;
+        while (!message.empty() && message.back() == '\n') message.pop_back();
+        int status = response.status;
+        response = http::json_error(status, message);
+        if (!allow.empty()) response.set("Allow", allow);
+    }
+    if (response.status >= 500) log::warn("{} {} -> {}", request.method, request.path, response.status);
+    response.set("X-Content-Type-Options", "nosniff");
+    response.set("X-Frame-Options", "DENY");
+    response.set("Referrer-Policy", "same-origin");
+    return response;
+}
+
+}  // namespace lampi::cloud::api

@@ -1,0 +1,66 @@
+// App: lampi-cloud's request handling, independent of the HTTP server.
+//
+// Wires the routes of the web pages (web_routes.cpp), the JSON API
+// (api_routes.cpp) and the broker auth API (auth_routes.cpp) to the accounts,
+// lamps and storage parts. handle() is thread-safe; tests can call it directly
+// or through a running HttpServer.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "accounts/accounts.h"
+#include "http/message.h"
+#include "http/router.h"
+#include "lamps/lamp_service.h"
+#include "storage/store.h"
+#include "web/static_files.h"
+
+namespace lampi::cloud::api {
+
+// A broker login for a platform service or operator tool (not a person).
+struct ServiceAccount {
+    std::string username;
+    std::string password;
+    bool superuser = true;
+};
+
+struct AppOptions {
+    std::string static_dir;        // served at /static/; empty serves nothing
+    bool signup_enabled = true;
+    bool secure_cookies = false;   // add Secure to cookies (behind TLS)
+    // The broker auth API (/auth/v1/*): when set, each call must carry it in
+    // X-Lampi-Auth-Secret; callers must be on loopback unless auth_allow_remote.
+    std::string auth_secret;
+    bool auth_allow_remote = false;
+    std::vector<ServiceAccount> service_accounts;
+    // Handed to the control page with its broker credential.
+    std::string mqtt_ws_url = "ws://127.0.0.1:9001/mqtt";
+};
+
+// What every route file gets.
+struct Deps {
+    storage::Store& store;
+    accounts::Accounts& accounts;
+    lamps::LampService& lamps;
+    const AppOptions& options;
+    web::StaticFiles statics;
+};
+
+class App {
+public:
+    App(storage::Store& store, accounts::Accounts& accounts, lamps::LampService& lamps, AppOptions options);
+    http::Response handle(http::Request& request);
+
+private:
+    AppOptions options_;
+    Deps deps_;
+    http::Router router_;
+};
+
+void add_web_routes(http::Router& router, Deps& deps);
+void add_api_routes(http::Router& router, Deps& deps);
+void add_auth_routes(http::Router& router, Deps& deps);
+
+}  // namespace lampi::cloud::api

@@ -1,0 +1,62 @@
+#include "api/json_body.h"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/parse_options.hpp>
+#include <boost/json/serialize.hpp>
+
+namespace lampi::cloud::api {
+namespace json = boost::json;
+
+Result<json::object> parse_json_object(std::string_view body) {
+    json::parse_options options;
+    options.max_depth = 16;
+    boost::system::error_code ec;
+    json::value value = json::parse(json::string_view(body.data(), body.size()), ec, {}, options);
+    if (ec) return Status::error("malformed JSON body: " + ec.message());
+    if (!value.is_object()) return Status::error("the JSON body must be an object");
+    return std::move(value.as_object());
+}
+
+Result<http::Fields> body_fields(const http::Request& request) {
+    std::string_view type = request.header("Content-Type");
+    std::string_view body = request.body;
+    std::size_t first = body.find_first_not_of(" \t\r\n");
+    bool is_json = type.find("json") != std::string_view::npos ||
+                   (type.empty() && first != std::string_view::npos && body[first] == '{');
+    if (!is_json) return http::parse_form(body);
+    auto object = parse_json_object(body);
+    if (!object) return object.status();
+    std::vector<http::Field> fields;
+    for (const auto& kv : *object) {
+        std::string name(kv.key());
+        const json::value& v = kv.value();
+        if (v.is_string()) {
+            fields.push_back({name, std::string(v.as_string())});
+        } else if (v.is_int64() || v.is_uint64() || v.is_double() || v.is_bool()) {
+            fields.push_back({name, json::serialize(v)});
+        } else if (v.is_null()) {
+            fields.push_back({name, ""});
+        } else {
+            return Status::error("field \"" + name + "\" must be a string, number or boolean");
+        }
+    }
+    return http::Fields(std::move(fields));
+}
+
+json::object lamp_json(const storage::Lamp& lamp) {
+    json::object o;
+    o["device_id"] = lamp.device_id;
+    o["name"] = lamp.name;
+    o["online"] = lamp.online;
+    json::value state = nullptr;
+    if (!lamp.state_json.empty()) {
+        boost::system::error_code ec;
+        json::value parsed = json::parse(lamp.state_json, ec);
+        if (!ec) state = std::move(parsed);
+    }
+    o["state"] = std::move(state);
+    o["updated_at"] = lamp.updated_at;
+    return o;
+}
+
+}  // namespace lampi::cloud::api

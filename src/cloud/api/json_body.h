@@ -1,0 +1,28 @@
+// JSON for the API: parsing request bodies and shaping lamps as JSON.
+//
+// Bodies are parsed with Boost.JSON under a depth limit; anything that is not a
+// JSON object comes back as a Status that says so.
+#pragma once
+
+#include <boost/json/object.hpp>
+
+#include <string_view>
+
+#include "http/form.h"
+#include "http/message.h"
+#include "lampi/status.h"
+#include "storage/store.h"
+
+namespace lampi::cloud::api {
+
+Result<boost::json::object> parse_json_object(std::string_view body);
+
+// The request's fields from a JSON object (strings, numbers and booleans as
+// text) or an url-encoded form, by Content-Type (JSON when it says json, or
+// when the body starts with '{').
+Result<http::Fields> body_fields(const http::Request& request);
+
+// {"device_id", "name", "online", "state": {...} | null, "updated_at"}
+boost::json::object lamp_json(const storage::Lamp& lamp);
+
+}  // namespace lampi::cloud::api

@@ -1,0 +1,263 @@
+// The server-rendered pages: the Django-compatible login flow, sign-up,
+// password change, logout, the lamps page and its forms, static files.
+#include <fmt/core.h>
+
+#include "accounts/crypto.h"
+#include "accounts/csrf.h"
+#include "api/app.h"
+#include "api/caller.h"
+#include "lampi/log.h"
+#include "web/pages.h"
+
+namespace lampi::cloud::api {
+namespace {
+
+using http::Request;
+using http::Response;
+
+// Per-request view of cookies and the CSRF token the page should embed.
+struct PageContext {
+    http::Fields cookies;
+    std::string csrf;
+    bool new_csrf = false;
+
+    explicit PageContext(const Request& request) : cookies(http::parse_cookies(request.header("Cookie"))) {
+        csrf = accounts::csrf_cookie(cookies);
+        if (csrf.empty()) {
+            csrf = accounts::random_token();
+            new_csrf = true;
+        }
+    }
+
+    Response finish(Response r, const Deps& deps) const {
+        if (new_csrf) r.add("Set-Cookie", accounts::csrf_set_cookie(csrf, deps.options.secure_cookies));
+        r.set("Cache-Control", "no-store");
+        r.set("Vary", "Cookie");
+        return r;
+    }
+};
+
+Response server_error(const Status& s) {
+    log::error("{}", s.message());
+    return http::html(500, web::error_page(500, "Server error", "Something went wrong on our side; try again."));
+}
+
+Response forbidden_csrf(std::string_view why) {
+    return http::html(403, web::error_page(403, "Forbidden", why));
+}
+
+Response login_redirect(const Request& request) {
+    return http::redirect("/accounts/login/?next=" + http::percent_encode(request.path));
+}
+
+// Form body, or a 400 page saying what is malformed.
+Result<http::Fields> form_of(const Request& request) {
+    auto form = http::parse_form(request.body);
+    if (!form) return Status::error("malformed form: " + form.status().message());
+    return form;
+}
+
+std::string next_from(const Request& request, const http::Fields* form) {
+    auto query = http::parse_form(request.query);
+    if (query) {
+        if (auto n = query->get("next")) return safe_next(*n);
+    }
+    if (form) {
+        if (auto n = form->get("next")) return safe_next(*n);
+    }
+    return "/";
+}
+
+// Checks session + CSRF for a form post; fills `caller` or returns the answer.
+std::optional<Response> require_form_post(const Request& request, Deps& deps, PageContext& page,
+                                          Result<http::Fields>& form, std::optional<Caller>& caller) {
+    auto who = identify(request, page.cookies, deps, false);
+    if (!who) return server_error(who.status());
+    if (!*who) return login_redirect(request);
+    caller = std::move(*who);
+    if (!form) return http::html(400, web::error_page(400, "Bad request", form.status().message()));
+    std::string why = accounts::csrf_failure(request, page.cookies, form->get_or(accounts::kCsrfField));
+    if (!why.empty()) return forbidden_csrf(why);
+    return std::nullopt;
+}
+
+Response render_index(const Request& request, Deps& deps, const PageContext& page, const Caller& caller,
+                      std::string_view message, std::string_view error, int status) {
+    (void)request;
+    auto lamps = deps.store.lamps_of(caller.user.id);
+    if (!lamps) return server_error(lamps.status());
+    return page.finish(http::html(status, web::index_page(caller.user.username, page.csrf, *lamps, message, error)),
+                       deps);
+}
+
+std::string_view done_message(std::string_view done) {
+    if (done == "claimed") return "The lamp was added to your lamps.";
+    if (done == "renamed") return "The lamp was renamed.";
+    if (done == "removed") return "The lamp was removed.";
+    return {};
+}
+
+}  // namespace
+
+void add_web_routes(http::Router& router, Deps& deps) {
+    router.add("GET", "/accounts/login/", [&deps](const Request& request, const http::Params&) {
+        PageContext page(request);
+        return page.finish(
+            http::html(200, web::login_page(page.csrf, next_from(request, nullptr), "", deps.options.signup_enabled)),
+            deps);
+    });
+
+    router.add("POST", "/accounts/login/", [&deps](const Request& request, const http::Params&) {
+        PageContext page(request);
+        auto form = form_of(request);
+        if (!form) return http::html(400, web::error_page(400, "Bad request", form.status().message()));
+        std::string why = accounts::csrf_failure(request, page.cookies, form->get_or(accounts::kCsrfField));
+        if (!why.empty()) return forbidden_csrf(why);
+        std::string next = next_from(request, &*form);
+        std::string username(form->get_or("username"));
+        auto user = deps.accounts.authenticate(username, std::string(form->get_or("password")));
+        if (!user)
+            return page.finish(http::html(200, web::login_page(page.csrf, next, user.status().message(),
+                                                               deps.options.signup_enabled, username)),
+                               deps);
+        auto key = deps.accounts.start_session(user->id);
+        if (!key) return server_error(key.status());
+        if (auto old = page.cookies.get(kSessionCookie)) (void)deps.accounts.end_session(*old);
+        Response r = http::redirect(next);
+        r.add("Set-Cookie", session_set_cookie(*key, deps.accounts.options().session_seconds,
+                                               deps.options.secure_cookies));
+        // A new CSRF token per login, as Django rotates it.
+        r.add("Set-Cookie", accounts::csrf_set_cookie(accounts::random_token(), deps.options.secure_cookies));
+        r.set("Cache-Control", "no-store");
+        return r;
+    });
+
+    router.add("GET", "/accounts/signup/", [&deps](const Request& request, const http::Params&) {
+        if (!deps.options.signup_enabled) return http::html(404, web::error_page(404, "Not found", "Sign-up is off."));
+        PageContext page(request);
+        return page.finish(http::html(200, web::signup_page(page.csrf, "")), deps);
+    });
+
+    router.add("POST", "/accounts/signup/", [&deps](const Request& request, const http::Params&) {
+        if (!deps.options.signup_enabled) return http::html(404, web::error_page(404, "Not found", "Sign-up is off."));
+        PageContext page(request);
+        auto form = form_of(request);
+        if (!form) return http::html(400, web::error_page(400, "Bad request", form.status().message()));
+        std::string why = accounts::csrf_failure(request, page.cookies, form->get_or(accounts::kCsrfField));
+        if (!why.empty()) return forbidden_csrf(why);
+        std::string username(form->get_or("username"));
+        std::string password(form->get_or("password1"));
+        if (password != form->get_or("password2"))
+            return page.finish(http::html(400, web::signup_page(page.csrf, "the two passwords differ", username)), deps);
+        auto user = deps.accounts.create_user(username, password, false);
+        if (!user)
+            return page.finish(http::html(400, web::signup_page(page.csrf, user.status().message(), username)), deps);
+        log::info("user {} signed up", user->username);
+        auto key = deps.accounts.start_session(user->id);
+        if (!key) return server_error(key.status());
+        Response r = http::redirect("/");
+        r.add("Set-Cookie", session_set_cookie(*key, deps.accounts.options().session_seconds,
+                                               deps.options.secure_cookies));
+        return r;
+    });
+
+    router.add("GET", "/accounts/password_change/", [&deps](const Request& request, const http::Params&) {
+        PageContext page(request);
+        auto caller = identify(request, page.cookies, deps, false);
+        if (!caller) return server_error(caller.status());
+        if (!*caller) return login_redirect(request);
+        return page.finish(http::html(200, web::password_change_page(page.csrf, (*caller)->user.username, "", false)),
+                           deps);
+    });
+
+    router.add("POST", "/accounts/password_change/", [&deps](const Request& request, const http::Params&) {
+        PageContext page(request);
+        auto form = form_of(request);
+        std::optional<Caller> caller;
+        if (auto early = require_form_post(request, deps, page, form, caller)) return *early;
+        std::string next(form->get_or("new_password1"));
+        std::string error;
+        if (next != form->get_or("new_password2")) {
+            error = "the two new passwords differ";
+        } else if (Status s = deps.accounts.change_password(caller->user, std::string(form->get_or("old_password")),
+                                                            next, caller->session_key);
+                   !s) {
+            error = s.message();
+        }
+        int status = error.empty() ? 200 : 400;
+        return page.finish(
+            http::html(status, web::password_change_page(page.csrf, caller->user.username, error, error.empty())),
+            deps);
+    });
+
+    router.add("GET", "/logout/", [&deps](const Request& request, const http::Params&) {
+        PageContext page(request);
+        auto caller = identify(request, page.cookies, deps, false);
+        if (!caller) return server_error(caller.status());
+        if (!*caller) return page.finish(http::html(200, web::logged_out_page()), deps);
+        return page.finish(http::html(200, web::logout_page(page.csrf, (*caller)->user.username)), deps);
+    });
+
+    router.add("POST", "/logout/", [&deps](const Request& request, const http::Params&) {
+        PageContext page(request);
+        auto form = form_of(request);
+        if (!form) return http::html(400, web::error_page(400, "Bad request", form.status().message()));
+        std::string why = accounts::csrf_failure(request, page.cookies, form->get_or(accounts::kCsrfField));
+        if (!why.empty()) return forbidden_csrf(why);
+        if (auto key = page.cookies.get(kSessionCookie)) {
+            if (Status s = deps.accounts.end_session(*key); !s) return server_error(s);
+        }
+        Response r = http::html(200, web::logged_out_page());
+        r.add("Set-Cookie", session_clear_cookie(deps.options.secure_cookies));
+        return r;
+    });
+
+    router.add("GET", "/", [&deps](const Request& request, const http::Params&) {
+        PageContext page(request);
+        auto caller = identify(request, page.cookies, deps, false);
+        if (!caller) return server_error(caller.status());
+        if (!*caller) return login_redirect(request);
+        std::string_view message;
+        if (auto query = http::parse_form(request.query)) message = done_message(query->get_or("done"));
+        return render_index(request, deps, page, **caller, message, "", 200);
+    });
+
+    router.add("POST", "/lamps/claim/", [&deps](const Request& request, const http::Params&) {
+        PageContext page(request);
+        auto form = form_of(request);
+        std::optional<Caller> caller;
+        if (auto early = require_form_post(request, deps, page, form, caller)) return *early;
+        auto result = deps.lamps.claim(caller->user.id, form->get_or("code"));
+        if (auto* e = std::get_if<lamps::LampError>(&result))
+            return render_index(request, deps, page, *caller, "", e->message, e->http_status);
+        return http::redirect("/?done=claimed", 303);
+    });
+
+    router.add("POST", "/lamps/{id}/rename/", [&deps](const Request& request, const http::Params& params) {
+        PageContext page(request);
+        auto form = form_of(request);
+        std::optional<Caller> caller;
+        if (auto early = require_form_post(request, deps, page, form, caller)) return *early;
+        auto result = deps.lamps.rename(caller->user.id, params.get("id"), form->get_or("name"));
+        if (auto* e = std::get_if<lamps::LampError>(&result))
+            return render_index(request, deps, page, *caller, "", e->message, e->http_status);
+        return http::redirect("/?done=renamed", 303);
+    });
+
+    router.add("POST", "/lamps/{id}/remove/", [&deps](const Request& request, const http::Params& params) {
+        PageContext page(request);
+        auto form = form_of(request);
+        std::optional<Caller> caller;
+        if (auto early = require_form_post(request, deps, page, form, caller)) return *early;
+        auto result = deps.lamps.remove(caller->user.id, params.get("id"));
+        if (auto* e = std::get_if<lamps::LampError>(&result))
+            return render_index(request, deps, page, *caller, "", e->message, e->http_status);
+        return http::redirect("/?done=removed", 303);
+    });
+
+    router.add_prefix("GET", "/static/", [&deps](const Request&, const http::Params& params) {
+        return deps.statics.serve(params.get("rest"));
+    });
+}
+
+}  // namespace lampi::cloud::api

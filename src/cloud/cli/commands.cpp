@@ -1,0 +1,300 @@
+#include "cli/commands.h"
+
+#include <fmt/core.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <condition_variable>
+#include <cstdlib>
+#include <iostream>
+#include <thread>
+
+#include "accounts/accounts.h"
+#include "lampi/device_id.h"
+#include "lampi/log.h"
+#include "lamps/cloud_link.h"
+#include "lamps/lamp_service.h"
+#include "storage/store.h"
+
+namespace lampi::cloud::cli {
+namespace {
+
+int fail(const std::string& message) {
+    fmt::print(stderr, "lampi-cloud: {}\n", message);
+    return 1;
+}
+
+bool init_logging(const std::string& level_text) {
+    auto level = log::parse_level(level_text);
+    if (!level) {
+        fmt::print(stderr, "lampi-cloud: {}\n", level.status().message());
+        return false;
+    }
+    log::init("lampi-cloud", *level);
+    return true;
+}
+
+// Store and Accounts for a one-shot command.
+struct Tools {
+    std::unique_ptr<storage::Store> store;
+    std::unique_ptr<accounts::Accounts> accounts;
+};
+
+Result<Tools> open_tools(const CommonConfig& c) {
+    if (!init_logging(c.log_level)) return Status::error("bad --log-level");
+    if (Status s = accounts::init_crypto(); !s) return s;
+    auto store = storage::Store::open(c.db_url, 1);
+    if (!store) return store.status();
+    Tools t;
+    t.store = std::move(store).value();
+    accounts::AccountsOptions options;
+    options.cost = c.cost;
+    t.accounts = std::make_unique<accounts::Accounts>(*t.store, options, system_clock());
+    return t;
+}
+
+Result<std::string> read_password(PasswordSource source) {
+    std::string password;
+    if (source.from_stdin) {
+        if (!std::getline(std::cin, password)) return Status::error("no password on standard input");
+        return password;
+    }
+    if (const char* env = std::getenv("LAMPI_PASSWORD")) return std::string(env);
+    if (!isatty(STDIN_FILENO))
+        return Status::error("no password given: use --password-stdin, set LAMPI_PASSWORD, or run in a terminal");
+    termios old{};
+    tcgetattr(STDIN_FILENO, &old);
+    termios quiet = old;
+    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    std::string again;
+    fmt::print(stderr, "Password: ");
+    tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+    std::getline(std::cin, password);
+    fmt::print(stderr, "\nPassword again: ");
+    std::getline(std::cin, again);
+    tcsetattr(STDIN_FILENO, TCSANOW, &old);
+    fmt::print(stderr, "\n");
+    if (password != again) return Status::error("the two passwords differ");
+    return password;
+}
+
+Result<std::int64_t> user_id_of(storage::Store& store, const std::string& username) {
+    auto user = store.user_by_name(username);
+    if (!user) return user.status();
+    if (!*user) return Status::error(fmt::format("no user '{}'; see `lampi-cloud user list`", username));
+    return (*user)->id;
+}
+
+}  // namespace
+
+bool parse_listen(const std::string& text, std::string& address, int& port) {
+    std::size_t colon = text.rfind(':');
+    if (colon == std::string::npos || colon == 0) return false;
+    address = text.substr(0, colon);
+    if (address.size() > 2 && address.front() == '[' && address.back() == ']') address = address.substr(1, address.size() - 2);
+    try {
+        std::size_t used = 0;
+        port = std::stoi(text.substr(colon + 1), &used);
+        return used == text.size() - colon - 1 && port >= 0 && port <= 65535;
+    } catch (const std::exception&) {
+        return false;
+    }
+}
+
+int serve(ServeConfig config) {
+    if (!init_logging(config.common.log_level)) return 2;
+    if (!parse_listen(config.listen, config.server.address, config.server.port))
+        return fail(fmt::format("--listen '{}' is not ADDRESS:PORT (for example 127.0.0.1:8000)", config.listen));
+    if (Status s = accounts::init_crypto(); !s) return fail(s.message());
+    int connections = config.db_connections > 0 ? config.db_connections : config.server.threads + 2;
+    auto store = storage::Store::open(config.common.db_url, connections);
+    if (!store) return fail(store.status().message());
+
+    accounts::AccountsOptions account_options;
+    account_options.cost = config.common.cost;
+    account_options.session_seconds = config.session_days * 24 * 3600;
+    account_options.broker_credential_seconds = config.credential_seconds;
+    accounts::Accounts accounts(**store, account_options, system_clock());
+
+    std::unique_ptr<lamps::CloudLink> link;
+    lamps::Publisher publisher = [](std::string_view, std::string_view, int, bool) {
+        return Status::error("lampi-cloud runs without a broker (--mqtt-host is empty)");
+    };
+    if (config.mqtt_enabled) {
+        if (config.mqtt.client_id.empty()) config.mqtt.client_id = "lampi-cloud";
+        link = std::make_unique<lamps::CloudLink>(config.mqtt);
+        publisher = [&link](std::string_view topic, std::string_view payload, int qos, bool retain) {
+            return link->publish(topic, payload, qos, retain);
+        };
+        // The platform's own broker login is a superuser at the auth API.
+        if (!config.mqtt.username.empty())
+            config.app.service_accounts.push_back({config.mqtt.username, config.mqtt.password, true});
+    }
+    lamps::LampServiceOptions lamp_options;
+    lamp_options.code_seconds = config.code_seconds;
+    lamps::LampService lamp_service(**store, publisher, lamp_options, system_clock());
+    api::App app(**store, accounts, lamp_service, config.app);
+
+    config.server.handle_signals = true;
+    http::HttpServer server(config.server, [&app](http::Request& r) { return app.handle(r); });
+    if (Status s = server.listen(); !s) return fail(s.message());
+    if (link) {
+        link->attach(lamp_service);
+        if (Status s = link->start(); !s) return fail("cannot start the MQTT client: " + s.message());
+    }
+
+    // Expired sessions and broker credentials are purged every ten minutes.
+    std::mutex purge_mutex;
+    std::condition_variable purge_wake;
+    bool purge_stop = false;
+    std::thread purger([&] {
+        std::unique_lock lock(purge_mutex);
+        while (!purge_wake.wait_for(lock, std::chrono::minutes(10), [&] { return purge_stop; })) {
+            if (Status s = (*store)->purge_expired(std::time(nullptr)); !s) log::warn("purge failed: {}", s.message());
+        }
+    });
+
+    log::info("serving {}://{}:{}/ with {} thread(s); database {}; argon2id t={} m={} KiB; sign-up {}",
+              config.server.tls_cert_file.empty() ? "http" : "https", config.server.address, server.port(),
+              config.server.threads, (*store)->dialect() == storage::Dialect::sqlite ? "SQLite" : "PostgreSQL",
+              config.common.cost.opslimit, config.common.cost.memlimit_bytes / 1024,
+              config.app.signup_enabled ? "on" : "off");
+    if (config.app.auth_secret.empty())
+        log::warn("the broker auth API has no shared secret (--auth-secret-file); it relies on loopback only");
+    server.run();
+    {
+        std::lock_guard lock(purge_mutex);
+        purge_stop = true;
+    }
+    purge_wake.notify_all();
+    purger.join();
+    if (link) link->stop();
+    log::info("stopped");
+    return 0;
+}
+
+int user_add(const CommonConfig& c, const std::string& username, bool is_operator, PasswordSource source) {
+    auto tools = open_tools(c);
+    if (!tools) return fail(tools.status().message());
+    if (Status s = accounts::Accounts::check_username(username); !s) return fail(s.message());
+    auto password = read_password(source);
+    if (!password) return fail(password.status().message());
+    auto user = tools->accounts->create_user(username, *password, is_operator);
+    if (!user) return fail(user.status().message());
+    fmt::print("created user {}{}\n", user->username, is_operator ? " (operator)" : "");
+    return 0;
+}
+
+int user_list(const CommonConfig& c) {
+    auto tools = open_tools(c);
+    if (!tools) return fail(tools.status().message());
+    auto users = tools->store->users();
+    if (!users) return fail(users.status().message());
+    for (const auto& u : *users) {
+        auto lamps = tools->store->owned_device_ids(u.id);
+        fmt::print("{}\t{}\t{} lamp(s)\n", u.username, u.is_operator ? "operator" : "user", lamps ? lamps->size() : 0);
+    }
+    return 0;
+}
+
+int user_passwd(const CommonConfig& c, const std::string& username, PasswordSource source) {
+    auto tools = open_tools(c);
+    if (!tools) return fail(tools.status().message());
+    auto id = user_id_of(*tools->store, username);
+    if (!id) return fail(id.status().message());
+    auto password = read_password(source);
+    if (!password) return fail(password.status().message());
+    if (Status s = tools->accounts->set_password(*id, *password); !s) return fail(s.message());
+    fmt::print("password of {} changed\n", username);
+    return 0;
+}
+
+int lamp_add(const CommonConfig& c, const std::string& device_id_text, const std::string& name,
+             const std::string& owner) {
+    auto tools = open_tools(c);
+    if (!tools) return fail(tools.status().message());
+    auto device_id = normalize_device_id(device_id_text);
+    if (!device_id) return fail(device_id.status().message());
+    std::optional<std::int64_t> owner_id;
+    if (!owner.empty()) {
+        auto id = user_id_of(*tools->store, owner);
+        if (!id) return fail(id.status().message());
+        owner_id = *id;
+    }
+    if (Status s = tools->store->add_lamp(*device_id, name, owner_id, std::time(nullptr)); !s) return fail(s.message());
+    fmt::print("lamp {} added{}\n", *device_id, owner.empty() ? "" : " for " + owner);
+    return 0;
+}
+
+int lamp_list(const CommonConfig& c) {
+    auto tools = open_tools(c);
+    if (!tools) return fail(tools.status().message());
+    auto lamps = tools->store->all_lamps();
+    if (!lamps) return fail(lamps.status().message());
+    for (const auto& l : *lamps)
+        fmt::print("{}\t{}\t{}\t{}\n", l.device_id, l.name.empty() ? "-" : l.name,
+                   l.owner_name.empty() ? "-" : l.owner_name, l.online ? "online" : "offline");
+    return 0;
+}
+
+int lamp_assign(const CommonConfig& c, const std::string& device_id_text, const std::string& owner) {
+    auto tools = open_tools(c);
+    if (!tools) return fail(tools.status().message());
+    auto device_id = normalize_device_id(device_id_text);
+    if (!device_id) return fail(device_id.status().message());
+    std::optional<std::int64_t> owner_id;
+    if (owner != "-") {
+        auto id = user_id_of(*tools->store, owner);
+        if (!id) return fail(id.status().message());
+        owner_id = *id;
+    }
+    if (Status s = tools->store->assign_lamp(*device_id, owner_id, std::time(nullptr)); !s) return fail(s.message());
+    fmt::print("lamp {} now belongs to {}\n", *device_id, owner == "-" ? "nobody" : owner);
+    return 0;
+}
+
+int token_create(const CommonConfig& c, const std::string& username, const std::string& name) {
+    auto tools = open_tools(c);
+    if (!tools) return fail(tools.status().message());
+    auto id = user_id_of(*tools->store, username);
+    if (!id) return fail(id.status().message());
+    auto token = tools->accounts->create_api_token(*id, name);
+    if (!token) return fail(token.status().message());
+    // The token goes to stdout alone so scripts can capture it; it is not stored.
+    fmt::print("{}\n", *token);
+    return 0;
+}
+
+int demo(const CommonConfig& c, const std::string& username, const std::string& password,
+         const std::vector<std::string>& lamps) {
+    auto tools = open_tools(c);
+    if (!tools) return fail(tools.status().message());
+    auto existing = tools->store->user_by_name(username);
+    if (!existing) return fail(existing.status().message());
+    std::int64_t id;
+    if (*existing) {
+        id = (*existing)->id;
+        if (!accounts::verify_password((*existing)->password_hash, password)) {
+            if (Status s = tools->accounts->set_password(id, password); !s) return fail(s.message());
+        }
+    } else {
+        auto user = tools->accounts->create_user(username, password, false);
+        if (!user) return fail(user.status().message());
+        id = user->id;
+    }
+    std::int64_t now = std::time(nullptr);
+    int index = 0;
+    for (const std::string& text : lamps) {
+        ++index;
+        auto device_id = normalize_device_id(text);
+        if (!device_id) return fail(device_id.status().message());
+        auto lamp = tools->store->lamp(*device_id);
+        if (!lamp) return fail(lamp.status().message());
+        std::string name = *lamp && !(*lamp)->name.empty() ? (*lamp)->name : fmt::format("Lamp {}", index);
+        if (Status s = tools->store->add_lamp(*device_id, name, id, now); !s) return fail(s.message());
+    }
+    fmt::print("demo user {} owns {} lamp(s)\n", username, lamps.size());
+    return 0;
+}
+
+}  // namespace lampi::cloud::cli

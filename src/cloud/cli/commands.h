@@ -1,0 +1,59 @@
+// The lampi-cloud subcommands, each a function from parsed options to an exit
+// code (0 ok, 1 failed, 2 bad usage). main.cpp only parses options and calls these.
+// Errors are printed to stderr as "lampi-cloud: <what is wrong and what to do>".
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "accounts/crypto.h"
+#include "api/app.h"
+#include "http/server.h"
+#include "lampi/mqtt_client.h"
+
+namespace lampi::cloud::cli {
+
+struct CommonConfig {
+    std::string db_url = "sqlite://lampi-cloud.sqlite3";
+    accounts::PasswordCost cost;
+    std::string log_level = "info";
+};
+
+struct ServeConfig {
+    CommonConfig common;
+    std::string listen = "127.0.0.1:8000";
+    http::ServerOptions server;
+    api::AppOptions app;
+    bool mqtt_enabled = true;
+    MqttOptions mqtt;
+    int db_connections = 0;  // 0: threads + 2
+    std::int64_t session_days = 14;
+    std::int64_t code_seconds = 600;
+    std::int64_t credential_seconds = 900;
+};
+
+int serve(ServeConfig config);
+
+// Password sources for user add/passwd: --password-stdin, then $LAMPI_PASSWORD,
+// then an interactive prompt without echo.
+struct PasswordSource {
+    bool from_stdin = false;
+};
+
+int user_add(const CommonConfig& c, const std::string& username, bool is_operator, PasswordSource source);
+int user_list(const CommonConfig& c);
+int user_passwd(const CommonConfig& c, const std::string& username, PasswordSource source);
+int lamp_add(const CommonConfig& c, const std::string& device_id, const std::string& name, const std::string& owner);
+int lamp_list(const CommonConfig& c);
+int lamp_assign(const CommonConfig& c, const std::string& device_id, const std::string& owner);
+int token_create(const CommonConfig& c, const std::string& username, const std::string& name);
+// Creates `username` with `password` (or resets the password) and makes them own
+// each lamp in `lamps`. Safe to run again.
+int demo(const CommonConfig& c, const std::string& username, const std::string& password,
+         const std::vector<std::string>& lamps);
+
+// "127.0.0.1:8000" -> address, port.
+bool parse_listen(const std::string& text, std::string& address, int& port);
+
+}  // namespace lampi::cloud::cli

@@ -1,0 +1,65 @@
+// HttpServer: the HTTP/1.1 front of lampi-cloud, on Boost.Beast and Asio.
+//
+// One session (a coroutine on its own strand) per connection, keep-alive, a
+// deadline on every socket operation, limits on header and body size, and a
+// graceful stop: new connections are refused, idle keep-alive connections are
+// closed, requests in flight finish (up to `drain_timeout`). With a certificate
+// and key set, every connection is TLS; plain and TLS share the same session code.
+//
+// The handler runs on one of the server's threads and may block briefly (the
+// database); it must be thread-safe. Malformed requests never reach it: the
+// server answers them itself (400, 413, 431) and closes the connection.
+// Beast stays behind this header (pimpl).
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "http/message.h"
+#include "lampi/status.h"
+
+namespace lampi::cloud::http {
+
+struct ServerOptions {
+    std::string address = "127.0.0.1";
+    int port = 8000;          // 0 picks a free port (see HttpServer::port())
+    int threads = 2;
+    std::size_t header_limit = 8 * 1024;
+    std::size_t body_limit = 64 * 1024;
+    std::chrono::milliseconds read_timeout{15'000};   // a whole request, once it starts
+    std::chrono::milliseconds idle_timeout{60'000};   // between keep-alive requests
+    std::chrono::milliseconds write_timeout{15'000};
+    std::chrono::milliseconds drain_timeout{5'000};
+    std::size_t max_connections = 10'000;
+    // Both set: serve HTTPS only.
+    std::string tls_cert_file;
+    std::string tls_key_file;
+    // Stop on SIGINT/SIGTERM.
+    bool handle_signals = false;
+};
+
+using RequestHandler = std::function<Response(Request&)>;
+
+class HttpServer {
+public:
+    HttpServer(ServerOptions options, RequestHandler handler);
+    ~HttpServer();
+    HttpServer(const HttpServer&) = delete;
+    HttpServer& operator=(const HttpServer&) = delete;
+
+    // Binds and listens; after this, port() is the bound port.
+    Status listen();
+    int port() const;
+    // Serves on `threads` threads (the caller's among them) until stop().
+    void run();
+    // Thread-safe and async-signal-unsafe; callable from any thread, repeatedly.
+    void stop();
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace lampi::cloud::http

@@ -1,0 +1,219 @@
+#include "lamps/lamp_service.h"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+#include <fmt/core.h>
+
+#include "lampi/device_id.h"
+#include "lampi/lamp_codec.h"
+#include "lampi/log.h"
+#include "lampi/topics.h"
+
+namespace lampi::cloud::lamps {
+namespace json = boost::json;
+namespace {
+
+constexpr std::string_view kDevicesPrefix = "devices/";
+constexpr std::size_t kMaxNameLength = 100;
+
+LampError error(int status, std::string message) { return LampError{status, std::move(message)}; }
+
+}  // namespace
+
+LampService::LampService(storage::Store& store, Publisher publish, LampServiceOptions options, Clock clock)
+    : store_(store), publish_(std::move(publish)), options_(std::move(options)), clock_(std::move(clock)) {}
+
+std::string LampService::normalize_code(std::string_view typed) {
+    std::string code;
+    for (char c : typed) {
+        if (c == ' ' || c == '-' || c == '\t') continue;
+        if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+        if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z'))) return {};
+        code.push_back(c);
+        if (code.size() > 12) return {};
+    }
+    return code.size() >= 6 ? code : std::string();
+}
+
+void LampService::handle_message(std::string_view topic, std::string_view payload) {
+    if (topic.substr(0, kDevicesPrefix.size()) != kDevicesPrefix) return;
+    std::string_view rest = topic.substr(kDevicesPrefix.size());
+    std::size_t slash = rest.find('/');
+    if (slash == std::string_view::npos) return;
+    std::string device_id(rest.substr(0, slash));
+    if (!is_valid_device_id(device_id)) {
+        log::warn("ignoring a message on {}: not a device id", topic);
+        return;
+    }
+    std::string_view local = rest.substr(slash + 1);
+    if (local == topics::kChanged) {
+        on_changed(device_id, payload);
+    } else if (local == topics::kAssociated) {
+        on_associated(device_id, payload);
+    } else if (local.substr(0, 16) == "lamp/connection/" && local.size() > 22 &&
+               local.substr(local.size() - 6) == "/state") {
+        on_connection(device_id, local.substr(16, local.size() - 22), payload);
+    }
+}
+
+void LampService::on_changed(const std::string& device_id, std::string_view payload) {
+    if (payload.empty()) return;  // a cleared retained message
+    auto state = decode_changed(payload);
+    if (!state) {
+        log::warn("lamp {}: rejected lamp/changed: {}", device_id, state.status().message());
+        return;
+    }
+    auto stored = store_.record_state(device_id, encode_changed(*state), static_cast<std::int64_t>(state->version),
+                                      clock_());
+    if (!stored) log::error("lamp {}: cannot record its state: {}", device_id, stored.status().message());
+}
+
+void LampService::on_connection(const std::string& device_id, std::string_view client, std::string_view payload) {
+    if (payload != "0" && payload != "1") return;
+    bool online;
+    {
+        std::lock_guard lock(mutex_);
+        auto& clients = connections_[device_id];
+        clients[std::string(client)] = payload == "1";
+        auto service = clients.find("lamp_service");
+        auto bridge = clients.find("bridge");
+        online = service != clients.end() && service->second && (bridge == clients.end() || bridge->second);
+    }
+    if (Status s = store_.record_online(device_id, online, clock_()); !s)
+        log::error("lamp {}: cannot record its connection: {}", device_id, s.message());
+}
+
+void LampService::on_associated(const std::string& device_id, std::string_view payload) {
+    if (payload.empty()) return;
+    boost::system::error_code ec;
+    json::value value = json::parse(json::string_view(payload.data(), payload.size()), ec);
+    if (ec || !value.is_object()) {
+        log::warn("lamp {}: rejected lamp/associated: not a JSON object", device_id);
+        return;
+    }
+    const json::object& o = value.as_object();
+    const json::value* claimed = o.if_contains("claimed");
+    if (claimed && claimed->is_bool() && claimed->as_bool()) return;  // our own answer coming back
+    const json::value* code_value = o.if_contains("code");
+    if (!code_value || !code_value->is_string()) return;  // our own {"claimed": false}
+    std::string code = normalize_code(code_value->as_string());
+    if (code.empty()) {
+        log::warn("lamp {}: rejected an association code: use 6 to 12 characters of 0-9 and A-Z", device_id);
+        return;
+    }
+    std::int64_t now = clock_();
+    auto lamp = store_.lamp(device_id);
+    if (lamp && *lamp && (*lamp)->owner_id) {
+        // The lamp asks for an owner but already has one (it missed our answer, or
+        // was reset): tell it again. Its owner removes it first to hand it over.
+        publish_associated(device_id, true);
+        return;
+    }
+    std::int64_t seconds = options_.code_seconds;
+    if (const json::value* in = o.if_contains("expires_in"); in && in->is_int64() && in->as_int64() > 0)
+        seconds = std::min(seconds, in->as_int64());
+    if (Status s = store_.record_code(device_id, code, now, now + seconds); !s)
+        log::error("lamp {}: cannot record its association code: {}", device_id, s.message());
+    else
+        log::info("lamp {} announced an association code", device_id);
+}
+
+void LampService::publish_associated(const std::string& device_id, bool claimed) {
+    json::object o;
+    o["claimed"] = claimed;
+    std::string payload = json::serialize(o);
+    if (Status s = publish_(topics::cloud(device_id, topics::kAssociated), payload, 1, true); !s)
+        log::warn("lamp {}: cannot publish lamp/associated: {}", device_id, s.message());
+}
+
+bool LampService::claim_allowed(std::int64_t user_id) {
+    std::lock_guard lock(mutex_);
+    auto it = claim_failures_.find(user_id);
+    if (it == claim_failures_.end()) return true;
+    if (clock_() - it->second.first >= options_.claim_window_seconds) {
+        claim_failures_.erase(it);
+        return true;
+    }
+    return it->second.second < options_.claim_failures_allowed;
+}
+
+void LampService::note_claim_failure(std::int64_t user_id) {
+    std::lock_guard lock(mutex_);
+    auto [it, inserted] = claim_failures_.try_emplace(user_id, clock_(), 0);
+    ++it->second.second;
+}
+
+LampResult<std::string> LampService::claim(std::int64_t user_id, std::string_view typed_code) {
+    if (!claim_allowed(user_id))
+        return error(429, "too many wrong codes; wait a few minutes before trying again");
+    std::string code = normalize_code(typed_code);
+    if (code.empty()) {
+        note_claim_failure(user_id);
+        return error(400, "that is not an association code: it has 6 to 12 letters and digits, as your lamp shows it");
+    }
+    auto result = store_.claim(code, user_id, clock_());
+    if (!result) return error(500, result.status().message());
+    switch (result->outcome) {
+        case storage::ClaimOutcome::claimed:
+            publish_associated(result->device_id, true);
+            log::info("lamp {} claimed by user {}", result->device_id, user_id);
+            return result->device_id;
+        case storage::ClaimOutcome::wrong_code:
+            note_claim_failure(user_id);
+            return error(404, "no lamp shows that code; check the code on your lamp's screen");
+        case storage::ClaimOutcome::already_used:
+            note_claim_failure(user_id);
+            return error(409, "that code was already used; ask the lamp for a new one");
+        case storage::ClaimOutcome::expired:
+            note_claim_failure(user_id);
+            return error(410, "that code has expired; ask the lamp for a new one");
+        case storage::ClaimOutcome::already_owned:
+            return error(409, "that lamp already belongs to someone; its owner must remove it first");
+    }
+    return error(500, "unexpected claim outcome");
+}
+
+LampResult<storage::Lamp> LampService::owned_lamp(std::int64_t user_id, std::string_view device_id) {
+    // One message for "no such lamp" and "not yours", so ids cannot be probed.
+    std::string not_found = fmt::format("you have no lamp {}", device_id);
+    if (!is_valid_device_id(device_id)) return error(404, not_found);
+    auto lamp = store_.lamp(std::string(device_id));
+    if (!lamp) return error(500, lamp.status().message());
+    if (!*lamp || (*lamp)->owner_id != user_id) return error(404, not_found);
+    return **lamp;
+}
+
+LampResult<bool> LampService::rename(std::int64_t user_id, std::string_view device_id, std::string_view name) {
+    if (name.size() > kMaxNameLength) return error(400, fmt::format("a lamp name has at most {} characters", kMaxNameLength));
+    for (char c : name)
+        if (static_cast<unsigned char>(c) < 0x20) return error(400, "a lamp name may not contain control characters");
+    if (!is_valid_device_id(device_id)) return error(404, fmt::format("you have no lamp {}", device_id));
+    auto done = store_.rename_lamp(std::string(device_id), user_id, std::string(name));
+    if (!done) return error(500, done.status().message());
+    if (!*done) return error(404, fmt::format("you have no lamp {}", device_id));
+    return true;
+}
+
+LampResult<bool> LampService::remove(std::int64_t user_id, std::string_view device_id) {
+    if (!is_valid_device_id(device_id)) return error(404, fmt::format("you have no lamp {}", device_id));
+    auto done = store_.release_lamp(std::string(device_id), user_id);
+    if (!done) return error(500, done.status().message());
+    if (!*done) return error(404, fmt::format("you have no lamp {}", device_id));
+    publish_associated(std::string(device_id), false);
+    log::info("lamp {} removed by user {}", device_id, user_id);
+    return true;
+}
+
+LampResult<std::string> LampService::set_state(std::int64_t user_id, std::string_view device_id, LampUpdate update) {
+    auto lamp = owned_lamp(user_id, device_id);
+    if (auto* e = std::get_if<LampError>(&lamp)) return *e;
+    if (update.empty()) return error(400, "nothing to set: give any of \"on\", \"color\": {\"h\", \"s\"}, \"brightness\"");
+    update.client = options_.client_name;
+    std::string payload = encode_set_config(update);
+    if (Status s = publish_(topics::cloud(device_id, topics::kSetConfig), payload, 1, false); !s)
+        return error(503, "the lamp cannot be reached right now (" + s.message() + "); try again shortly");
+    return payload;
+}
+
+}  // namespace lampi::cloud::lamps

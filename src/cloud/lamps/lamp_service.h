@@ -1,0 +1,93 @@
+// LampService: the cloud's side of the lamps - what they report and what users
+// do with them.
+//
+// Fed by the platform MQTT client (cloud_link.h) with devices/<id>/lamp/changed,
+// .../connection/<client>/state and .../associated; it records last state and
+// online flag, and remembers announced association codes. Users claim a lamp
+// with its code, rename and remove lamps they own, and set their state, which is
+// published as devices/<id>/lamp/set_config (QoS 1).
+//
+// Association payload on devices/<id>/lamp/associated (retained, both ways):
+//   lamp -> cloud  {"code": "123456", "claimed": false[, "expires_in": seconds]}
+//   cloud -> lamp  {"claimed": true}         after a user claimed it
+//   cloud -> lamp  {"claimed": false}        after its owner removed it: make a new code
+// Codes are 6 to 12 characters of 0-9 and A-Z; users may type them with spaces,
+// dashes or lower case.
+//
+// Thread-safe: MQTT callbacks and HTTP handlers call in concurrently.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "clock.h"
+#include "lampi/lamp_state.h"
+#include "lampi/status.h"
+#include "storage/store.h"
+
+namespace lampi::cloud::lamps {
+
+// Publishes one MQTT message; MqttClient::publish in production, a recorder in tests.
+using Publisher = std::function<Status(std::string_view topic, std::string_view payload, int qos, bool retain)>;
+
+struct LampServiceOptions {
+    std::int64_t code_seconds = 10 * 60;  // how long an announced code may be used
+    int claim_failures_allowed = 10;      // per user per window, against guessing codes
+    std::int64_t claim_window_seconds = 10 * 60;
+    std::string client_name = "lampi-cloud";  // the "client" field of set_config
+};
+
+// Why a user request failed, for the HTTP status: 400/404/409/410/429/500.
+struct LampError {
+    int http_status = 500;
+    std::string message;
+};
+
+template <typename T>
+using LampResult = std::variant<T, LampError>;
+
+class LampService {
+public:
+    LampService(storage::Store& store, Publisher publish, LampServiceOptions options, Clock clock);
+
+    // MQTT side. `topic` is the full cloud topic; other topics are ignored.
+    void handle_message(std::string_view topic, std::string_view payload);
+
+    // User side. The lamp must be owned by `user_id` unless stated.
+    // Returns the claimed device id.
+    LampResult<std::string> claim(std::int64_t user_id, std::string_view typed_code);
+    LampResult<storage::Lamp> owned_lamp(std::int64_t user_id, std::string_view device_id);
+    LampResult<bool> rename(std::int64_t user_id, std::string_view device_id, std::string_view name);
+    LampResult<bool> remove(std::int64_t user_id, std::string_view device_id);
+    // Publishes set_config; returns the payload sent.
+    LampResult<std::string> set_state(std::int64_t user_id, std::string_view device_id, LampUpdate update);
+
+    // Canonical "123 456" -> "123456"; empty when it cannot be a code.
+    static std::string normalize_code(std::string_view typed);
+
+private:
+    void on_changed(const std::string& device_id, std::string_view payload);
+    void on_connection(const std::string& device_id, std::string_view client, std::string_view payload);
+    void on_associated(const std::string& device_id, std::string_view payload);
+    bool claim_allowed(std::int64_t user_id);
+    void note_claim_failure(std::int64_t user_id);
+    void publish_associated(const std::string& device_id, bool claimed);
+
+    storage::Store& store_;
+    Publisher publish_;
+    LampServiceOptions options_;
+    Clock clock_;
+
+    std::mutex mutex_;
+    // device id -> client id -> connected; a lamp is online while its lamp
+    // service says "1" and its bridge has not said "0".
+    std::map<std::string, std::map<std::string, bool>> connections_;
+    std::map<std::int64_t, std::pair<std::int64_t, int>> claim_failures_;  // user -> (window start, count)
+};
+
+}  // namespace lampi::cloud::lamps

@@ -1,0 +1,158 @@
+// lampi-cloud: the LAMPi cloud service and its operator CLI. Parses options
+// and hands them to the subcommand functions in cli/commands.h.
+#include <CLI/CLI.hpp>
+
+#include <fmt/core.h>
+
+#include <fstream>
+
+#include "cli/commands.h"
+
+namespace {
+
+using lampi::cloud::cli::CommonConfig;
+
+// Options every subcommand shares.
+void add_common(CLI::App* cmd, CommonConfig& c, std::size_t& memory_kib) {
+    cmd->add_option("--db", c.db_url, "database: sqlite:///path/db.sqlite3 or postgresql://user@host:port/dbname")
+        ->capture_default_str();
+    cmd->add_option("--argon2-ops", c.cost.opslimit, "argon2id passes (time cost) for new password hashes")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 16));
+    cmd->add_option("--argon2-memory-kib", memory_kib, "argon2id memory for new password hashes, in KiB")
+        ->capture_default_str()
+        ->check(CLI::Range(8, 1024 * 1024));
+    cmd->add_option("--log-level", c.log_level, "trace, debug, info, warn, error or off")->capture_default_str();
+}
+
+bool read_secret_file(const std::string& path, std::string& out) {
+    std::ifstream in(path);
+    if (!in || !std::getline(in, out) || out.empty()) {
+        fmt::print(stderr, "lampi-cloud: cannot read a secret from the first line of {}\n", path);
+        return false;
+    }
+    return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    namespace cli = lampi::cloud::cli;
+    CLI::App app{"lampi-cloud: the LAMPi cloud service (accounts, lamps, JSON API, broker auth API)\n"
+                 "and its operator commands."};
+    app.require_subcommand(1);
+    CommonConfig common;
+    std::size_t memory_kib = common.cost.memlimit_bytes / 1024;
+
+    // serve
+    cli::ServeConfig serve;
+    std::string mqtt_password_file, auth_secret_file;
+    std::vector<std::string> service_accounts;
+    bool no_signup = false;
+    auto* s = app.add_subcommand("serve", "run the web service");
+    add_common(s, common, memory_kib);
+    s->add_option("--listen", serve.listen, "ADDRESS:PORT to serve HTTP on")->capture_default_str();
+    s->add_option("--threads", serve.server.threads, "server threads")->capture_default_str()->check(CLI::Range(1, 64));
+    s->add_option("--db-connections", serve.db_connections, "database connections (default threads + 2)");
+    s->add_option("--static-dir", serve.app.static_dir, "directory served at /static/");
+    s->add_flag("--no-signup", no_signup, "turn the self sign-up page off");
+    s->add_option("--tls-cert", serve.server.tls_cert_file, "PEM certificate chain: serve HTTPS");
+    s->add_option("--tls-key", serve.server.tls_key_file, "PEM private key for --tls-cert");
+    s->add_option("--header-limit", serve.server.header_limit, "largest request header, bytes")->capture_default_str();
+    s->add_option("--body-limit", serve.server.body_limit, "largest request body, bytes")->capture_default_str();
+    s->add_option("--mqtt-host", serve.mqtt.host, "cloud broker host; empty runs without a broker")
+        ->capture_default_str();
+    s->add_option("--mqtt-port", serve.mqtt.port, "cloud broker port")->capture_default_str()->check(CLI::Range(1, 65535));
+    s->add_option("--mqtt-username", serve.mqtt.username, "this service's broker login (a superuser at the auth API)");
+    s->add_option("--mqtt-password", serve.mqtt.password, "its password (prefer --mqtt-password-file)");
+    s->add_option("--mqtt-password-file", mqtt_password_file, "file whose first line is the broker password");
+    s->add_option("--mqtt-client-id", serve.mqtt.client_id, "MQTT client id (default lampi-cloud)");
+    s->add_option("--mqtt-ws-url", serve.app.mqtt_ws_url, "broker WebSocket URL handed to the control page")
+        ->capture_default_str();
+    s->add_option("--auth-secret-file", auth_secret_file,
+                  "file whose first line the broker must send in X-Lampi-Auth-Secret to /auth/v1/*");
+    s->add_flag("--auth-allow-remote", serve.app.auth_allow_remote, "let non-loopback callers use /auth/v1/*");
+    s->add_option("--service-account", service_accounts,
+                  "NAME:PASSWORD of a broker superuser login for a platform service (repeatable)");
+    s->add_option("--session-days", serve.session_days, "session lifetime in days")->capture_default_str();
+    s->add_option("--code-seconds", serve.code_seconds, "how long an association code may be used")
+        ->capture_default_str();
+    s->add_option("--credential-seconds", serve.credential_seconds, "lifetime of a control page's broker credential")
+        ->capture_default_str();
+
+    // user
+    cli::PasswordSource password_source;
+    std::string username, device_id, lamp_name, owner, token_name;
+    bool is_operator = false;
+    auto* user = app.add_subcommand("user", "manage users")->require_subcommand(1);
+    auto* user_add = user->add_subcommand("add", "create a user");
+    user_add->add_option("username", username, "the new user's name")->required();
+    user_add->add_flag("--operator", is_operator, "an operator: a superuser on the broker");
+    user_add->add_flag("--password-stdin", password_source.from_stdin, "read the password from standard input");
+    add_common(user_add, common, memory_kib);
+    auto* user_list = user->add_subcommand("list", "list users");
+    add_common(user_list, common, memory_kib);
+    auto* user_passwd = user->add_subcommand("passwd", "set a user's password");
+    user_passwd->add_option("username", username, "the user")->required();
+    user_passwd->add_flag("--password-stdin", password_source.from_stdin, "read the password from standard input");
+    add_common(user_passwd, common, memory_kib);
+
+    // lamp
+    auto* lamp = app.add_subcommand("lamp", "manage lamps")->require_subcommand(1);
+    auto* lamp_add = lamp->add_subcommand("add", "register a lamp (optionally for an owner)");
+    lamp_add->add_option("device_id", device_id, "12 hex digits (colons allowed)")->required();
+    lamp_add->add_option("--name", lamp_name, "display name");
+    lamp_add->add_option("--owner", owner, "username of its owner");
+    add_common(lamp_add, common, memory_kib);
+    auto* lamp_list = lamp->add_subcommand("list", "list lamps with owner and online flag");
+    add_common(lamp_list, common, memory_kib);
+    auto* lamp_assign = lamp->add_subcommand("assign", "give a lamp to a user ('-' for nobody)");
+    lamp_assign->add_option("device_id", device_id, "12 hex digits")->required();
+    lamp_assign->add_option("owner", owner, "username, or - to release it")->required();
+    add_common(lamp_assign, common, memory_kib);
+
+    // token
+    auto* token = app.add_subcommand("token", "manage API tokens")->require_subcommand(1);
+    auto* token_create = token->add_subcommand("create", "create an API token for a user (printed once)");
+    token_create->add_option("username", username, "the user")->required();
+    token_create->add_option("--name", token_name, "what the token is for");
+    add_common(token_create, common, memory_kib);
+
+    // demo
+    std::string demo_user = "demo", demo_password = "lampi-demo";
+    std::vector<std::string> demo_lamps;
+    auto* demo = app.add_subcommand("demo", "create the demo user owning the given lamps (idempotent)");
+    demo->add_option("--user", demo_user, "demo username")->capture_default_str();
+    demo->add_option("--password", demo_password, "demo password")->capture_default_str();
+    demo->add_option("--lamp", demo_lamps, "device id the demo user owns (repeatable)");
+    add_common(demo, common, memory_kib);
+
+    CLI11_PARSE(app, argc, argv);
+    common.cost.memlimit_bytes = memory_kib * 1024;
+
+    if (s->parsed()) {
+        serve.common = common;
+        serve.app.signup_enabled = !no_signup;
+        serve.mqtt_enabled = !serve.mqtt.host.empty();
+        if (!mqtt_password_file.empty() && !read_secret_file(mqtt_password_file, serve.mqtt.password)) return 2;
+        if (!auth_secret_file.empty() && !read_secret_file(auth_secret_file, serve.app.auth_secret)) return 2;
+        for (const std::string& entry : service_accounts) {
+            std::size_t colon = entry.find(':');
+            if (colon == std::string::npos || colon == 0 || colon + 1 == entry.size()) {
+                fmt::print(stderr, "lampi-cloud: --service-account wants NAME:PASSWORD\n");
+                return 2;
+            }
+            serve.app.service_accounts.push_back({entry.substr(0, colon), entry.substr(colon + 1), true});
+        }
+        return cli::serve(std::move(serve));
+    }
+    if (user_add->parsed()) return cli::user_add(common, username, is_operator, password_source);
+    if (user_list->parsed()) return cli::user_list(common);
+    if (user_passwd->parsed()) return cli::user_passwd(common, username, password_source);
+    if (lamp_add->parsed()) return cli::lamp_add(common, device_id, lamp_name, owner);
+    if (lamp_list->parsed()) return cli::lamp_list(common);
+    if (lamp_assign->parsed()) return cli::lamp_assign(common, device_id, owner);
+    if (token_create->parsed()) return cli::token_create(common, username, token_name);
+    if (demo->parsed()) return cli::demo(common, demo_user, demo_password, demo_lamps);
+    return 2;
+}

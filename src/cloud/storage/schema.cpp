@@ -1,0 +1,108 @@
+#include "storage/schema.h"
+
+#include <fmt/core.h>
+
+#include <ctime>
+
+#include "lampi/log.h"
+
+namespace lampi::cloud::storage {
+namespace {
+
+struct Migration {
+    int version;
+    const char* sql;  // "{id_pk}" stands for the engine's auto-increment key
+};
+
+// Times are Unix seconds; flags are 0/1 integers, identical on both engines.
+constexpr Migration kMigrations[] = {
+    {1, R"SQL(
+CREATE TABLE users (
+    id {id_pk},
+    username TEXT NOT NULL UNIQUE,
+    password_hash TEXT NOT NULL,
+    is_operator INTEGER NOT NULL DEFAULT 0,
+    created_at BIGINT NOT NULL,
+    last_login BIGINT
+);
+CREATE TABLE sessions (
+    key_hash TEXT PRIMARY KEY,
+    user_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL
+);
+CREATE INDEX sessions_user ON sessions(user_id);
+CREATE TABLE lamps (
+    device_id TEXT PRIMARY KEY,
+    name TEXT NOT NULL DEFAULT '',
+    owner_id BIGINT REFERENCES users(id) ON DELETE SET NULL,
+    state_json TEXT,
+    state_version BIGINT,
+    online INTEGER NOT NULL DEFAULT 0,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL
+);
+CREATE INDEX lamps_owner ON lamps(owner_id);
+CREATE TABLE association_codes (
+    device_id TEXT NOT NULL REFERENCES lamps(device_id) ON DELETE CASCADE,
+    code TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    used_at BIGINT,
+    used_by BIGINT REFERENCES users(id) ON DELETE SET NULL,
+    PRIMARY KEY (device_id, code)
+);
+CREATE INDEX association_codes_code ON association_codes(code);
+CREATE TABLE api_tokens (
+    token_hash TEXT PRIMARY KEY,
+    user_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    name TEXT NOT NULL DEFAULT '',
+    created_at BIGINT NOT NULL
+);
+CREATE TABLE broker_credentials (
+    username TEXT PRIMARY KEY,
+    password_hash TEXT NOT NULL,
+    user_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL
+);
+CREATE INDEX broker_credentials_expiry ON broker_credentials(expires_at);
+)SQL"},
+};
+
+std::string render(const char* sql, Dialect dialect) {
+    return fmt::format(fmt::runtime(sql),
+                       fmt::arg("id_pk", dialect == Dialect::sqlite ? "INTEGER PRIMARY KEY" : "BIGSERIAL PRIMARY KEY"));
+}
+
+}  // namespace
+
+int schema_version() { return kMigrations[std::size(kMigrations) - 1].version; }
+
+Status migrate(SqlConnection& conn) {
+    if (Status s = conn.script("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+                               "applied_at BIGINT NOT NULL)");
+        !s)
+        return Status::error("cannot create the schema_migrations table: " + s.message());
+    auto rows = conn.query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+    if (!rows) return rows.status();
+    std::int64_t current = as_int(rows->at(0).at(0));
+    if (current > schema_version())
+        return Status::error(fmt::format("the database has schema version {} but this lampi-cloud knows only up to {}; "
+                                         "run a newer lampi-cloud",
+                                         current, schema_version()));
+    for (const Migration& m : kMigrations) {
+        if (m.version <= current) continue;
+        std::string sql = "BEGIN;\n" + render(m.sql, conn.dialect()) +
+                          fmt::format("\nINSERT INTO schema_migrations (version, applied_at) VALUES ({}, {});\nCOMMIT;",
+                                      m.version, static_cast<long long>(std::time(nullptr)));
+        if (Status s = conn.script(sql); !s) {
+            (void)conn.script("ROLLBACK");
+            return Status::error(fmt::format("schema migration {} failed: {}", m.version, s.message()));
+        }
+        log::info("database schema migrated to version {}", m.version);
+    }
+    return Status::ok();
+}
+
+}  // namespace lampi::cloud::storage

@@ -1,0 +1,63 @@
+#include "storage/sql.h"
+
+#include <fmt/core.h>
+
+#include <charconv>
+
+namespace lampi::cloud::storage {
+
+Result<DatabaseUrl> parse_database_url(std::string_view url) {
+    constexpr std::string_view kSqlite = "sqlite://";
+    if (url == "sqlite::memory:") return DatabaseUrl{Dialect::sqlite, ":memory:"};
+    if (url.substr(0, kSqlite.size()) == kSqlite) {
+        std::string path(url.substr(kSqlite.size()));
+        if (path.empty()) return Status::error("sqlite URL has no path; use sqlite:///absolute/path/lampi.sqlite3");
+        return DatabaseUrl{Dialect::sqlite, path};
+    }
+    if (url.substr(0, 13) == "postgresql://" || url.substr(0, 11) == "postgres://")
+        return DatabaseUrl{Dialect::postgres, std::string(url)};
+    return Status::error(fmt::format(
+        "unknown database URL '{}'; use sqlite:///path/to/lampi.sqlite3 or postgresql://user@host:port/dbname", url));
+}
+
+Result<std::unique_ptr<Database>> Database::open(std::string_view url, int connections) {
+    auto parsed = parse_database_url(url);
+    if (!parsed) return parsed.status();
+    auto db = std::make_unique<Database>();
+    db->dialect_ = parsed->dialect;
+    if (parsed->dialect == Dialect::sqlite && parsed->target == ":memory:") connections = 1;  // one shared db
+    for (int i = 0; i < std::max(1, connections); ++i) {
+        auto conn = parsed->dialect == Dialect::sqlite ? open_sqlite(parsed->target) : open_postgres(parsed->target);
+        if (!conn) return conn.status();
+        db->idle_.push_back(std::move(conn).value());
+    }
+    return db;
+}
+
+Database::Lease Database::lease() {
+    std::unique_lock lock(mutex_);
+    available_.wait(lock, [this] { return !idle_.empty(); });
+    auto c = std::move(idle_.back());
+    idle_.pop_back();
+    return Lease(*this, std::move(c));
+}
+
+void Database::give_back(std::unique_ptr<SqlConnection> c) {
+    {
+        std::lock_guard lock(mutex_);
+        idle_.push_back(std::move(c));
+    }
+    available_.notify_one();
+}
+
+std::int64_t as_int(const std::optional<std::string>& column, std::int64_t fallback) {
+    if (!column) return fallback;
+    std::int64_t v = fallback;
+    auto [ptr, ec] = std::from_chars(column->data(), column->data() + column->size(), v);
+    (void)ptr;
+    return ec == std::errc() ? v : fallback;
+}
+
+std::string as_text(const std::optional<std::string>& column) { return column ? *column : std::string(); }
+
+}  // namespace lampi::cloud::storage

@@ -1,0 +1,283 @@
+#include "storage/store.h"
+
+#include <fmt/core.h>
+
+#include "storage/schema.h"
+
+namespace lampi::cloud::storage {
+namespace {
+
+const std::string kUserColumns = "id, username, password_hash, is_operator, created_at, last_login";
+const std::string kLampColumns =
+    "l.device_id, l.name, l.owner_id, COALESCE(u.username, ''), l.state_json, l.state_version, l.online, l.updated_at";
+const std::string kLampFrom = " FROM lamps l LEFT JOIN users u ON u.id = l.owner_id ";
+
+User to_user(const SqlRow& r, std::size_t at = 0) {
+    User u;
+    u.id = as_int(r[at]);
+    u.username = as_text(r[at + 1]);
+    u.password_hash = as_text(r[at + 2]);
+    u.is_operator = as_int(r[at + 3]) != 0;
+    u.created_at = as_int(r[at + 4]);
+    if (r[at + 5]) u.last_login = as_int(r[at + 5]);
+    return u;
+}
+
+Lamp to_lamp(const SqlRow& r) {
+    Lamp l;
+    l.device_id = as_text(r[0]);
+    l.name = as_text(r[1]);
+    if (r[2]) l.owner_id = as_int(r[2]);
+    l.owner_name = as_text(r[3]);
+    l.state_json = as_text(r[4]);
+    if (r[5]) l.state_version = as_int(r[5]);
+    l.online = as_int(r[6]) != 0;
+    l.updated_at = as_int(r[7]);
+    return l;
+}
+
+Result<std::optional<User>> first_user(Result<SqlRows> rows) {
+    if (!rows) return rows.status();
+    if (rows->empty()) return std::optional<User>();
+    return std::optional<User>(to_user(rows->front()));
+}
+
+Result<std::vector<Lamp>> to_lamps(Result<SqlRows> rows) {
+    if (!rows) return rows.status();
+    std::vector<Lamp> out;
+    for (const auto& r : *rows) out.push_back(to_lamp(r));
+    return out;
+}
+
+Status done(const Result<SqlRows>& rows) { return rows ? Status::ok() : rows.status(); }
+
+SqlValue optional_id(std::optional<std::int64_t> id) { return id ? SqlValue(*id) : SqlValue(nullptr); }
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> Store::open(std::string_view url, int connections) {
+    auto db = Database::open(url, connections);
+    if (!db) return db.status();
+    {
+        auto lease = (*db)->lease();
+        if (Status s = migrate(*lease); !s) return s;
+    }
+    return std::unique_ptr<Store>(new Store(std::move(db).value()));
+}
+
+Result<SqlRows> Store::run(const std::string& sql, const std::vector<SqlValue>& params) {
+    auto lease = db_->lease();
+    return lease->query(sql, params);
+}
+
+Result<std::int64_t> Store::create_user(const std::string& username, const std::string& password_hash,
+                                         bool is_operator, std::int64_t now) {
+    auto lease = db_->lease();
+    auto rows = lease->query(
+        "INSERT INTO users (username, password_hash, is_operator, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+        {username, password_hash, std::int64_t{is_operator ? 1 : 0}, now});
+    if (!rows) {
+        if (lease->last_error_was_conflict())
+            return Status::error(fmt::format("the username '{}' is already taken; choose another", username));
+        return rows.status();
+    }
+    return as_int(rows->at(0).at(0));
+}
+
+Result<std::optional<User>> Store::user_by_name(const std::string& username) {
+    return first_user(run("SELECT " + kUserColumns + " FROM users WHERE username = $1", {username}));
+}
+
+Result<std::optional<User>> Store::user_by_id(std::int64_t id) {
+    return first_user(run("SELECT " + kUserColumns + " FROM users WHERE id = $1", {id}));
+}
+
+Result<std::vector<User>> Store::users() {
+    auto rows = run("SELECT " + kUserColumns + " FROM users ORDER BY username");
+    if (!rows) return rows.status();
+    std::vector<User> out;
+    for (const auto& r : *rows) out.push_back(to_user(r));
+    return out;
+}
+
+Status Store::set_password(std::int64_t user_id, const std::string& password_hash) {
+    return done(run("UPDATE users SET password_hash = $1 WHERE id = $2", {password_hash, user_id}));
+}
+
+Status Store::set_operator(std::int64_t user_id, bool is_operator) {
+    return done(run("UPDATE users SET is_operator = $1 WHERE id = $2", {std::int64_t{is_operator ? 1 : 0}, user_id}));
+}
+
+Status Store::record_login(std::int64_t user_id, std::int64_t now) {
+    return done(run("UPDATE users SET last_login = $1 WHERE id = $2", {now, user_id}));
+}
+
+Status Store::create_session(const std::string& key_hash, std::int64_t user_id, std::int64_t now,
+                             std::int64_t expires_at) {
+    return done(run("INSERT INTO sessions (key_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+                    {key_hash, user_id, now, expires_at}));
+}
+
+Result<std::optional<User>> Store::session_user(const std::string& key_hash, std::int64_t now) {
+    return first_user(run("SELECT u.id, u.username, u.password_hash, u.is_operator, u.created_at, u.last_login "
+                          "FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.key_hash = $1 AND s.expires_at > $2",
+                          {key_hash, now}));
+}
+
+Status Store::delete_session(const std::string& key_hash) {
+    return done(run("DELETE FROM sessions WHERE key_hash = $1", {key_hash}));
+}
+
+Status Store::delete_other_sessions(std::int64_t user_id, const std::string& keep_hash) {
+    return done(run("DELETE FROM sessions WHERE user_id = $1 AND key_hash <> $2", {user_id, keep_hash}));
+}
+
+Status Store::create_api_token(const std::string& token_hash, std::int64_t user_id, const std::string& name,
+                               std::int64_t now) {
+    return done(run("INSERT INTO api_tokens (token_hash, user_id, name, created_at) VALUES ($1, $2, $3, $4)",
+                    {token_hash, user_id, name, now}));
+}
+
+Result<std::optional<User>> Store::api_token_user(const std::string& token_hash) {
+    return first_user(run("SELECT u.id, u.username, u.password_hash, u.is_operator, u.created_at, u.last_login "
+                          "FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1",
+                          {token_hash}));
+}
+
+Status Store::create_broker_credential(const BrokerCredential& c, std::int64_t now) {
+    return done(run("INSERT INTO broker_credentials (username, password_hash, user_id, created_at, expires_at) "
+                    "VALUES ($1, $2, $3, $4, $5)",
+                    {c.username, c.password_hash, c.user_id, now, c.expires_at}));
+}
+
+Result<std::optional<BrokerCredential>> Store::broker_credential(const std::string& username, std::int64_t now) {
+    auto rows = run("SELECT username, password_hash, user_id, expires_at FROM broker_credentials "
+                    "WHERE username = $1 AND expires_at > $2",
+                    {username, now});
+    if (!rows) return rows.status();
+    if (rows->empty()) return std::optional<BrokerCredential>();
+    const auto& r = rows->front();
+    return std::optional<BrokerCredential>(BrokerCredential{as_text(r[0]), as_text(r[1]), as_int(r[2]), as_int(r[3])});
+}
+
+Status Store::ensure_lamp(const std::string& device_id, std::int64_t now) {
+    return done(run("INSERT INTO lamps (device_id, created_at, updated_at) VALUES ($1, $2, $2) "
+                    "ON CONFLICT (device_id) DO NOTHING",
+                    {device_id, now}));
+}
+
+Status Store::add_lamp(const std::string& device_id, const std::string& name, std::optional<std::int64_t> owner_id,
+                       std::int64_t now) {
+    return done(run("INSERT INTO lamps (device_id, name, owner_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $4) "
+                    "ON CONFLICT (device_id) DO UPDATE SET name = excluded.name, owner_id = excluded.owner_id, "
+                    "updated_at = excluded.updated_at",
+                    {device_id, name, optional_id(owner_id), now}));
+}
+
+Result<bool> Store::record_state(const std::string& device_id, const std::string& state_json, std::int64_t version,
+                                 std::int64_t now) {
+    auto rows = run("INSERT INTO lamps (device_id, state_json, state_version, created_at, updated_at) "
+                    "VALUES ($1, $2, $3, $4, $4) "
+                    "ON CONFLICT (device_id) DO UPDATE SET state_json = excluded.state_json, "
+                    "state_version = excluded.state_version, updated_at = excluded.updated_at "
+                    "WHERE lamps.state_version IS NULL OR lamps.state_version < excluded.state_version "
+                    "RETURNING device_id",
+                    {device_id, state_json, version, now});
+    if (!rows) return rows.status();
+    return !rows->empty();
+}
+
+Status Store::record_online(const std::string& device_id, bool online, std::int64_t now) {
+    return done(run("INSERT INTO lamps (device_id, online, created_at, updated_at) VALUES ($1, $2, $3, $3) "
+                    "ON CONFLICT (device_id) DO UPDATE SET online = excluded.online, updated_at = excluded.updated_at",
+                    {device_id, std::int64_t{online ? 1 : 0}, now}));
+}
+
+Result<std::optional<Lamp>> Store::lamp(const std::string& device_id) {
+    auto lamps = to_lamps(run("SELECT " + kLampColumns + kLampFrom + "WHERE l.device_id = $1", {device_id}));
+    if (!lamps) return lamps.status();
+    if (lamps->empty()) return std::optional<Lamp>();
+    return std::optional<Lamp>(lamps->front());
+}
+
+Result<std::vector<Lamp>> Store::lamps_of(std::int64_t user_id) {
+    return to_lamps(
+        run("SELECT " + kLampColumns + kLampFrom + "WHERE l.owner_id = $1 ORDER BY l.name, l.device_id", {user_id}));
+}
+
+Result<std::vector<Lamp>> Store::all_lamps() {
+    return to_lamps(run("SELECT " + kLampColumns + kLampFrom + "ORDER BY l.device_id"));
+}
+
+Result<std::vector<std::string>> Store::owned_device_ids(std::int64_t user_id) {
+    auto rows = run("SELECT device_id FROM lamps WHERE owner_id = $1 ORDER BY device_id", {user_id});
+    if (!rows) return rows.status();
+    std::vector<std::string> out;
+    for (const auto& r : *rows) out.push_back(as_text(r[0]));
+    return out;
+}
+
+Result<bool> Store::rename_lamp(const std::string& device_id, std::int64_t owner_id, const std::string& name) {
+    auto rows = run("UPDATE lamps SET name = $1 WHERE device_id = $2 AND owner_id = $3 RETURNING device_id",
+                    {name, device_id, owner_id});
+    if (!rows) return rows.status();
+    return !rows->empty();
+}
+
+Result<bool> Store::release_lamp(const std::string& device_id, std::int64_t owner_id) {
+    auto rows = run("UPDATE lamps SET owner_id = NULL, name = '' WHERE device_id = $1 AND owner_id = $2 "
+                    "RETURNING device_id",
+                    {device_id, owner_id});
+    if (!rows) return rows.status();
+    return !rows->empty();
+}
+
+Status Store::assign_lamp(const std::string& device_id, std::optional<std::int64_t> owner_id, std::int64_t now) {
+    auto rows = run("UPDATE lamps SET owner_id = $1, updated_at = $2 WHERE device_id = $3 RETURNING device_id",
+                    {optional_id(owner_id), now, device_id});
+    if (!rows) return rows.status();
+    if (rows->empty())
+        return Status::error(fmt::format("no lamp {} is known; add it first with `lampi-cloud lamp add {}`", device_id,
+                                         device_id));
+    return Status::ok();
+}
+
+Status Store::record_code(const std::string& device_id, const std::string& code, std::int64_t now,
+                          std::int64_t expires_at) {
+    if (Status s = ensure_lamp(device_id, now); !s) return s;
+    return done(run("INSERT INTO association_codes (device_id, code, created_at, expires_at) VALUES ($1, $2, $3, $4) "
+                    "ON CONFLICT (device_id, code) DO NOTHING",
+                    {device_id, code, now, expires_at}));
+}
+
+Result<ClaimResult> Store::claim(const std::string& code, std::int64_t user_id, std::int64_t now) {
+    // The newest lamp that announced this code decides; codes are short, so an
+    // old lamp may have used the same digits before.
+    auto rows = run("SELECT device_id, expires_at, used_at FROM association_codes WHERE code = $1 "
+                    "ORDER BY created_at DESC LIMIT 1",
+                    {code});
+    if (!rows) return rows.status();
+    if (rows->empty()) return ClaimResult{ClaimOutcome::wrong_code, ""};
+    std::string device_id = as_text(rows->front()[0]);
+    if (rows->front()[2]) return ClaimResult{ClaimOutcome::already_used, device_id};
+    if (as_int(rows->front()[1]) <= now) return ClaimResult{ClaimOutcome::expired, device_id};
+    // Only one concurrent claimer can flip used_at from NULL.
+    auto used = run("UPDATE association_codes SET used_at = $1, used_by = $2 "
+                    "WHERE device_id = $3 AND code = $4 AND used_at IS NULL RETURNING device_id",
+                    {now, user_id, device_id, code});
+    if (!used) return used.status();
+    if (used->empty()) return ClaimResult{ClaimOutcome::already_used, device_id};
+    auto owned = run("UPDATE lamps SET owner_id = $1, updated_at = $2 WHERE device_id = $3 AND owner_id IS NULL "
+                     "RETURNING device_id",
+                     {user_id, now, device_id});
+    if (!owned) return owned.status();
+    if (owned->empty()) return ClaimResult{ClaimOutcome::already_owned, device_id};
+    return ClaimResult{ClaimOutcome::claimed, device_id};
+}
+
+Status Store::purge_expired(std::int64_t now) {
+    if (Status s = done(run("DELETE FROM sessions WHERE expires_at <= $1", {now})); !s) return s;
+    return done(run("DELETE FROM broker_credentials WHERE expires_at <= $1", {now}));
+}
+
+}  // namespace lampi::cloud::storage

@@ -1,0 +1,126 @@
+// Store: everything lampi-cloud keeps, behind one interface for both engines.
+//
+// The same SQL runs on SQLite and PostgreSQL (see sql.h), so both backends
+// behave alike by construction; the storage tests run against both. Methods are
+// thread-safe (each call leases a pooled connection) and never throw. Secrets
+// (session keys, API tokens, broker passwords) arrive here already hashed.
+// Times are Unix seconds passed in by the caller, so tests control the clock.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "lampi/status.h"
+#include "storage/sql.h"
+
+namespace lampi::cloud::storage {
+
+struct User {
+    std::int64_t id = 0;
+    std::string username;
+    std::string password_hash;
+    bool is_operator = false;
+    std::int64_t created_at = 0;
+    std::optional<std::int64_t> last_login;
+};
+
+struct Lamp {
+    std::string device_id;
+    std::string name;
+    std::optional<std::int64_t> owner_id;
+    std::string owner_name;        // empty when unowned
+    std::string state_json;        // last lamp/changed payload, canonical; empty if never seen
+    std::optional<std::int64_t> state_version;
+    bool online = false;
+    std::int64_t updated_at = 0;
+};
+
+enum class ClaimOutcome { claimed, wrong_code, already_used, expired, already_owned };
+
+struct ClaimResult {
+    ClaimOutcome outcome = ClaimOutcome::wrong_code;
+    std::string device_id;  // set unless wrong_code
+};
+
+struct BrokerCredential {
+    std::string username;
+    std::string password_hash;
+    std::int64_t user_id = 0;
+    std::int64_t expires_at = 0;
+};
+
+class Store {
+public:
+    // Opens the database at `url` (see parse_database_url) with a pool of
+    // `connections` and brings its schema up to date.
+    static Result<std::unique_ptr<Store>> open(std::string_view url, int connections = 4);
+
+    Dialect dialect() const { return db_->dialect(); }
+
+    // Users. create_user fails with a clear message when the name is taken.
+    Result<std::int64_t> create_user(const std::string& username, const std::string& password_hash, bool is_operator,
+                                      std::int64_t now);
+    Result<std::optional<User>> user_by_name(const std::string& username);
+    Result<std::optional<User>> user_by_id(std::int64_t id);
+    Result<std::vector<User>> users();
+    Status set_password(std::int64_t user_id, const std::string& password_hash);
+    Status set_operator(std::int64_t user_id, bool is_operator);
+    Status record_login(std::int64_t user_id, std::int64_t now);
+
+    // Sessions, keyed by the hash of the cookie value.
+    Status create_session(const std::string& key_hash, std::int64_t user_id, std::int64_t now, std::int64_t expires_at);
+    Result<std::optional<User>> session_user(const std::string& key_hash, std::int64_t now);
+    Status delete_session(const std::string& key_hash);
+    // Every session of the user except `keep_hash` (after a password change).
+    Status delete_other_sessions(std::int64_t user_id, const std::string& keep_hash);
+
+    // API tokens, keyed by hash.
+    Status create_api_token(const std::string& token_hash, std::int64_t user_id, const std::string& name,
+                            std::int64_t now);
+    Result<std::optional<User>> api_token_user(const std::string& token_hash);
+
+    // Short-lived broker credentials for the control page.
+    Status create_broker_credential(const BrokerCredential& credential, std::int64_t now);
+    Result<std::optional<BrokerCredential>> broker_credential(const std::string& username, std::int64_t now);
+
+    // Lamps.
+    // Inserts the lamp if unknown; an existing lamp keeps its name and owner.
+    Status ensure_lamp(const std::string& device_id, std::int64_t now);
+    Status add_lamp(const std::string& device_id, const std::string& name, std::optional<std::int64_t> owner_id,
+                    std::int64_t now);
+    // Records lamp/changed unless a newer version is already stored. Returns
+    // whether it was stored.
+    Result<bool> record_state(const std::string& device_id, const std::string& state_json, std::int64_t version,
+                              std::int64_t now);
+    Status record_online(const std::string& device_id, bool online, std::int64_t now);
+    Result<std::optional<Lamp>> lamp(const std::string& device_id);
+    Result<std::vector<Lamp>> lamps_of(std::int64_t user_id);
+    Result<std::vector<Lamp>> all_lamps();
+    Result<std::vector<std::string>> owned_device_ids(std::int64_t user_id);
+    // Rename/release only when `owner_id` owns the lamp; false when it does not.
+    Result<bool> rename_lamp(const std::string& device_id, std::int64_t owner_id, const std::string& name);
+    Result<bool> release_lamp(const std::string& device_id, std::int64_t owner_id);
+    // Operator action: any lamp to any user (or to nobody).
+    Status assign_lamp(const std::string& device_id, std::optional<std::int64_t> owner_id, std::int64_t now);
+
+    // Association codes: remembers a code a lamp announced (first sighting wins,
+    // so a re-delivered retained message does not extend its life).
+    Status record_code(const std::string& device_id, const std::string& code, std::int64_t now,
+                       std::int64_t expires_at);
+    // Uses `code` to bind its lamp to `user_id`; at most one caller wins a code.
+    Result<ClaimResult> claim(const std::string& code, std::int64_t user_id, std::int64_t now);
+
+    // Deletes expired sessions and broker credentials.
+    Status purge_expired(std::int64_t now);
+
+private:
+    explicit Store(std::unique_ptr<Database> db) : db_(std::move(db)) {}
+    Result<SqlRows> run(const std::string& sql, const std::vector<SqlValue>& params = {});
+
+    std::unique_ptr<Database> db_;
+};
+
+}  // namespace lampi::cloud::storage
