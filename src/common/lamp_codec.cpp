@@ -78,9 +78,11 @@ Status read_fields(const json::object& object, LampUpdate& update, std::vector<s
     return read_client(object, update.client);
 }
 
-json::object color_object(double hue, double saturation) {
-    return json::object{{"h", hue}, {"s", saturation}};
-}
+// Encoding is done with fmt rather than json::serialize so numbers read as
+// people write them ("0.5", "1") instead of Boost's "5E-1"; both round-trip.
+std::string number(double value) { return std::isfinite(value) ? fmt::format("{}", value) : "0"; }
+
+std::string quoted(std::string_view text) { return json::serialize(json::string_view(text)); }
 
 }  // namespace
 
@@ -93,28 +95,28 @@ Result<DecodedUpdate> decode_set_config(std::string_view payload) {
 }
 
 std::string encode_set_config(const LampUpdate& update) {
-    json::object object;
-    if (update.on) object["on"] = *update.on;
+    std::string out = "{";
+    auto field = [&out](std::string_view text) {
+        if (out.size() > 1) out += ',';
+        out += text;
+    };
+    if (update.on) field(fmt::format("\"on\":{}", *update.on));
     if (update.hue || update.saturation) {
-        json::object color;
-        if (update.hue) color["h"] = *update.hue;
-        if (update.saturation) color["s"] = *update.saturation;
-        object["color"] = std::move(color);
+        std::string color;
+        if (update.hue) color = fmt::format("\"h\":{}", number(*update.hue));
+        if (update.saturation) color += fmt::format("{}\"s\":{}", color.empty() ? "" : ",", number(*update.saturation));
+        field(fmt::format("\"color\":{{{}}}", color));
     }
-    if (update.brightness) object["brightness"] = *update.brightness;
-    if (update.client) object["client"] = *update.client;
-    return json::serialize(object);
+    if (update.brightness) field(fmt::format("\"brightness\":{}", number(*update.brightness)));
+    if (update.client) field(fmt::format("\"client\":{}", quoted(*update.client)));
+    out += '}';
+    return out;
 }
 
 std::string encode_changed(const LampState& state) {
-    json::object object{
-        {"on", state.on},
-        {"color", color_object(state.hue, state.saturation)},
-        {"brightness", state.brightness},
-        {"client", state.client},
-        {"version", state.version},
-    };
-    return json::serialize(object);
+    return fmt::format(R"({{"on":{},"color":{{"h":{},"s":{}}},"brightness":{},"client":{},"version":{}}})", state.on,
+                       number(state.hue), number(state.saturation), number(state.brightness), quoted(state.client),
+                       state.version);
 }
 
 Result<LampState> decode_changed(std::string_view payload) {

@@ -77,6 +77,19 @@ TEST(Changed, RoundTripsTheFullState) {
     EXPECT_EQ(decoded->version, state.version);
 }
 
+TEST(Changed, ReadsAsPeopleWriteNumbersAndEscapesTheClient) {
+    LampState state;
+    state.on = true;
+    state.hue = 0.5;
+    state.saturation = 1.0;
+    state.brightness = 0.0;
+    state.client = "say \"hi\"\n";
+    state.version = 3;
+    std::string payload = encode_changed(state);
+    EXPECT_EQ(payload, R"({"on":true,"color":{"h":0.5,"s":1},"brightness":0,"client":"say \"hi\"\n","version":3})");
+    EXPECT_EQ(decode_changed(payload)->client, state.client);
+}
+
 TEST(Changed, NeedsEveryField) {
     EXPECT_FALSE(decode_changed(R"({"on": true, "brightness": 1})"));
     EXPECT_FALSE(decode_changed(R"({"on":true,"color":{"h":0,"s":0},"brightness":1,"version":-1})"));
