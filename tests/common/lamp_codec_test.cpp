@@ -83,11 +83,13 @@ TEST(Changed, ReadsAsPeopleWriteNumbersAndEscapesTheClient) {
     state.hue = 0.5;
     state.saturation = 1.0;
     state.brightness = 0.0;
-    state.client = "say \"hi\"\n";
+    state.client = "say \"hi\" \\ é";
     state.version = 3;
     std::string payload = encode_changed(state);
-    EXPECT_EQ(payload, R"({"on":true,"color":{"h":0.5,"s":1},"brightness":0,"client":"say \"hi\"\n","version":3})");
-    EXPECT_EQ(decode_changed(payload)->client, state.client);
+    EXPECT_EQ(payload, R"({"on":true,"color":{"h":0.5,"s":1},"brightness":0,"client":"say \"hi\" \\ é","version":3})");
+    auto decoded = decode_changed(payload);
+    ASSERT_TRUE(decoded) << decoded.status().message();
+    EXPECT_EQ(decoded->client, state.client);
 }
 
 TEST(Changed, NeedsEveryField) {
