@@ -159,7 +159,12 @@ int main(int argc, char** argv) {
     std::string first_id;
     fleet_cmd->add_option("--first-device-id", first_id, "12 hex digits; lamp ids count up from here (default f1ee70000000)");
 
-    CLI11_PARSE(app, argc, argv);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        // --help is a "parse error" that exits 0; real usage errors share exit code 2.
+        return app.exit(e) == 0 ? 0 : 2;
+    }
 
     if (publish->parsed()) {
         if (pub.duration_s > 0) pub.count = 0;

@@ -1,0 +1,128 @@
+// lampi-load as a user runs it: the summary a malaria user expects, the JSON and
+// HTML reports, and clear failures for bad hosts and ports.
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <fmt/core.h>
+#include <cstdio>
+#include <regex>
+#include <sys/wait.h>
+
+#include "mqtt_harness.h"
+
+namespace {
+
+using lampi::testing::TempDir;
+using lampi::testing::TestBroker;
+
+struct CliRun {
+    int exit_code = -1;
+    std::string output;  // stdout and stderr together
+};
+
+CliRun lampi_load(const std::string& args) {
+    CliRun r;
+    std::string command = std::string(LAMPI_LOAD_BINARY) + " " + args + " 2>&1";
+    FILE* pipe = ::popen(command.c_str(), "r");
+    if (!pipe) return r;
+    char buffer[4096];
+    std::size_t n;
+    while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) r.output.append(buffer, n);
+    int status = ::pclose(pipe);
+    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return r;
+}
+
+double number_after(const std::string& text, const std::string& pattern) {
+    std::smatch m;
+    if (!std::regex_search(text, m, std::regex(pattern))) return -1;
+    return std::stod(m[1]);
+}
+
+TEST(Cli, PublishPrintsMalariasSummaryBlockThenPercentiles) {
+    TempDir dir;
+    TestBroker broker(dir.path(), "broker");
+    CliRun r = lampi_load(fmt::format("publish -H 127.0.0.1 -p {} -n 50 -P 3 -D malaria --qos 1 -q", broker.port()));
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+
+    // The lines malaria's print_stats writes, in its order and number format.
+    std::regex block(
+        "Clientid: .*\n"
+        "Message succes rate: ([0-9.]+)% \\((\\d+)/(\\d+) messages\\)\n"
+        "Message timing mean   ([0-9.]+) ms\n"
+        "Message timing stddev ([0-9.]+) ms\n"
+        "Message timing min    ([0-9.]+) ms\n"
+        "Message timing max    ([0-9.]+) ms\n"
+        "Messages per second   ([0-9.]+)\n"
+        "Total time            ([0-9.]+) secs\n");
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(r.output, m, block)) << r.output;
+    EXPECT_EQ(std::stod(m[1]), 100.0);
+    EXPECT_EQ(m[2], "150");
+    EXPECT_EQ(m[3], "150");
+    EXPECT_LE(std::stod(m[6]), std::stod(m[4]));
+    EXPECT_LE(std::stod(m[4]), std::stod(m[7]));
+    EXPECT_GT(std::stod(m[8]), 0);
+    EXPECT_GE(number_after(r.output, "p99 ([0-9.]+)"), number_after(r.output, "p50 ([0-9.]+)"));
+    EXPECT_NE(r.output.find("p99.9"), std::string::npos);
+    EXPECT_NE(r.output.find("Connections: 3 attempted, 3 ok, 0 failed"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("Result: OK"), std::string::npos);
+}
+
+TEST(Cli, JsonAndHtmlReportsCarryTheRunsData) {
+    TempDir dir;
+    TestBroker broker(dir.path(), "broker");
+    std::string html = dir / "report.html";
+    std::string csv = dir / "run";
+    CliRun r = lampi_load(fmt::format("publish -p {} -P 2 --qos 0 --duration 1.2 --rate 50 --json --report {} --csv {}",
+                                      broker.port(), html, csv));
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    boost::json::object report = boost::json::parse(r.output).as_object();
+    EXPECT_EQ(report.at("scenario").as_string(), "publish");
+    EXPECT_TRUE(report.at("ok").as_bool());
+    auto sent = report.at("counters").as_object().at("sent").to_number<double>();
+    EXPECT_NEAR(sent, 2 * 50 * 1.2, 15);
+    EXPECT_GE(report.at("series").as_array().size(), 1u);
+
+    std::string page = lampi::testing::read_file(html);
+    EXPECT_TRUE(page.starts_with("<!DOCTYPE html>"));
+    EXPECT_NE(page.find("</html>"), std::string::npos);
+    EXPECT_NE(page.find("uPlot"), std::string::npos) << "the chart library is inlined";
+    EXPECT_EQ(page.find("<script src="), std::string::npos) << "nothing is loaded from elsewhere";
+    const std::string open = "<script type=\"application/json\" id=\"lampi-load-data\">";
+    auto begin = page.find(open);
+    ASSERT_NE(begin, std::string::npos);
+    begin += open.size();
+    auto end = page.find("</script>", begin);
+    boost::json::object embedded = boost::json::parse(page.substr(begin, end - begin)).as_object();
+    EXPECT_EQ(embedded.at("counters").as_object().at("sent").to_number<double>(), sent);
+
+    std::string series = lampi::testing::read_file(csv + "_series.csv");
+    EXPECT_TRUE(series.starts_with("elapsed_s,connections,sent_per_s")) << series;
+    EXPECT_GE(std::count(series.begin(), series.end(), '\n'), 2);
+}
+
+TEST(Cli, NothingListeningOnThePortIsAClearFailure) {
+    int port = lampi::testing::free_port();
+    CliRun r = lampi_load(fmt::format("publish -p {} -n 5 -q", port));
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.output.find("Connection refused"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("is the broker running"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("Result: FAILED"), std::string::npos);
+}
+
+TEST(Cli, AnUnknownHostIsAClearFailure) {
+    CliRun r = lampi_load("subscribe -H no-such-host.invalid -p 1883 -d 1 -q");
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.output.find("cannot connect to no-such-host.invalid:1883"), std::string::npos) << r.output;
+}
+
+TEST(Cli, BadOptionsExitWithUsageErrors) {
+    EXPECT_EQ(lampi_load("publish --qos 3").exit_code, 2);
+    EXPECT_EQ(lampi_load("fleet --first-device-id xyz").exit_code, 2);
+    CliRun help = lampi_load("fleet --help");
+    EXPECT_EQ(help.exit_code, 0);
+    EXPECT_NE(help.output.find("--commands"), std::string::npos);
+}
+
+}  // namespace

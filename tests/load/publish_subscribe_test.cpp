@@ -1,0 +1,138 @@
+// Publish and subscribe scenarios against a real Mosquitto on loopback, run
+// in-process the way main() runs them.
+#include <gtest/gtest.h>
+
+#include <future>
+
+#include "mqtt_harness.h"
+#include "scenario/publish.h"
+#include "scenario/subscribe.h"
+
+namespace lampi::load {
+namespace {
+
+using lampi::testing::TempDir;
+using lampi::testing::TestBroker;
+
+ClientOptions loopback(int port) {
+    ClientOptions o;
+    o.port = port;
+    return o;
+}
+
+RunReport run(Scenario& scenario, double hard_limit_s = 30) {
+    RunSettings settings;
+    settings.threads = 2;
+    settings.hard_limit_s = hard_limit_s;
+    return run_scenario(scenario, settings);
+}
+
+// Starts a subscriber and returns once its subscriptions are acknowledged.
+std::future<RunReport> subscribe_in_background(SubscribeOptions options, std::unique_ptr<SubscribeScenario>& holder) {
+    auto ready = std::make_shared<std::atomic<int>>(0);
+    options.on_subscribed = [ready] { ready->fetch_add(1); };
+    int wanted = options.clients;
+    holder = std::make_unique<SubscribeScenario>(options);
+    auto future = std::async(std::launch::async, [&holder] { return run(*holder); });
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (ready->load() < wanted && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    EXPECT_EQ(ready->load(), wanted) << "the subscriber never got its SUBACK";
+    return future;
+}
+
+class DeliveryAtQos : public ::testing::TestWithParam<int> {};
+
+TEST_P(DeliveryAtQos, EverythingSentArrivesExactlyOnceInOrder) {
+    TempDir dir;
+    TestBroker broker(dir.path(), "broker");
+    const int qos = GetParam();
+
+    SubscribeOptions sub;
+    sub.client = loopback(broker.port());
+    sub.qos = qos;
+    sub.topic = "load-test/#";
+    sub.expect = 4 * 250;
+    sub.duration_s = 20;
+    std::unique_ptr<SubscribeScenario> holder;
+    auto subscribed = subscribe_in_background(sub, holder);
+
+    PublishOptions pub;
+    pub.client = loopback(broker.port());
+    pub.clients = 4;
+    pub.count = 250;
+    pub.qos = qos;
+    pub.topic = "load-test/{client}";
+    PublishScenario publish(pub);
+    RunReport sent = run(publish);
+    RunReport received = subscribed.get();
+
+    EXPECT_TRUE(sent.ok()) << sent.failures.front();
+    EXPECT_EQ(sent.totals.get(Counter::sent), 1000u);
+    EXPECT_EQ(sent.totals.get(Counter::completed), 1000u);
+    EXPECT_EQ(sent.totals.latency(Latency::primary).count(), 1000u);
+    EXPECT_EQ(received.totals.get(Counter::received), 1000u);
+    EXPECT_EQ(received.totals.get(Counter::lost), 0u);
+    EXPECT_EQ(received.totals.get(Counter::duplicates), 0u);
+    EXPECT_EQ(received.totals.get(Counter::reordered), 0u);
+    EXPECT_TRUE(received.ok());
+    EXPECT_GT(received.totals.latency(Latency::primary).count(), 0u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Qos, DeliveryAtQos, ::testing::Values(1, 2));
+
+TEST(Subscribe, ALateQos0SubscriberReportsWhatItMissedAsLost) {
+    TempDir dir;
+    TestBroker broker(dir.path(), "broker");
+
+    // 300 messages over 1.5 s; the subscriber joins about 0.5 s in.
+    PublishOptions pub;
+    pub.client = loopback(broker.port());
+    pub.count = 300;
+    pub.rate_per_client = 200;
+    pub.qos = 0;
+    pub.topic = "late/{client}";
+    PublishScenario publish(pub);
+    auto published = std::async(std::launch::async, [&] { return run(publish); });
+
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    SubscribeOptions sub;
+    sub.client = loopback(broker.port());
+    sub.qos = 0;
+    sub.topic = "late/#";
+    sub.duration_s = 3;
+    sub.idle_timeout_s = 0.5;
+    SubscribeScenario subscribe(sub);
+    RunReport received = run(subscribe);
+    ASSERT_TRUE(published.get().ok());
+
+    std::uint64_t got = received.totals.get(Counter::received);
+    EXPECT_GT(got, 0u);
+    EXPECT_LT(got, 300u);
+    EXPECT_EQ(received.totals.get(Counter::lost), 300u - got);
+    EXPECT_FALSE(received.ok());
+}
+
+TEST(Publish, ABrokerDyingMidRunIsReportedWithPartialResults) {
+    TempDir dir;
+    TestBroker broker(dir.path(), "broker");
+    PublishOptions pub;
+    pub.client = loopback(broker.port());
+    pub.clients = 3;
+    pub.duration_s = 5;
+    pub.rate_per_client = 100;
+    PublishScenario publish(pub);
+    auto running = std::async(std::launch::async, [&] { return run(publish); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(700));
+    broker.kill9();
+    RunReport report = running.get();
+
+    EXPECT_FALSE(report.ok());
+    EXPECT_GT(report.totals.get(Counter::completed), 0u);
+    EXPECT_EQ(report.totals.get(Counter::disconnects), 3u);
+    EXPECT_LT(report.duration_s, 4.0);  // ended when the connections did, not at the planned 5 s
+}
+
+}  // namespace
+}  // namespace lampi::load
