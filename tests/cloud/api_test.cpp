@@ -1,0 +1,483 @@
+// lampi-cloud over HTTP on a loopback port, on SQLite and PostgreSQL: the
+// Django-compatible login flow, sessions, CSRF, ownership, onboarding codes, the
+// JSON API and the broker auth API.
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+
+#include "cloud_server.h"
+#include "http_client.h"
+#include "postgres_server.h"
+#include "process.h"
+
+namespace lampi::cloud {
+namespace {
+
+namespace json = boost::json;
+using testing::BrowserSession;
+using testing::CloudServer;
+using testing::HttpClient;
+
+const std::string kLampA = "b827eb74663e";
+const std::string kLampB = "b827eb000001";
+
+json::value parse(const std::string& body) {
+    boost::system::error_code ec;
+    json::value v = json::parse(body, ec);
+    EXPECT_FALSE(ec) << "not JSON: " << body;
+    return v;
+}
+
+class ApiTest : public ::testing::TestWithParam<std::string> {
+protected:
+    void SetUp() override {
+        std::string why;
+        if (!testing::backend_available(GetParam(), why)) GTEST_SKIP() << why;
+        start({});
+    }
+    void start(testing::CloudServerOptions options) {
+        server_.reset();
+        if (url_.empty()) url_ = testing::fresh_database_url(GetParam(), dir_.path());
+        options.app.service_accounts.push_back({"platform", "platform-secret", true});
+        server_ = std::make_unique<CloudServer>(url_, options);
+    }
+    BrowserSession logged_in(const std::string& name) {
+        BrowserSession s(server_->port());
+        EXPECT_TRUE(s.login(name, CloudServer::kPassword));
+        return s;
+    }
+    // A session-authenticated JSON call with the CSRF header.
+    testing::HttpReply api(BrowserSession& s, const std::string& method, const std::string& target,
+                           const std::string& body = {}) {
+        return s.send(method, target, body, {{"Content-Type", "application/json"}, {"X-CSRFToken", s.cookie("csrftoken")}});
+    }
+    testing::HttpReply auth_call(const std::string& path, const std::string& body,
+                                 const std::string& type = "application/json",
+                                 std::vector<std::pair<std::string, std::string>> extra = {}) {
+        HttpClient c(server_->port());
+        extra.emplace_back("Content-Type", type);
+        return c.request("POST", path, extra, body);
+    }
+
+    lampi::testing::TempDir dir_;
+    std::string url_;
+    std::unique_ptr<CloudServer> server_;
+};
+
+TEST_P(ApiTest, LoginFlowIsDjangos) {
+    auto alice = server_->add_user("alice");
+    server_->add_lamp(kLampA, alice.id, "Desk");
+    BrowserSession s(server_->port());
+    auto page = s.get("/accounts/login/?next=/");
+    ASSERT_EQ(page.status, 200);
+    std::string csrf = s.cookie("csrftoken");
+    ASSERT_EQ(csrf.size(), 64u);
+    EXPECT_NE(page.body.find("name=\"csrfmiddlewaretoken\" value=\"" + csrf + "\""), std::string::npos);
+    auto posted = s.post_form("/accounts/login/?next=/",
+                              {{"csrfmiddlewaretoken", csrf}, {"username", "alice"}, {"password", CloudServer::kPassword}});
+    ASSERT_EQ(posted.status, 302);
+    EXPECT_EQ(posted.header("Location"), "/");
+    bool session_cookie = false;
+    for (const auto& c : posted.headers_named("Set-Cookie")) {
+        if (c.rfind("sessionid=", 0) != 0) continue;
+        session_cookie = true;
+        EXPECT_NE(c.find("HttpOnly"), std::string::npos);
+        EXPECT_NE(c.find("SameSite=Lax"), std::string::npos);
+        EXPECT_NE(c.find("Path=/"), std::string::npos);
+    }
+    EXPECT_TRUE(session_cookie);
+    EXPECT_NE(s.cookie("csrftoken"), csrf) << "the CSRF token rotates at login";
+    auto index = s.get("/");
+    ASSERT_EQ(index.status, 200);
+    EXPECT_NE(index.body.find("<div id=\"lamps\""), std::string::npos);
+    EXPECT_NE(index.body.find("data-device-id=\"" + kLampA + "\""), std::string::npos);
+    EXPECT_NE(index.body.find("Desk"), std::string::npos);
+}
+
+TEST_P(ApiTest, IndexWithoutSessionRedirectsToLogin) {
+    BrowserSession s(server_->port());
+    auto r = s.get("/");
+    EXPECT_EQ(r.status, 302);
+    EXPECT_EQ(r.header("Location"), "/accounts/login/?next=/");
+    s.set_cookie("sessionid", std::string(64, 'a'));
+    EXPECT_EQ(s.get("/").status, 302);
+    s.set_cookie("sessionid", "garbage'; DROP TABLE users; --");
+    EXPECT_EQ(s.get("/").status, 302);
+}
+
+TEST_P(ApiTest, WrongPasswordShowsTheFormAgain) {
+    server_->add_user("alice");
+    BrowserSession s(server_->port());
+    s.get("/accounts/login/?next=/");
+    auto r = s.post_form("/accounts/login/?next=/",
+                         {{"csrfmiddlewaretoken", s.cookie("csrftoken")}, {"username", "alice"}, {"password", "nope"}});
+    EXPECT_EQ(r.status, 200);
+    EXPECT_NE(r.body.find("Please enter a correct username and password"), std::string::npos);
+    EXPECT_TRUE(s.cookie("sessionid").empty());
+    auto unknown = s.post_form("/accounts/login/?next=/", {{"csrfmiddlewaretoken", s.cookie("csrftoken")},
+                                                           {"username", "mallory"},
+                                                           {"password", "whatever1"}});
+    EXPECT_EQ(unknown.status, 200);
+}
+
+TEST_P(ApiTest, LoginWithoutOrWithWrongCsrfIsForbidden) {
+    server_->add_user("alice");
+    BrowserSession s(server_->port());
+    s.get("/accounts/login/?next=/");
+    auto missing = s.post_form("/accounts/login/?next=/", {{"username", "alice"}, {"password", CloudServer::kPassword}});
+    EXPECT_EQ(missing.status, 403);
+    auto wrong = s.post_form("/accounts/login/?next=/", {{"csrfmiddlewaretoken", std::string(64, 'b')},
+                                                         {"username", "alice"},
+                                                         {"password", CloudServer::kPassword}});
+    EXPECT_EQ(wrong.status, 403);
+    s.forget_cookie("csrftoken");
+    auto no_cookie = s.post_form("/accounts/login/?next=/", {{"csrfmiddlewaretoken", std::string(64, 'b')},
+                                                             {"username", "alice"},
+                                                             {"password", CloudServer::kPassword}});
+    EXPECT_EQ(no_cookie.status, 403);
+    EXPECT_TRUE(s.cookie("sessionid").empty());
+}
+
+TEST_P(ApiTest, NextStaysOnThisSite) {
+    server_->add_user("alice");
+    for (std::string next : {"//evil.example/", "https://evil.example/", "/\\evil.example", "evil"}) {
+        BrowserSession s(server_->port());
+        std::string q = "/accounts/login/?next=" + testing::form_encode({{"x", next}}).substr(2);
+        s.get(q);
+        auto r = s.post_form(q, {{"csrfmiddlewaretoken", s.cookie("csrftoken")},
+                                 {"username", "alice"},
+                                 {"password", CloudServer::kPassword}});
+        EXPECT_EQ(r.status, 302);
+        EXPECT_EQ(r.header("Location"), "/") << next;
+    }
+    BrowserSession s(server_->port());
+    EXPECT_TRUE(s.login("alice", CloudServer::kPassword, "/api/v1/lamps"));
+}
+
+TEST_P(ApiTest, LogoutNeedsCsrfAndEndsTheSession) {
+    server_->add_user("alice");
+    auto s = logged_in("alice");
+    EXPECT_EQ(s.get("/logout/").status, 200);
+    EXPECT_EQ(s.get("/").status, 200) << "GET /logout/ only asks";
+    EXPECT_EQ(s.post_form("/logout/", {}).status, 403);
+    EXPECT_EQ(s.post_form("/logout/", {{"csrfmiddlewaretoken", s.cookie("csrftoken")}}).status, 200);
+    EXPECT_TRUE(s.cookie("sessionid").empty());
+    EXPECT_EQ(s.get("/").status, 302);
+}
+
+TEST_P(ApiTest, SignupCreatesAndLogsIn) {
+    BrowserSession s(server_->port());
+    ASSERT_EQ(s.get("/accounts/signup/").status, 200);
+    auto mismatch = s.post_form("/accounts/signup/", {{"csrfmiddlewaretoken", s.cookie("csrftoken")},
+                                                      {"username", "carol"},
+                                                      {"password1", "long-enough-1"},
+                                                      {"password2", "long-enough-2"}});
+    EXPECT_EQ(mismatch.status, 400);
+    auto short_pw = s.post_form("/accounts/signup/", {{"csrfmiddlewaretoken", s.cookie("csrftoken")},
+                                                      {"username", "carol"},
+                                                      {"password1", "short"},
+                                                      {"password2", "short"}});
+    EXPECT_EQ(short_pw.status, 400);
+    EXPECT_NE(short_pw.body.find("too short"), std::string::npos);
+    auto lamp_name = s.post_form("/accounts/signup/", {{"csrfmiddlewaretoken", s.cookie("csrftoken")},
+                                                       {"username", kLampA},
+                                                       {"password1", "long-enough-1"},
+                                                       {"password2", "long-enough-1"}});
+    EXPECT_EQ(lamp_name.status, 400);
+    auto ok = s.post_form("/accounts/signup/", {{"csrfmiddlewaretoken", s.cookie("csrftoken")},
+                                                {"username", "carol"},
+                                                {"password1", "long-enough-1"},
+                                                {"password2", "long-enough-1"}});
+    ASSERT_EQ(ok.status, 302);
+    EXPECT_EQ(s.get("/").status, 200);
+    BrowserSession again(server_->port());
+    again.get("/accounts/signup/");
+    auto taken = again.post_form("/accounts/signup/", {{"csrfmiddlewaretoken", again.cookie("csrftoken")},
+                                                       {"username", "carol"},
+                                                       {"password1", "long-enough-1"},
+                                                       {"password2", "long-enough-1"}});
+    EXPECT_EQ(taken.status, 400);
+    EXPECT_NE(taken.body.find("already taken"), std::string::npos);
+}
+
+TEST_P(ApiTest, SignupCanBeTurnedOff) {
+    testing::CloudServerOptions options;
+    options.app.signup_enabled = false;
+    start(options);
+    BrowserSession s(server_->port());
+    EXPECT_EQ(s.get("/accounts/signup/").status, 404);
+    EXPECT_EQ(s.get("/accounts/login/").body.find("/accounts/signup/"), std::string::npos);
+}
+
+TEST_P(ApiTest, PasswordChangeLogsOutOtherSessions) {
+    server_->add_user("alice");
+    auto mine = logged_in("alice");
+    auto other = logged_in("alice");
+    auto wrong_old = mine.post_form("/accounts/password_change/", {{"csrfmiddlewaretoken", mine.cookie("csrftoken")},
+                                                                   {"old_password", "nope"},
+                                                                   {"new_password1", "new-password-1"},
+                                                                   {"new_password2", "new-password-1"}});
+    EXPECT_EQ(wrong_old.status, 400);
+    auto ok = mine.post_form("/accounts/password_change/", {{"csrfmiddlewaretoken", mine.cookie("csrftoken")},
+                                                            {"old_password", CloudServer::kPassword},
+                                                            {"new_password1", "new-password-1"},
+                                                            {"new_password2", "new-password-1"}});
+    EXPECT_EQ(ok.status, 200);
+    EXPECT_EQ(mine.get("/").status, 200);
+    EXPECT_EQ(other.get("/").status, 302);
+    BrowserSession fresh(server_->port());
+    EXPECT_FALSE(fresh.login("alice", CloudServer::kPassword));
+    EXPECT_TRUE(fresh.login("alice", "new-password-1"));
+}
+
+TEST_P(ApiTest, UsersSeeAndTouchOnlyTheirLamps) {
+    auto alice = server_->add_user("alice");
+    auto bob = server_->add_user("bob");
+    server_->add_lamp(kLampA, alice.id, "Alice's");
+    server_->add_lamp(kLampB, bob.id, "Bob's");
+    auto s = logged_in("bob");
+    auto list = parse(s.get("/api/v1/lamps").body);
+    ASSERT_EQ(list.at("lamps").as_array().size(), 1u);
+    EXPECT_EQ(list.at("lamps").at(0).at("device_id").as_string(), kLampB);
+    EXPECT_EQ(s.get("/").body.find(kLampA), std::string::npos);
+    EXPECT_EQ(s.get("/api/v1/lamps/" + kLampA).status, 404);
+    EXPECT_EQ(api(s, "PATCH", "/api/v1/lamps/" + kLampA, R"({"name":"mine"})").status, 404);
+    EXPECT_EQ(api(s, "POST", "/api/v1/lamps/" + kLampA + "/state", R"({"on":true})").status, 404);
+    EXPECT_EQ(api(s, "DELETE", "/api/v1/lamps/" + kLampA).status, 404);
+    EXPECT_EQ(s.post_form("/lamps/" + kLampA + "/remove/", {{"csrfmiddlewaretoken", s.cookie("csrftoken")}}).status,
+              404);
+    EXPECT_EQ((*server_->store().lamp(kLampA))->owner_id, alice.id);
+    EXPECT_EQ((*server_->store().lamp(kLampA))->name, "Alice's");
+    EXPECT_TRUE(server_->published().empty());
+}
+
+TEST_P(ApiTest, ClaimingWithCodes) {
+    server_->add_user("alice");
+    server_->add_user("bob");
+    server_->announce_code(kLampA, "123456");
+    auto alice = logged_in("alice");
+    auto bob = logged_in("bob");
+    auto wrong = api(alice, "POST", "/api/v1/lamps/claim", R"({"code":"999999"})");
+    EXPECT_EQ(wrong.status, 404);
+    EXPECT_NE(parse(wrong.body).at("error").as_string().find("no lamp shows that code"), std::string::npos);
+    EXPECT_EQ(api(alice, "POST", "/api/v1/lamps/claim", R"({"code":"12"})").status, 400);
+    auto claimed = api(alice, "POST", "/api/v1/lamps/claim", R"({"code":"123 456"})");
+    ASSERT_EQ(claimed.status, 201) << claimed.body;
+    EXPECT_EQ(parse(claimed.body).at("device_id").as_string(), kLampA);
+    auto published = server_->published();
+    ASSERT_EQ(published.size(), 1u);
+    EXPECT_EQ(published[0].topic, "devices/" + kLampA + "/lamp/associated");
+    EXPECT_EQ(parse(published[0].payload).at("claimed").as_bool(), true);
+    EXPECT_TRUE(published[0].retain);
+    auto reused = api(bob, "POST", "/api/v1/lamps/claim", R"({"code":"123456"})");
+    EXPECT_EQ(reused.status, 409);
+    EXPECT_NE(parse(reused.body).at("error").as_string().find("already used"), std::string::npos);
+    // Expiry: the code dies code_seconds after the lamp announced it.
+    server_->announce_code(kLampB, "777777");
+    server_->advance(601);
+    auto expired = bob.post_form("/lamps/claim/", {{"csrfmiddlewaretoken", bob.cookie("csrftoken")}, {"code", "777777"}});
+    EXPECT_EQ(expired.status, 410);
+    EXPECT_NE(expired.body.find("expired"), std::string::npos);
+    // The form flow works too.
+    server_->announce_code(kLampB, "888888");
+    auto ok = bob.post_form("/lamps/claim/", {{"csrfmiddlewaretoken", bob.cookie("csrftoken")}, {"code", "888888"}});
+    EXPECT_EQ(ok.status, 303);
+    EXPECT_NE(bob.get("/").body.find(kLampB), std::string::npos);
+}
+
+TEST_P(ApiTest, GuessingCodesIsRateLimited) {
+    server_->add_user("alice");
+    auto s = logged_in("alice");
+    int last = 0;
+    for (int i = 0; i < 12; ++i) last = api(s, "POST", "/api/v1/lamps/claim", R"({"code":"000000"})").status;
+    EXPECT_EQ(last, 429);
+}
+
+TEST_P(ApiTest, SettingStatePublishesSetConfig) {
+    auto alice = server_->add_user("alice");
+    server_->add_lamp(kLampA, alice.id);
+    auto s = logged_in("alice");
+    auto r = api(s, "POST", "/api/v1/lamps/" + kLampA + "/state", R"({"on":true,"brightness":1.5})");
+    ASSERT_EQ(r.status, 202) << r.body;
+    EXPECT_EQ(parse(r.body).at("warnings").as_array().size(), 1u);  // brightness clamped
+    auto published = server_->published();
+    ASSERT_EQ(published.size(), 1u);
+    EXPECT_EQ(published[0].topic, "devices/" + kLampA + "/lamp/set_config");
+    EXPECT_EQ(published[0].qos, 1);
+    EXPECT_FALSE(published[0].retain);
+    auto payload = parse(published[0].payload);
+    EXPECT_EQ(payload.at("on").as_bool(), true);
+    EXPECT_DOUBLE_EQ(payload.at("brightness").to_number<double>(), 1.0);
+    EXPECT_EQ(api(s, "PUT", "/api/v1/lamps/" + kLampA + "/state", R"({"color":{"h":0.5,"s":0.25}})").status, 202);
+    EXPECT_EQ(api(s, "POST", "/api/v1/lamps/" + kLampA + "/state", R"({"on":"yes"})").status, 400);
+    EXPECT_EQ(api(s, "POST", "/api/v1/lamps/" + kLampA + "/state", R"({})").status, 400);
+    EXPECT_EQ(api(s, "POST", "/api/v1/lamps/" + kLampA + "/state", R"({"on":tru)").status, 400);
+    EXPECT_EQ(s.send("POST", "/api/v1/lamps/" + kLampA + "/state", "on=1",
+                     {{"Content-Type", "application/x-www-form-urlencoded"}, {"X-CSRFToken", s.cookie("csrftoken")}})
+                  .status,
+              415);
+    EXPECT_EQ(server_->published().size(), 2u);
+}
+
+TEST_P(ApiTest, SessionApiCallsNeedTheCsrfHeaderTokensDoNot) {
+    auto alice = server_->add_user("alice");
+    server_->add_lamp(kLampA, alice.id);
+    auto s = logged_in("alice");
+    auto no_header = s.send("POST", "/api/v1/lamps/" + kLampA + "/state", R"({"on":true})",
+                            {{"Content-Type", "application/json"}});
+    EXPECT_EQ(no_header.status, 403);
+    auto wrong = s.send("POST", "/api/v1/lamps/" + kLampA + "/state", R"({"on":true})",
+                        {{"Content-Type", "application/json"}, {"X-CSRFToken", std::string(64, '0')}});
+    EXPECT_EQ(wrong.status, 403);
+    auto cross_site = s.send("POST", "/api/v1/lamps/" + kLampA + "/state", R"({"on":true})",
+                             {{"Content-Type", "application/json"},
+                              {"X-CSRFToken", s.cookie("csrftoken")},
+                              {"Origin", "http://evil.example"}});
+    EXPECT_EQ(cross_site.status, 403);
+    EXPECT_TRUE(server_->published().empty());
+
+    auto token_reply = api(s, "POST", "/api/v1/tokens", R"({"name":"script"})");
+    ASSERT_EQ(token_reply.status, 201);
+    std::string token(parse(token_reply.body).at("token").as_string());
+    HttpClient script(server_->port());
+    auto by_token = script.request("POST", "/api/v1/lamps/" + kLampA + "/state",
+                                   {{"Authorization", "Bearer " + token}, {"Content-Type", "application/json"}},
+                                   R"({"on":false})");
+    EXPECT_EQ(by_token.status, 202);
+    EXPECT_EQ(script.request("GET", "/api/v1/lamps", {{"Authorization", "Bearer " + token}}).status, 200);
+    EXPECT_EQ(script.request("GET", "/api/v1/lamps", {{"Authorization", "Bearer " + std::string(64, 'f')}}).status, 401);
+    EXPECT_EQ(script.request("GET", "/api/v1/lamps").status, 401);
+}
+
+TEST_P(ApiTest, RenameAndRemove) {
+    auto alice = server_->add_user("alice");
+    server_->add_lamp(kLampA, alice.id, "Old");
+    auto s = logged_in("alice");
+    auto renamed = api(s, "PATCH", "/api/v1/lamps/" + kLampA, R"({"name":"Reading lamp"})");
+    ASSERT_EQ(renamed.status, 200);
+    EXPECT_EQ(parse(renamed.body).at("name").as_string(), "Reading lamp");
+    EXPECT_EQ(api(s, "PATCH", "/api/v1/lamps/" + kLampA, R"({"name":5})").status, 400);
+    EXPECT_EQ(api(s, "PATCH", "/api/v1/lamps/" + kLampA, "{\"name\":\"" + std::string(101, 'x') + "\"}").status, 400);
+    auto form = s.post_form("/lamps/" + kLampA + "/rename/", {{"csrfmiddlewaretoken", s.cookie("csrftoken")},
+                                                              {"name", "<script>x</script>"}});
+    EXPECT_EQ(form.status, 303);
+    std::string page = s.get("/").body;
+    EXPECT_EQ(page.find("<script>x</script>"), std::string::npos);
+    EXPECT_NE(page.find("&lt;script&gt;x&lt;/script&gt;"), std::string::npos);
+    EXPECT_EQ(api(s, "DELETE", "/api/v1/lamps/" + kLampA).status, 204);
+    EXPECT_EQ(api(s, "DELETE", "/api/v1/lamps/" + kLampA).status, 404);
+    auto published = server_->published();
+    ASSERT_EQ(published.size(), 1u);
+    EXPECT_EQ(parse(published[0].payload).at("claimed").as_bool(), false);
+    EXPECT_EQ(parse(s.get("/api/v1/lamps").body).at("lamps").as_array().size(), 0u);
+}
+
+TEST_P(ApiTest, LampStateFromMqttShowsInTheApi) {
+    auto alice = server_->add_user("alice");
+    server_->add_lamp(kLampA, alice.id);
+    server_->lamps().handle_message("devices/" + kLampA + "/lamp/changed",
+                                    R"({"on":true,"color":{"h":0.25,"s":0.5},"brightness":0.75,"client":"x","version":7})");
+    server_->lamps().handle_message("devices/" + kLampA + "/lamp/connection/lamp_service/state", "1");
+    server_->lamps().handle_message("devices/" + kLampA + "/lamp/changed", "not json");
+    auto s = logged_in("alice");
+    auto lamp = parse(s.get("/api/v1/lamps/" + kLampA).body);
+    EXPECT_EQ(lamp.at("online").as_bool(), true);
+    EXPECT_EQ(lamp.at("state").at("version").to_number<int>(), 7);
+    EXPECT_DOUBLE_EQ(lamp.at("state").at("brightness").to_number<double>(), 0.75);
+    server_->lamps().handle_message("devices/" + kLampA + "/lamp/connection/bridge/state", "0");
+    EXPECT_EQ(parse(s.get("/api/v1/lamps/" + kLampA).body).at("online").as_bool(), false);
+}
+
+TEST_P(ApiTest, BrokerCredentialAndAuthApi) {
+    auto alice = server_->add_user("alice");
+    server_->add_lamp(kLampA, alice.id);
+    server_->add_lamp(kLampB, std::nullopt);
+    auto s = logged_in("alice");
+    auto issued = s.get("/api/v1/mqtt-credential");
+    ASSERT_EQ(issued.status, 200);
+    auto cred = parse(issued.body);
+    std::string user(cred.at("username").as_string()), pass(cred.at("password").as_string());
+    EXPECT_GT(cred.at("expires_at").to_number<std::int64_t>(), server_->now());
+    EXPECT_TRUE(cred.as_object().contains("ws_url"));
+
+    // go-auth, JSON mode.
+    auto login = parse(auth_call("/auth/v1/user", json::serialize(json::object{
+                                                       {"username", user}, {"password", pass}, {"clientid", "page"}}))
+                           .body);
+    EXPECT_EQ(login.at("ok").as_bool(), true);
+    EXPECT_EQ(login.at("result").as_string(), "allow");
+    EXPECT_EQ(login.at("is_superuser").as_bool(), false);
+    EXPECT_EQ(login.at("acl").as_array().size(), 4u);  // 3 rules + final deny
+    auto bad = parse(auth_call("/auth/v1/user", json::serialize(json::object{{"username", user}, {"password", "x"}})).body);
+    EXPECT_EQ(bad.at("ok").as_bool(), false);
+    EXPECT_EQ(bad.at("result").as_string(), "deny");
+
+    auto acl = [&](const std::string& username, const std::string& topic, const std::string& acc) {
+        auto r = auth_call("/auth/v1/acl", "username=" + username + "&clientid=c&topic=" + topic + "&acc=" + acc,
+                           "application/x-www-form-urlencoded");
+        EXPECT_EQ(r.status, 200);
+        return parse(r.body).at("ok").as_bool();
+    };
+    EXPECT_TRUE(acl(user, "devices/" + kLampA + "/lamp/changed", "4"));
+    EXPECT_TRUE(acl(user, "devices/" + kLampA + "/lamp/set_config", "2"));
+    EXPECT_FALSE(acl(user, "devices/" + kLampB + "/lamp/changed", "4"));
+    EXPECT_FALSE(acl(user, "devices/%2B/lamp/changed", "4"));
+    EXPECT_FALSE(acl(user, "%24SYS/%23", "4"));
+    // Lamps by certificate CN, the platform as superuser.
+    EXPECT_TRUE(acl(kLampB, "devices/" + kLampB + "/lamp/changed", "2"));
+    EXPECT_FALSE(acl(kLampB, "devices/" + kLampA + "/lamp/changed", "2"));
+    EXPECT_TRUE(acl("platform", "devices/%2B/lamp/changed", "4"));
+    EXPECT_FALSE(acl("stranger", "devices/" + kLampA + "/lamp/changed", "1"));
+    // EMQX's shape: "action" instead of "acc".
+    auto emqx = parse(auth_call("/auth/v1/acl", json::serialize(json::object{
+                                                    {"username", user},
+                                                    {"topic", "devices/" + kLampA + "/lamp/set_config"},
+                                                    {"action", "publish"}}))
+                          .body);
+    EXPECT_EQ(emqx.at("result").as_string(), "allow");
+    auto super = parse(auth_call("/auth/v1/superuser", R"({"username":"platform"})").body);
+    EXPECT_EQ(super.at("ok").as_bool(), true);
+    EXPECT_EQ(super.at("is_superuser").as_bool(), true);
+    EXPECT_EQ(parse(auth_call("/auth/v1/superuser", "{\"username\":\"" + user + "\"}").body).at("ok").as_bool(), false);
+    EXPECT_EQ(parse(auth_call("/auth/v1/user", R"({"username":"platform","password":"platform-secret"})").body)
+                  .at("is_superuser")
+                  .as_bool(),
+              true);
+    EXPECT_EQ(parse(auth_call("/auth/v1/user", "{\"username\":\"" + kLampA + "\",\"password\":\"x\"}").body)
+                  .at("ok")
+                  .as_bool(),
+              false);
+
+    // Ownership changes show at the next check; credentials expire.
+    ASSERT_EQ(api(s, "DELETE", "/api/v1/lamps/" + kLampA).status, 204);
+    EXPECT_FALSE(acl(user, "devices/" + kLampA + "/lamp/changed", "4"));
+    server_->advance(16 * 60);
+    EXPECT_EQ(parse(auth_call("/auth/v1/user", json::serialize(json::object{{"username", user}, {"password", pass}})).body)
+                  .at("ok")
+                  .as_bool(),
+              false);
+}
+
+TEST_P(ApiTest, AuthApiNeedsTheSharedSecretWhenSet) {
+    testing::CloudServerOptions options;
+    options.app.auth_secret = "s3cret";
+    start(options);
+    auto without = auth_call("/auth/v1/superuser", R"({"username":"platform"})");
+    EXPECT_EQ(without.status, 403);
+    auto wrong = auth_call("/auth/v1/superuser", R"({"username":"platform"})", "application/json",
+                           {{"X-Lampi-Auth-Secret", "nope"}});
+    EXPECT_EQ(wrong.status, 403);
+    auto right = auth_call("/auth/v1/superuser", R"({"username":"platform"})", "application/json",
+                           {{"X-Lampi-Auth-Secret", "s3cret"}});
+    EXPECT_EQ(right.status, 200);
+    EXPECT_EQ(parse(right.body).at("ok").as_bool(), true);
+    auto malformed = auth_call("/auth/v1/acl", "{not json", "application/json", {{"X-Lampi-Auth-Secret", "s3cret"}});
+    EXPECT_EQ(malformed.status, 200);
+    EXPECT_EQ(parse(malformed.body).at("result").as_string(), "deny");
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, ApiTest, ::testing::Values("sqlite", "postgres"),
+                         [](const auto& info) { return info.param; });
+
+}  // namespace
+}  // namespace lampi::cloud

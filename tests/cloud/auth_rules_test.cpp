@@ -1,0 +1,133 @@
+// lampi_auth: topic matching and the broker rules of DESIGN.md "Who may do what".
+#include <gtest/gtest.h>
+
+#include "auth/broker_rules.h"
+#include "auth/topic_filter.h"
+
+namespace lampi::cloud::auth {
+namespace {
+
+const std::string kLamp = "b827eb74663e";
+const std::string kOther = "b827eb000001";
+
+TEST(TopicFilter, ValidatesFiltersAndTopics) {
+    EXPECT_TRUE(is_valid_filter("a/+/c"));
+    EXPECT_TRUE(is_valid_filter("#"));
+    EXPECT_TRUE(is_valid_filter("a/#"));
+    EXPECT_FALSE(is_valid_filter("a/#/c"));
+    EXPECT_FALSE(is_valid_filter("a/b#"));
+    EXPECT_FALSE(is_valid_filter("a/+b"));
+    EXPECT_FALSE(is_valid_filter(""));
+    EXPECT_FALSE(is_valid_filter(std::string_view("a\0b", 3)));
+    EXPECT_TRUE(is_valid_topic("a/b"));
+    EXPECT_FALSE(is_valid_topic("a/+"));
+    EXPECT_FALSE(is_valid_topic("a/#"));
+}
+
+TEST(TopicFilter, MatchesLikeTheBroker) {
+    EXPECT_TRUE(topic_matches("a/+/c", "a/b/c"));
+    EXPECT_FALSE(topic_matches("a/+/c", "a/b/d"));
+    EXPECT_TRUE(topic_matches("a/#", "a"));
+    EXPECT_TRUE(topic_matches("a/#", "a/b/c"));
+    EXPECT_FALSE(topic_matches("a/+", "a/b/c"));
+    EXPECT_TRUE(topic_matches("a//c", "a//c"));
+    EXPECT_FALSE(topic_matches("#", "$SYS/broker/uptime"));
+    EXPECT_FALSE(topic_matches("+/broker/uptime", "$SYS/broker/uptime"));
+    EXPECT_TRUE(topic_matches("$SYS/#", "$SYS/broker/uptime"));
+}
+
+TEST(TopicFilter, CoverageForSubscriptions) {
+    EXPECT_TRUE(filter_covers("a/#", "a/+/c"));
+    EXPECT_TRUE(filter_covers("a/+/state", "a/x/state"));
+    EXPECT_TRUE(filter_covers("a/+/state", "a/+/state"));
+    EXPECT_FALSE(filter_covers("a/x/state", "a/+/state"));
+    EXPECT_FALSE(filter_covers("a/+/state", "a/#"));
+    EXPECT_FALSE(filter_covers("a/b", "a/b/#"));
+    EXPECT_FALSE(filter_covers("#", "$SYS/#"));
+    EXPECT_FALSE(filter_covers("devices/x/lamp/changed", "devices/+/lamp/changed"));
+}
+
+TEST(BrokerRules, LampReachesOnlyItsOwnTopics) {
+    Principal lamp{PrincipalKind::lamp, kLamp, {}};
+    std::string prefix = "devices/" + kLamp + "/lamp/";
+    EXPECT_TRUE(allowed(lamp, Action::write, prefix + "changed"));
+    EXPECT_TRUE(allowed(lamp, Action::write, prefix + "connection/lamp_service/state"));
+    EXPECT_TRUE(allowed(lamp, Action::write, prefix + "connection/bridge/state"));
+    EXPECT_TRUE(allowed(lamp, Action::write, prefix + "associated"));
+    EXPECT_TRUE(allowed(lamp, Action::subscribe, prefix + "set_config"));
+    EXPECT_TRUE(allowed(lamp, Action::read, prefix + "set_config"));
+    EXPECT_TRUE(allowed(lamp, Action::subscribe, prefix + "associated"));
+    // Not the other direction, not other lamps, no wildcards, no $SYS.
+    EXPECT_FALSE(allowed(lamp, Action::write, prefix + "set_config"));
+    EXPECT_FALSE(allowed(lamp, Action::subscribe, prefix + "changed"));
+    EXPECT_FALSE(allowed(lamp, Action::write, "devices/" + kOther + "/lamp/changed"));
+    EXPECT_FALSE(allowed(lamp, Action::subscribe, "devices/" + kOther + "/lamp/set_config"));
+    EXPECT_FALSE(allowed(lamp, Action::subscribe, "devices/+/lamp/set_config"));
+    EXPECT_FALSE(allowed(lamp, Action::subscribe, "devices/" + kLamp + "/#"));
+    EXPECT_FALSE(allowed(lamp, Action::subscribe, "$SYS/#"));
+    EXPECT_FALSE(allowed(lamp, Action::subscribe, "#"));
+}
+
+TEST(BrokerRules, LampWithWildcardIdGetsNothing) {
+    Principal bad{PrincipalKind::lamp, "+", {}};
+    EXPECT_TRUE(rules_for(bad).empty());
+    EXPECT_FALSE(allowed(bad, Action::write, "devices/+/lamp/changed"));
+}
+
+TEST(BrokerRules, PersonReachesOnlyOwnedLamps) {
+    Principal person{PrincipalKind::person, "web-1", {kLamp}};
+    std::string prefix = "devices/" + kLamp + "/lamp/";
+    EXPECT_TRUE(allowed(person, Action::subscribe, prefix + "changed"));
+    EXPECT_TRUE(allowed(person, Action::read, prefix + "changed"));
+    EXPECT_TRUE(allowed(person, Action::subscribe, prefix + "connection/+/state"));
+    EXPECT_TRUE(allowed(person, Action::read, prefix + "connection/lamp_service/state"));
+    EXPECT_TRUE(allowed(person, Action::write, prefix + "set_config"));
+    EXPECT_FALSE(allowed(person, Action::write, prefix + "changed"));
+    EXPECT_FALSE(allowed(person, Action::subscribe, prefix + "set_config"));
+    EXPECT_FALSE(allowed(person, Action::subscribe, prefix + "associated"));
+    EXPECT_FALSE(allowed(person, Action::write, "devices/" + kOther + "/lamp/set_config"));
+    EXPECT_FALSE(allowed(person, Action::subscribe, "devices/+/lamp/changed"));
+    EXPECT_FALSE(allowed(person, Action::subscribe, "devices/#"));
+    EXPECT_FALSE(allowed(person, Action::subscribe, "$SYS/broker/clients/connected"));
+    Principal nobody_owned{PrincipalKind::person, "web-2", {}};
+    EXPECT_TRUE(rules_for(nobody_owned).empty());
+}
+
+TEST(BrokerRules, SuperuserAndNobody) {
+    Principal super{PrincipalKind::superuser, "lampi-cloud", {}};
+    EXPECT_TRUE(allowed(super, Action::subscribe, "$SYS/#"));
+    EXPECT_TRUE(allowed(super, Action::subscribe, "devices/+/lamp/changed"));
+    EXPECT_TRUE(allowed(super, Action::write, "devices/" + kLamp + "/lamp/set_config"));
+    EXPECT_FALSE(allowed(super, Action::write, "devices/+"));  // not a topic name
+    Principal nobody;
+    EXPECT_FALSE(allowed(nobody, Action::read, "devices/" + kLamp + "/lamp/changed"));
+    EXPECT_TRUE(rules_for(nobody).empty());
+}
+
+TEST(BrokerRules, AccAndActionNames) {
+    std::vector<Action> actions;
+    ASSERT_TRUE(action_from_acc(1, actions));
+    EXPECT_EQ(actions, std::vector<Action>{Action::read});
+    ASSERT_TRUE(action_from_acc(4, actions));
+    EXPECT_EQ(actions, std::vector<Action>{Action::subscribe});
+    ASSERT_TRUE(action_from_acc(3, actions));
+    EXPECT_EQ(actions.size(), 2u);
+    EXPECT_FALSE(action_from_acc(0, actions));
+    EXPECT_FALSE(action_from_acc(8, actions));
+    ASSERT_TRUE(action_from_name("publish", actions));
+    EXPECT_EQ(actions, std::vector<Action>{Action::write});
+    EXPECT_FALSE(action_from_name("delete", actions));
+}
+
+TEST(BrokerRules, RuleListMatchesThePointChecks) {
+    Principal person{PrincipalKind::person, "web-1", {kLamp, kOther}};
+    auto rules = rules_for(person);
+    EXPECT_EQ(rules.size(), 6u);
+    for (const std::string& id : {kLamp, kOther}) {
+        EXPECT_TRUE(allowed(rules, Action::write, "devices/" + id + "/lamp/set_config"));
+        EXPECT_TRUE(allowed(rules, Action::subscribe, "devices/" + id + "/lamp/changed"));
+    }
+}
+
+}  // namespace
+}  // namespace lampi::cloud::auth

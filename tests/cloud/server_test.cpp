@@ -1,0 +1,140 @@
+// The HTTP server under bad input: oversized and malformed requests, header
+// abuse, unknown routes and methods, static file traversal, keep-alive and
+// graceful stop. It must answer 4xx and keep serving.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "cloud_server.h"
+#include "http_client.h"
+#include "process.h"
+
+namespace lampi::cloud {
+namespace {
+
+using testing::CloudServer;
+using testing::HttpClient;
+
+class ServerTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        std::filesystem::create_directories(dir_ / "static/css");
+        lampi::testing::write_file(dir_ / "static/css/site.css", "body{}");
+        lampi::testing::write_file(dir_ / "secret.txt", "top secret");
+        std::filesystem::create_symlink(dir_ / "secret.txt", dir_ / "static/link.txt");
+        testing::CloudServerOptions options;
+        options.app.static_dir = dir_ / "static";
+        options.server.body_limit = 1024;
+        options.server.header_limit = 2048;
+        options.server.read_timeout = std::chrono::milliseconds(500);
+        options.server.idle_timeout = std::chrono::milliseconds(500);
+        server_ = std::make_unique<CloudServer>("sqlite://" + (dir_ / "db.sqlite3"), options);
+    }
+    bool still_serving() {
+        HttpClient c(server_->port());
+        return c.request("GET", "/accounts/login/").status == 200;
+    }
+
+    lampi::testing::TempDir dir_;
+    std::unique_ptr<CloudServer> server_;
+};
+
+TEST_F(ServerTest, UnknownRoutesAndMethods) {
+    HttpClient c(server_->port());
+    EXPECT_EQ(c.request("GET", "/nope").status, 404);
+    auto api = c.request("GET", "/api/v1/nope");
+    EXPECT_EQ(api.status, 404);
+    EXPECT_NE(api.header("Content-Type").find("json"), std::string::npos);
+    auto method = c.request("DELETE", "/accounts/login/");
+    EXPECT_EQ(method.status, 405);
+    EXPECT_NE(method.header("Allow").find("GET"), std::string::npos);
+    EXPECT_EQ(c.request("BREW", "/").status, 405);
+}
+
+TEST_F(ServerTest, OversizedBodyIs413) {
+    HttpClient c(server_->port());
+    auto r = c.request("POST", "/accounts/login/", {{"Content-Type", "application/x-www-form-urlencoded"}},
+                       std::string(4096, 'a'));
+    EXPECT_EQ(r.status, 413);
+    // Declared but never sent: refused from the header alone.
+    auto declared = c.raw("POST /accounts/login/ HTTP/1.1\r\nHost: x\r\nContent-Length: 999999999\r\n\r\n");
+    EXPECT_EQ(declared.status, 413);
+    EXPECT_TRUE(still_serving());
+}
+
+TEST_F(ServerTest, HeaderAbuseIs4xx) {
+    HttpClient c(server_->port());
+    EXPECT_EQ(c.raw("GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(4096, 'a') + "\r\n\r\n").status, 431);
+    std::string many = "GET / HTTP/1.1\r\nHost: x\r\n";
+    for (int i = 0; i < 500; ++i) many += "X-" + std::to_string(i) + ": y\r\n";
+    EXPECT_EQ(c.raw(many + "\r\n").status, 431);
+    EXPECT_EQ(c.raw("GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello").status, 400);
+    EXPECT_EQ(c.raw("GET / HTTP/1.1\r\nBad Header\r\n\r\n").status, 400);
+    EXPECT_EQ(c.raw("GARBAGE\r\n\r\n").status, 400);
+    EXPECT_EQ(c.raw("GET /a%zz HTTP/1.1\r\nHost: x\r\n\r\n").status, 400);
+    EXPECT_EQ(c.raw("GET http://evil/ HTTP/1.1\r\nHost: x\r\n\r\n").status, 400);
+    EXPECT_EQ(c.raw("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n").status, 400);
+    EXPECT_EQ(c.raw(std::string("GET /\0 HTTP/1.1\r\n\r\n", 19)).status, 400);
+    EXPECT_TRUE(still_serving());
+}
+
+TEST_F(ServerTest, MalformedFormsAndJson) {
+    server_->add_user("alice");
+    testing::BrowserSession s(server_->port());
+    s.get("/accounts/login/");
+    auto bad_form = s.send("POST", "/accounts/login/", "username=%zz&password=x",
+                           {{"Content-Type", "application/x-www-form-urlencoded"}});
+    EXPECT_EQ(bad_form.status, 400);
+    ASSERT_TRUE(s.login("alice", CloudServer::kPassword));
+    auto bad_json = s.send("POST", "/api/v1/lamps/claim", "[1,2",
+                           {{"Content-Type", "application/json"}, {"X-CSRFToken", s.cookie("csrftoken")}});
+    EXPECT_EQ(bad_json.status, 400);
+    auto deep = s.send("POST", "/api/v1/lamps/claim", std::string(200, '[') + std::string(200, ']'),
+                       {{"Content-Type", "application/json"}, {"X-CSRFToken", s.cookie("csrftoken")}});
+    EXPECT_EQ(deep.status, 400);
+    auto not_object = s.send("POST", "/api/v1/tokens", "\"x\"",
+                             {{"Content-Type", "application/json"}, {"X-CSRFToken", s.cookie("csrftoken")}});
+    EXPECT_EQ(not_object.status, 400);
+    EXPECT_TRUE(still_serving());
+}
+
+TEST_F(ServerTest, StaticFilesStayInTheirDirectory) {
+    HttpClient c(server_->port());
+    auto css = c.request("GET", "/static/css/site.css");
+    EXPECT_EQ(css.status, 200);
+    EXPECT_EQ(css.body, "body{}");
+    EXPECT_NE(css.header("Content-Type").find("text/css"), std::string::npos);
+    EXPECT_EQ(c.request("GET", "/static/../secret.txt").status, 404);
+    EXPECT_EQ(c.request("GET", "/static/%2e%2e/secret.txt").status, 404);
+    EXPECT_EQ(c.request("GET", "/static/css/..%2F..%2Fsecret.txt").status, 404);
+    EXPECT_EQ(c.request("GET", "/static//etc/passwd").status, 404);
+    EXPECT_EQ(c.request("GET", "/static/link.txt").status, 404);
+    EXPECT_EQ(c.request("GET", "/static/css").status, 404);
+    EXPECT_EQ(c.request("GET", "/static/missing.js").status, 404);
+}
+
+TEST_F(ServerTest, KeepAliveAndIdleTimeout) {
+    HttpClient c(server_->port());
+    for (int i = 0; i < 5; ++i) {
+        auto r = c.request("GET", "/accounts/login/");
+        ASSERT_EQ(r.status, 200);
+        EXPECT_FALSE(r.closed);
+    }
+    auto close = c.request("GET", "/accounts/login/", {{"Connection", "close"}});
+    EXPECT_TRUE(close.closed);
+    // A client that starts a request and stalls is cut off by the read timeout.
+    auto stalled = c.raw("GET / HTTP/1.1\r\nHost: x\r\n", 3000);
+    EXPECT_EQ(stalled.status, 0);
+    EXPECT_TRUE(stalled.closed);
+}
+
+TEST_F(ServerTest, StopsGracefullyWithIdleConnectionsOpen) {
+    HttpClient idle(server_->port());
+    ASSERT_EQ(idle.request("GET", "/accounts/login/").status, 200);
+    auto start = std::chrono::steady_clock::now();
+    server_.reset();  // stop() + join: must not wait for the idle keep-alive client
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+}
+
+}  // namespace
+}  // namespace lampi::cloud

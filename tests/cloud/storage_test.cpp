@@ -1,0 +1,155 @@
+// The Store on both engines: the same calls must behave the same on SQLite and
+// PostgreSQL.
+#include <gtest/gtest.h>
+
+#include "postgres_server.h"
+#include "process.h"
+#include "storage/store.h"
+
+namespace lampi::cloud::storage {
+namespace {
+
+using lampi::cloud::testing::backend_available;
+using lampi::cloud::testing::fresh_database_url;
+
+class StoreTest : public ::testing::TestWithParam<std::string> {
+protected:
+    void SetUp() override {
+        std::string why;
+        if (!backend_available(GetParam(), why)) GTEST_SKIP() << why;
+        url_ = fresh_database_url(GetParam(), dir_.path());
+        auto store = Store::open(url_, 2);
+        ASSERT_TRUE(store) << store.status().message();
+        store_ = std::move(store).value();
+    }
+    lampi::testing::TempDir dir_;
+    std::string url_;
+    std::unique_ptr<Store> store_;
+};
+
+TEST_P(StoreTest, UsersAreUniqueByName) {
+    auto id = store_->create_user("alice", "hash1", false, 100);
+    ASSERT_TRUE(id) << id.status().message();
+    auto again = store_->create_user("alice", "hash2", false, 101);
+    ASSERT_FALSE(again);
+    EXPECT_NE(again.status().message().find("already taken"), std::string::npos) << again.status().message();
+    auto user = store_->user_by_name("alice");
+    ASSERT_TRUE(user && *user);
+    EXPECT_EQ((*user)->id, *id);
+    EXPECT_EQ((*user)->password_hash, "hash1");
+    EXPECT_FALSE((*user)->last_login);
+    ASSERT_TRUE(store_->record_login(*id, 200));
+    EXPECT_EQ(*(*store_->user_by_id(*id))->last_login, 200);
+    auto missing = store_->user_by_name("bob");
+    ASSERT_TRUE(missing);
+    EXPECT_FALSE(*missing);
+}
+
+TEST_P(StoreTest, MigrationsRunOnceAndReopenKeepsData) {
+    ASSERT_TRUE(store_->create_user("alice", "h", false, 1));
+    store_.reset();
+    auto reopened = Store::open(url_, 1);
+    ASSERT_TRUE(reopened) << reopened.status().message();
+    auto user = (*reopened)->user_by_name("alice");
+    ASSERT_TRUE(user && *user);
+}
+
+TEST_P(StoreTest, SessionsExpireAndDelete) {
+    auto id = *store_->create_user("alice", "h", false, 1);
+    ASSERT_TRUE(store_->create_session("k1", id, 100, 200));
+    ASSERT_TRUE(store_->create_session("k2", id, 100, 200));
+    EXPECT_TRUE(*store_->session_user("k1", 199));
+    EXPECT_FALSE(*store_->session_user("k1", 200));
+    EXPECT_FALSE(*store_->session_user("nope", 150));
+    ASSERT_TRUE(store_->delete_other_sessions(id, "k1"));
+    EXPECT_TRUE(*store_->session_user("k1", 150));
+    EXPECT_FALSE(*store_->session_user("k2", 150));
+    ASSERT_TRUE(store_->delete_session("k1"));
+    EXPECT_FALSE(*store_->session_user("k1", 150));
+}
+
+TEST_P(StoreTest, LampStateKeepsTheNewestVersion) {
+    auto stored = store_->record_state("b827eb74663e", "{\"v\":2}", 2, 10);
+    ASSERT_TRUE(stored) << stored.status().message();
+    EXPECT_TRUE(*stored);
+    EXPECT_FALSE(*store_->record_state("b827eb74663e", "{\"v\":1}", 1, 11));  // older: dropped
+    EXPECT_FALSE(*store_->record_state("b827eb74663e", "{\"v\":2}", 2, 11));  // same: dropped
+    EXPECT_TRUE(*store_->record_state("b827eb74663e", "{\"v\":3}", 3, 12));
+    auto lamp = store_->lamp("b827eb74663e");
+    ASSERT_TRUE(lamp && *lamp);
+    EXPECT_EQ((*lamp)->state_json, "{\"v\":3}");
+    EXPECT_EQ(*(*lamp)->state_version, 3);
+    EXPECT_FALSE((*lamp)->owner_id);
+    ASSERT_TRUE(store_->record_online("b827eb74663e", true, 13));
+    EXPECT_TRUE((*store_->lamp("b827eb74663e"))->online);
+}
+
+TEST_P(StoreTest, OwnershipRenameRelease) {
+    auto alice = *store_->create_user("alice", "h", false, 1);
+    auto bob = *store_->create_user("bob", "h", false, 1);
+    ASSERT_TRUE(store_->add_lamp("b827eb74663e", "Desk", alice, 5));
+    ASSERT_TRUE(store_->add_lamp("b827eb000001", "", std::nullopt, 5));
+    EXPECT_EQ(store_->lamps_of(alice)->size(), 1u);
+    EXPECT_EQ(store_->lamps_of(bob)->size(), 0u);
+    EXPECT_EQ((*store_->lamp("b827eb74663e"))->owner_name, "alice");
+    EXPECT_FALSE(*store_->rename_lamp("b827eb74663e", bob, "Mine"));
+    EXPECT_TRUE(*store_->rename_lamp("b827eb74663e", alice, "Bed"));
+    EXPECT_EQ((*store_->lamp("b827eb74663e"))->name, "Bed");
+    EXPECT_FALSE(*store_->release_lamp("b827eb74663e", bob));
+    EXPECT_TRUE(*store_->release_lamp("b827eb74663e", alice));
+    EXPECT_FALSE((*store_->lamp("b827eb74663e"))->owner_id);
+    ASSERT_TRUE(store_->assign_lamp("b827eb000001", bob, 6));
+    EXPECT_EQ(*store_->owned_device_ids(bob), std::vector<std::string>{"b827eb000001"});
+    EXPECT_FALSE(store_->assign_lamp("b827eb999999", bob, 6));
+    EXPECT_EQ(store_->all_lamps()->size(), 2u);
+}
+
+TEST_P(StoreTest, ClaimCodesOnce) {
+    auto alice = *store_->create_user("alice", "h", false, 1);
+    auto bob = *store_->create_user("bob", "h", false, 1);
+    ASSERT_TRUE(store_->record_code("b827eb74663e", "123456", 100, 700));
+    // A re-delivered announcement does not extend the code's life.
+    ASSERT_TRUE(store_->record_code("b827eb74663e", "123456", 500, 1100));
+    EXPECT_EQ(store_->claim("000000", alice, 150)->outcome, ClaimOutcome::wrong_code);
+    EXPECT_EQ(store_->claim("123456", alice, 700)->outcome, ClaimOutcome::expired);
+    auto won = store_->claim("123456", alice, 150);
+    ASSERT_TRUE(won);
+    EXPECT_EQ(won->outcome, ClaimOutcome::claimed);
+    EXPECT_EQ(won->device_id, "b827eb74663e");
+    EXPECT_EQ(store_->claim("123456", bob, 151)->outcome, ClaimOutcome::already_used);
+    EXPECT_EQ(*(*store_->lamp("b827eb74663e"))->owner_id, alice);
+    // A new code for a lamp that still has an owner cannot steal it.
+    ASSERT_TRUE(store_->record_code("b827eb74663e", "654321", 200, 800));
+    EXPECT_EQ(store_->claim("654321", bob, 201)->outcome, ClaimOutcome::already_owned);
+}
+
+TEST_P(StoreTest, TokensAndBrokerCredentials) {
+    auto alice = *store_->create_user("alice", "h", false, 1);
+    ASSERT_TRUE(store_->create_api_token("th", alice, "script", 1));
+    EXPECT_EQ((*store_->api_token_user("th"))->username, "alice");
+    EXPECT_FALSE(*store_->api_token_user("other"));
+    ASSERT_TRUE(store_->create_broker_credential({"web-1", "ph", alice, 100}, 50));
+    EXPECT_TRUE(*store_->broker_credential("web-1", 99));
+    EXPECT_FALSE(*store_->broker_credential("web-1", 100));
+    ASSERT_TRUE(store_->create_session("k", alice, 1, 100));
+    ASSERT_TRUE(store_->purge_expired(100));
+    EXPECT_FALSE(*store_->session_user("k", 50));
+    EXPECT_FALSE(*store_->broker_credential("web-1", 50));
+}
+
+TEST(DatabaseUrl, ParsesAndExplainsMistakes) {
+    EXPECT_EQ(parse_database_url("sqlite:///var/lib/x.sqlite3")->target, "/var/lib/x.sqlite3");
+    EXPECT_EQ(parse_database_url("postgresql://u@h:5432/db")->dialect, Dialect::postgres);
+    auto bad = parse_database_url("mysql://x");
+    ASSERT_FALSE(bad);
+    EXPECT_NE(bad.status().message().find("sqlite:///"), std::string::npos);
+    auto unreachable = Store::open("sqlite:///nonexistent-dir/x/y.sqlite3");
+    ASSERT_FALSE(unreachable);
+    EXPECT_NE(unreachable.status().message().find("directory"), std::string::npos);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, ::testing::Values("sqlite", "postgres"),
+                         [](const auto& info) { return info.param; });
+
+}  // namespace
+}  // namespace lampi::cloud::storage

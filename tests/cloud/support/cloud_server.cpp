@@ -1,0 +1,65 @@
+#include "cloud_server.h"
+
+#include <stdexcept>
+
+namespace lampi::cloud::testing {
+
+CloudServer::CloudServer(const std::string& db_url, CloudServerOptions options) {
+    if (Status s = accounts::init_crypto(); !s) throw std::runtime_error(s.message());
+    auto store = storage::Store::open(db_url, 4);
+    if (!store) throw std::runtime_error(store.status().message());
+    store_ = std::move(store).value();
+    Clock clock = [this] { return now_.load(); };
+    accounts::AccountsOptions account_options;
+    // The cheapest argon2id libsodium allows: tests check behaviour, not cost.
+    account_options.cost.opslimit = 1;
+    account_options.cost.memlimit_bytes = 8 * 1024;
+    accounts_ = std::make_unique<accounts::Accounts>(*store_, account_options, clock);
+    lamps::Publisher publish = [this](std::string_view topic, std::string_view payload, int qos, bool retain) {
+        {
+            std::lock_guard lock(mutex_);
+            published_.push_back({std::string(topic), std::string(payload), qos, retain});
+        }
+        return link_ ? link_->publish(topic, payload, qos, retain) : Status::ok();
+    };
+    if (options.mqtt) link_ = std::make_unique<lamps::CloudLink>(*options.mqtt);
+    lamps_ = std::make_unique<lamps::LampService>(*store_, publish, lamps::LampServiceOptions{}, clock);
+    app_ = std::make_unique<api::App>(*store_, *accounts_, *lamps_, options.app);
+    options.server.port = 0;
+    options.server.threads = 2;
+    server_ = std::make_unique<http::HttpServer>(options.server, [this](http::Request& r) { return app_->handle(r); });
+    if (Status s = server_->listen(); !s) throw std::runtime_error(s.message());
+    if (link_) {
+        link_->attach(*lamps_);
+        if (Status s = link_->start(); !s) throw std::runtime_error(s.message());
+    }
+    thread_ = std::thread([this] { server_->run(); });
+}
+
+CloudServer::~CloudServer() {
+    server_->stop();
+    thread_.join();
+    if (link_) link_->stop();
+}
+
+std::vector<Published> CloudServer::published() {
+    std::lock_guard lock(mutex_);
+    return published_;
+}
+
+storage::User CloudServer::add_user(const std::string& name, bool is_operator) {
+    auto user = accounts_->create_user(name, kPassword, is_operator);
+    if (!user) throw std::runtime_error(user.status().message());
+    return *user;
+}
+
+void CloudServer::add_lamp(const std::string& device_id, std::optional<std::int64_t> owner, const std::string& name) {
+    if (Status s = store_->add_lamp(device_id, name, owner, now_); !s) throw std::runtime_error(s.message());
+}
+
+void CloudServer::announce_code(const std::string& device_id, const std::string& code) {
+    lamps_->handle_message("devices/" + device_id + "/lamp/associated",
+                           "{\"code\":\"" + code + "\",\"claimed\":false}");
+}
+
+}  // namespace lampi::cloud::testing

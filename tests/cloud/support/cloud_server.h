@@ -1,0 +1,74 @@
+// Test support: a complete lampi-cloud (store, accounts, lamps, app, HTTP
+// server) in-process on a free loopback port, with a clock the test moves and
+// every MQTT publish recorded (or sent to a real broker when given one).
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "accounts/accounts.h"
+#include "api/app.h"
+#include "http/server.h"
+#include "lampi/mqtt_client.h"
+#include "lamps/cloud_link.h"
+#include "lamps/lamp_service.h"
+#include "storage/store.h"
+
+namespace lampi::cloud::testing {
+
+struct Published {
+    std::string topic;
+    std::string payload;
+    int qos = 0;
+    bool retain = false;
+};
+
+struct CloudServerOptions {
+    api::AppOptions app;
+    http::ServerOptions server;
+    // Set: a real platform MQTT client on this broker.
+    std::optional<MqttOptions> mqtt;
+};
+
+class CloudServer {
+public:
+    CloudServer(const std::string& db_url, CloudServerOptions options = {});
+    ~CloudServer();
+
+    int port() const { return server_->port(); }
+    storage::Store& store() { return *store_; }
+    accounts::Accounts& accounts() { return *accounts_; }
+    lamps::LampService& lamps() { return *lamps_; }
+    lamps::CloudLink* link() { return link_.get(); }
+    void advance(std::int64_t seconds) { now_ += seconds; }
+    std::int64_t now() const { return now_; }
+    std::vector<Published> published();
+
+    // A user with password "correct-horse" (hashed cheaply for speed).
+    storage::User add_user(const std::string& name, bool is_operator = false);
+    // Registers a lamp owned by `owner` (or nobody).
+    void add_lamp(const std::string& device_id, std::optional<std::int64_t> owner, const std::string& name = "");
+    // Makes the lamp announce `code` as if over MQTT.
+    void announce_code(const std::string& device_id, const std::string& code);
+
+    static constexpr const char* kPassword = "correct-horse";
+
+private:
+    std::atomic<std::int64_t> now_{1'700'000'000};
+    std::unique_ptr<storage::Store> store_;
+    std::unique_ptr<accounts::Accounts> accounts_;
+    std::unique_ptr<lamps::CloudLink> link_;
+    std::unique_ptr<lamps::LampService> lamps_;
+    std::unique_ptr<api::App> app_;
+    std::unique_ptr<http::HttpServer> server_;
+    std::thread thread_;
+    std::mutex mutex_;
+    std::vector<Published> published_;
+};
+
+}  // namespace lampi::cloud::testing
