@@ -1,0 +1,99 @@
+#include "client_registry.h"
+
+#include <gtest/gtest.h>
+
+namespace lampi::broker {
+namespace {
+
+using namespace std::chrono_literals;
+using cloud::auth::RuleAction;
+
+const int kAlice = 1, kAliceTab = 2, kLamp = 3, kOps = 4, kStranger = 5;
+const void* const alice = &kAlice;
+const void* const alice_tab = &kAliceTab;
+const void* const lamp = &kLamp;
+const void* const ops = &kOps;
+const void* const stranger = &kStranger;
+
+AuthAnswer owns(const std::string& device) {
+    AuthAnswer answer;
+    answer.allowed = true;
+    answer.rules = {{RuleAction::subscribe, "devices/" + device + "/lamp/changed"},
+                    {RuleAction::subscribe, "devices/" + device + "/lamp/connection/+/state"},
+                    {RuleAction::publish, "devices/" + device + "/lamp/set_config"}};
+    return answer;
+}
+
+TEST(ClientRegistry, APersonReachesOnlyTheLampsTheCloudGranted) {
+    ClientRegistry registry;
+    registry.grant(alice, {"web-alice", "token"}, owns("b827eb74663e"), Clock::now());
+    EXPECT_TRUE(registry.allowed(alice, Action::subscribe, "devices/b827eb74663e/lamp/changed"));
+    EXPECT_TRUE(registry.allowed(alice, Action::read, "devices/b827eb74663e/lamp/connection/lamp_service/state"));
+    EXPECT_TRUE(registry.allowed(alice, Action::write, "devices/b827eb74663e/lamp/set_config"));
+    EXPECT_FALSE(registry.allowed(alice, Action::write, "devices/b827eb74663e/lamp/changed"));
+    EXPECT_FALSE(registry.allowed(alice, Action::subscribe, "devices/000000000001/lamp/changed"));
+    EXPECT_FALSE(registry.allowed(alice, Action::subscribe, "devices/#"));
+    EXPECT_FALSE(registry.allowed(alice, Action::subscribe, "$SYS/#"));
+}
+
+TEST(ClientRegistry, UnknownClientsMayDoNothing) {
+    ClientRegistry registry;
+    EXPECT_FALSE(registry.allowed(stranger, Action::read, "devices/b827eb74663e/lamp/changed"));
+}
+
+TEST(ClientRegistry, ALampCertificateGrantsOnlyItsOwnTopics) {
+    ClientRegistry registry;
+    registry.grant_certificate(lamp, "b827eb74663e", false);
+    EXPECT_TRUE(registry.allowed(lamp, Action::write, "devices/b827eb74663e/lamp/changed"));
+    EXPECT_TRUE(registry.allowed(lamp, Action::write, "devices/b827eb74663e/lamp/connection/bridge/state"));
+    EXPECT_TRUE(registry.allowed(lamp, Action::subscribe, "devices/b827eb74663e/lamp/set_config"));
+    EXPECT_FALSE(registry.allowed(lamp, Action::write, "devices/000000000001/lamp/changed"));
+    EXPECT_FALSE(registry.allowed(lamp, Action::subscribe, "devices/#"));
+    EXPECT_FALSE(registry.allowed(lamp, Action::write, "devices/b827eb74663e/lamp/set_config"));
+}
+
+TEST(ClientRegistry, ACertificateThatIsNeitherLampNorOperatorGetsNothing) {
+    ClientRegistry registry;
+    registry.grant_certificate(stranger, "somebody", false);
+    EXPECT_FALSE(registry.allowed(stranger, Action::subscribe, "devices/somebody/lamp/set_config"));
+    registry.grant_certificate(ops, "ops", true);
+    EXPECT_TRUE(registry.allowed(ops, Action::subscribe, "$SYS/#"));
+}
+
+TEST(ClientRegistry, RefreshUpdatesEveryClientOfTheUserAndRevocationForgetsThem) {
+    ClientRegistry registry;
+    auto start = Clock::now();
+    registry.grant(alice, {"web-alice", "token"}, owns("b827eb74663e"), start);
+    registry.grant(alice_tab, {"web-alice", "token"}, owns("b827eb74663e"), start);
+    registry.grant_certificate(lamp, "b827eb74663e", false);
+    EXPECT_TRUE(registry.due_for_refresh(start + 10s, 30s).empty());
+    auto due = registry.due_for_refresh(start + 31s, 30s);
+    ASSERT_EQ(due.size(), 1u);  // one per username, never certificate clients
+    EXPECT_EQ(due[0].username, "web-alice");
+    EXPECT_EQ(due[0].password, "token");
+
+    // Alice claimed a second lamp.
+    AuthAnswer more = owns("b827eb74663e");
+    more.rules.push_back({RuleAction::publish, "devices/000000000002/lamp/set_config"});
+    EXPECT_FALSE(registry.apply_refresh("web-alice", more, start + 31s));
+    EXPECT_TRUE(registry.allowed(alice_tab, Action::write, "devices/000000000002/lamp/set_config"));
+    EXPECT_TRUE(registry.due_for_refresh(start + 40s, 30s).empty());
+
+    AuthAnswer denied;
+    EXPECT_TRUE(registry.apply_refresh("web-alice", denied, start + 70s));
+    EXPECT_FALSE(registry.known(alice));
+    EXPECT_FALSE(registry.known(alice_tab));
+    EXPECT_TRUE(registry.known(lamp));
+}
+
+TEST(ClientRegistry, ForgetDropsOnlyThatClient) {
+    ClientRegistry registry;
+    registry.grant(alice, {"web-alice", "token"}, owns("b827eb74663e"), Clock::now());
+    registry.grant(alice_tab, {"web-alice", "token"}, owns("b827eb74663e"), Clock::now());
+    registry.forget(alice);
+    EXPECT_FALSE(registry.known(alice));
+    EXPECT_TRUE(registry.allowed(alice_tab, Action::subscribe, "devices/b827eb74663e/lamp/changed"));
+}
+
+}  // namespace
+}  // namespace lampi::broker
