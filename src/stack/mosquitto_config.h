@@ -1,16 +1,35 @@
-// Renders Mosquitto configuration files: the cloud broker and each lamp's broker
-// with its bridge to the cloud (DESIGN.md, "MQTT contract": the bridge maps the
-// lamp's topics under devices/<device_id>/).
+// Renders Mosquitto configuration files: the cloud broker (TLS listeners, the
+// auth plugin, WebSockets) and each lamp's broker with its bridge to the cloud
+// (DESIGN.md, "MQTT contract": the bridge maps the lamp's topics under
+// devices/<device_id>/).
 #pragma once
 
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace lampi::stack {
 
-struct BridgeTls {
+struct ListenerTls {
     std::string ca_file;
     std::string cert_file;
+    std::string key_file;
+    std::string crl_file;                 // honoured with require_certificate
+    bool require_certificate = false;     // mutual TLS
+    bool use_identity_as_username = false;  // the certificate CN becomes the username
+};
+
+struct Listener {
+    int port = 1883;
+    std::string bind_address = "127.0.0.1";
+    bool websockets = false;
+    std::optional<ListenerTls> tls;
+};
+
+struct BridgeTls {
+    std::string ca_file;
+    std::string cert_file;  // the lamp's own certificate: CN = device id
     std::string key_file;
 };
 
@@ -18,15 +37,24 @@ struct BridgeSettings {
     std::string device_id;
     std::string cloud_host = "127.0.0.1";
     int cloud_port = 1883;
-    std::optional<BridgeTls> tls;  // set once the platform has its CA
+    std::optional<BridgeTls> tls;
+};
+
+struct PluginSettings {
+    std::string path;
+    std::vector<std::pair<std::string, std::string>> options;  // plugin_opt_<key> <value>
 };
 
 struct BrokerSettings {
     std::string title;          // first comment line of the file
+    // The first listener; more can follow in `extra_listeners`.
     std::string bind_address = "127.0.0.1";
     int port = 1883;
+    std::vector<Listener> extra_listeners;
     std::string data_dir;       // persistence location, must exist
     std::string run_as_user;    // Mosquitto drops root privileges to this user
+    bool allow_anonymous = true;  // lamp brokers: loopback only, no accounts
+    std::optional<PluginSettings> plugin;
     // Bounded so a slow subscriber costs memory, not the broker.
     int max_inflight_messages = 100;
     int max_queued_messages = 10000;
