@@ -1,0 +1,244 @@
+// lampi-ca: the platform certificate authority. Parses options and calls
+// CertificateAuthority (certificate_authority.h); prints what it wrote.
+#include <CLI/CLI.hpp>
+#include <fmt/core.h>
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "certificate_authority.h"
+#include "lampi/log.h"
+#include "list_output.h"
+
+namespace {
+
+using namespace lampi;
+using namespace lampi::ca;
+
+struct Common {
+    std::string dir;
+    std::string passphrase_file;
+};
+
+void add_common(CLI::App* cmd, Common& common, bool signs) {
+    cmd->add_option("--dir", common.dir, "the CA directory")->required()->envname("LAMPI_CA_DIR");
+    if (signs) {
+        cmd->add_option("--passphrase-file", common.passphrase_file,
+                        "file whose first line is the CA key's passphrase (if the key is encrypted)");
+    }
+}
+
+Result<std::optional<SecretString>> read_passphrase(const std::string& path) {
+    if (path.empty()) return std::optional<SecretString>();
+    Result<std::string> text = read_text_file(path);
+    if (!text) return text.status();
+    SecretString raw(std::move(text).value());
+    std::string line = raw.str().substr(0, raw.str().find('\n'));
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    SecretString passphrase(std::move(line));
+    if (passphrase.empty()) return Status::error(fmt::format("{} holds an empty passphrase", path));
+    return std::optional<SecretString>(std::move(passphrase));
+}
+
+Result<CertificateAuthority> open_ca(const Common& common) {
+    Result<std::optional<SecretString>> passphrase = read_passphrase(common.passphrase_file);
+    if (!passphrase) return passphrase.status();
+    return CertificateAuthority::open(common.dir, OpenOptions{std::move(passphrase).value()});
+}
+
+void add_issue_options(CLI::App* cmd, IssueOptions& options, std::string& out, std::string& key_type) {
+    cmd->add_option("--out", out, "output prefix: writes PREFIX.pem, PREFIX.key (0600) and PREFIX-chain.pem")
+        ->required();
+    cmd->add_option("--days", options.days, "validity in days")->capture_default_str();
+    cmd->add_option("--not-before-days-ago", options.not_before_days_ago,
+                    "start the validity this many days ago (more than --days gives an expired certificate)")
+        ->capture_default_str();
+    cmd->add_option("--key-type", key_type, "ec (P-256) or rsa (3072 bits)")->capture_default_str();
+    cmd->add_flag("--overwrite", options.overwrite_files, "replace existing output files");
+}
+
+int print_issued(const Result<IssuedFiles>& issued) {
+    if (!issued) {
+        fmt::print(stderr, "lampi-ca: {}\n", issued.status().message());
+        return 1;
+    }
+    fmt::print("issued {} certificate serial {} for {}, valid until {}\n  certificate {}\n  key         {}\n  "
+               "chain       {}\n",
+               kind_name(issued->entry.kind), issued->entry.serial, issued->entry.common_name,
+               format_utc(issued->entry.not_after), issued->cert_path, issued->key_path, issued->chain_path);
+    return 0;
+}
+
+int fail(const Status& status) {
+    fmt::print(stderr, "lampi-ca: {}\n", status.message());
+    return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"lampi-ca: the LAMPi platform certificate authority. Creates the CA, issues server,\n"
+                 "device and client certificates, revokes them and keeps the CRL (crl.pem) current."};
+    app.require_subcommand(1);
+    std::string log_level = "warn";
+    app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")->capture_default_str();
+    std::function<int()> run;
+
+    // init
+    Common init_common;
+    CreateOptions create;
+    std::string init_key_type = "ec";
+    auto* init = app.add_subcommand("init", "create the platform CA in a new directory");
+    add_common(init, init_common, false);
+    init->add_option("--name", create.name, "the CA's common name")->capture_default_str();
+    init->add_option("--days", create.days, "validity of the CA certificate in days")->capture_default_str();
+    init->add_option("--key-type", init_key_type, "ec (P-256) or rsa (3072 bits)")->capture_default_str();
+    init->add_option("--crl-days", create.crl_days, "days until the first CRL's nextUpdate")->capture_default_str();
+    std::string init_passphrase_file;
+    init->add_option("--passphrase-file", init_passphrase_file,
+                     "encrypt ca.key with the passphrase on this file's first line");
+    init->callback([&] {
+        run = [&]() -> int {
+            Result<KeyType> type = parse_key_type(init_key_type);
+            if (!type) return fail(type.status());
+            create.key_type = *type;
+            Result<std::optional<SecretString>> passphrase = read_passphrase(init_passphrase_file);
+            if (!passphrase) return fail(passphrase.status());
+            create.passphrase = std::move(passphrase).value();
+            Result<CertificateAuthority> ca = CertificateAuthority::create(init_common.dir, create);
+            if (!ca) return fail(ca.status());
+            fmt::print("created CA \"{}\" in {}\n  certificate {}\n  CRL         {}\n", create.name, ca->dir(),
+                       ca->ca_cert_path(), ca->crl_path());
+            return 0;
+        };
+    });
+
+    // issue-server
+    Common server_common;
+    IssueOptions server_options;
+    ServerRequest server_request;
+    std::string server_out, server_key_type = "ec";
+    auto* server = app.add_subcommand("issue-server", "issue a TLS server certificate (serverAuth) and its key");
+    add_common(server, server_common, true);
+    add_issue_options(server, server_options, server_out, server_key_type);
+    server->add_option("--dns", server_request.dns_names, "a DNS name for the subjectAltName (repeatable)");
+    server->add_option("--ip", server_request.ip_addresses, "an IP address for the subjectAltName (repeatable)");
+    server->add_option("--cn", server_request.common_name, "subject CN (default: the first --dns or --ip)");
+    server->callback([&] {
+        run = [&]() -> int {
+            Result<KeyType> type = parse_key_type(server_key_type);
+            if (!type) return fail(type.status());
+            server_options.key_type = *type;
+            Result<CertificateAuthority> ca = open_ca(server_common);
+            if (!ca) return fail(ca.status());
+            return print_issued(ca.value().issue_server(server_request, server_out, server_options));
+        };
+    });
+
+    // issue-device / issue-client
+    Common device_common, client_common;
+    IssueOptions device_options, client_options;
+    std::string device_id, device_out, device_key_type = "ec";
+    std::string client_name, client_out, client_key_type = "ec";
+    auto* device = app.add_subcommand("issue-device", "issue a lamp's client certificate (CN = device id)");
+    device->add_option("device_id", device_id, "the lamp's 12 hex digits (b827eb74663e or B8:27:EB:74:66:3E)")
+        ->required();
+    add_common(device, device_common, true);
+    add_issue_options(device, device_options, device_out, device_key_type);
+    device->add_flag("--force", device_options.allow_duplicate,
+                     "issue even if this device already has a valid certificate");
+    auto* client = app.add_subcommand("issue-client", "issue a client certificate for an operator or a service");
+    client->add_option("name", client_name, "the client's name (its CN and broker username)")->required();
+    add_common(client, client_common, true);
+    add_issue_options(client, client_options, client_out, client_key_type);
+    client->add_flag("--force", client_options.allow_duplicate,
+                     "issue even if this name already has a valid certificate");
+    device->callback([&] {
+        run = [&]() -> int {
+            Result<KeyType> type = parse_key_type(device_key_type);
+            if (!type) return fail(type.status());
+            device_options.key_type = *type;
+            Result<CertificateAuthority> ca = open_ca(device_common);
+            if (!ca) return fail(ca.status());
+            return print_issued(ca.value().issue_device(device_id, device_out, device_options));
+        };
+    });
+    client->callback([&] {
+        run = [&]() -> int {
+            Result<KeyType> type = parse_key_type(client_key_type);
+            if (!type) return fail(type.status());
+            client_options.key_type = *type;
+            Result<CertificateAuthority> ca = open_ca(client_common);
+            if (!ca) return fail(ca.status());
+            return print_issued(ca.value().issue_client(client_name, client_out, client_options));
+        };
+    });
+
+    // revoke
+    Common revoke_common;
+    std::string revoke_target, revoke_reason = "unspecified";
+    int revoke_crl_days = 30;
+    auto* revoke = app.add_subcommand("revoke", "revoke a certificate and rewrite crl.pem");
+    revoke->add_option("target", revoke_target, "a serial (hex), a device id or a client/server CN")->required();
+    add_common(revoke, revoke_common, true);
+    revoke->add_option("--reason", revoke_reason,
+                       "unspecified, keyCompromise, caCompromise, affiliationChanged, superseded, "
+                       "cessationOfOperation or privilegeWithdrawn")
+        ->capture_default_str();
+    revoke->add_option("--crl-days", revoke_crl_days, "days until the new CRL's nextUpdate")->capture_default_str();
+    revoke->callback([&] {
+        run = [&]() -> int {
+            Result<CertificateAuthority> ca = open_ca(revoke_common);
+            if (!ca) return fail(ca.status());
+            Result<IndexEntry> entry = ca.value().revoke(revoke_target, revoke_reason, revoke_crl_days);
+            if (!entry) return fail(entry.status());
+            fmt::print("revoked serial {} ({} \"{}\"); CRL rewritten: {}\n", entry->serial, kind_name(entry->kind),
+                       entry->common_name, ca->crl_path());
+            return 0;
+        };
+    });
+
+    // crl
+    Common crl_common;
+    int crl_days = 30;
+    auto* crl = app.add_subcommand("crl", "rewrite crl.pem (do it before its nextUpdate passes)");
+    add_common(crl, crl_common, true);
+    crl->add_option("--crl-days", crl_days, "days until the CRL's nextUpdate")->capture_default_str();
+    crl->callback([&] {
+        run = [&]() -> int {
+            Result<CertificateAuthority> ca = open_ca(crl_common);
+            if (!ca) return fail(ca.status());
+            if (Status s = ca.value().write_crl(crl_days); !s) return fail(s);
+            fmt::print("CRL rewritten: {}\n", ca->crl_path());
+            return 0;
+        };
+    });
+
+    // list
+    Common list_common;
+    bool list_json = false;
+    auto* list = app.add_subcommand("list", "list issued certificates and their status");
+    add_common(list, list_common, false);
+    list->add_flag("--json", list_json, "one JSON document instead of a table");
+    list->callback([&] {
+        run = [&]() -> int {
+            Result<CertificateAuthority> ca = open_ca(list_common);
+            if (!ca) return fail(ca.status());
+            Result<std::vector<ListedCertificate>> listed = ca->list();
+            if (!listed) return fail(listed.status());
+            fmt::print("{}", list_json ? list_as_json(*listed) : list_as_table(*listed));
+            return 0;
+        };
+    });
+
+    CLI11_PARSE(app, argc, argv);
+    Result<log::Level> level = log::parse_level(log_level);
+    if (!level) {
+        fmt::print(stderr, "lampi-ca: {}\n", level.status().message());
+        return 2;
+    }
+    log::init("lampi-ca", *level);
+    return run ? run() : 2;
+}
