@@ -63,7 +63,7 @@ void add_common(CLI::App* app, Common& c) {
 
 int run(lampi::load::Scenario& scenario, Common& c) {
     using namespace lampi;
-    if (Status s = load::raise_fd_limit(scenario.connections() + 64); !s) {
+    if (Status s = load::raise_fd_limit(scenario.connections() * load::kDescriptorsPerConnection + 64); !s) {
         log::error("{}", s.message());
         return 2;
     }
@@ -143,6 +143,7 @@ int main(int argc, char** argv) {
     subscribe->add_option("-d,--duration", sub.duration_s, "longest run in seconds")->capture_default_str();
     subscribe->add_option("-n,--expect", sub.expect, "stop once each client received this many messages");
     subscribe->add_option("--idle-timeout", sub.idle_timeout_s, "stop this many seconds after the last message");
+    subscribe->add_option("--connect-rate", sub.connect_rate, "new connections per second (default: all at once)");
 
     load::FleetOptions fleet;
     CLI::App* fleet_cmd = app.add_subcommand("fleet", "simulate a fleet of lamps on the cloud broker");

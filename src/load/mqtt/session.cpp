@@ -24,7 +24,6 @@ std::string connack_text(int rc) { return mosquitto_connack_string(rc); }
 Session::Session(std::size_t index, std::string client_id, SessionHandler& handler)
     : index_(index), client_id_(std::move(client_id)), handler_(handler) {
     init_library_once();
-    handle_ = mosquitto_new(client_id_.empty() ? nullptr : client_id_.c_str(), true, this);
 }
 
 Session::~Session() {
@@ -32,8 +31,18 @@ Session::~Session() {
 }
 
 Status Session::configure(const ClientOptions& options, std::string_view cert_file, std::string_view key_file) {
-    if (!handle_) return Status::error("cannot create an MQTT client (out of memory?)");
-    mosquitto_reinitialise(handle_, client_id_.empty() ? nullptr : client_id_.c_str(), options.clean_session, this);
+    // Created only now: each libmosquitto handle holds a socketpair (two descriptors)
+    // from birth, so thousands of not-yet-connected sessions would exhaust the limit.
+    const char* id = client_id_.empty() ? nullptr : client_id_.c_str();
+    if (!handle_) {
+        handle_ = mosquitto_new(id, options.clean_session, this);
+    } else {
+        mosquitto_reinitialise(handle_, id, options.clean_session, this);
+    }
+    if (!handle_) {
+        return Status::error(fmt::format("cannot create an MQTT client: {}: raise the open-file limit (ulimit -n)",
+                                         std::strerror(errno)));
+    }
     mosquitto_int_option(handle_, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);
     // Without it Nagle holds small packets back until the peer's delayed ACK
     // (~40 ms on Linux), which would be measured as latency that no lamp sees.
@@ -97,10 +106,11 @@ int Session::subscribe(std::string_view pattern, int qos, int* mid) {
 }
 
 void Session::disconnect() {
-    if (state_ == State::connected || state_ == State::connecting) mosquitto_disconnect(handle_);
+    if (handle_ && (state_ == State::connected || state_ == State::connecting)) mosquitto_disconnect(handle_);
 }
 
 void Session::abort() {
+    if (!handle_) return;
     // Re-initialising closes the socket; the client id and callbacks are set again
     // by configure() should the session ever be reused.
     mosquitto_reinitialise(handle_, client_id_.empty() ? nullptr : client_id_.c_str(), true, this);
@@ -109,9 +119,15 @@ void Session::abort() {
 
 int Session::socket() const { return handle_ ? mosquitto_socket(handle_) : -1; }
 bool Session::wants_write() const { return handle_ && mosquitto_want_write(handle_); }
-void Session::read() { mosquitto_loop_read(handle_, 100); }
-void Session::write() { mosquitto_loop_write(handle_, 100); }
-void Session::housekeeping() { mosquitto_loop_misc(handle_); }
+void Session::read() {
+    if (handle_) mosquitto_loop_read(handle_, 100);
+}
+void Session::write() {
+    if (handle_) mosquitto_loop_write(handle_, 100);
+}
+void Session::housekeeping() {
+    if (handle_) mosquitto_loop_misc(handle_);
+}
 
 void Session::handle_connect(mosquitto*, void* self, int rc) {
     auto* s = static_cast<Session*>(self);

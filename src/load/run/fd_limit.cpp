@@ -19,7 +19,7 @@ Status raise_fd_limit(std::uint64_t needed) {
             "{} connections need {} file descriptors but the hard limit is {}: raise it with `ulimit -Hn {}` "
             "(as root) before starting lampi-load, or set `nofile` in /etc/security/limits.conf, or "
             "LimitNOFILE={} in a systemd unit (and fs.nr_open if it is lower)",
-            needed > 64 ? needed - 64 : needed, needed, limit.rlim_max, needed, needed));
+            (needed > 64 ? needed - 64 : needed) / kDescriptorsPerConnection, needed, limit.rlim_max, needed, needed));
     }
     limit.rlim_cur = std::max<rlim_t>(needed, limit.rlim_cur);
     if (setrlimit(RLIMIT_NOFILE, &limit) != 0) {
