@@ -77,6 +77,7 @@
     this.version = null;
     this.connections = {}; // client id -> "1" | "0"
     this.online = li.dataset.online === "true";
+    this.denied = false; // the broker refused our subscriptions (no longer ours?)
     this.outbox = null; // fields waiting for the next throttled publish
     this.lastSent = 0;
     this.timer = 0;
@@ -273,18 +274,16 @@
 
   Lamp.prototype.render = function () {
     const li = this.li;
-    li.dataset.online = this.online ? "true" : "false";
-    li.classList.toggle("offline", !this.online);
+    const online = this.online && !this.denied;
+    li.dataset.online = online ? "true" : "false";
+    li.classList.toggle("offline", !online);
     const badge = li.querySelector(".badge");
-    if (badge) {
-      badge.textContent = this.online ? "online" : "offline";
-      badge.dataset.online = this.online ? "true" : "false";
-    }
+    if (badge) badge.textContent = this.denied ? "no access" : online ? "online" : "offline";
     this.renderControls();
   };
 
   Lamp.prototype.renderControls = function () {
-    const usable = connection.connected && this.online && this.state !== null;
+    const usable = connection.connected && this.online && !this.denied && this.state !== null;
     const s = this.state;
     for (const [key, control] of Object.entries(this.controls)) {
       control.input.disabled = !usable;
@@ -374,14 +373,23 @@
           topics[lamp.prefix + "changed"] = { qos: 1 };
           topics[lamp.prefix + "connection/+/state"] = { qos: 1 };
         }
-        client.subscribe(topics, (err, granted) => {
-          if (err) {
+        const names = Object.keys(topics);
+        client.subscribe(topics, (err) => {
+          // mqtt.js turns a SUBACK with any refused topic into an error that still
+          // carries the packet; only an error without one is a failed exchange.
+          if (err && !(err.packet && Array.isArray(err.packet.granted))) {
             console.warn("lampi: subscribe failed:", err.message);
             client.end(true);
             return;
           }
-          const refused = (granted || []).filter((g) => g.qos === 128);
-          if (refused.length) console.warn("lampi: broker refused", refused.map((g) => g.topic).join(", "));
+          const codes = err ? err.packet.granted : [];
+          for (const lamp of lamps.values()) lamp.denied = false;
+          codes.forEach((code, i) => {
+            if (code < 0x80 || !names[i]) return;
+            console.warn("lampi: the broker refused", names[i]);
+            const lamp = lamps.get(names[i].split("/")[1]);
+            if (lamp) lamp.denied = true;
+          });
           adopted = true;
           this.adopt(client, credential);
         });
@@ -466,7 +474,7 @@
   };
 
   function renderAll() {
-    for (const lamp of lamps.values()) lamp.renderControls();
+    for (const lamp of lamps.values()) lamp.render();
   }
 
   function onMessage(topic, text) {

@@ -1,0 +1,313 @@
+// Shared pieces of the browser tests: the running platform (endpoints.json), the
+// web page's node_modules, headless Chromium, logging in, MQTT as the operator,
+// the simulated LED and a strict Content-Security-Policy for the control page.
+import fs from "node:fs";
+import path from "node:path";
+import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+// mqtt and playwright-core come from the web page's npm install: the build tree's
+// (LAMPI_NODE_MODULES, set by CMake) or, for a quick run, web/node_modules.
+function webRequire() {
+  const candidates = [process.env.LAMPI_NODE_MODULES, path.resolve(here, "../../web/node_modules")].filter(Boolean);
+  for (const dir of candidates) {
+    if (fs.existsSync(path.join(dir, "mqtt")) && fs.existsSync(path.join(dir, "playwright-core"))) {
+      return createRequire(path.join(dir, "..", "package.json"));
+    }
+  }
+  throw new Error(
+    "mqtt and playwright-core are not installed: build the web_static target (it runs npm ci) and set " +
+      "LAMPI_NODE_MODULES=<build>/web/node_modules, or run `npm ci` in web/ (looked in: " + candidates.join(", ") + ")"
+  );
+}
+
+const require = webRequire();
+export const mqtt = require("mqtt");
+const { chromium } = require("playwright-core");
+
+export function loadEndpoints() {
+  const file = process.env.LAMPI_ENDPOINTS;
+  if (!file) return null;
+  const e = JSON.parse(fs.readFileSync(file, "utf8"));
+  const need = [
+    ["cloud.http.url", e.cloud?.http?.url],
+    ["cloud.mqtt.port", e.cloud?.mqtt?.port],
+    ["cloud.operator.username", e.cloud?.operator?.username],
+    ["demo.username", e.demo?.username],
+    ["second_user.username", e.second_user?.username],
+    ["lamps[0].device_id", e.lamps?.[0]?.device_id],
+  ];
+  const missing = need.filter(([, v]) => v === undefined || v === null || v === "").map(([k]) => k);
+  if (missing.length) throw new Error(`${file} lacks ${missing.join(", ")}`);
+  e.cloud.http.url = e.cloud.http.url.replace(/\/$/, "");
+  return e;
+}
+
+// Chromium without internet: no first-run, background, component or sync traffic.
+// Playwright gives every launch a fresh temporary profile (its own --user-data-dir)
+// and deletes it on close.
+export async function launchBrowser() {
+  const executablePath = process.env.LAMPI_CHROMIUM || "/usr/bin/chromium";
+  if (!fs.existsSync(executablePath))
+    throw new Error(`no Chromium at ${executablePath} (Debian: apt-get install chromium; or set LAMPI_CHROMIUM)`);
+  return chromium.launch({
+    executablePath,
+    headless: true,
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+}
+
+// The policy the control page must live under (what lampi-cloud should send): no
+// inline script or style, no eval, WebSocket only to the broker.
+export function strictCsp(wsUrl) {
+  const ws = wsUrl ? new URL(wsUrl).origin : "";
+  return [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    `connect-src 'self' ${ws}`.trim(),
+    "img-src 'self' data:",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join("; ");
+}
+
+// A page whose HTML documents carry `csp`, and which records CSP violations, page
+// errors and console errors so a test can assert there were none.
+export async function newPage(browser, { baseUrl, csp, viewport }) {
+  const context = await browser.newContext({ viewport: viewport || { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  const problems = [];
+  page.on("pageerror", (err) => problems.push(`page error: ${err.message}`));
+  page.on("console", (msg) => {
+    if (msg.type() === "error") problems.push(`console error: ${msg.text()}`);
+  });
+  await context.exposeBinding("__lampiCspViolation", (_source, text) => problems.push(`CSP violation: ${text}`));
+  await context.addInitScript(() => {
+    document.addEventListener("securitypolicyviolation", (e) =>
+      window.__lampiCspViolation(`${e.violatedDirective} blocked ${e.blockedURI || "inline"} (${e.sourceFile}:${e.lineNumber})`)
+    );
+  });
+  if (csp) {
+    await context.route(`${baseUrl}/**`, async (route) => {
+      if (route.request().resourceType() !== "document") return route.continue();
+      const response = await route.fetch({ maxRedirects: 0 });
+      await route.fulfill({ response, headers: { ...response.headers(), "content-security-policy": csp } });
+    });
+  }
+  return { context, page, problems };
+}
+
+// Logs in through the real form, as a person would.
+export async function login(page, baseUrl, user) {
+  await page.goto(`${baseUrl}/`);
+  await page.waitForURL(/\/accounts\/login\//);
+  await page.fill("#id_username", user.username);
+  await page.fill("#id_password", user.password);
+  await Promise.all([page.waitForURL(`${baseUrl}/`), page.click("form button[type=submit]")]);
+  await page.waitForSelector("#lamps");
+}
+
+// The page's own broker credential, fetched with its session like lampi.js does.
+export async function pageCredential(page) {
+  return page.evaluate(async () => {
+    const r = await fetch("/api/v1/mqtt-credential", { credentials: "same-origin" });
+    if (!r.ok) throw new Error(`mqtt-credential answered ${r.status}`);
+    return r.json();
+  });
+}
+
+export function connectMqtt(url, options) {
+  return new Promise((resolve, reject) => {
+    const client = mqtt.connect(url, { reconnectPeriod: 0, connectTimeout: 5000, ...options });
+    client.once("connect", () => resolve(client));
+    client.once("error", (err) => {
+      client.end(true);
+      reject(err);
+    });
+  });
+}
+
+export function connectOperator(endpoints) {
+  const { host, port } = endpoints.cloud.mqtt;
+  const { username, password } = endpoints.cloud.operator;
+  return connectMqtt(`mqtt://${host}:${port}`, {
+    clientId: `browser-test-operator-${process.pid}`,
+    username,
+    password,
+  });
+}
+
+export function subscribe(client, topics) {
+  return new Promise((resolve, reject) => {
+    client.subscribe(topics, { qos: 1 }, (err, granted) => {
+      // mqtt.js reports a SUBACK with any refusal (0x80) as an error carrying the packet.
+      if (err && err.packet?.granted) {
+        const list = Array.isArray(topics) ? topics : typeof topics === "string" ? [topics] : Object.keys(topics);
+        resolve(err.packet.granted.map((qos, i) => ({ topic: list[i], qos })));
+      } else if (err) {
+        reject(err);
+      } else {
+        resolve(granted);
+      }
+    });
+  });
+}
+
+// Follows every lamp's lamp/changed (newest version wins) and its set_config traffic.
+export class LampWatch {
+  constructor(client) {
+    this.client = client;
+    this.states = new Map(); // device id -> latest changed
+    this.setConfigs = []; // {id, payload, at}
+    this.waiters = new Set();
+    client.on("message", (topic, buf) => {
+      const m = /^devices\/([0-9a-f]{12})\/lamp\/(changed|set_config)$/.exec(topic);
+      if (!m) return;
+      let payload;
+      try {
+        payload = JSON.parse(buf.toString());
+      } catch {
+        return;
+      }
+      if (m[2] === "set_config") {
+        this.setConfigs.push({ id: m[1], payload, at: performance.now() });
+      } else {
+        const old = this.states.get(m[1]);
+        if (old && typeof payload.version === "number" && payload.version < old.version) return;
+        this.states.set(m[1], payload);
+      }
+      for (const w of this.waiters) w();
+    });
+  }
+
+  static async start(client, ids) {
+    const watch = new LampWatch(client);
+    await subscribe(
+      client,
+      ids.flatMap((id) => [`devices/${id}/lamp/changed`, `devices/${id}/lamp/set_config`])
+    );
+    return watch;
+  }
+
+  state(id) {
+    return this.states.get(id);
+  }
+
+  // Resolves with the first state of `id` for which `predicate` holds.
+  waitFor(id, predicate, timeoutMs = 5000, what = "a matching lamp/changed") {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        const s = this.states.get(id);
+        if (s && predicate(s)) {
+          this.waiters.delete(check);
+          clearTimeout(timer);
+          resolve(s);
+        }
+      };
+      const timer = setTimeout(() => {
+        this.waiters.delete(check);
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what} of ${id}; last: ${JSON.stringify(this.states.get(id))}`));
+      }, timeoutMs);
+      this.waiters.add(check);
+      check();
+    });
+  }
+}
+
+export function setConfig(client, id, update) {
+  return new Promise((resolve, reject) => {
+    client.publish(`devices/${id}/lamp/set_config`, JSON.stringify(update), { qos: 1 }, (err) =>
+      err ? reject(err) : resolve()
+    );
+  });
+}
+
+// The simulated LED: "R G B" duty cycles in 0..1.
+export function readDuty(file) {
+  const parts = fs.readFileSync(file, "utf8").trim().split(/\s+/).map(Number);
+  if (parts.length !== 3 || !parts.every(Number.isFinite)) throw new Error(`${file} does not hold "R G B": ${parts}`);
+  return parts;
+}
+
+// What lampid drives for a state (src/lampid/color.cpp): HSV with brightness as the
+// value, then gamma 2.2; everything off when the lamp is off.
+export function expectedDuty(state, gamma = 2.2) {
+  if (!state.on) return [0, 0, 0];
+  const h = state.color.h;
+  const s = state.color.s;
+  const v = state.brightness;
+  const sector = (h * 6) % 6;
+  const i = Math.floor(sector);
+  const f = sector - i;
+  const p = v * (1 - s);
+  const q = v * (1 - s * f);
+  const t = v * (1 - s * (1 - f));
+  const rgb = [
+    [v, t, p],
+    [q, v, p],
+    [p, v, t],
+    [p, q, v],
+    [t, p, v],
+    [v, p, q],
+  ][i];
+  return rgb.map((c) => Math.pow(c, gamma));
+}
+
+export async function waitUntil(predicate, timeoutMs, what) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  for (;;) {
+    try {
+      last = await predicate();
+      if (last) return last;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${last})`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+export function near(a, b, eps = 0.002) {
+  return Math.abs(a - b) <= eps;
+}
+
+// Drags a range input with the mouse from where its thumb is to `value`.
+export async function dragSlider(page, selector, value, steps = 12) {
+  const input = page.locator(selector);
+  const box = await input.boundingBox();
+  if (!box) throw new Error(`${selector} is not visible`);
+  const current = Number(await input.inputValue());
+  // The thumb's centre runs from thumb/2 to width - thumb/2; lampi.css makes the
+  // thumb 1.9rem. Being a pixel off only changes which value is reached, and callers
+  // read the value back.
+  const thumb = 30;
+  const xOf = (v) => box.x + thumb / 2 + v * (box.width - thumb);
+  const y = box.y + box.height / 2;
+  await page.mouse.move(xOf(current), y);
+  await page.mouse.down();
+  await page.mouse.move(xOf(value), y, { steps });
+  await page.mouse.up();
+  return Number(await input.inputValue());
+}
+
+export function artifactsDir() {
+  const dir = process.env.LAMPI_ARTIFACTS;
+  if (!dir) return null;
+  fs.mkdirSync(dir, { recursive: true });
+  return dir;
+}
