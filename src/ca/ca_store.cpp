@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <thread>
 
 #include "key_files.h"
 #include "lampi/log.h"
@@ -147,22 +148,34 @@ Result<std::time_t> parse_utc(const std::string& text) {
     return timegm(&tm);
 }
 
-Result<int> CaStore::lock(const std::string& dir) {
+Result<int> CaStore::lock(const std::string& dir, std::chrono::milliseconds wait) {
     std::string path = dir + "/.lock";
     int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0) return Status::error(fmt::format("cannot open {}: {}", path, errno_text()));
-    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-        log::info("waiting for another lampi-ca run on {} to finish", dir);
-        if (::flock(fd, LOCK_EX) != 0) {
+    // Polled rather than blocking, so a second handle in the same process (or a
+    // stuck run) ends in an error instead of hanging forever.
+    auto deadline = std::chrono::steady_clock::now() + wait;
+    bool told = false;
+    while (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        if (errno != EWOULDBLOCK && errno != EINTR) {
             std::string message = fmt::format("cannot lock {}: {}", path, errno_text());
             ::close(fd);
             return Status::error(message);
         }
+        if (std::chrono::steady_clock::now() >= deadline) {
+            ::close(fd);
+            return Status::error(fmt::format(
+                "the CA directory {} is in use by another lampi-ca run (lock {}); try again when it has finished",
+                dir, path));
+        }
+        if (!told) log::info("waiting for another lampi-ca run on {} to finish", dir);
+        told = true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     return fd;
 }
 
-Result<CaStore> CaStore::create(const std::string& dir) {
+Result<CaStore> CaStore::create(const std::string& dir, std::chrono::milliseconds lock_wait) {
     if (dir.empty()) return Status::error("no CA directory given (--dir)");
     std::error_code ec;
     if (fs::exists(dir, ec)) {
@@ -195,12 +208,17 @@ Result<CaStore> CaStore::create(const std::string& dir) {
     std::error_code mk;
     fs::create_directories(dir + "/issued", mk);
     if (mk) return Status::error(fmt::format("cannot create {}/issued: {}", dir, mk.message()));
-    Result<int> fd = lock(dir);
+    Result<int> fd = lock(dir, lock_wait);
     if (!fd) return fd.status();
-    return CaStore(dir, *fd);
+    CaStore store(dir, *fd);
+    // Checked again under the lock: a concurrent init may have won the race.
+    if (exists(store.key_path()) || exists(store.cert_path())) {
+        return Status::error(fmt::format("{} already holds a CA (created meanwhile by another run)", dir));
+    }
+    return store;
 }
 
-Result<CaStore> CaStore::open(const std::string& dir) {
+Result<CaStore> CaStore::open(const std::string& dir, std::chrono::milliseconds lock_wait) {
     if (dir.empty()) return Status::error("no CA directory given (--dir)");
     struct stat st {};
     if (::stat(dir.c_str(), &st) != 0) {
@@ -239,7 +257,7 @@ Result<CaStore> CaStore::open(const std::string& dir) {
             return Status::error(fmt::format("{}/{} is missing: the CA directory is damaged", dir, name));
         }
     }
-    Result<int> fd = lock(dir);
+    Result<int> fd = lock(dir, lock_wait);
     if (!fd) return fd.status();
     return CaStore(dir, *fd);
 }

@@ -11,11 +11,13 @@
 //   crl.pem      the current CRL
 //   issued/<serial>.pem  a copy of every issued certificate
 //   .lock        flock()ed by every CaStore, so two lampi-ca runs never
-//                interleave their read-modify-write of the counters and index
+//                interleave their read-modify-write of the counters and index;
+//                a CaStore that cannot get it within `lock_wait` fails
 //
 // A CaStore holds the lock for its whole life; it is movable, not copyable.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <ctime>
 #include <optional>
@@ -45,11 +47,13 @@ Result<std::time_t> parse_utc(const std::string& text);
 
 class CaStore {
 public:
+    static constexpr std::chrono::milliseconds kLockWait{10000};
+
     // Makes the directory (0700, parents as needed) and takes the lock. Fails if
     // it already holds a CA, complete or not.
-    static Result<CaStore> create(const std::string& dir);
+    static Result<CaStore> create(const std::string& dir, std::chrono::milliseconds lock_wait = kLockWait);
     // Takes the lock on an existing, complete CA directory whose key is private.
-    static Result<CaStore> open(const std::string& dir);
+    static Result<CaStore> open(const std::string& dir, std::chrono::milliseconds lock_wait = kLockWait);
 
     CaStore(CaStore&& other) noexcept;
     CaStore& operator=(CaStore&& other) noexcept;
@@ -78,7 +82,7 @@ public:
 
 private:
     CaStore(std::string dir, int lock_fd) : dir_(std::move(dir)), lock_fd_(lock_fd) {}
-    static Result<int> lock(const std::string& dir);
+    static Result<int> lock(const std::string& dir, std::chrono::milliseconds wait);
 
     std::string dir_;
     int lock_fd_ = -1;

@@ -126,8 +126,9 @@ Result<CertificateAuthority> CertificateAuthority::create(const std::string& dir
     return ca;
 }
 
-Result<CertificateAuthority> CertificateAuthority::open(const std::string& dir, OpenOptions options) {
-    Result<CaStore> store = CaStore::open(dir);
+Result<CertificateAuthority> CertificateAuthority::open(const std::string& dir, OpenOptions options,
+                                                        std::chrono::milliseconds lock_wait) {
+    Result<CaStore> store = CaStore::open(dir, lock_wait);
     if (!store) return store.status();
     Result<X509Ptr> cert = load_certificate(store->cert_path());
     if (!cert) return cert.status();

@@ -5,7 +5,8 @@
 // - create() makes a new CA in a directory (see ca_store.h for the layout) and
 //   refuses to touch a directory that already holds one. open() loads an existing
 //   one. Both hold the directory's lock until the object is destroyed, so keep
-//   the object only as long as one command needs it.
+//   the object only as long as one command needs it: a second open() of the same
+//   directory waits up to `lock_wait`, then fails.
 // - The CA private key is read from the directory only while signing and never
 //   written anywhere else. With a passphrase it is stored encrypted.
 // - issue_*() write <prefix>.pem (certificate), <prefix>.key (private key, 0600)
@@ -17,6 +18,7 @@
 // Not thread-safe; one object per thread (the directory lock serialises processes).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <ctime>
 #include <optional>
@@ -77,7 +79,8 @@ struct ListedCertificate {
 class CertificateAuthority {
 public:
     static Result<CertificateAuthority> create(const std::string& dir, const CreateOptions& options = {});
-    static Result<CertificateAuthority> open(const std::string& dir, OpenOptions options = {});
+    static Result<CertificateAuthority> open(const std::string& dir, OpenOptions options = {},
+                                             std::chrono::milliseconds lock_wait = CaStore::kLockWait);
 
     Result<IssuedFiles> issue_server(const ServerRequest& request, const std::string& out_prefix,
                                      const IssueOptions& options = {});
