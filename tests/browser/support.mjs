@@ -91,6 +91,17 @@ export async function newPage(browser, { baseUrl, csp, viewport }) {
   const context = await browser.newContext({ viewport: viewport || { width: 1280, height: 800 } });
   const page = await context.newPage();
   const problems = [];
+  // Every broker credential lampi.js fetched: {at (ms, Date.now()), body}.
+  const credentials = [];
+  page.on("response", async (r) => {
+    if (!r.url().endsWith("/api/v1/mqtt-credential") || !r.ok()) return;
+    if (r.request().headers()["x-lampi-test"]) return; // pageCredential's, not lampi.js's
+    try {
+      credentials.push({ at: Date.now(), body: await r.json() });
+    } catch {
+      // the page navigated away; nothing to record
+    }
+  });
   page.on("pageerror", (err) => problems.push(`page error: ${err.message}`));
   page.on("console", (msg) => {
     if (msg.type() === "error") problems.push(`console error: ${msg.text()}`);
@@ -108,7 +119,7 @@ export async function newPage(browser, { baseUrl, csp, viewport }) {
       await route.fulfill({ response, headers: { ...response.headers(), "content-security-policy": csp } });
     });
   }
-  return { context, page, problems };
+  return { context, page, problems, credentials };
 }
 
 // Logs in through the real form, as a person would.
@@ -124,7 +135,7 @@ export async function login(page, baseUrl, user) {
 // The page's own broker credential, fetched with its session like lampi.js does.
 export async function pageCredential(page) {
   return page.evaluate(async () => {
-    const r = await fetch("/api/v1/mqtt-credential", { credentials: "same-origin" });
+    const r = await fetch("/api/v1/mqtt-credential", { credentials: "same-origin", headers: { "X-Lampi-Test": "1" } });
     if (!r.ok) throw new Error(`mqtt-credential answered ${r.status}`);
     return r.json();
   });
