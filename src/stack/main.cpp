@@ -8,8 +8,9 @@
 
 int main(int argc, char** argv) {
     using namespace lampi::stack;
-    CLI::App app{"lampi-stack: writes the Mosquitto, supervisord and endpoints.json files of a\n"
-                 "one-machine LAMPi platform (a cloud broker, simulated lamps with their brokers and bridges)."};
+    CLI::App app{"lampi-stack: writes the configuration of a one-machine LAMPi platform: the cloud\n"
+                 "broker (TLS, auth plugin), lampi-cloud, simulated lamps with their brokers and bridges,\n"
+                 "supervisord, the CA and certificates (made on first run) and endpoints.json."};
     app.require_subcommand(1);
     StackOptions options;
     CLI::App* render = app.add_subcommand("render", "write every configuration file under --dir");
@@ -17,7 +18,8 @@ int main(int argc, char** argv) {
     render->add_option("--lamps", options.lamps, "number of simulated lamps")->capture_default_str();
     render->add_option("--port-base", options.port_base, "first port; every listener is at a fixed offset")
         ->capture_default_str();
-    render->add_option("--bin-dir", options.bin_dir, "directory holding lampid")->required();
+    render->add_option("--build-dir", options.build_dir, "the build tree holding lampid, lampi-cloud and the plugin")
+        ->required();
     render->add_option("--mosquitto", options.mosquitto, "the mosquitto broker binary")->capture_default_str();
     render->add_option("--log-level", options.log_level, "log level of the LAMPi services")->capture_default_str();
     CLI11_PARSE(app, argc, argv);

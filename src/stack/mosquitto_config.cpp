@@ -74,7 +74,7 @@ std::string render_mosquitto_conf(const BrokerSettings& settings) {
         out += fmt::format("\nplugin {}\n", settings.plugin->path);
         for (const auto& [key, value] : settings.plugin->options) out += fmt::format("plugin_opt_{} {}\n", key, value);
     }
-    out += render_listener(Listener{settings.port, settings.bind_address, false, std::nullopt});
+    out += render_listener(Listener{settings.port, settings.bind_address, false, settings.tls});
     for (const Listener& listener : settings.extra_listeners) out += render_listener(listener);
     if (settings.bridge) out += render_bridge(*settings.bridge);
     return out;

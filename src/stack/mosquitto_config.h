@@ -50,6 +50,7 @@ struct BrokerSettings {
     // The first listener; more can follow in `extra_listeners`.
     std::string bind_address = "127.0.0.1";
     int port = 1883;
+    std::optional<ListenerTls> tls;
     std::vector<Listener> extra_listeners;
     std::string data_dir;       // persistence location, must exist
     std::string run_as_user;    // Mosquitto drops root privileges to this user

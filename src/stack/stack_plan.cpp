@@ -2,6 +2,7 @@
 
 #include <fmt/core.h>
 #include <pwd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <boost/json.hpp>
@@ -10,6 +11,8 @@
 
 #include "lampi/topics.h"
 #include "mosquitto_config.h"
+#include "pki.h"
+#include "secrets.h"
 
 namespace fs = std::filesystem;
 namespace json = boost::json;
@@ -22,7 +25,7 @@ std::string current_user() {
     return entry ? entry->pw_name : "root";
 }
 
-Status write_file(const fs::path& path, const std::string& content) {
+Status write_file(const fs::path& path, const std::string& content, fs::perms mode = fs::perms(0644)) {
     fs::path temp = path;
     temp += ".tmp";
     {
@@ -31,8 +34,17 @@ Status write_file(const fs::path& path, const std::string& content) {
         if (!out) return Status::error(fmt::format("cannot write {}", temp.string()));
     }
     std::error_code ec;
+    fs::permissions(temp, mode, ec);
     fs::rename(temp, path, ec);
     if (ec) return Status::error(fmt::format("cannot write {}: {}", path.string(), ec.message()));
+    return Status::ok();
+}
+
+Status make_dir(const std::string& dir, fs::perms mode = fs::perms(0755)) {
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (!ec) fs::permissions(dir, mode, ec);
+    if (ec) return Status::error(fmt::format("cannot create {}: {}", dir, ec.message()));
     return Status::ok();
 }
 
@@ -53,6 +65,38 @@ std::string program_section(std::string_view name, std::string_view command, std
         fmt::arg("name", name), fmt::arg("command", command), fmt::arg("priority", priority), fmt::arg("log", log));
 }
 
+std::string login_file(const StackPlan& plan, std::string_view name) {
+    return fmt::format("{}/{}-password", plan.secrets_dir, name);
+}
+
+BrokerSettings cloud_broker_settings(const StackPlan& plan, const std::string& auth_secret) {
+    BrokerSettings cloud;
+    cloud.title = fmt::format("LAMPi cloud broker (lamps on {}, browsers on {}, services on {})", plan.lamp_mqtt_port,
+                              plan.websocket_port, plan.client_mqtt_port);
+    cloud.allow_anonymous = false;
+    cloud.data_dir = plan.broker_dir;
+    cloud.run_as_user = current_user();
+    cloud.plugin = PluginSettings{plan.auth_plugin,
+                                  {{"auth_url", fmt::format("https://127.0.0.1:{}/auth/v1/user", plan.https_port)},
+                                   {"auth_secret", auth_secret},
+                                   {"auth_cafile", plan.ca_file},
+                                   {"ttl_seconds", "30"}}};
+    ListenerTls server_tls{plan.ca_file, plan.server_cert, plan.server_key, "", false, false};
+    ListenerTls lamp_tls = server_tls;
+    lamp_tls.require_certificate = true;
+    lamp_tls.use_identity_as_username = true;
+    lamp_tls.crl_file = plan.pki_dir + "/ca/crl.pem";
+    // The first listener is the lamps' (mutual TLS); the rest follow.
+    cloud.port = plan.lamp_mqtt_port;
+    cloud.tls = lamp_tls;
+    cloud.extra_listeners = {
+        Listener{plan.websocket_port, "127.0.0.1", true, server_tls},
+        Listener{plan.client_mqtt_port, "127.0.0.1", false, server_tls},
+    };
+    return cloud;
+}
+
+
 }  // namespace
 
 std::string simulated_device_id(int index) { return fmt::format("02{:010x}", index + 1); }
@@ -70,14 +114,34 @@ Result<StackPlan> plan_stack(const StackOptions& options) {
     StackPlan plan;
     plan.options = options;
     plan.options.dir = fs::absolute(options.dir).lexically_normal().string();
-    if (!options.bin_dir.empty()) plan.options.bin_dir = fs::absolute(options.bin_dir).lexically_normal().string();
-    plan.cloud_mqtt_port = options.port_base + kCloudMqttOffset;
-    plan.cloud_dir = plan.options.dir + "/cloud-broker";
+    plan.options.build_dir = fs::absolute(options.build_dir).lexically_normal().string();
+    const std::string& dir = plan.options.dir;
+    const std::string& build = plan.options.build_dir;
+    plan.lamp_mqtt_port = options.port_base + kLampMqttOffset;
+    plan.websocket_port = options.port_base + kWebSocketOffset;
+    plan.https_port = options.port_base + kHttpsOffset;
+    plan.client_mqtt_port = options.port_base + kClientMqttOffset;
+    plan.broker_dir = dir + "/cloud-broker";
+    plan.cloud_dir = dir + "/cloud";
+    plan.pki_dir = dir + "/pki";
+    plan.secrets_dir = dir + "/secrets";
+    plan.ca_file = plan.pki_dir + "/ca/ca.pem";
+    plan.server_cert = plan.pki_dir + "/server.pem";
+    plan.server_key = plan.pki_dir + "/server.key";
+    plan.lampid = build + "/src/lampid/lampid";
+    plan.lampi_cloud = build + "/src/cloud/lampi-cloud";
+    plan.auth_plugin = build + "/src/broker-plugin/lampi_auth_plugin.so";
+    plan.static_dir = build + "/web/static";
+    plan.cloud_service = {"lampi-cloud", login_file(plan, "lampi-cloud")};
+    plan.operator_login = {"operator", login_file(plan, "operator")};
+    plan.demo = {"demo", login_file(plan, "demo")};
+    plan.second_user = {"guest", login_file(plan, "guest")};
+    plan.auth_secret_file = plan.secrets_dir + "/auth-secret";
     for (int i = 0; i < options.lamps; ++i) {
         LampPlan lamp;
         lamp.device_id = simulated_device_id(i);
         lamp.broker_port = options.port_base + kFirstLampOffset + i;
-        lamp.dir = fmt::format("{}/lamps/{}", plan.options.dir, lamp.device_id);
+        lamp.dir = fmt::format("{}/lamps/{}", dir, lamp.device_id);
         plan.lamps.push_back(std::move(lamp));
     }
     return plan;
@@ -100,24 +164,58 @@ std::string render_supervisord_conf(const StackPlan& plan) {
         "\n[supervisorctl]\n"
         "serverurl=unix://{dir}/supervisor.sock\n",
         fmt::arg("dir", dir), fmt::arg("base", plan.options.port_base));
-    out += program_section("cloud-broker", fmt::format("{} -c {}/mosquitto.conf", plan.options.mosquitto, plan.cloud_dir),
+    out += program_section("cloud-broker", fmt::format("{} -c {}/mosquitto.conf", plan.options.mosquitto, plan.broker_dir),
                            dir + "/logs/cloud-broker.log", 10);
+    out += program_section(
+        "lampi-cloud",
+        fmt::format("{cloud} serve --db sqlite://{db}/lampi.sqlite3 --listen 127.0.0.1:{https} --tls-cert {cert} "
+                    "--tls-key {key} --static-dir {static} --mqtt-host 127.0.0.1 --mqtt-port {mqtt} "
+                    "--mqtt-username {user} --mqtt-password-file {password} --mqtt-ca-file {ca} "
+                    "--mqtt-ws-url wss://127.0.0.1:{ws} --auth-secret-file {secret} --log-level {level}",
+                    fmt::arg("cloud", plan.lampi_cloud), fmt::arg("db", plan.cloud_dir), fmt::arg("https", plan.https_port),
+                    fmt::arg("cert", plan.server_cert), fmt::arg("key", plan.server_key),
+                    fmt::arg("static", plan.static_dir), fmt::arg("mqtt", plan.client_mqtt_port),
+                    fmt::arg("user", plan.cloud_service.username), fmt::arg("password", plan.cloud_service.password_file),
+                    fmt::arg("ca", plan.ca_file), fmt::arg("ws", plan.websocket_port),
+                    fmt::arg("secret", plan.auth_secret_file), fmt::arg("level", plan.options.log_level)),
+        dir + "/logs/lampi-cloud.log", 15);
     for (const LampPlan& lamp : plan.lamps) {
         out += program_section(fmt::format("lamp-broker-{}", lamp.device_id),
                                fmt::format("{} -c {}/mosquitto.conf", plan.options.mosquitto, lamp.dir),
                                fmt::format("{}/logs/lamp-broker-{}.log", dir, lamp.device_id), 20);
         out += program_section(
             fmt::format("lampid-{}", lamp.device_id),
-            fmt::format("{}/lampid --host 127.0.0.1 --port {} --device-id {} --state-file {}/lamp-state.json "
+            fmt::format("{} --host 127.0.0.1 --port {} --device-id {} --state-file {}/lamp-state.json "
                         "--backend simulated --simulated-output {}/led-duty --log-level {}",
-                        plan.options.bin_dir, lamp.broker_port, lamp.device_id, lamp.dir, lamp.dir,
-                        plan.options.log_level),
+                        plan.lampid, lamp.broker_port, lamp.device_id, lamp.dir, lamp.dir, plan.options.log_level),
             fmt::format("{}/logs/lampid-{}.log", dir, lamp.device_id), 30);
     }
     return out;
 }
 
-std::string render_endpoints_json(const StackPlan& plan) {
+std::string render_cloud_setup(const StackPlan& plan) {
+    std::string lamps;
+    for (const LampPlan& lamp : plan.lamps) lamps += fmt::format(" --lamp {}", lamp.device_id);
+    return fmt::format(
+        "#!/bin/sh\n"
+        "# The cloud database's set-up for this stack. Generated by lampi-stack; safe to run again.\n"
+        "set -eu\n"
+        "cloud={cloud}\n"
+        "db=sqlite://{db}/lampi.sqlite3\n"
+        "\"$cloud\" demo --db \"$db\" --log-level warn --user {demo} --password \"$(cat {demo_pw})\"{lamps} >/dev/null\n"
+        "\"$cloud\" demo --db \"$db\" --log-level warn --user {second} --password \"$(cat {second_pw})\" >/dev/null\n"
+        "export LAMPI_PASSWORD=\"$(cat {op_pw})\"\n"
+        "if ! \"$cloud\" user add --db \"$db\" --log-level warn --operator {op} >/dev/null 2>&1; then\n"
+        "  \"$cloud\" user passwd --db \"$db\" --log-level warn {op} >/dev/null\n"
+        "fi\n",
+        fmt::arg("cloud", plan.lampi_cloud), fmt::arg("db", plan.cloud_dir), fmt::arg("demo", plan.demo.username),
+        fmt::arg("demo_pw", plan.demo.password_file), fmt::arg("lamps", lamps),
+        fmt::arg("second", plan.second_user.username), fmt::arg("second_pw", plan.second_user.password_file),
+        fmt::arg("op", plan.operator_login.username), fmt::arg("op_pw", plan.operator_login.password_file));
+}
+
+std::string render_endpoints_json(const StackPlan& plan, const std::string& operator_password,
+                                  const std::string& demo_password, const std::string& second_password) {
     json::array lamps;
     for (const LampPlan& lamp : plan.lamps) {
         lamps.push_back(json::object{
@@ -125,46 +223,77 @@ std::string render_endpoints_json(const StackPlan& plan) {
             {"local_mqtt", json::object{{"host", "127.0.0.1"}, {"port", lamp.broker_port}}},
             {"state_file", lamp.dir + "/lamp-state.json"},
             {"led_duty_file", lamp.dir + "/led-duty"},
+            {"certificate", lamp.dir + "/lamp.pem"},
+            {"key", lamp.dir + "/lamp.key"},
             {"cloud_topic_prefix", topics::cloud_prefix(lamp.device_id)},
         });
     }
+    auto login = [](const Login& who, const std::string& password) {
+        return json::object{{"username", who.username}, {"password", password}};
+    };
     json::object root{
         {"port_base", plan.options.port_base},
         {"dir", plan.options.dir},
-        {"cloud", json::object{{"mqtt", json::object{{"host", "127.0.0.1"}, {"port", plan.cloud_mqtt_port}}}}},
+        {"ca_file", plan.ca_file},
+        {"cloud",
+         json::object{
+             {"http", json::object{{"url", fmt::format("https://127.0.0.1:{}", plan.https_port)}}},
+             {"websocket", json::object{{"url", fmt::format("wss://127.0.0.1:{}", plan.websocket_port)}}},
+             {"mqtt", json::object{{"host", "127.0.0.1"}, {"port", plan.client_mqtt_port}, {"tls", true}}},
+             {"lamp_mqtt", json::object{{"host", "127.0.0.1"}, {"port", plan.lamp_mqtt_port}, {"tls", true},
+                                        {"client_certificate", true}}},
+             {"operator", login(plan.operator_login, operator_password)},
+         }},
+        {"demo", login(plan.demo, demo_password)},
+        {"second_user", login(plan.second_user, second_password)},
         {"lamps", std::move(lamps)},
         {"supervisor", json::object{{"config", plan.options.dir + "/supervisord.conf"},
-                                    {"socket", plan.options.dir + "/supervisor.sock"}}},
+                                    {"socket", plan.options.dir + "/supervisor.sock"},
+                                    {"cloud_setup", plan.options.dir + "/cloud-setup.sh"}}},
     };
     return json::serialize(root) + "\n";
 }
 
 Status write_stack(const StackPlan& plan) {
-    std::error_code ec;
-    for (const std::string& dir : {plan.options.dir + "/logs", plan.cloud_dir}) {
-        fs::create_directories(dir, ec);
-        if (ec) return Status::error(fmt::format("cannot create {}: {}", dir, ec.message()));
+    for (const std::string& dir : {plan.options.dir, plan.options.dir + "/logs", plan.broker_dir, plan.cloud_dir}) {
+        if (Status s = make_dir(dir); !s) return s;
+    }
+    if (Status s = make_dir(plan.secrets_dir, fs::perms(0700)); !s) return s;
+    Result<std::string> auth_secret = ensure_secret(plan.auth_secret_file, 24);
+    if (!auth_secret) return auth_secret.status();
+    std::string passwords[4];
+    const Login* logins[4] = {&plan.cloud_service, &plan.operator_login, &plan.demo, &plan.second_user};
+    for (int i = 0; i < 4; ++i) {
+        // People type the demo passwords: keep them short.
+        auto secret = ensure_secret(logins[i]->password_file, i >= 2 ? 6 : 16);
+        if (!secret) return secret.status();
+        passwords[i] = *secret;
+    }
+    if (Status s = ensure_pki(plan); !s) return s;
+
+    if (Status s = write_file(plan.broker_dir + "/mosquitto.conf", render_mosquitto_conf(cloud_broker_settings(plan, *auth_secret)),
+                              fs::perms(0600));
+        !s) {
+        return s;
     }
     std::string user = current_user();
-    BrokerSettings cloud;
-    cloud.title = fmt::format("LAMPi cloud broker on 127.0.0.1:{}", plan.cloud_mqtt_port);
-    cloud.port = plan.cloud_mqtt_port;
-    cloud.data_dir = plan.cloud_dir;
-    cloud.run_as_user = user;
-    if (Status s = write_file(plan.cloud_dir + "/mosquitto.conf", render_mosquitto_conf(cloud)); !s) return s;
     for (const LampPlan& lamp : plan.lamps) {
-        fs::create_directories(lamp.dir, ec);
-        if (ec) return Status::error(fmt::format("cannot create {}: {}", lamp.dir, ec.message()));
+        if (Status s = make_dir(lamp.dir); !s) return s;
         BrokerSettings broker;
         broker.title = fmt::format("LAMPi lamp {} broker on 127.0.0.1:{}", lamp.device_id, lamp.broker_port);
         broker.port = lamp.broker_port;
         broker.data_dir = lamp.dir;
         broker.run_as_user = user;
-        broker.bridge = BridgeSettings{lamp.device_id, "127.0.0.1", plan.cloud_mqtt_port, std::nullopt};
+        broker.bridge = BridgeSettings{lamp.device_id, "127.0.0.1", plan.lamp_mqtt_port,
+                                       BridgeTls{plan.ca_file, lamp.dir + "/lamp.pem", lamp.dir + "/lamp.key"}};
         if (Status s = write_file(lamp.dir + "/mosquitto.conf", render_mosquitto_conf(broker)); !s) return s;
     }
+    if (Status s = write_file(plan.options.dir + "/cloud-setup.sh", render_cloud_setup(plan), fs::perms(0700)); !s) {
+        return s;
+    }
     if (Status s = write_file(plan.options.dir + "/supervisord.conf", render_supervisord_conf(plan)); !s) return s;
-    return write_file(plan.options.dir + "/endpoints.json", render_endpoints_json(plan));
+    return write_file(plan.options.dir + "/endpoints.json",
+                      render_endpoints_json(plan, passwords[1], passwords[2], passwords[3]), fs::perms(0600));
 }
 
 }  // namespace lampi::stack

@@ -39,11 +39,22 @@ void TestBroker::stop() {
 
 std::string TestBroker::log() const { return read_file(log_path_); }
 
-MqttProbe::MqttProbe(int port, std::vector<std::string> subscriptions, std::string client_id)
-    : subscriptions_(std::move(subscriptions)) {
+namespace {
+
+MqttOptions plain_options(int port, std::string client_id) {
     MqttOptions options;
     options.port = port;
-    options.client_id = client_id;
+    options.client_id = std::move(client_id);
+    return options;
+}
+
+}  // namespace
+
+MqttProbe::MqttProbe(int port, std::vector<std::string> subscriptions, std::string client_id)
+    : MqttProbe(plain_options(port, std::move(client_id)), std::move(subscriptions)) {}
+
+MqttProbe::MqttProbe(MqttOptions options, std::vector<std::string> subscriptions)
+    : subscriptions_(std::move(subscriptions)) {
     client_ = std::make_unique<MqttClient>(options);
     client_->on_connect = [this] {
         for (const auto& pattern : subscriptions_) client_->subscribe(pattern, 1);

@@ -47,6 +47,8 @@ private:
 class MqttProbe {
 public:
     MqttProbe(int port, std::vector<std::string> subscriptions, std::string client_id = "");
+    // Any connection options: TLS, username and password, client id.
+    MqttProbe(MqttOptions options, std::vector<std::string> subscriptions);
     ~MqttProbe();
 
     bool wait_connected(std::chrono::milliseconds timeout = 5s);
