@@ -8,6 +8,7 @@
 #include <boost/json.hpp>
 #include <fmt/core.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>

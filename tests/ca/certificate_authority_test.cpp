@@ -368,6 +368,25 @@ TEST_F(CaTest, CrlIsRegeneratedWithAGrowingNumber) {
     EXPECT_NEAR(static_cast<double>(*next - std::time(nullptr)), 7 * 86400.0, 60.0);
 }
 
+// Why `lampi-ca crl` must run before nextUpdate: a relying party that checks
+// CRLs refuses every certificate once the CRL is stale.
+TEST_F(CaTest, AStaleCrlFailsEveryVerification) {
+    {
+        auto ca = open();
+        ASSERT_TRUE(ca.issue_device("b827eb74663e", out("lamp")));
+    }
+    auto cert = load_certificate(ca_pem());
+    auto key = load_private_key(ca_dir() + "/ca.key");
+    ASSERT_TRUE(cert && key);
+    std::time_t now = std::time(nullptr);
+    auto stale = make_crl(cert->get(), key->get(), {}, 99, now - 2 * 86400, now - 86400);
+    ASSERT_TRUE(stale) << stale.status().message();
+    auto pem = ca::crl_pem(stale->get());
+    ASSERT_TRUE(write_file_atomic(out("stale-crl.pem"), *pem, 0644));
+    EXPECT_EQ(verify(out("lamp.pem"), ca_pem(), out("stale-crl.pem")), X509_V_ERR_CRL_HAS_EXPIRED);
+    EXPECT_EQ(verify(out("lamp.pem"), ca_pem(), crl_pem()), X509_V_OK);
+}
+
 TEST(CaPassphrase, AnEncryptedKeyNeedsTheRightPassphrase) {
     TempDir dir;
     CreateOptions options;
