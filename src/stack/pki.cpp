@@ -10,6 +10,11 @@
 namespace fs = std::filesystem;
 
 namespace lampi::stack {
+namespace {
+
+constexpr int kCrlDays = 30;
+
+}  // namespace
 
 Status ensure_pki(const StackPlan& plan) {
     std::string ca_dir = plan.pki_dir + "/ca";
@@ -43,7 +48,9 @@ Status ensure_pki(const StackPlan& plan) {
         auto issued = authority->issue_device(lamp.device_id, lamp.dir + "/lamp", options);
         if (!issued) return issued.status();
     }
-    return Status::ok();
+    // A CRL past its nextUpdate makes the broker refuse every lamp: renew it on each start.
+    if (Status s = open_ca(); !s) return s;
+    return authority->write_crl(kCrlDays);
 }
 
 }  // namespace lampi::stack
