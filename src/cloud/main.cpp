@@ -47,6 +47,7 @@ int main(int argc, char** argv) {
     // serve
     cli::ServeConfig serve;
     std::string mqtt_password_file, auth_secret_file;
+    lampi::MqttTls mqtt_tls;
     std::vector<std::string> service_accounts;
     bool no_signup = false;
     auto* s = app.add_subcommand("serve", "run the web service");
@@ -66,6 +67,9 @@ int main(int argc, char** argv) {
     s->add_option("--mqtt-username", serve.mqtt.username, "this service's broker login (a superuser at the auth API)");
     s->add_option("--mqtt-password", serve.mqtt.password, "its password (prefer --mqtt-password-file)");
     s->add_option("--mqtt-password-file", mqtt_password_file, "file whose first line is the broker password");
+    s->add_option("--mqtt-ca-file", mqtt_tls.ca_file, "CA certificate: connect to the broker over TLS");
+    s->add_option("--mqtt-cert-file", mqtt_tls.cert_file, "client certificate for the broker (mutual TLS)");
+    s->add_option("--mqtt-key-file", mqtt_tls.key_file, "private key for --mqtt-cert-file");
     s->add_option("--mqtt-client-id", serve.mqtt.client_id, "MQTT client id (default lampi-cloud)");
     s->add_option("--mqtt-ws-url", serve.app.mqtt_ws_url, "broker WebSocket URL handed to the control page")
         ->capture_default_str();
@@ -134,6 +138,9 @@ int main(int argc, char** argv) {
         serve.common = common;
         serve.app.signup_enabled = !no_signup;
         serve.mqtt_enabled = !serve.mqtt.host.empty();
+        if (!mqtt_tls.ca_file.empty()) serve.mqtt.tls = mqtt_tls;
+        // Over HTTPS the cookies must never travel in clear text.
+        serve.app.secure_cookies = !serve.server.tls_cert_file.empty();
         if (!mqtt_password_file.empty() && !read_secret_file(mqtt_password_file, serve.mqtt.password)) return 2;
         if (!auth_secret_file.empty() && !read_secret_file(auth_secret_file, serve.app.auth_secret)) return 2;
         for (const std::string& entry : service_accounts) {
