@@ -136,5 +136,28 @@ TEST_F(ServerTest, StopsGracefullyWithIdleConnectionsOpen) {
     EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
 }
 
+TEST(TlsServer, ServesTheSameRoutesOverHttps) {
+    lampi::testing::TempDir dir;
+    lampi::testing::Process make_cert({"/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                                       dir / "key.pem", "-out", dir / "cert.pem", "-days", "1", "-subj", "/CN=127.0.0.1"},
+                                      dir / "openssl.log");
+    make_cert.start();
+    ASSERT_EQ(make_cert.stop(0, std::chrono::seconds(30)), 0) << make_cert.log();
+    testing::CloudServerOptions options;
+    options.server.tls_cert_file = dir / "cert.pem";
+    options.server.tls_key_file = dir / "key.pem";
+    CloudServer server("sqlite://" + (dir / "db.sqlite3"), options);
+    std::string url = "https://127.0.0.1:" + std::to_string(server.port()) + "/accounts/login/?next=/";
+    lampi::testing::Process curl({"/usr/bin/curl", "-s", "--cacert", dir / "cert.pem", "-o", "/dev/null", "-w",
+                                  "%{http_code}", url},
+                                 dir / "curl.log");
+    curl.start();
+    ASSERT_EQ(curl.stop(0, std::chrono::seconds(30)), 0);
+    EXPECT_EQ(curl.log(), "200");
+    // Plain HTTP on the TLS port gets no HTTP answer.
+    HttpClient plain(server.port());
+    EXPECT_EQ(plain.raw("GET / HTTP/1.1\r\nHost: x\r\n\r\n", 2000).status, 0);
+}
+
 }  // namespace
 }  // namespace lampi::cloud
