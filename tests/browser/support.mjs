@@ -42,6 +42,8 @@ export function loadEndpoints() {
   const missing = need.filter(([, v]) => v === undefined || v === null || v === "").map(([k]) => k);
   if (missing.length) throw new Error(`${file} lacks ${missing.join(", ")}`);
   e.cloud.http.url = e.cloud.http.url.replace(/\/$/, "");
+  // The platform's own CA (TLS everywhere): Node trusts it explicitly.
+  e.ca = e.ca_file ? fs.readFileSync(e.ca_file) : undefined;
   return e;
 }
 
@@ -88,7 +90,12 @@ export function strictCsp(wsUrl) {
 // A page whose HTML documents carry `csp`, and which records CSP violations, page
 // errors and console errors so a test can assert there were none.
 export async function newPage(browser, { baseUrl, csp, viewport }) {
-  const context = await browser.newContext({ viewport: viewport || { width: 1280, height: 800 } });
+  const context = await browser.newContext({
+    viewport: viewport || { width: 1280, height: 800 },
+    // The stack's certificates come from its own CA, which this throwaway profile
+    // does not hold (the Node side does verify them against ca_file).
+    ignoreHTTPSErrors: baseUrl.startsWith("https:"),
+  });
   const page = await context.newPage();
   const problems = [];
   // Every broker credential lampi.js fetched: {at (ms, Date.now()), body}.
@@ -141,6 +148,7 @@ export async function pageCredential(page) {
   });
 }
 
+// `ca` (a PEM buffer) verifies mqtts:// and wss:// brokers.
 export function connectMqtt(url, options) {
   return new Promise((resolve, reject) => {
     const client = mqtt.connect(url, { reconnectPeriod: 0, connectTimeout: 5000, ...options });
@@ -153,12 +161,13 @@ export function connectMqtt(url, options) {
 }
 
 export function connectOperator(endpoints) {
-  const { host, port } = endpoints.cloud.mqtt;
+  const { host, port, tls } = endpoints.cloud.mqtt;
   const { username, password } = endpoints.cloud.operator;
-  return connectMqtt(`mqtt://${host}:${port}`, {
+  return connectMqtt(`${tls ? "mqtts" : "mqtt"}://${host}:${port}`, {
     clientId: `browser-test-operator-${process.pid}`,
     username,
     password,
+    ca: endpoints.ca,
   });
 }
 
