@@ -316,8 +316,9 @@ describe("control page", { skip }, () => {
     }
   });
 
-  // Runs when the platform hands out short-lived credentials (dev-stack.sh's
-  // CREDENTIAL_SECONDS); with the default 15 minutes it would take too long.
+  // Runs when the platform hands out short-lived credentials (stack.sh's
+  // CREDENTIAL_SECONDS, 20 s under ctest); with the default 15 minutes it would
+  // take too long.
   test("the page renews its broker credential before it expires and stays live", async (t) => {
     const { page, credentials } = demo;
     const first = credentials[0];

@@ -16,7 +16,14 @@ case ${1:-} in
   down)
     dir=${2:?usage: stack.sh down DIR}
     if [ -S "$dir/supervisor.sock" ]; then supervisorctl -c "$dir/supervisord.conf" shutdown >/dev/null 2>&1 || true; fi
-    exit 0 ;;
+    # shutdown returns at once; wait for supervisord (and so its children) to be gone
+    # so the next run finds its ports free.
+    pid=$(cat "$dir/supervisord.pid" 2>/dev/null || true)
+    for _ in $(seq 1 150); do
+      if [ -z "$pid" ] || ! kill -0 "$pid" 2>/dev/null; then exit 0; fi
+      sleep 0.1
+    done
+    die "supervisord $pid of $dir did not stop within 15 s" ;;
   up) ;;
   *) die "usage: stack.sh up BUILD_DIR DIR [PORT_BASE] [LAMPS] [CREDENTIAL_SECONDS] | down DIR" ;;
 esac
