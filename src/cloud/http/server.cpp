@@ -87,9 +87,11 @@ struct HttpServer::Impl {
     ServerOptions options;
     RequestHandler handler;
     asio::io_context ioc;
-    tcp::acceptor acceptor{ioc};
+    // The acceptor and the signal set are only touched on this strand.
+    Executor accept_strand = asio::make_strand(ioc);
+    tcp::acceptor acceptor{accept_strand};
     std::unique_ptr<asio::ssl::context> tls;
-    asio::signal_set signals{ioc};
+    asio::signal_set signals{accept_strand};
     std::atomic<bool> stopping{false};
     std::atomic<std::size_t> connections{0};
     std::mutex sessions_mutex;
@@ -223,10 +225,23 @@ struct HttpServer::Impl {
         }
     }
 
+    // Waits for the open sessions to finish, then ends run(); requests still
+    // running after the drain time are cut off.
+    asio::awaitable<void> drain() {
+        asio::steady_timer timer(co_await asio::this_coro::executor);
+        auto deadline = std::chrono::steady_clock::now() + options.drain_timeout;
+        while (connections.load() > 0 && std::chrono::steady_clock::now() < deadline) {
+            timer.expires_after(std::chrono::milliseconds(20));
+            co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+        }
+        if (connections.load() > 0) log::warn("{} connection(s) did not finish in time", connections.load());
+        ioc.stop();
+    }
+
     void begin_stop() {
         if (stopping.exchange(true)) return;
         log::info("stopping: {} connection(s) open", connections.load());
-        asio::post(ioc, [this] {
+        asio::post(accept_strand, [this] {
             beast::error_code ignored;
             acceptor.close(ignored);
             signals.cancel(ignored);
@@ -241,26 +256,7 @@ struct HttpServer::Impl {
                 if (c->alive && c->idle && c->lowest) c->lowest->cancel();
             });
         }
-        // Requests still running after the drain time are cut off.
-        auto timer = std::make_shared<asio::steady_timer>(ioc, options.drain_timeout);
-        timer->async_wait([this, timer](beast::error_code) {
-            if (connections.load() > 0) log::warn("{} connection(s) did not finish in time", connections.load());
-            ioc.stop();
-        });
-        // The timer keeps run() busy; end early once every session is gone.
-        auto poll = std::make_shared<asio::steady_timer>(ioc);
-        auto check = std::make_shared<std::function<void(beast::error_code)>>();
-        *check = [this, poll, check, timer](beast::error_code) {
-            if (connections.load() == 0) {
-                timer->cancel();
-                ioc.stop();
-                *check = nullptr;  // break the self-reference
-                return;
-            }
-            poll->expires_after(std::chrono::milliseconds(20));
-            poll->async_wait(*check);
-        };
-        asio::post(ioc, [check] { (*check)({}); });
+        asio::co_spawn(ioc, drain(), asio::detached);
     }
 };
 
@@ -311,7 +307,7 @@ void HttpServer::run() {
             s.begin_stop();
         });
     }
-    asio::co_spawn(s.ioc, s.accept_loop(), asio::detached);
+    asio::co_spawn(s.accept_strand, s.accept_loop(), asio::detached);
     std::vector<std::thread> threads;
     for (int i = 1; i < s.options.threads; ++i) threads.emplace_back([&s] { s.ioc.run(); });
     s.ioc.run();
