@@ -61,14 +61,14 @@ ulimit -n "$(ulimit -Hn)"
 # may forbid raising the hard limit, so scale the targets down and say so.
 HARD=$(ulimit -Hn)
 NOTES=()
-# lampi-load needs 3 per connection (libmosquitto's socketpair), the broker 1.
-MAX_CONN=$(((HARD - 200) / 3))
+# lampi-load and the broker each need 1 per connection (plus a few of their own).
+MAX_CONN=$((HARD - 200))
 if ((IDLE_CONNECTIONS > MAX_CONN)); then
-  NOTES+=("idle target $IDLE_CONNECTIONS needs $((IDLE_CONNECTIONS * 3 + 64)) descriptors; the hard limit here is $HARD (cannot be raised in this container): measured $MAX_CONN")
+  NOTES+=("idle target $IDLE_CONNECTIONS needs $((IDLE_CONNECTIONS + 64)) descriptors in lampi-load and in the broker; the hard limit here is $HARD (cannot be raised in this container): measured $MAX_CONN")
   IDLE_CONNECTIONS=$MAX_CONN
 fi
 if ((FLEET_LAMPS > MAX_CONN)); then
-  NOTES+=("fleet target $FLEET_LAMPS lamps needs $((FLEET_LAMPS * 3 + 64)) descriptors; the hard limit here is $HARD: measured $MAX_CONN lamps")
+  NOTES+=("fleet target $FLEET_LAMPS lamps needs $((FLEET_LAMPS + 64)) descriptors; the hard limit here is $HARD: measured $MAX_CONN lamps")
   FLEET_LAMPS=$MAX_CONN
 fi
 /usr/sbin/mosquitto -c "$WORK/mosquitto.conf" &

@@ -46,9 +46,16 @@ void add_common(CLI::App* app, Common& c) {
     app->add_option("--cert", c.cert, "TLS: client certificate (PEM) for mutual TLS");
     app->add_option("--key", c.key, "TLS: client private key (PEM)");
     app->add_flag("--insecure", c.client.tls_insecure, "TLS: do not check the broker's host name");
+    app->add_flag("!--no-reconnect", c.client.reconnect,
+                  "end a client when the broker drops its connection (default: reconnect with backoff)");
+    app->add_option("--reconnect-max", c.client.reconnect_max_s, "longest wait between reconnect attempts, seconds")
+        ->capture_default_str();
+    app->add_option("--reconnect-give-up", c.client.reconnect_give_up_s,
+                    "stop reconnecting a client that stayed out this many seconds")
+        ->capture_default_str();
     app->add_option("--bind", c.bind,
                     "source addresses to spread connections over (default: 127.0.0.1..n against a loopback "
-                    "broker, one per 20000 connections)");
+                    "broker, one per 4000 connections)");
     app->add_option("--threads", c.threads, "worker threads (each owns a share of the connections)")
         ->capture_default_str()
         ->check(CLI::Range(1, 256));
@@ -156,7 +163,8 @@ int main(int argc, char** argv) {
     fleet_cmd->add_option("--connect-rate", fleet.connect_rate, "lamps connecting per second")->capture_default_str();
     fleet_cmd->add_option("--answer-timeout", fleet.answer_timeout_s, "seconds before a command counts as unanswered")
         ->capture_default_str();
-    fleet_cmd->add_option("--cert-dir", fleet.cert_dir, "per-lamp client certificates: DIR/<device id>.crt and .key");
+    fleet_cmd->add_option("--cert-dir", fleet.cert_dir,
+                          "per-lamp client certificates (mutual TLS): DIR/<device id>.crt or .pem, and .key");
     std::string first_id;
     fleet_cmd->add_option("--first-device-id", first_id, "12 hex digits; lamp ids count up from here (default f1ee70000000)");
 
@@ -190,6 +198,7 @@ int main(int argc, char** argv) {
         fleet.first_device_id = value;
     }
     if (!finish_common(common, static_cast<std::size_t>(fleet.lamps) + 1)) return 2;
+    if (!fleet.cert_dir.empty() && !common.client.tls) common.client.tls = MqttTls{};  // system CAs
     fleet.client = common.client;
     load::FleetScenario scenario(fleet);
     return run(scenario, common);

@@ -1,9 +1,9 @@
 #include "fleet/fleet.h"
 
 #include <fmt/core.h>
-#include <mosquitto.h>
 
 #include <charconv>
+#include <filesystem>
 #include <random>
 #include <unordered_map>
 
@@ -50,6 +50,7 @@ public:
         if (worker_index == 0 && o.commands_per_s > 0) {
             commander_ = &add_session("lampi-load-commander", static_cast<std::size_t>(o.lamps));
         }
+        settled_.resize(sessions_.size());
     }
 
     std::uint64_t commands_sent() const { return commands_sent_; }
@@ -70,16 +71,18 @@ private:
         const Lamp& lamp = lamp_of(session);
         if (!o_.cert_dir.empty()) {
             std::string base = o_.cert_dir + "/" + lamp.device_id;
-            if (Status s = session.configure(options_, base + ".crt", base + ".key"); !s) return s;
+            // lampi-ca writes <id>.pem; other tools name it <id>.crt.
+            std::string cert = std::filesystem::exists(base + ".crt") ? base + ".crt" : base + ".pem";
+            session.set_client_certificate(cert, base + ".key");
         }
-        return session.set_will(bridge_state_topic(lamp), topics::kOffline, 1, true);
+        session.set_will(bridge_state_topic(lamp), std::string(topics::kOffline), 1, true);
+        return Status::ok();
     }
 
     void connected(Session& session) override {
-        Metrics& m = worker_->metrics();
         if (!is_lamp(session)) {
             session.subscribe("devices/+/lamp/changed", 1, &commander_sub_mid_);
-            settle();
+            settle(session);
             return;
         }
         Lamp& lamp = lamp_of(session);
@@ -88,11 +91,24 @@ private:
         publish(session, topics::cloud(lamp.device_id, topics::connection_state(topics::kLampServiceClient)),
                 topics::kOnline);
         publish(session, lamp.changed_topic, encode_changed(lamp.state));
-        (void)m;
-        settle();
+        settle(session);
     }
 
-    void settle() {
+    void interrupted(Session& session) override {
+        if (is_lamp(session)) {
+            shared_->ready[lamp_of(session).global_index].store(false, std::memory_order_relaxed);
+        } else {
+            // Commands in flight time out as unanswered; new ones wait for the SUBACK.
+            commander_ready_ = false;
+        }
+    }
+
+    bool wants_reconnect(const Session&) const override { return !wound_down_; }
+
+    // Each session counts once towards "every lamp had its chance", however often it reconnects.
+    void settle(Session& session) {
+        if (settled_[session.index()]) return;
+        settled_[session.index()] = true;
         if (shared_->settled.fetch_add(1) + 1 == connections_total()) {
             std::int64_t expected = 0;
             end_ns_->compare_exchange_strong(expected, now_ns() + static_cast<std::int64_t>(o_.duration_s * 1e9));
@@ -104,17 +120,17 @@ private:
     }
 
     void publish(Session& session, const std::string& topic, std::string_view payload) {
-        int rc = session.publish(topic, payload, 1, true);
-        if (rc != MOSQ_ERR_SUCCESS) {
-            worker_->metrics().error(fmt::format("lamp publish failed: {}", mosquitto_strerror(rc)));
-            return;
-        }
-        worker_->metrics().add(Counter::sent);
+        if (session.publish(topic, payload, 1, true)) worker_->metrics().add(Counter::sent);
     }
 
     void on_publish(Session&, int) override { worker_->metrics().add(Counter::completed); }
 
-    void on_subscribe(Session& session, int mid) override {
+    void on_subscribe(Session& session, int mid, bool granted) override {
+        if (!granted) {
+            worker_->metrics().error(fmt::format("the broker refused {}'s subscription: check its ACL",
+                                                 session.client_id()));
+            return;
+        }
         if (!is_lamp(session)) {
             if (mid == commander_sub_mid_) commander_ready_ = true;
             return;
@@ -122,15 +138,15 @@ private:
         shared_->ready[lamp_of(session).global_index].store(true, std::memory_order_relaxed);
     }
 
-    void closed(Session& session, int) override {
+    void closed(Session& session, bool) override {
         if (is_lamp(session)) {
             shared_->ready[lamp_of(session).global_index].store(false, std::memory_order_relaxed);
         }
-        if (!session.was_connected()) settle();
+        settle(session);
     }
 
-    void on_message(Session& session, const mosquitto_message& message) override {
-        std::string_view payload(static_cast<const char*>(message.payload), static_cast<std::size_t>(message.payloadlen));
+    void on_message(Session& session, const Message& message) override {
+        std::string_view payload = message.payload;
         worker_->metrics().add(Counter::received);
         if (is_lamp(session)) {
             answer(session, payload);
@@ -198,11 +214,7 @@ private:
             update.saturation = 1.0;
             update.client = fmt::format("{}{}", kCommandClientPrefix, next_command_);
             std::string topic = topics::cloud(FleetScenario::device_id(o_.first_device_id, lamp), topics::kSetConfig);
-            int rc = commander_->publish(topic, encode_set_config(update), 1, false);
-            if (rc != MOSQ_ERR_SUCCESS) {
-                worker_->metrics().error(fmt::format("command publish failed: {}", mosquitto_strerror(rc)));
-                continue;
-            }
+            if (!commander_->publish(topic, encode_set_config(update), 1, false)) break;
             pending_[next_command_++] = Command{now};
             ++commands_sent_;
             worker_->metrics().add(Counter::sent);
@@ -243,6 +255,7 @@ private:
     std::shared_ptr<FleetShared> shared_;
     std::shared_ptr<std::atomic<std::int64_t>> end_ns_;
     std::vector<Lamp> lamps_;
+    std::vector<bool> settled_;
     Session* commander_ = nullptr;
     int commander_sub_mid_ = -1;
     bool commander_ready_ = false;

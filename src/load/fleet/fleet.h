@@ -34,7 +34,8 @@ struct FleetOptions {
     double commands_per_s = 0;        // 0: lamps only
     double duration_s = 30;           // after the ramp
     double answer_timeout_s = 10;     // a command unanswered this long counts as lost
-    // Per-lamp client certificates: <dir>/<device id>.crt and .key (CA from client.tls).
+    // Per-lamp client certificates: <dir>/<device id>.crt (or .pem, as lampi-ca
+    // issues them) and <dir>/<device id>.key; the CA comes from client.tls.
     std::string cert_dir;
 };
 

@@ -1,78 +1,142 @@
 #include "mqtt/client_driver.h"
 
 #include <fmt/core.h>
-#include <mosquitto.h>
 
-#include <cerrno>
-#include <cstring>
+#include <algorithm>
 
 #include "run/clock.h"
 
 namespace lampi::load {
 namespace {
 
-std::string disconnect_reason(int rc) {
-    if (rc == MOSQ_ERR_ERRNO) return std::strerror(errno);
-    return mosquitto_strerror(rc);
-}
+constexpr std::int64_t kScanIntervalNs = 10'000'000;
+
+std::int64_t seconds_to_ns(double s) { return static_cast<std::int64_t>(s * 1e9); }
 
 }  // namespace
 
 ClientDriver::ClientDriver(ClientOptions options, double connect_rate, double connect_timeout_s)
     : options_(std::move(options)),
       connect_pacer_(connect_rate, 5'000),
-      connect_timeout_ns_(static_cast<std::int64_t>(connect_timeout_s * 1e9)) {}
+      connect_timeout_ns_(seconds_to_ns(connect_timeout_s)) {}
 
 Session& ClientDriver::add_session(std::string client_id, std::size_t global_index) {
     sessions_.push_back(std::make_unique<Session>(sessions_.size(), std::move(client_id), *this));
-    global_index_.push_back(global_index);
+    slots_.push_back(Slot{global_index});
     return *sessions_.back();
 }
 
-void ClientDriver::start(Worker& worker) { worker_ = &worker; }
+void ClientDriver::start(Worker& worker) {
+    worker_ = &worker;
+    jitter_.seed(static_cast<unsigned>(worker.index()) + 1);
+    if (options_.tls) {
+        auto tls = TlsContext::create(*options_.tls, !options_.tls_insecure);
+        if (tls) tls_ = *tls;
+        else tls_status_ = tls.status();
+    }
+}
 
 void ClientDriver::fail(Session& session, const std::string& reason) {
     worker_->metrics().add(Counter::connect_failed);
     worker_->metrics().error(reason);
+    finish(session, true);
+}
+
+void ClientDriver::finish(Session& session, bool lost) {
+    Slot& slot = slots_[session.index()];
+    if (slot.retry_pending) {
+        slot.retry_pending = false;
+        --retries_pending_;
+    }
     ++closed_;
-    closed(session, -1);
+    closed(session, lost);
+}
+
+Status ClientDriver::attempt(Session& session) {
+    if (!tls_status_) return tls_status_;
+    session.configure(options_, tls_);
+    if (Status st = prepare(session); !st) return st;
+    const auto& binds = options_.bind_addresses;
+    std::string bind = binds.empty() ? std::string() : binds[slots_[session.index()].global_index % binds.size()];
+    if (Status st = session.start_connect(bind); !st) return st;
+    ++connecting_;
+    worker_->watch(session);
+    return Status::ok();
 }
 
 void ClientDriver::connect_due(std::int64_t now) {
     if (stopping_ || next_to_connect_ == sessions_.size()) return;
     std::uint64_t due = connect_pacer_.take(now);
     for (std::uint64_t n = 0; n < due && next_to_connect_ < sessions_.size(); ++n) {
-        std::size_t i = next_to_connect_++;
-        Session& s = *sessions_[i];
+        Session& s = *sessions_[next_to_connect_++];
         worker_->metrics().add(Counter::connect_attempts);
-        Status st = s.configure(options_);
-        if (st) st = prepare(s);
-        const auto& binds = options_.bind_addresses;
-        if (st) st = s.start_connect(options_, binds.empty() ? std::string() : binds[global_index_[i] % binds.size()]);
-        if (!st) {
-            fail(s, st.message());
-            continue;
-        }
-        ++connecting_;
-        worker_->watch(s);
+        if (Status st = attempt(s); !st) fail(s, st.message());
+    }
+}
+
+void ClientDriver::retry_due(std::int64_t now) {
+    if (retries_pending_ == 0 || stopping_ || now < next_retry_scan_) return;
+    next_retry_scan_ = now + kScanIntervalNs;
+    for (auto& s : sessions_) {
+        Slot& slot = slots_[s->index()];
+        if (!slot.retry_pending || now < slot.retry_at) continue;
+        slot.retry_pending = false;
+        --retries_pending_;
+        worker_->metrics().add(Counter::connect_attempts);
+        if (Status st = attempt(*s); !st) attempt_failed(*s, st.message());
+    }
+}
+
+void ClientDriver::expire_connects(std::int64_t now) {
+    if (connecting_ == 0 || now < next_timeout_scan_) return;
+    next_timeout_scan_ = now + 10 * kScanIntervalNs;
+    for (auto& s : sessions_) {
+        if (s->state() != Session::State::connecting || now - s->connect_started_ns() <= connect_timeout_ns_) continue;
+        // Not a refusal we heard about: the broker never answered.
+        s->abort();
+        --connecting_;
+        attempt_failed(*s, fmt::format("no CONNACK from {}:{} within {:.0f} s: is it an MQTT broker (TLS on a TLS "
+                                       "port only), and is it overloaded?",
+                                       options_.host, options_.port, static_cast<double>(connect_timeout_ns_) / 1e9));
     }
 }
 
 void ClientDriver::tick(Worker&, std::int64_t now) {
     connect_due(now);
-    if (connecting_ > 0 && now >= next_timeout_scan_) {
-        next_timeout_scan_ = now + 100'000'000;
-        for (auto& s : sessions_) {
-            if (s->state() == Session::State::connecting && now - s->connect_started_ns() > connect_timeout_ns_) {
-                // Not a refusal we heard about: the broker never answered.
-                s->abort();
-                --connecting_;
-                fail(*s, fmt::format("no CONNACK from {}:{} within {:.0f} s: is it an MQTT broker, and is it overloaded?",
-                                     options_.host, options_.port, static_cast<double>(connect_timeout_ns_) / 1e9));
-            }
-        }
-    }
+    retry_due(now);
+    expire_connects(now);
     run_tick(now);
+}
+
+void ClientDriver::attempt_failed(Session& session, const std::string& reason) {
+    if (!slots_[session.index()].ever_connected) {
+        fail(session, reason);
+        return;
+    }
+    worker_->metrics().add(Counter::reconnect_failed);
+    worker_->metrics().error("reconnect failed: " + reason);
+    schedule_retry(session, now_ns());
+}
+
+void ClientDriver::schedule_retry(Session& session, std::int64_t now) {
+    Slot& slot = slots_[session.index()];
+    if (stopping_ || !options_.reconnect || !wants_reconnect(session)) {
+        finish(session, true);
+        return;
+    }
+    if (slot.down_since == 0) slot.down_since = now;
+    if (now - slot.down_since > seconds_to_ns(options_.reconnect_give_up_s)) {
+        worker_->metrics().error(fmt::format("gave up reconnecting after {:.0f} s", options_.reconnect_give_up_s));
+        finish(session, true);
+        return;
+    }
+    slot.backoff_ns = slot.backoff_ns == 0 ? seconds_to_ns(options_.reconnect_min_s)
+                                           : std::min(slot.backoff_ns * 2, seconds_to_ns(options_.reconnect_max_s));
+    // +-25 % so thousands of clients dropped at once do not return at once.
+    std::uniform_real_distribution<double> spread(0.75, 1.25);
+    slot.retry_at = now + static_cast<std::int64_t>(static_cast<double>(slot.backoff_ns) * spread(jitter_));
+    slot.retry_pending = true;
+    ++retries_pending_;
 }
 
 void ClientDriver::stop(Worker&) {
@@ -87,7 +151,9 @@ void ClientDriver::stop(Worker&) {
 
 void ClientDriver::disconnect_all() {
     for (auto& s : sessions_) {
-        if (s->state() == Session::State::connected || s->state() == Session::State::connecting) {
+        if (slots_[s->index()].retry_pending) {
+            finish(*s, true);
+        } else if (s->state() == Session::State::connected || s->state() == Session::State::connecting) {
             s->disconnect();
             worker_->touch(*s);
         }
@@ -104,28 +170,35 @@ void ClientDriver::on_connect(Session& session, int rc) {
         fail(session, fmt::format("the broker refused the connection: {}{}", connack_text(rc), hint));
         return;
     }
-    worker_->metrics().add(Counter::connect_ok);
-    worker_->metrics().record(Latency::connect, now - session.connect_started_ns());
-    worker_->metrics().connection_opened();
+    Slot& slot = slots_[session.index()];
+    Metrics& m = worker_->metrics();
+    m.add(Counter::connect_ok);
+    if (slot.ever_connected) m.add(Counter::reconnects);
+    slot.ever_connected = true;
+    slot.backoff_ns = 0;
+    slot.down_since = 0;
+    m.record(Latency::connect, now - session.connect_started_ns());
+    m.connection_opened();
     connected(session);
     worker_->touch(session);
 }
 
-void ClientDriver::on_disconnect(Session& session, int rc) {
-    bool was_connected = session.was_connected();
-    if (!was_connected) {
+void ClientDriver::on_disconnect(Session& session, const Status& why) {
+    if (!session.was_connected()) {
         --connecting_;
-        fail(session, fmt::format("cannot connect to {}:{}: {}: is the broker running and listening there?",
-                                  options_.host, options_.port, disconnect_reason(rc)));
+        if (why) finish(session, false);  // we gave up on it (the run is stopping)
+        else attempt_failed(session, why.message());
         return;
     }
     worker_->metrics().connection_closed();
-    ++closed_;
-    if (rc != 0) {
-        worker_->metrics().add(Counter::disconnects);
-        worker_->metrics().error(fmt::format("connection lost: {}", disconnect_reason(rc)));
+    if (why) {
+        finish(session, false);
+        return;
     }
-    closed(session, rc);
+    worker_->metrics().add(Counter::disconnects);
+    worker_->metrics().error(why.message());
+    if (!stopping_ && options_.reconnect && wants_reconnect(session)) interrupted(session);
+    schedule_retry(session, now_ns());
 }
 
 }  // namespace lampi::load

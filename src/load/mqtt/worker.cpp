@@ -3,6 +3,8 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#include <csignal>
+
 #include <array>
 
 #include "lampi/log.h"
@@ -40,13 +42,7 @@ void Worker::touch(Session& session) {
 
 void Worker::update_interest(Session& session) {
     int fd = session.socket();
-    if (fd < 0) {
-        // libmosquitto closed the socket, which already took it out of the epoll set.
-        // No EPOLL_CTL_DEL: the number may already belong to a newer connection.
-        session.registered_fd = -1;
-        session.write_armed = false;
-        return;
-    }
+    if (fd < 0) return;  // closed; the session forgot its registration then
     bool want_write = session.wants_write();
     epoll_event ev{};
     ev.events = EPOLLIN | (want_write ? EPOLLOUT : 0u);
@@ -69,6 +65,13 @@ void Worker::run(Driver& driver, const std::atomic<bool>& stop, std::int64_t har
         metrics_.error("epoll_create1 failed: raise the file-descriptor limit (ulimit -n)");
         return;
     }
+    // A write to a connection the broker already closed raises SIGPIPE in the
+    // writing thread; blocked here, the write just fails with EPIPE (TLS writes
+    // cannot pass MSG_NOSIGNAL).
+    sigset_t pipe;
+    sigemptyset(&pipe);
+    sigaddset(&pipe, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe, nullptr);
     driver.start(*this);
     bool stopping = false;
     std::int64_t next_housekeeping = now_ns() + kSecond;
@@ -93,15 +96,19 @@ void Worker::run(Driver& driver, const std::atomic<bool>& stop, std::int64_t har
         if (now >= next_housekeeping) {
             for (Session* s : sessions_) {
                 if (s->socket() >= 0) {
-                    s->housekeeping();
+                    s->housekeeping(now);
                     touch(*s);
                 }
             }
             next_housekeeping = now + kSecond;
         }
-        for (Session* s : dirty_) {
-            s->dirty = false;
+        // Everything queued this turn goes out in one write per session. By index:
+        // callbacks run by a flush may touch further sessions.
+        for (std::size_t i = 0; i < dirty_.size(); ++i) {
+            Session* s = dirty_[i];
+            s->flush();
             update_interest(*s);
+            s->dirty = false;
         }
         dirty_.clear();
     }

@@ -1,10 +1,12 @@
 // Worker: one thread, one epoll set, a share of the run's connections.
 //
 // The worker never interprets MQTT itself: it turns socket readiness into
-// Session::read()/write(), calls housekeeping() (keepalive PINGREQs) once a
-// second, and calls its Driver every tick (about 1 ms) so a scenario can start
-// connections on a ramp and publish at a rate. Sessions are added by the Driver
-// from the worker's own thread (in start() or tick()), so nothing here locks.
+// Session::read()/write(), flushes every session that queued packets once per
+// loop turn (so all a turn produced leaves in one write), calls housekeeping()
+// (keepalive PINGREQs) once a second, and calls its Driver every tick (about
+// 1 ms) so a scenario can start connections on a ramp and publish at a rate.
+// Sessions are added by the Driver from the worker's own thread (in start() or
+// tick()), so nothing here locks.
 #pragma once
 
 #include <atomic>
@@ -45,7 +47,8 @@ public:
 
     // Puts a session whose start_connect() succeeded under this worker's epoll.
     void watch(Session& session);
-    // Call after publishing outside a read/write (e.g. in tick): re-checks EPOLLOUT.
+    // Call after queueing packets outside a read/write (e.g. in tick): the session
+    // is flushed at the end of this loop turn.
     void touch(Session& session);
 
     int index() const { return index_; }

@@ -29,6 +29,8 @@ const char* counter_name(Counter c) {
         case Counter::connect_ok: return "connect_ok";
         case Counter::connect_failed: return "connect_failed";
         case Counter::disconnects: return "connections_lost";
+        case Counter::reconnects: return "reconnects";
+        case Counter::reconnect_failed: return "reconnect_failed";
         case Counter::lost: return "lost";
         case Counter::duplicates: return "duplicates";
         case Counter::reordered: return "reordered";

@@ -40,9 +40,11 @@ std::string text_summary(const RunReport& r) {
     out += fmt::format("Latency ({}): {}\n", r.primary_latency, percentiles(t.latency(Latency::primary)));
     out += fmt::format("Messages: {} sent, {} confirmed, {} received in {:.2f} s\n", t.get(Counter::sent),
                        t.get(Counter::completed), t.get(Counter::received), r.duration_s);
-    out += fmt::format("Connections: {} attempted, {} ok, {} failed, {} lost; peak open {}\n",
+    out += fmt::format("Connections: {} attempted, {} ok, {} failed, {} lost, {} reconnected ({} failed attempts); "
+                       "peak open {}\n",
                        t.get(Counter::connect_attempts), t.get(Counter::connect_ok), t.get(Counter::connect_failed),
-                       t.get(Counter::disconnects), t.peak_connections);
+                       t.get(Counter::disconnects), t.get(Counter::reconnects), t.get(Counter::reconnect_failed),
+                       t.peak_connections);
     if (t.latency(Latency::connect).count() > 0) {
         out += fmt::format("Connect time (CONNECT -> CONNACK): {}\n", percentiles(t.latency(Latency::connect)));
     }

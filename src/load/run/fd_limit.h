@@ -8,9 +8,8 @@
 
 namespace lampi::load {
 
-// Descriptors one connection costs: its socket, and the socketpair every
-// libmosquitto handle opens for waking its own loop (unused in external-loop mode).
-inline constexpr std::uint64_t kDescriptorsPerConnection = 3;
+// Descriptors one connection costs: its socket.
+inline constexpr std::uint64_t kDescriptorsPerConnection = 1;
 
 // Raises RLIMIT_NOFILE to at least `needed` (soft limit first, then the hard limit
 // when the process may). The error says exactly which limit to change and how.

@@ -88,8 +88,9 @@ RunReport run_scenario(Scenario& scenario, const RunSettings& settings) {
                                               report.totals.get(Counter::connect_attempts)));
     }
     if (report.totals.get(Counter::disconnects) > 0) {
-        report.failures.push_back(fmt::format("{} established connections were lost during the run",
-                                              report.totals.get(Counter::disconnects)));
+        report.failures.push_back(fmt::format("{} established connections were lost during the run ({} reconnected)",
+                                              report.totals.get(Counter::disconnects),
+                                              report.totals.get(Counter::reconnects)));
     }
     return report;
 }

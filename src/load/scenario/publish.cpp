@@ -1,7 +1,6 @@
 #include "scenario/publish.h"
 
 #include <fmt/core.h>
-#include <mosquitto.h>
 
 #include "mqtt/client_driver.h"
 #include "mqtt/payload.h"
@@ -58,37 +57,26 @@ private:
     }
 
     // Publishes up to `budget` messages on `session` while its window has room.
+    // Confirmations arrive later (after the write at QoS 0), never inside publish().
     std::uint64_t pump(Session& session, Publisher& p, std::uint64_t budget) {
         std::uint64_t sent = 0;
         Metrics& m = worker_->metrics();
-        // QoS 0 confirms inside mosquitto_publish() when the write succeeds at once:
-        // on_publish must not publish again from there (unbounded recursion).
-        pumping_ = true;
         while (sent < budget && !sending_over(p) && p.inflight.size() < static_cast<std::size_t>(o_.inflight) &&
                session.state() == Session::State::connected) {
             std::int64_t now = now_ns();
             encode_payload(payload_, PayloadHeader{p.next_seq, count_, wall_ns(), session.client_id()}, o_.payload_size);
             int mid = 0;
-            int rc = topic_is_fixed_
-                         ? session.publish(topics_[session.index()], payload_, o_.qos, o_.retain, &mid)
-                         : session.publish(expand_topic(o_.topic, session.client_id(), p.next_seq), payload_, o_.qos,
-                                           o_.retain, &mid);
-            if (rc != MOSQ_ERR_SUCCESS) {
-                m.error(fmt::format("publish failed: {}", mosquitto_strerror(rc)));
-                break;
-            }
-            if (early_ack_ == mid) {
-                early_ack_ = -1;
-                confirm(p, now, now_ns());
-            } else {
-                p.inflight.emplace_back(mid, now);
-            }
+            bool queued = topic_is_fixed_
+                              ? session.publish(topics_[session.index()], payload_, o_.qos, o_.retain, &mid)
+                              : session.publish(expand_topic(o_.topic, session.client_id(), p.next_seq), payload_,
+                                                o_.qos, o_.retain, &mid);
+            if (!queued) break;  // closing; the disconnect is counted where it happens
+            p.inflight.emplace_back(mid, now);
             ++p.next_seq;
             ++sent;
             m.add(Counter::sent);
             m.activity(now);
         }
-        pumping_ = false;
         if (sending_over(p)) maybe_finish(session, p);
         return sent;
     }
@@ -102,17 +90,11 @@ private:
     void on_publish(Session& session, int mid) override {
         Publisher& p = publishers_[session.index()];
         std::int64_t now = now_ns();
-        bool found = false;
         for (auto it = p.inflight.begin(); it != p.inflight.end(); ++it) {
             if (it->first != mid) continue;
             confirm(p, it->second, now);
             p.inflight.erase(it);
-            found = true;
             break;
-        }
-        if (pumping_) {
-            if (!found) early_ack_ = mid;
-            return;
         }
         if (!paced_) pump(session, p, 1'000'000);
         else if (sending_over(p)) maybe_finish(session, p);
@@ -125,8 +107,16 @@ private:
         worker_->metrics().activity(now);
     }
 
-    void closed(Session& session, int) override {
-        // Whatever was unconfirmed is lost: counted in the success rate, not retried.
+    void interrupted(Session& session) override {
+        // Whatever was unconfirmed is lost: counted in the success rate, not resent.
+        publishers_[session.index()].inflight.clear();
+    }
+
+    bool wants_reconnect(const Session& session) const override {
+        return !sending_over(publishers_[session.index()]) && !publishers_[session.index()].done_sending;
+    }
+
+    void closed(Session& session, bool) override {
         publishers_[session.index()].inflight.clear();
         publishers_[session.index()].done_sending = true;
     }
@@ -190,8 +180,6 @@ private:
     std::vector<std::string> topics_;
     std::vector<Publisher> publishers_;
     std::string payload_;
-    bool pumping_ = false;
-    int early_ack_ = -1;
     std::size_t cursor_ = 0;
     std::int64_t end_ns_ = 0;
     bool draining_ = false;

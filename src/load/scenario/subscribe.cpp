@@ -1,7 +1,6 @@
 #include "scenario/subscribe.h"
 
 #include <fmt/core.h>
-#include <mosquitto.h>
 
 #include <unordered_map>
 
@@ -34,15 +33,23 @@ public:
 private:
     void connected(Session& session) override {
         if (end_ns_ == 0) end_ns_ = now_ns() + static_cast<std::int64_t>(o_.duration_s * 1e9);
-        int rc = session.subscribe(o_.topic, o_.qos);
-        if (rc != MOSQ_ERR_SUCCESS) worker_->metrics().error(fmt::format("subscribe failed: {}", mosquitto_strerror(rc)));
+        session.subscribe(o_.topic, o_.qos);
     }
 
-    void on_subscribe(Session&, int) override {
+    void on_subscribe(Session&, int, bool granted) override {
+        if (!granted) {
+            worker_->metrics().error(fmt::format("the broker refused the subscription to '{}': check the ACL for "
+                                                 "this user or certificate",
+                                                 o_.topic));
+        }
         if (o_.on_subscribed) o_.on_subscribed();
     }
 
-    void on_message(Session& session, const mosquitto_message& message) override {
+    bool wants_reconnect(const Session& session) const override {
+        return !finished_early_ && !(o_.expect > 0 && subscribers_[session.index()].received >= o_.expect);
+    }
+
+    void on_message(Session& session, const Message& message) override {
         std::int64_t now = now_ns();
         Subscriber& sub = subscribers_[session.index()];
         Metrics& m = worker_->metrics();
@@ -50,8 +57,7 @@ private:
         m.add(Counter::received);
         m.activity(now);
         last_message_ns_ = now;
-        auto header = decode_payload(
-            std::string_view(static_cast<const char*>(message.payload), static_cast<std::size_t>(message.payloadlen)));
+        auto header = decode_payload(message.payload);
         if (!header) {
             ++sub.foreign;
             return;

@@ -29,6 +29,8 @@ enum class Counter {
     connect_ok,
     connect_failed,
     disconnects,      // established connections lost without our asking
+    reconnects,       // of those, connections re-established
+    reconnect_failed, // attempts to re-establish one that did not come up
     lost,             // sequence gaps seen by a receiver
     duplicates,
     reordered,
