@@ -22,6 +22,8 @@ int main(int argc, char** argv) {
         ->required();
     render->add_option("--mosquitto", options.mosquitto, "the mosquitto broker binary")->capture_default_str();
     render->add_option("--log-level", options.log_level, "log level of the LAMPi services")->capture_default_str();
+    render->add_option("--credential-seconds", options.credential_seconds,
+                       "lifetime of the control page's broker credential (default: lampi-cloud's)");
     CLI11_PARSE(app, argc, argv);
 
     auto plan = plan_stack(options);

@@ -171,13 +171,16 @@ std::string render_supervisord_conf(const StackPlan& plan) {
         fmt::format("{cloud} serve --db sqlite://{db}/lampi.sqlite3 --listen 127.0.0.1:{https} --tls-cert {cert} "
                     "--tls-key {key} --static-dir {static} --mqtt-host 127.0.0.1 --mqtt-port {mqtt} "
                     "--mqtt-username {user} --mqtt-password-file {password} --mqtt-ca-file {ca} "
-                    "--mqtt-ws-url wss://127.0.0.1:{ws} --auth-secret-file {secret} --log-level {level}",
+                    "--mqtt-ws-url wss://127.0.0.1:{ws} --auth-secret-file {secret} --log-level {level}{lifetime}",
                     fmt::arg("cloud", plan.lampi_cloud), fmt::arg("db", plan.cloud_dir), fmt::arg("https", plan.https_port),
                     fmt::arg("cert", plan.server_cert), fmt::arg("key", plan.server_key),
                     fmt::arg("static", plan.static_dir), fmt::arg("mqtt", plan.client_mqtt_port),
                     fmt::arg("user", plan.cloud_service.username), fmt::arg("password", plan.cloud_service.password_file),
                     fmt::arg("ca", plan.ca_file), fmt::arg("ws", plan.websocket_port),
-                    fmt::arg("secret", plan.auth_secret_file), fmt::arg("level", plan.options.log_level)),
+                    fmt::arg("secret", plan.auth_secret_file), fmt::arg("level", plan.options.log_level),
+                    fmt::arg("lifetime", plan.options.credential_seconds > 0
+                                             ? fmt::format(" --credential-seconds {}", plan.options.credential_seconds)
+                                             : std::string())),
         dir + "/logs/lampi-cloud.log", 15);
     for (const LampPlan& lamp : plan.lamps) {
         out += program_section(fmt::format("lamp-broker-{}", lamp.device_id),

@@ -33,6 +33,7 @@ struct StackOptions {
     std::string build_dir = "build";  // the CMake build tree holding the programs
     std::string mosquitto = "/usr/sbin/mosquitto";
     std::string log_level = "info";
+    int credential_seconds = 0;     // the page's broker credential lifetime; 0: lampi-cloud's default
 };
 
 struct LampPlan {

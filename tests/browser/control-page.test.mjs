@@ -316,7 +316,7 @@ describe("control page", { skip }, () => {
     }
   });
 
-  // Runs when the platform hands out short-lived credentials (stack.sh's
+  // Runs when the platform hands out short-lived credentials (lampi up --credential-seconds,
   // CREDENTIAL_SECONDS, 20 s under ctest); with the default 15 minutes it would
   // take too long.
   test("the page renews its broker credential before it expires and stays live", async (t) => {
