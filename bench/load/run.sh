@@ -91,7 +91,8 @@ measure() {
   # Messages still in socket buffers are the broker's work too: wait until it is idle.
   b1=$(cpu_of $BROKER)
   for _ in $(seq 50); do sleep 0.2; local b=$(cpu_of $BROKER); [[ "$b" == "$b1" ]] && break; b1=$b; done
-  echo "$(awk '{print $1 + $2}' "$WORK/$name.time") $(echo "$b1 - $b0" | bc) $(echo "$end - $start" | bc)"
+  # time(1) puts "Command exited with non-zero status N" first when the tool failed.
+  echo "$(tail -1 "$WORK/$name.time" | awk '{print $1 + $2}') $(echo "$b1 - $b0" | bc) $(echo "$end - $start" | bc)"
 }
 
 row() {  # name msgs cpu broker_cpu wall
