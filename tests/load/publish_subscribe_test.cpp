@@ -114,5 +114,23 @@ TEST(Subscribe, ALateQos0SubscriberReportsWhatItMissedAsLost) {
     EXPECT_FALSE(received.ok());
 }
 
+TEST(Subscribe, IdleClientsKeepTheirConnectionsWithPings) {
+    TempDir dir;
+    TestBroker broker(dir.path(), "broker");
+    // The broker drops a client silent for 1.5 x keepalive (3 s here); the run lasts 4 s.
+    SubscribeOptions sub;
+    sub.client = loopback(broker.port());
+    sub.client.keepalive_seconds = 2;
+    sub.client.reconnect = false;
+    sub.clients = 2;
+    sub.topic = "nobody/publishes/here";
+    sub.duration_s = 4;
+    SubscribeScenario subscribe(sub);
+    RunReport report = run(subscribe);
+    EXPECT_TRUE(report.ok()) << (report.failures.empty() ? "" : report.failures.front());
+    EXPECT_EQ(report.totals.get(Counter::disconnects), 0u);
+    EXPECT_GE(report.duration_s, 3.9);
+}
+
 }  // namespace
 }  // namespace lampi::load
