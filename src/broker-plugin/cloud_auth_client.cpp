@@ -26,54 +26,7 @@ std::size_t collect(char* data, std::size_t size, std::size_t count, void* out) 
     return bytes;
 }
 
-Result<cloud::auth::RuleAction> rule_action(std::string_view name) {
-    if (name == "publish") return cloud::auth::RuleAction::publish;
-    if (name == "subscribe") return cloud::auth::RuleAction::subscribe;
-    if (name == "all") return cloud::auth::RuleAction::all;
-    return Status::error(fmt::format("unknown acl action \"{}\"", name));
-}
-
 }  // namespace
-
-Result<AuthAnswer> parse_auth_answer(std::string_view body) {
-    std::error_code ec;
-    json::value value = json::parse(body, ec);
-    if (ec || !value.is_object()) return Status::error("the auth API's answer is not a JSON object");
-    const json::object& o = value.as_object();
-    AuthAnswer answer;
-    if (const json::value* result = o.if_contains("result"); result && result->is_string()) {
-        answer.allowed = result->as_string() == "allow";
-    } else if (const json::value* ok = o.if_contains("ok"); ok && ok->is_bool()) {
-        answer.allowed = ok->as_bool();
-    } else {
-        return Status::error("the auth API's answer has neither \"result\" nor \"ok\"");
-    }
-    if (const json::value* s = o.if_contains("is_superuser"); s && s->is_bool()) answer.superuser = s->as_bool();
-    if (const json::value* e = o.if_contains("error"); e && e->is_string()) answer.error = e->as_string();
-    if (const json::value* acl = o.if_contains("acl"); acl && acl->is_array()) {
-        for (const json::value& entry : acl->as_array()) {
-            const json::object* rule = entry.if_object();
-            if (!rule) return Status::error("an acl entry is not an object");
-            const json::value* permission = rule->if_contains("permission");
-            const json::value* action = rule->if_contains("action");
-            const json::value* topic = rule->if_contains("topic");
-            if (!permission || !permission->is_string() || !action || !action->is_string() || !topic ||
-                !topic->is_string()) {
-                return Status::error("an acl entry needs string permission, action and topic");
-            }
-            // Everything not allowed is denied, so deny entries need no storage.
-            if (permission->as_string() != "allow") continue;
-            auto kind = rule_action(action->as_string());
-            if (!kind) return kind.status();
-            answer.rules.push_back({*kind, std::string(topic->as_string())});
-        }
-    }
-    if (!answer.allowed) {
-        answer.superuser = false;
-        answer.rules.clear();
-    }
-    return answer;
-}
 
 struct CloudAuthClient::Handle {
     CURL* curl = nullptr;

@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 
+#include "auth_answer.h"
 #include "client_registry.h"
 #include "lampi/status.h"
 
@@ -21,9 +22,6 @@ struct CloudAuthOptions {
     std::string ca_file;     // for an https:// url
     std::chrono::milliseconds timeout{1500};
 };
-
-// Parses the auth API's answer (go-auth's "ok" / EMQX's "result", "is_superuser", "acl").
-Result<AuthAnswer> parse_auth_answer(std::string_view body);
 
 class CloudAuthClient {
 public:

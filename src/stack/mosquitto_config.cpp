@@ -58,16 +58,18 @@ std::string render_mosquitto_conf(const BrokerSettings& settings) {
         "per_listener_settings false\n"
         "allow_anonymous {anonymous}\n"
         "set_tcp_nodelay true\n"
-        "persistence true\n"
-        "persistence_location {data}/\n"
-        "autosave_interval 60\n"
+        "{persistence}"
         "max_inflight_messages {inflight}\n"
         "max_queued_messages {queued}\n"
         "log_dest stderr\n"
         "log_type error\nlog_type warning\nlog_type notice\nlog_type information\n"
         "log_timestamp_format %Y-%m-%dT%H:%M:%S\n",
         fmt::arg("title", settings.title), fmt::arg("anonymous", settings.allow_anonymous ? "true" : "false"),
-        fmt::arg("data", settings.data_dir), fmt::arg("inflight", settings.max_inflight_messages),
+        fmt::arg("persistence", settings.persistence ? fmt::format("persistence true\npersistence_location {}/\n"
+                                                                   "autosave_interval 60\n",
+                                                                   settings.data_dir)
+                                                     : std::string("persistence false\n")),
+        fmt::arg("inflight", settings.max_inflight_messages),
         fmt::arg("queued", settings.max_queued_messages));
     if (!settings.run_as_user.empty()) out += fmt::format("user {}\n", settings.run_as_user);
     if (settings.plugin) {

@@ -52,6 +52,11 @@ struct BrokerSettings {
     int port = 1883;
     std::optional<ListenerTls> tls;
     std::vector<Listener> extra_listeners;
+    // Persistence keeps retained messages and sessions across restarts. A lamp's
+    // broker needs none (lampid re-publishes its state on every connection), and
+    // a stale retained "0" from before a restart could race lampid's fresh "1"
+    // across the bridge.
+    bool persistence = true;
     std::string data_dir;       // persistence location, must exist
     std::string run_as_user;    // Mosquitto drops root privileges to this user
     bool allow_anonymous = true;  // lamp brokers: loopback only, no accounts

@@ -285,7 +285,7 @@ Status write_stack(const StackPlan& plan) {
         BrokerSettings broker;
         broker.title = fmt::format("LAMPi lamp {} broker on 127.0.0.1:{}", lamp.device_id, lamp.broker_port);
         broker.port = lamp.broker_port;
-        broker.data_dir = lamp.dir;
+        broker.persistence = false;
         broker.run_as_user = user;
         broker.bridge = BridgeSettings{lamp.device_id, "127.0.0.1", plan.lamp_mqtt_port,
                                        BridgeTls{plan.ca_file, lamp.dir + "/lamp.pem", lamp.dir + "/lamp.key"}};

@@ -48,7 +48,8 @@ struct Platform {
     // Empty on success, else what went wrong.
     std::string start(int lamps) {
         for (int attempt = 0; attempt < 50 && port_base == 0; ++attempt) {
-            int candidate = 20000 + (free_port() % 20000);
+            // Below the kernel's ephemeral range (32768+), so no outgoing connection holds one.
+            int candidate = 20000 + (free_port() % 12000);
             bool free = true;
             for (int offset : {0, 1, 2, 3, 10, 11}) free = free && !wait_for_port(candidate + offset, 0ms);
             if (free) port_base = candidate;
