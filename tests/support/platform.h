@@ -1,10 +1,9 @@
-// The whole one-machine platform, as `./lampi up` runs it: lampi-stack renders
-// it (CA, certificates, TLS brokers, the auth plugin, lampi-cloud, two lamps),
-// cloud-setup.sh creates its users, supervisord runs it. One platform per test
-// suite, since starting it takes a few seconds.
+// Test support: the whole one-machine platform, as `./lampi up` runs it:
+// lampi-stack renders it (CA, certificates, TLS brokers, the auth plugin,
+// lampi-cloud, lamps), cloud-setup.sh creates its users, supervisord runs it.
+// Start one per test suite, since starting takes a few seconds. Users must define
+// LAMPI_BUILD_DIR (the build tree holding the programs) and link Boost::json.
 #pragma once
-
-#include <gtest/gtest.h>
 
 #include <boost/json.hpp>
 #include <csignal>
