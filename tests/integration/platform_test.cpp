@@ -2,6 +2,10 @@
 // short-lived credentials from the web, the auth plugin asking lampi-cloud, and
 // supervisord keeping it all alive. Each test is a request that must be allowed
 // or refused, with a positive control so a refusal is not just a broken setup.
+#include <gtest/gtest.h>
+
+#include <iostream>
+
 #include "platform.h"
 
 namespace lampi::testing {
