@@ -83,6 +83,22 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     s->add_option("--credential-seconds", serve.credential_seconds, "lifetime of a control page's broker credential")
         ->capture_default_str();
+    std::vector<std::string> trusted_proxies;
+    s->add_option("--trusted-proxy", trusted_proxies,
+                  "ADDRESS or ADDRESS/PREFIX of a reverse proxy whose X-Forwarded-For/-Proto are believed (repeatable)");
+    s->add_option("--redirect-listen", serve.redirect_listen,
+                  "ADDRESS:PORT of a plain-HTTP listener that only redirects to HTTPS");
+    s->add_option("--public-https-port", serve.public_https_port,
+                  "HTTPS port the redirects name (default: the --listen port)")
+        ->check(CLI::Range(1, 65535));
+    s->add_option("--login-account-limit", serve.throttle.account_limit,
+                  "failed logins per username in 15 min before it is locked")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 1000000));
+    s->add_option("--login-address-limit", serve.throttle.address_limit,
+                  "failed logins per client address in 15 min before it is locked")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 1000000));
 
     // user
     cli::PasswordSource password_source;
@@ -141,6 +157,17 @@ int main(int argc, char** argv) {
         if (!mqtt_tls.ca_file.empty()) serve.mqtt.tls = mqtt_tls;
         // Over HTTPS the cookies must never travel in clear text.
         serve.app.secure_cookies = !serve.server.tls_cert_file.empty();
+        auto proxies = lampi::cloud::http::TrustedProxies::parse(trusted_proxies);
+        if (!proxies) {
+            fmt::print(stderr, "lampi-cloud: {}\n", proxies.status().message());
+            return 2;
+        }
+        serve.app.trusted_proxies = std::move(proxies).value();
+        if (!serve.redirect_listen.empty() && serve.server.tls_cert_file.empty() && serve.public_https_port == 0) {
+            fmt::print(stderr, "lampi-cloud: --redirect-listen without --tls-cert needs --public-https-port "
+                               "(the HTTPS port of the proxy in front)\n");
+            return 2;
+        }
         if (!mqtt_password_file.empty() && !read_secret_file(mqtt_password_file, serve.mqtt.password)) return 2;
         if (!auth_secret_file.empty() && !read_secret_file(auth_secret_file, serve.app.auth_secret)) return 2;
         for (const std::string& entry : service_accounts) {

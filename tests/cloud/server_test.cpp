@@ -28,6 +28,7 @@ protected:
         options.server.header_limit = 2048;
         options.server.read_timeout = std::chrono::milliseconds(500);
         options.server.idle_timeout = std::chrono::milliseconds(500);
+        options.server.header_timeout = std::chrono::milliseconds(500);
         server_ = std::make_unique<CloudServer>("sqlite://" + (dir_ / "db.sqlite3"), options);
     }
     bool still_serving() {

@@ -19,7 +19,7 @@ bool looks_like_secret(std::string_view v) {
 }  // namespace
 
 Accounts::Accounts(storage::Store& store, AccountsOptions options, Clock clock)
-    : store_(store), options_(options), clock_(std::move(clock)) {
+    : store_(store), options_(options), clock_(std::move(clock)), throttle_(store, options_.throttle, clock_) {
     auto hash = hash_password("lampi-timing-equaliser", options_.cost);
     if (hash) dummy_hash_ = std::move(hash).value();
 }
@@ -61,23 +61,45 @@ Result<storage::User> Accounts::create_user(const std::string& username, const s
     return **user;
 }
 
-Result<storage::User> Accounts::authenticate(const std::string& username, const std::string& password) {
+Result<LoginResult> Accounts::login(const std::string& username, const std::string& password,
+                                    std::string_view address) {
     static const std::string kWrong = "Please enter a correct username and password. Note that both fields may be "
                                       "case-sensitive.";
-    if (username.size() > 150 || password.size() > 1024) return Status::error(kWrong);
+    LoginResult result;
+    if (username.size() > 150 || password.size() > 1024) {
+        result.error = kWrong;
+        return result;
+    }
+    auto wait = throttle_.retry_after(username, address);
+    if (!wait) return wait.status();
+    if (*wait > 0) {
+        result.error = throttle_message(*wait);
+        result.retry_after = *wait;
+        return result;
+    }
     auto user = store_.user_by_name(username);
     if (!user) return user.status();
-    if (!*user) {
-        if (!dummy_hash_.empty()) (void)verify_password(dummy_hash_, password);
-        return Status::error(kWrong);
+    bool right = false;
+    if (*user) {
+        right = verify_password((*user)->password_hash, password);
+    } else if (!dummy_hash_.empty()) {
+        (void)verify_password(dummy_hash_, password);
     }
-    if (!verify_password((*user)->password_hash, password)) return Status::error(kWrong);
+    if (!right) {
+        auto locked = throttle_.failed(username, address);
+        if (!locked) return locked.status();
+        result.error = *locked > 0 ? throttle_message(*locked) : kWrong;
+        result.retry_after = *locked;
+        return result;
+    }
     if (needs_rehash((*user)->password_hash, options_.cost)) {
         // The cost changed since this hash was made: upgrade it now that we know the password.
         if (auto hash = hash_password(password, options_.cost)) (void)store_.set_password((*user)->id, *hash);
     }
+    if (Status s = throttle_.succeeded(username); !s) return s;
     (void)store_.record_login((*user)->id, now());
-    return **user;
+    result.user = **user;
+    return result;
 }
 
 Status Accounts::set_password(std::int64_t user_id, const std::string& password) {

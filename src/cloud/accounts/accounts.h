@@ -11,6 +11,7 @@
 #include <string>
 
 #include "accounts/crypto.h"
+#include "accounts/login_throttle.h"
 #include "clock.h"
 #include "storage/store.h"
 
@@ -21,6 +22,13 @@ struct AccountsOptions {
     std::int64_t session_seconds = 14 * 24 * 3600;       // Django's default cookie age
     std::int64_t broker_credential_seconds = 15 * 60;
     std::size_t min_password_length = 8;
+    ThrottleOptions throttle;
+};
+
+struct LoginResult {
+    std::optional<storage::User> user;  // set when the login succeeded
+    std::string error;                  // otherwise: what the login form says
+    std::int64_t retry_after = 0;       // > 0: refused by the throttle; seconds to wait
 };
 
 struct IssuedBrokerCredential {
@@ -39,9 +47,13 @@ public:
     Status check_password_rules(std::string_view password) const;
 
     Result<storage::User> create_user(const std::string& username, const std::string& password, bool is_operator);
-    // The user when the password is right; an error worded for the login form
-    // otherwise. Takes about as long for unknown users as for wrong passwords.
-    Result<storage::User> authenticate(const std::string& username, const std::string& password);
+    // A password login, throttled (see login_throttle.h): refused without looking
+    // at the password while the username or `address` is locked; a failure counts
+    // against both, a success clears the username's counter. `address` is the
+    // client's address; empty counts per username only (the broker's calls, which
+    // all come from the broker). Unknown users and wrong passwords get the same
+    // answer in about the same time.
+    Result<LoginResult> login(const std::string& username, const std::string& password, std::string_view address);
     Status set_password(std::int64_t user_id, const std::string& password);
     Status change_password(const storage::User& user, const std::string& old_password,
                            const std::string& new_password, const std::string& keep_session_key);
@@ -67,6 +79,7 @@ private:
     storage::Store& store_;
     AccountsOptions options_;
     Clock clock_;
+    LoginThrottle throttle_;
     std::string dummy_hash_;  // verified against for unknown users (timing)
 };
 

@@ -44,13 +44,17 @@ std::string safe_next(std::string_view next) {
 }
 
 App::App(storage::Store& store, accounts::Accounts& accounts, lamps::LampService& lamps, AppOptions options)
-    : options_(std::move(options)), deps_{store, accounts, lamps, options_, web::StaticFiles(options_.static_dir)} {
+    : options_(std::move(options)),
+      deps_{store, accounts, lamps, options_, web::StaticFiles(options_.static_dir)},
+      security_(options_.mqtt_ws_url) {
     add_web_routes(router_, deps_);
     add_api_routes(router_, deps_);
     add_auth_routes(router_, deps_);
 }
 
 http::Response App::handle(http::Request& request) {
+    request.client_address = http::client_address(request, options_.trusted_proxies);
+    request.secure = http::client_secure(request, options_.trusted_proxies);
     http::Response response = router_.dispatch(request);
     bool machine = request.path.rfind("/api/", 0) == 0 || request.path.rfind("/auth/", 0) == 0;
     if (machine && (response.status == 404 || response.status == 405) &&
@@ -62,10 +66,12 @@ http::Response App::handle(http::Request& request) {
         response = http::json_error(status, message);
         if (!allow.empty()) response.set("Allow", allow);
     }
-    if (response.status >= 500) log::warn("{} {} -> {}", request.method, request.path, response.status);
-    response.set("X-Content-Type-Options", "nosniff");
-    response.set("X-Frame-Options", "DENY");
-    response.set("Referrer-Policy", "same-origin");
+    // The path only: queries, bodies and headers (cookies, tokens, passwords) never reach the log.
+    if (response.status >= 500)
+        log::warn("{} {} {} -> {}", request.client_address, request.method, request.path, response.status);
+    else
+        log::debug("{} {} {} -> {}", request.client_address, request.method, request.path, response.status);
+    security_.apply(request, response);
     return response;
 }
 

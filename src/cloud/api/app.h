@@ -11,6 +11,8 @@
 #include <vector>
 
 #include "accounts/accounts.h"
+#include "api/security_headers.h"
+#include "http/forwarded.h"
 #include "http/message.h"
 #include "http/router.h"
 #include "lamps/lamp_service.h"
@@ -29,7 +31,9 @@ struct ServiceAccount {
 struct AppOptions {
     std::string static_dir;        // served at /static/; empty serves nothing
     bool signup_enabled = true;
-    bool secure_cookies = false;   // add Secure to cookies (behind TLS)
+    bool secure_cookies = false;   // always add Secure to cookies (serving HTTPS); else per request
+    // Proxies whose X-Forwarded-For/-Proto are believed (--trusted-proxy).
+    http::TrustedProxies trusted_proxies;
     // The broker auth API (/auth/v1/*): when set, each call must carry it in
     // X-Lampi-Auth-Secret; callers must be on loopback unless auth_allow_remote.
     std::string auth_secret;
@@ -57,6 +61,7 @@ private:
     AppOptions options_;
     Deps deps_;
     http::Router router_;
+    SecurityHeaders security_;
 };
 
 void add_web_routes(http::Router& router, Deps& deps);

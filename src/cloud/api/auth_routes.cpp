@@ -49,8 +49,13 @@ bool is_loopback(std::string_view address) {
     return address.rfind("127.", 0) == 0 || address == "::1" || address.rfind("::ffff:127.", 0) == 0;
 }
 
-// The broker itself must be the caller.
+// The broker itself must be the caller. A request that passed through a reverse
+// proxy is refused even from loopback: the broker calls directly and sends no
+// forwarding headers, so such a request is someone outside reaching the API
+// through a proxy (nginx on the same host) that should have blocked it.
 std::optional<Response> guard(const Request& request, const Deps& deps) {
+    if (request.has_header("X-Forwarded-For") || request.has_header("Forwarded") || request.has_header("X-Real-IP"))
+        return http::json_error(403, "the auth API is not served through a proxy");
     if (!deps.options.auth_allow_remote && !is_loopback(request.remote_address))
         return http::json_error(403, "the auth API answers only on loopback (see --auth-allow-remote)");
     if (!deps.options.auth_secret.empty() &&
@@ -121,10 +126,18 @@ Response user_check(const Request& request, Deps& deps) {
         auto rules = auth::rules_for(*principal);
         return answer(true, "", false, &rules);
     }
-    // Operators log in to the broker with their web password.
+    // Operators log in to the broker with their web password, under the same
+    // per-account throttle as the login page (a broker login is a password guess
+    // too). The address is the broker's, not the client's, so only the account
+    // counts.
     auto user = deps.store.user_by_name(username);
     if (!user || !*user || !(*user)->is_operator) return answer(false, "not a broker user", false);
-    if (!accounts::verify_password((*user)->password_hash, password)) return answer(false, "wrong password", false);
+    auto login = deps.accounts.login(username, password, "");
+    if (!login) {
+        log::error("auth API: {}", login.status().message());
+        return answer(false, "internal error", false);
+    }
+    if (!login->user) return answer(false, login->retry_after > 0 ? "too many failed attempts" : "wrong password", false);
     return answer(true, "", true);
 }
 

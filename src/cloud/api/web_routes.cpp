@@ -20,8 +20,10 @@ struct PageContext {
     http::Fields cookies;
     std::string csrf;
     bool new_csrf = false;
+    bool secure = false;
 
-    explicit PageContext(const Request& request) : cookies(http::parse_cookies(request.header("Cookie"))) {
+    explicit PageContext(const Request& request)
+        : cookies(http::parse_cookies(request.header("Cookie"))), secure(request.secure) {
         csrf = accounts::csrf_cookie(cookies);
         if (csrf.empty()) {
             csrf = accounts::random_token();
@@ -30,9 +32,25 @@ struct PageContext {
     }
 
     Response finish(Response r, const Deps& deps) const {
-        if (new_csrf) r.add("Set-Cookie", accounts::csrf_set_cookie(csrf, deps.options.secure_cookies));
+        if (new_csrf) r.add("Set-Cookie", accounts::csrf_set_cookie(csrf, cookies_secure(deps)));
         r.set("Cache-Control", "no-store");
         r.set("Vary", "Cookie");
+        return r;
+    }
+
+    bool cookies_secure(const Deps& deps) const { return deps.options.secure_cookies || secure; }
+
+    // After authentication: a new session id (whatever session cookie came in,
+    // perhaps one planted by an attacker, is ended and never becomes logged in)
+    // and a new CSRF token, as Django rotates both at login.
+    Result<Response> logged_in(std::int64_t user_id, std::string location, Deps& deps) const {
+        auto key = deps.accounts.start_session(user_id);
+        if (!key) return key.status();
+        if (auto old = cookies.get(kSessionCookie)) (void)deps.accounts.end_session(*old);
+        Response r = http::redirect(std::move(location));
+        r.add("Set-Cookie", session_set_cookie(*key, deps.accounts.options().session_seconds, cookies_secure(deps)));
+        r.add("Set-Cookie", accounts::csrf_set_cookie(accounts::random_token(), cookies_secure(deps)));
+        r.set("Cache-Control", "no-store");
         return r;
     }
 };
@@ -115,21 +133,19 @@ void add_web_routes(http::Router& router, Deps& deps) {
         if (!why.empty()) return forbidden_csrf(why);
         std::string next = next_from(request, &*form);
         std::string username(form->get_or("username"));
-        auto user = deps.accounts.authenticate(username, std::string(form->get_or("password")));
-        if (!user)
-            return page.finish(http::html(200, web::login_page(page.csrf, next, user.status().message(),
-                                                               deps.options.signup_enabled, username)),
-                               deps);
-        auto key = deps.accounts.start_session(user->id);
-        if (!key) return server_error(key.status());
-        if (auto old = page.cookies.get(kSessionCookie)) (void)deps.accounts.end_session(*old);
-        Response r = http::redirect(next);
-        r.add("Set-Cookie", session_set_cookie(*key, deps.accounts.options().session_seconds,
-                                               deps.options.secure_cookies));
-        // A new CSRF token per login, as Django rotates it.
-        r.add("Set-Cookie", accounts::csrf_set_cookie(accounts::random_token(), deps.options.secure_cookies));
-        r.set("Cache-Control", "no-store");
-        return r;
+        auto login = deps.accounts.login(username, std::string(form->get_or("password")), request.client_address);
+        if (!login) return server_error(login.status());
+        if (!login->user) {
+            // Throttled: 429 with Retry-After, so scripts back off; the page says when.
+            int status = login->retry_after > 0 ? 429 : 200;
+            Response r = page.finish(
+                http::html(status, web::login_page(page.csrf, next, login->error, deps.options.signup_enabled, username)),
+                deps);
+            if (login->retry_after > 0) r.set("Retry-After", std::to_string(login->retry_after));
+            return r;
+        }
+        auto r = page.logged_in(login->user->id, next, deps);
+        return r ? *r : server_error(r.status());
     });
 
     router.add("GET", "/accounts/signup/", [&deps](const Request& request, const http::Params&) {
@@ -153,12 +169,8 @@ void add_web_routes(http::Router& router, Deps& deps) {
         if (!user)
             return page.finish(http::html(400, web::signup_page(page.csrf, user.status().message(), username)), deps);
         log::info("user {} signed up", user->username);
-        auto key = deps.accounts.start_session(user->id);
-        if (!key) return server_error(key.status());
-        Response r = http::redirect("/");
-        r.add("Set-Cookie", session_set_cookie(*key, deps.accounts.options().session_seconds,
-                                               deps.options.secure_cookies));
-        return r;
+        auto r = page.logged_in(user->id, "/", deps);
+        return r ? *r : server_error(r.status());
     });
 
     router.add("GET", "/accounts/password_change/", [&deps](const Request& request, const http::Params&) {
@@ -208,7 +220,7 @@ void add_web_routes(http::Router& router, Deps& deps) {
             if (Status s = deps.accounts.end_session(*key); !s) return server_error(s);
         }
         Response r = http::html(200, web::logged_out_page());
-        r.add("Set-Cookie", session_clear_cookie(deps.options.secure_cookies));
+        r.add("Set-Cookie", session_clear_cookie(page.cookies_secure(deps)));
         return r;
     });
 

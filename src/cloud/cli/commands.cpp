@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "accounts/accounts.h"
+#include "http/https_redirect.h"
 #include "lampi/device_id.h"
 #include "lampi/log.h"
 #include "lamps/cloud_link.h"
@@ -114,6 +115,7 @@ int serve(ServeConfig config) {
     account_options.cost = config.common.cost;
     account_options.session_seconds = config.session_days * 24 * 3600;
     account_options.broker_credential_seconds = config.credential_seconds;
+    account_options.throttle = config.throttle;
     accounts::Accounts accounts(**store, account_options, system_clock());
 
     std::unique_ptr<lamps::CloudLink> link;
@@ -138,6 +140,20 @@ int serve(ServeConfig config) {
     config.server.handle_signals = true;
     http::HttpServer server(config.server, [&app](http::Request& r) { return app.handle(r); });
     if (Status s = server.listen(); !s) return fail(s.message());
+    // The redirect listener stops when the main server does (which handles the signals).
+    std::unique_ptr<http::HttpServer> redirector;
+    if (!config.redirect_listen.empty()) {
+        http::ServerOptions options;
+        if (!parse_listen(config.redirect_listen, options.address, options.port))
+            return fail(fmt::format("--redirect-listen '{}' is not ADDRESS:PORT", config.redirect_listen));
+        options.threads = 1;
+        int https_port = config.public_https_port > 0 ? config.public_https_port : server.port();
+        redirector = std::make_unique<http::HttpServer>(options, http::https_redirect_handler(https_port));
+        if (Status s = redirector->listen(); !s) return fail(s.message());
+        log::info("redirecting http://{}:{}/ to HTTPS port {}", options.address, redirector->port(), https_port);
+    }
+    std::thread redirect_thread;
+    if (redirector) redirect_thread = std::thread([&redirector] { redirector->run(); });
     if (link) {
         link->attach(lamp_service);
         if (Status s = link->start(); !s) return fail("cannot start the MQTT client: " + s.message());
@@ -162,6 +178,10 @@ int serve(ServeConfig config) {
     if (config.app.auth_secret.empty())
         log::warn("the broker auth API has no shared secret (--auth-secret-file); it relies on loopback only");
     server.run();
+    if (redirector) {
+        redirector->stop();
+        redirect_thread.join();
+    }
     {
         std::lock_guard lock(purge_mutex);
         purge_stop = true;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "accounts/crypto.h"
+#include "accounts/login_throttle.h"
 #include "api/app.h"
 #include "http/server.h"
 #include "lampi/mqtt_client.h"
@@ -31,6 +32,11 @@ struct ServeConfig {
     std::int64_t session_days = 14;
     std::int64_t code_seconds = 600;
     std::int64_t credential_seconds = 900;
+    accounts::ThrottleOptions throttle;
+    // A second, plain-HTTP listener that only redirects to HTTPS; the port the
+    // redirects name (0: the --listen port).
+    std::string redirect_listen;
+    int public_https_port = 0;
 };
 
 int serve(ServeConfig config);

@@ -75,15 +75,24 @@ Response redirect(std::string location, int status) {
     return r;
 }
 
+void add_strict_security_headers(Response& response) {
+    response.set("Content-Security-Policy", "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'");
+    response.set("X-Content-Type-Options", "nosniff");
+    response.set("X-Frame-Options", "DENY");
+    response.set("Referrer-Policy", "no-referrer");
+}
+
 std::string_view reason_phrase(int status) {
     switch (status) {
         case 200: return "OK";
         case 201: return "Created";
         case 202: return "Accepted";
         case 204: return "No Content";
+        case 301: return "Moved Permanently";
         case 302: return "Found";
         case 303: return "See Other";
         case 304: return "Not Modified";
+        case 308: return "Permanent Redirect";
         case 400: return "Bad Request";
         case 401: return "Unauthorized";
         case 403: return "Forbidden";

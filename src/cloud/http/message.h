@@ -25,7 +25,10 @@ struct Request {
     std::vector<Header> headers;
     std::string body;
     std::string remote_address;  // peer IP address
-    bool secure = false;         // arrived over TLS
+    // The client's address: remote_address, or behind a trusted proxy the
+    // address it reports (the application fills it in; see forwarded.h).
+    std::string client_address;
+    bool secure = false;  // arrived over TLS, or over HTTPS at a trusted proxy
 
     // The first header named `name` (any case), or empty.
     std::string_view header(std::string_view name) const;
@@ -55,5 +58,9 @@ Response json_error(int status, std::string_view message);
 Response redirect(std::string location, int status = 302);
 
 std::string_view reason_phrase(int status);
+
+// The strictest security headers, for answers that are never rendered as a page
+// (the server's own 4xx answers, redirects): nothing may load, frame or sniff them.
+void add_strict_security_headers(Response& response);
 
 }  // namespace lampi::cloud::http

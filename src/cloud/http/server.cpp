@@ -68,6 +68,7 @@ Request to_request(bhttp::request<bhttp::string_body>&& in, const std::string& r
     for (const auto& field : in) out.headers.push_back({std::string(field.name_string()), std::string(field.value())});
     out.body = std::move(in.body());
     out.remote_address = remote;
+    out.client_address = remote;
     out.secure = secure;
     return out;
 }
@@ -120,11 +121,18 @@ struct HttpServer::Impl {
             parser.body_limit(options.body_limit);
             control.idle = true;
             if (stopping) co_return;
-            lowest.expires_after(buffer.size() > 0 ? options.read_timeout : options.idle_timeout);
-            // The idle deadline covers the wait for the first byte; once a header
-            // starts, the whole request must arrive within read_timeout.
-            auto [hec, hn] = co_await bhttp::async_read_header(stream, buffer, parser, use_tuple);
+            if (buffer.size() == 0) {
+                // Idle: only the wait for the first byte gets the long deadline.
+                lowest.expires_after(options.idle_timeout);
+                auto [fec, fn] = co_await stream.async_read_some(buffer.prepare(1024), use_tuple);
+                buffer.commit(fn);
+                if (fec && fn == 0) break;
+            }
             control.idle = false;
+            // basic_stream deadlines are absolute: this one covers every read of the
+            // header however slowly its bytes arrive.
+            lowest.expires_after(options.header_timeout);
+            auto [hec, hn] = co_await bhttp::async_read_header(stream, buffer, parser, use_tuple);
             beast::error_code ec = hec;
             if (!ec && !parser.is_done()) {
                 lowest.expires_after(options.read_timeout);
@@ -148,6 +156,7 @@ struct HttpServer::Impl {
                 }
                 if (status != 0) {
                     Response r = text(status, why);
+                    add_strict_security_headers(r);
                     auto out = to_beast(std::move(r), 11, false);
                     lowest.expires_after(options.write_timeout);
                     co_await bhttp::async_write(stream, out, use_tuple);
@@ -160,6 +169,7 @@ struct HttpServer::Impl {
             std::string target_error;
             Request request = to_request(std::move(message), remote, kIsTls<Stream>, target_error);
             Response response = target_error.empty() ? handle(request) : text(400, target_error + "\n");
+            if (!target_error.empty()) add_strict_security_headers(response);
             keep_alive = keep_alive && !response.close && !stopping;
             auto out = to_beast(std::move(response), version, keep_alive);
             lowest.expires_after(options.write_timeout);

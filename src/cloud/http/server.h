@@ -28,8 +28,13 @@ struct ServerOptions {
     int threads = 2;
     std::size_t header_limit = 8 * 1024;
     std::size_t body_limit = 64 * 1024;
-    std::chrono::milliseconds read_timeout{15'000};   // a whole request, once it starts
-    std::chrono::milliseconds idle_timeout{60'000};   // between keep-alive requests
+    // A connection waits up to idle_timeout for the first byte of a request; from
+    // then the whole header must arrive within header_timeout (so a client that
+    // dribbles a header byte by byte, "slowloris", holds a connection no longer
+    // than that), then the body within read_timeout.
+    std::chrono::milliseconds idle_timeout{60'000};
+    std::chrono::milliseconds header_timeout{10'000};
+    std::chrono::milliseconds read_timeout{15'000};
     std::chrono::milliseconds write_timeout{15'000};
     std::chrono::milliseconds drain_timeout{5'000};
     std::size_t max_connections = 10'000;

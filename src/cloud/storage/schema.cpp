@@ -68,6 +68,22 @@ CREATE TABLE broker_credentials (
 );
 CREATE INDEX broker_credentials_expiry ON broker_credentials(expires_at);
 )SQL"},
+    // Failed-login counters shared by every lampi-cloud process on the database:
+    // scope 'user' keys by the submitted username (known or not, so a lockout says
+    // nothing about whether an account exists), scope 'addr' by client address.
+    {2, R"SQL(
+CREATE TABLE login_throttle (
+    scope TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    failures INTEGER NOT NULL,
+    window_start BIGINT NOT NULL,
+    locked_until BIGINT NOT NULL DEFAULT 0,
+    lockouts INTEGER NOT NULL DEFAULT 0,
+    updated_at BIGINT NOT NULL,
+    PRIMARY KEY (scope, subject)
+);
+CREATE INDEX login_throttle_updated ON login_throttle(updated_at);
+)SQL"},
 };
 
 std::string render(const char* sql, Dialect dialect) {

@@ -2,6 +2,8 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
+
 #include "storage/schema.h"
 
 namespace lampi::cloud::storage {
@@ -275,9 +277,56 @@ Result<ClaimResult> Store::claim(const std::string& code, std::int64_t user_id, 
     return ClaimResult{ClaimOutcome::claimed, device_id};
 }
 
+Result<std::int64_t> Store::throttle_locked_until(const std::vector<std::pair<std::string, std::string>>& keys,
+                                                  std::int64_t now) {
+    std::int64_t until = 0;
+    for (const auto& [scope, subject] : keys) {
+        auto rows = run("SELECT locked_until FROM login_throttle WHERE scope = $1 AND subject = $2 AND locked_until > $3",
+                        {scope, subject, now});
+        if (!rows) return rows.status();
+        if (!rows->empty()) until = std::max(until, as_int(rows->front().at(0)));
+    }
+    return until;
+}
+
+Result<ThrottleCount> Store::throttle_failure(const std::string& scope, const std::string& subject, std::int64_t now,
+                                              std::int64_t window_cutoff, std::int64_t forget_cutoff) {
+    // One statement, so concurrent failures from several processes all count.
+    auto rows = run(
+        "INSERT INTO login_throttle (scope, subject, failures, window_start, locked_until, lockouts, updated_at) "
+        "VALUES ($1, $2, 1, $3, 0, 0, $3) "
+        "ON CONFLICT (scope, subject) DO UPDATE SET "
+        "failures = CASE WHEN login_throttle.window_start <= $4 THEN 1 ELSE login_throttle.failures + 1 END, "
+        "window_start = CASE WHEN login_throttle.window_start <= $4 THEN excluded.window_start "
+        "ELSE login_throttle.window_start END, "
+        "lockouts = CASE WHEN login_throttle.updated_at <= $5 THEN 0 ELSE login_throttle.lockouts END, "
+        "updated_at = excluded.updated_at "
+        "RETURNING failures, locked_until, lockouts",
+        {scope, subject, now, window_cutoff, forget_cutoff});
+    if (!rows) return rows.status();
+    if (rows->empty()) return Status::error("the login counter update returned nothing");
+    const SqlRow& r = rows->front();
+    return ThrottleCount{as_int(r.at(0)), as_int(r.at(1)), as_int(r.at(2))};
+}
+
+Result<bool> Store::throttle_lock(const std::string& scope, const std::string& subject, std::int64_t now,
+                                  std::int64_t until) {
+    auto rows = run("UPDATE login_throttle SET locked_until = $3, lockouts = lockouts + 1, failures = 0, "
+                    "window_start = $4 WHERE scope = $1 AND subject = $2 AND locked_until <= $4 RETURNING lockouts",
+                    {scope, subject, until, now});
+    if (!rows) return rows.status();
+    return !rows->empty();
+}
+
+Status Store::throttle_clear(const std::string& scope, const std::string& subject) {
+    return done(run("DELETE FROM login_throttle WHERE scope = $1 AND subject = $2", {scope, subject}));
+}
+
 Status Store::purge_expired(std::int64_t now) {
     if (Status s = done(run("DELETE FROM sessions WHERE expires_at <= $1", {now})); !s) return s;
-    return done(run("DELETE FROM broker_credentials WHERE expires_at <= $1", {now}));
+    if (Status s = done(run("DELETE FROM broker_credentials WHERE expires_at <= $1", {now})); !s) return s;
+    return done(run("DELETE FROM login_throttle WHERE updated_at <= $1 AND locked_until <= $2",
+                    {now - 24 * 3600, now}));
 }
 
 }  // namespace lampi::cloud::storage

@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "lampi/status.h"
@@ -50,6 +51,13 @@ struct BrokerCredential {
     std::string password_hash;
     std::int64_t user_id = 0;
     std::int64_t expires_at = 0;
+};
+
+// One failed-login counter (see accounts/login_throttle.h for the policy).
+struct ThrottleCount {
+    std::int64_t failures = 0;      // in the current window
+    std::int64_t locked_until = 0;  // Unix seconds; in the past when not locked
+    std::int64_t lockouts = 0;      // locks so far (the next one lasts longer)
 };
 
 class Store {
@@ -113,7 +121,23 @@ public:
     // Uses `code` to bind its lamp to `user_id`; at most one caller wins a code.
     Result<ClaimResult> claim(const std::string& code, std::int64_t user_id, std::int64_t now);
 
-    // Deletes expired sessions and broker credentials.
+    // Login throttling. Each counter is (scope, subject). The latest lock end
+    // among `keys` (0 when none is locked at `now`).
+    Result<std::int64_t> throttle_locked_until(const std::vector<std::pair<std::string, std::string>>& keys,
+                                               std::int64_t now);
+    // Counts one failure atomically (safe with several processes): a counter whose
+    // window began at or before `window_cutoff` starts over at 1, and one untouched
+    // since `forget_cutoff` also forgets its lockouts.
+    Result<ThrottleCount> throttle_failure(const std::string& scope, const std::string& subject, std::int64_t now,
+                                           std::int64_t window_cutoff, std::int64_t forget_cutoff);
+    // Locks the counter until `until` and starts a new window, unless another
+    // process locked it already (then false).
+    Result<bool> throttle_lock(const std::string& scope, const std::string& subject, std::int64_t now,
+                               std::int64_t until);
+    Status throttle_clear(const std::string& scope, const std::string& subject);
+
+    // Deletes expired sessions, broker credentials and login counters untouched
+    // for a day.
     Status purge_expired(std::int64_t now);
 
 private:
