@@ -3,7 +3,15 @@
 // graceful stop. It must answer 4xx and keep serving.
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
 #include <filesystem>
+#include <thread>
 
 #include "cloud_server.h"
 #include "http_client.h"
@@ -135,6 +143,74 @@ TEST_F(ServerTest, StopsGracefullyWithIdleConnectionsOpen) {
     auto start = std::chrono::steady_clock::now();
     server_.reset();  // stop() + join: must not wait for the idle keep-alive client
     EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+}
+
+// A raw loopback connection for clients that misbehave on purpose.
+int open_socket(int port) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<std::uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd < 0 || ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+        if (fd >= 0) ::close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+// True once the peer closed (EOF or reset) within `timeout_ms`.
+bool closed_by_peer(int fd, int timeout_ms) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, timeout_ms) <= 0) return false;
+    char buf[4096];
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    while (n > 0) n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+    return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+}
+
+TEST(SlowClients, DribblingHeadersNeitherBlockOthersNorHoldConnectionsPastTheHeaderTimeout) {
+    lampi::testing::TempDir dir;
+    testing::CloudServerOptions options;
+    options.server.header_timeout = std::chrono::milliseconds(2000);
+    options.server.idle_timeout = std::chrono::milliseconds(10000);
+    CloudServer server("sqlite://" + (dir / "db.sqlite3"), options);
+    constexpr int kSlow = 200;
+    std::vector<int> slow;
+    for (int i = 0; i < kSlow; ++i) {
+        int fd = open_socket(server.port());
+        ASSERT_GE(fd, 0) << i;
+        std::string start = "GET /accounts/login/ HTTP/1.1\r\nHost: x\r\n";
+        ASSERT_EQ(::send(fd, start.data(), start.size(), MSG_NOSIGNAL), static_cast<ssize_t>(start.size()));
+        slow.push_back(fd);
+    }
+    auto started = std::chrono::steady_clock::now();
+    // Each slow client sends one more header line every 100 ms, never finishing.
+    std::atomic<bool> dribbling{true};
+    std::thread dribbler([&] {
+        while (dribbling) {
+            for (int fd : slow) (void)::send(fd, "X-Slow: 1\r\n", 11, MSG_NOSIGNAL | MSG_DONTWAIT);
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+    });
+    // Meanwhile ordinary requests are answered at once.
+    for (int i = 0; i < 5; ++i) {
+        auto t0 = std::chrono::steady_clock::now();
+        HttpClient c(server.port());
+        EXPECT_EQ(c.request("GET", "/accounts/login/").status, 200);
+        EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(1000)) << "request " << i;
+        std::this_thread::sleep_for(std::chrono::milliseconds(150));
+    }
+    EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(2000))
+        << "the slow clients must still be connected while the others are served";
+    // However slowly the bytes come, a header gets header_timeout in all.
+    int closed = 0;
+    for (int fd : slow) closed += closed_by_peer(fd, 4000) ? 1 : 0;
+    dribbling = false;
+    dribbler.join();
+    for (int fd : slow) ::close(fd);
+    EXPECT_EQ(closed, kSlow);
+    EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(6000));
 }
 
 TEST(TlsServer, ServesTheSameRoutesOverHttps) {

@@ -1,0 +1,411 @@
+// lampi-cloud's web hardening, from the outside: login throttling (on SQLite and
+// PostgreSQL), session and CSRF rotation at login, cookie flags, the security
+// headers on every answer, pages without inline script or style, trusted
+// proxies, the auth API behind a proxy, and the HTTPS redirect listener.
+#include <gtest/gtest.h>
+
+#include <regex>
+#include <thread>
+
+#include "cloud_server.h"
+#include "http/forwarded.h"
+#include "http/https_redirect.h"
+#include "http_client.h"
+#include "postgres_server.h"
+#include "process.h"
+
+namespace lampi::cloud {
+namespace {
+
+using testing::BrowserSession;
+using testing::CloudServer;
+using testing::HttpClient;
+using testing::HttpReply;
+
+const std::string kLampA = "b827eb74663e";
+const std::string kTooMany = "Too many failed attempts; try again in";
+const std::string kWrong = "Please enter a correct username and password";
+
+// One login attempt from a fresh browser; `from` is sent as X-Forwarded-For.
+HttpReply try_login(int port, const std::string& username, const std::string& password, const std::string& from = {}) {
+    BrowserSession s(port);
+    s.get("/accounts/login/?next=/");
+    std::vector<std::pair<std::string, std::string>> headers;
+    if (!from.empty()) headers.emplace_back("X-Forwarded-For", from);
+    return s.post_form("/accounts/login/?next=/",
+                       {{"csrfmiddlewaretoken", s.cookie("csrftoken")}, {"username", username}, {"password", password}},
+                       headers);
+}
+
+class ThrottleTest : public ::testing::TestWithParam<std::string> {
+protected:
+    void SetUp() override {
+        std::string why;
+        if (!testing::backend_available(GetParam(), why)) GTEST_SKIP() << why;
+        testing::CloudServerOptions options;
+        // The test plays several clients through a "proxy" on loopback.
+        options.app.trusted_proxies = *http::TrustedProxies::parse({"127.0.0.1"});
+        server_ = std::make_unique<CloudServer>(testing::fresh_database_url(GetParam(), dir_.path()), options);
+    }
+    lampi::testing::TempDir dir_;
+    std::unique_ptr<CloudServer> server_;
+};
+
+TEST_P(ThrottleTest, AccountsLockAfterFiveFailuresForAGrowingTime) {
+    server_->add_user("alice");
+    int port = server_->port();
+    const std::string from = "198.51.100.1";
+    for (int i = 0; i < 4; ++i) {
+        auto r = try_login(port, "alice", "wrong-password", from);
+        ASSERT_EQ(r.status, 200) << i;
+        EXPECT_NE(r.body.find(kWrong), std::string::npos);
+    }
+    auto fifth = try_login(port, "alice", "wrong-password", from);
+    EXPECT_EQ(fifth.status, 429);
+    EXPECT_EQ(fifth.header("Retry-After"), "60");
+    EXPECT_NE(fifth.body.find(kTooMany + " 1 minute."), std::string::npos) << fifth.body;
+    // Locked: even the right password, from anywhere, is refused without a session.
+    auto right = try_login(port, "alice", CloudServer::kPassword, "198.51.100.2");
+    EXPECT_EQ(right.status, 429);
+    EXPECT_FALSE(right.header("Retry-After").empty());
+    for (const auto& c : right.headers_named("Set-Cookie")) EXPECT_EQ(c.rfind("sessionid=", 0), std::string::npos);
+
+    // An unknown username behaves exactly alike: no way to tell which accounts exist.
+    std::vector<int> unknown;
+    std::string unknown_body;
+    for (int i = 0; i < 6; ++i) {
+        auto r = try_login(port, "mallory", "wrong-password", "198.51.100.3");
+        unknown.push_back(r.status);
+        unknown_body = r.body;
+    }
+    EXPECT_EQ(unknown, (std::vector<int>{200, 200, 200, 200, 429, 429}));
+    EXPECT_NE(unknown_body.find(kTooMany), std::string::npos);
+
+    // After the lock the right password works and clears the count.
+    server_->advance(61);
+    EXPECT_EQ(try_login(port, "alice", CloudServer::kPassword, from).status, 302);
+    for (int i = 0; i < 4; ++i) EXPECT_EQ(try_login(port, "alice", "wrong-password", from).status, 200);
+    EXPECT_EQ(try_login(port, "alice", CloudServer::kPassword, from).status, 302);
+
+    // Each further lock of the same account lasts twice as long.
+    server_->add_user("bob");
+    for (int i = 0; i < 5; ++i) try_login(port, "bob", "wrong-password", "198.51.100.4");
+    server_->advance(61);
+    HttpReply second;
+    for (int i = 0; i < 5; ++i) second = try_login(port, "bob", "wrong-password", "198.51.100.4");
+    EXPECT_EQ(second.status, 429);
+    EXPECT_EQ(second.header("Retry-After"), "120");
+    EXPECT_NE(second.body.find(kTooMany + " 2 minutes."), std::string::npos);
+    // The window is 15 minutes: failures spread wider never lock.
+    server_->add_user("carol");
+    for (int i = 0; i < 8; ++i) {
+        EXPECT_EQ(try_login(port, "carol", "wrong-password", "198.51.100.5").status, 200) << i;
+        server_->advance(4 * 60);
+    }
+}
+
+TEST_P(ThrottleTest, AddressesLockAfterTwentyFailuresButSuccessesNeverCount) {
+    server_->add_user("alice");
+    int port = server_->port();
+    // A benchmark's many good logins from one address never lock it.
+    for (int i = 0; i < 30; ++i) ASSERT_EQ(try_login(port, "alice", CloudServer::kPassword, "203.0.113.1").status, 302);
+    // Twenty failures from one address, spread over many usernames, lock the address.
+    const std::string attacker = "203.0.113.66";
+    for (int i = 0; i < 19; ++i)
+        ASSERT_EQ(try_login(port, "user" + std::to_string(i), "guess", attacker).status, 200) << i;
+    auto twentieth = try_login(port, "user19", "guess", attacker);
+    EXPECT_EQ(twentieth.status, 429);
+    EXPECT_EQ(twentieth.header("Retry-After"), "300");
+    EXPECT_NE(twentieth.body.find(kTooMany + " 5 minutes."), std::string::npos);
+    EXPECT_EQ(try_login(port, "alice", CloudServer::kPassword, attacker).status, 429);
+    // Others are not affected, and neither is alice's account.
+    EXPECT_EQ(try_login(port, "alice", CloudServer::kPassword, "203.0.113.2").status, 302);
+    // An IPv6 client is counted by its /64, so hopping addresses inside it does not help.
+    for (int i = 0; i < 20; ++i) try_login(port, "v6user" + std::to_string(i), "guess", "2001:db8:1:2::" + std::to_string(i + 1));
+    EXPECT_EQ(try_login(port, "alice", CloudServer::kPassword, "2001:db8:1:2::ffff").status, 429);
+    EXPECT_EQ(try_login(port, "alice", CloudServer::kPassword, "2001:db8:1:3::1").status, 302);
+    server_->advance(301);
+    EXPECT_EQ(try_login(port, "alice", CloudServer::kPassword, attacker).status, 302);
+}
+
+TEST_P(ThrottleTest, OperatorBrokerLoginsShareTheAccountLimit) {
+    server_->add_user("olga", true);
+    HttpClient c(server_->port());
+    auto call = [&](const std::string& password) {
+        return c.request("POST", "/auth/v1/user", {{"Content-Type", "application/json"}},
+                         "{\"username\":\"olga\",\"password\":\"" + password + "\",\"clientid\":\"x\"}")
+            .body;
+    };
+    for (int i = 0; i < 5; ++i) EXPECT_NE(call("wrong-password").find("\"ok\":false"), std::string::npos);
+    EXPECT_NE(call(CloudServer::kPassword).find("too many failed attempts"), std::string::npos);
+    EXPECT_EQ(try_login(server_->port(), "olga", CloudServer::kPassword, "192.0.2.1").status, 429);
+    server_->advance(61);
+    EXPECT_NE(call(CloudServer::kPassword).find("\"ok\":true"), std::string::npos);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, ThrottleTest, ::testing::Values("sqlite", "postgres"),
+                         [](const auto& info) { return info.param; });
+
+// Everything below keeps no state worth a second backend.
+class SecurityTest : public ::testing::Test {
+protected:
+    void start(testing::CloudServerOptions options = {}) {
+        server_.reset();
+        server_ = std::make_unique<CloudServer>("sqlite://" + (dir_ / ("db" + std::to_string(++n_) + ".sqlite3")),
+                                                options);
+    }
+    void SetUp() override { start(); }
+    lampi::testing::TempDir dir_;
+    int n_ = 0;
+    std::unique_ptr<CloudServer> server_;
+};
+
+TEST_F(SecurityTest, LoginRotatesThePlantedSessionAndTheCsrfToken) {
+    auto alice = server_->add_user("alice");
+    server_->add_user("mallory");
+    // The attacker logs in and plants their own (valid) session id in alice's browser.
+    BrowserSession attacker(server_->port());
+    ASSERT_TRUE(attacker.login("mallory", CloudServer::kPassword));
+    std::string planted = attacker.cookie("sessionid");
+    BrowserSession victim(server_->port());
+    victim.set_cookie("sessionid", planted);
+    victim.get("/accounts/login/?next=/");
+    std::string csrf_before = victim.cookie("csrftoken");
+    ASSERT_TRUE(victim.login("alice", CloudServer::kPassword));
+    EXPECT_NE(victim.cookie("sessionid"), planted);
+    EXPECT_NE(victim.cookie("csrftoken"), csrf_before);
+    auto page = victim.get("/");
+    ASSERT_EQ(page.status, 200);
+    EXPECT_NE(page.body.find("alice"), std::string::npos);
+    // The planted id did not become alice's session; it was ended.
+    EXPECT_EQ(attacker.get("/").status, 302);
+    // An invented id is never adopted either.
+    BrowserSession invented(server_->port());
+    std::string made_up(64, 'c');
+    invented.set_cookie("sessionid", made_up);
+    ASSERT_TRUE(invented.login("alice", CloudServer::kPassword));
+    EXPECT_NE(invented.cookie("sessionid"), made_up);
+    BrowserSession replay(server_->port());
+    replay.set_cookie("sessionid", made_up);
+    EXPECT_EQ(replay.get("/").status, 302);
+    (void)alice;
+}
+
+TEST_F(SecurityTest, SignupAlsoRotatesSessionAndCsrf) {
+    BrowserSession s(server_->port());
+    s.get("/accounts/signup/");
+    std::string csrf = s.cookie("csrftoken");
+    auto r = s.post_form("/accounts/signup/", {{"csrfmiddlewaretoken", csrf},
+                                               {"username", "dora"},
+                                               {"password1", "long-enough-1"},
+                                               {"password2", "long-enough-1"}});
+    ASSERT_EQ(r.status, 302);
+    EXPECT_NE(s.cookie("csrftoken"), csrf);
+    EXPECT_EQ(s.cookie("sessionid").size(), 64u);
+}
+
+bool has_attribute(const std::string& cookie, const std::string& attribute) {
+    return cookie.find("; " + attribute) != std::string::npos;
+}
+
+TEST_F(SecurityTest, CookieFlagsAndHstsFollowHttps) {
+    testing::CloudServerOptions options;
+    options.app.trusted_proxies = *http::TrustedProxies::parse({"127.0.0.0/8"});
+    start(options);
+    server_->add_user("alice");
+    auto login_cookies = [&](std::vector<std::pair<std::string, std::string>> headers) {
+        BrowserSession s(server_->port());
+        auto page = s.get("/accounts/login/", headers);
+        auto r = s.post_form("/accounts/login/", {{"csrfmiddlewaretoken", s.cookie("csrftoken")},
+                                                  {"username", "alice"},
+                                                  {"password", CloudServer::kPassword}},
+                             headers);
+        EXPECT_EQ(r.status, 302);
+        auto cookies = page.headers_named("Set-Cookie");
+        for (auto& c : r.headers_named("Set-Cookie")) cookies.push_back(c);
+        return std::make_pair(cookies, r.header("Strict-Transport-Security"));
+    };
+    auto [plain, plain_hsts] = login_cookies({});
+    ASSERT_EQ(plain.size(), 3u);  // csrftoken, then sessionid + the rotated csrftoken
+    for (const auto& c : plain) {
+        EXPECT_FALSE(has_attribute(c, "Secure")) << c;
+        EXPECT_TRUE(has_attribute(c, "SameSite=Lax")) << c;
+        EXPECT_TRUE(has_attribute(c, "Path=/")) << c;
+        // The session is never readable by scripts; the CSRF token must be (the page echoes it).
+        EXPECT_EQ(has_attribute(c, "HttpOnly"), c.rfind("sessionid=", 0) == 0) << c;
+    }
+    EXPECT_TRUE(plain_hsts.empty());
+    // HTTPS at a trusted proxy: Secure cookies and HSTS.
+    auto [https, https_hsts] = login_cookies({{"X-Forwarded-Proto", "https"}});
+    ASSERT_EQ(https.size(), 3u);
+    for (const auto& c : https) EXPECT_TRUE(has_attribute(c, "Secure")) << c;
+    EXPECT_EQ(https_hsts, "max-age=31536000");
+
+    // The same header from a client that is not a trusted proxy changes nothing.
+    start({});
+    server_->add_user("alice");
+    auto [spoofed, spoofed_hsts] = login_cookies({{"X-Forwarded-Proto", "https"}});
+    for (const auto& c : spoofed) EXPECT_FALSE(has_attribute(c, "Secure")) << c;
+    EXPECT_TRUE(spoofed_hsts.empty());
+}
+
+void expect_security_headers(const HttpReply& r, const std::string& what) {
+    EXPECT_EQ(r.header("X-Content-Type-Options"), "nosniff") << what;
+    EXPECT_EQ(r.header("X-Frame-Options"), "DENY") << what;
+    EXPECT_FALSE(r.header("Referrer-Policy").empty()) << what;
+    std::string csp = r.header("Content-Security-Policy");
+    EXPECT_NE(csp.find("frame-ancestors 'none'"), std::string::npos) << what << ": " << csp;
+    EXPECT_NE(csp.find("base-uri 'none'"), std::string::npos) << what << ": " << csp;
+}
+
+TEST_F(SecurityTest, EveryAnswerCarriesTheSecurityHeaders) {
+    testing::CloudServerOptions options;
+    options.app.mqtt_ws_url = "wss://broker.example:9001/mqtt";
+    options.app.static_dir = dir_.path();
+    start(options);
+    server_->add_user("alice");
+    auto s = BrowserSession(server_->port());
+    ASSERT_TRUE(s.login("alice", CloudServer::kPassword));
+    const std::string page_csp =
+        "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self' wss://broker.example:9001; "
+        "img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+    auto index = s.get("/");
+    ASSERT_EQ(index.status, 200);
+    EXPECT_EQ(index.header("Content-Security-Policy"), page_csp);
+    expect_security_headers(index, "/");
+    expect_security_headers(s.get("/accounts/login/"), "login page");
+    expect_security_headers(s.get("/api/v1/lamps"), "API");
+    expect_security_headers(s.get("/api/v1/mqtt-credential"), "credential");
+    expect_security_headers(s.get("/nothing-here"), "404");
+    expect_security_headers(s.get("/static/missing.js"), "static 404");
+    HttpClient c(server_->port());
+    expect_security_headers(c.request("GET", "/api/v1/lamps"), "401");
+    expect_security_headers(c.request("POST", "/auth/v1/user", {{"Content-Type", "application/json"}}, "{}"), "auth");
+    // Answers the server makes itself, before any route.
+    expect_security_headers(c.raw("GARBAGE\r\n\r\n"), "400");
+    expect_security_headers(c.raw("GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(16000, 'a') + "\r\n\r\n"), "431");
+
+    // A broker behind this site's own proxy (a path): its origin is this host.
+    options.app.mqtt_ws_url = "/mqtt";
+    start(options);
+    auto relative = HttpClient(server_->port()).request("GET", "/accounts/login/");
+    EXPECT_NE(relative.header("Content-Security-Policy")
+                  .find("connect-src 'self' ws://127.0.0.1:" + std::to_string(server_->port()) + ";"),
+              std::string::npos)
+        << relative.header("Content-Security-Policy");
+    // A Host header cannot smuggle directives into the policy.
+    auto smuggled = HttpClient(server_->port()).raw("GET /accounts/login/ HTTP/1.1\r\nHost: x; script-src *\r\n\r\n");
+    EXPECT_EQ(smuggled.header("Content-Security-Policy").find("script-src *"), std::string::npos);
+}
+
+// A page passes a strict CSP only without inline script or style.
+void expect_no_inline_code(const std::string& html, const std::string& what) {
+    EXPECT_EQ(html.find("<style"), std::string::npos) << what;
+    EXPECT_FALSE(std::regex_search(html, std::regex(R"(\sstyle\s*=)", std::regex::icase))) << what;
+    EXPECT_FALSE(std::regex_search(html, std::regex(R"(\son[a-z]+\s*=)", std::regex::icase))) << what;
+    EXPECT_FALSE(std::regex_search(html, std::regex(R"(javascript:)", std::regex::icase))) << what;
+    std::regex script(R"(<script\b([^>]*)>([\s\S]*?)</script>)", std::regex::icase);
+    for (auto it = std::sregex_iterator(html.begin(), html.end(), script); it != std::sregex_iterator(); ++it) {
+        EXPECT_NE((*it)[1].str().find("src=\"/static/"), std::string::npos) << what << ": " << it->str();
+        EXPECT_TRUE((*it)[2].str().empty()) << what << ": " << it->str();
+    }
+}
+
+TEST_F(SecurityTest, PagesHaveNoInlineScriptOrStyle) {
+    auto alice = server_->add_user("alice");
+    server_->add_lamp(kLampA, alice.id, "Desk <style>b{}</style><script>x()</script>");
+    server_->lamps().handle_message("devices/" + kLampA + "/lamp/changed",
+                                    R"({"on":true,"color":{"h":0.5,"s":1},"brightness":0.5,"client":"x","version":1})");
+    BrowserSession anonymous(server_->port());
+    expect_no_inline_code(anonymous.get("/accounts/login/").body, "login");
+    expect_no_inline_code(anonymous.get("/accounts/signup/").body, "signup");
+    expect_no_inline_code(anonymous.get("/logout/").body, "logged out");
+    BrowserSession s(server_->port());
+    ASSERT_TRUE(s.login("alice", CloudServer::kPassword));
+    auto index = s.get("/");
+    ASSERT_EQ(index.status, 200);
+    EXPECT_NE(index.body.find("<script src=\"/static/lampi.js\""), std::string::npos);
+    expect_no_inline_code(index.body, "index");
+    expect_no_inline_code(s.get("/accounts/password_change/").body, "password change");
+    expect_no_inline_code(s.get("/logout/").body, "logout");
+    expect_no_inline_code(s.post_form("/lamps/claim/", {{"code", "1"}}).body, "CSRF error page");
+}
+
+TEST_F(SecurityTest, AuthApiRefusesRequestsThatCameThroughAProxy) {
+    testing::CloudServerOptions options;
+    options.app.service_accounts.push_back({"platform", "platform-secret", true});
+    start(options);
+    HttpClient c(server_->port());
+    std::string body = R"({"username":"platform","password":"platform-secret"})";
+    auto direct = c.request("POST", "/auth/v1/user", {{"Content-Type", "application/json"}}, body);
+    EXPECT_NE(direct.body.find("\"ok\":true"), std::string::npos);
+    for (const char* header : {"X-Forwarded-For", "Forwarded", "X-Real-IP"}) {
+        auto proxied = c.request("POST", "/auth/v1/user", {{"Content-Type", "application/json"}, {header, "127.0.0.1"}},
+                                 body);
+        EXPECT_EQ(proxied.status, 403) << header;
+    }
+}
+
+TEST(TrustedProxies, FollowsForwardedForOnlyThroughTrustedHops) {
+    auto proxies = http::TrustedProxies::parse({"127.0.0.1", "10.0.0.0/8", "fd00::/8"});
+    ASSERT_TRUE(proxies) << proxies.status().message();
+    EXPECT_FALSE(http::TrustedProxies::parse({"nginx"}));
+    EXPECT_FALSE(http::TrustedProxies::parse({"10.0.0.0/33"}));
+    EXPECT_FALSE(http::TrustedProxies::parse({"10.0.0.0/x"}));
+    EXPECT_TRUE(proxies->contains("10.200.3.4"));
+    EXPECT_TRUE(proxies->contains("::ffff:10.1.1.1"));
+    EXPECT_TRUE(proxies->contains("fd12::1"));
+    EXPECT_FALSE(proxies->contains("11.0.0.1"));
+    EXPECT_FALSE(proxies->contains("fe80::1"));
+    auto client = [&](const std::string& remote, std::vector<std::string> xff) {
+        http::Request r;
+        r.remote_address = remote;
+        for (auto& v : xff) r.headers.push_back({"X-Forwarded-For", v});
+        return http::client_address(r, *proxies);
+    };
+    EXPECT_EQ(client("192.0.2.9", {"203.0.113.5"}), "192.0.2.9") << "untrusted peers cannot pick their address";
+    EXPECT_EQ(client("127.0.0.1", {"203.0.113.5"}), "203.0.113.5");
+    // The client wrote a fake first entry; the proxies appended the real ones.
+    EXPECT_EQ(client("127.0.0.1", {"1.2.3.4, 203.0.113.5, 10.0.0.7"}), "203.0.113.5");
+    EXPECT_EQ(client("127.0.0.1", {"1.2.3.4", "203.0.113.5"}), "203.0.113.5");
+    EXPECT_EQ(client("127.0.0.1", {"not-an-address"}), "127.0.0.1");
+    EXPECT_EQ(client("127.0.0.1", {}), "127.0.0.1");
+    http::Request proto;
+    proto.remote_address = "192.0.2.9";
+    proto.headers.push_back({"X-Forwarded-Proto", "https"});
+    EXPECT_FALSE(http::client_secure(proto, *proxies));
+    proto.remote_address = "127.0.0.1";
+    EXPECT_TRUE(http::client_secure(proto, *proxies));
+}
+
+TEST(HttpsRedirect, SendsEveryRequestToHttpsAndServesNothingElse) {
+    http::ServerOptions options;
+    options.port = 0;
+    options.threads = 1;
+    http::HttpServer server(options, http::https_redirect_handler(8443));
+    ASSERT_TRUE(server.listen());
+    std::thread runner([&server] { server.run(); });
+    HttpClient c(server.port());
+    auto get = c.raw("GET /accounts/login/?next=/ HTTP/1.1\r\nHost: lampi.example:8080\r\n\r\n");
+    EXPECT_EQ(get.status, 301);
+    EXPECT_EQ(get.header("Location"), "https://lampi.example:8443/accounts/login/?next=/");
+    EXPECT_EQ(get.body, "");
+    EXPECT_EQ(get.header("X-Content-Type-Options"), "nosniff");
+    EXPECT_TRUE(get.headers_named("Set-Cookie").empty());
+    auto post = c.raw("POST /api/v1/lamps HTTP/1.1\r\nHost: lampi.example\r\nContent-Length: 2\r\n\r\n{}");
+    EXPECT_EQ(post.status, 308);
+    EXPECT_EQ(post.header("Location"), "https://lampi.example:8443/api/v1/lamps");
+    EXPECT_EQ(c.raw("GET / HTTP/1.1\r\nHost: [::1]:80\r\n\r\n").header("Location"), "https://[::1]:8443/");
+    EXPECT_EQ(c.raw("GET / HTTP/1.1\r\nHost: evil/x\r\n\r\n").status, 400);
+    EXPECT_EQ(c.raw("GET / HTTP/1.1\r\nHost: a b\r\n\r\n").status, 400);
+    EXPECT_EQ(c.raw("GET / HTTP/1.0\r\n\r\n").status, 400);
+    http::Request r;
+    r.target = "/x";
+    r.headers.push_back({"Host", "lampi.example"});
+    EXPECT_EQ(http::https_location(r, 443), "https://lampi.example/x");
+    server.stop();
+    runner.join();
+}
+
+}  // namespace
+}  // namespace lampi::cloud
