@@ -20,10 +20,17 @@ namespace lampi::testing {
 struct Platform {
     TempDir dir;
     int port_base = 0;
+    // Lifetime of the control page's broker credential; 0 keeps lampi-cloud's
+    // default. Set before start() to watch a credential expire.
+    int credential_seconds = 0;
     std::unique_ptr<Process> supervisord;
     boost::json::value endpoints;
 
     std::string stack_dir() const { return dir / "stack"; }
+    // The platform CA's directory, for lampi_ca (issue, revoke, write_crl).
+    std::string ca_dir() const { return stack_dir() + "/pki/ca"; }
+    // lampi-cloud's database, for its operator commands (`user list --db ...`).
+    std::string database_url() const { return "sqlite://" + stack_dir() + "/cloud/lampi.sqlite3"; }
     std::string ca_file() const { return std::string(endpoints.at("ca_file").as_string()); }
     std::string https_url() const { return std::string(endpoints.at("cloud").at("http").at("url").as_string()); }
     int client_mqtt_port() const { return static_cast<int>(endpoints.at("cloud").at("mqtt").at("port").as_int64()); }
@@ -54,11 +61,13 @@ struct Platform {
             if (free) port_base = candidate;
         }
         if (port_base == 0) return "no free port range";
-        if (auto e = run({LAMPI_STACK_BINARY, "render", "--dir", stack_dir(), "--lamps", std::to_string(lamps),
-                          "--port-base", std::to_string(port_base), "--build-dir", LAMPI_BUILD_DIR,
-                          "--log-level", "debug"},
-                         "render");
-            !e.empty()) {
+        std::vector<std::string> render{LAMPI_STACK_BINARY, "render", "--dir", stack_dir(), "--lamps",
+                                        std::to_string(lamps), "--port-base", std::to_string(port_base),
+                                        "--build-dir", LAMPI_BUILD_DIR, "--log-level", "debug"};
+        if (credential_seconds > 0) {
+            render.insert(render.end(), {"--credential-seconds", std::to_string(credential_seconds)});
+        }
+        if (auto e = run(render, "render"); !e.empty()) {
             return "lampi-stack render failed: " + e;
         }
         if (auto e = run({"/bin/sh", stack_dir() + "/cloud-setup.sh"}, "cloud-setup"); !e.empty()) {
