@@ -1,0 +1,347 @@
+// The real lampi-cloud binary as it is deployed: its log at debug level keeps
+// no secret, its --redirect-listen sends plain HTTP to HTTPS, and behind
+// Debian's nginx with deploy/nginx/lampi.conf (the production site file, with
+// only ports and paths replaced) the login flow works, /auth/ is refused, the
+// security headers arrive and the per-address limit sees the real client.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <boost/json.hpp>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "http_client.h"
+#include "process.h"
+
+namespace lampi::cloud {
+namespace {
+
+using lampi::testing::Process;
+using lampi::testing::TempDir;
+using testing::BrowserSession;
+using testing::HttpClient;
+using testing::HttpReply;
+
+const std::string kBinary = LAMPI_CLOUD_BINARY;
+const std::string kSiteFile = LAMPI_NGINX_SITE;
+const std::string kPassword = "deploy-password-1";
+
+// `lampi-cloud demo` then `lampi-cloud serve` on a free port, plain HTTP.
+class CloudProcess {
+public:
+    CloudProcess(const TempDir& dir, std::vector<std::string> extra) {
+        db_ = "sqlite://" + (dir / "cloud.sqlite3");
+        port_ = lampi::testing::free_port();
+        Process demo({kBinary, "demo", "--db", db_, "--user", "alice", "--password", kPassword, "--argon2-ops", "1",
+                      "--argon2-memory-kib", "8", "--log-level", "warn"},
+                     dir / "demo.log");
+        demo.start();
+        if (demo.wait() != 0) throw std::runtime_error("lampi-cloud demo failed: " + demo.log());
+        std::vector<std::string> argv{kBinary,        "serve",        "--db",       db_,
+                                      "--listen",     "127.0.0.1:" + std::to_string(port_),
+                                      "--mqtt-host",  "",             "--argon2-ops", "1",
+                                      "--argon2-memory-kib", "8"};
+        argv.insert(argv.end(), extra.begin(), extra.end());
+        log_ = dir / "serve.log";
+        process_ = std::make_unique<Process>(argv, log_);
+        process_->start();
+        if (!lampi::testing::wait_for_port(port_, std::chrono::seconds(10)))
+            throw std::runtime_error("lampi-cloud did not start: " + process_->log());
+    }
+    int port() const { return port_; }
+    // Stops the server (so every line is flushed) and returns its log.
+    std::string stop_and_log() {
+        process_->stop(15, std::chrono::seconds(10));
+        return lampi::testing::read_file(log_);
+    }
+
+private:
+    std::string db_, log_;
+    int port_ = 0;
+    std::unique_ptr<Process> process_;
+};
+
+TEST(DeployedBinary, DebugLogHoldsNoPasswordTokenOrSecret) {
+    TempDir dir;
+    const std::string auth_secret = "auth-secret-4b1d0c3e9a";
+    const std::string service_password = "service-password-77e1";
+    lampi::testing::write_file(dir / "auth.secret", auth_secret + "\n");
+    int redirect_port = lampi::testing::free_port();
+    CloudProcess cloud(dir, {"--log-level", "debug", "--auth-secret-file", dir / "auth.secret", "--service-account",
+                             "platform:" + service_password, "--redirect-listen",
+                             "127.0.0.1:" + std::to_string(redirect_port), "--public-https-port", "8443"});
+    std::vector<std::string> secrets{kPassword, auth_secret, service_password};
+
+    // A wrong password, a right one, a sign-up and a password change.
+    BrowserSession s(cloud.port());
+    s.get("/accounts/login/?next=/");
+    const std::string wrong = "wrong-password-5d1e";
+    secrets.push_back(wrong);
+    secrets.push_back(s.cookie("csrftoken"));
+    EXPECT_EQ(s.post_form("/accounts/login/?next=/",
+                          {{"csrfmiddlewaretoken", s.cookie("csrftoken")}, {"username", "alice"}, {"password", wrong}})
+                  .status,
+              200);
+    ASSERT_TRUE(s.login("alice", kPassword));
+    secrets.push_back(s.cookie("sessionid"));
+    secrets.push_back(s.cookie("csrftoken"));
+    BrowserSession newcomer(cloud.port());
+    newcomer.get("/accounts/signup/");
+    const std::string signup_password = "signup-password-90ab";
+    secrets.push_back(signup_password);
+    EXPECT_EQ(newcomer.post_form("/accounts/signup/", {{"csrfmiddlewaretoken", newcomer.cookie("csrftoken")},
+                                                       {"username", "bea"},
+                                                       {"password1", signup_password},
+                                                       {"password2", signup_password}})
+                  .status,
+              302);
+    const std::string changed_password = "changed-password-c3d4";
+    secrets.push_back(changed_password);
+    EXPECT_EQ(newcomer.post_form("/accounts/password_change/", {{"csrfmiddlewaretoken", newcomer.cookie("csrftoken")},
+                                                                {"old_password", signup_password},
+                                                                {"new_password1", changed_password},
+                                                                {"new_password2", changed_password}})
+                  .status,
+              200);
+
+    // A broker credential, an API token, and the broker's auth API calls with them.
+    auto credential = s.get("/api/v1/mqtt-credential");
+    ASSERT_EQ(credential.status, 200);
+    auto cred = boost::json::parse(credential.body).as_object();
+    std::string cred_user(cred["username"].as_string()), cred_password(cred["password"].as_string());
+    secrets.push_back(cred_password);
+    auto token_reply = s.send("POST", "/api/v1/tokens", "{\"name\":\"ci\"}",
+                              {{"Content-Type", "application/json"}, {"X-CSRFToken", s.cookie("csrftoken")}});
+    ASSERT_EQ(token_reply.status, 201);
+    std::string token(boost::json::parse(token_reply.body).as_object()["token"].as_string());
+    secrets.push_back(token);
+    HttpClient api(cloud.port());
+    EXPECT_EQ(api.request("GET", "/api/v1/lamps", {{"Authorization", "Bearer " + token}}).status, 200);
+    auto auth = [&](const std::string& path, const std::string& body) {
+        return api.request("POST", path, {{"Content-Type", "application/json"}, {"X-Lampi-Auth-Secret", auth_secret}},
+                           body);
+    };
+    EXPECT_NE(auth("/auth/v1/user", "{\"username\":\"" + cred_user + "\",\"password\":\"" + cred_password + "\"}")
+                  .body.find("\"ok\":true"),
+              std::string::npos);
+    EXPECT_NE(auth("/auth/v1/user", "{\"username\":\"platform\",\"password\":\"" + service_password + "\"}")
+                  .body.find("\"ok\":true"),
+              std::string::npos);
+    auth("/auth/v1/user", "{\"username\":\"platform\",\"password\":\"" + wrong + "\"}");
+    auth("/auth/v1/acl", "{\"username\":\"" + cred_user + "\",\"topic\":\"devices/b827eb74663e/lamp/changed\",\"acc\":4}");
+    EXPECT_EQ(api.request("POST", "/auth/v1/user", {{"Content-Type", "application/json"}, {"X-Lampi-Auth-Secret", wrong}},
+                          "{}")
+                  .status,
+              403);
+    EXPECT_EQ(s.post_form("/logout/", {{"csrfmiddlewaretoken", s.cookie("csrftoken")}}).status, 200);
+
+    // The redirect listener answers every request with the way to HTTPS.
+    HttpClient plain(redirect_port);
+    auto moved = plain.request("GET", "/accounts/login/?next=/");
+    EXPECT_EQ(moved.status, 301);
+    EXPECT_EQ(moved.header("Location"), "https://127.0.0.1:8443/accounts/login/?next=/");
+
+    std::string log = cloud.stop_and_log();
+    EXPECT_NE(log.find(" debug: "), std::string::npos) << "the server did not log at debug level:\n" << log;
+    EXPECT_NE(log.find("POST /auth/v1/user"), std::string::npos) << log;
+    for (const std::string& secret : secrets) {
+        ASSERT_GE(secret.size(), 16u);
+        EXPECT_EQ(log.find(secret), std::string::npos) << "a secret reached the log: " << secret << "\n" << log;
+    }
+    // Nor a stored form of one: session keys are kept as hashes, which must not leak either.
+    EXPECT_EQ(log.find(cred_user.substr(4)), std::string::npos);
+}
+
+// ---- nginx in front -------------------------------------------------------------
+
+struct CurlReply {
+    int status = 0;
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::string body;
+    std::string header(const std::string& name) const {
+        for (const auto& [n, v] : headers)
+            if (strcasecmp(n.c_str(), name.c_str()) == 0) return v;
+        return {};
+    }
+    std::vector<std::string> all(const std::string& name) const {
+        std::vector<std::string> out;
+        for (const auto& [n, v] : headers)
+            if (strcasecmp(n.c_str(), name.c_str()) == 0) out.push_back(v);
+        return out;
+    }
+};
+
+class NginxFront : public ::testing::Test {
+protected:
+    void SetUp() override {
+        if (!std::filesystem::exists("/usr/sbin/nginx")) GTEST_SKIP() << "nginx is not installed (apt-get install nginx)";
+        cloud_ = std::make_unique<CloudProcess>(dir_, std::vector<std::string>{"--trusted-proxy", "127.0.0.1",
+                                                                               "--mqtt-ws-url", "/mqtt",
+                                                                               "--log-level", "warn"});
+        Process cert({"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                      "-nodes", "-keyout", dir_ / "server.key", "-out", dir_ / "server.crt", "-days", "1", "-subj",
+                      "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"},
+                     dir_ / "openssl.log");
+        cert.start();
+        ASSERT_EQ(cert.wait(), 0) << cert.log();
+        https_ = lampi::testing::free_port();
+        http_ = lampi::testing::free_port();
+        std::string site = lampi::testing::read_file(kSiteFile);
+        // Only addresses and paths change; everything else is the production file.
+        replace(site, "server 127.0.0.1:8000;", "server 127.0.0.1:" + std::to_string(cloud_->port()) + ";");
+        replace(site, "server 127.0.0.1:9001;", "server 127.0.0.1:" + std::to_string(lampi::testing::free_port()) + ";");
+        replace(site, "listen 80;", "listen 127.0.0.1:" + std::to_string(http_) + ";");
+        replace(site, "listen [::]:80;", "");
+        replace(site, "listen 443 ssl http2;", "listen 127.0.0.1:" + std::to_string(https_) + " ssl http2;");
+        replace(site, "listen [::]:443 ssl http2;", "");
+        replace(site, "/etc/lampi/tls/server.crt", dir_ / "server.crt");
+        replace(site, "/etc/lampi/tls/server.key", dir_ / "server.key");
+        replace(site, "/etc/lampi/tls/ca.crt", dir_ / "server.crt");
+        lampi::testing::write_file(dir_ / "lampi.conf", site);
+        std::filesystem::create_directories(dir_ / "tmp");
+        std::string main_conf = std::string(geteuid() == 0 ? "user root;\n" : "") +
+                                "worker_processes 1;\n"
+                                "pid " + dir_ / "nginx.pid" + ";\n"
+                                "error_log " + dir_ / "error.log" + " warn;\n"
+                                "events { worker_connections 512; }\n"
+                                "http {\n"
+                                "  access_log " + dir_ / "access.log" + ";\n"
+                                "  client_body_temp_path " + dir_ / "tmp/body" + ";\n"
+                                "  proxy_temp_path " + dir_ / "tmp/proxy" + ";\n"
+                                "  fastcgi_temp_path " + dir_ / "tmp/fastcgi" + ";\n"
+                                "  uwsgi_temp_path " + dir_ / "tmp/uwsgi" + ";\n"
+                                "  scgi_temp_path " + dir_ / "tmp/scgi" + ";\n"
+                                "  include " + dir_ / "lampi.conf" + ";\n"
+                                "}\n";
+        lampi::testing::write_file(dir_ / "nginx.conf", main_conf);
+        nginx_ = std::make_unique<Process>(std::vector<std::string>{"/usr/sbin/nginx", "-p", dir_.path(), "-e",
+                                                                    dir_ / "error.log", "-c", dir_ / "nginx.conf", "-g",
+                                                                    "daemon off;"},
+                                           dir_ / "nginx.out");
+        nginx_->start();
+        ASSERT_TRUE(lampi::testing::wait_for_port(https_, std::chrono::seconds(10)))
+            << nginx_->log() << lampi::testing::read_file(dir_ / "error.log");
+    }
+    void TearDown() override {
+        if (nginx_) nginx_->stop(15, std::chrono::seconds(5));
+    }
+    static void replace(std::string& text, const std::string& from, const std::string& to) {
+        std::size_t at = text.find(from);
+        ASSERT_NE(at, std::string::npos) << "deploy/nginx/lampi.conf no longer contains '" << from << "'";
+        text.replace(at, from.size(), to);
+    }
+    // One request through nginx over HTTPS with curl (verifying the certificate).
+    CurlReply curl(const std::string& method, const std::string& target, std::vector<std::string> headers = {},
+                   const std::string& body = {}, bool https = true) {
+        std::string n = std::to_string(++requests_);
+        std::vector<std::string> argv{"/usr/bin/curl", "-s", "--http1.1", "--path-as-is", "-X", method, "-D",
+                                      dir_ / ("h" + n), "-o", dir_ / ("b" + n), "--max-time", "10"};
+        if (https) argv.insert(argv.end(), {"--cacert", dir_ / "server.crt"});
+        for (const auto& h : headers) argv.insert(argv.end(), {"-H", h});
+        if (!body.empty()) argv.insert(argv.end(), {"--data-binary", body});
+        argv.push_back((https ? "https://127.0.0.1:" + std::to_string(https_) : "http://127.0.0.1:" + std::to_string(http_)) +
+                       target);
+        Process p(argv, dir_ / ("curl" + n + ".log"));
+        p.start();
+        p.wait(std::chrono::seconds(15));
+        CurlReply r;
+        std::istringstream in(lampi::testing::read_file(dir_ / ("h" + n)));
+        std::string line;
+        if (std::getline(in, line) && line.size() > 12) r.status = std::stoi(line.substr(9, 3));
+        while (std::getline(in, line)) {
+            if (!line.empty() && line.back() == '\r') line.pop_back();
+            std::size_t colon = line.find(':');
+            if (colon == std::string::npos) continue;
+            std::size_t v = line.find_first_not_of(' ', colon + 1);
+            r.headers.emplace_back(line.substr(0, colon), v == std::string::npos ? "" : line.substr(v));
+        }
+        r.body = lampi::testing::read_file(dir_ / ("b" + n));
+        return r;
+    }
+    std::string origin() const { return "Origin: https://127.0.0.1:" + std::to_string(https_); }
+
+    TempDir dir_;
+    std::unique_ptr<CloudProcess> cloud_;
+    std::unique_ptr<Process> nginx_;
+    int https_ = 0, http_ = 0, requests_ = 0;
+};
+
+std::string cookie_value(const CurlReply& r, const std::string& name) {
+    for (const std::string& c : r.all("Set-Cookie"))
+        if (c.rfind(name + "=", 0) == 0) return c.substr(name.size() + 1, c.find(';') - name.size() - 1);
+    return {};
+}
+
+TEST_F(NginxFront, LoginFlowHeadersAndRefusedAuthApi) {
+    // Log in like a browser, through nginx over HTTPS.
+    auto page = curl("GET", "/accounts/login/?next=/");
+    ASSERT_EQ(page.status, 200) << lampi::testing::read_file(dir_ / "error.log");
+    std::string csrf = cookie_value(page, "csrftoken");
+    ASSERT_EQ(csrf.size(), 64u);
+    for (const std::string& c : page.all("Set-Cookie")) EXPECT_NE(c.find("; Secure"), std::string::npos) << c;
+    EXPECT_EQ(page.header("Strict-Transport-Security"), "max-age=31536000");
+    std::string csp = page.header("Content-Security-Policy");
+    EXPECT_NE(csp.find("connect-src 'self' wss://127.0.0.1:" + std::to_string(https_) + ";"), std::string::npos) << csp;
+    EXPECT_EQ(page.header("X-Frame-Options"), "DENY");
+    EXPECT_EQ(page.header("X-Content-Type-Options"), "nosniff");
+    EXPECT_EQ(page.all("Content-Security-Policy").size(), 1u);
+    EXPECT_EQ(page.header("Server"), "nginx") << "server_tokens off hides the version";
+    auto login = curl("POST", "/accounts/login/?next=/",
+                      {"Cookie: csrftoken=" + csrf, "Content-Type: application/x-www-form-urlencoded", origin()},
+                      "csrfmiddlewaretoken=" + csrf + "&username=alice&password=" + kPassword);
+    ASSERT_EQ(login.status, 302) << login.body;
+    std::string session = cookie_value(login, "sessionid");
+    ASSERT_EQ(session.size(), 64u);
+    std::string session_cookie;
+    for (const std::string& c : login.all("Set-Cookie"))
+        if (c.rfind("sessionid=", 0) == 0) session_cookie = c;
+    EXPECT_NE(session_cookie.find("; HttpOnly"), std::string::npos);
+    EXPECT_NE(session_cookie.find("; Secure"), std::string::npos);
+    auto index = curl("GET", "/", {"Cookie: sessionid=" + session});
+    EXPECT_EQ(index.status, 200);
+    EXPECT_NE(index.body.find("<div id=\"lamps\""), std::string::npos);
+
+    // The broker's API is not reachable through nginx, however the path is spelled.
+    for (const char* path : {"/auth/v1/user", "/auth/v1/acl", "/%61uth/v1/user", "//auth/v1/user", "/auth/../auth/v1/user"}) {
+        auto r = curl("POST", path, {"Content-Type: application/json"}, "{\"username\":\"alice\",\"password\":\"x\"}");
+        EXPECT_EQ(r.status, 404) << path;
+        EXPECT_EQ(r.body.find("\"ok\""), std::string::npos) << path;
+        EXPECT_EQ(r.header("X-Content-Type-Options"), "nosniff") << path;
+    }
+    // Plain HTTP only redirects.
+    auto plain = curl("GET", "/accounts/login/?next=/", {}, {}, false);
+    EXPECT_EQ(plain.status, 301);
+    EXPECT_EQ(plain.header("Location"), "https://127.0.0.1/accounts/login/?next=/");
+    // Oversized bodies stop at nginx.
+    auto big = curl("POST", "/accounts/login/", {"Content-Type: application/x-www-form-urlencoded"},
+                    std::string(100 * 1024, 'a'));
+    EXPECT_EQ(big.status, 413);
+    // The WebSocket path goes to the broker (absent here), not to lampi-cloud.
+    auto ws = curl("GET", "/mqtt", {"Connection: Upgrade", "Upgrade: websocket"});
+    EXPECT_EQ(ws.status, 502) << "nginx's own answer when the broker is unreachable";
+    EXPECT_NE(ws.body.find("LAMPi is restarting"), std::string::npos) << ws.body;
+    EXPECT_EQ(ws.header("X-Frame-Options"), "DENY");
+}
+
+TEST_F(NginxFront, PerAddressLimitSeesTheClientNotTheProxyAndIgnoresSpoofing) {
+    // Every request arrives from nginx on 127.0.0.1; lampi-cloud must count the
+    // client nginx reports, and a client-written X-Forwarded-For must not let it
+    // pose as someone else.
+    auto attempt = [&](const std::string& username, const std::string& password, const std::string& spoof) {
+        auto page = curl("GET", "/accounts/login/");
+        std::string csrf = cookie_value(page, "csrftoken");
+        std::vector<std::string> headers{"Cookie: csrftoken=" + csrf, "Content-Type: application/x-www-form-urlencoded",
+                                         origin()};
+        if (!spoof.empty()) headers.push_back("X-Forwarded-For: " + spoof);
+        return curl("POST", "/accounts/login/", headers,
+                    "csrfmiddlewaretoken=" + csrf + "&username=" + username + "&password=" + password)
+            .status;
+    };
+    for (int i = 0; i < 19; ++i) ASSERT_EQ(attempt("nobody" + std::to_string(i), "guess-guess", "10.9.8." + std::to_string(i)), 200) << i;
+    EXPECT_EQ(attempt("nobody19", "guess-guess", "10.9.9.9"), 429);
+    EXPECT_EQ(attempt("alice", kPassword, "10.1.1.1"), 429) << "the client is locked whatever it claims";
+}
+
+}  // namespace
+}  // namespace lampi::cloud
