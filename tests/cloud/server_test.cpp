@@ -225,12 +225,16 @@ TEST(TlsServer, ServesTheSameRoutesOverHttps) {
     options.server.tls_key_file = dir / "key.pem";
     CloudServer server("sqlite://" + (dir / "db.sqlite3"), options);
     std::string url = "https://127.0.0.1:" + std::to_string(server.port()) + "/accounts/login/?next=/";
-    lampi::testing::Process curl({"/usr/bin/curl", "-s", "--cacert", dir / "cert.pem", "-o", "/dev/null", "-w",
-                                  "%{http_code}", url},
+    lampi::testing::Process curl({"/usr/bin/curl", "-s", "--cacert", dir / "cert.pem", "-D", dir / "headers.txt", "-o",
+                                  "/dev/null", "-w", "%{http_code}", url},
                                  dir / "curl.log");
     curl.start();
     ASSERT_EQ(curl.stop(0, std::chrono::seconds(30)), 0);
     EXPECT_EQ(curl.log(), "200");
+    // Over HTTPS: HSTS, and the CSRF cookie is Secure.
+    std::string headers = lampi::testing::read_file(dir / "headers.txt");
+    EXPECT_NE(headers.find("Strict-Transport-Security: max-age=31536000"), std::string::npos) << headers;
+    EXPECT_NE(headers.find("; Secure"), std::string::npos) << headers;
     // Plain HTTP on the TLS port gets no HTTP answer.
     HttpClient plain(server.port());
     EXPECT_EQ(plain.raw("GET / HTTP/1.1\r\nHost: x\r\n\r\n", 2000).status, 0);
