@@ -363,11 +363,23 @@ HttpAnswer http_exchange(int port, const TlsIdentity& tls, const std::string& ra
         answer.error = error;
         return answer;
     }
-    // The request may be refused before all of it is written (a body over the
-    // limit): what the server answered still counts.
+    // Written in pieces, watching for an early answer between them, as browsers
+    // do: a request refused half-way (a header or body over the limit) stops
+    // there, so the server is not left with unread bytes, which the kernel
+    // would answer with a reset that can overtake the refusal.
     std::string send_error;
-    connection->send(raw, send_error);
     std::string data;
+    constexpr std::size_t kPiece = 4096;
+    for (std::size_t at = 0; at < raw.size(); at += kPiece) {
+        if (!connection->send(std::string_view(raw).substr(at, kPiece), send_error)) break;
+        if (raw.size() <= kPiece) break;
+        std::string early_error;
+        std::string early = connection->receive(std::chrono::milliseconds(2), early_error);
+        if (!early.empty() || early_error != "timed out") {
+            data += early;
+            break;
+        }
+    }
     std::size_t header_end = std::string::npos;
     std::optional<std::size_t> content_length;
     while (remaining(deadline).count() > 0) {
