@@ -136,6 +136,9 @@ TEST(DeployedBinary, DebugLogHoldsNoPasswordTokenOrSecret) {
               403);
     EXPECT_EQ(s.post_form("/logout/", {{"csrfmiddlewaretoken", s.cookie("csrftoken")}}).status, 200);
 
+    // A path cannot forge log lines.
+    EXPECT_EQ(api.request("GET", "/x%0a2026-01-01T00:00:00.000%20lampi-cloud%20info:%20forged").status, 404);
+
     // The redirect listener answers every request with the way to HTTPS.
     HttpClient plain(redirect_port);
     auto moved = plain.request("GET", "/accounts/login/?next=/");
@@ -145,6 +148,7 @@ TEST(DeployedBinary, DebugLogHoldsNoPasswordTokenOrSecret) {
     std::string log = cloud.stop_and_log();
     EXPECT_NE(log.find(" debug: "), std::string::npos) << "the server did not log at debug level:\n" << log;
     EXPECT_NE(log.find("POST /auth/v1/user"), std::string::npos) << log;
+    EXPECT_EQ(log.find("\n2026-01-01T00:00:00.000 lampi-cloud info: forged"), std::string::npos) << log;
     for (const std::string& secret : secrets) {
         ASSERT_GE(secret.size(), 16u);
         EXPECT_EQ(log.find(secret), std::string::npos) << "a secret reached the log: " << secret << "\n" << log;

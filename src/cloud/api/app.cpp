@@ -43,6 +43,18 @@ std::string safe_next(std::string_view next) {
     return std::string(next);
 }
 
+namespace {
+
+// A decoded path may hold any byte (%0a): one request must stay one log line.
+std::string loggable(std::string_view text) {
+    std::string out(text.substr(0, 200));
+    for (char& c : out)
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+    return out;
+}
+
+}  // namespace
+
 App::App(storage::Store& store, accounts::Accounts& accounts, lamps::LampService& lamps, AppOptions options)
     : options_(std::move(options)),
       deps_{store, accounts, lamps, options_, web::StaticFiles(options_.static_dir)},
@@ -68,9 +80,9 @@ http::Response App::handle(http::Request& request) {
     }
     // The path only: queries, bodies and headers (cookies, tokens, passwords) never reach the log.
     if (response.status >= 500)
-        log::warn("{} {} {} -> {}", request.client_address, request.method, request.path, response.status);
+        log::warn("{} {} {} -> {}", request.client_address, request.method, loggable(request.path), response.status);
     else
-        log::debug("{} {} {} -> {}", request.client_address, request.method, request.path, response.status);
+        log::debug("{} {} {} -> {}", request.client_address, request.method, loggable(request.path), response.status);
     security_.apply(request, response);
     return response;
 }
