@@ -48,8 +48,9 @@ Status make_dir(const std::string& dir, fs::perms mode = fs::perms(0755)) {
     return Status::ok();
 }
 
-std::string program_section(std::string_view name, std::string_view command, std::string_view log, int priority) {
-    return fmt::format(
+std::string program_section(std::string_view name, std::string_view command, std::string_view log, int priority,
+                            std::string_view environment = "") {
+    std::string section = fmt::format(
         "\n[program:{name}]\n"
         "command={command}\n"
         "priority={priority}\n"
@@ -63,6 +64,17 @@ std::string program_section(std::string_view name, std::string_view command, std
         "stdout_logfile_maxbytes=10MB\n"
         "stdout_logfile_backups=2\n",
         fmt::arg("name", name), fmt::arg("command", command), fmt::arg("priority", priority), fmt::arg("log", log));
+    if (!environment.empty()) section += fmt::format("environment={}\n", environment);
+    return section;
+}
+
+// A sanitized build's plugin needs the sanitizer runtimes inside Mosquitto.
+std::string broker_environment() {
+#ifdef LAMPI_BROKER_PRELOAD
+    return fmt::format("LD_PRELOAD=\"{}\",ASAN_OPTIONS=\"detect_leaks=0\"", LAMPI_BROKER_PRELOAD);
+#else
+    return "";
+#endif
 }
 
 std::string login_file(const StackPlan& plan, std::string_view name) {
@@ -165,7 +177,7 @@ std::string render_supervisord_conf(const StackPlan& plan) {
         "serverurl=unix://{dir}/supervisor.sock\n",
         fmt::arg("dir", dir), fmt::arg("base", plan.options.port_base));
     out += program_section("cloud-broker", fmt::format("{} -c {}/mosquitto.conf", plan.options.mosquitto, plan.broker_dir),
-                           dir + "/logs/cloud-broker.log", 10);
+                           dir + "/logs/cloud-broker.log", 10, broker_environment());
     out += program_section(
         "lampi-cloud",
         fmt::format("{cloud} serve --db sqlite://{db}/lampi.sqlite3 --listen 127.0.0.1:{https} --tls-cert {cert} "
