@@ -433,13 +433,4 @@ std::string http_request(const std::string& method, const std::string& target, i
     return out + "\r\n" + body;
 }
 
-std::string form_field(const std::string& html, const std::string& field) {
-    std::size_t at = html.find("name=\"" + field + "\"");
-    if (at == std::string::npos) return "";
-    std::size_t value = html.find("value=\"", at);
-    if (value == std::string::npos) return "";
-    value += 7;
-    return html.substr(value, html.find('"', value) - value);
-}
-
 }  // namespace lampi::testing

@@ -107,7 +107,4 @@ HttpAnswer http_exchange(int port, const TlsIdentity& tls, const std::string& ra
 std::string http_request(const std::string& method, const std::string& target, int port,
                          const std::vector<std::string>& headers = {}, const std::string& body = "");
 
-// The value between `name="` ... `"` of the first hidden input named `field` (CSRF).
-std::string form_field(const std::string& html, const std::string& field);
-
 }  // namespace lampi::testing
