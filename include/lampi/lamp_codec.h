@@ -5,6 +5,7 @@
 // says what was wrong. Unknown fields are ignored so newer senders keep working.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,5 +32,15 @@ std::string encode_set_config(const LampUpdate& update);
 // lamp/changed: the full state, including "version".
 std::string encode_changed(const LampState& state);
 Result<LampState> decode_changed(std::string_view payload);
+
+// lamp/associated (onboarding). The lamp announces {"code": "123456", "claimed":
+// false, "expires_in": seconds}; the cloud answers {"claimed": true} when a user
+// claimed it, or {"claimed": false} when its owner let it go.
+struct Association {
+    std::optional<std::string> code;  // only in the lamp's announcement
+    bool claimed = false;
+};
+std::string encode_association_offer(std::string_view code, int expires_in_seconds);
+Result<Association> decode_association(std::string_view payload);
 
 }  // namespace lampi

@@ -146,4 +146,26 @@ Result<LampState> decode_changed(std::string_view payload) {
     return state;
 }
 
+std::string encode_association_offer(std::string_view code, int expires_in_seconds) {
+    return fmt::format(R"({{"code":{},"claimed":false,"expires_in":{}}})", quoted(code), expires_in_seconds);
+}
+
+Result<Association> decode_association(std::string_view payload) {
+    Result<json::object> object = parse_object(payload);
+    if (!object) return object.status();
+    Association association;
+    auto claimed = object->find("claimed");
+    if (claimed == object->end() || !claimed->value().is_bool()) {
+        return Status::error("lamp/associated needs \"claimed\": true or false");
+    }
+    association.claimed = claimed->value().as_bool();
+    if (auto code = object->find("code"); code != object->end()) {
+        if (!code->value().is_string() || code->value().as_string().size() > 32) {
+            return Status::error("\"code\" must be a short string");
+        }
+        association.code = std::string(code->value().as_string());
+    }
+    return association;
+}
+
 }  // namespace lampi

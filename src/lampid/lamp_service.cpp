@@ -15,14 +15,6 @@ constexpr int kQos = 1;
 LampService::LampService(MqttClient& mqtt, StateStore& store, LedDriver& led, LampState initial)
     : mqtt_(mqtt), store_(store), led_(led), state_(std::move(initial)) {}
 
-void LampService::attach() {
-    mqtt_.on_connect = [this] { on_connected(); };
-    mqtt_.on_message = [this](const MqttMessage& message) {
-        if (message.topic == topics::kSetConfig) handle_set_config(message.payload);
-    };
-    mqtt_.after_loop = [this] { flush(); };
-}
-
 Status LampService::start() {
     Status s = led_.set_duty(duty_for(state_));
     if (s) log::info("LED: {}", led_.describe());

@@ -29,8 +29,6 @@ class LampService {
 public:
     LampService(MqttClient& mqtt, StateStore& store, LedDriver& led, LampState initial);
 
-    // Installs the MQTT callbacks; call before running the client.
-    void attach();
     // Drives the LED to the restored state before any network traffic.
     Status start();
 

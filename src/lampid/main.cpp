@@ -5,6 +5,7 @@
 
 #include "hardware/led_driver.h"
 #include "lamp_service.h"
+#include "onboarding.h"
 #include "lampi/device_id.h"
 #include "lampi/log.h"
 #include "lampi/topics.h"
@@ -39,6 +40,10 @@ int main(int argc, char** argv) {
         ->check(CLI::IsMember({"simulated", "sysfs-pwm", "pigpiod"}));
     app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")->capture_default_str();
     app.add_option("--keepalive", mqtt.keepalive_seconds, "MQTT keepalive in seconds")->capture_default_str();
+    std::string association_file, code_file;
+    app.add_option("--association-file", association_file,
+                   "remembers whether a user claimed the lamp (default: beside the state file)");
+    app.add_option("--code-file", code_file, "where to show the one-time association code (a stand-in for the screen)");
     app.add_option("--simulated-output", led.simulated_output,
                    "simulated backend: file that holds the current R G B duty cycles");
     app.add_option("--pwm-chip", led.sysfs_chip, "sysfs-pwm backend: PWM chip directory")->capture_default_str();
@@ -83,7 +88,28 @@ int main(int argc, char** argv) {
     mqtt.will = MqttWill{topics::connection_state(topics::kLampServiceClient), std::string(topics::kOffline), 1, true};
     MqttClient client(mqtt);
     lampid::LampService service(client, store, **driver, *restored);
-    service.attach();
+    if (association_file.empty()) association_file = (state_dir.empty() ? "." : state_dir.string()) + "/association.json";
+    lampid::Onboarding onboarding(client, association_file, code_file);
+    if (Status s = onboarding.load(); !s) {
+        log::error("{}", s.message());
+        return 1;
+    }
+    using Clock = lampid::Onboarding::Clock;
+    client.on_connect = [&] {
+        service.on_connected();
+        onboarding.on_connected(Clock::now());
+    };
+    client.on_message = [&](const MqttMessage& message) {
+        if (message.topic == topics::kSetConfig) {
+            service.handle_set_config(message.payload);
+        } else if (message.topic == topics::kAssociated) {
+            onboarding.handle(message.payload, Clock::now());
+        }
+    };
+    client.after_loop = [&] {
+        service.flush();
+        onboarding.tick(Clock::now());
+    };
     if (Status s = service.start(); !s) {
         log::error("{}", s.message());
         return 1;

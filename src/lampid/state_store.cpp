@@ -10,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "atomic_file.h"
 #include "lampi/lamp_codec.h"
 
 namespace lampi::lampid {
@@ -17,18 +18,6 @@ namespace {
 
 Status errno_status(std::string_view what, const std::string& path) {
     return Status::error(fmt::format("cannot {} {}: {}", what, path, std::strerror(errno)));
-}
-
-Status write_all(int fd, std::string_view data, const std::string& path) {
-    while (!data.empty()) {
-        ssize_t n = ::write(fd, data.data(), data.size());
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            return errno_status("write", path);
-        }
-        data.remove_prefix(static_cast<std::size_t>(n));
-    }
-    return Status::ok();
 }
 
 }  // namespace
@@ -55,16 +44,6 @@ Result<LampState> StateStore::load(std::string* note) {
     return LampState{};
 }
 
-Status StateStore::save(const LampState& state) {
-    std::string temp = path_ + ".tmp";
-    int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) return errno_status("create", temp);
-    Status written = write_all(fd, encode_changed(state), temp);
-    if (written && ::fsync(fd) != 0) written = errno_status("fsync", temp);
-    ::close(fd);
-    if (!written) return written;
-    if (::rename(temp.c_str(), path_.c_str()) != 0) return errno_status("rename into", path_);
-    return Status::ok();
-}
+Status StateStore::save(const LampState& state) { return replace_file(path_, encode_changed(state)); }
 
 }  // namespace lampi::lampid

@@ -201,8 +201,10 @@ std::string render_supervisord_conf(const StackPlan& plan) {
         out += program_section(
             fmt::format("lampid-{}", lamp.device_id),
             fmt::format("{} --host 127.0.0.1 --port {} --device-id {} --state-file {}/lamp-state.json "
-                        "--backend simulated --simulated-output {}/led-duty --log-level {}",
-                        plan.lampid, lamp.broker_port, lamp.device_id, lamp.dir, lamp.dir, plan.options.log_level),
+                        "--backend simulated --simulated-output {}/led-duty --code-file {}/association-code "
+                        "--log-level {}",
+                        plan.lampid, lamp.broker_port, lamp.device_id, lamp.dir, lamp.dir, lamp.dir,
+                        plan.options.log_level),
             fmt::format("{}/logs/lampid-{}.log", dir, lamp.device_id), 30);
     }
     return out;
@@ -238,6 +240,7 @@ std::string render_endpoints_json(const StackPlan& plan, const std::string& oper
             {"local_mqtt", json::object{{"host", "127.0.0.1"}, {"port", lamp.broker_port}}},
             {"state_file", lamp.dir + "/lamp-state.json"},
             {"led_duty_file", lamp.dir + "/led-duty"},
+            {"association_code_file", lamp.dir + "/association-code"},
             {"certificate", lamp.dir + "/lamp.pem"},
             {"key", lamp.dir + "/lamp.key"},
             {"cloud_topic_prefix", topics::cloud_prefix(lamp.device_id)},

@@ -111,3 +111,26 @@ TEST(SetConfig, EncodesOnlyTheGivenFields) {
 
 }  // namespace
 }  // namespace lampi
+
+namespace lampi {
+namespace {
+
+TEST(Association, TheLampsOfferRoundTrips) {
+    auto offer = decode_association(encode_association_offer("482913", 600));
+    ASSERT_TRUE(offer) << offer.status().message();
+    EXPECT_EQ(offer->code, "482913");
+    EXPECT_FALSE(offer->claimed);
+}
+
+TEST(Association, TheCloudsAnswerCarriesNoCode) {
+    auto answer = decode_association(R"({"claimed": true})");
+    ASSERT_TRUE(answer);
+    EXPECT_TRUE(answer->claimed);
+    EXPECT_FALSE(answer->code);
+    EXPECT_FALSE(decode_association(R"({"code": "1"})"));
+    EXPECT_FALSE(decode_association(R"({"claimed": "yes"})"));
+    EXPECT_FALSE(decode_association(R"({"claimed": false, "code": 7})"));
+}
+
+}  // namespace
+}  // namespace lampi

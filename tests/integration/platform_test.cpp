@@ -150,3 +150,54 @@ TEST_F(PlatformTest, ACrashedLampidIsRestartedBySupervisord) {
 
 }  // namespace
 }  // namespace lampi::testing
+
+namespace lampi::testing {
+namespace {
+
+// Onboarding end to end: the owner lets a lamp go, the lamp offers a one-time
+// code (shown on its "screen", here a file), another user claims it with that
+// code, and the lamp learns it is claimed.
+TEST_F(PlatformTest, ALampLetGoIsClaimedByAnotherUserWithTheCodeItShows) {
+    const std::string lamp = platform_->lamp_id(1);
+    std::string code_file(
+        platform_->endpoints.at("lamps").at(1).at("association_code_file").as_string());
+    ASSERT_EQ(read_file(code_file), "claimed\n") << "an owned lamp should not offer a code";
+
+    HttpClient demo(platform_->https_url(), platform_->ca_file());
+    ASSERT_TRUE(demo.login(platform_->login("demo", "username"), platform_->login("demo", "password")));
+    auto released = demo.request("DELETE", "/api/v1/lamps/" + lamp, "",
+                                 {"X-CSRFToken: " + demo.cookie("csrftoken"), "Origin: " + platform_->https_url()});
+    ASSERT_EQ(released.status, 204) << released.body;
+
+    std::string code;
+    for (int i = 0; i < 100 && (code.empty() || code == "claimed\n"); ++i) {
+        std::this_thread::sleep_for(100ms);
+        code = read_file(code_file);
+    }
+    ASSERT_EQ(code.size(), 7u) << "the lamp did not offer a code: " << code;
+    code.pop_back();
+
+    HttpClient guest(platform_->https_url(), platform_->ca_file());
+    ASSERT_TRUE(guest.login(platform_->login("second_user", "username"), platform_->login("second_user", "password")));
+    auto wrong = guest.post("/api/v1/lamps/claim", R"({"code": "000000"})", "application/json",
+                            {"X-CSRFToken: " + guest.cookie("csrftoken"), "Origin: " + platform_->https_url()});
+    EXPECT_EQ(code == "000000" ? 201 : 404, wrong.status) << wrong.body;
+    auto claimed = guest.post("/api/v1/lamps/claim", R"({"code": ")" + code + R"("})", "application/json",
+                              {"X-CSRFToken: " + guest.cookie("csrftoken"), "Origin: " + platform_->https_url()});
+    ASSERT_EQ(claimed.status, 201) << claimed.body;
+    EXPECT_NE(guest.get("/api/v1/lamps").body.find(lamp), std::string::npos);
+    EXPECT_EQ(demo.get("/api/v1/lamps").body.find(lamp), std::string::npos);
+
+    std::string shown;
+    for (int i = 0; i < 100 && shown != "claimed\n"; ++i) {
+        std::this_thread::sleep_for(100ms);
+        shown = read_file(code_file);
+    }
+    EXPECT_EQ(shown, "claimed\n") << "the lamp never learned it was claimed";
+    auto reused = guest.post("/api/v1/lamps/claim", R"({"code": ")" + code + R"("})", "application/json",
+                             {"X-CSRFToken: " + guest.cookie("csrftoken"), "Origin: " + platform_->https_url()});
+    EXPECT_EQ(reused.status, 409) << "a used code was accepted again";
+}
+
+}  // namespace
+}  // namespace lampi::testing

@@ -1,0 +1,106 @@
+#include "onboarding.h"
+
+#include <fmt/core.h>
+#include <sys/random.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "atomic_file.h"
+#include "lampi/lamp_codec.h"
+#include "lampi/log.h"
+#include "lampi/topics.h"
+
+namespace lampi::lampid {
+namespace {
+
+constexpr int kQos = 1;
+// Renewed this long before the cloud would let it expire.
+constexpr std::chrono::seconds kRenewMargin{60};
+
+}  // namespace
+
+std::string make_association_code() {
+    // Rejection sampling keeps every code equally likely.
+    constexpr std::uint32_t kCodes = 1'000'000;
+    constexpr std::uint32_t kLimit = UINT32_MAX - UINT32_MAX % kCodes;
+    std::uint32_t value = kLimit;
+    while (value >= kLimit) {
+        if (getrandom(&value, sizeof value, 0) != sizeof value) value = kLimit;
+    }
+    return fmt::format("{:06}", value % kCodes);
+}
+
+Onboarding::Onboarding(MqttClient& mqtt, std::string state_file, std::string code_file)
+    : mqtt_(mqtt), state_file_(std::move(state_file)), code_file_(std::move(code_file)) {}
+
+Status Onboarding::load() {
+    std::ifstream in(state_file_);
+    if (!in) return Status::ok();  // never claimed
+    std::stringstream content;
+    content << in.rdbuf();
+    auto saved = decode_association(content.str());
+    if (!saved) {
+        log::warn("{} is unreadable ({}); treating the lamp as unclaimed", state_file_, saved.status().message());
+        return Status::ok();
+    }
+    claimed_ = saved->claimed;
+    return Status::ok();
+}
+
+Status Onboarding::save() {
+    return replace_file(state_file_, fmt::format(R"({{"claimed":{}}})", claimed_));
+}
+
+void Onboarding::show(std::string_view text) {
+    if (code_file_.empty()) return;
+    if (Status s = replace_file(code_file_, fmt::format("{}\n", text), false); !s) log::warn("{}", s.message());
+}
+
+void Onboarding::on_connected(Clock::time_point now) {
+    if (Status s = mqtt_.subscribe(topics::kAssociated, kQos); !s) log::error("{}", s.message());
+    if (claimed_) {
+        show("claimed");
+    } else {
+        offer_new_code(now);
+    }
+}
+
+void Onboarding::offer_new_code(Clock::time_point now) {
+    code_ = make_association_code();
+    renew_at_ = now + kCodeLifetime - kRenewMargin;
+    show(code_);
+    if (!mqtt_.connected()) return;  // offered again on connection
+    auto seconds = static_cast<int>(kCodeLifetime.count());
+    if (Status s = mqtt_.publish(topics::kAssociated, encode_association_offer(code_, seconds), kQos, true); !s) {
+        log::error("{}", s.message());
+        return;
+    }
+    log::info("unclaimed: offering a one-time code on {} (valid {} s)", topics::kAssociated, seconds);
+}
+
+void Onboarding::handle(std::string_view payload, Clock::time_point now) {
+    auto association = decode_association(payload);
+    if (!association) {
+        log::warn("lamp/associated ignored: {}", association.status().message());
+        return;
+    }
+    if (association->code) return;  // our own offer, echoed back
+    if (association->claimed == claimed_) return;
+    claimed_ = association->claimed;
+    if (Status s = save(); !s) log::error("{}", s.message());
+    if (claimed_) {
+        log::info("claimed by a user in the cloud");
+        code_.clear();
+        show("claimed");
+    } else {
+        log::info("released by its owner");
+        offer_new_code(now);
+    }
+}
+
+void Onboarding::tick(Clock::time_point now) {
+    if (!claimed_ && mqtt_.connected() && now >= renew_at_) offer_new_code(now);
+}
+
+}  // namespace lampi::lampid
