@@ -133,6 +133,7 @@ Result<StackPlan> plan_stack(const StackOptions& options) {
     plan.websocket_port = options.port_base + kWebSocketOffset;
     plan.https_port = options.port_base + kHttpsOffset;
     plan.client_mqtt_port = options.port_base + kClientMqttOffset;
+    plan.http_redirect_port = options.port_base + kHttpRedirectOffset;
     plan.broker_dir = dir + "/cloud-broker";
     plan.cloud_dir = dir + "/cloud";
     plan.pki_dir = dir + "/pki";
@@ -181,10 +182,12 @@ std::string render_supervisord_conf(const StackPlan& plan) {
     out += program_section(
         "lampi-cloud",
         fmt::format("{cloud} serve --db sqlite://{db}/lampi.sqlite3 --listen 127.0.0.1:{https} --tls-cert {cert} "
+                    "--redirect-listen 127.0.0.1:{redirect} --public-https-port {https} "
                     "--tls-key {key} --static-dir {static} --mqtt-host 127.0.0.1 --mqtt-port {mqtt} "
                     "--mqtt-username {user} --mqtt-password-file {password} --mqtt-ca-file {ca} "
                     "--mqtt-ws-url wss://127.0.0.1:{ws} --auth-secret-file {secret} --log-level {level}{lifetime}",
                     fmt::arg("cloud", plan.lampi_cloud), fmt::arg("db", plan.cloud_dir), fmt::arg("https", plan.https_port),
+                    fmt::arg("redirect", plan.http_redirect_port),
                     fmt::arg("cert", plan.server_cert), fmt::arg("key", plan.server_key),
                     fmt::arg("static", plan.static_dir), fmt::arg("mqtt", plan.client_mqtt_port),
                     fmt::arg("user", plan.cloud_service.username), fmt::arg("password", plan.cloud_service.password_file),
@@ -255,7 +258,8 @@ std::string render_endpoints_json(const StackPlan& plan, const std::string& oper
         {"ca_file", plan.ca_file},
         {"cloud",
          json::object{
-             {"http", json::object{{"url", fmt::format("https://127.0.0.1:{}", plan.https_port)}}},
+             {"http", json::object{{"url", fmt::format("https://127.0.0.1:{}", plan.https_port)},
+                                   {"redirect_url", fmt::format("http://127.0.0.1:{}", plan.http_redirect_port)}}},
              {"websocket", json::object{{"url", fmt::format("wss://127.0.0.1:{}", plan.websocket_port)}}},
              {"mqtt", json::object{{"host", "127.0.0.1"}, {"port", plan.client_mqtt_port}, {"tls", true}}},
              {"lamp_mqtt", json::object{{"host", "127.0.0.1"}, {"port", plan.lamp_mqtt_port}, {"tls", true},

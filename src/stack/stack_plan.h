@@ -23,6 +23,8 @@ inline constexpr int kWebSocketOffset = 1;
 inline constexpr int kHttpsOffset = 2;
 // Cloud broker, MQTT over TLS with passwords: platform services, operators, scripts.
 inline constexpr int kClientMqttOffset = 3;
+// lampi-cloud, plain HTTP that only redirects to HTTPS.
+inline constexpr int kHttpRedirectOffset = 4;
 inline constexpr int kFirstLampOffset = 10;
 inline constexpr int kMaxLamps = 500;
 
@@ -53,6 +55,7 @@ struct StackPlan {
     int websocket_port = 0;
     int https_port = 0;
     int client_mqtt_port = 0;
+    int http_redirect_port = 0;
     std::string broker_dir;         // <stack>/cloud-broker
     std::string cloud_dir;          // <stack>/cloud: database
     std::string pki_dir;            // <stack>/pki: the CA and certificates

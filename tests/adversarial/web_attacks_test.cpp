@@ -324,7 +324,7 @@ TEST_F(WebAttacks, SqlInjectionInEveryFieldChangesNothing) {
     });
     auto json_string = [](const std::string& p) { return boost::json::serialize(boost::json::value(p)); };
     attack("API lamp name (PATCH JSON)", [&](const std::string& p) {
-        HttpAnswer answer = send("PATCH", "/api/v1/lamps/" + lamp(), {json, session_cookie, csrf_header},
+        HttpAnswer answer = send("PATCH", "/api/v1/lamps/" + lamp(), {json, session_cookie, csrf_header, "Origin: " + origin()},
                                  "{\"name\": " + json_string(p) + "}");
         if (lamp_name(*browser) != p) {
             answer.status = 0;
@@ -333,14 +333,14 @@ TEST_F(WebAttacks, SqlInjectionInEveryFieldChangesNothing) {
         return answer;
     });
     attack("API claim code (JSON)", [&](const std::string& p) {
-        return send("POST", "/api/v1/lamps/claim", {json, session_cookie, csrf_header},
+        return send("POST", "/api/v1/lamps/claim", {json, session_cookie, csrf_header, "Origin: " + origin()},
                     "{\"code\": " + json_string(p) + "}");
     });
     attack("API token name (JSON)", [&](const std::string& p) {
-        return send("POST", "/api/v1/tokens", {json, session_cookie, csrf_header}, "{\"name\": " + json_string(p) + "}");
+        return send("POST", "/api/v1/tokens", {json, session_cookie, csrf_header, "Origin: " + origin()}, "{\"name\": " + json_string(p) + "}");
     });
     attack("API lamp state (JSON)", [&](const std::string& p) {
-        return send("POST", "/api/v1/lamps/" + lamp() + "/state", {json, session_cookie, csrf_header},
+        return send("POST", "/api/v1/lamps/" + lamp() + "/state", {json, session_cookie, csrf_header, "Origin: " + origin()},
                     "{\"on\": " + json_string(p) + "}");
     });
     auto escaped = [](const std::string& p) {

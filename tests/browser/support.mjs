@@ -1,6 +1,6 @@
 // Shared pieces of the browser tests: the running platform (endpoints.json), the
 // web page's node_modules, headless Chromium, logging in, MQTT as the operator,
-// the simulated LED and a strict Content-Security-Policy for the control page.
+// the simulated LED.
 import fs from "node:fs";
 import path from "node:path";
 import { createRequire } from "node:module";
@@ -70,26 +70,9 @@ export async function launchBrowser() {
   });
 }
 
-// The policy the control page must live under (what lampi-cloud should send): no
-// inline script or style, no eval, WebSocket only to the broker.
-export function strictCsp(wsUrl) {
-  const ws = wsUrl ? new URL(wsUrl).origin : "";
-  return [
-    "default-src 'self'",
-    "script-src 'self'",
-    "style-src 'self'",
-    `connect-src 'self' ${ws}`.trim(),
-    "img-src 'self' data:",
-    "object-src 'none'",
-    "base-uri 'none'",
-    "form-action 'self'",
-    "frame-ancestors 'none'",
-  ].join("; ");
-}
-
-// A page whose HTML documents carry `csp`, and which records CSP violations, page
-// errors and console errors so a test can assert there were none.
-export async function newPage(browser, { baseUrl, csp, viewport }) {
+// A page that records CSP violations, page errors and console errors so a test
+// can assert there were none.
+export async function newPage(browser, { baseUrl, viewport }) {
   const context = await browser.newContext({
     viewport: viewport || { width: 1280, height: 800 },
     // The stack's certificates come from its own CA, which this throwaway profile
@@ -119,13 +102,6 @@ export async function newPage(browser, { baseUrl, csp, viewport }) {
       window.__lampiCspViolation(`${e.violatedDirective} blocked ${e.blockedURI || "inline"} (${e.sourceFile}:${e.lineNumber})`)
     );
   });
-  if (csp) {
-    await context.route(`${baseUrl}/**`, async (route) => {
-      if (route.request().resourceType() !== "document") return route.continue();
-      const response = await route.fetch({ maxRedirects: 0 });
-      await route.fulfill({ response, headers: { ...response.headers(), "content-security-policy": csp } });
-    });
-  }
   return { context, page, problems, credentials };
 }
 

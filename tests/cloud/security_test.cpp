@@ -236,7 +236,10 @@ TEST_F(SecurityTest, CookieFlagsAndHstsFollowHttps) {
     }
     EXPECT_TRUE(plain_hsts.empty());
     // HTTPS at a trusted proxy: Secure cookies and HSTS.
-    auto [https, https_hsts] = login_cookies({{"X-Forwarded-Proto", "https"}});
+    // A browser posting over HTTPS sends its Referer (or Origin); the CSRF check needs one there.
+    auto [https, https_hsts] = login_cookies(
+        {{"X-Forwarded-Proto", "https"},
+         {"Referer", "https://127.0.0.1:" + std::to_string(server_->port()) + "/accounts/login/"}});
     ASSERT_EQ(https.size(), 3u);
     for (const auto& c : https) EXPECT_TRUE(has_attribute(c, "Secure")) << c;
     EXPECT_EQ(https_hsts, "max-age=31536000");
@@ -268,7 +271,8 @@ TEST_F(SecurityTest, EveryAnswerCarriesTheSecurityHeaders) {
     ASSERT_TRUE(s.login("alice", CloudServer::kPassword));
     const std::string page_csp =
         "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self' wss://broker.example:9001; "
-        "img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+        "img-src 'self' data:; worker-src 'self' blob:; object-src 'none'; base-uri 'none'; form-action 'self'; "
+        "frame-ancestors 'none'";
     auto index = s.get("/");
     ASSERT_EQ(index.status, 200);
     EXPECT_EQ(index.header("Content-Security-Policy"), page_csp);

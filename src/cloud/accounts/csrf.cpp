@@ -14,12 +14,13 @@ bool is_token(std::string_view v) {
     return true;
 }
 
-// "http://host:port" -> "host:port"
-std::string_view origin_host(std::string_view origin) {
-    std::size_t scheme = origin.find("://");
-    if (scheme == std::string_view::npos) return {};
-    origin.remove_prefix(scheme + 3);
-    return origin.substr(0, origin.find('/'));
+// Does "scheme://host:port[/path]" name this site: the same host and the scheme
+// the request arrived with (an http:// page must not post to the https:// site)?
+bool same_site(std::string_view url, const http::Request& request) {
+    std::string_view expected_scheme = request.secure ? "https://" : "http://";
+    if (url.substr(0, expected_scheme.size()) != expected_scheme) return false;
+    url.remove_prefix(expected_scheme.size());
+    return url.substr(0, url.find('/')) == request.header("Host");
 }
 
 }  // namespace
@@ -31,8 +32,16 @@ std::string csrf_cookie(const http::Fields& cookies) {
 
 std::string csrf_failure(const http::Request& request, const http::Fields& cookies, std::string_view submitted) {
     std::string_view origin = request.header("Origin");
-    if (!origin.empty() && origin != "null" && origin_host(origin) != request.header("Host"))
-        return "CSRF check failed: the request comes from another site (Origin does not match Host)";
+    std::string_view referer = request.header("Referer");
+    if (!origin.empty() && origin != "null") {
+        if (!same_site(origin, request))
+            return "CSRF check failed: the request comes from another site (Origin does not match this site)";
+    } else if (!referer.empty() ? !same_site(referer, request) : request.secure) {
+        // Without Origin, Referer decides, as Django does: over HTTPS it must be
+        // present, since only a man in the middle strips it there.
+        return "CSRF check failed: the request comes from another site (Referer is missing or does not match "
+               "this site)";
+    }
     std::string cookie = csrf_cookie(cookies);
     if (cookie.empty()) return "CSRF check failed: no csrftoken cookie; reload the page and try again";
     if (submitted.empty())

@@ -45,8 +45,10 @@ std::string SecurityHeaders::content_security_policy(const http::Request& reques
     } else if (same_site_broker_ && plain_host(request.header("Host"))) {
         connect += fmt::format(" {}://{}", request.secure ? "wss" : "ws", request.header("Host"));
     }
+    // mqtt.js keeps its keepalive timers in a blob: worker so background tabs stay connected.
     return fmt::format("default-src 'self'; script-src 'self'; style-src 'self'; connect-src {}; img-src 'self' data:; "
-                       "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+                       "worker-src 'self' blob:; object-src 'none'; base-uri 'none'; form-action 'self'; "
+                       "frame-ancestors 'none'",
                        connect);
 }
 

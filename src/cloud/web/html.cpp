@@ -31,7 +31,7 @@ std::string page(std::string_view title, std::string_view body, std::string_view
     return fmt::format(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-        "<title>{} - LAMPi</title>\n<link rel=\"stylesheet\" href=\"/static/lampi.css\">\n</head>\n<body>\n"
+        "<title>{} - LAMPi</title>\n<link rel=\"stylesheet\" href=\"/static/lampi.css\">\n<link rel=\"icon\" href=\"data:,\">\n</head>\n<body>\n"
         "<header><h1>LAMPi</h1>\n{}</header>\n<main>\n{}</main>\n</body>\n</html>\n",
         escape(title), nav, body);
 }
