@@ -34,19 +34,7 @@ for pkg in wrk python3-django uwsgi uwsgi-plugin-python3 curl; do
 done
 
 WORK=$(mktemp -d /tmp/lampi-cloud-bench-XXXXXX)
-PIDS=()
-cleanup() {
-  set +e
-  for pid in "${PIDS[@]:-}"; do
-    [ -n "$pid" ] || continue
-    kill -TERM "$pid" 2>/dev/null
-    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
-  done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/processes.sh"
 for port in $DJANGO_PORT $CLOUD_PORT; do
   if (exec 3<>"/dev/tcp/$HOST/$port") 2>/dev/null; then echo "port $port is in use; set DJANGO_PORT/CLOUD_PORT" >&2; exit 1; fi
 done

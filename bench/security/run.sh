@@ -45,19 +45,8 @@ for port in $BASE $((BASE + 1)) $((BASE + 2)) $((BASE + 3)) $NOAUTH $PLAIN_MQTT 
 done
 
 WORK=$(mktemp -d /tmp/lampi-security-bench-XXXXXX)
-PIDS=()
-cleanup() {
-  set +e
-  for pid in "${PIDS[@]:-}"; do
-    [ -n "$pid" ] || continue
-    kill -TERM "$pid" 2>/dev/null
-    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
-  done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+STOP_WAIT_TENTHS=100
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/processes.sh"
 
 wait_port() {  # port
   for _ in $(seq 1 200); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done

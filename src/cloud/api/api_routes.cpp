@@ -55,6 +55,18 @@ bool wants_json_body(const Request& request, Response& error) {
     return true;
 }
 
+// The body as a JSON object holding the string `key`, or the 4xx answer (with
+// `hint` saying what to send).
+std::variant<std::string, Response> required_string(const Request& request, const char* key, std::string_view hint) {
+    Response error;
+    if (!wants_json_body(request, error)) return error;
+    auto body = parse_json_object(request.body);
+    if (!body) return http::json_error(400, body.status().message());
+    const json::value* value = body->if_contains(key);
+    if (!value || !value->is_string()) return http::json_error(400, std::string(hint));
+    return std::string(value->as_string());
+}
+
 Response set_state(const Request& request, const http::Params& params, Deps& deps) {
     auto who = authorize(request, deps, true);
     if (auto* r = std::get_if<Response>(&who)) return *r;
@@ -102,14 +114,10 @@ void add_api_routes(http::Router& router, Deps& deps) {
     router.add("PATCH", "/api/v1/lamps/{id}", [&deps](const Request& request, const http::Params& params) {
         auto who = authorize(request, deps, true);
         if (auto* r = std::get_if<Response>(&who)) return *r;
-        Response error;
-        if (!wants_json_body(request, error)) return error;
-        auto body = parse_json_object(request.body);
-        if (!body) return http::json_error(400, body.status().message());
-        const json::value* name = body->if_contains("name");
-        if (!name || !name->is_string()) return http::json_error(400, "give the new name as {\"name\": \"...\"}");
+        auto name = required_string(request, "name", "give the new name as {\"name\": \"...\"}");
+        if (auto* r = std::get_if<Response>(&name)) return *r;
         std::int64_t user_id = std::get<Caller>(who).user.id;
-        auto done = deps.lamps.rename(user_id, params.get("id"), std::string(name->as_string()));
+        auto done = deps.lamps.rename(user_id, params.get("id"), std::get<std::string>(name));
         if (auto* e = std::get_if<lamps::LampError>(&done)) return from_error(*e);
         auto lamp = deps.lamps.owned_lamp(user_id, params.get("id"));
         if (auto* e = std::get_if<lamps::LampError>(&lamp)) return from_error(*e);
@@ -136,14 +144,10 @@ void add_api_routes(http::Router& router, Deps& deps) {
     router.add("POST", "/api/v1/lamps/claim", [&deps](const Request& request, const http::Params&) {
         auto who = authorize(request, deps, true);
         if (auto* r = std::get_if<Response>(&who)) return *r;
-        Response error;
-        if (!wants_json_body(request, error)) return error;
-        auto body = parse_json_object(request.body);
-        if (!body) return http::json_error(400, body.status().message());
-        const json::value* code = body->if_contains("code");
-        if (!code || !code->is_string()) return http::json_error(400, "give the code as {\"code\": \"123456\"}");
+        auto code = required_string(request, "code", "give the code as {\"code\": \"123456\"}");
+        if (auto* r = std::get_if<Response>(&code)) return *r;
         std::int64_t user_id = std::get<Caller>(who).user.id;
-        auto claimed = deps.lamps.claim(user_id, code->as_string());
+        auto claimed = deps.lamps.claim(user_id, std::get<std::string>(code));
         if (auto* e = std::get_if<lamps::LampError>(&claimed)) return from_error(*e);
         auto lamp = deps.lamps.owned_lamp(user_id, std::get<std::string>(claimed));
         if (auto* e = std::get_if<lamps::LampError>(&lamp)) return from_error(*e);

@@ -234,38 +234,29 @@ void add_web_routes(http::Router& router, Deps& deps) {
         return render_index(request, deps, page, **caller, message, "", 200);
     });
 
-    router.add("POST", "/lamps/claim/", [&deps](const Request& request, const http::Params&) {
-        PageContext page(request);
-        auto form = form_of(request);
-        std::optional<Caller> caller;
-        if (auto early = require_form_post(request, deps, page, form, caller)) return *early;
-        auto result = deps.lamps.claim(caller->user.id, form->get_or("code"));
-        if (auto* e = std::get_if<lamps::LampError>(&result))
-            return render_index(request, deps, page, *caller, "", e->message, e->http_status);
-        return http::redirect("/?done=claimed", 303);
-    });
-
-    router.add("POST", "/lamps/{id}/rename/", [&deps](const Request& request, const http::Params& params) {
-        PageContext page(request);
-        auto form = form_of(request);
-        std::optional<Caller> caller;
-        if (auto early = require_form_post(request, deps, page, form, caller)) return *early;
-        auto result = deps.lamps.rename(caller->user.id, params.get("id"), form->get_or("name"));
-        if (auto* e = std::get_if<lamps::LampError>(&result))
-            return render_index(request, deps, page, *caller, "", e->message, e->http_status);
-        return http::redirect("/?done=renamed", 303);
-    });
-
-    router.add("POST", "/lamps/{id}/remove/", [&deps](const Request& request, const http::Params& params) {
-        PageContext page(request);
-        auto form = form_of(request);
-        std::optional<Caller> caller;
-        if (auto early = require_form_post(request, deps, page, form, caller)) return *early;
-        auto result = deps.lamps.remove(caller->user.id, params.get("id"));
-        if (auto* e = std::get_if<lamps::LampError>(&result))
-            return render_index(request, deps, page, *caller, "", e->message, e->http_status);
-        return http::redirect("/?done=removed", 303);
-    });
+    // The lamp forms: a CSRF-checked POST, one lamp operation, back to the list.
+    auto lamp_form = [&deps, &router](const char* path, const char* done, auto operation) {
+        router.add("POST", path, [&deps, done, operation](const Request& request, const http::Params& params) {
+            PageContext page(request);
+            auto form = form_of(request);
+            std::optional<Caller> caller;
+            if (auto early = require_form_post(request, deps, page, form, caller)) return *early;
+            auto result = operation(deps.lamps, caller->user.id, params, *form);
+            if (auto* e = std::get_if<lamps::LampError>(&result))
+                return render_index(request, deps, page, *caller, "", e->message, e->http_status);
+            return http::redirect(std::string("/?done=") + done, 303);
+        });
+    };
+    lamp_form("/lamps/claim/", "claimed", [](lamps::LampService& lamps, std::int64_t user, const http::Params&,
+                                             const http::Fields& form) { return lamps.claim(user, form.get_or("code")); });
+    lamp_form("/lamps/{id}/rename/", "renamed",
+              [](lamps::LampService& lamps, std::int64_t user, const http::Params& params, const http::Fields& form) {
+                  return lamps.rename(user, params.get("id"), form.get_or("name"));
+              });
+    lamp_form("/lamps/{id}/remove/", "removed",
+              [](lamps::LampService& lamps, std::int64_t user, const http::Params& params, const http::Fields&) {
+                  return lamps.remove(user, params.get("id"));
+              });
 
     router.add_prefix("GET", "/static/", [&deps](const Request&, const http::Params& params) {
         return deps.statics.serve(params.get("rest"));
