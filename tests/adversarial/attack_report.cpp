@@ -17,10 +17,11 @@ AttackReport& AttackReport::instance() {
     return report;
 }
 
-bool AttackReport::record(std::string attack, std::string expected, bool refused, std::string observed) {
+bool AttackReport::record(std::string attack, std::string expected, bool refused, std::string observed,
+                          Before before) {
     std::lock_guard lock(mutex_);
     observed = (refused ? "refused: " : "NOT REFUSED: ") + observed;
-    rows_.push_back(AttackRow{std::move(attack), std::move(expected), std::move(observed), refused});
+    rows_.push_back(AttackRow{std::move(attack), std::move(expected), std::move(observed), refused, before});
     return refused;
 }
 
@@ -37,14 +38,20 @@ std::string AttackReport::table() const {
         attack_width = std::max(attack_width, row.attack.size());
         expected_width = std::max(expected_width, row.expected.size());
     }
-    std::string out = pad("attack", attack_width) + " | " + pad("expected", expected_width) + " | observed\n";
-    out += std::string(attack_width, '-') + "-|-" + std::string(expected_width, '-') + "-|---------\n";
+    std::string out = pad("attack", attack_width) + " | " + pad("expected", expected_width) +
+                      " | at 967397e | observed\n";
+    out += std::string(attack_width, '-') + "-|-" + std::string(expected_width, '-') + "-|------------|---------\n";
     std::size_t not_refused = 0;
+    std::size_t closed = 0;
     for (const AttackRow& row : all) {
-        out += pad(row.attack, attack_width) + " | " + pad(row.expected, expected_width) + " | " + row.observed + "\n";
+        bool was_hole = row.before == Before::succeeded;
+        out += pad(row.attack, attack_width) + " | " + pad(row.expected, expected_width) + " | " +
+               pad(was_hole ? "SUCCEEDED" : "refused", 10) + " | " + row.observed + "\n";
         if (!row.refused) ++not_refused;
+        if (was_hole && row.refused) ++closed;
     }
-    out += std::to_string(all.size()) + " attacks, " + std::to_string(not_refused) + " not refused\n";
+    out += std::to_string(all.size()) + " attacks, " + std::to_string(not_refused) + " not refused, " +
+           std::to_string(closed) + " holes of 967397e closed\n";
     return out;
 }
 
