@@ -23,10 +23,21 @@ TEST(DecodeSetConfig, ClampsOutOfRangeNumbersWithAWarning) {
     EXPECT_EQ(decoded->warnings.size(), 2u);
 }
 
-TEST(DecodeSetConfig, IgnoresUnknownFields) {
-    auto decoded = decode_set_config(R"({"on": true, "flash": "yes", "color": {"h": 0.1, "x": 3}})");
-    ASSERT_TRUE(decoded);
+TEST(DecodeSetConfig, IgnoresUnknownFieldsAndKeepsEveryKnownOne) {
+    auto decoded = decode_set_config(
+        R"({"on": true, "flash": "yes", "color": {"h": 0.1, "x": 3, "s": 0.2}, "brightness": 0.3, "client": "web", "z": [1]})");
+    ASSERT_TRUE(decoded) << decoded.status().message();
+    ASSERT_TRUE(decoded->update.on);
     EXPECT_TRUE(*decoded->update.on);
+    ASSERT_TRUE(decoded->update.hue);
+    EXPECT_DOUBLE_EQ(*decoded->update.hue, 0.1);
+    ASSERT_TRUE(decoded->update.saturation);
+    EXPECT_DOUBLE_EQ(*decoded->update.saturation, 0.2);
+    ASSERT_TRUE(decoded->update.brightness);
+    EXPECT_DOUBLE_EQ(*decoded->update.brightness, 0.3);
+    ASSERT_TRUE(decoded->update.client);
+    EXPECT_EQ(*decoded->update.client, "web");
+    EXPECT_TRUE(decoded->warnings.empty());
 }
 
 TEST(DecodeSetConfig, RejectsBadInputWithAReadableReason) {
@@ -41,13 +52,14 @@ TEST(DecodeSetConfig, RejectsBadInputWithAReadableReason) {
         {"{\"on\": \"yes\"}", "\"on\" must be true or false"},
         {"{\"on\": 1}", "\"on\" must be true or false"},
         {"{\"brightness\": \"max\"}", "\"brightness\" must be a number"},
-        {"{\"brightness\": 1e999}", ""},
+        {"{\"brightness\": 1e999}", "brightness"},
         {"{\"color\": 3}", "\"color\" must be an object"},
         {"{\"color\": {\"h\": null}}", "\"color.h\" must be a number"},
         {"{\"client\": 42}", "\"client\" must be a string"},
         {"{\"a\":{\"b\":{\"c\":{\"d\":{\"e\":{\"f\":{\"g\":{\"h\":{\"i\":1}}}}}}}}}", "malformed JSON"},
     };
     for (const Case& c : cases) {
+        ASSERT_FALSE(std::string_view(c.reason).empty()) << "an empty reason would match any message";
         auto decoded = decode_set_config(c.payload);
         EXPECT_FALSE(decoded) << c.payload;
         EXPECT_NE(decoded.status().message().find(c.reason), std::string::npos)

@@ -20,15 +20,31 @@ TEST(ApplyUpdate, ChangesOnlyTheGivenFieldsAndBumpsTheVersion) {
     EXPECT_EQ(state.version, 1u);
 }
 
-TEST(ApplyUpdate, ClampsOutOfRangeValues) {
+TEST(ApplyUpdate, ClampsOutOfRangeValuesToTheNearestBound) {
+    // Start away from both bounds and from the defaults, so code that ignores an
+    // out-of-range value (and keeps the old one) fails as surely as code that
+    // stores it unclamped.
     LampState state;
-    LampUpdate update;
-    update.brightness = 7.0;
-    update.saturation = -3.0;
-    update.hue = 0.5;
-    ASSERT_TRUE(apply_update(state, update));
+    state.hue = 0.25;
+    state.saturation = 0.5;
+    state.brightness = 0.5;
+    LampUpdate above;
+    above.hue = 1.5;
+    above.saturation = 9.0;
+    above.brightness = 7.0;
+    ASSERT_TRUE(apply_update(state, above));
+    EXPECT_DOUBLE_EQ(state.hue, 1.0);
+    EXPECT_DOUBLE_EQ(state.saturation, 1.0);
     EXPECT_DOUBLE_EQ(state.brightness, 1.0);
+
+    LampUpdate below;
+    below.hue = -0.5;
+    below.saturation = -3.0;
+    below.brightness = -1.0;
+    ASSERT_TRUE(apply_update(state, below));
+    EXPECT_DOUBLE_EQ(state.hue, 0.0);
     EXPECT_DOUBLE_EQ(state.saturation, 0.0);
+    EXPECT_DOUBLE_EQ(state.brightness, 0.0);
 }
 
 TEST(ApplyUpdate, AnUpdateThatChangesNothingKeepsTheVersionAndClient) {
