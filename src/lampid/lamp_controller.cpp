@@ -20,6 +20,9 @@ LampController::LampController(Publisher& broker, StateSink& store, LedDriver& l
 }
 
 Status LampController::start() {
+    // The first flush saves the restored state again: it proves the storage
+    // still takes writes, and lamp/health reports it at once when not.
+    dirty_ = true;
     drive_led();
     if (!health_.led) return Status::error(led_error_);
     log::info("LED: {}", led_.describe());
@@ -92,7 +95,8 @@ void LampController::flush() {
             }
         }
         // While nothing is saved, lamp/health carries what the LED shows.
-        if (!health_.durable && (!health_.live || health_.live->version != state_.version)) {
+        bool newer_than_saved = !saved_ || saved_->version != state_.version;
+        if (!health_.durable && newer_than_saved && (!health_.live || health_.live->version != state_.version)) {
             health_.live = state_;
             health_changed_ = true;
         }

@@ -59,6 +59,8 @@ public:
 
     // Drives the LED to the restored state before any network traffic. A failing
     // LED is reported on lamp/health, not fatal: the service stays reachable.
+    // The next flush() saves the restored state again, so an unwritable state
+    // directory is reported right after a restart, not at the next command.
     Status start();
 
     void handle_set_config(std::string_view payload);
