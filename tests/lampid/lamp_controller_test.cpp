@@ -93,6 +93,22 @@ TEST_F(LampControllerTest, AStateIsAnnouncedOnlyAfterItsSaveSucceeded) {
     EXPECT_TRUE(health->error.empty());
 }
 
+TEST_F(LampControllerTest, AnUnwritableStoreIsReportedRightAfterAStartNotAtTheNextCommand) {
+    LampState restored;
+    restored.version = 12;
+    store.fail = true;
+    LampController lamp = make(restored);
+    ASSERT_TRUE(lamp.start());
+    lamp.on_connected();
+    lamp.flush();
+    auto health = last_health();
+    ASSERT_TRUE(health);
+    EXPECT_FALSE(health->durable);
+    EXPECT_FALSE(health->live) << "the LED shows the saved state: nothing is at risk yet";
+    ASSERT_EQ(announced().size(), 1u);
+    EXPECT_EQ(announced()[0].version, 12u);
+}
+
 TEST_F(LampControllerTest, AFailingSaveIsRetriedOnceASecondNotOnEveryPass) {
     LampController lamp = make();
     ASSERT_TRUE(lamp.start());
