@@ -80,8 +80,8 @@ std::string utc_stamp(std::int64_t wall_ms) {
 
 }  // namespace
 
-StateStore::StateStore(std::string path, std::function<std::int64_t()> wall_ms)
-    : path_(std::move(path)), wall_ms_(std::move(wall_ms)) {}
+StateStore::StateStore(std::string path, std::function<std::int64_t()> wall_ms, std::uint64_t floor_step)
+    : path_(std::move(path)), wall_ms_(std::move(wall_ms)), floor_step_(floor_step) {}
 
 Result<std::string> StateStore::keep_aside(const std::string& path) {
     std::string base = fmt::format("{}.corrupt-{}", path, utc_stamp(wall_ms_()));
@@ -137,7 +137,7 @@ Result<LoadedState> StateStore::load() {
 }
 
 Status StateStore::raise_floor(std::uint64_t version) {
-    std::uint64_t floor = version + kFloorStep;
+    std::uint64_t floor = version + floor_step_;
     if (Status s = replace_file(floor_path(), fmt::format("{}\n", floor)); !s) return s;
     // The floor must be on disk before any version above the old one is announced.
     if (Status s = sync_parent_directory(floor_path()); !s) return s;

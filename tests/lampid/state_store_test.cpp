@@ -90,16 +90,22 @@ TEST(StateStore, AMissingStateFileRestartsAboveTheFloor) {
 
 TEST(StateStore, TheFloorIsRaisedOnlyOncePerStep) {
     testing::TempDir dir;
-    StateStore store = store_in(dir);
+    constexpr std::uint64_t kStep = 20;
+    StateStore store(dir / "state.json", wall_ms, kStep);
     ASSERT_TRUE(store.save(state_at(1)));
     std::string floor = testing::read_file(store.floor_path());
-    EXPECT_EQ(floor, std::to_string(1 + StateStore::kFloorStep) + "\n");
+    EXPECT_EQ(floor, "21\n");
     auto floor_written = std::filesystem::last_write_time(store.floor_path());
-    for (std::uint64_t v = 2; v <= StateStore::kFloorStep + 1; ++v) ASSERT_TRUE(store.save(state_at(v)));
+    for (std::uint64_t v = 2; v <= kStep + 1; ++v) ASSERT_TRUE(store.save(state_at(v)));
     EXPECT_EQ(testing::read_file(store.floor_path()), floor);
     EXPECT_EQ(std::filesystem::last_write_time(store.floor_path()), floor_written);
-    ASSERT_TRUE(store.save(state_at(StateStore::kFloorStep + 2)));
-    EXPECT_EQ(testing::read_file(store.floor_path()), std::to_string(2 * StateStore::kFloorStep + 2) + "\n");
+    ASSERT_TRUE(store.save(state_at(kStep + 2)));
+    EXPECT_EQ(testing::read_file(store.floor_path()), "42\n");
+    // A restart reads the floor back and keeps counting from it.
+    StateStore restarted(dir / "state.json", wall_ms, kStep);
+    ASSERT_TRUE(restarted.load());
+    std::filesystem::remove(dir / "state.json");
+    EXPECT_EQ(StateStore(dir / "state.json", wall_ms, kStep).load()->state.version, 43u);
 }
 
 TEST(StateStore, RepeatedCorruptionsNeverGoBackwardsAcrossRestarts) {
