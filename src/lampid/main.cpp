@@ -76,6 +76,10 @@ int main(int argc, char** argv) {
     }
     log::init("lampid[" + *id + "]", *level);
     if (!password_file.empty()) {
+        if (mqtt.username.empty()) {
+            log::error("--password-file needs --username");
+            return 2;
+        }
         Result<std::string> password = lampid::read_password_file(password_file);
         if (!password) {
             log::error("{}", password.status().message());
