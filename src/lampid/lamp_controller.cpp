@@ -72,40 +72,41 @@ void LampController::flush() {
     if (dirty_) {
         // The LED follows every command, whether or not it can be saved.
         if (!led_driven_ || led_version_ != state_.version) drive_led();
-        Clock::SteadyTime now = clock_.steady();
-        if (health_.durable || now >= retry_save_at_) {
-            if (Status saved = store_.save(state_); saved) {
-                dirty_ = false;
-                ++stats_.commits;
-                if (!health_.durable) log::info("saving works again: version {} is durable", state_.version);
-                health_.durable = true;
-                set_fault(save_error_, "");
-                saved_ = state_;
-                publish_state(state_);
-            } else {
-                ++stats_.failed_saves;
-                retry_save_at_ = now + kSaveRetry;
-                if (health_.durable) {
-                    log::error("cannot save version {} ({}): the LED follows commands, but they are not durable "
-                               "until saving works again",
-                               state_.version, saved.message());
-                }
-                health_.durable = false;
-                set_fault(save_error_, saved.message());
-            }
-        }
-        // While nothing is saved, lamp/health carries what the LED shows.
-        bool newer_than_saved = !saved_ || saved_->version != state_.version;
-        if (!health_.durable && newer_than_saved && (!health_.live || health_.live->version != state_.version)) {
-            health_.live = state_;
-            health_changed_ = true;
-        }
+        if (health_.durable || clock_.steady() >= retry_save_at_) save_and_announce();
     }
-    if (health_.durable && health_.live) {
+    // While the LED shows a state that is not saved, lamp/health carries it.
+    bool unsaved_on_led = !health_.durable && (!saved_ || saved_->version != state_.version);
+    if (unsaved_on_led && (!health_.live || health_.live->version != state_.version)) {
+        health_.live = state_;
+        health_changed_ = true;
+    } else if (!unsaved_on_led && health_.live) {
         health_.live.reset();
         health_changed_ = true;
     }
     if (health_changed_) publish_health();
+}
+
+void LampController::save_and_announce() {
+    Status saved = store_.save(state_);
+    if (!saved) {
+        ++stats_.failed_saves;
+        retry_save_at_ = clock_.steady() + kSaveRetry;
+        if (health_.durable) {
+            log::error("cannot save version {} ({}): the LED follows commands, but they are not durable until "
+                       "saving works again",
+                       state_.version, saved.message());
+        }
+        health_.durable = false;
+        set_fault(save_error_, saved.message());
+        return;
+    }
+    dirty_ = false;
+    ++stats_.commits;
+    if (!health_.durable) log::info("saving works again: version {} is durable", state_.version);
+    health_.durable = true;
+    set_fault(save_error_, "");
+    saved_ = state_;
+    publish_state(state_);
 }
 
 void LampController::drive_led() {

@@ -76,6 +76,7 @@ public:
     const LampControllerStats& stats() const { return stats_; }
 
 private:
+    void save_and_announce();
     void drive_led();
     void publish_state(const LampState& state);
     void publish_health();
