@@ -40,12 +40,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         auto again = lampi::decode_set_config(lampi::encode_set_config(decoded->update));
         check(again.is_ok() && again->warnings.empty());
         check(close(again->update.hue, decoded->update.hue) && again->update.on == decoded->update.on &&
-              again->update.client == decoded->update.client);
+              again->update.client == decoded->update.client && again->update.sent_at == decoded->update.sent_at);
     }
     if (auto state = lampi::decode_changed(payload)) {
         auto again = lampi::decode_changed(lampi::encode_changed(*state));
         check(again.is_ok() && same_settings(*again, *state) && again->version == state->version &&
-              again->client == state->client);
+              again->client == state->client && again->changed_at == state->changed_at);
+    }
+    if (auto health = lampi::decode_health(payload)) {
+        auto again = lampi::decode_health(lampi::encode_health(*health));
+        check(again.is_ok() && again->durable == health->durable && again->led == health->led &&
+              again->error == health->error && again->live.has_value() == health->live.has_value());
+        if (health->live) check(same_settings(*again->live, *health->live));
     }
     return 0;
 }

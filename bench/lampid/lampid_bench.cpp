@@ -17,6 +17,7 @@
 #include "lampi/lamp_codec.h"
 #include "lampi/log.h"
 #include "lampi/topics.h"
+#include "clock.h"
 #include "state_store.h"
 #include "mqtt_harness.h"
 
@@ -118,7 +119,7 @@ int main(int argc, char** argv) {
     TempDir dir;
     {
         // The disk's cost of one durable save bounds the command latency.
-        lampid::StateStore store(dir / "calibration.json");
+        lampid::StateStore store(dir / "calibration.json", lampid::system_clock().wall_ms);
         std::vector<double> saves_ms;
         for (int i = 0; i < 100; ++i) {
             auto start = Clock::now();

@@ -24,12 +24,16 @@ struct DecodedUpdate {
     std::vector<std::string> warnings;
 };
 
-// lamp/set_config: {"on": bool, "color": {"h", "s"}, "brightness", "client"}.
-// Numbers out of 0..1 are clamped (with a warning); NaN or non-numbers are errors.
+// lamp/set_config: {"on": bool, "color": {"h", "s"}, "brightness", "client",
+// "sent_at"}. Numbers out of 0..1 are clamped (with a warning); NaN or
+// non-numbers are errors. "sent_at" (optional) is an integer, milliseconds since
+// the Unix epoch on the sender's clock: lampid drops a command sent before the
+// newest change it applied.
 Result<DecodedUpdate> decode_set_config(std::string_view payload);
 std::string encode_set_config(const LampUpdate& update);
 
-// lamp/changed: the full state, including "version".
+// lamp/changed: the full state, including "version" and, once a change carried
+// a time, "changed_at" (milliseconds since the Unix epoch).
 std::string encode_changed(const LampState& state);
 Result<LampState> decode_changed(std::string_view payload);
 
@@ -42,5 +46,19 @@ struct Association {
 };
 std::string encode_association_offer(std::string_view code, int expires_in_seconds);
 Result<Association> decode_association(std::string_view payload);
+
+// lamp/health (from the lamp, retained): whether the lamp can keep what it is
+// told. {"durable": bool, "led": bool, "error": "...", "live": {"on", "color",
+// "brightness", "client"}}. "error" says why when either flag is false; "live"
+// is the state the LED shows while it is newer than the last one saved and
+// announced on lamp/changed: a restart would lose it.
+struct LampHealth {
+    bool durable = true;
+    bool led = true;
+    std::string error;
+    std::optional<LampState> live;  // its version is not part of the payload
+};
+std::string encode_health(const LampHealth& health);
+Result<LampHealth> decode_health(std::string_view payload);
 
 }  // namespace lampi

@@ -19,6 +19,9 @@ struct LampState {
     std::string client = "lamp_service";
     // Grows by one with every change and survives restarts.
     std::uint64_t version = 0;
+    // When the newest applied change was sent, in milliseconds since the Unix
+    // epoch (0: unknown). lampid drops commands sent before it (src/lampid/README.md).
+    std::int64_t changed_at = 0;
 
     bool same_settings(const LampState& other) const {
         return on == other.on && hue == other.hue && saturation == other.saturation &&
@@ -33,6 +36,8 @@ struct LampUpdate {
     std::optional<double> saturation;
     std::optional<double> brightness;
     std::optional<std::string> client;
+    // When the sender sent it, in milliseconds since the Unix epoch (optional).
+    std::optional<std::int64_t> sent_at;
 
     bool empty() const { return !on && !hue && !saturation && !brightness; }
 };

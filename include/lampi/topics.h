@@ -9,6 +9,8 @@ namespace lampi::topics {
 inline constexpr std::string_view kSetConfig = "lamp/set_config";
 inline constexpr std::string_view kChanged = "lamp/changed";
 inline constexpr std::string_view kAssociated = "lamp/associated";
+// lampid's health (retained JSON, lamp_codec.h): whether its changes are saved.
+inline constexpr std::string_view kHealth = "lamp/health";
 inline constexpr std::string_view kConnectionStatePattern = "lamp/connection/+/state";
 // The lamp service's own client id, as in the original system.
 inline constexpr std::string_view kLampServiceClient = "lamp_service";

@@ -78,6 +78,21 @@ Status read_fields(const json::object& object, LampUpdate& update, std::vector<s
     return read_client(object, update.client);
 }
 
+// An optional non-negative integer field that fits in int64.
+Status read_count(const json::object& object, std::string_view key, std::optional<std::int64_t>& out) {
+    auto it = object.find(key);
+    if (it == object.end()) return Status::ok();
+    const json::value& value = it->value();
+    if (value.is_int64() && value.as_int64() >= 0) {
+        out = value.as_int64();
+    } else if (value.is_uint64() && value.as_uint64() <= static_cast<std::uint64_t>(INT64_MAX)) {
+        out = static_cast<std::int64_t>(value.as_uint64());
+    } else {
+        return Status::error(fmt::format("\"{}\" must be a non-negative integer", key));
+    }
+    return Status::ok();
+}
+
 // Encoding is done with fmt rather than json::serialize so numbers read as
 // people write them ("0.5", "1") instead of Boost's "5E-1"; both round-trip.
 std::string number(double value) { return std::isfinite(value) ? fmt::format("{}", value) : "0"; }
@@ -91,6 +106,7 @@ Result<DecodedUpdate> decode_set_config(std::string_view payload) {
     if (!object) return object.status();
     DecodedUpdate decoded;
     if (Status s = read_fields(*object, decoded.update, &decoded.warnings); !s) return s;
+    if (Status s = read_count(*object, "sent_at", decoded.update.sent_at); !s) return s;
     return decoded;
 }
 
@@ -109,14 +125,24 @@ std::string encode_set_config(const LampUpdate& update) {
     }
     if (update.brightness) field(fmt::format("\"brightness\":{}", number(*update.brightness)));
     if (update.client) field(fmt::format("\"client\":{}", quoted(*update.client)));
+    if (update.sent_at) field(fmt::format("\"sent_at\":{}", *update.sent_at));
     out += '}';
     return out;
 }
 
+namespace {
+
+// The settings of a state, without braces: shared by lamp/changed and lamp/health.
+std::string settings_fields(const LampState& state) {
+    return fmt::format(R"("on":{},"color":{{"h":{},"s":{}}},"brightness":{},"client":{})", state.on,
+                       number(state.hue), number(state.saturation), number(state.brightness), quoted(state.client));
+}
+
+}  // namespace
+
 std::string encode_changed(const LampState& state) {
-    return fmt::format(R"({{"on":{},"color":{{"h":{},"s":{}}},"brightness":{},"client":{},"version":{}}})", state.on,
-                       number(state.hue), number(state.saturation), number(state.brightness), quoted(state.client),
-                       state.version);
+    std::string changed_at = state.changed_at > 0 ? fmt::format(R"(,"changed_at":{})", state.changed_at) : "";
+    return fmt::format(R"({{{},"version":{}{}}})", settings_fields(state), state.version, changed_at);
 }
 
 Result<LampState> decode_changed(std::string_view payload) {
@@ -143,6 +169,9 @@ Result<LampState> decode_changed(std::string_view payload) {
             return Status::error("\"version\" must be a non-negative integer");
         }
     }
+    std::optional<std::int64_t> changed_at;
+    if (Status s = read_count(*object, "changed_at", changed_at); !s) return s;
+    state.changed_at = changed_at.value_or(0);
     return state;
 }
 
@@ -166,6 +195,38 @@ Result<Association> decode_association(std::string_view payload) {
         association.code = std::string(code->value().as_string());
     }
     return association;
+}
+
+std::string encode_health(const LampHealth& health) {
+    std::string out = fmt::format(R"({{"durable":{},"led":{})", health.durable, health.led);
+    if (!health.error.empty()) out += fmt::format(R"(,"error":{})", quoted(health.error));
+    if (health.live) out += fmt::format(R"(,"live":{{{}}})", settings_fields(*health.live));
+    out += '}';
+    return out;
+}
+
+Result<LampHealth> decode_health(std::string_view payload) {
+    Result<json::object> object = parse_object(payload);
+    if (!object) return object.status();
+    LampHealth health;
+    for (auto [key, flag] : {std::pair{"durable", &health.durable}, std::pair{"led", &health.led}}) {
+        auto it = object->find(key);
+        if (it == object->end() || !it->value().is_bool()) {
+            return Status::error(fmt::format("lamp/health needs \"{}\": true or false", key));
+        }
+        *flag = it->value().as_bool();
+    }
+    if (auto it = object->find("error"); it != object->end()) {
+        if (!it->value().is_string()) return Status::error("\"error\" must be a string");
+        health.error = std::string(it->value().as_string());
+    }
+    if (auto it = object->find("live"); it != object->end()) {
+        if (!it->value().is_object()) return Status::error("\"live\" must be an object");
+        Result<LampState> live = decode_changed(json::serialize(it->value()));
+        if (!live) return live.status();
+        health.live = *live;
+    }
+    return health;
 }
 
 }  // namespace lampi

@@ -37,4 +37,14 @@ Status replace_file(const std::string& path, std::string_view content, bool sync
     return Status::ok();
 }
 
+Status sync_parent_directory(const std::string& path) {
+    std::string::size_type slash = path.rfind('/');
+    std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+    int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return errno_status("open the directory", dir);
+    Status s = ::fsync(fd) == 0 ? Status::ok() : errno_status("fsync the directory", dir);
+    ::close(fd);
+    return s;
+}
+
 }  // namespace lampi::lampid

@@ -11,4 +11,7 @@ namespace lampi::lampid {
 
 Status replace_file(const std::string& path, std::string_view content, bool sync = true);
 
+// fsyncs the directory holding `path`, so a rename into it survives a power loss.
+Status sync_parent_directory(const std::string& path);
+
 }  // namespace lampi::lampid

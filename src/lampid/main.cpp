@@ -3,9 +3,12 @@
 #include <csignal>
 #include <filesystem>
 
+#include "broker_login.h"
+#include "clock.h"
 #include "hardware/led_driver.h"
-#include "lamp_service.h"
+#include "lamp_controller.h"
 #include "onboarding.h"
+#include "publisher.h"
 #include "lampi/device_id.h"
 #include "lampi/log.h"
 #include "lampi/topics.h"
@@ -26,6 +29,10 @@ int main(int argc, char** argv) {
     app.set_config("--config", "", "read options from an INI/TOML file (keys are option names)");
     MqttOptions mqtt;
     mqtt.client_id = std::string(topics::kLampServiceClient);
+    // A persistent session: the broker queues the commands that arrive while
+    // lampid restarts, and delivers them when it is back.
+    mqtt.clean_session = false;
+    std::string password_file;
     std::string device_id;
     std::string state_file = "/var/lib/lampi/lamp-state.json";
     std::string log_level = "info";
@@ -33,6 +40,9 @@ int main(int argc, char** argv) {
     std::vector<int> channels, pins;
     app.add_option("--host", mqtt.host, "local MQTT broker host")->capture_default_str();
     app.add_option("--port", mqtt.port, "local MQTT broker port")->capture_default_str()->check(CLI::Range(1, 65535));
+    app.add_option("--username", mqtt.username, "login on the local broker (none: anonymous)");
+    app.add_option("--password-file", password_file,
+                   "file holding the password for --username (never on the command line)");
     app.add_option("--device-id", device_id, "12 hex digits; default: the MAC of the first network interface");
     app.add_option("--state-file", state_file, "where the state is persisted")->capture_default_str();
     app.add_option("--backend", led.backend, "LED backend: simulated, sysfs-pwm or pigpiod")
@@ -65,20 +75,32 @@ int main(int argc, char** argv) {
         return 2;
     }
     log::init("lampid[" + *id + "]", *level);
+    if (!password_file.empty()) {
+        if (mqtt.username.empty()) {
+            log::error("--password-file needs --username");
+            return 2;
+        }
+        Result<std::string> password = lampid::read_password_file(password_file);
+        if (!password) {
+            log::error("{}", password.status().message());
+            return 1;
+        }
+        mqtt.password = *password;
+    }
     for (int i = 0; i < 3 && channels.size() == 3; ++i) led.sysfs_channels[i] = channels[i];
     for (int i = 0; i < 3 && pins.size() == 3; ++i) led.pigpiod_pins[i] = pins[i];
 
     std::filesystem::path state_dir = std::filesystem::path(state_file).parent_path();
     std::error_code ec;
     if (!state_dir.empty()) std::filesystem::create_directories(state_dir, ec);
-    lampid::StateStore store(state_file);
-    std::string note;
-    Result<LampState> restored = store.load(&note);
+    lampid::Clock clock = lampid::system_clock();
+    lampid::StateStore store(state_file, clock.wall_ms);
+    Result<lampid::LoadedState> restored = store.load();
     if (!restored) {
         log::error("{}", restored.status().message());
         return 1;
     }
-    if (!note.empty()) log::warn("{}", note);
+    if (!restored->note.empty()) log::warn("{}", restored->note);
     auto driver = lampid::make_led_driver(led);
     if (!driver) {
         log::error("{}", driver.status().message());
@@ -87,44 +109,43 @@ int main(int argc, char** argv) {
 
     mqtt.will = MqttWill{topics::connection_state(topics::kLampServiceClient), std::string(topics::kOffline), 1, true};
     MqttClient client(mqtt);
-    lampid::LampService service(client, store, **driver, *restored);
+    lampid::MqttPublisher broker(client);
+    lampid::LampController lamp(broker, store, **driver, clock, restored->state, restored->unsaved);
     if (association_file.empty()) association_file = (state_dir.empty() ? "." : state_dir.string()) + "/association.json";
-    lampid::Onboarding onboarding(client, association_file, code_file);
+    lampid::Onboarding onboarding(broker, clock, association_file, code_file);
     if (Status s = onboarding.load(); !s) {
         log::error("{}", s.message());
         return 1;
     }
-    using Clock = lampid::Onboarding::Clock;
     client.on_connect = [&] {
-        service.on_connected();
-        onboarding.on_connected(Clock::now());
+        lamp.on_connected();
+        onboarding.on_connected();
     };
     client.on_message = [&](const MqttMessage& message) {
         if (message.topic == topics::kSetConfig) {
-            service.handle_set_config(message.payload);
+            lamp.handle_set_config(message.payload);
         } else if (message.topic == topics::kAssociated) {
-            onboarding.handle(message.payload, Clock::now());
+            onboarding.handle(message.payload);
         }
     };
     client.after_loop = [&] {
-        service.flush();
-        onboarding.tick(Clock::now());
+        lamp.flush();
+        onboarding.tick();
     };
-    if (Status s = service.start(); !s) {
-        log::error("{}", s.message());
-        return 1;
-    }
-    log::info("restored version {} from {}; broker {}", restored->version, state_file, client.endpoint());
+    // A failing LED is reported on lamp/health; exiting would only restart into
+    // the same fault, out of reach of anyone who could see it.
+    if (Status s = lamp.start(); !s) log::error("the LED cannot be driven: {}", s.message());
+    log::info("restored version {} from {}; broker {}", restored->state.version, state_file, client.endpoint());
 
     std::signal(SIGINT, request_stop);
     std::signal(SIGTERM, request_stop);
     std::signal(SIGPIPE, SIG_IGN);
     client.on_disconnect = [](std::string_view reason) { lampi::log::warn("disconnected: {}", reason); };
-    client.before_disconnect = [&] { service.announce_offline(); };
+    client.before_disconnect = [&] { lamp.announce_offline(); };
     client.run(g_stop);
-    service.flush();
-    const auto& stats = service.stats();
-    log::info("stopped at version {}: {} applied, {} unchanged, {} rejected", service.state().version,
-              stats.applied, stats.ignored, stats.rejected);
+    lamp.flush();
+    const auto& stats = lamp.stats();
+    log::info("stopped at version {}: {} applied, {} unchanged, {} rejected, {} stale", lamp.state().version,
+              stats.applied, stats.ignored, stats.rejected, stats.stale);
     return 0;
 }

@@ -15,8 +15,6 @@ namespace lampi::lampid {
 namespace {
 
 constexpr int kQos = 1;
-// Renewed this long before the cloud would let it expire.
-constexpr std::chrono::seconds kRenewMargin{60};
 
 }  // namespace
 
@@ -31,8 +29,8 @@ std::string make_association_code() {
     return fmt::format("{:06}", value % kCodes);
 }
 
-Onboarding::Onboarding(MqttClient& mqtt, std::string state_file, std::string code_file)
-    : mqtt_(mqtt), state_file_(std::move(state_file)), code_file_(std::move(code_file)) {}
+Onboarding::Onboarding(Publisher& broker, Clock clock, std::string state_file, std::string code_file)
+    : broker_(broker), clock_(std::move(clock)), state_file_(std::move(state_file)), code_file_(std::move(code_file)) {}
 
 Status Onboarding::load() {
     std::ifstream in(state_file_);
@@ -57,29 +55,29 @@ void Onboarding::show(std::string_view text) {
     if (Status s = replace_file(code_file_, fmt::format("{}\n", text), false); !s) log::warn("{}", s.message());
 }
 
-void Onboarding::on_connected(Clock::time_point now) {
-    if (Status s = mqtt_.subscribe(topics::kAssociated, kQos); !s) log::error("{}", s.message());
+void Onboarding::on_connected() {
+    if (Status s = broker_.subscribe(topics::kAssociated, kQos); !s) log::error("{}", s.message());
     if (claimed_) {
         show("claimed");
     } else {
-        offer_new_code(now);
+        offer_new_code();
     }
 }
 
-void Onboarding::offer_new_code(Clock::time_point now) {
+void Onboarding::offer_new_code() {
     code_ = make_association_code();
-    renew_at_ = now + kCodeLifetime - kRenewMargin;
+    renew_at_ = clock_.steady() + kCodeLifetime - kRenewMargin;
     show(code_);
-    if (!mqtt_.connected()) return;  // offered again on connection
+    if (!broker_.connected()) return;  // offered again on connection
     auto seconds = static_cast<int>(kCodeLifetime.count());
-    if (Status s = mqtt_.publish(topics::kAssociated, encode_association_offer(code_, seconds), kQos, true); !s) {
+    if (Status s = broker_.publish(topics::kAssociated, encode_association_offer(code_, seconds), kQos, true); !s) {
         log::error("{}", s.message());
         return;
     }
     log::info("unclaimed: offering a one-time code on {} (valid {} s)", topics::kAssociated, seconds);
 }
 
-void Onboarding::handle(std::string_view payload, Clock::time_point now) {
+void Onboarding::handle(std::string_view payload) {
     auto association = decode_association(payload);
     if (!association) {
         log::warn("lamp/associated ignored: {}", association.status().message());
@@ -95,12 +93,12 @@ void Onboarding::handle(std::string_view payload, Clock::time_point now) {
         show("claimed");
     } else {
         log::info("released by its owner");
-        offer_new_code(now);
+        offer_new_code();
     }
 }
 
-void Onboarding::tick(Clock::time_point now) {
-    if (!claimed_ && mqtt_.connected() && now >= renew_at_) offer_new_code(now);
+void Onboarding::tick() {
+    if (!claimed_ && broker_.connected() && clock_.steady() >= renew_at_) offer_new_code();
 }
 
 }  // namespace lampi::lampid

@@ -5,47 +5,51 @@
 // owner lets it go ({"claimed": false}) it offers a new code.
 //
 // Codes are renewed before the cloud lets them expire. Single-threaded, like
-// LampService: every method runs on the thread that drives the MqttClient.
+// LampController: every method runs on the thread that drives the broker
+// connection.
 #pragma once
 
 #include <chrono>
 #include <string>
 #include <string_view>
 
-#include "lampi/mqtt_client.h"
+#include "clock.h"
 #include "lampi/status.h"
+#include "publisher.h"
 
 namespace lampi::lampid {
 
 class Onboarding {
 public:
-    using Clock = std::chrono::steady_clock;
     static constexpr std::chrono::seconds kCodeLifetime{600};
+    // Renewed this long before the cloud would let it expire.
+    static constexpr std::chrono::seconds kRenewMargin{60};
 
     // `state_file` remembers whether the lamp is claimed; `code_file` ("" for
     // none) shows the current code.
-    Onboarding(MqttClient& mqtt, std::string state_file, std::string code_file);
+    Onboarding(Publisher& broker, Clock clock, std::string state_file, std::string code_file);
 
     Status load();
-    void on_connected(Clock::time_point now);
-    void handle(std::string_view payload, Clock::time_point now);
+    void on_connected();
+    void handle(std::string_view payload);
     // Renews the code when it is about to expire.
-    void tick(Clock::time_point now);
+    void tick();
 
     bool claimed() const { return claimed_; }
     const std::string& code() const { return code_; }
 
 private:
-    void offer_new_code(Clock::time_point now);
+    void offer_new_code();
     void show(std::string_view text);
     Status save();
 
-    MqttClient& mqtt_;
+    Publisher& broker_;
+    Clock clock_;
     std::string state_file_;
     std::string code_file_;
     bool claimed_ = false;
     std::string code_;
-    Clock::time_point renew_at_{};
+    Clock::SteadyTime renew_at_{};
 };
 
 // Six random decimal digits.

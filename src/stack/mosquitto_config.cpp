@@ -72,6 +72,7 @@ std::string render_mosquitto_conf(const BrokerSettings& settings) {
         fmt::arg("inflight", settings.max_inflight_messages),
         fmt::arg("queued", settings.max_queued_messages));
     if (!settings.run_as_user.empty()) out += fmt::format("user {}\n", settings.run_as_user);
+    if (!settings.password_file.empty()) out += fmt::format("password_file {}\n", settings.password_file);
     if (settings.plugin) {
         out += fmt::format("\nplugin {}\n", settings.plugin->path);
         for (const auto& [key, value] : settings.plugin->options) out += fmt::format("plugin_opt_{} {}\n", key, value);

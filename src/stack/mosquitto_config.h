@@ -59,7 +59,11 @@ struct BrokerSettings {
     bool persistence = true;
     std::string data_dir;       // persistence location, must exist
     std::string run_as_user;    // Mosquitto drops root privileges to this user
-    bool allow_anonymous = true;  // lamp brokers: loopback only, no accounts
+    bool allow_anonymous = true;
+    // Logins (Mosquitto's password file, broker_passwords.h). A lamp's broker
+    // admits only the lamp's own services: lampid with its password; the bridge
+    // is the broker's own connection and needs none.
+    std::string password_file;
     std::optional<PluginSettings> plugin;
     // Bounded so a slow subscriber costs memory, not the broker.
     int max_inflight_messages = 100;

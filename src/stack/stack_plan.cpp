@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "broker_passwords.h"
 #include "lampi/topics.h"
 #include "mosquitto_config.h"
 #include "pki.h"
@@ -155,6 +156,8 @@ Result<StackPlan> plan_stack(const StackOptions& options) {
         lamp.device_id = simulated_device_id(i);
         lamp.broker_port = options.port_base + kFirstLampOffset + i;
         lamp.dir = fmt::format("{}/lamps/{}", dir, lamp.device_id);
+        lamp.broker_password_file = fmt::format("{}/lamp-{}-broker", plan.secrets_dir, lamp.device_id);
+        lamp.broker_users_file = lamp.dir + "/broker-users";
         plan.lamps.push_back(std::move(lamp));
     }
     return plan;
@@ -205,9 +208,9 @@ std::string render_supervisord_conf(const StackPlan& plan) {
             fmt::format("lampid-{}", lamp.device_id),
             fmt::format("{} --host 127.0.0.1 --port {} --device-id {} --state-file {}/lamp-state.json "
                         "--backend simulated --simulated-output {}/led-duty --code-file {}/association-code "
-                        "--log-level {}",
+                        "--log-level {} --username {} --password-file {}",
                         plan.lampid, lamp.broker_port, lamp.device_id, lamp.dir, lamp.dir, lamp.dir,
-                        plan.options.log_level),
+                        plan.options.log_level, kLampBrokerUser, lamp.broker_password_file),
             fmt::format("{}/logs/lampid-{}.log", dir, lamp.device_id), 30);
     }
     return out;
@@ -240,7 +243,10 @@ std::string render_endpoints_json(const StackPlan& plan, const std::string& oper
     for (const LampPlan& lamp : plan.lamps) {
         lamps.push_back(json::object{
             {"device_id", lamp.device_id},
-            {"local_mqtt", json::object{{"host", "127.0.0.1"}, {"port", lamp.broker_port}}},
+            {"local_mqtt", json::object{{"host", "127.0.0.1"},
+                                        {"port", lamp.broker_port},
+                                        {"username", kLampBrokerUser},
+                                        {"password_file", lamp.broker_password_file}}},
             {"state_file", lamp.dir + "/lamp-state.json"},
             {"led_duty_file", lamp.dir + "/led-duty"},
             {"association_code_file", lamp.dir + "/association-code"},
@@ -306,6 +312,15 @@ Status write_stack(const StackPlan& plan) {
         broker.port = lamp.broker_port;
         broker.persistence = false;
         broker.run_as_user = user;
+        // Only the lamp's own services may reach its broker: any local user
+        // could otherwise set the lamp and read its association code.
+        Result<std::string> password = ensure_secret(lamp.broker_password_file);
+        if (!password) return password.status();
+        Result<std::string> users = mosquitto_password_line(kLampBrokerUser, *password);
+        if (!users) return users.status();
+        if (Status s = write_file(lamp.broker_users_file, *users, fs::perms(0600)); !s) return s;
+        broker.allow_anonymous = false;
+        broker.password_file = lamp.broker_users_file;
         broker.bridge = BridgeSettings{lamp.device_id, "127.0.0.1", plan.lamp_mqtt_port,
                                        BridgeTls{plan.ca_file, lamp.dir + "/lamp.pem", lamp.dir + "/lamp.key"}};
         if (Status s = write_file(lamp.dir + "/mosquitto.conf", render_mosquitto_conf(broker)); !s) return s;

@@ -38,10 +38,15 @@ struct StackOptions {
     int credential_seconds = 0;     // the page's broker credential lifetime; 0: lampi-cloud's default
 };
 
+// lampid's login on its lamp's broker, the only one that broker admits.
+inline constexpr const char* kLampBrokerUser = "lampid";
+
 struct LampPlan {
     std::string device_id;
     int broker_port = 0;
     std::string dir;                // <stack>/lamps/<device_id>
+    std::string broker_password_file;  // lampid's password: <stack>/secrets/lamp-<device_id>-broker
+    std::string broker_users_file;     // its hash, for Mosquitto: <dir>/broker-users (mode 0600)
 };
 
 struct Login {

@@ -121,6 +121,60 @@ TEST(SetConfig, EncodesOnlyTheGivenFields) {
     EXPECT_FALSE(decoded->update.brightness);
 }
 
+TEST(SetConfig, SentAtIsAnOptionalMillisecondTimestamp) {
+    auto decoded = decode_set_config(R"({"on": true, "sent_at": 1796076000123})");
+    ASSERT_TRUE(decoded) << decoded.status().message();
+    EXPECT_EQ(decoded->update.sent_at, 1'796'076'000'123);
+    EXPECT_FALSE(decode_set_config(R"({"on": true})")->update.sent_at);
+    EXPECT_FALSE(decode_set_config(R"({"on": true, "sent_at": -1})"));
+    EXPECT_FALSE(decode_set_config(R"({"on": true, "sent_at": "now"})"));
+    EXPECT_FALSE(decode_set_config(R"({"on": true, "sent_at": 1.5})"));
+    EXPECT_FALSE(decode_set_config(R"({"on": true, "sent_at": 18446744073709551615})"));
+    LampUpdate update;
+    update.on = true;
+    update.sent_at = 42;
+    EXPECT_EQ(decode_set_config(encode_set_config(update))->update.sent_at, 42);
+}
+
+TEST(Changed, ChangedAtRoundTripsAndIsOptional) {
+    LampState state;
+    state.version = 3;
+    EXPECT_EQ(encode_changed(state).find("changed_at"), std::string::npos);
+    state.changed_at = 1'796'076'000'123;
+    auto decoded = decode_changed(encode_changed(state));
+    ASSERT_TRUE(decoded);
+    EXPECT_EQ(decoded->changed_at, 1'796'076'000'123);
+    EXPECT_EQ(decoded->version, 3u);
+}
+
+TEST(Health, RoundTripsWithAndWithoutALiveState) {
+    LampHealth healthy;
+    auto decoded = decode_health(encode_health(healthy));
+    ASSERT_TRUE(decoded) << decoded.status().message();
+    EXPECT_TRUE(decoded->durable);
+    EXPECT_TRUE(decoded->led);
+    EXPECT_FALSE(decoded->live);
+    EXPECT_EQ(encode_health(healthy), R"({"durable":true,"led":true})");
+
+    LampHealth faulty;
+    faulty.durable = false;
+    faulty.error = "cannot create /var/lib/lampi/lamp-state.json.tmp: Permission denied";
+    faulty.live = LampState{};
+    faulty.live->on = true;
+    faulty.live->client = "page";
+    faulty.live->version = 99;
+    std::string payload = encode_health(faulty);
+    EXPECT_EQ(payload.find("version"), std::string::npos) << "an unsaved state has no version";
+    decoded = decode_health(payload);
+    ASSERT_TRUE(decoded) << decoded.status().message();
+    EXPECT_FALSE(decoded->durable);
+    EXPECT_EQ(decoded->error, faulty.error);
+    ASSERT_TRUE(decoded->live);
+    EXPECT_TRUE(decoded->live->on);
+    EXPECT_EQ(decoded->live->client, "page");
+    EXPECT_FALSE(decode_health(R"({"durable": "no", "led": true})"));
+}
+
 }  // namespace
 }  // namespace lampi
 

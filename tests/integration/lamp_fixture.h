@@ -1,32 +1,37 @@
 // A lamp as `./lampi up` runs it, against real processes on loopback: a cloud
-// broker, the lamp's broker bridged to it (config from lampi-stack's renderer)
-// and lampid. `cloud` watches devices/# on the cloud broker.
+// broker, the lamp's broker bridged to it (config from lampi-stack's renderer,
+// admitting only lampid's login) and lampid. `cloud` watches devices/# on the
+// cloud broker.
 #pragma once
 
 #include <gtest/gtest.h>
 
 #include <memory>
 
+#include "broker_passwords.h"
 #include "lampi/lamp_codec.h"
 #include "lampi/topics.h"
 #include "mqtt_harness.h"
+#include "stack_plan.h"
 
 namespace lampi::testing {
 
 class LampOnCloud : public ::testing::Test {
 protected:
     static constexpr const char* kDevice = "b827eb74663e";
+    static constexpr const char* kLampidPassword = "a-test-only-lampid-password";
 
     void SetUp() override {
         cloud_broker = std::make_unique<TestBroker>(dir.path(), "cloud");
         stack::BrokerSettings lamp_settings;
         lamp_settings.bridge = stack::BridgeSettings{kDevice, "127.0.0.1", cloud_broker->port(), std::nullopt};
+        write_file(dir / "lampid-password", std::string(kLampidPassword) + "\n");
+        write_file(dir / "broker-users", *stack::mosquitto_password_line(stack::kLampBrokerUser, kLampidPassword));
+        lamp_settings.allow_anonymous = false;
+        lamp_settings.password_file = dir / "broker-users";
         lamp_broker = std::make_unique<TestBroker>(dir.path(), "lamp", lamp_settings);
-        lampid = std::make_unique<Process>(
-            std::vector<std::string>{LAMPID_BINARY, "--port", std::to_string(lamp_broker->port()), "--device-id",
-                                     kDevice, "--state-file", dir / "lamp-state.json", "--simulated-output",
-                                     dir / "led-duty", "--log-level", "debug"},
-            dir / "lampid.log");
+        lampid = std::make_unique<Process>(lampid_command(dir / "lamp-state.json", dir / "led-duty"),
+                                           dir / "lampid.log");
         lampid->start();
         cloud = std::make_unique<MqttProbe>(cloud_broker->port(), std::vector<std::string>{"devices/#"});
         ASSERT_TRUE(cloud->wait_connected());
@@ -39,6 +44,21 @@ protected:
         if (HasFailure()) {
             std::cerr << "--- lampid log ---\n" << lampid->log() << "--- lamp broker log ---\n" << lamp_broker->log();
         }
+    }
+
+    std::vector<std::string> lampid_command(const std::string& state_file, const std::string& led_file) const {
+        return {LAMPID_BINARY, "--port", std::to_string(lamp_broker->port()), "--device-id", kDevice,
+                "--state-file", state_file, "--simulated-output", led_file, "--log-level", "debug",
+                "--username", stack::kLampBrokerUser, "--password-file", dir / "lampid-password"};
+    }
+
+    // A client of the lamp's own broker, with lampid's login (the only one it admits).
+    MqttOptions local_login() const {
+        MqttOptions options;
+        options.port = lamp_broker->port();
+        options.username = stack::kLampBrokerUser;
+        options.password = kLampidPassword;
+        return options;
     }
 
     static std::string cloud_topic(std::string_view local) { return topics::cloud(kDevice, local); }

@@ -1,11 +1,37 @@
 // The lamp driven through the cloud broker, across the bridge, with the
 // failures a real lamp meets: crashes, broker restarts and bad payloads.
+#include <fmt/core.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+
 #include "lamp_fixture.h"
 
 namespace lampi::testing {
 namespace {
 
 constexpr const char* kRed = R"({"on": true, "color": {"h": 0, "s": 1}, "brightness": 1, "client": "test"})";
+
+// Runs `argv` as nobody when the tests run as root, whom file modes do not stop.
+std::vector<std::string> unprivileged(std::vector<std::string> argv) {
+    if (geteuid() != 0) return argv;
+    std::vector<std::string> wrapped{"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"};
+    wrapped.insert(wrapped.end(), argv.begin(), argv.end());
+    return wrapped;
+}
+
+// A directory the unprivileged lampid owns.
+std::string lamp_owned_dir(const std::string& path) {
+    std::filesystem::create_directories(path);
+    if (geteuid() == 0 && ::chown(path.c_str(), 65534, 65534) != 0) ADD_FAILURE() << "chown " << path;
+    return path;
+}
+
+std::optional<LampHealth> health_of(const MqttMessage& m) {
+    auto health = decode_health(m.payload);
+    return health ? std::optional<LampHealth>(*health) : std::nullopt;
+}
 
 TEST_F(LampOnCloud, SetConfigThroughTheCloudChangesTheLampAndIsRetained) {
     command(kRed);
@@ -103,6 +129,132 @@ TEST_F(LampOnCloud, AFloodOfBadPayloadsChangesNothingAndTheLampStillAnswers) {
     EXPECT_DOUBLE_EQ(after->hue, before->hue);
     EXPECT_TRUE(after->on);
     EXPECT_NE(lampid->log().find("set_config rejected"), std::string::npos);
+}
+
+TEST_F(LampOnCloud, ACorruptStateFileRestartsAboveEveryAnnouncedVersion) {
+    for (double b : {0.1, 0.2, 0.3}) command(fmt::format(R"({{"brightness": {}, "client": "before"}})", b));
+    auto before = wait_changed([](const LampState& s) { return s.client == "before" && s.brightness == 0.3; });
+    ASSERT_TRUE(before);
+
+    lampid->kill9();
+    write_file(dir / "lamp-state.json", "{\"on\": tr\x01");
+    cloud->clear();
+    lampid->start();
+    auto after = wait_changed([](const LampState&) { return true; });
+    ASSERT_TRUE(after);
+    EXPECT_GT(after->version, before->version) << "the version went backwards after a corrupt state file";
+    int kept = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
+        if (entry.path().filename().string().rfind("lamp-state.json.corrupt-", 0) == 0) ++kept;
+    }
+    EXPECT_EQ(kept, 1);
+    // And the next change continues above it.
+    command(R"({"brightness": 0.9, "client": "after"})");
+    auto next = wait_changed([](const LampState& s) { return s.client == "after"; });
+    ASSERT_TRUE(next);
+    EXPECT_EQ(next->version, after->version + 1);
+}
+
+TEST_F(LampOnCloud, CommandsSentWhileLampidRestartsAreAppliedWhenItReturns) {
+    ASSERT_TRUE(wait_connection("1"));
+    MqttProbe local(local_login(), {std::string(topics::kSetConfig)});
+    ASSERT_TRUE(local.wait_connected());
+    lampid->kill9();
+    ASSERT_TRUE(wait_connection("0"));
+    for (int i = 1; i <= 3; ++i) {
+        command(fmt::format(R"({{"on": true, "brightness": 0.{}, "client": "while-away-{}"}})", i, i));
+    }
+    // Every command reached the lamp's broker while lampid was down.
+    ASSERT_TRUE(local.wait_for(std::string(topics::kSetConfig), [](const MqttMessage& m) {
+        return m.payload.find("while-away-3") != std::string::npos;
+    }));
+    lampid->start();
+    auto after = wait_changed([](const LampState& s) { return s.client == "while-away-3"; }, 15s);
+    ASSERT_TRUE(after) << "commands queued during lampid's restart were lost";
+    EXPECT_DOUBLE_EQ(after->brightness, 0.3);
+}
+
+TEST_F(LampOnCloud, AQueuedCommandSentBeforeANewerChangeIsDropped) {
+    ASSERT_TRUE(wait_connection("1"));
+    MqttProbe local(local_login(), {std::string(topics::kSetConfig)});
+    ASSERT_TRUE(local.wait_connected());
+    auto now_ms = [] {
+        return std::chrono::duration_cast<std::chrono::milliseconds>(
+                   std::chrono::system_clock::now().time_since_epoch()).count();
+    };
+    std::int64_t old_sent_at = now_ms();
+    command(fmt::format(R"({{"brightness": 0.8, "client": "newer", "sent_at": {}}})", old_sent_at + 1000));
+    ASSERT_TRUE(wait_changed([](const LampState& s) { return s.client == "newer"; }));
+    lampid->kill9();
+    ASSERT_TRUE(wait_connection("0"));
+    // Sent before "newer" but delivered after it, as a command queued in a bridge would be.
+    command(fmt::format(R"({{"brightness": 0.1, "client": "stale", "sent_at": {}}})", old_sent_at));
+    command(fmt::format(R"({{"on": true, "client": "marker", "sent_at": {}}})", old_sent_at + 2000));
+    ASSERT_TRUE(local.wait_for(std::string(topics::kSetConfig),
+                               [](const MqttMessage& m) { return m.payload.find("marker") != std::string::npos; }));
+    lampid->start();
+    auto after = wait_changed([](const LampState& s) { return s.client == "marker"; }, 15s);
+    ASSERT_TRUE(after);
+    EXPECT_DOUBLE_EQ(after->brightness, 0.8) << "a stale command undid a newer change";
+    for (const MqttMessage& m : cloud->messages(cloud_topic(topics::kChanged))) {
+        EXPECT_EQ(m.payload.find("\"stale\""), std::string::npos) << m.payload;
+    }
+    EXPECT_NE(lampid->log().find("stale set_config dropped"), std::string::npos);
+}
+
+TEST_F(LampOnCloud, AnUnwritableStateDirectoryIsReportedTheLedFollowsAndARestartDoesNotCrashLoop) {
+    lampid->stop();
+    ASSERT_TRUE(::chmod(dir.path().c_str(), 0755) == 0);
+    std::string state_dir = lamp_owned_dir(dir / "state");
+    std::string led_dir = lamp_owned_dir(dir / "led");
+    auto start_lampid = [&](const std::string& led_file) {
+        lampid = std::make_unique<Process>(unprivileged(lampid_command(state_dir + "/lamp-state.json", led_file)),
+                                           dir / "lampid.log");
+        lampid->start();
+    };
+    start_lampid(led_dir + "/led-duty");
+    MqttProbe local(local_login(), {std::string(topics::kHealth)});
+    ASSERT_TRUE(local.wait_connected());
+    command(kRed);
+    auto saved = wait_changed([](const LampState& s) { return s.client == "test"; });
+    ASSERT_TRUE(saved);
+    std::string red_duty = read_file(led_dir + "/led-duty");
+
+    ASSERT_EQ(::chmod(state_dir.c_str(), 0555), 0);
+    command(R"({"on": true, "color": {"h": 0.6667, "s": 1}, "client": "unsaved"})");
+    auto faulty = local.wait_for(std::string(topics::kHealth), [](const MqttMessage& m) {
+        auto h = health_of(m);
+        return h && !h->durable && h->live && h->live->client == "unsaved";
+    });
+    ASSERT_TRUE(faulty) << "lamp/health did not report the unwritable state directory";
+    EXPECT_NE(health_of(*faulty)->error.find("Permission denied"), std::string::npos) << faulty->payload;
+    EXPECT_NE(read_file(led_dir + "/led-duty"), red_duty) << "the LED stopped following commands";
+    for (const MqttMessage& m : cloud->messages(cloud_topic(topics::kChanged))) {
+        EXPECT_EQ(m.payload.find("unsaved"), std::string::npos) << "an unsaved state was announced: " << m.payload;
+    }
+
+    // A restart in that state, with the LED's file in the unwritable directory too:
+    // it stays up and says what is wrong.
+    lampid->kill9();
+    local.clear();
+    start_lampid(state_dir + "/led-duty");
+    auto restarted = local.wait_for(std::string(topics::kHealth), [](const MqttMessage& m) {
+        auto h = health_of(m);
+        return h && !h->durable && !h->led;
+    }, 15s);
+    ASSERT_TRUE(restarted) << "no fault reported after a restart in an unwritable directory\n" << lampid->log();
+    EXPECT_TRUE(lampid->running()) << lampid->log();
+
+    // Writable again: the pending change is saved and announced.
+    ASSERT_EQ(::chmod(state_dir.c_str(), 0755), 0);
+    command(R"({"brightness": 0.5, "client": "durable-again"})");
+    auto recovered = wait_changed([](const LampState& s) { return s.client == "durable-again"; }, 15s);
+    ASSERT_TRUE(recovered);
+    EXPECT_GT(recovered->version, saved->version);
+    EXPECT_TRUE(local.wait_for(std::string(topics::kHealth), [](const MqttMessage& m) {
+        auto h = health_of(m);
+        return h && h->durable && h->led;
+    }));
 }
 
 TEST_F(LampOnCloud, ACleanStopAnnouncesOffline) {

@@ -91,5 +91,42 @@ TEST(StackPlan, WritesEveryFileSecretsAndCertificatesAndKeepsThemOnTheNextRun) {
     EXPECT_EQ(again.at("demo").at("password").as_string(), demo_password);
 }
 
+TEST(StackPlan, ALampsBrokerAdmitsOnlyLampidWhosePasswordStaysInAFile) {
+    testing::TempDir dir;
+    StackOptions options;
+    options.dir = dir / "stack";
+    options.build_dir = "/opt/lampi/build";
+    options.lamps = 1;
+    auto plan = plan_stack(options);
+    ASSERT_TRUE(plan);
+    ASSERT_TRUE(write_stack(*plan));
+
+    std::string lamp_dir = dir / "stack/lamps/020000000001";
+    std::string secret_file = dir / "stack/secrets/lamp-020000000001-broker";
+    std::string password = testing::read_file(secret_file);
+    password.pop_back();  // the line end
+    EXPECT_GE(password.size(), 32u);
+    EXPECT_EQ(mode_of(secret_file), 0600);
+    std::string conf = testing::read_file(lamp_dir + "/mosquitto.conf");
+    EXPECT_NE(conf.find("allow_anonymous false"), std::string::npos);
+    EXPECT_NE(conf.find("password_file " + lamp_dir + "/broker-users"), std::string::npos);
+    std::string users = testing::read_file(lamp_dir + "/broker-users");
+    EXPECT_EQ(users.rfind("lampid:$7$101$", 0), 0u) << users;
+    EXPECT_EQ(users.find(password), std::string::npos);
+    EXPECT_EQ(mode_of(lamp_dir + "/broker-users"), 0600);
+
+    std::string supervisord = testing::read_file(dir / "stack/supervisord.conf");
+    EXPECT_NE(supervisord.find("--username lampid --password-file " + secret_file), std::string::npos);
+    EXPECT_EQ(supervisord.find(password), std::string::npos) << "a secret in a command line";
+    auto endpoints = boost::json::parse(testing::read_file(dir / "stack/endpoints.json"));
+    const auto& local = endpoints.at("lamps").at(0).at("local_mqtt");
+    EXPECT_EQ(local.at("username").as_string(), "lampid");
+    EXPECT_EQ(local.at("password_file").as_string(), secret_file);
+
+    // A second render keeps the password.
+    ASSERT_TRUE(write_stack(*plan));
+    EXPECT_EQ(testing::read_file(secret_file), password + "\n");
+}
+
 }  // namespace
 }  // namespace lampi::stack
