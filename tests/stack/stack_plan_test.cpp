@@ -68,7 +68,8 @@ TEST(StackPlan, WritesEveryFileSecretsAndCertificatesAndKeepsThemOnTheNextRun) {
     std::string supervisord = testing::read_file(dir / "stack/supervisord.conf");
     EXPECT_NE(supervisord.find("[program:lampi-cloud]"), std::string::npos);
     EXPECT_NE(supervisord.find("[program:lampid-020000000002]"), std::string::npos);
-    EXPECT_NE(supervisord.find("command=/opt/lampi/build/src/lampid/lampid --host 127.0.0.1 --port 18841"),
+    EXPECT_NE(supervisord.find("command=/opt/lampi/build/src/stack/lampi-stack run --pid-file " + (dir / "stack/run/lampid-020000000002.pid") +
+                               " -- /opt/lampi/build/src/lampid/lampid --host 127.0.0.1 --port 18841"),
               std::string::npos);
     std::string cloud = testing::read_file(dir / "stack/cloud-broker/mosquitto.conf");
     EXPECT_NE(cloud.find("allow_anonymous false"), std::string::npos);
