@@ -1,5 +1,6 @@
 #include "processes.h"
 
+#include <fcntl.h>
 #include <fmt/core.h>
 #include <signal.h>
 #include <unistd.h>
@@ -22,10 +23,21 @@ struct ProcStat {
     unsigned long long start_time = 0;
 };
 
+// A /proc file read with plain read(2): the process may exit meanwhile, which a
+// std::ifstream reports by throwing.
+std::string read_proc(const std::string& path) {
+    std::string content;
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return content;
+    char buffer[4096];
+    for (ssize_t n; (n = ::read(fd, buffer, sizeof buffer)) > 0;) content.append(buffer, static_cast<std::size_t>(n));
+    ::close(fd);
+    return content;
+}
+
 std::optional<ProcStat> read_stat(pid_t pid) {
-    std::ifstream in(fmt::format("/proc/{}/stat", pid));
-    std::string line;
-    if (!in || !std::getline(in, line)) return std::nullopt;
+    std::string line = read_proc(fmt::format("/proc/{}/stat", pid));
+    if (line.empty()) return std::nullopt;
     // The command name (field 2) may hold spaces and parentheses: fields resume after the last ')'.
     std::size_t close = line.rfind(')');
     if (close == std::string::npos) return std::nullopt;
@@ -45,8 +57,7 @@ bool runs(pid_t pid) {
 }
 
 std::string command_line(pid_t pid) {
-    std::ifstream in(fmt::format("/proc/{}/cmdline", pid), std::ios::binary);
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::string text = read_proc(fmt::format("/proc/{}/cmdline", pid));
     for (char& c : text) if (c == '\0') c = ' ';
     return text;
 }

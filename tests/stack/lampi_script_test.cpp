@@ -3,6 +3,7 @@
 // supervisord leaves nothing behind, and no secret is readable by other users or
 // visible in a command line or an environment.
 #include <dirent.h>
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -15,6 +16,10 @@
 #include <boost/json.hpp>
 #include <filesystem>
 #include <fstream>
+#include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <ctime>
 #include <thread>
 
 #include "http_client.h"
@@ -25,6 +30,32 @@ namespace {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
+
+// True when nothing holds any port of a one-lamp stack at `base`.
+bool range_free(int base) {
+    for (int offset : {0, 1, 2, 3, 4, 10}) {
+        int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+        int on = 1;
+        ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+        sockaddr_in address{};
+        address.sin_family = AF_INET;
+        address.sin_port = htons(static_cast<uint16_t>(base + offset));
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        bool free = ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+        ::close(fd);
+        if (!free) return false;
+    }
+    return true;
+}
+
+// A free range at least 100 ports away from `avoid`.
+int free_range(int avoid = 0) {
+    for (int attempt = 0; attempt < 200; ++attempt) {
+        int candidate = 20000 + static_cast<int>(::random() % 12000);
+        if (std::abs(candidate - avoid) > 100 && range_free(candidate)) return candidate;
+    }
+    return 0;
+}
 
 struct ScriptRun {
     int exit_code = -1;
@@ -38,15 +69,12 @@ protected:
 
     static void SetUpTestSuite() {
         root_ = new TempDir();
-        for (int attempt = 0; attempt < 50 && port_base_ == 0; ++attempt) {
-            int candidate = 20000 + (free_port() % 12000);
-            bool free = true;
-            for (int offset : {0, 1, 2, 3, 4, 10}) free = free && !wait_for_port(candidate + offset, 0ms);
-            if (free) port_base_ = candidate;
-        }
+        ::srandom(static_cast<unsigned>(::getpid()) ^ static_cast<unsigned>(::time(nullptr)));
+        port_base_ = free_range();
     }
     static void TearDownTestSuite() {
         lampi({"down", "--dir", dir(), "--if-running"});
+        lampi({"down", "--dir", *root_ / "fresh", "--if-running"});
         delete root_;
     }
 
@@ -87,22 +115,28 @@ int mode_of(const std::string& path) {
     return st.st_mode & 0777;
 }
 
+// A /proc file of a process that may exit while it is read: empty then.
+std::string proc_file(const std::string& pid, const char* name) {
+    std::string path = "/proc/" + pid + "/" + name;
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return "";
+    std::string content;
+    char buffer[4096];
+    for (ssize_t n; (n = ::read(fd, buffer, sizeof buffer)) > 0;) content.append(buffer, static_cast<std::size_t>(n));
+    ::close(fd);
+    return content;
+}
+
 bool alive(pid_t pid) {
-    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-    std::string line;
-    if (!std::getline(in, line)) return false;
+    std::string line = proc_file(std::to_string(pid), "stat");
     std::size_t close = line.rfind(')');
     return close != std::string::npos && close + 2 < line.size() && line[close + 2] != 'Z';
 }
 
-std::string proc_file(const std::string& pid, const char* name) {
-    std::ifstream in("/proc/" + pid + "/" + name, std::ios::binary);
-    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
 std::vector<std::string> all_pids() {
     std::vector<std::string> pids;
-    for (const auto& entry : fs::directory_iterator("/proc")) {
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator("/proc", ec)) {
         std::string name = entry.path().filename().string();
         if (!name.empty() && std::all_of(name.begin(), name.end(), ::isdigit)) pids.push_back(name);
     }
@@ -156,14 +190,56 @@ TEST_F(LampiScript, UpAgainKeepsAChangedPasswordAndAReleasedLamp) {
     EXPECT_EQ(lamps.body.find(lamp_id()), std::string::npos) << "up gave the released lamp back: " << lamps.body;
 }
 
+// Every secret of the stack (secrets/*) that appears in any process's command
+// line or environment, as "<pid>: <command line>".
+std::vector<std::string> secrets_in_proc(const std::vector<std::string>& secrets) {
+    std::vector<std::string> found;
+    for (const std::string& pid : all_pids()) {
+        std::string command = proc_file(pid, "cmdline");
+        std::string environment = proc_file(pid, "environ");
+        for (const std::string& s : secrets) {
+            if (command.find(s) != std::string::npos || environment.find(s) != std::string::npos) {
+                std::replace(command.begin(), command.end(), '\0', ' ');
+                found.push_back(pid + ": " + command);
+            }
+        }
+    }
+    return found;
+}
+
 // No secret is readable by another local user, and none appears in the command
-// line or the environment of any process while the platform runs.
+// line or the environment of any process, while `up` starts the platform (its
+// set-up and readiness check included) or once it runs.
 TEST_F(LampiScript, SecretsAreOwnerOnlyAndInNoCommandLineOrEnvironment) {
-    if (lampi({"status", "--dir", dir()}).exit_code != 0) {
-        lampi({"down", "--dir", dir(), "--if-running"});
+    if (!fs::exists(dir() + "/secrets")) {
         ScriptRun started = up();
         ASSERT_EQ(started.exit_code, 0) << started.output;
     }
+    std::vector<std::string> secrets;
+    for (const auto& entry : fs::directory_iterator(dir() + "/secrets")) {
+        secrets.push_back(secret(entry.path().filename().string()));
+    }
+    ASSERT_GE(secrets.size(), 5u);
+    lampi({"down", "--dir", dir(), "--if-running"});
+
+    // Watch /proc while up runs.
+    std::atomic<bool> starting{true};
+    std::vector<std::string> seen_while_starting;
+    std::thread watcher([&] {
+        while (starting) {
+            for (std::string& hit : secrets_in_proc(secrets)) seen_while_starting.push_back(std::move(hit));
+            std::this_thread::sleep_for(5ms);
+        }
+    });
+    ScriptRun started = up();
+    starting = false;
+    watcher.join();
+    ASSERT_EQ(started.exit_code, 0) << started.output;
+    EXPECT_TRUE(seen_while_starting.empty()) << seen_while_starting.size() << " sighting(s), first "
+                                             << seen_while_starting.front();
+    auto seen_running = secrets_in_proc(secrets);
+    EXPECT_TRUE(seen_running.empty()) << seen_running.size() << " sighting(s), first " << seen_running.front();
+
     std::vector<std::string> owner_only{dir() + "/endpoints.json",
                                         dir() + "/cloud-broker/mosquitto.conf",
                                         dir() + "/cloud/lampi.sqlite3",
@@ -176,26 +252,11 @@ TEST_F(LampiScript, SecretsAreOwnerOnlyAndInNoCommandLineOrEnvironment) {
     for (const auto& entry : fs::recursive_directory_iterator(dir() + "/pki")) {
         if (entry.path().extension() == ".key") owner_only.push_back(entry.path().string());
     }
-    std::vector<std::string> secrets;
-    for (const auto& entry : fs::directory_iterator(dir() + "/secrets")) {
-        owner_only.push_back(entry.path().string());
-        secrets.push_back(secret(entry.path().filename().string()));
-    }
-    ASSERT_GE(secrets.size(), 5u);
+    for (const auto& entry : fs::directory_iterator(dir() + "/secrets")) owner_only.push_back(entry.path().string());
     for (const std::string& file : owner_only) EXPECT_EQ(mode_of(file), 0600) << file;
     for (const char* sub : {"/secrets", "/cli", "/run"}) EXPECT_EQ(mode_of(dir() + sub), 0700) << sub;
 
-    for (const std::string& pid : all_pids()) {
-        std::string command = proc_file(pid, "cmdline");
-        std::string environment = proc_file(pid, "environ");
-        for (const std::string& s : secrets) {
-            EXPECT_EQ(command.find(s), std::string::npos) << "a secret in the command line of " << pid << ": "
-                                                          << command;
-            EXPECT_EQ(environment.find(s), std::string::npos) << "a secret in the environment of " << pid << ": "
-                                                              << command;
-        }
-    }
-    // What supervisord runs and what set-up runs: their command lines are these files.
+    // What supervisord runs and what set-up runs: their command lines come from these files.
     std::string programs = read_file(dir() + "/supervisord.conf") + read_file(dir() + "/cloud-setup.sh");
     for (const std::string& s : secrets) EXPECT_EQ(programs.find(s), std::string::npos);
     EXPECT_EQ(programs.find("--password "), std::string::npos);
@@ -204,13 +265,7 @@ TEST_F(LampiScript, SecretsAreOwnerOnlyAndInNoCommandLineOrEnvironment) {
 // `up` refuses a taken port (a lamp's included) and a directory a platform runs
 // from, before it writes anything.
 TEST_F(LampiScript, UpChecksEveryPortAndARunningPlatformBeforeChangingAnything) {
-    int other_base = 0;
-    for (int attempt = 0; attempt < 50 && other_base == 0; ++attempt) {
-        int candidate = 20000 + (free_port() % 12000);
-        bool free = true;
-        for (int offset : {0, 1, 2, 3, 4, 10}) free = free && !wait_for_port(candidate + offset, 0ms);
-        if (free) other_base = candidate;
-    }
+    int other_base = free_range(port_base_);
     ASSERT_NE(other_base, 0);
     // Hold the lamp's broker port.
     int fd = ::socket(AF_INET, SOCK_STREAM, 0);
