@@ -299,7 +299,7 @@ std::string render_cloud_setup(const StackPlan& plan) {
         "touch \"$done_file\"\n"
         "pending() {{ ! grep -qxF \"$1\" \"$done_file\"; }}\n"
         "record() {{ echo \"$1\" >>\"$done_file\"; }}\n"
-        "# add_user NAME PASSWORD_FILE [--operator]: a database made before this list existed keeps its users.\n"
+        "# A user or lamp the database already has (from before this list existed) is left as it is.\n"
         "add_user() {{\n"
         "  pending \"user $1\" || return 0\n"
         "  if ! \"$cloud\" user list --db \"$db\" --log-level warn | cut -f1 | grep -qxF \"$1\"; then\n"
@@ -320,7 +320,9 @@ std::string render_cloud_setup(const StackPlan& plan) {
         ++index;
         out += fmt::format(
             "if pending \"lamp {id}\"; then\n"
-            "  \"$cloud\" lamp add --db \"$db\" --log-level warn --name \"Lamp {index}\" --owner {demo} {id} >/dev/null\n"
+            "  if ! \"$cloud\" lamp list --db \"$db\" --log-level warn | cut -f1 | grep -qxF {id}; then\n"
+            "    \"$cloud\" lamp add --db \"$db\" --log-level warn --name \"Lamp {index}\" --owner {demo} {id} >/dev/null\n"
+            "  fi\n"
             "  record \"lamp {id}\"\n"
             "fi\n",
             fmt::arg("id", lamp.device_id), fmt::arg("index", index), fmt::arg("demo", plan.demo.username));
