@@ -90,7 +90,7 @@ int main(int argc, char** argv) {
         return all ? 0 : 1;
     }
     if (stop->parsed()) {
-        lampi::Status stopped = stop_stack(*plan, std::chrono::seconds(10));
+        lampi::Status stopped = stop_stack(*plan, std::chrono::seconds(5));
         return stopped ? 0 : fail(stopped);
     }
     if (wait->parsed()) {
