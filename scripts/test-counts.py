@@ -36,7 +36,7 @@ def fixture_steps(show_only_json):
 
 
 def bodies(output):
-    """(passed, failed, skipped, names of failed or skipped) found in an entry's output, or None."""
+    """(passed count, failed names, skipped names) read from an entry's output, or None."""
     gtest = GTEST_RESULT.findall(output)
     if gtest:
         passed = sum(1 for kind, _ in gtest if kind == "OK")
