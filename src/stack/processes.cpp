@@ -139,8 +139,12 @@ std::optional<pid_t> live_pid(const std::string& pid_file) {
 
 std::vector<ProcessState> stack_processes(const StackPlan& plan) {
     std::vector<ProcessState> states{{"supervisord", live_supervisord(plan)}};
-    for (const std::string& file : pid_files(plan)) {
-        states.push_back({fs::path(file).stem().string(), live_pid(file)});
+    std::size_t planned = plan_processes(plan).size();
+    std::vector<std::string> files = pid_files(plan);
+    for (std::size_t i = 0; i < files.size(); ++i) {
+        auto pid = live_pid(files[i]);
+        // A dead process of an earlier plan is no concern of this one.
+        if (i < planned || pid) states.push_back({fs::path(files[i]).stem().string(), pid});
     }
     return states;
 }

@@ -35,8 +35,8 @@ struct ProcessState {
     std::optional<pid_t> pid;       // set while it runs
 };
 
-// supervisord, then every process of the plan, then any other pid file left in
-// the run directory (a process of an earlier plan with more lamps).
+// supervisord, then every process of the plan, then any other process with a
+// pid file in the run directory that still runs (of an earlier plan with more lamps).
 std::vector<ProcessState> stack_processes(const StackPlan& plan);
 
 // True when any process of the stack runs.

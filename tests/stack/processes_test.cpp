@@ -105,3 +105,19 @@ TEST(StackProcesses, StopFindsLeftoverPidFilesOfAnEarlierLargerStack) {
 
 }  // namespace
 }  // namespace lampi::stack
+
+namespace lampi::stack {
+namespace {
+
+TEST(StackProcesses, ADeadProcessOfAnEarlierLargerStackIsNotListed) {
+    testing::TempDir dir;
+    StackPlan plan = plan_in(dir / "stack");
+    std::ofstream(plan.run_dir + "/lampid-020000000009.pid") << "999999999 1\n";
+    auto states = stack_processes(plan);
+    EXPECT_EQ(states.size(), 1u + plan_processes(plan).size()) << "supervisord and the plan's programs only";
+    EXPECT_TRUE(std::none_of(states.begin(), states.end(),
+                             [](const ProcessState& p) { return p.name == "lampid-020000000009"; }));
+}
+
+}  // namespace
+}  // namespace lampi::stack
