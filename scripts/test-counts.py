@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """Counts the test bodies of one ctest run from its JUnit file (ctest --output-junit).
 
-A ctest entry is not always one test: a whole gtest binary (lampi_test ... WHOLE) or a
-node --test file holds many. So each entry's output is read: gtest's per-test result
-lines and node's summary give the bodies; an entry with neither (a fuzzer, a script)
-is one test. Fixture steps (FIXTURES_SETUP / FIXTURES_CLEANUP, from
+A ctest entry is not always one test: a whole gtest binary (lampi_test ... WHOLE), a
+node --test file or a Python unittest file holds many. So each entry's output is read:
+gtest's per-test result lines, node's summary and unittest's "Ran N tests" give the
+bodies; an entry with none of them (a fuzzer, a script) is one test. Fixture steps (FIXTURES_SETUP / FIXTURES_CLEANUP, from
 `ctest --show-only=json-v1`) are not tests: they are left out of the counts, and a
 failed one is reported as a failure of the run.
 
@@ -20,6 +20,8 @@ import xml.etree.ElementTree as ET
 
 GTEST_RESULT = re.compile(r"^\[ +(OK|FAILED|SKIPPED) +\] (\S+) \(\d+ ms\)$", re.M)
 NODE_SUMMARY = re.compile(r"^\S* ?(tests|pass|fail|cancelled|skipped|todo) (\d+)$", re.M)
+UNITTEST_RAN = re.compile(r"^Ran (\d+) tests? in ", re.M)
+UNITTEST_OUTCOME = re.compile(r"^(OK|FAILED)(?: \((.*)\))?$", re.M)
 
 
 def fixture_steps(show_only_json):
@@ -48,6 +50,14 @@ def bodies(output):
         failed = node.get("fail", 0) + node.get("cancelled", 0)
         skipped = node.get("skipped", 0) + node.get("todo", 0)
         return node["pass"], ["(node test)"] * failed, ["(node test)"] * skipped
+    ran = UNITTEST_RAN.search(output)
+    outcome = UNITTEST_OUTCOME.search(output, ran.end()) if ran else None
+    if ran and outcome:
+        details = dict(part.split("=") for part in (outcome.group(2) or "").split(", ") if "=" in part)
+        failed = int(details.get("failures", 0)) + int(details.get("errors", 0))
+        skipped = int(details.get("skipped", 0)) + int(details.get("expected failures", 0))
+        passed = int(ran.group(1)) - failed - skipped
+        return passed, ["(python test)"] * failed, ["(python test)"] * skipped
     return None
 
 

@@ -46,6 +46,12 @@ JUNIT = """<?xml version="1.0" encoding="UTF-8"?>
 </system-out></testcase>
  <testcase name="browser_stack_down" classname="x" time="1" status="run"><system-out>lampi: stopped</system-out></testcase>
  <testcase name="fuzz.lamp_codec_fuzz" classname="x" time="20" status="run"><system-out>Done 1000 runs</system-out></testcase>
+ <testcase name="stack.test_counts" classname="x" time="2" status="run"><system-out>..s.
+----------------------------------------------------------------------
+Ran 4 tests in 0.010s
+
+OK (skipped=1)
+</system-out></testcase>
 </testsuite>
 """.replace("\\xe2\\x84\\xb9", "\u2139")
 
@@ -73,15 +79,15 @@ def count(junit, plan=PLAN, *flags):
 
 class TestCounts(unittest.TestCase):
     def test_bodies_are_counted_skips_are_not_passes_and_fixture_steps_are_not_tests(self):
-        # Passed: Api.Works, Platform.A and C, six node tests, the fuzzer.
-        # Skipped: Storage/PostgreSQL.Works, Platform.B, one node test.
-        self.assertEqual(count(JUNIT), (10, 0, 3))
+        # Passed: Api.Works, Platform.A and C, six node tests, the fuzzer, three Python tests.
+        # Skipped: Storage/PostgreSQL.Works, Platform.B, one node test, one Python test.
+        self.assertEqual(count(JUNIT), (13, 0, 4))
 
     def test_in_ci_a_skip_is_a_failure(self):
-        self.assertEqual(count(JUNIT, PLAN, "--skip-fails"), (10, 3, 0))
+        self.assertEqual(count(JUNIT, PLAN, "--skip-fails"), (13, 4, 0))
 
     def test_in_ci_a_missing_label_is_a_failure(self):
-        self.assertEqual(count(JUNIT, PLAN, "--require-label", "browser"), (10, 0, 3))
+        self.assertEqual(count(JUNIT, PLAN, "--require-label", "browser"), (13, 0, 4))
         self.assertEqual(count(JUNIT, {"tests": []}, "--require-label", "browser")[1], 1)
 
     def test_a_failed_fixture_step_fails_the_run_and_its_dependents_fail(self):
@@ -90,18 +96,24 @@ class TestCounts(unittest.TestCase):
         junit = junit.replace('name="browser_control_page" classname="x" time="30" status="run">',
                               'name="browser_control_page" classname="x" time="0" status="notrun">'
                               '<skipped message="Fixture dependency failed"/>')
-        self.assertEqual(count(junit), (4, 2, 2))
+        self.assertEqual(count(junit), (7, 2, 3))
 
     def test_a_whole_binary_that_crashes_after_its_bodies_counts_as_a_failure(self):
         junit = JUNIT.replace('name="platform_tests" classname="x" time="9" status="run">',
                               'name="platform_tests" classname="x" time="9" status="fail"><failure message=""/>')
-        self.assertEqual(count(junit), (10, 1, 3))
+        self.assertEqual(count(junit), (13, 1, 4))
 
     def test_a_failed_body_inside_a_whole_binary_counts_once(self):
         junit = JUNIT.replace('name="platform_tests" classname="x" time="9" status="run">',
                               'name="platform_tests" classname="x" time="9" status="fail"><failure message=""/>')
         junit = junit.replace("[       OK ] Platform.C (3 ms)", "[  FAILED  ] Platform.C (3 ms)")
-        self.assertEqual(count(junit), (9, 1, 3))
+        self.assertEqual(count(junit), (12, 1, 4))
+
+    def test_failed_python_tests_count_each(self):
+        junit = JUNIT.replace("OK (skipped=1)", "FAILED (failures=1, errors=1, skipped=1)")
+        junit = junit.replace('name="stack.test_counts" classname="x" time="2" status="run">',
+                              'name="stack.test_counts" classname="x" time="2" status="fail"><failure message=""/>')
+        self.assertEqual(count(junit), (11, 2, 4))
 
     def test_an_unreadable_junit_file_is_a_failure(self):
         self.assertEqual(count("not xml"), (0, 1, 0))
