@@ -1,40 +1,103 @@
-// lampi-stack: writes the configuration of the one-machine platform that
-// `./lampi up` runs under supervisord.
+// lampi-stack: the one-machine platform that `./lampi up` runs under supervisord:
+// writes its configuration, checks it can start, runs each program with a pid
+// file, waits until it is ready, and reports or stops its processes.
 #include <fmt/core.h>
 
 #include <CLI/CLI.hpp>
+#include <filesystem>
 
+#include "processes.h"
+#include "readiness.h"
 #include "stack_plan.h"
+#include "summary.h"
+
+namespace {
+
+using namespace lampi::stack;
+
+void add_plan_options(CLI::App* command, StackOptions& options) {
+    command->add_option("--dir", options.dir, "configs, state and logs")->capture_default_str();
+    command->add_option("--lamps", options.lamps, "number of simulated lamps")->capture_default_str();
+    command->add_option("--port-base", options.port_base, "first port; every listener is at a fixed offset")
+        ->capture_default_str();
+    command->add_option("--build-dir", options.build_dir, "the build tree holding lampid, lampi-cloud and the plugin")
+        ->required();
+    command->add_option("--mosquitto", options.mosquitto, "the mosquitto broker binary")->capture_default_str();
+    command->add_option("--log-level", options.log_level, "log level of the LAMPi services")->capture_default_str();
+    command->add_option("--credential-seconds", options.credential_seconds,
+                        "lifetime of the control page's broker credential (default: lampi-cloud's)");
+}
+
+int fail(const lampi::Status& status, int code = 1) {
+    fmt::print(stderr, "lampi-stack: {}\n", status.message());
+    return code;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
-    using namespace lampi::stack;
-    CLI::App app{"lampi-stack: writes the configuration of a one-machine LAMPi platform: the cloud\n"
-                 "broker (TLS, auth plugin), lampi-cloud, simulated lamps with their brokers and bridges,\n"
-                 "supervisord, the CA and certificates (made on first run) and endpoints.json."};
+    CLI::App app{"lampi-stack: the one-machine LAMPi platform (cloud broker with TLS and the auth plugin,\n"
+                 "lampi-cloud, simulated lamps with their brokers and bridges) that ./lampi up runs under supervisord."};
     app.require_subcommand(1);
     StackOptions options;
-    CLI::App* render = app.add_subcommand("render", "write every configuration file under --dir");
-    render->add_option("--dir", options.dir, "configs, state and logs")->capture_default_str();
-    render->add_option("--lamps", options.lamps, "number of simulated lamps")->capture_default_str();
-    render->add_option("--port-base", options.port_base, "first port; every listener is at a fixed offset")
-        ->capture_default_str();
-    render->add_option("--build-dir", options.build_dir, "the build tree holding lampid, lampi-cloud and the plugin")
-        ->required();
-    render->add_option("--mosquitto", options.mosquitto, "the mosquitto broker binary")->capture_default_str();
-    render->add_option("--log-level", options.log_level, "log level of the LAMPi services")->capture_default_str();
-    render->add_option("--credential-seconds", options.credential_seconds,
-                       "lifetime of the control page's broker credential (default: lampi-cloud's)");
+    std::string dir = ".lampi", pid_file;
+    std::vector<std::string> command;
+    double seconds = 30;
+    bool detached = false;
+    auto* render = app.add_subcommand("render", "write every configuration file under --dir; create the CA, "
+                                                "certificates and secrets that are missing");
+    add_plan_options(render, options);
+    auto* check = app.add_subcommand("check", "exit non-zero, saying why, unless a stack with these options can "
+                                              "start: nothing of --dir runs, every port is free, the programs exist");
+    add_plan_options(check, options);
+    auto* run = app.add_subcommand("run", "record this process's pid in --pid-file, then exec the command");
+    run->add_option("--pid-file", pid_file, "where to write \"<pid> <start time>\"")->required();
+    run->add_option("command", command, "the program and its arguments (after --)")->required();
+    auto* status = app.add_subcommand("status", "list the stack's processes; exit 1 unless every one runs");
+    auto* stop = app.add_subcommand("stop", "stop every process of the stack found by its pid files, "
+                                            "with or without a live supervisord");
+    auto* wait = app.add_subcommand("wait-ready", "wait until every lamp is seen through the cloud broker and "
+                                                  "the web answers");
+    wait->add_option("--timeout", seconds, "seconds to wait")->capture_default_str();
+    auto* summary = app.add_subcommand("summary", "print the addresses, logins and commands to copy");
+    summary->add_flag("--detached", detached, "the stack runs in the background");
+    for (auto* command_of_dir : {status, stop, wait, summary}) {
+        command_of_dir->add_option("--dir", dir, "the stack's directory")->capture_default_str();
+    }
     CLI11_PARSE(app, argc, argv);
 
-    auto plan = plan_stack(options);
-    if (!plan) {
-        fmt::print(stderr, "lampi-stack: {}\n", plan.status().message());
-        return 2;
+    if (run->parsed()) return fail(exec_with_pid_file(pid_file, command), 127);
+    if (render->parsed() || check->parsed()) {
+        auto plan = plan_stack(options);
+        if (!plan) return fail(plan.status(), 2);
+        if (check->parsed()) {
+            lampi::Status can = check_can_start(*plan);
+            return can ? 0 : fail(can);
+        }
+        if (lampi::Status written = write_stack(*plan); !written) return fail(written);
+        fmt::print("{}\n", plan->options.dir + "/endpoints.json");
+        return 0;
     }
-    if (auto written = write_stack(*plan); !written) {
-        fmt::print(stderr, "lampi-stack: {}\n", written.message());
-        return 1;
+    auto saved = load_options(std::filesystem::absolute(dir).lexically_normal().string());
+    if (!saved) return fail(saved.status(), 2);
+    auto plan = plan_stack(*saved);
+    if (!plan) return fail(plan.status(), 2);
+    if (status->parsed()) {
+        bool all = true;
+        for (const ProcessState& process : stack_processes(*plan)) {
+            fmt::print("{:<30} {}\n", process.name, process.pid ? fmt::format("running, pid {}", *process.pid) : "not running");
+            all = all && process.pid.has_value();
+        }
+        return all ? 0 : 1;
     }
-    fmt::print("{}\n", plan->options.dir + "/endpoints.json");
+    if (stop->parsed()) {
+        lampi::Status stopped = stop_stack(*plan, std::chrono::seconds(5));
+        return stopped ? 0 : fail(stopped);
+    }
+    if (wait->parsed()) {
+        lampi::Status ready = wait_ready(*plan, std::chrono::milliseconds(static_cast<long>(seconds * 1000)));
+        return ready ? 0 : fail(ready);
+    }
+    fmt::print("{}", render_summary(*plan, detached));
     return 0;
 }

@@ -49,6 +49,19 @@ struct LampPlan {
     std::string broker_users_file;     // its hash, for Mosquitto: <dir>/broker-users (mode 0600)
 };
 
+// One supervised process. Its command starts with `lampi-stack run --pid-file`,
+// which records the program's pid (and start time) before exec'ing it, so the
+// stack's processes are found by the files the stack writes, with or without a
+// live supervisord.
+struct ProcessPlan {
+    std::string name;               // the supervisord program name
+    std::string command;            // the program itself, without the pid-file wrapper
+    std::string pid_file;           // <stack>/run/<name>.pid
+    std::string log_file;
+    int priority = 0;
+    std::string environment;        // supervisord's environment= value, or empty
+};
+
 struct Login {
     std::string username;
     std::string password_file;
@@ -65,10 +78,16 @@ struct StackPlan {
     std::string cloud_dir;          // <stack>/cloud: database
     std::string pki_dir;            // <stack>/pki: the CA and certificates
     std::string secrets_dir;        // <stack>/secrets, mode 0700
+    std::string run_dir;            // <stack>/run: a pid file per process
+    std::string supervisord_conf;
+    std::string supervisord_pid_file;
+    std::string cli_dir;            // <stack>/cli: mosquitto_sub/pub option files for the operator, mode 0700
+    std::string database_file;      // lampi-cloud's SQLite database
     std::string ca_file;
     std::string server_cert;
     std::string server_key;
     std::string lampid;             // program paths
+    std::string lampi_stack;
     std::string lampi_cloud;
     std::string auth_plugin;
     std::string static_dir;
@@ -80,6 +99,16 @@ struct StackPlan {
     std::vector<LampPlan> lamps;
 };
 
+// Every port the stack listens on, the lamps' included.
+std::vector<int> all_ports(const StackPlan& plan);
+// Every process supervisord runs, in start order.
+std::vector<ProcessPlan> plan_processes(const StackPlan& plan);
+
+// The options a stack was rendered with, kept in <dir>/stack.json so that the
+// other subcommands (status, stop, wait-ready, summary) work out the same plan.
+std::string options_file(const std::string& dir);
+Result<StackOptions> load_options(const std::string& dir);
+
 // Device ids of simulated lamps: locally administered MACs 02:00:00:00:00:01, ...
 std::string simulated_device_id(int index);
 
@@ -89,7 +118,10 @@ std::string render_supervisord_conf(const StackPlan& plan);
 // logins so scripts and tests can use them; the file is mode 0600).
 std::string render_endpoints_json(const StackPlan& plan, const std::string& operator_password,
                                   const std::string& demo_password, const std::string& second_password);
-// The cloud database's set-up: demo users owning the lamps, the operator. Safe to run again.
+// The cloud database's set-up: the demo users, the operator, each lamp given to
+// demo. Each step runs once per database (recorded in <cloud>/setup.done), so a
+// later start keeps whatever users changed since: passwords, released lamps.
+// Passwords go through standard input, never through a command line.
 std::string render_cloud_setup(const StackPlan& plan);
 // Creates the directories, secrets, CA and certificates that are missing, and
 // writes every configuration file.

@@ -39,6 +39,49 @@ TEST(StackPlan, RefusesPortsAndCountsOutOfRangeAndSaysWhatFits) {
     EXPECT_FALSE(plan_stack(options));
 }
 
+TEST(StackPlan, EveryPortIsListedTheLampsIncluded) {
+    StackOptions options;
+    options.port_base = 20000;
+    options.lamps = 2;
+    auto plan = plan_stack(options);
+    ASSERT_TRUE(plan);
+    EXPECT_EQ(all_ports(*plan), (std::vector<int>{20000, 20001, 20002, 20003, 20004, 20010, 20011}));
+}
+
+TEST(StackPlan, EveryProgramRunsWithItsOwnPidFile) {
+    StackOptions options;
+    options.dir = "/srv/lampi";
+    options.build_dir = "/opt/lampi/build";
+    options.lamps = 2;
+    auto plan = plan_stack(options);
+    ASSERT_TRUE(plan);
+    auto processes = plan_processes(*plan);
+    ASSERT_EQ(processes.size(), 2u + 2u * 2u);
+    std::string conf = render_supervisord_conf(*plan);
+    for (const ProcessPlan& p : processes) {
+        EXPECT_EQ(p.pid_file, "/srv/lampi/run/" + p.name + ".pid");
+        EXPECT_NE(conf.find("command=/opt/lampi/build/src/stack/lampi-stack run --pid-file " + p.pid_file + " -- " +
+                            p.command + "\n"),
+                  std::string::npos)
+            << p.name;
+    }
+}
+
+TEST(StackPlan, SetUpRunsEachStepOnceAndPassesPasswordsOnStandardInput) {
+    StackOptions options;
+    options.dir = "/srv/lampi";
+    options.lamps = 1;
+    auto plan = plan_stack(options);
+    ASSERT_TRUE(plan);
+    std::string setup = render_cloud_setup(*plan);
+    EXPECT_EQ(setup.find("--password "), std::string::npos);
+    EXPECT_EQ(setup.find("LAMPI_PASSWORD"), std::string::npos);
+    EXPECT_NE(setup.find("--password-stdin"), std::string::npos);
+    EXPECT_NE(setup.find("done_file=/srv/lampi/cloud/setup.done"), std::string::npos);
+    EXPECT_NE(setup.find("if pending \"lamp 020000000001\"; then"), std::string::npos);
+    EXPECT_NE(setup.find("umask 077"), std::string::npos);
+}
+
 int mode_of(const std::string& path) {
     struct stat st {};
     ::stat(path.c_str(), &st);
@@ -68,7 +111,8 @@ TEST(StackPlan, WritesEveryFileSecretsAndCertificatesAndKeepsThemOnTheNextRun) {
     std::string supervisord = testing::read_file(dir / "stack/supervisord.conf");
     EXPECT_NE(supervisord.find("[program:lampi-cloud]"), std::string::npos);
     EXPECT_NE(supervisord.find("[program:lampid-020000000002]"), std::string::npos);
-    EXPECT_NE(supervisord.find("command=/opt/lampi/build/src/lampid/lampid --host 127.0.0.1 --port 18841"),
+    EXPECT_NE(supervisord.find("command=/opt/lampi/build/src/stack/lampi-stack run --pid-file " + (dir / "stack/run/lampid-020000000002.pid") +
+                               " -- /opt/lampi/build/src/lampid/lampid --host 127.0.0.1 --port 18841"),
               std::string::npos);
     std::string cloud = testing::read_file(dir / "stack/cloud-broker/mosquitto.conf");
     EXPECT_NE(cloud.find("allow_anonymous false"), std::string::npos);
@@ -89,6 +133,16 @@ TEST(StackPlan, WritesEveryFileSecretsAndCertificatesAndKeepsThemOnTheNextRun) {
     EXPECT_EQ(testing::read_file(dir / "stack/lamps/020000000001/lamp.pem"), certificate);
     auto again = boost::json::parse(testing::read_file(dir / "stack/endpoints.json"));
     EXPECT_EQ(again.at("demo").at("password").as_string(), demo_password);
+
+    // The other subcommands work out the same plan from what render kept.
+    auto saved = load_options(dir / "stack");
+    ASSERT_TRUE(saved) << saved.status().message();
+    auto replanned = plan_stack(*saved);
+    ASSERT_TRUE(replanned);
+    EXPECT_EQ(render_supervisord_conf(*replanned), render_supervisord_conf(*plan));
+    EXPECT_EQ(mode_of(dir / "stack/cli/mosquitto_sub"), 0600);
+    EXPECT_NE(testing::read_file(dir / "stack/cli/mosquitto_sub").find("-P " + std::string(again.at("cloud").at("operator").at("password").as_string())),
+              std::string::npos);
 }
 
 TEST(StackPlan, ALampsBrokerAdmitsOnlyLampidWhosePasswordStaysInAFile) {

@@ -51,23 +51,28 @@ struct Platform {
         return status == 0 ? "" : process.log() + " (exit status " + std::to_string(status) + ")";
     }
 
-    // Empty on success, else what went wrong.
+    std::vector<std::string> plan_options(int lamps, int base) const {
+        std::vector<std::string> options{"--dir", stack_dir(), "--lamps", std::to_string(lamps), "--port-base",
+                                         std::to_string(base), "--build-dir", LAMPI_BUILD_DIR, "--log-level", "debug"};
+        if (credential_seconds > 0) options.insert(options.end(), {"--credential-seconds", std::to_string(credential_seconds)});
+        return options;
+    }
+
+    std::string stack_command(const std::string& subcommand, std::vector<std::string> options, const std::string& log) {
+        options.insert(options.begin(), {LAMPI_STACK_BINARY, subcommand});
+        return run(options, log);
+    }
+
+    // Empty on success, else what went wrong. lampi-stack checks the ports (every
+    // one, the lamps' included) and waits until the platform is ready, as `./lampi up` does.
     std::string start(int lamps) {
         for (int attempt = 0; attempt < 50 && port_base == 0; ++attempt) {
             // Below the kernel's ephemeral range (32768+), so no outgoing connection holds one.
             int candidate = 20000 + (free_port() % 12000);
-            bool free = true;
-            for (int offset : {0, 1, 2, 3, 10, 11}) free = free && !wait_for_port(candidate + offset, 0ms);
-            if (free) port_base = candidate;
+            if (stack_command("check", plan_options(lamps, candidate), "check").empty()) port_base = candidate;
         }
         if (port_base == 0) return "no free port range";
-        std::vector<std::string> render{LAMPI_STACK_BINARY, "render", "--dir", stack_dir(), "--lamps",
-                                        std::to_string(lamps), "--port-base", std::to_string(port_base),
-                                        "--build-dir", LAMPI_BUILD_DIR, "--log-level", "debug"};
-        if (credential_seconds > 0) {
-            render.insert(render.end(), {"--credential-seconds", std::to_string(credential_seconds)});
-        }
-        if (auto e = run(render, "render"); !e.empty()) {
+        if (auto e = stack_command("render", plan_options(lamps, port_base), "render"); !e.empty()) {
             return "lampi-stack render failed: " + e;
         }
         if (auto e = run({"/bin/sh", stack_dir() + "/cloud-setup.sh"}, "cloud-setup"); !e.empty()) {
@@ -78,8 +83,8 @@ struct Platform {
             std::vector<std::string>{"/usr/bin/supervisord", "-n", "-c", stack_dir() + "/supervisord.conf"},
             dir / "supervisord.out");
         supervisord->start();
-        for (int offset : {0, 1, 2, 3}) {
-            if (!wait_for_port(port_base + offset, 20s)) return "nothing listens on " + std::to_string(port_base + offset);
+        if (auto e = stack_command("wait-ready", {"--dir", stack_dir(), "--timeout", "60"}, "wait-ready"); !e.empty()) {
+            return "the platform did not come up: " + e;
         }
         return "";
     }
@@ -87,6 +92,8 @@ struct Platform {
     void stop() {
         if (supervisord) supervisord->stop(SIGTERM, 20s);
         supervisord.reset();
+        // Whatever outlived supervisord (found by the stack's pid files).
+        if (std::filesystem::exists(stack_dir() + "/stack.json")) stack_command("stop", {"--dir", stack_dir()}, "stop");
     }
 
     std::string supervisorctl(const std::string& args) {

@@ -1,6 +1,9 @@
 // SqlConnection over SQLite: WAL mode, foreign keys on, a busy timeout so
 // concurrent writers wait instead of failing, and a cache of prepared statements.
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <unordered_map>
 
@@ -95,9 +98,21 @@ private:
     std::unordered_map<std::string, sqlite3_stmt*> statements_;
 };
 
+// The database holds password hashes and live association codes: owner-only.
+// SQLite gives its -wal and -shm files the database file's mode, so creating the
+// file 0600 before SQLite opens it covers all three; a database made earlier
+// with a wider mode is narrowed.
+void make_owner_only(const std::string& path) {
+    if (path.empty() || path == ":memory:" || path.rfind("file:", 0) == 0) return;
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd >= 0) ::close(fd);
+    for (const char* suffix : {"", "-wal", "-shm", "-journal"}) ::chmod((path + suffix).c_str(), 0600);
+}
+
 }  // namespace
 
 Result<std::unique_ptr<SqlConnection>> open_sqlite(const std::string& path) {
+    make_owner_only(path);
     sqlite3* db = nullptr;
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
     if (sqlite3_open_v2(path.c_str(), &db, flags, nullptr) != SQLITE_OK) {

@@ -1,0 +1,65 @@
+#include "summary.h"
+
+#include <fmt/core.h>
+
+#include <fstream>
+
+namespace lampi::stack {
+namespace {
+
+std::string first_line(const std::string& path) {
+    std::ifstream in(path);
+    std::string line;
+    std::getline(in, line);
+    return line;
+}
+
+}  // namespace
+
+std::string render_summary(const StackPlan& plan, bool detached) {
+    const std::string& dir = plan.options.dir;
+    std::string out;
+    auto line = [&out](const std::string& text = "") { out += text + "\n"; };
+    line();
+    line(fmt::format("LAMPi is running on 127.0.0.1 (port base {}, files in {})", plan.options.port_base, dir));
+    line();
+    line(fmt::format("  Web:   https://127.0.0.1:{}/", plan.https_port));
+    line(fmt::format("         log in as {} / {}   (owns every lamp)", plan.demo.username,
+                     first_line(plan.demo.password_file)));
+    line(fmt::format("         or {} / {}   (owns none: sees nothing of {}'s)", plan.second_user.username,
+                     first_line(plan.second_user.password_file), plan.demo.username));
+    line("         (the passwords set on first start: a password changed since is kept)");
+    line(fmt::format("         The certificates come from this stack's own CA: trust {} in your browser", plan.ca_file));
+    line("         (Chrome: Settings > Privacy and security > Security > Manage certificates > Authorities > Import;");
+    line("         Firefox: Settings > Privacy & Security > Certificates > View Certificates > Authorities > Import).");
+    line();
+    line(fmt::format("  {:<26} mqtts://127.0.0.1:{} (lamps, client certificates)", "cloud broker", plan.lamp_mqtt_port));
+    line(fmt::format("  {:<26} wss://127.0.0.1:{} (the web page)", "", plan.websocket_port));
+    line(fmt::format("  {:<26} mqtts://127.0.0.1:{} (services and operators, passwords)", "", plan.client_mqtt_port));
+    line(fmt::format("  {:<26} https://127.0.0.1:{} (http://127.0.0.1:{} only redirects there)", "lampi-cloud",
+                     plan.https_port, plan.http_redirect_port));
+    for (const LampPlan& lamp : plan.lamps) {
+        line(fmt::format("  {:<26} local broker 127.0.0.1:{}, lampid, bridge -> devices/{}/", "lamp " + lamp.device_id,
+                         lamp.broker_port, lamp.device_id));
+    }
+    line(fmt::format("  endpoints for scripts: {}/endpoints.json    logs: {}/logs/", dir, dir));
+    if (!plan.lamps.empty()) {
+        const std::string& first = plan.lamps.front().device_id;
+        line();
+        line(fmt::format("Watch every lamp through the cloud (as the operator; options in {}/):", plan.cli_dir));
+        line(fmt::format("  XDG_CONFIG_HOME={} mosquitto_sub -t 'devices/#' -v", plan.cli_dir));
+        line(fmt::format("Turn lamp {} red through the cloud:", first));
+        line(fmt::format("  XDG_CONFIG_HOME={} mosquitto_pub -q 1 -t devices/{}/lamp/set_config "
+                         "-m '{{\"on\":true,\"color\":{{\"h\":0,\"s\":1}},\"brightness\":1,\"client\":\"cli\"}}'",
+                         plan.cli_dir, first));
+    }
+    line();
+    if (detached) {
+        line(fmt::format("Running in the background: ./lampi status --dir {}; stop with ./lampi down --dir {}", dir, dir));
+    } else {
+        line("Press Ctrl-C to stop everything.");
+    }
+    return out;
+}
+
+}  // namespace lampi::stack
