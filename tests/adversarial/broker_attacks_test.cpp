@@ -282,6 +282,30 @@ TEST_F(BrokerAttacks, JunkConnectsAreRefusedAtOnceAndNeverReachTheCloud) {
                             last + ", slowest " + std::to_string(worst.count()) + " ms"));
 }
 
+// ---- issue 8 item 4: lockout as a weapon ----------------------------------------
+
+TEST_F(BrokerAttacks, WrongBrokerLoginsNeverLockTheOperatorOutOfTheWebOrTheBroker) {
+    MqttAttempt live = mqtt_connect(client_port(), server_verified(*platform_),
+                                    MqttConnect{"operator-live", "operator", operator_password()});
+    ASSERT_TRUE(live.accepted) << live.observed;
+    for (int i = 0; i < 8; ++i) {
+        MqttAttempt guess = mqtt_connect(client_port(), server_verified(*platform_),
+                                         MqttConnect{"operator-guess", "operator", "guess-" + std::to_string(i)});
+        ASSERT_FALSE(guess.accepted) << "a wrong password was accepted";
+    }
+    HttpClient web(platform_->https_url(), platform_->ca_file());
+    bool web_ok = web.login(platform_->login("operator", "username"), operator_password());
+    EXPECT_TRUE(refused_now("8 wrong broker logins as operator lock the operator out of the web", "web login works",
+                            web_ok, web_ok ? "web login succeeded" : "web login refused"));
+    MqttAttempt right = mqtt_connect(client_port(), server_verified(*platform_),
+                                     MqttConnect{"operator-after", "operator", operator_password()});
+    EXPECT_TRUE(refused_now("8 wrong broker logins as operator lock the operator out of the broker",
+                            "right password still accepted", right.accepted, right.observed));
+    bool kicked = live.session->closed_by_peer(300ms);
+    EXPECT_TRUE(refused_now("8 wrong broker logins as operator kick its live connection", "stays connected", !kicked,
+                        kicked ? "disconnected" : "still connected"));
+}
+
 // ---- issue 8 item 3: sizes, retained state, connections -----------------------
 
 TEST_F(BrokerAttacks, AnOversizedConnectIsCutOffBeforeTheBrokerReadsIt) {
