@@ -303,7 +303,7 @@ TEST_F(BrokerAttacks, WrongBrokerLoginsNeverLockTheOperatorOutOfTheWebOrTheBroke
                             "right password still accepted", right.accepted, right.observed));
     bool kicked = live.session->closed_by_peer(300ms);
     EXPECT_TRUE(refused_now("8 wrong broker logins as operator kick its live connection", "stays connected", !kicked,
-                        kicked ? "disconnected" : "still connected"));
+                            kicked ? "disconnected" : "still connected"));
 }
 
 // ---- issue 8 item 3: sizes, retained state, connections -----------------------
