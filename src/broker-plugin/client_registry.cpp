@@ -13,12 +13,38 @@ std::string counting_key(const Identity& who) {
     return std::string(to_string(who.kind)) + ":" + who.name;
 }
 
+std::string client_id_key(const std::string& identity_key, const std::string& client_id) {
+    return identity_key + '\n' + client_id;
+}
+
 }  // namespace
+
+void ClientRegistry::went_online(const Grant& g) {
+    std::string key = counting_key(g.who);
+    ++live_by_identity_[key];
+    if (!g.client_id.empty()) ++live_by_client_id_[client_id_key(key, g.client_id)];
+}
+
+void ClientRegistry::went_offline(const Grant& g) {
+    std::string key = counting_key(g.who);
+    if (auto it = live_by_identity_.find(key); it != live_by_identity_.end() && --it->second == 0)
+        live_by_identity_.erase(it);
+    if (g.client_id.empty()) return;
+    if (auto it = live_by_client_id_.find(client_id_key(key, g.client_id));
+        it != live_by_client_id_.end() && --it->second == 0)
+        live_by_client_id_.erase(it);
+}
+
+std::unordered_map<ClientRegistry::ClientKey, ClientRegistry::Grant>::iterator ClientRegistry::erase(
+    std::unordered_map<ClientKey, Grant>::iterator it) {
+    if (it->second.online) went_offline(it->second);
+    return clients_.erase(it);
+}
 
 void ClientRegistry::grant(ClientKey client, const Identity& who, const Credentials& credentials,
                            const AuthAnswer& answer, Clock::time_point now, bool refreshable, std::string client_id) {
+    if (auto old = clients_.find(client); old != clients_.end()) erase(old);
     Grant& g = clients_[client];
-    g = Grant{};
     g.who = who;
     g.client_id = std::move(client_id);
     g.password = refreshable ? credentials.password : std::string();
@@ -26,6 +52,7 @@ void ClientRegistry::grant(ClientKey client, const Identity& who, const Credenti
     g.refreshable = refreshable;
     g.rules = answer.rules;
     g.fetched = now;
+    went_online(g);
 }
 
 void ClientRegistry::grant_certificate(ClientKey client, const std::string& common_name, bool is_operator) {
@@ -38,27 +65,36 @@ void ClientRegistry::grant_certificate(ClientKey client, const std::string& comm
     } else if (is_valid_device_id(common_name)) {
         principal.kind = cloud::auth::PrincipalKind::lamp;
     }
+    if (auto old = clients_.find(client); old != clients_.end()) erase(old);
     Grant& g = clients_[client];
-    g = Grant{};
     g.who = std::move(who);
     g.superuser = is_operator;
     g.rules = cloud::auth::rules_for(principal);
+    went_online(g);
 }
 
-void ClientRegistry::forget(ClientKey client) { clients_.erase(client); }
+void ClientRegistry::forget(ClientKey client) {
+    if (auto it = clients_.find(client); it != clients_.end()) erase(it);
+}
 
 const Identity* ClientRegistry::identity(ClientKey client) const {
     auto it = clients_.find(client);
     return it == clients_.end() ? nullptr : &it->second.who;
 }
 
+void ClientRegistry::adopt_restored_lamp(ClientKey client, const std::string& device_id, Clock::time_point now) {
+    grant_certificate(client, device_id, false);
+    disconnected(client, true, now);
+}
+
 bool ClientRegistry::disconnected(ClientKey client, bool persistent_session, Clock::time_point now) {
     auto it = clients_.find(client);
     if (it == clients_.end()) return false;
     if (!it->second.online) {
-        clients_.erase(it);
+        erase(it);
         return false;
     }
+    went_offline(it->second);
     it->second.online = false;
     it->second.persistent = persistent_session;
     it->second.offline_since = now;
@@ -69,7 +105,7 @@ void ClientRegistry::purge(Clock::time_point now, Clock::duration clean_linger, 
     for (auto it = clients_.begin(); it != clients_.end();) {
         const Grant& g = it->second;
         bool expired = !g.online && now - g.offline_since >= (g.persistent ? session_expiry : clean_linger);
-        it = expired ? clients_.erase(it) : std::next(it);
+        it = expired ? erase(it) : std::next(it);
     }
 }
 
@@ -85,10 +121,13 @@ bool ClientRegistry::allowed(ClientKey client, Action action, std::string_view t
 
 std::size_t ClientRegistry::live_connections(const Identity& who, std::string_view client_id) const {
     std::string key = counting_key(who);
-    std::size_t count = 0;
-    for (const auto& [client, grant] : clients_) {
-        if (grant.online && (client_id.empty() || grant.client_id != client_id) && counting_key(grant.who) == key)
-            ++count;
+    auto it = live_by_identity_.find(key);
+    std::size_t count = it == live_by_identity_.end() ? 0 : it->second;
+    if (!client_id.empty()) {
+        // A reconnect with this id replaces its old connection.
+        if (auto same = live_by_client_id_.find(client_id_key(key, std::string(client_id)));
+            same != live_by_client_id_.end())
+            count -= std::min(count, same->second);
     }
     return count;
 }
@@ -112,7 +151,7 @@ bool ClientRegistry::apply_refresh(const std::string& username, const AuthAnswer
             continue;
         }
         if (revoked) {
-            it = clients_.erase(it);
+            it = erase(it);
             continue;
         }
         g.rules = answer.rules;

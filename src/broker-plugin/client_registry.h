@@ -65,6 +65,10 @@ public:
     bool known(ClientKey client) const { return clients_.count(client) > 0; }
     const Identity* identity(ClientKey client) const;
 
+    // A lamp's persistent session the broker restored from its persistence file
+    // after a restart: the lamp has not connected since, so it was never granted.
+    // It may receive (its queued commands) until it connects and is checked anew.
+    void adopt_restored_lamp(ClientKey client, const std::string& device_id, Clock::time_point now);
     // The client's connection ended. Returns false when that was its second end
     // (the handle is then forgotten).
     bool disconnected(ClientKey client, bool persistent_session, Clock::time_point now);
@@ -108,7 +112,16 @@ private:
         bool persistent = false;
         Clock::time_point offline_since;
     };
+    // Live-connection counts, kept as grants come and go so a CONNECT's cap check
+    // costs a lookup, not a scan of every client.
+    void went_online(const Grant& g);
+    void went_offline(const Grant& g);
+    // Erases a grant, keeping the counts.
+    std::unordered_map<ClientKey, Grant>::iterator erase(std::unordered_map<ClientKey, Grant>::iterator it);
+
     std::unordered_map<ClientKey, Grant> clients_;
+    std::unordered_map<std::string, std::size_t> live_by_identity_;   // counting key -> live grants
+    std::unordered_map<std::string, std::size_t> live_by_client_id_;  // counting key + client id -> live grants
 };
 
 }  // namespace lampi::broker

@@ -63,6 +63,14 @@ std::string client_id_refusal(const Identity& who, std::string_view client_id) {
     return "unknown identity";
 }
 
+std::optional<std::string> lamp_of_client_id(std::string_view client_id) {
+    constexpr std::string_view kLampPrefix = "lamp-";
+    if (!starts_with(client_id, kLampPrefix)) return std::nullopt;
+    std::string_view device = client_id.substr(kLampPrefix.size());
+    if (!is_valid_device_id(device)) return std::nullopt;
+    return std::string(device);
+}
+
 bool is_known_connection_client(std::string_view client_id) {
     return client_id == topics::kLampServiceClient || client_id == "bridge";
 }

@@ -16,6 +16,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -43,6 +44,10 @@ bool may_retain(const Identity& who, std::string_view topic);
 
 // The client ids that publish lamp/connection/<id>/state on a lamp.
 bool is_known_connection_client(std::string_view client_id);
+
+// The device id of a lamp's client id ("lamp-<id>"), or nullopt. Only a lamp's
+// certificate may use such an id, so a session with it was made by that lamp.
+std::optional<std::string> lamp_of_client_id(std::string_view client_id);
 
 // How many live connections one identity may hold at once (a person counts per
 // account when the credential names it, else per credential).

@@ -182,6 +182,16 @@ int on_acl_check(int, void* event_data, void* userdata) {
     if (event->access == MOSQ_ACL_UNSUBSCRIBE) return MOSQ_ERR_SUCCESS;
     std::string_view topic = or_empty(event->topic);
     const Identity* who = plugin.registry.identity(event->client);
+    if (!who && event->access == MOSQ_ACL_READ) {
+        // After a broker restart, a lamp's restored session that has not connected
+        // yet still queues its commands (the plugin's memory did not survive).
+        const char* username = mosquitto_client_username(event->client);
+        auto device = lamp_of_client_id(or_empty(mosquitto_client_id(event->client)));
+        if (device && (!username || *device == username)) {
+            plugin.registry.adopt_restored_lamp(event->client, *device, Clock::now());
+            who = plugin.registry.identity(event->client);
+        }
+    }
     if (!who) return MOSQ_ERR_ACL_DENIED;
     if (in_control_space(topic)) {
         // Nobody reads the control topics; only the control service writes, one topic.

@@ -428,6 +428,54 @@ TEST_F(BrokerAttacks, NobodyButTheCloudUsesTheControlTopic) {
                         cut ? "the victim was disconnected" : "the victim stayed connected"));
 }
 
+// ---- issue 9 items 3 and 8: across a cloud broker restart ---------------------
+
+TEST_F(BrokerAttacks, ACommandForALampAwayAcrossABrokerRestartIsStillQueued) {
+    const std::string device = "0300000000b2";
+    const std::string set_config = topic(device, topics::kSetConfig);
+    MqttConnect connect = as_lamp(device);
+    connect.clean_session = false;
+    {
+        MqttAttempt first = mqtt_connect(lamp_port(), extra_lamp(device), connect);
+        ASSERT_TRUE(first.accepted) << first.observed;
+        std::string observed;
+        ASSERT_TRUE(granted(mqtt_subscribe(*first.session, set_config, observed))) << observed;
+    }
+    platform_->supervisorctl("restart cloud-broker");  // a clean stop saves the sessions
+    ASSERT_TRUE(wait_for_port(client_port(), 20s) && wait_for_port(lamp_port(), 20s));
+    auto commander = observer({});
+    ASSERT_TRUE(commander->publish(set_config, R"({"on":true,"client":"queued-across-restart"})", 1, false));
+    std::this_thread::sleep_for(300ms);
+    MqttAttempt back = mqtt_connect(lamp_port(), extra_lamp(device), connect);
+    ASSERT_TRUE(back.accepted) << back.observed;
+    std::string observed;
+    auto command = mqtt_wait_publish(*back.session, set_config, "queued-across-restart", 5s, observed);
+    EXPECT_TRUE(refused_now("a command for a lamp away across a cloud broker restart is dropped",
+                            "delivered on return", command.has_value(), observed));
+}
+
+TEST_F(BrokerAttacks, AfterAKill9TheCloudBrokerServesNoStateOlderThanItsSnapshotInterval) {
+    const std::string device = "0300000000b3";
+    const std::string changed = topic(device, topics::kChanged);
+    MqttAttempt lamp_link = mqtt_connect(lamp_port(), extra_lamp(device), as_lamp(device));
+    ASSERT_TRUE(lamp_link.accepted) << lamp_link.observed;
+    std::string error;
+    ASSERT_TRUE(lamp_link.session->send(mqtt_publish_packet(changed, R"({"client":"old","version":1})", 1, 1, true), error));
+    std::this_thread::sleep_for(300ms);
+    ASSERT_TRUE(lamp_link.session->send(mqtt_publish_packet(changed, R"({"client":"new","version":2})", 1, 2, true), error));
+    // Longer than one snapshot interval (5 s, checked once a second), far shorter than the old 60 s.
+    std::this_thread::sleep_for(7s);
+    platform_->supervisorctl("signal KILL cloud-broker");  // supervisord starts it again
+    lamp_link.session.reset();
+    std::this_thread::sleep_for(500ms);
+    ASSERT_TRUE(wait_for_port(client_port(), 20s)) << "the cloud broker did not come back";
+    auto late = observer({changed});
+    auto state = late->wait_for(changed, nullptr, 5s);
+    bool current = state && state->payload.find("\"new\"") != std::string::npos;
+    EXPECT_TRUE(refused_now("after a kill -9 the cloud broker serves a lamp state 7 s stale", "the latest state",
+                            current, state ? "retained " + state->payload : "nothing retained"));
+}
+
 // Stops lampi-cloud for a moment to speak as its identity, so it runs last.
 TEST_F(BrokerAttacks, ARevocationFromTheCloudEndsConnectionsWithinASecond) {
     auto demo = credential("demo");

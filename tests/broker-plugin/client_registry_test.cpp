@@ -123,6 +123,41 @@ TEST(ClientRegistry, APersistentSessionStillReceivesWhileAwayUntilItExpires) {
     EXPECT_FALSE(registry.known(lamp));
 }
 
+TEST(ClientRegistry, ARestoredLampSessionMayOnlyReceive) {
+    ClientRegistry registry;
+    registry.adopt_restored_lamp(lamp, "b827eb74663e", Clock::now());
+    EXPECT_TRUE(registry.allowed(lamp, Action::read, "devices/b827eb74663e/lamp/set_config"));
+    EXPECT_FALSE(registry.allowed(lamp, Action::read, "devices/000000000001/lamp/set_config"));
+    EXPECT_FALSE(registry.allowed(lamp, Action::subscribe, "devices/b827eb74663e/lamp/set_config"));
+    EXPECT_EQ(registry.live_connections(Identity{IdentityKind::lamp, "b827eb74663e", "", 0, ""}), 0u);
+}
+
+TEST(ClientRegistry, CountsStayRightThroughEveryWayAGrantEnds) {
+    ClientRegistry registry;
+    auto now = Clock::now();
+    const Identity lamp_identity{IdentityKind::lamp, "b827eb74663e", "", 0, ""};
+    registry.grant(alice, person("web-one"), {"web-one", "t"}, owns("b827eb74663e"), now, true, "web-one-1");
+    registry.grant(alice_tab, person("web-two"), {"web-two", "t"}, owns("b827eb74663e"), now, true, "web-two-1");
+    registry.grant(stranger, person("web-three"), {"web-three", "t"}, owns("b827eb74663e"), now, true, "web-three-1");
+    registry.grant_certificate(lamp, "b827eb74663e", false);
+    EXPECT_EQ(registry.live_connections(person("web-x")), 3u);
+    EXPECT_EQ(registry.live_connections(lamp_identity), 1u);
+    registry.forget(stranger);
+    EXPECT_EQ(registry.live_connections(person("web-x")), 2u);
+    // Granting a handle again (a new client reusing freed memory) replaces, never adds.
+    registry.grant(alice, person("web-one"), {"web-one", "t"}, owns("b827eb74663e"), now, true, "web-one-1");
+    EXPECT_EQ(registry.live_connections(person("web-x")), 2u);
+    EXPECT_TRUE(registry.apply_refresh("web-two", AuthAnswer{}, now));
+    EXPECT_EQ(registry.live_connections(person("web-x")), 1u);
+    registry.disconnected(alice, false, now);
+    registry.disconnected(lamp, true, now);
+    EXPECT_EQ(registry.live_connections(person("web-x")), 0u);
+    EXPECT_EQ(registry.live_connections(lamp_identity), 0u);
+    registry.purge(now + 3600s, 60s, 60s);
+    EXPECT_EQ(registry.size(), 0u);
+    EXPECT_EQ(registry.live_connections(person("web-x")), 0u);
+}
+
 TEST(ClientRegistry, TheSecondEndOfAHandleForgetsIt) {
     ClientRegistry registry;
     registry.grant_certificate(lamp, "b827eb74663e", false);

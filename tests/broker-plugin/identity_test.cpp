@@ -50,6 +50,14 @@ TEST(Identity, OnlyALampRetainsAndOnlyItsOwnContractTopics) {
     EXPECT_FALSE(may_retain(kService, "devices/+/lamp/associated"));
 }
 
+TEST(Identity, OnlyLampDashADeviceIdNamesALamp) {
+    EXPECT_EQ(lamp_of_client_id("lamp-b827eb74663e"), "b827eb74663e");
+    EXPECT_FALSE(lamp_of_client_id("lamp-B827EB74663E"));
+    EXPECT_FALSE(lamp_of_client_id("lamp-b827eb74663e-2"));
+    EXPECT_FALSE(lamp_of_client_id("lamp-"));
+    EXPECT_FALSE(lamp_of_client_id("web-b827eb74663e"));
+}
+
 TEST(Identity, ALampHoldsOneConnection) {
     EXPECT_EQ(connection_cap(IdentityKind::lamp), 1u);
     EXPECT_EQ(connection_cap(IdentityKind::service), 1u);
