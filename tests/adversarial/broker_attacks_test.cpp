@@ -400,6 +400,67 @@ TEST_F(BrokerAttacks, AClientAskingForNoKeepaliveIsRefused) {
                             !attempt.accepted, attempt.observed));
 }
 
+TEST_F(BrokerAttacks, WildcardSysQos2AndControlTricksStayRefused) {
+    const std::string device = "0300000000c2";
+    MqttAttempt lamp_link = mqtt_connect(lamp_port(), extra_lamp(device), as_lamp(device));
+    ASSERT_TRUE(lamp_link.accepted) << lamp_link.observed;
+    auto guest = credential("second_user");
+    auto demo = credential("demo");
+    ASSERT_TRUE(guest && demo);
+    MqttAttempt guest_page = mqtt_connect(client_port(), server_verified(*platform_), with(*guest, guest->username + "-t"));
+    MqttAttempt demo_page = mqtt_connect(client_port(), server_verified(*platform_), with(*demo, demo->username + "-t"));
+    ASSERT_TRUE(guest_page.accepted && demo_page.accepted) << guest_page.observed << " / " << demo_page.observed;
+    std::string observed;
+    // Controls: each reaches its own topic.
+    ASSERT_TRUE(granted(mqtt_subscribe(*lamp_link.session, topic(device, topics::kSetConfig), observed))) << observed;
+    ASSERT_TRUE(granted(mqtt_subscribe(*demo_page.session, topic(lamp(0), topics::kChanged), observed))) << observed;
+    struct Try {
+        WireConnection* session;
+        std::string who;
+        std::string filter;
+    };
+    for (const Try& t : {Try{lamp_link.session.get(), "a lamp", topic(device, "lamp/+")},
+                         Try{lamp_link.session.get(), "a lamp", "$SYS/broker/connection/#"},
+                         Try{lamp_link.session.get(), "a lamp", "+/" + device + "/lamp/set_config"},
+                         Try{demo_page.session.get(), "a lamp owner", topic(lamp(0), "#")},
+                         Try{demo_page.session.get(), "a lamp owner", topic(lamp(0), "lamp/set_config")},
+                         Try{demo_page.session.get(), "a lamp owner", "devices/" + lamp(0) + "/+/changed"},
+                         Try{guest_page.session.get(), "a guest", "lampi/#"}}) {
+        int code = mqtt_subscribe(*t.session, t.filter, observed);
+        EXPECT_TRUE(refused(t.who + " subscribes to " + t.filter, "SUBACK 0x80", !granted(code), observed));
+    }
+    // QoS 2 into another user's lamp, and a lamp forging a revocation: neither
+    // reaches anyone; the owner's own command (QoS 2 too) is the control.
+    auto watcher = observer({topic(lamp(0), topics::kSetConfig)});
+    std::string error;
+    // QoS 2 is released to subscribers by PUBREL, sent right behind the PUBLISH.
+    auto pubrel = [](std::uint16_t id) {
+        return std::string{'\x62', '\x02', static_cast<char>(id >> 8), static_cast<char>(id & 0xff)};
+    };
+    ASSERT_TRUE(guest_page.session->send(
+        mqtt_publish_packet(topic(lamp(0), topics::kSetConfig), R"({"client":"guest-qos2"})", 2, 11) + pubrel(11),
+        error));
+    ASSERT_TRUE(lamp_link.session->send(
+        mqtt_publish_packet("lampi/control/revoke", R"({"device":")" + lamp(0) + "\"}", 1, 12), error));
+    ASSERT_TRUE(demo_page.session->send(
+        mqtt_publish_packet(topic(lamp(0), topics::kSetConfig), R"({"client":"owner-qos2"})", 2, 13) + pubrel(13),
+        error));
+    ASSERT_TRUE(watcher->wait_for(topic(lamp(0), topics::kSetConfig),
+                                  [](const MqttMessage& m) { return m.payload.find("owner-qos2") != std::string::npos; }))
+        << "the owner's QoS 2 command did not arrive";
+    std::this_thread::sleep_for(500ms);  // two connections: no ordering between them
+    auto leaked = watcher->wait_for(
+        topic(lamp(0), topics::kSetConfig),
+        [](const MqttMessage& m) { return m.payload.find("guest-qos2") != std::string::npos; }, 0ms);
+    EXPECT_TRUE(refused("a guest publishes QoS 2 into another user's lamp", "dropped", !leaked,
+                        leaked ? "delivered" : "not delivered (the owner's was)"));
+    auto bridge_state = observer({topic(lamp(0), "lamp/connection/bridge/state")});
+    auto online = bridge_state->wait_for(topic(lamp(0), "lamp/connection/bridge/state"), nullptr, 5s);
+    bool still_online = online && online->payload == "1";
+    EXPECT_TRUE(refused("a lamp publishes a forged revocation of another lamp", "ignored", still_online,
+                        still_online ? "lamp 0 still online" : "lamp 0 was cut"));
+}
+
 // ---- issue 8 item 6: in-band revocation ----------------------------------------
 
 TEST_F(BrokerAttacks, NobodyButTheCloudUsesTheControlTopic) {
