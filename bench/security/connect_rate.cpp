@@ -15,6 +15,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <poll.h>
@@ -98,6 +99,7 @@ struct Attempt {
     std::size_t sent = 0;
     std::string in;
     Clock::time_point started;
+    std::size_t context = 0;  // which TLS identity
     short wants = POLLOUT;
 
     ~Attempt() {
@@ -105,6 +107,21 @@ struct Attempt {
         if (fd >= 0) ::close(fd);
     }
 };
+
+// The CN of the certificate in `pem_file`, "" when unreadable.
+std::string common_name(const std::string& pem_file) {
+    std::string cn;
+    if (FILE* f = std::fopen(pem_file.c_str(), "r")) {
+        if (X509* cert = PEM_read_X509(f, nullptr, nullptr, nullptr)) {
+            char buffer[256] = {};
+            if (X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, buffer, sizeof buffer) > 0)
+                cn = buffer;
+            X509_free(cert);
+        }
+        std::fclose(f);
+    }
+    return cn;
+}
 
 class Worker {
 public:
@@ -126,6 +143,7 @@ public:
                     std::exit(2);
                 }
                 contexts_.push_back(ctx);
+                common_names_.push_back(i < o.identities.size() ? common_name(o.identities[i].first) : "");
             }
         }
     }
@@ -174,7 +192,14 @@ private:
             finish(*a, false, false);
             return a;
         }
-        a->out = connect_packet("bench-" + std::to_string(index_) + "-" + std::to_string(counter_++), o_);
+        // Client ids the broker's plugin accepts: lamp-<CN> for a lamp certificate,
+        // <username>-<n> for a person's credential.
+        a->context = contexts_.empty() ? 0 : next_context_++ % contexts_.size();
+        std::string serial = std::to_string(index_) + "-" + std::to_string(counter_++);
+        std::string id = !o_.username.empty()                                        ? o_.username + "-" + serial
+                         : a->context < common_names_.size() && !common_names_[a->context].empty() ? "lamp-" + common_names_[a->context]
+                                                                                      : "bench-" + serial;
+        a->out = connect_packet(id, o_);
         return a;
     }
 
@@ -188,7 +213,7 @@ private:
             if (contexts_.empty()) {
                 a.step = Step::sending;
             } else {
-                a.ssl = SSL_new(contexts_[next_context_++ % contexts_.size()]);
+                a.ssl = SSL_new(contexts_[a.context]);
                 SSL_set_fd(a.ssl, a.fd);
                 SSL_set_connect_state(a.ssl);
                 a.step = Step::handshaking;
@@ -264,6 +289,7 @@ private:
     int index_;
     Totals& totals_;
     std::vector<SSL_CTX*> contexts_;
+    std::vector<std::string> common_names_;  // per context: the certificate's CN, or ""
     std::size_t next_context_ = 0;
     long counter_ = 0;
 };

@@ -62,7 +62,7 @@ g++ -std=c++20 -O2 -Wall -Wextra -Wpedantic -o "$WORK/connect_rate" "$HERE/conne
 
 # --- the platform (cloud broker with the plugin, lampi-cloud) -----------------
 STACK="$WORK/stack"
-"$BUILD/src/stack/lampi-stack" render --dir "$STACK" --lamps 2 --port-base "$BASE" --build-dir "$BUILD" \
+"$BUILD/src/stack/lampi-stack" render --dir "$STACK" --lamps 16 --port-base "$BASE" --build-dir "$BUILD" \
   --log-level warn >"$WORK/render.log"
 sh "$STACK/cloud-setup.sh"
 /usr/bin/supervisord -n -c "$STACK/supervisord.conf" >"$WORK/supervisord.out" 2>&1 &
@@ -119,7 +119,7 @@ connect_rate "1a plain TCP, no plugin" --port "$PLAIN_MQTT"
 echo
 echo "== MQTT QoS 1 publishes/s over TLS (lampi-load publish: $PUBLISHERS clients, ${SECONDS_EACH} s each)"
 publish() {  # label port
-  "$BUILD/src/load/lampi-load" publish -p "$2" --cafile "$CA" -u "$WEB_USER" --password "$WEB_PASSWORD" \
+  "$BUILD/src/load/lampi-load" publish -p "$2" --cafile "$CA" -u "$WEB_USER" --password "$WEB_PASSWORD" -D "$WEB_USER" \
     -P "$PUBLISHERS" --qos 1 --duration "$SECONDS_EACH" -t "devices/$FIRST_LAMP/lamp/set_config" -q --json \
     >"$WORK/publish.json" || true
   python3 - "$1" "$WORK/publish.json" <<'EOF'

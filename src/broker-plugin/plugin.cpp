@@ -1,39 +1,81 @@
 // The Mosquitto plugin (API v5): a thin adapter from the broker's events to
-// ClientRegistry, CloudAuthClient and RuleRefresher. Configure it in
-// mosquitto.conf:
+// ConnectGate, ClientRegistry, Revocations and RuleRefresher. No callback waits
+// on the network: CONNECTs are decided locally, the cloud is asked again only by
+// the refresher's own thread. Configure it in mosquitto.conf:
 //   plugin /path/to/lampi_auth_plugin.so
-//   plugin_opt_auth_url http://127.0.0.1:18832/auth/v1/user
-//   plugin_opt_auth_secret <shared secret>      plugin_opt_auth_cafile <CA for https>
-//   plugin_opt_timeout_ms 1500                  plugin_opt_ttl_seconds 30
-//   plugin_opt_operator_cns ops,monitor         (certificate CNs with operator rights)
+//   plugin_opt_auth_secret <secret shared with lampi-cloud: signs web credentials>
+//   plugin_opt_auth_url https://127.0.0.1:18832/auth/v1/user   (the refresher's; empty: no refresh)
+//   plugin_opt_auth_cafile <CA for https>      plugin_opt_timeout_ms 1500
+//   plugin_opt_ttl_seconds 30                  (rights of web credentials re-asked this often)
+//   plugin_opt_service_logins lampi-cloud:/path/to/password-file[,...]
+//   plugin_opt_operator_logins operator:/path/to/password-file[,...]
+//   plugin_opt_operator_cns ops,monitor        (certificate CNs with operator rights)
+//   plugin_opt_control_user lampi-cloud        (the service that may publish lampi/control/revoke)
+//   plugin_opt_session_expiry_seconds 604800   (= the broker's persistent_client_expiration)
 #include <mosquitto.h>
 #include <mosquitto_broker.h>
 #include <mosquitto_plugin.h>
 #include <openssl/x509.h>
 
+#include <fstream>
 #include <memory>
 #include <set>
 #include <sstream>
 #include <string>
 
 #include "client_registry.h"
-#include "cloud_auth_client.h"
+#include "connect_gate.h"
+#include "revocations.h"
 #include "rule_refresher.h"
+#include "source_failures.h"
 
 namespace {
 
 using namespace lampi::broker;
 
+// How long a disconnected clean session keeps its rights: its will (MQTT 5 may
+// delay it) is checked after the disconnect.
+constexpr auto kCleanLinger = std::chrono::seconds(120);
+
 struct Plugin {
     mosquitto_plugin_id_t* id = nullptr;
     CloudAuthOptions cloud_options;
     std::chrono::seconds ttl{30};
-    std::set<std::string> operator_cns;
+    std::chrono::seconds session_expiry{7 * 24 * 3600};
+    std::string control_user = "lampi-cloud";
+    GateOptions gate_options;
+    std::unique_ptr<ConnectGate> gate;
     ClientRegistry registry;
-    std::unique_ptr<CloudAuthClient> cloud;
+    Revocations revocations;
+    SourceFailures failures;
     std::unique_ptr<RuleRefresher> refresher;
     Clock::time_point next_refresh{};
+    Clock::time_point next_purge{};
 };
+
+std::string read_secret_file(const std::string& path) {
+    std::ifstream in(path);
+    std::string secret;
+    std::getline(in, secret);
+    while (!secret.empty() && (secret.back() == '\r' || secret.back() == ' ')) secret.pop_back();
+    return secret;
+}
+
+// "name:/path,name2:/path2" -> logins of `kind`, passwords read from the files.
+bool parse_logins(const std::string& value, IdentityKind kind, std::vector<LocalLogin>& out) {
+    std::stringstream list(value);
+    for (std::string item; std::getline(list, item, ',');) {
+        std::size_t colon = item.find(':');
+        if (colon == std::string::npos || colon == 0) return false;
+        std::string password = read_secret_file(item.substr(colon + 1));
+        if (password.empty()) {
+            mosquitto_log_printf(MOSQ_LOG_ERR, "lampi-auth: no password in %s", item.substr(colon + 1).c_str());
+            return false;
+        }
+        out.push_back({kind, item.substr(0, colon), password});
+    }
+    return true;
+}
 
 bool parse_options(Plugin& plugin, mosquitto_opt* options, int count) {
     for (int i = 0; i < count; ++i) {
@@ -44,16 +86,28 @@ bool parse_options(Plugin& plugin, mosquitto_opt* options, int count) {
                 plugin.cloud_options.url = value;
             } else if (key == "auth_secret") {
                 plugin.cloud_options.secret = value;
+                plugin.gate_options.credential_secret = value;
             } else if (key == "auth_cafile") {
                 plugin.cloud_options.ca_file = value;
             } else if (key == "timeout_ms") {
                 plugin.cloud_options.timeout = std::chrono::milliseconds(std::stoi(value));
             } else if (key == "ttl_seconds") {
                 plugin.ttl = std::chrono::seconds(std::stoi(value));
+            } else if (key == "session_expiry_seconds") {
+                plugin.session_expiry = std::chrono::seconds(std::stol(value));
+            } else if (key == "control_user") {
+                plugin.control_user = value;
+            } else if (key == "service_logins" || key == "operator_logins") {
+                auto kind = key == "service_logins" ? IdentityKind::service : IdentityKind::operator_account;
+                if (!parse_logins(value, kind, plugin.gate_options.logins)) {
+                    mosquitto_log_printf(MOSQ_LOG_ERR, "lampi-auth: plugin_opt_%s wants name:/password/file[,...]",
+                                         key.c_str());
+                    return false;
+                }
             } else if (key == "operator_cns") {
                 std::stringstream list(value);
                 for (std::string cn; std::getline(list, cn, ',');) {
-                    if (!cn.empty()) plugin.operator_cns.insert(cn);
+                    if (!cn.empty()) plugin.gate_options.operator_cns.insert(cn);
                 }
             } else {
                 mosquitto_log_printf(MOSQ_LOG_ERR, "lampi-auth: unknown option plugin_opt_%s", key.c_str());
@@ -70,72 +124,160 @@ bool parse_options(Plugin& plugin, mosquitto_opt* options, int count) {
 
 const char* or_empty(const char* text) { return text ? text : ""; }
 
+std::int64_t unix_now() {
+    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+// The CN of the client's verified certificate (listeners with require_certificate).
+std::optional<std::string> certificate_cn(mosquitto* client) {
+    auto* certificate = static_cast<X509*>(mosquitto_client_certificate(client));
+    if (!certificate) return std::nullopt;
+    std::optional<std::string> cn;
+    X509_NAME* name = X509_get_subject_name(certificate);
+    int index = name ? X509_NAME_get_index_by_NID(name, NID_commonName, -1) : -1;
+    if (index >= 0) {
+        ASN1_STRING* data = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, index));
+        std::string text(reinterpret_cast<const char*>(ASN1_STRING_get0_data(data)),
+                         static_cast<std::size_t>(ASN1_STRING_length(data)));
+        if (text.find('\0') == std::string::npos) cn = std::move(text);
+    }
+    X509_free(certificate);
+    // A certificate without a usable CN identifies nobody: an empty CN is refused.
+    return cn ? cn : std::optional<std::string>(std::string());
+}
+
 int on_basic_auth(int, void* event_data, void* userdata) {
     auto& plugin = *static_cast<Plugin*>(userdata);
     auto* event = static_cast<mosquitto_evt_basic_auth*>(event_data);
-    if (!event->username) return MOSQ_ERR_AUTH;
-    Credentials credentials{event->username, or_empty(event->password)};
-    const char* client_id = or_empty(mosquitto_client_id(event->client));
-    auto answer = plugin.cloud->check_user(credentials, client_id);
-    if (!answer) {
-        // Cloud down: refuse newcomers, keep serving the connected clients.
-        mosquitto_log_printf(MOSQ_LOG_WARNING, "lampi-auth: refusing %s: %s", client_id,
-                             answer.status().message().c_str());
+    ConnectRequest request;
+    if (event->username) request.username = event->username;
+    if (event->password) request.password = event->password;
+    request.client_id = or_empty(mosquitto_client_id(event->client));
+    request.certificate_cn = certificate_cn(event->client);
+    request.now = unix_now();
+    request.keepalive = mosquitto_client_keepalive(event->client);
+    ConnectDecision decision = plugin.gate->decide(request, plugin.registry, plugin.revocations);
+    if (!decision.accepted) {
+        plugin.registry.forget(event->client);
+        std::string source = or_empty(mosquitto_client_address(event->client));
+        std::size_t count = plugin.failures.record(source, Clock::now());
+        if (SourceFailures::worth_logging(count)) {
+            mosquitto_log_printf(MOSQ_LOG_NOTICE, "lampi-auth: refusing %s (user %s) from %s: %s [%zu refusals from there]",
+                                 request.client_id.c_str(), request.username.value_or("").c_str(), source.c_str(),
+                                 decision.reason.c_str(), count);
+        }
         return MOSQ_ERR_AUTH;
     }
-    if (!answer->allowed) {
-        mosquitto_log_printf(MOSQ_LOG_NOTICE, "lampi-auth: refusing %s (user %s): %s", client_id,
-                             credentials.username.c_str(), answer->error.c_str());
-        return MOSQ_ERR_AUTH;
-    }
-    plugin.registry.grant(event->client, credentials, *answer, Clock::now());
+    plugin.registry.grant(event->client, decision.who, decision.credentials, decision.rights, Clock::now(),
+                          decision.refreshable && plugin.refresher != nullptr, request.client_id);
     return MOSQ_ERR_SUCCESS;
 }
 
-// Certificate clients never pass through basic auth: their identity is the CN,
-// which use_identity_as_username made their username.
-void grant_certificate_client(Plugin& plugin, mosquitto* client) {
-    auto* certificate = static_cast<X509*>(mosquitto_client_certificate(client));
-    if (!certificate) return;
-    X509_free(certificate);
-    std::string cn = or_empty(mosquitto_client_username(client));
-    plugin.registry.grant_certificate(client, cn, plugin.operator_cns.count(cn) > 0);
-}
+bool in_control_space(std::string_view topic) { return topic.substr(0, kControlPrefix.size()) == kControlPrefix; }
 
 int on_acl_check(int, void* event_data, void* userdata) {
     auto& plugin = *static_cast<Plugin*>(userdata);
     auto* event = static_cast<mosquitto_evt_acl_check*>(event_data);
     if (event->access == MOSQ_ACL_UNSUBSCRIBE) return MOSQ_ERR_SUCCESS;
-    if (!plugin.registry.known(event->client)) grant_certificate_client(plugin, event->client);
+    std::string_view topic = or_empty(event->topic);
+    const Identity* who = plugin.registry.identity(event->client);
+    if (!who && event->access == MOSQ_ACL_READ) {
+        // After a broker restart, a lamp's restored session that has not connected
+        // yet still queues its commands (the plugin's memory did not survive).
+        const char* username = mosquitto_client_username(event->client);
+        auto device = lamp_of_client_id(or_empty(mosquitto_client_id(event->client)));
+        if (device && (!username || *device == username)) {
+            plugin.registry.adopt_restored_lamp(event->client, *device, Clock::now());
+            who = plugin.registry.identity(event->client);
+        }
+    }
+    if (!who) return MOSQ_ERR_ACL_DENIED;
+    if (in_control_space(topic)) {
+        // Nobody reads the control topics; only the control service writes, one topic.
+        bool control = event->access == MOSQ_ACL_WRITE && topic == kRevokeTopic && !event->retain &&
+                       who->kind == IdentityKind::service && who->name == plugin.control_user;
+        return control ? MOSQ_ERR_SUCCESS : MOSQ_ERR_ACL_DENIED;
+    }
+    if (event->access == MOSQ_ACL_WRITE && event->retain && !may_retain(*who, topic)) return MOSQ_ERR_ACL_DENIED;
     Action action = event->access == MOSQ_ACL_WRITE  ? Action::write
                     : event->access == MOSQ_ACL_READ ? Action::read
                                                      : Action::subscribe;
-    return plugin.registry.allowed(event->client, action, or_empty(event->topic)) ? MOSQ_ERR_SUCCESS
-                                                                                  : MOSQ_ERR_ACL_DENIED;
+    return plugin.registry.allowed(event->client, action, topic) ? MOSQ_ERR_SUCCESS : MOSQ_ERR_ACL_DENIED;
+}
+
+// Disconnects every live client a revocation covers.
+void enforce(Plugin& plugin) {
+    auto covered = plugin.registry.live_clients([&](const Identity& who) { return plugin.revocations.covers(who); });
+    for (ClientRegistry::ClientKey key : covered) {
+        auto* client = static_cast<mosquitto*>(const_cast<void*>(key));
+        const Identity* who = plugin.registry.identity(key);
+        bool lamp = who && who->kind == IdentityKind::lamp;
+        std::string client_id = or_empty(mosquitto_client_id(client));
+        mosquitto_log_printf(MOSQ_LOG_NOTICE, "lampi-auth: revoked; disconnecting %s", client_id.c_str());
+        // A lamp's will tells its owner it is offline; a person's session simply ends.
+        mosquitto_kick_client_by_clientid(client_id.c_str(), lamp);
+        if (!lamp) plugin.registry.forget(key);
+    }
+}
+
+int on_message(int, void* event_data, void* userdata) {
+    auto& plugin = *static_cast<Plugin*>(userdata);
+    auto* event = static_cast<mosquitto_evt_message*>(event_data);
+    std::string_view topic = or_empty(event->topic);
+    if (!in_control_space(topic)) return MOSQ_ERR_SUCCESS;
+    // The ACL let only the control service publish here; the message is for the plugin alone.
+    auto revocation = parse_revocation(
+        std::string_view(static_cast<const char*>(event->payload), event->payload ? event->payloadlen : 0));
+    if (!revocation) {
+        mosquitto_log_printf(MOSQ_LOG_WARNING, "lampi-auth: ignoring a control message: %s",
+                             revocation.status().message().c_str());
+        return MOSQ_ERR_ACL_DENIED;
+    }
+    plugin.revocations.apply(*revocation);
+    enforce(plugin);
+    return MOSQ_ERR_ACL_DENIED;
 }
 
 int on_disconnect(int, void* event_data, void* userdata) {
     auto& plugin = *static_cast<Plugin*>(userdata);
-    plugin.registry.forget(static_cast<mosquitto_evt_disconnect*>(event_data)->client);
+    auto* client = static_cast<mosquitto_evt_disconnect*>(event_data)->client;
+    // Kept (not forgotten) until the will is published and while a persistent session lasts.
+    plugin.registry.disconnected(client, !mosquitto_client_clean_session(client), Clock::now());
     return MOSQ_ERR_SUCCESS;
 }
 
 int on_tick(int, void*, void* userdata) {
     auto& plugin = *static_cast<Plugin*>(userdata);
     auto now = Clock::now();
-    for (auto& [username, answer] : plugin.refresher->take_results()) {
-        if (plugin.registry.apply_refresh(username, answer, now)) {
-            mosquitto_log_printf(MOSQ_LOG_NOTICE, "lampi-auth: rights of %s revoked; disconnecting", username.c_str());
-            mosquitto_kick_client_by_username(username.c_str(), false);
+    if (plugin.refresher) {
+        for (auto& [username, answer] : plugin.refresher->take_results()) {
+            if (plugin.registry.apply_refresh(username, answer, now)) {
+                mosquitto_log_printf(MOSQ_LOG_NOTICE, "lampi-auth: rights of %s revoked; disconnecting",
+                                     username.c_str());
+                mosquitto_kick_client_by_username(username.c_str(), false);
+            }
+        }
+        if (now >= plugin.next_refresh) {
+            auto due = plugin.registry.due_for_refresh(now, plugin.ttl);
+            if (!due.empty()) plugin.refresher->submit(std::move(due));
+            plugin.next_refresh = now + std::max<Clock::duration>(plugin.ttl / 4, std::chrono::seconds(1));
         }
     }
-    if (now >= plugin.next_refresh) {
-        auto due = plugin.registry.due_for_refresh(now, plugin.ttl);
-        if (!due.empty()) plugin.refresher->submit(std::move(due));
-        plugin.next_refresh = now + std::max<Clock::duration>(plugin.ttl / 4, std::chrono::seconds(1));
+    if (now >= plugin.next_purge) {
+        plugin.registry.purge(now, kCleanLinger, plugin.session_expiry);
+        plugin.next_purge = now + std::chrono::seconds(10);
     }
     return MOSQ_ERR_SUCCESS;
 }
+
+struct Registration {
+    int event;
+    MOSQ_FUNC_generic_callback callback;
+};
+const Registration kCallbacks[] = {{MOSQ_EVT_BASIC_AUTH, on_basic_auth}, {MOSQ_EVT_ACL_CHECK, on_acl_check},
+                                   {MOSQ_EVT_MESSAGE, on_message},       {MOSQ_EVT_DISCONNECT, on_disconnect},
+                                   {MOSQ_EVT_TICK, on_tick}};
 
 }  // namespace
 
@@ -152,16 +294,19 @@ int mosquitto_plugin_init(mosquitto_plugin_id_t* id, void** userdata, mosquitto_
     auto plugin = std::make_unique<Plugin>();
     plugin->id = id;
     if (!parse_options(*plugin, options, count)) return MOSQ_ERR_INVAL;
-    plugin->cloud = std::make_unique<CloudAuthClient>(plugin->cloud_options);
-    plugin->refresher = std::make_unique<RuleRefresher>(plugin->cloud_options);
+    if (plugin->gate_options.credential_secret.empty()) {
+        mosquitto_log_printf(MOSQ_LOG_WARNING, "lampi-auth: no plugin_opt_auth_secret: web credentials are refused");
+    }
+    plugin->gate = std::make_unique<ConnectGate>(plugin->gate_options);
+    if (!plugin->cloud_options.url.empty()) plugin->refresher = std::make_unique<RuleRefresher>(plugin->cloud_options);
     void* data = plugin.get();
-    int rc = mosquitto_callback_register(id, MOSQ_EVT_BASIC_AUTH, on_basic_auth, nullptr, data);
-    if (rc == MOSQ_ERR_SUCCESS) rc = mosquitto_callback_register(id, MOSQ_EVT_ACL_CHECK, on_acl_check, nullptr, data);
-    if (rc == MOSQ_ERR_SUCCESS) rc = mosquitto_callback_register(id, MOSQ_EVT_DISCONNECT, on_disconnect, nullptr, data);
-    if (rc == MOSQ_ERR_SUCCESS) rc = mosquitto_callback_register(id, MOSQ_EVT_TICK, on_tick, nullptr, data);
-    if (rc != MOSQ_ERR_SUCCESS) return rc;
-    mosquitto_log_printf(MOSQ_LOG_INFO, "lampi-auth: asking %s, rules refreshed every %ld s",
-                         plugin->cloud_options.url.c_str(), static_cast<long>(plugin->ttl.count()));
+    for (const Registration& r : kCallbacks) {
+        int rc = mosquitto_callback_register(id, r.event, r.callback, nullptr, data);
+        if (rc != MOSQ_ERR_SUCCESS) return rc;
+    }
+    mosquitto_log_printf(MOSQ_LOG_INFO, "lampi-auth: %zu local logins; web credentials re-checked at %s every %ld s",
+                         plugin->gate_options.logins.size(), plugin->cloud_options.url.c_str(),
+                         static_cast<long>(plugin->ttl.count()));
     *userdata = plugin.release();
     return MOSQ_ERR_SUCCESS;
 }
@@ -169,10 +314,7 @@ int mosquitto_plugin_init(mosquitto_plugin_id_t* id, void** userdata, mosquitto_
 int mosquitto_plugin_cleanup(void* userdata, mosquitto_opt*, int) {
     auto* plugin = static_cast<Plugin*>(userdata);
     if (!plugin) return MOSQ_ERR_SUCCESS;
-    mosquitto_callback_unregister(plugin->id, MOSQ_EVT_BASIC_AUTH, on_basic_auth, nullptr);
-    mosquitto_callback_unregister(plugin->id, MOSQ_EVT_ACL_CHECK, on_acl_check, nullptr);
-    mosquitto_callback_unregister(plugin->id, MOSQ_EVT_DISCONNECT, on_disconnect, nullptr);
-    mosquitto_callback_unregister(plugin->id, MOSQ_EVT_TICK, on_tick, nullptr);
+    for (const Registration& r : kCallbacks) mosquitto_callback_unregister(plugin->id, r.event, r.callback, nullptr);
     delete plugin;
     return MOSQ_ERR_SUCCESS;
 }

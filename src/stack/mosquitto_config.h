@@ -38,6 +38,12 @@ struct BridgeSettings {
     std::string cloud_host = "127.0.0.1";
     int cloud_port = 1883;
     std::optional<BridgeTls> tls;
+    // The cloud broker declares a silent bridge dead after 1.5 x this, and then
+    // publishes its will ("0"): 15 s puts a dead lamp offline within 22.5 s, for
+    // a PINGREQ/PINGRESP pair (2 + 2 bytes of MQTT, about 170 bytes on the wire
+    // with TLS and TCP/IP headers) every 15 s of silence: at most 5760 pairs,
+    // about 1 MB, per lamp per day.
+    int keepalive_seconds = 15;
 };
 
 struct PluginSettings {
@@ -67,7 +73,26 @@ struct BrokerSettings {
     std::optional<PluginSettings> plugin;
     // Bounded so a slow subscriber costs memory, not the broker.
     int max_inflight_messages = 100;
-    int max_queued_messages = 10000;
+    // Per client: what the broker holds for a slow or absent subscriber. For a
+    // lamp's bridge (a persistent session) this is the queue of commands kept while
+    // the lamp is away: 1000 commands or 1 MiB, whichever comes first (a command
+    // is ~150 bytes; a person pressing buttons for minutes stays far below).
+    int max_queued_messages = 1000;
+    long max_queued_bytes = 1024 * 1024;
+    // How long the broker keeps a persistent session (a lamp's bridge) whose
+    // client is away, with its queue. Mosquitto's duration syntax.
+    std::string persistent_client_expiration = "7d";
+    // Sizes. The largest packet of the contract is a CONNECT carrying a signed
+    // web credential (at most 16 KiB, auth/broker_credential.h); payloads are lamp
+    // states and commands of a few hundred bytes. Anything larger is refused
+    // before the broker allocates it.
+    int max_packet_size = 32 * 1024;
+    int message_size_limit = 4 * 1024;
+    // Seconds between persistence snapshots. A kill -9 loses at most this much;
+    // a clean stop saves at exit. Short, so a restarted broker serves retained
+    // states at most this old until the bridges re-announce (they reconnect
+    // within restart_timeout and resend their retained states).
+    int autosave_interval = 5;
     std::optional<BridgeSettings> bridge;
 };
 

@@ -90,15 +90,25 @@ BrokerSettings cloud_broker_settings(const StackPlan& plan, const std::string& a
     cloud.allow_anonymous = false;
     cloud.data_dir = plan.broker_dir;
     cloud.run_as_user = current_user();
-    cloud.plugin = PluginSettings{plan.auth_plugin,
-                                  {{"auth_url", fmt::format("https://127.0.0.1:{}/auth/v1/user", plan.https_port)},
-                                   {"auth_secret", auth_secret},
-                                   {"auth_cafile", plan.ca_file},
-                                   {"ttl_seconds", "30"}}};
+    // Every CONNECT is decided inside the broker (signed web credentials, these
+    // local logins, lamp certificates); the auth API is asked only by the
+    // plugin's background refresher.
+    cloud.plugin = PluginSettings{
+        plan.auth_plugin,
+        {{"auth_url", fmt::format("https://127.0.0.1:{}/auth/v1/user", plan.https_port)},
+         {"auth_secret", auth_secret},
+         {"auth_cafile", plan.ca_file},
+         {"ttl_seconds", "30"},
+         {"service_logins", fmt::format("{}:{}", plan.cloud_service.username, plan.cloud_service.password_file)},
+         {"operator_logins", fmt::format("{}:{}", plan.operator_login.username, plan.operator_login.password_file)},
+         {"control_user", plan.cloud_service.username},
+         {"session_expiry_seconds", std::to_string(7 * 24 * 3600)}}};
     ListenerTls server_tls{plan.ca_file, plan.server_cert, plan.server_key, "", false, false};
     ListenerTls lamp_tls = server_tls;
     lamp_tls.require_certificate = true;
-    lamp_tls.use_identity_as_username = true;
+    // Not use_identity_as_username: with it Mosquitto skips the plugin's CONNECT
+    // check, so a lamp's client id could not be bound to its certificate.
+    lamp_tls.use_identity_as_username = false;
     lamp_tls.crl_file = plan.pki_dir + "/ca/crl.pem";
     // The first listener is the lamps' (mutual TLS); the rest follow.
     cloud.port = plan.lamp_mqtt_port;

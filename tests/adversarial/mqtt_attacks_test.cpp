@@ -21,6 +21,8 @@ constexpr auto kQuiet = 1000ms;
 constexpr int kCredentialSeconds = 3;
 // The lamp the revocation test takes out of service (the last of three).
 constexpr int kRevokedLamp = 2;
+// A device id with a certificate from the platform's CA but no running lamp.
+const std::string kSpareLamp = "0400000000a1";
 
 bool granted(int suback) { return suback >= 0 && suback <= 2; }
 
@@ -45,11 +47,14 @@ protected:
     static std::string lamp(int i) { return platform_->lamp_id(i); }
     static std::string topic(int lamp_index, std::string_view local) { return topics::cloud(lamp(lamp_index), local); }
 
-    static MqttConnect as(std::string username, std::string password, std::string client_id = "adversary") {
+    // A client id in the username's own namespace unless one is given (web
+    // credentials may use only "<username>" and "<username>-…").
+    static MqttConnect as(std::string username, std::string password, std::string client_id = "") {
+        if (client_id.empty()) client_id = username + "-adversary";
         return MqttConnect{std::move(client_id), std::move(username), std::move(password)};
     }
     static MqttConnect operator_login() {
-        return as("operator", platform_->login("operator", "password"), "adversary-control");
+        return as("operator", platform_->login("operator", "password"), "operator-control");
     }
 
     struct Credential {
@@ -84,7 +89,7 @@ std::string MqttAttacks::setup_error_;
 
 TEST_F(MqttAttacks, PlaintextMqttOnTheTlsListenersGetsNoConnack) {
     // Controls: the same CONNECTs inside TLS are answered.
-    ASSERT_TRUE(mqtt_connect(lamp_port(), lamp_identity(*platform_, 0), client_id_only("adversary-lamp-control")).accepted);
+    ASSERT_TRUE(mqtt_connect(lamp_port(), extra_lamp_identity(*platform_, kSpareLamp), as_lamp(kSpareLamp)).accepted);
     ASSERT_TRUE(mqtt_connect(client_port(), server_verified(*platform_), operator_login()).accepted);
 
     MqttAttempt lamp_listener = mqtt_connect(lamp_port(), std::nullopt, client_id_only("adversary"));
@@ -108,7 +113,7 @@ TEST_F(MqttAttacks, ACertificateFromAnotherCaIsRefusedEvenWithARealLampsId) {
         ASSERT_TRUE(foreign) << foreign.status().message();
         ASSERT_TRUE(foreign.value().issue_device(lamp(0), foreign_dir + "/impostor"));
     }
-    ASSERT_TRUE(mqtt_connect(lamp_port(), lamp_identity(*platform_, 0), client_id_only("adversary-control")).accepted);
+    ASSERT_TRUE(mqtt_connect(lamp_port(), extra_lamp_identity(*platform_, kSpareLamp), as_lamp(kSpareLamp)).accepted);
 
     TlsIdentity impostor{platform_->ca_file(), foreign_dir + "/impostor.pem", foreign_dir + "/impostor.key"};
     MqttAttempt attempt = mqtt_connect(lamp_port(), impostor, client_id_only("adversary"));
@@ -132,7 +137,7 @@ TEST_F(MqttAttacks, AnExpiredLampCertificateIsRefused) {
         auto issued = authority.value().issue_device(lamp(0), prefix, expired);
         ASSERT_TRUE(issued) << issued.status().message();
     }
-    ASSERT_TRUE(mqtt_connect(lamp_port(), lamp_identity(*platform_, 0), client_id_only("adversary-control")).accepted);
+    ASSERT_TRUE(mqtt_connect(lamp_port(), extra_lamp_identity(*platform_, kSpareLamp), as_lamp(kSpareLamp)).accepted);
 
     MqttAttempt attempt =
         mqtt_connect(lamp_port(), TlsIdentity{platform_->ca_file(), prefix + ".pem", prefix + ".key"}, client_id_only("adversary"));
@@ -142,16 +147,17 @@ TEST_F(MqttAttacks, AnExpiredLampCertificateIsRefused) {
 
 TEST_F(MqttAttacks, ALampCertificateStaysInsideItsOwnTopics) {
     auto operator_view = observer({"devices/#"});
-    MqttAttempt lamp0 = mqtt_connect(lamp_port(), lamp_identity(*platform_, 0), client_id_only("adversary-lamp0"));
+    // A lamp of the platform's CA that no running bridge uses (one connection per lamp).
+    MqttAttempt lamp0 = mqtt_connect(lamp_port(), extra_lamp_identity(*platform_, kSpareLamp), as_lamp(kSpareLamp));
     ASSERT_TRUE(lamp0.accepted) << lamp0.observed;
     std::string observed;
-    ASSERT_TRUE(granted(mqtt_subscribe(*lamp0.session, topic(0, topics::kSetConfig), observed)))
+    ASSERT_TRUE(granted(mqtt_subscribe(*lamp0.session, topics::cloud(kSpareLamp, topics::kSetConfig), observed)))
         << "a lamp could not subscribe to its own set_config: " << observed;
 
-    for (const std::string& filter : {std::string("devices/#"), topic(1, topics::kSetConfig), std::string("#"),
+    for (const std::string& filter : {std::string("devices/#"), topic(0, topics::kSetConfig), std::string("#"),
                                       std::string("$SYS/#")}) {
         int code = mqtt_subscribe(*lamp0.session, filter, observed);
-        EXPECT_TRUE(refused("lamp 0's certificate subscribes to " + filter, "SUBACK 0x80", !granted(code), observed));
+        EXPECT_TRUE(refused("a lamp certificate subscribes to " + filter, "SUBACK 0x80", !granted(code), observed));
     }
 
     // Forged messages into lamp 1's topics, then one into lamp 0's own. The broker
@@ -164,15 +170,15 @@ TEST_F(MqttAttacks, ALampCertificateStaysInsideItsOwnTopics) {
         mqtt_publish_packet(forged_state, R"({"on":false,"color":{"h":0,"s":0},"brightness":0,"client":"forged"})"),
         error));
     ASSERT_TRUE(lamp0.session->send(mqtt_publish_packet(forged_presence, "0"), error));
-    ASSERT_TRUE(lamp0.session->send(mqtt_publish_packet(topic(0, "lamp/connection/probe/state"), "1"), error));
-    ASSERT_TRUE(operator_view->wait_for(topic(0, "lamp/connection/probe/state")))
+    ASSERT_TRUE(lamp0.session->send(mqtt_publish_packet(topics::cloud(kSpareLamp, "lamp/connection/probe/state"), "1"), error));
+    ASSERT_TRUE(operator_view->wait_for(topics::cloud(kSpareLamp, "lamp/connection/probe/state")))
         << "the lamp's publish into its own topics did not arrive";
     auto forged = operator_view->wait_for(
         forged_state, [](const MqttMessage& m) { return m.payload.find("forged") != std::string::npos; }, 0ms);
-    EXPECT_TRUE(refused("lamp 0's certificate publishes lamp 1's lamp/changed", "dropped by the broker", !forged,
+    EXPECT_TRUE(refused("a lamp certificate publishes lamp 1's lamp/changed", "dropped by the broker", !forged,
                         forged ? "delivered to subscribers" : "not delivered (own-topic control was)"));
     bool presence = !operator_view->messages(forged_presence).empty();
-    EXPECT_TRUE(refused("lamp 0's certificate publishes lamp 1's connection state", "dropped by the broker",
+    EXPECT_TRUE(refused("a lamp certificate publishes lamp 1's connection state", "dropped by the broker",
                         !presence, presence ? "delivered to subscribers" : "not delivered (own-topic control was)"));
 }
 
@@ -202,7 +208,7 @@ TEST_F(MqttAttacks, APersonsCredentialReachesOnlyTheirOwnLampsAndNoWildcards) {
     MqttAttempt guest = mqtt_connect(client_port(), server_verified(*platform_),
                                      as(guest_credential->username, guest_credential->password));
     MqttAttempt demo = mqtt_connect(client_port(), server_verified(*platform_),
-                                    as(demo_credential->username, demo_credential->password, "adversary-demo"));
+                                    as(demo_credential->username, demo_credential->password));
     ASSERT_TRUE(guest.accepted && demo.accepted) << guest.observed << " / " << demo.observed;
 
     std::string observed;
@@ -260,7 +266,7 @@ TEST_F(MqttAttacks, ALampIdIsNotAUsername) {
 
 // Last in the suite: it takes lamp 2 out of service for good.
 TEST_F(MqttAttacks, ARevokedLampIsShutOutOnceTheBrokerReloadsItsCrl) {
-    ASSERT_TRUE(mqtt_connect(lamp_port(), lamp_identity(*platform_, kRevokedLamp), client_id_only("adversary-before")).accepted);
+    ASSERT_TRUE(mqtt_connect(lamp_port(), lamp_identity(*platform_, kRevokedLamp), as_lamp(lamp(kRevokedLamp))).accepted);
     {
         auto authority = ca::CertificateAuthority::open(platform_->ca_dir());
         ASSERT_TRUE(authority) << authority.status().message();
@@ -271,13 +277,13 @@ TEST_F(MqttAttacks, ARevokedLampIsShutOutOnceTheBrokerReloadsItsCrl) {
     platform_->supervisorctl("signal HUP cloud-broker");
     MqttAttempt attempt;
     for (int i = 0; i < 20; ++i) {  // up to 5 s for the reload
-        attempt = mqtt_connect(lamp_port(), lamp_identity(*platform_, kRevokedLamp), client_id_only("adversary-after"));
+        attempt = mqtt_connect(lamp_port(), lamp_identity(*platform_, kRevokedLamp), as_lamp(lamp(kRevokedLamp)));
         if (!attempt.accepted) break;
         std::this_thread::sleep_for(250ms);
     }
     EXPECT_TRUE(refused("revoked lamp certificate, after SIGHUP (+0)", "TLS refused", !attempt.accepted,
                         attempt.observed));
-    MqttAttempt other = mqtt_connect(lamp_port(), lamp_identity(*platform_, 0), client_id_only("adversary-control"));
+    MqttAttempt other = mqtt_connect(lamp_port(), extra_lamp_identity(*platform_, kSpareLamp), as_lamp(kSpareLamp));
     EXPECT_TRUE(other.accepted) << "the other lamps' certificates must keep working: " << other.observed;
 
     // The revoked lamp's own bridge: restart both lamps' brokers, so each bridge

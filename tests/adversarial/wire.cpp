@@ -234,12 +234,20 @@ std::string mqtt_connect_packet(const MqttConnect& connect) {
     std::string body;
     put_string(body, "MQTT");
     body += static_cast<char>(4);  // protocol level: 3.1.1
-    unsigned char flags = 0x02;    // clean session
+    unsigned char flags = connect.clean_session ? 0x02 : 0x00;
     if (connect.username) flags |= 0x80;
     if (connect.password) flags |= 0x40;
+    if (connect.will) {
+        flags |= 0x04 | static_cast<unsigned char>(connect.will->qos << 3);
+        if (connect.will->retain) flags |= 0x20;
+    }
     body += static_cast<char>(flags);
-    put_u16(body, 30);  // keepalive
+    put_u16(body, connect.keepalive);
     put_string(body, connect.client_id);
+    if (connect.will) {
+        put_string(body, connect.will->topic);
+        put_string(body, connect.will->payload);
+    }
     if (connect.username) put_string(body, *connect.username);
     if (connect.password) put_string(body, *connect.password);
     return with_fixed_header(0x10, body);
@@ -254,12 +262,55 @@ std::string mqtt_subscribe_packet(std::uint16_t packet_id, const std::string& fi
 }
 
 std::string mqtt_publish_packet(const std::string& topic, const std::string& payload, int qos,
-                                std::uint16_t packet_id) {
+                                std::uint16_t packet_id, bool retain) {
     std::string body;
     put_string(body, topic);
     if (qos > 0) put_u16(body, packet_id);
     body += payload;
-    return with_fixed_header(static_cast<unsigned char>(0x30 | (qos << 1)), body);
+    return with_fixed_header(static_cast<unsigned char>(0x30 | (qos << 1) | (retain ? 1 : 0)), body);
+}
+
+std::optional<MqttMessageOnWire> mqtt_wait_publish(WireConnection& session, const std::string& topic,
+                                                   const std::string& marker, std::chrono::milliseconds timeout,
+                                                   std::string& observed) {
+    auto deadline = Clock::now() + timeout;
+    std::string buffer;
+    std::string error;
+    while (true) {
+        while (auto packet = take_packet(buffer)) {
+            if ((packet->first & 0xf0) != 0x30) continue;
+            const std::string& body = packet->second;
+            if (body.size() < 2) continue;
+            std::size_t length = (static_cast<unsigned char>(body[0]) << 8) | static_cast<unsigned char>(body[1]);
+            if (body.size() < 2 + length) continue;
+            MqttMessageOnWire message;
+            message.topic = body.substr(2, length);
+            message.qos = (packet->first >> 1) & 3;
+            message.retain = packet->first & 1;
+            std::size_t offset = 2 + length;
+            if (message.qos > 0 && body.size() >= offset + 2) {
+                std::string ack(1, static_cast<char>(message.qos == 1 ? 0x40 : 0x50));
+                ack += static_cast<char>(2);
+                ack += body.substr(offset, 2);
+                session.send(ack, error);
+                offset += 2;
+            }
+            message.payload = body.substr(std::min(offset, body.size()));
+            if (message.topic == topic && message.payload.find(marker) != std::string::npos) {
+                observed = "PUBLISH " + topic + " \"" + message.payload.substr(0, 60) + "\"";
+                return message;
+            }
+        }
+        if (remaining(deadline).count() <= 0) break;
+        std::string part = session.receive(remaining(deadline), error);
+        if (part.empty()) {
+            observed = "no PUBLISH on " + topic + ": " + error;
+            return std::nullopt;
+        }
+        buffer += part;
+    }
+    observed = "no PUBLISH on " + topic + " within " + std::to_string(timeout.count()) + " ms";
+    return std::nullopt;
 }
 
 MqttAttempt mqtt_connect(int port, const std::optional<TlsIdentity>& tls, const MqttConnect& connect,

@@ -53,10 +53,19 @@ private:
 
 // ---- MQTT 3.1.1 -------------------------------------------------------------
 
+struct MqttWill {
+    std::string topic;
+    std::string payload;
+    int qos = 1;
+    bool retain = false;
+};
 struct MqttConnect {
     std::string client_id = "adversary";
     std::optional<std::string> username;
     std::optional<std::string> password;
+    bool clean_session = true;
+    std::uint16_t keepalive = 30;
+    std::optional<MqttWill> will;
 };
 // A CONNECT with no username or password: lamps on mutual TLS, or a probe.
 inline MqttConnect client_id_only(std::string client_id) {
@@ -67,7 +76,20 @@ inline MqttConnect client_id_only(std::string client_id) {
 std::string mqtt_connect_packet(const MqttConnect& connect);
 std::string mqtt_subscribe_packet(std::uint16_t packet_id, const std::string& filter, int qos = 1);
 std::string mqtt_publish_packet(const std::string& topic, const std::string& payload, int qos = 0,
-                                std::uint16_t packet_id = 0);
+                                std::uint16_t packet_id = 0, bool retain = false);
+
+// A PUBLISH received on a session.
+struct MqttMessageOnWire {
+    std::string topic;
+    std::string payload;
+    int qos = 0;
+    bool retain = false;
+};
+// Reads packets until a PUBLISH on `topic` whose payload contains `marker`
+// arrives (acknowledging QoS 1 ones), or `timeout` passes; `observed` says what happened.
+std::optional<MqttMessageOnWire> mqtt_wait_publish(WireConnection& session, const std::string& topic,
+                                                   const std::string& marker, std::chrono::milliseconds timeout,
+                                                   std::string& observed);
 
 // CONNECT and wait for the CONNACK. `session` holds the connection when the
 // broker accepted it, for further packets.

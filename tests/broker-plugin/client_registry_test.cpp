@@ -15,6 +15,8 @@ const void* const lamp = &kLamp;
 const void* const ops = &kOps;
 const void* const stranger = &kStranger;
 
+Identity person(const std::string& credential) { return Identity{IdentityKind::person, credential, "alice", 100, ""}; }
+
 AuthAnswer owns(const std::string& device) {
     AuthAnswer answer;
     answer.allowed = true;
@@ -26,7 +28,7 @@ AuthAnswer owns(const std::string& device) {
 
 TEST(ClientRegistry, APersonReachesOnlyTheLampsTheCloudGranted) {
     ClientRegistry registry;
-    registry.grant(alice, {"web-alice", "token"}, owns("b827eb74663e"), Clock::now());
+    registry.grant(alice, person("web-alice"), {"web-alice", "token"}, owns("b827eb74663e"), Clock::now());
     EXPECT_TRUE(registry.allowed(alice, Action::subscribe, "devices/b827eb74663e/lamp/changed"));
     EXPECT_TRUE(registry.allowed(alice, Action::read, "devices/b827eb74663e/lamp/connection/lamp_service/state"));
     EXPECT_TRUE(registry.allowed(alice, Action::write, "devices/b827eb74663e/lamp/set_config"));
@@ -63,8 +65,8 @@ TEST(ClientRegistry, ACertificateThatIsNeitherLampNorOperatorGetsNothing) {
 TEST(ClientRegistry, RefreshUpdatesEveryClientOfTheUserAndRevocationForgetsThem) {
     ClientRegistry registry;
     auto start = Clock::now();
-    registry.grant(alice, {"web-alice", "token"}, owns("b827eb74663e"), start);
-    registry.grant(alice_tab, {"web-alice", "token"}, owns("b827eb74663e"), start);
+    registry.grant(alice, person("web-alice"), {"web-alice", "token"}, owns("b827eb74663e"), start);
+    registry.grant(alice_tab, person("web-alice"), {"web-alice", "token"}, owns("b827eb74663e"), start);
     registry.grant_certificate(lamp, "b827eb74663e", false);
     EXPECT_TRUE(registry.due_for_refresh(start + 10s, 30s).empty());
     auto due = registry.due_for_refresh(start + 31s, 30s);
@@ -88,11 +90,91 @@ TEST(ClientRegistry, RefreshUpdatesEveryClientOfTheUserAndRevocationForgetsThem)
 
 TEST(ClientRegistry, ForgetDropsOnlyThatClient) {
     ClientRegistry registry;
-    registry.grant(alice, {"web-alice", "token"}, owns("b827eb74663e"), Clock::now());
-    registry.grant(alice_tab, {"web-alice", "token"}, owns("b827eb74663e"), Clock::now());
+    registry.grant(alice, person("web-alice"), {"web-alice", "token"}, owns("b827eb74663e"), Clock::now());
+    registry.grant(alice_tab, person("web-alice"), {"web-alice", "token"}, owns("b827eb74663e"), Clock::now());
     registry.forget(alice);
     EXPECT_FALSE(registry.known(alice));
     EXPECT_TRUE(registry.allowed(alice_tab, Action::subscribe, "devices/b827eb74663e/lamp/changed"));
+}
+
+TEST(ClientRegistry, ADisconnectedClientKeepsItsRightsForItsWillUntilThePurge) {
+    ClientRegistry registry;
+    auto start = Clock::now();
+    registry.grant_certificate(lamp, "b827eb74663e", false);
+    ASSERT_TRUE(registry.disconnected(lamp, false, start));
+    // Mosquitto checks the will after the disconnect event.
+    EXPECT_TRUE(registry.allowed(lamp, Action::write, "devices/b827eb74663e/lamp/connection/bridge/state"));
+    EXPECT_FALSE(registry.allowed(lamp, Action::subscribe, "devices/b827eb74663e/lamp/set_config"));
+    registry.purge(start + 10s, 60s, 3600s);
+    EXPECT_TRUE(registry.known(lamp));
+    registry.purge(start + 61s, 60s, 3600s);
+    EXPECT_FALSE(registry.known(lamp));
+}
+
+TEST(ClientRegistry, APersistentSessionStillReceivesWhileAwayUntilItExpires) {
+    ClientRegistry registry;
+    auto start = Clock::now();
+    registry.grant_certificate(lamp, "b827eb74663e", false);
+    registry.disconnected(lamp, true, start);
+    registry.purge(start + 61s, 60s, 3600s);
+    // Queued for the absent bridge: the broker checks read access on the session.
+    EXPECT_TRUE(registry.allowed(lamp, Action::read, "devices/b827eb74663e/lamp/set_config"));
+    registry.purge(start + 3601s, 60s, 3600s);
+    EXPECT_FALSE(registry.known(lamp));
+}
+
+TEST(ClientRegistry, ARestoredLampSessionMayOnlyReceive) {
+    ClientRegistry registry;
+    registry.adopt_restored_lamp(lamp, "b827eb74663e", Clock::now());
+    EXPECT_TRUE(registry.allowed(lamp, Action::read, "devices/b827eb74663e/lamp/set_config"));
+    EXPECT_FALSE(registry.allowed(lamp, Action::read, "devices/000000000001/lamp/set_config"));
+    EXPECT_FALSE(registry.allowed(lamp, Action::subscribe, "devices/b827eb74663e/lamp/set_config"));
+    EXPECT_EQ(registry.live_connections(Identity{IdentityKind::lamp, "b827eb74663e", "", 0, ""}), 0u);
+}
+
+TEST(ClientRegistry, CountsStayRightThroughEveryWayAGrantEnds) {
+    ClientRegistry registry;
+    auto now = Clock::now();
+    const Identity lamp_identity{IdentityKind::lamp, "b827eb74663e", "", 0, ""};
+    registry.grant(alice, person("web-one"), {"web-one", "t"}, owns("b827eb74663e"), now, true, "web-one-1");
+    registry.grant(alice_tab, person("web-two"), {"web-two", "t"}, owns("b827eb74663e"), now, true, "web-two-1");
+    registry.grant(stranger, person("web-three"), {"web-three", "t"}, owns("b827eb74663e"), now, true, "web-three-1");
+    registry.grant_certificate(lamp, "b827eb74663e", false);
+    EXPECT_EQ(registry.live_connections(person("web-x")), 3u);
+    EXPECT_EQ(registry.live_connections(lamp_identity), 1u);
+    registry.forget(stranger);
+    EXPECT_EQ(registry.live_connections(person("web-x")), 2u);
+    // Granting a handle again (a new client reusing freed memory) replaces, never adds.
+    registry.grant(alice, person("web-one"), {"web-one", "t"}, owns("b827eb74663e"), now, true, "web-one-1");
+    EXPECT_EQ(registry.live_connections(person("web-x")), 2u);
+    EXPECT_TRUE(registry.apply_refresh("web-two", AuthAnswer{}, now));
+    EXPECT_EQ(registry.live_connections(person("web-x")), 1u);
+    registry.disconnected(alice, false, now);
+    registry.disconnected(lamp, true, now);
+    EXPECT_EQ(registry.live_connections(person("web-x")), 0u);
+    EXPECT_EQ(registry.live_connections(lamp_identity), 0u);
+    registry.purge(now + 3600s, 60s, 60s);
+    EXPECT_EQ(registry.size(), 0u);
+    EXPECT_EQ(registry.live_connections(person("web-x")), 0u);
+}
+
+TEST(ClientRegistry, TheSecondEndOfAHandleForgetsIt) {
+    ClientRegistry registry;
+    registry.grant_certificate(lamp, "b827eb74663e", false);
+    EXPECT_TRUE(registry.disconnected(lamp, true, Clock::now()));
+    // The broker retires the old session when the lamp connects again.
+    EXPECT_FALSE(registry.disconnected(lamp, true, Clock::now()));
+    EXPECT_FALSE(registry.known(lamp));
+}
+
+TEST(ClientRegistry, LiveConnectionsCountPerAccountAndIgnoreTheClientIdBeingReplaced) {
+    ClientRegistry registry;
+    registry.grant(alice, person("web-one"), {}, owns("b827eb74663e"), Clock::now(), false, "web-one-1");
+    registry.grant(alice_tab, person("web-two"), {}, owns("b827eb74663e"), Clock::now(), false, "web-two-1");
+    EXPECT_EQ(registry.live_connections(person("web-three")), 2u);
+    EXPECT_EQ(registry.live_connections(person("web-one"), "web-one-1"), 1u);
+    registry.disconnected(alice, false, Clock::now());
+    EXPECT_EQ(registry.live_connections(person("web-three")), 1u);
 }
 
 }  // namespace

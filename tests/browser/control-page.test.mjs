@@ -256,7 +256,7 @@ describe("control page", { skip }, () => {
     const client = await connectMqtt(cred.ws_url, {
       username: cred.username,
       password: cred.password,
-      clientId: `browser-test-demo-${process.pid}`,
+      clientId: `${cred.username}-browser-test-${process.pid}`,
       ca: endpoints.ca,
     });
     try {
@@ -287,7 +287,7 @@ describe("control page", { skip }, () => {
       const client = await connectMqtt(cred.ws_url, {
         username: cred.username,
         password: cred.password,
-        clientId: `browser-test-second-${process.pid}`,
+        clientId: `${cred.username}-browser-test-${process.pid}`,
         ca: endpoints.ca,
       });
       try {

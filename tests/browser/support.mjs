@@ -140,7 +140,7 @@ export function connectOperator(endpoints) {
   const { host, port, tls } = endpoints.cloud.mqtt;
   const { username, password } = endpoints.cloud.operator;
   return connectMqtt(`${tls ? "mqtts" : "mqtt"}://${host}:${port}`, {
-    clientId: `browser-test-operator-${process.pid}`,
+    clientId: `${username}-browser-test-${process.pid}`,
     username,
     password,
     ca: endpoints.ca,

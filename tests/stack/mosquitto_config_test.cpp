@@ -37,5 +37,27 @@ TEST(MosquittoConfig, BridgeTlsUsesTheLampsOwnCertificate) {
     EXPECT_TRUE(contains(conf, "bridge_cafile /ca.pem\nbridge_certfile /lamp.pem\nbridge_keyfile /lamp.key\n"));
 }
 
+TEST(MosquittoConfig, EveryBrokerCapsPacketsMessagesAndQueues) {
+    BrokerSettings settings;
+    settings.data_dir = "/tmp/x";
+    std::string conf = render_mosquitto_conf(settings);
+    EXPECT_TRUE(contains(conf, "max_packet_size 32768\n"));
+    EXPECT_TRUE(contains(conf, "message_size_limit 4096\n"));
+    EXPECT_TRUE(contains(conf, "max_queued_messages 1000\nmax_queued_bytes 1048576\n"));
+    EXPECT_TRUE(contains(conf, "autosave_interval 5\npersistent_client_expiration 7d\n"));
+    EXPECT_TRUE(contains(conf, "auto_id_prefix auto-\n"));
+    settings.persistence = false;
+    EXPECT_TRUE(contains(render_mosquitto_conf(settings), "max_packet_size 32768\n"));
+}
+
+TEST(MosquittoConfig, TheBridgeLogsInAsItsLampWithAShortKeepaliveAndAPersistentSession) {
+    BrokerSettings settings;
+    settings.bridge = BridgeSettings{"b827eb74663e", "127.0.0.1", 18830, std::nullopt};
+    std::string conf = render_mosquitto_conf(settings);
+    EXPECT_TRUE(contains(conf, "remote_clientid lamp-b827eb74663e\nremote_username b827eb74663e\n"));
+    EXPECT_TRUE(contains(conf, "cleansession false\nkeepalive_interval 15\n"));
+    EXPECT_TRUE(contains(conf, "restart_timeout 1 5\n"));
+}
+
 }  // namespace
 }  // namespace lampi::stack

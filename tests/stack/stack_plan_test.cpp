@@ -118,7 +118,7 @@ TEST(StackPlan, WritesEveryFileSecretsAndCertificatesAndKeepsThemOnTheNextRun) {
     EXPECT_NE(cloud.find("allow_anonymous false"), std::string::npos);
     EXPECT_NE(cloud.find("plugin /opt/lampi/build/src/broker-plugin/lampi_auth_plugin.so"), std::string::npos);
     EXPECT_NE(cloud.find("listener 18830 127.0.0.1\ncafile"), std::string::npos);
-    EXPECT_NE(cloud.find("require_certificate true\nuse_identity_as_username true\ncrlfile"), std::string::npos);
+    EXPECT_NE(cloud.find("require_certificate true\ncrlfile"), std::string::npos);
     EXPECT_NE(cloud.find("listener 18831 127.0.0.1\nprotocol websockets\ncafile"), std::string::npos);
     EXPECT_EQ(mode_of(dir / "stack/cloud-broker/mosquitto.conf"), 0600);  // holds the auth secret
     std::string lamp = testing::read_file(dir / "stack/lamps/020000000001/mosquitto.conf");

@@ -132,7 +132,8 @@ struct Platform {
         options.port = lamp_mqtt_port();
         options.tls = MqttTls{ca_file(), std::string(lamp.at("certificate").as_string()),
                               std::string(lamp.at("key").as_string())};
-        options.client_id = "impostor-" + lamp_id(i);
+        // The only client id a lamp certificate may use (a lamp's bridge uses it too).
+        options.client_id = "lamp-" + lamp_id(i);
         return options;
     }
 

@@ -350,7 +350,7 @@
       let client;
       try {
         client = mqtt.connect(brokerUrl(credential.ws_url), {
-          clientId: CLIENT_TAG + "-" + ++this.serial,
+          clientId: credential.username + "-" + ++this.serial,
           username: credential.username,
           password: credential.password,
           protocolVersion: 4,

@@ -31,7 +31,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (!answer->allowed) check(!answer->superuser && answer->rules.empty());
     ClientRegistry registry;
     int client = 0;
-    registry.grant(&client, {"fuzz", "secret"}, *answer, Clock::now());
+    registry.grant(&client, Identity{IdentityKind::person, "web-fuzz", "", 0, ""}, {"web-fuzz", "secret"}, *answer,
+                   Clock::now());
     bool granted = registry.allowed(&client, action, topic);
     if (!answer->superuser && answer->rules.empty()) check(!granted);
     return 0;

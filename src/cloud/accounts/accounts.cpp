@@ -2,6 +2,7 @@
 
 #include <fmt/core.h>
 
+#include "auth/broker_credential.h"
 #include "lampi/device_id.h"
 #include "lampi/log.h"
 
@@ -147,20 +148,31 @@ Result<std::optional<storage::User>> Accounts::api_token_user(std::string_view t
     return store_.api_token_user(secret_hash(token));
 }
 
-Result<IssuedBrokerCredential> Accounts::issue_broker_credential(std::int64_t user_id) {
+Result<IssuedBrokerCredential> Accounts::issue_broker_credential(const storage::User& user,
+                                                                  const std::vector<std::string>& devices,
+                                                                  std::string_view signing_secret) {
     IssuedBrokerCredential issued;
     issued.username = std::string(kBrokerCredentialPrefix) + random_token().substr(0, 20);
-    issued.password = random_token();
     std::int64_t t = now();
     issued.expires_at = t + options_.broker_credential_seconds;
-    storage::BrokerCredential stored{issued.username, secret_hash(issued.password), user_id, issued.expires_at};
+    if (signing_secret.empty()) {
+        issued.password = random_token();
+    } else {
+        // The page's client ids are the username itself or username-<n>.
+        auth::BrokerClaims claims{issued.username, user.username, issued.username, devices, t, issued.expires_at};
+        auto token = auth::sign_broker_credential(claims, signing_secret);
+        if (!token) return token.status();
+        issued.password = std::move(token).value();
+    }
+    storage::BrokerCredential stored{issued.username, secret_hash(issued.password), user.id, issued.expires_at};
     if (Status s = store_.create_broker_credential(stored, t); !s) return s;
     return issued;
 }
 
 Result<std::optional<std::int64_t>> Accounts::check_broker_credential(const std::string& username,
                                                                       std::string_view password) {
-    if (username.substr(0, kBrokerCredentialPrefix.size()) != kBrokerCredentialPrefix || !looks_like_secret(password))
+    if (username.substr(0, kBrokerCredentialPrefix.size()) != kBrokerCredentialPrefix ||
+        !(looks_like_secret(password) || auth::is_signed_credential(password)))
         return std::optional<std::int64_t>();
     auto credential = store_.broker_credential(username, now());
     if (!credential) return credential.status();

@@ -67,7 +67,13 @@ public:
     Result<std::string> create_api_token(std::int64_t user_id, const std::string& name);
     Result<std::optional<storage::User>> api_token_user(std::string_view token);
 
-    Result<IssuedBrokerCredential> issue_broker_credential(std::int64_t user_id);
+    // A broker credential for `user`, who owns `devices`: the password is signed
+    // with `signing_secret` (auth/broker_credential.h) so the broker checks it
+    // without asking the cloud; its hash is stored too, for the auth API. With no
+    // secret the password is a random token that only the auth API can check.
+    Result<IssuedBrokerCredential> issue_broker_credential(const storage::User& user,
+                                                           const std::vector<std::string>& devices,
+                                                           std::string_view signing_secret);
     // The user id behind a valid, unexpired broker credential.
     Result<std::optional<std::int64_t>> check_broker_credential(const std::string& username,
                                                                 std::string_view password);

@@ -157,7 +157,10 @@ void add_api_routes(http::Router& router, Deps& deps) {
     router.add("GET", "/api/v1/mqtt-credential", [&deps](const Request& request, const http::Params&) {
         auto who = authorize(request, deps, false);
         if (auto* r = std::get_if<Response>(&who)) return *r;
-        auto issued = deps.accounts.issue_broker_credential(std::get<Caller>(who).user.id);
+        const storage::User& user = std::get<Caller>(who).user;
+        auto devices = deps.store.owned_device_ids(user.id);
+        if (!devices) return server_error(devices.status());
+        auto issued = deps.accounts.issue_broker_credential(user, *devices, deps.options.auth_secret);
         if (!issued) return server_error(issued.status());
         json::object o;
         o["username"] = issued->username;

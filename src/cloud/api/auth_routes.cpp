@@ -10,6 +10,7 @@
 #include <charconv>
 
 #include "accounts/crypto.h"
+#include "accounts/login_throttle.h"
 #include "api/app.h"
 #include "api/json_body.h"
 #include "auth/broker_rules.h"
@@ -126,18 +127,27 @@ Response user_check(const Request& request, Deps& deps) {
         auto rules = auth::rules_for(*principal);
         return answer(true, "", false, &rules);
     }
-    // Operators log in to the broker with their web password, under the same
-    // per-account throttle as the login page (a broker login is a password guess
-    // too). The address is the broker's, not the client's, so only the account
-    // counts.
+    // Operators log in to a broker that asks this API (a clustered broker) with
+    // their web password. Failures are counted under "broker:<name>", apart from
+    // the web login's counter: guessing through a broker is throttled, yet can
+    // never lock the operator out of the web. (The platform's own broker never
+    // asks: its plugin has local logins.)
     auto user = deps.store.user_by_name(username);
     if (!user || !*user || !(*user)->is_operator) return answer(false, "not a broker user", false);
-    auto login = deps.accounts.login(username, password, "");
-    if (!login) {
-        log::error("auth API: {}", login.status().message());
+    accounts::LoginThrottle throttle(deps.store, deps.accounts.options().throttle,
+                                     [&deps] { return deps.accounts.now(); });
+    const std::string subject = "broker:" + username;
+    auto wait = throttle.retry_after(subject, "");
+    if (!wait) {
+        log::error("auth API: {}", wait.status().message());
         return answer(false, "internal error", false);
     }
-    if (!login->user) return answer(false, login->retry_after > 0 ? "too many failed attempts" : "wrong password", false);
+    if (*wait > 0) return answer(false, "too many failed broker logins", false);
+    if (!accounts::verify_password((*user)->password_hash, password)) {
+        if (auto failed = throttle.failed(subject, ""); !failed) log::error("auth API: {}", failed.status().message());
+        return answer(false, "wrong password", false);
+    }
+    if (Status s = throttle.succeeded(subject); !s) log::error("auth API: {}", s.message());
     return answer(true, "", true);
 }
 

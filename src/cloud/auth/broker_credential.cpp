@@ -1,0 +1,147 @@
+#include "auth/broker_credential.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include <array>
+#include <boost/json.hpp>
+
+#include "lampi/device_id.h"
+
+namespace json = boost::json;
+
+namespace lampi::cloud::auth {
+namespace {
+
+constexpr std::string_view kVersion = "v1.";
+constexpr std::string_view kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+constexpr std::int64_t kClockSkew = 60;
+// Distinguishes these MACs from anything else the shared secret might key.
+constexpr std::string_view kDomain = "lampi broker credential\n";
+
+std::string base64url(std::string_view bytes) {
+    std::string out;
+    out.reserve((bytes.size() + 2) / 3 * 4);
+    std::uint32_t buffer = 0;
+    int bits = 0;
+    for (unsigned char c : bytes) {
+        buffer = (buffer << 8) | c;
+        bits += 8;
+        while (bits >= 6) {
+            bits -= 6;
+            out.push_back(kAlphabet[(buffer >> bits) & 0x3f]);
+        }
+    }
+    if (bits > 0) out.push_back(kAlphabet[(buffer << (6 - bits)) & 0x3f]);
+    return out;
+}
+
+bool from_base64url(std::string_view text, std::string& out) {
+    out.clear();
+    std::uint32_t buffer = 0;
+    int bits = 0;
+    for (char c : text) {
+        std::size_t value = kAlphabet.find(c);
+        if (value == std::string_view::npos) return false;
+        buffer = (buffer << 6) | static_cast<std::uint32_t>(value);
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out.push_back(static_cast<char>((buffer >> bits) & 0xff));
+        }
+    }
+    // Leftover bits must be zero padding of the last character, never a whole one.
+    return bits < 6 && (buffer & ((1u << bits) - 1)) == 0;
+}
+
+std::string mac(std::string_view signed_part, std::string_view secret) {
+    std::string message = std::string(kDomain) + std::string(signed_part);
+    std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
+    unsigned int length = 0;
+    HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
+         reinterpret_cast<const unsigned char*>(message.data()), message.size(), digest.data(), &length);
+    return base64url(std::string_view(reinterpret_cast<const char*>(digest.data()), length));
+}
+
+const json::string* string_field(const json::object& o, std::string_view key) {
+    const json::value* v = o.if_contains(key);
+    return v && v->is_string() ? &v->as_string() : nullptr;
+}
+
+bool int_field(const json::object& o, std::string_view key, std::int64_t& out) {
+    const json::value* v = o.if_contains(key);
+    if (!v || !v->is_int64()) return false;
+    out = v->as_int64();
+    return true;
+}
+
+Result<BrokerClaims> read_claims(std::string_view text) {
+    std::error_code ec;
+    json::value value = json::parse(text, ec);
+    if (ec || !value.is_object()) return Status::error("the credential's claims are not a JSON object");
+    const json::object& o = value.as_object();
+    BrokerClaims claims;
+    const json::string* u = string_field(o, "u");
+    const json::string* a = string_field(o, "a");
+    const json::string* c = string_field(o, "c");
+    const json::value* d = o.if_contains("d");
+    if (!u || !a || !c || !d || !d->is_array() || !int_field(o, "iat", claims.issued_at) ||
+        !int_field(o, "exp", claims.expires_at))
+        return Status::error("the credential lacks u, a, c, d, iat or exp");
+    claims.username = std::string(*u);
+    claims.account = std::string(*a);
+    claims.client_id_prefix = std::string(*c);
+    for (const json::value& device : d->as_array()) {
+        if (!device.is_string() || !is_valid_device_id(device.as_string()))
+            return Status::error("the credential lists something that is not a device id");
+        claims.devices.emplace_back(device.as_string());
+    }
+    if (claims.username.rfind(kCredentialUsernamePrefix, 0) != 0 || claims.account.empty() ||
+        claims.client_id_prefix.size() < 8)
+        return Status::error("the credential's username, account or client-id prefix is malformed");
+    return claims;
+}
+
+}  // namespace
+
+bool is_signed_credential(std::string_view token) { return token.substr(0, kVersion.size()) == kVersion; }
+
+Result<std::string> sign_broker_credential(const BrokerClaims& claims, std::string_view secret) {
+    if (secret.empty()) return Status::error("no secret to sign broker credentials with (--auth-secret-file)");
+    json::array devices;
+    for (const std::string& device : claims.devices) devices.emplace_back(device);
+    json::object o{{"u", claims.username}, {"a", claims.account}, {"c", claims.client_id_prefix},
+                   {"d", std::move(devices)}, {"iat", claims.issued_at}, {"exp", claims.expires_at}};
+    std::string signed_part = std::string(kVersion) + base64url(json::serialize(o));
+    std::string token = signed_part + "." + mac(signed_part, secret);
+    if (token.size() > kMaxCredentialBytes) return Status::error("too many lamps for one broker credential");
+    return token;
+}
+
+Result<BrokerClaims> verify_broker_credential(std::string_view username, std::string_view token,
+                                              std::string_view secret, std::int64_t now) {
+    if (secret.empty()) return Status::error("no secret to verify broker credentials with");
+    if (token.size() > kMaxCredentialBytes) return Status::error("the credential is too large");
+    if (!is_signed_credential(token)) return Status::error("not a signed credential");
+    std::size_t dot = token.rfind('.');
+    if (dot <= kVersion.size()) return Status::error("the credential has no signature");
+    std::string_view signed_part = token.substr(0, dot);
+    std::string expected = mac(signed_part, secret);
+    std::string_view given = token.substr(dot + 1);
+    if (given.size() != expected.size() || CRYPTO_memcmp(given.data(), expected.data(), expected.size()) != 0)
+        return Status::error("the credential's signature is wrong");
+    std::string text;
+    if (!from_base64url(signed_part.substr(kVersion.size()), text))
+        return Status::error("the credential's claims are not base64url");
+    auto claims = read_claims(text);
+    if (!claims) return claims.status();
+    if (claims->username != username) return Status::error("the credential belongs to another username");
+    if (claims->expires_at <= claims->issued_at || claims->expires_at - claims->issued_at > kMaxCredentialSeconds)
+        return Status::error("the credential's lifetime is out of range");
+    if (now < claims->issued_at - kClockSkew) return Status::error("the credential is not valid yet");
+    if (now >= claims->expires_at) return Status::error("the credential has expired");
+    return claims;
+}
+
+}  // namespace lampi::cloud::auth

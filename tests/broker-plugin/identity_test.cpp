@@ -1,0 +1,67 @@
+#include "identity.h"
+
+#include <gtest/gtest.h>
+
+namespace lampi::broker {
+namespace {
+
+const Identity kLamp{IdentityKind::lamp, "b827eb74663e", "", 0, ""};
+const Identity kPerson{IdentityKind::person, "web-abc", "alice", 100, "web-abc"};
+const Identity kService{IdentityKind::service, "lampi-cloud", "", 0, ""};
+const Identity kOperator{IdentityKind::operator_account, "operator", "", 0, ""};
+
+TEST(Identity, EachKindMayUseOnlyItsOwnClientIds) {
+    EXPECT_EQ(client_id_refusal(kLamp, "lamp-b827eb74663e"), "");
+    EXPECT_NE(client_id_refusal(kLamp, "lamp-000000000001"), "");
+    EXPECT_NE(client_id_refusal(kLamp, "lamp-b827eb74663e-2"), "");
+    EXPECT_NE(client_id_refusal(kLamp, "lampi-cloud"), "");
+
+    EXPECT_EQ(client_id_refusal(kPerson, "web-abc"), "");
+    EXPECT_EQ(client_id_refusal(kPerson, "web-abc-1"), "");
+    EXPECT_NE(client_id_refusal(kPerson, "web-abcd"), "");
+    EXPECT_NE(client_id_refusal(kPerson, "web-abc-"), "");
+    EXPECT_NE(client_id_refusal(kPerson, "lamp-b827eb74663e"), "");
+
+    EXPECT_EQ(client_id_refusal(kService, "lampi-cloud"), "");
+    EXPECT_NE(client_id_refusal(kService, "lampi-cloud-2"), "");
+
+    EXPECT_EQ(client_id_refusal(kOperator, "operator"), "");
+    EXPECT_EQ(client_id_refusal(kOperator, "operator-console"), "");
+    EXPECT_EQ(client_id_refusal(kOperator, "auto-9F1C6A1E-2B44"), "");
+    EXPECT_NE(client_id_refusal(kPerson, "auto-9F1C6A1E-2B44"), "");
+    EXPECT_NE(client_id_refusal(kOperator, "lampi-cloud"), "");
+    EXPECT_NE(client_id_refusal(kOperator, "lamp-b827eb74663e"), "");
+    EXPECT_NE(client_id_refusal(kOperator, "web-abc"), "");
+}
+
+TEST(Identity, OnlyALampRetainsAndOnlyItsOwnContractTopics) {
+    EXPECT_TRUE(may_retain(kLamp, "devices/b827eb74663e/lamp/changed"));
+    EXPECT_TRUE(may_retain(kLamp, "devices/b827eb74663e/lamp/associated"));
+    EXPECT_TRUE(may_retain(kLamp, "devices/b827eb74663e/lamp/connection/bridge/state"));
+    EXPECT_TRUE(may_retain(kLamp, "devices/b827eb74663e/lamp/connection/lamp_service/state"));
+    EXPECT_FALSE(may_retain(kLamp, "devices/b827eb74663e/lamp/connection/x1234/state"));
+    EXPECT_FALSE(may_retain(kLamp, "devices/b827eb74663e/lamp/connection//state"));
+    EXPECT_FALSE(may_retain(kLamp, "devices/000000000001/lamp/changed"));
+    EXPECT_FALSE(may_retain(kLamp, "devices/b827eb74663e/lamp/changed/extra"));
+    EXPECT_FALSE(may_retain(kPerson, "devices/b827eb74663e/lamp/set_config"));
+    EXPECT_FALSE(may_retain(kOperator, "devices/b827eb74663e/lamp/changed"));
+    EXPECT_TRUE(may_retain(kService, "devices/b827eb74663e/lamp/associated"));
+    EXPECT_FALSE(may_retain(kService, "devices/b827eb74663e/lamp/changed"));
+    EXPECT_FALSE(may_retain(kService, "devices/+/lamp/associated"));
+}
+
+TEST(Identity, OnlyLampDashADeviceIdNamesALamp) {
+    EXPECT_EQ(lamp_of_client_id("lamp-b827eb74663e"), "b827eb74663e");
+    EXPECT_FALSE(lamp_of_client_id("lamp-B827EB74663E"));
+    EXPECT_FALSE(lamp_of_client_id("lamp-b827eb74663e-2"));
+    EXPECT_FALSE(lamp_of_client_id("lamp-"));
+    EXPECT_FALSE(lamp_of_client_id("web-b827eb74663e"));
+}
+
+TEST(Identity, ALampHoldsOneConnection) {
+    EXPECT_EQ(connection_cap(IdentityKind::lamp), 1u);
+    EXPECT_EQ(connection_cap(IdentityKind::service), 1u);
+}
+
+}  // namespace
+}  // namespace lampi::broker

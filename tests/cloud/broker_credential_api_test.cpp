@@ -1,0 +1,81 @@
+// The control page's broker credential as lampi-cloud issues it with a shared
+// secret: signed, so the broker plugin checks it alone (auth/broker_credential.h),
+// and still answered by the auth API, which the plugin's refresher and clustered
+// brokers ask, with rights read from the database at the time of asking.
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+
+#include "auth/broker_credential.h"
+#include "cloud_server.h"
+#include "http_client.h"
+#include "postgres_server.h"
+#include "process.h"
+
+namespace lampi::cloud {
+namespace {
+
+namespace json = boost::json;
+using testing::BrowserSession;
+using testing::CloudServer;
+using testing::HttpClient;
+
+const std::string kSecret = "shared-with-the-plugin";
+const std::string kLampA = "b827eb74663e";
+
+class SignedBrokerCredential : public ::testing::Test {
+protected:
+    void SetUp() override {
+        testing::CloudServerOptions options;
+        options.app.auth_secret = kSecret;
+        server_ = std::make_unique<CloudServer>(testing::fresh_database_url("sqlite", dir_.path()), options);
+    }
+    json::value ask_auth_api(const std::string& username, const std::string& password) {
+        HttpClient c(server_->port());
+        auto reply = c.request("POST", "/auth/v1/user",
+                               {{"Content-Type", "application/json"}, {"X-Lampi-Auth-Secret", kSecret}},
+                               json::serialize(json::object{{"username", username}, {"password", password}}));
+        return json::parse(reply.body);
+    }
+
+    lampi::testing::TempDir dir_;
+    std::unique_ptr<CloudServer> server_;
+};
+
+TEST_F(SignedBrokerCredential, ThePagesCredentialIsSignedWithTheAccountAndItsLamps) {
+    auto alice = server_->add_user("alice");
+    server_->add_lamp(kLampA, alice.id);
+    BrowserSession s(server_->port());
+    ASSERT_TRUE(s.login("alice", CloudServer::kPassword));
+    auto issued = json::parse(s.get("/api/v1/mqtt-credential").body);
+    std::string username(issued.at("username").as_string()), password(issued.at("password").as_string());
+    auto claims = auth::verify_broker_credential(username, password, kSecret, server_->now());
+    ASSERT_TRUE(claims) << claims.status().message();
+    EXPECT_EQ(claims->account, "alice");
+    EXPECT_EQ(claims->client_id_prefix, username);
+    EXPECT_EQ(claims->devices, std::vector<std::string>{kLampA});
+    EXPECT_EQ(claims->expires_at, issued.at("expires_at").as_int64());
+    EXPECT_FALSE(auth::verify_broker_credential(username, password, "another-secret", server_->now()));
+}
+
+TEST_F(SignedBrokerCredential, TheAuthApiStillAnswersForItWithTheRightsOfTheMomentAsked) {
+    auto alice = server_->add_user("alice");
+    server_->add_lamp(kLampA, alice.id);
+    BrowserSession s(server_->port());
+    ASSERT_TRUE(s.login("alice", CloudServer::kPassword));
+    auto issued = json::parse(s.get("/api/v1/mqtt-credential").body);
+    std::string username(issued.at("username").as_string()), password(issued.at("password").as_string());
+    auto answer = ask_auth_api(username, password);
+    EXPECT_EQ(answer.at("ok").as_bool(), true);
+    EXPECT_EQ(answer.at("acl").as_array().size(), 4u);  // 3 rules for lamp A + the final deny
+    EXPECT_EQ(ask_auth_api(username, password + "x").at("ok").as_bool(), false);
+
+    // Alice lets the lamp go: the token still lists it, the auth API no longer grants it.
+    ASSERT_EQ(s.send("DELETE", "/api/v1/lamps/" + kLampA, "", {{"X-CSRFToken", s.cookie("csrftoken")}}).status, 204);
+    auto after = ask_auth_api(username, password);
+    EXPECT_EQ(after.at("ok").as_bool(), true);
+    EXPECT_EQ(after.at("acl").as_array().size(), 1u);  // only the final deny
+}
+
+}  // namespace
+}  // namespace lampi::cloud
