@@ -80,7 +80,8 @@ bool may_retain(const Identity& who, std::string_view topic) {
         return is_valid_device_id(device_of(topic, topics::kAssociated));
     }
     if (who.kind != IdentityKind::lamp) return false;
-    if (device_of(topic, topics::kChanged) == who.name || device_of(topic, topics::kAssociated) == who.name) {
+    if (device_of(topic, topics::kChanged) == who.name || device_of(topic, topics::kHealth) == who.name ||
+        device_of(topic, topics::kAssociated) == who.name) {
         return !who.name.empty();
     }
     std::string prefix = topics::cloud(who.name, "lamp/connection/");

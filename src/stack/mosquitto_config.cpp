@@ -38,12 +38,13 @@ std::string render_bridge(const BridgeSettings& bridge) {
         "notification_topic {prefix}lamp/connection/bridge/state\n"
         "topic {set_config} in 1 \"\" {prefix}\n"
         "topic {changed} out 1 \"\" {prefix}\n"
+        "topic {health} out 1 \"\" {prefix}\n"
         "topic {connection} out 1 \"\" {prefix}\n"
         "topic {associated} both 1 \"\" {prefix}\n",
         fmt::arg("prefix", prefix), fmt::arg("host", bridge.cloud_host), fmt::arg("port", bridge.cloud_port),
         fmt::arg("id", bridge.device_id), fmt::arg("keepalive", bridge.keepalive_seconds),
         fmt::arg("set_config", topics::kSetConfig),
-        fmt::arg("changed", topics::kChanged), fmt::arg("connection", topics::kConnectionStatePattern),
+        fmt::arg("changed", topics::kChanged), fmt::arg("health", topics::kHealth), fmt::arg("connection", topics::kConnectionStatePattern),
         fmt::arg("associated", topics::kAssociated));
     if (bridge.tls) {
         out += fmt::format("bridge_cafile {}\nbridge_certfile {}\nbridge_keyfile {}\n", bridge.tls->ca_file,

@@ -37,6 +37,8 @@ TEST(Identity, EachKindMayUseOnlyItsOwnClientIds) {
 TEST(Identity, OnlyALampRetainsAndOnlyItsOwnContractTopics) {
     EXPECT_TRUE(may_retain(kLamp, "devices/b827eb74663e/lamp/changed"));
     EXPECT_TRUE(may_retain(kLamp, "devices/b827eb74663e/lamp/associated"));
+    EXPECT_TRUE(may_retain(kLamp, "devices/b827eb74663e/lamp/health"));
+    EXPECT_FALSE(may_retain(kLamp, "devices/000000000001/lamp/health"));
     EXPECT_TRUE(may_retain(kLamp, "devices/b827eb74663e/lamp/connection/bridge/state"));
     EXPECT_TRUE(may_retain(kLamp, "devices/b827eb74663e/lamp/connection/lamp_service/state"));
     EXPECT_FALSE(may_retain(kLamp, "devices/b827eb74663e/lamp/connection/x1234/state"));

@@ -54,6 +54,8 @@ TEST(BrokerRules, LampReachesOnlyItsOwnTopics) {
     EXPECT_TRUE(allowed(lamp, Action::write, prefix + "connection/lamp_service/state"));
     EXPECT_TRUE(allowed(lamp, Action::write, prefix + "connection/bridge/state"));
     EXPECT_TRUE(allowed(lamp, Action::write, prefix + "associated"));
+    EXPECT_TRUE(allowed(lamp, Action::write, prefix + "health"));
+    EXPECT_FALSE(allowed(lamp, Action::write, "devices/" + kOther + "/lamp/health"));
     EXPECT_TRUE(allowed(lamp, Action::subscribe, prefix + "set_config"));
     EXPECT_TRUE(allowed(lamp, Action::read, prefix + "set_config"));
     EXPECT_TRUE(allowed(lamp, Action::subscribe, prefix + "associated"));
@@ -82,6 +84,8 @@ TEST(BrokerRules, PersonReachesOnlyOwnedLamps) {
     EXPECT_TRUE(allowed(person, Action::subscribe, prefix + "connection/+/state"));
     EXPECT_TRUE(allowed(person, Action::read, prefix + "connection/lamp_service/state"));
     EXPECT_TRUE(allowed(person, Action::write, prefix + "set_config"));
+    EXPECT_TRUE(allowed(person, Action::subscribe, prefix + "health"));
+    EXPECT_FALSE(allowed(person, Action::write, prefix + "health"));
     EXPECT_FALSE(allowed(person, Action::write, prefix + "changed"));
     EXPECT_FALSE(allowed(person, Action::subscribe, prefix + "set_config"));
     EXPECT_FALSE(allowed(person, Action::subscribe, prefix + "associated"));
@@ -122,7 +126,7 @@ TEST(BrokerRules, AccAndActionNames) {
 TEST(BrokerRules, RuleListMatchesThePointChecks) {
     Principal person{PrincipalKind::person, "web-1", {kLamp, kOther}};
     auto rules = rules_for(person);
-    EXPECT_EQ(rules.size(), 6u);
+    EXPECT_EQ(rules.size(), 8u);  // per lamp: changed, health, connection states, set_config
     for (const std::string& id : {kLamp, kOther}) {
         EXPECT_TRUE(allowed(rules, Action::write, "devices/" + id + "/lamp/set_config"));
         EXPECT_TRUE(allowed(rules, Action::subscribe, "devices/" + id + "/lamp/changed"));

@@ -68,6 +68,7 @@ std::vector<Rule> rules_for(const Principal& who) {
             // An id that is not a device id would let "+" or "#" into the rules.
             if (!is_valid_device_id(who.id)) break;
             rules.push_back({RuleAction::publish, device_topic(who.id, topics::kChanged)});
+            rules.push_back({RuleAction::publish, device_topic(who.id, topics::kHealth)});
             rules.push_back({RuleAction::publish, device_topic(who.id, topics::kConnectionStatePattern)});
             rules.push_back({RuleAction::publish, device_topic(who.id, topics::kAssociated)});
             rules.push_back({RuleAction::subscribe, device_topic(who.id, topics::kSetConfig)});
@@ -77,6 +78,7 @@ std::vector<Rule> rules_for(const Principal& who) {
             for (const std::string& lamp : who.owned_lamps) {
                 if (!is_valid_device_id(lamp)) continue;
                 rules.push_back({RuleAction::subscribe, device_topic(lamp, topics::kChanged)});
+                rules.push_back({RuleAction::subscribe, device_topic(lamp, topics::kHealth)});
                 rules.push_back({RuleAction::subscribe, device_topic(lamp, topics::kConnectionStatePattern)});
                 rules.push_back({RuleAction::publish, device_topic(lamp, topics::kSetConfig)});
             }
