@@ -73,6 +73,18 @@ int main(int argc, char** argv) {
     s->add_option("--mqtt-client-id", serve.mqtt.client_id, "MQTT client id (default lampi-cloud)");
     s->add_option("--mqtt-ws-url", serve.app.mqtt_ws_url, "broker WebSocket URL handed to the control page")
         ->capture_default_str();
+    s->add_option("--relay-broker", serve.server.relay.broker,
+                  "unix:/path or ADDRESS:PORT of the broker's plain MQTT listener: relay MQTT over WebSocket at /mqtt");
+    s->add_option("--public-origin", serve.server.relay.allowed_origins,
+                  "this site's origin as browsers see it, e.g. https://lampi.example.com (repeatable): the pages "
+                  "that may open the MQTT relay (default: the request's own scheme and Host)");
+    s->add_option("--relay-max-connections", serve.server.relay.max_connections, "relayed MQTT connections at once")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 1000000));
+    s->add_option("--relay-max-message", serve.server.relay.max_message,
+                  "largest WebSocket message a client may send, bytes (keep at most the broker's max_packet_size)")
+        ->capture_default_str()
+        ->check(CLI::Range(64, 1024 * 1024));
     s->add_option("--auth-secret-file", auth_secret_file,
                   "file whose first line the broker must send in X-Lampi-Auth-Secret to /auth/v1/*");
     s->add_flag("--auth-allow-remote", serve.app.auth_allow_remote, "let non-loopback callers use /auth/v1/*");

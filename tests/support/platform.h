@@ -78,7 +78,7 @@ struct Platform {
             std::vector<std::string>{"/usr/bin/supervisord", "-n", "-c", stack_dir() + "/supervisord.conf"},
             dir / "supervisord.out");
         supervisord->start();
-        for (int offset : {0, 1, 2, 3}) {
+        for (int offset : {0, 2, 3}) {
             if (!wait_for_port(port_base + offset, 20s)) return "nothing listens on " + std::to_string(port_base + offset);
         }
         return "";
