@@ -336,17 +336,17 @@ TEST_F(NginxFront, LoginFlowHeadersAndRefusedAuthApi) {
     EXPECT_EQ(big.status, 413);
     // The WebSocket path reaches lampi-cloud's MQTT relay with its upgrade
     // headers and the page's Origin, which --public-origin allows; another site's is refused.
-    lampi::testing::WsOptions page;
-    page.port = https_;
-    page.ca_file = dir_ / "server.crt";
-    page.origin = "https://127.0.0.1:" + std::to_string(https_);
+    lampi::testing::WsOptions relay;
+    relay.port = https_;
+    relay.ca_file = dir_ / "server.crt";
+    relay.origin = "https://127.0.0.1:" + std::to_string(https_);
     std::string error;
     int status = 0;
-    auto ws = lampi::testing::WsClient::connect(page, error, status);
+    auto ws = lampi::testing::WsClient::connect(relay, error, status);
     ASSERT_TRUE(ws) << error << "\n" << lampi::testing::read_file(dir_ / "error.log");
     EXPECT_EQ(ws->subprotocol(), "mqtt");
-    page.origin = "https://evil.example";
-    EXPECT_FALSE(lampi::testing::WsClient::connect(page, error, status));
+    relay.origin = "https://evil.example";
+    EXPECT_FALSE(lampi::testing::WsClient::connect(relay, error, status));
     EXPECT_EQ(status, 403) << error;
 }
 
