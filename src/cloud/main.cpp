@@ -4,6 +4,7 @@
 
 #include <fmt/core.h>
 
+#include <chrono>
 #include <fstream>
 
 #include "cli/commands.h"
@@ -85,6 +86,15 @@ int main(int argc, char** argv) {
                   "largest WebSocket message a client may send, bytes (keep at most the broker's max_packet_size)")
         ->capture_default_str()
         ->check(CLI::Range(64, 1024 * 1024));
+    int relay_idle_seconds = 120, relay_write_seconds = 15;
+    s->add_option("--relay-idle-seconds", relay_idle_seconds,
+                  "close a relayed connection whose client sent nothing for this long (keep above MQTT keepalive x 1.5)")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 86400));
+    s->add_option("--relay-write-seconds", relay_write_seconds,
+                  "close a relayed connection whose peer does not take a message for this long")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 3600));
     s->add_option("--auth-secret-file", auth_secret_file,
                   "file whose first line the broker must send in X-Lampi-Auth-Secret to /auth/v1/*");
     s->add_flag("--auth-allow-remote", serve.app.auth_allow_remote, "let non-loopback callers use /auth/v1/*");
@@ -165,6 +175,8 @@ int main(int argc, char** argv) {
     if (s->parsed()) {
         serve.common = common;
         serve.app.signup_enabled = !no_signup;
+        serve.server.relay.idle_timeout = std::chrono::seconds(relay_idle_seconds);
+        serve.server.relay.write_timeout = std::chrono::seconds(relay_write_seconds);
         serve.mqtt_enabled = !serve.mqtt.host.empty();
         if (!mqtt_tls.ca_file.empty()) serve.mqtt.tls = mqtt_tls;
         // Over HTTPS the cookies must never travel in clear text.

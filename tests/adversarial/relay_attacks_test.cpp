@@ -89,6 +89,34 @@ protected:
         return static_cast<unsigned char>(connack->body[1]);
     }
 
+    // A second lampi-cloud relaying to the platform's broker with `relay_args`
+    // (its own database, the platform's certificate), on `port`.
+    static std::unique_ptr<Process> relay_cloud(int port, const std::string& name, std::vector<std::string> relay_args) {
+        const std::string pki = platform_->stack_dir() + "/pki";
+        std::vector<std::string> argv{LAMPI_CLOUD_BINARY, "serve", "--db", "sqlite://" + (platform_->dir / (name + ".sqlite3")),
+                                      "--listen", "127.0.0.1:" + std::to_string(port), "--tls-cert", pki + "/server.pem",
+                                      "--tls-key", pki + "/server.key", "--mqtt-host", "", "--relay-broker",
+                                      "unix:" + relay_socket(), "--log-level", "warn"};
+        argv.insert(argv.end(), relay_args.begin(), relay_args.end());
+        auto cloud = std::make_unique<Process>(argv, platform_->dir / (name + ".log"));
+        cloud->start();
+        return cloud;
+    }
+    static WsOptions to(int port) {
+        WsOptions options = page_like("https://127.0.0.1:" + std::to_string(port));
+        options.port = port;
+        return options;
+    }
+    static Web operator_login(const std::string& client_id) {
+        return Web{platform_->login("operator", "username"), platform_->login("operator", "password"), client_id};
+    }
+    static long rss_kib(pid_t pid) {
+        std::istringstream status(read_file("/proc/" + std::to_string(pid) + "/status"));
+        for (std::string line; std::getline(status, line);)
+            if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+        return -1;
+    }
+
     static Platform* platform_;
     static std::string setup_error_;
 };
@@ -280,16 +308,9 @@ TEST_F(RelayAttacks, TheRelayAsksForAWebSocketTheMqttSubprotocolAndACredential) 
 // A second lampi-cloud with a relay cap of 3, relaying to the platform's broker.
 TEST_F(RelayAttacks, TheRelayHoldsAtItsConnectionCap) {
     const int port = free_port();
-    const std::string pki = platform_->stack_dir() + "/pki";
-    Process cloud({LAMPI_CLOUD_BINARY, "serve", "--db", "sqlite://" + (platform_->dir / "capped.sqlite3"), "--listen",
-                   "127.0.0.1:" + std::to_string(port), "--tls-cert", pki + "/server.pem", "--tls-key",
-                   pki + "/server.key", "--mqtt-host", "", "--relay-broker", "unix:" + relay_socket(),
-                   "--relay-max-connections", "3", "--log-level", "warn"},
-                  platform_->dir / "capped-cloud.log");
-    cloud.start();
-    ASSERT_TRUE(wait_for_port(port, 20s)) << cloud.log();
-    WsOptions options = page_like("https://127.0.0.1:" + std::to_string(port));
-    options.port = port;
+    auto cloud = relay_cloud(port, "capped", {"--relay-max-connections", "3"});
+    ASSERT_TRUE(wait_for_port(port, 20s)) << cloud->log();
+    WsOptions options = to(port);
     std::vector<Opened> held;
     for (int i = 0; i < 3; ++i) {
         held.push_back(open(options));
@@ -307,6 +328,85 @@ TEST_F(RelayAttacks, TheRelayHoldsAtItsConnectionCap) {
         if (!again.ws) std::this_thread::sleep_for(50ms);
     }
     EXPECT_TRUE(again.ws) << "no slot came free after a connection closed: " << again.describe();
+}
+
+// A relay whose client is silent for --relay-idle-seconds is closed; one that
+// pings (as MQTT keepalive does) stays; SIGTERM closes relayed connections and
+// the server still stops within its drain time.
+TEST_F(RelayAttacks, ASilentClientIsCutOffAndStopClosesRelayedConnections) {
+    const int port = free_port();
+    auto cloud = relay_cloud(port, "idle", {"--relay-idle-seconds", "2"});
+    ASSERT_TRUE(wait_for_port(port, 20s)) << cloud->log();
+    std::string error, observed;
+
+    Opened active = open(to(port));
+    ASSERT_TRUE(active.ws) << active.describe();
+    MqttOverWs active_mqtt(*active.ws);
+    ASSERT_EQ(mqtt_login(*active.ws, active_mqtt, operator_login("relay-test-active"), observed), 0) << observed;
+    Opened silent = open(to(port));
+    ASSERT_TRUE(silent.ws) << silent.describe();
+
+    // The active client pings every second for 4 s and gets every answer.
+    auto start = std::chrono::steady_clock::now();
+    for (int i = 0; i < 4; ++i) {
+        ASSERT_TRUE(active.ws->send_binary(std::string("\xC0\x00", 2), error)) << error;
+        ASSERT_TRUE(active_mqtt.wait_for(13, 5s, error)) << "PINGRESP " << i << ": " << error;  // 13: PINGRESP
+        std::this_thread::sleep_for(1s);
+    }
+    auto after = silent.ws->receive(1ms, error);
+    auto waited = std::chrono::steady_clock::now() - start;
+    if (!after && error == "timed out") after = silent.ws->receive(10s, error);
+    EXPECT_TRUE(refused("a relayed WebSocket that sends nothing (holding a slot)", "closed after --relay-idle-seconds 2",
+                        !after && error != "timed out" && waited >= 2s, after ? "a message came" : error));
+
+    int status = cloud->stop(SIGTERM, 10s);
+    EXPECT_EQ(status, 0) << "lampi-cloud did not stop within 10 s with a relayed connection open:\n" << cloud->log();
+    auto closed = active.ws->receive(5s, error);
+    EXPECT_FALSE(closed) << "the relayed connection outlived the server";
+    EXPECT_NE(error, "timed out");
+}
+
+// A client that subscribes to a flood and stops reading: the relay holds one
+// message per direction, so lampi-cloud's memory stays flat, and the stuck write
+// closes the connection after --relay-write-seconds.
+TEST_F(RelayAttacks, AClientThatStopsReadingIsCutOffWithoutTheRelayBuffering) {
+    const int port = free_port();
+    auto cloud = relay_cloud(port, "backpressure", {"--relay-write-seconds", "2"});
+    ASSERT_TRUE(wait_for_port(port, 20s)) << cloud->log();
+    std::string error, observed;
+
+    Opened reader = open(to(port));
+    ASSERT_TRUE(reader.ws) << reader.describe();
+    MqttOverWs mqtt(*reader.ws);
+    ASSERT_EQ(mqtt_login(*reader.ws, mqtt, operator_login("relay-test-slow-reader"), observed), 0) << observed;
+    ASSERT_TRUE(reader.ws->send_binary(ws_mqtt_subscribe(1, "relay-flood/#", 0), error)) << error;
+    ASSERT_TRUE(mqtt.wait_for(kSuback, 10s, error)) << error;
+
+    MqttAttempt flooder = mqtt_connect(platform_->client_mqtt_port(), server_verified(*platform_),
+                                       MqttConnect{"relay-test-flooder", platform_->login("operator", "username"),
+                                                   platform_->login("operator", "password")});
+    ASSERT_TRUE(flooder.accepted) << flooder.observed;
+    // Positive marker: a message reaches the reader through the relay.
+    ASSERT_TRUE(flooder.session->send(mqtt_publish_packet("relay-flood/marker", "marker"), error)) << error;
+    ASSERT_TRUE(mqtt.wait_for(kPublish, 10s, error)) << error;
+
+    long before = rss_kib(cloud->pid());
+    const std::string chunk = mqtt_publish_packet("relay-flood/x", std::string(60 * 1024, 'f'));
+    std::size_t sent = 0;
+    for (int i = 0; i < 800 && flooder.session->send(chunk, error); ++i) sent += chunk.size();  // ~48 MB
+    std::this_thread::sleep_for(3s);  // the relay's write is stuck now, for longer than 2 s
+    long grown = rss_kib(cloud->pid()) - before;
+    // Now read: the kernel's buffers drain, then the connection must be closed.
+    std::string end;
+    auto deadline = std::chrono::steady_clock::now() + 30s;
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (!reader.ws->receive(5s, end)) break;
+    }
+    std::string observed_end = "after " + std::to_string(sent >> 20) + " MiB: " + end + ", lampi-cloud grew " +
+                               std::to_string(grown / 1024) + " MiB";
+    EXPECT_TRUE(refused("a relayed subscriber that stops reading during a 48 MB flood",
+                        "closed after --relay-write-seconds 2, lampi-cloud grows < 16 MiB",
+                        end != "timed out" && !end.empty() && before > 0 && grown < 16 * 1024, observed_end));
 }
 
 }  // namespace
