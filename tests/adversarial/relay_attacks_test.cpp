@@ -409,5 +409,36 @@ TEST_F(RelayAttacks, AClientThatStopsReadingIsCutOffWithoutTheRelayBuffering) {
                         end != "timed out" && !end.empty() && before > 0 && grown < 16 * 1024, observed_end));
 }
 
+// Pages reconnecting together (after a restart) arrive faster than the broker
+// accepts on its unix socket (Mosquitto listens there with a backlog of 10):
+// every one of them still gets its MQTT session.
+TEST_F(RelayAttacks, ABurstOfPagesConnectingAtOnceAllGetThrough) {
+    constexpr int kPages = 60;
+    std::vector<std::string> outcome(kPages);
+    std::vector<std::thread> pages;
+    for (int i = 0; i < kPages; ++i) {
+        pages.emplace_back([i, &outcome] {
+            Opened relay = open(page_like());
+            if (!relay.ws) {
+                outcome[i] = relay.describe();
+                return;
+            }
+            MqttOverWs mqtt(*relay.ws);
+            std::string observed;
+            int code = mqtt_login(*relay.ws, mqtt, operator_login("relay-test-burst-" + std::to_string(i)), observed);
+            outcome[i] = code == 0 ? "" : observed;
+            std::this_thread::sleep_for(500ms);  // hold it while the others connect
+        });
+    }
+    for (auto& t : pages) t.join();
+    int failed = 0;
+    std::string first;
+    for (const std::string& o : outcome) {
+        if (o.empty()) continue;
+        if (!failed++) first = o;
+    }
+    EXPECT_EQ(failed, 0) << failed << " of " << kPages << " pages got no session; the first: " << first;
+}
+
 }  // namespace
 }  // namespace lampi::testing

@@ -50,6 +50,34 @@ asio::generic::stream_protocol::endpoint to_endpoint(const BrokerEndpoint& broke
     return asio::ip::tcp::endpoint(address, static_cast<unsigned short>(broker.port));
 }
 
+// Connects to the broker within `limit`. Mosquitto listens on its unix socket
+// with a backlog of 10, and a connect to a full backlog fails at once (EAGAIN),
+// which a non-blocking connect may even report as success: only a peer name
+// proves the connection. Such attempts are retried with a short backoff (pages
+// reconnecting together after a restart); a broker that is down fails at once.
+asio::awaitable<beast::error_code, Executor> connect_to_broker(BrokerSocket& broker,
+                                                              const asio::generic::stream_protocol::endpoint& endpoint,
+                                                              std::chrono::milliseconds limit) {
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    const auto deadline = Clock::now() + limit;
+    auto pause = std::chrono::milliseconds(2);
+    for (;;) {
+        timer.expires_at(deadline);
+        auto result = co_await (broker.async_connect(endpoint, use_tuple) || timer.async_wait(use_tuple));
+        beast::error_code ec = result.index() == 1 ? beast::error_code(asio::error::timed_out)
+                                                   : std::get<0>(std::get<0>(result));
+        if (!ec) broker.remote_endpoint(ec);
+        if (!ec) co_return ec;
+        bool busy = ec == asio::error::would_block || ec == asio::error::try_again || ec == asio::error::not_connected;
+        if (!busy || Clock::now() + pause >= deadline) co_return ec;
+        beast::error_code ignored;
+        broker.close(ignored);
+        timer.expires_after(pause);
+        co_await timer.async_wait(use_tuple);
+        pause = std::min(pause * 2, std::chrono::milliseconds(100));
+    }
+}
+
 template <class Stream>
 asio::awaitable<void, Executor> refuse(Stream& stream, const RelayOptions& options, int status,
                                        const std::string& reason, unsigned version) {
@@ -178,12 +206,7 @@ asio::awaitable<void, Executor> Relay::serve(Stream& stream, bhttp::request<bhtt
     BrokerSocket broker(strand);
     beast::error_code ec;
     auto endpoint = to_endpoint(broker_, ec);
-    if (!ec) {
-        asio::steady_timer deadline(strand, options_.handshake_timeout);
-        auto result = co_await (broker.async_connect(endpoint, use_tuple) || deadline.async_wait(use_tuple));
-        if (result.index() == 1) ec = asio::error::timed_out;
-        else ec = std::get<0>(std::get<0>(result));
-    }
+    if (!ec) ec = co_await connect_to_broker(broker, endpoint, options_.handshake_timeout);
     if (ec) {
         log::warn("MQTT relay: cannot reach the broker at {}: {}", options_.broker, ec.message());
         co_await refuse(stream, options_, 503, "the broker is unreachable; try again in a moment", upgrade.version());
