@@ -4,6 +4,7 @@
 
 #include <fmt/core.h>
 
+#include <chrono>
 #include <fstream>
 
 #include "cli/commands.h"
@@ -73,6 +74,27 @@ int main(int argc, char** argv) {
     s->add_option("--mqtt-client-id", serve.mqtt.client_id, "MQTT client id (default lampi-cloud)");
     s->add_option("--mqtt-ws-url", serve.app.mqtt_ws_url, "broker WebSocket URL handed to the control page")
         ->capture_default_str();
+    s->add_option("--relay-broker", serve.server.relay.broker,
+                  "unix:/path or ADDRESS:PORT of the broker's plain MQTT listener: relay MQTT over WebSocket at /mqtt");
+    s->add_option("--public-origin", serve.server.relay.allowed_origins,
+                  "this site's origin as browsers see it, e.g. https://lampi.example.com (repeatable): the pages "
+                  "that may open the MQTT relay (default: the request's own scheme and Host)");
+    s->add_option("--relay-max-connections", serve.server.relay.max_connections, "relayed MQTT connections at once")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 1000000));
+    s->add_option("--relay-max-message", serve.server.relay.max_message,
+                  "largest WebSocket message a client may send, bytes (keep at most the broker's max_packet_size)")
+        ->capture_default_str()
+        ->check(CLI::Range(64, 1024 * 1024));
+    int relay_idle_seconds = 120, relay_write_seconds = 15;
+    s->add_option("--relay-idle-seconds", relay_idle_seconds,
+                  "close a relayed connection whose client sent nothing for this long (keep above MQTT keepalive x 1.5)")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 86400));
+    s->add_option("--relay-write-seconds", relay_write_seconds,
+                  "close a relayed connection whose peer does not take a message for this long")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 3600));
     s->add_option("--auth-secret-file", auth_secret_file,
                   "file whose first line the broker must send in X-Lampi-Auth-Secret to /auth/v1/*");
     s->add_flag("--auth-allow-remote", serve.app.auth_allow_remote, "let non-loopback callers use /auth/v1/*");
@@ -153,6 +175,8 @@ int main(int argc, char** argv) {
     if (s->parsed()) {
         serve.common = common;
         serve.app.signup_enabled = !no_signup;
+        serve.server.relay.idle_timeout = std::chrono::seconds(relay_idle_seconds);
+        serve.server.relay.write_timeout = std::chrono::seconds(relay_write_seconds);
         serve.mqtt_enabled = !serve.mqtt.host.empty();
         if (!mqtt_tls.ca_file.empty()) serve.mqtt.tls = mqtt_tls;
         // Over HTTPS the cookies must never travel in clear text.

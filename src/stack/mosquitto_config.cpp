@@ -8,8 +8,8 @@ namespace lampi::stack {
 namespace {
 
 std::string render_listener(const Listener& listener) {
+    if (!listener.unix_socket.empty()) return fmt::format("\nlistener 0 {}\n", listener.unix_socket);
     std::string out = fmt::format("\nlistener {} {}\n", listener.port, listener.bind_address);
-    if (listener.websockets) out += "protocol websockets\n";
     if (listener.tls) {
         const ListenerTls& tls = *listener.tls;
         out += fmt::format("cafile {}\ncertfile {}\nkeyfile {}\ntls_version tlsv1.2\n", tls.ca_file, tls.cert_file,
@@ -90,7 +90,7 @@ std::string render_mosquitto_conf(const BrokerSettings& settings) {
         out += fmt::format("\nplugin {}\n", settings.plugin->path);
         for (const auto& [key, value] : settings.plugin->options) out += fmt::format("plugin_opt_{} {}\n", key, value);
     }
-    out += render_listener(Listener{settings.port, settings.bind_address, false, settings.tls});
+    out += render_listener(Listener{settings.port, settings.bind_address, settings.tls, ""});
     for (const Listener& listener : settings.extra_listeners) out += render_listener(listener);
     if (settings.bridge) out += render_bridge(*settings.bridge);
     return out;

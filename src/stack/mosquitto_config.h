@@ -1,5 +1,5 @@
 // Renders Mosquitto configuration files: the cloud broker (TLS listeners, the
-// auth plugin, WebSockets) and each lamp's broker with its bridge to the cloud
+// auth plugin, the unix socket lampi-cloud relays browsers' MQTT to) and each lamp's broker with its bridge to the cloud
 // (DESIGN.md, "MQTT contract": the bridge maps the lamp's topics under
 // devices/<device_id>/).
 #pragma once
@@ -20,11 +20,17 @@ struct ListenerTls {
     bool use_identity_as_username = false;  // the certificate CN becomes the username
 };
 
+// No `protocol websockets`: Debian 12's Mosquitto 2.0.11 binds such a listener
+// to every interface whatever its address (upstream #3045). Browsers reach the
+// broker through lampi-cloud's relay on a unix-socket listener instead.
 struct Listener {
     int port = 1883;
     std::string bind_address = "127.0.0.1";
-    bool websockets = false;
     std::optional<ListenerTls> tls;
+    // Set: a unix-socket listener at this path (`listener 0 <path>`), in place of
+    // port and address. Mosquitto creates it mode 0770; keep it in a directory
+    // only its user may enter.
+    std::string unix_socket;
 };
 
 struct BridgeTls {

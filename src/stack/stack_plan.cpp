@@ -85,8 +85,8 @@ std::string login_file(const StackPlan& plan, std::string_view name) {
 
 BrokerSettings cloud_broker_settings(const StackPlan& plan, const std::string& auth_secret) {
     BrokerSettings cloud;
-    cloud.title = fmt::format("LAMPi cloud broker (lamps on {}, browsers on {}, services on {})", plan.lamp_mqtt_port,
-                              plan.websocket_port, plan.client_mqtt_port);
+    cloud.title = fmt::format("LAMPi cloud broker (lamps on {}, services on {}, browsers through lampi-cloud's relay on {})",
+                              plan.lamp_mqtt_port, plan.client_mqtt_port, plan.relay_socket);
     cloud.allow_anonymous = false;
     cloud.data_dir = plan.broker_dir;
     cloud.run_as_user = current_user();
@@ -114,8 +114,8 @@ BrokerSettings cloud_broker_settings(const StackPlan& plan, const std::string& a
     cloud.port = plan.lamp_mqtt_port;
     cloud.tls = lamp_tls;
     cloud.extra_listeners = {
-        Listener{plan.websocket_port, "127.0.0.1", true, server_tls},
-        Listener{plan.client_mqtt_port, "127.0.0.1", false, server_tls},
+        Listener{plan.client_mqtt_port, "127.0.0.1", server_tls, ""},
+        Listener{0, "", std::nullopt, plan.relay_socket},
     };
     return cloud;
 }
@@ -183,11 +183,16 @@ Result<StackPlan> plan_stack(const StackOptions& options) {
     const std::string& dir = plan.options.dir;
     const std::string& build = plan.options.build_dir;
     plan.lamp_mqtt_port = options.port_base + kLampMqttOffset;
-    plan.websocket_port = options.port_base + kWebSocketOffset;
     plan.https_port = options.port_base + kHttpsOffset;
     plan.client_mqtt_port = options.port_base + kClientMqttOffset;
     plan.http_redirect_port = options.port_base + kHttpRedirectOffset;
     plan.broker_dir = dir + "/cloud-broker";
+    plan.relay_socket = dir + "/run/cloud-broker.sock";
+    // sockaddr_un holds 107 characters.
+    if (plan.relay_socket.size() > 107) {
+        return Status::error(fmt::format("--dir {} is too long for a unix socket path inside it: use a shorter one",
+                                         plan.options.dir));
+    }
     plan.cloud_dir = dir + "/cloud";
     plan.pki_dir = dir + "/pki";
     plan.secrets_dir = dir + "/secrets";
@@ -222,7 +227,7 @@ Result<StackPlan> plan_stack(const StackOptions& options) {
 }
 
 std::vector<int> all_ports(const StackPlan& plan) {
-    std::vector<int> ports{plan.lamp_mqtt_port, plan.websocket_port, plan.https_port, plan.client_mqtt_port,
+    std::vector<int> ports{plan.lamp_mqtt_port, plan.https_port, plan.client_mqtt_port,
                            plan.http_redirect_port};
     for (const LampPlan& lamp : plan.lamps) ports.push_back(lamp.broker_port);
     return ports;
@@ -245,13 +250,15 @@ std::vector<ProcessPlan> plan_processes(const StackPlan& plan) {
                     "--redirect-listen 127.0.0.1:{redirect} --public-https-port {https} "
                     "--tls-key {key} --static-dir {static} --mqtt-host 127.0.0.1 --mqtt-port {mqtt} "
                     "--mqtt-username {user} --mqtt-password-file {password} --mqtt-ca-file {ca} "
-                    "--mqtt-ws-url wss://127.0.0.1:{ws} --auth-secret-file {secret} --log-level {level}{lifetime}",
+                    "--mqtt-ws-url /mqtt --relay-broker unix:{relay} --public-origin https://127.0.0.1:{https} "
+                    "--public-origin https://localhost:{https} "
+                    "--auth-secret-file {secret} --log-level {level}{lifetime}",
                     fmt::arg("cloud", plan.lampi_cloud), fmt::arg("db", plan.database_file),
                     fmt::arg("https", plan.https_port), fmt::arg("redirect", plan.http_redirect_port),
                     fmt::arg("cert", plan.server_cert), fmt::arg("key", plan.server_key),
                     fmt::arg("static", plan.static_dir), fmt::arg("mqtt", plan.client_mqtt_port),
                     fmt::arg("user", plan.cloud_service.username), fmt::arg("password", plan.cloud_service.password_file),
-                    fmt::arg("ca", plan.ca_file), fmt::arg("ws", plan.websocket_port),
+                    fmt::arg("ca", plan.ca_file), fmt::arg("relay", plan.relay_socket),
                     fmt::arg("secret", plan.auth_secret_file), fmt::arg("level", plan.options.log_level),
                     fmt::arg("lifetime", plan.options.credential_seconds > 0
                                              ? fmt::format(" --credential-seconds {}", plan.options.credential_seconds)
@@ -372,7 +379,7 @@ std::string render_endpoints_json(const StackPlan& plan, const std::string& oper
          json::object{
              {"http", json::object{{"url", fmt::format("https://127.0.0.1:{}", plan.https_port)},
                                    {"redirect_url", fmt::format("http://127.0.0.1:{}", plan.http_redirect_port)}}},
-             {"websocket", json::object{{"url", fmt::format("wss://127.0.0.1:{}", plan.websocket_port)}}},
+             {"websocket", json::object{{"url", fmt::format("wss://127.0.0.1:{}/mqtt", plan.https_port)}}},
              {"mqtt", json::object{{"host", "127.0.0.1"}, {"port", plan.client_mqtt_port}, {"tls", true}}},
              {"lamp_mqtt", json::object{{"host", "127.0.0.1"}, {"port", plan.lamp_mqtt_port}, {"tls", true},
                                         {"client_certificate", true}}},
@@ -395,6 +402,7 @@ Status write_stack(const StackPlan& plan) {
     for (const std::string& dir : {plan.secrets_dir, plan.run_dir, plan.cli_dir}) {
         if (Status s = make_dir(dir, fs::perms(0700)); !s) return s;
     }
+    if (Status s = make_dir(fs::path(plan.relay_socket).parent_path().string(), fs::perms(0700)); !s) return s;
     Result<std::string> auth_secret = ensure_secret(plan.auth_secret_file, 24);
     if (!auth_secret) return auth_secret.status();
     std::string passwords[4];

@@ -17,8 +17,9 @@ namespace lampi::stack {
 
 // Cloud broker, MQTT over TLS with client certificates: the lamps' bridges.
 inline constexpr int kLampMqttOffset = 0;
-// Cloud broker, MQTT over secure WebSockets: the control page.
-inline constexpr int kWebSocketOffset = 1;
+// Offset 1 held the cloud broker's WebSocket listener; the control page now
+// reaches the broker through lampi-cloud's HTTPS port (/mqtt), and no program
+// listens at +1.
 // lampi-cloud, HTTPS.
 inline constexpr int kHttpsOffset = 2;
 // Cloud broker, MQTT over TLS with passwords: platform services, operators, scripts.
@@ -70,11 +71,13 @@ struct Login {
 struct StackPlan {
     StackOptions options;           // with dir and build_dir made absolute
     int lamp_mqtt_port = 0;
-    int websocket_port = 0;
     int https_port = 0;
     int client_mqtt_port = 0;
     int http_redirect_port = 0;
     std::string broker_dir;         // <stack>/cloud-broker
+    // The cloud broker's plain MQTT listener for lampi-cloud's WebSocket relay:
+    // a unix socket in <stack>/run (mode 0700), so only this user reaches it.
+    std::string relay_socket;
     std::string cloud_dir;          // <stack>/cloud: database
     std::string pki_dir;            // <stack>/pki: the CA and certificates
     std::string secrets_dir;        // <stack>/secrets, mode 0700

@@ -34,12 +34,13 @@ std::string render_summary(const StackPlan& plan, bool detached) {
     line("         Firefox: Settings > Privacy & Security > Certificates > View Certificates > Authorities > Import).");
     line();
     line(fmt::format("  {:<26} mqtts://127.0.0.1:{} (lamps, client certificates)", "cloud broker", plan.lamp_mqtt_port));
-    line(fmt::format("  {:<26} wss://127.0.0.1:{} (the web page)", "", plan.websocket_port));
+    line(fmt::format("  {:<26} wss://127.0.0.1:{}/mqtt (the web page, through lampi-cloud's relay)", "",
+                     plan.https_port));
     line(fmt::format("  {:<26} mqtts://127.0.0.1:{} (services and operators, passwords)", "", plan.client_mqtt_port));
     line(fmt::format("  {:<26} https://127.0.0.1:{} (http://127.0.0.1:{} only redirects there)", "lampi-cloud",
                      plan.https_port, plan.http_redirect_port));
     for (const LampPlan& lamp : plan.lamps) {
-        line(fmt::format("  {:<26} local broker 127.0.0.1:{}, lampid, bridge -> devices/{}/", "lamp " + lamp.device_id,
+        line(fmt::format("  {:<26} local broker 127.0.0.1:{} (lampid's login only), lampid, bridge -> devices/{}/", "lamp " + lamp.device_id,
                          lamp.broker_port, lamp.device_id));
     }
     line(fmt::format("  endpoints for scripts: {}/endpoints.json    logs: {}/logs/", dir, dir));

@@ -99,10 +99,6 @@ TEST_F(MqttAttacks, PlaintextMqttOnTheTlsListenersGetsNoConnack) {
     MqttAttempt service_listener = mqtt_connect(client_port(), std::nullopt, operator_login());
     EXPECT_TRUE(refused("plaintext MQTT CONNECT with the operator's password (+3)", "no CONNACK",
                         !service_listener.accepted, service_listener.observed));
-    MqttAttempt websocket_listener =
-        mqtt_connect(platform_->port_base + stack::kWebSocketOffset, std::nullopt, operator_login());
-    EXPECT_TRUE(refused("plaintext MQTT CONNECT to the secure WebSocket listener (+1)", "no CONNACK",
-                        !websocket_listener.accepted, websocket_listener.observed));
 }
 
 TEST_F(MqttAttacks, ACertificateFromAnotherCaIsRefusedEvenWithARealLampsId) {

@@ -13,6 +13,7 @@ import path from "node:path";
 import {
   LampWatch,
   artifactsDir,
+  brokerUrl,
   connectMqtt,
   connectOperator,
   dragSlider,
@@ -253,7 +254,8 @@ describe("control page", { skip }, () => {
 
   test("the page's own credential reads its lamp over the broker", async () => {
     const cred = await pageCredential(demo.page);
-    const client = await connectMqtt(cred.ws_url, {
+    assert.equal(cred.ws_url, "/mqtt", "the page reaches the broker through lampi-cloud's relay, on its own origin");
+    const client = await connectMqtt(brokerUrl(cred.ws_url, base), {
       username: cred.username,
       password: cred.password,
       clientId: `${cred.username}-browser-test-${process.pid}`,
@@ -284,7 +286,7 @@ describe("control page", { skip }, () => {
       for (const l of api.lamps) assert.ok(!demoLampIds.includes(l.device_id), "the JSON API lists a demo lamp");
 
       const cred = await pageCredential(other.page);
-      const client = await connectMqtt(cred.ws_url, {
+      const client = await connectMqtt(brokerUrl(cred.ws_url, base), {
         username: cred.username,
         password: cred.password,
         clientId: `${cred.username}-browser-test-${process.pid}`,

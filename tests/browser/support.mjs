@@ -124,6 +124,14 @@ export async function pageCredential(page) {
   });
 }
 
+// The broker URL a credential names, as the page resolves it: a path such as
+// "/mqtt" (lampi-cloud's relay) is on the page's own site, over wss:// for https://.
+export function brokerUrl(wsUrl, base) {
+  if (/^wss?:\/\//.test(wsUrl)) return wsUrl;
+  const site = new URL(base);
+  return (site.protocol === "https:" ? "wss://" : "ws://") + site.host + wsUrl;
+}
+
 // `ca` (a PEM buffer) verifies mqtts:// and wss:// brokers.
 export function connectMqtt(url, options) {
   return new Promise((resolve, reject) => {

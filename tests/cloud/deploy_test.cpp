@@ -11,7 +11,11 @@
 #include <fstream>
 #include <sstream>
 
+#include <sys/socket.h>
+#include <sys/un.h>
+
 #include "http_client.h"
+#include "ws_client.h"
 #include "process.h"
 
 namespace lampi::cloud {
@@ -180,28 +184,35 @@ class NginxFront : public ::testing::Test {
 protected:
     void SetUp() override {
         if (!std::filesystem::exists("/usr/sbin/nginx")) GTEST_SKIP() << "nginx is not installed (apt-get install nginx)";
-        cloud_ = std::make_unique<CloudProcess>(dir_, std::vector<std::string>{"--trusted-proxy", "127.0.0.1",
-                                                                               "--mqtt-ws-url", "/mqtt",
-                                                                               "--log-level", "warn"});
+        https_ = lampi::testing::free_port();
+        http_ = lampi::testing::free_port();
+        // The broker's relay socket: something that accepts, enough for the WebSocket to open.
+        broker_ = ::socket(AF_UNIX, SOCK_STREAM, 0);
+        sockaddr_un address{};
+        address.sun_family = AF_UNIX;
+        std::string socket_path = dir_ / "broker.sock";
+        std::snprintf(address.sun_path, sizeof address.sun_path, "%s", socket_path.c_str());
+        ASSERT_EQ(::bind(broker_, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+        ASSERT_EQ(::listen(broker_, 16), 0);
+        cloud_ = std::make_unique<CloudProcess>(
+            dir_, std::vector<std::string>{"--trusted-proxy", "127.0.0.1", "--mqtt-ws-url", "/mqtt", "--relay-broker",
+                                           "unix:" + socket_path, "--public-origin",
+                                           "https://127.0.0.1:" + std::to_string(https_), "--log-level", "warn"});
         Process cert({"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
                       "-nodes", "-keyout", dir_ / "server.key", "-out", dir_ / "server.crt", "-days", "1", "-subj",
                       "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"},
                      dir_ / "openssl.log");
         cert.start();
         ASSERT_EQ(cert.wait(), 0) << cert.log();
-        https_ = lampi::testing::free_port();
-        http_ = lampi::testing::free_port();
         std::string site = lampi::testing::read_file(kSiteFile);
         // Only addresses and paths change; everything else is the production file.
         replace(site, "server 127.0.0.1:8000;", "server 127.0.0.1:" + std::to_string(cloud_->port()) + ";");
-        replace(site, "server 127.0.0.1:9001;", "server 127.0.0.1:" + std::to_string(lampi::testing::free_port()) + ";");
         replace(site, "listen 80;", "listen 127.0.0.1:" + std::to_string(http_) + ";");
         replace(site, "listen [::]:80;", "");
         replace(site, "listen 443 ssl http2;", "listen 127.0.0.1:" + std::to_string(https_) + " ssl http2;");
         replace(site, "listen [::]:443 ssl http2;", "");
         replace(site, "/etc/lampi/tls/server.crt", dir_ / "server.crt");
         replace(site, "/etc/lampi/tls/server.key", dir_ / "server.key");
-        replace(site, "/etc/lampi/tls/ca.crt", dir_ / "server.crt");
         lampi::testing::write_file(dir_ / "lampi.conf", site);
         std::filesystem::create_directories(dir_ / "tmp");
         std::string main_conf = std::string(geteuid() == 0 ? "user root;\n" : "") +
@@ -229,6 +240,7 @@ protected:
     }
     void TearDown() override {
         if (nginx_) nginx_->stop(15, std::chrono::seconds(5));
+        if (broker_ >= 0) ::close(broker_);
     }
     static void replace(std::string& text, const std::string& from, const std::string& to) {
         std::size_t at = text.find(from);
@@ -269,6 +281,7 @@ protected:
     std::unique_ptr<CloudProcess> cloud_;
     std::unique_ptr<Process> nginx_;
     int https_ = 0, http_ = 0, requests_ = 0;
+    int broker_ = -1;  // the fake broker's listening unix socket
 };
 
 std::string cookie_value(const CurlReply& r, const std::string& name) {
@@ -321,11 +334,20 @@ TEST_F(NginxFront, LoginFlowHeadersAndRefusedAuthApi) {
     auto big = curl("POST", "/accounts/login/", {"Content-Type: application/x-www-form-urlencoded"},
                     std::string(100 * 1024, 'a'));
     EXPECT_EQ(big.status, 413);
-    // The WebSocket path goes to the broker (absent here), not to lampi-cloud.
-    auto ws = curl("GET", "/mqtt", {"Connection: Upgrade", "Upgrade: websocket"});
-    EXPECT_EQ(ws.status, 502) << "nginx's own answer when the broker is unreachable";
-    EXPECT_NE(ws.body.find("LAMPi is restarting"), std::string::npos) << ws.body;
-    EXPECT_EQ(ws.header("X-Frame-Options"), "DENY");
+    // The WebSocket path reaches lampi-cloud's MQTT relay with its upgrade
+    // headers and the page's Origin, which --public-origin allows; another site's is refused.
+    lampi::testing::WsOptions relay;
+    relay.port = https_;
+    relay.ca_file = dir_ / "server.crt";
+    relay.origin = "https://127.0.0.1:" + std::to_string(https_);
+    std::string error;
+    int status = 0;
+    auto ws = lampi::testing::WsClient::connect(relay, error, status);
+    ASSERT_TRUE(ws) << error << "\n" << lampi::testing::read_file(dir_ / "error.log");
+    EXPECT_EQ(ws->subprotocol(), "mqtt");
+    relay.origin = "https://evil.example";
+    EXPECT_FALSE(lampi::testing::WsClient::connect(relay, error, status));
+    EXPECT_EQ(status, 403) << error;
 }
 
 TEST_F(NginxFront, PerAddressLimitSeesTheClientNotTheProxyAndIgnoresSpoofing) {

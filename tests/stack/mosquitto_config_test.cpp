@@ -17,6 +17,14 @@ TEST(MosquittoConfig, ListensOnLoopbackOnly) {
     EXPECT_FALSE(contains(conf, "connection "));
 }
 
+TEST(MosquittoConfig, AUnixSocketListenerHasNoAddressAndNoWebSocketsAreRendered) {
+    BrokerSettings settings;
+    settings.extra_listeners = {Listener{0, "", std::nullopt, "/run/lampi/broker.sock"}};
+    std::string conf = render_mosquitto_conf(settings);
+    EXPECT_TRUE(contains(conf, "\nlistener 0 /run/lampi/broker.sock\n"));
+    EXPECT_FALSE(contains(conf, "websockets"));
+}
+
 TEST(MosquittoConfig, BridgeMapsTheContractUnderTheDevicePrefix) {
     BrokerSettings settings;
     settings.bridge = BridgeSettings{"b827eb74663e", "127.0.0.1", 18830, std::nullopt};

@@ -18,7 +18,6 @@ TEST(StackPlan, ListenersSitAtFixedOffsetsFromThePortBase) {
     auto plan = plan_stack(options);
     ASSERT_TRUE(plan);
     EXPECT_EQ(plan->lamp_mqtt_port, 20000);
-    EXPECT_EQ(plan->websocket_port, 20001);
     EXPECT_EQ(plan->https_port, 20002);
     EXPECT_EQ(plan->client_mqtt_port, 20003);
     ASSERT_EQ(plan->lamps.size(), 3u);
@@ -119,7 +118,14 @@ TEST(StackPlan, WritesEveryFileSecretsAndCertificatesAndKeepsThemOnTheNextRun) {
     EXPECT_NE(cloud.find("plugin /opt/lampi/build/src/broker-plugin/lampi_auth_plugin.so"), std::string::npos);
     EXPECT_NE(cloud.find("listener 18830 127.0.0.1\ncafile"), std::string::npos);
     EXPECT_NE(cloud.find("require_certificate true\ncrlfile"), std::string::npos);
-    EXPECT_NE(cloud.find("listener 18831 127.0.0.1\nprotocol websockets\ncafile"), std::string::npos);
+    // Browsers come through lampi-cloud's relay, to a unix socket only this user reaches.
+    EXPECT_EQ(cloud.find("websockets"), std::string::npos) << "Mosquitto 2.0.11 binds those to every interface";
+    EXPECT_EQ(cloud.find("listener 18831"), std::string::npos);
+    EXPECT_NE(cloud.find("\nlistener 0 " + (dir / "stack/run/cloud-broker.sock") + "\n"), std::string::npos);
+    EXPECT_EQ(mode_of(dir / "stack/run"), 0700);
+    EXPECT_NE(supervisord.find("--relay-broker unix:" + (dir / "stack/run/cloud-broker.sock")), std::string::npos);
+    EXPECT_NE(supervisord.find("--mqtt-ws-url /mqtt "), std::string::npos);
+    EXPECT_EQ(endpoints.at("cloud").at("websocket").at("url").as_string(), "wss://127.0.0.1:18832/mqtt");
     EXPECT_EQ(mode_of(dir / "stack/cloud-broker/mosquitto.conf"), 0600);  // holds the auth secret
     std::string lamp = testing::read_file(dir / "stack/lamps/020000000001/mosquitto.conf");
     EXPECT_NE(lamp.find("address 127.0.0.1:18830"), std::string::npos);

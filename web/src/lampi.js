@@ -518,7 +518,8 @@
     return body;
   }
 
-  // ws_url may be absolute or a path on this site (behind a reverse proxy).
+  // ws_url may be absolute or a path on this site: "/mqtt", lampi-cloud's relay
+  // to the broker (or a proxy in front of it), over wss:// when the page is https://.
   function brokerUrl(wsUrl) {
     if (/^wss?:\/\//.test(wsUrl)) return wsUrl;
     return (location.protocol === "https:" ? "wss://" : "ws://") + location.host + wsUrl;

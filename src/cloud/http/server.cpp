@@ -24,7 +24,9 @@
 #include <unordered_map>
 #include <vector>
 
+#include "http/beast_streams.h"
 #include "http/form.h"
+#include "http/relay_session.h"
 #include "lampi/log.h"
 
 namespace lampi::cloud::http {
@@ -32,11 +34,7 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 using tcp = asio::ip::tcp;
-using Executor = asio::strand<asio::io_context::executor_type>;
-using TcpStream = beast::basic_stream<tcp, Executor>;
-using TlsStream = beast::ssl_stream<TcpStream>;
 using StrandSocket = asio::basic_stream_socket<tcp, Executor>;
-constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable_t<Executor>{});
 
 namespace {
 
@@ -52,7 +50,8 @@ struct SessionControl {
     TcpStream* lowest = nullptr;
 };
 
-Request to_request(bhttp::request<bhttp::string_body>&& in, const std::string& remote, bool secure,
+// Takes the body; the fields stay (a WebSocket upgrade still needs them).
+Request to_request(bhttp::request<bhttp::string_body>& in, const std::string& remote, bool secure,
                    std::string& error) {
     Request out;
     out.method = std::string(in.method_string());
@@ -92,6 +91,7 @@ struct HttpServer::Impl {
     Executor accept_strand = asio::make_strand(ioc);
     tcp::acceptor acceptor{accept_strand};
     std::unique_ptr<asio::ssl::context> tls;
+    std::unique_ptr<Relay> relay;
     asio::signal_set signals{accept_strand};
     std::atomic<bool> stopping{false};
     std::atomic<std::size_t> connections{0};
@@ -167,7 +167,13 @@ struct HttpServer::Impl {
             unsigned version = message.version();
             bool keep_alive = message.keep_alive();
             std::string target_error;
-            Request request = to_request(std::move(message), remote, kIsTls<Stream>, target_error);
+            Request request = to_request(message, remote, kIsTls<Stream>, target_error);
+            if (relay && target_error.empty() && is_relay_request(request, relay->options())) {
+                // The connection now belongs to the relay; stop() may cut it like an idle one.
+                control.idle = true;
+                co_await relay->serve(stream, std::move(message), request);
+                break;
+            }
             Response response = target_error.empty() ? handle(request) : text(400, target_error + "\n");
             if (!target_error.empty()) add_strict_security_headers(response);
             keep_alive = keep_alive && !response.close && !stopping;
@@ -289,6 +295,11 @@ Status HttpServer::listen() {
         if (ec) return Status::error(fmt::format("cannot load TLS certificate {}: {}", s.options.tls_cert_file, ec.message()));
         s.tls->use_private_key_file(s.options.tls_key_file, asio::ssl::context::pem, ec);
         if (ec) return Status::error(fmt::format("cannot load TLS key {}: {}", s.options.tls_key_file, ec.message()));
+    }
+    if (s.options.relay.enabled()) {
+        auto broker = parse_broker_endpoint(s.options.relay.broker);
+        if (!broker) return broker.status();
+        s.relay = std::make_unique<Relay>(s.options.relay, std::move(broker).value());
     }
     auto address = asio::ip::make_address(s.options.address, ec);
     if (ec) return Status::error(fmt::format("'{}' is not an IP address to listen on", s.options.address));

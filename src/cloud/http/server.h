@@ -9,6 +9,8 @@
 // The handler runs on one of the server's threads and may block briefly (the
 // database); it must be thread-safe. Malformed requests never reach it: the
 // server answers them itself (400, 413, 431) and closes the connection.
+// A WebSocket upgrade for the MQTT relay's path (when one is configured) never
+// reaches the handler either: the relay takes the connection over.
 // Beast stays behind this header (pimpl).
 #pragma once
 
@@ -18,6 +20,7 @@
 #include <string>
 
 #include "http/message.h"
+#include "http/relay_policy.h"
 #include "lampi/status.h"
 
 namespace lampi::cloud::http {
@@ -41,6 +44,9 @@ struct ServerOptions {
     // Both set: serve HTTPS only.
     std::string tls_cert_file;
     std::string tls_key_file;
+    // MQTT over WebSocket at relay.path, relayed to the broker (relay_policy.h);
+    // off while relay.broker is empty.
+    RelayOptions relay;
     // Stop on SIGINT/SIGTERM.
     bool handle_signals = false;
 };
