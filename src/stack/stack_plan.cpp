@@ -426,7 +426,12 @@ Status write_stack(const StackPlan& plan) {
         BrokerSettings broker;
         broker.title = fmt::format("LAMPi lamp {} broker on 127.0.0.1:{}", lamp.device_id, lamp.broker_port);
         broker.port = lamp.broker_port;
-        broker.persistence = false;
+        // Persistent, so lampid's session (its subscription and the commands
+        // queued for it) outlives a crash of the lamp's broker: otherwise the
+        // bridge, which reconnects first, hands the commands the cloud queued
+        // meanwhile to a broker with no subscriber, which drops them.
+        broker.persistence = true;
+        broker.data_dir = lamp.dir;
         broker.run_as_user = user;
         // Only the lamp's own services may reach its broker: any local user
         // could otherwise set the lamp and read its association code.
