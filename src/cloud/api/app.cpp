@@ -62,6 +62,7 @@ App::App(storage::Store& store, accounts::Accounts& accounts, lamps::LampService
     add_web_routes(router_, deps_);
     add_api_routes(router_, deps_);
     add_auth_routes(router_, deps_);
+    add_health_routes(router_, deps_);
 }
 
 http::Response App::handle(http::Request& request) {

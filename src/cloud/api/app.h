@@ -6,6 +6,7 @@
 // or through a running HttpServer.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -15,6 +16,7 @@
 #include "http/forwarded.h"
 #include "http/message.h"
 #include "http/router.h"
+#include "lamps/cloud_link.h"
 #include "lamps/lamp_service.h"
 #include "storage/store.h"
 #include "web/static_files.h"
@@ -41,6 +43,8 @@ struct AppOptions {
     std::vector<ServiceAccount> service_accounts;
     // Handed to the control page with its broker credential.
     std::string mqtt_ws_url = "ws://127.0.0.1:9001/mqtt";
+    // The cloud broker link, for /healthz; empty when running without a broker.
+    std::function<lamps::LinkStatus()> broker_status;
 };
 
 // What every route file gets.
@@ -67,5 +71,6 @@ private:
 void add_web_routes(http::Router& router, Deps& deps);
 void add_api_routes(http::Router& router, Deps& deps);
 void add_auth_routes(http::Router& router, Deps& deps);
+void add_health_routes(http::Router& router, Deps& deps);
 
 }  // namespace lampi::cloud::api

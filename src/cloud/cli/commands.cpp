@@ -131,6 +131,7 @@ int serve(ServeConfig config) {
         // The platform's own broker login is a superuser at the auth API.
         if (!config.mqtt.username.empty())
             config.app.service_accounts.push_back({config.mqtt.username, config.mqtt.password, true});
+        config.app.broker_status = [&link] { return link->status(); };
     }
     lamps::LampServiceOptions lamp_options;
     lamp_options.code_seconds = config.code_seconds;
@@ -156,6 +157,7 @@ int serve(ServeConfig config) {
     if (redirector) redirect_thread = std::thread([&redirector] { redirector->run(); });
     if (link) {
         link->attach(lamp_service);
+        // Never fails for want of a broker: the link keeps trying (see cloud_link.h).
         if (Status s = link->start(); !s) return fail("cannot start the MQTT client: " + s.message());
     }
 

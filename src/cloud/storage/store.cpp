@@ -329,4 +329,6 @@ Status Store::purge_expired(std::int64_t now) {
                     {now - 24 * 3600, now}));
 }
 
+Status Store::ping() { return done(run("SELECT 1")); }
+
 }  // namespace lampi::cloud::storage

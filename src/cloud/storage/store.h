@@ -140,6 +140,9 @@ public:
     // for a day.
     Status purge_expired(std::int64_t now);
 
+    // One trivial query: whether the database answers (for /healthz).
+    Status ping();
+
 private:
     explicit Store(std::unique_ptr<Database> db) : db_(std::move(db)) {}
     Result<SqlRows> run(const std::string& sql, const std::vector<SqlValue>& params = {});

@@ -22,7 +22,10 @@ CloudServer::CloudServer(const std::string& db_url, CloudServerOptions options) 
         }
         return link_ ? link_->publish(topic, payload, qos, retain) : Status::ok();
     };
-    if (options.mqtt) link_ = std::make_unique<lamps::CloudLink>(*options.mqtt);
+    if (options.mqtt) {
+        link_ = std::make_unique<lamps::CloudLink>(*options.mqtt);
+        options.app.broker_status = [this] { return link_->status(); };
+    }
     lamps_ = std::make_unique<lamps::LampService>(*store_, publish, lamps::LampServiceOptions{}, clock);
     app_ = std::make_unique<api::App>(*store_, *accounts_, *lamps_, options.app);
     options.server.port = 0;
