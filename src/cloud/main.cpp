@@ -95,6 +95,22 @@ int main(int argc, char** argv) {
                   "failed logins per username in 15 min before it is locked")
         ->capture_default_str()
         ->check(CLI::Range(1, 1000000));
+    s->add_option("--max-connections", serve.server.max_connections,
+                  "open connections; at the cap the oldest idle one is closed for a new one")
+        ->capture_default_str()
+        ->check(CLI::Range(16, 1000000));
+    s->add_option("--hash-threads", serve.hash_threads, "threads that hash passwords (argon2id)")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 64));
+    s->add_option("--hash-queue", serve.hash_queue, "password hashes that may wait for a thread before 503")
+        ->capture_default_str()
+        ->check(CLI::Range(0, 10000));
+    s->add_option("--login-rate", serve.app.login_rate.limit, "password logins per client address per minute")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 1000000));
+    s->add_option("--signup-rate", serve.app.signup_rate.limit, "sign-ups per client address per hour")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 1000000));
     s->add_option("--login-address-limit", serve.throttle.address_limit,
                   "failed logins per client address in 15 min before it is locked")
         ->capture_default_str()

@@ -293,6 +293,79 @@ TEST_P(ApiTest, GuessingCodesIsRateLimited) {
     EXPECT_EQ(last, 429);
 }
 
+TEST_P(ApiTest, ALiveCodeBelongsToOneLampAndNoLampCanTakeOrExpireAnothersCode) {
+    server_->add_user("alice");
+    auto alice = logged_in("alice");
+    server_->announce_code(kLampA, "123456");
+    server_->advance(1);
+    // Another lamp announcing the same code later is refused, with or without expires_in.
+    server_->announce_code(kLampB, "123456");
+    server_->announce_code(kLampB, "123456", 1);
+    server_->advance(2);
+    auto claimed = api(alice, "POST", "/api/v1/lamps/claim", R"({"code":"123456"})");
+    ASSERT_EQ(claimed.status, 201) << claimed.body;
+    EXPECT_EQ(parse(claimed.body).at("device_id").as_string(), kLampA);
+
+    // A lamp has one live code: a new one ends the one before.
+    server_->announce_code(kLampB, "111111");
+    server_->announce_code(kLampB, "222222");
+    EXPECT_EQ(server_->store().live_code_count(server_->now()).value(), 1);
+    EXPECT_EQ(api(alice, "POST", "/api/v1/lamps/claim", R"({"code":"111111"})").status, 410);
+    EXPECT_EQ(api(alice, "POST", "/api/v1/lamps/claim", R"({"code":"222222"})").status, 201);
+}
+
+TEST_P(ApiTest, AnnouncementsAreLimitedPerLamp) {
+    server_->add_user("alice");
+    auto alice = logged_in("alice");
+    for (int i = 0; i < 25; ++i) server_->announce_code(kLampA, std::to_string(300000 + i));
+    // The first 20 in the hour were recorded (each ending the one before); the rest were ignored.
+    EXPECT_EQ(api(alice, "POST", "/api/v1/lamps/claim", R"({"code":"300024"})").status, 404);
+    EXPECT_EQ(api(alice, "POST", "/api/v1/lamps/claim", R"({"code":"300019"})").status, 201);
+    EXPECT_EQ(server_->store().live_code_count(server_->now()).value(), 0);
+}
+
+TEST_P(ApiTest, WrongCodeLimitsLiveInTheDatabasePerUserPerAddressAndGlobally) {
+    // A small code space, so the global limit is small: 1e6 / (50 000 x 1 live code) = 20.
+    testing::CloudServerOptions options;
+    options.lamps.guess_margin = 50'000;
+    options.app.trusted_proxies = *http::TrustedProxies::parse({"127.0.0.1"});
+    start(options);
+    server_->announce_code(kLampA, "424242");
+    auto guess = [&](BrowserSession& s, const std::string& from) {
+        return s.send("POST", "/api/v1/lamps/claim", R"({"code":"000000"})",
+                      {{"Content-Type", "application/json"}, {"X-CSRFToken", s.cookie("csrftoken")},
+                       {"X-Forwarded-For", from}})
+            .status;
+    };
+    std::vector<std::unique_ptr<BrowserSession>> users;
+    for (int i = 0; i < 5; ++i) {
+        server_->add_user("guesser" + std::to_string(i));
+        users.push_back(std::make_unique<BrowserSession>(logged_in("guesser" + std::to_string(i))));
+    }
+    // Per user: 10, then 429 (from a fresh address each time).
+    for (int i = 0; i < 10; ++i) ASSERT_EQ(guess(*users[0], "10.0.0." + std::to_string(i + 1)), 404) << i;
+    EXPECT_EQ(guess(*users[0], "10.0.1.1"), 429);
+    // The limit is in the database: a restarted lampi-cloud still refuses.
+    start(options);
+    users[0] = std::make_unique<BrowserSession>(logged_in("guesser0"));
+    EXPECT_EQ(guess(*users[0], "10.0.1.2"), 429);
+    users[1] = std::make_unique<BrowserSession>(logged_in("guesser1"));
+    users[2] = std::make_unique<BrowserSession>(logged_in("guesser2"));
+    users[3] = std::make_unique<BrowserSession>(logged_in("guesser3"));
+    users[4] = std::make_unique<BrowserSession>(logged_in("guesser4"));
+    // Globally: 20 in all, whoever and wherever the guessers are.
+    int refused_at = -1;
+    for (int i = 0; i < 20 && refused_at < 0; ++i)
+        if (guess(*users[1 + i % 4], "10.0.2." + std::to_string(i + 1)) == 429) refused_at = i;
+    EXPECT_EQ(refused_at, 10) << "guesser0's 10 counted, so the others' 11th is the 21st";
+    server_->advance(601);
+    EXPECT_EQ(guess(*users[1], "10.0.3.1"), 404);
+    // The right code still works once the window has passed.
+    auto right = users[2]->send("POST", "/api/v1/lamps/claim", R"({"code":"424242"})",
+                                {{"Content-Type", "application/json"}, {"X-CSRFToken", users[2]->cookie("csrftoken")}});
+    EXPECT_EQ(right.status, 410) << "the code itself has expired by now";
+}
+
 TEST_P(ApiTest, SettingStatePublishesSetConfig) {
     auto alice = server_->add_user("alice");
     server_->add_lamp(kLampA, alice.id);

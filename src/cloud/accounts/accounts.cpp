@@ -96,7 +96,7 @@ Result<LoginResult> Accounts::login(const std::string& username, const std::stri
         // The cost changed since this hash was made: upgrade it now that we know the password.
         if (auto hash = hash_password(password, options_.cost)) (void)store_.set_password((*user)->id, *hash);
     }
-    if (Status s = throttle_.succeeded(username); !s) return s;
+    if (Status s = throttle_.succeeded(username, address); !s) return s;
     (void)store_.record_login((*user)->id, now());
     result.user = **user;
     return result;

@@ -147,7 +147,7 @@ void add_api_routes(http::Router& router, Deps& deps) {
         auto code = required_string(request, "code", "give the code as {\"code\": \"123456\"}");
         if (auto* r = std::get_if<Response>(&code)) return *r;
         std::int64_t user_id = std::get<Caller>(who).user.id;
-        auto claimed = deps.lamps.claim(user_id, std::get<std::string>(code));
+        auto claimed = deps.lamps.claim(user_id, std::get<std::string>(code), request.client_address);
         if (auto* e = std::get_if<lamps::LampError>(&claimed)) return from_error(*e);
         auto lamp = deps.lamps.owned_lamp(user_id, std::get<std::string>(claimed));
         if (auto* e = std::get_if<lamps::LampError>(&lamp)) return from_error(*e);

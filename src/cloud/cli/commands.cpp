@@ -1,6 +1,7 @@
 #include "cli/commands.h"
 
 #include <fmt/core.h>
+#include <sys/resource.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -10,6 +11,7 @@
 #include <thread>
 
 #include "accounts/accounts.h"
+#include "accounts/hash_pool.h"
 #include "http/https_redirect.h"
 #include "lampi/device_id.h"
 #include "lampi/log.h"
@@ -86,6 +88,26 @@ Result<std::int64_t> user_id_of(storage::Store& store, const std::string& userna
     return (*user)->id;
 }
 
+// Each connection is a file descriptor: raise the soft limit to the hard one,
+// and keep the connection cap below it (with room for the database, the broker
+// link and log files), so the cap, not accept() failing, decides who is shed.
+std::size_t connection_cap(std::size_t wanted) {
+    constexpr rlim_t kReserve = 128;
+    rlimit limit{};
+    if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return wanted;
+    if (limit.rlim_cur < limit.rlim_max) {
+        limit.rlim_cur = limit.rlim_max;
+        (void)setrlimit(RLIMIT_NOFILE, &limit);
+        (void)getrlimit(RLIMIT_NOFILE, &limit);
+    }
+    if (limit.rlim_cur == RLIM_INFINITY || limit.rlim_cur > wanted + kReserve) return wanted;
+    std::size_t cap = limit.rlim_cur > 2 * kReserve ? static_cast<std::size_t>(limit.rlim_cur - kReserve)
+                                                    : static_cast<std::size_t>(limit.rlim_cur / 2);
+    log::warn("{} file descriptors allowed (ulimit -n): at most {} connections instead of {}",
+              static_cast<unsigned long long>(limit.rlim_cur), cap, wanted);
+    return cap;
+}
+
 }  // namespace
 
 bool parse_listen(const std::string& text, std::string& address, int& port) {
@@ -136,7 +158,9 @@ int serve(ServeConfig config) {
     lamps::LampServiceOptions lamp_options;
     lamp_options.code_seconds = config.code_seconds;
     lamps::LampService lamp_service(**store, publisher, lamp_options, system_clock());
-    api::App app(**store, accounts, lamp_service, config.app);
+    accounts::HashPool hash_pool(config.hash_threads, config.hash_queue);
+    api::App app(**store, accounts, lamp_service, config.app, &hash_pool);
+    config.server.max_connections = connection_cap(config.server.max_connections);
 
     config.server.handle_signals = true;
     http::HttpServer server(config.server, [&app](http::Request& r) { return app.handle(r); });
@@ -180,6 +204,8 @@ int serve(ServeConfig config) {
     if (config.app.auth_secret.empty())
         log::warn("the broker auth API has no shared secret (--auth-secret-file); it relies on loopback only");
     server.run();
+    // Nothing may complete into the server after it is gone.
+    hash_pool.stop();
     if (redirector) {
         redirector->stop();
         redirect_thread.join();

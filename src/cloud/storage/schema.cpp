@@ -84,6 +84,19 @@ CREATE TABLE login_throttle (
 );
 CREATE INDEX login_throttle_updated ON login_throttle(updated_at);
 )SQL"},
+    // Fixed-window event counters (accounts/rate_limit.h): sign-ups and logins per
+    // address, login failures per (account, address), code announcements and wrong
+    // codes per lamp, user, address and globally. Shared by every process.
+    {3, R"SQL(
+CREATE TABLE rate_counters (
+    scope TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    window_start BIGINT NOT NULL,
+    hits INTEGER NOT NULL,
+    PRIMARY KEY (scope, subject)
+);
+CREATE INDEX rate_counters_window ON rate_counters(window_start);
+)SQL"},
 };
 
 std::string render(const char* sql, Dialect dialect) {

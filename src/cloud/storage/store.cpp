@@ -244,20 +244,40 @@ Status Store::assign_lamp(const std::string& device_id, std::optional<std::int64
     return Status::ok();
 }
 
-Status Store::record_code(const std::string& device_id, const std::string& code, std::int64_t now,
-                          std::int64_t expires_at) {
+Result<Store::CodeOutcome> Store::record_code(const std::string& device_id, const std::string& code,
+                                              std::int64_t now, std::int64_t expires_at) {
     if (Status s = ensure_lamp(device_id, now); !s) return s;
-    return done(run("INSERT INTO association_codes (device_id, code, created_at, expires_at) VALUES ($1, $2, $3, $4) "
-                    "ON CONFLICT (device_id, code) DO NOTHING",
-                    {device_id, code, now, expires_at}));
+    auto taken = run("SELECT device_id FROM association_codes WHERE code = $1 AND device_id <> $2 "
+                     "AND used_at IS NULL AND expires_at > $3 LIMIT 1",
+                     {code, device_id, now});
+    if (!taken) return taken.status();
+    if (!taken->empty()) return CodeOutcome::collision;
+    auto inserted = run("INSERT INTO association_codes (device_id, code, created_at, expires_at) VALUES ($1, $2, $3, $4) "
+                        "ON CONFLICT (device_id, code) DO NOTHING RETURNING device_id",
+                        {device_id, code, now, expires_at});
+    if (!inserted) return inserted.status();
+    if (inserted->empty()) return CodeOutcome::already_known;
+    // The lamp's earlier codes end now: one live code per lamp.
+    if (Status s = done(run("UPDATE association_codes SET expires_at = $3 WHERE device_id = $1 AND code <> $2 "
+                            "AND used_at IS NULL AND expires_at > $3",
+                            {device_id, code, now}));
+        !s)
+        return s;
+    return CodeOutcome::recorded;
+}
+
+Result<std::int64_t> Store::live_code_count(std::int64_t now) {
+    auto rows = run("SELECT COUNT(*) FROM association_codes WHERE used_at IS NULL AND expires_at > $1", {now});
+    if (!rows) return rows.status();
+    return as_int(rows->front().at(0));
 }
 
 Result<ClaimResult> Store::claim(const std::string& code, std::int64_t user_id, std::int64_t now) {
-    // The newest lamp that announced this code decides; codes are short, so an
-    // old lamp may have used the same digits before.
+    // The one live holder of the code, if any; else say why the code is no good.
     auto rows = run("SELECT device_id, expires_at, used_at FROM association_codes WHERE code = $1 "
-                    "ORDER BY created_at DESC LIMIT 1",
-                    {code});
+                    "ORDER BY (CASE WHEN used_at IS NULL AND expires_at > $2 THEN 0 ELSE 1 END), created_at DESC "
+                    "LIMIT 1",
+                    {code, now});
     if (!rows) return rows.status();
     if (rows->empty()) return ClaimResult{ClaimOutcome::wrong_code, ""};
     std::string device_id = as_text(rows->front()[0]);
@@ -325,8 +345,42 @@ Status Store::throttle_clear(const std::string& scope, const std::string& subjec
 Status Store::purge_expired(std::int64_t now) {
     if (Status s = done(run("DELETE FROM sessions WHERE expires_at <= $1", {now})); !s) return s;
     if (Status s = done(run("DELETE FROM broker_credentials WHERE expires_at <= $1", {now})); !s) return s;
+    // The addresses an account logs in from are kept a month; other counters a day.
+    if (Status s = done(run("DELETE FROM rate_counters WHERE window_start <= $1 AND (scope <> 'known' OR "
+                            "window_start <= $2)",
+                            {now - 24 * 3600, now - 31 * 24 * 3600}));
+        !s)
+        return s;
     return done(run("DELETE FROM login_throttle WHERE updated_at <= $1 AND locked_until <= $2",
                     {now - 24 * 3600, now}));
+}
+
+Result<Store::RateWindow> Store::rate_hit(const std::string& scope, const std::string& subject, std::int64_t now,
+                                          std::int64_t window_seconds) {
+    auto rows = run(
+        "INSERT INTO rate_counters (scope, subject, window_start, hits) VALUES ($1, $2, $3, 1) "
+        "ON CONFLICT (scope, subject) DO UPDATE SET "
+        "hits = CASE WHEN rate_counters.window_start <= $4 THEN 1 ELSE rate_counters.hits + 1 END, "
+        "window_start = CASE WHEN rate_counters.window_start <= $4 THEN excluded.window_start "
+        "ELSE rate_counters.window_start END "
+        "RETURNING hits, window_start",
+        {scope, subject, now, now - window_seconds});
+    if (!rows) return rows.status();
+    if (rows->empty()) return Status::error("the rate counter update returned nothing");
+    return RateWindow{as_int(rows->front().at(0)), as_int(rows->front().at(1))};
+}
+
+Result<Store::RateWindow> Store::rate_peek(const std::string& scope, const std::string& subject, std::int64_t now,
+                                           std::int64_t window_seconds) {
+    auto rows = run("SELECT hits, window_start FROM rate_counters WHERE scope = $1 AND subject = $2 AND window_start > $3",
+                    {scope, subject, now - window_seconds});
+    if (!rows) return rows.status();
+    if (rows->empty()) return RateWindow{0, now};
+    return RateWindow{as_int(rows->front().at(0)), as_int(rows->front().at(1))};
+}
+
+Status Store::rate_clear(const std::string& scope, const std::string& subject) {
+    return done(run("DELETE FROM rate_counters WHERE scope = $1 AND subject = $2", {scope, subject}));
 }
 
 Status Store::ping() { return done(run("SELECT 1")); }

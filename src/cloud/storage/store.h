@@ -114,10 +114,16 @@ public:
     // Operator action: any lamp to any user (or to nobody).
     Status assign_lamp(const std::string& device_id, std::optional<std::int64_t> owner_id, std::int64_t now);
 
-    // Association codes: remembers a code a lamp announced (first sighting wins,
-    // so a re-delivered retained message does not extend its life).
-    Status record_code(const std::string& device_id, const std::string& code, std::int64_t now,
-                       std::int64_t expires_at);
+    // Association codes. A live code (unused, unexpired) belongs to one lamp, and a
+    // lamp has at most one live code. record_code remembers a code a lamp
+    // announced: first sighting wins (a re-delivered retained message does not
+    // extend its life); a code another lamp holds live is refused (collision), never
+    // taken over; recording a new code ends the lamp's previous live one.
+    enum class CodeOutcome { recorded, already_known, collision };
+    Result<CodeOutcome> record_code(const std::string& device_id, const std::string& code, std::int64_t now,
+                                    std::int64_t expires_at);
+    // Live codes across all lamps (the guessing arithmetic's L).
+    Result<std::int64_t> live_code_count(std::int64_t now);
     // Uses `code` to bind its lamp to `user_id`; at most one caller wins a code.
     Result<ClaimResult> claim(const std::string& code, std::int64_t user_id, std::int64_t now);
 
@@ -135,6 +141,20 @@ public:
     Result<bool> throttle_lock(const std::string& scope, const std::string& subject, std::int64_t now,
                                std::int64_t until);
     Status throttle_clear(const std::string& scope, const std::string& subject);
+
+    // Rate counters: one fixed window of `window_seconds` per (scope, subject).
+    // rate_hit counts one event atomically (safe with several processes) and
+    // returns the count in the current window and when that window began;
+    // rate_peek reads them without counting (0 hits when the window is over).
+    struct RateWindow {
+        std::int64_t hits = 0;
+        std::int64_t window_start = 0;
+    };
+    Result<RateWindow> rate_hit(const std::string& scope, const std::string& subject, std::int64_t now,
+                                std::int64_t window_seconds);
+    Result<RateWindow> rate_peek(const std::string& scope, const std::string& subject, std::int64_t now,
+                                 std::int64_t window_seconds);
+    Status rate_clear(const std::string& scope, const std::string& subject);
 
     // Deletes expired sessions, broker credentials and login counters untouched
     // for a day.
