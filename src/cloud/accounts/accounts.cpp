@@ -102,6 +102,10 @@ Result<LoginResult> Accounts::login(const std::string& username, const std::stri
     return result;
 }
 
+Status Accounts::remember_address(const std::string& username, std::string_view address) {
+    return throttle_.succeeded(username, address);
+}
+
 Status Accounts::set_password(std::int64_t user_id, const std::string& password) {
     if (Status s = check_password_rules(password); !s) return s;
     auto hash = hash_password(password, options_.cost);

@@ -54,6 +54,9 @@ public:
     // all come from the broker). Unknown users and wrong passwords get the same
     // answer in about the same time.
     Result<LoginResult> login(const std::string& username, const std::string& password, std::string_view address);
+    // A sign-up from `address`: the account's owner uses it, so the per-account
+    // guessing ceiling never slows it (see login_throttle.h).
+    Status remember_address(const std::string& username, std::string_view address);
     Status set_password(std::int64_t user_id, const std::string& password);
     Status change_password(const storage::User& user, const std::string& old_password,
                            const std::string& new_password, const std::string& keep_session_key);

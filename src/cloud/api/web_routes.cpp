@@ -182,12 +182,13 @@ void add_web_routes(http::Router& router, Deps& deps) {
             return page.finish(http::html(400, web::signup_page(page.csrf, "the two passwords differ", username)), deps);
         if (auto limited = over_address_rate(deps, deps.options.signup_rate, request, "Too many sign-ups"))
             return *limited;
-        return on_hash_pool(deps, [&deps, page, username, password]() -> Response {
+        return on_hash_pool(deps, [&deps, page, username, password, address = request.client_address]() -> Response {
             auto user = deps.accounts.create_user(username, password, false);
             if (!user)
                 return page.finish(http::html(400, web::signup_page(page.csrf, user.status().message(), username)),
                                    deps);
             log::info("user {} signed up", user->username);
+            if (Status s = deps.accounts.remember_address(user->username, address); !s) return server_error(s);
             auto r = page.logged_in(user->id, "/", deps);
             return r ? *r : server_error(r.status());
         });
