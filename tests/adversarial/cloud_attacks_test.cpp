@@ -195,9 +195,10 @@ TEST_F(CloudAttacks, ABotnetGuessingOnePasswordIsSlowedButTheOwnerIsNot) {
         ASSERT_EQ(sign_up(victim, secret).status, 302);
     }
     // 100 addresses, one guess each: under every per-address limit.
+    int judged = 0;
     for (int i = 0; i < 100; ++i) {
         ScopedSourceAddress bot("127.0.14." + std::to_string(i + 1));
-        ASSERT_EQ(login(victim, "guess").status, 200) << i;
+        judged += login(victim, "guess").status == 200 ? 1 : 0;
     }
     std::vector<int> more;
     for (int i = 0; i < 4; ++i) {
@@ -205,11 +206,15 @@ TEST_F(CloudAttacks, ABotnetGuessingOnePasswordIsSlowedButTheOwnerIsNot) {
         more.push_back(login(victim, "guess").status);
     }
     bool slowed = std::count(more.begin(), more.end(), 429) >= 2;
-    EXPECT_TRUE(refused_now("101st-104th guess on one account from new addresses", "slowed: 429 with Retry-After",
-                            slowed, "statuses " + std::to_string(more[0]) + " " + std::to_string(more[1]) + " " +
-                                        std::to_string(more[2]) + " " + std::to_string(more[3])));
+    // (At 967397e the account was locked after 5 guesses: refused, but see the owner below.)
+    EXPECT_TRUE(refused("101st-104th guess on one account from new addresses", "slowed: 429 with Retry-After",
+                        slowed, std::to_string(judged) + " of 100 judged, then " + std::to_string(more[0]) + " " +
+                                    std::to_string(more[1]) + " " + std::to_string(more[2]) + " " +
+                                    std::to_string(more[3])));
     ScopedSourceAddress home("127.0.13.1");
-    EXPECT_EQ(login(victim, secret).status, 302) << "the owner's own address is never slowed";
+    HttpAnswer owner = login(victim, secret);
+    EXPECT_TRUE(refused_now("104 addresses guess one account; its owner logs in from home meanwhile",
+                            "the owner is not slowed (302)", owner.status == 302, owner.describe()));
 }
 
 // ---- Floods (issue 8 items 2 and 3) ----------------------------------------
@@ -238,7 +243,8 @@ TEST_F(CloudAttacks, ALoginFloodWithForgedForwardedForIsCutPerRealAddress) {
 }
 
 TEST_F(CloudAttacks, ThousandsOfSilentSocketsDoNotLockOutTheLoginPage) {
-    constexpr int kSilent = 3000;
+    // Past the 10 000-connection cap: at 967397e the newcomers were refused.
+    constexpr int kSilent = 10'200;
     std::vector<int> silent;
     for (int i = 0; i < kSilent; ++i) {
         int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -324,19 +330,15 @@ TEST_F(CloudAttacks, GuessingCodesAcrossAccountsIsLimitedPerAddress) {
 // ---- The broker link (issue 9 item 2) --------------------------------------
 
 TEST_F(CloudAttacks, WithTheBrokerKilledTheApiNeverSaysSent) {
-    auto guest = logged_in(user("second_user"), password("second_user"));
-    ASSERT_TRUE(guest);
-    // The guest's lamp (claimed in the code attack, or none): demo's is enough to see the answer.
+    // The operator gives demo a lamp (the code attack above may have moved them).
+    std::string device = platform_->lamp_id(0);
+    ASSERT_EQ(platform_->run({LAMPI_CLOUD_BINARY, "lamp", "assign", device, user("demo"), "--db",
+                              platform_->database_url(), "--log-level", "warn"},
+                             "assign"),
+              "");
     auto demo = logged_in(user("demo"), password("demo"));
     ASSERT_TRUE(demo);
-    auto lamps = send("GET", "/api/v1/lamps", demo->headers(false));
-    ASSERT_EQ(lamps.status, 200);
-    auto list = boost::json::parse(lamps.body).at("lamps").as_array();
-    auto& who = list.empty() ? *guest : *demo;
-    auto mine = send("GET", "/api/v1/lamps", who.headers(false));
-    auto own = boost::json::parse(mine.body).at("lamps").as_array();
-    ASSERT_FALSE(own.empty()) << "nobody owns a lamp to command";
-    std::string device(own.at(0).at("device_id").as_string());
+    auto& who = *demo;
     auto command = [&] { return send("POST", "/api/v1/lamps/" + device + "/state", who.headers(), "{\"on\":true}"); };
     ASSERT_EQ(command().status, 202);
 
@@ -355,15 +357,25 @@ TEST_F(CloudAttacks, WithTheBrokerKilledTheApiNeverSaysSent) {
                             during.status == 503 && contains(during.body, "broker"), during.describe()));
     EXPECT_TRUE(refused_now("/healthz while the cloud broker is dead", "503 naming the broker",
                             health.status == 503 && contains(health.body, "\"connected\":false"), health.describe()));
-    // And it comes back by itself.
+    // And it comes back by itself: a command is answered 202 and really goes out.
+    const std::string topic = topics::cloud(device, topics::kSetConfig);
+    std::optional<MqttMessage> delivered;
     HttpAnswer after;
     deadline = std::chrono::steady_clock::now() + 30s;
-    do {
-        std::this_thread::sleep_for(200ms);
+    while (!delivered && std::chrono::steady_clock::now() < deadline) {
+        // The lamp's own certificate (the operator's broker login may be locked by the guessing above).
+        MqttOptions lamp = platform_->lamp_client(0);
+        lamp.client_id = "lamp-" + device + "-watch";
+        lamp.reconnect_min = 200ms;
+        MqttProbe watcher(lamp, {topic});
+        if (!watcher.wait_connected(3s)) continue;
+        std::this_thread::sleep_for(200ms);  // the subscription lands
         after = command();
-    } while (after.status != 202 && std::chrono::steady_clock::now() < deadline);
-    EXPECT_TRUE(refused_now("lamp commands after the killed broker was restarted", "202 again within 30 s",
-                            after.status == 202, after.describe()));
+        if (after.status == 202) delivered = watcher.wait_for(topic, nullptr, 2s);
+    }
+    EXPECT_TRUE(refused_now("lamp commands after the killed broker was restarted",
+                            "202 and delivered on set_config within 30 s", delivered.has_value(),
+                            after.describe() + (delivered ? ", delivered" : ", never delivered")));
 }
 
 // ---- Odd input that was already refused -------------------------------------
