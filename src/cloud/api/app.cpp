@@ -12,10 +12,10 @@ Result<std::optional<Caller>> identify(const http::Request& request, const http:
                                        bool allow_token) {
     std::string_view authorization = request.header("Authorization");
     if (allow_token && authorization.substr(0, 7) == "Bearer ") {
-        auto user = deps.accounts.api_token_user(authorization.substr(7));
-        if (!user) return user.status();
-        if (!*user) return std::optional<Caller>();
-        return std::optional<Caller>(Caller{**user, "", true});
+        auto holder = deps.accounts.api_token_user(authorization.substr(7));
+        if (!holder) return holder.status();
+        if (!*holder) return std::optional<Caller>();
+        return std::optional<Caller>(Caller{(*holder)->first, "", true, (*holder)->second});
     }
     auto key = cookies.get(kSessionCookie);
     if (!key) return std::optional<Caller>();

@@ -18,6 +18,7 @@
 #include "http/forwarded.h"
 #include "http/message.h"
 #include "http/router.h"
+#include "lamps/broker_revocations.h"
 #include "lamps/cloud_link.h"
 #include "lamps/lamp_service.h"
 #include "storage/store.h"
@@ -49,6 +50,8 @@ struct AppOptions {
     // password logins attempted, and sign-ups. Each costs an argon2id hash.
     accounts::RateRule login_rate{"login-addr", 60, 60};
     accounts::RateRule signup_rate{"signup-addr", 5, 3600};
+    // Told when a user's broker connections must end; null: nobody to tell.
+    std::shared_ptr<lamps::BrokerRevocations> revocations;
     // The cloud broker link, for /healthz; empty when running without a broker.
     std::function<lamps::LinkStatus()> broker_status;
 };
@@ -68,6 +71,11 @@ struct Deps {
 // Runs `work` (which hashes a password) on the HashPool; when the pool is full,
 // answers 503 with Retry-After at once.
 http::Response on_hash_pool(Deps& deps, std::function<http::Response()> work);
+
+// Ends `username`'s broker connections made before now (see broker_revocations.h).
+inline void revoke_broker_connections(Deps& deps, const std::string& username) {
+    if (deps.options.revocations) deps.options.revocations->revoke_user(username);
+}
 
 class App {
 public:

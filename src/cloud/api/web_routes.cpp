@@ -214,14 +214,23 @@ void add_web_routes(http::Router& router, Deps& deps) {
             if (next != form.get_or("new_password2")) {
                 error = "the two new passwords differ";
             } else if (Status s = deps.accounts.change_password(caller.user, std::string(form.get_or("old_password")),
-                                                                next, caller.session_key);
+                                                                next);
                        !s) {
                 error = s.message();
             }
-            int status = error.empty() ? 200 : 400;
-            return page.finish(
-                http::html(status, web::password_change_page(page.csrf, caller.user.username, error, error.empty())),
-                deps);
+            if (!error.empty())
+                return page.finish(
+                    http::html(400, web::password_change_page(page.csrf, caller.user.username, error, false)), deps);
+            // Every session and token ended; this browser, which knew the old
+            // password, continues under a new session id.
+            revoke_broker_connections(deps, caller.user.username);
+            auto key = deps.accounts.start_session(caller.user.id);
+            if (!key) return server_error(key.status());
+            Response r = page.finish(
+                http::html(200, web::password_change_page(page.csrf, caller.user.username, "", true)), deps);
+            r.add("Set-Cookie",
+                  session_set_cookie(*key, deps.accounts.options().session_seconds, page.cookies_secure(deps)));
+            return r;
         });
     });
 
@@ -240,7 +249,9 @@ void add_web_routes(http::Router& router, Deps& deps) {
         std::string why = accounts::csrf_failure(request, page.cookies, form->get_or(accounts::kCsrfField));
         if (!why.empty()) return forbidden_csrf(why);
         if (auto key = page.cookies.get(kSessionCookie)) {
+            auto who = deps.accounts.session_user(*key);
             if (Status s = deps.accounts.end_session(*key); !s) return server_error(s);
+            if (who && *who) revoke_broker_connections(deps, (*who)->username);
         }
         Response r = http::html(200, web::logged_out_page());
         r.add("Set-Cookie", session_clear_cookie(page.cookies_secure(deps)));
@@ -284,10 +295,17 @@ void add_web_routes(http::Router& router, Deps& deps) {
               [](lamps::LampService& lamps, std::int64_t user, const http::Params& params, const http::Fields& form) {
                   return lamps.rename(user, params.get("id"), form.get_or("name"));
               });
-    lamp_form("/lamps/{id}/remove/", "removed",
-              [](lamps::LampService& lamps, std::int64_t user, const http::Params& params, const http::Fields&) {
-                  return lamps.remove(user, params.get("id"));
-              });
+    router.add("POST", "/lamps/{id}/remove/", [&deps](const Request& request, const http::Params& params) {
+        PageContext page(request);
+        auto form = form_of(request);
+        std::optional<Caller> caller;
+        if (auto early = require_form_post(request, deps, page, form, caller)) return *early;
+        auto result = deps.lamps.remove(caller->user.id, params.get("id"));
+        if (auto* e = std::get_if<lamps::LampError>(&result))
+            return render_index(request, deps, page, *caller, "", e->message, e->http_status);
+        revoke_broker_connections(deps, caller->user.username);
+        return http::redirect("/?done=removed", 303);
+    });
 
     router.add_prefix("GET", "/static/", [&deps](const Request&, const http::Params& params) {
         return deps.statics.serve(params.get("rest"));

@@ -15,6 +15,7 @@
 #include "http/https_redirect.h"
 #include "lampi/device_id.h"
 #include "lampi/log.h"
+#include "lamps/broker_revocations.h"
 #include "lamps/cloud_link.h"
 #include "lamps/lamp_service.h"
 #include "storage/store.h"
@@ -158,6 +159,7 @@ int serve(ServeConfig config) {
     lamps::LampServiceOptions lamp_options;
     lamp_options.code_seconds = config.code_seconds;
     lamps::LampService lamp_service(**store, publisher, lamp_options, system_clock());
+    if (link) config.app.revocations = std::make_shared<lamps::MqttRevocations>(publisher, system_clock());
     accounts::HashPool hash_pool(config.hash_threads, config.hash_queue);
     api::App app(**store, accounts, lamp_service, config.app, &hash_pool);
     config.server.max_connections = connection_cap(config.server.max_connections);
@@ -306,10 +308,10 @@ int token_create(const CommonConfig& c, const std::string& username, const std::
     if (!tools) return fail(tools.status().message());
     auto id = user_id_of(*tools->store, username);
     if (!id) return fail(id.status().message());
-    auto token = tools->accounts->create_api_token(*id, name);
+    auto token = tools->accounts->create_api_token(*id, name, "control", accounts::kDefaultTokenDays);
     if (!token) return fail(token.status().message());
     // The token goes to stdout alone so scripts can capture it; it is not stored.
-    fmt::print("{}\n", *token);
+    fmt::print("{}\n", token->token);
     return 0;
 }
 

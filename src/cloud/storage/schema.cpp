@@ -97,6 +97,16 @@ CREATE TABLE rate_counters (
 );
 CREATE INDEX rate_counters_window ON rate_counters(window_start);
 )SQL"},
+    // API tokens get a public id (to list and revoke them), a scope and an end.
+    // Tokens made before this had neither: they keep full control for 90 days
+    // from their creation.
+    {4, R"SQL(
+ALTER TABLE api_tokens ADD COLUMN public_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE api_tokens ADD COLUMN scope TEXT NOT NULL DEFAULT 'control';
+ALTER TABLE api_tokens ADD COLUMN expires_at BIGINT NOT NULL DEFAULT 0;
+UPDATE api_tokens SET public_id = substr(token_hash, 1, 16), expires_at = created_at + 7776000;
+CREATE INDEX api_tokens_user ON api_tokens(user_id);
+)SQL"},
 };
 
 std::string render(const char* sql, Dialect dialect) {

@@ -134,16 +134,45 @@ Status Store::delete_other_sessions(std::int64_t user_id, const std::string& kee
     return done(run("DELETE FROM sessions WHERE user_id = $1 AND key_hash <> $2", {user_id, keep_hash}));
 }
 
-Status Store::create_api_token(const std::string& token_hash, std::int64_t user_id, const std::string& name,
-                               std::int64_t now) {
-    return done(run("INSERT INTO api_tokens (token_hash, user_id, name, created_at) VALUES ($1, $2, $3, $4)",
-                    {token_hash, user_id, name, now}));
+Status Store::create_api_token(const ApiToken& t, const std::string& token_hash) {
+    return done(run("INSERT INTO api_tokens (token_hash, user_id, name, created_at, public_id, scope, expires_at) "
+                    "VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                    {token_hash, t.user_id, t.name, t.created_at, t.public_id, t.scope, t.expires_at}));
 }
 
-Result<std::optional<User>> Store::api_token_user(const std::string& token_hash) {
-    return first_user(run("SELECT u.id, u.username, u.password_hash, u.is_operator, u.created_at, u.last_login "
-                          "FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1",
-                          {token_hash}));
+Result<std::optional<std::pair<User, std::string>>> Store::api_token_user(const std::string& token_hash,
+                                                                          std::int64_t now) {
+    auto rows = run("SELECT u.id, u.username, u.password_hash, u.is_operator, u.created_at, u.last_login, t.scope "
+                    "FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 AND t.expires_at > $2",
+                    {token_hash, now});
+    if (!rows) return rows.status();
+    if (rows->empty()) return std::optional<std::pair<User, std::string>>();
+    return std::optional<std::pair<User, std::string>>(
+        std::pair<User, std::string>{to_user(rows->front()), as_text(rows->front().at(6))});
+}
+
+Result<std::vector<ApiToken>> Store::api_tokens_of(std::int64_t user_id, std::int64_t now) {
+    auto rows = run("SELECT public_id, name, scope, created_at, expires_at FROM api_tokens "
+                    "WHERE user_id = $1 AND expires_at > $2 ORDER BY created_at, public_id",
+                    {user_id, now});
+    if (!rows) return rows.status();
+    std::vector<ApiToken> out;
+    for (const auto& r : *rows)
+        out.push_back(ApiToken{as_text(r.at(0)), user_id, as_text(r.at(1)), as_text(r.at(2)), as_int(r.at(3)),
+                               as_int(r.at(4))});
+    return out;
+}
+
+Result<bool> Store::delete_api_token(std::int64_t user_id, const std::string& public_id) {
+    auto rows = run("DELETE FROM api_tokens WHERE user_id = $1 AND public_id = $2 RETURNING public_id",
+                    {user_id, public_id});
+    if (!rows) return rows.status();
+    return !rows->empty();
+}
+
+Status Store::delete_user_credentials(std::int64_t user_id) {
+    if (Status s = done(run("DELETE FROM api_tokens WHERE user_id = $1", {user_id})); !s) return s;
+    return done(run("DELETE FROM sessions WHERE user_id = $1", {user_id}));
 }
 
 Status Store::create_broker_credential(const BrokerCredential& c, std::int64_t now) {

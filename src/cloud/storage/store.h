@@ -53,6 +53,15 @@ struct BrokerCredential {
     std::int64_t expires_at = 0;
 };
 
+struct ApiToken {
+    std::string public_id;
+    std::int64_t user_id = 0;
+    std::string name;
+    std::string scope;  // "read" or "control"
+    std::int64_t created_at = 0;
+    std::int64_t expires_at = 0;
+};
+
 // One failed-login counter (see accounts/login_throttle.h for the policy).
 struct ThrottleCount {
     std::int64_t failures = 0;      // in the current window
@@ -85,10 +94,15 @@ public:
     // Every session of the user except `keep_hash` (after a password change).
     Status delete_other_sessions(std::int64_t user_id, const std::string& keep_hash);
 
-    // API tokens, keyed by hash.
-    Status create_api_token(const std::string& token_hash, std::int64_t user_id, const std::string& name,
-                            std::int64_t now);
-    Result<std::optional<User>> api_token_user(const std::string& token_hash);
+    // API tokens, keyed by hash; `public_id` names one in lists and revocations.
+    Status create_api_token(const ApiToken& token, const std::string& token_hash);
+    // The user and scope behind an unexpired token.
+    Result<std::optional<std::pair<User, std::string>>> api_token_user(const std::string& token_hash, std::int64_t now);
+    Result<std::vector<ApiToken>> api_tokens_of(std::int64_t user_id, std::int64_t now);
+    // False when the user has no such token.
+    Result<bool> delete_api_token(std::int64_t user_id, const std::string& public_id);
+    // Every token and every session of the user (after a password change).
+    Status delete_user_credentials(std::int64_t user_id);
 
     // Short-lived broker credentials for the control page.
     Status create_broker_credential(const BrokerCredential& credential, std::int64_t now);

@@ -27,6 +27,8 @@ CloudServer::CloudServer(const std::string& db_url, CloudServerOptions options) 
         options.app.broker_status = [this] { return link_->status(); };
     }
     lamps_ = std::make_unique<lamps::LampService>(*store_, publish, options.lamps, clock);
+    // Revocations go out like every other publish: recorded, and to the broker when there is one.
+    if (!options.app.revocations) options.app.revocations = std::make_shared<lamps::MqttRevocations>(publish, clock);
     hash_pool_ = std::make_unique<accounts::HashPool>(options.hash_threads, options.hash_queue);
     app_ = std::make_unique<api::App>(*store_, *accounts_, *lamps_, options.app, hash_pool_.get());
     options.server.port = 0;
