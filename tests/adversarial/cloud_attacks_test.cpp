@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <boost/json.hpp>
+#include <filesystem>
 #include <thread>
 
 #include "attack_platform.h"
@@ -126,6 +127,87 @@ protected:
 
 Platform* CloudAttacks::platform_ = nullptr;
 std::string CloudAttacks::setup_error_;
+
+// ---- Credentials that should end (issue 8 item 6) --------------------------
+// First in the suite: the revocation watcher logs in to the broker as the
+// operator, whose broker login the guessing attacks below may slow down.
+
+TEST_F(CloudAttacks, TokensCannotMintTokensAndEndWithThePasswordOrARevocation) {
+    const std::string name = "tokens-" + std::to_string(::getpid());
+    const std::string secret = "token owner pw 1";
+    ScopedSourceAddress from("127.0.60.1");
+    ASSERT_EQ(sign_up(name, secret).status, 302);
+    auto owner = logged_in(name, secret);
+    ASSERT_TRUE(owner);
+    auto make = [&](const std::string& body) { return send("POST", "/api/v1/tokens", owner->headers(), body); };
+    auto token_of = [](const HttpAnswer& a) { return std::string(boost::json::parse(a.body).at("token").as_string()); };
+    HttpAnswer read = make("{\"scope\":\"read\"}");
+    ASSERT_EQ(read.status, 201) << read.describe();
+    auto bearer = [](const std::string& token) {
+        return std::vector<std::string>{"Authorization: Bearer " + token, "Content-Type: application/json"};
+    };
+    ASSERT_EQ(send("GET", "/api/v1/lamps", bearer(token_of(read))).status, 200);
+
+    HttpAnswer minted = send("POST", "/api/v1/tokens", bearer(token_of(read)), "{\"scope\":\"control\"}");
+    EXPECT_TRUE(refused_now("a read token asks for a control token", "403", minted.status == 403, minted.describe()));
+    HttpAnswer wrote = send("POST", "/api/v1/lamps/" + platform_->lamp_id(0) + "/state", bearer(token_of(read)),
+                            "{\"on\":true}");
+    EXPECT_TRUE(refused_now("a read token sets a lamp's state", "403", wrote.status == 403, wrote.describe()));
+
+    // Revocation, with the operator watching the broker's control topic.
+    MqttProbe watcher(platform_->password_client(user("operator"), password("operator")), {"lampi/control/revoke"});
+    ASSERT_TRUE(watcher.wait_connected());
+    std::this_thread::sleep_for(200ms);
+    HttpAnswer control = make("{}");
+    ASSERT_EQ(control.status, 201);
+    std::string id(boost::json::parse(control.body).at("id").as_string());
+    HttpAnswer revoked = send("DELETE", "/api/v1/tokens/" + id, owner->headers());
+    ASSERT_EQ(revoked.status, 204) << revoked.describe();
+    HttpAnswer after_revoke = send("GET", "/api/v1/lamps", bearer(token_of(control)));
+    EXPECT_TRUE(refused_now("an API token used after its owner revoked it", "401", after_revoke.status == 401,
+                            after_revoke.describe()));
+    auto told = watcher.wait_for("lampi/control/revoke", [&](const MqttMessage& m) { return contains(m.payload, name); },
+                                 5s);
+    EXPECT_TRUE(refused_now("a revoked token's user keeps the broker connections issued before",
+                            "lampi/control/revoke names the user", told.has_value(),
+                            told ? told->payload : "nothing published"));
+
+    // A password change ends every token and session, the changing one's id too.
+    HttpAnswer kept = make("{}");
+    ASSERT_EQ(kept.status, 201);
+    std::string form = form_encode({{"csrfmiddlewaretoken", owner->csrf},
+                                    {"old_password", secret},
+                                    {"new_password1", "token owner pw 2"},
+                                    {"new_password2", "token owner pw 2"}});
+    HttpAnswer changed = send("POST", "/accounts/password_change/",
+                              {"Cookie: sessionid=" + owner->session + "; csrftoken=" + owner->csrf,
+                               "Content-Type: application/x-www-form-urlencoded", "Referer: " + origin() + "/"},
+                              form);
+    ASSERT_EQ(changed.status, 200) << changed.describe();
+    HttpAnswer token_after = send("GET", "/api/v1/lamps", bearer(token_of(kept)));
+    EXPECT_TRUE(refused_now("an API token used after its owner changed the password", "401", token_after.status == 401,
+                            token_after.describe()));
+    HttpAnswer session_after = send("GET", "/api/v1/lamps", owner->headers(false));
+    EXPECT_TRUE(refused_now("the session id from before a password change", "401", session_after.status == 401,
+                            session_after.describe()));
+    EXPECT_FALSE(changed.set_cookie("sessionid").empty()) << "the changing browser gets a new session";
+}
+
+TEST_F(CloudAttacks, NoSecretInTheCloudsCommandLineOrEnvironment) {
+    std::string pid = trimmed(platform_->supervisorctl("pid lampi-cloud"));
+    ASSERT_GT(std::atoi(pid.c_str()), 0) << pid;
+    std::string cmdline = read_file("/proc/" + pid + "/cmdline");
+    std::string environ = read_file("/proc/" + pid + "/environ");
+    std::vector<std::string> found;
+    for (const auto& entry : std::filesystem::directory_iterator(platform_->stack_dir() + "/secrets")) {
+        std::string secret = trimmed(read_file(entry.path().string()));
+        if (secret.size() >= 8 && (contains(cmdline, secret) || contains(environ, secret)))
+            found.push_back(entry.path().filename().string());
+    }
+    EXPECT_TRUE(refused("read lampi-cloud's /proc/<pid>/cmdline and environ for the stack's secrets", "none there",
+                        found.empty() && !cmdline.empty(),
+                        found.empty() ? "no secret found" : "found " + found.front()));
+}
 
 // ---- Lockout as a weapon (issue 8 item 4) ---------------------------------
 
