@@ -4,6 +4,8 @@
 
 #include <fmt/core.h>
 
+#include <sys/stat.h>
+
 #include <chrono>
 #include <fstream>
 
@@ -26,7 +28,19 @@ void add_common(CLI::App* cmd, CommonConfig& c, std::size_t& memory_kib) {
     cmd->add_option("--log-level", c.log_level, "trace, debug, info, warn, error or off")->capture_default_str();
 }
 
+// Secrets come from files only their owner can read: never from the command
+// line or the environment, which other local users can read in /proc.
 bool read_secret_file(const std::string& path, std::string& out) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+        fmt::print(stderr, "lampi-cloud: {} is not a readable file\n", path);
+        return false;
+    }
+    if ((st.st_mode & 077) != 0) {
+        fmt::print(stderr, "lampi-cloud: {} is readable by others (mode {:04o}); run chmod 600 on it\n", path,
+                   static_cast<unsigned>(st.st_mode & 07777));
+        return false;
+    }
     std::ifstream in(path);
     if (!in || !std::getline(in, out) || out.empty()) {
         fmt::print(stderr, "lampi-cloud: cannot read a secret from the first line of {}\n", path);
@@ -66,8 +80,8 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     s->add_option("--mqtt-port", serve.mqtt.port, "cloud broker port")->capture_default_str()->check(CLI::Range(1, 65535));
     s->add_option("--mqtt-username", serve.mqtt.username, "this service's broker login (a superuser at the auth API)");
-    s->add_option("--mqtt-password", serve.mqtt.password, "its password (prefer --mqtt-password-file)");
-    s->add_option("--mqtt-password-file", mqtt_password_file, "file whose first line is the broker password");
+    s->add_option("--mqtt-password-file", mqtt_password_file,
+                  "owner-only file whose first line is the broker password");
     s->add_option("--mqtt-ca-file", mqtt_tls.ca_file, "CA certificate: connect to the broker over TLS");
     s->add_option("--mqtt-cert-file", mqtt_tls.cert_file, "client certificate for the broker (mutual TLS)");
     s->add_option("--mqtt-key-file", mqtt_tls.key_file, "private key for --mqtt-cert-file");
@@ -98,8 +112,9 @@ int main(int argc, char** argv) {
     s->add_option("--auth-secret-file", auth_secret_file,
                   "file whose first line the broker must send in X-Lampi-Auth-Secret to /auth/v1/*");
     s->add_flag("--auth-allow-remote", serve.app.auth_allow_remote, "let non-loopback callers use /auth/v1/*");
-    s->add_option("--service-account", service_accounts,
-                  "NAME:PASSWORD of a broker superuser login for a platform service (repeatable)");
+    s->add_option("--service-account-file", service_accounts,
+                  "NAME:FILE: a broker superuser login for a platform service, its password in the owner-only "
+                  "FILE (repeatable)");
     s->add_option("--session-days", serve.session_days, "session lifetime in days")->capture_default_str();
     s->add_option("--code-seconds", serve.code_seconds, "how long an association code may be used")
         ->capture_default_str();
@@ -115,6 +130,22 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(1, 65535));
     s->add_option("--login-account-limit", serve.throttle.account_limit,
                   "failed logins per username in 15 min before it is locked")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 1000000));
+    s->add_option("--max-connections", serve.server.max_connections,
+                  "open connections; at the cap the oldest idle one is closed for a new one")
+        ->capture_default_str()
+        ->check(CLI::Range(16, 1000000));
+    s->add_option("--hash-threads", serve.hash_threads, "threads that hash passwords (argon2id)")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 64));
+    s->add_option("--hash-queue", serve.hash_queue, "password hashes that may wait for a thread before 503")
+        ->capture_default_str()
+        ->check(CLI::Range(0, 10000));
+    s->add_option("--login-rate", serve.app.login_rate.limit, "password logins per client address per minute")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 1000000));
+    s->add_option("--signup-rate", serve.app.signup_rate.limit, "sign-ups per client address per hour")
         ->capture_default_str()
         ->check(CLI::Range(1, 1000000));
     s->add_option("--login-address-limit", serve.throttle.address_limit,
@@ -197,10 +228,12 @@ int main(int argc, char** argv) {
         for (const std::string& entry : service_accounts) {
             std::size_t colon = entry.find(':');
             if (colon == std::string::npos || colon == 0 || colon + 1 == entry.size()) {
-                fmt::print(stderr, "lampi-cloud: --service-account wants NAME:PASSWORD\n");
+                fmt::print(stderr, "lampi-cloud: --service-account-file wants NAME:FILE\n");
                 return 2;
             }
-            serve.app.service_accounts.push_back({entry.substr(0, colon), entry.substr(colon + 1), true});
+            std::string password;
+            if (!read_secret_file(entry.substr(colon + 1), password)) return 2;
+            serve.app.service_accounts.push_back({entry.substr(0, colon), password, true});
         }
         return cli::serve(std::move(serve));
     }

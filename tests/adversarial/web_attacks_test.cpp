@@ -281,7 +281,11 @@ TEST_F(WebAttacks, SqlInjectionInEveryFieldChangesNothing) {
     // failed-login limit that later controls depend on.
     attack("login username", [&](const std::string& p) { return login(p, "whatever"); }, nullptr, 3);
     attack("login password", [&](const std::string& p) { return login(user("demo"), p); }, nullptr, 3);
+    // Sign-ups are limited to 5 an hour per address: each comes from its own.
+    int signup_address = 0;
+    auto next_address = [&] { return "127.0.2." + std::to_string(++signup_address); };
     attack("sign-up username", [&](const std::string& p) {
+        ScopedSourceAddress from(next_address());
         std::string token = login_page_token();
         return send("POST", "/accounts/signup/",
                     {form, "Cookie: csrftoken=" + token, "Referer: " + origin() + "/accounts/signup/"},
@@ -293,12 +297,14 @@ TEST_F(WebAttacks, SqlInjectionInEveryFieldChangesNothing) {
         std::string token = login_page_token();
         std::string padded = p + " (padded)";  // past the minimum length, so it is stored
         std::string name = "inject-" + std::to_string(::getpid()) + "-" + std::to_string(signup++);
+        std::optional<ScopedSourceAddress> from(next_address());
         HttpAnswer answer = send("POST", "/accounts/signup/",
                                  {form, "Cookie: csrftoken=" + token, "Referer: " + origin() + "/accounts/signup/"},
                                  form_encode({{"csrfmiddlewaretoken", token},
                                               {"username", name},
                                               {"password1", padded},
                                               {"password2", padded}}));
+        from.reset();
         // A sign-up logs its new user in; that session is the rightful one. The
         // payload must have been stored as text: it logs that user in again.
         if (answer.status == 302 && login(name, padded).status == 302) {

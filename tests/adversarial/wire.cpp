@@ -105,6 +105,15 @@ std::string lower(std::string s) {
 
 }  // namespace
 
+namespace {
+thread_local std::string source_address;
+}  // namespace
+
+ScopedSourceAddress::ScopedSourceAddress(std::string address) : previous_(source_address) {
+    source_address = std::move(address);
+}
+ScopedSourceAddress::~ScopedSourceAddress() { source_address = previous_; }
+
 std::unique_ptr<WireConnection> WireConnection::open(int port, const std::optional<TlsIdentity>& tls,
                                                      std::string& error, std::chrono::milliseconds timeout) {
     // A write to a connection the server has cut must fail, not kill the test
@@ -119,6 +128,16 @@ std::unique_ptr<WireConnection> WireConnection::open(int port, const std::option
     set_timeout(fd, timeout);
     int one = 1;
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (!source_address.empty()) {
+        sockaddr_in local{};
+        local.sin_family = AF_INET;
+        ::inet_pton(AF_INET, source_address.c_str(), &local.sin_addr);
+        if (::bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0) {
+            error = "bind " + source_address + ": " + std::strerror(errno);
+            ::close(fd);
+            return nullptr;
+        }
+    }
     sockaddr_in address{};
     address.sin_family = AF_INET;
     address.sin_port = htons(static_cast<std::uint16_t>(port));

@@ -25,6 +25,19 @@ struct TlsIdentity {
     std::string key_file;
 };
 
+// While one lives, new connections leave from `address` (another loopback
+// address such as 127.0.0.7): the attacks play many clients from one machine.
+class ScopedSourceAddress {
+public:
+    explicit ScopedSourceAddress(std::string address);
+    ~ScopedSourceAddress();
+    ScopedSourceAddress(const ScopedSourceAddress&) = delete;
+    ScopedSourceAddress& operator=(const ScopedSourceAddress&) = delete;
+
+private:
+    std::string previous_;
+};
+
 class WireConnection {
 public:
     // Connects to 127.0.0.1:port, with a TLS handshake when `tls` is set. On

@@ -293,6 +293,153 @@ TEST_P(ApiTest, GuessingCodesIsRateLimited) {
     EXPECT_EQ(last, 429);
 }
 
+TEST_P(ApiTest, ALiveCodeBelongsToOneLampAndNoLampCanTakeOrExpireAnothersCode) {
+    server_->add_user("alice");
+    auto alice = logged_in("alice");
+    server_->announce_code(kLampA, "123456");
+    server_->advance(1);
+    // Another lamp announcing the same code later is refused, with or without expires_in.
+    server_->announce_code(kLampB, "123456");
+    server_->announce_code(kLampB, "123456", 1);
+    server_->advance(2);
+    auto claimed = api(alice, "POST", "/api/v1/lamps/claim", R"({"code":"123456"})");
+    ASSERT_EQ(claimed.status, 201) << claimed.body;
+    EXPECT_EQ(parse(claimed.body).at("device_id").as_string(), kLampA);
+
+    // A lamp has one live code: a new one ends the one before.
+    server_->announce_code(kLampB, "111111");
+    server_->announce_code(kLampB, "222222");
+    EXPECT_EQ(server_->store().live_code_count(server_->now()).value(), 1);
+    EXPECT_EQ(api(alice, "POST", "/api/v1/lamps/claim", R"({"code":"111111"})").status, 410);
+    EXPECT_EQ(api(alice, "POST", "/api/v1/lamps/claim", R"({"code":"222222"})").status, 201);
+}
+
+TEST_P(ApiTest, AnnouncementsAreLimitedPerLamp) {
+    server_->add_user("alice");
+    auto alice = logged_in("alice");
+    for (int i = 0; i < 25; ++i) server_->announce_code(kLampA, std::to_string(300000 + i));
+    // The first 20 in the hour were recorded (each ending the one before); the rest were ignored.
+    EXPECT_EQ(api(alice, "POST", "/api/v1/lamps/claim", R"({"code":"300024"})").status, 404);
+    EXPECT_EQ(api(alice, "POST", "/api/v1/lamps/claim", R"({"code":"300019"})").status, 201);
+    EXPECT_EQ(server_->store().live_code_count(server_->now()).value(), 0);
+}
+
+TEST_P(ApiTest, WrongCodeLimitsLiveInTheDatabasePerUserPerAddressAndGlobally) {
+    // A small code space, so the global limit is small: 1e6 / (50 000 x 1 live code) = 20.
+    testing::CloudServerOptions options;
+    options.lamps.guess_margin = 50'000;
+    options.app.trusted_proxies = *http::TrustedProxies::parse({"127.0.0.1"});
+    start(options);
+    server_->announce_code(kLampA, "424242");
+    auto guess = [&](BrowserSession& s, const std::string& from) {
+        return s.send("POST", "/api/v1/lamps/claim", R"({"code":"000000"})",
+                      {{"Content-Type", "application/json"}, {"X-CSRFToken", s.cookie("csrftoken")},
+                       {"X-Forwarded-For", from}})
+            .status;
+    };
+    std::vector<std::unique_ptr<BrowserSession>> users;
+    for (int i = 0; i < 5; ++i) {
+        server_->add_user("guesser" + std::to_string(i));
+        users.push_back(std::make_unique<BrowserSession>(logged_in("guesser" + std::to_string(i))));
+    }
+    // Per user: 10, then 429 (from a fresh address each time).
+    for (int i = 0; i < 10; ++i) ASSERT_EQ(guess(*users[0], "10.0.0." + std::to_string(i + 1)), 404) << i;
+    EXPECT_EQ(guess(*users[0], "10.0.1.1"), 429);
+    // The limit is in the database: a restarted lampi-cloud still refuses.
+    start(options);
+    users[0] = std::make_unique<BrowserSession>(logged_in("guesser0"));
+    EXPECT_EQ(guess(*users[0], "10.0.1.2"), 429);
+    users[1] = std::make_unique<BrowserSession>(logged_in("guesser1"));
+    users[2] = std::make_unique<BrowserSession>(logged_in("guesser2"));
+    users[3] = std::make_unique<BrowserSession>(logged_in("guesser3"));
+    users[4] = std::make_unique<BrowserSession>(logged_in("guesser4"));
+    // Globally: 20 in all, whoever and wherever the guessers are.
+    int refused_at = -1;
+    for (int i = 0; i < 20 && refused_at < 0; ++i)
+        if (guess(*users[1 + i % 4], "10.0.2." + std::to_string(i + 1)) == 429) refused_at = i;
+    EXPECT_EQ(refused_at, 10) << "guesser0's 10 counted, so the others' 11th is the 21st";
+    server_->advance(601);
+    EXPECT_EQ(guess(*users[1], "10.0.3.1"), 404);
+    // The right code still works once the window has passed.
+    auto right = users[2]->send("POST", "/api/v1/lamps/claim", R"({"code":"424242"})",
+                                {{"Content-Type", "application/json"}, {"X-CSRFToken", users[2]->cookie("csrftoken")}});
+    EXPECT_EQ(right.status, 410) << "the code itself has expired by now";
+}
+
+TEST_P(ApiTest, TokensAreListedScopedRevokedAndExpire) {
+    auto alice = server_->add_user("alice");
+    server_->add_lamp(kLampA, alice.id);
+    auto s = logged_in("alice");
+    auto read = api(s, "POST", "/api/v1/tokens", R"({"name":"dashboard","scope":"read","expires_in_days":1})");
+    ASSERT_EQ(read.status, 201) << read.body;
+    auto control = api(s, "POST", "/api/v1/tokens", R"({"name":"script"})");
+    ASSERT_EQ(control.status, 201);
+    EXPECT_EQ(parse(control.body).at("scope").as_string(), "control");
+    EXPECT_EQ(api(s, "POST", "/api/v1/tokens", R"({"scope":"admin"})").status, 400);
+    EXPECT_EQ(api(s, "POST", "/api/v1/tokens", R"({"expires_in_days":366})").status, 400);
+    std::string read_token(parse(read.body).at("token").as_string());
+    std::string control_token(parse(control.body).at("token").as_string());
+    auto with = [&](const std::string& token, const std::string& method, const std::string& target,
+                    const std::string& body = "") {
+        HttpClient c(server_->port());
+        return c.request(method, target, {{"Authorization", "Bearer " + token}, {"Content-Type", "application/json"}},
+                         body);
+    };
+    // Listed without the secrets.
+    auto list = api(s, "GET", "/api/v1/tokens");
+    ASSERT_EQ(list.status, 200);
+    EXPECT_EQ(parse(list.body).at("tokens").as_array().size(), 2u);
+    EXPECT_EQ(list.body.find(read_token), std::string::npos);
+    // Scoped: a read token reads and changes nothing.
+    EXPECT_EQ(with(read_token, "GET", "/api/v1/lamps").status, 200);
+    EXPECT_EQ(with(read_token, "POST", "/api/v1/lamps/" + kLampA + "/state", R"({"on":true})").status, 403);
+    EXPECT_EQ(with(read_token, "DELETE", "/api/v1/lamps/" + kLampA).status, 403);
+    EXPECT_EQ(with(control_token, "POST", "/api/v1/lamps/" + kLampA + "/state", R"({"on":true})").status, 202);
+    // No token makes, lists or revokes tokens, whatever its scope.
+    EXPECT_EQ(with(read_token, "POST", "/api/v1/tokens", R"({"scope":"control"})").status, 403);
+    EXPECT_EQ(with(control_token, "POST", "/api/v1/tokens", "{}").status, 403);
+    EXPECT_EQ(with(control_token, "GET", "/api/v1/tokens").status, 403);
+    std::string read_id(parse(read.body).at("id").as_string());
+    EXPECT_EQ(with(control_token, "DELETE", "/api/v1/tokens/" + read_id).status, 403);
+    // Expiry: the day-long token ends after a day.
+    server_->advance(86400);
+    EXPECT_EQ(with(read_token, "GET", "/api/v1/lamps").status, 401);
+    EXPECT_EQ(parse(api(s, "GET", "/api/v1/tokens").body).at("tokens").as_array().size(), 1u);
+    // Revocation.
+    std::string control_id(parse(control.body).at("id").as_string());
+    EXPECT_EQ(api(s, "DELETE", "/api/v1/tokens/" + control_id).status, 204);
+    EXPECT_EQ(api(s, "DELETE", "/api/v1/tokens/" + control_id).status, 404);
+    EXPECT_EQ(with(control_token, "GET", "/api/v1/lamps").status, 401);
+    auto published = server_->published();
+    ASSERT_FALSE(published.empty());
+    EXPECT_EQ(published.back().topic, "lampi/control/revoke");
+}
+
+TEST_P(ApiTest, APasswordChangeEndsEveryTokenAndSession) {
+    server_->add_user("alice");
+    auto mine = logged_in("alice");
+    auto other = logged_in("alice");
+    auto token = api(mine, "POST", "/api/v1/tokens", "{}");
+    ASSERT_EQ(token.status, 201);
+    std::string secret(parse(token.body).at("token").as_string());
+    std::string old_session = mine.cookie("sessionid");
+    auto ok = mine.post_form("/accounts/password_change/", {{"csrfmiddlewaretoken", mine.cookie("csrftoken")},
+                                                            {"old_password", CloudServer::kPassword},
+                                                            {"new_password1", "new-password-1"},
+                                                            {"new_password2", "new-password-1"}});
+    ASSERT_EQ(ok.status, 200);
+    HttpClient script(server_->port());
+    EXPECT_EQ(script.request("GET", "/api/v1/lamps", {{"Authorization", "Bearer " + secret}}).status, 401);
+    EXPECT_EQ(other.get("/").status, 302);
+    // The browser that changed it continues under a new session id; the old id is dead.
+    EXPECT_NE(mine.cookie("sessionid"), old_session);
+    EXPECT_EQ(mine.get("/").status, 200);
+    BrowserSession replay(server_->port());
+    replay.set_cookie("sessionid", old_session);
+    EXPECT_EQ(replay.get("/").status, 302);
+    EXPECT_EQ(server_->published().back().topic, "lampi/control/revoke");
+}
+
 TEST_P(ApiTest, SettingStatePublishesSetConfig) {
     auto alice = server_->add_user("alice");
     server_->add_lamp(kLampA, alice.id);
@@ -367,8 +514,10 @@ TEST_P(ApiTest, RenameAndRemove) {
     EXPECT_EQ(api(s, "DELETE", "/api/v1/lamps/" + kLampA).status, 204);
     EXPECT_EQ(api(s, "DELETE", "/api/v1/lamps/" + kLampA).status, 404);
     auto published = server_->published();
-    ASSERT_EQ(published.size(), 1u);
+    ASSERT_EQ(published.size(), 2u);
     EXPECT_EQ(parse(published[0].payload).at("claimed").as_bool(), false);
+    // The owner's open pages lose the lamp at once: their broker connections end.
+    EXPECT_EQ(published[1].topic, "lampi/control/revoke");
     EXPECT_EQ(parse(s.get("/api/v1/lamps").body).at("lamps").as_array().size(), 0u);
 }
 

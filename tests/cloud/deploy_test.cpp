@@ -4,6 +4,7 @@
 // only ports and paths replaced) the login flow works, /auth/ is refused, the
 // security headers arrive and the per-address limit sees the real client.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <boost/json.hpp>
@@ -54,6 +55,7 @@ public:
             throw std::runtime_error("lampi-cloud did not start: " + process_->log());
     }
     int port() const { return port_; }
+    pid_t pid() const { return process_->pid(); }
     // Stops the server (so every line is flushed) and returns its log.
     std::string stop_and_log() {
         process_->stop(15, std::chrono::seconds(10));
@@ -66,16 +68,55 @@ private:
     std::unique_ptr<Process> process_;
 };
 
+// A secret file for lampi-cloud: owner-only, as it insists.
+void write_secret(const std::string& path, const std::string& secret) {
+    lampi::testing::write_file(path, secret + "\n");
+    std::filesystem::permissions(path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
+                                 std::filesystem::perm_options::replace);
+}
+
+TEST(DeployedBinary, SecretFilesReadableByOthersAreRefusedAndSecretsNeverTravelInArgv) {
+    TempDir dir;
+    lampi::testing::write_file(dir / "auth.secret", "auth-secret-open\n");
+    std::filesystem::permissions(dir / "auth.secret", std::filesystem::perms(0644), std::filesystem::perm_options::replace);
+    Process open({kBinary, "serve", "--db", "sqlite://" + (dir / "db.sqlite3"), "--mqtt-host", "",
+                  "--auth-secret-file", dir / "auth.secret"},
+                 dir / "open.log");
+    open.start();
+    int status = open.wait(std::chrono::seconds(10));
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 2) << status;
+    EXPECT_NE(open.log().find("readable by others"), std::string::npos) << open.log();
+    // The options that took a secret on the command line are gone.
+    for (std::vector<std::string> argv : {std::vector<std::string>{"--mqtt-password", "x"},
+                                          std::vector<std::string>{"--service-account", "platform:x"}}) {
+        std::vector<std::string> full{kBinary, "serve", "--db", "sqlite://" + (dir / "db.sqlite3")};
+        full.insert(full.end(), argv.begin(), argv.end());
+        Process refused(full, dir / "argv.log");
+        refused.start();
+        int code = refused.wait(std::chrono::seconds(10));
+        EXPECT_TRUE(WIFEXITED(code) && WEXITSTATUS(code) != 0) << argv[0];
+    }
+}
+
 TEST(DeployedBinary, DebugLogHoldsNoPasswordTokenOrSecret) {
     TempDir dir;
     const std::string auth_secret = "auth-secret-4b1d0c3e9a";
     const std::string service_password = "service-password-77e1";
-    lampi::testing::write_file(dir / "auth.secret", auth_secret + "\n");
+    write_secret(dir / "auth.secret", auth_secret);
+    write_secret(dir / "platform.pass", service_password);
     int redirect_port = lampi::testing::free_port();
-    CloudProcess cloud(dir, {"--log-level", "debug", "--auth-secret-file", dir / "auth.secret", "--service-account",
-                             "platform:" + service_password, "--redirect-listen",
+    CloudProcess cloud(dir, {"--log-level", "debug", "--auth-secret-file", dir / "auth.secret",
+                             "--service-account-file", "platform:" + (dir / "platform.pass"), "--redirect-listen",
                              "127.0.0.1:" + std::to_string(redirect_port), "--public-https-port", "8443"});
     std::vector<std::string> secrets{kPassword, auth_secret, service_password};
+    // Nothing secret in the long-lived process's command line or environment.
+    std::string cmdline = lampi::testing::read_file("/proc/" + std::to_string(cloud.pid()) + "/cmdline");
+    std::string environ = lampi::testing::read_file("/proc/" + std::to_string(cloud.pid()) + "/environ");
+    ASSERT_FALSE(cmdline.empty());
+    for (const std::string& secret : {auth_secret, service_password}) {
+        EXPECT_EQ(cmdline.find(secret), std::string::npos);
+        EXPECT_EQ(environ.find(secret), std::string::npos);
+    }
 
     // A wrong password, a right one, a sign-up and a password change.
     BrowserSession s(cloud.port());

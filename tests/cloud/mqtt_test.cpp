@@ -118,5 +118,56 @@ TEST_F(MqttTest, OnboardingRoundTrip) {
     EXPECT_EQ((*server_->store().lamp(kLamp))->owner_name, "alice");
 }
 
+// Logout, password change, token revocation and lamp release each tell the
+// broker, through lampi-cloud's own connection, to end that user's connections.
+TEST_F(MqttTest, RevocationsArePublishedOnTheControlTopic) {
+    auto alice = server_->add_user("alice");
+    server_->add_lamp(kLamp, alice.id);
+    lampi::testing::MqttProbe operator_view(broker_->port(), {"lampi/control/revoke"}, "operator-probe");
+    ASSERT_TRUE(operator_view.wait_connected());
+    std::this_thread::sleep_for(100ms);
+    testing::BrowserSession s(server_->port());
+    ASSERT_TRUE(s.login("alice", CloudServer::kPassword));
+    auto json_call = [&](const std::string& method, const std::string& target, const std::string& body = "") {
+        return s.send(method, target, body,
+                      {{"Content-Type", "application/json"}, {"X-CSRFToken", s.cookie("csrftoken")}});
+    };
+    auto revocations = [&] { return operator_view.messages("lampi/control/revoke").size(); };
+    auto expect_one_more = [&](std::size_t before, const char* what) {
+        auto deadline = std::chrono::steady_clock::now() + 5s;
+        while (revocations() <= before && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(10ms);
+        ASSERT_GT(revocations(), before) << what;
+        auto all = operator_view.messages("lampi/control/revoke");
+        auto payload = json::parse(all.back().payload);
+        EXPECT_EQ(payload.at("user").as_string(), "alice") << what;
+        EXPECT_EQ(payload.at("issued_before").as_int64(), server_->now()) << what;
+        EXPECT_EQ(all.back().qos, 1) << what;
+    };
+    // Token revocation.
+    auto token = json_call("POST", "/api/v1/tokens", "{}");
+    ASSERT_EQ(token.status, 201);
+    std::size_t before = revocations();
+    ASSERT_EQ(json_call("DELETE", "/api/v1/tokens/" + std::string(json::parse(token.body).at("id").as_string())).status,
+              204);
+    expect_one_more(before, "token revocation");
+    // Lamp release.
+    before = revocations();
+    ASSERT_EQ(json_call("DELETE", "/api/v1/lamps/" + kLamp).status, 204);
+    expect_one_more(before, "lamp release");
+    // Password change.
+    before = revocations();
+    ASSERT_EQ(s.post_form("/accounts/password_change/", {{"csrfmiddlewaretoken", s.cookie("csrftoken")},
+                                                         {"old_password", CloudServer::kPassword},
+                                                         {"new_password1", "new-password-1"},
+                                                         {"new_password2", "new-password-1"}})
+                  .status,
+              200);
+    expect_one_more(before, "password change");
+    // Logout.
+    before = revocations();
+    ASSERT_EQ(s.post_form("/logout/", {{"csrfmiddlewaretoken", s.cookie("csrftoken")}}).status, 200);
+    expect_one_more(before, "logout");
+}
+
 }  // namespace
 }  // namespace lampi::cloud

@@ -4,6 +4,8 @@
 // proxies, the auth API behind a proxy, and the HTTPS redirect listener.
 #include <gtest/gtest.h>
 
+#include <condition_variable>
+#include <mutex>
 #include <regex>
 #include <thread>
 
@@ -64,11 +66,13 @@ TEST_P(ThrottleTest, AccountsLockAfterFiveFailuresForAGrowingTimeOnTheWebAndTheB
     EXPECT_EQ(fifth.status, 429);
     EXPECT_EQ(fifth.header("Retry-After"), "60");
     EXPECT_NE(fifth.body.find(kTooMany + " 1 minute."), std::string::npos) << fifth.body;
-    // Locked: even the right password, from anywhere, is refused without a session.
-    auto right = try_login(port, "alice", CloudServer::kPassword, "198.51.100.2");
+    // Locked for that address: even the right password from there is refused without a session.
+    auto right = try_login(port, "alice", CloudServer::kPassword, from);
     EXPECT_EQ(right.status, 429);
     EXPECT_FALSE(right.header("Retry-After").empty());
     for (const auto& c : right.headers_named("Set-Cookie")) EXPECT_EQ(c.rfind("sessionid=", 0), std::string::npos);
+    // The owner from another address is not locked out by someone else's failures.
+    EXPECT_EQ(try_login(port, "alice", CloudServer::kPassword, "198.51.100.2").status, 302);
 
     // An unknown username behaves exactly alike: no way to tell which accounts exist.
     std::vector<int> unknown;
@@ -108,6 +112,7 @@ TEST_P(ThrottleTest, AccountsLockAfterFiveFailuresForAGrowingTimeOnTheWebAndTheB
         };
         for (int i = 0; i < 5; ++i) EXPECT_NE(call("wrong-password").find("\"ok\":false"), std::string::npos);
         EXPECT_NE(call(CloudServer::kPassword).find("too many failed broker logins"), std::string::npos);
+        // ... but they do not lock the operator out of the web.
         EXPECT_EQ(try_login(server_->port(), "olga", CloudServer::kPassword, "192.0.2.1").status, 302);
         server_->advance(61);
         EXPECT_NE(call(CloudServer::kPassword).find("\"ok\":true"), std::string::npos);
@@ -144,6 +149,74 @@ TEST_P(ThrottleTest, AddressesLockAfterTwentyFailuresButSuccessesNeverCount) {
     EXPECT_EQ(try_login(port, "alice", CloudServer::kPassword, attacker).status, 302);
 }
 
+TEST_P(ThrottleTest, OnlyThePairsOwnSuccessResetsItsCount) {
+    server_->add_user("alice");
+    int port = server_->port();
+    const std::string attacker = "198.51.100.66";
+    for (int i = 0; i < 4; ++i) ASSERT_EQ(try_login(port, "alice", "guess", attacker).status, 200) << i;
+    // The owner logs in from home meanwhile: that resets nothing of the attacker's.
+    ASSERT_EQ(try_login(port, "alice", CloudServer::kPassword, "198.51.100.7").status, 302);
+    EXPECT_EQ(try_login(port, "alice", "guess", attacker).status, 429);
+    // And the owner is still welcome from home.
+    EXPECT_EQ(try_login(port, "alice", CloudServer::kPassword, "198.51.100.7").status, 302);
+}
+
+TEST_P(ThrottleTest, AGuessingBotnetSlowsAnAccountForNewAddressesButNeverForItsOwners) {
+    server_->add_user("alice");
+    int port = server_->port();
+    const std::string home = "192.0.2.10";
+    ASSERT_EQ(try_login(port, "alice", CloudServer::kPassword, home).status, 302);
+    // 100 addresses, one guess each: no lock anywhere, the per-account ceiling is reached.
+    for (int i = 0; i < 100; ++i)
+        ASSERT_EQ(try_login(port, "alice", "guess", "10.1." + std::to_string(i / 250) + "." + std::to_string(i % 250 + 1))
+                      .status,
+                  200)
+            << i;
+    // From here new addresses share one attempt per 15 s: slowed, not locked.
+    EXPECT_EQ(try_login(port, "alice", "guess", "10.2.0.1").status, 200);
+    auto slowed = try_login(port, "alice", "guess", "10.2.0.2");
+    EXPECT_EQ(slowed.status, 429);
+    auto wait = std::stoi(slowed.header("Retry-After"));
+    EXPECT_GE(wait, 1);
+    EXPECT_LE(wait, 15);
+    // The owner's own address is never slowed, even mid-attack.
+    for (int i = 0; i < 3; ++i) EXPECT_EQ(try_login(port, "alice", CloudServer::kPassword, home).status, 302);
+    server_->advance(16);
+    EXPECT_EQ(try_login(port, "alice", CloudServer::kPassword, "10.2.0.3").status, 302);
+}
+
+TEST_P(ThrottleTest, LoginsAndSignUpsAreLimitedPerAddress) {
+    server_->add_user("alice");
+    int port = server_->port();
+    const std::string from = "203.0.113.9";
+    for (int i = 0; i < 60; ++i) ASSERT_EQ(try_login(port, "alice", CloudServer::kPassword, from).status, 302) << i;
+    auto over = try_login(port, "alice", CloudServer::kPassword, from);
+    EXPECT_EQ(over.status, 429);
+    EXPECT_FALSE(over.header("Retry-After").empty());
+    EXPECT_EQ(try_login(port, "alice", CloudServer::kPassword, "203.0.113.10").status, 302);
+    server_->advance(61);
+    EXPECT_EQ(try_login(port, "alice", CloudServer::kPassword, from).status, 302);
+
+    auto sign_up = [&](int i, const std::string& address) {
+        BrowserSession s(port);
+        s.get("/accounts/signup/");
+        std::string password = "long-enough-" + std::to_string(i);
+        return s.post_form("/accounts/signup/",
+                           {{"csrfmiddlewaretoken", s.cookie("csrftoken")},
+                            {"username", "new" + std::to_string(i)},
+                            {"password1", password},
+                            {"password2", password}},
+                           {{"X-Forwarded-For", address}});
+    };
+    for (int i = 0; i < 5; ++i) ASSERT_EQ(sign_up(i, from).status, 302) << i;
+    auto sixth = sign_up(5, from);
+    EXPECT_EQ(sixth.status, 429);
+    EXPECT_FALSE(sixth.header("Retry-After").empty());
+    EXPECT_EQ(sign_up(6, "203.0.113.11").status, 302);
+    server_->advance(3601);
+    EXPECT_EQ(sign_up(7, from).status, 302);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, ThrottleTest, ::testing::Values("sqlite", "postgres"),
                          [](const auto& info) { return info.param; });
 
@@ -160,6 +233,37 @@ protected:
     int n_ = 0;
     std::unique_ptr<CloudServer> server_;
 };
+
+TEST_F(SecurityTest, AFullHashPoolAnswers503AtOnceAndTheOtherPagesStillAnswer) {
+    testing::CloudServerOptions options;
+    options.hash_threads = 1;
+    options.hash_queue = 1;
+    start(options);
+    server_->add_user("alice");
+    // The one hashing thread is busy and one job waits: the pool is full.
+    std::mutex m;
+    std::condition_variable cv;
+    bool release = false;
+    auto block = [&] {
+        std::unique_lock lock(m);
+        cv.wait(lock, [&] { return release; });
+    };
+    ASSERT_TRUE(server_->hash_pool().try_submit(block));
+    ASSERT_TRUE(server_->hash_pool().try_submit([] {}));
+    auto begin = std::chrono::steady_clock::now();
+    auto busy = try_login(server_->port(), "alice", CloudServer::kPassword);
+    EXPECT_EQ(busy.status, 503);
+    EXPECT_EQ(busy.header("Retry-After"), "1");
+    EXPECT_LT(std::chrono::steady_clock::now() - begin, std::chrono::seconds(2));
+    // Pages that hash nothing are served meanwhile.
+    EXPECT_EQ(HttpClient(server_->port()).request("GET", "/accounts/login/").status, 200);
+    {
+        std::lock_guard lock(m);
+        release = true;
+    }
+    cv.notify_all();
+    EXPECT_EQ(try_login(server_->port(), "alice", CloudServer::kPassword).status, 302);
+}
 
 TEST_F(SecurityTest, LoginRotatesThePlantedSessionAndTheCsrfToken) {
     auto alice = server_->add_user("alice");

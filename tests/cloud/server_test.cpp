@@ -213,6 +213,37 @@ TEST(SlowClients, DribblingHeadersNeitherBlockOthersNorHoldConnectionsPastTheHea
     EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(6000));
 }
 
+TEST(IdleFlood, ThousandsOfSilentSocketsNeverLockOutTheLoginPage) {
+    lampi::testing::TempDir dir;
+    testing::CloudServerOptions options;
+    options.server.max_connections = 500;  // the cap at a tenth of its size, the flood at 6x it
+    CloudServer server("sqlite://" + (dir / "db.sqlite3"), options);
+    constexpr int kSilent = 3000;
+    std::vector<int> silent;
+    for (int i = 0; i < kSilent; ++i) {
+        int fd = open_socket(server.port());
+        ASSERT_GE(fd, 0) << i;
+        silent.push_back(fd);
+    }
+    // Someone with a request still gets the login page, promptly, every time.
+    for (int i = 0; i < 5; ++i) {
+        auto t0 = std::chrono::steady_clock::now();
+        HttpClient c(server.port());
+        EXPECT_EQ(c.request("GET", "/accounts/login/").status, 200) << i;
+        EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(2000)) << "request " << i;
+    }
+    // The oldest silent sockets were shed to make room (at least the excess over the cap).
+    int closed = 0;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    for (int fd : silent) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        closed += closed_by_peer(fd, static_cast<int>(std::max<std::int64_t>(1, left.count()))) ? 1 : 0;
+        if (closed >= kSilent - 500) break;
+    }
+    for (int fd : silent) ::close(fd);
+    EXPECT_GE(closed, kSilent - 500);
+}
+
 TEST(TlsServer, ServesTheSameRoutesOverHttps) {
     lampi::testing::TempDir dir;
     lampi::testing::Process make_cert({"/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",

@@ -125,9 +125,14 @@ TEST_P(StoreTest, ClaimCodesOnce) {
 
 TEST_P(StoreTest, TokensAndBrokerCredentials) {
     auto alice = *store_->create_user("alice", "h", false, 1);
-    ASSERT_TRUE(store_->create_api_token("th", alice, "script", 1));
-    EXPECT_EQ((*store_->api_token_user("th"))->username, "alice");
-    EXPECT_FALSE(*store_->api_token_user("other"));
+    ASSERT_TRUE(store_->create_api_token({"pub1", alice, "script", "read", 1, 50}, "th"));
+    EXPECT_EQ((*store_->api_token_user("th", 49))->first.username, "alice");
+    EXPECT_EQ((*store_->api_token_user("th", 49))->second, "read");
+    EXPECT_FALSE(*store_->api_token_user("th", 50)) << "expired";
+    EXPECT_FALSE(*store_->api_token_user("other", 1));
+    EXPECT_EQ(store_->api_tokens_of(alice, 1)->size(), 1u);
+    EXPECT_TRUE(*store_->delete_api_token(alice, "pub1"));
+    EXPECT_FALSE(*store_->delete_api_token(alice, "pub1"));
     ASSERT_TRUE(store_->create_broker_credential({"web-1", "ph", alice, 100}, 50));
     EXPECT_TRUE(*store_->broker_credential("web-1", 99));
     EXPECT_FALSE(*store_->broker_credential("web-1", 100));

@@ -97,10 +97,14 @@ Result<LoginResult> Accounts::login(const std::string& username, const std::stri
         // The cost changed since this hash was made: upgrade it now that we know the password.
         if (auto hash = hash_password(password, options_.cost)) (void)store_.set_password((*user)->id, *hash);
     }
-    if (Status s = throttle_.succeeded(username); !s) return s;
+    if (Status s = throttle_.succeeded(username, address); !s) return s;
     (void)store_.record_login((*user)->id, now());
     result.user = **user;
     return result;
+}
+
+Status Accounts::remember_address(const std::string& username, std::string_view address) {
+    return throttle_.succeeded(username, address);
 }
 
 Status Accounts::set_password(std::int64_t user_id, const std::string& password) {
@@ -111,12 +115,12 @@ Status Accounts::set_password(std::int64_t user_id, const std::string& password)
 }
 
 Status Accounts::change_password(const storage::User& user, const std::string& old_password,
-                                 const std::string& new_password, const std::string& keep_session_key) {
+                                 const std::string& new_password) {
     if (!verify_password(user.password_hash, old_password))
         return Status::error("your old password was entered incorrectly; please enter it again");
     if (Status s = set_password(user.id, new_password); !s) return s;
-    // Anyone else logged in as this user (a stolen session) is logged out.
-    return store_.delete_other_sessions(user.id, secret_hash(keep_session_key));
+    // Whoever held a session or token of this user (perhaps stolen) is out.
+    return store_.delete_user_credentials(user.id);
 }
 
 Result<std::string> Accounts::start_session(std::int64_t user_id) {
@@ -136,16 +140,23 @@ Status Accounts::end_session(std::string_view session_key) {
     return store_.delete_session(secret_hash(session_key));
 }
 
-Result<std::string> Accounts::create_api_token(std::int64_t user_id, const std::string& name) {
+Result<IssuedApiToken> Accounts::create_api_token(std::int64_t user_id, const std::string& name,
+                                                  const std::string& scope, std::int64_t lifetime_days) {
     if (name.size() > 100) return Status::error("a token name has at most 100 characters");
-    std::string token = random_token();
-    if (Status s = store_.create_api_token(secret_hash(token), user_id, name, now()); !s) return s;
-    return token;
+    if (scope != "read" && scope != "control") return Status::error("a token's scope is \"read\" or \"control\"");
+    if (lifetime_days < 1 || lifetime_days > 365) return Status::error("a token lives 1 to 365 days");
+    IssuedApiToken issued;
+    issued.token = random_token();
+    std::string hash = secret_hash(issued.token);
+    // The hash of a 256-bit secret: naming the token by its prefix reveals nothing usable.
+    issued.info = storage::ApiToken{hash.substr(0, 16), user_id, name, scope, now(), now() + lifetime_days * 86400};
+    if (Status s = store_.create_api_token(issued.info, hash); !s) return s;
+    return issued;
 }
 
-Result<std::optional<storage::User>> Accounts::api_token_user(std::string_view token) {
-    if (!looks_like_secret(token)) return std::optional<storage::User>();
-    return store_.api_token_user(secret_hash(token));
+Result<std::optional<std::pair<storage::User, std::string>>> Accounts::api_token_user(std::string_view token) {
+    if (!looks_like_secret(token)) return std::optional<std::pair<storage::User, std::string>>();
+    return store_.api_token_user(secret_hash(token), now());
 }
 
 Result<IssuedBrokerCredential> Accounts::issue_broker_credential(const storage::User& user,

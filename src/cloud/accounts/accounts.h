@@ -31,6 +31,13 @@ struct LoginResult {
     std::int64_t retry_after = 0;       // > 0: refused by the throttle; seconds to wait
 };
 
+struct IssuedApiToken {
+    std::string token;  // shown once; only its hash is stored
+    storage::ApiToken info;
+};
+
+inline constexpr std::int64_t kDefaultTokenDays = 90;
+
 struct IssuedBrokerCredential {
     std::string username;
     std::string password;  // shown once; only its hash is stored
@@ -54,18 +61,25 @@ public:
     // all come from the broker). Unknown users and wrong passwords get the same
     // answer in about the same time.
     Result<LoginResult> login(const std::string& username, const std::string& password, std::string_view address);
+    // A sign-up from `address`: the account's owner uses it, so the per-account
+    // guessing ceiling never slows it (see login_throttle.h).
+    Status remember_address(const std::string& username, std::string_view address);
     Status set_password(std::int64_t user_id, const std::string& password);
+    // Ends every session and API token of the user; the caller starts a new
+    // session for the browser that made the change.
     Status change_password(const storage::User& user, const std::string& old_password,
-                           const std::string& new_password, const std::string& keep_session_key);
+                           const std::string& new_password);
 
     // Returns the new session key (the cookie value).
     Result<std::string> start_session(std::int64_t user_id);
     Result<std::optional<storage::User>> session_user(std::string_view session_key);
     Status end_session(std::string_view session_key);
 
-    // Returns the token (shown once).
-    Result<std::string> create_api_token(std::int64_t user_id, const std::string& name);
-    Result<std::optional<storage::User>> api_token_user(std::string_view token);
+    // API tokens: scope "read" (GET only) or "control" (also changes lamps;
+    // never manages tokens), lifetime 1..365 days. Returns the token (shown once).
+    Result<IssuedApiToken> create_api_token(std::int64_t user_id, const std::string& name, const std::string& scope,
+                                            std::int64_t lifetime_days);
+    Result<std::optional<std::pair<storage::User, std::string>>> api_token_user(std::string_view token);
 
     // A broker credential for `user`, who owns `devices`: the password is signed
     // with `signing_secret` (auth/broker_credential.h) so the broker checks it

@@ -43,7 +43,29 @@ std::variant<Caller, Response> authorize(const Request& request, Deps& deps, boo
         std::string why = accounts::csrf_failure(request, cookies, request.header(accounts::kCsrfHeader));
         if (!why.empty()) return http::json_error(403, why);
     }
+    if (changes_state && (*caller)->via_token && (*caller)->token_scope != "control")
+        return http::json_error(403, "this token may only read; make a token with \"scope\": \"control\"");
     return std::move(**caller);
+}
+
+// Tokens are managed from a logged-in browser only: a token can neither make a
+// token (so it can never widen its own scope or outlive itself) nor list or
+// revoke others.
+std::variant<Caller, Response> authorize_session(const Request& request, Deps& deps, bool changes_state) {
+    auto who = authorize(request, deps, changes_state);
+    if (auto* caller = std::get_if<Caller>(&who); caller && caller->via_token)
+        return http::json_error(403, "API tokens are managed from a logged-in session, not with a token");
+    return who;
+}
+
+json::object token_json(const storage::ApiToken& t) {
+    json::object o;
+    o["id"] = t.public_id;
+    o["name"] = t.name;
+    o["scope"] = t.scope;
+    o["created_at"] = t.created_at;
+    o["expires_at"] = t.expires_at;
+    return o;
 }
 
 bool wants_json_body(const Request& request, Response& error) {
@@ -129,6 +151,8 @@ void add_api_routes(http::Router& router, Deps& deps) {
         if (auto* r = std::get_if<Response>(&who)) return *r;
         auto done = deps.lamps.remove(std::get<Caller>(who).user.id, params.get("id"));
         if (auto* e = std::get_if<lamps::LampError>(&done)) return from_error(*e);
+        // Pages already open lose the lamp now, not at their credential's next refresh.
+        revoke_broker_connections(deps, std::get<Caller>(who).user.username);
         Response r;
         r.status = 204;
         return r;
@@ -147,7 +171,7 @@ void add_api_routes(http::Router& router, Deps& deps) {
         auto code = required_string(request, "code", "give the code as {\"code\": \"123456\"}");
         if (auto* r = std::get_if<Response>(&code)) return *r;
         std::int64_t user_id = std::get<Caller>(who).user.id;
-        auto claimed = deps.lamps.claim(user_id, std::get<std::string>(code));
+        auto claimed = deps.lamps.claim(user_id, std::get<std::string>(code), request.client_address);
         if (auto* e = std::get_if<lamps::LampError>(&claimed)) return from_error(*e);
         auto lamp = deps.lamps.owned_lamp(user_id, std::get<std::string>(claimed));
         if (auto* e = std::get_if<lamps::LampError>(&lamp)) return from_error(*e);
@@ -173,11 +197,13 @@ void add_api_routes(http::Router& router, Deps& deps) {
     });
 
     router.add("POST", "/api/v1/tokens", [&deps](const Request& request, const http::Params&) {
-        auto who = authorize(request, deps, true);
+        auto who = authorize_session(request, deps, true);
         if (auto* r = std::get_if<Response>(&who)) return *r;
         Response error;
         if (!wants_json_body(request, error)) return error;
         std::string name;
+        std::string scope = "control";
+        std::int64_t days = accounts::kDefaultTokenDays;
         if (!request.body.empty()) {
             auto body = parse_json_object(request.body);
             if (!body) return http::json_error(400, body.status().message());
@@ -185,14 +211,48 @@ void add_api_routes(http::Router& router, Deps& deps) {
                 if (!n->is_string()) return http::json_error(400, "\"name\" must be a string");
                 name = std::string(n->as_string());
             }
+            if (const json::value* s = body->if_contains("scope")) {
+                if (!s->is_string()) return http::json_error(400, "\"scope\" is \"read\" or \"control\"");
+                scope = std::string(s->as_string());
+            }
+            if (const json::value* d = body->if_contains("expires_in_days")) {
+                if (!d->is_int64()) return http::json_error(400, "\"expires_in_days\" is a whole number of days, 1 to 365");
+                days = d->as_int64();
+            }
         }
-        auto token = deps.accounts.create_api_token(std::get<Caller>(who).user.id, name);
-        if (!token) return http::json_error(400, token.status().message());
-        json::object o;
-        o["token"] = *token;
-        o["name"] = name;
+        auto issued = deps.accounts.create_api_token(std::get<Caller>(who).user.id, name, scope, days);
+        if (!issued) return http::json_error(400, issued.status().message());
+        json::object o = token_json(issued->info);
+        o["token"] = issued->token;
         Response r = json_ok(201, o);
         r.set("Cache-Control", "no-store");
+        return r;
+    });
+
+    router.add("GET", "/api/v1/tokens", [&deps](const Request& request, const http::Params&) {
+        auto who = authorize_session(request, deps, false);
+        if (auto* r = std::get_if<Response>(&who)) return *r;
+        auto tokens = deps.store.api_tokens_of(std::get<Caller>(who).user.id, deps.accounts.now());
+        if (!tokens) return server_error(tokens.status());
+        json::array list;
+        for (const auto& t : *tokens) list.emplace_back(token_json(t));
+        json::object o;
+        o["tokens"] = std::move(list);
+        Response r = json_ok(200, o);
+        r.set("Cache-Control", "no-store");
+        return r;
+    });
+
+    router.add("DELETE", "/api/v1/tokens/{id}", [&deps](const Request& request, const http::Params& params) {
+        auto who = authorize_session(request, deps, true);
+        if (auto* r = std::get_if<Response>(&who)) return *r;
+        const Caller& caller = std::get<Caller>(who);
+        auto done = deps.store.delete_api_token(caller.user.id, std::string(params.get("id")));
+        if (!done) return server_error(done.status());
+        if (!*done) return http::json_error(404, "you have no token with that id; see GET /api/v1/tokens");
+        revoke_broker_connections(deps, caller.user.username);
+        Response r;
+        r.status = 204;
         return r;
     });
 }

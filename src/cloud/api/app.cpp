@@ -12,10 +12,10 @@ Result<std::optional<Caller>> identify(const http::Request& request, const http:
                                        bool allow_token) {
     std::string_view authorization = request.header("Authorization");
     if (allow_token && authorization.substr(0, 7) == "Bearer ") {
-        auto user = deps.accounts.api_token_user(authorization.substr(7));
-        if (!user) return user.status();
-        if (!*user) return std::optional<Caller>();
-        return std::optional<Caller>(Caller{**user, "", true});
+        auto holder = deps.accounts.api_token_user(authorization.substr(7));
+        if (!holder) return holder.status();
+        if (!*holder) return std::optional<Caller>();
+        return std::optional<Caller>(Caller{(*holder)->first, "", true, (*holder)->second});
     }
     auto key = cookies.get(kSessionCookie);
     if (!key) return std::optional<Caller>();
@@ -55,19 +55,52 @@ std::string loggable(std::string_view text) {
 
 }  // namespace
 
-App::App(storage::Store& store, accounts::Accounts& accounts, lamps::LampService& lamps, AppOptions options)
+http::Response on_hash_pool(Deps& deps, std::function<http::Response()> work) {
+    if (!deps.hash_pool) return work();
+    http::Response r;
+    accounts::HashPool* pool = deps.hash_pool;
+    r.deferred = [pool, work = std::move(work)](std::function<void(http::Response)> done) {
+        auto shared_done = std::make_shared<std::function<void(http::Response)>>(std::move(done));
+        if (pool->try_submit([work, shared_done] { (*shared_done)(work()); })) return;
+        log::warn("password hashing pool full ({} running, {} waiting): answering 503", pool->threads(),
+                  pool->queue_limit());
+        http::Response busy = http::text(503, "The server is busy; try again in a moment.\n");
+        busy.set("Retry-After", "1");
+        (*shared_done)(std::move(busy));
+    };
+    return r;
+}
+
+App::App(storage::Store& store, accounts::Accounts& accounts, lamps::LampService& lamps, AppOptions options,
+         accounts::HashPool* hash_pool)
     : options_(std::move(options)),
-      deps_{store, accounts, lamps, options_, web::StaticFiles(options_.static_dir)},
+      deps_{store, accounts, lamps, options_, web::StaticFiles(options_.static_dir),
+            accounts::RateLimiter(store, [&accounts] { return accounts.now(); }), hash_pool},
       security_(options_.mqtt_ws_url) {
     add_web_routes(router_, deps_);
     add_api_routes(router_, deps_);
     add_auth_routes(router_, deps_);
+    add_health_routes(router_, deps_);
 }
 
 http::Response App::handle(http::Request& request) {
     request.client_address = http::client_address(request, options_.trusted_proxies);
     request.secure = http::client_secure(request, options_.trusted_proxies);
     http::Response response = router_.dispatch(request);
+    if (response.deferred) {
+        // Finish the answer (headers, log line) when it is ready, wherever that is.
+        auto start = std::move(response.deferred);
+        auto copy = std::make_shared<http::Request>(request);
+        copy->body.clear();
+        response.deferred = [this, start = std::move(start), copy](std::function<void(http::Response)> done) {
+            start([this, copy, done = std::move(done)](http::Response r) { done(finish(*copy, std::move(r))); });
+        };
+        return response;
+    }
+    return finish(request, std::move(response));
+}
+
+http::Response App::finish(const http::Request& request, http::Response response) {
     bool machine = request.path.rfind("/api/", 0) == 0 || request.path.rfind("/auth/", 0) == 0;
     if (machine && (response.status == 404 || response.status == 405) &&
         response.header("Content-Type").find("json") == std::string_view::npos) {

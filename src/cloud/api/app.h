@@ -6,15 +6,20 @@
 // or through a running HttpServer.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "accounts/accounts.h"
+#include "accounts/hash_pool.h"
+#include "accounts/rate_limit.h"
 #include "api/security_headers.h"
 #include "http/forwarded.h"
 #include "http/message.h"
 #include "http/router.h"
+#include "lamps/broker_revocations.h"
+#include "lamps/cloud_link.h"
 #include "lamps/lamp_service.h"
 #include "storage/store.h"
 #include "web/static_files.h"
@@ -41,6 +46,14 @@ struct AppOptions {
     std::vector<ServiceAccount> service_accounts;
     // Handed to the control page with its broker credential.
     std::string mqtt_ws_url = "ws://127.0.0.1:9001/mqtt";
+    // Per client address (IPv6 per /64), across every process on the database:
+    // password logins attempted, and sign-ups. Each costs an argon2id hash.
+    accounts::RateRule login_rate{"login-addr", 60, 60};
+    accounts::RateRule signup_rate{"signup-addr", 5, 3600};
+    // Told when a user's broker connections must end; null: nobody to tell.
+    std::shared_ptr<lamps::BrokerRevocations> revocations;
+    // The cloud broker link, for /healthz; empty when running without a broker.
+    std::function<lamps::LinkStatus()> broker_status;
 };
 
 // What every route file gets.
@@ -50,14 +63,29 @@ struct Deps {
     lamps::LampService& lamps;
     const AppOptions& options;
     web::StaticFiles statics;
+    accounts::RateLimiter rates;
+    // Where password hashes run; null runs them on the calling thread.
+    accounts::HashPool* hash_pool = nullptr;
 };
+
+// Runs `work` (which hashes a password) on the HashPool; when the pool is full,
+// answers 503 with Retry-After at once.
+http::Response on_hash_pool(Deps& deps, std::function<http::Response()> work);
+
+// Ends `username`'s broker connections made before now (see broker_revocations.h).
+inline void revoke_broker_connections(Deps& deps, const std::string& username) {
+    if (deps.options.revocations) deps.options.revocations->revoke_user(username);
+}
 
 class App {
 public:
-    App(storage::Store& store, accounts::Accounts& accounts, lamps::LampService& lamps, AppOptions options);
+    App(storage::Store& store, accounts::Accounts& accounts, lamps::LampService& lamps, AppOptions options,
+        accounts::HashPool* hash_pool = nullptr);
     http::Response handle(http::Request& request);
 
 private:
+    http::Response finish(const http::Request& request, http::Response response);
+
     AppOptions options_;
     Deps deps_;
     http::Router router_;
@@ -67,5 +95,6 @@ private:
 void add_web_routes(http::Router& router, Deps& deps);
 void add_api_routes(http::Router& router, Deps& deps);
 void add_auth_routes(http::Router& router, Deps& deps);
+void add_health_routes(http::Router& router, Deps& deps);
 
 }  // namespace lampi::cloud::api

@@ -16,6 +16,7 @@ struct Caller {
     storage::User user;
     std::string session_key;  // empty when authenticated by token
     bool via_token = false;
+    std::string token_scope;  // "read" or "control" when via_token
 };
 
 // Looks at "Authorization: Bearer <token>" first, then the sessionid cookie.

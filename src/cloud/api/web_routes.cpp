@@ -4,6 +4,7 @@
 
 #include "accounts/crypto.h"
 #include "accounts/csrf.h"
+#include "accounts/login_throttle.h"
 #include "api/app.h"
 #include "api/caller.h"
 #include "lampi/log.h"
@@ -62,6 +63,17 @@ Response server_error(const Status& s) {
 
 Response forbidden_csrf(std::string_view why) {
     return http::html(403, web::error_page(403, "Forbidden", why));
+}
+
+// 429 with Retry-After when the client's address used up `rule`, counting this attempt.
+std::optional<Response> over_address_rate(Deps& deps, const accounts::RateRule& rule, const Request& request,
+                                          std::string_view page_title) {
+    auto wait = deps.rates.take(rule, accounts::throttle_address_key(request.client_address));
+    if (!wait) return server_error(wait.status());
+    if (*wait == 0) return std::nullopt;
+    Response r = http::html(429, web::error_page(429, std::string(page_title), accounts::throttle_message(*wait)));
+    r.set("Retry-After", std::to_string(*wait));
+    return r;
 }
 
 Response login_redirect(const Request& request) {
@@ -131,21 +143,24 @@ void add_web_routes(http::Router& router, Deps& deps) {
         if (!form) return http::html(400, web::error_page(400, "Bad request", form.status().message()));
         std::string why = accounts::csrf_failure(request, page.cookies, form->get_or(accounts::kCsrfField));
         if (!why.empty()) return forbidden_csrf(why);
-        std::string next = next_from(request, &*form);
-        std::string username(form->get_or("username"));
-        auto login = deps.accounts.login(username, std::string(form->get_or("password")), request.client_address);
-        if (!login) return server_error(login.status());
-        if (!login->user) {
-            // Throttled: 429 with Retry-After, so scripts back off; the page says when.
-            int status = login->retry_after > 0 ? 429 : 200;
-            Response r = page.finish(
-                http::html(status, web::login_page(page.csrf, next, login->error, deps.options.signup_enabled, username)),
-                deps);
-            if (login->retry_after > 0) r.set("Retry-After", std::to_string(login->retry_after));
-            return r;
-        }
-        auto r = page.logged_in(login->user->id, next, deps);
-        return r ? *r : server_error(r.status());
+        if (auto limited = over_address_rate(deps, deps.options.login_rate, request, "Too many logins")) return *limited;
+        return on_hash_pool(deps, [&deps, request, page, form = *form]() -> Response {
+            std::string next = next_from(request, &form);
+            std::string username(form.get_or("username"));
+            auto login = deps.accounts.login(username, std::string(form.get_or("password")), request.client_address);
+            if (!login) return server_error(login.status());
+            if (!login->user) {
+                // Throttled: 429 with Retry-After, so scripts back off; the page says when.
+                int status = login->retry_after > 0 ? 429 : 200;
+                Response r = page.finish(http::html(status, web::login_page(page.csrf, next, login->error,
+                                                                            deps.options.signup_enabled, username)),
+                                         deps);
+                if (login->retry_after > 0) r.set("Retry-After", std::to_string(login->retry_after));
+                return r;
+            }
+            auto r = page.logged_in(login->user->id, next, deps);
+            return r ? *r : server_error(r.status());
+        });
     });
 
     router.add("GET", "/accounts/signup/", [&deps](const Request& request, const http::Params&) {
@@ -165,12 +180,18 @@ void add_web_routes(http::Router& router, Deps& deps) {
         std::string password(form->get_or("password1"));
         if (password != form->get_or("password2"))
             return page.finish(http::html(400, web::signup_page(page.csrf, "the two passwords differ", username)), deps);
-        auto user = deps.accounts.create_user(username, password, false);
-        if (!user)
-            return page.finish(http::html(400, web::signup_page(page.csrf, user.status().message(), username)), deps);
-        log::info("user {} signed up", user->username);
-        auto r = page.logged_in(user->id, "/", deps);
-        return r ? *r : server_error(r.status());
+        if (auto limited = over_address_rate(deps, deps.options.signup_rate, request, "Too many sign-ups"))
+            return *limited;
+        return on_hash_pool(deps, [&deps, page, username, password, address = request.client_address]() -> Response {
+            auto user = deps.accounts.create_user(username, password, false);
+            if (!user)
+                return page.finish(http::html(400, web::signup_page(page.csrf, user.status().message(), username)),
+                                   deps);
+            log::info("user {} signed up", user->username);
+            if (Status s = deps.accounts.remember_address(user->username, address); !s) return server_error(s);
+            auto r = page.logged_in(user->id, "/", deps);
+            return r ? *r : server_error(r.status());
+        });
     });
 
     router.add("GET", "/accounts/password_change/", [&deps](const Request& request, const http::Params&) {
@@ -187,19 +208,30 @@ void add_web_routes(http::Router& router, Deps& deps) {
         auto form = form_of(request);
         std::optional<Caller> caller;
         if (auto early = require_form_post(request, deps, page, form, caller)) return *early;
-        std::string next(form->get_or("new_password1"));
-        std::string error;
-        if (next != form->get_or("new_password2")) {
-            error = "the two new passwords differ";
-        } else if (Status s = deps.accounts.change_password(caller->user, std::string(form->get_or("old_password")),
-                                                            next, caller->session_key);
-                   !s) {
-            error = s.message();
-        }
-        int status = error.empty() ? 200 : 400;
-        return page.finish(
-            http::html(status, web::password_change_page(page.csrf, caller->user.username, error, error.empty())),
-            deps);
+        return on_hash_pool(deps, [&deps, page, form = *form, caller = *caller]() -> Response {
+            std::string next(form.get_or("new_password1"));
+            std::string error;
+            if (next != form.get_or("new_password2")) {
+                error = "the two new passwords differ";
+            } else if (Status s = deps.accounts.change_password(caller.user, std::string(form.get_or("old_password")),
+                                                                next);
+                       !s) {
+                error = s.message();
+            }
+            if (!error.empty())
+                return page.finish(
+                    http::html(400, web::password_change_page(page.csrf, caller.user.username, error, false)), deps);
+            // Every session and token ended; this browser, which knew the old
+            // password, continues under a new session id.
+            revoke_broker_connections(deps, caller.user.username);
+            auto key = deps.accounts.start_session(caller.user.id);
+            if (!key) return server_error(key.status());
+            Response r = page.finish(
+                http::html(200, web::password_change_page(page.csrf, caller.user.username, "", true)), deps);
+            r.add("Set-Cookie",
+                  session_set_cookie(*key, deps.accounts.options().session_seconds, page.cookies_secure(deps)));
+            return r;
+        });
     });
 
     router.add("GET", "/logout/", [&deps](const Request& request, const http::Params&) {
@@ -217,7 +249,9 @@ void add_web_routes(http::Router& router, Deps& deps) {
         std::string why = accounts::csrf_failure(request, page.cookies, form->get_or(accounts::kCsrfField));
         if (!why.empty()) return forbidden_csrf(why);
         if (auto key = page.cookies.get(kSessionCookie)) {
+            auto who = deps.accounts.session_user(*key);
             if (Status s = deps.accounts.end_session(*key); !s) return server_error(s);
+            if (who && *who) revoke_broker_connections(deps, (*who)->username);
         }
         Response r = http::html(200, web::logged_out_page());
         r.add("Set-Cookie", session_clear_cookie(page.cookies_secure(deps)));
@@ -247,16 +281,31 @@ void add_web_routes(http::Router& router, Deps& deps) {
             return http::redirect(std::string("/?done=") + done, 303);
         });
     };
-    lamp_form("/lamps/claim/", "claimed", [](lamps::LampService& lamps, std::int64_t user, const http::Params&,
-                                             const http::Fields& form) { return lamps.claim(user, form.get_or("code")); });
+    router.add("POST", "/lamps/claim/", [&deps](const Request& request, const http::Params&) {
+        PageContext page(request);
+        auto form = form_of(request);
+        std::optional<Caller> caller;
+        if (auto early = require_form_post(request, deps, page, form, caller)) return *early;
+        auto result = deps.lamps.claim(caller->user.id, form->get_or("code"), request.client_address);
+        if (auto* e = std::get_if<lamps::LampError>(&result))
+            return render_index(request, deps, page, *caller, "", e->message, e->http_status);
+        return http::redirect("/?done=claimed", 303);
+    });
     lamp_form("/lamps/{id}/rename/", "renamed",
               [](lamps::LampService& lamps, std::int64_t user, const http::Params& params, const http::Fields& form) {
                   return lamps.rename(user, params.get("id"), form.get_or("name"));
               });
-    lamp_form("/lamps/{id}/remove/", "removed",
-              [](lamps::LampService& lamps, std::int64_t user, const http::Params& params, const http::Fields&) {
-                  return lamps.remove(user, params.get("id"));
-              });
+    router.add("POST", "/lamps/{id}/remove/", [&deps](const Request& request, const http::Params& params) {
+        PageContext page(request);
+        auto form = form_of(request);
+        std::optional<Caller> caller;
+        if (auto early = require_form_post(request, deps, page, form, caller)) return *early;
+        auto result = deps.lamps.remove(caller->user.id, params.get("id"));
+        if (auto* e = std::get_if<lamps::LampError>(&result))
+            return render_index(request, deps, page, *caller, "", e->message, e->http_status);
+        revoke_broker_connections(deps, caller->user.username);
+        return http::redirect("/?done=removed", 303);
+    });
 
     router.add_prefix("GET", "/static/", [&deps](const Request&, const http::Params& params) {
         return deps.statics.serve(params.get("rest"));

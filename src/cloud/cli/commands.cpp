@@ -1,6 +1,7 @@
 #include "cli/commands.h"
 
 #include <fmt/core.h>
+#include <sys/resource.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -10,9 +11,11 @@
 #include <thread>
 
 #include "accounts/accounts.h"
+#include "accounts/hash_pool.h"
 #include "http/https_redirect.h"
 #include "lampi/device_id.h"
 #include "lampi/log.h"
+#include "lamps/broker_revocations.h"
 #include "lamps/cloud_link.h"
 #include "lamps/lamp_service.h"
 #include "storage/store.h"
@@ -86,6 +89,26 @@ Result<std::int64_t> user_id_of(storage::Store& store, const std::string& userna
     return (*user)->id;
 }
 
+// Each connection is a file descriptor: raise the soft limit to the hard one,
+// and keep the connection cap below it (with room for the database, the broker
+// link and log files), so the cap, not accept() failing, decides who is shed.
+std::size_t connection_cap(std::size_t wanted) {
+    constexpr rlim_t kReserve = 128;
+    rlimit limit{};
+    if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return wanted;
+    if (limit.rlim_cur < limit.rlim_max) {
+        limit.rlim_cur = limit.rlim_max;
+        (void)setrlimit(RLIMIT_NOFILE, &limit);
+        (void)getrlimit(RLIMIT_NOFILE, &limit);
+    }
+    if (limit.rlim_cur == RLIM_INFINITY || limit.rlim_cur > wanted + kReserve) return wanted;
+    std::size_t cap = limit.rlim_cur > 2 * kReserve ? static_cast<std::size_t>(limit.rlim_cur - kReserve)
+                                                    : static_cast<std::size_t>(limit.rlim_cur / 2);
+    log::warn("{} file descriptors allowed (ulimit -n): at most {} connections instead of {}",
+              static_cast<unsigned long long>(limit.rlim_cur), cap, wanted);
+    return cap;
+}
+
 }  // namespace
 
 bool parse_listen(const std::string& text, std::string& address, int& port) {
@@ -131,11 +154,15 @@ int serve(ServeConfig config) {
         // The platform's own broker login is a superuser at the auth API.
         if (!config.mqtt.username.empty())
             config.app.service_accounts.push_back({config.mqtt.username, config.mqtt.password, true});
+        config.app.broker_status = [&link] { return link->status(); };
     }
     lamps::LampServiceOptions lamp_options;
     lamp_options.code_seconds = config.code_seconds;
     lamps::LampService lamp_service(**store, publisher, lamp_options, system_clock());
-    api::App app(**store, accounts, lamp_service, config.app);
+    if (link) config.app.revocations = std::make_shared<lamps::MqttRevocations>(publisher, system_clock());
+    accounts::HashPool hash_pool(config.hash_threads, config.hash_queue);
+    api::App app(**store, accounts, lamp_service, config.app, &hash_pool);
+    config.server.max_connections = connection_cap(config.server.max_connections);
 
     config.server.handle_signals = true;
     http::HttpServer server(config.server, [&app](http::Request& r) { return app.handle(r); });
@@ -156,6 +183,7 @@ int serve(ServeConfig config) {
     if (redirector) redirect_thread = std::thread([&redirector] { redirector->run(); });
     if (link) {
         link->attach(lamp_service);
+        // Never fails for want of a broker: the link keeps trying (see cloud_link.h).
         if (Status s = link->start(); !s) return fail("cannot start the MQTT client: " + s.message());
     }
 
@@ -178,6 +206,8 @@ int serve(ServeConfig config) {
     if (config.app.auth_secret.empty())
         log::warn("the broker auth API has no shared secret (--auth-secret-file); it relies on loopback only");
     server.run();
+    // Nothing may complete into the server after it is gone.
+    hash_pool.stop();
     if (redirector) {
         redirector->stop();
         redirect_thread.join();
@@ -278,10 +308,10 @@ int token_create(const CommonConfig& c, const std::string& username, const std::
     if (!tools) return fail(tools.status().message());
     auto id = user_id_of(*tools->store, username);
     if (!id) return fail(id.status().message());
-    auto token = tools->accounts->create_api_token(*id, name);
+    auto token = tools->accounts->create_api_token(*id, name, "control", accounts::kDefaultTokenDays);
     if (!token) return fail(token.status().message());
     // The token goes to stdout alone so scripts can capture it; it is not stored.
-    fmt::print("{}\n", *token);
+    fmt::print("{}\n", token->token);
     return 0;
 }
 

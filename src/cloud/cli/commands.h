@@ -33,6 +33,9 @@ struct ServeConfig {
     std::int64_t code_seconds = 600;
     std::int64_t credential_seconds = 900;
     accounts::ThrottleOptions throttle;
+    // argon2id runs on hash_threads; at most hash_queue hashes wait (then 503).
+    std::size_t hash_threads = 2;
+    std::size_t hash_queue = 16;
     // A second, plain-HTTP listener that only redirects to HTTPS; the port the
     // redirects name (0: the --listen port).
     std::string redirect_listen;

@@ -5,6 +5,7 @@
 // to case. A Request owns its data; handlers may keep nothing beyond the call.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -41,6 +42,11 @@ struct Response {
     std::string body;
     // Ask the server to close the connection after this response.
     bool close = false;
+    // Set when the answer is computed away from the I/O threads (a password hash
+    // on the HashPool): the server calls it once with a completion, which may run
+    // on any thread and must be called exactly once; the connection waits for it
+    // without holding an I/O thread. The other fields are then ignored.
+    std::function<void(std::function<void(Response)>)> deferred;
 
     Response& set(std::string name, std::string value);
     Response& add(std::string name, std::string value);  // allows repeats (Set-Cookie)

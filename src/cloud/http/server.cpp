@@ -19,9 +19,10 @@
 
 #include <atomic>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <type_traits>
-#include <unordered_map>
+#include <map>
 #include <vector>
 
 #include "http/beast_streams.h"
@@ -43,10 +44,14 @@ constexpr bool kIsTls = !std::is_same_v<Stream, TcpStream>;
 
 // What stop() needs to reach a session: its strand, and whether it is waiting
 // for the next request (then it can be closed without losing anything).
+// `idle` and `evicted` are also read by the accept loop (to shed the oldest idle
+// connection at the cap), hence atomic; `lowest` is touched only on the strand.
 struct SessionControl {
+    explicit SessionControl(Executor s) : strand(s) {}
     Executor strand;
     bool alive = true;
-    bool idle = false;
+    std::atomic<bool> idle{true};
+    std::atomic<bool> evicted{false};
     TcpStream* lowest = nullptr;
 };
 
@@ -95,8 +100,10 @@ struct HttpServer::Impl {
     asio::signal_set signals{accept_strand};
     std::atomic<bool> stopping{false};
     std::atomic<std::size_t> connections{0};
+    std::atomic<std::uint64_t> evictions{0};
     std::mutex sessions_mutex;
-    std::unordered_map<std::uint64_t, std::shared_ptr<SessionControl>> sessions;
+    // Ordered by id, so the oldest idle connection is found first.
+    std::map<std::uint64_t, std::shared_ptr<SessionControl>> sessions;
     std::uint64_t next_session = 0;
     int bound_port = 0;
 
@@ -111,6 +118,28 @@ struct HttpServer::Impl {
         }
     }
 
+    // Waits, without blocking this thread, for an answer computed elsewhere.
+    asio::awaitable<Response, Executor> finish_elsewhere(std::function<void(std::function<void(Response)>)> start) {
+        struct Waiter {
+            explicit Waiter(Executor e) : strand(e), timer(e) {}
+            Executor strand;
+            asio::steady_timer timer;
+            std::optional<Response> result;
+        };
+        auto waiter = std::make_shared<Waiter>(co_await asio::this_coro::executor);
+        waiter->timer.expires_at(asio::steady_timer::time_point::max());
+        start([waiter](Response r) {
+            asio::post(waiter->strand, [waiter, r = std::move(r)]() mutable {
+                waiter->result = std::move(r);
+                waiter->timer.cancel();
+            });
+        });
+        // The completion runs on this strand, so it cannot slip in between the
+        // check and the wait.
+        while (!waiter->result) co_await waiter->timer.async_wait(use_tuple);
+        co_return std::move(*waiter->result);
+    }
+
     template <class Stream>
     asio::awaitable<void, Executor> serve(Stream& stream, SessionControl& control, std::string remote) {
         TcpStream& lowest = beast::get_lowest_layer(stream);
@@ -120,10 +149,11 @@ struct HttpServer::Impl {
             parser.header_limit(static_cast<std::uint32_t>(options.header_limit));
             parser.body_limit(options.body_limit);
             control.idle = true;
-            if (stopping) co_return;
+            if (stopping || control.evicted) co_return;
             if (buffer.size() == 0) {
-                // Idle: only the wait for the first byte gets the long deadline.
-                lowest.expires_after(options.idle_timeout);
+                // Idle: only the wait for the first byte gets the long deadline,
+                // and a short one while connections are scarce.
+                lowest.expires_after(under_pressure() ? options.idle_timeout_under_pressure : options.idle_timeout);
                 auto [fec, fn] = co_await stream.async_read_some(buffer.prepare(1024), use_tuple);
                 buffer.commit(fn);
                 if (fec && fn == 0) break;
@@ -175,6 +205,7 @@ struct HttpServer::Impl {
                 break;
             }
             Response response = target_error.empty() ? handle(request) : text(400, target_error + "\n");
+            if (response.deferred) response = co_await finish_elsewhere(std::move(response.deferred));
             if (!target_error.empty()) add_strict_security_headers(response);
             keep_alive = keep_alive && !response.close && !stopping;
             auto out = to_beast(std::move(response), version, keep_alive);
@@ -196,7 +227,7 @@ struct HttpServer::Impl {
         beast::error_code ec;
         auto endpoint = socket.remote_endpoint(ec);
         std::string remote = ec ? std::string("?") : endpoint.address().to_string();
-        auto control = std::make_shared<SessionControl>(SessionControl{strand});
+        auto control = std::make_shared<SessionControl>(strand);
         std::uint64_t id;
         {
             std::lock_guard lock(sessions_mutex);
@@ -207,9 +238,12 @@ struct HttpServer::Impl {
         if (tls) {
             TlsStream stream(std::move(plain), *tls);
             control->lowest = &beast::get_lowest_layer(stream);
-            beast::get_lowest_layer(stream).expires_after(options.read_timeout);
+            // Until its handshake is done a connection has asked for nothing: it
+            // counts as idle, so a flood of silent TLS sockets can be shed too.
+            beast::get_lowest_layer(stream).expires_after(under_pressure() ? options.idle_timeout_under_pressure
+                                                                           : options.read_timeout);
             auto [hec] = co_await stream.async_handshake(asio::ssl::stream_base::server, use_tuple);
-            if (!hec) co_await serve(stream, *control, remote);
+            if (!hec && !control->evicted) co_await serve(stream, *control, remote);
         } else {
             control->lowest = &plain;
             co_await serve(plain, *control, remote);
@@ -230,15 +264,47 @@ struct HttpServer::Impl {
             if (ec) {
                 if (stopping || ec == asio::error::operation_aborted) co_return;
                 log::warn("accept failed: {}", ec.message());
+                if (ec == asio::error::no_descriptors) {
+                    // Out of file descriptors: free one, and do not spin.
+                    evict_oldest_idle();
+                    asio::steady_timer pause(co_await asio::this_coro::executor, std::chrono::milliseconds(10));
+                    co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
+                }
                 continue;
             }
-            if (connections.load() >= options.max_connections) {
-                log::warn("refusing a connection: {} open (--max-connections)", connections.load());
+            // At the cap the oldest idle connection makes room, so silent sockets
+            // can never lock out someone who has a request to make.
+            if (connections.load() >= options.max_connections && !evict_oldest_idle()) {
+                log::warn("refusing a connection: {} open, none idle (--max-connections)", connections.load());
                 continue;  // the socket closes as it goes out of scope
             }
             ++connections;
             asio::co_spawn(strand, session(std::move(socket)), asio::detached);
         }
+    }
+
+    bool under_pressure() const { return connections.load() >= options.max_connections / 2; }
+
+    // Closes the oldest connection that is waiting for a request (or for its TLS
+    // handshake); false when every connection is busy with one.
+    bool evict_oldest_idle() {
+        std::shared_ptr<SessionControl> victim;
+        {
+            std::lock_guard lock(sessions_mutex);
+            for (auto& [id, c] : sessions) {
+                if (c->idle && !c->evicted) {
+                    victim = c;
+                    break;
+                }
+            }
+        }
+        if (!victim) return false;
+        victim->evicted = true;
+        ++evictions;
+        asio::post(victim->strand, [victim] {
+            if (victim->alive && victim->idle && victim->lowest) victim->lowest->cancel();
+        });
+        return true;
     }
 
     // Waits for the open sessions to finish, then ends run(); requests still

@@ -40,7 +40,11 @@ struct ServerOptions {
     std::chrono::milliseconds read_timeout{15'000};
     std::chrono::milliseconds write_timeout{15'000};
     std::chrono::milliseconds drain_timeout{5'000};
+    // At max_connections a new connection closes the oldest idle one (waiting for
+    // a request or for its TLS handshake) and is refused only when none is idle;
+    // from half of it on, idle connections wait idle_timeout_under_pressure.
     std::size_t max_connections = 10'000;
+    std::chrono::milliseconds idle_timeout_under_pressure{5'000};
     // Both set: serve HTTPS only.
     std::string tls_cert_file;
     std::string tls_key_file;

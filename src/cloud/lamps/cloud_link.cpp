@@ -1,5 +1,7 @@
 #include "lamps/cloud_link.h"
 
+#include <fmt/core.h>
+
 #include "lampi/log.h"
 
 namespace lampi::cloud::lamps {
@@ -8,15 +10,31 @@ namespace {
 const char* const kSubscriptions[] = {"devices/+/lamp/changed", "devices/+/lamp/connection/+/state",
                                       "devices/+/lamp/associated"};
 
+MqttOptions with_backoff(MqttOptions options) {
+    // Retry fast after a blip, and at least every 5 s during a long outage, so a
+    // restarted broker is found again within seconds.
+    options.reconnect_min = std::chrono::milliseconds(100);
+    options.reconnect_max = std::chrono::milliseconds(5'000);
+    return options;
+}
+
 }  // namespace
 
-CloudLink::CloudLink(MqttOptions options) : client_(std::move(options)) {
+CloudLink::CloudLink(MqttOptions options) : client_(with_backoff(std::move(options))) {
     client_.on_connect = [this] {
         for (const char* pattern : kSubscriptions)
             if (Status s = client_.subscribe(pattern, 1); !s) log::warn("cannot subscribe to {}: {}", pattern, s.message());
+        {
+            std::lock_guard lock(mutex_);
+            changed_at_ = std::chrono::steady_clock::now();
+            down_reason_.clear();
+        }
         log::info("connected to the cloud broker at {}", client_.endpoint());
     };
-    client_.on_disconnect = [](std::string_view reason) { log::warn("cloud broker connection lost: {}", reason); };
+    client_.on_disconnect = [this](std::string_view reason) {
+        set_down(std::string(reason));
+        log::warn("cloud broker connection lost: {}; reconnecting", reason);
+    };
     client_.on_message = [this](const MqttMessage& m) {
         if (service_) service_->handle_message(m.topic, m.payload);
     };
@@ -27,17 +45,38 @@ CloudLink::~CloudLink() { stop(); }
 void CloudLink::attach(LampService& service) { service_ = &service; }
 
 Status CloudLink::start() {
-    Status s = client_.start_background();
-    started_ = s.is_ok();
-    return s;
+    if (thread_.joinable()) return Status::ok();
+    stop_ = false;
+    thread_ = std::thread([this] { client_.run(stop_); });
+    return Status::ok();
 }
 
 void CloudLink::stop() {
-    if (started_) client_.stop_background();
-    started_ = false;
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+}
+
+void CloudLink::set_down(std::string reason) {
+    std::lock_guard lock(mutex_);
+    changed_at_ = std::chrono::steady_clock::now();
+    down_reason_ = reason.empty() ? "connection lost" : std::move(reason);
+}
+
+LinkStatus CloudLink::status() const {
+    LinkStatus s;
+    s.connected = client_.connected();
+    std::lock_guard lock(mutex_);
+    s.seconds_in_state = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - changed_at_)
+                             .count();
+    if (!s.connected) s.reason = down_reason_.empty() ? "connection lost" : down_reason_;
+    return s;
 }
 
 Status CloudLink::publish(std::string_view topic, std::string_view payload, int qos, bool retain) {
+    if (!client_.connected()) {
+        LinkStatus s = status();
+        return Status::error(fmt::format("no connection to the cloud broker for {} s ({})", s.seconds_in_state, s.reason));
+    }
     return client_.publish(topic, payload, qos, retain);
 }
 

@@ -1,16 +1,42 @@
 // CloudLink: lampi-cloud's platform client on the cloud broker.
 //
 // Subscribes to every lamp's changed, connection and associated topics, hands
-// the messages to the LampService, and publishes for it. Runs on libmosquitto's
-// own network thread and reconnects by itself.
+// the messages to the LampService, and publishes for it.
+//
+// Contract:
+//   - It runs MqttClient::run() on a thread of its own: the first connection may
+//     come long after start() (lampi-cloud may start before its broker), and a
+//     lost connection is retried with backoff (reconnect_min doubling up to
+//     reconnect_max) for as long as the link runs. start() never fails because
+//     the broker is away.
+//   - publish() refuses while there is no connection, with a reason a person can
+//     act on: libmosquitto would queue a QoS 1 message and report success, and
+//     the API would answer 202 "sent" for a command that may never leave.
+//   - status() says whether the link is up, since when, and the last reason it
+//     went down; /healthz shows it.
+//   - stop() returns within about 200 ms (one network loop pass plus the
+//     DISCONNECT), so SIGTERM ends lampi-cloud well within a second.
+// Thread-safe.
 #pragma once
 
-#include <memory>
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <string>
+#include <thread>
 
 #include "lampi/mqtt_client.h"
 #include "lamps/lamp_service.h"
 
 namespace lampi::cloud::lamps {
+
+struct LinkStatus {
+    bool connected = false;
+    // Seconds since the link last came up or went down (steady clock).
+    std::int64_t seconds_in_state = 0;
+    // Why it is down: "not connected yet", libmosquitto's reason, or a refusal.
+    std::string reason;
+};
 
 class CloudLink {
 public:
@@ -21,14 +47,21 @@ public:
     void attach(LampService& service);
     Status start();
     void stop();
-    // For the LampService's Publisher.
+    // For the LampService's Publisher; an error while disconnected.
     Status publish(std::string_view topic, std::string_view payload, int qos, bool retain);
     bool connected() const { return client_.connected(); }
+    LinkStatus status() const;
 
 private:
+    void set_down(std::string reason);
+
     MqttClient client_;
     LampService* service_ = nullptr;
-    bool started_ = false;
+    std::atomic<bool> stop_{false};
+    std::thread thread_;
+    mutable std::mutex mutex_;
+    std::string down_reason_ = "not connected yet";
+    std::chrono::steady_clock::time_point changed_at_ = std::chrono::steady_clock::now();
 };
 
 }  // namespace lampi::cloud::lamps

@@ -8,6 +8,7 @@
 #include "lampi/device_id.h"
 #include "lampi/lamp_codec.h"
 #include "lampi/log.h"
+#include "accounts/login_throttle.h"
 #include "lampi/topics.h"
 
 namespace lampi::cloud::lamps {
@@ -22,7 +23,7 @@ LampError error(int status, std::string message) { return LampError{status, std:
 }  // namespace
 
 LampService::LampService(storage::Store& store, Publisher publish, LampServiceOptions options, Clock clock)
-    : store_(store), publish_(std::move(publish)), options_(std::move(options)), clock_(std::move(clock)) {}
+    : store_(store), publish_(std::move(publish)), options_(std::move(options)), clock_(clock), rates_(store, clock) {}
 
 std::string LampService::normalize_code(std::string_view typed) {
     std::string code;
@@ -110,12 +111,26 @@ void LampService::on_associated(const std::string& device_id, std::string_view p
         publish_associated(device_id, true);
         return;
     }
+    // A lamp announces a code every 9 minutes or so; a flood only costs it its own codes.
+    auto wait = rates_.take(accounts::RateRule{"announce-lamp", options_.announcements_per_lamp, 3600}, device_id);
+    if (!wait || *wait > 0) {
+        log::warn("lamp {}: association code ignored: {}", device_id,
+                  wait ? "more than " + std::to_string(options_.announcements_per_lamp) + " announcements this hour"
+                       : wait.status().message());
+        return;
+    }
     std::int64_t seconds = options_.code_seconds;
+    // expires_in may only shorten the lamp's own code (codes are unique, so it
+    // can reach no other lamp's).
     if (const json::value* in = o.if_contains("expires_in"); in && in->is_int64() && in->as_int64() > 0)
         seconds = std::min(seconds, in->as_int64());
-    if (Status s = store_.record_code(device_id, code, now, now + seconds); !s)
-        log::error("lamp {}: cannot record its association code: {}", device_id, s.message());
-    else
+    auto recorded = store_.record_code(device_id, code, now, now + seconds);
+    if (!recorded)
+        log::error("lamp {}: cannot record its association code: {}", device_id, recorded.status().message());
+    else if (*recorded == storage::Store::CodeOutcome::collision)
+        log::warn("lamp {}: association code refused: another lamp shows the same code; it must make a new one",
+                  device_id);
+    else if (*recorded == storage::Store::CodeOutcome::recorded)
         log::info("lamp {} announced an association code", device_id);
 }
 
@@ -127,29 +142,51 @@ void LampService::publish_associated(const std::string& device_id, bool claimed)
         log::warn("lamp {}: cannot publish lamp/associated: {}", device_id, s.message());
 }
 
-bool LampService::claim_allowed(std::int64_t user_id) {
-    std::lock_guard lock(mutex_);
-    auto it = claim_failures_.find(user_id);
-    if (it == claim_failures_.end()) return true;
-    if (clock_() - it->second.first >= options_.claim_window_seconds) {
-        claim_failures_.erase(it);
-        return true;
+Result<std::int64_t> LampService::global_wrong_code_limit() {
+    auto live = store_.live_code_count(clock_());
+    if (!live) return live.status();
+    return options_.code_space / (options_.guess_margin * std::max<std::int64_t>(1, *live));
+}
+
+Result<std::int64_t> LampService::claim_blocked(std::int64_t user_id, const std::string& address_key) {
+    std::int64_t window = options_.claim_window_seconds;
+    auto global = global_wrong_code_limit();
+    if (!global) return global.status();
+    const std::pair<accounts::RateRule, std::string> limits[] = {
+        {{"code-user", options_.wrong_codes_per_user, window}, std::to_string(user_id)},
+        {{"code-addr", options_.wrong_codes_per_address, window}, address_key},
+        {{"code-all", *global, window}, "all"},
+    };
+    std::int64_t wait = 0;
+    for (const auto& [rule, subject] : limits) {
+        auto w = rates_.blocked(rule, subject);
+        if (!w) return w.status();
+        wait = std::max(wait, *w);
     }
-    return it->second.second < options_.claim_failures_allowed;
+    return wait;
 }
 
-void LampService::note_claim_failure(std::int64_t user_id) {
-    std::lock_guard lock(mutex_);
-    auto [it, inserted] = claim_failures_.try_emplace(user_id, clock_(), 0);
-    ++it->second.second;
+void LampService::note_claim_failure(std::int64_t user_id, const std::string& address_key) {
+    std::int64_t window = options_.claim_window_seconds;
+    for (const auto& [scope, subject] : {std::pair<const char*, std::string>{"code-user", std::to_string(user_id)},
+                                         {"code-addr", address_key},
+                                         {"code-all", "all"}}) {
+        if (Status s = rates_.hit(accounts::RateRule{scope, 0, window}, subject); !s)
+            log::error("cannot count a wrong association code: {}", s.message());
+    }
 }
 
-LampResult<std::string> LampService::claim(std::int64_t user_id, std::string_view typed_code) {
-    if (!claim_allowed(user_id))
-        return error(429, "too many wrong codes; wait a few minutes before trying again");
+LampResult<std::string> LampService::claim(std::int64_t user_id, std::string_view typed_code,
+                                           std::string_view address) {
+    std::string address_key = address.empty() ? std::string("-") : accounts::throttle_address_key(address);
+    auto blocked = claim_blocked(user_id, address_key);
+    if (!blocked) return error(500, blocked.status().message());
+    if (*blocked > 0)
+        return error(429, fmt::format("too many wrong codes; try again in {} minute{}", (*blocked + 59) / 60,
+                                      (*blocked + 59) / 60 == 1 ? "" : "s"));
     std::string code = normalize_code(typed_code);
     if (code.empty()) {
-        note_claim_failure(user_id);
+        note_claim_failure(user_id, address_key);
         return error(400, "that is not an association code: it has 6 to 12 letters and digits, as your lamp shows it");
     }
     auto result = store_.claim(code, user_id, clock_());
@@ -160,13 +197,13 @@ LampResult<std::string> LampService::claim(std::int64_t user_id, std::string_vie
             log::info("lamp {} claimed by user {}", result->device_id, user_id);
             return result->device_id;
         case storage::ClaimOutcome::wrong_code:
-            note_claim_failure(user_id);
+            note_claim_failure(user_id, address_key);
             return error(404, "no lamp shows that code; check the code on your lamp's screen");
         case storage::ClaimOutcome::already_used:
-            note_claim_failure(user_id);
+            note_claim_failure(user_id, address_key);
             return error(409, "that code was already used; ask the lamp for a new one");
         case storage::ClaimOutcome::expired:
-            note_claim_failure(user_id);
+            note_claim_failure(user_id, address_key);
             return error(410, "that code has expired; ask the lamp for a new one");
         case storage::ClaimOutcome::already_owned:
             return error(409, "that lamp already belongs to someone; its owner must remove it first");

@@ -28,6 +28,7 @@
 #include "clock.h"
 #include "lampi/lamp_state.h"
 #include "lampi/status.h"
+#include "accounts/rate_limit.h"
 #include "storage/store.h"
 
 namespace lampi::cloud::lamps {
@@ -35,10 +36,21 @@ namespace lampi::cloud::lamps {
 // Publishes one MQTT message; MqttClient::publish in production, a recorder in tests.
 using Publisher = std::function<Status(std::string_view topic, std::string_view payload, int qos, bool retain)>;
 
+// Limits against code guessing and announcement floods; all counted in the
+// database (accounts/rate_limit.h), so every process shares them. See the
+// README's Security section for the arithmetic behind the values.
 struct LampServiceOptions {
     std::int64_t code_seconds = 10 * 60;  // how long an announced code may be used
-    int claim_failures_allowed = 10;      // per user per window, against guessing codes
     std::int64_t claim_window_seconds = 10 * 60;
+    std::int64_t wrong_codes_per_user = 10;     // per window
+    std::int64_t wrong_codes_per_address = 20;  // per window
+    // The weakest code space accepted (6 decimal digits) and the safety factor:
+    // the wrong codes allowed platform-wide per window are
+    // code_space / (guess_margin * live codes), so that guessing any live code at
+    // that rate takes guess_margin (> 1000) times a code's lifetime.
+    std::int64_t code_space = 1'000'000;
+    std::int64_t guess_margin = 2000;
+    std::int64_t announcements_per_lamp = 20;  // per hour
     std::string client_name = "lampi-cloud";  // the "client" field of set_config
 };
 
@@ -60,7 +72,10 @@ public:
 
     // User side. The lamp must be owned by `user_id` unless stated.
     // Returns the claimed device id.
-    LampResult<std::string> claim(std::int64_t user_id, std::string_view typed_code);
+    // `address` is the client's address (wrong-code limits per address).
+    LampResult<std::string> claim(std::int64_t user_id, std::string_view typed_code, std::string_view address = {});
+    // Wrong codes the whole platform may still see in this window (the arithmetic's G).
+    Result<std::int64_t> global_wrong_code_limit();
     LampResult<storage::Lamp> owned_lamp(std::int64_t user_id, std::string_view device_id);
     LampResult<bool> rename(std::int64_t user_id, std::string_view device_id, std::string_view name);
     LampResult<bool> remove(std::int64_t user_id, std::string_view device_id);
@@ -74,8 +89,9 @@ private:
     void on_changed(const std::string& device_id, std::string_view payload);
     void on_connection(const std::string& device_id, std::string_view client, std::string_view payload);
     void on_associated(const std::string& device_id, std::string_view payload);
-    bool claim_allowed(std::int64_t user_id);
-    void note_claim_failure(std::int64_t user_id);
+    // Seconds to wait (> 0) when a wrong-code limit is used up.
+    Result<std::int64_t> claim_blocked(std::int64_t user_id, const std::string& address_key);
+    void note_claim_failure(std::int64_t user_id, const std::string& address_key);
     void publish_associated(const std::string& device_id, bool claimed);
 
     storage::Store& store_;
@@ -87,7 +103,7 @@ private:
     // device id -> client id -> connected; a lamp is online while its lamp
     // service says "1" and its bridge has not said "0".
     std::map<std::string, std::map<std::string, bool>> connections_;
-    std::map<std::int64_t, std::pair<std::int64_t, int>> claim_failures_;  // user -> (window start, count)
+    accounts::RateLimiter rates_;
 };
 
 }  // namespace lampi::cloud::lamps

@@ -84,6 +84,29 @@ CREATE TABLE login_throttle (
 );
 CREATE INDEX login_throttle_updated ON login_throttle(updated_at);
 )SQL"},
+    // Fixed-window event counters (accounts/rate_limit.h): sign-ups and logins per
+    // address, login failures per (account, address), code announcements and wrong
+    // codes per lamp, user, address and globally. Shared by every process.
+    {3, R"SQL(
+CREATE TABLE rate_counters (
+    scope TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    window_start BIGINT NOT NULL,
+    hits INTEGER NOT NULL,
+    PRIMARY KEY (scope, subject)
+);
+CREATE INDEX rate_counters_window ON rate_counters(window_start);
+)SQL"},
+    // API tokens get a public id (to list and revoke them), a scope and an end.
+    // Tokens made before this had neither: they keep full control for 90 days
+    // from their creation.
+    {4, R"SQL(
+ALTER TABLE api_tokens ADD COLUMN public_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE api_tokens ADD COLUMN scope TEXT NOT NULL DEFAULT 'control';
+ALTER TABLE api_tokens ADD COLUMN expires_at BIGINT NOT NULL DEFAULT 0;
+UPDATE api_tokens SET public_id = substr(token_hash, 1, 16), expires_at = created_at + 7776000;
+CREATE INDEX api_tokens_user ON api_tokens(user_id);
+)SQL"},
 };
 
 std::string render(const char* sql, Dialect dialect) {

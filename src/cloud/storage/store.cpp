@@ -134,16 +134,45 @@ Status Store::delete_other_sessions(std::int64_t user_id, const std::string& kee
     return done(run("DELETE FROM sessions WHERE user_id = $1 AND key_hash <> $2", {user_id, keep_hash}));
 }
 
-Status Store::create_api_token(const std::string& token_hash, std::int64_t user_id, const std::string& name,
-                               std::int64_t now) {
-    return done(run("INSERT INTO api_tokens (token_hash, user_id, name, created_at) VALUES ($1, $2, $3, $4)",
-                    {token_hash, user_id, name, now}));
+Status Store::create_api_token(const ApiToken& t, const std::string& token_hash) {
+    return done(run("INSERT INTO api_tokens (token_hash, user_id, name, created_at, public_id, scope, expires_at) "
+                    "VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                    {token_hash, t.user_id, t.name, t.created_at, t.public_id, t.scope, t.expires_at}));
 }
 
-Result<std::optional<User>> Store::api_token_user(const std::string& token_hash) {
-    return first_user(run("SELECT u.id, u.username, u.password_hash, u.is_operator, u.created_at, u.last_login "
-                          "FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1",
-                          {token_hash}));
+Result<std::optional<std::pair<User, std::string>>> Store::api_token_user(const std::string& token_hash,
+                                                                          std::int64_t now) {
+    auto rows = run("SELECT u.id, u.username, u.password_hash, u.is_operator, u.created_at, u.last_login, t.scope "
+                    "FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 AND t.expires_at > $2",
+                    {token_hash, now});
+    if (!rows) return rows.status();
+    if (rows->empty()) return std::optional<std::pair<User, std::string>>();
+    return std::optional<std::pair<User, std::string>>(
+        std::pair<User, std::string>{to_user(rows->front()), as_text(rows->front().at(6))});
+}
+
+Result<std::vector<ApiToken>> Store::api_tokens_of(std::int64_t user_id, std::int64_t now) {
+    auto rows = run("SELECT public_id, name, scope, created_at, expires_at FROM api_tokens "
+                    "WHERE user_id = $1 AND expires_at > $2 ORDER BY created_at, public_id",
+                    {user_id, now});
+    if (!rows) return rows.status();
+    std::vector<ApiToken> out;
+    for (const auto& r : *rows)
+        out.push_back(ApiToken{as_text(r.at(0)), user_id, as_text(r.at(1)), as_text(r.at(2)), as_int(r.at(3)),
+                               as_int(r.at(4))});
+    return out;
+}
+
+Result<bool> Store::delete_api_token(std::int64_t user_id, const std::string& public_id) {
+    auto rows = run("DELETE FROM api_tokens WHERE user_id = $1 AND public_id = $2 RETURNING public_id",
+                    {user_id, public_id});
+    if (!rows) return rows.status();
+    return !rows->empty();
+}
+
+Status Store::delete_user_credentials(std::int64_t user_id) {
+    if (Status s = done(run("DELETE FROM api_tokens WHERE user_id = $1", {user_id})); !s) return s;
+    return done(run("DELETE FROM sessions WHERE user_id = $1", {user_id}));
 }
 
 Status Store::create_broker_credential(const BrokerCredential& c, std::int64_t now) {
@@ -244,20 +273,40 @@ Status Store::assign_lamp(const std::string& device_id, std::optional<std::int64
     return Status::ok();
 }
 
-Status Store::record_code(const std::string& device_id, const std::string& code, std::int64_t now,
-                          std::int64_t expires_at) {
+Result<Store::CodeOutcome> Store::record_code(const std::string& device_id, const std::string& code,
+                                              std::int64_t now, std::int64_t expires_at) {
     if (Status s = ensure_lamp(device_id, now); !s) return s;
-    return done(run("INSERT INTO association_codes (device_id, code, created_at, expires_at) VALUES ($1, $2, $3, $4) "
-                    "ON CONFLICT (device_id, code) DO NOTHING",
-                    {device_id, code, now, expires_at}));
+    auto taken = run("SELECT device_id FROM association_codes WHERE code = $1 AND device_id <> $2 "
+                     "AND used_at IS NULL AND expires_at > $3 LIMIT 1",
+                     {code, device_id, now});
+    if (!taken) return taken.status();
+    if (!taken->empty()) return CodeOutcome::collision;
+    auto inserted = run("INSERT INTO association_codes (device_id, code, created_at, expires_at) VALUES ($1, $2, $3, $4) "
+                        "ON CONFLICT (device_id, code) DO NOTHING RETURNING device_id",
+                        {device_id, code, now, expires_at});
+    if (!inserted) return inserted.status();
+    if (inserted->empty()) return CodeOutcome::already_known;
+    // The lamp's earlier codes end now: one live code per lamp.
+    if (Status s = done(run("UPDATE association_codes SET expires_at = $3 WHERE device_id = $1 AND code <> $2 "
+                            "AND used_at IS NULL AND expires_at > $3",
+                            {device_id, code, now}));
+        !s)
+        return s;
+    return CodeOutcome::recorded;
+}
+
+Result<std::int64_t> Store::live_code_count(std::int64_t now) {
+    auto rows = run("SELECT COUNT(*) FROM association_codes WHERE used_at IS NULL AND expires_at > $1", {now});
+    if (!rows) return rows.status();
+    return as_int(rows->front().at(0));
 }
 
 Result<ClaimResult> Store::claim(const std::string& code, std::int64_t user_id, std::int64_t now) {
-    // The newest lamp that announced this code decides; codes are short, so an
-    // old lamp may have used the same digits before.
+    // The one live holder of the code, if any; else say why the code is no good.
     auto rows = run("SELECT device_id, expires_at, used_at FROM association_codes WHERE code = $1 "
-                    "ORDER BY created_at DESC LIMIT 1",
-                    {code});
+                    "ORDER BY (CASE WHEN used_at IS NULL AND expires_at > $2 THEN 0 ELSE 1 END), created_at DESC "
+                    "LIMIT 1",
+                    {code, now});
     if (!rows) return rows.status();
     if (rows->empty()) return ClaimResult{ClaimOutcome::wrong_code, ""};
     std::string device_id = as_text(rows->front()[0]);
@@ -325,8 +374,44 @@ Status Store::throttle_clear(const std::string& scope, const std::string& subjec
 Status Store::purge_expired(std::int64_t now) {
     if (Status s = done(run("DELETE FROM sessions WHERE expires_at <= $1", {now})); !s) return s;
     if (Status s = done(run("DELETE FROM broker_credentials WHERE expires_at <= $1", {now})); !s) return s;
+    // The addresses an account logs in from are kept a month; other counters a day.
+    if (Status s = done(run("DELETE FROM rate_counters WHERE window_start <= $1 AND (scope <> 'known' OR "
+                            "window_start <= $2)",
+                            {now - 24 * 3600, now - 31 * 24 * 3600}));
+        !s)
+        return s;
     return done(run("DELETE FROM login_throttle WHERE updated_at <= $1 AND locked_until <= $2",
                     {now - 24 * 3600, now}));
 }
+
+Result<Store::RateWindow> Store::rate_hit(const std::string& scope, const std::string& subject, std::int64_t now,
+                                          std::int64_t window_seconds) {
+    auto rows = run(
+        "INSERT INTO rate_counters (scope, subject, window_start, hits) VALUES ($1, $2, $3, 1) "
+        "ON CONFLICT (scope, subject) DO UPDATE SET "
+        "hits = CASE WHEN rate_counters.window_start <= $4 THEN 1 ELSE rate_counters.hits + 1 END, "
+        "window_start = CASE WHEN rate_counters.window_start <= $4 THEN excluded.window_start "
+        "ELSE rate_counters.window_start END "
+        "RETURNING hits, window_start",
+        {scope, subject, now, now - window_seconds});
+    if (!rows) return rows.status();
+    if (rows->empty()) return Status::error("the rate counter update returned nothing");
+    return RateWindow{as_int(rows->front().at(0)), as_int(rows->front().at(1))};
+}
+
+Result<Store::RateWindow> Store::rate_peek(const std::string& scope, const std::string& subject, std::int64_t now,
+                                           std::int64_t window_seconds) {
+    auto rows = run("SELECT hits, window_start FROM rate_counters WHERE scope = $1 AND subject = $2 AND window_start > $3",
+                    {scope, subject, now - window_seconds});
+    if (!rows) return rows.status();
+    if (rows->empty()) return RateWindow{0, now};
+    return RateWindow{as_int(rows->front().at(0)), as_int(rows->front().at(1))};
+}
+
+Status Store::rate_clear(const std::string& scope, const std::string& subject) {
+    return done(run("DELETE FROM rate_counters WHERE scope = $1 AND subject = $2", {scope, subject}));
+}
+
+Status Store::ping() { return done(run("SELECT 1")); }
 
 }  // namespace lampi::cloud::storage

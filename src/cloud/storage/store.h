@@ -53,6 +53,15 @@ struct BrokerCredential {
     std::int64_t expires_at = 0;
 };
 
+struct ApiToken {
+    std::string public_id;
+    std::int64_t user_id = 0;
+    std::string name;
+    std::string scope;  // "read" or "control"
+    std::int64_t created_at = 0;
+    std::int64_t expires_at = 0;
+};
+
 // One failed-login counter (see accounts/login_throttle.h for the policy).
 struct ThrottleCount {
     std::int64_t failures = 0;      // in the current window
@@ -85,10 +94,15 @@ public:
     // Every session of the user except `keep_hash` (after a password change).
     Status delete_other_sessions(std::int64_t user_id, const std::string& keep_hash);
 
-    // API tokens, keyed by hash.
-    Status create_api_token(const std::string& token_hash, std::int64_t user_id, const std::string& name,
-                            std::int64_t now);
-    Result<std::optional<User>> api_token_user(const std::string& token_hash);
+    // API tokens, keyed by hash; `public_id` names one in lists and revocations.
+    Status create_api_token(const ApiToken& token, const std::string& token_hash);
+    // The user and scope behind an unexpired token.
+    Result<std::optional<std::pair<User, std::string>>> api_token_user(const std::string& token_hash, std::int64_t now);
+    Result<std::vector<ApiToken>> api_tokens_of(std::int64_t user_id, std::int64_t now);
+    // False when the user has no such token.
+    Result<bool> delete_api_token(std::int64_t user_id, const std::string& public_id);
+    // Every token and every session of the user (after a password change).
+    Status delete_user_credentials(std::int64_t user_id);
 
     // Short-lived broker credentials for the control page.
     Status create_broker_credential(const BrokerCredential& credential, std::int64_t now);
@@ -114,10 +128,16 @@ public:
     // Operator action: any lamp to any user (or to nobody).
     Status assign_lamp(const std::string& device_id, std::optional<std::int64_t> owner_id, std::int64_t now);
 
-    // Association codes: remembers a code a lamp announced (first sighting wins,
-    // so a re-delivered retained message does not extend its life).
-    Status record_code(const std::string& device_id, const std::string& code, std::int64_t now,
-                       std::int64_t expires_at);
+    // Association codes. A live code (unused, unexpired) belongs to one lamp, and a
+    // lamp has at most one live code. record_code remembers a code a lamp
+    // announced: first sighting wins (a re-delivered retained message does not
+    // extend its life); a code another lamp holds live is refused (collision), never
+    // taken over; recording a new code ends the lamp's previous live one.
+    enum class CodeOutcome { recorded, already_known, collision };
+    Result<CodeOutcome> record_code(const std::string& device_id, const std::string& code, std::int64_t now,
+                                    std::int64_t expires_at);
+    // Live codes across all lamps (the guessing arithmetic's L).
+    Result<std::int64_t> live_code_count(std::int64_t now);
     // Uses `code` to bind its lamp to `user_id`; at most one caller wins a code.
     Result<ClaimResult> claim(const std::string& code, std::int64_t user_id, std::int64_t now);
 
@@ -136,9 +156,26 @@ public:
                                std::int64_t until);
     Status throttle_clear(const std::string& scope, const std::string& subject);
 
+    // Rate counters: one fixed window of `window_seconds` per (scope, subject).
+    // rate_hit counts one event atomically (safe with several processes) and
+    // returns the count in the current window and when that window began;
+    // rate_peek reads them without counting (0 hits when the window is over).
+    struct RateWindow {
+        std::int64_t hits = 0;
+        std::int64_t window_start = 0;
+    };
+    Result<RateWindow> rate_hit(const std::string& scope, const std::string& subject, std::int64_t now,
+                                std::int64_t window_seconds);
+    Result<RateWindow> rate_peek(const std::string& scope, const std::string& subject, std::int64_t now,
+                                 std::int64_t window_seconds);
+    Status rate_clear(const std::string& scope, const std::string& subject);
+
     // Deletes expired sessions, broker credentials and login counters untouched
     // for a day.
     Status purge_expired(std::int64_t now);
+
+    // One trivial query: whether the database answers (for /healthz).
+    Status ping();
 
 private:
     explicit Store(std::unique_ptr<Database> db) : db_(std::move(db)) {}

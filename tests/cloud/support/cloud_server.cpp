@@ -22,9 +22,15 @@ CloudServer::CloudServer(const std::string& db_url, CloudServerOptions options) 
         }
         return link_ ? link_->publish(topic, payload, qos, retain) : Status::ok();
     };
-    if (options.mqtt) link_ = std::make_unique<lamps::CloudLink>(*options.mqtt);
-    lamps_ = std::make_unique<lamps::LampService>(*store_, publish, lamps::LampServiceOptions{}, clock);
-    app_ = std::make_unique<api::App>(*store_, *accounts_, *lamps_, options.app);
+    if (options.mqtt) {
+        link_ = std::make_unique<lamps::CloudLink>(*options.mqtt);
+        options.app.broker_status = [this] { return link_->status(); };
+    }
+    lamps_ = std::make_unique<lamps::LampService>(*store_, publish, options.lamps, clock);
+    // Revocations go out like every other publish: recorded, and to the broker when there is one.
+    if (!options.app.revocations) options.app.revocations = std::make_shared<lamps::MqttRevocations>(publish, clock);
+    hash_pool_ = std::make_unique<accounts::HashPool>(options.hash_threads, options.hash_queue);
+    app_ = std::make_unique<api::App>(*store_, *accounts_, *lamps_, options.app, hash_pool_.get());
     options.server.port = 0;
     options.server.threads = 2;
     server_ = std::make_unique<http::HttpServer>(options.server, [this](http::Request& r) { return app_->handle(r); });
@@ -39,6 +45,7 @@ CloudServer::CloudServer(const std::string& db_url, CloudServerOptions options) 
 CloudServer::~CloudServer() {
     server_->stop();
     thread_.join();
+    hash_pool_->stop();
     if (link_) link_->stop();
 }
 
@@ -57,9 +64,10 @@ void CloudServer::add_lamp(const std::string& device_id, std::optional<std::int6
     if (Status s = store_->add_lamp(device_id, name, owner, now_); !s) throw std::runtime_error(s.message());
 }
 
-void CloudServer::announce_code(const std::string& device_id, const std::string& code) {
+void CloudServer::announce_code(const std::string& device_id, const std::string& code, std::int64_t expires_in) {
+    std::string extra = expires_in > 0 ? ",\"expires_in\":" + std::to_string(expires_in) : "";
     lamps_->handle_message("devices/" + device_id + "/lamp/associated",
-                           "{\"code\":\"" + code + "\",\"claimed\":false}");
+                           "{\"code\":\"" + code + "\",\"claimed\":false" + extra + "}");
 }
 
 }  // namespace lampi::cloud::testing

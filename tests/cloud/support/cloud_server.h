@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "accounts/accounts.h"
+#include "accounts/hash_pool.h"
 #include "api/app.h"
 #include "http/server.h"
 #include "lampi/mqtt_client.h"
@@ -33,6 +34,10 @@ struct CloudServerOptions {
     http::ServerOptions server;
     // Set: a real platform MQTT client on this broker.
     std::optional<MqttOptions> mqtt;
+    lamps::LampServiceOptions lamps;
+    // Password hashes run on this pool, as in lampi-cloud serve.
+    std::size_t hash_threads = 2;
+    std::size_t hash_queue = 16;
 };
 
 class CloudServer {
@@ -45,6 +50,7 @@ public:
     accounts::Accounts& accounts() { return *accounts_; }
     lamps::LampService& lamps() { return *lamps_; }
     lamps::CloudLink* link() { return link_.get(); }
+    accounts::HashPool& hash_pool() { return *hash_pool_; }
     void advance(std::int64_t seconds) { now_ += seconds; }
     std::int64_t now() const { return now_; }
     std::vector<Published> published();
@@ -54,7 +60,7 @@ public:
     // Registers a lamp owned by `owner` (or nobody).
     void add_lamp(const std::string& device_id, std::optional<std::int64_t> owner, const std::string& name = "");
     // Makes the lamp announce `code` as if over MQTT.
-    void announce_code(const std::string& device_id, const std::string& code);
+    void announce_code(const std::string& device_id, const std::string& code, std::int64_t expires_in = 0);
 
     static constexpr const char* kPassword = "correct-horse";
 
@@ -62,6 +68,7 @@ private:
     std::atomic<std::int64_t> now_{1'700'000'000};
     std::unique_ptr<storage::Store> store_;
     std::unique_ptr<accounts::Accounts> accounts_;
+    std::unique_ptr<accounts::HashPool> hash_pool_;
     std::unique_ptr<lamps::CloudLink> link_;
     std::unique_ptr<lamps::LampService> lamps_;
     std::unique_ptr<api::App> app_;

@@ -1,0 +1,173 @@
+// lampi-cloud and its broker link on a real Mosquitto that goes away: it
+// reconnects for ever, says 503 (never 202 "sent") while it has no broker, shows
+// the link on /healthz, starts before its broker, and stops within a second.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <boost/json.hpp>
+#include <thread>
+
+#include "cloud_server.h"
+#include "http_client.h"
+#include "mqtt_harness.h"
+#include "process.h"
+
+namespace lampi::cloud {
+namespace {
+
+using namespace std::chrono_literals;
+namespace json = boost::json;
+using testing::BrowserSession;
+using testing::CloudServer;
+using testing::HttpClient;
+
+const std::string kLamp = "b827eb74663e";
+
+// Polls until `check` holds or `timeout` passes.
+bool eventually(const std::function<bool()>& check, std::chrono::milliseconds timeout = 15s) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (check()) return true;
+        std::this_thread::sleep_for(20ms);
+    }
+    return check();
+}
+
+json::value health(int port) {
+    auto r = HttpClient(port).request("GET", "/healthz");
+    boost::system::error_code ec;
+    json::value v = json::parse(r.body, ec);
+    if (ec || !v.is_object()) return json::object{};
+    v.as_object()["http_status"] = r.status;
+    return v;
+}
+
+bool broker_connected(int port) {
+    json::value v = health(port);
+    return v.as_object().contains("broker") && v.at("broker").at("connected").as_bool() &&
+           v.at("http_status").as_int64() == 200;
+}
+
+testing::HttpReply set_state(BrowserSession& s) {
+    return s.send("POST", "/api/v1/lamps/" + kLamp + "/state", R"({"on":true})",
+                  {{"Content-Type", "application/json"}, {"X-CSRFToken", s.cookie("csrftoken")}});
+}
+
+class BrokerLinkTest : public ::testing::Test {
+protected:
+    // A cloud on a broker that is stopped when the cloud starts.
+    void start_cloud_before_broker() {
+        broker_ = std::make_unique<lampi::testing::TestBroker>(dir_.path(), "cloud");
+        broker_->stop();
+        testing::CloudServerOptions options;
+        MqttOptions mqtt;
+        mqtt.port = broker_->port();
+        mqtt.client_id = "lampi-cloud";
+        options.mqtt = mqtt;
+        server_ = std::make_unique<CloudServer>("sqlite://" + (dir_ / "db.sqlite3"), options);
+        auto alice = server_->add_user("alice");
+        server_->add_lamp(kLamp, alice.id);
+        session_ = std::make_unique<BrowserSession>(server_->port());
+        ASSERT_TRUE(session_->login("alice", CloudServer::kPassword));
+    }
+
+    // A lamp's view of set_config; true once one command has arrived.
+    bool command_arrives() {
+        lampi::testing::MqttProbe lamp(broker_->port(), {"devices/" + kLamp + "/lamp/set_config"}, "lamp-probe");
+        if (!lamp.wait_connected()) return false;
+        // The subscription is in place once a message of our own comes back.
+        lampi::testing::MqttProbe marker(broker_->port(), {}, "marker");
+        if (!marker.wait_connected()) return false;
+        for (int i = 0; i < 100 && lamp.messages("devices/" + kLamp + "/lamp/set_config").empty(); ++i) {
+            (void)marker.publish("devices/" + kLamp + "/lamp/set_config", "{}", 1);
+            std::this_thread::sleep_for(20ms);
+        }
+        lamp.clear();
+        auto r = set_state(*session_);
+        if (r.status != 202) return false;
+        return lamp.wait_for("devices/" + kLamp + "/lamp/set_config", [](const MqttMessage& m) {
+                   return m.payload.find("lampi-cloud") != std::string::npos;
+               }).has_value();
+    }
+
+    lampi::testing::TempDir dir_;
+    std::unique_ptr<lampi::testing::TestBroker> broker_;
+    std::unique_ptr<CloudServer> server_;
+    std::unique_ptr<BrowserSession> session_;
+};
+
+TEST_F(BrokerLinkTest, StartedBeforeItsBrokerItAnswers503AndConnectsWhenTheBrokerComes) {
+    start_cloud_before_broker();
+    auto r = set_state(*session_);
+    EXPECT_EQ(r.status, 503) << r.body;
+    EXPECT_NE(r.body.find("no connection to the cloud broker"), std::string::npos) << r.body;
+    json::value h = health(server_->port());
+    EXPECT_EQ(h.at("http_status").as_int64(), 503);
+    EXPECT_FALSE(h.at("broker").at("connected").as_bool());
+    EXPECT_TRUE(h.at("database").at("ok").as_bool());
+    EXPECT_EQ(h.at("status").as_string(), "degraded");
+
+    // The broker arrives several seconds later (past the first backoff steps).
+    std::this_thread::sleep_for(2s);
+    broker_->start();
+    ASSERT_TRUE(eventually([&] { return broker_connected(server_->port()); }, 10s)) << json::serialize(health(server_->port()));
+    EXPECT_TRUE(command_arrives());
+}
+
+TEST_F(BrokerLinkTest, AfterKill9OfTheBrokerItAnswers503ThenReconnectsForEver) {
+    start_cloud_before_broker();
+    broker_->start();
+    ASSERT_TRUE(eventually([&] { return broker_connected(server_->port()); }));
+    for (int round = 0; round < 3; ++round) {
+        broker_->kill9();
+        ASSERT_TRUE(eventually([&] { return !broker_connected(server_->port()); })) << "round " << round;
+        auto r = set_state(*session_);
+        EXPECT_EQ(r.status, 503) << "round " << round << ": " << r.body;
+        json::value h = health(server_->port());
+        EXPECT_FALSE(h.at("broker").at("error").as_string().empty());
+        broker_->start();
+        ASSERT_TRUE(eventually([&] { return broker_connected(server_->port()); })) << "round " << round;
+        EXPECT_TRUE(command_arrives()) << "round " << round;
+    }
+}
+
+// The deployed binary: SIGTERM ends it within a second whether or not its
+// broker is there, and its /healthz follows the link.
+TEST(BrokerLinkBinary, HealthFollowsTheLinkAndSigtermStopsItWithinASecond) {
+    lampi::testing::TempDir dir;
+    lampi::testing::TestBroker broker(dir.path(), "cloud");
+    broker.stop();
+    int port = lampi::testing::free_port();
+    lampi::testing::Process cloud({LAMPI_CLOUD_BINARY, "serve", "--db", "sqlite://" + (dir / "cloud.sqlite3"),
+                                   "--listen", "127.0.0.1:" + std::to_string(port), "--mqtt-port",
+                                   std::to_string(broker.port()), "--argon2-ops", "1", "--argon2-memory-kib", "8"},
+                                  dir / "cloud.log");
+    cloud.start();
+    ASSERT_TRUE(lampi::testing::wait_for_port(port, 10s)) << cloud.log();
+    EXPECT_EQ(health(port).at("http_status").as_int64(), 503);
+
+    // Without its broker, and with a keep-alive connection open.
+    HttpClient idle(port);
+    ASSERT_EQ(idle.request("GET", "/healthz").status, 503);
+    auto begin = std::chrono::steady_clock::now();
+    ASSERT_EQ(cloud.stop(SIGTERM, 5s), 0) << cloud.log();
+    auto took = std::chrono::steady_clock::now() - begin;
+    EXPECT_LT(took, 1s) << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms";
+
+    // With its broker, after a kill -9 and a restart of that broker.
+    cloud.start();
+    ASSERT_TRUE(lampi::testing::wait_for_port(port, 10s)) << cloud.log();
+    broker.start();
+    ASSERT_TRUE(eventually([&] { return broker_connected(port); })) << cloud.log();
+    broker.kill9();
+    ASSERT_TRUE(eventually([&] { return !broker_connected(port); })) << cloud.log();
+    broker.start();
+    ASSERT_TRUE(eventually([&] { return broker_connected(port); })) << cloud.log();
+    begin = std::chrono::steady_clock::now();
+    ASSERT_EQ(cloud.stop(SIGTERM, 5s), 0) << cloud.log();
+    took = std::chrono::steady_clock::now() - begin;
+    EXPECT_LT(took, 1s) << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms";
+}
+
+}  // namespace
+}  // namespace lampi::cloud
