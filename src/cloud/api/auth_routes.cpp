@@ -147,7 +147,7 @@ Response user_check(const Request& request, Deps& deps) {
         if (auto failed = throttle.failed(subject, ""); !failed) log::error("auth API: {}", failed.status().message());
         return answer(false, "wrong password", false);
     }
-    if (Status s = throttle.succeeded(subject); !s) log::error("auth API: {}", s.message());
+    if (Status s = throttle.succeeded(subject, ""); !s) log::error("auth API: {}", s.message());
     return answer(true, "", true);
 }
 
