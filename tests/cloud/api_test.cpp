@@ -556,7 +556,7 @@ TEST_P(ApiTest, BrokerCredentialAndAuthApi) {
     EXPECT_EQ(login.at("ok").as_bool(), true);
     EXPECT_EQ(login.at("result").as_string(), "allow");
     EXPECT_EQ(login.at("is_superuser").as_bool(), false);
-    EXPECT_EQ(login.at("acl").as_array().size(), 4u);  // 3 rules + final deny
+    EXPECT_EQ(login.at("acl").as_array().size(), 5u);  // changed, health, connection states, set_config + final deny
     auto bad = parse(auth_call("/auth/v1/user", json::serialize(json::object{{"username", user}, {"password", "x"}})).body);
     EXPECT_EQ(bad.at("ok").as_bool(), false);
     EXPECT_EQ(bad.at("result").as_string(), "deny");

@@ -67,7 +67,7 @@ TEST_F(SignedBrokerCredential, TheAuthApiStillAnswersForItWithTheRightsOfTheMome
     std::string username(issued.at("username").as_string()), password(issued.at("password").as_string());
     auto answer = ask_auth_api(username, password);
     EXPECT_EQ(answer.at("ok").as_bool(), true);
-    EXPECT_EQ(answer.at("acl").as_array().size(), 4u);  // 3 rules for lamp A + the final deny
+    EXPECT_EQ(answer.at("acl").as_array().size(), 5u);  // 4 rules for lamp A + the final deny
     EXPECT_EQ(ask_auth_api(username, password + "x").at("ok").as_bool(), false);
 
     // Alice lets the lamp go: the token still lists it, the auth API no longer grants it.

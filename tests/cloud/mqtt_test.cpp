@@ -2,6 +2,8 @@
 // API, API commands reach the lamp topics, onboarding round-trips.
 #include <gtest/gtest.h>
 
+#include <chrono>
+
 #include <boost/json.hpp>
 #include <thread>
 
@@ -73,6 +75,27 @@ TEST_F(MqttTest, LampReportsShowUpInTheApi) {
     }));
 }
 
+TEST_F(MqttTest, ALampsHealthFaultShowsInTheApiAndClearsWhenItRecovers) {
+    auto alice = server_->add_user("alice");
+    server_->add_lamp(kLamp, alice.id);
+    lampi::testing::MqttProbe lamp(broker_->port(), {});
+    ASSERT_TRUE(lamp.wait_connected());
+    testing::BrowserSession s(server_->port());
+    ASSERT_TRUE(s.login("alice", CloudServer::kPassword));
+    ASSERT_TRUE(lamp.publish("devices/" + kLamp + "/lamp/health",
+                             R"({"durable":false,"led":true,"error":"state directory is read-only"})", 1, true));
+    EXPECT_TRUE(eventually(s, "/api/v1/lamps/" + kLamp, [](const json::value& v) {
+        const auto* health = v.as_object().if_contains("health");
+        return health && health->is_object() && !health->at("durable").as_bool() &&
+               health->at("error").as_string() == "state directory is read-only";
+    })) << "a lamp that cannot save must say so in the API";
+    ASSERT_TRUE(lamp.publish("devices/" + kLamp + "/lamp/health", R"({"durable":true,"led":true})", 1, true));
+    EXPECT_TRUE(eventually(s, "/api/v1/lamps/" + kLamp, [](const json::value& v) {
+        const auto* health = v.as_object().if_contains("health");
+        return health && health->is_object() && health->at("durable").as_bool();
+    }));
+}
+
 TEST_F(MqttTest, StateSetThroughTheApiArrivesOnSetConfig) {
     auto alice = server_->add_user("alice");
     server_->add_lamp(kLamp, alice.id);
@@ -81,8 +104,14 @@ TEST_F(MqttTest, StateSetThroughTheApiArrivesOnSetConfig) {
     std::this_thread::sleep_for(100ms);
     testing::BrowserSession s(server_->port());
     ASSERT_TRUE(s.login("alice", CloudServer::kPassword));
+    auto wall_ms = [] {
+        return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count();
+    };
+    std::int64_t before = wall_ms();
     auto r = s.send("POST", "/api/v1/lamps/" + kLamp + "/state", R"({"on":true,"color":{"h":0.5,"s":1}})",
                     {{"Content-Type", "application/json"}, {"X-CSRFToken", s.cookie("csrftoken")}});
+    std::int64_t after = wall_ms();
     ASSERT_EQ(r.status, 202) << r.body;
     auto message = lamp.wait_for("devices/" + kLamp + "/lamp/set_config");
     ASSERT_TRUE(message);
@@ -90,6 +119,12 @@ TEST_F(MqttTest, StateSetThroughTheApiArrivesOnSetConfig) {
     auto payload = json::parse(message->payload);
     EXPECT_EQ(payload.at("on").as_bool(), true);
     EXPECT_DOUBLE_EQ(payload.at("color").at("h").to_number<double>(), 0.5);
+    // Stamped in milliseconds, so a lamp can drop it if it waited in a queue
+    // while the lamp changed (src/lampid/README.md, "Ordering").
+    ASSERT_TRUE(payload.as_object().contains("sent_at")) << message->payload;
+    std::int64_t sent_at = payload.at("sent_at").to_number<std::int64_t>();
+    EXPECT_GE(sent_at, before);
+    EXPECT_LE(sent_at, after);
 }
 
 TEST_F(MqttTest, OnboardingRoundTrip) {

@@ -137,6 +137,20 @@ struct Platform {
         return options;
     }
 
+    // MQTT on lamp `i`'s own broker with lampid's login, as anything on that Pi
+    // that can read lampid's password file (its owner, with a shell) can.
+    MqttOptions lamp_local_client(int i) const {
+        const auto& local = endpoints.at("lamps").at(static_cast<std::size_t>(i)).at("local_mqtt");
+        MqttOptions options;
+        options.port = static_cast<int>(local.at("port").as_int64());
+        options.username = std::string(local.at("username").as_string());
+        std::string password = read_file(std::string(local.at("password_file").as_string()));
+        while (!password.empty() && (password.back() == '\n' || password.back() == '\r')) password.pop_back();
+        options.password = password;
+        options.client_id = "lamp-owner-tool";
+        return options;
+    }
+
     // Logs `who` in through the web and fetches their short-lived broker credential.
     std::optional<std::pair<std::string, std::string>> broker_credential(const std::string& username,
                                                                           const std::string& password) {

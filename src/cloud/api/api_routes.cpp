@@ -119,7 +119,7 @@ void add_api_routes(http::Router& router, Deps& deps) {
         auto lamps = deps.store.lamps_of(std::get<Caller>(who).user.id);
         if (!lamps) return server_error(lamps.status());
         json::array list;
-        for (const auto& lamp : *lamps) list.emplace_back(lamp_json(lamp));
+        for (const auto& lamp : *lamps) list.emplace_back(lamp_json(lamp, deps.lamps.health_of(lamp.device_id)));
         json::object o;
         o["lamps"] = std::move(list);
         return json_ok(200, o);
@@ -130,7 +130,7 @@ void add_api_routes(http::Router& router, Deps& deps) {
         if (auto* r = std::get_if<Response>(&who)) return *r;
         auto lamp = deps.lamps.owned_lamp(std::get<Caller>(who).user.id, params.get("id"));
         if (auto* e = std::get_if<lamps::LampError>(&lamp)) return from_error(*e);
-        return json_ok(200, lamp_json(std::get<storage::Lamp>(lamp)));
+        return json_ok(200, lamp_json(std::get<storage::Lamp>(lamp), deps.lamps.health_of(std::get<storage::Lamp>(lamp).device_id)));
     });
 
     router.add("PATCH", "/api/v1/lamps/{id}", [&deps](const Request& request, const http::Params& params) {
@@ -143,7 +143,7 @@ void add_api_routes(http::Router& router, Deps& deps) {
         if (auto* e = std::get_if<lamps::LampError>(&done)) return from_error(*e);
         auto lamp = deps.lamps.owned_lamp(user_id, params.get("id"));
         if (auto* e = std::get_if<lamps::LampError>(&lamp)) return from_error(*e);
-        return json_ok(200, lamp_json(std::get<storage::Lamp>(lamp)));
+        return json_ok(200, lamp_json(std::get<storage::Lamp>(lamp), deps.lamps.health_of(std::get<storage::Lamp>(lamp).device_id)));
     });
 
     router.add("DELETE", "/api/v1/lamps/{id}", [&deps](const Request& request, const http::Params& params) {
@@ -175,7 +175,7 @@ void add_api_routes(http::Router& router, Deps& deps) {
         if (auto* e = std::get_if<lamps::LampError>(&claimed)) return from_error(*e);
         auto lamp = deps.lamps.owned_lamp(user_id, std::get<std::string>(claimed));
         if (auto* e = std::get_if<lamps::LampError>(&lamp)) return from_error(*e);
-        return json_ok(201, lamp_json(std::get<storage::Lamp>(lamp)));
+        return json_ok(201, lamp_json(std::get<storage::Lamp>(lamp), deps.lamps.health_of(std::get<storage::Lamp>(lamp).device_id)));
     });
 
     router.add("GET", "/api/v1/mqtt-credential", [&deps](const Request& request, const http::Params&) {

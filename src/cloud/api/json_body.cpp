@@ -43,7 +43,7 @@ Result<http::Fields> body_fields(const http::Request& request) {
     return http::Fields(std::move(fields));
 }
 
-json::object lamp_json(const storage::Lamp& lamp) {
+json::object lamp_json(const storage::Lamp& lamp, const std::optional<std::string>& health_json) {
     json::object o;
     o["device_id"] = lamp.device_id;
     o["name"] = lamp.name;
@@ -55,6 +55,13 @@ json::object lamp_json(const storage::Lamp& lamp) {
         if (!ec) state = std::move(parsed);
     }
     o["state"] = std::move(state);
+    json::value health = nullptr;
+    if (health_json) {
+        boost::system::error_code ec;
+        json::value parsed = json::parse(*health_json, ec);
+        if (!ec) health = std::move(parsed);
+    }
+    o["health"] = std::move(health);
     o["updated_at"] = lamp.updated_at;
     return o;
 }

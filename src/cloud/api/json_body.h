@@ -6,6 +6,8 @@
 
 #include <boost/json/object.hpp>
 
+#include <optional>
+#include <string>
 #include <string_view>
 
 #include "http/form.h"
@@ -23,6 +25,7 @@ Result<boost::json::object> parse_json_object(std::string_view body);
 Result<http::Fields> body_fields(const http::Request& request);
 
 // {"device_id", "name", "online", "state": {...} | null, "updated_at"}
-boost::json::object lamp_json(const storage::Lamp& lamp);
+// `health_json`: the lamp's last lamp/health report, shown as "health" (null when none).
+boost::json::object lamp_json(const storage::Lamp& lamp, const std::optional<std::string>& health_json = std::nullopt);
 
 }  // namespace lampi::cloud::api

@@ -8,7 +8,8 @@ namespace lampi::cloud::lamps {
 namespace {
 
 const char* const kSubscriptions[] = {"devices/+/lamp/changed", "devices/+/lamp/connection/+/state",
-                                      "devices/+/lamp/associated"};
+                                      "devices/+/lamp/associated",
+                                      "devices/+/lamp/health"};
 
 MqttOptions with_backoff(MqttOptions options) {
     // Retry fast after a blip, and at least every 5 s during a long outage, so a

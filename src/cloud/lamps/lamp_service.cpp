@@ -3,6 +3,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
+#include <chrono>
 #include <fmt/core.h>
 
 #include "lampi/device_id.h"
@@ -52,10 +53,37 @@ void LampService::handle_message(std::string_view topic, std::string_view payloa
         on_changed(device_id, payload);
     } else if (local == topics::kAssociated) {
         on_associated(device_id, payload);
+    } else if (local == topics::kHealth) {
+        on_health(device_id, payload);
     } else if (local.substr(0, 16) == "lamp/connection/" && local.size() > 22 &&
                local.substr(local.size() - 6) == "/state") {
         on_connection(device_id, local.substr(16, local.size() - 22), payload);
     }
+}
+
+void LampService::on_health(const std::string& device_id, std::string_view payload) {
+    std::lock_guard lock(mutex_);
+    if (payload.empty()) {  // a cleared retained message
+        health_.erase(device_id);
+        return;
+    }
+    auto health = decode_health(payload);
+    if (!health) {
+        log::warn("lamp {}: rejected lamp/health: {}", device_id, health.status().message());
+        return;
+    }
+    if (!health->durable || !health->led) {
+        log::warn("lamp {} reports a fault: {} (durable: {}, LED: {})", device_id, health->error, health->durable,
+                  health->led);
+    }
+    health_[device_id] = encode_health(*health);
+}
+
+std::optional<std::string> LampService::health_of(std::string_view device_id) {
+    std::lock_guard lock(mutex_);
+    auto it = health_.find(std::string(device_id));
+    if (it == health_.end()) return std::nullopt;
+    return it->second;
 }
 
 void LampService::on_changed(const std::string& device_id, std::string_view payload) {
@@ -247,6 +275,12 @@ LampResult<std::string> LampService::set_state(std::int64_t user_id, std::string
     if (auto* e = std::get_if<LampError>(&lamp)) return *e;
     if (update.empty()) return error(400, "nothing to set: give any of \"on\", \"color\": {\"h\", \"s\"}, \"brightness\"");
     update.client = options_.client_name;
+    // The lamp drops a command older than its last change (src/lampid/README.md),
+    // so a command that waited in a queue while the lamp was away cannot undo a
+    // newer change made on the lamp. Milliseconds: the lamp compares at that grain.
+    update.sent_at = std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
     std::string payload = encode_set_config(update);
     if (Status s = publish_(topics::cloud(device_id, topics::kSetConfig), payload, 1, false); !s)
         return error(503, "the lamp cannot be reached right now (" + s.message() + "); try again shortly");

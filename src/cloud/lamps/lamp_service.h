@@ -82,6 +82,10 @@ public:
     // Publishes set_config; returns the payload sent.
     LampResult<std::string> set_state(std::int64_t user_id, std::string_view device_id, LampUpdate update);
 
+    // The lamp's last lamp/health report (JSON, re-encoded by the codec), if any:
+    // whether its changes are durable and its LED works.
+    std::optional<std::string> health_of(std::string_view device_id);
+
     // Canonical "123 456" -> "123456"; empty when it cannot be a code.
     static std::string normalize_code(std::string_view typed);
 
@@ -89,6 +93,7 @@ private:
     void on_changed(const std::string& device_id, std::string_view payload);
     void on_connection(const std::string& device_id, std::string_view client, std::string_view payload);
     void on_associated(const std::string& device_id, std::string_view payload);
+    void on_health(const std::string& device_id, std::string_view payload);
     // Seconds to wait (> 0) when a wrong-code limit is used up.
     Result<std::int64_t> claim_blocked(std::int64_t user_id, const std::string& address_key);
     void note_claim_failure(std::int64_t user_id, const std::string& address_key);
@@ -103,6 +108,9 @@ private:
     // device id -> client id -> connected; a lamp is online while its lamp
     // service says "1" and its bridge has not said "0".
     std::map<std::string, std::map<std::string, bool>> connections_;
+    // device id -> its last lamp/health payload; kept in memory: the broker
+    // holds it retained and hands it over again after a restart.
+    std::map<std::string, std::string> health_;
     accounts::RateLimiter rates_;
 };
 
