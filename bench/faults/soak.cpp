@@ -106,6 +106,7 @@ int main(int argc, char** argv) {
         auto killed_at = Clock::now();
         std::this_thread::sleep_for(std::chrono::seconds(options.kill_every_seconds) / 2);
         for (auto& commander : commanders) commander->stop_sending();
+        auto load_stopped = Clock::now();
         int acknowledged = 0;
         int lost = 0;
         bool recovered = true;
@@ -118,7 +119,8 @@ int main(int argc, char** argv) {
         total_lost += lost;
         never_recovered += !recovered;
         std::cout << fmt::format("{} | {} | {} | {} | {}{}\n", cycle, victim,
-                                 recovered ? fmt::format("{:.1f} s after the kill",
+                                 recovered ? fmt::format("all settled {:.1f} s after the load paused ({:.0f} s after the kill)",
+                                                         std::chrono::duration<double>(Clock::now() - load_stopped).count(),
                                                          std::chrono::duration<double>(Clock::now() - killed_at).count())
                                            : std::string("NEVER"),
                                  acknowledged, lost, error.empty() ? "" : " (" + error + ")")

@@ -207,6 +207,23 @@ describe("control page", { skip }, () => {
     await waitUntil(async () => (await shown(page)).on === true, 3000, "the switch to show on");
   });
 
+  test("a lamp that reports it cannot save says so on its card, and clears when it recovers", async () => {
+    const { page } = demo;
+    const publishHealth = (health) =>
+      new Promise((resolve, reject) =>
+        operator.publish(`devices/${lamp.device_id}/lamp/health`, JSON.stringify(health), { qos: 1 }, (e) =>
+          e ? reject(e) : resolve()
+        )
+      );
+    await publishHealth({ durable: false, led: true, error: "state directory is read-only" });
+    await waitUntil(async () => (await shown(page)).badge.includes("not saving"), 3000, "the card to say the lamp is not saving");
+    const title = await page.$eval(`${lampSel} .badge`, (b) => b.title);
+    assert.match(title, /cannot save/);
+    assert.match(title, /read-only/);
+    await publishHealth({ durable: true, led: true });
+    await waitUntil(async () => (await shown(page)).badge === "online", 3000, "the card to say online again");
+  });
+
   test("an out-of-order lamp/changed is ignored", async () => {
     const { page } = demo;
     const current = (await shown(page)).state;

@@ -272,13 +272,45 @@
     this.render();
   };
 
+  // lamp/health: whether the lamp can save its changes and drive its LED.
+  Lamp.prototype.applyHealth = function (text) {
+    let health = null;
+    try {
+      const parsed = JSON.parse(text);
+      if (parsed && typeof parsed === "object" && typeof parsed.durable === "boolean") health = parsed;
+    } catch (err) {
+      // an empty (cleared) or malformed report: show nothing
+    }
+    this.health = health;
+    this.render();
+  };
+
+  Lamp.prototype.healthProblem = function () {
+    const h = this.health;
+    if (!h) return "";
+    if (h.led === false) return "LED fault";
+    if (h.durable === false) return "not saving";
+    return "";
+  };
+
   Lamp.prototype.render = function () {
     const li = this.li;
     const online = this.online && !this.denied;
     li.dataset.online = online ? "true" : "false";
     li.classList.toggle("offline", !online);
     const badge = li.querySelector(".badge");
-    if (badge) badge.textContent = this.denied ? "no access" : online ? "online" : "offline";
+    const problem = online ? this.healthProblem() : "";
+    if (badge) {
+      badge.textContent = this.denied ? "no access" : online ? (problem ? "online, " + problem : "online") : "offline";
+      // Say what is wrong in plain words where the badge is hovered or read aloud.
+      badge.title = problem === "not saving"
+        ? "The lamp follows your changes but cannot save them: they will be lost if it restarts." +
+          (this.health.error ? " (" + this.health.error + ")" : "")
+        : problem === "LED fault"
+          ? "The lamp cannot drive its light." + (this.health.error ? " (" + this.health.error + ")" : "")
+          : "";
+    }
+    li.classList.toggle("unhealthy", problem !== "");
     this.renderControls();
   };
 
@@ -372,6 +404,7 @@
         for (const lamp of lamps.values()) {
           topics[lamp.prefix + "changed"] = { qos: 1 };
           topics[lamp.prefix + "connection/+/state"] = { qos: 1 };
+          topics[lamp.prefix + "health"] = { qos: 1 };
         }
         const names = Object.keys(topics);
         client.subscribe(topics, (err) => {
@@ -488,6 +521,8 @@
       else console.warn("lampi: ignoring malformed state for", lamp.id);
     } else if (parts.length === 6 && parts[3] === "connection" && parts[5] === "state") {
       lamp.applyConnection(parts[4], text.trim());
+    } else if (parts.length === 4 && parts[3] === "health") {
+      lamp.applyHealth(text);
     }
   }
 
