@@ -3,6 +3,9 @@
 # hand, not part of the test suite:
 #   bash bench/security/floods.sh [BUILD_DIR]          (default: build)
 # Knobs (env): SECONDS_EACH=20 PORT_BASE=24600 JUNK_PER_S=30 SIGNUP_WORKERS=8
+#   SIGNUP_ADDRESSES=1: with N > 1, every sign-up comes from another loopback
+#   address (127.0.1.1 ... 127.0.1.N), as a botnet would, so the per-address
+#   sign-up limit does not stop it and every sign-up reaches the hashing pool.
 #
 # Lamp -> owner latency through the cloud broker (flood_latency.cpp: lamp 0's
 # certificate publishes lamp/changed every 20 ms, its owner's page credential
@@ -22,11 +25,12 @@ SECONDS_EACH=${SECONDS_EACH:-20}
 BASE=${PORT_BASE:-24600}
 JUNK_PER_S=${JUNK_PER_S:-30}
 SIGNUP_WORKERS=${SIGNUP_WORKERS:-8}
+SIGNUP_ADDRESSES=${SIGNUP_ADDRESSES:-1}
 
 for program in src/stack/lampi-stack src/cloud/lampi-cloud src/broker-plugin/lampi_auth_plugin.so src/lampid/lampid; do
   [ -e "$BUILD/$program" ] || { echo "missing $BUILD/$program: build it first" >&2; exit 1; }
 done
-for port in $BASE $((BASE + 1)) $((BASE + 2)) $((BASE + 3)); do
+for port in $BASE $((BASE + 2)) $((BASE + 3)); do
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "port $port is in use; set PORT_BASE" >&2; exit 1; fi
 done
 
@@ -52,7 +56,7 @@ STACK="$WORK/stack"
 sh "$STACK/cloud-setup.sh"
 /usr/bin/supervisord -n -c "$STACK/supervisord.conf" >"$WORK/supervisord.out" 2>&1 &
 PIDS+=($!)
-for offset in 0 1 2 3; do wait_port $((BASE + offset)); done
+for offset in 0 2 3; do wait_port $((BASE + offset)); done
 CA="$STACK/pki/ca/ca.pem"
 LAMP=$(python3 -c "import json; print(json.load(open('$STACK/endpoints.json'))['lamps'][0]['device_id'])")
 # The benchmark speaks as lamp 0 (one connection per lamp): its own processes step aside.
@@ -76,9 +80,10 @@ signup_loop() {  # worker
   local jar="$WORK/jar-$1" n=0 url="https://127.0.0.1:$((BASE + 2))/accounts/signup/"
   while :; do
     n=$((n + 1))
-    local token
-    token=$(curl -s -c "$jar" --cacert "$CA" "$url" | sed -n 's/.*name="csrfmiddlewaretoken" value="\([^"]*\)".*/\1/p' | head -1)
-    curl -s -o /dev/null -w '%{http_code}\n' -b "$jar" --cacert "$CA" -H "Referer: $url" -H "Origin: https://127.0.0.1:$((BASE + 2))" \
+    local token from=()
+    if [ "$SIGNUP_ADDRESSES" -gt 1 ]; then from=(--interface "127.0.1.$(( (n * SIGNUP_WORKERS + $1) % SIGNUP_ADDRESSES + 1 ))"); fi
+    token=$(curl -s "${from[@]}" -c "$jar" --cacert "$CA" "$url" | sed -n 's/.*name="csrfmiddlewaretoken" value="\([^"]*\)".*/\1/p' | head -1)
+    curl -s "${from[@]}" -o /dev/null -w '%{http_code}\n' -b "$jar" --cacert "$CA" -H "Referer: $url" -H "Origin: https://127.0.0.1:$((BASE + 2))" \
       --data-urlencode "csrfmiddlewaretoken=$token" --data-urlencode "username=flood$1x$n$RANDOM" \
       --data-urlencode "password1=flood-password-$n" --data-urlencode "password2=flood-password-$n" "$url" \
       >>"$WORK/signup-$1.codes" || true
