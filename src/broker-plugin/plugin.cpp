@@ -10,6 +10,7 @@
 //   plugin_opt_service_logins lampi-cloud:/path/to/password-file[,...]
 //   plugin_opt_operator_logins operator:/path/to/password-file[,...]
 //   plugin_opt_operator_cns ops,monitor        (certificate CNs with operator rights)
+//   plugin_opt_crl_file /path/to/crl.pem       (the lamps' listener's CRL: a lamp revoked there is cut at once)
 //   plugin_opt_control_user lampi-cloud        (the service that may publish lampi/control/revoke)
 //   plugin_opt_session_expiry_seconds 604800   (= the broker's persistent_client_expiration)
 #include <mosquitto.h>
@@ -25,6 +26,7 @@
 
 #include "client_registry.h"
 #include "connect_gate.h"
+#include "crl_watch.h"
 #include "revocations.h"
 #include "rule_refresher.h"
 #include "source_failures.h"
@@ -51,6 +53,8 @@ struct Plugin {
     std::unique_ptr<RuleRefresher> refresher;
     Clock::time_point next_refresh{};
     Clock::time_point next_purge{};
+    std::unique_ptr<CrlWatch> crl_watch;  // plugin_opt_crl_file: the lamps' listener's CRL
+    Clock::time_point next_crl_poll{};
 };
 
 std::string read_secret_file(const std::string& path) {
@@ -104,6 +108,8 @@ bool parse_options(Plugin& plugin, mosquitto_opt* options, int count) {
                                          key.c_str());
                     return false;
                 }
+            } else if (key == "crl_file") {
+                plugin.crl_watch = std::make_unique<CrlWatch>(value);
             } else if (key == "operator_cns") {
                 std::stringstream list(value);
                 for (std::string cn; std::getline(list, cn, ',');) {
@@ -247,9 +253,33 @@ int on_disconnect(int, void* event_data, void* userdata) {
     return MOSQ_ERR_SUCCESS;
 }
 
+// A lamp certificate revoked with lampi-ca (a new CRL on disk) ends that lamp's
+// live connection now and is refused from then on, not only after a reload.
+void enforce_crl(Plugin& plugin, X509_CRL* crl) {
+    auto lamps = plugin.registry.live_clients([](const Identity& who) { return who.kind == IdentityKind::lamp; });
+    bool any = false;
+    for (ClientRegistry::ClientKey key : lamps) {
+        auto* client = static_cast<mosquitto*>(const_cast<void*>(key));
+        auto* certificate = static_cast<X509*>(mosquitto_client_certificate(client));
+        bool revoked = is_revoked(crl, certificate);
+        if (certificate) X509_free(certificate);
+        const Identity* who = plugin.registry.identity(key);
+        if (!revoked || !who) continue;
+        mosquitto_log_printf(MOSQ_LOG_NOTICE, "lampi-auth: the certificate of lamp %s is revoked (%s)",
+                             who->name.c_str(), plugin.crl_watch->path().c_str());
+        plugin.revocations.apply(DeviceRevocation{who->name});
+        any = true;
+    }
+    if (any) enforce(plugin);
+}
+
 int on_tick(int, void*, void* userdata) {
     auto& plugin = *static_cast<Plugin*>(userdata);
     auto now = Clock::now();
+    if (plugin.crl_watch && now >= plugin.next_crl_poll) {
+        if (CrlHandle crl = plugin.crl_watch->poll()) enforce_crl(plugin, crl.get());
+        plugin.next_crl_poll = now + std::chrono::milliseconds(250);
+    }
     if (plugin.refresher) {
         for (auto& [username, answer] : plugin.refresher->take_results()) {
             if (plugin.registry.apply_refresh(username, answer, now)) {

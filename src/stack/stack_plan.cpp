@@ -102,7 +102,9 @@ BrokerSettings cloud_broker_settings(const StackPlan& plan, const std::string& a
          {"service_logins", fmt::format("{}:{}", plan.cloud_service.username, plan.cloud_service.password_file)},
          {"operator_logins", fmt::format("{}:{}", plan.operator_login.username, plan.operator_login.password_file)},
          {"control_user", plan.cloud_service.username},
-         {"session_expiry_seconds", std::to_string(7 * 24 * 3600)}}};
+         {"session_expiry_seconds", std::to_string(7 * 24 * 3600)},
+         // The lamps' CRL: a lamp revoked with lampi-ca is cut at once, not at the next reload.
+         {"crl_file", plan.pki_dir + "/ca/crl.pem"}}};
     ListenerTls server_tls{plan.ca_file, plan.server_cert, plan.server_key, "", false, false};
     ListenerTls lamp_tls = server_tls;
     lamp_tls.require_certificate = true;

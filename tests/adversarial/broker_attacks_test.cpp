@@ -579,5 +579,28 @@ TEST_F(BrokerAttacks, ARevocationFromTheCloudEndsConnectionsWithinASecond) {
     platform_->supervisorctl("start lampi-cloud");
 }
 
+// lampi-ca revokes a lamp's certificate (a new CRL on disk): its live connection
+// ends within a second and it cannot come back, without reloading the broker.
+TEST_F(BrokerAttacks, ALampRevokedWithLampiCaIsCutWithinASecond) {
+    const std::string device = "0300000000f2";
+    const std::string bystander_device = "0300000000f3";
+    MqttAttempt lamp_link = mqtt_connect(lamp_port(), extra_lamp(device), as_lamp(device));
+    MqttAttempt bystander = mqtt_connect(lamp_port(), extra_lamp(bystander_device), as_lamp(bystander_device));
+    ASSERT_TRUE(lamp_link.accepted && bystander.accepted) << lamp_link.observed << " / " << bystander.observed;
+    {
+        auto authority = ca::CertificateAuthority::open(platform_->ca_dir());
+        ASSERT_TRUE(authority) << authority.status().message();
+        auto revoked = authority.value().revoke(device, "keyCompromise");
+        ASSERT_TRUE(revoked) << revoked.status().message();
+    }
+    bool cut = lamp_link.session->closed_by_peer(1500ms);
+    EXPECT_TRUE(refused_now("a lamp revoked with lampi-ca keeps its live connection", "disconnected within 1 s",
+                            cut, cut ? "closed" : "still connected after 1.5 s"));
+    MqttAttempt again = mqtt_connect(lamp_port(), extra_lamp(device), as_lamp(device));
+    EXPECT_TRUE(refused_now("a lamp revoked with lampi-ca reconnects before the broker reloads its CRL",
+                            "refused", !again.accepted, again.observed));
+    EXPECT_FALSE(bystander.session->closed_by_peer(200ms)) << "another lamp was cut too";
+}
+
 }  // namespace
 }  // namespace lampi::testing
