@@ -64,6 +64,7 @@ PY
     fi
   fi
   mv "$target.orig" "$target"
+  touch "$target"  # newer than the mutant's objects, so ninja rebuilds the original
 done
 ninja -C "$scratch/build" >/dev/null 2>&1 || true
 echo
