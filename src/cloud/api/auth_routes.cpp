@@ -132,23 +132,28 @@ Response user_check(const Request& request, Deps& deps) {
     // the web login's counter: guessing through a broker is throttled, yet can
     // never lock the operator out of the web. (The platform's own broker never
     // asks: its plugin has local logins.)
-    auto user = deps.store.user_by_name(username);
-    if (!user || !*user || !(*user)->is_operator) return answer(false, "not a broker user", false);
-    accounts::LoginThrottle throttle(deps.store, deps.accounts.options().throttle,
-                                     [&deps] { return deps.accounts.now(); });
-    const std::string subject = "broker:" + username;
-    auto wait = throttle.retry_after(subject, "");
-    if (!wait) {
-        log::error("auth API: {}", wait.status().message());
-        return answer(false, "internal error", false);
-    }
-    if (*wait > 0) return answer(false, "too many failed broker logins", false);
-    if (!accounts::verify_password((*user)->password_hash, password)) {
-        if (auto failed = throttle.failed(subject, ""); !failed) log::error("auth API: {}", failed.status().message());
-        return answer(false, "wrong password", false);
-    }
-    if (Status s = throttle.succeeded(subject, ""); !s) log::error("auth API: {}", s.message());
-    return answer(true, "", true);
+    // Checking an operator's password is an argon2 hash: on the bounded pool, never
+    // on the I/O threads (a full pool answers 503 at once, which the broker reads as
+    // a refusal).
+    return on_hash_pool(deps, [&deps, username, password]() -> Response {
+        auto user = deps.store.user_by_name(username);
+        if (!user || !*user || !(*user)->is_operator) return answer(false, "not a broker user", false);
+        accounts::LoginThrottle throttle(deps.store, deps.accounts.options().throttle,
+                                         [&deps] { return deps.accounts.now(); });
+        const std::string subject = "broker:" + username;
+        auto wait = throttle.retry_after(subject, "");
+        if (!wait) {
+            log::error("auth API: {}", wait.status().message());
+            return answer(false, "internal error", false);
+        }
+        if (*wait > 0) return answer(false, "too many failed broker logins", false);
+        if (!accounts::verify_password((*user)->password_hash, password)) {
+            if (auto failed = throttle.failed(subject, ""); !failed) log::error("auth API: {}", failed.status().message());
+            return answer(false, "wrong password", false);
+        }
+        if (Status s = throttle.succeeded(subject, ""); !s) log::error("auth API: {}", s.message());
+        return answer(true, "", true);
+    });
 }
 
 Response superuser_check(const Request& request, Deps& deps) {
