@@ -67,6 +67,15 @@ TEST(DecodeSetConfig, RejectsBadInputWithAReadableReason) {
     }
 }
 
+TEST(DecodeSetConfig, AClientNameLongerThan128CharactersIsRejected) {
+    auto at_limit = decode_set_config("{\"client\": \"" + std::string(128, 'c') + "\"}");
+    ASSERT_TRUE(at_limit) << at_limit.status().message();
+    auto over = decode_set_config("{\"client\": \"" + std::string(129, 'c') + "\"}");
+    ASSERT_FALSE(over);
+    EXPECT_NE(over.status().message().find("\"client\" is longer than 128"), std::string::npos)
+        << over.status().message();
+}
+
 TEST(DecodeSetConfig, RejectsOversizedPayloads) {
     std::string huge = "{\"client\": \"" + std::string(kMaxPayloadBytes, 'x') + "\"}";
     auto decoded = decode_set_config(huge);
