@@ -32,6 +32,32 @@ inline std::string start_platform(Platform& platform, int lamps) {
     return error;
 }
 
+// One platform for a whole attack suite (starting one takes seconds): a suite's
+// fixture derives from this with its lamp count and, optionally, the page's
+// credential lifetime. Each test first checks the platform came up, and a
+// failing test prints the platform's logs.
+template <int Lamps, int CredentialSeconds = 0>
+class PlatformSuite : public ::testing::Test {
+protected:
+    static void SetUpTestSuite() {
+        platform_ = new Platform;
+        platform_->credential_seconds = CredentialSeconds;
+        setup_error_ = start_platform(*platform_, Lamps);
+    }
+    static void TearDownTestSuite() {
+        platform_->stop();
+        delete platform_;
+        platform_ = nullptr;
+    }
+    void SetUp() override { ASSERT_TRUE(setup_error_.empty()) << setup_error_; }
+    void TearDown() override {
+        if (HasFailure()) std::cerr << platform_->logs();
+    }
+
+    static inline Platform* platform_ = nullptr;
+    static inline std::string setup_error_;
+};
+
 // TLS towards the platform's listeners, verifying the server against its CA.
 inline TlsIdentity server_verified(const Platform& platform) { return TlsIdentity{platform.ca_file(), "", ""}; }
 

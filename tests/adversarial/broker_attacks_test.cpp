@@ -23,20 +23,8 @@ std::int64_t unix_now() {
         .count();
 }
 
-class BrokerAttacks : public ::testing::Test {
+class BrokerAttacks : public PlatformSuite<2> {
 protected:
-    static void SetUpTestSuite() {
-        platform_ = new Platform;
-        setup_error_ = start_platform(*platform_, 2);
-    }
-    static void TearDownTestSuite() {
-        platform_->stop();
-        delete platform_;
-    }
-    void SetUp() override { ASSERT_TRUE(setup_error_.empty()) << setup_error_; }
-    void TearDown() override {
-        if (HasFailure()) std::cerr << platform_->logs();
-    }
 
     static int lamp_port() { return platform_->lamp_mqtt_port(); }
     static int client_port() { return platform_->client_mqtt_port(); }
@@ -72,12 +60,8 @@ protected:
         return probe;
     }
 
-    static Platform* platform_;
-    static std::string setup_error_;
 };
 
-Platform* BrokerAttacks::platform_ = nullptr;
-std::string BrokerAttacks::setup_error_;
 
 // ---- issue 9: wills and queues ------------------------------------------------
 

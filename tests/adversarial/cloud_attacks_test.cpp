@@ -28,20 +28,8 @@ std::string trimmed(std::string s) {
     return s;
 }
 
-class CloudAttacks : public ::testing::Test {
+class CloudAttacks : public PlatformSuite<2> {
 protected:
-    static void SetUpTestSuite() {
-        platform_ = new Platform;
-        setup_error_ = start_platform(*platform_, 2);
-    }
-    static void TearDownTestSuite() {
-        platform_->stop();
-        delete platform_;
-    }
-    void SetUp() override { ASSERT_TRUE(setup_error_.empty()) << setup_error_; }
-    void TearDown() override {
-        if (HasFailure()) std::cerr << platform_->logs();
-    }
 
     static int port() { return platform_->port_base + stack::kHttpsOffset; }
     static std::string origin() { return platform_->https_url(); }
@@ -122,12 +110,8 @@ protected:
         return lamp.publish(std::string(topics::kAssociated), payload, 1, false).is_ok();
     }
 
-    static Platform* platform_;
-    static std::string setup_error_;
 };
 
-Platform* CloudAttacks::platform_ = nullptr;
-std::string CloudAttacks::setup_error_;
 
 // ---- Credentials that should end (issue 8 item 6) --------------------------
 // First in the suite: the revocation watcher logs in to the broker as the

@@ -14,20 +14,8 @@
 namespace lampi::testing {
 namespace {
 
-class LampBrokerAttacks : public ::testing::Test {
+class LampBrokerAttacks : public PlatformSuite<1> {
 protected:
-    static void SetUpTestSuite() {
-        platform_ = new Platform;
-        setup_error_ = start_platform(*platform_, 1);
-    }
-    static void TearDownTestSuite() {
-        platform_->stop();
-        delete platform_;
-    }
-    void SetUp() override { ASSERT_TRUE(setup_error_.empty()) << setup_error_; }
-    void TearDown() override {
-        if (HasFailure()) std::cerr << platform_->logs();
-    }
 
     static const boost::json::value& local_mqtt() { return platform_->endpoints.at("lamps").at(0).at("local_mqtt"); }
     static int port() { return static_cast<int>(local_mqtt().at("port").as_int64()); }
@@ -38,12 +26,8 @@ protected:
         return text.substr(0, text.find('\n'));
     }
 
-    static Platform* platform_;
-    static std::string setup_error_;
 };
 
-Platform* LampBrokerAttacks::platform_ = nullptr;
-std::string LampBrokerAttacks::setup_error_;
 
 int mode_of(const std::string& path) {
     struct stat st {};

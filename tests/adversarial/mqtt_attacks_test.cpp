@@ -26,21 +26,8 @@ const std::string kSpareLamp = "0400000000a1";
 
 bool granted(int suback) { return suback >= 0 && suback <= 2; }
 
-class MqttAttacks : public ::testing::Test {
+class MqttAttacks : public PlatformSuite<3, kCredentialSeconds> {
 protected:
-    static void SetUpTestSuite() {
-        platform_ = new Platform;
-        platform_->credential_seconds = kCredentialSeconds;
-        setup_error_ = start_platform(*platform_, 3);
-    }
-    static void TearDownTestSuite() {
-        platform_->stop();
-        delete platform_;
-    }
-    void SetUp() override { ASSERT_TRUE(setup_error_.empty()) << setup_error_; }
-    void TearDown() override {
-        if (HasFailure()) std::cerr << platform_->logs();
-    }
 
     static int lamp_port() { return platform_->lamp_mqtt_port(); }
     static int client_port() { return platform_->client_mqtt_port(); }
@@ -80,12 +67,8 @@ protected:
         return probe;
     }
 
-    static Platform* platform_;
-    static std::string setup_error_;
 };
 
-Platform* MqttAttacks::platform_ = nullptr;
-std::string MqttAttacks::setup_error_;
 
 TEST_F(MqttAttacks, PlaintextMqttOnTheTlsListenersGetsNoConnack) {
     // Controls: the same CONNECTs inside TLS are answered.

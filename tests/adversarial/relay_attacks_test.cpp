@@ -24,20 +24,8 @@ namespace {
 constexpr int kConnack = 2, kPublish = 3, kPuback = 4, kSuback = 9;
 constexpr std::size_t kRelayMaxMessage = 8 * 1024;  // lampi-cloud's default --relay-max-message
 
-class RelayAttacks : public ::testing::Test {
+class RelayAttacks : public PlatformSuite<1> {
 protected:
-    static void SetUpTestSuite() {
-        platform_ = new Platform;
-        setup_error_ = start_platform(*platform_, 1);
-    }
-    static void TearDownTestSuite() {
-        platform_->stop();
-        delete platform_;
-    }
-    void SetUp() override { ASSERT_TRUE(setup_error_.empty()) << setup_error_; }
-    void TearDown() override {
-        if (HasFailure()) std::cerr << platform_->logs();
-    }
 
     static int https_port() { return platform_->port_base + stack::kHttpsOffset; }
     static std::string origin() { return "https://127.0.0.1:" + std::to_string(https_port()); }
@@ -120,12 +108,8 @@ protected:
         return -1;
     }
 
-    static Platform* platform_;
-    static std::string setup_error_;
 };
 
-Platform* RelayAttacks::platform_ = nullptr;
-std::string RelayAttacks::setup_error_;
 
 TEST_F(RelayAttacks, AWebCredentialPublishesAndReceivesThroughTheRelay) {
     auto demo = web_login("demo");

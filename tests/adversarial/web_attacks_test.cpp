@@ -48,20 +48,8 @@ bool leaks_sql(const std::string& body) {
            contains(body, "SQL logic");
 }
 
-class WebAttacks : public ::testing::Test {
+class WebAttacks : public PlatformSuite<1> {
 protected:
-    static void SetUpTestSuite() {
-        platform_ = new Platform;
-        setup_error_ = start_platform(*platform_, 1);
-    }
-    static void TearDownTestSuite() {
-        platform_->stop();
-        delete platform_;
-    }
-    void SetUp() override { ASSERT_TRUE(setup_error_.empty()) << setup_error_; }
-    void TearDown() override {
-        if (HasFailure()) std::cerr << platform_->logs();
-    }
 
     static int port() { return platform_->port_base + stack::kHttpsOffset; }
     static std::string origin() { return platform_->https_url(); }
@@ -120,12 +108,8 @@ protected:
                     form_encode({{"csrfmiddlewaretoken", browser.csrf}, {"name", name}}));
     }
 
-    static Platform* platform_;
-    static std::string setup_error_;
 };
 
-Platform* WebAttacks::platform_ = nullptr;
-std::string WebAttacks::setup_error_;
 
 TEST_F(WebAttacks, ALoginWithoutAMatchingCsrfTokenIsForbidden) {
     ASSERT_EQ(login(user("demo"), password("demo")).status, 302) << "the page's own login failed";
