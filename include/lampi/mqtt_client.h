@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 
 #include "lampi/status.h"
 
@@ -85,6 +86,13 @@ public:
     void stop_background();
 
     Status publish(std::string_view topic, std::string_view payload, int qos, bool retain);
+    // Publishes and returns only once the broker has the message (PUBACK for
+    // QoS 1, PUBCOMP for QoS 2; QoS 0 returns at once), or an error after
+    // `deadline`. Use it before telling anyone a message was sent: a message
+    // merely queued in this process dies with it. Never call it on the network
+    // loop's thread (it would wait for itself): that is refused with an error.
+    Status publish_confirmed(std::string_view topic, std::string_view payload, int qos, bool retain,
+                             std::chrono::milliseconds deadline);
     Status subscribe(std::string_view pattern, int qos);
     Status unsubscribe(std::string_view pattern);
 
@@ -98,7 +106,12 @@ private:
     static void handle_connect(mosquitto*, void* self, int rc);
     static void handle_disconnect(mosquitto*, void* self, int rc);
     static void handle_message(mosquitto*, void* self, const mosquitto_message* msg);
+    static void handle_publish(mosquitto*, void* self, int mid);
+    Status publish_with_id(std::string_view topic, std::string_view payload, int qos, bool retain, int* mid);
 
+    struct Confirmations;
+    std::unique_ptr<Confirmations> confirmations_;
+    std::atomic<std::thread::id> loop_thread_{};
     MqttOptions options_;
     mosquitto* handle_ = nullptr;
     std::atomic<bool> connected_{false};

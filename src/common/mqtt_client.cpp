@@ -5,9 +5,12 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
 #include <mutex>
 #include <thread>
+#include <unordered_set>
 
 #include "lampi/log.h"
 
@@ -37,12 +40,43 @@ bool socket_readable(mosquitto* handle) {
 
 }  // namespace
 
+// Message ids the broker has acknowledged, for publish_confirmed(). An ack may
+// arrive before the publisher starts waiting, so acks are kept until claimed;
+// the oldest are dropped after 1024 newer acks (publications nobody waits for,
+// QoS 0 ones included), long before libmosquitto reuses an id 65535 later.
+struct MqttClient::Confirmations {
+    static constexpr std::size_t kUnclaimedKept = 1024;
+    std::mutex mutex;
+    std::condition_variable acked_cv;
+    std::unordered_set<int> acked;
+    std::deque<int> acked_order;
+
+    void acknowledge(int mid) {
+        {
+            std::lock_guard lock(mutex);
+            if (acked.insert(mid).second) acked_order.push_back(mid);
+            while (acked_order.size() > kUnclaimedKept) {
+                acked.erase(acked_order.front());
+                acked_order.pop_front();
+            }
+        }
+        acked_cv.notify_all();
+    }
+    bool wait(int mid, std::chrono::steady_clock::time_point deadline) {
+        std::unique_lock lock(mutex);
+        bool done = acked_cv.wait_until(lock, deadline, [&] { return acked.count(mid) > 0; });
+        acked.erase(mid);
+        return done;
+    }
+};
+
 std::string mqtt_error_text(int rc) {
     if (rc == MOSQ_ERR_ERRNO) return std::strerror(errno);
     return mosquitto_strerror(rc);
 }
 
-MqttClient::MqttClient(MqttOptions options) : options_(std::move(options)) {
+MqttClient::MqttClient(MqttOptions options)
+    : confirmations_(std::make_unique<Confirmations>()), options_(std::move(options)) {
     init_library_once();
     handle_ = mosquitto_new(options_.client_id.empty() ? nullptr : options_.client_id.c_str(),
                             options_.clean_session, this);
@@ -63,6 +97,7 @@ Status MqttClient::configure() {
     mosquitto_connect_callback_set(handle_, &MqttClient::handle_connect);
     mosquitto_disconnect_callback_set(handle_, &MqttClient::handle_disconnect);
     mosquitto_message_callback_set(handle_, &MqttClient::handle_message);
+    mosquitto_publish_callback_set(handle_, &MqttClient::handle_publish);
     if (!options_.username.empty()) {
         int rc = mosquitto_username_pw_set(handle_, options_.username.c_str(),
                                            options_.password.empty() ? nullptr : options_.password.c_str());
@@ -98,6 +133,7 @@ Status MqttClient::connect_once() {
 }
 
 void MqttClient::run(const std::atomic<bool>& stop) {
+    loop_thread_ = std::this_thread::get_id();
     if (Status s = configure(); !s) {
         log::error("{}", s.message());
         return;
@@ -172,11 +208,34 @@ void MqttClient::stop_background() {
 }
 
 Status MqttClient::publish(std::string_view topic, std::string_view payload, int qos, bool retain) {
+    return publish_with_id(topic, payload, qos, retain, nullptr);
+}
+
+Status MqttClient::publish_with_id(std::string_view topic, std::string_view payload, int qos, bool retain, int* mid) {
     std::string topic_copy(topic);
-    int rc = mosquitto_publish(handle_, nullptr, topic_copy.c_str(), static_cast<int>(payload.size()),
-                               payload.data(), qos, retain);
+    int rc = mosquitto_publish(handle_, mid, topic_copy.c_str(), static_cast<int>(payload.size()), payload.data(),
+                               qos, retain);
     if (rc != MOSQ_ERR_SUCCESS) {
         return Status::error(fmt::format("cannot publish to {}: {}", topic, mqtt_error_text(rc)));
+    }
+    return Status::ok();
+}
+
+Status MqttClient::publish_confirmed(std::string_view topic, std::string_view payload, int qos, bool retain,
+                                     std::chrono::milliseconds deadline) {
+    if (qos == 0) return publish(topic, payload, qos, retain);
+    if (std::this_thread::get_id() == loop_thread_.load()) {
+        return Status::error(fmt::format("cannot wait for the broker's acknowledgement of {} on the MQTT network "
+                                         "thread, which is the one that would receive it",
+                                         topic));
+    }
+    auto until = std::chrono::steady_clock::now() + deadline;
+    int mid = 0;
+    if (Status s = publish_with_id(topic, payload, qos, retain, &mid); !s) return s;
+    // The id is known only once mosquitto_publish returns; its ack may already be in.
+    if (!confirmations_->wait(mid, until)) {
+        return Status::error(fmt::format("the MQTT broker at {} did not acknowledge the message on {} within {} ms",
+                                         endpoint(), topic, deadline.count()));
     }
     return Status::ok();
 }
@@ -208,6 +267,8 @@ void MqttClient::handle_connect(mosquitto*, void* self, int rc) {
         return;
     }
     client->connected_ = true;
+    // In start_background() mode this is libmosquitto's thread.
+    client->loop_thread_ = std::this_thread::get_id();
     log::info("connected to the MQTT broker at {}", client->endpoint());
     if (client->on_connect) client->on_connect();
 }
@@ -217,6 +278,10 @@ void MqttClient::handle_disconnect(mosquitto*, void* self, int rc) {
     if (client->connected_.exchange(false) && client->on_disconnect) {
         client->on_disconnect(rc == 0 ? "disconnected" : mqtt_error_text(rc));
     }
+}
+
+void MqttClient::handle_publish(mosquitto*, void* self, int mid) {
+    static_cast<MqttClient*>(self)->confirmations_->acknowledge(mid);
 }
 
 void MqttClient::handle_message(mosquitto*, void* self, const mosquitto_message* msg) {

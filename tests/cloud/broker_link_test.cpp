@@ -131,6 +131,29 @@ TEST_F(BrokerLinkTest, AfterKill9OfTheBrokerItAnswers503ThenReconnectsForEver) {
     }
 }
 
+// A broker that holds the connection open but does not answer (frozen,
+// swapped out, overloaded): the command is not acknowledged with 202 until the
+// broker has it, because a command queued only inside lampi-cloud dies with it.
+TEST_F(BrokerLinkTest, ACommandTheBrokerHasNotAcknowledgedIsNeverAnswered202) {
+    start_cloud_before_broker();
+    broker_->start();
+    ASSERT_TRUE(eventually([&] { return broker_connected(server_->port()); }));
+    ASSERT_TRUE(command_arrives());
+
+    ASSERT_EQ(::kill(broker_->pid(), SIGSTOP), 0);
+    auto begin = std::chrono::steady_clock::now();
+    auto r = set_state(*session_);
+    auto took = std::chrono::steady_clock::now() - begin;
+    ::kill(broker_->pid(), SIGCONT);
+    EXPECT_EQ(r.status, 503) << r.body;
+    EXPECT_NE(r.body.find("did not acknowledge"), std::string::npos) << r.body;
+    EXPECT_GE(took, 1500ms);
+    EXPECT_LT(took, 5s);
+
+    // Once the broker answers again, so does the API.
+    EXPECT_TRUE(command_arrives());
+}
+
 // The deployed binary: SIGTERM ends it within a second whether or not its
 // broker is there, and its /healthz follows the link.
 TEST(BrokerLinkBinary, HealthFollowsTheLinkAndSigtermStopsItWithinASecond) {

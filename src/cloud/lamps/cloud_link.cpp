@@ -11,6 +11,10 @@ const char* const kSubscriptions[] = {"devices/+/lamp/changed", "devices/+/lamp/
                                       "devices/+/lamp/associated",
                                       "devices/+/lamp/health"};
 
+// A healthy broker acknowledges in about a millisecond; a frozen or overloaded
+// one gets this long before the caller is told the lamp cannot be reached.
+constexpr std::chrono::milliseconds kConfirmDeadline{2'000};
+
 MqttOptions with_backoff(MqttOptions options) {
     // Retry fast after a blip, and at least every 5 s during a long outage, so a
     // restarted broker is found again within seconds.
@@ -78,7 +82,10 @@ Status CloudLink::publish(std::string_view topic, std::string_view payload, int 
         LinkStatus s = status();
         return Status::error(fmt::format("no connection to the cloud broker for {} s ({})", s.seconds_in_state, s.reason));
     }
-    return client_.publish(topic, payload, qos, retain);
+    // The link's own thread (handling a lamp's message) cannot wait for the ack
+    // it would itself have to receive; nobody is told "sent" there anyway.
+    if (qos == 0 || std::this_thread::get_id() == thread_.get_id()) return client_.publish(topic, payload, qos, retain);
+    return client_.publish_confirmed(topic, payload, qos, retain, kConfirmDeadline);
 }
 
 }  // namespace lampi::cloud::lamps

@@ -12,6 +12,9 @@
 //   - publish() refuses while there is no connection, with a reason a person can
 //     act on: libmosquitto would queue a QoS 1 message and report success, and
 //     the API would answer 202 "sent" for a command that may never leave.
+//   - Called off the link's thread, a QoS 1 publish() returns only once the
+//     broker has acknowledged it (PUBACK), or fails after 2 s: a command merely
+//     queued here dies with a kill -9 of lampi-cloud, after its 202.
 //   - status() says whether the link is up, since when, and the last reason it
 //     went down; /healthz shows it.
 //   - stop() returns within about 200 ms (one network loop pass plus the
