@@ -155,40 +155,45 @@ describe("control page feedback", { skip }, () => {
 
   test("a lamp released elsewhere leaves the page, and joins it again when claimed", async (t) => {
     const { page } = demo;
-    await live(page);
-    await page.waitForSelector(cardOf(otherLamp));
     const elsewhere = await newPage(browser, { baseUrl: base });
+    const api = (method, url, body) =>
+      elsewhere.page.evaluate(
+        async ({ method, url, body }) => {
+          const csrf = document.cookie.match(/csrftoken=([0-9a-f]+)/)[1];
+          const r = await fetch(url, {
+            method,
+            headers: { "X-CSRFToken": csrf, "Content-Type": "application/json" },
+            body: body ? JSON.stringify(body) : undefined,
+          });
+          return r.status;
+        },
+        { method, url, body }
+      );
+    // The lamp shows a new code once released; claiming it with that code brings it back.
+    const claimBack = async () => {
+      const code = await waitUntil(() => {
+        const text = fs.readFileSync(otherLamp.association_code_file, "utf8").trim();
+        return /^\d{6}$/.test(text) ? text : null;
+      }, 10000, "the lamp to show a code");
+      return api("POST", "/api/v1/lamps/claim", { code });
+    };
+    const owned = async () => (await api("GET", `/api/v1/lamps/${otherLamp.device_id}`)) === 200;
     try {
       await login(elsewhere.page, base, endpoints.demo);
-      const api = (method, url, body) =>
-        elsewhere.page.evaluate(
-          async ({ method, url, body }) => {
-            const csrf = document.cookie.match(/csrftoken=([0-9a-f]+)/)[1];
-            const r = await fetch(url, {
-              method,
-              headers: { "X-CSRFToken": csrf, "Content-Type": "application/json" },
-              body: body ? JSON.stringify(body) : undefined,
-            });
-            return r.status;
-          },
-          { method, url, body }
-        );
+      if (!(await owned())) await claimBack(); // left released by an interrupted run
+      await live(page);
+      await page.waitForSelector(cardOf(otherLamp), { timeout: 12000 });
+
       assert.equal(await api("DELETE", `/api/v1/lamps/${otherLamp.device_id}`), 204);
       const t0 = Date.now();
       await page.waitForSelector(cardOf(otherLamp), { state: "detached", timeout: 12000 });
       const gone = Date.now() - t0;
 
-      // The lamp shows a new code; claiming it with that code brings it back.
-      const code = await waitUntil(() => {
-        const text = fs.readFileSync(otherLamp.association_code_file, "utf8").trim();
-        return /^\d{6}$/.test(text) ? text : null;
-      }, 10000, "the lamp to show a code");
-      assert.equal(await api("POST", "/api/v1/lamps/claim", { code }), 201);
+      assert.equal(await claimBack(), 201);
       const t1 = Date.now();
       await page.waitForSelector(cardOf(otherLamp), { timeout: 12000 });
       const back = Date.now() - t1;
       t.diagnostic(`released -> card gone: ${gone} ms; claimed -> card back: ${back} ms`);
-      assert.ok(gone < 12000 && back < 12000, `left after ${gone} ms, back after ${back} ms`);
       // Its card follows the lamp over MQTT again: the page subscribed with a credential
       // that names it. A (non-retained) newer lamp/changed from the operator shows.
       await live(page);
@@ -208,6 +213,7 @@ describe("control page feedback", { skip }, () => {
       assert.notEqual(truth, "unknown", "the returned card says whether its lamp is online");
       assert.deepEqual(seriousProblems(elsewhere), []);
     } finally {
+      if (!(await owned().catch(() => true))) await claimBack().catch(() => {});
       await elsewhere.context.close();
     }
   });
@@ -216,7 +222,8 @@ describe("control page feedback", { skip }, () => {
     const { page, context } = demo;
     await context.clearCookies();
     await page.evaluate(() => document.dispatchEvent(new Event("visibilitychange")));
-    await page.waitForSelector('#lamps[data-connection="stopped"]', { timeout: 5000 });
+    // At once: the tab being shown asks for the lamp list, which answers 401.
+    await page.waitForSelector('#lamps[data-connection="stopped"]', { timeout: 2000 });
     const status = await page.textContent(".conn-status");
     assert.match(status, /Your session has ended\./);
     const href = await page.getAttribute(".conn-status a", "href");
