@@ -9,7 +9,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 
-import { LampWatch, Stack, connectOperator, launchBrowser, loadEndpoints, login, newPage, waitUntil } from "./support.mjs";
+import { Stack, launchBrowser, loadEndpoints, login, newPage, waitUntil, watchLamps } from "./support.mjs";
 
 const endpoints = loadEndpoints();
 const skip = endpoints ? false : "LAMPI_ENDPOINTS is not set (path of a running platform's endpoints.json)";
@@ -44,12 +44,7 @@ describe("control page feedback", { skip }, () => {
   before(async () => {
     stack = new Stack();
     browser = await launchBrowser();
-    operator = await connectOperator(endpoints);
-    watch = await LampWatch.start(
-      operator,
-      endpoints.lamps.map((l) => l.device_id)
-    );
-    await watch.waitFor(lamp.device_id, () => true, 5000, "the retained state");
+    ({ operator, watch } = await watchLamps(endpoints));
     demo = await newPage(browser, { baseUrl: base });
     await login(demo.page, base, endpoints.demo);
     await live(demo.page);

@@ -343,3 +343,11 @@ export class Stack {
     return { thaw: () => process.kill(pid, "SIGCONT") };
   }
 }
+
+// The operator's view of every lamp, once the first lamp's retained state is in.
+export async function watchLamps(endpoints) {
+  const operator = await connectOperator(endpoints);
+  const watch = await LampWatch.start(operator, endpoints.lamps.map((l) => l.device_id));
+  await watch.waitFor(endpoints.lamps[0].device_id, () => true, 5000, "the retained state");
+  return { operator, watch };
+}

@@ -53,6 +53,26 @@ function setup({ credentials = [] } = {}) {
 }
 
 const settle = () => new Promise((r) => setImmediate(r));
+
+// Runs `body` with setTimeout under the test's control (mock.timers.tick).
+async function withFakeTimers(body) {
+  mock.timers.enable({ apis: ["setTimeout"] });
+  try {
+    await body();
+  } finally {
+    mock.timers.reset();
+  }
+}
+
+// A connection whose first client connected and was granted its subscriptions.
+async function startConnected(options) {
+  const parts = setup(options);
+  parts.connection.start();
+  await settle();
+  parts.clients[0].emit("connect");
+  parts.clients[0].subscribeCallback(null);
+  return parts;
+}
 const failure = (kind) => Object.assign(new Error(kind), { kind });
 
 test("backoff doubles up to 30 s", () => {
@@ -76,14 +96,9 @@ test("connects with a short keepalive, subscribes, and reports refused topics", 
   connection.stop("test");
 });
 
-test("a lost connection is reported at once and retried with a fresh credential", async () => {
-  mock.timers.enable({ apis: ["setTimeout"] });
-  try {
-    const { connection, clients, states } = setup();
-    connection.start();
-    await settle();
-    clients[0].emit("connect");
-    clients[0].subscribeCallback(null);
+test("a lost connection is reported at once and retried with a fresh credential", () =>
+  withFakeTimers(async () => {
+    const { connection, clients, states } = await startConnected();
     clients[0].emit("close");
     assert.equal(connection.state.kind, "reconnecting");
     assert.equal(connection.state.reason, "lost");
@@ -96,14 +111,10 @@ test("a lost connection is reported at once and retried with a fresh credential"
     assert.equal(clients.length, 2);
     assert.deepEqual(states, ["connecting", "connected", "reconnecting", "connecting"]);
     connection.stop("test");
-  } finally {
-    mock.timers.reset();
-  }
-});
+  }));
 
-test("an unreachable cloud retries; an ended session stops", async () => {
-  mock.timers.enable({ apis: ["setTimeout"] });
-  try {
+test("an unreachable cloud retries; an ended session stops", () =>
+  withFakeTimers(async () => {
     const { connection } = setup({ credentials: [failure("unreachable"), failure("session")] });
     connection.start();
     await settle();
@@ -113,32 +124,20 @@ test("an unreachable cloud retries; an ended session stops", async () => {
     await settle();
     assert.equal(connection.state.kind, "stopped");
     assert.equal(connection.state.reason, "session");
-  } finally {
-    mock.timers.reset();
-  }
-});
+  }));
 
-test("check() probes a connection that looks alive and drops it when the ping is not answered", async () => {
-  mock.timers.enable({ apis: ["setTimeout"] });
-  try {
-    const { connection, clients } = setup();
-    connection.start();
-    await settle();
-    clients[0].emit("connect");
-    clients[0].subscribeCallback(null);
+test("check() probes a connection that looks alive and drops it when the ping is not answered", () =>
+  withFakeTimers(async () => {
+    const { connection, clients } = await startConnected();
     connection.check();
     assert.equal(clients[0].pings, 1);
     mock.timers.tick(2000);
     assert.equal(connection.state.kind, "reconnecting");
     connection.stop("test");
-  } finally {
-    mock.timers.reset();
-  }
-});
+  }));
 
-test("check() after a loss reconnects now rather than at the next retry", async () => {
-  mock.timers.enable({ apis: ["setTimeout"] });
-  try {
+test("check() after a loss reconnects now rather than at the next retry", () =>
+  withFakeTimers(async () => {
     const { connection, clients } = setup({ credentials: [failure("unreachable")] });
     connection.start();
     await settle();
@@ -147,7 +146,4 @@ test("check() after a loss reconnects now rather than at the next retry", async 
     await settle();
     assert.equal(clients.length, 1, "a new client at once");
     connection.stop("test");
-  } finally {
-    mock.timers.reset();
-  }
-});
+  }));
