@@ -119,8 +119,11 @@ export class CommandTracker {
   // A new value for `key` went out at `now`. While the lamp has not answered, the
   // deadline of the first unanswered value stands, so a long drag to a dead lamp
   // still fails in time.
-  sent(key, value, now) {
+  // The lamp answers only what changes it: a value it already reports (with
+  // nothing else of ours on its way) is not waited for.
+  sent(key, value, now, reported = null) {
     const old = this.pending.get(key);
+    if (!old && reported && sameValue(key, valueOf(reported, key), value)) return;
     const deadline = old ? old.deadline : now + this.windowMs;
     this.pending.set(key, { value, fields: fieldsFor(key, value), sentAt: now, deadline });
   }

@@ -211,7 +211,7 @@ export class LampCard {
   send(key, value, final) {
     this.clearFailure();
     this.outbox = mergeFields(this.outbox || {}, fieldsFor(key, value));
-    this.commands.sent(key, value, Date.now());
+    this.commands.sent(key, value, Date.now(), this.state);
     this.scheduleExpiry();
     const wait = this.lastSent + PUBLISH_INTERVAL_MS - Date.now();
     if (final || wait <= 0) this.flush();

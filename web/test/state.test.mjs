@@ -97,6 +97,15 @@ test("our own intermediate echo gives the newest value its own window", () => {
   assert.equal(t.nextDeadline(), Infinity);
 });
 
+test("a value the lamp already reports is not waited for, unless ours is still on its way", () => {
+  const t = new CommandTracker("web-me", 2000);
+  t.sent("brightness", 0.5, 0, state({ brightness: 0.5 }));
+  assert.ok(!t.isPending("brightness"));
+  t.sent("brightness", 0.7, 0, state({ brightness: 0.5 }));
+  t.sent("brightness", 0.5, 50, state({ brightness: 0.5 }));
+  assert.ok(t.isPending("brightness"), "the lamp will move to 0.7 and back");
+});
+
 test("diffLamps says which cards to add and remove", () => {
   const { added, removed } = diffLamps(["a", "b"], [{ device_id: "b" }, { device_id: "c" }]);
   assert.deepEqual(added, [{ device_id: "c" }]);
