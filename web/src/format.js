@@ -44,7 +44,7 @@ export function secondsUntil(at, now) {
 export function statusText(state, now) {
   switch (state.kind) {
     case "connecting":
-      return state.attempt ? "Reconnecting to LAMPi…" : "Connecting to your lamps…";
+      return state.attempt ? "Cannot reach LAMPi. Reconnecting…" : "Connecting to your lamps…";
     case "connected":
       return "Live: changes made anywhere show here at once.";
     case "reconnecting":

@@ -69,9 +69,9 @@ function start(root) {
     onState: showConnection,
   });
 
-  // What the cards call the connection: a connection attempt after a loss is
-  // still "reconnecting" to the person looking at the card.
-  const cardConnection = () => {
+  // What the cards and the status line call the connection: a connection attempt
+  // after a loss is still "reconnecting" to the person looking at the page.
+  const shownConnection = () => {
     const s = connection.state;
     return s.kind === "connecting" && s.attempt ? "reconnecting" : s.kind;
   };
@@ -79,7 +79,8 @@ function start(root) {
   function showConnection(state) {
     clearInterval(countdown);
     countdown = 0;
-    const show = () => status.show(state.kind, statusText(state, Date.now()), state.reason === "session" ? LOGIN_LINK : null);
+    const kind = shownConnection();
+    const show = () => status.show(kind, statusText(state, Date.now()), state.reason === "session" ? LOGIN_LINK : null);
     show();
     if (state.kind === "reconnecting") countdown = setInterval(show, 1000);
     for (const card of cards.values()) {
@@ -102,7 +103,7 @@ function start(root) {
     const card = new LampCard(li, {
       clientTag,
       publish: (topic, payload, done) => connection.publish(topic, payload, done),
-      connection: cardConnection,
+      connection: shownConnection,
     });
     cards.set(card.id, card);
   }

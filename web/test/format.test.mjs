@@ -25,7 +25,7 @@ test("the status line speaks plainly", () => {
   assert.equal(statusText({ kind: "reconnecting", retryAt: 100 }, 0), "Cannot reach LAMPi. Retrying in 1 s");
   assert.match(statusText({ kind: "connected" }, 0), /^Live/);
   assert.equal(statusText({ kind: "stopped", reason: "session" }, 0), "Your session has ended.");
-  assert.equal(statusText({ kind: "connecting", attempt: 2 }, 0), "Reconnecting to LAMPi…");
+  assert.equal(statusText({ kind: "connecting", attempt: 2 }, 0), "Cannot reach LAMPi. Reconnecting…");
   for (const kind of ["connecting", "reconnecting", "stopped"])
     assert.doesNotMatch(statusText({ kind, retryAt: 0 }, 0), /credential|broker|error/i);
 });
