@@ -14,6 +14,9 @@ inline constexpr std::string_view kHealth = "lamp/health";
 inline constexpr std::string_view kConnectionStatePattern = "lamp/connection/+/state";
 // The lamp service's own client id, as in the original system.
 inline constexpr std::string_view kLampServiceClient = "lamp_service";
+// The lamp broker's bridge to the cloud: its notifications go to
+// devices/<id>/lamp/connection/bridge/state, on the lamp's broker and in the cloud.
+inline constexpr std::string_view kBridgeClient = "bridge";
 inline constexpr std::string_view kOnline = "1";
 inline constexpr std::string_view kOffline = "0";
 
