@@ -112,6 +112,16 @@ Response render_index(const Request& request, Deps& deps, const PageContext& pag
                        deps);
 }
 
+// Why an account form (sign-up, password change) is shown again: 400 with the
+// reason for anything the user can fix (a taken name as much as a short
+// password), as for any rejected form; a fault on our side keeps its 500 and
+// error id.
+PublicError form_error(const Status& failure) {
+    PublicError e = public_error(failure);
+    if (e.error_id.empty()) e.http_status = 400;
+    return e;
+}
+
 // The lamps page again, saying why a lamp form failed.
 Response render_failure(const Request& request, Deps& deps, const PageContext& page, const Caller& caller,
                         const Status& failure) {
@@ -184,8 +194,7 @@ void add_web_routes(http::Router& router, Deps& deps) {
         return on_hash_pool(deps, [&deps, page, username, password, address = request.client_address]() -> Response {
             auto user = deps.accounts.create_user(username, password, false);
             if (!user) {
-                // A taken name is 409, a bad one 400; a database fault 500 with an error id.
-                PublicError e = public_error(user.status());
+                PublicError e = form_error(user.status());
                 return page.finish(http::html(e.http_status, web::signup_page(page.csrf, e.message, username)), deps);
             }
             log::info("user {} signed up", user->username);
@@ -216,7 +225,7 @@ void add_web_routes(http::Router& router, Deps& deps) {
                                  : deps.accounts.change_password(caller.user,
                                                                  std::string(form.get_or("old_password")), next);
             if (!changed) {
-                PublicError e = public_error(changed);
+                PublicError e = form_error(changed);
                 return page.finish(http::html(e.http_status, web::password_change_page(page.csrf, caller.user.username,
                                                                                        e.message, false)),
                                    deps);
