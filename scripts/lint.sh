@@ -35,6 +35,8 @@ if [ -z "$base" ]; then
 fi
 mapfile -t files < <(git diff --name-only --diff-filter=AMR "$base" -- '*.cpp' '*.h' '*.hpp' '*.cc')
 echo "lint: ${#files[@]} changed C++ files since $(git rev-parse --short "$base") ($(git log -1 --format=%s "$base" | cut -c1-60))"
+untracked=$(git ls-files --others --exclude-standard -- '*.cpp' '*.h' '*.hpp' '*.cc' | tr '\n' ' ')
+[ -n "$untracked" ] && echo "lint: not checked until git knows them (git add): $untracked"
 [ ${#files[@]} -eq 0 ] && exit 0
 failed=0
 
