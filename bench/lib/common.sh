@@ -1,6 +1,7 @@
 # Sourced by the benchmark scripts: what each needs around its measurements, so
 # that a script holds only what it measures. Sourcing it also sources
 # processes.sh (every started process stopped on exit, WORK removed).
+#   knobs NAME=DEFAULT...        each NAME keeps its value from the environment, else DEFAULT
 #   bench_workdir NAME           WORK=/tmp/lampi-NAME-XXXXXX
 #   require_free_ports PORT...   exits unless nothing listens on 127.0.0.1:PORT
 #   wait_port PORT               until something listens there (20 s)
@@ -13,6 +14,14 @@
 #   stop_lamp_processes DIR ID...    a lamp's lampid and broker step aside (the benchmark speaks as it)
 BENCH_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 source "$BENCH_ROOT/bench/lib/processes.sh"
+
+knobs() {
+  local knob name
+  for knob in "$@"; do
+    name=${knob%%=*}
+    [ -n "${!name:-}" ] || printf -v "$name" '%s' "${knob#*=}"
+  done
+}
 
 bench_workdir() {
   WORK=$(mktemp -d "/tmp/lampi-$1-XXXXXX")

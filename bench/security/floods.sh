@@ -22,18 +22,15 @@ set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
 BUILD="$(cd "${1:-$ROOT/build}" && pwd)"
-SECONDS_EACH=${SECONDS_EACH:-20}
+STOP_WAIT_TENTHS=100
+source "$ROOT/bench/lib/common.sh"
+knobs SECONDS_EACH=20 JUNK_PER_S=30 SIGNUP_WORKERS=8 SIGNUP_ADDRESSES=1
 BASE=${PORT_BASE:-24600}
-JUNK_PER_S=${JUNK_PER_S:-30}
-SIGNUP_WORKERS=${SIGNUP_WORKERS:-8}
-SIGNUP_ADDRESSES=${SIGNUP_ADDRESSES:-1}
 
 for program in src/stack/lampi-stack src/cloud/lampi-cloud src/broker-plugin/lampi_auth_plugin.so src/lampid/lampid \
                bench/security/flood_latency; do
   [ -e "$BUILD/$program" ] || { echo "missing $BUILD/$program: ninja -C $BUILD flood_latency lampid lampi-cloud" >&2; exit 1; }
 done
-STOP_WAIT_TENTHS=100
-source "$ROOT/bench/lib/common.sh"
 bench_workdir floods
 
 print_machine

@@ -25,13 +25,10 @@ set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
 BUILD="$(cd "${1:-$ROOT/build}" && pwd)"
-SECONDS_EACH=${SECONDS_EACH:-10}
+STOP_WAIT_TENTHS=100
+source "$ROOT/bench/lib/common.sh"
+knobs SECONDS_EACH=10 CONNECT_THREADS=2 CONCURRENCY=8 PUBLISHERS=20 WRK_THREADS=2 WRK_CONNS=64
 BASE=${PORT_BASE:-24400}
-CONNECT_THREADS=${CONNECT_THREADS:-2}
-CONCURRENCY=${CONCURRENCY:-8}
-PUBLISHERS=${PUBLISHERS:-20}
-WRK_THREADS=${WRK_THREADS:-2}
-WRK_CONNS=${WRK_CONNS:-64}
 NOAUTH=$((BASE + 50))      # the plugin-less broker's listeners: +50 .. +53
 PLAIN_MQTT=$((BASE + 60))  # its plain TCP listener
 PLAIN_HTTP=$((BASE + 70))  # a second lampi-cloud, plain HTTP, same database
@@ -41,8 +38,6 @@ for program in src/stack/lampi-stack src/cloud/lampi-cloud src/load/lampi-load s
   [ -e "$BUILD/$program" ] || { echo "missing $BUILD/$program: ninja -C $BUILD connect_rate lampid lampi-cloud" >&2; exit 1; }
 done
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
-STOP_WAIT_TENTHS=100
-source "$ROOT/bench/lib/common.sh"
 require_free_ports $NOAUTH $((NOAUTH + 1)) $((NOAUTH + 3)) $PLAIN_MQTT $PLAIN_HTTP
 bench_workdir security-bench
 
