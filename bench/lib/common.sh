@@ -1,6 +1,7 @@
 # Sourced by the benchmark scripts: what each needs around its measurements, so
 # that a script holds only what it measures. Sourcing it also sources
 # processes.sh (every started process stopped on exit, WORK removed).
+#   build_dir [DIR]              DIR (default: the tree's build/) as an absolute path
 #   knobs NAME=DEFAULT...        each NAME keeps its value from the environment, else DEFAULT
 #   bench_workdir NAME           WORK=/tmp/lampi-NAME-XXXXXX
 #   require_free_ports PORT...   exits unless nothing listens on 127.0.0.1:PORT
@@ -14,6 +15,10 @@
 #   stop_lamp_processes DIR ID...    a lamp's lampid and broker step aside (the benchmark speaks as it)
 BENCH_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 source "$BENCH_ROOT/bench/lib/processes.sh"
+
+build_dir() {
+  (cd "${1:-$BENCH_ROOT/build}" && pwd)
+}
 
 knobs() {
   local knob name

@@ -19,11 +19,9 @@
 # stopped by its PID; everything listens on 127.0.0.1.
 set -euo pipefail
 
-HERE="$(cd "$(dirname "$0")" && pwd)"
-ROOT="$(cd "$HERE/../.." && pwd)"
-BUILD="$(cd "${1:-$ROOT/build}" && pwd)"
 STOP_WAIT_TENTHS=100
-source "$ROOT/bench/lib/common.sh"
+source "$(dirname "$0")/../lib/common.sh"
+BUILD=$(build_dir "${1:-}")
 knobs SECONDS_EACH=20 JUNK_PER_S=30 SIGNUP_WORKERS=8 SIGNUP_ADDRESSES=1
 BASE=${PORT_BASE:-24600}
 

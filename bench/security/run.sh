@@ -22,11 +22,9 @@
 # starts is stopped by its PID.
 set -euo pipefail
 
-HERE="$(cd "$(dirname "$0")" && pwd)"
-ROOT="$(cd "$HERE/../.." && pwd)"
-BUILD="$(cd "${1:-$ROOT/build}" && pwd)"
 STOP_WAIT_TENTHS=100
-source "$ROOT/bench/lib/common.sh"
+source "$(dirname "$0")/../lib/common.sh"
+BUILD=$(build_dir "${1:-}")
 knobs SECONDS_EACH=10 CONNECT_THREADS=2 CONCURRENCY=8 PUBLISHERS=20 WRK_THREADS=2 WRK_CONNS=64
 BASE=${PORT_BASE:-24400}
 NOAUTH=$((BASE + 50))      # the plugin-less broker's listeners: +50 .. +53
