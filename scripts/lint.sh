@@ -93,4 +93,5 @@ if [ ${#units[@]} -gt 0 ]; then
         echo "lint: clang-tidy: no findings on changed lines"
     fi
 fi
+echo "lint: $SECONDS s"
 exit $failed
