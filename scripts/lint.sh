@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Checks the C++ lines a change touches: clang-format (.clang-format) and clang-tidy
 # (.clang-tidy, with <build>/compile_commands.json). Existing code is never
-# reformatted wholesale, so only changed lines are held to the style.
+# reformatted wholesale, so only changed lines are held to the style; a moved
+# file's unchanged lines are not changed lines.
 #
 # The change is the working tree against a base commit:
 #   - LAMPI_LINT_BASE if set;
@@ -33,55 +34,66 @@ if [ -z "$base" ]; then
     echo "lint: nothing to compare with (a single commit): skipped"
     exit 0
 fi
-mapfile -t files < <(git diff --name-only --diff-filter=AMR "$base" -- '*.cpp' '*.h' '*.hpp' '*.cc')
-echo "lint: ${#files[@]} changed C++ files since $(git rev-parse --short "$base") ($(git log -1 --format=%s "$base" | cut -c1-60))"
 untracked=$(git ls-files --others --exclude-standard -- '*.cpp' '*.h' '*.hpp' '*.cc' | tr '\n' ' ')
 [ -n "$untracked" ] && echo "lint: not checked until git knows them (git add): $untracked"
-[ ${#files[@]} -eq 0 ] && exit 0
-failed=0
 
-# Format: git clang-format formats only the changed lines and prints the diff it
-# would apply (its exit status does not tell, in version 14).
-drift=$(git clang-format --diff --extensions cpp,h,hpp,cc "$base" -- "${files[@]}" 2>&1) ||
-    { echo "$drift"; echo "lint: git clang-format failed"; exit 1; }
-if grep -q '^diff --git' <<<"$drift"; then
-    echo "$drift"
-    echo "lint: format drift on changed lines (to apply it: git clang-format $(git rev-parse --short "$base"))"
-    failed=1
-else
-    echo "lint: clang-format: the changed lines of ${#files[@]} files are formatted"
-fi
-
-# Tidy: the translation units among the changed files, warnings kept only on
-# changed lines (a changed header's lines count when a changed source includes it).
-db="$BUILD/compile_commands.json"
-if [ ! -f "$db" ]; then
-    echo "lint: no $db (build first): clang-tidy skipped" >&2
-    exit 1
-fi
-line_filter=$(git diff -U0 --diff-filter=AMR "$base" -- "${files[@]}" | python3 -c '
-import json, re, sys
+# Changed line ranges per file, renames followed: "FILE FIRST:LAST FIRST:LAST ...".
+mapfile -t changes < <(git diff -U0 -M --diff-filter=AMR "$base" -- '*.cpp' '*.h' '*.hpp' '*.cc' | python3 -c '
+import re, sys
 ranges, name = {}, None
 for line in sys.stdin:
     if line.startswith("+++ "):
         name = line[6:].rstrip("\n") if line.startswith("+++ b/") else None
     m = re.match(r"@@ .* \+(\d+)(?:,(\d+))? @@", line)
     if name and m and m.group(2) != "0":
-        start = int(m.group(1))
-        ranges.setdefault(name, []).append([start, start + int(m.group(2) or 1) - 1])
-root = sys.argv[1]
-print(json.dumps([{"name": f"{root}/{n}", "lines": r} for n, r in ranges.items()]))
-' "$ROOT")
-mapfile -t units < <(python3 -c '
+        first = int(m.group(1))
+        ranges.setdefault(name, []).append(f"{first}:{first + int(m.group(2) or 1) - 1}")
+for name, spans in ranges.items():
+    print(name, *spans)
+')
+echo "lint: ${#changes[@]} C++ files with changed lines since $(git rev-parse --short "$base")" \
+     "($(git log -1 --format=%s "$base" | cut -c1-60))"
+[ ${#changes[@]} -eq 0 ] && { echo "lint: $SECONDS s"; exit 0; }
+failed=0
+
+# Format: what clang-format would make of the changed lines, as a diff.
+drift=0
+for change in "${changes[@]}"; do
+    read -r file spans <<<"$change"
+    lines=()
+    for span in $spans; do lines+=("--lines=$span"); done
+    if ! clang-format --style=file "${lines[@]}" "$file" | diff -u --label "a/$file" --label "b/$file" "$file" -; then
+        drift=1
+    fi
+done
+if [ $drift -eq 1 ]; then
+    echo "lint: format drift on changed lines (to apply it: git clang-format $(git rev-parse --short "$base"))"
+    failed=1
+else
+    echo "lint: clang-format: the changed lines of ${#changes[@]} files are formatted"
+fi
+
+# Tidy: the translation units among the changed files, warnings kept only on
+# changed lines (a changed header's lines count when a changed source includes it).
+db="$BUILD/compile_commands.json"
+[ -f "$db" ] || { echo "lint: no $db (build first)" >&2; exit 1; }
+line_filter=$(printf '%s\n' "${changes[@]}" | python3 -c '
 import json, sys
-db = {e["file"] for e in json.load(open(sys.argv[1]))}
-touched = {e["name"] for e in json.loads(sys.argv[2])}
-for f in sorted(touched):
-    if f in db: print(f)
-' "$db" "$line_filter")
-skipped=$(for f in "${files[@]}"; do case $f in *.h|*.hpp) ;; *) printf '%s\n' "$ROOT/$f";; esac; done |
-          grep -vxF -f <(printf '%s\n' "${units[@]}" /dev/null) | sed "s|^$ROOT/||" | tr '\n' ' ' || true)
-[ -n "$skipped" ] && echo "lint: clang-tidy: not in $db, skipped: $skipped"
+root = sys.argv[1]
+entries = []
+for line in sys.stdin:
+    name, *spans = line.split()
+    entries.append({"name": f"{root}/{name}", "lines": [[int(n) for n in s.split(":")] for s in spans]})
+print(json.dumps(entries))
+' "$ROOT")
+units=() skipped=()
+mapfile -t in_db < <(python3 -c 'import json, sys; print("\n".join(e["file"] for e in json.load(open(sys.argv[1]))))' "$db")
+for change in "${changes[@]}"; do
+    file=${change%% *}
+    case $file in *.h|*.hpp) continue ;; esac
+    if printf '%s\n' "${in_db[@]}" | grep -qxF "$ROOT/$file"; then units+=("$ROOT/$file"); else skipped+=("$file"); fi
+done
+[ ${#skipped[@]} -gt 0 ] && echo "lint: clang-tidy: not in $db, skipped: ${skipped[*]}"
 if [ ${#units[@]} -gt 0 ]; then
     echo "lint: clang-tidy on ${#units[@]} files: ${units[*]#"$ROOT"/}"
     # Two at a time: the machine has two cores.
