@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every libFuzzer target for a long, bounded run and keeps what it learns:
-# new inputs are merged (minimised) into fuzz/corpus/<target>/, crashes go to
+# new inputs are merged (minimised) into src/<part>/fuzz/corpus/<target>/, crashes go to
 # build-fuzz/findings/. Prints executions and crashes per target.
 # Usage: bash bench/fuzz.sh [RUNS_PER_TARGET (default 10000000)] [MAX_SECONDS (default 1800)]
 set -euo pipefail
@@ -15,9 +15,11 @@ fi
 ninja -C "$build" >/dev/null
 mkdir -p "$build/findings"
 printf '%-24s %14s %10s %8s %s\n' target executions exec/s crashes corpus
-for fuzzer in $(find "$build/fuzz" -maxdepth 2 -type f -executable -name '*fuzz*' | sort); do
+for fuzzer in $(find "$build/src" -path '*/fuzz/*' -type f -executable -name '*fuzz*' | sort); do
   name=$(basename "$fuzzer")
-  seeds=$root/fuzz/corpus/$name
+  # Each program keeps its seeds beside its fuzzers.
+  seeds=$(find "$root/src" -path "*/fuzz/corpus/$name" -type d | head -1)
+  [ -n "$seeds" ] || { echo "$name: no src/*/fuzz/corpus/$name/" >&2; continue; }
   work=$(mktemp -d)
   mkdir -p "$seeds"
   log=$build/findings/$name.log

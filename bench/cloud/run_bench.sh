@@ -15,29 +15,17 @@ ROOT="$(cd "$HERE/../.." && pwd)"
 CLOUD_BIN="${1:-$ROOT/build-cloud/src/cloud/lampi-cloud}"
 BASELINE="${BASELINE:-$ROOT/../shared/baselines/django-lampi}"
 [ -d "$BASELINE" ] || BASELINE=/work/shared/baselines/django-lampi
-WRK_SECONDS=${WRK_SECONDS:-15}
-WRK_CONNS=${WRK_CONNS:-64}
-WRK_THREADS=${WRK_THREADS:-2}
-CLOUD_THREADS=${CLOUD_THREADS:-2}
-ROUNDS=${ROUNDS:-1}
-ARGON2_OPS=${ARGON2_OPS:-2}
-ARGON2_MEMORY_KIB=${ARGON2_MEMORY_KIB:-19456}
+source "$ROOT/bench/lib/common.sh"
+knobs WRK_SECONDS=15 WRK_CONNS=64 WRK_THREADS=2 CLOUD_THREADS=2 ROUNDS=1 ARGON2_OPS=2 \
+      ARGON2_MEMORY_KIB=19456 DJANGO_PORT=18000 CLOUD_PORT=18100
 HOST=127.0.0.1
-DJANGO_PORT=${DJANGO_PORT:-18000}
-CLOUD_PORT=${CLOUD_PORT:-18100}
 PY=/usr/bin/python3
 LAMP_ID=b827eb74663e
 
 [ -x "$CLOUD_BIN" ] || { echo "no lampi-cloud binary at $CLOUD_BIN; build it first (ninja -C build-cloud lampi-cloud)" >&2; exit 1; }
-for pkg in wrk python3-django uwsgi uwsgi-plugin-python3 curl; do
-  dpkg -s "$pkg" >/dev/null 2>&1 || apt-get install -y "$pkg" >/dev/null
-done
-
-WORK=$(mktemp -d /tmp/lampi-cloud-bench-XXXXXX)
-source "$(dirname "${BASH_SOURCE[0]}")/../lib/processes.sh"
-for port in $DJANGO_PORT $CLOUD_PORT; do
-  if (exec 3<>"/dev/tcp/$HOST/$port") 2>/dev/null; then echo "port $port is in use; set DJANGO_PORT/CLOUD_PORT" >&2; exit 1; fi
-done
+install_bench_packages wrk python3-django uwsgi uwsgi-plugin-python3 curl
+bench_workdir cloud-bench
+require_free_ports "$DJANGO_PORT" "$CLOUD_PORT"
 
 wait_http() {  # url pid
   for _ in $(seq 1 100); do

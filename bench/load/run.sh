@@ -17,13 +17,10 @@ for candidate in "$ROOT/build-load/src/load/lampi-load" "$ROOT/build/src/load/la
   [[ -z "$LAMPI_LOAD" && -x "$candidate" ]] && LAMPI_LOAD=$candidate
 done
 [[ -x "${LAMPI_LOAD:-}" ]] || { echo "build lampi-load first (ninja -C build lampi-load) or set LAMPI_LOAD" >&2; exit 2; }
-SECONDS_PER_RUN=${SECONDS_PER_RUN:-10}
-CLIENTS=${CLIENTS:-50}
-IDLE_CONNECTIONS=${IDLE_CONNECTIONS:-50000}
-FLEET_LAMPS=${FLEET_LAMPS:-20000}
-FLEET_COMMANDS=${FLEET_COMMANDS:-1000}
-FLEET_SECONDS=${FLEET_SECONDS:-30}
-PORT=${PORT:-18883}
+KEEP_WORK=1
+source "$ROOT/bench/lib/common.sh"
+knobs SECONDS_PER_RUN=10 CLIENTS=50 IDLE_CONNECTIONS=50000 FLEET_LAMPS=20000 FLEET_COMMANDS=1000 \
+      FLEET_SECONDS=30 PORT=18883
 if [[ "${1:-}" == "--quick" ]]; then
   SECONDS_PER_RUN=5; IDLE_CONNECTIONS=5000; FLEET_LAMPS=2000; FLEET_COMMANDS=200; FLEET_SECONDS=10
 fi
@@ -73,8 +70,8 @@ if ((FLEET_LAMPS > MAX_CONN)); then
 fi
 /usr/sbin/mosquitto -c "$WORK/mosquitto.conf" &
 BROKER=$!
-trap 'kill $BROKER 2>/dev/null || true' EXIT
-for _ in $(seq 50); do (echo >/dev/tcp/127.0.0.1/$PORT) 2>/dev/null && break; sleep 0.1; done
+PIDS+=("$BROKER")
+wait_port "$PORT"
 
 cpu_of() { awk -v hz="$HZ" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$1/stat"; }
 json_get() { /usr/bin/python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$1" "$2"; }

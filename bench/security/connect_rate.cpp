@@ -9,7 +9,8 @@
 // Each thread keeps `concurrency` connections in flight (non-blocking sockets,
 // one poll set), so the figure is the broker's rate, not one round trip's.
 // Several --cert/--key pairs are used in turn (one identity per lamp).
-// Build: bench/security/run.sh compiles it (g++ -O2, OpenSSL 3).
+// Packets are lampi-load's MQTT codec (src/load/mqtt/codec.h).
+// Build: ninja -C build connect_rate (bench/security/CMakeLists.txt).
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -35,7 +36,11 @@
 #include <thread>
 #include <vector>
 
+#include "mqtt/codec.h"
+
 namespace {
+
+namespace mqtt = lampi::load::mqtt;
 
 using Clock = std::chrono::steady_clock;
 
@@ -58,36 +63,15 @@ struct Totals {
     std::atomic<long> latency_us{0};
 };
 
-void put_u16(std::string& out, std::size_t v) {
-    out += static_cast<char>((v >> 8) & 0xff);
-    out += static_cast<char>(v & 0xff);
-}
-void put_string(std::string& out, const std::string& s) {
-    put_u16(out, s.size());
-    out += s;
-}
-
 std::string connect_packet(const std::string& client_id, const Options& o) {
-    std::string body;
-    put_string(body, "MQTT");
-    body += static_cast<char>(4);
-    unsigned char flags = 0x02;
-    if (!o.username.empty()) flags |= 0x80;
-    if (!o.password.empty()) flags |= 0x40;
-    body += static_cast<char>(flags);
-    put_u16(body, 30);
-    put_string(body, client_id);
-    if (!o.username.empty()) put_string(body, o.username);
-    if (!o.password.empty()) put_string(body, o.password);
-    std::string out(1, '\x10');
-    std::size_t length = body.size();
-    do {
-        unsigned char byte = length % 128;
-        length /= 128;
-        if (length > 0) byte |= 0x80;
-        out += static_cast<char>(byte);
-    } while (length > 0);
-    return out + body;
+    mqtt::Connect connect;
+    connect.client_id = client_id;
+    connect.keepalive_s = 30;
+    if (!o.username.empty()) connect.username = o.username;
+    if (!o.password.empty()) connect.password = o.password;
+    std::string out;
+    mqtt::encode_connect(out, connect);
+    return out;
 }
 
 // One connection's life as a small state machine on a non-blocking socket.
@@ -251,7 +235,7 @@ private:
                 long n = a.ssl ? SSL_read(a.ssl, buf, sizeof buf) : ::recv(a.fd, buf, sizeof buf, 0);
                 if (n > 0) {
                     a.in.append(buf, static_cast<std::size_t>(n));
-                    if (a.in.size() >= 4) break;
+                    if (mqtt::decode(a.in).status != mqtt::DecodeStatus::need_more) break;
                     continue;
                 }
                 if (a.ssl) {
@@ -263,13 +247,16 @@ private:
                 ERR_clear_error();
                 return finish(a, false, false);
             }
-            bool accepted = a.in[0] == '\x20' && a.in[3] == 0;
+            mqtt::Decoded answer = mqtt::decode(a.in);
+            bool connack = answer.status == mqtt::DecodeStatus::ok && answer.packet.type == mqtt::PacketType::connack;
+            bool accepted = connack && answer.packet.return_code == 0;
             if (accepted) {
-                const char disconnect[2] = {'\xe0', 0};
-                if (a.ssl) SSL_write(a.ssl, disconnect, 2);
-                else ::send(a.fd, disconnect, 2, MSG_NOSIGNAL);
+                std::string disconnect;
+                mqtt::encode_disconnect(disconnect);
+                if (a.ssl) SSL_write(a.ssl, disconnect.data(), static_cast<int>(disconnect.size()));
+                else ::send(a.fd, disconnect.data(), disconnect.size(), MSG_NOSIGNAL);
             }
-            finish(a, accepted, !accepted && a.in[0] == '\x20');
+            finish(a, accepted, connack && !accepted);
         }
     }
 

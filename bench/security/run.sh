@@ -17,73 +17,44 @@
 #    new connection per request.
 # The broker without the plugin is the platform's own cloud-broker config with
 # the plugin lines removed, ports moved by +50, and a plain listener added; both
-# brokers log alike. Everything listens on 127.0.0.1; every process this script
+# brokers log alike. Everything listens on 127.0.0.1. The platform is `./lampi up
+# --detach`'s (stopped with ./lampi down on exit); every other process this script
 # starts is stopped by its PID.
 set -euo pipefail
 
-HERE="$(cd "$(dirname "$0")" && pwd)"
-ROOT="$(cd "$HERE/../.." && pwd)"
-BUILD="$(cd "${1:-$ROOT/build}" && pwd)"
-SECONDS_EACH=${SECONDS_EACH:-10}
+STOP_WAIT_TENTHS=100
+source "$(dirname "$0")/../lib/common.sh"
+BUILD=$(build_dir "${1:-}")
+knobs SECONDS_EACH=10 CONNECT_THREADS=2 CONCURRENCY=8 PUBLISHERS=20 WRK_THREADS=2 WRK_CONNS=64
 BASE=${PORT_BASE:-24400}
-CONNECT_THREADS=${CONNECT_THREADS:-2}
-CONCURRENCY=${CONCURRENCY:-8}
-PUBLISHERS=${PUBLISHERS:-20}
-WRK_THREADS=${WRK_THREADS:-2}
-WRK_CONNS=${WRK_CONNS:-64}
 NOAUTH=$((BASE + 50))      # the plugin-less broker's listeners: +50 .. +53
 PLAIN_MQTT=$((BASE + 60))  # its plain TCP listener
 PLAIN_HTTP=$((BASE + 70))  # a second lampi-cloud, plain HTTP, same database
 
 for program in src/stack/lampi-stack src/cloud/lampi-cloud src/load/lampi-load src/broker-plugin/lampi_auth_plugin.so \
-               src/lampid/lampid; do
-  [ -e "$BUILD/$program" ] || { echo "missing $BUILD/$program: build it first" >&2; exit 1; }
+               src/lampid/lampid bench/security/connect_rate; do
+  [ -e "$BUILD/$program" ] || { echo "missing $BUILD/$program: ninja -C $BUILD connect_rate lampid lampi-cloud" >&2; exit 1; }
 done
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
-for port in $BASE $((BASE + 1)) $((BASE + 2)) $((BASE + 3)) $NOAUTH $PLAIN_MQTT $PLAIN_HTTP; do
-  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "port $port is in use; set PORT_BASE" >&2; exit 1; fi
-done
+require_free_ports $NOAUTH $((NOAUTH + 1)) $((NOAUTH + 3)) $PLAIN_MQTT $PLAIN_HTTP
+bench_workdir security-bench
 
-WORK=$(mktemp -d /tmp/lampi-security-bench-XXXXXX)
-STOP_WAIT_TENTHS=100
-source "$(dirname "${BASH_SOURCE[0]}")/../lib/processes.sh"
-
-wait_port() {  # port
-  for _ in $(seq 1 200); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done
-  echo "nothing listens on $1" >&2; return 1
-}
-json_field() {  # file key
-  python3 -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$1" "$2"
-}
-
-echo "== machine: $(nproc) cores, $(uname -r), $(/usr/sbin/mosquitto -h 2>/dev/null | head -1), $(openssl version)"
-echo "== load before: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine skews every figure alike)"
-g++ -std=c++20 -O2 -Wall -Wextra -Wpedantic -o "$WORK/connect_rate" "$HERE/connect_rate.cpp" -lssl -lcrypto -lpthread
+print_machine
+print_load before
 
 # --- the platform (cloud broker with the plugin, lampi-cloud) -----------------
 STACK="$WORK/stack"
-"$BUILD/src/stack/lampi-stack" render --dir "$STACK" --lamps 16 --port-base "$BASE" --build-dir "$BUILD" \
-  --log-level warn >"$WORK/render.log"
-sh "$STACK/cloud-setup.sh"
-/usr/bin/supervisord -n -c "$STACK/supervisord.conf" >"$WORK/supervisord.out" 2>&1 &
-PIDS+=($!)
-for offset in 0 1 2 3; do wait_port $((BASE + offset)); done
+start_platform "$STACK" "$BASE" 16
 CA="$STACK/pki/ca/ca.pem"
 LAMPS=$(python3 -c "import json; print(' '.join(l['device_id'] for l in json.load(open('$STACK/endpoints.json'))['lamps']))")
 # The lamps' certificates are the benchmark's identities; their own processes
 # would only add traffic, so they are stopped.
-for id in $LAMPS; do
-  /usr/bin/supervisorctl -c "$STACK/supervisord.conf" stop "lampid-$id" "lamp-broker-$id" >/dev/null
-done
+stop_lamp_processes "$STACK" $LAMPS
 IDENTITIES=()
 for id in $LAMPS; do IDENTITIES+=(--cert "$STACK/lamps/$id/lamp.pem" --key "$STACK/lamps/$id/lamp.key"); done
 FIRST_LAMP=${LAMPS%% *}
 DB="sqlite://$STACK/cloud/lampi.sqlite3"
-TOKEN=$("$BUILD/src/cloud/lampi-cloud" token create demo --db "$DB" --log-level warn)
-curl -s --cacert "$CA" -H "Authorization: Bearer $TOKEN" "https://127.0.0.1:$((BASE + 2))/api/v1/mqtt-credential" \
-  >"$WORK/credential.json"
-WEB_USER=$(json_field "$WORK/credential.json" username)
-WEB_PASSWORD=$(json_field "$WORK/credential.json" password)
+platform_credential "$STACK" "$BASE"
 
 # --- the same broker without the plugin ---------------------------------------
 mkdir -p "$WORK/noauth"
@@ -99,7 +70,7 @@ wait_port "$NOAUTH"; wait_port $((NOAUTH + 3)); wait_port "$PLAIN_MQTT"
 
 connect_rate() {  # label args...
   local label=$1; shift
-  "$WORK/connect_rate" --seconds "$SECONDS_EACH" --threads "$CONNECT_THREADS" --concurrency "$CONCURRENCY" "$@" \
+  "$BUILD/bench/security/connect_rate" --seconds "$SECONDS_EACH" --threads "$CONNECT_THREADS" --concurrency "$CONCURRENCY" "$@" \
     --json >"$WORK/out.json" || true
   printf '%-58s %s\n' "$label" "$(cat "$WORK/out.json")"
 }
@@ -159,4 +130,4 @@ wrk_run "4e GET /static/lampi.css, HTTPS, new connection each" "https://127.0.0.
 wrk_run "4f GET /static/lampi.css, HTTP, new connection each" "http://127.0.0.1:$PLAIN_HTTP/static/lampi.css" \
   -H "Connection: close"
 echo
-echo "== load after: $(cut -d' ' -f1-3 /proc/loadavg)"
+print_load after

@@ -1,51 +1,24 @@
-// lampi-ca: the platform certificate authority. Parses options and calls
-// CertificateAuthority (certificate_authority.h); prints what it wrote.
+// lampi-ca: the platform certificate authority. Parses options and calls one
+// function of commands.h per subcommand.
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
-#include <functional>
-#include <optional>
 #include <string>
-#include <vector>
 
-#include "certificate_authority.h"
+#include "commands.h"
 #include "lampi/log.h"
-#include "list_output.h"
 
 namespace {
 
 using namespace lampi;
 using namespace lampi::ca;
 
-struct Common {
-    std::string dir;
-    std::string passphrase_file;
-};
-
-void add_common(CLI::App* cmd, Common& common, bool signs) {
+void add_common(CLI::App* cmd, CaLocation& common, bool signs) {
     cmd->add_option("--dir", common.dir, "the CA directory")->required()->envname("LAMPI_CA_DIR");
     if (signs) {
         cmd->add_option("--passphrase-file", common.passphrase_file,
                         "file whose first line is the CA key's passphrase (if the key is encrypted)");
     }
-}
-
-Result<std::optional<SecretString>> read_passphrase(const std::string& path) {
-    if (path.empty()) return std::optional<SecretString>();
-    Result<std::string> text = read_text_file(path);
-    if (!text) return text.status();
-    SecretString raw(std::move(text).value());
-    std::string line = raw.str().substr(0, raw.str().find('\n'));
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    SecretString passphrase(std::move(line));
-    if (passphrase.empty()) return Status::error(fmt::format("{} holds an empty passphrase", path));
-    return std::optional<SecretString>(std::move(passphrase));
-}
-
-Result<CertificateAuthority> open_ca(const Common& common) {
-    Result<std::optional<SecretString>> passphrase = read_passphrase(common.passphrase_file);
-    if (!passphrase) return passphrase.status();
-    return CertificateAuthority::open(common.dir, OpenOptions{std::move(passphrase).value()});
 }
 
 void add_issue_options(CLI::App* cmd, IssueOptions& options, std::string& out, std::string& key_type) {
@@ -59,23 +32,6 @@ void add_issue_options(CLI::App* cmd, IssueOptions& options, std::string& out, s
     cmd->add_flag("--overwrite", options.overwrite_files, "replace existing output files");
 }
 
-int print_issued(const Result<IssuedFiles>& issued) {
-    if (!issued) {
-        fmt::print(stderr, "lampi-ca: {}\n", issued.status().message());
-        return 1;
-    }
-    fmt::print("issued {} certificate serial {} for {}, valid until {}\n  certificate {}\n  key         {}\n  "
-               "chain       {}\n",
-               kind_name(issued->entry.kind), issued->entry.serial, issued->entry.common_name,
-               format_utc(issued->entry.not_after), issued->cert_path, issued->key_path, issued->chain_path);
-    return 0;
-}
-
-int fail(const Status& status) {
-    fmt::print(stderr, "lampi-ca: {}\n", status.message());
-    return 1;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -84,10 +40,9 @@ int main(int argc, char** argv) {
     app.require_subcommand(1);
     std::string log_level = "warn";
     app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")->capture_default_str();
-    std::function<int()> run;
 
     // init
-    Common init_common;
+    CaLocation init_common;
     CreateOptions create;
     std::string init_key_type = "ec";
     auto* init = app.add_subcommand("init", "create the platform CA in a new directory");
@@ -99,24 +54,9 @@ int main(int argc, char** argv) {
     std::string init_passphrase_file;
     init->add_option("--passphrase-file", init_passphrase_file,
                      "encrypt ca.key with the passphrase on this file's first line");
-    init->callback([&] {
-        run = [&]() -> int {
-            Result<KeyType> type = parse_key_type(init_key_type);
-            if (!type) return fail(type.status());
-            create.key_type = *type;
-            Result<std::optional<SecretString>> passphrase = read_passphrase(init_passphrase_file);
-            if (!passphrase) return fail(passphrase.status());
-            create.passphrase = std::move(passphrase).value();
-            Result<CertificateAuthority> ca = CertificateAuthority::create(init_common.dir, create);
-            if (!ca) return fail(ca.status());
-            fmt::print("created CA \"{}\" in {}\n  certificate {}\n  CRL         {}\n", create.name, ca->dir(),
-                       ca->ca_cert_path(), ca->crl_path());
-            return 0;
-        };
-    });
 
     // issue-server
-    Common server_common;
+    CaLocation server_common;
     IssueOptions server_options;
     ServerRequest server_request;
     std::string server_out, server_key_type = "ec";
@@ -126,19 +66,9 @@ int main(int argc, char** argv) {
     server->add_option("--dns", server_request.dns_names, "a DNS name for the subjectAltName (repeatable)");
     server->add_option("--ip", server_request.ip_addresses, "an IP address for the subjectAltName (repeatable)");
     server->add_option("--cn", server_request.common_name, "subject CN (default: the first --dns or --ip)");
-    server->callback([&] {
-        run = [&]() -> int {
-            Result<KeyType> type = parse_key_type(server_key_type);
-            if (!type) return fail(type.status());
-            server_options.key_type = *type;
-            Result<CertificateAuthority> ca = open_ca(server_common);
-            if (!ca) return fail(ca.status());
-            return print_issued(ca.value().issue_server(server_request, server_out, server_options));
-        };
-    });
 
     // issue-device / issue-client
-    Common device_common, client_common;
+    CaLocation device_common, client_common;
     IssueOptions device_options, client_options;
     std::string device_id, device_out, device_key_type = "ec";
     std::string client_name, client_out, client_key_type = "ec";
@@ -155,29 +85,9 @@ int main(int argc, char** argv) {
     add_issue_options(client, client_options, client_out, client_key_type);
     client->add_flag("--force", client_options.allow_duplicate,
                      "issue even if this name already has a valid certificate");
-    device->callback([&] {
-        run = [&]() -> int {
-            Result<KeyType> type = parse_key_type(device_key_type);
-            if (!type) return fail(type.status());
-            device_options.key_type = *type;
-            Result<CertificateAuthority> ca = open_ca(device_common);
-            if (!ca) return fail(ca.status());
-            return print_issued(ca.value().issue_device(device_id, device_out, device_options));
-        };
-    });
-    client->callback([&] {
-        run = [&]() -> int {
-            Result<KeyType> type = parse_key_type(client_key_type);
-            if (!type) return fail(type.status());
-            client_options.key_type = *type;
-            Result<CertificateAuthority> ca = open_ca(client_common);
-            if (!ca) return fail(ca.status());
-            return print_issued(ca.value().issue_client(client_name, client_out, client_options));
-        };
-    });
 
     // revoke
-    Common revoke_common;
+    CaLocation revoke_common;
     std::string revoke_target, revoke_reason = "unspecified";
     int revoke_crl_days = 30;
     auto* revoke = app.add_subcommand("revoke", "revoke a certificate and rewrite crl.pem");
@@ -188,50 +98,20 @@ int main(int argc, char** argv) {
                        "cessationOfOperation or privilegeWithdrawn")
         ->capture_default_str();
     revoke->add_option("--crl-days", revoke_crl_days, "days until the new CRL's nextUpdate")->capture_default_str();
-    revoke->callback([&] {
-        run = [&]() -> int {
-            Result<CertificateAuthority> ca = open_ca(revoke_common);
-            if (!ca) return fail(ca.status());
-            Result<IndexEntry> entry = ca.value().revoke(revoke_target, revoke_reason, revoke_crl_days);
-            if (!entry) return fail(entry.status());
-            fmt::print("revoked serial {} ({} \"{}\"); CRL rewritten: {}\n", entry->serial, kind_name(entry->kind),
-                       entry->common_name, ca->crl_path());
-            return 0;
-        };
-    });
 
     // crl
-    Common crl_common;
+    CaLocation crl_common;
     int crl_days = 30;
     auto* crl = app.add_subcommand("crl", "rewrite crl.pem (do it before its nextUpdate passes)");
     add_common(crl, crl_common, true);
     crl->add_option("--crl-days", crl_days, "days until the CRL's nextUpdate")->capture_default_str();
-    crl->callback([&] {
-        run = [&]() -> int {
-            Result<CertificateAuthority> ca = open_ca(crl_common);
-            if (!ca) return fail(ca.status());
-            if (Status s = ca.value().write_crl(crl_days); !s) return fail(s);
-            fmt::print("CRL rewritten: {}\n", ca->crl_path());
-            return 0;
-        };
-    });
 
     // list
-    Common list_common;
+    CaLocation list_common;
     bool list_json = false;
     auto* list = app.add_subcommand("list", "list issued certificates and their status");
     add_common(list, list_common, false);
     list->add_flag("--json", list_json, "one JSON document instead of a table");
-    list->callback([&] {
-        run = [&]() -> int {
-            Result<CertificateAuthority> ca = open_ca(list_common);
-            if (!ca) return fail(ca.status());
-            Result<std::vector<ListedCertificate>> listed = ca->list();
-            if (!listed) return fail(listed.status());
-            fmt::print("{}", list_json ? list_as_json(*listed) : list_as_table(*listed));
-            return 0;
-        };
-    });
 
     CLI11_PARSE(app, argc, argv);
     Result<log::Level> level = log::parse_level(log_level);
@@ -240,5 +120,16 @@ int main(int argc, char** argv) {
         return 2;
     }
     log::init("lampi-ca", *level);
-    return run ? run() : 2;
+    if (init->parsed()) return init_command(init_common.dir, create, init_key_type, init_passphrase_file);
+    if (server->parsed()) {
+        return issue_server_command(server_common, server_request, server_out, server_options, server_key_type);
+    }
+    if (device->parsed())
+        return issue_device_command(device_common, device_id, device_out, device_options, device_key_type);
+    if (client->parsed())
+        return issue_client_command(client_common, client_name, client_out, client_options, client_key_type);
+    if (revoke->parsed()) return revoke_command(revoke_common, revoke_target, revoke_reason, revoke_crl_days);
+    if (crl->parsed()) return crl_command(crl_common, crl_days);
+    if (list->parsed()) return list_command(list_common, list_json);
+    return 2;
 }

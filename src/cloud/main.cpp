@@ -1,15 +1,10 @@
 // lampi-cloud: the LAMPi cloud service and its operator CLI. Parses options
-// and hands them to the subcommand functions in cli/commands.h.
+// and hands them to the subcommand functions in cli/commands.h and
+// cli/serve_arguments.h.
 #include <CLI/CLI.hpp>
 
-#include <fmt/core.h>
-
-#include <sys/stat.h>
-
-#include <chrono>
-#include <fstream>
-
 #include "cli/commands.h"
+#include "cli/serve_arguments.h"
 
 namespace {
 
@@ -28,27 +23,6 @@ void add_common(CLI::App* cmd, CommonConfig& c, std::size_t& memory_kib) {
     cmd->add_option("--log-level", c.log_level, "trace, debug, info, warn, error or off")->capture_default_str();
 }
 
-// Secrets come from files only their owner can read: never from the command
-// line or the environment, which other local users can read in /proc.
-bool read_secret_file(const std::string& path, std::string& out) {
-    struct stat st {};
-    if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
-        fmt::print(stderr, "lampi-cloud: {} is not a readable file\n", path);
-        return false;
-    }
-    if ((st.st_mode & 077) != 0) {
-        fmt::print(stderr, "lampi-cloud: {} is readable by others (mode {:04o}); run chmod 600 on it\n", path,
-                   static_cast<unsigned>(st.st_mode & 07777));
-        return false;
-    }
-    std::ifstream in(path);
-    if (!in || !std::getline(in, out) || out.empty()) {
-        fmt::print(stderr, "lampi-cloud: cannot read a secret from the first line of {}\n", path);
-        return false;
-    }
-    return true;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -56,22 +30,23 @@ int main(int argc, char** argv) {
     CLI::App app{"lampi-cloud: the LAMPi cloud service (accounts, lamps, JSON API, broker auth API)\n"
                  "and its operator commands."};
     app.require_subcommand(1);
+    // A config file sets any subcommand's options in its section ([serve]: listen = "...",
+    // keys are option names without --); the command line wins; an unknown key is an error.
+    app.set_config("--config", "", "read options from an INI/TOML file: `lampi-cloud --config FILE serve`");
+    app.allow_config_extras(CLI::config_extras_mode::error);
     CommonConfig common;
     std::size_t memory_kib = common.cost.memlimit_bytes / 1024;
 
     // serve
-    cli::ServeConfig serve;
-    std::string mqtt_password_file, auth_secret_file;
-    lampi::MqttTls mqtt_tls;
-    std::vector<std::string> service_accounts;
-    bool no_signup = false;
+    cli::ServeArguments serve_arguments;
+    cli::ServeConfig& serve = serve_arguments.serve;
     auto* s = app.add_subcommand("serve", "run the web service");
     add_common(s, common, memory_kib);
     s->add_option("--listen", serve.listen, "ADDRESS:PORT to serve HTTP on")->capture_default_str();
     s->add_option("--threads", serve.server.threads, "server threads")->capture_default_str()->check(CLI::Range(1, 64));
     s->add_option("--db-connections", serve.db_connections, "database connections (default threads + 2)");
     s->add_option("--static-dir", serve.app.static_dir, "directory served at /static/");
-    s->add_flag("--no-signup", no_signup, "turn the self sign-up page off");
+    s->add_flag("--no-signup", serve_arguments.no_signup, "turn the self sign-up page off");
     s->add_option("--tls-cert", serve.server.tls_cert_file, "PEM certificate chain: serve HTTPS");
     s->add_option("--tls-key", serve.server.tls_key_file, "PEM private key for --tls-cert");
     s->add_option("--header-limit", serve.server.header_limit, "largest request header, bytes")->capture_default_str();
@@ -80,11 +55,12 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     s->add_option("--mqtt-port", serve.mqtt.port, "cloud broker port")->capture_default_str()->check(CLI::Range(1, 65535));
     s->add_option("--mqtt-username", serve.mqtt.username, "this service's broker login (a superuser at the auth API)");
-    s->add_option("--mqtt-password-file", mqtt_password_file,
+    s->add_option("--mqtt-password-file", serve_arguments.mqtt_password_file,
                   "owner-only file whose first line is the broker password");
-    s->add_option("--mqtt-ca-file", mqtt_tls.ca_file, "CA certificate: connect to the broker over TLS");
-    s->add_option("--mqtt-cert-file", mqtt_tls.cert_file, "client certificate for the broker (mutual TLS)");
-    s->add_option("--mqtt-key-file", mqtt_tls.key_file, "private key for --mqtt-cert-file");
+    s->add_option("--mqtt-ca-file", serve_arguments.mqtt_tls.ca_file, "CA certificate: connect to the broker over TLS");
+    s->add_option("--mqtt-cert-file", serve_arguments.mqtt_tls.cert_file,
+                  "client certificate for the broker (mutual TLS)");
+    s->add_option("--mqtt-key-file", serve_arguments.mqtt_tls.key_file, "private key for --mqtt-cert-file");
     s->add_option("--mqtt-client-id", serve.mqtt.client_id, "MQTT client id (default lampi-cloud)");
     s->add_option("--mqtt-ws-url", serve.app.mqtt_ws_url, "broker WebSocket URL handed to the control page")
         ->capture_default_str();
@@ -100,19 +76,19 @@ int main(int argc, char** argv) {
                   "largest WebSocket message a client may send, bytes (keep at most the broker's max_packet_size)")
         ->capture_default_str()
         ->check(CLI::Range(64, 1024 * 1024));
-    int relay_idle_seconds = 120, relay_write_seconds = 15;
-    s->add_option("--relay-idle-seconds", relay_idle_seconds,
-                  "close a relayed connection whose client sent nothing for this long (keep above MQTT keepalive x 1.5)")
+    s->add_option(
+         "--relay-idle-seconds", serve_arguments.relay_idle_seconds,
+         "close a relayed connection whose client sent nothing for this long (keep above MQTT keepalive x 1.5)")
         ->capture_default_str()
         ->check(CLI::Range(1, 86400));
-    s->add_option("--relay-write-seconds", relay_write_seconds,
+    s->add_option("--relay-write-seconds", serve_arguments.relay_write_seconds,
                   "close a relayed connection whose peer does not take a message for this long")
         ->capture_default_str()
         ->check(CLI::Range(1, 3600));
-    s->add_option("--auth-secret-file", auth_secret_file,
+    s->add_option("--auth-secret-file", serve_arguments.auth_secret_file,
                   "file whose first line the broker must send in X-Lampi-Auth-Secret to /auth/v1/*");
     s->add_flag("--auth-allow-remote", serve.app.auth_allow_remote, "let non-loopback callers use /auth/v1/*");
-    s->add_option("--service-account-file", service_accounts,
+    s->add_option("--service-account-file", serve_arguments.service_accounts,
                   "NAME:FILE: a broker superuser login for a platform service, its password in the owner-only "
                   "FILE (repeatable)");
     s->add_option("--session-days", serve.session_days, "session lifetime in days")->capture_default_str();
@@ -120,9 +96,9 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     s->add_option("--credential-seconds", serve.credential_seconds, "lifetime of a control page's broker credential")
         ->capture_default_str();
-    std::vector<std::string> trusted_proxies;
-    s->add_option("--trusted-proxy", trusted_proxies,
-                  "ADDRESS or ADDRESS/PREFIX of a reverse proxy whose X-Forwarded-For/-Proto are believed (repeatable)");
+    s->add_option(
+        "--trusted-proxy", serve_arguments.trusted_proxies,
+        "ADDRESS or ADDRESS/PREFIX of a reverse proxy whose X-Forwarded-For/-Proto are believed (repeatable)");
     s->add_option("--redirect-listen", serve.redirect_listen,
                   "ADDRESS:PORT of a plain-HTTP listener that only redirects to HTTPS");
     s->add_option("--public-https-port", serve.public_https_port,
@@ -203,40 +179,7 @@ int main(int argc, char** argv) {
     CLI11_PARSE(app, argc, argv);
     common.cost.memlimit_bytes = memory_kib * 1024;
 
-    if (s->parsed()) {
-        serve.common = common;
-        serve.app.signup_enabled = !no_signup;
-        serve.server.relay.idle_timeout = std::chrono::seconds(relay_idle_seconds);
-        serve.server.relay.write_timeout = std::chrono::seconds(relay_write_seconds);
-        serve.mqtt_enabled = !serve.mqtt.host.empty();
-        if (!mqtt_tls.ca_file.empty()) serve.mqtt.tls = mqtt_tls;
-        // Over HTTPS the cookies must never travel in clear text.
-        serve.app.secure_cookies = !serve.server.tls_cert_file.empty();
-        auto proxies = lampi::cloud::http::TrustedProxies::parse(trusted_proxies);
-        if (!proxies) {
-            fmt::print(stderr, "lampi-cloud: {}\n", proxies.status().message());
-            return 2;
-        }
-        serve.app.trusted_proxies = std::move(proxies).value();
-        if (!serve.redirect_listen.empty() && serve.server.tls_cert_file.empty() && serve.public_https_port == 0) {
-            fmt::print(stderr, "lampi-cloud: --redirect-listen without --tls-cert needs --public-https-port "
-                               "(the HTTPS port of the proxy in front)\n");
-            return 2;
-        }
-        if (!mqtt_password_file.empty() && !read_secret_file(mqtt_password_file, serve.mqtt.password)) return 2;
-        if (!auth_secret_file.empty() && !read_secret_file(auth_secret_file, serve.app.auth_secret)) return 2;
-        for (const std::string& entry : service_accounts) {
-            std::size_t colon = entry.find(':');
-            if (colon == std::string::npos || colon == 0 || colon + 1 == entry.size()) {
-                fmt::print(stderr, "lampi-cloud: --service-account-file wants NAME:FILE\n");
-                return 2;
-            }
-            std::string password;
-            if (!read_secret_file(entry.substr(colon + 1), password)) return 2;
-            serve.app.service_accounts.push_back({entry.substr(0, colon), password, true});
-        }
-        return cli::serve(std::move(serve));
-    }
+    if (s->parsed()) return cli::serve_with(std::move(serve_arguments), common);
     if (user_add->parsed()) return cli::user_add(common, username, is_operator, password_source);
     if (user_list->parsed()) return cli::user_list(common);
     if (user_passwd->parsed()) return cli::user_passwd(common, username, password_source);

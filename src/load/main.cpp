@@ -1,41 +1,15 @@
 // lampi-load: MQTT load, a simulated lamp fleet, broker monitoring and reports.
-// Parses options and wires the parts together; see README.md beside this file.
+// Parses options and calls one function of cli/commands.h per subcommand; see
+// README.md beside this file.
 #include <CLI/CLI.hpp>
-#include <charconv>
-#include <csignal>
-#include <thread>
-#include <unistd.h>
 
-#include "fleet/fleet.h"
-#include "lampi/log.h"
-#include "report/outputs.h"
-#include "run/fd_limit.h"
-#include "run/runner.h"
-#include "run/source_addresses.h"
-#include "scenario/publish.h"
-#include "scenario/subscribe.h"
+#include "cli/commands.h"
 
 namespace {
 
-std::atomic<bool> g_stop{false};
+using lampi::load::cli::CommonOptions;
 
-void request_stop(int) { g_stop = true; }
-
-// What every subcommand shares: the broker, the client's identity and TLS, how
-// the run is driven and where its report goes.
-struct Common {
-    lampi::load::ClientOptions client;
-    std::string cafile, cert, key;
-    std::vector<std::string> bind;
-    int threads = std::max(1u, std::min(4u, std::thread::hardware_concurrency()));
-    bool quiet = false;
-    bool sys = false;
-    double max_time_s = 3600;
-    std::string log_level = "warn";
-    lampi::load::OutputOptions output;
-};
-
-void add_common(CLI::App* app, Common& c) {
+void add_common(CLI::App* app, CommonOptions& c) {
     app->add_option("-H,--host", c.client.host, "MQTT broker host")->capture_default_str();
     app->add_option("-p,--port", c.client.port, "MQTT broker port")->capture_default_str()->check(CLI::Range(1, 65535));
     app->add_option("-k,--keepalive", c.client.keepalive_seconds, "MQTT keepalive in seconds")->capture_default_str();
@@ -68,39 +42,6 @@ void add_common(CLI::App* app, Common& c) {
     app->add_option("--log-level", c.log_level, "trace, debug, info, warn, error or off")->capture_default_str();
 }
 
-int run(lampi::load::Scenario& scenario, Common& c) {
-    using namespace lampi;
-    if (Status s = load::raise_fd_limit(scenario.connections() * load::kDescriptorsPerConnection + 64); !s) {
-        log::error("{}", s.message());
-        return 2;
-    }
-    load::RunSettings settings;
-    settings.threads = c.threads;
-    settings.progress_line = !c.quiet && !c.output.json && isatty(STDERR_FILENO);
-    if (c.sys) settings.sys = c.client;
-    settings.hard_limit_s = c.max_time_s;
-    settings.stop = &g_stop;
-    std::signal(SIGINT, request_stop);
-    std::signal(SIGTERM, request_stop);
-    std::signal(SIGPIPE, SIG_IGN);
-    load::RunReport report = load::run_scenario(scenario, settings);
-    return load::emit_report(report, c.output);
-}
-
-// Applies what the common options imply once all are parsed.
-bool finish_common(Common& c, std::size_t connections) {
-    using namespace lampi;
-    Result<log::Level> level = log::parse_level(c.log_level);
-    if (!level) {
-        fmt::print(stderr, "lampi-load: {}\n", level.status().message());
-        return false;
-    }
-    log::init("lampi-load", *level);
-    if (!c.cafile.empty() || !c.cert.empty()) c.client.tls = MqttTls{c.cafile, c.cert, c.key};
-    c.client.bind_addresses = load::choose_source_addresses(c.client.host, connections, c.bind);
-    return true;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -110,7 +51,7 @@ int main(int argc, char** argv) {
                  "text/JSON/CSV/HTML reports. Exit code 0: the run succeeded; 1: it ran but failed\n"
                  "(errors, loss, unconfirmed messages); 2: bad options or environment."};
     app.require_subcommand(1);
-    Common common;
+    CommonOptions common;
 
     load::PublishOptions pub;
     CLI::App* publish = app.add_subcommand("publish", "publish messages from many clients and time their confirmation");
@@ -175,31 +116,7 @@ int main(int argc, char** argv) {
         return app.exit(e) == 0 ? 0 : 2;
     }
 
-    if (publish->parsed()) {
-        if (pub.duration_s > 0) pub.count = 0;
-        if (!finish_common(common, static_cast<std::size_t>(pub.clients))) return 2;
-        pub.client = common.client;
-        load::PublishScenario scenario(pub);
-        return run(scenario, common);
-    }
-    if (subscribe->parsed()) {
-        if (!finish_common(common, static_cast<std::size_t>(sub.clients))) return 2;
-        sub.client = common.client;
-        load::SubscribeScenario scenario(sub);
-        return run(scenario, common);
-    }
-    if (!first_id.empty()) {
-        std::uint64_t value = 0;
-        auto [ptr, ec] = std::from_chars(first_id.data(), first_id.data() + first_id.size(), value, 16);
-        if (ec != std::errc() || ptr != first_id.data() + first_id.size() || first_id.size() != 12) {
-            fmt::print(stderr, "lampi-load: --first-device-id wants 12 hex digits, got '{}'\n", first_id);
-            return 2;
-        }
-        fleet.first_device_id = value;
-    }
-    if (!finish_common(common, static_cast<std::size_t>(fleet.lamps) + 1)) return 2;
-    if (!fleet.cert_dir.empty() && !common.client.tls) common.client.tls = MqttTls{};  // system CAs
-    fleet.client = common.client;
-    load::FleetScenario scenario(fleet);
-    return run(scenario, common);
+    if (publish->parsed()) return load::cli::publish_command(pub, common);
+    if (subscribe->parsed()) return load::cli::subscribe_command(sub, common);
+    return load::cli::fleet_command(fleet, first_id, common);
 }

@@ -1,15 +1,10 @@
 // lampi-stack: the one-machine platform that `./lampi up` runs under supervisord:
 // writes its configuration, checks it can start, runs each program with a pid
 // file, waits until it is ready, and reports or stops its processes.
-#include <fmt/core.h>
-
 #include <CLI/CLI.hpp>
-#include <filesystem>
 
-#include "processes.h"
-#include "readiness.h"
+#include "commands.h"
 #include "stack_plan.h"
-#include "summary.h"
 
 namespace {
 
@@ -26,11 +21,6 @@ void add_plan_options(CLI::App* command, StackOptions& options) {
     command->add_option("--log-level", options.log_level, "log level of the LAMPi services")->capture_default_str();
     command->add_option("--credential-seconds", options.credential_seconds,
                         "lifetime of the control page's broker credential (default: lampi-cloud's)");
-}
-
-int fail(const lampi::Status& status, int code = 1) {
-    fmt::print(stderr, "lampi-stack: {}\n", status.message());
-    return code;
 }
 
 }  // namespace
@@ -66,38 +56,11 @@ int main(int argc, char** argv) {
     }
     CLI11_PARSE(app, argc, argv);
 
-    if (run->parsed()) return fail(exec_with_pid_file(pid_file, command), 127);
-    if (render->parsed() || check->parsed()) {
-        auto plan = plan_stack(options);
-        if (!plan) return fail(plan.status(), 2);
-        if (check->parsed()) {
-            lampi::Status can = check_can_start(*plan);
-            return can ? 0 : fail(can);
-        }
-        if (lampi::Status written = write_stack(*plan); !written) return fail(written);
-        fmt::print("{}\n", plan->options.dir + "/endpoints.json");
-        return 0;
-    }
-    auto saved = load_options(std::filesystem::absolute(dir).lexically_normal().string());
-    if (!saved) return fail(saved.status(), 2);
-    auto plan = plan_stack(*saved);
-    if (!plan) return fail(plan.status(), 2);
-    if (status->parsed()) {
-        bool all = true;
-        for (const ProcessState& process : stack_processes(*plan)) {
-            fmt::print("{:<30} {}\n", process.name, process.pid ? fmt::format("running, pid {}", *process.pid) : "not running");
-            all = all && process.pid.has_value();
-        }
-        return all ? 0 : 1;
-    }
-    if (stop->parsed()) {
-        lampi::Status stopped = stop_stack(*plan, std::chrono::seconds(5));
-        return stopped ? 0 : fail(stopped);
-    }
-    if (wait->parsed()) {
-        lampi::Status ready = wait_ready(*plan, std::chrono::milliseconds(static_cast<long>(seconds * 1000)));
-        return ready ? 0 : fail(ready);
-    }
-    fmt::print("{}", render_summary(*plan, detached));
-    return 0;
+    if (run->parsed()) return run_command(pid_file, command);
+    if (render->parsed()) return render_command(options);
+    if (check->parsed()) return check_command(options);
+    if (status->parsed()) return status_command(dir);
+    if (stop->parsed()) return stop_command(dir);
+    if (wait->parsed()) return wait_ready_command(dir, std::chrono::milliseconds(static_cast<long>(seconds * 1000)));
+    return summary_command(dir, detached);
 }

@@ -1,0 +1,72 @@
+#include "cli/serve_arguments.h"
+
+#include <fmt/core.h>
+#include <sys/stat.h>
+
+#include <chrono>
+#include <fstream>
+
+namespace lampi::cloud::cli {
+namespace {
+
+// Secrets come from files only their owner can read: never from the command
+// line or the environment, which other local users can read in /proc.
+bool read_secret_file(const std::string& path, std::string& out) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+        fmt::print(stderr, "lampi-cloud: {} is not a readable file\n", path);
+        return false;
+    }
+    if ((st.st_mode & 077) != 0) {
+        fmt::print(stderr, "lampi-cloud: {} is readable by others (mode {:04o}); run chmod 600 on it\n", path,
+                   static_cast<unsigned>(st.st_mode & 07777));
+        return false;
+    }
+    std::ifstream in(path);
+    if (!in || !std::getline(in, out) || out.empty()) {
+        fmt::print(stderr, "lampi-cloud: cannot read a secret from the first line of {}\n", path);
+        return false;
+    }
+    return true;
+}
+
+}  // namespace
+
+int serve_with(ServeArguments a, const CommonConfig& common) {
+    ServeConfig& config = a.serve;
+    config.common = common;
+    config.app.signup_enabled = !a.no_signup;
+    config.server.relay.idle_timeout = std::chrono::seconds(a.relay_idle_seconds);
+    config.server.relay.write_timeout = std::chrono::seconds(a.relay_write_seconds);
+    config.mqtt_enabled = !config.mqtt.host.empty();
+    if (!a.mqtt_tls.ca_file.empty()) config.mqtt.tls = a.mqtt_tls;
+    // Over HTTPS the cookies must never travel in clear text.
+    config.app.secure_cookies = !config.server.tls_cert_file.empty();
+    auto proxies = http::TrustedProxies::parse(a.trusted_proxies);
+    if (!proxies) {
+        fmt::print(stderr, "lampi-cloud: {}\n", proxies.status().message());
+        return 2;
+    }
+    config.app.trusted_proxies = std::move(proxies).value();
+    if (!config.redirect_listen.empty() && config.server.tls_cert_file.empty() && config.public_https_port == 0) {
+        fmt::print(stderr,
+                   "lampi-cloud: --redirect-listen without --tls-cert needs --public-https-port "
+                   "(the HTTPS port of the proxy in front)\n");
+        return 2;
+    }
+    if (!a.mqtt_password_file.empty() && !read_secret_file(a.mqtt_password_file, config.mqtt.password)) return 2;
+    if (!a.auth_secret_file.empty() && !read_secret_file(a.auth_secret_file, config.app.auth_secret)) return 2;
+    for (const std::string& entry : a.service_accounts) {
+        std::size_t colon = entry.find(':');
+        if (colon == std::string::npos || colon == 0 || colon + 1 == entry.size()) {
+            fmt::print(stderr, "lampi-cloud: --service-account-file wants NAME:FILE\n");
+            return 2;
+        }
+        std::string password;
+        if (!read_secret_file(entry.substr(colon + 1), password)) return 2;
+        config.app.service_accounts.push_back({entry.substr(0, colon), password, true});
+    }
+    return serve(std::move(config));
+}
+
+}  // namespace lampi::cloud::cli

@@ -1,0 +1,133 @@
+#include "service.h"
+
+#include <fmt/core.h>
+
+#include <atomic>
+#include <csignal>
+#include <filesystem>
+
+#include "broker_login.h"
+#include "clock.h"
+#include "lamp_controller.h"
+#include "lampi/device_id.h"
+#include "lampi/log.h"
+#include "lampi/topics.h"
+#include "onboarding.h"
+#include "publisher.h"
+#include "state_store.h"
+
+namespace lampi::lampid {
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+void request_stop(int) { g_stop = true; }
+
+}  // namespace
+
+LampidOptions default_lampid_options() {
+    LampidOptions o;
+    o.mqtt.client_id = std::string(topics::kLampServiceClient);
+    // A persistent session: the broker queues the commands that arrive while
+    // lampid restarts, and delivers them when it is back.
+    o.mqtt.clean_session = false;
+    return o;
+}
+
+int run_lampid(LampidOptions o) {
+    Result<log::Level> level = log::parse_level(o.log_level);
+    if (!level) {
+        fmt::print(stderr, "lampid: {}\n", level.status().message());
+        return 2;
+    }
+    Result<std::string> id = o.device_id.empty() ? device_id_from_mac() : normalize_device_id(o.device_id);
+    if (!id) {
+        fmt::print(stderr, "lampid: {}\n", id.status().message());
+        return 2;
+    }
+    log::init("lampid[" + *id + "]", *level);
+    if (!o.password_file.empty()) {
+        if (o.mqtt.username.empty()) {
+            log::error("--password-file needs --username");
+            return 2;
+        }
+        Result<std::string> password = read_password_file(o.password_file);
+        if (!password) {
+            log::error("{}", password.status().message());
+            return 1;
+        }
+        o.mqtt.password = *password;
+    }
+    for (int i = 0; i < 3 && o.channels.size() == 3; ++i) o.led.sysfs_channels[i] = o.channels[i];
+    for (int i = 0; i < 3 && o.pins.size() == 3; ++i) o.led.pigpiod_pins[i] = o.pins[i];
+
+    std::filesystem::path state_dir = std::filesystem::path(o.state_file).parent_path();
+    std::error_code ec;
+    if (!state_dir.empty()) std::filesystem::create_directories(state_dir, ec);
+    Clock clock = system_clock();
+    StateStore store(o.state_file, clock.wall_ms);
+    Result<LoadedState> restored = store.load();
+    if (!restored) {
+        log::error("{}", restored.status().message());
+        return 1;
+    }
+    if (!restored->note.empty()) log::warn("{}", restored->note);
+    auto driver = make_led_driver(o.led);
+    if (!driver) {
+        log::error("{}", driver.status().message());
+        return 1;
+    }
+
+    o.mqtt.will =
+        MqttWill{topics::connection_state(topics::kLampServiceClient), std::string(topics::kOffline), 1, true};
+    MqttClient client(o.mqtt);
+    MqttPublisher broker(client);
+    LampController lamp(broker, store, **driver, clock, restored->state, restored->unsaved);
+    if (o.association_file.empty())
+        o.association_file = (state_dir.empty() ? "." : state_dir.string()) + "/association.json";
+    Onboarding onboarding(broker, clock, o.association_file, o.code_file);
+    if (Status s = onboarding.load(); !s) {
+        log::error("{}", s.message());
+        return 1;
+    }
+    const std::string bridge_state = topics::cloud(*id, topics::connection_state(topics::kBridgeClient));
+    client.on_connect = [&] {
+        lamp.on_connected();
+        onboarding.on_connected();
+        if (Status s = client.subscribe(bridge_state, 1); !s) log::error("{}", s.message());
+    };
+    client.on_message = [&](const MqttMessage& message) {
+        if (message.topic == bridge_state) {
+            if (message.payload == topics::kOnline) {
+                lamp.announce();
+                onboarding.announce();
+            }
+        } else if (message.topic == topics::kSetConfig) {
+            lamp.handle_set_config(message.payload);
+        } else if (message.topic == topics::kAssociated) {
+            onboarding.handle(message.payload);
+        }
+    };
+    client.after_loop = [&] {
+        lamp.flush();
+        onboarding.tick();
+    };
+    // A failing LED is reported on lamp/health; exiting would only restart into
+    // the same fault, out of reach of anyone who could see it.
+    if (Status s = lamp.start(); !s) log::error("the LED cannot be driven: {}", s.message());
+    log::info("restored version {} from {}; broker {}", restored->state.version, o.state_file, client.endpoint());
+
+    std::signal(SIGINT, request_stop);
+    std::signal(SIGTERM, request_stop);
+    std::signal(SIGPIPE, SIG_IGN);
+    client.on_disconnect = [](std::string_view reason) { lampi::log::warn("disconnected: {}", reason); };
+    client.before_disconnect = [&] { lamp.announce_offline(); };
+    client.run(g_stop);
+    lamp.flush();
+    const auto& stats = lamp.stats();
+    log::info("stopped at version {}: {} applied, {} unchanged, {} rejected, {} stale", lamp.state().version,
+              stats.applied, stats.ignored, stats.rejected, stats.stale);
+    return 0;
+}
+
+}  // namespace lampi::lampid

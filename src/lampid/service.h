@@ -1,0 +1,32 @@
+// lampid's whole run: from its options to a lamp speaking MQTT until SIGINT or
+// SIGTERM. main.cpp parses the options into LampidOptions and calls run_lampid.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "hardware/led_driver.h"
+#include "lampi/mqtt_client.h"
+
+namespace lampi::lampid {
+
+struct LampidOptions {
+    MqttOptions mqtt;           // the lamp's broker; client id and session are lampid's own
+    std::string password_file;  // the password for mqtt.username
+    std::string device_id;      // "": the MAC of the first network interface
+    std::string state_file = "/var/lib/lampi/lamp-state.json";
+    std::string log_level = "info";
+    std::string association_file;  // "": beside the state file
+    std::string code_file;         // where the association code is shown
+    LedDriverOptions led;
+    std::vector<int> channels, pins;  // sysfs-pwm channels, pigpiod pins (red, green, blue)
+};
+
+// Defaults lampid always runs with: its client id, and a persistent session so the
+// broker queues the commands that arrive while lampid restarts.
+LampidOptions default_lampid_options();
+
+// Exit code: 0 stopped by a signal, 1 a part could not start, 2 bad options.
+int run_lampid(LampidOptions options);
+
+}  // namespace lampi::lampid

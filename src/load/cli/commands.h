@@ -1,0 +1,38 @@
+// The lampi-load subcommands, each a function from parsed options to an exit code
+// (0 the run succeeded, 1 it ran but failed, 2 bad options or environment).
+// main.cpp only parses options and calls these.
+#pragma once
+
+#include <algorithm>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "fleet/fleet.h"
+#include "mqtt/client_options.h"
+#include "report/outputs.h"
+#include "scenario/publish.h"
+#include "scenario/subscribe.h"
+
+namespace lampi::load::cli {
+
+// What every subcommand shares: the broker, the client's identity and TLS, how
+// the run is driven and where its report goes.
+struct CommonOptions {
+    ClientOptions client;
+    std::string cafile, cert, key;
+    std::vector<std::string> bind;
+    int threads = static_cast<int>(std::max(1u, std::min(4u, std::thread::hardware_concurrency())));
+    bool quiet = false;
+    bool sys = false;
+    double max_time_s = 3600;
+    std::string log_level = "warn";
+    OutputOptions output;
+};
+
+int publish_command(PublishOptions options, CommonOptions common);
+int subscribe_command(SubscribeOptions options, CommonOptions common);
+// first_device_id: 12 hex digits, or "" for the fleet's default.
+int fleet_command(FleetOptions options, const std::string& first_device_id, CommonOptions common);
+
+}  // namespace lampi::load::cli
