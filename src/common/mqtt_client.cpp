@@ -213,8 +213,8 @@ Status MqttClient::publish(std::string_view topic, std::string_view payload, int
 
 Status MqttClient::publish_with_id(std::string_view topic, std::string_view payload, int qos, bool retain, int* mid) {
     std::string topic_copy(topic);
-    int rc = mosquitto_publish(handle_, mid, topic_copy.c_str(), static_cast<int>(payload.size()), payload.data(),
-                               qos, retain);
+    int rc = mosquitto_publish(handle_, mid, topic_copy.c_str(), static_cast<int>(payload.size()), payload.data(), qos,
+                               retain);
     if (rc != MOSQ_ERR_SUCCESS) {
         return Status::error(fmt::format("cannot publish to {}: {}", topic, mqtt_error_text(rc)));
     }
@@ -225,9 +225,10 @@ Status MqttClient::publish_confirmed(std::string_view topic, std::string_view pa
                                      std::chrono::milliseconds deadline) {
     if (qos == 0) return publish(topic, payload, qos, retain);
     if (std::this_thread::get_id() == loop_thread_.load()) {
-        return Status::error(fmt::format("cannot wait for the broker's acknowledgement of {} on the MQTT network "
-                                         "thread, which is the one that would receive it",
-                                         topic));
+        return Status::error(
+            fmt::format("cannot wait for the broker's acknowledgement of {} on the MQTT network "
+                        "thread, which is the one that would receive it",
+                        topic));
     }
     auto until = std::chrono::steady_clock::now() + deadline;
     int mid = 0;

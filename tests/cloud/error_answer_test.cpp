@@ -100,9 +100,9 @@ TEST_P(ErrorAnswerTest, ADatabaseFaultDuringSignUpIsA500WithAnErrorIdNotTheSqlTe
     lose_table("users");
     ::testing::internal::CaptureStderr();
     auto r = s.post_form("/accounts/signup/", {{"csrfmiddlewaretoken", s.cookie("csrftoken")},
-                                                {"username", "newcomer"},
-                                                {"password1", "long enough 1"},
-                                                {"password2", "long enough 1"}});
+                                               {"username", "newcomer"},
+                                               {"password1", "long enough 1"},
+                                               {"password2", "long enough 1"}});
     std::string logged = ::testing::internal::GetCapturedStderr();
     EXPECT_EQ(r.status, 500) << r.body;
     EXPECT_FALSE(mentions_the_database(r.body)) << r.body;
@@ -121,9 +121,9 @@ TEST_P(ErrorAnswerTest, ATakenUsernameIsStillTheFormAgainWithTheReason) {
     BrowserSession s(server_->port());
     s.get("/accounts/signup/");
     auto r = s.post_form("/accounts/signup/", {{"csrfmiddlewaretoken", s.cookie("csrftoken")},
-                                                {"username", "alice"},
-                                                {"password1", "long enough 1"},
-                                                {"password2", "long enough 1"}});
+                                               {"username", "alice"},
+                                               {"password1", "long enough 1"},
+                                               {"password2", "long enough 1"}});
     EXPECT_EQ(r.status, 400);
     EXPECT_NE(r.body.find("already taken"), std::string::npos) << r.body;
     EXPECT_TRUE(error_id_in(r.body).empty()) << r.body;

@@ -275,8 +275,9 @@ TEST_F(LampOnCloud, ALampThatStartsBeforeItsBridgeIsUpShowsOnlineInTheCloud) {
     lamp_broker->start();
     lampid->start();
     MqttProbe local(local_login(), {std::string(topics::connection_state(topics::kLampServiceClient))});
-    bool announced = local.wait_for(std::string(topics::connection_state(topics::kLampServiceClient)),
-                                    [](const MqttMessage& m) { return m.payload == "1"; })
+    bool announced = local
+                         .wait_for(std::string(topics::connection_state(topics::kLampServiceClient)),
+                                   [](const MqttMessage& m) { return m.payload == "1"; })
                          .has_value();
     ::kill(cloud_broker->pid(), SIGCONT);
     ASSERT_TRUE(announced) << "lampid did not come back on its own broker";

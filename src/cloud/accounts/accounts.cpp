@@ -34,17 +34,20 @@ Status Accounts::check_username(std::string_view username) {
         if (!ok) return Status::invalid_argument("a username may hold only letters, digits and @ . + - _");
     }
     if (is_valid_device_id(username))
-        return Status::invalid_argument("a username may not look like a lamp's device id (12 hex digits); choose another");
+        return Status::invalid_argument(
+            "a username may not look like a lamp's device id (12 hex digits); choose another");
     if (username.substr(0, kBrokerCredentialPrefix.size()) == kBrokerCredentialPrefix)
-        return Status::invalid_argument(fmt::format("usernames starting with '{}' are reserved", kBrokerCredentialPrefix));
+        return Status::invalid_argument(
+            fmt::format("usernames starting with '{}' are reserved", kBrokerCredentialPrefix));
     return Status::ok();
 }
 
 Status Accounts::check_password_rules(std::string_view password) const {
     if (password.size() < options_.min_password_length)
-        return Status::invalid_argument(fmt::format("the password is too short: use at least {} characters",
-                                         options_.min_password_length));
-    if (password.size() > 1024) return Status::invalid_argument("the password is too long: use at most 1024 characters");
+        return Status::invalid_argument(
+            fmt::format("the password is too short: use at least {} characters", options_.min_password_length));
+    if (password.size() > 1024)
+        return Status::invalid_argument("the password is too long: use at most 1024 characters");
     return Status::ok();
 }
 
@@ -143,7 +146,8 @@ Status Accounts::end_session(std::string_view session_key) {
 Result<IssuedApiToken> Accounts::create_api_token(std::int64_t user_id, const std::string& name,
                                                   const std::string& scope, std::int64_t lifetime_days) {
     if (name.size() > 100) return Status::invalid_argument("a token name has at most 100 characters");
-    if (scope != "read" && scope != "control") return Status::invalid_argument("a token's scope is \"read\" or \"control\"");
+    if (scope != "read" && scope != "control")
+        return Status::invalid_argument("a token's scope is \"read\" or \"control\"");
     if (lifetime_days < 1 || lifetime_days > 365) return Status::invalid_argument("a token lives 1 to 365 days");
     IssuedApiToken issued;
     issued.token = random_token();

@@ -209,7 +209,8 @@ void add_api_routes(http::Router& router, Deps& deps) {
                 scope = std::string(s->as_string());
             }
             if (const json::value* d = body->if_contains("expires_in_days")) {
-                if (!d->is_int64()) return failed(Status::invalid_argument("\"expires_in_days\" is a whole number of days, 1 to 365"));
+                if (!d->is_int64())
+                    return failed(Status::invalid_argument("\"expires_in_days\" is a whole number of days, 1 to 365"));
                 days = d->as_int64();
             }
         }

@@ -1,8 +1,8 @@
 #include "api/error_response.h"
 
+#include <fmt/core.h>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
-#include <fmt/core.h>
 
 #include "accounts/crypto.h"
 #include "http/status_http.h"

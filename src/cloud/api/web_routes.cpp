@@ -220,10 +220,10 @@ void add_web_routes(http::Router& router, Deps& deps) {
         if (auto early = require_form_post(request, deps, page, form, caller)) return *early;
         return on_hash_pool(deps, [&deps, page, form = *form, caller = *caller]() -> Response {
             std::string next(form.get_or("new_password1"));
-            Status changed = next != form.get_or("new_password2")
-                                 ? Status::invalid_argument("the two new passwords differ")
-                                 : deps.accounts.change_password(caller.user,
-                                                                 std::string(form.get_or("old_password")), next);
+            Status changed =
+                next != form.get_or("new_password2")
+                    ? Status::invalid_argument("the two new passwords differ")
+                    : deps.accounts.change_password(caller.user, std::string(form.get_or("old_password")), next);
             if (!changed) {
                 PublicError e = form_error(changed);
                 return page.finish(http::html(e.http_status, web::password_change_page(page.csrf, caller.user.username,

@@ -82,7 +82,8 @@ Result<Fields> parse_form(std::string_view body, std::size_t max_fields) {
         std::string_view pair = body.substr(0, amp);
         body = amp == std::string_view::npos ? std::string_view{} : body.substr(amp + 1);
         if (pair.empty()) continue;
-        if (fields.size() >= max_fields) return Status::invalid_argument(fmt::format("more than {} form fields", max_fields));
+        if (fields.size() >= max_fields)
+            return Status::invalid_argument(fmt::format("more than {} form fields", max_fields));
         std::size_t eq = pair.find('=');
         auto name = percent_decode(pair.substr(0, eq), true);
         auto value = percent_decode(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1), true);

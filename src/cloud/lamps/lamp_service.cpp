@@ -202,18 +202,18 @@ void LampService::note_claim_failure(std::int64_t user_id, const std::string& ad
     }
 }
 
-Result<std::string> LampService::claim(std::int64_t user_id, std::string_view typed_code,
-                                           std::string_view address) {
+Result<std::string> LampService::claim(std::int64_t user_id, std::string_view typed_code, std::string_view address) {
     std::string address_key = address.empty() ? std::string("-") : accounts::throttle_address_key(address);
     auto blocked = claim_blocked(user_id, address_key);
     if (!blocked) return blocked.status();
     if (*blocked > 0)
-        return Status::resource_exhausted(fmt::format("too many wrong codes; try again in {} minute{}", (*blocked + 59) / 60,
-                                      (*blocked + 59) / 60 == 1 ? "" : "s"));
+        return Status::resource_exhausted(fmt::format("too many wrong codes; try again in {} minute{}",
+                                                      (*blocked + 59) / 60, (*blocked + 59) / 60 == 1 ? "" : "s"));
     std::string code = normalize_code(typed_code);
     if (code.empty()) {
         note_claim_failure(user_id, address_key);
-        return Status::invalid_argument("that is not an association code: it has 6 to 12 letters and digits, as your lamp shows it");
+        return Status::invalid_argument(
+            "that is not an association code: it has 6 to 12 letters and digits, as your lamp shows it");
     }
     auto result = store_.claim(code, user_id, clock_());
     if (!result) return result.status();
@@ -248,9 +248,11 @@ Result<storage::Lamp> LampService::owned_lamp(std::int64_t user_id, std::string_
 }
 
 Status LampService::rename(std::int64_t user_id, std::string_view device_id, std::string_view name) {
-    if (name.size() > kMaxNameLength) return Status::invalid_argument(fmt::format("a lamp name has at most {} characters", kMaxNameLength));
+    if (name.size() > kMaxNameLength)
+        return Status::invalid_argument(fmt::format("a lamp name has at most {} characters", kMaxNameLength));
     for (char c : name)
-        if (static_cast<unsigned char>(c) < 0x20) return Status::invalid_argument("a lamp name may not contain control characters");
+        if (static_cast<unsigned char>(c) < 0x20)
+            return Status::invalid_argument("a lamp name may not contain control characters");
     if (!is_valid_device_id(device_id)) return Status::not_found(fmt::format("you have no lamp {}", device_id));
     auto done = store_.rename_lamp(std::string(device_id), user_id, std::string(name));
     if (!done) return done.status();
@@ -271,7 +273,9 @@ Status LampService::remove(std::int64_t user_id, std::string_view device_id) {
 Result<std::string> LampService::set_state(std::int64_t user_id, std::string_view device_id, LampUpdate update) {
     auto lamp = owned_lamp(user_id, device_id);
     if (!lamp) return lamp.status();
-    if (update.empty()) return Status::invalid_argument("nothing to set: give any of \"on\", \"color\": {\"h\", \"s\"}, \"brightness\"");
+    if (update.empty())
+        return Status::invalid_argument(
+            "nothing to set: give any of \"on\", \"color\": {\"h\", \"s\"}, \"brightness\"");
     update.client = options_.client_name;
     // The lamp drops a command older than its last change (src/lampid/README.md),
     // so a command that waited in a queue while the lamp was away cannot undo a

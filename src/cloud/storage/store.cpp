@@ -268,8 +268,8 @@ Status Store::assign_lamp(const std::string& device_id, std::optional<std::int64
                     {optional_id(owner_id), now, device_id});
     if (!rows) return rows.status();
     if (rows->empty())
-        return Status::not_found(fmt::format("no lamp {} is known; add it first with `lampi-cloud lamp add {}`", device_id,
-                                         device_id));
+        return Status::not_found(
+            fmt::format("no lamp {} is known; add it first with `lampi-cloud lamp add {}`", device_id, device_id));
     return Status::ok();
 }
 

@@ -2,8 +2,8 @@
 // the state in range, and whatever decodes re-encodes to the same thing.
 #include <cmath>
 #include <cstdint>
-#include <optional>
 #include <cstdlib>
+#include <optional>
 #include <string_view>
 
 #include "lampi/lamp_codec.h"
