@@ -16,8 +16,6 @@
 namespace lampi::testing {
 namespace {
 
-bool granted(int suback) { return suback >= 0 && suback <= 2; }
-
 std::int64_t unix_now() {
     return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
         .count();
@@ -171,7 +169,7 @@ TEST_F(BrokerAttacks, ACommandForAnAbsentLampIsQueuedAndDeliveredWhenItReturns) 
         MqttAttempt first = mqtt_connect(lamp_port(), extra_lamp(device), connect);
         ASSERT_TRUE(first.accepted) << first.observed;
         std::string observed;
-        ASSERT_TRUE(granted(mqtt_subscribe(*first.session, set_config, observed))) << observed;
+        ASSERT_TRUE(subscription_granted(mqtt_subscribe(*first.session, set_config, observed))) << observed;
     }  // the lamp goes away; its session stays
     std::this_thread::sleep_for(200ms);
     auto commander = observer({});
@@ -396,8 +394,10 @@ TEST_F(BrokerAttacks, WildcardSysQos2AndControlTricksStayRefused) {
     ASSERT_TRUE(guest_page.accepted && demo_page.accepted) << guest_page.observed << " / " << demo_page.observed;
     std::string observed;
     // Controls: each reaches its own topic.
-    ASSERT_TRUE(granted(mqtt_subscribe(*lamp_link.session, topic(device, topics::kSetConfig), observed))) << observed;
-    ASSERT_TRUE(granted(mqtt_subscribe(*demo_page.session, topic(lamp(0), topics::kChanged), observed))) << observed;
+    ASSERT_TRUE(subscription_granted(mqtt_subscribe(*lamp_link.session, topic(device, topics::kSetConfig), observed)))
+        << observed;
+    ASSERT_TRUE(subscription_granted(mqtt_subscribe(*demo_page.session, topic(lamp(0), topics::kChanged), observed)))
+        << observed;
     struct Try {
         WireConnection* session;
         std::string who;
@@ -411,7 +411,7 @@ TEST_F(BrokerAttacks, WildcardSysQos2AndControlTricksStayRefused) {
                          Try{demo_page.session.get(), "a lamp owner", "devices/" + lamp(0) + "/+/changed"},
                          Try{guest_page.session.get(), "a guest", "lampi/#"}}) {
         int code = mqtt_subscribe(*t.session, t.filter, observed);
-        EXPECT_TRUE(refused(t.who + " subscribes to " + t.filter, "SUBACK 0x80", !granted(code), observed));
+        EXPECT_TRUE(refused(t.who + " subscribes to " + t.filter, "SUBACK 0x80", subscription_refused(code), observed));
     }
     // QoS 2 into another user's lamp, and a lamp forging a revocation: neither
     // reaches anyone; the owner's own command (QoS 2 too) is the control.
@@ -457,12 +457,12 @@ TEST_F(BrokerAttacks, NobodyButTheCloudUsesTheControlTopic) {
     ASSERT_TRUE(attacker.accepted) << attacker.observed;
     std::string observed;
     int code = mqtt_subscribe(*attacker.session, "lampi/control/#", observed);
-    EXPECT_TRUE(refused("a person subscribes to lampi/control/#", "SUBACK 0x80", !granted(code), observed));
+    EXPECT_TRUE(refused("a person subscribes to lampi/control/#", "SUBACK 0x80", subscription_refused(code), observed));
     MqttAttempt ops = mqtt_connect(client_port(), server_verified(*platform_),
                                    MqttConnect{"operator-control", "operator", operator_password()});
     ASSERT_TRUE(ops.accepted) << ops.observed;
     code = mqtt_subscribe(*ops.session, "lampi/control/revoke", observed);
-    EXPECT_TRUE(refused_now("the operator subscribes to lampi/control/revoke", "SUBACK 0x80", !granted(code), observed));
+    EXPECT_TRUE(refused_now("the operator subscribes to lampi/control/revoke", "SUBACK 0x80", subscription_refused(code), observed));
     std::string error;
     std::string forged = R"({"user":")" + platform_->login("demo", "username") + R"(","issued_before":)" +
                          std::to_string(unix_now() + 60) + "}";
@@ -484,7 +484,7 @@ TEST_F(BrokerAttacks, ACommandForALampAwayAcrossABrokerRestartIsStillQueued) {
         MqttAttempt first = mqtt_connect(lamp_port(), extra_lamp(device), connect);
         ASSERT_TRUE(first.accepted) << first.observed;
         std::string observed;
-        ASSERT_TRUE(granted(mqtt_subscribe(*first.session, set_config, observed))) << observed;
+        ASSERT_TRUE(subscription_granted(mqtt_subscribe(*first.session, set_config, observed))) << observed;
     }
     platform_->supervisorctl("restart cloud-broker");  // a clean stop saves the sessions
     ASSERT_TRUE(wait_for_port(client_port(), 20s) && wait_for_port(lamp_port(), 20s));
@@ -584,6 +584,32 @@ TEST_F(BrokerAttacks, ALampRevokedWithLampiCaIsCutWithinASecond) {
     EXPECT_TRUE(refused_now("a lamp revoked with lampi-ca reconnects before the broker reloads its CRL",
                             "refused", !again.accepted, again.observed));
     EXPECT_FALSE(bystander.session->closed_by_peer(200ms)) << "another lamp was cut too";
+}
+
+// The plugin asks lampi-cloud again about every connected web credential (every
+// 30 s in the stack, every second here) and disconnects the clients of one the
+// cloud no longer vouches for, with no revocation message.
+class BrokerRefresh : public PlatformSuite<1, 0, 1> {};
+
+TEST_F(BrokerRefresh, AWebCredentialTheCloudNoLongerVouchesForIsCutAtTheNextRefresh) {
+    auto credential = platform_->broker_credential(platform_->login("demo", "username"), platform_->login("demo", "password"));
+    ASSERT_TRUE(credential);
+    const auto& [username, password] = *credential;
+    MqttAttempt page = mqtt_connect(platform_->client_mqtt_port(), server_verified(*platform_),
+                                    MqttConnect{username + "-1", username, password});
+    ASSERT_TRUE(page.accepted) << page.observed;
+    EXPECT_FALSE(page.session->closed_by_peer(3000ms)) << "cut while the cloud still vouched for the credential";
+
+    // The cloud forgets the credential (as an expiry or a deleted account would)
+    // and tells the broker nothing: only the refresh can notice.
+    std::string forget = "sqlite3 -cmd '.timeout 10000' " + platform_->stack_dir() +
+                         "/cloud/lampi.sqlite3 \"DELETE FROM broker_credentials WHERE username = '" + username + "'\"";
+    ASSERT_EQ(std::system(forget.c_str()), 0) << forget;
+    auto forgotten = std::chrono::steady_clock::now();
+    bool cut = page.session->closed_by_peer(10000ms);
+    auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - forgotten);
+    EXPECT_TRUE(cut) << "a credential the cloud refuses kept its connection for 10 s (refresh every 1 s)";
+    EXPECT_LT(took, 5000ms) << "refresh every 1 s, cut after " << took.count() << " ms";
 }
 
 }  // namespace

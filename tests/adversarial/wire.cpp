@@ -379,7 +379,7 @@ int mqtt_subscribe(WireConnection& session, const std::string& filter, std::stri
     std::string error;
     if (!session.send(mqtt_subscribe_packet(id, filter), error)) {
         observed = "SUBSCRIBE not delivered: " + error;
-        return -1;
+        return kSubscribeUnanswered;
     }
     auto deadline = Clock::now() + std::chrono::seconds(5);
     std::string buffer;
@@ -395,12 +395,12 @@ int mqtt_subscribe(WireConnection& session, const std::string& filter, std::stri
         std::string part = session.receive(remaining(deadline), error);
         if (part.empty()) {
             observed = "no SUBACK: " + error;
-            return -1;
+            return error.rfind("closed by the server", 0) == 0 ? kSubscribeCut : kSubscribeUnanswered;
         }
         buffer += part;
     }
     observed = "no SUBACK: timed out";
-    return -1;
+    return kSubscribeUnanswered;
 }
 
 std::string HttpAnswer::header(const std::string& name) const {

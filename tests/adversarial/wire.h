@@ -115,8 +115,15 @@ MqttAttempt mqtt_connect(int port, const std::optional<TlsIdentity>& tls, const 
                          std::chrono::milliseconds timeout = std::chrono::seconds(5));
 
 // SUBSCRIBE on an accepted session; the SUBACK return code (0..2 granted,
-// 0x80 refused), or -1 when none came (observed says why).
+// 0x80 refused), kSubscribeCut when the broker closed the connection instead,
+// or kSubscribeUnanswered when nothing came within 5 s (observed says which).
+constexpr int kSubscribeCut = -1;
+constexpr int kSubscribeUnanswered = -2;
 int mqtt_subscribe(WireConnection& session, const std::string& filter, std::string& observed);
+inline bool subscription_granted(int code) { return code >= 0 && code <= 2; }
+// A refusal is an answer: SUBACK 0x80, or the broker cutting the client. Silence
+// is not one (a broker that hangs would otherwise pass every refusal test).
+inline bool subscription_refused(int code) { return code == 0x80 || code == kSubscribeCut; }
 
 // ---- HTTP/1.1 ---------------------------------------------------------------
 

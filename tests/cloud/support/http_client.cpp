@@ -63,7 +63,10 @@ bool HttpClient::connect() {
     fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::inet_pton(AF_INET, host_.c_str(), &addr.sin_addr) != 1) {
+        disconnect();
+        return false;
+    }
     addr.sin_port = htons(static_cast<uint16_t>(port_));
     if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
         disconnect();
@@ -124,7 +127,7 @@ HttpReply HttpClient::read_reply(int timeout_ms) {
 HttpReply HttpClient::request(const std::string& method, const std::string& target,
                               const std::vector<std::pair<std::string, std::string>>& headers,
                               const std::string& body) {
-    std::string text = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port_) + "\r\n";
+    std::string text = method + " " + target + " HTTP/1.1\r\nHost: " + host_ + ":" + std::to_string(port_) + "\r\n";
     for (const auto& [n, v] : headers) text += n + ": " + v + "\r\n";
     if (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH")
         text += "Content-Length: " + std::to_string(body.size()) + "\r\n";
