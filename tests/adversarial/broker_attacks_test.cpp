@@ -595,8 +595,10 @@ TEST_F(BrokerRefresh, AWebCredentialTheCloudNoLongerVouchesForIsCutAtTheNextRefr
     auto credential = platform_->broker_credential(platform_->login("demo", "username"), platform_->login("demo", "password"));
     ASSERT_TRUE(credential);
     const auto& [username, password] = *credential;
-    MqttAttempt page = mqtt_connect(platform_->client_mqtt_port(), server_verified(*platform_),
-                                    MqttConnect{username + "-1", username, password});
+    MqttConnect as_page = client_id_only(username + "-1");
+    as_page.username = username;
+    as_page.password = password;
+    MqttAttempt page = mqtt_connect(platform_->client_mqtt_port(), server_verified(*platform_), as_page);
     ASSERT_TRUE(page.accepted) << page.observed;
     EXPECT_FALSE(page.session->closed_by_peer(3000ms)) << "cut while the cloud still vouched for the credential";
 

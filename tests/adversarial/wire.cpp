@@ -373,6 +373,36 @@ MqttAttempt mqtt_connect(int port, const std::optional<TlsIdentity>& tls, const 
     return attempt;
 }
 
+bool mqtt_publish_acknowledged(WireConnection& session, const std::string& topic, const std::string& payload,
+                               std::string& observed) {
+    static std::uint16_t next_id = 30000;
+    std::uint16_t id = next_id++;
+    std::string error;
+    if (!session.send(mqtt_publish_packet(topic, payload, 1, id), error)) {
+        observed = "PUBLISH not delivered: " + error;
+        return false;
+    }
+    auto deadline = Clock::now() + std::chrono::seconds(5);
+    std::string buffer;
+    while (remaining(deadline).count() > 0) {
+        while (auto packet = take_packet(buffer)) {
+            const std::string& body = packet->second;
+            if (packet->first != 0x40 || body.size() < 2) continue;
+            if (((static_cast<unsigned char>(body[0]) << 8) | static_cast<unsigned char>(body[1])) != id) continue;
+            observed = "PUBACK";
+            return true;
+        }
+        std::string part = session.receive(remaining(deadline), error);
+        if (part.empty()) {
+            observed = "no PUBACK: " + error;
+            return false;
+        }
+        buffer += part;
+    }
+    observed = "no PUBACK: timed out";
+    return false;
+}
+
 int mqtt_subscribe(WireConnection& session, const std::string& filter, std::string& observed) {
     static std::uint16_t next_id = 1;
     std::uint16_t id = next_id++;

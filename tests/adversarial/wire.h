@@ -125,6 +125,12 @@ inline bool subscription_granted(int code) { return code >= 0 && code <= 2; }
 // is not one (a broker that hangs would otherwise pass every refusal test).
 inline bool subscription_refused(int code) { return code == 0x80 || code == kSubscribeCut; }
 
+// PUBLISH at QoS 1 and wait for its PUBACK (other packets are skipped): once it
+// came, the broker has decided on the message, before anything sent afterwards
+// by any client. False when no PUBACK came within 5 s (observed says why).
+bool mqtt_publish_acknowledged(WireConnection& session, const std::string& topic, const std::string& payload,
+                               std::string& observed);
+
 // ---- HTTP/1.1 ---------------------------------------------------------------
 
 struct HttpAnswer {

@@ -99,6 +99,10 @@ Status MqttProbe::publish(const std::string& topic, const std::string& payload, 
     return client_->publish(topic, payload, qos, retain);
 }
 
+Status MqttProbe::publish_acknowledged(const std::string& topic, const std::string& payload) {
+    return client_->publish_confirmed(topic, payload, 1, false, 10s);
+}
+
 std::vector<MqttMessage> MqttProbe::messages(const std::string& topic) {
     std::lock_guard lock(mutex_);
     std::vector<MqttMessage> out;

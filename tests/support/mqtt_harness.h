@@ -57,6 +57,9 @@ public:
                                         std::function<bool(const MqttMessage&)> match = nullptr,
                                         std::chrono::milliseconds timeout = 10s);
     Status publish(const std::string& topic, const std::string& payload, int qos = 1, bool retain = false);
+    // QoS 1, returning once the broker acknowledged it: the broker has then
+    // decided on it, before anything this or another client sends afterwards.
+    Status publish_acknowledged(const std::string& topic, const std::string& payload);
     std::vector<MqttMessage> messages(const std::string& topic);
     void clear();
 
