@@ -1,5 +1,6 @@
 #include "mqtt_harness.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <stdexcept>
 
@@ -58,6 +59,7 @@ MqttProbe::MqttProbe(MqttOptions options, std::vector<std::string> subscriptions
     client_ = std::make_unique<MqttClient>(options);
     client_->on_connect = [this] {
         for (const auto& pattern : subscriptions_) client_->subscribe(pattern, 1);
+        ++subscribed_;
     };
     client_->on_message = [this](const MqttMessage& message) {
         std::lock_guard lock(mutex_);
@@ -71,11 +73,15 @@ MqttProbe::~MqttProbe() { client_->stop_background(); }
 
 bool MqttProbe::wait_connected(std::chrono::milliseconds timeout) {
     auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (!client_->connected() && std::chrono::steady_clock::now() < deadline) {
+    while (subscribed_.load() == 0 && std::chrono::steady_clock::now() < deadline) {
         std::this_thread::sleep_for(10ms);
     }
-    // Let the SUBSCRIBE reach the broker before the test publishes.
-    std::this_thread::sleep_for(50ms);
+    if (!client_->connected()) return false;
+    // A broker handles one connection's packets in order: a QoS 1 publish sent
+    // after the SUBSCRIBEs is acknowledged only once they are in effect. (Where
+    // the topic is not allowed the broker drops the message but still acknowledges it.)
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    (void)client_->publish_confirmed("lampi-test/subscribed", "", 1, false, std::max(left, 1000ms));
     return client_->connected();
 }
 
