@@ -341,7 +341,8 @@ TEST_F(BrokerAttacks, OnlyALampsOwnContractTopicsKeepRetainedState) {
     std::string error;
     ASSERT_TRUE(lamp_link.session->send(mqtt_publish_packet(junk, "1", 1, 1, true), error));
     ASSERT_TRUE(lamp_link.session->send(mqtt_publish_packet(known, "1", 1, 2, true), error));
-    std::this_thread::sleep_for(300ms);
+    std::string observed;
+    ASSERT_TRUE(mqtt_wait_ack(*lamp_link.session, 0x40, 2, observed)) << observed;  // both handled, in order
     // A new subscriber sees what was retained; the known client's state is the control.
     auto late = observer({topic(device, "lamp/connection/+/state")});
     ASSERT_TRUE(late->wait_for(known, nullptr, 5s)) << "the lamp's own retained state was not kept";
@@ -355,9 +356,11 @@ TEST_F(BrokerAttacks, OnlyALampsOwnContractTopicsKeepRetainedState) {
     ASSERT_TRUE(page.accepted) << page.observed;
     const std::string command = topic(lamp(0), topics::kSetConfig);
     ASSERT_TRUE(page.session->send(mqtt_publish_packet(command, R"({"client":"retained-command"})", 1, 3, true), error));
-    std::this_thread::sleep_for(300ms);
+    ASSERT_TRUE(mqtt_wait_ack(*page.session, 0x40, 3, observed)) << observed;
+    // A retained message comes right behind the SUBACK, before the PUBACK that
+    // observer() waits for (MqttProbe::wait_connected): it is here already, or never.
     auto later = observer({command});
-    auto replayed = later->wait_for(command, [](const MqttMessage& m) { return m.retain; }, 1500ms);
+    auto replayed = later->wait_for(command, [](const MqttMessage& m) { return m.retain; }, 0ms);
     EXPECT_TRUE(refused_now("a person retains a set_config (replayed to the lamp on every reconnect)",
                             "not retained", !replayed, replayed ? "retained" : "not retained"));
 }
@@ -428,6 +431,9 @@ TEST_F(BrokerAttacks, WildcardSysQos2AndControlTricksStayRefused) {
     ASSERT_TRUE(guest_page.session->send(
         mqtt_publish_packet(topic(lamp(0), topics::kSetConfig), R"({"client":"guest-qos2"})", 2, 11) + pubrel(11),
         error));
+    // PUBCOMP: the broker is done with the guest's message before the owner's is
+    // sent, so had it gone through it would reach the watcher first.
+    ASSERT_TRUE(mqtt_wait_ack(*guest_page.session, 0x70, 11, observed)) << observed;
     ASSERT_TRUE(lamp_link.session->send(
         mqtt_publish_packet("lampi/control/revoke", R"({"device":")" + lamp(0) + "\"}", 1, 12), error));
     ASSERT_TRUE(demo_page.session->send(
@@ -436,7 +442,6 @@ TEST_F(BrokerAttacks, WildcardSysQos2AndControlTricksStayRefused) {
     ASSERT_TRUE(watcher->wait_for(topic(lamp(0), topics::kSetConfig),
                                   [](const MqttMessage& m) { return m.payload.find("owner-qos2") != std::string::npos; }))
         << "the owner's QoS 2 command did not arrive";
-    std::this_thread::sleep_for(500ms);  // two connections: no ordering between them
     auto leaked = watcher->wait_for(
         topic(lamp(0), topics::kSetConfig),
         [](const MqttMessage& m) { return m.payload.find("guest-qos2") != std::string::npos; }, 0ms);
@@ -510,7 +515,8 @@ TEST_F(BrokerAttacks, AfterAKill9TheCloudBrokerServesNoStateOlderThanItsSnapshot
     ASSERT_TRUE(lamp_link.accepted) << lamp_link.observed;
     std::string error;
     ASSERT_TRUE(lamp_link.session->send(mqtt_publish_packet(changed, R"({"client":"old","version":1})", 1, 1, true), error));
-    std::this_thread::sleep_for(300ms);
+    std::string acked;
+    ASSERT_TRUE(mqtt_wait_ack(*lamp_link.session, 0x40, 1, acked)) << acked;
     ASSERT_TRUE(lamp_link.session->send(mqtt_publish_packet(changed, R"({"client":"new","version":2})", 1, 2, true), error));
     // Longer than one snapshot interval (5 s, checked once a second), far shorter than the old 60 s.
     std::this_thread::sleep_for(7s);

@@ -382,24 +382,31 @@ bool mqtt_publish_acknowledged(WireConnection& session, const std::string& topic
         observed = "PUBLISH not delivered: " + error;
         return false;
     }
+    return mqtt_wait_ack(session, 0x40, id, observed);
+}
+
+bool mqtt_wait_ack(WireConnection& session, unsigned char type, std::uint16_t packet_id, std::string& observed) {
+    const std::string name = std::string(type == 0x40 ? "PUBACK" : type == 0x50 ? "PUBREC" : type == 0x70 ? "PUBCOMP" : "ack") +
+                             " for id " + std::to_string(packet_id);
     auto deadline = Clock::now() + std::chrono::seconds(5);
     std::string buffer;
+    std::string error;
     while (remaining(deadline).count() > 0) {
         while (auto packet = take_packet(buffer)) {
             const std::string& body = packet->second;
-            if (packet->first != 0x40 || body.size() < 2) continue;
-            if (((static_cast<unsigned char>(body[0]) << 8) | static_cast<unsigned char>(body[1])) != id) continue;
-            observed = "PUBACK";
+            if ((packet->first & 0xf0) != type || body.size() < 2) continue;
+            if (((static_cast<unsigned char>(body[0]) << 8) | static_cast<unsigned char>(body[1])) != packet_id) continue;
+            observed = name;
             return true;
         }
         std::string part = session.receive(remaining(deadline), error);
         if (part.empty()) {
-            observed = "no PUBACK: " + error;
+            observed = "no " + name + ": " + error;
             return false;
         }
         buffer += part;
     }
-    observed = "no PUBACK: timed out";
+    observed = "no " + name + ": timed out";
     return false;
 }
 

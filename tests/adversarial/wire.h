@@ -130,6 +130,9 @@ inline bool subscription_refused(int code) { return code == 0x80 || code == kSub
 // by any client. False when no PUBACK came within 5 s (observed says why).
 bool mqtt_publish_acknowledged(WireConnection& session, const std::string& topic, const std::string& payload,
                                std::string& observed);
+// Reads packets until one of `type` (0x40 PUBACK, 0x70 PUBCOMP, ...) for
+// `packet_id` arrives, skipping others; false after 5 s or a closed connection.
+bool mqtt_wait_ack(WireConnection& session, unsigned char type, std::uint16_t packet_id, std::string& observed);
 
 // ---- HTTP/1.1 ---------------------------------------------------------------
 
