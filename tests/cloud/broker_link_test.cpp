@@ -2,8 +2,6 @@
 // reconnects for ever, says 503 (never 202 "sent") while it has no broker, shows
 // the link on /healthz, starts before its broker, and stops within a second.
 #include <gtest/gtest.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -198,18 +196,6 @@ TEST(BrokerLinkBinary, HealthFollowsTheLinkAndSigtermStopsItWithinASecond) {
     EXPECT_LT(took, 1s) << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms";
 }
 
-// A plain loopback connection to `port`, or -1.
-int connect_to(int port) {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<std::uint16_t>(port));
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (fd >= 0 && ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) return fd;
-    if (fd >= 0) ::close(fd);
-    return -1;
-}
-
 // One HTTP reply read from `fd` (header and Content-Length body), or what came
 // before the connection closed or 5 s passed.
 std::string read_reply(int fd) {
@@ -242,7 +228,7 @@ TEST(BrokerLinkBinary, SigtermLetsARequestInFlightFinish) {
                                   dir / "cloud.log");
     cloud.start();
     ASSERT_TRUE(lampi::testing::wait_for_port(port, 10s)) << cloud.log();
-    int fd = connect_to(port);
+    int fd = testing::open_socket(port);
     ASSERT_GE(fd, 0);
     // A whole request and the start of the next in one write: once the first is
     // answered, the server holds the second's first bytes, so it is in flight.

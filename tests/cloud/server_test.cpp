@@ -3,8 +3,6 @@
 // graceful stop. It must answer 4xx and keep serving.
 #include <gtest/gtest.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -141,20 +139,6 @@ TEST_F(ServerTest, StopsGracefullyWithIdleConnectionsOpen) {
     EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
 }
 
-// A raw loopback connection for clients that misbehave on purpose.
-int open_socket(int port) {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<std::uint16_t>(port));
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (fd < 0 || ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-        if (fd >= 0) ::close(fd);
-        return -1;
-    }
-    return fd;
-}
-
 // True once the peer closed (EOF or reset) within `timeout_ms`.
 bool closed_by_peer(int fd, int timeout_ms) {
     pollfd p{fd, POLLIN, 0};
@@ -176,9 +160,9 @@ TEST(Timeouts, IdleHeaderAndBodyEachEndAConnectionAfterTheirOwnTimeout) {
     options.server.read_timeout = milliseconds(2500);
     options.server.idle_timeout = milliseconds(5000);
     CloudServer server("sqlite://" + (dir / "db.sqlite3"), options);
-    int idle = open_socket(server.port());
-    int header = open_socket(server.port());
-    int body = open_socket(server.port());
+    int idle = testing::open_socket(server.port());
+    int header = testing::open_socket(server.port());
+    int body = testing::open_socket(server.port());
     ASSERT_TRUE(idle >= 0 && header >= 0 && body >= 0);
     const std::string head = "POST /api/v1/tokens HTTP/1.1\r\nHost: x\r\n";
     ASSERT_GT(::send(header, head.data(), head.size(), 0), 0);
@@ -213,7 +197,7 @@ TEST(SlowClients, DribblingHeadersNeitherBlockOthersNorHoldConnectionsPastTheHea
     constexpr int kSlow = 200;
     std::vector<int> slow;
     for (int i = 0; i < kSlow; ++i) {
-        int fd = open_socket(server.port());
+        int fd = testing::open_socket(server.port());
         ASSERT_GE(fd, 0) << i;
         std::string start = "GET /accounts/login/ HTTP/1.1\r\nHost: x\r\n";
         ASSERT_EQ(::send(fd, start.data(), start.size(), MSG_NOSIGNAL), static_cast<ssize_t>(start.size()));
@@ -256,7 +240,7 @@ TEST(IdleFlood, ThousandsOfSilentSocketsNeverLockOutTheLoginPage) {
     constexpr int kSilent = 3000;
     std::vector<int> silent;
     for (int i = 0; i < kSilent; ++i) {
-        int fd = open_socket(server.port());
+        int fd = testing::open_socket(server.port());
         ASSERT_GE(fd, 0) << i;
         silent.push_back(fd);
     }

@@ -50,6 +50,19 @@ std::vector<std::string> HttpReply::headers_named(const std::string& name) const
     return out;
 }
 
+int open_socket(int port) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<std::uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd < 0 || ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+        if (fd >= 0) ::close(fd);
+        return -1;
+    }
+    return fd;
+}
+
 HttpClient::~HttpClient() { disconnect(); }
 
 void HttpClient::disconnect() {

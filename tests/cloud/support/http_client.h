@@ -47,6 +47,10 @@ private:
     std::string pending_;
 };
 
+// A raw connection to 127.0.0.1:port (a file descriptor, or -1), for clients
+// that misbehave on purpose.
+int open_socket(int port);
+
 // Keeps cookies like a browser (name -> value; Max-Age=0 deletes).
 class BrowserSession {
 public:
