@@ -35,14 +35,15 @@ inline std::string start_platform(Platform& platform, int lamps) {
 
 // One platform for a whole attack suite (starting one takes seconds): a suite's
 // fixture derives from this with its lamp count and, optionally, the page's
-// credential lifetime. Each test first checks the platform came up, and a
+// credential lifetime and the plugin's refresh period. Each test first checks the platform came up, and a
 // failing test prints the platform's logs.
-template <int Lamps, int CredentialSeconds = 0>
+template <int Lamps, int CredentialSeconds = 0, int RefreshSeconds = 0>
 class PlatformSuite : public ::testing::Test {
 protected:
     static void SetUpTestSuite() {
         platform_ = new Platform;
         platform_->credential_seconds = CredentialSeconds;
+        platform_->refresh_seconds = RefreshSeconds;
         setup_error_ = start_platform(*platform_, Lamps);
     }
     static void TearDownTestSuite() {

@@ -373,13 +373,50 @@ MqttAttempt mqtt_connect(int port, const std::optional<TlsIdentity>& tls, const 
     return attempt;
 }
 
+bool mqtt_publish_acknowledged(WireConnection& session, const std::string& topic, const std::string& payload,
+                               std::string& observed) {
+    static std::uint16_t next_id = 30000;
+    std::uint16_t id = next_id++;
+    std::string error;
+    if (!session.send(mqtt_publish_packet(topic, payload, 1, id), error)) {
+        observed = "PUBLISH not delivered: " + error;
+        return false;
+    }
+    return mqtt_wait_ack(session, 0x40, id, observed);
+}
+
+bool mqtt_wait_ack(WireConnection& session, unsigned char type, std::uint16_t packet_id, std::string& observed) {
+    const std::string name = std::string(type == 0x40 ? "PUBACK" : type == 0x50 ? "PUBREC" : type == 0x70 ? "PUBCOMP" : "ack") +
+                             " for id " + std::to_string(packet_id);
+    auto deadline = Clock::now() + std::chrono::seconds(5);
+    std::string buffer;
+    std::string error;
+    while (remaining(deadline).count() > 0) {
+        while (auto packet = take_packet(buffer)) {
+            const std::string& body = packet->second;
+            if ((packet->first & 0xf0) != type || body.size() < 2) continue;
+            if (((static_cast<unsigned char>(body[0]) << 8) | static_cast<unsigned char>(body[1])) != packet_id) continue;
+            observed = name;
+            return true;
+        }
+        std::string part = session.receive(remaining(deadline), error);
+        if (part.empty()) {
+            observed = "no " + name + ": " + error;
+            return false;
+        }
+        buffer += part;
+    }
+    observed = "no " + name + ": timed out";
+    return false;
+}
+
 int mqtt_subscribe(WireConnection& session, const std::string& filter, std::string& observed) {
     static std::uint16_t next_id = 1;
     std::uint16_t id = next_id++;
     std::string error;
     if (!session.send(mqtt_subscribe_packet(id, filter), error)) {
         observed = "SUBSCRIBE not delivered: " + error;
-        return -1;
+        return kSubscribeUnanswered;
     }
     auto deadline = Clock::now() + std::chrono::seconds(5);
     std::string buffer;
@@ -395,12 +432,12 @@ int mqtt_subscribe(WireConnection& session, const std::string& filter, std::stri
         std::string part = session.receive(remaining(deadline), error);
         if (part.empty()) {
             observed = "no SUBACK: " + error;
-            return -1;
+            return error.rfind("closed by the server", 0) == 0 ? kSubscribeCut : kSubscribeUnanswered;
         }
         buffer += part;
     }
     observed = "no SUBACK: timed out";
-    return -1;
+    return kSubscribeUnanswered;
 }
 
 std::string HttpAnswer::header(const std::string& name) const {

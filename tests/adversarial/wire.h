@@ -115,8 +115,24 @@ MqttAttempt mqtt_connect(int port, const std::optional<TlsIdentity>& tls, const 
                          std::chrono::milliseconds timeout = std::chrono::seconds(5));
 
 // SUBSCRIBE on an accepted session; the SUBACK return code (0..2 granted,
-// 0x80 refused), or -1 when none came (observed says why).
+// 0x80 refused), kSubscribeCut when the broker closed the connection instead,
+// or kSubscribeUnanswered when nothing came within 5 s (observed says which).
+constexpr int kSubscribeCut = -1;
+constexpr int kSubscribeUnanswered = -2;
 int mqtt_subscribe(WireConnection& session, const std::string& filter, std::string& observed);
+inline bool subscription_granted(int code) { return code >= 0 && code <= 2; }
+// A refusal is an answer: SUBACK 0x80, or the broker cutting the client. Silence
+// is not one (a broker that hangs would otherwise pass every refusal test).
+inline bool subscription_refused(int code) { return code == 0x80 || code == kSubscribeCut; }
+
+// PUBLISH at QoS 1 and wait for its PUBACK (other packets are skipped): once it
+// came, the broker has decided on the message, before anything sent afterwards
+// by any client. False when no PUBACK came within 5 s (observed says why).
+bool mqtt_publish_acknowledged(WireConnection& session, const std::string& topic, const std::string& payload,
+                               std::string& observed);
+// Reads packets until one of `type` (0x40 PUBACK, 0x70 PUBCOMP, ...) for
+// `packet_id` arrives, skipping others; false after 5 s or a closed connection.
+bool mqtt_wait_ack(WireConnection& session, unsigned char type, std::uint16_t packet_id, std::string& observed);
 
 // ---- HTTP/1.1 ---------------------------------------------------------------
 

@@ -182,6 +182,41 @@ describe("control page", { skip }, () => {
     await waitUntil(() => ledShows(final), 3000, "the LED to show the colour");
   });
 
+  // Known HSV -> RGB values, worked out by hand from the HSV definition (the
+  // hexcone: the hue picks a sextant, V is the largest channel, V(1-S) the
+  // smallest), not from lampid's code. The LED drives each channel to c^2.2.
+  const KNOWN_COLOURS = [
+    { h: 0, s: 1, v: 1, rgb: [1, 0, 0] }, // red
+    { h: 1 / 6, s: 1, v: 1, rgb: [1, 1, 0] }, // yellow
+    { h: 1 / 3, s: 1, v: 1, rgb: [0, 1, 0] }, // green
+    { h: 0.5, s: 0.5, v: 1, rgb: [0.5, 1, 1] }, // light cyan (128, 255, 255)
+    { h: 2 / 3, s: 1, v: 1, rgb: [0, 0, 1] }, // blue
+    { h: 5 / 6, s: 1, v: 0.5, rgb: [0.5, 0, 0.5] }, // purple (128, 0, 128)
+    { h: 0.25, s: 0, v: 0.5, rgb: [0.5, 0.5, 0.5] }, // grey: no saturation, any hue
+  ];
+
+  test("the LED shows the known colours of the HSV table", async () => {
+    for (const c of KNOWN_COLOURS) {
+      const want = c.rgb.map((x) => Math.pow(x, 2.2));
+      // The page's own oracle (expectedDuty) must agree with the table too.
+      const port = expectedDuty({ on: true, color: { h: c.h, s: c.s }, brightness: c.v });
+      assert.ok(port.every((d, i) => Math.abs(d - want[i]) < 1e-6), `expectedDuty(${c.h}, ${c.s}, ${c.v}) = ${port}`);
+      const before = watch.state(lamp.device_id);
+      await setConfig(operator, lamp.device_id, { on: true, color: { h: c.h, s: c.s }, brightness: c.v, client: OPERATOR });
+      await watch.waitFor(
+        lamp.device_id,
+        (s) => s.version > before.version && near(s.color.h, c.h, 1e-4) && near(s.brightness, c.v, 1e-4),
+        5000,
+        `the lamp to take h=${c.h} s=${c.s} v=${c.v}`
+      );
+      await waitUntil(
+        () => readDuty(lamp.led_duty_file).every((d, i) => Math.abs(d - want[i]) < 1e-3),
+        3000,
+        `the LED to show RGB ${c.rgb} for h=${c.h} s=${c.s} v=${c.v} (duty ${readDuty(lamp.led_duty_file)})`
+      );
+    }
+  });
+
   test("a change made elsewhere shows on the page within seconds", async () => {
     const { page } = demo;
     const before = watch.state(lamp.device_id);

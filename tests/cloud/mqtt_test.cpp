@@ -101,7 +101,6 @@ TEST_F(MqttTest, StateSetThroughTheApiArrivesOnSetConfig) {
     server_->add_lamp(kLamp, alice.id);
     lampi::testing::MqttProbe lamp(broker_->port(), {"devices/" + kLamp + "/lamp/set_config"});
     ASSERT_TRUE(lamp.wait_connected());
-    std::this_thread::sleep_for(100ms);
     testing::BrowserSession s(server_->port());
     ASSERT_TRUE(s.login("alice", CloudServer::kPassword));
     auto wall_ms = [] {
@@ -131,7 +130,6 @@ TEST_F(MqttTest, OnboardingRoundTrip) {
     server_->add_user("alice");
     lampi::testing::MqttProbe lamp(broker_->port(), {"devices/" + kLamp + "/lamp/associated"});
     ASSERT_TRUE(lamp.wait_connected());
-    std::this_thread::sleep_for(100ms);
     ASSERT_TRUE(lamp.publish("devices/" + kLamp + "/lamp/associated", R"({"code":"4711AB","claimed":false})", 1, true));
     testing::BrowserSession s(server_->port());
     ASSERT_TRUE(s.login("alice", CloudServer::kPassword));
@@ -160,7 +158,6 @@ TEST_F(MqttTest, RevocationsArePublishedOnTheControlTopic) {
     server_->add_lamp(kLamp, alice.id);
     lampi::testing::MqttProbe operator_view(broker_->port(), {"lampi/control/revoke"}, "operator-probe");
     ASSERT_TRUE(operator_view.wait_connected());
-    std::this_thread::sleep_for(100ms);
     testing::BrowserSession s(server_->port());
     ASSERT_TRUE(s.login("alice", CloudServer::kPassword));
     auto json_call = [&](const std::string& method, const std::string& target, const std::string& body = "") {

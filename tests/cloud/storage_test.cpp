@@ -2,6 +2,8 @@
 // PostgreSQL.
 #include <gtest/gtest.h>
 
+#include "accounts/accounts.h"
+#include "accounts/crypto.h"
 #include "postgres_server.h"
 #include "process.h"
 #include "storage/store.h"
@@ -151,6 +153,41 @@ TEST(DatabaseUrl, ParsesAndExplainsMistakes) {
     auto unreachable = Store::open("sqlite:///nonexistent-dir/x/y.sqlite3");
     ASSERT_FALSE(unreachable);
     EXPECT_NE(unreachable.status().message().find("directory"), std::string::npos);
+}
+
+// A hash made with weaker argon2 parameters than lampi-cloud's current ones is
+// replaced at the next successful login, with one made at the current cost.
+TEST(PasswordUpgrade, AWeakerArgon2HashIsRehashedWithTheCurrentCostAtLogin) {
+    ASSERT_TRUE(accounts::init_crypto());
+    lampi::testing::TempDir dir;
+    auto store = Store::open(fresh_database_url("sqlite", dir.path()), 2);
+    ASSERT_TRUE(store) << store.status().message();
+    const std::string password = "correct-horse";
+    accounts::PasswordCost weak{1, 8 * 1024};
+    auto weak_hash = accounts::hash_password(password, weak);
+    ASSERT_TRUE(weak_hash);
+    ASSERT_NE(weak_hash->find("$m=8,t=1,p=1$"), std::string::npos) << *weak_hash;
+    auto id = (*store)->create_user("alice", *weak_hash, false, 100);
+    ASSERT_TRUE(id) << id.status().message();
+
+    accounts::AccountsOptions options;
+    options.cost = accounts::PasswordCost{2, 16 * 1024};
+    accounts::Accounts accounts(**store, options, [] { return std::int64_t{1'700'000'000}; });
+    auto stored = [&] { return (*(*store)->user_by_id(*id))->password_hash; };
+
+    auto wrong = accounts.login("alice", "wrong-password", "192.0.2.1");
+    ASSERT_TRUE(wrong && !wrong->user);
+    EXPECT_EQ(stored(), *weak_hash) << "a failed login must not touch the hash";
+
+    auto right = accounts.login("alice", password, "192.0.2.1");
+    ASSERT_TRUE(right && right->user) << (right ? right->error : right.status().message());
+    const std::string upgraded = stored();
+    EXPECT_NE(upgraded.find("$m=16,t=2,p=1$"), std::string::npos) << "not rehashed at the current cost: " << upgraded;
+    EXPECT_TRUE(accounts::verify_password(upgraded, password));
+
+    auto again = accounts.login("alice", password, "192.0.2.1");
+    ASSERT_TRUE(again && again->user);
+    EXPECT_EQ(stored(), upgraded) << "a hash already at the current cost is rehashed at every login";
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, ::testing::Values("sqlite", "postgres"),

@@ -42,7 +42,8 @@ protected:
 
     void TearDown() override {
         if (HasFailure()) {
-            std::cerr << "--- lampid log ---\n" << lampid->log() << "--- lamp broker log ---\n" << lamp_broker->log();
+            std::cerr << "--- lampid log ---\n" << lampid->log() << "--- lamp broker log ---\n" << lamp_broker->log()
+                      << "--- cloud broker log ---\n" << cloud_broker->log();
         }
     }
 

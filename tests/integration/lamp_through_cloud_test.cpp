@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <functional>
+#include <thread>
 
 #include "lamp_fixture.h"
 
@@ -26,6 +28,16 @@ std::string lamp_owned_dir(const std::string& path) {
     std::filesystem::create_directories(path);
     if (geteuid() == 0 && ::chown(path.c_str(), 65534, 65534) != 0) ADD_FAILURE() << "chown " << path;
     return path;
+}
+
+// True once `check` holds, polled until `timeout`.
+bool eventually(const std::function<bool()>& check, std::chrono::milliseconds timeout = 5s) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!check()) {
+        if (std::chrono::steady_clock::now() > deadline) return false;
+        std::this_thread::sleep_for(20ms);
+    }
+    return true;
 }
 
 std::optional<LampHealth> health_of(const MqttMessage& m) {
@@ -74,19 +86,32 @@ TEST_F(LampOnCloud, LampBrokerRestartLosesNothing) {
     auto before = wait_changed([](const LampState& s) { return s.client == "test"; });
     ASSERT_TRUE(before);
 
+    // lampid's persistent session survives a crash of its broker once the broker
+    // has saved it (every 5 s): wait for that save, as a lamp running for a while has had it.
+    // Mosquitto writes a temporary file and renames it into place, so the file
+    // existing means one save is complete.
+    ASSERT_TRUE(eventually([&] { return std::filesystem::exists(dir / "lamp/mosquitto.db"); }, 15s))
+        << "the lamp's broker never saved its sessions";
     lamp_broker->kill9();
     // The cloud learns the bridge is gone from the bridge's own Last Will.
     EXPECT_TRUE(cloud->wait_for(cloud_topic("lamp/connection/bridge/state"),
                                 [](const MqttMessage& m) { return m.payload == "0"; }));
     cloud->clear();
+    // A command sent while the lamp's broker is down: the cloud broker keeps it
+    // in the bridge's persistent session and hands it over when the bridge returns.
+    command(R"({"brightness": 0.25, "client": "during-outage"})");
     lamp_broker->start();
     EXPECT_TRUE(wait_connection("1", 15s));
-    command(R"({"brightness": 0.25, "client": "after-restart"})");
+    auto during = wait_changed([](const LampState& s) { return s.client == "during-outage"; }, 15s);
+    ASSERT_TRUE(during) << "the command sent during the outage was lost";
+    EXPECT_TRUE(during->on);
+    EXPECT_DOUBLE_EQ(during->brightness, 0.25);
+    EXPECT_EQ(during->version, before->version + 1);
+    command(R"({"brightness": 0.5, "client": "after-restart"})");
     auto after = wait_changed([](const LampState& s) { return s.client == "after-restart"; }, 15s);
     ASSERT_TRUE(after) << "the lamp did not come back through the bridge";
-    EXPECT_TRUE(after->on);
-    EXPECT_DOUBLE_EQ(after->brightness, 0.25);
-    EXPECT_EQ(after->version, before->version + 1);
+    EXPECT_DOUBLE_EQ(after->brightness, 0.5);
+    EXPECT_EQ(after->version, before->version + 2);
 }
 
 TEST_F(LampOnCloud, CloudBrokerRestartLosesNothing) {
@@ -96,15 +121,55 @@ TEST_F(LampOnCloud, CloudBrokerRestartLosesNothing) {
 
     cloud.reset();
     cloud_broker->kill9();  // no chance to save its retained messages
+    // A change made at the lamp while the cloud broker is down (on the lamp's own
+    // broker, as anything on the Pi may): the cloud must learn it once it is back.
+    MqttProbe local(local_login(), {std::string(topics::kChanged)});
+    ASSERT_TRUE(local.wait_connected());
+    ASSERT_TRUE(local.publish(std::string(topics::kSetConfig), R"({"brightness": 0.4, "client": "during-outage"})", 1));
+    ASSERT_TRUE(local.wait_for(std::string(topics::kChanged), [](const MqttMessage& m) {
+        auto state = decode_changed(m.payload);
+        return state && state->client == "during-outage";
+    })) << "the lamp did not take the local change";
     cloud_broker->start();
     cloud = std::make_unique<MqttProbe>(cloud_broker->port(), std::vector<std::string>{"devices/#"});
     ASSERT_TRUE(cloud->wait_connected());
-    // The bridge reconnects and hands the cloud the lamp's retained state again.
-    auto retained = wait_changed([&](const LampState& s) { return s.version == before->version; }, 20s);
-    ASSERT_TRUE(retained) << "the cloud lost the lamp's state";
-    EXPECT_TRUE(retained->same_settings(*before));
+    // The bridge reconnects and hands the cloud the lamp's retained state again,
+    // with the change made during the outage.
+    auto retained = wait_changed([&](const LampState& s) { return s.version == before->version + 1; }, 20s);
+    ASSERT_TRUE(retained) << "the cloud lost the change made during its outage";
+    EXPECT_EQ(retained->client, "during-outage");
+    EXPECT_DOUBLE_EQ(retained->brightness, 0.4);
+    EXPECT_TRUE(retained->on);
     command(R"({"on": false, "client": "after-cloud-restart"})");
     EXPECT_TRUE(wait_changed([](const LampState& s) { return s.client == "after-cloud-restart" && !s.on; }));
+}
+
+// Every option from a file: the same lampid, started with only --config, uses
+// the broker, login, state file and LED the file names.
+TEST_F(LampOnCloud, LampidTakesEveryOptionFromItsConfigFile) {
+    lampid->stop();
+    const std::string state_file = dir / "from-config-state.json";
+    const std::string led_file = dir / "from-config-led";
+    write_file(dir / "lampid.ini", fmt::format("port = {}\n"
+                                                "device-id = \"{}\"\n"
+                                                "state-file = \"{}\"\n"
+                                                "simulated-output = \"{}\"\n"
+                                                "username = \"{}\"\n"
+                                                "password-file = \"{}\"\n"
+                                                "log-level = \"debug\"\n",
+                                                lamp_broker->port(), kDevice, state_file, led_file,
+                                                stack::kLampBrokerUser, dir / "lampid-password"));
+    cloud->clear();
+    lampid = std::make_unique<Process>(std::vector<std::string>{LAMPID_BINARY, "--config", dir / "lampid.ini"},
+                                       dir / "lampid-config.log");
+    lampid->start();
+    ASSERT_TRUE(wait_connection("1", 15s)) << lampid->log();
+    command(R"({"on": true, "color": {"h": 0, "s": 1}, "brightness": 1, "client": "from-config"})");
+    ASSERT_TRUE(wait_changed([](const LampState& s) { return s.client == "from-config"; })) << lampid->log();
+    EXPECT_TRUE(eventually([&] { return read_file(led_file) == "1.000000 0.000000 0.000000\n"; }))
+        << "the LED named in the file: " << read_file(led_file);
+    EXPECT_TRUE(eventually([&] { return read_file(state_file).find("from-config") != std::string::npos; }))
+        << "the state file named in the file: " << read_file(state_file);
 }
 
 TEST_F(LampOnCloud, AFloodOfBadPayloadsChangesNothingAndTheLampStillAnswers) {

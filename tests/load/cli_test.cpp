@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <regex>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "mqtt_harness.h"
 
@@ -20,9 +21,10 @@ struct CliRun {
     std::string output;  // stdout and stderr together
 };
 
-CliRun lampi_load(const std::string& args) {
+// `wrapper` runs before the binary (prlimit, setpriv); empty runs it directly.
+CliRun lampi_load_with(const std::string& wrapper, const std::string& args) {
     CliRun r;
-    std::string command = std::string(LAMPI_LOAD_BINARY) + " " + args + " 2>&1";
+    std::string command = wrapper + (wrapper.empty() ? "" : " ") + std::string(LAMPI_LOAD_BINARY) + " " + args + " 2>&1";
     FILE* pipe = ::popen(command.c_str(), "r");
     if (!pipe) return r;
     char buffer[4096];
@@ -32,6 +34,8 @@ CliRun lampi_load(const std::string& args) {
     r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     return r;
 }
+
+CliRun lampi_load(const std::string& args) { return lampi_load_with("", args); }
 
 double number_after(const std::string& text, const std::string& pattern) {
     std::smatch m;
@@ -100,6 +104,44 @@ TEST(Cli, JsonAndHtmlReportsCarryTheRunsData) {
     std::string series = lampi::testing::read_file(csv + "_series.csv");
     EXPECT_TRUE(series.starts_with("elapsed_s,connections,sent_per_s")) << series;
     EXPECT_GE(std::count(series.begin(), series.end(), '\n'), 2);
+}
+
+// --sys follows the broker's $SYS topics: the report carries the broker's own
+// figures beside the clients' (Mosquitto keeps them retained, so a short run
+// sees them).
+TEST(Cli, SysAddsTheBrokersOwnFiguresToTheReport) {
+    TempDir dir;
+    TestBroker broker(dir.path(), "broker");
+    CliRun r = lampi_load(fmt::format("publish -p {} -P 2 --qos 0 --duration 1.5 --rate 20 --json --sys", broker.port()));
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    boost::json::object report = boost::json::parse(r.output).as_object();
+    const auto& figures = report.at("broker").as_object();
+    // Mosquitto's first $SYS snapshot is from its start (no clients yet): the
+    // figure is there, its value may still be 0.
+    EXPECT_TRUE(figures.contains("broker.clients")) << r.output;
+
+    CliRun without = lampi_load(fmt::format("publish -p {} -P 2 --qos 0 --duration 0.5 --rate 20 --json", broker.port()));
+    ASSERT_EQ(without.exit_code, 0) << without.output;
+    EXPECT_TRUE(boost::json::parse(without.output).at("broker").as_object().empty()) << "no $SYS without --sys";
+}
+
+// lampi-load raises its own open-file limit: 300 connections under a soft limit
+// of 128 (the hard one allowing more) all get through; with the hard limit too
+// low, as a user who may not raise it, it says what to run.
+TEST(Cli, RaisesItsOwnDescriptorLimitOrSaysHowTo) {
+    TempDir dir;
+    TestBroker broker(dir.path(), "broker");
+    CliRun raised = lampi_load_with("prlimit --nofile=128:4096 --",
+                                    fmt::format("publish -p {} -P 300 -n 1 --qos 0 -q", broker.port()));
+    ASSERT_EQ(raised.exit_code, 0) << raised.output;
+    EXPECT_NE(raised.output.find("Connections: 300 attempted, 300 ok, 0 failed"), std::string::npos) << raised.output;
+
+    // root may raise the hard limit, so the run drops to nobody first.
+    std::string as_user = ::geteuid() == 0 ? " setpriv --reuid=65534 --regid=65534 --clear-groups --" : "";
+    CliRun too_low = lampi_load_with("prlimit --nofile=128:200 --" + as_user,
+                                     fmt::format("publish -p {} -P 300 -n 1 --qos 0 -q", broker.port()));
+    EXPECT_NE(too_low.exit_code, 0) << too_low.output;
+    EXPECT_NE(too_low.output.find("ulimit -Hn 364"), std::string::npos) << too_low.output;
 }
 
 TEST(Cli, NothingListeningOnThePortIsAClearFailure) {

@@ -114,6 +114,53 @@ TEST(Subscribe, ALateQos0SubscriberReportsWhatItMissedAsLost) {
     EXPECT_FALSE(received.ok());
 }
 
+// QoS 1 does not save a subscriber that is cut off: while it is away (its
+// clean session gone) the publisher goes on, and what it sent meanwhile never
+// arrives. The subscriber counts exactly that as lost: lost + received = sent.
+TEST(Subscribe, AQos1SubscriberCutOffMidRunReportsWhatItMissedAsLost) {
+    TempDir dir;
+    TestBroker broker(dir.path(), "broker");
+    SubscribeOptions sub;
+    sub.client = loopback(broker.port());
+    sub.client.reconnect_min_s = 0.5;  // away long enough to miss ~100 messages
+    sub.client.reconnect_max_s = 0.5;
+    sub.client_prefix = "cut-off";
+    sub.qos = 1;
+    sub.topic = "cut/#";
+    sub.duration_s = 15;
+    sub.idle_timeout_s = 1.5;
+    std::unique_ptr<SubscribeScenario> holder;
+    auto subscribed = subscribe_in_background(sub, holder);
+
+    PublishOptions pub;
+    pub.client = loopback(broker.port());
+    pub.count = 600;
+    pub.rate_per_client = 200;  // 3 s
+    pub.qos = 1;
+    pub.topic = "cut/{client}";
+    PublishScenario publish(pub);
+    auto published = std::async(std::launch::async, [&] { return run(publish); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+    {
+        // Another connection with the subscriber's client id: the broker drops the subscriber.
+        lampi::testing::MqttProbe takeover(broker.port(), {}, "cut-off-0");
+        ASSERT_TRUE(takeover.wait_connected());
+    }
+    RunReport sent = published.get();
+    RunReport received = subscribed.get();
+    ASSERT_TRUE(sent.ok()) << sent.failures.front();
+    ASSERT_EQ(sent.totals.get(Counter::completed), 600u);
+
+    std::uint64_t got = received.totals.get(Counter::received);
+    EXPECT_EQ(received.totals.get(Counter::disconnects), 1u) << "the takeover did not cut the subscriber";
+    EXPECT_EQ(received.totals.get(Counter::reconnects), 1u);
+    EXPECT_GT(got, 0u);
+    EXPECT_LT(got, 600u) << "nothing was lost: the subscriber was not away while the publisher went on";
+    EXPECT_GT(received.totals.get(Counter::lost), 0u);
+    EXPECT_EQ(received.totals.get(Counter::lost), 600u - got) << "received " << got;
+    EXPECT_FALSE(received.ok()) << "a run that lost messages is not OK";
+}
+
 TEST(Subscribe, IdleClientsKeepTheirConnectionsWithPings) {
     TempDir dir;
     TestBroker broker(dir.path(), "broker");

@@ -91,6 +91,56 @@ TEST(Reconnect, WithoutReconnectingTheRunEndsWithItsConnections) {
     EXPECT_LT(report.duration_s, 4.0);  // ended when the connections did, not at the planned 5 s
 }
 
+// While the broker is down, attempts back off from reconnect_min_s doubling to
+// reconnect_max_s (+-25 %): over a 4 s outage with 0.05 s .. 0.4 s that is about
+// 0.05, 0.1, 0.2, then one every 0.4 s: some 12 attempts per client. Retrying
+// without backoff would make about 80; a backoff that kept doubling past the
+// maximum (0.8, 1.6, 3.2 s) about 6.
+TEST(Reconnect, AttemptsBackOffFromTheMinimumAndStayAtTheMaximum) {
+    TempDir dir;
+    TestBroker broker(dir.path(), "broker");
+    PublishScenario publish(paced_publish(broker.port(), 6));
+    auto running = std::async(std::launch::async, [&] { return run(publish); });
+    std::this_thread::sleep_for(700ms);
+    broker.kill9();
+    auto down = std::chrono::steady_clock::now();
+    std::this_thread::sleep_for(4s);
+    broker.start();
+    double outage_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - down).count();
+    RunReport report = running.get();
+
+    const RunTotals& t = report.totals;
+    EXPECT_EQ(t.get(Counter::reconnects), static_cast<std::uint64_t>(kClients));
+    double per_client = static_cast<double>(t.get(Counter::reconnect_failed)) / kClients;
+    EXPECT_GE(per_client, 8) << "failed attempts per client over a " << outage_s << " s outage: backoff past the maximum?";
+    EXPECT_LE(per_client, 18) << "failed attempts per client over a " << outage_s << " s outage: no backoff?";
+}
+
+// A client that cannot get back in for reconnect_give_up_s stops trying, says
+// so, and the run ends with its connections rather than at its planned length.
+TEST(Reconnect, AClientThatStaysOutPastTheGiveUpTimeStopsTrying) {
+    TempDir dir;
+    TestBroker broker(dir.path(), "broker");
+    PublishOptions pub = paced_publish(broker.port(), 10);
+    pub.client.reconnect_give_up_s = 1;
+    PublishScenario publish(pub);
+    auto running = std::async(std::launch::async, [&] { return run(publish); });
+    std::this_thread::sleep_for(700ms);
+    broker.kill9();  // and it never comes back
+    RunReport report = running.get();
+
+    const RunTotals& t = report.totals;
+    EXPECT_EQ(t.get(Counter::reconnects), 0u);
+    EXPECT_GT(t.get(Counter::reconnect_failed), 0u);
+    EXPECT_EQ(t.error_reasons.count("gave up reconnecting after 1 s"), 1u) << "errors: " << [&] {
+        std::string all;
+        for (const auto& [reason, n] : t.error_reasons) all += reason + " (" + std::to_string(n) + "); ";
+        return all;
+    }();
+    EXPECT_LT(report.duration_s, 5.0) << "every client gave up after about 1 s; the run should not wait out its 10 s";
+    EXPECT_FALSE(report.ok());
+}
+
 TEST(Reconnect, FleetLampsAndCommanderComeBackAndCommandsAreAnsweredAgain) {
     TempDir dir;
     TestBroker broker(dir.path(), "cloud");

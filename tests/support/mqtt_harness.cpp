@@ -1,5 +1,6 @@
 #include "mqtt_harness.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <stdexcept>
@@ -62,6 +63,7 @@ MqttProbe::MqttProbe(MqttOptions options, std::vector<std::string> subscriptions
         for (const auto& pattern : subscriptions_)
             if (Status s = client_->subscribe(pattern, 1); !s)
                 std::fprintf(stderr, "MqttProbe: cannot subscribe to %s: %s\n", pattern.c_str(), s.message().c_str());
+        ++subscribed_;
     };
     client_->on_message = [this](const MqttMessage& message) {
         std::lock_guard lock(mutex_);
@@ -75,11 +77,15 @@ MqttProbe::~MqttProbe() { client_->stop_background(); }
 
 bool MqttProbe::wait_connected(std::chrono::milliseconds timeout) {
     auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (!client_->connected() && std::chrono::steady_clock::now() < deadline) {
+    while (subscribed_.load() == 0 && std::chrono::steady_clock::now() < deadline) {
         std::this_thread::sleep_for(10ms);
     }
-    // Let the SUBSCRIBE reach the broker before the test publishes.
-    std::this_thread::sleep_for(50ms);
+    if (!client_->connected()) return false;
+    // A broker handles one connection's packets in order: a QoS 1 publish sent
+    // after the SUBSCRIBEs is acknowledged only once they are in effect. (Where
+    // the topic is not allowed the broker drops the message but still acknowledges it.)
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    (void)client_->publish_confirmed("lampi-test/subscribed", "", 1, false, std::max(left, 1000ms));
     return client_->connected();
 }
 
@@ -101,6 +107,10 @@ std::optional<MqttMessage> MqttProbe::wait_for(const std::string& topic, std::fu
 
 Status MqttProbe::publish(const std::string& topic, const std::string& payload, int qos, bool retain) {
     return client_->publish(topic, payload, qos, retain);
+}
+
+Status MqttProbe::publish_acknowledged(const std::string& topic, const std::string& payload) {
+    return client_->publish_confirmed(topic, payload, 1, false, 10s);
 }
 
 std::vector<MqttMessage> MqttProbe::messages(const std::string& topic) {

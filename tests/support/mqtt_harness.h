@@ -2,6 +2,7 @@
 // probe that records what it receives so tests can wait for a message.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <functional>
@@ -51,12 +52,16 @@ public:
     MqttProbe(MqttOptions options, std::vector<std::string> subscriptions);
     ~MqttProbe();
 
+    // True once connected with every subscription in effect at the broker.
     bool wait_connected(std::chrono::milliseconds timeout = 5s);
     // The first recorded message on `topic` (after `from_index`) that satisfies `match`.
     std::optional<MqttMessage> wait_for(const std::string& topic,
                                         std::function<bool(const MqttMessage&)> match = nullptr,
                                         std::chrono::milliseconds timeout = 10s);
     Status publish(const std::string& topic, const std::string& payload, int qos = 1, bool retain = false);
+    // QoS 1, returning once the broker acknowledged it: the broker has then
+    // decided on it, before anything this or another client sends afterwards.
+    Status publish_acknowledged(const std::string& topic, const std::string& payload);
     std::vector<MqttMessage> messages(const std::string& topic);
     void clear();
 
@@ -66,6 +71,7 @@ private:
     std::mutex mutex_;
     std::condition_variable changed_;
     std::vector<MqttMessage> received_;
+    std::atomic<int> subscribed_{0};  // connections whose SUBSCRIBEs were sent
 };
 
 }  // namespace lampi::testing

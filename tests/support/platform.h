@@ -23,6 +23,9 @@ struct Platform {
     // Lifetime of the control page's broker credential; 0 keeps lampi-cloud's
     // default. Set before start() to watch a credential expire.
     int credential_seconds = 0;
+    // How often the broker plugin asks lampi-cloud again about each web
+    // credential; 0 keeps the stack's 30 s. Set before start() to watch a refresh.
+    int refresh_seconds = 0;
     std::unique_ptr<Process> supervisord;
     boost::json::value endpoints;
 
@@ -74,6 +77,15 @@ struct Platform {
         if (port_base == 0) return "no free port range";
         if (auto e = stack_command("render", plan_options(lamps, port_base), "render"); !e.empty()) {
             return "lampi-stack render failed: " + e;
+        }
+        if (refresh_seconds > 0) {
+            const std::string conf = stack_dir() + "/cloud-broker/mosquitto.conf";
+            std::string text = read_file(conf);
+            const std::string rendered = "plugin_opt_ttl_seconds 30\n";
+            auto at = text.find(rendered);
+            if (at == std::string::npos) return "no " + rendered + "in " + conf;
+            text.replace(at, rendered.size(), "plugin_opt_ttl_seconds " + std::to_string(refresh_seconds) + "\n");
+            write_file(conf, text);
         }
         if (auto e = run({"/bin/sh", stack_dir() + "/cloud-setup.sh"}, "cloud-setup"); !e.empty()) {
             return "cloud-setup.sh failed: " + e;

@@ -50,6 +50,19 @@ std::vector<std::string> HttpReply::headers_named(const std::string& name) const
     return out;
 }
 
+int open_socket(int port) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<std::uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd < 0 || ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+        if (fd >= 0) ::close(fd);
+        return -1;
+    }
+    return fd;
+}
+
 HttpClient::~HttpClient() { disconnect(); }
 
 void HttpClient::disconnect() {
@@ -63,7 +76,10 @@ bool HttpClient::connect() {
     fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::inet_pton(AF_INET, host_.c_str(), &addr.sin_addr) != 1) {
+        disconnect();
+        return false;
+    }
     addr.sin_port = htons(static_cast<uint16_t>(port_));
     if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
         disconnect();
@@ -124,7 +140,7 @@ HttpReply HttpClient::read_reply(int timeout_ms) {
 HttpReply HttpClient::request(const std::string& method, const std::string& target,
                               const std::vector<std::pair<std::string, std::string>>& headers,
                               const std::string& body) {
-    std::string text = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port_) + "\r\n";
+    std::string text = method + " " + target + " HTTP/1.1\r\nHost: " + host_ + ":" + std::to_string(port_) + "\r\n";
     for (const auto& [n, v] : headers) text += n + ": " + v + "\r\n";
     if (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH")
         text += "Content-Length: " + std::to_string(body.size()) + "\r\n";

@@ -24,7 +24,9 @@ struct HttpReply {
 
 class HttpClient {
 public:
-    explicit HttpClient(int port) : port_(port) {}
+    // `host`: an IPv4 address of this machine (loopback unless a test needs
+    // the server to see another peer address).
+    explicit HttpClient(int port, std::string host = "127.0.0.1") : port_(port), host_(std::move(host)) {}
     ~HttpClient();
 
     // Sends one request on the kept-alive connection (reconnecting if needed).
@@ -40,9 +42,14 @@ private:
     HttpReply read_reply(int timeout_ms);
 
     int port_;
+    std::string host_;
     int fd_ = -1;
     std::string pending_;
 };
+
+// A raw connection to 127.0.0.1:port (a file descriptor, or -1), for clients
+// that misbehave on purpose.
+int open_socket(int port);
 
 // Keeps cookies like a browser (name -> value; Max-Age=0 deletes).
 class BrowserSession {
