@@ -73,7 +73,11 @@ struct MqttWill {
     bool retain = false;
 };
 struct MqttConnect {
-    std::string client_id = "adversary";
+    // MqttConnect{id, username, password}: the rest keep their defaults.
+    MqttConnect(std::string client_id = "adversary", std::optional<std::string> username = std::nullopt,
+                std::optional<std::string> password = std::nullopt)
+        : client_id(std::move(client_id)), username(std::move(username)), password(std::move(password)) {}
+    std::string client_id;
     std::optional<std::string> username;
     std::optional<std::string> password;
     bool clean_session = true;
