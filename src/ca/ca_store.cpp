@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "key_files.h"
+#include "lampi/errno_text.h"
 #include "lampi/log.h"
 
 namespace lampi::ca {
@@ -28,8 +29,6 @@ bool exists(const std::string& path) {
     struct stat st {};
     return ::stat(path.c_str(), &st) == 0;
 }
-
-std::string errno_text() { return std::strerror(errno); }
 
 // The first serial is 01; a counter keeps serials short enough to type in
 // `lampi-ca revoke`.

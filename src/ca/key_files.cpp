@@ -14,10 +14,10 @@
 #include <fstream>
 #include <sstream>
 
+#include "lampi/errno_text.h"
+
 namespace lampi::ca {
 namespace {
-
-std::string errno_text() { return std::strerror(errno); }
 
 // The PEM text a memory BIO collected.
 std::string bio_contents(BIO* bio) {

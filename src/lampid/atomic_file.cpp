@@ -7,14 +7,9 @@
 #include <cerrno>
 #include <cstring>
 
+#include "lampi/errno_text.h"
+
 namespace lampi::lampid {
-namespace {
-
-Status errno_status(std::string_view what, const std::string& path) {
-    return Status::error(fmt::format("cannot {} {}: {}", what, path, std::strerror(errno)));
-}
-
-}  // namespace
 
 Status replace_file(const std::string& path, std::string_view content, bool sync) {
     std::string temp = path + ".tmp";

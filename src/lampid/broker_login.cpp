@@ -6,11 +6,13 @@
 #include <cstring>
 #include <fstream>
 
+#include "lampi/errno_text.h"
+
 namespace lampi::lampid {
 
 Result<std::string> read_password_file(const std::string& path) {
     std::ifstream in(path);
-    if (!in) return Status::error(fmt::format("cannot read the password file {}: {}", path, std::strerror(errno)));
+    if (!in) return Status::error(fmt::format("cannot read the password file {}: {}", path, errno_text()));
     std::string password;
     std::getline(in, password);
     if (!password.empty() && password.back() == '\r') password.pop_back();

@@ -12,14 +12,11 @@
 #include <optional>
 
 #include "atomic_file.h"
+#include "lampi/errno_text.h"
 #include "lampi/lamp_codec.h"
 
 namespace lampi::lampid {
 namespace {
-
-Status errno_status(std::string_view what, const std::string& path) {
-    return Status::error(fmt::format("cannot {} {}: {}", what, path, std::strerror(errno)));
-}
 
 // The whole file; nullopt when it does not exist.
 Result<std::optional<std::string>> read_if_exists(const std::string& path) {

@@ -13,6 +13,8 @@
 #include <sstream>
 #include <thread>
 
+#include "lampi/errno_text.h"
+
 namespace fs = std::filesystem;
 
 namespace lampi::stack {
@@ -118,13 +120,13 @@ Status exec_with_pid_file(const std::string& pid_file, const std::vector<std::st
         if (!out) return Status::error(fmt::format("cannot write {}", temp));
     }
     if (::rename(temp.c_str(), pid_file.c_str()) != 0) {
-        return Status::error(fmt::format("cannot write {}: {}", pid_file, std::strerror(errno)));
+        return Status::error(fmt::format("cannot write {}: {}", pid_file, errno_text()));
     }
     std::vector<char*> args;
     for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
     ::execv(args[0], args.data());
-    return Status::error(fmt::format("cannot run {}: {}", argv[0], std::strerror(errno)));
+    return Status::error(fmt::format("cannot run {}: {}", argv[0], errno_text()));
 }
 
 std::optional<pid_t> live_pid(const std::string& pid_file) {
