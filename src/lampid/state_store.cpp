@@ -11,8 +11,8 @@
 #include <algorithm>
 #include <optional>
 
-#include "atomic_file.h"
 #include "lampi/errno_text.h"
+#include "lampi/files.h"
 #include "lampi/lamp_codec.h"
 
 namespace lampi::lampid {
@@ -135,9 +135,11 @@ Result<LoadedState> StateStore::load() {
 
 Status StateStore::raise_floor(std::uint64_t version) {
     std::uint64_t floor = version + floor_step_;
-    if (Status s = replace_file(floor_path(), fmt::format("{}\n", floor)); !s) return s;
     // The floor must be on disk before any version above the old one is announced.
-    if (Status s = sync_parent_directory(floor_path()); !s) return s;
+    if (Status s = write_file_atomically(floor_path(), fmt::format("{}\n", floor), 0644, Durability::file_and_directory);
+        !s) {
+        return s;
+    }
     floor_ = floor;
     return Status::ok();
 }
@@ -146,7 +148,7 @@ Status StateStore::save(const LampState& state) {
     if (state.version > floor_) {
         if (Status s = raise_floor(state.version); !s) return s;
     }
-    return replace_file(path_, encode_changed(state));
+    return write_file_atomically(path_, encode_changed(state), 0644, Durability::file);
 }
 
 }  // namespace lampi::lampid

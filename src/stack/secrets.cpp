@@ -1,16 +1,15 @@
 #include "secrets.h"
 
-#include <fcntl.h>
 #include <fmt/core.h>
 #include <sys/random.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 #include <fstream>
 #include <vector>
 
 #include "lampi/errno_text.h"
+#include "lampi/files.h"
 
 namespace lampi::stack {
 
@@ -25,15 +24,7 @@ Result<std::string> ensure_secret(const std::string& path, int bytes) {
     }
     std::string secret;
     for (unsigned char b : random) secret += fmt::format("{:02x}", b);
-    std::string temp = path + ".tmp";
-    int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0) return Status::error(fmt::format("cannot create {}: {}", temp, errno_text()));
-    std::string line = secret + "\n";
-    bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) && ::fsync(fd) == 0;
-    ::close(fd);
-    if (!ok || ::rename(temp.c_str(), path.c_str()) != 0) {
-        return Status::error(fmt::format("cannot write {}: {}", path, errno_text()));
-    }
+    if (Status s = write_file_atomically(path, secret + "\n", 0600); !s) return s;
     return secret;
 }
 
