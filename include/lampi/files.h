@@ -36,4 +36,12 @@ Status write_file_atomically(const std::string& path, std::string_view contents,
 // fsyncs the directory holding `path`, so a rename into it survives a power loss.
 Status sync_parent_directory(const std::string& path);
 
+// A password or secret from the first line of the file at `path`, without its
+// trailing white space (line end, '\r', spaces, tabs). Refused, with a message
+// saying what to do, when `path` is not a regular file, when its group or others
+// have any access to it (mode & 077), or when that line is empty. Secrets come
+// from such files, never from the command line or the environment, which other
+// local users can read in /proc.
+Result<std::string> read_secret_file(const std::string& path);
+
 }  // namespace lampi

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cstring>
 
 #include "lampi/errno_text.h"
 
@@ -56,6 +57,9 @@ Status write_all(int fd, std::string_view contents) {
     return Status::ok();
 }
 
+// A secret is a line, not a document: anything longer is not a secret file.
+constexpr std::size_t kMaxSecretFileBytes = 64 * 1024;
+
 }  // namespace
 
 Status write_file_atomically(const std::string& path, std::string_view contents, mode_t mode, Durability durability) {
@@ -92,6 +96,43 @@ Status sync_parent_directory(const std::string& path) {
     Status s = ::fsync(fd) == 0 ? Status::ok() : errno_status("fsync the directory", dir);
     ::close(fd);
     return s;
+}
+
+Result<std::string> read_secret_file(const std::string& path) {
+    // fstat the descriptor that is read, so the file checked is the file read.
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return errno_status("read the secret file", path);
+    struct stat st {};
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        ::close(fd);
+        return Status::error(fmt::format("the secret file {} is not a regular file", path));
+    }
+    if ((st.st_mode & 077) != 0) {
+        ::close(fd);
+        return Status::error(fmt::format("the secret file {} is readable by others (mode {:04o}): run chmod 600 on it",
+                                         path, static_cast<unsigned>(st.st_mode & 07777)));
+    }
+    std::string content;
+    char buffer[4096];
+    while (content.size() <= kMaxSecretFileBytes) {
+        ssize_t n = ::read(fd, buffer, sizeof buffer);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            Status s = errno_status("read the secret file", path);
+            ::close(fd);
+            return s;
+        }
+        if (n == 0) break;
+        content.append(buffer, static_cast<std::size_t>(n));
+    }
+    ::close(fd);
+    std::string secret = content.substr(0, content.find('\n'));
+    // Nothing but `secret` keeps a copy of what was read.
+    ::explicit_bzero(buffer, sizeof buffer);
+    ::explicit_bzero(content.data(), content.size());
+    while (!secret.empty() && (secret.back() == '\r' || secret.back() == ' ' || secret.back() == '\t')) secret.pop_back();
+    if (secret.empty()) return Status::error(fmt::format("the secret file {} has nothing on its first line", path));
+    return secret;
 }
 
 }  // namespace lampi

@@ -3,13 +3,13 @@
 #include <csignal>
 #include <filesystem>
 
-#include "broker_login.h"
 #include "clock.h"
 #include "hardware/led_driver.h"
 #include "lamp_controller.h"
 #include "onboarding.h"
 #include "publisher.h"
 #include "lampi/device_id.h"
+#include "lampi/files.h"
 #include "lampi/log.h"
 #include "lampi/topics.h"
 #include "state_store.h"
@@ -80,7 +80,7 @@ int main(int argc, char** argv) {
             log::error("--password-file needs --username");
             return 2;
         }
-        Result<std::string> password = lampid::read_password_file(password_file);
+        Result<std::string> password = read_secret_file(password_file);
         if (!password) {
             log::error("{}", password.status().message());
             return 1;

@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <fstream>
 #include <vector>
 
 #include "lampi/errno_text.h"
@@ -14,9 +13,7 @@
 namespace lampi::stack {
 
 Result<std::string> ensure_secret(const std::string& path, int bytes) {
-    std::ifstream in(path);
-    std::string existing;
-    if (in && std::getline(in, existing) && !existing.empty()) return existing;
+    if (::access(path.c_str(), F_OK) == 0) return read_secret_file(path);
 
     std::vector<unsigned char> random(static_cast<std::size_t>(bytes));
     if (getrandom(random.data(), random.size(), 0) != static_cast<ssize_t>(random.size())) {

@@ -115,5 +115,42 @@ TEST(WriteFileAtomically, IntoAMissingDirectorySaysWhich) {
     EXPECT_NE(s.message().find("/nonexistent-lampi-dir/state.json"), std::string::npos) << s.message();
 }
 
+// A secret file as lampi-stack writes one: owner-only.
+std::string secret_file(const testing::TempDir& dir, const std::string& content, mode_t mode = 0600) {
+    std::string path = dir / "secret";
+    testing::write_file(path, content);
+    ::chmod(path.c_str(), mode);
+    return path;
+}
+
+TEST(ReadSecretFile, TakesTheFirstLineWithoutTrailingWhiteSpace) {
+    testing::TempDir dir;
+    EXPECT_EQ(read_secret_file(secret_file(dir, "s3cret \t\r\nsecond line\n")).value(), "s3cret");
+    EXPECT_EQ(read_secret_file(secret_file(dir, "  leading kept")).value(), "  leading kept");
+}
+
+TEST(ReadSecretFile, RefusesAFileOthersMayAccessAndSaysHowToFixIt) {
+    testing::TempDir dir;
+    for (mode_t mode : {0644, 0640, 0604, 0620, 0602, 0610}) {
+        auto secret = read_secret_file(secret_file(dir, "s3cret\n", static_cast<mode_t>(mode)));
+        ASSERT_FALSE(secret) << std::oct << mode;
+        EXPECT_NE(secret.status().message().find("chmod 600"), std::string::npos) << secret.status().message();
+        EXPECT_EQ(secret.status().message().find("s3cret"), std::string::npos) << "the secret must not be echoed";
+    }
+    EXPECT_TRUE(read_secret_file(secret_file(dir, "s3cret\n", 0400)));
+}
+
+TEST(ReadSecretFile, RefusesAnEmptyFirstLineADirectoryAndAMissingFile) {
+    testing::TempDir dir;
+    EXPECT_FALSE(read_secret_file(secret_file(dir, "")));
+    EXPECT_FALSE(read_secret_file(secret_file(dir, " \r\nsecret on the second line\n")));
+    std::filesystem::create_directory(dir / "sub");
+    ::chmod((dir / "sub").c_str(), 0700);
+    EXPECT_FALSE(read_secret_file(dir / "sub"));
+    auto missing = read_secret_file(dir / "missing");
+    ASSERT_FALSE(missing);
+    EXPECT_NE(missing.status().message().find("cannot read"), std::string::npos) << missing.status().message();
+}
+
 }  // namespace
 }  // namespace lampi
