@@ -230,11 +230,6 @@ int main(int argc, char** argv) {
     });
 
     CLI11_PARSE(app, argc, argv);
-    Result<log::Level> level = log::parse_level(log_level);
-    if (!level) {
-        fmt::print(stderr, "lampi-ca: {}\n", level.status().message());
-        return 2;
-    }
-    log::init("lampi-ca", *level);
+    if (!log::init_from_option("lampi-ca", log_level)) return 2;
     return run ? run() : 2;
 }

@@ -64,17 +64,12 @@ int main(int argc, char** argv) {
     app.add_option("--pins", pins, "pigpiod backend: red green blue BCM pins")->expected(3);
     CLI11_PARSE(app, argc, argv);
 
-    Result<log::Level> level = log::parse_level(log_level);
-    if (!level) {
-        fmt::print(stderr, "lampid: {}\n", level.status().message());
-        return 2;
-    }
     Result<std::string> id = device_id.empty() ? device_id_from_mac() : normalize_device_id(device_id);
     if (!id) {
         fmt::print(stderr, "lampid: {}\n", id.status().message());
         return 2;
     }
-    log::init("lampid[" + *id + "]", *level);
+    if (!log::init_from_option("lampid", log_level, "lampid[" + *id + "]")) return 2;
     if (!password_file.empty()) {
         if (mqtt.username.empty()) {
             log::error("--password-file needs --username");

@@ -90,12 +90,7 @@ int run(lampi::load::Scenario& scenario, Common& c) {
 // Applies what the common options imply once all are parsed.
 bool finish_common(Common& c, std::size_t connections) {
     using namespace lampi;
-    Result<log::Level> level = log::parse_level(c.log_level);
-    if (!level) {
-        fmt::print(stderr, "lampi-load: {}\n", level.status().message());
-        return false;
-    }
-    log::init("lampi-load", *level);
+    if (!log::init_from_option("lampi-load", c.log_level)) return false;
     if (!c.cafile.empty() || !c.cert.empty()) c.client.tls = MqttTls{c.cafile, c.cert, c.key};
     c.client.bind_addresses = load::choose_source_addresses(c.client.host, connections, c.bind);
     return true;
