@@ -1,12 +1,12 @@
 // lampi-load: MQTT load, a simulated lamp fleet, broker monitoring and reports.
 // Parses options and wires the parts together; see README.md beside this file.
 #include <CLI/CLI.hpp>
-#include <charconv>
 #include <csignal>
 #include <thread>
 #include <unistd.h>
 
 #include "fleet/fleet.h"
+#include "lampi/device_id.h"
 #include "lampi/log.h"
 #include "report/outputs.h"
 #include "run/fd_limit.h"
@@ -184,13 +184,12 @@ int main(int argc, char** argv) {
         return run(scenario, common);
     }
     if (!first_id.empty()) {
-        std::uint64_t value = 0;
-        auto [ptr, ec] = std::from_chars(first_id.data(), first_id.data() + first_id.size(), value, 16);
-        if (ec != std::errc() || ptr != first_id.data() + first_id.size() || first_id.size() != 12) {
-            fmt::print(stderr, "lampi-load: --first-device-id wants 12 hex digits, got '{}'\n", first_id);
+        Result<std::string> id = normalize_device_id(first_id);
+        if (!id) {
+            fmt::print(stderr, "lampi-load: --first-device-id: {}\n", id.status().message());
             return 2;
         }
-        fleet.first_device_id = value;
+        fleet.first_device_id = *device_id_number(*id);
     }
     if (!finish_common(common, static_cast<std::size_t>(fleet.lamps) + 1)) return 2;
     if (!fleet.cert_dir.empty() && !common.client.tls) common.client.tls = MqttTls{};  // system CAs

@@ -11,6 +11,7 @@
 #include <iterator>
 
 #include "broker_passwords.h"
+#include "lampi/device_id.h"
 #include "lampi/files.h"
 #include "lampi/topics.h"
 #include "mosquitto_config.h"
@@ -152,7 +153,10 @@ Result<StackOptions> load_options(const std::string& dir) {
     return options;
 }
 
-std::string simulated_device_id(int index) { return fmt::format("02{:010x}", index + 1); }
+// 02 first: a locally administered MAC, which no real lamp has.
+std::string simulated_device_id(int index) {
+    return device_id_from_number(0x02'00'0000'0000ULL + static_cast<std::uint64_t>(index) + 1);
+}
 
 Result<StackPlan> plan_stack(const StackOptions& options) {
     if (options.lamps < 0 || options.lamps > kMaxLamps) {

@@ -7,6 +7,7 @@
 #include <random>
 #include <unordered_map>
 
+#include "lampi/device_id.h"
 #include "lampi/lamp_codec.h"
 #include "lampi/lamp_state.h"
 #include "lampi/topics.h"
@@ -274,7 +275,7 @@ FleetScenario::FleetScenario(FleetOptions options)
     : options_(std::move(options)), shared_(std::make_shared<FleetShared>(static_cast<std::size_t>(options_.lamps))) {}
 
 std::string FleetScenario::device_id(std::uint64_t first, int index) {
-    return fmt::format("{:012x}", first + static_cast<std::uint64_t>(index));
+    return device_id_from_number(first + static_cast<std::uint64_t>(index));
 }
 
 std::size_t FleetScenario::connections() const {
