@@ -47,7 +47,7 @@ Status Onboarding::load() {
 }
 
 Status Onboarding::save() {
-    return write_file_atomically(state_file_, fmt::format(R"({{"claimed":{}}})", claimed_), 0644, Durability::file);
+    return write_file_atomically(state_file_, encode_association_answer(claimed_), 0644, Durability::file);
 }
 
 void Onboarding::show(std::string_view text) {

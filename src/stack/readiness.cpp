@@ -116,7 +116,7 @@ Status wait_ready(const StackPlan& plan, std::chrono::milliseconds timeout) {
     std::mutex mutex;
     std::set<std::string> seen;
     MqttClient client(*options);
-    client.on_connect = [&] { (void)client.subscribe(topics::cloud_prefix("+") + "lamp/changed", 1); };
+    client.on_connect = [&] { (void)client.subscribe(topics::cloud("+", topics::kChanged), 1); };
     client.on_message = [&](const MqttMessage& message) {
         std::lock_guard lock(mutex);
         seen.insert(message.topic);
