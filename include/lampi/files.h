@@ -10,6 +10,7 @@
 
 #include <sys/types.h>
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -35,6 +36,10 @@ Status write_file_atomically(const std::string& path, std::string_view contents,
 
 // fsyncs the directory holding `path`, so a rename into it survives a power loss.
 Status sync_parent_directory(const std::string& path);
+
+// The first `max_bytes` of the file at `path` (all of a file that small);
+// nullopt when it does not exist.
+Result<std::optional<std::string>> read_file_if_exists(const std::string& path, std::size_t max_bytes);
 
 // A password or secret from the first line of the file at `path`, without its
 // trailing white space (line end, '\r', spaces, tabs). Refused, with a message

@@ -57,6 +57,27 @@ Status write_all(int fd, std::string_view contents) {
     return Status::ok();
 }
 
+// Up to `max_bytes` (and at most one buffer more) from `fd`, which it closes.
+Result<std::string> read_and_close(int fd, std::size_t max_bytes, const std::string& path) {
+    std::string content;
+    char buffer[4096];
+    for (;;) {
+        ssize_t n = ::read(fd, buffer, sizeof buffer);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            Status s = errno_status("read", path);
+            ::close(fd);
+            return s;
+        }
+        if (n == 0) break;
+        content.append(buffer, static_cast<std::size_t>(n));
+        if (content.size() > max_bytes) break;
+    }
+    ::explicit_bzero(buffer, sizeof buffer);
+    ::close(fd);
+    return content;
+}
+
 // A secret is a line, not a document: anything longer is not a secret file.
 constexpr std::size_t kMaxSecretFileBytes = 64 * 1024;
 
@@ -98,6 +119,17 @@ Status sync_parent_directory(const std::string& path) {
     return s;
 }
 
+Result<std::optional<std::string>> read_file_if_exists(const std::string& path, std::size_t max_bytes) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT) return std::optional<std::string>{};
+        return errno_status("read", path);
+    }
+    Result<std::string> content = read_and_close(fd, max_bytes, path);
+    if (!content) return content.status();
+    return std::optional<std::string>{std::move(content).value()};
+}
+
 Result<std::string> read_secret_file(const std::string& path) {
     // fstat the descriptor that is read, so the file checked is the file read.
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -112,24 +144,11 @@ Result<std::string> read_secret_file(const std::string& path) {
         return Status::error(fmt::format("the secret file {} is readable by others (mode {:04o}): run chmod 600 on it",
                                          path, static_cast<unsigned>(st.st_mode & 07777)));
     }
-    std::string content;
-    char buffer[4096];
-    while (content.size() <= kMaxSecretFileBytes) {
-        ssize_t n = ::read(fd, buffer, sizeof buffer);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) {
-            Status s = errno_status("read the secret file", path);
-            ::close(fd);
-            return s;
-        }
-        if (n == 0) break;
-        content.append(buffer, static_cast<std::size_t>(n));
-    }
-    ::close(fd);
-    std::string secret = content.substr(0, content.find('\n'));
+    Result<std::string> content = read_and_close(fd, kMaxSecretFileBytes, path);
+    if (!content) return content.status();
+    std::string secret = content->substr(0, content->find('\n'));
     // Nothing but `secret` keeps a copy of what was read.
-    ::explicit_bzero(buffer, sizeof buffer);
-    ::explicit_bzero(content.data(), content.size());
+    ::explicit_bzero(content.value().data(), content->size());
     while (!secret.empty() && (secret.back() == '\r' || secret.back() == ' ' || secret.back() == '\t')) secret.pop_back();
     if (secret.empty()) return Status::error(fmt::format("the secret file {} has nothing on its first line", path));
     return secret;

@@ -20,27 +20,7 @@ namespace {
 
 // The whole file; nullopt when it does not exist.
 Result<std::optional<std::string>> read_if_exists(const std::string& path) {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        if (errno == ENOENT) return std::optional<std::string>{};
-        return errno_status("read", path);
-    }
-    std::string content;
-    char buffer[4096];
-    for (;;) {
-        ssize_t n = ::read(fd, buffer, sizeof buffer);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) {
-            Status s = errno_status("read", path);
-            ::close(fd);
-            return s;
-        }
-        if (n == 0) break;
-        content.append(buffer, static_cast<std::size_t>(n));
-        if (content.size() > 1'000'000) break;  // a state file is a few hundred bytes
-    }
-    ::close(fd);
-    return std::optional<std::string>{std::move(content)};
+    return read_file_if_exists(path, 1'000'000);  // a state file is a few hundred bytes
 }
 
 std::optional<std::uint64_t> parse_floor(std::string_view text) {
