@@ -67,7 +67,11 @@ public:
         options.port = port;
         options.max_inflight = 0;
         client = std::make_unique<MqttClient>(options);
-        client->on_connect = [this] { client->subscribe(topics::kChanged, 1); };
+        client->on_connect = [this] {
+            // Without it no change is seen and the bench reports a timeout.
+            if (Status s = client->subscribe(topics::kChanged, 1); !s)
+                fmt::print(stderr, "cannot subscribe to {}: {}\n", topics::kChanged, s.message());
+        };
         client->on_message = [this](const MqttMessage& m) {
             auto state = decode_changed(m.payload);
             if (!state) return;
@@ -123,7 +127,10 @@ int main(int argc, char** argv) {
         std::vector<double> saves_ms;
         for (int i = 0; i < 100; ++i) {
             auto start = Clock::now();
-            store.save(LampState{});
+            if (Status s = store.save(LampState{}); !s) {
+                fmt::print(stderr, "a state save failed, so its time means nothing: {}\n", s.message());
+                return 1;
+            }
             saves_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
         }
         fmt::print("disk: one state save (write, fsync, rename) p50 {:.3f} ms, p99 {:.3f} ms\n",
@@ -170,7 +177,10 @@ int main(int argc, char** argv) {
         update.brightness = (i % 2) ? 0.25 : 0.75;
         update.client = tag;
         auto start = Clock::now();
-        publisher.publish(topics::kSetConfig, encode_set_config(update), 1, false);
+        if (Status s = publisher.publish(topics::kSetConfig, encode_set_config(update), 1, false); !s) {
+            fmt::print(stderr, "cannot publish command {}: {}\n", i, s.message());
+            return 1;
+        }
         if (!watcher.wait([&] { return watcher.last_client == tag; }, std::chrono::seconds(5))) {
             fmt::print(stderr, "no lamp/changed for command {}\n", i);
             return 1;
@@ -200,7 +210,10 @@ int main(int argc, char** argv) {
         LampUpdate update;
         update.brightness = (i % 2) ? 0.3 : 0.6;
         update.client = "bench";
-        publisher.publish(topics::kSetConfig, encode_set_config(update), 1, false);
+        if (Status s = publisher.publish(topics::kSetConfig, encode_set_config(update), 1, false); !s) {
+            fmt::print(stderr, "cannot publish command {}: {}\n", i, s.message());
+            return 1;
+        }
     }
     std::uint64_t target = start_version + static_cast<std::uint64_t>(messages);
     bool all = watcher.wait([&] { return watcher.version >= target; }, std::chrono::seconds(60));

@@ -31,6 +31,10 @@ Status LampController::start() {
 
 void LampController::on_connected() {
     if (Status s = broker_.subscribe(topics::kSetConfig, kQos); !s) log::error("{}", s.message());
+    announce();
+}
+
+void LampController::announce() {
     if (Status s = broker_.publish(topics::connection_state(topics::kLampServiceClient), topics::kOnline, kQos, true);
         !s) {
         log::error("{}", s.message());

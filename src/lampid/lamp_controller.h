@@ -67,6 +67,11 @@ public:
     // Commits pending changes; a no-op when nothing changed.
     void flush();
     void on_connected();
+    // Publishes again what the cloud must hold: "1" on the connection topic, the
+    // last saved state and the health. Called on connection and whenever the
+    // bridge comes up, because the bridge forwards only what is published while
+    // it is up, and the cloud may still hold the "0" of the last stop.
+    void announce();
     // Publishes "0" on the connection topic before a clean stop (the Last Will
     // covers the unclean ones).
     void announce_offline();

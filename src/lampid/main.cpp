@@ -112,12 +112,19 @@ int main(int argc, char** argv) {
         log::error("{}", s.message());
         return 1;
     }
+    const std::string bridge_state = topics::cloud(*id, topics::connection_state(topics::kBridgeClient));
     client.on_connect = [&] {
         lamp.on_connected();
         onboarding.on_connected();
+        if (Status s = client.subscribe(bridge_state, 1); !s) log::error("{}", s.message());
     };
     client.on_message = [&](const MqttMessage& message) {
-        if (message.topic == topics::kSetConfig) {
+        if (message.topic == bridge_state) {
+            if (message.payload == topics::kOnline) {
+                lamp.announce();
+                onboarding.announce();
+            }
+        } else if (message.topic == topics::kSetConfig) {
             lamp.handle_set_config(message.payload);
         } else if (message.topic == topics::kAssociated) {
             onboarding.handle(message.payload);

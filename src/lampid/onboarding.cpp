@@ -66,6 +66,17 @@ void Onboarding::on_connected() {
     }
 }
 
+void Onboarding::announce() {
+    if (claimed_ || code_.empty() || !broker_.connected()) return;
+    auto left = std::chrono::duration_cast<std::chrono::seconds>(renew_at_ + kRenewMargin - clock_.steady());
+    if (left.count() <= 0) return;  // tick() offers a new one
+    if (Status s = broker_.publish(topics::kAssociated, encode_association_offer(code_, static_cast<int>(left.count())),
+                                   kQos, true);
+        !s) {
+        log::error("{}", s.message());
+    }
+}
+
 void Onboarding::offer_new_code() {
     code_ = make_association_code();
     renew_at_ = clock_.steady() + kCodeLifetime - kRenewMargin;

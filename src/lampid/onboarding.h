@@ -31,6 +31,9 @@ public:
 
     Status load();
     void on_connected();
+    // Offers the current code again (nothing once claimed): for a bridge that
+    // has just come up and did not carry the first offer to the cloud.
+    void announce();
     void handle(std::string_view payload);
     // Renews the code when it is about to expire.
     void tick();

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <iostream>
+#include <stdexcept>
 #include <string>
 
 #include "attack_report.h"
@@ -73,8 +74,12 @@ inline TlsIdentity lamp_identity(const Platform& platform, int lamp) {
 inline TlsIdentity extra_lamp_identity(const Platform& platform, const std::string& device_id) {
     std::string prefix = platform.dir / ("extra-" + device_id);
     if (!std::filesystem::exists(prefix + ".pem")) {
+        // Without the certificate every attack with it would fail to connect and
+        // read as refused: a silent pass.
         auto authority = ca::CertificateAuthority::open(platform.ca_dir());
-        if (authority) authority.value().issue_device(device_id, prefix);
+        if (!authority) throw std::runtime_error("cannot open the platform's CA: " + authority.status().message());
+        if (auto issued = authority.value().issue_device(device_id, prefix); !issued)
+            throw std::runtime_error("cannot issue a lamp certificate: " + issued.status().message());
     }
     return TlsIdentity{platform.ca_file(), prefix + ".pem", prefix + ".key"};
 }

@@ -2,6 +2,7 @@
 // web page's node_modules, headless Chromium, logging in, MQTT as the operator,
 // the simulated LED.
 import fs from "node:fs";
+import { spawnSync } from "node:child_process";
 import path from "node:path";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
@@ -314,4 +315,39 @@ export function artifactsDir() {
   if (!dir) return null;
   fs.mkdirSync(dir, { recursive: true });
   return dir;
+}
+
+// The platform's processes, through its supervisord (the stack directory holds
+// endpoints.json and supervisord.conf): to freeze, stop and start them in tests.
+export class Stack {
+  constructor(endpointsFile = process.env.LAMPI_ENDPOINTS) {
+    this.conf = path.join(path.dirname(endpointsFile), "supervisord.conf");
+  }
+
+  ctl(...args) {
+    const r = spawnSync("/usr/bin/supervisorctl", ["-c", this.conf, ...args], { encoding: "utf8", timeout: 30000 });
+    return (r.stdout || "") + (r.stderr || "");
+  }
+
+  pid(program) {
+    const pid = Number.parseInt(this.ctl("pid", program), 10);
+    if (!(pid > 1)) throw new Error(`${program} is not running`);
+    return pid;
+  }
+
+  // SIGSTOP: the process holds its sockets open but answers nothing, like a hung
+  // host; thaw() lets it go on.
+  freeze(program) {
+    const pid = this.pid(program);
+    process.kill(pid, "SIGSTOP");
+    return { thaw: () => process.kill(pid, "SIGCONT") };
+  }
+}
+
+// The operator's view of every lamp, once the first lamp's retained state is in.
+export async function watchLamps(endpoints) {
+  const operator = await connectOperator(endpoints);
+  const watch = await LampWatch.start(operator, endpoints.lamps.map((l) => l.device_id));
+  await watch.waitFor(endpoints.lamps[0].device_id, () => true, 5000, "the retained state");
+  return { operator, watch };
 }

@@ -261,6 +261,39 @@ TEST_F(LampOnCloud, AnUnwritableStateDirectoryIsReportedTheLedFollowsAndARestart
     }));
 }
 
+// The cloud keeps the "0" of a clean stop. When the lamp starts again and
+// lampid says "1" before the bridge is up, the bridge does not carry that
+// retained "1" across: the cloud would show the running lamp offline for good
+// (seen in 1 of 3 restarts of a whole platform). lampid says it all again
+// whenever its bridge comes up.
+TEST_F(LampOnCloud, ALampThatStartsBeforeItsBridgeIsUpShowsOnlineInTheCloud) {
+    ASSERT_TRUE(wait_connection("1"));
+    ASSERT_EQ(lampid->stop(SIGTERM), 0);
+    ASSERT_TRUE(wait_connection("0"));
+    lamp_broker->stop();
+
+    // The bridge cannot finish connecting until lampid has announced itself.
+    ASSERT_EQ(::kill(cloud_broker->pid(), SIGSTOP), 0);
+    lamp_broker->start();
+    lampid->start();
+    MqttProbe local(local_login(), {std::string(topics::connection_state(topics::kLampServiceClient))});
+    bool announced = local.wait_for(std::string(topics::connection_state(topics::kLampServiceClient)),
+                                    [](const MqttMessage& m) { return m.payload == "1"; })
+                         .has_value();
+    ::kill(cloud_broker->pid(), SIGCONT);
+    ASSERT_TRUE(announced) << "lampid did not come back on its own broker";
+
+    // What anyone arriving now is told: the retained value, not a passing message.
+    std::string retained;
+    auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (retained != "1" && std::chrono::steady_clock::now() < deadline) {
+        MqttProbe late(cloud_broker->port(), {cloud_topic(topics::connection_state(topics::kLampServiceClient))});
+        auto m = late.wait_for(cloud_topic(topics::connection_state(topics::kLampServiceClient)), nullptr, 2s);
+        retained = m ? m->payload : "(nothing)";
+    }
+    EXPECT_EQ(retained, "1") << "the cloud still shows the running lamp offline";
+}
+
 TEST_F(LampOnCloud, ACleanStopAnnouncesOffline) {
     ASSERT_TRUE(wait_connection("1"));
     cloud->clear();

@@ -88,7 +88,8 @@ TEST_F(PlatformTest, AnotherUsersLampDevicesWildcardAndSysAreOutOfReach) {
     auto observer = as_operator({topic(0, topics::kSetConfig), "$SYS/broker/uptime"});
     auto guest = as_person("second_user", {topic(0, topics::kChanged), "devices/#", "$SYS/#"});
     ASSERT_TRUE(guest);
-    guest->publish(topic(0, topics::kSetConfig), R"({"on": false, "client": "guest-attack"})");
+    EXPECT_TRUE(guest->publish(topic(0, topics::kSetConfig), R"({"on": false, "client": "guest-attack"})"))
+        << "the client did not send it";
     std::this_thread::sleep_for(kQuiet);
     EXPECT_TRUE(guest->messages(topic(0, topics::kChanged)).empty()) << "guest read the demo user's lamp";
     EXPECT_FALSE(guest->wait_for("$SYS/broker/uptime", nullptr, 0ms)) << "guest read $SYS";
@@ -97,7 +98,8 @@ TEST_F(PlatformTest, AnotherUsersLampDevicesWildcardAndSysAreOutOfReach) {
     EXPECT_TRUE(observer->wait_for("$SYS/broker/uptime", nullptr, 15s));
     auto demo = as_person("demo", {});
     ASSERT_TRUE(demo);
-    demo->publish(topic(0, topics::kSetConfig), R"({"client": "owner-control"})");
+    EXPECT_TRUE(demo->publish(topic(0, topics::kSetConfig), R"({"client": "owner-control"})"))
+        << "the client did not send it";
     EXPECT_TRUE(observer->wait_for(topic(0, topics::kSetConfig)));
 }
 
@@ -110,8 +112,10 @@ TEST_F(PlatformTest, ALampCertificateReachesOnlyItsOwnTopics) {
     } restart;
     MqttProbe impostor(platform_->lamp_client(0), {"devices/#", topic(1, topics::kSetConfig)});
     ASSERT_TRUE(impostor.wait_connected()) << "a lamp certificate could not connect";
-    impostor.publish(topic(1, "lamp/connection/forged/state"), "1", 1, false);
-    impostor.publish(topic(0, "lamp/connection/probe/state"), "1", 1, false);  // its own: allowed
+    EXPECT_TRUE(impostor.publish(topic(1, "lamp/connection/forged/state"), "1", 1, false))
+        << "the client did not send it";
+    EXPECT_TRUE(impostor.publish(topic(0, "lamp/connection/probe/state"), "1", 1, false))
+        << "the client did not send it";  // its own: allowed
     ASSERT_TRUE(observer->wait_for(topic(0, "lamp/connection/probe/state"))) << "the lamp's own topic was refused";
     std::this_thread::sleep_for(kQuiet);
     EXPECT_TRUE(observer->messages(topic(1, "lamp/connection/forged/state")).empty())
@@ -139,7 +143,8 @@ TEST_F(PlatformTest, WithTheCloudDownSignedNewcomersGetInJunkDoesNotAndTheConnec
     EXPECT_TRUE(newcomer.wait_connected(3s)) << "a signed credential was refused while the cloud was down";
     MqttProbe junk(platform_->password_client("web-junk", "v1.junk.junk"), {});
     EXPECT_FALSE(junk.wait_connected(2s)) << "a forged credential was let in while the cloud was down";
-    observer->publish(topic(1, topics::kSetConfig), R"({"brightness": 0.7, "client": "while-cloud-down"})");
+    EXPECT_TRUE(observer->publish(topic(1, topics::kSetConfig), R"({"brightness": 0.7, "client": "while-cloud-down"})"))
+        << "the client did not send it";
     EXPECT_TRUE(observer->wait_for(topic(1, topics::kChanged), [](const MqttMessage& m) {
         auto state = decode_changed(m.payload);
         return state && state->client == "while-cloud-down";

@@ -1,5 +1,6 @@
 #include "mqtt_harness.h"
 
+#include <cstdio>
 #include <filesystem>
 #include <stdexcept>
 
@@ -57,7 +58,10 @@ MqttProbe::MqttProbe(MqttOptions options, std::vector<std::string> subscriptions
     : subscriptions_(std::move(subscriptions)) {
     client_ = std::make_unique<MqttClient>(options);
     client_->on_connect = [this] {
-        for (const auto& pattern : subscriptions_) client_->subscribe(pattern, 1);
+        // A refused subscription shows up as messages the test misses: say why.
+        for (const auto& pattern : subscriptions_)
+            if (Status s = client_->subscribe(pattern, 1); !s)
+                std::fprintf(stderr, "MqttProbe: cannot subscribe to %s: %s\n", pattern.c_str(), s.message().c_str());
     };
     client_->on_message = [this](const MqttMessage& message) {
         std::lock_guard lock(mutex_);

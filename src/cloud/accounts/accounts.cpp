@@ -27,24 +27,24 @@ Accounts::Accounts(storage::Store& store, AccountsOptions options, Clock clock)
 
 Status Accounts::check_username(std::string_view username) {
     if (username.empty() || username.size() > 150)
-        return Status::error("a username needs 1 to 150 characters");
+        return Status::invalid_argument("a username needs 1 to 150 characters");
     for (char c : username) {
         bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '@' ||
                   c == '.' || c == '+' || c == '-' || c == '_';
-        if (!ok) return Status::error("a username may hold only letters, digits and @ . + - _");
+        if (!ok) return Status::invalid_argument("a username may hold only letters, digits and @ . + - _");
     }
     if (is_valid_device_id(username))
-        return Status::error("a username may not look like a lamp's device id (12 hex digits); choose another");
+        return Status::invalid_argument("a username may not look like a lamp's device id (12 hex digits); choose another");
     if (username.substr(0, kBrokerCredentialPrefix.size()) == kBrokerCredentialPrefix)
-        return Status::error(fmt::format("usernames starting with '{}' are reserved", kBrokerCredentialPrefix));
+        return Status::invalid_argument(fmt::format("usernames starting with '{}' are reserved", kBrokerCredentialPrefix));
     return Status::ok();
 }
 
 Status Accounts::check_password_rules(std::string_view password) const {
     if (password.size() < options_.min_password_length)
-        return Status::error(fmt::format("the password is too short: use at least {} characters",
+        return Status::invalid_argument(fmt::format("the password is too short: use at least {} characters",
                                          options_.min_password_length));
-    if (password.size() > 1024) return Status::error("the password is too long: use at most 1024 characters");
+    if (password.size() > 1024) return Status::invalid_argument("the password is too long: use at most 1024 characters");
     return Status::ok();
 }
 
@@ -58,7 +58,7 @@ Result<storage::User> Accounts::create_user(const std::string& username, const s
     if (!id) return id.status();
     auto user = store_.user_by_id(*id);
     if (!user) return user.status();
-    if (!*user) return Status::error("the new user vanished; is another process deleting users?");
+    if (!*user) return Status::internal("the new user vanished; is another process deleting users?");
     return **user;
 }
 
@@ -117,7 +117,7 @@ Status Accounts::set_password(std::int64_t user_id, const std::string& password)
 Status Accounts::change_password(const storage::User& user, const std::string& old_password,
                                  const std::string& new_password) {
     if (!verify_password(user.password_hash, old_password))
-        return Status::error("your old password was entered incorrectly; please enter it again");
+        return Status::invalid_argument("your old password was entered incorrectly; please enter it again");
     if (Status s = set_password(user.id, new_password); !s) return s;
     // Whoever held a session or token of this user (perhaps stolen) is out.
     return store_.delete_user_credentials(user.id);
@@ -142,9 +142,9 @@ Status Accounts::end_session(std::string_view session_key) {
 
 Result<IssuedApiToken> Accounts::create_api_token(std::int64_t user_id, const std::string& name,
                                                   const std::string& scope, std::int64_t lifetime_days) {
-    if (name.size() > 100) return Status::error("a token name has at most 100 characters");
-    if (scope != "read" && scope != "control") return Status::error("a token's scope is \"read\" or \"control\"");
-    if (lifetime_days < 1 || lifetime_days > 365) return Status::error("a token lives 1 to 365 days");
+    if (name.size() > 100) return Status::invalid_argument("a token name has at most 100 characters");
+    if (scope != "read" && scope != "control") return Status::invalid_argument("a token's scope is \"read\" or \"control\"");
+    if (lifetime_days < 1 || lifetime_days > 365) return Status::invalid_argument("a token lives 1 to 365 days");
     IssuedApiToken issued;
     issued.token = random_token();
     std::string hash = secret_hash(issued.token);

@@ -22,10 +22,10 @@ Status init_crypto() {
 Result<std::string> hash_password(std::string_view password, const PasswordCost& cost) {
     char out[crypto_pwhash_STRBYTES];
     if (cost.opslimit < crypto_pwhash_OPSLIMIT_MIN || cost.memlimit_bytes < crypto_pwhash_MEMLIMIT_MIN)
-        return Status::error("argon2id cost below libsodium's minimum (ops >= 1, memory >= 8 KiB)");
+        return Status::invalid_argument("argon2id cost below libsodium's minimum (ops >= 1, memory >= 8 KiB)");
     if (crypto_pwhash_str_alg(out, password.data(), password.size(), cost.opslimit, cost.memlimit_bytes,
                               crypto_pwhash_ALG_ARGON2ID13) != 0)
-        return Status::error("out of memory while hashing a password; lower --argon2-memory-kib");
+        return Status::internal("out of memory while hashing a password; lower --argon2-memory-kib");
     return std::string(out);
 }
 

@@ -30,25 +30,29 @@ std::string csrf_cookie(const http::Fields& cookies) {
     return v && is_token(*v) ? std::string(*v) : std::string();
 }
 
-std::string csrf_failure(const http::Request& request, const http::Fields& cookies, std::string_view submitted) {
+Status check_csrf(const http::Request& request, const http::Fields& cookies, std::string_view submitted) {
     std::string_view origin = request.header("Origin");
     std::string_view referer = request.header("Referer");
     if (!origin.empty() && origin != "null") {
         if (!same_site(origin, request))
-            return "CSRF check failed: the request comes from another site (Origin does not match this site)";
+            return Status::permission_denied(
+                "CSRF check failed: the request comes from another site (Origin does not match this site)");
     } else if (!referer.empty() ? !same_site(referer, request) : request.secure) {
         // Without Origin, Referer decides, as Django does: over HTTPS it must be
         // present, since only a man in the middle strips it there.
-        return "CSRF check failed: the request comes from another site (Referer is missing or does not match "
-               "this site)";
+        return Status::permission_denied(
+            "CSRF check failed: the request comes from another site (Referer is missing or does not match this site)");
     }
     std::string cookie = csrf_cookie(cookies);
-    if (cookie.empty()) return "CSRF check failed: no csrftoken cookie; reload the page and try again";
+    if (cookie.empty())
+        return Status::permission_denied("CSRF check failed: no csrftoken cookie; reload the page and try again");
     if (submitted.empty())
-        return "CSRF check failed: the csrfmiddlewaretoken field (forms) or X-CSRFToken header (API) is missing";
+        return Status::permission_denied(
+            "CSRF check failed: the csrfmiddlewaretoken field (forms) or X-CSRFToken header (API) is missing");
     if (!constant_time_equals(cookie, submitted))
-        return "CSRF check failed: the token does not match the csrftoken cookie; reload the page and try again";
-    return {};
+        return Status::permission_denied(
+            "CSRF check failed: the token does not match the csrftoken cookie; reload the page and try again");
+    return Status::ok();
 }
 
 std::string csrf_set_cookie(const std::string& token, bool secure) {

@@ -13,6 +13,7 @@
 
 #include "http/form.h"
 #include "http/message.h"
+#include "lampi/status.h"
 
 namespace lampi::cloud::accounts {
 
@@ -23,9 +24,9 @@ inline constexpr std::string_view kCsrfHeader = "X-CSRFToken";
 // The csrftoken cookie value, if it is well formed (64 hex digits).
 std::string csrf_cookie(const http::Fields& cookies);
 
-// Empty when the request passes; otherwise why it does not. `submitted` is the
-// form field or header value.
-std::string csrf_failure(const http::Request& request, const http::Fields& cookies, std::string_view submitted);
+// Ok when the request passes; otherwise permission_denied saying why. `submitted`
+// is the form field or header value.
+Status check_csrf(const http::Request& request, const http::Fields& cookies, std::string_view submitted);
 
 // Set-Cookie value for a (new) CSRF token; readable by scripts on purpose so the
 // control page can echo it in X-CSRFToken.

@@ -22,7 +22,7 @@ Result<std::optional<Caller>> identify(const http::Request& request, const http:
     auto user = deps.accounts.session_user(*key);
     if (!user) return user.status();
     if (!*user) return std::optional<Caller>();
-    return std::optional<Caller>(Caller{**user, std::string(*key), false});
+    return std::optional<Caller>(Caller{**user, std::string(*key), false, ""});
 }
 
 std::string session_set_cookie(const std::string& key, std::int64_t max_age, bool secure) {

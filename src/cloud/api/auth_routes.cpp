@@ -12,6 +12,7 @@
 #include "accounts/crypto.h"
 #include "accounts/login_throttle.h"
 #include "api/app.h"
+#include "api/error_response.h"
 #include "api/json_body.h"
 #include "auth/broker_rules.h"
 #include "lampi/device_id.h"
@@ -56,12 +57,12 @@ bool is_loopback(std::string_view address) {
 // through a proxy (nginx on the same host) that should have blocked it.
 std::optional<Response> guard(const Request& request, const Deps& deps) {
     if (request.has_header("X-Forwarded-For") || request.has_header("Forwarded") || request.has_header("X-Real-IP"))
-        return http::json_error(403, "the auth API is not served through a proxy");
+        return json_error(Status::permission_denied("the auth API is not served through a proxy"));
     if (!deps.options.auth_allow_remote && !is_loopback(request.remote_address))
-        return http::json_error(403, "the auth API answers only on loopback (see --auth-allow-remote)");
+        return json_error(Status::permission_denied("the auth API answers only on loopback (see --auth-allow-remote)"));
     if (!deps.options.auth_secret.empty() &&
         !accounts::constant_time_equals(request.header(kSecretHeader), deps.options.auth_secret))
-        return http::json_error(403, fmt::format("missing or wrong {} header", kSecretHeader));
+        return json_error(Status::permission_denied(fmt::format("missing or wrong {} header", kSecretHeader)));
     return std::nullopt;
 }
 

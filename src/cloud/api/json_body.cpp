@@ -12,8 +12,8 @@ Result<json::object> parse_json_object(std::string_view body) {
     options.max_depth = 16;
     boost::system::error_code ec;
     json::value value = json::parse(json::string_view(body.data(), body.size()), ec, {}, options);
-    if (ec) return Status::error("malformed JSON body: " + ec.message());
-    if (!value.is_object()) return Status::error("the JSON body must be an object");
+    if (ec) return Status::invalid_argument("malformed JSON body: " + ec.message());
+    if (!value.is_object()) return Status::invalid_argument("the JSON body must be an object");
     return std::move(value.as_object());
 }
 
@@ -37,7 +37,7 @@ Result<http::Fields> body_fields(const http::Request& request) {
         } else if (v.is_null()) {
             fields.push_back({name, ""});
         } else {
-            return Status::error("field \"" + name + "\" must be a string, number or boolean");
+            return Status::invalid_argument("field \"" + name + "\" must be a string, number or boolean");
         }
     }
     return http::Fields(std::move(fields));

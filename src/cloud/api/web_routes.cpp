@@ -7,6 +7,7 @@
 #include "accounts/login_throttle.h"
 #include "api/app.h"
 #include "api/caller.h"
+#include "api/error_response.h"
 #include "lampi/log.h"
 #include "web/pages.h"
 
@@ -56,20 +57,11 @@ struct PageContext {
     }
 };
 
-Response server_error(const Status& s) {
-    log::error("{}", s.message());
-    return http::html(500, web::error_page(500, "Server error", "Something went wrong on our side; try again."));
-}
-
-Response forbidden_csrf(std::string_view why) {
-    return http::html(403, web::error_page(403, "Forbidden", why));
-}
-
 // 429 with Retry-After when the client's address used up `rule`, counting this attempt.
 std::optional<Response> over_address_rate(Deps& deps, const accounts::RateRule& rule, const Request& request,
                                           std::string_view page_title) {
     auto wait = deps.rates.take(rule, accounts::throttle_address_key(request.client_address));
-    if (!wait) return server_error(wait.status());
+    if (!wait) return html_error(wait.status());
     if (*wait == 0) return std::nullopt;
     Response r = http::html(429, web::error_page(429, std::string(page_title), accounts::throttle_message(*wait)));
     r.set("Retry-After", std::to_string(*wait));
@@ -83,7 +75,7 @@ Response login_redirect(const Request& request) {
 // Form body, or a 400 page saying what is malformed.
 Result<http::Fields> form_of(const Request& request) {
     auto form = http::parse_form(request.body);
-    if (!form) return Status::error("malformed form: " + form.status().message());
+    if (!form) return form.status().prefixed("malformed form: ");
     return form;
 }
 
@@ -102,12 +94,12 @@ std::string next_from(const Request& request, const http::Fields* form) {
 std::optional<Response> require_form_post(const Request& request, Deps& deps, PageContext& page,
                                           Result<http::Fields>& form, std::optional<Caller>& caller) {
     auto who = identify(request, page.cookies, deps, false);
-    if (!who) return server_error(who.status());
+    if (!who) return html_error(who.status());
     if (!*who) return login_redirect(request);
     caller = std::move(*who);
-    if (!form) return http::html(400, web::error_page(400, "Bad request", form.status().message()));
-    std::string why = accounts::csrf_failure(request, page.cookies, form->get_or(accounts::kCsrfField));
-    if (!why.empty()) return forbidden_csrf(why);
+    if (!form) return html_error(form.status());
+    if (Status s = accounts::check_csrf(request, page.cookies, form->get_or(accounts::kCsrfField)); !s)
+        return html_error(s);
     return std::nullopt;
 }
 
@@ -115,9 +107,26 @@ Response render_index(const Request& request, Deps& deps, const PageContext& pag
                       std::string_view message, std::string_view error, int status) {
     (void)request;
     auto lamps = deps.store.lamps_of(caller.user.id);
-    if (!lamps) return server_error(lamps.status());
+    if (!lamps) return html_error(lamps.status());
     return page.finish(http::html(status, web::index_page(caller.user.username, page.csrf, *lamps, message, error)),
                        deps);
+}
+
+// Why an account form (sign-up, password change) is shown again: 400 with the
+// reason for anything the user can fix (a taken name as much as a short
+// password), as for any rejected form; a fault on our side keeps its 500 and
+// error id.
+PublicError form_error(const Status& failure) {
+    PublicError e = public_error(failure);
+    if (e.error_id.empty()) e.http_status = 400;
+    return e;
+}
+
+// The lamps page again, saying why a lamp form failed.
+Response render_failure(const Request& request, Deps& deps, const PageContext& page, const Caller& caller,
+                        const Status& failure) {
+    PublicError e = public_error(failure);
+    return render_index(request, deps, page, caller, "", e.message, e.http_status);
 }
 
 std::string_view done_message(std::string_view done) {
@@ -140,15 +149,15 @@ void add_web_routes(http::Router& router, Deps& deps) {
     router.add("POST", "/accounts/login/", [&deps](const Request& request, const http::Params&) {
         PageContext page(request);
         auto form = form_of(request);
-        if (!form) return http::html(400, web::error_page(400, "Bad request", form.status().message()));
-        std::string why = accounts::csrf_failure(request, page.cookies, form->get_or(accounts::kCsrfField));
-        if (!why.empty()) return forbidden_csrf(why);
+        if (!form) return html_error(form.status());
+        if (Status s = accounts::check_csrf(request, page.cookies, form->get_or(accounts::kCsrfField)); !s)
+            return html_error(s);
         if (auto limited = over_address_rate(deps, deps.options.login_rate, request, "Too many logins")) return *limited;
         return on_hash_pool(deps, [&deps, request, page, form = *form]() -> Response {
             std::string next = next_from(request, &form);
             std::string username(form.get_or("username"));
             auto login = deps.accounts.login(username, std::string(form.get_or("password")), request.client_address);
-            if (!login) return server_error(login.status());
+            if (!login) return html_error(login.status());
             if (!login->user) {
                 // Throttled: 429 with Retry-After, so scripts back off; the page says when.
                 int status = login->retry_after > 0 ? 429 : 200;
@@ -159,7 +168,7 @@ void add_web_routes(http::Router& router, Deps& deps) {
                 return r;
             }
             auto r = page.logged_in(login->user->id, next, deps);
-            return r ? *r : server_error(r.status());
+            return r ? *r : html_error(r.status());
         });
     });
 
@@ -173,9 +182,9 @@ void add_web_routes(http::Router& router, Deps& deps) {
         if (!deps.options.signup_enabled) return http::html(404, web::error_page(404, "Not found", "Sign-up is off."));
         PageContext page(request);
         auto form = form_of(request);
-        if (!form) return http::html(400, web::error_page(400, "Bad request", form.status().message()));
-        std::string why = accounts::csrf_failure(request, page.cookies, form->get_or(accounts::kCsrfField));
-        if (!why.empty()) return forbidden_csrf(why);
+        if (!form) return html_error(form.status());
+        if (Status s = accounts::check_csrf(request, page.cookies, form->get_or(accounts::kCsrfField)); !s)
+            return html_error(s);
         std::string username(form->get_or("username"));
         std::string password(form->get_or("password1"));
         if (password != form->get_or("password2"))
@@ -184,20 +193,21 @@ void add_web_routes(http::Router& router, Deps& deps) {
             return *limited;
         return on_hash_pool(deps, [&deps, page, username, password, address = request.client_address]() -> Response {
             auto user = deps.accounts.create_user(username, password, false);
-            if (!user)
-                return page.finish(http::html(400, web::signup_page(page.csrf, user.status().message(), username)),
-                                   deps);
+            if (!user) {
+                PublicError e = form_error(user.status());
+                return page.finish(http::html(e.http_status, web::signup_page(page.csrf, e.message, username)), deps);
+            }
             log::info("user {} signed up", user->username);
-            if (Status s = deps.accounts.remember_address(user->username, address); !s) return server_error(s);
+            if (Status s = deps.accounts.remember_address(user->username, address); !s) return html_error(s);
             auto r = page.logged_in(user->id, "/", deps);
-            return r ? *r : server_error(r.status());
+            return r ? *r : html_error(r.status());
         });
     });
 
     router.add("GET", "/accounts/password_change/", [&deps](const Request& request, const http::Params&) {
         PageContext page(request);
         auto caller = identify(request, page.cookies, deps, false);
-        if (!caller) return server_error(caller.status());
+        if (!caller) return html_error(caller.status());
         if (!*caller) return login_redirect(request);
         return page.finish(http::html(200, web::password_change_page(page.csrf, (*caller)->user.username, "", false)),
                            deps);
@@ -210,22 +220,21 @@ void add_web_routes(http::Router& router, Deps& deps) {
         if (auto early = require_form_post(request, deps, page, form, caller)) return *early;
         return on_hash_pool(deps, [&deps, page, form = *form, caller = *caller]() -> Response {
             std::string next(form.get_or("new_password1"));
-            std::string error;
-            if (next != form.get_or("new_password2")) {
-                error = "the two new passwords differ";
-            } else if (Status s = deps.accounts.change_password(caller.user, std::string(form.get_or("old_password")),
-                                                                next);
-                       !s) {
-                error = s.message();
+            Status changed = next != form.get_or("new_password2")
+                                 ? Status::invalid_argument("the two new passwords differ")
+                                 : deps.accounts.change_password(caller.user,
+                                                                 std::string(form.get_or("old_password")), next);
+            if (!changed) {
+                PublicError e = form_error(changed);
+                return page.finish(http::html(e.http_status, web::password_change_page(page.csrf, caller.user.username,
+                                                                                       e.message, false)),
+                                   deps);
             }
-            if (!error.empty())
-                return page.finish(
-                    http::html(400, web::password_change_page(page.csrf, caller.user.username, error, false)), deps);
             // Every session and token ended; this browser, which knew the old
             // password, continues under a new session id.
             revoke_broker_connections(deps, caller.user.username);
             auto key = deps.accounts.start_session(caller.user.id);
-            if (!key) return server_error(key.status());
+            if (!key) return html_error(key.status());
             Response r = page.finish(
                 http::html(200, web::password_change_page(page.csrf, caller.user.username, "", true)), deps);
             r.add("Set-Cookie",
@@ -237,7 +246,7 @@ void add_web_routes(http::Router& router, Deps& deps) {
     router.add("GET", "/logout/", [&deps](const Request& request, const http::Params&) {
         PageContext page(request);
         auto caller = identify(request, page.cookies, deps, false);
-        if (!caller) return server_error(caller.status());
+        if (!caller) return html_error(caller.status());
         if (!*caller) return page.finish(http::html(200, web::logged_out_page()), deps);
         return page.finish(http::html(200, web::logout_page(page.csrf, (*caller)->user.username)), deps);
     });
@@ -245,12 +254,12 @@ void add_web_routes(http::Router& router, Deps& deps) {
     router.add("POST", "/logout/", [&deps](const Request& request, const http::Params&) {
         PageContext page(request);
         auto form = form_of(request);
-        if (!form) return http::html(400, web::error_page(400, "Bad request", form.status().message()));
-        std::string why = accounts::csrf_failure(request, page.cookies, form->get_or(accounts::kCsrfField));
-        if (!why.empty()) return forbidden_csrf(why);
+        if (!form) return html_error(form.status());
+        if (Status s = accounts::check_csrf(request, page.cookies, form->get_or(accounts::kCsrfField)); !s)
+            return html_error(s);
         if (auto key = page.cookies.get(kSessionCookie)) {
             auto who = deps.accounts.session_user(*key);
-            if (Status s = deps.accounts.end_session(*key); !s) return server_error(s);
+            if (Status s = deps.accounts.end_session(*key); !s) return html_error(s);
             if (who && *who) revoke_broker_connections(deps, (*who)->username);
         }
         Response r = http::html(200, web::logged_out_page());
@@ -261,7 +270,7 @@ void add_web_routes(http::Router& router, Deps& deps) {
     router.add("GET", "/", [&deps](const Request& request, const http::Params&) {
         PageContext page(request);
         auto caller = identify(request, page.cookies, deps, false);
-        if (!caller) return server_error(caller.status());
+        if (!caller) return html_error(caller.status());
         if (!*caller) return login_redirect(request);
         std::string_view message;
         if (auto query = http::parse_form(request.query)) message = done_message(query->get_or("done"));
@@ -276,8 +285,7 @@ void add_web_routes(http::Router& router, Deps& deps) {
             std::optional<Caller> caller;
             if (auto early = require_form_post(request, deps, page, form, caller)) return *early;
             auto result = operation(deps.lamps, caller->user.id, params, *form);
-            if (auto* e = std::get_if<lamps::LampError>(&result))
-                return render_index(request, deps, page, *caller, "", e->message, e->http_status);
+            if (!result) return render_failure(request, deps, page, *caller, result);
             return http::redirect(std::string("/?done=") + done, 303);
         });
     };
@@ -287,8 +295,7 @@ void add_web_routes(http::Router& router, Deps& deps) {
         std::optional<Caller> caller;
         if (auto early = require_form_post(request, deps, page, form, caller)) return *early;
         auto result = deps.lamps.claim(caller->user.id, form->get_or("code"), request.client_address);
-        if (auto* e = std::get_if<lamps::LampError>(&result))
-            return render_index(request, deps, page, *caller, "", e->message, e->http_status);
+        if (!result) return render_failure(request, deps, page, *caller, result.status());
         return http::redirect("/?done=claimed", 303);
     });
     lamp_form("/lamps/{id}/rename/", "renamed",
@@ -301,8 +308,7 @@ void add_web_routes(http::Router& router, Deps& deps) {
         std::optional<Caller> caller;
         if (auto early = require_form_post(request, deps, page, form, caller)) return *early;
         auto result = deps.lamps.remove(caller->user.id, params.get("id"));
-        if (auto* e = std::get_if<lamps::LampError>(&result))
-            return render_index(request, deps, page, *caller, "", e->message, e->http_status);
+        if (!result) return render_failure(request, deps, page, *caller, result);
         revoke_broker_connections(deps, caller->user.username);
         return http::redirect("/?done=removed", 303);
     });

@@ -38,19 +38,19 @@ Result<std::string> percent_decode(std::string_view text, bool plus_is_space) {
         char c = text[i];
         if (c == '%') {
             if (i + 2 >= text.size()) {
-                return Status::error("truncated %-escape");
+                return Status::invalid_argument("truncated %-escape");
             }
             int hi = hex_value(text[i + 1]);
             int lo = hex_value(text[i + 2]);
-            if (hi < 0 || lo < 0) return Status::error("bad %-escape");
+            if (hi < 0 || lo < 0) return Status::invalid_argument("bad %-escape");
             char decoded = static_cast<char>(hi * 16 + lo);
-            if (decoded == '\0') return Status::error("encoded NUL");
+            if (decoded == '\0') return Status::invalid_argument("encoded NUL");
             out.push_back(decoded);
             i += 2;
         } else if (c == '+' && plus_is_space) {
             out.push_back(' ');
         } else if (c == '\0') {
-            return Status::error("NUL byte");
+            return Status::invalid_argument("NUL byte");
         } else {
             out.push_back(c);
         }
@@ -82,12 +82,12 @@ Result<Fields> parse_form(std::string_view body, std::size_t max_fields) {
         std::string_view pair = body.substr(0, amp);
         body = amp == std::string_view::npos ? std::string_view{} : body.substr(amp + 1);
         if (pair.empty()) continue;
-        if (fields.size() >= max_fields) return Status::error(fmt::format("more than {} form fields", max_fields));
+        if (fields.size() >= max_fields) return Status::invalid_argument(fmt::format("more than {} form fields", max_fields));
         std::size_t eq = pair.find('=');
         auto name = percent_decode(pair.substr(0, eq), true);
         auto value = percent_decode(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1), true);
-        if (!name) return Status::error("malformed form field name: " + name.status().message());
-        if (!value) return Status::error("malformed form field value: " + value.status().message());
+        if (!name) return Status::invalid_argument("malformed form field name: " + name.status().message());
+        if (!value) return Status::invalid_argument("malformed form field value: " + value.status().message());
         fields.push_back({std::move(name).value(), std::move(value).value()});
     }
     return Fields(std::move(fields));
@@ -109,10 +109,10 @@ Fields parse_cookies(std::string_view header) {
 }
 
 Result<Target> parse_target(std::string_view target) {
-    if (target.empty() || target.front() != '/') return Status::error("request target must start with '/'");
+    if (target.empty() || target.front() != '/') return Status::invalid_argument("request target must start with '/'");
     std::size_t q = target.find('?');
     auto path = percent_decode(target.substr(0, q), false);
-    if (!path) return Status::error("malformed path: " + path.status().message());
+    if (!path) return Status::invalid_argument("malformed path: " + path.status().message());
     Target t;
     t.path = std::move(path).value();
     if (q != std::string_view::npos) t.query = std::string(target.substr(q + 1));

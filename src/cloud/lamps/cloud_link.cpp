@@ -83,7 +83,7 @@ LinkStatus CloudLink::status() const {
 Status CloudLink::publish(std::string_view topic, std::string_view payload, int qos, bool retain) {
     if (!client_.connected()) {
         LinkStatus s = status();
-        return Status::error(fmt::format("no connection to the cloud broker for {} s ({})", s.seconds_in_state, s.reason));
+        return Status::unavailable(fmt::format("no connection to the cloud broker for {} s ({})", s.seconds_in_state, s.reason));
     }
     // The link's own thread (handling a lamp's message) cannot wait for the ack
     // it would itself have to receive; nobody is told "sent" there anyway.

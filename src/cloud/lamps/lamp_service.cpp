@@ -14,8 +14,6 @@ namespace {
 
 constexpr std::size_t kMaxNameLength = 100;
 
-LampError error(int status, std::string message) { return LampError{status, std::move(message)}; }
-
 }  // namespace
 
 LampService::LampService(storage::Store& store, Publisher publish, LampServiceOptions options, Clock clock)
@@ -188,21 +186,21 @@ void LampService::note_claim_failure(std::int64_t user_id, const std::string& ad
     }
 }
 
-LampResult<std::string> LampService::claim(std::int64_t user_id, std::string_view typed_code,
+Result<std::string> LampService::claim(std::int64_t user_id, std::string_view typed_code,
                                            std::string_view address) {
     std::string address_key = address.empty() ? std::string("-") : accounts::throttle_address_key(address);
     auto blocked = claim_blocked(user_id, address_key);
-    if (!blocked) return error(500, blocked.status().message());
+    if (!blocked) return blocked.status();
     if (*blocked > 0)
-        return error(429, fmt::format("too many wrong codes; try again in {} minute{}", (*blocked + 59) / 60,
+        return Status::resource_exhausted(fmt::format("too many wrong codes; try again in {} minute{}", (*blocked + 59) / 60,
                                       (*blocked + 59) / 60 == 1 ? "" : "s"));
     std::string code = normalize_code(typed_code);
     if (code.empty()) {
         note_claim_failure(user_id, address_key);
-        return error(400, "that is not an association code: it has 6 to 12 letters and digits, as your lamp shows it");
+        return Status::invalid_argument("that is not an association code: it has 6 to 12 letters and digits, as your lamp shows it");
     }
     auto result = store_.claim(code, user_id, clock_());
-    if (!result) return error(500, result.status().message());
+    if (!result) return result.status();
     switch (result->outcome) {
         case storage::ClaimOutcome::claimed:
             publish_associated(result->device_id, true);
@@ -210,54 +208,54 @@ LampResult<std::string> LampService::claim(std::int64_t user_id, std::string_vie
             return result->device_id;
         case storage::ClaimOutcome::wrong_code:
             note_claim_failure(user_id, address_key);
-            return error(404, "no lamp shows that code; check the code on your lamp's screen");
+            return Status::not_found("no lamp shows that code; check the code on your lamp's screen");
         case storage::ClaimOutcome::already_used:
             note_claim_failure(user_id, address_key);
-            return error(409, "that code was already used; ask the lamp for a new one");
+            return Status::failed_precondition("that code was already used; ask the lamp for a new one");
         case storage::ClaimOutcome::expired:
             note_claim_failure(user_id, address_key);
-            return error(410, "that code has expired; ask the lamp for a new one");
+            return Status::expired("that code has expired; ask the lamp for a new one");
         case storage::ClaimOutcome::already_owned:
-            return error(409, "that lamp already belongs to someone; its owner must remove it first");
+            return Status::already_exists("that lamp already belongs to someone; its owner must remove it first");
     }
-    return error(500, "unexpected claim outcome");
+    return Status::internal("unexpected claim outcome");
 }
 
-LampResult<storage::Lamp> LampService::owned_lamp(std::int64_t user_id, std::string_view device_id) {
+Result<storage::Lamp> LampService::owned_lamp(std::int64_t user_id, std::string_view device_id) {
     // One message for "no such lamp" and "not yours", so ids cannot be probed.
     std::string not_found = fmt::format("you have no lamp {}", device_id);
-    if (!is_valid_device_id(device_id)) return error(404, not_found);
+    if (!is_valid_device_id(device_id)) return Status::not_found(not_found);
     auto lamp = store_.lamp(std::string(device_id));
-    if (!lamp) return error(500, lamp.status().message());
-    if (!*lamp || (*lamp)->owner_id != user_id) return error(404, not_found);
+    if (!lamp) return lamp.status();
+    if (!*lamp || (*lamp)->owner_id != user_id) return Status::not_found(not_found);
     return **lamp;
 }
 
-LampResult<bool> LampService::rename(std::int64_t user_id, std::string_view device_id, std::string_view name) {
-    if (name.size() > kMaxNameLength) return error(400, fmt::format("a lamp name has at most {} characters", kMaxNameLength));
+Status LampService::rename(std::int64_t user_id, std::string_view device_id, std::string_view name) {
+    if (name.size() > kMaxNameLength) return Status::invalid_argument(fmt::format("a lamp name has at most {} characters", kMaxNameLength));
     for (char c : name)
-        if (static_cast<unsigned char>(c) < 0x20) return error(400, "a lamp name may not contain control characters");
-    if (!is_valid_device_id(device_id)) return error(404, fmt::format("you have no lamp {}", device_id));
+        if (static_cast<unsigned char>(c) < 0x20) return Status::invalid_argument("a lamp name may not contain control characters");
+    if (!is_valid_device_id(device_id)) return Status::not_found(fmt::format("you have no lamp {}", device_id));
     auto done = store_.rename_lamp(std::string(device_id), user_id, std::string(name));
-    if (!done) return error(500, done.status().message());
-    if (!*done) return error(404, fmt::format("you have no lamp {}", device_id));
-    return true;
+    if (!done) return done.status();
+    if (!*done) return Status::not_found(fmt::format("you have no lamp {}", device_id));
+    return Status::ok();
 }
 
-LampResult<bool> LampService::remove(std::int64_t user_id, std::string_view device_id) {
-    if (!is_valid_device_id(device_id)) return error(404, fmt::format("you have no lamp {}", device_id));
+Status LampService::remove(std::int64_t user_id, std::string_view device_id) {
+    if (!is_valid_device_id(device_id)) return Status::not_found(fmt::format("you have no lamp {}", device_id));
     auto done = store_.release_lamp(std::string(device_id), user_id);
-    if (!done) return error(500, done.status().message());
-    if (!*done) return error(404, fmt::format("you have no lamp {}", device_id));
+    if (!done) return done.status();
+    if (!*done) return Status::not_found(fmt::format("you have no lamp {}", device_id));
     publish_associated(std::string(device_id), false);
     log::info("lamp {} removed by user {}", device_id, user_id);
-    return true;
+    return Status::ok();
 }
 
-LampResult<std::string> LampService::set_state(std::int64_t user_id, std::string_view device_id, LampUpdate update) {
+Result<std::string> LampService::set_state(std::int64_t user_id, std::string_view device_id, LampUpdate update) {
     auto lamp = owned_lamp(user_id, device_id);
-    if (auto* e = std::get_if<LampError>(&lamp)) return *e;
-    if (update.empty()) return error(400, "nothing to set: give any of \"on\", \"color\": {\"h\", \"s\"}, \"brightness\"");
+    if (!lamp) return lamp.status();
+    if (update.empty()) return Status::invalid_argument("nothing to set: give any of \"on\", \"color\": {\"h\", \"s\"}, \"brightness\"");
     update.client = options_.client_name;
     // The lamp drops a command older than its last change (src/lampid/README.md),
     // so a command that waited in a queue while the lamp was away cannot undo a
@@ -267,7 +265,7 @@ LampResult<std::string> LampService::set_state(std::int64_t user_id, std::string
                          .count();
     std::string payload = encode_set_config(update);
     if (Status s = publish_(topics::cloud(device_id, topics::kSetConfig), payload, 1, false); !s)
-        return error(503, "the lamp cannot be reached right now (" + s.message() + "); try again shortly");
+        return Status::unavailable("the lamp cannot be reached right now (" + s.message() + "); try again shortly");
     return payload;
 }
 

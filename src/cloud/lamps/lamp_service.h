@@ -23,7 +23,6 @@
 #include <mutex>
 #include <string>
 #include <string_view>
-#include <variant>
 
 #include "clock.h"
 #include "lampi/lamp_state.h"
@@ -54,15 +53,6 @@ struct LampServiceOptions {
     std::string client_name = "lampi-cloud";  // the "client" field of set_config
 };
 
-// Why a user request failed, for the HTTP status: 400/404/409/410/429/500.
-struct LampError {
-    int http_status = 500;
-    std::string message;
-};
-
-template <typename T>
-using LampResult = std::variant<T, LampError>;
-
 class LampService {
 public:
     LampService(storage::Store& store, Publisher publish, LampServiceOptions options, Clock clock);
@@ -70,17 +60,22 @@ public:
     // MQTT side. `topic` is the full cloud topic; other topics are ignored.
     void handle_message(std::string_view topic, std::string_view payload);
 
-    // User side. The lamp must be owned by `user_id` unless stated.
+    // User side. The lamp must be owned by `user_id` unless stated. Failures say
+    // what the user did wrong by their code: invalid_argument (a malformed code or
+    // name), not_found (no such lamp of theirs, or no lamp shows that code),
+    // already_exists (the lamp has an owner), failed_precondition (the code was
+    // used), expired, resource_exhausted (too many wrong codes), unavailable (no
+    // broker); internal for database faults.
     // Returns the claimed device id.
     // `address` is the client's address (wrong-code limits per address).
-    LampResult<std::string> claim(std::int64_t user_id, std::string_view typed_code, std::string_view address = {});
+    Result<std::string> claim(std::int64_t user_id, std::string_view typed_code, std::string_view address = {});
     // Wrong codes the whole platform may still see in this window (the arithmetic's G).
     Result<std::int64_t> global_wrong_code_limit();
-    LampResult<storage::Lamp> owned_lamp(std::int64_t user_id, std::string_view device_id);
-    LampResult<bool> rename(std::int64_t user_id, std::string_view device_id, std::string_view name);
-    LampResult<bool> remove(std::int64_t user_id, std::string_view device_id);
+    Result<storage::Lamp> owned_lamp(std::int64_t user_id, std::string_view device_id);
+    Status rename(std::int64_t user_id, std::string_view device_id, std::string_view name);
+    Status remove(std::int64_t user_id, std::string_view device_id);
     // Publishes set_config; returns the payload sent.
-    LampResult<std::string> set_state(std::int64_t user_id, std::string_view device_id, LampUpdate update);
+    Result<std::string> set_state(std::int64_t user_id, std::string_view device_id, LampUpdate update);
 
     // The lamp's last lamp/health report (JSON, re-encoded by the codec), if any:
     // whether its changes are durable and its LED works.

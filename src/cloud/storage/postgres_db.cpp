@@ -49,9 +49,9 @@ public:
             return rows;
         } catch (const pqxx::unique_violation& e) {
             conflict_ = true;
-            return Status::error(std::string("PostgreSQL: ") + e.what());
+            return Status::internal(std::string("PostgreSQL: ") + e.what());
         } catch (const std::exception& e) {
-            return Status::error(std::string("PostgreSQL: ") + e.what());
+            return Status::internal(std::string("PostgreSQL: ") + e.what());
         }
     }
 
@@ -61,7 +61,7 @@ public:
             tx.exec(sql);
             return Status::ok();
         } catch (const std::exception& e) {
-            return Status::error(std::string("PostgreSQL: ") + e.what());
+            return Status::internal(std::string("PostgreSQL: ") + e.what());
         }
     }
 

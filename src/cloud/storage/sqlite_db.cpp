@@ -41,7 +41,7 @@ public:
         } else {
             std::string translated = to_sqlite_params(sql);
             if (sqlite3_prepare_v3(db_, translated.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) != SQLITE_OK)
-                return Status::error(fmt::format("SQLite cannot prepare a statement: {}", sqlite3_errmsg(db_)));
+                return Status::internal(fmt::format("SQLite cannot prepare a statement: {}", sqlite3_errmsg(db_)));
             statements_.emplace(sql, stmt);
         }
         sqlite3_reset(stmt);
@@ -68,7 +68,7 @@ public:
                             sqlite3_extended_errcode(db_) == SQLITE_CONSTRAINT_PRIMARYKEY;
                 std::string message = sqlite3_errmsg(db_);
                 sqlite3_reset(stmt);
-                return Status::error("SQLite: " + message);
+                return Status::internal("SQLite: " + message);
             }
             SqlRow row(static_cast<std::size_t>(columns));
             for (int c = 0; c < columns; ++c) {
@@ -87,7 +87,7 @@ public:
         if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &error) != SQLITE_OK) {
             std::string message = error ? error : "unknown error";
             sqlite3_free(error);
-            return Status::error("SQLite: " + message);
+            return Status::internal("SQLite: " + message);
         }
         return Status::ok();
     }

@@ -80,7 +80,7 @@ Result<std::int64_t> Store::create_user(const std::string& username, const std::
         {username, password_hash, std::int64_t{is_operator ? 1 : 0}, now});
     if (!rows) {
         if (lease->last_error_was_conflict())
-            return Status::error(fmt::format("the username '{}' is already taken; choose another", username));
+            return Status::already_exists(fmt::format("the username '{}' is already taken; choose another", username));
         return rows.status();
     }
     return as_int(rows->at(0).at(0));
@@ -268,7 +268,7 @@ Status Store::assign_lamp(const std::string& device_id, std::optional<std::int64
                     {optional_id(owner_id), now, device_id});
     if (!rows) return rows.status();
     if (rows->empty())
-        return Status::error(fmt::format("no lamp {} is known; add it first with `lampi-cloud lamp add {}`", device_id,
+        return Status::not_found(fmt::format("no lamp {} is known; add it first with `lampi-cloud lamp add {}`", device_id,
                                          device_id));
     return Status::ok();
 }
@@ -353,7 +353,7 @@ Result<ThrottleCount> Store::throttle_failure(const std::string& scope, const st
         "RETURNING failures, locked_until, lockouts",
         {scope, subject, now, window_cutoff, forget_cutoff});
     if (!rows) return rows.status();
-    if (rows->empty()) return Status::error("the login counter update returned nothing");
+    if (rows->empty()) return Status::internal("the login counter update returned nothing");
     const SqlRow& r = rows->front();
     return ThrottleCount{as_int(r.at(0)), as_int(r.at(1)), as_int(r.at(2))};
 }
@@ -395,7 +395,7 @@ Result<Store::RateWindow> Store::rate_hit(const std::string& scope, const std::s
         "RETURNING hits, window_start",
         {scope, subject, now, now - window_seconds});
     if (!rows) return rows.status();
-    if (rows->empty()) return Status::error("the rate counter update returned nothing");
+    if (rows->empty()) return Status::internal("the rate counter update returned nothing");
     return RateWindow{as_int(rows->front().at(0)), as_int(rows->front().at(1))};
 }
 

@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "lampi/log.h"
+
 namespace lampi::load {
 namespace {
 
@@ -18,7 +20,11 @@ SysMonitor::SysMonitor(const ClientOptions& options) {
     o.tls = options.tls;
     o.keepalive_seconds = 30;
     client_ = std::make_unique<MqttClient>(o);
-    client_->on_connect = [this] { client_->subscribe("$SYS/#", 0); };
+    client_->on_connect = [this] {
+        // Without $SYS the report only lacks the broker's figures; the load runs on.
+        if (Status s = client_->subscribe("$SYS/#", 0); !s)
+            log::warn("broker monitor: cannot subscribe to $SYS/#: {}", s.message());
+    };
     client_->on_message = [this](const MqttMessage& m) { on_message(m); };
 }
 

@@ -1,0 +1,56 @@
+// lampi-cloud's JSON API as the page uses it: the broker credential and the
+// account's lamps. Failures are sorted by what the person can do about them:
+// "session" (log in again), "unreachable" (wait, the page retries), "server".
+
+// A request that takes longer than this counts as LAMPi being unreachable.
+export const REQUEST_TIMEOUT_MS = 5000;
+
+export class ApiError extends Error {
+  constructor(kind, detail) {
+    super(kind + ": " + detail);
+    this.kind = kind;
+  }
+}
+
+async function getJson(url) {
+  let response;
+  try {
+    response = await fetch(url, {
+      credentials: "same-origin",
+      cache: "no-store",
+      headers: { Accept: "application/json" },
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+    });
+  } catch (err) {
+    throw new ApiError("unreachable", err.name || "network error");
+  }
+  if (response.status === 401 || response.status === 403) throw new ApiError("session", "HTTP " + response.status);
+  // A proxy in front of a stopped lampi-cloud answers 502-504.
+  if (response.status >= 500) throw new ApiError("unreachable", "HTTP " + response.status);
+  if (!response.ok) throw new ApiError("server", "HTTP " + response.status);
+  let body;
+  try {
+    body = await response.json();
+  } catch {
+    throw new ApiError("server", "not JSON");
+  }
+  return { body, response };
+}
+
+export async function fetchCredential(url) {
+  const { body, response } = await getJson(url);
+  if (!body || typeof body.username !== "string" || typeof body.password !== "string" || !body.ws_url)
+    throw new ApiError("server", "unexpected credential");
+  // expires_at is in the server's clock; measure the lifetime against it when the
+  // server says what time it is.
+  const date = Date.parse(response.headers.get("Date") || "");
+  body.serverNow = (Number.isFinite(date) ? date : Date.now()) / 1000;
+  return body;
+}
+
+// The account's lamps: [{device_id, name, online, state, health}, ...].
+export async function fetchLamps(url) {
+  const { body } = await getJson(url);
+  if (!body || !Array.isArray(body.lamps)) throw new ApiError("server", "unexpected lamp list");
+  return body.lamps.filter((l) => l && typeof l.device_id === "string");
+}

@@ -1,0 +1,179 @@
+// LAMPi live control page.
+//
+// Progressively enhances the server-rendered lamp list on "/" (src/cloud/web/pages.cpp,
+// index_page): every <li class="lamp"> gets a power switch and hue, saturation and
+// brightness sliders that talk MQTT to the cloud broker over WebSocket, with the
+// short-lived credential the cloud hands the logged-in page. Without JavaScript the
+// page still lists, renames and removes lamps through its forms.
+//
+// MQTT contract (DESIGN.md), per lamp <id>:
+//   subscribe devices/<id>/lamp/changed                 retained full state + "version"
+//   subscribe devices/<id>/lamp/connection/+/state      retained "1"/"0"; online when
+//                                                       lamp_service and bridge are "1"
+//   subscribe devices/<id>/lamp/health                  retained {"durable", "led", "error"}
+//   publish   devices/<id>/lamp/set_config  QoS 1       any subset of the settings + "client"
+//
+// The list of lamps follows the account (GET /api/v1/lamps every 10 s, when the tab
+// is shown and after every reconnection): lamps released, removed or claimed
+// elsewhere leave or join the page without a reload.
+//
+// Strict-CSP safe: no inline script or style markup, no eval. Styles are set only
+// through the CSSOM (element.style), which CSP does not restrict. mqtt.js is loaded
+// from /static/mqtt.min.js (beside this file) unless the page already included it.
+import { ApiError, fetchCredential, fetchLamps } from "./api.js";
+import { Connection } from "./connection.js";
+import { brokerUrl, randomHex, statusText } from "./format.js";
+import { diffLamps } from "./state.js";
+import { LampCard, StatusLine, lampItem } from "./views.js";
+
+const LAMP_POLL_MS = 10000;
+const LOGIN_LINK = { href: "/accounts/login/?next=/", text: "Log in again" };
+
+function loadMqtt(scriptUrl) {
+  if (window.mqtt && typeof window.mqtt.connect === "function") return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const s = document.createElement("script");
+    s.src = new URL("mqtt.min.js", scriptUrl).href;
+    s.onload = () => (window.mqtt ? resolve() : reject(new Error("mqtt.min.js defined no mqtt")));
+    s.onerror = () => reject(new Error("cannot load " + s.src));
+    document.head.append(s);
+  });
+}
+
+function start(root) {
+  const scriptUrl = document.currentScript ? document.currentScript.src : location.origin + "/static/lampi.js";
+  const credentialUrl = root.dataset.credentialUrl || "/api/v1/mqtt-credential";
+  const lampsUrl = root.dataset.api || "/api/v1/lamps";
+  // Who we are in set_config's "client" field, so our own echoes can be recognised.
+  const clientTag = "web-" + randomHex(8);
+  root.dataset.clientTag = clientTag;
+
+  const status = new StatusLine(root);
+  const cards = new Map(); // device id -> LampCard
+  let countdown = 0;
+
+  const connection = new Connection({
+    fetchCredential: () => fetchCredential(credentialUrl),
+    connectMqtt: (url, options) => window.mqtt.connect(url, options),
+    urlFor: (wsUrl) => brokerUrl(wsUrl, location),
+    topics: () => {
+      const topics = {};
+      for (const card of cards.values()) for (const t of card.topics()) topics[t] = { qos: 1 };
+      return topics;
+    },
+    onMessage,
+    onDenied: (refused) => {
+      const denied = new Set(refused.map((t) => t.split("/")[1]));
+      for (const card of cards.values()) card.denied = denied.has(card.id);
+    },
+    onState: showConnection,
+  });
+
+  // What the cards and the status line call the connection: a connection attempt
+  // after a loss is still "reconnecting" to the person looking at the page.
+  const shownConnection = () => {
+    const s = connection.state;
+    return s.kind === "connecting" && s.attempt ? "reconnecting" : s.kind;
+  };
+
+  function showConnection(state) {
+    clearInterval(countdown);
+    countdown = 0;
+    const kind = shownConnection();
+    const show = () => status.show(kind, statusText(state, Date.now()), state.reason === "session" ? LOGIN_LINK : null);
+    show();
+    if (state.kind === "reconnecting") countdown = setInterval(show, 1000);
+    for (const card of cards.values()) {
+      if (state.kind === "reconnecting" || state.kind === "stopped") card.connectionLost();
+      else card.render();
+    }
+    if (state.kind === "connected") refreshLamps();
+  }
+
+  function onMessage(topic, text) {
+    const parts = topic.split("/");
+    const card = parts[0] === "devices" && parts[2] === "lamp" ? cards.get(parts[1]) : null;
+    if (!card) return;
+    if (parts.length === 4 && parts[3] === "changed") card.onChanged(text);
+    else if (parts.length === 6 && parts[3] === "connection" && parts[5] === "state") card.onConnectionState(parts[4], text.trim());
+    else if (parts.length === 4 && parts[3] === "health") card.onHealth(text);
+  }
+
+  function addCard(li) {
+    const card = new LampCard(li, {
+      clientTag,
+      publish: (topic, payload, done) => connection.publish(topic, payload, done),
+      connection: shownConnection,
+    });
+    cards.set(card.id, card);
+  }
+
+  function showEmpty() {
+    let empty = root.querySelector(":scope > p.empty");
+    if (cards.size === 0 && !empty) {
+      empty = document.createElement("p");
+      empty.className = "empty";
+      empty.textContent = "You have no lamps yet.";
+      root.append(empty);
+    } else if (cards.size > 0 && empty) {
+      empty.remove();
+    }
+  }
+
+  let refreshing = false;
+  async function refreshLamps() {
+    if (refreshing || connection.state.kind === "stopped") return;
+    refreshing = true;
+    try {
+      const { added, removed } = diffLamps(cards.keys(), await fetchLamps(lampsUrl));
+      if (!added.length && !removed.length) return;
+      for (const id of removed) {
+        cards.get(id).destroy();
+        cards.delete(id);
+      }
+      const list = root.querySelector("ul");
+      for (const lamp of added) {
+        const li = lampItem(lamp, root.dataset.csrf || "");
+        list.append(li);
+        addCard(li);
+      }
+      showEmpty();
+      // A fresh credential names the new lamps; subscriptions follow the list.
+      if (connection.state.kind === "idle") connection.start();
+      else connection.renew();
+    } catch (err) {
+      if (!(err instanceof ApiError)) throw err;
+      if (err.kind === "session") connection.stop("session");
+      // Unreachable: the connection's own retries say so on the status line.
+    } finally {
+      refreshing = false;
+    }
+  }
+
+  for (const li of root.querySelectorAll("li.lamp[data-device-id]")) addCard(li);
+
+  const lookAgain = () => {
+    if (document.visibilityState !== "visible") return;
+    connection.check();
+    refreshLamps();
+  };
+  window.addEventListener("online", lookAgain);
+  document.addEventListener("visibilitychange", lookAgain);
+  setInterval(() => {
+    if (document.visibilityState === "visible") refreshLamps();
+  }, LAMP_POLL_MS);
+
+  loadMqtt(scriptUrl).then(
+    () => {
+      if (cards.size) connection.start();
+      else status.show("idle", "");
+    },
+    (err) => {
+      console.warn("lampi:", err.message);
+      status.show("stopped", "Live control is unavailable. Reload the page to try again.");
+    }
+  );
+}
+
+const root = document.getElementById("lamps");
+if (root) start(root);

@@ -1,0 +1,376 @@
+// The page's DOM: the status line and one card per lamp. A card shows what the
+// lamp last reported, sends what the person changes, and says plainly when a
+// change was not confirmed, with a Retry button.
+import { commandFailureText, formatValue, hsvToRgb } from "./format.js";
+import {
+  CommandTracker,
+  badgeFor,
+  controlValues,
+  fieldsFor,
+  mergeFields,
+  parseHealth,
+  parseState,
+  reflects,
+  valueOf,
+} from "./state.js";
+
+// At most this often per lamp while a slider moves (~10 messages/s); the value at
+// release is always sent.
+const PUBLISH_INTERVAL_MS = 100;
+const SLIDERS = [
+  { key: "hue", label: "Hue" },
+  { key: "saturation", label: "Saturation" },
+  { key: "brightness", label: "Brightness" },
+];
+
+function element(tag, props = {}, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(props)) {
+    if (k === "class") e.className = v;
+    else if (k === "dataset") Object.assign(e.dataset, v);
+    else if (k.includes("-")) e.setAttribute(k, v);
+    else e[k] = v;
+  }
+  e.append(...children);
+  return e;
+}
+
+export class StatusLine {
+  constructor(root) {
+    this.root = root;
+    this.p = element("p", { class: "conn-status", role: "status", "aria-live": "polite" });
+    root.insertBefore(this.p, root.firstChild);
+  }
+
+  show(kind, text, link) {
+    this.root.dataset.connection = kind;
+    this.p.dataset.status = kind;
+    if (this.p.textContent === text && !link) return; // keep screen readers quiet
+    this.p.textContent = text;
+    if (link) this.p.append(" ", element("a", { href: link.href, textContent: link.text }));
+  }
+}
+
+// A lamp's <li> as the server renders it (src/cloud/web/pages.cpp, index_page), for
+// lamps that join the account while the page is open.
+export function lampItem(lamp, csrf) {
+  const id = lamp.device_id;
+  const csrfField = () => element("input", { type: "hidden", name: "csrfmiddlewaretoken", value: csrf });
+  const rename = element(
+    "form",
+    { method: "post", action: "/lamps/" + id + "/rename/" },
+    csrfField(),
+    element("input", { type: "text", name: "name", value: lamp.name || "", maxLength: 100, "aria-label": "New name" }),
+    " ",
+    element("button", { type: "submit", textContent: "Rename" })
+  );
+  const remove = element(
+    "form",
+    { method: "post", action: "/lamps/" + id + "/remove/" },
+    csrfField(),
+    element("button", { type: "submit", textContent: "Remove" })
+  );
+  return element(
+    "li",
+    {
+      class: "lamp",
+      dataset: {
+        deviceId: id,
+        name: lamp.name || "",
+        online: lamp.online ? "true" : "false",
+        state: lamp.state ? JSON.stringify(lamp.state) : "",
+      },
+    },
+    element("span", { class: "lamp-name", textContent: lamp.name || id }),
+    " ",
+    element("code", { textContent: id }),
+    " ",
+    element("span", { class: "badge", textContent: lamp.online ? "online" : "offline" }),
+    rename,
+    remove
+  );
+}
+
+export class LampCard {
+  // publish(topic, payload text, done(err)); connection(): the connection's state kind.
+  constructor(li, { clientTag, publish, connection }) {
+    this.li = li;
+    this.id = li.dataset.deviceId;
+    this.prefix = "devices/" + this.id + "/lamp/";
+    this.clientTag = clientTag;
+    this.publish = publish;
+    this.connection = connection;
+    this.state = null; // last confirmed lamp/changed, parsed
+    this.version = null;
+    this.connections = {}; // client id -> "1" | "0"
+    this.online = li.dataset.online === "true";
+    this.denied = false; // the broker refused our subscriptions (no longer ours?)
+    this.health = null;
+    this.outbox = null; // fields waiting for the next throttled publish
+    this.lastSent = 0;
+    this.timer = 0;
+    this.commands = new CommandTracker(clientTag);
+    this.expiryTimer = 0;
+    this.failure = null; // {payload, reason}: the last unconfirmed command, to retry
+    this.controls = {};
+    this.build();
+    const initial = parseState(li.dataset.state);
+    if (initial) this.applyState(initial, li.dataset.state);
+    this.render();
+  }
+
+  topics() {
+    return [this.prefix + "changed", this.prefix + "connection/+/state", this.prefix + "health"];
+  }
+
+  build() {
+    const li = this.li;
+    li.classList.add("enhanced");
+    const name = li.dataset.name || this.id;
+    const uid = "lamp-" + this.id;
+    const box = element("div", { class: "controls" });
+
+    // Power: a checkbox announced as a switch; its label says what it does.
+    const check = element("input", { type: "checkbox", role: "switch", "aria-label": "Power of " + name });
+    check.dataset.control = "on";
+    const word = element("span", { class: "power-word", textContent: "Off" });
+    const power = element(
+      "label",
+      { class: "power" },
+      check,
+      element("span", { class: "switch-track", "aria-hidden": "true" }),
+      word
+    );
+    check.addEventListener("change", () => {
+      word.textContent = check.checked ? "On" : "Off";
+      this.send("on", check.checked, true);
+    });
+    this.controls.on = { input: check, word, dragging: false };
+
+    this.swatch = element("span", { class: "swatch", "aria-hidden": "true" });
+    box.append(element("div", { class: "control-head" }, power, this.swatch));
+
+    for (const { key, label } of SLIDERS) {
+      const id = uid + "-" + key;
+      const input = element("input", { type: "range", id, min: "0", max: "1", step: "0.001" });
+      input.dataset.control = key;
+      const out = element("output");
+      out.htmlFor = id;
+      const lab = element("label", { textContent: label });
+      lab.htmlFor = id;
+      box.append(element("div", { class: "slider " + key }, lab, input, out));
+      const control = { input, output: out, dragging: false };
+      this.controls[key] = control;
+
+      input.addEventListener("pointerdown", () => (control.dragging = true));
+      const release = () => (control.dragging = false);
+      input.addEventListener("pointerup", release);
+      input.addEventListener("pointercancel", release);
+      input.addEventListener("blur", release);
+      // "input" fires while moving (throttled); "change" fires on release (always sent).
+      input.addEventListener("input", () => this.onSlide(key, false));
+      input.addEventListener("change", () => {
+        control.dragging = false;
+        this.onSlide(key, true);
+      });
+    }
+
+    // Where an unconfirmed change is reported, with its Retry button.
+    this.retryButton = element("button", { type: "button", class: "retry", textContent: "Retry" });
+    this.retryButton.addEventListener("click", () => this.retry());
+    this.errorText = element("span", { class: "command-error-text" });
+    this.errorBox = element("p", { class: "command-error", role: "alert", hidden: true }, this.errorText, " ", this.retryButton);
+    box.append(this.errorBox);
+
+    // The rename and remove forms stay, folded away so the controls come first.
+    const forms = Array.from(li.querySelectorAll(":scope > form"));
+    if (forms.length) {
+      const manage = element("details", { class: "manage" }, element("summary", { textContent: "Rename or remove" }), ...forms);
+      li.append(manage);
+      for (const form of forms) {
+        if (/\/remove\/$/.test(form.getAttribute("action") || "")) {
+          form.addEventListener("submit", (event) => {
+            if (!window.confirm("Remove " + name + " from your account?")) event.preventDefault();
+          });
+        }
+      }
+    }
+    li.insertBefore(box, li.querySelector(":scope > details.manage"));
+  }
+
+  onSlide(key, final) {
+    const control = this.controls[key];
+    const value = Number(control.input.value);
+    control.output.textContent = formatValue(key, value);
+    this.send(key, value, final);
+    this.paintTracks();
+  }
+
+  // Queues the control's new value for set_config, at most one publish per
+  // PUBLISH_INTERVAL_MS; `final` sends at once (a release, a toggle, a key press).
+  send(key, value, final) {
+    this.clearFailure();
+    this.outbox = mergeFields(this.outbox || {}, fieldsFor(key, value));
+    this.commands.sent(key, value, Date.now(), this.state);
+    this.scheduleExpiry();
+    const wait = this.lastSent + PUBLISH_INTERVAL_MS - Date.now();
+    if (final || wait <= 0) this.flush();
+    else if (!this.timer) this.timer = setTimeout(() => this.flush(), wait);
+  }
+
+  flush() {
+    clearTimeout(this.timer);
+    this.timer = 0;
+    if (!this.outbox) return;
+    const payload = Object.assign(this.outbox, { client: this.clientTag });
+    this.outbox = null;
+    this.lastSent = Date.now();
+    this.publish(this.prefix + "set_config", JSON.stringify(payload), (err) => {
+      if (err) this.fail(this.commands.failAll(), "unreachable");
+    });
+  }
+
+  retry() {
+    const payload = this.failure && this.failure.payload;
+    if (!payload) return;
+    this.clearFailure();
+    for (const [key, value] of controlValues(payload)) this.send(key, value, true);
+  }
+
+  // Commands that never heard back fail when their window ends: the card says so
+  // and the controls show the lamp's last reported state again.
+  scheduleExpiry() {
+    clearTimeout(this.expiryTimer);
+    const next = this.commands.nextDeadline();
+    if (next === Infinity) return;
+    this.expiryTimer = setTimeout(() => {
+      this.expiryTimer = 0;
+      this.fail(this.commands.expire(Date.now()), "timeout");
+      this.scheduleExpiry();
+    }, Math.max(0, next - Date.now()));
+  }
+
+  fail(payload, reason) {
+    if (!payload) return;
+    clearTimeout(this.timer);
+    this.timer = 0;
+    this.outbox = null;
+    this.failure = { payload: mergeFields(this.failure ? this.failure.payload : {}, payload), reason };
+    this.render();
+  }
+
+  clearFailure() {
+    if (!this.failure) return;
+    this.failure = null;
+    this.errorBox.hidden = true;
+    delete this.li.dataset.commandFailed;
+  }
+
+  // The page's connection dropped: nothing in flight can be confirmed any more.
+  connectionLost() {
+    this.fail(this.commands.failAll(), "unreachable");
+    this.render();
+  }
+
+  applyState(state, raw) {
+    if (typeof state.version === "number") {
+      // Messages can arrive out of order across bridges and reconnects: never go
+      // back. An equal version is the retained copy again and is harmless.
+      if (this.version !== null && state.version < this.version) return false;
+      this.version = state.version;
+    }
+    this.state = state;
+    this.li.dataset.state = raw;
+    this.commands.observe(state);
+    this.scheduleExpiry();
+    // A change that failed to confirm but that the lamp took after all is no failure.
+    if (this.failure && reflects(state, this.failure.payload)) this.clearFailure();
+    return true;
+  }
+
+  onChanged(text) {
+    const state = parseState(text);
+    if (!state) return console.warn("lampi: ignoring malformed state for", this.id);
+    if (this.applyState(state, text)) this.render();
+  }
+
+  onConnectionState(client, payload) {
+    this.connections[client] = payload;
+    this.online = this.connections.lamp_service === "1" && this.connections.bridge === "1";
+    this.render();
+  }
+
+  onHealth(text) {
+    this.health = parseHealth(text);
+    this.render();
+  }
+
+  render() {
+    const li = this.li;
+    const badge = badgeFor({ connection: this.connection(), online: this.online, denied: this.denied, health: this.health });
+    li.dataset.online = badge.kind === "unknown" ? "unknown" : badge.kind === "online" ? "true" : "false";
+    li.classList.toggle("offline", badge.kind === "offline");
+    li.classList.toggle("unknown", badge.kind === "unknown");
+    li.classList.toggle("unhealthy", badge.problem !== "");
+    const el = li.querySelector(".badge");
+    if (el) {
+      el.textContent = badge.text;
+      // Say what is wrong in plain words where the badge is hovered or read aloud.
+      const detail = this.health && this.health.error ? " (" + this.health.error + ")" : "";
+      el.title =
+        badge.problem === "not saving"
+          ? "The lamp follows your changes but cannot save them: they will be lost if it restarts." + detail
+          : badge.problem === "LED fault"
+            ? "The lamp cannot drive its light." + detail
+            : badge.kind === "unknown"
+              ? "This page is not connected to LAMPi, so it cannot tell whether the lamp is on line."
+              : "";
+    }
+    if (this.failure) {
+      this.errorText.textContent = commandFailureText(this.failure.reason);
+      this.errorBox.hidden = false;
+      li.dataset.commandFailed = this.failure.reason;
+    }
+    this.renderControls(badge.kind === "online");
+  }
+
+  renderControls(online) {
+    const usable = online && this.state !== null;
+    const s = this.state;
+    this.retryButton.disabled = this.connection() !== "connected";
+    for (const [key, control] of Object.entries(this.controls)) {
+      control.input.disabled = !usable;
+      if (!s || control.dragging || this.commands.isPending(key)) continue;
+      if (key === "on") {
+        control.input.checked = !!s.on;
+        control.word.textContent = s.on ? "On" : "Off";
+      } else {
+        const v = valueOf(s, key);
+        control.input.value = String(v);
+        control.output.textContent = formatValue(key, v);
+      }
+    }
+    if (s) {
+      // The swatch shows what the lamp reports, not what the sliders say.
+      const [r, g, b] = s.on ? hsvToRgb(s.color.h, s.color.s, s.brightness) : [0, 0, 0];
+      this.swatch.style.backgroundColor = "rgb(" + r + "," + g + "," + b + ")";
+      this.swatch.dataset.on = s.on ? "true" : "false";
+      this.swatch.title = s.on ? "Lamp on, " + formatValue("brightness", s.brightness) : "Lamp off";
+    }
+    this.paintTracks();
+  }
+
+  // Saturation and brightness tracks show the colour they lead to.
+  paintTracks() {
+    const h = Number(this.controls.hue.input.value);
+    const sat = Number(this.controls.saturation.input.value);
+    this.li.style.setProperty("--hue", String(Math.round(h * 360)));
+    this.li.style.setProperty("--sat", Math.round(sat * 100) + "%");
+  }
+
+  destroy() {
+    clearTimeout(this.timer);
+    clearTimeout(this.expiryTimer);
+    this.li.remove();
+  }
+}
