@@ -39,12 +39,17 @@ Result<LampState> decode_changed(std::string_view payload);
 
 // lamp/associated (onboarding). The lamp announces {"code": "123456", "claimed":
 // false, "expires_in": seconds}; the cloud answers {"claimed": true} when a user
-// claimed it, or {"claimed": false} when its owner let it go.
+// claimed it, or {"claimed": false} when its owner let it go. Both sides see
+// their own message come back (the topic goes both ways). "claimed" is required;
+// "code" is a string of at most 32 characters, "expires_in" a non-negative
+// integer.
 struct Association {
-    std::optional<std::string> code;  // only in the lamp's announcement
+    std::optional<std::string> code;            // only in the lamp's announcement
+    std::optional<std::int64_t> expires_in;     // seconds; only in the announcement
     bool claimed = false;
 };
 std::string encode_association_offer(std::string_view code, int expires_in_seconds);
+std::string encode_association_answer(bool claimed);
 Result<Association> decode_association(std::string_view payload);
 
 // lamp/health (from the lamp, retained): whether the lamp can keep what it is

@@ -22,6 +22,10 @@ void set_level(Level level);
 bool enabled(Level level);
 // "trace|debug|info|warn|error|off"
 Result<Level> parse_level(std::string_view text);
+// What every program does with its --log-level option: parses `level_text` and
+// calls init() with `line_prefix` (default: `program`). A bad level is told on
+// stderr as "<program>: unknown log level ..." and false is returned.
+bool init_from_option(std::string_view program, std::string_view level_text, std::string_view line_prefix = {});
 
 void write(Level level, std::string_view message);
 

@@ -1,6 +1,10 @@
-// Topic names of the MQTT contract (DESIGN.md), on the lamp and in the cloud.
+// Topic names of the MQTT contract (DESIGN.md), on the lamp and in the cloud,
+// and the client ids the contract names. Every topic is built and taken apart
+// here, so nothing else cuts topics by hand.
 #pragma once
 
+#include <array>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -12,13 +16,20 @@ inline constexpr std::string_view kAssociated = "lamp/associated";
 // lampid's health (retained JSON, lamp_codec.h): whether its changes are saved.
 inline constexpr std::string_view kHealth = "lamp/health";
 inline constexpr std::string_view kConnectionStatePattern = "lamp/connection/+/state";
-// The lamp service's own client id, as in the original system.
-inline constexpr std::string_view kLampServiceClient = "lamp_service";
-// The lamp broker's bridge to the cloud: its notifications go to
-// devices/<id>/lamp/connection/bridge/state, on the lamp's broker and in the cloud.
-inline constexpr std::string_view kBridgeClient = "bridge";
 inline constexpr std::string_view kOnline = "1";
 inline constexpr std::string_view kOffline = "0";
+
+// The clients that announce themselves on a lamp's lamp/connection/<client>/state:
+// the lamp service (its client id, as in the original system) and the lamp
+// broker's bridge to the cloud (Mosquitto's notification topic). A lamp is online
+// while both say "1".
+inline constexpr std::string_view kLampServiceClient = "lamp_service";
+inline constexpr std::string_view kBridgeClient = "bridge";
+inline constexpr std::array<std::string_view, 2> kConnectionClients = {kLampServiceClient, kBridgeClient};
+
+// In the cloud a lamp's bridge connects as lamp-<device_id>.
+inline constexpr std::string_view kLampClientPrefix = "lamp-";
+std::string lamp_client_id(std::string_view device_id);
 
 // lamp/connection/<client_id>/state
 std::string connection_state(std::string_view client_id);
@@ -28,5 +39,19 @@ std::string cloud(std::string_view device_id, std::string_view local_topic);
 
 // The prefix the bridge adds in the cloud: devices/<device_id>/
 std::string cloud_prefix(std::string_view device_id);
+
+// A cloud topic taken apart: devices/<device_id>/<local>. Both views point into
+// the parsed topic.
+struct LampTopic {
+    std::string_view device_id;
+    std::string_view local;  // the lamp-side topic, e.g. lamp/changed
+};
+
+// nullopt unless `topic` is devices/<a valid device id>/<a non-empty local topic>.
+std::optional<LampTopic> parse_lamp_topic(std::string_view topic);
+
+// The <client_id> of lamp/connection/<client_id>/state, or nullopt when
+// `local_topic` is not such a topic (the id is non-empty and has no '/').
+std::optional<std::string_view> parse_connection_state(std::string_view local_topic);
 
 }  // namespace lampi::topics

@@ -4,6 +4,8 @@
 
 #include <boost/json.hpp>
 
+#include "auth/json_object.h"
+
 namespace json = boost::json;
 
 namespace lampi::broker {
@@ -19,10 +21,9 @@ Result<cloud::auth::RuleAction> rule_action(std::string_view name) {
 }  // namespace
 
 Result<AuthAnswer> parse_auth_answer(std::string_view body) {
-    std::error_code ec;
-    json::value value = json::parse(body, ec);
-    if (ec || !value.is_object()) return Status::error("the auth API's answer is not a JSON object");
-    const json::object& o = value.as_object();
+    Result<json::object> parsed = cloud::auth::parse_json_object(body, "the auth API's answer");
+    if (!parsed) return parsed.status();
+    const json::object& o = *parsed;
     AuthAnswer answer;
     if (const json::value* result = o.if_contains("result"); result && result->is_string()) {
         answer.allowed = result->as_string() == "allow";

@@ -1,5 +1,7 @@
 #include "identity.h"
 
+#include <algorithm>
+
 #include "lampi/device_id.h"
 #include "lampi/topics.h"
 
@@ -21,12 +23,9 @@ bool in_family(std::string_view client_id, std::string_view name) {
 
 // The device id of a devices/<id>/<local> topic whose local part is `local`, or "".
 std::string_view device_of(std::string_view topic, std::string_view local) {
-    constexpr std::string_view kDevices = "devices/";
-    if (!starts_with(topic, kDevices)) return {};
-    std::string_view rest = topic.substr(kDevices.size());
-    std::size_t slash = rest.find('/');
-    if (slash == std::string_view::npos || rest.substr(slash + 1) != local) return {};
-    return rest.substr(0, slash);
+    std::optional<topics::LampTopic> parsed = topics::parse_lamp_topic(topic);
+    if (!parsed || parsed->local != local) return {};
+    return parsed->device_id;
 }
 
 }  // namespace
@@ -44,8 +43,8 @@ std::string_view to_string(IdentityKind kind) {
 std::string client_id_refusal(const Identity& who, std::string_view client_id) {
     switch (who.kind) {
         case IdentityKind::lamp:
-            if (client_id == "lamp-" + who.name) return "";
-            return "a lamp certificate may use only the client id lamp-" + who.name;
+            if (client_id == topics::lamp_client_id(who.name)) return "";
+            return "a lamp certificate may use only the client id " + topics::lamp_client_id(who.name);
         case IdentityKind::person:
         {
             const std::string& family = who.client_id_family.empty() ? who.name : who.client_id_family;
@@ -64,15 +63,15 @@ std::string client_id_refusal(const Identity& who, std::string_view client_id) {
 }
 
 std::optional<std::string> lamp_of_client_id(std::string_view client_id) {
-    constexpr std::string_view kLampPrefix = "lamp-";
-    if (!starts_with(client_id, kLampPrefix)) return std::nullopt;
-    std::string_view device = client_id.substr(kLampPrefix.size());
+    if (!starts_with(client_id, topics::kLampClientPrefix)) return std::nullopt;
+    std::string_view device = client_id.substr(topics::kLampClientPrefix.size());
     if (!is_valid_device_id(device)) return std::nullopt;
     return std::string(device);
 }
 
 bool is_known_connection_client(std::string_view client_id) {
-    return client_id == topics::kLampServiceClient || client_id == "bridge";
+    const auto& known = topics::kConnectionClients;
+    return std::find(known.begin(), known.end(), client_id) != known.end();
 }
 
 bool may_retain(const Identity& who, std::string_view topic) {
@@ -84,12 +83,10 @@ bool may_retain(const Identity& who, std::string_view topic) {
         device_of(topic, topics::kAssociated) == who.name) {
         return !who.name.empty();
     }
-    std::string prefix = topics::cloud(who.name, "lamp/connection/");
-    if (!starts_with(topic, prefix) || who.name.empty()) return false;
-    std::string_view rest = topic.substr(prefix.size());
-    constexpr std::string_view kState = "/state";
-    if (rest.size() <= kState.size() || rest.substr(rest.size() - kState.size()) != kState) return false;
-    return is_known_connection_client(rest.substr(0, rest.size() - kState.size()));
+    std::optional<topics::LampTopic> parsed = topics::parse_lamp_topic(topic);
+    if (!parsed || parsed->device_id != who.name) return false;
+    std::optional<std::string_view> client = topics::parse_connection_state(parsed->local);
+    return client && is_known_connection_client(*client);
 }
 
 std::size_t connection_cap(IdentityKind kind) {

@@ -18,7 +18,6 @@
 #include <mosquitto_plugin.h>
 #include <openssl/x509.h>
 
-#include <fstream>
 #include <memory>
 #include <set>
 #include <sstream>
@@ -27,6 +26,7 @@
 #include "client_registry.h"
 #include "connect_gate.h"
 #include "crl_watch.h"
+#include "lampi/files.h"
 #include "revocations.h"
 #include "rule_refresher.h"
 #include "source_failures.h"
@@ -57,26 +57,18 @@ struct Plugin {
     Clock::time_point next_crl_poll{};
 };
 
-std::string read_secret_file(const std::string& path) {
-    std::ifstream in(path);
-    std::string secret;
-    std::getline(in, secret);
-    while (!secret.empty() && (secret.back() == '\r' || secret.back() == ' ')) secret.pop_back();
-    return secret;
-}
-
 // "name:/path,name2:/path2" -> logins of `kind`, passwords read from the files.
 bool parse_logins(const std::string& value, IdentityKind kind, std::vector<LocalLogin>& out) {
     std::stringstream list(value);
     for (std::string item; std::getline(list, item, ',');) {
         std::size_t colon = item.find(':');
         if (colon == std::string::npos || colon == 0) return false;
-        std::string password = read_secret_file(item.substr(colon + 1));
-        if (password.empty()) {
-            mosquitto_log_printf(MOSQ_LOG_ERR, "lampi-auth: no password in %s", item.substr(colon + 1).c_str());
+        lampi::Result<std::string> password = lampi::read_secret_file(item.substr(colon + 1));
+        if (!password) {
+            mosquitto_log_printf(MOSQ_LOG_ERR, "lampi-auth: %s", password.status().message().c_str());
             return false;
         }
-        out.push_back({kind, item.substr(0, colon), password});
+        out.push_back({kind, item.substr(0, colon), *password});
     }
     return true;
 }

@@ -15,6 +15,8 @@
 #include <thread>
 
 #include "key_files.h"
+#include "lampi/errno_text.h"
+#include "lampi/files.h"
 #include "lampi/log.h"
 
 namespace lampi::ca {
@@ -28,8 +30,6 @@ bool exists(const std::string& path) {
     struct stat st {};
     return ::stat(path.c_str(), &st) == 0;
 }
-
-std::string errno_text() { return std::strerror(errno); }
 
 // The first serial is 01; a counter keeps serials short enough to type in
 // `lampi-ca revoke`.
@@ -282,8 +282,8 @@ CaStore::~CaStore() {
 }
 
 Status CaStore::initialize_counters() {
-    if (Status s = write_file_atomic(serial_path(), fmt::format("{:02X}\n", kFirstSerial), 0600); !s) return s;
-    if (Status s = write_file_atomic(crl_number_path(), fmt::format("{}\n", kFirstCrlNumber), 0600); !s) return s;
+    if (Status s = write_file_atomically(serial_path(), fmt::format("{:02X}\n", kFirstSerial), 0600); !s) return s;
+    if (Status s = write_file_atomically(crl_number_path(), fmt::format("{}\n", kFirstCrlNumber), 0600); !s) return s;
     return save_index({});
 }
 
@@ -291,7 +291,7 @@ Result<std::string> CaStore::take_serial() {
     Result<std::uint64_t> next = read_counter(serial_path(), 16);
     if (!next) return next.status();
     if (*next == 0) return Status::error(fmt::format("{} is corrupt (serial 0)", serial_path()));
-    Status s = write_file_atomic(serial_path(), fmt::format("{:02X}\n", *next + 1), 0600);
+    Status s = write_file_atomically(serial_path(), fmt::format("{:02X}\n", *next + 1), 0600);
     if (!s) return s;
     return normalize_serial(fmt::format("{:X}", *next));
 }
@@ -299,7 +299,7 @@ Result<std::string> CaStore::take_serial() {
 Result<std::uint64_t> CaStore::take_crl_number() {
     Result<std::uint64_t> next = read_counter(crl_number_path(), 10);
     if (!next) return next.status();
-    Status s = write_file_atomic(crl_number_path(), fmt::format("{}\n", *next + 1), 0600);
+    Status s = write_file_atomically(crl_number_path(), fmt::format("{}\n", *next + 1), 0600);
     if (!s) return s;
     return *next;
 }
@@ -337,7 +337,7 @@ Status CaStore::save_index(const std::vector<IndexEntry>& entries) {
         text += json::serialize(to_json(entries[i]));
     }
     text += entries.empty() ? "]}\n" : "\n]}\n";
-    return write_file_atomic(index_path(), text, 0600);
+    return write_file_atomically(index_path(), text, 0600);
 }
 
 }  // namespace lampi::ca

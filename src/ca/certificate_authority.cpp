@@ -11,6 +11,7 @@
 #include <filesystem>
 
 #include "lampi/device_id.h"
+#include "lampi/files.h"
 #include "lampi/log.h"
 
 namespace lampi::ca {
@@ -113,14 +114,14 @@ Result<CertificateAuthority> CertificateAuthority::create(const std::string& dir
     if (Status s = store.value().initialize_counters(); !s) return s;
     Result<SecretString> key_pem = private_key_pem(key->get(), options.passphrase);
     if (!key_pem) return key_pem.status();
-    if (Status s = write_file_atomic(store->key_path(), key_pem->str(), 0600); !s) return s;
+    if (Status s = write_file_atomically(store->key_path(), key_pem->str(), 0600); !s) return s;
     Result<std::string> cert_pem = certificate_pem(cert->get());
     if (!cert_pem) return cert_pem.status();
 
     CertificateAuthority ca(std::move(store).value(), std::move(cert).value(), options.passphrase);
     if (Status s = ca.write_crl_from({}, key->get(), options.crl_days); !s) return s;
     // ca.pem last: its presence is what makes the directory a complete CA.
-    if (Status s = write_file_atomic(ca.store_.cert_path(), *cert_pem, 0644); !s) return s;
+    if (Status s = write_file_atomically(ca.store_.cert_path(), *cert_pem, 0644); !s) return s;
     log::info("created CA \"{}\" ({} key) in {}, valid until {}", options.name, key_type_name(options.key_type), dir,
               format_utc(validity.not_after));
     return ca;
@@ -239,7 +240,7 @@ Result<IssuedFiles> CertificateAuthority::issue(LeafSpec spec, const std::string
 
     // Recorded before it is handed out: a certificate missing from the index
     // could never be revoked by serial.
-    if (Status s = write_file_atomic(store_.issued_path(spec.serial), *cert_pem, 0644); !s) return s;
+    if (Status s = write_file_atomically(store_.issued_path(spec.serial), *cert_pem, 0644); !s) return s;
     IndexEntry entry;
     entry.serial = spec.serial;
     entry.kind = spec.kind;
@@ -251,9 +252,9 @@ Result<IssuedFiles> CertificateAuthority::issue(LeafSpec spec, const std::string
     index.value().push_back(entry);
     if (Status s = store_.save_index(*index); !s) return s;
 
-    if (Status s = write_file_atomic(files.key_path, key_pem->str(), 0600); !s) return s;
-    if (Status s = write_file_atomic(files.cert_path, *cert_pem, 0644); !s) return s;
-    if (Status s = write_file_atomic(files.chain_path, *cert_pem + *ca_pem, 0644); !s) return s;
+    if (Status s = write_file_atomically(files.key_path, key_pem->str(), 0600); !s) return s;
+    if (Status s = write_file_atomically(files.cert_path, *cert_pem, 0644); !s) return s;
+    if (Status s = write_file_atomically(files.chain_path, *cert_pem + *ca_pem, 0644); !s) return s;
     log::info("issued {} certificate serial {} for \"{}\", valid {} .. {}", kind_name(entry.kind), entry.serial,
               entry.common_name, format_utc(entry.not_before), format_utc(entry.not_after));
     files.entry = std::move(entry);
@@ -341,7 +342,7 @@ Status CertificateAuthority::write_crl_from(const std::vector<IndexEntry>& entri
     if (!crl) return crl.status();
     Result<std::string> pem = crl_pem(crl->get());
     if (!pem) return pem.status();
-    if (Status s = write_file_atomic(store_.crl_path(), *pem, 0644); !s) return s;
+    if (Status s = write_file_atomically(store_.crl_path(), *pem, 0644); !s) return s;
     log::info("wrote CRL #{} with {} revoked certificate(s), next update {}", *number, revoked.size(),
               format_utc(now + days * kDay));
     return Status::ok();

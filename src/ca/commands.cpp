@@ -5,6 +5,7 @@
 #include <optional>
 #include <vector>
 
+#include "lampi/files.h"
 #include "list_output.h"
 
 namespace lampi::ca {
@@ -17,14 +18,9 @@ int fail(const Status& status) {
 
 Result<std::optional<SecretString>> read_passphrase(const std::string& path) {
     if (path.empty()) return std::optional<SecretString>();
-    Result<std::string> text = read_text_file(path);
+    Result<std::string> text = read_secret_file(path);
     if (!text) return text.status();
-    SecretString raw(std::move(text).value());
-    std::string line = raw.str().substr(0, raw.str().find('\n'));
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    SecretString passphrase(std::move(line));
-    if (passphrase.empty()) return Status::error(fmt::format("{} holds an empty passphrase", path));
-    return std::optional<SecretString>(std::move(passphrase));
+    return std::optional<SecretString>(SecretString(std::move(text).value()));
 }
 
 Result<CertificateAuthority> open_ca(const CaLocation& location) {

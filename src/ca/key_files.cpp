@@ -1,23 +1,18 @@
 #include "key_files.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <fmt/core.h>
 #include <openssl/crypto.h>
 #include <openssl/pem.h>
 
 #include <cerrno>
 #include <cstring>
-#include <filesystem>
 #include <fstream>
 #include <sstream>
 
+#include "lampi/errno_text.h"
+
 namespace lampi::ca {
 namespace {
-
-std::string errno_text() { return std::strerror(errno); }
 
 // The PEM text a memory BIO collected.
 std::string bio_contents(BIO* bio) {
@@ -35,15 +30,6 @@ int passphrase_callback(char* buf, int size, int /*rwflag*/, void* user) {
     if (static_cast<int>(text.size()) > size) return -1;
     std::memcpy(buf, text.data(), text.size());
     return static_cast<int>(text.size());
-}
-
-Status sync_directory(const std::string& dir) {
-    int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) return Status::error(fmt::format("cannot open directory {}: {}", dir, errno_text()));
-    int rc = ::fsync(fd);
-    ::close(fd);
-    if (rc != 0) return Status::error(fmt::format("cannot sync directory {}: {}", dir, errno_text()));
-    return Status::ok();
 }
 
 }  // namespace
@@ -80,46 +66,6 @@ SecretString::~SecretString() { wipe(); }
 void SecretString::wipe() {
     if (!value_.empty()) OPENSSL_cleanse(value_.data(), value_.size());
     value_.clear();
-}
-
-Status write_file_atomic(const std::string& path, std::string_view content, mode_t mode) {
-    std::filesystem::path target(path);
-    std::string dir = target.parent_path().empty() ? "." : target.parent_path().string();
-    std::string temp = path + ".tmp-XXXXXX";
-    // mkstemp creates the file 0600, so a key is never readable by others, even briefly.
-    int fd = ::mkstemp(temp.data());
-    if (fd < 0) {
-        return Status::error(fmt::format("cannot write {}: {} (does the directory exist and is it writable?)",
-                                         path, errno_text()));
-    }
-    auto fail = [&](std::string what) {
-        std::string message = fmt::format("cannot write {}: {}: {}", path, what, errno_text());
-        ::close(fd);
-        ::unlink(temp.c_str());
-        return Status::error(message);
-    };
-    if (::fchmod(fd, mode) != 0) return fail("chmod");
-    size_t written = 0;
-    while (written < content.size()) {
-        ssize_t n = ::write(fd, content.data() + written, content.size() - written);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            return fail("write");
-        }
-        written += static_cast<size_t>(n);
-    }
-    if (::fsync(fd) != 0) return fail("fsync");
-    if (::close(fd) != 0) {
-        ::unlink(temp.c_str());
-        return Status::error(fmt::format("cannot write {}: close: {}", path, errno_text()));
-    }
-    if (::rename(temp.c_str(), path.c_str()) != 0) {
-        std::string message = fmt::format("cannot write {}: rename: {}", path, errno_text());
-        ::unlink(temp.c_str());
-        return Status::error(message);
-    }
-    // Without this the rename itself may not survive a power loss.
-    return sync_directory(dir);
 }
 
 Result<std::string> read_text_file(const std::string& path) {

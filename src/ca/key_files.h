@@ -1,13 +1,10 @@
-// Files lampi-ca writes and reads: atomic writes with an explicit mode, private
-// keys (optionally passphrase-protected), certificates and CRLs in PEM.
+// Files lampi-ca writes and reads: private keys (optionally passphrase-protected),
+// certificates and CRLs in PEM.
 //
-// Every write goes to a temporary file in the target's directory, is flushed to
-// disk and then renamed over the target, so a crash leaves either the old file
-// or the new one, never half a key. Private keys are created with mode 0600 from
-// the first byte (the temporary file never exists with wider permissions).
+// Every write goes through lampi::write_file_atomically (lampi/files.h): a crash
+// leaves either the old file or the new one, never half a key, and a private key
+// is 0600 from its first byte.
 #pragma once
-
-#include <sys/types.h>
 
 #include <optional>
 #include <string>
@@ -43,7 +40,6 @@ private:
     std::string value_;
 };
 
-Status write_file_atomic(const std::string& path, std::string_view content, mode_t mode);
 Result<std::string> read_text_file(const std::string& path);
 
 Result<PkeyPtr> generate_key(KeyType type);

@@ -114,12 +114,7 @@ int main(int argc, char** argv) {
     list->add_flag("--json", list_json, "one JSON document instead of a table");
 
     CLI11_PARSE(app, argc, argv);
-    Result<log::Level> level = log::parse_level(log_level);
-    if (!level) {
-        fmt::print(stderr, "lampi-ca: {}\n", level.status().message());
-        return 2;
-    }
-    log::init("lampi-ca", *level);
+    if (!log::init_from_option("lampi-ca", log_level)) return 2;
     if (init->parsed()) return init_command(init_common.dir, create, init_key_type, init_passphrase_file);
     if (server->parsed()) {
         return issue_server_command(server_common, server_request, server_out, server_options, server_key_type);

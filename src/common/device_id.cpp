@@ -3,6 +3,7 @@
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <charconv>
 #include <filesystem>
 #include <fstream>
 #include <vector>
@@ -26,6 +27,17 @@ Result<std::string> normalize_device_id(std::string_view text) {
             "device id \"{}\" is not 12 hex digits (e.g. b827eb74663e or B8:27:EB:74:66:3E)", text));
     }
     return id;
+}
+
+std::string device_id_from_number(std::uint64_t number) {
+    return fmt::format("{:012x}", number & 0xffff'ffff'ffffULL);
+}
+
+std::optional<std::uint64_t> device_id_number(std::string_view id) {
+    if (!is_valid_device_id(id)) return std::nullopt;
+    std::uint64_t number = 0;
+    std::from_chars(id.data(), id.data() + id.size(), number, 16);
+    return number;
 }
 
 Result<std::string> device_id_from_mac(const std::string& sysfs_net) {

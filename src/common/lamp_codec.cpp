@@ -194,8 +194,11 @@ Result<Association> decode_association(std::string_view payload) {
         }
         association.code = std::string(code->value().as_string());
     }
+    if (Status s = read_count(*object, "expires_in", association.expires_in); !s) return s;
     return association;
 }
+
+std::string encode_association_answer(bool claimed) { return fmt::format(R"({{"claimed":{}}})", claimed); }
 
 std::string encode_health(const LampHealth& health) {
     std::string out = fmt::format(R"({{"durable":{},"led":{})", health.durable, health.led);

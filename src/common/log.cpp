@@ -43,6 +43,16 @@ Result<Level> parse_level(std::string_view text) {
     return Status::error(fmt::format("unknown log level \"{}\": use trace, debug, info, warn, error or off", text));
 }
 
+bool init_from_option(std::string_view program, std::string_view level_text, std::string_view line_prefix) {
+    Result<Level> level = parse_level(level_text);
+    if (!level) {
+        fmt::print(stderr, "{}: {}\n", program, level.status().message());
+        return false;
+    }
+    init(line_prefix.empty() ? program : line_prefix, *level);
+    return true;
+}
+
 void write(Level level, std::string_view message) { spdlog::log(to_spdlog(level), "{}", message); }
 
 }  // namespace lampi::log

@@ -12,6 +12,7 @@
 #include <thread>
 #include <unordered_set>
 
+#include "lampi/errno_text.h"
 #include "lampi/log.h"
 
 namespace lampi {
@@ -71,7 +72,7 @@ struct MqttClient::Confirmations {
 };
 
 std::string mqtt_error_text(int rc) {
-    if (rc == MOSQ_ERR_ERRNO) return std::strerror(errno);
+    if (rc == MOSQ_ERR_ERRNO) return errno_text();
     return mosquitto_strerror(rc);
 }
 

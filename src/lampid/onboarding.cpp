@@ -6,7 +6,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "atomic_file.h"
+#include "lampi/files.h"
 #include "lampi/lamp_codec.h"
 #include "lampi/log.h"
 #include "lampi/topics.h"
@@ -47,12 +47,14 @@ Status Onboarding::load() {
 }
 
 Status Onboarding::save() {
-    return replace_file(state_file_, fmt::format(R"({{"claimed":{}}})", claimed_));
+    return write_file_atomically(state_file_, encode_association_answer(claimed_), 0644, Durability::file);
 }
 
 void Onboarding::show(std::string_view text) {
     if (code_file_.empty()) return;
-    if (Status s = replace_file(code_file_, fmt::format("{}\n", text), false); !s) log::warn("{}", s.message());
+    if (Status s = write_file_atomically(code_file_, fmt::format("{}\n", text), 0644, Durability::none); !s) {
+        log::warn("{}", s.message());
+    }
 }
 
 void Onboarding::on_connected() {

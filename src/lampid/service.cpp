@@ -6,10 +6,10 @@
 #include <csignal>
 #include <filesystem>
 
-#include "broker_login.h"
 #include "clock.h"
 #include "lamp_controller.h"
 #include "lampi/device_id.h"
+#include "lampi/files.h"
 #include "lampi/log.h"
 #include "lampi/topics.h"
 #include "onboarding.h"
@@ -35,23 +35,18 @@ LampidOptions default_lampid_options() {
 }
 
 int run_lampid(LampidOptions o) {
-    Result<log::Level> level = log::parse_level(o.log_level);
-    if (!level) {
-        fmt::print(stderr, "lampid: {}\n", level.status().message());
-        return 2;
-    }
     Result<std::string> id = o.device_id.empty() ? device_id_from_mac() : normalize_device_id(o.device_id);
     if (!id) {
         fmt::print(stderr, "lampid: {}\n", id.status().message());
         return 2;
     }
-    log::init("lampid[" + *id + "]", *level);
+    if (!log::init_from_option("lampid", o.log_level, "lampid[" + *id + "]")) return 2;
     if (!o.password_file.empty()) {
         if (o.mqtt.username.empty()) {
             log::error("--password-file needs --username");
             return 2;
         }
-        Result<std::string> password = read_password_file(o.password_file);
+        Result<std::string> password = read_secret_file(o.password_file);
         if (!password) {
             log::error("{}", password.status().message());
             return 1;

@@ -11,39 +11,16 @@
 #include <algorithm>
 #include <optional>
 
-#include "atomic_file.h"
+#include "lampi/errno_text.h"
+#include "lampi/files.h"
 #include "lampi/lamp_codec.h"
 
 namespace lampi::lampid {
 namespace {
 
-Status errno_status(std::string_view what, const std::string& path) {
-    return Status::error(fmt::format("cannot {} {}: {}", what, path, std::strerror(errno)));
-}
-
 // The whole file; nullopt when it does not exist.
 Result<std::optional<std::string>> read_if_exists(const std::string& path) {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        if (errno == ENOENT) return std::optional<std::string>{};
-        return errno_status("read", path);
-    }
-    std::string content;
-    char buffer[4096];
-    for (;;) {
-        ssize_t n = ::read(fd, buffer, sizeof buffer);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) {
-            Status s = errno_status("read", path);
-            ::close(fd);
-            return s;
-        }
-        if (n == 0) break;
-        content.append(buffer, static_cast<std::size_t>(n));
-        if (content.size() > 1'000'000) break;  // a state file is a few hundred bytes
-    }
-    ::close(fd);
-    return std::optional<std::string>{std::move(content)};
+    return read_file_if_exists(path, 1'000'000);  // a state file is a few hundred bytes
 }
 
 std::optional<std::uint64_t> parse_floor(std::string_view text) {
@@ -138,9 +115,11 @@ Result<LoadedState> StateStore::load() {
 
 Status StateStore::raise_floor(std::uint64_t version) {
     std::uint64_t floor = version + floor_step_;
-    if (Status s = replace_file(floor_path(), fmt::format("{}\n", floor)); !s) return s;
     // The floor must be on disk before any version above the old one is announced.
-    if (Status s = sync_parent_directory(floor_path()); !s) return s;
+    if (Status s = write_file_atomically(floor_path(), fmt::format("{}\n", floor), 0644, Durability::file_and_directory);
+        !s) {
+        return s;
+    }
     floor_ = floor;
     return Status::ok();
 }
@@ -149,7 +128,7 @@ Status StateStore::save(const LampState& state) {
     if (state.version > floor_) {
         if (Status s = raise_floor(state.version); !s) return s;
     }
-    return replace_file(path_, encode_changed(state));
+    return write_file_atomically(path_, encode_changed(state), 0644, Durability::file);
 }
 
 }  // namespace lampi::lampid

@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "lampi/errno_text.h"
+
 namespace lampi::stack {
 namespace {
 
@@ -29,7 +31,7 @@ Result<std::string> mosquitto_password_line(std::string_view username, std::stri
     }
     unsigned char salt[kSaltBytes];
     if (getrandom(salt, sizeof salt, 0) != static_cast<ssize_t>(sizeof salt)) {
-        return Status::error(fmt::format("cannot read random bytes for a password salt: {}", std::strerror(errno)));
+        return Status::error(fmt::format("cannot read random bytes for a password salt: {}", errno_text()));
     }
     unsigned char hash[kHashBytes];
     if (PKCS5_PBKDF2_HMAC(password.data(), static_cast<int>(password.size()), salt, sizeof salt, kIterations,

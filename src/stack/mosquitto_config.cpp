@@ -27,7 +27,7 @@ std::string render_bridge(const BridgeSettings& bridge) {
         "\n# Bridge to the cloud: this lamp's topics appear there under {prefix}\n"
         "connection lampi-cloud\n"
         "address {host}:{port}\n"
-        "remote_clientid lamp-{id}\n"
+        "remote_clientid {client_id}\n"
         "remote_username {id}\n"
         "cleansession false\n"
         "keepalive_interval {keepalive}\n"
@@ -35,7 +35,7 @@ std::string render_bridge(const BridgeSettings& bridge) {
         "bridge_protocol_version mqttv311\n"
         "notifications true\n"
         "notifications_local_only false\n"
-        "notification_topic {prefix}lamp/connection/bridge/state\n"
+        "notification_topic {prefix}{bridge_state}\n"
         "topic {set_config} in 1 \"\" {prefix}\n"
         "topic {changed} out 1 \"\" {prefix}\n"
         "topic {health} out 1 \"\" {prefix}\n"
@@ -43,6 +43,8 @@ std::string render_bridge(const BridgeSettings& bridge) {
         "topic {associated} both 1 \"\" {prefix}\n",
         fmt::arg("prefix", prefix), fmt::arg("host", bridge.cloud_host), fmt::arg("port", bridge.cloud_port),
         fmt::arg("id", bridge.device_id), fmt::arg("keepalive", bridge.keepalive_seconds),
+        fmt::arg("client_id", topics::lamp_client_id(bridge.device_id)),
+        fmt::arg("bridge_state", topics::connection_state(topics::kBridgeClient)),
         fmt::arg("set_config", topics::kSetConfig),
         fmt::arg("changed", topics::kChanged), fmt::arg("health", topics::kHealth), fmt::arg("connection", topics::kConnectionStatePattern),
         fmt::arg("associated", topics::kAssociated));

@@ -13,6 +13,9 @@
 #include <sstream>
 #include <thread>
 
+#include "lampi/errno_text.h"
+#include "lampi/files.h"
+
 namespace fs = std::filesystem;
 
 namespace lampi::stack {
@@ -111,20 +114,13 @@ Status exec_with_pid_file(const std::string& pid_file, const std::vector<std::st
     if (argv.empty()) return Status::error("no program to run");
     auto self = read_stat(::getpid());
     if (!self) return Status::error("cannot read /proc/self/stat");
-    std::string temp = pid_file + ".tmp";
-    {
-        std::ofstream out(temp, std::ios::trunc);
-        out << ::getpid() << ' ' << self->start_time << '\n';
-        if (!out) return Status::error(fmt::format("cannot write {}", temp));
-    }
-    if (::rename(temp.c_str(), pid_file.c_str()) != 0) {
-        return Status::error(fmt::format("cannot write {}: {}", pid_file, std::strerror(errno)));
-    }
+    std::string pid_line = fmt::format("{} {}\n", ::getpid(), self->start_time);
+    if (Status s = write_file_atomically(pid_file, pid_line, 0644, Durability::none); !s) return s;
     std::vector<char*> args;
     for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
     ::execv(args[0], args.data());
-    return Status::error(fmt::format("cannot run {}: {}", argv[0], std::strerror(errno)));
+    return Status::error(fmt::format("cannot run {}: {}", argv[0], errno_text()));
 }
 
 std::optional<pid_t> live_pid(const std::string& pid_file) {

@@ -9,12 +9,12 @@
 
 #include <arpa/inet.h>
 #include <filesystem>
-#include <fstream>
 #include <atomic>
 #include <mutex>
 #include <set>
 #include <thread>
 
+#include "lampi/files.h"
 #include "lampi/log.h"
 #include "lampi/topics.h"
 #include "processes.h"
@@ -39,13 +39,6 @@ bool port_free(int port) {
     bool free = ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
     ::close(fd);
     return free;
-}
-
-Result<std::string> read_secret(const std::string& path) {
-    std::ifstream in(path);
-    std::string line;
-    if (!in || !std::getline(in, line) || line.empty()) return Status::error(fmt::format("cannot read {}", path));
-    return line;
 }
 
 bool login_page_served(const StackPlan& plan) {
@@ -104,7 +97,7 @@ Status check_can_start(const StackPlan& plan) {
 }
 
 Result<MqttOptions> operator_mqtt_options(const StackPlan& plan) {
-    auto password = read_secret(plan.operator_login.password_file);
+    auto password = read_secret_file(plan.operator_login.password_file);
     if (!password) return password.status();
     MqttOptions options;
     options.host = "127.0.0.1";
@@ -123,7 +116,7 @@ Status wait_ready(const StackPlan& plan, std::chrono::milliseconds timeout) {
     std::mutex mutex;
     std::set<std::string> seen;
     MqttClient client(*options);
-    client.on_connect = [&] { (void)client.subscribe(topics::cloud_prefix("+") + "lamp/changed", 1); };
+    client.on_connect = [&] { (void)client.subscribe(topics::cloud("+", topics::kChanged), 1); };
     client.on_message = [&](const MqttMessage& message) {
         std::lock_guard lock(mutex);
         seen.insert(message.topic);

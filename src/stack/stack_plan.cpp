@@ -11,6 +11,8 @@
 #include <iterator>
 
 #include "broker_passwords.h"
+#include "lampi/device_id.h"
+#include "lampi/files.h"
 #include "lampi/topics.h"
 #include "mosquitto_config.h"
 #include "pki.h"
@@ -25,21 +27,6 @@ namespace {
 std::string current_user() {
     const passwd* entry = getpwuid(geteuid());
     return entry ? entry->pw_name : "root";
-}
-
-Status write_file(const fs::path& path, const std::string& content, fs::perms mode = fs::perms(0644)) {
-    fs::path temp = path;
-    temp += ".tmp";
-    {
-        std::ofstream out(temp, std::ios::trunc);
-        out << content;
-        if (!out) return Status::error(fmt::format("cannot write {}", temp.string()));
-    }
-    std::error_code ec;
-    fs::permissions(temp, mode, ec);
-    fs::rename(temp, path, ec);
-    if (ec) return Status::error(fmt::format("cannot write {}: {}", path.string(), ec.message()));
-    return Status::ok();
 }
 
 Status make_dir(const std::string& dir, fs::perms mode = fs::perms(0755)) {
@@ -166,7 +153,10 @@ Result<StackOptions> load_options(const std::string& dir) {
     return options;
 }
 
-std::string simulated_device_id(int index) { return fmt::format("02{:010x}", index + 1); }
+// 02 first: a locally administered MAC, which no real lamp has.
+std::string simulated_device_id(int index) {
+    return device_id_from_number(0x02'00'0000'0000ULL + static_cast<std::uint64_t>(index) + 1);
+}
 
 Result<StackPlan> plan_stack(const StackOptions& options) {
     if (options.lamps < 0 || options.lamps > kMaxLamps) {
@@ -417,8 +407,8 @@ Status write_stack(const StackPlan& plan) {
     }
     if (Status s = ensure_pki(plan); !s) return s;
 
-    if (Status s = write_file(plan.broker_dir + "/mosquitto.conf", render_mosquitto_conf(cloud_broker_settings(plan, *auth_secret)),
-                              fs::perms(0600));
+    if (Status s = write_file_atomically(plan.broker_dir + "/mosquitto.conf",
+                                         render_mosquitto_conf(cloud_broker_settings(plan, *auth_secret)), 0600);
         !s) {
         return s;
     }
@@ -441,26 +431,26 @@ Status write_stack(const StackPlan& plan) {
         if (!password) return password.status();
         Result<std::string> users = mosquitto_password_line(kLampBrokerUser, *password);
         if (!users) return users.status();
-        if (Status s = write_file(lamp.broker_users_file, *users, fs::perms(0600)); !s) return s;
+        if (Status s = write_file_atomically(lamp.broker_users_file, *users, 0600); !s) return s;
         broker.allow_anonymous = false;
         broker.password_file = lamp.broker_users_file;
         broker.bridge = BridgeSettings{lamp.device_id, "127.0.0.1", plan.lamp_mqtt_port,
                                        BridgeTls{plan.ca_file, lamp.dir + "/lamp.pem", lamp.dir + "/lamp.key"}};
-        if (Status s = write_file(lamp.dir + "/mosquitto.conf", render_mosquitto_conf(broker)); !s) return s;
+        if (Status s = write_file_atomically(lamp.dir + "/mosquitto.conf", render_mosquitto_conf(broker)); !s) return s;
     }
-    if (Status s = write_file(plan.options.dir + "/cloud-setup.sh", render_cloud_setup(plan), fs::perms(0700)); !s) {
+    if (Status s = write_file_atomically(plan.options.dir + "/cloud-setup.sh", render_cloud_setup(plan), 0700); !s) {
         return s;
     }
-    if (Status s = write_file(plan.supervisord_conf, render_supervisord_conf(plan)); !s) return s;
+    if (Status s = write_file_atomically(plan.supervisord_conf, render_supervisord_conf(plan)); !s) return s;
     // The operator's options for mosquitto_sub and mosquitto_pub (their own config
     // files, read through XDG_CONFIG_HOME), so the password never sits in a command line.
     std::string operator_cli = render_operator_cli_options(plan, passwords[1]);
     for (const char* tool : {"mosquitto_sub", "mosquitto_pub"}) {
-        if (Status s = write_file(plan.cli_dir + "/" + tool, operator_cli, fs::perms(0600)); !s) return s;
+        if (Status s = write_file_atomically(plan.cli_dir + "/" + tool, operator_cli, 0600); !s) return s;
     }
-    if (Status s = write_file(options_file(plan.options.dir), render_options(plan.options)); !s) return s;
-    return write_file(plan.options.dir + "/endpoints.json",
-                      render_endpoints_json(plan, passwords[1], passwords[2], passwords[3]), fs::perms(0600));
+    if (Status s = write_file_atomically(options_file(plan.options.dir), render_options(plan.options)); !s) return s;
+    return write_file_atomically(plan.options.dir + "/endpoints.json",
+                                 render_endpoints_json(plan, passwords[1], passwords[2], passwords[3]), 0600);
 }
 
 }  // namespace lampi::stack

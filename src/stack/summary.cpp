@@ -2,16 +2,14 @@
 
 #include <fmt/core.h>
 
-#include <fstream>
+#include "lampi/files.h"
 
 namespace lampi::stack {
 namespace {
 
-std::string first_line(const std::string& path) {
-    std::ifstream in(path);
-    std::string line;
-    std::getline(in, line);
-    return line;
+std::string password_in(const std::string& path) {
+    Result<std::string> password = read_secret_file(path);
+    return password ? *password : fmt::format("(unreadable: {})", password.status().message());
 }
 
 }  // namespace
@@ -25,9 +23,9 @@ std::string render_summary(const StackPlan& plan, bool detached) {
     line();
     line(fmt::format("  Web:   https://127.0.0.1:{}/", plan.https_port));
     line(fmt::format("         log in as {} / {}   (owns every lamp)", plan.demo.username,
-                     first_line(plan.demo.password_file)));
+                     password_in(plan.demo.password_file)));
     line(fmt::format("         or {} / {}   (owns none: sees nothing of {}'s)", plan.second_user.username,
-                     first_line(plan.second_user.password_file), plan.demo.username));
+                     password_in(plan.second_user.password_file), plan.demo.username));
     line("         (the passwords set on first start: a password changed since is kept)");
     line(fmt::format("         The certificates come from this stack's own CA: trust {} in your browser", plan.ca_file));
     line("         (Chrome: Settings > Privacy and security > Security > Manage certificates > Authorities > Import;");

@@ -2,6 +2,9 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
+#include <sys/stat.h>
+
+#include <filesystem>
 
 #include "process.h"
 #include "run_helpers.h"
@@ -110,8 +113,11 @@ TEST(LampiCaCli, MisuseFailsWithAClearMessage) {
 TEST(LampiCaCli, AnEncryptedCaKeyNeedsItsPassphrase) {
     TempDir dir;
     std::string ca = dir / "ca";
+    // Passphrase files are owner-only, as lampi-ca insists.
     lampi::testing::write_file(dir / "pass", "correct horse\n");
     lampi::testing::write_file(dir / "wrong", "battery staple\n");
+    ::chmod((dir / "pass").c_str(), 0600);
+    ::chmod((dir / "wrong").c_str(), 0600);
     ASSERT_EQ(lampi_ca({"init", "--dir", ca, "--passphrase-file", dir / "pass"}, dir).exit_code, 0);
     RunResult none = lampi_ca({"issue-client", "ops", "--dir", ca, "--out", dir / "ops"}, dir);
     EXPECT_NE(none.exit_code, 0);
@@ -124,6 +130,16 @@ TEST(LampiCaCli, AnEncryptedCaKeyNeedsItsPassphrase) {
     RunResult right =
         lampi_ca({"issue-client", "ops", "--dir", ca, "--out", dir / "ops", "--passphrase-file", dir / "pass"}, dir);
     EXPECT_EQ(right.exit_code, 0) << right.output;
+}
+
+TEST(LampiCaCli, APassphraseFileOthersCanReadIsRefused) {
+    TempDir dir;
+    lampi::testing::write_file(dir / "pass", "correct horse\n");
+    ::chmod((dir / "pass").c_str(), 0644);
+    RunResult open = lampi_ca({"init", "--dir", dir / "ca", "--passphrase-file", dir / "pass"}, dir);
+    EXPECT_NE(open.exit_code, 0);
+    EXPECT_TRUE(contains(open.output, "chmod 600")) << open.output;
+    EXPECT_FALSE(std::filesystem::exists(dir / "ca/ca.key"));
 }
 
 }  // namespace

@@ -35,6 +35,17 @@ TEST(DeviceId, ComesFromTheFirstRealInterfaceMac) {
     EXPECT_EQ(*device_id_from_mac(net.path()), "b827eb74663e");
 }
 
+TEST(DeviceId, IsTwelveLowercaseHexDigitsOfANumberAndBack) {
+    EXPECT_EQ(device_id_from_number(0xb827eb74663e), "b827eb74663e");
+    EXPECT_EQ(device_id_from_number(0x020000000001), "020000000001");
+    EXPECT_EQ(device_id_from_number(7), "000000000007");
+    EXPECT_EQ(device_id_from_number(0x1'0000'0000'0005), "000000000005") << "only the low 48 bits";
+    EXPECT_EQ(device_id_number("b827eb74663e"), 0xb827eb74663eULL);
+    EXPECT_EQ(device_id_number("000000000000"), 0u);
+    EXPECT_FALSE(device_id_number("B827EB74663E"));
+    EXPECT_FALSE(device_id_number("b827eb74663"));
+}
+
 TEST(DeviceId, SaysWhatToDoWithoutAnInterface) {
     testing::TempDir net;
     auto id = device_id_from_mac(net.path());

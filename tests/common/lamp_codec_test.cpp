@@ -194,7 +194,26 @@ TEST(Association, TheLampsOfferRoundTrips) {
     auto offer = decode_association(encode_association_offer("482913", 600));
     ASSERT_TRUE(offer) << offer.status().message();
     EXPECT_EQ(offer->code, "482913");
+    EXPECT_EQ(offer->expires_in, 600);
     EXPECT_FALSE(offer->claimed);
+}
+
+TEST(Association, TheCloudsAnswerRoundTrips) {
+    EXPECT_EQ(encode_association_answer(true), R"({"claimed":true})");
+    for (bool claimed : {true, false}) {
+        auto answer = decode_association(encode_association_answer(claimed));
+        ASSERT_TRUE(answer) << answer.status().message();
+        EXPECT_EQ(answer->claimed, claimed);
+        EXPECT_FALSE(answer->code);
+        EXPECT_FALSE(answer->expires_in);
+    }
+}
+
+TEST(Association, ExpiresInIsANonNegativeInteger) {
+    EXPECT_FALSE(decode_association(R"({"claimed": false, "code": "482913", "expires_in": "600"})"));
+    EXPECT_FALSE(decode_association(R"({"claimed": false, "code": "482913", "expires_in": -1})"));
+    EXPECT_FALSE(decode_association(R"({"claimed": false, "code": "482913", "expires_in": 1.5})"));
+    EXPECT_EQ(decode_association(R"({"claimed": false, "code": "482913", "expires_in": 0})")->expires_in, 0);
 }
 
 TEST(Association, TheCloudsAnswerCarriesNoCode) {

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <memory>
 
 #include "broker_passwords.h"
@@ -26,6 +27,8 @@ protected:
         stack::BrokerSettings lamp_settings;
         lamp_settings.bridge = stack::BridgeSettings{kDevice, "127.0.0.1", cloud_broker->port(), std::nullopt};
         write_file(dir / "lampid-password", std::string(kLampidPassword) + "\n");
+        std::filesystem::permissions(dir / "lampid-password", std::filesystem::perms(0600),
+                                     std::filesystem::perm_options::replace);  // lampid refuses a wider one
         write_file(dir / "broker-users", *stack::mosquitto_password_line(stack::kLampBrokerUser, kLampidPassword));
         lamp_settings.allow_anonymous = false;
         lamp_settings.password_file = dir / "broker-users";

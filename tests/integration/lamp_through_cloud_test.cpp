@@ -274,6 +274,8 @@ TEST_F(LampOnCloud, AnUnwritableStateDirectoryIsReportedTheLedFollowsAndARestart
     ASSERT_TRUE(::chmod(dir.path().c_str(), 0755) == 0);
     std::string state_dir = lamp_owned_dir(dir / "state");
     std::string led_dir = lamp_owned_dir(dir / "led");
+    // The unprivileged lampid reads its password file, which only its owner may read.
+    if (geteuid() == 0 && ::chown((dir / "lampid-password").c_str(), 65534, 65534) != 0) ADD_FAILURE() << "chown";
     auto start_lampid = [&](const std::string& led_file) {
         lampid = std::make_unique<Process>(unprivileged(lampid_command(state_dir + "/lamp-state.json", led_file)),
                                            dir / "lampid.log");

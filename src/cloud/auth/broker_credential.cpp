@@ -7,6 +7,7 @@
 #include <array>
 #include <boost/json.hpp>
 
+#include "auth/json_object.h"
 #include "lampi/device_id.h"
 
 namespace json = boost::json;
@@ -77,10 +78,9 @@ bool int_field(const json::object& o, std::string_view key, std::int64_t& out) {
 }
 
 Result<BrokerClaims> read_claims(std::string_view text) {
-    std::error_code ec;
-    json::value value = json::parse(text, ec);
-    if (ec || !value.is_object()) return Status::error("the credential's claims are not a JSON object");
-    const json::object& o = value.as_object();
+    Result<json::object> parsed = parse_json_object(text, "the credential's claims");
+    if (!parsed) return parsed.status();
+    const json::object& o = *parsed;
     BrokerClaims claims;
     const json::string* u = string_field(o, "u");
     const json::string* a = string_field(o, "a");

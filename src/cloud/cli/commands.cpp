@@ -28,16 +28,6 @@ int fail(const std::string& message) {
     return 1;
 }
 
-bool init_logging(const std::string& level_text) {
-    auto level = log::parse_level(level_text);
-    if (!level) {
-        fmt::print(stderr, "lampi-cloud: {}\n", level.status().message());
-        return false;
-    }
-    log::init("lampi-cloud", *level);
-    return true;
-}
-
 // Store and Accounts for a one-shot command.
 struct Tools {
     std::unique_ptr<storage::Store> store;
@@ -45,7 +35,7 @@ struct Tools {
 };
 
 Result<Tools> open_tools(const CommonConfig& c) {
-    if (!init_logging(c.log_level)) return Status::error("bad --log-level");
+    if (!log::init_from_option("lampi-cloud", c.log_level)) return Status::error("bad --log-level");
     if (Status s = accounts::init_crypto(); !s) return s;
     auto store = storage::Store::open(c.db_url, 1);
     if (!store) return store.status();
@@ -126,7 +116,7 @@ bool parse_listen(const std::string& text, std::string& address, int& port) {
 }
 
 int serve(ServeConfig config) {
-    if (!init_logging(config.common.log_level)) return 2;
+    if (!log::init_from_option("lampi-cloud", config.common.log_level)) return 2;
     if (!parse_listen(config.listen, config.server.address, config.server.port))
         return fail(fmt::format("--listen '{}' is not ADDRESS:PORT (for example 127.0.0.1:8000)", config.listen));
     if (Status s = accounts::init_crypto(); !s) return fail(s.message());

@@ -1,10 +1,10 @@
 #include "cli/serve_arguments.h"
 
 #include <fmt/core.h>
-#include <sys/stat.h>
 
 #include <chrono>
-#include <fstream>
+
+#include "lampi/files.h"
 
 namespace lampi::cloud::cli {
 namespace {
@@ -12,21 +12,12 @@ namespace {
 // Secrets come from files only their owner can read: never from the command
 // line or the environment, which other local users can read in /proc.
 bool read_secret_file(const std::string& path, std::string& out) {
-    struct stat st {};
-    if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
-        fmt::print(stderr, "lampi-cloud: {} is not a readable file\n", path);
+    Result<std::string> secret = lampi::read_secret_file(path);
+    if (!secret) {
+        fmt::print(stderr, "lampi-cloud: {}\n", secret.status().message());
         return false;
     }
-    if ((st.st_mode & 077) != 0) {
-        fmt::print(stderr, "lampi-cloud: {} is readable by others (mode {:04o}); run chmod 600 on it\n", path,
-                   static_cast<unsigned>(st.st_mode & 07777));
-        return false;
-    }
-    std::ifstream in(path);
-    if (!in || !std::getline(in, out) || out.empty()) {
-        fmt::print(stderr, "lampi-cloud: cannot read a secret from the first line of {}\n", path);
-        return false;
-    }
+    out = *secret;
     return true;
 }
 

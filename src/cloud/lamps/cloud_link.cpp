@@ -3,13 +3,14 @@
 #include <fmt/core.h>
 
 #include "lampi/log.h"
+#include "lampi/topics.h"
 
 namespace lampi::cloud::lamps {
 namespace {
 
-const char* const kSubscriptions[] = {"devices/+/lamp/changed", "devices/+/lamp/connection/+/state",
-                                      "devices/+/lamp/associated",
-                                      "devices/+/lamp/health"};
+// Every lamp's topics that LampService handles.
+constexpr std::string_view kLampTopics[] = {topics::kChanged, topics::kConnectionStatePattern, topics::kAssociated,
+                                            topics::kHealth};
 
 // A healthy broker acknowledges in about a millisecond; a frozen or overloaded
 // one gets this long before the caller is told the lamp cannot be reached.
@@ -27,8 +28,10 @@ MqttOptions with_backoff(MqttOptions options) {
 
 CloudLink::CloudLink(MqttOptions options) : client_(with_backoff(std::move(options))) {
     client_.on_connect = [this] {
-        for (const char* pattern : kSubscriptions)
+        for (std::string_view local : kLampTopics) {
+            std::string pattern = topics::cloud("+", local);
             if (Status s = client_.subscribe(pattern, 1); !s) log::warn("cannot subscribe to {}: {}", pattern, s.message());
+        }
         {
             std::lock_guard lock(mutex_);
             changed_at_ = std::chrono::steady_clock::now();

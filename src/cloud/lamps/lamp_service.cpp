@@ -1,8 +1,5 @@
 #include "lamps/lamp_service.h"
 
-#include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
-#include <boost/json/value.hpp>
 #include <chrono>
 #include <fmt/core.h>
 
@@ -13,10 +10,8 @@
 #include "lampi/topics.h"
 
 namespace lampi::cloud::lamps {
-namespace json = boost::json;
 namespace {
 
-constexpr std::string_view kDevicesPrefix = "devices/";
 constexpr std::size_t kMaxNameLength = 100;
 
 }  // namespace
@@ -37,25 +32,21 @@ std::string LampService::normalize_code(std::string_view typed) {
 }
 
 void LampService::handle_message(std::string_view topic, std::string_view payload) {
-    if (topic.substr(0, kDevicesPrefix.size()) != kDevicesPrefix) return;
-    std::string_view rest = topic.substr(kDevicesPrefix.size());
-    std::size_t slash = rest.find('/');
-    if (slash == std::string_view::npos) return;
-    std::string device_id(rest.substr(0, slash));
-    if (!is_valid_device_id(device_id)) {
-        log::warn("ignoring a message on {}: not a device id", topic);
+    std::optional<topics::LampTopic> parsed = topics::parse_lamp_topic(topic);
+    if (!parsed) {
+        log::warn("ignoring a message on {}: not devices/<device id>/<topic>", topic);
         return;
     }
-    std::string_view local = rest.substr(slash + 1);
+    std::string device_id(parsed->device_id);
+    std::string_view local = parsed->local;
     if (local == topics::kChanged) {
         on_changed(device_id, payload);
     } else if (local == topics::kAssociated) {
         on_associated(device_id, payload);
     } else if (local == topics::kHealth) {
         on_health(device_id, payload);
-    } else if (local.substr(0, 16) == "lamp/connection/" && local.size() > 22 &&
-               local.substr(local.size() - 6) == "/state") {
-        on_connection(device_id, local.substr(16, local.size() - 22), payload);
+    } else if (std::optional<std::string_view> client = topics::parse_connection_state(local)) {
+        on_connection(device_id, *client, payload);
     }
 }
 
@@ -103,8 +94,8 @@ void LampService::on_connection(const std::string& device_id, std::string_view c
         std::lock_guard lock(mutex_);
         auto& clients = connections_[device_id];
         clients[std::string(client)] = payload == "1";
-        auto service = clients.find("lamp_service");
-        auto bridge = clients.find("bridge");
+        auto service = clients.find(std::string(topics::kLampServiceClient));
+        auto bridge = clients.find(std::string(topics::kBridgeClient));
         online = service != clients.end() && service->second && (bridge == clients.end() || bridge->second);
     }
     if (Status s = store_.record_online(device_id, online, clock_()); !s)
@@ -113,18 +104,14 @@ void LampService::on_connection(const std::string& device_id, std::string_view c
 
 void LampService::on_associated(const std::string& device_id, std::string_view payload) {
     if (payload.empty()) return;
-    boost::system::error_code ec;
-    json::value value = json::parse(json::string_view(payload.data(), payload.size()), ec);
-    if (ec || !value.is_object()) {
-        log::warn("lamp {}: rejected lamp/associated: not a JSON object", device_id);
+    Result<Association> association = decode_association(payload);
+    if (!association) {
+        log::warn("lamp {}: rejected lamp/associated: {}", device_id, association.status().message());
         return;
     }
-    const json::object& o = value.as_object();
-    const json::value* claimed = o.if_contains("claimed");
-    if (claimed && claimed->is_bool() && claimed->as_bool()) return;  // our own answer coming back
-    const json::value* code_value = o.if_contains("code");
-    if (!code_value || !code_value->is_string()) return;  // our own {"claimed": false}
-    std::string code = normalize_code(code_value->as_string());
+    if (association->claimed) return;    // our own answer coming back
+    if (!association->code) return;      // our own {"claimed": false}
+    std::string code = normalize_code(*association->code);
     if (code.empty()) {
         log::warn("lamp {}: rejected an association code: use 6 to 12 characters of 0-9 and A-Z", device_id);
         return;
@@ -148,8 +135,7 @@ void LampService::on_associated(const std::string& device_id, std::string_view p
     std::int64_t seconds = options_.code_seconds;
     // expires_in may only shorten the lamp's own code (codes are unique, so it
     // can reach no other lamp's).
-    if (const json::value* in = o.if_contains("expires_in"); in && in->is_int64() && in->as_int64() > 0)
-        seconds = std::min(seconds, in->as_int64());
+    if (association->expires_in && *association->expires_in > 0) seconds = std::min(seconds, *association->expires_in);
     auto recorded = store_.record_code(device_id, code, now, now + seconds);
     if (!recorded)
         log::error("lamp {}: cannot record its association code: {}", device_id, recorded.status().message());
@@ -161,9 +147,7 @@ void LampService::on_associated(const std::string& device_id, std::string_view p
 }
 
 void LampService::publish_associated(const std::string& device_id, bool claimed) {
-    json::object o;
-    o["claimed"] = claimed;
-    std::string payload = json::serialize(o);
+    std::string payload = encode_association_answer(claimed);
     if (Status s = publish_(topics::cloud(device_id, topics::kAssociated), payload, 1, true); !s)
         log::warn("lamp {}: cannot publish lamp/associated: {}", device_id, s.message());
 }

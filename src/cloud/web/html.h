@@ -1,15 +1,15 @@
-// HTML building blocks: escaping and the page frame every page shares.
+// HTML building blocks: the page frame every page shares.
 //
-// Everything user-controlled that enters a page goes through escape(); attribute
-// values are always double-quoted.
+// Everything user-controlled that enters a page goes through escape_html()
+// (lampi/html.h); attribute values are always double-quoted.
 #pragma once
 
 #include <string>
 #include <string_view>
 
-namespace lampi::cloud::web {
+#include "lampi/html.h"
 
-std::string escape(std::string_view text);
+namespace lampi::cloud::web {
 
 // A complete page: title, optional navigation for a logged-in user, the body.
 std::string page(std::string_view title, std::string_view body, std::string_view username = {});

@@ -8,11 +8,11 @@ namespace lampi::cloud::web {
 namespace {
 
 std::string csrf_field(std::string_view csrf) {
-    return fmt::format("<input type=\"hidden\" name=\"csrfmiddlewaretoken\" value=\"{}\">", escape(csrf));
+    return fmt::format("<input type=\"hidden\" name=\"csrfmiddlewaretoken\" value=\"{}\">", escape_html(csrf));
 }
 
 std::string error_block(std::string_view error) {
-    return error.empty() ? std::string() : fmt::format("<p class=\"error\" role=\"alert\">{}</p>\n", escape(error));
+    return error.empty() ? std::string() : fmt::format("<p class=\"error\" role=\"alert\">{}</p>\n", escape_html(error));
 }
 
 }  // namespace
@@ -26,7 +26,7 @@ std::string login_page(std::string_view csrf, std::string_view next, std::string
         "<p><label for=\"id_password\">Password:</label> <input type=\"password\" name=\"password\" id=\"id_password\" "
         "autocomplete=\"current-password\" required></p>\n"
         "<input type=\"hidden\" name=\"next\" value=\"{}\">\n<p><button type=\"submit\">Log in</button></p>\n</form>\n{}",
-        error_block(error), escape(next), csrf_field(csrf), escape(username), escape(next),
+        error_block(error), escape_html(next), csrf_field(csrf), escape_html(username), escape_html(next),
         signup_enabled ? "<p>No account? <a href=\"/accounts/signup/\">Sign up</a>.</p>\n" : "");
     return page("Log in", body);
 }
@@ -42,7 +42,7 @@ std::string signup_page(std::string_view csrf, std::string_view error, std::stri
         "id=\"id_password2\" autocomplete=\"new-password\" required></p>\n"
         "<p><button type=\"submit\">Sign up</button></p>\n</form>\n"
         "<p>Have an account? <a href=\"/accounts/login/?next=/\">Log in</a>.</p>\n",
-        error_block(error), csrf_field(csrf), escape(username));
+        error_block(error), csrf_field(csrf), escape_html(username));
     return page("Sign up", body);
 }
 
@@ -87,9 +87,9 @@ std::string index_page(std::string_view username, std::string_view csrf, const s
             "value=\"{name}\" maxlength=\"100\" aria-label=\"New name\"> <button type=\"submit\">Rename</button></form>\n"
             "<form method=\"post\" action=\"/lamps/{id}/remove/\">{csrf}<button type=\"submit\">Remove</button></form>\n"
             "</li>\n",
-            fmt::arg("id", escape(lamp.device_id)), fmt::arg("name", escape(lamp.name)),
-            fmt::arg("online", lamp.online ? "true" : "false"), fmt::arg("state", escape(lamp.state_json)),
-            fmt::arg("shown", escape(shown)), fmt::arg("badge", lamp.online ? "online" : "offline"),
+            fmt::arg("id", escape_html(lamp.device_id)), fmt::arg("name", escape_html(lamp.name)),
+            fmt::arg("online", lamp.online ? "true" : "false"), fmt::arg("state", escape_html(lamp.state_json)),
+            fmt::arg("shown", escape_html(shown)), fmt::arg("badge", lamp.online ? "online" : "offline"),
             fmt::arg("csrf", csrf_field(csrf)));
     }
     std::string body = fmt::format(
@@ -101,15 +101,15 @@ std::string index_page(std::string_view username, std::string_view csrf, const s
         "<label for=\"id_code\">Code shown on the lamp:</label> <input type=\"text\" name=\"code\" id=\"id_code\" "
         "maxlength=\"20\" autocomplete=\"off\" required> <button type=\"submit\">Add lamp</button></form>\n"
         "<script src=\"/static/lampi.js\" defer></script>\n",
-        message.empty() ? std::string() : fmt::format("<p class=\"message\" role=\"status\">{}</p>\n", escape(message)),
-        error_block(error), escape(csrf), items, lamps.empty() ? "<p class=\"empty\">You have no lamps yet.</p>\n" : "",
+        message.empty() ? std::string() : fmt::format("<p class=\"message\" role=\"status\">{}</p>\n", escape_html(message)),
+        error_block(error), escape_html(csrf), items, lamps.empty() ? "<p class=\"empty\">You have no lamps yet.</p>\n" : "",
         csrf_field(csrf));
     return page("Your lamps", body, username);
 }
 
 std::string error_page(int status, std::string_view title, std::string_view message) {
-    return page(title, fmt::format("<h2>{} ({})</h2>\n<p>{}</p>\n<p><a href=\"/\">Back</a></p>\n", escape(title), status,
-                                   escape(message)));
+    return page(title, fmt::format("<h2>{} ({})</h2>\n<p>{}</p>\n<p><a href=\"/\">Back</a></p>\n", escape_html(title), status,
+                                   escape_html(message)));
 }
 
 }  // namespace lampi::cloud::web

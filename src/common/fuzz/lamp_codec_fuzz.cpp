@@ -1,12 +1,15 @@
-// Fuzzes the MQTT payload codec: decoding never crashes, accepted updates keep
-// the state in range, and whatever decodes re-encodes to the same thing.
+// Fuzzes the MQTT contract's decoders (payloads and topic names): decoding never
+// crashes, accepted updates keep the state in range, and whatever decodes
+// re-encodes to the same thing.
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <optional>
 #include <string_view>
 
+#include "lampi/device_id.h"
 #include "lampi/lamp_codec.h"
+#include "lampi/topics.h"
 
 namespace {
 
@@ -52,6 +55,25 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         check(again.is_ok() && again->durable == health->durable && again->led == health->led &&
               again->error == health->error && again->live.has_value() == health->live.has_value());
         if (health->live) check(same_settings(*again->live, *health->live));
+    }
+    if (auto association = lampi::decode_association(payload)) {
+        if (!association->code) {
+            auto again = lampi::decode_association(lampi::encode_association_answer(association->claimed));
+            check(again.is_ok() && again->claimed == association->claimed && !again->code && !again->expires_in);
+        } else if (!association->claimed && association->expires_in && *association->expires_in <= INT32_MAX) {
+            auto seconds = static_cast<int>(*association->expires_in);
+            auto again = lampi::decode_association(lampi::encode_association_offer(*association->code, seconds));
+            check(again.is_ok() && again->code == association->code && again->expires_in == association->expires_in &&
+                  !again->claimed);
+        }
+    }
+    if (auto topic = lampi::topics::parse_lamp_topic(payload)) {
+        check(lampi::is_valid_device_id(topic->device_id) && !topic->local.empty());
+        check(lampi::topics::cloud(topic->device_id, topic->local) == payload);
+    }
+    if (auto client = lampi::topics::parse_connection_state(payload)) {
+        check(!client->empty() && client->find('/') == std::string_view::npos);
+        check(lampi::topics::connection_state(*client) == payload);
     }
     return 0;
 }

@@ -11,6 +11,8 @@
 
 #include "led_drivers.h"
 
+#include "lampi/errno_text.h"
+
 namespace lampi::lampid {
 namespace {
 
@@ -48,7 +50,7 @@ Result<std::unique_ptr<PigpiodLed>> PigpiodLed::open(const std::string& host, in
     freeaddrinfo(found);
     if (fd < 0) {
         return Status::error(fmt::format("cannot connect to pigpiod at {}: {} (is pigpiod running?)", endpoint,
-                                         std::strerror(errno)));
+                                         errno_text()));
     }
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -65,7 +67,7 @@ Result<std::unique_ptr<PigpiodLed>> PigpiodLed::open(const std::string& host, in
 Result<int> PigpiodLed::command(unsigned cmd, unsigned p1, unsigned p2) {
     std::uint32_t request[4] = {cmd, p1, p2, 0};
     if (::send(socket_, request, sizeof request, MSG_NOSIGNAL) != static_cast<ssize_t>(sizeof request)) {
-        return Status::error(fmt::format("lost pigpiod at {}: {}", endpoint_, std::strerror(errno)));
+        return Status::error(fmt::format("lost pigpiod at {}: {}", endpoint_, errno_text()));
     }
     std::uint32_t reply[4];
     std::size_t got = 0;

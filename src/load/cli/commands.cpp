@@ -4,9 +4,9 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <charconv>
 #include <csignal>
 
+#include "lampi/device_id.h"
 #include "lampi/log.h"
 #include "run/fd_limit.h"
 #include "run/runner.h"
@@ -39,12 +39,7 @@ int run(Scenario& scenario, const CommonOptions& c) {
 
 // Applies what the common options imply once all are parsed.
 bool finish_common(CommonOptions& c, std::size_t connections) {
-    Result<log::Level> level = log::parse_level(c.log_level);
-    if (!level) {
-        fmt::print(stderr, "lampi-load: {}\n", level.status().message());
-        return false;
-    }
-    log::init("lampi-load", *level);
+    if (!log::init_from_option("lampi-load", c.log_level)) return false;
     if (!c.cafile.empty() || !c.cert.empty()) c.client.tls = MqttTls{c.cafile, c.cert, c.key};
     c.client.bind_addresses = choose_source_addresses(c.client.host, connections, c.bind);
     return true;
@@ -69,13 +64,12 @@ int subscribe_command(SubscribeOptions sub, CommonOptions common) {
 
 int fleet_command(FleetOptions fleet, const std::string& first_id, CommonOptions common) {
     if (!first_id.empty()) {
-        std::uint64_t value = 0;
-        auto [ptr, ec] = std::from_chars(first_id.data(), first_id.data() + first_id.size(), value, 16);
-        if (ec != std::errc() || ptr != first_id.data() + first_id.size() || first_id.size() != 12) {
-            fmt::print(stderr, "lampi-load: --first-device-id wants 12 hex digits, got '{}'\n", first_id);
+        Result<std::string> id = normalize_device_id(first_id);
+        if (!id) {
+            fmt::print(stderr, "lampi-load: --first-device-id: {}\n", id.status().message());
             return 2;
         }
-        fleet.first_device_id = value;
+        fleet.first_device_id = *device_id_number(*id);
     }
     if (!finish_common(common, static_cast<std::size_t>(fleet.lamps) + 1)) return 2;
     if (!fleet.cert_dir.empty() && !common.client.tls) common.client.tls = MqttTls{};  // system CAs

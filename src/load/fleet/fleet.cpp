@@ -7,6 +7,7 @@
 #include <random>
 #include <unordered_map>
 
+#include "lampi/device_id.h"
 #include "lampi/lamp_codec.h"
 #include "lampi/lamp_state.h"
 #include "lampi/topics.h"
@@ -17,7 +18,6 @@ namespace lampi::load {
 namespace {
 
 constexpr std::string_view kCommandClientPrefix = "lampi-load-cmd-";
-constexpr std::string_view kBridgeClient = "bridge";
 constexpr std::int64_t kGraceNs = 2'000'000'000;  // lets the last commands be answered
 
 struct Lamp {
@@ -44,7 +44,7 @@ public:
             lamp.set_config_topic = topics::cloud(lamp.device_id, topics::kSetConfig);
             lamp.changed_topic = topics::cloud(lamp.device_id, topics::kChanged);
             lamp.global_index = static_cast<std::size_t>(i);
-            add_session("lamp-" + lamp.device_id, lamp.global_index);
+            add_session(topics::lamp_client_id(lamp.device_id), lamp.global_index);
             lamps_.push_back(std::move(lamp));
         }
         if (worker_index == 0 && o.commands_per_s > 0) {
@@ -63,7 +63,7 @@ private:
     Lamp& lamp_of(const Session& s) { return lamps_[s.index()]; }
 
     std::string bridge_state_topic(const Lamp& lamp) const {
-        return topics::cloud(lamp.device_id, topics::connection_state(kBridgeClient));
+        return topics::cloud(lamp.device_id, topics::connection_state(topics::kBridgeClient));
     }
 
     Status prepare(Session& session) override {
@@ -81,7 +81,7 @@ private:
 
     void connected(Session& session) override {
         if (!is_lamp(session)) {
-            session.subscribe("devices/+/lamp/changed", 1, &commander_sub_mid_);
+            session.subscribe(topics::cloud("+", topics::kChanged), 1, &commander_sub_mid_);
             settle(session);
             return;
         }
@@ -274,7 +274,7 @@ FleetScenario::FleetScenario(FleetOptions options)
     : options_(std::move(options)), shared_(std::make_shared<FleetShared>(static_cast<std::size_t>(options_.lamps))) {}
 
 std::string FleetScenario::device_id(std::uint64_t first, int index) {
-    return fmt::format("{:012x}", first + static_cast<std::uint64_t>(index));
+    return device_id_from_number(first + static_cast<std::uint64_t>(index));
 }
 
 std::size_t FleetScenario::connections() const {

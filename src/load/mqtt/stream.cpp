@@ -15,6 +15,8 @@
 #include <cstring>
 #include <unordered_map>
 
+#include "lampi/errno_text.h"
+
 namespace lampi::load {
 namespace {
 
@@ -68,7 +70,7 @@ Status Stream::open(const std::string& host, int port, const std::string& bind_a
     fd_ = ::socket(a.storage.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd_ < 0) {
         return Status::error(fmt::format("cannot open a socket: {}: raise the open-file limit (ulimit -n)",
-                                         std::strerror(errno)));
+                                         errno_text()));
     }
     int one = 1;
     // Without it Nagle holds small packets back until the peer's delayed ACK
@@ -92,13 +94,13 @@ Status Stream::open(const std::string& host, int port, const std::string& bind_a
             if (inet_pton(AF_INET6, bind_address.c_str(), &in6->sin6_addr) == 1) local_length = sizeof *in6;
         }
         if (local_length == 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&local), local_length) != 0) {
-            std::string why = local_length == 0 ? "not an address of the broker's family" : std::strerror(errno);
+            std::string why = local_length == 0 ? "not an address of the broker's family" : errno_text();
             close();
             return Status::error(fmt::format("cannot bind to source address {}: {}: check --bind", bind_address, why));
         }
     }
     if (::connect(fd_, reinterpret_cast<const sockaddr*>(&a.storage), a.length) != 0 && errno != EINPROGRESS) {
-        std::string why = std::strerror(errno);
+        std::string why = errno_text();
         close();
         return Status::error(fmt::format("cannot connect to {}{}: {}: is the broker running and listening there "
                                          "(check --host and --port)?",
@@ -124,7 +126,7 @@ Stream::Progress Stream::advance() {
         if (err != 0) {
             return fail(fmt::format("cannot connect to {}: {}: is the broker running and listening there "
                                     "(check --host and --port)?",
-                                    endpoint_, std::strerror(err)));
+                                    endpoint_, errno_text(err)));
         }
         tcp_connected_ = true;
         if (!tls_) {
@@ -173,7 +175,7 @@ std::string Stream::tls_failure(const char* during) {
                                                     : "");
     }
     std::string detail = openssl_errors();
-    if (detail == "no detail from OpenSSL") detail = errno ? std::strerror(errno) : "the broker closed the connection";
+    if (detail == "no detail from OpenSSL") detail = errno ? errno_text() : "the broker closed the connection";
     return fmt::format("TLS {} with {} failed: {}: check that the port is a TLS listener and, for mutual TLS, that "
                        "--cert/--key (or --cert-dir) hold a certificate the broker's CA signed",
                        during, endpoint_, detail);
@@ -205,7 +207,7 @@ Stream::Io Stream::read(char* buffer, std::size_t size) {
             return {Io::closed, 0};
         }
         if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return {Io::would_block, 0};
-        error_ = std::strerror(errno);
+        error_ = errno_text();
         return {Io::failed, 0};
     }
     ERR_clear_error();
@@ -227,7 +229,7 @@ Stream::Io Stream::write(const char* data, std::size_t size) {
         ssize_t n = ::send(fd_, data, size, MSG_NOSIGNAL);
         if (n >= 0) return {Io::ok, static_cast<std::size_t>(n)};
         if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return {Io::would_block, 0};
-        error_ = std::strerror(errno);
+        error_ = errno_text();
         return {Io::failed, 0};
     }
     ERR_clear_error();

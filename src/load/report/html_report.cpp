@@ -4,27 +4,13 @@
 
 #include <fstream>
 
+#include "lampi/html.h"
 #include "report/html_assets.h"
 #include "report/json_report.h"
 #include "report/text_summary.h"
 
 namespace lampi::load {
 namespace {
-
-std::string escape_html(const std::string& text) {
-    std::string out;
-    out.reserve(text.size());
-    for (char c : text) {
-        switch (c) {
-            case '&': out += "&amp;"; break;
-            case '<': out += "&lt;"; break;
-            case '>': out += "&gt;"; break;
-            case '"': out += "&quot;"; break;
-            default: out += c;
-        }
-    }
-    return out;
-}
 
 // JSON inside <script> must not contain "</": the HTML parser would end the element there.
 std::string script_safe(const std::string& json) {
