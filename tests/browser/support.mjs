@@ -249,7 +249,10 @@ export function readDuty(file) {
 }
 
 // What lampid drives for a state (src/lampid/color.cpp): HSV with brightness as the
-// value, then gamma 2.2; everything off when the lamp is off.
+// value, then gamma 2.2; everything off when the lamp is off. It has the shape of
+// the page's hsvToRgb (web/src/format.js) on purpose: the textbook six-sector
+// formula. It is not taken on trust: control-page.test.mjs checks it, and the LED,
+// against a table of hand-worked colours.
 export function expectedDuty(state, gamma = 2.2) {
   if (!state.on) return [0, 0, 0];
   const h = state.color.h;
