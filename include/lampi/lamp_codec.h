@@ -44,8 +44,8 @@ Result<LampState> decode_changed(std::string_view payload);
 // "code" is a string of at most 32 characters, "expires_in" a non-negative
 // integer.
 struct Association {
-    std::optional<std::string> code;            // only in the lamp's announcement
-    std::optional<std::int64_t> expires_in;     // seconds; only in the announcement
+    std::optional<std::string> code;         // only in the lamp's announcement
+    std::optional<std::int64_t> expires_in;  // seconds; only in the announcement
     bool claimed = false;
 };
 std::string encode_association_offer(std::string_view code, int expires_in_seconds);

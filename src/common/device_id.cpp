@@ -29,9 +29,7 @@ Result<std::string> normalize_device_id(std::string_view text) {
     return id;
 }
 
-std::string device_id_from_number(std::uint64_t number) {
-    return fmt::format("{:012x}", number & 0xffff'ffff'ffffULL);
-}
+std::string device_id_from_number(std::uint64_t number) { return fmt::format("{:012x}", number & 0xffff'ffff'ffffULL); }
 
 std::optional<std::uint64_t> device_id_number(std::string_view id) {
     if (!is_valid_device_id(id)) return std::nullopt;

@@ -79,7 +79,7 @@ Result<std::string> read_and_close(int fd, std::size_t max_bytes, const std::str
 }
 
 // A secret is a line, not a document: anything longer is not a secret file.
-constexpr std::size_t kMaxSecretFileBytes = 64 * 1024;
+constexpr std::size_t kMaxSecretFileBytes = std::size_t{64} * 1024;
 
 }  // namespace
 
@@ -87,8 +87,8 @@ Status write_file_atomically(const std::string& path, std::string_view contents,
     std::string temp;
     int fd = create_temp_beside(path, mode, temp);
     if (fd < 0) {
-        return Status::error(fmt::format("cannot write {}: {} (does the directory exist and is it writable?)", path,
-                                         errno_text()));
+        return Status::error(
+            fmt::format("cannot write {}: {} (does the directory exist and is it writable?)", path, errno_text()));
     }
     auto fail = [&](std::string_view step, const std::string& why) {
         ::unlink(temp.c_str());
@@ -149,7 +149,8 @@ Result<std::string> read_secret_file(const std::string& path) {
     std::string secret = content->substr(0, content->find('\n'));
     // Nothing but `secret` keeps a copy of what was read.
     ::explicit_bzero(content.value().data(), content->size());
-    while (!secret.empty() && (secret.back() == '\r' || secret.back() == ' ' || secret.back() == '\t')) secret.pop_back();
+    while (!secret.empty() && (secret.back() == '\r' || secret.back() == ' ' || secret.back() == '\t'))
+        secret.pop_back();
     if (secret.empty()) return Status::error(fmt::format("the secret file {} has nothing on its first line", path));
     return secret;
 }

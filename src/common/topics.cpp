@@ -19,9 +19,7 @@ std::string connection_state(std::string_view client_id) {
     return fmt::format("{}{}{}", kConnectionPrefix, client_id, kStateSuffix);
 }
 
-std::string cloud_prefix(std::string_view device_id) {
-    return fmt::format("{}{}/", kDevicesPrefix, device_id);
-}
+std::string cloud_prefix(std::string_view device_id) { return fmt::format("{}{}/", kDevicesPrefix, device_id); }
 
 std::string cloud(std::string_view device_id, std::string_view local_topic) {
     return fmt::format("{}{}/{}", kDevicesPrefix, device_id, local_topic);
@@ -40,8 +38,8 @@ std::optional<LampTopic> parse_lamp_topic(std::string_view topic) {
 std::optional<std::string_view> parse_connection_state(std::string_view local_topic) {
     if (!local_topic.starts_with(kConnectionPrefix) || !local_topic.ends_with(kStateSuffix)) return std::nullopt;
     if (local_topic.size() <= kConnectionPrefix.size() + kStateSuffix.size()) return std::nullopt;
-    std::string_view client =
-        local_topic.substr(kConnectionPrefix.size(), local_topic.size() - kConnectionPrefix.size() - kStateSuffix.size());
+    std::string_view client = local_topic.substr(kConnectionPrefix.size(),
+                                                 local_topic.size() - kConnectionPrefix.size() - kStateSuffix.size());
     if (client.find('/') != std::string_view::npos) return std::nullopt;
     return client;
 }

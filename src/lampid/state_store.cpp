@@ -116,7 +116,8 @@ Result<LoadedState> StateStore::load() {
 Status StateStore::raise_floor(std::uint64_t version) {
     std::uint64_t floor = version + floor_step_;
     // The floor must be on disk before any version above the old one is announced.
-    if (Status s = write_file_atomically(floor_path(), fmt::format("{}\n", floor), 0644, Durability::file_and_directory);
+    if (Status s =
+            write_file_atomically(floor_path(), fmt::format("{}\n", floor), 0644, Durability::file_and_directory);
         !s) {
         return s;
     }

@@ -45,8 +45,8 @@ std::string render_bridge(const BridgeSettings& bridge) {
         fmt::arg("id", bridge.device_id), fmt::arg("keepalive", bridge.keepalive_seconds),
         fmt::arg("client_id", topics::lamp_client_id(bridge.device_id)),
         fmt::arg("bridge_state", topics::connection_state(topics::kBridgeClient)),
-        fmt::arg("set_config", topics::kSetConfig),
-        fmt::arg("changed", topics::kChanged), fmt::arg("health", topics::kHealth), fmt::arg("connection", topics::kConnectionStatePattern),
+        fmt::arg("set_config", topics::kSetConfig), fmt::arg("changed", topics::kChanged),
+        fmt::arg("health", topics::kHealth), fmt::arg("connection", topics::kConnectionStatePattern),
         fmt::arg("associated", topics::kAssociated));
     if (bridge.tls) {
         out += fmt::format("bridge_cafile {}\nbridge_certfile {}\nbridge_keyfile {}\n", bridge.tls->ca_file,

@@ -8,8 +8,8 @@
 #include <unistd.h>
 
 #include <arpa/inet.h>
-#include <filesystem>
 #include <atomic>
+#include <filesystem>
 #include <mutex>
 #include <set>
 #include <thread>

@@ -1,8 +1,8 @@
 // lampi-ca as an operator runs it: every subcommand, its help, and its errors.
 #include <gtest/gtest.h>
 
-#include <boost/json.hpp>
 #include <sys/stat.h>
+#include <boost/json.hpp>
 
 #include <filesystem>
 

@@ -94,7 +94,7 @@ void note_temp_mode(int) {
     g_temp_fd = ::dup(0);
     ::close(g_temp_fd);
     std::string path = dir + "/endpoints.json";
-    Status s = write_file_atomically(path, std::string(64 * 1024, 'p'), 0600);
+    Status s = write_file_atomically(path, std::string(std::size_t{64} * 1024, 'p'), 0600);
     if (s) std::_Exit(1);
     if (g_mode_while_writing != 0600) std::_Exit(2);
     if (testing::read_file(path) != "old passwords") std::_Exit(3);

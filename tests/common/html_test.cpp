@@ -15,9 +15,7 @@ TEST(EscapeHtml, LeavesOtherTextAsItIs) {
     EXPECT_EQ(escape_html("Wohnzimmer-Lampe 3, ümlaut; 100%"), "Wohnzimmer-Lampe 3, ümlaut; 100%");
 }
 
-TEST(EscapeHtml, AnEntityIsEscapedAgainNotPassedThrough) {
-    EXPECT_EQ(escape_html("&lt;"), "&amp;lt;");
-}
+TEST(EscapeHtml, AnEntityIsEscapedAgainNotPassedThrough) { EXPECT_EQ(escape_html("&lt;"), "&amp;lt;"); }
 
 }  // namespace
 }  // namespace lampi

@@ -16,10 +16,10 @@ TEST(LampTopic, SplitsACloudTopicIntoTheDeviceAndTheLampSideTopic) {
 }
 
 TEST(LampTopic, RefusesWhatIsNotDevicesSlashAValidIdSlashATopic) {
-    for (const char* topic : {"", "devices/", "devices/b827eb74663e", "devices/b827eb74663e/", "devices//lamp/changed",
-                              "devices/B827EB74663E/lamp/changed", "devices/b827eb74663/lamp/changed",
-                              "devices/+/lamp/changed", "devices/#", "device/b827eb74663e/lamp/changed",
-                              "xdevices/b827eb74663e/lamp/changed", "lamp/changed"}) {
+    for (const char* topic :
+         {"", "devices/", "devices/b827eb74663e", "devices/b827eb74663e/", "devices//lamp/changed",
+          "devices/B827EB74663E/lamp/changed", "devices/b827eb74663/lamp/changed", "devices/+/lamp/changed",
+          "devices/#", "device/b827eb74663e/lamp/changed", "xdevices/b827eb74663e/lamp/changed", "lamp/changed"}) {
         EXPECT_FALSE(topics::parse_lamp_topic(topic)) << topic;
     }
 }

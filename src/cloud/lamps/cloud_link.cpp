@@ -30,7 +30,8 @@ CloudLink::CloudLink(MqttOptions options) : client_(with_backoff(std::move(optio
     client_.on_connect = [this] {
         for (std::string_view local : kLampTopics) {
             std::string pattern = topics::cloud("+", local);
-            if (Status s = client_.subscribe(pattern, 1); !s) log::warn("cannot subscribe to {}: {}", pattern, s.message());
+            if (Status s = client_.subscribe(pattern, 1); !s)
+                log::warn("cannot subscribe to {}: {}", pattern, s.message());
         }
         {
             std::lock_guard lock(mutex_);

@@ -109,8 +109,8 @@ void LampService::on_associated(const std::string& device_id, std::string_view p
         log::warn("lamp {}: rejected lamp/associated: {}", device_id, association.status().message());
         return;
     }
-    if (association->claimed) return;    // our own answer coming back
-    if (!association->code) return;      // our own {"claimed": false}
+    if (association->claimed) return;  // our own answer coming back
+    if (!association->code) return;    // our own {"claimed": false}
     std::string code = normalize_code(*association->code);
     if (code.empty()) {
         log::warn("lamp {}: rejected an association code: use 6 to 12 characters of 0-9 and A-Z", device_id);

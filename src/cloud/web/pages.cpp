@@ -8,11 +8,12 @@ namespace lampi::cloud::web {
 namespace {
 
 std::string csrf_field(std::string_view csrf) {
-    return fmt::format("<input type=\"hidden\" name=\"csrfmiddlewaretoken\" value=\"{}\">", escape_html(csrf));
+    return fmt::format(R"(<input type="hidden" name="csrfmiddlewaretoken" value="{}">)", escape_html(csrf));
 }
 
 std::string error_block(std::string_view error) {
-    return error.empty() ? std::string() : fmt::format("<p class=\"error\" role=\"alert\">{}</p>\n", escape_html(error));
+    return error.empty() ? std::string()
+                         : fmt::format("<p class=\"error\" role=\"alert\">{}</p>\n", escape_html(error));
 }
 
 }  // namespace
@@ -101,15 +102,16 @@ std::string index_page(std::string_view username, std::string_view csrf, const s
         "<label for=\"id_code\">Code shown on the lamp:</label> <input type=\"text\" name=\"code\" id=\"id_code\" "
         "maxlength=\"20\" autocomplete=\"off\" required> <button type=\"submit\">Add lamp</button></form>\n"
         "<script src=\"/static/lampi.js\" defer></script>\n",
-        message.empty() ? std::string() : fmt::format("<p class=\"message\" role=\"status\">{}</p>\n", escape_html(message)),
-        error_block(error), escape_html(csrf), items, lamps.empty() ? "<p class=\"empty\">You have no lamps yet.</p>\n" : "",
-        csrf_field(csrf));
+        message.empty() ? std::string()
+                        : fmt::format("<p class=\"message\" role=\"status\">{}</p>\n", escape_html(message)),
+        error_block(error), escape_html(csrf), items,
+        lamps.empty() ? "<p class=\"empty\">You have no lamps yet.</p>\n" : "", csrf_field(csrf));
     return page("Your lamps", body, username);
 }
 
 std::string error_page(int status, std::string_view title, std::string_view message) {
-    return page(title, fmt::format("<h2>{} ({})</h2>\n<p>{}</p>\n<p><a href=\"/\">Back</a></p>\n", escape_html(title), status,
-                                   escape_html(message)));
+    return page(title, fmt::format("<h2>{} ({})</h2>\n<p>{}</p>\n<p><a href=\"/\">Back</a></p>\n", escape_html(title),
+                                   status, escape_html(message)));
 }
 
 }  // namespace lampi::cloud::web

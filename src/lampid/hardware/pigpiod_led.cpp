@@ -49,8 +49,8 @@ Result<std::unique_ptr<PigpiodLed>> PigpiodLed::open(const std::string& host, in
     }
     freeaddrinfo(found);
     if (fd < 0) {
-        return Status::error(fmt::format("cannot connect to pigpiod at {}: {} (is pigpiod running?)", endpoint,
-                                         errno_text()));
+        return Status::error(
+            fmt::format("cannot connect to pigpiod at {}: {} (is pigpiod running?)", endpoint, errno_text()));
     }
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);

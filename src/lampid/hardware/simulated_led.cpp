@@ -1,8 +1,8 @@
 // The default LED driver: no hardware, the duty cycles go to a file tests read.
 #include <fmt/core.h>
 
-#include "led_drivers.h"
 #include "lampi/files.h"
+#include "led_drivers.h"
 
 namespace lampi::lampid {
 

@@ -69,8 +69,8 @@ Status Stream::open(const std::string& host, int port, const std::string& bind_a
     const Address& a = *address;
     fd_ = ::socket(a.storage.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd_ < 0) {
-        return Status::error(fmt::format("cannot open a socket: {}: raise the open-file limit (ulimit -n)",
-                                         errno_text()));
+        return Status::error(
+            fmt::format("cannot open a socket: {}: raise the open-file limit (ulimit -n)", errno_text()));
     }
     int one = 1;
     // Without it Nagle holds small packets back until the peer's delayed ACK
@@ -124,9 +124,10 @@ Stream::Progress Stream::advance() {
         socklen_t len = sizeof err;
         getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &len);
         if (err != 0) {
-            return fail(fmt::format("cannot connect to {}: {}: is the broker running and listening there "
-                                    "(check --host and --port)?",
-                                    endpoint_, errno_text(err)));
+            return fail(
+                fmt::format("cannot connect to {}: {}: is the broker running and listening there "
+                            "(check --host and --port)?",
+                            endpoint_, errno_text(err)));
         }
         tcp_connected_ = true;
         if (!tls_) {
