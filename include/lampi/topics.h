@@ -48,6 +48,7 @@ struct LampTopic {
 };
 
 // nullopt unless `topic` is devices/<a valid device id>/<a non-empty local topic>.
+// The parts are views into `topic`: keep it alive while they are used.
 std::optional<LampTopic> parse_lamp_topic(std::string_view topic);
 
 // The <client_id> of lamp/connection/<client_id>/state, or nullopt when

@@ -10,7 +10,9 @@ TEST(LampTopic, SplitsACloudTopicIntoTheDeviceAndTheLampSideTopic) {
     ASSERT_TRUE(parsed);
     EXPECT_EQ(parsed->device_id, "b827eb74663e");
     EXPECT_EQ(parsed->local, topics::kChanged);
-    auto state = topics::parse_lamp_topic(topics::cloud("b827eb74663e", topics::connection_state("bridge")));
+    // The parts are views into the topic, which must outlive them.
+    const std::string topic = topics::cloud("b827eb74663e", topics::connection_state("bridge"));
+    auto state = topics::parse_lamp_topic(topic);
     ASSERT_TRUE(state);
     EXPECT_EQ(state->local, "lamp/connection/bridge/state");
 }
