@@ -93,7 +93,9 @@ int run_lampid(LampidOptions o) {
     };
     client.on_message = [&](const MqttMessage& message) {
         if (message.topic == bridge_state) {
-            if (message.payload == topics::kOnline) {
+            // The retained "1" handed over at subscribe time is old news: on_connected()
+            // has just announced everything. Only a live "1" means the bridge came up.
+            if (message.payload == topics::kOnline && !message.retain) {
                 lamp.announce();
                 onboarding.announce();
             }
