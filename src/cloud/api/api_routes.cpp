@@ -10,6 +10,7 @@
 #include "api/caller.h"
 #include "api/error_response.h"
 #include "api/json_body.h"
+#include "lampi/json_object.h"
 #include "lampi/lamp_codec.h"
 #include "lampi/log.h"
 
@@ -75,7 +76,7 @@ std::optional<Response> not_json(const Request& request) {
 
 // The body as a JSON object holding the string `key`; `hint` says what to send.
 Result<std::string> required_string(const Request& request, const char* key, std::string_view hint) {
-    auto body = parse_json_object(request.body);
+    auto body = parse_json_object(request.body, "the JSON body");
     if (!body) return body.status();
     const json::value* value = body->if_contains(key);
     if (!value || !value->is_string()) return Status::invalid_argument(std::string(hint));
@@ -198,7 +199,7 @@ void add_api_routes(http::Router& router, Deps& deps) {
         std::string scope = "control";
         std::int64_t days = accounts::kDefaultTokenDays;
         if (!request.body.empty()) {
-            auto body = parse_json_object(request.body);
+            auto body = parse_json_object(request.body, "the JSON body");
             if (!body) return failed(body.status());
             if (const json::value* n = body->if_contains("name")) {
                 if (!n->is_string()) return failed(Status::invalid_argument("\"name\" must be a string"));

@@ -1,6 +1,6 @@
 // App: lampi-cloud's request handling, independent of the HTTP server.
 //
-// Wires the routes of the web pages (web_routes.cpp), the JSON API
+// Wires the routes of the web pages (page_routes.cpp), the JSON API
 // (api_routes.cpp) and the broker auth API (auth_routes.cpp) to the accounts,
 // lamps and storage parts. handle() is thread-safe; tests can call it directly
 // or through a running HttpServer.
@@ -21,8 +21,8 @@
 #include "lamps/broker_revocations.h"
 #include "lamps/cloud_link.h"
 #include "lamps/lamp_service.h"
+#include "pages/static_files.h"
 #include "storage/store.h"
-#include "web/static_files.h"
 
 namespace lampi::cloud::api {
 
@@ -62,7 +62,7 @@ struct Deps {
     accounts::Accounts& accounts;
     lamps::LampService& lamps;
     const AppOptions& options;
-    web::StaticFiles statics;
+    pages::StaticFiles statics;
     accounts::RateLimiter rates;
     // Where password hashes run; null runs them on the calling thread.
     accounts::HashPool* hash_pool = nullptr;
@@ -92,7 +92,7 @@ private:
     SecurityHeaders security_;
 };
 
-void add_web_routes(http::Router& router, Deps& deps);
+void add_page_routes(http::Router& router, Deps& deps);
 void add_api_routes(http::Router& router, Deps& deps);
 void add_auth_routes(http::Router& router, Deps& deps);
 void add_health_routes(http::Router& router, Deps& deps);

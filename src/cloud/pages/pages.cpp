@@ -1,10 +1,10 @@
-#include "web/pages.h"
+#include "pages/pages.h"
 
 #include <fmt/core.h>
 
-#include "web/html.h"
+#include "pages/html.h"
 
-namespace lampi::cloud::web {
+namespace lampi::cloud::pages {
 namespace {
 
 std::string csrf_field(std::string_view csrf) {
@@ -71,8 +71,9 @@ std::string logout_page(std::string_view csrf, std::string_view username) {
 }
 
 std::string logged_out_page() {
-    return page("Logged out", "<h2>Logged out</h2>\n<p>You are logged out. <a href=\"/accounts/login/?next=/\">Log in "
-                              "again</a>.</p>\n");
+    return page("Logged out",
+                "<h2>Logged out</h2>\n<p>You are logged out. <a href=\"/accounts/login/?next=/\">Log in "
+                "again</a>.</p>\n");
 }
 
 std::string index_page(std::string_view username, std::string_view csrf, const std::vector<storage::Lamp>& lamps,
@@ -114,4 +115,4 @@ std::string error_page(int status, std::string_view title, std::string_view mess
                                    status, escape_html(message)));
 }
 
-}  // namespace lampi::cloud::web
+}  // namespace lampi::cloud::pages
