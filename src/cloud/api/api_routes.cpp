@@ -91,16 +91,21 @@ Response set_state(const Request& request, const http::Params& params, Deps& dep
     // The MQTT contract's own decoder: same validation and clamping as the lamp.
     auto update = decode_set_config(request.body);
     if (!update) return failed(Status::invalid_argument("invalid state: " + update.status().message()));
-    auto sent = deps.lamps.set_state(caller.user.id, params.get("id"), update->update);
-    if (!sent) return failed(sent.status());
-    json::object o;
-    o["device_id"] = params.get("id");
-    boost::system::error_code ec;
-    o["sent"] = json::parse(*sent, ec);
-    json::array warnings;
-    for (const auto& w : update->warnings) warnings.emplace_back(w);
-    o["warnings"] = std::move(warnings);
-    return json_ok(202, o);
+    // The answer waits for the broker's acknowledgement; not on a server thread.
+    return on_pool(deps.command_pool, "lamp command",
+                   [&deps, user_id = caller.user.id, device_id = std::string(params.get("id")),
+                    update = std::move(*update)]() -> Response {
+                       auto sent = deps.lamps.set_state(user_id, device_id, update.update);
+                       if (!sent) return failed(sent.status());
+                       json::object o;
+                       o["device_id"] = device_id;
+                       boost::system::error_code ec;
+                       o["sent"] = json::parse(*sent, ec);
+                       json::array warnings;
+                       for (const auto& w : update.warnings) warnings.emplace_back(w);
+                       o["warnings"] = std::move(warnings);
+                       return json_ok(202, o);
+                   });
 }
 
 }  // namespace

@@ -11,7 +11,7 @@
 #include <thread>
 
 #include "accounts/accounts.h"
-#include "accounts/hash_pool.h"
+#include "work_pool.h"
 #include "http/https_redirect.h"
 #include "lampi/device_id.h"
 #include "lampi/log.h"
@@ -150,7 +150,7 @@ int serve(ServeConfig config) {
     lamp_options.code_seconds = config.code_seconds;
     lamps::LampService lamp_service(**store, publisher, lamp_options, system_clock());
     if (link) config.app.revocations = std::make_shared<lamps::MqttRevocations>(publisher, system_clock());
-    accounts::HashPool hash_pool(config.hash_threads, config.hash_queue);
+    WorkPool hash_pool(config.hash_threads, config.hash_queue);
     api::App app(**store, accounts, lamp_service, config.app, &hash_pool);
     config.server.max_connections = connection_cap(config.server.max_connections);
 
@@ -198,6 +198,7 @@ int serve(ServeConfig config) {
     server.run();
     // Nothing may complete into the server after it is gone.
     hash_pool.stop();
+    app.stop();
     if (redirector) {
         redirector->stop();
         redirect_thread.join();
