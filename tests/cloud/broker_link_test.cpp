@@ -176,11 +176,9 @@ TEST_F(BrokerLinkTest, CommandsWaitingForAFrozenBrokerLeaveTheServerFreeForOther
     ASSERT_EQ(::kill(broker_->pid(), SIGSTOP), 0);
     std::vector<int> statuses(kCommands, 0);
     std::vector<std::thread> commands;
-    for (int i = 0; i < kCommands; ++i)
-        commands.emplace_back([&, i] { statuses[i] = set_state(*sessions[i]).status; });
+    for (int i = 0; i < kCommands; ++i) commands.emplace_back([&, i] { statuses[i] = set_state(*sessions[i]).status; });
     // Every command is now waiting for the broker (its publish is under way).
-    bool all_waiting =
-        eventually([&] { return server_->published().size() >= published_before + kCommands; }, 1500ms);
+    bool all_waiting = eventually([&] { return server_->published().size() >= published_before + kCommands; }, 1500ms);
     std::size_t waiting = server_->published().size() - published_before;
     auto begin = std::chrono::steady_clock::now();
     auto list = session_->send("GET", "/api/v1/lamps", "");
@@ -287,7 +285,8 @@ TEST(BrokerLinkBinary, SigtermLetsARequestInFlightFinish) {
     ASSERT_EQ(::send(fd, rest.data(), rest.size(), 0), static_cast<ssize_t>(rest.size()));
     std::string answer = read_reply(fd);
     ::close(fd);
-    EXPECT_EQ(answer.rfind("HTTP/1.1 ", 0), 0u) << "the request in flight got no answer: \"" << answer << "\"\n" << cloud.log();
+    EXPECT_EQ(answer.rfind("HTTP/1.1 ", 0), 0u) << "the request in flight got no answer: \"" << answer << "\"\n"
+                                                << cloud.log();
     int status = cloud.wait(3s);
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "wait status " << status << "\n" << cloud.log();
 }

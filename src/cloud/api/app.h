@@ -12,7 +12,6 @@
 #include <vector>
 
 #include "accounts/accounts.h"
-#include "work_pool.h"
 #include "accounts/rate_limit.h"
 #include "api/security_headers.h"
 #include "http/forwarded.h"
@@ -23,6 +22,7 @@
 #include "lamps/lamp_service.h"
 #include "pages/static_files.h"
 #include "storage/store.h"
+#include "work_pool.h"
 
 namespace lampi::cloud::api {
 

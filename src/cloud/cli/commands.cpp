@@ -11,7 +11,6 @@
 #include <thread>
 
 #include "accounts/accounts.h"
-#include "work_pool.h"
 #include "http/https_redirect.h"
 #include "lampi/device_id.h"
 #include "lampi/log.h"
@@ -19,6 +18,7 @@
 #include "lamps/cloud_link.h"
 #include "lamps/lamp_service.h"
 #include "storage/store.h"
+#include "work_pool.h"
 
 namespace lampi::cloud::cli {
 namespace {

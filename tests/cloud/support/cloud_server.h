@@ -12,13 +12,13 @@
 #include <vector>
 
 #include "accounts/accounts.h"
-#include "work_pool.h"
 #include "api/app.h"
 #include "http/server.h"
 #include "lampi/mqtt_client.h"
 #include "lamps/cloud_link.h"
 #include "lamps/lamp_service.h"
 #include "storage/store.h"
+#include "work_pool.h"
 
 namespace lampi::cloud::testing {
 
