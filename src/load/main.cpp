@@ -46,8 +46,9 @@ void add_common(CLI::App* app, CommonOptions& c) {
 
 int main(int argc, char** argv) {
     using namespace lampi;
-    CLI::App app{"lampi-load: MQTT load tester for LAMPi. Publish and subscribe load with malaria-compatible\n"
-                 "options, a simulated lamp fleet speaking the LAMPi contract, $SYS monitoring, and\n"
+    CLI::App app{"lampi-load: load tester for LAMPi. Publish and subscribe load with malaria-compatible\n"
+                 "options, a simulated lamp fleet speaking the LAMPi contract, $SYS monitoring, web users\n"
+                 "with Locust's flags and reports, and\n"
                  "text/JSON/CSV/HTML reports. Exit code 0: the run succeeded; 1: it ran but failed\n"
                  "(errors, loss, unconfirmed messages); 2: bad options or environment."};
     app.require_subcommand(1);
@@ -109,6 +110,38 @@ int main(int argc, char** argv) {
     std::string first_id;
     fleet_cmd->add_option("--first-device-id", first_id, "12 hex digits; lamp ids count up from here (default f1ee70000000)");
 
+    load::HttpOptions http;
+    load::cli::HttpCliOptions http_cli;
+    CLI::App* http_cmd = app.add_subcommand(
+        "http", "simulated web users running the course's login-and-browse flow, reported as Locust reports");
+    http_cmd->add_option("-H,--host", http_cli.host, "base URL, e.g. http://127.0.0.1:8000 or https://lampi.example")
+        ->required();
+    http_cmd->add_option("-u,--users", http.users, "peak number of concurrent users (Locust -u)")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 10'000'000));
+    http_cmd->add_option("-r,--spawn-rate", http.spawn_rate, "users started per second (Locust -r)")
+        ->capture_default_str();
+    http_cmd->add_option("-t,--run-time", http_cli.run_time, "stop after 90, 30s, 5m, 1h30m (default: at Ctrl-C)");
+    http_cmd->add_flag("--headless", http_cli.headless, "accepted for Locust's command lines; lampi-load always runs so");
+    http_cmd->add_option("--scenario", http_cli.scenario, "the built-in flow to run")->capture_default_str();
+    http_cmd->add_option("--login", http_cli.login, "USER:PASS for the login form; {n} in USER is the user's number");
+    http_cmd->add_option("--accounts", http.accounts, "with {n}: number users modulo this many accounts");
+    http_cmd->add_option("--wait", http_cli.wait, "think time between page loads, MIN-MAX seconds (default 5-9)");
+    http_cmd->add_option("--cafile", http.cafile, "https: verify the server against this CA (default: the system's)");
+    http_cmd->add_flag("--insecure", http.insecure, "https: accept any server certificate");
+    http_cmd->add_option("--bind", common.bind, "source addresses to spread connections over");
+    http_cmd->add_option("--threads", common.threads, "worker threads (each owns a share of the users)")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 256));
+    http_cmd->add_flag("-q,--quiet", common.quiet, "no live progress line");
+    http_cmd->add_flag("--json", common.output.json, "print the report as JSON instead of Locust's tables");
+    http_cmd->add_option("--csv", common.output.csv_prefix,
+                         "write Locust's PREFIX_stats.csv, PREFIX_stats_history.csv, PREFIX_failures.csv and "
+                         "PREFIX_exceptions.csv");
+    http_cmd->add_option("--report", common.output.html_path, "write a self-contained HTML report to FILE.html");
+    http_cmd->add_option("--max-time", common.max_time_s, "hard limit on the whole run in seconds")->capture_default_str();
+    http_cmd->add_option("--log-level", common.log_level, "trace, debug, info, warn, error or off")->capture_default_str();
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -118,5 +151,6 @@ int main(int argc, char** argv) {
 
     if (publish->parsed()) return load::cli::publish_command(pub, common);
     if (subscribe->parsed()) return load::cli::subscribe_command(sub, common);
+    if (http_cmd->parsed()) return load::cli::http_command(http, http_cli, common);
     return load::cli::fleet_command(fleet, first_id, common);
 }

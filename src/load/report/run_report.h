@@ -4,10 +4,12 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "stats/collector.h"
+#include "stats/request_stats.h"
 
 namespace lampi::load {
 
@@ -16,6 +18,19 @@ struct Figure {
     std::string label;  // words for the text summary
     double value = 0;
     std::string unit;   // "", "ms", "msg/s", ...
+};
+
+// One row of Locust's stats history (the Aggregated line), taken once a second.
+struct RequestHistoryRow {
+    std::int64_t timestamp = 0;  // Unix seconds
+    std::int64_t users = 0;
+    double requests_per_s = 0;   // over the last ten seconds, as Locust's "current" rate
+    double failures_per_s = 0;
+    // The whole run so far; response times in milliseconds.
+    std::uint64_t requests = 0, failures = 0;
+    std::int64_t median_ms = 0;
+    double average_ms = 0, min_ms = 0, max_ms = 0, average_content = 0;
+    std::vector<std::int64_t> percentiles_ms;  // Locust's percentiles; empty before any request
 };
 
 struct RunReport {
@@ -32,6 +47,10 @@ struct RunReport {
     std::uint64_t planned_messages = 0;
     int clients = 0;
     std::vector<std::string> failures;  // why this run counts as failed
+    // HTTP runs: per-name figures the way Locust reports them.
+    std::optional<RequestTable> requests;
+    std::vector<RequestHistoryRow> request_history;
+    double requests_started_s = 0;  // Unix time the users started
 
     bool ok() const { return failures.empty(); }
 };

@@ -2,6 +2,8 @@
 
 #include <fmt/core.h>
 
+#include "report/locust_report.h"
+
 namespace lampi::load {
 namespace {
 
@@ -34,19 +36,24 @@ std::string percentiles(const Histogram& h) {
 
 std::string text_summary(const RunReport& r) {
     std::string out;
+    // HTTP runs open with Locust's tables; the lines after them are ours.
+    if (r.requests) out += locust_tables(r);
     out += fmt::format("lampi-load {}: {}\n", r.scenario, r.description);
     if (r.malaria_block) malaria_block(out, r);
     const RunTotals& t = r.totals;
-    out += fmt::format("Latency ({}): {}\n", r.primary_latency, percentiles(t.latency(Latency::primary)));
-    out += fmt::format("Messages: {} sent, {} confirmed, {} received in {:.2f} s\n", t.get(Counter::sent),
-                       t.get(Counter::completed), t.get(Counter::received), r.duration_s);
+    if (!r.requests) {
+        out += fmt::format("Latency ({}): {}\n", r.primary_latency, percentiles(t.latency(Latency::primary)));
+        out += fmt::format("Messages: {} sent, {} confirmed, {} received in {:.2f} s\n", t.get(Counter::sent),
+                           t.get(Counter::completed), t.get(Counter::received), r.duration_s);
+    }
     out += fmt::format("Connections: {} attempted, {} ok, {} failed, {} lost, {} reconnected ({} failed attempts); "
                        "peak open {}\n",
                        t.get(Counter::connect_attempts), t.get(Counter::connect_ok), t.get(Counter::connect_failed),
                        t.get(Counter::disconnects), t.get(Counter::reconnects), t.get(Counter::reconnect_failed),
                        t.peak_connections);
     if (t.latency(Latency::connect).count() > 0) {
-        out += fmt::format("Connect time (CONNECT -> CONNACK): {}\n", percentiles(t.latency(Latency::connect)));
+        out += fmt::format("Connect time ({}): {}\n", r.requests ? "TCP and TLS" : "CONNECT -> CONNACK",
+                           percentiles(t.latency(Latency::connect)));
     }
     for (const Figure& f : r.figures) {
         out += fmt::format("{}: {:.6g}{}{}\n", f.label, f.value, f.unit.empty() ? "" : " ", f.unit);
