@@ -11,6 +11,7 @@
 #include <filesystem>
 
 #include "certificate_authority.h"
+#include "cli_run.h"
 #include "fleet/fleet.h"
 #include "mqtt_harness.h"
 #include "scenario/publish.h"
@@ -138,23 +139,8 @@ TEST_F(TlsLoad, FleetLampsEachUseTheirOwnCertificate) {
     }
 }
 
-struct CliRun {
-    int exit_code = -1;
-    std::string output;
-};
-
-CliRun lampi_load(const std::string& args) {
-    CliRun r;
-    std::string command = std::string(LAMPI_LOAD_BINARY) + " " + args + " 2>&1";
-    FILE* pipe = ::popen(command.c_str(), "r");
-    if (!pipe) return r;
-    char buffer[4096];
-    std::size_t n;
-    while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) r.output.append(buffer, n);
-    int status = ::pclose(pipe);
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return r;
-}
+using lampi::load::testing::CliRun;
+using lampi::load::testing::lampi_load;
 
 TEST_F(TlsLoad, TheWrongCaIsAClearFailure) {
     start_broker(false);

@@ -44,8 +44,6 @@ struct HttpCliOptions {
 int publish_command(PublishOptions options, CommonOptions common);
 // `options` holds the numbers (users, spawn rate, accounts, TLS); `cli` the rest.
 int http_command(HttpOptions options, const HttpCliOptions& cli, CommonOptions common);
-// Locust's --run-time syntax in seconds, or a negative number when it is not one.
-double parse_timespan(const std::string& text);
 int subscribe_command(SubscribeOptions options, CommonOptions common);
 // first_device_id: 12 hex digits, or "" for the fleet's default.
 int fleet_command(FleetOptions options, const std::string& first_device_id, CommonOptions common);
