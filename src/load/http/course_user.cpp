@@ -2,6 +2,8 @@
 
 #include <fmt/core.h>
 
+#include <random>
+
 #include "mqtt/worker.h"
 #include "run/clock.h"
 

@@ -15,12 +15,12 @@
 #pragma once
 
 #include <cstdint>
-#include <random>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "http/http_connection.h"
+#include "run/small_random.h"
 #include "stats/metrics.h"
 #include "stats/request_stats.h"
 
@@ -75,7 +75,7 @@ private:
     UserTimers& timers_;
     Metrics& metrics_;
     HttpConnection connection_;
-    std::mt19937_64 random_;
+    SmallRandom random_;
     std::vector<std::pair<std::string, std::string>> cookies_;
 
     Step step_ = Step::idle;
