@@ -46,11 +46,12 @@ void add_common(CLI::App* app, CommonOptions& c) {
 
 int main(int argc, char** argv) {
     using namespace lampi;
-    CLI::App app{"lampi-load: load tester for LAMPi. Publish and subscribe load with malaria-compatible\n"
-                 "options, a simulated lamp fleet speaking the LAMPi contract, $SYS monitoring, web users\n"
-                 "with Locust's flags and reports, and\n"
-                 "text/JSON/CSV/HTML reports. Exit code 0: the run succeeded; 1: it ran but failed\n"
-                 "(errors, loss, unconfirmed messages); 2: bad options or environment."};
+    CLI::App app{
+        "lampi-load: load tester for LAMPi. Publish and subscribe load with malaria-compatible\n"
+        "options, a simulated lamp fleet speaking the LAMPi contract, $SYS monitoring, web users\n"
+        "with Locust's flags and reports, and\n"
+        "text/JSON/CSV/HTML reports. Exit code 0: the run succeeded; 1: it ran but failed\n"
+        "(errors, loss, unconfirmed messages); 2: bad options or environment."};
     app.require_subcommand(1);
     CommonOptions common;
 
@@ -122,7 +123,8 @@ int main(int argc, char** argv) {
     http_cmd->add_option("-r,--spawn-rate", http.spawn_rate, "users started per second (Locust -r)")
         ->capture_default_str();
     http_cmd->add_option("-t,--run-time", http_cli.run_time, "stop after 90, 30s, 5m, 1h30m (default: at Ctrl-C)");
-    http_cmd->add_flag("--headless", http_cli.headless, "accepted for Locust's command lines; lampi-load always runs so");
+    http_cmd->add_flag("--headless", http_cli.headless,
+                       "accepted for Locust's command lines; lampi-load always runs so");
     http_cmd->add_option("--scenario", http_cli.scenario, "the built-in flow to run")->capture_default_str();
     http_cmd->add_option("--login", http_cli.login, "USER:PASS for the login form; {n} in USER is the user's number");
     http_cmd->add_option("--accounts", http.accounts, "with {n}: number users modulo this many accounts");
@@ -139,8 +141,10 @@ int main(int argc, char** argv) {
                          "write Locust's PREFIX_stats.csv, PREFIX_stats_history.csv, PREFIX_failures.csv and "
                          "PREFIX_exceptions.csv");
     http_cmd->add_option("--report", common.output.html_path, "write a self-contained HTML report to FILE.html");
-    http_cmd->add_option("--max-time", common.max_time_s, "hard limit on the whole run in seconds")->capture_default_str();
-    http_cmd->add_option("--log-level", common.log_level, "trace, debug, info, warn, error or off")->capture_default_str();
+    http_cmd->add_option("--max-time", common.max_time_s, "hard limit on the whole run in seconds")
+        ->capture_default_str();
+    http_cmd->add_option("--log-level", common.log_level, "trace, debug, info, warn, error or off")
+        ->capture_default_str();
 
     try {
         app.parse(argc, argv);

@@ -99,8 +99,9 @@ TEST_F(HttpUsers, AWrongPasswordFailsTheLoginAndEveryIndexLoadAfterIt) {
     EXPECT_EQ(login.failures, 2u);
     EXPECT_GE(index.requests, 2u);
     EXPECT_EQ(index.failures, index.requests);
-    std::string expected = fmt::format(
-        "CatchResponseError('not logged in: redirected to http://127.0.0.1:{}/accounts/login/?next=/')", cloud_->port());
+    std::string expected =
+        fmt::format("CatchResponseError('not logged in: redirected to http://127.0.0.1:{}/accounts/login/?next=/')",
+                    cloud_->port());
     EXPECT_EQ((r.requests->failures[{"GET", "/", expected}]), index.failures);
 }
 
@@ -117,15 +118,17 @@ TEST_F(HttpUsers, ARefusedConnectionIsAFailureOfTheRequestThatNeededIt) {
 }
 
 TEST_F(HttpUsers, TheCommandLinePrintsLocustsTablesAndExitsOneOnFailures) {
-    auto good = lampi_load(fmt::format("http --host http://127.0.0.1:{} -u 2 -r 10 -t 1 --wait 0.2-0.3 "
-                                       "--login alice:{} --headless -q",
-                                       cloud_->port(), CloudServer::kPassword));
+    auto good =
+        lampi_load(fmt::format("http --host http://127.0.0.1:{} -u 2 -r 10 -t 1 --wait 0.2-0.3 "
+                               "--login alice:{} --headless -q",
+                               cloud_->port(), CloudServer::kPassword));
     EXPECT_EQ(good.exit_code, 0) << good.output;
     EXPECT_NE(good.output.find("Response time percentiles (approximated)"), std::string::npos) << good.output;
     EXPECT_NE(good.output.find("         Aggregated"), std::string::npos) << good.output;
-    auto bad = lampi_load(fmt::format("http --host http://127.0.0.1:{} -u 1 -r 10 -t 1 --wait 0.2-0.3 "
-                                      "--login alice:nope --headless -q",
-                                      cloud_->port()));
+    auto bad =
+        lampi_load(fmt::format("http --host http://127.0.0.1:{} -u 1 -r 10 -t 1 --wait 0.2-0.3 "
+                               "--login alice:nope --headless -q",
+                               cloud_->port()));
     EXPECT_EQ(bad.exit_code, 1) << bad.output;
     EXPECT_NE(bad.output.find("Error report"), std::string::npos) << bad.output;
     EXPECT_NE(bad.output.find("POST /accounts/login/?next=/: CatchResponseError('login did not reach /"),
@@ -196,13 +199,15 @@ TEST_F(HttpUsers, CsvHeadersAreByteForByteThoseOfDebiansLocust) {
                                              "    @task\n"
                                              "    def index(self):\n"
                                              "        self.client.get('/')\n";
-    auto theirs = run_command(fmt::format("cd {} && {} -f locustfile.py --headless -u 1 -r 1 -t 2s --only-summary "
-                                          "--host http://127.0.0.1:{} --csv {}",
-                                          dir_.path(), locust, lampi::testing::free_port(), dir_ / "locust"));
+    auto theirs =
+        run_command(fmt::format("cd {} && {} -f locustfile.py --headless -u 1 -r 1 -t 2s --only-summary "
+                                "--host http://127.0.0.1:{} --csv {}",
+                                dir_.path(), locust, lampi::testing::free_port(), dir_ / "locust"));
     ASSERT_TRUE(std::filesystem::exists(dir_ / "locust_stats.csv")) << theirs.output;
-    auto ours = lampi_load(fmt::format("http --host http://127.0.0.1:{} -u 1 -r 10 -t 1 --wait 0.2-0.3 "
-                                       "--login alice:{} -q --csv {}",
-                                       cloud_->port(), CloudServer::kPassword, dir_ / "ours"));
+    auto ours =
+        lampi_load(fmt::format("http --host http://127.0.0.1:{} -u 1 -r 10 -t 1 --wait 0.2-0.3 "
+                               "--login alice:{} -q --csv {}",
+                               cloud_->port(), CloudServer::kPassword, dir_ / "ours"));
     EXPECT_EQ(ours.exit_code, 0) << ours.output;
     for (const char* suffix : {"_stats.csv", "_stats_history.csv", "_failures.csv", "_exceptions.csv"}) {
         std::string expected = first_line(dir_ / (std::string("locust") + suffix));

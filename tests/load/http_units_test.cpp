@@ -47,7 +47,8 @@ TEST(ResponseParser, AResponseArrivingByteByByteParsesAsWhenItArrivesAtOnce) {
 
 TEST(ResponseParser, ChunkedBodiesAreCountedAndABodyUntilCloseEndsWithTheStream) {
     ResponseParser chunked;
-    EXPECT_EQ(feed_in_pieces(chunked, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", 3),
+    EXPECT_EQ(feed_in_pieces(chunked, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+                             3),
               ResponseParser::State::complete);
     EXPECT_EQ(chunked.response().body_bytes, 5u);
     ResponseParser until_close;

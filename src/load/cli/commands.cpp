@@ -11,8 +11,8 @@
 #include "mqtt/tls_context.h"
 #include "run/fd_limit.h"
 #include "run/runner.h"
-#include "run/timespan.h"
 #include "run/source_addresses.h"
+#include "run/timespan.h"
 
 namespace lampi::load::cli {
 namespace {
@@ -55,7 +55,8 @@ int http_command(HttpOptions options, const HttpCliOptions& cli, CommonOptions c
         return 2;
     };
     if (!log::init_from_option("lampi-load", common.log_level)) return 2;
-    if (cli.scenario != "course") return usage(fmt::format("--scenario '{}': the built-in scenario is 'course'", cli.scenario));
+    if (cli.scenario != "course")
+        return usage(fmt::format("--scenario '{}': the built-in scenario is 'course'", cli.scenario));
     Result<http::Url> url = http::parse_url(cli.host);
     if (!url) return usage(url.status().message());
     options.url = *url;
@@ -66,7 +67,8 @@ int http_command(HttpOptions options, const HttpCliOptions& cli, CommonOptions c
     options.password = cli.login.substr(colon + 1);
     if (!cli.run_time.empty()) {
         options.run_time_s = parse_timespan(cli.run_time);
-        if (options.run_time_s <= 0) return usage(fmt::format("-t '{}': give seconds, or 30s, 5m, 1h30m", cli.run_time));
+        if (options.run_time_s <= 0)
+            return usage(fmt::format("-t '{}': give seconds, or 30s, 5m, 1h30m", cli.run_time));
     }
     if (!cli.wait.empty()) {
         std::size_t dash = cli.wait.find('-');
@@ -85,7 +87,8 @@ int http_command(HttpOptions options, const HttpCliOptions& cli, CommonOptions c
         auto tls = TlsContext::create(MqttTls{options.cafile, "", ""}, !options.insecure, !options.insecure);
         if (!tls) return usage(tls.status().message());
     }
-    options.bind_addresses = choose_source_addresses(options.url.host, static_cast<std::size_t>(options.users), common.bind);
+    options.bind_addresses =
+        choose_source_addresses(options.url.host, static_cast<std::size_t>(options.users), common.bind);
     HttpCourseScenario scenario(options);
     return run(scenario, common);
 }

@@ -33,11 +33,11 @@ struct CommonOptions {
 
 // `lampi-load http`: the flags Locust users know, parsed but not yet checked.
 struct HttpCliOptions {
-    std::string host;        // --host URL
-    std::string run_time;    // -t: "90", "30s", "5m", "1h30m"; "" runs until Ctrl-C
+    std::string host;      // --host URL
+    std::string run_time;  // -t: "90", "30s", "5m", "1h30m"; "" runs until Ctrl-C
     std::string scenario = "course";
-    std::string login;       // USER:PASS
-    std::string wait;        // "--wait 5-9" or "--wait 0"
+    std::string login;  // USER:PASS
+    std::string wait;   // "--wait 5-9" or "--wait 0"
     bool headless = false;
 };
 

@@ -71,9 +71,10 @@ void CourseUser::begin(Step step) {
 void CourseUser::send(const char* method, const std::string& path, const std::string& body) {
     method_ = method;
     path_ = path;
-    std::string request = fmt::format("{} {}{} HTTP/1.1\r\nHost: {}\r\nUser-Agent: lampi-load\r\n"
-                                      "Accept: */*\r\nAccept-Encoding: identity\r\nConnection: keep-alive\r\n",
-                                      method, endpoint_.url.base_path, path, endpoint_.url.authority());
+    std::string request = fmt::format(
+        "{} {}{} HTTP/1.1\r\nHost: {}\r\nUser-Agent: lampi-load\r\n"
+        "Accept: */*\r\nAccept-Encoding: identity\r\nConnection: keep-alive\r\n",
+        method, endpoint_.url.base_path, path, endpoint_.url.authority());
     if (!cookies_.empty()) {
         request += "Cookie: ";
         for (std::size_t i = 0; i < cookies_.size(); ++i) {
@@ -84,9 +85,10 @@ void CourseUser::send(const char* method, const std::string& path, const std::st
     }
     if (std::string_view(method) == "POST") {
         // Django checks the Referer over HTTPS; our cloud checks it whenever it is sent.
-        request += fmt::format("Referer: {}\r\nContent-Type: application/x-www-form-urlencoded\r\n"
-                               "Content-Length: {}\r\n",
-                               full_url(path), body.size());
+        request += fmt::format(
+            "Referer: {}\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+            "Content-Length: {}\r\n",
+            full_url(path), body.size());
     }
     request += "\r\n";
     request += body;

@@ -86,9 +86,9 @@ private:
     bool reused_ = false;          // the request went out on a connection that served one before
     bool answer_started_ = false;  // a byte of the answer arrived
     std::int64_t connect_started_ns_ = 0;
-    std::string request_;          // kept until answered, to resend on a stale connection
+    std::string request_;  // kept until answered, to resend on a stale connection
     std::size_t out_pos_ = 0;
-    std::string in_;               // an unfinished response header
+    std::string in_;  // an unfinished response header
     std::unique_ptr<ResponseParser> parser_;
 };
 

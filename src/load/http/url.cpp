@@ -66,8 +66,8 @@ std::string same_origin_path(const Url& base, std::string_view location) {
     if (location.starts_with("//")) return {};
     if (location.starts_with('/')) return std::string(location);
     std::string origin = base.origin();
-    if (location.starts_with(origin) && (location.size() == origin.size() || location[origin.size()] == '/' ||
-                                         location[origin.size()] == '?')) {
+    if (location.starts_with(origin) &&
+        (location.size() == origin.size() || location[origin.size()] == '/' || location[origin.size()] == '?')) {
         std::string path(location.substr(origin.size()));
         return path.empty() || path[0] != '/' ? "/" + path : path;
     }

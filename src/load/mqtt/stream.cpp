@@ -94,8 +94,8 @@ Status Stream::open(const std::string& host, int port, const std::string& bind_a
             if (inet_pton(AF_INET6, bind_address.c_str(), &in6->sin6_addr) == 1) local_length = sizeof *in6;
         }
         if (local_length == 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&local), local_length) != 0) {
-            std::string why =
-                local_length == 0 ? fmt::format("not an address of the {}'s family", peer_) : errno_text();
+            std::string why = local_length == 0 ? fmt::format("not an address of the {}'s family", peer_)
+                                                : errno_text();
             close();
             return Status::error(fmt::format("cannot bind to source address {}: {}: check --bind", bind_address, why));
         }
@@ -103,9 +103,10 @@ Status Stream::open(const std::string& host, int port, const std::string& bind_a
     if (::connect(fd_, reinterpret_cast<const sockaddr*>(&a.storage), a.length) != 0 && errno != EINPROGRESS) {
         std::string why = errno_text();
         close();
-        return Status::error(fmt::format("cannot connect to {}{}: {}: is the {} running and listening there "
-                                         "(check --host and --port)?",
-                                         endpoint_, from, why, peer_));
+        return Status::error(
+            fmt::format("cannot connect to {}{}: {}: is the {} running and listening there "
+                        "(check --host and --port)?",
+                        endpoint_, from, why, peer_));
     }
     return Status::ok();
 }
@@ -169,19 +170,21 @@ Stream::Progress Stream::start_tls() {
 std::string Stream::tls_failure(const char* during) {
     long verify = ssl_ ? SSL_get_verify_result(ssl_) : X509_V_OK;
     if (verify != X509_V_OK) {
-        return fmt::format("TLS {} with {} failed: the {}'s certificate was not accepted: {}: check that --cafile "
-                           "is the CA that signed the {}'s certificate{}",
-                           during, endpoint_, peer_, X509_verify_cert_error_string(verify), peer_,
-                           tls_->verify_host_name() ? " and that it names the host you connect to (--insecure skips "
-                                                      "the name check)"
-                                                    : "");
+        return fmt::format(
+            "TLS {} with {} failed: the {}'s certificate was not accepted: {}: check that --cafile "
+            "is the CA that signed the {}'s certificate{}",
+            during, endpoint_, peer_, X509_verify_cert_error_string(verify), peer_,
+            tls_->verify_host_name() ? " and that it names the host you connect to (--insecure skips "
+                                       "the name check)"
+                                     : "");
     }
     std::string detail = openssl_errors();
     if (detail == "no detail from OpenSSL")
         detail = errno ? errno_text() : fmt::format("the {} closed the connection", peer_);
-    return fmt::format("TLS {} with {} failed: {}: check that the port is a TLS listener and, for mutual TLS, that "
-                       "--cert/--key (or --cert-dir) hold a certificate the {}'s CA signed",
-                       during, endpoint_, detail, peer_);
+    return fmt::format(
+        "TLS {} with {} failed: {}: check that the port is a TLS listener and, for mutual TLS, that "
+        "--cert/--key (or --cert-dir) hold a certificate the {}'s CA signed",
+        during, endpoint_, detail, peer_);
 }
 
 Stream::Progress Stream::handshake() {

@@ -97,9 +97,12 @@ json::value to_json(const RunReport& r) {
     if (r.requests) {
         json::array requests;
         for (const auto& [key, e] : r.requests->entries) {
-            json::object row{{"method", key.first},     {"name", key.second},
-                             {"requests", e.requests},  {"failures", e.failures},
-                             {"content_bytes", e.content_bytes}, {"latency", latency_json(e.times)}};
+            json::object row{{"method", key.first},
+                             {"name", key.second},
+                             {"requests", e.requests},
+                             {"failures", e.failures},
+                             {"content_bytes", e.content_bytes},
+                             {"latency", latency_json(e.times)}};
             requests.push_back(std::move(row));
         }
         json::array request_failures;

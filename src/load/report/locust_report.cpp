@@ -148,8 +148,8 @@ std::string locust_tables(const RunReport& report) {
     out += fmt::format("{:<{}} {:<{}} {:>8}", "Type", kTypeWidth, "Name", kNameWidth, names[0]);
     for (std::size_t i = 1; i < names.size(); ++i) out += fmt::format(" {:>6}", names[i]);
     out += "\n";
-    std::string pseparator = fmt::format("{}|{}|{}", std::string(kTypeWidth, '-'), std::string(kNameWidth, '-'),
-                                         std::string(8, '-'));
+    std::string pseparator =
+        fmt::format("{}|{}|{}", std::string(kTypeWidth, '-'), std::string(kNameWidth, '-'), std::string(8, '-'));
     for (std::size_t i = 1; i < names.size(); ++i) pseparator += "|" + std::string(6, '-');
     out += pseparator + "\n";
     auto percentile_line = [&](const Named& r) {
@@ -210,7 +210,8 @@ Status write_locust_csv(const RunReport& report, const std::string& prefix) {
                                      py_float(ms(e.times.mean())),
                                      e.requests ? py_float(ms(static_cast<double>(e.times.min()))) : "0",
                                      py_float(ms(static_cast<double>(e.times.max()))),
-                                     py_float(ratio(static_cast<double>(e.content_bytes), static_cast<double>(e.requests))),
+                                     py_float(
+                                         ratio(static_cast<double>(e.content_bytes), static_cast<double>(e.requests))),
                                      py_float(ratio(static_cast<double>(e.requests), seconds)),
                                      py_float(ratio(static_cast<double>(e.failures), seconds))};
         for (double q : locust_percentiles()) row.push_back(e.requests ? std::to_string(percentile_ms(e, q)) : "N/A");
@@ -219,14 +220,18 @@ Status write_locust_csv(const RunReport& report, const std::string& prefix) {
 
     std::vector<std::string> history_header{"Timestamp", "User Count", "Type", "Name", "Requests/s", "Failures/s"};
     history_header.insert(history_header.end(), percentile_names.begin(), percentile_names.end());
-    for (const char* h : {"Total Request Count", "Total Failure Count", "Total Median Response Time",
-                          "Total Average Response Time", "Total Min Response Time", "Total Max Response Time",
-                          "Total Average Content Size"})
+    for (const char* h :
+         {"Total Request Count", "Total Failure Count", "Total Median Response Time", "Total Average Response Time",
+          "Total Min Response Time", "Total Max Response Time", "Total Average Content Size"})
         history_header.emplace_back(h);
     std::string history = csv_row(history_header);
     for (const RequestHistoryRow& h : report.request_history) {
-        std::vector<std::string> row{std::to_string(h.timestamp), std::to_string(h.users), "", "Aggregated",
-                                     fmt::format("{:.6f}", h.requests_per_s), fmt::format("{:.6f}", h.failures_per_s)};
+        std::vector<std::string> row{std::to_string(h.timestamp),
+                                     std::to_string(h.users),
+                                     "",
+                                     "Aggregated",
+                                     fmt::format("{:.6f}", h.requests_per_s),
+                                     fmt::format("{:.6f}", h.failures_per_s)};
         for (std::size_t i = 0; i < percentile_names.size(); ++i)
             row.push_back(h.percentiles_ms.empty() ? "N/A" : std::to_string(h.percentiles_ms[i]));
         row.push_back(std::to_string(h.requests));
@@ -248,7 +253,8 @@ Status write_locust_csv(const RunReport& report, const std::string& prefix) {
     // Locust lists exceptions raised in the users' own code; ours are the flow's
     // problems that are no request's failure (a login page without a token).
     std::string exceptions = csv_row({"Count", "Message", "Traceback", "Nodes"});
-    for (const auto& [reason, n] : report.totals.error_reasons) exceptions += csv_row({std::to_string(n), reason, "", "local"});
+    for (const auto& [reason, n] : report.totals.error_reasons)
+        exceptions += csv_row({std::to_string(n), reason, "", "local"});
 
     for (const auto& [suffix, content] :
          {std::pair{"_stats.csv", &stats}, std::pair{"_stats_history.csv", &history},
@@ -256,7 +262,8 @@ Status write_locust_csv(const RunReport& report, const std::string& prefix) {
         std::string path = prefix + suffix;
         std::ofstream f(path, std::ios::binary);
         f << *content;
-        if (!f) return Status::error(fmt::format("cannot write {}: check that the directory exists and is writable", path));
+        if (!f)
+            return Status::error(fmt::format("cannot write {}: check that the directory exists and is writable", path));
     }
     return Status::ok();
 }

@@ -24,7 +24,7 @@ struct Figure {
 struct RequestHistoryRow {
     std::int64_t timestamp = 0;  // Unix seconds
     std::int64_t users = 0;
-    double requests_per_s = 0;   // over the last ten seconds, as Locust's "current" rate
+    double requests_per_s = 0;  // over the last ten seconds, as Locust's "current" rate
     double failures_per_s = 0;
     // The whole run so far; response times in milliseconds.
     std::uint64_t requests = 0, failures = 0;

@@ -19,9 +19,7 @@ namespace {
 
 constexpr std::int64_t kSecond = 1'000'000'000;
 
-double unix_now() {
-    return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
+double unix_now() { return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count(); }
 
 std::string replace_all(std::string text, std::string_view what, const std::string& with) {
     for (std::size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + with.size()))
@@ -92,7 +90,8 @@ private:
             settings.password = options_.password;
             settings.wait_min_s = options_.wait_min_s;
             settings.wait_max_s = options_.wait_max_s;
-            std::uint64_t seed = std::hash<std::int64_t>{}(now) ^ (static_cast<std::uint64_t>(next_user_) * 0x9e3779b97f4a7c15ULL);
+            std::uint64_t seed = std::hash<std::int64_t>{}(now) ^
+                                 (static_cast<std::uint64_t>(next_user_) * 0x9e3779b97f4a7c15ULL);
             users_.push_back(std::make_unique<http::CourseUser>(worker, endpoint_, std::move(settings), stats_, *this,
                                                                 static_cast<std::uint64_t>(next_user_), seed));
             running_.fetch_add(1, std::memory_order_relaxed);
@@ -205,8 +204,8 @@ void HttpCourseScenario::finish(const std::vector<Driver*>&, RunReport& report) 
                               static_cast<double>(report.totals.get(Counter::connect_attempts)), ""});
     if (most_users_ > 0 && rss_at_most_users_ > baseline_rss_) {
         double per_user = static_cast<double>(rss_at_most_users_ - baseline_rss_) / static_cast<double>(most_users_);
-        report.figures.push_back({"memory_per_user_bytes", "Memory per user (resident, above the idle process)",
-                                  per_user, "bytes"});
+        report.figures.push_back(
+            {"memory_per_user_bytes", "Memory per user (resident, above the idle process)", per_user, "bytes"});
     }
     report.figures.push_back({"resident_mb", "Resident memory with the most users",
                               static_cast<double>(rss_at_most_users_) / (1024.0 * 1024.0), "MiB"});
