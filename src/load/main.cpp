@@ -9,6 +9,23 @@ namespace {
 
 using lampi::load::cli::CommonOptions;
 
+// How a run is driven and where its report goes: every subcommand, MQTT or web.
+// `csv_files` says what --csv writes.
+void add_run_options(CLI::App* app, CommonOptions& c, const std::string& csv_files) {
+    app->add_option("--bind", c.bind,
+                    "source addresses to spread connections over (default: 127.0.0.1..n against a loopback "
+                    "server, one per 4000 connections)");
+    app->add_option("--threads", c.threads, "worker threads (each owns a share of the connections)")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 256));
+    app->add_flag("-q,--quiet", c.quiet, "no live progress line");
+    app->add_flag("--json", c.output.json, "print the report as JSON instead of text");
+    app->add_option("--csv", c.output.csv_prefix, "write " + csv_files);
+    app->add_option("--report", c.output.html_path, "write a self-contained HTML report with charts to FILE.html");
+    app->add_option("--max-time", c.max_time_s, "hard limit on the whole run in seconds")->capture_default_str();
+    app->add_option("--log-level", c.log_level, "trace, debug, info, warn, error or off")->capture_default_str();
+}
+
 void add_common(CLI::App* app, CommonOptions& c) {
     app->add_option("-H,--host", c.client.host, "MQTT broker host")->capture_default_str();
     app->add_option("-p,--port", c.client.port, "MQTT broker port")->capture_default_str()->check(CLI::Range(1, 65535));
@@ -27,19 +44,8 @@ void add_common(CLI::App* app, CommonOptions& c) {
     app->add_option("--reconnect-give-up", c.client.reconnect_give_up_s,
                     "stop reconnecting a client that stayed out this many seconds")
         ->capture_default_str();
-    app->add_option("--bind", c.bind,
-                    "source addresses to spread connections over (default: 127.0.0.1..n against a loopback "
-                    "broker, one per 4000 connections)");
-    app->add_option("--threads", c.threads, "worker threads (each owns a share of the connections)")
-        ->capture_default_str()
-        ->check(CLI::Range(1, 256));
-    app->add_flag("-q,--quiet", c.quiet, "no live progress line");
-    app->add_flag("--json", c.output.json, "print the report as JSON instead of text");
-    app->add_option("--csv", c.output.csv_prefix, "write PREFIX_series.csv (per second) and PREFIX_summary.csv");
-    app->add_option("--report", c.output.html_path, "write a self-contained HTML report with charts to FILE.html");
     app->add_flag("--sys", c.sys, "follow the broker's $SYS/# and report it beside our figures");
-    app->add_option("--max-time", c.max_time_s, "hard limit on the whole run in seconds")->capture_default_str();
-    app->add_option("--log-level", c.log_level, "trace, debug, info, warn, error or off")->capture_default_str();
+    add_run_options(app, c, "PREFIX_series.csv (per second) and PREFIX_summary.csv");
 }
 
 }  // namespace
@@ -131,20 +137,9 @@ int main(int argc, char** argv) {
     http_cmd->add_option("--wait", http_cli.wait, "think time between page loads, MIN-MAX seconds (default 5-9)");
     http_cmd->add_option("--cafile", http.cafile, "https: verify the server against this CA (default: the system's)");
     http_cmd->add_flag("--insecure", http.insecure, "https: accept any server certificate");
-    http_cmd->add_option("--bind", common.bind, "source addresses to spread connections over");
-    http_cmd->add_option("--threads", common.threads, "worker threads (each owns a share of the users)")
-        ->capture_default_str()
-        ->check(CLI::Range(1, 256));
-    http_cmd->add_flag("-q,--quiet", common.quiet, "no live progress line");
-    http_cmd->add_flag("--json", common.output.json, "print the report as JSON instead of Locust's tables");
-    http_cmd->add_option("--csv", common.output.csv_prefix,
-                         "write Locust's PREFIX_stats.csv, PREFIX_stats_history.csv, PREFIX_failures.csv and "
-                         "PREFIX_exceptions.csv");
-    http_cmd->add_option("--report", common.output.html_path, "write a self-contained HTML report to FILE.html");
-    http_cmd->add_option("--max-time", common.max_time_s, "hard limit on the whole run in seconds")
-        ->capture_default_str();
-    http_cmd->add_option("--log-level", common.log_level, "trace, debug, info, warn, error or off")
-        ->capture_default_str();
+    add_run_options(http_cmd, common,
+                    "Locust's PREFIX_stats.csv, PREFIX_stats_history.csv, PREFIX_failures.csv and "
+                    "PREFIX_exceptions.csv");
 
     try {
         app.parse(argc, argv);
