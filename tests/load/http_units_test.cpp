@@ -15,13 +15,7 @@ ResponseParser::State feed_in_pieces(ResponseParser& parser, const std::string& 
     std::string pending;
     for (std::size_t at = 0; at < bytes.size(); at += step) {
         pending += bytes.substr(at, step);
-        std::size_t used = 0;
-        while (used < pending.size() && parser.state() == ResponseParser::State::need_more) {
-            std::size_t n = parser.feed(std::string_view(pending).substr(used));
-            if (n == 0) break;
-            used += n;
-        }
-        pending.erase(0, used);
+        pending.erase(0, parser.feed(pending));
     }
     return parser.state();
 }

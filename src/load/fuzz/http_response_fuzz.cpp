@@ -24,14 +24,10 @@ std::size_t parse(ResponseParser& parser, std::string_view input, std::size_t cu
     std::string pending;
     std::size_t taken = 0;
     for (std::string_view piece : {input.substr(0, cut), input.substr(cut)}) {
+        if (piece.empty()) continue;  // nothing new: the parser may not be asked again
         pending.append(piece);
-        std::size_t used = 0;
-        while (used < pending.size() && parser.state() == ResponseParser::State::need_more) {
-            std::size_t n = parser.feed(std::string_view(pending).substr(used));
-            check(n <= pending.size() - used);
-            if (n == 0) break;
-            used += n;
-        }
+        std::size_t used = parser.feed(pending);
+        check(used <= pending.size());
         taken += used;
         pending.erase(0, used);
         if (parser.state() != ResponseParser::State::need_more) break;

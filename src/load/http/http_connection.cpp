@@ -132,12 +132,7 @@ void HttpConnection::take_input(std::string_view data) {
     const bool buffered = !in_.empty();
     if (buffered) in_.append(data);
     std::string_view input = buffered ? std::string_view(in_) : data;
-    std::size_t used = 0;
-    while (used < input.size() && parser_->state() == ResponseParser::State::need_more) {
-        std::size_t n = parser_->feed(input.substr(used));
-        if (n == 0) break;
-        used += n;
-    }
+    std::size_t used = parser_->feed(input);
     switch (parser_->state()) {
         case ResponseParser::State::malformed:
             fail(fmt::format("the server sent a malformed response: {}", parser_->error()));

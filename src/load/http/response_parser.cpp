@@ -74,24 +74,33 @@ ResponseParser::ResponseParser(bool head_request) : impl_(std::make_unique<Impl>
 ResponseParser::~ResponseParser() = default;
 
 std::size_t ResponseParser::feed(std::string_view data) {
-    if (state_ != State::need_more) return 0;
-    error_code ec;
-    std::size_t used = impl_->put(boost::asio::const_buffer(data.data(), data.size()), ec);
-    if (ec == beast_http::error::need_more) return used;
-    if (ec) {
-        state_ = State::malformed;
-        error_ = ec.message();
-        return used;
-    }
-    if (impl_->is_done()) {
-        state_ = State::complete;
-        response_.keep_alive = impl_->keep_alive();
+    std::size_t used = 0;
+    while (state_ == State::need_more && used < data.size()) {
+        error_code ec;
+        std::size_t n = impl_->put(boost::asio::const_buffer(data.data() + used, data.size() - used), ec);
+        used += n;
+        // Beast waits for more bytes; offering it the same ones again breaks its bookkeeping.
+        if (ec == beast_http::error::need_more) break;
+        if (ec) {
+            state_ = State::malformed;
+            error_ = ec.message();
+        } else if (impl_->is_done()) {
+            state_ = State::complete;
+            response_.keep_alive = impl_->keep_alive();
+        } else if (n == 0) {
+            break;
+        }
     }
     return used;
 }
 
 void ResponseParser::end_of_stream() {
     if (state_ != State::need_more) return;
+    if (!impl_->got_some()) {
+        state_ = State::malformed;
+        error_ = "the connection closed before a response";
+        return;
+    }
     error_code ec;
     impl_->put_eof(ec);
     if (ec || !impl_->is_done()) {

@@ -36,10 +36,11 @@ public:
     ResponseParser(const ResponseParser&) = delete;
     ResponseParser& operator=(const ResponseParser&) = delete;
 
-    // Consumes a prefix of `data` and returns its length. need_more with 0
-    // consumed means: call again with these bytes and more appended (an
-    // unfinished header is parsed as a whole). Bytes after a complete response
-    // are not consumed.
+    // Consumes what it can of `data` now and returns how much. While the state is
+    // need_more, the bytes not consumed must be offered again, with more bytes
+    // appended, once more arrive; never again without new bytes (an unfinished
+    // header or chunk line is parsed as a whole). Bytes after a complete
+    // response are not consumed.
     std::size_t feed(std::string_view data);
     // The connection ended: completes a response whose body runs to the close.
     void end_of_stream();
