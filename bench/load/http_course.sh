@@ -60,7 +60,7 @@ requests_in() { awk -F, '$2 == "Aggregated" { print $3 }' "$1"; }
 
 lampi() {  # name users spawn seconds wait
   run "$1" "$LAMPI_LOAD" http --host "$HOST" -u "$2" -r "$3" -t "$4s" --wait "$5" --threads 1 \
-    --login 'user{n}:lampi-pass' --accounts "$ACCOUNTS" --headless -q --csv "$WORK/$1"
+    --login 'user{n}:lampi-pass' --accounts "$ACCOUNTS" --headless --quiet --csv "$WORK/$1"
 }
 locust() {  # name users spawn seconds wait(0 or course)
   (cd "$WORK" && LAMPI_ACCOUNTS=$ACCOUNTS LAMPI_WAIT=$5 run "$1" /usr/bin/locust -f locustfile.py --headless \

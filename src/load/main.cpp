@@ -18,7 +18,8 @@ void add_run_options(CLI::App* app, CommonOptions& c, const std::string& csv_fil
     app->add_option("--threads", c.threads, "worker threads (each owns a share of the connections)")
         ->capture_default_str()
         ->check(CLI::Range(1, 256));
-    app->add_flag("-q,--quiet", c.quiet, "no live progress line");
+    // Not -q: that is malaria's --qos.
+    app->add_flag("--quiet", c.quiet, "no live progress line");
     app->add_flag("--json", c.output.json, "print the report as JSON instead of text");
     app->add_option("--csv", c.output.csv_prefix, "write " + csv_files);
     app->add_option("--report", c.output.html_path, "write a self-contained HTML report with charts to FILE.html");
@@ -64,20 +65,28 @@ int main(int argc, char** argv) {
     load::PublishOptions pub;
     CLI::App* publish = app.add_subcommand("publish", "publish messages from many clients and time their confirmation");
     add_common(publish, common);
-    publish->add_option("-n,--count", pub.count, "messages per client (malaria -n)")->capture_default_str();
-    publish->add_option("-P,--processes,-c,--clients", pub.clients, "concurrent clients/connections (malaria -P)")
+    // malaria publish's flags mean here what they mean there: -q -n -s -t -T -P -c -H -p,
+    // and the course fork's -D; our own longer names stay as aliases.
+    publish->add_option("-n,--msg_count,--count", pub.count, "messages per client (malaria -n)")
+        ->capture_default_str();
+    publish->add_option("-P,--processes,--clients", pub.clients, "concurrent clients/connections (malaria -P)")
         ->capture_default_str()
         ->check(CLI::Range(1, 1'000'000));
-    publish->add_option("-D,--device-id", pub.client_prefix, "client id prefix; ids are PREFIX-0, PREFIX-1, ...")
+    publish->add_option("-c,--clientid,-D,--device-id", pub.client_prefix,
+                        "client id prefix; ids are PREFIX-0, PREFIX-1, ... (malaria -c, the course's -D)")
         ->capture_default_str();
-    publish->add_option("--qos", pub.qos, "QoS 0, 1 or 2")->capture_default_str()->check(CLI::Range(0, 2));
-    publish->add_option("-s,--size", pub.payload_size,
-                        "payload bytes (at least the ~40-byte sequence/timestamp header)")
+    publish->add_option("-q,--qos", pub.qos, "QoS 0, 1 or 2")->capture_default_str()->check(CLI::Range(0, 2));
+    publish->add_option("-s,--msg_size,--size", pub.payload_size,
+                        "payload bytes (at least the ~40-byte sequence/timestamp header; malaria -s)")
         ->capture_default_str();
-    publish->add_option("-t,--topic", pub.topic, "topic template: {client} and {seq} are replaced")->capture_default_str();
+    bool timing = false;
+    publish->add_flag("-t,--timing", timing,
+                      "accepted for malaria's command lines: payloads always carry timing (malaria -t)");
+    publish->add_option("--topic", pub.topic, "topic template: {client} and {seq} are replaced")->capture_default_str();
     publish->add_flag("--retain", pub.retain, "publish retained");
     publish->add_option("-d,--duration", pub.duration_s, "publish for this many seconds instead of a count");
-    publish->add_option("--rate", pub.rate_per_client, "target messages/s per client (default: as fast as confirmed)");
+    publish->add_option("-T,--msgs_per_second,--rate", pub.rate_per_client,
+                        "target messages/s per client (malaria -T; default: as fast as confirmed)");
     publish->add_option("--total-rate", pub.rate_total, "target messages/s over all clients");
     publish->add_option("--connect-rate", pub.connect_rate, "new connections per second (default: all at once)");
     publish->add_option("--inflight", pub.inflight, "unconfirmed messages per client before it waits")
@@ -91,7 +100,7 @@ int main(int argc, char** argv) {
         "subscribe", "count what arrives, find loss, duplicates and reordering, time flight from the payload");
     add_common(subscribe, common);
     subscribe->add_option("-t,--topic", sub.topic, "topic filter")->capture_default_str();
-    subscribe->add_option("--qos", sub.qos, "QoS 0, 1 or 2")->capture_default_str()->check(CLI::Range(0, 2));
+    subscribe->add_option("-q,--qos", sub.qos, "QoS 0, 1 or 2")->capture_default_str()->check(CLI::Range(0, 2));
     subscribe->add_option("-c,--clients", sub.clients, "subscribing clients, each receives everything")
         ->capture_default_str()
         ->check(CLI::Range(1, 1'000'000));

@@ -120,14 +120,14 @@ TEST_F(HttpUsers, ARefusedConnectionIsAFailureOfTheRequestThatNeededIt) {
 TEST_F(HttpUsers, TheCommandLinePrintsLocustsTablesAndExitsOneOnFailures) {
     auto good =
         lampi_load(fmt::format("http --host http://127.0.0.1:{} -u 2 -r 10 -t 1 --wait 0.2-0.3 "
-                               "--login alice:{} --headless -q",
+                               "--login alice:{} --headless --quiet",
                                cloud_->port(), CloudServer::kPassword));
     EXPECT_EQ(good.exit_code, 0) << good.output;
     EXPECT_NE(good.output.find("Response time percentiles (approximated)"), std::string::npos) << good.output;
     EXPECT_NE(good.output.find("         Aggregated"), std::string::npos) << good.output;
     auto bad =
         lampi_load(fmt::format("http --host http://127.0.0.1:{} -u 1 -r 10 -t 1 --wait 0.2-0.3 "
-                               "--login alice:nope --headless -q",
+                               "--login alice:nope --headless --quiet",
                                cloud_->port()));
     EXPECT_EQ(bad.exit_code, 1) << bad.output;
     EXPECT_NE(bad.output.find("Error report"), std::string::npos) << bad.output;
@@ -157,7 +157,7 @@ TEST(HttpsUsers, AServerCertificateFromAnotherCaIsAClearFailure) {
     CloudServer cloud("sqlite://" + (dir / "db.sqlite3"), options);
     cloud.add_user("alice");
     std::string common =
-        fmt::format("http --host https://127.0.0.1:{} -u 1 -r 10 -t 1 --wait 0.2-0.3 --login alice:{} -q", cloud.port(),
+        fmt::format("http --host https://127.0.0.1:{} -u 1 -r 10 -t 1 --wait 0.2-0.3 --login alice:{} --quiet", cloud.port(),
                     CloudServer::kPassword);
 
     auto wrong = lampi_load(common + " --cafile " + other->ca_cert_path());
@@ -206,7 +206,7 @@ TEST_F(HttpUsers, CsvHeadersAreByteForByteThoseOfDebiansLocust) {
     ASSERT_TRUE(std::filesystem::exists(dir_ / "locust_stats.csv")) << theirs.output;
     auto ours =
         lampi_load(fmt::format("http --host http://127.0.0.1:{} -u 1 -r 10 -t 1 --wait 0.2-0.3 "
-                               "--login alice:{} -q --csv {}",
+                               "--login alice:{} --quiet --csv {}",
                                cloud_->port(), CloudServer::kPassword, dir_ / "ours"));
     EXPECT_EQ(ours.exit_code, 0) << ours.output;
     for (const char* suffix : {"_stats.csv", "_stats_history.csv", "_failures.csv", "_exceptions.csv"}) {

@@ -148,7 +148,7 @@ TEST_F(TlsLoad, TheWrongCaIsAClearFailure) {
     foreign.name = "Someone else's CA";
     auto other = ca::CertificateAuthority::create(dir_ / "other-ca", foreign);
     ASSERT_TRUE(other) << other.status().message();
-    CliRun r = lampi_load(fmt::format("publish -p {} -n 5 -P 2 -q --cafile {}", broker_->port(), other->ca_cert_path()));
+    CliRun r = lampi_load(fmt::format("publish -p {} -n 5 -P 2 --quiet --cafile {}", broker_->port(), other->ca_cert_path()));
     EXPECT_EQ(r.exit_code, 1) << r.output;
     EXPECT_NE(r.output.find(fmt::format("TLS handshake with 127.0.0.1:{} failed", broker_->port())), std::string::npos)
         << r.output;
@@ -159,7 +159,7 @@ TEST_F(TlsLoad, TheWrongCaIsAClearFailure) {
 
 TEST_F(TlsLoad, NoClientCertificateOnAMutualTlsListenerIsAClearFailure) {
     start_broker(true);
-    CliRun r = lampi_load(fmt::format("publish -p {} -n 5 -q --cafile {}", broker_->port(), ca_->ca_cert_path()));
+    CliRun r = lampi_load(fmt::format("publish -p {} -n 5 --quiet --cafile {}", broker_->port(), ca_->ca_cert_path()));
     EXPECT_EQ(r.exit_code, 1) << r.output;
     EXPECT_NE(r.output.find("--cert/--key"), std::string::npos) << r.output;
     EXPECT_NE(r.output.find("Result: FAILED"), std::string::npos) << r.output;
@@ -167,7 +167,7 @@ TEST_F(TlsLoad, NoClientCertificateOnAMutualTlsListenerIsAClearFailure) {
 
 TEST_F(TlsLoad, AnUnreadableCaFileSaysWhichFile) {
     start_broker(false);
-    CliRun r = lampi_load(fmt::format("publish -p {} -n 5 -q --cafile {}", broker_->port(), dir_ / "missing.pem"));
+    CliRun r = lampi_load(fmt::format("publish -p {} -n 5 --quiet --cafile {}", broker_->port(), dir_ / "missing.pem"));
     EXPECT_EQ(r.exit_code, 1) << r.output;
     EXPECT_NE(r.output.find("cannot load the CA certificate '" + (dir_ / "missing.pem") + "'"), std::string::npos)
         << r.output;

@@ -33,6 +33,15 @@ struct RequestHistoryRow {
     std::vector<std::int64_t> percentiles_ms;  // Locust's percentiles; empty before any request
 };
 
+// One publishing client's figures as mqtt-malaria prints them per process.
+struct MalariaClient {
+    std::string clientid;
+    std::uint64_t count_ok = 0, count_total = 0;
+    double mean_ms = 0, stddev_ms = 0, min_ms = 0, max_ms = 0;
+    double msgs_per_sec = 0;
+    double time_total_s = 0;  // first publish to last confirmation
+};
+
 struct RunReport {
     std::string scenario;             // "publish", "subscribe", "fleet"
     std::string description;          // one line: what was run against what
@@ -46,6 +55,7 @@ struct RunReport {
     bool malaria_block = false;
     std::uint64_t planned_messages = 0;
     int clients = 0;
+    std::vector<MalariaClient> malaria_clients;  // publish: one block each, in client order
     std::vector<std::string> failures;  // why this run counts as failed
     // HTTP runs: per-name figures the way Locust reports them.
     std::optional<RequestTable> requests;
