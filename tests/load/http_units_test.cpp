@@ -2,6 +2,7 @@
 // base URLs, redirects that stay on the site, form encoding, --run-time.
 #include <gtest/gtest.h>
 
+#include "http/cookie_jar.h"
 #include "http/response_parser.h"
 #include "http/url.h"
 #include "run/timespan.h"
@@ -75,6 +76,25 @@ TEST(Url, BaseUrlsRedirectsAndForms) {
     EXPECT_EQ(same_origin_path(*url, "https://elsewhere.example/x"), "");
     EXPECT_EQ(same_origin_path(*url, "//elsewhere.example/x"), "");
     EXPECT_EQ(form_encode("a b&c=d/é"), "a+b%26c%3Dd%2F%C3%A9");
+}
+
+TEST(CookieJar, KeepsOneValuePerNameAsTheCookieHeader) {
+    lampi::load::http::CookieJar jar;
+    jar.set("csrftoken", "aaa");
+    jar.set("sessionid", "s1");
+    EXPECT_EQ(jar.header(), "csrftoken=aaa; sessionid=s1");
+    jar.set("csrftoken", "bbb");  // rotated at login, as Django and our cloud do
+    EXPECT_EQ(jar.header(), "sessionid=s1; csrftoken=bbb");
+    EXPECT_EQ(jar.get("csrftoken"), "bbb");
+    EXPECT_EQ(jar.get("csrf"), "");
+    jar.set("csrftoken", "");  // deleted
+    jar.set("sessionid", "");
+    EXPECT_EQ(jar.header(), "");
+    jar.set("a", "1");
+    jar.set("b", "2");
+    jar.set("c", "3");
+    jar.set("b", "");
+    EXPECT_EQ(jar.header(), "a=1; c=3");
 }
 
 TEST(RunTime, LocustsSyntaxInSeconds) {

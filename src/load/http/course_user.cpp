@@ -27,10 +27,11 @@ std::string path_only(const std::string& path_and_query) { return path_and_query
 
 }  // namespace
 
-CourseUser::CourseUser(Worker& worker, const Endpoint& endpoint, CourseSettings settings, RequestStats& stats,
-                       UserTimers& timers, std::uint64_t number, std::uint64_t seed)
+CourseUser::CourseUser(Worker& worker, const Endpoint& endpoint, const CourseSettings& settings, std::string username,
+                       RequestStats& stats, UserTimers& timers, std::uint64_t number, std::uint64_t seed)
     : endpoint_(endpoint),
-      settings_(std::move(settings)),
+      settings_(settings),
+      username_(std::move(username)),
       stats_(stats),
       timers_(timers),
       metrics_(worker.metrics()),
@@ -56,9 +57,8 @@ void CourseUser::begin(Step step) {
     switch (step) {
         case Step::login_page: send("GET", kLoginPath, ""); break;
         case Step::login_post: {
-            const std::string* token = cookie("csrftoken");
             std::string body = fmt::format("csrfmiddlewaretoken={}&username={}&password={}",
-                                           form_encode(token ? *token : ""), form_encode(settings_.username),
+                                           form_encode(cookies_.get("csrftoken")), form_encode(username_),
                                            form_encode(settings_.password));
             send("POST", kLoginPath, body);
             break;
@@ -75,14 +75,7 @@ void CourseUser::send(const char* method, const std::string& path, const std::st
         "{} {}{} HTTP/1.1\r\nHost: {}\r\nUser-Agent: lampi-load\r\n"
         "Accept: */*\r\nAccept-Encoding: identity\r\nConnection: keep-alive\r\n",
         method, endpoint_.url.base_path, path, endpoint_.url.authority());
-    if (!cookies_.empty()) {
-        request += "Cookie: ";
-        for (std::size_t i = 0; i < cookies_.size(); ++i) {
-            if (i) request += "; ";
-            request += cookies_[i].first + "=" + cookies_[i].second;
-        }
-        request += "\r\n";
-    }
+    if (!cookies_.header().empty()) request += fmt::format("Cookie: {}\r\n", cookies_.header());
     if (std::string_view(method) == "POST") {
         // Django checks the Referer over HTTPS; our cloud checks it whenever it is sent.
         request += fmt::format(
@@ -99,23 +92,10 @@ std::string CourseUser::full_url(const std::string& path) const {
     return endpoint_.url.origin() + endpoint_.url.base_path + path;
 }
 
-void CourseUser::store_cookies(const Response& response) {
-    for (const auto& [name, value] : response.set_cookies) {
-        std::erase_if(cookies_, [&](const auto& c) { return c.first == name; });
-        if (!value.empty()) cookies_.emplace_back(name, value);
-    }
-}
-
-const std::string* CourseUser::cookie(std::string_view name) const {
-    for (const auto& [n, v] : cookies_) {
-        if (n == name) return &v;
-    }
-    return nullptr;
-}
-
 void CourseUser::on_response(HttpConnection&, const Response& response) {
     if (step_ == Step::stopped) return;
-    store_cookies(response);
+    metrics_.add(Counter::received);  // every response, redirects included: the progress line's "in"
+    for (const auto& [name, value] : response.set_cookies) cookies_.set(name, value);
     bool redirect = response.status == 301 || response.status == 302 || response.status == 303 ||
                     response.status == 307 || response.status == 308;
     if (redirect && !response.location.empty()) {
@@ -161,7 +141,7 @@ void CourseUser::finish(const std::string& failure, std::uint64_t body_bytes) {
     metrics_.activity(now);
     switch (done) {
         case Step::login_page:
-            if (cookie("csrftoken")) {
+            if (!cookies_.get("csrftoken").empty()) {
                 begin(Step::login_post);
                 return;
             }

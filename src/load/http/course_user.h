@@ -19,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "http/cookie_jar.h"
 #include "http/http_connection.h"
 #include "run/small_random.h"
 #include "stats/metrics.h"
@@ -26,8 +27,8 @@
 
 namespace lampi::load::http {
 
+// What every user of a run shares (each has only its own user name).
 struct CourseSettings {
-    std::string username;
     std::string password;
     double wait_min_s = 5;
     double wait_max_s = 9;
@@ -45,9 +46,10 @@ public:
 
 class CourseUser : public HttpHandler {
 public:
-    // `number` counts the run's users from 0 (it picks the source address).
-    CourseUser(Worker& worker, const Endpoint& endpoint, CourseSettings settings, RequestStats& stats,
-               UserTimers& timers, std::uint64_t number, std::uint64_t seed);
+    // `number` counts the run's users from 0 (it picks the source address);
+    // `settings` must outlive the user.
+    CourseUser(Worker& worker, const Endpoint& endpoint, const CourseSettings& settings, std::string username,
+               RequestStats& stats, UserTimers& timers, std::uint64_t number, std::uint64_t seed);
 
     void start();
     void wake(std::int64_t now);
@@ -65,18 +67,17 @@ private:
     void begin(Step step);
     void send(const char* method, const std::string& path, const std::string& body);
     void finish(const std::string& failure, std::uint64_t body_bytes);
-    void store_cookies(const Response& response);
-    const std::string* cookie(std::string_view name) const;
     std::string full_url(const std::string& path) const;
 
     const Endpoint& endpoint_;
-    CourseSettings settings_;
+    const CourseSettings& settings_;
+    std::string username_;
     RequestStats& stats_;
     UserTimers& timers_;
     Metrics& metrics_;
     HttpConnection connection_;
     SmallRandom random_;
-    std::vector<std::pair<std::string, std::string>> cookies_;
+    CookieJar cookies_;
 
     Step step_ = Step::idle;
     const char* method_ = "GET";  // of the request being made (changes along redirects)

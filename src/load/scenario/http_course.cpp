@@ -37,6 +37,7 @@ public:
           workers_(workers),
           running_(running),
           stats_(stats),
+          settings_{options.password, options.wait_min_s, options.wait_max_s},
           next_user_(index) {}
 
     void start(Worker& worker) override {
@@ -83,17 +84,13 @@ private:
         while (next_user_ < options_.users) {
             double due_s = options_.spawn_rate > 0 ? static_cast<double>(next_user_) / options_.spawn_rate : 0;
             if (now - start_ns_ < static_cast<std::int64_t>(due_s * 1e9)) return;
-            http::CourseSettings settings;
             std::uint64_t n = static_cast<std::uint64_t>(next_user_);
             if (options_.accounts > 0) n %= options_.accounts;
-            settings.username = replace_all(options_.username, "{n}", std::to_string(n));
-            settings.password = options_.password;
-            settings.wait_min_s = options_.wait_min_s;
-            settings.wait_max_s = options_.wait_max_s;
-            std::uint64_t seed = std::hash<std::int64_t>{}(now) ^
-                                 (static_cast<std::uint64_t>(next_user_) * 0x9e3779b97f4a7c15ULL);
-            users_.push_back(std::make_unique<http::CourseUser>(worker, endpoint_, std::move(settings), stats_, *this,
-                                                                static_cast<std::uint64_t>(next_user_), seed));
+            std::uint64_t seed =
+                std::hash<std::int64_t>{}(now) ^ (static_cast<std::uint64_t>(next_user_) * 0x9e3779b97f4a7c15ULL);
+            users_.push_back(std::make_unique<http::CourseUser>(
+                worker, endpoint_, settings_, replace_all(options_.username, "{n}", std::to_string(n)), stats_, *this,
+                static_cast<std::uint64_t>(next_user_), seed));
             running_.fetch_add(1, std::memory_order_relaxed);
             users_.back()->start();
             next_user_ += workers_;
@@ -106,6 +103,7 @@ private:
     int workers_;
     std::atomic<std::int64_t>& running_;
     RequestStats& stats_;
+    http::CourseSettings settings_;
     Worker* worker_ = nullptr;
     std::int64_t start_ns_ = 0;
     int next_user_;
