@@ -14,7 +14,8 @@ namespace lampi::cloud::web {
 std::string login_page(std::string_view csrf, std::string_view next, std::string_view error, bool signup_enabled,
                        std::string_view username = {});
 std::string signup_page(std::string_view csrf, std::string_view error, std::string_view username = {});
-std::string password_change_page(std::string_view csrf, std::string_view username, std::string_view error, bool done);
+std::string password_change_page(std::string_view csrf, std::string_view username, std::string_view error,
+                                 bool done);
 std::string logout_page(std::string_view csrf, std::string_view username);
 std::string logged_out_page();
 
