@@ -67,17 +67,18 @@ int main(int argc, char** argv) {
     add_common(publish, common);
     // malaria publish's flags mean here what they mean there: -q -n -s -t -T -P -c -H -p,
     // and the course fork's -D; our own longer names stay as aliases.
-    publish->add_option("-n,--msg_count,--count", pub.count, "messages per client (malaria -n)")
-        ->capture_default_str();
+    publish->add_option("-n,--msg_count,--count", pub.count, "messages per client (malaria -n)")->capture_default_str();
     publish->add_option("-P,--processes,--clients", pub.clients, "concurrent clients/connections (malaria -P)")
         ->capture_default_str()
         ->check(CLI::Range(1, 1'000'000));
-    publish->add_option("-c,--clientid,-D,--device-id", pub.client_prefix,
-                        "client id prefix; ids are PREFIX-0, PREFIX-1, ... (malaria -c, the course's -D)")
+    publish
+        ->add_option("-c,--clientid,-D,--device-id", pub.client_prefix,
+                     "client id prefix; ids are PREFIX-0, PREFIX-1, ... (malaria -c, the course's -D)")
         ->capture_default_str();
     publish->add_option("-q,--qos", pub.qos, "QoS 0, 1 or 2")->capture_default_str()->check(CLI::Range(0, 2));
-    publish->add_option("-s,--msg_size,--size", pub.payload_size,
-                        "payload bytes (at least the ~40-byte sequence/timestamp header; malaria -s)")
+    publish
+        ->add_option("-s,--msg_size,--size", pub.payload_size,
+                     "payload bytes (at least the ~40-byte sequence/timestamp header; malaria -s)")
         ->capture_default_str();
     bool timing = false;
     publish->add_flag("-t,--timing", timing,

@@ -157,8 +157,8 @@ TEST(HttpsUsers, AServerCertificateFromAnotherCaIsAClearFailure) {
     CloudServer cloud("sqlite://" + (dir / "db.sqlite3"), options);
     cloud.add_user("alice");
     std::string common =
-        fmt::format("http --host https://127.0.0.1:{} -u 1 -r 10 -t 1 --wait 0.2-0.3 --login alice:{} --quiet", cloud.port(),
-                    CloudServer::kPassword);
+        fmt::format("http --host https://127.0.0.1:{} -u 1 -r 10 -t 1 --wait 0.2-0.3 --login alice:{} --quiet",
+                    cloud.port(), CloudServer::kPassword);
 
     auto wrong = lampi_load(common + " --cafile " + other->ca_cert_path());
     EXPECT_EQ(wrong.exit_code, 1) << wrong.output;

@@ -148,7 +148,8 @@ TEST_F(TlsLoad, TheWrongCaIsAClearFailure) {
     foreign.name = "Someone else's CA";
     auto other = ca::CertificateAuthority::create(dir_ / "other-ca", foreign);
     ASSERT_TRUE(other) << other.status().message();
-    CliRun r = lampi_load(fmt::format("publish -p {} -n 5 -P 2 --quiet --cafile {}", broker_->port(), other->ca_cert_path()));
+    CliRun r =
+        lampi_load(fmt::format("publish -p {} -n 5 -P 2 --quiet --cafile {}", broker_->port(), other->ca_cert_path()));
     EXPECT_EQ(r.exit_code, 1) << r.output;
     EXPECT_NE(r.output.find(fmt::format("TLS handshake with 127.0.0.1:{} failed", broker_->port())), std::string::npos)
         << r.output;

@@ -49,7 +49,7 @@ bool finish_common(CommonOptions& c, std::size_t connections) {
 
 }  // namespace
 
-int http_command(HttpOptions options, const HttpCliOptions& cli, CommonOptions common) {
+int http_command(HttpOptions options, const HttpCliOptions& cli, const CommonOptions& common) {
     auto usage = [](const std::string& message) {
         fmt::print(stderr, "lampi-load http: {}\n", message);
         return 2;

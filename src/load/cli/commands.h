@@ -43,7 +43,7 @@ struct HttpCliOptions {
 
 int publish_command(PublishOptions options, CommonOptions common);
 // `options` holds the numbers (users, spawn rate, accounts, TLS); `cli` the rest.
-int http_command(HttpOptions options, const HttpCliOptions& cli, CommonOptions common);
+int http_command(HttpOptions options, const HttpCliOptions& cli, const CommonOptions& common);
 int subscribe_command(SubscribeOptions options, CommonOptions common);
 // first_device_id: 12 hex digits, or "" for the fleet's default.
 int fleet_command(FleetOptions options, const std::string& first_device_id, CommonOptions common);

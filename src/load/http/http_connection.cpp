@@ -12,7 +12,7 @@ namespace {
 
 // Reads land here first; only an unfinished header is copied into the
 // connection, so thousands of idle users do not each hold a read buffer.
-constexpr std::size_t kScratchSize = 64 * 1024;
+constexpr std::size_t kScratchSize = std::size_t{64} * 1024;
 constexpr int kReadRounds = 8;
 
 }  // namespace

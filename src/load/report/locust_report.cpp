@@ -31,7 +31,7 @@ std::int64_t percentile_ms(const RequestEntry& e, double q) {
 // Median clamped to min/max, as Locust does for entries with few slow requests.
 std::int64_t median_ms(const RequestEntry& e) {
     if (e.requests == 0) return 0;
-    double m = static_cast<double>(percentile_ms(e, 0.5));
+    auto m = static_cast<double>(percentile_ms(e, 0.5));
     m = std::min(m, ms(static_cast<double>(e.times.max())));
     m = std::max(m, ms(static_cast<double>(e.times.min())));
     return static_cast<std::int64_t>(m);

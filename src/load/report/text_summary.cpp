@@ -40,7 +40,7 @@ void malaria_block(std::string& out, const RunReport& r) {
         all.msgs_per_sec += c.msgs_per_sec;
     }
     if (!clients.empty()) {
-        double n = static_cast<double>(clients.size());
+        auto n = static_cast<double>(clients.size());
         all.mean_ms /= n;
         all.stddev_ms /= n;
         all.min_ms /= n;

@@ -84,13 +84,14 @@ private:
         while (next_user_ < options_.users) {
             double due_s = options_.spawn_rate > 0 ? static_cast<double>(next_user_) / options_.spawn_rate : 0;
             if (now - start_ns_ < static_cast<std::int64_t>(due_s * 1e9)) return;
-            std::uint64_t n = static_cast<std::uint64_t>(next_user_);
+            auto n = static_cast<std::uint64_t>(next_user_);
             if (options_.accounts > 0) n %= options_.accounts;
-            std::uint64_t seed =
-                std::hash<std::int64_t>{}(now) ^ (static_cast<std::uint64_t>(next_user_) * 0x9e3779b97f4a7c15ULL);
-            users_.push_back(std::make_unique<http::CourseUser>(
-                worker, endpoint_, settings_, replace_all(options_.username, "{n}", std::to_string(n)), stats_, *this,
-                static_cast<std::uint64_t>(next_user_), seed));
+            std::uint64_t seed = std::hash<std::int64_t>{}(now) ^
+                                 (static_cast<std::uint64_t>(next_user_) * 0x9e3779b97f4a7c15ULL);
+            users_.push_back(
+                std::make_unique<http::CourseUser>(worker, endpoint_, settings_,
+                                                   replace_all(options_.username, "{n}", std::to_string(n)), stats_,
+                                                   *this, static_cast<std::uint64_t>(next_user_), seed));
             running_.fetch_add(1, std::memory_order_relaxed);
             users_.back()->start();
             next_user_ += workers_;
@@ -182,7 +183,7 @@ void HttpCourseScenario::on_sample(const Sample&) {
     std::size_t back = std::min<std::size_t>(history_.size(), 10);
     if (back > 0) {
         const RequestHistoryRow& then = history_[history_.size() - back];
-        double span = static_cast<double>(row.timestamp - then.timestamp);
+        auto span = static_cast<double>(row.timestamp - then.timestamp);
         if (span > 0) {
             row.requests_per_s = static_cast<double>(row.requests - then.requests) / span;
             row.failures_per_s = static_cast<double>(row.failures - then.failures) / span;
@@ -209,7 +210,7 @@ void HttpCourseScenario::finish(const std::vector<Driver*>&, RunReport& report) 
                               static_cast<double>(rss_at_most_users_) / (1024.0 * 1024.0), "MiB"});
     if (total.failures > 0)
         report.failures.push_back(fmt::format("{} of {} requests failed", total.failures, total.requests));
-    if (total.requests == 0) report.failures.push_back("no request was made");
+    if (total.requests == 0) report.failures.emplace_back("no request was made");
 }
 
 }  // namespace lampi::load

@@ -56,7 +56,7 @@ public:
             c.count_ok = p.confirmed;
             c.count_total = std::max(p.next_seq, count_);
             if (p.confirmed > 0) {
-                double n = static_cast<double>(p.confirmed);
+                auto n = static_cast<double>(p.confirmed);
                 c.mean_ms = p.sum_ms / n;
                 c.stddev_ms = std::sqrt(std::max(0.0, p.sum_squares_ms / n - c.mean_ms * c.mean_ms));
                 c.min_ms = p.min_ms;
