@@ -83,6 +83,9 @@ per_core() { echo "scale=0; if ($2 > 0) $1 / $2 else 0" | bc; }
 per_gb() { echo "scale=0; $1 * 1024 * 1024 / $2" | bc; }
 l_core=$(per_core "$l_req" "$l_cpu"); p_core=$(per_core "$p_req" "$p_cpu")
 li_gb=$(per_gb "$IDLE_USERS" "$li_rss"); pi_gb=$(per_gb "$IDLE_USERS" "$pi_rss")
+per_added() { echo "scale=0; ($1 - $2) * 1024 / ($IDLE_USERS - $FAST_USERS)" | bc; }
+l_add=$(per_added "$li_rss" "$l_rss"); p_add=$(per_added "$pi_rss" "$p_rss")
+[[ "$l_add" -gt 0 ]] || l_add=1
 cat <<REPORT
 
 ## Course flow against lampi-cloud ($HOST), one process each
@@ -96,6 +99,8 @@ cat <<REPORT
 
 - requests per CPU core: lampi-load / locust = $(echo "scale=1; $l_core / $p_core" | bc)x
 - users per GB (whole process, peak RSS): lampi-load / locust = $(echo "scale=1; $li_gb / $pi_gb" | bc)x
+- memory per added user (peak RSS of the big run minus the small one, over the users added):
+  lampi-load $l_add bytes, locust $p_add bytes: $(echo "scale=1; $p_add / $l_add" | bc)x
 - lampi-load's own "Memory per user" line: $(grep -h "Memory per user" "$WORK/lampi_idle.out" || echo "n/a")
 - raw outputs: $WORK
 REPORT
