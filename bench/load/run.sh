@@ -104,7 +104,7 @@ row() {  # name msgs cpu broker_cpu wall
 
 for qos in 0 1; do
   read -r cpu bcpu wall < <(measure "lampi_q$qos" "$LAMPI_LOAD" publish -p $PORT -P "$CLIENTS" --qos $qos \
-      --duration "$SECONDS_PER_RUN" --json -q)
+      --duration "$SECONDS_PER_RUN" --json --quiet)
   msgs=$(json_get "$WORK/lampi_q$qos.out" "d['counters']['confirmed']")
   row "lampi-load qos$qos" "$msgs" "$cpu" "$bcpu" "$wall"
 
@@ -122,7 +122,7 @@ done
 
 # Idle connections: subscribers on a topic nobody publishes to, ramped in.
 "$LAMPI_LOAD" subscribe -p $PORT -c "$IDLE_CONNECTIONS" -t bench/idle --qos 0 --connect-rate 5000 \
-    --duration $((IDLE_CONNECTIONS / 5000 + 8)) --json -q > "$WORK/idle.out" 2> "$WORK/idle.err" &
+    --duration $((IDLE_CONNECTIONS / 5000 + 8)) --json --quiet > "$WORK/idle.out" 2> "$WORK/idle.err" &
 IDLE=$!
 PEAK_RSS=0
 while kill -0 $IDLE 2>/dev/null; do
@@ -138,7 +138,7 @@ BYTES_PER_CONN=$(( IDLE_HELD > 0 ? PEAK_RSS * 1024 / IDLE_HELD : 0 ))
 
 # Fleet: lamps ramped in, then commands to random lamps.
 read -r fcpu fbcpu fwall < <(measure fleet "$LAMPI_LOAD" fleet -p $PORT --lamps "$FLEET_LAMPS" \
-    --commands "$FLEET_COMMANDS" --duration "$FLEET_SECONDS" --connect-rate 5000 --sys --json -q \
+    --commands "$FLEET_COMMANDS" --duration "$FLEET_SECONDS" --connect-rate 5000 --sys --json --quiet \
     --report "$WORK/fleet.html")
 F() { json_get "$WORK/fleet.out" "$1"; }
 

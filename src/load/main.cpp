@@ -9,6 +9,24 @@ namespace {
 
 using lampi::load::cli::CommonOptions;
 
+// How a run is driven and where its report goes: every subcommand, MQTT or web.
+// `csv_files` says what --csv writes.
+void add_run_options(CLI::App* app, CommonOptions& c, const std::string& csv_files) {
+    app->add_option("--bind", c.bind,
+                    "source addresses to spread connections over (default: 127.0.0.1..n against a loopback "
+                    "server, one per 4000 connections)");
+    app->add_option("--threads", c.threads, "worker threads (each owns a share of the connections)")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 256));
+    // Not -q: that is malaria's --qos.
+    app->add_flag("--quiet", c.quiet, "no live progress line");
+    app->add_flag("--json", c.output.json, "print the report as JSON instead of text");
+    app->add_option("--csv", c.output.csv_prefix, "write " + csv_files);
+    app->add_option("--report", c.output.html_path, "write a self-contained HTML report with charts to FILE.html");
+    app->add_option("--max-time", c.max_time_s, "hard limit on the whole run in seconds")->capture_default_str();
+    app->add_option("--log-level", c.log_level, "trace, debug, info, warn, error or off")->capture_default_str();
+}
+
 void add_common(CLI::App* app, CommonOptions& c) {
     app->add_option("-H,--host", c.client.host, "MQTT broker host")->capture_default_str();
     app->add_option("-p,--port", c.client.port, "MQTT broker port")->capture_default_str()->check(CLI::Range(1, 65535));
@@ -27,49 +45,49 @@ void add_common(CLI::App* app, CommonOptions& c) {
     app->add_option("--reconnect-give-up", c.client.reconnect_give_up_s,
                     "stop reconnecting a client that stayed out this many seconds")
         ->capture_default_str();
-    app->add_option("--bind", c.bind,
-                    "source addresses to spread connections over (default: 127.0.0.1..n against a loopback "
-                    "broker, one per 4000 connections)");
-    app->add_option("--threads", c.threads, "worker threads (each owns a share of the connections)")
-        ->capture_default_str()
-        ->check(CLI::Range(1, 256));
-    app->add_flag("-q,--quiet", c.quiet, "no live progress line");
-    app->add_flag("--json", c.output.json, "print the report as JSON instead of text");
-    app->add_option("--csv", c.output.csv_prefix, "write PREFIX_series.csv (per second) and PREFIX_summary.csv");
-    app->add_option("--report", c.output.html_path, "write a self-contained HTML report with charts to FILE.html");
     app->add_flag("--sys", c.sys, "follow the broker's $SYS/# and report it beside our figures");
-    app->add_option("--max-time", c.max_time_s, "hard limit on the whole run in seconds")->capture_default_str();
-    app->add_option("--log-level", c.log_level, "trace, debug, info, warn, error or off")->capture_default_str();
+    add_run_options(app, c, "PREFIX_series.csv (per second) and PREFIX_summary.csv");
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
     using namespace lampi;
-    CLI::App app{"lampi-load: MQTT load tester for LAMPi. Publish and subscribe load with malaria-compatible\n"
-                 "options, a simulated lamp fleet speaking the LAMPi contract, $SYS monitoring, and\n"
-                 "text/JSON/CSV/HTML reports. Exit code 0: the run succeeded; 1: it ran but failed\n"
-                 "(errors, loss, unconfirmed messages); 2: bad options or environment."};
+    CLI::App app{
+        "lampi-load: load tester for LAMPi. Publish and subscribe load with malaria-compatible\n"
+        "options, a simulated lamp fleet speaking the LAMPi contract, $SYS monitoring, web users\n"
+        "with Locust's flags and reports, and\n"
+        "text/JSON/CSV/HTML reports. Exit code 0: the run succeeded; 1: it ran but failed\n"
+        "(errors, loss, unconfirmed messages); 2: bad options or environment."};
     app.require_subcommand(1);
     CommonOptions common;
 
     load::PublishOptions pub;
     CLI::App* publish = app.add_subcommand("publish", "publish messages from many clients and time their confirmation");
     add_common(publish, common);
-    publish->add_option("-n,--count", pub.count, "messages per client (malaria -n)")->capture_default_str();
-    publish->add_option("-P,--processes,-c,--clients", pub.clients, "concurrent clients/connections (malaria -P)")
+    // malaria publish's flags mean here what they mean there: -q -n -s -t -T -P -c -H -p,
+    // and the course fork's -D; our own longer names stay as aliases.
+    publish->add_option("-n,--msg_count,--count", pub.count, "messages per client (malaria -n)")->capture_default_str();
+    publish->add_option("-P,--processes,--clients", pub.clients, "concurrent clients/connections (malaria -P)")
         ->capture_default_str()
         ->check(CLI::Range(1, 1'000'000));
-    publish->add_option("-D,--device-id", pub.client_prefix, "client id prefix; ids are PREFIX-0, PREFIX-1, ...")
+    publish
+        ->add_option("-c,--clientid,-D,--device-id", pub.client_prefix,
+                     "client id prefix; ids are PREFIX-0, PREFIX-1, ... (malaria -c, the course's -D)")
         ->capture_default_str();
-    publish->add_option("--qos", pub.qos, "QoS 0, 1 or 2")->capture_default_str()->check(CLI::Range(0, 2));
-    publish->add_option("-s,--size", pub.payload_size,
-                        "payload bytes (at least the ~40-byte sequence/timestamp header)")
+    publish->add_option("-q,--qos", pub.qos, "QoS 0, 1 or 2")->capture_default_str()->check(CLI::Range(0, 2));
+    publish
+        ->add_option("-s,--msg_size,--size", pub.payload_size,
+                     "payload bytes (at least the ~40-byte sequence/timestamp header; malaria -s)")
         ->capture_default_str();
-    publish->add_option("-t,--topic", pub.topic, "topic template: {client} and {seq} are replaced")->capture_default_str();
+    bool timing = false;
+    publish->add_flag("-t,--timing", timing,
+                      "accepted for malaria's command lines: payloads always carry timing (malaria -t)");
+    publish->add_option("--topic", pub.topic, "topic template: {client} and {seq} are replaced")->capture_default_str();
     publish->add_flag("--retain", pub.retain, "publish retained");
     publish->add_option("-d,--duration", pub.duration_s, "publish for this many seconds instead of a count");
-    publish->add_option("--rate", pub.rate_per_client, "target messages/s per client (default: as fast as confirmed)");
+    publish->add_option("-T,--msgs_per_second,--rate", pub.rate_per_client,
+                        "target messages/s per client (malaria -T; default: as fast as confirmed)");
     publish->add_option("--total-rate", pub.rate_total, "target messages/s over all clients");
     publish->add_option("--connect-rate", pub.connect_rate, "new connections per second (default: all at once)");
     publish->add_option("--inflight", pub.inflight, "unconfirmed messages per client before it waits")
@@ -83,7 +101,7 @@ int main(int argc, char** argv) {
         "subscribe", "count what arrives, find loss, duplicates and reordering, time flight from the payload");
     add_common(subscribe, common);
     subscribe->add_option("-t,--topic", sub.topic, "topic filter")->capture_default_str();
-    subscribe->add_option("--qos", sub.qos, "QoS 0, 1 or 2")->capture_default_str()->check(CLI::Range(0, 2));
+    subscribe->add_option("-q,--qos", sub.qos, "QoS 0, 1 or 2")->capture_default_str()->check(CLI::Range(0, 2));
     subscribe->add_option("-c,--clients", sub.clients, "subscribing clients, each receives everything")
         ->capture_default_str()
         ->check(CLI::Range(1, 1'000'000));
@@ -109,6 +127,30 @@ int main(int argc, char** argv) {
     std::string first_id;
     fleet_cmd->add_option("--first-device-id", first_id, "12 hex digits; lamp ids count up from here (default f1ee70000000)");
 
+    load::HttpOptions http;
+    load::cli::HttpCliOptions http_cli;
+    CLI::App* http_cmd = app.add_subcommand(
+        "http", "simulated web users running the course's login-and-browse flow, reported as Locust reports");
+    http_cmd->add_option("-H,--host", http_cli.host, "base URL, e.g. http://127.0.0.1:8000 or https://lampi.example")
+        ->required();
+    http_cmd->add_option("-u,--users", http.users, "peak number of concurrent users (Locust -u)")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 10'000'000));
+    http_cmd->add_option("-r,--spawn-rate", http.spawn_rate, "users started per second (Locust -r)")
+        ->capture_default_str();
+    http_cmd->add_option("-t,--run-time", http_cli.run_time, "stop after 90, 30s, 5m, 1h30m (default: at Ctrl-C)");
+    http_cmd->add_flag("--headless", http_cli.headless,
+                       "accepted for Locust's command lines; lampi-load always runs so");
+    http_cmd->add_option("--scenario", http_cli.scenario, "the built-in flow to run")->capture_default_str();
+    http_cmd->add_option("--login", http_cli.login, "USER:PASS for the login form; {n} in USER is the user's number");
+    http_cmd->add_option("--accounts", http.accounts, "with {n}: number users modulo this many accounts");
+    http_cmd->add_option("--wait", http_cli.wait, "think time between page loads, MIN-MAX seconds (default 5-9)");
+    http_cmd->add_option("--cafile", http.cafile, "https: verify the server against this CA (default: the system's)");
+    http_cmd->add_flag("--insecure", http.insecure, "https: accept any server certificate");
+    add_run_options(http_cmd, common,
+                    "Locust's PREFIX_stats.csv, PREFIX_stats_history.csv, PREFIX_failures.csv and "
+                    "PREFIX_exceptions.csv");
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -118,5 +160,6 @@ int main(int argc, char** argv) {
 
     if (publish->parsed()) return load::cli::publish_command(pub, common);
     if (subscribe->parsed()) return load::cli::subscribe_command(sub, common);
+    if (http_cmd->parsed()) return load::cli::http_command(http, http_cli, common);
     return load::cli::fleet_command(fleet, first_id, common);
 }

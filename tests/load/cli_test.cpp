@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cli_run.h"
 #include "mqtt_harness.h"
 
 namespace {
@@ -16,26 +17,9 @@ namespace {
 using lampi::testing::TempDir;
 using lampi::testing::TestBroker;
 
-struct CliRun {
-    int exit_code = -1;
-    std::string output;  // stdout and stderr together
-};
-
-// `wrapper` runs before the binary (prlimit, setpriv); empty runs it directly.
-CliRun lampi_load_with(const std::string& wrapper, const std::string& args) {
-    CliRun r;
-    std::string command = wrapper + (wrapper.empty() ? "" : " ") + std::string(LAMPI_LOAD_BINARY) + " " + args + " 2>&1";
-    FILE* pipe = ::popen(command.c_str(), "r");
-    if (!pipe) return r;
-    char buffer[4096];
-    std::size_t n;
-    while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) r.output.append(buffer, n);
-    int status = ::pclose(pipe);
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return r;
-}
-
-CliRun lampi_load(const std::string& args) { return lampi_load_with("", args); }
+using lampi::load::testing::CliRun;
+using lampi::load::testing::lampi_load;
+using lampi::load::testing::lampi_load_with;
 
 double number_after(const std::string& text, const std::string& pattern) {
     std::smatch m;
@@ -43,30 +27,46 @@ double number_after(const std::string& text, const std::string& pattern) {
     return std::stod(m[1]);
 }
 
-TEST(Cli, PublishPrintsMalariasSummaryBlockThenPercentiles) {
+// The block malaria's print_publish_stats writes, in its order and number format.
+const char* kMalariaBlock =
+    "Clientid: (.*)\n"
+    "Message succes rate: ([0-9.]+)% \\((\\d+)/(\\d+) messages\\)\n"
+    "Message timing mean   ([0-9.]+) ms\n"
+    "Message timing stddev ([0-9.]+) ms\n"
+    "Message timing min    ([0-9.]+) ms\n"
+    "Message timing max    ([0-9.]+) ms\n"
+    "Messages per second   ([0-9.]+)\n"
+    "Total time            ([0-9.]+) secs\n";
+
+// A malaria command line as its README writes it (-t -n -P -T, and -q -s -c -H -p)
+// runs unchanged: a block per client, then malaria's aggregate, then our percentiles.
+TEST(Cli, PublishPrintsMalariasSummaryBlocksThenPercentiles) {
     TempDir dir;
     TestBroker broker(dir.path(), "broker");
-    CliRun r = lampi_load(fmt::format("publish -H 127.0.0.1 -p {} -n 50 -P 3 -D malaria --qos 1 -q", broker.port()));
+    CliRun r = lampi_load(
+        fmt::format("publish -t -n 50 -P 3 -T 200 -q 1 -s 100 -c malaria -H 127.0.0.1 -p {} --quiet", broker.port()));
     ASSERT_EQ(r.exit_code, 0) << r.output;
 
-    // The lines malaria's print_stats writes, in its order and number format.
-    std::regex block(
-        "Clientid: .*\n"
-        "Message succes rate: ([0-9.]+)% \\((\\d+)/(\\d+) messages\\)\n"
-        "Message timing mean   ([0-9.]+) ms\n"
-        "Message timing stddev ([0-9.]+) ms\n"
-        "Message timing min    ([0-9.]+) ms\n"
-        "Message timing max    ([0-9.]+) ms\n"
-        "Messages per second   ([0-9.]+)\n"
-        "Total time            ([0-9.]+) secs\n");
-    std::smatch m;
-    ASSERT_TRUE(std::regex_search(r.output, m, block)) << r.output;
-    EXPECT_EQ(std::stod(m[1]), 100.0);
-    EXPECT_EQ(m[2], "150");
+    std::regex block(kMalariaBlock);
+    std::vector<std::smatch> blocks;
+    for (auto it = std::sregex_iterator(r.output.begin(), r.output.end(), block); it != std::sregex_iterator(); ++it)
+        blocks.push_back(*it);
+    ASSERT_EQ(blocks.size(), 4u) << r.output;
+    for (int i = 0; i < 3; ++i) {
+        EXPECT_EQ(blocks[static_cast<std::size_t>(i)][1], fmt::format("malaria-{}", i));
+        EXPECT_EQ(blocks[static_cast<std::size_t>(i)][3], "50");
+        EXPECT_EQ(blocks[static_cast<std::size_t>(i)][4], "50");
+        // -T 200: each client's own rate, over its 50 messages.
+        EXPECT_LE(std::stod(blocks[static_cast<std::size_t>(i)][9]), 260.0) << r.output;
+    }
+    const std::smatch& m = blocks[3];
+    EXPECT_EQ(m[1], "Aggregate stats (simple avg) for 3 processes");
+    EXPECT_EQ(std::stod(m[2]), 100.0);
     EXPECT_EQ(m[3], "150");
-    EXPECT_LE(std::stod(m[6]), std::stod(m[4]));
-    EXPECT_LE(std::stod(m[4]), std::stod(m[7]));
-    EXPECT_GT(std::stod(m[8]), 0);
+    EXPECT_EQ(m[4], "150");
+    EXPECT_LE(std::stod(m[7]), std::stod(m[5]));
+    EXPECT_LE(std::stod(m[5]), std::stod(m[8]));
+    EXPECT_GT(std::stod(m[10]), 0);
     EXPECT_GE(number_after(r.output, "p99 ([0-9.]+)"), number_after(r.output, "p50 ([0-9.]+)"));
     EXPECT_NE(r.output.find("p99.9"), std::string::npos);
     EXPECT_NE(r.output.find("Connections: 3 attempted, 3 ok, 0 failed"), std::string::npos) << r.output;
@@ -132,21 +132,21 @@ TEST(Cli, RaisesItsOwnDescriptorLimitOrSaysHowTo) {
     TempDir dir;
     TestBroker broker(dir.path(), "broker");
     CliRun raised = lampi_load_with("prlimit --nofile=128:4096 --",
-                                    fmt::format("publish -p {} -P 300 -n 1 --qos 0 -q", broker.port()));
+                                    fmt::format("publish -p {} -P 300 -n 1 --qos 0 --quiet", broker.port()));
     ASSERT_EQ(raised.exit_code, 0) << raised.output;
     EXPECT_NE(raised.output.find("Connections: 300 attempted, 300 ok, 0 failed"), std::string::npos) << raised.output;
 
     // root may raise the hard limit, so the run drops to nobody first.
     std::string as_user = ::geteuid() == 0 ? " setpriv --reuid=65534 --regid=65534 --clear-groups --" : "";
     CliRun too_low = lampi_load_with("prlimit --nofile=128:200 --" + as_user,
-                                     fmt::format("publish -p {} -P 300 -n 1 --qos 0 -q", broker.port()));
+                                     fmt::format("publish -p {} -P 300 -n 1 --qos 0 --quiet", broker.port()));
     EXPECT_NE(too_low.exit_code, 0) << too_low.output;
     EXPECT_NE(too_low.output.find("ulimit -Hn 364"), std::string::npos) << too_low.output;
 }
 
 TEST(Cli, NothingListeningOnThePortIsAClearFailure) {
     int port = lampi::testing::free_port();
-    CliRun r = lampi_load(fmt::format("publish -p {} -n 5 -q", port));
+    CliRun r = lampi_load(fmt::format("publish -p {} -n 5 --quiet", port));
     EXPECT_EQ(r.exit_code, 1);
     EXPECT_NE(r.output.find("Connection refused"), std::string::npos) << r.output;
     EXPECT_NE(r.output.find("is the broker running"), std::string::npos) << r.output;
@@ -154,7 +154,7 @@ TEST(Cli, NothingListeningOnThePortIsAClearFailure) {
 }
 
 TEST(Cli, AnUnknownHostIsAClearFailure) {
-    CliRun r = lampi_load("subscribe -H no-such-host.invalid -p 1883 -d 1 -q");
+    CliRun r = lampi_load("subscribe -H no-such-host.invalid -p 1883 -d 1 --quiet");
     EXPECT_EQ(r.exit_code, 1);
     EXPECT_NE(r.output.find("cannot connect to no-such-host.invalid:1883"), std::string::npos) << r.output;
 }

@@ -11,6 +11,7 @@
 #include <filesystem>
 
 #include "certificate_authority.h"
+#include "cli_run.h"
 #include "fleet/fleet.h"
 #include "mqtt_harness.h"
 #include "scenario/publish.h"
@@ -138,23 +139,8 @@ TEST_F(TlsLoad, FleetLampsEachUseTheirOwnCertificate) {
     }
 }
 
-struct CliRun {
-    int exit_code = -1;
-    std::string output;
-};
-
-CliRun lampi_load(const std::string& args) {
-    CliRun r;
-    std::string command = std::string(LAMPI_LOAD_BINARY) + " " + args + " 2>&1";
-    FILE* pipe = ::popen(command.c_str(), "r");
-    if (!pipe) return r;
-    char buffer[4096];
-    std::size_t n;
-    while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) r.output.append(buffer, n);
-    int status = ::pclose(pipe);
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return r;
-}
+using lampi::load::testing::CliRun;
+using lampi::load::testing::lampi_load;
 
 TEST_F(TlsLoad, TheWrongCaIsAClearFailure) {
     start_broker(false);
@@ -162,7 +148,8 @@ TEST_F(TlsLoad, TheWrongCaIsAClearFailure) {
     foreign.name = "Someone else's CA";
     auto other = ca::CertificateAuthority::create(dir_ / "other-ca", foreign);
     ASSERT_TRUE(other) << other.status().message();
-    CliRun r = lampi_load(fmt::format("publish -p {} -n 5 -P 2 -q --cafile {}", broker_->port(), other->ca_cert_path()));
+    CliRun r =
+        lampi_load(fmt::format("publish -p {} -n 5 -P 2 --quiet --cafile {}", broker_->port(), other->ca_cert_path()));
     EXPECT_EQ(r.exit_code, 1) << r.output;
     EXPECT_NE(r.output.find(fmt::format("TLS handshake with 127.0.0.1:{} failed", broker_->port())), std::string::npos)
         << r.output;
@@ -173,7 +160,7 @@ TEST_F(TlsLoad, TheWrongCaIsAClearFailure) {
 
 TEST_F(TlsLoad, NoClientCertificateOnAMutualTlsListenerIsAClearFailure) {
     start_broker(true);
-    CliRun r = lampi_load(fmt::format("publish -p {} -n 5 -q --cafile {}", broker_->port(), ca_->ca_cert_path()));
+    CliRun r = lampi_load(fmt::format("publish -p {} -n 5 --quiet --cafile {}", broker_->port(), ca_->ca_cert_path()));
     EXPECT_EQ(r.exit_code, 1) << r.output;
     EXPECT_NE(r.output.find("--cert/--key"), std::string::npos) << r.output;
     EXPECT_NE(r.output.find("Result: FAILED"), std::string::npos) << r.output;
@@ -181,7 +168,7 @@ TEST_F(TlsLoad, NoClientCertificateOnAMutualTlsListenerIsAClearFailure) {
 
 TEST_F(TlsLoad, AnUnreadableCaFileSaysWhichFile) {
     start_broker(false);
-    CliRun r = lampi_load(fmt::format("publish -p {} -n 5 -q --cafile {}", broker_->port(), dir_ / "missing.pem"));
+    CliRun r = lampi_load(fmt::format("publish -p {} -n 5 --quiet --cafile {}", broker_->port(), dir_ / "missing.pem"));
     EXPECT_EQ(r.exit_code, 1) << r.output;
     EXPECT_NE(r.output.find("cannot load the CA certificate '" + (dir_ / "missing.pem") + "'"), std::string::npos)
         << r.output;

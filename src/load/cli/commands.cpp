@@ -8,9 +8,11 @@
 
 #include "lampi/device_id.h"
 #include "lampi/log.h"
+#include "mqtt/tls_context.h"
 #include "run/fd_limit.h"
 #include "run/runner.h"
 #include "run/source_addresses.h"
+#include "run/timespan.h"
 
 namespace lampi::load::cli {
 namespace {
@@ -46,6 +48,50 @@ bool finish_common(CommonOptions& c, std::size_t connections) {
 }
 
 }  // namespace
+
+int http_command(HttpOptions options, const HttpCliOptions& cli, const CommonOptions& common) {
+    auto usage = [](const std::string& message) {
+        fmt::print(stderr, "lampi-load http: {}\n", message);
+        return 2;
+    };
+    if (!log::init_from_option("lampi-load", common.log_level)) return 2;
+    if (cli.scenario != "course")
+        return usage(fmt::format("--scenario '{}': the built-in scenario is 'course'", cli.scenario));
+    Result<http::Url> url = http::parse_url(cli.host);
+    if (!url) return usage(url.status().message());
+    options.url = *url;
+    std::size_t colon = cli.login.find(':');
+    if (colon == std::string::npos || colon == 0)
+        return usage("--login USER:PASS is required by the course scenario (USER may hold {n}, the user's number)");
+    options.username = cli.login.substr(0, colon);
+    options.password = cli.login.substr(colon + 1);
+    if (!cli.run_time.empty()) {
+        options.run_time_s = parse_timespan(cli.run_time);
+        if (options.run_time_s <= 0)
+            return usage(fmt::format("-t '{}': give seconds, or 30s, 5m, 1h30m", cli.run_time));
+    }
+    if (!cli.wait.empty()) {
+        std::size_t dash = cli.wait.find('-');
+        try {
+            options.wait_min_s = std::stod(cli.wait.substr(0, dash));
+            options.wait_max_s = dash == std::string::npos ? options.wait_min_s : std::stod(cli.wait.substr(dash + 1));
+        } catch (const std::exception&) {
+            return usage(fmt::format("--wait '{}': give MIN-MAX seconds (5-9) or one number", cli.wait));
+        }
+    }
+    if (options.wait_min_s < 0 || options.wait_max_s < options.wait_min_s)
+        return usage("--wait: MIN must be 0 or more and MAX at least MIN");
+    if (options.spawn_rate <= 0) return usage("-r: the spawn rate must be above 0");
+    if (options.url.tls) {
+        // A CA file that cannot be used is a setup error: say so before any user starts.
+        auto tls = TlsContext::create(MqttTls{options.cafile, "", ""}, !options.insecure, !options.insecure);
+        if (!tls) return usage(tls.status().message());
+    }
+    options.bind_addresses =
+        choose_source_addresses(options.url.host, static_cast<std::size_t>(options.users), common.bind);
+    HttpCourseScenario scenario(options);
+    return run(scenario, common);
+}
 
 int publish_command(PublishOptions pub, CommonOptions common) {
     if (pub.duration_s > 0) pub.count = 0;

@@ -11,6 +11,7 @@
 #include "fleet/fleet.h"
 #include "mqtt/client_options.h"
 #include "report/outputs.h"
+#include "scenario/http_course.h"
 #include "scenario/publish.h"
 #include "scenario/subscribe.h"
 
@@ -30,7 +31,19 @@ struct CommonOptions {
     OutputOptions output;
 };
 
+// `lampi-load http`: the flags Locust users know, parsed but not yet checked.
+struct HttpCliOptions {
+    std::string host;      // --host URL
+    std::string run_time;  // -t: "90", "30s", "5m", "1h30m"; "" runs until Ctrl-C
+    std::string scenario = "course";
+    std::string login;  // USER:PASS
+    std::string wait;   // "--wait 5-9" or "--wait 0"
+    bool headless = false;
+};
+
 int publish_command(PublishOptions options, CommonOptions common);
+// `options` holds the numbers (users, spawn rate, accounts, TLS); `cli` the rest.
+int http_command(HttpOptions options, const HttpCliOptions& cli, const CommonOptions& common);
 int subscribe_command(SubscribeOptions options, CommonOptions common);
 // first_device_id: 12 hex digits, or "" for the fleet's default.
 int fleet_command(FleetOptions options, const std::string& first_device_id, CommonOptions common);

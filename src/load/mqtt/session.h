@@ -20,6 +20,7 @@
 #include "lampi/status.h"
 #include "mqtt/client_options.h"
 #include "mqtt/stream.h"
+#include "run/connection.h"
 
 namespace lampi::load {
 
@@ -53,7 +54,7 @@ public:
     virtual void on_subscribe(Session& /*session*/, int /*mid*/, bool /*granted*/) {}
 };
 
-class Session {
+class Session : public Connection {
 public:
     enum class State { idle, connecting, connected, closed };
 
@@ -79,14 +80,13 @@ public:
     // Drops the connection at once, without DISCONNECT and without callbacks.
     void abort();
 
-    // Driven by the worker.
-    int socket() const { return stream_.fd(); }
-    bool wants_write() const;
-    void read();
-    void write();
-    // Writes what is queued if the connection is up; a no-op otherwise.
-    void flush();
-    void housekeeping(std::int64_t now);
+    // Driven by the worker (run/connection.h).
+    int socket() const override { return stream_.fd(); }
+    bool wants_write() const override;
+    void read() override;
+    void write() override;
+    void flush() override;
+    void housekeeping(std::int64_t now) override;
 
     State state() const;
     // True once the broker accepted this connection attempt's CONNECT.
@@ -94,12 +94,6 @@ public:
     std::size_t index() const { return index_; }
     const std::string& client_id() const { return client_id_; }
     std::int64_t connect_started_ns() const { return connect_started_ns_; }
-
-    // Worker bookkeeping: the fd registered in epoll and whether EPOLLOUT is armed.
-    int registered_fd = -1;
-    bool write_armed = false;
-    bool dirty = false;
-    bool tracked = false;
 
 private:
     enum class Phase { idle, opening, awaiting_connack, connected, disconnecting, closed };

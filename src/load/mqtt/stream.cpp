@@ -94,7 +94,8 @@ Status Stream::open(const std::string& host, int port, const std::string& bind_a
             if (inet_pton(AF_INET6, bind_address.c_str(), &in6->sin6_addr) == 1) local_length = sizeof *in6;
         }
         if (local_length == 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&local), local_length) != 0) {
-            std::string why = local_length == 0 ? "not an address of the broker's family" : errno_text();
+            std::string why = local_length == 0 ? fmt::format("not an address of the {}'s family", peer_)
+                                                : errno_text();
             close();
             return Status::error(fmt::format("cannot bind to source address {}: {}: check --bind", bind_address, why));
         }
@@ -102,9 +103,10 @@ Status Stream::open(const std::string& host, int port, const std::string& bind_a
     if (::connect(fd_, reinterpret_cast<const sockaddr*>(&a.storage), a.length) != 0 && errno != EINPROGRESS) {
         std::string why = errno_text();
         close();
-        return Status::error(fmt::format("cannot connect to {}{}: {}: is the broker running and listening there "
-                                         "(check --host and --port)?",
-                                         endpoint_, from, why));
+        return Status::error(
+            fmt::format("cannot connect to {}{}: {}: is the {} running and listening there "
+                        "(check --host and --port)?",
+                        endpoint_, from, why, peer_));
     }
     return Status::ok();
 }
@@ -125,9 +127,9 @@ Stream::Progress Stream::advance() {
         getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &len);
         if (err != 0) {
             return fail(
-                fmt::format("cannot connect to {}: {}: is the broker running and listening there "
+                fmt::format("cannot connect to {}: {}: is the {} running and listening there "
                             "(check --host and --port)?",
-                            endpoint_, errno_text(err)));
+                            endpoint_, errno_text(err), peer_));
         }
         tcp_connected_ = true;
         if (!tls_) {
@@ -168,18 +170,21 @@ Stream::Progress Stream::start_tls() {
 std::string Stream::tls_failure(const char* during) {
     long verify = ssl_ ? SSL_get_verify_result(ssl_) : X509_V_OK;
     if (verify != X509_V_OK) {
-        return fmt::format("TLS {} with {} failed: the broker's certificate was not accepted: {}: check that --cafile "
-                           "is the CA that signed the broker's certificate{}",
-                           during, endpoint_, X509_verify_cert_error_string(verify),
-                           tls_->verify_host_name() ? " and that it names the host you connect to (--insecure skips "
-                                                      "the name check)"
-                                                    : "");
+        return fmt::format(
+            "TLS {} with {} failed: the {}'s certificate was not accepted: {}: check that --cafile "
+            "is the CA that signed the {}'s certificate{}",
+            during, endpoint_, peer_, X509_verify_cert_error_string(verify), peer_,
+            tls_->verify_host_name() ? " and that it names the host you connect to (--insecure skips "
+                                       "the name check)"
+                                     : "");
     }
     std::string detail = openssl_errors();
-    if (detail == "no detail from OpenSSL") detail = errno ? errno_text() : "the broker closed the connection";
-    return fmt::format("TLS {} with {} failed: {}: check that the port is a TLS listener and, for mutual TLS, that "
-                       "--cert/--key (or --cert-dir) hold a certificate the broker's CA signed",
-                       during, endpoint_, detail);
+    if (detail == "no detail from OpenSSL")
+        detail = errno ? errno_text() : fmt::format("the {} closed the connection", peer_);
+    return fmt::format(
+        "TLS {} with {} failed: {}: check that the port is a TLS listener and, for mutual TLS, that "
+        "--cert/--key (or --cert-dir) hold a certificate the {}'s CA signed",
+        during, endpoint_, detail, peer_);
 }
 
 Stream::Progress Stream::handshake() {
@@ -204,7 +209,7 @@ Stream::Io Stream::read(char* buffer, std::size_t size) {
         ssize_t n = ::recv(fd_, buffer, size, 0);
         if (n > 0) return {Io::ok, static_cast<std::size_t>(n)};
         if (n == 0) {
-            error_ = "the broker closed the connection";
+            error_ = fmt::format("the {} closed the connection", peer_);
             return {Io::closed, 0};
         }
         if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return {Io::would_block, 0};
@@ -219,7 +224,9 @@ Stream::Io Stream::read(char* buffer, std::size_t size) {
     switch (SSL_get_error(ssl_, rc)) {
         case SSL_ERROR_WANT_READ:
         case SSL_ERROR_WANT_WRITE: return {Io::would_block, 0};
-        case SSL_ERROR_ZERO_RETURN: error_ = "the broker closed the TLS connection"; return {Io::closed, 0};
+        case SSL_ERROR_ZERO_RETURN:
+            error_ = fmt::format("the {} closed the TLS connection", peer_);
+            return {Io::closed, 0};
         default: error_ = tls_failure("read"); return {Io::failed, 0};
     }
 }

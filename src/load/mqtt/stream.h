@@ -50,6 +50,8 @@ public:
     void close();
 
     int fd() const { return fd_; }
+    // What the other end is called in error messages ("broker", "server").
+    void set_peer_name(const char* peer) { peer_ = peer; }
     const std::string& error() const { return error_; }
 
 private:
@@ -66,6 +68,7 @@ private:
     bool handshake_wants_write_ = false;
     bool ready_ = false;
     std::string error_;
+    const char* peer_ = "broker";
 };
 
 }  // namespace lampi::load

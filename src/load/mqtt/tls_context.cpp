@@ -17,7 +17,7 @@ std::string openssl_errors() {
     return out.empty() ? "no detail from OpenSSL" : out;
 }
 
-Result<std::shared_ptr<TlsContext>> TlsContext::create(const MqttTls& tls, bool verify_host_name) {
+Result<std::shared_ptr<TlsContext>> TlsContext::create(const MqttTls& tls, bool verify_host_name, bool verify_chain) {
     ERR_clear_error();
     SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
     if (!ctx) return Status::error("cannot create a TLS context: " + openssl_errors());
@@ -25,7 +25,7 @@ Result<std::shared_ptr<TlsContext>> TlsContext::create(const MqttTls& tls, bool 
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
     // Writes resume from a moved buffer and may complete partially, as plain send() does.
     SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
+    SSL_CTX_set_verify(ctx, verify_chain ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, nullptr);
     int loaded = tls.ca_file.empty() ? SSL_CTX_set_default_verify_paths(ctx)
                                      : SSL_CTX_load_verify_locations(ctx, tls.ca_file.c_str(), nullptr);
     if (loaded != 1) {

@@ -20,7 +20,9 @@ namespace lampi::load {
 class TlsContext {
 public:
     // Fails with a message naming the file that could not be used and why.
-    static Result<std::shared_ptr<TlsContext>> create(const MqttTls& tls, bool verify_host_name);
+    // verify_chain false accepts any certificate (an HTTP load test's --insecure).
+    static Result<std::shared_ptr<TlsContext>> create(const MqttTls& tls, bool verify_host_name,
+                                                      bool verify_chain = true);
     ~TlsContext();
     TlsContext(const TlsContext&) = delete;
     TlsContext& operator=(const TlsContext&) = delete;

@@ -26,37 +26,37 @@ Worker::~Worker() {
     if (epoll_fd_ >= 0) ::close(epoll_fd_);
 }
 
-void Worker::watch(Session& session) {
-    if (!session.tracked) {
-        session.tracked = true;
-        sessions_.push_back(&session);
+void Worker::watch(Connection& connection) {
+    if (!connection.tracked) {
+        connection.tracked = true;
+        connections_.push_back(&connection);
     }
-    update_interest(session);
+    update_interest(connection);
 }
 
-void Worker::touch(Session& session) {
-    if (session.dirty) return;
-    session.dirty = true;
-    dirty_.push_back(&session);
+void Worker::touch(Connection& connection) {
+    if (connection.dirty) return;
+    connection.dirty = true;
+    dirty_.push_back(&connection);
 }
 
-void Worker::update_interest(Session& session) {
-    int fd = session.socket();
-    if (fd < 0) return;  // closed; the session forgot its registration then
-    bool want_write = session.wants_write();
+void Worker::update_interest(Connection& connection) {
+    int fd = connection.socket();
+    if (fd < 0) return;  // closed; the connection forgot its registration then
+    bool want_write = connection.wants_write();
     epoll_event ev{};
     ev.events = EPOLLIN | (want_write ? EPOLLOUT : 0u);
-    ev.data.ptr = &session;
-    if (session.registered_fd != fd) {
+    ev.data.ptr = &connection;
+    if (connection.registered_fd != fd) {
         if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) != 0) {
             metrics_.error("epoll_ctl ADD failed (too many open files?)");
             return;
         }
-        session.registered_fd = fd;
-        session.write_armed = want_write;
-    } else if (session.write_armed != want_write) {
+        connection.registered_fd = fd;
+        connection.write_armed = want_write;
+    } else if (connection.write_armed != want_write) {
         epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &ev);
-        session.write_armed = want_write;
+        connection.write_armed = want_write;
     }
 }
 
@@ -85,16 +85,16 @@ void Worker::run(Driver& driver, const std::atomic<bool>& stop, std::int64_t har
 
         int n = epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()), kTickMs);
         for (int i = 0; i < n; ++i) {
-            auto* session = static_cast<Session*>(events[static_cast<std::size_t>(i)].data.ptr);
+            auto* connection = static_cast<Connection*>(events[static_cast<std::size_t>(i)].data.ptr);
             std::uint32_t what = events[static_cast<std::size_t>(i)].events;
-            if (what & (EPOLLIN | EPOLLERR | EPOLLHUP)) session->read();
-            if ((what & EPOLLOUT) && session->socket() >= 0) session->write();
-            touch(*session);
+            if (what & (EPOLLIN | EPOLLERR | EPOLLHUP)) connection->read();
+            if ((what & EPOLLOUT) && connection->socket() >= 0) connection->write();
+            touch(*connection);
         }
         std::int64_t now = now_ns();
         driver.tick(*this, now);
         if (now >= next_housekeeping) {
-            for (Session* s : sessions_) {
+            for (Connection* s : connections_) {
                 if (s->socket() >= 0) {
                     s->housekeeping(now);
                     touch(*s);
@@ -102,10 +102,10 @@ void Worker::run(Driver& driver, const std::atomic<bool>& stop, std::int64_t har
             }
             next_housekeeping = now + kSecond;
         }
-        // Everything queued this turn goes out in one write per session. By index:
+        // Everything queued this turn goes out in one write per connection. By index:
         // callbacks run by a flush may touch further sessions.
         for (std::size_t i = 0; i < dirty_.size(); ++i) {
-            Session* s = dirty_[i];
+            Connection* s = dirty_[i];
             s->flush();
             update_interest(*s);
             s->dirty = false;

@@ -1,7 +1,7 @@
 // Worker: one thread, one epoll set, a share of the run's connections.
 //
-// The worker never interprets MQTT itself: it turns socket readiness into
-// Session::read()/write(), flushes every session that queued packets once per
+// The worker never interprets a protocol itself: it turns socket readiness into
+// Connection::read()/write() (an MQTT Session, an HTTP user), flushes every one that queued packets once per
 // loop turn (so all a turn produced leaves in one write), calls housekeeping()
 // (keepalive PINGREQs) once a second, and calls its Driver every tick (about
 // 1 ms) so a scenario can start connections on a ramp and publish at a rate.
@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "lampi/status.h"
-#include "mqtt/session.h"
+#include "run/connection.h"
 #include "stats/metrics.h"
 
 namespace lampi::load {
@@ -45,23 +45,23 @@ public:
     // finishes, or `hard_deadline_ns` (monotonic) passes, whichever comes first.
     void run(Driver& driver, const std::atomic<bool>& stop, std::int64_t hard_deadline_ns);
 
-    // Puts a session whose start_connect() succeeded under this worker's epoll.
-    void watch(Session& session);
-    // Call after queueing packets outside a read/write (e.g. in tick): the session
-    // is flushed at the end of this loop turn.
-    void touch(Session& session);
+    // Puts a connection whose connect started under this worker's epoll.
+    void watch(Connection& connection);
+    // Call after queueing output outside a read/write (e.g. in tick): the
+    // connection is flushed at the end of this loop turn.
+    void touch(Connection& connection);
 
     int index() const { return index_; }
     Metrics& metrics() { return metrics_; }
 
 private:
-    void update_interest(Session& session);
+    void update_interest(Connection& connection);
 
     int index_;
     Metrics& metrics_;
     int epoll_fd_ = -1;
-    std::vector<Session*> sessions_;
-    std::vector<Session*> dirty_;
+    std::vector<Connection*> connections_;
+    std::vector<Connection*> dirty_;
 };
 
 }  // namespace lampi::load

@@ -5,6 +5,8 @@
 #include <fstream>
 #include <set>
 
+#include "report/locust_report.h"
+
 namespace lampi::load {
 
 std::string series_csv(const std::vector<Sample>& series) {
@@ -41,6 +43,7 @@ std::string summary_csv(const RunReport& r) {
 }
 
 Status write_csv_reports(const RunReport& report, const std::string& prefix) {
+    if (report.requests) return write_locust_csv(report, prefix);
     for (const auto& [suffix, content] : {std::pair{std::string("_series.csv"), series_csv(report.series)},
                                           std::pair{std::string("_summary.csv"), summary_csv(report)}}) {
         std::string path = prefix + suffix;

@@ -94,6 +94,27 @@ json::value to_json(const RunReport& r) {
                      {"broker", std::move(broker)},
                      {"errors", std::move(reasons)},
                      {"series", series_to_json(r.series)}};
+    if (r.requests) {
+        json::array requests;
+        for (const auto& [key, e] : r.requests->entries) {
+            json::object row{{"method", key.first},
+                             {"name", key.second},
+                             {"requests", e.requests},
+                             {"failures", e.failures},
+                             {"content_bytes", e.content_bytes},
+                             {"latency", latency_json(e.times)}};
+            requests.push_back(std::move(row));
+        }
+        json::array request_failures;
+        for (const auto& [key, n] : r.requests->failures) {
+            request_failures.push_back(json::object{{"method", std::get<0>(key)},
+                                                    {"name", std::get<1>(key)},
+                                                    {"error", std::get<2>(key)},
+                                                    {"occurrences", n}});
+        }
+        out["requests"] = std::move(requests);
+        out["request_failures"] = std::move(request_failures);
+    }
     return out;
 }
 

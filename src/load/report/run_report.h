@@ -4,10 +4,12 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "stats/collector.h"
+#include "stats/request_stats.h"
 
 namespace lampi::load {
 
@@ -16,6 +18,28 @@ struct Figure {
     std::string label;  // words for the text summary
     double value = 0;
     std::string unit;   // "", "ms", "msg/s", ...
+};
+
+// One row of Locust's stats history (the Aggregated line), taken once a second.
+struct RequestHistoryRow {
+    std::int64_t timestamp = 0;  // Unix seconds
+    std::int64_t users = 0;
+    double requests_per_s = 0;  // over the last ten seconds, as Locust's "current" rate
+    double failures_per_s = 0;
+    // The whole run so far; response times in milliseconds.
+    std::uint64_t requests = 0, failures = 0;
+    std::int64_t median_ms = 0;
+    double average_ms = 0, min_ms = 0, max_ms = 0, average_content = 0;
+    std::vector<std::int64_t> percentiles_ms;  // Locust's percentiles; empty before any request
+};
+
+// One publishing client's figures as mqtt-malaria prints them per process.
+struct MalariaClient {
+    std::string clientid;
+    std::uint64_t count_ok = 0, count_total = 0;
+    double mean_ms = 0, stddev_ms = 0, min_ms = 0, max_ms = 0;
+    double msgs_per_sec = 0;
+    double time_total_s = 0;  // first publish to last confirmation
 };
 
 struct RunReport {
@@ -31,7 +55,12 @@ struct RunReport {
     bool malaria_block = false;
     std::uint64_t planned_messages = 0;
     int clients = 0;
+    std::vector<MalariaClient> malaria_clients;  // publish: one block each, in client order
     std::vector<std::string> failures;  // why this run counts as failed
+    // HTTP runs: per-name figures the way Locust reports them.
+    std::optional<RequestTable> requests;
+    std::vector<RequestHistoryRow> request_history;
+    double requests_started_s = 0;  // Unix time the users started
 
     bool ok() const { return failures.empty(); }
 };

@@ -2,25 +2,53 @@
 
 #include <fmt/core.h>
 
+#include "report/locust_report.h"
+
 namespace lampi::load {
 namespace {
 
 double ms(double ns) { return ns / 1e6; }
 
+void malaria_lines(std::string& out, const MalariaClient& c) {
+    double rate = c.count_total ? 100.0 * static_cast<double>(c.count_ok) / static_cast<double>(c.count_total) : 0.0;
+    out += fmt::format("Clientid: {}\n", c.clientid);
+    out += fmt::format("Message succes rate: {:.2f}% ({}/{} messages)\n", rate, c.count_ok, c.count_total);
+    out += fmt::format("Message timing mean   {:.2f} ms\n", c.mean_ms);
+    out += fmt::format("Message timing stddev {:.2f} ms\n", c.stddev_ms);
+    out += fmt::format("Message timing min    {:.2f} ms\n", c.min_ms);
+    out += fmt::format("Message timing max    {:.2f} ms\n", c.max_ms);
+    out += fmt::format("Messages per second   {:.2f}\n", c.msgs_per_sec);
+    out += fmt::format("Total time            {:.2f} secs\n", c.time_total_s);
+}
+
+// malaria's output: a block per client, then the aggregate, which like
+// malaria's is a simple average of the clients' figures (its min is the mean of
+// their minimums), its rate their sum, its time the whole run's. The
+// percentiles printed after it are over every message.
 void malaria_block(std::string& out, const RunReport& r) {
-    const Histogram& h = r.totals.latency(Latency::primary);
-    std::uint64_t ok = r.totals.get(Counter::completed);
-    std::uint64_t total = std::max<std::uint64_t>(r.planned_messages, r.totals.get(Counter::sent));
-    double rate = total ? 100.0 * static_cast<double>(ok) / static_cast<double>(total) : 0.0;
-    double seconds = r.totals.active_s;
-    out += fmt::format("Clientid: Aggregate stats for {} clients\n", r.clients);
-    out += fmt::format("Message succes rate: {:.2f}% ({}/{} messages)\n", rate, ok, total);
-    out += fmt::format("Message timing mean   {:.2f} ms\n", ms(h.mean()));
-    out += fmt::format("Message timing stddev {:.2f} ms\n", ms(h.stddev()));
-    out += fmt::format("Message timing min    {:.2f} ms\n", ms(static_cast<double>(h.min())));
-    out += fmt::format("Message timing max    {:.2f} ms\n", ms(static_cast<double>(h.max())));
-    out += fmt::format("Messages per second   {:.2f}\n", seconds > 0 ? static_cast<double>(ok) / seconds : 0.0);
-    out += fmt::format("Total time            {:.2f} secs\n", seconds);
+    MalariaClient all;
+    const auto& clients = r.malaria_clients;
+    all.clientid = fmt::format("Aggregate stats (simple avg) for {} processes", clients.size());
+    for (const MalariaClient& c : clients) {
+        malaria_lines(out, c);
+        all.count_ok += c.count_ok;
+        all.count_total += c.count_total;
+        all.mean_ms += c.mean_ms;
+        all.stddev_ms += c.stddev_ms;
+        all.min_ms += c.min_ms;
+        all.max_ms += c.max_ms;
+        all.msgs_per_sec += c.msgs_per_sec;
+    }
+    if (!clients.empty()) {
+        auto n = static_cast<double>(clients.size());
+        all.mean_ms /= n;
+        all.stddev_ms /= n;
+        all.min_ms /= n;
+        all.max_ms /= n;
+    }
+    all.count_total = std::max(all.count_total, r.planned_messages);
+    all.time_total_s = r.duration_s;
+    malaria_lines(out, all);
 }
 
 std::string percentiles(const Histogram& h) {
@@ -34,19 +62,24 @@ std::string percentiles(const Histogram& h) {
 
 std::string text_summary(const RunReport& r) {
     std::string out;
+    // HTTP runs open with Locust's tables; the lines after them are ours.
+    if (r.requests) out += locust_tables(r);
     out += fmt::format("lampi-load {}: {}\n", r.scenario, r.description);
     if (r.malaria_block) malaria_block(out, r);
     const RunTotals& t = r.totals;
-    out += fmt::format("Latency ({}): {}\n", r.primary_latency, percentiles(t.latency(Latency::primary)));
-    out += fmt::format("Messages: {} sent, {} confirmed, {} received in {:.2f} s\n", t.get(Counter::sent),
-                       t.get(Counter::completed), t.get(Counter::received), r.duration_s);
+    if (!r.requests) {
+        out += fmt::format("Latency ({}): {}\n", r.primary_latency, percentiles(t.latency(Latency::primary)));
+        out += fmt::format("Messages: {} sent, {} confirmed, {} received in {:.2f} s\n", t.get(Counter::sent),
+                           t.get(Counter::completed), t.get(Counter::received), r.duration_s);
+    }
     out += fmt::format("Connections: {} attempted, {} ok, {} failed, {} lost, {} reconnected ({} failed attempts); "
                        "peak open {}\n",
                        t.get(Counter::connect_attempts), t.get(Counter::connect_ok), t.get(Counter::connect_failed),
                        t.get(Counter::disconnects), t.get(Counter::reconnects), t.get(Counter::reconnect_failed),
                        t.peak_connections);
     if (t.latency(Latency::connect).count() > 0) {
-        out += fmt::format("Connect time (CONNECT -> CONNACK): {}\n", percentiles(t.latency(Latency::connect)));
+        out += fmt::format("Connect time ({}): {}\n", r.requests ? "TCP and TLS" : "CONNECT -> CONNACK",
+                           percentiles(t.latency(Latency::connect)));
     }
     for (const Figure& f : r.figures) {
         out += fmt::format("{}: {:.6g}{}{}\n", f.label, f.value, f.unit.empty() ? "" : " ", f.unit);

@@ -56,6 +56,7 @@ RunReport run_scenario(Scenario& scenario, const RunSettings& settings) {
             s.extra = monitor->snapshot();
             collector.series().back().extra = s.extra;
         }
+        scenario.on_sample(s);
         if (settings.progress_line) {
             fmt::print(stderr, "\r{}\x1b[K", progress_line(s, scenario.connections()));
             std::fflush(stderr);

@@ -25,6 +25,8 @@ public:
     virtual std::string primary_latency() const = 0;
     virtual std::size_t connections() const = 0;
     virtual std::unique_ptr<Driver> make_driver(int worker_index, int worker_count) = 0;
+    // Called by the reporter about once a second while the workers run.
+    virtual void on_sample(const Sample& /*sample*/) {}
     // Called after all workers returned; adds figures and failures.
     virtual void finish(const std::vector<Driver*>& drivers, RunReport& report) = 0;
 };

@@ -2,6 +2,9 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
+#include <cmath>
+
 #include "mqtt/client_driver.h"
 #include "mqtt/payload.h"
 #include "run/clock.h"
@@ -16,6 +19,10 @@ struct Publisher {
     // (mid, sent at) of unconfirmed messages; small (<= inflight), so a vector.
     std::vector<std::pair<int, std::int64_t>> inflight;
     bool done_sending = false;
+    // malaria's per-client figures: confirmation times (ms) and the span from
+    // the first publish to the last confirmation.
+    double sum_ms = 0, sum_squares_ms = 0, min_ms = 0, max_ms = 0;
+    std::int64_t first_sent_ns = 0, last_confirmed_ns = 0;
 };
 
 class PublishDriver : public ClientDriver {
@@ -23,7 +30,9 @@ public:
     PublishDriver(const PublishOptions& o, int worker_index, int worker_count)
         : ClientDriver(o.client, o.connect_rate / worker_count),
           o_(o),
-          pacer_(o.rate_total > 0 ? o.rate_total / worker_count : 0, 10'000) {
+          pacer_(o.rate_total > 0 ? o.rate_total / worker_count : 0, 10'000),
+          first_client_(static_cast<std::size_t>(worker_index)),
+          stride_(static_cast<std::size_t>(worker_count)) {
         for (int i = worker_index; i < o.clients; i += worker_count) {
             add_session(fmt::format("{}-{}", o.client_prefix, i), static_cast<std::size_t>(i));
             publishers_.emplace_back();
@@ -37,6 +46,27 @@ public:
     }
 
     std::uint64_t planned_clients() const { return planned_clients_; }
+
+    // (client number, figures) of this worker's clients.
+    void malaria_clients(std::vector<std::pair<std::size_t, MalariaClient>>& into) const {
+        for (std::size_t i = 0; i < publishers_.size(); ++i) {
+            const Publisher& p = publishers_[i];
+            MalariaClient c;
+            c.clientid = sessions_[i]->client_id();
+            c.count_ok = p.confirmed;
+            c.count_total = std::max(p.next_seq, count_);
+            if (p.confirmed > 0) {
+                auto n = static_cast<double>(p.confirmed);
+                c.mean_ms = p.sum_ms / n;
+                c.stddev_ms = std::sqrt(std::max(0.0, p.sum_squares_ms / n - c.mean_ms * c.mean_ms));
+                c.min_ms = p.min_ms;
+                c.max_ms = p.max_ms;
+                c.time_total_s = static_cast<double>(p.last_confirmed_ns - p.first_sent_ns) / 1e9;
+                if (c.time_total_s > 0) c.msgs_per_sec = n / c.time_total_s;
+            }
+            into.emplace_back(first_client_ + i * stride_, std::move(c));
+        }
+    }
 
 private:
     void start_clock(std::int64_t now) {
@@ -72,6 +102,7 @@ private:
                                                 o_.qos, o_.retain, &mid);
             if (!queued) break;  // closing; the disconnect is counted where it happens
             p.inflight.emplace_back(mid, now);
+            if (p.next_seq == 0) p.first_sent_ns = now;
             ++p.next_seq;
             ++sent;
             m.add(Counter::sent);
@@ -102,6 +133,12 @@ private:
 
     void confirm(Publisher& p, std::int64_t sent_at, std::int64_t now) {
         worker_->metrics().record(Latency::primary, now - sent_at);
+        double ms = static_cast<double>(now - sent_at) / 1e6;
+        p.min_ms = p.confirmed == 0 ? ms : std::min(p.min_ms, ms);
+        p.max_ms = std::max(p.max_ms, ms);
+        p.sum_ms += ms;
+        p.sum_squares_ms += ms * ms;
+        p.last_confirmed_ns = now;
         ++p.confirmed;
         worker_->metrics().add(Counter::completed);
         worker_->metrics().activity(now);
@@ -173,6 +210,8 @@ private:
 
     const PublishOptions& o_;
     Pacer pacer_;
+    std::size_t first_client_;  // this worker's clients are first_client_ + k * stride_
+    std::size_t stride_;
     bool paced_ = false;
     std::uint64_t count_ = 0;
     std::uint64_t planned_clients_ = 0;
@@ -213,9 +252,13 @@ std::unique_ptr<Driver> PublishScenario::make_driver(int worker_index, int worke
     return std::make_unique<PublishDriver>(options_, worker_index, worker_count);
 }
 
-void PublishScenario::finish(const std::vector<Driver*>&, RunReport& report) {
+void PublishScenario::finish(const std::vector<Driver*>& drivers, RunReport& report) {
     report.malaria_block = true;
     report.clients = options_.clients;
+    std::vector<std::pair<std::size_t, MalariaClient>> clients;
+    for (Driver* d : drivers) static_cast<const PublishDriver*>(d)->malaria_clients(clients);
+    std::sort(clients.begin(), clients.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (auto& [number, c] : clients) report.malaria_clients.push_back(std::move(c));
     std::uint64_t sent = report.totals.get(Counter::sent);
     report.planned_messages = options_.duration_s > 0 ? sent : options_.count * static_cast<std::uint64_t>(options_.clients);
     std::uint64_t confirmed = report.totals.get(Counter::completed);
