@@ -57,6 +57,9 @@ int lamp_add(const CommonConfig& c, const std::string& device_id, const std::str
 int lamp_list(const CommonConfig& c);
 int lamp_assign(const CommonConfig& c, const std::string& device_id, const std::string& owner);
 int token_create(const CommonConfig& c, const std::string& username, const std::string& name);
+// Prints the analytics project id and a new write, read and master key as one
+// JSON object (the keys are shown only this once).
+int analytics_keys(const CommonConfig& c, const std::string& name);
 // Creates `username` with `password` (or resets the password) and makes them own
 // each lamp in `lamps`. Safe to run again.
 int demo(const CommonConfig& c, const std::string& username, const std::string& password,

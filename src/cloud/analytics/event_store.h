@@ -1,0 +1,57 @@
+// EventStore: the analytics tables (events, the project, its keys) in the
+// platform's database, on SQLite and PostgreSQL with the same SQL.
+//
+// Events are rows of (collection, timestamp in Unix ms, the event's JSON); the
+// index on (collection, timestamp) makes a query's collection and timeframe a
+// range scan. Keys are stored as BLAKE2b hashes (accounts/crypto.h), like API
+// tokens. Methods are thread-safe (each leases a pooled connection) and never
+// throw; the Database must outlive the EventStore.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "analytics/event.h"
+#include "lampi/status.h"
+#include "storage/sql.h"
+
+namespace lampi::cloud::analytics {
+
+enum class KeyKind { write, read, master };
+std::string_view key_kind_name(KeyKind kind);
+
+struct StoredEvent {
+    std::int64_t timestamp_ms = 0;
+    std::string json;
+};
+
+class EventStore {
+public:
+    explicit EventStore(storage::Database& db) : db_(db) {}
+
+    storage::Dialect dialect() const { return db_.dialect(); }
+
+    // Adds the events in one statement per 100 (all or none of each statement).
+    Status insert(const std::vector<PreparedEvent>& events);
+
+    // Events of `collection` with from_ms <= timestamp < to_ms, oldest first,
+    // at most `limit` of them.
+    Result<std::vector<StoredEvent>> events(const std::string& collection, std::int64_t from_ms, std::int64_t to_ms,
+                                            std::int64_t limit);
+    // How many events of `collection` lie in [from_ms, to_ms).
+    Result<std::int64_t> count(const std::string& collection, std::int64_t from_ms, std::int64_t to_ms);
+
+    // The platform's one project: its id, made on first call (24 hex digits).
+    Result<std::string> project_id(std::int64_t now);
+    // Stores a key by hash.
+    Status add_key(const std::string& key_hash, KeyKind kind, const std::string& name, std::int64_t now);
+    // The kind of the key with this hash, if any.
+    Result<std::optional<KeyKind>> key_kind(const std::string& key_hash);
+
+private:
+    storage::Database& db_;
+};
+
+}  // namespace lampi::cloud::analytics

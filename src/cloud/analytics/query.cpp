@@ -1,0 +1,562 @@
+#include "analytics/query.h"
+
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <boost/json/parse.hpp>
+#include <boost/json/parse_options.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+#include <charconv>
+#include <cmath>
+#include <limits>
+#include <map>
+
+#include "analytics/calendar.h"
+
+namespace lampi::cloud::analytics {
+namespace json = boost::json;
+namespace {
+
+constexpr std::int64_t kAllTimeFrom = std::numeric_limits<std::int64_t>::min() / 4;
+constexpr std::int64_t kAllTimeTo = std::numeric_limits<std::int64_t>::max() / 4;
+constexpr std::size_t kMaxBuckets = 10'000;
+
+using Path = std::vector<std::string>;
+
+Path split_path(std::string_view name) {
+    Path path;
+    std::size_t start = 0;
+    for (;;) {
+        std::size_t dot = name.find('.', start);
+        path.emplace_back(name.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start));
+        if (dot == std::string_view::npos) return path;
+        start = dot + 1;
+    }
+}
+
+const json::value* lookup(const json::value& event, const Path& path) {
+    const json::value* at = &event;
+    for (const std::string& part : path) {
+        if (!at->is_object()) return nullptr;
+        at = at->as_object().if_contains(part);
+        if (!at) return nullptr;
+    }
+    return at;
+}
+
+std::optional<double> number(const json::value& v) {
+    if (v.is_int64()) return static_cast<double>(v.as_int64());
+    if (v.is_uint64()) return static_cast<double>(v.as_uint64());
+    if (v.is_double()) return v.as_double();
+    return std::nullopt;
+}
+
+// A number as Keen shows it: whole numbers without a fraction.
+json::value number_value(double d) {
+    if (std::isfinite(d) && std::floor(d) == d && std::fabs(d) < 9e15) return static_cast<std::int64_t>(d);
+    return d;
+}
+
+bool same(const json::value& a, const json::value& b) {
+    auto na = number(a), nb = number(b);
+    if (na && nb) return *na == *nb;
+    return a == b;
+}
+
+struct Filter {
+    Path path;
+    std::string op;
+    json::value value;
+};
+
+struct Order {
+    std::string property;  // "result" or a group_by property
+    bool descending = false;
+};
+
+struct Query {
+    std::string analysis;
+    std::string collection;
+    std::string target;
+    double percentile = 50;
+    std::int64_t from = kAllTimeFrom;
+    std::int64_t to = kAllTimeTo;
+    int offset = 0;
+    std::optional<Unit> interval;
+    std::vector<std::string> group_by;
+    std::vector<Filter> filters;
+    std::vector<Order> order_by;
+    std::optional<std::int64_t> limit;
+    std::optional<std::int64_t> latest;
+    std::vector<std::string> property_names;
+};
+
+KeenError bad(std::string message) { return invalid("InvalidQueryError", std::move(message)); }
+
+bool needs_target(std::string_view analysis) { return analysis != "count" && analysis != "extraction"; }
+
+bool known_analysis(std::string_view a) {
+    for (std::string_view k : {"count", "count_unique", "sum", "average", "minimum", "maximum", "median", "percentile",
+                               "select_unique", "extraction"})
+        if (a == k) return true;
+    return false;
+}
+
+std::optional<KeenError> parse_timezone(const json::value& v, Query& q) {
+    if (auto n = number(v)) {
+        if (std::fabs(*n) > 14 * 3600) return bad("timezone must be an offset of at most 14 hours, in seconds");
+        q.offset = static_cast<int>(*n);
+        return std::nullopt;
+    }
+    if (v.is_string()) {
+        std::string_view s = v.as_string();
+        if (s == "UTC" || s == "Etc/UTC" || s == "GMT" || s == "Z" || s.empty()) return std::nullopt;
+        int seconds = 0;
+        auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), seconds);
+        if (ec == std::errc() && p == s.data() + s.size()) return parse_timezone(json::value(seconds), q);
+        return keen_error("TimezoneError",
+                          Status::invalid_argument(fmt::format("timezone \"{}\" is not supported: give the UTC offset "
+                                                               "in seconds (-28800 for UTC-8) or \"UTC\"",
+                                                               s.substr(0, 64))));
+    }
+    return bad("timezone must be a number of seconds east of UTC");
+}
+
+std::optional<KeenError> parse_timeframe(const json::value& v, std::int64_t now, Query& q) {
+    if (v.is_object()) {
+        const json::object& o = v.as_object();
+        const json::value* start = o.if_contains("start");
+        const json::value* end = o.if_contains("end");
+        std::optional<std::int64_t> s, e;
+        if (start && start->is_string()) s = parse_iso8601(std::string_view(start->as_string()));
+        if (end && end->is_string()) e = parse_iso8601(std::string_view(end->as_string()));
+        if (!s || !e)
+            return keen_error("TimeframeDefinitionError",
+                              Status::invalid_argument("an absolute timeframe is {\"start\": ISO-8601, \"end\": ISO-8601}"));
+        if (*e < *s) return keen_error("TimeframeDefinitionError", Status::invalid_argument("the timeframe ends before it starts"));
+        q.from = *s;
+        q.to = *e;
+        return std::nullopt;
+    }
+    if (!v.is_string())
+        return keen_error("TimeframeDefinitionError",
+                          Status::invalid_argument("timeframe is a string such as \"this_7_days\" or {\"start\", \"end\"}"));
+    std::string_view s = v.as_string();
+    if (s == "today") s = "this_1_days";
+    if (s == "yesterday") s = "previous_1_days";
+    bool is_this = s.rfind("this_", 0) == 0;
+    bool is_previous = s.rfind("previous_", 0) == 0;
+    std::string_view rest = s.substr(is_this ? 5 : is_previous ? 9 : 0);
+    std::size_t underscore = rest.find('_');
+    std::int64_t count = 0;
+    std::optional<Unit> unit;
+    if ((is_this || is_previous) && underscore != std::string_view::npos) {
+        auto [p, ec] = std::from_chars(rest.data(), rest.data() + underscore, count);
+        if (ec == std::errc() && p == rest.data() + underscore) unit = unit_named(rest.substr(underscore + 1));
+    }
+    if (!unit || count < 1 || count > 100'000)
+        return keen_error("TimeframeDefinitionError",
+                          Status::invalid_argument(fmt::format(
+                              "timeframe \"{}\" is not this_N_units or previous_N_units (units: minutes, hours, days, "
+                              "weeks, months, years)",
+                              s.substr(0, 64))));
+    if (is_this) {
+        q.to = next_start(*unit, now, q.offset);
+        q.from = add_units(*unit, floor_to(*unit, now, q.offset), -(count - 1), q.offset);
+    } else {
+        q.to = floor_to(*unit, now, q.offset);
+        q.from = add_units(*unit, q.to, -count, q.offset);
+    }
+    return std::nullopt;
+}
+
+std::optional<KeenError> parse_filters(const json::value& v, Query& q) {
+    if (!v.is_array()) return keen_error("FilterDefinitionError", Status::invalid_argument("filters must be a list"));
+    for (const json::value& item : v.as_array()) {
+        const json::object* o = item.if_object();
+        const json::value* name = o ? o->if_contains("property_name") : nullptr;
+        const json::value* op = o ? o->if_contains("operator") : nullptr;
+        const json::value* value = o ? o->if_contains("property_value") : nullptr;
+        if (!name || !name->is_string() || !op || !op->is_string() || !value)
+            return keen_error("FilterDefinitionError",
+                              Status::invalid_argument(
+                                  "a filter is {\"property_name\": ..., \"operator\": ..., \"property_value\": ...}"));
+        std::string oper(op->as_string());
+        static const char* kOperators[] = {"eq", "ne", "lt", "lte", "gt", "gte", "exists", "in", "contains", "not_contains"};
+        if (std::find(std::begin(kOperators), std::end(kOperators), oper) == std::end(kOperators))
+            return keen_error("FilterDefinitionError",
+                              Status::invalid_argument(fmt::format(
+                                  "filter operator \"{}\" is not one of eq, ne, lt, lte, gt, gte, exists, in, contains, "
+                                  "not_contains",
+                                  oper.substr(0, 32))));
+        if (oper == "in" && !value->is_array())
+            return keen_error("FilterDefinitionError", Status::invalid_argument("the \"in\" operator takes a list"));
+        if (oper == "exists" && !value->is_bool())
+            return keen_error("FilterDefinitionError", Status::invalid_argument("the \"exists\" operator takes true or false"));
+        q.filters.push_back({split_path(std::string_view(name->as_string())), oper, *value});
+    }
+    return std::nullopt;
+}
+
+std::optional<KeenError> parse_order(const json::value& v, Query& q) {
+    auto one = [&q](const json::value& item) -> bool {
+        if (item.is_string()) {
+            q.order_by.push_back({std::string(item.as_string()), false});
+            return true;
+        }
+        const json::object* o = item.if_object();
+        const json::value* name = o ? o->if_contains("property_name") : nullptr;
+        if (!name || !name->is_string()) return false;
+        Order order{std::string(name->as_string()), false};
+        if (const json::value* d = o->if_contains("direction")) {
+            if (!d->is_string()) return false;
+            std::string dir(d->as_string());
+            std::transform(dir.begin(), dir.end(), dir.begin(), [](unsigned char c) { return std::toupper(c); });
+            if (dir != "ASC" && dir != "DESC") return false;
+            order.descending = dir == "DESC";
+        }
+        q.order_by.push_back(std::move(order));
+        return true;
+    };
+    bool ok = true;
+    if (v.is_array()) {
+        for (const json::value& item : v.as_array()) ok = ok && one(item);
+    } else {
+        ok = one(v);
+    }
+    if (!ok) return bad("order_by is a property name, {\"property_name\", \"direction\": \"ASC\"|\"DESC\"} or a list of them");
+    return std::nullopt;
+}
+
+std::optional<KeenError> parse_names(const json::value& v, std::vector<std::string>& out, std::string_view what) {
+    if (v.is_string()) {
+        out.emplace_back(v.as_string());
+        return std::nullopt;
+    }
+    if (v.is_array()) {
+        for (const json::value& item : v.as_array()) {
+            if (!item.is_string()) return bad(fmt::format("{} must be a property name or a list of them", what));
+            out.emplace_back(item.as_string());
+        }
+        return std::nullopt;
+    }
+    return bad(fmt::format("{} must be a property name or a list of them", what));
+}
+
+std::optional<std::int64_t> whole_number(const json::value& v) {
+    if (auto n = number(v); n && std::floor(*n) == *n) return static_cast<std::int64_t>(*n);
+    return std::nullopt;
+}
+
+KeenResult<Query> parse_query(std::string_view analysis, const json::object& p, std::int64_t now) {
+    Query q;
+    q.analysis = analysis;
+    if (!known_analysis(analysis))
+        return keen_error("ResourceNotFoundError",
+                          Status::not_found(fmt::format(
+                              "no analysis \"{}\"; use count, count_unique, sum, average, minimum, maximum, median, "
+                              "percentile, select_unique or extraction",
+                              analysis.substr(0, 32))));
+    const json::value* collection = p.if_contains("event_collection");
+    if (!collection || !collection->is_string() || collection->as_string().empty())
+        return keen_error("MissingRequiredPropertyError", Status::invalid_argument("event_collection is required"));
+    q.collection = collection->as_string();
+    if (needs_target(analysis)) {
+        const json::value* target = p.if_contains("target_property");
+        if (!target || !target->is_string() || target->as_string().empty())
+            return keen_error("MissingRequiredPropertyError",
+                              Status::invalid_argument(fmt::format("{} needs a target_property", analysis)));
+        q.target = target->as_string();
+    }
+    if (analysis == "percentile") {
+        const json::value* pct = p.if_contains("percentile");
+        auto n = pct ? number(*pct) : std::nullopt;
+        if (!n || *n < 0 || *n > 100)
+            return keen_error("MissingRequiredPropertyError",
+                              Status::invalid_argument("percentile needs \"percentile\": a number from 0 to 100"));
+        q.percentile = *n;
+    }
+    if (const json::value* tz = p.if_contains("timezone"); tz && !tz->is_null())
+        if (auto e = parse_timezone(*tz, q)) return *e;
+    if (const json::value* tf = p.if_contains("timeframe"); tf && !tf->is_null())
+        if (auto e = parse_timeframe(*tf, now, q)) return *e;
+    if (const json::value* iv = p.if_contains("interval"); iv && !iv->is_null()) {
+        if (!iv->is_string() || !(q.interval = interval_named(std::string_view(iv->as_string()))))
+            return bad("interval must be minutely, hourly, daily, weekly, monthly or yearly");
+        if (q.from == kAllTimeFrom) return bad("an interval needs a timeframe");
+    }
+    if (const json::value* g = p.if_contains("group_by"); g && !g->is_null())
+        if (auto e = parse_names(*g, q.group_by, "group_by")) return *e;
+    if (const json::value* f = p.if_contains("filters"); f && !f->is_null())
+        if (auto e = parse_filters(*f, q)) return *e;
+    if (const json::value* o = p.if_contains("order_by"); o && !o->is_null())
+        if (auto e = parse_order(*o, q)) return *e;
+    if (const json::value* l = p.if_contains("limit"); l && !l->is_null()) {
+        auto n = whole_number(*l);
+        if (!n || *n < 1) return bad("limit must be a positive whole number");
+        q.limit = n;
+    }
+    if (const json::value* l = p.if_contains("latest"); l && !l->is_null()) {
+        auto n = whole_number(*l);
+        if (!n || *n < 1) return bad("latest must be a positive whole number");
+        q.latest = n;
+    }
+    if (const json::value* names = p.if_contains("property_names"); names && !names->is_null())
+        if (auto e = parse_names(*names, q.property_names, "property_names")) return *e;
+    if ((!q.order_by.empty() || q.limit) && q.group_by.empty())
+        return bad("order_by and limit apply to group_by results; add a group_by");
+    if (analysis == "extraction" && (!q.group_by.empty() || q.interval))
+        return bad("an extraction takes neither group_by nor interval");
+    for (const Order& o : q.order_by)
+        if (o.property != "result" && std::find(q.group_by.begin(), q.group_by.end(), o.property) == q.group_by.end())
+            return bad(fmt::format("order_by \"{}\" is neither \"result\" nor a group_by property", o.property));
+    return q;
+}
+
+bool passes(const json::value& event, const Filter& f) {
+    const json::value* v = lookup(event, f.path);
+    if (f.op == "exists") return (v != nullptr) == f.value.as_bool();
+    if (!v) return false;
+    if (f.op == "eq") return same(*v, f.value);
+    if (f.op == "ne") return !same(*v, f.value);
+    if (f.op == "in") {
+        for (const json::value& item : f.value.as_array())
+            if (same(*v, item)) return true;
+        return false;
+    }
+    if (f.op == "contains" || f.op == "not_contains") {
+        bool contains = false;
+        if (v->is_string() && f.value.is_string())
+            contains = std::string_view(v->as_string()).find(std::string_view(f.value.as_string())) != std::string_view::npos;
+        else if (v->is_array())
+            for (const json::value& item : v->as_array()) contains = contains || same(item, f.value);
+        else
+            return false;
+        return f.op == "contains" ? contains : !contains;
+    }
+    int order = 0;
+    auto a = number(*v), b = number(f.value);
+    if (a && b) {
+        order = *a < *b ? -1 : *a > *b ? 1 : 0;
+    } else if (v->is_string() && f.value.is_string()) {
+        int c = std::string_view(v->as_string()).compare(std::string_view(f.value.as_string()));
+        order = c < 0 ? -1 : c > 0 ? 1 : 0;
+    } else {
+        return false;
+    }
+    if (f.op == "lt") return order < 0;
+    if (f.op == "lte") return order <= 0;
+    if (f.op == "gt") return order > 0;
+    return order >= 0;  // gte
+}
+
+// The analysis over one set of events (a group in a bucket, or all of them).
+json::value analyse(const Query& q, const std::vector<const json::value*>& events) {
+    if (q.analysis == "count") return static_cast<std::int64_t>(events.size());
+    if (q.analysis == "extraction") {
+        json::array out;
+        std::size_t first = q.latest && static_cast<std::size_t>(*q.latest) < events.size()
+                                ? events.size() - static_cast<std::size_t>(*q.latest)
+                                : 0;
+        for (std::size_t i = first; i < events.size(); ++i) {
+            if (q.property_names.empty()) {
+                out.push_back(*events[i]);
+                continue;
+            }
+            json::object picked;
+            for (const std::string& name : q.property_names)
+                if (const json::value* v = lookup(*events[i], split_path(name))) picked[name] = *v;
+            out.push_back(std::move(picked));
+        }
+        return out;
+    }
+    Path target = split_path(q.target);
+    if (q.analysis == "count_unique" || q.analysis == "select_unique") {
+        std::map<std::string, json::value> unique;
+        for (const json::value* e : events)
+            if (const json::value* v = lookup(*e, target); v && !v->is_null()) unique.emplace(json::serialize(*v), *v);
+        if (q.analysis == "count_unique") return static_cast<std::int64_t>(unique.size());
+        json::array out;
+        for (auto& [key, v] : unique) out.push_back(std::move(v));
+        return out;
+    }
+    std::vector<double> values;
+    for (const json::value* e : events)
+        if (const json::value* v = lookup(*e, target))
+            if (auto n = number(*v)) values.push_back(*n);
+    if (q.analysis == "sum") {
+        double sum = 0;
+        for (double v : values) sum += v;
+        return number_value(sum);
+    }
+    if (values.empty()) return nullptr;
+    if (q.analysis == "average") {
+        double sum = 0;
+        for (double v : values) sum += v;
+        return number_value(sum / static_cast<double>(values.size()));
+    }
+    if (q.analysis == "minimum") return number_value(*std::min_element(values.begin(), values.end()));
+    if (q.analysis == "maximum") return number_value(*std::max_element(values.begin(), values.end()));
+    // median and percentile: the nearest-rank value (always one of the values).
+    std::sort(values.begin(), values.end());
+    double pct = q.analysis == "median" ? 50.0 : q.percentile;
+    auto rank = static_cast<std::size_t>(std::ceil(pct / 100.0 * static_cast<double>(values.size())));
+    return number_value(values[rank == 0 ? 0 : rank - 1]);
+}
+
+bool less_json(const json::value& a, const json::value& b) {
+    auto na = number(a), nb = number(b);
+    if (na && nb) return *na < *nb;
+    if (a.is_null() != b.is_null()) return a.is_null();
+    return json::serialize(a) < json::serialize(b);
+}
+
+json::value grouped(const Query& q, const std::vector<const json::value*>& events) {
+    if (q.group_by.empty()) return analyse(q, events);
+    std::vector<Path> paths;
+    for (const std::string& g : q.group_by) paths.push_back(split_path(g));
+    struct Group {
+        std::vector<json::value> keys;
+        std::vector<const json::value*> events;
+    };
+    std::map<std::string, Group> groups;
+    for (const json::value* e : events) {
+        std::vector<json::value> keys;
+        std::string id;
+        for (const Path& p : paths) {
+            const json::value* v = lookup(*e, p);
+            keys.push_back(v ? *v : json::value(nullptr));
+            id += json::serialize(keys.back());
+            id += '\x1f';
+        }
+        Group& g = groups[id];
+        if (g.keys.empty()) g.keys = std::move(keys);
+        g.events.push_back(e);
+    }
+    std::vector<json::object> rows;
+    for (auto& [id, g] : groups) {
+        json::object row;
+        for (std::size_t i = 0; i < q.group_by.size(); ++i) row[q.group_by[i]] = g.keys[i];
+        row["result"] = analyse(q, g.events);
+        rows.push_back(std::move(row));
+    }
+    if (!q.order_by.empty()) {
+        std::stable_sort(rows.begin(), rows.end(), [&q](const json::object& a, const json::object& b) {
+            for (const Order& o : q.order_by) {
+                const json::value& x = a.at(o.property);
+                const json::value& y = b.at(o.property);
+                if (less_json(x, y)) return !o.descending;
+                if (less_json(y, x)) return o.descending;
+            }
+            return false;
+        });
+    }
+    if (q.limit && rows.size() > static_cast<std::size_t>(*q.limit)) rows.resize(static_cast<std::size_t>(*q.limit));
+    json::array out;
+    for (auto& row : rows) out.push_back(std::move(row));
+    return out;
+}
+
+std::string answer(json::value result) {
+    json::object o;
+    o["result"] = std::move(result);
+    return json::serialize(o);
+}
+
+KeenResult<std::string> run(EventStore& store, const Query& q) {
+    if (q.analysis == "count" && q.filters.empty() && q.group_by.empty() && !q.interval) {
+        auto n = store.count(q.collection, q.from, q.to);
+        if (!n) return keen_error("InternalServerError", n.status());
+        return answer(*n);
+    }
+    auto rows = store.events(q.collection, q.from, q.to, kMaxQueryEvents + 1);
+    if (!rows) return keen_error("InternalServerError", rows.status());
+    if (static_cast<std::int64_t>(rows->size()) > kMaxQueryEvents)
+        return keen_error("QueryTooLargeError",
+                          Status::invalid_argument(fmt::format(
+                              "the query would read more than {} events of \"{}\"; narrow the timeframe",
+                              kMaxQueryEvents, q.collection)));
+    std::vector<json::value> parsed;
+    std::vector<std::int64_t> times;
+    parsed.reserve(rows->size());
+    for (const StoredEvent& row : *rows) {
+        boost::system::error_code ec;
+        json::value v = json::parse(row.json, ec);
+        if (ec) continue;
+        bool keep = true;
+        for (const Filter& f : q.filters) keep = keep && passes(v, f);
+        if (!keep) continue;
+        parsed.push_back(std::move(v));
+        times.push_back(row.timestamp_ms);
+    }
+    if (!q.interval) {
+        std::vector<const json::value*> all;
+        for (const json::value& v : parsed) all.push_back(&v);
+        return answer(grouped(q, all));
+    }
+    json::array buckets;
+    std::size_t next = 0;
+    for (std::int64_t start = q.from; start < q.to;) {
+        if (buckets.size() >= kMaxBuckets)
+            return bad(fmt::format("the interval makes more than {} steps; use a longer interval", kMaxBuckets));
+        std::int64_t end = std::min(next_start(*q.interval, start, q.offset), q.to);
+        std::vector<const json::value*> in_bucket;
+        while (next < parsed.size() && times[next] < end) in_bucket.push_back(&parsed[next++]);
+        json::object bucket;
+        bucket["value"] = grouped(q, in_bucket);
+        json::object frame;
+        frame["start"] = format_iso8601(start, q.offset);
+        frame["end"] = format_iso8601(end, q.offset);
+        bucket["timeframe"] = std::move(frame);
+        buckets.push_back(std::move(bucket));
+        start = end;
+    }
+    return answer(std::move(buckets));
+}
+
+KeenResult<std::string> run_params(EventStore& store, std::string_view analysis, const json::object& params,
+                                   std::int64_t now_ms) {
+    auto q = parse_query(analysis, params, now_ms);
+    if (failed(q)) return std::get<KeenError>(q);
+    return run(store, std::get<Query>(q));
+}
+
+}  // namespace
+
+KeenResult<std::string> run_query(EventStore& store, std::string_view analysis, std::string_view json_body,
+                                  std::int64_t now_ms) {
+    json::parse_options options;
+    options.max_depth = 16;
+    boost::system::error_code ec;
+    json::value body = json::parse(json::string_view(json_body.data(), json_body.size()), ec, {}, options);
+    if (ec) return invalid("InvalidJsonError", "the query body is not valid JSON: " + ec.message());
+    if (!body.is_object()) return invalid("InvalidJsonError", "the query body must be a JSON object");
+    return run_params(store, analysis, body.as_object(), now_ms);
+}
+
+KeenResult<std::string> run_query(EventStore& store, std::string_view analysis, const http::Fields& fields,
+                                  std::int64_t now_ms) {
+    json::object params;
+    for (const http::Field& f : fields.all()) {
+        if (f.name == "api_key" || f.name == "analysis_type") continue;
+        std::string_view text = f.value;
+        bool structured = !text.empty() && (text.front() == '{' || text.front() == '[');
+        bool numeric = f.name == "timezone" || f.name == "percentile" || f.name == "limit" || f.name == "latest";
+        if (structured || numeric) {
+            json::parse_options options;
+            options.max_depth = 16;
+            boost::system::error_code ec;
+            json::value v = json::parse(json::string_view(text.data(), text.size()), ec, {}, options);
+            if (!ec) {
+                params[f.name] = std::move(v);
+                continue;
+            }
+            if (structured) return invalid("InvalidJsonError", fmt::format("parameter {} is not valid JSON", f.name));
+        }
+        params[f.name] = text;
+    }
+    return run_params(store, analysis, params, now_ms);
+}
+
+}  // namespace lampi::cloud::analytics

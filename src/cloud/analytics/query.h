@@ -1,0 +1,34 @@
+// Keen's query API over the EventStore: count, count_unique, sum, average,
+// minimum, maximum, median, percentile, select_unique and extraction, with
+// timeframe (relative or absolute), timezone (a UTC offset), interval, group_by,
+// filters, order_by and limit. Answers have Keen's result shapes.
+//
+// Where the work happens: the database narrows to the collection and timeframe
+// (an index range on (collection, ts_ms)), and a plain count without filters,
+// group_by or interval is a SQL COUNT. Everything else runs here, in C++, over
+// at most kMaxQueryEvents events of that range: a query that would read more is
+// refused with a message that says to narrow the timeframe.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "analytics/event_store.h"
+#include "analytics/keen_error.h"
+#include "http/form.h"
+
+namespace lampi::cloud::analytics {
+
+inline constexpr std::int64_t kMaxQueryEvents = 500'000;
+
+// Runs `analysis` with parameters from a JSON object body (POST) and answers
+// Keen's JSON ({"result": ...}). `now_ms` is the time relative timeframes count from.
+KeenResult<std::string> run_query(EventStore& store, std::string_view analysis, std::string_view json_body,
+                                  std::int64_t now_ms);
+// The same from query-string fields (GET): each value is a plain string or JSON
+// text (timeframe, filters, group_by, ...), as Keen's SDKs send them.
+KeenResult<std::string> run_query(EventStore& store, std::string_view analysis, const http::Fields& fields,
+                                  std::int64_t now_ms);
+
+}  // namespace lampi::cloud::analytics
