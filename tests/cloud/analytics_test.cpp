@@ -2,8 +2,8 @@
 // timeframes and intervals, and Keen's write and query API over HTTP.
 #include <gtest/gtest.h>
 
-#include <boost/json.hpp>
 #include <fmt/core.h>
+#include <boost/json.hpp>
 
 #include "analytics/calendar.h"
 #include "analytics/event.h"
@@ -48,7 +48,8 @@ TEST(AnalyticsCalendar, Iso8601RoundTripsAndTakesOffsets) {
 
 TEST(AnalyticsCalendar, UnitsFloorInLocalTimeAndWeeksStartOnSunday) {
     const int pst = -8 * 3600;
-    EXPECT_EQ(analytics::format_iso8601(analytics::floor_to(Unit::day, kNow, pst), pst), "2026-11-30T00:00:00.000-08:00");
+    EXPECT_EQ(analytics::format_iso8601(analytics::floor_to(Unit::day, kNow, pst), pst),
+              "2026-11-30T00:00:00.000-08:00");
     EXPECT_EQ(analytics::format_iso8601(analytics::floor_to(Unit::week, kNow, 0)), "2026-11-29T00:00:00.000Z");
     EXPECT_EQ(analytics::format_iso8601(analytics::floor_to(Unit::month, kNow, 0)), "2026-11-01T00:00:00.000Z");
     EXPECT_EQ(analytics::format_iso8601(analytics::next_start(Unit::month, kNow, 0)), "2026-12-01T00:00:00.000Z");
@@ -155,7 +156,8 @@ TEST_P(AnalyticsApiTest, OneEventGetsKeensObjectAndAnswerCreated) {
 }
 
 TEST_P(AnalyticsApiTest, ABatchAnswersEachEventAndKeepsTheGoodOnes) {
-    auto r = post("/events", R"({"logins": [{"user": "a"}, {"bad.name": 1}, {"user": "b"}], "sign_ups": [{"user": "c"}]})",
+    auto r = post("/events",
+                  R"({"logins": [{"user": "a"}, {"bad.name": 1}, {"user": "b"}], "sign_ups": [{"user": "c"}]})",
                   keys_.write_key);
     ASSERT_EQ(r.status, 200) << r.body;
     json::value answer = parse(r.body);
@@ -181,8 +183,8 @@ TEST_P(AnalyticsApiTest, RefusalsHaveKeensShapeAndSayWhatIsWrong) {
     expect(post("/events/x", "{}", keys_.read_key), 403, "InvalidApiKeyError");
     expect(post("/queries/count", R"({"event_collection": "x"})", keys_.write_key), 403, "InvalidApiKeyError");
     HttpClient other(server_->port());
-    expect(other.request("POST", "/3.0/projects/000000000000000000000000/events/x", {{"Authorization", keys_.write_key}},
-                         "{}"),
+    expect(other.request("POST", "/3.0/projects/000000000000000000000000/events/x",
+                         {{"Authorization", keys_.write_key}}, "{}"),
            404, "ProjectNotFoundError");
     expect(post("/events/%24system", "{}", keys_.write_key), 400, "InvalidCollectionNameError");
     expect(post("/events/" + std::string(65, 'c'), "{}", keys_.write_key), 400, "InvalidCollectionNameError");
@@ -200,7 +202,9 @@ TEST_P(AnalyticsApiTest, RefusalsHaveKeensShapeAndSayWhatIsWrong) {
     expect(post("/queries/count", R"({"event_collection": "x", "timeframe": "last_week"})", keys_.read_key), 400,
            "TimeframeDefinitionError");
     expect(post("/queries/count", R"({"event_collection": "x", "filters": [{"property_name": "a", "operator": "like",
-           "property_value": 1}]})", keys_.read_key), 400, "FilterDefinitionError");
+           "property_value": 1}]})",
+                keys_.read_key),
+           400, "FilterDefinitionError");
     expect(post("/queries/count", R"({"event_collection": "x", "timezone": "US/Pacific"})", keys_.read_key), 400,
            "TimezoneError");
     expect(post("/queries/funnel_cake", R"({"event_collection": "x"})", keys_.read_key), 404, "ResourceNotFoundError");
@@ -229,8 +233,9 @@ protected:
         };
         std::string batch = R"({"purchases": [)";
         for (const P& p : purchases)
-            batch += fmt::format(R"({}{{"user": {{"name": "{}"}}, "price": {}, "item": "{}", "keen": {{"timestamp": "{}"}}}})",
-                                 &p == purchases ? "" : ",", p.user, p.price, p.item, p.when);
+            batch += fmt::format(
+                R"({}{{"user": {{"name": "{}"}}, "price": {}, "item": "{}", "keen": {{"timestamp": "{}"}}}})",
+                &p == purchases ? "" : ",", p.user, p.price, p.item, p.when);
         batch += "]}";
         auto r = post("/events", batch, keys_.write_key);
         ASSERT_EQ(r.status, 200) << r.body;
@@ -247,11 +252,13 @@ TEST_P(AnalyticsQueryTest, SimpleAnalysesMatchTheFiguresWorkedByHand) {
     EXPECT_EQ(query("maximum", "{" + all + R"(, "target_property": "price"})"), 80);
     EXPECT_EQ(query("median", "{" + all + R"(, "target_property": "price"})"), 40);
     EXPECT_EQ(query("percentile", "{" + all + R"(, "target_property": "price", "percentile": 90})"), 80);
-    EXPECT_EQ(query("select_unique", "{" + all + R"(, "target_property": "item"})"), parse(R"(["bulb", "lamp", "shade"])"));
+    EXPECT_EQ(query("select_unique", "{" + all + R"(, "target_property": "item"})"),
+              parse(R"(["bulb", "lamp", "shade"])"));
     EXPECT_EQ(query("average", "{" + all + R"(, "target_property": "missing"})"), nullptr);
     EXPECT_EQ(query("count", R"({"event_collection": "purchases", "timeframe": "previous_1_days"})"), 3);
     EXPECT_EQ(query("count", R"({"event_collection": "purchases", "timeframe": {"start": "2026-11-28T00:00:00Z",
-              "end": "2026-11-29T00:00:00Z"}})"), 2);
+              "end": "2026-11-29T00:00:00Z"}})"),
+              2);
     EXPECT_EQ(query("count", R"({"event_collection": "nothing", "timeframe": "this_7_days"})"), 0);
 }
 
@@ -271,7 +278,8 @@ TEST_P(AnalyticsQueryTest, FiltersSelectEvents) {
     EXPECT_EQ(count(R"({"property_name": "coupon", "operator": "exists", "property_value": false})"), 8);
     EXPECT_EQ(count(R"({"property_name": "keen.timestamp", "operator": "gte", "property_value": "2026-11-30"})"), 2);
     EXPECT_EQ(count(R"({"property_name": "item", "operator": "eq", "property_value": "lamp"},
-                       {"property_name": "price", "operator": "gt", "property_value": 25})"), 3);
+                       {"property_name": "price", "operator": "gt", "property_value": 25})"),
+              3);
 }
 
 TEST_P(AnalyticsQueryTest, IntervalsAndGroupsHaveKeensShapes) {
@@ -301,18 +309,20 @@ TEST_P(AnalyticsQueryTest, IntervalsAndGroupsHaveKeensShapes) {
                             {"user.name": "ann", "item": "shade", "result": 1}])"));
     json::value both = query("count", R"({"event_collection": "purchases", "timeframe": "this_1_days",
                                           "interval": "daily", "group_by": "item"})");
-    EXPECT_EQ(both.as_array()[0].at("value"), parse(R"([{"item": "bulb", "result": 1}, {"item": "lamp", "result": 1}])"));
+    EXPECT_EQ(both.as_array()[0].at("value"),
+              parse(R"([{"item": "bulb", "result": 1}, {"item": "lamp", "result": 1}])"));
 }
 
 TEST_P(AnalyticsQueryTest, GetTakesTheSameParametersAsQueryStringAndApiKey) {
     HttpClient c(server_->port());
     std::string target = base() + "/queries/count?api_key=" + keys_.read_key +
-                         "&event_collection=purchases&timeframe=this_7_days&group_by=%5B%22item%22%5D" +
-                         "&filters=" + http::percent_encode(R"([{"property_name":"price","operator":"gte","property_value":40}])");
+                         "&event_collection=purchases&timeframe=this_7_days&group_by=%5B%22item%22%5D" + "&filters=" +
+                         http::percent_encode(R"([{"property_name":"price","operator":"gte","property_value":40}])");
     auto r = c.request("GET", target);
     ASSERT_EQ(r.status, 200) << r.body;
     EXPECT_EQ(parse(r.body).at("result"),
-              parse(R"([{"item": "bulb", "result": 2}, {"item": "lamp", "result": 2}, {"item": "shade", "result": 1}])"));
+              parse(
+                  R"([{"item": "bulb", "result": 2}, {"item": "lamp", "result": 2}, {"item": "shade", "result": 1}])"));
 }
 
 // The server's store exists only once the server does: the queue is attached then.
@@ -335,8 +345,9 @@ protected:
         options.lamps.events = sink_;
         server_ = std::make_unique<CloudServer>(testing::fresh_database_url(GetParam(), dir_.path()), options);
         events_ = std::make_unique<analytics::EventStore>(server_->store().database());
-        std::atomic_store(&sink_->queue, std::make_shared<analytics::EventQueue>(
-                                             *events_, analytics::EventQueueOptions{}, [this] { return now_ms_.load(); }));
+        std::atomic_store(&sink_->queue,
+                          std::make_shared<analytics::EventQueue>(*events_, analytics::EventQueueOptions{},
+                                                                  [this] { return now_ms_.load(); }));
         auto keys = analytics::create_keys(*events_, "test", 1);
         ASSERT_TRUE(keys);
         keys_ = *keys;
@@ -386,10 +397,12 @@ TEST_P(PlatformEventsTest, SignUpsLoginsAndLampsBecomeEvents) {
     ASSERT_EQ(claimed.status, 201) << claimed.body;
     server_->lamps().handle_message("devices/" + lamp + "/lamp/connection/lamp_service/state", "1");
     server_->lamps().handle_message("devices/" + lamp + "/lamp/connection/lamp_service/state", "1");  // no change
-    server_->lamps().handle_message("devices/" + lamp + "/lamp/changed",
-                                    R"({"on":true,"color":{"h":0.25,"s":0.5},"brightness":0.75,"client":"lamp_ui","version":7})");
-    server_->lamps().handle_message("devices/" + lamp + "/lamp/changed",
-                                    R"({"on":false,"color":{"h":0.25,"s":0.5},"brightness":0.75,"client":"x","version":6})");
+    server_->lamps().handle_message(
+        "devices/" + lamp + "/lamp/changed",
+        R"({"on":true,"color":{"h":0.25,"s":0.5},"brightness":0.75,"client":"lamp_ui","version":7})");
+    server_->lamps().handle_message(
+        "devices/" + lamp + "/lamp/changed",
+        R"({"on":false,"color":{"h":0.25,"s":0.5},"brightness":0.75,"client":"x","version":6})");
     server_->lamps().handle_message("devices/" + lamp + "/lamp/connection/bridge/state", "0");
     auto released = other.send("DELETE", "/api/v1/lamps/" + lamp, "", {{"X-CSRFToken", other.cookie("csrftoken")}});
     ASSERT_EQ(released.status, 204) << released.body;
@@ -416,7 +429,7 @@ TEST_P(PlatformEventsTest, SignUpsLoginsAndLampsBecomeEvents) {
 TEST_P(AnalyticsStoreTest, AFullQueueDropsAndCountsInsteadOfWaiting) {
     analytics::EventQueueOptions options;
     options.capacity = 10;
-    options.batch = 1000;                        // never woken early
+    options.batch = 1000;                         // never woken early
     options.flush_every = std::chrono::hours(1);  // so the queue fills
     analytics::EventQueue queue(*events_, options, [] { return kNow; });
     auto start = std::chrono::steady_clock::now();

@@ -122,7 +122,8 @@ KeenResult<std::vector<BatchEntry>> prepare_batch(std::string_view text, std::in
             return invalid("InvalidEventError",
                            fmt::format("\"{}\" must be a list of events", std::string_view(kv.key()).substr(0, 64)));
         BatchEntry entry{std::string(kv.key()), {}};
-        for (json::value& event : kv.value().as_array()) entry.events.push_back(prepare(entry.collection, event, now_ms));
+        for (json::value& event : kv.value().as_array())
+            entry.events.push_back(prepare(entry.collection, event, now_ms));
         entries.push_back(std::move(entry));
     }
     return entries;

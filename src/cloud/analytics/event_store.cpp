@@ -61,8 +61,9 @@ Result<std::vector<StoredEvent>> EventStore::events(const std::string& collectio
 
 Result<std::int64_t> EventStore::count(const std::string& collection, std::int64_t from_ms, std::int64_t to_ms) {
     auto conn = db_.lease();
-    auto rows = conn->query("SELECT COUNT(*) FROM analytics_events WHERE collection = $1 AND ts_ms >= $2 AND ts_ms < $3",
-                            {collection, from_ms, to_ms});
+    auto rows =
+        conn->query("SELECT COUNT(*) FROM analytics_events WHERE collection = $1 AND ts_ms >= $2 AND ts_ms < $3",
+                    {collection, from_ms, to_ms});
     if (!rows) return rows.status().prefixed("cannot count analytics events: ");
     return storage::as_int(rows->at(0).at(0));
 }

@@ -20,7 +20,9 @@ struct KeenError {
     Status status;
 };
 
-inline KeenError keen_error(std::string error_code, Status status) { return {std::move(error_code), std::move(status)}; }
+inline KeenError keen_error(std::string error_code, Status status) {
+    return {std::move(error_code), std::move(status)};
+}
 inline KeenError invalid(std::string error_code, std::string message) {
     return {std::move(error_code), Status::invalid_argument(std::move(message))};
 }

@@ -133,15 +133,19 @@ std::optional<KeenError> parse_timeframe(const json::value& v, std::int64_t now,
         if (end && end->is_string()) e = parse_iso8601(std::string_view(end->as_string()));
         if (!s || !e)
             return keen_error("TimeframeDefinitionError",
-                              Status::invalid_argument("an absolute timeframe is {\"start\": ISO-8601, \"end\": ISO-8601}"));
-        if (*e < *s) return keen_error("TimeframeDefinitionError", Status::invalid_argument("the timeframe ends before it starts"));
+                              Status::invalid_argument(
+                                  "an absolute timeframe is {\"start\": ISO-8601, \"end\": ISO-8601}"));
+        if (*e < *s)
+            return keen_error("TimeframeDefinitionError",
+                              Status::invalid_argument("the timeframe ends before it starts"));
         q.from = *s;
         q.to = *e;
         return std::nullopt;
     }
     if (!v.is_string())
         return keen_error("TimeframeDefinitionError",
-                          Status::invalid_argument("timeframe is a string such as \"this_7_days\" or {\"start\", \"end\"}"));
+                          Status::invalid_argument(
+                              "timeframe is a string such as \"this_7_days\" or {\"start\", \"end\"}"));
     std::string_view s = v.as_string();
     if (s == "today") s = "this_1_days";
     if (s == "yesterday") s = "previous_1_days";
@@ -183,17 +187,20 @@ std::optional<KeenError> parse_filters(const json::value& v, Query& q) {
                               Status::invalid_argument(
                                   "a filter is {\"property_name\": ..., \"operator\": ..., \"property_value\": ...}"));
         std::string oper(op->as_string());
-        static const char* kOperators[] = {"eq", "ne", "lt", "lte", "gt", "gte", "exists", "in", "contains", "not_contains"};
+        static const char* kOperators[] = {"eq",  "ne",     "lt", "lte",      "gt",
+                                           "gte", "exists", "in", "contains", "not_contains"};
         if (std::find(std::begin(kOperators), std::end(kOperators), oper) == std::end(kOperators))
-            return keen_error("FilterDefinitionError",
-                              Status::invalid_argument(fmt::format(
-                                  "filter operator \"{}\" is not one of eq, ne, lt, lte, gt, gte, exists, in, contains, "
-                                  "not_contains",
-                                  oper.substr(0, 32))));
+            return keen_error(
+                "FilterDefinitionError",
+                Status::invalid_argument(
+                    fmt::format("filter operator \"{}\" is not one of eq, ne, lt, lte, gt, gte, exists, in, contains, "
+                                "not_contains",
+                                oper.substr(0, 32))));
         if (oper == "in" && !value->is_array())
             return keen_error("FilterDefinitionError", Status::invalid_argument("the \"in\" operator takes a list"));
         if (oper == "exists" && !value->is_bool())
-            return keen_error("FilterDefinitionError", Status::invalid_argument("the \"exists\" operator takes true or false"));
+            return keen_error("FilterDefinitionError",
+                              Status::invalid_argument("the \"exists\" operator takes true or false"));
         q.filters.push_back({split_path(std::string_view(name->as_string())), oper, *value});
     }
     return std::nullopt;
@@ -225,7 +232,9 @@ std::optional<KeenError> parse_order(const json::value& v, Query& q) {
     } else {
         ok = one(v);
     }
-    if (!ok) return bad("order_by is a property name, {\"property_name\", \"direction\": \"ASC\"|\"DESC\"} or a list of them");
+    if (!ok)
+        return bad(
+            "order_by is a property name, {\"property_name\", \"direction\": \"ASC\"|\"DESC\"} or a list of them");
     return std::nullopt;
 }
 
@@ -328,11 +337,11 @@ bool passes(const json::value& event, const Filter& f) {
     if (f.op == "contains" || f.op == "not_contains") {
         bool contains = false;
         if (v->is_string() && f.value.is_string())
-            contains = std::string_view(v->as_string()).find(std::string_view(f.value.as_string())) != std::string_view::npos;
+            contains = std::string_view(v->as_string()).find(std::string_view(f.value.as_string())) !=
+                       std::string_view::npos;
         else if (v->is_array())
             for (const json::value& item : v->as_array()) contains = contains || same(item, f.value);
-        else
-            return false;
+        else return false;
         return f.op == "contains" ? contains : !contains;
     }
     int order = 0;
@@ -474,9 +483,9 @@ KeenResult<std::string> run(EventStore& store, const Query& q) {
     if (!rows) return keen_error("InternalServerError", rows.status());
     if (static_cast<std::int64_t>(rows->size()) > kMaxQueryEvents)
         return keen_error("QueryTooLargeError",
-                          Status::invalid_argument(fmt::format(
-                              "the query would read more than {} events of \"{}\"; narrow the timeframe",
-                              kMaxQueryEvents, q.collection)));
+                          Status::invalid_argument(
+                              fmt::format("the query would read more than {} events of \"{}\"; narrow the timeframe",
+                                          kMaxQueryEvents, q.collection)));
     std::vector<json::value> parsed;
     std::vector<std::int64_t> times;
     parsed.reserve(rows->size());

@@ -6,10 +6,10 @@
 // Keys come in the Authorization header (the bare key, as Keen's SDKs send it)
 // or the api_key query parameter; a master key may do everything. Failures have
 // Keen's shape {"message", "error_code"}.
+#include <fmt/core.h>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 #include <chrono>
-#include <fmt/core.h>
 
 #include "accounts/crypto.h"
 #include "analytics/event.h"
@@ -43,8 +43,7 @@ std::int64_t now_ms(const Deps& deps) {
 
 // The caller's key and the project in the path, checked; `allowed` is the kind
 // the route needs (a master key passes everywhere).
-std::optional<KeenError> check_access(const Request& request, const http::Params& params, Deps& deps,
-                                      KeyKind allowed) {
+std::optional<KeenError> check_access(const Request& request, const http::Params& params, Deps& deps, KeyKind allowed) {
     std::string key(request.header("Authorization"));
     if (key.empty()) {
         auto query = http::parse_form(request.query);
@@ -59,16 +58,18 @@ std::optional<KeenError> check_access(const Request& request, const http::Params
     if (!kind) return analytics::keen_error("InternalServerError", kind.status());
     if (!*kind) return analytics::keen_error("InvalidApiKeyError", Status::unauthenticated("the API key is not valid"));
     if (**kind != allowed && **kind != KeyKind::master)
-        return analytics::keen_error(
-            "InvalidApiKeyError",
-            Status::permission_denied(fmt::format("this is a {} key; this call needs a {} key (or the master key)",
-                                                  analytics::key_kind_name(**kind), analytics::key_kind_name(allowed))));
+        return analytics::keen_error("InvalidApiKeyError",
+                                     Status::permission_denied(
+                                         fmt::format("this is a {} key; this call needs a {} key (or the master key)",
+                                                     analytics::key_kind_name(**kind),
+                                                     analytics::key_kind_name(allowed))));
     auto project = deps.analytics.project_id(now_ms(deps) / 1000);
     if (!project) return analytics::keen_error("InternalServerError", project.status());
     if (params.get("project") != *project)
         return analytics::keen_error("ProjectNotFoundError",
-                                     Status::not_found("no such project; this platform has one, named in endpoints.json "
-                                                       "and by `lampi-cloud analytics keys`"));
+                                     Status::not_found(
+                                         "no such project; this platform has one, named in endpoints.json "
+                                         "and by `lampi-cloud analytics keys`"));
     return std::nullopt;
 }
 

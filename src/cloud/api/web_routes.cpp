@@ -83,11 +83,19 @@ void record_login(Deps& deps, const std::string& username, const accounts::Login
     if (!deps.options.events) return;
     analytics::Properties p;
     p.add("username", username.substr(0, 150)).add("success", login.user.has_value());
-    if (login.user)
-        p.add("user_id", login.user->id);
-    else
-        p.add("failure", login.retry_after > 0 ? "throttled" : "wrong username or password");
+    if (login.user) p.add("user_id", login.user->id);
+    if (!login.user) p.add("failure", login.retry_after > 0 ? "throttled" : "wrong username or password");
     deps.options.events->record("logins", p.json());
+}
+
+// A new account, with who referred it (null when nobody did).
+void record_sign_up(Deps& deps, const storage::User& user, const std::string& referred_by) {
+    if (!deps.options.events) return;
+    analytics::Properties p;
+    p.add("user_id", user.id).add("username", user.username);
+    if (referred_by.empty()) p.add_null("referred_by");
+    if (!referred_by.empty()) p.add("referred_by", referred_by);
+    deps.options.events->record("sign_ups", p.json());
 }
 
 Response login_redirect(const Request& request) {
@@ -214,11 +222,12 @@ void add_web_routes(http::Router& router, Deps& deps) {
         std::string password(form->get_or("password1"));
         std::string ref = referrer(form->get_or("ref"));
         if (password != form->get_or("password2"))
-            return page.finish(
-                http::html(400, web::signup_page(page.csrf, "the two passwords differ", username, ref)), deps);
+            return page.finish(http::html(400, web::signup_page(page.csrf, "the two passwords differ", username, ref)),
+                               deps);
         if (auto limited = over_address_rate(deps, deps.options.signup_rate, request, "Too many sign-ups"))
             return *limited;
-        return on_hash_pool(deps, [&deps, page, username, password, ref, address = request.client_address]() -> Response {
+        std::string address = request.client_address;
+        return on_hash_pool(deps, [&deps, page, username, password, ref, address]() -> Response {
             auto user = deps.accounts.create_user(username, password, false);
             if (!user) {
                 PublicError e = form_error(user.status());
@@ -226,15 +235,7 @@ void add_web_routes(http::Router& router, Deps& deps) {
                                    deps);
             }
             log::info("user {} signed up", user->username);
-            if (deps.options.events) {
-                analytics::Properties p;
-                p.add("user_id", user->id).add("username", user->username);
-                if (ref.empty())
-                    p.add_null("referred_by");
-                else
-                    p.add("referred_by", ref);
-                deps.options.events->record("sign_ups", p.json());
-            }
+            record_sign_up(deps, *user, ref);
             if (Status s = deps.accounts.remember_address(user->username, address); !s) return html_error(s);
             auto r = page.logged_in(user->id, "/", deps);
             return r ? *r : html_error(r.status());

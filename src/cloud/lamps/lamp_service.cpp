@@ -3,11 +3,11 @@
 #include <chrono>
 #include <fmt/core.h>
 
+#include "accounts/login_throttle.h"
+#include "analytics/event.h"
 #include "lampi/device_id.h"
 #include "lampi/lamp_codec.h"
 #include "lampi/log.h"
-#include "accounts/login_throttle.h"
-#include "analytics/event.h"
 #include "lampi/topics.h"
 
 namespace lampi::cloud::lamps {
@@ -97,10 +97,8 @@ void LampService::on_changed(const std::string& device_id, std::string_view payl
 
 void LampService::add_owner(const std::string& device_id, analytics::Properties& properties) {
     auto lamp = store_.lamp(device_id);
-    if (lamp && *lamp && (*lamp)->owner_id)
-        properties.add("owner_id", *(*lamp)->owner_id);
-    else
-        properties.add_null("owner_id");
+    if (lamp && *lamp && (*lamp)->owner_id) properties.add("owner_id", *(*lamp)->owner_id);
+    else properties.add_null("owner_id");
 }
 
 void LampService::on_connection(const std::string& device_id, std::string_view client, std::string_view payload) {

@@ -25,11 +25,11 @@
 #include <string>
 #include <string_view>
 
+#include "accounts/rate_limit.h"
+#include "analytics/event_sink.h"
 #include "clock.h"
 #include "lampi/lamp_state.h"
 #include "lampi/status.h"
-#include "accounts/rate_limit.h"
-#include "analytics/event_sink.h"
 #include "storage/store.h"
 
 namespace lampi::cloud::lamps {

@@ -34,8 +34,9 @@ std::string login_page(std::string_view csrf, std::string_view next, std::string
 
 std::string signup_page(std::string_view csrf, std::string_view error, std::string_view username,
                         std::string_view referred_by) {
-    std::string ref_field =
-        referred_by.empty() ? "" : fmt::format("<input type=\"hidden\" name=\"ref\" value=\"{}\">\n", escape_html(referred_by));
+    std::string ref_field = referred_by.empty() ? ""
+                                                : fmt::format("<input type=\"hidden\" name=\"ref\" value=\"{}\">\n",
+                                                              escape_html(referred_by));
     std::string body = fmt::format(
         "<h2>Sign up</h2>\n{}<form method=\"post\" action=\"/accounts/signup/\">\n{}\n{}"
         "<p><label for=\"id_username\">Username:</label> <input type=\"text\" name=\"username\" id=\"id_username\" "
