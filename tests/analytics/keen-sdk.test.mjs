@@ -1,7 +1,8 @@
 // Keen IO's own JavaScript SDKs, unchanged, against a lampi-cloud started here:
 // keen-tracking writes events (one at a time and in batches), keen-analysis reads
 // back count, interval and group_by answers, and every answer is compared with
-// the figure this test works out itself from the events it wrote.
+// the figure this test works out itself from the events it wrote: count, interval,
+// group_by, filters, count_unique, funnel and multi_analysis.
 //
 // Needs: LAMPI_CLOUD_BINARY (the lampi-cloud to run), the packages from this
 // folder's package.json (LAMPI_ANALYTICS_NODE_MODULES, or ./node_modules after
@@ -215,6 +216,43 @@ test("keen-tracking writes and keen-analysis reads back what an independent coun
     timezone: "UTC",
   });
   assert.equal(unique.result, new Set(purchases.map((e) => e.user.name)).size);
+
+  // A funnel: everyone who bought, then who of them bought a lamp, then who of those paid 20 or more.
+  const funnel = await analysis.query("funnel", {
+    timeframe: "this_7_days",
+    timezone: "UTC",
+    steps: [
+      { event_collection: "purchases", actor_property: "user.name" },
+      {
+        event_collection: "purchases",
+        actor_property: "user.name",
+        filters: [{ property_name: "item", operator: "eq", property_value: "lamp" }],
+      },
+      {
+        event_collection: "purchases",
+        actor_property: "user.name",
+        filters: [{ property_name: "price", operator: "gte", property_value: 20 }],
+      },
+    ],
+  });
+  const everyone = new Set(purchases.map((e) => e.user.name));
+  const lampBuyers = new Set(purchases.filter((e) => e.item === "lamp").map((e) => e.user.name));
+  const bigSpenders = new Set(purchases.filter((e) => e.price >= 20).map((e) => e.user.name));
+  const step2 = [...everyone].filter((a) => lampBuyers.has(a));
+  const step3 = step2.filter((a) => bigSpenders.has(a));
+  assert.deepEqual(funnel.result, [everyone.size, step2.length, step3.length]);
+
+  // multi_analysis: two labelled analyses over the same events.
+  const multi = await analysis.query("multi_analysis", {
+    event_collection: "purchases",
+    timeframe: "this_7_days",
+    timezone: "UTC",
+    analyses: {
+      total: { analysis_type: "count" },
+      spent: { analysis_type: "sum", target_property: "price" },
+    },
+  });
+  assert.deepEqual(multi.result, { total: purchases.length, spent: purchases.reduce((a, e) => a + e.price, 0) });
 
   // A wrong read key is refused in Keen's terms.
   const stranger = new KeenAnalysis({ projectId: keys.project_id, readKey: "0".repeat(64), host: "127.0.0.1", protocol: "https" });

@@ -109,11 +109,14 @@ protected:
     void SetUp() override {
         std::string why;
         if (!testing::backend_available(GetParam(), why)) GTEST_SKIP() << why;
-        testing::CloudServerOptions options;
+        start({});
+    }
+    // A server whose analytics clock is now_ms_, and the project's keys.
+    void start(testing::CloudServerOptions options) {
         options.app.analytics_now_ms = [this] { return now_ms_.load(); };
         server_ = std::make_unique<CloudServer>(testing::fresh_database_url(GetParam(), dir_.path()), options);
-        analytics::EventStore events(server_->store().database());
-        auto keys = analytics::create_keys(events, "test", 1);
+        events_ = std::make_unique<analytics::EventStore>(server_->store().database());
+        auto keys = analytics::create_keys(*events_, "test", 1);
         ASSERT_TRUE(keys);
         keys_ = *keys;
     }
@@ -135,6 +138,7 @@ protected:
     lampi::testing::TempDir dir_;
     std::atomic<std::int64_t> now_ms_{kNow};
     std::unique_ptr<CloudServer> server_;
+    std::unique_ptr<analytics::EventStore> events_;
     analytics::ProjectKeys keys_;
 };
 
@@ -313,6 +317,39 @@ TEST_P(AnalyticsQueryTest, IntervalsAndGroupsHaveKeensShapes) {
               parse(R"([{"item": "bulb", "result": 1}, {"item": "lamp", "result": 1}])"));
 }
 
+TEST_P(AnalyticsQueryTest, AFunnelCountsTheActorsWhoDidEachStepAndTheOnesBefore) {
+    auto r = post("/queries/funnel", R"({"timeframe": "this_7_days", "steps": [
+        {"event_collection": "purchases", "actor_property": "user.name"},
+        {"event_collection": "purchases", "actor_property": "user.name",
+         "filters": [{"property_name": "item", "operator": "eq", "property_value": "bulb"}]},
+        {"event_collection": "purchases", "actor_property": "user.name", "optional": true,
+         "filters": [{"property_name": "item", "operator": "eq", "property_value": "shade"}]},
+        {"event_collection": "purchases", "actor_property": "user.name",
+         "filters": [{"property_name": "price", "operator": "gte", "property_value": 40}]},
+        {"event_collection": "purchases", "actor_property": "user.name", "inverted": true,
+         "filters": [{"property_name": "item", "operator": "eq", "property_value": "shade"}]}]})",
+                  keys_.read_key);
+    ASSERT_EQ(r.status, 200) << r.body;
+    // everyone (4); bulb buyers ann, bob, cy (3); of them shade: ann (1, optional: narrows
+    // nothing); of ann, bob, cy a price >= 40: bob, cy, ann (3); of those, no shade: bob, cy (2).
+    EXPECT_EQ(parse(r.body).at("result"), parse("[4, 3, 1, 3, 2]"));
+    EXPECT_EQ(parse(r.body).at("steps").as_array().size(), 5u);
+}
+
+TEST_P(AnalyticsQueryTest, MultiAnalysisAnswersEveryLabelOverTheSameEvents) {
+    const std::string analyses =
+        R"("analyses": {"total": {"analysis_type": "count"}, "spent": {"analysis_type": "sum", "target_property": "price"}})";
+    EXPECT_EQ(query("multi_analysis", R"({"event_collection": "purchases", )" + analyses + "}"),
+              parse(R"({"total": 8, "spent": 360})"));
+    EXPECT_EQ(query("multi_analysis", R"({"event_collection": "purchases", "group_by": "item", )" + analyses + "}"),
+              parse(R"([{"item": "bulb", "total": 3, "spent": 140}, {"item": "lamp", "total": 4, "spent": 160},
+                        {"item": "shade", "total": 1, "spent": 60}])"));
+    json::value daily = query("multi_analysis", R"({"event_collection": "purchases", "timeframe": "previous_1_days",
+                                                   "interval": "daily", )" +
+                                                    analyses + "}");
+    EXPECT_EQ(daily.as_array()[0].at("value"), parse(R"({"total": 3, "spent": 150})"));
+}
+
 TEST_P(AnalyticsQueryTest, GetTakesTheSameParametersAsQueryStringAndApiKey) {
     HttpClient c(server_->port());
     std::string target = base() + "/queries/count?api_key=" + keys_.read_key +
@@ -340,17 +377,12 @@ protected:
         std::string why;
         if (!testing::backend_available(GetParam(), why)) GTEST_SKIP() << why;
         testing::CloudServerOptions options;
-        options.app.analytics_now_ms = [this] { return now_ms_.load(); };
         options.app.events = sink_;
         options.lamps.events = sink_;
-        server_ = std::make_unique<CloudServer>(testing::fresh_database_url(GetParam(), dir_.path()), options);
-        events_ = std::make_unique<analytics::EventStore>(server_->store().database());
+        start(options);
         std::atomic_store(&sink_->queue,
                           std::make_shared<analytics::EventQueue>(*events_, analytics::EventQueueOptions{},
                                                                   [this] { return now_ms_.load(); }));
-        auto keys = analytics::create_keys(*events_, "test", 1);
-        ASSERT_TRUE(keys);
-        keys_ = *keys;
     }
     void TearDown() override {
         if (sink_->queue) sink_->queue->flush();
@@ -362,7 +394,6 @@ protected:
         return query("extraction", R"({"event_collection": ")" + collection + R"("})");
     }
     std::shared_ptr<LateSink> sink_ = std::make_shared<LateSink>();
-    std::unique_ptr<analytics::EventStore> events_;
 };
 
 TEST_P(PlatformEventsTest, SignUpsLoginsAndLampsBecomeEvents) {

@@ -11,6 +11,7 @@
 #include <cmath>
 #include <limits>
 #include <map>
+#include <set>
 
 #include "analytics/calendar.h"
 
@@ -75,11 +76,21 @@ struct Order {
     bool descending = false;
 };
 
-struct Query {
+// One analysis and its own parameters.
+struct Analysis {
     std::string analysis;
-    std::string collection;
     std::string target;
     double percentile = 50;
+    std::optional<std::int64_t> latest;
+    std::vector<std::string> property_names;
+};
+
+// What every analysis of a query shares (multi_analysis runs several over one).
+struct Query {
+    // One analysis labelled "result", or multi_analysis's labelled analyses.
+    std::vector<std::pair<std::string, Analysis>> analyses;
+    bool multi = false;
+    std::string collection;
     std::int64_t from = kAllTimeFrom;
     std::int64_t to = kAllTimeTo;
     int offset = 0;
@@ -88,8 +99,6 @@ struct Query {
     std::vector<Filter> filters;
     std::vector<Order> order_by;
     std::optional<std::int64_t> limit;
-    std::optional<std::int64_t> latest;
-    std::vector<std::string> property_names;
 };
 
 KeenError bad(std::string message) { return invalid("InvalidQueryError", std::move(message)); }
@@ -101,6 +110,14 @@ bool known_analysis(std::string_view a) {
                                "select_unique", "extraction"})
         if (a == k) return true;
     return false;
+}
+
+KeenError unknown_analysis(std::string_view analysis) {
+    return keen_error("ResourceNotFoundError",
+                      Status::not_found(fmt::format(
+                          "no analysis \"{}\"; use count, count_unique, sum, average, minimum, maximum, median, "
+                          "percentile, select_unique, extraction, funnel or multi_analysis",
+                          analysis.substr(0, 32))));
 }
 
 std::optional<KeenError> parse_timezone(const json::value& v, Query& q) {
@@ -258,38 +275,82 @@ std::optional<std::int64_t> whole_number(const json::value& v) {
     return std::nullopt;
 }
 
-KeenResult<Query> parse_query(std::string_view analysis, const json::object& p, std::int64_t now) {
-    Query q;
-    q.analysis = analysis;
-    if (!known_analysis(analysis))
-        return keen_error("ResourceNotFoundError",
-                          Status::not_found(fmt::format(
-                              "no analysis \"{}\"; use count, count_unique, sum, average, minimum, maximum, median, "
-                              "percentile, select_unique or extraction",
-                              analysis.substr(0, 32))));
-    const json::value* collection = p.if_contains("event_collection");
-    if (!collection || !collection->is_string() || collection->as_string().empty())
-        return keen_error("MissingRequiredPropertyError", Status::invalid_argument("event_collection is required"));
-    q.collection = collection->as_string();
-    if (needs_target(analysis)) {
+// The analysis `type` with its own parameters from `p`.
+KeenResult<Analysis> parse_analysis(std::string_view type, const json::object& p) {
+    if (!known_analysis(type)) return unknown_analysis(type);
+    Analysis a;
+    a.analysis = type;
+    if (needs_target(type)) {
         const json::value* target = p.if_contains("target_property");
         if (!target || !target->is_string() || target->as_string().empty())
             return keen_error("MissingRequiredPropertyError",
-                              Status::invalid_argument(fmt::format("{} needs a target_property", analysis)));
-        q.target = target->as_string();
+                              Status::invalid_argument(fmt::format("{} needs a target_property", type)));
+        a.target = target->as_string();
     }
-    if (analysis == "percentile") {
+    if (type == "percentile") {
         const json::value* pct = p.if_contains("percentile");
         auto n = pct ? number(*pct) : std::nullopt;
         if (!n || *n < 0 || *n > 100)
             return keen_error("MissingRequiredPropertyError",
                               Status::invalid_argument("percentile needs \"percentile\": a number from 0 to 100"));
-        q.percentile = *n;
+        a.percentile = *n;
     }
+    if (const json::value* l = p.if_contains("latest"); l && !l->is_null()) {
+        auto n = whole_number(*l);
+        if (!n || *n < 1) return bad("latest must be a positive whole number");
+        a.latest = n;
+    }
+    if (const json::value* names = p.if_contains("property_names"); names && !names->is_null())
+        if (auto e = parse_names(*names, a.property_names, "property_names")) return *e;
+    return a;
+}
+
+// multi_analysis's "analyses": {"label": {"analysis_type": ..., "target_property": ...}, ...}.
+std::optional<KeenError> parse_analyses(const json::object& p, Query& q) {
+    const json::value* analyses = p.if_contains("analyses");
+    if (!analyses || !analyses->is_object() || analyses->as_object().empty())
+        return keen_error("MissingRequiredPropertyError",
+                          Status::invalid_argument("multi_analysis needs \"analyses\": {\"label\": {\"analysis_type\": "
+                                                   "\"count\", ...}, ...}"));
+    for (const auto& kv : analyses->as_object()) {
+        const json::object* spec = kv.value().if_object();
+        const json::value* type = spec ? spec->if_contains("analysis_type") : nullptr;
+        if (!type || !type->is_string())
+            return bad(fmt::format("analysis \"{}\" needs an analysis_type", std::string_view(kv.key()).substr(0, 64)));
+        if (type->as_string() == "extraction") return bad("multi_analysis cannot hold an extraction");
+        auto a = parse_analysis(std::string_view(type->as_string()), *spec);
+        if (failed(a)) return std::get<KeenError>(a);
+        q.analyses.emplace_back(std::string(kv.key()), std::get<Analysis>(std::move(a)));
+    }
+    return std::nullopt;
+}
+
+// The parameters every analysis of a query (or a funnel step) shares.
+std::optional<KeenError> parse_shared(const json::object& p, std::int64_t now, Query& q) {
+    const json::value* collection = p.if_contains("event_collection");
+    if (!collection || !collection->is_string() || collection->as_string().empty())
+        return keen_error("MissingRequiredPropertyError", Status::invalid_argument("event_collection is required"));
+    q.collection = collection->as_string();
     if (const json::value* tz = p.if_contains("timezone"); tz && !tz->is_null())
         if (auto e = parse_timezone(*tz, q)) return *e;
     if (const json::value* tf = p.if_contains("timeframe"); tf && !tf->is_null())
         if (auto e = parse_timeframe(*tf, now, q)) return *e;
+    if (const json::value* f = p.if_contains("filters"); f && !f->is_null())
+        if (auto e = parse_filters(*f, q)) return *e;
+    return std::nullopt;
+}
+
+KeenResult<Query> parse_query(std::string_view analysis, const json::object& p, std::int64_t now) {
+    Query q;
+    if (analysis == "multi_analysis") {
+        q.multi = true;
+        if (auto e = parse_analyses(p, q)) return *e;
+    } else {
+        auto a = parse_analysis(analysis, p);
+        if (failed(a)) return std::get<KeenError>(a);
+        q.analyses.emplace_back("result", std::get<Analysis>(std::move(a)));
+    }
+    if (auto e = parse_shared(p, now, q)) return *e;
     if (const json::value* iv = p.if_contains("interval"); iv && !iv->is_null()) {
         if (!iv->is_string() || !(q.interval = interval_named(std::string_view(iv->as_string()))))
             return bad("interval must be minutely, hourly, daily, weekly, monthly or yearly");
@@ -297,8 +358,6 @@ KeenResult<Query> parse_query(std::string_view analysis, const json::object& p, 
     }
     if (const json::value* g = p.if_contains("group_by"); g && !g->is_null())
         if (auto e = parse_names(*g, q.group_by, "group_by")) return *e;
-    if (const json::value* f = p.if_contains("filters"); f && !f->is_null())
-        if (auto e = parse_filters(*f, q)) return *e;
     if (const json::value* o = p.if_contains("order_by"); o && !o->is_null())
         if (auto e = parse_order(*o, q)) return *e;
     if (const json::value* l = p.if_contains("limit"); l && !l->is_null()) {
@@ -306,20 +365,16 @@ KeenResult<Query> parse_query(std::string_view analysis, const json::object& p, 
         if (!n || *n < 1) return bad("limit must be a positive whole number");
         q.limit = n;
     }
-    if (const json::value* l = p.if_contains("latest"); l && !l->is_null()) {
-        auto n = whole_number(*l);
-        if (!n || *n < 1) return bad("latest must be a positive whole number");
-        q.latest = n;
-    }
-    if (const json::value* names = p.if_contains("property_names"); names && !names->is_null())
-        if (auto e = parse_names(*names, q.property_names, "property_names")) return *e;
     if ((!q.order_by.empty() || q.limit) && q.group_by.empty())
         return bad("order_by and limit apply to group_by results; add a group_by");
     if (analysis == "extraction" && (!q.group_by.empty() || q.interval))
         return bad("an extraction takes neither group_by nor interval");
-    for (const Order& o : q.order_by)
-        if (o.property != "result" && std::find(q.group_by.begin(), q.group_by.end(), o.property) == q.group_by.end())
-            return bad(fmt::format("order_by \"{}\" is neither \"result\" nor a group_by property", o.property));
+    for (const Order& o : q.order_by) {
+        bool labelled =
+            std::any_of(q.analyses.begin(), q.analyses.end(), [&o](const auto& a) { return a.first == o.property; });
+        if (!labelled && std::find(q.group_by.begin(), q.group_by.end(), o.property) == q.group_by.end())
+            return bad(fmt::format("order_by \"{}\" is neither a result nor a group_by property", o.property));
+    }
     return q;
 }
 
@@ -361,7 +416,7 @@ bool passes(const json::value& event, const Filter& f) {
 }
 
 // The analysis over one set of events (a group in a bucket, or all of them).
-json::value analyse(const Query& q, const std::vector<const json::value*>& events) {
+json::value analyse(const Analysis& q, const std::vector<const json::value*>& events) {
     if (q.analysis == "count") return static_cast<std::int64_t>(events.size());
     if (q.analysis == "extraction") {
         json::array out;
@@ -421,8 +476,19 @@ bool less_json(const json::value& a, const json::value& b) {
     return json::serialize(a) < json::serialize(b);
 }
 
-json::value grouped(const Query& q, const std::vector<const json::value*>& events) {
-    if (q.group_by.empty()) return analyse(q, events);
+// Every analysis of `q` over `events`: one value (or {"label": value} for
+// multi_analysis), or with group_by one row per group holding the group's
+// properties and each analysis's result.
+json::value evaluate(const Query& q, const std::vector<const json::value*>& events) {
+    auto fill = [&q](json::object& row, const std::vector<const json::value*>& subset) {
+        for (const auto& [label, analysis] : q.analyses) row[label] = analyse(analysis, subset);
+    };
+    if (q.group_by.empty()) {
+        if (!q.multi) return analyse(q.analyses.front().second, events);
+        json::object all;
+        fill(all, events);
+        return all;
+    }
     std::vector<Path> paths;
     for (const std::string& g : q.group_by) paths.push_back(split_path(g));
     struct Group {
@@ -447,7 +513,7 @@ json::value grouped(const Query& q, const std::vector<const json::value*>& event
     for (auto& [id, g] : groups) {
         json::object row;
         for (std::size_t i = 0; i < q.group_by.size(); ++i) row[q.group_by[i]] = g.keys[i];
-        row["result"] = analyse(q, g.events);
+        fill(row, g.events);
         rows.push_back(std::move(row));
     }
     if (!q.order_by.empty()) {
@@ -473,12 +539,13 @@ std::string answer(json::value result) {
     return json::serialize(o);
 }
 
-KeenResult<std::string> run(EventStore& store, const Query& q) {
-    if (q.analysis == "count" && q.filters.empty() && q.group_by.empty() && !q.interval) {
-        auto n = store.count(q.collection, q.from, q.to);
-        if (!n) return keen_error("InternalServerError", n.status());
-        return answer(*n);
-    }
+// The events of q's collection and timeframe that pass its filters, oldest first.
+struct Loaded {
+    std::vector<json::value> events;
+    std::vector<std::int64_t> times;
+};
+
+KeenResult<Loaded> load(EventStore& store, const Query& q) {
     auto rows = store.events(q.collection, q.from, q.to, kMaxQueryEvents + 1);
     if (!rows) return keen_error("InternalServerError", rows.status());
     if (static_cast<std::int64_t>(rows->size()) > kMaxQueryEvents)
@@ -486,9 +553,8 @@ KeenResult<std::string> run(EventStore& store, const Query& q) {
                           Status::invalid_argument(
                               fmt::format("the query would read more than {} events of \"{}\"; narrow the timeframe",
                                           kMaxQueryEvents, q.collection)));
-    std::vector<json::value> parsed;
-    std::vector<std::int64_t> times;
-    parsed.reserve(rows->size());
+    Loaded loaded;
+    loaded.events.reserve(rows->size());
     for (const StoredEvent& row : *rows) {
         boost::system::error_code ec;
         json::value v = json::parse(row.json, ec);
@@ -496,13 +562,27 @@ KeenResult<std::string> run(EventStore& store, const Query& q) {
         bool keep = true;
         for (const Filter& f : q.filters) keep = keep && passes(v, f);
         if (!keep) continue;
-        parsed.push_back(std::move(v));
-        times.push_back(row.timestamp_ms);
+        loaded.events.push_back(std::move(v));
+        loaded.times.push_back(row.timestamp_ms);
     }
+    return loaded;
+}
+
+KeenResult<std::string> run(EventStore& store, const Query& q) {
+    if (!q.multi && q.analyses.front().second.analysis == "count" && q.filters.empty() && q.group_by.empty() &&
+        !q.interval) {
+        auto n = store.count(q.collection, q.from, q.to);
+        if (!n) return keen_error("InternalServerError", n.status());
+        return answer(*n);
+    }
+    auto loaded = load(store, q);
+    if (failed(loaded)) return std::get<KeenError>(loaded);
+    const std::vector<json::value>& parsed = std::get<Loaded>(loaded).events;
+    const std::vector<std::int64_t>& times = std::get<Loaded>(loaded).times;
     if (!q.interval) {
         std::vector<const json::value*> all;
         for (const json::value& v : parsed) all.push_back(&v);
-        return answer(grouped(q, all));
+        return answer(evaluate(q, all));
     }
     json::array buckets;
     std::size_t next = 0;
@@ -513,7 +593,7 @@ KeenResult<std::string> run(EventStore& store, const Query& q) {
         std::vector<const json::value*> in_bucket;
         while (next < parsed.size() && times[next] < end) in_bucket.push_back(&parsed[next++]);
         json::object bucket;
-        bucket["value"] = grouped(q, in_bucket);
+        bucket["value"] = evaluate(q, in_bucket);
         json::object frame;
         frame["start"] = format_iso8601(start, q.offset);
         frame["end"] = format_iso8601(end, q.offset);
@@ -524,8 +604,61 @@ KeenResult<std::string> run(EventStore& store, const Query& q) {
     return answer(std::move(buckets));
 }
 
+// A funnel: {"steps": [{"event_collection", "actor_property", "timeframe"?, "filters"?,
+// "optional"?, "inverted"?}, ...]}. Step 1 counts its distinct actors; each later
+// step counts the actors of the steps before it that also did this step (or, when
+// inverted, did not). An optional step is counted but does not narrow the steps
+// after it. Each step has its own timeframe, or the query's; order in time
+// between steps is not required, as in Keen.
+KeenResult<std::string> run_funnel(EventStore& store, const json::object& p, std::int64_t now) {
+    const json::value* steps = p.if_contains("steps");
+    if (!steps || !steps->is_array() || steps->as_array().empty())
+        return keen_error("MissingRequiredPropertyError",
+                          Status::invalid_argument("a funnel needs \"steps\": [{\"event_collection\", "
+                                                   "\"actor_property\", \"timeframe\"}, ...]"));
+    std::optional<std::set<std::string>> actors;  // who is still in the funnel
+    json::array counts;
+    for (const json::value& item : steps->as_array()) {
+        const json::object* step = item.if_object();
+        if (!step) return bad("each funnel step must be an object");
+        json::object merged = *step;
+        for (const char* inherited : {"timeframe", "timezone"})
+            if (!merged.contains(inherited) && p.contains(inherited)) merged[inherited] = p.at(inherited);
+        Query q;
+        if (auto e = parse_shared(merged, now, q)) return *e;
+        const json::value* actor = merged.if_contains("actor_property");
+        if (!actor || !actor->is_string() || actor->as_string().empty())
+            return keen_error("MissingRequiredPropertyError",
+                              Status::invalid_argument("each funnel step needs an actor_property"));
+        auto flag = [&merged](const char* name) {
+            const json::value* v = merged.if_contains(name);
+            return v && v->is_bool() && v->as_bool();
+        };
+        auto loaded = load(store, q);
+        if (failed(loaded)) return std::get<KeenError>(loaded);
+        Path path = split_path(std::string_view(actor->as_string()));
+        std::set<std::string> did;
+        for (const json::value& e : std::get<Loaded>(loaded).events)
+            if (const json::value* v = lookup(e, path); v && !v->is_null()) did.insert(json::serialize(*v));
+        std::set<std::string> next;
+        if (!actors) {
+            next = std::move(did);
+        } else {
+            for (const std::string& a : *actors)
+                if ((did.count(a) > 0) != flag("inverted")) next.insert(a);
+        }
+        counts.push_back(static_cast<std::int64_t>(next.size()));
+        if (!flag("optional") || !actors) actors = std::move(next);
+    }
+    json::object o;
+    o["result"] = std::move(counts);
+    o["steps"] = *steps;
+    return json::serialize(o);
+}
+
 KeenResult<std::string> run_params(EventStore& store, std::string_view analysis, const json::object& params,
                                    std::int64_t now_ms) {
+    if (analysis == "funnel") return run_funnel(store, params, now_ms);
     auto q = parse_query(analysis, params, now_ms);
     if (failed(q)) return std::get<KeenError>(q);
     return run(store, std::get<Query>(q));
