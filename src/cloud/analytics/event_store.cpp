@@ -68,7 +68,7 @@ Result<std::int64_t> EventStore::count(const std::string& collection, std::int64
     return storage::as_int(rows->at(0).at(0));
 }
 
-Result<std::string> EventStore::project_id(std::int64_t now) {
+Result<std::string> EventStore::project_id(std::int64_t now, const std::string& wanted) {
     auto conn = db_.lease();
     auto rows = conn->query("SELECT project_id FROM analytics_project LIMIT 1");
     if (!rows) return rows.status();
@@ -77,7 +77,7 @@ Result<std::string> EventStore::project_id(std::int64_t now) {
     auto made = conn->query(
         "INSERT INTO analytics_project (project_id, created_at) SELECT CAST($1 AS TEXT), CAST($2 AS BIGINT) "
         "WHERE NOT EXISTS (SELECT 1 FROM analytics_project)",
-        {accounts::random_token().substr(0, 24), now});
+        {wanted.empty() ? accounts::random_token().substr(0, 24) : wanted, now});
     if (!made) return made.status();
     rows = conn->query("SELECT project_id FROM analytics_project LIMIT 1");
     if (!rows) return rows.status();

@@ -43,8 +43,9 @@ public:
     // How many events of `collection` lie in [from_ms, to_ms).
     Result<std::int64_t> count(const std::string& collection, std::int64_t from_ms, std::int64_t to_ms);
 
-    // The platform's one project: its id, made on first call (24 hex digits).
-    Result<std::string> project_id(std::int64_t now);
+    // The platform's one project: its id, made on first call as `wanted`, or 24
+    // random hex digits when `wanted` is empty. A project made earlier keeps its id.
+    Result<std::string> project_id(std::int64_t now, const std::string& wanted = {});
     // Stores a key by hash.
     Status add_key(const std::string& key_hash, KeyKind kind, const std::string& name, std::int64_t now);
     // The kind of the key with this hash, if any.

@@ -22,4 +22,12 @@ struct ProjectKeys {
 // A new write, read and master key for the project (made if it does not exist).
 Result<ProjectKeys> create_keys(EventStore& store, const std::string& name, std::int64_t now);
 
+// Registers keys made elsewhere (a deployment that writes them into its own
+// config first): the project is made with `given.project_id` unless one exists,
+// which must then have that id. Keys already registered with the same kind are
+// left as they are, so running it again changes nothing. Ids are 1 to 64
+// letters and digits; keys at least 32 characters.
+Result<ProjectKeys> register_keys(EventStore& store, const ProjectKeys& given, const std::string& name,
+                                  std::int64_t now);
+
 }  // namespace lampi::cloud::analytics

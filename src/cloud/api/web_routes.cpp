@@ -171,9 +171,9 @@ std::string_view done_message(std::string_view done) {
 void add_web_routes(http::Router& router, Deps& deps) {
     router.add("GET", "/accounts/login/", [&deps](const Request& request, const http::Params&) {
         PageContext page(request);
-        return page.finish(
-            http::html(200, web::login_page(page.csrf, next_from(request, nullptr), "", deps.options.signup_enabled)),
-            deps);
+        return page.finish(http::html(200, web::login_page(page.csrf, next_from(request, nullptr), "",
+                                                           deps.options.signup_enabled)),
+                           deps);
     });
 
     router.add("POST", "/accounts/login/", [&deps](const Request& request, const http::Params&) {
@@ -182,7 +182,8 @@ void add_web_routes(http::Router& router, Deps& deps) {
         if (!form) return html_error(form.status());
         if (Status s = accounts::check_csrf(request, page.cookies, form->get_or(accounts::kCsrfField)); !s)
             return html_error(s);
-        if (auto limited = over_address_rate(deps, deps.options.login_rate, request, "Too many logins")) return *limited;
+        if (auto limited = over_address_rate(deps, deps.options.login_rate, request, "Too many logins"))
+            return *limited;
         return on_hash_pool(deps, [&deps, request, page, form = *form]() -> Response {
             std::string next = next_from(request, &form);
             std::string username(form.get_or("username"));
@@ -273,8 +274,9 @@ void add_web_routes(http::Router& router, Deps& deps) {
             revoke_broker_connections(deps, caller.user.username);
             auto key = deps.accounts.start_session(caller.user.id);
             if (!key) return html_error(key.status());
-            Response r = page.finish(
-                http::html(200, web::password_change_page(page.csrf, caller.user.username, "", true)), deps);
+            Response r =
+                page.finish(http::html(200, web::password_change_page(page.csrf, caller.user.username, "", true)),
+                            deps);
             r.add("Set-Cookie",
                   session_set_cookie(*key, deps.accounts.options().session_seconds, page.cookies_secure(deps)));
             return r;

@@ -16,6 +16,7 @@
 #include "analytics/keys.h"
 #include "http/https_redirect.h"
 #include "lampi/device_id.h"
+#include "lampi/files.h"
 #include "lampi/log.h"
 #include "lamps/broker_revocations.h"
 #include "lamps/cloud_link.h"
@@ -318,11 +319,29 @@ int token_create(const CommonConfig& c, const std::string& username, const std::
     return 0;
 }
 
-int analytics_keys(const CommonConfig& c, const std::string& name) {
+int analytics_keys(const CommonConfig& c, const std::string& name, const AnalyticsKeyFiles& from_files) {
+    const std::string* files[] = {&from_files.project_id, &from_files.write_key, &from_files.read_key,
+                                  &from_files.master_key};
+    int given = 0;
+    for (const std::string* f : files) given += !f->empty();
+    if (given != 0 && given != 4) {
+        fmt::print(stderr,
+                   "lampi-cloud: give all of --project-id-file, --write-key-file, --read-key-file and "
+                   "--master-key-file, or none\n");
+        return 2;
+    }
+    analytics::ProjectKeys wanted;
+    std::string* values[] = {&wanted.project_id, &wanted.write_key, &wanted.read_key, &wanted.master_key};
+    for (int i = 0; i < given; ++i) {
+        auto secret = read_secret_file(*files[i]);
+        if (!secret) return fail(secret.status().message());
+        *values[i] = *secret;
+    }
     auto tools = open_tools(c);
     if (!tools) return fail(tools.status().message());
     analytics::EventStore events(tools->store->database());
-    auto keys = analytics::create_keys(events, name, std::time(nullptr));
+    auto keys = given ? analytics::register_keys(events, wanted, name, std::time(nullptr))
+                      : analytics::create_keys(events, name, std::time(nullptr));
     if (!keys) return fail(keys.status().message());
     // Hex only: no escaping needed.
     fmt::print("{{\"project_id\": \"{}\", \"write_key\": \"{}\", \"read_key\": \"{}\", \"master_key\": \"{}\"}}\n",

@@ -75,8 +75,9 @@ std::string logout_page(std::string_view csrf, std::string_view username) {
 }
 
 std::string logged_out_page() {
-    return page("Logged out", "<h2>Logged out</h2>\n<p>You are logged out. <a href=\"/accounts/login/?next=/\">Log in "
-                              "again</a>.</p>\n");
+    return page("Logged out",
+                "<h2>Logged out</h2>\n<p>You are logged out. <a href=\"/accounts/login/?next=/\">Log in "
+                "again</a>.</p>\n");
 }
 
 std::string index_page(std::string_view username, std::string_view csrf, const std::vector<storage::Lamp>& lamps,

@@ -16,8 +16,7 @@ std::string login_page(std::string_view csrf, std::string_view next, std::string
 // `referred_by`: the ?ref= of the sign-up link, carried to the POST in a hidden field.
 std::string signup_page(std::string_view csrf, std::string_view error, std::string_view username = {},
                         std::string_view referred_by = {});
-std::string password_change_page(std::string_view csrf, std::string_view username, std::string_view error,
-                                 bool done);
+std::string password_change_page(std::string_view csrf, std::string_view username, std::string_view error, bool done);
 std::string logout_page(std::string_view csrf, std::string_view username);
 std::string logged_out_page();
 
