@@ -10,6 +10,7 @@
 #include "analytics/event_queue.h"
 #include "analytics/event_store.h"
 #include "analytics/keys.h"
+#include "analytics/query.h"
 #include "cloud_server.h"
 #include "http/form.h"
 #include "http_client.h"
@@ -348,6 +349,57 @@ TEST_P(AnalyticsQueryTest, MultiAnalysisAnswersEveryLabelOverTheSameEvents) {
                                                    "interval": "daily", )" +
                                                     analyses + "}");
     EXPECT_EQ(daily.as_array()[0].at("value"), parse(R"({"total": 3, "spent": 150})"));
+}
+
+// The database and the in-memory engine must answer every query alike, including
+// over awkward events: a price that is a string, null or missing, booleans, and
+// events over three months.
+TEST_P(AnalyticsQueryTest, TheDatabaseAndMemoryEnginesGiveTheSameAnswers) {
+    std::string odd = R"({"purchases": [
+        {"item": "lamp", "price": "12", "user": {"name": "eve"}, "gift": true, "keen": {"timestamp": "2026-10-03T10:00:00Z"}},
+        {"item": null, "price": null, "user": {"name": "eve"}, "gift": false, "keen": {"timestamp": "2026-09-15T10:00:00Z"}},
+        {"item": "bulb", "price": 7.5, "gift": true, "keen": {"timestamp": "2026-11-29T23:59:59.999Z"}},
+        {"item": "Lamp", "price": -3, "user": {"name": "ann"}, "keen": {"timestamp": "2026-11-30T11:59:00Z"}}]})";
+    ASSERT_EQ(post("/events", odd, keys_.write_key).status, 200);
+    const std::vector<std::pair<std::string, std::string>> queries = {
+        {"count", R"({"group_by": "item"})"},
+        {"count", R"({"group_by": ["item", "gift"], "timeframe": "this_4_months", "interval": "monthly"})"},
+        {"count", R"({"timeframe": "this_3_months", "interval": "weekly", "timezone": 3600})"},
+        {"count", R"({"timeframe": "previous_48_hours", "interval": "hourly", "group_by": "user.name"})"},
+        {"count_unique", R"({"target_property": "item", "timeframe": "this_2_years", "interval": "yearly"})"},
+        {"sum", R"({"target_property": "price", "group_by": "user.name"})"},
+        {"average", R"({"target_property": "price", "group_by": "item", "order_by": {"property_name": "result",
+                       "direction": "DESC"}, "limit": 2})"},
+        {"minimum", R"({"target_property": "price"})"},
+        {"maximum", R"({"target_property": "price", "timeframe": "this_1_days", "interval": "minutely"})"},
+        {"count", R"({"filters": [{"property_name": "price", "operator": "gt", "property_value": 10}]})"},
+        {"count", R"({"filters": [{"property_name": "price", "operator": "ne", "property_value": 12}]})"},
+        {"count", R"({"filters": [{"property_name": "item", "operator": "ne", "property_value": "lamp"}]})"},
+        {"count", R"({"filters": [{"property_name": "item", "operator": "lt", "property_value": "b"}]})"},
+        {"count", R"({"filters": [{"property_name": "item", "operator": "exists", "property_value": false}]})"},
+        {"count", R"({"filters": [{"property_name": "gift", "operator": "eq", "property_value": true}]})"},
+        {"count",
+         R"({"filters": [{"property_name": "user.name", "operator": "in", "property_value": ["eve", "bob", 3]}],
+                     "group_by": "user.name"})"},
+        {"count", R"({"filters": [{"property_name": "keen.timestamp", "operator": "gte",
+                     "property_value": "2026-11-29T12"}], "group_by": "item"})"},
+        {"multi_analysis", R"({"analyses": {"n": {"analysis_type": "count"}, "low": {"analysis_type": "minimum",
+                              "target_property": "price"}}, "group_by": "item", "timeframe": "this_7_days",
+                              "interval": "daily", "timezone": -18000})"},
+    };
+    for (const auto& [analysis, params] : queries) {
+        json::object body = parse(params).as_object();
+        body["event_collection"] = "purchases";
+        std::string text = json::serialize(body);
+        auto in_db = analytics::run_query(*events_, analysis, text, now_ms_.load(), analytics::QueryEngine::best);
+        auto in_memory =
+            analytics::run_query(*events_, analysis, text, now_ms_.load(), analytics::QueryEngine::in_memory);
+        ASSERT_FALSE(analytics::failed(in_db))
+            << text << ": " << std::get<analytics::KeenError>(in_db).status.message();
+        ASSERT_FALSE(analytics::failed(in_memory)) << text;
+        EXPECT_EQ(parse(std::get<std::string>(in_db)), parse(std::get<std::string>(in_memory)))
+            << analysis << " " << text;
+    }
 }
 
 TEST_P(AnalyticsQueryTest, GetTakesTheSameParametersAsQueryStringAndApiKey) {

@@ -27,6 +27,45 @@ struct StoredEvent {
     std::string json;
 };
 
+// An aggregation the database computes over the events' JSON (json_extract and
+// -> on SQLite, jsonb operators on PostgreSQL); query.cpp decides when a query
+// can be one. A property is a path of names; a missing property and JSON null
+// are the same: absent.
+struct Comparison {
+    enum class Op { eq, ne, lt, lte, gt, gte, exists, absent };
+    enum class Kind { number, string, boolean };  // of `value`; a property of another type never matches
+    std::vector<std::string> path;
+    Op op = Op::eq;
+    Kind kind = Kind::number;
+    std::string value;  // a number as text, the string itself, or "true"/"false"
+};
+
+struct Aggregate {
+    enum class Function { count, count_unique, sum, average, minimum, maximum };
+    Function function = Function::count;
+    std::vector<std::string> path;  // unused by count
+};
+
+struct Aggregation {
+    std::string collection;
+    std::int64_t from_ms = 0;
+    std::int64_t to_ms = 0;
+    // Every inner list must have a comparison that holds (one list per filter;
+    // an "in" filter is a list of several).
+    std::vector<std::vector<Comparison>> filters;
+    std::vector<std::vector<std::string>> group_by;
+    std::vector<Aggregate> aggregates;
+    // With a width, rows are per step: (ts_ms - origin) / width.
+    std::int64_t bucket_origin_ms = 0;
+    std::int64_t bucket_width_ms = 0;
+};
+
+struct AggregateRow {
+    std::int64_t bucket = 0;
+    std::vector<std::optional<std::string>> groups;  // each group_by value as JSON text; nullopt: absent
+    std::vector<std::optional<std::string>> values;  // each aggregate as text; nullopt: SQL NULL
+};
+
 class EventStore {
 public:
     explicit EventStore(storage::Database& db) : db_(db) {}
@@ -42,6 +81,9 @@ public:
                                             std::int64_t limit);
     // How many events of `collection` lie in [from_ms, to_ms).
     Result<std::int64_t> count(const std::string& collection, std::int64_t from_ms, std::int64_t to_ms);
+    // One row per (step, group) that has events; with neither, exactly one row.
+    // Property names holding '"' or '\\' cannot be reached this way (invalid_argument).
+    Result<std::vector<AggregateRow>> aggregate(const Aggregation& aggregation);
 
     // The platform's one project: its id, made on first call as `wanted`, or 24
     // random hex digits when `wanted` is empty. A project made earlier keeps its id.

@@ -380,6 +380,7 @@ KeenResult<Query> parse_query(std::string_view analysis, const json::object& p, 
 
 bool passes(const json::value& event, const Filter& f) {
     const json::value* v = lookup(event, f.path);
+    if (v && v->is_null()) v = nullptr;  // null and missing are both absent, as in SQL
     if (f.op == "exists") return (v != nullptr) == f.value.as_bool();
     if (!v) return false;
     if (f.op == "eq") return same(*v, f.value);
@@ -476,6 +477,25 @@ bool less_json(const json::value& a, const json::value& b) {
     return json::serialize(a) < json::serialize(b);
 }
 
+// Group rows in q's order_by, cut to its limit.
+json::array ordered(const Query& q, std::vector<json::object> rows) {
+    if (!q.order_by.empty()) {
+        std::stable_sort(rows.begin(), rows.end(), [&q](const json::object& a, const json::object& b) {
+            for (const Order& o : q.order_by) {
+                const json::value& x = a.at(o.property);
+                const json::value& y = b.at(o.property);
+                if (less_json(x, y)) return !o.descending;
+                if (less_json(y, x)) return o.descending;
+            }
+            return false;
+        });
+    }
+    if (q.limit && rows.size() > static_cast<std::size_t>(*q.limit)) rows.resize(static_cast<std::size_t>(*q.limit));
+    json::array out;
+    for (auto& row : rows) out.push_back(std::move(row));
+    return out;
+}
+
 // Every analysis of `q` over `events`: one value (or {"label": value} for
 // multi_analysis), or with group_by one row per group holding the group's
 // properties and each analysis's result.
@@ -516,21 +536,7 @@ json::value evaluate(const Query& q, const std::vector<const json::value*>& even
         fill(row, g.events);
         rows.push_back(std::move(row));
     }
-    if (!q.order_by.empty()) {
-        std::stable_sort(rows.begin(), rows.end(), [&q](const json::object& a, const json::object& b) {
-            for (const Order& o : q.order_by) {
-                const json::value& x = a.at(o.property);
-                const json::value& y = b.at(o.property);
-                if (less_json(x, y)) return !o.descending;
-                if (less_json(y, x)) return o.descending;
-            }
-            return false;
-        });
-    }
-    if (q.limit && rows.size() > static_cast<std::size_t>(*q.limit)) rows.resize(static_cast<std::size_t>(*q.limit));
-    json::array out;
-    for (auto& row : rows) out.push_back(std::move(row));
-    return out;
+    return ordered(q, std::move(rows));
 }
 
 std::string answer(json::value result) {
@@ -538,6 +544,180 @@ std::string answer(json::value result) {
     o["result"] = std::move(result);
     return json::serialize(o);
 }
+
+// ---- In the database: the queries an Aggregation can express ----
+
+bool sql_safe(const Path& path) {
+    for (const std::string& s : path)
+        if (s.find('"') != std::string::npos || s.find('\\') != std::string::npos) return false;
+    return true;
+}
+
+std::optional<Aggregate::Function> sql_function(std::string_view analysis) {
+    using F = Aggregate::Function;
+    if (analysis == "count") return F::count;
+    if (analysis == "count_unique") return F::count_unique;
+    if (analysis == "sum") return F::sum;
+    if (analysis == "average") return F::average;
+    if (analysis == "minimum") return F::minimum;
+    if (analysis == "maximum") return F::maximum;
+    return std::nullopt;  // median, percentile, select_unique, extraction need the values themselves
+}
+
+// One filter value as a Comparison's kind and text; nullopt for null, lists, objects.
+std::optional<std::pair<Comparison::Kind, std::string>> sql_operand(const json::value& v) {
+    if (auto n = number(v)) return std::pair{Comparison::Kind::number, json::serialize(number_value(*n))};
+    if (v.is_string()) return std::pair{Comparison::Kind::string, std::string(v.as_string())};
+    if (v.is_bool()) return std::pair{Comparison::Kind::boolean, std::string(v.as_bool() ? "true" : "false")};
+    return std::nullopt;
+}
+
+std::optional<std::vector<Comparison>> sql_filter(const Filter& f) {
+    using Op = Comparison::Op;
+    if (!sql_safe(f.path)) return std::nullopt;
+    if (f.op == "exists") return std::vector<Comparison>{{f.path, f.value.as_bool() ? Op::exists : Op::absent, {}, {}}};
+    if (f.op == "in") {
+        std::vector<Comparison> any;
+        for (const json::value& item : f.value.as_array()) {
+            auto operand = sql_operand(item);
+            if (!operand) return std::nullopt;
+            any.push_back({f.path, Op::eq, operand->first, operand->second});
+        }
+        return any;
+    }
+    static const std::map<std::string, Op> kOps{{"eq", Op::eq},   {"ne", Op::ne}, {"lt", Op::lt},
+                                                {"lte", Op::lte}, {"gt", Op::gt}, {"gte", Op::gte}};
+    auto op = kOps.find(f.op);
+    auto operand = sql_operand(f.value);
+    if (op == kOps.end() || !operand) return std::nullopt;  // contains, not_contains: in memory
+    if (operand->first == Comparison::Kind::boolean && op->second != Op::eq && op->second != Op::ne)
+        return std::nullopt;
+    return std::vector<Comparison>{{f.path, op->second, operand->first, operand->second}};
+}
+
+// q as an Aggregation over [from, to), or nullopt when the database cannot compute it.
+std::optional<Aggregation> to_aggregation(const Query& q, std::int64_t from, std::int64_t to) {
+    Aggregation a{q.collection, from, to, {}, {}, {}, 0, 0};
+    for (const auto& [label, analysis] : q.analyses) {
+        auto function = sql_function(analysis.analysis);
+        Path target = split_path(analysis.target);
+        if (!function || !sql_safe(target)) return std::nullopt;
+        a.aggregates.push_back({*function, std::move(target)});
+    }
+    for (const Filter& f : q.filters) {
+        auto any = sql_filter(f);
+        if (!any) return std::nullopt;
+        a.filters.push_back(std::move(*any));
+    }
+    for (const std::string& g : q.group_by) {
+        Path path = split_path(g);
+        if (!sql_safe(path)) return std::nullopt;
+        a.group_by.push_back(std::move(path));
+    }
+    return a;
+}
+
+json::value sql_value(const Analysis& a, const std::optional<std::string>& text) {
+    if (a.analysis == "count" || a.analysis == "count_unique") return text ? storage::as_int(text) : 0;
+    if (!text) return a.analysis == "sum" ? json::value(0) : json::value(nullptr);
+    return number_value(std::strtod(text->c_str(), nullptr));
+}
+
+// The rows of one step (or of everything) in the shapes evaluate() gives.
+json::value assemble(const Query& q, const std::vector<const AggregateRow*>& rows) {
+    auto fill = [&q](json::object& out, const AggregateRow* row) {
+        for (std::size_t i = 0; i < q.analyses.size(); ++i)
+            out[q.analyses[i].first] =
+                sql_value(q.analyses[i].second, row ? row->values[i] : std::optional<std::string>());
+    };
+    if (q.group_by.empty()) {
+        const AggregateRow* row = rows.empty() ? nullptr : rows.front();
+        if (!q.multi) return sql_value(q.analyses.front().second, row ? row->values[0] : std::optional<std::string>());
+        json::object all;
+        fill(all, row);
+        return all;
+    }
+    std::map<std::string, json::object> groups;  // in the order evaluate() gives them
+    for (const AggregateRow* row : rows) {
+        json::object out;
+        std::string id;
+        for (std::size_t i = 0; i < q.group_by.size(); ++i) {
+            json::value key = nullptr;
+            if (row->groups[i]) {
+                boost::system::error_code ec;
+                key = json::parse(*row->groups[i], ec);
+                if (ec) key = nullptr;
+            }
+            id += json::serialize(key);
+            id += '\x1f';
+            out[q.group_by[i]] = std::move(key);
+        }
+        fill(out, row);
+        groups.emplace(std::move(id), std::move(out));
+    }
+    std::vector<json::object> list;
+    for (auto& [id, row] : groups) list.push_back(std::move(row));
+    return ordered(q, std::move(list));
+}
+
+// The answer computed by the database, or nullopt when it cannot compute q.
+std::optional<KeenResult<json::value>> run_in_database(EventStore& store, const Query& q) {
+    auto whole = to_aggregation(q, q.from, q.to);
+    if (!whole) return std::nullopt;
+    if (!q.interval) {
+        auto rows = store.aggregate(*whole);
+        if (!rows) return KeenResult<json::value>(keen_error("InternalServerError", rows.status()));
+        std::vector<const AggregateRow*> all;
+        for (const AggregateRow& r : *rows) all.push_back(&r);
+        return KeenResult<json::value>(assemble(q, all));
+    }
+    // Steps of a fixed length are one statement; months and years one per step.
+    std::int64_t width = 0;
+    switch (*q.interval) {
+        case Unit::minute: width = 60'000; break;
+        case Unit::hour: width = 3'600'000; break;
+        case Unit::day: width = 86'400'000; break;
+        case Unit::week: width = 7 * 86'400'000LL; break;
+        default: break;
+    }
+    std::int64_t origin = floor_to(*q.interval, q.from, q.offset);
+    std::map<std::int64_t, std::vector<AggregateRow>> by_step;
+    if (width > 0) {
+        whole->bucket_origin_ms = origin;
+        whole->bucket_width_ms = width;
+        auto rows = store.aggregate(*whole);
+        if (!rows) return KeenResult<json::value>(keen_error("InternalServerError", rows.status()));
+        for (const AggregateRow& r : *rows) by_step[r.bucket].push_back(r);
+    }
+    json::array buckets;
+    for (std::int64_t start = q.from; start < q.to;) {
+        if (buckets.size() >= kMaxBuckets)
+            return KeenResult<json::value>(
+                bad(fmt::format("the interval makes more than {} steps; use a longer interval", kMaxBuckets)));
+        std::int64_t end = std::min(next_start(*q.interval, start, q.offset), q.to);
+        std::vector<AggregateRow> own;
+        if (width == 0) {
+            auto step = to_aggregation(q, start, end);
+            auto rows = store.aggregate(*step);
+            if (!rows) return KeenResult<json::value>(keen_error("InternalServerError", rows.status()));
+            own = std::move(*rows);
+        }
+        const std::vector<AggregateRow>& step_rows = width > 0 ? by_step[(start - origin) / width] : own;
+        std::vector<const AggregateRow*> pointers;
+        for (const AggregateRow& r : step_rows) pointers.push_back(&r);
+        json::object bucket;
+        bucket["value"] = assemble(q, pointers);
+        json::object frame;
+        frame["start"] = format_iso8601(start, q.offset);
+        frame["end"] = format_iso8601(end, q.offset);
+        bucket["timeframe"] = std::move(frame);
+        buckets.push_back(std::move(bucket));
+        start = end;
+    }
+    return KeenResult<json::value>(json::value(std::move(buckets)));
+}
+
+// ---- In memory: everything, over at most kMaxQueryEvents events ----
 
 // The events of q's collection and timeframe that pass its filters, oldest first.
 struct Loaded {
@@ -568,12 +748,18 @@ KeenResult<Loaded> load(EventStore& store, const Query& q) {
     return loaded;
 }
 
-KeenResult<std::string> run(EventStore& store, const Query& q) {
-    if (!q.multi && q.analyses.front().second.analysis == "count" && q.filters.empty() && q.group_by.empty() &&
-        !q.interval) {
-        auto n = store.count(q.collection, q.from, q.to);
-        if (!n) return keen_error("InternalServerError", n.status());
-        return answer(*n);
+KeenResult<std::string> run(EventStore& store, const Query& q, QueryEngine engine) {
+    if (engine == QueryEngine::best) {
+        if (!q.multi && q.analyses.front().second.analysis == "count" && q.filters.empty() && q.group_by.empty() &&
+            !q.interval) {
+            auto n = store.count(q.collection, q.from, q.to);
+            if (!n) return keen_error("InternalServerError", n.status());
+            return answer(*n);
+        }
+        if (auto done = run_in_database(store, q)) {
+            if (failed(*done)) return std::get<KeenError>(*done);
+            return answer(std::get<json::value>(std::move(*done)));
+        }
     }
     auto loaded = load(store, q);
     if (failed(loaded)) return std::get<KeenError>(loaded);
@@ -657,28 +843,28 @@ KeenResult<std::string> run_funnel(EventStore& store, const json::object& p, std
 }
 
 KeenResult<std::string> run_params(EventStore& store, std::string_view analysis, const json::object& params,
-                                   std::int64_t now_ms) {
+                                   std::int64_t now_ms, QueryEngine engine) {
     if (analysis == "funnel") return run_funnel(store, params, now_ms);
     auto q = parse_query(analysis, params, now_ms);
     if (failed(q)) return std::get<KeenError>(q);
-    return run(store, std::get<Query>(q));
+    return run(store, std::get<Query>(q), engine);
 }
 
 }  // namespace
 
 KeenResult<std::string> run_query(EventStore& store, std::string_view analysis, std::string_view json_body,
-                                  std::int64_t now_ms) {
+                                  std::int64_t now_ms, QueryEngine engine) {
     json::parse_options options;
     options.max_depth = 16;
     boost::system::error_code ec;
     json::value body = json::parse(json::string_view(json_body.data(), json_body.size()), ec, {}, options);
     if (ec) return invalid("InvalidJsonError", "the query body is not valid JSON: " + ec.message());
     if (!body.is_object()) return invalid("InvalidJsonError", "the query body must be a JSON object");
-    return run_params(store, analysis, body.as_object(), now_ms);
+    return run_params(store, analysis, body.as_object(), now_ms, engine);
 }
 
 KeenResult<std::string> run_query(EventStore& store, std::string_view analysis, const http::Fields& fields,
-                                  std::int64_t now_ms) {
+                                  std::int64_t now_ms, QueryEngine engine) {
     json::object params;
     for (const http::Field& f : fields.all()) {
         if (f.name == "api_key" || f.name == "analysis_type") continue;
@@ -698,7 +884,7 @@ KeenResult<std::string> run_query(EventStore& store, std::string_view analysis, 
         }
         params[f.name] = text;
     }
-    return run_params(store, analysis, params, now_ms);
+    return run_params(store, analysis, params, now_ms, engine);
 }
 
 }  // namespace lampi::cloud::analytics
