@@ -9,6 +9,7 @@
 #include <boost/json/value.hpp>
 #include <charconv>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <map>
 #include <set>
@@ -545,6 +546,27 @@ std::string answer(json::value result) {
     return json::serialize(o);
 }
 
+// Keen's interval answer: [{"value": value_of(start, end), "timeframe": {"start", "end"}}, ...]
+// for each step of q's interval across its timeframe, oldest first.
+KeenResult<json::value> steps(const Query& q,
+                              const std::function<KeenResult<json::value>(std::int64_t, std::int64_t)>& value_of) {
+    json::array out;
+    for (std::int64_t start = q.from; start < q.to;) {
+        if (out.size() >= kMaxBuckets)
+            return bad(fmt::format("the interval makes more than {} steps; use a longer interval", kMaxBuckets));
+        std::int64_t end = std::min(next_start(*q.interval, start, q.offset), q.to);
+        auto value = value_of(start, end);
+        if (failed(value)) return value;
+        json::object step;
+        step["value"] = std::get<json::value>(std::move(value));
+        step["timeframe"] =
+            json::object{{"start", format_iso8601(start, q.offset)}, {"end", format_iso8601(end, q.offset)}};
+        out.push_back(std::move(step));
+        start = end;
+    }
+    return json::value(std::move(out));
+}
+
 // ---- In the database: the queries an Aggregation can express ----
 
 bool sql_safe(const Path& path) {
@@ -689,32 +711,18 @@ std::optional<KeenResult<json::value>> run_in_database(EventStore& store, const 
         if (!rows) return KeenResult<json::value>(keen_error("InternalServerError", rows.status()));
         for (const AggregateRow& r : *rows) by_step[r.bucket].push_back(r);
     }
-    json::array buckets;
-    for (std::int64_t start = q.from; start < q.to;) {
-        if (buckets.size() >= kMaxBuckets)
-            return KeenResult<json::value>(
-                bad(fmt::format("the interval makes more than {} steps; use a longer interval", kMaxBuckets)));
-        std::int64_t end = std::min(next_start(*q.interval, start, q.offset), q.to);
+    return steps(q, [&](std::int64_t start, std::int64_t end) -> KeenResult<json::value> {
         std::vector<AggregateRow> own;
         if (width == 0) {
-            auto step = to_aggregation(q, start, end);
-            auto rows = store.aggregate(*step);
-            if (!rows) return KeenResult<json::value>(keen_error("InternalServerError", rows.status()));
+            auto rows = store.aggregate(*to_aggregation(q, start, end));
+            if (!rows) return keen_error("InternalServerError", rows.status());
             own = std::move(*rows);
         }
         const std::vector<AggregateRow>& step_rows = width > 0 ? by_step[(start - origin) / width] : own;
         std::vector<const AggregateRow*> pointers;
         for (const AggregateRow& r : step_rows) pointers.push_back(&r);
-        json::object bucket;
-        bucket["value"] = assemble(q, pointers);
-        json::object frame;
-        frame["start"] = format_iso8601(start, q.offset);
-        frame["end"] = format_iso8601(end, q.offset);
-        bucket["timeframe"] = std::move(frame);
-        buckets.push_back(std::move(bucket));
-        start = end;
-    }
-    return KeenResult<json::value>(json::value(std::move(buckets)));
+        return assemble(q, pointers);
+    });
 }
 
 // ---- In memory: everything, over at most kMaxQueryEvents events ----
@@ -770,24 +778,14 @@ KeenResult<std::string> run(EventStore& store, const Query& q, QueryEngine engin
         for (const json::value& v : parsed) all.push_back(&v);
         return answer(evaluate(q, all));
     }
-    json::array buckets;
     std::size_t next = 0;
-    for (std::int64_t start = q.from; start < q.to;) {
-        if (buckets.size() >= kMaxBuckets)
-            return bad(fmt::format("the interval makes more than {} steps; use a longer interval", kMaxBuckets));
-        std::int64_t end = std::min(next_start(*q.interval, start, q.offset), q.to);
+    auto buckets = steps(q, [&](std::int64_t, std::int64_t end) -> KeenResult<json::value> {
         std::vector<const json::value*> in_bucket;
         while (next < parsed.size() && times[next] < end) in_bucket.push_back(&parsed[next++]);
-        json::object bucket;
-        bucket["value"] = evaluate(q, in_bucket);
-        json::object frame;
-        frame["start"] = format_iso8601(start, q.offset);
-        frame["end"] = format_iso8601(end, q.offset);
-        bucket["timeframe"] = std::move(frame);
-        buckets.push_back(std::move(bucket));
-        start = end;
-    }
-    return answer(std::move(buckets));
+        return evaluate(q, in_bucket);
+    });
+    if (failed(buckets)) return std::get<KeenError>(buckets);
+    return answer(std::get<json::value>(std::move(buckets)));
 }
 
 // A funnel: {"steps": [{"event_collection", "actor_property", "timeframe"?, "filters"?,
