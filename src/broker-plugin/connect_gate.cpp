@@ -29,8 +29,7 @@ ConnectDecision ConnectGate::identify(const ConnectRequest& request) const {
         if (!is_operator && !is_valid_device_id(cn)) return refuse("the certificate's CN is not a device id");
         cloud::auth::Principal principal{is_operator ? cloud::auth::PrincipalKind::superuser
                                                      : cloud::auth::PrincipalKind::lamp,
-                                         cn,
-                                         {}};
+                                         cn, {}};
         d.who = Identity{is_operator ? IdentityKind::operator_account : IdentityKind::lamp, cn, "", 0, ""};
         d.rights = AuthAnswer{true, is_operator, cloud::auth::rules_for(principal), ""};
         d.accepted = true;
@@ -40,8 +39,7 @@ ConnectDecision ConnectGate::identify(const ConnectRequest& request) const {
     const std::string& username = *request.username;
     std::string password = request.password.value_or("");
     if (username.rfind(cloud::auth::kCredentialUsernamePrefix, 0) == 0) {
-        auto claims =
-            cloud::auth::verify_broker_credential(username, password, options_.credential_secret, request.now);
+        auto claims = cloud::auth::verify_broker_credential(username, password, options_.credential_secret, request.now);
         if (!claims) return refuse(claims.status().message());
         cloud::auth::Principal principal{cloud::auth::PrincipalKind::person, claims->account, claims->devices};
         d.who = Identity{IdentityKind::person, username, claims->account, claims->issued_at, claims->client_id_prefix};

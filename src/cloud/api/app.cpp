@@ -74,13 +74,8 @@ http::Response on_hash_pool(Deps& deps, std::function<http::Response()> work) {
 App::App(storage::Store& store, accounts::Accounts& accounts, lamps::LampService& lamps, AppOptions options,
          accounts::HashPool* hash_pool)
     : options_(std::move(options)),
-      deps_{store,
-            accounts,
-            lamps,
-            options_,
-            web::StaticFiles(options_.static_dir),
-            accounts::RateLimiter(store, [&accounts] { return accounts.now(); }),
-            hash_pool},
+      deps_{store, accounts, lamps, options_, web::StaticFiles(options_.static_dir),
+            accounts::RateLimiter(store, [&accounts] { return accounts.now(); }), hash_pool},
       security_(options_.mqtt_ws_url) {
     add_web_routes(router_, deps_);
     add_api_routes(router_, deps_);

@@ -111,7 +111,7 @@ Result<std::string> sign_broker_credential(const BrokerClaims& claims, std::stri
     if (secret.empty()) return Status::error("no secret to sign broker credentials with (--auth-secret-file)");
     json::array devices;
     for (const std::string& device : claims.devices) devices.emplace_back(device);
-    json::object o{{"u", claims.username},    {"a", claims.account},     {"c", claims.client_id_prefix},
+    json::object o{{"u", claims.username}, {"a", claims.account}, {"c", claims.client_id_prefix},
                    {"d", std::move(devices)}, {"iat", claims.issued_at}, {"exp", claims.expires_at}};
     std::string signed_part = std::string(kVersion) + base64url(json::serialize(o));
     std::string token = signed_part + "." + mac(signed_part, secret);

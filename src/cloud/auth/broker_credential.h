@@ -26,9 +26,9 @@
 namespace lampi::cloud::auth {
 
 struct BrokerClaims {
-    std::string username;              // the MQTT username ("web-…")
-    std::string account;               // the web account it was issued to
-    std::string client_id_prefix;      // the client ids it may use: this, or this + "-…"
+    std::string username;          // the MQTT username ("web-…")
+    std::string account;           // the web account it was issued to
+    std::string client_id_prefix;  // the client ids it may use: this, or this + "-…"
     std::vector<std::string> devices;  // owned device ids at issue time
     std::int64_t issued_at = 0;
     std::int64_t expires_at = 0;

@@ -7,7 +7,9 @@
 namespace lampi::cloud::auth {
 namespace {
 
-std::string device_topic(std::string_view device_id, std::string_view local) { return topics::cloud(device_id, local); }
+std::string device_topic(std::string_view device_id, std::string_view local) {
+    return topics::cloud(device_id, local);
+}
 
 bool rule_permits(RuleAction granted, Action wanted) {
     switch (granted) {
@@ -57,8 +59,11 @@ std::string_view to_string(RuleAction action) {
 std::vector<Rule> rules_for(const Principal& who) {
     std::vector<Rule> rules;
     switch (who.kind) {
-        case PrincipalKind::nobody: break;
-        case PrincipalKind::superuser: rules.push_back({RuleAction::all, "#"}); break;
+        case PrincipalKind::nobody:
+            break;
+        case PrincipalKind::superuser:
+            rules.push_back({RuleAction::all, "#"});
+            break;
         case PrincipalKind::lamp:
             // An id that is not a device id would let "+" or "#" into the rules.
             if (!is_valid_device_id(who.id)) break;

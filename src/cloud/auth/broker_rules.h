@@ -36,8 +36,8 @@ enum class PrincipalKind { nobody, lamp, person, superuser };
 
 struct Principal {
     PrincipalKind kind = PrincipalKind::nobody;
-    std::string id;                        // device id for a lamp, username otherwise
-    std::vector<std::string> owned_lamps;  // device ids, for a person
+    std::string id;                       // device id for a lamp, username otherwise
+    std::vector<std::string> owned_lamps; // device ids, for a person
 };
 
 // go-auth's "acc" bit values: 1 read, 2 write, 4 subscribe (3 = read+write is
