@@ -4,24 +4,24 @@
 
 #include <boost/json.hpp>
 
-#include "auth/json_object.h"
+#include "lampi/json_object.h"
 
 namespace json = boost::json;
 
 namespace lampi::broker {
 namespace {
 
-Result<cloud::auth::RuleAction> rule_action(std::string_view name) {
-    if (name == "publish") return cloud::auth::RuleAction::publish;
-    if (name == "subscribe") return cloud::auth::RuleAction::subscribe;
-    if (name == "all") return cloud::auth::RuleAction::all;
+Result<rules::RuleAction> rule_action(std::string_view name) {
+    if (name == "publish") return rules::RuleAction::publish;
+    if (name == "subscribe") return rules::RuleAction::subscribe;
+    if (name == "all") return rules::RuleAction::all;
     return Status::error(fmt::format("unknown acl action \"{}\"", name));
 }
 
 }  // namespace
 
 Result<AuthAnswer> parse_auth_answer(std::string_view body) {
-    Result<json::object> parsed = cloud::auth::parse_json_object(body, "the auth API's answer");
+    Result<json::object> parsed = parse_json_object(body, "the auth API's answer");
     if (!parsed) return parsed.status();
     const json::object& o = *parsed;
     AuthAnswer answer;

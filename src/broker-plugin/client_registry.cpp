@@ -56,20 +56,20 @@ void ClientRegistry::grant(ClientKey client, const Identity& who, const Credenti
 }
 
 void ClientRegistry::grant_certificate(ClientKey client, const std::string& common_name, bool is_operator) {
-    cloud::auth::Principal principal;
+    rules::Principal principal;
     principal.id = common_name;
     Identity who{IdentityKind::lamp, common_name, "", 0, ""};
     if (is_operator) {
-        principal.kind = cloud::auth::PrincipalKind::superuser;
+        principal.kind = rules::PrincipalKind::superuser;
         who.kind = IdentityKind::operator_account;
     } else if (is_valid_device_id(common_name)) {
-        principal.kind = cloud::auth::PrincipalKind::lamp;
+        principal.kind = rules::PrincipalKind::lamp;
     }
     if (auto old = clients_.find(client); old != clients_.end()) erase(old);
     Grant& g = clients_[client];
     g.who = std::move(who);
     g.superuser = is_operator;
-    g.rules = cloud::auth::rules_for(principal);
+    g.rules = rules::rules_for(principal);
     went_online(g);
 }
 
@@ -116,7 +116,7 @@ bool ClientRegistry::allowed(ClientKey client, Action action, std::string_view t
     if (!it->second.online && action == Action::subscribe) return false;
     // Superusers reach everything, $SYS included; rules never do.
     if (it->second.superuser) return true;
-    return cloud::auth::allowed(it->second.rules, action, topic);
+    return rules::allowed(it->second.rules, action, topic);
 }
 
 std::size_t ClientRegistry::live_connections(const Identity& who, std::string_view client_id) const {

@@ -27,14 +27,14 @@
 #include <unordered_map>
 #include <vector>
 
-#include "auth/broker_rules.h"
 #include "identity.h"
+#include "rules/broker_rules.h"
 
 namespace lampi::broker {
 
 using Clock = std::chrono::steady_clock;
-using cloud::auth::Action;
-using cloud::auth::Rule;
+using rules::Action;
+using rules::Rule;
 
 // The cloud's answer to "who is this and what may they do".
 struct AuthAnswer {

@@ -2,8 +2,8 @@
 
 #include <openssl/crypto.h>
 
-#include "auth/broker_credential.h"
 #include "lampi/device_id.h"
+#include "rules/broker_credential.h"
 
 namespace lampi::broker {
 namespace {
@@ -27,23 +27,21 @@ ConnectDecision ConnectGate::identify(const ConnectRequest& request) const {
         if (request.username && *request.username != cn) return refuse("the username is not the certificate's CN");
         bool is_operator = options_.operator_cns.count(cn) > 0;
         if (!is_operator && !is_valid_device_id(cn)) return refuse("the certificate's CN is not a device id");
-        cloud::auth::Principal principal{is_operator ? cloud::auth::PrincipalKind::superuser
-                                                     : cloud::auth::PrincipalKind::lamp,
-                                         cn, {}};
+        rules::Principal principal{is_operator ? rules::PrincipalKind::superuser : rules::PrincipalKind::lamp, cn, {}};
         d.who = Identity{is_operator ? IdentityKind::operator_account : IdentityKind::lamp, cn, "", 0, ""};
-        d.rights = AuthAnswer{true, is_operator, cloud::auth::rules_for(principal), ""};
+        d.rights = AuthAnswer{true, is_operator, rules::rules_for(principal), ""};
         d.accepted = true;
         return d;
     }
     if (!request.username || request.username->empty()) return refuse("no username");
     const std::string& username = *request.username;
     std::string password = request.password.value_or("");
-    if (username.rfind(cloud::auth::kCredentialUsernamePrefix, 0) == 0) {
-        auto claims = cloud::auth::verify_broker_credential(username, password, options_.credential_secret, request.now);
+    if (username.rfind(rules::kCredentialUsernamePrefix, 0) == 0) {
+        auto claims = rules::verify_broker_credential(username, password, options_.credential_secret, request.now);
         if (!claims) return refuse(claims.status().message());
-        cloud::auth::Principal principal{cloud::auth::PrincipalKind::person, claims->account, claims->devices};
+        rules::Principal principal{rules::PrincipalKind::person, claims->account, claims->devices};
         d.who = Identity{IdentityKind::person, username, claims->account, claims->issued_at, claims->client_id_prefix};
-        d.rights = AuthAnswer{true, false, cloud::auth::rules_for(principal), ""};
+        d.rights = AuthAnswer{true, false, rules::rules_for(principal), ""};
         d.refreshable = true;
         d.credentials = Credentials{username, password};
         d.accepted = true;
@@ -53,7 +51,7 @@ ConnectDecision ConnectGate::identify(const ConnectRequest& request) const {
         if (login.username != username) continue;
         if (login.password.empty() || !same_secret(password, login.password)) return refuse("wrong password");
         d.who = Identity{login.kind, username, "", 0, ""};
-        d.rights = AuthAnswer{true, true, {{cloud::auth::RuleAction::all, "#"}}, ""};
+        d.rights = AuthAnswer{true, true, {{rules::RuleAction::all, "#"}}, ""};
         d.accepted = true;
         return d;
     }

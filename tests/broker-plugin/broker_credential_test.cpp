@@ -1,8 +1,8 @@
-#include "auth/broker_credential.h"
+#include "rules/broker_credential.h"
 
 #include <gtest/gtest.h>
 
-namespace lampi::cloud::auth {
+namespace lampi::rules {
 namespace {
 
 constexpr std::string_view kSecret = "shared-secret-of-plugin-and-cloud";
@@ -66,4 +66,4 @@ TEST(BrokerCredential, ATokenMadeFromTheDocumentedFormatVerifies) {
 }
 
 }  // namespace
-}  // namespace lampi::cloud::auth
+}  // namespace lampi::rules

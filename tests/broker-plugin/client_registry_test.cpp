@@ -6,7 +6,7 @@ namespace lampi::broker {
 namespace {
 
 using namespace std::chrono_literals;
-using cloud::auth::RuleAction;
+using rules::RuleAction;
 
 const int kAlice = 1, kAliceTab = 2, kLamp = 3, kOps = 4, kStranger = 5;
 const void* const alice = &kAlice;

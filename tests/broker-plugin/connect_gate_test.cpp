@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "auth/broker_credential.h"
+#include "rules/broker_credential.h"
 
 namespace lampi::broker {
 namespace {
@@ -19,8 +19,8 @@ ConnectGate gate() {
 }
 
 std::string web_token(std::int64_t issued_at = kNow) {
-    cloud::auth::BrokerClaims claims{kWeb, "alice", kWeb, {"b827eb74663e"}, issued_at, issued_at + 900};
-    return cloud::auth::sign_broker_credential(claims, kSecret).value();
+    rules::BrokerClaims claims{kWeb, "alice", kWeb, {"b827eb74663e"}, issued_at, issued_at + 900};
+    return rules::sign_broker_credential(claims, kSecret).value();
 }
 
 ConnectRequest web(std::string client_id, std::string token = web_token()) {
@@ -38,7 +38,7 @@ TEST(ConnectGate, ASignedWebCredentialIsCheckedLocallyWithItsClientIds) {
     ASSERT_TRUE(accepted.accepted) << accepted.reason;
     EXPECT_EQ(accepted.who.kind, IdentityKind::person);
     EXPECT_EQ(accepted.who.account, "alice");
-    EXPECT_TRUE(cloud::auth::allowed(accepted.rights.rules, Action::write, "devices/b827eb74663e/lamp/set_config"));
+    EXPECT_TRUE(rules::allowed(accepted.rights.rules, Action::write, "devices/b827eb74663e/lamp/set_config"));
     EXPECT_FALSE(gate().decide(web("lampi-cloud"), registry, revocations).accepted);
     EXPECT_FALSE(gate().decide(web("lamp-b827eb74663e"), registry, revocations).accepted);
     EXPECT_FALSE(gate().decide(web(kWeb, web_token() + "x"), registry, revocations).accepted);

@@ -1,10 +1,10 @@
-// lampi_auth: topic matching and the broker rules of DESIGN.md "Who may do what".
+// lampi_rules: topic matching and the broker rules of DESIGN.md "Who may do what".
 #include <gtest/gtest.h>
 
-#include "auth/broker_rules.h"
-#include "auth/topic_filter.h"
+#include "rules/broker_rules.h"
+#include "rules/topic_filter.h"
 
-namespace lampi::cloud::auth {
+namespace lampi::rules {
 namespace {
 
 const std::string kLamp = "b827eb74663e";
@@ -134,4 +134,4 @@ TEST(BrokerRules, RuleListMatchesThePointChecks) {
 }
 
 }  // namespace
-}  // namespace lampi::cloud::auth
+}  // namespace lampi::rules

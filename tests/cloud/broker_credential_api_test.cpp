@@ -6,11 +6,11 @@
 
 #include <boost/json.hpp>
 
-#include "auth/broker_credential.h"
 #include "cloud_server.h"
 #include "http_client.h"
 #include "postgres_server.h"
 #include "process.h"
+#include "rules/broker_credential.h"
 
 namespace lampi::cloud {
 namespace {
@@ -49,13 +49,13 @@ TEST_F(SignedBrokerCredential, ThePagesCredentialIsSignedWithTheAccountAndItsLam
     ASSERT_TRUE(s.login("alice", CloudServer::kPassword));
     auto issued = json::parse(s.get("/api/v1/mqtt-credential").body);
     std::string username(issued.at("username").as_string()), password(issued.at("password").as_string());
-    auto claims = auth::verify_broker_credential(username, password, kSecret, server_->now());
+    auto claims = rules::verify_broker_credential(username, password, kSecret, server_->now());
     ASSERT_TRUE(claims) << claims.status().message();
     EXPECT_EQ(claims->account, "alice");
     EXPECT_EQ(claims->client_id_prefix, username);
     EXPECT_EQ(claims->devices, std::vector<std::string>{kLampA});
     EXPECT_EQ(claims->expires_at, issued.at("expires_at").as_int64());
-    EXPECT_FALSE(auth::verify_broker_credential(username, password, "another-secret", server_->now()));
+    EXPECT_FALSE(rules::verify_broker_credential(username, password, "another-secret", server_->now()));
 }
 
 TEST_F(SignedBrokerCredential, TheAuthApiStillAnswersForItWithTheRightsOfTheMomentAsked) {

@@ -158,6 +158,42 @@ TEST_F(BrokerLinkTest, ACommandTheBrokerHasNotAcknowledgedIsNeverAnswered202) {
     EXPECT_TRUE(command_arrives());
 }
 
+// Commands waiting for a frozen broker's acknowledgement hold none of the
+// server's two threads: everything else is still answered at once.
+TEST_F(BrokerLinkTest, CommandsWaitingForAFrozenBrokerLeaveTheServerFreeForOtherRequests) {
+    start_cloud_before_broker();
+    broker_->start();
+    ASSERT_TRUE(eventually([&] { return broker_connected(server_->port()); }));
+    ASSERT_TRUE(command_arrives());
+    constexpr int kCommands = 4;  // twice the server's threads
+    std::vector<std::unique_ptr<BrowserSession>> sessions;
+    for (int i = 0; i < kCommands; ++i) {
+        sessions.push_back(std::make_unique<BrowserSession>(server_->port()));
+        ASSERT_TRUE(sessions.back()->login("alice", CloudServer::kPassword));
+    }
+    std::size_t published_before = server_->published().size();
+
+    ASSERT_EQ(::kill(broker_->pid(), SIGSTOP), 0);
+    std::vector<int> statuses(kCommands, 0);
+    std::vector<std::thread> commands;
+    for (int i = 0; i < kCommands; ++i) commands.emplace_back([&, i] { statuses[i] = set_state(*sessions[i]).status; });
+    // Every command is now waiting for the broker (its publish is under way).
+    bool all_waiting = eventually([&] { return server_->published().size() >= published_before + kCommands; }, 1500ms);
+    std::size_t waiting = server_->published().size() - published_before;
+    auto begin = std::chrono::steady_clock::now();
+    auto list = session_->send("GET", "/api/v1/lamps", "");
+    auto took = std::chrono::steady_clock::now() - begin;
+    for (auto& t : commands) t.join();
+    ::kill(broker_->pid(), SIGCONT);
+
+    EXPECT_TRUE(all_waiting) << "only " << waiting << " of " << kCommands
+                             << " commands reached the broker link within 1.5 s: the others waited for a server thread";
+    EXPECT_EQ(list.status, 200) << list.body;
+    EXPECT_LT(took, 1s) << std::chrono::duration_cast<std::chrono::milliseconds>(took).count()
+                        << " ms for a lamp list while commands waited for the broker";
+    for (int status : statuses) EXPECT_EQ(status, 503);  // each waited its 2 s, none answered 202
+}
+
 // The deployed binary: SIGTERM ends it within a second whether or not its
 // broker is there, and its /healthz follows the link.
 TEST(BrokerLinkBinary, HealthFollowsTheLinkAndSigtermStopsItWithinASecond) {
@@ -249,7 +285,8 @@ TEST(BrokerLinkBinary, SigtermLetsARequestInFlightFinish) {
     ASSERT_EQ(::send(fd, rest.data(), rest.size(), 0), static_cast<ssize_t>(rest.size()));
     std::string answer = read_reply(fd);
     ::close(fd);
-    EXPECT_EQ(answer.rfind("HTTP/1.1 ", 0), 0u) << "the request in flight got no answer: \"" << answer << "\"";
+    EXPECT_EQ(answer.rfind("HTTP/1.1 ", 0), 0u) << "the request in flight got no answer: \"" << answer << "\"\n"
+                                                << cloud.log();
     int status = cloud.wait(3s);
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "wait status " << status << "\n" << cloud.log();
 }

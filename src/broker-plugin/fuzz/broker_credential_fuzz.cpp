@@ -7,9 +7,9 @@
 #include <string>
 #include <string_view>
 
-#include "auth/broker_credential.h"
 #include "lampi/device_id.h"
 #include "revocations.h"
+#include "rules/broker_credential.h"
 
 namespace {
 
@@ -31,14 +31,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::size_t newline = input.find('\n');
     std::string_view username = newline == std::string_view::npos ? std::string_view("web-fuzz") : input.substr(0, newline);
     std::string_view token = newline == std::string_view::npos ? input : input.substr(newline + 1);
-    auto claims = cloud::auth::verify_broker_credential(username, token, kSecret, kNow);
+    auto claims = rules::verify_broker_credential(username, token, kSecret, kNow);
     if (!claims) return 0;
     check(claims->username == username);
     check(claims->expires_at > kNow && claims->issued_at - 60 <= kNow);
     for (const std::string& device : claims->devices) check(is_valid_device_id(device));
-    auto again = cloud::auth::sign_broker_credential(*claims, kSecret);
+    auto again = rules::sign_broker_credential(*claims, kSecret);
     check(again.is_ok());
-    check(cloud::auth::verify_broker_credential(username, *again, kSecret, kNow).is_ok());
-    check(!cloud::auth::verify_broker_credential(username, token, "another-secret", kNow).is_ok());
+    check(rules::verify_broker_credential(username, *again, kSecret, kNow).is_ok());
+    check(!rules::verify_broker_credential(username, token, "another-secret", kNow).is_ok());
     return 0;
 }

@@ -2,9 +2,9 @@
 
 #include <fmt/core.h>
 
-#include "auth/broker_credential.h"
 #include "lampi/device_id.h"
 #include "lampi/log.h"
+#include "rules/broker_credential.h"
 
 namespace lampi::cloud::accounts {
 namespace {
@@ -174,8 +174,8 @@ Result<IssuedBrokerCredential> Accounts::issue_broker_credential(const storage::
         issued.password = random_token();
     } else {
         // The page's client ids are the username itself or username-<n>.
-        auth::BrokerClaims claims{issued.username, user.username, issued.username, devices, t, issued.expires_at};
-        auto token = auth::sign_broker_credential(claims, signing_secret);
+        rules::BrokerClaims claims{issued.username, user.username, issued.username, devices, t, issued.expires_at};
+        auto token = rules::sign_broker_credential(claims, signing_secret);
         if (!token) return token.status();
         issued.password = std::move(token).value();
     }
@@ -187,7 +187,7 @@ Result<IssuedBrokerCredential> Accounts::issue_broker_credential(const storage::
 Result<std::optional<std::int64_t>> Accounts::check_broker_credential(const std::string& username,
                                                                       std::string_view password) {
     if (username.substr(0, kBrokerCredentialPrefix.size()) != kBrokerCredentialPrefix ||
-        !(looks_like_secret(password) || auth::is_signed_credential(password)))
+        !(looks_like_secret(password) || rules::is_signed_credential(password)))
         return std::optional<std::int64_t>();
     auto credential = store_.broker_credential(username, now());
     if (!credential) return credential.status();

@@ -10,6 +10,7 @@
 #include "api/caller.h"
 #include "api/error_response.h"
 #include "api/json_body.h"
+#include "lampi/json_object.h"
 #include "lampi/lamp_codec.h"
 #include "lampi/log.h"
 
@@ -75,7 +76,7 @@ std::optional<Response> not_json(const Request& request) {
 
 // The body as a JSON object holding the string `key`; `hint` says what to send.
 Result<std::string> required_string(const Request& request, const char* key, std::string_view hint) {
-    auto body = parse_json_object(request.body);
+    auto body = parse_json_object(request.body, "the JSON body");
     if (!body) return body.status();
     const json::value* value = body->if_contains(key);
     if (!value || !value->is_string()) return Status::invalid_argument(std::string(hint));
@@ -90,16 +91,21 @@ Response set_state(const Request& request, const http::Params& params, Deps& dep
     // The MQTT contract's own decoder: same validation and clamping as the lamp.
     auto update = decode_set_config(request.body);
     if (!update) return failed(Status::invalid_argument("invalid state: " + update.status().message()));
-    auto sent = deps.lamps.set_state(caller.user.id, params.get("id"), update->update);
-    if (!sent) return failed(sent.status());
-    json::object o;
-    o["device_id"] = params.get("id");
-    boost::system::error_code ec;
-    o["sent"] = json::parse(*sent, ec);
-    json::array warnings;
-    for (const auto& w : update->warnings) warnings.emplace_back(w);
-    o["warnings"] = std::move(warnings);
-    return json_ok(202, o);
+    // The answer waits for the broker's acknowledgement; not on a server thread.
+    return on_pool(deps.command_pool, "lamp command",
+                   [&deps, user_id = caller.user.id, device_id = std::string(params.get("id")),
+                    update = std::move(*update)]() -> Response {
+                       auto sent = deps.lamps.set_state(user_id, device_id, update.update);
+                       if (!sent) return failed(sent.status());
+                       json::object o;
+                       o["device_id"] = device_id;
+                       boost::system::error_code ec;
+                       o["sent"] = json::parse(*sent, ec);
+                       json::array warnings;
+                       for (const auto& w : update.warnings) warnings.emplace_back(w);
+                       o["warnings"] = std::move(warnings);
+                       return json_ok(202, o);
+                   });
 }
 
 }  // namespace
@@ -198,7 +204,7 @@ void add_api_routes(http::Router& router, Deps& deps) {
         std::string scope = "control";
         std::int64_t days = accounts::kDefaultTokenDays;
         if (!request.body.empty()) {
-            auto body = parse_json_object(request.body);
+            auto body = parse_json_object(request.body, "the JSON body");
             if (!body) return failed(body.status());
             if (const json::value* n = body->if_contains("name")) {
                 if (!n->is_string()) return failed(Status::invalid_argument("\"name\" must be a string"));

@@ -55,15 +55,13 @@ std::string loggable(std::string_view text) {
 
 }  // namespace
 
-http::Response on_hash_pool(Deps& deps, std::function<http::Response()> work) {
-    if (!deps.hash_pool) return work();
+http::Response on_pool(WorkPool* pool, std::string_view what, std::function<http::Response()> work) {
+    if (!pool) return work();
     http::Response r;
-    accounts::HashPool* pool = deps.hash_pool;
-    r.deferred = [pool, work = std::move(work)](std::function<void(http::Response)> done) {
+    r.deferred = [pool, what = std::string(what), work = std::move(work)](std::function<void(http::Response)> done) {
         auto shared_done = std::make_shared<std::function<void(http::Response)>>(std::move(done));
         if (pool->try_submit([work, shared_done] { (*shared_done)(work()); })) return;
-        log::warn("password hashing pool full ({} running, {} waiting): answering 503", pool->threads(),
-                  pool->queue_limit());
+        log::warn("{} pool full ({} running, {} waiting): answering 503", what, pool->threads(), pool->queue_limit());
         http::Response busy = http::text(503, "The server is busy; try again in a moment.\n");
         busy.set("Retry-After", "1");
         (*shared_done)(std::move(busy));
@@ -72,17 +70,26 @@ http::Response on_hash_pool(Deps& deps, std::function<http::Response()> work) {
 }
 
 App::App(storage::Store& store, accounts::Accounts& accounts, lamps::LampService& lamps, AppOptions options,
-         accounts::HashPool* hash_pool)
+         WorkPool* hash_pool)
     : options_(std::move(options)),
-      deps_{store, accounts, lamps, options_, web::StaticFiles(options_.static_dir),
-            accounts::RateLimiter(store, [&accounts] { return accounts.now(); }), hash_pool},
-      security_(options_.mqtt_ws_url) {
-    add_web_routes(router_, deps_);
+      deps_{store,
+            accounts,
+            lamps,
+            options_,
+            pages::StaticFiles(options_.static_dir),
+            accounts::RateLimiter(store, [&accounts] { return accounts.now(); }),
+            hash_pool},
+      security_(options_.mqtt_ws_url),
+      command_pool_(std::make_unique<WorkPool>(options_.command_threads, options_.command_queue)) {
+    deps_.command_pool = command_pool_.get();
+    add_page_routes(router_, deps_);
     add_api_routes(router_, deps_);
     add_auth_routes(router_, deps_);
     add_health_routes(router_, deps_);
     add_analytics_routes(router_, deps_);
 }
+
+void App::stop() { command_pool_->stop(); }
 
 http::Response App::handle(http::Request& request) {
     request.client_address = http::client_address(request, options_.trusted_proxies);

@@ -1,6 +1,6 @@
 // App: lampi-cloud's request handling, independent of the HTTP server.
 //
-// Wires the routes of the web pages (web_routes.cpp), the JSON API
+// Wires the routes of the web pages (page_routes.cpp), the JSON API
 // (api_routes.cpp) and the broker auth API (auth_routes.cpp) to the accounts,
 // lamps and storage parts. handle() is thread-safe; tests can call it directly
 // or through a running HttpServer.
@@ -12,7 +12,6 @@
 #include <vector>
 
 #include "accounts/accounts.h"
-#include "accounts/hash_pool.h"
 #include "accounts/rate_limit.h"
 #include "analytics/event_sink.h"
 #include "analytics/event_store.h"
@@ -23,8 +22,9 @@
 #include "lamps/broker_revocations.h"
 #include "lamps/cloud_link.h"
 #include "lamps/lamp_service.h"
+#include "pages/static_files.h"
 #include "storage/store.h"
-#include "web/static_files.h"
+#include "work_pool.h"
 
 namespace lampi::cloud::api {
 
@@ -46,6 +46,10 @@ struct AppOptions {
     std::string auth_secret;
     bool auth_allow_remote = false;
     std::vector<ServiceAccount> service_accounts;
+    // Lamp commands wait here for the broker's acknowledgement (up to 2 s each when
+    // it is frozen): command_threads at once, command_queue more, then 503.
+    std::size_t command_threads = 8;
+    std::size_t command_queue = 256;
     // Handed to the control page with its broker credential.
     std::string mqtt_ws_url = "ws://127.0.0.1:9001/mqtt";
     // Per client address (IPv6 per /64), across every process on the database:
@@ -70,17 +74,25 @@ struct Deps {
     accounts::Accounts& accounts;
     lamps::LampService& lamps;
     const AppOptions& options;
-    web::StaticFiles statics;
+    pages::StaticFiles statics;
     accounts::RateLimiter rates;
     // Where password hashes run; null runs them on the calling thread.
-    accounts::HashPool* hash_pool = nullptr;
+    WorkPool* hash_pool = nullptr;
+    // Where lamp commands wait for the broker's acknowledgement; null: the calling thread.
+    WorkPool* command_pool = nullptr;
     // Keen-compatible analytics, in the same database.
     analytics::EventStore analytics{store.database()};
 };
 
-// Runs `work` (which hashes a password) on the HashPool; when the pool is full,
-// answers 503 with Retry-After at once.
-http::Response on_hash_pool(Deps& deps, std::function<http::Response()> work);
+// Runs `work` on `pool` and answers when it is done, so the HTTP server's
+// threads serve other requests meanwhile; a full pool gets 503 with Retry-After
+// at once. A null pool runs `work` here. `what` names the pool in the log.
+http::Response on_pool(WorkPool* pool, std::string_view what, std::function<http::Response()> work);
+
+// on_pool for work that hashes a password.
+inline http::Response on_hash_pool(Deps& deps, std::function<http::Response()> work) {
+    return on_pool(deps.hash_pool, "password hashing", std::move(work));
+}
 
 // Ends `username`'s broker connections made before now (see broker_revocations.h).
 inline void revoke_broker_connections(Deps& deps, const std::string& username) {
@@ -90,8 +102,11 @@ inline void revoke_broker_connections(Deps& deps, const std::string& username) {
 class App {
 public:
     App(storage::Store& store, accounts::Accounts& accounts, lamps::LampService& lamps, AppOptions options,
-        accounts::HashPool* hash_pool = nullptr);
+        WorkPool* hash_pool = nullptr);
     http::Response handle(http::Request& request);
+    // Finishes the commands under way; call once the server has stopped, before
+    // it is destroyed (their answers complete into it).
+    void stop();
 
 private:
     http::Response finish(const http::Request& request, http::Response response);
@@ -100,9 +115,11 @@ private:
     Deps deps_;
     http::Router router_;
     SecurityHeaders security_;
+    // Declared last so that it stops, running what is queued, while deps_ lives.
+    std::unique_ptr<WorkPool> command_pool_;
 };
 
-void add_web_routes(http::Router& router, Deps& deps);
+void add_page_routes(http::Router& router, Deps& deps);
 void add_api_routes(http::Router& router, Deps& deps);
 void add_auth_routes(http::Router& router, Deps& deps);
 void add_health_routes(http::Router& router, Deps& deps);

@@ -14,9 +14,9 @@
 #include "api/app.h"
 #include "api/error_response.h"
 #include "api/json_body.h"
-#include "auth/broker_rules.h"
 #include "lampi/device_id.h"
 #include "lampi/log.h"
+#include "rules/broker_rules.h"
 
 namespace lampi::cloud::api {
 namespace json = boost::json;
@@ -27,7 +27,7 @@ using http::Response;
 
 constexpr std::string_view kSecretHeader = "X-Lampi-Auth-Secret";
 
-Response answer(bool ok, std::string_view error, bool superuser, const std::vector<auth::Rule>* rules = nullptr) {
+Response answer(bool ok, std::string_view error, bool superuser, const std::vector<rules::Rule>* rules = nullptr) {
     json::object o;
     o["ok"] = ok;
     o["error"] = error;
@@ -35,9 +35,9 @@ Response answer(bool ok, std::string_view error, bool superuser, const std::vect
     o["is_superuser"] = superuser;
     if (rules) {
         json::array acl;
-        for (const auth::Rule& rule : *rules) {
+        for (const rules::Rule& rule : *rules) {
             acl.emplace_back(json::object{{"permission", "allow"},
-                                          {"action", std::string(auth::to_string(rule.action))},
+                                          {"action", std::string(rules::to_string(rule.action))},
                                           {"topic", rule.topic}});
         }
         // EMQX falls through to its next authorizer on no match; say "deny" here.
@@ -74,15 +74,15 @@ const ServiceAccount* service_account(const Deps& deps, std::string_view usernam
 
 // Who `username` is for ACL purposes (no password check: the broker already
 // authenticated the client, by password or certificate).
-Result<auth::Principal> principal_of(Deps& deps, const std::string& username) {
-    auth::Principal p;
+Result<rules::Principal> principal_of(Deps& deps, const std::string& username) {
+    rules::Principal p;
     p.id = username;
     if (const ServiceAccount* a = service_account(deps, username)) {
-        p.kind = a->superuser ? auth::PrincipalKind::superuser : auth::PrincipalKind::nobody;
+        p.kind = a->superuser ? rules::PrincipalKind::superuser : rules::PrincipalKind::nobody;
         return p;
     }
     if (is_valid_device_id(username)) {
-        p.kind = auth::PrincipalKind::lamp;
+        p.kind = rules::PrincipalKind::lamp;
         return p;
     }
     if (username.rfind(accounts::kBrokerCredentialPrefix, 0) == 0) {
@@ -91,13 +91,13 @@ Result<auth::Principal> principal_of(Deps& deps, const std::string& username) {
         if (!*credential) return p;  // expired or unknown: nobody
         auto owned = deps.store.owned_device_ids((*credential)->user_id);
         if (!owned) return owned.status();
-        p.kind = auth::PrincipalKind::person;
+        p.kind = rules::PrincipalKind::person;
         p.owned_lamps = std::move(owned).value();
         return p;
     }
     auto user = deps.store.user_by_name(username);
     if (!user) return user.status();
-    if (*user && (*user)->is_operator) p.kind = auth::PrincipalKind::superuser;
+    if (*user && (*user)->is_operator) p.kind = rules::PrincipalKind::superuser;
     return p;
 }
 
@@ -125,7 +125,7 @@ Response user_check(const Request& request, Deps& deps) {
         if (!*user_id) return answer(false, "unknown or expired credential", false);
         auto principal = principal_of(deps, username);
         if (!principal) return answer(false, "internal error", false);
-        auto rules = auth::rules_for(*principal);
+        auto rules = rules::rules_for(*principal);
         return answer(true, "", false, &rules);
     }
     // Operators log in to a broker that asks this API (a clustered broker) with
@@ -163,7 +163,7 @@ Response superuser_check(const Request& request, Deps& deps) {
     if (!fields) return deny_malformed(fields.status());
     auto principal = principal_of(deps, std::string(fields->get_or("username")));
     if (!principal) return answer(false, "internal error", false);
-    bool super = principal->kind == auth::PrincipalKind::superuser;
+    bool super = principal->kind == rules::PrincipalKind::superuser;
     return answer(super, super ? "" : "not a superuser", super);
 }
 
@@ -174,14 +174,14 @@ Response acl_check(const Request& request, Deps& deps) {
     std::string username(fields->get_or("username"));
     std::string topic(fields->get_or("topic"));
     if (username.empty() || topic.empty()) return answer(false, "username and topic are required", false);
-    std::vector<auth::Action> actions;
+    std::vector<rules::Action> actions;
     if (auto acc = fields->get("acc")) {
         int value = 0;
         auto [ptr, ec] = std::from_chars(acc->data(), acc->data() + acc->size(), value);
-        if (ec != std::errc() || ptr != acc->data() + acc->size() || !auth::action_from_acc(value, actions))
+        if (ec != std::errc() || ptr != acc->data() + acc->size() || !rules::action_from_acc(value, actions))
             return answer(false, "acc must be 1 (read), 2 (write) or 4 (subscribe)", false);
     } else if (auto action = fields->get("action")) {
-        if (!auth::action_from_name(*action, actions))
+        if (!rules::action_from_name(*action, actions))
             return answer(false, "action must be publish or subscribe", false);
     } else {
         return answer(false, "give acc (1, 2, 4) or action (publish, subscribe)", false);
@@ -191,9 +191,9 @@ Response acl_check(const Request& request, Deps& deps) {
         log::error("auth API: {}", principal.status().message());
         return answer(false, "internal error", false);
     }
-    bool super = principal->kind == auth::PrincipalKind::superuser;
-    for (auth::Action a : actions)
-        if (!auth::allowed(*principal, a, topic)) return answer(false, "not allowed", super);
+    bool super = principal->kind == rules::PrincipalKind::superuser;
+    for (rules::Action a : actions)
+        if (!rules::allowed(*principal, a, topic)) return answer(false, "not allowed", super);
     return answer(true, "", super);
 }
 

@@ -7,7 +7,7 @@
 #include "accounts/crypto.h"
 #include "http/status_http.h"
 #include "lampi/log.h"
-#include "web/pages.h"
+#include "pages/pages.h"
 
 namespace lampi::cloud::api {
 namespace {
@@ -57,7 +57,7 @@ http::Response json_error(const Status& status) {
 
 http::Response html_error(const Status& status) {
     PublicError e = public_error(status);
-    return http::html(e.http_status, web::error_page(e.http_status, page_title(e.http_status), e.message));
+    return http::html(e.http_status, pages::error_page(e.http_status, page_title(e.http_status), e.message));
 }
 
 }  // namespace lampi::cloud::api

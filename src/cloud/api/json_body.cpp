@@ -1,21 +1,12 @@
 #include "api/json_body.h"
 
 #include <boost/json/parse.hpp>
-#include <boost/json/parse_options.hpp>
 #include <boost/json/serialize.hpp>
+
+#include "lampi/json_object.h"
 
 namespace lampi::cloud::api {
 namespace json = boost::json;
-
-Result<json::object> parse_json_object(std::string_view body) {
-    json::parse_options options;
-    options.max_depth = 16;
-    boost::system::error_code ec;
-    json::value value = json::parse(json::string_view(body.data(), body.size()), ec, {}, options);
-    if (ec) return Status::invalid_argument("malformed JSON body: " + ec.message());
-    if (!value.is_object()) return Status::invalid_argument("the JSON body must be an object");
-    return std::move(value.as_object());
-}
 
 Result<http::Fields> body_fields(const http::Request& request) {
     std::string_view type = request.header("Content-Type");
@@ -24,7 +15,7 @@ Result<http::Fields> body_fields(const http::Request& request) {
     bool is_json = type.find("json") != std::string_view::npos ||
                    (type.empty() && first != std::string_view::npos && body[first] == '{');
     if (!is_json) return http::parse_form(body);
-    auto object = parse_json_object(body);
+    auto object = parse_json_object(body, "the JSON body");
     if (!object) return object.status();
     std::vector<http::Field> fields;
     for (const auto& kv : *object) {

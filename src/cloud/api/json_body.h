@@ -1,7 +1,7 @@
 // JSON for the API: parsing request bodies and shaping lamps as JSON.
 //
-// Bodies are parsed with Boost.JSON under a depth limit; anything that is not a
-// JSON object comes back as a Status that says so.
+// Bodies are parsed by lampi/json_object.h (depth-limited; anything that is not a
+// JSON object comes back as invalid_argument saying so).
 #pragma once
 
 #include <boost/json/object.hpp>
@@ -16,8 +16,6 @@
 #include "storage/store.h"
 
 namespace lampi::cloud::api {
-
-Result<boost::json::object> parse_json_object(std::string_view body);
 
 // The request's fields from a JSON object (strings, numbers and booleans as
 // text) or an url-encoded form, by Content-Type (JSON when it says json, or

@@ -11,7 +11,6 @@
 #include <thread>
 
 #include "accounts/accounts.h"
-#include "accounts/hash_pool.h"
 #include "analytics/event_queue.h"
 #include "analytics/keys.h"
 #include "http/https_redirect.h"
@@ -22,6 +21,7 @@
 #include "lamps/cloud_link.h"
 #include "lamps/lamp_service.h"
 #include "storage/store.h"
+#include "work_pool.h"
 
 namespace lampi::cloud::cli {
 namespace {
@@ -162,7 +162,7 @@ int serve(ServeConfig config) {
     lamp_options.code_seconds = config.code_seconds;
     lamps::LampService lamp_service(**store, publisher, lamp_options, system_clock());
     if (link) config.app.revocations = std::make_shared<lamps::MqttRevocations>(publisher, system_clock());
-    accounts::HashPool hash_pool(config.hash_threads, config.hash_queue);
+    WorkPool hash_pool(config.hash_threads, config.hash_queue);
     api::App app(**store, accounts, lamp_service, config.app, &hash_pool);
     // The queue must end before the store it writes to: only locals of this function hold it.
     config.app.events.reset();
@@ -212,6 +212,7 @@ int serve(ServeConfig config) {
     server.run();
     // Nothing may complete into the server after it is gone.
     hash_pool.stop();
+    app.stop();
     if (redirector) {
         redirector->stop();
         redirect_thread.join();

@@ -12,6 +12,7 @@
 #include "api/json_body.h"
 #include "http/form.h"
 #include "http/router.h"
+#include "lampi/json_object.h"
 #include "lampi/lamp_codec.h"
 
 namespace {
@@ -59,7 +60,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     (void)http::parse_form(body);
     (void)http::percent_decode(body, (data[0] & 4) != 0);
     (void)http::percent_encode(body);
-    (void)api::parse_json_object(body);
+    (void)lampi::parse_json_object(body, "the JSON body");
     (void)lampi::decode_set_config(body);
     return 0;
 }

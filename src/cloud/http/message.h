@@ -43,7 +43,7 @@ struct Response {
     // Ask the server to close the connection after this response.
     bool close = false;
     // Set when the answer is computed away from the I/O threads (a password hash
-    // on the HashPool): the server calls it once with a completion, which may run
+    // on the WorkPool): the server calls it once with a completion, which may run
     // on any thread and must be called exactly once; the connection waits for it
     // without holding an I/O thread. The other fields are then ignored.
     std::function<void(std::function<void(Response)>)> deferred;

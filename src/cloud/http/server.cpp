@@ -148,8 +148,10 @@ struct HttpServer::Impl {
             bhttp::request_parser<bhttp::string_body> parser;
             parser.header_limit(static_cast<std::uint32_t>(options.header_limit));
             parser.body_limit(options.body_limit);
-            control.idle = true;
-            if (stopping || control.evicted) co_return;
+            // Bytes of the next request already read (pipelined, or sent right
+            // after the answer) make it a request in flight: a stop lets it finish.
+            control.idle = buffer.size() == 0;
+            if (control.evicted || (stopping && control.idle)) co_return;
             if (buffer.size() == 0) {
                 // Idle: only the wait for the first byte gets the long deadline,
                 // and a short one while connections are scarce.

@@ -29,7 +29,7 @@ CloudServer::CloudServer(const std::string& db_url, CloudServerOptions options) 
     lamps_ = std::make_unique<lamps::LampService>(*store_, publish, options.lamps, clock);
     // Revocations go out like every other publish: recorded, and to the broker when there is one.
     if (!options.app.revocations) options.app.revocations = std::make_shared<lamps::MqttRevocations>(publish, clock);
-    hash_pool_ = std::make_unique<accounts::HashPool>(options.hash_threads, options.hash_queue);
+    hash_pool_ = std::make_unique<WorkPool>(options.hash_threads, options.hash_queue);
     app_ = std::make_unique<api::App>(*store_, *accounts_, *lamps_, options.app, hash_pool_.get());
     options.server.port = 0;
     options.server.threads = 2;
@@ -46,6 +46,7 @@ CloudServer::~CloudServer() {
     server_->stop();
     thread_.join();
     hash_pool_->stop();
+    app_->stop();
     if (link_) link_->stop();
 }
 

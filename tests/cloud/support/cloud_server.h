@@ -12,13 +12,13 @@
 #include <vector>
 
 #include "accounts/accounts.h"
-#include "accounts/hash_pool.h"
 #include "api/app.h"
 #include "http/server.h"
 #include "lampi/mqtt_client.h"
 #include "lamps/cloud_link.h"
 #include "lamps/lamp_service.h"
 #include "storage/store.h"
+#include "work_pool.h"
 
 namespace lampi::cloud::testing {
 
@@ -50,7 +50,7 @@ public:
     accounts::Accounts& accounts() { return *accounts_; }
     lamps::LampService& lamps() { return *lamps_; }
     lamps::CloudLink* link() { return link_.get(); }
-    accounts::HashPool& hash_pool() { return *hash_pool_; }
+    WorkPool& hash_pool() { return *hash_pool_; }
     void advance(std::int64_t seconds) { now_ += seconds; }
     std::int64_t now() const { return now_; }
     std::vector<Published> published();
@@ -68,7 +68,7 @@ private:
     std::atomic<std::int64_t> now_{1'700'000'000};
     std::unique_ptr<storage::Store> store_;
     std::unique_ptr<accounts::Accounts> accounts_;
-    std::unique_ptr<accounts::HashPool> hash_pool_;
+    std::unique_ptr<WorkPool> hash_pool_;
     std::unique_ptr<lamps::CloudLink> link_;
     std::unique_ptr<lamps::LampService> lamps_;
     std::unique_ptr<api::App> app_;

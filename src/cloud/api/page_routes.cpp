@@ -10,7 +10,7 @@
 #include "api/caller.h"
 #include "api/error_response.h"
 #include "lampi/log.h"
-#include "web/pages.h"
+#include "pages/pages.h"
 
 namespace lampi::cloud::api {
 namespace {
@@ -64,7 +64,7 @@ std::optional<Response> over_address_rate(Deps& deps, const accounts::RateRule& 
     auto wait = deps.rates.take(rule, accounts::throttle_address_key(request.client_address));
     if (!wait) return html_error(wait.status());
     if (*wait == 0) return std::nullopt;
-    Response r = http::html(429, web::error_page(429, std::string(page_title), accounts::throttle_message(*wait)));
+    Response r = http::html(429, pages::error_page(429, std::string(page_title), accounts::throttle_message(*wait)));
     r.set("Retry-After", std::to_string(*wait));
     return r;
 }
@@ -138,7 +138,7 @@ Response render_index(const Request& request, Deps& deps, const PageContext& pag
     (void)request;
     auto lamps = deps.store.lamps_of(caller.user.id);
     if (!lamps) return html_error(lamps.status());
-    return page.finish(http::html(status, web::index_page(caller.user.username, page.csrf, *lamps, message, error)),
+    return page.finish(http::html(status, pages::index_page(caller.user.username, page.csrf, *lamps, message, error)),
                        deps);
 }
 
@@ -168,11 +168,11 @@ std::string_view done_message(std::string_view done) {
 
 }  // namespace
 
-void add_web_routes(http::Router& router, Deps& deps) {
+void add_page_routes(http::Router& router, Deps& deps) {
     router.add("GET", "/accounts/login/", [&deps](const Request& request, const http::Params&) {
         PageContext page(request);
-        return page.finish(http::html(200, web::login_page(page.csrf, next_from(request, nullptr), "",
-                                                           deps.options.signup_enabled)),
+        return page.finish(http::html(200, pages::login_page(page.csrf, next_from(request, nullptr), "",
+                                                             deps.options.signup_enabled)),
                            deps);
     });
 
@@ -193,8 +193,8 @@ void add_web_routes(http::Router& router, Deps& deps) {
             if (!login->user) {
                 // Throttled: 429 with Retry-After, so scripts back off; the page says when.
                 int status = login->retry_after > 0 ? 429 : 200;
-                Response r = page.finish(http::html(status, web::login_page(page.csrf, next, login->error,
-                                                                            deps.options.signup_enabled, username)),
+                Response r = page.finish(http::html(status, pages::login_page(page.csrf, next, login->error,
+                                                                              deps.options.signup_enabled, username)),
                                          deps);
                 if (login->retry_after > 0) r.set("Retry-After", std::to_string(login->retry_after));
                 return r;
@@ -205,15 +205,17 @@ void add_web_routes(http::Router& router, Deps& deps) {
     });
 
     router.add("GET", "/accounts/signup/", [&deps](const Request& request, const http::Params&) {
-        if (!deps.options.signup_enabled) return http::html(404, web::error_page(404, "Not found", "Sign-up is off."));
+        if (!deps.options.signup_enabled)
+            return http::html(404, pages::error_page(404, "Not found", "Sign-up is off."));
         PageContext page(request);
         auto query = http::parse_form(request.query);
         std::string ref = query ? referrer(query->get_or("ref")) : std::string();
-        return page.finish(http::html(200, web::signup_page(page.csrf, "", "", ref)), deps);
+        return page.finish(http::html(200, pages::signup_page(page.csrf, "", "", ref)), deps);
     });
 
     router.add("POST", "/accounts/signup/", [&deps](const Request& request, const http::Params&) {
-        if (!deps.options.signup_enabled) return http::html(404, web::error_page(404, "Not found", "Sign-up is off."));
+        if (!deps.options.signup_enabled)
+            return http::html(404, pages::error_page(404, "Not found", "Sign-up is off."));
         PageContext page(request);
         auto form = form_of(request);
         if (!form) return html_error(form.status());
@@ -223,7 +225,7 @@ void add_web_routes(http::Router& router, Deps& deps) {
         std::string password(form->get_or("password1"));
         std::string ref = referrer(form->get_or("ref"));
         if (password != form->get_or("password2"))
-            return page.finish(http::html(400, web::signup_page(page.csrf, "the two passwords differ", username, ref)),
+            return page.finish(http::html(400, pages::signup_page(page.csrf, "the two passwords differ", username, ref)),
                                deps);
         if (auto limited = over_address_rate(deps, deps.options.signup_rate, request, "Too many sign-ups"))
             return *limited;
@@ -232,7 +234,7 @@ void add_web_routes(http::Router& router, Deps& deps) {
             auto user = deps.accounts.create_user(username, password, false);
             if (!user) {
                 PublicError e = form_error(user.status());
-                return page.finish(http::html(e.http_status, web::signup_page(page.csrf, e.message, username, ref)),
+                return page.finish(http::html(e.http_status, pages::signup_page(page.csrf, e.message, username, ref)),
                                    deps);
             }
             log::info("user {} signed up", user->username);
@@ -248,7 +250,7 @@ void add_web_routes(http::Router& router, Deps& deps) {
         auto caller = identify(request, page.cookies, deps, false);
         if (!caller) return html_error(caller.status());
         if (!*caller) return login_redirect(request);
-        return page.finish(http::html(200, web::password_change_page(page.csrf, (*caller)->user.username, "", false)),
+        return page.finish(http::html(200, pages::password_change_page(page.csrf, (*caller)->user.username, "", false)),
                            deps);
     });
 
@@ -265,8 +267,9 @@ void add_web_routes(http::Router& router, Deps& deps) {
                     : deps.accounts.change_password(caller.user, std::string(form.get_or("old_password")), next);
             if (!changed) {
                 PublicError e = form_error(changed);
-                return page.finish(http::html(e.http_status, web::password_change_page(page.csrf, caller.user.username,
-                                                                                       e.message, false)),
+                return page.finish(http::html(e.http_status,
+                                              pages::password_change_page(page.csrf, caller.user.username, e.message,
+                                                                          false)),
                                    deps);
             }
             // Every session and token ended; this browser, which knew the old
@@ -275,7 +278,7 @@ void add_web_routes(http::Router& router, Deps& deps) {
             auto key = deps.accounts.start_session(caller.user.id);
             if (!key) return html_error(key.status());
             Response r =
-                page.finish(http::html(200, web::password_change_page(page.csrf, caller.user.username, "", true)),
+                page.finish(http::html(200, pages::password_change_page(page.csrf, caller.user.username, "", true)),
                             deps);
             r.add("Set-Cookie",
                   session_set_cookie(*key, deps.accounts.options().session_seconds, page.cookies_secure(deps)));
@@ -287,8 +290,8 @@ void add_web_routes(http::Router& router, Deps& deps) {
         PageContext page(request);
         auto caller = identify(request, page.cookies, deps, false);
         if (!caller) return html_error(caller.status());
-        if (!*caller) return page.finish(http::html(200, web::logged_out_page()), deps);
-        return page.finish(http::html(200, web::logout_page(page.csrf, (*caller)->user.username)), deps);
+        if (!*caller) return page.finish(http::html(200, pages::logged_out_page()), deps);
+        return page.finish(http::html(200, pages::logout_page(page.csrf, (*caller)->user.username)), deps);
     });
 
     router.add("POST", "/logout/", [&deps](const Request& request, const http::Params&) {
@@ -302,7 +305,7 @@ void add_web_routes(http::Router& router, Deps& deps) {
             if (Status s = deps.accounts.end_session(*key); !s) return html_error(s);
             if (who && *who) revoke_broker_connections(deps, (*who)->username);
         }
-        Response r = http::html(200, web::logged_out_page());
+        Response r = http::html(200, pages::logged_out_page());
         r.add("Set-Cookie", session_clear_cookie(page.cookies_secure(deps)));
         return r;
     });

@@ -23,12 +23,12 @@
 
 #include "lampi/status.h"
 
-namespace lampi::cloud::auth {
+namespace lampi::rules {
 
 struct BrokerClaims {
-    std::string username;          // the MQTT username ("web-…")
-    std::string account;           // the web account it was issued to
-    std::string client_id_prefix;  // the client ids it may use: this, or this + "-…"
+    std::string username;              // the MQTT username ("web-…")
+    std::string account;               // the web account it was issued to
+    std::string client_id_prefix;      // the client ids it may use: this, or this + "-…"
     std::vector<std::string> devices;  // owned device ids at issue time
     std::int64_t issued_at = 0;
     std::int64_t expires_at = 0;
@@ -51,4 +51,4 @@ Result<BrokerClaims> verify_broker_credential(std::string_view username, std::st
 // Does the token look like a signed credential (rather than a stored one)?
 bool is_signed_credential(std::string_view token);
 
-}  // namespace lampi::cloud::auth
+}  // namespace lampi::rules

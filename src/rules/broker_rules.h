@@ -21,7 +21,7 @@
 #include <string_view>
 #include <vector>
 
-namespace lampi::cloud::auth {
+namespace lampi::rules {
 
 enum class Action { read, write, subscribe };
 // What a rule grants: publish (write), subscribe (subscribe + read), or all.
@@ -36,8 +36,8 @@ enum class PrincipalKind { nobody, lamp, person, superuser };
 
 struct Principal {
     PrincipalKind kind = PrincipalKind::nobody;
-    std::string id;                       // device id for a lamp, username otherwise
-    std::vector<std::string> owned_lamps; // device ids, for a person
+    std::string id;                        // device id for a lamp, username otherwise
+    std::vector<std::string> owned_lamps;  // device ids, for a person
 };
 
 // go-auth's "acc" bit values: 1 read, 2 write, 4 subscribe (3 = read+write is
@@ -59,4 +59,4 @@ bool allowed(const std::vector<Rule>& rules, Action action, std::string_view top
 // Convenience: rules_for + allowed (superusers also reach $SYS).
 bool allowed(const Principal& who, Action action, std::string_view topic);
 
-}  // namespace lampi::cloud::auth
+}  // namespace lampi::rules

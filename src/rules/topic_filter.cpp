@@ -1,8 +1,8 @@
-#include "auth/topic_filter.h"
+#include "rules/topic_filter.h"
 
 #include <vector>
 
-namespace lampi::cloud::auth {
+namespace lampi::rules {
 namespace {
 
 // Splits on '/' keeping empty levels ("a//b" has three levels, as in MQTT).
@@ -72,4 +72,4 @@ bool filter_covers(std::string_view allowed, std::string_view requested) {
     return a.size() == r.size();
 }
 
-}  // namespace lampi::cloud::auth
+}  // namespace lampi::rules

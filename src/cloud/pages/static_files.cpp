@@ -1,10 +1,10 @@
-#include "web/static_files.h"
+#include "pages/static_files.h"
 
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
-namespace lampi::cloud::web {
+namespace lampi::cloud::pages {
 namespace fs = std::filesystem;
 
 namespace {
@@ -63,4 +63,4 @@ http::Response StaticFiles::serve(std::string_view relative) const {
     return r;
 }
 
-}  // namespace lampi::cloud::web
+}  // namespace lampi::cloud::pages

@@ -1,15 +1,15 @@
-#include "accounts/hash_pool.h"
+#include "work_pool.h"
 
-namespace lampi::cloud::accounts {
+namespace lampi::cloud {
 
-HashPool::HashPool(std::size_t threads, std::size_t queue_limit) : queue_limit_(queue_limit) {
+WorkPool::WorkPool(std::size_t threads, std::size_t queue_limit) : queue_limit_(queue_limit) {
     if (threads == 0) threads = 1;
     for (std::size_t i = 0; i < threads; ++i) workers_.emplace_back([this] { work(); });
 }
 
-HashPool::~HashPool() { stop(); }
+WorkPool::~WorkPool() { stop(); }
 
-bool HashPool::try_submit(std::function<void()> job) {
+bool WorkPool::try_submit(std::function<void()> job) {
     {
         std::lock_guard lock(mutex_);
         if (stopping_) return false;
@@ -22,7 +22,7 @@ bool HashPool::try_submit(std::function<void()> job) {
     return true;
 }
 
-void HashPool::stop() {
+void WorkPool::stop() {
     {
         std::lock_guard lock(mutex_);
         if (stopping_ && workers_.empty()) return;
@@ -34,7 +34,7 @@ void HashPool::stop() {
     workers_.clear();
 }
 
-void HashPool::work() {
+void WorkPool::work() {
     for (;;) {
         std::function<void()> job;
         {
@@ -51,4 +51,4 @@ void HashPool::work() {
     }
 }
 
-}  // namespace lampi::cloud::accounts
+}  // namespace lampi::cloud

@@ -1,8 +1,8 @@
-#include "web/html.h"
+#include "pages/html.h"
 
 #include <fmt/core.h>
 
-namespace lampi::cloud::web {
+namespace lampi::cloud::pages {
 
 std::string page(std::string_view title, std::string_view body, std::string_view username) {
     std::string nav;
@@ -20,4 +20,4 @@ std::string page(std::string_view title, std::string_view body, std::string_view
         escape_html(title), nav, body);
 }
 
-}  // namespace lampi::cloud::web
+}  // namespace lampi::cloud::pages

@@ -1,10 +1,10 @@
-#include "web/pages.h"
+#include "pages/pages.h"
 
 #include <fmt/core.h>
 
-#include "web/html.h"
+#include "pages/html.h"
 
-namespace lampi::cloud::web {
+namespace lampi::cloud::pages {
 namespace {
 
 std::string csrf_field(std::string_view csrf) {
@@ -119,4 +119,4 @@ std::string error_page(int status, std::string_view title, std::string_view mess
                                    status, escape_html(message)));
 }
 
-}  // namespace lampi::cloud::web
+}  // namespace lampi::cloud::pages

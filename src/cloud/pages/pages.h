@@ -9,7 +9,7 @@
 
 #include "storage/store.h"
 
-namespace lampi::cloud::web {
+namespace lampi::cloud::pages {
 
 std::string login_page(std::string_view csrf, std::string_view next, std::string_view error, bool signup_enabled,
                        std::string_view username = {});
@@ -30,4 +30,4 @@ std::string index_page(std::string_view username, std::string_view csrf, const s
 // A short page for a failed form post (CSRF, bad input).
 std::string error_page(int status, std::string_view title, std::string_view message);
 
-}  // namespace lampi::cloud::web
+}  // namespace lampi::cloud::pages

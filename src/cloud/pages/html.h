@@ -9,9 +9,9 @@
 
 #include "lampi/html.h"
 
-namespace lampi::cloud::web {
+namespace lampi::cloud::pages {
 
 // A complete page: title, optional navigation for a logged-in user, the body.
 std::string page(std::string_view title, std::string_view body, std::string_view username = {});
 
-}  // namespace lampi::cloud::web
+}  // namespace lampi::cloud::pages

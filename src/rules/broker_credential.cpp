@@ -1,4 +1,4 @@
-#include "auth/broker_credential.h"
+#include "rules/broker_credential.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -7,12 +7,12 @@
 #include <array>
 #include <boost/json.hpp>
 
-#include "auth/json_object.h"
 #include "lampi/device_id.h"
+#include "lampi/json_object.h"
 
 namespace json = boost::json;
 
-namespace lampi::cloud::auth {
+namespace lampi::rules {
 namespace {
 
 constexpr std::string_view kVersion = "v1.";
@@ -111,7 +111,7 @@ Result<std::string> sign_broker_credential(const BrokerClaims& claims, std::stri
     if (secret.empty()) return Status::error("no secret to sign broker credentials with (--auth-secret-file)");
     json::array devices;
     for (const std::string& device : claims.devices) devices.emplace_back(device);
-    json::object o{{"u", claims.username}, {"a", claims.account}, {"c", claims.client_id_prefix},
+    json::object o{{"u", claims.username},    {"a", claims.account},     {"c", claims.client_id_prefix},
                    {"d", std::move(devices)}, {"iat", claims.issued_at}, {"exp", claims.expires_at}};
     std::string signed_part = std::string(kVersion) + base64url(json::serialize(o));
     std::string token = signed_part + "." + mac(signed_part, secret);
@@ -144,4 +144,4 @@ Result<BrokerClaims> verify_broker_credential(std::string_view username, std::st
     return claims;
 }
 
-}  // namespace lampi::cloud::auth
+}  // namespace lampi::rules

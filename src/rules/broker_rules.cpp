@@ -1,15 +1,13 @@
-#include "auth/broker_rules.h"
+#include "rules/broker_rules.h"
 
-#include "auth/topic_filter.h"
 #include "lampi/device_id.h"
 #include "lampi/topics.h"
+#include "rules/topic_filter.h"
 
-namespace lampi::cloud::auth {
+namespace lampi::rules {
 namespace {
 
-std::string device_topic(std::string_view device_id, std::string_view local) {
-    return topics::cloud(device_id, local);
-}
+std::string device_topic(std::string_view device_id, std::string_view local) { return topics::cloud(device_id, local); }
 
 bool rule_permits(RuleAction granted, Action wanted) {
     switch (granted) {
@@ -59,11 +57,8 @@ std::string_view to_string(RuleAction action) {
 std::vector<Rule> rules_for(const Principal& who) {
     std::vector<Rule> rules;
     switch (who.kind) {
-        case PrincipalKind::nobody:
-            break;
-        case PrincipalKind::superuser:
-            rules.push_back({RuleAction::all, "#"});
-            break;
+        case PrincipalKind::nobody: break;
+        case PrincipalKind::superuser: rules.push_back({RuleAction::all, "#"}); break;
         case PrincipalKind::lamp:
             // An id that is not a device id would let "+" or "#" into the rules.
             if (!is_valid_device_id(who.id)) break;
@@ -103,4 +98,4 @@ bool allowed(const Principal& who, Action action, std::string_view topic) {
     return allowed(rules_for(who), action, topic);
 }
 
-}  // namespace lampi::cloud::auth
+}  // namespace lampi::rules

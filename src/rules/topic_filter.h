@@ -8,7 +8,7 @@
 
 #include <string_view>
 
-namespace lampi::cloud::auth {
+namespace lampi::rules {
 
 // A well-formed filter: non-empty, '#' only as the whole last level, '+' only as
 // a whole level, no NUL.
@@ -25,4 +25,4 @@ bool topic_matches(std::string_view filter, std::string_view topic);
 // "devices/a/lamp/changed".
 bool filter_covers(std::string_view allowed, std::string_view requested);
 
-}  // namespace lampi::cloud::auth
+}  // namespace lampi::rules

@@ -8,7 +8,7 @@
 
 #include "http/message.h"
 
-namespace lampi::cloud::web {
+namespace lampi::cloud::pages {
 
 class StaticFiles {
 public:
@@ -23,4 +23,4 @@ private:
 
 std::string_view content_type_for(std::string_view path);
 
-}  // namespace lampi::cloud::web
+}  // namespace lampi::cloud::pages

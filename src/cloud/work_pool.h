@@ -1,8 +1,9 @@
-// HashPool: the threads that run argon2id, away from the HTTP server's I/O threads.
+// WorkPool: threads for work that must not hold the HTTP server's I/O threads.
 //
-// A password hash costs about 25 ms of CPU and 19 MiB. Run on the I/O threads, a
-// sign-up flood stalls every page; run here, it can only fill this pool. The pool
-// is bounded: `threads` jobs run and at most `queue_limit` wait. try_submit()
+// lampi-cloud has two: argon2id hashing (about 25 ms of CPU and 19 MiB each: on
+// the I/O threads a sign-up flood would stall every page) and lamp commands
+// waiting for the broker's acknowledgement (up to 2 s while a broker is frozen).
+// Each pool is bounded: `threads` jobs run and at most `queue_limit` wait. try_submit()
 // refuses at once when both are full, so the caller answers 503 with Retry-After
 // instead of queueing without end. A caller holds no lock while its job waits.
 //
@@ -18,14 +19,14 @@
 #include <thread>
 #include <vector>
 
-namespace lampi::cloud::accounts {
+namespace lampi::cloud {
 
-class HashPool {
+class WorkPool {
 public:
-    HashPool(std::size_t threads, std::size_t queue_limit);
-    ~HashPool();
-    HashPool(const HashPool&) = delete;
-    HashPool& operator=(const HashPool&) = delete;
+    WorkPool(std::size_t threads, std::size_t queue_limit);
+    ~WorkPool();
+    WorkPool(const WorkPool&) = delete;
+    WorkPool& operator=(const WorkPool&) = delete;
 
     bool try_submit(std::function<void()> job);
     void stop();
@@ -45,4 +46,4 @@ private:
     std::vector<std::thread> workers_;
 };
 
-}  // namespace lampi::cloud::accounts
+}  // namespace lampi::cloud
