@@ -225,7 +225,8 @@ void add_page_routes(http::Router& router, Deps& deps) {
         std::string password(form->get_or("password1"));
         std::string ref = referrer(form->get_or("ref"));
         if (password != form->get_or("password2"))
-            return page.finish(http::html(400, pages::signup_page(page.csrf, "the two passwords differ", username, ref)),
+            return page.finish(http::html(400,
+                                          pages::signup_page(page.csrf, "the two passwords differ", username, ref)),
                                deps);
         if (auto limited = over_address_rate(deps, deps.options.signup_rate, request, "Too many sign-ups"))
             return *limited;
