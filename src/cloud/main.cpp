@@ -167,6 +167,20 @@ int main(int argc, char** argv) {
     token_create->add_option("--name", token_name, "what the token is for");
     add_common(token_create, common, memory_kib);
 
+    // analytics
+    std::string key_name;
+    auto* analytics = app.add_subcommand("analytics", "the Keen-compatible analytics API")->require_subcommand(1);
+    auto* analytics_keys =
+        analytics->add_subcommand("keys", "print the project id and a new write, read and master key (shown once)");
+    analytics_keys->add_option("--name", key_name, "what the keys are for");
+    cli::AnalyticsKeyFiles key_files;
+    analytics_keys->add_option("--project-id-file", key_files.project_id,
+                               "register keys made elsewhere: the project id, from this owner-only file");
+    analytics_keys->add_option("--write-key-file", key_files.write_key, "the write key to register, from this file");
+    analytics_keys->add_option("--read-key-file", key_files.read_key, "the read key to register, from this file");
+    analytics_keys->add_option("--master-key-file", key_files.master_key, "the master key to register, from this file");
+    add_common(analytics_keys, common, memory_kib);
+
     // demo
     std::string demo_user = "demo", demo_password = "lampi-demo";
     std::vector<std::string> demo_lamps;
@@ -187,6 +201,7 @@ int main(int argc, char** argv) {
     if (lamp_list->parsed()) return cli::lamp_list(common);
     if (lamp_assign->parsed()) return cli::lamp_assign(common, device_id, owner);
     if (token_create->parsed()) return cli::token_create(common, username, token_name);
+    if (analytics_keys->parsed()) return cli::analytics_keys(common, key_name, key_files);
     if (demo->parsed()) return cli::demo(common, demo_user, demo_password, demo_lamps);
     return 2;
 }

@@ -206,6 +206,10 @@ Result<StackPlan> plan_stack(const StackOptions& options) {
     plan.demo = {"demo", login_file(plan, "demo")};
     plan.second_user = {"guest", login_file(plan, "guest")};
     plan.auth_secret_file = plan.secrets_dir + "/auth-secret";
+    plan.analytics_project_file = plan.secrets_dir + "/analytics-project-id";
+    plan.analytics_write_key_file = plan.secrets_dir + "/analytics-write-key";
+    plan.analytics_read_key_file = plan.secrets_dir + "/analytics-read-key";
+    plan.analytics_master_key_file = plan.secrets_dir + "/analytics-master-key";
     for (int i = 0; i < options.lamps; ++i) {
         LampPlan lamp;
         lamp.device_id = simulated_device_id(i);
@@ -321,12 +325,19 @@ std::string render_cloud_setup(const StackPlan& plan) {
         "}}\n"
         "add_user {demo} {demo_pw}\n"
         "add_user {second} {second_pw}\n"
-        "add_user {op} {op_pw} --operator\n",
+        "add_user {op} {op_pw} --operator\n"
+        "if pending \"analytics keys\"; then\n"
+        "  \"$cloud\" analytics keys --db \"$db\" --log-level warn --name lampi-stack --project-id-file {project} \\\n"
+        "    --write-key-file {write} --read-key-file {read} --master-key-file {master} >/dev/null\n"
+        "  record \"analytics keys\"\n"
+        "fi\n",
         fmt::arg("cloud", plan.lampi_cloud), fmt::arg("db", plan.database_file),
         fmt::arg("done", plan.cloud_dir + "/setup.done"), fmt::arg("demo", plan.demo.username),
         fmt::arg("demo_pw", plan.demo.password_file), fmt::arg("second", plan.second_user.username),
         fmt::arg("second_pw", plan.second_user.password_file), fmt::arg("op", plan.operator_login.username),
-        fmt::arg("op_pw", plan.operator_login.password_file));
+        fmt::arg("op_pw", plan.operator_login.password_file), fmt::arg("project", plan.analytics_project_file),
+        fmt::arg("write", plan.analytics_write_key_file), fmt::arg("read", plan.analytics_read_key_file),
+        fmt::arg("master", plan.analytics_master_key_file));
     int index = 0;
     for (const LampPlan& lamp : plan.lamps) {
         ++index;
@@ -343,7 +354,8 @@ std::string render_cloud_setup(const StackPlan& plan) {
 }
 
 std::string render_endpoints_json(const StackPlan& plan, const std::string& operator_password,
-                                  const std::string& demo_password, const std::string& second_password) {
+                                  const std::string& demo_password, const std::string& second_password,
+                                  const std::vector<std::string>& analytics) {
     json::array lamps;
     for (const LampPlan& lamp : plan.lamps) {
         lamps.push_back(json::object{
@@ -377,6 +389,10 @@ std::string render_endpoints_json(const StackPlan& plan, const std::string& oper
                                         {"client_certificate", true}}},
              {"operator", login(plan.operator_login, operator_password)},
          }},
+        {"analytics", json::object{{"url", fmt::format("https://127.0.0.1:{}/3.0", plan.https_port)},
+                                   {"project_id", analytics.size() > 0 ? analytics[0] : ""},
+                                   {"write_key", analytics.size() > 1 ? analytics[1] : ""},
+                                   {"read_key", analytics.size() > 2 ? analytics[2] : ""}}},
         {"demo", login(plan.demo, demo_password)},
         {"second_user", login(plan.second_user, second_password)},
         {"lamps", std::move(lamps)},
@@ -406,6 +422,15 @@ Status write_stack(const StackPlan& plan) {
         passwords[i] = *secret;
     }
     if (Status s = ensure_pki(plan); !s) return s;
+    std::vector<std::string> analytics;  // project id, write, read (and master) key
+    for (const auto& [file, bytes] : {std::pair{&plan.analytics_project_file, 12},
+                                      {&plan.analytics_write_key_file, 32},
+                                      {&plan.analytics_read_key_file, 32},
+                                      {&plan.analytics_master_key_file, 32}}) {
+        auto secret = ensure_secret(*file, bytes);
+        if (!secret) return secret.status();
+        analytics.push_back(*secret);
+    }
 
     if (Status s = write_file_atomically(plan.broker_dir + "/mosquitto.conf",
                                          render_mosquitto_conf(cloud_broker_settings(plan, *auth_secret)), 0600);
@@ -450,7 +475,8 @@ Status write_stack(const StackPlan& plan) {
     }
     if (Status s = write_file_atomically(options_file(plan.options.dir), render_options(plan.options)); !s) return s;
     return write_file_atomically(plan.options.dir + "/endpoints.json",
-                                 render_endpoints_json(plan, passwords[1], passwords[2], passwords[3]), 0600);
+                                 render_endpoints_json(plan, passwords[1], passwords[2], passwords[3], analytics),
+                                 0600);
 }
 
 }  // namespace lampi::stack

@@ -99,6 +99,12 @@ struct StackPlan {
     Login demo;                     // owns every simulated lamp
     Login second_user;              // owns nothing: shows that users are kept apart
     std::string auth_secret_file;   // the broker's secret for the auth API
+    // The analytics project (lampi-cloud's Keen-compatible API): its id and keys,
+    // made here so endpoints.json can name them; cloud-setup.sh registers them.
+    std::string analytics_project_file;
+    std::string analytics_write_key_file;
+    std::string analytics_read_key_file;
+    std::string analytics_master_key_file;
     std::vector<LampPlan> lamps;
 };
 
@@ -119,8 +125,10 @@ Result<StackPlan> plan_stack(const StackOptions& options);
 std::string render_supervisord_conf(const StackPlan& plan);
 // `secrets` maps password files to their contents (endpoints.json carries the
 // logins so scripts and tests can use them; the file is mode 0600).
+// `analytics`: the project id, write key and read key, in that order.
 std::string render_endpoints_json(const StackPlan& plan, const std::string& operator_password,
-                                  const std::string& demo_password, const std::string& second_password);
+                                  const std::string& demo_password, const std::string& second_password,
+                                  const std::vector<std::string>& analytics);
 // The cloud database's set-up: the demo users, the operator, each lamp given to
 // demo. Each step runs once per database (recorded in <cloud>/setup.done), so a
 // later start keeps whatever users changed since: passwords, released lamps.

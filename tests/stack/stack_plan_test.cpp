@@ -80,6 +80,8 @@ TEST(StackPlan, SetUpRunsEachStepOnceAndPassesPasswordsOnStandardInput) {
     EXPECT_NE(setup.find("done_file=/srv/lampi/cloud/setup.done"), std::string::npos);
     EXPECT_NE(setup.find("if pending \"lamp 020000000001\"; then"), std::string::npos);
     EXPECT_NE(setup.find("umask 077"), std::string::npos);
+    EXPECT_NE(setup.find("if pending \"analytics keys\"; then"), std::string::npos);
+    EXPECT_NE(setup.find("--master-key-file /srv/lampi/secrets/analytics-master-key"), std::string::npos);
 }
 
 int mode_of(const std::string& path) {
@@ -105,6 +107,12 @@ TEST(StackPlan, WritesEveryFileSecretsAndCertificatesAndKeepsThemOnTheNextRun) {
     EXPECT_EQ(endpoints.at("lamps").at(1).at("device_id").as_string(), "020000000002");
     std::string demo_password(endpoints.at("demo").at("password").as_string());
     EXPECT_EQ(mode_of(dir / "stack/endpoints.json"), 0600);
+    // The analytics project: its keys are the ones cloud-setup.sh registers.
+    EXPECT_EQ(endpoints.at("analytics").at("url").as_string(), "https://127.0.0.1:18832/3.0");
+    EXPECT_EQ(endpoints.at("analytics").at("project_id").as_string(),
+              testing::read_file(dir / "stack/secrets/analytics-project-id").substr(0, 24));
+    EXPECT_EQ(endpoints.at("analytics").at("read_key").as_string().size(), 64u);
+    EXPECT_EQ(mode_of(dir / "stack/secrets/analytics-master-key"), 0600);
     EXPECT_EQ(mode_of(dir / "stack/secrets"), 0700);
     EXPECT_EQ(mode_of(dir / "stack/secrets/auth-secret"), 0600);
 

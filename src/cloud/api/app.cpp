@@ -86,6 +86,7 @@ App::App(storage::Store& store, accounts::Accounts& accounts, lamps::LampService
     add_api_routes(router_, deps_);
     add_auth_routes(router_, deps_);
     add_health_routes(router_, deps_);
+    add_analytics_routes(router_, deps_);
 }
 
 void App::stop() { command_pool_->stop(); }
@@ -108,7 +109,8 @@ http::Response App::handle(http::Request& request) {
 }
 
 http::Response App::finish(const http::Request& request, http::Response response) {
-    bool machine = request.path.rfind("/api/", 0) == 0 || request.path.rfind("/auth/", 0) == 0;
+    bool machine = request.path.rfind("/api/", 0) == 0 || request.path.rfind("/auth/", 0) == 0 ||
+                   request.path.rfind("/3.0/", 0) == 0;
     if (machine && (response.status == 404 || response.status == 405) &&
         response.header("Content-Type").find("json") == std::string_view::npos) {
         std::string allow(response.header("Allow"));

@@ -13,6 +13,8 @@
 
 #include "accounts/accounts.h"
 #include "accounts/rate_limit.h"
+#include "analytics/event_sink.h"
+#include "analytics/event_store.h"
 #include "api/security_headers.h"
 #include "http/forwarded.h"
 #include "http/message.h"
@@ -58,6 +60,12 @@ struct AppOptions {
     std::shared_ptr<lamps::BrokerRevocations> revocations;
     // The cloud broker link, for /healthz; empty when running without a broker.
     std::function<lamps::LinkStatus()> broker_status;
+    // The time analytics events are stamped with and relative timeframes count
+    // from, in Unix milliseconds; empty: the system clock.
+    std::function<std::int64_t()> analytics_now_ms;
+    // Gets the sign_ups and logins events (lamp events go through LampService's
+    // own sink); null: none.
+    std::shared_ptr<analytics::EventSink> events;
 };
 
 // What every route file gets.
@@ -72,6 +80,8 @@ struct Deps {
     WorkPool* hash_pool = nullptr;
     // Where lamp commands wait for the broker's acknowledgement; null: the calling thread.
     WorkPool* command_pool = nullptr;
+    // Keen-compatible analytics, in the same database.
+    analytics::EventStore analytics{store.database()};
 };
 
 // Runs `work` on `pool` and answers when it is done, so the HTTP server's
@@ -113,5 +123,6 @@ void add_page_routes(http::Router& router, Deps& deps);
 void add_api_routes(http::Router& router, Deps& deps);
 void add_auth_routes(http::Router& router, Deps& deps);
 void add_health_routes(http::Router& router, Deps& deps);
+void add_analytics_routes(http::Router& router, Deps& deps);
 
 }  // namespace lampi::cloud::api

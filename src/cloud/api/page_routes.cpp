@@ -5,6 +5,7 @@
 #include "accounts/crypto.h"
 #include "accounts/csrf.h"
 #include "accounts/login_throttle.h"
+#include "analytics/event.h"
 #include "api/app.h"
 #include "api/caller.h"
 #include "api/error_response.h"
@@ -66,6 +67,35 @@ std::optional<Response> over_address_rate(Deps& deps, const accounts::RateRule& 
     Response r = http::html(429, pages::error_page(429, std::string(page_title), accounts::throttle_message(*wait)));
     r.set("Retry-After", std::to_string(*wait));
     return r;
+}
+
+// The ?ref= of a sign-up link: who referred the new user, for analytics. Only
+// short printable text is kept; anything else counts as no referrer.
+std::string referrer(std::string_view ref) {
+    if (ref.size() > 100) return "";
+    for (char c : ref)
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return "";
+    return std::string(ref);
+}
+
+// A password login, successful or not, for analytics; never the password.
+void record_login(Deps& deps, const std::string& username, const accounts::LoginResult& login) {
+    if (!deps.options.events) return;
+    analytics::Properties p;
+    p.add("username", username.substr(0, 150)).add("success", login.user.has_value());
+    if (login.user) p.add("user_id", login.user->id);
+    if (!login.user) p.add("failure", login.retry_after > 0 ? "throttled" : "wrong username or password");
+    deps.options.events->record("logins", p.json());
+}
+
+// A new account, with who referred it (null when nobody did).
+void record_sign_up(Deps& deps, const storage::User& user, const std::string& referred_by) {
+    if (!deps.options.events) return;
+    analytics::Properties p;
+    p.add("user_id", user.id).add("username", user.username);
+    if (referred_by.empty()) p.add_null("referred_by");
+    if (!referred_by.empty()) p.add("referred_by", referred_by);
+    deps.options.events->record("sign_ups", p.json());
 }
 
 Response login_redirect(const Request& request) {
@@ -159,6 +189,7 @@ void add_page_routes(http::Router& router, Deps& deps) {
             std::string username(form.get_or("username"));
             auto login = deps.accounts.login(username, std::string(form.get_or("password")), request.client_address);
             if (!login) return html_error(login.status());
+            record_login(deps, username, *login);
             if (!login->user) {
                 // Throttled: 429 with Retry-After, so scripts back off; the page says when.
                 int status = login->retry_after > 0 ? 429 : 200;
@@ -177,7 +208,9 @@ void add_page_routes(http::Router& router, Deps& deps) {
         if (!deps.options.signup_enabled)
             return http::html(404, pages::error_page(404, "Not found", "Sign-up is off."));
         PageContext page(request);
-        return page.finish(http::html(200, pages::signup_page(page.csrf, "")), deps);
+        auto query = http::parse_form(request.query);
+        std::string ref = query ? referrer(query->get_or("ref")) : std::string();
+        return page.finish(http::html(200, pages::signup_page(page.csrf, "", "", ref)), deps);
     });
 
     router.add("POST", "/accounts/signup/", [&deps](const Request& request, const http::Params&) {
@@ -190,18 +223,23 @@ void add_page_routes(http::Router& router, Deps& deps) {
             return html_error(s);
         std::string username(form->get_or("username"));
         std::string password(form->get_or("password1"));
+        std::string ref = referrer(form->get_or("ref"));
         if (password != form->get_or("password2"))
-            return page.finish(http::html(400, pages::signup_page(page.csrf, "the two passwords differ", username)),
+            return page.finish(http::html(400,
+                                          pages::signup_page(page.csrf, "the two passwords differ", username, ref)),
                                deps);
         if (auto limited = over_address_rate(deps, deps.options.signup_rate, request, "Too many sign-ups"))
             return *limited;
-        return on_hash_pool(deps, [&deps, page, username, password, address = request.client_address]() -> Response {
+        std::string address = request.client_address;
+        return on_hash_pool(deps, [&deps, page, username, password, ref, address]() -> Response {
             auto user = deps.accounts.create_user(username, password, false);
             if (!user) {
                 PublicError e = form_error(user.status());
-                return page.finish(http::html(e.http_status, pages::signup_page(page.csrf, e.message, username)), deps);
+                return page.finish(http::html(e.http_status, pages::signup_page(page.csrf, e.message, username, ref)),
+                                   deps);
             }
             log::info("user {} signed up", user->username);
+            record_sign_up(deps, *user, ref);
             if (Status s = deps.accounts.remember_address(user->username, address); !s) return html_error(s);
             auto r = page.logged_in(user->id, "/", deps);
             return r ? *r : html_error(r.status());

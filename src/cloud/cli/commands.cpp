@@ -11,8 +11,11 @@
 #include <thread>
 
 #include "accounts/accounts.h"
+#include "analytics/event_queue.h"
+#include "analytics/keys.h"
 #include "http/https_redirect.h"
 #include "lampi/device_id.h"
+#include "lampi/files.h"
 #include "lampi/log.h"
 #include "lamps/broker_revocations.h"
 #include "lamps/cloud_link.h"
@@ -146,12 +149,23 @@ int serve(ServeConfig config) {
             config.app.service_accounts.push_back({config.mqtt.username, config.mqtt.password, true});
         config.app.broker_status = [&link] { return link->status(); };
     }
+    // The platform's own analytics events, written off the request and lamp paths.
+    analytics::EventStore analytics_store((*store)->database());
+    auto platform_events = std::make_shared<analytics::EventQueue>(analytics_store, analytics::EventQueueOptions{}, [] {
+        return std::chrono::duration_cast<std::chrono::milliseconds>(
+                   std::chrono::system_clock::now().time_since_epoch())
+            .count();
+    });
+    config.app.events = platform_events;
     lamps::LampServiceOptions lamp_options;
+    lamp_options.events = platform_events;
     lamp_options.code_seconds = config.code_seconds;
     lamps::LampService lamp_service(**store, publisher, lamp_options, system_clock());
     if (link) config.app.revocations = std::make_shared<lamps::MqttRevocations>(publisher, system_clock());
     WorkPool hash_pool(config.hash_threads, config.hash_queue);
     api::App app(**store, accounts, lamp_service, config.app, &hash_pool);
+    // The queue must end before the store it writes to: only locals of this function hold it.
+    config.app.events.reset();
     config.server.max_connections = connection_cap(config.server.max_connections);
 
     config.server.handle_signals = true;
@@ -303,6 +317,36 @@ int token_create(const CommonConfig& c, const std::string& username, const std::
     if (!token) return fail(token.status().message());
     // The token goes to stdout alone so scripts can capture it; it is not stored.
     fmt::print("{}\n", token->token);
+    return 0;
+}
+
+int analytics_keys(const CommonConfig& c, const std::string& name, const AnalyticsKeyFiles& from_files) {
+    const std::string* files[] = {&from_files.project_id, &from_files.write_key, &from_files.read_key,
+                                  &from_files.master_key};
+    int given = 0;
+    for (const std::string* f : files) given += !f->empty();
+    if (given != 0 && given != 4) {
+        fmt::print(stderr,
+                   "lampi-cloud: give all of --project-id-file, --write-key-file, --read-key-file and "
+                   "--master-key-file, or none\n");
+        return 2;
+    }
+    analytics::ProjectKeys wanted;
+    std::string* values[] = {&wanted.project_id, &wanted.write_key, &wanted.read_key, &wanted.master_key};
+    for (int i = 0; i < given; ++i) {
+        auto secret = read_secret_file(*files[i]);
+        if (!secret) return fail(secret.status().message());
+        *values[i] = *secret;
+    }
+    auto tools = open_tools(c);
+    if (!tools) return fail(tools.status().message());
+    analytics::EventStore events(tools->store->database());
+    auto keys = given ? analytics::register_keys(events, wanted, name, std::time(nullptr))
+                      : analytics::create_keys(events, name, std::time(nullptr));
+    if (!keys) return fail(keys.status().message());
+    // Hex only: no escaping needed.
+    fmt::print("{{\"project_id\": \"{}\", \"write_key\": \"{}\", \"read_key\": \"{}\", \"master_key\": \"{}\"}}\n",
+               keys->project_id, keys->write_key, keys->read_key, keys->master_key);
     return 0;
 }
 

@@ -57,6 +57,13 @@ int lamp_add(const CommonConfig& c, const std::string& device_id, const std::str
 int lamp_list(const CommonConfig& c);
 int lamp_assign(const CommonConfig& c, const std::string& device_id, const std::string& owner);
 int token_create(const CommonConfig& c, const std::string& username, const std::string& name);
+// Prints the analytics project id and a new write, read and master key as one
+// JSON object (the keys are shown only this once). With `from_files` (project id,
+// write, read and master key files, owner-only), registers those instead.
+struct AnalyticsKeyFiles {
+    std::string project_id, write_key, read_key, master_key;
+};
+int analytics_keys(const CommonConfig& c, const std::string& name, const AnalyticsKeyFiles& from_files);
 // Creates `username` with `password` (or resets the password) and makes them own
 // each lamp in `lamps`. Safe to run again.
 int demo(const CommonConfig& c, const std::string& username, const std::string& password,

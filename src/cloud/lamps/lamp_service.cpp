@@ -3,10 +3,11 @@
 #include <chrono>
 #include <fmt/core.h>
 
+#include "accounts/login_throttle.h"
+#include "analytics/event.h"
 #include "lampi/device_id.h"
 #include "lampi/lamp_codec.h"
 #include "lampi/log.h"
-#include "accounts/login_throttle.h"
 #include "lampi/topics.h"
 
 namespace lampi::cloud::lamps {
@@ -82,9 +83,22 @@ void LampService::on_changed(const std::string& device_id, std::string_view payl
         log::warn("lamp {}: rejected lamp/changed: {}", device_id, state.status().message());
         return;
     }
-    auto stored = store_.record_state(device_id, encode_changed(*state), static_cast<std::int64_t>(state->version),
-                                      clock_());
+    std::string canonical = encode_changed(*state);
+    auto stored = store_.record_state(device_id, canonical, static_cast<std::int64_t>(state->version), clock_());
     if (!stored) log::error("lamp {}: cannot record its state: {}", device_id, stored.status().message());
+    if (stored && *stored && options_.events) {
+        analytics::Properties p;
+        p.add("device_id", device_id);
+        add_owner(device_id, p);
+        p.add("client", state->client).add("on", state->on).add_json("state", canonical);
+        options_.events->record("lamp_changes", p.json());
+    }
+}
+
+void LampService::add_owner(const std::string& device_id, analytics::Properties& properties) {
+    auto lamp = store_.lamp(device_id);
+    if (lamp && *lamp && (*lamp)->owner_id) properties.add("owner_id", *(*lamp)->owner_id);
+    else properties.add_null("owner_id");
 }
 
 void LampService::on_connection(const std::string& device_id, std::string_view client, std::string_view payload) {
@@ -100,6 +114,17 @@ void LampService::on_connection(const std::string& device_id, std::string_view c
     }
     if (Status s = store_.record_online(device_id, online, clock_()); !s)
         log::error("lamp {}: cannot record its connection: {}", device_id, s.message());
+    if (!options_.events) return;
+    {
+        std::lock_guard lock(mutex_);
+        auto [it, first] = reported_online_.try_emplace(device_id, online);
+        if (!first && it->second == online) return;
+        it->second = online;
+    }
+    analytics::Properties p;
+    p.add("device_id", device_id).add("online", online).add("reported_by", client);
+    add_owner(device_id, p);
+    options_.events->record("lamp_connections", p.json());
 }
 
 void LampService::on_associated(const std::string& device_id, std::string_view payload) {
@@ -205,6 +230,10 @@ Result<std::string> LampService::claim(std::int64_t user_id, std::string_view ty
         case storage::ClaimOutcome::claimed:
             publish_associated(result->device_id, true);
             log::info("lamp {} claimed by user {}", result->device_id, user_id);
+            if (options_.events)
+                options_.events->record(
+                    "lamp_claims",
+                    analytics::Properties().add("device_id", result->device_id).add("owner_id", user_id).json());
             return result->device_id;
         case storage::ClaimOutcome::wrong_code:
             note_claim_failure(user_id, address_key);
@@ -251,6 +280,9 @@ Status LampService::remove(std::int64_t user_id, std::string_view device_id) {
     if (!*done) return Status::not_found(fmt::format("you have no lamp {}", device_id));
     publish_associated(std::string(device_id), false);
     log::info("lamp {} removed by user {}", device_id, user_id);
+    if (options_.events)
+        options_.events->record("lamp_releases",
+                                analytics::Properties().add("device_id", device_id).add("owner_id", user_id).json());
     return Status::ok();
 }
 

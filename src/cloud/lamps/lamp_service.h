@@ -20,14 +20,16 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
 
+#include "accounts/rate_limit.h"
+#include "analytics/event_sink.h"
 #include "clock.h"
 #include "lampi/lamp_state.h"
 #include "lampi/status.h"
-#include "accounts/rate_limit.h"
 #include "storage/store.h"
 
 namespace lampi::cloud::lamps {
@@ -51,6 +53,8 @@ struct LampServiceOptions {
     std::int64_t guess_margin = 2000;
     std::int64_t announcements_per_lamp = 20;  // per hour
     std::string client_name = "lampi-cloud";  // the "client" field of set_config
+    // Gets lamp_changes, lamp_connections, lamp_claims and lamp_releases; null: none.
+    std::shared_ptr<analytics::EventSink> events;
 };
 
 class LampService {
@@ -93,6 +97,8 @@ private:
     Result<std::int64_t> claim_blocked(std::int64_t user_id, const std::string& address_key);
     void note_claim_failure(std::int64_t user_id, const std::string& address_key);
     void publish_associated(const std::string& device_id, bool claimed);
+    // The lamp's owner as analytics shows it: the user id, or null.
+    void add_owner(const std::string& device_id, analytics::Properties& properties);
 
     storage::Store& store_;
     Publisher publish_;
@@ -106,6 +112,8 @@ private:
     // device id -> its last lamp/health payload; kept in memory: the broker
     // holds it retained and hands it over again after a restart.
     std::map<std::string, std::string> health_;
+    // device id -> the online flag last reported to analytics (a change is an event).
+    std::map<std::string, bool> reported_online_;
     accounts::RateLimiter rates_;
 };
 

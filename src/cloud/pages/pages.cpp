@@ -32,9 +32,13 @@ std::string login_page(std::string_view csrf, std::string_view next, std::string
     return page("Log in", body);
 }
 
-std::string signup_page(std::string_view csrf, std::string_view error, std::string_view username) {
+std::string signup_page(std::string_view csrf, std::string_view error, std::string_view username,
+                        std::string_view referred_by) {
+    std::string ref_field = referred_by.empty() ? ""
+                                                : fmt::format("<input type=\"hidden\" name=\"ref\" value=\"{}\">\n",
+                                                              escape_html(referred_by));
     std::string body = fmt::format(
-        "<h2>Sign up</h2>\n{}<form method=\"post\" action=\"/accounts/signup/\">\n{}\n"
+        "<h2>Sign up</h2>\n{}<form method=\"post\" action=\"/accounts/signup/\">\n{}\n{}"
         "<p><label for=\"id_username\">Username:</label> <input type=\"text\" name=\"username\" id=\"id_username\" "
         "value=\"{}\" maxlength=\"150\" required></p>\n"
         "<p><label for=\"id_password1\">Password:</label> <input type=\"password\" name=\"password1\" "
@@ -43,7 +47,7 @@ std::string signup_page(std::string_view csrf, std::string_view error, std::stri
         "id=\"id_password2\" autocomplete=\"new-password\" required></p>\n"
         "<p><button type=\"submit\">Sign up</button></p>\n</form>\n"
         "<p>Have an account? <a href=\"/accounts/login/?next=/\">Log in</a>.</p>\n",
-        error_block(error), csrf_field(csrf), escape_html(username));
+        error_block(error), csrf_field(csrf), ref_field, escape_html(username));
     return page("Sign up", body);
 }
 

@@ -13,7 +13,9 @@ namespace lampi::cloud::pages {
 
 std::string login_page(std::string_view csrf, std::string_view next, std::string_view error, bool signup_enabled,
                        std::string_view username = {});
-std::string signup_page(std::string_view csrf, std::string_view error, std::string_view username = {});
+// `referred_by`: the ?ref= of the sign-up link, carried to the POST in a hidden field.
+std::string signup_page(std::string_view csrf, std::string_view error, std::string_view username = {},
+                        std::string_view referred_by = {});
 std::string password_change_page(std::string_view csrf, std::string_view username, std::string_view error, bool done);
 std::string logout_page(std::string_view csrf, std::string_view username);
 std::string logged_out_page();

@@ -11,7 +11,9 @@ namespace {
 
 struct Migration {
     int version;
-    const char* sql;  // "{id_pk}" stands for the engine's auto-increment key
+    // "{id_pk}" stands for the engine's auto-increment key, "{json}" for its JSON
+    // column type (TEXT on SQLite, JSONB on PostgreSQL).
+    const char* sql;
 };
 
 // Times are Unix seconds; flags are 0/1 integers, identical on both engines.
@@ -107,11 +109,35 @@ ALTER TABLE api_tokens ADD COLUMN expires_at BIGINT NOT NULL DEFAULT 0;
 UPDATE api_tokens SET public_id = substr(token_hash, 1, 16), expires_at = created_at + 7776000;
 CREATE INDEX api_tokens_user ON api_tokens(user_id);
 )SQL"},
+    // Analytics (src/cloud/analytics/): one event per row, its collection and
+    // keen.timestamp (Unix milliseconds) as columns so a query's collection and
+    // timeframe are an index range; the whole event (with its keen object) as
+    // JSON. The platform has one project; its keys are stored hashed.
+    {5, R"SQL(
+CREATE TABLE analytics_events (
+    id {id_pk},
+    collection TEXT NOT NULL,
+    ts_ms BIGINT NOT NULL,
+    body {json} NOT NULL
+);
+CREATE INDEX analytics_events_collection_ts ON analytics_events(collection, ts_ms);
+CREATE TABLE analytics_project (
+    project_id TEXT PRIMARY KEY,
+    created_at BIGINT NOT NULL
+);
+CREATE TABLE analytics_keys (
+    key_hash TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    name TEXT NOT NULL DEFAULT '',
+    created_at BIGINT NOT NULL
+);
+)SQL"},
 };
 
 std::string render(const char* sql, Dialect dialect) {
     return fmt::format(fmt::runtime(sql),
-                       fmt::arg("id_pk", dialect == Dialect::sqlite ? "INTEGER PRIMARY KEY" : "BIGSERIAL PRIMARY KEY"));
+                       fmt::arg("id_pk", dialect == Dialect::sqlite ? "INTEGER PRIMARY KEY" : "BIGSERIAL PRIMARY KEY"),
+                       fmt::arg("json", dialect == Dialect::sqlite ? "TEXT" : "JSONB"));
 }
 
 }  // namespace

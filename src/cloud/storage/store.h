@@ -76,6 +76,9 @@ public:
     static Result<std::unique_ptr<Store>> open(std::string_view url, int connections = 4);
 
     Dialect dialect() const { return db_->dialect(); }
+    // The pool itself, for parts that keep their own tables in this database
+    // (analytics/event_store.h) and run the same SQL on both engines.
+    Database& database() { return *db_; }
 
     // Users. create_user fails with a clear message when the name is taken.
     Result<std::int64_t> create_user(const std::string& username, const std::string& password_hash, bool is_operator,

@@ -1,0 +1,106 @@
+#include "analytics/event_store.h"
+
+#include <fmt/core.h>
+
+#include "accounts/crypto.h"
+
+namespace lampi::cloud::analytics {
+namespace {
+
+constexpr std::size_t kRowsPerInsert = 100;
+
+std::string insert_sql(std::size_t rows) {
+    std::string sql = "INSERT INTO analytics_events (collection, ts_ms, body) VALUES ";
+    for (std::size_t i = 0; i < rows; ++i)
+        sql += fmt::format("{}(${}, ${}, ${})", i ? ", " : "", 3 * i + 1, 3 * i + 2, 3 * i + 3);
+    return sql;
+}
+
+}  // namespace
+
+std::string_view key_kind_name(KeyKind kind) {
+    switch (kind) {
+        case KeyKind::write: return "write";
+        case KeyKind::read: return "read";
+        case KeyKind::master: return "master";
+    }
+    return "write";
+}
+
+Status EventStore::insert(const std::vector<PreparedEvent>& events) {
+    if (events.empty()) return Status::ok();
+    auto conn = db_.lease();
+    for (std::size_t start = 0; start < events.size(); start += kRowsPerInsert) {
+        std::size_t rows = std::min(kRowsPerInsert, events.size() - start);
+        std::vector<storage::SqlValue> params;
+        params.reserve(rows * 3);
+        for (std::size_t i = start; i < start + rows; ++i) {
+            params.emplace_back(events[i].collection);
+            params.emplace_back(events[i].timestamp_ms);
+            params.emplace_back(events[i].json);
+        }
+        auto done = conn->query(insert_sql(rows), params);
+        if (!done) return done.status().prefixed("cannot store analytics events: ");
+    }
+    return Status::ok();
+}
+
+Result<std::vector<StoredEvent>> EventStore::events(const std::string& collection, std::int64_t from_ms,
+                                                    std::int64_t to_ms, std::int64_t limit) {
+    auto conn = db_.lease();
+    auto rows = conn->query(
+        "SELECT ts_ms, body FROM analytics_events WHERE collection = $1 AND ts_ms >= $2 AND ts_ms < $3 "
+        "ORDER BY ts_ms, id LIMIT $4",
+        {collection, from_ms, to_ms, limit});
+    if (!rows) return rows.status().prefixed("cannot read analytics events: ");
+    std::vector<StoredEvent> events;
+    events.reserve(rows->size());
+    for (const auto& row : *rows) events.push_back({storage::as_int(row[0]), storage::as_text(row[1])});
+    return events;
+}
+
+Result<std::int64_t> EventStore::count(const std::string& collection, std::int64_t from_ms, std::int64_t to_ms) {
+    auto conn = db_.lease();
+    auto rows =
+        conn->query("SELECT COUNT(*) FROM analytics_events WHERE collection = $1 AND ts_ms >= $2 AND ts_ms < $3",
+                    {collection, from_ms, to_ms});
+    if (!rows) return rows.status().prefixed("cannot count analytics events: ");
+    return storage::as_int(rows->at(0).at(0));
+}
+
+Result<std::string> EventStore::project_id(std::int64_t now, const std::string& wanted) {
+    auto conn = db_.lease();
+    auto rows = conn->query("SELECT project_id FROM analytics_project LIMIT 1");
+    if (!rows) return rows.status();
+    if (!rows->empty()) return storage::as_text(rows->at(0).at(0));
+    // Two processes may race here: the first row wins and both read it back.
+    auto made = conn->query(
+        "INSERT INTO analytics_project (project_id, created_at) SELECT CAST($1 AS TEXT), CAST($2 AS BIGINT) "
+        "WHERE NOT EXISTS (SELECT 1 FROM analytics_project)",
+        {wanted.empty() ? accounts::random_token().substr(0, 24) : wanted, now});
+    if (!made) return made.status();
+    rows = conn->query("SELECT project_id FROM analytics_project LIMIT 1");
+    if (!rows) return rows.status();
+    if (rows->empty()) return Status::internal("the analytics project row vanished");
+    return storage::as_text(rows->at(0).at(0));
+}
+
+Status EventStore::add_key(const std::string& key_hash, KeyKind kind, const std::string& name, std::int64_t now) {
+    auto conn = db_.lease();
+    auto done = conn->query("INSERT INTO analytics_keys (key_hash, kind, name, created_at) VALUES ($1, $2, $3, $4)",
+                            {key_hash, std::string(key_kind_name(kind)), name, now});
+    return done ? Status::ok() : done.status().prefixed("cannot store the analytics key: ");
+}
+
+Result<std::optional<KeyKind>> EventStore::key_kind(const std::string& key_hash) {
+    auto conn = db_.lease();
+    auto rows = conn->query("SELECT kind FROM analytics_keys WHERE key_hash = $1", {key_hash});
+    if (!rows) return rows.status();
+    if (rows->empty()) return std::optional<KeyKind>();
+    std::string kind = storage::as_text(rows->at(0).at(0));
+    if (kind == "master") return std::optional<KeyKind>(KeyKind::master);
+    if (kind == "read") return std::optional<KeyKind>(KeyKind::read);
+    return std::optional<KeyKind>(KeyKind::write);
+}
+
+}  // namespace lampi::cloud::analytics

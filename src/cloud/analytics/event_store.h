@@ -1,0 +1,100 @@
+// EventStore: the analytics tables (events, the project, its keys) in the
+// platform's database, on SQLite and PostgreSQL with the same SQL.
+//
+// Events are rows of (collection, timestamp in Unix ms, the event's JSON); the
+// index on (collection, timestamp) makes a query's collection and timeframe a
+// range scan. Keys are stored as BLAKE2b hashes (accounts/crypto.h), like API
+// tokens. Methods are thread-safe (each leases a pooled connection) and never
+// throw; the Database must outlive the EventStore.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "analytics/event.h"
+#include "lampi/status.h"
+#include "storage/sql.h"
+
+namespace lampi::cloud::analytics {
+
+enum class KeyKind { write, read, master };
+std::string_view key_kind_name(KeyKind kind);
+
+struct StoredEvent {
+    std::int64_t timestamp_ms = 0;
+    std::string json;
+};
+
+// An aggregation the database computes over the events' JSON (json_extract and
+// -> on SQLite, jsonb operators on PostgreSQL); query.cpp decides when a query
+// can be one. A property is a path of names; a missing property and JSON null
+// are the same: absent.
+struct Comparison {
+    enum class Op { eq, ne, lt, lte, gt, gte, exists, absent };
+    enum class Kind { number, string, boolean };  // of `value`; a property of another type never matches
+    std::vector<std::string> path;
+    Op op = Op::eq;
+    Kind kind = Kind::number;
+    std::string value;  // a number as text, the string itself, or "true"/"false"
+};
+
+struct Aggregate {
+    enum class Function { count, count_unique, sum, average, minimum, maximum };
+    Function function = Function::count;
+    std::vector<std::string> path;  // unused by count
+};
+
+struct Aggregation {
+    std::string collection;
+    std::int64_t from_ms = 0;
+    std::int64_t to_ms = 0;
+    // Every inner list must have a comparison that holds (one list per filter;
+    // an "in" filter is a list of several).
+    std::vector<std::vector<Comparison>> filters;
+    std::vector<std::vector<std::string>> group_by;
+    std::vector<Aggregate> aggregates;
+    // With a width, rows are per step: (ts_ms - origin) / width.
+    std::int64_t bucket_origin_ms = 0;
+    std::int64_t bucket_width_ms = 0;
+};
+
+struct AggregateRow {
+    std::int64_t bucket = 0;
+    std::vector<std::optional<std::string>> groups;  // each group_by value as JSON text; nullopt: absent
+    std::vector<std::optional<std::string>> values;  // each aggregate as text; nullopt: SQL NULL
+};
+
+class EventStore {
+public:
+    explicit EventStore(storage::Database& db) : db_(db) {}
+
+    storage::Dialect dialect() const { return db_.dialect(); }
+
+    // Adds the events in one statement per 100 (all or none of each statement).
+    Status insert(const std::vector<PreparedEvent>& events);
+
+    // Events of `collection` with from_ms <= timestamp < to_ms, oldest first,
+    // at most `limit` of them.
+    Result<std::vector<StoredEvent>> events(const std::string& collection, std::int64_t from_ms, std::int64_t to_ms,
+                                            std::int64_t limit);
+    // How many events of `collection` lie in [from_ms, to_ms).
+    Result<std::int64_t> count(const std::string& collection, std::int64_t from_ms, std::int64_t to_ms);
+    // One row per (step, group) that has events; with neither, exactly one row.
+    // Property names holding '"' or '\\' cannot be reached this way (invalid_argument).
+    Result<std::vector<AggregateRow>> aggregate(const Aggregation& aggregation);
+
+    // The platform's one project: its id, made on first call as `wanted`, or 24
+    // random hex digits when `wanted` is empty. A project made earlier keeps its id.
+    Result<std::string> project_id(std::int64_t now, const std::string& wanted = {});
+    // Stores a key by hash.
+    Status add_key(const std::string& key_hash, KeyKind kind, const std::string& name, std::int64_t now);
+    // The kind of the key with this hash, if any.
+    Result<std::optional<KeyKind>> key_kind(const std::string& key_hash);
+
+private:
+    storage::Database& db_;
+};
+
+}  // namespace lampi::cloud::analytics

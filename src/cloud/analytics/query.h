@@ -1,0 +1,41 @@
+// Keen's query API over the EventStore: count, count_unique, sum, average,
+// minimum, maximum, median, percentile, select_unique and extraction, with
+// timeframe (relative or absolute), timezone (a UTC offset), interval, group_by,
+// filters, order_by and limit. Answers have Keen's result shapes.
+//
+// Where the work happens: the database narrows to the collection and timeframe
+// (an index range on (collection, ts_ms)). count, count_unique, sum, average,
+// minimum and maximum, with group_by, interval and the filters eq, ne, lt, lte,
+// gt, gte, exists and in, are computed by the database (EventStore::aggregate:
+// one statement, or one per step for monthly and yearly intervals). The rest
+// (median, percentile, select_unique, extraction, funnel, contains and
+// not_contains) runs here, in C++, over at most kMaxQueryEvents events of that
+// range: a query that would read more is refused with a message that says to
+// narrow the timeframe. Both ways give the same answers (tested).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "analytics/event_store.h"
+#include "analytics/keen_error.h"
+#include "http/form.h"
+
+namespace lampi::cloud::analytics {
+
+inline constexpr std::int64_t kMaxQueryEvents = 500'000;
+
+// best: in the database where it can; in_memory: always in C++ (tests compare the two).
+enum class QueryEngine { best, in_memory };
+
+// Runs `analysis` with parameters from a JSON object body (POST) and answers
+// Keen's JSON ({"result": ...}). `now_ms` is the time relative timeframes count from.
+KeenResult<std::string> run_query(EventStore& store, std::string_view analysis, std::string_view json_body,
+                                  std::int64_t now_ms, QueryEngine engine = QueryEngine::best);
+// The same from query-string fields (GET): each value is a plain string or JSON
+// text (timeframe, filters, group_by, ...), as Keen's SDKs send them.
+KeenResult<std::string> run_query(EventStore& store, std::string_view analysis, const http::Fields& fields,
+                                  std::int64_t now_ms, QueryEngine engine = QueryEngine::best);
+
+}  // namespace lampi::cloud::analytics

@@ -1,0 +1,532 @@
+// Analytics on SQLite and PostgreSQL: the event store, the calendar behind
+// timeframes and intervals, and Keen's write and query API over HTTP.
+#include <gtest/gtest.h>
+
+#include <fmt/core.h>
+#include <boost/json.hpp>
+
+#include "analytics/calendar.h"
+#include "analytics/event.h"
+#include "analytics/event_queue.h"
+#include "analytics/event_store.h"
+#include "analytics/keys.h"
+#include "analytics/query.h"
+#include "cloud_server.h"
+#include "http/form.h"
+#include "http_client.h"
+#include "postgres_server.h"
+#include "process.h"
+
+namespace lampi::cloud {
+namespace {
+
+namespace json = boost::json;
+using analytics::Unit;
+using testing::CloudServer;
+using testing::HttpClient;
+
+json::value parse(const std::string& body) {
+    boost::system::error_code ec;
+    json::value v = json::parse(body, ec);
+    EXPECT_FALSE(ec) << "not JSON: " << body;
+    return v;
+}
+
+// 2026-11-30T12:00:00Z, a Monday.
+constexpr std::int64_t kNow = 1'796'040'000'000;
+
+TEST(AnalyticsCalendar, Iso8601RoundTripsAndTakesOffsets) {
+    EXPECT_EQ(analytics::format_iso8601(kNow), "2026-11-30T12:00:00.000Z");
+    EXPECT_EQ(*analytics::parse_iso8601("2026-11-30T12:00:00.000Z"), kNow);
+    EXPECT_EQ(*analytics::parse_iso8601("2026-11-30T04:00:00-08:00"), kNow);
+    EXPECT_EQ(*analytics::parse_iso8601("2026-11-30T12:00:00.5+00:00"), kNow + 500);
+    EXPECT_EQ(*analytics::parse_iso8601("2026-11-30"), kNow - 12 * 3600 * 1000);
+    EXPECT_EQ(analytics::format_iso8601(kNow, -8 * 3600), "2026-11-30T04:00:00.000-08:00");
+    EXPECT_FALSE(analytics::parse_iso8601("2026-13-01T00:00:00Z"));
+    EXPECT_FALSE(analytics::parse_iso8601("yesterday"));
+    EXPECT_FALSE(analytics::parse_iso8601("2026-11-30T12:00:00Zjunk"));
+}
+
+TEST(AnalyticsCalendar, UnitsFloorInLocalTimeAndWeeksStartOnSunday) {
+    const int pst = -8 * 3600;
+    EXPECT_EQ(analytics::format_iso8601(analytics::floor_to(Unit::day, kNow, pst), pst),
+              "2026-11-30T00:00:00.000-08:00");
+    EXPECT_EQ(analytics::format_iso8601(analytics::floor_to(Unit::week, kNow, 0)), "2026-11-29T00:00:00.000Z");
+    EXPECT_EQ(analytics::format_iso8601(analytics::floor_to(Unit::month, kNow, 0)), "2026-11-01T00:00:00.000Z");
+    EXPECT_EQ(analytics::format_iso8601(analytics::next_start(Unit::month, kNow, 0)), "2026-12-01T00:00:00.000Z");
+    EXPECT_EQ(analytics::format_iso8601(analytics::next_start(Unit::year, kNow, 0)), "2027-01-01T00:00:00.000Z");
+    auto jan31 = *analytics::parse_iso8601("2027-01-31T10:00:00Z");
+    EXPECT_EQ(analytics::format_iso8601(analytics::add_units(Unit::month, jan31, 1, 0)), "2027-02-28T10:00:00.000Z");
+}
+
+class AnalyticsStoreTest : public ::testing::TestWithParam<std::string> {
+protected:
+    void SetUp() override {
+        std::string why;
+        if (!testing::backend_available(GetParam(), why)) GTEST_SKIP() << why;
+        auto store = storage::Store::open(testing::fresh_database_url(GetParam(), dir_.path()), 2);
+        ASSERT_TRUE(store) << store.status().message();
+        store_ = std::move(store).value();
+        events_ = std::make_unique<analytics::EventStore>(store_->database());
+    }
+    lampi::testing::TempDir dir_;
+    std::unique_ptr<storage::Store> store_;
+    std::unique_ptr<analytics::EventStore> events_;
+};
+
+TEST_P(AnalyticsStoreTest, EventsComeBackByCollectionAndTimeRangeInOrder) {
+    std::vector<analytics::PreparedEvent> batch;
+    for (int i = 0; i < 250; ++i)
+        batch.push_back({i % 2 ? "logins" : "sign_ups", 1000 + i, "{\"n\":" + std::to_string(i) + "}"});
+    ASSERT_TRUE(events_->insert(batch));
+    EXPECT_EQ(*events_->count("logins", 0, 10'000), 125);
+    EXPECT_EQ(*events_->count("logins", 1100, 1200), 50);
+    auto rows = events_->events("sign_ups", 1000, 1010, 100);
+    ASSERT_TRUE(rows) << rows.status().message();
+    ASSERT_EQ(rows->size(), 5u);
+    EXPECT_EQ(rows->front().timestamp_ms, 1000);
+    EXPECT_EQ(parse(rows->back().json).at("n").as_int64(), 8);
+    EXPECT_EQ(events_->events("sign_ups", 0, 10'000, 7)->size(), 7u);
+}
+
+TEST_P(AnalyticsStoreTest, KeysAreStoredHashedWithTheirKindAndTheProjectIsOne) {
+    auto keys = analytics::create_keys(*events_, "test", 100);
+    ASSERT_TRUE(keys) << keys.status().message();
+    EXPECT_EQ(keys->project_id.size(), 24u);
+    EXPECT_EQ(*events_->project_id(200), keys->project_id);
+    auto again = analytics::create_keys(*events_, "second", 300);
+    ASSERT_TRUE(again);
+    EXPECT_EQ(again->project_id, keys->project_id);
+    EXPECT_EQ(**events_->key_kind(accounts::secret_hash(keys->write_key)), analytics::KeyKind::write);
+    EXPECT_EQ(**events_->key_kind(accounts::secret_hash(keys->read_key)), analytics::KeyKind::read);
+    EXPECT_EQ(**events_->key_kind(accounts::secret_hash(again->master_key)), analytics::KeyKind::master);
+    EXPECT_FALSE(*events_->key_kind(keys->write_key));  // the bare key is not what is stored
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, AnalyticsStoreTest, ::testing::Values("sqlite", "postgres"));
+
+class AnalyticsApiTest : public ::testing::TestWithParam<std::string> {
+protected:
+    void SetUp() override {
+        std::string why;
+        if (!testing::backend_available(GetParam(), why)) GTEST_SKIP() << why;
+        start({});
+    }
+    // A server whose analytics clock is now_ms_, and the project's keys.
+    void start(testing::CloudServerOptions options) {
+        options.app.analytics_now_ms = [this] { return now_ms_.load(); };
+        server_ = std::make_unique<CloudServer>(testing::fresh_database_url(GetParam(), dir_.path()), options);
+        events_ = std::make_unique<analytics::EventStore>(server_->store().database());
+        auto keys = analytics::create_keys(*events_, "test", 1);
+        ASSERT_TRUE(keys);
+        keys_ = *keys;
+    }
+    std::string base() const { return "/3.0/projects/" + keys_.project_id; }
+    testing::HttpReply post(const std::string& path, const std::string& body, const std::string& key) {
+        HttpClient c(server_->port());
+        return c.request("POST", base() + path, {{"Authorization", key}, {"Content-Type", "application/json"}}, body);
+    }
+    json::value query(const std::string& analysis, const std::string& body) {
+        auto r = post("/queries/" + analysis, body, keys_.read_key);
+        EXPECT_EQ(r.status, 200) << r.body;
+        return parse(r.body).at("result");
+    }
+    void record(const std::string& collection, const std::string& event) {
+        auto r = post("/events/" + collection, event, keys_.write_key);
+        ASSERT_EQ(r.status, 201) << r.body;
+    }
+
+    lampi::testing::TempDir dir_;
+    std::atomic<std::int64_t> now_ms_{kNow};
+    std::unique_ptr<CloudServer> server_;
+    std::unique_ptr<analytics::EventStore> events_;
+    analytics::ProjectKeys keys_;
+};
+
+TEST_P(AnalyticsApiTest, OneEventGetsKeensObjectAndAnswerCreated) {
+    auto r = post("/events/purchases", R"({"item": "lamp", "price": 25})", keys_.write_key);
+    ASSERT_EQ(r.status, 201) << r.body;
+    EXPECT_EQ(parse(r.body), parse(R"({"created": true})"));
+    record("purchases", R"({"item": "bulb", "keen": {"timestamp": "2026-11-29T08:00:00.000Z"}})");
+    auto events = query("extraction", R"({"event_collection": "purchases", "timeframe": "this_2_days"})");
+    ASSERT_EQ(events.as_array().size(), 2u);
+    const json::object& older = events.as_array()[0].as_object();
+    EXPECT_EQ(older.at("item"), "bulb");
+    EXPECT_EQ(older.at("keen").at("timestamp"), "2026-11-29T08:00:00.000Z");
+    EXPECT_EQ(older.at("keen").at("created_at"), "2026-11-30T12:00:00.000Z");
+    const json::object& newer = events.as_array()[1].as_object();
+    EXPECT_EQ(newer.at("keen").at("timestamp"), "2026-11-30T12:00:00.000Z");
+    EXPECT_EQ(newer.at("keen").at("id").as_string().size(), 24u);
+    EXPECT_NE(newer.at("keen").at("id"), older.at("keen").at("id"));
+}
+
+TEST_P(AnalyticsApiTest, ABatchAnswersEachEventAndKeepsTheGoodOnes) {
+    auto r = post("/events",
+                  R"({"logins": [{"user": "a"}, {"bad.name": 1}, {"user": "b"}], "sign_ups": [{"user": "c"}]})",
+                  keys_.write_key);
+    ASSERT_EQ(r.status, 200) << r.body;
+    json::value answer = parse(r.body);
+    EXPECT_EQ(answer.at("sign_ups"), parse(R"([{"success": true}])"));
+    const json::array& logins = answer.at("logins").as_array();
+    ASSERT_EQ(logins.size(), 3u);
+    EXPECT_EQ(logins[0], parse(R"({"success": true})"));
+    EXPECT_EQ(logins[1].at("success"), false);
+    EXPECT_EQ(logins[1].at("error").at("name"), "InvalidPropertyNameError");
+    EXPECT_EQ(query("count", R"({"event_collection": "logins"})"), 2);
+}
+
+TEST_P(AnalyticsApiTest, RefusalsHaveKeensShapeAndSayWhatIsWrong) {
+    auto expect = [](const testing::HttpReply& r, int status, const std::string& code) {
+        EXPECT_EQ(r.status, status) << r.body;
+        json::value v = parse(r.body);
+        EXPECT_EQ(v.at("error_code"), code.c_str()) << r.body;
+        EXPECT_FALSE(v.at("message").as_string().empty());
+    };
+    HttpClient c(server_->port());
+    expect(c.request("POST", base() + "/events/x", {}, "{}"), 401, "InvalidApiKeyError");
+    expect(post("/events/x", "{}", "not-a-key"), 401, "InvalidApiKeyError");
+    expect(post("/events/x", "{}", keys_.read_key), 403, "InvalidApiKeyError");
+    expect(post("/queries/count", R"({"event_collection": "x"})", keys_.write_key), 403, "InvalidApiKeyError");
+    HttpClient other(server_->port());
+    expect(other.request("POST", "/3.0/projects/000000000000000000000000/events/x",
+                         {{"Authorization", keys_.write_key}}, "{}"),
+           404, "ProjectNotFoundError");
+    expect(post("/events/%24system", "{}", keys_.write_key), 400, "InvalidCollectionNameError");
+    expect(post("/events/" + std::string(65, 'c'), "{}", keys_.write_key), 400, "InvalidCollectionNameError");
+    expect(post("/events/x", "{\"a\": ", keys_.write_key), 400, "InvalidJsonError");
+    expect(post("/events/x", "[1]", keys_.write_key), 400, "InvalidEventError");
+    expect(post("/events/x", R"({"$set": 1})", keys_.write_key), 400, "InvalidPropertyNameError");
+    expect(post("/events/x", R"({"user": {"first.name": 1}})", keys_.write_key), 400, "InvalidPropertyNameError");
+    expect(post("/events/x", R"({"keen": {"timestamp": "last tuesday"}})", keys_.write_key), 400,
+           "InvalidPropertyValueError");
+    expect(post("/events/x", "{\"blob\": \"" + std::string(20'000, 'x') + "\"}", keys_.write_key), 400,
+           "EventTooLargeError");
+    expect(post("/queries/count", R"({"timeframe": "this_1_days"})", keys_.read_key), 400,
+           "MissingRequiredPropertyError");
+    expect(post("/queries/sum", R"({"event_collection": "x"})", keys_.read_key), 400, "MissingRequiredPropertyError");
+    expect(post("/queries/count", R"({"event_collection": "x", "timeframe": "last_week"})", keys_.read_key), 400,
+           "TimeframeDefinitionError");
+    expect(post("/queries/count", R"({"event_collection": "x", "filters": [{"property_name": "a", "operator": "like",
+           "property_value": 1}]})",
+                keys_.read_key),
+           400, "FilterDefinitionError");
+    expect(post("/queries/count", R"({"event_collection": "x", "timezone": "US/Pacific"})", keys_.read_key), 400,
+           "TimezoneError");
+    expect(post("/queries/funnel_cake", R"({"event_collection": "x"})", keys_.read_key), 404, "ResourceNotFoundError");
+    // A master key may write and read.
+    EXPECT_EQ(post("/events/x", "{}", keys_.master_key).status, 201);
+    EXPECT_EQ(post("/queries/count", R"({"event_collection": "x"})", keys_.master_key).status, 200);
+}
+
+// Eight purchases over three days; every figure below is worked out by hand.
+class AnalyticsQueryTest : public AnalyticsApiTest {
+protected:
+    void SetUp() override {
+        AnalyticsApiTest::SetUp();
+        if (IsSkipped()) return;
+        struct P {
+            const char* when;
+            const char* user;
+            int price;
+            const char* item;
+        };
+        const P purchases[] = {
+            {"2026-11-27T10:00:00Z", "ann", 10, "bulb"}, {"2026-11-28T09:00:00Z", "ann", 20, "lamp"},
+            {"2026-11-28T23:30:00Z", "bob", 30, "lamp"}, {"2026-11-29T01:00:00Z", "cy", 40, "lamp"},
+            {"2026-11-29T12:00:00Z", "bob", 50, "bulb"}, {"2026-11-29T13:00:00Z", "ann", 60, "shade"},
+            {"2026-11-30T08:00:00Z", "dee", 70, "lamp"}, {"2026-11-30T09:00:00Z", "cy", 80, "bulb"},
+        };
+        std::string batch = R"({"purchases": [)";
+        for (const P& p : purchases)
+            batch += fmt::format(
+                R"({}{{"user": {{"name": "{}"}}, "price": {}, "item": "{}", "keen": {{"timestamp": "{}"}}}})",
+                &p == purchases ? "" : ",", p.user, p.price, p.item, p.when);
+        batch += "]}";
+        auto r = post("/events", batch, keys_.write_key);
+        ASSERT_EQ(r.status, 200) << r.body;
+    }
+};
+
+TEST_P(AnalyticsQueryTest, SimpleAnalysesMatchTheFiguresWorkedByHand) {
+    const std::string all = R"("event_collection": "purchases", "timeframe": "this_7_days")";
+    EXPECT_EQ(query("count", "{" + all + "}"), 8);
+    EXPECT_EQ(query("count_unique", "{" + all + R"(, "target_property": "user.name"})"), 4);
+    EXPECT_EQ(query("sum", "{" + all + R"(, "target_property": "price"})"), 360);
+    EXPECT_EQ(query("average", "{" + all + R"(, "target_property": "price"})"), 45);
+    EXPECT_EQ(query("minimum", "{" + all + R"(, "target_property": "price"})"), 10);
+    EXPECT_EQ(query("maximum", "{" + all + R"(, "target_property": "price"})"), 80);
+    EXPECT_EQ(query("median", "{" + all + R"(, "target_property": "price"})"), 40);
+    EXPECT_EQ(query("percentile", "{" + all + R"(, "target_property": "price", "percentile": 90})"), 80);
+    EXPECT_EQ(query("select_unique", "{" + all + R"(, "target_property": "item"})"),
+              parse(R"(["bulb", "lamp", "shade"])"));
+    EXPECT_EQ(query("average", "{" + all + R"(, "target_property": "missing"})"), nullptr);
+    EXPECT_EQ(query("count", R"({"event_collection": "purchases", "timeframe": "previous_1_days"})"), 3);
+    EXPECT_EQ(query("count", R"({"event_collection": "purchases", "timeframe": {"start": "2026-11-28T00:00:00Z",
+              "end": "2026-11-29T00:00:00Z"}})"),
+              2);
+    EXPECT_EQ(query("count", R"({"event_collection": "nothing", "timeframe": "this_7_days"})"), 0);
+}
+
+TEST_P(AnalyticsQueryTest, FiltersSelectEvents) {
+    auto count = [this](const std::string& filter) {
+        return query("count", R"({"event_collection": "purchases", "filters": [)" + filter + "]}").as_int64();
+    };
+    EXPECT_EQ(count(R"({"property_name": "item", "operator": "eq", "property_value": "lamp"})"), 4);
+    EXPECT_EQ(count(R"({"property_name": "item", "operator": "ne", "property_value": "lamp"})"), 4);
+    EXPECT_EQ(count(R"({"property_name": "price", "operator": "lt", "property_value": 30})"), 2);
+    EXPECT_EQ(count(R"({"property_name": "price", "operator": "lte", "property_value": 30})"), 3);
+    EXPECT_EQ(count(R"({"property_name": "price", "operator": "gt", "property_value": 70})"), 1);
+    EXPECT_EQ(count(R"({"property_name": "price", "operator": "gte", "property_value": 70})"), 2);
+    EXPECT_EQ(count(R"({"property_name": "user.name", "operator": "in", "property_value": ["ann", "cy"]})"), 5);
+    EXPECT_EQ(count(R"({"property_name": "item", "operator": "contains", "property_value": "ul"})"), 3);
+    EXPECT_EQ(count(R"({"property_name": "item", "operator": "not_contains", "property_value": "ul"})"), 5);
+    EXPECT_EQ(count(R"({"property_name": "coupon", "operator": "exists", "property_value": false})"), 8);
+    EXPECT_EQ(count(R"({"property_name": "keen.timestamp", "operator": "gte", "property_value": "2026-11-30"})"), 2);
+    EXPECT_EQ(count(R"({"property_name": "item", "operator": "eq", "property_value": "lamp"},
+                       {"property_name": "price", "operator": "gt", "property_value": 25})"),
+              3);
+}
+
+TEST_P(AnalyticsQueryTest, IntervalsAndGroupsHaveKeensShapes) {
+    json::value daily = query("count", R"({"event_collection": "purchases", "timeframe": "previous_3_days",
+                                           "interval": "daily"})");
+    EXPECT_EQ(daily, parse(R"([
+        {"value": 1, "timeframe": {"start": "2026-11-27T00:00:00.000Z", "end": "2026-11-28T00:00:00.000Z"}},
+        {"value": 2, "timeframe": {"start": "2026-11-28T00:00:00.000Z", "end": "2026-11-29T00:00:00.000Z"}},
+        {"value": 3, "timeframe": {"start": "2026-11-29T00:00:00.000Z", "end": "2026-11-30T00:00:00.000Z"}}])"));
+    // Eight hours west the 23:30 and 01:00 purchases fall on the 28th, and the 10:00 one on the 27th.
+    json::value pacific = query("count", R"({"event_collection": "purchases", "timeframe": "previous_2_days",
+                                             "interval": "daily", "timezone": -28800})");
+    ASSERT_EQ(pacific.as_array().size(), 2u);
+    EXPECT_EQ(pacific.as_array()[0].at("timeframe").at("start"), "2026-11-28T00:00:00.000-08:00");
+    EXPECT_EQ(pacific.as_array()[0].at("value"), 3);  // 28th 09:00Z is the 28th 01:00 local
+    EXPECT_EQ(pacific.as_array()[1].at("value"), 2);
+
+    json::value by_item = query("sum", R"({"event_collection": "purchases", "target_property": "price",
+                                           "group_by": "item", "order_by": {"property_name": "result",
+                                           "direction": "DESC"}, "limit": 2})");
+    EXPECT_EQ(by_item, parse(R"([{"item": "lamp", "result": 160}, {"item": "bulb", "result": 140}])"));
+    json::value two = query("count", R"({"event_collection": "purchases", "group_by": ["user.name", "item"],
+                                         "filters": [{"property_name": "user.name", "operator": "eq",
+                                         "property_value": "ann"}]})");
+    EXPECT_EQ(two, parse(R"([{"user.name": "ann", "item": "bulb", "result": 1},
+                            {"user.name": "ann", "item": "lamp", "result": 1},
+                            {"user.name": "ann", "item": "shade", "result": 1}])"));
+    json::value both = query("count", R"({"event_collection": "purchases", "timeframe": "this_1_days",
+                                          "interval": "daily", "group_by": "item"})");
+    EXPECT_EQ(both.as_array()[0].at("value"),
+              parse(R"([{"item": "bulb", "result": 1}, {"item": "lamp", "result": 1}])"));
+}
+
+TEST_P(AnalyticsQueryTest, AFunnelCountsTheActorsWhoDidEachStepAndTheOnesBefore) {
+    auto r = post("/queries/funnel", R"({"timeframe": "this_7_days", "steps": [
+        {"event_collection": "purchases", "actor_property": "user.name"},
+        {"event_collection": "purchases", "actor_property": "user.name",
+         "filters": [{"property_name": "item", "operator": "eq", "property_value": "bulb"}]},
+        {"event_collection": "purchases", "actor_property": "user.name", "optional": true,
+         "filters": [{"property_name": "item", "operator": "eq", "property_value": "shade"}]},
+        {"event_collection": "purchases", "actor_property": "user.name",
+         "filters": [{"property_name": "price", "operator": "gte", "property_value": 40}]},
+        {"event_collection": "purchases", "actor_property": "user.name", "inverted": true,
+         "filters": [{"property_name": "item", "operator": "eq", "property_value": "shade"}]}]})",
+                  keys_.read_key);
+    ASSERT_EQ(r.status, 200) << r.body;
+    // everyone (4); bulb buyers ann, bob, cy (3); of them shade: ann (1, optional: narrows
+    // nothing); of ann, bob, cy a price >= 40: bob, cy, ann (3); of those, no shade: bob, cy (2).
+    EXPECT_EQ(parse(r.body).at("result"), parse("[4, 3, 1, 3, 2]"));
+    EXPECT_EQ(parse(r.body).at("steps").as_array().size(), 5u);
+}
+
+TEST_P(AnalyticsQueryTest, MultiAnalysisAnswersEveryLabelOverTheSameEvents) {
+    const std::string analyses =
+        R"("analyses": {"total": {"analysis_type": "count"}, "spent": {"analysis_type": "sum", "target_property": "price"}})";
+    EXPECT_EQ(query("multi_analysis", R"({"event_collection": "purchases", )" + analyses + "}"),
+              parse(R"({"total": 8, "spent": 360})"));
+    EXPECT_EQ(query("multi_analysis", R"({"event_collection": "purchases", "group_by": "item", )" + analyses + "}"),
+              parse(R"([{"item": "bulb", "total": 3, "spent": 140}, {"item": "lamp", "total": 4, "spent": 160},
+                        {"item": "shade", "total": 1, "spent": 60}])"));
+    json::value daily = query("multi_analysis", R"({"event_collection": "purchases", "timeframe": "previous_1_days",
+                                                   "interval": "daily", )" +
+                                                    analyses + "}");
+    EXPECT_EQ(daily.as_array()[0].at("value"), parse(R"({"total": 3, "spent": 150})"));
+}
+
+// The database and the in-memory engine must answer every query alike, including
+// over awkward events: a price that is a string, null or missing, booleans, and
+// events over three months.
+TEST_P(AnalyticsQueryTest, TheDatabaseAndMemoryEnginesGiveTheSameAnswers) {
+    std::string odd = R"({"purchases": [
+        {"item": "lamp", "price": "12", "user": {"name": "eve"}, "gift": true, "keen": {"timestamp": "2026-10-03T10:00:00Z"}},
+        {"item": null, "price": null, "user": {"name": "eve"}, "gift": false, "keen": {"timestamp": "2026-09-15T10:00:00Z"}},
+        {"item": "bulb", "price": 7.5, "gift": true, "keen": {"timestamp": "2026-11-29T23:59:59.999Z"}},
+        {"item": "Lamp", "price": -3, "user": {"name": "ann"}, "keen": {"timestamp": "2026-11-30T11:59:00Z"}}]})";
+    ASSERT_EQ(post("/events", odd, keys_.write_key).status, 200);
+    const std::vector<std::pair<std::string, std::string>> queries = {
+        {"count", R"({"group_by": "item"})"},
+        {"count", R"({"group_by": ["item", "gift"], "timeframe": "this_4_months", "interval": "monthly"})"},
+        {"count", R"({"timeframe": "this_3_months", "interval": "weekly", "timezone": 3600})"},
+        {"count", R"({"timeframe": "previous_48_hours", "interval": "hourly", "group_by": "user.name"})"},
+        {"count_unique", R"({"target_property": "item", "timeframe": "this_2_years", "interval": "yearly"})"},
+        {"sum", R"({"target_property": "price", "group_by": "user.name"})"},
+        {"average", R"({"target_property": "price", "group_by": "item", "order_by": {"property_name": "result",
+                       "direction": "DESC"}, "limit": 2})"},
+        {"minimum", R"({"target_property": "price"})"},
+        {"maximum", R"({"target_property": "price", "timeframe": "this_1_days", "interval": "minutely"})"},
+        {"count", R"({"filters": [{"property_name": "price", "operator": "gt", "property_value": 10}]})"},
+        {"count", R"({"filters": [{"property_name": "price", "operator": "ne", "property_value": 12}]})"},
+        {"count", R"({"filters": [{"property_name": "item", "operator": "ne", "property_value": "lamp"}]})"},
+        {"count", R"({"filters": [{"property_name": "item", "operator": "lt", "property_value": "b"}]})"},
+        {"count", R"({"filters": [{"property_name": "item", "operator": "exists", "property_value": false}]})"},
+        {"count", R"({"filters": [{"property_name": "gift", "operator": "eq", "property_value": true}]})"},
+        {"count",
+         R"({"filters": [{"property_name": "user.name", "operator": "in", "property_value": ["eve", "bob", 3]}],
+                     "group_by": "user.name"})"},
+        {"count", R"({"filters": [{"property_name": "keen.timestamp", "operator": "gte",
+                     "property_value": "2026-11-29T12"}], "group_by": "item"})"},
+        {"multi_analysis", R"({"analyses": {"n": {"analysis_type": "count"}, "low": {"analysis_type": "minimum",
+                              "target_property": "price"}}, "group_by": "item", "timeframe": "this_7_days",
+                              "interval": "daily", "timezone": -18000})"},
+    };
+    for (const auto& [analysis, params] : queries) {
+        json::object body = parse(params).as_object();
+        body["event_collection"] = "purchases";
+        std::string text = json::serialize(body);
+        auto in_db = analytics::run_query(*events_, analysis, text, now_ms_.load(), analytics::QueryEngine::best);
+        auto in_memory =
+            analytics::run_query(*events_, analysis, text, now_ms_.load(), analytics::QueryEngine::in_memory);
+        ASSERT_FALSE(analytics::failed(in_db))
+            << text << ": " << std::get<analytics::KeenError>(in_db).status.message();
+        ASSERT_FALSE(analytics::failed(in_memory)) << text;
+        EXPECT_EQ(parse(std::get<std::string>(in_db)), parse(std::get<std::string>(in_memory)))
+            << analysis << " " << text;
+    }
+}
+
+TEST_P(AnalyticsQueryTest, GetTakesTheSameParametersAsQueryStringAndApiKey) {
+    HttpClient c(server_->port());
+    std::string target = base() + "/queries/count?api_key=" + keys_.read_key +
+                         "&event_collection=purchases&timeframe=this_7_days&group_by=%5B%22item%22%5D" + "&filters=" +
+                         http::percent_encode(R"([{"property_name":"price","operator":"gte","property_value":40}])");
+    auto r = c.request("GET", target);
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(parse(r.body).at("result"),
+              parse(
+                  R"([{"item": "bulb", "result": 2}, {"item": "lamp", "result": 2}, {"item": "shade", "result": 1}])"));
+}
+
+// The server's store exists only once the server does: the queue is attached then.
+class LateSink final : public analytics::EventSink {
+public:
+    void record(std::string_view collection, std::string properties) override {
+        if (auto q = std::atomic_load(&queue)) q->record(collection, std::move(properties));
+    }
+    std::shared_ptr<analytics::EventQueue> queue;
+};
+
+class PlatformEventsTest : public AnalyticsApiTest {
+protected:
+    void SetUp() override {
+        std::string why;
+        if (!testing::backend_available(GetParam(), why)) GTEST_SKIP() << why;
+        testing::CloudServerOptions options;
+        options.app.events = sink_;
+        options.lamps.events = sink_;
+        start(options);
+        std::atomic_store(&sink_->queue,
+                          std::make_shared<analytics::EventQueue>(*events_, analytics::EventQueueOptions{},
+                                                                  [this] { return now_ms_.load(); }));
+    }
+    void TearDown() override {
+        if (sink_->queue) sink_->queue->flush();
+        server_.reset();
+        sink_->queue.reset();
+    }
+    json::value extraction(const std::string& collection) {
+        sink_->queue->flush();
+        return query("extraction", R"({"event_collection": ")" + collection + R"("})");
+    }
+    std::shared_ptr<LateSink> sink_ = std::make_shared<LateSink>();
+};
+
+TEST_P(PlatformEventsTest, SignUpsLoginsAndLampsBecomeEvents) {
+    const std::string lamp = "b827eb74663e";
+    testing::BrowserSession s(server_->port());
+    ASSERT_EQ(s.get("/accounts/signup/?ref=spring-newsletter").status, 200);
+    auto signed_up = s.post_form("/accounts/signup/", {{"csrfmiddlewaretoken", s.cookie("csrftoken")},
+                                                       {"username", "carol"},
+                                                       {"password1", "long-enough-1"},
+                                                       {"password2", "long-enough-1"},
+                                                       {"ref", "spring-newsletter"}});
+    ASSERT_EQ(signed_up.status, 302);
+    json::value sign_ups = extraction("sign_ups");
+    ASSERT_EQ(sign_ups.as_array().size(), 1u);
+    EXPECT_EQ(sign_ups.as_array()[0].at("username"), "carol");
+    EXPECT_EQ(sign_ups.as_array()[0].at("referred_by"), "spring-newsletter");
+
+    testing::BrowserSession other(server_->port());
+    EXPECT_FALSE(other.login("carol", "wrong-password-here"));
+    EXPECT_TRUE(other.login("carol", "long-enough-1"));
+    json::value logins = extraction("logins");
+    ASSERT_EQ(logins.as_array().size(), 2u);
+    EXPECT_EQ(logins.as_array()[0].at("success"), false);
+    EXPECT_EQ(logins.as_array()[0].at("username"), "carol");
+    EXPECT_EQ(logins.as_array()[1].at("success"), true);
+    for (const json::value& login : logins.as_array())
+        EXPECT_EQ(json::serialize(login).find("wrong-password-here"), std::string::npos);
+
+    server_->announce_code(lamp, "123456");
+    auto claimed = other.send("POST", "/api/v1/lamps/claim", R"({"code":"123456"})",
+                              {{"Content-Type", "application/json"}, {"X-CSRFToken", other.cookie("csrftoken")}});
+    ASSERT_EQ(claimed.status, 201) << claimed.body;
+    server_->lamps().handle_message("devices/" + lamp + "/lamp/connection/lamp_service/state", "1");
+    server_->lamps().handle_message("devices/" + lamp + "/lamp/connection/lamp_service/state", "1");  // no change
+    server_->lamps().handle_message(
+        "devices/" + lamp + "/lamp/changed",
+        R"({"on":true,"color":{"h":0.25,"s":0.5},"brightness":0.75,"client":"lamp_ui","version":7})");
+    server_->lamps().handle_message(
+        "devices/" + lamp + "/lamp/changed",
+        R"({"on":false,"color":{"h":0.25,"s":0.5},"brightness":0.75,"client":"x","version":6})");
+    server_->lamps().handle_message("devices/" + lamp + "/lamp/connection/bridge/state", "0");
+    auto released = other.send("DELETE", "/api/v1/lamps/" + lamp, "", {{"X-CSRFToken", other.cookie("csrftoken")}});
+    ASSERT_EQ(released.status, 204) << released.body;
+
+    std::int64_t carol = sign_ups.as_array()[0].at("user_id").as_int64();
+    json::value claims = extraction("lamp_claims");
+    ASSERT_EQ(claims.as_array().size(), 1u);
+    EXPECT_EQ(claims.as_array()[0].at("device_id"), lamp.c_str());
+    EXPECT_EQ(claims.as_array()[0].at("owner_id"), carol);
+    json::value changes = extraction("lamp_changes");
+    ASSERT_EQ(changes.as_array().size(), 1u);  // the older version was not stored, so it is no change
+    EXPECT_EQ(changes.as_array()[0].at("client"), "lamp_ui");
+    EXPECT_EQ(changes.as_array()[0].at("owner_id"), carol);
+    EXPECT_EQ(changes.as_array()[0].at("state").at("brightness"), 0.75);
+    json::value connections = extraction("lamp_connections");
+    ASSERT_EQ(connections.as_array().size(), 2u);
+    EXPECT_EQ(connections.as_array()[0].at("online"), true);
+    EXPECT_EQ(connections.as_array()[1].at("online"), false);
+    EXPECT_EQ(connections.as_array()[1].at("reported_by"), "bridge");
+    EXPECT_EQ(extraction("lamp_releases").as_array().size(), 1u);
+    EXPECT_EQ(sink_->queue->dropped(), 0u);
+}
+
+TEST_P(AnalyticsStoreTest, AFullQueueDropsAndCountsInsteadOfWaiting) {
+    analytics::EventQueueOptions options;
+    options.capacity = 10;
+    options.batch = 1000;                         // never woken early
+    options.flush_every = std::chrono::hours(1);  // so the queue fills
+    analytics::EventQueue queue(*events_, options, [] { return kNow; });
+    auto start = std::chrono::steady_clock::now();
+    for (int i = 0; i < 25; ++i) queue.record("logins", analytics::Properties().add("n", std::int64_t{i}).json());
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(100));
+    EXPECT_EQ(queue.dropped(), 15u);
+    queue.flush();
+    EXPECT_EQ(queue.stored(), 10u);
+    EXPECT_EQ(*events_->count("logins", 0, kNow + 1), 10);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, AnalyticsApiTest, ::testing::Values("sqlite", "postgres"));
+INSTANTIATE_TEST_SUITE_P(Backends, PlatformEventsTest, ::testing::Values("sqlite", "postgres"));
+INSTANTIATE_TEST_SUITE_P(Backends, AnalyticsQueryTest, ::testing::Values("sqlite", "postgres"));
+
+}  // namespace
+}  // namespace lampi::cloud
