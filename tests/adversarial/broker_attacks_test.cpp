@@ -279,7 +279,7 @@ TEST_F(BrokerAttacks, WrongBrokerLoginsNeverLockTheOperatorOutOfTheWebOrTheBroke
                                          MqttConnect{"operator-guess", "operator", "guess-" + std::to_string(i)});
         ASSERT_FALSE(guess.accepted) << "a wrong password was accepted";
     }
-    HttpClient web(platform_->https_url(), platform_->ca_file());
+    BrowserSession web = BrowserSession::at(platform_->https_url(), platform_->ca_file());
     bool web_ok = web.login(platform_->login("operator", "username"), operator_password());
     EXPECT_TRUE(refused_now("8 wrong broker logins as operator lock the operator out of the web", "web login works",
                             web_ok, web_ok ? "web login succeeded" : "web login refused"));
@@ -622,7 +622,8 @@ TEST_F(BrokerRefresh, AWebCredentialTheCloudNoLongerVouchesForIsCutAtTheNextRefr
     // and tells the broker nothing: only the refresh can notice.
     std::string forget = "sqlite3 -cmd '.timeout 10000' " + platform_->stack_dir() +
                          "/cloud/lampi.sqlite3 \"DELETE FROM broker_credentials WHERE username = '" + username + "'\"";
-    ASSERT_EQ(std::system(forget.c_str()), 0) << forget;
+    RunResult forgot = run_shell(forget, 30s);
+    ASSERT_EQ(forgot.exit_code, 0) << forget << "\n" << forgot.output;
     auto forgotten = std::chrono::steady_clock::now();
     bool cut = page.session->closed_by_peer(10000ms);
     auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - forgotten);

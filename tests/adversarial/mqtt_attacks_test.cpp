@@ -47,7 +47,7 @@ protected:
     };
     // What the control page gets for `who` after logging in on the web.
     static std::optional<Credential> credential(const char* who) {
-        HttpClient web(platform_->https_url(), platform_->ca_file());
+        BrowserSession web = BrowserSession::at(platform_->https_url(), platform_->ca_file());
         if (!web.login(platform_->login(who, "username"), platform_->login(who, "password"))) return std::nullopt;
         auto response = web.get("/api/v1/mqtt-credential");
         if (response.status != 200) return std::nullopt;

@@ -162,9 +162,9 @@ TEST_F(RelayAttacks, EveryTcpListenerOfThePlatformIsOnLoopbackOnly) {
             if (pids.count(parent) && !pids.count(pid)) grew = pids.insert(pid).second;
         }
     }
-    std::string out = platform_->dir / "ss.out";
-    ASSERT_EQ(std::system(("ss -ltnpH > " + out + " 2>&1").c_str()), 0) << read_file(out);
-    std::istringstream lines(read_file(out));
+    RunResult listening = run({"/usr/bin/ss", "-ltnpH"});
+    ASSERT_EQ(listening.exit_code, 0) << listening.output;
+    std::istringstream lines(listening.output);
     std::vector<std::string> ours, beyond;
     std::set<int> ports;
     for (std::string line; std::getline(lines, line);) {
@@ -183,7 +183,7 @@ TEST_F(RelayAttacks, EveryTcpListenerOfThePlatformIsOnLoopbackOnly) {
     const int base = platform_->port_base;
     for (int port : {base + stack::kLampMqttOffset, base + stack::kHttpsOffset, base + stack::kClientMqttOffset,
                      base + stack::kHttpRedirectOffset, base + stack::kFirstLampOffset}) {
-        EXPECT_TRUE(ports.count(port)) << "nothing of the platform listens on " << port << ":\n" << read_file(out);
+        EXPECT_TRUE(ports.count(port)) << "nothing of the platform listens on " << port << ":\n" << listening.output;
     }
     std::string observed = std::to_string(ours.size()) + " TCP listeners: ";
     for (const std::string& l : ours) observed += l + " ";
@@ -257,7 +257,7 @@ TEST_F(RelayAttacks, OversizedAndTextMessagesCloseTheConnection) {
 }
 
 TEST_F(RelayAttacks, TheRelayAsksForAWebSocketTheMqttSubprotocolAndACredential) {
-    HttpAnswer plain = http_exchange(https_port(), server_verified(*platform_),
+    HttpReply plain = http_exchange(https_port(), server_verified(*platform_),
                                      http_request("GET", "/mqtt", https_port(), {"Connection: close"}));
     EXPECT_TRUE(refused("plain GET /mqtt without an upgrade", "HTTP 426", plain.status == 426, plain.describe()));
 

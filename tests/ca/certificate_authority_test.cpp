@@ -8,7 +8,7 @@
 
 #include "lampi/files.h"
 #include "process.h"
-#include "verify_helpers.h"
+#include "certificate_checks.h"
 
 namespace lampi::ca {
 namespace {

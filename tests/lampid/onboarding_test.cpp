@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "fakes.h"
+#include "lampid_fakes.h"
 #include "lampi/lamp_codec.h"
 #include "lampi/topics.h"
 #include "process.h"
@@ -23,8 +23,8 @@ protected:
     }
 
     testing::TempDir dir;
-    fakes::Broker broker;
-    fakes::ManualClock clock;
+    testing::Broker broker;
+    testing::ManualClock clock;
 };
 
 TEST_F(OnboardingTest, AnUnclaimedLampOffersAndShowsACode) {

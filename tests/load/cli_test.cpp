@@ -16,23 +16,12 @@ namespace {
 using lampi::testing::TempDir;
 using lampi::testing::TestBroker;
 
-struct CliRun {
-    int exit_code = -1;
-    std::string output;  // stdout and stderr together
-};
+using CliRun = lampi::testing::RunResult;
 
 // `wrapper` runs before the binary (prlimit, setpriv); empty runs it directly.
 CliRun lampi_load_with(const std::string& wrapper, const std::string& args) {
-    CliRun r;
-    std::string command = wrapper + (wrapper.empty() ? "" : " ") + std::string(LAMPI_LOAD_BINARY) + " " + args + " 2>&1";
-    FILE* pipe = ::popen(command.c_str(), "r");
-    if (!pipe) return r;
-    char buffer[4096];
-    std::size_t n;
-    while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) r.output.append(buffer, n);
-    int status = ::pclose(pipe);
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return r;
+    std::string command = wrapper + (wrapper.empty() ? "" : " ") + std::string(LAMPI_LOAD_BINARY) + " " + args;
+    return lampi::testing::run_shell(command, std::chrono::seconds(60));
 }
 
 CliRun lampi_load(const std::string& args) { return lampi_load_with("", args); }

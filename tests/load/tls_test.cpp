@@ -138,22 +138,10 @@ TEST_F(TlsLoad, FleetLampsEachUseTheirOwnCertificate) {
     }
 }
 
-struct CliRun {
-    int exit_code = -1;
-    std::string output;
-};
+using CliRun = lampi::testing::RunResult;
 
 CliRun lampi_load(const std::string& args) {
-    CliRun r;
-    std::string command = std::string(LAMPI_LOAD_BINARY) + " " + args + " 2>&1";
-    FILE* pipe = ::popen(command.c_str(), "r");
-    if (!pipe) return r;
-    char buffer[4096];
-    std::size_t n;
-    while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) r.output.append(buffer, n);
-    int status = ::pclose(pipe);
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return r;
+    return lampi::testing::run_shell(std::string(LAMPI_LOAD_BINARY) + " " + args, std::chrono::seconds(60));
 }
 
 TEST_F(TlsLoad, TheWrongCaIsAClearFailure) {

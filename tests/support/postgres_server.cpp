@@ -11,24 +11,14 @@
 
 #include "process.h"
 
-namespace lampi::cloud::testing {
+namespace lampi::testing {
 namespace fs = std::filesystem;
-using lampi::testing::Process;
-using lampi::testing::TempDir;
 
 namespace {
 
 constexpr const char* kBin = "/usr/lib/postgresql/15/bin";
 
 std::string g_reason;
-
-int run(const std::vector<std::string>& argv, const std::string& log) {
-    Process p(argv, log);
-    p.start();
-    // Process::stop with signal 0 only waits for the exit.
-    int status = p.stop(0, std::chrono::seconds(60));
-    return status;
-}
 
 }  // namespace
 
@@ -73,11 +63,11 @@ bool PostgresServer::start(std::string& why) {
         argv.insert(argv.end(), tail.begin(), tail.end());
         return argv;
     };
-    int status = run(with({fmt::format("{}/initdb", kBin), "-D", data, "-A", "trust", "-U", "postgres", "--no-sync",
-                           "-E", "UTF8", "--locale=C"}),
-                     dir + "/initdb.log");
-    if (status != 0) {
-        why = "initdb failed: " + lampi::testing::read_file(dir + "/initdb.log");
+    RunResult initdb = run(with({fmt::format("{}/initdb", kBin), "-D", data, "-A", "trust", "-U", "postgres",
+                                 "--no-sync", "-E", "UTF8", "--locale=C"}),
+                           dir + "/initdb.log", std::chrono::seconds(60));
+    if (initdb.exit_code != 0) {
+        why = "initdb failed: " + initdb.output;
         return false;
     }
     port_ = lampi::testing::free_port();
@@ -126,4 +116,4 @@ std::string fresh_database_url(const std::string& backend, const std::string& di
     return fmt::format("sqlite://{}/cloud-{}.sqlite3", dir, ++n);
 }
 
-}  // namespace lampi::cloud::testing
+}  // namespace lampi::testing
