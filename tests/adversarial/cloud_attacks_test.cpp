@@ -109,6 +109,21 @@ protected:
         if (!lamp.wait_connected()) return false;
         return lamp.publish(std::string(topics::kAssociated), payload, 1, false).is_ok();
     }
+    // Watches lamp `i`'s lamp/associated on the cloud broker, where lampi-cloud
+    // reads it: an announcement seen there has come over the whole path.
+    static std::unique_ptr<MqttProbe> watch_announcements(int i) {
+        auto watcher = std::make_unique<MqttProbe>(platform_->password_client(user("operator"), password("operator")),
+                                                   std::vector<std::string>{topics::cloud(platform_->lamp_id(i),
+                                                                                          topics::kAssociated)});
+        EXPECT_TRUE(watcher->wait_connected()) << "the operator could not connect";
+        return watcher;
+    }
+    static bool announced(MqttProbe& watcher, int i, const std::string& part) {
+        return watcher
+            .wait_for(topics::cloud(platform_->lamp_id(i), topics::kAssociated),
+                      [&](const MqttMessage& m) { return m.payload.find(part) != std::string::npos; }, 20s)
+            .has_value();
+    }
 
 };
 
@@ -374,17 +389,22 @@ TEST_F(CloudAttacks, AnotherLampCannotHijackOrExpireALiveCode) {
     auto demo = logged_in(user("demo"), password("demo"));
     ASSERT_TRUE(demo);
     std::string old_victim_code = shown_code(1);
+    auto victims_announcements = watch_announcements(1);
+    auto attackers_announcements = watch_announcements(0);
     for (int i : {0, 1}) {
         HttpReply released = send("DELETE", "/api/v1/lamps/" + platform_->lamp_id(i), demo->headers());
         ASSERT_EQ(released.status, 204) << released.describe();
     }
     ASSERT_TRUE(wait_for_code(1, old_victim_code)) << "the released lamp shows no new code";
-    std::this_thread::sleep_for(1s);  // its announcement reaches the cloud
     std::string code = shown_code(1);
+    ASSERT_TRUE(announced(*victims_announcements, 1, code)) << "the victim's code never reached the cloud";
     // The attacker's lamp announces the victim's code, once to take it and once to expire it.
     ASSERT_TRUE(announce_as_lamp(0, "{\"code\":\"" + code + "\",\"claimed\":false}"));
     ASSERT_TRUE(announce_as_lamp(0, "{\"code\":\"" + code + "\",\"claimed\":false,\"expires_in\":1}"));
-    std::this_thread::sleep_for(2s);
+    auto expiring = std::chrono::steady_clock::now();
+    ASSERT_TRUE(announced(*attackers_announcements, 0, "expires_in")) << "the attack never reached the cloud";
+    // Had the cloud taken the expiry, the code would be dead by now (whole seconds).
+    std::this_thread::sleep_until(expiring + 2s);
     ScopedSourceAddress victim_home("127.0.30.1");
     auto guest = logged_in(user("second_user"), password("second_user"));
     ASSERT_TRUE(guest);
@@ -402,7 +422,8 @@ TEST_F(CloudAttacks, AnotherLampCannotHijackOrExpireALiveCode) {
     for (int i = 0; i < 60; ++i)
         ASSERT_TRUE(lamp.publish(std::string(topics::kAssociated),
                                  "{\"code\":\"" + std::to_string(900000 + i) + "\",\"claimed\":false}", 1, false));
-    std::this_thread::sleep_for(2s);
+    // The marker that the cloud has the whole flood: the last one on its broker.
+    ASSERT_TRUE(announced(*attackers_announcements, 0, "900059")) << "the flood never reached the cloud";
     HttpReply last = claim(*guest, std::to_string(900059));
     EXPECT_TRUE(refused_now("one lamp announces 60 codes in a second; the last is claimed", "ignored: 404",
                             last.status == 404, last.describe()));
