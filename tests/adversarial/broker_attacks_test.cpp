@@ -184,7 +184,8 @@ TEST_F(BrokerAttacks, ACommandForAnAbsentLampIsQueuedAndDeliveredWhenItReturns) 
         std::string observed;
         ASSERT_TRUE(subscription_granted(mqtt_subscribe(*first.session, set_config, observed))) << observed;
     }  // the lamp goes away; its session stays
-    ASSERT_TRUE(watcher->wait_for(presence, [](const MqttMessage& m) { return m.payload == "0"; }, 20s))
+    ASSERT_TRUE(watcher->wait_for(
+        presence, [](const MqttMessage& m) { return m.payload == "0"; }, 20s))
         << "the broker never noticed the lamp leave";
     auto commander = observer({});
     // Acknowledged by the broker (QoS 1) while the lamp is away.

@@ -37,13 +37,13 @@ protected:
     static std::string password(const char* who) { return platform_->login(who, "password"); }
 
     static HttpReply send(const std::string& method, const std::string& target,
-                           const std::vector<std::string>& headers = {}, const std::string& body = "") {
+                          const std::vector<std::string>& headers = {}, const std::string& body = "") {
         return http_exchange(port(), server_verified(*platform_), http_request(method, target, port(), headers, body));
     }
 
     // A complete login POST as the page sends it, from the current source address.
     static HttpReply login(const std::string& username, const std::string& pass,
-                            std::vector<std::string> headers = {}) {
+                           std::vector<std::string> headers = {}) {
         std::string token = send("GET", "/accounts/login/?next=/").set_cookie("csrftoken");
         headers.push_back("Cookie: csrftoken=" + token);
         headers.push_back("Content-Type: application/x-www-form-urlencoded");
@@ -113,18 +113,18 @@ protected:
     // reads it: an announcement seen there has come over the whole path.
     static std::unique_ptr<MqttProbe> watch_announcements(int i) {
         auto watcher = std::make_unique<MqttProbe>(platform_->password_client(user("operator"), password("operator")),
-                                                   std::vector<std::string>{topics::cloud(platform_->lamp_id(i),
-                                                                                          topics::kAssociated)});
+                                                   std::vector<std::string>{
+                                                       topics::cloud(platform_->lamp_id(i), topics::kAssociated)});
         EXPECT_TRUE(watcher->wait_connected()) << "the operator could not connect";
         return watcher;
     }
     static bool announced(MqttProbe& watcher, int i, const std::string& part) {
         return watcher
-            .wait_for(topics::cloud(platform_->lamp_id(i), topics::kAssociated),
-                      [&](const MqttMessage& m) { return m.payload.find(part) != std::string::npos; }, 20s)
+            .wait_for(
+                topics::cloud(platform_->lamp_id(i), topics::kAssociated),
+                [&](const MqttMessage& m) { return m.payload.find(part) != std::string::npos; }, 20s)
             .has_value();
     }
-
 };
 
 
@@ -184,9 +184,9 @@ TEST_F(CloudAttacks, TokensCannotMintTokensAndEndWithThePasswordOrARevocation) {
                                     {"new_password1", "token owner pw 2"},
                                     {"new_password2", "token owner pw 2"}});
     HttpReply changed = send("POST", "/accounts/password_change/",
-                              {"Cookie: sessionid=" + owner->session + "; csrftoken=" + owner->csrf,
-                               "Content-Type: application/x-www-form-urlencoded", "Referer: " + origin() + "/"},
-                              form);
+                             {"Cookie: sessionid=" + owner->session + "; csrftoken=" + owner->csrf,
+                              "Content-Type: application/x-www-form-urlencoded", "Referer: " + origin() + "/"},
+                             form);
     ASSERT_EQ(changed.status, 200) << changed.describe();
     HttpReply token_after = send("GET", "/api/v1/lamps", bearer(token_of(kept)));
     EXPECT_TRUE(refused_now("an API token used after its owner changed the password", "401", token_after.status == 401,
@@ -320,7 +320,8 @@ TEST_F(CloudAttacks, ALoginFloodWithForgedForwardedForIsCutPerRealAddress) {
     int first_refused = -1;
     for (int i = 0; i < 70 && first_refused < 0; ++i) {
         // A forged X-Forwarded-For from a peer that is no trusted proxy changes nothing.
-        HttpReply a = login(user("second_user"), password("second_user"), {"X-Forwarded-For: 203.0.113." + std::to_string(i + 1)});
+        HttpReply a = login(user("second_user"), password("second_user"),
+                            {"X-Forwarded-For: 203.0.113." + std::to_string(i + 1)});
         if (a.status == 429) first_refused = i;
     }
     EXPECT_TRUE(refused_now("70 logins from one address, each claiming another in X-Forwarded-For",
@@ -513,9 +514,11 @@ TEST_F(CloudAttacks, OddUsernamesAndBodiesAreRefused) {
     EXPECT_TRUE(refused("sign-up with a newline in the username", "400", control.status == 400, control.describe()));
     auto guest = logged_in(user("second_user"), password("second_user"));
     ASSERT_TRUE(guest);
-    HttpReply deep = send("POST", "/api/v1/lamps/claim", guest->headers(), std::string(5000, '[') + std::string(5000, ']'));
+    HttpReply deep =
+        send("POST", "/api/v1/lamps/claim", guest->headers(), std::string(5000, '[') + std::string(5000, ']'));
     EXPECT_TRUE(refused("claim with 5 000 nested JSON arrays", "400", deep.status == 400, deep.describe()));
-    HttpReply huge = send("POST", "/api/v1/tokens", guest->headers(), "{\"name\":\"" + std::string(100 * 1024, 'x') + "\"}");
+    HttpReply huge =
+        send("POST", "/api/v1/tokens", guest->headers(), "{\"name\":\"" + std::string(100 * 1024, 'x') + "\"}");
     EXPECT_TRUE(refused("a 100 KiB JSON body", "413", huge.status == 413 || (huge.status == 0 && contains(huge.error, "reset")),
                         huge.describe()));
 }

@@ -258,7 +258,7 @@ TEST_F(RelayAttacks, OversizedAndTextMessagesCloseTheConnection) {
 
 TEST_F(RelayAttacks, TheRelayAsksForAWebSocketTheMqttSubprotocolAndACredential) {
     HttpReply plain = http_exchange(https_port(), server_verified(*platform_),
-                                     http_request("GET", "/mqtt", https_port(), {"Connection: close"}));
+                                    http_request("GET", "/mqtt", https_port(), {"Connection: close"}));
     EXPECT_TRUE(refused("plain GET /mqtt without an upgrade", "HTTP 426", plain.status == 426, plain.describe()));
 
     WsOptions wrong = page_like();

@@ -60,7 +60,7 @@ protected:
 
     // One request written as given, on a fresh TLS connection.
     static HttpReply send(const std::string& method, const std::string& target,
-                           const std::vector<std::string>& headers = {}, const std::string& body = "") {
+                          const std::vector<std::string>& headers = {}, const std::string& body = "") {
         return http_exchange(port(), server_verified(*platform_), http_request(method, target, port(), headers, body));
     }
 
@@ -73,7 +73,7 @@ protected:
 
     // A complete, well-formed login POST as the page sends it.
     static HttpReply login(const std::string& username, const std::string& pass,
-                            std::vector<std::string> extra_headers = {}) {
+                           std::vector<std::string> extra_headers = {}) {
         std::string token = login_page_token();
         extra_headers.push_back("Cookie: csrftoken=" + token);
         extra_headers.push_back("Content-Type: application/x-www-form-urlencoded");
@@ -108,7 +108,6 @@ protected:
         return send("POST", "/lamps/" + lamp() + "/rename/", headers,
                     form_encode({{"csrfmiddlewaretoken", browser.csrf}, {"name", name}}));
     }
-
 };
 
 
@@ -183,13 +182,12 @@ TEST_F(WebAttacks, ASessionIdPlantedBeforeLoginIsNeverTheAuthenticatedOne) {
              {"session fixation: attacker's own live session planted before login", attacker->session}}) {
         std::string token = login_page_token("sessionid=" + planted);
         ASSERT_FALSE(token.empty());
-        HttpReply victim = send("POST", "/accounts/login/?next=/",
-                                 {"Cookie: sessionid=" + planted + "; csrftoken=" + token,
-                                  "Content-Type: application/x-www-form-urlencoded",
-                                  "Referer: " + origin() + "/accounts/login/"},
-                                 form_encode({{"csrfmiddlewaretoken", token},
-                                              {"username", user("demo")},
-                                              {"password", password("demo")}}));
+        HttpReply victim =
+            send("POST", "/accounts/login/?next=/",
+                 {"Cookie: sessionid=" + planted + "; csrftoken=" + token,
+                  "Content-Type: application/x-www-form-urlencoded", "Referer: " + origin() + "/accounts/login/"},
+                 form_encode(
+                     {{"csrfmiddlewaretoken", token}, {"username", user("demo")}, {"password", password("demo")}}));
         ASSERT_EQ(victim.status, 302) << "the victim's login failed";
         std::string issued = victim.set_cookie("sessionid");
         // Control: the session the server issued is the victim's.
@@ -226,7 +224,8 @@ TEST_F(WebAttacks, PasswordGuessingPastTheLimitLocksTheAccount) {
 
     std::vector<std::string> guesses;
     for (int i = 0; i < 5; ++i) {
-        HttpReply guess = login(victim, "guess-" + std::to_string(i), {"X-Forwarded-For: 198.51.100." + std::to_string(i + 1)});
+        HttpReply guess =
+            login(victim, "guess-" + std::to_string(i), {"X-Forwarded-For: 198.51.100." + std::to_string(i + 1)});
         ASSERT_NE(guess.status, 302) << "a wrong password logged in";
         guesses.push_back(std::to_string(guess.status));
     }
@@ -283,17 +282,17 @@ TEST_F(WebAttacks, SqlInjectionInEveryFieldChangesNothing) {
         std::string padded = p + " (padded)";  // past the minimum length, so it is stored
         std::string name = "inject-" + std::to_string(::getpid()) + "-" + std::to_string(signup++);
         std::optional<ScopedSourceAddress> from(next_address());
-        HttpReply answer = send("POST", "/accounts/signup/",
-                                 {form, "Cookie: csrftoken=" + token, "Referer: " + origin() + "/accounts/signup/"},
-                                 form_encode({{"csrfmiddlewaretoken", token},
-                                              {"username", name},
-                                              {"password1", padded},
-                                              {"password2", padded}}));
+        HttpReply answer = send(
+            "POST", "/accounts/signup/",
+            {form, "Cookie: csrftoken=" + token, "Referer: " + origin() + "/accounts/signup/"},
+            form_encode(
+                {{"csrfmiddlewaretoken", token}, {"username", name}, {"password1", padded}, {"password2", padded}}));
         from.reset();
         // A sign-up logs its new user in; that session is the rightful one. The
         // payload must have been stored as text: it logs that user in again.
         if (answer.status == 302 && login(name, padded).status == 302) {
-            std::erase_if(answer.headers, [](const auto& header) { return ::strcasecmp(header.first.c_str(), "set-cookie") == 0; });
+            std::erase_if(answer.headers,
+                          [](const auto& header) { return ::strcasecmp(header.first.c_str(), "set-cookie") == 0; });
         } else {
             answer.status = 0;
             answer.error = "the new account does not log in with the password it was given";
@@ -315,8 +314,9 @@ TEST_F(WebAttacks, SqlInjectionInEveryFieldChangesNothing) {
     });
     auto json_string = [](const std::string& p) { return boost::json::serialize(boost::json::value(p)); };
     attack("API lamp name (PATCH JSON)", [&](const std::string& p) {
-        HttpReply answer = send("PATCH", "/api/v1/lamps/" + lamp(), {json, session_cookie, csrf_header, "Origin: " + origin()},
-                                 "{\"name\": " + json_string(p) + "}");
+        HttpReply answer = send("PATCH", "/api/v1/lamps/" + lamp(),
+                                {json, session_cookie, csrf_header, "Origin: " + origin()},
+                                "{\"name\": " + json_string(p) + "}");
         if (lamp_name(*browser) != p) {
             answer.status = 0;
             answer.error = "the name read back differs";
@@ -348,15 +348,22 @@ TEST_F(WebAttacks, SqlInjectionInEveryFieldChangesNothing) {
     });
     // The broker's auth API, with its secret: as if the payload came in MQTT CONNECT.
     const std::string secret = "X-Lampi-Auth-Secret: " + auth_secret();
-    attack("broker auth API username/password", [&](const std::string& p) {
-        return send("POST", "/auth/v1/user", {json, secret},
-                    "{\"username\": " + json_string(p) + ", \"password\": " + json_string(p) + ", \"clientid\": \"x\"}");
-    }, [](const HttpReply& a) { return !contains(a.body, "\"ok\":false"); });
-    attack("broker ACL API username/topic", [&](const std::string& p) {
-        return send("POST", "/auth/v1/acl", {json, secret},
-                    "{\"username\": " + json_string(p) + ", \"clientid\": \"x\", \"topic\": " +
-                        json_string("devices/" + p) + ", \"acc\": 4}");
-    }, [](const HttpReply& a) { return !contains(a.body, "\"ok\":false"); });
+    attack(
+        "broker auth API username/password",
+        [&](const std::string& p) {
+            return send("POST", "/auth/v1/user", {json, secret},
+                        "{\"username\": " + json_string(p) + ", \"password\": " + json_string(p) +
+                            ", \"clientid\": \"x\"}");
+        },
+        [](const HttpReply& a) { return !contains(a.body, "\"ok\":false"); });
+    attack(
+        "broker ACL API username/topic",
+        [&](const std::string& p) {
+            return send("POST", "/auth/v1/acl", {json, secret},
+                        "{\"username\": " + json_string(p) +
+                            ", \"clientid\": \"x\", \"topic\": " + json_string("devices/" + p) + ", \"acc\": 4}");
+        },
+        [](const HttpReply& a) { return !contains(a.body, "\"ok\":false"); });
 
     // The data is intact: every user and the lamp's owner are still there.
     Process list({LAMPI_CLOUD_BINARY, "user", "list", "--db", platform_->database_url()},

@@ -95,8 +95,8 @@ protected:
 
     // One retained message on `topic`, read with the operator's certificate.
     RunResult read_retained(const std::string& topic) {
-        return run({kSub, "-h", "127.0.0.1", "-p", std::to_string(port_), "-t", topic, "-C", "1", "-W", "5",
-                    "--cafile", dir_ / "ca/ca.pem", "--cert", dir_ / "ops.pem", "--key", dir_ / "ops.key"},
+        return run({kSub, "-h", "127.0.0.1", "-p", std::to_string(port_), "-t", topic, "-C", "1", "-W", "5", "--cafile",
+                    dir_ / "ca/ca.pem", "--cert", dir_ / "ops.pem", "--key", dir_ / "ops.key"},
                    10s);
     }
 

@@ -8,8 +8,8 @@
 #include <thread>
 
 #include "cloud_server.h"
-#include "lampi/topics.h"
 #include "http_client.h"
+#include "lampi/topics.h"
 #include "mqtt_harness.h"
 #include "process.h"
 
@@ -49,7 +49,8 @@ protected:
         if (!reporter.wait_connected()) return false;
         auto deadline = std::chrono::steady_clock::now() + 10s;
         while (std::chrono::steady_clock::now() < deadline) {
-            if (!reporter.publish_acknowledged(topics::cloud(marker, topics::kHealth), R"({"durable":true,"led":true})"))
+            if (!reporter.publish_acknowledged(topics::cloud(marker, topics::kHealth),
+                                               R"({"durable":true,"led":true})"))
                 return false;
             if (server_->lamps().health_of(marker)) return true;
             std::this_thread::sleep_for(20ms);

@@ -225,7 +225,8 @@ TEST(SlowClients, DribblingHeadersNeitherBlockOthersNorHoldConnectionsPastTheHea
     EXPECT_EQ(cut_early, 0) << "slow clients were cut before the ordinary requests were all served";
     // However slowly the bytes come, a header gets header_timeout in all.
     int closed = 0;
-    for (auto& connection : slow) closed += connection->closed_by_peer(kHeaderTimeout + std::chrono::seconds(10)) ? 1 : 0;
+    for (auto& connection : slow)
+        closed += connection->closed_by_peer(kHeaderTimeout + std::chrono::seconds(10)) ? 1 : 0;
     auto all_closed = std::chrono::steady_clock::now() - started;
     dribbling = false;
     dribbler.join();

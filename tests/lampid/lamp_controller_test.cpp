@@ -2,8 +2,8 @@
 
 #include <gtest/gtest.h>
 
-#include "lampid_fakes.h"
 #include "lampi/topics.h"
+#include "lampid_fakes.h"
 
 namespace lampi::lampid {
 namespace {

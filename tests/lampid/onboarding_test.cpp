@@ -2,9 +2,9 @@
 
 #include <gtest/gtest.h>
 
-#include "lampid_fakes.h"
 #include "lampi/lamp_codec.h"
 #include "lampi/topics.h"
+#include "lampid_fakes.h"
 #include "process.h"
 
 namespace lampi::lampid {

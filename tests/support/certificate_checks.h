@@ -17,8 +17,7 @@ namespace lampi::testing {
 // X509_V_OK, or the verification error (X509_V_ERR_CERT_REVOKED, ...).
 // `purpose` is X509_PURPOSE_SSL_CLIENT or X509_PURPOSE_SSL_SERVER (checks the EKU).
 inline int verify(const std::string& cert_path, const std::string& ca_path,
-                  const std::optional<std::string>& crl_path = std::nullopt,
-                  int purpose = X509_PURPOSE_SSL_CLIENT) {
+                  const std::optional<std::string>& crl_path = std::nullopt, int purpose = X509_PURPOSE_SSL_CLIENT) {
     auto cert = ca::load_certificate(cert_path);
     auto authority = ca::load_certificate(ca_path);
     if (!cert || !authority) return -1;

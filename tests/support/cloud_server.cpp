@@ -28,12 +28,14 @@ CloudServer::CloudServer(const std::string& db_url, CloudServerOptions options) 
     }
     lamps_ = std::make_unique<cloud::lamps::LampService>(*store_, publish, options.lamps, clock);
     // Revocations go out like every other publish: recorded, and to the broker when there is one.
-    if (!options.app.revocations) options.app.revocations = std::make_shared<cloud::lamps::MqttRevocations>(publish, clock);
+    if (!options.app.revocations)
+        options.app.revocations = std::make_shared<cloud::lamps::MqttRevocations>(publish, clock);
     hash_pool_ = std::make_unique<cloud::accounts::HashPool>(options.hash_threads, options.hash_queue);
     app_ = std::make_unique<cloud::api::App>(*store_, *accounts_, *lamps_, options.app, hash_pool_.get());
     options.server.port = 0;
     options.server.threads = 2;
-    server_ = std::make_unique<cloud::http::HttpServer>(options.server, [this](cloud::http::Request& r) { return app_->handle(r); });
+    server_ = std::make_unique<cloud::http::HttpServer>(options.server,
+                                                        [this](cloud::http::Request& r) { return app_->handle(r); });
     if (Status s = server_->listen(); !s) throw std::runtime_error(s.message());
     if (link_) {
         link_->attach(*lamps_);

@@ -211,10 +211,8 @@ void BrowserSession::remember(const HttpReply& reply) {
         std::size_t eq = pair.find('=');
         if (eq == std::string::npos) continue;
         std::string name = pair.substr(0, eq), value = pair.substr(eq + 1);
-        if (set.find("Max-Age=0") != std::string::npos || value.empty())
-            cookies_.erase(name);
-        else
-            cookies_[name] = value;
+        if (set.find("Max-Age=0") != std::string::npos || value.empty()) cookies_.erase(name);
+        else cookies_[name] = value;
     }
 }
 
@@ -228,7 +226,9 @@ HttpReply BrowserSession::send(const std::string& method, const std::string& tar
 
 HttpReply BrowserSession::send_json(const std::string& method, const std::string& target, const std::string& body) {
     return send(method, target, body,
-                {{"Content-Type", "application/json"}, {"X-CSRFToken", cookie("csrftoken")}, {"Origin", client_.origin()}});
+                {{"Content-Type", "application/json"},
+                 {"X-CSRFToken", cookie("csrftoken")},
+                 {"Origin", client_.origin()}});
 }
 
 HttpReply BrowserSession::get(const std::string& target, HttpHeaders headers) {
@@ -244,10 +244,12 @@ bool BrowserSession::login(const std::string& username, const std::string& passw
     get("/accounts/login/?next=" + next);
     HttpHeaders headers;
     // Over HTTPS lampi-cloud wants to see where a form came from, as browsers say.
-    if (client_.origin().rfind("https:", 0) == 0) headers.emplace_back("Referer", client_.origin() + "/accounts/login/");
-    HttpReply reply = post_form("/accounts/login/?next=" + next,
-                                {{"csrfmiddlewaretoken", cookie("csrftoken")}, {"username", username}, {"password", password}},
-                                std::move(headers));
+    if (client_.origin().rfind("https:", 0) == 0)
+        headers.emplace_back("Referer", client_.origin() + "/accounts/login/");
+    HttpReply reply =
+        post_form("/accounts/login/?next=" + next,
+                  {{"csrfmiddlewaretoken", cookie("csrftoken")}, {"username", username}, {"password", password}},
+                  std::move(headers));
     return reply.status == 302;
 }
 
@@ -307,8 +309,8 @@ HttpReply http_exchange(int port, const std::optional<TlsIdentity>& tls, const s
 
 std::string http_request(const std::string& method, const std::string& target, int port,
                          const std::vector<std::string>& headers, const std::string& body) {
-    std::string out = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
-                      "\r\nConnection: close\r\n";
+    std::string out =
+        method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) + "\r\nConnection: close\r\n";
     for (const std::string& h : headers) out += h + "\r\n";
     if (!body.empty() || method == "POST") out += "Content-Length: " + std::to_string(body.size()) + "\r\n";
     return out + "\r\n" + body;

@@ -57,7 +57,8 @@ bool PostgresServer::start(std::string& why) {
         why = "cannot hand the temp dir to the postgres user";
         return false;
     }
-    std::vector<std::string> as_postgres = {"/usr/bin/setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups", "--"};
+    std::vector<std::string> as_postgres = {"/usr/bin/setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups",
+                                            "--"};
     auto with = [&](std::vector<std::string> tail) {
         std::vector<std::string> argv = as_postgres;
         argv.insert(argv.end(), tail.begin(), tail.end());
@@ -71,11 +72,11 @@ bool PostgresServer::start(std::string& why) {
         return false;
     }
     port_ = lampi::testing::free_port();
-    state_->server = std::make_unique<Process>(
-        with({fmt::format("{}/postgres", kBin), "-D", data, "-k", dir, "-p", std::to_string(port_), "-c",
-              "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "synchronous_commit=off", "-c",
-              "full_page_writes=off", "-c", "max_connections=200"}),
-        dir + "/postgres.log");
+    state_->server = std::make_unique<Process>(with({fmt::format("{}/postgres", kBin), "-D", data, "-k", dir, "-p",
+                                                     std::to_string(port_), "-c", "listen_addresses=127.0.0.1", "-c",
+                                                     "fsync=off", "-c", "synchronous_commit=off", "-c",
+                                                     "full_page_writes=off", "-c", "max_connections=200"}),
+                                               dir + "/postgres.log");
     state_->server->start();
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
     while (std::chrono::steady_clock::now() < deadline) {

@@ -50,7 +50,8 @@ std::string mqtt_connect_packet(const MqttConnect& connect) {
     c.clean_session = connect.clean_session;
     if (connect.username) c.username = *connect.username;
     if (connect.password) c.password = *connect.password;
-    if (connect.will) c.will = codec::Will{connect.will->topic, connect.will->payload, connect.will->qos, connect.will->retain};
+    if (connect.will)
+        c.will = codec::Will{connect.will->topic, connect.will->payload, connect.will->qos, connect.will->retain};
     std::string out;
     codec::encode_connect(out, c);
     return out;
@@ -62,8 +63,8 @@ std::string mqtt_subscribe_packet(std::uint16_t packet_id, const std::string& fi
     return out;
 }
 
-std::string mqtt_publish_packet(const std::string& topic, const std::string& payload, int qos,
-                                std::uint16_t packet_id, bool retain) {
+std::string mqtt_publish_packet(const std::string& topic, const std::string& payload, int qos, std::uint16_t packet_id,
+                                bool retain) {
     std::string out;
     codec::encode_publish(out, topic, payload, qos, retain, packet_id);
     return out;
@@ -95,7 +96,8 @@ std::optional<MqttMessageOnWire> mqtt_wait_publish(WireConnection& session, cons
         if (part.empty()) break;
         buffer += part;
     }
-    observed = "no PUBLISH on " + topic + (error.empty() ? " within " + std::to_string(timeout.count()) + " ms" : ": " + error);
+    observed = "no PUBLISH on " + topic +
+               (error.empty() ? " within " + std::to_string(timeout.count()) + " ms" : ": " + error);
     return std::nullopt;
 }
 
@@ -153,7 +155,10 @@ bool mqtt_publish_acknowledged(WireConnection& session, const std::string& topic
 }
 
 bool mqtt_wait_ack(WireConnection& session, unsigned char type, std::uint16_t packet_id, std::string& observed) {
-    const std::string name = std::string(type == 0x40 ? "PUBACK" : type == 0x50 ? "PUBREC" : type == 0x70 ? "PUBCOMP" : "ack") +
+    const std::string name = std::string(type == 0x40   ? "PUBACK"
+                                         : type == 0x50 ? "PUBREC"
+                                         : type == 0x70 ? "PUBCOMP"
+                                                        : "ack") +
                              " for id " + std::to_string(packet_id);
     auto deadline = Clock::now() + std::chrono::seconds(5);
     std::string buffer;
@@ -188,7 +193,8 @@ int mqtt_subscribe(WireConnection& session, const std::string& filter, std::stri
     while (remaining(deadline).count() > 0) {
         while (auto packet = take_packet(buffer, error)) {
             // Skips messages from an earlier subscription.
-            if (packet->type != codec::PacketType::suback || packet->packet_id != id || packet->granted.empty()) continue;
+            if (packet->type != codec::PacketType::suback || packet->packet_id != id || packet->granted.empty())
+                continue;
             int code = static_cast<unsigned char>(packet->granted[0]);
             observed = code == 0x80 ? "SUBACK 0x80 (refused)" : "SUBACK " + std::to_string(code) + " (granted)";
             return code;

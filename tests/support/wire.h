@@ -68,8 +68,8 @@ std::optional<MqttMessageOnWire> mqtt_wait_publish(WireConnection& session, cons
 // CONNECT and wait for the CONNACK. `session` holds the connection when the
 // broker accepted it, for further packets.
 struct MqttAttempt {
-    bool accepted = false;        // CONNACK with return code 0
-    std::string observed;         // "CONNACK 0 (accepted)", "CONNACK 5 (not authorized)", "TLS: ...", ...
+    bool accepted = false;  // CONNACK with return code 0
+    std::string observed;   // "CONNACK 0 (accepted)", "CONNACK 5 (not authorized)", "TLS: ...", ...
     std::unique_ptr<WireConnection> session;
 };
 MqttAttempt mqtt_connect(int port, const std::optional<TlsIdentity>& tls, const MqttConnect& connect,
