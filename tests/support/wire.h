@@ -18,17 +18,13 @@
 #include <vector>
 
 #include "connection.h"
+#include "lampi/mqtt_client.h"
 
 namespace lampi::testing {
 
 // ---- MQTT 3.1.1 -------------------------------------------------------------
 
-struct MqttWill {
-    std::string topic;
-    std::string payload;
-    int qos = 1;
-    bool retain = false;
-};
+// A will is lampi::MqttWill (topic, payload, QoS, retain), as the platform's client has.
 struct MqttConnect {
     // MqttConnect{id, username, password}: the rest keep their defaults.
     MqttConnect(std::string client_id = "adversary", std::optional<std::string> username = std::nullopt,
