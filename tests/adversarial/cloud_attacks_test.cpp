@@ -6,9 +6,7 @@
 // of their own (its certificate) and many loopback addresses (127.0.0.0/8) to
 // play many clients from. Every test shows the rightful request working.
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <boost/json.hpp>
@@ -332,19 +330,15 @@ TEST_F(CloudAttacks, ALoginFloodWithForgedForwardedForIsCutPerRealAddress) {
 TEST_F(CloudAttacks, ThousandsOfSilentSocketsDoNotLockOutTheLoginPage) {
     // Past the 10 000-connection cap: at 967397e the newcomers were refused.
     constexpr int kSilent = 10'200;
-    std::vector<int> silent;
+    std::vector<std::unique_ptr<WireConnection>> silent;
     for (int i = 0; i < kSilent; ++i) {
-        int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        sockaddr_in address{};
-        address.sin_family = AF_INET;
-        address.sin_port = htons(static_cast<std::uint16_t>(port()));
-        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        if (fd >= 0 && ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0) silent.push_back(fd);
-        else if (fd >= 0) ::close(fd);
+        std::string error;
+        if (auto connection = WireConnection::open(port(), std::nullopt, error))
+            silent.push_back(std::move(connection));
     }
     std::this_thread::sleep_for(500ms);  // let the server accept them all
     HttpReply page = send("GET", "/accounts/login/");
-    for (int fd : silent) ::close(fd);
+    silent.clear();
     EXPECT_TRUE(refused_now(std::to_string(silent.size()) + " silent TCP connections to the HTTPS port, then the login page",
                             "200 within 3 s", page.status == 200 && page.elapsed < 3s,
                             page.describe() + " after " + std::to_string(page.elapsed.count()) + " ms"));

@@ -194,27 +194,17 @@ std::string ws_mqtt_publish(const std::string& topic, const std::string& payload
 std::optional<MqttOverWs::Packet> MqttOverWs::next(std::chrono::milliseconds timeout, std::string& error) {
     auto deadline = std::chrono::steady_clock::now() + timeout;
     for (;;) {
-        // A whole packet in pending_?
-        if (pending_.size() >= 2) {
-            std::size_t length = 0, multiplier = 1, at = 1;
-            bool complete = false;
-            while (at < pending_.size() && at <= 4) {
-                auto byte = static_cast<unsigned char>(pending_[at++]);
-                length += (byte & 0x7f) * multiplier;
-                multiplier *= 128;
-                if (!(byte & 0x80)) {
-                    complete = true;
-                    break;
-                }
-            }
-            if (complete && pending_.size() >= at + length) {
-                Packet p;
-                p.type = static_cast<unsigned char>(pending_[0]) >> 4;
-                p.flags = pending_[0] & 0x0f;
-                p.body = pending_.substr(at, length);
-                pending_.erase(0, at + length);
-                return p;
-            }
+        load::mqtt::Decoded decoded = load::mqtt::decode(pending_);
+        if (decoded.status == load::mqtt::DecodeStatus::malformed) {
+            error = std::string("a malformed MQTT packet from the relay: ") + decoded.error;
+            return std::nullopt;
+        }
+        if (decoded.status == load::mqtt::DecodeStatus::ok) {
+            const load::mqtt::Packet& p = decoded.packet;
+            Packet packet{static_cast<int>(p.type), p.type == load::mqtt::PacketType::connack ? p.return_code : -1,
+                          std::string(p.granted), std::string(p.topic), std::string(p.payload)};
+            pending_.erase(0, decoded.size);
+            return packet;
         }
         auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
         if (left.count() <= 0) {
@@ -235,14 +225,6 @@ std::optional<MqttOverWs::Packet> MqttOverWs::wait_for(int type, std::chrono::mi
         auto p = next(std::max(left, std::chrono::milliseconds(1)), error);
         if (!p || p->type == type) return p;
     }
-}
-
-std::pair<std::string, std::string> MqttOverWs::publish_of(const Packet& packet) {
-    if (packet.body.size() < 2) return {};
-    std::size_t length = (static_cast<unsigned char>(packet.body[0]) << 8) | static_cast<unsigned char>(packet.body[1]);
-    std::string topic = packet.body.substr(2, length);
-    std::size_t at = 2 + length + (((packet.flags >> 1) & 3) > 0 ? 2 : 0);
-    return {topic, at <= packet.body.size() ? packet.body.substr(at) : std::string()};
 }
 
 }  // namespace lampi::testing
