@@ -1,7 +1,7 @@
 // Attacks on the cloud broker, as `./lampi up` runs it: lamps on mutual TLS
 // (+0, certificate CN = device id, CRL), services, operators and people on TLS
 // with passwords (+3), the auth plugin asking lampi-cloud. Each attack is sent
-// on the wire (tests/adversarial/wire.h) and must be refused; each test first
+// on the wire (tests/support/wire.h) and must be refused; each test first
 // shows the same path working for the rightful client, so a refusal cannot be a
 // broken set-up.
 #include <gtest/gtest.h>
