@@ -22,12 +22,8 @@
 
 namespace lampi::testing {
 
-struct Published {
-    std::string topic;
-    std::string payload;
-    int qos = 0;
-    bool retain = false;
-};
+// What the cloud published, as a broker would have received it.
+using Published = MqttMessage;
 
 struct CloudServerOptions {
     cloud::api::AppOptions app;
