@@ -18,6 +18,8 @@ bool iequal(std::string_view a, std::string_view b) {
     return true;
 }
 
+// Written apart from lampi-cloud's percent_encode (src/cloud/http/form.cpp) on
+// purpose: the tests' forms must not share the server's code that reads them.
 std::string url_encode(const std::string& s) {
     static const char* hex = "0123456789ABCDEF";
     std::string out;
