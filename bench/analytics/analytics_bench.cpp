@@ -58,13 +58,13 @@ int main(int argc, char** argv) {
     int clients = argc > 4 ? std::atoi(argv[4]) : 4;
     int repeat = argc > 5 ? std::atoi(argv[5]) : 20;
     std::string why;
-    if (!testing::backend_available(backend, why)) {
+    if (!lampi::testing::backend_available(backend, why)) {
         fmt::print(stderr, "analytics_bench: {} is not available: {}\n", backend, why);
         return 1;
     }
     lampi::testing::TempDir dir;
-    std::string url = testing::fresh_database_url(backend, dir.path());
-    testing::CloudServer server(url);
+    std::string url = lampi::testing::fresh_database_url(backend, dir.path());
+    lampi::testing::CloudServer server(url);
     analytics::EventStore store(server.store().database());
     auto keys = analytics::create_keys(store, "bench", 1);
     if (!keys) return 1;
@@ -82,7 +82,7 @@ int main(int argc, char** argv) {
     std::vector<std::thread> threads;
     for (int c = 0; c < clients; ++c)
         threads.emplace_back([&] {
-            testing::HttpClient client(server.port());
+            lampi::testing::HttpClient client(server.port());
             for (std::size_t i = next++; i < bodies.size(); i = next++) {
                 auto r = client.request("POST", path,
                                         {{"Authorization", keys->write_key}, {"Content-Type", "application/json"}},
@@ -101,7 +101,7 @@ int main(int argc, char** argv) {
     std::string query = fmt::format(
         R"({{"event_collection": "purchases", "timeframe": "this_7_days", "interval": "daily", "group_by": "item", "timezone": "UTC"}})");
     std::vector<double> ms;
-    testing::HttpClient reader(server.port());
+    lampi::testing::HttpClient reader(server.port());
     for (int i = 0; i < repeat; ++i) {
         auto t0 = Steady::now();
         auto r = reader.request("POST", "/3.0/projects/" + keys->project_id + "/queries/count",

@@ -15,6 +15,7 @@
 #include <iostream>
 #include <vector>
 
+#include "mqtt/codec.h"
 #include "platform.h"
 #include "stack_plan.h"
 #include "wire.h"
@@ -25,26 +26,20 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-// Splits a byte stream into MQTT packets: the first byte and the whole packet.
+// Splits a byte stream into MQTT packets (lampi-load's decoder): the type and the whole packet.
 class Packets {
 public:
     explicit Packets(std::function<std::string(std::string&)> read) : read_(std::move(read)) {}
     std::optional<std::pair<int, std::string>> next(std::string& error) {
         for (;;) {
-            std::size_t length = 0, multiplier = 1, at = 1;
-            bool complete = false;
-            while (at < buffer_.size() && at <= 4) {
-                auto byte = static_cast<unsigned char>(buffer_[at++]);
-                length += (byte & 0x7f) * multiplier;
-                multiplier *= 128;
-                if (!(byte & 0x80)) {
-                    complete = true;
-                    break;
-                }
+            auto decoded = lampi::load::mqtt::decode(buffer_);
+            if (decoded.status == lampi::load::mqtt::DecodeStatus::malformed) {
+                error = std::string("a malformed packet: ") + decoded.error;
+                return std::nullopt;
             }
-            if (complete && buffer_.size() >= at + length) {
-                std::pair<int, std::string> out{static_cast<unsigned char>(buffer_[0]) >> 4, buffer_.substr(0, at + length)};
-                buffer_.erase(0, at + length);
+            if (decoded.status == lampi::load::mqtt::DecodeStatus::ok) {
+                std::pair<int, std::string> out{static_cast<int>(decoded.packet.type), buffer_.substr(0, decoded.size)};
+                buffer_.erase(0, decoded.size);
                 return out;
             }
             std::string more = read_(error);

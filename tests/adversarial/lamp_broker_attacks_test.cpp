@@ -60,11 +60,10 @@ TEST_F(LampBrokerAttacks, AnotherLocalUserCannotReadLampidsPassword) {
                                     mode_of(password_file()), mode_of(secrets), mode_of(users))));
     if (geteuid() == 0) {
         // As root, show it with a real other user too.
-        std::string out = platform_->dir / "nobody-read.out";
-        std::string command = "/usr/bin/setpriv --reuid=65534 --regid=65534 --clear-groups -- /bin/cat " +
-                              password_file() + " > " + out + " 2>&1";
-        int status = std::system(command.c_str());
-        std::string said = read_file(out);
+        RunResult read = run({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--", "/bin/cat",
+                              password_file()});
+        int status = read.exit_code;
+        std::string said = read.output;
         while (!said.empty() && said.back() == '\n') said.pop_back();
         EXPECT_TRUE(refused("user nobody runs cat on lampid's broker password", "permission denied", status != 0,
                             said));

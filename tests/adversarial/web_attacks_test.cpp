@@ -4,6 +4,7 @@
 // would clean up (`../` in a path, a header that never ends) are written on the
 // wire (wire.h). Every test shows the rightful request working first.
 #include <gtest/gtest.h>
+#include <strings.h>
 
 #include <boost/json.hpp>
 #include <cctype>
@@ -38,7 +39,7 @@ std::string trimmed(std::string s) {
 // The request was not served: the expected refusal, or the connection reset
 // before it arrived (the server closes with the rest of the request unread, and
 // the kernel answers those bytes with a reset that can overtake the status).
-bool refused_or_reset(const HttpAnswer& answer, int status) {
+bool refused_or_reset(const HttpReply& answer, int status) {
     return answer.status == status || (answer.status == 0 && contains(answer.error, "reset"));
 }
 
@@ -58,8 +59,8 @@ protected:
     static std::string password(const char* who) { return platform_->login(who, "password"); }
 
     // One request written as given, on a fresh TLS connection.
-    static HttpAnswer send(const std::string& method, const std::string& target,
-                           const std::vector<std::string>& headers = {}, const std::string& body = "") {
+    static HttpReply send(const std::string& method, const std::string& target,
+                          const std::vector<std::string>& headers = {}, const std::string& body = "") {
         return http_exchange(port(), server_verified(*platform_), http_request(method, target, port(), headers, body));
     }
 
@@ -71,8 +72,8 @@ protected:
     }
 
     // A complete, well-formed login POST as the page sends it.
-    static HttpAnswer login(const std::string& username, const std::string& pass,
-                            std::vector<std::string> extra_headers = {}) {
+    static HttpReply login(const std::string& username, const std::string& pass,
+                           std::vector<std::string> extra_headers = {}) {
         std::string token = login_page_token();
         extra_headers.push_back("Cookie: csrftoken=" + token);
         extra_headers.push_back("Content-Type: application/x-www-form-urlencoded");
@@ -88,7 +89,7 @@ protected:
         std::string cookies() const { return "sessionid=" + session + "; csrftoken=" + csrf; }
     };
     static std::optional<Browser> logged_in(const char* who) {
-        HttpAnswer answer = login(user(who), password(who));
+        HttpReply answer = login(user(who), password(who));
         if (answer.status != 302) return std::nullopt;
         return Browser{answer.set_cookie("sessionid"), answer.set_cookie("csrftoken")};
     }
@@ -96,18 +97,17 @@ protected:
     static std::string auth_secret() { return trimmed(read_file(platform_->stack_dir() + "/secrets/auth-secret")); }
 
     static std::string lamp_name(const Browser& browser) {
-        HttpAnswer answer = send("GET", "/api/v1/lamps/" + lamp(), {"Cookie: " + browser.cookies()});
+        HttpReply answer = send("GET", "/api/v1/lamps/" + lamp(), {"Cookie: " + browser.cookies()});
         if (answer.status != 200) return "<" + answer.describe() + ">";
         return std::string(boost::json::parse(answer.body).at("name").as_string());
     }
 
-    static HttpAnswer rename_form(const Browser& browser, const std::string& name, std::vector<std::string> headers) {
+    static HttpReply rename_form(const Browser& browser, const std::string& name, std::vector<std::string> headers) {
         headers.push_back("Cookie: " + browser.cookies());
         headers.push_back("Content-Type: application/x-www-form-urlencoded");
         return send("POST", "/lamps/" + lamp() + "/rename/", headers,
                     form_encode({{"csrfmiddlewaretoken", browser.csrf}, {"name", name}}));
     }
-
 };
 
 
@@ -131,7 +131,7 @@ TEST_F(WebAttacks, ALoginWithoutAMatchingCsrfTokenIsForbidden) {
               {form, "Cookie: csrftoken=" + some_token},
               credentials + "&csrfmiddlewaretoken=" + other_token},
          }) {
-        HttpAnswer answer = send("POST", "/accounts/login/?next=/", c.headers, c.body);
+        HttpReply answer = send("POST", "/accounts/login/?next=/", c.headers, c.body);
         bool no_session = answer.set_cookie("sessionid").empty();
         EXPECT_TRUE(refused(c.attack, "403, no session", answer.status == 403 && no_session,
                             answer.describe() + (no_session ? "" : ", session cookie set")));
@@ -141,12 +141,12 @@ TEST_F(WebAttacks, ALoginWithoutAMatchingCsrfTokenIsForbidden) {
 TEST_F(WebAttacks, ACrossSitePostIsForbiddenEvenWithTheToken) {
     auto browser = logged_in("demo");
     ASSERT_TRUE(browser);
-    HttpAnswer control = rename_form(*browser, "Desk", {"Origin: " + origin()});
+    HttpReply control = rename_form(*browser, "Desk", {"Origin: " + origin()});
     ASSERT_EQ(control.status, 303) << "a same-site rename failed: " << control.body;
     ASSERT_EQ(lamp_name(*browser), "Desk");
 
     // Refused means: 403, and the lamp still has the name the owner gave it.
-    auto expect_refused = [&](const std::string& attack, const HttpAnswer& answer) {
+    auto expect_refused = [&](const std::string& attack, const HttpReply& answer) {
         std::string name = lamp_name(*browser);
         EXPECT_TRUE(refused(attack, "403, nothing changed", answer.status == 403 && name == "Desk",
                             answer.describe() + (name == "Desk" ? "" : ", lamp renamed to " + name)));
@@ -182,19 +182,18 @@ TEST_F(WebAttacks, ASessionIdPlantedBeforeLoginIsNeverTheAuthenticatedOne) {
              {"session fixation: attacker's own live session planted before login", attacker->session}}) {
         std::string token = login_page_token("sessionid=" + planted);
         ASSERT_FALSE(token.empty());
-        HttpAnswer victim = send("POST", "/accounts/login/?next=/",
-                                 {"Cookie: sessionid=" + planted + "; csrftoken=" + token,
-                                  "Content-Type: application/x-www-form-urlencoded",
-                                  "Referer: " + origin() + "/accounts/login/"},
-                                 form_encode({{"csrfmiddlewaretoken", token},
-                                              {"username", user("demo")},
-                                              {"password", password("demo")}}));
+        HttpReply victim =
+            send("POST", "/accounts/login/?next=/",
+                 {"Cookie: sessionid=" + planted + "; csrftoken=" + token,
+                  "Content-Type: application/x-www-form-urlencoded", "Referer: " + origin() + "/accounts/login/"},
+                 form_encode(
+                     {{"csrfmiddlewaretoken", token}, {"username", user("demo")}, {"password", password("demo")}}));
         ASSERT_EQ(victim.status, 302) << "the victim's login failed";
         std::string issued = victim.set_cookie("sessionid");
         // Control: the session the server issued is the victim's.
-        HttpAnswer own = send("GET", "/api/v1/lamps", {"Cookie: sessionid=" + issued});
+        HttpReply own = send("GET", "/api/v1/lamps", {"Cookie: sessionid=" + issued});
         ASSERT_TRUE(own.status == 200 && contains(own.body, lamp())) << own.describe();
-        HttpAnswer with_planted = send("GET", "/api/v1/lamps", {"Cookie: sessionid=" + planted});
+        HttpReply with_planted = send("GET", "/api/v1/lamps", {"Cookie: sessionid=" + planted});
         bool sees_victim = with_planted.status == 200 && contains(with_planted.body, lamp());
         EXPECT_TRUE(refused(attack, "new id; planted id not the victim's", issued != planted && !sees_victim,
                             std::string(issued == planted ? "same id kept" : "new id issued") +
@@ -211,25 +210,26 @@ TEST_F(WebAttacks, PasswordGuessingPastTheLimitLocksTheAccount) {
     const std::string victim = "brute-" + std::to_string(::getpid());
     const std::string secret = "correct horse battery staple";
     {
-        HttpClient web(origin(), platform_->ca_file());
+        BrowserSession web = BrowserSession::at(origin(), platform_->ca_file());
         ASSERT_EQ(web.get("/accounts/signup/").status, 200);
-        auto signed_up = web.post("/accounts/signup/",
-                                  form_encode({{"csrfmiddlewaretoken", web.cookie("csrftoken")},
-                                               {"username", victim},
-                                               {"password1", secret},
-                                               {"password2", secret}}),
-                                  "application/x-www-form-urlencoded", {"Referer: " + origin() + "/accounts/signup/"});
+        auto signed_up = web.post_form("/accounts/signup/",
+                                       {{"csrfmiddlewaretoken", web.cookie("csrftoken")},
+                                        {"username", victim},
+                                        {"password1", secret},
+                                        {"password2", secret}},
+                                       {{"Referer", origin() + "/accounts/signup/"}});
         ASSERT_EQ(signed_up.status, 302) << signed_up.body;
     }
     ASSERT_EQ(login(victim, secret).status, 302) << "the right password must work before any guessing";
 
     std::vector<std::string> guesses;
     for (int i = 0; i < 5; ++i) {
-        HttpAnswer guess = login(victim, "guess-" + std::to_string(i), {"X-Forwarded-For: 198.51.100." + std::to_string(i + 1)});
+        HttpReply guess =
+            login(victim, "guess-" + std::to_string(i), {"X-Forwarded-For: 198.51.100." + std::to_string(i + 1)});
         ASSERT_NE(guess.status, 302) << "a wrong password logged in";
         guesses.push_back(std::to_string(guess.status));
     }
-    HttpAnswer right = login(victim, secret, {"X-Forwarded-For: 198.51.100.99"});
+    HttpReply right = login(victim, secret, {"X-Forwarded-For: 198.51.100.99"});
     bool locked = (right.status == 429 || contains(right.body, "try again in")) && right.set_cookie("sessionid").empty();
     EXPECT_TRUE(refused("6th login after 5 wrong passwords (rotating X-Forwarded-For)", "429, locked",
                         locked, "guesses " + join(guesses) + ", then the right password: " + right.describe() +
@@ -247,12 +247,12 @@ TEST_F(WebAttacks, SqlInjectionInEveryFieldChangesNothing) {
     const std::string csrf_header = "X-CSRFToken: " + browser->csrf;
 
     // Each field group: the statuses seen, whether any was a 500, leaked SQL or logged in.
-    auto attack = [&](const std::string& field, const std::function<HttpAnswer(const std::string&)>& send_one,
-                      const std::function<bool(const HttpAnswer&)>& bad = nullptr, std::size_t payloads = 5) {
+    auto attack = [&](const std::string& field, const std::function<HttpReply(const std::string&)>& send_one,
+                      const std::function<bool(const HttpReply&)>& bad = nullptr, std::size_t payloads = 5) {
         std::vector<std::string> statuses;
         bool broken = false;
         for (std::size_t i = 0; i < payloads && i < kInjections.size(); ++i) {
-            HttpAnswer answer = send_one(kInjections[i]);
+            HttpReply answer = send_one(kInjections[i]);
             statuses.push_back(answer.status ? std::to_string(answer.status) : answer.describe());
             broken = broken || answer.status == 0 || answer.status >= 500 || leaks_sql(answer.body) ||
                      !answer.set_cookie("sessionid").empty() || (bad && bad(answer));
@@ -282,17 +282,17 @@ TEST_F(WebAttacks, SqlInjectionInEveryFieldChangesNothing) {
         std::string padded = p + " (padded)";  // past the minimum length, so it is stored
         std::string name = "inject-" + std::to_string(::getpid()) + "-" + std::to_string(signup++);
         std::optional<ScopedSourceAddress> from(next_address());
-        HttpAnswer answer = send("POST", "/accounts/signup/",
-                                 {form, "Cookie: csrftoken=" + token, "Referer: " + origin() + "/accounts/signup/"},
-                                 form_encode({{"csrfmiddlewaretoken", token},
-                                              {"username", name},
-                                              {"password1", padded},
-                                              {"password2", padded}}));
+        HttpReply answer = send(
+            "POST", "/accounts/signup/",
+            {form, "Cookie: csrftoken=" + token, "Referer: " + origin() + "/accounts/signup/"},
+            form_encode(
+                {{"csrfmiddlewaretoken", token}, {"username", name}, {"password1", padded}, {"password2", padded}}));
         from.reset();
         // A sign-up logs its new user in; that session is the rightful one. The
         // payload must have been stored as text: it logs that user in again.
         if (answer.status == 302 && login(name, padded).status == 302) {
-            answer.headers.erase("set-cookie");
+            std::erase_if(answer.headers,
+                          [](const auto& header) { return ::strcasecmp(header.first.c_str(), "set-cookie") == 0; });
         } else {
             answer.status = 0;
             answer.error = "the new account does not log in with the password it was given";
@@ -301,7 +301,7 @@ TEST_F(WebAttacks, SqlInjectionInEveryFieldChangesNothing) {
     });
     // Renames store the text as it is: read back, it must be exactly the payload.
     attack("lamp rename (form)", [&](const std::string& p) {
-        HttpAnswer answer = rename_form(*browser, p, {"Origin: " + origin()});
+        HttpReply answer = rename_form(*browser, p, {"Origin: " + origin()});
         if (lamp_name(*browser) != p) {
             answer.status = 0;
             answer.error = "the name read back differs";
@@ -314,8 +314,9 @@ TEST_F(WebAttacks, SqlInjectionInEveryFieldChangesNothing) {
     });
     auto json_string = [](const std::string& p) { return boost::json::serialize(boost::json::value(p)); };
     attack("API lamp name (PATCH JSON)", [&](const std::string& p) {
-        HttpAnswer answer = send("PATCH", "/api/v1/lamps/" + lamp(), {json, session_cookie, csrf_header, "Origin: " + origin()},
-                                 "{\"name\": " + json_string(p) + "}");
+        HttpReply answer = send("PATCH", "/api/v1/lamps/" + lamp(),
+                                {json, session_cookie, csrf_header, "Origin: " + origin()},
+                                "{\"name\": " + json_string(p) + "}");
         if (lamp_name(*browser) != p) {
             answer.status = 0;
             answer.error = "the name read back differs";
@@ -341,21 +342,28 @@ TEST_F(WebAttacks, SqlInjectionInEveryFieldChangesNothing) {
         return send("GET", "/api/v1/lamps/" + escaped(p), {session_cookie});
     });
     attack("query string: ?next= and unknown parameters", [&](const std::string& p) {
-        HttpAnswer login_page = send("GET", "/accounts/login/?next=" + escaped(p) + "&id=" + escaped(p));
+        HttpReply login_page = send("GET", "/accounts/login/?next=" + escaped(p) + "&id=" + escaped(p));
         return login_page.status == 200 ? send("GET", "/api/v1/lamps?owner=" + escaped(p), {session_cookie})
                                         : login_page;
     });
     // The broker's auth API, with its secret: as if the payload came in MQTT CONNECT.
     const std::string secret = "X-Lampi-Auth-Secret: " + auth_secret();
-    attack("broker auth API username/password", [&](const std::string& p) {
-        return send("POST", "/auth/v1/user", {json, secret},
-                    "{\"username\": " + json_string(p) + ", \"password\": " + json_string(p) + ", \"clientid\": \"x\"}");
-    }, [](const HttpAnswer& a) { return !contains(a.body, "\"ok\":false"); });
-    attack("broker ACL API username/topic", [&](const std::string& p) {
-        return send("POST", "/auth/v1/acl", {json, secret},
-                    "{\"username\": " + json_string(p) + ", \"clientid\": \"x\", \"topic\": " +
-                        json_string("devices/" + p) + ", \"acc\": 4}");
-    }, [](const HttpAnswer& a) { return !contains(a.body, "\"ok\":false"); });
+    attack(
+        "broker auth API username/password",
+        [&](const std::string& p) {
+            return send("POST", "/auth/v1/user", {json, secret},
+                        "{\"username\": " + json_string(p) + ", \"password\": " + json_string(p) +
+                            ", \"clientid\": \"x\"}");
+        },
+        [](const HttpReply& a) { return !contains(a.body, "\"ok\":false"); });
+    attack(
+        "broker ACL API username/topic",
+        [&](const std::string& p) {
+            return send("POST", "/auth/v1/acl", {json, secret},
+                        "{\"username\": " + json_string(p) +
+                            ", \"clientid\": \"x\", \"topic\": " + json_string("devices/" + p) + ", \"acc\": 4}");
+        },
+        [](const HttpReply& a) { return !contains(a.body, "\"ok\":false"); });
 
     // The data is intact: every user and the lamp's owner are still there.
     Process list({LAMPI_CLOUD_BINARY, "user", "list", "--db", platform_->database_url()},
@@ -372,7 +380,7 @@ TEST_F(WebAttacks, SqlInjectionInEveryFieldChangesNothing) {
 }
 
 TEST_F(WebAttacks, PathTraversalNeverLeavesTheStaticDirectory) {
-    HttpAnswer control = send("GET", "/static/lampi.css");
+    HttpReply control = send("GET", "/static/lampi.css");
     ASSERT_EQ(control.status, 200);
     ASSERT_FALSE(control.body.empty());
 
@@ -391,7 +399,7 @@ TEST_F(WebAttacks, PathTraversalNeverLeavesTheStaticDirectory) {
              "/static/../../../../../../proc/self/environ",
              "/../../../../../../etc/passwd",
          }) {
-        HttpAnswer answer = send("GET", target);
+        HttpReply answer = send("GET", target);
         bool leaked = contains(answer.body, "root:x:0:0") || contains(answer.body, "PATH=");
         EXPECT_TRUE(refused("path traversal GET " + target, "400/404, no file",
                             (answer.status == 400 || answer.status == 404) && !leaked,
@@ -401,29 +409,29 @@ TEST_F(WebAttacks, PathTraversalNeverLeavesTheStaticDirectory) {
 
 TEST_F(WebAttacks, OversizedRequestsAreRefusedAndTheServerKeepsServing) {
     auto serving = [] {
-        HttpAnswer answer = send("GET", "/accounts/login/");
+        HttpReply answer = send("GET", "/accounts/login/");
         return answer.status == 200 && answer.elapsed < 2s;
     };
     ASSERT_TRUE(serving());
 
     const std::string big(20 * 1024, 'a');
-    HttpAnswer header = send("GET", "/accounts/login/", {"X-Padding: " + big});
+    HttpReply header = send("GET", "/accounts/login/", {"X-Padding: " + big});
     EXPECT_TRUE(refused("20 KiB request header", "431", refused_or_reset(header, 431), header.describe()));
     EXPECT_TRUE(serving()) << "the server stopped serving after a huge header";
 
     std::vector<std::string> many;
     for (int i = 0; i < 2000; ++i) many.push_back("X-H" + std::to_string(i) + ": x");
-    HttpAnswer headers = send("GET", "/accounts/login/", many);
+    HttpReply headers = send("GET", "/accounts/login/", many);
     EXPECT_TRUE(refused("2000 request header fields", "431", headers.status == 431, headers.describe()));
 
-    HttpAnswer target = send("GET", "/static/" + big);
+    HttpReply target = send("GET", "/static/" + big);
     EXPECT_TRUE(refused("20 KiB request target", "431", refused_or_reset(target, 431), target.describe()));
 
     // A body announced at 1 GiB: refused from the header, before any of it is read.
     std::string announced = "POST /accounts/login/ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
                             "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 1073741824\r\n\r\n" +
                             std::string(1024, 'a');
-    HttpAnswer huge = http_exchange(port(), server_verified(*platform_), announced);
+    HttpReply huge = http_exchange(port(), server_verified(*platform_), announced);
     EXPECT_TRUE(refused("request body announced at 1 GiB", "413", huge.status == 413, huge.describe()));
 
     // 1 MiB sent chunked (no length to judge by): refused once past the limit.
@@ -431,7 +439,7 @@ TEST_F(WebAttacks, OversizedRequestsAreRefusedAndTheServerKeepsServing) {
                           "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n";
     for (int i = 0; i < 64; ++i) chunked += "4000\r\n" + std::string(0x4000, 'a') + "\r\n";
     chunked += "0\r\n\r\n";
-    HttpAnswer streamed = http_exchange(port(), server_verified(*platform_), chunked);
+    HttpReply streamed = http_exchange(port(), server_verified(*platform_), chunked);
     EXPECT_TRUE(refused("1 MiB chunked request body", "413", refused_or_reset(streamed, 413), streamed.describe()));
     EXPECT_TRUE(serving()) << "the server stopped serving after oversized requests";
 }
@@ -464,7 +472,7 @@ TEST_F(WebAttacks, SlowClientsDoNotStarveOthersAndAreCutOff) {
     auto until = std::chrono::steady_clock::now() + 17s;
     while (std::chrono::steady_clock::now() < until) {
         for (auto& c : dribblers) c->send("X-Dribble: " + std::to_string(rounds) + "\r\n", error);
-        HttpAnswer answer = send("GET", "/accounts/login/");
+        HttpReply answer = send("GET", "/accounts/login/");
         if (answer.status == 200) ++served;
         slowest = std::max(slowest, answer.elapsed);
         ++rounds;

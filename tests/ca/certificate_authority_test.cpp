@@ -6,9 +6,9 @@
 
 #include <filesystem>
 
+#include "certificate_checks.h"
 #include "lampi/files.h"
 #include "process.h"
-#include "verify_helpers.h"
 
 namespace lampi::ca {
 namespace {

@@ -7,7 +7,6 @@
 #include <filesystem>
 
 #include "process.h"
-#include "run_helpers.h"
 
 namespace lampi::ca {
 namespace {
@@ -20,7 +19,7 @@ bool contains(const std::string& text, const std::string& part) { return text.fi
 
 RunResult lampi_ca(std::vector<std::string> args, const TempDir& dir) {
     args.insert(args.begin(), LAMPI_CA_BINARY);
-    return run(std::move(args), dir);
+    return run(std::move(args), dir / "lampi-ca.log");
 }
 
 TEST(LampiCaCli, EverySubcommandHasHelp) {

@@ -11,7 +11,6 @@
 
 #include "certificate_authority.h"
 #include "process.h"
-#include "run_helpers.h"
 
 namespace lampi::ca {
 namespace {
@@ -91,14 +90,14 @@ protected:
                                       "-q", "1", "-r"};
         if (tls) argv.insert(argv.end(), {"--cafile", dir_ / "ca/ca.pem"});
         if (!cert.empty()) argv.insert(argv.end(), {"--cert", dir_ / (cert + ".pem"), "--key", dir_ / (cert + ".key")});
-        return run(argv, dir_, 10s);
+        return run(argv, 10s);
     }
 
     // One retained message on `topic`, read with the operator's certificate.
     RunResult read_retained(const std::string& topic) {
-        return run({kSub, "-h", "127.0.0.1", "-p", std::to_string(port_), "-t", topic, "-C", "1", "-W", "5",
-                    "--cafile", dir_ / "ca/ca.pem", "--cert", dir_ / "ops.pem", "--key", dir_ / "ops.key"},
-                   dir_, 10s);
+        return run({kSub, "-h", "127.0.0.1", "-p", std::to_string(port_), "-t", topic, "-C", "1", "-W", "5", "--cafile",
+                    dir_ / "ca/ca.pem", "--cert", dir_ / "ops.pem", "--key", dir_ / "ops.key"},
+                   10s);
     }
 
     bool accepted(const std::string& cert) {

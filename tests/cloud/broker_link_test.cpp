@@ -2,9 +2,7 @@
 // reconnects for ever, says 503 (never 202 "sent") while it has no broker, shows
 // the link on /healthz, starts before its broker, and stops within a second.
 #include <gtest/gtest.h>
-#include <poll.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -24,6 +22,7 @@ namespace json = boost::json;
 using testing::BrowserSession;
 using testing::CloudServer;
 using testing::HttpClient;
+using testing::HttpReply;
 
 const std::string kLamp = "b827eb74663e";
 
@@ -232,26 +231,6 @@ TEST(BrokerLinkBinary, HealthFollowsTheLinkAndSigtermStopsItWithinASecond) {
     EXPECT_LT(took, 1s) << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms";
 }
 
-// One HTTP reply read from `fd` (header and Content-Length body), or what came
-// before the connection closed or 5 s passed.
-std::string read_reply(int fd) {
-    std::string reply;
-    char buffer[4096];
-    pollfd p{fd, POLLIN, 0};
-    for (;;) {
-        auto end = reply.find("\r\n\r\n");
-        if (end != std::string::npos) {
-            auto at = reply.find("Content-Length: ");
-            std::size_t length = at == std::string::npos ? 0 : std::stoul(reply.substr(at + 16));
-            if (reply.size() >= end + 4 + length) return reply.substr(0, end + 4 + length);
-        }
-        if (::poll(&p, 1, 5000) <= 0) return reply;
-        ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
-        if (n <= 0) return reply;
-        reply.append(buffer, static_cast<std::size_t>(n));
-    }
-}
-
 // SIGTERM while a request is half sent: lampi-cloud takes no new connection but
 // waits for that request, answers it, and only then exits.
 TEST(BrokerLinkBinary, SigtermLetsARequestInFlightFinish) {
@@ -264,8 +243,7 @@ TEST(BrokerLinkBinary, SigtermLetsARequestInFlightFinish) {
                                   dir / "cloud.log");
     cloud.start();
     ASSERT_TRUE(lampi::testing::wait_for_port(port, 10s)) << cloud.log();
-    int fd = testing::open_socket(port);
-    ASSERT_GE(fd, 0);
+    HttpClient in_flight(port);
     // A whole request and the start of the next in one write: once the first is
     // answered, the server holds the second's first bytes, so it is in flight.
     const std::string body = "username=alice&password=correct-horse";
@@ -273,8 +251,8 @@ TEST(BrokerLinkBinary, SigtermLetsARequestInFlightFinish) {
                                "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: " +
                                std::to_string(body.size()) + "\r\n\r\n";
     const std::string first = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" + second + body.substr(0, 10);
-    ASSERT_EQ(::send(fd, first.data(), first.size(), 0), static_cast<ssize_t>(first.size()));
-    ASSERT_EQ(read_reply(fd).rfind("HTTP/1.1 ", 0), 0u) << "no answer to the first request";
+    ASSERT_TRUE(in_flight.send_raw(first));
+    ASSERT_NE(in_flight.receive().status, 0) << "no answer to the first request";
     ASSERT_EQ(::kill(cloud.pid(), SIGTERM), 0);
     // Stopping: no new connection is taken.
     EXPECT_TRUE(eventually([&] { return HttpClient(port).request("GET", "/healthz").status == 0; }, 3s))
@@ -282,11 +260,9 @@ TEST(BrokerLinkBinary, SigtermLetsARequestInFlightFinish) {
     EXPECT_TRUE(cloud.running()) << "lampi-cloud exited with a request in flight\n" << cloud.log();
 
     const std::string rest = body.substr(10);
-    ASSERT_EQ(::send(fd, rest.data(), rest.size(), 0), static_cast<ssize_t>(rest.size()));
-    std::string answer = read_reply(fd);
-    ::close(fd);
-    EXPECT_EQ(answer.rfind("HTTP/1.1 ", 0), 0u) << "the request in flight got no answer: \"" << answer << "\"\n"
-                                                << cloud.log();
+    ASSERT_TRUE(in_flight.send_raw(rest));
+    HttpReply answer = in_flight.receive();
+    EXPECT_NE(answer.status, 0) << "the request in flight got no answer: " << answer.describe() << "\n" << cloud.log();
     int status = cloud.wait(3s);
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "wait status " << status << "\n" << cloud.log();
 }

@@ -204,23 +204,6 @@ TEST(DeployedBinary, DebugLogHoldsNoPasswordTokenOrSecret) {
 
 // ---- nginx in front -------------------------------------------------------------
 
-struct CurlReply {
-    int status = 0;
-    std::vector<std::pair<std::string, std::string>> headers;
-    std::string body;
-    std::string header(const std::string& name) const {
-        for (const auto& [n, v] : headers)
-            if (strcasecmp(n.c_str(), name.c_str()) == 0) return v;
-        return {};
-    }
-    std::vector<std::string> all(const std::string& name) const {
-        std::vector<std::string> out;
-        for (const auto& [n, v] : headers)
-            if (strcasecmp(n.c_str(), name.c_str()) == 0) out.push_back(v);
-        return out;
-    }
-};
-
 class NginxFront : public ::testing::Test {
 protected:
     void SetUp() override {
@@ -288,92 +271,70 @@ protected:
         ASSERT_NE(at, std::string::npos) << "deploy/nginx/lampi.conf no longer contains '" << from << "'";
         text.replace(at, from.size(), to);
     }
-    // One request through nginx over HTTPS with curl (verifying the certificate).
-    CurlReply curl(const std::string& method, const std::string& target, std::vector<std::string> headers = {},
-                   const std::string& body = {}, bool https = true) {
-        std::string n = std::to_string(++requests_);
-        std::vector<std::string> argv{"/usr/bin/curl", "-s", "--http1.1", "--path-as-is", "-X", method, "-D",
-                                      dir_ / ("h" + n), "-o", dir_ / ("b" + n), "--max-time", "10"};
-        if (https) argv.insert(argv.end(), {"--cacert", dir_ / "server.crt"});
-        for (const auto& h : headers) argv.insert(argv.end(), {"-H", h});
-        if (!body.empty()) argv.insert(argv.end(), {"--data-binary", body});
-        argv.push_back((https ? "https://127.0.0.1:" + std::to_string(https_) : "http://127.0.0.1:" + std::to_string(http_)) +
-                       target);
-        Process p(argv, dir_ / ("curl" + n + ".log"));
-        p.start();
-        p.wait(std::chrono::seconds(15));
-        CurlReply r;
-        std::istringstream in(lampi::testing::read_file(dir_ / ("h" + n)));
-        std::string line;
-        if (std::getline(in, line) && line.size() > 12) r.status = std::stoi(line.substr(9, 3));
-        while (std::getline(in, line)) {
-            if (!line.empty() && line.back() == '\r') line.pop_back();
-            std::size_t colon = line.find(':');
-            if (colon == std::string::npos) continue;
-            std::size_t v = line.find_first_not_of(' ', colon + 1);
-            r.headers.emplace_back(line.substr(0, colon), v == std::string::npos ? "" : line.substr(v));
-        }
-        r.body = lampi::testing::read_file(dir_ / ("b" + n));
-        return r;
+    // One request through nginx, over HTTPS verifying its certificate, or plain HTTP.
+    HttpReply through_nginx(const std::string& method, const std::string& target,
+                            const std::vector<std::string>& headers = {}, const std::string& body = {},
+                            bool https = true) {
+        int port = https ? https_ : http_;
+        std::optional<lampi::testing::TlsIdentity> tls;
+        if (https) tls = lampi::testing::TlsIdentity{dir_ / "server.crt", "", ""};
+        return lampi::testing::http_exchange(port, tls,
+                                             lampi::testing::http_request(method, target, port, headers, body));
     }
     std::string origin() const { return "Origin: https://127.0.0.1:" + std::to_string(https_); }
 
     TempDir dir_;
     std::unique_ptr<CloudProcess> cloud_;
     std::unique_ptr<Process> nginx_;
-    int https_ = 0, http_ = 0, requests_ = 0;
+    int https_ = 0, http_ = 0;
     int broker_ = -1;  // the fake broker's listening unix socket
 };
 
-std::string cookie_value(const CurlReply& r, const std::string& name) {
-    for (const std::string& c : r.all("Set-Cookie"))
-        if (c.rfind(name + "=", 0) == 0) return c.substr(name.size() + 1, c.find(';') - name.size() - 1);
-    return {};
-}
-
 TEST_F(NginxFront, LoginFlowHeadersAndRefusedAuthApi) {
     // Log in like a browser, through nginx over HTTPS.
-    auto page = curl("GET", "/accounts/login/?next=/");
+    auto page = through_nginx("GET", "/accounts/login/?next=/");
     ASSERT_EQ(page.status, 200) << lampi::testing::read_file(dir_ / "error.log");
-    std::string csrf = cookie_value(page, "csrftoken");
+    std::string csrf = page.set_cookie("csrftoken");
     ASSERT_EQ(csrf.size(), 64u);
-    for (const std::string& c : page.all("Set-Cookie")) EXPECT_NE(c.find("; Secure"), std::string::npos) << c;
+    for (const std::string& c : page.headers_named("Set-Cookie")) EXPECT_NE(c.find("; Secure"), std::string::npos) << c;
     EXPECT_EQ(page.header("Strict-Transport-Security"), "max-age=31536000");
     std::string csp = page.header("Content-Security-Policy");
     EXPECT_NE(csp.find("connect-src 'self' wss://127.0.0.1:" + std::to_string(https_) + ";"), std::string::npos) << csp;
     EXPECT_EQ(page.header("X-Frame-Options"), "DENY");
     EXPECT_EQ(page.header("X-Content-Type-Options"), "nosniff");
-    EXPECT_EQ(page.all("Content-Security-Policy").size(), 1u);
+    EXPECT_EQ(page.headers_named("Content-Security-Policy").size(), 1u);
     EXPECT_EQ(page.header("Server"), "nginx") << "server_tokens off hides the version";
-    auto login = curl("POST", "/accounts/login/?next=/",
+    auto login =
+        through_nginx("POST", "/accounts/login/?next=/",
                       {"Cookie: csrftoken=" + csrf, "Content-Type: application/x-www-form-urlencoded", origin()},
                       "csrfmiddlewaretoken=" + csrf + "&username=alice&password=" + kPassword);
     ASSERT_EQ(login.status, 302) << login.body;
-    std::string session = cookie_value(login, "sessionid");
+    std::string session = login.set_cookie("sessionid");
     ASSERT_EQ(session.size(), 64u);
     std::string session_cookie;
-    for (const std::string& c : login.all("Set-Cookie"))
+    for (const std::string& c : login.headers_named("Set-Cookie"))
         if (c.rfind("sessionid=", 0) == 0) session_cookie = c;
     EXPECT_NE(session_cookie.find("; HttpOnly"), std::string::npos);
     EXPECT_NE(session_cookie.find("; Secure"), std::string::npos);
-    auto index = curl("GET", "/", {"Cookie: sessionid=" + session});
+    auto index = through_nginx("GET", "/", {"Cookie: sessionid=" + session});
     EXPECT_EQ(index.status, 200);
     EXPECT_NE(index.body.find("<div id=\"lamps\""), std::string::npos);
 
     // The broker's API is not reachable through nginx, however the path is spelled.
     for (const char* path : {"/auth/v1/user", "/auth/v1/acl", "/%61uth/v1/user", "//auth/v1/user", "/auth/../auth/v1/user"}) {
-        auto r = curl("POST", path, {"Content-Type: application/json"}, "{\"username\":\"alice\",\"password\":\"x\"}");
+        auto r = through_nginx("POST", path, {"Content-Type: application/json"},
+                               "{\"username\":\"alice\",\"password\":\"x\"}");
         EXPECT_EQ(r.status, 404) << path;
         EXPECT_EQ(r.body.find("\"ok\""), std::string::npos) << path;
         EXPECT_EQ(r.header("X-Content-Type-Options"), "nosniff") << path;
     }
     // Plain HTTP only redirects.
-    auto plain = curl("GET", "/accounts/login/?next=/", {}, {}, false);
+    auto plain = through_nginx("GET", "/accounts/login/?next=/", {}, {}, false);
     EXPECT_EQ(plain.status, 301);
     EXPECT_EQ(plain.header("Location"), "https://127.0.0.1/accounts/login/?next=/");
     // Oversized bodies stop at nginx.
-    auto big = curl("POST", "/accounts/login/", {"Content-Type: application/x-www-form-urlencoded"},
-                    std::string(100 * 1024, 'a'));
+    auto big = through_nginx("POST", "/accounts/login/", {"Content-Type: application/x-www-form-urlencoded"},
+                             std::string(100 * 1024, 'a'));
     EXPECT_EQ(big.status, 413);
     // The WebSocket path reaches lampi-cloud's MQTT relay with its upgrade
     // headers and the page's Origin, which --public-origin allows; another site's is refused.
@@ -396,13 +357,13 @@ TEST_F(NginxFront, PerAddressLimitSeesTheClientNotTheProxyAndIgnoresSpoofing) {
     // client nginx reports, and a client-written X-Forwarded-For must not let it
     // pose as someone else.
     auto attempt = [&](const std::string& username, const std::string& password, const std::string& spoof) {
-        auto page = curl("GET", "/accounts/login/");
-        std::string csrf = cookie_value(page, "csrftoken");
+        auto page = through_nginx("GET", "/accounts/login/");
+        std::string csrf = page.set_cookie("csrftoken");
         std::vector<std::string> headers{"Cookie: csrftoken=" + csrf, "Content-Type: application/x-www-form-urlencoded",
                                          origin()};
         if (!spoof.empty()) headers.push_back("X-Forwarded-For: " + spoof);
-        return curl("POST", "/accounts/login/", headers,
-                    "csrfmiddlewaretoken=" + csrf + "&username=" + username + "&password=" + password)
+        return through_nginx("POST", "/accounts/login/", headers,
+                             "csrfmiddlewaretoken=" + csrf + "&username=" + username + "&password=" + password)
             .status;
     };
     for (int i = 0; i < 19; ++i) ASSERT_EQ(attempt("nobody" + std::to_string(i), "guess-guess", "10.9.8." + std::to_string(i)), 200) << i;

@@ -9,6 +9,7 @@
 
 #include "cloud_server.h"
 #include "http_client.h"
+#include "lampi/topics.h"
 #include "mqtt_harness.h"
 #include "process.h"
 
@@ -36,7 +37,25 @@ protected:
         while (!server_->link()->connected() && std::chrono::steady_clock::now() < deadline)
             std::this_thread::sleep_for(20ms);
         ASSERT_TRUE(server_->link()->connected());
-        std::this_thread::sleep_for(100ms);  // let the subscriptions land
+        ASSERT_TRUE(subscriptions_landed()) << "the cloud's subscriptions never took effect";
+    }
+
+    // The link subscribes on connecting, lamp/health last; the broker handles a
+    // client's SUBSCRIBEs in order, so once a health report of a marker device
+    // reaches the service, every subscription is in effect.
+    bool subscriptions_landed() {
+        const std::string marker = "0000000000aa";
+        lampi::testing::MqttProbe reporter(broker_->port(), {});
+        if (!reporter.wait_connected()) return false;
+        auto deadline = std::chrono::steady_clock::now() + 10s;
+        while (std::chrono::steady_clock::now() < deadline) {
+            if (!reporter.publish_acknowledged(topics::cloud(marker, topics::kHealth),
+                                               R"({"durable":true,"led":true})"))
+                return false;
+            if (server_->lamps().health_of(marker)) return true;
+            std::this_thread::sleep_for(20ms);
+        }
+        return false;
     }
 
     // Polls the API until `check` holds.

@@ -11,8 +11,8 @@
 namespace lampi::cloud::storage {
 namespace {
 
-using lampi::cloud::testing::backend_available;
-using lampi::cloud::testing::fresh_database_url;
+using lampi::testing::backend_available;
+using lampi::testing::fresh_database_url;
 
 class StoreTest : public ::testing::TestWithParam<std::string> {
 protected:

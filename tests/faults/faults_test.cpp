@@ -12,6 +12,7 @@
 
 #include "fault_injector.h"
 #include "lamp_commander.h"
+#include "platform_suite.h"
 
 namespace lampi::testing {
 namespace {
@@ -39,32 +40,29 @@ std::vector<Row>& table() {
     return rows;
 }
 
-class FaultSuite : public ::testing::Test {
+class FaultSuite : public PlatformSuite<1> {
 protected:
     static void SetUpTestSuite() {
-        platform_ = new Platform;
-        setup_error_ = platform_->start(1);
+        PlatformSuite<1>::SetUpTestSuite();
         if (!setup_error_.empty()) return;
         commander_ = new LampCommander(platform_->https_url(), platform_->ca_file(), platform_->lamp_id(0));
         setup_error_ = commander_->login(platform_->login("demo", "username"), platform_->login("demo", "password"));
-        if (!setup_error_.empty()) return;
-        commander_->start_sampling();
-        if (!commander_->round_trip(kRecoveryDeadline)) setup_error_ = "the lamp never answered a first command: " + commander_->last_seen();
+        if (setup_error_.empty()) {
+            commander_->start_sampling();
+            if (!commander_->round_trip(kRecoveryDeadline))
+                setup_error_ = "the lamp never answered a first command: " + commander_->last_seen();
+        }
+        if (!setup_error_.empty()) setup_error_ += "\n" + platform_->logs();
     }
     static void TearDownTestSuite() {
         delete commander_;
         commander_ = nullptr;
-        if (platform_) platform_->stop();
-        delete platform_;
+        PlatformSuite<1>::TearDownTestSuite();
         std::cout << "\nfault | acknowledged | refused | lost | version regressions | recovery\n";
         for (const Row& row : table()) {
             std::cout << fmt::format("{} | {} | {} | {} | {} | {}\n", row.fault, row.acknowledged, row.refused,
                                      row.lost, row.regressions, row.recovery);
         }
-    }
-    void SetUp() override { ASSERT_TRUE(setup_error_.empty()) << setup_error_ << "\n" << (platform_ ? platform_->logs() : ""); }
-    void TearDown() override {
-        if (HasFailure()) std::cerr << platform_->logs();
     }
 
     static std::string program(const std::string& part) {
@@ -101,14 +99,9 @@ protected:
         EXPECT_GT(row.acknowledged, 0) << "no command was acknowledged at all around " << fault.name();
     }
 
-    static Platform* platform_;
-    static LampCommander* commander_;
-    static std::string setup_error_;
+    static inline LampCommander* commander_ = nullptr;
 };
 
-Platform* FaultSuite::platform_ = nullptr;
-LampCommander* FaultSuite::commander_ = nullptr;
-std::string FaultSuite::setup_error_;
 
 TEST_F(FaultSuite, KillingLampidLosesNoAcknowledgedCommand) { run({program("lampid"), FaultKind::kill}); }
 TEST_F(FaultSuite, FreezingLampidLosesNoAcknowledgedCommand) { run({program("lampid"), FaultKind::freeze}); }

@@ -20,8 +20,8 @@ LampCommander::LampCommander(std::string https_url, std::string ca_file, std::st
     : https_url_(std::move(https_url)),
       ca_file_(std::move(ca_file)),
       device_id_(std::move(device_id)),
-      sender_(https_url_, ca_file_),
-      sampler_(https_url_, ca_file_) {}
+      sender_(BrowserSession::at(https_url_, ca_file_)),
+      sampler_(BrowserSession::at(https_url_, ca_file_)) {}
 
 LampCommander::~LampCommander() {
     stop_sending();
@@ -45,9 +45,7 @@ long LampCommander::send() {
     double brightness = brightness_of(index);
     std::string body = fmt::format(R"({{"on": true, "brightness": {:.3f}, "client": "faults"}})", brightness);
     auto at = Clock::now();
-    HttpResponse response =
-        sender_.post("/api/v1/lamps/" + device_id_ + "/state", body, "application/json",
-                     {"X-CSRFToken: " + sender_.cookie("csrftoken"), "Origin: " + https_url_});
+    HttpReply response = sender_.send_json("POST", "/api/v1/lamps/" + device_id_ + "/state", body);
     std::lock_guard lock(mutex_);
     sent_.push_back(SentCommand{index, brightness, response.status, at});
     return response.status;
@@ -72,7 +70,7 @@ void LampCommander::stop_sending() {
 }
 
 std::optional<SampledState> LampCommander::sample() {
-    HttpResponse response = sampler_.get("/api/v1/lamps/" + device_id_);
+    HttpReply response = sampler_.get("/api/v1/lamps/" + device_id_);
     if (response.status != 200) return std::nullopt;
     boost::system::error_code ec;
     boost::json::value json = boost::json::parse(response.body, ec);

@@ -80,8 +80,8 @@ private:
     std::string device_id_;
     std::string username_;
     std::string password_;
-    HttpClient sender_;
-    HttpClient sampler_;
+    BrowserSession sender_;
+    BrowserSession sampler_;
     mutable std::mutex mutex_;
     std::vector<SentCommand> sent_;
     std::vector<SampledState> samples_;

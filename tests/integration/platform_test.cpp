@@ -6,37 +6,13 @@
 
 #include <iostream>
 
-#include "platform.h"
+#include "platform_suite.h"
 
 namespace lampi::testing {
 namespace {
 
-class PlatformTest : public ::testing::Test {
+class PlatformTest : public PlatformSuite<2> {
 protected:
-    static void SetUpTestSuite() {
-        platform_ = new Platform;
-        setup_error_ = platform_->start(2);
-        if (setup_error_.empty()) {
-            // Every lamp reports through the cloud before any test starts.
-            MqttProbe watcher(platform_->password_client("operator", platform_->login("operator", "password")),
-                              {"devices/+/lamp/changed"});
-            for (int i = 0; i < 2; ++i) {
-                if (!watcher.wait_for(topics::cloud(platform_->lamp_id(i), topics::kChanged), nullptr, 30s)) {
-                    setup_error_ = "lamp " + platform_->lamp_id(i) + " never reported through the cloud";
-                }
-            }
-        }
-        if (!setup_error_.empty()) setup_error_ += "\n" + platform_->logs();
-    }
-    static void TearDownTestSuite() {
-        platform_->stop();
-        delete platform_;
-    }
-    void SetUp() override { ASSERT_TRUE(setup_error_.empty()) << setup_error_; }
-    void TearDown() override {
-        if (HasFailure()) std::cerr << platform_->logs();
-    }
-
     std::unique_ptr<MqttProbe> as_operator(std::vector<std::string> subscriptions) {
         auto probe = std::make_unique<MqttProbe>(
             platform_->password_client("operator", platform_->login("operator", "password")), std::move(subscriptions));
@@ -61,13 +37,7 @@ protected:
         options.client_id = credential.first + "-1";
         return options;
     }
-
-    static Platform* platform_;
-    static std::string setup_error_;
 };
-
-Platform* PlatformTest::platform_ = nullptr;
-std::string PlatformTest::setup_error_;
 
 TEST_F(PlatformTest, TheDemoUserCommandsTheirLampAndSeesItChange) {
     auto demo = as_person("demo", {topic(0, topics::kChanged)});
@@ -191,10 +161,9 @@ TEST_F(PlatformTest, ALampLetGoIsClaimedByAnotherUserWithTheCodeItShows) {
         platform_->endpoints.at("lamps").at(1).at("association_code_file").as_string());
     ASSERT_EQ(read_file(code_file), "claimed\n") << "an owned lamp should not offer a code";
 
-    HttpClient demo(platform_->https_url(), platform_->ca_file());
+    BrowserSession demo = BrowserSession::at(platform_->https_url(), platform_->ca_file());
     ASSERT_TRUE(demo.login(platform_->login("demo", "username"), platform_->login("demo", "password")));
-    auto released = demo.request("DELETE", "/api/v1/lamps/" + lamp, "",
-                                 {"X-CSRFToken: " + demo.cookie("csrftoken"), "Origin: " + platform_->https_url()});
+    auto released = demo.send_json("DELETE", "/api/v1/lamps/" + lamp, "");
     ASSERT_EQ(released.status, 204) << released.body;
 
     std::string code;
@@ -205,13 +174,11 @@ TEST_F(PlatformTest, ALampLetGoIsClaimedByAnotherUserWithTheCodeItShows) {
     ASSERT_EQ(code.size(), 7u) << "the lamp did not offer a code: " << code;
     code.pop_back();
 
-    HttpClient guest(platform_->https_url(), platform_->ca_file());
+    BrowserSession guest = BrowserSession::at(platform_->https_url(), platform_->ca_file());
     ASSERT_TRUE(guest.login(platform_->login("second_user", "username"), platform_->login("second_user", "password")));
-    auto wrong = guest.post("/api/v1/lamps/claim", R"({"code": "000000"})", "application/json",
-                            {"X-CSRFToken: " + guest.cookie("csrftoken"), "Origin: " + platform_->https_url()});
+    auto wrong = guest.send_json("POST", "/api/v1/lamps/claim", R"({"code": "000000"})");
     EXPECT_EQ(code == "000000" ? 201 : 404, wrong.status) << wrong.body;
-    auto claimed = guest.post("/api/v1/lamps/claim", R"({"code": ")" + code + R"("})", "application/json",
-                              {"X-CSRFToken: " + guest.cookie("csrftoken"), "Origin: " + platform_->https_url()});
+    auto claimed = guest.send_json("POST", "/api/v1/lamps/claim", R"({"code": ")" + code + R"("})");
     ASSERT_EQ(claimed.status, 201) << claimed.body;
     EXPECT_NE(guest.get("/api/v1/lamps").body.find(lamp), std::string::npos);
     EXPECT_EQ(demo.get("/api/v1/lamps").body.find(lamp), std::string::npos);
@@ -222,8 +189,7 @@ TEST_F(PlatformTest, ALampLetGoIsClaimedByAnotherUserWithTheCodeItShows) {
         shown = read_file(code_file);
     }
     EXPECT_EQ(shown, "claimed\n") << "the lamp never learned it was claimed";
-    auto reused = guest.post("/api/v1/lamps/claim", R"({"code": ")" + code + R"("})", "application/json",
-                             {"X-CSRFToken: " + guest.cookie("csrftoken"), "Origin: " + platform_->https_url()});
+    auto reused = guest.send_json("POST", "/api/v1/lamps/claim", R"({"code": ")" + code + R"("})");
     EXPECT_EQ(reused.status, 409) << "a used code was accepted again";
 }
 

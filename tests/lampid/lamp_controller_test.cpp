@@ -2,8 +2,8 @@
 
 #include <gtest/gtest.h>
 
-#include "fakes.h"
 #include "lampi/topics.h"
+#include "lampid_fakes.h"
 
 namespace lampi::lampid {
 namespace {
@@ -34,10 +34,10 @@ protected:
         return encode_set_config(update);
     }
 
-    fakes::Broker broker;
-    fakes::Store store;
-    fakes::Led led;
-    fakes::ManualClock clock;
+    testing::Broker broker;
+    testing::Store store;
+    testing::Led led;
+    testing::ManualClock clock;
 };
 
 TEST_F(LampControllerTest, ABurstOfCommandsIsCommittedWithOneSaveAndOneAnnouncement) {

@@ -2,9 +2,9 @@
 
 #include <gtest/gtest.h>
 
-#include "fakes.h"
 #include "lampi/lamp_codec.h"
 #include "lampi/topics.h"
+#include "lampid_fakes.h"
 #include "process.h"
 
 namespace lampi::lampid {
@@ -23,8 +23,8 @@ protected:
     }
 
     testing::TempDir dir;
-    fakes::Broker broker;
-    fakes::ManualClock clock;
+    testing::Broker broker;
+    testing::ManualClock clock;
 };
 
 TEST_F(OnboardingTest, AnUnclaimedLampOffersAndShowsACode) {

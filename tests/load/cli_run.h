@@ -1,37 +1,24 @@
 // Runs the lampi-load binary as a user does, for the tests that check its
-// command line, its output and its exit code.
+// command line, its output and its exit code (with a deadline, like every run).
 #pragma once
 
-#include <sys/wait.h>
-
-#include <cstdio>
+#include <chrono>
 #include <string>
 
-namespace lampi::load::testing {
+#include "process.h"
 
-struct CliRun {
-    int exit_code = -1;
-    std::string output;  // stdout and stderr together
-};
+namespace lampi::testing {
 
-// Any command line, its stdout and stderr together.
-inline CliRun run_command(const std::string& command) {
-    CliRun r;
-    FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
-    if (!pipe) return r;
-    char buffer[4096];
-    std::size_t n;
-    while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) r.output.append(buffer, n);
-    int status = ::pclose(pipe);
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return r;
-}
+using CliRun = RunResult;
 
 // `wrapper` runs before the binary (prlimit, setpriv); empty runs it directly.
-inline CliRun lampi_load_with(const std::string& wrapper, const std::string& args) {
-    return run_command(wrapper + (wrapper.empty() ? "" : " ") + std::string(LAMPI_LOAD_BINARY) + " " + args);
+inline CliRun lampi_load_with(const std::string& wrapper, const std::string& args,
+                              std::chrono::milliseconds timeout = std::chrono::seconds(60)) {
+    return run_shell(wrapper + (wrapper.empty() ? "" : " ") + std::string(LAMPI_LOAD_BINARY) + " " + args, timeout);
 }
 
-inline CliRun lampi_load(const std::string& args) { return lampi_load_with("", args); }
+inline CliRun lampi_load(const std::string& args, std::chrono::milliseconds timeout = std::chrono::seconds(60)) {
+    return lampi_load_with("", args, timeout);
+}
 
-}  // namespace lampi::load::testing
+}  // namespace lampi::testing

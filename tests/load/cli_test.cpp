@@ -17,9 +17,9 @@ namespace {
 using lampi::testing::TempDir;
 using lampi::testing::TestBroker;
 
-using lampi::load::testing::CliRun;
-using lampi::load::testing::lampi_load;
-using lampi::load::testing::lampi_load_with;
+using lampi::testing::CliRun;
+using lampi::testing::lampi_load;
+using lampi::testing::lampi_load_with;
 
 double number_after(const std::string& text, const std::string& pattern) {
     std::smatch m;

@@ -19,21 +19,20 @@
 
 namespace {
 
-using lampi::cloud::testing::CloudServer;
+using lampi::testing::CloudServer;
 using lampi::load::Counter;
 using lampi::load::HttpCourseScenario;
 using lampi::load::HttpOptions;
 using lampi::load::RequestEntry;
 using lampi::load::RunReport;
-using lampi::load::testing::lampi_load;
-using lampi::load::testing::run_command;
+using lampi::testing::lampi_load;
 using lampi::testing::TempDir;
 
 // A lampi-cloud with user "alice" whose login rate is no limit for a load test.
 class HttpUsers : public ::testing::Test {
 protected:
     void SetUp() override {
-        lampi::cloud::testing::CloudServerOptions options;
+        lampi::testing::CloudServerOptions options;
         options.app.login_rate.limit = 1'000'000;
         cloud_ = std::make_unique<CloudServer>("sqlite://" + (dir_ / "db.sqlite3"), options);
         cloud_->add_user("alice");
@@ -151,7 +150,7 @@ TEST(HttpsUsers, AServerCertificateFromAnotherCaIsAClearFailure) {
     auto other = ca::CertificateAuthority::create(dir / "other-ca", foreign);
     ASSERT_TRUE(other) << other.status().message();
 
-    lampi::cloud::testing::CloudServerOptions options;
+    lampi::testing::CloudServerOptions options;
     options.server.tls_cert_file = issued->cert_path;
     options.server.tls_key_file = issued->key_path;
     CloudServer cloud("sqlite://" + (dir / "db.sqlite3"), options);
@@ -200,9 +199,10 @@ TEST_F(HttpUsers, CsvHeadersAreByteForByteThoseOfDebiansLocust) {
                                              "    def index(self):\n"
                                              "        self.client.get('/')\n";
     auto theirs =
-        run_command(fmt::format("cd {} && {} -f locustfile.py --headless -u 1 -r 1 -t 2s --only-summary "
-                                "--host http://127.0.0.1:{} --csv {}",
-                                dir_.path(), locust, lampi::testing::free_port(), dir_ / "locust"));
+        lampi::testing::run_shell(fmt::format("cd {} && {} -f locustfile.py --headless -u 1 -r 1 -t 2s --only-summary "
+                                              "--host http://127.0.0.1:{} --csv {}",
+                                              dir_.path(), locust, lampi::testing::free_port(), dir_ / "locust"),
+                                  std::chrono::seconds(60));
     ASSERT_TRUE(std::filesystem::exists(dir_ / "locust_stats.csv")) << theirs.output;
     auto ours =
         lampi_load(fmt::format("http --host http://127.0.0.1:{} -u 1 -r 10 -t 1 --wait 0.2-0.3 "

@@ -139,8 +139,8 @@ TEST_F(TlsLoad, FleetLampsEachUseTheirOwnCertificate) {
     }
 }
 
-using lampi::load::testing::CliRun;
-using lampi::load::testing::lampi_load;
+using lampi::testing::CliRun;
+using lampi::testing::lampi_load;
 
 TEST_F(TlsLoad, TheWrongCaIsAClearFailure) {
     start_broker(false);

@@ -57,10 +57,7 @@ int free_range(int avoid = 0) {
     return 0;
 }
 
-struct ScriptRun {
-    int exit_code = -1;
-    std::string output;
-};
+using ScriptRun = RunResult;
 
 class LampiScript : public ::testing::Test {
 protected:
@@ -82,14 +79,7 @@ protected:
 
     static ScriptRun lampi(std::vector<std::string> args, const std::string& name = "lampi") {
         args.insert(args.begin(), {"/bin/bash", LAMPI_SCRIPT});
-        std::string log = *root_ / (name + ".log");
-        Process process(args, log);
-        process.start();
-        int status = process.wait(120s);
-        ScriptRun run;
-        run.exit_code = status >= 0 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-        run.output = read_file(log);
-        return run;
+        return run(args, *root_ / (name + ".log"), 120s);
     }
 
     static ScriptRun up(const std::string& stack_dir = dir(), int port_base = port_base_) {
@@ -161,19 +151,21 @@ TEST_F(LampiScript, UpAgainKeepsAChangedPasswordAndAReleasedLamp) {
     std::string old_password = secret("demo-password");
     const std::string new_password = "a-new-password-1";
     {
-        HttpClient web(https_url(), ca_file());
+        BrowserSession web = BrowserSession::at(https_url(), ca_file());
         ASSERT_TRUE(web.login("demo", old_password));
-        std::vector<std::string> headers{"X-CSRFToken: " + web.cookie("csrftoken"), "Referer: " + https_url() + "/"};
         auto lamps = web.get("/api/v1/lamps");
         ASSERT_EQ(lamps.status, 200);
         ASSERT_NE(lamps.body.find(lamp_id()), std::string::npos) << "demo owns the lamp at first: " << lamps.body;
-        EXPECT_EQ(web.request("DELETE", "/api/v1/lamps/" + lamp_id(), "", headers).status, 204);
-        auto changed = web.post("/accounts/password_change/",
-                                form_encode({{"csrfmiddlewaretoken", web.cookie("csrftoken")},
-                                             {"old_password", old_password},
-                                             {"new_password1", new_password},
-                                             {"new_password2", new_password}}),
-                                "application/x-www-form-urlencoded", {"Referer: " + https_url() + "/"});
+        EXPECT_EQ(web.send("DELETE", "/api/v1/lamps/" + lamp_id(), "",
+                           {{"X-CSRFToken", web.cookie("csrftoken")}, {"Referer", https_url() + "/"}})
+                      .status,
+                  204);
+        auto changed = web.post_form("/accounts/password_change/",
+                                     {{"csrfmiddlewaretoken", web.cookie("csrftoken")},
+                                      {"old_password", old_password},
+                                      {"new_password1", new_password},
+                                      {"new_password2", new_password}},
+                                     {{"Referer", https_url() + "/"}});
         ASSERT_EQ(changed.status, 200) << changed.body;
     }
     ScriptRun down = lampi({"down", "--dir", dir()});
@@ -181,9 +173,9 @@ TEST_F(LampiScript, UpAgainKeepsAChangedPasswordAndAReleasedLamp) {
     ScriptRun again = up();
     ASSERT_EQ(again.exit_code, 0) << again.output;
 
-    HttpClient old_login(https_url(), ca_file());
+    BrowserSession old_login = BrowserSession::at(https_url(), ca_file());
     EXPECT_FALSE(old_login.login("demo", old_password)) << "up reset demo's password";
-    HttpClient web(https_url(), ca_file());
+    BrowserSession web = BrowserSession::at(https_url(), ca_file());
     ASSERT_TRUE(web.login("demo", new_password)) << "up lost demo's new password";
     auto lamps = web.get("/api/v1/lamps");
     ASSERT_EQ(lamps.status, 200);

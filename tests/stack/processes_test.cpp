@@ -26,30 +26,17 @@ StackPlan plan_in(const std::string& dir) {
     return *plan;
 }
 
-// `lampi-stack run` as supervisord starts it: the pid file names the program itself.
-pid_t run_with_pid_file(const std::string& pid_file, const std::vector<std::string>& command) {
+// `lampi-stack run` as supervisord starts it: the pid file names the program
+// itself. Killed and reaped when it goes out of scope, if a failed test left it
+// running; until then a stopped child is a zombie, which counts as not running.
+std::unique_ptr<testing::Process> run_with_pid_file(const std::string& pid_file,
+                                                    const std::vector<std::string>& command) {
     std::vector<std::string> argv{LAMPI_STACK_BINARY, "run", "--pid-file", pid_file, "--"};
     argv.insert(argv.end(), command.begin(), command.end());
-    pid_t pid = ::fork();
-    if (pid == 0) {
-        std::vector<char*> args;
-        for (auto& a : argv) args.push_back(a.data());
-        args.push_back(nullptr);
-        ::execv(args[0], args.data());
-        ::_exit(127);
-    }
-    return pid;
+    auto process = std::make_unique<testing::Process>(argv, pid_file + ".log");
+    process->start();
+    return process;
 }
-
-// Reaps the child; kills it first if a failed test left it running. Until then a
-// stopped child is a zombie, which counts as not running.
-struct Reaped {
-    pid_t pid;
-    ~Reaped() {
-        ::kill(pid, SIGKILL);
-        ::waitpid(pid, nullptr, 0);
-    }
-};
 
 bool wait_for_file(const std::string& path) {
     for (int i = 0; i < 200; ++i) {
@@ -63,12 +50,11 @@ TEST(StackProcesses, APidFileNamesTheProgramItselfAndStopEndsIt) {
     testing::TempDir dir;
     StackPlan plan = plan_in(dir / "stack");
     std::string pid_file = plan.run_dir + "/lampid-020000000001.pid";
-    pid_t child = run_with_pid_file(pid_file, {"/bin/sleep", "300"});
-    Reaped guard{child};
+    auto child = run_with_pid_file(pid_file, {"/bin/sleep", "300"});
     ASSERT_TRUE(wait_for_file(pid_file));
     auto live = live_pid(pid_file);
     ASSERT_TRUE(live);
-    EXPECT_EQ(*live, child) << "the wrapper execs the program under its own pid";
+    EXPECT_EQ(*live, child->pid()) << "the wrapper execs the program under its own pid";
     EXPECT_TRUE(anything_runs(plan));
 
     EXPECT_TRUE(stop_stack(plan, 2s));
@@ -92,8 +78,7 @@ TEST(StackProcesses, StopFindsLeftoverPidFilesOfAnEarlierLargerStack) {
     StackPlan plan = plan_in(dir / "stack");
     // A lamp that the current plan (one lamp) no longer has.
     std::string pid_file = plan.run_dir + "/lampid-020000000009.pid";
-    pid_t child = run_with_pid_file(pid_file, {"/bin/sleep", "300"});
-    Reaped guard{child};
+    auto child = run_with_pid_file(pid_file, {"/bin/sleep", "300"});
     ASSERT_TRUE(wait_for_file(pid_file));
     ASSERT_TRUE(live_pid(pid_file));
     auto states = stack_processes(plan);

@@ -48,10 +48,8 @@ struct Platform {
     }
 
     std::string run(const std::vector<std::string>& argv, const std::string& name) {
-        Process process(argv, dir / (name + ".log"));
-        process.start();
-        int status = process.wait(std::chrono::seconds(60));
-        return status == 0 ? "" : process.log() + " (exit status " + std::to_string(status) + ")";
+        RunResult result = testing::run(argv, dir / (name + ".log"), std::chrono::seconds(60));
+        return result.exit_code == 0 ? "" : result.output + " (exit code " + std::to_string(result.exit_code) + ")";
     }
 
     std::vector<std::string> plan_options(int lamps, int base) const {
@@ -109,11 +107,7 @@ struct Platform {
     }
 
     std::string supervisorctl(const std::string& args) {
-        std::string out = dir / "ctl.out";
-        std::string command =
-            "/usr/bin/supervisorctl -c " + stack_dir() + "/supervisord.conf " + args + " > " + out + " 2>&1";
-        if (std::system(command.c_str()) < 0) return "";
-        return read_file(out);
+        return run_shell("/usr/bin/supervisorctl -c " + stack_dir() + "/supervisord.conf " + args, 60s).output;
     }
 
     std::string logs() const {
@@ -166,7 +160,7 @@ struct Platform {
     // Logs `who` in through the web and fetches their short-lived broker credential.
     std::optional<std::pair<std::string, std::string>> broker_credential(const std::string& username,
                                                                           const std::string& password) {
-        HttpClient web(https_url(), ca_file());
+        BrowserSession web = BrowserSession::at(https_url(), ca_file());
         if (!web.login(username, password)) return std::nullopt;
         auto response = web.get("/api/v1/mqtt-credential");
         if (response.status != 200) return std::nullopt;

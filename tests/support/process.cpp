@@ -126,4 +126,24 @@ int Process::stop(int signal, std::chrono::milliseconds timeout) {
     return -1;
 }
 
+RunResult run(std::vector<std::string> argv, const std::string& log_file, std::chrono::milliseconds timeout) {
+    write_file(log_file, "");  // the output of this run only
+    Process process(std::move(argv), log_file);
+    process.start();
+    int status = process.wait(timeout);
+    RunResult result;
+    if (status >= 0) result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    result.output = read_file(log_file);
+    return result;
+}
+
+RunResult run(std::vector<std::string> argv, std::chrono::milliseconds timeout) {
+    TempDir dir;
+    return run(std::move(argv), dir / "output.log", timeout);
+}
+
+RunResult run_shell(const std::string& command, std::chrono::milliseconds timeout) {
+    return run({"/bin/sh", "-c", command}, timeout);
+}
+
 }  // namespace lampi::testing

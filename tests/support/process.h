@@ -57,4 +57,18 @@ private:
     pid_t pid_ = -1;
 };
 
+// A program run to completion. Every run has a deadline: a program that hangs
+// is killed and reported, never waited on forever.
+struct RunResult {
+    int exit_code = -1;  // 128 + signal when killed by one; -1: did not finish within the timeout
+    std::string output;  // stdout and stderr together
+};
+// Its output replaces what `log_file` held.
+RunResult run(std::vector<std::string> argv, const std::string& log_file,
+              std::chrono::milliseconds timeout = std::chrono::seconds(10));
+// The same, with the output kept in a file of its own that goes away afterwards.
+RunResult run(std::vector<std::string> argv, std::chrono::milliseconds timeout = std::chrono::seconds(10));
+// A shell command line, through /bin/sh -c.
+RunResult run_shell(const std::string& command, std::chrono::milliseconds timeout = std::chrono::seconds(10));
+
 }  // namespace lampi::testing

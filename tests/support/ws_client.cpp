@@ -1,5 +1,7 @@
 #include "ws_client.h"
 
+#include "mqtt/codec.h"
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -163,74 +165,46 @@ void WsClient::close() {
     (void)done;
 }
 
-// ---- MQTT ---------------------------------------------------------------------
-
-namespace {
-
-std::string remaining_length(std::size_t n) {
-    std::string out;
-    do {
-        auto byte = static_cast<char>(n % 128);
-        n /= 128;
-        if (n > 0) byte = static_cast<char>(byte | 0x80);
-        out += byte;
-    } while (n > 0);
-    return out;
-}
-
-std::string utf8(const std::string& s) {
-    return std::string{static_cast<char>(s.size() >> 8), static_cast<char>(s.size() & 0xff)} + s;
-}
-
-std::string packet(int type_and_flags, const std::string& body) {
-    return std::string(1, static_cast<char>(type_and_flags)) + remaining_length(body.size()) + body;
-}
-
-std::string u16(std::uint16_t v) { return {static_cast<char>(v >> 8), static_cast<char>(v & 0xff)}; }
-
-}  // namespace
+// ---- MQTT (packets from lampi-load's codec) ------------------------------------
 
 std::string ws_mqtt_connect(const std::string& client_id, const std::string& username, const std::string& password,
                             int keepalive_seconds) {
-    std::string body = utf8("MQTT") + std::string(1, '\x04') + std::string(1, static_cast<char>(0xC2)) +
-                       u16(static_cast<std::uint16_t>(keepalive_seconds)) + utf8(client_id) + utf8(username) +
-                       utf8(password);
-    return packet(0x10, body);
+    load::mqtt::Connect connect;
+    connect.client_id = client_id;
+    connect.keepalive_s = static_cast<std::uint16_t>(keepalive_seconds);
+    connect.username = username;
+    connect.password = password;
+    std::string out;
+    load::mqtt::encode_connect(out, connect);
+    return out;
 }
 
 std::string ws_mqtt_subscribe(std::uint16_t packet_id, const std::string& filter, int qos) {
-    return packet(0x82, u16(packet_id) + utf8(filter) + std::string(1, static_cast<char>(qos)));
+    std::string out;
+    load::mqtt::encode_subscribe(out, packet_id, filter, qos);
+    return out;
 }
 
 std::string ws_mqtt_publish(const std::string& topic, const std::string& payload, int qos, std::uint16_t packet_id) {
-    std::string body = utf8(topic) + (qos > 0 ? u16(packet_id) : std::string()) + payload;
-    return packet(0x30 | (qos << 1), body);
+    std::string out;
+    load::mqtt::encode_publish(out, topic, payload, qos, false, packet_id);
+    return out;
 }
 
 std::optional<MqttOverWs::Packet> MqttOverWs::next(std::chrono::milliseconds timeout, std::string& error) {
     auto deadline = std::chrono::steady_clock::now() + timeout;
     for (;;) {
-        // A whole packet in pending_?
-        if (pending_.size() >= 2) {
-            std::size_t length = 0, multiplier = 1, at = 1;
-            bool complete = false;
-            while (at < pending_.size() && at <= 4) {
-                auto byte = static_cast<unsigned char>(pending_[at++]);
-                length += (byte & 0x7f) * multiplier;
-                multiplier *= 128;
-                if (!(byte & 0x80)) {
-                    complete = true;
-                    break;
-                }
-            }
-            if (complete && pending_.size() >= at + length) {
-                Packet p;
-                p.type = static_cast<unsigned char>(pending_[0]) >> 4;
-                p.flags = pending_[0] & 0x0f;
-                p.body = pending_.substr(at, length);
-                pending_.erase(0, at + length);
-                return p;
-            }
+        load::mqtt::Decoded decoded = load::mqtt::decode(pending_);
+        if (decoded.status == load::mqtt::DecodeStatus::malformed) {
+            error = std::string("a malformed MQTT packet from the relay: ") + decoded.error;
+            return std::nullopt;
+        }
+        if (decoded.status == load::mqtt::DecodeStatus::ok) {
+            const load::mqtt::Packet& p = decoded.packet;
+            Packet packet{static_cast<int>(p.type), p.type == load::mqtt::PacketType::connack ? p.return_code : -1,
+                          std::string(p.granted), std::string(p.topic), std::string(p.payload)};
+            pending_.erase(0, decoded.size);
+            return packet;
         }
         auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
         if (left.count() <= 0) {
@@ -251,14 +225,6 @@ std::optional<MqttOverWs::Packet> MqttOverWs::wait_for(int type, std::chrono::mi
         auto p = next(std::max(left, std::chrono::milliseconds(1)), error);
         if (!p || p->type == type) return p;
     }
-}
-
-std::pair<std::string, std::string> MqttOverWs::publish_of(const Packet& packet) {
-    if (packet.body.size() < 2) return {};
-    std::size_t length = (static_cast<unsigned char>(packet.body[0]) << 8) | static_cast<unsigned char>(packet.body[1]);
-    std::string topic = packet.body.substr(2, length);
-    std::size_t at = 2 + length + (((packet.flags >> 1) & 3) > 0 ? 2 : 0);
-    return {topic, at <= packet.body.size() ? packet.body.substr(at) : std::string()};
 }
 
 }  // namespace lampi::testing

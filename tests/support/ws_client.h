@@ -61,17 +61,18 @@ std::string ws_mqtt_publish(const std::string& topic, const std::string& payload
 class MqttOverWs {
 public:
     explicit MqttOverWs(WsClient& ws) : ws_(ws) {}
+    // A packet decoded by lampi-load's codec; fields that do not belong to its type stay empty.
     struct Packet {
-        int type = 0;  // upper nibble of the fixed header: 2 CONNACK, 3 PUBLISH, 9 SUBACK ...
-        int flags = 0;
-        std::string body;  // after the fixed header
+        int type = 0;          // 2 CONNACK, 3 PUBLISH, 4 PUBACK, 9 SUBACK, 13 PINGRESP ...
+        int return_code = -1;  // CONNACK
+        std::string granted;   // SUBACK: a return code per filter
+        std::string topic;     // PUBLISH
+        std::string payload;
     };
     // The next packet within `timeout`.
     std::optional<Packet> next(std::chrono::milliseconds timeout, std::string& error);
     // Skips packets until one of `type` arrives.
     std::optional<Packet> wait_for(int type, std::chrono::milliseconds timeout, std::string& error);
-    // For a PUBLISH: topic and payload.
-    static std::pair<std::string, std::string> publish_of(const Packet& packet);
 
 private:
     WsClient& ws_;

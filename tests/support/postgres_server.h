@@ -9,7 +9,7 @@
 #include <memory>
 #include <string>
 
-namespace lampi::cloud::testing {
+namespace lampi::testing {
 
 class PostgresServer {
 public:
@@ -39,4 +39,4 @@ std::string fresh_database_url(const std::string& backend, const std::string& di
 // Skips the current test when `backend` is unavailable.
 bool backend_available(const std::string& backend, std::string& why);
 
-}  // namespace lampi::cloud::testing
+}  // namespace lampi::testing

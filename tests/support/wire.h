@@ -1,9 +1,9 @@
-// The attacker's tools: a connection on loopback (plain TCP or TLS through
-// OpenSSL) that sends exactly the bytes it is given, and the few MQTT 3.1.1 and
-// HTTP/1.1 messages the attacks need. Ordinary clients (libmosquitto, libcurl)
-// normalise or refuse what an attacker sends on purpose (`../` in a path, a
-// plaintext CONNECT to a TLS port, a header that never ends), so attacks are
-// written on the wire; what comes back is reported in the protocol's own words.
+// MQTT 3.1.1 on the wire for the attacks and benches: packets written on a raw
+// connection (connection.h), so a test decides every byte a client sends and
+// reports what comes back in the protocol's own words. Well-formed packets come
+// from lampi-load's codec (src/load/mqtt/codec.h), the one MQTT codec of the
+// tests, the benches and lampi-load; only malformed ones are written by hand,
+// where a test needs them.
 //
 // Everything blocks with a deadline: no call waits longer than its timeout.
 #pragma once
@@ -17,61 +17,14 @@
 #include <string_view>
 #include <vector>
 
+#include "connection.h"
+#include "lampi/mqtt_client.h"
+
 namespace lampi::testing {
-
-struct TlsIdentity {
-    std::string ca_file;    // verifies the server; empty: no verification
-    std::string cert_file;  // client certificate (mutual TLS); empty: none
-    std::string key_file;
-};
-
-// While one lives, new connections leave from `address` (another loopback
-// address such as 127.0.0.7): the attacks play many clients from one machine.
-class ScopedSourceAddress {
-public:
-    explicit ScopedSourceAddress(std::string address);
-    ~ScopedSourceAddress();
-    ScopedSourceAddress(const ScopedSourceAddress&) = delete;
-    ScopedSourceAddress& operator=(const ScopedSourceAddress&) = delete;
-
-private:
-    std::string previous_;
-};
-
-class WireConnection {
-public:
-    // Connects to 127.0.0.1:port, with a TLS handshake when `tls` is set. On
-    // failure returns nullptr and says why in `error` (the TLS alert, if any).
-    static std::unique_ptr<WireConnection> open(int port, const std::optional<TlsIdentity>& tls, std::string& error,
-                                                std::chrono::milliseconds timeout = std::chrono::seconds(5));
-    ~WireConnection();
-    WireConnection(const WireConnection&) = delete;
-    WireConnection& operator=(const WireConnection&) = delete;
-
-    bool send(std::string_view bytes, std::string& error);
-    // Whatever arrives within `timeout` (at least one byte), or "" with `error`
-    // set ("closed by the server", "timed out", the TLS alert ...).
-    std::string receive(std::chrono::milliseconds timeout, std::string& error);
-    // Reads until the server closes the connection or `timeout` passes.
-    std::string receive_all(std::chrono::milliseconds timeout, std::string& error);
-    // True when the server has closed the connection (a read returns end of
-    // stream or an error) within `timeout`.
-    bool closed_by_peer(std::chrono::milliseconds timeout);
-
-private:
-    WireConnection(int fd, void* ssl) : fd_(fd), ssl_(ssl) {}
-    int fd_;
-    void* ssl_;  // SSL*, or nullptr for plain TCP
-};
 
 // ---- MQTT 3.1.1 -------------------------------------------------------------
 
-struct MqttWill {
-    std::string topic;
-    std::string payload;
-    int qos = 1;
-    bool retain = false;
-};
+// A will is lampi::MqttWill (topic, payload, QoS, retain), as the platform's client has.
 struct MqttConnect {
     // MqttConnect{id, username, password}: the rest keep their defaults.
     MqttConnect(std::string client_id = "adversary", std::optional<std::string> username = std::nullopt,
@@ -111,8 +64,8 @@ std::optional<MqttMessageOnWire> mqtt_wait_publish(WireConnection& session, cons
 // CONNECT and wait for the CONNACK. `session` holds the connection when the
 // broker accepted it, for further packets.
 struct MqttAttempt {
-    bool accepted = false;        // CONNACK with return code 0
-    std::string observed;         // "CONNACK 0 (accepted)", "CONNACK 5 (not authorized)", "TLS: ...", ...
+    bool accepted = false;  // CONNACK with return code 0
+    std::string observed;   // "CONNACK 0 (accepted)", "CONNACK 5 (not authorized)", "TLS: ...", ...
     std::unique_ptr<WireConnection> session;
 };
 MqttAttempt mqtt_connect(int port, const std::optional<TlsIdentity>& tls, const MqttConnect& connect,
@@ -137,29 +90,5 @@ bool mqtt_publish_acknowledged(WireConnection& session, const std::string& topic
 // Reads packets until one of `type` (0x40 PUBACK, 0x70 PUBCOMP, ...) for
 // `packet_id` arrives, skipping others; false after 5 s or a closed connection.
 bool mqtt_wait_ack(WireConnection& session, unsigned char type, std::uint16_t packet_id, std::string& observed);
-
-// ---- HTTP/1.1 ---------------------------------------------------------------
-
-struct HttpAnswer {
-    int status = 0;  // 0: no response (see error)
-    std::map<std::string, std::vector<std::string>> headers;  // lower-case names
-    std::string body;
-    std::string error;
-    std::chrono::milliseconds elapsed{0};
-
-    std::string header(const std::string& name) const;
-    // The value of cookie `name` in the Set-Cookie headers, "" if not set.
-    std::string set_cookie(const std::string& name) const;
-    std::string describe() const;  // "HTTP 404" or "no response: <error>"
-};
-
-// Sends `raw` (a complete request, ideally with `Connection: close`) over one
-// fresh connection and reads the answer to the end.
-HttpAnswer http_exchange(int port, const TlsIdentity& tls, const std::string& raw,
-                         std::chrono::milliseconds timeout = std::chrono::seconds(10));
-
-// Builds a request. `headers` are full lines without CRLF.
-std::string http_request(const std::string& method, const std::string& target, int port,
-                         const std::vector<std::string>& headers = {}, const std::string& body = "");
 
 }  // namespace lampi::testing

@@ -20,21 +20,17 @@
 #include "storage/store.h"
 #include "work_pool.h"
 
-namespace lampi::cloud::testing {
+namespace lampi::testing {
 
-struct Published {
-    std::string topic;
-    std::string payload;
-    int qos = 0;
-    bool retain = false;
-};
+// What the cloud published, as a broker would have received it.
+using Published = MqttMessage;
 
 struct CloudServerOptions {
-    api::AppOptions app;
-    http::ServerOptions server;
+    cloud::api::AppOptions app;
+    cloud::http::ServerOptions server;
     // Set: a real platform MQTT client on this broker.
     std::optional<MqttOptions> mqtt;
-    lamps::LampServiceOptions lamps;
+    cloud::lamps::LampServiceOptions lamps;
     // Password hashes run on this pool, as in lampi-cloud serve.
     std::size_t hash_threads = 2;
     std::size_t hash_queue = 16;
@@ -46,17 +42,17 @@ public:
     ~CloudServer();
 
     int port() const { return server_->port(); }
-    storage::Store& store() { return *store_; }
-    accounts::Accounts& accounts() { return *accounts_; }
-    lamps::LampService& lamps() { return *lamps_; }
-    lamps::CloudLink* link() { return link_.get(); }
-    WorkPool& hash_pool() { return *hash_pool_; }
+    cloud::storage::Store& store() { return *store_; }
+    cloud::accounts::Accounts& accounts() { return *accounts_; }
+    cloud::lamps::LampService& lamps() { return *lamps_; }
+    cloud::lamps::CloudLink* link() { return link_.get(); }
+    cloud::WorkPool& hash_pool() { return *hash_pool_; }
     void advance(std::int64_t seconds) { now_ += seconds; }
     std::int64_t now() const { return now_; }
     std::vector<Published> published();
 
     // A user with password "correct-horse" (hashed cheaply for speed).
-    storage::User add_user(const std::string& name, bool is_operator = false);
+    cloud::storage::User add_user(const std::string& name, bool is_operator = false);
     // Registers a lamp owned by `owner` (or nobody).
     void add_lamp(const std::string& device_id, std::optional<std::int64_t> owner, const std::string& name = "");
     // Makes the lamp announce `code` as if over MQTT.
@@ -66,16 +62,16 @@ public:
 
 private:
     std::atomic<std::int64_t> now_{1'700'000'000};
-    std::unique_ptr<storage::Store> store_;
-    std::unique_ptr<accounts::Accounts> accounts_;
-    std::unique_ptr<WorkPool> hash_pool_;
-    std::unique_ptr<lamps::CloudLink> link_;
-    std::unique_ptr<lamps::LampService> lamps_;
-    std::unique_ptr<api::App> app_;
-    std::unique_ptr<http::HttpServer> server_;
+    std::unique_ptr<cloud::storage::Store> store_;
+    std::unique_ptr<cloud::accounts::Accounts> accounts_;
+    std::unique_ptr<cloud::WorkPool> hash_pool_;
+    std::unique_ptr<cloud::lamps::CloudLink> link_;
+    std::unique_ptr<cloud::lamps::LampService> lamps_;
+    std::unique_ptr<cloud::api::App> app_;
+    std::unique_ptr<cloud::http::HttpServer> server_;
     std::thread thread_;
     std::mutex mutex_;
     std::vector<Published> published_;
 };
 
-}  // namespace lampi::cloud::testing
+}  // namespace lampi::testing

@@ -2,20 +2,20 @@
 
 #include <stdexcept>
 
-namespace lampi::cloud::testing {
+namespace lampi::testing {
 
 CloudServer::CloudServer(const std::string& db_url, CloudServerOptions options) {
-    if (Status s = accounts::init_crypto(); !s) throw std::runtime_error(s.message());
-    auto store = storage::Store::open(db_url, 4);
+    if (Status s = cloud::accounts::init_crypto(); !s) throw std::runtime_error(s.message());
+    auto store = cloud::storage::Store::open(db_url, 4);
     if (!store) throw std::runtime_error(store.status().message());
     store_ = std::move(store).value();
-    Clock clock = [this] { return now_.load(); };
-    accounts::AccountsOptions account_options;
+    cloud::Clock clock = [this] { return now_.load(); };
+    cloud::accounts::AccountsOptions account_options;
     // The cheapest argon2id libsodium allows: tests check behaviour, not cost.
     account_options.cost.opslimit = 1;
     account_options.cost.memlimit_bytes = 8 * 1024;
-    accounts_ = std::make_unique<accounts::Accounts>(*store_, account_options, clock);
-    lamps::Publisher publish = [this](std::string_view topic, std::string_view payload, int qos, bool retain) {
+    accounts_ = std::make_unique<cloud::accounts::Accounts>(*store_, account_options, clock);
+    cloud::lamps::Publisher publish = [this](std::string_view topic, std::string_view payload, int qos, bool retain) {
         {
             std::lock_guard lock(mutex_);
             published_.push_back({std::string(topic), std::string(payload), qos, retain});
@@ -23,17 +23,19 @@ CloudServer::CloudServer(const std::string& db_url, CloudServerOptions options) 
         return link_ ? link_->publish(topic, payload, qos, retain) : Status::ok();
     };
     if (options.mqtt) {
-        link_ = std::make_unique<lamps::CloudLink>(*options.mqtt);
+        link_ = std::make_unique<cloud::lamps::CloudLink>(*options.mqtt);
         options.app.broker_status = [this] { return link_->status(); };
     }
-    lamps_ = std::make_unique<lamps::LampService>(*store_, publish, options.lamps, clock);
+    lamps_ = std::make_unique<cloud::lamps::LampService>(*store_, publish, options.lamps, clock);
     // Revocations go out like every other publish: recorded, and to the broker when there is one.
-    if (!options.app.revocations) options.app.revocations = std::make_shared<lamps::MqttRevocations>(publish, clock);
-    hash_pool_ = std::make_unique<WorkPool>(options.hash_threads, options.hash_queue);
-    app_ = std::make_unique<api::App>(*store_, *accounts_, *lamps_, options.app, hash_pool_.get());
+    if (!options.app.revocations)
+        options.app.revocations = std::make_shared<cloud::lamps::MqttRevocations>(publish, clock);
+    hash_pool_ = std::make_unique<cloud::WorkPool>(options.hash_threads, options.hash_queue);
+    app_ = std::make_unique<cloud::api::App>(*store_, *accounts_, *lamps_, options.app, hash_pool_.get());
     options.server.port = 0;
     options.server.threads = 2;
-    server_ = std::make_unique<http::HttpServer>(options.server, [this](http::Request& r) { return app_->handle(r); });
+    server_ = std::make_unique<cloud::http::HttpServer>(options.server,
+                                                        [this](cloud::http::Request& r) { return app_->handle(r); });
     if (Status s = server_->listen(); !s) throw std::runtime_error(s.message());
     if (link_) {
         link_->attach(*lamps_);
@@ -55,7 +57,7 @@ std::vector<Published> CloudServer::published() {
     return published_;
 }
 
-storage::User CloudServer::add_user(const std::string& name, bool is_operator) {
+cloud::storage::User CloudServer::add_user(const std::string& name, bool is_operator) {
     auto user = accounts_->create_user(name, kPassword, is_operator);
     if (!user) throw std::runtime_error(user.status().message());
     return *user;
@@ -71,4 +73,4 @@ void CloudServer::announce_code(const std::string& device_id, const std::string&
                            "{\"code\":\"" + code + "\",\"claimed\":false" + extra + "}");
 }
 
-}  // namespace lampi::cloud::testing
+}  // namespace lampi::testing

@@ -11,9 +11,9 @@
 #include "publisher.h"
 #include "state_store.h"
 
-namespace lampi::lampid::fakes {
+namespace lampi::testing {
 
-class Broker final : public Publisher {
+class Broker final : public lampid::Publisher {
 public:
     bool is_connected = true;
     std::vector<MqttMessage> published;
@@ -37,7 +37,7 @@ public:
     }
 };
 
-class Store final : public StateSink {
+class Store final : public lampid::StateSink {
 public:
     bool fail = false;
     int attempts = 0;
@@ -50,12 +50,12 @@ public:
     }
 };
 
-class Led final : public LedDriver {
+class Led final : public lampid::LedDriver {
 public:
     bool fail = false;
     int calls = 0;
-    RgbDuty duty{};
-    Status set_duty(const RgbDuty& d) override {
+    lampid::RgbDuty duty{};
+    Status set_duty(const lampid::RgbDuty& d) override {
         ++calls;
         if (fail) return Status::error("cannot replace the simulated LED file led-duty");
         duty = d;
@@ -65,11 +65,11 @@ public:
 };
 
 struct ManualClock {
-    Clock::SteadyTime steady_now = Clock::SteadyTime{} + std::chrono::hours(1);
+    lampid::Clock::SteadyTime steady_now = lampid::Clock::SteadyTime{} + std::chrono::hours(1);
     std::int64_t wall_now_ms = 1'796'076'000'000;  // 2026-11-29T22:00:00Z
 
-    Clock clock() {
-        return Clock{[this] { return steady_now; }, [this] { return wall_now_ms; }};
+    lampid::Clock clock() {
+        return lampid::Clock{[this] { return steady_now; }, [this] { return wall_now_ms; }};
     }
     void advance(std::chrono::milliseconds by) {
         steady_now += by;
@@ -77,4 +77,4 @@ struct ManualClock {
     }
 };
 
-}  // namespace lampi::lampid::fakes
+}  // namespace lampi::testing

@@ -11,24 +11,14 @@
 
 #include "process.h"
 
-namespace lampi::cloud::testing {
+namespace lampi::testing {
 namespace fs = std::filesystem;
-using lampi::testing::Process;
-using lampi::testing::TempDir;
 
 namespace {
 
 constexpr const char* kBin = "/usr/lib/postgresql/15/bin";
 
 std::string g_reason;
-
-int run(const std::vector<std::string>& argv, const std::string& log) {
-    Process p(argv, log);
-    p.start();
-    // Process::stop with signal 0 only waits for the exit.
-    int status = p.stop(0, std::chrono::seconds(60));
-    return status;
-}
 
 }  // namespace
 
@@ -67,25 +57,26 @@ bool PostgresServer::start(std::string& why) {
         why = "cannot hand the temp dir to the postgres user";
         return false;
     }
-    std::vector<std::string> as_postgres = {"/usr/bin/setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups", "--"};
+    std::vector<std::string> as_postgres = {"/usr/bin/setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups",
+                                            "--"};
     auto with = [&](std::vector<std::string> tail) {
         std::vector<std::string> argv = as_postgres;
         argv.insert(argv.end(), tail.begin(), tail.end());
         return argv;
     };
-    int status = run(with({fmt::format("{}/initdb", kBin), "-D", data, "-A", "trust", "-U", "postgres", "--no-sync",
-                           "-E", "UTF8", "--locale=C"}),
-                     dir + "/initdb.log");
-    if (status != 0) {
-        why = "initdb failed: " + lampi::testing::read_file(dir + "/initdb.log");
+    RunResult initdb = run(with({fmt::format("{}/initdb", kBin), "-D", data, "-A", "trust", "-U", "postgres",
+                                 "--no-sync", "-E", "UTF8", "--locale=C"}),
+                           dir + "/initdb.log", std::chrono::seconds(60));
+    if (initdb.exit_code != 0) {
+        why = "initdb failed: " + initdb.output;
         return false;
     }
     port_ = lampi::testing::free_port();
-    state_->server = std::make_unique<Process>(
-        with({fmt::format("{}/postgres", kBin), "-D", data, "-k", dir, "-p", std::to_string(port_), "-c",
-              "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "synchronous_commit=off", "-c",
-              "full_page_writes=off", "-c", "max_connections=200"}),
-        dir + "/postgres.log");
+    state_->server = std::make_unique<Process>(with({fmt::format("{}/postgres", kBin), "-D", data, "-k", dir, "-p",
+                                                     std::to_string(port_), "-c", "listen_addresses=127.0.0.1", "-c",
+                                                     "fsync=off", "-c", "synchronous_commit=off", "-c",
+                                                     "full_page_writes=off", "-c", "max_connections=200"}),
+                                               dir + "/postgres.log");
     state_->server->start();
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
     while (std::chrono::steady_clock::now() < deadline) {
@@ -126,4 +117,4 @@ std::string fresh_database_url(const std::string& backend, const std::string& di
     return fmt::format("sqlite://{}/cloud-{}.sqlite3", dir, ++n);
 }
 
-}  // namespace lampi::cloud::testing
+}  // namespace lampi::testing

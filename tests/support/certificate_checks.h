@@ -12,29 +12,28 @@
 #include "key_files.h"
 #include "openssl_handles.h"
 
-namespace lampi::ca::testing {
+namespace lampi::testing {
 
 // X509_V_OK, or the verification error (X509_V_ERR_CERT_REVOKED, ...).
 // `purpose` is X509_PURPOSE_SSL_CLIENT or X509_PURPOSE_SSL_SERVER (checks the EKU).
 inline int verify(const std::string& cert_path, const std::string& ca_path,
-                  const std::optional<std::string>& crl_path = std::nullopt,
-                  int purpose = X509_PURPOSE_SSL_CLIENT) {
-    auto cert = load_certificate(cert_path);
-    auto ca = load_certificate(ca_path);
-    if (!cert || !ca) return -1;
-    StorePtr store(X509_STORE_new());
-    if (!store || !X509_STORE_add_cert(store.get(), ca->get())) return -1;
+                  const std::optional<std::string>& crl_path = std::nullopt, int purpose = X509_PURPOSE_SSL_CLIENT) {
+    auto cert = ca::load_certificate(cert_path);
+    auto authority = ca::load_certificate(ca_path);
+    if (!cert || !authority) return -1;
+    ca::StorePtr store(X509_STORE_new());
+    if (!store || !X509_STORE_add_cert(store.get(), authority->get())) return -1;
     if (crl_path) {
-        auto crl = load_crl(*crl_path);
+        auto crl = ca::load_crl(*crl_path);
         if (!crl || !X509_STORE_add_crl(store.get(), crl->get())) return -1;
         X509_STORE_set_flags(store.get(), X509_V_FLAG_CRL_CHECK);
     }
-    StoreCtxPtr ctx(X509_STORE_CTX_new());
+    ca::StoreCtxPtr ctx(X509_STORE_CTX_new());
     if (!ctx || !X509_STORE_CTX_init(ctx.get(), store.get(), cert->get(), nullptr)) return -1;
     X509_STORE_CTX_set_purpose(ctx.get(), purpose);
     int ok = X509_verify_cert(ctx.get());
     int error = X509_STORE_CTX_get_error(ctx.get());
-    clear_openssl_errors();
+    ca::clear_openssl_errors();
     return ok == 1 ? X509_V_OK : error;
 }
 
@@ -45,4 +44,4 @@ inline std::string verify_text(int code) {
 // The extended key usage flags (XKU_SSL_SERVER, XKU_SSL_CLIENT, ...).
 inline uint32_t extended_key_usage(X509* cert) { return X509_get_extended_key_usage(cert); }
 
-}  // namespace lampi::ca::testing
+}  // namespace lampi::testing
