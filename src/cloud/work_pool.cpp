@@ -1,10 +1,23 @@
 #include "work_pool.h"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "lampi/errno_text.h"
+#include "lampi/log.h"
+
 namespace lampi::cloud {
 
-WorkPool::WorkPool(std::size_t threads, std::size_t queue_limit) : queue_limit_(queue_limit) {
+WorkPool::WorkPool(std::size_t threads, std::size_t queue_limit, int niceness) : queue_limit_(queue_limit) {
     if (threads == 0) threads = 1;
-    for (std::size_t i = 0; i < threads; ++i) workers_.emplace_back([this] { work(); });
+    for (std::size_t i = 0; i < threads; ++i) {
+        workers_.emplace_back([this, niceness] {
+            // On Linux a nice value belongs to the thread (its tid), not the process.
+            if (niceness > 0 && ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), niceness) != 0)
+                log::warn("cannot lower a worker thread's priority: {}", errno_text());
+            work();
+        });
+    }
 }
 
 WorkPool::~WorkPool() { stop(); }

@@ -21,9 +21,15 @@
 
 namespace lampi::cloud {
 
+// Password hashing runs this much nicer than the server: under a hash flood on a
+// busy machine the pages still get the processor first.
+inline constexpr int kHashNiceness = 5;
+
 class WorkPool {
 public:
-    WorkPool(std::size_t threads, std::size_t queue_limit);
+    // `niceness` > 0 lowers the workers' scheduling priority (Linux: per thread),
+    // so CPU-bound jobs yield the processor to the threads serving pages.
+    WorkPool(std::size_t threads, std::size_t queue_limit, int niceness = 0);
     ~WorkPool();
     WorkPool(const WorkPool&) = delete;
     WorkPool& operator=(const WorkPool&) = delete;

@@ -30,7 +30,7 @@ CloudServer::CloudServer(const std::string& db_url, CloudServerOptions options) 
     // Revocations go out like every other publish: recorded, and to the broker when there is one.
     if (!options.app.revocations)
         options.app.revocations = std::make_shared<cloud::lamps::MqttRevocations>(publish, clock);
-    hash_pool_ = std::make_unique<cloud::WorkPool>(options.hash_threads, options.hash_queue);
+    hash_pool_ = std::make_unique<cloud::WorkPool>(options.hash_threads, options.hash_queue, cloud::kHashNiceness);
     app_ = std::make_unique<cloud::api::App>(*store_, *accounts_, *lamps_, options.app, hash_pool_.get());
     options.server.port = 0;
     options.server.threads = 2;

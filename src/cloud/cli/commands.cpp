@@ -162,7 +162,7 @@ int serve(ServeConfig config) {
     lamp_options.code_seconds = config.code_seconds;
     lamps::LampService lamp_service(**store, publisher, lamp_options, system_clock());
     if (link) config.app.revocations = std::make_shared<lamps::MqttRevocations>(publisher, system_clock());
-    WorkPool hash_pool(config.hash_threads, config.hash_queue);
+    WorkPool hash_pool(config.hash_threads, config.hash_queue, kHashNiceness);
     api::App app(**store, accounts, lamp_service, config.app, &hash_pool);
     // The queue must end before the store it writes to: only locals of this function hold it.
     config.app.events.reset();
