@@ -1,8 +1,8 @@
-#include "color.h"
+#include "lampi/color.h"
 
 #include <gtest/gtest.h>
 
-namespace lampi::lampid {
+namespace lampi {
 namespace {
 
 void expect_rgb(const RgbDuty& rgb, double r, double g, double b) {
@@ -43,4 +43,4 @@ TEST(DutyFor, LampOffMeansAllChannelsOff) {
 }
 
 }  // namespace
-}  // namespace lampi::lampid
+}  // namespace lampi
