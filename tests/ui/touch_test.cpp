@@ -5,12 +5,10 @@
 
 #include <fmt/core.h>
 
-#include <array>
-#include <cstdio>
-#include <filesystem>
 #include <thread>
 
 #include "ui_fixture.h"
+#include "virtual_display.h"
 
 namespace lampi::ui::test {
 namespace {
@@ -19,61 +17,12 @@ using Clock = std::chrono::steady_clock;
 
 constexpr int kWidth = 800, kHeight = 480;
 
-struct CommandResult {
-    int status = -1;
-    std::string output;
-};
-
-CommandResult run(const std::string& command) {
-    CommandResult result;
-    FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
-    if (!pipe) return result;
-    std::array<char, 256> buffer{};
-    while (std::fgets(buffer.data(), buffer.size(), pipe)) result.output += buffer.data();
-    result.status = ::pclose(pipe);
-    return result;
-}
-
-// Xvfb on the first free display number from 90.
-class VirtualDisplay {
-public:
-    explicit VirtualDisplay(const TempDir& dir) {
-        for (int n = 90; n < 200; ++n) {
-            if (std::filesystem::exists("/tmp/.X11-unix/X" + std::to_string(n)) ||
-                std::filesystem::exists("/tmp/.X" + std::to_string(n) + "-lock")) {
-                continue;
-            }
-            name_ = ":" + std::to_string(n);
-            process_ = std::make_unique<Process>(
-                std::vector<std::string>{"/usr/bin/Xvfb", name_, "-screen", "0",
-                                         fmt::format("{}x{}x24", kWidth, kHeight), "-nolisten", "tcp"},
-                dir / "xvfb.log");
-            process_->start();
-            const auto deadline = Clock::now() + std::chrono::seconds(10);
-            while (Clock::now() < deadline && process_->running()) {
-                if (std::filesystem::exists("/tmp/.X11-unix/X" + std::to_string(n))) return;
-                std::this_thread::sleep_for(std::chrono::milliseconds(20));
-            }
-            return;
-        }
-    }
-    bool ready() const { return process_ && !name_.empty(); }
-    const std::string& name() const { return name_; }
-    std::string log() const { return process_ ? process_->log() : ""; }
-    // An xdotool command line on this display.
-    std::string xdotool(const std::string& args) const { return "env DISPLAY=" + name_ + " xdotool " + args; }
-
-private:
-    std::string name_;
-    std::unique_ptr<Process> process_;
-};
-
 class Touch : public ::testing::Test {
 protected:
     void SetUp() override {
-        LAMPI_UI_REQUIRE(std::filesystem::exists("/usr/bin/Xvfb"), "Xvfb is not installed (apt-get install xvfb)");
-        LAMPI_UI_REQUIRE(run("command -v xdotool").status == 0, "xdotool is not installed (apt-get install xdotool)");
-        display_ = std::make_unique<VirtualDisplay>(dir_);
+        const std::string missing = missing_display_tools();
+        LAMPI_UI_REQUIRE(missing.empty(), missing);
+        display_ = std::make_unique<VirtualDisplay>(dir_ / "xvfb.log", kWidth, kHeight);
         ASSERT_TRUE(display_->ready()) << "Xvfb did not start\n" << display_->log();
         lamp_ = std::make_unique<RetainedLamp>(dir_);
         lampid_ = std::make_unique<Process>(
@@ -96,7 +45,7 @@ protected:
         const std::string ui_state = topics::connection_state(topics::kScreenClient);
         ASSERT_TRUE(lamp_->probe().wait_for(ui_state, [](const MqttMessage& m) { return m.payload == "1"; }))
             << ui_->log();
-        CommandResult window = run("timeout 10 " + display_->xdotool("search --sync --onlyvisible --name LAMPi"));
+        CommandResult window = run_command("timeout 10 " + display_->xdotool("search --sync --onlyvisible --name LAMPi"));
         ASSERT_EQ(window.status, 0) << window.output << ui_->log();
         window_ = window.output.substr(0, window.output.find('\n'));
         // The screen takes input once it has the lamp's state (a few ms after connecting).
@@ -108,7 +57,7 @@ protected:
     }
 
     void xdotool(const std::string& args) {
-        CommandResult r = run(display_->xdotool(args));
+        CommandResult r = run_command(display_->xdotool(args));
         ASSERT_EQ(r.status, 0) << r.output;
     }
     std::string at(int x, int y) const { return fmt::format("mousemove --window {} {} {}", window_, x, y); }

@@ -1,0 +1,53 @@
+#include "virtual_display.h"
+
+#include <fmt/core.h>
+
+#include <array>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <thread>
+
+namespace lampi::testing {
+
+CommandResult run_command(const std::string& command) {
+    CommandResult result;
+    FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
+    if (!pipe) return result;
+    std::array<char, 256> buffer{};
+    while (std::fgets(buffer.data(), buffer.size(), pipe)) result.output += buffer.data();
+    result.status = ::pclose(pipe);
+    return result;
+}
+
+std::string missing_display_tools() {
+    if (!std::filesystem::exists("/usr/bin/Xvfb")) return "Xvfb is not installed (apt-get install xvfb)";
+    if (run_command("command -v xdotool").status != 0) return "xdotool is not installed (apt-get install xdotool)";
+    return "";
+}
+
+VirtualDisplay::VirtualDisplay(const std::string& log_file, int width, int height) {
+    for (int n = 90; n < 200; ++n) {
+        const std::string socket = "/tmp/.X11-unix/X" + std::to_string(n);
+        if (std::filesystem::exists(socket) || std::filesystem::exists("/tmp/.X" + std::to_string(n) + "-lock")) {
+            continue;
+        }
+        name_ = ":" + std::to_string(n);
+        process_ = std::make_unique<Process>(
+            std::vector<std::string>{"/usr/bin/Xvfb", name_, "-screen", "0", fmt::format("{}x{}x24", width, height),
+                                     "-nolisten", "tcp"},
+            log_file);
+        process_->start();
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+        while (std::chrono::steady_clock::now() < deadline && process_->running()) {
+            if (std::filesystem::exists(socket)) {
+                ready_ = true;
+                return;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        return;
+    }
+}
+
+}  // namespace lampi::testing
