@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
     app.add_option("--width", o.width, "screen width in pixels")->capture_default_str();
     app.add_option("--height", o.height, "screen height in pixels")->capture_default_str();
     app.add_flag("--fullscreen", o.fullscreen, "take the whole display (the lamp's own screen)");
+    app.add_flag("--gpu", o.gpu, "draw with OpenGL (default: in memory, which needs no GL driver)");
     app.add_option("--screenshot", o.screenshot,
                    "wait for the first retained lamp state, draw one frame to this PNG file and exit");
     app.add_option("--screenshot-timeout", o.screenshot_timeout_seconds, "seconds --screenshot waits for the state")

@@ -88,6 +88,12 @@ int take_screenshot(const UiOptions& o) {
     return 0;
 }
 
+// For the debug log lines a benchmark times the screen by.
+std::int64_t wall_us() {
+    return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
 // SDL events the screen posts to itself from other threads.
 struct WakeEvents {
     Uint32 news = 0;   // the broker delivered something
@@ -118,6 +124,10 @@ public:
 };
 
 int run_screen(const UiOptions& o) {
+    // Without a GPU renderer the window's pixels go straight to the display
+    // (XShm, KMS dumb buffers) instead of through an OpenGL texture, so no GL
+    // driver is loaded (README, "Memory").
+    if (!o.gpu) SDL_SetHint(SDL_HINT_FRAMEBUFFER_ACCELERATION, "0");
     if (SDL_Init(SDL_INIT_VIDEO | SDL_INIT_TIMER) != 0) {
         log::error("cannot start SDL video: {}", SDL_GetError());
         return 1;
@@ -136,8 +146,8 @@ int run_screen(const UiOptions& o) {
         return 1;
     }
     // No vsync: frames are drawn only on a change, and the present must not wait.
-    w.renderer = SDL_CreateRenderer(w.window, -1, SDL_RENDERER_ACCELERATED);
-    if (!w.renderer) w.renderer = SDL_CreateRenderer(w.window, -1, SDL_RENDERER_SOFTWARE);
+    w.renderer = SDL_CreateRenderer(w.window, -1, o.gpu ? SDL_RENDERER_ACCELERATED : SDL_RENDERER_SOFTWARE);
+    if (!w.renderer && o.gpu) w.renderer = SDL_CreateRenderer(w.window, -1, SDL_RENDERER_SOFTWARE);
     if (!w.renderer) {
         log::error("cannot create a renderer: {}", SDL_GetError());
         return 1;
@@ -164,8 +174,10 @@ int run_screen(const UiOptions& o) {
         log::error("{}", s.message());
         return 1;
     }
-    log::info("screen {}x{} on {} ({}), broker {}", width, height, SDL_GetCurrentVideoDriver(),
-              o.fullscreen ? "fullscreen" : "window", link.endpoint());
+    SDL_RendererInfo info{};
+    SDL_GetRendererInfo(w.renderer, &info);
+    log::info("screen {}x{} on {} ({}, {} renderer), broker {}", width, height, SDL_GetCurrentVideoDriver(),
+              o.fullscreen ? "fullscreen" : "window", info.name, link.endpoint());
 
     bool redraw = true;
     bool quit = false;
@@ -179,6 +191,7 @@ int run_screen(const UiOptions& o) {
                 case SDL_QUIT: quit = true; break;
                 case SDL_WINDOWEVENT: redraw = true; break;
                 case SDL_MOUSEBUTTONDOWN:
+                    log::debug("press at {},{} at {} us", event.button.x, event.button.y, wall_us());
                     if (event.button.button == SDL_BUTTON_LEFT) redraw |= touch.press(event.button.x, event.button.y, now);
                     break;
                 case SDL_MOUSEMOTION:
@@ -201,6 +214,11 @@ int run_screen(const UiOptions& o) {
             paint(w.renderer, layout, model.view());
             SDL_RenderPresent(w.renderer);
             redraw = false;
+            if (log::enabled(log::Level::debug)) {
+                // The wall-clock stamp lets a benchmark time a change from its sender to the glass.
+                const auto shown = model.view().lamp;
+                log::debug("frame: version {} at {} us", shown ? shown->version : 0, wall_us());
+            }
         }
     }
     link.stop();
