@@ -2,8 +2,8 @@
 //
 // One function places every control, so drawing, hit testing and the
 // screenshot tests agree on where a thing is. Sizes follow the screen: at
-// 800x480 (the 7" display) each slider row is 88 px tall, at 480x320 56 px, both
-// above the ~7 mm a finger needs.
+// 800x480 (the 7" display) a slider's track is 51 px (~10 mm) tall, at 480x320
+// 34 px, and a press counts a little around it (TouchController::touch_area).
 #pragma once
 
 #include <array>
