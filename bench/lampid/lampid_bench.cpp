@@ -14,13 +14,13 @@
 #include <thread>
 #include <unistd.h>
 
+#include "clock.h"
 #include "lampi/lamp_codec.h"
 #include "lampi/log.h"
 #include "lampi/topics.h"
-#include "clock.h"
-#include "state_store.h"
 #include "mqtt_harness.h"
 #include "proc_stats.h"
+#include "state_store.h"
 
 using namespace lampi;
 using namespace lampi::testing;

@@ -147,8 +147,7 @@ int main(int argc, char** argv) {
         update.client = "bench";
         const std::int64_t sent = wall_us();
         (void)probe.publish(std::string(topics::kSetConfig), encode_set_config(update));
-        std::optional<LampState> changed =
-            wait_changed(probe, [](const LampState& s) { return s.client == "bench"; });
+        std::optional<LampState> changed = wait_changed(probe, [](const LampState& s) { return s.client == "bench"; });
         const std::int64_t heard = wall_us();
         if (!changed) continue;
         if (auto frame = frame_time(ui, changed->version, std::chrono::seconds(2))) {

@@ -11,7 +11,8 @@ constexpr auto kGoodbyeDeadline = std::chrono::seconds(2);
 
 MqttOptions with_will(MqttOptions mqtt, bool announce) {
     if (announce) {
-        mqtt.will = MqttWill{topics::connection_state(topics::kScreenClient), std::string(topics::kOffline), kQos, true};
+        mqtt.will =
+            MqttWill{topics::connection_state(topics::kScreenClient), std::string(topics::kOffline), kQos, true};
     }
     return mqtt;
 }
@@ -19,8 +20,8 @@ MqttOptions with_will(MqttOptions mqtt, bool announce) {
 }  // namespace
 
 LampLink::LampLink(MqttOptions mqtt, const std::string& device_id, bool announce, std::function<void()> wake)
-    : bridge_state_(topics::cloud(device_id.empty() ? "+" : device_id,
-                                  topics::connection_state(topics::kBridgeClient))),
+    : bridge_state_(
+          topics::cloud(device_id.empty() ? "+" : device_id, topics::connection_state(topics::kBridgeClient))),
       announce_(announce),
       wake_(std::move(wake)),
       client_(with_will(std::move(mqtt), announce)) {
@@ -68,8 +69,8 @@ void LampLink::on_connect() {
     // lamp/changed last: the broker hands out retained messages in the order of
     // the subscriptions, so once the first state is in, the association and the
     // bridge's state (when retained) are in too. --screenshot relies on it.
-    for (std::string_view topic : {std::string_view(topics::kAssociated), std::string_view(bridge_state_),
-                                   std::string_view(topics::kChanged)}) {
+    for (std::string_view topic :
+         {std::string_view(topics::kAssociated), std::string_view(bridge_state_), std::string_view(topics::kChanged)}) {
         if (Status s = client_.subscribe(topic, kQos); !s) log::error("{}", s.message());
     }
     deliver([](LinkNews& news) { news.connected = true; });
@@ -92,9 +93,9 @@ void LampLink::on_message(const MqttMessage& message) {
             return;
         }
         deliver([&](LinkNews& news) { news.association = *association; });
-    } else if (topics::parse_connection_state(topics::parse_lamp_topic(message.topic)
-                                                  .value_or(topics::LampTopic{})
-                                                  .local) == topics::kBridgeClient) {
+    } else if (topics::parse_connection_state(
+                   topics::parse_lamp_topic(message.topic).value_or(topics::LampTopic{}).local) ==
+               topics::kBridgeClient) {
         const bool online = message.payload == topics::kOnline;
         deliver([&](LinkNews& news) { news.cloud_online = online; });
     }

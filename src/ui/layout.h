@@ -30,13 +30,13 @@ struct SliderLayout {
 
 struct Layout {
     int width = 0, height = 0;
-    Rect cloud_text;   // the bridge's state, top left
-    Rect claim_text;   // claimed or not, top right
-    Rect swatch;       // the current colour
-    Rect power;        // the on/off switch
-    Rect panel;        // the association code, or that the lamp is claimed
-    Rect code_text;    // the code, inside the panel
-    Rect instruction;  // one line under the code
+    Rect cloud_text;                      // the bridge's state, top left
+    Rect claim_text;                      // claimed or not, top right
+    Rect swatch;                          // the current colour
+    Rect power;                           // the on/off switch
+    Rect panel;                           // the association code, or that the lamp is claimed
+    Rect code_text;                       // the code, inside the panel
+    Rect instruction;                     // one line under the code
     std::array<SliderLayout, 3> sliders;  // in kSliders order
 
     const SliderLayout& slider(Slider s) const { return sliders[static_cast<int>(s)]; }

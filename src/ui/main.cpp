@@ -5,9 +5,10 @@
 
 int main(int argc, char** argv) {
     using namespace lampi;
-    CLI::App app{"lampi-ui: the LAMPi lamp's touch screen. Shows and sets the lamp's state (power, hue,\n"
-                 "saturation, brightness) over the lamp's local broker, the association code while the lamp\n"
-                 "is unclaimed, and whether the lamp reaches the cloud."};
+    CLI::App app{
+        "lampi-ui: the LAMPi lamp's touch screen. Shows and sets the lamp's state (power, hue,\n"
+        "saturation, brightness) over the lamp's local broker, the association code while the lamp\n"
+        "is unclaimed, and whether the lamp reaches the cloud."};
     app.set_config("--config", "", "read options from an INI/TOML file (keys are option names)");
     ui::UiOptions o = ui::default_ui_options();
     app.add_option("--host", o.mqtt.host, "local MQTT broker host")->capture_default_str();
@@ -15,7 +16,8 @@ int main(int argc, char** argv) {
     app.add_option("--username", o.mqtt.username, "login on the local broker (none: anonymous)");
     app.add_option("--password-file", o.password_file,
                    "file holding the password for --username (never on the command line)");
-    app.add_option("--device-id", o.device_id, "the lamp whose bridge state is shown (default: the broker's only bridge)");
+    app.add_option("--device-id", o.device_id,
+                   "the lamp whose bridge state is shown (default: the broker's only bridge)");
     app.add_option("--width", o.width, "screen width in pixels")->capture_default_str();
     app.add_option("--height", o.height, "screen height in pixels")->capture_default_str();
     app.add_flag("--fullscreen", o.fullscreen, "take the whole display (the lamp's own screen)");

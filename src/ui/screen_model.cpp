@@ -29,8 +29,8 @@ void set_setting(LampState& state, Slider slider, double value) {
 
 bool ScreenModel::on_changed(const LampState& incoming) {
     if (last_.lamp && incoming.version <= last_.lamp->version) return false;
-    if (held_ && (incoming.client != own_client_ ||
-                  std::abs(setting(incoming, held_->slider) - held_->value) < kSameValue)) {
+    if (held_ &&
+        (incoming.client != own_client_ || std::abs(setting(incoming, held_->slider) - held_->value) < kSameValue)) {
         held_.reset();
     }
     last_.lamp = incoming;

@@ -76,6 +76,7 @@ int take_screenshot(const UiOptions& o) {
     const int read = SDL_RenderReadPixels(renderer, nullptr, SDL_PIXELFORMAT_RGBA32, image.pixels.data(), o.width * 4);
     SDL_DestroyRenderer(renderer);
     SDL_FreeSurface(surface);
+    SDL_Quit();  // SDL's own state, so leak checkers see a clean exit
     if (read != 0) {
         log::error("cannot read the frame back: {}", SDL_GetError());
         return 1;
@@ -192,10 +193,12 @@ int run_screen(const UiOptions& o) {
                 case SDL_WINDOWEVENT: redraw = true; break;
                 case SDL_MOUSEBUTTONDOWN:
                     log::debug("press at {},{} at {} us", event.button.x, event.button.y, wall_us());
-                    if (event.button.button == SDL_BUTTON_LEFT) redraw |= touch.press(event.button.x, event.button.y, now);
+                    if (event.button.button == SDL_BUTTON_LEFT)
+                        redraw |= touch.press(event.button.x, event.button.y, now);
                     break;
                 case SDL_MOUSEMOTION:
-                    if (event.motion.state & SDL_BUTTON_LMASK) redraw |= touch.move(event.motion.x, event.motion.y, now);
+                    if (event.motion.state & SDL_BUTTON_LMASK)
+                        redraw |= touch.move(event.motion.x, event.motion.y, now);
                     break;
                 case SDL_MOUSEBUTTONUP:
                     if (event.button.button == SDL_BUTTON_LEFT)

@@ -15,7 +15,7 @@ struct UiOptions {
     std::string device_id;      // whose bridge state to show; "": the lamp's only bridge
     int width = 800, height = 480;
     bool fullscreen = false;
-    bool gpu = false;  // SDL's OpenGL renderer instead of drawing in memory (README, "Memory")
+    bool gpu = false;        // SDL's OpenGL renderer instead of drawing in memory (README, "Memory")
     std::string screenshot;  // draw one frame to this PNG and exit
     int screenshot_timeout_seconds = 10;
     std::string log_level = "info";

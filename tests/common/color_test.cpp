@@ -21,9 +21,7 @@ TEST(HsvToRgb, PrimaryAndSecondaryHues) {
     expect_rgb(hsv_to_rgb(1.0, 1.0, 1.0), 1, 0, 0);  // hue wraps
 }
 
-TEST(HsvToRgb, SaturationZeroIsWhiteScaledByValue) {
-    expect_rgb(hsv_to_rgb(0.3, 0.0, 0.5), 0.5, 0.5, 0.5);
-}
+TEST(HsvToRgb, SaturationZeroIsWhiteScaledByValue) { expect_rgb(hsv_to_rgb(0.3, 0.0, 0.5), 0.5, 0.5, 0.5); }
 
 TEST(GammaCorrect, KeepsEndsAndDarkensMidtones) {
     RgbDuty corrected = gamma_correct({0.0, 0.5, 1.0}, 2.2);

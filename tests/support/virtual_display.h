@@ -10,7 +10,7 @@
 namespace lampi::testing {
 
 struct CommandResult {
-    int status = -1;  // as from wait(); 0 when the command succeeded
+    int status = -1;     // as from wait(); 0 when the command succeeded
     std::string output;  // stdout and stderr
 };
 

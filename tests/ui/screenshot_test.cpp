@@ -18,8 +18,8 @@ protected:
     RgbaImage shoot(const std::string& name) {
         auto [w, h] = GetParam();
         const std::string file = dir_ / name;
-        Process ui({LAMPI_UI_BINARY, "--port", std::to_string(lamp_->port()), "--width", std::to_string(w),
-                    "--height", std::to_string(h), "--screenshot", file, "--device-id", kDevice},
+        Process ui({LAMPI_UI_BINARY, "--port", std::to_string(lamp_->port()), "--width", std::to_string(w), "--height",
+                    std::to_string(h), "--screenshot", file, "--device-id", kDevice},
                    dir_ / (name + ".log"));
         ui.start();
         const int status = ui.wait(std::chrono::seconds(20));
@@ -137,8 +137,8 @@ TEST_P(Screenshot, AnUnclaimedLampShowsItsCodeLargeWithOneLineOfInstructions) {
 
 TEST_P(Screenshot, WithoutAnyLampStateItGivesUpWithAReason) {
     const std::string file = dir_ / "none.png";
-    Process ui({LAMPI_UI_BINARY, "--port", std::to_string(lamp_->port()), "--screenshot", file,
-                "--screenshot-timeout", "1"},
+    Process ui({LAMPI_UI_BINARY, "--port", std::to_string(lamp_->port()), "--screenshot", file, "--screenshot-timeout",
+                "1"},
                dir_ / "none.log");
     ui.start();
     const int status = ui.wait(std::chrono::seconds(10));

@@ -25,27 +25,29 @@ protected:
         display_ = std::make_unique<VirtualDisplay>(dir_ / "xvfb.log", kWidth, kHeight);
         ASSERT_TRUE(display_->ready()) << "Xvfb did not start\n" << display_->log();
         lamp_ = std::make_unique<RetainedLamp>(dir_);
-        lampid_ = std::make_unique<Process>(
-            std::vector<std::string>{LAMPID_BINARY, "--port", std::to_string(lamp_->port()), "--device-id", kDevice,
-                                     "--state-file", dir_ / "lamp-state.json", "--simulated-output", dir_ / "led",
-                                     "--log-level", "debug"},
-            dir_ / "lampid.log");
+        lampid_ =
+            std::make_unique<Process>(std::vector<std::string>{LAMPID_BINARY, "--port", std::to_string(lamp_->port()),
+                                                               "--device-id", kDevice, "--state-file",
+                                                               dir_ / "lamp-state.json", "--simulated-output",
+                                                               dir_ / "led", "--log-level", "debug"},
+                                      dir_ / "lampid.log");
         lampid_->start();
         ASSERT_TRUE(lamp_->probe().wait_for(std::string(topics::kChanged)));
         lamp_->set_cloud(true);
 
         ::setenv("DISPLAY", display_->name().c_str(), 1);
         ::setenv("SDL_VIDEODRIVER", "x11", 1);
-        ui_ = std::make_unique<Process>(
-            std::vector<std::string>{LAMPI_UI_BINARY, "--port", std::to_string(lamp_->port()), "--device-id", kDevice,
-                                     "--width", std::to_string(kWidth), "--height", std::to_string(kHeight),
-                                     "--log-level", "debug"},
-            dir_ / "ui.log");
+        ui_ = std::make_unique<Process>(std::vector<std::string>{LAMPI_UI_BINARY, "--port",
+                                                                 std::to_string(lamp_->port()), "--device-id", kDevice,
+                                                                 "--width", std::to_string(kWidth), "--height",
+                                                                 std::to_string(kHeight), "--log-level", "debug"},
+                                        dir_ / "ui.log");
         ui_->start();
         const std::string ui_state = topics::connection_state(topics::kScreenClient);
         ASSERT_TRUE(lamp_->probe().wait_for(ui_state, [](const MqttMessage& m) { return m.payload == "1"; }))
             << ui_->log();
-        CommandResult window = run_command("timeout 10 " + display_->xdotool("search --sync --onlyvisible --name LAMPi"));
+        CommandResult window =
+            run_command("timeout 10 " + display_->xdotool("search --sync --onlyvisible --name LAMPi"));
         ASSERT_EQ(window.status, 0) << window.output << ui_->log();
         window_ = window.output.substr(0, window.output.find('\n'));
         // The screen takes input once it has the lamp's state (a few ms after connecting).
@@ -53,7 +55,8 @@ protected:
     }
 
     void TearDown() override {
-        if (HasFailure() && ui_) std::cerr << "--- lampi-ui ---\n" << ui_->log() << "--- lampid ---\n" << lampid_->log();
+        if (HasFailure() && ui_)
+            std::cerr << "--- lampi-ui ---\n" << ui_->log() << "--- lampid ---\n" << lampid_->log();
     }
 
     void xdotool(const std::string& args) {
@@ -115,7 +118,8 @@ TEST_F(Touch, DraggingEachSliderSetsTheLampWhereTheFingerLiftsAtAboutThirtyComma
             ++commands;
         }
         RecordProperty(std::string(slider_label(slider)) + "_commands", commands);
-        std::printf("%s: %d commands for %d motion events in %.2f s\n", slider_label(slider), commands, kSteps, seconds);
+        std::printf("%s: %d commands for %d motion events in %.2f s\n", slider_label(slider), commands, kSteps,
+                    seconds);
         // 60 motion events; at ~30 a second the screen sends about half as many.
         EXPECT_GE(commands, 5) << slider_label(slider);
         EXPECT_LE(commands, static_cast<int>(seconds * 30) + 3)
@@ -126,9 +130,9 @@ TEST_F(Touch, DraggingEachSliderSetsTheLampWhereTheFingerLiftsAtAboutThirtyComma
 TEST_F(Touch, AKilledScreenReadsAsOfflineThroughItsLastWill) {
     lamp_->probe().clear();
     ui_->kill9();
-    EXPECT_TRUE(lamp_->probe().wait_for(topics::connection_state(topics::kScreenClient),
-                                        [](const MqttMessage& m) { return m.payload == "0"; },
-                                        std::chrono::seconds(60)));
+    EXPECT_TRUE(lamp_->probe().wait_for(
+        topics::connection_state(topics::kScreenClient), [](const MqttMessage& m) { return m.payload == "0"; },
+        std::chrono::seconds(60)));
 }
 
 }  // namespace
