@@ -1,6 +1,7 @@
 // lampi-ui: the lamp's touch screen. Parses options and hands them to run_ui (ui_app.h).
 #include <CLI/CLI.hpp>
 
+#include "lampi/broker_cli.h"
 #include "ui_app.h"
 
 int main(int argc, char** argv) {
@@ -11,11 +12,7 @@ int main(int argc, char** argv) {
         "is unclaimed, and whether the lamp reaches the cloud."};
     app.set_config("--config", "", "read options from an INI/TOML file (keys are option names)");
     ui::UiOptions o = ui::default_ui_options();
-    app.add_option("--host", o.mqtt.host, "local MQTT broker host")->capture_default_str();
-    app.add_option("--port", o.mqtt.port, "local MQTT broker port")->capture_default_str()->check(CLI::Range(1, 65535));
-    app.add_option("--username", o.mqtt.username, "login on the local broker (none: anonymous)");
-    app.add_option("--password-file", o.password_file,
-                   "file holding the password for --username (never on the command line)");
+    add_lamp_broker_options(app, o.mqtt, o.password_file);
     app.add_option("--device-id", o.device_id,
                    "the lamp whose bridge state is shown (default: the broker's only bridge)");
     app.add_option("--width", o.width, "screen width in pixels")->capture_default_str();
@@ -26,7 +23,6 @@ int main(int argc, char** argv) {
                    "wait for the first retained lamp state, draw one frame to this PNG file and exit");
     app.add_option("--screenshot-timeout", o.screenshot_timeout_seconds, "seconds --screenshot waits for the state")
         ->capture_default_str();
-    app.add_option("--keepalive", o.mqtt.keepalive_seconds, "MQTT keepalive in seconds")->capture_default_str();
     app.add_option("--log-level", o.log_level, "trace, debug, info, warn, error or off")->capture_default_str();
     CLI11_PARSE(app, argc, argv);
     return ui::run_ui(std::move(o));

@@ -8,7 +8,6 @@
 
 #include "lamp_link.h"
 #include "lampi/device_id.h"
-#include "lampi/files.h"
 #include "lampi/log.h"
 #include "lampi/topics.h"
 #include "layout.h"
@@ -246,17 +245,9 @@ int run_ui(UiOptions o) {
         }
         o.device_id = *id;
     }
-    if (!o.password_file.empty()) {
-        if (o.mqtt.username.empty()) {
-            log::error("--password-file needs --username");
-            return 2;
-        }
-        Result<std::string> password = read_secret_file(o.password_file);
-        if (!password) {
-            log::error("{}", password.status().message());
-            return 1;
-        }
-        o.mqtt.password = *password;
+    if (Status s = read_password_file(o.mqtt, o.password_file); !s) {
+        log::error("{}", s.message());
+        return s.code() == StatusCode::invalid_argument ? 2 : 1;
     }
     if (o.width < 160 || o.height < 120) {
         log::error("the screen must be at least 160x120");
