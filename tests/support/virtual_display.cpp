@@ -33,10 +33,10 @@ VirtualDisplay::VirtualDisplay(const std::string& log_file, int width, int heigh
             continue;
         }
         name_ = ":" + std::to_string(n);
-        process_ = std::make_unique<Process>(
-            std::vector<std::string>{"/usr/bin/Xvfb", name_, "-screen", "0", fmt::format("{}x{}x24", width, height),
-                                     "-nolisten", "tcp"},
-            log_file);
+        process_ = std::make_unique<Process>(std::vector<std::string>{"/usr/bin/Xvfb", name_, "-screen", "0",
+                                                                      fmt::format("{}x{}x24", width, height),
+                                                                      "-nolisten", "tcp"},
+                                             log_file);
         process_->start();
         const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
         while (std::chrono::steady_clock::now() < deadline && process_->running()) {

@@ -23,6 +23,16 @@ LampState lamp(double hue, std::uint64_t version, std::string client = "page") {
     return s;
 }
 
+// A screen on a lamp at hue 0.2 whose user dragged the hue to `released` and let go at `t0`.
+ScreenModel after_hue_drag(double released, SteadyTime t0) {
+    ScreenModel model("lamp_ui");
+    model.on_changed(lamp(0.2, 1));
+    model.begin_drag(Slider::hue, 0.5);
+    model.drag_to(released);
+    model.end_drag(t0);
+    return model;
+}
+
 TEST(ScreenModel, DropsAnnouncementsThatAreNotNewer) {
     ScreenModel model("lamp_ui");
     EXPECT_TRUE(model.on_changed(lamp(0.2, 5)));
@@ -42,12 +52,7 @@ TEST(ScreenModel, ADraggedSliderShowsTheFingerNotTheLamp) {
 }
 
 TEST(ScreenModel, AfterReleaseOlderEchoesDoNotPullTheSliderBack) {
-    ScreenModel model("lamp_ui");
-    const SteadyTime t0{};
-    model.on_changed(lamp(0.2, 1));
-    model.begin_drag(Slider::hue, 0.5);
-    model.drag_to(0.7);
-    model.end_drag(t0);
+    ScreenModel model = after_hue_drag(0.7, SteadyTime{});
     model.on_changed(lamp(0.5, 2, "lamp_ui"));  // the echo of an earlier step
     EXPECT_DOUBLE_EQ(model.view().lamp->hue, 0.7);
     model.on_changed(lamp(0.7, 3, "lamp_ui"));  // the echo of the last one
@@ -57,20 +62,14 @@ TEST(ScreenModel, AfterReleaseOlderEchoesDoNotPullTheSliderBack) {
 }
 
 TEST(ScreenModel, AnotherClientsChangeEndsTheHold) {
-    ScreenModel model("lamp_ui");
-    model.on_changed(lamp(0.2, 1));
-    model.begin_drag(Slider::hue, 0.5);
-    model.end_drag(SteadyTime{});
+    ScreenModel model = after_hue_drag(0.5, SteadyTime{});
     model.on_changed(lamp(0.9, 2, "page"));
     EXPECT_DOUBLE_EQ(model.view().lamp->hue, 0.9);
 }
 
 TEST(ScreenModel, AHoldWhoseEchoNeverCameExpires) {
-    ScreenModel model("lamp_ui");
     const SteadyTime t0{};
-    model.on_changed(lamp(0.2, 1));
-    model.begin_drag(Slider::hue, 0.5);
-    model.end_drag(t0);
+    ScreenModel model = after_hue_drag(0.5, t0);
     EXPECT_FALSE(model.expire_hold(t0 + kEchoHold - 1ms));
     EXPECT_DOUBLE_EQ(model.view().lamp->hue, 0.5);
     EXPECT_TRUE(model.expire_hold(t0 + kEchoHold));
