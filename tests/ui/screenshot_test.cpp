@@ -2,6 +2,8 @@
 // lamp state, checked pixel by pixel where the layout puts each control.
 #include <gtest/gtest.h>
 
+#include <fmt/core.h>
+
 #include <cmath>
 
 #include "bitmap_font.h"
@@ -144,6 +146,21 @@ TEST_P(Screenshot, WithoutAnyLampStateItGivesUpWithAReason) {
     const int status = ui.wait(std::chrono::seconds(10));
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << ui.log();
     EXPECT_NE(ui.log().find("no lamp/changed"), std::string::npos) << ui.log();
+}
+
+TEST_P(Screenshot, EveryOptionCanComeFromAConfigFile) {
+    lamp_->set_state(state(true, 0.5, 1.0, 1.0));
+    auto [w, h] = GetParam();
+    write_file(dir_ / "ui.ini", fmt::format("port = {}\nwidth = {}\nheight = {}\nscreenshot = {}\n", lamp_->port(), w,
+                                            h, dir_ / "config.png"));
+    Process ui({LAMPI_UI_BINARY, "--config", dir_ / "ui.ini"}, dir_ / "config.log");
+    ui.start();
+    EXPECT_EQ(ui.wait(std::chrono::seconds(20)), 0) << ui.log();
+    Result<RgbaImage> image = read_png(dir_ / "config.png");
+    ASSERT_TRUE(image) << image.status().message();
+    EXPECT_EQ(image->width, w);
+    const Layout l = layout();
+    EXPECT_TRUE(pixel_is(*image, l.swatch.center_x(), l.swatch.center_y(), {0, 255, 255}));
 }
 
 INSTANTIATE_TEST_SUITE_P(Sizes, Screenshot, ::testing::Values(std::pair{800, 480}, std::pair{480, 320}),
