@@ -201,7 +201,7 @@ int main(int argc, char** argv) {
     fmt::print("  {} lamp/changed announcements (one per fsync'd batch, {:.1f} changes per batch)\n", announcements,
                announcements ? static_cast<double>(applied) / static_cast<double>(announcements) : 0.0);
     fmt::print("  CPU: lampid {:.2f} s, broker {:.2f} s; lampid RSS after the run {:.1f} MB\n", lampid_cpu, broker_cpu,
-               memory_kb(lampid.pid(), "Rss:") / 1024.0);
+               static_cast<double>(memory_kb(lampid.pid(), "Rss:")) / 1024.0);
     lampid.stop();
     return all ? 0 : 1;
 }

@@ -84,7 +84,7 @@ std::optional<LampState> wait_changed(MqttProbe& probe, const std::function<bool
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int run_bench(int argc, char** argv) {
     CLI::App app{"ui_bench: lampi-ui's idle CPU and memory, and its latencies, on Xvfb"};
     int idle_seconds = 10, samples = 30, width = 800, height = 480;
     app.add_option("--idle-seconds", idle_seconds)->capture_default_str();
@@ -134,8 +134,10 @@ int main(int argc, char** argv) {
                idle_cpu, idle_seconds, 100.0 * idle_cpu / idle_seconds, idle_frames);
     auto memory = [&](const char* when) {
         fmt::print("lampi-ui memory {}: RSS {:.1f} MB, PSS {:.1f} MB, private {:.1f} MB\n", when,
-                   memory_kb(ui.pid(), "Rss:") / 1024.0, memory_kb(ui.pid(), "Pss:") / 1024.0,
-                   (memory_kb(ui.pid(), "Private_Dirty:") + memory_kb(ui.pid(), "Private_Clean:")) / 1024.0);
+                   static_cast<double>(memory_kb(ui.pid(), "Rss:")) / 1024.0,
+                   static_cast<double>(memory_kb(ui.pid(), "Pss:")) / 1024.0,
+                   static_cast<double>(memory_kb(ui.pid(), "Private_Dirty:") + memory_kb(ui.pid(), "Private_Clean:")) /
+                       1024.0);
     };
     memory("idle");
 
@@ -151,8 +153,8 @@ int main(int argc, char** argv) {
         const std::int64_t heard = wall_us();
         if (!changed) continue;
         if (auto frame = frame_time(ui, changed->version, std::chrono::seconds(2))) {
-            redrawn.push_back((*frame - sent) / 1000.0);
-            announced.push_back((heard - sent) / 1000.0);
+            redrawn.push_back(static_cast<double>(*frame - sent) / 1000.0);
+            announced.push_back(static_cast<double>(heard - sent) / 1000.0);
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
@@ -180,7 +182,7 @@ int main(int argc, char** argv) {
             const std::int64_t heard = wall_us();
             tapped.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
             tapper.join();
-            if (auto press = press_time(ui, presses)) pressed.push_back((heard - *press) / 1000.0);
+            if (auto press = press_time(ui, presses)) pressed.push_back(static_cast<double>(heard - *press) / 1000.0);
         } else {
             tapper.join();
         }
@@ -191,4 +193,13 @@ int main(int argc, char** argv) {
     fmt::print("  xdotool alone (getmouselocation): {}\n", percentiles(xdotool_alone));
     memory("after the runs");
     return 0;
+}
+
+int main(int argc, char** argv) {
+    try {
+        return run_bench(argc, argv);
+    } catch (const std::exception& e) {
+        fmt::print(stderr, "ui_bench: {}\n", e.what());
+        return 1;
+    }
 }

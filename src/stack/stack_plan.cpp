@@ -289,7 +289,7 @@ std::vector<ProcessPlan> plan_processes(const StackPlan& plan) {
             fmt::format("{} --host 127.0.0.1 --port {} --device-id {} --log-level {} --username {} --password-file {}",
                         plan.lampi_ui, lamp.broker_port, lamp.device_id, plan.options.log_level, kLampBrokerUser,
                         lamp.broker_password_file),
-            40, fmt::format("DISPLAY=\":{}\",SDL_VIDEODRIVER=\"x11\"", lamp.display)));
+            40, fmt::format(R"(DISPLAY=":{}",SDL_VIDEODRIVER="x11")", lamp.display)));
     }
     return processes;
 }

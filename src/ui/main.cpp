@@ -24,6 +24,10 @@ int main(int argc, char** argv) {
     app.add_option("--screenshot-timeout", o.screenshot_timeout_seconds, "seconds --screenshot waits for the state")
         ->capture_default_str();
     app.add_option("--log-level", o.log_level, "trace, debug, info, warn, error or off")->capture_default_str();
-    CLI11_PARSE(app, argc, argv);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e);  // --help exits 0, a usage error non-zero
+    }
     return ui::run_ui(std::move(o));
 }

@@ -39,8 +39,8 @@ inline std::string env_or(const char* name, const char* fallback) {
 #define LAMPI_UI_REQUIRE(condition, why)                                          \
     do {                                                                          \
         if (!(condition)) {                                                       \
-            if (env_or("CI", "") == "true") FAIL() << why << " (required in CI)"; \
-            GTEST_SKIP() << why;                                                  \
+            if (env_or("CI", "") == "true") FAIL() << (why) << " (required in CI)"; \
+            GTEST_SKIP() << (why);                                                \
         }                                                                         \
     } while (0)
 
