@@ -36,12 +36,12 @@ inline std::string env_or(const char* name, const char* fallback) {
 }
 
 // A skip that CI counts as a failure (./lampi test: a skip fails with CI=true).
-#define LAMPI_UI_REQUIRE(condition, why)                                          \
-    do {                                                                          \
-        if (!(condition)) {                                                       \
+#define LAMPI_UI_REQUIRE(condition, why)                                            \
+    do {                                                                            \
+        if (!(condition)) {                                                         \
             if (env_or("CI", "") == "true") FAIL() << (why) << " (required in CI)"; \
-            GTEST_SKIP() << (why);                                                \
-        }                                                                         \
+            GTEST_SKIP() << (why);                                                  \
+        }                                                                           \
     } while (0)
 
 // A lamp's broker whose retained topics the test sets, as lampid and the bridge would.
