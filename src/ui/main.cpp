@@ -1,10 +1,13 @@
 // lampi-ui: the lamp's touch screen. Parses options and hands them to run_ui (ui_app.h).
 #include <CLI/CLI.hpp>
+#include <cstdio>
 
 #include "lampi/broker_cli.h"
 #include "ui_app.h"
 
-int main(int argc, char** argv) {
+namespace {
+
+int parse_and_run(int argc, char** argv) {
     using namespace lampi;
     CLI::App app{
         "lampi-ui: the LAMPi lamp's touch screen. Shows and sets the lamp's state (power, hue,\n"
@@ -30,4 +33,15 @@ int main(int argc, char** argv) {
         return app.exit(e);  // --help exits 0, a usage error non-zero
     }
     return ui::run_ui(std::move(o));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    try {
+        return parse_and_run(argc, argv);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "lampi-ui: %s\n", e.what());
+        return 1;
+    }
 }
