@@ -38,7 +38,9 @@ std::int64_t wall_us() {
 std::string percentiles(std::vector<double> ms) {
     if (ms.empty()) return "no samples";
     std::sort(ms.begin(), ms.end());
-    auto at = [&](double q) { return ms[std::min(ms.size() - 1, static_cast<std::size_t>(q * static_cast<double>(ms.size())))]; };
+    auto at = [&](double q) {
+        return ms[std::min(ms.size() - 1, static_cast<std::size_t>(q * static_cast<double>(ms.size())))];
+    };
     return fmt::format("p50 {:.2f} ms, p90 {:.2f} ms, max {:.2f} ms ({} samples)", at(0.5), at(0.9), ms.back(),
                        ms.size());
 }
