@@ -14,50 +14,19 @@
 #include <thread>
 #include <unistd.h>
 
+#include "clock.h"
 #include "lampi/lamp_codec.h"
 #include "lampi/log.h"
 #include "lampi/topics.h"
-#include "clock.h"
-#include "state_store.h"
 #include "mqtt_harness.h"
+#include "proc_stats.h"
+#include "state_store.h"
 
 using namespace lampi;
 using namespace lampi::testing;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-
-// A field in kB ("Rss:", "Pss:", "Private_Dirty:") from /proc/<pid>/smaps_rollup.
-long memory_kb(pid_t pid, std::string_view field) {
-    std::ifstream in(fmt::format("/proc/{}/smaps_rollup", pid));
-    std::string key;
-    long value = 0;
-    while (in >> key) {
-        if (key == field) {
-            in >> value;
-            return value;
-        }
-        in.ignore(4096, '\n');
-    }
-    return -1;
-}
-
-long rss_kb(pid_t pid) { return memory_kb(pid, "Rss:"); }
-
-// User + system CPU seconds of a process.
-double cpu_seconds(pid_t pid) {
-    std::ifstream in(fmt::format("/proc/{}/stat", pid));
-    std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    auto paren = content.rfind(')');
-    if (paren == std::string::npos || paren + 2 > content.size()) return 0;
-    auto fields = content.substr(paren + 2);
-    std::istringstream stream(fields);
-    std::string skip;
-    for (int i = 0; i < 11; ++i) stream >> skip;  // fields 3..13
-    double utime = 0, stime = 0;
-    stream >> utime >> stime;
-    return (utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
 
 // Follows lamp/changed: the newest version and a record per client tag.
 class ChangedWatcher {
@@ -153,7 +122,7 @@ int main(int argc, char** argv) {
     double cpu_before = cpu_seconds(lampid.pid());
     std::this_thread::sleep_for(std::chrono::seconds(idle_seconds));
     double idle_cpu = cpu_seconds(lampid.pid()) - cpu_before;
-    long idle_rss = rss_kb(lampid.pid());
+    long idle_rss = memory_kb(lampid.pid(), "Rss:");
     fmt::print("lampid idle: RSS {:.1f} MB (of which shared library pages {:.1f} MB), PSS {:.1f} MB, "
                "private {:.1f} MB; CPU {:.2f} % over {} s\n",
                idle_rss / 1024.0, memory_kb(lampid.pid(), "Shared_Clean:") / 1024.0,
@@ -232,7 +201,7 @@ int main(int argc, char** argv) {
     fmt::print("  {} lamp/changed announcements (one per fsync'd batch, {:.1f} changes per batch)\n", announcements,
                announcements ? static_cast<double>(applied) / static_cast<double>(announcements) : 0.0);
     fmt::print("  CPU: lampid {:.2f} s, broker {:.2f} s; lampid RSS after the run {:.1f} MB\n", lampid_cpu, broker_cpu,
-               rss_kb(lampid.pid()) / 1024.0);
+               static_cast<double>(memory_kb(lampid.pid(), "Rss:")) / 1024.0);
     lampid.stop();
     return all ? 0 : 1;
 }

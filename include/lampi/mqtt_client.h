@@ -118,6 +118,11 @@ private:
     bool background_ = false;
 };
 
+// Sets options.password from `password_file` ("" leaves the options as they are),
+// so a password never appears on a command line. A file without a username is
+// invalid_argument; an unreadable file keeps the reading error.
+Status read_password_file(MqttOptions& options, const std::string& password_file);
+
 // Words for a libmosquitto error code, for log lines and Status messages.
 std::string mqtt_error_text(int rc);
 

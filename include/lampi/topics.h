@@ -26,6 +26,9 @@ inline constexpr std::string_view kOffline = "0";
 inline constexpr std::string_view kLampServiceClient = "lamp_service";
 inline constexpr std::string_view kBridgeClient = "bridge";
 inline constexpr std::array<std::string_view, 2> kConnectionClients = {kLampServiceClient, kBridgeClient};
+// The lamp's own screen (lampi-ui): it announces itself too, but the lamp is
+// online without it.
+inline constexpr std::string_view kScreenClient = "lamp_ui";
 
 // In the cloud a lamp's bridge connects as lamp-<device_id>.
 inline constexpr std::string_view kLampClientPrefix = "lamp-";

@@ -13,6 +13,7 @@
 #include <unordered_set>
 
 #include "lampi/errno_text.h"
+#include "lampi/files.h"
 #include "lampi/log.h"
 
 namespace lampi {
@@ -295,6 +296,15 @@ void MqttClient::handle_message(mosquitto*, void* self, const mosquitto_message*
     message.qos = msg->qos;
     message.retain = msg->retain;
     client->on_message(message);
+}
+
+Status read_password_file(MqttOptions& options, const std::string& password_file) {
+    if (password_file.empty()) return Status::ok();
+    if (options.username.empty()) return Status::invalid_argument("--password-file needs --username");
+    Result<std::string> password = read_secret_file(password_file);
+    if (!password) return password.status();
+    options.password = *password;
+    return Status::ok();
 }
 
 }  // namespace lampi

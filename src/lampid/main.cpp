@@ -1,6 +1,7 @@
 // lampid: the lamp service. Parses options and hands them to run_lampid (service.h).
 #include <CLI/CLI.hpp>
 
+#include "lampi/broker_cli.h"
 #include "service.h"
 
 int main(int argc, char** argv) {
@@ -9,18 +10,13 @@ int main(int argc, char** argv) {
                  "the MQTT contract (lamp/set_config in, lamp/changed out) on the lamp's local broker."};
     app.set_config("--config", "", "read options from an INI/TOML file (keys are option names)");
     lampid::LampidOptions o = lampid::default_lampid_options();
-    app.add_option("--host", o.mqtt.host, "local MQTT broker host")->capture_default_str();
-    app.add_option("--port", o.mqtt.port, "local MQTT broker port")->capture_default_str()->check(CLI::Range(1, 65535));
-    app.add_option("--username", o.mqtt.username, "login on the local broker (none: anonymous)");
-    app.add_option("--password-file", o.password_file,
-                   "file holding the password for --username (never on the command line)");
+    add_lamp_broker_options(app, o.mqtt, o.password_file);
     app.add_option("--device-id", o.device_id, "12 hex digits; default: the MAC of the first network interface");
     app.add_option("--state-file", o.state_file, "where the state is persisted")->capture_default_str();
     app.add_option("--backend", o.led.backend, "LED backend: simulated, sysfs-pwm or pigpiod")
         ->capture_default_str()
         ->check(CLI::IsMember({"simulated", "sysfs-pwm", "pigpiod"}));
     app.add_option("--log-level", o.log_level, "trace, debug, info, warn, error or off")->capture_default_str();
-    app.add_option("--keepalive", o.mqtt.keepalive_seconds, "MQTT keepalive in seconds")->capture_default_str();
     app.add_option("--association-file", o.association_file,
                    "remembers whether a user claimed the lamp (default: beside the state file)");
     app.add_option("--code-file", o.code_file,

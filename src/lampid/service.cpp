@@ -9,7 +9,6 @@
 #include "clock.h"
 #include "lamp_controller.h"
 #include "lampi/device_id.h"
-#include "lampi/files.h"
 #include "lampi/log.h"
 #include "lampi/topics.h"
 #include "onboarding.h"
@@ -41,17 +40,9 @@ int run_lampid(LampidOptions o) {
         return 2;
     }
     if (!log::init_from_option("lampid", o.log_level, "lampid[" + *id + "]")) return 2;
-    if (!o.password_file.empty()) {
-        if (o.mqtt.username.empty()) {
-            log::error("--password-file needs --username");
-            return 2;
-        }
-        Result<std::string> password = read_secret_file(o.password_file);
-        if (!password) {
-            log::error("{}", password.status().message());
-            return 1;
-        }
-        o.mqtt.password = *password;
+    if (Status s = read_password_file(o.mqtt, o.password_file); !s) {
+        log::error("{}", s.message());
+        return s.code() == StatusCode::invalid_argument ? 2 : 1;
     }
     for (int i = 0; i < 3 && o.channels.size() == 3; ++i) o.led.sysfs_channels[i] = o.channels[i];
     for (int i = 0; i < 3 && o.pins.size() == 3; ++i) o.led.pigpiod_pins[i] = o.pins[i];

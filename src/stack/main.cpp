@@ -21,6 +21,9 @@ void add_plan_options(CLI::App* command, StackOptions& options) {
     command->add_option("--log-level", options.log_level, "log level of the LAMPi services")->capture_default_str();
     command->add_option("--credential-seconds", options.credential_seconds,
                         "lifetime of the control page's broker credential (default: lampi-cloud's)");
+    command->add_flag_callback(
+        "--no-screens", [&options] { options.screens = false; },
+        "no lampi-ui screens (default: one per lamp on a virtual display when Xvfb is installed)");
 }
 
 }  // namespace

@@ -82,6 +82,10 @@ Status check_can_start(const StackPlan& plan) {
             return Status::error(fmt::format("{} is missing: build first (./lampi build)", program));
         }
     }
+    if (with_screens(plan.options) && !fs::exists(plan.lampi_ui, ec)) {
+        return Status::error(
+            fmt::format("{} is missing: build first (./lampi build), or start with --no-screens", plan.lampi_ui));
+    }
     std::vector<int> taken;
     for (int port : all_ports(plan)) {
         if (!port_free(port)) taken.push_back(port);

@@ -122,7 +122,8 @@ std::string render_options(const StackOptions& options) {
                       {"build_dir", options.build_dir},
                       {"mosquitto", options.mosquitto},
                       {"log_level", options.log_level},
-                      {"credential_seconds", options.credential_seconds}};
+                      {"credential_seconds", options.credential_seconds},
+                      {"screens", options.screens}};
     return json::serialize(root) + "\n";
 }
 
@@ -147,6 +148,8 @@ Result<StackOptions> load_options(const std::string& dir) {
         options.mosquitto = json::value_to<std::string>(o.at("mosquitto"));
         options.log_level = json::value_to<std::string>(o.at("log_level"));
         options.credential_seconds = json::value_to<int>(o.at("credential_seconds"));
+        // Stacks rendered before screens existed had none.
+        options.screens = o.contains("screens") && json::value_to<bool>(o.at("screens"));
     } catch (const std::exception& e) {
         return Status::error(fmt::format("{} lacks a field or has a wrong type: {}", options_file(dir), e.what()));
     }
@@ -197,6 +200,7 @@ Result<StackPlan> plan_stack(const StackOptions& options) {
     plan.server_cert = plan.pki_dir + "/server.pem";
     plan.server_key = plan.pki_dir + "/server.key";
     plan.lampid = build + "/src/lampid/lampid";
+    plan.lampi_ui = build + "/src/ui/lampi-ui";
     plan.lampi_stack = build + "/src/stack/lampi-stack";
     plan.lampi_cloud = build + "/src/cloud/lampi-cloud";
     plan.auth_plugin = build + "/src/broker-plugin/lampi_auth_plugin.so";
@@ -217,9 +221,17 @@ Result<StackPlan> plan_stack(const StackOptions& options) {
         lamp.dir = fmt::format("{}/lamps/{}", dir, lamp.device_id);
         lamp.broker_password_file = fmt::format("{}/lamp-{}-broker", plan.secrets_dir, lamp.device_id);
         lamp.broker_users_file = lamp.dir + "/broker-users";
+        // Display numbers follow the port base as the ports do, so two stacks differ;
+        // from 100 up, clear of the desktop's own displays.
+        if (with_screens(plan.options)) lamp.display = 100 + options.port_base % 10000 + i;
         plan.lamps.push_back(std::move(lamp));
     }
     return plan;
+}
+
+bool with_screens(const StackOptions& options) {
+    std::error_code ec;
+    return options.screens && std::filesystem::exists(options.xvfb, ec);
 }
 
 std::vector<int> all_ports(const StackPlan& plan) {
@@ -271,6 +283,17 @@ std::vector<ProcessPlan> plan_processes(const StackPlan& plan) {
                         plan.lampid, lamp.broker_port, lamp.device_id, lamp.dir, lamp.dir, lamp.dir,
                         plan.options.log_level, kLampBrokerUser, lamp.broker_password_file),
             30));
+        if (lamp.display == 0) continue;
+        // The lamp's touch screen on a virtual display the size of the Pi's 7" one.
+        processes.push_back(
+            process(fmt::format("xvfb-{}", lamp.device_id),
+                    fmt::format("{} :{} -screen 0 800x480x24 -nolisten tcp", plan.options.xvfb, lamp.display), 25));
+        processes.push_back(process(
+            fmt::format("lampi-ui-{}", lamp.device_id),
+            fmt::format("{} --host 127.0.0.1 --port {} --device-id {} --log-level {} --username {} --password-file {}",
+                        plan.lampi_ui, lamp.broker_port, lamp.device_id, plan.options.log_level, kLampBrokerUser,
+                        lamp.broker_password_file),
+            40, fmt::format(R"(DISPLAY=":{}",SDL_VIDEODRIVER="x11")", lamp.display)));
     }
     return processes;
 }

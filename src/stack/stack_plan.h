@@ -37,6 +37,9 @@ struct StackOptions {
     std::string mosquitto = "/usr/sbin/mosquitto";
     std::string log_level = "info";
     int credential_seconds = 0;     // the page's broker credential lifetime; 0: lampi-cloud's default
+    // A lampi-ui per lamp, each on its own virtual display, when Xvfb is installed.
+    bool screens = true;
+    std::string xvfb = "/usr/bin/Xvfb";
 };
 
 // lampid's login on its lamp's broker, the only one that broker admits.
@@ -48,6 +51,7 @@ struct LampPlan {
     std::string dir;                // <stack>/lamps/<device_id>
     std::string broker_password_file;  // lampid's password: <stack>/secrets/lamp-<device_id>-broker
     std::string broker_users_file;     // its hash, for Mosquitto: <dir>/broker-users (mode 0600)
+    int display = 0;                   // the X display of its screen (":<display>"); 0 without screens
 };
 
 // One supervised process. Its command starts with `lampi-stack run --pid-file`,
@@ -90,6 +94,7 @@ struct StackPlan {
     std::string server_cert;
     std::string server_key;
     std::string lampid;             // program paths
+    std::string lampi_ui;
     std::string lampi_stack;
     std::string lampi_cloud;
     std::string auth_plugin;
@@ -120,6 +125,9 @@ Result<StackOptions> load_options(const std::string& dir);
 
 // Device ids of simulated lamps: locally administered MACs 02:00:00:00:00:01, ...
 std::string simulated_device_id(int index);
+
+// Whether a stack with these options runs screens: asked for, and Xvfb installed.
+bool with_screens(const StackOptions& options);
 
 Result<StackPlan> plan_stack(const StackOptions& options);
 std::string render_supervisord_conf(const StackPlan& plan);

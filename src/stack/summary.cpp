@@ -40,6 +40,9 @@ std::string render_summary(const StackPlan& plan, bool detached) {
     for (const LampPlan& lamp : plan.lamps) {
         line(fmt::format("  {:<26} local broker 127.0.0.1:{} (lampid's login only), lampid, bridge -> devices/{}/", "lamp " + lamp.device_id,
                          lamp.broker_port, lamp.device_id));
+        if (lamp.display != 0) {
+            line(fmt::format("  {:<26} its screen: lampi-ui on Xvfb, DISPLAY=:{}", "", lamp.display));
+        }
     }
     line(fmt::format("  endpoints for scripts: {}/endpoints.json    logs: {}/logs/", dir, dir));
     if (!plan.lamps.empty()) {

@@ -53,10 +53,11 @@ TEST(StackPlan, EveryProgramRunsWithItsOwnPidFile) {
     options.dir = "/srv/lampi";
     options.build_dir = "/opt/lampi/build";
     options.lamps = 2;
+    options.xvfb = "/bin/sh";  // stands in for Xvfb, installed or not here
     auto plan = plan_stack(options);
     ASSERT_TRUE(plan);
     auto processes = plan_processes(*plan);
-    ASSERT_EQ(processes.size(), 2u + 2u * 2u);
+    ASSERT_EQ(processes.size(), 2u + 2u * 4u);  // per lamp: broker, lampid, Xvfb, lampi-ui
     std::string conf = render_supervisord_conf(*plan);
     for (const ProcessPlan& p : processes) {
         EXPECT_EQ(p.pid_file, "/srv/lampi/run/" + p.name + ".pid");
@@ -65,6 +66,36 @@ TEST(StackPlan, EveryProgramRunsWithItsOwnPidFile) {
                   std::string::npos)
             << p.name;
     }
+}
+
+TEST(StackPlan, EachLampGetsAScreenOnItsOwnDisplayUnlessToldNotToOrXvfbIsMissing) {
+    StackOptions options;
+    options.port_base = 20000;
+    options.lamps = 2;
+    options.xvfb = "/bin/sh";  // stands in for Xvfb, installed or not here
+    auto plan = plan_stack(options);
+    ASSERT_TRUE(plan);
+    EXPECT_EQ(plan->lamps[0].display, 100);
+    EXPECT_EQ(plan->lamps[1].display, 101);
+    std::vector<ProcessPlan> screens;
+    for (const ProcessPlan& p : plan_processes(*plan)) {
+        if (p.name.rfind("lampi-ui-", 0) == 0) screens.push_back(p);
+    }
+    ASSERT_EQ(screens.size(), 2u);
+    EXPECT_EQ(screens[0].name, "lampi-ui-" + plan->lamps[0].device_id);
+    EXPECT_NE(screens[0].command.find("--port 20010 --device-id " + plan->lamps[0].device_id), std::string::npos);
+    EXPECT_NE(screens[0].command.find("--password-file " + plan->lamps[0].broker_password_file), std::string::npos)
+        << "the screen logs in as lampid does, with the password in a file";
+    EXPECT_EQ(screens[0].environment, "DISPLAY=\":100\",SDL_VIDEODRIVER=\"x11\"");
+
+    options.screens = false;
+    plan = plan_stack(options);
+    ASSERT_TRUE(plan);
+    EXPECT_EQ(plan->lamps[0].display, 0);
+    EXPECT_EQ(plan_processes(*plan).size(), 2u + 2u * 2u);
+    options.screens = true;
+    options.xvfb = "/nonexistent/Xvfb";
+    EXPECT_EQ(plan_processes(*plan_stack(options)).size(), 2u + 2u * 2u) << "headless without Xvfb";
 }
 
 TEST(StackPlan, SetUpRunsEachStepOnceAndPassesPasswordsOnStandardInput) {

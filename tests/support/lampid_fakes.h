@@ -54,8 +54,8 @@ class Led final : public lampid::LedDriver {
 public:
     bool fail = false;
     int calls = 0;
-    lampid::RgbDuty duty{};
-    Status set_duty(const lampid::RgbDuty& d) override {
+    RgbDuty duty{};
+    Status set_duty(const RgbDuty& d) override {
         ++calls;
         if (fail) return Status::error("cannot replace the simulated LED file led-duty");
         duty = d;

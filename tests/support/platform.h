@@ -54,7 +54,10 @@ struct Platform {
 
     std::vector<std::string> plan_options(int lamps, int base) const {
         std::vector<std::string> options{"--dir", stack_dir(), "--lamps", std::to_string(lamps), "--port-base",
-                                         std::to_string(base), "--build-dir", LAMPI_BUILD_DIR, "--log-level", "debug"};
+                                         std::to_string(base), "--build-dir", LAMPI_BUILD_DIR, "--log-level", "debug",
+                                         // The suites on a whole platform are about the cloud and the lamps'
+                                         // links; screens would only add load (tests/ui has theirs).
+                                         "--no-screens"};
         if (credential_seconds > 0) options.insert(options.end(), {"--credential-seconds", std::to_string(credential_seconds)});
         return options;
     }

@@ -8,7 +8,7 @@
 #include <memory>
 #include <string>
 
-#include "../color.h"
+#include "lampi/color.h"
 #include "lampi/status.h"
 
 namespace lampi::lampid {

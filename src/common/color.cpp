@@ -1,9 +1,9 @@
-#include "color.h"
+#include "lampi/color.h"
 
 #include <algorithm>
 #include <cmath>
 
-namespace lampi::lampid {
+namespace lampi {
 
 RgbDuty hsv_to_rgb(double hue, double saturation, double value) {
     hue = std::clamp(hue, 0.0, 1.0);
@@ -36,4 +36,4 @@ RgbDuty duty_for(const LampState& state, double gamma) {
     return gamma_correct(hsv_to_rgb(state.hue, state.saturation, state.brightness), gamma);
 }
 
-}  // namespace lampi::lampid
+}  // namespace lampi

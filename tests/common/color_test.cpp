@@ -1,8 +1,8 @@
-#include "color.h"
+#include "lampi/color.h"
 
 #include <gtest/gtest.h>
 
-namespace lampi::lampid {
+namespace lampi {
 namespace {
 
 void expect_rgb(const RgbDuty& rgb, double r, double g, double b) {
@@ -21,9 +21,7 @@ TEST(HsvToRgb, PrimaryAndSecondaryHues) {
     expect_rgb(hsv_to_rgb(1.0, 1.0, 1.0), 1, 0, 0);  // hue wraps
 }
 
-TEST(HsvToRgb, SaturationZeroIsWhiteScaledByValue) {
-    expect_rgb(hsv_to_rgb(0.3, 0.0, 0.5), 0.5, 0.5, 0.5);
-}
+TEST(HsvToRgb, SaturationZeroIsWhiteScaledByValue) { expect_rgb(hsv_to_rgb(0.3, 0.0, 0.5), 0.5, 0.5, 0.5); }
 
 TEST(GammaCorrect, KeepsEndsAndDarkensMidtones) {
     RgbDuty corrected = gamma_correct({0.0, 0.5, 1.0}, 2.2);
@@ -43,4 +41,4 @@ TEST(DutyFor, LampOffMeansAllChannelsOff) {
 }
 
 }  // namespace
-}  // namespace lampi::lampid
+}  // namespace lampi

@@ -1,9 +1,10 @@
-// From the lamp's settings to the three PWM duty cycles of its RGB LED.
+// From the lamp's settings to colours: the PWM duty cycles of its RGB LED (lampid)
+// and the colours the lamp's screen shows (lampi-ui).
 #pragma once
 
 #include "lampi/lamp_state.h"
 
-namespace lampi::lampid {
+namespace lampi {
 
 // Duty cycles in 0..1, one per LED channel, after gamma correction.
 struct RgbDuty {
@@ -23,4 +24,4 @@ RgbDuty gamma_correct(const RgbDuty& linear, double gamma = kDefaultGamma);
 // What the LED should show for a state: all channels off when the lamp is off.
 RgbDuty duty_for(const LampState& state, double gamma = kDefaultGamma);
 
-}  // namespace lampi::lampid
+}  // namespace lampi
