@@ -408,8 +408,9 @@ std::string render_endpoints_json(const StackPlan& plan, const std::string& oper
                                    {"redirect_url", fmt::format("http://127.0.0.1:{}", plan.http_redirect_port)}}},
              {"websocket", json::object{{"url", fmt::format("wss://127.0.0.1:{}/mqtt", plan.https_port)}}},
              {"mqtt", json::object{{"host", "127.0.0.1"}, {"port", plan.client_mqtt_port}, {"tls", true}}},
-             {"lamp_mqtt", json::object{{"host", "127.0.0.1"}, {"port", plan.lamp_mqtt_port}, {"tls", true},
-                                        {"client_certificate", true}}},
+             {"lamp_mqtt",
+              json::object{
+                  {"host", "127.0.0.1"}, {"port", plan.lamp_mqtt_port}, {"tls", true}, {"client_certificate", true}}},
              {"operator", login(plan.operator_login, operator_password)},
          }},
         {"analytics", json::object{{"url", fmt::format("https://127.0.0.1:{}/3.0", plan.https_port)},

@@ -44,7 +44,7 @@ protected:
                            std::vector<std::string> headers = {}) {
         std::string token = send("GET", "/accounts/login/?next=/").set_cookie("csrftoken");
         headers.push_back("Cookie: csrftoken=" + token);
-        headers.push_back("Content-Type: application/x-www-form-urlencoded");
+        headers.emplace_back("Content-Type: application/x-www-form-urlencoded");
         headers.push_back("Referer: " + origin() + "/accounts/login/");
         return send("POST", "/accounts/login/?next=/", headers,
                     form_encode({{"csrfmiddlewaretoken", token}, {"username", username}, {"password", pass}}));
@@ -67,7 +67,7 @@ protected:
         std::vector<std::string> headers(bool json = true) const {
             std::vector<std::string> h{"Cookie: sessionid=" + session + "; csrftoken=" + csrf, "X-CSRFToken: " + csrf,
                                        "Referer: " + origin() + "/"};
-            if (json) h.push_back("Content-Type: application/json");
+            if (json) h.emplace_back("Content-Type: application/json");
             return h;
         }
     };
@@ -77,7 +77,7 @@ protected:
         return Browser{answer.set_cookie("sessionid"), answer.set_cookie("csrftoken")};
     }
     static HttpReply claim(const Browser& b, const std::string& code) {
-        return send("POST", "/api/v1/lamps/claim", b.headers(), "{\"code\":\"" + code + "\"}");
+        return send("POST", "/api/v1/lamps/claim", b.headers(), R"({"code":")" + code + "\"}");
     }
     static std::string claimed_device(const HttpReply& answer) {
         if (answer.status != 201) return "";
@@ -139,16 +139,16 @@ TEST_F(CloudAttacks, TokensCannotMintTokensAndEndWithThePasswordOrARevocation) {
     ASSERT_TRUE(owner);
     auto make = [&](const std::string& body) { return send("POST", "/api/v1/tokens", owner->headers(), body); };
     auto token_of = [](const HttpReply& a) { return std::string(boost::json::parse(a.body).at("token").as_string()); };
-    HttpReply read = make("{\"scope\":\"read\"}");
+    HttpReply read = make(R"({"scope":"read"})");
     ASSERT_EQ(read.status, 201) << read.describe();
     auto bearer = [](const std::string& token) {
         return std::vector<std::string>{"Authorization: Bearer " + token, "Content-Type: application/json"};
     };
     ASSERT_EQ(send("GET", "/api/v1/lamps", bearer(token_of(read))).status, 200);
 
-    HttpReply minted = send("POST", "/api/v1/tokens", bearer(token_of(read)), "{\"scope\":\"control\"}");
+    HttpReply minted = send("POST", "/api/v1/tokens", bearer(token_of(read)), R"({"scope":"control"})");
     EXPECT_TRUE(refused_now("a read token asks for a control token", "403", minted.status == 403, minted.describe()));
-    HttpReply wrote = send("POST", "/api/v1/lamps/claim", bearer(token_of(read)), "{\"code\":\"000000\"}");
+    HttpReply wrote = send("POST", "/api/v1/lamps/claim", bearer(token_of(read)), R"({"code":"000000"})");
     EXPECT_TRUE(refused_now("a read token tries to claim a lamp", "403", wrote.status == 403, wrote.describe()));
 
     // Revocation ends the user's broker connections too: the page's, connected
@@ -306,6 +306,7 @@ TEST_F(CloudAttacks, ABotnetGuessingOnePasswordIsSlowedButTheOwnerIsNot) {
 TEST_F(CloudAttacks, ASignUpFloodFromOneAddressIsCut) {
     ScopedSourceAddress from("127.0.20.1");
     std::vector<int> statuses;
+    statuses.reserve(8);
     for (int i = 0; i < 8; ++i)
         statuses.push_back(sign_up("flood-" + std::to_string(::getpid()) + "-" + std::to_string(i), "long enough 1").status);
     EXPECT_TRUE(refused_now("8 sign-ups from one address in a minute", "429 after 5", statuses[5] == 429 && statuses[7] == 429,
@@ -350,6 +351,7 @@ TEST_F(CloudAttacks, APasswordHashFloodLeavesTheOtherPagesFast) {
     std::atomic<bool> flooding{true};
     std::atomic<int> busy{0}, judged{0};
     std::vector<std::thread> flood;
+    flood.reserve(48);
     for (int i = 0; i < 48; ++i) {
         flood.emplace_back([&, i] {
             ScopedSourceAddress from("127.0.70." + std::to_string(i + 1));
@@ -437,6 +439,7 @@ TEST_F(CloudAttacks, GuessingCodesAcrossAccountsIsLimitedPerAddress) {
     }
     ScopedSourceAddress from("127.0.41.1");
     std::vector<int> statuses;
+    statuses.reserve(24);
     for (int i = 0; i < 24; ++i) statuses.push_back(claim(accounts[i % 3], std::to_string(100000 + i)).status);
     int wrong = static_cast<int>(std::count(statuses.begin(), statuses.end(), 404));
     EXPECT_TRUE(refused_now("24 wrong codes from one address through 3 accounts", "429 after 20",
@@ -512,7 +515,7 @@ TEST_F(CloudAttacks, OddUsernamesAndBodiesAreRefused) {
         send("POST", "/api/v1/lamps/claim", guest->headers(), std::string(5000, '[') + std::string(5000, ']'));
     EXPECT_TRUE(refused("claim with 5 000 nested JSON arrays", "400", deep.status == 400, deep.describe()));
     HttpReply huge =
-        send("POST", "/api/v1/tokens", guest->headers(), "{\"name\":\"" + std::string(100 * 1024, 'x') + "\"}");
+        send("POST", "/api/v1/tokens", guest->headers(), R"({"name":")" + std::string(std::size_t{100} * 1024, 'x') + "\"}");
     EXPECT_TRUE(refused("a 100 KiB JSON body", "413", huge.status == 413 || (huge.status == 0 && contains(huge.error, "reset")),
                         huge.describe()));
 }

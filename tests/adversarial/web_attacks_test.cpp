@@ -3,6 +3,7 @@
 // path traversal, oversized and slow requests. Requests an ordinary client
 // would clean up (`../` in a path, a header that never ends) are written on the
 // wire (wire.h). Every test shows the rightful request working first.
+#include <fmt/core.h>
 #include <gtest/gtest.h>
 #include <strings.h>
 
@@ -76,7 +77,7 @@ protected:
                            std::vector<std::string> extra_headers = {}) {
         std::string token = login_page_token();
         extra_headers.push_back("Cookie: csrftoken=" + token);
-        extra_headers.push_back("Content-Type: application/x-www-form-urlencoded");
+        extra_headers.emplace_back("Content-Type: application/x-www-form-urlencoded");
         extra_headers.push_back("Referer: " + origin() + "/accounts/login/");
         return send("POST", "/accounts/login/?next=/", extra_headers,
                     form_encode({{"csrfmiddlewaretoken", token}, {"username", username}, {"password", pass}}));
@@ -104,7 +105,7 @@ protected:
 
     static HttpReply rename_form(const Browser& browser, const std::string& name, std::vector<std::string> headers) {
         headers.push_back("Cookie: " + browser.cookies());
-        headers.push_back("Content-Type: application/x-www-form-urlencoded");
+        headers.emplace_back("Content-Type: application/x-www-form-urlencoded");
         return send("POST", "/lamps/" + lamp() + "/rename/", headers,
                     form_encode({{"csrfmiddlewaretoken", browser.csrf}, {"name", name}}));
     }
@@ -184,7 +185,7 @@ TEST_F(WebAttacks, ASessionIdPlantedBeforeLoginIsNeverTheAuthenticatedOne) {
         ASSERT_FALSE(token.empty());
         HttpReply victim =
             send("POST", "/accounts/login/?next=/",
-                 {"Cookie: sessionid=" + planted + "; csrftoken=" + token,
+                 {fmt::format("Cookie: sessionid={}; csrftoken={}", planted, token),
                   "Content-Type: application/x-www-form-urlencoded", "Referer: " + origin() + "/accounts/login/"},
                  form_encode(
                      {{"csrfmiddlewaretoken", token}, {"username", user("demo")}, {"password", password("demo")}}));
@@ -353,15 +354,15 @@ TEST_F(WebAttacks, SqlInjectionInEveryFieldChangesNothing) {
         [&](const std::string& p) {
             return send("POST", "/auth/v1/user", {json, secret},
                         "{\"username\": " + json_string(p) + ", \"password\": " + json_string(p) +
-                            ", \"clientid\": \"x\"}");
+                            R"(, "clientid": "x"})");
         },
         [](const HttpReply& a) { return !contains(a.body, "\"ok\":false"); });
     attack(
         "broker ACL API username/topic",
         [&](const std::string& p) {
             return send("POST", "/auth/v1/acl", {json, secret},
-                        "{\"username\": " + json_string(p) +
-                            ", \"clientid\": \"x\", \"topic\": " + json_string("devices/" + p) + ", \"acc\": 4}");
+                        "{\"username\": " + json_string(p) + R"(, "clientid": "x", "topic": )" +
+                            json_string("devices/" + p) + ", \"acc\": 4}");
         },
         [](const HttpReply& a) { return !contains(a.body, "\"ok\":false"); });
 
@@ -420,6 +421,7 @@ TEST_F(WebAttacks, OversizedRequestsAreRefusedAndTheServerKeepsServing) {
     EXPECT_TRUE(serving()) << "the server stopped serving after a huge header";
 
     std::vector<std::string> many;
+    many.reserve(2000);
     for (int i = 0; i < 2000; ++i) many.push_back("X-H" + std::to_string(i) + ": x");
     HttpReply headers = send("GET", "/accounts/login/", many);
     EXPECT_TRUE(refused("2000 request header fields", "431", headers.status == 431, headers.describe()));

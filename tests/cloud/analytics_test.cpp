@@ -40,7 +40,7 @@ TEST(AnalyticsCalendar, Iso8601RoundTripsAndTakesOffsets) {
     EXPECT_EQ(*analytics::parse_iso8601("2026-11-30T12:00:00.000Z"), kNow);
     EXPECT_EQ(*analytics::parse_iso8601("2026-11-30T04:00:00-08:00"), kNow);
     EXPECT_EQ(*analytics::parse_iso8601("2026-11-30T12:00:00.5+00:00"), kNow + 500);
-    EXPECT_EQ(*analytics::parse_iso8601("2026-11-30"), kNow - 12 * 3600 * 1000);
+    EXPECT_EQ(*analytics::parse_iso8601("2026-11-30"), kNow - std::int64_t{12} * 3600 * 1000);
     EXPECT_EQ(analytics::format_iso8601(kNow, -8 * 3600), "2026-11-30T04:00:00.000-08:00");
     EXPECT_FALSE(analytics::parse_iso8601("2026-13-01T00:00:00Z"));
     EXPECT_FALSE(analytics::parse_iso8601("yesterday"));
@@ -76,6 +76,7 @@ protected:
 
 TEST_P(AnalyticsStoreTest, EventsComeBackByCollectionAndTimeRangeInOrder) {
     std::vector<analytics::PreparedEvent> batch;
+    batch.reserve(250);
     for (int i = 0; i < 250; ++i)
         batch.push_back({i % 2 ? "logins" : "sign_ups", 1000 + i, "{\"n\":" + std::to_string(i) + "}"});
     ASSERT_TRUE(events_->insert(batch));
@@ -199,7 +200,7 @@ TEST_P(AnalyticsApiTest, RefusalsHaveKeensShapeAndSayWhatIsWrong) {
     expect(post("/events/x", R"({"user": {"first.name": 1}})", keys_.write_key), 400, "InvalidPropertyNameError");
     expect(post("/events/x", R"({"keen": {"timestamp": "last tuesday"}})", keys_.write_key), 400,
            "InvalidPropertyValueError");
-    expect(post("/events/x", "{\"blob\": \"" + std::string(20'000, 'x') + "\"}", keys_.write_key), 400,
+    expect(post("/events/x", R"({"blob": ")" + std::string(20'000, 'x') + "\"}", keys_.write_key), 400,
            "EventTooLargeError");
     expect(post("/queries/count", R"({"timeframe": "this_1_days"})", keys_.read_key), 400,
            "MissingRequiredPropertyError");

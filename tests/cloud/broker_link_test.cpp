@@ -175,6 +175,7 @@ TEST_F(BrokerLinkTest, CommandsWaitingForAFrozenBrokerLeaveTheServerFreeForOther
     ASSERT_EQ(::kill(broker_->pid(), SIGSTOP), 0);
     std::vector<int> statuses(kCommands, 0);
     std::vector<std::thread> commands;
+    commands.reserve(kCommands);
     for (int i = 0; i < kCommands; ++i) commands.emplace_back([&, i] { statuses[i] = set_state(*sessions[i]).status; });
     // Every command is now waiting for the broker (its publish is under way).
     bool all_waiting = eventually([&] { return server_->published().size() >= published_before + kCommands; }, 1500ms);

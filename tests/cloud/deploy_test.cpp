@@ -156,7 +156,7 @@ TEST(DeployedBinary, DebugLogHoldsNoPasswordTokenOrSecret) {
     auto cred = boost::json::parse(credential.body).as_object();
     std::string cred_user(cred["username"].as_string()), cred_password(cred["password"].as_string());
     secrets.push_back(cred_password);
-    auto token_reply = s.send("POST", "/api/v1/tokens", "{\"name\":\"ci\"}",
+    auto token_reply = s.send("POST", "/api/v1/tokens", R"({"name":"ci"})",
                               {{"Content-Type", "application/json"}, {"X-CSRFToken", s.cookie("csrftoken")}});
     ASSERT_EQ(token_reply.status, 201);
     std::string token(boost::json::parse(token_reply.body).as_object()["token"].as_string());
@@ -173,8 +173,8 @@ TEST(DeployedBinary, DebugLogHoldsNoPasswordTokenOrSecret) {
     EXPECT_NE(auth("/auth/v1/user", "{\"username\":\"platform\",\"password\":\"" + service_password + "\"}")
                   .body.find("\"ok\":true"),
               std::string::npos);
-    auth("/auth/v1/user", "{\"username\":\"platform\",\"password\":\"" + wrong + "\"}");
-    auth("/auth/v1/acl", "{\"username\":\"" + cred_user + "\",\"topic\":\"devices/b827eb74663e/lamp/changed\",\"acc\":4}");
+    auth("/auth/v1/user", R"({"username":"platform","password":")" + wrong + "\"}");
+    auth("/auth/v1/acl", R"({"username":")" + cred_user + R"(","topic":"devices/b827eb74663e/lamp/changed","acc":4})");
     EXPECT_EQ(api.request("POST", "/auth/v1/user", {{"Content-Type", "application/json"}, {"X-Lampi-Auth-Secret", wrong}},
                           "{}")
                   .status,
@@ -322,8 +322,8 @@ TEST_F(NginxFront, LoginFlowHeadersAndRefusedAuthApi) {
 
     // The broker's API is not reachable through nginx, however the path is spelled.
     for (const char* path : {"/auth/v1/user", "/auth/v1/acl", "/%61uth/v1/user", "//auth/v1/user", "/auth/../auth/v1/user"}) {
-        auto r = through_nginx("POST", path, {"Content-Type: application/json"},
-                               "{\"username\":\"alice\",\"password\":\"x\"}");
+        auto r =
+            through_nginx("POST", path, {"Content-Type: application/json"}, R"({"username":"alice","password":"x"})");
         EXPECT_EQ(r.status, 404) << path;
         EXPECT_EQ(r.body.find("\"ok\""), std::string::npos) << path;
         EXPECT_EQ(r.header("X-Content-Type-Options"), "nosniff") << path;
@@ -334,7 +334,7 @@ TEST_F(NginxFront, LoginFlowHeadersAndRefusedAuthApi) {
     EXPECT_EQ(plain.header("Location"), "https://127.0.0.1/accounts/login/?next=/");
     // Oversized bodies stop at nginx.
     auto big = through_nginx("POST", "/accounts/login/", {"Content-Type: application/x-www-form-urlencoded"},
-                             std::string(100 * 1024, 'a'));
+                             std::string(std::size_t{100} * 1024, 'a'));
     EXPECT_EQ(big.status, 413);
     // The WebSocket path reaches lampi-cloud's MQTT relay with its upgrade
     // headers and the page's Origin, which --public-origin allows; another site's is refused.

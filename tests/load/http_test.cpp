@@ -19,12 +19,12 @@
 
 namespace {
 
-using lampi::testing::CloudServer;
 using lampi::load::Counter;
 using lampi::load::HttpCourseScenario;
 using lampi::load::HttpOptions;
 using lampi::load::RequestEntry;
 using lampi::load::RunReport;
+using lampi::testing::CloudServer;
 using lampi::testing::lampi_load;
 using lampi::testing::TempDir;
 

@@ -155,14 +155,14 @@ std::string WireConnection::receive(std::chrono::milliseconds timeout, std::stri
     errno = 0;
     if (!ssl_) {
         long n = ::recv(fd_, buffer, sizeof buffer, 0);
-        if (n > 0) return std::string(buffer, static_cast<std::size_t>(n));
+        if (n > 0) return {buffer, static_cast<std::size_t>(n)};
         if (n == 0) error = "closed by the server";
         else if (errno == EAGAIN || errno == EWOULDBLOCK) error = "timed out";
         else error = std::string("read failed: ") + std::strerror(errno);
         return "";
     }
     int n = SSL_read(as_ssl(ssl_), buffer, sizeof buffer);
-    if (n > 0) return std::string(buffer, static_cast<std::size_t>(n));
+    if (n > 0) return {buffer, static_cast<std::size_t>(n)};
     int reason = SSL_get_error(as_ssl(ssl_), n);
     if (reason == SSL_ERROR_ZERO_RETURN) error = "closed by the server (TLS close_notify)";
     else if (reason == SSL_ERROR_SSL) error = "TLS: " + openssl_error();

@@ -138,7 +138,7 @@ HttpReply HttpClient::read_reply(int timeout_ms) {
 HttpReply HttpClient::request(const std::string& method, const std::string& target, const HttpHeaders& headers,
                               const std::string& body) {
     std::string text = method + " " + target + " HTTP/1.1\r\nHost: " + host_ + ":" + std::to_string(port_) + "\r\n";
-    for (const auto& [n, v] : headers) text += n + ": " + v + "\r\n";
+    for (const auto& [n, v] : headers) text.append(n).append(": ").append(v).append("\r\n");
     if (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH")
         text += "Content-Length: " + std::to_string(body.size()) + "\r\n";
     text += "\r\n" + body;
@@ -203,7 +203,7 @@ std::string BrowserSession::cookie(const std::string& name) const {
 
 std::string BrowserSession::cookie_header() const {
     std::string out;
-    for (const auto& [n, v] : cookies_) out += (out.empty() ? "" : "; ") + n + "=" + v;
+    for (const auto& [n, v] : cookies_) out.append(out.empty() ? "" : "; ").append(n).append("=").append(v);
     return out;
 }
 

@@ -171,7 +171,8 @@ bool mqtt_wait_ack(WireConnection& session, unsigned char type, std::uint16_t pa
         }
         std::string part = error.empty() ? session.receive(remaining(deadline), error) : "";
         if (part.empty()) {
-            observed = "no " + name + ": " + error;
+            observed = "no ";
+            observed.append(name).append(": ").append(error);
             return false;
         }
         buffer += part;

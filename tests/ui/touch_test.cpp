@@ -46,8 +46,7 @@ protected:
         const std::string ui_state = topics::connection_state(topics::kScreenClient);
         ASSERT_TRUE(lamp_->probe().wait_for(ui_state, [](const MqttMessage& m) { return m.payload == "1"; }))
             << ui_->log();
-        RunResult window =
-            run_shell("timeout 10 " + display_->xdotool("search --sync --onlyvisible --name LAMPi"));
+        RunResult window = run_shell("timeout 10 " + display_->xdotool("search --sync --onlyvisible --name LAMPi"));
         ASSERT_EQ(window.exit_code, 0) << window.output << ui_->log();
         window_ = window.output.substr(0, window.output.find('\n'));
         // The screen takes input once it has the lamp's state (a few ms after connecting).

@@ -144,7 +144,7 @@ Result<std::vector<AggregateRow>> EventStore::aggregate(const Aggregation& a) {
     std::vector<std::string> keys;
     if (a.bucket_width_ms > 0)
         keys.push_back(fmt::format("(ts_ms - {}) / {}", r.param(a.bucket_origin_ms), r.param(a.bucket_width_ms)));
-    else keys.push_back("0");
+    else keys.emplace_back("0");
     for (const auto& path : a.group_by) {
         if (!r.reachable(path)) return Status::invalid_argument("a property name holds '\"' or '\\'");
         keys.push_back(r.repr(path));
@@ -170,8 +170,8 @@ Result<std::vector<AggregateRow>> EventStore::aggregate(const Aggregation& a) {
     for (auto& row : *rows) {
         AggregateRow o;
         o.bucket = storage::as_int(row[0]);
-        for (std::size_t i = 1; i < keys.size(); ++i) o.groups.push_back(std::move(row[i]));
-        for (std::size_t i = keys.size(); i < row.size(); ++i) o.values.push_back(std::move(row[i]));
+        for (std::size_t i = 1; i < keys.size(); ++i) o.groups.push_back(row[i]);
+        for (std::size_t i = keys.size(); i < row.size(); ++i) o.values.push_back(row[i]);
         out.push_back(std::move(o));
     }
     return out;

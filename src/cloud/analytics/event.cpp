@@ -113,7 +113,7 @@ KeenResult<PreparedEvent> prepare_event(std::string_view collection, std::string
 KeenResult<std::vector<BatchEntry>> prepare_batch(std::string_view text, std::int64_t now_ms) {
     auto value = parse(text);
     if (failed(value)) return std::get<KeenError>(value);
-    json::value& body = std::get<json::value>(value);
+    auto& body = std::get<json::value>(value);
     if (!body.is_object())
         return invalid("InvalidEventError", "a batch must be a JSON object: {\"collection\": [event, ...], ...}");
     std::vector<BatchEntry> entries;

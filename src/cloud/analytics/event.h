@@ -20,7 +20,7 @@ namespace lampi::cloud::analytics {
 
 // An event's JSON may take at most this many bytes (Keen's own limit is larger;
 // lampi-cloud's request bodies are 64 KiB by default).
-inline constexpr std::size_t kMaxEventBytes = 16 * 1024;
+inline constexpr std::size_t kMaxEventBytes = std::size_t{16} * 1024;
 inline constexpr std::size_t kMaxCollectionName = 64;
 inline constexpr std::size_t kMaxPropertyName = 256;
 

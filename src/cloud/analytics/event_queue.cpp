@@ -60,8 +60,9 @@ void EventQueue::run() {
         while (!queue_.empty()) {
             std::vector<Pending> batch;
             std::size_t take = std::min(options_.batch, queue_.size());
-            batch.assign(std::make_move_iterator(queue_.begin()), std::make_move_iterator(queue_.begin() + take));
-            queue_.erase(queue_.begin(), queue_.begin() + take);
+            auto end = queue_.begin() + static_cast<std::ptrdiff_t>(take);
+            batch.assign(std::make_move_iterator(queue_.begin()), std::make_move_iterator(end));
+            queue_.erase(queue_.begin(), end);
             writing_ = true;
             lock.unlock();
             write(batch);

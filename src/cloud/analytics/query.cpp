@@ -152,7 +152,7 @@ std::optional<KeenError> parse_timeframe(const json::value& v, std::int64_t now,
         if (!s || !e)
             return keen_error("TimeframeDefinitionError",
                               Status::invalid_argument(
-                                  "an absolute timeframe is {\"start\": ISO-8601, \"end\": ISO-8601}"));
+                                  R"(an absolute timeframe is {"start": ISO-8601, "end": ISO-8601})"));
         if (*e < *s)
             return keen_error("TimeframeDefinitionError",
                               Status::invalid_argument("the timeframe ends before it starts"));
@@ -163,7 +163,7 @@ std::optional<KeenError> parse_timeframe(const json::value& v, std::int64_t now,
     if (!v.is_string())
         return keen_error("TimeframeDefinitionError",
                           Status::invalid_argument(
-                              "timeframe is a string such as \"this_7_days\" or {\"start\", \"end\"}"));
+                              R"(timeframe is a string such as "this_7_days" or {"start", "end"})"));
     std::string_view s = v.as_string();
     if (s == "today") s = "this_1_days";
     if (s == "yesterday") s = "previous_1_days";
@@ -203,7 +203,7 @@ std::optional<KeenError> parse_filters(const json::value& v, Query& q) {
         if (!name || !name->is_string() || !op || !op->is_string() || !value)
             return keen_error("FilterDefinitionError",
                               Status::invalid_argument(
-                                  "a filter is {\"property_name\": ..., \"operator\": ..., \"property_value\": ...}"));
+                                  R"(a filter is {"property_name": ..., "operator": ..., "property_value": ...})"));
         std::string oper(op->as_string());
         static const char* kOperators[] = {"eq",  "ne",     "lt", "lte",      "gt",
                                            "gte", "exists", "in", "contains", "not_contains"};
@@ -251,8 +251,7 @@ std::optional<KeenError> parse_order(const json::value& v, Query& q) {
         ok = one(v);
     }
     if (!ok)
-        return bad(
-            "order_by is a property name, {\"property_name\", \"direction\": \"ASC\"|\"DESC\"} or a list of them");
+        return bad(R"(order_by is a property name, {"property_name", "direction": "ASC"|"DESC"} or a list of them)");
     return std::nullopt;
 }
 
@@ -678,6 +677,7 @@ json::value assemble(const Query& q, const std::vector<const AggregateRow*>& row
         groups.emplace(std::move(id), std::move(out));
     }
     std::vector<json::object> list;
+    list.reserve(groups.size());
     for (auto& [id, row] : groups) list.push_back(std::move(row));
     return ordered(q, std::move(list));
 }
@@ -716,10 +716,11 @@ std::optional<KeenResult<json::value>> run_in_database(EventStore& store, const 
         if (width == 0) {
             auto rows = store.aggregate(*to_aggregation(q, start, end));
             if (!rows) return keen_error("InternalServerError", rows.status());
-            own = std::move(*rows);
+            own = *rows;
         }
         const std::vector<AggregateRow>& step_rows = width > 0 ? by_step[(start - origin) / width] : own;
         std::vector<const AggregateRow*> pointers;
+        pointers.reserve(step_rows.size());
         for (const AggregateRow& r : step_rows) pointers.push_back(&r);
         return assemble(q, pointers);
     });
@@ -775,6 +776,7 @@ KeenResult<std::string> run(EventStore& store, const Query& q, QueryEngine engin
     const std::vector<std::int64_t>& times = std::get<Loaded>(loaded).times;
     if (!q.interval) {
         std::vector<const json::value*> all;
+        all.reserve(parsed.size());
         for (const json::value& v : parsed) all.push_back(&v);
         return answer(evaluate(q, all));
     }

@@ -42,8 +42,8 @@ Result<Caller> authorize(const Request& request, Deps& deps, bool changes_state)
         if (Status s = accounts::check_csrf(request, cookies, request.header(accounts::kCsrfHeader)); !s) return s;
     }
     if (changes_state && (*caller)->via_token && (*caller)->token_scope != "control")
-        return Status::permission_denied("this token may only read; make a token with \"scope\": \"control\"");
-    return std::move(**caller);
+        return Status::permission_denied(R"(this token may only read; make a token with "scope": "control")");
+    return **caller;
 }
 
 // Tokens are managed from a logged-in browser only: a token can neither make a
@@ -94,7 +94,7 @@ Response set_state(const Request& request, const http::Params& params, Deps& dep
     // The answer waits for the broker's acknowledgement; not on a server thread.
     return on_pool(deps.command_pool, "lamp command",
                    [&deps, user_id = caller.user.id, device_id = std::string(params.get("id")),
-                    update = std::move(*update)]() -> Response {
+                    update = *update]() -> Response {
                        auto sent = deps.lamps.set_state(user_id, device_id, update.update);
                        if (!sent) return failed(sent.status());
                        json::object o;
@@ -135,7 +135,7 @@ void add_api_routes(http::Router& router, Deps& deps) {
         auto who = authorize(request, deps, true);
         if (!who) return failed(who.status());
         if (auto unsupported = not_json(request)) return *unsupported;
-        auto name = required_string(request, "name", "give the new name as {\"name\": \"...\"}");
+        auto name = required_string(request, "name", R"(give the new name as {"name": "..."})");
         if (!name) return failed(name.status());
         std::int64_t user_id = who->user.id;
         auto done = deps.lamps.rename(user_id, params.get("id"), *name);
@@ -168,7 +168,7 @@ void add_api_routes(http::Router& router, Deps& deps) {
         auto who = authorize(request, deps, true);
         if (!who) return failed(who.status());
         if (auto unsupported = not_json(request)) return *unsupported;
-        auto code = required_string(request, "code", "give the code as {\"code\": \"123456\"}");
+        auto code = required_string(request, "code", R"(give the code as {"code": "123456"})");
         if (!code) return failed(code.status());
         std::int64_t user_id = who->user.id;
         auto claimed = deps.lamps.claim(user_id, *code, request.client_address);
@@ -211,7 +211,7 @@ void add_api_routes(http::Router& router, Deps& deps) {
                 name = std::string(n->as_string());
             }
             if (const json::value* s = body->if_contains("scope")) {
-                if (!s->is_string()) return failed(Status::invalid_argument("\"scope\" is \"read\" or \"control\""));
+                if (!s->is_string()) return failed(Status::invalid_argument(R"("scope" is "read" or "control")"));
                 scope = std::string(s->as_string());
             }
             if (const json::value* d = body->if_contains("expires_in_days")) {
