@@ -37,7 +37,7 @@ const char* kItems[] = {"lamp", "bulb", "shade", "switch", "cable"};
 std::string batch_body(int first, int count, std::int64_t now_ms) {
     std::string body = R"({"purchases": [)";
     for (int i = first; i < first + count; ++i) {
-        std::int64_t at = now_ms - (static_cast<std::int64_t>(i) * 7919 % (7 * 86400)) * std::int64_t{1000};
+        std::int64_t at = now_ms - (static_cast<std::int64_t>(i) * 7919 % (std::int64_t{7} * 86400)) * 1000;
         body += fmt::format(R"({}{{"item": "{}", "price": {}, "user": {{"id": {}}}, "keen": {{"timestamp": "{}"}}}})",
                             i == first ? "" : ",", kItems[i % 5], 5 + i % 50, i % 1000, analytics::format_iso8601(at));
     }
