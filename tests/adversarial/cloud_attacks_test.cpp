@@ -514,8 +514,8 @@ TEST_F(CloudAttacks, OddUsernamesAndBodiesAreRefused) {
     HttpReply deep =
         send("POST", "/api/v1/lamps/claim", guest->headers(), std::string(5000, '[') + std::string(5000, ']'));
     EXPECT_TRUE(refused("claim with 5 000 nested JSON arrays", "400", deep.status == 400, deep.describe()));
-    HttpReply huge =
-        send("POST", "/api/v1/tokens", guest->headers(), R"({"name":")" + std::string(std::size_t{100} * 1024, 'x') + "\"}");
+    HttpReply huge = send("POST", "/api/v1/tokens", guest->headers(),
+                          R"({"name":")" + std::string(std::size_t{100} * 1024, 'x') + "\"}");
     EXPECT_TRUE(refused("a 100 KiB JSON body", "413", huge.status == 413 || (huge.status == 0 && contains(huge.error, "reset")),
                         huge.describe()));
 }
