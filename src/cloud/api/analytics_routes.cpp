@@ -114,16 +114,22 @@ Response record_batch(const Request& request, const http::Params& params, Deps& 
 
 Response query(const Request& request, const http::Params& params, Deps& deps) {
     if (auto denied = check_access(request, params, deps, KeyKind::read)) return keen_failure(*denied);
-    analytics::KeenResult<std::string> result = analytics::invalid("InvalidQueryError", "no query");
+    std::optional<http::Fields> fields;
     if (request.method == "GET") {
-        auto fields = http::parse_form(request.query);
-        if (!fields) return keen_failure({"InvalidQueryError", fields.status()});
-        result = analytics::run_query(deps.analytics, params.get("analysis"), *fields, now_ms(deps));
-    } else {
-        result = analytics::run_query(deps.analytics, params.get("analysis"), request.body, now_ms(deps));
+        auto parsed = http::parse_form(request.query);
+        if (!parsed) return keen_failure({"InvalidQueryError", parsed.status()});
+        fields = std::move(*parsed);
     }
-    if (analytics::failed(result)) return keen_failure(std::get<KeenError>(result));
-    return http::json(200, std::get<std::string>(std::move(result)));
+    // A query may take seconds of CPU: never on the server's own threads.
+    return on_pool(deps.query_pool, "analytics query",
+                   [&deps, analysis = std::string(params.get("analysis")), fields = std::move(fields),
+                    body = request.body]() -> Response {
+                       analytics::KeenResult<std::string> result =
+                           fields ? analytics::run_query(deps.analytics, analysis, *fields, now_ms(deps))
+                                  : analytics::run_query(deps.analytics, analysis, body, now_ms(deps));
+                       if (analytics::failed(result)) return keen_failure(std::get<KeenError>(result));
+                       return http::json(200, std::get<std::string>(std::move(result)));
+                   });
 }
 
 }  // namespace

@@ -80,8 +80,10 @@ App::App(storage::Store& store, accounts::Accounts& accounts, lamps::LampService
             accounts::RateLimiter(store, [&accounts] { return accounts.now(); }),
             hash_pool},
       security_(options_.mqtt_ws_url),
-      command_pool_(std::make_unique<WorkPool>(options_.command_threads, options_.command_queue)) {
+      command_pool_(std::make_unique<WorkPool>(options_.command_threads, options_.command_queue)),
+      query_pool_(std::make_unique<WorkPool>(options_.query_threads, options_.query_queue, kHashNiceness)) {
     deps_.command_pool = command_pool_.get();
+    deps_.query_pool = query_pool_.get();
     add_page_routes(router_, deps_);
     add_api_routes(router_, deps_);
     add_auth_routes(router_, deps_);
@@ -89,7 +91,10 @@ App::App(storage::Store& store, accounts::Accounts& accounts, lamps::LampService
     add_analytics_routes(router_, deps_);
 }
 
-void App::stop() { command_pool_->stop(); }
+void App::stop() {
+    command_pool_->stop();
+    query_pool_->stop();
+}
 
 http::Response App::handle(http::Request& request) {
     request.client_address = http::client_address(request, options_.trusted_proxies);

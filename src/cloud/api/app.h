@@ -50,6 +50,10 @@ struct AppOptions {
     // it is frozen): command_threads at once, command_queue more, then 503.
     std::size_t command_threads = 8;
     std::size_t command_queue = 256;
+    // Analytics queries (up to seconds of CPU over many events) run here, niced
+    // like password hashing: query_threads at once, query_queue more, then 503.
+    std::size_t query_threads = 2;
+    std::size_t query_queue = 16;
     // Handed to the control page with its broker credential.
     std::string mqtt_ws_url = "ws://127.0.0.1:9001/mqtt";
     // Per client address (IPv6 per /64), across every process on the database:
@@ -80,6 +84,8 @@ struct Deps {
     WorkPool* hash_pool = nullptr;
     // Where lamp commands wait for the broker's acknowledgement; null: the calling thread.
     WorkPool* command_pool = nullptr;
+    // Where analytics queries run; null: the calling thread.
+    WorkPool* query_pool = nullptr;
     // Keen-compatible analytics, in the same database.
     analytics::EventStore analytics{store.database()};
 };
@@ -117,6 +123,7 @@ private:
     SecurityHeaders security_;
     // Declared last so that it stops, running what is queued, while deps_ lives.
     std::unique_ptr<WorkPool> command_pool_;
+    std::unique_ptr<WorkPool> query_pool_;
 };
 
 void add_page_routes(http::Router& router, Deps& deps);
