@@ -118,7 +118,7 @@ Response query(const Request& request, const http::Params& params, Deps& deps) {
     if (request.method == "GET") {
         auto parsed = http::parse_form(request.query);
         if (!parsed) return keen_failure({"InvalidQueryError", parsed.status()});
-        fields = std::move(*parsed);
+        fields = *parsed;
     }
     // A query may take seconds of CPU: never on the server's own threads.
     return on_pool(deps.query_pool, "analytics query",
