@@ -30,6 +30,7 @@
 #include "clock.h"
 #include "lampi/lamp_state.h"
 #include "lampi/status.h"
+#include "lamps/pending_commands.h"
 #include "storage/store.h"
 
 namespace lampi::cloud::lamps {
@@ -53,6 +54,8 @@ struct LampServiceOptions {
     std::int64_t guess_margin = 2000;
     std::int64_t announcements_per_lamp = 20;  // per hour
     std::string client_name = "lampi-cloud";  // the "client" field of set_config
+    // Commands kept until the lamp confirms them (pending_commands.h).
+    PendingCommandsOptions pending;
     // Gets lamp_changes, lamp_connections, lamp_claims and lamp_releases; null: none.
     std::shared_ptr<analytics::EventSink> events;
 };
@@ -78,12 +81,17 @@ public:
     Result<storage::Lamp> owned_lamp(std::int64_t user_id, std::string_view device_id);
     Status rename(std::int64_t user_id, std::string_view device_id, std::string_view name);
     Status remove(std::int64_t user_id, std::string_view device_id);
-    // Publishes set_config; returns the payload sent.
+    // Publishes set_config; returns the payload sent. The command is sent again
+    // each time the lamp's bridge or lamp service reports "1" (the path to it is
+    // back) until a lamp/changed confirms it (pending_commands.h).
     Result<std::string> set_state(std::int64_t user_id, std::string_view device_id, LampUpdate update);
 
     // The lamp's last lamp/health report (JSON, re-encoded by the codec), if any:
     // whether its changes are durable and its LED works.
     std::optional<std::string> health_of(std::string_view device_id);
+
+    // Commands acknowledged by the broker and not yet confirmed by the lamp.
+    std::size_t unconfirmed_commands() const { return pending_.size(); }
 
     // Canonical "123 456" -> "123456"; empty when it cannot be a code.
     static std::string normalize_code(std::string_view typed);
@@ -97,6 +105,7 @@ private:
     Result<std::int64_t> claim_blocked(std::int64_t user_id, const std::string& address_key);
     void note_claim_failure(std::int64_t user_id, const std::string& address_key);
     void publish_associated(const std::string& device_id, bool claimed);
+    void resend_unconfirmed(const std::string& device_id);
     // The lamp's owner as analytics shows it: the user id, or null.
     void add_owner(const std::string& device_id, analytics::Properties& properties);
 
@@ -115,6 +124,7 @@ private:
     // device id -> the online flag last reported to analytics (a change is an event).
     std::map<std::string, bool> reported_online_;
     accounts::RateLimiter rates_;
+    PendingCommands pending_;
 };
 
 }  // namespace lampi::cloud::lamps
