@@ -5,13 +5,31 @@
 namespace lampi {
 namespace {
 
+void expect_number(const std::optional<double>& got, const std::optional<double>& expected, const char* field) {
+    ASSERT_EQ(got.has_value(), expected.has_value()) << field << (expected ? " is missing" : " should be missing");
+    if (expected) {
+        EXPECT_DOUBLE_EQ(*got, *expected) << field;
+    }
+}
+
+// Every field of `got` against `expected`, a missing one included; a failure
+// names its field.
+void expect_update(const LampUpdate& got, const LampUpdate& expected) {
+    EXPECT_EQ(got.on, expected.on) << "on";
+    expect_number(got.hue, expected.hue, "hue");
+    expect_number(got.saturation, expected.saturation, "saturation");
+    expect_number(got.brightness, expected.brightness, "brightness");
+    EXPECT_EQ(got.client, expected.client) << "client";
+    EXPECT_EQ(got.sent_at, expected.sent_at) << "sent_at";
+}
+
 TEST(DecodeSetConfig, ReadsAnySubsetOfFields) {
     auto decoded = decode_set_config(R"({"color": {"h": 0.5}, "client": "web"})");
     ASSERT_TRUE(decoded) << decoded.status().message();
-    EXPECT_FALSE(decoded->update.on);
-    EXPECT_DOUBLE_EQ(*decoded->update.hue, 0.5);
-    EXPECT_FALSE(decoded->update.saturation);
-    EXPECT_EQ(*decoded->update.client, "web");
+    LampUpdate expected;
+    expected.hue = 0.5;
+    expected.client = "web";
+    expect_update(decoded->update, expected);
     EXPECT_TRUE(decoded->warnings.empty());
 }
 
@@ -27,16 +45,13 @@ TEST(DecodeSetConfig, IgnoresUnknownFieldsAndKeepsEveryKnownOne) {
     auto decoded = decode_set_config(
         R"({"on": true, "flash": "yes", "color": {"h": 0.1, "x": 3, "s": 0.2}, "brightness": 0.3, "client": "web", "z": [1]})");
     ASSERT_TRUE(decoded) << decoded.status().message();
-    ASSERT_TRUE(decoded->update.on);
-    EXPECT_TRUE(*decoded->update.on);
-    ASSERT_TRUE(decoded->update.hue);
-    EXPECT_DOUBLE_EQ(*decoded->update.hue, 0.1);
-    ASSERT_TRUE(decoded->update.saturation);
-    EXPECT_DOUBLE_EQ(*decoded->update.saturation, 0.2);
-    ASSERT_TRUE(decoded->update.brightness);
-    EXPECT_DOUBLE_EQ(*decoded->update.brightness, 0.3);
-    ASSERT_TRUE(decoded->update.client);
-    EXPECT_EQ(*decoded->update.client, "web");
+    LampUpdate expected;
+    expected.on = true;
+    expected.hue = 0.1;
+    expected.saturation = 0.2;
+    expected.brightness = 0.3;
+    expected.client = "web";
+    expect_update(decoded->update, expected);
     EXPECT_TRUE(decoded->warnings.empty());
 }
 
@@ -124,10 +139,7 @@ TEST(SetConfig, EncodesOnlyTheGivenFields) {
     update.on = false;
     auto decoded = decode_set_config(encode_set_config(update));
     ASSERT_TRUE(decoded);
-    EXPECT_EQ(*decoded->update.on, false);
-    EXPECT_DOUBLE_EQ(*decoded->update.hue, 0.5);
-    EXPECT_FALSE(decoded->update.saturation);
-    EXPECT_FALSE(decoded->update.brightness);
+    expect_update(decoded->update, update);
 }
 
 TEST(SetConfig, SentAtIsAnOptionalMillisecondTimestamp) {
