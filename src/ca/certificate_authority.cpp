@@ -241,6 +241,8 @@ Result<IssuedFiles> CertificateAuthority::issue(LeafSpec spec, const std::string
     // Recorded before it is handed out: a certificate missing from the index
     // could never be revoked by serial.
     if (Status s = write_file_atomically(store_.issued_path(spec.serial), *cert_pem, 0644); !s) return s;
+    // Field by field on purpose: the index keeps only what listing and revoking
+    // need, never the key.
     IndexEntry entry;
     entry.serial = spec.serial;
     entry.kind = spec.kind;
