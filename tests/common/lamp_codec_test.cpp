@@ -26,7 +26,7 @@ void expect_update(const LampUpdate& got, const LampUpdate& expected) {
 TEST(DecodeSetConfig, ReadsAnySubsetOfFields) {
     auto decoded = decode_set_config(R"({"color": {"h": 0.5}, "client": "web"})");
     ASSERT_TRUE(decoded) << decoded.status().message();
-    LampUpdate expected;
+    LampUpdate expected;  // every other field must stay missing
     expected.hue = 0.5;
     expected.client = "web";
     expect_update(decoded->update, expected);
@@ -45,13 +45,9 @@ TEST(DecodeSetConfig, IgnoresUnknownFieldsAndKeepsEveryKnownOne) {
     auto decoded = decode_set_config(
         R"({"on": true, "flash": "yes", "color": {"h": 0.1, "x": 3, "s": 0.2}, "brightness": 0.3, "client": "web", "z": [1]})");
     ASSERT_TRUE(decoded) << decoded.status().message();
-    LampUpdate expected;
-    expected.on = true;
-    expected.hue = 0.1;
-    expected.saturation = 0.2;
-    expected.brightness = 0.3;
-    expected.client = "web";
-    expect_update(decoded->update, expected);
+    expect_update(
+        decoded->update,
+        {.on = true, .hue = 0.1, .saturation = 0.2, .brightness = 0.3, .client = "web", .sent_at = std::nullopt});
     EXPECT_TRUE(decoded->warnings.empty());
 }
 
@@ -98,14 +94,20 @@ TEST(DecodeSetConfig, RejectsOversizedPayloads) {
     EXPECT_NE(decoded.status().message().find("exceeds"), std::string::npos);
 }
 
-TEST(Changed, RoundTripsTheFullState) {
+LampState state_of(bool on, double hue, double saturation, double brightness, std::string client,
+                   std::uint64_t version) {
     LampState state;
-    state.on = true;
-    state.hue = 0.125;
-    state.saturation = 0.75;
-    state.brightness = 0.5;
-    state.client = "cloud";
-    state.version = 123456789012ull;
+    state.on = on;
+    state.hue = hue;
+    state.saturation = saturation;
+    state.brightness = brightness;
+    state.client = std::move(client);
+    state.version = version;
+    return state;
+}
+
+TEST(Changed, RoundTripsTheFullState) {
+    const LampState state = state_of(true, 0.125, 0.75, 0.5, "cloud", 123456789012ull);
     auto decoded = decode_changed(encode_changed(state));
     ASSERT_TRUE(decoded) << decoded.status().message();
     EXPECT_TRUE(decoded->same_settings(state));
@@ -114,13 +116,7 @@ TEST(Changed, RoundTripsTheFullState) {
 }
 
 TEST(Changed, ReadsAsPeopleWriteNumbersAndEscapesTheClient) {
-    LampState state;
-    state.on = true;
-    state.hue = 0.5;
-    state.saturation = 1.0;
-    state.brightness = 0.0;
-    state.client = "say \"hi\" \\ é";
-    state.version = 3;
+    const LampState state = state_of(true, 0.5, 1.0, 0.0, "say \"hi\" \\ é", 3);
     std::string payload = encode_changed(state);
     EXPECT_EQ(payload, R"({"on":true,"color":{"h":0.5,"s":1},"brightness":0,"client":"say \"hi\" \\ é","version":3})");
     auto decoded = decode_changed(payload);
