@@ -100,10 +100,15 @@ TEST(MosquittoConfig, AUnixSocketListenerHasNoAddressAndNoWebSocketsAreRendered)
     EXPECT_FALSE(contains(conf, "websockets"));
 }
 
-TEST(MosquittoConfig, BridgeMapsTheContractUnderTheDevicePrefix) {
+// A lamp's broker, bridged without TLS to a cloud broker on this machine.
+std::string lamp_broker_conf() {
     BrokerSettings settings;
     settings.bridge = BridgeSettings{"b827eb74663e", "127.0.0.1", 18830, std::nullopt};
-    std::string conf = render_mosquitto_conf(settings);
+    return render_mosquitto_conf(settings);
+}
+
+TEST(MosquittoConfig, BridgeMapsTheContractUnderTheDevicePrefix) {
+    std::string conf = lamp_broker_conf();
     expect_contains_each(conf, {
         "address 127.0.0.1:18830\n",
         "topic lamp/set_config in 1 \"\" devices/b827eb74663e/\n",
@@ -138,9 +143,7 @@ TEST(MosquittoConfig, EveryBrokerCapsPacketsMessagesAndQueues) {
 }
 
 TEST(MosquittoConfig, TheBridgeLogsInAsItsLampWithAShortKeepaliveAndAPersistentSession) {
-    BrokerSettings settings;
-    settings.bridge = BridgeSettings{"b827eb74663e", "127.0.0.1", 18830, std::nullopt};
-    std::string conf = render_mosquitto_conf(settings);
+    std::string conf = lamp_broker_conf();
     expect_contains_each(conf, {
         "remote_clientid lamp-b827eb74663e\nremote_username b827eb74663e\n",
         "cleansession false\nkeepalive_interval 15\n",

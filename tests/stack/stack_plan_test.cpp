@@ -11,12 +11,16 @@
 namespace lampi::stack {
 namespace {
 
-TEST(StackPlan, ListenersSitAtFixedOffsetsFromThePortBase) {
+Result<StackPlan> plan_with_ports_from(int port_base, int lamps) {
     StackOptions options;
-    options.port_base = 20000;
-    options.lamps = 3;
-    auto plan = plan_stack(options);
-    ASSERT_TRUE(plan);
+    options.port_base = port_base;
+    options.lamps = lamps;
+    return plan_stack(options);
+}
+
+TEST(StackPlan, ListenersSitAtFixedOffsetsFromThePortBase) {
+    auto plan = plan_with_ports_from(20000, 3);
+    ASSERT_TRUE(plan) << plan.status().message();
     EXPECT_EQ(plan->lamp_mqtt_port, 20000);
     EXPECT_EQ(plan->https_port, 20002);
     EXPECT_EQ(plan->client_mqtt_port, 20003);
@@ -39,11 +43,8 @@ TEST(StackPlan, RefusesPortsAndCountsOutOfRangeAndSaysWhatFits) {
 }
 
 TEST(StackPlan, EveryPortIsListedTheLampsIncluded) {
-    StackOptions options;
-    options.port_base = 20000;
-    options.lamps = 2;
-    auto plan = plan_stack(options);
-    ASSERT_TRUE(plan);
+    auto plan = plan_with_ports_from(20000, 2);
+    ASSERT_TRUE(plan) << plan.status().message();
     // Nothing at +1 any more: browsers reach MQTT through lampi-cloud's relay.
     EXPECT_EQ(all_ports(*plan), (std::vector<int>{20000, 20002, 20003, 20004, 20010, 20011}));
 }
