@@ -58,6 +58,8 @@ TEST(ClientRegistry, UnknownClientsMayDoNothing) {
 TEST(ClientRegistry, ALampCertificateGrantsOnlyItsOwnTopics) {
     ClientRegistry registry;
     registry.grant_certificate(lamp, "b827eb74663e", false);
+    // A table like the person's above on purpose: each kind of client has its
+    // rights listed in full, so a right leaking from one kind to another shows.
     expect_access("lamp", allowed_for(registry, lamp), {
         {Action::write, "devices/b827eb74663e/lamp/changed", kAllow},
         {Action::write, "devices/b827eb74663e/lamp/connection/bridge/state", kAllow},

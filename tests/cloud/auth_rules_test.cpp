@@ -91,6 +91,8 @@ TEST(BrokerRules, LampWithWildcardIdGetsNothing) {
 TEST(BrokerRules, PersonReachesOnlyOwnedLamps) {
     Principal person{PrincipalKind::person, "web-1", {kLamp}};
     std::string prefix = "devices/" + kLamp + "/lamp/";
+    // A table like the lamp's on purpose: each kind of client has its rights
+    // listed in full, so a right leaking from one kind to another shows.
     expect_access("person " + person.id, allowed_for(person), {
         {Action::subscribe, prefix + "changed", kAllow},
         {Action::read, prefix + "changed", kAllow},
