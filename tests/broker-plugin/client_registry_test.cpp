@@ -9,6 +9,7 @@ namespace {
 
 using namespace std::chrono_literals;
 using rules::RuleAction;
+using testing::Access;
 using testing::expect_access;
 using testing::kAllow;
 using testing::kDeny;
@@ -22,7 +23,9 @@ const void* const stranger = &kStranger;
 
 // The registry's check for one client, for a table of access cases.
 auto allowed_for(const ClientRegistry& registry, const void* client) {
-    return [&registry, client](Action action, const std::string& topic) { return registry.allowed(client, action, topic); };
+    return [&registry, client](Action action, const std::string& topic) {
+        return registry.allowed(client, action, topic);
+    };
 }
 
 Identity person(const std::string& credential) { return Identity{IdentityKind::person, credential, "alice", 100, ""}; }
@@ -39,7 +42,7 @@ AuthAnswer owns(const std::string& device) {
 TEST(ClientRegistry, APersonReachesOnlyTheLampsTheCloudGranted) {
     ClientRegistry registry;
     registry.grant(alice, person("web-alice"), {"web-alice", "token"}, owns("b827eb74663e"), Clock::now());
-    expect_access("alice", allowed_for(registry, alice), {
+    const std::vector<Access> cases = {
         {Action::subscribe, "devices/b827eb74663e/lamp/changed", kAllow},
         {Action::read, "devices/b827eb74663e/lamp/connection/lamp_service/state", kAllow},
         {Action::write, "devices/b827eb74663e/lamp/set_config", kAllow},
@@ -47,7 +50,8 @@ TEST(ClientRegistry, APersonReachesOnlyTheLampsTheCloudGranted) {
         {Action::subscribe, "devices/000000000001/lamp/changed", kDeny},
         {Action::subscribe, "devices/#", kDeny},
         {Action::subscribe, "$SYS/#", kDeny},
-    });
+    };
+    expect_access("alice", allowed_for(registry, alice), cases);
 }
 
 TEST(ClientRegistry, UnknownClientsMayDoNothing) {
@@ -60,14 +64,15 @@ TEST(ClientRegistry, ALampCertificateGrantsOnlyItsOwnTopics) {
     registry.grant_certificate(lamp, "b827eb74663e", false);
     // A table like the person's above on purpose: each kind of client has its
     // rights listed in full, so a right leaking from one kind to another shows.
-    expect_access("lamp", allowed_for(registry, lamp), {
+    const std::vector<Access> cases = {
         {Action::write, "devices/b827eb74663e/lamp/changed", kAllow},
         {Action::write, "devices/b827eb74663e/lamp/connection/bridge/state", kAllow},
         {Action::subscribe, "devices/b827eb74663e/lamp/set_config", kAllow},
         {Action::write, "devices/000000000001/lamp/changed", kDeny},
         {Action::subscribe, "devices/#", kDeny},
         {Action::write, "devices/b827eb74663e/lamp/set_config", kDeny},
-    });
+    };
+    expect_access("lamp", allowed_for(registry, lamp), cases);
 }
 
 TEST(ClientRegistry, ACertificateThatIsNeitherLampNorOperatorGetsNothing) {

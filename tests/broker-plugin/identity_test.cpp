@@ -58,9 +58,8 @@ TEST(Identity, OnlyALampRetainsAndOnlyItsOwnContractTopics) {
         {kService, "devices/+/lamp/associated", false},
     };
     for (const Case& c : cases) {
-        EXPECT_EQ(may_retain(c.who, c.topic), c.may)
-            << to_string(c.who.kind) << " " << c.who.name << " retains " << c.topic << ": expected "
-            << (c.may ? "allowed" : "refused");
+        EXPECT_EQ(may_retain(c.who, c.topic), c.may) << to_string(c.who.kind) << " " << c.who.name << " retains "
+                                                     << c.topic << ": expected " << (c.may ? "allowed" : "refused");
     }
 }
 

@@ -1,9 +1,9 @@
 // lampi_rules: topic matching and the broker rules of DESIGN.md "Who may do what".
 #include <gtest/gtest.h>
 
+#include "access_cases.h"
 #include "rules/broker_rules.h"
 #include "rules/topic_filter.h"
-#include "access_cases.h"
 
 namespace lampi::rules {
 namespace {
@@ -48,6 +48,7 @@ TEST(TopicFilter, CoverageForSubscriptions) {
     EXPECT_FALSE(filter_covers("devices/x/lamp/changed", "devices/+/lamp/changed"));
 }
 
+using testing::Access;
 using testing::expect_access;
 using testing::kAllow;
 using testing::kDeny;
@@ -60,7 +61,7 @@ auto allowed_for(const Principal& who) {
 TEST(BrokerRules, LampReachesOnlyItsOwnTopics) {
     Principal lamp{PrincipalKind::lamp, kLamp, {}};
     std::string prefix = "devices/" + kLamp + "/lamp/";
-    expect_access("lamp " + lamp.id, allowed_for(lamp), {
+    const std::vector<Access> cases = {
         {Action::write, prefix + "changed", kAllow},
         {Action::write, prefix + "connection/lamp_service/state", kAllow},
         {Action::write, prefix + "connection/bridge/state", kAllow},
@@ -79,7 +80,8 @@ TEST(BrokerRules, LampReachesOnlyItsOwnTopics) {
         {Action::subscribe, "devices/" + kLamp + "/#", kDeny},
         {Action::subscribe, "$SYS/#", kDeny},
         {Action::subscribe, "#", kDeny},
-    });
+    };
+    expect_access("lamp " + lamp.id, allowed_for(lamp), cases);
 }
 
 TEST(BrokerRules, LampWithWildcardIdGetsNothing) {
@@ -93,7 +95,7 @@ TEST(BrokerRules, PersonReachesOnlyOwnedLamps) {
     std::string prefix = "devices/" + kLamp + "/lamp/";
     // A table like the lamp's on purpose: each kind of client has its rights
     // listed in full, so a right leaking from one kind to another shows.
-    expect_access("person " + person.id, allowed_for(person), {
+    const std::vector<Access> cases = {
         {Action::subscribe, prefix + "changed", kAllow},
         {Action::read, prefix + "changed", kAllow},
         {Action::subscribe, prefix + "connection/+/state", kAllow},
@@ -108,19 +110,21 @@ TEST(BrokerRules, PersonReachesOnlyOwnedLamps) {
         {Action::subscribe, "devices/+/lamp/changed", kDeny},
         {Action::subscribe, "devices/#", kDeny},
         {Action::subscribe, "$SYS/broker/clients/connected", kDeny},
-    });
+    };
+    expect_access("person " + person.id, allowed_for(person), cases);
     Principal nobody_owned{PrincipalKind::person, "web-2", {}};
     EXPECT_TRUE(rules_for(nobody_owned).empty());
 }
 
 TEST(BrokerRules, SuperuserAndNobody) {
     Principal super{PrincipalKind::superuser, "lampi-cloud", {}};
-    expect_access("superuser", allowed_for(super), {
+    const std::vector<Access> cases = {
         {Action::subscribe, "$SYS/#", kAllow},
         {Action::subscribe, "devices/+/lamp/changed", kAllow},
         {Action::write, "devices/" + kLamp + "/lamp/set_config", kAllow},
         {Action::write, "devices/+", kDeny},  // not a topic name
-    });
+    };
+    expect_access("superuser", allowed_for(super), cases);
     Principal nobody;
     EXPECT_FALSE(allowed(nobody, Action::read, "devices/" + kLamp + "/lamp/changed"));
     EXPECT_TRUE(rules_for(nobody).empty());

@@ -109,14 +109,15 @@ std::string lamp_broker_conf() {
 
 TEST(MosquittoConfig, BridgeMapsTheContractUnderTheDevicePrefix) {
     std::string conf = lamp_broker_conf();
-    expect_contains_each(conf, {
+    const std::vector<std::string> lines = {
         "address 127.0.0.1:18830\n",
         "topic lamp/set_config in 1 \"\" devices/b827eb74663e/\n",
         "topic lamp/changed out 1 \"\" devices/b827eb74663e/\n",
         "topic lamp/connection/+/state out 1 \"\" devices/b827eb74663e/\n",
         "topic lamp/associated both 1 \"\" devices/b827eb74663e/\n",
         "notification_topic devices/b827eb74663e/lamp/connection/bridge/state\n",
-    });
+    };
+    expect_contains_each(conf, lines);
     EXPECT_FALSE(contains(conf, "bridge_cafile"));
 }
 
@@ -131,24 +132,26 @@ TEST(MosquittoConfig, EveryBrokerCapsPacketsMessagesAndQueues) {
     BrokerSettings settings;
     settings.data_dir = "/tmp/x";
     std::string conf = render_mosquitto_conf(settings);
-    expect_contains_each(conf, {
+    const std::vector<std::string> lines = {
         "max_packet_size 32768\n",
         "message_size_limit 4096\n",
         "max_queued_messages 1000\nmax_queued_bytes 1048576\n",
         "autosave_interval 5\npersistent_client_expiration 7d\n",
         "auto_id_prefix auto-\n",
-    });
+    };
+    expect_contains_each(conf, lines);
     settings.persistence = false;
     EXPECT_TRUE(contains(render_mosquitto_conf(settings), "max_packet_size 32768\n"));
 }
 
 TEST(MosquittoConfig, TheBridgeLogsInAsItsLampWithAShortKeepaliveAndAPersistentSession) {
     std::string conf = lamp_broker_conf();
-    expect_contains_each(conf, {
+    const std::vector<std::string> lines = {
         "remote_clientid lamp-b827eb74663e\nremote_username b827eb74663e\n",
         "cleansession false\nkeepalive_interval 15\n",
         "restart_timeout 1 5\n",
-    });
+    };
+    expect_contains_each(conf, lines);
 }
 
 }  // namespace

@@ -39,9 +39,9 @@ bool wait_for_file(const std::string& path) {
 // it goes out of scope, if a failed test left it running; until then a stopped
 // child is a zombie, which counts as not running.
 std::unique_ptr<testing::Process> sleeper_with_pid_file(const std::string& pid_file) {
-    auto process = std::make_unique<testing::Process>(
-        std::vector<std::string>{LAMPI_STACK_BINARY, "run", "--pid-file", pid_file, "--", "/bin/sleep", "300"},
-        pid_file + ".log");
+    auto process = std::make_unique<testing::Process>(std::vector<std::string>{LAMPI_STACK_BINARY, "run", "--pid-file",
+                                                                               pid_file, "--", "/bin/sleep", "300"},
+                                                      pid_file + ".log");
     process->start();
     EXPECT_TRUE(wait_for_file(pid_file)) << "no pid file at " << pid_file;
     return process;

@@ -35,9 +35,8 @@ inline std::string_view action_name(rules::Action action) {
 template <class Allowed>
 void expect_access(std::string_view who, Allowed allowed, const std::vector<Access>& cases) {
     for (const Access& c : cases) {
-        EXPECT_EQ(allowed(c.action, c.topic), c.allowed)
-            << who << " " << action_name(c.action) << " " << c.topic << ": expected "
-            << (c.allowed ? "allowed" : "denied");
+        EXPECT_EQ(allowed(c.action, c.topic), c.allowed) << who << " " << action_name(c.action) << " " << c.topic
+                                                         << ": expected " << (c.allowed ? "allowed" : "denied");
     }
 }
 
