@@ -23,6 +23,8 @@ using testing::BrowserSession;
 using testing::CloudServer;
 
 TEST(StatusToHttp, EachCodeHasItsStatus) {
+    // One row per code, all alike on purpose: every code is listed, so a code
+    // added without its HTTP status shows here.
     const std::pair<StatusCode, int> cases[] = {
         {StatusCode::ok, 200},
         {StatusCode::invalid_argument, 400},

@@ -146,6 +146,8 @@ TEST(MosquittoConfig, EveryBrokerCapsPacketsMessagesAndQueues) {
 
 TEST(MosquittoConfig, TheBridgeLogsInAsItsLampWithAShortKeepaliveAndAPersistentSession) {
     std::string conf = lamp_broker_conf();
+    // A list like BridgeMapsTheContractUnderTheDevicePrefix's on purpose: the
+    // same bridge, another behaviour, so its own test.
     const std::vector<std::string> lines = {
         "remote_clientid lamp-b827eb74663e\nremote_username b827eb74663e\n",
         "cleansession false\nkeepalive_interval 15\n",
