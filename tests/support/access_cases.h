@@ -23,6 +23,7 @@ inline constexpr bool kAllow = true;
 inline constexpr bool kDeny = false;
 
 inline std::string_view action_name(rules::Action action) {
+    // A switch on purpose: -Wswitch names any value added later without its name.
     switch (action) {
         case rules::Action::read: return "read";
         case rules::Action::write: return "write";
