@@ -522,6 +522,8 @@ TEST_F(BrokerAttacks, NobodyButTheCloudUsesTheControlTopic) {
 
 // ---- issue 9 items 3 and 8: across a cloud broker restart ---------------------
 
+// The steps of ACommandForAnAbsentLampIsQueuedAndDeliveredWhenItReturns on
+// purpose: what this test adds is the broker restart while the lamp is away.
 TEST_F(BrokerAttacks, ACommandForALampAwayAcrossABrokerRestartIsStillQueued) {
     const std::string device = "0300000000b2";
     const MqttConnect connect = lamp_kept_while_away(device);
