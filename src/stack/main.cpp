@@ -24,6 +24,9 @@ void add_plan_options(CLI::App* command, StackOptions& options) {
     command->add_flag_callback(
         "--no-screens", [&options] { options.screens = false; },
         "no lampi-ui screens (default: one per lamp on a virtual display when Xvfb is installed)");
+    command->add_flag_callback(
+        "--no-ble", [&options] { options.ble = false; },
+        "no lampi-ble Bluetooth services (default: one per lamp, on the system bus or a private one)");
 }
 
 }  // namespace

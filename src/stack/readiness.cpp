@@ -86,6 +86,10 @@ Status check_can_start(const StackPlan& plan) {
         return Status::error(
             fmt::format("{} is missing: build first (./lampi build), or start with --no-screens", plan.lampi_ui));
     }
+    if (with_ble(plan.options) && !fs::exists(plan.lampi_ble, ec)) {
+        return Status::error(
+            fmt::format("{} is missing: build first (./lampi build), or start with --no-ble", plan.lampi_ble));
+    }
     std::vector<int> taken;
     for (int port : all_ports(plan)) {
         if (!port_free(port)) taken.push_back(port);

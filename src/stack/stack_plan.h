@@ -40,6 +40,12 @@ struct StackOptions {
     // A lampi-ui per lamp, each on its own virtual display, when Xvfb is installed.
     bool screens = true;
     std::string xvfb = "/usr/bin/Xvfb";
+    // A lampi-ble per lamp, when dbus-daemon is installed: on the system bus
+    // when there is one (bluetoothd's), else on a private bus of the stack's,
+    // where it waits for a bluetoothd that never comes.
+    bool ble = true;
+    std::string dbus_daemon = "/usr/bin/dbus-daemon";
+    std::string system_bus_socket = "/run/dbus/system_bus_socket";
 };
 
 // lampid's login on its lamp's broker, the only one that broker admits.
@@ -95,6 +101,7 @@ struct StackPlan {
     std::string server_key;
     std::string lampid;             // program paths
     std::string lampi_ui;
+    std::string lampi_ble;
     std::string lampi_stack;
     std::string lampi_cloud;
     std::string auth_plugin;
@@ -110,6 +117,10 @@ struct StackPlan {
     std::string analytics_write_key_file;
     std::string analytics_read_key_file;
     std::string analytics_master_key_file;
+    // Where the lamps' lampi-ble find BlueZ: "system", or the private bus below.
+    std::string ble_bus;
+    std::string private_bus_conf;    // <stack>/lamp-bus.conf, when the stack runs its own bus
+    std::string private_bus_socket;  // <stack>/run/lamp-bus.socket
     std::vector<LampPlan> lamps;
 };
 
@@ -128,6 +139,8 @@ std::string simulated_device_id(int index);
 
 // Whether a stack with these options runs screens: asked for, and Xvfb installed.
 bool with_screens(const StackOptions& options);
+// Whether it runs lampi-ble: asked for, and a system bus or dbus-daemon there.
+bool with_ble(const StackOptions& options);
 
 Result<StackPlan> plan_stack(const StackOptions& options);
 std::string render_supervisord_conf(const StackPlan& plan);

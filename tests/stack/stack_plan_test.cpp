@@ -55,10 +55,13 @@ TEST(StackPlan, EveryProgramRunsWithItsOwnPidFile) {
     options.build_dir = "/opt/lampi/build";
     options.lamps = 2;
     options.xvfb = "/bin/sh";  // stands in for Xvfb, installed or not here
+    options.dbus_daemon = "/bin/sh";  // and for dbus-daemon, with no system bus
+    options.system_bus_socket = "/nonexistent/system_bus_socket";
     auto plan = plan_stack(options);
     ASSERT_TRUE(plan);
     auto processes = plan_processes(*plan);
-    ASSERT_EQ(processes.size(), 2u + 2u * 4u);  // per lamp: broker, lampid, Xvfb, lampi-ui
+    // The lamps' bus; per lamp: broker, lampid, lampi-ble, Xvfb, lampi-ui.
+    ASSERT_EQ(processes.size(), 2u + 1u + 2u * 5u);
     std::string conf = render_supervisord_conf(*plan);
     for (const ProcessPlan& p : processes) {
         EXPECT_EQ(p.pid_file, "/srv/lampi/run/" + p.name + ".pid");
@@ -73,6 +76,7 @@ TEST(StackPlan, EachLampGetsAScreenOnItsOwnDisplayUnlessToldNotToOrXvfbIsMissing
     StackOptions options;
     options.port_base = 20000;
     options.lamps = 2;
+    options.ble = false;
     options.xvfb = "/bin/sh";  // stands in for Xvfb, installed or not here
     auto plan = plan_stack(options);
     ASSERT_TRUE(plan);
@@ -97,6 +101,44 @@ TEST(StackPlan, EachLampGetsAScreenOnItsOwnDisplayUnlessToldNotToOrXvfbIsMissing
     options.screens = true;
     options.xvfb = "/nonexistent/Xvfb";
     EXPECT_EQ(plan_processes(*plan_stack(options)).size(), 2u + 2u * 2u) << "headless without Xvfb";
+}
+
+TEST(StackPlan, EachLampGetsABluetoothServiceOnTheSystemBusOrTheStacksOwn) {
+    StackOptions options;
+    options.port_base = 20000;
+    options.lamps = 2;
+    options.screens = false;
+    options.dbus_daemon = "/bin/sh";  // stands in for dbus-daemon, installed or not here
+    options.system_bus_socket = "/nonexistent/system_bus_socket";
+    auto ble_processes = [](const StackPlan& plan) {
+        std::vector<ProcessPlan> found;
+        for (const ProcessPlan& p : plan_processes(plan))
+            if (p.name == "lamp-bus" || p.name.rfind("lampi-ble-", 0) == 0) found.push_back(p);
+        return found;
+    };
+    auto plan = plan_stack(options);
+    ASSERT_TRUE(plan);
+    auto found = ble_processes(*plan);
+    ASSERT_EQ(found.size(), 3u) << "without a system bus: the stack's own bus, then one lampi-ble per lamp";
+    EXPECT_EQ(found[0].name, "lamp-bus");
+    EXPECT_NE(found[0].command.find("--config-file=" + plan->private_bus_conf), std::string::npos);
+    EXPECT_EQ(found[1].name, "lampi-ble-" + plan->lamps[0].device_id);
+    EXPECT_NE(found[1].command.find("--port 20010 --device-id " + plan->lamps[0].device_id +
+                                    " --bus unix:path=" + plan->private_bus_socket),
+              std::string::npos)
+        << found[1].command;
+    EXPECT_NE(found[1].command.find("--password-file " + plan->lamps[0].broker_password_file), std::string::npos)
+        << "it logs in as lampid does, with the password in a file";
+
+    options.system_bus_socket = "/bin/sh";  // stands in for a system bus socket
+    plan = plan_stack(options);
+    ASSERT_TRUE(plan);
+    found = ble_processes(*plan);
+    ASSERT_EQ(found.size(), 2u) << "with a system bus: no bus of the stack's own";
+    EXPECT_NE(found[0].command.find("--bus system"), std::string::npos) << found[0].command;
+
+    options.ble = false;
+    EXPECT_TRUE(ble_processes(*plan_stack(options)).empty()) << "--no-ble";
 }
 
 TEST(StackPlan, SetUpRunsEachStepOnceAndPassesPasswordsOnStandardInput) {
