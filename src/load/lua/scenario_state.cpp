@@ -17,6 +17,7 @@ extern const char* const kPrelude;
 namespace {
 
 constexpr const char* kFeedType = "lampi-load.csv";
+constexpr const char* kPreludeName = "=lampi-load";
 
 std::string pop_message(lua_State* L) {
     const char* text = lua_tostring(L, -1);
@@ -98,6 +99,11 @@ int where_handler(lua_State* L) {
     } else {
         message = fmt::format("(error object is a {} value)", luaL_typename(L, 1));
     }
+    // A native function's error carries the prelude's line, which means nothing to the scenario's author.
+    if (message.starts_with(kPreludeName + 1)) {
+        std::size_t end = message.find(": ");
+        if (end != std::string::npos) message.erase(0, end + 2);
+    }
     lua_Debug ar;
     for (int level = 1; lua_getstack(L, level, &ar) != 0; ++level) {
         if (lua_getinfo(L, "Sl", &ar) == 0 || ar.currentline <= 0 || ar.source[0] != '@') continue;
@@ -125,7 +131,7 @@ Result<std::unique_ptr<ScenarioState>> ScenarioState::load(const ScenarioSetting
     open_csv(L, settings.feeds, folder);
     set_module_path(L, folder);
 
-    if (luaL_loadbuffer(L, kPrelude, std::strlen(kPrelude), "=lampi-load") != LUA_OK)
+    if (luaL_loadbuffer(L, kPrelude, std::strlen(kPrelude), kPreludeName) != LUA_OK)
         return Status::error(fmt::format("the scenario prelude: {}", pop_message(L)));
     push_user_natives(L);
     if (lua_pcall(L, 1, 1, 0) != LUA_OK) return Status::error(fmt::format("the scenario prelude: {}", pop_message(L)));
