@@ -162,6 +162,8 @@ std::unique_ptr<Driver> HttpUsersScenario::make_driver(int worker_index, int wor
     auto driver = std::make_unique<UsersDriver>(options_, std::move(endpoint), kind_->factory(options_, worker_index),
                                                 worker_index, worker_count, running_users, *stats);
     if (!tls_error.empty()) driver->set_tls_error(tls_error);
+    // What each worker holds before its first user (a Lua state) is the process's, not the users'.
+    baseline_rss_ = resident_bytes();
     return driver;
 }
 
