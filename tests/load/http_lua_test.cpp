@@ -15,6 +15,7 @@
 #include "cloud_server.h"
 #include "lua/csv_feed.h"
 #include "lua/lua_json.h"
+#include "mqtt_harness.h"
 #include "process.h"
 #include "run/runner.h"
 #include "scenario/http_lua.h"
@@ -236,6 +237,65 @@ TEST_F(LuaUsers, TheExampleScenarioLogsInWithItsCsvAccountsAndLogsOutAtTheEnd) {
     EXPECT_EQ(entry(r, "POST", "/logout/").failures, 0u);
     // Keep-alive: on_stop reuses the user's connection.
     EXPECT_EQ(r.totals.get(Counter::connect_attempts), 3u);
+}
+
+TEST_F(LuaUsers, AUserConnectsPublishesSubscribesAndReceivesOverMqttBesideItsRequests) {
+    lampi::testing::TestBroker broker(dir_.path(), "broker");
+    std::string script = write("mqtt.lua", fmt::format(R"(
+wait = 0.05
+function on_start(user)
+  user.mq = assert(user:mqtt{{port = {}, client_id = "lua-" .. user.number}})
+  assert(user.mq:subscribe("lua/" .. user.number, 1))
+end
+tasks = {{function(user)
+  assert(user.mq:publish("lua/" .. user.number, "hello " .. user.number, {{qos = 1, name = "publish"}}))
+  local message = user.mq:receive(2)
+  if message and message.payload == "hello " .. user.number and message.topic == "lua/" .. user.number then
+    user:get("/healthz", {{name = "echoed"}})
+  end
+end}}
+function on_stop(user) user.mq:disconnect() end
+)", broker.port()));
+    const int users = 3;
+    RunReport r = run(script, options(users, 1.5));
+    ASSERT_TRUE(r.requests);
+    EXPECT_TRUE(r.ok()) << fmt::format("{} {}", fmt::join(r.failures, "; "), r.totals.error_reasons);
+    EXPECT_EQ(entry(r, "MQTT", "connect").requests, static_cast<std::uint64_t>(users));
+    EXPECT_EQ(entry(r, "MQTT", "connect").failures, 0u);
+    for (int n = 0; n < users; ++n) EXPECT_EQ(entry(r, "MQTT", fmt::format("subscribe:lua/{}", n)).requests, 1u);
+    RequestEntry published = entry(r, "MQTT", "publish");
+    EXPECT_GE(published.requests, static_cast<std::uint64_t>(users) * 5);
+    EXPECT_EQ(published.failures, 0u);
+    // Each publish comes back to its own user; the last may be cut off by the end of the run.
+    EXPECT_GE(entry(r, "GET", "echoed").requests + users, published.requests);
+
+    std::string refused = write("refused.lua", fmt::format(R"(
+wait = 0.2
+tasks = {{function(user)
+  local client, why = user:mqtt{{port = {}}}
+  if client == nil then user:get("/healthz", {{name = "told " .. why:sub(1, 15)}}) end
+end}}
+)", lampi::testing::free_port()));
+    RunReport r2 = run(refused, options(1, 0.5));
+    ASSERT_TRUE(r2.requests);
+    RequestEntry connect = entry(r2, "MQTT", "connect");
+    EXPECT_GE(connect.requests, 1u);
+    EXPECT_EQ(connect.failures, connect.requests);
+    EXPECT_EQ(entry(r2, "GET", "told ConnectionError").requests, connect.requests);
+}
+
+TEST(LuaExamples, EveryExampleScenarioLoads) {
+    lampi::testing::TempDir dir;
+    std::filesystem::copy(LAMPI_LOAD_SCENARIOS, dir.path(), std::filesystem::copy_options::recursive);
+    HttpOptions o;
+    int scenarios = 0;
+    for (const auto& file : std::filesystem::directory_iterator(dir.path())) {
+        if (file.path().extension() != ".lua") continue;
+        ++scenarios;
+        lampi::Status loaded = lampi::load::check_lua_scenario(file.path().string(), o);
+        EXPECT_TRUE(loaded) << loaded.message();
+    }
+    EXPECT_GE(scenarios, 2);
 }
 
 TEST(LuaData, CsvFieldsFollowRfc4180AndErrorsNameTheLine) {

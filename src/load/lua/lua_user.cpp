@@ -7,6 +7,7 @@
 
 #include "http/request.h"
 #include "lua/lua_json.h"
+#include "lua/lua_mqtt.h"
 #include "lua/scenario_state.h"
 #include "mqtt/worker.h"
 #include "run/clock.h"
@@ -28,13 +29,7 @@ LuaUser& check_user(lua_State* L, int index) {
     return *user;
 }
 
-// Requests and sleeps yield: only the user's own coroutine may make them.
-LuaUser& check_own_user(lua_State* L, const char* what) {
-    LuaUser& user = check_user(L, 1);
-    if (L != user.thread() || !lua_isyieldable(L))
-        luaL_error(L, "%s: only a user's own on_start, tasks and on_stop may call it", what);
-    return user;
-}
+LuaUser& check_own_user(lua_State* L, const char* what) { return LuaUser::from_lua(L, 1, what); }
 
 std::string header_lines(lua_State* L, int options, std::string& content_type) {
     std::string lines;
@@ -158,8 +153,6 @@ int native_check_failed(lua_State* L) {
     return 1;
 }
 
-int native_mqtt(lua_State* L) { return luaL_error(L, "user:mqtt: not in this build"); }
-
 }  // namespace
 
 void push_user_natives(lua_State* L) {
@@ -167,8 +160,21 @@ void push_user_natives(lua_State* L) {
                                 {"sleep", native_sleep},         {"exception", native_exception},
                                 {"cookie", native_cookie},       {"url", native_url},
                                 {"check_failed", native_check_failed}, {"where", where_handler},
-                                {"mqtt", native_mqtt},           {nullptr, nullptr}};
+                                {"mqtt", open_mqtt},             {nullptr, nullptr}};
     luaL_newlib(L, natives);
+}
+
+// Requests and sleeps yield: only the user's own coroutine may make them.
+LuaUser& LuaUser::from_lua(lua_State* L, int index, const char* what) {
+    LuaUser& user = check_user(L, index);
+    if (L != user.thread() || !lua_isyieldable(L))
+        luaL_error(L, "%s: only a user's own on_start, tasks and on_stop may call it", what);
+    return user;
+}
+
+LuaMqtt& LuaUser::add_mqtt(std::unique_ptr<LuaMqtt> client) {
+    mqtt_.push_back(std::move(client));
+    return *mqtt_.back();
 }
 
 LuaUser::LuaUser(ScenarioState& state, Worker& worker, const http::Endpoint& endpoint, RequestStats& stats,
@@ -197,6 +203,11 @@ LuaUser::~LuaUser() {
     connection_.close();
     drop_thread();
     lua_State* L = state_.lua();
+    for (auto [ref, handle] : mqtt_handles_) {
+        *handle = nullptr;  // the handle may outlive its client in Lua's heap until collected
+        luaL_unref(L, LUA_REGISTRYINDEX, ref);
+    }
+    mqtt_.clear();
     lua_rawgeti(L, LUA_REGISTRYINDEX, user_ref_);
     lua_pushnil(L);
     lua_rawsetp(L, -2, &kUserKey);  // a table that outlives its user is no longer one
@@ -387,12 +398,14 @@ void LuaUser::on_failure(http::HttpConnection&, const std::string& why) {
     });
 }
 
-void LuaUser::record(const std::string& failure) {
-    std::int64_t now = now_ns();
-    stats_.record(method_, name_, elapsed_ns_, body_bytes_, failure);
-    metrics_.record(Latency::primary, elapsed_ns_);
+void LuaUser::record(const std::string& failure) { record_request(method_, name_, elapsed_ns_, body_bytes_, failure); }
+
+void LuaUser::record_request(const std::string& method, const std::string& name, std::int64_t nanoseconds,
+                             std::uint64_t bytes, const std::string& failure) {
+    stats_.record(method, name, nanoseconds, bytes, failure);
+    metrics_.record(Latency::primary, nanoseconds);
     metrics_.add(failure.empty() ? Counter::completed : Counter::errors);
-    metrics_.activity(now);
+    metrics_.activity(now_ns());
 }
 
 void LuaUser::exception(const std::string& message) { metrics_.error(message); }

@@ -16,7 +16,9 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "http/cookie_jar.h"
 #include "http/http_connection.h"
@@ -29,6 +31,7 @@ struct lua_State;
 namespace lampi::load::lua {
 
 class ScenarioState;
+class LuaMqtt;
 
 class LuaUser : public http::WebUser, public http::HttpHandler {
 public:
@@ -51,13 +54,26 @@ public:
     void begin_request(std::string method, std::string path, std::string name, std::string headers,
                        std::string content_type, std::string body);
     void sleep(double seconds);
+    // Counts the HTTP request that just ended.
     void record(const std::string& failure);
+    void record_request(const std::string& method, const std::string& name, std::int64_t nanoseconds,
+                        std::uint64_t bytes, const std::string& failure);
     void exception(const std::string& message);
     http::CookieJar& cookies() { return cookies_; }
     const http::Endpoint& endpoint() const { return endpoint_; }
     Metrics& metrics() { return metrics_; }
     Worker& worker() { return worker_; }
     lua_State* thread() const { return thread_; }
+    std::uint64_t number() const { return number_; }
+
+    // The user at `index` (its table), when called from its own coroutine where
+    // it may yield; otherwise a Lua error naming `what`.
+    static LuaUser& from_lua(lua_State* L, int index, const char* what);
+
+    // MQTT clients live as long as the user; their Lua handles are cleared then.
+    LuaMqtt& add_mqtt(std::unique_ptr<LuaMqtt> client);
+    std::size_t mqtt_count() const { return mqtt_.size(); }
+    void keep_mqtt_handle(int ref, LuaMqtt** handle) { mqtt_handles_.emplace_back(ref, handle); }
 
     // A coroutine waits for one thing at a time; its answer is pushed by `push`
     // (which returns how many values it pushed) and the coroutine resumed.
@@ -83,6 +99,8 @@ private:
     http::HttpConnection connection_;
     http::CookieJar cookies_;
     std::uint64_t number_;
+    std::vector<std::unique_ptr<LuaMqtt>> mqtt_;
+    std::vector<std::pair<int, LuaMqtt**>> mqtt_handles_;
 
     int user_ref_ = 0;    // the user's table
     int thread_ref_ = 0;  // the running coroutine (task loop, then on_stop)

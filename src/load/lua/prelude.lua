@@ -39,7 +39,13 @@ end
 function User:sleep(seconds) native.sleep(self, seconds) end
 function User:cookie(name) return native.cookie(self, name) end
 function User:url(path) return native.url(self, path) end
-function User:mqtt(options) return native.mqtt(self, options or {}) end
+-- An MQTT client of this user, connected: the client, or nil and why.
+function User:mqtt(options)
+  local client = native.mqtt(self, options or {})
+  local ok, why = client:connect()
+  if not ok then return nil, why end
+  return client
+end
 
 -- funnel{step1, 0.6, step2, 0.25, step3}: step1, then step2 for 60 % of those
 -- who did step1, then step3 for 25 % of those who did step2.

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "lua/lua_json.h"
+#include "lua/lua_mqtt.h"
 #include "lua/lua_user.h"
 
 namespace lampi::load::lua {
@@ -128,6 +129,7 @@ Result<std::unique_ptr<ScenarioState>> ScenarioState::load(const ScenarioSetting
     if (L == nullptr) return Status::error("Lua could not allocate its state");
     luaL_openlibs(L);
     open_json(L);
+    register_mqtt(L);
     open_csv(L, settings.feeds, folder);
     set_module_path(L, folder);
 
