@@ -168,6 +168,14 @@ tasks = {
     EXPECT_GE(entry(r, "GET", "after").requests, 4u);
     EXPECT_EQ(entry(r, "GET", "after").failures, 0u);
     EXPECT_FALSE(r.ok());
+
+    // On the command line: Locust's error table and PREFIX_exceptions.csv, exit code 1.
+    auto cli = lampi::testing::lampi_load(fmt::format("http --host http://127.0.0.1:{} -u 1 -r 10 -t 1 -f {} --quiet --csv {}",
+                                                      cloud_->port(), script, dir_ / "errors"));
+    EXPECT_EQ(cli.exit_code, 1) << cli.output;
+    std::ifstream csv(dir_ / "errors_exceptions.csv");
+    std::string text((std::istreambuf_iterator<char>(csv)), std::istreambuf_iterator<char>());
+    EXPECT_NE(text.find(",errors.lua:8: no lamp today,,local\r\n"), std::string::npos) << text;
 }
 
 TEST_F(LuaUsers, ASetupErrorNamesFileAndLineBeforeAnyUserStarts) {
