@@ -355,12 +355,10 @@ void LuaUser::on_response(http::HttpConnection&, const http::Response& response)
         lua_setfield(L, -2, "reason");
         lua_pushlstring(L, response.body.data(), response.body.size());
         lua_setfield(L, -2, "body");
-        lua_createtable(L, 0, static_cast<int>(response.headers.size()));
-        for (const auto& [name, value] : response.headers) {
-            lua_pushlstring(L, value.data(), value.size());
-            lua_setfield(L, -2, name.c_str());
-        }
-        lua_setfield(L, -2, "headers");
+        std::string lines;
+        for (const auto& [name, value] : response.headers) lines += fmt::format("{}: {}\n", name, value);
+        lua_pushlstring(L, lines.data(), lines.size());
+        lua_setfield(L, -2, "header_lines");
         lua_pushlstring(L, url.data(), url.size());
         lua_setfield(L, -2, "url");
         lua_pushnumber(L, elapsed_ms);
@@ -386,8 +384,6 @@ void LuaUser::on_failure(http::HttpConnection&, const std::string& why) {
         lua_setfield(L, -2, "status");
         lua_pushliteral(L, "");
         lua_setfield(L, -2, "body");
-        lua_newtable(L);
-        lua_setfield(L, -2, "headers");
         lua_pushlstring(L, url.data(), url.size());
         lua_setfield(L, -2, "url");
         lua_pushnumber(L, elapsed_ms);

@@ -6,8 +6,18 @@ local User = {}
 User.__index = User
 
 local Response = {}
-Response.__index = Response
 function Response:json() return json.decode(self.body) end
+-- r.headers is made from the raw header lines on first use: most scenarios never
+-- look, and a table per response is garbage for the collector to sweep.
+Response.__index = function(response, key)
+  if key ~= "headers" then return Response[key] end
+  local headers = {}
+  for name, value in (rawget(response, "header_lines") or ""):gmatch("([^\n:]*): ([^\n]*)\n") do
+    headers[name] = value
+  end
+  rawset(response, "headers", headers)
+  return headers
+end
 
 -- Locust's catch_response: `check` sees the response and returns true (a
 -- success, whatever the status), false or a string (a failure, with the

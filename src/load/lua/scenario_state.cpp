@@ -127,6 +127,10 @@ Result<std::unique_ptr<ScenarioState>> ScenarioState::load(const ScenarioSetting
     std::unique_ptr<ScenarioState> state(new ScenarioState);
     lua_State* L = state->L_ = luaL_newstate();
     if (L == nullptr) return Status::error("Lua could not allocate its state");
+    // Each request leaves its response behind as garbage; starting a cycle at
+    // 1.5x the live heap instead of 2x holds ~1 KB less per user at 5000 users
+    // for the same CPU (at 1x the collector never rests: 6x the CPU).
+    lua_gc(L, LUA_GCINC, 150, 0, 0);
     luaL_openlibs(L);
     open_json(L);
     register_mqtt(L);
