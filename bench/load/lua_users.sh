@@ -29,39 +29,25 @@ ulimit -n "$(ulimit -Hn)"
 # lampi-load needs one descriptor per user and a few of its own; the cloud one per connection.
 MAX_USERS=$(( $(ulimit -Hn) - 200 ))
 
-DB="sqlite://$WORK/cloud.sqlite3"
-echo username,password >"$WORK/accounts.csv"
-for i in $(seq 0 $((ACCOUNTS - 1))); do
-  echo lampi-pass | "$LAMPI_CLOUD" user add --db "$DB" --password-stdin --argon2-ops 1 --argon2-memory-kib 64 \
-    --log-level warn "user$i" >/dev/null
-  echo "user$i,lampi-pass" >>"$WORK/accounts.csv"
-done
-"$LAMPI_CLOUD" serve --db "$DB" --listen "127.0.0.1:$PORT" --mqtt-host '' --threads 2 --login-rate 1000000 \
-  --argon2-ops 1 --argon2-memory-kib 64 --log-level warn >"$WORK/cloud.log" 2>&1 &
-PIDS+=("$!")
-wait_port "$PORT"
-HOST="http://127.0.0.1:$PORT"
+start_course_cloud "$PORT" "$ACCOUNTS"
+{ echo username,password; for i in $(seq 0 $((ACCOUNTS - 1))); do echo "user$i,lampi-pass"; done; } >"$WORK/accounts.csv"
+cp -r "$ROOT/src/load/scenarios/lib" "$WORK/"
 
 # The course's flow, as the built-in one does it.
 cat >"$WORK/course_flow.lua" <<'LUA'
 local accounts = csv("accounts.csv")
-local login = "/accounts/login/?next=/"
+local log_in = require("lib.course_login")
 wait = {5, 9}
 function on_start(user)
   local account = accounts:next()
-  user:get(login)
-  user:post(login, {
-    form = {csrfmiddlewaretoken = user:cookie("csrftoken"), username = account.username, password = account.password},
-    headers = {Referer = user:url(login)},
-    check = function(r) if r.url ~= user:url("/") then return "login did not reach /" end end,
-  })
+  log_in(user, account.username, account.password)
 end
 tasks = {function(user)
   user:get("/", {check = function(r) if r.url ~= user:url("/") then return "not logged in" end end})
 end}
 LUA
 
-# run NAME USERS ARGS...: prints "peak_rss_kib per_user_bytes requests failures exceptions"
+# run NAME USERS ARGS...: prints "peak_rss_kib per_user_bytes users_held requests failures exceptions"
 run() {
   local name=$1 users=$2; shift 2
   local seconds=$(( users / SPAWN + HOLD ))

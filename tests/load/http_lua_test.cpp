@@ -221,7 +221,8 @@ tasks = {funnel{step("view"), 0.5, step("choose"), 0.2, step("buy")}}
 }
 
 TEST_F(LuaUsers, TheExampleScenarioLogsInWithItsCsvAccountsAndLogsOutAtTheEnd) {
-    std::filesystem::copy_file(LAMPI_LOAD_SCENARIOS "/course.lua", dir_ / "course.lua");
+    std::filesystem::copy(LAMPI_LOAD_SCENARIOS, dir_.path(), std::filesystem::copy_options::recursive);
+    std::filesystem::remove(dir_ / "accounts.csv");
     write("accounts.csv", fmt::format("username,password\nalice,{}\n", CloudServer::kPassword));
     // Long enough for every login to end first on a loaded machine (its wait is 5-9 s, so no task starts).
     RunReport r = run(dir_ / "course.lua", options(3, 2.5));

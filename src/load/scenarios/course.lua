@@ -6,9 +6,9 @@ local accounts = csv("accounts.csv")  -- rows handed out in turn over every user
 
 wait = {5, 9}  -- seconds between two tasks, as the course's locustfile
 
-local login = "/accounts/login/?next=/"
+local log_in = require("lib.course_login")  -- modules are found beside the scenario
 
--- The page lists the user's lamps only when logged in; the login form has a password field.
+-- The page lists the user's lamps only when logged in; otherwise it redirects to the login form.
 local function logged_in(page)
   if page.url:find("/accounts/login/", 1, true) then return "not logged in: redirected to " .. page.url end
 end
@@ -16,14 +16,7 @@ end
 function on_start(user)
   local account = accounts:next()
   user.name = account.username
-  user:get(login)
-  user:post(login, {
-    form = {csrfmiddlewaretoken = user:cookie("csrftoken"), username = account.username, password = account.password},
-    headers = {Referer = user:url(login)},
-    check = function(page)
-      if page.url ~= user:url("/") then return "login did not reach / (ended at " .. page.url .. ")" end
-    end,
-  })
+  log_in(user, account.username, account.password)
 end
 
 -- A visit to the lamps' JSON, as the control page makes it.

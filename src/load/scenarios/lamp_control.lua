@@ -7,17 +7,13 @@
 
 local MQTT_PORT = 1883
 local accounts = csv("accounts.csv")
-local login = "/accounts/login/?next=/"
+local log_in = require("lib.course_login")
 
 wait = {2, 5}
 
 function on_start(user)
   local account = accounts:next()
-  user:get(login)
-  user:post(login, {
-    form = {csrfmiddlewaretoken = user:cookie("csrftoken"), username = account.username, password = account.password},
-    headers = {Referer = user:url(login)},
-  })
+  log_in(user, account.username, account.password)
   local lamps = user:get("/api/v1/lamps").body
   user.lamps = lamps ~= "" and json.decode(lamps).lamps or {}
   local credential = user:get("/api/v1/mqtt-credential", {check = function(r)
