@@ -139,9 +139,10 @@ tasks = {
   function(user) error("no lamp today") end,
   function(user) user:get("nope") end,
   function(user) user:get("/healthz", {name = "after"}) end,
+  function(user) if user.number == 1 and not endless_once then endless_once = true; while true do end end end,
 }
 )");
-    RunReport r = run(script, options(2, 1.5));
+    RunReport r = run(script, options(2, 3));
     ASSERT_TRUE(r.requests);
     const auto& reasons = r.totals.error_reasons;
     auto count = [&](const std::string& reason) {
@@ -151,6 +152,9 @@ tasks = {
     EXPECT_GE(count("errors.lua:4: attempt to index a nil value (local 'lamp')"), 1u) << fmt::format("{}", reasons);
     EXPECT_GE(count("errors.lua:8: no lamp today"), 1u) << fmt::format("{}", reasons);
     EXPECT_GE(count("errors.lua:9: user:request: 'nope' is not a path (/...) on the site under test"), 1u)
+        << fmt::format("{}", reasons);
+    // An endless loop costs its user that task, not the worker every other user shares.
+    EXPECT_EQ(count("errors.lua:11: ran 2 s without waiting for anything (an endless loop?)"), 1u)
         << fmt::format("{}", reasons);
     EXPECT_GE(entry(r, "GET", "after").requests, 4u);
     EXPECT_EQ(entry(r, "GET", "after").failures, 0u);

@@ -243,6 +243,7 @@ void LuaUser::resume(int nargs) {
     for (;;) {
         int results = 0;
         in_resume_ = true;
+        run_started();
         int status = lua_resume(thread_, state_.lua(), nargs, &results);
         in_resume_ = false;
         if (status == LUA_YIELD) {

@@ -10,6 +10,7 @@
 #include "lua/lua_json.h"
 #include "lua/lua_mqtt.h"
 #include "lua/lua_user.h"
+#include "run/clock.h"
 
 namespace lampi::load::lua {
 
@@ -91,7 +92,21 @@ void set_module_path(lua_State* L, const std::string& folder) {
     lua_pop(L, 1);
 }
 
+// When the code running on this thread was last resumed (or loaded).
+thread_local std::int64_t t_run_started_ns = 0;
+
+// Every million instructions: has the code run too long without yielding?
+void check_run_time(lua_State* L, lua_Debug*) {
+    if (now_ns() - t_run_started_ns > std::int64_t{kLongestRunWithoutWaiting_s} * 1'000'000'000) {
+        t_run_started_ns = now_ns();  // the error's own handling gets a fresh budget
+        luaL_error(L, "ran %d s without waiting for anything (an endless loop?)",
+                   kLongestRunWithoutWaiting_s);
+    }
+}
+
 }  // namespace
+
+void run_started() { t_run_started_ns = now_ns(); }
 
 int where_handler(lua_State* L) {
     std::string message;
@@ -131,6 +146,8 @@ Result<std::unique_ptr<ScenarioState>> ScenarioState::load(const ScenarioSetting
     // 1.5x the live heap instead of 2x holds ~1 KB less per user at 5000 users
     // for the same CPU (at 1x the collector never rests: 6x the CPU).
     lua_gc(L, LUA_GCINC, 150, 0, 0);
+    lua_sethook(L, check_run_time, LUA_MASKCOUNT, 1'000'000);  // coroutines inherit it
+    run_started();
     luaL_openlibs(L);
     open_json(L);
     register_mqtt(L);

@@ -46,6 +46,12 @@ private:
     bool has_on_stop_ = false;
 };
 
+// Scenario code that runs this long without waiting (a request, a sleep) is
+// stopped with an error, so an endless loop costs its user a task, not the
+// worker every other user shares. The clock starts at each run_started().
+constexpr int kLongestRunWithoutWaiting_s = 2;
+void run_started();
+
 // The message handler scenarios run under: "file:line: message", the line in
 // the innermost scenario file on the stack (a native function's error has none).
 int where_handler(lua_State* L);
