@@ -130,7 +130,7 @@ int main(int argc, char** argv) {
     load::HttpOptions http;
     load::cli::HttpCliOptions http_cli;
     CLI::App* http_cmd = app.add_subcommand(
-        "http", "simulated web users running the course's login-and-browse flow or a Lua scenario, reported as Locust reports");
+        "http", "simulated web users (the course's login-and-browse flow, or a Lua scenario), reported as Locust does");
     http_cmd->add_option("-H,--host", http_cli.host, "base URL, e.g. http://127.0.0.1:8000 or https://lampi.example")
         ->required();
     http_cmd->add_option("-u,--users", http.users, "peak number of concurrent users (Locust -u)")

@@ -122,8 +122,9 @@ end}
     EXPECT_EQ(entry(r, "GET", "expected 404").failures, 0u);
     RequestEntry plain = entry(r, "GET", "plain 404");
     EXPECT_EQ(plain.failures, plain.requests);
-    std::string http_error = fmt::format(
-        "HTTPError('404 Client Error: Not Found for url: http://127.0.0.1:{}/no-such-page')", cloud_->port());
+    std::string http_error =
+        fmt::format("HTTPError('404 Client Error: Not Found for url: http://127.0.0.1:{}/no-such-page')",
+                    cloud_->port());
     EXPECT_EQ((r.requests->failures[{"GET", "plain 404", http_error}]), plain.failures);
     EXPECT_FALSE(r.ok());
 }
@@ -161,8 +162,9 @@ tasks = {
     EXPECT_FALSE(r.ok());
 
     // On the command line: Locust's error table and PREFIX_exceptions.csv, exit code 1.
-    auto cli = lampi::testing::lampi_load(fmt::format("http --host http://127.0.0.1:{} -u 1 -r 10 -t 1 -f {} --quiet --csv {}",
-                                                      cloud_->port(), script, dir_ / "errors"));
+    auto cli =
+        lampi::testing::lampi_load(fmt::format("http --host http://127.0.0.1:{} -u 1 -r 10 -t 1 -f {} --quiet --csv {}",
+                                               cloud_->port(), script, dir_ / "errors"));
     EXPECT_EQ(cli.exit_code, 1) << cli.output;
     std::ifstream csv(dir_ / "errors_exceptions.csv");
     std::string text((std::istreambuf_iterator<char>(csv)), std::istreambuf_iterator<char>());
@@ -171,16 +173,18 @@ tasks = {
 
 TEST_F(LuaUsers, ASetupErrorNamesFileAndLineBeforeAnyUserStarts) {
     HttpOptions o = options(1, 1);
-    lampi::Status syntax = lampi::load::check_lua_scenario(write("syntax.lua", "tasks = {\n  function(user) user:get('/' end\n}\n"), o);
+    lampi::Status syntax =
+        lampi::load::check_lua_scenario(write("syntax.lua", "tasks = {\n  function(user) user:get('/' end\n}\n"), o);
     EXPECT_EQ(syntax.message(), "syntax.lua:2: ')' expected near 'end'");
     lampi::Status no_tasks = lampi::load::check_lua_scenario(write("empty.lua", "wait = 1\n"), o);
     EXPECT_NE(no_tasks.message().find("empty.lua: the scenario defines no tasks"), std::string::npos)
         << no_tasks.message();
-    lampi::Status no_file = lampi::load::check_lua_scenario(write("nofile.lua", "\nlocal rows = csv('missing.csv')\n"), o);
+    lampi::Status no_file =
+        lampi::load::check_lua_scenario(write("nofile.lua", "\nlocal rows = csv('missing.csv')\n"), o);
     EXPECT_NE(no_file.message().find("nofile.lua:2: csv: "), std::string::npos) << no_file.message();
     EXPECT_NE(no_file.message().find("missing.csv: cannot read it"), std::string::npos) << no_file.message();
-    auto cli = lampi::testing::lampi_load(fmt::format("http --host http://127.0.0.1:{} -u 1 -t 1 -f {} --quiet",
-                                                      cloud_->port(), dir_ / "syntax.lua"));
+    auto cli = lampi::testing::lampi_load(
+        fmt::format("http --host http://127.0.0.1:{} -u 1 -t 1 -f {} --quiet", cloud_->port(), dir_ / "syntax.lua"));
     EXPECT_EQ(cli.exit_code, 2) << cli.output;
     EXPECT_NE(cli.output.find("syntax.lua:2: ')' expected near 'end'"), std::string::npos) << cli.output;
 }
@@ -200,8 +204,7 @@ tasks = {function(user) end}
 )");
     RunReport r = run(script, options(6, 0.5));
     ASSERT_TRUE(r.requests);
-    for (int i = 0; i < 6; ++i)
-        EXPECT_EQ(entry(r, "GET", fmt::format("row {} c, {} of 6", i, i)).requests, 1u) << i;
+    for (int i = 0; i < 6; ++i) EXPECT_EQ(entry(r, "GET", fmt::format("row {} c, {} of 6", i, i)).requests, 1u) << i;
 }
 
 TEST_F(LuaUsers, AFunnelGoesOnToEachStepWithItsProbability) {
@@ -256,7 +259,8 @@ tasks = {{function(user)
   end
 end}}
 function on_stop(user) user.mq:disconnect() end
-)", broker.port()));
+)",
+                                                       broker.port()));
     const int users = 3;
     RunReport r = run(script, options(users, 1.5));
     ASSERT_TRUE(r.requests);
@@ -276,7 +280,8 @@ tasks = {{function(user)
   local client, why = user:mqtt{{port = {}}}
   if client == nil then user:get("/healthz", {{name = "told " .. why:sub(1, 15)}}) end
 end}}
-)", lampi::testing::free_port()));
+)",
+                                                           lampi::testing::free_port()));
     RunReport r2 = run(refused, options(1, 0.5));
     ASSERT_TRUE(r2.requests);
     RequestEntry connect = entry(r2, "MQTT", "connect");

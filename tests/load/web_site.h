@@ -26,9 +26,7 @@ protected:
         cloud_->add_user("alice");
     }
 
-    load::http::Url site() const {
-        return *load::http::parse_url(fmt::format("http://127.0.0.1:{}", cloud_->port()));
-    }
+    load::http::Url site() const { return *load::http::parse_url(fmt::format("http://127.0.0.1:{}", cloud_->port())); }
 
     static load::RequestEntry entry(const load::RunReport& r, const std::string& method, const std::string& name) {
         auto it = r.requests->entries.find({method, name});

@@ -56,8 +56,8 @@ int http_command(HttpOptions options, const HttpCliOptions& cli, const CommonOpt
     };
     if (!log::init_from_option("lampi-load", common.log_level)) return 2;
     if (cli.scenario != "course")
-        return usage(fmt::format("--scenario '{}': the built-in scenario is 'course'; -f FILE.lua runs your own",
-                                 cli.scenario));
+        return usage(
+            fmt::format("--scenario '{}': the built-in scenario is 'course'; -f FILE.lua runs your own", cli.scenario));
     Result<http::Url> url = http::parse_url(cli.host);
     if (!url) return usage(url.status().message());
     options.url = *url;

@@ -38,8 +38,8 @@ struct HttpCliOptions {
     std::string run_time;  // -t: "90", "30s", "5m", "1h30m"; "" runs until Ctrl-C
     std::string scenario = "course";
     std::string script;  // -f scenario.lua: a Lua scenario instead of the built-in one
-    std::string login;  // USER:PASS
-    std::string wait;   // "--wait 5-9" or "--wait 0"
+    std::string login;   // USER:PASS
+    std::string wait;    // "--wait 5-9" or "--wait 0"
     bool headless = false;
 };
 

@@ -39,7 +39,9 @@ NextHop next_hop(const Url& url, const Response& response, int& redirects) {
     return hop;
 }
 
-std::string full_url(const Url& url, std::string_view path) { return fmt::format("{}{}{}", url.origin(), url.base_path, path); }
+std::string full_url(const Url& url, std::string_view path) {
+    return fmt::format("{}{}{}", url.origin(), url.base_path, path);
+}
 
 std::string http_error(const Response& r, const std::string& url) {
     return fmt::format("HTTPError('{} {} Error: {} for url: {}')", r.status, r.status < 500 ? "Client" : "Server",

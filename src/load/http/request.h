@@ -24,9 +24,9 @@ std::string format_request(const Url& url, std::string_view method, std::string_
 // What to do with a response when following redirects.
 struct NextHop {
     enum class Kind { done, follow, fail } kind = Kind::done;
-    std::string path;     // follow: where to, relative to the base path
+    std::string path;          // follow: where to, relative to the base path
     bool keep_method = false;  // follow: 307/308 repeat the method and body
-    std::string failure;  // fail: Locust's words
+    std::string failure;       // fail: Locust's words
 };
 
 // `redirects` counts the hops so far and is increased for each one followed.

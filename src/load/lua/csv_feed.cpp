@@ -30,8 +30,8 @@ Result<CsvTable> parse_csv(std::string_view text) {
         if (table.columns.empty()) {
             table.columns = std::move(record);
         } else if (record.size() != table.columns.size()) {
-            return Status::error(fmt::format("line {}: {} fields where the header names {}", record_line,
-                                             record.size(), table.columns.size()));
+            return Status::error(fmt::format("line {}: {} fields where the header names {}", record_line, record.size(),
+                                             table.columns.size()));
         } else {
             table.rows.push_back(std::move(record));
         }

@@ -118,7 +118,8 @@ void LuaMqtt::begin(Op op, std::string name, int mid) {
     user_.metrics().add(Counter::sent);
     std::int64_t deadline = timeout_ns_ > 0 ? op_started_ns_ + timeout_ns_ : 0;
     user_.await(this, deadline, [this] {
-        finish(fmt::format("TimeoutError('no answer from the broker in {} s')", static_cast<double>(timeout_ns_) / 1e9));
+        finish(
+            fmt::format("TimeoutError('no answer from the broker in {} s')", static_cast<double>(timeout_ns_) / 1e9));
     });
 }
 
@@ -211,7 +212,8 @@ void LuaMqtt::disconnect() {
 
 void LuaMqtt::on_connect(Session&, int rc) {
     if (op_ != Op::connect || !user_.awaiting(this)) return;
-    finish(rc == 0 ? std::string() : fmt::format("ConnectionError('the broker refused the connection: {}')", connack_text(rc)));
+    finish(rc == 0 ? std::string()
+                   : fmt::format("ConnectionError('the broker refused the connection: {}')", connack_text(rc)));
 }
 
 void LuaMqtt::on_disconnect(Session&, const Status& why) {
@@ -246,7 +248,8 @@ int open_mqtt(lua_State* L) {
     options.password = opt_string(L, 2, "password", "");
     options.reconnect = false;
     options.bind_addresses = user.endpoint().bind_addresses;
-    std::string client_id = opt_string(L, 2, "client_id", fmt::format("lampi-load-{}-{}", user.number(), user.mqtt_count()));
+    std::string client_id =
+        opt_string(L, 2, "client_id", fmt::format("lampi-load-{}-{}", user.number(), user.mqtt_count()));
     double timeout = opt_number(L, 2, "timeout", 10);
     LuaMqtt& client = user.add_mqtt(std::make_unique<LuaMqtt>(user, options, client_id, timeout));
 
@@ -260,12 +263,9 @@ int open_mqtt(lua_State* L) {
 
 void register_mqtt(lua_State* L) {
     luaL_newmetatable(L, kClientType);
-    const luaL_Reg methods[] = {{"connect", client_connect},
-                                {"publish", client_publish},
-                                {"subscribe", client_subscribe},
-                                {"receive", client_receive},
-                                {"disconnect", client_disconnect},
-                                {nullptr, nullptr}};
+    const luaL_Reg methods[] = {{"connect", client_connect},       {"publish", client_publish},
+                                {"subscribe", client_subscribe},   {"receive", client_receive},
+                                {"disconnect", client_disconnect}, {nullptr, nullptr}};
     luaL_newlib(L, methods);
     lua_setfield(L, -2, "__index");
     lua_pop(L, 1);

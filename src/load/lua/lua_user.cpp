@@ -106,8 +106,8 @@ int native_send(lua_State* L) {
         headers = header_lines(L, 4, content_type);
         body = request_body(L, 4, content_type);
     }
-    user.begin_request(std::move(method), std::move(path), std::move(name), std::move(headers),
-                       std::move(content_type), std::move(body));
+    user.begin_request(std::move(method), std::move(path), std::move(name), std::move(headers), std::move(content_type),
+                       std::move(body));
     return lua_yield(L, 0);
 }
 
@@ -156,11 +156,16 @@ int native_check_failed(lua_State* L) {
 }  // namespace
 
 void push_user_natives(lua_State* L) {
-    const luaL_Reg natives[] = {{"send", native_send},           {"record", native_record},
-                                {"sleep", native_sleep},         {"exception", native_exception},
-                                {"cookie", native_cookie},       {"url", native_url},
-                                {"check_failed", native_check_failed}, {"where", where_handler},
-                                {"mqtt", open_mqtt},             {nullptr, nullptr}};
+    const luaL_Reg natives[] = {{"send", native_send},
+                                {"record", native_record},
+                                {"sleep", native_sleep},
+                                {"exception", native_exception},
+                                {"cookie", native_cookie},
+                                {"url", native_url},
+                                {"check_failed", native_check_failed},
+                                {"where", where_handler},
+                                {"mqtt", open_mqtt},
+                                {nullptr, nullptr}};
     luaL_newlib(L, natives);
 }
 

@@ -106,7 +106,7 @@ private:
     int thread_ref_ = 0;  // the running coroutine (task loop, then on_stop)
     lua_State* thread_ = nullptr;
     bool in_resume_ = false;
-    Answer pending_;      // an answer that came while the coroutine ran
+    Answer pending_;  // an answer that came while the coroutine ran
     const void* awaited_ = nullptr;
     std::int64_t deadline_ns_ = 0;
     std::function<void()> on_timeout_;

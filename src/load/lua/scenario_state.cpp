@@ -99,8 +99,7 @@ thread_local std::int64_t t_run_started_ns = 0;
 void check_run_time(lua_State* L, lua_Debug*) {
     if (now_ns() - t_run_started_ns > std::int64_t{kLongestRunWithoutWaiting_s} * 1'000'000'000) {
         t_run_started_ns = now_ns();  // the error's own handling gets a fresh budget
-        luaL_error(L, "ran %d s without waiting for anything (an endless loop?)",
-                   kLongestRunWithoutWaiting_s);
+        luaL_error(L, "ran %d s without waiting for anything (an endless loop?)", kLongestRunWithoutWaiting_s);
     }
 }
 

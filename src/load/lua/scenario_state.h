@@ -19,7 +19,7 @@ struct lua_State;
 namespace lampi::load::lua {
 
 struct ScenarioSettings {
-    std::string path;  // the scenario file
+    std::string path;                       // the scenario file
     double wait_min_s = 5, wait_max_s = 9;  // when the scenario sets no `wait`
     CsvFeeds* feeds = nullptr;
 };

@@ -20,8 +20,8 @@ public:
                                         http::UserTimers& timers, std::uint64_t number, std::uint64_t seed) override {
         std::uint64_t account = options_.accounts > 0 ? number % options_.accounts : number;
         return std::make_unique<http::CourseUser>(worker, endpoint, settings_,
-                                                  replace_all(options_.username, "{n}", std::to_string(account)),
-                                                  stats, timers, number, seed);
+                                                  replace_all(options_.username, "{n}", std::to_string(account)), stats,
+                                                  timers, number, seed);
     }
 
 private:

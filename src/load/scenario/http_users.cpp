@@ -23,8 +23,8 @@ double unix_now() { return std::chrono::duration<double>(std::chrono::system_clo
 
 class UsersDriver : public Driver, public http::UserTimers {
 public:
-    UsersDriver(const HttpOptions& options, http::Endpoint endpoint, std::unique_ptr<UserFactory> factory,
-                int index, int workers, std::atomic<std::int64_t>& running, RequestStats& stats)
+    UsersDriver(const HttpOptions& options, http::Endpoint endpoint, std::unique_ptr<UserFactory> factory, int index,
+                int workers, std::atomic<std::int64_t>& running, RequestStats& stats)
         : options_(options),
           endpoint_(std::move(endpoint)),
           factory_(std::move(factory)),
@@ -220,7 +220,8 @@ void HttpUsersScenario::finish(const std::vector<Driver*>&, RunReport& report) {
         report.failures.push_back(fmt::format("{} of {} requests failed", total.failures, total.requests));
     std::uint64_t exceptions = 0;
     for (const auto& [reason, n] : report.totals.error_reasons) exceptions += n;
-    if (exceptions > 0) report.failures.push_back(fmt::format("{} errors in the users' code or setup (exceptions)", exceptions));
+    if (exceptions > 0)
+        report.failures.push_back(fmt::format("{} errors in the users' code or setup (exceptions)", exceptions));
     if (total.requests == 0) report.failures.emplace_back("no request was made");
 }
 

@@ -45,8 +45,7 @@ public:
     virtual ~UserFactory() = default;
     // `number` counts the run's users from 0; `seed` differs for each.
     virtual std::unique_ptr<http::WebUser> make(Worker& worker, const http::Endpoint& endpoint, RequestStats& stats,
-                                                http::UserTimers& timers, std::uint64_t number,
-                                                std::uint64_t seed) = 0;
+                                                http::UserTimers& timers, std::uint64_t number, std::uint64_t seed) = 0;
     // Why no user can be made on this worker (empty: they can).
     virtual std::string setup_error() const { return {}; }
 };
