@@ -144,8 +144,7 @@ int main(int argc, char** argv) {
     http_cmd->add_option("--scenario", http_cli.scenario, "the built-in flow to run")->capture_default_str();
     http_cmd->add_option("-f,--locustfile", http_cli.script,
                          "a Lua 5.4 scenario to run instead (tasks, on_start/on_stop, checks, CSV data, MQTT)");
-    http_cmd->add_option("--stop-timeout", http.stop_timeout_s,
-                         "seconds the users' on_stop may take once the run ends")
+    http_cmd->add_option("--stop-timeout", http.stop_timeout_s, "seconds the users' on_stop may take once the run ends")
         ->capture_default_str();
     http_cmd->add_option("--login", http_cli.login, "USER:PASS for the login form; {n} in USER is the user's number");
     http_cmd->add_option("--accounts", http.accounts, "with {n}: number users modulo this many accounts");
