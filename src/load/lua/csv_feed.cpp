@@ -91,7 +91,7 @@ Result<std::shared_ptr<CsvFeed>> CsvFeeds::open(const std::string& path) {
     Result<CsvTable> table = parse_csv(text.str());
     if (!table) return Status::error(fmt::format("{}: {}", path, table.status().message()));
     if (table->rows.empty()) return Status::error(fmt::format("{}: no rows under the header", path));
-    auto feed = std::make_shared<CsvFeed>(std::move(*table));
+    auto feed = std::make_shared<CsvFeed>(std::move(table).value());
     feeds_.emplace(path, feed);
     return feed;
 }

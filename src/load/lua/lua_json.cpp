@@ -16,7 +16,7 @@ Status to_value(lua_State* L, int index, int depth, boost::json::value& out);
 Status table_to_value(lua_State* L, int index, int depth, boost::json::value& out) {
     if (depth > kMaxDepth) return Status::error("nested more than 64 deep (a table that holds itself?)");
     index = lua_absindex(L, index);
-    lua_Integer length = static_cast<lua_Integer>(lua_rawlen(L, index));
+    auto length = static_cast<lua_Integer>(lua_rawlen(L, index));
     lua_Integer keys = 0;
     bool only_sequence = length > 0;
     lua_pushnil(L);

@@ -18,7 +18,7 @@ constexpr const char* kMethod = "MQTT";
 
 // The client behind a handle, if its user still runs and the caller is that user.
 LuaMqtt& check_client(lua_State* L) {
-    auto* client = *static_cast<LuaMqtt**>(luaL_checkudata(L, 1, kClientType));
+    LuaMqtt* client = static_cast<MqttHandle*>(luaL_checkudata(L, 1, kClientType))->client;
     if (client == nullptr) luaL_error(L, "this MQTT client's user has ended");
     if (L != client->user().thread() || !lua_isyieldable(L))
         luaL_error(L, "an MQTT client is used by the user that made it, from its on_start, tasks or on_stop");
@@ -253,8 +253,8 @@ int open_mqtt(lua_State* L) {
     double timeout = opt_number(L, 2, "timeout", 10);
     LuaMqtt& client = user.add_mqtt(std::make_unique<LuaMqtt>(user, options, client_id, timeout));
 
-    auto** handle = static_cast<LuaMqtt**>(lua_newuserdatauv(L, sizeof(LuaMqtt*), 0));
-    *handle = &client;
+    auto* handle = static_cast<MqttHandle*>(lua_newuserdatauv(L, sizeof(MqttHandle), 0));
+    handle->client = &client;
     luaL_setmetatable(L, kClientType);
     lua_pushvalue(L, -1);
     user.keep_mqtt_handle(luaL_ref(L, LUA_REGISTRYINDEX), handle);

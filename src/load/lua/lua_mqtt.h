@@ -22,6 +22,12 @@ struct lua_State;
 namespace lampi::load::lua {
 
 class LuaUser;
+class LuaMqtt;
+
+// What Lua holds of a client (a full userdata): cleared when its user ends.
+struct MqttHandle {
+    LuaMqtt* client = nullptr;
+};
 
 class LuaMqtt : public SessionHandler {
 public:

@@ -37,7 +37,7 @@ std::string header_lines(lua_State* L, int options, std::string& content_type) {
         lua_pushnil(L);
         while (lua_next(L, -2) != 0) {
             if (lua_type(L, -2) != LUA_TSTRING || !lua_isstring(L, -1))
-                luaL_error(L, "headers: give {[\"Name\"] = \"value\", ...}");
+                luaL_error(L, R"(headers: give {["Name"] = "value", ...})");
             std::string name = lua_tostring(L, -2);
             std::string value = lua_tostring(L, -1);
             if (name.find_first_of("\r\n:") != std::string::npos || value.find_first_of("\r\n") != std::string::npos)
@@ -106,7 +106,7 @@ int native_send(lua_State* L) {
         headers = header_lines(L, 4, content_type);
         body = request_body(L, 4, content_type);
     }
-    user.begin_request(std::move(method), std::move(path), std::move(name), std::move(headers), std::move(content_type),
+    user.begin_request(std::move(method), path, std::move(name), std::move(headers), std::move(content_type),
                        std::move(body));
     return lua_yield(L, 0);
 }
@@ -209,7 +209,7 @@ LuaUser::~LuaUser() {
     drop_thread();
     lua_State* L = state_.lua();
     for (auto [ref, handle] : mqtt_handles_) {
-        *handle = nullptr;  // the handle may outlive its client in Lua's heap until collected
+        handle->client = nullptr;  // the handle may outlive its client in Lua's heap until collected
         luaL_unref(L, LUA_REGISTRYINDEX, ref);
     }
     mqtt_.clear();
@@ -314,7 +314,7 @@ void LuaUser::stop() {
 
 void LuaUser::sleep(double seconds) { await(&kSleep, now_ns() + static_cast<std::int64_t>(seconds * 1e9)); }
 
-void LuaUser::begin_request(std::string method, std::string path, std::string name, std::string headers,
+void LuaUser::begin_request(std::string method, const std::string& path, std::string name, std::string headers,
                             std::string content_type, std::string body) {
     method_ = std::move(method);
     name_ = std::move(name);

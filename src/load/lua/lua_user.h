@@ -32,6 +32,7 @@ namespace lampi::load::lua {
 
 class ScenarioState;
 class LuaMqtt;
+struct MqttHandle;
 
 class LuaUser : public http::WebUser, public http::HttpHandler {
 public:
@@ -51,7 +52,7 @@ public:
     void on_failure(http::HttpConnection& connection, const std::string& why) override;
 
     // What the native functions (lua_user.cpp) do for the user's coroutine.
-    void begin_request(std::string method, std::string path, std::string name, std::string headers,
+    void begin_request(std::string method, const std::string& path, std::string name, std::string headers,
                        std::string content_type, std::string body);
     void sleep(double seconds);
     // Counts the HTTP request that just ended.
@@ -73,7 +74,7 @@ public:
     // MQTT clients live as long as the user; their Lua handles are cleared then.
     LuaMqtt& add_mqtt(std::unique_ptr<LuaMqtt> client);
     std::size_t mqtt_count() const { return mqtt_.size(); }
-    void keep_mqtt_handle(int ref, LuaMqtt** handle) { mqtt_handles_.emplace_back(ref, handle); }
+    void keep_mqtt_handle(int ref, MqttHandle* handle) { mqtt_handles_.emplace_back(ref, handle); }
 
     // A coroutine waits for one thing at a time; its answer is pushed by `push`
     // (which returns how many values it pushed) and the coroutine resumed.
@@ -100,7 +101,7 @@ private:
     http::CookieJar cookies_;
     std::uint64_t number_;
     std::vector<std::unique_ptr<LuaMqtt>> mqtt_;
-    std::vector<std::pair<int, LuaMqtt**>> mqtt_handles_;
+    std::vector<std::pair<int, MqttHandle*>> mqtt_handles_;
 
     int user_ref_ = 0;    // the user's table
     int thread_ref_ = 0;  // the running coroutine (task loop, then on_stop)
