@@ -7,6 +7,8 @@
 #   require_free_ports PORT...   exits unless nothing listens on 127.0.0.1:PORT
 #   wait_port PORT               until something listens there (20 s)
 #   json_field FILE KEY          a top-level field of a JSON file
+#   start_course_cloud PORT N    lampi-cloud (LAMPI_CLOUD) on PORT with accounts user0..user<N-1>,
+#                                password lampi-pass, cheap hashes and no login throttle; sets HOST
 #   print_machine, print_load WHEN   context lines for the results
 #   install_bench_packages PKG...    benchmark-only Debian packages (not in scripts/debian-packages.txt)
 #   start_platform DIR BASE LAMPS    the platform ./lampi up runs, detached, stopped on exit
@@ -42,6 +44,21 @@ require_free_ports() {
 wait_port() {
   for _ in $(seq 1 200); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done
   echo "nothing listens on $1" >&2; return 1
+}
+
+start_course_cloud() {
+  local port=$1 accounts=$2 db="sqlite://$WORK/cloud.sqlite3" i
+  # Cheap password hashes and no login rate limit, so logins measure the load
+  # generator, not argon2id or the throttle.
+  for i in $(seq 0 $((accounts - 1))); do
+    echo lampi-pass | "$LAMPI_CLOUD" user add --db "$db" --password-stdin --argon2-ops 1 --argon2-memory-kib 64 \
+      --log-level warn "user$i" >/dev/null
+  done
+  "$LAMPI_CLOUD" serve --db "$db" --listen "127.0.0.1:$port" --mqtt-host '' --threads 2 --login-rate 1000000 \
+    --argon2-ops 1 --argon2-memory-kib 64 --log-level warn >"$WORK/cloud.log" 2>&1 &
+  PIDS+=("$!")
+  wait_port "$port"
+  HOST="http://127.0.0.1:$port"
 }
 
 json_field() {

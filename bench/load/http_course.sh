@@ -32,18 +32,7 @@ cp /work/shared/baselines/django-lampi/locustfile.py "$WORK/" 2>/dev/null ||
   { echo "the course's locustfile is missing (/work/shared/baselines/django-lampi/locustfile.py)" >&2; exit 2; }
 ulimit -n "$(ulimit -Hn)"
 
-# The site: cheap password hashes and no login rate limit, so logins measure the
-# load generator, not argon2id or the throttle.
-DB="sqlite://$WORK/cloud.sqlite3"
-for i in $(seq 0 $((ACCOUNTS - 1))); do
-  echo lampi-pass | "$LAMPI_CLOUD" user add --db "$DB" --password-stdin --argon2-ops 1 --argon2-memory-kib 64 \
-    --log-level warn "user$i" >/dev/null
-done
-"$LAMPI_CLOUD" serve --db "$DB" --listen "127.0.0.1:$PORT" --mqtt-host '' --threads 2 --login-rate 1000000 \
-  --argon2-ops 1 --argon2-memory-kib 64 --log-level warn >"$WORK/cloud.log" 2>&1 &
-PIDS+=("$!")
-wait_port "$PORT"
-HOST="http://127.0.0.1:$PORT"
+start_course_cloud "$PORT" "$ACCOUNTS"
 
 # run NAME COMMAND...: under time(1); prints "cpu_seconds peak_rss_kib wall_seconds".
 run() {

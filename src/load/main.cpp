@@ -130,7 +130,7 @@ int main(int argc, char** argv) {
     load::HttpOptions http;
     load::cli::HttpCliOptions http_cli;
     CLI::App* http_cmd = app.add_subcommand(
-        "http", "simulated web users running the course's login-and-browse flow, reported as Locust reports");
+        "http", "simulated web users (the course's login-and-browse flow, or a Lua scenario), reported as Locust does");
     http_cmd->add_option("-H,--host", http_cli.host, "base URL, e.g. http://127.0.0.1:8000 or https://lampi.example")
         ->required();
     http_cmd->add_option("-u,--users", http.users, "peak number of concurrent users (Locust -u)")
@@ -142,6 +142,10 @@ int main(int argc, char** argv) {
     http_cmd->add_flag("--headless", http_cli.headless,
                        "accepted for Locust's command lines; lampi-load always runs so");
     http_cmd->add_option("--scenario", http_cli.scenario, "the built-in flow to run")->capture_default_str();
+    http_cmd->add_option("-f,--locustfile", http_cli.script,
+                         "a Lua 5.4 scenario to run instead (tasks, on_start/on_stop, checks, CSV data, MQTT)");
+    http_cmd->add_option("--stop-timeout", http.stop_timeout_s, "seconds the users' on_stop may take once the run ends")
+        ->capture_default_str();
     http_cmd->add_option("--login", http_cli.login, "USER:PASS for the login form; {n} in USER is the user's number");
     http_cmd->add_option("--accounts", http.accounts, "with {n}: number users modulo this many accounts");
     http_cmd->add_option("--wait", http_cli.wait, "think time between page loads, MIN-MAX seconds (default 5-9)");

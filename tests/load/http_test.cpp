@@ -16,6 +16,7 @@
 #include "process.h"
 #include "run/runner.h"
 #include "scenario/http_course.h"
+#include "web_site.h"
 
 namespace {
 
@@ -28,19 +29,11 @@ using lampi::testing::CloudServer;
 using lampi::testing::lampi_load;
 using lampi::testing::TempDir;
 
-// A lampi-cloud with user "alice" whose login rate is no limit for a load test.
-class HttpUsers : public ::testing::Test {
+class HttpUsers : public lampi::testing::WebSite {
 protected:
-    void SetUp() override {
-        lampi::testing::CloudServerOptions options;
-        options.app.login_rate.limit = 1'000'000;
-        cloud_ = std::make_unique<CloudServer>("sqlite://" + (dir_ / "db.sqlite3"), options);
-        cloud_->add_user("alice");
-    }
-
     HttpOptions course(int users, const std::string& password) {
         HttpOptions o;
-        o.url = *lampi::load::http::parse_url(fmt::format("http://127.0.0.1:{}", cloud_->port()));
+        o.url = site();
         o.users = users;
         o.spawn_rate = 100;
         o.run_time_s = 1.5;
@@ -58,14 +51,6 @@ protected:
         settings.hard_limit_s = 30;
         return lampi::load::run_scenario(scenario, settings);
     }
-
-    static RequestEntry entry(const RunReport& r, const std::string& method, const std::string& name) {
-        auto it = r.requests->entries.find({method, name});
-        return it == r.requests->entries.end() ? RequestEntry{} : it->second;
-    }
-
-    TempDir dir_;
-    std::unique_ptr<CloudServer> cloud_;
 };
 
 TEST_F(HttpUsers, EachUserLogsInOnceThenLoadsTheIndexOnOneKeptAliveConnection) {

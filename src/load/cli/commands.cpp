@@ -56,15 +56,18 @@ int http_command(HttpOptions options, const HttpCliOptions& cli, const CommonOpt
     };
     if (!log::init_from_option("lampi-load", common.log_level)) return 2;
     if (cli.scenario != "course")
-        return usage(fmt::format("--scenario '{}': the built-in scenario is 'course'", cli.scenario));
+        return usage(
+            fmt::format("--scenario '{}': the built-in scenario is 'course'; -f FILE.lua runs your own", cli.scenario));
     Result<http::Url> url = http::parse_url(cli.host);
     if (!url) return usage(url.status().message());
     options.url = *url;
     std::size_t colon = cli.login.find(':');
-    if (colon == std::string::npos || colon == 0)
+    if (cli.script.empty() && (colon == std::string::npos || colon == 0))
         return usage("--login USER:PASS is required by the course scenario (USER may hold {n}, the user's number)");
-    options.username = cli.login.substr(0, colon);
-    options.password = cli.login.substr(colon + 1);
+    if (colon != std::string::npos) {
+        options.username = cli.login.substr(0, colon);
+        options.password = cli.login.substr(colon + 1);
+    }
     if (!cli.run_time.empty()) {
         options.run_time_s = parse_timespan(cli.run_time);
         if (options.run_time_s <= 0)
@@ -87,8 +90,14 @@ int http_command(HttpOptions options, const HttpCliOptions& cli, const CommonOpt
         auto tls = TlsContext::create(MqttTls{options.cafile, "", ""}, !options.insecure, !options.insecure);
         if (!tls) return usage(tls.status().message());
     }
+    if (options.stop_timeout_s < 0) return usage("--stop-timeout: give 0 or more seconds");
     options.bind_addresses =
         choose_source_addresses(options.url.host, static_cast<std::size_t>(options.users), common.bind);
+    if (!cli.script.empty()) {
+        if (Status s = check_lua_scenario(cli.script, options); !s) return usage(s.message());
+        HttpLuaScenario scenario(options, cli.script);
+        return run(scenario, common);
+    }
     HttpCourseScenario scenario(options);
     return run(scenario, common);
 }

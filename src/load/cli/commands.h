@@ -12,6 +12,7 @@
 #include "mqtt/client_options.h"
 #include "report/outputs.h"
 #include "scenario/http_course.h"
+#include "scenario/http_lua.h"
 #include "scenario/publish.h"
 #include "scenario/subscribe.h"
 
@@ -36,8 +37,9 @@ struct HttpCliOptions {
     std::string host;      // --host URL
     std::string run_time;  // -t: "90", "30s", "5m", "1h30m"; "" runs until Ctrl-C
     std::string scenario = "course";
-    std::string login;  // USER:PASS
-    std::string wait;   // "--wait 5-9" or "--wait 0"
+    std::string script;  // -f scenario.lua: a Lua scenario instead of the built-in one
+    std::string login;   // USER:PASS
+    std::string wait;    // "--wait 5-9" or "--wait 0"
     bool headless = false;
 };
 

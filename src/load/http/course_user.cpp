@@ -4,6 +4,7 @@
 
 #include <random>
 
+#include "http/request.h"
 #include "mqtt/worker.h"
 #include "run/clock.h"
 
@@ -12,16 +13,6 @@ namespace {
 
 constexpr const char* kLoginPath = "/accounts/login/?next=/";
 constexpr const char* kIndexPath = "/";
-constexpr int kMaxRedirects = 5;
-
-// Failures are named as Locust's client names them (the repr of the Python
-// exception), so its failure reports and ours read alike.
-std::string http_error(const Response& r, const std::string& url) {
-    return fmt::format("HTTPError('{} {} Error: {} for url: {}')", r.status, r.status < 500 ? "Client" : "Server",
-                       r.reason, url);
-}
-
-std::string check_failed(const std::string& why) { return fmt::format("CatchResponseError('{}')", why); }
 
 std::string path_only(const std::string& path_and_query) { return path_and_query.substr(0, path_and_query.find('?')); }
 
@@ -71,63 +62,41 @@ void CourseUser::begin(Step step) {
 void CourseUser::send(const char* method, const std::string& path, const std::string& body) {
     method_ = method;
     path_ = path;
-    std::string request = fmt::format(
-        "{} {}{} HTTP/1.1\r\nHost: {}\r\nUser-Agent: lampi-load\r\n"
-        "Accept: */*\r\nAccept-Encoding: identity\r\nConnection: keep-alive\r\n",
-        method, endpoint_.url.base_path, path, endpoint_.url.authority());
-    if (!cookies_.header().empty()) request += fmt::format("Cookie: {}\r\n", cookies_.header());
-    if (std::string_view(method) == "POST") {
-        // Django checks the Referer over HTTPS; our cloud checks it whenever it is sent.
-        request += fmt::format(
-            "Referer: {}\r\nContent-Type: application/x-www-form-urlencoded\r\n"
-            "Content-Length: {}\r\n",
-            full_url(path), body.size());
-    }
-    request += "\r\n";
-    request += body;
-    connection_.send(std::move(request));
-}
-
-std::string CourseUser::full_url(const std::string& path) const {
-    return endpoint_.url.origin() + endpoint_.url.base_path + path;
+    std::string extra;
+    // Django checks the Referer over HTTPS; our cloud checks it whenever it is sent.
+    if (std::string_view(method) == "POST")
+        extra = fmt::format("Referer: {}\r\nContent-Type: application/x-www-form-urlencoded\r\n",
+                            full_url(endpoint_.url, path));
+    connection_.send(format_request(endpoint_.url, method, path, cookies_, extra, body));
 }
 
 void CourseUser::on_response(HttpConnection&, const Response& response) {
     if (step_ == Step::stopped) return;
     metrics_.add(Counter::received);  // every response, redirects included: the progress line's "in"
     for (const auto& [name, value] : response.set_cookies) cookies_.set(name, value);
-    bool redirect = response.status == 301 || response.status == 302 || response.status == 303 ||
-                    response.status == 307 || response.status == 308;
-    if (redirect && !response.location.empty()) {
-        std::string next = same_origin_path(endpoint_.url, response.location);
-        if (!next.empty() && !endpoint_.url.base_path.empty() && next.starts_with(endpoint_.url.base_path))
-            next.erase(0, endpoint_.url.base_path.size());
-        if (next.empty()) {
-            finish(check_failed(fmt::format("redirected off the site, to {}", response.location)), response.body_bytes);
-            return;
-        }
-        if (++redirects_ > kMaxRedirects) {
-            finish(fmt::format("TooManyRedirects('Exceeded {} redirects.')", kMaxRedirects), response.body_bytes);
-            return;
-        }
-        bool keep_method = response.status == 307 || response.status == 308;
-        send(keep_method ? method_ : "GET", next, "");
+    NextHop hop = next_hop(endpoint_.url, response, redirects_);
+    if (hop.kind == NextHop::Kind::fail) {
+        finish(hop.failure, response.body_bytes);
+        return;
+    }
+    if (hop.kind == NextHop::Kind::follow) {
+        send(hop.keep_method ? method_ : "GET", hop.path, "");
         return;
     }
     std::string failure;
     if (response.status >= 400) {
-        failure = http_error(response, full_url(path_));
+        failure = http_error(response, full_url(endpoint_.url, path_));
     } else if (step_ == Step::login_post && path_only(path_) != "/") {
-        failure = check_failed(fmt::format("login did not reach / (ended at {})", full_url(path_)));
+        failure = check_failed(fmt::format("login did not reach / (ended at {})", full_url(endpoint_.url, path_)));
     } else if (step_ == Step::index && path_only(path_) != "/") {
-        failure = check_failed(fmt::format("not logged in: redirected to {}", full_url(path_)));
+        failure = check_failed(fmt::format("not logged in: redirected to {}", full_url(endpoint_.url, path_)));
     }
     finish(failure, response.body_bytes);
 }
 
 void CourseUser::on_failure(HttpConnection&, const std::string& why) {
     if (step_ == Step::stopped) return;
-    finish(fmt::format("ConnectionError('{}')", why), 0);
+    finish(connection_error(why), 0);
 }
 
 void CourseUser::finish(const std::string& failure, std::uint64_t body_bytes) {

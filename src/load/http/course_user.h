@@ -21,6 +21,7 @@
 
 #include "http/cookie_jar.h"
 #include "http/http_connection.h"
+#include "http/web_user.h"
 #include "run/small_random.h"
 #include "stats/metrics.h"
 #include "stats/request_stats.h"
@@ -34,28 +35,18 @@ struct CourseSettings {
     double wait_max_s = 9;
 };
 
-class CourseUser;
-
-// Who runs the user's timers (its worker's driver).
-class UserTimers {
-public:
-    virtual ~UserTimers() = default;
-    // Calls user.wake(now) once the monotonic time `at_ns` has come.
-    virtual void wake_at(CourseUser& user, std::int64_t at_ns) = 0;
-};
-
-class CourseUser : public HttpHandler {
+class CourseUser : public WebUser, public HttpHandler {
 public:
     // `number` counts the run's users from 0 (it picks the source address);
     // `settings` must outlive the user.
     CourseUser(Worker& worker, const Endpoint& endpoint, const CourseSettings& settings, std::string username,
                RequestStats& stats, UserTimers& timers, std::uint64_t number, std::uint64_t seed);
 
-    void start();
-    void wake(std::int64_t now);
+    void start() override;
+    void wake(std::int64_t now) override;
     // Ends the user at once; a request in flight is not counted.
-    void stop();
-    bool stopped() const { return step_ == Step::stopped; }
+    void stop() override;
+    bool stopped() const override { return step_ == Step::stopped; }
 
     void on_response(HttpConnection& connection, const Response& response) override;
     void on_failure(HttpConnection& connection, const std::string& why) override;
@@ -67,7 +58,6 @@ private:
     void begin(Step step);
     void send(const char* method, const std::string& path, const std::string& body);
     void finish(const std::string& failure, std::uint64_t body_bytes);
-    std::string full_url(const std::string& path) const;
 
     const Endpoint& endpoint_;
     const CourseSettings& settings_;

@@ -28,7 +28,7 @@ void HttpConnection::send(std::string request, bool head) {
     head_ = head;
     awaiting_ = true;
     answer_started_ = false;
-    parser_ = std::make_unique<ResponseParser>(head);
+    parser_ = std::make_unique<ResponseParser>(head, keep_bodies_);
     if (stream_.fd() < 0) {
         open();
         return;

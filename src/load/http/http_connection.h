@@ -60,6 +60,8 @@ public:
     // Closes without callbacks; an outstanding request is forgotten.
     void close();
     bool busy() const { return awaiting_; }
+    // Responses keep their body and headers (for a scenario's checks), not only their size.
+    void keep_bodies(bool keep) { keep_bodies_ = keep; }
 
     int socket() const override { return stream_.fd(); }
     bool wants_write() const override;
@@ -83,6 +85,7 @@ private:
     bool connecting_ = false;
     bool awaiting_ = false;
     bool head_ = false;
+    bool keep_bodies_ = false;
     bool reused_ = false;          // the request went out on a connection that served one before
     bool answer_started_ = false;  // a byte of the answer arrived
     std::int64_t connect_started_ns_ = 0;

@@ -2,6 +2,8 @@
 
 #include <boost/beast/http/basic_parser.hpp>
 
+#include <cctype>
+
 namespace lampi::load::http {
 namespace {
 
@@ -30,7 +32,7 @@ std::pair<std::string, std::string> cookie_pair(std::string_view set_cookie) {
 
 class ResponseParser::Impl : public beast_http::basic_parser<false> {
 public:
-    explicit Impl(Response& response) : response_(response) {}
+    Impl(Response& response, bool keep_body) : response_(response), keep_body_(keep_body) {}
 
 private:
     void on_request_impl(beast_http::verb, boost::beast::string_view, boost::beast::string_view, int,
@@ -39,8 +41,13 @@ private:
         response_.status = code;
         response_.reason.assign(reason.data(), reason.size());
     }
-    void on_field_impl(beast_http::field name, boost::beast::string_view, boost::beast::string_view value,
+    void on_field_impl(beast_http::field name, boost::beast::string_view name_text, boost::beast::string_view value,
                        error_code&) override {
+        if (keep_body_) {
+            std::string lower(name_text.data(), name_text.size());
+            for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            response_.headers.emplace_back(std::move(lower), std::string(value.data(), value.size()));
+        }
         if (name == beast_http::field::set_cookie) {
             auto cookie = cookie_pair(std::string_view(value.data(), value.size()));
             if (!cookie.first.empty()) response_.set_cookies.push_back(std::move(cookie));
@@ -50,21 +57,24 @@ private:
     }
     void on_header_impl(error_code&) override {}
     void on_body_init_impl(const boost::optional<std::uint64_t>&, error_code&) override {}
-    std::size_t on_body_impl(boost::beast::string_view body, error_code&) override {
-        response_.body_bytes += body.size();
-        return body.size();
-    }
+    std::size_t on_body_impl(boost::beast::string_view body, error_code&) override { return take_body(body); }
     void on_chunk_header_impl(std::uint64_t, boost::beast::string_view, error_code&) override {}
     std::size_t on_chunk_body_impl(std::uint64_t, boost::beast::string_view body, error_code&) override {
+        return take_body(body);
+    }
+    std::size_t take_body(boost::beast::string_view body) {
         response_.body_bytes += body.size();
+        if (keep_body_) response_.body.append(body.data(), body.size());
         return body.size();
     }
     void on_finish_impl(error_code&) override {}
 
     Response& response_;
+    bool keep_body_;
 };
 
-ResponseParser::ResponseParser(bool head_request) : impl_(std::make_unique<Impl>(response_)) {
+ResponseParser::ResponseParser(bool head_request, bool keep_body)
+    : impl_(std::make_unique<Impl>(response_, keep_body)) {
     impl_->eager(true);
     impl_->skip(head_request);
     impl_->header_limit(kHeaderLimit);

@@ -3,7 +3,8 @@
 // Feed it what the socket delivered; it consumes what it can and says whether
 // the response is complete, needs more, or is malformed. Only what a load test
 // looks at is kept: status, keep-alive, Location, the Set-Cookie name/value
-// pairs and the body's size (the body itself is counted, not stored). Contract:
+// pairs and the body's size; the body itself and the other headers only when
+// asked (a scenario that checks what it got), else counted, not stored. Contract:
 // never throws, never trusts its input, bounds the header (64 KiB) and the body
 // (64 MiB). Boost.Beast's parser does the parsing, compiled in this one file.
 #pragma once
@@ -24,14 +25,18 @@ struct Response {
     std::string location;
     std::vector<std::pair<std::string, std::string>> set_cookies;  // name, value
     std::uint64_t body_bytes = 0;
+    // Only with keep_body: every header (names in lower case) and the body.
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::string body;
 };
 
 class ResponseParser {
 public:
     enum class State { need_more, complete, malformed };
 
-    // `head_request`: the response to a HEAD has headers only.
-    explicit ResponseParser(bool head_request = false);
+    // `head_request`: the response to a HEAD has headers only. `keep_body`:
+    // keep the body and all headers in the Response.
+    explicit ResponseParser(bool head_request = false, bool keep_body = false);
     ~ResponseParser();
     ResponseParser(const ResponseParser&) = delete;
     ResponseParser& operator=(const ResponseParser&) = delete;

@@ -1,25 +1,9 @@
 #include "scenario/http_course.h"
 
-#include <fmt/core.h>
-#include <unistd.h>
-
-#include <chrono>
-#include <fstream>
-#include <functional>
-#include <queue>
-
 #include "http/course_user.h"
-#include "lampi/log.h"
-#include "mqtt/worker.h"
-#include "report/locust_report.h"
-#include "run/clock.h"
 
 namespace lampi::load {
 namespace {
-
-constexpr std::int64_t kSecond = 1'000'000'000;
-
-double unix_now() { return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count(); }
 
 std::string replace_all(std::string text, std::string_view what, const std::string& with) {
     for (std::size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + with.size()))
@@ -27,190 +11,35 @@ std::string replace_all(std::string text, std::string_view what, const std::stri
     return text;
 }
 
-class CourseDriver : public Driver, public http::UserTimers {
+class CourseFactory : public UserFactory {
 public:
-    CourseDriver(const HttpOptions& options, http::Endpoint endpoint, int index, int workers,
-                 std::atomic<std::int64_t>& running, RequestStats& stats)
-        : options_(options),
-          endpoint_(std::move(endpoint)),
-          index_(index),
-          workers_(workers),
-          running_(running),
-          stats_(stats),
-          settings_{options.password, options.wait_min_s, options.wait_max_s},
-          next_user_(index) {}
+    explicit CourseFactory(const HttpOptions& options)
+        : options_(options), settings_{options.password, options.wait_min_s, options.wait_max_s} {}
 
-    void start(Worker& worker) override {
-        worker_ = &worker;
-        start_ns_ = now_ns();
-        if (!tls_error_.empty()) {
-            worker.metrics().error(tls_error_);
-            finished_ = true;
-        }
+    std::unique_ptr<http::WebUser> make(Worker& worker, const http::Endpoint& endpoint, RequestStats& stats,
+                                        http::UserTimers& timers, std::uint64_t number, std::uint64_t seed) override {
+        std::uint64_t account = options_.accounts > 0 ? number % options_.accounts : number;
+        return std::make_unique<http::CourseUser>(worker, endpoint, settings_,
+                                                  replace_all(options_.username, "{n}", std::to_string(account)), stats,
+                                                  timers, number, seed);
     }
-
-    void tick(Worker& worker, std::int64_t now) override {
-        if (finished_) return;
-        if (options_.run_time_s > 0 && now - start_ns_ >= static_cast<std::int64_t>(options_.run_time_s * 1e9)) {
-            stop(worker);
-            return;
-        }
-        spawn_due(worker, now);
-        while (!timers_.empty() && timers_.top().first <= now) {
-            http::CourseUser* user = timers_.top().second;
-            timers_.pop();
-            user->wake(now);
-        }
-    }
-
-    void stop(Worker&) override {
-        for (auto& user : users_) {
-            if (!user->stopped()) {
-                user->stop();
-                running_.fetch_sub(1, std::memory_order_relaxed);
-            }
-        }
-        finished_ = true;
-    }
-
-    bool finished() const override { return finished_; }
-
-    void wake_at(http::CourseUser& user, std::int64_t at_ns) override { timers_.emplace(at_ns, &user); }
-
-    void set_tls_error(std::string error) { tls_error_ = std::move(error); }
 
 private:
-    void spawn_due(Worker& worker, std::int64_t now) {
-        while (next_user_ < options_.users) {
-            double due_s = options_.spawn_rate > 0 ? static_cast<double>(next_user_) / options_.spawn_rate : 0;
-            if (now - start_ns_ < static_cast<std::int64_t>(due_s * 1e9)) return;
-            auto n = static_cast<std::uint64_t>(next_user_);
-            if (options_.accounts > 0) n %= options_.accounts;
-            std::uint64_t seed = std::hash<std::int64_t>{}(now) ^
-                                 (static_cast<std::uint64_t>(next_user_) * 0x9e3779b97f4a7c15ULL);
-            users_.push_back(
-                std::make_unique<http::CourseUser>(worker, endpoint_, settings_,
-                                                   replace_all(options_.username, "{n}", std::to_string(n)), stats_,
-                                                   *this, static_cast<std::uint64_t>(next_user_), seed));
-            running_.fetch_add(1, std::memory_order_relaxed);
-            users_.back()->start();
-            next_user_ += workers_;
-        }
-    }
-
     const HttpOptions& options_;
-    http::Endpoint endpoint_;
-    int index_;
-    int workers_;
-    std::atomic<std::int64_t>& running_;
-    RequestStats& stats_;
     http::CourseSettings settings_;
-    Worker* worker_ = nullptr;
-    std::int64_t start_ns_ = 0;
-    int next_user_;
-    bool finished_ = false;
-    std::string tls_error_;
-    std::vector<std::unique_ptr<http::CourseUser>> users_;
-    using Timer = std::pair<std::int64_t, http::CourseUser*>;
-    std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;
+};
+
+class CourseKind : public UserKind {
+public:
+    std::string describe() const override { return "course flow"; }
+    std::unique_ptr<UserFactory> factory(const HttpOptions& options, int) override {
+        return std::make_unique<CourseFactory>(options);
+    }
 };
 
 }  // namespace
 
-std::uint64_t resident_bytes() {
-    std::ifstream statm("/proc/self/statm");
-    std::uint64_t size = 0, resident = 0;
-    if (!(statm >> size >> resident)) return 0;
-    return resident * static_cast<std::uint64_t>(sysconf(_SC_PAGESIZE));
-}
-
-HttpCourseScenario::HttpCourseScenario(HttpOptions options) : options_(std::move(options)) {
-    baseline_rss_ = resident_bytes();
-}
-
-HttpCourseScenario::~HttpCourseScenario() = default;
-
-std::string HttpCourseScenario::description() const {
-    return fmt::format("course flow against {}{}, {} users at {}/s, wait {}-{} s", options_.url.origin(),
-                       options_.url.base_path, options_.users, options_.spawn_rate, options_.wait_min_s,
-                       options_.wait_max_s);
-}
-
-std::unique_ptr<Driver> HttpCourseScenario::make_driver(int worker_index, int worker_count) {
-    if (stats_.size() < static_cast<std::size_t>(worker_count)) stats_.resize(static_cast<std::size_t>(worker_count));
-    auto& stats = stats_[static_cast<std::size_t>(worker_index)];
-    stats = std::make_unique<RequestStats>();
-    if (started_s_ == 0) started_s_ = unix_now();
-    http::Endpoint endpoint;
-    endpoint.url = options_.url;
-    endpoint.bind_addresses = options_.bind_addresses;
-    std::string tls_error;
-    if (options_.url.tls) {
-        auto tls = TlsContext::create(MqttTls{options_.cafile, "", ""}, !options_.insecure, !options_.insecure);
-        if (tls) {
-            endpoint.tls = *tls;
-        } else {
-            tls_error = tls.status().message();
-        }
-    }
-    auto driver = std::make_unique<CourseDriver>(options_, std::move(endpoint), worker_index, worker_count,
-                                                 running_users, *stats);
-    if (!tls_error.empty()) driver->set_tls_error(tls_error);
-    return driver;
-}
-
-RequestTable HttpCourseScenario::merged() const {
-    RequestTable table;
-    for (const auto& s : stats_) {
-        if (s) table.merge(s->snapshot());
-    }
-    return table;
-}
-
-void HttpCourseScenario::on_sample(const Sample&) {
-    std::int64_t users = running_users.load(std::memory_order_relaxed);
-    std::uint64_t rss = resident_bytes();
-    if (users >= most_users_ && users > 0) {
-        most_users_ = users;
-        rss_at_most_users_ = rss;
-    }
-    RequestEntry total = merged().total();
-    RequestHistoryRow row;
-    row.timestamp = static_cast<std::int64_t>(unix_now());
-    row.users = users;
-    summarise_for_history(total, row);
-    // Locust's "current" rates: the average of the last ten seconds.
-    std::size_t back = std::min<std::size_t>(history_.size(), 10);
-    if (back > 0) {
-        const RequestHistoryRow& then = history_[history_.size() - back];
-        auto span = static_cast<double>(row.timestamp - then.timestamp);
-        if (span > 0) {
-            row.requests_per_s = static_cast<double>(row.requests - then.requests) / span;
-            row.failures_per_s = static_cast<double>(row.failures - then.failures) / span;
-        }
-    }
-    history_.push_back(std::move(row));
-}
-
-void HttpCourseScenario::finish(const std::vector<Driver*>&, RunReport& report) {
-    report.requests = merged();
-    report.request_history = std::move(history_);
-    report.requests_started_s = started_s_;
-    report.clients = options_.users;
-    RequestEntry total = report.requests->total();
-    report.figures.push_back({"users", "Users (most at once)", static_cast<double>(most_users_), ""});
-    report.figures.push_back({"connections_opened", "Connections opened",
-                              static_cast<double>(report.totals.get(Counter::connect_attempts)), ""});
-    if (most_users_ > 0 && rss_at_most_users_ > baseline_rss_) {
-        double per_user = static_cast<double>(rss_at_most_users_ - baseline_rss_) / static_cast<double>(most_users_);
-        report.figures.push_back(
-            {"memory_per_user_bytes", "Memory per user (resident, above the idle process)", per_user, "bytes"});
-    }
-    report.figures.push_back({"resident_mb", "Resident memory with the most users",
-                              static_cast<double>(rss_at_most_users_) / (1024.0 * 1024.0), "MiB"});
-    if (total.failures > 0)
-        report.failures.push_back(fmt::format("{} of {} requests failed", total.failures, total.requests));
-    if (total.requests == 0) report.failures.emplace_back("no request was made");
-}
+HttpCourseScenario::HttpCourseScenario(HttpOptions options)
+    : HttpUsersScenario(std::move(options), std::make_unique<CourseKind>()) {}
 
 }  // namespace lampi::load

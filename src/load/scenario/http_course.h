@@ -1,68 +1,14 @@
-// HttpCourseScenario: Locust-style web users (`lampi-load http`) running the
-// course's flow (http/course_user.h) against lampi-cloud or the Django site.
-//
-// Users start at `spawn_rate` per second over all workers (user k at k /
-// spawn_rate s, on worker k mod workers) until `users` run; after `run_time_s`
-// (0: until interrupted) every user stops at once, requests in flight
-// uncounted, as Locust stops. Per-name figures follow Locust's
-// (report/locust_report.h); the run also measures what a user costs in memory.
+// HttpCourseScenario: web users running the course's flow
+// (http/course_user.h) against lampi-cloud or the Django site.
 #pragma once
 
-#include <atomic>
-#include <cstdint>
-#include <memory>
-#include <string>
-#include <vector>
-
-#include "http/url.h"
-#include "run/runner.h"
-#include "stats/request_stats.h"
+#include "scenario/http_users.h"
 
 namespace lampi::load {
 
-struct HttpOptions {
-    http::Url url;
-    int users = 1;
-    double spawn_rate = 1;
-    double run_time_s = 0;  // 0: until Ctrl-C (or --max-time)
-    // "{n}" in the user name becomes the user's number modulo `accounts` (all of it when 0).
-    std::string username, password;
-    std::uint64_t accounts = 0;
-    double wait_min_s = 5, wait_max_s = 9;
-    std::string cafile;     // https: verify the server against this CA (default: the system's)
-    bool insecure = false;  // https: accept any certificate
-    std::vector<std::string> bind_addresses;
-};
-
-class HttpCourseScenario : public Scenario {
+class HttpCourseScenario : public HttpUsersScenario {
 public:
     explicit HttpCourseScenario(HttpOptions options);
-    ~HttpCourseScenario() override;
-
-    std::string name() const override { return "http"; }
-    std::string description() const override;
-    std::string primary_latency() const override { return "request -> whole response (redirects included)"; }
-    std::size_t connections() const override { return static_cast<std::size_t>(options_.users); }
-    std::unique_ptr<Driver> make_driver(int worker_index, int worker_count) override;
-    void on_sample(const Sample& sample) override;
-    void finish(const std::vector<Driver*>& drivers, RunReport& report) override;
-
-    // Users running now, over all workers.
-    std::atomic<std::int64_t> running_users{0};
-
-private:
-    RequestTable merged() const;
-
-    HttpOptions options_;
-    std::vector<std::unique_ptr<RequestStats>> stats_;  // one per worker
-    double started_s_ = 0;
-    std::vector<RequestHistoryRow> history_;
-    std::uint64_t baseline_rss_ = 0;
-    std::uint64_t rss_at_most_users_ = 0;
-    std::int64_t most_users_ = 0;
 };
-
-// The process's resident memory now, in bytes (0 when /proc is unreadable).
-std::uint64_t resident_bytes();
 
 }  // namespace lampi::load

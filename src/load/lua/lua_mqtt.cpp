@@ -1,0 +1,274 @@
+#include "lua/lua_mqtt.h"
+
+#include <fmt/core.h>
+#include <lua.hpp>
+
+#include <cmath>
+
+#include "lua/lua_user.h"
+#include "mqtt/worker.h"
+#include "run/clock.h"
+
+namespace lampi::load::lua {
+namespace {
+
+constexpr const char* kClientType = "lampi-load.mqtt";
+constexpr std::size_t kInboxLimit = 1000;
+constexpr const char* kMethod = "MQTT";
+
+// The client behind a handle, if its user still runs and the caller is that user.
+LuaMqtt& check_client(lua_State* L) {
+    LuaMqtt* client = static_cast<MqttHandle*>(luaL_checkudata(L, 1, kClientType))->client;
+    if (client == nullptr) luaL_error(L, "this MQTT client's user has ended");
+    if (L != client->user().thread() || !lua_isyieldable(L))
+        luaL_error(L, "an MQTT client is used by the user that made it, from its on_start, tasks or on_stop");
+    return *client;
+}
+
+int client_connect(lua_State* L) {
+    check_client(L).connect();
+    return lua_yield(L, 0);
+}
+
+std::string opt_string(lua_State* L, int table, const char* field, std::string fallback) {
+    if (lua_getfield(L, table, field) == LUA_TSTRING) fallback = lua_tostring(L, -1);
+    lua_pop(L, 1);
+    return fallback;
+}
+
+double opt_number(lua_State* L, int table, const char* field, double fallback) {
+    if (lua_getfield(L, table, field) == LUA_TNUMBER) fallback = lua_tonumber(L, -1);
+    lua_pop(L, 1);
+    return fallback;
+}
+
+int check_qos(lua_State* L, lua_Integer qos) {
+    if (qos < 0 || qos > 2) luaL_error(L, "qos: 0, 1 or 2");
+    return static_cast<int>(qos);
+}
+
+// publish(topic, payload [, qos [, retain]]) or publish(topic, payload, {qos =, retain =, name =})
+int client_publish(lua_State* L) {
+    LuaMqtt& client = check_client(L);
+    std::string topic = luaL_checkstring(L, 2);
+    std::size_t size = 0;
+    const char* payload = luaL_checklstring(L, 3, &size);
+    int qos = 0;
+    bool retain = false;
+    std::string name = "publish:" + topic;
+    if (lua_istable(L, 4)) {
+        qos = check_qos(L, static_cast<lua_Integer>(opt_number(L, 4, "qos", 0)));
+        if (lua_getfield(L, 4, "retain") != LUA_TNIL) retain = lua_toboolean(L, -1) != 0;
+        lua_pop(L, 1);
+        name = opt_string(L, 4, "name", name);
+    } else {
+        qos = check_qos(L, luaL_optinteger(L, 4, 0));
+        retain = lua_toboolean(L, 5) != 0;
+    }
+    client.publish(topic, std::string(payload, size), qos, retain, std::move(name));
+    return lua_yield(L, 0);
+}
+
+// subscribe(filter [, qos]) or subscribe(filter, {qos =, name =})
+int client_subscribe(lua_State* L) {
+    LuaMqtt& client = check_client(L);
+    std::string filter = luaL_checkstring(L, 2);
+    int qos = 0;
+    std::string name = "subscribe:" + filter;
+    if (lua_istable(L, 3)) {
+        qos = check_qos(L, static_cast<lua_Integer>(opt_number(L, 3, "qos", 0)));
+        name = opt_string(L, 3, "name", name);
+    } else {
+        qos = check_qos(L, luaL_optinteger(L, 3, 0));
+    }
+    client.subscribe(filter, qos, std::move(name));
+    return lua_yield(L, 0);
+}
+
+int client_receive(lua_State* L) {
+    LuaMqtt& client = check_client(L);
+    double timeout = luaL_optnumber(L, 2, 10);
+    if (!std::isfinite(timeout) || timeout < 0) luaL_error(L, "receive: give 0 or more seconds");
+    client.receive(timeout);
+    return lua_yield(L, 0);
+}
+
+int client_disconnect(lua_State* L) {
+    check_client(L).disconnect();
+    return 0;
+}
+
+}  // namespace
+
+LuaMqtt::LuaMqtt(LuaUser& user, ClientOptions options, std::string client_id, double timeout_s)
+    : user_(user),
+      options_(std::move(options)),
+      session_(0, std::move(client_id), *this),
+      timeout_ns_(static_cast<std::int64_t>(timeout_s * 1e9)) {
+    session_.configure(options_, nullptr);
+}
+
+LuaMqtt::~LuaMqtt() { session_.abort(); }
+
+void LuaMqtt::begin(Op op, std::string name, int mid) {
+    op_ = op;
+    op_name_ = std::move(name);
+    op_mid_ = mid;
+    op_started_ns_ = now_ns();
+    user_.metrics().add(Counter::sent);
+    std::int64_t deadline = timeout_ns_ > 0 ? op_started_ns_ + timeout_ns_ : 0;
+    user_.await(this, deadline, [this] {
+        finish(
+            fmt::format("TimeoutError('no answer from the broker in {} s')", static_cast<double>(timeout_ns_) / 1e9));
+    });
+}
+
+void LuaMqtt::finish(const std::string& failure) {
+    Op done = op_;
+    op_ = Op::none;
+    std::int64_t elapsed = now_ns() - op_started_ns_;
+    user_.record_request(kMethod, op_name_, elapsed, 0, failure);
+    if (done == Op::connect && !failure.empty()) session_.abort();
+    user_.answer([failure](lua_State* L) {
+        if (failure.empty()) {
+            lua_pushboolean(L, 1);
+            return 1;
+        }
+        lua_pushboolean(L, 0);
+        lua_pushlstring(L, failure.data(), failure.size());
+        return 2;
+    });
+}
+
+void LuaMqtt::connect() {
+    begin(Op::connect, "connect", -1);
+    const auto& binds = options_.bind_addresses;
+    if (Status s = session_.start_connect(binds.empty() ? std::string() : binds.front()); !s) {
+        finish(fmt::format("ConnectionError('{}')", s.message()));
+        return;
+    }
+    user_.worker().watch(session_);
+}
+
+void LuaMqtt::publish(const std::string& topic, const std::string& payload, int qos, bool retain, std::string name) {
+    int mid = -1;
+    begin(Op::publish, std::move(name), -1);
+    if (!session_.publish(topic, payload, qos, retain, &mid)) {
+        finish("ConnectionError('the MQTT client is not connected')");
+        return;
+    }
+    op_mid_ = mid;
+    user_.worker().touch(session_);
+}
+
+void LuaMqtt::subscribe(const std::string& filter, int qos, std::string name) {
+    int mid = -1;
+    begin(Op::subscribe, std::move(name), -1);
+    if (!session_.subscribe(filter, qos, &mid)) {
+        finish("ConnectionError('the MQTT client is not connected')");
+        return;
+    }
+    op_mid_ = mid;
+    user_.worker().touch(session_);
+}
+
+void LuaMqtt::receive(double timeout_s) {
+    op_ = Op::receive;
+    if (!inbox_.empty()) {
+        answer_message();
+        return;
+    }
+    user_.await(this, now_ns() + static_cast<std::int64_t>(timeout_s * 1e9), [this] {
+        op_ = Op::none;
+        user_.answer([](lua_State* L) {
+            lua_pushnil(L);
+            return 1;
+        });
+    });
+}
+
+void LuaMqtt::answer_message() {
+    op_ = Op::none;
+    Received message = std::move(inbox_.front());
+    inbox_.pop_front();
+    user_.answer([message = std::move(message)](lua_State* L) {
+        lua_createtable(L, 0, 4);
+        lua_pushlstring(L, message.topic.data(), message.topic.size());
+        lua_setfield(L, -2, "topic");
+        lua_pushlstring(L, message.payload.data(), message.payload.size());
+        lua_setfield(L, -2, "payload");
+        lua_pushinteger(L, message.qos);
+        lua_setfield(L, -2, "qos");
+        lua_pushboolean(L, message.retain ? 1 : 0);
+        lua_setfield(L, -2, "retain");
+        return 1;
+    });
+}
+
+void LuaMqtt::disconnect() {
+    session_.disconnect();
+    user_.worker().touch(session_);
+}
+
+void LuaMqtt::on_connect(Session&, int rc) {
+    if (op_ != Op::connect || !user_.awaiting(this)) return;
+    finish(rc == 0 ? std::string()
+                   : fmt::format("ConnectionError('the broker refused the connection: {}')", connack_text(rc)));
+}
+
+void LuaMqtt::on_disconnect(Session&, const Status& why) {
+    if (op_ == Op::none || op_ == Op::receive || !user_.awaiting(this)) return;
+    finish(fmt::format("ConnectionError('{}')", why ? "disconnected" : why.message()));
+}
+
+void LuaMqtt::on_publish(Session&, int mid) {
+    if (op_ == Op::publish && mid == op_mid_ && user_.awaiting(this)) finish("");
+}
+
+void LuaMqtt::on_subscribe(Session&, int mid, bool granted) {
+    if (op_ != Op::subscribe || mid != op_mid_ || !user_.awaiting(this)) return;
+    finish(granted ? std::string() : "SubscribeError('the broker refused the subscription')");
+}
+
+void LuaMqtt::on_message(Session&, const Message& message) {
+    user_.metrics().add(Counter::received);
+    if (inbox_.size() == kInboxLimit) inbox_.pop_front();
+    inbox_.push_back({std::string(message.topic), std::string(message.payload), message.qos, message.retain});
+    if (op_ == Op::receive && user_.awaiting(this)) answer_message();
+}
+
+int open_mqtt(lua_State* L) {
+    LuaUser& user = LuaUser::from_lua(L, 1, "user:mqtt");
+    luaL_checktype(L, 2, LUA_TTABLE);
+    ClientOptions options;
+    options.host = opt_string(L, 2, "host", user.endpoint().url.host);
+    options.port = static_cast<int>(opt_number(L, 2, "port", 1883));
+    options.keepalive_seconds = static_cast<int>(opt_number(L, 2, "keepalive", 60));
+    options.username = opt_string(L, 2, "username", "");
+    options.password = opt_string(L, 2, "password", "");
+    options.reconnect = false;
+    options.bind_addresses = user.endpoint().bind_addresses;
+    std::string client_id =
+        opt_string(L, 2, "client_id", fmt::format("lampi-load-{}-{}", user.number(), user.mqtt_count()));
+    double timeout = opt_number(L, 2, "timeout", 10);
+    LuaMqtt& client = user.add_mqtt(std::make_unique<LuaMqtt>(user, options, client_id, timeout));
+
+    auto* handle = static_cast<MqttHandle*>(lua_newuserdatauv(L, sizeof(MqttHandle), 0));
+    handle->client = &client;
+    luaL_setmetatable(L, kClientType);
+    lua_pushvalue(L, -1);
+    user.keep_mqtt_handle(luaL_ref(L, LUA_REGISTRYINDEX), handle);
+    return 1;
+}
+
+void register_mqtt(lua_State* L) {
+    luaL_newmetatable(L, kClientType);
+    const luaL_Reg methods[] = {{"connect", client_connect},       {"publish", client_publish},
+                                {"subscribe", client_subscribe},   {"receive", client_receive},
+                                {"disconnect", client_disconnect}, {nullptr, nullptr}};
+    luaL_newlib(L, methods);
+    lua_setfield(L, -2, "__index");
+    lua_pop(L, 1);
+}
+
+}  // namespace lampi::load::lua

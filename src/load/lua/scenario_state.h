@@ -1,0 +1,59 @@
+// ScenarioState: one worker's Lua state running a scenario file.
+//
+// One lua_State per worker thread, each user a coroutine in it (lua/lua_user.h),
+// so the epoll/worker model stays and a user costs a coroutine, not a thread.
+// load() runs lua/prelude.lua (the user's methods, funnel, the task loop),
+// then the scenario file, then checks what it defined (tasks, wait, on_start,
+// on_stop). Any error says the file and line. Contract: used on one thread at a
+// time; the CsvFeeds outlive the state.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "lampi/status.h"
+#include "lua/csv_feed.h"
+
+struct lua_State;
+
+namespace lampi::load::lua {
+
+struct ScenarioSettings {
+    std::string path;                       // the scenario file
+    double wait_min_s = 5, wait_max_s = 9;  // when the scenario sets no `wait`
+    CsvFeeds* feeds = nullptr;
+};
+
+class ScenarioState {
+public:
+    static Result<std::unique_ptr<ScenarioState>> load(const ScenarioSettings& settings);
+    ~ScenarioState();
+    ScenarioState(const ScenarioState&) = delete;
+    ScenarioState& operator=(const ScenarioState&) = delete;
+
+    lua_State* lua() const { return L_; }
+    // Registry references: the user's metatable, the prelude's run(user) and stop(user).
+    int user_metatable() const { return user_metatable_; }
+    int run_function() const { return run_; }
+    int stop_function() const { return stop_; }
+    bool has_on_stop() const { return has_on_stop_; }
+
+private:
+    ScenarioState() = default;
+
+    lua_State* L_ = nullptr;
+    int user_metatable_ = 0, run_ = 0, stop_ = 0;
+    bool has_on_stop_ = false;
+};
+
+// Scenario code that runs this long without waiting (a request, a sleep) is
+// stopped with an error, so an endless loop costs its user a task, not the
+// worker every other user shares. The clock starts at each run_started().
+constexpr int kLongestRunWithoutWaiting_s = 2;
+void run_started();
+
+// The message handler scenarios run under: "file:line: message", the line in
+// the innermost scenario file on the stack (a native function's error has none).
+int where_handler(lua_State* L);
+
+}  // namespace lampi::load::lua

@@ -1,0 +1,22 @@
+// HttpLuaScenario: web users running a Lua 5.4 scenario file (`lampi-load
+// http -f scenario.lua`): one Lua state per worker, each user a coroutine in
+// it (lua/lua_user.h). The API scenarios use is in src/load/README.md.
+#pragma once
+
+#include <string>
+
+#include "lampi/status.h"
+#include "scenario/http_users.h"
+
+namespace lampi::load {
+
+class HttpLuaScenario : public HttpUsersScenario {
+public:
+    HttpLuaScenario(HttpOptions options, std::string script);
+};
+
+// Loads `script` once in a state of its own: a setup error (a syntax error, no
+// tasks, a CSV file that is not there) names the file and line before any user starts.
+Status check_lua_scenario(const std::string& script, const HttpOptions& options);
+
+}  // namespace lampi::load

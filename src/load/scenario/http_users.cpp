@@ -1,0 +1,228 @@
+#include "scenario/http_users.h"
+
+#include <fmt/core.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <fstream>
+#include <functional>
+#include <queue>
+
+#include "lampi/log.h"
+#include "mqtt/worker.h"
+#include "report/locust_report.h"
+#include "run/clock.h"
+
+namespace lampi::load {
+namespace {
+
+constexpr std::int64_t kSecond = 1'000'000'000;
+
+double unix_now() { return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count(); }
+
+class UsersDriver : public Driver, public http::UserTimers {
+public:
+    UsersDriver(const HttpOptions& options, http::Endpoint endpoint, std::unique_ptr<UserFactory> factory, int index,
+                int workers, std::atomic<std::int64_t>& running, RequestStats& stats)
+        : options_(options),
+          endpoint_(std::move(endpoint)),
+          factory_(std::move(factory)),
+          index_(index),
+          workers_(workers),
+          running_(running),
+          stats_(stats),
+          next_user_(index) {}
+
+    void start(Worker& worker) override {
+        worker_ = &worker;
+        start_ns_ = now_ns();
+        if (setup_error_.empty()) setup_error_ = factory_->setup_error();
+        if (!setup_error_.empty()) {
+            worker.metrics().error(setup_error_);
+            finished_ = true;
+        }
+    }
+
+    void tick(Worker& worker, std::int64_t now) override {
+        if (finished_) return;
+        if (stopping_) {
+            wake_due(now);
+            finished_ = now >= stop_deadline_ns_ ||
+                        std::all_of(users_.begin(), users_.end(), [](const auto& user) { return user->stopped(); });
+            return;
+        }
+        if (options_.run_time_s > 0 && now - start_ns_ >= static_cast<std::int64_t>(options_.run_time_s * 1e9)) {
+            stop(worker);
+            return;
+        }
+        spawn_due(worker, now);
+        wake_due(now);
+    }
+
+    void stop(Worker&) override {
+        if (stopping_ || finished_) return;
+        stopping_ = true;
+        stop_deadline_ns_ = now_ns() + static_cast<std::int64_t>(options_.stop_timeout_s * 1e9);
+        for (auto& user : users_) {
+            user->stop();
+            running_.fetch_sub(1, std::memory_order_relaxed);
+        }
+        finished_ = std::all_of(users_.begin(), users_.end(), [](const auto& user) { return user->stopped(); });
+    }
+
+    bool finished() const override { return finished_; }
+
+    void wake_at(http::WebUser& user, std::int64_t at_ns) override { timers_.emplace(at_ns, &user); }
+
+    void set_tls_error(std::string error) { setup_error_ = std::move(error); }
+
+private:
+    void wake_due(std::int64_t now) {
+        while (!timers_.empty() && timers_.top().first <= now) {
+            http::WebUser* user = timers_.top().second;
+            timers_.pop();
+            user->wake(now);
+        }
+    }
+
+    void spawn_due(Worker& worker, std::int64_t now) {
+        while (next_user_ < options_.users) {
+            double due_s = options_.spawn_rate > 0 ? static_cast<double>(next_user_) / options_.spawn_rate : 0;
+            if (now - start_ns_ < static_cast<std::int64_t>(due_s * 1e9)) return;
+            std::uint64_t seed = std::hash<std::int64_t>{}(now) ^
+                                 (static_cast<std::uint64_t>(next_user_) * 0x9e3779b97f4a7c15ULL);
+            users_.push_back(
+                factory_->make(worker, endpoint_, stats_, *this, static_cast<std::uint64_t>(next_user_), seed));
+            running_.fetch_add(1, std::memory_order_relaxed);
+            users_.back()->start();
+            next_user_ += workers_;
+        }
+    }
+
+    const HttpOptions& options_;
+    http::Endpoint endpoint_;
+    std::unique_ptr<UserFactory> factory_;
+    int index_;
+    int workers_;
+    std::atomic<std::int64_t>& running_;
+    RequestStats& stats_;
+    Worker* worker_ = nullptr;
+    std::int64_t start_ns_ = 0;
+    int next_user_;
+    bool stopping_ = false;
+    std::int64_t stop_deadline_ns_ = 0;
+    bool finished_ = false;
+    std::string setup_error_;
+    std::vector<std::unique_ptr<http::WebUser>> users_;
+    using Timer = std::pair<std::int64_t, http::WebUser*>;
+    std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;
+};
+
+}  // namespace
+
+std::uint64_t resident_bytes() {
+    std::ifstream statm("/proc/self/statm");
+    std::uint64_t size = 0, resident = 0;
+    if (!(statm >> size >> resident)) return 0;
+    return resident * static_cast<std::uint64_t>(sysconf(_SC_PAGESIZE));
+}
+
+HttpUsersScenario::HttpUsersScenario(HttpOptions options, std::unique_ptr<UserKind> kind)
+    : options_(std::move(options)), kind_(std::move(kind)) {
+    baseline_rss_ = resident_bytes();
+}
+
+HttpUsersScenario::~HttpUsersScenario() = default;
+
+std::string HttpUsersScenario::description() const {
+    std::string text = fmt::format("{} against {}{}, {} users at {}/s", kind_->describe(), options_.url.origin(),
+                                   options_.url.base_path, options_.users, options_.spawn_rate);
+    if (kind_->waits_as_told()) text += fmt::format(", wait {}-{} s", options_.wait_min_s, options_.wait_max_s);
+    return text;
+}
+
+std::unique_ptr<Driver> HttpUsersScenario::make_driver(int worker_index, int worker_count) {
+    if (stats_.size() < static_cast<std::size_t>(worker_count)) stats_.resize(static_cast<std::size_t>(worker_count));
+    auto& stats = stats_[static_cast<std::size_t>(worker_index)];
+    stats = std::make_unique<RequestStats>();
+    if (started_s_ == 0) started_s_ = unix_now();
+    http::Endpoint endpoint;
+    endpoint.url = options_.url;
+    endpoint.bind_addresses = options_.bind_addresses;
+    std::string tls_error;
+    if (options_.url.tls) {
+        auto tls = TlsContext::create(MqttTls{options_.cafile, "", ""}, !options_.insecure, !options_.insecure);
+        if (tls) {
+            endpoint.tls = *tls;
+        } else {
+            tls_error = tls.status().message();
+        }
+    }
+    auto driver = std::make_unique<UsersDriver>(options_, std::move(endpoint), kind_->factory(options_, worker_index),
+                                                worker_index, worker_count, running_users, *stats);
+    if (!tls_error.empty()) driver->set_tls_error(tls_error);
+    // What each worker holds before its first user (a Lua state) is the process's, not the users'.
+    baseline_rss_ = resident_bytes();
+    return driver;
+}
+
+RequestTable HttpUsersScenario::merged() const {
+    RequestTable table;
+    for (const auto& s : stats_) {
+        if (s) table.merge(s->snapshot());
+    }
+    return table;
+}
+
+void HttpUsersScenario::on_sample(const Sample&) {
+    std::int64_t users = running_users.load(std::memory_order_relaxed);
+    std::uint64_t rss = resident_bytes();
+    if (users >= most_users_ && users > 0) {
+        most_users_ = users;
+        rss_at_most_users_ = rss;
+    }
+    RequestEntry total = merged().total();
+    RequestHistoryRow row;
+    row.timestamp = static_cast<std::int64_t>(unix_now());
+    row.users = users;
+    summarise_for_history(total, row);
+    // Locust's "current" rates: the average of the last ten seconds.
+    std::size_t back = std::min<std::size_t>(history_.size(), 10);
+    if (back > 0) {
+        const RequestHistoryRow& then = history_[history_.size() - back];
+        auto span = static_cast<double>(row.timestamp - then.timestamp);
+        if (span > 0) {
+            row.requests_per_s = static_cast<double>(row.requests - then.requests) / span;
+            row.failures_per_s = static_cast<double>(row.failures - then.failures) / span;
+        }
+    }
+    history_.push_back(std::move(row));
+}
+
+void HttpUsersScenario::finish(const std::vector<Driver*>&, RunReport& report) {
+    report.requests = merged();
+    report.request_history = std::move(history_);
+    report.requests_started_s = started_s_;
+    report.clients = options_.users;
+    RequestEntry total = report.requests->total();
+    report.figures.push_back({"users", "Users (most at once)", static_cast<double>(most_users_), ""});
+    report.figures.push_back({"connections_opened", "Connections opened",
+                              static_cast<double>(report.totals.get(Counter::connect_attempts)), ""});
+    if (most_users_ > 0 && rss_at_most_users_ > baseline_rss_) {
+        double per_user = static_cast<double>(rss_at_most_users_ - baseline_rss_) / static_cast<double>(most_users_);
+        report.figures.push_back(
+            {"memory_per_user_bytes", "Memory per user (resident, above the idle process)", per_user, "bytes"});
+    }
+    report.figures.push_back({"resident_mb", "Resident memory with the most users",
+                              static_cast<double>(rss_at_most_users_) / (1024.0 * 1024.0), "MiB"});
+    if (total.failures > 0)
+        report.failures.push_back(fmt::format("{} of {} requests failed", total.failures, total.requests));
+    std::uint64_t exceptions = 0;
+    for (const auto& [reason, n] : report.totals.error_reasons) exceptions += n;
+    if (exceptions > 0)
+        report.failures.push_back(fmt::format("{} errors in the users' code or setup (exceptions)", exceptions));
+    if (total.requests == 0) report.failures.emplace_back("no request was made");
+}
+
+}  // namespace lampi::load

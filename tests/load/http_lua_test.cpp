@@ -1,0 +1,329 @@
+// Lua scenarios (`lampi-load http -f scenario.lua`) against a real lampi-cloud
+// in-process: weights, on_start/on_stop, checks that fail requests, errors that
+// name file:line without ending the run, CSV rows handed out, funnels; and the
+// committed example scenario.
+#include <gtest/gtest.h>
+
+#include <fmt/core.h>
+#include <fmt/ranges.h>
+
+#include <filesystem>
+#include <fstream>
+#include <lua.hpp>
+
+#include "cli_run.h"
+#include "cloud_server.h"
+#include "lua/csv_feed.h"
+#include "lua/lua_json.h"
+#include "mqtt_harness.h"
+#include "process.h"
+#include "run/runner.h"
+#include "scenario/http_lua.h"
+#include "web_site.h"
+
+namespace {
+
+using lampi::load::Counter;
+using lampi::load::HttpLuaScenario;
+using lampi::load::HttpOptions;
+using lampi::load::RequestEntry;
+using lampi::load::RunReport;
+using lampi::testing::CloudServer;
+using lampi::testing::TempDir;
+
+class LuaUsers : public lampi::testing::WebSite {
+protected:
+    HttpOptions options(int users, double seconds) {
+        HttpOptions o;
+        o.url = site();
+        o.users = users;
+        o.spawn_rate = 100;
+        o.run_time_s = seconds;
+        return o;
+    }
+
+    std::string write(const std::string& name, const std::string& text) {
+        std::ofstream(dir_ / name) << text;
+        return dir_ / name;
+    }
+
+    RunReport run(const std::string& script, HttpOptions o) {
+        lampi::Status checked = lampi::load::check_lua_scenario(script, o);
+        EXPECT_TRUE(checked) << checked.message();
+        HttpLuaScenario scenario(std::move(o), script);
+        lampi::load::RunSettings settings;
+        settings.threads = 2;
+        settings.hard_limit_s = 30;
+        return lampi::load::run_scenario(scenario, settings);
+    }
+};
+
+TEST_F(LuaUsers, TasksAreChosenInProportionToTheirWeights) {
+    std::string script = write("weights.lua", R"(
+wait = 0
+tasks = {
+  {weight = 3, run = function(user) user:get("/healthz", {name = "three"}) end},
+  {weight = 1, run = function(user) user:get("/healthz", {name = "one"}) end},
+}
+)");
+    RunReport r = run(script, options(4, 1.5));
+    ASSERT_TRUE(r.requests);
+    EXPECT_TRUE(r.ok()) << fmt::format("{}", fmt::join(r.failures, "; "));
+    double three = static_cast<double>(entry(r, "GET", "three").requests);
+    double one = static_cast<double>(entry(r, "GET", "one").requests);
+    ASSERT_GT(one + three, 400) << "too few requests to judge the weights";
+    EXPECT_NEAR(three / (one + three), 0.75, 0.05);
+}
+
+TEST_F(LuaUsers, OnStartAndOnStopRunOncePerUserAndOnStopMayMakeRequests) {
+    std::string script = write("hooks.lua", R"(
+wait = {0.05, 0.1}
+function on_start(user) user:get("/healthz", {name = "on_start " .. user.number}) end
+function on_stop(user)
+  user:sleep(0.05)
+  user:get("/healthz", {name = "on_stop"})
+end
+tasks = {function(user) user:get("/healthz", {name = "task"}) end}
+)");
+    const int users = 5;
+    RunReport r = run(script, options(users, 1));
+    ASSERT_TRUE(r.requests);
+    EXPECT_TRUE(r.ok()) << fmt::format("{}", fmt::join(r.failures, "; "));
+    for (int n = 0; n < users; ++n) EXPECT_EQ(entry(r, "GET", fmt::format("on_start {}", n)).requests, 1u) << n;
+    EXPECT_EQ(entry(r, "GET", "on_stop").requests, static_cast<std::uint64_t>(users));
+    EXPECT_EQ(entry(r, "GET", "on_stop").failures, 0u);
+    EXPECT_GE(entry(r, "GET", "task").requests, static_cast<std::uint64_t>(users) * 3);
+}
+
+TEST_F(LuaUsers, AFailingCheckCountsTheRequestAsFailedWithItsMessage) {
+    std::string script = write("checks.lua", R"(
+wait = 0.1
+tasks = {function(user)
+  user:get("/healthz", {name = "string", check = function(r) return "status was " .. r.status end})
+  user:get("/healthz", {name = "false", check = function(r) return false, "no lamps" end})
+  user:get("/healthz", {name = "json", check = function(r)
+    if r:json().status ~= "ok" then return "not ok" end
+    if not r.headers["content-type"]:find("application/json", 1, true) then return "not JSON" end
+  end})
+  -- A 404 the scenario expects is a success, as catch_response's response.success().
+  user:get("/no-such-page", {name = "expected 404", check = function(r) return r.status == 404 end})
+  user:get("/no-such-page", {name = "plain 404"})
+end}
+)");
+    RunReport r = run(script, options(2, 1));
+    ASSERT_TRUE(r.requests);
+    RequestEntry string_check = entry(r, "GET", "string");
+    ASSERT_GE(string_check.requests, 2u);
+    EXPECT_EQ(string_check.failures, string_check.requests);
+    EXPECT_EQ((r.requests->failures[{"GET", "string", "CatchResponseError('status was 200')"}]), string_check.failures);
+    EXPECT_EQ((r.requests->failures[{"GET", "false", "CatchResponseError('no lamps')"}]),
+              entry(r, "GET", "false").requests);
+    EXPECT_EQ(entry(r, "GET", "json").failures, 0u);
+    EXPECT_EQ(entry(r, "GET", "expected 404").failures, 0u);
+    RequestEntry plain = entry(r, "GET", "plain 404");
+    EXPECT_EQ(plain.failures, plain.requests);
+    std::string http_error =
+        fmt::format("HTTPError('404 Client Error: Not Found for url: http://127.0.0.1:{}/no-such-page')",
+                    cloud_->port());
+    EXPECT_EQ((r.requests->failures[{"GET", "plain 404", http_error}]), plain.failures);
+    EXPECT_FALSE(r.ok());
+}
+
+TEST_F(LuaUsers, ALuaErrorNamesFileAndLineIsCountedAndTheUserGoesOn) {
+    std::string script = write("errors.lua", R"(wait = 0.05
+local function broken(user)
+  local lamp = nil
+  return lamp.name
+end
+tasks = {
+  broken,
+  function(user) error("no lamp today") end,
+  function(user) user:get("nope") end,
+  function(user) user:get("/healthz", {name = "after"}) end,
+  function(user) if user.number == 1 and not endless_once then endless_once = true; while true do end end end,
+}
+)");
+    RunReport r = run(script, options(2, 3));
+    ASSERT_TRUE(r.requests);
+    const auto& reasons = r.totals.error_reasons;
+    auto count = [&](const std::string& reason) {
+        auto it = reasons.find(reason);
+        return it == reasons.end() ? 0u : it->second;
+    };
+    EXPECT_GE(count("errors.lua:4: attempt to index a nil value (local 'lamp')"), 1u) << fmt::format("{}", reasons);
+    EXPECT_GE(count("errors.lua:8: no lamp today"), 1u) << fmt::format("{}", reasons);
+    EXPECT_GE(count("errors.lua:9: user:request: 'nope' is not a path (/...) on the site under test"), 1u)
+        << fmt::format("{}", reasons);
+    // An endless loop costs its user that task, not the worker every other user shares.
+    EXPECT_EQ(count("errors.lua:11: ran 2 s without waiting for anything (an endless loop?)"), 1u)
+        << fmt::format("{}", reasons);
+    EXPECT_GE(entry(r, "GET", "after").requests, 4u);
+    EXPECT_EQ(entry(r, "GET", "after").failures, 0u);
+    EXPECT_FALSE(r.ok());
+
+    // On the command line: Locust's error table and PREFIX_exceptions.csv, exit code 1.
+    auto cli =
+        lampi::testing::lampi_load(fmt::format("http --host http://127.0.0.1:{} -u 1 -r 10 -t 1 -f {} --quiet --csv {}",
+                                               cloud_->port(), script, dir_ / "errors"));
+    EXPECT_EQ(cli.exit_code, 1) << cli.output;
+    std::ifstream csv(dir_ / "errors_exceptions.csv");
+    std::string text((std::istreambuf_iterator<char>(csv)), std::istreambuf_iterator<char>());
+    EXPECT_NE(text.find(",errors.lua:8: no lamp today,,local\r\n"), std::string::npos) << text;
+}
+
+TEST_F(LuaUsers, ASetupErrorNamesFileAndLineBeforeAnyUserStarts) {
+    HttpOptions o = options(1, 1);
+    lampi::Status syntax =
+        lampi::load::check_lua_scenario(write("syntax.lua", "tasks = {\n  function(user) user:get('/' end\n}\n"), o);
+    EXPECT_EQ(syntax.message(), "syntax.lua:2: ')' expected near 'end'");
+    lampi::Status no_tasks = lampi::load::check_lua_scenario(write("empty.lua", "wait = 1\n"), o);
+    EXPECT_NE(no_tasks.message().find("empty.lua: the scenario defines no tasks"), std::string::npos)
+        << no_tasks.message();
+    lampi::Status no_file =
+        lampi::load::check_lua_scenario(write("nofile.lua", "\nlocal rows = csv('missing.csv')\n"), o);
+    EXPECT_NE(no_file.message().find("nofile.lua:2: csv: "), std::string::npos) << no_file.message();
+    EXPECT_NE(no_file.message().find("missing.csv: cannot read it"), std::string::npos) << no_file.message();
+    auto cli = lampi::testing::lampi_load(
+        fmt::format("http --host http://127.0.0.1:{} -u 1 -t 1 -f {} --quiet", cloud_->port(), dir_ / "syntax.lua"));
+    EXPECT_EQ(cli.exit_code, 2) << cli.output;
+    EXPECT_NE(cli.output.find("syntax.lua:2: ')' expected near 'end'"), std::string::npos) << cli.output;
+}
+
+TEST_F(LuaUsers, CsvRowsAreHandedOutInTurnOverEveryWorker) {
+    std::string rows = "id,colour\n";
+    for (int i = 0; i < 6; ++i) rows += fmt::format("{},\"c, {}\"\n", i, i);
+    write("rows.csv", rows);
+    std::string script = write("rows.lua", R"(
+local rows = csv("rows.csv")
+wait = 10
+function on_start(user)
+  local row = rows:next()
+  user:get("/healthz", {name = "row " .. row.id .. " " .. row.colour .. " of " .. #rows})
+end
+tasks = {function(user) end}
+)");
+    RunReport r = run(script, options(6, 0.5));
+    ASSERT_TRUE(r.requests);
+    for (int i = 0; i < 6; ++i) EXPECT_EQ(entry(r, "GET", fmt::format("row {} c, {} of 6", i, i)).requests, 1u) << i;
+}
+
+TEST_F(LuaUsers, AFunnelGoesOnToEachStepWithItsProbability) {
+    std::string script = write("funnel.lua", R"(
+wait = 0
+local function step(name) return function(user) user:get("/healthz", {name = name}) end end
+tasks = {funnel{step("view"), 0.5, step("choose"), 0.2, step("buy")}}
+)");
+    RunReport r = run(script, options(4, 1.5));
+    ASSERT_TRUE(r.requests);
+    double view = static_cast<double>(entry(r, "GET", "view").requests);
+    double choose = static_cast<double>(entry(r, "GET", "choose").requests);
+    double buy = static_cast<double>(entry(r, "GET", "buy").requests);
+    ASSERT_GT(view, 400) << "too few requests to judge the proportions";
+    EXPECT_NEAR(choose / view, 0.5, 0.06);
+    EXPECT_NEAR(buy / choose, 0.2, 0.06);
+    std::string bad = write("bad_funnel.lua", "tasks = {\n  funnel{function() end, 2}\n}\n");
+    lampi::Status s = lampi::load::check_lua_scenario(bad, options(1, 1));
+    EXPECT_NE(s.message().find("bad_funnel.lua:2: funnel: item 2 must be the probability"), std::string::npos)
+        << s.message();
+}
+
+TEST_F(LuaUsers, TheExampleScenarioLogsInWithItsCsvAccountsAndLogsOutAtTheEnd) {
+    std::filesystem::copy(LAMPI_LOAD_SCENARIOS, dir_.path(), std::filesystem::copy_options::recursive);
+    std::filesystem::remove(dir_ / "accounts.csv");
+    write("accounts.csv", fmt::format("username,password\nalice,{}\n", CloudServer::kPassword));
+    // Long enough for every login to end first on a loaded machine (its wait is 5-9 s, so no task starts).
+    RunReport r = run(dir_ / "course.lua", options(3, 2.5));
+    ASSERT_TRUE(r.requests);
+    EXPECT_TRUE(r.ok()) << fmt::format("{}", fmt::join(r.failures, "; "));
+    EXPECT_EQ(entry(r, "POST", "/accounts/login/?next=/").requests, 3u);
+    EXPECT_EQ(entry(r, "POST", "/accounts/login/?next=/").failures, 0u);
+    EXPECT_EQ(entry(r, "POST", "/logout/").requests, 3u);
+    EXPECT_EQ(entry(r, "POST", "/logout/").failures, 0u);
+    // Keep-alive: on_stop reuses the user's connection.
+    EXPECT_EQ(r.totals.get(Counter::connect_attempts), 3u);
+}
+
+TEST_F(LuaUsers, AUserConnectsPublishesSubscribesAndReceivesOverMqttBesideItsRequests) {
+    lampi::testing::TestBroker broker(dir_.path(), "broker");
+    std::string script = write("mqtt.lua", fmt::format(R"(
+wait = 0.05
+function on_start(user)
+  user.mq = assert(user:mqtt{{port = {}, client_id = "lua-" .. user.number}})
+  assert(user.mq:subscribe("lua/" .. user.number, 1))
+end
+tasks = {{function(user)
+  assert(user.mq:publish("lua/" .. user.number, "hello " .. user.number, {{qos = 1, name = "publish"}}))
+  local message = user.mq:receive(2)
+  if message and message.payload == "hello " .. user.number and message.topic == "lua/" .. user.number then
+    user:get("/healthz", {{name = "echoed"}})
+  end
+end}}
+function on_stop(user) user.mq:disconnect() end
+)",
+                                                       broker.port()));
+    const int users = 3;
+    RunReport r = run(script, options(users, 1.5));
+    ASSERT_TRUE(r.requests);
+    EXPECT_TRUE(r.ok()) << fmt::format("{} {}", fmt::join(r.failures, "; "), r.totals.error_reasons);
+    EXPECT_EQ(entry(r, "MQTT", "connect").requests, static_cast<std::uint64_t>(users));
+    EXPECT_EQ(entry(r, "MQTT", "connect").failures, 0u);
+    for (int n = 0; n < users; ++n) EXPECT_EQ(entry(r, "MQTT", fmt::format("subscribe:lua/{}", n)).requests, 1u);
+    RequestEntry published = entry(r, "MQTT", "publish");
+    EXPECT_GE(published.requests, static_cast<std::uint64_t>(users) * 5);
+    EXPECT_EQ(published.failures, 0u);
+    // Each publish comes back to its own user; the last may be cut off by the end of the run.
+    EXPECT_GE(entry(r, "GET", "echoed").requests + users, published.requests);
+
+    std::string refused = write("refused.lua", fmt::format(R"(
+wait = 0.2
+tasks = {{function(user)
+  local client, why = user:mqtt{{port = {}}}
+  if client == nil then user:get("/healthz", {{name = "told " .. why:sub(1, 15)}}) end
+end}}
+)",
+                                                           lampi::testing::free_port()));
+    RunReport r2 = run(refused, options(1, 0.5));
+    ASSERT_TRUE(r2.requests);
+    RequestEntry connect = entry(r2, "MQTT", "connect");
+    EXPECT_GE(connect.requests, 1u);
+    EXPECT_EQ(connect.failures, connect.requests);
+    EXPECT_EQ(entry(r2, "GET", "told ConnectionError").requests, connect.requests);
+}
+
+TEST(LuaExamples, EveryExampleScenarioLoads) {
+    lampi::testing::TempDir dir;
+    std::filesystem::copy(LAMPI_LOAD_SCENARIOS, dir.path(), std::filesystem::copy_options::recursive);
+    HttpOptions o;
+    int scenarios = 0;
+    for (const auto& file : std::filesystem::directory_iterator(dir.path())) {
+        if (file.path().extension() != ".lua") continue;
+        ++scenarios;
+        lampi::Status loaded = lampi::load::check_lua_scenario(file.path().string(), o);
+        EXPECT_TRUE(loaded) << loaded.message();
+    }
+    EXPECT_GE(scenarios, 2);
+}
+
+TEST(LuaData, CsvFieldsFollowRfc4180AndErrorsNameTheLine) {
+    auto table = lampi::load::lua::parse_csv("a,b\r\n1,\"x, \"\"y\"\"\"\r\n\n2,\"two\nlines\"\n");
+    ASSERT_TRUE(table) << table.status().message();
+    EXPECT_EQ(table->columns, (std::vector<std::string>{"a", "b"}));
+    ASSERT_EQ(table->rows.size(), 2u);
+    EXPECT_EQ(table->rows[0][1], "x, \"y\"");
+    EXPECT_EQ(table->rows[1][1], "two\nlines");
+    EXPECT_EQ(lampi::load::lua::parse_csv("a,b\n1\n").status().message(), "line 2: 1 fields where the header names 2");
+    EXPECT_EQ(lampi::load::lua::parse_csv("a\n\"open\n").status().message(), "line 2: a quote is never closed");
+}
+
+TEST(LuaData, JsonRoundTripsThroughLuaTables) {
+    lua_State* L = luaL_newstate();
+    ASSERT_TRUE(lampi::load::lua::push_json(L, R"({"lamps":[{"on":true,"h":0.5}],"n":3,"none":null})"));
+    auto text = lampi::load::lua::encode_json(L, -1);
+    ASSERT_TRUE(text) << text.status().message();
+    EXPECT_NE(text->find(R"("lamps":[{)"), std::string::npos) << *text;
+    EXPECT_EQ(text->find("none"), std::string::npos) << *text;
+    EXPECT_FALSE(lampi::load::lua::push_json(L, "{nope"));
+    lua_close(L);
+}
+
+}  // namespace
