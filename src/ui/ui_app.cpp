@@ -124,14 +124,19 @@ public:
 };
 
 int run_screen(const UiOptions& o) {
-    // Without a GPU renderer the window's pixels go straight to the display
-    // (XShm, KMS dumb buffers) instead of through an OpenGL texture, so no GL
-    // driver is loaded (README, "Memory").
-    if (!o.gpu) SDL_SetHint(SDL_HINT_FRAMEBUFFER_ACCELERATION, "0");
+    // SDL picks the display: X11 (or Wayland) when there is one, else KMSDRM,
+    // the Pi's screen without X (SDL_VIDEODRIVER forces one).
     if (SDL_Init(SDL_INIT_VIDEO | SDL_INIT_TIMER) != 0) {
-        log::error("cannot start SDL video: {}", SDL_GetError());
+        log::error("cannot start SDL video: {} (no X display, and no KMS device this user may open?)", SDL_GetError());
         return 1;
     }
+    const std::string driver = SDL_GetCurrentVideoDriver() ? SDL_GetCurrentVideoDriver() : "";
+    // Without a GPU renderer the window's pixels go straight to the display
+    // (XShm) instead of through an OpenGL texture, so no GL driver is loaded
+    // (README, "Memory"). SDL's KMSDRM has no such path: it presents through
+    // GBM/EGL, so there the hint would leave no way to show a frame.
+    if (!o.gpu && driver != "KMSDRM") SDL_SetHint(SDL_HINT_FRAMEBUFFER_ACCELERATION, "0");
+    log::info("display: SDL video driver {}", driver);
     struct SdlQuit {
         ~SdlQuit() { SDL_Quit(); }
     } sdl_quit;
