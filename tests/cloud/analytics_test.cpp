@@ -179,6 +179,36 @@ TEST_P(AnalyticsApiTest, ABatchAnswersEachEventAndKeepsTheGoodOnes) {
     EXPECT_EQ(query("count", R"({"event_collection": "logins"})"), 2);
 }
 
+// keen-tracking in a web page on another origin: a preflight, then the call;
+// every answer may be read by any origin, and none admits credentials.
+TEST_P(AnalyticsApiTest, WebPagesOnAnyOriginMayCallItWithTheirKeysAndNoCookies) {
+    HttpClient c(server_->port());
+    auto pre = c.request("OPTIONS", base() + "/events/clicks",
+                         {{"Origin", "https://shop.example"},
+                          {"Access-Control-Request-Method", "POST"},
+                          {"Access-Control-Request-Headers", "authorization, content-type"}},
+                         "");
+    EXPECT_EQ(pre.status, 204) << pre.describe() << pre.body;
+    EXPECT_EQ(pre.header("Access-Control-Allow-Origin"), "*");
+    EXPECT_NE(pre.header("Access-Control-Allow-Methods").find("POST"), std::string::npos);
+    EXPECT_NE(pre.header("Access-Control-Allow-Headers").find("Authorization"), std::string::npos);
+    EXPECT_NE(pre.header("Access-Control-Allow-Headers").find("Content-Type"), std::string::npos);
+    EXPECT_EQ(c.request("OPTIONS", base() + "/queries/count", {{"Origin", "https://shop.example"}}, "").status, 204);
+
+    auto written = post("/events/clicks", R"({"button": "buy"})", keys_.write_key);
+    EXPECT_EQ(written.status, 201);
+    auto refused = post("/events/clicks", R"({"button": "buy"})", "not-a-key");
+    EXPECT_EQ(refused.status, 401);
+    auto counted = post("/queries/count", R"({"event_collection": "clicks"})", keys_.read_key);
+    EXPECT_EQ(counted.status, 200) << counted.body;
+    for (const auto* r : {&written, &refused, &counted}) {
+        EXPECT_EQ(r->header("Access-Control-Allow-Origin"), "*") << r->status << " " << r->body;
+        EXPECT_EQ(r->header("Access-Control-Allow-Credentials"), "") << "keys, never cookies";
+    }
+    // The rest of the platform is for its own pages only.
+    EXPECT_EQ(c.request("GET", "/api/v1/lamps").header("Access-Control-Allow-Origin"), "");
+}
+
 TEST_P(AnalyticsApiTest, RefusalsHaveKeensShapeAndSayWhatIsWrong) {
     auto expect = [](const testing::HttpReply& r, int status, const std::string& code) {
         EXPECT_EQ(r.status, status) << r.body;

@@ -26,13 +26,31 @@ using analytics::KeyKind;
 using http::Request;
 using http::Response;
 
+// Keen's API is called from web pages on any origin (keen-tracking in a
+// browser) and authenticated by its keys, never by cookies: any origin may read
+// the answers, and no credentials are allowed.
+Response cross_origin(Response r) {
+    r.set("Access-Control-Allow-Origin", "*");
+    return r;
+}
+
+// The browser's preflight before a POST with JSON or an Authorization header.
+Response preflight() {
+    Response r;
+    r.status = 204;
+    r.set("Access-Control-Allow-Methods", "GET, POST, OPTIONS");
+    r.set("Access-Control-Allow-Headers", "Authorization, Content-Type");
+    r.set("Access-Control-Max-Age", "86400");
+    return cross_origin(std::move(r));
+}
+
 Response keen_failure(const KeenError& e) {
     PublicError shown = public_error(e.status);
     json::object o;
     o["message"] = shown.message;
     o["error_code"] = shown.error_id.empty() ? e.error_code : "InternalServerError";
     if (!shown.error_id.empty()) o["error_id"] = shown.error_id;
-    return http::json(shown.http_status, json::serialize(o));
+    return cross_origin(http::json(shown.http_status, json::serialize(o)));
 }
 
 std::int64_t now_ms(const Deps& deps) {
@@ -79,7 +97,7 @@ Response record_one(const Request& request, const http::Params& params, Deps& de
     if (analytics::failed(event)) return keen_failure(std::get<KeenError>(event));
     if (Status s = deps.analytics.insert({std::get<analytics::PreparedEvent>(std::move(event))}); !s)
         return keen_failure({"InternalServerError", s});
-    return http::json(201, R"({"created":true})");
+    return cross_origin(http::json(201, R"({"created":true})"));
 }
 
 Response record_batch(const Request& request, const http::Params& params, Deps& deps) {
@@ -109,7 +127,7 @@ Response record_batch(const Request& request, const http::Params& params, Deps& 
         answer[entry.collection] = std::move(results);
     }
     if (Status s = deps.analytics.insert(good); !s) return keen_failure({"InternalServerError", s});
-    return http::json(200, json::serialize(answer));
+    return cross_origin(http::json(200, json::serialize(answer)));
 }
 
 Response query(const Request& request, const http::Params& params, Deps& deps) {
@@ -128,7 +146,7 @@ Response query(const Request& request, const http::Params& params, Deps& deps) {
                            fields ? analytics::run_query(deps.analytics, analysis, *fields, now_ms(deps))
                                   : analytics::run_query(deps.analytics, analysis, body, now_ms(deps));
                        if (analytics::failed(result)) return keen_failure(std::get<KeenError>(result));
-                       return http::json(200, std::get<std::string>(std::move(result)));
+                       return cross_origin(http::json(200, std::get<std::string>(std::move(result))));
                    });
 }
 
@@ -142,6 +160,9 @@ void add_analytics_routes(http::Router& router, Deps& deps) {
     for (const char* method : {"GET", "POST"})
         router.add(method, "/3.0/projects/{project}/queries/{analysis}",
                    [&deps](const Request& r, const http::Params& p) { return query(r, p, deps); });
+    for (const char* pattern : {"/3.0/projects/{project}/events/{collection}", "/3.0/projects/{project}/events",
+                                "/3.0/projects/{project}/queries/{analysis}"})
+        router.add("OPTIONS", pattern, [](const Request&, const http::Params&) { return preflight(); });
 }
 
 }  // namespace lampi::cloud::api
