@@ -24,6 +24,10 @@ void add_run_options(CLI::App* app, CommonOptions& c, const std::string& csv_fil
     app->add_option("--csv", c.output.csv_prefix, "write " + csv_files);
     app->add_option("--report", c.output.html_path, "write a self-contained HTML report with charts to FILE.html");
     app->add_option("--max-time", c.max_time_s, "hard limit on the whole run in seconds")->capture_default_str();
+    app->add_option("--watch-pid", c.watch_pids,
+                    "report this process's CPU, memory and open files beside the load (repeatable)");
+    app->add_option("--watch-name", c.watch_names,
+                    "the same for every process of this name, as ps -o comm shows it (repeatable)");
     app->add_option("--log-level", c.log_level, "trace, debug, info, warn, error or off")->capture_default_str();
 }
 

@@ -37,7 +37,6 @@ protected:
         ASSERT_TRUE(bus_->ready()) << "dbus-daemon did not start\n" << bus_->log();
         bluez_ = std::make_unique<BluezStandIn>(bus_->address());
         broker_ = std::make_unique<TestBroker>(dir_.path(), "lamp");
-        broker_->start();
         probe_ = std::make_unique<MqttProbe>(broker_->port(), std::vector<std::string>{"lamp/#"});
         ASSERT_TRUE(probe_->wait_connected());
         lampid_ = std::make_unique<Process>(std::vector<std::string>{LAMPID_BINARY, "--port",

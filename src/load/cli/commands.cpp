@@ -5,9 +5,11 @@
 
 #include <atomic>
 #include <csignal>
+#include <optional>
 
 #include "lampi/device_id.h"
 #include "lampi/log.h"
+#include "monitor/process_monitor.h"
 #include "mqtt/tls_context.h"
 #include "run/fd_limit.h"
 #include "run/runner.h"
@@ -30,6 +32,15 @@ int run(Scenario& scenario, const CommonOptions& c) {
     settings.threads = c.threads;
     settings.progress_line = !c.quiet && !c.output.json && isatty(STDERR_FILENO);
     if (c.sys) settings.sys = c.client;
+    std::optional<ProcessMonitor> processes;
+    if (!c.watch_pids.empty() || !c.watch_names.empty()) {
+        processes.emplace(c.watch_pids, c.watch_names);
+        if (Status s = processes->start(); !s) {
+            log::error("{}", s.message());
+            return 2;
+        }
+        settings.processes = &*processes;
+    }
     settings.hard_limit_s = c.max_time_s;
     settings.stop = &g_stop;
     std::signal(SIGINT, request_stop);

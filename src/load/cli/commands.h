@@ -3,6 +3,8 @@
 // main.cpp only parses options and calls these.
 #pragma once
 
+#include <sys/types.h>
+
 #include <algorithm>
 #include <string>
 #include <thread>
@@ -27,6 +29,8 @@ struct CommonOptions {
     int threads = static_cast<int>(std::max(1u, std::min(4u, std::thread::hardware_concurrency())));
     bool quiet = false;
     bool sys = false;
+    std::vector<pid_t> watch_pids;
+    std::vector<std::string> watch_names;
     double max_time_s = 3600;
     std::string log_level = "warn";
     OutputOptions output;

@@ -69,6 +69,8 @@ json::value to_json(const RunReport& r) {
     for (const Figure& f : r.figures) figures[f.key] = f.value;
     json::object broker;
     for (const auto& [k, v] : r.broker) broker[k] = v;
+    json::object host;
+    for (const auto& [k, v] : r.host) host[k] = v;
     json::object reasons;
     for (const auto& [k, v] : r.totals.error_reasons) reasons[k] = v;
     json::array failures;
@@ -92,6 +94,7 @@ json::value to_json(const RunReport& r) {
                      {"peak_connections", r.totals.peak_connections},
                      {"figures", std::move(figures)},
                      {"broker", std::move(broker)},
+                     {"host", std::move(host)},
                      {"errors", std::move(reasons)},
                      {"series", series_to_json(r.series)}};
     if (r.requests) {

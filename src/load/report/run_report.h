@@ -51,6 +51,8 @@ struct RunReport {
     std::vector<Sample> series;
     std::vector<Figure> figures;
     std::map<std::string, double> broker;  // last $SYS snapshot (empty without --sys)
+    // --watch-pid/--watch-name: "proc.<name>.<pid>.<figure>.mean|.max", "host.net_*.mean|.max".
+    std::map<std::string, double> host;
     // The malaria block: messages attempted per the plan, and whether to print it.
     bool malaria_block = false;
     std::uint64_t planned_messages = 0;

@@ -89,6 +89,17 @@ std::string text_summary(const RunReport& r) {
         for (const auto& [key, value] : r.broker) out += fmt::format(" {}={:.6g}", key.substr(7), value);
         out += "\n";
     }
+    if (!r.host.empty()) {
+        out += "Watched processes (mean, max per second):\n";
+        for (const auto& [key, value] : r.host) {
+            if (key.size() > 5 && key.compare(key.size() - 5, 5, ".mean") == 0) {
+                std::string figure = key.substr(0, key.size() - 5);
+                auto peak = r.host.find(figure + ".max");
+                out +=
+                    fmt::format("  {}: {:.6g}, {:.6g}\n", figure, value, peak == r.host.end() ? value : peak->second);
+            }
+        }
+    }
     out += fmt::format("Errors: {}\n", t.get(Counter::errors));
     for (const auto& [reason, n] : t.error_reasons) out += fmt::format("  {} x {}\n", n, reason);
     if (r.ok()) {

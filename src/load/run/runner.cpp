@@ -5,11 +5,34 @@
 #include <thread>
 
 #include "lampi/log.h"
+#include "monitor/process_monitor.h"
 #include "monitor/sys_monitor.h"
 #include "report/progress.h"
 #include "run/clock.h"
 
 namespace lampi::load {
+
+namespace {
+
+// The watched processes over the whole run: each figure's mean and peak.
+std::map<std::string, double> summarize_host(const std::vector<Sample>& series) {
+    std::map<std::string, std::pair<double, int>> sums;
+    std::map<std::string, double> host;
+    for (const Sample& s : series) {
+        for (const auto& [key, value] : s.extra) {
+            if (key.rfind("proc.", 0) != 0 && key.rfind("host.", 0) != 0) continue;
+            auto& [sum, n] = sums[key];
+            sum += value;
+            ++n;
+            auto [peak, first] = host.try_emplace(key + ".max", value);
+            if (!first) peak->second = std::max(peak->second, value);
+        }
+    }
+    for (const auto& [key, sum_n] : sums) host[key + ".mean"] = sum_n.first / sum_n.second;
+    return host;
+}
+
+}  // namespace
 
 RunReport run_scenario(Scenario& scenario, const RunSettings& settings) {
     int threads = std::max(1, settings.threads);
@@ -52,10 +75,9 @@ RunReport run_scenario(Scenario& scenario, const RunSettings& settings) {
         if (std::chrono::steady_clock::now() < next_sample) continue;
         next_sample += std::chrono::seconds(1);
         Sample s = collector.sample();
-        if (monitor) {
-            s.extra = monitor->snapshot();
-            collector.series().back().extra = s.extra;
-        }
+        if (monitor) s.extra = monitor->snapshot();
+        if (settings.processes) s.extra.merge(settings.processes->sample());
+        if (monitor || settings.processes) collector.series().back().extra = s.extra;
         scenario.on_sample(s);
         if (settings.progress_line) {
             fmt::print(stderr, "\r{}\x1b[K", progress_line(s, scenario.connections()));
@@ -66,6 +88,7 @@ RunReport run_scenario(Scenario& scenario, const RunSettings& settings) {
     // The last partial second still belongs in the series.
     Sample last = collector.sample();
     if (monitor) collector.series().back().extra = monitor->snapshot();
+    if (settings.processes) collector.series().back().extra.merge(settings.processes->sample());
     if (settings.progress_line) fmt::print(stderr, "\r{}\x1b[K\n", progress_line(last, scenario.connections()));
 
     RunReport report;
@@ -79,6 +102,7 @@ RunReport run_scenario(Scenario& scenario, const RunSettings& settings) {
         report.broker = monitor->snapshot();
         monitor->stop();
     }
+    if (settings.processes) report.host = summarize_host(report.series);
     std::vector<Driver*> views;
     for (auto& d : drivers) views.push_back(d.get());
     scenario.finish(views, report);

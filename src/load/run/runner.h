@@ -31,10 +31,13 @@ public:
     virtual void finish(const std::vector<Driver*>& drivers, RunReport& report) = 0;
 };
 
+class ProcessMonitor;
+
 struct RunSettings {
     int threads = 2;
     bool progress_line = false;       // live line on stderr (a terminal)
     std::optional<ClientOptions> sys;  // follow $SYS/# on this broker
+    ProcessMonitor* processes = nullptr;  // started; read once a second beside the load figures
     double hard_limit_s = 3600;       // no run outlives this, whatever the scenario says
     std::atomic<bool>* stop = nullptr;  // set by a signal handler to end early
 };
