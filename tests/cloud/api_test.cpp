@@ -285,6 +285,98 @@ TEST_P(ApiTest, ClaimingWithCodes) {
     EXPECT_NE(bob.get("/").body.find(kLampB), std::string::npos);
 }
 
+TEST_P(ApiTest, AClaimedLampIsCalledLampNAndGetsANameAndARoom) {
+    server_->add_user("alice");
+    auto s = logged_in("alice");
+    server_->announce_code(kLampA, "123456");
+    auto first = api(s, "POST", "/api/v1/lamps/claim", R"({"code":"123456"})");
+    ASSERT_EQ(first.status, 201) << first.body;
+    EXPECT_EQ(parse(first.body).at("name").as_string(), "Lamp 1");
+    EXPECT_EQ(parse(first.body).at("room").as_string(), "");
+    server_->announce_code(kLampB, "654321");
+    auto second = api(s, "POST", "/api/v1/lamps/claim", R"({"code":"654321"})");
+    ASSERT_EQ(second.status, 201) << second.body;
+    EXPECT_EQ(parse(second.body).at("name").as_string(), "Lamp 2");
+
+    auto named = api(s, "PATCH", "/api/v1/lamps/" + kLampB, R"({"name":"Desk","room":"  Study "})");
+    ASSERT_EQ(named.status, 200) << named.body;
+    EXPECT_EQ(parse(named.body).at("name").as_string(), "Desk");
+    EXPECT_EQ(parse(named.body).at("room").as_string(), "Study");
+    auto moved = api(s, "PATCH", "/api/v1/lamps/" + kLampA, R"({"room":"Study"})");
+    ASSERT_EQ(moved.status, 200) << moved.body;
+    EXPECT_EQ(parse(moved.body).at("name").as_string(), "Lamp 1");
+    // A bad room changes nothing, not even the name sent with it.
+    auto slash = api(s, "PATCH", "/api/v1/lamps/" + kLampB, R"({"name":"Other","room":"a/b"})");
+    EXPECT_EQ(slash.status, 400);
+    EXPECT_NE(parse(slash.body).at("error").as_string().find("room"), std::string::npos);
+    EXPECT_EQ(api(s, "PATCH", "/api/v1/lamps/" + kLampB, "{\"room\":\"" + std::string(61, 'x') + "\"}").status, 400);
+    EXPECT_EQ(api(s, "PATCH", "/api/v1/lamps/" + kLampB, R"({"room":7})").status, 400);
+    EXPECT_EQ(api(s, "PATCH", "/api/v1/lamps/" + kLampB, R"({})").status, 400);
+    auto desk = parse(s.get("/api/v1/lamps/" + kLampB).body);
+    EXPECT_EQ(desk.at("name").as_string(), "Desk");
+    EXPECT_EQ(desk.at("room").as_string(), "Study");
+    // Lamp 1's number is free again once it has another name.
+    EXPECT_EQ(api(s, "PATCH", "/api/v1/lamps/" + kLampA, R"({"name":"Bed"})").status, 200);
+    EXPECT_EQ(api(s, "DELETE", "/api/v1/lamps/" + kLampB).status, 204);
+    server_->announce_code(kLampB, "111111");
+    auto again = api(s, "POST", "/api/v1/lamps/claim", R"({"code":"111111"})");
+    ASSERT_EQ(again.status, 201) << again.body;
+    EXPECT_EQ(parse(again.body).at("name").as_string(), "Lamp 1");
+    EXPECT_EQ(parse(again.body).at("room").as_string(), "");
+}
+
+TEST_P(ApiTest, TheLampsPageGuidesTheFirstLamp) {
+    server_->add_user("alice");
+    auto s = logged_in("alice");
+    std::string empty = s.get("/").body;
+    EXPECT_NE(empty.find("You have no lamps yet"), std::string::npos);
+    EXPECT_NE(empty.find("Power on the lamp"), std::string::npos);
+    EXPECT_NE(empty.find("Read the code on the lamp's screen"), std::string::npos);
+    EXPECT_NE(empty.find("A code works for 10 minutes"), std::string::npos);
+    EXPECT_NE(empty.find("class=\"button add-lamp\" href=\"#add-lamp\""), std::string::npos);
+    EXPECT_LT(empty.find("class=\"button add-lamp\""), empty.find("id=\"lamps\""));
+
+    // A wrong code: the page says why and keeps what was typed.
+    auto wrong = s.post_form("/lamps/claim/", {{"csrfmiddlewaretoken", s.cookie("csrftoken")}, {"code", "99 99 99"}});
+    EXPECT_EQ(wrong.status, 404);
+    EXPECT_NE(wrong.body.find("no lamp shows that code"), std::string::npos);
+    EXPECT_NE(wrong.body.find("value=\"99 99 99\""), std::string::npos);
+    auto script = s.post_form("/lamps/claim/", {{"csrfmiddlewaretoken", s.cookie("csrftoken")}, {"code", "\"><b>"}});
+    EXPECT_EQ(script.body.find("\"><b>"), std::string::npos);
+
+    // A claim leads to the name-and-room form of that lamp, named "Lamp 1" already.
+    server_->announce_code(kLampA, "123456");
+    auto claimed = s.post_form("/lamps/claim/", {{"csrfmiddlewaretoken", s.cookie("csrftoken")}, {"code", "123456"}});
+    ASSERT_EQ(claimed.status, 303);
+    std::string next = claimed.header("Location");
+    EXPECT_EQ(next, "/?done=claimed&lamp=" + kLampA);
+    std::string asking = s.get(next).body;
+    EXPECT_NE(asking.find("Name your new lamp"), std::string::npos);
+    EXPECT_NE(asking.find("id=\"new-lamp-name\" value=\"Lamp 1\""), std::string::npos);
+    EXPECT_NE(asking.find("id=\"new-lamp-room\""), std::string::npos);
+    // Another user's lamp id in the address asks nothing.
+    EXPECT_EQ(s.get("/?done=claimed&lamp=" + kLampB).body.find("Name your new lamp"), std::string::npos);
+
+    auto saved = s.post_form("/lamps/" + kLampA + "/rename/",
+                             {{"csrfmiddlewaretoken", s.cookie("csrftoken")}, {"name", "Sofa"}, {"room", "Living room"}});
+    EXPECT_EQ(saved.status, 303);
+    auto lamp = parse(s.get("/api/v1/lamps/" + kLampA).body);
+    EXPECT_EQ(lamp.at("name").as_string(), "Sofa");
+    EXPECT_EQ(lamp.at("room").as_string(), "Living room");
+    auto bad_room = s.post_form("/lamps/" + kLampA + "/rename/",
+                                {{"csrfmiddlewaretoken", s.cookie("csrftoken")}, {"name", "X"}, {"room", "a/b"}});
+    EXPECT_EQ(bad_room.status, 400);
+    EXPECT_EQ(parse(s.get("/api/v1/lamps/" + kLampA).body).at("name").as_string(), "Sofa");
+
+    // The device id is in the lamp's details, not beside its name.
+    std::string page = s.get("/").body;
+    EXPECT_EQ(page.find("You have no lamps yet"), std::string::npos);
+    std::size_t details = page.find("<details class=\"manage\">");
+    ASSERT_NE(details, std::string::npos);
+    EXPECT_GT(page.find("<code>" + kLampA + "</code>"), details);
+    EXPECT_LT(page.find("<span class=\"lamp-name\">Sofa</span>"), details);
+}
+
 TEST_P(ApiTest, GuessingCodesIsRateLimited) {
     server_->add_user("alice");
     auto s = logged_in("alice");

@@ -97,9 +97,16 @@ TEST_P(StoreTest, OwnershipRenameRelease) {
     EXPECT_FALSE(*store_->rename_lamp("b827eb74663e", bob, "Mine"));
     EXPECT_TRUE(*store_->rename_lamp("b827eb74663e", alice, "Bed"));
     EXPECT_EQ((*store_->lamp("b827eb74663e"))->name, "Bed");
+    EXPECT_FALSE(*store_->set_lamp_room("b827eb74663e", bob, "Hall"));
+    EXPECT_TRUE(*store_->set_lamp_room("b827eb74663e", alice, "Bedroom"));
+    EXPECT_EQ((*store_->lamp("b827eb74663e"))->room, "Bedroom");
+    EXPECT_EQ(store_->lamps_of(alice)->at(0).room, "Bedroom");
     EXPECT_FALSE(*store_->release_lamp("b827eb74663e", bob));
     EXPECT_TRUE(*store_->release_lamp("b827eb74663e", alice));
     EXPECT_FALSE((*store_->lamp("b827eb74663e"))->owner_id);
+    // The next owner starts with neither the old name nor the old room.
+    EXPECT_EQ((*store_->lamp("b827eb74663e"))->name, "");
+    EXPECT_EQ((*store_->lamp("b827eb74663e"))->room, "");
     ASSERT_TRUE(store_->assign_lamp("b827eb000001", bob, 6));
     EXPECT_EQ(*store_->owned_device_ids(bob), std::vector<std::string>{"b827eb000001"});
     EXPECT_FALSE(store_->assign_lamp("b827eb999999", bob, 6));

@@ -1,6 +1,6 @@
 // LAMPi live control page.
 //
-// Progressively enhances the server-rendered lamp list on "/" (src/cloud/web/pages.cpp,
+// Progressively enhances the server-rendered lamp list on "/" (src/cloud/pages/pages.cpp,
 // index_page): every <li class="lamp"> gets a power switch and hue, saturation and
 // brightness sliders that talk MQTT to the cloud broker over WebSocket, with the
 // short-lived credential the cloud hands the logged-in page. Without JavaScript the
@@ -113,7 +113,11 @@ function start(root) {
     if (cards.size === 0 && !empty) {
       empty = document.createElement("p");
       empty.className = "empty";
-      empty.textContent = "You have no lamps yet.";
+      empty.append("You have no lamps yet. Add your first one in three steps: see ");
+      const link = document.createElement("a");
+      link.href = "#add-lamp";
+      link.textContent = "Add a lamp";
+      empty.append(link, " below.");
       root.append(empty);
     } else if (cards.size > 0 && empty) {
       empty.remove();

@@ -51,24 +51,40 @@ export class StatusLine {
   }
 }
 
-// A lamp's <li> as the server renders it (src/cloud/web/pages.cpp, index_page), for
-// lamps that join the account while the page is open.
+// A lamp's <li> as the server renders it (src/cloud/pages/pages.cpp, lamp_item), for
+// lamps that join the account while the page is open. The device id lives in the
+// folded details, beside the name, room and remove forms.
 export function lampItem(lamp, csrf) {
   const id = lamp.device_id;
   const csrfField = () => element("input", { type: "hidden", name: "csrfmiddlewaretoken", value: csrf });
-  const rename = element(
+  const field = (name, label, value, maxLength) => [
+    element("label", { htmlFor: name + "-" + id, textContent: label }),
+    " ",
+    element("input", { type: "text", name, id: name + "-" + id, value: value || "", maxLength }),
+    " ",
+  ];
+  const save = element(
     "form",
     { method: "post", action: "/lamps/" + id + "/rename/" },
     csrfField(),
-    element("input", { type: "text", name: "name", value: lamp.name || "", maxLength: 100, "aria-label": "New name" }),
-    " ",
-    element("button", { type: "submit", textContent: "Rename" })
+    ...field("name", "Name", lamp.name, 100),
+    ...field("room", "Room", lamp.room, 60),
+    element("button", { type: "submit", textContent: "Save" })
   );
+  save.querySelector('[name="room"]').setAttribute("list", "room-names");
   const remove = element(
     "form",
     { method: "post", action: "/lamps/" + id + "/remove/" },
     csrfField(),
     element("button", { type: "submit", textContent: "Remove" })
+  );
+  const details = element(
+    "details",
+    { class: "manage" },
+    element("summary", { textContent: "Details" }),
+    element("p", { class: "device-id" }, "Device id ", element("code", { textContent: id })),
+    save,
+    remove
   );
   return element(
     "li",
@@ -77,17 +93,15 @@ export function lampItem(lamp, csrf) {
       dataset: {
         deviceId: id,
         name: lamp.name || "",
+        room: lamp.room || "",
         online: lamp.online ? "true" : "false",
         state: lamp.state ? JSON.stringify(lamp.state) : "",
       },
     },
     element("span", { class: "lamp-name", textContent: lamp.name || id }),
     " ",
-    element("code", { textContent: id }),
-    " ",
     element("span", { class: "badge", textContent: lamp.online ? "online" : "offline" }),
-    rename,
-    remove
+    details
   );
 }
 
@@ -182,20 +196,15 @@ export class LampCard {
     this.errorBox = element("p", { class: "command-error", role: "alert", hidden: true }, this.errorText, " ", this.retryButton);
     box.append(this.errorBox);
 
-    // The rename and remove forms stay, folded away so the controls come first.
-    const forms = Array.from(li.querySelectorAll(":scope > form"));
-    if (forms.length) {
-      const manage = element("details", { class: "manage" }, element("summary", { textContent: "Rename or remove" }), ...forms);
-      li.append(manage);
-      for (const form of forms) {
-        if (/\/remove\/$/.test(form.getAttribute("action") || "")) {
-          form.addEventListener("submit", (event) => {
-            if (!window.confirm("Remove " + name + " from your account?")) event.preventDefault();
-          });
-        }
-      }
+    // The details (device id, name and room, remove) stay folded below the controls.
+    const manage = li.querySelector(":scope > details.manage");
+    const remove = manage && manage.querySelector('form[action$="/remove/"]');
+    if (remove) {
+      remove.addEventListener("submit", (event) => {
+        if (!window.confirm("Remove " + name + " from your account?")) event.preventDefault();
+      });
     }
-    li.insertBefore(box, li.querySelector(":scope > details.manage"));
+    li.insertBefore(box, manage);
   }
 
   onSlide(key, final) {

@@ -131,16 +131,30 @@ void add_api_routes(http::Router& router, Deps& deps) {
         return json_ok(200, lamp_json(*lamp, deps.lamps.health_of(lamp->device_id)));
     });
 
+    // Renames the lamp and/or puts it in a room: {"name": "...", "room": "..."}.
     router.add("PATCH", "/api/v1/lamps/{id}", [&deps](const Request& request, const http::Params& params) {
         auto who = authorize(request, deps, true);
         if (!who) return failed(who.status());
         if (auto unsupported = not_json(request)) return *unsupported;
-        auto name = required_string(request, "name", R"(give the new name as {"name": "..."})");
-        if (!name) return failed(name.status());
+        auto body = parse_json_object(request.body, "the JSON body");
+        if (!body) return failed(body.status());
+        const json::value* name = body->if_contains("name");
+        const json::value* room = body->if_contains("room");
+        if ((!name && !room) || (name && !name->is_string()) || (room && !room->is_string()))
+            return failed(Status::invalid_argument(R"(give the new name and/or room as {"name": "...", "room": "..."})"));
         std::int64_t user_id = who->user.id;
-        auto done = deps.lamps.rename(user_id, params.get("id"), *name);
-        if (!done) return failed(done);
-        auto lamp = deps.lamps.owned_lamp(user_id, params.get("id"));
+        std::string_view id = params.get("id");
+        // Both are checked before either is stored, so a bad room leaves the name as it was.
+        if (room) {
+            if (Status s = lamps::LampService::check_room(room->as_string()); !s) return failed(s);
+        }
+        if (name) {
+            if (Status s = deps.lamps.rename(user_id, id, name->as_string()); !s) return failed(s);
+        }
+        if (room) {
+            if (Status s = deps.lamps.set_room(user_id, id, room->as_string()); !s) return failed(s);
+        }
+        auto lamp = deps.lamps.owned_lamp(user_id, id);
         if (!lamp) return failed(lamp.status());
         return json_ok(200, lamp_json(*lamp, deps.lamps.health_of(lamp->device_id)));
     });

@@ -70,13 +70,18 @@ public:
     // already_exists (the lamp has an owner), failed_precondition (the code was
     // used), expired, resource_exhausted (too many wrong codes), unavailable (no
     // broker); internal for database faults.
-    // Returns the claimed device id.
+    // A claimed lamp without a name is called "Lamp N", the first N the owner's
+    // other lamps leave free. Returns the claimed device id.
     // `address` is the client's address (wrong-code limits per address).
     Result<std::string> claim(std::int64_t user_id, std::string_view typed_code, std::string_view address = {});
     // Wrong codes the whole platform may still see in this window (the arithmetic's G).
     Result<std::int64_t> global_wrong_code_limit();
     Result<storage::Lamp> owned_lamp(std::int64_t user_id, std::string_view device_id);
     Status rename(std::int64_t user_id, std::string_view device_id, std::string_view name);
+    // Puts the lamp in a room (leading and trailing spaces dropped; "" = no room).
+    Status set_room(std::int64_t user_id, std::string_view device_id, std::string_view room);
+    // Whether `room` can name a room: invalid_argument saying why not.
+    static Status check_room(std::string_view room);
     Status remove(std::int64_t user_id, std::string_view device_id);
     // Publishes set_config; returns the payload sent.
     Result<std::string> set_state(std::int64_t user_id, std::string_view device_id, LampUpdate update);
@@ -84,6 +89,9 @@ public:
     // The lamp's last lamp/health report (JSON, re-encoded by the codec), if any:
     // whether its changes are durable and its LED works.
     std::optional<std::string> health_of(std::string_view device_id);
+
+    // How long a code the lamp shows may be used, in seconds.
+    std::int64_t code_seconds() const { return options_.code_seconds; }
 
     // Canonical "123 456" -> "123456"; empty when it cannot be a code.
     static std::string normalize_code(std::string_view typed);
@@ -97,6 +105,7 @@ private:
     Result<std::int64_t> claim_blocked(std::int64_t user_id, const std::string& address_key);
     void note_claim_failure(std::int64_t user_id, const std::string& address_key);
     void publish_associated(const std::string& device_id, bool claimed);
+    void name_new_lamp(std::int64_t user_id, const std::string& device_id);
     // The lamp's owner as analytics shows it: the user id, or null.
     void add_owner(const std::string& device_id, analytics::Properties& properties);
 

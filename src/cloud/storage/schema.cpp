@@ -132,6 +132,10 @@ CREATE TABLE analytics_keys (
     created_at BIGINT NOT NULL
 );
 )SQL"},
+    // Lamps are grouped by room, a free name the owner chooses ('' = no room).
+    {6, R"SQL(
+ALTER TABLE lamps ADD COLUMN room TEXT NOT NULL DEFAULT '';
+)SQL"},
 };
 
 std::string render(const char* sql, Dialect dialect) {

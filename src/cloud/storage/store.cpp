@@ -11,7 +11,8 @@ namespace {
 
 const std::string kUserColumns = "id, username, password_hash, is_operator, created_at, last_login";
 const std::string kLampColumns =
-    "l.device_id, l.name, l.owner_id, COALESCE(u.username, ''), l.state_json, l.state_version, l.online, l.updated_at";
+    "l.device_id, l.name, l.owner_id, COALESCE(u.username, ''), l.state_json, l.state_version, l.online, l.updated_at, "
+    "l.room";
 const std::string kLampFrom = " FROM lamps l LEFT JOIN users u ON u.id = l.owner_id ";
 
 User to_user(const SqlRow& r, std::size_t at = 0) {
@@ -35,6 +36,7 @@ Lamp to_lamp(const SqlRow& r) {
     if (r[5]) l.state_version = as_int(r[5]);
     l.online = as_int(r[6]) != 0;
     l.updated_at = as_int(r[7]);
+    l.room = as_text(r[8]);
     return l;
 }
 
@@ -255,8 +257,15 @@ Result<bool> Store::rename_lamp(const std::string& device_id, std::int64_t owner
     return !rows->empty();
 }
 
+Result<bool> Store::set_lamp_room(const std::string& device_id, std::int64_t owner_id, const std::string& room) {
+    auto rows = run("UPDATE lamps SET room = $1 WHERE device_id = $2 AND owner_id = $3 RETURNING device_id",
+                    {room, device_id, owner_id});
+    if (!rows) return rows.status();
+    return !rows->empty();
+}
+
 Result<bool> Store::release_lamp(const std::string& device_id, std::int64_t owner_id) {
-    auto rows = run("UPDATE lamps SET owner_id = NULL, name = '' WHERE device_id = $1 AND owner_id = $2 "
+    auto rows = run("UPDATE lamps SET owner_id = NULL, name = '', room = '' WHERE device_id = $1 AND owner_id = $2 "
                     "RETURNING device_id",
                     {device_id, owner_id});
     if (!rows) return rows.status();

@@ -31,6 +31,7 @@ struct User {
 struct Lamp {
     std::string device_id;
     std::string name;
+    std::string room;  // '' when the owner put it in no room
     std::optional<std::int64_t> owner_id;
     std::string owner_name;        // empty when unowned
     std::string state_json;        // last lamp/changed payload, canonical; empty if never seen
@@ -127,6 +128,8 @@ public:
     Result<std::vector<std::string>> owned_device_ids(std::int64_t user_id);
     // Rename/release only when `owner_id` owns the lamp; false when it does not.
     Result<bool> rename_lamp(const std::string& device_id, std::int64_t owner_id, const std::string& name);
+    Result<bool> set_lamp_room(const std::string& device_id, std::int64_t owner_id, const std::string& room);
+    // Releasing forgets the name and the room: they were the owner's.
     Result<bool> release_lamp(const std::string& device_id, std::int64_t owner_id);
     // Operator action: any lamp to any user (or to nobody).
     Status assign_lamp(const std::string& device_id, std::optional<std::int64_t> owner_id, std::int64_t now);
