@@ -8,43 +8,12 @@
 //   node --test tests/browser/onboarding.test.mjs
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import fs from "node:fs";
 import path from "node:path";
 
-import { artifactsDir, launchBrowser, loadEndpoints, login, newPage, waitUntil } from "./support.mjs";
+import { apiOf, artifactsDir, lampCode, launchBrowser, loadEndpoints, login, newPage } from "./support.mjs";
 
 const endpoints = loadEndpoints();
 const skip = endpoints ? false : "LAMPI_ENDPOINTS is not set (path of a running platform's endpoints.json)";
-
-// fetch() with the page's session and CSRF header; answers {status, body}.
-export function apiOf(page) {
-  return (method, url, body) =>
-    page.evaluate(
-      async ({ method, url, body }) => {
-        const csrf = document.cookie.match(/csrftoken=([0-9a-f]+)/)[1];
-        const r = await fetch(url, {
-          method,
-          headers: { "X-CSRFToken": csrf, "Content-Type": "application/json" },
-          body: body ? JSON.stringify(body) : undefined,
-        });
-        const text = await r.text();
-        return { status: r.status, body: text ? JSON.parse(text) : null };
-      },
-      { method, url, body }
-    );
-}
-
-// The code the lamp shows on its screen (the simulated lamp writes it to a file).
-export function lampCode(lamp) {
-  return waitUntil(
-    () => {
-      const text = fs.readFileSync(lamp.association_code_file, "utf8").trim();
-      return /^\d{6}$/.test(text) ? text : null;
-    },
-    10000,
-    "the lamp to show a code"
-  );
-}
 
 describe("guided first lamp", { skip }, () => {
   const base = endpoints?.cloud.http.url;

@@ -354,3 +354,33 @@ export async function watchLamps(endpoints) {
   await watch.waitFor(endpoints.lamps[0].device_id, () => true, 5000, "the retained state");
   return { operator, watch };
 }
+
+// fetch() with the page's session and CSRF header; answers {status, body}.
+export function apiOf(page) {
+  return (method, url, body) =>
+    page.evaluate(
+      async ({ method, url, body }) => {
+        const csrf = document.cookie.match(/csrftoken=([0-9a-f]+)/)[1];
+        const r = await fetch(url, {
+          method,
+          headers: { "X-CSRFToken": csrf, "Content-Type": "application/json" },
+          body: body ? JSON.stringify(body) : undefined,
+        });
+        const text = await r.text();
+        return { status: r.status, body: text ? JSON.parse(text) : null };
+      },
+      { method, url, body }
+    );
+}
+
+// The code the lamp shows on its screen (the simulated lamp writes it to a file).
+export function lampCode(lamp) {
+  return waitUntil(
+    () => {
+      const text = fs.readFileSync(lamp.association_code_file, "utf8").trim();
+      return /^\d{6}$/.test(text) ? text : null;
+    },
+    10000,
+    "the lamp to show a code"
+  );
+}

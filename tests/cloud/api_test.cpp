@@ -3,6 +3,8 @@
 // JSON API and the broker auth API.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <boost/json.hpp>
 
 #include "cloud_server.h"
@@ -556,6 +558,110 @@ TEST_P(ApiTest, SettingStatePublishesSetConfig) {
                   .status,
               415);
     EXPECT_EQ(server_->published().size(), 2u);
+}
+
+TEST_P(ApiTest, ARoomIsControlledAtOnceAndAllOffReachesEveryLamp) {
+    const std::string kLampC = "b827eb000002";
+    const std::string kBobsLamp = "b827eb000003";
+    auto alice = server_->add_user("alice");
+    auto bob = server_->add_user("bob");
+    server_->add_lamp(kLampA, alice.id, "Desk");
+    server_->add_lamp(kLampB, alice.id, "Shelf");
+    server_->add_lamp(kLampC, alice.id, "Sofa");
+    server_->add_lamp(kBobsLamp, bob.id, "Bob's");
+    ASSERT_TRUE(*server_->store().set_lamp_room(kLampA, alice.id, "Study"));
+    ASSERT_TRUE(*server_->store().set_lamp_room(kLampB, alice.id, "Study"));
+    ASSERT_TRUE(*server_->store().set_lamp_room(kLampC, alice.id, "Living room"));
+    ASSERT_TRUE(*server_->store().set_lamp_room(kBobsLamp, bob.id, "Study"));
+    auto s = logged_in("alice");
+    auto topics = [&] {
+        std::vector<std::string> out;
+        for (const auto& m : server_->published()) out.push_back(m.topic);
+        return out;
+    };
+    auto set_config = [](const std::string& id) { return "devices/" + id + "/lamp/set_config"; };
+
+    auto study = api(s, "POST", "/api/v1/rooms/Study/state", R"({"on":true,"brightness":0.4})");
+    ASSERT_EQ(study.status, 202) << study.body;
+    auto reply = parse(study.body);
+    EXPECT_EQ(reply.at("room").as_string(), "Study");
+    EXPECT_EQ(reply.at("device_ids").as_array().size(), 2u);
+    EXPECT_EQ(topics(), (std::vector<std::string>{set_config(kLampA), set_config(kLampB)}));
+    auto payload = parse(server_->published().at(1).payload);
+    EXPECT_EQ(payload.at("on").as_bool(), true);
+    EXPECT_DOUBLE_EQ(payload.at("brightness").to_number<double>(), 0.4);
+
+    // Room names travel percent-encoded in the path.
+    auto living = api(s, "PUT", "/api/v1/rooms/Living%20room/state", R"({"color":{"h":0.1,"s":0.5}})");
+    ASSERT_EQ(living.status, 202) << living.body;
+    EXPECT_EQ(topics().back(), set_config(kLampC));
+
+    auto all_off = api(s, "POST", "/api/v1/lamps/state", R"({"on":false})");
+    ASSERT_EQ(all_off.status, 202) << all_off.body;
+    EXPECT_TRUE(parse(all_off.body).at("room").is_null());
+    EXPECT_EQ(parse(all_off.body).at("device_ids").as_array().size(), 3u);
+    auto sent = topics();
+    ASSERT_EQ(sent.size(), 6u);
+    EXPECT_EQ(std::count(sent.begin(), sent.end(), set_config(kBobsLamp)), 0);
+    for (std::size_t i = 3; i < 6; ++i) EXPECT_EQ(parse(server_->published()[i].payload).at("on").as_bool(), false);
+
+    EXPECT_EQ(api(s, "POST", "/api/v1/rooms/Garage/state", R"({"on":true})").status, 404);
+    EXPECT_EQ(api(s, "POST", "/api/v1/rooms/Study/state", R"({})").status, 400);
+    EXPECT_EQ(api(s, "POST", "/api/v1/lamps/state", R"({"on":"no"})").status, 400);
+    EXPECT_EQ(s.send("POST", "/api/v1/lamps/state", R"({"on":false})", {{"Content-Type", "application/json"}}).status,
+              403);
+    HttpClient anonymous(server_->port());
+    EXPECT_EQ(anonymous.request("POST", "/api/v1/lamps/state", {{"Content-Type", "application/json"}}, R"({"on":false})")
+                  .status,
+              401);
+    auto read_token = api(s, "POST", "/api/v1/tokens", R"({"scope":"read"})");
+    ASSERT_EQ(read_token.status, 201);
+    std::string token(parse(read_token.body).at("token").as_string());
+    EXPECT_EQ(anonymous
+                  .request("POST", "/api/v1/rooms/Study/state",
+                           {{"Authorization", "Bearer " + token}, {"Content-Type", "application/json"}}, R"({"on":false})")
+                  .status,
+              403);
+    EXPECT_EQ(topics().size(), 6u);
+
+    // Bob's "Study" is his own.
+    auto b = logged_in("bob");
+    auto bobs = api(b, "POST", "/api/v1/rooms/Study/state", R"({"on":true})");
+    ASSERT_EQ(bobs.status, 202);
+    EXPECT_EQ(topics().back(), set_config(kBobsLamp));
+    EXPECT_EQ(topics().size(), 7u);
+}
+
+TEST_P(ApiTest, TheLampsPageGroupsLampsByRoomInNameOrderWithoutARoomLast) {
+    auto alice = server_->add_user("alice");
+    server_->add_lamp(kLampA, alice.id, "Desk");
+    server_->add_lamp(kLampB, alice.id, "Sofa");
+    server_->add_lamp("b827eb000002", alice.id, "Hall light");
+    ASSERT_TRUE(*server_->store().set_lamp_room(kLampA, alice.id, "Study"));
+    ASSERT_TRUE(*server_->store().set_lamp_room(kLampB, alice.id, "<Living> room"));
+    auto s = logged_in("alice");
+    std::string page = s.get("/").body;
+    std::size_t living = page.find("<section class=\"room\" data-room=\"&lt;Living&gt; room\">");
+    std::size_t study = page.find("<section class=\"room\" data-room=\"Study\">");
+    std::size_t none = page.find("<section class=\"room\" data-room=\"\">");
+    ASSERT_NE(living, std::string::npos);
+    ASSERT_NE(study, std::string::npos);
+    ASSERT_NE(none, std::string::npos);
+    EXPECT_LT(living, study);
+    EXPECT_LT(study, none);
+    EXPECT_NE(page.find("<h3 class=\"room-title\">No room</h3>"), std::string::npos);
+    std::size_t desk = page.find("data-device-id=\"" + kLampA + "\"");
+    std::size_t sofa = page.find("data-device-id=\"" + kLampB + "\"");
+    std::size_t hall = page.find("data-device-id=\"b827eb000002\"");
+    EXPECT_TRUE(living < sofa && sofa < study);
+    EXPECT_TRUE(study < desk && desk < none);
+    EXPECT_GT(hall, none);
+    // Alone, the lamps without a room need no heading.
+    auto bob = server_->add_user("bob");
+    server_->add_lamp("b827eb000003", bob.id, "Bob's");
+    std::string bobs = logged_in("bob").get("/").body;
+    EXPECT_NE(bobs.find("<section class=\"room\" data-room=\"\">"), std::string::npos);
+    EXPECT_EQ(bobs.find("No room"), std::string::npos);
 }
 
 TEST_P(ApiTest, SessionApiCallsNeedTheCsrfHeaderTokensDoNot) {

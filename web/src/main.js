@@ -24,6 +24,7 @@ import { ApiError, fetchCredential, fetchLamps } from "./api.js";
 import { Connection } from "./connection.js";
 import { brokerUrl, randomHex, statusText } from "./format.js";
 import { diffLamps } from "./state.js";
+import { RoomGroup, allOffButton, sectionFor } from "./rooms.js";
 import { LampCard, StatusLine, lampItem } from "./views.js";
 
 const LAMP_POLL_MS = 10000;
@@ -50,6 +51,9 @@ function start(root) {
 
   const status = new StatusLine(root);
   const cards = new Map(); // device id -> LampCard
+  const groups = new Map(); // room -> RoomGroup
+  const cardsIn = (room) => () => Array.from(cards.values()).filter((c) => c.room === room);
+  const allOff = allOffButton(root, { cards: () => Array.from(cards.values()) });
   let countdown = 0;
 
   const connection = new Connection({
@@ -99,13 +103,37 @@ function start(root) {
     else if (parts.length === 4 && parts[3] === "health") card.onHealth(text);
   }
 
+  function addGroup(section) {
+    const group = new RoomGroup(section, { cards: cardsIn(section.dataset.room || "") });
+    groups.set(group.room, group);
+    return group;
+  }
+
   function addCard(li) {
+    const room = li.dataset.room || "";
     const card = new LampCard(li, {
       clientTag,
       publish: (topic, payload, done) => connection.publish(topic, payload, done),
       connection: shownConnection,
+      onRender: () => {
+        const group = groups.get(room);
+        if (group) group.render();
+        allOff.render();
+      },
     });
     cards.set(card.id, card);
+    card.render();
+  }
+
+  // A room whose last lamp left goes too; the group of lamps without a room stays
+  // as the place where new lamps arrive.
+  function dropEmptyGroups() {
+    for (const [room, group] of groups) {
+      if (room && !group.list().children.length) {
+        group.section.remove();
+        groups.delete(room);
+      }
+    }
   }
 
   function showEmpty() {
@@ -135,13 +163,16 @@ function start(root) {
         cards.get(id).destroy();
         cards.delete(id);
       }
-      const list = root.querySelector("ul");
       for (const lamp of added) {
         const li = lampItem(lamp, root.dataset.csrf || "");
-        list.append(li);
+        const { section, created } = sectionFor(root, lamp.room || "");
+        const group = created ? addGroup(section) : groups.get(lamp.room || "");
+        group.list().append(li);
         addCard(li);
       }
+      dropEmptyGroups();
       showEmpty();
+      allOff.render();
       // A fresh credential names the new lamps; subscriptions follow the list.
       if (connection.state.kind === "idle") connection.start();
       else connection.renew();
@@ -154,6 +185,7 @@ function start(root) {
     }
   }
 
+  for (const section of root.querySelectorAll(":scope > section.room")) addGroup(section);
   for (const li of root.querySelectorAll("li.lamp[data-device-id]")) addCard(li);
 
   const lookAgain = () => {

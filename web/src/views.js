@@ -23,7 +23,7 @@ const SLIDERS = [
   { key: "brightness", label: "Brightness" },
 ];
 
-function element(tag, props = {}, ...children) {
+export function element(tag, props = {}, ...children) {
   const e = document.createElement(tag);
   for (const [k, v] of Object.entries(props)) {
     if (k === "class") e.className = v;
@@ -106,10 +106,13 @@ export function lampItem(lamp, csrf) {
 }
 
 export class LampCard {
-  // publish(topic, payload text, done(err)); connection(): the connection's state kind.
-  constructor(li, { clientTag, publish, connection }) {
+  // publish(topic, payload text, done(err)); connection(): the connection's state kind;
+  // onRender(): after every render (the room's controls follow their lamps).
+  constructor(li, { clientTag, publish, connection, onRender = () => {} }) {
     this.li = li;
     this.id = li.dataset.deviceId;
+    this.room = li.dataset.room || "";
+    this.onRender = onRender;
     this.prefix = "devices/" + this.id + "/lamp/";
     this.clientTag = clientTag;
     this.publish = publish;
@@ -166,7 +169,7 @@ export class LampCard {
 
     for (const { key, label } of SLIDERS) {
       const id = uid + "-" + key;
-      const input = element("input", { type: "range", id, min: "0", max: "1", step: "0.001" });
+      const input = element("input", { type: "range", id, min: "0", max: "1", step: "0.001", "aria-label": label + " of " + name });
       input.dataset.control = key;
       const out = element("output");
       out.htmlFor = id;
@@ -211,6 +214,7 @@ export class LampCard {
     const control = this.controls[key];
     const value = Number(control.input.value);
     control.output.textContent = formatValue(key, value);
+    control.input.setAttribute("aria-valuetext", formatValue(key, value));
     this.send(key, value, final);
     this.paintTracks();
   }
@@ -341,6 +345,12 @@ export class LampCard {
       li.dataset.commandFailed = this.failure.reason;
     }
     this.renderControls(badge.kind === "online");
+    this.onRender();
+  }
+
+  // Whether a command sent now can reach the lamp and be confirmed.
+  usable() {
+    return this.li.dataset.online === "true" && this.state !== null;
   }
 
   renderControls(online) {
@@ -357,6 +367,7 @@ export class LampCard {
         const v = valueOf(s, key);
         control.input.value = String(v);
         control.output.textContent = formatValue(key, v);
+        control.input.setAttribute("aria-valuetext", formatValue(key, v));
       }
     }
     if (s) {

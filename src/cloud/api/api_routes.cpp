@@ -108,6 +108,29 @@ Response set_state(const Request& request, const http::Params& params, Deps& dep
                    });
 }
 
+// A command for a room's lamps (`room`), or for all the caller's lamps (nullopt).
+Response set_room_state(const Request& request, std::optional<std::string> room, Deps& deps) {
+    auto who = authorize(request, deps, true);
+    if (!who) return failed(who.status());
+    if (auto unsupported = not_json(request)) return *unsupported;
+    auto update = decode_set_config(request.body);
+    if (!update) return failed(Status::invalid_argument("invalid state: " + update.status().message()));
+    return on_pool(deps.command_pool, "room command",
+                   [&deps, user_id = who->user.id, room = std::move(room), update = *update]() -> Response {
+                       auto sent = deps.lamps.set_room_state(user_id, room, update.update);
+                       if (!sent) return failed(sent.status());
+                       json::object o;
+                       o["room"] = room ? json::value(*room) : json::value(nullptr);
+                       json::array ids;
+                       for (const auto& id : *sent) ids.emplace_back(id);
+                       o["device_ids"] = std::move(ids);
+                       json::array warnings;
+                       for (const auto& w : update.warnings) warnings.emplace_back(w);
+                       o["warnings"] = std::move(warnings);
+                       return json_ok(202, o);
+                   });
+}
+
 }  // namespace
 
 void add_api_routes(http::Router& router, Deps& deps) {
@@ -177,6 +200,16 @@ void add_api_routes(http::Router& router, Deps& deps) {
     router.add("PUT", "/api/v1/lamps/{id}/state", [&deps](const Request& request, const http::Params& params) {
         return set_state(request, params, deps);
     });
+
+    // A room at once, and every lamp at once ("All off": {"on": false}).
+    for (const char* method : {"POST", "PUT"}) {
+        router.add(method, "/api/v1/rooms/{room}/state", [&deps](const Request& request, const http::Params& params) {
+            return set_room_state(request, std::string(params.get("room")), deps);
+        });
+        router.add(method, "/api/v1/lamps/state", [&deps](const Request& request, const http::Params&) {
+            return set_room_state(request, std::nullopt, deps);
+        });
+    }
 
     router.add("POST", "/api/v1/lamps/claim", [&deps](const Request& request, const http::Params&) {
         auto who = authorize(request, deps, true);

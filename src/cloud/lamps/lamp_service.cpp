@@ -16,6 +16,10 @@ namespace {
 constexpr std::size_t kMaxNameLength = 100;
 constexpr std::size_t kMaxRoomLength = 60;
 
+Status nothing_to_set() {
+    return Status::invalid_argument("nothing to set: give any of \"on\", \"color\": {\"h\", \"s\"}, \"brightness\"");
+}
+
 std::string trim_spaces(std::string_view text) {
     std::size_t first = text.find_first_not_of(' ');
     if (first == std::string_view::npos) return {};
@@ -339,9 +343,29 @@ Status LampService::remove(std::int64_t user_id, std::string_view device_id) {
 Result<std::string> LampService::set_state(std::int64_t user_id, std::string_view device_id, LampUpdate update) {
     auto lamp = owned_lamp(user_id, device_id);
     if (!lamp) return lamp.status();
-    if (update.empty())
-        return Status::invalid_argument(
-            "nothing to set: give any of \"on\", \"color\": {\"h\", \"s\"}, \"brightness\"");
+    return publish_update(device_id, std::move(update));
+}
+
+Result<std::vector<std::string>> LampService::set_room_state(std::int64_t user_id, std::optional<std::string_view> room,
+                                                             LampUpdate update) {
+    if (update.empty()) return nothing_to_set();
+    auto lamps = store_.lamps_of(user_id);
+    if (!lamps) return lamps.status();
+    std::vector<std::string> sent;
+    for (const auto& lamp : *lamps) {
+        if (room && lamp.room != *room) continue;
+        auto published = publish_update(lamp.device_id, update);
+        if (!published) return published.status();
+        sent.push_back(lamp.device_id);
+    }
+    if (sent.empty())
+        return Status::not_found(room ? fmt::format("you have no lamp in the room \"{}\"", *room)
+                                      : std::string("you have no lamps"));
+    return sent;
+}
+
+Result<std::string> LampService::publish_update(std::string_view device_id, LampUpdate update) {
+    if (update.empty()) return nothing_to_set();
     update.client = options_.client_name;
     // The lamp drops a command older than its last change (src/lampid/README.md),
     // so a command that waited in a queue while the lamp was away cannot undo a

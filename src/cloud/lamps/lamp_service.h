@@ -22,8 +22,10 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "accounts/rate_limit.h"
 #include "analytics/event_sink.h"
@@ -85,6 +87,11 @@ public:
     Status remove(std::int64_t user_id, std::string_view device_id);
     // Publishes set_config; returns the payload sent.
     Result<std::string> set_state(std::int64_t user_id, std::string_view device_id, LampUpdate update);
+    // Sends `update` to every lamp of the user in `room`, or to all their lamps
+    // when `room` is nullopt ("All off"). not_found when the room has no lamp of
+    // theirs. Returns the device ids it was sent to.
+    Result<std::vector<std::string>> set_room_state(std::int64_t user_id, std::optional<std::string_view> room,
+                                                    LampUpdate update);
 
     // The lamp's last lamp/health report (JSON, re-encoded by the codec), if any:
     // whether its changes are durable and its LED works.
@@ -106,6 +113,8 @@ private:
     void note_claim_failure(std::int64_t user_id, const std::string& address_key);
     void publish_associated(const std::string& device_id, bool claimed);
     void name_new_lamp(std::int64_t user_id, const std::string& device_id);
+    // Stamps `update` as ours and publishes it; returns the payload.
+    Result<std::string> publish_update(std::string_view device_id, LampUpdate update);
     // The lamp's owner as analytics shows it: the user id, or null.
     void add_owner(const std::string& device_id, analytics::Properties& properties);
 

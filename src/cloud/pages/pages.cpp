@@ -133,23 +133,46 @@ std::string name_new_lamp_form(const storage::Lamp& lamp, std::string_view csrf)
         fmt::arg("room", escape_html(lamp.room)), fmt::arg("csrf", csrf_field(csrf)));
 }
 
+// The lamps in groups, one <section class="room"> per room in name order, the lamps
+// without a room last (headed "No room" only beside named rooms). With no lamp at
+// all, one empty group, where the page script adds lamps that join.
+std::string room_groups(const std::vector<storage::Lamp>& lamps, std::string_view csrf) {
+    std::vector<std::string> rooms;
+    for (const auto& lamp : lamps)
+        if (std::find(rooms.begin(), rooms.end(), lamp.room) == rooms.end()) rooms.push_back(lamp.room);
+    std::sort(rooms.begin(), rooms.end(), [](const std::string& a, const std::string& b) {
+        return a.empty() != b.empty() ? b.empty() : a < b;
+    });
+    if (rooms.empty()) rooms.emplace_back();
+    std::string out;
+    for (const auto& room : rooms) {
+        std::string items;
+        for (const auto& lamp : lamps)
+            if (lamp.room == room) items += lamp_item(lamp, csrf);
+        std::string title = !room.empty()       ? escape_html(room)
+                            : rooms.size() > 1 ? std::string("No room")
+                                               : std::string();
+        out += fmt::format("<section class=\"room\" data-room=\"{}\">\n{}<ul>\n{}</ul>\n</section>\n",
+                           escape_html(room),
+                           title.empty() ? std::string() : "<h3 class=\"room-title\">" + title + "</h3>\n", items);
+    }
+    return out;
+}
+
 }  // namespace
 
 std::string index_page(std::string_view username, std::string_view csrf, const std::vector<storage::Lamp>& lamps,
                        const IndexView& view) {
-    std::string items;
     const storage::Lamp* new_lamp = nullptr;
-    for (const storage::Lamp& lamp : lamps) {
-        items += lamp_item(lamp, csrf);
+    for (const storage::Lamp& lamp : lamps)
         if (!view.new_lamp.empty() && lamp.device_id == view.new_lamp) new_lamp = &lamp;
-    }
     std::int64_t minutes = std::max<std::int64_t>(1, view.code_seconds / 60);
     std::string body = fmt::format(
         "<div class=\"page-head\"><h2>Your lamps</h2> <a class=\"button add-lamp\" href=\"#add-lamp\">Add lamp</a>"
         "</div>\n{message}{error}{name_form}"
         "<div id=\"lamps\" data-csrf=\"{csrf}\" data-credential-url=\"/api/v1/mqtt-credential\" "
         "data-api=\"/api/v1/lamps\">\n"
-        "<ul>\n{items}</ul>\n{empty}</div>\n{rooms}"
+        "{groups}{empty}</div>\n{rooms}"
         "<section id=\"add-lamp\" aria-labelledby=\"add-lamp-title\">\n"
         "<h3 id=\"add-lamp-title\">Add a lamp</h3>\n"
         "<ol class=\"steps\"><li>Power on the lamp.</li><li>Read the code on the lamp's screen.</li>"
@@ -166,7 +189,7 @@ std::string index_page(std::string_view username, std::string_view csrf, const s
                                                                escape_html(view.message))),
         fmt::arg("error", error_block(view.error)),
         fmt::arg("name_form", new_lamp ? name_new_lamp_form(*new_lamp, csrf) : std::string()),
-        fmt::arg("csrf", escape_html(csrf)), fmt::arg("items", items),
+        fmt::arg("csrf", escape_html(csrf)), fmt::arg("groups", room_groups(lamps, csrf)),
         fmt::arg("empty", lamps.empty() ? "<p class=\"empty\">You have no lamps yet. Add your first one in three "
                                           "steps: see <a href=\"#add-lamp\">Add a lamp</a> below.</p>\n"
                                         : ""),

@@ -31,9 +31,10 @@ struct IndexView {
 };
 
 // The lamps page. The element <div id="lamps"> is where the control page script
-// attaches: it carries data-csrf and data-credential-url, and one child per lamp
-// with data-device-id, data-name, data-room, data-online and data-state (the last
-// lamp/changed JSON, "" if never seen). The add form (#add-lamp) gives the steps
+// attaches: it carries data-csrf and data-credential-url, one <section
+// class="room" data-room> per room (lamps without a room last), and in each one
+// <li> per lamp with data-device-id, data-name, data-room, data-online and
+// data-state (the last lamp/changed JSON, "" if never seen). The add form (#add-lamp) gives the steps
 // and the code's lifetime.
 std::string index_page(std::string_view username, std::string_view csrf, const std::vector<storage::Lamp>& lamps,
                        const IndexView& view);

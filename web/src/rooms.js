@@ -1,0 +1,120 @@
+// Lamps grouped by room, as the server renders them (src/cloud/pages/pages.cpp,
+// room_groups): one <section class="room" data-room> per room, the lamps without a
+// room last. A named room's head gets a power switch and a brightness slider that
+// reach every lamp in it at once; each lamp still confirms (or fails) on its own
+// card. The "All off" button turns off every lamp on the page.
+import { formatValue } from "./format.js";
+import { element } from "./views.js";
+
+// The room's switch shows "on" while any of its lamps is on.
+export function roomSummary(states) {
+  const known = states.filter(Boolean);
+  if (!known.length) return null;
+  const on = known.some((s) => s.on);
+  const lit = known.filter((s) => s.on);
+  const from = lit.length ? lit : known;
+  const brightness = from.reduce((sum, s) => sum + s.brightness, 0) / from.length;
+  return { on, brightness };
+}
+
+export class RoomGroup {
+  // cards(): the LampCards in this room; usable(): whether commands can be sent.
+  constructor(section, { cards }) {
+    this.section = section;
+    this.room = section.dataset.room || "";
+    this.cards = cards;
+    this.controls = null;
+    if (this.room) this.build();
+  }
+
+  list() {
+    return this.section.querySelector(":scope > ul");
+  }
+
+  build() {
+    const room = this.room;
+    let title = this.section.querySelector(":scope > .room-title");
+    if (!title) {
+      title = element("h3", { class: "room-title", textContent: room });
+      this.section.prepend(title);
+    }
+    const check = element("input", { type: "checkbox", role: "switch", "aria-label": "Power of all lamps in " + room });
+    check.dataset.control = "room-on";
+    const word = element("span", { class: "power-word", textContent: "Off" });
+    const power = element("label", { class: "power" }, check, element("span", { class: "switch-track", "aria-hidden": "true" }), word);
+    check.addEventListener("change", () => {
+      word.textContent = check.checked ? "On" : "Off";
+      for (const card of this.cards()) card.send("on", check.checked, true);
+    });
+
+    const id = "room-" + Array.from(room, (c) => c.charCodeAt(0).toString(16)).join("") + "-brightness";
+    const range = element("input", { type: "range", id, min: "0", max: "1", step: "0.01" });
+    range.dataset.control = "room-brightness";
+    range.setAttribute("aria-label", "Brightness of all lamps in " + room);
+    const out = element("output");
+    out.htmlFor = id;
+    const slide = (final) => {
+      const v = Number(range.value);
+      out.textContent = formatValue("brightness", v);
+      range.setAttribute("aria-valuetext", formatValue("brightness", v));
+      for (const card of this.cards()) card.send("brightness", v, final);
+    };
+    let dragging = false;
+    range.addEventListener("pointerdown", () => (dragging = true));
+    range.addEventListener("input", () => slide(false));
+    range.addEventListener("change", () => {
+      dragging = false;
+      slide(true);
+    });
+    const slider = element("div", { class: "slider brightness room-brightness" }, element("span", { class: "slider-name", textContent: "Brightness", "aria-hidden": "true" }), range, out);
+    const head = element("div", { class: "room-head" }, title, power);
+    this.section.prepend(head, slider);
+    this.controls = { check, word, range, out, dragging: () => dragging };
+  }
+
+  // Called whenever one of its cards shows a new state or connection.
+  render() {
+    if (!this.controls) return;
+    const cards = this.cards();
+    const usable = cards.some((c) => c.usable());
+    const { check, word, range, out } = this.controls;
+    check.disabled = !usable;
+    range.disabled = !usable;
+    const summary = roomSummary(cards.map((c) => c.state));
+    if (!summary) return;
+    check.checked = summary.on;
+    word.textContent = summary.on ? "On" : "Off";
+    if (!this.controls.dragging() && document.activeElement !== range) {
+      range.value = String(summary.brightness);
+      out.textContent = formatValue("brightness", summary.brightness);
+      range.setAttribute("aria-valuetext", formatValue("brightness", summary.brightness));
+    }
+  }
+}
+
+// The section of `room` in #lamps, made (in name order, "no room" last) when missing.
+export function sectionFor(root, room) {
+  const sections = Array.from(root.querySelectorAll(":scope > section.room"));
+  const found = sections.find((s) => (s.dataset.room || "") === room);
+  if (found) return { section: found, created: false };
+  const section = element("section", { class: "room", dataset: { room } }, element("ul"));
+  const after = sections.find((s) => !s.dataset.room || (room && s.dataset.room > room));
+  if (after) root.insertBefore(section, after);
+  else root.insertBefore(section, root.querySelector(":scope > p.empty"));
+  return { section, created: true };
+}
+
+// "All off": one button above the rooms.
+export function allOffButton(root, { cards }) {
+  const button = element("button", { type: "button", class: "all-off", textContent: "All off" });
+  button.addEventListener("click", () => {
+    for (const card of cards()) card.send("on", false, true);
+  });
+  const bar = element("div", { class: "lamps-toolbar" }, button);
+  root.insertBefore(bar, root.querySelector(":scope > section.room"));
+  return {
+    render() {
+      button.disabled = !cards().some((c) => c.usable());
+    },
+  };
+}
