@@ -10,47 +10,28 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
 
-import { apiOf, artifactsDir, launchBrowser, loadEndpoints, login, near, newPage, watchLamps } from "./support.mjs";
+import { artifactsDir, demoInRoom, loadEndpoints, near } from "./support.mjs";
 
 const endpoints = loadEndpoints();
 const skip = endpoints ? false : "LAMPI_ENDPOINTS is not set (path of a running platform's endpoints.json)";
 const ROOM = "Test room";
 
 describe("rooms", { skip }, () => {
-  const base = endpoints?.cloud.http.url;
   const lamps = endpoints?.lamps || [];
   const room = `section.room[data-room="${ROOM}"]`;
-  let browser;
+  let fixture;
   let demo;
-  let api;
-  let operator;
   let watch;
-  const before_ = new Map(); // device id -> its room before the test
 
   const usable = (page) =>
     page.waitForSelector(`${room} [data-control="room-on"]:not([disabled])`, { timeout: 15000 });
 
   before(async () => {
-    browser = await launchBrowser();
-    ({ operator, watch } = await watchLamps(endpoints));
-    demo = await newPage(browser, { baseUrl: base });
-    await login(demo.page, base, endpoints.demo);
-    api = apiOf(demo.page);
-    for (const l of lamps) {
-      const { body } = await api("GET", `/api/v1/lamps/${l.device_id}`);
-      before_.set(l.device_id, body.room);
-      assert.equal((await api("PATCH", `/api/v1/lamps/${l.device_id}`, { room: ROOM })).status, 200);
-    }
-    await demo.page.reload();
-    await demo.page.waitForSelector('#lamps[data-connection="connected"]', { timeout: 15000 });
+    fixture = await demoInRoom(endpoints, ROOM);
+    ({ demo, watch } = fixture);
   });
 
-  after(async () => {
-    for (const [id, old] of before_) await api(`PATCH`, `/api/v1/lamps/${id}`, { room: old || "" }).catch(() => {});
-    await demo?.context.close();
-    await browser?.close();
-    operator?.end(true);
-  });
+  after(() => fixture?.close());
 
   test("the lamps of a room are grouped under its name, with labelled room controls", async () => {
     const { page } = demo;

@@ -384,3 +384,43 @@ export function lampCode(lamp) {
     "the lamp to show a code"
   );
 }
+
+// Puts `lamps` in `room` through the API; resolves with a function that puts each
+// back in the room it had.
+export async function moveToRoom(api, lamps, room) {
+  const rooms = new Map();
+  for (const l of lamps) {
+    rooms.set(l.device_id, (await api("GET", `/api/v1/lamps/${l.device_id}`)).body.room);
+    const moved = await api("PATCH", `/api/v1/lamps/${l.device_id}`, { room });
+    if (moved.status !== 200) throw new Error(`cannot move ${l.device_id} to ${room}: HTTP ${moved.status}`);
+  }
+  return async () => {
+    for (const [id, old] of rooms) await api("PATCH", `/api/v1/lamps/${id}`, { room: old || "" }).catch(() => {});
+  };
+}
+
+// The demo user logged in and live with every demo lamp in `room`, and the
+// operator watching the lamps; close() puts the rooms back and closes it all.
+export async function demoInRoom(endpoints, room, viewport) {
+  const base = endpoints.cloud.http.url;
+  const browser = await launchBrowser();
+  const { operator, watch } = await watchLamps(endpoints);
+  const demo = await newPage(browser, { baseUrl: base, viewport });
+  await login(demo.page, base, endpoints.demo);
+  const api = apiOf(demo.page);
+  const restoreRooms = await moveToRoom(api, endpoints.lamps, room);
+  await demo.page.reload();
+  await demo.page.waitForSelector('#lamps[data-connection="connected"]', { timeout: 15000 });
+  return {
+    demo,
+    api,
+    operator,
+    watch,
+    async close() {
+      await restoreRooms();
+      await demo.context.close();
+      await browser.close();
+      operator.end(true);
+    },
+  };
+}

@@ -664,6 +664,103 @@ TEST_P(ApiTest, TheLampsPageGroupsLampsByRoomInNameOrderWithoutARoomLast) {
     EXPECT_EQ(bobs.find("No room"), std::string::npos);
 }
 
+TEST_P(ApiTest, ScenesBuiltInAndSavedAreAppliedToARoomInOneCall) {
+    auto alice = server_->add_user("alice");
+    auto bob = server_->add_user("bob");
+    server_->add_lamp(kLampA, alice.id, "Desk");
+    server_->add_lamp(kLampB, alice.id, "Shelf");
+    ASSERT_TRUE(*server_->store().set_lamp_room(kLampA, alice.id, "Study"));
+    ASSERT_TRUE(*server_->store().set_lamp_room(kLampB, alice.id, "Study"));
+    auto s = logged_in("alice");
+
+    // The built-ins, with the look their colour temperature gives (include/lampi/color.h).
+    auto listed = parse(s.get("/api/v1/scenes").body).at("scenes").as_array();
+    ASSERT_EQ(listed.size(), 4u);
+    std::vector<std::string> names;
+    for (const auto& scene : listed) names.emplace_back(scene.at("name").as_string());
+    EXPECT_EQ(names, (std::vector<std::string>{"Warm white", "Cool white", "Reading", "Night light"}));
+    const auto& warm = listed.at(0);
+    EXPECT_EQ(warm.at("id").as_string(), "warm-white");
+    EXPECT_TRUE(warm.at("builtin").as_bool());
+    EXPECT_DOUBLE_EQ(warm.at("kelvin").to_number<double>(), 2700);
+    EXPECT_NEAR(warm.at("look").at("color").at("h").to_number<double>(), 0.0789, 1e-3);
+    EXPECT_NEAR(warm.at("look").at("color").at("s").to_number<double>(), 0.657, 1e-3);
+    EXPECT_TRUE(warm.at("look").at("on").as_bool());
+
+    auto applied = api(s, "POST", "/api/v1/scenes/night-light/apply", R"({"room":"Study"})");
+    ASSERT_EQ(applied.status, 202) << applied.body;
+    EXPECT_EQ(parse(applied.body).at("device_ids").as_array().size(), 2u);
+    auto published = server_->published();
+    ASSERT_EQ(published.size(), 2u);
+    for (const auto& m : published) {
+        auto look = parse(m.payload);
+        EXPECT_EQ(look.at("on").as_bool(), true);
+        EXPECT_NEAR(look.at("brightness").to_number<double>(), 0.05, 1e-9);
+        EXPECT_NEAR(look.at("color").at("s").to_number<double>(), 0.9455, 1e-3);
+    }
+    EXPECT_EQ(api(s, "POST", "/api/v1/scenes/night-light/apply", "").status, 400);  // which room?
+    EXPECT_EQ(api(s, "POST", "/api/v1/scenes/night-light/apply", R"({"room":"Attic"})").status, 404);
+    EXPECT_EQ(api(s, "POST", "/api/v1/scenes/disco/apply", R"({"room":"Study"})").status, 404);
+
+    // Saving: the room's lamps as the cloud last heard them.
+    EXPECT_EQ(api(s, "POST", "/api/v1/scenes", R"({"name":"Evening","room":"Study"})").status, 409);
+    server_->lamps().handle_message("devices/" + kLampA + "/lamp/changed",
+                                    R"({"on":true,"color":{"h":0.6,"s":0.5},"brightness":0.25,"client":"x","version":3})");
+    server_->lamps().handle_message("devices/" + kLampB + "/lamp/changed",
+                                    R"({"on":false,"color":{"h":0.1,"s":1},"brightness":0.9,"client":"x","version":8})");
+    auto saved = api(s, "POST", "/api/v1/scenes", R"({"name":"Evening","room":"Study"})");
+    ASSERT_EQ(saved.status, 201) << saved.body;
+    auto scene = parse(saved.body);
+    std::string id(scene.at("id").as_string());
+    EXPECT_FALSE(scene.at("builtin").as_bool());
+    EXPECT_EQ(scene.at("room").as_string(), "Study");
+    EXPECT_DOUBLE_EQ(scene.at("lamps").at(kLampA).at("brightness").to_number<double>(), 0.25);
+    EXPECT_EQ(scene.at("lamps").at(kLampB).at("on").as_bool(), false);
+    EXPECT_EQ(api(s, "POST", "/api/v1/scenes", R"({"name":"Evening","room":"Study"})").status, 409);
+    EXPECT_EQ(api(s, "POST", "/api/v1/scenes", R"({"name":"Reading","room":"Study"})").status, 409);
+    EXPECT_EQ(api(s, "POST", "/api/v1/scenes", R"({"name":"","room":"Study"})").status, 400);
+    EXPECT_EQ(api(s, "POST", "/api/v1/scenes", R"({"name":"X","room":"Attic"})").status, 404);
+    EXPECT_EQ(api(s, "POST", "/api/v1/scenes", R"({"name":"X"})").status, 400);
+    EXPECT_EQ(parse(s.get("/api/v1/scenes").body).at("scenes").as_array().size(), 5u);
+
+    // Applied (to its own room), each lamp gets its own look back.
+    auto before = server_->published().size();
+    auto back = api(s, "POST", "/api/v1/scenes/" + id + "/apply", "");
+    ASSERT_EQ(back.status, 202) << back.body;
+    published = server_->published();
+    ASSERT_EQ(published.size(), before + 2);
+    for (std::size_t i = before; i < published.size(); ++i) {
+        auto look = parse(published[i].payload);
+        if (published[i].topic == "devices/" + kLampA + "/lamp/set_config") {
+            EXPECT_EQ(look.at("on").as_bool(), true);
+            EXPECT_DOUBLE_EQ(look.at("color").at("h").to_number<double>(), 0.6);
+            EXPECT_DOUBLE_EQ(look.at("brightness").to_number<double>(), 0.25);
+        } else {
+            EXPECT_EQ(published[i].topic, "devices/" + kLampB + "/lamp/set_config");
+            EXPECT_EQ(look.at("on").as_bool(), false);
+        }
+    }
+    // A lamp moved out of the room is left alone.
+    ASSERT_TRUE(*server_->store().set_lamp_room(kLampB, alice.id, "Hall"));
+    ASSERT_EQ(api(s, "POST", "/api/v1/scenes/" + id + "/apply", R"({"room":"Study"})").status, 202);
+    EXPECT_EQ(server_->published().size(), before + 3);
+    EXPECT_EQ(server_->published().back().topic, "devices/" + kLampA + "/lamp/set_config");
+
+    // Scenes are the user's own.
+    auto b = logged_in("bob");
+    EXPECT_EQ(parse(b.get("/api/v1/scenes").body).at("scenes").as_array().size(), 4u);
+    EXPECT_EQ(api(b, "POST", "/api/v1/scenes/" + id + "/apply", R"({"room":"Study"})").status, 404);
+    EXPECT_EQ(api(b, "DELETE", "/api/v1/scenes/" + id).status, 404);
+    EXPECT_EQ(api(s, "DELETE", "/api/v1/scenes/warm-white").status, 403);
+    EXPECT_EQ(s.send("DELETE", "/api/v1/scenes/" + id, "", {}).status, 403);  // no CSRF header
+    EXPECT_EQ(api(s, "DELETE", "/api/v1/scenes/" + id).status, 204);
+    EXPECT_EQ(api(s, "DELETE", "/api/v1/scenes/" + id).status, 404);
+    EXPECT_EQ(parse(s.get("/api/v1/scenes").body).at("scenes").as_array().size(), 4u);
+    HttpClient anonymous(server_->port());
+    EXPECT_EQ(anonymous.request("GET", "/api/v1/scenes").status, 401);
+    (void)bob;
+}
+
 TEST_P(ApiTest, SessionApiCallsNeedTheCsrfHeaderTokensDoNot) {
     auto alice = server_->add_user("alice");
     server_->add_lamp(kLampA, alice.id);

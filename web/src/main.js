@@ -20,7 +20,7 @@
 // Strict-CSP safe: no inline script or style markup, no eval. Styles are set only
 // through the CSSOM (element.style), which CSP does not restrict. mqtt.js is loaded
 // from /static/mqtt.min.js (beside this file) unless the page already included it.
-import { ApiError, fetchCredential, fetchLamps } from "./api.js";
+import { ApiError, fetchCredential, fetchLamps, fetchScenes, postJson } from "./api.js";
 import { Connection } from "./connection.js";
 import { brokerUrl, randomHex, statusText } from "./format.js";
 import { diffLamps } from "./state.js";
@@ -52,6 +52,8 @@ function start(root) {
   const status = new StatusLine(root);
   const cards = new Map(); // device id -> LampCard
   const groups = new Map(); // room -> RoomGroup
+  const scenesUrl = root.dataset.scenes || "/api/v1/scenes";
+  let scenes = []; // built-in and saved, as GET /api/v1/scenes lists them
   const cardsIn = (room) => () => Array.from(cards.values()).filter((c) => c.room === room);
   const allOff = allOffButton(root, { cards: () => Array.from(cards.values()) });
   let countdown = 0;
@@ -103,9 +105,31 @@ function start(root) {
     else if (parts.length === 4 && parts[3] === "health") card.onHealth(text);
   }
 
+  function showScenes() {
+    for (const group of groups.values()) group.showScenes(scenes);
+  }
+
+  async function saveScene(name, room) {
+    const scene = await postJson(scenesUrl, root.dataset.csrf || "", { name, room });
+    scenes = scenes.concat([scene]);
+    showScenes();
+    return scene;
+  }
+
+  async function loadScenes() {
+    try {
+      scenes = await fetchScenes(scenesUrl);
+      showScenes();
+    } catch (err) {
+      if (!(err instanceof ApiError)) throw err;
+      // Without scenes the rooms still work; the next page load tries again.
+    }
+  }
+
   function addGroup(section) {
-    const group = new RoomGroup(section, { cards: cardsIn(section.dataset.room || "") });
+    const group = new RoomGroup(section, { cards: cardsIn(section.dataset.room || ""), saveScene });
     groups.set(group.room, group);
+    group.showScenes(scenes);
     return group;
   }
 
@@ -199,6 +223,7 @@ function start(root) {
     if (document.visibilityState === "visible") refreshLamps();
   }, LAMP_POLL_MS);
 
+  loadScenes();
   loadMqtt(scriptUrl).then(
     () => {
       if (cards.size) connection.start();

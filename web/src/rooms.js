@@ -1,8 +1,9 @@
 // Lamps grouped by room, as the server renders them (src/cloud/pages/pages.cpp,
 // room_groups): one <section class="room" data-room> per room, the lamps without a
 // room last. A named room's head gets a power switch and a brightness slider that
-// reach every lamp in it at once; each lamp still confirms (or fails) on its own
-// card. The "All off" button turns off every lamp on the page.
+// reach every lamp in it at once, and its scenes bar applies a scene (built-in or
+// saved for that room) in one tap or saves the room's look as a new one; each lamp
+// still confirms (or fails) on its own card. "All off" turns off every lamp.
 import { formatValue } from "./format.js";
 import { element } from "./views.js";
 
@@ -17,13 +18,32 @@ export function roomSummary(states) {
   return { on, brightness };
 }
 
+// The scenes a room offers: every built-in, then those saved for this room.
+export function scenesFor(scenes, room) {
+  return scenes.filter((s) => s.builtin || s.room === room);
+}
+
+// The set_config each lamp gets from a scene: a built-in's one look for all, a
+// saved scene's own look for each lamp it knew (others are left alone).
+export function looksOf(scene, deviceIds) {
+  const looks = new Map();
+  for (const id of deviceIds) {
+    const look = scene.builtin ? scene.look : scene.lamps && scene.lamps[id];
+    if (look) looks.set(id, look);
+  }
+  return looks;
+}
+
 export class RoomGroup {
-  // cards(): the LampCards in this room; usable(): whether commands can be sent.
-  constructor(section, { cards }) {
+  // cards(): the LampCards in this room; saveScene(name, room): resolves with the
+  // saved scene or rejects with a reason to show.
+  constructor(section, { cards, saveScene }) {
     this.section = section;
     this.room = section.dataset.room || "";
     this.cards = cards;
+    this.saveScene = saveScene;
     this.controls = null;
+    this.sceneBar = null;
     if (this.room) this.build();
   }
 
@@ -68,8 +88,55 @@ export class RoomGroup {
     });
     const slider = element("div", { class: "slider brightness room-brightness" }, element("span", { class: "slider-name", textContent: "Brightness", "aria-hidden": "true" }), range, out);
     const head = element("div", { class: "room-head" }, title, power);
-    this.section.prepend(head, slider);
+    this.sceneBar = element("div", { class: "scenes", role: "group", "aria-label": "Scenes for " + room });
+    this.section.prepend(head, slider, this.sceneBar, this.buildSaveForm());
     this.controls = { check, word, range, out, dragging: () => dragging };
+  }
+
+  buildSaveForm() {
+    const id = "save-scene-" + Array.from(this.room, (c) => c.charCodeAt(0).toString(16)).join("");
+    const name = element("input", { type: "text", id, name: "name", maxLength: 60, required: true });
+    const result = element("p", { class: "save-result", role: "status" });
+    const form = element(
+      "form",
+      { class: "save-scene-form" },
+      element("label", { htmlFor: id, textContent: "Scene name" }),
+      name,
+      element("button", { type: "submit", textContent: "Save" }),
+      result
+    );
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      result.textContent = "";
+      try {
+        const scene = await this.saveScene(name.value.trim(), this.room);
+        result.textContent = "Saved as “" + scene.name + "”.";
+        name.value = "";
+      } catch (err) {
+        result.textContent = err.reason || "Cannot save the scene now. Try again in a moment.";
+      }
+    });
+    return element("details", { class: "save-scene" }, element("summary", { textContent: "Save this look as a scene" }), form);
+  }
+
+  // Shows the scenes this room offers as one-tap buttons.
+  showScenes(scenes) {
+    if (!this.sceneBar) return;
+    this.sceneBar.replaceChildren(
+      ...scenesFor(scenes, this.room).map((scene) => {
+        const button = element("button", { type: "button", class: "scene", textContent: scene.name });
+        button.dataset.scene = scene.id;
+        button.addEventListener("click", () => this.apply(scene));
+        return button;
+      })
+    );
+    this.render();
+  }
+
+  apply(scene) {
+    const cards = this.cards();
+    const looks = looksOf(scene, cards.map((c) => c.id));
+    for (const card of cards) if (looks.has(card.id)) card.sendLook(looks.get(card.id));
   }
 
   // Called whenever one of its cards shows a new state or connection.
@@ -80,6 +147,7 @@ export class RoomGroup {
     const { check, word, range, out } = this.controls;
     check.disabled = !usable;
     range.disabled = !usable;
+    for (const button of this.sceneBar.querySelectorAll("button")) button.disabled = !usable;
     const summary = roomSummary(cards.map((c) => c.state));
     if (!summary) return;
     check.checked = summary.on;

@@ -1,7 +1,15 @@
 // The page's DOM: the status line and one card per lamp. A card shows what the
 // lamp last reported, sends what the person changes, and says plainly when a
 // change was not confirmed, with a Retry button.
-import { commandFailureText, formatValue, hsvToRgb } from "./format.js";
+import {
+  COOLEST_KELVIN,
+  WARMEST_KELVIN,
+  commandFailureText,
+  formatValue,
+  hsvToRgb,
+  temperatureOf,
+  whiteOfTemperature,
+} from "./format.js";
 import {
   CommandTracker,
   badgeFor,
@@ -192,6 +200,8 @@ export class LampCard {
       });
     }
 
+    box.append(this.buildTemperature(uid, name));
+
     // Where an unconfirmed change is reported, with its Retry button.
     this.retryButton = element("button", { type: "button", class: "retry", textContent: "Retry" });
     this.retryButton.addEventListener("click", () => this.retry());
@@ -210,6 +220,56 @@ export class LampCard {
     li.insertBefore(box, manage);
   }
 
+  // Colour temperature: sets hue and saturation together to a white (format.js,
+  // whiteOfTemperature); it shows the lamp's temperature when its colour is one.
+  buildTemperature(uid, name) {
+    const id = uid + "-temperature";
+    const input = element("input", {
+      type: "range",
+      id,
+      min: String(WARMEST_KELVIN),
+      max: String(COOLEST_KELVIN),
+      step: "100",
+      value: "2700",
+      "aria-label": "Colour temperature of " + name,
+    });
+    input.dataset.control = "temperature";
+    const output = element("output", { textContent: "–" });
+    output.htmlFor = id;
+    const lab = element("label", { textContent: "White" });
+    lab.htmlFor = id;
+    const control = { input, output, dragging: false };
+    this.temperature = control;
+    input.addEventListener("pointerdown", () => (control.dragging = true));
+    const release = () => (control.dragging = false);
+    input.addEventListener("pointerup", release);
+    input.addEventListener("pointercancel", release);
+    input.addEventListener("blur", release);
+    const slide = (final) => {
+      const kelvin = Number(input.value);
+      this.showTemperature(kelvin);
+      const white = whiteOfTemperature(kelvin);
+      this.controls.hue.input.value = String(white.h);
+      this.controls.saturation.input.value = String(white.s);
+      this.sendAll([["hue", white.h], ["saturation", white.s]], final);
+      this.paintTracks();
+    };
+    input.addEventListener("input", () => slide(false));
+    input.addEventListener("change", () => {
+      control.dragging = false;
+      slide(true);
+    });
+    return element("div", { class: "slider temperature" }, lab, input, output);
+  }
+
+  showTemperature(kelvin) {
+    const { input, output } = this.temperature;
+    const text = kelvin === null ? "–" : kelvin + " K";
+    if (kelvin !== null) input.value = String(kelvin);
+    output.textContent = text;
+    input.setAttribute("aria-valuetext", kelvin === null ? "not a white" : text);
+  }
+
   onSlide(key, final) {
     const control = this.controls[key];
     const value = Number(control.input.value);
@@ -222,9 +282,21 @@ export class LampCard {
   // Queues the control's new value for set_config, at most one publish per
   // PUBLISH_INTERVAL_MS; `final` sends at once (a release, a toggle, a key press).
   send(key, value, final) {
+    this.sendAll([[key, value]], final);
+  }
+
+  // A whole look (a scene) in one set_config, at once.
+  sendLook(payload) {
+    this.sendAll(controlValues(payload), true);
+  }
+
+  // Several settings (a colour temperature's hue and saturation, a scene) go in one message.
+  sendAll(pairs, final) {
     this.clearFailure();
-    this.outbox = mergeFields(this.outbox || {}, fieldsFor(key, value));
-    this.commands.sent(key, value, Date.now(), this.state);
+    for (const [key, value] of pairs) {
+      this.outbox = mergeFields(this.outbox || {}, fieldsFor(key, value));
+      this.commands.sent(key, value, Date.now(), this.state);
+    }
     this.scheduleExpiry();
     const wait = this.lastSent + PUBLISH_INTERVAL_MS - Date.now();
     if (final || wait <= 0) this.flush();
@@ -370,6 +442,9 @@ export class LampCard {
         control.input.setAttribute("aria-valuetext", formatValue(key, v));
       }
     }
+    this.temperature.input.disabled = !usable;
+    const colourPending = this.commands.isPending("hue") || this.commands.isPending("saturation");
+    if (s && !this.temperature.dragging && !colourPending) this.showTemperature(temperatureOf(s.color));
     if (s) {
       // The swatch shows what the lamp reports, not what the sliders say.
       const [r, g, b] = s.on ? hsvToRgb(s.color.h, s.color.s, s.brightness) : [0, 0, 0];

@@ -53,6 +53,16 @@ Result<std::vector<Lamp>> to_lamps(Result<SqlRows> rows) {
     return out;
 }
 
+const std::string kSceneColumns = "id, user_id, name, room, lamps_json, created_at";
+
+Result<std::vector<Scene>> to_scenes(Result<SqlRows> rows) {
+    if (!rows) return rows.status();
+    std::vector<Scene> out;
+    for (const auto& r : *rows)
+        out.push_back(Scene{as_int(r[0]), as_int(r[1]), as_text(r[2]), as_text(r[3]), as_text(r[4]), as_int(r[5])});
+    return out;
+}
+
 Status done(const Result<SqlRows>& rows) { return rows ? Status::ok() : rows.status(); }
 
 SqlValue optional_id(std::optional<std::int64_t> id) { return id ? SqlValue(*id) : SqlValue(nullptr); }
@@ -280,6 +290,37 @@ Status Store::assign_lamp(const std::string& device_id, std::optional<std::int64
         return Status::not_found(
             fmt::format("no lamp {} is known; add it first with `lampi-cloud lamp add {}`", device_id, device_id));
     return Status::ok();
+}
+
+Result<std::int64_t> Store::create_scene(const Scene& scene) {
+    auto lease = db_->lease();
+    auto rows = lease->query(
+        "INSERT INTO scenes (user_id, name, room, lamps_json, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        {scene.user_id, scene.name, scene.room, scene.lamps_json, scene.created_at});
+    if (!rows) {
+        if (lease->last_error_was_conflict())
+            return Status::already_exists(
+                fmt::format("you have a scene called \"{}\"; choose another name or delete that one", scene.name));
+        return rows.status();
+    }
+    return as_int(rows->at(0).at(0));
+}
+
+Result<std::vector<Scene>> Store::scenes_of(std::int64_t user_id) {
+    return to_scenes(run("SELECT " + kSceneColumns + " FROM scenes WHERE user_id = $1 ORDER BY name", {user_id}));
+}
+
+Result<std::optional<Scene>> Store::scene(std::int64_t user_id, std::int64_t id) {
+    auto scenes = to_scenes(run("SELECT " + kSceneColumns + " FROM scenes WHERE user_id = $1 AND id = $2", {user_id, id}));
+    if (!scenes) return scenes.status();
+    if (scenes->empty()) return std::optional<Scene>();
+    return std::optional<Scene>(scenes->front());
+}
+
+Result<bool> Store::delete_scene(std::int64_t user_id, std::int64_t id) {
+    auto rows = run("DELETE FROM scenes WHERE user_id = $1 AND id = $2 RETURNING id", {user_id, id});
+    if (!rows) return rows.status();
+    return !rows->empty();
 }
 
 Result<Store::CodeOutcome> Store::record_code(const std::string& device_id, const std::string& code,
