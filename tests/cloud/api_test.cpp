@@ -335,16 +335,16 @@ TEST_P(ApiTest, TheLampsPageGuidesTheFirstLamp) {
     EXPECT_NE(empty.find("Power on the lamp"), std::string::npos);
     EXPECT_NE(empty.find("Read the code on the lamp's screen"), std::string::npos);
     EXPECT_NE(empty.find("A code works for 10 minutes"), std::string::npos);
-    EXPECT_NE(empty.find("class=\"button add-lamp\" href=\"#add-lamp\""), std::string::npos);
-    EXPECT_LT(empty.find("class=\"button add-lamp\""), empty.find("id=\"lamps\""));
+    EXPECT_NE(empty.find(R"(class="button add-lamp" href="#add-lamp")"), std::string::npos);
+    EXPECT_LT(empty.find(R"(class="button add-lamp")"), empty.find(R"(id="lamps")"));
 
     // A wrong code: the page says why and keeps what was typed.
     auto wrong = s.post_form("/lamps/claim/", {{"csrfmiddlewaretoken", s.cookie("csrftoken")}, {"code", "99 99 99"}});
     EXPECT_EQ(wrong.status, 404);
     EXPECT_NE(wrong.body.find("no lamp shows that code"), std::string::npos);
-    EXPECT_NE(wrong.body.find("value=\"99 99 99\""), std::string::npos);
-    auto script = s.post_form("/lamps/claim/", {{"csrfmiddlewaretoken", s.cookie("csrftoken")}, {"code", "\"><b>"}});
-    EXPECT_EQ(script.body.find("\"><b>"), std::string::npos);
+    EXPECT_NE(wrong.body.find(R"(value="99 99 99")"), std::string::npos);
+    auto script = s.post_form("/lamps/claim/", {{"csrfmiddlewaretoken", s.cookie("csrftoken")}, {"code", R"("><b>)"}});
+    EXPECT_EQ(script.body.find(R"("><b>)"), std::string::npos);
 
     // A claim leads to the name-and-room form of that lamp, named "Lamp 1" already.
     server_->announce_code(kLampA, "123456");
@@ -354,8 +354,8 @@ TEST_P(ApiTest, TheLampsPageGuidesTheFirstLamp) {
     EXPECT_EQ(next, "/?done=claimed&lamp=" + kLampA);
     std::string asking = s.get(next).body;
     EXPECT_NE(asking.find("Name your new lamp"), std::string::npos);
-    EXPECT_NE(asking.find("id=\"new-lamp-name\" value=\"Lamp 1\""), std::string::npos);
-    EXPECT_NE(asking.find("id=\"new-lamp-room\""), std::string::npos);
+    EXPECT_NE(asking.find(R"(id="new-lamp-name" value="Lamp 1")"), std::string::npos);
+    EXPECT_NE(asking.find(R"(id="new-lamp-room")"), std::string::npos);
     // Another user's lamp id in the address asks nothing.
     EXPECT_EQ(s.get("/?done=claimed&lamp=" + kLampB).body.find("Name your new lamp"), std::string::npos);
 
@@ -373,10 +373,10 @@ TEST_P(ApiTest, TheLampsPageGuidesTheFirstLamp) {
     // The device id is in the lamp's details, not beside its name.
     std::string page = s.get("/").body;
     EXPECT_EQ(page.find("You have no lamps yet"), std::string::npos);
-    std::size_t details = page.find("<details class=\"manage\">");
+    std::size_t details = page.find(R"(<details class="manage">)");
     ASSERT_NE(details, std::string::npos);
     EXPECT_GT(page.find("<code>" + kLampA + "</code>"), details);
-    EXPECT_LT(page.find("<span class=\"lamp-name\">Sofa</span>"), details);
+    EXPECT_LT(page.find(R"(<span class="lamp-name">Sofa</span>)"), details);
 }
 
 TEST_P(ApiTest, GuessingCodesIsRateLimited) {
@@ -641,18 +641,18 @@ TEST_P(ApiTest, TheLampsPageGroupsLampsByRoomInNameOrderWithoutARoomLast) {
     ASSERT_TRUE(*server_->store().set_lamp_room(kLampB, alice.id, "<Living> room"));
     auto s = logged_in("alice");
     std::string page = s.get("/").body;
-    std::size_t living = page.find("<section class=\"room\" data-room=\"&lt;Living&gt; room\">");
-    std::size_t study = page.find("<section class=\"room\" data-room=\"Study\">");
-    std::size_t none = page.find("<section class=\"room\" data-room=\"\">");
+    std::size_t living = page.find(R"(<section class="room" data-room="&lt;Living&gt; room">)");
+    std::size_t study = page.find(R"(<section class="room" data-room="Study">)");
+    std::size_t none = page.find(R"(<section class="room" data-room="">)");
     ASSERT_NE(living, std::string::npos);
     ASSERT_NE(study, std::string::npos);
     ASSERT_NE(none, std::string::npos);
     EXPECT_LT(living, study);
     EXPECT_LT(study, none);
-    EXPECT_NE(page.find("<h3 class=\"room-title\">No room</h3>"), std::string::npos);
+    EXPECT_NE(page.find(R"(<h3 class="room-title">No room</h3>)"), std::string::npos);
     std::size_t desk = page.find("data-device-id=\"" + kLampA + "\"");
     std::size_t sofa = page.find("data-device-id=\"" + kLampB + "\"");
-    std::size_t hall = page.find("data-device-id=\"b827eb000002\"");
+    std::size_t hall = page.find(R"(data-device-id="b827eb000002")");
     EXPECT_TRUE(living < sofa && sofa < study);
     EXPECT_TRUE(study < desk && desk < none);
     EXPECT_GT(hall, none);
@@ -660,7 +660,7 @@ TEST_P(ApiTest, TheLampsPageGroupsLampsByRoomInNameOrderWithoutARoomLast) {
     auto bob = server_->add_user("bob");
     server_->add_lamp("b827eb000003", bob.id, "Bob's");
     std::string bobs = logged_in("bob").get("/").body;
-    EXPECT_NE(bobs.find("<section class=\"room\" data-room=\"\">"), std::string::npos);
+    EXPECT_NE(bobs.find(R"(<section class="room" data-room="">)"), std::string::npos);
     EXPECT_EQ(bobs.find("No room"), std::string::npos);
 }
 

@@ -17,7 +17,7 @@ constexpr std::size_t kMaxNameLength = 100;
 constexpr std::size_t kMaxRoomLength = 60;
 
 Status nothing_to_set() {
-    return Status::invalid_argument("nothing to set: give any of \"on\", \"color\": {\"h\", \"s\"}, \"brightness\"");
+    return Status::invalid_argument(R"(nothing to set: give any of "on", "color": {"h", "s"}, "brightness")");
 }
 
 std::string trim_spaces(std::string_view text) {
@@ -347,7 +347,7 @@ Result<std::string> LampService::set_state(std::int64_t user_id, std::string_vie
 }
 
 Result<std::vector<std::string>> LampService::set_room_state(std::int64_t user_id, std::optional<std::string_view> room,
-                                                             LampUpdate update) {
+                                                             const LampUpdate& update) {
     if (update.empty()) return nothing_to_set();
     auto lamps = store_.lamps_of(user_id);
     if (!lamps) return lamps.status();

@@ -91,7 +91,7 @@ public:
     // when `room` is nullopt ("All off"). not_found when the room has no lamp of
     // theirs. Returns the device ids it was sent to.
     Result<std::vector<std::string>> set_room_state(std::int64_t user_id, std::optional<std::string_view> room,
-                                                    LampUpdate update);
+                                                    const LampUpdate& update);
 
     // The lamp's last lamp/health report (JSON, re-encoded by the codec), if any:
     // whether its changes are durable and its LED works.

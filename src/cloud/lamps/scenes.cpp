@@ -150,7 +150,7 @@ Result<std::vector<std::string>> Scenes::apply(std::int64_t user_id, std::string
     }
     if (sent.empty())
         return Status::failed_precondition(
-            fmt::format("none of the lamps of scene \"{}\" is in the room \"{}\" now", scene->name, target));
+            fmt::format(R"(none of the lamps of scene "{}" is in the room "{}" now)", scene->name, target));
     return sent;
 }
 

@@ -55,7 +55,7 @@ Result<std::vector<Lamp>> to_lamps(Result<SqlRows> rows) {
 
 const std::string kSceneColumns = "id, user_id, name, room, lamps_json, created_at";
 
-Result<std::vector<Scene>> to_scenes(Result<SqlRows> rows) {
+Result<std::vector<Scene>> to_scenes(const Result<SqlRows>& rows) {
     if (!rows) return rows.status();
     std::vector<Scene> out;
     for (const auto& r : *rows)
