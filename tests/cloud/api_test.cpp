@@ -359,8 +359,9 @@ TEST_P(ApiTest, TheLampsPageGuidesTheFirstLamp) {
     // Another user's lamp id in the address asks nothing.
     EXPECT_EQ(s.get("/?done=claimed&lamp=" + kLampB).body.find("Name your new lamp"), std::string::npos);
 
-    auto saved = s.post_form("/lamps/" + kLampA + "/rename/",
-                             {{"csrfmiddlewaretoken", s.cookie("csrftoken")}, {"name", "Sofa"}, {"room", "Living room"}});
+    auto saved =
+        s.post_form("/lamps/" + kLampA + "/rename/",
+                    {{"csrfmiddlewaretoken", s.cookie("csrftoken")}, {"name", "Sofa"}, {"room", "Living room"}});
     EXPECT_EQ(saved.status, 303);
     auto lamp = parse(s.get("/api/v1/lamps/" + kLampA).body);
     EXPECT_EQ(lamp.at("name").as_string(), "Sofa");
@@ -611,7 +612,8 @@ TEST_P(ApiTest, ARoomIsControlledAtOnceAndAllOffReachesEveryLamp) {
     EXPECT_EQ(s.send("POST", "/api/v1/lamps/state", R"({"on":false})", {{"Content-Type", "application/json"}}).status,
               403);
     HttpClient anonymous(server_->port());
-    EXPECT_EQ(anonymous.request("POST", "/api/v1/lamps/state", {{"Content-Type", "application/json"}}, R"({"on":false})")
+    EXPECT_EQ(anonymous
+                  .request("POST", "/api/v1/lamps/state", {{"Content-Type", "application/json"}}, R"({"on":false})")
                   .status,
               401);
     auto read_token = api(s, "POST", "/api/v1/tokens", R"({"scope":"read"})");
@@ -619,7 +621,8 @@ TEST_P(ApiTest, ARoomIsControlledAtOnceAndAllOffReachesEveryLamp) {
     std::string token(parse(read_token.body).at("token").as_string());
     EXPECT_EQ(anonymous
                   .request("POST", "/api/v1/rooms/Study/state",
-                           {{"Authorization", "Bearer " + token}, {"Content-Type", "application/json"}}, R"({"on":false})")
+                           {{"Authorization", "Bearer " + token}, {"Content-Type", "application/json"}},
+                           R"({"on":false})")
                   .status,
               403);
     EXPECT_EQ(topics().size(), 6u);
@@ -704,10 +707,12 @@ TEST_P(ApiTest, ScenesBuiltInAndSavedAreAppliedToARoomInOneCall) {
 
     // Saving: the room's lamps as the cloud last heard them.
     EXPECT_EQ(api(s, "POST", "/api/v1/scenes", R"({"name":"Evening","room":"Study"})").status, 409);
-    server_->lamps().handle_message("devices/" + kLampA + "/lamp/changed",
-                                    R"({"on":true,"color":{"h":0.6,"s":0.5},"brightness":0.25,"client":"x","version":3})");
-    server_->lamps().handle_message("devices/" + kLampB + "/lamp/changed",
-                                    R"({"on":false,"color":{"h":0.1,"s":1},"brightness":0.9,"client":"x","version":8})");
+    server_->lamps().handle_message(
+        "devices/" + kLampA + "/lamp/changed",
+        R"({"on":true,"color":{"h":0.6,"s":0.5},"brightness":0.25,"client":"x","version":3})");
+    server_->lamps().handle_message(
+        "devices/" + kLampB + "/lamp/changed",
+        R"({"on":false,"color":{"h":0.1,"s":1},"brightness":0.9,"client":"x","version":8})");
     auto saved = api(s, "POST", "/api/v1/scenes", R"({"name":"Evening","room":"Study"})");
     ASSERT_EQ(saved.status, 201) << saved.body;
     auto scene = parse(saved.body);

@@ -216,8 +216,7 @@ void add_scene_routes(http::Router& router, Deps& deps) {
         auto room = optional_string(request, "room");
         if (!room) return failed(room.status());
         return on_pool(deps.command_pool, "scene",
-                       [&deps, user_id = who->user.id, id = std::string(params.get("id")),
-                        room = *room]() -> Response {
+                       [&deps, user_id = who->user.id, id = std::string(params.get("id")), room = *room]() -> Response {
                            auto sent = deps.scenes.apply(user_id, id,
                                                          room ? std::optional<std::string_view>(*room) : std::nullopt);
                            if (!sent) return failed(sent.status());
@@ -265,7 +264,8 @@ void add_api_routes(http::Router& router, Deps& deps) {
         const json::value* name = body->if_contains("name");
         const json::value* room = body->if_contains("room");
         if ((!name && !room) || (name && !name->is_string()) || (room && !room->is_string()))
-            return failed(Status::invalid_argument(R"(give the new name and/or room as {"name": "...", "room": "..."})"));
+            return failed(
+                Status::invalid_argument(R"(give the new name and/or room as {"name": "...", "room": "..."})"));
         std::int64_t user_id = who->user.id;
         std::string_view id = params.get("id");
         // Both are checked before either is stored, so a bad room leaves the name as it was.

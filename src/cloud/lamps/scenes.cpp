@@ -1,8 +1,8 @@
 #include "lamps/scenes.h"
 
+#include <fmt/core.h>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
-#include <fmt/core.h>
 
 #include <charconv>
 
@@ -92,8 +92,9 @@ Result<storage::Scene> Scenes::save(std::int64_t user_id, std::string_view name,
         return Status::not_found(room.empty() ? std::string("you have no lamp outside a room")
                                               : fmt::format("you have no lamp in the room \"{}\"", room));
     if (looks.empty())
-        return Status::failed_precondition("none of the lamps in that room has reported how it looks yet; try again "
-                                           "when they are on line");
+        return Status::failed_precondition(
+            "none of the lamps in that room has reported how it looks yet; try again "
+            "when they are on line");
     storage::Scene scene{0, user_id, std::string(name), std::string(room), json::serialize(looks), now};
     auto id = store_.create_scene(scene);
     if (!id) return id.status();

@@ -17,9 +17,9 @@
 #include <string_view>
 #include <vector>
 
-#include "lamps/lamp_service.h"
 #include "lampi/lamp_state.h"
 #include "lampi/status.h"
+#include "lamps/lamp_service.h"
 #include "storage/store.h"
 
 namespace lampi::cloud::lamps {
@@ -45,8 +45,7 @@ public:
     // state). invalid_argument: a bad name or room; not_found: no lamp in that
     // room; failed_precondition: none of them has reported; already_exists: the
     // name is taken.
-    Result<storage::Scene> save(std::int64_t user_id, std::string_view name, std::string_view room,
-                                std::int64_t now);
+    Result<storage::Scene> save(std::int64_t user_id, std::string_view name, std::string_view room, std::int64_t now);
     Status remove(std::int64_t user_id, std::string_view scene_id);
     // Applies the scene to the lamps of `room` (a saved scene: its own room when
     // nullopt; a built-in needs one). Returns the device ids sent to.

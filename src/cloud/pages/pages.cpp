@@ -140,16 +140,15 @@ std::string room_groups(const std::vector<storage::Lamp>& lamps, std::string_vie
     std::vector<std::string> rooms;
     for (const auto& lamp : lamps)
         if (std::find(rooms.begin(), rooms.end(), lamp.room) == rooms.end()) rooms.push_back(lamp.room);
-    std::sort(rooms.begin(), rooms.end(), [](const std::string& a, const std::string& b) {
-        return a.empty() != b.empty() ? b.empty() : a < b;
-    });
+    std::sort(rooms.begin(), rooms.end(),
+              [](const std::string& a, const std::string& b) { return a.empty() != b.empty() ? b.empty() : a < b; });
     if (rooms.empty()) rooms.emplace_back();
     std::string out;
     for (const auto& room : rooms) {
         std::string items;
         for (const auto& lamp : lamps)
             if (lamp.room == room) items += lamp_item(lamp, csrf);
-        std::string title = !room.empty()       ? escape_html(room)
+        std::string title = !room.empty()      ? escape_html(room)
                             : rooms.size() > 1 ? std::string("No room")
                                                : std::string();
         out += fmt::format("<section class=\"room\" data-room=\"{}\">\n{}<ul>\n{}</ul>\n</section>\n",

@@ -23,10 +23,10 @@ std::string logged_out_page();
 
 // What the lamps page says besides the lamps.
 struct IndexView {
-    std::string_view message;     // a confirmation ("The lamp was added ...")
-    std::string_view error;       // why the last form failed
-    std::string_view typed_code;  // kept in the add form after a failed claim
-    std::string_view new_lamp;    // a lamp just claimed: ask for its name and room
+    std::string_view message;         // a confirmation ("The lamp was added ...")
+    std::string_view error;           // why the last form failed
+    std::string_view typed_code;      // kept in the add form after a failed claim
+    std::string_view new_lamp;        // a lamp just claimed: ask for its name and room
     std::int64_t code_seconds = 600;  // how long a lamp's code may be used
 };
 

@@ -275,9 +275,10 @@ Result<bool> Store::set_lamp_room(const std::string& device_id, std::int64_t own
 }
 
 Result<bool> Store::release_lamp(const std::string& device_id, std::int64_t owner_id) {
-    auto rows = run("UPDATE lamps SET owner_id = NULL, name = '', room = '' WHERE device_id = $1 AND owner_id = $2 "
-                    "RETURNING device_id",
-                    {device_id, owner_id});
+    auto rows =
+        run("UPDATE lamps SET owner_id = NULL, name = '', room = '' WHERE device_id = $1 AND owner_id = $2 "
+            "RETURNING device_id",
+            {device_id, owner_id});
     if (!rows) return rows.status();
     return !rows->empty();
 }
@@ -311,7 +312,8 @@ Result<std::vector<Scene>> Store::scenes_of(std::int64_t user_id) {
 }
 
 Result<std::optional<Scene>> Store::scene(std::int64_t user_id, std::int64_t id) {
-    auto scenes = to_scenes(run("SELECT " + kSceneColumns + " FROM scenes WHERE user_id = $1 AND id = $2", {user_id, id}));
+    auto scenes =
+        to_scenes(run("SELECT " + kSceneColumns + " FROM scenes WHERE user_id = $1 AND id = $2", {user_id, id}));
     if (!scenes) return scenes.status();
     if (scenes->empty()) return std::optional<Scene>();
     return std::optional<Scene>(scenes->front());
