@@ -86,6 +86,27 @@ describe("rooms", { skip }, () => {
     });
   });
 
+  test("a lamp put in another room elsewhere moves there on the open page", async () => {
+    const { page } = demo;
+    const [first] = lamps;
+    const card = `li.lamp[data-device-id="${first.device_id}"]`;
+    assert.equal((await fixture.api("PATCH", `/api/v1/lamps/${first.device_id}`, { room: "Other room" })).status, 200);
+    // Showing the tab again asks for the lamp list at once (else within 10 s).
+    await page.evaluate(() => document.dispatchEvent(new Event("visibilitychange")));
+    await page.waitForSelector(`section.room[data-room="Other room"] ${card}`, { timeout: 5000 });
+    assert.equal(await page.getAttribute(card, "data-room"), "Other room");
+    assert.equal(await page.inputValue(`${card} input[name="room"]`), "Other room");
+    // Its new room's controls reach it.
+    await page.waitForSelector('section.room[data-room="Other room"] [data-control="room-on"]:not([disabled])', {
+      timeout: 5000,
+    });
+    assert.equal((await fixture.api("PATCH", `/api/v1/lamps/${first.device_id}`, { room: ROOM })).status, 200);
+    await page.evaluate(() => document.dispatchEvent(new Event("visibilitychange")));
+    await page.waitForSelector(`${room} ${card}`, { timeout: 5000 });
+    // The room it left, now empty, is gone.
+    await page.waitForSelector('section.room[data-room="Other room"]', { state: "detached", timeout: 5000 });
+  });
+
   test("no CSP violation or page error", () => {
     assert.deepEqual(demo.problems, []);
   });

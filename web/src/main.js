@@ -134,19 +134,39 @@ function start(root) {
   }
 
   function addCard(li) {
-    const room = li.dataset.room || "";
     const card = new LampCard(li, {
       clientTag,
       publish: (topic, payload, done) => connection.publish(topic, payload, done),
       connection: shownConnection,
-      onRender: () => {
-        const group = groups.get(room);
+      onRender: (rendered) => {
+        const group = groups.get(rendered.room);
         if (group) group.render();
         allOff.render();
       },
     });
     cards.set(card.id, card);
     card.render();
+  }
+
+  // The group of `room`, made when the page has none yet.
+  function groupFor(room) {
+    const { section, created } = sectionFor(root, room);
+    return created ? addGroup(section) : groups.get(room);
+  }
+
+  // A lamp put in another room elsewhere moves to that room's group.
+  function moveCards(lamps) {
+    let moved = false;
+    for (const lamp of lamps) {
+      const card = cards.get(lamp.device_id);
+      const room = lamp.room || "";
+      if (!card || card.room === room) continue;
+      const from = groups.get(card.room);
+      card.moveTo(room, groupFor(room).list());
+      if (from) from.render();
+      moved = true;
+    }
+    return moved;
   }
 
   // A room whose last lamp left goes too; the group of lamps without a room stays
@@ -181,7 +201,9 @@ function start(root) {
     if (refreshing || connection.state.kind === "stopped") return;
     refreshing = true;
     try {
-      const { added, removed } = diffLamps(cards.keys(), await fetchLamps(lampsUrl));
+      const lamps = await fetchLamps(lampsUrl);
+      if (moveCards(lamps)) dropEmptyGroups();
+      const { added, removed } = diffLamps(cards.keys(), lamps);
       if (!added.length && !removed.length) return;
       for (const id of removed) {
         cards.get(id).destroy();
@@ -189,9 +211,7 @@ function start(root) {
       }
       for (const lamp of added) {
         const li = lampItem(lamp, root.dataset.csrf || "");
-        const { section, created } = sectionFor(root, lamp.room || "");
-        const group = created ? addGroup(section) : groups.get(lamp.room || "");
-        group.list().append(li);
+        groupFor(lamp.room || "").list().append(li);
         addCard(li);
       }
       dropEmptyGroups();

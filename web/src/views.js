@@ -417,7 +417,17 @@ export class LampCard {
       li.dataset.commandFailed = this.failure.reason;
     }
     this.renderControls(badge.kind === "online");
-    this.onRender();
+    this.onRender(this);
+  }
+
+  // The lamp was put in another room: its card goes to that room's list.
+  moveTo(room, list) {
+    this.room = room;
+    this.li.dataset.room = room;
+    const field = this.li.querySelector('details.manage input[name="room"]');
+    if (field) field.value = room;
+    list.append(this.li);
+    this.render();
   }
 
   // Whether a command sent now can reach the lamp and be confirmed.
