@@ -29,6 +29,8 @@ inline constexpr std::array<std::string_view, 2> kConnectionClients = {kLampServ
 // The lamp's own screen (lampi-ui): it announces itself too, but the lamp is
 // online without it.
 inline constexpr std::string_view kScreenClient = "lamp_ui";
+// The lamp's Bluetooth LE service (lampi-ble), likewise optional.
+inline constexpr std::string_view kBleClient = "lamp_ble";
 
 // In the cloud a lamp's bridge connects as lamp-<device_id>.
 inline constexpr std::string_view kLampClientPrefix = "lamp-";

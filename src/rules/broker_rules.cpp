@@ -46,6 +46,7 @@ bool action_from_name(std::string_view name, std::vector<Action>& out) {
 }
 
 std::string_view to_string(RuleAction action) {
+    // A switch on purpose: -Wswitch names any value added later without its name.
     switch (action) {
         case RuleAction::publish: return "publish";
         case RuleAction::subscribe: return "subscribe";

@@ -188,6 +188,8 @@ Result<StackPlan> plan_stack(const StackOptions& options) {
         return Status::error(fmt::format("--dir {} is too long for a unix socket path inside it: use a shorter one",
                                          plan.options.dir));
     }
+    // Every path spelled out, one line each, on purpose: this is the one list of
+    // where a stack keeps what, and a table would only hide the names.
     plan.cloud_dir = dir + "/cloud";
     plan.pki_dir = dir + "/pki";
     plan.secrets_dir = dir + "/secrets";
@@ -323,6 +325,8 @@ std::string render_supervisord_conf(const StackPlan& plan) {
     return out;
 }
 
+// Like every renderer here, one template that reads as the file it writes; they
+// look alike in shape only.
 std::string render_cloud_setup(const StackPlan& plan) {
     std::string out = fmt::format(
         "#!/bin/sh\n"

@@ -6,8 +6,8 @@
 #include <atomic>
 #include <condition_variable>
 
-#include "lamp_link.h"
 #include "lampi/device_id.h"
+#include "lampi/lamp_link.h"
 #include "lampi/log.h"
 #include "lampi/topics.h"
 #include "layout.h"
@@ -40,7 +40,7 @@ int take_screenshot(const UiOptions& o) {
     // running screen (client id lamp_ui) off the broker.
     mqtt.client_id.clear();
     mqtt.clean_session = true;
-    LampLink link(mqtt, o.device_id, false, [&] {
+    LampLink link(mqtt, o.device_id, topics::kScreenClient, false, [&] {
         std::lock_guard lock(mutex);
         woken = true;
         arrived.notify_one();
@@ -158,7 +158,7 @@ int run_screen(const UiOptions& o) {
 
     ScreenModel model{std::string(topics::kScreenClient)};
     MqttOptions mqtt = o.mqtt;
-    LampLink link(mqtt, o.device_id, true, [] {
+    LampLink link(mqtt, o.device_id, topics::kScreenClient, true, [] {
         // One wake-up per batch: the loop takes everything that arrived at once.
         if (!g_news_pending.exchange(true)) push(g_events.news);
     });

@@ -41,8 +41,18 @@ protected:
         if (!pair) return std::nullopt;
         return Credential{pair->first, pair->second};
     }
+    // What the pages of demo and of the second user get, the two users most
+    // attacks set against each other.
+    static std::pair<std::optional<Credential>, std::optional<Credential>> demo_and_guest() {
+        return {credential("demo"), credential("second_user")};
+    }
     static MqttConnect with(const Credential& c, std::string client_id) {
         return MqttConnect{std::move(client_id), c.username, c.password};
+    }
+    // The control page of `who` on the client listener, with a client id of the
+    // family the page derives: <username>-<suffix>.
+    static MqttAttempt connect_page(const Credential& who, const std::string& suffix) {
+        return mqtt_connect(client_port(), server_verified(*platform_), with(who, who.username + "-" + suffix));
     }
     static std::string operator_password() { return platform_->login("operator", "password"); }
     static std::string service_password() {
@@ -58,6 +68,37 @@ protected:
         return probe;
     }
 
+    // A lamp whose session the broker keeps while it is away (clean_session off),
+    // so commands for it wait for its return.
+    static MqttConnect lamp_kept_while_away(const std::string& device) {
+        MqttConnect connect = as_lamp(device);
+        connect.clean_session = false;
+        return connect;
+    }
+
+    // The lamp connects with `connect`, subscribes to its commands and drops its
+    // link; its session stays with the broker.
+    static void subscribe_to_commands_and_leave(const std::string& device, const MqttConnect& connect) {
+        MqttAttempt first = mqtt_connect(lamp_port(), extra_lamp(device), connect);
+        ASSERT_TRUE(first.accepted) << first.observed;
+        std::string observed;
+        ASSERT_TRUE(subscription_granted(mqtt_subscribe(*first.session, topic(device, topics::kSetConfig), observed)))
+            << observed;
+    }
+
+    // A QoS 1 command from `client`, acknowledged by the broker while the lamp is
+    // away; then the lamp comes back with `connect`. `delivered` says whether the
+    // command reached it, `observed` what came instead. The set-up steps assert,
+    // so a broken set-up never reads as a refused attack.
+    void command_the_lamp_while_away(const std::string& device, const MqttConnect& connect, const std::string& client,
+                                     bool& delivered, std::string& observed) {
+        const std::string set_config = topic(device, topics::kSetConfig);
+        auto commander = observer({});
+        ASSERT_TRUE(commander->publish_acknowledged(set_config, R"({"on":true,"client":")" + client + R"("})"));
+        MqttAttempt back = mqtt_connect(lamp_port(), extra_lamp(device), connect);
+        ASSERT_TRUE(back.accepted) << back.observed;
+        delivered = mqtt_wait_publish(*back.session, set_config, client, 5s, observed).has_value();
+    }
 };
 
 
@@ -170,42 +211,30 @@ TEST_F(BrokerAttacks, ARetainedWillOnAnUnknownConnectionTopicIsNotKept) {
 
 TEST_F(BrokerAttacks, ACommandForAnAbsentLampIsQueuedAndDeliveredWhenItReturns) {
     const std::string device = "0300000000b1";
-    const std::string set_config = topic(device, topics::kSetConfig);
-    MqttConnect connect = as_lamp(device);
-    connect.clean_session = false;
+    const MqttConnect connect = lamp_kept_while_away(device);
     // The will says when the broker has seen the lamp go.
     const std::string presence = topic(device, "lamp/connection/bridge/state");
     auto watcher = observer({presence});
-    {
-        MqttConnect with_will = connect;
-        with_will.will = MqttWill{presence, "0", 1, false};
-        MqttAttempt first = mqtt_connect(lamp_port(), extra_lamp(device), with_will);
-        ASSERT_TRUE(first.accepted) << first.observed;
-        std::string observed;
-        ASSERT_TRUE(subscription_granted(mqtt_subscribe(*first.session, set_config, observed))) << observed;
-    }  // the lamp goes away; its session stays
+    MqttConnect with_will = connect;
+    with_will.will = MqttWill{presence, "0", 1, false};
+    ASSERT_NO_FATAL_FAILURE(subscribe_to_commands_and_leave(device, with_will));
     ASSERT_TRUE(watcher->wait_for(
         presence, [](const MqttMessage& m) { return m.payload == "0"; }, 20s))
         << "the broker never noticed the lamp leave";
-    auto commander = observer({});
-    // Acknowledged by the broker (QoS 1) while the lamp is away.
-    ASSERT_TRUE(commander->publish_acknowledged(set_config, R"({"on":true,"client":"queued-while-away"})"));
-    MqttAttempt back = mqtt_connect(lamp_port(), extra_lamp(device), connect);
-    ASSERT_TRUE(back.accepted) << back.observed;
+    bool delivered = false;
     std::string observed;
-    auto command = mqtt_wait_publish(*back.session, set_config, "queued-while-away", 5s, observed);
+    ASSERT_NO_FATAL_FAILURE(command_the_lamp_while_away(device, connect, "queued-while-away", delivered, observed));
     EXPECT_TRUE(refused_now("a QoS 1 command acknowledged while the lamp is away is dropped", "delivered on return",
-                            command.has_value(), observed));
+                            delivered, observed));
 }
 
 // ---- issue 8 item 1: client ids bound to identities ---------------------------
 
 TEST_F(BrokerAttacks, AWebCredentialCannotTakeAnotherClientsId) {
-    auto guest = credential("second_user");
-    auto demo = credential("demo");
+    auto [demo, guest] = demo_and_guest();
     ASSERT_TRUE(guest && demo);
     // Control: its own id, as the page derives it.
-    MqttAttempt own = mqtt_connect(client_port(), server_verified(*platform_), with(*guest, guest->username + "-1"));
+    MqttAttempt own = connect_page(*guest, "1");
     ASSERT_TRUE(own.accepted) << own.observed;
     struct Target {
         std::string id;
@@ -259,7 +288,7 @@ TEST_F(BrokerAttacks, JunkConnectsAreRefusedAtOnceAndNeverReachTheCloud) {
     ASSERT_NE(platform_->supervisorctl("stop lampi-cloud").find("stopped"), std::string::npos);
     // A valid signed credential still opens the broker with the cloud down: the
     // plugin needs no call to decide.
-    MqttAttempt page = mqtt_connect(client_port(), server_verified(*platform_), with(*demo, demo->username + "-1"));
+    MqttAttempt page = connect_page(*demo, "1");
     auto worst = std::chrono::milliseconds(0);
     std::string last;
     bool all_refused = true;
@@ -363,7 +392,7 @@ TEST_F(BrokerAttacks, OnlyALampsOwnContractTopicsKeepRetainedState) {
 
     auto demo = credential("demo");
     ASSERT_TRUE(demo);
-    MqttAttempt page = mqtt_connect(client_port(), server_verified(*platform_), with(*demo, demo->username + "-r"));
+    MqttAttempt page = connect_page(*demo, "r");
     ASSERT_TRUE(page.accepted) << page.observed;
     const std::string command = topic(lamp(0), topics::kSetConfig);
     ASSERT_TRUE(page.session->send(mqtt_publish_packet(command, R"({"client":"retained-command"})", 1, 3, true), error));
@@ -404,11 +433,10 @@ TEST_F(BrokerAttacks, WildcardSysQos2AndControlTricksStayRefused) {
     const std::string device = "0300000000c2";
     MqttAttempt lamp_link = mqtt_connect(lamp_port(), extra_lamp(device), as_lamp(device));
     ASSERT_TRUE(lamp_link.accepted) << lamp_link.observed;
-    auto guest = credential("second_user");
-    auto demo = credential("demo");
+    auto [demo, guest] = demo_and_guest();
     ASSERT_TRUE(guest && demo);
-    MqttAttempt guest_page = mqtt_connect(client_port(), server_verified(*platform_), with(*guest, guest->username + "-t"));
-    MqttAttempt demo_page = mqtt_connect(client_port(), server_verified(*platform_), with(*demo, demo->username + "-t"));
+    MqttAttempt guest_page = connect_page(*guest, "t");
+    MqttAttempt demo_page = connect_page(*demo, "t");
     ASSERT_TRUE(guest_page.accepted && demo_page.accepted) << guest_page.observed << " / " << demo_page.observed;
     std::string observed;
     // Controls: each reaches its own topic.
@@ -468,12 +496,11 @@ TEST_F(BrokerAttacks, WildcardSysQos2AndControlTricksStayRefused) {
 // ---- issue 8 item 6: in-band revocation ----------------------------------------
 
 TEST_F(BrokerAttacks, NobodyButTheCloudUsesTheControlTopic) {
-    auto demo = credential("demo");
-    auto guest = credential("second_user");
+    auto [demo, guest] = demo_and_guest();
     ASSERT_TRUE(demo && guest);
-    MqttAttempt victim = mqtt_connect(client_port(), server_verified(*platform_), with(*demo, demo->username + "-v"));
+    MqttAttempt victim = connect_page(*demo, "v");
     ASSERT_TRUE(victim.accepted) << victim.observed;
-    MqttAttempt attacker = mqtt_connect(client_port(), server_verified(*platform_), with(*guest, guest->username + "-a"));
+    MqttAttempt attacker = connect_page(*guest, "a");
     ASSERT_TRUE(attacker.accepted) << attacker.observed;
     std::string observed;
     int code = mqtt_subscribe(*attacker.session, "lampi/control/#", observed);
@@ -495,27 +522,19 @@ TEST_F(BrokerAttacks, NobodyButTheCloudUsesTheControlTopic) {
 
 // ---- issue 9 items 3 and 8: across a cloud broker restart ---------------------
 
+// The steps of ACommandForAnAbsentLampIsQueuedAndDeliveredWhenItReturns on
+// purpose: what this test adds is the broker restart while the lamp is away.
 TEST_F(BrokerAttacks, ACommandForALampAwayAcrossABrokerRestartIsStillQueued) {
     const std::string device = "0300000000b2";
-    const std::string set_config = topic(device, topics::kSetConfig);
-    MqttConnect connect = as_lamp(device);
-    connect.clean_session = false;
-    {
-        MqttAttempt first = mqtt_connect(lamp_port(), extra_lamp(device), connect);
-        ASSERT_TRUE(first.accepted) << first.observed;
-        std::string observed;
-        ASSERT_TRUE(subscription_granted(mqtt_subscribe(*first.session, set_config, observed))) << observed;
-    }
+    const MqttConnect connect = lamp_kept_while_away(device);
+    ASSERT_NO_FATAL_FAILURE(subscribe_to_commands_and_leave(device, connect));
     platform_->supervisorctl("restart cloud-broker");  // a clean stop saves the sessions
     ASSERT_TRUE(wait_for_port(client_port(), 20s) && wait_for_port(lamp_port(), 20s));
-    auto commander = observer({});
-    ASSERT_TRUE(commander->publish_acknowledged(set_config, R"({"on":true,"client":"queued-across-restart"})"));
-    MqttAttempt back = mqtt_connect(lamp_port(), extra_lamp(device), connect);
-    ASSERT_TRUE(back.accepted) << back.observed;
+    bool delivered = false;
     std::string observed;
-    auto command = mqtt_wait_publish(*back.session, set_config, "queued-across-restart", 5s, observed);
-    EXPECT_TRUE(refused_now("a command for a lamp away across a cloud broker restart is dropped",
-                            "delivered on return", command.has_value(), observed));
+    ASSERT_NO_FATAL_FAILURE(command_the_lamp_while_away(device, connect, "queued-across-restart", delivered, observed));
+    EXPECT_TRUE(refused_now("a command for a lamp away across a cloud broker restart is dropped", "delivered on return",
+                            delivered, observed));
 }
 
 TEST_F(BrokerAttacks, AfterAKill9TheCloudBrokerServesNoStateOlderThanItsSnapshotInterval) {
@@ -543,11 +562,10 @@ TEST_F(BrokerAttacks, AfterAKill9TheCloudBrokerServesNoStateOlderThanItsSnapshot
 
 // Stops lampi-cloud for a moment to speak as its identity, so it runs last.
 TEST_F(BrokerAttacks, ARevocationFromTheCloudEndsConnectionsWithinASecond) {
-    auto demo = credential("demo");
-    auto guest = credential("second_user");
+    auto [demo, guest] = demo_and_guest();
     ASSERT_TRUE(demo && guest);
-    MqttAttempt page = mqtt_connect(client_port(), server_verified(*platform_), with(*demo, demo->username + "-1"));
-    MqttAttempt bystander = mqtt_connect(client_port(), server_verified(*platform_), with(*guest, guest->username + "-1"));
+    MqttAttempt page = connect_page(*demo, "1");
+    MqttAttempt bystander = connect_page(*guest, "1");
     const std::string device = "0300000000f1";
     MqttAttempt lamp_link = mqtt_connect(lamp_port(), extra_lamp(device), as_lamp(device));
     ASSERT_TRUE(page.accepted && bystander.accepted && lamp_link.accepted)
@@ -566,7 +584,7 @@ TEST_F(BrokerAttacks, ARevocationFromTheCloudEndsConnectionsWithinASecond) {
     EXPECT_TRUE(refused_now("a web credential issued before logout keeps its broker connection",
                             "disconnected within 1 s", cut, cut ? "closed after " + std::to_string(took.count()) + " ms"
                                                                 : "still connected after 1 s"));
-    MqttAttempt again = mqtt_connect(client_port(), server_verified(*platform_), with(*demo, demo->username + "-2"));
+    MqttAttempt again = connect_page(*demo, "2");
     EXPECT_TRUE(refused_now("a web credential issued before logout connects again", "CONNACK refused",
                             !again.accepted, again.observed));
     // The revocation was handled (the page was cut): a bystander still answered

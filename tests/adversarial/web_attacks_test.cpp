@@ -213,12 +213,7 @@ TEST_F(WebAttacks, PasswordGuessingPastTheLimitLocksTheAccount) {
     {
         BrowserSession web = BrowserSession::at(origin(), platform_->ca_file());
         ASSERT_EQ(web.get("/accounts/signup/").status, 200);
-        auto signed_up = web.post_form("/accounts/signup/",
-                                       {{"csrfmiddlewaretoken", web.cookie("csrftoken")},
-                                        {"username", victim},
-                                        {"password1", secret},
-                                        {"password2", secret}},
-                                       {{"Referer", origin() + "/accounts/signup/"}});
+        auto signed_up = web.sign_up(victim, secret, secret, {{"Referer", origin() + "/accounts/signup/"}});
         ASSERT_EQ(signed_up.status, 302) << signed_up.body;
     }
     ASSERT_EQ(login(victim, secret).status, 302) << "the right password must work before any guessing";

@@ -106,6 +106,9 @@ TEST_P(AnalyticsStoreTest, KeysAreStoredHashedWithTheirKindAndTheProjectIsOne) {
 
 INSTANTIATE_TEST_SUITE_P(Backends, AnalyticsStoreTest, ::testing::Values("sqlite", "postgres"));
 
+// Same shape as ApiTest's fixture (api_test.cpp) on purpose: each suite runs on
+// every backend and starts a server with options of its own (here the analytics
+// clock and the project's keys), so only backend_available is shared.
 class AnalyticsApiTest : public ::testing::TestWithParam<std::string> {
 protected:
     void SetUp() override {

@@ -170,34 +170,19 @@ TEST_P(ApiTest, LogoutNeedsCsrfAndEndsTheSession) {
 TEST_P(ApiTest, SignupCreatesAndLogsIn) {
     BrowserSession s(server_->port());
     ASSERT_EQ(s.get("/accounts/signup/").status, 200);
-    auto mismatch = s.post_form("/accounts/signup/", {{"csrfmiddlewaretoken", s.cookie("csrftoken")},
-                                                      {"username", "carol"},
-                                                      {"password1", "long-enough-1"},
-                                                      {"password2", "long-enough-2"}});
+    auto mismatch = s.sign_up("carol", "long-enough-1", "long-enough-2");
     EXPECT_EQ(mismatch.status, 400);
-    auto short_pw = s.post_form("/accounts/signup/", {{"csrfmiddlewaretoken", s.cookie("csrftoken")},
-                                                      {"username", "carol"},
-                                                      {"password1", "short"},
-                                                      {"password2", "short"}});
+    auto short_pw = s.sign_up("carol", "short", "short");
     EXPECT_EQ(short_pw.status, 400);
     EXPECT_NE(short_pw.body.find("too short"), std::string::npos);
-    auto lamp_name = s.post_form("/accounts/signup/", {{"csrfmiddlewaretoken", s.cookie("csrftoken")},
-                                                       {"username", kLampA},
-                                                       {"password1", "long-enough-1"},
-                                                       {"password2", "long-enough-1"}});
+    auto lamp_name = s.sign_up(kLampA, "long-enough-1", "long-enough-1");
     EXPECT_EQ(lamp_name.status, 400);
-    auto ok = s.post_form("/accounts/signup/", {{"csrfmiddlewaretoken", s.cookie("csrftoken")},
-                                                {"username", "carol"},
-                                                {"password1", "long-enough-1"},
-                                                {"password2", "long-enough-1"}});
+    auto ok = s.sign_up("carol", "long-enough-1", "long-enough-1");
     ASSERT_EQ(ok.status, 302);
     EXPECT_EQ(s.get("/").status, 200);
     BrowserSession again(server_->port());
     again.get("/accounts/signup/");
-    auto taken = again.post_form("/accounts/signup/", {{"csrfmiddlewaretoken", again.cookie("csrftoken")},
-                                                       {"username", "carol"},
-                                                       {"password1", "long-enough-1"},
-                                                       {"password2", "long-enough-1"}});
+    auto taken = again.sign_up("carol", "long-enough-1", "long-enough-1");
     EXPECT_EQ(taken.status, 400);
     EXPECT_NE(taken.body.find("already taken"), std::string::npos);
 }

@@ -15,6 +15,8 @@
 namespace lampi::cloud {
 namespace {
 
+// The same names as in api_test.cpp on purpose: both talk to a CloudServer as a
+// browser and as the broker would; a shared header for six lines would hide them.
 namespace json = boost::json;
 using testing::BrowserSession;
 using testing::CloudServer;
@@ -38,41 +40,50 @@ protected:
         return json::parse(reply.body);
     }
 
+    struct Issued {
+        std::string username;
+        std::string password;
+        std::int64_t expires_at = 0;
+    };
+    // Alice, who owns lamp A, logs in on `s`; what her control page then gets.
+    void issue_alices_credential(BrowserSession& s, Issued& issued) {
+        auto alice = server_->add_user("alice");
+        server_->add_lamp(kLampA, alice.id);
+        ASSERT_TRUE(s.login("alice", CloudServer::kPassword));
+        auto reply = json::parse(s.get("/api/v1/mqtt-credential").body);
+        issued = {std::string(reply.at("username").as_string()), std::string(reply.at("password").as_string()),
+                  reply.at("expires_at").as_int64()};
+    }
+
     lampi::testing::TempDir dir_;
     std::unique_ptr<CloudServer> server_;
 };
 
 TEST_F(SignedBrokerCredential, ThePagesCredentialIsSignedWithTheAccountAndItsLamps) {
-    auto alice = server_->add_user("alice");
-    server_->add_lamp(kLampA, alice.id);
     BrowserSession s(server_->port());
-    ASSERT_TRUE(s.login("alice", CloudServer::kPassword));
-    auto issued = json::parse(s.get("/api/v1/mqtt-credential").body);
-    std::string username(issued.at("username").as_string()), password(issued.at("password").as_string());
-    auto claims = rules::verify_broker_credential(username, password, kSecret, server_->now());
+    Issued issued;
+    ASSERT_NO_FATAL_FAILURE(issue_alices_credential(s, issued));
+    auto claims = rules::verify_broker_credential(issued.username, issued.password, kSecret, server_->now());
     ASSERT_TRUE(claims) << claims.status().message();
     EXPECT_EQ(claims->account, "alice");
-    EXPECT_EQ(claims->client_id_prefix, username);
+    EXPECT_EQ(claims->client_id_prefix, issued.username);
     EXPECT_EQ(claims->devices, std::vector<std::string>{kLampA});
-    EXPECT_EQ(claims->expires_at, issued.at("expires_at").as_int64());
-    EXPECT_FALSE(rules::verify_broker_credential(username, password, "another-secret", server_->now()));
+    EXPECT_EQ(claims->expires_at, issued.expires_at);
+    EXPECT_FALSE(rules::verify_broker_credential(issued.username, issued.password, "another-secret", server_->now()));
 }
 
 TEST_F(SignedBrokerCredential, TheAuthApiStillAnswersForItWithTheRightsOfTheMomentAsked) {
-    auto alice = server_->add_user("alice");
-    server_->add_lamp(kLampA, alice.id);
     BrowserSession s(server_->port());
-    ASSERT_TRUE(s.login("alice", CloudServer::kPassword));
-    auto issued = json::parse(s.get("/api/v1/mqtt-credential").body);
-    std::string username(issued.at("username").as_string()), password(issued.at("password").as_string());
-    auto answer = ask_auth_api(username, password);
+    Issued issued;
+    ASSERT_NO_FATAL_FAILURE(issue_alices_credential(s, issued));
+    auto answer = ask_auth_api(issued.username, issued.password);
     EXPECT_EQ(answer.at("ok").as_bool(), true);
     EXPECT_EQ(answer.at("acl").as_array().size(), 5u);  // 4 rules for lamp A + the final deny
-    EXPECT_EQ(ask_auth_api(username, password + "x").at("ok").as_bool(), false);
+    EXPECT_EQ(ask_auth_api(issued.username, issued.password + "x").at("ok").as_bool(), false);
 
     // Alice lets the lamp go: the token still lists it, the auth API no longer grants it.
     ASSERT_EQ(s.send("DELETE", "/api/v1/lamps/" + kLampA, "", {{"X-CSRFToken", s.cookie("csrftoken")}}).status, 204);
-    auto after = ask_auth_api(username, password);
+    auto after = ask_auth_api(issued.username, issued.password);
     EXPECT_EQ(after.at("ok").as_bool(), true);
     EXPECT_EQ(after.at("acl").as_array().size(), 1u);  // only the final deny
 }

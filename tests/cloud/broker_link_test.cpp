@@ -62,12 +62,8 @@ protected:
     void start_cloud_before_broker() {
         broker_ = std::make_unique<lampi::testing::TestBroker>(dir_.path(), "cloud");
         broker_->stop();
-        testing::CloudServerOptions options;
-        MqttOptions mqtt;
-        mqtt.port = broker_->port();
-        mqtt.client_id = "lampi-cloud";
-        options.mqtt = mqtt;
-        server_ = std::make_unique<CloudServer>("sqlite://" + (dir_ / "db.sqlite3"), options);
+        server_ = std::make_unique<CloudServer>("sqlite://" + (dir_ / "db.sqlite3"),
+                                                testing::on_broker(broker_->port(), "lampi-cloud"));
         auto alice = server_->add_user("alice");
         server_->add_lamp(kLamp, alice.id);
         session_ = std::make_unique<BrowserSession>(server_->port());

@@ -135,12 +135,7 @@ TEST(DeployedBinary, DebugLogHoldsNoPasswordTokenOrSecret) {
     newcomer.get("/accounts/signup/");
     const std::string signup_password = "signup-password-90ab";
     secrets.push_back(signup_password);
-    EXPECT_EQ(newcomer.post_form("/accounts/signup/", {{"csrfmiddlewaretoken", newcomer.cookie("csrftoken")},
-                                                       {"username", "bea"},
-                                                       {"password1", signup_password},
-                                                       {"password2", signup_password}})
-                  .status,
-              302);
+    EXPECT_EQ(newcomer.sign_up("bea", signup_password, signup_password).status, 302);
     const std::string changed_password = "changed-password-c3d4";
     secrets.push_back(changed_password);
     EXPECT_EQ(newcomer.post_form("/accounts/password_change/", {{"csrfmiddlewaretoken", newcomer.cookie("csrftoken")},

@@ -27,12 +27,8 @@ protected:
     void SetUp() override {
         broker_ = std::make_unique<lampi::testing::TestBroker>(dir_.path(), "cloud");
         broker_->start();
-        testing::CloudServerOptions options;
-        MqttOptions mqtt;
-        mqtt.port = broker_->port();
-        mqtt.client_id = "lampi-cloud-test";
-        options.mqtt = mqtt;
-        server_ = std::make_unique<CloudServer>("sqlite://" + (dir_ / "db.sqlite3"), options);
+        server_ = std::make_unique<CloudServer>("sqlite://" + (dir_ / "db.sqlite3"),
+                                                testing::on_broker(broker_->port(), "lampi-cloud-test"));
         auto deadline = std::chrono::steady_clock::now() + 5s;
         while (!server_->link()->connected() && std::chrono::steady_clock::now() < deadline)
             std::this_thread::sleep_for(20ms);

@@ -147,6 +147,19 @@ bool send_raw(testing::WireConnection& connection, const std::string& bytes) {
     return connection.send(bytes, error);
 }
 
+// `count` more connections to `port` in `out`, each having sent `head` (nothing
+// when empty) and then left alone.
+void open_many(int port, int count, const std::string& head,
+               std::vector<std::unique_ptr<testing::WireConnection>>& out) {
+    for (int i = 0; i < count; ++i) {
+        out.push_back(open_raw(port));
+        ASSERT_TRUE(out.back()) << "connection " << i;
+        if (!head.empty()) {
+            ASSERT_TRUE(send_raw(*out.back(), head)) << "connection " << i;
+        }
+    }
+}
+
 // Each phase of a request has its own timeout: idle before the first byte, the
 // header from its first byte, the body after the header. The three differ
 // widely here, so a server that applied one where another belongs is caught.
@@ -197,11 +210,7 @@ TEST(SlowClients, DribblingHeadersNeitherBlockOthersNorHoldConnectionsPastTheHea
     CloudServer server("sqlite://" + (dir / "db.sqlite3"), options);
     constexpr int kSlow = 200;
     std::vector<std::unique_ptr<testing::WireConnection>> slow;
-    for (int i = 0; i < kSlow; ++i) {
-        slow.push_back(open_raw(server.port()));
-        ASSERT_TRUE(slow.back()) << i;
-        ASSERT_TRUE(send_raw(*slow.back(), "GET /accounts/login/ HTTP/1.1\r\nHost: x\r\n")) << i;
-    }
+    ASSERT_NO_FATAL_FAILURE(open_many(server.port(), kSlow, "GET /accounts/login/ HTTP/1.1\r\nHost: x\r\n", slow));
     auto started = std::chrono::steady_clock::now();
     // Each slow client sends one more header line every 100 ms, never finishing.
     std::atomic<bool> dribbling{true};
@@ -241,10 +250,7 @@ TEST(IdleFlood, ThousandsOfSilentSocketsNeverLockOutTheLoginPage) {
     CloudServer server("sqlite://" + (dir / "db.sqlite3"), options);
     constexpr int kSilent = 3000;
     std::vector<std::unique_ptr<testing::WireConnection>> silent;
-    for (int i = 0; i < kSilent; ++i) {
-        silent.push_back(open_raw(server.port()));
-        ASSERT_TRUE(silent.back()) << i;
-    }
+    ASSERT_NO_FATAL_FAILURE(open_many(server.port(), kSilent, "", silent));
     // Someone with a request still gets the login page, promptly, every time.
     for (int i = 0; i < 5; ++i) {
         auto t0 = std::chrono::steady_clock::now();

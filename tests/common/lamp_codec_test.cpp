@@ -5,13 +5,31 @@
 namespace lampi {
 namespace {
 
+void expect_number(const std::optional<double>& got, const std::optional<double>& expected, const char* field) {
+    ASSERT_EQ(got.has_value(), expected.has_value()) << field << (expected ? " is missing" : " should be missing");
+    if (expected) {
+        EXPECT_DOUBLE_EQ(*got, *expected) << field;
+    }
+}
+
+// Every field of `got` against `expected`, a missing one included; a failure
+// names its field.
+void expect_update(const LampUpdate& got, const LampUpdate& expected) {
+    EXPECT_EQ(got.on, expected.on) << "on";
+    expect_number(got.hue, expected.hue, "hue");
+    expect_number(got.saturation, expected.saturation, "saturation");
+    expect_number(got.brightness, expected.brightness, "brightness");
+    EXPECT_EQ(got.client, expected.client) << "client";
+    EXPECT_EQ(got.sent_at, expected.sent_at) << "sent_at";
+}
+
 TEST(DecodeSetConfig, ReadsAnySubsetOfFields) {
     auto decoded = decode_set_config(R"({"color": {"h": 0.5}, "client": "web"})");
     ASSERT_TRUE(decoded) << decoded.status().message();
-    EXPECT_FALSE(decoded->update.on);
-    EXPECT_DOUBLE_EQ(*decoded->update.hue, 0.5);
-    EXPECT_FALSE(decoded->update.saturation);
-    EXPECT_EQ(*decoded->update.client, "web");
+    LampUpdate expected;  // every other field must stay missing
+    expected.hue = 0.5;
+    expected.client = "web";
+    expect_update(decoded->update, expected);
     EXPECT_TRUE(decoded->warnings.empty());
 }
 
@@ -27,16 +45,9 @@ TEST(DecodeSetConfig, IgnoresUnknownFieldsAndKeepsEveryKnownOne) {
     auto decoded = decode_set_config(
         R"({"on": true, "flash": "yes", "color": {"h": 0.1, "x": 3, "s": 0.2}, "brightness": 0.3, "client": "web", "z": [1]})");
     ASSERT_TRUE(decoded) << decoded.status().message();
-    ASSERT_TRUE(decoded->update.on);
-    EXPECT_TRUE(*decoded->update.on);
-    ASSERT_TRUE(decoded->update.hue);
-    EXPECT_DOUBLE_EQ(*decoded->update.hue, 0.1);
-    ASSERT_TRUE(decoded->update.saturation);
-    EXPECT_DOUBLE_EQ(*decoded->update.saturation, 0.2);
-    ASSERT_TRUE(decoded->update.brightness);
-    EXPECT_DOUBLE_EQ(*decoded->update.brightness, 0.3);
-    ASSERT_TRUE(decoded->update.client);
-    EXPECT_EQ(*decoded->update.client, "web");
+    expect_update(
+        decoded->update,
+        {.on = true, .hue = 0.1, .saturation = 0.2, .brightness = 0.3, .client = "web", .sent_at = std::nullopt});
     EXPECT_TRUE(decoded->warnings.empty());
 }
 
@@ -83,14 +94,20 @@ TEST(DecodeSetConfig, RejectsOversizedPayloads) {
     EXPECT_NE(decoded.status().message().find("exceeds"), std::string::npos);
 }
 
-TEST(Changed, RoundTripsTheFullState) {
+LampState state_of(bool on, double hue, double saturation, double brightness, std::string client,
+                   std::uint64_t version) {
     LampState state;
-    state.on = true;
-    state.hue = 0.125;
-    state.saturation = 0.75;
-    state.brightness = 0.5;
-    state.client = "cloud";
-    state.version = 123456789012ull;
+    state.on = on;
+    state.hue = hue;
+    state.saturation = saturation;
+    state.brightness = brightness;
+    state.client = std::move(client);
+    state.version = version;
+    return state;
+}
+
+TEST(Changed, RoundTripsTheFullState) {
+    const LampState state = state_of(true, 0.125, 0.75, 0.5, "cloud", 123456789012ull);
     auto decoded = decode_changed(encode_changed(state));
     ASSERT_TRUE(decoded) << decoded.status().message();
     EXPECT_TRUE(decoded->same_settings(state));
@@ -99,13 +116,7 @@ TEST(Changed, RoundTripsTheFullState) {
 }
 
 TEST(Changed, ReadsAsPeopleWriteNumbersAndEscapesTheClient) {
-    LampState state;
-    state.on = true;
-    state.hue = 0.5;
-    state.saturation = 1.0;
-    state.brightness = 0.0;
-    state.client = "say \"hi\" \\ é";
-    state.version = 3;
+    const LampState state = state_of(true, 0.5, 1.0, 0.0, "say \"hi\" \\ é", 3);
     std::string payload = encode_changed(state);
     EXPECT_EQ(payload, R"({"on":true,"color":{"h":0.5,"s":1},"brightness":0,"client":"say \"hi\" \\ é","version":3})");
     auto decoded = decode_changed(payload);
@@ -124,10 +135,7 @@ TEST(SetConfig, EncodesOnlyTheGivenFields) {
     update.on = false;
     auto decoded = decode_set_config(encode_set_config(update));
     ASSERT_TRUE(decoded);
-    EXPECT_EQ(*decoded->update.on, false);
-    EXPECT_DOUBLE_EQ(*decoded->update.hue, 0.5);
-    EXPECT_FALSE(decoded->update.saturation);
-    EXPECT_FALSE(decoded->update.brightness);
+    expect_update(decoded->update, update);
 }
 
 TEST(SetConfig, SentAtIsAnOptionalMillisecondTimestamp) {

@@ -119,6 +119,35 @@ TEST_F(FaultSuite, KillingLampiCloudLosesNoAcknowledgedCommand) { run({"lampi-cl
 TEST_F(FaultSuite, FreezingLampiCloudLosesNoAcknowledgedCommand) { run({"lampi-cloud", FaultKind::freeze}); }
 TEST_F(FaultSuite, StarvingLampiCloudLosesNoAcknowledgedCommand) { run({"lampi-cloud", FaultKind::starve}); }
 
+// A PUBACK from the cloud broker only means the command is in its memory. Here
+// the broker cannot pass it on (the lamp's broker is down, so the bridge's
+// session queues it) and is killed before its next autosave: only the cloud
+// sending unconfirmed commands again, once the lamp is back, gets it there.
+TEST_F(FaultSuite, ACommandTheCloudBrokerHeldWhenItDiedStillReachesTheLamp) {
+    commander_->reset();
+    ASSERT_TRUE(commander_->round_trip(kRecoveryDeadline)) << "the lamp is not online to begin with";
+    pid_t supervisor = platform_->supervisord ? platform_->supervisord->pid() : 0;
+    pid_t lamp_broker = program_pid(*platform_, program("lamp-broker"));
+    pid_t cloud_broker = program_pid(*platform_, "cloud-broker");
+    ASSERT_TRUE(supervisor > 0 && lamp_broker > 0 && cloud_broker > 0);
+    // Nobody restarts anything until both brokers are dead.
+    ::kill(supervisor, SIGSTOP);
+    ::kill(lamp_broker, SIGKILL);
+    std::this_thread::sleep_for(300ms);  // the cloud broker sees the bridge's socket close
+    long status = commander_->send();
+    ::kill(cloud_broker, SIGKILL);
+    ::kill(supervisor, SIGCONT);
+    ASSERT_EQ(status, 202) << "the command was not acknowledged: " << commander_->last_seen();
+    auto killed_at = Clock::now();
+    bool settled = commander_->wait_for_last_acknowledged(kRecoveryDeadline);
+    table().push_back(Row{"kill -9 cloud-broker holding a command for an offline lamp", 1, 0, settled ? 0 : 1,
+                          commander_->version_regressions(),
+                          settled
+                              ? fmt::format("{:.1f} s", std::chrono::duration<double>(Clock::now() - killed_at).count())
+                              : std::string("never")});
+    EXPECT_TRUE(settled) << "the acknowledged command never reached the lamp: " << commander_->last_seen();
+}
+
 // A lamp whose power is cut sends nothing, not even a TCP reset: freezing its
 // broker looks the same from the cloud. It must read offline within the
 // bridge's keepalive × 1.5, and online again once it is back.

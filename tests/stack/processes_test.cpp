@@ -26,18 +26,6 @@ StackPlan plan_in(const std::string& dir) {
     return *plan;
 }
 
-// `lampi-stack run` as supervisord starts it: the pid file names the program
-// itself. Killed and reaped when it goes out of scope, if a failed test left it
-// running; until then a stopped child is a zombie, which counts as not running.
-std::unique_ptr<testing::Process> run_with_pid_file(const std::string& pid_file,
-                                                    const std::vector<std::string>& command) {
-    std::vector<std::string> argv{LAMPI_STACK_BINARY, "run", "--pid-file", pid_file, "--"};
-    argv.insert(argv.end(), command.begin(), command.end());
-    auto process = std::make_unique<testing::Process>(argv, pid_file + ".log");
-    process->start();
-    return process;
-}
-
 bool wait_for_file(const std::string& path) {
     for (int i = 0; i < 200; ++i) {
         if (std::filesystem::exists(path)) return true;
@@ -46,12 +34,24 @@ bool wait_for_file(const std::string& path) {
     return false;
 }
 
+// `/bin/sleep 300` under `lampi-stack run` as supervisord starts it (the pid file
+// names the program itself), once its pid file is there. Killed and reaped when
+// it goes out of scope, if a failed test left it running; until then a stopped
+// child is a zombie, which counts as not running.
+std::unique_ptr<testing::Process> sleeper_with_pid_file(const std::string& pid_file) {
+    auto process = std::make_unique<testing::Process>(std::vector<std::string>{LAMPI_STACK_BINARY, "run", "--pid-file",
+                                                                               pid_file, "--", "/bin/sleep", "300"},
+                                                      pid_file + ".log");
+    process->start();
+    EXPECT_TRUE(wait_for_file(pid_file)) << "no pid file at " << pid_file;
+    return process;
+}
+
 TEST(StackProcesses, APidFileNamesTheProgramItselfAndStopEndsIt) {
     testing::TempDir dir;
     StackPlan plan = plan_in(dir / "stack");
     std::string pid_file = plan.run_dir + "/lampid-020000000001.pid";
-    auto child = run_with_pid_file(pid_file, {"/bin/sleep", "300"});
-    ASSERT_TRUE(wait_for_file(pid_file));
+    auto child = sleeper_with_pid_file(pid_file);
     auto live = live_pid(pid_file);
     ASSERT_TRUE(live);
     EXPECT_EQ(*live, child->pid()) << "the wrapper execs the program under its own pid";
@@ -78,8 +78,7 @@ TEST(StackProcesses, StopFindsLeftoverPidFilesOfAnEarlierLargerStack) {
     StackPlan plan = plan_in(dir / "stack");
     // A lamp that the current plan (one lamp) no longer has.
     std::string pid_file = plan.run_dir + "/lampid-020000000009.pid";
-    auto child = run_with_pid_file(pid_file, {"/bin/sleep", "300"});
-    ASSERT_TRUE(wait_for_file(pid_file));
+    auto child = sleeper_with_pid_file(pid_file);
     ASSERT_TRUE(live_pid(pid_file));
     auto states = stack_processes(plan);
     EXPECT_TRUE(std::any_of(states.begin(), states.end(),

@@ -11,12 +11,16 @@
 namespace lampi::stack {
 namespace {
 
-TEST(StackPlan, ListenersSitAtFixedOffsetsFromThePortBase) {
+Result<StackPlan> plan_with_ports_from(int port_base, int lamps) {
     StackOptions options;
-    options.port_base = 20000;
-    options.lamps = 3;
-    auto plan = plan_stack(options);
-    ASSERT_TRUE(plan);
+    options.port_base = port_base;
+    options.lamps = lamps;
+    return plan_stack(options);
+}
+
+TEST(StackPlan, ListenersSitAtFixedOffsetsFromThePortBase) {
+    auto plan = plan_with_ports_from(20000, 3);
+    ASSERT_TRUE(plan) << plan.status().message();
     EXPECT_EQ(plan->lamp_mqtt_port, 20000);
     EXPECT_EQ(plan->https_port, 20002);
     EXPECT_EQ(plan->client_mqtt_port, 20003);
@@ -39,11 +43,8 @@ TEST(StackPlan, RefusesPortsAndCountsOutOfRangeAndSaysWhatFits) {
 }
 
 TEST(StackPlan, EveryPortIsListedTheLampsIncluded) {
-    StackOptions options;
-    options.port_base = 20000;
-    options.lamps = 2;
-    auto plan = plan_stack(options);
-    ASSERT_TRUE(plan);
+    auto plan = plan_with_ports_from(20000, 2);
+    ASSERT_TRUE(plan) << plan.status().message();
     // Nothing at +1 any more: browsers reach MQTT through lampi-cloud's relay.
     EXPECT_EQ(all_ports(*plan), (std::vector<int>{20000, 20002, 20003, 20004, 20010, 20011}));
 }
@@ -121,15 +122,23 @@ int mode_of(const std::string& path) {
     return st.st_mode & 0777;
 }
 
-TEST(StackPlan, WritesEveryFileSecretsAndCertificatesAndKeepsThemOnTheNextRun) {
-    testing::TempDir dir;
+// Plans `lamps` lamps under dir/stack, as if built in /opt/lampi/build, and
+// writes every file of that plan.
+Result<StackPlan> write_test_stack(const testing::TempDir& dir, int lamps) {
     StackOptions options;
     options.dir = dir / "stack";
     options.build_dir = "/opt/lampi/build";
-    options.lamps = 2;
+    options.lamps = lamps;
     auto plan = plan_stack(options);
-    ASSERT_TRUE(plan);
-    ASSERT_TRUE(write_stack(*plan));
+    if (!plan) return plan;
+    if (Status written = write_stack(*plan); !written) return written;
+    return plan;
+}
+
+TEST(StackPlan, WritesEveryFileSecretsAndCertificatesAndKeepsThemOnTheNextRun) {
+    testing::TempDir dir;
+    auto plan = write_test_stack(dir, 2);
+    ASSERT_TRUE(plan) << plan.status().message();
 
     auto endpoints = boost::json::parse(testing::read_file(dir / "stack/endpoints.json"));
     EXPECT_EQ(endpoints.at("cloud").at("http").at("url").as_string(), "https://127.0.0.1:18832");
@@ -193,13 +202,8 @@ TEST(StackPlan, WritesEveryFileSecretsAndCertificatesAndKeepsThemOnTheNextRun) {
 
 TEST(StackPlan, ALampsBrokerAdmitsOnlyLampidWhosePasswordStaysInAFile) {
     testing::TempDir dir;
-    StackOptions options;
-    options.dir = dir / "stack";
-    options.build_dir = "/opt/lampi/build";
-    options.lamps = 1;
-    auto plan = plan_stack(options);
-    ASSERT_TRUE(plan);
-    ASSERT_TRUE(write_stack(*plan));
+    auto plan = write_test_stack(dir, 1);
+    ASSERT_TRUE(plan) << plan.status().message();
 
     std::string lamp_dir = dir / "stack/lamps/020000000001";
     std::string secret_file = dir / "stack/secrets/lamp-020000000001-broker";

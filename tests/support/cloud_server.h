@@ -36,6 +36,17 @@ struct CloudServerOptions {
     std::size_t hash_queue = 16;
 };
 
+// Options for a cloud whose platform MQTT client logs in to the test broker on
+// `broker_port` as `client_id`.
+inline CloudServerOptions on_broker(int broker_port, std::string client_id) {
+    MqttOptions mqtt;
+    mqtt.port = broker_port;
+    mqtt.client_id = std::move(client_id);
+    CloudServerOptions options;
+    options.mqtt = std::move(mqtt);
+    return options;
+}
+
 class CloudServer {
 public:
     CloudServer(const std::string& db_url, CloudServerOptions options = {});

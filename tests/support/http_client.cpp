@@ -255,6 +255,16 @@ bool BrowserSession::login(const std::string& username, const std::string& passw
     return reply.status == 302;
 }
 
+HttpReply BrowserSession::sign_up(const std::string& username, const std::string& password1,
+                                  const std::string& password2, HttpHeaders headers) {
+    return post_form("/accounts/signup/",
+                     {{"csrfmiddlewaretoken", cookie("csrftoken")},
+                      {"username", username},
+                      {"password1", password1},
+                      {"password2", password2}},
+                     std::move(headers));
+}
+
 HttpReply http_exchange(int port, const std::optional<TlsIdentity>& tls, const std::string& raw,
                         std::chrono::milliseconds timeout) {
     HttpReply answer;

@@ -92,6 +92,10 @@ public:
     // GET the login page, POST the credentials (with a Referer over HTTPS, as
     // a browser sends); true when it answered 302.
     bool login(const std::string& username, const std::string& password, const std::string& next = "/");
+    // POSTs the sign-up form with this session's CSRF token (GET the form first
+    // for one); `headers` are what a browser adds, such as a Referer over HTTPS.
+    HttpReply sign_up(const std::string& username, const std::string& password1, const std::string& password2,
+                      HttpHeaders headers = {});
     HttpClient& client() { return client_; }
 
 private:

@@ -2,22 +2,12 @@
 
 #include <fmt/core.h>
 
+#include "accounts/crypto.h"
 #include "lampi/device_id.h"
 #include "lampi/log.h"
 #include "rules/broker_credential.h"
 
 namespace lampi::cloud::accounts {
-namespace {
-
-// Session keys and tokens are 64 hex digits; anything else is not worth a query.
-bool looks_like_secret(std::string_view v) {
-    if (v.size() != 64) return false;
-    for (char c : v)
-        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-    return true;
-}
-
-}  // namespace
 
 Accounts::Accounts(storage::Store& store, AccountsOptions options, Clock clock)
     : store_(store), options_(options), clock_(std::move(clock)), throttle_(store, options_.throttle, clock_) {
@@ -134,12 +124,12 @@ Result<std::string> Accounts::start_session(std::int64_t user_id) {
 }
 
 Result<std::optional<storage::User>> Accounts::session_user(std::string_view session_key) {
-    if (!looks_like_secret(session_key)) return std::optional<storage::User>();
+    if (!looks_like_token(session_key)) return std::optional<storage::User>();
     return store_.session_user(secret_hash(session_key), now());
 }
 
 Status Accounts::end_session(std::string_view session_key) {
-    if (!looks_like_secret(session_key)) return Status::ok();
+    if (!looks_like_token(session_key)) return Status::ok();
     return store_.delete_session(secret_hash(session_key));
 }
 
@@ -159,7 +149,7 @@ Result<IssuedApiToken> Accounts::create_api_token(std::int64_t user_id, const st
 }
 
 Result<std::optional<std::pair<storage::User, std::string>>> Accounts::api_token_user(std::string_view token) {
-    if (!looks_like_secret(token)) return std::optional<std::pair<storage::User, std::string>>();
+    if (!looks_like_token(token)) return std::optional<std::pair<storage::User, std::string>>();
     return store_.api_token_user(secret_hash(token), now());
 }
 
@@ -187,7 +177,7 @@ Result<IssuedBrokerCredential> Accounts::issue_broker_credential(const storage::
 Result<std::optional<std::int64_t>> Accounts::check_broker_credential(const std::string& username,
                                                                       std::string_view password) {
     if (username.substr(0, kBrokerCredentialPrefix.size()) != kBrokerCredentialPrefix ||
-        !(looks_like_secret(password) || rules::is_signed_credential(password)))
+        !(looks_like_token(password) || rules::is_signed_credential(password)))
         return std::optional<std::int64_t>();
     auto credential = store_.broker_credential(username, now());
     if (!credential) return credential.status();

@@ -43,6 +43,13 @@ std::string random_token() {
     return to_hex(bytes, sizeof bytes);
 }
 
+bool looks_like_token(std::string_view v) {
+    if (v.size() != 64) return false;
+    for (char c : v)
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+    return true;
+}
+
 std::string random_digits(int n) {
     std::string out;
     for (int i = 0; i < n; ++i) out.push_back(static_cast<char>('0' + randombytes_uniform(10)));

@@ -32,6 +32,9 @@ bool needs_rehash(const std::string& hash, const PasswordCost& cost);
 
 // 32 random bytes as 64 hex digits.
 std::string random_token();
+// Has `v` the shape of random_token's values (64 lowercase hex digits)? Session
+// keys, CSRF tokens and API tokens without it are not worth a query.
+bool looks_like_token(std::string_view v);
 // n random decimal digits (association codes in tests and the CLI).
 std::string random_digits(int n);
 // BLAKE2b-256 of `secret`, hex: what the database stores for a secret.

@@ -7,13 +7,6 @@
 namespace lampi::cloud::accounts {
 namespace {
 
-bool is_token(std::string_view v) {
-    if (v.size() != 64) return false;
-    for (char c : v)
-        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-    return true;
-}
-
 // Does "scheme://host:port[/path]" name this site: the same host and the scheme
 // the request arrived with (an http:// page must not post to the https:// site)?
 bool same_site(std::string_view url, const http::Request& request) {
@@ -27,7 +20,7 @@ bool same_site(std::string_view url, const http::Request& request) {
 
 std::string csrf_cookie(const http::Fields& cookies) {
     auto v = cookies.get(kCsrfCookie);
-    return v && is_token(*v) ? std::string(*v) : std::string();
+    return v && looks_like_token(*v) ? std::string(*v) : std::string();
 }
 
 Status check_csrf(const http::Request& request, const http::Fields& cookies, std::string_view submitted) {

@@ -19,6 +19,7 @@ std::string insert_sql(std::size_t rows) {
 }  // namespace
 
 std::string_view key_kind_name(KeyKind kind) {
+    // A switch on purpose: -Wswitch names any value added later without its name.
     switch (kind) {
         case KeyKind::write: return "write";
         case KeyKind::read: return "read";

@@ -42,6 +42,12 @@ std::string default_lamp_name(const std::vector<storage::Lamp>& owned) {
     }
 }
 
+// Milliseconds since the Unix epoch: the grain lampid compares sent_at at.
+std::int64_t wall_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
 }  // namespace
 
 Status LampService::check_room(std::string_view room) {
@@ -54,7 +60,12 @@ Status LampService::check_room(std::string_view room) {
 }
 
 LampService::LampService(storage::Store& store, Publisher publish, LampServiceOptions options, Clock clock)
-    : store_(store), publish_(std::move(publish)), options_(std::move(options)), clock_(clock), rates_(store, clock) {}
+    : store_(store),
+      publish_(std::move(publish)),
+      options_(std::move(options)),
+      clock_(clock),
+      rates_(store, clock),
+      pending_(options_.pending) {}
 
 std::string LampService::normalize_code(std::string_view typed) {
     std::string code;
@@ -119,6 +130,7 @@ void LampService::on_changed(const std::string& device_id, std::string_view payl
         log::warn("lamp {}: rejected lamp/changed: {}", device_id, state.status().message());
         return;
     }
+    if (state->changed_at > 0) pending_.confirm(device_id, state->changed_at);
     std::string canonical = encode_changed(*state);
     auto stored = store_.record_state(device_id, canonical, static_cast<std::int64_t>(state->version), clock_());
     if (!stored) log::error("lamp {}: cannot record its state: {}", device_id, stored.status().message());
@@ -139,6 +151,7 @@ void LampService::add_owner(const std::string& device_id, analytics::Properties&
 
 void LampService::on_connection(const std::string& device_id, std::string_view client, std::string_view payload) {
     if (payload != "0" && payload != "1") return;
+    if (payload == "1") resend_unconfirmed(device_id);
     bool online;
     {
         std::lock_guard lock(mutex_);
@@ -211,6 +224,20 @@ void LampService::publish_associated(const std::string& device_id, bool claimed)
     std::string payload = encode_association_answer(claimed);
     if (Status s = publish_(topics::cloud(device_id, topics::kAssociated), payload, 1, true); !s)
         log::warn("lamp {}: cannot publish lamp/associated: {}", device_id, s.message());
+}
+
+void LampService::resend_unconfirmed(const std::string& device_id) {
+    std::vector<std::string> commands = pending_.of_lamp(device_id, wall_ms());
+    if (commands.empty()) return;
+    log::info("lamp {}: sending {} unconfirmed command{} again", device_id, commands.size(),
+              commands.size() == 1 ? "" : "s");
+    std::string topic = topics::cloud(device_id, topics::kSetConfig);
+    for (const std::string& payload : commands) {
+        if (Status s = publish_(topic, payload, 1, false); !s) {
+            log::warn("lamp {}: cannot send a command again: {}", device_id, s.message());
+            return;
+        }
+    }
 }
 
 Result<std::int64_t> LampService::global_wrong_code_limit() {
@@ -370,12 +397,14 @@ Result<std::string> LampService::publish_update(std::string_view device_id, Lamp
     // The lamp drops a command older than its last change (src/lampid/README.md),
     // so a command that waited in a queue while the lamp was away cannot undo a
     // newer change made on the lamp. Milliseconds: the lamp compares at that grain.
-    update.sent_at = std::chrono::duration_cast<std::chrono::milliseconds>(
-                         std::chrono::system_clock::now().time_since_epoch())
-                         .count();
+    update.sent_at = wall_ms();
     std::string payload = encode_set_config(update);
-    if (Status s = publish_(topics::cloud(device_id, topics::kSetConfig), payload, 1, false); !s)
+    std::string id(device_id);
+    pending_.add(id, *update.sent_at, payload);
+    if (Status s = publish_(topics::cloud(device_id, topics::kSetConfig), payload, 1, false); !s) {
+        pending_.forget(id, *update.sent_at, payload);
         return Status::unavailable("the lamp cannot be reached right now (" + s.message() + "); try again shortly");
+    }
     return payload;
 }
 

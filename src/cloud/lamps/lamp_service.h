@@ -32,6 +32,7 @@
 #include "clock.h"
 #include "lampi/lamp_state.h"
 #include "lampi/status.h"
+#include "lamps/pending_commands.h"
 #include "storage/store.h"
 
 namespace lampi::cloud::lamps {
@@ -55,6 +56,8 @@ struct LampServiceOptions {
     std::int64_t guess_margin = 2000;
     std::int64_t announcements_per_lamp = 20;  // per hour
     std::string client_name = "lampi-cloud";  // the "client" field of set_config
+    // Commands kept until the lamp confirms them (pending_commands.h).
+    PendingCommandsOptions pending;
     // Gets lamp_changes, lamp_connections, lamp_claims and lamp_releases; null: none.
     std::shared_ptr<analytics::EventSink> events;
 };
@@ -85,7 +88,9 @@ public:
     // Whether `room` can name a room: invalid_argument saying why not.
     static Status check_room(std::string_view room);
     Status remove(std::int64_t user_id, std::string_view device_id);
-    // Publishes set_config; returns the payload sent.
+    // Publishes set_config; returns the payload sent. The command is sent again
+    // each time the lamp's bridge or lamp service reports "1" (the path to it is
+    // back) until a lamp/changed confirms it (pending_commands.h).
     Result<std::string> set_state(std::int64_t user_id, std::string_view device_id, LampUpdate update);
     // Sends `update` to every lamp of the user in `room`, or to all their lamps
     // when `room` is nullopt ("All off"). not_found when the room has no lamp of
@@ -99,6 +104,8 @@ public:
 
     // How long a code the lamp shows may be used, in seconds.
     std::int64_t code_seconds() const { return options_.code_seconds; }
+    // Commands acknowledged by the broker and not yet confirmed by the lamp.
+    std::size_t unconfirmed_commands() const { return pending_.size(); }
 
     // Canonical "123 456" -> "123456"; empty when it cannot be a code.
     static std::string normalize_code(std::string_view typed);
@@ -115,6 +122,7 @@ private:
     void name_new_lamp(std::int64_t user_id, const std::string& device_id);
     // Stamps `update` as ours and publishes it; returns the payload.
     Result<std::string> publish_update(std::string_view device_id, LampUpdate update);
+    void resend_unconfirmed(const std::string& device_id);
     // The lamp's owner as analytics shows it: the user id, or null.
     void add_owner(const std::string& device_id, analytics::Properties& properties);
 
@@ -133,6 +141,7 @@ private:
     // device id -> the online flag last reported to analytics (a change is an event).
     std::map<std::string, bool> reported_online_;
     accounts::RateLimiter rates_;
+    PendingCommands pending_;
 };
 
 }  // namespace lampi::cloud::lamps

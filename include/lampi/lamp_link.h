@@ -1,10 +1,11 @@
-// LampLink: the screen's connection to the lamp's broker, over the shared
-// MqttClient on libmosquitto's network thread.
+// LampLink: a lamp-side program's connection to the lamp's broker (the screen,
+// the Bluetooth service), over the shared MqttClient on libmosquitto's network
+// thread.
 //
 // It follows lamp/changed, lamp/associated and the bridge's state, keeps the
 // newest of each for the event loop to take(), and calls `wake` (on the network
 // thread) when something arrived, so the event loop sleeps until then. With
-// `announce` it says "1" on lamp/connection/lamp_ui/state and leaves "0" as its
+// `announce` it says "1" on lamp/connection/<client>/state and leaves "0" as its
 // Last Will, as every client on the lamp does (DESIGN.md).
 #pragma once
 
@@ -13,11 +14,12 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "lampi/lamp_codec.h"
 #include "lampi/mqtt_client.h"
 
-namespace lampi::ui {
+namespace lampi {
 
 struct LinkNews {
     std::optional<LampState> lamp;  // the newest version heard
@@ -30,8 +32,10 @@ struct LinkNews {
 class LampLink {
 public:
     // `device_id` names the bridge whose state is followed ("": any, as a
-    // lamp's broker has one bridge).
-    LampLink(MqttOptions mqtt, const std::string& device_id, bool announce, std::function<void()> wake);
+    // lamp's broker has one bridge); `client` is the name announced
+    // (topics::kScreenClient, topics::kBleClient).
+    LampLink(MqttOptions mqtt, const std::string& device_id, std::string_view client, bool announce,
+             std::function<void()> wake);
     ~LampLink();
 
     Status start();
@@ -50,6 +54,7 @@ private:
     void deliver(const std::function<void(LinkNews&)>& change);
 
     std::string bridge_state_;
+    std::string state_topic_;  // lamp/connection/<client>/state
     bool announce_;
     std::function<void()> wake_;
     MqttClient client_;
@@ -58,4 +63,4 @@ private:
     std::atomic<bool> started_{false};
 };
 
-}  // namespace lampi::ui
+}  // namespace lampi

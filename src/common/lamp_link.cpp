@@ -1,30 +1,29 @@
-#include "lamp_link.h"
+#include "lampi/lamp_link.h"
 
 #include "lampi/log.h"
 #include "lampi/topics.h"
 
-namespace lampi::ui {
+namespace lampi {
 namespace {
 
 constexpr int kQos = 1;
 constexpr auto kGoodbyeDeadline = std::chrono::seconds(2);
 
-MqttOptions with_will(MqttOptions mqtt, bool announce) {
-    if (announce) {
-        mqtt.will =
-            MqttWill{topics::connection_state(topics::kScreenClient), std::string(topics::kOffline), kQos, true};
-    }
+MqttOptions with_will(MqttOptions mqtt, const std::string& state_topic, bool announce) {
+    if (announce) mqtt.will = MqttWill{state_topic, std::string(topics::kOffline), kQos, true};
     return mqtt;
 }
 
 }  // namespace
 
-LampLink::LampLink(MqttOptions mqtt, const std::string& device_id, bool announce, std::function<void()> wake)
+LampLink::LampLink(MqttOptions mqtt, const std::string& device_id, std::string_view client, bool announce,
+                   std::function<void()> wake)
     : bridge_state_(
           topics::cloud(device_id.empty() ? "+" : device_id, topics::connection_state(topics::kBridgeClient))),
+      state_topic_(topics::connection_state(client)),
       announce_(announce),
       wake_(std::move(wake)),
-      client_(with_will(std::move(mqtt), announce)) {
+      client_(with_will(std::move(mqtt), state_topic_, announce)) {
     client_.on_connect = [this] { on_connect(); };
     client_.on_disconnect = [this](std::string_view reason) {
         if (started_) log::warn("lost the lamp's broker: {}", reason);
@@ -45,8 +44,7 @@ void LampLink::stop() {
     if (!started_) return;
     started_ = false;
     if (announce_ && client_.connected()) {
-        Status s = client_.publish_confirmed(topics::connection_state(topics::kScreenClient), topics::kOffline, kQos,
-                                             true, kGoodbyeDeadline);
+        Status s = client_.publish_confirmed(state_topic_, topics::kOffline, kQos, true, kGoodbyeDeadline);
         if (!s) log::warn("could not say goodbye: {}", s.message());
     }
     client_.stop_background();
@@ -63,7 +61,7 @@ LinkNews LampLink::take() {
 
 void LampLink::on_connect() {
     if (announce_) {
-        Status s = client_.publish(topics::connection_state(topics::kScreenClient), topics::kOnline, kQos, true);
+        Status s = client_.publish(state_topic_, topics::kOnline, kQos, true);
         if (!s) log::error("{}", s.message());
     }
     // lamp/changed last: the broker hands out retained messages in the order of
@@ -109,4 +107,4 @@ void LampLink::deliver(const std::function<void(LinkNews&)>& change) {
     wake_();
 }
 
-}  // namespace lampi::ui
+}  // namespace lampi

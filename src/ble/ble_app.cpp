@@ -1,0 +1,146 @@
+#include "ble_app.h"
+
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <sdbus-c++/sdbus-c++.h>
+
+#include <chrono>
+#include <csignal>
+#include <ctime>
+
+#include "bluez_registration.h"
+#include "gatt_application.h"
+#include "lampi/device_id.h"
+#include "lampi/lamp_link.h"
+#include "lampi/log.h"
+#include "lampi/topics.h"
+
+namespace lampi::ble {
+namespace {
+
+constexpr const char* kApplicationPath = "/org/lampi/gatt";
+constexpr const char* kAdvertisementPath = "/org/lampi/advertisement0";
+
+// A file descriptor closed on scope exit.
+class Fd {
+public:
+    explicit Fd(int fd) : fd_(fd) {}
+    ~Fd() {
+        if (fd_ >= 0) ::close(fd_);
+    }
+    Fd(const Fd&) = delete;
+    Fd& operator=(const Fd&) = delete;
+    int get() const { return fd_; }
+
+private:
+    int fd_;
+};
+
+std::unique_ptr<sdbus::IConnection> connect_bus(const std::string& bus) {
+    if (bus == "system") return sdbus::createSystemBusConnection();
+    if (bus == "session") return sdbus::createSessionBusConnection();
+    return sdbus::createSessionBusConnectionWithAddress(bus);
+}
+
+// Milliseconds until sd-bus's next timeout (-1: none), for poll().
+int poll_timeout_ms(const sdbus::IConnection::PollData& data) {
+    if (data.timeout_usec == UINT64_MAX) return -1;
+    timespec now{};
+    ::clock_gettime(CLOCK_MONOTONIC, &now);
+    std::uint64_t now_usec = static_cast<std::uint64_t>(now.tv_sec) * 1'000'000 + now.tv_nsec / 1000;
+    if (data.timeout_usec <= now_usec) return 0;
+    return static_cast<int>(std::min<std::uint64_t>((data.timeout_usec - now_usec + 999) / 1000, 60'000));
+}
+
+}  // namespace
+
+BleOptions default_ble_options() {
+    BleOptions o;
+    o.mqtt.client_id = std::string(topics::kBleClient);
+    return o;
+}
+
+int run_ble(BleOptions o) {
+    if (!log::init_from_option("lampi-ble", o.log_level)) return 2;
+    Result<std::string> id = o.device_id.empty() ? device_id_from_mac() : normalize_device_id(o.device_id);
+    if (!id) {
+        log::error("{}; give --device-id", id.status().message());
+        return 2;
+    }
+    o.device_id = *id;
+    if (Status s = read_password_file(o.mqtt, o.password_file); !s) {
+        log::error("{}", s.message());
+        return s.code() == StatusCode::invalid_argument ? 2 : 1;
+    }
+
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGTERM);
+    sigaddset(&stop_signals, SIGINT);
+    ::pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);  // before any thread starts: they inherit it
+    Fd signals(::signalfd(-1, &stop_signals, SFD_CLOEXEC));
+    Fd wake(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+
+    std::unique_ptr<sdbus::IConnection> bus;
+    try {
+        bus = connect_bus(o.bus);
+    } catch (const sdbus::Error& e) {
+        log::error("cannot reach the D-Bus {} bus: {}", o.bus, e.getMessage());
+        return 1;
+    }
+
+    LampLink link(o.mqtt, o.device_id, topics::kBleClient, true, [fd = wake.get()] {
+        std::uint64_t one = 1;
+        [[maybe_unused]] ssize_t n = ::write(fd, &one, sizeof one);
+    });
+    GattApplication app(*bus, kApplicationPath, kAdvertisementPath, o.device_id, [&link](LampUpdate update) {
+        update.client = std::string(topics::kBleClient);
+        std::optional<WriteRefusal> refusal;
+        if (Status s = link.send(update); !s) {
+            log::warn("cannot pass a Bluetooth write on to the lamp: {}", s.message());
+            refusal = WriteRefusal{std::string(kFailed), std::string(kUnreachableCode)};
+        }
+        return refusal;
+    });
+    BluezRegistration bluez(*bus, o.adapter, kApplicationPath, kAdvertisementPath);
+    if (Status s = link.start(); !s) {
+        log::error("{}", s.message());
+        return 1;
+    }
+    bluez.start();
+    log::info("LAMPi {} over Bluetooth LE: service {}, lamp broker {}", o.device_id, kServiceUuid, link.endpoint());
+
+    bool running = true;
+    while (running) {
+        while (bus->processPendingRequest()) {
+        }
+        sdbus::IConnection::PollData data = bus->getEventLoopPollData();
+        pollfd fds[3] = {{data.fd, data.events, 0}, {wake.get(), POLLIN, 0}, {signals.get(), POLLIN, 0}};
+        if (::poll(fds, 3, poll_timeout_ms(data)) < 0 && errno != EINTR) {
+            log::error("poll failed: {}", errno);
+            break;
+        }
+        if (fds[1].revents & POLLIN) {
+            std::uint64_t count = 0;
+            [[maybe_unused]] ssize_t n = ::read(wake.get(), &count, sizeof count);
+            LinkNews news = link.take();
+            if (news.lamp) app.show(*news.lamp);
+        }
+        if (fds[2].revents & POLLIN) {
+            signalfd_siginfo info{};
+            [[maybe_unused]] ssize_t n = ::read(signals.get(), &info, sizeof info);
+            log::info("stopping on signal {}", info.ssi_signo);
+            running = false;
+        }
+    }
+    link.stop();
+    const auto& c = app.counters();
+    log::info("stopped: {} reads, {} writes ({} refused), {} notifications", c.reads, c.writes, c.refused_writes,
+              c.notifications);
+    return 0;
+}
+
+}  // namespace lampi::ble

@@ -1,0 +1,38 @@
+// BluezRegistration: keeps the GATT application and its advertisement
+// registered with bluetoothd (org.bluez on the bus) for as long as it runs:
+// registers when org.bluez is there, and again each time it comes back after a
+// restart (NameOwnerChanged). The calls are asynchronous: bluetoothd reads the
+// application (GetManagedObjects) before it answers, so a blocking call would
+// wait on itself.
+#pragma once
+
+#include <sdbus-c++/sdbus-c++.h>
+
+#include <memory>
+#include <string>
+
+namespace lampi::ble {
+
+class BluezRegistration {
+public:
+    BluezRegistration(sdbus::IConnection& bus, std::string adapter_path, std::string application_path,
+                      std::string advertisement_path);
+    // Tries now; failures are logged (bluetoothd absent, no adapter) and retried when org.bluez appears.
+    void start();
+    bool application_registered() const { return application_registered_; }
+    bool advertisement_registered() const { return advertisement_registered_; }
+
+private:
+    void register_all();
+
+    sdbus::IConnection& bus_;
+    std::string adapter_path_;
+    std::string application_path_;
+    std::string advertisement_path_;
+    std::unique_ptr<sdbus::IProxy> adapter_;
+    std::unique_ptr<sdbus::IProxy> bus_daemon_;
+    bool application_registered_ = false;
+    bool advertisement_registered_ = false;
+};
+
+}  // namespace lampi::ble
