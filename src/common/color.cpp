@@ -26,6 +26,13 @@ RgbDuty hsv_to_rgb(double hue, double saturation, double value) {
     }
 }
 
+HueSaturation white_of_temperature(double kelvin) {
+    double t = std::clamp(kelvin, kWarmestWhiteKelvin, kCoolestWhiteKelvin) / 100.0;
+    double green = std::clamp(99.4708025861 * std::log(t) - 161.1195681661, 0.0, 255.0);
+    double blue = t <= 19.0 ? 0.0 : std::clamp(138.5177312231 * std::log(t - 10.0) - 305.0447927307, 0.0, 255.0);
+    return {(green - blue) / (6.0 * (255.0 - blue)), 1.0 - blue / 255.0};
+}
+
 RgbDuty gamma_correct(const RgbDuty& linear, double gamma) {
     auto correct = [gamma](double channel) { return std::pow(std::clamp(channel, 0.0, 1.0), gamma); };
     return {correct(linear.red), correct(linear.green), correct(linear.blue)};

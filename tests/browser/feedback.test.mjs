@@ -7,9 +7,8 @@
 //   node --test tests/browser/feedback.test.mjs
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import fs from "node:fs";
 
-import { Stack, launchBrowser, loadEndpoints, login, newPage, waitUntil, watchLamps } from "./support.mjs";
+import { Stack, apiOf, lampCode, launchBrowser, loadEndpoints, login, newPage, waitUntil, watchLamps } from "./support.mjs";
 
 const endpoints = loadEndpoints();
 const skip = endpoints ? false : "LAMPI_ENDPOINTS is not set (path of a running platform's endpoints.json)";
@@ -151,27 +150,9 @@ describe("control page feedback", { skip }, () => {
   test("a lamp released elsewhere leaves the page, and joins it again when claimed", async (t) => {
     const { page } = demo;
     const elsewhere = await newPage(browser, { baseUrl: base });
-    const api = (method, url, body) =>
-      elsewhere.page.evaluate(
-        async ({ method, url, body }) => {
-          const csrf = document.cookie.match(/csrftoken=([0-9a-f]+)/)[1];
-          const r = await fetch(url, {
-            method,
-            headers: { "X-CSRFToken": csrf, "Content-Type": "application/json" },
-            body: body ? JSON.stringify(body) : undefined,
-          });
-          return r.status;
-        },
-        { method, url, body }
-      );
+    const api = async (method, url, body) => (await apiOf(elsewhere.page)(method, url, body)).status;
     // The lamp shows a new code once released; claiming it with that code brings it back.
-    const claimBack = async () => {
-      const code = await waitUntil(() => {
-        const text = fs.readFileSync(otherLamp.association_code_file, "utf8").trim();
-        return /^\d{6}$/.test(text) ? text : null;
-      }, 10000, "the lamp to show a code");
-      return api("POST", "/api/v1/lamps/claim", { code });
-    };
+    const claimBack = async () => api("POST", "/api/v1/lamps/claim", { code: await lampCode(otherLamp) });
     const owned = async () => (await api("GET", `/api/v1/lamps/${otherLamp.device_id}`)) === 200;
     try {
       await login(elsewhere.page, base, endpoints.demo);

@@ -354,3 +354,73 @@ export async function watchLamps(endpoints) {
   await watch.waitFor(endpoints.lamps[0].device_id, () => true, 5000, "the retained state");
   return { operator, watch };
 }
+
+// fetch() with the page's session and CSRF header; answers {status, body}.
+export function apiOf(page) {
+  return (method, url, body) =>
+    page.evaluate(
+      async ({ method, url, body }) => {
+        const csrf = document.cookie.match(/csrftoken=([0-9a-f]+)/)[1];
+        const r = await fetch(url, {
+          method,
+          headers: { "X-CSRFToken": csrf, "Content-Type": "application/json" },
+          body: body ? JSON.stringify(body) : undefined,
+        });
+        const text = await r.text();
+        return { status: r.status, body: text ? JSON.parse(text) : null };
+      },
+      { method, url, body }
+    );
+}
+
+// The code the lamp shows on its screen (the simulated lamp writes it to a file).
+export function lampCode(lamp) {
+  return waitUntil(
+    () => {
+      const text = fs.readFileSync(lamp.association_code_file, "utf8").trim();
+      return /^\d{6}$/.test(text) ? text : null;
+    },
+    10000,
+    "the lamp to show a code"
+  );
+}
+
+// Puts `lamps` in `room` through the API; resolves with a function that puts each
+// back in the room it had.
+export async function moveToRoom(api, lamps, room) {
+  const rooms = new Map();
+  for (const l of lamps) {
+    rooms.set(l.device_id, (await api("GET", `/api/v1/lamps/${l.device_id}`)).body.room);
+    const moved = await api("PATCH", `/api/v1/lamps/${l.device_id}`, { room });
+    if (moved.status !== 200) throw new Error(`cannot move ${l.device_id} to ${room}: HTTP ${moved.status}`);
+  }
+  return async () => {
+    for (const [id, old] of rooms) await api("PATCH", `/api/v1/lamps/${id}`, { room: old || "" }).catch(() => {});
+  };
+}
+
+// The demo user logged in and live with every demo lamp in `room`, and the
+// operator watching the lamps; close() puts the rooms back and closes it all.
+export async function demoInRoom(endpoints, room, viewport) {
+  const base = endpoints.cloud.http.url;
+  const browser = await launchBrowser();
+  const { operator, watch } = await watchLamps(endpoints);
+  const demo = await newPage(browser, { baseUrl: base, viewport });
+  await login(demo.page, base, endpoints.demo);
+  const api = apiOf(demo.page);
+  const restoreRooms = await moveToRoom(api, endpoints.lamps, room);
+  await demo.page.reload();
+  await demo.page.waitForSelector('#lamps[data-connection="connected"]', { timeout: 15000 });
+  return {
+    demo,
+    api,
+    operator,
+    watch,
+    async close() {
+      await restoreRooms();
+      await demo.context.close();
+      await browser.close();
+      operator.end(true);
+    },
+  };
+}

@@ -3,6 +3,8 @@
 // JSON API and the broker auth API.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <boost/json.hpp>
 
 #include "cloud_server.h"
@@ -270,6 +272,99 @@ TEST_P(ApiTest, ClaimingWithCodes) {
     EXPECT_NE(bob.get("/").body.find(kLampB), std::string::npos);
 }
 
+TEST_P(ApiTest, AClaimedLampIsCalledLampNAndGetsANameAndARoom) {
+    server_->add_user("alice");
+    auto s = logged_in("alice");
+    server_->announce_code(kLampA, "123456");
+    auto first = api(s, "POST", "/api/v1/lamps/claim", R"({"code":"123456"})");
+    ASSERT_EQ(first.status, 201) << first.body;
+    EXPECT_EQ(parse(first.body).at("name").as_string(), "Lamp 1");
+    EXPECT_EQ(parse(first.body).at("room").as_string(), "");
+    server_->announce_code(kLampB, "654321");
+    auto second = api(s, "POST", "/api/v1/lamps/claim", R"({"code":"654321"})");
+    ASSERT_EQ(second.status, 201) << second.body;
+    EXPECT_EQ(parse(second.body).at("name").as_string(), "Lamp 2");
+
+    auto named = api(s, "PATCH", "/api/v1/lamps/" + kLampB, R"({"name":"Desk","room":"  Study "})");
+    ASSERT_EQ(named.status, 200) << named.body;
+    EXPECT_EQ(parse(named.body).at("name").as_string(), "Desk");
+    EXPECT_EQ(parse(named.body).at("room").as_string(), "Study");
+    auto moved = api(s, "PATCH", "/api/v1/lamps/" + kLampA, R"({"room":"Study"})");
+    ASSERT_EQ(moved.status, 200) << moved.body;
+    EXPECT_EQ(parse(moved.body).at("name").as_string(), "Lamp 1");
+    // A bad room changes nothing, not even the name sent with it.
+    auto slash = api(s, "PATCH", "/api/v1/lamps/" + kLampB, R"({"name":"Other","room":"a/b"})");
+    EXPECT_EQ(slash.status, 400);
+    EXPECT_NE(parse(slash.body).at("error").as_string().find("room"), std::string::npos);
+    EXPECT_EQ(api(s, "PATCH", "/api/v1/lamps/" + kLampB, "{\"room\":\"" + std::string(61, 'x') + "\"}").status, 400);
+    EXPECT_EQ(api(s, "PATCH", "/api/v1/lamps/" + kLampB, R"({"room":7})").status, 400);
+    EXPECT_EQ(api(s, "PATCH", "/api/v1/lamps/" + kLampB, R"({})").status, 400);
+    auto desk = parse(s.get("/api/v1/lamps/" + kLampB).body);
+    EXPECT_EQ(desk.at("name").as_string(), "Desk");
+    EXPECT_EQ(desk.at("room").as_string(), "Study");
+    // Lamp 1's number is free again once it has another name.
+    EXPECT_EQ(api(s, "PATCH", "/api/v1/lamps/" + kLampA, R"({"name":"Bed"})").status, 200);
+    EXPECT_EQ(api(s, "DELETE", "/api/v1/lamps/" + kLampB).status, 204);
+    server_->announce_code(kLampB, "111111");
+    auto again = api(s, "POST", "/api/v1/lamps/claim", R"({"code":"111111"})");
+    ASSERT_EQ(again.status, 201) << again.body;
+    EXPECT_EQ(parse(again.body).at("name").as_string(), "Lamp 1");
+    EXPECT_EQ(parse(again.body).at("room").as_string(), "");
+}
+
+TEST_P(ApiTest, TheLampsPageGuidesTheFirstLamp) {
+    server_->add_user("alice");
+    auto s = logged_in("alice");
+    std::string empty = s.get("/").body;
+    EXPECT_NE(empty.find("You have no lamps yet"), std::string::npos);
+    EXPECT_NE(empty.find("Power on the lamp"), std::string::npos);
+    EXPECT_NE(empty.find("Read the code on the lamp's screen"), std::string::npos);
+    EXPECT_NE(empty.find("A code works for 10 minutes"), std::string::npos);
+    EXPECT_NE(empty.find(R"(class="button add-lamp" href="#add-lamp")"), std::string::npos);
+    EXPECT_LT(empty.find(R"(class="button add-lamp")"), empty.find(R"(id="lamps")"));
+
+    // A wrong code: the page says why and keeps what was typed.
+    auto wrong = s.post_form("/lamps/claim/", {{"csrfmiddlewaretoken", s.cookie("csrftoken")}, {"code", "99 99 99"}});
+    EXPECT_EQ(wrong.status, 404);
+    EXPECT_NE(wrong.body.find("no lamp shows that code"), std::string::npos);
+    EXPECT_NE(wrong.body.find(R"(value="99 99 99")"), std::string::npos);
+    auto script = s.post_form("/lamps/claim/", {{"csrfmiddlewaretoken", s.cookie("csrftoken")}, {"code", R"("><b>)"}});
+    EXPECT_EQ(script.body.find(R"("><b>)"), std::string::npos);
+
+    // A claim leads to the name-and-room form of that lamp, named "Lamp 1" already.
+    server_->announce_code(kLampA, "123456");
+    auto claimed = s.post_form("/lamps/claim/", {{"csrfmiddlewaretoken", s.cookie("csrftoken")}, {"code", "123456"}});
+    ASSERT_EQ(claimed.status, 303);
+    std::string next = claimed.header("Location");
+    EXPECT_EQ(next, "/?done=claimed&lamp=" + kLampA);
+    std::string asking = s.get(next).body;
+    EXPECT_NE(asking.find("Name your new lamp"), std::string::npos);
+    EXPECT_NE(asking.find(R"(id="new-lamp-name" value="Lamp 1")"), std::string::npos);
+    EXPECT_NE(asking.find(R"(id="new-lamp-room")"), std::string::npos);
+    // Another user's lamp id in the address asks nothing.
+    EXPECT_EQ(s.get("/?done=claimed&lamp=" + kLampB).body.find("Name your new lamp"), std::string::npos);
+
+    auto saved =
+        s.post_form("/lamps/" + kLampA + "/rename/",
+                    {{"csrfmiddlewaretoken", s.cookie("csrftoken")}, {"name", "Sofa"}, {"room", "Living room"}});
+    EXPECT_EQ(saved.status, 303);
+    auto lamp = parse(s.get("/api/v1/lamps/" + kLampA).body);
+    EXPECT_EQ(lamp.at("name").as_string(), "Sofa");
+    EXPECT_EQ(lamp.at("room").as_string(), "Living room");
+    auto bad_room = s.post_form("/lamps/" + kLampA + "/rename/",
+                                {{"csrfmiddlewaretoken", s.cookie("csrftoken")}, {"name", "X"}, {"room", "a/b"}});
+    EXPECT_EQ(bad_room.status, 400);
+    EXPECT_EQ(parse(s.get("/api/v1/lamps/" + kLampA).body).at("name").as_string(), "Sofa");
+
+    // The device id is in the lamp's details, not beside its name.
+    std::string page = s.get("/").body;
+    EXPECT_EQ(page.find("You have no lamps yet"), std::string::npos);
+    std::size_t details = page.find(R"(<details class="manage">)");
+    ASSERT_NE(details, std::string::npos);
+    EXPECT_GT(page.find("<code>" + kLampA + "</code>"), details);
+    EXPECT_LT(page.find(R"(<span class="lamp-name">Sofa</span>)"), details);
+}
+
 TEST_P(ApiTest, GuessingCodesIsRateLimited) {
     server_->add_user("alice");
     auto s = logged_in("alice");
@@ -449,6 +544,211 @@ TEST_P(ApiTest, SettingStatePublishesSetConfig) {
                   .status,
               415);
     EXPECT_EQ(server_->published().size(), 2u);
+}
+
+TEST_P(ApiTest, ARoomIsControlledAtOnceAndAllOffReachesEveryLamp) {
+    const std::string kLampC = "b827eb000002";
+    const std::string kBobsLamp = "b827eb000003";
+    auto alice = server_->add_user("alice");
+    auto bob = server_->add_user("bob");
+    server_->add_lamp(kLampA, alice.id, "Desk");
+    server_->add_lamp(kLampB, alice.id, "Shelf");
+    server_->add_lamp(kLampC, alice.id, "Sofa");
+    server_->add_lamp(kBobsLamp, bob.id, "Bob's");
+    ASSERT_TRUE(*server_->store().set_lamp_room(kLampA, alice.id, "Study"));
+    ASSERT_TRUE(*server_->store().set_lamp_room(kLampB, alice.id, "Study"));
+    ASSERT_TRUE(*server_->store().set_lamp_room(kLampC, alice.id, "Living room"));
+    ASSERT_TRUE(*server_->store().set_lamp_room(kBobsLamp, bob.id, "Study"));
+    auto s = logged_in("alice");
+    auto topics = [&] {
+        std::vector<std::string> out;
+        for (const auto& m : server_->published()) out.push_back(m.topic);
+        return out;
+    };
+    auto set_config = [](const std::string& id) { return "devices/" + id + "/lamp/set_config"; };
+
+    auto study = api(s, "POST", "/api/v1/rooms/Study/state", R"({"on":true,"brightness":0.4})");
+    ASSERT_EQ(study.status, 202) << study.body;
+    auto reply = parse(study.body);
+    EXPECT_EQ(reply.at("room").as_string(), "Study");
+    EXPECT_EQ(reply.at("device_ids").as_array().size(), 2u);
+    EXPECT_EQ(topics(), (std::vector<std::string>{set_config(kLampA), set_config(kLampB)}));
+    auto payload = parse(server_->published().at(1).payload);
+    EXPECT_EQ(payload.at("on").as_bool(), true);
+    EXPECT_DOUBLE_EQ(payload.at("brightness").to_number<double>(), 0.4);
+
+    // Room names travel percent-encoded in the path.
+    auto living = api(s, "PUT", "/api/v1/rooms/Living%20room/state", R"({"color":{"h":0.1,"s":0.5}})");
+    ASSERT_EQ(living.status, 202) << living.body;
+    EXPECT_EQ(topics().back(), set_config(kLampC));
+
+    auto all_off = api(s, "POST", "/api/v1/lamps/state", R"({"on":false})");
+    ASSERT_EQ(all_off.status, 202) << all_off.body;
+    EXPECT_TRUE(parse(all_off.body).at("room").is_null());
+    EXPECT_EQ(parse(all_off.body).at("device_ids").as_array().size(), 3u);
+    auto sent = topics();
+    ASSERT_EQ(sent.size(), 6u);
+    EXPECT_EQ(std::count(sent.begin(), sent.end(), set_config(kBobsLamp)), 0);
+    for (std::size_t i = 3; i < 6; ++i) EXPECT_EQ(parse(server_->published()[i].payload).at("on").as_bool(), false);
+
+    EXPECT_EQ(api(s, "POST", "/api/v1/rooms/Garage/state", R"({"on":true})").status, 404);
+    EXPECT_EQ(api(s, "POST", "/api/v1/rooms/Study/state", R"({})").status, 400);
+    EXPECT_EQ(api(s, "POST", "/api/v1/lamps/state", R"({"on":"no"})").status, 400);
+    EXPECT_EQ(s.send("POST", "/api/v1/lamps/state", R"({"on":false})", {{"Content-Type", "application/json"}}).status,
+              403);
+    HttpClient anonymous(server_->port());
+    EXPECT_EQ(anonymous
+                  .request("POST", "/api/v1/lamps/state", {{"Content-Type", "application/json"}}, R"({"on":false})")
+                  .status,
+              401);
+    auto read_token = api(s, "POST", "/api/v1/tokens", R"({"scope":"read"})");
+    ASSERT_EQ(read_token.status, 201);
+    std::string token(parse(read_token.body).at("token").as_string());
+    EXPECT_EQ(anonymous
+                  .request("POST", "/api/v1/rooms/Study/state",
+                           {{"Authorization", "Bearer " + token}, {"Content-Type", "application/json"}},
+                           R"({"on":false})")
+                  .status,
+              403);
+    EXPECT_EQ(topics().size(), 6u);
+
+    // Bob's "Study" is his own.
+    auto b = logged_in("bob");
+    auto bobs = api(b, "POST", "/api/v1/rooms/Study/state", R"({"on":true})");
+    ASSERT_EQ(bobs.status, 202);
+    EXPECT_EQ(topics().back(), set_config(kBobsLamp));
+    EXPECT_EQ(topics().size(), 7u);
+}
+
+TEST_P(ApiTest, TheLampsPageGroupsLampsByRoomInNameOrderWithoutARoomLast) {
+    auto alice = server_->add_user("alice");
+    server_->add_lamp(kLampA, alice.id, "Desk");
+    server_->add_lamp(kLampB, alice.id, "Sofa");
+    server_->add_lamp("b827eb000002", alice.id, "Hall light");
+    ASSERT_TRUE(*server_->store().set_lamp_room(kLampA, alice.id, "Study"));
+    ASSERT_TRUE(*server_->store().set_lamp_room(kLampB, alice.id, "<Living> room"));
+    auto s = logged_in("alice");
+    std::string page = s.get("/").body;
+    std::size_t living = page.find(R"(<section class="room" data-room="&lt;Living&gt; room">)");
+    std::size_t study = page.find(R"(<section class="room" data-room="Study">)");
+    std::size_t none = page.find(R"(<section class="room" data-room="">)");
+    ASSERT_NE(living, std::string::npos);
+    ASSERT_NE(study, std::string::npos);
+    ASSERT_NE(none, std::string::npos);
+    EXPECT_LT(living, study);
+    EXPECT_LT(study, none);
+    EXPECT_NE(page.find(R"(<h3 class="room-title">No room</h3>)"), std::string::npos);
+    std::size_t desk = page.find("data-device-id=\"" + kLampA + "\"");
+    std::size_t sofa = page.find("data-device-id=\"" + kLampB + "\"");
+    std::size_t hall = page.find(R"(data-device-id="b827eb000002")");
+    EXPECT_TRUE(living < sofa && sofa < study);
+    EXPECT_TRUE(study < desk && desk < none);
+    EXPECT_GT(hall, none);
+    // Alone, the lamps without a room need no heading.
+    auto bob = server_->add_user("bob");
+    server_->add_lamp("b827eb000003", bob.id, "Bob's");
+    std::string bobs = logged_in("bob").get("/").body;
+    EXPECT_NE(bobs.find(R"(<section class="room" data-room="">)"), std::string::npos);
+    EXPECT_EQ(bobs.find("No room"), std::string::npos);
+}
+
+TEST_P(ApiTest, ScenesBuiltInAndSavedAreAppliedToARoomInOneCall) {
+    auto alice = server_->add_user("alice");
+    auto bob = server_->add_user("bob");
+    server_->add_lamp(kLampA, alice.id, "Desk");
+    server_->add_lamp(kLampB, alice.id, "Shelf");
+    ASSERT_TRUE(*server_->store().set_lamp_room(kLampA, alice.id, "Study"));
+    ASSERT_TRUE(*server_->store().set_lamp_room(kLampB, alice.id, "Study"));
+    auto s = logged_in("alice");
+
+    // The built-ins, with the look their colour temperature gives (include/lampi/color.h).
+    auto listed = parse(s.get("/api/v1/scenes").body).at("scenes").as_array();
+    ASSERT_EQ(listed.size(), 4u);
+    std::vector<std::string> names;
+    for (const auto& scene : listed) names.emplace_back(scene.at("name").as_string());
+    EXPECT_EQ(names, (std::vector<std::string>{"Warm white", "Cool white", "Reading", "Night light"}));
+    const auto& warm = listed.at(0);
+    EXPECT_EQ(warm.at("id").as_string(), "warm-white");
+    EXPECT_TRUE(warm.at("builtin").as_bool());
+    EXPECT_DOUBLE_EQ(warm.at("kelvin").to_number<double>(), 2700);
+    EXPECT_NEAR(warm.at("look").at("color").at("h").to_number<double>(), 0.0789, 1e-3);
+    EXPECT_NEAR(warm.at("look").at("color").at("s").to_number<double>(), 0.657, 1e-3);
+    EXPECT_TRUE(warm.at("look").at("on").as_bool());
+
+    auto applied = api(s, "POST", "/api/v1/scenes/night-light/apply", R"({"room":"Study"})");
+    ASSERT_EQ(applied.status, 202) << applied.body;
+    EXPECT_EQ(parse(applied.body).at("device_ids").as_array().size(), 2u);
+    auto published = server_->published();
+    ASSERT_EQ(published.size(), 2u);
+    for (const auto& m : published) {
+        auto look = parse(m.payload);
+        EXPECT_EQ(look.at("on").as_bool(), true);
+        EXPECT_NEAR(look.at("brightness").to_number<double>(), 0.05, 1e-9);
+        EXPECT_NEAR(look.at("color").at("s").to_number<double>(), 0.9455, 1e-3);
+    }
+    EXPECT_EQ(api(s, "POST", "/api/v1/scenes/night-light/apply", "").status, 400);  // which room?
+    EXPECT_EQ(api(s, "POST", "/api/v1/scenes/night-light/apply", R"({"room":"Attic"})").status, 404);
+    EXPECT_EQ(api(s, "POST", "/api/v1/scenes/disco/apply", R"({"room":"Study"})").status, 404);
+
+    // Saving: the room's lamps as the cloud last heard them.
+    EXPECT_EQ(api(s, "POST", "/api/v1/scenes", R"({"name":"Evening","room":"Study"})").status, 409);
+    server_->lamps().handle_message(
+        "devices/" + kLampA + "/lamp/changed",
+        R"({"on":true,"color":{"h":0.6,"s":0.5},"brightness":0.25,"client":"x","version":3})");
+    server_->lamps().handle_message(
+        "devices/" + kLampB + "/lamp/changed",
+        R"({"on":false,"color":{"h":0.1,"s":1},"brightness":0.9,"client":"x","version":8})");
+    auto saved = api(s, "POST", "/api/v1/scenes", R"({"name":"Evening","room":"Study"})");
+    ASSERT_EQ(saved.status, 201) << saved.body;
+    auto scene = parse(saved.body);
+    std::string id(scene.at("id").as_string());
+    EXPECT_FALSE(scene.at("builtin").as_bool());
+    EXPECT_EQ(scene.at("room").as_string(), "Study");
+    EXPECT_DOUBLE_EQ(scene.at("lamps").at(kLampA).at("brightness").to_number<double>(), 0.25);
+    EXPECT_EQ(scene.at("lamps").at(kLampB).at("on").as_bool(), false);
+    EXPECT_EQ(api(s, "POST", "/api/v1/scenes", R"({"name":"Evening","room":"Study"})").status, 409);
+    EXPECT_EQ(api(s, "POST", "/api/v1/scenes", R"({"name":"Reading","room":"Study"})").status, 409);
+    EXPECT_EQ(api(s, "POST", "/api/v1/scenes", R"({"name":"","room":"Study"})").status, 400);
+    EXPECT_EQ(api(s, "POST", "/api/v1/scenes", R"({"name":"X","room":"Attic"})").status, 404);
+    EXPECT_EQ(api(s, "POST", "/api/v1/scenes", R"({"name":"X"})").status, 400);
+    EXPECT_EQ(parse(s.get("/api/v1/scenes").body).at("scenes").as_array().size(), 5u);
+
+    // Applied (to its own room), each lamp gets its own look back.
+    auto before = server_->published().size();
+    auto back = api(s, "POST", "/api/v1/scenes/" + id + "/apply", "");
+    ASSERT_EQ(back.status, 202) << back.body;
+    published = server_->published();
+    ASSERT_EQ(published.size(), before + 2);
+    for (std::size_t i = before; i < published.size(); ++i) {
+        auto look = parse(published[i].payload);
+        if (published[i].topic == "devices/" + kLampA + "/lamp/set_config") {
+            EXPECT_EQ(look.at("on").as_bool(), true);
+            EXPECT_DOUBLE_EQ(look.at("color").at("h").to_number<double>(), 0.6);
+            EXPECT_DOUBLE_EQ(look.at("brightness").to_number<double>(), 0.25);
+        } else {
+            EXPECT_EQ(published[i].topic, "devices/" + kLampB + "/lamp/set_config");
+            EXPECT_EQ(look.at("on").as_bool(), false);
+        }
+    }
+    // A lamp moved out of the room is left alone.
+    ASSERT_TRUE(*server_->store().set_lamp_room(kLampB, alice.id, "Hall"));
+    ASSERT_EQ(api(s, "POST", "/api/v1/scenes/" + id + "/apply", R"({"room":"Study"})").status, 202);
+    EXPECT_EQ(server_->published().size(), before + 3);
+    EXPECT_EQ(server_->published().back().topic, "devices/" + kLampA + "/lamp/set_config");
+
+    // Scenes are the user's own.
+    auto b = logged_in("bob");
+    EXPECT_EQ(parse(b.get("/api/v1/scenes").body).at("scenes").as_array().size(), 4u);
+    EXPECT_EQ(api(b, "POST", "/api/v1/scenes/" + id + "/apply", R"({"room":"Study"})").status, 404);
+    EXPECT_EQ(api(b, "DELETE", "/api/v1/scenes/" + id).status, 404);
+    EXPECT_EQ(api(s, "DELETE", "/api/v1/scenes/warm-white").status, 403);
+    EXPECT_EQ(s.send("DELETE", "/api/v1/scenes/" + id, "", {}).status, 403);  // no CSRF header
+    EXPECT_EQ(api(s, "DELETE", "/api/v1/scenes/" + id).status, 204);
+    EXPECT_EQ(api(s, "DELETE", "/api/v1/scenes/" + id).status, 404);
+    EXPECT_EQ(parse(s.get("/api/v1/scenes").body).at("scenes").as_array().size(), 4u);
+    HttpClient anonymous(server_->port());
+    EXPECT_EQ(anonymous.request("GET", "/api/v1/scenes").status, 401);
+    (void)bob;
 }
 
 TEST_P(ApiTest, SessionApiCallsNeedTheCsrfHeaderTokensDoNot) {

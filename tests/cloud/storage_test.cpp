@@ -97,13 +97,45 @@ TEST_P(StoreTest, OwnershipRenameRelease) {
     EXPECT_FALSE(*store_->rename_lamp("b827eb74663e", bob, "Mine"));
     EXPECT_TRUE(*store_->rename_lamp("b827eb74663e", alice, "Bed"));
     EXPECT_EQ((*store_->lamp("b827eb74663e"))->name, "Bed");
+    EXPECT_FALSE(*store_->set_lamp_room("b827eb74663e", bob, "Hall"));
+    EXPECT_TRUE(*store_->set_lamp_room("b827eb74663e", alice, "Bedroom"));
+    EXPECT_EQ((*store_->lamp("b827eb74663e"))->room, "Bedroom");
+    EXPECT_EQ(store_->lamps_of(alice)->at(0).room, "Bedroom");
     EXPECT_FALSE(*store_->release_lamp("b827eb74663e", bob));
     EXPECT_TRUE(*store_->release_lamp("b827eb74663e", alice));
     EXPECT_FALSE((*store_->lamp("b827eb74663e"))->owner_id);
+    // The next owner starts with neither the old name nor the old room.
+    EXPECT_EQ((*store_->lamp("b827eb74663e"))->name, "");
+    EXPECT_EQ((*store_->lamp("b827eb74663e"))->room, "");
     ASSERT_TRUE(store_->assign_lamp("b827eb000001", bob, 6));
     EXPECT_EQ(*store_->owned_device_ids(bob), std::vector<std::string>{"b827eb000001"});
     EXPECT_FALSE(store_->assign_lamp("b827eb999999", bob, 6));
     EXPECT_EQ(store_->all_lamps()->size(), 2u);
+}
+
+TEST_P(StoreTest, ScenesArePerUserAndUniqueByName) {
+    auto alice = *store_->create_user("alice", "h", false, 1);
+    auto bob = *store_->create_user("bob", "h", false, 1);
+    storage::Scene movie{0, alice, "Movie", "Living room", R"({"b827eb74663e":{"on":true}})", 5};
+    auto id = store_->create_scene(movie);
+    ASSERT_TRUE(id) << id.status().message();
+    auto again = store_->create_scene(movie);
+    ASSERT_FALSE(again);
+    EXPECT_EQ(again.status().code(), StatusCode::already_exists);
+    movie.user_id = bob;
+    ASSERT_TRUE(store_->create_scene(movie));  // another user's "Movie"
+    auto mine = *store_->scenes_of(alice);
+    ASSERT_EQ(mine.size(), 1u);
+    EXPECT_EQ(mine[0].id, *id);
+    EXPECT_EQ(mine[0].room, "Living room");
+    EXPECT_EQ(mine[0].lamps_json, R"({"b827eb74663e":{"on":true}})");
+    EXPECT_EQ(mine[0].created_at, 5);
+    EXPECT_FALSE(*store_->scene(bob, *id));
+    EXPECT_EQ((*store_->scene(alice, *id))->name, "Movie");
+    EXPECT_FALSE(*store_->delete_scene(bob, *id));
+    EXPECT_TRUE(*store_->delete_scene(alice, *id));
+    EXPECT_TRUE(store_->scenes_of(alice)->empty());
+    EXPECT_EQ(store_->scenes_of(bob)->size(), 1u);
 }
 
 TEST_P(StoreTest, ClaimCodesOnce) {

@@ -40,5 +40,23 @@ TEST(DutyFor, LampOffMeansAllChannelsOff) {
     expect_rgb(duty_for(state), 1, 0, 0);
 }
 
+// Reference points worked out by hand from the formula in color.h (the page's
+// web/test/format.test.mjs checks the same points).
+TEST(WhiteOfTemperature, FollowsTheBlackbodyFromCandleToDaylight) {
+    struct Point {
+        double kelvin, hue, saturation;
+    };
+    for (const Point& p : {Point{2000, 0.0850, 0.9455}, Point{2700, 0.0789, 0.6572}, Point{4000, 0.0745, 0.3487},
+                           Point{6500, 0.1368, 0.0194}}) {
+        HueSaturation white = white_of_temperature(p.kelvin);
+        EXPECT_NEAR(white.hue, p.hue, 5e-4) << p.kelvin << " K";
+        EXPECT_NEAR(white.saturation, p.saturation, 5e-4) << p.kelvin << " K";
+    }
+    // Warmer is more saturated; outside 2000..6500 K the ends hold.
+    EXPECT_GT(white_of_temperature(3000).saturation, white_of_temperature(3100).saturation);
+    EXPECT_DOUBLE_EQ(white_of_temperature(1000).saturation, white_of_temperature(2000).saturation);
+    EXPECT_DOUBLE_EQ(white_of_temperature(9000).hue, white_of_temperature(6500).hue);
+}
+
 }  // namespace
 }  // namespace lampi

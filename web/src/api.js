@@ -1,5 +1,5 @@
-// lampi-cloud's JSON API as the page uses it: the broker credential and the
-// account's lamps. Failures are sorted by what the person can do about them:
+// lampi-cloud's JSON API as the page uses it: the broker credential, the
+// account's lamps and scenes. Failures are sorted by what the person can do about them:
 // "session" (log in again), "unreachable" (wait, the page retries), "server".
 
 // A request that takes longer than this counts as LAMPi being unreachable.
@@ -53,4 +53,34 @@ export async function fetchLamps(url) {
   const { body } = await getJson(url);
   if (!body || !Array.isArray(body.lamps)) throw new ApiError("server", "unexpected lamp list");
   return body.lamps.filter((l) => l && typeof l.device_id === "string");
+}
+
+// Built-in and saved scenes: [{id, name, builtin, look | room + lamps}, ...].
+export async function fetchScenes(url) {
+  const { body } = await getJson(url);
+  if (!body || !Array.isArray(body.scenes)) throw new ApiError("server", "unexpected scene list");
+  return body.scenes.filter((s) => s && typeof s.id === "string" && typeof s.name === "string");
+}
+
+// POSTs JSON with the session's CSRF token. Resolves with the answer's JSON; a
+// refusal rejects with an ApiError whose message is the server's own words.
+export async function postJson(url, csrf, payload) {
+  let response;
+  try {
+    response = await fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrf },
+      body: JSON.stringify(payload),
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+    });
+  } catch (err) {
+    throw new ApiError("unreachable", err.name || "network error");
+  }
+  const body = await response.json().catch(() => null);
+  if (response.ok) return body;
+  if (response.status === 401) throw new ApiError("session", "HTTP 401");
+  const error = new ApiError(response.status >= 500 ? "unreachable" : "server", "HTTP " + response.status);
+  error.reason = body && typeof body.error === "string" ? body.error : "";
+  throw error;
 }

@@ -28,6 +28,37 @@ export function hsvToRgb(h, s, v) {
   return rgb.map((c) => Math.round(c * 255));
 }
 
+// Colour temperature as the lamp's hue and saturation: the colour of a glowing body
+// at `kelvin` (Tanner Helland's fit of the blackbody's RGB), then its HSV hue and
+// saturation; brightness stays the lamp's own. Clamped to 2000..6500 K, where the
+// fit's red is 255. The same formula is in include/lampi/color.h and web/README.md.
+export const WARMEST_KELVIN = 2000;
+export const COOLEST_KELVIN = 6500;
+const clamp255 = (x) => Math.min(255, Math.max(0, x));
+
+export function whiteOfTemperature(kelvin) {
+  const t = Math.min(COOLEST_KELVIN, Math.max(WARMEST_KELVIN, kelvin)) / 100;
+  const g = clamp255(99.4708025861 * Math.log(t) - 161.1195681661);
+  const b = t <= 19 ? 0 : clamp255(138.5177312231 * Math.log(t - 10) - 305.0447927307);
+  return { h: (g - b) / (6 * (255 - b)), s: 1 - b / 255 };
+}
+
+// The temperature (in steps of 100 K) whose white the colour is, or null when the
+// colour is not one of those whites.
+export function temperatureOf(color) {
+  let best = null;
+  let bestDistance = Infinity;
+  for (let k = WARMEST_KELVIN; k <= COOLEST_KELVIN; k += 100) {
+    const w = whiteOfTemperature(k);
+    const d = Math.abs(w.h - color.h) + Math.abs(w.s - color.s);
+    if (d < bestDistance) {
+      best = k;
+      bestDistance = d;
+    }
+  }
+  return bestDistance <= 0.03 ? best : null;
+}
+
 // ws_url may be absolute or a path on this site: "/mqtt", lampi-cloud's relay
 // to the broker (or a proxy in front of it), over wss:// when the page is https://.
 export function brokerUrl(wsUrl, location) {

@@ -1,6 +1,6 @@
 // LAMPi live control page.
 //
-// Progressively enhances the server-rendered lamp list on "/" (src/cloud/web/pages.cpp,
+// Progressively enhances the server-rendered lamp list on "/" (src/cloud/pages/pages.cpp,
 // index_page): every <li class="lamp"> gets a power switch and hue, saturation and
 // brightness sliders that talk MQTT to the cloud broker over WebSocket, with the
 // short-lived credential the cloud hands the logged-in page. Without JavaScript the
@@ -20,10 +20,11 @@
 // Strict-CSP safe: no inline script or style markup, no eval. Styles are set only
 // through the CSSOM (element.style), which CSP does not restrict. mqtt.js is loaded
 // from /static/mqtt.min.js (beside this file) unless the page already included it.
-import { ApiError, fetchCredential, fetchLamps } from "./api.js";
+import { ApiError, fetchCredential, fetchLamps, fetchScenes, postJson } from "./api.js";
 import { Connection } from "./connection.js";
 import { brokerUrl, randomHex, statusText } from "./format.js";
 import { diffLamps } from "./state.js";
+import { RoomGroup, allOffButton, sectionFor } from "./rooms.js";
 import { LampCard, StatusLine, lampItem } from "./views.js";
 
 const LAMP_POLL_MS = 10000;
@@ -50,6 +51,11 @@ function start(root) {
 
   const status = new StatusLine(root);
   const cards = new Map(); // device id -> LampCard
+  const groups = new Map(); // room -> RoomGroup
+  const scenesUrl = root.dataset.scenes || "/api/v1/scenes";
+  let scenes = []; // built-in and saved, as GET /api/v1/scenes lists them
+  const cardsIn = (room) => () => Array.from(cards.values()).filter((c) => c.room === room);
+  const allOff = allOffButton(root, { cards: () => Array.from(cards.values()) });
   let countdown = 0;
 
   const connection = new Connection({
@@ -99,13 +105,79 @@ function start(root) {
     else if (parts.length === 4 && parts[3] === "health") card.onHealth(text);
   }
 
+  function showScenes() {
+    for (const group of groups.values()) group.showScenes(scenes);
+  }
+
+  async function saveScene(name, room) {
+    const scene = await postJson(scenesUrl, root.dataset.csrf || "", { name, room });
+    scenes = scenes.concat([scene]);
+    showScenes();
+    return scene;
+  }
+
+  async function loadScenes() {
+    try {
+      scenes = await fetchScenes(scenesUrl);
+      showScenes();
+    } catch (err) {
+      if (!(err instanceof ApiError)) throw err;
+      // Without scenes the rooms still work; the next page load tries again.
+    }
+  }
+
+  function addGroup(section) {
+    const group = new RoomGroup(section, { cards: cardsIn(section.dataset.room || ""), saveScene });
+    groups.set(group.room, group);
+    group.showScenes(scenes);
+    return group;
+  }
+
   function addCard(li) {
     const card = new LampCard(li, {
       clientTag,
       publish: (topic, payload, done) => connection.publish(topic, payload, done),
       connection: shownConnection,
+      onRender: (rendered) => {
+        const group = groups.get(rendered.room);
+        if (group) group.render();
+        allOff.render();
+      },
     });
     cards.set(card.id, card);
+    card.render();
+  }
+
+  // The group of `room`, made when the page has none yet.
+  function groupFor(room) {
+    const { section, created } = sectionFor(root, room);
+    return created ? addGroup(section) : groups.get(room);
+  }
+
+  // A lamp put in another room elsewhere moves to that room's group.
+  function moveCards(lamps) {
+    let moved = false;
+    for (const lamp of lamps) {
+      const card = cards.get(lamp.device_id);
+      const room = lamp.room || "";
+      if (!card || card.room === room) continue;
+      const from = groups.get(card.room);
+      card.moveTo(room, groupFor(room).list());
+      if (from) from.render();
+      moved = true;
+    }
+    return moved;
+  }
+
+  // A room whose last lamp left goes too; the group of lamps without a room stays
+  // as the place where new lamps arrive.
+  function dropEmptyGroups() {
+    for (const [room, group] of groups) {
+      if (room && !group.list().children.length) {
+        group.section.remove();
+        groups.delete(room);
+      }
+    }
   }
 
   function showEmpty() {
@@ -113,7 +185,11 @@ function start(root) {
     if (cards.size === 0 && !empty) {
       empty = document.createElement("p");
       empty.className = "empty";
-      empty.textContent = "You have no lamps yet.";
+      empty.append("You have no lamps yet. Add your first one in three steps: see ");
+      const link = document.createElement("a");
+      link.href = "#add-lamp";
+      link.textContent = "Add a lamp";
+      empty.append(link, " below.");
       root.append(empty);
     } else if (cards.size > 0 && empty) {
       empty.remove();
@@ -125,19 +201,22 @@ function start(root) {
     if (refreshing || connection.state.kind === "stopped") return;
     refreshing = true;
     try {
-      const { added, removed } = diffLamps(cards.keys(), await fetchLamps(lampsUrl));
+      const lamps = await fetchLamps(lampsUrl);
+      if (moveCards(lamps)) dropEmptyGroups();
+      const { added, removed } = diffLamps(cards.keys(), lamps);
       if (!added.length && !removed.length) return;
       for (const id of removed) {
         cards.get(id).destroy();
         cards.delete(id);
       }
-      const list = root.querySelector("ul");
       for (const lamp of added) {
         const li = lampItem(lamp, root.dataset.csrf || "");
-        list.append(li);
+        groupFor(lamp.room || "").list().append(li);
         addCard(li);
       }
+      dropEmptyGroups();
       showEmpty();
+      allOff.render();
       // A fresh credential names the new lamps; subscriptions follow the list.
       if (connection.state.kind === "idle") connection.start();
       else connection.renew();
@@ -150,6 +229,7 @@ function start(root) {
     }
   }
 
+  for (const section of root.querySelectorAll(":scope > section.room")) addGroup(section);
   for (const li of root.querySelectorAll("li.lamp[data-device-id]")) addCard(li);
 
   const lookAgain = () => {
@@ -163,6 +243,7 @@ function start(root) {
     if (document.visibilityState === "visible") refreshLamps();
   }, LAMP_POLL_MS);
 
+  loadScenes();
   loadMqtt(scriptUrl).then(
     () => {
       if (cards.size) connection.start();

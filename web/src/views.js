@@ -1,7 +1,15 @@
 // The page's DOM: the status line and one card per lamp. A card shows what the
 // lamp last reported, sends what the person changes, and says plainly when a
 // change was not confirmed, with a Retry button.
-import { commandFailureText, formatValue, hsvToRgb } from "./format.js";
+import {
+  COOLEST_KELVIN,
+  WARMEST_KELVIN,
+  commandFailureText,
+  formatValue,
+  hsvToRgb,
+  temperatureOf,
+  whiteOfTemperature,
+} from "./format.js";
 import {
   CommandTracker,
   badgeFor,
@@ -23,7 +31,7 @@ const SLIDERS = [
   { key: "brightness", label: "Brightness" },
 ];
 
-function element(tag, props = {}, ...children) {
+export function element(tag, props = {}, ...children) {
   const e = document.createElement(tag);
   for (const [k, v] of Object.entries(props)) {
     if (k === "class") e.className = v;
@@ -51,24 +59,40 @@ export class StatusLine {
   }
 }
 
-// A lamp's <li> as the server renders it (src/cloud/web/pages.cpp, index_page), for
-// lamps that join the account while the page is open.
+// A lamp's <li> as the server renders it (src/cloud/pages/pages.cpp, lamp_item), for
+// lamps that join the account while the page is open. The device id lives in the
+// folded details, beside the name, room and remove forms.
 export function lampItem(lamp, csrf) {
   const id = lamp.device_id;
   const csrfField = () => element("input", { type: "hidden", name: "csrfmiddlewaretoken", value: csrf });
-  const rename = element(
+  const field = (name, label, value, maxLength) => [
+    element("label", { htmlFor: name + "-" + id, textContent: label }),
+    " ",
+    element("input", { type: "text", name, id: name + "-" + id, value: value || "", maxLength }),
+    " ",
+  ];
+  const save = element(
     "form",
     { method: "post", action: "/lamps/" + id + "/rename/" },
     csrfField(),
-    element("input", { type: "text", name: "name", value: lamp.name || "", maxLength: 100, "aria-label": "New name" }),
-    " ",
-    element("button", { type: "submit", textContent: "Rename" })
+    ...field("name", "Name", lamp.name, 100),
+    ...field("room", "Room", lamp.room, 60),
+    element("button", { type: "submit", textContent: "Save" })
   );
+  save.querySelector('[name="room"]').setAttribute("list", "room-names");
   const remove = element(
     "form",
     { method: "post", action: "/lamps/" + id + "/remove/" },
     csrfField(),
     element("button", { type: "submit", textContent: "Remove" })
+  );
+  const details = element(
+    "details",
+    { class: "manage" },
+    element("summary", { textContent: "Details" }),
+    element("p", { class: "device-id" }, "Device id ", element("code", { textContent: id })),
+    save,
+    remove
   );
   return element(
     "li",
@@ -77,25 +101,26 @@ export function lampItem(lamp, csrf) {
       dataset: {
         deviceId: id,
         name: lamp.name || "",
+        room: lamp.room || "",
         online: lamp.online ? "true" : "false",
         state: lamp.state ? JSON.stringify(lamp.state) : "",
       },
     },
     element("span", { class: "lamp-name", textContent: lamp.name || id }),
     " ",
-    element("code", { textContent: id }),
-    " ",
     element("span", { class: "badge", textContent: lamp.online ? "online" : "offline" }),
-    rename,
-    remove
+    details
   );
 }
 
 export class LampCard {
-  // publish(topic, payload text, done(err)); connection(): the connection's state kind.
-  constructor(li, { clientTag, publish, connection }) {
+  // publish(topic, payload text, done(err)); connection(): the connection's state kind;
+  // onRender(): after every render (the room's controls follow their lamps).
+  constructor(li, { clientTag, publish, connection, onRender = () => {} }) {
     this.li = li;
     this.id = li.dataset.deviceId;
+    this.room = li.dataset.room || "";
+    this.onRender = onRender;
     this.prefix = "devices/" + this.id + "/lamp/";
     this.clientTag = clientTag;
     this.publish = publish;
@@ -152,7 +177,7 @@ export class LampCard {
 
     for (const { key, label } of SLIDERS) {
       const id = uid + "-" + key;
-      const input = element("input", { type: "range", id, min: "0", max: "1", step: "0.001" });
+      const input = element("input", { type: "range", id, min: "0", max: "1", step: "0.001", "aria-label": label + " of " + name });
       input.dataset.control = key;
       const out = element("output");
       out.htmlFor = id;
@@ -175,6 +200,8 @@ export class LampCard {
       });
     }
 
+    box.append(this.buildTemperature(uid, name));
+
     // Where an unconfirmed change is reported, with its Retry button.
     this.retryButton = element("button", { type: "button", class: "retry", textContent: "Retry" });
     this.retryButton.addEventListener("click", () => this.retry());
@@ -182,26 +209,72 @@ export class LampCard {
     this.errorBox = element("p", { class: "command-error", role: "alert", hidden: true }, this.errorText, " ", this.retryButton);
     box.append(this.errorBox);
 
-    // The rename and remove forms stay, folded away so the controls come first.
-    const forms = Array.from(li.querySelectorAll(":scope > form"));
-    if (forms.length) {
-      const manage = element("details", { class: "manage" }, element("summary", { textContent: "Rename or remove" }), ...forms);
-      li.append(manage);
-      for (const form of forms) {
-        if (/\/remove\/$/.test(form.getAttribute("action") || "")) {
-          form.addEventListener("submit", (event) => {
-            if (!window.confirm("Remove " + name + " from your account?")) event.preventDefault();
-          });
-        }
-      }
+    // The details (device id, name and room, remove) stay folded below the controls.
+    const manage = li.querySelector(":scope > details.manage");
+    const remove = manage && manage.querySelector('form[action$="/remove/"]');
+    if (remove) {
+      remove.addEventListener("submit", (event) => {
+        if (!window.confirm("Remove " + name + " from your account?")) event.preventDefault();
+      });
     }
-    li.insertBefore(box, li.querySelector(":scope > details.manage"));
+    li.insertBefore(box, manage);
+  }
+
+  // Colour temperature: sets hue and saturation together to a white (format.js,
+  // whiteOfTemperature); it shows the lamp's temperature when its colour is one.
+  buildTemperature(uid, name) {
+    const id = uid + "-temperature";
+    const input = element("input", {
+      type: "range",
+      id,
+      min: String(WARMEST_KELVIN),
+      max: String(COOLEST_KELVIN),
+      step: "100",
+      value: "2700",
+      "aria-label": "Colour temperature of " + name,
+    });
+    input.dataset.control = "temperature";
+    const output = element("output", { textContent: "–" });
+    output.htmlFor = id;
+    const lab = element("label", { textContent: "White" });
+    lab.htmlFor = id;
+    const control = { input, output, dragging: false };
+    this.temperature = control;
+    input.addEventListener("pointerdown", () => (control.dragging = true));
+    const release = () => (control.dragging = false);
+    input.addEventListener("pointerup", release);
+    input.addEventListener("pointercancel", release);
+    input.addEventListener("blur", release);
+    const slide = (final) => {
+      const kelvin = Number(input.value);
+      this.showTemperature(kelvin);
+      const white = whiteOfTemperature(kelvin);
+      this.controls.hue.input.value = String(white.h);
+      this.controls.saturation.input.value = String(white.s);
+      this.sendAll([["hue", white.h], ["saturation", white.s]], final);
+      this.paintTracks();
+    };
+    input.addEventListener("input", () => slide(false));
+    input.addEventListener("change", () => {
+      control.dragging = false;
+      slide(true);
+    });
+    return element("div", { class: "slider temperature" }, lab, input, output);
+  }
+
+  showTemperature(kelvin) {
+    const { input, output } = this.temperature;
+    const text = kelvin === null ? "–" : kelvin + " K";
+    if (kelvin !== null) input.value = String(kelvin);
+    output.textContent = text;
+    input.setAttribute("aria-valuetext", kelvin === null ? "not a white" : text);
   }
 
   onSlide(key, final) {
     const control = this.controls[key];
     const value = Number(control.input.value);
     control.output.textContent = formatValue(key, value);
+    control.input.setAttribute("aria-valuetext", formatValue(key, value));
     this.send(key, value, final);
     this.paintTracks();
   }
@@ -209,9 +282,21 @@ export class LampCard {
   // Queues the control's new value for set_config, at most one publish per
   // PUBLISH_INTERVAL_MS; `final` sends at once (a release, a toggle, a key press).
   send(key, value, final) {
+    this.sendAll([[key, value]], final);
+  }
+
+  // A whole look (a scene) in one set_config, at once.
+  sendLook(payload) {
+    this.sendAll(controlValues(payload), true);
+  }
+
+  // Several settings (a colour temperature's hue and saturation, a scene) go in one message.
+  sendAll(pairs, final) {
     this.clearFailure();
-    this.outbox = mergeFields(this.outbox || {}, fieldsFor(key, value));
-    this.commands.sent(key, value, Date.now(), this.state);
+    for (const [key, value] of pairs) {
+      this.outbox = mergeFields(this.outbox || {}, fieldsFor(key, value));
+      this.commands.sent(key, value, Date.now(), this.state);
+    }
     this.scheduleExpiry();
     const wait = this.lastSent + PUBLISH_INTERVAL_MS - Date.now();
     if (final || wait <= 0) this.flush();
@@ -332,6 +417,22 @@ export class LampCard {
       li.dataset.commandFailed = this.failure.reason;
     }
     this.renderControls(badge.kind === "online");
+    this.onRender(this);
+  }
+
+  // The lamp was put in another room: its card goes to that room's list.
+  moveTo(room, list) {
+    this.room = room;
+    this.li.dataset.room = room;
+    const field = this.li.querySelector('details.manage input[name="room"]');
+    if (field) field.value = room;
+    list.append(this.li);
+    this.render();
+  }
+
+  // Whether a command sent now can reach the lamp and be confirmed.
+  usable() {
+    return this.li.dataset.online === "true" && this.state !== null;
   }
 
   renderControls(online) {
@@ -348,8 +449,12 @@ export class LampCard {
         const v = valueOf(s, key);
         control.input.value = String(v);
         control.output.textContent = formatValue(key, v);
+        control.input.setAttribute("aria-valuetext", formatValue(key, v));
       }
     }
+    this.temperature.input.disabled = !usable;
+    const colourPending = this.commands.isPending("hue") || this.commands.isPending("saturation");
+    if (s && !this.temperature.dragging && !colourPending) this.showTemperature(temperatureOf(s.color));
     if (s) {
       // The swatch shows what the lamp reports, not what the sliders say.
       const [r, g, b] = s.on ? hsvToRgb(s.color.h, s.color.s, s.brightness) : [0, 0, 0];

@@ -1,7 +1,16 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 
-import { brokerUrl, commandFailureText, formatValue, hsvToRgb, randomHex, statusText } from "../src/format.js";
+import {
+  brokerUrl,
+  commandFailureText,
+  formatValue,
+  hsvToRgb,
+  randomHex,
+  statusText,
+  temperatureOf,
+  whiteOfTemperature,
+} from "../src/format.js";
 
 test("values read as people read them", () => {
   assert.equal(formatValue("hue", 0.5), "180°");
@@ -37,4 +46,25 @@ test("command failures in plain words", () => {
 
 test("randomHex gives two digits a byte", () => {
   assert.equal(randomHex(4, (a) => a.fill(171)), "abababab");
+});
+
+// The same reference points as tests/common/color_test.cpp (include/lampi/color.h).
+test("colour temperature follows the blackbody from candle to daylight", () => {
+  for (const [kelvin, h, s] of [
+    [2000, 0.085, 0.9455],
+    [2700, 0.0789, 0.6572],
+    [4000, 0.0745, 0.3487],
+    [6500, 0.1368, 0.0194],
+  ]) {
+    const white = whiteOfTemperature(kelvin);
+    assert.ok(Math.abs(white.h - h) < 5e-4, `${kelvin} K hue ${white.h}`);
+    assert.ok(Math.abs(white.s - s) < 5e-4, `${kelvin} K saturation ${white.s}`);
+  }
+  assert.deepEqual(whiteOfTemperature(1000), whiteOfTemperature(2000));
+});
+
+test("a lamp's colour reads back as its temperature, or as none when it is not a white", () => {
+  assert.equal(temperatureOf(whiteOfTemperature(2700)), 2700);
+  assert.equal(temperatureOf(whiteOfTemperature(5300)), 5300);
+  assert.equal(temperatureOf({ h: 0.6, s: 1 }), null);
 });

@@ -108,6 +108,129 @@ Response set_state(const Request& request, const http::Params& params, Deps& dep
                    });
 }
 
+// A command for a room's lamps (`room`), or for all the caller's lamps (nullopt).
+Response set_room_state(const Request& request, std::optional<std::string> room, Deps& deps) {
+    auto who = authorize(request, deps, true);
+    if (!who) return failed(who.status());
+    if (auto unsupported = not_json(request)) return *unsupported;
+    auto update = decode_set_config(request.body);
+    if (!update) return failed(Status::invalid_argument("invalid state: " + update.status().message()));
+    return on_pool(deps.command_pool, "room command",
+                   [&deps, user_id = who->user.id, room = std::move(room), update = *update]() -> Response {
+                       auto sent = deps.lamps.set_room_state(user_id, room, update.update);
+                       if (!sent) return failed(sent.status());
+                       json::object o;
+                       o["room"] = room ? json::value(*room) : json::value(nullptr);
+                       json::array ids;
+                       for (const auto& id : *sent) ids.emplace_back(id);
+                       o["device_ids"] = std::move(ids);
+                       json::array warnings;
+                       for (const auto& w : update.warnings) warnings.emplace_back(w);
+                       o["warnings"] = std::move(warnings);
+                       return json_ok(202, o);
+                   });
+}
+
+json::object look_json(const LampUpdate& look) {
+    boost::system::error_code ec;
+    json::value parsed = json::parse(encode_set_config(look), ec);
+    return ec || !parsed.is_object() ? json::object() : parsed.as_object();
+}
+
+json::object builtin_scene_json(const lamps::BuiltinScene& scene) {
+    json::object o;
+    o["id"] = scene.id;
+    o["name"] = scene.name;
+    o["builtin"] = true;
+    o["kelvin"] = scene.kelvin;
+    o["look"] = look_json(scene.look());
+    return o;
+}
+
+json::object saved_scene_json(const storage::Scene& scene) {
+    json::object o;
+    o["id"] = std::to_string(scene.id);
+    o["name"] = scene.name;
+    o["builtin"] = false;
+    o["room"] = scene.room;
+    boost::system::error_code ec;
+    json::value lamps = json::parse(scene.lamps_json, ec);
+    o["lamps"] = ec ? json::value(json::object()) : lamps;
+    o["created_at"] = scene.created_at;
+    return o;
+}
+
+// The optional string `key` of a JSON object body (an empty body has none).
+Result<std::optional<std::string>> optional_string(const Request& request, const char* key) {
+    if (request.body.empty()) return std::optional<std::string>();
+    auto body = parse_json_object(request.body, "the JSON body");
+    if (!body) return body.status();
+    const json::value* value = body->if_contains(key);
+    if (!value) return std::optional<std::string>();
+    if (!value->is_string()) return Status::invalid_argument(fmt::format("\"{}\" must be a string", key));
+    return std::optional<std::string>(std::string(value->as_string()));
+}
+
+void add_scene_routes(http::Router& router, Deps& deps) {
+    router.add("GET", "/api/v1/scenes", [&deps](const Request& request, const http::Params&) {
+        auto who = authorize(request, deps, false);
+        if (!who) return failed(who.status());
+        auto saved = deps.scenes.saved(who->user.id);
+        if (!saved) return failed(saved.status());
+        json::array list;
+        for (const auto& scene : lamps::Scenes::builtins()) list.emplace_back(builtin_scene_json(scene));
+        for (const auto& scene : *saved) list.emplace_back(saved_scene_json(scene));
+        json::object o;
+        o["scenes"] = std::move(list);
+        return json_ok(200, o);
+    });
+
+    // Saves how the lamps of a room look now: {"name": "...", "room": "..."}.
+    router.add("POST", "/api/v1/scenes", [&deps](const Request& request, const http::Params&) {
+        auto who = authorize(request, deps, true);
+        if (!who) return failed(who.status());
+        if (auto unsupported = not_json(request)) return *unsupported;
+        auto name = required_string(request, "name", R"(give the scene as {"name": "...", "room": "..."})");
+        if (!name) return failed(name.status());
+        auto room = required_string(request, "room", R"(say which room's look to save: {"room": "..."})");
+        if (!room) return failed(room.status());
+        auto scene = deps.scenes.save(who->user.id, *name, *room, deps.accounts.now());
+        if (!scene) return failed(scene.status());
+        return json_ok(201, saved_scene_json(*scene));
+    });
+
+    router.add("DELETE", "/api/v1/scenes/{id}", [&deps](const Request& request, const http::Params& params) {
+        auto who = authorize(request, deps, true);
+        if (!who) return failed(who.status());
+        if (Status s = deps.scenes.remove(who->user.id, params.get("id")); !s) return failed(s);
+        Response r;
+        r.status = 204;
+        return r;
+    });
+
+    // One tap: {"room": "..."} (a saved scene's own room when left out).
+    router.add("POST", "/api/v1/scenes/{id}/apply", [&deps](const Request& request, const http::Params& params) {
+        auto who = authorize(request, deps, true);
+        if (!who) return failed(who.status());
+        if (auto unsupported = not_json(request)) return *unsupported;
+        auto room = optional_string(request, "room");
+        if (!room) return failed(room.status());
+        return on_pool(deps.command_pool, "scene",
+                       [&deps, user_id = who->user.id, id = std::string(params.get("id")), room = *room]() -> Response {
+                           auto sent = deps.scenes.apply(user_id, id,
+                                                         room ? std::optional<std::string_view>(*room) : std::nullopt);
+                           if (!sent) return failed(sent.status());
+                           json::object o;
+                           o["scene"] = id;
+                           o["room"] = room ? json::value(*room) : json::value(nullptr);
+                           json::array ids;
+                           for (const auto& device : *sent) ids.emplace_back(device);
+                           o["device_ids"] = std::move(ids);
+                           return json_ok(202, o);
+                       });
+    });
+}
+
 }  // namespace
 
 void add_api_routes(http::Router& router, Deps& deps) {
@@ -131,16 +254,31 @@ void add_api_routes(http::Router& router, Deps& deps) {
         return json_ok(200, lamp_json(*lamp, deps.lamps.health_of(lamp->device_id)));
     });
 
+    // Renames the lamp and/or puts it in a room: {"name": "...", "room": "..."}.
     router.add("PATCH", "/api/v1/lamps/{id}", [&deps](const Request& request, const http::Params& params) {
         auto who = authorize(request, deps, true);
         if (!who) return failed(who.status());
         if (auto unsupported = not_json(request)) return *unsupported;
-        auto name = required_string(request, "name", R"(give the new name as {"name": "..."})");
-        if (!name) return failed(name.status());
+        auto body = parse_json_object(request.body, "the JSON body");
+        if (!body) return failed(body.status());
+        const json::value* name = body->if_contains("name");
+        const json::value* room = body->if_contains("room");
+        if ((!name && !room) || (name && !name->is_string()) || (room && !room->is_string()))
+            return failed(
+                Status::invalid_argument(R"(give the new name and/or room as {"name": "...", "room": "..."})"));
         std::int64_t user_id = who->user.id;
-        auto done = deps.lamps.rename(user_id, params.get("id"), *name);
-        if (!done) return failed(done);
-        auto lamp = deps.lamps.owned_lamp(user_id, params.get("id"));
+        std::string_view id = params.get("id");
+        // Both are checked before either is stored, so a bad room leaves the name as it was.
+        if (room) {
+            if (Status s = lamps::LampService::check_room(room->as_string()); !s) return failed(s);
+        }
+        if (name) {
+            if (Status s = deps.lamps.rename(user_id, id, name->as_string()); !s) return failed(s);
+        }
+        if (room) {
+            if (Status s = deps.lamps.set_room(user_id, id, room->as_string()); !s) return failed(s);
+        }
+        auto lamp = deps.lamps.owned_lamp(user_id, id);
         if (!lamp) return failed(lamp.status());
         return json_ok(200, lamp_json(*lamp, deps.lamps.health_of(lamp->device_id)));
     });
@@ -164,6 +302,16 @@ void add_api_routes(http::Router& router, Deps& deps) {
         return set_state(request, params, deps);
     });
 
+    // A room at once, and every lamp at once ("All off": {"on": false}).
+    for (const char* method : {"POST", "PUT"}) {
+        router.add(method, "/api/v1/rooms/{room}/state", [&deps](const Request& request, const http::Params& params) {
+            return set_room_state(request, std::string(params.get("room")), deps);
+        });
+        router.add(method, "/api/v1/lamps/state", [&deps](const Request& request, const http::Params&) {
+            return set_room_state(request, std::nullopt, deps);
+        });
+    }
+
     router.add("POST", "/api/v1/lamps/claim", [&deps](const Request& request, const http::Params&) {
         auto who = authorize(request, deps, true);
         if (!who) return failed(who.status());
@@ -177,6 +325,8 @@ void add_api_routes(http::Router& router, Deps& deps) {
         if (!lamp) return failed(lamp.status());
         return json_ok(201, lamp_json(*lamp, deps.lamps.health_of(lamp->device_id)));
     });
+
+    add_scene_routes(router, deps);
 
     router.add("GET", "/api/v1/mqtt-credential", [&deps](const Request& request, const http::Params&) {
         auto who = authorize(request, deps, false);

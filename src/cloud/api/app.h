@@ -22,6 +22,7 @@
 #include "lamps/broker_revocations.h"
 #include "lamps/cloud_link.h"
 #include "lamps/lamp_service.h"
+#include "lamps/scenes.h"
 #include "pages/static_files.h"
 #include "storage/store.h"
 #include "work_pool.h"
@@ -88,6 +89,7 @@ struct Deps {
     WorkPool* query_pool = nullptr;
     // Keen-compatible analytics, in the same database.
     analytics::EventStore analytics{store.database()};
+    lamps::Scenes scenes{store, lamps};
 };
 
 // Runs `work` on `pool` and answers when it is done, so the HTTP server's

@@ -38,6 +38,7 @@ json::object lamp_json(const storage::Lamp& lamp, const std::optional<std::strin
     json::object o;
     o["device_id"] = lamp.device_id;
     o["name"] = lamp.name;
+    o["room"] = lamp.room;
     o["online"] = lamp.online;
     json::value state = nullptr;
     if (!lamp.state_json.empty()) {

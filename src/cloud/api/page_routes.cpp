@@ -133,13 +133,11 @@ std::optional<Response> require_form_post(const Request& request, Deps& deps, Pa
     return std::nullopt;
 }
 
-Response render_index(const Request& request, Deps& deps, const PageContext& page, const Caller& caller,
-                      std::string_view message, std::string_view error, int status) {
-    (void)request;
+Response render_index(Deps& deps, const PageContext& page, const Caller& caller, pages::IndexView view, int status) {
     auto lamps = deps.store.lamps_of(caller.user.id);
     if (!lamps) return html_error(lamps.status());
-    return page.finish(http::html(status, pages::index_page(caller.user.username, page.csrf, *lamps, message, error)),
-                       deps);
+    view.code_seconds = deps.lamps.code_seconds();
+    return page.finish(http::html(status, pages::index_page(caller.user.username, page.csrf, *lamps, view)), deps);
 }
 
 // Why an account form (sign-up, password change) is shown again: 400 with the
@@ -153,15 +151,19 @@ PublicError form_error(const Status& failure) {
 }
 
 // The lamps page again, saying why a lamp form failed.
-Response render_failure(const Request& request, Deps& deps, const PageContext& page, const Caller& caller,
-                        const Status& failure) {
+// `typed_code`: what the person typed in the add form, given back to correct.
+Response render_failure(Deps& deps, const PageContext& page, const Caller& caller, const Status& failure,
+                        std::string_view typed_code = {}) {
     PublicError e = public_error(failure);
-    return render_index(request, deps, page, caller, "", e.message, e.http_status);
+    pages::IndexView view;
+    view.error = e.message;
+    view.typed_code = typed_code;
+    return render_index(deps, page, caller, view, e.http_status);
 }
 
 std::string_view done_message(std::string_view done) {
     if (done == "claimed") return "The lamp was added to your lamps.";
-    if (done == "renamed") return "The lamp was renamed.";
+    if (done == "renamed") return "The lamp was saved.";
     if (done == "removed") return "The lamp was removed.";
     return {};
 }
@@ -316,9 +318,14 @@ void add_page_routes(http::Router& router, Deps& deps) {
         auto caller = identify(request, page.cookies, deps, false);
         if (!caller) return html_error(caller.status());
         if (!*caller) return login_redirect(request);
-        std::string_view message;
-        if (auto query = http::parse_form(request.query)) message = done_message(query->get_or("done"));
-        return render_index(request, deps, page, **caller, message, "", 200);
+        pages::IndexView view;
+        auto query = http::parse_form(request.query);
+        if (query) {
+            view.message = done_message(query->get_or("done"));
+            // Only a lamp of theirs: index_page asks to name it when it is in the list.
+            view.new_lamp = query->get_or("lamp");
+        }
+        return render_index(deps, page, **caller, view, 200);
     });
 
     // The lamp forms: a CSRF-checked POST, one lamp operation, back to the list.
@@ -329,7 +336,7 @@ void add_page_routes(http::Router& router, Deps& deps) {
             std::optional<Caller> caller;
             if (auto early = require_form_post(request, deps, page, form, caller)) return *early;
             auto result = operation(deps.lamps, caller->user.id, params, *form);
-            if (!result) return render_failure(request, deps, page, *caller, result);
+            if (!result) return render_failure(deps, page, *caller, result);
             return http::redirect(std::string("/?done=") + done, 303);
         });
     };
@@ -338,13 +345,21 @@ void add_page_routes(http::Router& router, Deps& deps) {
         auto form = form_of(request);
         std::optional<Caller> caller;
         if (auto early = require_form_post(request, deps, page, form, caller)) return *early;
-        auto result = deps.lamps.claim(caller->user.id, form->get_or("code"), request.client_address);
-        if (!result) return render_failure(request, deps, page, *caller, result.status());
-        return http::redirect("/?done=claimed", 303);
+        std::string_view typed = form->get_or("code");
+        auto result = deps.lamps.claim(caller->user.id, typed, request.client_address);
+        if (!result) return render_failure(deps, page, *caller, result.status(), typed);
+        // Next: the name and room of the new lamp.
+        return http::redirect("/?done=claimed&lamp=" + http::percent_encode(*result), 303);
     });
     lamp_form("/lamps/{id}/rename/", "renamed",
               [](lamps::LampService& lamps, std::int64_t user, const http::Params& params, const http::Fields& form) {
-                  return lamps.rename(user, params.get("id"), form.get_or("name"));
+                  // The room is optional in the form; checked first so a bad one changes nothing.
+                  std::optional<std::string_view> room = form.get("room");
+                  if (room) {
+                      if (Status s = lamps::LampService::check_room(*room); !s) return s;
+                  }
+                  if (Status s = lamps.rename(user, params.get("id"), form.get_or("name")); !s) return s;
+                  return room ? lamps.set_room(user, params.get("id"), *room) : Status::ok();
               });
     router.add("POST", "/lamps/{id}/remove/", [&deps](const Request& request, const http::Params& params) {
         PageContext page(request);
@@ -352,7 +367,7 @@ void add_page_routes(http::Router& router, Deps& deps) {
         std::optional<Caller> caller;
         if (auto early = require_form_post(request, deps, page, form, caller)) return *early;
         auto result = deps.lamps.remove(caller->user.id, params.get("id"));
-        if (!result) return render_failure(request, deps, page, *caller, result);
+        if (!result) return render_failure(deps, page, *caller, result);
         revoke_broker_connections(deps, caller->user.username);
         return http::redirect("/?done=removed", 303);
     });

@@ -14,6 +14,33 @@ namespace lampi::cloud::lamps {
 namespace {
 
 constexpr std::size_t kMaxNameLength = 100;
+constexpr std::size_t kMaxRoomLength = 60;
+
+Status nothing_to_set() {
+    return Status::invalid_argument(R"(nothing to set: give any of "on", "color": {"h", "s"}, "brightness")");
+}
+
+std::string trim_spaces(std::string_view text) {
+    std::size_t first = text.find_first_not_of(' ');
+    if (first == std::string_view::npos) return {};
+    return std::string(text.substr(first, text.find_last_not_of(' ') - first + 1));
+}
+
+bool has_control_characters(std::string_view text) {
+    for (char c : text)
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return true;
+    return false;
+}
+
+// "Lamp 1", "Lamp 2", ...: the first that none of the owner's lamps is called.
+std::string default_lamp_name(const std::vector<storage::Lamp>& owned) {
+    for (int n = 1;; ++n) {
+        std::string name = fmt::format("Lamp {}", n);
+        bool taken = false;
+        for (const auto& lamp : owned) taken = taken || lamp.name == name;
+        if (!taken) return name;
+    }
+}
 
 // Milliseconds since the Unix epoch: the grain lampid compares sent_at at.
 std::int64_t wall_ms() {
@@ -22,6 +49,15 @@ std::int64_t wall_ms() {
 }
 
 }  // namespace
+
+Status LampService::check_room(std::string_view room) {
+    if (room.size() > kMaxRoomLength)
+        return Status::invalid_argument(fmt::format("a room name has at most {} characters", kMaxRoomLength));
+    if (has_control_characters(room)) return Status::invalid_argument("a room name may not contain control characters");
+    // A room is named in URLs (/api/v1/rooms/<room>/state): one path segment.
+    if (room.find('/') != std::string_view::npos) return Status::invalid_argument("a room name may not contain \"/\"");
+    return Status::ok();
+}
 
 LampService::LampService(storage::Store& store, Publisher publish, LampServiceOptions options, Clock clock)
     : store_(store),
@@ -255,6 +291,7 @@ Result<std::string> LampService::claim(std::int64_t user_id, std::string_view ty
     if (!result) return result.status();
     switch (result->outcome) {
         case storage::ClaimOutcome::claimed:
+            name_new_lamp(user_id, result->device_id);
             publish_associated(result->device_id, true);
             log::info("lamp {} claimed by user {}", result->device_id, user_id);
             if (options_.events)
@@ -277,6 +314,15 @@ Result<std::string> LampService::claim(std::int64_t user_id, std::string_view ty
     return Status::internal("unexpected claim outcome");
 }
 
+void LampService::name_new_lamp(std::int64_t user_id, const std::string& device_id) {
+    auto owned = store_.lamps_of(user_id);
+    if (!owned) return log::warn("cannot name lamp {}: {}", device_id, owned.status().message());
+    for (const auto& lamp : *owned)
+        if (lamp.device_id == device_id && !lamp.name.empty()) return;  // named by an operator already
+    auto named = store_.rename_lamp(device_id, user_id, default_lamp_name(*owned));
+    if (!named) log::warn("cannot name lamp {}: {}", device_id, named.status().message());
+}
+
 Result<storage::Lamp> LampService::owned_lamp(std::int64_t user_id, std::string_view device_id) {
     // One message for "no such lamp" and "not yours", so ids cannot be probed.
     std::string not_found = fmt::format("you have no lamp {}", device_id);
@@ -290,11 +336,19 @@ Result<storage::Lamp> LampService::owned_lamp(std::int64_t user_id, std::string_
 Status LampService::rename(std::int64_t user_id, std::string_view device_id, std::string_view name) {
     if (name.size() > kMaxNameLength)
         return Status::invalid_argument(fmt::format("a lamp name has at most {} characters", kMaxNameLength));
-    for (char c : name)
-        if (static_cast<unsigned char>(c) < 0x20)
-            return Status::invalid_argument("a lamp name may not contain control characters");
+    if (has_control_characters(name)) return Status::invalid_argument("a lamp name may not contain control characters");
     if (!is_valid_device_id(device_id)) return Status::not_found(fmt::format("you have no lamp {}", device_id));
     auto done = store_.rename_lamp(std::string(device_id), user_id, std::string(name));
+    if (!done) return done.status();
+    if (!*done) return Status::not_found(fmt::format("you have no lamp {}", device_id));
+    return Status::ok();
+}
+
+Status LampService::set_room(std::int64_t user_id, std::string_view device_id, std::string_view room) {
+    std::string trimmed = trim_spaces(room);
+    if (Status s = check_room(trimmed); !s) return s;
+    if (!is_valid_device_id(device_id)) return Status::not_found(fmt::format("you have no lamp {}", device_id));
+    auto done = store_.set_lamp_room(std::string(device_id), user_id, trimmed);
     if (!done) return done.status();
     if (!*done) return Status::not_found(fmt::format("you have no lamp {}", device_id));
     return Status::ok();
@@ -316,9 +370,29 @@ Status LampService::remove(std::int64_t user_id, std::string_view device_id) {
 Result<std::string> LampService::set_state(std::int64_t user_id, std::string_view device_id, LampUpdate update) {
     auto lamp = owned_lamp(user_id, device_id);
     if (!lamp) return lamp.status();
-    if (update.empty())
-        return Status::invalid_argument(
-            "nothing to set: give any of \"on\", \"color\": {\"h\", \"s\"}, \"brightness\"");
+    return publish_update(device_id, std::move(update));
+}
+
+Result<std::vector<std::string>> LampService::set_room_state(std::int64_t user_id, std::optional<std::string_view> room,
+                                                             const LampUpdate& update) {
+    if (update.empty()) return nothing_to_set();
+    auto lamps = store_.lamps_of(user_id);
+    if (!lamps) return lamps.status();
+    std::vector<std::string> sent;
+    for (const auto& lamp : *lamps) {
+        if (room && lamp.room != *room) continue;
+        auto published = publish_update(lamp.device_id, update);
+        if (!published) return published.status();
+        sent.push_back(lamp.device_id);
+    }
+    if (sent.empty())
+        return Status::not_found(room ? fmt::format("you have no lamp in the room \"{}\"", *room)
+                                      : std::string("you have no lamps"));
+    return sent;
+}
+
+Result<std::string> LampService::publish_update(std::string_view device_id, LampUpdate update) {
+    if (update.empty()) return nothing_to_set();
     update.client = options_.client_name;
     // The lamp drops a command older than its last change (src/lampid/README.md),
     // so a command that waited in a queue while the lamp was away cannot undo a

@@ -22,8 +22,10 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "accounts/rate_limit.h"
 #include "analytics/event_sink.h"
@@ -73,23 +75,35 @@ public:
     // already_exists (the lamp has an owner), failed_precondition (the code was
     // used), expired, resource_exhausted (too many wrong codes), unavailable (no
     // broker); internal for database faults.
-    // Returns the claimed device id.
+    // A claimed lamp without a name is called "Lamp N", the first N the owner's
+    // other lamps leave free. Returns the claimed device id.
     // `address` is the client's address (wrong-code limits per address).
     Result<std::string> claim(std::int64_t user_id, std::string_view typed_code, std::string_view address = {});
     // Wrong codes the whole platform may still see in this window (the arithmetic's G).
     Result<std::int64_t> global_wrong_code_limit();
     Result<storage::Lamp> owned_lamp(std::int64_t user_id, std::string_view device_id);
     Status rename(std::int64_t user_id, std::string_view device_id, std::string_view name);
+    // Puts the lamp in a room (leading and trailing spaces dropped; "" = no room).
+    Status set_room(std::int64_t user_id, std::string_view device_id, std::string_view room);
+    // Whether `room` can name a room: invalid_argument saying why not.
+    static Status check_room(std::string_view room);
     Status remove(std::int64_t user_id, std::string_view device_id);
     // Publishes set_config; returns the payload sent. The command is sent again
     // each time the lamp's bridge or lamp service reports "1" (the path to it is
     // back) until a lamp/changed confirms it (pending_commands.h).
     Result<std::string> set_state(std::int64_t user_id, std::string_view device_id, LampUpdate update);
+    // Sends `update` to every lamp of the user in `room`, or to all their lamps
+    // when `room` is nullopt ("All off"). not_found when the room has no lamp of
+    // theirs. Returns the device ids it was sent to.
+    Result<std::vector<std::string>> set_room_state(std::int64_t user_id, std::optional<std::string_view> room,
+                                                    const LampUpdate& update);
 
     // The lamp's last lamp/health report (JSON, re-encoded by the codec), if any:
     // whether its changes are durable and its LED works.
     std::optional<std::string> health_of(std::string_view device_id);
 
+    // How long a code the lamp shows may be used, in seconds.
+    std::int64_t code_seconds() const { return options_.code_seconds; }
     // Commands acknowledged by the broker and not yet confirmed by the lamp.
     std::size_t unconfirmed_commands() const { return pending_.size(); }
 
@@ -105,6 +119,9 @@ private:
     Result<std::int64_t> claim_blocked(std::int64_t user_id, const std::string& address_key);
     void note_claim_failure(std::int64_t user_id, const std::string& address_key);
     void publish_associated(const std::string& device_id, bool claimed);
+    void name_new_lamp(std::int64_t user_id, const std::string& device_id);
+    // Stamps `update` as ours and publishes it; returns the payload.
+    Result<std::string> publish_update(std::string_view device_id, LampUpdate update);
     void resend_unconfirmed(const std::string& device_id);
     // The lamp's owner as analytics shows it: the user id, or null.
     void add_owner(const std::string& device_id, analytics::Properties& properties);

@@ -2,6 +2,8 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
+
 #include "pages/html.h"
 
 namespace lampi::cloud::pages {
@@ -80,37 +82,118 @@ std::string logged_out_page() {
                 "again</a>.</p>\n");
 }
 
-std::string index_page(std::string_view username, std::string_view csrf, const std::vector<storage::Lamp>& lamps,
-                       std::string_view message, std::string_view error) {
-    std::string items;
-    for (const storage::Lamp& lamp : lamps) {
-        std::string shown = lamp.name.empty() ? lamp.device_id : lamp.name;
-        items += fmt::format(
-            "<li class=\"lamp\" data-device-id=\"{id}\" data-name=\"{name}\" data-online=\"{online}\" "
-            "data-state=\"{state}\">\n"
-            "<span class=\"lamp-name\">{shown}</span> <code>{id}</code> <span class=\"badge\">{badge}</span>\n"
-            "<form method=\"post\" action=\"/lamps/{id}/rename/\">{csrf}<input type=\"text\" name=\"name\" "
-            "value=\"{name}\" maxlength=\"100\" aria-label=\"New name\"> <button type=\"submit\">Rename</button></form>\n"
-            "<form method=\"post\" action=\"/lamps/{id}/remove/\">{csrf}<button type=\"submit\">Remove</button></form>\n"
-            "</li>\n",
-            fmt::arg("id", escape_html(lamp.device_id)), fmt::arg("name", escape_html(lamp.name)),
-            fmt::arg("online", lamp.online ? "true" : "false"), fmt::arg("state", escape_html(lamp.state_json)),
-            fmt::arg("shown", escape_html(shown)), fmt::arg("badge", lamp.online ? "online" : "offline"),
-            fmt::arg("csrf", csrf_field(csrf)));
+namespace {
+
+// One lamp of the list. The device id sits in the folded details with the forms:
+// people know their lamps by name and room, and need the id only to tell support.
+std::string lamp_item(const storage::Lamp& lamp, std::string_view csrf) {
+    std::string shown = lamp.name.empty() ? lamp.device_id : lamp.name;
+    return fmt::format(
+        "<li class=\"lamp\" data-device-id=\"{id}\" data-name=\"{name}\" data-room=\"{room}\" data-online=\"{online}\" "
+        "data-state=\"{state}\">\n"
+        "<span class=\"lamp-name\">{shown}</span> <span class=\"badge\">{badge}</span>\n"
+        "<details class=\"manage\"><summary>Details</summary>\n"
+        "<p class=\"device-id\">Device id <code>{id}</code></p>\n"
+        "<form method=\"post\" action=\"/lamps/{id}/rename/\">{csrf}"
+        "<label for=\"name-{id}\">Name</label> <input type=\"text\" name=\"name\" id=\"name-{id}\" value=\"{name}\" "
+        "maxlength=\"100\"> "
+        "<label for=\"room-{id}\">Room</label> <input type=\"text\" name=\"room\" id=\"room-{id}\" value=\"{room}\" "
+        "maxlength=\"60\" list=\"room-names\"> <button type=\"submit\">Save</button></form>\n"
+        "<form method=\"post\" action=\"/lamps/{id}/remove/\">{csrf}<button type=\"submit\">Remove</button></form>\n"
+        "</details>\n</li>\n",
+        fmt::arg("id", escape_html(lamp.device_id)), fmt::arg("name", escape_html(lamp.name)),
+        fmt::arg("room", escape_html(lamp.room)), fmt::arg("online", lamp.online ? "true" : "false"),
+        fmt::arg("state", escape_html(lamp.state_json)), fmt::arg("shown", escape_html(shown)),
+        fmt::arg("badge", lamp.online ? "online" : "offline"), fmt::arg("csrf", csrf_field(csrf)));
+}
+
+// The rooms the owner already uses, offered when typing a room.
+std::string room_names(const std::vector<storage::Lamp>& lamps) {
+    std::vector<std::string> rooms;
+    for (const auto& lamp : lamps)
+        if (!lamp.room.empty() && std::find(rooms.begin(), rooms.end(), lamp.room) == rooms.end())
+            rooms.push_back(lamp.room);
+    std::string options;
+    for (const auto& room : rooms) options += fmt::format("<option value=\"{}\">", escape_html(room));
+    return "<datalist id=\"room-names\">" + options + "</datalist>\n";
+}
+
+// Asked right after a claim: the lamp's name (the "Lamp N" it was given) and its room.
+std::string name_new_lamp_form(const storage::Lamp& lamp, std::string_view csrf) {
+    return fmt::format(
+        "<section class=\"name-lamp\" aria-labelledby=\"name-lamp-title\">\n"
+        "<h3 id=\"name-lamp-title\">Name your new lamp</h3>\n"
+        "<form method=\"post\" action=\"/lamps/{id}/rename/\">{csrf}\n"
+        "<p><label for=\"new-lamp-name\">Name</label> <input type=\"text\" name=\"name\" id=\"new-lamp-name\" "
+        "value=\"{name}\" maxlength=\"100\" required autofocus></p>\n"
+        "<p><label for=\"new-lamp-room\">Room</label> <input type=\"text\" name=\"room\" id=\"new-lamp-room\" "
+        "value=\"{room}\" maxlength=\"60\" list=\"room-names\" placeholder=\"Living room\"></p>\n"
+        "<p><button type=\"submit\">Save</button> <a href=\"/\">Later</a></p>\n</form>\n</section>\n",
+        fmt::arg("id", escape_html(lamp.device_id)), fmt::arg("name", escape_html(lamp.name)),
+        fmt::arg("room", escape_html(lamp.room)), fmt::arg("csrf", csrf_field(csrf)));
+}
+
+// The lamps in groups, one <section class="room"> per room in name order, the lamps
+// without a room last (headed "No room" only beside named rooms). With no lamp at
+// all, one empty group, where the page script adds lamps that join.
+std::string room_groups(const std::vector<storage::Lamp>& lamps, std::string_view csrf) {
+    std::vector<std::string> rooms;
+    for (const auto& lamp : lamps)
+        if (std::find(rooms.begin(), rooms.end(), lamp.room) == rooms.end()) rooms.push_back(lamp.room);
+    std::sort(rooms.begin(), rooms.end(),
+              [](const std::string& a, const std::string& b) { return a.empty() != b.empty() ? b.empty() : a < b; });
+    if (rooms.empty()) rooms.emplace_back();
+    std::string out;
+    for (const auto& room : rooms) {
+        std::string items;
+        for (const auto& lamp : lamps)
+            if (lamp.room == room) items += lamp_item(lamp, csrf);
+        std::string title = !room.empty()      ? escape_html(room)
+                            : rooms.size() > 1 ? std::string("No room")
+                                               : std::string();
+        out += fmt::format("<section class=\"room\" data-room=\"{}\">\n{}<ul>\n{}</ul>\n</section>\n",
+                           escape_html(room),
+                           title.empty() ? std::string() : "<h3 class=\"room-title\">" + title + "</h3>\n", items);
     }
+    return out;
+}
+
+}  // namespace
+
+std::string index_page(std::string_view username, std::string_view csrf, const std::vector<storage::Lamp>& lamps,
+                       const IndexView& view) {
+    const storage::Lamp* new_lamp = nullptr;
+    for (const storage::Lamp& lamp : lamps)
+        if (!view.new_lamp.empty() && lamp.device_id == view.new_lamp) new_lamp = &lamp;
+    std::int64_t minutes = std::max<std::int64_t>(1, view.code_seconds / 60);
     std::string body = fmt::format(
-        "<h2>Your lamps</h2>\n{}{}"
-        "<div id=\"lamps\" data-csrf=\"{}\" data-credential-url=\"/api/v1/mqtt-credential\" "
+        "<div class=\"page-head\"><h2>Your lamps</h2> <a class=\"button add-lamp\" href=\"#add-lamp\">Add lamp</a>"
+        "</div>\n{message}{error}{name_form}"
+        "<div id=\"lamps\" data-csrf=\"{csrf}\" data-credential-url=\"/api/v1/mqtt-credential\" "
         "data-api=\"/api/v1/lamps\">\n"
-        "<ul>\n{}</ul>\n{}</div>\n"
-        "<h3>Add a lamp</h3>\n<form method=\"post\" action=\"/lamps/claim/\">{}\n"
-        "<label for=\"id_code\">Code shown on the lamp:</label> <input type=\"text\" name=\"code\" id=\"id_code\" "
-        "maxlength=\"20\" autocomplete=\"off\" required> <button type=\"submit\">Add lamp</button></form>\n"
+        "{groups}{empty}</div>\n{rooms}"
+        "<section id=\"add-lamp\" aria-labelledby=\"add-lamp-title\">\n"
+        "<h3 id=\"add-lamp-title\">Add a lamp</h3>\n"
+        "<ol class=\"steps\"><li>Power on the lamp.</li><li>Read the code on the lamp's screen.</li>"
+        "<li>Type the code here and press <strong>Add lamp</strong>.</li></ol>\n"
+        "<p class=\"hint\" id=\"code-hint\">A code works for {minutes} minute{plural}; the lamp shows a new one "
+        "before it runs out.</p>\n"
+        "<form method=\"post\" action=\"/lamps/claim/\">{csrf_field}\n"
+        "<label for=\"id_code\">Code shown on the lamp</label> <input type=\"text\" name=\"code\" id=\"id_code\" "
+        "value=\"{typed}\" maxlength=\"20\" autocomplete=\"off\" autocapitalize=\"characters\" "
+        "aria-describedby=\"code-hint\" required> <button type=\"submit\">Add lamp</button></form>\n</section>\n"
         "<script src=\"/static/lampi.js\" defer></script>\n",
-        message.empty() ? std::string()
-                        : fmt::format("<p class=\"message\" role=\"status\">{}</p>\n", escape_html(message)),
-        error_block(error), escape_html(csrf), items,
-        lamps.empty() ? "<p class=\"empty\">You have no lamps yet.</p>\n" : "", csrf_field(csrf));
+        fmt::arg("message", view.message.empty() ? std::string()
+                                                 : fmt::format("<p class=\"message\" role=\"status\">{}</p>\n",
+                                                               escape_html(view.message))),
+        fmt::arg("error", error_block(view.error)),
+        fmt::arg("name_form", new_lamp ? name_new_lamp_form(*new_lamp, csrf) : std::string()),
+        fmt::arg("csrf", escape_html(csrf)), fmt::arg("groups", room_groups(lamps, csrf)),
+        fmt::arg("empty", lamps.empty() ? "<p class=\"empty\">You have no lamps yet. Add your first one in three "
+                                          "steps: see <a href=\"#add-lamp\">Add a lamp</a> below.</p>\n"
+                                        : ""),
+        fmt::arg("rooms", room_names(lamps)), fmt::arg("minutes", minutes), fmt::arg("plural", minutes == 1 ? "" : "s"),
+        fmt::arg("csrf_field", csrf_field(csrf)), fmt::arg("typed", escape_html(view.typed_code)));
     return page("Your lamps", body, username);
 }
 

@@ -3,6 +3,7 @@
 // hidden csrfmiddlewaretoken field of each form.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,12 +21,23 @@ std::string password_change_page(std::string_view csrf, std::string_view usernam
 std::string logout_page(std::string_view csrf, std::string_view username);
 std::string logged_out_page();
 
+// What the lamps page says besides the lamps.
+struct IndexView {
+    std::string_view message;         // a confirmation ("The lamp was added ...")
+    std::string_view error;           // why the last form failed
+    std::string_view typed_code;      // kept in the add form after a failed claim
+    std::string_view new_lamp;        // a lamp just claimed: ask for its name and room
+    std::int64_t code_seconds = 600;  // how long a lamp's code may be used
+};
+
 // The lamps page. The element <div id="lamps"> is where the control page script
-// attaches: it carries data-csrf and data-credential-url, and one child per lamp
-// with data-device-id, data-name, data-online and data-state (the last
-// lamp/changed JSON, "" if never seen).
+// attaches: it carries data-csrf and data-credential-url, one <section
+// class="room" data-room> per room (lamps without a room last), and in each one
+// <li> per lamp with data-device-id, data-name, data-room, data-online and
+// data-state (the last lamp/changed JSON, "" if never seen). The add form (#add-lamp) gives the steps
+// and the code's lifetime.
 std::string index_page(std::string_view username, std::string_view csrf, const std::vector<storage::Lamp>& lamps,
-                       std::string_view message, std::string_view error);
+                       const IndexView& view);
 
 // A short page for a failed form post (CSRF, bad input).
 std::string error_page(int status, std::string_view title, std::string_view message);

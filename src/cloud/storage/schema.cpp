@@ -132,6 +132,23 @@ CREATE TABLE analytics_keys (
     created_at BIGINT NOT NULL
 );
 )SQL"},
+    // Lamps are grouped by room, a free name the owner chooses ('' = no room).
+    {6, R"SQL(
+ALTER TABLE lamps ADD COLUMN room TEXT NOT NULL DEFAULT '';
+)SQL"},
+    // Scenes a user saved: the look of a room's lamps, one set_config object per
+    // device id (JSON text). Built-in scenes are code, not rows.
+    {7, R"SQL(
+CREATE TABLE scenes (
+    id {id_pk},
+    user_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    room TEXT NOT NULL DEFAULT '',
+    lamps_json TEXT NOT NULL,
+    created_at BIGINT NOT NULL
+);
+CREATE UNIQUE INDEX scenes_user_name ON scenes(user_id, name);
+)SQL"},
 };
 
 std::string render(const char* sql, Dialect dialect) {

@@ -11,7 +11,8 @@ namespace {
 
 const std::string kUserColumns = "id, username, password_hash, is_operator, created_at, last_login";
 const std::string kLampColumns =
-    "l.device_id, l.name, l.owner_id, COALESCE(u.username, ''), l.state_json, l.state_version, l.online, l.updated_at";
+    "l.device_id, l.name, l.owner_id, COALESCE(u.username, ''), l.state_json, l.state_version, l.online, l.updated_at, "
+    "l.room";
 const std::string kLampFrom = " FROM lamps l LEFT JOIN users u ON u.id = l.owner_id ";
 
 User to_user(const SqlRow& r, std::size_t at = 0) {
@@ -35,6 +36,7 @@ Lamp to_lamp(const SqlRow& r) {
     if (r[5]) l.state_version = as_int(r[5]);
     l.online = as_int(r[6]) != 0;
     l.updated_at = as_int(r[7]);
+    l.room = as_text(r[8]);
     return l;
 }
 
@@ -48,6 +50,16 @@ Result<std::vector<Lamp>> to_lamps(Result<SqlRows> rows) {
     if (!rows) return rows.status();
     std::vector<Lamp> out;
     for (const auto& r : *rows) out.push_back(to_lamp(r));
+    return out;
+}
+
+const std::string kSceneColumns = "id, user_id, name, room, lamps_json, created_at";
+
+Result<std::vector<Scene>> to_scenes(const Result<SqlRows>& rows) {
+    if (!rows) return rows.status();
+    std::vector<Scene> out;
+    for (const auto& r : *rows)
+        out.push_back(Scene{as_int(r[0]), as_int(r[1]), as_text(r[2]), as_text(r[3]), as_text(r[4]), as_int(r[5])});
     return out;
 }
 
@@ -255,10 +267,18 @@ Result<bool> Store::rename_lamp(const std::string& device_id, std::int64_t owner
     return !rows->empty();
 }
 
+Result<bool> Store::set_lamp_room(const std::string& device_id, std::int64_t owner_id, const std::string& room) {
+    auto rows = run("UPDATE lamps SET room = $1 WHERE device_id = $2 AND owner_id = $3 RETURNING device_id",
+                    {room, device_id, owner_id});
+    if (!rows) return rows.status();
+    return !rows->empty();
+}
+
 Result<bool> Store::release_lamp(const std::string& device_id, std::int64_t owner_id) {
-    auto rows = run("UPDATE lamps SET owner_id = NULL, name = '' WHERE device_id = $1 AND owner_id = $2 "
-                    "RETURNING device_id",
-                    {device_id, owner_id});
+    auto rows =
+        run("UPDATE lamps SET owner_id = NULL, name = '', room = '' WHERE device_id = $1 AND owner_id = $2 "
+            "RETURNING device_id",
+            {device_id, owner_id});
     if (!rows) return rows.status();
     return !rows->empty();
 }
@@ -271,6 +291,38 @@ Status Store::assign_lamp(const std::string& device_id, std::optional<std::int64
         return Status::not_found(
             fmt::format("no lamp {} is known; add it first with `lampi-cloud lamp add {}`", device_id, device_id));
     return Status::ok();
+}
+
+Result<std::int64_t> Store::create_scene(const Scene& scene) {
+    auto lease = db_->lease();
+    auto rows = lease->query(
+        "INSERT INTO scenes (user_id, name, room, lamps_json, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        {scene.user_id, scene.name, scene.room, scene.lamps_json, scene.created_at});
+    if (!rows) {
+        if (lease->last_error_was_conflict())
+            return Status::already_exists(
+                fmt::format("you have a scene called \"{}\"; choose another name or delete that one", scene.name));
+        return rows.status();
+    }
+    return as_int(rows->at(0).at(0));
+}
+
+Result<std::vector<Scene>> Store::scenes_of(std::int64_t user_id) {
+    return to_scenes(run("SELECT " + kSceneColumns + " FROM scenes WHERE user_id = $1 ORDER BY name", {user_id}));
+}
+
+Result<std::optional<Scene>> Store::scene(std::int64_t user_id, std::int64_t id) {
+    auto scenes =
+        to_scenes(run("SELECT " + kSceneColumns + " FROM scenes WHERE user_id = $1 AND id = $2", {user_id, id}));
+    if (!scenes) return scenes.status();
+    if (scenes->empty()) return std::optional<Scene>();
+    return std::optional<Scene>(scenes->front());
+}
+
+Result<bool> Store::delete_scene(std::int64_t user_id, std::int64_t id) {
+    auto rows = run("DELETE FROM scenes WHERE user_id = $1 AND id = $2 RETURNING id", {user_id, id});
+    if (!rows) return rows.status();
+    return !rows->empty();
 }
 
 Result<Store::CodeOutcome> Store::record_code(const std::string& device_id, const std::string& code,

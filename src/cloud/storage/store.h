@@ -31,6 +31,7 @@ struct User {
 struct Lamp {
     std::string device_id;
     std::string name;
+    std::string room;  // '' when the owner put it in no room
     std::optional<std::int64_t> owner_id;
     std::string owner_name;        // empty when unowned
     std::string state_json;        // last lamp/changed payload, canonical; empty if never seen
@@ -60,6 +61,16 @@ struct ApiToken {
     std::string scope;  // "read" or "control"
     std::int64_t created_at = 0;
     std::int64_t expires_at = 0;
+};
+
+// A scene a user saved: how each lamp of a room looked.
+struct Scene {
+    std::int64_t id = 0;
+    std::int64_t user_id = 0;
+    std::string name;
+    std::string room;
+    std::string lamps_json;  // {"<device id>": {set_config fields}, ...}
+    std::int64_t created_at = 0;
 };
 
 // One failed-login counter (see accounts/login_throttle.h for the policy).
@@ -127,9 +138,18 @@ public:
     Result<std::vector<std::string>> owned_device_ids(std::int64_t user_id);
     // Rename/release only when `owner_id` owns the lamp; false when it does not.
     Result<bool> rename_lamp(const std::string& device_id, std::int64_t owner_id, const std::string& name);
+    Result<bool> set_lamp_room(const std::string& device_id, std::int64_t owner_id, const std::string& room);
+    // Releasing forgets the name and the room: they were the owner's.
     Result<bool> release_lamp(const std::string& device_id, std::int64_t owner_id);
     // Operator action: any lamp to any user (or to nobody).
     Status assign_lamp(const std::string& device_id, std::optional<std::int64_t> owner_id, std::int64_t now);
+
+    // Scenes, per user. create_scene fails with already_exists when the user has a
+    // scene of that name. delete_scene: false when the user has no such scene.
+    Result<std::int64_t> create_scene(const Scene& scene);
+    Result<std::vector<Scene>> scenes_of(std::int64_t user_id);
+    Result<std::optional<Scene>> scene(std::int64_t user_id, std::int64_t id);
+    Result<bool> delete_scene(std::int64_t user_id, std::int64_t id);
 
     // Association codes. A live code (unused, unexpired) belongs to one lamp, and a
     // lamp has at most one live code. record_code remembers a code a lamp
