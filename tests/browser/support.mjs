@@ -26,6 +26,8 @@ function webRequire() {
 
 const require = webRequire();
 export const mqtt = require("mqtt");
+// axe-core's browser bundle, for the accessibility checks.
+export const axeSource = () => fs.readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
 const { chromium } = require("playwright-core");
 
 export function loadEndpoints() {

@@ -1,0 +1,93 @@
+// Every page, as a person with a screen reader, a keyboard or weak eyes meets it:
+// axe-core (WCAG 2.1 A and AA rules) in Chromium at 1280x800 and 375x740, in the
+// light and the dark theme. No serious or critical violation may be left.
+//
+//   LAMPI_ENDPOINTS=<stack>/endpoints.json [LAMPI_NODE_MODULES=<build>/web/node_modules] \
+//   node --test tests/browser/accessibility.test.mjs
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+
+import { axeSource, launchBrowser, loadEndpoints, login } from "./support.mjs";
+
+const endpoints = loadEndpoints();
+const skip = endpoints ? false : "LAMPI_ENDPOINTS is not set (path of a running platform's endpoints.json)";
+
+const viewports = [
+  { name: "1280", size: { width: 1280, height: 800 } },
+  { name: "375", size: { width: 375, height: 740 } },
+];
+const themes = ["light", "dark"];
+
+// The pages, each reached as a person would: the first ones before logging in.
+const pages = [
+  { path: "/accounts/login/", loggedIn: false },
+  { path: "/accounts/signup/", loggedIn: false },
+  { path: "/", loggedIn: true, ready: "#lamps" },
+  { path: "/accounts/password_change/", loggedIn: true },
+];
+
+async function audit(page) {
+  // axe goes in through the DevTools protocol: the page's own CSP allows only its scripts.
+  await page.evaluate(axeSource());
+  return page.evaluate(async () => {
+    const result = await window.axe.run(document, {
+      runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] },
+    });
+    return result.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      targets: v.nodes.slice(0, 3).map((n) => n.target.join(" ")),
+    }));
+  });
+}
+
+describe("accessibility (axe-core, WCAG 2.1 AA)", { skip }, () => {
+  const base = endpoints?.cloud.http.url;
+  let browser;
+  const summary = [];
+
+  before(async () => {
+    browser = await launchBrowser();
+  });
+
+  after(async () => {
+    await browser?.close();
+    console.log(`axe: ${summary.join("; ")}`);
+  });
+
+  for (const viewport of viewports) {
+    for (const theme of themes) {
+      test(`every page at ${viewport.name} px, ${theme} theme`, async () => {
+        const context = await browser.newContext({
+          viewport: viewport.size,
+          colorScheme: theme,
+          ignoreHTTPSErrors: base.startsWith("https:"),
+        });
+        try {
+          const page = await context.newPage();
+          const serious = [];
+          let minor = 0;
+          let loggedIn = false;
+          for (const p of pages) {
+            if (p.loggedIn && !loggedIn) {
+              await login(page, base, endpoints.demo);
+              loggedIn = true;
+            }
+            await page.goto(`${base}${p.path}`);
+            if (p.ready) await page.waitForSelector(p.ready);
+            for (const v of await audit(page)) {
+              if (v.impact === "serious" || v.impact === "critical")
+                serious.push(`${p.path}: ${v.id} (${v.impact}) ${v.help} at ${v.targets.join(", ")}`);
+              else minor += 1;
+            }
+          }
+          summary.push(`${viewport.name} px ${theme}: ${serious.length} serious or critical, ${minor} minor`);
+          assert.deepEqual(serious, [], serious.join("\n"));
+        } finally {
+          await context.close();
+        }
+      });
+    }
+  }
+});
