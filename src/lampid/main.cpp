@@ -21,6 +21,9 @@ int main(int argc, char** argv) {
                    "remembers whether a user claimed the lamp (default: beside the state file)");
     app.add_option("--code-file", o.code_file,
                    "where to show the one-time association code (a stand-in for the screen)");
+    app.add_option("--home-assistant-prefix", o.home_assistant_prefix,
+                   "Home Assistant's MQTT discovery prefix; \"\" keeps the lamp out of Home Assistant")
+        ->capture_default_str();
     app.add_option("--simulated-output", o.led.simulated_output,
                    "simulated backend: file that holds the current R G B duty cycles");
     app.add_option("--pwm-chip", o.led.sysfs_chip, "sysfs-pwm backend: PWM chip directory")->capture_default_str();

@@ -18,6 +18,8 @@ struct LampidOptions {
     std::string log_level = "info";
     std::string association_file;  // "": beside the state file
     std::string code_file;         // where the association code is shown
+    // Home Assistant's MQTT discovery prefix; "" announces nothing to Home Assistant.
+    std::string home_assistant_prefix = "homeassistant";
     LedDriverOptions led;
     std::vector<int> channels, pins;  // sysfs-pwm channels, pigpiod pins (red, green, blue)
 };
