@@ -157,6 +157,7 @@ int serve(ServeConfig config) {
             .count();
     });
     config.app.events = platform_events;
+    config.app.event_queue = platform_events;
     lamps::LampServiceOptions lamp_options;
     lamp_options.events = platform_events;
     lamp_options.code_seconds = config.code_seconds;
@@ -166,6 +167,7 @@ int serve(ServeConfig config) {
     api::App app(**store, accounts, lamp_service, config.app, &hash_pool);
     // The queue must end before the store it writes to: only locals of this function hold it.
     config.app.events.reset();
+    config.app.event_queue.reset();
     config.server.max_connections = connection_cap(config.server.max_connections);
 
     config.server.handle_signals = true;
