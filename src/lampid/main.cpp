@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 
 #include "lampi/broker_cli.h"
+#include "lampi/log_cli.h"
 #include "service.h"
 
 int main(int argc, char** argv) {
@@ -16,7 +17,7 @@ int main(int argc, char** argv) {
     app.add_option("--backend", o.led.backend, "LED backend: simulated, sysfs-pwm or pigpiod")
         ->capture_default_str()
         ->check(CLI::IsMember({"simulated", "sysfs-pwm", "pigpiod"}));
-    app.add_option("--log-level", o.log_level, "trace, debug, info, warn, error or off")->capture_default_str();
+    add_log_options(app, o.log_level, o.log_format);
     app.add_option("--association-file", o.association_file,
                    "remembers whether a user claimed the lamp (default: beside the state file)");
     app.add_option("--code-file", o.code_file,

@@ -41,7 +41,7 @@ int run_lampid(LampidOptions o) {
         fmt::print(stderr, "lampid: {}\n", id.status().message());
         return 2;
     }
-    if (!log::init_from_option("lampid", o.log_level, "lampid[" + *id + "]")) return 2;
+    if (!log::init_from_option("lampid", o.log_level, "lampid[" + *id + "]", o.log_format)) return 2;
     if (Status s = read_password_file(o.mqtt, o.password_file); !s) {
         log::error("{}", s.message());
         return s.code() == StatusCode::invalid_argument ? 2 : 1;

@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/commands.h"
+#include "lampi/log_cli.h"
 
 namespace {
 
@@ -24,7 +25,7 @@ void add_run_options(CLI::App* app, CommonOptions& c, const std::string& csv_fil
     app->add_option("--csv", c.output.csv_prefix, "write " + csv_files);
     app->add_option("--report", c.output.html_path, "write a self-contained HTML report with charts to FILE.html");
     app->add_option("--max-time", c.max_time_s, "hard limit on the whole run in seconds")->capture_default_str();
-    app->add_option("--log-level", c.log_level, "trace, debug, info, warn, error or off")->capture_default_str();
+    lampi::add_log_options(*app, c.log_level, c.log_format);
 }
 
 void add_common(CLI::App* app, CommonOptions& c) {

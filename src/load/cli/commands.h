@@ -28,6 +28,7 @@ struct CommonOptions {
     bool sys = false;
     double max_time_s = 3600;
     std::string log_level = "warn";
+    std::string log_format = "text";
     OutputOptions output;
 };
 
