@@ -79,7 +79,7 @@ std::string json_quoted(std::string_view text) {
 // One JSON object a line: {"time", "level", "program", "message"}.
 class JsonFormatter final : public spdlog::formatter {
 public:
-    explicit JsonFormatter(std::string program) : program_(json_quoted(program)) {}
+    explicit JsonFormatter(const std::string& program) : program_(json_quoted(program)) {}
 
     void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
         const auto since_epoch = msg.time.time_since_epoch();

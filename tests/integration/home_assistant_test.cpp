@@ -42,7 +42,10 @@ TEST_F(HomeAssistantOnTheLamp, TheLampAnnouncesAValidJsonLightWithItsStateAndAva
     auto available = home_assistant.wait_for(text(config.at("availability_topic")));
     ASSERT_TRUE(available);
     EXPECT_EQ(available->payload, text(config.at("payload_available")));
-    auto state = home_assistant.wait_for(text(config.at("state_topic")));
+    ASSERT_TRUE(home_assistant.wait_for(text(config.at("state_topic"))));
+    // A Home Assistant that starts later still reads the state: it is retained.
+    MqttProbe later(local_login(), {text(config.at("state_topic"))});
+    auto state = later.wait_for(text(config.at("state_topic")));
     ASSERT_TRUE(state);
     EXPECT_TRUE(state->retain);
     json::object values = json::parse(state->payload).as_object();
