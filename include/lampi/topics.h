@@ -16,6 +16,10 @@ inline constexpr std::string_view kAssociated = "lamp/associated";
 // lampid's health (retained JSON, lamp_codec.h): whether its changes are saved.
 inline constexpr std::string_view kHealth = "lamp/health";
 inline constexpr std::string_view kConnectionStatePattern = "lamp/connection/+/state";
+// lampid's translation for Home Assistant's JSON light (src/lampid/home_assistant.h):
+// commands in, states out, on the lamp's broker only.
+inline constexpr std::string_view kHomeAssistantCommand = "lamp/homeassistant/set";
+inline constexpr std::string_view kHomeAssistantState = "lamp/homeassistant/state";
 inline constexpr std::string_view kOnline = "1";
 inline constexpr std::string_view kOffline = "0";
 
@@ -38,6 +42,9 @@ std::string lamp_client_id(std::string_view device_id);
 
 // lamp/connection/<client_id>/state
 std::string connection_state(std::string_view client_id);
+
+// Home Assistant's MQTT discovery topic for a lamp: <prefix>/light/<device_id>/config
+std::string home_assistant_discovery(std::string_view prefix, std::string_view device_id);
 
 // The cloud-side name of a lamp-local topic: devices/<device_id>/<local_topic>.
 std::string cloud(std::string_view device_id, std::string_view local_topic);

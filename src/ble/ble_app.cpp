@@ -64,7 +64,7 @@ BleOptions default_ble_options() {
 }
 
 int run_ble(BleOptions o) {
-    if (!log::init_from_option("lampi-ble", o.log_level)) return 2;
+    if (!log::init_from_option("lampi-ble", o.log_level, {}, o.log_format)) return 2;
     Result<std::string> id = o.device_id.empty() ? device_id_from_mac() : normalize_device_id(o.device_id);
     if (!id) {
         log::error("{}; give --device-id", id.status().message());

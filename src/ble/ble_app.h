@@ -16,6 +16,7 @@ struct BleOptions {
     std::string bus = "system";  // "system", or a D-Bus address (unix:path=...)
     std::string adapter = "/org/bluez/hci0";
     std::string log_level = "info";
+    std::string log_format = "text";
 };
 
 BleOptions default_ble_options();

@@ -4,6 +4,7 @@
 
 #include "ble_app.h"
 #include "lampi/broker_cli.h"
+#include "lampi/log_cli.h"
 
 namespace {
 
@@ -21,7 +22,7 @@ int parse_and_run(int argc, char** argv) {
     app.add_option("--bus", o.bus, "D-Bus to find BlueZ on: system, session, or an address (unix:path=...)")
         ->capture_default_str();
     app.add_option("--adapter", o.adapter, "BlueZ adapter object to register with")->capture_default_str();
-    app.add_option("--log-level", o.log_level, "trace, debug, info, warn, error or off")->capture_default_str();
+    add_log_options(app, o.log_level, o.log_format);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

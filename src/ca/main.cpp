@@ -7,6 +7,7 @@
 
 #include "commands.h"
 #include "lampi/log.h"
+#include "lampi/log_cli.h"
 
 namespace {
 
@@ -39,7 +40,8 @@ int main(int argc, char** argv) {
                  "device and client certificates, revokes them and keeps the CRL (crl.pem) current."};
     app.require_subcommand(1);
     std::string log_level = "warn";
-    app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")->capture_default_str();
+    std::string log_format = "text";
+    add_log_options(app, log_level, log_format);
 
     // init
     CaLocation init_common;
@@ -114,7 +116,7 @@ int main(int argc, char** argv) {
     list->add_flag("--json", list_json, "one JSON document instead of a table");
 
     CLI11_PARSE(app, argc, argv);
-    if (!log::init_from_option("lampi-ca", log_level)) return 2;
+    if (!log::init_from_option("lampi-ca", log_level, {}, log_format)) return 2;
     if (init->parsed()) return init_command(init_common.dir, create, init_key_type, init_passphrase_file);
     if (server->parsed()) {
         return issue_server_command(server_common, server_request, server_out, server_options, server_key_type);

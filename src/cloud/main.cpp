@@ -5,6 +5,7 @@
 
 #include "cli/commands.h"
 #include "cli/serve_arguments.h"
+#include "lampi/log_cli.h"
 
 namespace {
 
@@ -20,7 +21,7 @@ void add_common(CLI::App* cmd, CommonConfig& c, std::size_t& memory_kib) {
     cmd->add_option("--argon2-memory-kib", memory_kib, "argon2id memory for new password hashes, in KiB")
         ->capture_default_str()
         ->check(CLI::Range(8, 1024 * 1024));
-    cmd->add_option("--log-level", c.log_level, "trace, debug, info, warn, error or off")->capture_default_str();
+    lampi::add_log_options(*cmd, c.log_level, c.log_format);
 }
 
 }  // namespace

@@ -19,6 +19,10 @@ std::string connection_state(std::string_view client_id) {
     return fmt::format("{}{}{}", kConnectionPrefix, client_id, kStateSuffix);
 }
 
+std::string home_assistant_discovery(std::string_view prefix, std::string_view device_id) {
+    return fmt::format("{}/light/{}/config", prefix, device_id);
+}
+
 std::string cloud_prefix(std::string_view device_id) { return fmt::format("{}{}/", kDevicesPrefix, device_id); }
 
 std::string cloud(std::string_view device_id, std::string_view local_topic) {

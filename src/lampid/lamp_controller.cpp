@@ -72,6 +72,11 @@ void LampController::handle_set_config(std::string_view payload) {
     dirty_ = true;
 }
 
+void LampController::reject(std::string_view source, std::string_view reason) {
+    ++stats_.rejected;
+    log_dropped(fmt::format("{} rejected", source), reason);
+}
+
 void LampController::flush() {
     if (dirty_) {
         // The LED follows every command, whether or not it can be saved.
@@ -136,7 +141,9 @@ void LampController::publish_state(const LampState& state) {
     if (!broker_.connected()) return;  // on_connected() publishes it
     if (Status s = broker_.publish(topics::kChanged, encode_changed(state), kQos, true); !s) {
         log::error("{}", s.message());
+        return;
     }
+    if (on_announced) on_announced(state);
 }
 
 void LampController::publish_health() {

@@ -20,6 +20,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -64,6 +65,9 @@ public:
     Status start();
 
     void handle_set_config(std::string_view payload);
+    // A command that never became a set_config payload (a translation refused
+    // it): counted and logged like a rejected one.
+    void reject(std::string_view source, std::string_view reason);
     // Commits pending changes; a no-op when nothing changed.
     void flush();
     void on_connected();
@@ -75,6 +79,10 @@ public:
     // Publishes "0" on the connection topic before a clean stop (the Last Will
     // covers the unclean ones).
     void announce_offline();
+
+    // Called with every state published on lamp/changed, for listeners that
+    // speak another format (Home Assistant's).
+    std::function<void(const LampState&)> on_announced;
 
     const LampState& state() const { return state_; }
     const LampHealth& health() const { return health_; }

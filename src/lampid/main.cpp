@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 
 #include "lampi/broker_cli.h"
+#include "lampi/log_cli.h"
 #include "service.h"
 
 int main(int argc, char** argv) {
@@ -16,11 +17,14 @@ int main(int argc, char** argv) {
     app.add_option("--backend", o.led.backend, "LED backend: simulated, sysfs-pwm or pigpiod")
         ->capture_default_str()
         ->check(CLI::IsMember({"simulated", "sysfs-pwm", "pigpiod"}));
-    app.add_option("--log-level", o.log_level, "trace, debug, info, warn, error or off")->capture_default_str();
+    add_log_options(app, o.log_level, o.log_format);
     app.add_option("--association-file", o.association_file,
                    "remembers whether a user claimed the lamp (default: beside the state file)");
     app.add_option("--code-file", o.code_file,
                    "where to show the one-time association code (a stand-in for the screen)");
+    app.add_option("--home-assistant-prefix", o.home_assistant_prefix,
+                   "Home Assistant's MQTT discovery prefix; \"\" keeps the lamp out of Home Assistant")
+        ->capture_default_str();
     app.add_option("--simulated-output", o.led.simulated_output,
                    "simulated backend: file that holds the current R G B duty cycles");
     app.add_option("--pwm-chip", o.led.sysfs_chip, "sysfs-pwm backend: PWM chip directory")->capture_default_str();

@@ -5,8 +5,10 @@
 #include <atomic>
 #include <csignal>
 #include <filesystem>
+#include <optional>
 
 #include "clock.h"
+#include "home_assistant.h"
 #include "lamp_controller.h"
 #include "lampi/device_id.h"
 #include "lampi/log.h"
@@ -39,7 +41,7 @@ int run_lampid(LampidOptions o) {
         fmt::print(stderr, "lampid: {}\n", id.status().message());
         return 2;
     }
-    if (!log::init_from_option("lampid", o.log_level, "lampid[" + *id + "]")) return 2;
+    if (!log::init_from_option("lampid", o.log_level, "lampid[" + *id + "]", o.log_format)) return 2;
     if (Status s = read_password_file(o.mqtt, o.password_file); !s) {
         log::error("{}", s.message());
         return s.code() == StatusCode::invalid_argument ? 2 : 1;
@@ -76,8 +78,14 @@ int run_lampid(LampidOptions o) {
         log::error("{}", s.message());
         return 1;
     }
+    std::optional<HomeAssistant> home_assistant;
+    if (!o.home_assistant_prefix.empty()) {
+        home_assistant.emplace(broker, *id, o.home_assistant_prefix);
+        lamp.on_announced = [&](const LampState& state) { home_assistant->publish_state(state); };
+    }
     const std::string bridge_state = topics::cloud(*id, topics::connection_state(topics::kBridgeClient));
     client.on_connect = [&] {
+        if (home_assistant) home_assistant->on_connected();
         lamp.on_connected();
         onboarding.on_connected();
         if (Status s = client.subscribe(bridge_state, 1); !s) log::error("{}", s.message());
@@ -92,6 +100,13 @@ int run_lampid(LampidOptions o) {
             }
         } else if (message.topic == topics::kSetConfig) {
             lamp.handle_set_config(message.payload);
+        } else if (message.topic == topics::kHomeAssistantCommand && home_assistant) {
+            Result<std::string> command = HomeAssistant::to_set_config(message.payload);
+            if (command) {
+                lamp.handle_set_config(*command);
+            } else {
+                lamp.reject("Home Assistant command", command.status().message());
+            }
         } else if (message.topic == topics::kAssociated) {
             onboarding.handle(message.payload);
         }

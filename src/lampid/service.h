@@ -16,8 +16,11 @@ struct LampidOptions {
     std::string device_id;      // "": the MAC of the first network interface
     std::string state_file = "/var/lib/lampi/lamp-state.json";
     std::string log_level = "info";
+    std::string log_format = "text";
     std::string association_file;  // "": beside the state file
     std::string code_file;         // where the association code is shown
+    // Home Assistant's MQTT discovery prefix; "" announces nothing to Home Assistant.
+    std::string home_assistant_prefix = "homeassistant";
     LedDriverOptions led;
     std::vector<int> channels, pins;  // sysfs-pwm channels, pigpiod pins (red, green, blue)
 };

@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/commands.h"
+#include "lampi/log_cli.h"
 
 namespace {
 
@@ -28,7 +29,7 @@ void add_run_options(CLI::App* app, CommonOptions& c, const std::string& csv_fil
                     "report this process's CPU, memory and open files beside the load (repeatable)");
     app->add_option("--watch-name", c.watch_names,
                     "the same for every process of this name, as ps -o comm shows it (repeatable)");
-    app->add_option("--log-level", c.log_level, "trace, debug, info, warn, error or off")->capture_default_str();
+    lampi::add_log_options(*app, c.log_level, c.log_format);
 }
 
 void add_common(CLI::App* app, CommonOptions& c) {

@@ -19,6 +19,9 @@ void add_plan_options(CLI::App* command, StackOptions& options) {
         ->required();
     command->add_option("--mosquitto", options.mosquitto, "the mosquitto broker binary")->capture_default_str();
     command->add_option("--log-level", options.log_level, "log level of the LAMPi services")->capture_default_str();
+    command->add_option("--log-format", options.log_format, "log format of the LAMPi services: text or json")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"text", "json"}));
     command->add_option("--credential-seconds", options.credential_seconds,
                         "lifetime of the control page's broker credential (default: lampi-cloud's)");
     command->add_flag_callback(

@@ -135,6 +135,7 @@ std::string render_options(const StackOptions& options) {
                       {"build_dir", options.build_dir},
                       {"mosquitto", options.mosquitto},
                       {"log_level", options.log_level},
+                      {"log_format", options.log_format},
                       {"credential_seconds", options.credential_seconds},
                       {"screens", options.screens},
                       {"ble", options.ble}};
@@ -161,6 +162,8 @@ Result<StackOptions> load_options(const std::string& dir) {
         options.build_dir = json::value_to<std::string>(o.at("build_dir"));
         options.mosquitto = json::value_to<std::string>(o.at("mosquitto"));
         options.log_level = json::value_to<std::string>(o.at("log_level"));
+        // Stacks rendered before --log-format logged text.
+        if (o.contains("log_format")) options.log_format = json::value_to<std::string>(o.at("log_format"));
         options.credential_seconds = json::value_to<int>(o.at("credential_seconds"));
         // Stacks rendered before screens existed had none.
         options.screens = o.contains("screens") && json::value_to<bool>(o.at("screens"));
@@ -294,14 +297,15 @@ std::vector<ProcessPlan> plan_processes(const StackPlan& plan) {
                     "--mqtt-username {user} --mqtt-password-file {password} --mqtt-ca-file {ca} "
                     "--mqtt-ws-url /mqtt --relay-broker unix:{relay} --public-origin https://127.0.0.1:{https} "
                     "--public-origin https://localhost:{https} "
-                    "--auth-secret-file {secret} --log-level {level}{lifetime}",
+                    "--auth-secret-file {secret} --log-level {level} --log-format {format}{lifetime}",
                     fmt::arg("cloud", plan.lampi_cloud), fmt::arg("db", plan.database_file),
                     fmt::arg("https", plan.https_port), fmt::arg("redirect", plan.http_redirect_port),
                     fmt::arg("cert", plan.server_cert), fmt::arg("key", plan.server_key),
                     fmt::arg("static", plan.static_dir), fmt::arg("mqtt", plan.client_mqtt_port),
-                    fmt::arg("user", plan.cloud_service.username), fmt::arg("password", plan.cloud_service.password_file),
-                    fmt::arg("ca", plan.ca_file), fmt::arg("relay", plan.relay_socket),
-                    fmt::arg("secret", plan.auth_secret_file), fmt::arg("level", plan.options.log_level),
+                    fmt::arg("user", plan.cloud_service.username),
+                    fmt::arg("password", plan.cloud_service.password_file), fmt::arg("ca", plan.ca_file),
+                    fmt::arg("relay", plan.relay_socket), fmt::arg("secret", plan.auth_secret_file),
+                    fmt::arg("level", plan.options.log_level), fmt::arg("format", plan.options.log_format),
                     fmt::arg("lifetime", plan.options.credential_seconds > 0
                                              ? fmt::format(" --credential-seconds {}", plan.options.credential_seconds)
                                              : std::string())),
@@ -316,21 +320,22 @@ std::vector<ProcessPlan> plan_processes(const StackPlan& plan) {
     for (const LampPlan& lamp : plan.lamps) {
         processes.push_back(process(fmt::format("lamp-broker-{}", lamp.device_id),
                                     fmt::format("{} -c {}/mosquitto.conf", plan.options.mosquitto, lamp.dir), 20));
-        processes.push_back(process(
-            fmt::format("lampid-{}", lamp.device_id),
-            fmt::format("{} --host 127.0.0.1 --port {} --device-id {} --state-file {}/lamp-state.json "
-                        "--backend simulated --simulated-output {}/led-duty --code-file {}/association-code "
-                        "--log-level {} --username {} --password-file {}",
-                        plan.lampid, lamp.broker_port, lamp.device_id, lamp.dir, lamp.dir, lamp.dir,
-                        plan.options.log_level, kLampBrokerUser, lamp.broker_password_file),
-            30));
+        processes.push_back(
+            process(fmt::format("lampid-{}", lamp.device_id),
+                    fmt::format("{} --host 127.0.0.1 --port {} --device-id {} --state-file {}/lamp-state.json "
+                                "--backend simulated --simulated-output {}/led-duty --code-file {}/association-code "
+                                "--log-level {} --log-format {} --username {} --password-file {}",
+                                plan.lampid, lamp.broker_port, lamp.device_id, lamp.dir, lamp.dir, lamp.dir,
+                                plan.options.log_level, plan.options.log_format, kLampBrokerUser,
+                                lamp.broker_password_file),
+                    30));
         if (!plan.ble_bus.empty()) {
             processes.push_back(process(
                 fmt::format("lampi-ble-{}", lamp.device_id),
-                fmt::format("{} --host 127.0.0.1 --port {} --device-id {} --bus {} --log-level {} --username {} "
-                            "--password-file {}",
+                fmt::format("{} --host 127.0.0.1 --port {} --device-id {} --bus {} --log-level {} --log-format {} "
+                            "--username {} --password-file {}",
                             plan.lampi_ble, lamp.broker_port, lamp.device_id, plan.ble_bus, plan.options.log_level,
-                            kLampBrokerUser, lamp.broker_password_file),
+                            plan.options.log_format, kLampBrokerUser, lamp.broker_password_file),
                 40));
         }
         if (lamp.display == 0) continue;
@@ -340,9 +345,10 @@ std::vector<ProcessPlan> plan_processes(const StackPlan& plan) {
                     fmt::format("{} :{} -screen 0 800x480x24 -nolisten tcp", plan.options.xvfb, lamp.display), 25));
         processes.push_back(process(
             fmt::format("lampi-ui-{}", lamp.device_id),
-            fmt::format("{} --host 127.0.0.1 --port {} --device-id {} --log-level {} --username {} --password-file {}",
-                        plan.lampi_ui, lamp.broker_port, lamp.device_id, plan.options.log_level, kLampBrokerUser,
-                        lamp.broker_password_file),
+            fmt::format("{} --host 127.0.0.1 --port {} --device-id {} --log-level {} --log-format {} --username {} "
+                        "--password-file {}",
+                        plan.lampi_ui, lamp.broker_port, lamp.device_id, plan.options.log_level,
+                        plan.options.log_format, kLampBrokerUser, lamp.broker_password_file),
             40, fmt::format(R"(DISPLAY=":{}",SDL_VIDEODRIVER="x11")", lamp.display)));
     }
     return processes;

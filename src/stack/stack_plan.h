@@ -36,6 +36,7 @@ struct StackOptions {
     std::string build_dir = "build";  // the CMake build tree holding the programs
     std::string mosquitto = "/usr/sbin/mosquitto";
     std::string log_level = "info";
+    std::string log_format = "text";  // text or json, for every LAMPi service
     int credential_seconds = 0;     // the page's broker credential lifetime; 0: lampi-cloud's default
     // A lampi-ui per lamp, each on its own virtual display, when Xvfb is installed.
     bool screens = true;

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "lampi/broker_cli.h"
+#include "lampi/log_cli.h"
 #include "ui_app.h"
 
 namespace {
@@ -26,7 +27,7 @@ int parse_and_run(int argc, char** argv) {
                    "wait for the first retained lamp state, draw one frame to this PNG file and exit");
     app.add_option("--screenshot-timeout", o.screenshot_timeout_seconds, "seconds --screenshot waits for the state")
         ->capture_default_str();
-    app.add_option("--log-level", o.log_level, "trace, debug, info, warn, error or off")->capture_default_str();
+    add_log_options(app, o.log_level, o.log_format);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

@@ -241,7 +241,7 @@ UiOptions default_ui_options() {
 }
 
 int run_ui(UiOptions o) {
-    if (!log::init_from_option("lampi-ui", o.log_level)) return 2;
+    if (!log::init_from_option("lampi-ui", o.log_level, {}, o.log_format)) return 2;
     if (!o.device_id.empty()) {
         Result<std::string> id = normalize_device_id(o.device_id);
         if (!id) {

@@ -19,6 +19,7 @@ struct UiOptions {
     std::string screenshot;  // draw one frame to this PNG and exit
     int screenshot_timeout_seconds = 10;
     std::string log_level = "info";
+    std::string log_format = "text";
 };
 
 UiOptions default_ui_options();

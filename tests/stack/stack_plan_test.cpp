@@ -141,6 +141,31 @@ TEST(StackPlan, EachLampGetsABluetoothServiceOnTheSystemBusOrTheStacksOwn) {
     EXPECT_TRUE(ble_processes(*plan_stack(options)).empty()) << "--no-ble";
 }
 
+TEST(StackPlan, TheLogFormatReachesEveryLampiServiceAndIsKeptForTheOtherSubcommands) {
+    testing::TempDir dir;
+    StackOptions options;
+    options.dir = dir / "stack";
+    options.lamps = 1;
+    options.xvfb = "/bin/sh";  // stands in for Xvfb, installed or not here
+    options.dbus_daemon = "/bin/sh";  // and for dbus-daemon
+    options.log_format = "json";
+    auto plan = plan_stack(options);
+    ASSERT_TRUE(plan);
+    int services = 0;
+    for (const ProcessPlan& p : plan_processes(*plan)) {
+        bool ours = p.name == "lampi-cloud" || p.name.rfind("lampid-", 0) == 0 || p.name.rfind("lampi-ui-", 0) == 0 ||
+                    p.name.rfind("lampi-ble-", 0) == 0;
+        if (!ours) continue;
+        ++services;
+        EXPECT_NE(p.command.find(" --log-format json"), std::string::npos) << p.name << ": " << p.command;
+    }
+    EXPECT_EQ(services, 4);
+    ASSERT_TRUE(write_stack(*plan));
+    auto saved = load_options(dir / "stack");
+    ASSERT_TRUE(saved) << saved.status().message();
+    EXPECT_EQ(saved->log_format, "json");
+}
+
 TEST(StackPlan, SetUpRunsEachStepOnceAndPassesPasswordsOnStandardInput) {
     StackOptions options;
     options.dir = "/srv/lampi";

@@ -34,6 +34,11 @@ void EventQueue::record(std::string_view collection, std::string properties) {
     if (wake) wake_.notify_one();
 }
 
+std::size_t EventQueue::queued() {
+    std::lock_guard lock(mutex_);
+    return queue_.size();
+}
+
 void EventQueue::flush() {
     std::unique_lock lock(mutex_);
     flush_asked_ = true;

@@ -43,6 +43,8 @@ public:
 
     // Waits until everything recorded so far is stored or dropped (tests, shutdown).
     void flush();
+    // Events waiting to be stored (for /metrics: takes the queue's lock briefly).
+    std::size_t queued();
     std::uint64_t stored() const { return stored_; }
     std::uint64_t dropped() const { return dropped_; }
 

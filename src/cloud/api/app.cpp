@@ -89,6 +89,18 @@ App::App(storage::Store& store, accounts::Accounts& accounts, lamps::LampService
     add_auth_routes(router_, deps_);
     add_health_routes(router_, deps_);
     add_analytics_routes(router_, deps_);
+    add_metrics_routes(router_, deps_);
+    deps_.metrics = &metrics_;
+    std::vector<metrics::RouteLabel> labels;
+    for (std::size_t i = 0; i < router_.size(); ++i) {
+        labels.push_back({router_.method_of(i), router_.pattern_of(i)});
+        const std::string& pattern = router_.pattern_of(i);
+        auth_check_of_route_.push_back(pattern == "/auth/v1/user"        ? std::optional(metrics::AuthCheck::user)
+                                       : pattern == "/auth/v1/superuser" ? std::optional(metrics::AuthCheck::superuser)
+                                       : pattern == "/auth/v1/acl"       ? std::optional(metrics::AuthCheck::acl)
+                                                                         : std::nullopt);
+    }
+    metrics_.name_routes(std::move(labels));
 }
 
 void App::stop() {
@@ -99,21 +111,27 @@ void App::stop() {
 http::Response App::handle(http::Request& request) {
     request.client_address = http::client_address(request, options_.trusted_proxies);
     request.secure = http::client_secure(request, options_.trusted_proxies);
-    http::Response response = router_.dispatch(request);
+    const auto started = std::chrono::steady_clock::now();
+    std::size_t route = 0;
+    http::Response response = router_.dispatch(request, &route);
     if (response.deferred) {
-        // Finish the answer (headers, log line) when it is ready, wherever that is.
+        // Finish the answer (headers, log line, metrics) when it is ready, wherever that is.
         auto start = std::move(response.deferred);
         auto copy = std::make_shared<http::Request>(request);
         copy->body.clear();
-        response.deferred = [this, start = std::move(start), copy](std::function<void(http::Response)> done) {
-            start([this, copy, done = std::move(done)](http::Response r) { done(finish(*copy, std::move(r))); });
+        response.deferred = [this, start = std::move(start), copy, route,
+                             started](std::function<void(http::Response)> done) {
+            start([this, copy, route, started, done = std::move(done)](http::Response r) {
+                done(finish(*copy, std::move(r), route, started));
+            });
         };
         return response;
     }
-    return finish(request, std::move(response));
+    return finish(request, std::move(response), route, started);
 }
 
-http::Response App::finish(const http::Request& request, http::Response response) {
+http::Response App::finish(const http::Request& request, http::Response response, std::size_t route,
+                           std::chrono::steady_clock::time_point start) {
     bool machine = request.path.rfind("/api/", 0) == 0 || request.path.rfind("/auth/", 0) == 0 ||
                    request.path.rfind("/3.0/", 0) == 0;
     if (machine && (response.status == 404 || response.status == 405) &&
@@ -131,6 +149,16 @@ http::Response App::finish(const http::Request& request, http::Response response
     else
         log::debug("{} {} {} -> {}", request.client_address, request.method, loggable(request.path), response.status);
     security_.apply(request, response);
+    const auto elapsed = std::chrono::steady_clock::now() - start;
+    metrics_.observe_request(route, response.status, elapsed);
+    if (route < auth_check_of_route_.size() && auth_check_of_route_[route]) {
+        // The auth API answers 200 with "result" once it trusts its caller; anything else refused the question.
+        metrics::AuthDecision decision = response.status != 200 ? metrics::AuthDecision::refused
+                                         : response.body.find(R"("result":"allow")") != std::string::npos
+                                             ? metrics::AuthDecision::allow
+                                             : metrics::AuthDecision::deny;
+        metrics_.observe_auth(*auth_check_of_route_[route], decision, elapsed);
+    }
     return response;
 }
 

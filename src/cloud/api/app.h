@@ -13,6 +13,7 @@
 
 #include "accounts/accounts.h"
 #include "accounts/rate_limit.h"
+#include "analytics/event_queue.h"
 #include "analytics/event_sink.h"
 #include "analytics/event_store.h"
 #include "api/security_headers.h"
@@ -23,6 +24,7 @@
 #include "lamps/cloud_link.h"
 #include "lamps/lamp_service.h"
 #include "lamps/scenes.h"
+#include "metrics/cloud_metrics.h"
 #include "pages/static_files.h"
 #include "storage/store.h"
 #include "work_pool.h"
@@ -71,6 +73,8 @@ struct AppOptions {
     // Gets the sign_ups and logins events (lamp events go through LampService's
     // own sink); null: none.
     std::shared_ptr<analytics::EventSink> events;
+    // The queue behind `events`, whose depth /metrics shows; null: not shown.
+    std::shared_ptr<analytics::EventQueue> event_queue;
 };
 
 // What every route file gets.
@@ -90,6 +94,8 @@ struct Deps {
     // Keen-compatible analytics, in the same database.
     analytics::EventStore analytics{store.database()};
     lamps::Scenes scenes{store, lamps};
+    // What /metrics shows; set by App before serving.
+    metrics::CloudMetrics* metrics = nullptr;
 };
 
 // Runs `work` on `pool` and answers when it is done, so the HTTP server's
@@ -117,9 +123,15 @@ public:
     void stop();
 
 private:
-    http::Response finish(const http::Request& request, http::Response response);
+    // `route`: the router's index of the route that answered; `start`: when routing began.
+    http::Response finish(const http::Request& request, http::Response response, std::size_t route,
+                          std::chrono::steady_clock::time_point start);
 
     AppOptions options_;
+    // Before deps_ and the pools: the pools' last work may still count into it.
+    metrics::CloudMetrics metrics_;
+    // The broker auth check each route answers (for its decision metrics); nullopt for other routes.
+    std::vector<std::optional<metrics::AuthCheck>> auth_check_of_route_;
     Deps deps_;
     http::Router router_;
     SecurityHeaders security_;
@@ -133,5 +145,6 @@ void add_api_routes(http::Router& router, Deps& deps);
 void add_auth_routes(http::Router& router, Deps& deps);
 void add_health_routes(http::Router& router, Deps& deps);
 void add_analytics_routes(http::Router& router, Deps& deps);
+void add_metrics_routes(http::Router& router, Deps& deps);
 
 }  // namespace lampi::cloud::api

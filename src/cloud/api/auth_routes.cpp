@@ -47,18 +47,14 @@ Response answer(bool ok, std::string_view error, bool superuser, const std::vect
     return http::json(200, json::serialize(o));
 }
 
-bool is_loopback(std::string_view address) {
-    return address.rfind("127.", 0) == 0 || address == "::1" || address.rfind("::ffff:127.", 0) == 0;
-}
-
 // The broker itself must be the caller. A request that passed through a reverse
 // proxy is refused even from loopback: the broker calls directly and sends no
 // forwarding headers, so such a request is someone outside reaching the API
 // through a proxy (nginx on the same host) that should have blocked it.
 std::optional<Response> guard(const Request& request, const Deps& deps) {
-    if (request.has_header("X-Forwarded-For") || request.has_header("Forwarded") || request.has_header("X-Real-IP"))
+    if (http::has_forwarding_headers(request))
         return json_error(Status::permission_denied("the auth API is not served through a proxy"));
-    if (!deps.options.auth_allow_remote && !is_loopback(request.remote_address))
+    if (!deps.options.auth_allow_remote && !http::is_loopback(request.remote_address))
         return json_error(Status::permission_denied("the auth API answers only on loopback (see --auth-allow-remote)"));
     if (!deps.options.auth_secret.empty() &&
         !accounts::constant_time_equals(request.header(kSecretHeader), deps.options.auth_secret))

@@ -1,7 +1,12 @@
-// GET /healthz: whether this lampi-cloud can do its work, for supervisors, load
-// balancers and people. 200 when the database answers and the broker link is up
-// (or no broker is configured), else 503; the body says which part is down and why.
-// It reveals nothing about users or lamps, so it needs no login.
+// Health for supervisors, load balancers and people; neither reveals anything
+// about users or lamps, so neither needs a login.
+// - GET /healthz (readiness): whether this lampi-cloud can do its work. 200 when
+//   the database answers and the broker link is up (or no broker is configured),
+//   else 503; the body says which part is down and why. A load balancer sends
+//   traffic elsewhere on 503.
+// - GET /livez (liveness): 200 whenever the process routes requests at all, and
+//   touches nothing else. A supervisor restarts on its failure only: restarting
+//   because the database or the broker is down would not bring them back.
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
@@ -11,6 +16,11 @@ namespace lampi::cloud::api {
 namespace json = boost::json;
 
 void add_health_routes(http::Router& router, Deps& deps) {
+    router.add("GET", "/livez", [](const http::Request&, const http::Params&) {
+        http::Response r = http::json(200, R"({"status":"alive"})");
+        r.set("Cache-Control", "no-store");
+        return r;
+    });
     router.add("GET", "/healthz", [&deps](const http::Request&, const http::Params&) {
         json::object o;
         bool healthy = true;

@@ -80,6 +80,11 @@ std::string referrer(std::string_view ref) {
 
 // A password login, successful or not, for analytics; never the password.
 void record_login(Deps& deps, const std::string& username, const accounts::LoginResult& login) {
+    if (deps.metrics) {
+        deps.metrics->count_login(login.user              ? metrics::LoginOutcome::success
+                                  : login.retry_after > 0 ? metrics::LoginOutcome::throttled
+                                                          : metrics::LoginOutcome::failure);
+    }
     if (!deps.options.events) return;
     analytics::Properties p;
     p.add("username", username.substr(0, 150)).add("success", login.user.has_value());

@@ -38,7 +38,7 @@ struct Tools {
 };
 
 Result<Tools> open_tools(const CommonConfig& c) {
-    if (!log::init_from_option("lampi-cloud", c.log_level)) return Status::error("bad --log-level");
+    if (!log::init_from_option("lampi-cloud", c.log_level, {}, c.log_format)) return Status::error("bad --log-level");
     if (Status s = accounts::init_crypto(); !s) return s;
     auto store = storage::Store::open(c.db_url, 1);
     if (!store) return store.status();
@@ -119,7 +119,7 @@ bool parse_listen(const std::string& text, std::string& address, int& port) {
 }
 
 int serve(ServeConfig config) {
-    if (!log::init_from_option("lampi-cloud", config.common.log_level)) return 2;
+    if (!log::init_from_option("lampi-cloud", config.common.log_level, {}, config.common.log_format)) return 2;
     if (!parse_listen(config.listen, config.server.address, config.server.port))
         return fail(fmt::format("--listen '{}' is not ADDRESS:PORT (for example 127.0.0.1:8000)", config.listen));
     if (Status s = accounts::init_crypto(); !s) return fail(s.message());
@@ -157,6 +157,7 @@ int serve(ServeConfig config) {
             .count();
     });
     config.app.events = platform_events;
+    config.app.event_queue = platform_events;
     lamps::LampServiceOptions lamp_options;
     lamp_options.events = platform_events;
     lamp_options.code_seconds = config.code_seconds;
@@ -166,6 +167,7 @@ int serve(ServeConfig config) {
     api::App app(**store, accounts, lamp_service, config.app, &hash_pool);
     // The queue must end before the store it writes to: only locals of this function hold it.
     config.app.events.reset();
+    config.app.event_queue.reset();
     config.server.max_connections = connection_cap(config.server.max_connections);
 
     config.server.handle_signals = true;

@@ -19,6 +19,7 @@ struct CommonConfig {
     std::string db_url = "sqlite://lampi-cloud.sqlite3";
     accounts::PasswordCost cost;
     std::string log_level = "info";
+    std::string log_format = "text";
 };
 
 struct ServeConfig {

@@ -111,4 +111,16 @@ bool client_secure(const Request& request, const TrustedProxies& proxies) {
     return !protos.empty() && iequals(protos.back(), "https");
 }
 
+bool is_loopback(std::string_view address) {
+    return address.rfind("127.", 0) == 0 || address == "::1" || address.rfind("::ffff:127.", 0) == 0;
+}
+
+bool has_forwarding_headers(const Request& request) {
+    return request.has_header("X-Forwarded-For") || request.has_header("Forwarded") || request.has_header("X-Real-IP");
+}
+
+bool is_direct_local_caller(const Request& request) {
+    return is_loopback(request.remote_address) && !has_forwarding_headers(request);
+}
+
 }  // namespace lampi::cloud::http

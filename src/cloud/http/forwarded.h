@@ -38,4 +38,12 @@ std::string client_address(const Request& request, const TrustedProxies& proxies
 // True over TLS, or when a trusted proxy reports X-Forwarded-Proto: https.
 bool client_secure(const Request& request, const TrustedProxies& proxies);
 
+// 127.0.0.0/8, ::1 or an IPv4-mapped 127.x address.
+bool is_loopback(std::string_view address);
+// A caller on this host that no proxy relayed: its peer address is loopback and it
+// carries no forwarding header (X-Forwarded-For, Forwarded, X-Real-IP). A request
+// relayed by a proxy on the same host (nginx) is someone outside, whatever its peer.
+bool is_direct_local_caller(const Request& request);
+bool has_forwarding_headers(const Request& request);
+
 }  // namespace lampi::cloud::http

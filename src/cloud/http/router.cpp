@@ -25,13 +25,14 @@ std::string_view Params::get(std::string_view name) const {
 }
 
 void Router::add(std::string method, std::string pattern, Handler handler) {
-    Route route{std::move(method), {}, {}, std::move(handler)};
+    Route route{std::move(method), pattern, {}, {}, std::move(handler)};
     for (std::string_view s : split_path(pattern)) route.segments.emplace_back(s);
     routes_.push_back(std::move(route));
 }
 
 void Router::add_prefix(std::string method, std::string prefix, Handler handler) {
-    routes_.push_back(Route{std::move(method), {}, std::move(prefix), std::move(handler)});
+    std::string pattern = prefix + "*";
+    routes_.push_back(Route{std::move(method), std::move(pattern), {}, std::move(prefix), std::move(handler)});
 }
 
 bool Router::match(const Route& route, std::string_view path, Params& params) {
@@ -54,12 +55,17 @@ bool Router::match(const Route& route, std::string_view path, Params& params) {
     return true;
 }
 
-Response Router::dispatch(const Request& request) const {
+Response Router::dispatch(const Request& request, std::size_t* matched) const {
+    if (matched) *matched = routes_.size();
     std::string allow;
-    for (const Route& route : routes_) {
+    for (std::size_t i = 0; i < routes_.size(); ++i) {
+        const Route& route = routes_[i];
         Params params;
         if (!match(route, request.path, params)) continue;
-        if (route.method == request.method) return route.handler(request, params);
+        if (route.method == request.method) {
+            if (matched) *matched = i;
+            return route.handler(request, params);
+        }
         if (allow.find(route.method) == std::string::npos) allow += (allow.empty() ? "" : ", ") + route.method;
     }
     if (!allow.empty()) {

@@ -35,11 +35,19 @@ public:
     // of the path is captured as "rest".
     void add_prefix(std::string method, std::string prefix, Handler handler);
 
-    Response dispatch(const Request& request) const;
+    // `matched` (when given) is set to the index of the route that answered, in
+    // the order routes were added, or to size() when none did (404, 405).
+    Response dispatch(const Request& request, std::size_t* matched = nullptr) const;
+
+    std::size_t size() const { return routes_.size(); }
+    const std::string& method_of(std::size_t route) const { return routes_[route].method; }
+    // The pattern as added ("/api/v1/lamps/{id}/state"); a prefix route reads "<prefix>*".
+    const std::string& pattern_of(std::size_t route) const { return routes_[route].pattern; }
 
 private:
     struct Route {
         std::string method;
+        std::string pattern;
         std::vector<std::string> segments;  // "{x}" captures
         std::string prefix;                 // non-empty for prefix routes
         Handler handler;

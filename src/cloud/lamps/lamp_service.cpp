@@ -149,6 +149,19 @@ void LampService::add_owner(const std::string& device_id, analytics::Properties&
     else properties.add_null("owner_id");
 }
 
+bool LampService::is_online(const std::map<std::string, bool>& clients) {
+    auto service = clients.find(std::string(topics::kLampServiceClient));
+    auto bridge = clients.find(std::string(topics::kBridgeClient));
+    return service != clients.end() && service->second && (bridge == clients.end() || bridge->second);
+}
+
+std::size_t LampService::online_count() {
+    std::lock_guard lock(mutex_);
+    std::size_t online = 0;
+    for (const auto& [device_id, clients] : connections_) online += is_online(clients) ? 1 : 0;
+    return online;
+}
+
 void LampService::on_connection(const std::string& device_id, std::string_view client, std::string_view payload) {
     if (payload != "0" && payload != "1") return;
     if (payload == "1") resend_unconfirmed(device_id);
@@ -157,9 +170,7 @@ void LampService::on_connection(const std::string& device_id, std::string_view c
         std::lock_guard lock(mutex_);
         auto& clients = connections_[device_id];
         clients[std::string(client)] = payload == "1";
-        auto service = clients.find(std::string(topics::kLampServiceClient));
-        auto bridge = clients.find(std::string(topics::kBridgeClient));
-        online = service != clients.end() && service->second && (bridge == clients.end() || bridge->second);
+        online = is_online(clients);
     }
     if (Status s = store_.record_online(device_id, online, clock_()); !s)
         log::error("lamp {}: cannot record its connection: {}", device_id, s.message());

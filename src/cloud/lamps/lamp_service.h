@@ -106,11 +106,16 @@ public:
     std::int64_t code_seconds() const { return options_.code_seconds; }
     // Commands acknowledged by the broker and not yet confirmed by the lamp.
     std::size_t unconfirmed_commands() const { return pending_.size(); }
+    // Lamps online as this process has heard it on the broker (for /metrics);
+    // takes the lock the MQTT side takes, so it is for scrapes, not requests.
+    std::size_t online_count();
 
     // Canonical "123 456" -> "123456"; empty when it cannot be a code.
     static std::string normalize_code(std::string_view typed);
 
 private:
+    // A lamp is online while its lamp service says "1" and its bridge has not said "0".
+    static bool is_online(const std::map<std::string, bool>& clients);
     void on_changed(const std::string& device_id, std::string_view payload);
     void on_connection(const std::string& device_id, std::string_view client, std::string_view payload);
     void on_associated(const std::string& device_id, std::string_view payload);

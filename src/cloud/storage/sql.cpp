@@ -20,6 +20,38 @@ Result<DatabaseUrl> parse_database_url(std::string_view url) {
         "unknown database URL '{}'; use sqlite:///path/to/lampi.sqlite3 or postgresql://user@host:port/dbname", url));
 }
 
+namespace {
+
+// Times each statement of the connection it wraps, into its Database's figures.
+class TimedConnection final : public SqlConnection {
+public:
+    TimedConnection(std::unique_ptr<SqlConnection> inner, metrics::Histogram& times, metrics::Counter& failures)
+        : inner_(std::move(inner)), times_(times), failures_(failures) {}
+    Dialect dialect() const override { return inner_->dialect(); }
+    Result<SqlRows> query(const std::string& sql, const std::vector<SqlValue>& params) override {
+        auto start = std::chrono::steady_clock::now();
+        Result<SqlRows> rows = inner_->query(sql, params);
+        times_.observe_since(start);
+        if (!rows) failures_.add();
+        return rows;
+    }
+    Status script(const std::string& sql) override {
+        auto start = std::chrono::steady_clock::now();
+        Status s = inner_->script(sql);
+        times_.observe_since(start);
+        if (!s) failures_.add();
+        return s;
+    }
+    bool last_error_was_conflict() const override { return inner_->last_error_was_conflict(); }
+
+private:
+    std::unique_ptr<SqlConnection> inner_;
+    metrics::Histogram& times_;
+    metrics::Counter& failures_;
+};
+
+}  // namespace
+
 Result<std::unique_ptr<Database>> Database::open(std::string_view url, int connections) {
     auto parsed = parse_database_url(url);
     if (!parsed) return parsed.status();
@@ -29,7 +61,8 @@ Result<std::unique_ptr<Database>> Database::open(std::string_view url, int conne
     for (int i = 0; i < std::max(1, connections); ++i) {
         auto conn = parsed->dialect == Dialect::sqlite ? open_sqlite(parsed->target) : open_postgres(parsed->target);
         if (!conn) return conn.status();
-        db->idle_.push_back(std::move(conn).value());
+        db->idle_.push_back(
+            std::make_unique<TimedConnection>(std::move(conn).value(), db->query_times_, db->query_failures_));
     }
     return db;
 }

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "lampi/status.h"
+#include "metrics/instruments.h"
 
 namespace lampi::cloud::storage {
 
@@ -74,11 +75,17 @@ public:
 
     Lease lease();
     Dialect dialect() const { return dialect_; }
+    // Every statement's time on its connection (the wait for a lease excluded),
+    // and the statements that failed: for /metrics.
+    const metrics::Histogram& query_times() const { return query_times_; }
+    std::uint64_t query_failures() const { return query_failures_.value(); }
 
 private:
     void give_back(std::unique_ptr<SqlConnection> c);
 
     Dialect dialect_ = Dialect::sqlite;
+    metrics::Histogram query_times_;
+    metrics::Counter query_failures_;
     std::mutex mutex_;
     std::condition_variable available_;
     std::vector<std::unique_ptr<SqlConnection>> idle_;

@@ -52,7 +52,7 @@ int run(Scenario& scenario, const CommonOptions& c) {
 
 // Applies what the common options imply once all are parsed.
 bool finish_common(CommonOptions& c, std::size_t connections) {
-    if (!log::init_from_option("lampi-load", c.log_level)) return false;
+    if (!log::init_from_option("lampi-load", c.log_level, {}, c.log_format)) return false;
     if (!c.cafile.empty() || !c.cert.empty()) c.client.tls = MqttTls{c.cafile, c.cert, c.key};
     c.client.bind_addresses = choose_source_addresses(c.client.host, connections, c.bind);
     return true;
@@ -65,7 +65,7 @@ int http_command(HttpOptions options, const HttpCliOptions& cli, const CommonOpt
         fmt::print(stderr, "lampi-load http: {}\n", message);
         return 2;
     };
-    if (!log::init_from_option("lampi-load", common.log_level)) return 2;
+    if (!log::init_from_option("lampi-load", common.log_level, {}, common.log_format)) return 2;
     if (cli.scenario != "course")
         return usage(
             fmt::format("--scenario '{}': the built-in scenario is 'course'; -f FILE.lua runs your own", cli.scenario));

@@ -33,6 +33,7 @@ struct CommonOptions {
     std::vector<std::string> watch_names;
     double max_time_s = 3600;
     std::string log_level = "warn";
+    std::string log_format = "text";
     OutputOptions output;
 };
 
