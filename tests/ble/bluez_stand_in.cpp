@@ -1,5 +1,10 @@
 #include "bluez_stand_in.h"
 
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstdio>
 #include <fstream>
 #include <thread>
 
@@ -38,14 +43,20 @@ PrivateBus::PrivateBus(const TempDir& dir) {
                                                                  "--nofork", "--nopidfile"},
                                         dir / "dbus-daemon.log");
     daemon_->start();
+    // Ready once the socket accepts a connection. A plain socket, not sd-bus:
+    // libsystemd's bus object of a failed attempt is never freed.
+    sockaddr_un where{};
+    where.sun_family = AF_UNIX;
+    std::snprintf(where.sun_path, sizeof where.sun_path, "%s", socket.c_str());
     for (auto until = Clock::now() + std::chrono::seconds(10); Clock::now() < until && daemon_->running();) {
-        try {
-            auto probe = sdbus::createSessionBusConnectionWithAddress(address_);
+        int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        bool accepted = ::connect(fd, reinterpret_cast<const sockaddr*>(&where), sizeof where) == 0;
+        ::close(fd);
+        if (accepted) {
             ready_ = true;
             return;
-        } catch (const sdbus::Error&) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(20));
         }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
 }
 
