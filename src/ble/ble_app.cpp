@@ -3,12 +3,17 @@
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <sdbus-c++/sdbus-c++.h>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
+#include <cstdlib>
+#include <cstring>
 #include <ctime>
 
 #include "bluez_registration.h"
@@ -43,6 +48,37 @@ std::unique_ptr<sdbus::IConnection> connect_bus(const std::string& bus) {
     if (bus == "system") return sdbus::createSystemBusConnection();
     if (bus == "session") return sdbus::createSessionBusConnection();
     return sdbus::createSessionBusConnectionWithAddress(bus);
+}
+
+// The unix socket behind a bus name or address ("" when it is not a unix:path=).
+std::string bus_socket(const std::string& bus) {
+    std::string address = bus;
+    if (bus == "system") {
+        const char* env = std::getenv("DBUS_SYSTEM_BUS_ADDRESS");
+        address = env ? env : "unix:path=/run/dbus/system_bus_socket";
+    } else if (bus == "session") {
+        const char* env = std::getenv("DBUS_SESSION_BUS_ADDRESS");
+        address = env ? env : "";
+    }
+    constexpr std::string_view kPrefix = "unix:path=";
+    if (address.rfind(kPrefix, 0) != 0) return "";
+    return address.substr(kPrefix.size(), address.find(',') == std::string::npos ? std::string::npos
+                                                                                 : address.find(',') - kPrefix.size());
+}
+
+// Whether the bus's socket takes a connection. Tried with a plain socket first:
+// libsystemd never frees the bus object of a failed attempt, so retrying with
+// sd-bus alone would leak on every try while the bus is away.
+bool bus_listening(const std::string& bus) {
+    std::string path = bus_socket(bus);
+    if (path.empty() || path.size() >= sizeof(sockaddr_un::sun_path)) return true;  // let sd-bus say why
+    sockaddr_un where{};
+    where.sun_family = AF_UNIX;
+    std::memcpy(where.sun_path, path.c_str(), path.size());
+    int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    bool accepted = fd >= 0 && ::connect(fd, reinterpret_cast<const sockaddr*>(&where), sizeof where) == 0;
+    if (fd >= 0) ::close(fd);
+    return accepted;
 }
 
 // Milliseconds until sd-bus's next timeout (-1: none), for poll().
@@ -84,18 +120,35 @@ int run_ble(BleOptions o) {
     Fd signals(::signalfd(-1, &stop_signals, SFD_CLOEXEC));
     Fd wake(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
 
-    std::unique_ptr<sdbus::IConnection> bus;
-    try {
-        bus = connect_bus(o.bus);
-    } catch (const sdbus::Error& e) {
-        log::error("cannot reach the D-Bus {} bus: {}", o.bus, e.getMessage());
-        return 1;
-    }
-
     LampLink link(o.mqtt, o.device_id, topics::kBleClient, true, [fd = wake.get()] {
         std::uint64_t one = 1;
         [[maybe_unused]] ssize_t n = ::write(fd, &one, sizeof one);
     });
+    // The broker side first: the lamp sees this client (and its Last Will) even
+    // while the bus is away.
+    if (Status s = link.start(); !s) {
+        log::error("{}", s.message());
+        return 1;
+    }
+    // The bus may come up after us (the stack starts both at once; dbus.service at
+    // boot): wait for it as for the broker, until a stop signal.
+    std::unique_ptr<sdbus::IConnection> bus;
+    for (int attempt = 0; !bus; ++attempt) {
+        try {
+            if (!bus_listening(o.bus))
+                throw sdbus::Error("org.freedesktop.DBus.Error.NoServer", "nothing listens on " + bus_socket(o.bus));
+            bus = connect_bus(o.bus);
+        } catch (const sdbus::Error& e) {
+            if (attempt == 0) log::warn("cannot reach the D-Bus {} bus yet: {}; retrying", o.bus, e.getMessage());
+            pollfd stop{signals.get(), POLLIN, 0};
+            if (::poll(&stop, 1, std::min(100 * (attempt + 1), 1000)) > 0) {
+                log::info("stopping before the bus was reached");
+                link.stop();
+                return 0;
+            }
+        }
+    }
+
     GattApplication app(*bus, kApplicationPath, kAdvertisementPath, o.device_id, [&link](LampUpdate update) {
         update.client = std::string(topics::kBleClient);
         std::optional<WriteRefusal> refusal;
@@ -106,10 +159,6 @@ int run_ble(BleOptions o) {
         return refusal;
     });
     BluezRegistration bluez(*bus, o.adapter, kApplicationPath, kAdvertisementPath);
-    if (Status s = link.start(); !s) {
-        log::error("{}", s.message());
-        return 1;
-    }
     bluez.start();
     log::info("LAMPi {} over Bluetooth LE: service {}, lamp broker {}", o.device_id, kServiceUuid, link.endpoint());
 

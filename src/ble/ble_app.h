@@ -21,7 +21,8 @@ struct BleOptions {
 
 BleOptions default_ble_options();
 
-// Exit code: 0 after SIGTERM/SIGINT, 2 for bad options, 1 when the bus cannot be reached.
+// Exit code: 0 after SIGTERM/SIGINT, 2 for bad options, 1 when the broker link
+// cannot start. A bus that is not there yet is waited for.
 int run_ble(BleOptions options);
 
 }  // namespace lampi::ble

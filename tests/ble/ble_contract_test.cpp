@@ -249,5 +249,27 @@ TEST_F(BleContract, AnnouncesItselfAndItsLastWillSaysOffline) {
         << "no Last Will after kill -9";
 }
 
+// The stack starts the bus and lampi-ble at once, and a Pi starts dbus.service
+// at boot: lampi-ble waits for a bus that is not there yet instead of exiting.
+TEST(BleStartup, ABusThatComesLaterIsWaitedFor) {
+    TempDir dir;
+    TestBroker broker(dir.path(), "lamp");
+    Process ble({LAMPI_BLE_BINARY, "--port", std::to_string(broker.port()), "--device-id", kDevice, "--bus",
+                 "unix:path=" + (dir / "bus.socket")},
+                dir / "ble.log");
+    ble.start();
+    MqttProbe probe(broker.port(), {"lamp/#"});
+    ASSERT_TRUE(probe.wait_connected());
+    // Running and waiting: its broker link is up before any bus exists.
+    ASSERT_TRUE(probe.wait_for(topics::connection_state(topics::kBleClient), [](const MqttMessage& m) {
+        return m.payload == "1";
+    })) << ble.log();
+    PrivateBus bus(dir);  // listens on dir/bus.socket
+    ASSERT_TRUE(bus.ready()) << bus.log();
+    BluezStandIn bluez(bus.address());
+    EXPECT_TRUE(bluez.wait_registered(15s)) << ble.log();
+    EXPECT_TRUE(ble.running()) << ble.log();
+}
+
 }  // namespace
 }  // namespace lampi::ble
