@@ -4,7 +4,9 @@
 #include <lua.hpp>
 
 #include <boost/json.hpp>
+
 #include <cmath>
+#include "lua/lua_guard.h"
 
 namespace lampi::load::lua {
 namespace {
@@ -122,7 +124,7 @@ void push_value(lua_State* L, const boost::json::value& v) {
 int lua_encode(lua_State* L) {
     luaL_checkany(L, 1);
     Result<std::string> text = encode_json(L, 1);
-    if (!text) return luaL_error(L, "json.encode: %s", text.status().message().c_str());
+    if (!text) throw LuaFailure("json.encode: " + text.status().message());
     lua_pushlstring(L, text->data(), text->size());
     return 1;
 }
@@ -130,8 +132,7 @@ int lua_encode(lua_State* L) {
 int lua_decode(lua_State* L) {
     std::size_t n = 0;
     const char* text = luaL_checklstring(L, 1, &n);
-    if (Status s = push_json(L, std::string_view(text, n)); !s)
-        return luaL_error(L, "json.decode: %s", s.message().c_str());
+    if (Status s = push_json(L, std::string_view(text, n)); !s) throw LuaFailure("json.decode: " + s.message());
     return 1;
 }
 
@@ -154,7 +155,7 @@ Status push_json(lua_State* L, std::string_view text) {
 }
 
 void open_json(lua_State* L) {
-    const luaL_Reg functions[] = {{"encode", lua_encode}, {"decode", lua_decode}, {nullptr, nullptr}};
+    const luaL_Reg functions[] = {{"encode", guarded<lua_encode>}, {"decode", guarded<lua_decode>}, {nullptr, nullptr}};
     luaL_newlib(L, functions);
     lua_setglobal(L, "json");
 }

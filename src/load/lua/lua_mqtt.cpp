@@ -5,6 +5,7 @@
 
 #include <cmath>
 
+#include "lua/lua_guard.h"
 #include "lua/lua_user.h"
 #include "mqtt/worker.h"
 #include "run/clock.h"
@@ -42,47 +43,51 @@ double opt_number(lua_State* L, int table, const char* field, double fallback) {
     return fallback;
 }
 
-int check_qos(lua_State* L, lua_Integer qos) {
-    if (qos < 0 || qos > 2) luaL_error(L, "qos: 0, 1 or 2");
+int check_qos(lua_Integer qos) {
+    if (qos < 0 || qos > 2) throw LuaFailure("qos: 0, 1 or 2");
     return static_cast<int>(qos);
 }
 
 // publish(topic, payload [, qos [, retain]]) or publish(topic, payload, {qos =, retain =, name =})
 int client_publish(lua_State* L) {
     LuaMqtt& client = check_client(L);
-    std::string topic = luaL_checkstring(L, 2);
+    const char* topic_arg = luaL_checkstring(L, 2);
     std::size_t size = 0;
     const char* payload = luaL_checklstring(L, 3, &size);
+    lua_Integer qos_arg = lua_istable(L, 4) ? 0 : luaL_optinteger(L, 4, 0);
+    std::string topic = topic_arg;
     int qos = 0;
     bool retain = false;
     std::string name = "publish:" + topic;
     if (lua_istable(L, 4)) {
-        qos = check_qos(L, static_cast<lua_Integer>(opt_number(L, 4, "qos", 0)));
+        qos = check_qos(static_cast<lua_Integer>(opt_number(L, 4, "qos", 0)));
         if (lua_getfield(L, 4, "retain") != LUA_TNIL) retain = lua_toboolean(L, -1) != 0;
         lua_pop(L, 1);
         name = opt_string(L, 4, "name", name);
     } else {
-        qos = check_qos(L, luaL_optinteger(L, 4, 0));
+        qos = check_qos(qos_arg);
         retain = lua_toboolean(L, 5) != 0;
     }
     client.publish(topic, std::string(payload, size), qos, retain, std::move(name));
-    return lua_yield(L, 0);
+    return kYield;
 }
 
 // subscribe(filter [, qos]) or subscribe(filter, {qos =, name =})
 int client_subscribe(lua_State* L) {
     LuaMqtt& client = check_client(L);
-    std::string filter = luaL_checkstring(L, 2);
+    const char* filter_arg = luaL_checkstring(L, 2);
+    lua_Integer qos_arg = lua_istable(L, 3) ? 0 : luaL_optinteger(L, 3, 0);
+    std::string filter = filter_arg;
     int qos = 0;
     std::string name = "subscribe:" + filter;
     if (lua_istable(L, 3)) {
-        qos = check_qos(L, static_cast<lua_Integer>(opt_number(L, 3, "qos", 0)));
+        qos = check_qos(static_cast<lua_Integer>(opt_number(L, 3, "qos", 0)));
         name = opt_string(L, 3, "name", name);
     } else {
-        qos = check_qos(L, luaL_optinteger(L, 3, 0));
+        qos = check_qos(qos_arg);
     }
     client.subscribe(filter, qos, std::move(name));
-    return lua_yield(L, 0);
+    return kYield;
 }
 
 int client_receive(lua_State* L) {
@@ -263,9 +268,9 @@ int open_mqtt(lua_State* L) {
 
 void register_mqtt(lua_State* L) {
     luaL_newmetatable(L, kClientType);
-    const luaL_Reg methods[] = {{"connect", client_connect},       {"publish", client_publish},
-                                {"subscribe", client_subscribe},   {"receive", client_receive},
-                                {"disconnect", client_disconnect}, {nullptr, nullptr}};
+    const luaL_Reg methods[] = {
+        {"connect", client_connect}, {"publish", guarded<client_publish>}, {"subscribe", guarded<client_subscribe>},
+        {"receive", client_receive}, {"disconnect", client_disconnect},    {nullptr, nullptr}};
     luaL_newlib(L, methods);
     lua_setfield(L, -2, "__index");
     lua_pop(L, 1);

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "http/request.h"
+#include "lua/lua_guard.h"
 #include "lua/lua_json.h"
 #include "lua/lua_mqtt.h"
 #include "lua/scenario_state.h"
@@ -37,11 +38,11 @@ std::string header_lines(lua_State* L, int options, std::string& content_type) {
         lua_pushnil(L);
         while (lua_next(L, -2) != 0) {
             if (lua_type(L, -2) != LUA_TSTRING || !lua_isstring(L, -1))
-                luaL_error(L, R"(headers: give {["Name"] = "value", ...})");
+                throw LuaFailure(R"(headers: give {["Name"] = "value", ...})");
             std::string name = lua_tostring(L, -2);
             std::string value = lua_tostring(L, -1);
             if (name.find_first_of("\r\n:") != std::string::npos || value.find_first_of("\r\n") != std::string::npos)
-                luaL_error(L, "headers: the header %s holds a line break or a colon", name.c_str());
+                throw LuaFailure(fmt::format("headers: the header {} holds a line break or a colon", name));
             std::string lower = name;
             for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
             if (lower == "content-type") {
@@ -62,7 +63,7 @@ std::string request_body(lua_State* L, int options, std::string& content_type) {
     std::string type;
     if (lua_getfield(L, options, "json") != LUA_TNIL) {
         Result<std::string> text = encode_json(L, -1);
-        if (!text) luaL_error(L, "json: %s", text.status().message().c_str());
+        if (!text) throw LuaFailure("json: " + text.status().message());
         body = std::move(text).value();
         type = "application/json";
     }
@@ -71,7 +72,7 @@ std::string request_body(lua_State* L, int options, std::string& content_type) {
         lua_pushnil(L);
         while (lua_next(L, -2) != 0) {
             if (!lua_isstring(L, -2) || !lua_isstring(L, -1))
-                luaL_error(L, "form: give {name = \"value\", ...} (strings or numbers)");
+                throw LuaFailure(R"(form: give {name = "value", ...} (strings or numbers))");
             lua_pushvalue(L, -2);  // tostring on a copy keeps lua_next's key intact
             if (!body.empty()) body += '&';
             body += http::form_encode(lua_tostring(L, -1)) + "=" + http::form_encode(lua_tostring(L, -2));
@@ -91,16 +92,19 @@ std::string request_body(lua_State* L, int options, std::string& content_type) {
 // elapsed, failure: the usual verdict).
 int native_send(lua_State* L) {
     LuaUser& user = check_own_user(L, "user:request");
-    std::string method = luaL_checkstring(L, 2);
-    std::string path = luaL_checkstring(L, 3);
+    const char* method_arg = luaL_checkstring(L, 2);
+    const char* path_arg = luaL_checkstring(L, 3);
+    if (!lua_isnoneornil(L, 4)) luaL_checktype(L, 4, LUA_TTABLE);
+    std::string method = method_arg;
+    std::string path = path_arg;
     if (path.empty() || path[0] != '/') {
         std::string same = http::same_origin_path(user.endpoint().url, path);
-        if (same.empty()) luaL_error(L, "user:request: '%s' is not a path (/...) on the site under test", path.c_str());
+        if (same.empty())
+            throw LuaFailure(fmt::format("user:request: '{}' is not a path (/...) on the site under test", path));
         path = same;
     }
     std::string name = path, headers, content_type, body;
     if (!lua_isnoneornil(L, 4)) {
-        luaL_checktype(L, 4, LUA_TTABLE);
         if (lua_getfield(L, 4, "name") == LUA_TSTRING) name = lua_tostring(L, -1);
         lua_pop(L, 1);
         headers = header_lines(L, 4, content_type);
@@ -108,7 +112,7 @@ int native_send(lua_State* L) {
     }
     user.begin_request(std::move(method), path, std::move(name), std::move(headers), std::move(content_type),
                        std::move(body));
-    return lua_yield(L, 0);
+    return kYield;
 }
 
 // native.record(user, failure or nil): counts the request that just ended.
@@ -121,7 +125,7 @@ int native_record(lua_State* L) {
 int native_sleep(lua_State* L) {
     LuaUser& user = check_own_user(L, "user:sleep");
     double seconds = luaL_checknumber(L, 2);
-    if (!std::isfinite(seconds) || seconds < 0) luaL_error(L, "user:sleep: give 0 or more seconds");
+    if (!std::isfinite(seconds) || seconds < 0) return luaL_error(L, "user:sleep: give 0 or more seconds");
     user.sleep(seconds);
     return lua_yield(L, 0);
 }
@@ -156,7 +160,7 @@ int native_check_failed(lua_State* L) {
 }  // namespace
 
 void push_user_natives(lua_State* L) {
-    const luaL_Reg natives[] = {{"send", native_send},
+    const luaL_Reg natives[] = {{"send", guarded<native_send>},
                                 {"record", native_record},
                                 {"sleep", native_sleep},
                                 {"exception", native_exception},

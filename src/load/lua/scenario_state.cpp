@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "lua/lua_guard.h"
 #include "lua/lua_json.h"
 #include "lua/lua_mqtt.h"
 #include "lua/lua_user.h"
@@ -32,11 +33,12 @@ std::string pop_message(lua_State* L) {
 // feed; feed:next() hands out the next row over all users, round and round.
 int csv_open(lua_State* L) {
     auto* feeds = static_cast<CsvFeeds*>(lua_touserdata(L, lua_upvalueindex(1)));
+    const char* path_arg = luaL_checkstring(L, 1);
     std::filesystem::path folder = lua_tostring(L, lua_upvalueindex(2));
-    std::filesystem::path path = luaL_checkstring(L, 1);
+    std::filesystem::path path = path_arg;
     if (path.is_relative()) path = folder / path;
     Result<std::shared_ptr<CsvFeed>> feed = feeds->open(path.lexically_normal().string());
-    if (!feed) return luaL_error(L, "csv: %s", feed.status().message().c_str());
+    if (!feed) throw LuaFailure("csv: " + feed.status().message());
     void* memory = lua_newuserdatauv(L, sizeof(std::shared_ptr<CsvFeed>), 0);
     new (memory) std::shared_ptr<CsvFeed>(std::move(feed).value());
     luaL_setmetatable(L, kFeedType);
@@ -79,7 +81,7 @@ void open_csv(lua_State* L, CsvFeeds* feeds, const std::string& folder) {
     lua_pop(L, 1);
     lua_pushlightuserdata(L, feeds);
     lua_pushstring(L, folder.c_str());
-    lua_pushcclosure(L, csv_open, 2);
+    lua_pushcclosure(L, guarded<csv_open>, 2);
     lua_setglobal(L, "csv");
 }
 
