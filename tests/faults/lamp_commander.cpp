@@ -1,5 +1,7 @@
 #include "lamp_commander.h"
 
+#include <algorithm>
+
 #include <boost/json.hpp>
 #include <cmath>
 #include <fmt/core.h>
@@ -106,12 +108,21 @@ void LampCommander::stop_sampling() {
 }
 
 bool LampCommander::wait_for_last_acknowledged(std::chrono::milliseconds timeout) {
-    std::optional<double> wanted;
+    // The last acknowledged command, or one sent after it: a command whose answer
+    // was lost (lampi-cloud killed between the broker's PUBACK and its 202) may
+    // still have taken effect, and then it supersedes the acknowledged one.
+    std::vector<double> wanted;
     {
         std::lock_guard lock(mutex_);
-        for (auto it = sent_.rbegin(); it != sent_.rend() && !wanted; ++it) {
-            if (it->status == 202) wanted = it->brightness;
+        bool acknowledged = false;
+        for (std::size_t i = sent_.size(); i-- > 0;) {
+            wanted.push_back(sent_[i].brightness);
+            if (sent_[i].status == 202) {
+                acknowledged = true;
+                break;
+            }
         }
+        if (!acknowledged) wanted.clear();  // nothing acknowledged: the lamp being online is enough
     }
     auto deadline = Clock::now() + timeout;
     while (Clock::now() < deadline) {
@@ -119,7 +130,10 @@ bool LampCommander::wait_for_last_acknowledged(std::chrono::milliseconds timeout
             std::lock_guard lock(mutex_);
             if (!samples_.empty()) {
                 const SampledState& last = samples_.back();
-                if (last.online && (!wanted || (last.brightness && same(*last.brightness, *wanted)))) return true;
+                bool shows_one = wanted.empty() ||
+                                 (last.brightness && std::any_of(wanted.begin(), wanted.end(),
+                                                                 [&](double b) { return same(*last.brightness, b); }));
+                if (last.online && shows_one) return true;
             }
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -164,8 +178,9 @@ int LampCommander::refused() const {
 int LampCommander::lost() const {
     std::lock_guard lock(mutex_);
     int lost = 0;
+    // Newest first: once any command shows (acknowledged or not: one whose answer
+    // was lost may still have taken effect), every older one is superseded.
     for (auto it = sent_.rbegin(); it != sent_.rend(); ++it) {
-        if (it->status != 202) continue;
         bool seen = false;
         for (const auto& state : samples_) {
             if (state.at >= it->at && state.brightness && same(*state.brightness, it->brightness)) {
@@ -174,7 +189,7 @@ int LampCommander::lost() const {
             }
         }
         if (seen) break;
-        ++lost;
+        if (it->status == 202) ++lost;
     }
     return lost;
 }

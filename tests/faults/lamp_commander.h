@@ -4,9 +4,11 @@
 // lamp's state as the cloud reports it. From that record it tells what was lost.
 //
 // A command is lost when the cloud acknowledged it and neither it nor a later
-// acknowledged command ever took effect: with one sender, a later command that
-// took effect supersedes the earlier ones, so only a trailing run of
-// acknowledged commands whose effect never shows can be lost.
+// command ever took effect: with one sender, a later command that took effect
+// supersedes the earlier ones, so only a trailing run of acknowledged commands
+// whose effect never shows can be lost. A later command that was not
+// acknowledged counts too: its answer may have died with lampi-cloud after the
+// broker had it, and then it rightly takes effect.
 #pragma once
 
 #include <atomic>
