@@ -12,6 +12,7 @@
 #include "cloud_server.h"
 #include "http_client.h"
 #include "mqtt_harness.h"
+#include "proc_stats.h"
 #include "process.h"
 
 namespace lampi::cloud {
@@ -250,6 +251,10 @@ TEST(BrokerLinkBinary, SigtermLetsARequestInFlightFinish) {
     const std::string first = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" + second + body.substr(0, 10);
     ASSERT_TRUE(in_flight.send_raw(first));
     ASSERT_NE(in_flight.receive().status, 0) << "no answer to the first request";
+    // The stop must find the second request waiting for its body, not between steps
+    // where cutting the connection would have nothing to cut.
+    ASSERT_TRUE(eventually([&] { return lampi::testing::is_quiescent(cloud.pid()); }, 10s))
+        << "lampi-cloud never settled into reading the second request's body";
     ASSERT_EQ(::kill(cloud.pid(), SIGTERM), 0);
     // Stopping: no new connection is taken.
     EXPECT_TRUE(eventually([&] { return HttpClient(port).request("GET", "/healthz").status == 0; }, 3s))
