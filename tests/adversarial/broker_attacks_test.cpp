@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
+#include <filesystem>
 #include <thread>
 
 #include "attack_platform.h"
@@ -547,16 +548,30 @@ TEST_F(BrokerAttacks, AfterAKill9TheCloudBrokerServesNoStateOlderThanItsSnapshot
     std::string acked;
     ASSERT_TRUE(mqtt_wait_ack(*lamp_link.session, 0x40, 1, acked)) << acked;
     ASSERT_TRUE(lamp_link.session->send(mqtt_publish_packet(changed, R"({"client":"new","version":2})", 1, 2, true), error));
-    // Longer than one snapshot interval (5 s, checked once a second), far shorter than the old 60 s.
-    std::this_thread::sleep_for(7s);
+    ASSERT_TRUE(mqtt_wait_ack(*lamp_link.session, 0x40, 2, acked)) << acked;
+    // Mosquitto saves on its own loop, so a snapshot written after the second PUBACK
+    // reached us holds the new state. Within 20 s: one snapshot interval (5 s, checked
+    // once a second) and slack for a loaded machine, far shorter than the old 60 s.
+    const auto acked_at = std::filesystem::file_time_type::clock::now();
+    const std::string snapshot = platform_->stack_dir() + "/cloud-broker/mosquitto.db";
+    ASSERT_TRUE(eventually(
+        [&] {
+            std::error_code ec;
+            auto written = std::filesystem::last_write_time(snapshot, ec);
+            return !ec && written > acked_at;
+        },
+        20s))
+        << "the cloud broker wrote no snapshot of " << snapshot << " within 20 s";
+    const std::string killed = platform_->supervisorctl("pid cloud-broker");
     platform_->supervisorctl("signal KILL cloud-broker");  // supervisord starts it again
     lamp_link.session.reset();
-    std::this_thread::sleep_for(500ms);
+    ASSERT_TRUE(eventually([&] { return platform_->supervisorctl("pid cloud-broker") != killed; }, 20s))
+        << "supervisord did not start the cloud broker again";
     ASSERT_TRUE(wait_for_port(client_port(), 20s)) << "the cloud broker did not come back";
     auto late = observer({changed});
     auto state = late->wait_for(changed, nullptr, 5s);
     bool current = state && state->payload.find("\"new\"") != std::string::npos;
-    EXPECT_TRUE(refused_now("after a kill -9 the cloud broker serves a lamp state 7 s stale", "the latest state",
+    EXPECT_TRUE(refused_now("after a kill -9 the cloud broker serves a lamp state older than its last snapshot", "the latest state",
                             current, state ? "retained " + state->payload : "nothing retained"));
 }
 

@@ -27,14 +27,9 @@ using testing::HttpReply;
 
 const std::string kLamp = "b827eb74663e";
 
-// Polls until `check` holds or `timeout` passes.
+// The waits here default to 15s.
 bool eventually(const std::function<bool()>& check, std::chrono::milliseconds timeout = 15s) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (check()) return true;
-        std::this_thread::sleep_for(20ms);
-    }
-    return check();
+    return lampi::testing::eventually(check, timeout);
 }
 
 json::value health(int port) {

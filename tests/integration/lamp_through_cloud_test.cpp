@@ -30,14 +30,9 @@ std::string lamp_owned_dir(const std::string& path) {
     return path;
 }
 
-// True once `check` holds, polled until `timeout`.
+// The waits here default to 5s.
 bool eventually(const std::function<bool()>& check, std::chrono::milliseconds timeout = 5s) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (!check()) {
-        if (std::chrono::steady_clock::now() > deadline) return false;
-        std::this_thread::sleep_for(20ms);
-    }
-    return true;
+    return lampi::testing::eventually(check, timeout);
 }
 
 std::optional<LampHealth> health_of(const MqttMessage& m) {

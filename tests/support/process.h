@@ -4,6 +4,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,10 @@ int free_port();
 
 // Waits until something accepts TCP connections on 127.0.0.1:port.
 bool wait_for_port(int port, std::chrono::milliseconds timeout);
+
+// True once `check` holds, polled every 20 ms until `timeout`: a wait for the event
+// itself, with a deadline generous enough for a loaded machine, instead of a sleep.
+bool eventually(const std::function<bool()>& check, std::chrono::milliseconds timeout);
 
 std::string read_file(const std::string& path);
 void write_file(const std::string& path, const std::string& content);
