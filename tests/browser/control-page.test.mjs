@@ -155,8 +155,19 @@ describe("control page", { skip }, () => {
       sent.length <= Math.ceil(dragMs / 100) + 2,
       `${sent.length} set_config messages in a ${dragMs.toFixed(0)} ms drag is more than ~10/s`
     );
-    for (let i = 1; i < sent.length - 1; i++) {
-      assert.ok(sent[i].at - sent[i - 1].at >= 60, `messages ${i - 1} and ${i} only ${(sent[i].at - sent[i - 1].at).toFixed(0)} ms apart`);
+    // Arrival times at the broker carry the relay's and broker's delays, which jitter
+    // under load, so two neighbours may arrive close together. Over any run of
+    // messages the ~100 ms spacing still shows: k gaps take at least k × 100 ms,
+    // less one jitter allowance. The last message (the release) is exempt.
+    const jitterMs = 250;
+    for (let i = 0; i < sent.length - 1; i++) {
+      for (let j = i + 1; j < sent.length - 1; j++) {
+        const span = sent[j].at - sent[i].at;
+        assert.ok(
+          span >= (j - i) * 100 - jitterMs,
+          `messages ${i} to ${j} arrived within ${span.toFixed(0)} ms: more than ~10/s`
+        );
+      }
     }
     const last = sent[sent.length - 1].payload;
     assert.ok(near(last.brightness, value, 1e-9), `last set_config ${JSON.stringify(last)} carries ${value}`);

@@ -132,8 +132,17 @@ TEST_F(FaultSuite, ACommandTheCloudBrokerHeldWhenItDiedStillReachesTheLamp) {
     ASSERT_TRUE(supervisor > 0 && lamp_broker > 0 && cloud_broker > 0);
     // Nobody restarts anything until both brokers are dead.
     ::kill(supervisor, SIGSTOP);
+    auto lamp_killed_at = Clock::now();
     ::kill(lamp_broker, SIGKILL);
-    std::this_thread::sleep_for(300ms);  // the cloud broker sees the bridge's socket close
+    // The command must find the lamp away: wait until the cloud reports it offline
+    // (the bridge's will, once the cloud broker sees its socket close).
+    bool away = false;
+    for (auto deadline = lamp_killed_at + 20s; !away && Clock::now() < deadline;) {
+        std::this_thread::sleep_for(50ms);
+        away = commander_->offline_since(lamp_killed_at).has_value();
+    }
+    if (!away) ::kill(supervisor, SIGCONT);
+    ASSERT_TRUE(away) << "the cloud never reported the lamp offline after its broker died: " << commander_->last_seen();
     long status = commander_->send();
     ::kill(cloud_broker, SIGKILL);
     ::kill(supervisor, SIGCONT);
