@@ -224,7 +224,11 @@ int run_screen(const UiOptions& o) {
             if (log::enabled(log::Level::debug)) {
                 // The wall-clock stamp lets a benchmark time a change from its sender to the glass.
                 const auto shown = model.view().lamp;
-                log::debug("frame: version {} at {} us", shown ? shown->version : 0, wall_us());
+                if (shown) {
+                    log::debug("frame: version {} at {} us", shown->version, wall_us());
+                } else {
+                    log::debug("frame: no lamp state yet at {} us", wall_us());
+                }
             }
         }
     }

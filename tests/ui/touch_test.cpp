@@ -3,6 +3,8 @@
 // must come back on lamp/changed.
 #include <gtest/gtest.h>
 
+#include <regex>
+
 #include <fmt/core.h>
 
 #include <thread>
@@ -49,8 +51,10 @@ protected:
         RunResult window = run_shell("timeout 10 " + display_->xdotool("search --sync --onlyvisible --name LAMPi"));
         ASSERT_EQ(window.exit_code, 0) << window.output << ui_->log();
         window_ = window.output.substr(0, window.output.find('\n'));
-        // The screen takes input once it has the lamp's state (a few ms after connecting).
-        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        // The screen takes input once it has drawn the lamp's state (a few ms after connecting).
+        static const std::regex kStateDrawn("frame: version [0-9]+ at");
+        ASSERT_TRUE(lampi::testing::eventually([&] { return std::regex_search(ui_->log(), kStateDrawn); }, std::chrono::seconds(10)))
+            << "the screen never drew the lamp's state\n" << ui_->log();
     }
 
     void TearDown() override {
