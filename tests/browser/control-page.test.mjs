@@ -367,12 +367,31 @@ describe("control page", { skip }, () => {
         for (const g of granted) assert.equal(g.qos, 128, `subscription to ${g.topic} was granted`);
         // Nor may it steer the demo lamp.
         const before = watch.state(lamp.device_id);
-        client.publish(
-          `devices/${lamp.device_id}/lamp/set_config`,
-          JSON.stringify({ on: !before.on, client: "intruder" }),
-          { qos: 1 }
+        const firstSetConfig = watch.setConfigs.length;
+        await new Promise((resolve) =>
+          client.publish(
+            `devices/${lamp.device_id}/lamp/set_config`,
+            JSON.stringify({ on: !before.on, client: "intruder" }),
+            { qos: 1 },
+            () => resolve()
+          )
         );
-        await new Promise((r) => setTimeout(r, 1500));
+        // The broker has ruled on it (PUBACK), so whatever it forwarded to the watcher
+        // is queued there ahead of a marker sent now: once the marker arrives, the
+        // intruder's command would have too. (A marker, not a wait that a slow machine outlasts.)
+        const markerLamp = endpoints.lamps[endpoints.lamps.length - 1].device_id;
+        await new Promise((resolve, reject) =>
+          operator.publish(`devices/${markerLamp}/lamp/set_config`, JSON.stringify({ client: "browser-test-marker" }), { qos: 1 }, (e) =>
+            e ? reject(e) : resolve()
+          )
+        );
+        await waitUntil(
+          () => watch.setConfigs.slice(firstSetConfig).some((m) => m.payload.client === "browser-test-marker"),
+          10000,
+          "the operator's marker set_config"
+        );
+        const forwarded = watch.setConfigs.slice(firstSetConfig).filter((m) => m.payload.client === "intruder");
+        assert.deepEqual(forwarded, [], "the intruder's set_config reached the demo lamp's topic");
         assert.deepEqual(received, [], "no message of a demo lamp reached the second user");
         assert.equal(watch.state(lamp.device_id).version, before.version, "the demo lamp changed");
       } finally {
