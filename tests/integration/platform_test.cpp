@@ -3,7 +3,16 @@
 // supervisord keeping it all alive. Each test is a request that must be allowed
 // or refused, with a positive control so a refusal is not just a broken setup.
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
+#include <fmt/core.h>
+
+#include <cstring>
+#include <filesystem>
 #include <iostream>
 
 #include "platform_suite.h"
@@ -98,6 +107,61 @@ TEST_F(PlatformTest, ALampCertificateReachesOnlyItsOwnTopics) {
     EXPECT_TRUE(observer->messages(topic(1, "lamp/connection/forged/state")).empty())
         << "lamp 0 published into lamp 1's topics";
     EXPECT_TRUE(impostor.messages(topic(1, topics::kChanged)).empty()) << "lamp 0 read devices/#";
+}
+
+// The TCP_NODELAY option of the socket `pid` holds connected to 127.0.0.1:`port`,
+// read through a duplicate of its descriptor (pidfd_getfd); nullopt if none.
+std::optional<bool> nodelay_of_socket_to(pid_t pid, int port, std::string& error) {
+    int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+    if (pidfd < 0) {
+        error = std::string("pidfd_open: ") + std::strerror(errno);
+        return std::nullopt;
+    }
+    std::optional<bool> found;
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(fmt::format("/proc/{}/fd", pid), ec)) {
+        std::error_code link_ec;
+        if (std::filesystem::read_symlink(entry.path(), link_ec).string().rfind("socket:", 0) != 0) continue;
+        int target = std::stoi(entry.path().filename().string());
+        int fd = static_cast<int>(::syscall(SYS_pidfd_getfd, pidfd, target, 0));
+        if (fd < 0) {
+            error = std::string("pidfd_getfd: ") + std::strerror(errno);
+            continue;
+        }
+        sockaddr_in peer{};
+        socklen_t length = sizeof peer;
+        if (::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &length) == 0 && peer.sin_family == AF_INET &&
+            ntohs(peer.sin_port) == port) {
+            int on = 0;
+            socklen_t size = sizeof on;
+            if (::getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, &size) == 0) found = on != 0;
+        }
+        ::close(fd);
+        if (found) break;
+    }
+    ::close(pidfd);
+    return found;
+}
+
+// Nagle's algorithm on a lamp's bridge held every state report until the cloud's
+// delayed ACK, ~40 ms (src/bridge-nodelay/README.md).
+TEST_F(PlatformTest, ALampsBridgeToTheCloudSendsWithoutNaglesDelay) {
+    const std::string pid_text = platform_->supervisorctl("pid lamp-broker-" + platform_->lamp_id(0));
+    pid_t runner = static_cast<pid_t>(std::atol(pid_text.c_str()));
+    ASSERT_GT(runner, 0) << pid_text;
+    // lampi-stack run execs the broker, so supervisord's pid is Mosquitto's.
+    ASSERT_NE(read_file(fmt::format("/proc/{}/cmdline", runner)).find("mosquitto"), std::string::npos);
+    std::string error;
+    std::optional<bool> nodelay;
+    ASSERT_TRUE(eventually(
+        [&] {
+            nodelay = nodelay_of_socket_to(runner, platform_->lamp_mqtt_port(), error);
+            return nodelay.has_value();
+        },
+        std::chrono::seconds(20)))
+        << "no socket of the lamp's broker is connected to the cloud's lamp port " << platform_->lamp_mqtt_port()
+        << " " << error;
+    EXPECT_TRUE(*nodelay) << "the bridge socket has Nagle's algorithm on";
 }
 
 TEST_F(PlatformTest, AWrongPasswordIsRefused) {
