@@ -36,6 +36,10 @@ inline constexpr std::string_view kScreenClient = "lamp_ui";
 // The lamp's Bluetooth LE service (lampi-ble), likewise optional.
 inline constexpr std::string_view kBleClient = "lamp_ble";
 
+// The cloud broker's auth plugin publishes how many clients it holds rights for
+// (retained, beside Mosquitto's own $SYS figures); lampi-cloud's /metrics shows it.
+inline constexpr std::string_view kAuthPluginClients = "$SYS/broker/lampi/auth/clients";
+
 // In the cloud a lamp's bridge connects as lamp-<device_id>.
 inline constexpr std::string_view kLampClientPrefix = "lamp-";
 std::string lamp_client_id(std::string_view device_id);

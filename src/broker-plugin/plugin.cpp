@@ -18,6 +18,7 @@
 #include <mosquitto_plugin.h>
 #include <openssl/x509.h>
 
+#include <cstdint>
 #include <memory>
 #include <set>
 #include <sstream>
@@ -27,6 +28,7 @@
 #include "connect_gate.h"
 #include "crl_watch.h"
 #include "lampi/files.h"
+#include "lampi/topics.h"
 #include "revocations.h"
 #include "rule_refresher.h"
 #include "source_failures.h"
@@ -53,6 +55,7 @@ struct Plugin {
     std::unique_ptr<RuleRefresher> refresher;
     Clock::time_point next_refresh{};
     Clock::time_point next_purge{};
+    std::size_t published_clients = SIZE_MAX;  // the registry size last put on $SYS
     std::unique_ptr<CrlWatch> crl_watch;  // plugin_opt_crl_file: the lamps' listener's CRL
     Clock::time_point next_crl_poll{};
 };
@@ -265,6 +268,19 @@ void enforce_crl(Plugin& plugin, X509_CRL* crl) {
     if (any) enforce(plugin);
 }
 
+// The registry's size as a $SYS figure (retained, as Mosquitto's own are), for
+// lampi-cloud's /metrics: the cache an operator watches grow with the clients.
+void publish_registry_size(Plugin& plugin) {
+    std::size_t size = plugin.registry.size();
+    if (size == plugin.published_clients) return;
+    const std::string topic(lampi::topics::kAuthPluginClients);
+    const std::string payload = std::to_string(size);
+    if (mosquitto_broker_publish_copy(nullptr, topic.c_str(), static_cast<int>(payload.size()), payload.data(), 0, true,
+                                      nullptr) == MOSQ_ERR_SUCCESS) {
+        plugin.published_clients = size;
+    }
+}
+
 int on_tick(int, void*, void* userdata) {
     auto& plugin = *static_cast<Plugin*>(userdata);
     auto now = Clock::now();
@@ -289,6 +305,7 @@ int on_tick(int, void*, void* userdata) {
     if (now >= plugin.next_purge) {
         plugin.registry.purge(now, kCleanLinger, plugin.session_expiry);
         plugin.next_purge = now + std::chrono::seconds(10);
+        publish_registry_size(plugin);
     }
     return MOSQ_ERR_SUCCESS;
 }

@@ -2,10 +2,13 @@
 // and who may read it. The counting itself is a few atomics on the request path.
 #include <gtest/gtest.h>
 
+#include <map>
 #include <thread>
 
 #include "cloud_server.h"
 #include "http_client.h"
+#include "lampi/topics.h"
+#include "metrics/broker_sys.h"
 #include "metrics/cloud_metrics.h"
 #include "postgres_server.h"
 #include "process.h"
@@ -58,6 +61,44 @@ TEST(Instruments, CountingARequestCostsAFewAtomicsFromManyThreads) {
     const double per_call = ns / (kThreads * kEach) * kThreads;  // wall time per call on one thread's share
     std::cout << "observe_request: " << per_call << " ns per call (" << kThreads << " threads contending)\n";
     EXPECT_LT(per_call, 5000) << "counting a request must stay far below a request's own cost";
+}
+
+TEST(BrokerSysFigures, KeepsTheNewestNumberOfEachFollowedTopicAndNothingElse) {
+    metrics::BrokerSysFigures figures;
+    EXPECT_TRUE(figures.snapshot().empty()) << "nothing before the broker sends it";
+    figures.observe("$SYS/broker/clients/connected", "4");
+    figures.observe("$SYS/broker/clients/connected", "5");
+    figures.observe("$SYS/broker/uptime", "3600 seconds");
+    figures.observe("$SYS/broker/load/messages/received/1min", "0.52");
+    figures.observe(topics::kAuthPluginClients, "7");
+    // Not followed, or not a number: dropped rather than shown wrong.
+    figures.observe("$SYS/broker/version", "mosquitto version 2.0.11");
+    figures.observe("$SYS/broker/messages/sent", "many");
+    figures.observe("$SYS/broker/bytes/sent", "12abc");
+    figures.observe("devices/020000000001/lamp/changed", "1");
+
+    std::map<std::string, double> seen;
+    for (const auto& figure : figures.snapshot()) seen[std::string(figure.name)] = figure.value;
+    EXPECT_EQ(seen, (std::map<std::string, double>{{"lampi_mosquitto_uptime_seconds", 3600},
+                                                   {"lampi_mosquitto_clients_connected", 5},
+                                                   {"lampi_mosquitto_messages_received_per_minute", 0.52},
+                                                   {"lampi_broker_auth_plugin_clients", 7}}));
+}
+
+TEST(BrokerSysFigures, AScrapeShowsThemAsGaugesAndCountersPrometheusReads) {
+    metrics::BrokerSysFigures figures;
+    figures.observe("$SYS/broker/messages/received", "1234");
+    figures.observe("$SYS/broker/clients/connected", "3");
+    metrics::CloudMetrics counted;
+    counted.name_routes({});
+    metrics::ScrapeFigures scrape;
+    scrape.broker_sys = figures.snapshot();
+    auto text = testing::parse_prometheus_text(counted.render(scrape));
+    EXPECT_EQ(text.errors, std::vector<std::string>{});
+    EXPECT_EQ(text.value("lampi_mosquitto_messages_received_total"), 1234);
+    EXPECT_EQ(text.types["lampi_mosquitto_messages_received_total"], "counter");
+    EXPECT_EQ(text.value("lampi_mosquitto_clients_connected"), 3);
+    EXPECT_EQ(text.types["lampi_mosquitto_clients_connected"], "gauge");
 }
 
 class MetricsTest : public ::testing::Test {

@@ -16,6 +16,7 @@
 #include <iostream>
 
 #include "platform_suite.h"
+#include "prometheus_text.h"
 
 namespace lampi::testing {
 namespace {
@@ -162,6 +163,30 @@ TEST_F(PlatformTest, ALampsBridgeToTheCloudSendsWithoutNaglesDelay) {
         << "no socket of the lamp's broker is connected to the cloud's lamp port " << platform_->lamp_mqtt_port()
         << " " << error;
     EXPECT_TRUE(*nodelay) << "the bridge socket has Nagle's algorithm on";
+}
+
+// The cloud broker's $SYS figures and its auth plugin's registry size, re-exported
+// by lampi-cloud: a running platform holds at least the lamps' bridges and
+// lampi-cloud itself, so both must show at least that many.
+TEST_F(PlatformTest, TheCloudBrokersOwnFiguresShowOnTheCloudsMetrics) {
+    BrowserSession local = BrowserSession::at(platform_->https_url(), platform_->ca_file());
+    PrometheusText metrics;
+    std::string body;
+    // $SYS comes every 10 s (sys_interval), the plugin's figure at its 10 s purge.
+    ASSERT_TRUE(eventually(
+        [&] {
+            HttpReply reply = local.get("/metrics");
+            body = reply.body;
+            metrics = parse_prometheus_text(body);
+            // The first figures, from the broker's start, may still be zeros.
+            return reply.status == 200 && metrics.value("lampi_mosquitto_clients_connected") >= 3.0 &&
+                   metrics.value("lampi_broker_auth_plugin_clients") >= 3.0;
+        },
+        std::chrono::seconds(30)))
+        << "the cloud broker's clients (two lamps' bridges and lampi-cloud) never showed\n" << body;
+    EXPECT_TRUE(metrics.errors.empty()) << metrics.errors.front();
+    EXPECT_EQ(metrics.types["lampi_mosquitto_messages_received_total"], "counter");
+    EXPECT_GT(metrics.value("lampi_mosquitto_uptime_seconds"), 0.0);
 }
 
 TEST_F(PlatformTest, AWrongPasswordIsRefused) {

@@ -67,6 +67,8 @@ struct AppOptions {
     std::shared_ptr<lamps::BrokerRevocations> revocations;
     // The cloud broker link, for /healthz; empty when running without a broker.
     std::function<lamps::LinkStatus()> broker_status;
+    // The cloud broker's $SYS figures the link follows, for /metrics; null: none.
+    std::shared_ptr<const metrics::BrokerSysFigures> broker_sys;
     // The time analytics events are stamped with and relative timeframes count
     // from, in Unix milliseconds; empty: the system clock.
     std::function<std::int64_t()> analytics_now_ms;

@@ -28,6 +28,7 @@ metrics::ScrapeFigures figures_of(Deps& deps) {
     metrics::ScrapeFigures figures;
     figures.lamps_online = deps.lamps.online_count();
     if (deps.options.broker_status) figures.broker_connected = deps.options.broker_status().connected;
+    if (deps.options.broker_sys) figures.broker_sys = deps.options.broker_sys->snapshot();
     figures.database_queries = &deps.store.database().query_times();
     figures.database_query_failures = deps.store.database().query_failures();
     if (const auto& queue = deps.options.event_queue) {

@@ -148,6 +148,9 @@ int serve(ServeConfig config) {
         if (!config.mqtt.username.empty())
             config.app.service_accounts.push_back({config.mqtt.username, config.mqtt.password, true});
         config.app.broker_status = [&link] { return link->status(); };
+        auto broker_figures = std::make_shared<metrics::BrokerSysFigures>();
+        link->follow_broker_figures(broker_figures);
+        config.app.broker_sys = broker_figures;
     }
     // The platform's own analytics events, written off the request and lamp paths.
     analytics::EventStore analytics_store((*store)->database());

@@ -33,6 +33,10 @@ CloudLink::CloudLink(MqttOptions options) : client_(with_backoff(std::move(optio
             if (Status s = client_.subscribe(pattern, 1); !s)
                 log::warn("cannot subscribe to {}: {}", pattern, s.message());
         }
+        if (broker_figures_) {
+            const std::string sys(metrics::BrokerSysFigures::kSubscription);
+            if (Status s = client_.subscribe(sys, 0); !s) log::warn("cannot subscribe to {}: {}", sys, s.message());
+        }
         {
             std::lock_guard lock(mutex_);
             changed_at_ = std::chrono::steady_clock::now();
@@ -45,13 +49,21 @@ CloudLink::CloudLink(MqttOptions options) : client_(with_backoff(std::move(optio
         log::warn("cloud broker connection lost: {}; reconnecting", reason);
     };
     client_.on_message = [this](const MqttMessage& m) {
-        if (service_) service_->handle_message(m.topic, m.payload);
+        if (broker_figures_ && m.topic.rfind("$SYS/", 0) == 0) {
+            broker_figures_->observe(m.topic, m.payload);
+        } else if (service_) {
+            service_->handle_message(m.topic, m.payload);
+        }
     };
 }
 
 CloudLink::~CloudLink() { stop(); }
 
 void CloudLink::attach(LampService& service) { service_ = &service; }
+
+void CloudLink::follow_broker_figures(std::shared_ptr<metrics::BrokerSysFigures> figures) {
+    broker_figures_ = std::move(figures);
+}
 
 Status CloudLink::start() {
     if (thread_.joinable()) return Status::ok();

@@ -28,7 +28,10 @@
 #include <string>
 #include <thread>
 
+#include <memory>
+
 #include "lampi/mqtt_client.h"
+#include "metrics/broker_sys.h"
 #include "lamps/lamp_service.h"
 
 namespace lampi::cloud::lamps {
@@ -48,6 +51,8 @@ public:
 
     // Messages go to `service` from now on.
     void attach(LampService& service);
+    // The broker's $SYS figures go to `figures` from the next connection on.
+    void follow_broker_figures(std::shared_ptr<metrics::BrokerSysFigures> figures);
     Status start();
     void stop();
     // For the LampService's Publisher; an error while disconnected.
@@ -60,6 +65,7 @@ private:
 
     MqttClient client_;
     LampService* service_ = nullptr;
+    std::shared_ptr<metrics::BrokerSysFigures> broker_figures_;
     std::atomic<bool> stop_{false};
     std::thread thread_;
     mutable std::mutex mutex_;

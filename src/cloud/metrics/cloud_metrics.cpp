@@ -86,6 +86,10 @@ std::string CloudMetrics::render(const ScrapeFigures& figures) const {
         write_family(out, "lampi_broker_connected", "gauge", "1 while this process holds its cloud broker link.");
         write_sample(out, "lampi_broker_connected", {}, *figures.broker_connected ? 1 : 0);
     }
+    for (const SysFigure& figure : figures.broker_sys) {
+        write_family(out, figure.name, figure.type, figure.help);
+        write_sample(out, figure.name, {}, figure.value);
+    }
     if (figures.database_queries) {
         write_family(out, "lampi_database_query_duration_seconds", "histogram",
                      "Time of each database statement, connection lease excluded.");

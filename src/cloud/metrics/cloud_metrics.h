@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "metrics/broker_sys.h"
 #include "metrics/instruments.h"
 
 namespace lampi::cloud::metrics {
@@ -40,6 +41,8 @@ struct ScrapeFigures {
     std::optional<std::size_t> events_queued;
     std::optional<std::uint64_t> events_stored;
     std::optional<std::uint64_t> events_dropped;
+    // The cloud broker's own figures (broker_sys.h), as last received.
+    std::vector<SysFigure> broker_sys;
 };
 
 class CloudMetrics {
