@@ -37,6 +37,7 @@ packages=(lampi-lamp lampi-cloud lampi-load)
 mounted=()
 cleanup() {
   local m
+  [ -n "${debootstrap_pid:-}" ] && kill "$debootstrap_pid" 2>/dev/null && wait "$debootstrap_pid" 2>/dev/null
   for m in "${mounted[@]}"; do umount -l "$m" 2>/dev/null || true; done
   rm -rf "$root" "$work/base-root"
 }
@@ -49,6 +50,16 @@ chroot_prepare() {
   mounted+=("$1/proc")
   cp /etc/resolv.conf "$1/etc/resolv.conf"
 }
+
+# The base chroot: debootstrap runs (on the network) while the packages are packed.
+base_cached() { compgen -G "$work/base-$suite-*.tar.zst" >/dev/null; }
+debootstrap_pid=""
+if ! base_cached; then
+  step "debootstrap $suite from $mirror, in the background"
+  rm -rf "$work/base-root"
+  debootstrap --variant=minbase --include=systemd "$suite" "$work/base-root" "$mirror" >"$work/debootstrap.log" 2>&1 &
+  debootstrap_pid=$!
+fi
 
 step "packing the build tree"
 "$src/lampi" package --no-build --build-dir "$build" --no-dbgsym --out "$work/v1" >/dev/null
@@ -63,25 +74,31 @@ for pkg in "${packages[@]}"; do
   unpacked="$work/v2/$pkg"
   dpkg-deb -R "$work/v1/${pkg}_${version}_$arch.deb" "$unpacked"
   sed -i "s/^Version: .*/Version: $version+1/" "$unpacked/DEBIAN/control"
-  dpkg-deb -b "$unpacked" "$work/v2/${pkg}_${version}+1_$arch.deb" >/dev/null
+  dpkg-deb -Zgzip -z1 -b "$unpacked" "$work/v2/${pkg}_${version}+1_$arch.deb" >/dev/null
   rm -rf "$unpacked"
 done
 
-step "lintian"
-for pkg in "${packages[@]}"; do
-  lintian --fail-on error,warning "$work/v1/${pkg}_${version}_$arch.deb" 2>&1 | grep -v 'root privileges' ||
-    [ "${PIPESTATUS[0]}" -eq 0 ] || fail "lintian: $pkg"
-done
+# lintian takes a while: it runs while the base chroot is made.
+lintian_log="$work/lintian.log"
+( for pkg in "${packages[@]}"; do
+    lintian --fail-on error,warning "$work/v1/${pkg}_${version}_$arch.deb" || echo "lintian failed: $pkg"
+  done ) 2>&1 | grep -v 'root privileges' >"$lintian_log" &
+lintian_pid=$!
 
 key=$(for pkg in "${packages[@]}"; do dpkg-deb -f "$work/v1/${pkg}_${version}_$arch.deb" Depends Recommends; done |
       cat - <(echo "$suite $mirror") | sha256sum | cut -c1-16)
 base="$work/base-$suite-$key.tar.zst"
 if [ ! -f "$base" ]; then
-  step "making the base chroot (debootstrap $suite from $mirror, once per set of dependencies)"
+  step "making the base chroot (once per set of dependencies)"
+  if [ -z "$debootstrap_pid" ]; then
+    # A base cached for other dependencies: debootstrap again.
+    rm -rf "$work/base-root"
+    debootstrap --variant=minbase --include=systemd "$suite" "$work/base-root" "$mirror" >"$work/debootstrap.log" 2>&1 &
+    debootstrap_pid=$!
+  fi
+  wait "$debootstrap_pid" || { tail -20 "$work/debootstrap.log"; fail "debootstrap failed (log: $work/debootstrap.log)"; }
+  debootstrap_pid=""
   rm -f "$work"/base-*.tar.zst
-  rm -rf "$work/base-root"
-  debootstrap --variant=minbase --include=systemd "$suite" "$work/base-root" "$mirror" >"$work/debootstrap.log" 2>&1 ||
-    { tail -20 "$work/debootstrap.log"; fail "debootstrap failed (log: $work/debootstrap.log)"; }
   chroot_prepare "$work/base-root"
   mkdir -p "$work/base-root/tmp/debs"
   cp "$work/v1/"*.deb "$work/base-root/tmp/debs/"
@@ -98,7 +115,15 @@ if [ ! -f "$base" ]; then
   umount "$work/base-root/proc" && mounted=()
   tar -C "$work/base-root" --zstd -cf "$base.tmp" . && mv "$base.tmp" "$base"
   rm -rf "$work/base-root"
+elif [ -n "$debootstrap_pid" ]; then
+  wait "$debootstrap_pid" || true
+  debootstrap_pid=""
 fi
+
+step "lintian"
+wait "$lintian_pid" || true
+cat "$lintian_log"
+! grep -q '^lintian failed' "$lintian_log" || fail "lintian"
 
 step "unpacking the base chroot"
 rm -rf "$root" && mkdir -p "$root"
@@ -115,7 +140,7 @@ state_file=/var/lib/lampi/lamp/lamp-state.json
 units=(lampid lampi-ble lampi-ui lampi-cloud)
 
 step "install $version"
-in_root dpkg -i /tmp/v1/*.deb >"$work/install.log" 2>&1 || { cat "$work/install.log"; fail "dpkg -i"; }
+in_root sh -c 'dpkg -i /tmp/v1/*.deb' >"$work/install.log" 2>&1 || { cat "$work/install.log"; fail "dpkg -i"; }
 for pkg in "${packages[@]}"; do
   [ "$(installed_version "$pkg")" = "install ok installed $version" ] || fail "install: $pkg is $(installed_version "$pkg")"
 done
@@ -150,7 +175,7 @@ step "upgrade to $version+1 (a state file and a changed conffile are kept)"
 echo '{"kept":"across upgrade"}' >"$root$state_file"
 in_root chown lampi:lampi "$state_file"
 echo 'log-level = "debug"  # changed by the operator' >>"$root/etc/lampi/lampid.conf"
-in_root dpkg -i /tmp/v2/*.deb >"$work/upgrade.log" 2>&1 || { cat "$work/upgrade.log"; fail "dpkg -i (upgrade)"; }
+in_root sh -c 'dpkg -i /tmp/v2/*.deb' >"$work/upgrade.log" 2>&1 || { cat "$work/upgrade.log"; fail "dpkg -i (upgrade)"; }
 for pkg in "${packages[@]}"; do
   [ "$(installed_version "$pkg")" = "install ok installed $version+1" ] || fail "upgrade: $pkg is $(installed_version "$pkg")"
 done
