@@ -172,6 +172,22 @@ for unit in "${units[@]}"; do
     fail "$unit.service is exposed above $((max_exposure / 10)).$((max_exposure % 10))"
 done
 
+# daemon_runs NAME ARGS...: the program, as user lampi with the packaged configuration, in
+# a network namespace of its own (its loopback only), is still running after 3 s.
+daemon_runs() {
+  local name=$1 status=0
+  shift
+  unshare --net sh -c 'ip link set lo up && exec timeout 3 chroot --userspec=lampi:lampi "$0" "$@"' \
+    "$root" "$@" >"$work/$name.log" 2>&1 || status=$?
+  [ $status -eq 124 ] || { cat "$work/$name.log"; fail "$name exited ($status) with the packaged configuration"; }
+}
+step "the daemons start as user lampi with the packaged configuration"
+# The device id is given: a chroot has no network interface to take it from.
+daemon_runs lampid lampid --config /etc/lampi/lampid.conf --device-id 02fc00000001
+daemon_runs lampi-cloud lampi-cloud --config /etc/lampi/lampi-cloud.conf serve
+grep -q 'database schema migrated' "$work/lampi-cloud.log" || fail "lampi-cloud did not create its database"
+expect_file /var/lib/lampi/cloud/lampi.sqlite3 "lampi-cloud serve"
+
 step "upgrade to $version+1 (a state file and a changed conffile are kept)"
 echo '{"kept":"across upgrade"}' >"$root$state_file"
 in_root chown lampi:lampi "$state_file"
