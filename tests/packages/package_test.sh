@@ -187,11 +187,12 @@ daemon_runs lampid lampid --config /etc/lampi/lampid.conf --device-id 02fc000000
 ! grep -q 'cannot reach the MQTT broker' "$work/lampid.log" && fail "lampid: a broker answered outside the test's namespace"
 # With the lamp's broker (Debian's Mosquitto reading conf.d/lampi-lamp.conf) running, lampid reaches it.
 unshare --net sh -c 'ip link set lo up || exit 1
+  chroot "$0" install -d -o mosquitto -m 0740 /run/mosquitto  # as mosquitto.service makes it
   chroot "$0" mosquitto -c /etc/mosquitto/mosquitto.conf & broker=$!
   sleep 1
   timeout 3 chroot --userspec=lampi:lampi "$0" lampid --config /etc/lampi/lampid.conf --device-id 02fc00000001
   kill $broker; wait $broker' "$root" >"$work/lampid-broker.log" 2>&1 || true
-grep -q 'stopped at version' "$work/lampid-broker.log" && ! grep -q 'cannot reach' "$work/lampid-broker.log" ||
+grep -q 'connected to the MQTT broker at 127.0.0.1:1883' "$work/lampid-broker.log" ||
   { cat "$work/lampid-broker.log"; fail "lampid did not reach the lamp's broker"; }
 daemon_runs lampi-cloud lampi-cloud --config /etc/lampi/lampi-cloud.conf serve
 grep -q 'database schema migrated' "$work/lampi-cloud.log" || fail "lampi-cloud did not create its database"
