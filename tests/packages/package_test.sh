@@ -1,0 +1,236 @@
+#!/usr/bin/env bash
+# The Debian packages, installed for real into a Debian 12 chroot this test makes:
+# install (the lampi user, /etc/lampi, /var/lib/lampi, the units enabled, the
+# programs run), upgrade to a newer version (state and a changed conffile kept),
+# remove (state and config kept), purge (all gone); lintian on each package and
+# systemd-analyze on each unit.
+#
+#   package_test.sh SOURCE_DIR BUILD_DIR WORK_DIR
+#
+# The base chroot (debootstrap minbase, systemd and the packages' dependencies)
+# is cached as WORK_DIR/base-*.tar.zst, keyed by the packages' dependencies, so
+# a re-run needs no network and takes seconds. Needs root, debootstrap, lintian,
+# zstd (scripts/debian-packages.txt) and, for the first run, the Debian mirror
+# (LAMPI_DEBIAN_MIRROR, default http://deb.debian.org/debian).
+set -euo pipefail
+src=${1:?source dir} build=${2:?build dir} work=${3:?work dir}
+suite=bookworm
+mirror=${LAMPI_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+# The units' exposure (systemd-analyze security, 0 safe .. 10 unprotected) may not exceed 2.0.
+max_exposure=20
+start=$SECONDS
+
+skip() { echo "SKIPPED: $*"; exit 77; }
+fail() { echo "FAIL: $*" >&2; exit 1; }
+step() { echo "== $* ($((SECONDS - start)) s)"; }
+
+[ "$(id -u)" -eq 0 ] || skip "needs root (debootstrap, chroot)"
+for tool in debootstrap lintian zstd dpkg-deb systemd-analyze; do
+  command -v "$tool" >/dev/null || skip "$tool is not installed (scripts/debian-packages.txt)"
+done
+
+mkdir -p "$work"
+work=$(cd "$work" && pwd)
+root="$work/root"
+packages=(lampi-lamp lampi-cloud lampi-load)
+
+mounted=()
+cleanup() {
+  local m
+  [ -n "${debootstrap_pid:-}" ] && kill "$debootstrap_pid" 2>/dev/null && wait "$debootstrap_pid" 2>/dev/null
+  for m in "${mounted[@]}"; do umount -l "$m" 2>/dev/null || true; done
+  rm -rf "$root" "$work/base-root"
+}
+trap cleanup EXIT
+
+in_root() { chroot "$root" "$@"; }
+# chroot_prepare DIR: /proc for dpkg's and systemd's tools, the host's resolver for apt.
+chroot_prepare() {
+  mount -t proc proc "$1/proc"
+  mounted+=("$1/proc")
+  cp /etc/resolv.conf "$1/etc/resolv.conf"
+}
+
+# The base chroot: debootstrap runs (on the network) while the packages are packed.
+base_cached() { compgen -G "$work/base-$suite-*.tar.zst" >/dev/null; }
+debootstrap_pid=""
+if ! base_cached; then
+  step "debootstrap $suite from $mirror, in the background"
+  rm -rf "$work/base-root"
+  debootstrap --variant=minbase --include=systemd "$suite" "$work/base-root" "$mirror" >"$work/debootstrap.log" 2>&1 &
+  debootstrap_pid=$!
+fi
+
+step "packing the build tree"
+"$src/lampi" package --no-build --build-dir "$build" --no-dbgsym --out "$work/v1" >/dev/null
+version=$(dpkg-deb -f "$work/v1/lampi-lamp_"*.deb Version)
+arch=$(dpkg --print-architecture)
+debs=()
+for pkg in "${packages[@]}"; do debs+=("$work/v1/${pkg}_${version}_$arch.deb"); done
+
+# The newer build: the same tree under the next version. What the upgrade tests is
+# dpkg's and the maintainer scripts' handling of the state, the conffiles and the units.
+step "repacking as version $version+1"
+rm -rf "$work/v2" && mkdir -p "$work/v2"
+for pkg in "${packages[@]}"; do
+  unpacked="$work/v2/$pkg"
+  dpkg-deb -R "$work/v1/${pkg}_${version}_$arch.deb" "$unpacked"
+  sed -i "s/^Version: .*/Version: $version+1/" "$unpacked/DEBIAN/control"
+  dpkg-deb -Zgzip -z1 -b "$unpacked" "$work/v2/${pkg}_${version}+1_$arch.deb" >/dev/null
+  rm -rf "$unpacked"
+done
+
+# lintian takes a while: it runs while the base chroot is made.
+lintian_log="$work/lintian.log"
+( lintian --fail-on error,warning "${debs[@]}"; echo "lintian exit status: $?" ) 2>&1 |
+  grep -v 'root privileges' >"$lintian_log" &
+lintian_pid=$!
+
+key=$(for deb in "${debs[@]}"; do dpkg-deb -f "$deb" Depends Recommends; done |
+      cat - <(echo "$suite $mirror") | sha256sum | cut -c1-16)
+base="$work/base-$suite-$key.tar.zst"
+if [ ! -f "$base" ]; then
+  step "making the base chroot (once per set of dependencies)"
+  if [ -z "$debootstrap_pid" ]; then
+    # A base cached for other dependencies: debootstrap again.
+    rm -rf "$work/base-root"
+    debootstrap --variant=minbase --include=systemd "$suite" "$work/base-root" "$mirror" >"$work/debootstrap.log" 2>&1 &
+    debootstrap_pid=$!
+  fi
+  wait "$debootstrap_pid" || { tail -20 "$work/debootstrap.log"; fail "debootstrap failed (log: $work/debootstrap.log)"; }
+  debootstrap_pid=""
+  rm -f "$work"/base-*.tar.zst
+  chroot_prepare "$work/base-root"
+  mkdir -p "$work/base-root/tmp/debs"
+  cp "$work/v1/"*.deb "$work/base-root/tmp/debs/"
+  # The packages' dependencies, from the mirror; then the packages and their user go again.
+  chroot "$work/base-root" sh -ec '
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q
+    apt-get install -y -q --no-install-recommends /tmp/debs/*.deb
+    dpkg --purge lampi-lamp lampi-cloud lampi-load
+    userdel lampi
+    apt-get clean
+    rm -rf /var/lib/apt/lists/* /tmp/debs' >"$work/base-apt.log" 2>&1 ||
+    { tail -20 "$work/base-apt.log"; fail "installing the dependencies failed (log: $work/base-apt.log)"; }
+  umount "$work/base-root/proc" && mounted=()
+  tar -C "$work/base-root" --zstd -cf "$base.tmp" . && mv "$base.tmp" "$base"
+  rm -rf "$work/base-root"
+elif [ -n "$debootstrap_pid" ]; then
+  wait "$debootstrap_pid" || true
+  debootstrap_pid=""
+fi
+
+step "lintian"
+wait "$lintian_pid" || true
+cat "$lintian_log"
+grep -q '^lintian exit status: 0$' "$lintian_log" || fail "lintian"
+
+step "unpacking the base chroot"
+rm -rf "$root" && mkdir -p "$root"
+tar -C "$root" --zstd -xf "$base"
+chroot_prepare "$root"
+mkdir -p "$root/tmp/v1" "$root/tmp/v2"
+cp "$work/v1/"*.deb "$root/tmp/v1/"
+cp "$work/v2/"*.deb "$root/tmp/v2/"
+
+installed_version() { in_root dpkg-query -W -f='${Status} ${Version}' "$1" 2>/dev/null || true; }
+expect_file() { [ -e "$root$1" ] || fail "$2: $1 is missing"; }
+expect_no_file() { [ ! -e "$root$1" ] || fail "$2: $1 is still there"; }
+state_file=/var/lib/lampi/lamp/lamp-state.json
+units=(lampid lampi-ble lampi-ui lampi-cloud)
+
+step "install $version"
+in_root sh -c 'dpkg -i /tmp/v1/*.deb' >"$work/install.log" 2>&1 || { cat "$work/install.log"; fail "dpkg -i"; }
+for pkg in "${packages[@]}"; do
+  [ "$(installed_version "$pkg")" = "install ok installed $version" ] || fail "install: $pkg is $(installed_version "$pkg")"
+done
+in_root getent passwd lampi | grep -q ':/var/lib/lampi:/usr/sbin/nologin$' || fail "install: no lampi system user"
+[ "$(in_root stat -c %U:%a /var/lib/lampi/lamp)" = lampi:750 ] || fail "install: /var/lib/lampi/lamp is not lampi's, 0750"
+[ "$(in_root stat -c %U:%a /var/lib/lampi/cloud)" = lampi:750 ] || fail "install: /var/lib/lampi/cloud is not lampi's, 0750"
+for conffile in /etc/lampi/lampid.conf /etc/lampi/lampi-ble.conf /etc/lampi/lampi-ui.conf \
+                /etc/mosquitto/conf.d/lampi-lamp.conf /etc/lampi/lampi-cloud.conf /etc/nginx/sites-available/lampi.conf; do
+  expect_file "$conffile" install
+  in_root dpkg-query -W -f='${Conffiles}\n' lampi-lamp lampi-cloud | grep -q "^ $conffile " ||
+    fail "install: $conffile is not a conffile"
+done
+for unit in "${units[@]}"; do
+  expect_file "/lib/systemd/system/$unit.service" install
+  [ -L "$root/etc/systemd/system/multi-user.target.wants/$unit.service" ] || fail "install: $unit.service is not enabled"
+done
+expect_file /usr/lib/lampi/lampi_auth_plugin.so install
+expect_file /usr/share/lampi/web/lampi.js install
+for program in lampid lampi-ui lampi-ble lampi-cloud lampi-ca lampi-load; do
+  in_root "$program" --help >/dev/null || fail "install: $program --help fails in the chroot"
+done
+in_root lampid --help | head -1
+
+step "systemd-analyze: the units verify and are sandboxed"
+systemd-analyze verify --root="$root" "${units[@]/%/.service}" || fail "systemd-analyze verify"
+for unit in "${units[@]}"; do
+  systemd-analyze security --offline=yes --root="$root" --threshold=$max_exposure "$unit.service" | tail -1 ||
+    fail "$unit.service is exposed above $((max_exposure / 10)).$((max_exposure % 10))"
+done
+
+# daemon_runs NAME ARGS...: the program, as user lampi with the packaged configuration, in
+# a network namespace of its own (its loopback only), is still running after 3 s.
+daemon_runs() {
+  local name=$1 status=0
+  shift
+  unshare --net sh -c 'ip link set lo up && exec timeout 3 chroot --userspec=lampi:lampi "$0" "$@"' \
+    "$root" "$@" >"$work/$name.log" 2>&1 || status=$?
+  [ $status -eq 124 ] || { cat "$work/$name.log"; fail "$name exited ($status) with the packaged configuration"; }
+}
+step "the daemons start as user lampi with the packaged configuration"
+# The device id is given: a chroot has no network interface to take it from.
+daemon_runs lampid lampid --config /etc/lampi/lampid.conf --device-id 02fc00000001
+! grep -q 'cannot reach the MQTT broker' "$work/lampid.log" && fail "lampid: a broker answered outside the test's namespace"
+# With the lamp's broker (Debian's Mosquitto reading conf.d/lampi-lamp.conf) running, lampid reaches it.
+unshare --net sh -c 'ip link set lo up || exit 1
+  chroot "$0" install -d -o mosquitto -m 0740 /run/mosquitto  # as mosquitto.service makes it
+  chroot "$0" mosquitto -c /etc/mosquitto/mosquitto.conf & broker=$!
+  sleep 1
+  timeout 3 chroot --userspec=lampi:lampi "$0" lampid --config /etc/lampi/lampid.conf --device-id 02fc00000001
+  kill $broker; wait $broker' "$root" >"$work/lampid-broker.log" 2>&1 || true
+grep -q 'connected to the MQTT broker at 127.0.0.1:1883' "$work/lampid-broker.log" ||
+  { cat "$work/lampid-broker.log"; fail "lampid did not reach the lamp's broker"; }
+daemon_runs lampi-cloud lampi-cloud --config /etc/lampi/lampi-cloud.conf serve
+grep -q 'database schema migrated' "$work/lampi-cloud.log" || fail "lampi-cloud did not create its database"
+expect_file /var/lib/lampi/cloud/lampi.sqlite3 "lampi-cloud serve"
+
+step "upgrade to $version+1 (a state file and a changed conffile are kept)"
+echo '{"kept":"across upgrade"}' >"$root$state_file"
+in_root chown lampi:lampi "$state_file"
+echo 'log-level = "debug"  # changed by the operator' >>"$root/etc/lampi/lampid.conf"
+in_root sh -c 'dpkg -i /tmp/v2/*.deb' >"$work/upgrade.log" 2>&1 || { cat "$work/upgrade.log"; fail "dpkg -i (upgrade)"; }
+for pkg in "${packages[@]}"; do
+  [ "$(installed_version "$pkg")" = "install ok installed $version+1" ] || fail "upgrade: $pkg is $(installed_version "$pkg")"
+done
+grep -q across "$root$state_file" || fail "upgrade: the state file was lost"
+grep -q 'changed by the operator' "$root/etc/lampi/lampid.conf" || fail "upgrade: the changed conffile was replaced"
+[ -L "$root/etc/systemd/system/multi-user.target.wants/lampid.service" ] || fail "upgrade: lampid.service is no longer enabled"
+
+step "remove (state and config kept)"
+in_root dpkg -r "${packages[@]}" >"$work/remove.log" 2>&1 || { cat "$work/remove.log"; fail "dpkg -r"; }
+expect_no_file /usr/bin/lampid remove
+expect_no_file /lib/systemd/system/lampid.service remove
+grep -q across "$root$state_file" || fail "remove: the state file was lost"
+grep -q 'changed by the operator' "$root/etc/lampi/lampid.conf" || fail "remove: the config was lost"
+expect_file /etc/lampi/lampi-cloud.conf remove
+expect_file /var/lib/lampi/cloud remove
+
+step "purge (all gone)"
+in_root dpkg -P "${packages[@]}" >"$work/purge.log" 2>&1 || { cat "$work/purge.log"; fail "dpkg -P"; }
+for path in /etc/lampi /var/lib/lampi /etc/mosquitto/conf.d/lampi-lamp.conf /etc/nginx/sites-available/lampi.conf \
+            /etc/systemd/system/multi-user.target.wants/lampid.service \
+            /etc/systemd/system/multi-user.target.wants/lampi-cloud.service /usr/share/lampi /usr/lib/lampi; do
+  expect_no_file "$path" purge
+done
+
+step "package sizes (amd64, without -dbgsym)"
+for pkg in "${packages[@]}"; do
+  deb="$work/v1/${pkg}_${version}_$arch.deb"
+  printf '  %-12s %5d KiB .deb, %6d KiB installed\n' "$pkg" $(($(stat -c %s "$deb") / 1024)) \
+    "$(dpkg-deb -f "$deb" Installed-Size)"
+done
+echo "package test passed in $((SECONDS - start)) s"
