@@ -62,6 +62,7 @@ http::Response route(LiveRun& run, http::Request& request) {
         if (path == "/uplot.js") return asset(kChartLibraryJs, "text/javascript; charset=utf-8");
         if (path == "/uplot.css") return asset(kChartLibraryCss, "text/css; charset=utf-8");
         if (path == "/stats") return http::json(200, run.stats_json());
+        if (path == "/favicon.ico") return http::text(204, "");  // browsers ask; there is none
         if (path == "/stats.csv") return download(locust_csv(run.report()).stats, "text/csv", "lampi-load_stats.csv");
         if (path == "/failures.csv")
             return download(locust_csv(run.report()).failures, "text/csv", "lampi-load_failures.csv");
