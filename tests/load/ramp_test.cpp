@@ -85,6 +85,9 @@ TEST(LoadTarget, AFixedTargetStartsUserKAtKOverTheRateAsBefore) {
     EXPECT_EQ(plan.due(499 * kMs, 0), 1);
     EXPECT_EQ(plan.due(500 * kMs, 0), 2);
     EXPECT_EQ(plan.due(100'000 * kMs, 0), 10);
+    target.reset(3, 1);  // before the run: as if constructed so
+    EXPECT_EQ(target.plan().due(0, 0), 1);
+    EXPECT_EQ(target.plan().due(1'000 * kMs, 0), 2);
     EXPECT_EQ(share_of(10, 0, 3), 4);  // users 0 3 6 9
     EXPECT_EQ(share_of(10, 2, 3), 3);  // users 2 5 8
     EXPECT_EQ(share_of(1, 1, 3), 0);
@@ -123,7 +126,7 @@ TEST(Ramp, StepsUpUntilTheConditionHoldsAndTheKneeIsTheStepBefore) {
     options.max_users = 1000;
     options.condition = parsed("p95>500ms");
     Ramp ramp(options, target);
-    ramp.start(0, 0);
+    ramp.start();
     EXPECT_EQ(target.plan().users, 5);
     double t = 0;
     // 19 ms a user: 25 users give 475 ms, 30 give 570 ms.
@@ -146,7 +149,7 @@ TEST(Ramp, StopsAtTheCeilingWhenTheConditionNeverHolds) {
     options.max_users = 10;
     options.condition = parsed("fail>1%");
     Ramp ramp(options, target);
-    ramp.start(0, 0);
+    ramp.start();
     double t = 0;
     EXPECT_TRUE(feed(ramp, target, t, 100, [](int) -> std::int64_t { return 1; }));
     auto report = ramp.finish(t);
@@ -164,7 +167,7 @@ TEST(Ramp, AStepCutShortByTheEndOfTheRunIsShownButIsNoKnee) {
     options.max_users = 100;
     options.condition = parsed("p95>1s");
     Ramp ramp(options, target);
-    ramp.start(0, 0);
+    ramp.start();
     double t = 0;
     EXPECT_FALSE(feed(ramp, target, t, 14, [](int) -> std::int64_t { return 1; }));
     auto report = ramp.finish(t);

@@ -23,6 +23,15 @@ void LoadTarget::set(int users, double rate, std::int64_t now, std::int64_t star
     generation_.store(plan_.generation, std::memory_order_release);
 }
 
+void LoadTarget::reset(int users, double rate) {
+    std::lock_guard lock(mutex_);
+    plan_ = Plan{};
+    plan_.users = std::max(0, users);
+    plan_.rate = rate;
+    plan_.generation = generation_.load(std::memory_order_relaxed) + 1;
+    generation_.store(plan_.generation, std::memory_order_release);
+}
+
 LoadTarget::Plan LoadTarget::plan() const {
     std::lock_guard lock(mutex_);
     return plan_;

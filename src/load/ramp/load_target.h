@@ -34,6 +34,9 @@ public:
         plan_.rate = rate;
     }
 
+    // Before the run starts: the plan as if given to the constructor (user 0 at
+    // once, user k at k / rate s), so nobody counts as started yet.
+    void reset(int users, double rate);
     // From now on, go to `users` at `rate` per second. `now`/`start_ns` as in Plan::due.
     void set(int users, double rate, std::int64_t now, std::int64_t start_ns);
     Plan plan() const;

@@ -12,9 +12,9 @@ Ramp::Ramp(RampOptions options, LoadTarget& target) : options_(std::move(options
     report_.step_time_s = options_.step_time_s;
 }
 
-void Ramp::start(std::int64_t now, std::int64_t start_ns) {
+void Ramp::start() {
     users_ = std::min(options_.step_users, options_.max_users);
-    target_.set(users_, options_.spawn_rate, now, start_ns);
+    target_.reset(users_, options_.spawn_rate);
 }
 
 void Ramp::close_step(double elapsed_s) {

@@ -24,8 +24,8 @@ class Ramp {
 public:
     Ramp(RampOptions options, LoadTarget& target);
 
-    // The first step; `now` and `start_ns` as LoadTarget::set takes them.
-    void start(std::int64_t now, std::int64_t start_ns);
+    // The first step; call before the run starts.
+    void start();
     // One reporter interval: its latencies and its operations (failures included).
     // Returns true when the run should stop.
     bool add(double elapsed_s, double interval_s, const Histogram& latency, std::uint64_t operations,

@@ -66,7 +66,7 @@ RunReport run_scenario(Scenario& scenario, const RunSettings& settings) {
     std::optional<Ramp> ramp;
     if (settings.ramp && scenario.load_target()) {
         ramp.emplace(*settings.ramp, *scenario.load_target());
-        ramp->start(run_start, run_start);
+        ramp->start();
     }
     std::uint64_t last_completed = 0, last_errors = 0;
     std::vector<std::thread> pool;

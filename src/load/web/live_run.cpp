@@ -51,8 +51,7 @@ json::object entry_json(const std::string& method, const std::string& name, cons
 
 LiveRun::LiveRun(LoadTarget& target, int users, double spawn_rate, std::string host)
     : target_(target), host_(std::move(host)), target_users_(users), spawn_rate_(spawn_rate) {
-    std::int64_t now = now_ns();
-    target_.set(0, spawn_rate, now, now);
+    target_.reset(0, spawn_rate);
 }
 
 Status LiveRun::start(int users, double spawn_rate) {
