@@ -27,14 +27,18 @@ std::string busy_scenario(const TempDir& dir) {
     return path;
 }
 
+// lampi-load http: users of `busy_scenario` against `site`, stepped up by 2 at 100 users/s.
+CliRun ramp_against(const SlowSite& site, const TempDir& dir, const std::string& flags) {
+    return lampi_load(fmt::format("http --host {} -f {} -r 100 --step-users 2 --threads 1 --quiet {}", site.url(),
+                                  busy_scenario(dir), flags),
+                      std::chrono::seconds(90));
+}
+
 TEST(RampRun, WebUsersStepUpUntilTheSlowingSiteMeetsTheConditionAndTheKneeIsTheStepBefore) {
     TempDir dir;
     // 30 ms per open connection: 2 users see ~60 ms, 4 ~120 ms, 6 ~180 ms.
     SlowSite site(30);
-    CliRun r = lampi_load(fmt::format("http --host {} -f {} -r 100 --step-users 2 --step-time 3 "
-                                      "--stop-when 'p95>150ms or fail>1%' --threads 1 --json --quiet",
-                                      site.url(), busy_scenario(dir)),
-                          std::chrono::seconds(90));
+    CliRun r = ramp_against(site, dir, "--step-time 3 --stop-when 'p95>150ms or fail>1%' --json");
     boost::json::object report = boost::json::parse(r.output).as_object();
     const auto& ramp = report.at("ramp").as_object();
     ASSERT_TRUE(ramp.at("knee_users").is_int64()) << r.output;
@@ -53,10 +57,7 @@ TEST(RampRun, WebUsersStepUpUntilTheSlowingSiteMeetsTheConditionAndTheKneeIsTheS
 TEST(RampRun, TheTextReportShowsEachStepAndTheKnee) {
     TempDir dir;
     SlowSite site(30);
-    CliRun r = lampi_load(fmt::format("http --host {} -f {} -r 100 --step-users 2 --step-time 2 -u 4 "
-                                      "--stop-when 'p95>1s' --threads 1 --quiet",
-                                      site.url(), busy_scenario(dir)),
-                          std::chrono::seconds(60));
+    CliRun r = ramp_against(site, dir, "--step-time 2 -u 4 --stop-when 'p95>1s'");
     EXPECT_NE(r.output.find("Ramp: +2 users every 2 s until p95>1s"), std::string::npos) << r.output;
     EXPECT_NE(r.output.find("Knee: 4 users"), std::string::npos) << r.output;
     EXPECT_NE(r.output.find("reached the ceiling of 4 users"), std::string::npos) << r.output;

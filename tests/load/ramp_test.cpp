@@ -106,6 +106,15 @@ TEST(LoadTarget, ARaiseStartsFromWhereTheRunIsAndALowerTargetIsDueAtOnce) {
     EXPECT_EQ(target.plan().due(61'000 * kMs, 0), 2);
 }
 
+RampOptions steps_of(int users, double seconds, int ceiling, const std::string& condition) {
+    RampOptions options;
+    options.step_users = users;
+    options.step_time_s = seconds;
+    options.max_users = ceiling;
+    options.condition = parsed(condition);
+    return options;
+}
+
 // Feeds the ramp `seconds` one-second samples whose latency depends on the users.
 bool feed(Ramp& ramp, LoadTarget& target, double& t, int seconds, std::int64_t (*latency_ms)(int users)) {
     for (int i = 0; i < seconds; ++i) {
@@ -118,20 +127,23 @@ bool feed(Ramp& ramp, LoadTarget& target, double& t, int seconds, std::int64_t (
     return false;
 }
 
-TEST(Ramp, StepsUpUntilTheConditionHoldsAndTheKneeIsTheStepBefore) {
+// Runs a ramp for `seconds` samples at most: whether it asked to stop, and what it found.
+std::pair<bool, lampi::load::RampReport> ramp_for(RampOptions options, int seconds,
+                                                  std::int64_t (*latency_ms)(int users)) {
     LoadTarget target(0, 0);
-    RampOptions options;
-    options.step_users = 5;
-    options.step_time_s = 3;
-    options.max_users = 1000;
-    options.condition = parsed("p95>500ms");
-    Ramp ramp(options, target);
+    Ramp ramp(std::move(options), target);
     ramp.start();
-    EXPECT_EQ(target.plan().users, 5);
     double t = 0;
+    bool stopped = feed(ramp, target, t, seconds, latency_ms);
+    return {stopped, ramp.finish(t)};
+}
+
+TEST(Ramp, StepsUpUntilTheConditionHoldsAndTheKneeIsTheStepBefore) {
     // 19 ms a user: 25 users give 475 ms, 30 give 570 ms.
-    EXPECT_TRUE(feed(ramp, target, t, 100, [](int users) -> std::int64_t { return users * 19; }));
-    auto report = ramp.finish(t);
+    auto [stopped, report] = ramp_for(steps_of(5, 3, 1000, "p95>500ms"), 100,
+                                      [](int users) -> std::int64_t { return users * 19; });
+    EXPECT_TRUE(stopped);
+    EXPECT_EQ(report.steps.front().users, 5);
     ASSERT_EQ(report.steps.size(), 6u);
     EXPECT_EQ(report.steps.back().users, 30);
     EXPECT_TRUE(report.steps.back().stopped);
@@ -142,17 +154,8 @@ TEST(Ramp, StepsUpUntilTheConditionHoldsAndTheKneeIsTheStepBefore) {
 }
 
 TEST(Ramp, StopsAtTheCeilingWhenTheConditionNeverHolds) {
-    LoadTarget target(0, 0);
-    RampOptions options;
-    options.step_users = 4;
-    options.step_time_s = 2;
-    options.max_users = 10;
-    options.condition = parsed("fail>1%");
-    Ramp ramp(options, target);
-    ramp.start();
-    double t = 0;
-    EXPECT_TRUE(feed(ramp, target, t, 100, [](int) -> std::int64_t { return 1; }));
-    auto report = ramp.finish(t);
+    auto [stopped, report] = ramp_for(steps_of(4, 2, 10, "fail>1%"), 100, [](int) -> std::int64_t { return 1; });
+    EXPECT_TRUE(stopped);
     ASSERT_EQ(report.steps.size(), 3u);  // 4, 8, then the ceiling 10
     EXPECT_EQ(report.steps.back().users, 10);
     EXPECT_EQ(*report.knee_users, 10);
@@ -160,17 +163,8 @@ TEST(Ramp, StopsAtTheCeilingWhenTheConditionNeverHolds) {
 }
 
 TEST(Ramp, AStepCutShortByTheEndOfTheRunIsShownButIsNoKnee) {
-    LoadTarget target(0, 0);
-    RampOptions options;
-    options.step_users = 1;
-    options.step_time_s = 10;
-    options.max_users = 100;
-    options.condition = parsed("p95>1s");
-    Ramp ramp(options, target);
-    ramp.start();
-    double t = 0;
-    EXPECT_FALSE(feed(ramp, target, t, 14, [](int) -> std::int64_t { return 1; }));
-    auto report = ramp.finish(t);
+    auto [stopped, report] = ramp_for(steps_of(1, 10, 100, "p95>1s"), 14, [](int) -> std::int64_t { return 1; });
+    EXPECT_FALSE(stopped);
     ASSERT_EQ(report.steps.size(), 2u);
     EXPECT_EQ(*report.knee_users, 1);
     EXPECT_NE(report.outcome.find("ended before"), std::string::npos);
