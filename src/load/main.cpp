@@ -33,9 +33,10 @@ void add_run_options(CLI::App* app, CommonOptions& c, const std::string& csv_fil
 }
 
 // Ramp to failure: only where load is a number of users (http, publish).
-void add_ramp_options(CLI::App* app, CommonOptions& c, const std::string& users) {
+void add_ramp_options(CLI::App* app, CommonOptions& c, const std::string& users, const std::string& ceiling) {
     app->add_option("--step-users", c.ramp.step_users,
-                    "ramp to failure: start with N " + users + " and add N more every --step-time")
+                    "ramp to failure: start with N " + users + " and add N more every --step-time, up to " + ceiling +
+                        " (default: 100 steps)")
         ->check(CLI::Range(1, 10'000'000));
     app->add_option("--step-time", c.ramp.step_time, "ramp: how long each step runs (90, 30s, 5m)");
     app->add_option("--stop-when", c.ramp.stop_when,
@@ -112,7 +113,7 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(1, 65535));
     publish->add_option("--drain-timeout", pub.drain_timeout_s, "seconds to wait for the last confirmations")
         ->capture_default_str();
-    add_ramp_options(publish, common, "publishing clients (-P is the ceiling)");
+    add_ramp_options(publish, common, "publishing clients", "-P");
 
     load::SubscribeOptions sub;
     CLI::App* subscribe = app.add_subcommand(
@@ -178,7 +179,7 @@ int main(int argc, char** argv) {
     add_run_options(http_cmd, common,
                     "Locust's PREFIX_stats.csv, PREFIX_stats_history.csv, PREFIX_failures.csv and "
                     "PREFIX_exceptions.csv");
-    add_ramp_options(http_cmd, common, "users (-u is the ceiling)");
+    add_ramp_options(http_cmd, common, "users", "-u");
 
     try {
         app.parse(argc, argv);

@@ -54,7 +54,8 @@ TEST(StopCondition, AndBindsTighterThanOr) {
 TEST(StopCondition, UnitsCaseAndSpacesAreUnderstood) {
     EXPECT_TRUE(parsed("P99.9 >= 0.5S").holds(window_of(600, 10, 0)));
     EXPECT_FALSE(parsed("p50<900us").holds(window_of(2, 10, 0)));
-    EXPECT_TRUE(parsed("  p50 <= 2ms  ").holds(window_of(1, 10, 0)));
+    EXPECT_TRUE(parsed("  p50 <= 2 ms  ").holds(window_of(1, 10, 0)));
+    EXPECT_TRUE(parsed("p95 > 5 ms or fail > 1 %").holds(window_of(6, 10, 0)));
 }
 
 TEST(StopCondition, AnEmptyWindowMeetsNoLatencyOrFailureThreshold) {
@@ -69,7 +70,7 @@ TEST(StopCondition, MalformedConditionsSayWhatIsWrongAndShowAnExample) {
     for (const Case& k : {Case{"", "empty"}, Case{"p95>500", "time unit"}, Case{"fail>1", "in %"},
                           Case{"p95 500ms", "expected >"}, Case{"latency>5ms", "expected a measure"},
                           Case{"p100>5ms", "not a percentile"}, Case{"p95>ms", "expected a number"},
-                          Case{"p95>5ms nor fail>1%", "'and' or 'or'"}, Case{"p95>5ms or", "missing"},
+                          Case{"p95>5ms nor fail>1%", "'and' or 'or'"}, Case{"p95>5ms or", "missing"}, Case{"p95>5 or fail>1%", "time unit"},
                           Case{"p95>-5ms", "expected a number"}}) {
         auto c = StopCondition::parse(k.text);
         ASSERT_FALSE(c) << k.text;

@@ -34,11 +34,18 @@ public:
         }
         return out;
     }
-    std::string letters() {
+    // A unit after a number ("ms", "%"), spaces allowed before it; "and"/"or" are no unit.
+    std::string unit() {
+        std::size_t before = pos_;
+        skip_spaces();
         std::string out;
         while (pos_ < text_.size() && (std::isalpha(static_cast<unsigned char>(text_[pos_])) || text_[pos_] == '%')) {
             out += static_cast<char>(std::tolower(static_cast<unsigned char>(text_[pos_])));
             ++pos_;
+        }
+        if (out == "and" || out == "or") {
+            pos_ = before;
+            return {};
         }
         return out;
     }
@@ -108,7 +115,7 @@ Result<StopCondition> StopCondition::parse(const std::string& text) {
 
         if (!in.number(test.threshold) || test.threshold < 0)
             return invalid(fmt::format("expected a number after '{}{}' at '{}'", metric, op, in.rest()));
-        std::string unit = in.letters();
+        std::string unit = in.unit();
         if (test.metric == Metric::fail) {
             if (unit != "%") return invalid("'fail' is the share of operations that failed: give it in %, as fail>1%");
         } else if (unit == "ms") {
