@@ -131,7 +131,7 @@ TEST_F(WebUi, StartChangeStopAndQuitThroughTheApiWhileTheStatsMove) {
     EXPECT_EQ(site_.most_connections(), 4);
 }
 
-TEST_F(WebUi, SteeringTakesJsonOnlyAndSaysWhatItWants) {
+TEST_F(WebUi, SteeringTakesJsonAddressedToThisMachineOnlyAndSaysWhatItWants) {
     HttpReply form = client_->request("POST", "/start", {{"Content-Type", "application/x-www-form-urlencoded"}},
                                       "users=5&spawn_rate=1");
     EXPECT_EQ(form.status, 415);
@@ -141,6 +141,12 @@ TEST_F(WebUi, SteeringTakesJsonOnlyAndSaysWhatItWants) {
     EXPECT_EQ(post("/start", R"({"users": 2, "spawn_rate": 0})").status, 400);
     EXPECT_EQ(stats().at("state").as_string(), "ready");
     EXPECT_EQ(client_->request("GET", "/nothing").status, 404);
+    std::string body = R"({"users": 5, "spawn_rate": 1})";
+    HttpReply rebound = client_->raw(fmt::format("POST /start HTTP/1.1\r\nHost: evil.example:8089\r\nContent-Type: "
+                                                 "application/json\r\nContent-Length: {}\r\n\r\n{}",
+                                                 body.size(), body));
+    EXPECT_EQ(rebound.status, 403) << rebound.describe();
+    EXPECT_EQ(stats().at("state").as_string(), "ready");
 }
 
 }  // namespace

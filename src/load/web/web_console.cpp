@@ -53,7 +53,21 @@ Status steer_start(LiveRun& run, const http::Request& request) {
     return run.start(static_cast<int>(*users), *rate);
 }
 
-http::Response route(LiveRun& run, http::Request& request) {
+bool is_loopback_name(std::string_view host) {
+    return host == "127.0.0.1" || host == "localhost" || host == "::1";
+}
+
+// The host name of a Host header, without its port or IPv6 brackets.
+std::string_view host_name(std::string_view header) {
+    if (header.starts_with('[')) return header.substr(1, header.find(']') - 1);
+    return header.substr(0, header.rfind(':'));
+}
+
+http::Response route(LiveRun& run, http::Request& request, bool loopback) {
+    // On loopback, only pages of this machine's own names may talk to us: a site
+    // that rebinds its name to 127.0.0.1 would otherwise be same-origin.
+    if (loopback && !is_loopback_name(host_name(request.header("Host"))))
+        return http::json_error(403, "this console answers to 127.0.0.1, localhost and [::1] only");
     const std::string& path = request.path;
     if (request.method == "GET" || request.method == "HEAD") {
         if (path == "/") return asset(kWebPageHtml, "text/html; charset=utf-8");
@@ -114,7 +128,9 @@ struct WebConsole::Impl {
         options.port = address.port;
         options.threads = 1;
         options.max_connections = 64;
-        server = std::make_unique<http::HttpServer>(options, [&run](http::Request& r) { return route(run, r); });
+        bool loopback = is_loopback_name(address.host);
+        server = std::make_unique<http::HttpServer>(
+            options, [&run, loopback](http::Request& r) { return route(run, r, loopback); });
     }
 
     WebAddress address;

@@ -12,7 +12,8 @@
 //
 // Steering takes JSON only: a page elsewhere cannot post JSON across origins
 // without a preflight this server never grants, so it cannot start a load.
-// Binds to loopback unless told otherwise.
+// Binds to loopback unless told otherwise, and there answers only requests for
+// 127.0.0.1, localhost or [::1] (so a rebound DNS name gets nothing either).
 #pragma once
 
 #include <memory>
