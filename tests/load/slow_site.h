@@ -56,6 +56,7 @@ public:
     int port() const { return port_; }
     std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
     int most_connections() const { return most_; }
+    int open_connections() const { return open_; }
 
 private:
     void accept_loop() {

@@ -107,6 +107,9 @@ TEST_F(WebUi, StartChangeStopAndQuitThroughTheApiWhileTheStatsMove) {
 
     EXPECT_EQ(post("/start", R"({"users": 2, "spawn_rate": 50})").status, 200);
     wait_for([](const json::object& s) { return s.at("users").as_int64() == 2; });
+    // The users let go close their kept-alive connections.
+    for (int i = 0; i < 100 && site_.open_connections() > 2; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    EXPECT_EQ(site_.open_connections(), 2);
 
     HttpReply csv = client_->request("GET", "/stats.csv");
     EXPECT_EQ(csv.status, 200);

@@ -2,6 +2,7 @@
 // step's figures and the knee, the most users that still kept the condition off.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>

@@ -58,7 +58,7 @@ public:
         }
         spawn_due(worker, now);
         wake_due(now);
-        bury_retired();
+        release_retired();
     }
 
     void stop(Worker&) override {
@@ -90,7 +90,7 @@ private:
     bool all_stopped() const {
         auto stopped = [](const auto& user) { return user->stopped(); };
         return std::all_of(users_.begin(), users_.end(), stopped) &&
-               std::all_of(retired_.begin(), retired_.end(), stopped);
+               std::all_of(retiring_.begin(), retiring_.end(), stopped);
     }
 
     // Starts this worker's share of the users the target wants by now, or stops
@@ -104,7 +104,7 @@ private:
         while (static_cast<int>(users_.size()) > wanted) {
             users_.back()->stop();
             running_.fetch_sub(1, std::memory_order_relaxed);
-            retired_.push_back(std::move(users_.back()));
+            retiring_.push_back(std::move(users_.back()));
             users_.pop_back();
         }
         while (static_cast<int>(users_.size()) < wanted) {
@@ -118,21 +118,19 @@ private:
         }
     }
 
-    // Frees users stopped by a lower target once their last step ran, and the
-    // timers they left behind.
-    void bury_retired() {
-        auto stopped = [](const auto& user) { return user->stopped(); };
-        if (std::none_of(retired_.begin(), retired_.end(), stopped)) return;
-        std::vector<Timer> keep;
-        while (!timers_.empty()) {
-            Timer t = timers_.top();
-            timers_.pop();
-            bool gone = std::any_of(retired_.begin(), retired_.end(),
-                                    [&](const auto& user) { return user.get() == t.second && user->stopped(); });
-            if (!gone) keep.push_back(t);
+    // Users stopped by a lower target close what they held once their last step
+    // ran. They are kept, not freed, until the run ends: the worker holds their
+    // connections' addresses and their timers may still come.
+    void release_retired() {
+        for (std::size_t i = 0; i < retiring_.size();) {
+            if (!retiring_[i]->stopped()) {
+                ++i;
+                continue;
+            }
+            retiring_[i]->release();
+            retired_.push_back(std::move(retiring_[i]));
+            retiring_.erase(retiring_.begin() + static_cast<std::ptrdiff_t>(i));
         }
-        for (const Timer& t : keep) timers_.push(t);
-        std::erase_if(retired_, stopped);
     }
 
     const HttpOptions& options_;
@@ -153,7 +151,8 @@ private:
     bool finished_ = false;
     std::string setup_error_;
     std::vector<std::unique_ptr<http::WebUser>> users_;
-    std::vector<std::unique_ptr<http::WebUser>> retired_;  // stopped by a lower target, maybe still in on_stop
+    // Stopped by a lower target: still in on_stop, then done and released.
+    std::vector<std::unique_ptr<http::WebUser>> retiring_, retired_;
     using Timer = std::pair<std::int64_t, http::WebUser*>;
     std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;
 };
