@@ -32,6 +32,19 @@ void add_run_options(CLI::App* app, CommonOptions& c, const std::string& csv_fil
     lampi::add_log_options(*app, c.log_level, c.log_format);
 }
 
+// Ramp to failure: only where load is a number of users (http, publish).
+void add_ramp_options(CLI::App* app, CommonOptions& c, const std::string& users, const std::string& ceiling) {
+    app->add_option("--step-users", c.ramp.step_users,
+                    "ramp to failure: start with N " + users + " and add N more every --step-time, up to " + ceiling +
+                        " (default: 100 steps)")
+        ->check(CLI::Range(1, 10'000'000));
+    app->add_option("--step-time", c.ramp.step_time, "ramp: how long each step runs (90, 30s, 5m)");
+    app->add_option("--stop-when", c.ramp.stop_when,
+                    "ramp: end at the first step whose own figures meet this, e.g. 'p95>500ms or fail>1%' "
+                    "(p50 p90 p95 p99 p99.9 avg max in ms/s/us, fail in %; and, or); the report gives the knee, "
+                    "the most " + users + " that did not meet it");
+}
+
 void add_common(CLI::App* app, CommonOptions& c) {
     app->add_option("-H,--host", c.client.host, "MQTT broker host")->capture_default_str();
     app->add_option("-p,--port", c.client.port, "MQTT broker port")->capture_default_str()->check(CLI::Range(1, 65535));
@@ -100,6 +113,7 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(1, 65535));
     publish->add_option("--drain-timeout", pub.drain_timeout_s, "seconds to wait for the last confirmations")
         ->capture_default_str();
+    add_ramp_options(publish, common, "publishing clients", "-P");
 
     load::SubscribeOptions sub;
     CLI::App* subscribe = app.add_subcommand(
@@ -145,7 +159,13 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     http_cmd->add_option("-t,--run-time", http_cli.run_time, "stop after 90, 30s, 5m, 1h30m (default: at Ctrl-C)");
     http_cmd->add_flag("--headless", http_cli.headless,
-                       "accepted for Locust's command lines; lampi-load always runs so");
+                       "accepted for Locust's command lines; without --web lampi-load always runs so");
+    CLI::Option* web =
+        http_cmd
+            ->add_option("--web", http_cli.web_address,
+                         "serve a live UI at ADDR:PORT (default 127.0.0.1:8089, loopback only): start, stop and "
+                         "change users from the page, live charts, tables and downloads; users start from the page")
+            ->expected(0, 1);
     http_cmd->add_option("--scenario", http_cli.scenario, "the built-in flow to run")->capture_default_str();
     http_cmd->add_option("-f,--locustfile", http_cli.script,
                          "a Lua 5.4 scenario to run instead (tasks, on_start/on_stop, checks, CSV data, MQTT)");
@@ -159,6 +179,7 @@ int main(int argc, char** argv) {
     add_run_options(http_cmd, common,
                     "Locust's PREFIX_stats.csv, PREFIX_stats_history.csv, PREFIX_failures.csv and "
                     "PREFIX_exceptions.csv");
+    add_ramp_options(http_cmd, common, "users", "-u");
 
     try {
         app.parse(argc, argv);
@@ -167,6 +188,8 @@ int main(int argc, char** argv) {
         return app.exit(e) == 0 ? 0 : 2;
     }
 
+    http_cli.web = web->count() > 0;
+    common.ramp.ceiling_given = publish->parsed() ? publish->count("-P") > 0 : http_cmd->count("-u") > 0;
     if (publish->parsed()) return load::cli::publish_command(pub, common);
     if (subscribe->parsed()) return load::cli::subscribe_command(sub, common);
     if (http_cmd->parsed()) return load::cli::http_command(http, http_cli, common);

@@ -15,6 +15,10 @@
 #include "run/runner.h"
 #include "run/source_addresses.h"
 #include "run/timespan.h"
+#include "web/live_run.h"
+#ifdef LAMPI_LOAD_WEB
+#include "web/web_console.h"
+#endif
 
 namespace lampi::load::cli {
 namespace {
@@ -23,7 +27,42 @@ std::atomic<bool> g_stop{false};
 
 void request_stop(int) { g_stop = true; }
 
-int run(Scenario& scenario, const CommonOptions& c) {
+// The ramp's settings from its three flags, or why they do not make one.
+// `ceiling` is the most users the ramp may reach.
+Result<std::optional<RampOptions>> ramp_options(const RampCliOptions& r, int ceiling, double spawn_rate) {
+    if (r.step_users == 0) {
+        if (!r.step_time.empty() || !r.stop_when.empty())
+            return Status::invalid_argument("--step-time and --stop-when belong to a ramp: add --step-users N");
+        return std::optional<RampOptions>();
+    }
+    if (r.step_time.empty() || r.stop_when.empty())
+        return Status::invalid_argument(
+            "a ramp needs all three: --step-users N --step-time S --stop-when COND, e.g. --step-users 10 "
+            "--step-time 30s --stop-when 'p95>500ms or fail>1%'");
+    RampOptions ramp;
+    ramp.step_users = r.step_users;
+    ramp.step_time_s = parse_timespan(r.step_time);
+    if (ramp.step_time_s < 1)
+        return Status::invalid_argument(
+            fmt::format("--step-time '{}': give at least one second, as 30, 30s or 2m", r.step_time));
+    Result<StopCondition> condition = StopCondition::parse(r.stop_when);
+    if (!condition) return Status::invalid_argument(fmt::format("--stop-when '{}': {}", r.stop_when,
+                                                                condition.status().message()));
+    ramp.condition = *condition;
+    ramp.max_users = ceiling;
+    ramp.spawn_rate = spawn_rate;
+    return std::optional<RampOptions>(std::move(ramp));
+}
+
+// Without -u/-P a ramp may climb this many steps.
+constexpr int kRampStepsWithoutCeiling = 100;
+
+int ramp_ceiling(const RampCliOptions& r, int given) {
+    return r.ceiling_given ? given : r.step_users * kRampStepsWithoutCeiling;
+}
+
+int run(Scenario& scenario, const CommonOptions& c, std::optional<RampOptions> ramp = std::nullopt,
+        LiveRun* live = nullptr) {
     if (Status s = raise_fd_limit(scenario.connections() * kDescriptorsPerConnection + 64); !s) {
         log::error("{}", s.message());
         return 2;
@@ -42,6 +81,11 @@ int run(Scenario& scenario, const CommonOptions& c) {
         settings.processes = &*processes;
     }
     settings.hard_limit_s = c.max_time_s;
+    settings.ramp = std::move(ramp);
+    if (live) {
+        settings.observer = live;
+        settings.finish = &live->quit_flag();
+    }
     settings.stop = &g_stop;
     std::signal(SIGINT, request_stop);
     std::signal(SIGTERM, request_stop);
@@ -102,23 +146,56 @@ int http_command(HttpOptions options, const HttpCliOptions& cli, const CommonOpt
         if (!tls) return usage(tls.status().message());
     }
     if (options.stop_timeout_s < 0) return usage("--stop-timeout: give 0 or more seconds");
+    if (common.ramp.step_users > 0) options.users = ramp_ceiling(common.ramp, options.users);
+    auto ramp = ramp_options(common.ramp, options.users, options.spawn_rate);
+    if (!ramp) return usage(ramp.status().message());
     options.bind_addresses =
         choose_source_addresses(options.url.host, static_cast<std::size_t>(options.users), common.bind);
+    if (cli.web) {
+        if (*ramp) return usage("--web and --step-users both steer the users: choose one");
+        if (!cli.run_time.empty())
+            return usage("--web runs until it is ended from the page or with Ctrl-C: leave out -t");
+    }
+    std::unique_ptr<HttpUsersScenario> scenario;
     if (!cli.script.empty()) {
         if (Status s = check_lua_scenario(cli.script, options); !s) return usage(s.message());
-        HttpLuaScenario scenario(options, cli.script);
-        return run(scenario, common);
+        scenario = std::make_unique<HttpLuaScenario>(options, cli.script);
+    } else {
+        scenario = std::make_unique<HttpCourseScenario>(options);
     }
-    HttpCourseScenario scenario(options);
-    return run(scenario, common);
+    if (!cli.web) return run(*scenario, common, *ramp);
+#ifdef LAMPI_LOAD_WEB
+    Result<WebAddress> where = parse_web_address(cli.web_address);
+    if (!where) return usage(where.status().message());
+    LiveRun live(*scenario->load_target(), options.users, options.spawn_rate,
+                 options.url.origin() + options.url.base_path);
+    WebConsole console(live, *where);
+    if (Status s = console.start(); !s) return usage(s.message());
+    fmt::print(stderr, "lampi-load: the web UI is at {}{}\n", console.url(),
+               where->host == "127.0.0.1" || where->host == "::1" || where->host == "localhost"
+                   ? " (this machine only; --web 0.0.0.0:PORT opens it to the network)"
+                   : " (open to the network: anyone who reaches it can start a load)");
+    return run(*scenario, common, std::nullopt, &live);
+#else
+    return usage("--web: this lampi-load was built without its web UI (it needs the cloud in the build)");
+#endif
 }
 
 int publish_command(PublishOptions pub, CommonOptions common) {
     if (pub.duration_s > 0) pub.count = 0;
+    if (common.ramp.step_users > 0) {
+        pub.clients = ramp_ceiling(common.ramp, pub.clients);
+        pub.ramped = true;
+    }
+    auto ramp = ramp_options(common.ramp, pub.clients, pub.connect_rate);
+    if (!ramp) {
+        fmt::print(stderr, "lampi-load publish: {}\n", ramp.status().message());
+        return 2;
+    }
     if (!finish_common(common, static_cast<std::size_t>(pub.clients))) return 2;
     pub.client = common.client;
     PublishScenario scenario(pub);
-    return run(scenario, common);
+    return run(scenario, common, *ramp);
 }
 
 int subscribe_command(SubscribeOptions sub, CommonOptions common) {

@@ -20,6 +20,14 @@
 
 namespace lampi::load::cli {
 
+// Ramp to failure (http and publish): --step-users N --step-time S --stop-when COND.
+struct RampCliOptions {
+    int step_users = 0;  // 0: no ramp
+    std::string step_time;
+    std::string stop_when;
+    bool ceiling_given = false;  // -u / -P was on the command line: the ramp stops there
+};
+
 // What every subcommand shares: the broker, the client's identity and TLS, how
 // the run is driven and where its report goes.
 struct CommonOptions {
@@ -35,6 +43,7 @@ struct CommonOptions {
     std::string log_level = "warn";
     std::string log_format = "text";
     OutputOptions output;
+    RampCliOptions ramp;
 };
 
 // `lampi-load http`: the flags Locust users know, parsed but not yet checked.
@@ -46,6 +55,8 @@ struct HttpCliOptions {
     std::string login;   // USER:PASS
     std::string wait;    // "--wait 5-9" or "--wait 0"
     bool headless = false;
+    bool web = false;          // --web: steer the run from a live page
+    std::string web_address;   // its ADDR:PORT, "" for 127.0.0.1:8089
 };
 
 int publish_command(PublishOptions options, CommonOptions common);

@@ -17,6 +17,9 @@ public:
     // still have a last step to run (Locust's on_stop) until stopped().
     virtual void stop() = 0;
     virtual bool stopped() const = 0;
+    // Once stopped() while the run goes on (fewer users wanted): closes what the
+    // user still holds open, such as the kept-alive connection its on_stop used.
+    virtual void release() {}
 };
 
 // Who runs the users' timers (their worker's driver).

@@ -47,6 +47,7 @@ public:
     void wake(std::int64_t now) override;
     void stop() override;
     bool stopped() const override { return done_; }
+    void release() override { connection_.close(); }
 
     void on_response(http::HttpConnection& connection, const http::Response& response) override;
     void on_failure(http::HttpConnection& connection, const std::string& why) override;

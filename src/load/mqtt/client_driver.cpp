@@ -65,9 +65,10 @@ Status ClientDriver::attempt(Session& session) {
 }
 
 void ClientDriver::connect_due(std::int64_t now) {
-    if (stopping_ || next_to_connect_ == sessions_.size()) return;
+    std::size_t wanted = std::min(sessions_wanted(), sessions_.size());
+    if (stopping_ || next_to_connect_ >= wanted) return;
     std::uint64_t due = connect_pacer_.take(now);
-    for (std::uint64_t n = 0; n < due && next_to_connect_ < sessions_.size(); ++n) {
+    for (std::uint64_t n = 0; n < due && next_to_connect_ < wanted; ++n) {
         Session& s = *sessions_[next_to_connect_++];
         worker_->metrics().add(Counter::connect_attempts);
         if (Status st = attempt(s); !st) fail(s, st.message());

@@ -49,6 +49,9 @@ protected:
     // The session is done for good; `lost` when that was not our choice.
     virtual void closed(Session& /*session*/, bool /*lost*/) {}
     virtual void run_tick(std::int64_t /*now*/) {}
+    // How many of this worker's sessions should have started by now (a ramp
+    // starts them in steps); the rest wait, counted as done if the run stops.
+    virtual std::size_t sessions_wanted() const { return sessions_.size(); }
     virtual void stopping() {}
     // Disconnects every open session; sessions waiting to reconnect are done.
     void disconnect_all();

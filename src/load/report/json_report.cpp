@@ -41,6 +41,29 @@ const char* counter_name(Counter c) {
 
 }  // namespace
 
+json::object ramp_to_json(const RampReport& ramp) {
+    json::array steps;
+    for (const RampStep& s : ramp.steps) {
+        steps.push_back(json::object{{"users", s.users},
+                                     {"started_s", s.started_s},
+                                     {"duration_s", s.duration_s},
+                                     {"operations", s.operations},
+                                     {"failures", s.failures},
+                                     {"per_s", s.per_s},
+                                     {"p50_ms", s.p50_ms},
+                                     {"p95_ms", s.p95_ms},
+                                     {"p99_ms", s.p99_ms},
+                                     {"avg_ms", s.avg_ms},
+                                     {"stop_condition_held", s.stopped},
+                                     {"why", s.why}});
+    }
+    json::value knee = nullptr;
+    if (ramp.knee_users) knee = *ramp.knee_users;
+    return json::object{{"condition", ramp.condition}, {"step_users", ramp.step_users},
+                        {"step_time_s", ramp.step_time_s}, {"knee_users", knee},
+                        {"outcome", ramp.outcome},     {"steps", std::move(steps)}};
+}
+
 json::array series_to_json(const std::vector<Sample>& series) {
     json::array rows;
     for (const Sample& s : series) {
@@ -97,6 +120,7 @@ json::value to_json(const RunReport& r) {
                      {"host", std::move(host)},
                      {"errors", std::move(reasons)},
                      {"series", series_to_json(r.series)}};
+    if (r.ramp) out["ramp"] = ramp_to_json(*r.ramp);
     if (r.requests) {
         json::array requests;
         for (const auto& [key, e] : r.requests->entries) {

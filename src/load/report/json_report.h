@@ -10,6 +10,8 @@
 namespace lampi::load {
 
 boost::json::value to_json(const RunReport& report);
+// A ramp to failure's steps, knee and outcome.
+boost::json::object ramp_to_json(const RampReport& ramp);
 boost::json::array series_to_json(const std::vector<Sample>& series);
 std::string json_report(const RunReport& report);
 

@@ -180,7 +180,7 @@ std::string locust_tables(const RunReport& report) {
     return out;
 }
 
-Status write_locust_csv(const RunReport& report, const std::string& prefix) {
+LocustCsv locust_csv(const RunReport& report) {
     RequestTable empty;
     const RequestTable& table = report.requests ? *report.requests : empty;
     RequestEntry total = table.total();
@@ -255,10 +255,14 @@ Status write_locust_csv(const RunReport& report, const std::string& prefix) {
     std::string exceptions = csv_row({"Count", "Message", "Traceback", "Nodes"});
     for (const auto& [reason, n] : report.totals.error_reasons)
         exceptions += csv_row({std::to_string(n), reason, "", "local"});
+    return LocustCsv{std::move(stats), std::move(history), std::move(failures), std::move(exceptions)};
+}
 
+Status write_locust_csv(const RunReport& report, const std::string& prefix) {
+    LocustCsv csv = locust_csv(report);
     for (const auto& [suffix, content] :
-         {std::pair{"_stats.csv", &stats}, std::pair{"_stats_history.csv", &history},
-          std::pair{"_failures.csv", &failures}, std::pair{"_exceptions.csv", &exceptions}}) {
+         {std::pair{"_stats.csv", &csv.stats}, std::pair{"_stats_history.csv", &csv.history},
+          std::pair{"_failures.csv", &csv.failures}, std::pair{"_exceptions.csv", &csv.exceptions}}) {
         std::string path = prefix + suffix;
         std::ofstream f(path, std::ios::binary);
         f << *content;

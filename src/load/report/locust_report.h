@@ -25,6 +25,12 @@ void summarise_for_history(const RequestEntry& total, RequestHistoryRow& row);
 // The three tables Locust prints when a run ends (the error report only with errors).
 std::string locust_tables(const RunReport& report);
 
+// The four files' contents: PREFIX_stats.csv, _stats_history.csv, _failures.csv, _exceptions.csv.
+struct LocustCsv {
+    std::string stats, history, failures, exceptions;
+};
+LocustCsv locust_csv(const RunReport& report);
+
 Status write_locust_csv(const RunReport& report, const std::string& prefix);
 
 }  // namespace lampi::load

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "ramp/ramp_report.h"
 #include "stats/collector.h"
 #include "stats/request_stats.h"
 
@@ -63,6 +64,8 @@ struct RunReport {
     std::optional<RequestTable> requests;
     std::vector<RequestHistoryRow> request_history;
     double requests_started_s = 0;  // Unix time the users started
+    // A ramp to failure's steps and knee (--step-users).
+    std::optional<RampReport> ramp;
 
     bool ok() const { return failures.empty(); }
 };

@@ -60,6 +60,22 @@ std::string percentiles(const Histogram& h) {
 
 }  // namespace
 
+std::string ramp_summary(const RampReport& ramp) {
+    std::string out = fmt::format("Ramp: +{} users every {:g} s until {}\n", ramp.step_users, ramp.step_time_s,
+                                  ramp.condition);
+    out += fmt::format("  {:>8} {:>8} {:>10} {:>8} {:>10} {:>10} {:>10}\n", "users", "ops", "ops/s", "fail %",
+                       "p50 ms", "p95 ms", "p99 ms");
+    for (const RampStep& s : ramp.steps) {
+        double fail = s.operations ? 100.0 * static_cast<double>(s.failures) / static_cast<double>(s.operations) : 0;
+        out += fmt::format("  {:>8} {:>8} {:>10.1f} {:>8.2f} {:>10.1f} {:>10.1f} {:>10.1f}{}\n", s.users, s.operations,
+                           s.per_s, fail, s.p50_ms, s.p95_ms, s.p99_ms, s.stopped ? "  <- stop condition" : "");
+    }
+    if (ramp.knee_users) out += fmt::format("Knee: {} users (the most that kept the stop condition off)\n", *ramp.knee_users);
+    else out += "Knee: none (no step kept the stop condition off)\n";
+    out += fmt::format("Ramp ended: {}\n", ramp.outcome);
+    return out;
+}
+
 std::string text_summary(const RunReport& r) {
     std::string out;
     // HTTP runs open with Locust's tables; the lines after them are ours.
@@ -100,6 +116,7 @@ std::string text_summary(const RunReport& r) {
             }
         }
     }
+    if (r.ramp) out += ramp_summary(*r.ramp);
     out += fmt::format("Errors: {}\n", t.get(Counter::errors));
     for (const auto& [reason, n] : t.error_reasons) out += fmt::format("  {} x {}\n", n, reason);
     if (r.ok()) {

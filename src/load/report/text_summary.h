@@ -13,5 +13,7 @@
 namespace lampi::load {
 
 std::string text_summary(const RunReport& report);
+// The ramp's step table, knee and outcome (part of text_summary).
+std::string ramp_summary(const RampReport& ramp);
 
 }  // namespace lampi::load

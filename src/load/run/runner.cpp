@@ -56,11 +56,19 @@ RunReport run_scenario(Scenario& scenario, const RunSettings& settings) {
         }
     }
 
-    std::atomic<bool> local_stop{false};
-    const std::atomic<bool>& stop = settings.stop ? *settings.stop : local_stop;
+    // The workers watch `stop`: set by the caller's flag (a signal) or by the ramp.
+    std::atomic<bool> stop{false};
+    auto asked_to_stop = [&] { return settings.stop && settings.stop->load(); };
     std::atomic<int> running{threads};
-    std::int64_t hard_deadline = now_ns() + static_cast<std::int64_t>(settings.hard_limit_s * 1e9);
+    std::int64_t run_start = now_ns();
+    std::int64_t hard_deadline = run_start + static_cast<std::int64_t>(settings.hard_limit_s * 1e9);
     Collector collector(metric_views);
+    std::optional<Ramp> ramp;
+    if (settings.ramp && scenario.load_target()) {
+        ramp.emplace(*settings.ramp, *scenario.load_target());
+        ramp->start();
+    }
+    std::uint64_t last_completed = 0, last_errors = 0;
     std::vector<std::thread> pool;
     for (int i = 0; i < threads; ++i) {
         pool.emplace_back([&, i] {
@@ -72,6 +80,7 @@ RunReport run_scenario(Scenario& scenario, const RunSettings& settings) {
     auto next_sample = std::chrono::steady_clock::now() + std::chrono::seconds(1);
     while (running.load() > 0) {
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        if (asked_to_stop() || (settings.finish && settings.finish->load())) stop = true;
         if (std::chrono::steady_clock::now() < next_sample) continue;
         next_sample += std::chrono::seconds(1);
         Sample s = collector.sample();
@@ -79,6 +88,13 @@ RunReport run_scenario(Scenario& scenario, const RunSettings& settings) {
         if (settings.processes) s.extra.merge(settings.processes->sample());
         if (monitor || settings.processes) collector.series().back().extra = s.extra;
         scenario.on_sample(s);
+        if (ramp && ramp->add(s.elapsed_s, s.interval_s, collector.interval_latency(),
+                              (s.completed - last_completed) + (s.errors - last_errors), s.errors - last_errors,
+                              now_ns(), run_start))
+            stop = true;
+        last_completed = s.completed;
+        last_errors = s.errors;
+        if (settings.observer) settings.observer->sampled(s, collector.interval_latency(), scenario, collector);
         if (settings.progress_line) {
             fmt::print(stderr, "\r{}\x1b[K", progress_line(s, scenario.connections()));
             std::fflush(stderr);
@@ -87,6 +103,11 @@ RunReport run_scenario(Scenario& scenario, const RunSettings& settings) {
     for (auto& t : pool) t.join();
     // The last partial second still belongs in the series.
     Sample last = collector.sample();
+    if (ramp) {
+        ramp->add(last.elapsed_s, last.interval_s, collector.interval_latency(),
+                  (last.completed - last_completed) + (last.errors - last_errors), last.errors - last_errors, now_ns(),
+                  run_start);
+    }
     if (monitor) collector.series().back().extra = monitor->snapshot();
     if (settings.processes) collector.series().back().extra.merge(settings.processes->sample());
     if (settings.progress_line) fmt::print(stderr, "\r{}\x1b[K\n", progress_line(last, scenario.connections()));
@@ -103,11 +124,12 @@ RunReport run_scenario(Scenario& scenario, const RunSettings& settings) {
         monitor->stop();
     }
     if (settings.processes) report.host = summarize_host(report.series);
+    if (ramp) report.ramp = ramp->finish(report.duration_s);
     std::vector<Driver*> views;
     for (auto& d : drivers) views.push_back(d.get());
     scenario.finish(views, report);
     if (now_ns() >= hard_deadline) report.failures.push_back("the run hit its hard time limit and was cut short");
-    if (stop.load() && !local_stop.load()) report.failures.push_back("interrupted before the end");
+    if (asked_to_stop()) report.failures.push_back("interrupted before the end");
     if (report.totals.get(Counter::connect_failed) > 0) {
         report.failures.push_back(fmt::format("{} of {} connections failed", report.totals.get(Counter::connect_failed),
                                               report.totals.get(Counter::connect_attempts)));

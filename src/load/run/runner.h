@@ -11,6 +11,8 @@
 
 #include "mqtt/client_options.h"
 #include "mqtt/worker.h"
+#include "ramp/ramp.h"
+#include "ramp/load_target.h"
 #include "report/run_report.h"
 
 namespace lampi::load {
@@ -29,9 +31,25 @@ public:
     virtual void on_sample(const Sample& /*sample*/) {}
     // Called after all workers returned; adds figures and failures.
     virtual void finish(const std::vector<Driver*>& drivers, RunReport& report) = 0;
+    // The number of users (clients) the run wants, when it can change while the
+    // run goes on (a ramp, the web UI); nullptr when it is fixed.
+    virtual LoadTarget* load_target() { return nullptr; }
+    // Users (clients) running now, for a ramp's steps and the web UI.
+    virtual std::int64_t users_now() const { return 0; }
+    // Per-request figures so far, for scenarios that keep them (web users).
+    virtual std::optional<RequestTable> live_requests() const { return std::nullopt; }
 };
 
 class ProcessMonitor;
+
+// Watches a run while it goes on (the web UI): called on the reporter's thread
+// right after each sample, with that sample's primary latencies.
+class RunObserver {
+public:
+    virtual ~RunObserver() = default;
+    virtual void sampled(const Sample& sample, const Histogram& interval, Scenario& scenario,
+                         const Collector& collector) = 0;
+};
 
 struct RunSettings {
     int threads = 2;
@@ -40,6 +58,10 @@ struct RunSettings {
     ProcessMonitor* processes = nullptr;  // started; read once a second beside the load figures
     double hard_limit_s = 3600;       // no run outlives this, whatever the scenario says
     std::atomic<bool>* stop = nullptr;  // set by a signal handler to end early
+    // Ramp to failure: the scenario must have a load_target().
+    std::optional<RampOptions> ramp;
+    RunObserver* observer = nullptr;
+    std::atomic<bool>* finish = nullptr;  // set to end the run as planned (not an interruption)
 };
 
 RunReport run_scenario(Scenario& scenario, const RunSettings& settings);

@@ -24,7 +24,7 @@ double unix_now() { return std::chrono::duration<double>(std::chrono::system_clo
 class UsersDriver : public Driver, public http::UserTimers {
 public:
     UsersDriver(const HttpOptions& options, http::Endpoint endpoint, std::unique_ptr<UserFactory> factory, int index,
-                int workers, std::atomic<std::int64_t>& running, RequestStats& stats)
+                int workers, std::atomic<std::int64_t>& running, RequestStats& stats, const LoadTarget& target)
         : options_(options),
           endpoint_(std::move(endpoint)),
           factory_(std::move(factory)),
@@ -32,6 +32,7 @@ public:
           workers_(workers),
           running_(running),
           stats_(stats),
+          target_(target),
           next_user_(index) {}
 
     void start(Worker& worker) override {
@@ -48,8 +49,7 @@ public:
         if (finished_) return;
         if (stopping_) {
             wake_due(now);
-            finished_ = now >= stop_deadline_ns_ ||
-                        std::all_of(users_.begin(), users_.end(), [](const auto& user) { return user->stopped(); });
+            finished_ = now >= stop_deadline_ns_ || all_stopped();
             return;
         }
         if (options_.run_time_s > 0 && now - start_ns_ >= static_cast<std::int64_t>(options_.run_time_s * 1e9)) {
@@ -58,6 +58,7 @@ public:
         }
         spawn_due(worker, now);
         wake_due(now);
+        release_retired();
     }
 
     void stop(Worker&) override {
@@ -68,7 +69,7 @@ public:
             user->stop();
             running_.fetch_sub(1, std::memory_order_relaxed);
         }
-        finished_ = std::all_of(users_.begin(), users_.end(), [](const auto& user) { return user->stopped(); });
+        finished_ = all_stopped();
     }
 
     bool finished() const override { return finished_; }
@@ -86,10 +87,27 @@ private:
         }
     }
 
+    bool all_stopped() const {
+        auto stopped = [](const auto& user) { return user->stopped(); };
+        return std::all_of(users_.begin(), users_.end(), stopped) &&
+               std::all_of(retiring_.begin(), retiring_.end(), stopped);
+    }
+
+    // Starts this worker's share of the users the target wants by now, or stops
+    // the newest ones when it wants fewer.
     void spawn_due(Worker& worker, std::int64_t now) {
-        while (next_user_ < options_.users) {
-            double due_s = options_.spawn_rate > 0 ? static_cast<double>(next_user_) / options_.spawn_rate : 0;
-            if (now - start_ns_ < static_cast<std::int64_t>(due_s * 1e9)) return;
+        if (!have_plan_ || target_.generation() != plan_.generation) {
+            plan_ = target_.plan();
+            have_plan_ = true;
+        }
+        int wanted = share_of(plan_.due(now, start_ns_), index_, workers_);
+        while (static_cast<int>(users_.size()) > wanted) {
+            users_.back()->stop();
+            running_.fetch_sub(1, std::memory_order_relaxed);
+            retiring_.push_back(std::move(users_.back()));
+            users_.pop_back();
+        }
+        while (static_cast<int>(users_.size()) < wanted) {
             std::uint64_t seed = std::hash<std::int64_t>{}(now) ^
                                  (static_cast<std::uint64_t>(next_user_) * 0x9e3779b97f4a7c15ULL);
             users_.push_back(
@@ -100,6 +118,21 @@ private:
         }
     }
 
+    // Users stopped by a lower target close what they held once their last step
+    // ran. They are kept, not freed, until the run ends: the worker holds their
+    // connections' addresses and their timers may still come.
+    void release_retired() {
+        for (std::size_t i = 0; i < retiring_.size();) {
+            if (!retiring_[i]->stopped()) {
+                ++i;
+                continue;
+            }
+            retiring_[i]->release();
+            retired_.push_back(std::move(retiring_[i]));
+            retiring_.erase(retiring_.begin() + static_cast<std::ptrdiff_t>(i));
+        }
+    }
+
     const HttpOptions& options_;
     http::Endpoint endpoint_;
     std::unique_ptr<UserFactory> factory_;
@@ -107,6 +140,9 @@ private:
     int workers_;
     std::atomic<std::int64_t>& running_;
     RequestStats& stats_;
+    const LoadTarget& target_;
+    LoadTarget::Plan plan_;
+    bool have_plan_ = false;
     Worker* worker_ = nullptr;
     std::int64_t start_ns_ = 0;
     int next_user_;
@@ -115,6 +151,8 @@ private:
     bool finished_ = false;
     std::string setup_error_;
     std::vector<std::unique_ptr<http::WebUser>> users_;
+    // Stopped by a lower target: still in on_stop, then done and released.
+    std::vector<std::unique_ptr<http::WebUser>> retiring_, retired_;
     using Timer = std::pair<std::int64_t, http::WebUser*>;
     std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;
 };
@@ -129,7 +167,7 @@ std::uint64_t resident_bytes() {
 }
 
 HttpUsersScenario::HttpUsersScenario(HttpOptions options, std::unique_ptr<UserKind> kind)
-    : options_(std::move(options)), kind_(std::move(kind)) {
+    : options_(std::move(options)), kind_(std::move(kind)), target_(options_.users, options_.spawn_rate) {
     baseline_rss_ = resident_bytes();
 }
 
@@ -160,7 +198,7 @@ std::unique_ptr<Driver> HttpUsersScenario::make_driver(int worker_index, int wor
         }
     }
     auto driver = std::make_unique<UsersDriver>(options_, std::move(endpoint), kind_->factory(options_, worker_index),
-                                                worker_index, worker_count, running_users, *stats);
+                                                worker_index, worker_count, running_users, *stats, target_);
     if (!tls_error.empty()) driver->set_tls_error(tls_error);
     // What each worker holds before its first user (a Lua state) is the process's, not the users'.
     baseline_rss_ = resident_bytes();

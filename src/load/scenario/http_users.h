@@ -19,6 +19,7 @@
 #include "http/http_connection.h"
 #include "http/url.h"
 #include "http/web_user.h"
+#include "ramp/load_target.h"
 #include "run/runner.h"
 #include "stats/request_stats.h"
 
@@ -73,6 +74,9 @@ public:
     std::unique_ptr<Driver> make_driver(int worker_index, int worker_count) override;
     void on_sample(const Sample& sample) override;
     void finish(const std::vector<Driver*>& drivers, RunReport& report) override;
+    LoadTarget* load_target() override { return &target_; }
+    std::int64_t users_now() const override { return running_users.load(std::memory_order_relaxed); }
+    std::optional<RequestTable> live_requests() const override { return merged(); }
 
     // Users running now, over all workers.
     std::atomic<std::int64_t> running_users{0};
@@ -82,6 +86,7 @@ private:
 
     HttpOptions options_;
     std::unique_ptr<UserKind> kind_;
+    LoadTarget target_;  // -u and -r, changed by a ramp or the web UI
     std::vector<std::unique_ptr<RequestStats>> stats_;  // one per worker
     double started_s_ = 0;
     std::vector<RequestHistoryRow> history_;

@@ -3,6 +3,7 @@
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 
 #include "mqtt/client_driver.h"
@@ -27,9 +28,12 @@ struct Publisher {
 
 class PublishDriver : public ClientDriver {
 public:
-    PublishDriver(const PublishOptions& o, int worker_index, int worker_count)
+    PublishDriver(const PublishOptions& o, int worker_index, int worker_count, const LoadTarget* target)
         : ClientDriver(o.client, o.connect_rate / worker_count),
           o_(o),
+          target_(target),
+          worker_index_(worker_index),
+          worker_count_(worker_count),
           pacer_(o.rate_total > 0 ? o.rate_total / worker_count : 0, 10'000),
           first_client_(static_cast<std::size_t>(worker_index)),
           stride_(static_cast<std::size_t>(worker_count)) {
@@ -40,17 +44,22 @@ public:
         }
         if (o.rate_total <= 0 && o.rate_per_client > 0) pacer_ = Pacer(o.rate_per_client * planned_clients_, 10'000);
         paced_ = o.rate_total > 0 || o.rate_per_client > 0;
-        if (o.count == 0 || o.duration_s > 0) count_ = 0;
+        if (o.count == 0 || o.duration_s > 0 || o.ramped) count_ = 0;
         else count_ = o.count;
         topic_is_fixed_ = !topic_uses_seq(o.topic);
     }
 
     std::uint64_t planned_clients() const { return planned_clients_; }
+    // Clients started so far (all of them without a ramp, once connecting began).
+    std::size_t started() const { return started_.load(std::memory_order_relaxed); }
+    // Messages still unconfirmed when the run stopped them (a ramp's end).
+    std::uint64_t in_flight_at_stop() const { return in_flight_at_stop_.load(std::memory_order_relaxed); }
 
     // (client number, figures) of this worker's clients.
     void malaria_clients(std::vector<std::pair<std::size_t, MalariaClient>>& into) const {
         for (std::size_t i = 0; i < publishers_.size(); ++i) {
             const Publisher& p = publishers_[i];
+            if (target_ && p.next_seq == 0) continue;  // a client the ramp never reached
             MalariaClient c;
             c.clientid = sessions_[i]->client_id();
             c.count_ok = p.confirmed;
@@ -158,7 +167,27 @@ private:
         publishers_[session.index()].done_sending = true;
     }
 
+    std::size_t sessions_wanted() const override { return target_ ? wanted_ : sessions_.size(); }
+
+    // Follows the ramp: how many clients this worker runs, and the message rate
+    // that gives each of them its -T.
+    void follow_target(std::int64_t now) {
+        if (start_ns_ == 0) start_ns_ = now;
+        if (!have_plan_ || target_->generation() != plan_.generation) {
+            plan_ = target_->plan();
+            have_plan_ = true;
+        }
+        auto wanted = static_cast<std::size_t>(share_of(plan_.due(now, start_ns_), worker_index_, worker_count_));
+        if (wanted != wanted_) {
+            wanted_ = std::min(wanted, sessions_.size());
+            started_.store(wanted_, std::memory_order_relaxed);
+            if (o_.rate_total <= 0 && o_.rate_per_client > 0)
+                pacer_ = Pacer(o_.rate_per_client * static_cast<double>(wanted_), 10'000);
+        }
+    }
+
     void run_tick(std::int64_t now) override {
+        if (target_) follow_target(now);
         if (end_ns_ != 0 && now >= end_ns_ && !draining_) begin_drain(now);
         if (draining_ && now >= drain_deadline_) {
             // Confirmations that never came: give up on them and leave.
@@ -205,10 +234,22 @@ private:
     }
 
     void stopping() override {
-        for (auto& p : publishers_) p.inflight.clear();
+        for (auto& p : publishers_) {
+            in_flight_at_stop_.fetch_add(p.inflight.size(), std::memory_order_relaxed);
+            p.inflight.clear();
+        }
     }
 
     const PublishOptions& o_;
+    const LoadTarget* target_;  // the ramp's, or nullptr: every client starts
+    int worker_index_;
+    int worker_count_;
+    LoadTarget::Plan plan_;
+    bool have_plan_ = false;
+    std::int64_t start_ns_ = 0;
+    std::size_t wanted_ = 0;
+    std::atomic<std::size_t> started_{0};
+    std::atomic<std::uint64_t> in_flight_at_stop_{0};
     Pacer pacer_;
     std::size_t first_client_;  // this worker's clients are first_client_ + k * stride_
     std::size_t stride_;
@@ -227,15 +268,23 @@ private:
 
 }  // namespace
 
-PublishScenario::PublishScenario(PublishOptions options) : options_(std::move(options)) {}
+PublishScenario::PublishScenario(PublishOptions options)
+    : options_(std::move(options)), target_(options_.ramped ? 0 : options_.clients, 0) {}
+
+std::int64_t PublishScenario::users_now() const {
+    std::int64_t started = 0;
+    for (Driver* d : drivers_) started += static_cast<std::int64_t>(static_cast<const PublishDriver*>(d)->started());
+    return options_.ramped ? started : options_.clients;
+}
 
 std::string PublishScenario::description() const {
-    std::string amount = options_.duration_s > 0 ? fmt::format("for {:.0f} s", options_.duration_s)
-                                                 : fmt::format("{} messages each", options_.count);
+    std::string amount = options_.ramped           ? std::string("until the ramp ends")
+                         : options_.duration_s > 0 ? fmt::format("for {:.0f} s", options_.duration_s)
+                                                   : fmt::format("{} messages each", options_.count);
     std::string rate = options_.rate_total > 0        ? fmt::format(" at {:.0f} msg/s in total", options_.rate_total)
                        : options_.rate_per_client > 0 ? fmt::format(" at {:.1f} msg/s each", options_.rate_per_client)
                                                       : "";
-    return fmt::format("{} clients publish {}{} of {} bytes at QoS {} to {}:{} (topic {})", options_.clients, amount,
+    return fmt::format("{}{} clients publish {}{} of {} bytes at QoS {} to {}:{} (topic {})", options_.ramped ? "up to " : "", options_.clients, amount,
                        rate, options_.payload_size, options_.qos, options_.client.host, options_.client.port,
                        options_.topic);
 }
@@ -249,7 +298,9 @@ std::string PublishScenario::primary_latency() const {
 }
 
 std::unique_ptr<Driver> PublishScenario::make_driver(int worker_index, int worker_count) {
-    return std::make_unique<PublishDriver>(options_, worker_index, worker_count);
+    auto driver = std::make_unique<PublishDriver>(options_, worker_index, worker_count, load_target());
+    drivers_.push_back(driver.get());
+    return driver;
 }
 
 void PublishScenario::finish(const std::vector<Driver*>& drivers, RunReport& report) {
@@ -260,7 +311,16 @@ void PublishScenario::finish(const std::vector<Driver*>& drivers, RunReport& rep
     std::sort(clients.begin(), clients.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
     for (auto& [number, c] : clients) report.malaria_clients.push_back(std::move(c));
     std::uint64_t sent = report.totals.get(Counter::sent);
-    report.planned_messages = options_.duration_s > 0 ? sent : options_.count * static_cast<std::uint64_t>(options_.clients);
+    std::uint64_t cut_off = 0;
+    for (Driver* d : drivers) cut_off += static_cast<const PublishDriver*>(d)->in_flight_at_stop();
+    if (options_.ramped) {
+        // A ramp ends when it has its answer, not when the messages do: those in
+        // flight at that moment are nobody's loss.
+        sent -= std::min(sent, cut_off);
+        report.figures.push_back({"in_flight_at_end", "Messages in flight when the ramp ended",
+                                  static_cast<double>(cut_off), ""});
+    }
+    report.planned_messages = options_.duration_s > 0 || options_.ramped ? sent : options_.count * static_cast<std::uint64_t>(options_.clients);
     std::uint64_t confirmed = report.totals.get(Counter::completed);
     if (confirmed < report.planned_messages) {
         report.failures.push_back(fmt::format("{} of {} messages were not confirmed",

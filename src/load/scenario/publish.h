@@ -29,6 +29,9 @@ struct PublishOptions {
     double connect_rate = 0;               // new connections per second; 0: all at once
     int inflight = 20;                     // unconfirmed messages per client before it waits
     double drain_timeout_s = 10;           // wait this long for the last confirmations
+    // A ramp (--step-users) starts clients as its LoadTarget asks, up to `clients`;
+    // they publish until the run stops, whatever `count` says.
+    bool ramped = false;
 };
 
 class PublishScenario : public Scenario {
@@ -41,9 +44,13 @@ public:
     std::size_t connections() const override { return static_cast<std::size_t>(options_.clients); }
     std::unique_ptr<Driver> make_driver(int worker_index, int worker_count) override;
     void finish(const std::vector<Driver*>& drivers, RunReport& report) override;
+    LoadTarget* load_target() override { return options_.ramped ? &target_ : nullptr; }
+    std::int64_t users_now() const override;
 
 private:
     PublishOptions options_;
+    LoadTarget target_;
+    std::vector<Driver*> drivers_;
 };
 
 }  // namespace lampi::load

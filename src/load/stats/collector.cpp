@@ -45,6 +45,7 @@ Sample Collector::sample() {
     last_completed_ = completed;
     last_received_ = received;
     s.errors = sum(Counter::errors);
+    s.completed = completed;
 
     std::array<Histogram, static_cast<std::size_t>(Latency::count_)> interval;
     for (Metrics* m : workers_) m->drain_latencies(interval);
@@ -53,16 +54,21 @@ Sample Collector::sample() {
     s.p90_ms = ms(primary.percentile(0.90));
     s.p99_ms = ms(primary.percentile(0.99));
     s.max_ms = ms(primary.max());
+    interval_primary_ = primary;
     for (std::size_t i = 0; i < interval.size(); ++i) whole_run_[i].merge(interval[i]);
     series_.push_back(s);
     return s;
 }
 
 RunTotals Collector::totals() {
-    RunTotals t;
     std::array<Histogram, static_cast<std::size_t>(Latency::count_)> rest;
     for (Metrics* m : workers_) m->drain_latencies(rest);
     for (std::size_t i = 0; i < rest.size(); ++i) whole_run_[i].merge(rest[i]);
+    return totals_so_far();
+}
+
+RunTotals Collector::totals_so_far() const {
+    RunTotals t;
     t.latencies = whole_run_;
     for (std::size_t i = 0; i < t.counters.size(); ++i) t.counters[i] = sum(static_cast<Counter>(i));
     for (const Metrics* m : workers_) {

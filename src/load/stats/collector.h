@@ -26,6 +26,7 @@ struct Sample {
     double completed_per_s = 0;
     double received_per_s = 0;
     std::uint64_t errors = 0;   // cumulative
+    std::uint64_t completed = 0;  // cumulative
     // The primary latency over the interval, in milliseconds (0 when nothing was timed).
     double p50_ms = 0, p90_ms = 0, p99_ms = 0, max_ms = 0;
     std::map<std::string, double> extra;
@@ -51,7 +52,11 @@ public:
     Sample sample();
     // Totals so far; call after the workers stopped for the final figures.
     RunTotals totals();
+    // The same without taking the workers' latencies: those up to the last sample().
+    RunTotals totals_so_far() const;
     double elapsed_s() const;
+    // The primary latencies of the last sample's interval.
+    const Histogram& interval_latency() const { return interval_primary_; }
     const std::vector<Sample>& series() const { return series_; }
     std::vector<Sample>& series() { return series_; }
 
@@ -64,6 +69,7 @@ private:
     std::chrono::steady_clock::time_point last_;
     std::uint64_t last_sent_ = 0, last_completed_ = 0, last_received_ = 0;
     std::array<Histogram, static_cast<std::size_t>(Latency::count_)> whole_run_;
+    Histogram interval_primary_;
     std::int64_t peak_connections_ = 0;
     std::vector<Sample> series_;
 };

@@ -1,0 +1,174 @@
+#include "web/live_run.h"
+
+#include <boost/json.hpp>
+#include <fmt/core.h>
+
+#include "run/clock.h"
+
+namespace lampi::load {
+namespace {
+
+namespace json = boost::json;
+
+// An hour of one-second points: enough for a course's test, bounded for a long one.
+constexpr std::size_t kChartPoints = 3600;
+
+const char* state_name(LiveRun::State s) {
+    switch (s) {
+        case LiveRun::State::ready: return "ready";
+        case LiveRun::State::running: return "running";
+        case LiveRun::State::stopped: return "stopped";
+    }
+    return "?";
+}
+
+double ms(double ns) { return ns / 1e6; }
+
+json::object entry_json(const std::string& method, const std::string& name, const RequestEntry& e,
+                         const RequestEntry* before, double interval_s) {
+    double per_s = 0, failures_per_s = 0;
+    if (before && interval_s > 0) {
+        per_s = static_cast<double>(e.requests - std::min(e.requests, before->requests)) / interval_s;
+        failures_per_s = static_cast<double>(e.failures - std::min(e.failures, before->failures)) / interval_s;
+    }
+    return json::object{{"method", method},
+                        {"name", name},
+                        {"requests", e.requests},
+                        {"failures", e.failures},
+                        {"median_ms", ms(static_cast<double>(e.times.percentile(0.5)))},
+                        {"p95_ms", ms(static_cast<double>(e.times.percentile(0.95)))},
+                        {"p99_ms", ms(static_cast<double>(e.times.percentile(0.99)))},
+                        {"avg_ms", ms(e.times.mean())},
+                        {"min_ms", ms(static_cast<double>(e.times.min()))},
+                        {"max_ms", ms(static_cast<double>(e.times.max()))},
+                        {"avg_bytes", e.requests ? static_cast<double>(e.content_bytes) / static_cast<double>(e.requests)
+                                                 : 0.0},
+                        {"per_s", per_s},
+                        {"failures_per_s", failures_per_s}};
+}
+
+}  // namespace
+
+LiveRun::LiveRun(LoadTarget& target, int users, double spawn_rate, std::string host)
+    : target_(target), host_(std::move(host)), target_users_(users), spawn_rate_(spawn_rate) {
+    target_.reset(0, spawn_rate);
+}
+
+Status LiveRun::start(int users, double spawn_rate) {
+    if (users < 0) return Status::invalid_argument("the number of users must be 0 or more");
+    if (spawn_rate <= 0) return Status::invalid_argument("the spawn rate must be above 0 users per second");
+    std::lock_guard lock(mutex_);
+    std::int64_t now = now_ns();
+    target_.set(users, spawn_rate, now, now);
+    target_users_ = users;
+    spawn_rate_ = spawn_rate;
+    state_ = State::running;
+    return Status::ok();
+}
+
+void LiveRun::stop() {
+    std::lock_guard lock(mutex_);
+    std::int64_t now = now_ns();
+    target_.set(0, spawn_rate_, now, now);
+    if (state_ == State::running) state_ = State::stopped;
+}
+
+void LiveRun::sampled(const Sample& sample, const Histogram& interval, Scenario& scenario,
+                      const Collector& collector) {
+    // Everything slow (merging the workers' tables, copying the series) before the lock.
+    std::optional<RequestTable> requests = scenario.live_requests();
+    RunReport report;
+    report.scenario = scenario.name();
+    report.description = scenario.description();
+    report.primary_latency = scenario.primary_latency();
+    report.duration_s = sample.elapsed_s;
+    report.totals = collector.totals_so_far();
+    report.series = collector.series();
+    std::int64_t users = scenario.users_now();
+    report.clients = static_cast<int>(users);
+
+    std::lock_guard lock(mutex_);
+    double failures_per_s = 0;
+    if (!report_.series.empty())
+        failures_per_s = static_cast<double>(sample.errors - report_.series.back().errors) / sample.interval_s;
+    chart_.push_back(ChartPoint{sample.elapsed_s, sample.completed_per_s + failures_per_s, failures_per_s,
+                                ms(static_cast<double>(interval.percentile(0.5))),
+                                ms(static_cast<double>(interval.percentile(0.95))), users});
+    if (chart_.size() > kChartPoints) chart_.pop_front();
+    users_ = users;
+    previous_requests_ = std::move(requests_);
+    requests_ = std::move(requests);
+    requests_interval_s_ = sample.interval_s;
+    report_ = std::move(report);
+}
+
+std::string LiveRun::stats_json() const {
+    std::lock_guard lock(mutex_);
+    json::object history;
+    json::array t, rps, fps, p50, p95, users;
+    for (const ChartPoint& p : chart_) {
+        t.emplace_back(p.t);
+        rps.emplace_back(p.requests_per_s);
+        fps.emplace_back(p.failures_per_s);
+        p50.emplace_back(p.p50_ms);
+        p95.emplace_back(p.p95_ms);
+        users.emplace_back(p.users);
+    }
+    json::array requests, failures, errors;
+    if (requests_) {
+        auto before = [&](const std::pair<std::string, std::string>& key) -> const RequestEntry* {
+            if (!previous_requests_) return nullptr;
+            auto it = previous_requests_->entries.find(key);
+            return it == previous_requests_->entries.end() ? nullptr : &it->second;
+        };
+        for (const auto& [key, e] : requests_->entries)
+            requests.push_back(entry_json(key.first, key.second, e, before(key), requests_interval_s_));
+        RequestEntry total = requests_->total();
+        std::optional<RequestEntry> total_before;
+        if (previous_requests_) total_before = previous_requests_->total();
+        requests.push_back(entry_json("", "Aggregated", total, total_before ? &*total_before : nullptr,
+                                      requests_interval_s_));
+        for (const auto& [key, n] : requests_->failures)
+            failures.push_back(json::object{{"method", std::get<0>(key)},
+                                            {"name", std::get<1>(key)},
+                                            {"error", std::get<2>(key)},
+                                            {"occurrences", n}});
+    }
+    for (const auto& [reason, n] : report_.totals.error_reasons)
+        errors.push_back(json::object{{"error", reason}, {"count", n}});
+    json::object current;
+    if (!chart_.empty()) {
+        const ChartPoint& last = chart_.back();
+        current = json::object{{"requests_per_s", last.requests_per_s},
+                               {"failures_per_s", last.failures_per_s},
+                               {"p50_ms", last.p50_ms},
+                               {"p95_ms", last.p95_ms}};
+    }
+    json::object out{{"state", state_name(state_)},
+                     {"host", host_},
+                     {"scenario", report_.description},
+                     {"users", users_},
+                     {"target_users", target_users_},
+                     {"spawn_rate", spawn_rate_},
+                     {"elapsed_s", report_.duration_s},
+                     {"current", std::move(current)},
+                     {"history", json::object{{"t", std::move(t)},
+                                              {"requests_per_s", std::move(rps)},
+                                              {"failures_per_s", std::move(fps)},
+                                              {"p50_ms", std::move(p50)},
+                                              {"p95_ms", std::move(p95)},
+                                              {"users", std::move(users)}}},
+                     {"requests", std::move(requests)},
+                     {"failures", std::move(failures)},
+                     {"errors", std::move(errors)}};
+    return json::serialize(out);
+}
+
+RunReport LiveRun::report() const {
+    std::lock_guard lock(mutex_);
+    RunReport report = report_;
+    report.requests = requests_;
+    return report;
+}
+
+}  // namespace lampi::load

@@ -1,0 +1,103 @@
+// lampi-load's live web UI (lampi-load http --web) in headless Chromium: the page
+// starts a run against a real local server, its chart and request table follow
+// the run, Stop stops the users, and "End run" ends lampi-load with its report.
+//
+//   LAMPI_LOAD=<build>/src/load/lampi-load [LAMPI_NODE_MODULES=<build>/web/node_modules] \
+//   node --test tests/browser/load-web.test.mjs
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import http from "node:http";
+import os from "node:os";
+import path from "node:path";
+
+import { launchBrowser, newPage, waitUntil } from "./support.mjs";
+
+const binary = process.env.LAMPI_LOAD;
+const skip = binary ? false : "LAMPI_LOAD is not set (path of the lampi-load binary)";
+
+describe("lampi-load web UI", { skip }, () => {
+  let target; // a real HTTP server on loopback, answering after 5 ms
+  let targetRequests = 0;
+  let load; // {child, output, exited}
+  let browser;
+  let ui; // {context, page, problems}
+  let dir;
+
+  before(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "lampi-load-web-"));
+    target = http.createServer((req, res) => {
+      targetRequests += 1;
+      setTimeout(() => res.end("ok"), 5);
+    });
+    await new Promise((resolve) => target.listen(0, "127.0.0.1", resolve));
+    const scenario = path.join(dir, "browse.lua");
+    fs.writeFileSync(scenario, 'wait = 0.1\ntasks = {{run = function(user) user:get("/") end}}\n');
+
+    const child = spawn(binary, [
+      "http", "--host", `http://127.0.0.1:${target.address().port}`, "-f", scenario, "-u", "3", "-r", "10",
+      "--threads", "1", "--web", "127.0.0.1:0", "--quiet",
+    ]);
+    load = { child, output: "", exited: new Promise((resolve) => child.on("exit", (code) => resolve(code))) };
+    child.stdout.on("data", (d) => (load.output += d));
+    child.stderr.on("data", (d) => (load.output += d));
+    await waitUntil(() => /web UI is at (http:\/\/127\.0\.0\.1:\d+\/)/.test(load.output), 10000, "lampi-load's URL");
+    load.url = load.output.match(/web UI is at (http:\/\/127\.0\.0\.1:\d+\/)/)[1];
+
+    browser = await launchBrowser();
+    ui = await newPage(browser, { baseUrl: load.url });
+  });
+
+  after(async () => {
+    await ui?.context.close();
+    await browser?.close();
+    if (load && load.child.exitCode === null) load.child.kill("SIGKILL");
+    target?.close();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("start from the page, watch the chart and table move, stop, end the run", async () => {
+    const { page } = ui;
+    await page.goto(load.url);
+    await page.waitForSelector('#state[data-state="ready"]');
+    assert.equal(await page.inputValue("#form-users"), "3", "-u fills the form");
+    assert.equal(targetRequests, 0, "no user before Start");
+
+    await page.fill("#form-users", "4");
+    await page.fill("#form-rate", "20");
+    await page.click("#start");
+    await page.waitForSelector('#state[data-state="running"]', { timeout: 5000 });
+    await page.waitForFunction(() => document.getElementById("users").textContent === "4", null, { timeout: 10000 });
+
+    // The request table gets a row for "/" whose count grows, and the chart gains points.
+    const count = () =>
+      page.$$eval("#requests tbody tr", (rows) => {
+        const row = rows.find((r) => r.children[1].textContent === "/");
+        return row ? Number(row.children[2].textContent) : 0;
+      });
+    await waitUntil(async () => (await count()) > 10, 10000, "requests in the table");
+    const first = await count();
+    await waitUntil(async () => (await count()) > first + 10, 10000, "the table to move");
+    await page.waitForFunction(() => Number(document.getElementById("chart-rps").dataset.points) >= 3, null, {
+      timeout: 10000,
+    });
+    assert.ok(await page.$("#chart-rps canvas"), "uPlot drew the requests chart");
+    assert.ok(await page.$("#chart-times canvas"));
+    assert.ok(await page.$("#chart-users canvas"));
+    assert.match(await page.textContent("#scenario"), /browse\.lua/);
+
+    await page.click("#stop");
+    await page.waitForSelector('#state[data-state="stopped"]', { timeout: 5000 });
+    await page.waitForFunction(() => document.getElementById("users").textContent === "0", null, { timeout: 10000 });
+    const stopped = targetRequests;
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.ok(targetRequests - stopped <= 4, "no more load once stopped");
+
+    await page.click("#quit");
+    const code = await Promise.race([load.exited, new Promise((r) => setTimeout(() => r("timeout"), 20000))]);
+    assert.notEqual(code, "timeout", "lampi-load ended");
+    assert.match(load.output, /Aggregated/, "the end-of-run tables were printed");
+    assert.deepEqual(ui.problems.filter((p) => !p.includes("does not answer")), [], "no CSP violation or page error");
+  });
+});

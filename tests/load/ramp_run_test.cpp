@@ -1,0 +1,103 @@
+// Ramp to failure as a user runs it: web users against a real server whose
+// answers slow down with every connection (so the knee is known), publishers
+// against a real Mosquitto up to their ceiling, and clear refusals of bad flags.
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <fmt/core.h>
+
+#include <fstream>
+
+#include "cli_run.h"
+#include "mqtt_harness.h"
+#include "slow_site.h"
+
+namespace {
+
+using lampi::testing::CliRun;
+using lampi::testing::lampi_load;
+using lampi::testing::SlowSite;
+using lampi::testing::TempDir;
+using lampi::testing::TestBroker;
+
+// Users that load / back to back, without think time.
+std::string busy_scenario(const TempDir& dir) {
+    std::string path = dir / "busy.lua";
+    std::ofstream(path) << "wait = 0\ntasks = {{run = function(user) user:get(\"/\") end}}\n";
+    return path;
+}
+
+// lampi-load http: users of `busy_scenario` against `site`, stepped up by 2 at 100 users/s.
+CliRun ramp_against(const SlowSite& site, const TempDir& dir, const std::string& flags) {
+    return lampi_load(fmt::format("http --host {} -f {} -r 100 --step-users 2 --threads 1 --quiet {}", site.url(),
+                                  busy_scenario(dir), flags),
+                      std::chrono::seconds(90));
+}
+
+TEST(RampRun, WebUsersStepUpUntilTheSlowingSiteMeetsTheConditionAndTheKneeIsTheStepBefore) {
+    TempDir dir;
+    // 30 ms per open connection: 2 users see ~60 ms, 4 ~120 ms, 6 ~180 ms.
+    SlowSite site(30);
+    CliRun r = ramp_against(site, dir, "--step-time 3 --stop-when 'p95>150ms or fail>1%' --json");
+    boost::json::object report = boost::json::parse(r.output).as_object();
+    const auto& ramp = report.at("ramp").as_object();
+    ASSERT_TRUE(ramp.at("knee_users").is_int64()) << r.output;
+    EXPECT_EQ(ramp.at("knee_users").as_int64(), 4) << r.output;
+    const auto& steps = ramp.at("steps").as_array();
+    ASSERT_EQ(steps.size(), 3u) << r.output;
+    const auto& last = steps.back().as_object();
+    EXPECT_EQ(last.at("users").as_int64(), 6);
+    EXPECT_TRUE(last.at("stop_condition_held").as_bool());
+    EXPECT_GT(last.at("p95_ms").to_number<double>(), 150);
+    EXPECT_LT(steps[1].as_object().at("p95_ms").to_number<double>(), 150);
+    EXPECT_NE(ramp.at("outcome").as_string().find("held at 6 users"), std::string::npos);
+    EXPECT_EQ(site.most_connections(), 6) << "the ramp stopped adding users once the condition held";
+}
+
+TEST(RampRun, TheTextReportShowsEachStepAndTheKnee) {
+    TempDir dir;
+    SlowSite site(30);
+    CliRun r = ramp_against(site, dir, "--step-time 2 -u 4 --stop-when 'p95>1s'");
+    EXPECT_NE(r.output.find("Ramp: +2 users every 2 s until p95>1s"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("Knee: 4 users"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("reached the ceiling of 4 users"), std::string::npos) << r.output;
+}
+
+TEST(RampRun, PublishersStepUpToTheirCeiling) {
+    TempDir dir;
+    TestBroker broker(dir.path(), "broker");
+    CliRun r = lampi_load(fmt::format("publish -p {} -P 6 -T 20 --step-users 2 --step-time 2 --stop-when 'fail>50%' "
+                                      "--json --quiet",
+                                      broker.port()),
+                          std::chrono::seconds(60));
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    boost::json::object report = boost::json::parse(r.output).as_object();
+    const auto& ramp = report.at("ramp").as_object();
+    const auto& steps = ramp.at("steps").as_array();
+    ASSERT_EQ(steps.size(), 3u) << r.output;
+    for (std::size_t i = 0; i < 3; ++i) {
+        const auto& step = steps[i].as_object();
+        EXPECT_EQ(step.at("users").as_int64(), static_cast<std::int64_t>(2 * (i + 1)));
+        // -T 20 per client: each step publishes about 20 x users x 2 s.
+        EXPECT_NEAR(step.at("per_s").to_number<double>(), 20.0 * 2 * static_cast<double>(i + 1), 12) << r.output;
+    }
+    EXPECT_EQ(ramp.at("knee_users").as_int64(), 6);
+    EXPECT_EQ(report.at("peak_connections").as_int64(), 6);
+}
+
+TEST(RampRun, MalformedFlagsAreUsageErrorsThatSayWhatIsWrong) {
+    CliRun r = lampi_load("http --host http://127.0.0.1:9 --login a:b --step-users 5 --step-time 10 --stop-when 'p95>500'");
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.output.find("--stop-when 'p95>500': 'p95>500' needs a time unit"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("e.g. --stop-when 'p95>500ms or fail>1%'"), std::string::npos) << r.output;
+    r = lampi_load("publish --step-users 5 --stop-when 'fail>1%'");
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.output.find("needs all three"), std::string::npos) << r.output;
+    r = lampi_load("publish --stop-when 'fail>1%'");
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.output.find("add --step-users"), std::string::npos) << r.output;
+    r = lampi_load("http --help");
+    EXPECT_NE(r.output.find("--stop-when"), std::string::npos);
+}
+
+}  // namespace
