@@ -1,6 +1,6 @@
 # What `cmake --install` puts where, one component per Debian package
 # (debian/rules installs each component into its package's tree with --prefix /usr):
-#   lamp   lampid, lampi-ui, lampi-ble
+#   lamp   lampid, lampi-ui, lampi-ble, the bridge's no-Nagle preload
 #   cloud  lampi-cloud, lampi-ca, the broker plugin, the control page's static files
 #   load   lampi-load
 # Configuration files, units and the nginx site are Debian files (debian/, deploy/):
@@ -8,6 +8,8 @@
 include(GNUInstallDirs)
 
 install(TARGETS lampid lampi-ui lampi-ble RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT lamp)
+# Preloaded into the lamp's Mosquitto by a mosquitto.service drop-in (deploy/lamp/mosquitto/).
+install(TARGETS lampi_bridge_nodelay LIBRARY DESTINATION lib/lampi COMPONENT lamp)
 
 if(LAMPI_CLOUD)
   install(TARGETS lampi-cloud lampi-ca RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT cloud)

@@ -159,6 +159,8 @@ for unit in "${units[@]}"; do
   [ -L "$root/etc/systemd/system/multi-user.target.wants/$unit.service" ] || fail "install: $unit.service is not enabled"
 done
 expect_file /usr/lib/lampi/lampi_auth_plugin.so install
+expect_file /usr/lib/lampi/lampi_bridge_nodelay.so install
+expect_file /lib/systemd/system/mosquitto.service.d/lampi-bridge-nodelay.conf install
 expect_file /usr/share/lampi/web/lampi.js install
 for program in lampid lampi-ui lampi-ble lampi-cloud lampi-ca lampi-load; do
   in_root "$program" --help >/dev/null || fail "install: $program --help fails in the chroot"
@@ -188,10 +190,12 @@ daemon_runs lampid lampid --config /etc/lampi/lampid.conf --device-id 02fc000000
 # With the lamp's broker (Debian's Mosquitto reading conf.d/lampi-lamp.conf) running, lampid reaches it.
 unshare --net sh -c 'ip link set lo up || exit 1
   chroot "$0" install -d -o mosquitto -m 0740 /run/mosquitto  # as mosquitto.service makes it
-  chroot "$0" mosquitto -c /etc/mosquitto/mosquitto.conf & broker=$!
+  # With the preload its drop-in sets (ld.so says so if it cannot load it).
+  chroot "$0" env LD_PRELOAD=/usr/lib/lampi/lampi_bridge_nodelay.so mosquitto -c /etc/mosquitto/mosquitto.conf & broker=$!
   sleep 1
   timeout 3 chroot --userspec=lampi:lampi "$0" lampid --config /etc/lampi/lampid.conf --device-id 02fc00000001
   kill $broker; wait $broker' "$root" >"$work/lampid-broker.log" 2>&1 || true
+grep -q 'cannot be preloaded' "$work/lampid-broker.log" && { cat "$work/lampid-broker.log"; fail "the broker's preload does not load"; }
 grep -q 'connected to the MQTT broker at 127.0.0.1:1883' "$work/lampid-broker.log" ||
   { cat "$work/lampid-broker.log"; fail "lampid did not reach the lamp's broker"; }
 daemon_runs lampi-cloud lampi-cloud --config /etc/lampi/lampi-cloud.conf serve
