@@ -162,9 +162,7 @@ void add_scene_routes(http::Router& router, Deps& deps) {
         auto who = authorize(request, deps, true);
         if (!who) return failed(who.status());
         if (Status s = deps.scenes.remove(who->user.id, params.get("id")); !s) return failed(s);
-        Response r;
-        r.status = 204;
-        return r;
+        return no_content();
     });
 
     // One tap: {"room": "..."} (a saved scene's own room when left out).
@@ -249,9 +247,7 @@ void add_api_routes(http::Router& router, Deps& deps) {
         if (!done) return failed(done);
         // Pages already open lose the lamp now, not at their credential's next refresh.
         revoke_broker_connections(deps, who->user.username);
-        Response r;
-        r.status = 204;
-        return r;
+        return no_content();
     });
 
     router.add("POST", "/api/v1/lamps/{id}/state", [&deps](const Request& request, const http::Params& params) {
@@ -360,9 +356,7 @@ void add_api_routes(http::Router& router, Deps& deps) {
         if (!done) return failed(done.status());
         if (!*done) return failed(Status::not_found("you have no token with that id; see GET /api/v1/tokens"));
         revoke_broker_connections(deps, caller.user.username);
-        Response r;
-        r.status = 204;
-        return r;
+        return no_content();
     });
 }
 

@@ -12,6 +12,12 @@ namespace json = boost::json;
 
 http::Response json_ok(int status, const json::value& value) { return http::json(status, json::serialize(value)); }
 
+http::Response no_content() {
+    http::Response r;
+    r.status = 204;
+    return r;
+}
+
 http::Response failed(const Status& s) {
     http::Response r = json_error(s);
     if (s.code() == StatusCode::unauthenticated) r.set("WWW-Authenticate", "Bearer");

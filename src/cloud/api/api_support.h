@@ -16,6 +16,8 @@
 namespace lampi::cloud::api {
 
 http::Response json_ok(int status, const boost::json::value& value);
+// 204: done, nothing to say (a deletion).
+http::Response no_content();
 
 // The one way a route answers a failed Status; a caller who is not logged in is
 // told how to authenticate.

@@ -43,10 +43,12 @@ json::object schedule_json(const Schedule& s) {
     return o;
 }
 
-Result<std::string> string_field(const json::object& body, const char* key) {
+// The string `key` of `body`; nullopt when it is not there.
+Result<std::optional<std::string>> string_field(const json::object& body, const char* key) {
     const json::value* v = body.if_contains(key);
-    if (!v || !v->is_string()) return Status::invalid_argument(fmt::format("\"{}\" must be a string", key));
-    return std::string(v->as_string());
+    if (!v) return std::optional<std::string>();
+    if (!v->is_string()) return Status::invalid_argument(fmt::format("\"{}\" must be a string", key));
+    return std::optional<std::string>(std::string(v->as_string()));
 }
 
 Result<schedules::WeeklyTime> weekly_of(const json::object& body) {
@@ -64,12 +66,12 @@ Result<schedules::WeeklyTime> weekly_of(const json::object& body) {
         return Status::invalid_argument(R"(a weekly schedule needs "time" ("07:00") and "time_zone" ("Europe/Berlin"))");
     auto time = string_field(body, "time");
     if (!time) return time.status();
-    auto minute = schedules::parse_time_of_day(*time);
+    auto minute = schedules::parse_time_of_day(time->value_or(""));
     if (!minute) return minute.status();
     at.minute_of_day = *minute;
     auto zone = string_field(body, "time_zone");
     if (!zone) return zone.status();
-    at.time_zone = *zone;
+    at.time_zone = zone->value_or("");
     return at;
 }
 
@@ -78,16 +80,14 @@ Result<NewSchedule> new_schedule_of(const Request& request) {
     auto body = parse_json_object(request.body, "the JSON body");
     if (!body) return body.status();
     NewSchedule out;
-    if (body->contains("lamp")) {
-        auto lamp = string_field(*body, "lamp");
-        if (!lamp) return lamp.status();
-        out.device_id = *lamp;
+    std::optional<std::string> lamp, scene;
+    for (auto [key, into] : {std::pair{"lamp", &lamp}, std::pair{"room", &out.room}, std::pair{"scene", &scene}}) {
+        auto value = string_field(*body, key);
+        if (!value) return value.status();
+        *into = std::move(*value);
     }
-    if (body->contains("room")) {
-        auto room = string_field(*body, "room");
-        if (!room) return room.status();
-        out.room = *room;
-    }
+    out.device_id = lamp.value_or("");
+    out.preset = scene.value_or("");
     if (const json::value* minutes = body->if_contains("in_minutes")) {
         if (!minutes->is_int64()) return Status::invalid_argument(R"("in_minutes" is a whole number of minutes)");
         out.in_minutes = minutes->as_int64();
@@ -103,11 +103,6 @@ Result<NewSchedule> new_schedule_of(const Request& request) {
         auto update = decode_set_config(json::serialize(*state));
         if (!update) return Status::invalid_argument("invalid state: " + update.status().message());
         out.state = update->update;
-    }
-    if (body->contains("scene")) {
-        auto scene = string_field(*body, "scene");
-        if (!scene) return scene.status();
-        out.preset = *scene;
     }
     if (const json::value* kelvin = body->if_contains("kelvin")) {
         if (!kelvin->is_number()) return Status::invalid_argument(R"("kelvin" is a number, 2000 to 6500)");
@@ -147,9 +142,7 @@ void add_schedule_routes(http::Router& router, Deps& deps) {
         auto who = authorize(request, deps, true);
         if (!who) return failed(who.status());
         if (Status s = deps.schedules.remove(who->user.id, params.get("id")); !s) return failed(s);
-        Response r;
-        r.status = 204;
-        return r;
+        return no_content();
     });
 }
 
