@@ -98,7 +98,8 @@ export class SchedulePanel {
       { class: "timer-buttons", role: "group", "aria-label": "Turn " + label + " off in" },
       element("span", { class: "timer-label", textContent: "Turn off in", "aria-hidden": "true" }),
       ...TIMER_MINUTES.map((m) => {
-        const b = element("button", { type: "button", textContent: `${m} min`, "aria-label": `Turn off in ${m} minutes` });
+        // The group names what they do; the visible "30 min" is each one's whole name.
+        const b = element("button", { type: "button", textContent: `${m} min` });
         b.dataset.minutes = String(m);
         b.addEventListener("click", () => this.run(() => actions.create({ ...target, in_minutes: m, state: { on: false } }), `Turns off in ${m} min.`));
         return b;
