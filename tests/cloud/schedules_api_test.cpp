@@ -51,7 +51,8 @@ protected:
     }
     testing::HttpReply api(BrowserSession& s, const std::string& method, const std::string& target,
                            const std::string& body = {}) {
-        return s.send(method, target, body, {{"Content-Type", "application/json"}, {"X-CSRFToken", s.cookie("csrftoken")}});
+        return s.send(method, target, body,
+                      {{"Content-Type", "application/json"}, {"X-CSRFToken", s.cookie("csrftoken")}});
     }
     json::array listed(BrowserSession& s) {
         auto r = s.get("/api/v1/schedules");
@@ -61,7 +62,8 @@ protected:
     std::vector<LampUpdate> commands() {
         std::vector<LampUpdate> out;
         for (const auto& m : server_->published())
-            if (m.topic == topics::cloud(kLamp, topics::kSetConfig)) out.push_back(decode_set_config(m.payload)->update);
+            if (m.topic == topics::cloud(kLamp, topics::kSetConfig))
+                out.push_back(decode_set_config(m.payload)->update);
         return out;
     }
 
@@ -72,8 +74,8 @@ protected:
 
 TEST_P(SchedulesApiTest, TimersAndWeeklySchedulesAreMadeListedAndDeletedByTheirOwnerOnly) {
     auto ann = logged_in("ann");
-    auto timer = api(ann, "POST", "/api/v1/schedules",
-                     R"({"lamp":")" + kLamp + R"(","in_minutes":30,"state":{"on":false}})");
+    auto timer =
+        api(ann, "POST", "/api/v1/schedules", R"({"lamp":")" + kLamp + R"(","in_minutes":30,"state":{"on":false}})");
     ASSERT_EQ(timer.status, 201) << timer.body;
     auto t = parse(timer.body);
     EXPECT_EQ(t.at("kind").as_string(), "timer");
@@ -100,10 +102,11 @@ TEST_P(SchedulesApiTest, TimersAndWeeklySchedulesAreMadeListedAndDeletedByTheirO
 
     // Mistakes are the caller's, with a 400 or 404 that says so.
     EXPECT_EQ(api(ann, "POST", "/api/v1/schedules", R"({"lamp":")" + kLamp + R"(","in_minutes":30})").status, 400);
-    EXPECT_EQ(api(ann, "POST", "/api/v1/schedules",
-                  R"({"room":"Study","days":["someday"],"time":"07:00","time_zone":"Europe/Berlin","state":{"on":true}})")
-                  .status,
-              400);
+    EXPECT_EQ(
+        api(ann, "POST", "/api/v1/schedules",
+            R"({"room":"Study","days":["someday"],"time":"07:00","time_zone":"Europe/Berlin","state":{"on":true}})")
+            .status,
+        400);
     EXPECT_EQ(api(ann, "POST", "/api/v1/schedules",
                   R"({"room":"Study","days":["mon"],"time":"25:00","time_zone":"Europe/Berlin","state":{"on":true}})")
                   .status,
@@ -125,7 +128,8 @@ TEST_P(SchedulesApiTest, TimersAndWeeklySchedulesAreMadeListedAndDeletedByTheirO
     EXPECT_TRUE(listed(bob).empty());
     std::string timer_id(t.at("id").as_string());
     EXPECT_EQ(api(bob, "DELETE", "/api/v1/schedules/" + timer_id).status, 404);
-    EXPECT_EQ(api(bob, "POST", "/api/v1/schedules", R"({"lamp":")" + kLamp + R"(","in_minutes":5,"state":{"on":false}})")
+    EXPECT_EQ(api(bob, "POST", "/api/v1/schedules",
+                  R"({"lamp":")" + kLamp + R"(","in_minutes":5,"state":{"on":false}})")
                   .status,
               404);
     EXPECT_EQ(listed(ann).size(), 2u);
@@ -139,7 +143,8 @@ TEST_P(SchedulesApiTest, TimersAndWeeklySchedulesAreMadeListedAndDeletedByTheirO
 
 TEST_P(SchedulesApiTest, AReleasedLampsSchedulesStop) {
     auto ann = logged_in("ann");
-    ASSERT_EQ(api(ann, "POST", "/api/v1/schedules", R"({"lamp":")" + kLamp + R"(","in_minutes":1,"state":{"on":false}})")
+    ASSERT_EQ(api(ann, "POST", "/api/v1/schedules",
+                  R"({"lamp":")" + kLamp + R"(","in_minutes":1,"state":{"on":false}})")
                   .status,
               201);
     ASSERT_EQ(api(ann, "DELETE", "/api/v1/lamps/" + kLamp).status, 204);

@@ -124,14 +124,15 @@ protected:
         server_options.app.schedule_period = std::chrono::milliseconds(0);
         server_ = std::make_unique<lampi::testing::CloudServer>(url_, server_options);
         if (now) server_->advance(now - server_->now());
-        schedules_ = std::make_unique<Schedules>(server_->store(), server_->lamps(),
-                                                 [this] { return server_->now(); }, options);
+        schedules_ = std::make_unique<Schedules>(
+            server_->store(), server_->lamps(), [this] { return server_->now(); }, options);
     }
     // The set_configs published to `device_id`, decoded.
     std::vector<LampUpdate> commands(const std::string& device_id = kLamp) {
         std::vector<LampUpdate> out;
         for (const auto& m : server_->published())
-            if (m.topic == topics::cloud(device_id, topics::kSetConfig)) out.push_back(decode_set_config(m.payload)->update);
+            if (m.topic == topics::cloud(device_id, topics::kSetConfig))
+                out.push_back(decode_set_config(m.payload)->update);
         return out;
     }
     NewSchedule turn_off_in(int minutes) {

@@ -1,8 +1,8 @@
 // Timers and weekly schedules under /api/v1/schedules (documented in
 // src/cloud/README.md): the caller's own, on lamps and rooms they own.
+#include <fmt/core.h>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
-#include <fmt/core.h>
 
 #include "api/api_support.h"
 #include "lampi/json_object.h"
@@ -63,7 +63,8 @@ Result<schedules::WeeklyTime> weekly_of(const json::object& body) {
         at.days |= *bit;
     }
     if (!body.contains("time") || !body.contains("time_zone"))
-        return Status::invalid_argument(R"(a weekly schedule needs "time" ("07:00") and "time_zone" ("Europe/Berlin"))");
+        return Status::invalid_argument(
+            R"(a weekly schedule needs "time" ("07:00") and "time_zone" ("Europe/Berlin"))");
     auto time = string_field(body, "time");
     if (!time) return time.status();
     auto minute = schedules::parse_time_of_day(time->value_or(""));
@@ -84,7 +85,7 @@ Result<NewSchedule> new_schedule_of(const Request& request) {
     for (auto [key, into] : {std::pair{"lamp", &lamp}, std::pair{"room", &out.room}, std::pair{"scene", &scene}}) {
         auto value = string_field(*body, key);
         if (!value) return value.status();
-        *into = std::move(*value);
+        *into = *value;
     }
     out.device_id = lamp.value_or("");
     out.preset = scene.value_or("");

@@ -21,8 +21,7 @@ void ScheduleRunner::loop() {
     while (!wake_.wait_for(lock, period_, [this] { return stopping_; })) {
         lock.unlock();
         auto report = schedules_.run_due();
-        if (!report)
-            log::warn("schedules not run: {}", report.status().message());
+        if (!report) log::warn("schedules not run: {}", report.status().message());
         else if (report->fired + report->missed + report->failed > 0)
             log::info("schedules: {} fired, {} missed, {} failed", report->fired, report->missed, report->failed);
         lock.lock();

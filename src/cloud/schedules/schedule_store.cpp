@@ -31,10 +31,8 @@ Result<std::vector<Schedule>> to_schedules(const Result<storage::SqlRows>& rows)
         s.id = as_int(r.at(0));
         s.user_id = as_int(r.at(1));
         s.kind = as_text(r.at(2)) == "weekly" ? ScheduleKind::weekly : ScheduleKind::timer;
-        if (as_text(r.at(3)) == "room")
-            s.room = as_text(r.at(5));
-        else
-            s.device_id = as_text(r.at(4));
+        if (as_text(r.at(3)) == "room") s.room = as_text(r.at(5));
+        else s.device_id = as_text(r.at(4));
         s.at.days = static_cast<WeekdayMask>(as_int(r.at(6)));
         s.at.minute_of_day = static_cast<int>(as_int(r.at(7)));
         s.at.time_zone = as_text(r.at(8));
@@ -82,8 +80,8 @@ Result<std::int64_t> ScheduleStore::count_of(std::int64_t user_id) {
 }
 
 Result<bool> ScheduleStore::remove(std::int64_t user_id, std::int64_t id) {
-    auto rows = run("DELETE FROM schedules WHERE user_id = $1 AND id = $2 AND " + kStillOwned + " RETURNING id",
-                    {user_id, id});
+    auto rows =
+        run("DELETE FROM schedules WHERE user_id = $1 AND id = $2 AND " + kStillOwned + " RETURNING id", {user_id, id});
     if (!rows) return rows.status();
     return !rows->empty();
 }
@@ -97,10 +95,10 @@ Result<std::vector<Schedule>> ScheduleStore::due(std::int64_t now) {
 
 Result<bool> ScheduleStore::claim(std::int64_t id, std::int64_t expected, std::optional<std::int64_t> next,
                                   std::int64_t now, const std::string& outcome) {
-    auto rows = run(
-        "UPDATE schedules SET next_fire_at = $1, last_run_at = $2, last_outcome = $3 "
-        "WHERE id = $4 AND next_fire_at = $5 RETURNING id",
-        {optional_value(next), now, outcome, id, expected});
+    auto rows =
+        run("UPDATE schedules SET next_fire_at = $1, last_run_at = $2, last_outcome = $3 "
+            "WHERE id = $4 AND next_fire_at = $5 RETURNING id",
+            {optional_value(next), now, outcome, id, expected});
     if (!rows) return rows.status();
     return !rows->empty();
 }
@@ -112,20 +110,19 @@ Status ScheduleStore::set_outcome(std::int64_t id, const std::string& outcome) {
 
 Status ScheduleStore::unclaim(std::int64_t id, std::optional<std::int64_t> claimed_next, std::int64_t due,
                               const std::string& outcome) {
-    auto rows = run(
-        "UPDATE schedules SET next_fire_at = $1, last_outcome = $2 WHERE id = $3 AND next_fire_at IS NOT DISTINCT "
-        "FROM $4",
-        {due, outcome, id, optional_value(claimed_next)});
+    auto rows =
+        run("UPDATE schedules SET next_fire_at = $1, last_outcome = $2 WHERE id = $3 AND next_fire_at IS NOT DISTINCT "
+            "FROM $4",
+            {due, outcome, id, optional_value(claimed_next)});
     return rows ? Status::ok() : rows.status();
 }
 
 Status ScheduleStore::sweep(std::int64_t done_before) {
-    auto released = run(
-        "DELETE FROM schedules WHERE target = 'lamp' AND NOT EXISTS "
-        "(SELECT 1 FROM lamps l WHERE l.device_id = schedules.device_id AND l.owner_id = schedules.user_id)");
+    auto released =
+        run("DELETE FROM schedules WHERE target = 'lamp' AND NOT EXISTS "
+            "(SELECT 1 FROM lamps l WHERE l.device_id = schedules.device_id AND l.owner_id = schedules.user_id)");
     if (!released) return released.status();
-    auto done =
-        run("DELETE FROM schedules WHERE next_fire_at IS NULL AND last_run_at < $1", {done_before});
+    auto done = run("DELETE FROM schedules WHERE next_fire_at IS NULL AND last_run_at < $1", {done_before});
     return done ? Status::ok() : done.status();
 }
 

@@ -28,9 +28,9 @@ struct Schedule {
     // The target: a lamp (device_id set, room nullopt) or a room ('' = the lamps in no room).
     std::string device_id;
     std::optional<std::string> room;
-    WeeklyTime at;            // weekly only
-    std::string action_json;  // the set_config sent, canonical
-    std::string preset;       // the built-in scene it came from, '' when none
+    WeeklyTime at;                             // weekly only
+    std::string action_json;                   // the set_config sent, canonical
+    std::string preset;                        // the built-in scene it came from, '' when none
     std::optional<std::int64_t> next_fire_at;  // Unix seconds; nullopt once a timer is done
     std::optional<std::int64_t> last_run_at;   // when it last fired or was missed
     std::string last_outcome;                  // what happened then, for the owner

@@ -37,7 +37,7 @@ std::string not_sent(const Schedule& s, const Status& why) {
     }
 }
 
-constexpr std::int64_t kEightDays = 8 * 24 * 3600;
+constexpr std::int64_t kEightDays = std::int64_t{8} * 24 * 3600;
 
 // The last time `when` happened at or before `now`, looking from `from` (an
 // occurrence itself); nullopt when it did not happen in between.
@@ -60,16 +60,15 @@ Result<LampUpdate> Schedules::look_of(const NewSchedule& request) const {
         for (const auto& builtin : lamps::Scenes::builtins())
             if (builtin.id == request.preset) scene = &builtin;
         if (!scene)
-            return Status::invalid_argument(fmt::format(
-                R"("{}" is not a built-in scene; schedules take "warm-white", "cool-white", "reading" or )"
-                R"("night-light")",
-                request.preset));
+            return Status::invalid_argument(
+                fmt::format(R"("{}" is not a built-in scene; schedules take "warm-white", "cool-white", "reading" or )"
+                            R"("night-light")",
+                            request.preset));
         look = scene->look();
     }
     if (request.kelvin) {
         if (!(*request.kelvin >= kMinKelvin && *request.kelvin <= kMaxKelvin))
-            return Status::invalid_argument(
-                fmt::format("a colour temperature is {} to {} K", kMinKelvin, kMaxKelvin));
+            return Status::invalid_argument(fmt::format("a colour temperature is {} to {} K", kMinKelvin, kMaxKelvin));
         HueSaturation white = white_of_temperature(*request.kelvin);
         look.on = true;
         look.hue = white.hue;
@@ -113,8 +112,7 @@ Result<Schedule> Schedules::create(std::int64_t user_id, const NewSchedule& requ
             R"(give either "in_minutes" (a timer) or "days", "time" and "time_zone" (a weekly schedule))");
     if (request.in_minutes) {
         if (*request.in_minutes < 1 || *request.in_minutes > options_.max_timer_minutes)
-            return Status::invalid_argument(
-                fmt::format("a timer runs 1 to {} minutes", options_.max_timer_minutes));
+            return Status::invalid_argument(fmt::format("a timer runs 1 to {} minutes", options_.max_timer_minutes));
         s.kind = ScheduleKind::timer;
         s.next_fire_at = s.created_at + *request.in_minutes * 60;
     } else {
@@ -132,8 +130,7 @@ Result<Schedule> Schedules::create(std::int64_t user_id, const NewSchedule& requ
     if (!count) return count.status();
     if (*count >= options_.max_per_user)
         return Status::resource_exhausted(
-            fmt::format("you have {} schedules and timers, the most one account may have; delete some first",
-                        *count));
+            fmt::format("you have {} schedules and timers, the most one account may have; delete some first", *count));
     auto id = table_.insert(s);
     if (!id) return id.status();
     s.id = *id;
@@ -184,8 +181,7 @@ Result<RunReport> Schedules::run_due() {
         std::optional<std::int64_t> next;
         if (s.kind == ScheduleKind::weekly) {
             auto following = next_occurrence(s.at, now);
-            if (following)
-                next = *following;
+            if (following) next = *following;
             else  // the zone left the system's database: the schedule stops, and says why
                 log::warn("schedule {} stops: {}", s.id, following.status().message());
         }

@@ -38,22 +38,22 @@ namespace lampi::cloud::schedules {
 
 struct SchedulesOptions {
     // How late a fire may still happen after the cloud was away.
-    std::int64_t grace_seconds = 10 * 60;
+    std::int64_t grace_seconds = std::int64_t{10} * 60;
     // Timers that fired (or were missed) stay listed this long, with their outcome.
-    std::int64_t keep_done_seconds = 24 * 3600;
+    std::int64_t keep_done_seconds = std::int64_t{24} * 3600;
     std::int64_t max_per_user = 100;
-    std::int64_t max_timer_minutes = 7 * 24 * 60;
+    std::int64_t max_timer_minutes = std::int64_t{7} * 24 * 60;
 };
 
 // What a user asks for, before it is checked.
 struct NewSchedule {
-    std::string device_id;           // the lamp, or
-    std::optional<std::string> room;  // the room ('' = the lamps in no room)
+    std::string device_id;                   // the lamp, or
+    std::optional<std::string> room;         // the room ('' = the lamps in no room)
     std::optional<std::int64_t> in_minutes;  // a timer, or
     std::optional<WeeklyTime> weekly;        // a weekly schedule
-    LampUpdate state;                 // what to set; fields given here win over the preset's
-    std::string preset;               // a built-in scene's id ("warm-white"), or ''
-    std::optional<double> kelvin;     // a white of this colour temperature
+    LampUpdate state;                        // what to set; fields given here win over the preset's
+    std::string preset;                      // a built-in scene's id ("warm-white"), or ''
+    std::optional<double> kelvin;            // a white of this colour temperature
 };
 
 // The outcome of one run_due, for logs and tests.
