@@ -23,6 +23,7 @@ using testing::BrowserSession;
 using testing::CloudServer;
 
 const std::string kLamp = "b827eb74663e";
+constexpr std::int64_t kMinute = 60;
 
 json::value parse(const std::string& body) {
     boost::system::error_code ec;
@@ -160,7 +161,7 @@ TEST_P(SchedulesApiTest, ATimerFiresWhenTheClockReachesIt) {
               201);
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
     EXPECT_TRUE(commands().empty()) << "not before its time";
-    server_->advance(15 * 60);
+    server_->advance(15 * kMinute);
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     while (commands().empty() && std::chrono::steady_clock::now() < deadline)
         std::this_thread::sleep_for(std::chrono::milliseconds(20));

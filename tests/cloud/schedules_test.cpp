@@ -18,6 +18,7 @@ namespace lampi::cloud::schedules {
 namespace {
 
 const std::string kLamp = "b827eb74663e";
+constexpr std::int64_t kMinute = 60;
 const std::string kOtherLamp = "b827eb000001";
 
 // Unix seconds of a UTC wall time.
@@ -180,8 +181,8 @@ protected:
 TEST_P(SchedulesTest, ATimerFiresOnceAtItsTime) {
     auto made = schedules_->create(ann_, turn_off_in(30));
     ASSERT_TRUE(made) << made.status().message();
-    EXPECT_EQ(made->next_fire_at, server_->now() + 30 * 60);
-    server_->advance(30 * 60 - 1);
+    EXPECT_EQ(made->next_fire_at, server_->now() + 30 * kMinute);
+    server_->advance(30 * kMinute - 1);
     EXPECT_EQ(run().fired, 0);
     EXPECT_TRUE(commands().empty());
     server_->advance(1);
@@ -249,7 +250,7 @@ TEST_P(SchedulesTest, SchedulesAreReloadedFromTheDatabaseAfterARestart) {
     ASSERT_TRUE(schedules_->create(ann_, warm_white_at(7 * 60)));
     start();
     EXPECT_EQ(schedules_->of_user(ann_)->size(), 2u);
-    server_->advance(10 * 60);
+    server_->advance(10 * kMinute);
     EXPECT_EQ(run().fired, 1);
     EXPECT_EQ(commands().size(), 1u);
 }
@@ -262,7 +263,7 @@ TEST_P(SchedulesTest, AFireMissedWhileTheCloudWasDownIsSentWithinTheGraceElseRec
     ASSERT_TRUE(schedules_->create(ann_, warm_white_at(7 * 60)));
     start(options);  // down from now...
     // ...until 5 minutes after the timer: it fires, late; the 07:00 is hours away.
-    server_->advance(15 * 60);
+    server_->advance(15 * kMinute);
     auto first = run();
     EXPECT_EQ(first.fired, 1);
     EXPECT_EQ(first.missed, 0);
@@ -333,7 +334,7 @@ TEST_P(SchedulesTest, ALampGivenAwayTakesItsSchedulesAlongNowhere) {
     // Claimed again by someone else before the timer is due: nothing fires for ann.
     auto bob = server_->add_user("bob").id;
     ASSERT_TRUE(server_->store().assign_lamp(kLamp, bob, server_->now()));
-    server_->advance(5 * 60);
+    server_->advance(5 * kMinute);
     EXPECT_EQ(run().fired, 0);
     EXPECT_TRUE(commands().empty());
     // Swept: ann owning the lamp again later does not bring it back.

@@ -37,6 +37,7 @@ std::string not_sent(const Schedule& s, const Status& why) {
     }
 }
 
+constexpr std::int64_t kSweepSeconds = 60;
 constexpr std::int64_t kEightDays = std::int64_t{8} * 24 * 3600;
 
 // The last time `when` happened at or before `now`, looking from `from` (an
@@ -173,7 +174,13 @@ std::string Schedules::fire(const Schedule& s) {
 
 Result<RunReport> Schedules::run_due() {
     const std::int64_t now = clock_();
-    if (Status s = table_.sweep(now - options_.keep_done_seconds); !s) return s;
+    // Sweeping writes (SQLite then locks the database for a moment), so once a
+    // minute; a released lamp's schedule is never fired meanwhile (set_state
+    // checks the owner).
+    if (now - last_sweep_.load() >= kSweepSeconds || now < last_sweep_.load()) {
+        if (Status s = table_.sweep(now - options_.keep_done_seconds); !s) return s;
+        last_sweep_ = now;
+    }
     auto due = table_.due(now);
     if (!due) return due.status();
     RunReport report;

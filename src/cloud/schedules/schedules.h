@@ -21,7 +21,9 @@
 // Thread-safe as LampService and ScheduleStore are.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -90,6 +92,8 @@ private:
     lamps::LampService& lamps_;
     Clock clock_;
     SchedulesOptions options_;
+    // When released lamps' schedules and old timers were last deleted.
+    std::atomic<std::int64_t> last_sweep_{std::numeric_limits<std::int64_t>::min() / 2};
 };
 
 }  // namespace lampi::cloud::schedules
