@@ -22,7 +22,8 @@ const themes = ["light", "dark"];
 const pages = [
   { path: "/accounts/login/", loggedIn: false },
   { path: "/accounts/signup/", loggedIn: false },
-  { path: "/", loggedIn: true, ready: "#lamps" },
+  // The control page with its folded timers and schedules open, so their forms are audited too.
+  { path: "/", loggedIn: true, ready: "#lamps details.schedules", open: "details.schedules" },
   { path: "/accounts/password_change/", loggedIn: true },
 ];
 
@@ -76,6 +77,7 @@ describe("accessibility (axe-core, WCAG 2.1 AA)", { skip }, () => {
             }
             await page.goto(`${base}${p.path}`);
             if (p.ready) await page.waitForSelector(p.ready);
+            if (p.open) await page.$$eval(p.open, (folded) => folded.forEach((d) => (d.open = true)));
             for (const v of await audit(page)) {
               if (v.impact === "serious" || v.impact === "critical")
                 serious.push(`${p.path}: ${v.id} (${v.impact}) ${v.help} at ${v.targets.join(", ")}`);

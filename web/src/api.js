@@ -62,16 +62,32 @@ export async function fetchScenes(url) {
   return body.scenes.filter((s) => s && typeof s.id === "string" && typeof s.name === "string");
 }
 
+// Timers and weekly schedules: {schedules: [{id, kind, lamp, room, ...}], now}.
+export async function fetchSchedules(url) {
+  const { body } = await getJson(url);
+  if (!body || !Array.isArray(body.schedules)) throw new ApiError("server", "unexpected schedule list");
+  return { schedules: body.schedules.filter((s) => s && typeof s.id === "string"), now: Number(body.now) || Date.now() / 1000 };
+}
+
 // POSTs JSON with the session's CSRF token. Resolves with the answer's JSON; a
 // refusal rejects with an ApiError whose message is the server's own words.
-export async function postJson(url, csrf, payload) {
+export function postJson(url, csrf, payload) {
+  return sendJson("POST", url, csrf, payload);
+}
+
+// DELETE with the session's CSRF token; refusals as postJson's.
+export function deleteJson(url, csrf) {
+  return sendJson("DELETE", url, csrf, undefined);
+}
+
+async function sendJson(method, url, csrf, payload) {
   let response;
   try {
     response = await fetch(url, {
-      method: "POST",
+      method,
       credentials: "same-origin",
       headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrf },
-      body: JSON.stringify(payload),
+      body: payload === undefined ? undefined : JSON.stringify(payload),
       signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
     });
   } catch (err) {

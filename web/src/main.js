@@ -20,11 +20,12 @@
 // Strict-CSP safe: no inline script or style markup, no eval. Styles are set only
 // through the CSSOM (element.style), which CSP does not restrict. mqtt.js is loaded
 // from /static/mqtt.min.js (beside this file) unless the page already included it.
-import { ApiError, fetchCredential, fetchLamps, fetchScenes, postJson } from "./api.js";
+import { ApiError, deleteJson, fetchCredential, fetchLamps, fetchScenes, fetchSchedules, postJson } from "./api.js";
 import { Connection } from "./connection.js";
 import { brokerUrl, randomHex, statusText } from "./format.js";
 import { diffLamps } from "./state.js";
 import { RoomGroup, allOffButton, sectionFor } from "./rooms.js";
+import { SchedulePanel } from "./schedules.js";
 import { LampCard, StatusLine, lampItem } from "./views.js";
 
 const LAMP_POLL_MS = 10000;
@@ -54,6 +55,9 @@ function start(root) {
   const groups = new Map(); // room -> RoomGroup
   const scenesUrl = root.dataset.scenes || "/api/v1/scenes";
   let scenes = []; // built-in and saved, as GET /api/v1/scenes lists them
+  const schedulesUrl = root.dataset.schedules || "/api/v1/schedules";
+  let schedules = { schedules: [], now: 0 }; // as GET /api/v1/schedules lists them
+  const panels = new Set(); // SchedulePanels on the page
   const cardsIn = (room) => () => Array.from(cards.values()).filter((c) => c.room === room);
   const allOff = allOffButton(root, { cards: () => Array.from(cards.values()) });
   let countdown = 0;
@@ -126,10 +130,47 @@ function start(root) {
     }
   }
 
+  function showSchedules() {
+    for (const panel of panels) {
+      if (panel.root.isConnected) panel.show(schedules.schedules, schedules.now);
+      else panels.delete(panel);
+    }
+  }
+
+  async function loadSchedules() {
+    try {
+      schedules = await fetchSchedules(schedulesUrl);
+      showSchedules();
+    } catch (err) {
+      if (!(err instanceof ApiError)) throw err;
+      // The lamps work without them; the next look at the lamp list tries again.
+    }
+  }
+
+  const scheduleActions = {
+    create: async (body) => {
+      await postJson(schedulesUrl, root.dataset.csrf || "", body);
+      await loadSchedules();
+    },
+    remove: async (id) => {
+      await deleteJson(schedulesUrl + "/" + encodeURIComponent(id), root.dataset.csrf || "");
+      await loadSchedules();
+    },
+  };
+
+  // Where the panel goes: a room's after its scenes, a lamp's at the end of its card.
+  function addPanel(target, label, place) {
+    const panel = new SchedulePanel(target, label, scheduleActions);
+    place(panel.root);
+    panels.add(panel);
+    panel.show(schedules.schedules, schedules.now);
+  }
+
   function addGroup(section) {
     const group = new RoomGroup(section, { cards: cardsIn(section.dataset.room || ""), saveScene });
     groups.set(group.room, group);
     group.showScenes(scenes);
+    if (group.room) addPanel({ room: group.room }, group.room, (panel) => section.insertBefore(panel, group.list()));
     return group;
   }
 
@@ -146,6 +187,7 @@ function start(root) {
     });
     cards.set(card.id, card);
     card.render();
+    addPanel({ lamp: card.id }, li.dataset.name || card.id, (panel) => li.append(panel));
   }
 
   // The group of `room`, made when the page has none yet.
@@ -202,6 +244,7 @@ function start(root) {
     refreshing = true;
     try {
       const lamps = await fetchLamps(lampsUrl);
+      loadSchedules();
       if (moveCards(lamps)) dropEmptyGroups();
       const { added, removed } = diffLamps(cards.keys(), lamps);
       if (!added.length && !removed.length) return;
@@ -244,6 +287,7 @@ function start(root) {
   }, LAMP_POLL_MS);
 
   loadScenes();
+  loadSchedules();
   loadMqtt(scriptUrl).then(
     () => {
       if (cards.size) connection.start();

@@ -6,6 +6,7 @@
 #include <fmt/core.h>
 
 #include "accounts/csrf.h"
+#include "api/api_support.h"
 #include "api/app.h"
 #include "api/caller.h"
 #include "api/error_response.h"
@@ -20,31 +21,6 @@ namespace {
 
 using http::Request;
 using http::Response;
-
-Response json_ok(int status, const json::value& value) { return http::json(status, json::serialize(value)); }
-
-// The one way a route answers a failed Status; a caller who is not logged in is
-// told how to authenticate.
-Response failed(const Status& s) {
-    Response r = json_error(s);
-    if (s.code() == StatusCode::unauthenticated) r.set("WWW-Authenticate", "Bearer");
-    return r;
-}
-
-// Authenticates and, for state changes by session, checks CSRF.
-Result<Caller> authorize(const Request& request, Deps& deps, bool changes_state) {
-    http::Fields cookies = http::parse_cookies(request.header("Cookie"));
-    auto caller = identify(request, cookies, deps, true);
-    if (!caller) return caller.status();
-    if (!*caller)
-        return Status::unauthenticated("not logged in: log in first or send Authorization: Bearer <api token>");
-    if (changes_state && !(*caller)->via_token) {
-        if (Status s = accounts::check_csrf(request, cookies, request.header(accounts::kCsrfHeader)); !s) return s;
-    }
-    if (changes_state && (*caller)->via_token && (*caller)->token_scope != "control")
-        return Status::permission_denied(R"(this token may only read; make a token with "scope": "control")");
-    return **caller;
-}
 
 // Tokens are managed from a logged-in browser only: a token can neither make a
 // token (so it can never widen its own scope or outlive itself) nor list or
@@ -64,23 +40,6 @@ json::object token_json(const storage::ApiToken& t) {
     o["created_at"] = t.created_at;
     o["expires_at"] = t.expires_at;
     return o;
-}
-
-// 415 unless the body is (or may be) JSON.
-std::optional<Response> not_json(const Request& request) {
-    std::string_view type = request.header("Content-Type");
-    if (!type.empty() && type.find("json") == std::string_view::npos)
-        return http::json_error(415, "send the body as JSON (Content-Type: application/json)");
-    return std::nullopt;
-}
-
-// The body as a JSON object holding the string `key`; `hint` says what to send.
-Result<std::string> required_string(const Request& request, const char* key, std::string_view hint) {
-    auto body = parse_json_object(request.body, "the JSON body");
-    if (!body) return body.status();
-    const json::value* value = body->if_contains(key);
-    if (!value || !value->is_string()) return Status::invalid_argument(std::string(hint));
-    return std::string(value->as_string());
 }
 
 Response set_state(const Request& request, const http::Params& params, Deps& deps) {
@@ -203,9 +162,7 @@ void add_scene_routes(http::Router& router, Deps& deps) {
         auto who = authorize(request, deps, true);
         if (!who) return failed(who.status());
         if (Status s = deps.scenes.remove(who->user.id, params.get("id")); !s) return failed(s);
-        Response r;
-        r.status = 204;
-        return r;
+        return no_content();
     });
 
     // One tap: {"room": "..."} (a saved scene's own room when left out).
@@ -290,9 +247,7 @@ void add_api_routes(http::Router& router, Deps& deps) {
         if (!done) return failed(done);
         // Pages already open lose the lamp now, not at their credential's next refresh.
         revoke_broker_connections(deps, who->user.username);
-        Response r;
-        r.status = 204;
-        return r;
+        return no_content();
     });
 
     router.add("POST", "/api/v1/lamps/{id}/state", [&deps](const Request& request, const http::Params& params) {
@@ -401,9 +356,7 @@ void add_api_routes(http::Router& router, Deps& deps) {
         if (!done) return failed(done.status());
         if (!*done) return failed(Status::not_found("you have no token with that id; see GET /api/v1/tokens"));
         revoke_broker_connections(deps, caller.user.username);
-        Response r;
-        r.status = 204;
-        return r;
+        return no_content();
     });
 }
 

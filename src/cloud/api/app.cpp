@@ -90,6 +90,7 @@ App::App(storage::Store& store, accounts::Accounts& accounts, lamps::LampService
     add_health_routes(router_, deps_);
     add_analytics_routes(router_, deps_);
     add_metrics_routes(router_, deps_);
+    add_schedule_routes(router_, deps_);
     deps_.metrics = &metrics_;
     std::vector<metrics::RouteLabel> labels;
     for (std::size_t i = 0; i < router_.size(); ++i) {
@@ -101,9 +102,12 @@ App::App(storage::Store& store, accounts::Accounts& accounts, lamps::LampService
                                                                          : std::nullopt);
     }
     metrics_.name_routes(std::move(labels));
+    if (options_.schedule_period.count() > 0)
+        schedule_runner_ = std::make_unique<schedules::ScheduleRunner>(deps_.schedules, options_.schedule_period);
 }
 
 void App::stop() {
+    if (schedule_runner_) schedule_runner_->stop();
     command_pool_->stop();
     query_pool_->stop();
 }

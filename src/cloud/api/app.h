@@ -26,6 +26,8 @@
 #include "lamps/scenes.h"
 #include "metrics/cloud_metrics.h"
 #include "pages/static_files.h"
+#include "schedules/schedule_runner.h"
+#include "schedules/schedules.h"
 #include "storage/store.h"
 #include "work_pool.h"
 
@@ -77,6 +79,10 @@ struct AppOptions {
     std::shared_ptr<analytics::EventSink> events;
     // The queue behind `events`, whose depth /metrics shows; null: not shown.
     std::shared_ptr<analytics::EventQueue> event_queue;
+    // How often due schedules are looked for in the database (a fire is at most
+    // this late); zero runs none (then Schedules::run_due is the caller's).
+    std::chrono::milliseconds schedule_period{1000};
+    schedules::SchedulesOptions schedules;
 };
 
 // What every route file gets.
@@ -96,6 +102,8 @@ struct Deps {
     // Keen-compatible analytics, in the same database.
     analytics::EventStore analytics{store.database()};
     lamps::Scenes scenes{store, lamps};
+    // Timers and weekly schedules, on the accounts' clock.
+    schedules::Schedules schedules{store, lamps, [&clock = accounts] { return clock.now(); }, options.schedules};
     // What /metrics shows; set by App before serving.
     metrics::CloudMetrics* metrics = nullptr;
 };
@@ -120,7 +128,7 @@ public:
     App(storage::Store& store, accounts::Accounts& accounts, lamps::LampService& lamps, AppOptions options,
         WorkPool* hash_pool = nullptr);
     http::Response handle(http::Request& request);
-    // Finishes the commands under way; call once the server has stopped, before
+    // Stops the schedules and finishes the commands under way; call once the server has stopped, before
     // it is destroyed (their answers complete into it).
     void stop();
 
@@ -138,6 +146,7 @@ private:
     http::Router router_;
     SecurityHeaders security_;
     // Declared last so that it stops, running what is queued, while deps_ lives.
+    std::unique_ptr<schedules::ScheduleRunner> schedule_runner_;
     std::unique_ptr<WorkPool> command_pool_;
     std::unique_ptr<WorkPool> query_pool_;
 };
@@ -148,5 +157,6 @@ void add_auth_routes(http::Router& router, Deps& deps);
 void add_health_routes(http::Router& router, Deps& deps);
 void add_analytics_routes(http::Router& router, Deps& deps);
 void add_metrics_routes(http::Router& router, Deps& deps);
+void add_schedule_routes(http::Router& router, Deps& deps);
 
 }  // namespace lampi::cloud::api

@@ -149,6 +149,31 @@ CREATE TABLE scenes (
 );
 CREATE UNIQUE INDEX scenes_user_name ON scenes(user_id, name);
 )SQL"},
+    // Timers and weekly schedules (schedules/): a lamp's (target 'lamp',
+    // device_id) or a room's (target 'room', room). A weekly one fires on `days`
+    // (bit 0 Monday .. bit 6 Sunday) at minute_of_day in time_zone (IANA name);
+    // next_fire_at is the next fire in Unix seconds, NULL once a timer is done.
+    {8, R"SQL(
+CREATE TABLE schedules (
+    id {id_pk},
+    user_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    kind TEXT NOT NULL,
+    target TEXT NOT NULL,
+    device_id TEXT NOT NULL DEFAULT '',
+    room TEXT NOT NULL DEFAULT '',
+    days INTEGER NOT NULL DEFAULT 0,
+    minute_of_day INTEGER NOT NULL DEFAULT 0,
+    time_zone TEXT NOT NULL DEFAULT '',
+    action_json TEXT NOT NULL,
+    preset TEXT NOT NULL DEFAULT '',
+    next_fire_at BIGINT,
+    last_run_at BIGINT,
+    last_outcome TEXT NOT NULL DEFAULT '',
+    created_at BIGINT NOT NULL
+);
+CREATE INDEX schedules_user ON schedules(user_id);
+CREATE INDEX schedules_next_fire ON schedules(next_fire_at);
+)SQL"},
 };
 
 std::string render(const char* sql, Dialect dialect) {

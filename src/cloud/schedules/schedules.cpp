@@ -1,0 +1,221 @@
+#include "schedules/schedules.h"
+
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <charconv>
+
+#include "lampi/color.h"
+#include "lampi/lamp_codec.h"
+#include "lampi/log.h"
+#include "lamps/scenes.h"
+
+namespace lampi::cloud::schedules {
+namespace {
+
+constexpr double kMinKelvin = 2000;
+constexpr double kMaxKelvin = 6500;
+// The broker link is down: the fire stays due and is tried at the next run,
+// until it is `grace_seconds` late.
+constexpr std::string_view kWaitingForBroker = "waiting_for_broker";
+
+Status no_such_schedule(std::string_view id) {
+    return Status::not_found(fmt::format("you have no schedule {}; see GET /api/v1/schedules", id));
+}
+
+std::string target_name(const Schedule& s) {
+    return s.room ? fmt::format("room \"{}\"", *s.room) : fmt::format("lamp {}", s.device_id);
+}
+
+// The outcome of a fire that sent nothing; kWaitingForBroker is tried again.
+std::string not_sent(const Schedule& s, const Status& why) {
+    log::info("schedule {} ({}) not sent: {}", s.id, target_name(s), why.message());
+    switch (why.code()) {
+        case StatusCode::not_found: return "no_lamp";
+        case StatusCode::unavailable: return std::string(kWaitingForBroker);
+        default: return "failed";
+    }
+}
+
+constexpr std::int64_t kSweepSeconds = 60;
+constexpr std::int64_t kEightDays = std::int64_t{8} * 24 * 3600;
+
+// The last time `when` happened at or before `now`, looking from `from` (an
+// occurrence itself); nullopt when it did not happen in between.
+std::optional<std::int64_t> latest_occurrence(const WeeklyTime& when, std::int64_t from, std::int64_t now) {
+    std::optional<std::int64_t> latest;
+    for (auto next = next_occurrence(when, from - 1); next && *next <= now; next = next_occurrence(when, *next))
+        latest = *next;
+    return latest;
+}
+
+}  // namespace
+
+Schedules::Schedules(storage::Store& store, lamps::LampService& lamps, Clock clock, SchedulesOptions options)
+    : table_(store.database()), store_(store), lamps_(lamps), clock_(std::move(clock)), options_(options) {}
+
+Result<LampUpdate> Schedules::look_of(const NewSchedule& request) const {
+    LampUpdate look;
+    if (!request.preset.empty()) {
+        const lamps::BuiltinScene* scene = nullptr;
+        for (const auto& builtin : lamps::Scenes::builtins())
+            if (builtin.id == request.preset) scene = &builtin;
+        if (!scene)
+            return Status::invalid_argument(
+                fmt::format(R"("{}" is not a built-in scene; schedules take "warm-white", "cool-white", "reading" or )"
+                            R"("night-light")",
+                            request.preset));
+        look = scene->look();
+    }
+    if (request.kelvin) {
+        if (!(*request.kelvin >= kMinKelvin && *request.kelvin <= kMaxKelvin))
+            return Status::invalid_argument(fmt::format("a colour temperature is {} to {} K", kMinKelvin, kMaxKelvin));
+        HueSaturation white = white_of_temperature(*request.kelvin);
+        look.on = true;
+        look.hue = white.hue;
+        look.saturation = white.saturation;
+    }
+    const LampUpdate& given = request.state;
+    if (given.on) look.on = given.on;
+    if (given.hue) look.hue = given.hue;
+    if (given.saturation) look.saturation = given.saturation;
+    if (given.brightness) look.brightness = given.brightness;
+    if (look.empty())
+        return Status::invalid_argument(
+            R"(say what to set: "state" (such as {"on": false}), a "scene" preset or a "kelvin" white)");
+    return look;
+}
+
+Result<Schedule> Schedules::create(std::int64_t user_id, const NewSchedule& request) {
+    Schedule s;
+    s.user_id = user_id;
+    s.created_at = clock_();
+    if (request.room) {
+        if (!request.device_id.empty()) return Status::invalid_argument(R"(give a "lamp" or a "room", not both)");
+        if (Status ok = lamps::LampService::check_room(*request.room); !ok) return ok;
+        auto lamps = store_.lamps_of(user_id);
+        if (!lamps) return lamps.status();
+        bool any = false;
+        for (const auto& lamp : *lamps) any = any || lamp.room == *request.room;
+        if (!any)
+            return Status::not_found(request.room->empty()
+                                         ? std::string("you have no lamp outside a room")
+                                         : fmt::format("you have no lamp in the room \"{}\"", *request.room));
+        s.room = request.room;
+    } else {
+        if (request.device_id.empty()) return Status::invalid_argument(R"(say which "lamp" or "room")");
+        auto lamp = lamps_.owned_lamp(user_id, request.device_id);
+        if (!lamp) return lamp.status();
+        s.device_id = lamp->device_id;
+    }
+    if (request.in_minutes.has_value() == request.weekly.has_value())
+        return Status::invalid_argument(
+            R"(give either "in_minutes" (a timer) or "days", "time" and "time_zone" (a weekly schedule))");
+    if (request.in_minutes) {
+        if (*request.in_minutes < 1 || *request.in_minutes > options_.max_timer_minutes)
+            return Status::invalid_argument(fmt::format("a timer runs 1 to {} minutes", options_.max_timer_minutes));
+        s.kind = ScheduleKind::timer;
+        s.next_fire_at = s.created_at + *request.in_minutes * 60;
+    } else {
+        s.kind = ScheduleKind::weekly;
+        s.at = *request.weekly;
+        auto next = next_occurrence(s.at, s.created_at);
+        if (!next) return next.status();
+        s.next_fire_at = *next;
+    }
+    auto look = look_of(request);
+    if (!look) return look.status();
+    s.action_json = encode_set_config(*look);
+    s.preset = request.preset;
+    auto count = table_.count_of(user_id);
+    if (!count) return count.status();
+    if (*count >= options_.max_per_user)
+        return Status::resource_exhausted(
+            fmt::format("you have {} schedules and timers, the most one account may have; delete some first", *count));
+    auto id = table_.insert(s);
+    if (!id) return id.status();
+    s.id = *id;
+    return s;
+}
+
+Result<std::vector<Schedule>> Schedules::of_user(std::int64_t user_id) { return table_.of_user(user_id); }
+
+Status Schedules::remove(std::int64_t user_id, std::string_view id_text) {
+    std::int64_t id = 0;
+    auto [end, ec] = std::from_chars(id_text.data(), id_text.data() + id_text.size(), id);
+    if (ec != std::errc() || end != id_text.data() + id_text.size()) return no_such_schedule(id_text);
+    auto removed = table_.remove(user_id, id);
+    if (!removed) return removed.status();
+    return *removed ? Status::ok() : no_such_schedule(id_text);
+}
+
+std::string Schedules::fire(const Schedule& s) {
+    auto decoded = decode_set_config(s.action_json);
+    if (!decoded) {
+        log::warn("schedule {} holds a malformed state: {}", s.id, decoded.status().message());
+        return "failed";
+    }
+    if (s.room) {
+        auto sent = lamps_.set_room_state(s.user_id, *s.room, decoded->update);
+        if (!sent) return not_sent(s, sent.status());
+        auto lamps = store_.lamps_of(s.user_id);
+        bool all_online = lamps.is_ok();
+        if (lamps)
+            for (const auto& lamp : *lamps)
+                if (lamp.room == *s.room && !lamp.online) all_online = false;
+        return all_online ? "sent" : "sent_while_offline";
+    }
+    auto lamp = lamps_.owned_lamp(s.user_id, s.device_id);
+    if (!lamp) return not_sent(s, lamp.status());
+    auto sent = lamps_.set_state(s.user_id, s.device_id, decoded->update);
+    if (!sent) return not_sent(s, sent.status());
+    return lamp->online ? "sent" : "sent_while_offline";
+}
+
+Result<RunReport> Schedules::run_due() {
+    const std::int64_t now = clock_();
+    // Sweeping writes (SQLite then locks the database for a moment), so once a
+    // minute; a released lamp's schedule is never fired meanwhile (set_state
+    // checks the owner).
+    if (now - last_sweep_.load() >= kSweepSeconds || now < last_sweep_.load()) {
+        if (Status s = table_.sweep(now - options_.keep_done_seconds); !s) return s;
+        last_sweep_ = now;
+    }
+    auto due = table_.due(now);
+    if (!due) return due.status();
+    RunReport report;
+    for (const Schedule& s : *due) {
+        std::optional<std::int64_t> next;
+        if (s.kind == ScheduleKind::weekly) {
+            auto following = next_occurrence(s.at, now);
+            if (following) next = *following;
+            else  // the zone left the system's database: the schedule stops, and says why
+                log::warn("schedule {} stops: {}", s.id, following.status().message());
+        }
+        // Of the occurrences that passed, the latest decides: after a night away
+        // this morning's 07:00 still fires within the grace.
+        std::int64_t latest = *s.next_fire_at;
+        if (s.kind == ScheduleKind::weekly && now - latest > options_.grace_seconds)
+            latest = latest_occurrence(s.at, std::max(latest, now - kEightDays), now).value_or(latest);
+        const bool too_late = now - latest > options_.grace_seconds;
+        auto claimed = table_.claim(s.id, *s.next_fire_at, next, now, too_late ? "missed" : "firing");
+        if (!claimed) return claimed.status();
+        if (!*claimed) continue;  // another process has it
+        if (too_late) {
+            log::info("schedule {} ({}) missed its fire at {} ({} s ago)", s.id, target_name(s), latest, now - latest);
+            ++report.missed;
+            continue;
+        }
+        std::string outcome = fire(s);
+        if (outcome == kWaitingForBroker) {
+            ++report.waiting;
+            if (Status kept = table_.unclaim(s.id, next, *s.next_fire_at, outcome); !kept) return kept;
+            continue;
+        }
+        (outcome == "sent" || outcome == "sent_while_offline" ? report.fired : report.failed) += 1;
+        if (Status recorded = table_.set_outcome(s.id, outcome); !recorded) return recorded;
+    }
+    return report;
+}
+
+}  // namespace lampi::cloud::schedules

@@ -1,0 +1,99 @@
+// Schedules: timers ("turn off in 30 minutes") and weekly schedules ("every
+// weekday at 07:00: warm white at 60 %") on a user's lamps and rooms, run by
+// lampi-cloud from the database.
+//
+// A schedule fires by sending its set_config through LampService, the path the
+// API's own commands take: the owner's lamps only, and each command kept until
+// the lamp confirms it and sent again when the lamp comes back
+// (lamps/pending_commands.h). So a lamp that is offline when its schedule fires
+// gets the state when it returns, ordered by the command's sent_at like any
+// other command; its outcome says "sent_while_offline".
+//
+// run_due() fires what is due at the clock's now. An occurrence that was due
+// more than `grace_seconds` ago (lampi-cloud was down, or the database was) is
+// not fired late: it is recorded as "missed", and a weekly schedule moves on to
+// its next occurrence. Within the grace it fires once, however many of its
+// occurrences passed. While the broker link is down (lampi-cloud just started,
+// or the broker restarts) a due fire waits and is tried at each run, until the
+// grace is over. A process killed between claiming a fire and sending it
+// loses that one fire (at most once, never twice).
+//
+// Thread-safe as LampService and ScheduleStore are.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "clock.h"
+#include "lampi/lamp_state.h"
+#include "lampi/status.h"
+#include "lamps/lamp_service.h"
+#include "schedules/schedule_store.h"
+#include "storage/store.h"
+
+namespace lampi::cloud::schedules {
+
+struct SchedulesOptions {
+    // How late a fire may still happen after the cloud was away.
+    std::int64_t grace_seconds = std::int64_t{10} * 60;
+    // Timers that fired (or were missed) stay listed this long, with their outcome.
+    std::int64_t keep_done_seconds = std::int64_t{24} * 3600;
+    std::int64_t max_per_user = 100;
+    std::int64_t max_timer_minutes = std::int64_t{7} * 24 * 60;
+};
+
+// What a user asks for, before it is checked.
+struct NewSchedule {
+    std::string device_id;                   // the lamp, or
+    std::optional<std::string> room;         // the room ('' = the lamps in no room)
+    std::optional<std::int64_t> in_minutes;  // a timer, or
+    std::optional<WeeklyTime> weekly;        // a weekly schedule
+    LampUpdate state;                        // what to set; fields given here win over the preset's
+    std::string preset;                      // a built-in scene's id ("warm-white"), or ''
+    std::optional<double> kelvin;            // a white of this colour temperature
+};
+
+// The outcome of one run_due, for logs and tests.
+struct RunReport {
+    int fired = 0;
+    int missed = 0;
+    int failed = 0;
+    int waiting = 0;  // the broker link is down: tried again next run
+};
+
+class Schedules {
+public:
+    Schedules(storage::Store& store, lamps::LampService& lamps, Clock clock, SchedulesOptions options = {});
+
+    // invalid_argument for a malformed request, not_found when the lamp or room
+    // is not the user's, resource_exhausted past max_per_user.
+    Result<Schedule> create(std::int64_t user_id, const NewSchedule& request);
+    Result<std::vector<Schedule>> of_user(std::int64_t user_id);
+    // not_found when the user has no schedule `id` (decimal text).
+    Status remove(std::int64_t user_id, std::string_view id);
+
+    // Fires (or records as missed) every schedule due now.
+    Result<RunReport> run_due();
+
+    std::int64_t now() const { return clock_(); }
+
+private:
+    Result<LampUpdate> look_of(const NewSchedule& request) const;
+    // Sends the schedule's state; returns its outcome.
+    std::string fire(const Schedule& schedule);
+
+    ScheduleStore table_;
+    storage::Store& store_;
+    lamps::LampService& lamps_;
+    Clock clock_;
+    SchedulesOptions options_;
+    // When released lamps' schedules and old timers were last deleted.
+    std::atomic<std::int64_t> last_sweep_{std::numeric_limits<std::int64_t>::min() / 2};
+};
+
+}  // namespace lampi::cloud::schedules

@@ -1,0 +1,95 @@
+// Timers and weekly schedules on the control page, in Chromium, on the running
+// platform: "Turn off in 30 min" on a lamp's card and a weekday schedule on a
+// room are made from the page, listed there and by the API, and deleted from the
+// page. The schedules made here and the rooms are undone at the end.
+//
+//   LAMPI_ENDPOINTS=<stack>/endpoints.json [LAMPI_NODE_MODULES=<build>/web/node_modules] \
+//   node --test tests/browser/schedules.test.mjs
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import path from "node:path";
+
+import { artifactsDir, demoInRoom, loadEndpoints } from "./support.mjs";
+
+const endpoints = loadEndpoints();
+const skip = endpoints ? false : "LAMPI_ENDPOINTS is not set (path of a running platform's endpoints.json)";
+const ROOM = "Schedule room";
+
+describe("timers and schedules", { skip }, () => {
+  const lamps = endpoints?.lamps || [];
+  const room = `section.room[data-room="${ROOM}"]`;
+  const card = () => `li.lamp[data-device-id="${lamps[0].device_id}"]`;
+  let fixture;
+  let demo;
+  let api;
+  const listed = async () => (await api("GET", "/api/v1/schedules")).body.schedules;
+
+  before(async () => {
+    fixture = await demoInRoom(endpoints, ROOM, { width: 375, height: 740 });
+    ({ demo, api } = fixture);
+    for (const s of await listed()) await api("DELETE", `/api/v1/schedules/${s.id}`);
+  });
+
+  after(async () => {
+    if (!fixture) return;
+    for (const s of await listed().catch(() => [])) await api("DELETE", `/api/v1/schedules/${s.id}`).catch(() => {});
+    await fixture.close();
+  });
+
+  test("a lamp turns off in 30 minutes from its card", async () => {
+    const { page } = demo;
+    const panel = `${card()} details.schedules`;
+    await page.click(`${panel} summary`);
+    assert.match(await page.getAttribute(`${panel} .timer-buttons`, "aria-label"), /^Turn .+ off in$/);
+    await page.click(`${panel} button[data-minutes="30"]`);
+    await page.waitForSelector(`${panel} li.schedule[data-kind="timer"] >> text="Off in 30 min"`, { timeout: 5000 });
+    assert.equal(await page.textContent(`${panel} .schedule-result`), "Turns off in 30 min.");
+    const [timer] = await listed();
+    assert.equal(timer.kind, "timer");
+    assert.equal(timer.lamp, lamps[0].device_id);
+    assert.deepEqual(timer.state, { on: false });
+    const now = Math.floor(Date.now() / 1000);
+    assert.ok(Math.abs(timer.next_fire_at - (now + 1800)) < 60, `fires in 30 min, not at ${timer.next_fire_at}`);
+  });
+
+  test("a room gets a weekday schedule, listed in the browser's time zone", async () => {
+    const { page } = demo;
+    const panel = `${room} > details.schedules`;
+    await page.click(`${panel} summary`);
+    // Labelled fields: the days (Mon-Fri checked), the time, what to set, how bright.
+    assert.equal(await page.$$eval(`${panel} fieldset.days input:checked`, (bs) => bs.map((b) => b.value).join(",")), "mon,tue,wed,thu,fri");
+    assert.equal(await page.$eval(`${panel} input[name="time"]`, (i) => i.labels[0].textContent), "Time");
+    await page.fill(`${panel} input[name="time"]`, "06:45");
+    await page.selectOption(`${panel} select[name="preset"]`, "warm-white");
+    await page.fill(`${panel} input[name="brightness"]`, "40");
+    await page.click(`${panel} .schedule-form button[type=submit]`);
+    await page.waitForSelector(`${panel} li.schedule[data-kind="weekly"] >> text="Mon–Fri 06:45: Warm white 40 %"`, {
+      timeout: 5000,
+    });
+    const weekly = (await listed()).find((s) => s.kind === "weekly");
+    assert.equal(weekly.room, ROOM);
+    assert.equal(weekly.lamp, null);
+    assert.deepEqual(weekly.days, ["mon", "tue", "wed", "thu", "fri"]);
+    assert.equal(weekly.time, "06:45");
+    assert.equal(weekly.scene, "warm-white");
+    assert.equal(weekly.state.brightness, 0.4);
+    const zone = await page.evaluate(() => Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC");
+    assert.equal(weekly.time_zone, zone);
+    // The lamp's own panel does not list the room's schedule.
+    assert.equal(await page.$$eval(`${card()} details.schedules li.schedule[data-kind="weekly"]`, (l) => l.length), 0);
+    const dir = artifactsDir();
+    if (dir) await page.screenshot({ path: path.join(dir, "schedules-375.png"), fullPage: true });
+  });
+
+  test("both are deleted from the page", async () => {
+    const { page } = demo;
+    await page.click(`${card()} details.schedules li.schedule button.delete-schedule`);
+    await page.click(`${room} > details.schedules li.schedule button.delete-schedule`);
+    await page.waitForFunction(() => document.querySelectorAll("li.schedule").length === 0, null, { timeout: 5000 });
+    assert.deepEqual(await listed(), []);
+  });
+
+  test("no CSP violation or page error", () => {
+    assert.deepEqual(demo.problems, []);
+  });
+});

@@ -1,0 +1,187 @@
+// /api/v1/schedules over HTTP on both engines: timers and weekly schedules made,
+// listed and deleted by their owner only, a released lamp's schedules gone, and
+// a timer firing from lampi-cloud's own runner when the injected clock reaches it.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <thread>
+
+#include <boost/json.hpp>
+
+#include "cloud_server.h"
+#include "http_client.h"
+#include "lampi/lamp_codec.h"
+#include "lampi/topics.h"
+#include "postgres_server.h"
+#include "process.h"
+
+namespace lampi::cloud {
+namespace {
+
+namespace json = boost::json;
+using testing::BrowserSession;
+using testing::CloudServer;
+
+const std::string kLamp = "b827eb74663e";
+constexpr std::int64_t kMinute = 60;
+
+json::value parse(const std::string& body) {
+    boost::system::error_code ec;
+    json::value v = json::parse(body, ec);
+    EXPECT_FALSE(ec) << "not JSON: " << body;
+    return v;
+}
+
+class SchedulesApiTest : public ::testing::TestWithParam<std::string> {
+protected:
+    void SetUp() override {
+        std::string why;
+        if (!testing::backend_available(GetParam(), why)) GTEST_SKIP() << why;
+        testing::CloudServerOptions options;
+        options.app.schedule_period = std::chrono::milliseconds(50);
+        server_ = std::make_unique<CloudServer>(testing::fresh_database_url(GetParam(), dir_.path()), options);
+        ann_ = server_->add_user("ann").id;
+        server_->add_user("bob");
+        server_->add_lamp(kLamp, ann_, "Desk");
+        ASSERT_TRUE(server_->lamps().set_room(ann_, kLamp, "Study"));
+    }
+    BrowserSession logged_in(const std::string& name) {
+        BrowserSession s(server_->port());
+        EXPECT_TRUE(s.login(name, CloudServer::kPassword));
+        return s;
+    }
+    testing::HttpReply api(BrowserSession& s, const std::string& method, const std::string& target,
+                           const std::string& body = {}) {
+        return s.send(method, target, body,
+                      {{"Content-Type", "application/json"}, {"X-CSRFToken", s.cookie("csrftoken")}});
+    }
+    json::array listed(BrowserSession& s) {
+        auto r = s.get("/api/v1/schedules");
+        EXPECT_EQ(r.status, 200) << r.body;
+        return parse(r.body).at("schedules").as_array();
+    }
+    std::vector<LampUpdate> commands() {
+        std::vector<LampUpdate> out;
+        for (const auto& m : server_->published())
+            if (m.topic == topics::cloud(kLamp, topics::kSetConfig))
+                out.push_back(decode_set_config(m.payload)->update);
+        return out;
+    }
+
+    lampi::testing::TempDir dir_;
+    std::unique_ptr<CloudServer> server_;
+    std::int64_t ann_ = 0;
+};
+
+TEST_P(SchedulesApiTest, TimersAndWeeklySchedulesAreMadeListedAndDeletedByTheirOwnerOnly) {
+    auto ann = logged_in("ann");
+    auto timer =
+        api(ann, "POST", "/api/v1/schedules", R"({"lamp":")" + kLamp + R"(","in_minutes":30,"state":{"on":false}})");
+    ASSERT_EQ(timer.status, 201) << timer.body;
+    auto t = parse(timer.body);
+    EXPECT_EQ(t.at("kind").as_string(), "timer");
+    EXPECT_EQ(t.at("lamp").as_string(), kLamp);
+    EXPECT_TRUE(t.at("room").is_null());
+    EXPECT_EQ(t.at("state").at("on").as_bool(), false);
+    EXPECT_EQ(t.at("next_fire_at").as_int64(), server_->now() + 1800);
+
+    auto weekly = api(ann, "POST", "/api/v1/schedules",
+                      R"({"room":"Study","days":["mon","tue","wed","thu","fri"],"time":"07:00",)"
+                      R"("time_zone":"Europe/Berlin","scene":"warm-white","state":{"brightness":0.6}})");
+    ASSERT_EQ(weekly.status, 201) << weekly.body;
+    auto w = parse(weekly.body);
+    EXPECT_EQ(w.at("kind").as_string(), "weekly");
+    EXPECT_EQ(w.at("room").as_string(), "Study");
+    EXPECT_EQ(w.at("days").as_array().size(), 5u);
+    EXPECT_EQ(w.at("time").as_string(), "07:00");
+    EXPECT_EQ(w.at("time_zone").as_string(), "Europe/Berlin");
+    EXPECT_EQ(w.at("scene").as_string(), "warm-white");
+    EXPECT_DOUBLE_EQ(w.at("state").at("brightness").to_number<double>(), 0.6);
+    // Tuesday 14 November 2023, 23:13 in Berlin: next is Wednesday 07:00 CET.
+    EXPECT_EQ(w.at("next_fire_at").as_int64(), 1700028000);
+    EXPECT_EQ(listed(ann).size(), 2u);
+
+    // Mistakes are the caller's, with a 400 or 404 that says so.
+    EXPECT_EQ(api(ann, "POST", "/api/v1/schedules", R"({"lamp":")" + kLamp + R"(","in_minutes":30})").status, 400);
+    EXPECT_EQ(
+        api(ann, "POST", "/api/v1/schedules",
+            R"({"room":"Study","days":["someday"],"time":"07:00","time_zone":"Europe/Berlin","state":{"on":true}})")
+            .status,
+        400);
+    EXPECT_EQ(api(ann, "POST", "/api/v1/schedules",
+                  R"({"room":"Study","days":["mon"],"time":"25:00","time_zone":"Europe/Berlin","state":{"on":true}})")
+                  .status,
+              400);
+    EXPECT_EQ(api(ann, "POST", "/api/v1/schedules",
+                  R"({"room":"Study","days":["mon"],"time":"07:00","time_zone":"Moon/Base","state":{"on":true}})")
+                  .status,
+              400);
+    EXPECT_EQ(api(ann, "POST", "/api/v1/schedules", R"({"room":"Attic","in_minutes":5,"state":{"on":false}})").status,
+              404);
+    EXPECT_EQ(ann.send("POST", "/api/v1/schedules", R"({"room":"Study","in_minutes":5,"state":{"on":false}})",
+                       {{"Content-Type", "application/json"}})
+                  .status,
+              403)
+        << "a session needs the CSRF header";
+
+    // Bob sees none of them, cannot delete them, and cannot time ann's lamp.
+    auto bob = logged_in("bob");
+    EXPECT_TRUE(listed(bob).empty());
+    std::string timer_id(t.at("id").as_string());
+    EXPECT_EQ(api(bob, "DELETE", "/api/v1/schedules/" + timer_id).status, 404);
+    EXPECT_EQ(api(bob, "POST", "/api/v1/schedules",
+                  R"({"lamp":")" + kLamp + R"(","in_minutes":5,"state":{"on":false}})")
+                  .status,
+              404);
+    EXPECT_EQ(listed(ann).size(), 2u);
+
+    EXPECT_EQ(api(ann, "DELETE", "/api/v1/schedules/" + timer_id).status, 204);
+    EXPECT_EQ(api(ann, "DELETE", "/api/v1/schedules/" + timer_id).status, 404);
+    EXPECT_EQ(listed(ann).size(), 1u);
+    testing::HttpClient anonymous(server_->port());
+    EXPECT_EQ(anonymous.request("GET", "/api/v1/schedules").status, 401);
+}
+
+TEST_P(SchedulesApiTest, AReleasedLampsSchedulesStop) {
+    auto ann = logged_in("ann");
+    ASSERT_EQ(api(ann, "POST", "/api/v1/schedules",
+                  R"({"lamp":")" + kLamp + R"(","in_minutes":1,"state":{"on":false}})")
+                  .status,
+              201);
+    ASSERT_EQ(api(ann, "DELETE", "/api/v1/lamps/" + kLamp).status, 204);
+    EXPECT_TRUE(listed(ann).empty());
+    server_->advance(60);
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));  // several runs of the runner
+    EXPECT_TRUE(commands().empty());
+}
+
+TEST_P(SchedulesApiTest, ATimerFiresWhenTheClockReachesIt) {
+    auto ann = logged_in("ann");
+    ASSERT_EQ(api(ann, "POST", "/api/v1/schedules", R"({"room":"Study","in_minutes":15,"state":{"on":false}})").status,
+              201);
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    EXPECT_TRUE(commands().empty()) << "not before its time";
+    server_->advance(15 * kMinute);
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (commands().empty() && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    auto sent = commands();
+    ASSERT_EQ(sent.size(), 1u);
+    EXPECT_EQ(sent[0].on, false);
+    // Its outcome is recorded just after the send.
+    json::array after = listed(ann);
+    while (!after.empty() && after[0].at("last_outcome").as_string() == "firing" &&
+           std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        after = listed(ann);
+    }
+    ASSERT_EQ(after.size(), 1u);
+    EXPECT_TRUE(after[0].at("next_fire_at").is_null());
+    EXPECT_EQ(after[0].at("last_outcome").as_string(), "sent_while_offline");
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, SchedulesApiTest, ::testing::Values("sqlite", "postgres"),
+                         [](const auto& info) { return info.param; });
+
+}  // namespace
+}  // namespace lampi::cloud

@@ -1,0 +1,188 @@
+// Timers and weekly schedules on the control page: a lamp's card and a named
+// room each get a folded "Timers and schedules" panel with "Turn off in" 15, 30
+// or 60 minutes, the schedules of that lamp or room (each with Delete), and a
+// form for a weekly one (days, time, what to set). The cloud runs them
+// (GET/POST/DELETE /api/v1/schedules), so they work with the page closed; the
+// page only lists, adds and deletes. Times are the browser's own time zone.
+import { element } from "./views.js";
+
+export const DAYS = [
+  ["mon", "Mon"],
+  ["tue", "Tue"],
+  ["wed", "Wed"],
+  ["thu", "Thu"],
+  ["fri", "Fri"],
+  ["sat", "Sat"],
+  ["sun", "Sun"],
+];
+export const TIMER_MINUTES = [15, 30, 60];
+// What a weekly schedule may set: the built-in scenes (their whites) or off.
+export const PRESETS = [
+  ["off", "Off"],
+  ["warm-white", "Warm white"],
+  ["cool-white", "Cool white"],
+  ["reading", "Reading"],
+  ["night-light", "Night light"],
+];
+
+// The schedules of one target ({lamp} or {room}), timers first, oldest first.
+export function schedulesFor(schedules, target) {
+  const mine = schedules.filter((s) =>
+    target.lamp !== undefined ? s.lamp === target.lamp : s.lamp === null && s.room === target.room
+  );
+  return mine.filter((s) => s.kind === "timer").concat(mine.filter((s) => s.kind !== "timer"));
+}
+
+// "Mon–Fri", "Every day", "Sat, Sun", "Mon, Wed, Fri".
+export function daysText(days) {
+  const names = DAYS.map(([key]) => key);
+  const set = new Set(days);
+  if (set.size === 7) return "Every day";
+  if (set.size === 5 && names.slice(0, 5).every((d) => set.has(d))) return "Mon–Fri";
+  return DAYS.filter(([key]) => set.has(key))
+    .map(([, label]) => label)
+    .join(", ");
+}
+
+// What a schedule sets, in words: "Off", "Warm white 60 %", "On 40 %".
+export function stateText(schedule) {
+  const state = schedule.state || {};
+  if (state.on === false) return "Off";
+  const preset = PRESETS.find(([id]) => id === schedule.scene);
+  const name = preset ? preset[1] : state.on ? "On" : "Set";
+  return typeof state.brightness === "number" ? `${name} ${Math.round(state.brightness * 100)} %` : name;
+}
+
+// One line per schedule; `now` in Unix seconds (the server's, from the list).
+export function describeSchedule(schedule, now) {
+  if (schedule.kind === "timer") {
+    if (schedule.next_fire_at === null) return `${stateText(schedule)}: ${outcomeText(schedule.last_outcome)}`;
+    const minutes = Math.max(1, Math.ceil((schedule.next_fire_at - now) / 60));
+    return `${stateText(schedule)} in ${minutes} min`;
+  }
+  const line = `${daysText(schedule.days)} ${schedule.time}: ${stateText(schedule)}`;
+  return schedule.last_outcome === "missed" ? `${line} (last one missed)` : line;
+}
+
+function outcomeText(outcome) {
+  if (outcome === "sent") return "done";
+  if (outcome === "sent_while_offline") return "sent; the lamp gets it when it is back";
+  if (outcome === "missed") return "missed";
+  return "not sent";
+}
+
+// The POST /api/v1/schedules body of the weekly form's values.
+export function weeklyRequest(target, { days, time, preset, brightness, timeZone }) {
+  const body = { ...target, days, time, time_zone: timeZone };
+  if (preset === "off") body.state = { on: false };
+  else {
+    body.scene = preset;
+    body.state = { brightness: Math.min(100, Math.max(1, Number(brightness))) / 100 };
+  }
+  return body;
+}
+
+let panels = 0;
+
+// A panel for one target; `actions` are create(body) and remove(id), each
+// resolving when done or rejecting with an ApiError (reason: the server's words).
+export class SchedulePanel {
+  constructor(target, label, actions) {
+    this.target = target;
+    this.actions = actions;
+    const n = ++panels;
+    this.result = element("p", { class: "schedule-result", role: "status" });
+    this.list = element("ul", { class: "schedule-list", "aria-label": "Timers and schedules of " + label });
+    const timers = element(
+      "div",
+      { class: "timer-buttons", role: "group", "aria-label": "Turn " + label + " off in" },
+      element("span", { class: "timer-label", textContent: "Turn off in", "aria-hidden": "true" }),
+      ...TIMER_MINUTES.map((m) => {
+        // The group names what they do; the visible "30 min" is each one's whole name.
+        const b = element("button", { type: "button", textContent: `${m} min` });
+        b.dataset.minutes = String(m);
+        b.addEventListener("click", () => this.run(() => actions.create({ ...target, in_minutes: m, state: { on: false } }), `Turns off in ${m} min.`));
+        return b;
+      })
+    );
+    this.root = element(
+      "details",
+      { class: "schedules" },
+      element("summary", { textContent: "Timers and schedules" }),
+      timers,
+      this.list,
+      this.buildForm(n, label),
+      this.result
+    );
+  }
+
+  buildForm(n, label) {
+    const id = (what) => `schedule-${n}-${what}`;
+    const days = DAYS.map(([key, short], i) => {
+      const box = element("input", { type: "checkbox", id: id(key), name: "days", value: key, checked: i < 5 });
+      return element("span", { class: "day" }, box, element("label", { htmlFor: id(key), textContent: short }));
+    });
+    const time = element("input", { type: "time", id: id("time"), name: "time", value: "07:00", required: true });
+    const preset = element(
+      "select",
+      { id: id("preset"), name: "preset" },
+      ...PRESETS.map(([value, text]) => element("option", { value, textContent: text }))
+    );
+    preset.value = "warm-white";
+    const brightness = element("input", { type: "number", id: id("brightness"), name: "brightness", min: "1", max: "100", step: "1", value: "60" });
+    const form = element(
+      "form",
+      { class: "schedule-form", "aria-label": "New schedule for " + label },
+      element("fieldset", { class: "days" }, element("legend", { textContent: "Days" }), ...days),
+      element("span", { class: "field" }, element("label", { htmlFor: id("time"), textContent: "Time" }), time),
+      element("span", { class: "field" }, element("label", { htmlFor: id("preset"), textContent: "Set to" }), preset),
+      element("span", { class: "field" }, element("label", { htmlFor: id("brightness"), textContent: "Brightness %" }), brightness),
+      element("button", { type: "submit", textContent: "Add schedule" })
+    );
+    const syncBrightness = () => (brightness.disabled = preset.value === "off");
+    preset.addEventListener("change", syncBrightness);
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const chosen = Array.from(form.querySelectorAll('input[name="days"]:checked'), (b) => b.value);
+      if (!chosen.length) {
+        this.result.textContent = "Choose at least one day.";
+        return;
+      }
+      const body = weeklyRequest(this.target, {
+        days: chosen,
+        time: time.value,
+        preset: preset.value,
+        brightness: brightness.value,
+        // A browser that cannot say its zone gets UTC (the list shows the time it keeps).
+        timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC",
+      });
+      this.run(() => this.actions.create(body), "Schedule added.");
+    });
+    return form;
+  }
+
+  async run(action, done) {
+    this.result.textContent = "";
+    try {
+      await action();
+      this.result.textContent = done;
+    } catch (err) {
+      this.result.textContent = err.reason || "Cannot reach LAMPi. Try again in a moment.";
+    }
+  }
+
+  // Shows this target's schedules out of the account's list.
+  show(schedules, now) {
+    this.list.replaceChildren(
+      ...schedulesFor(schedules, this.target).map((s) => {
+        const text = describeSchedule(s, now);
+        const remove = element("button", { type: "button", class: "delete-schedule", textContent: "Delete", "aria-label": "Delete " + text });
+        remove.addEventListener("click", () => this.run(() => this.actions.remove(s.id), "Deleted."));
+        const li = element("li", { class: "schedule" }, element("span", { textContent: text }), remove);
+        li.dataset.schedule = s.id;
+        li.dataset.kind = s.kind;
+        return li;
+      })
+    );
+  }
+}

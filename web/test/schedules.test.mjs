@@ -1,0 +1,52 @@
+// How timers and weekly schedules read on the page, and what the weekly form sends.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+
+import { daysText, describeSchedule, schedulesFor, stateText, weeklyRequest } from "../src/schedules.js";
+
+const timer = { id: "1", kind: "timer", lamp: "b827eb74663e", room: null, state: { on: false }, scene: null, next_fire_at: 1000 + 29 * 60 + 10, last_outcome: "" };
+const weekly = {
+  id: "2",
+  kind: "weekly",
+  lamp: null,
+  room: "Study",
+  days: ["mon", "tue", "wed", "thu", "fri"],
+  time: "07:00",
+  state: { on: true, brightness: 0.6 },
+  scene: "warm-white",
+  next_fire_at: 5000,
+  last_outcome: "",
+};
+
+test("days read as a person would say them", () => {
+  assert.equal(daysText(["mon", "tue", "wed", "thu", "fri"]), "Mon–Fri");
+  assert.equal(daysText(["mon", "tue", "wed", "thu", "fri", "sat", "sun"]), "Every day");
+  assert.equal(daysText(["sat", "sun"]), "Sat, Sun");
+});
+
+test("a schedule says when and what", () => {
+  assert.equal(describeSchedule(timer, 1000), "Off in 30 min");
+  assert.equal(describeSchedule(weekly, 1000), "Mon–Fri 07:00: Warm white 60 %");
+  assert.equal(describeSchedule({ ...weekly, last_outcome: "missed" }, 1000), "Mon–Fri 07:00: Warm white 60 % (last one missed)");
+  assert.equal(describeSchedule({ ...timer, next_fire_at: null, last_outcome: "sent" }, 1000), "Off: done");
+  assert.equal(stateText({ state: { on: true, brightness: 0.4 }, scene: null }), "On 40 %");
+});
+
+test("a lamp's panel lists the lamp's, a room's the room's, timers first", () => {
+  const all = [weekly, timer, { ...timer, id: "3", lamp: "b827eb000001" }];
+  assert.deepEqual(schedulesFor(all, { lamp: "b827eb74663e" }).map((s) => s.id), ["1"]);
+  assert.deepEqual(schedulesFor(all, { room: "Study" }).map((s) => s.id), ["2"]);
+});
+
+test("the weekly form sends a preset with its brightness, or off", () => {
+  const values = { days: ["mon"], time: "06:30", preset: "warm-white", brightness: "60", timeZone: "Europe/Berlin" };
+  assert.deepEqual(weeklyRequest({ room: "Study" }, values), {
+    room: "Study",
+    days: ["mon"],
+    time: "06:30",
+    time_zone: "Europe/Berlin",
+    scene: "warm-white",
+    state: { brightness: 0.6 },
+  });
+  assert.deepEqual(weeklyRequest({ lamp: "x" }, { ...values, preset: "off" }).state, { on: false });
+});
