@@ -197,6 +197,7 @@ int run_bench(int argc, char** argv) {
     return 0;
 }
 
+// The guard of lampi-ui's main (src/ui/main.cpp): an escaping exception is one line and 1.
 int main(int argc, char** argv) {
     try {
         return run_bench(argc, argv);

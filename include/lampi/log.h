@@ -47,6 +47,7 @@ template <typename... Args>
 void at(Level level, fmt::format_string<Args...> format, Args&&... args) {
     if (enabled(level)) write(level, fmt::format(format, std::forward<Args>(args)...));
 }
+// One function a level, alike on purpose: call sites read log::warn(...).
 template <typename... Args>
 void debug(fmt::format_string<Args...> format, Args&&... args) {
     at(Level::debug, format, std::forward<Args>(args)...);

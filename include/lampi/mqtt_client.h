@@ -23,6 +23,7 @@ struct mosquitto_message;
 
 namespace lampi {
 
+// lampi-load's codec has a Will of its own, of views (src/load/README.md: its own client).
 struct MqttWill {
     std::string topic;
     std::string payload;
@@ -53,6 +54,8 @@ struct MqttOptions {
     std::chrono::milliseconds reconnect_max{10'000};
 };
 
+// The fields of MqttWill, apart: a will is sent for us, a message received, and their
+// defaults differ. lampi-load's Message is the same, of views into its buffer.
 struct MqttMessage {
     std::string topic;
     std::string payload;
@@ -122,6 +125,11 @@ private:
 // so a password never appears on a command line. A file without a username is
 // invalid_argument; an unreadable file keeps the reading error.
 Status read_password_file(MqttOptions& options, const std::string& password_file);
+
+// read_password_file() at a program's start: nothing when the password is set (or
+// no file named); else the failure is logged and this is the exit code to end
+// with (2: the options are wrong, 1: the file could not be read).
+std::optional<int> read_password_file_at_start(MqttOptions& options, const std::string& password_file);
 
 // Words for a libmosquitto error code, for log lines and Status messages.
 std::string mqtt_error_text(int rc);

@@ -93,6 +93,8 @@ int poll_timeout_ms(const sdbus::IConnection::PollData& data) {
 
 }  // namespace
 
+// Defaults and start as lampi-ui's (ui_app.cpp): both are optional clients of the
+// lamp's broker, each under its own client id.
 BleOptions default_ble_options() {
     BleOptions o;
     o.mqtt.client_id = std::string(topics::kBleClient);
@@ -107,10 +109,7 @@ int run_ble(BleOptions o) {
         return 2;
     }
     o.device_id = *id;
-    if (Status s = read_password_file(o.mqtt, o.password_file); !s) {
-        log::error("{}", s.message());
-        return s.code() == StatusCode::invalid_argument ? 2 : 1;
-    }
+    if (auto exit_code = read_password_file_at_start(o.mqtt, o.password_file)) return *exit_code;
 
     sigset_t stop_signals;
     sigemptyset(&stop_signals);

@@ -1,5 +1,7 @@
 #include "bluez_registration.h"
 
+#include <fmt/format.h>
+
 #include "lampi/log.h"
 
 namespace lampi::ble {
@@ -37,26 +39,27 @@ void BluezRegistration::start() {
 }
 
 void BluezRegistration::register_all() {
+    register_with("RegisterApplication", "org.bluez.GattManager1", application_path_, application_registered_,
+                  "the GATT service", "; waiting for bluetoothd",
+                  fmt::format("the LAMPi GATT service is registered on {}", adapter_path_));
+    register_with("RegisterAdvertisement", "org.bluez.LEAdvertisingManager1", advertisement_path_,
+                  advertisement_registered_, "the advertisement", "",
+                  fmt::format("advertising the LAMPi service on {}", adapter_path_));
+}
+
+void BluezRegistration::register_with(const char* method, const char* interface, const std::string& object_path,
+                                      bool& registered, std::string_view what, std::string_view refusal_note,
+                                      std::string taken) {
     const std::map<std::string, sdbus::Variant> no_options;
-    adapter_->callMethodAsync("RegisterApplication")
-        .onInterface("org.bluez.GattManager1")
-        .withArguments(sdbus::ObjectPath(application_path_), no_options)
-        .uponReplyInvoke([this](const sdbus::Error* error) {
-            application_registered_ = error == nullptr;
+    adapter_->callMethodAsync(method)
+        .onInterface(interface)
+        .withArguments(sdbus::ObjectPath(object_path), no_options)
+        .uponReplyInvoke([this, &registered, what, refusal_note, taken = std::move(taken)](const sdbus::Error* error) {
+            registered = error == nullptr;
             if (error)
-                log::warn("BlueZ did not take the GATT service on {}: {} ({}); waiting for bluetoothd", adapter_path_,
-                          error->getMessage(), error->getName());
-            else log::info("the LAMPi GATT service is registered on {}", adapter_path_);
-        });
-    adapter_->callMethodAsync("RegisterAdvertisement")
-        .onInterface("org.bluez.LEAdvertisingManager1")
-        .withArguments(sdbus::ObjectPath(advertisement_path_), no_options)
-        .uponReplyInvoke([this](const sdbus::Error* error) {
-            advertisement_registered_ = error == nullptr;
-            if (error)
-                log::warn("BlueZ did not take the advertisement on {}: {} ({})", adapter_path_, error->getMessage(),
-                          error->getName());
-            else log::info("advertising the LAMPi service on {}", adapter_path_);
+                log::warn("BlueZ did not take {} on {}: {} ({}){}", what, adapter_path_, error->getMessage(),
+                          error->getName(), refusal_note);
+            else log::info("{}", taken);
         });
 }
 

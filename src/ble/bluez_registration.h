@@ -10,6 +10,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 
 namespace lampi::ble {
 
@@ -24,6 +25,10 @@ public:
 
 private:
     void register_all();
+    // One asynchronous Register* call on the adapter; its answer sets `registered`.
+    // `what` and `refusal_note` outlive the answer (string literals).
+    void register_with(const char* method, const char* interface, const std::string& object_path, bool& registered,
+                       std::string_view what, std::string_view refusal_note, std::string taken);
 
     sdbus::IConnection& bus_;
     std::string adapter_path_;

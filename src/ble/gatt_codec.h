@@ -40,7 +40,8 @@ std::string_view uuid_of(Characteristic c);
 std::string_view name_of(Characteristic c);
 bool writable(Characteristic c);
 
-// The BlueZ error names of a refused write (see above).
+// The BlueZ error names of a refused write (see above), constants like the topic
+// names in lampi/topics.h: strings another program matches, each spelled once.
 inline constexpr std::string_view kInvalidValueLength = "org.bluez.Error.InvalidValueLength";
 inline constexpr std::string_view kInvalidOffset = "org.bluez.Error.InvalidOffset";
 inline constexpr std::string_view kNotPermitted = "org.bluez.Error.NotPermitted";

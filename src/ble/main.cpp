@@ -33,6 +33,8 @@ int parse_and_run(int argc, char** argv) {
 
 }  // namespace
 
+// As in lampi-ui's main: an exception that escapes ends the program with its name
+// and 1; a line each, so the message names the program.
 int main(int argc, char** argv) {
     try {
         return parse_and_run(argc, argv);

@@ -23,6 +23,7 @@ struct CloudAuthOptions {
     std::chrono::milliseconds timeout{1500};
 };
 
+// Not copyable, like MqttClient: it owns its connection (a libcurl handle).
 class CloudAuthClient {
 public:
     explicit CloudAuthClient(CloudAuthOptions options);

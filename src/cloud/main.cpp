@@ -122,6 +122,7 @@ int main(int argc, char** argv) {
     s->add_option("--login-rate", serve.app.login_rate.limit, "password logins per client address per minute")
         ->capture_default_str()
         ->check(CLI::Range(1, 1000000));
+    // One option a statement, each with its range, like the others: --help lists them all.
     s->add_option("--signup-rate", serve.app.signup_rate.limit, "sign-ups per client address per hour")
         ->capture_default_str()
         ->check(CLI::Range(1, 1000000));

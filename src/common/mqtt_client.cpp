@@ -307,4 +307,11 @@ Status read_password_file(MqttOptions& options, const std::string& password_file
     return Status::ok();
 }
 
+std::optional<int> read_password_file_at_start(MqttOptions& options, const std::string& password_file) {
+    Status s = read_password_file(options, password_file);
+    if (s) return std::nullopt;
+    log::error("{}", s.message());
+    return s.code() == StatusCode::invalid_argument ? 2 : 1;
+}
+
 }  // namespace lampi

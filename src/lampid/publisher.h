@@ -12,6 +12,7 @@
 
 namespace lampi::lampid {
 
+// A pure interface like lampid's other seams (LedDriver, StateSink).
 class Publisher {
 public:
     virtual ~Publisher() = default;

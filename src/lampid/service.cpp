@@ -42,10 +42,7 @@ int run_lampid(LampidOptions o) {
         return 2;
     }
     if (!log::init_from_option("lampid", o.log_level, "lampid[" + *id + "]", o.log_format)) return 2;
-    if (Status s = read_password_file(o.mqtt, o.password_file); !s) {
-        log::error("{}", s.message());
-        return s.code() == StatusCode::invalid_argument ? 2 : 1;
-    }
+    if (auto exit_code = read_password_file_at_start(o.mqtt, o.password_file)) return *exit_code;
     for (int i = 0; i < 3 && o.channels.size() == 3; ++i) o.led.sysfs_channels[i] = o.channels[i];
     for (int i = 0; i < 3 && o.pins.size() == 3; ++i) o.led.pigpiod_pins[i] = o.pins[i];
 

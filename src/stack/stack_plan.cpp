@@ -128,6 +128,7 @@ std::string render_private_bus_conf(const StackPlan& plan) {
         plan.private_bus_socket);
 }
 
+// One field a line, as the JSON reads (like lampi-load's JSON report).
 std::string render_options(const StackOptions& options) {
     json::object root{{"dir", options.dir},
                       {"lamps", options.lamps},

@@ -254,10 +254,7 @@ int run_ui(UiOptions o) {
         }
         o.device_id = *id;
     }
-    if (Status s = read_password_file(o.mqtt, o.password_file); !s) {
-        log::error("{}", s.message());
-        return s.code() == StatusCode::invalid_argument ? 2 : 1;
-    }
+    if (auto exit_code = read_password_file_at_start(o.mqtt, o.password_file)) return *exit_code;
     if (o.width < 160 || o.height < 120) {
         log::error("the screen must be at least 160x120");
         return 2;

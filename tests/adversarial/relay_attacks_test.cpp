@@ -358,6 +358,7 @@ TEST_F(RelayAttacks, ASilentClientIsCutOffAndStopClosesRelayedConnections) {
 // closes the connection after --relay-write-seconds.
 TEST_F(RelayAttacks, AClientThatStopsReadingIsCutOffWithoutTheRelayBuffering) {
     const int port = free_port();
+    // Started like the test above: each relay test runs a lampi-cloud with the one limit it tests.
     auto cloud = relay_cloud(port, "backpressure", {"--relay-write-seconds", "2"});
     ASSERT_TRUE(wait_for_port(port, 20s)) << cloud->log();
     std::string error, observed;

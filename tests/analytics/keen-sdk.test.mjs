@@ -24,6 +24,8 @@ import { fileURLToPath } from "node:url";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
+// Like webRequire in tests/browser/support.mjs, not shared: each suite has its own
+// npm install and runs without the other.
 function sdkRequire() {
   const candidates = [process.env.LAMPI_ANALYTICS_NODE_MODULES, path.join(here, "node_modules")].filter(Boolean);
   for (const dir of candidates) {

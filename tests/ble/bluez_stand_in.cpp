@@ -67,6 +67,7 @@ BluezStandIn::BluezStandIn(const std::string& bus_address, std::string adapter_p
     call_bus_ = sdbus::createSessionBusConnectionWithAddress(bus_address);
 
     adapter_ = sdbus::createObject(*service_bus_, adapter_path_);
+    // BlueZ's four adapter methods, one block each as bluetoothd offers them.
     adapter_->registerMethod("RegisterApplication")
         .onInterface(kGattManager)
         .implementedAs([this](const sdbus::ObjectPath& path, const Options&) { on_register_application(path); });

@@ -5,28 +5,22 @@
 #include <set>
 
 #include "gatt_codec.h"
+#include "lamp_states.h"
 
 namespace lampi::ble {
 namespace {
 
 using Bytes = std::vector<std::uint8_t>;
 
-LampState state_with(bool on, double hue, double saturation, double brightness) {
-    LampState s;
-    s.on = on;
-    s.hue = hue;
-    s.saturation = saturation;
-    s.brightness = brightness;
-    return s;
-}
+using testing::lamp_state;
 
 TEST(GattCodec, EncodesLittleEndianSixteenBitFractions) {
-    LampState s = state_with(true, 0.5, 1.0, 0.25);
+    LampState s = lamp_state(true, 0.5, 1.0, 0.25);
     // 0.5 * 65535 = 32767.5 -> 32768 = 0x8000; 1.0 -> 0xffff; 0.25 -> 16383.75 -> 16384 = 0x4000.
     EXPECT_EQ(encode(Characteristic::colour, s, ""), (Bytes{0x00, 0x80, 0xff, 0xff}));
     EXPECT_EQ(encode(Characteristic::brightness, s, ""), (Bytes{0x00, 0x40}));
     EXPECT_EQ(encode(Characteristic::power, s, ""), Bytes{0x01});
-    EXPECT_EQ(encode(Characteristic::power, state_with(false, 0, 0, 0), ""), Bytes{0x00});
+    EXPECT_EQ(encode(Characteristic::power, lamp_state(false, 0, 0, 0), ""), Bytes{0x00});
     EXPECT_EQ(encode(Characteristic::device_id, s, "b827eb74663e"),
               (Bytes{'b', '8', '2', '7', 'e', 'b', '7', '4', '6', '6', '3', 'e'}));
 }

@@ -13,9 +13,8 @@ import path from "node:path";
 import {
   LampWatch,
   artifactsDir,
-  brokerUrl,
-  connectMqtt,
   connectOperator,
+  connectWithCredential,
   dragSlider,
   expectedDuty,
   launchBrowser,
@@ -325,12 +324,7 @@ describe("control page", { skip }, () => {
   test("the page's own credential reads its lamp over the broker", async () => {
     const cred = await pageCredential(demo.page);
     assert.equal(cred.ws_url, "/mqtt", "the page reaches the broker through lampi-cloud's relay, on its own origin");
-    const client = await connectMqtt(brokerUrl(cred.ws_url, base), {
-      username: cred.username,
-      password: cred.password,
-      clientId: `${cred.username}-browser-test-${process.pid}`,
-      ca: endpoints.ca,
-    });
+    const client = await connectWithCredential(cred, base, endpoints.ca);
     try {
       const got = new Promise((resolve) => client.on("message", (t, m) => resolve(JSON.parse(m.toString()))));
       const granted = await subscribe(client, `devices/${lamp.device_id}/lamp/changed`);
@@ -356,12 +350,7 @@ describe("control page", { skip }, () => {
       for (const l of api.lamps) assert.ok(!demoLampIds.includes(l.device_id), "the JSON API lists a demo lamp");
 
       const cred = await pageCredential(other.page);
-      const client = await connectMqtt(brokerUrl(cred.ws_url, base), {
-        username: cred.username,
-        password: cred.password,
-        clientId: `${cred.username}-browser-test-${process.pid}`,
-        ca: endpoints.ca,
-      });
+      const client = await connectWithCredential(cred, base, endpoints.ca);
       try {
         const received = [];
         client.on("message", (topic) => received.push(topic));

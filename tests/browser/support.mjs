@@ -147,6 +147,16 @@ export function connectMqtt(url, options) {
   });
 }
 
+// The broker connection the page opens with its credential `cred` (pageCredential).
+export function connectWithCredential(cred, base, ca) {
+  return connectMqtt(brokerUrl(cred.ws_url, base), {
+    username: cred.username,
+    password: cred.password,
+    clientId: `${cred.username}-browser-test-${process.pid}`,
+    ca,
+  });
+}
+
 export function connectOperator(endpoints) {
   const { host, port, tls } = endpoints.cloud.mqtt;
   const { username, password } = endpoints.cloud.operator;

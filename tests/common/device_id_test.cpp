@@ -9,6 +9,7 @@
 namespace lampi {
 namespace {
 
+// One EXPECT a case, like the other validity tests: a failure names its input.
 TEST(DeviceId, AcceptsTwelveLowercaseHexDigitsOnly) {
     EXPECT_TRUE(is_valid_device_id("b827eb74663e"));
     EXPECT_FALSE(is_valid_device_id("B827EB74663E"));

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "lamp_states.h"
+
 namespace lampi {
 namespace {
 
@@ -94,20 +96,10 @@ TEST(DecodeSetConfig, RejectsOversizedPayloads) {
     EXPECT_NE(decoded.status().message().find("exceeds"), std::string::npos);
 }
 
-LampState state_of(bool on, double hue, double saturation, double brightness, std::string client,
-                   std::uint64_t version) {
-    LampState state;
-    state.on = on;
-    state.hue = hue;
-    state.saturation = saturation;
-    state.brightness = brightness;
-    state.client = std::move(client);
-    state.version = version;
-    return state;
-}
+using testing::lamp_state;
 
 TEST(Changed, RoundTripsTheFullState) {
-    const LampState state = state_of(true, 0.125, 0.75, 0.5, "cloud", 123456789012ull);
+    const LampState state = lamp_state(true, 0.125, 0.75, 0.5, "cloud", 123456789012ull);
     auto decoded = decode_changed(encode_changed(state));
     ASSERT_TRUE(decoded) << decoded.status().message();
     EXPECT_TRUE(decoded->same_settings(state));
@@ -116,7 +108,7 @@ TEST(Changed, RoundTripsTheFullState) {
 }
 
 TEST(Changed, ReadsAsPeopleWriteNumbersAndEscapesTheClient) {
-    const LampState state = state_of(true, 0.5, 1.0, 0.0, "say \"hi\" \\ é", 3);
+    const LampState state = lamp_state(true, 0.5, 1.0, 0.0, "say \"hi\" \\ é", 3);
     std::string payload = encode_changed(state);
     EXPECT_EQ(payload, R"({"on":true,"color":{"h":0.5,"s":1},"brightness":0,"client":"say \"hi\" \\ é","version":3})");
     auto decoded = decode_changed(payload);

@@ -122,6 +122,7 @@ TEST_F(LampControllerTest, AFailingSaveIsRetriedOnceASecondNotOnEveryPass) {
     EXPECT_EQ(store.attempts, 2);
 }
 
+// Starts its lamp in the open, as the tests above do: the order is part of the test.
 TEST_F(LampControllerTest, WhileSavesFailEveryNewCommandReachesTheLedAndTheHealthTopic) {
     LampController lamp = make();
     ASSERT_TRUE(lamp.start());

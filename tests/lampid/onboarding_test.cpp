@@ -22,6 +22,7 @@ protected:
         return codes;
     }
 
+    // The fakes of lampid_fakes.h, as in LampControllerTest: one of each a part needs.
     testing::TempDir dir;
     testing::Broker broker;
     testing::ManualClock clock;

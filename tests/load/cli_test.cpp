@@ -14,6 +14,8 @@
 
 namespace {
 
+// Each test file names what it uses (as http_test.cpp does): a shared header of
+// using-declarations would hide where a name comes from.
 using lampi::testing::TempDir;
 using lampi::testing::TestBroker;
 

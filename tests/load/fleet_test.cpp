@@ -53,6 +53,7 @@ TEST(Fleet, CommandsToRandomLampsAreAnsweredWithChanged) {
     EXPECT_EQ(report.totals.get(Counter::connect_ok), 21u);  // 20 lamps and the commander
 }
 
+// Set up like the test above on purpose: each test reads as one whole run.
 TEST(Fleet, ALampAnswersSetConfigOnItsCloudTopicsLikeABridgedLamp) {
     TempDir dir;
     TestBroker broker(dir.path(), "cloud");

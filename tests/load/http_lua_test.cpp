@@ -23,6 +23,8 @@
 
 namespace {
 
+// The names http_test.cpp uses too: both run users on web_site.h's site, one on a
+// set course, one from a Lua script.
 using lampi::load::Counter;
 using lampi::load::HttpLuaScenario;
 using lampi::load::HttpOptions;

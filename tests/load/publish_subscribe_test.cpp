@@ -126,6 +126,7 @@ TEST(Subscribe, AQos1SubscriberCutOffMidRunReportsWhatItMissedAsLost) {
     sub.client.reconnect_max_s = 0.5;
     sub.client_prefix = "cut-off";
     sub.qos = 1;
+    // A subscriber, then publishers, as in the test above: each test states its whole run.
     sub.topic = "cut/#";
     sub.duration_s = 15;
     sub.idle_timeout_s = 1.5;

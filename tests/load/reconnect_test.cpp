@@ -96,6 +96,7 @@ TEST(Reconnect, WithoutReconnectingTheRunEndsWithItsConnections) {
 // 0.05, 0.1, 0.2, then one every 0.4 s: some 12 attempts per client. Retrying
 // without backoff would make about 80; a backoff that kept doubling past the
 // maximum (0.8, 1.6, 3.2 s) about 6.
+// Begins like the test above on purpose: the outage is what each test sets apart.
 TEST(Reconnect, AttemptsBackOffFromTheMinimumAndStayAtTheMaximum) {
     TempDir dir;
     TestBroker broker(dir.path(), "broker");

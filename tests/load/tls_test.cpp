@@ -94,6 +94,7 @@ TEST_F(TlsLoad, PublishWithAClientCertificateOnAMutualTlsListener) {
     start_broker(true);
     auto operator_cert = ca_->issue_client("load-operator", dir_ / "operator");
     ASSERT_TRUE(operator_cert) << operator_cert.status().message();
+    // A run like the plain TLS test's; only the client certificate is new.
     PublishOptions pub;
     pub.client = client(operator_cert->cert_path, operator_cert->key_path);
     pub.clients = 3;

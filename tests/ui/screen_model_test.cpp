@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "bitmap_font.h"
+#include "lamp_states.h"
 #include "layout.h"
 #include "touch_controller.h"
 
@@ -13,14 +14,7 @@ namespace {
 using namespace std::chrono_literals;
 
 LampState lamp(double hue, std::uint64_t version, std::string client = "page") {
-    LampState s;
-    s.on = true;
-    s.hue = hue;
-    s.saturation = 1.0;
-    s.brightness = 1.0;
-    s.version = version;
-    s.client = std::move(client);
-    return s;
+    return testing::lamp_state(true, hue, 1.0, 1.0, std::move(client), version);
 }
 
 // A screen on a lamp at hue 0.2 whose user dragged the hue to `released` and let go at `t0`.

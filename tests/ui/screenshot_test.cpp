@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "bitmap_font.h"
+#include "lamp_states.h"
 #include "lampi/color.h"
 #include "ui_fixture.h"
 
@@ -58,16 +59,7 @@ protected:
     std::unique_ptr<RetainedLamp> lamp_;
 };
 
-LampState state(bool on, double h, double s, double b) {
-    LampState st;
-    st.on = on;
-    st.hue = h;
-    st.saturation = s;
-    st.brightness = b;
-    st.client = "page";
-    st.version = 7;
-    return st;
-}
+LampState state(bool on, double h, double s, double b) { return testing::lamp_state(on, h, s, b, "page", 7); }
 
 TEST_P(Screenshot, TheSwatchShowsTheLampsColourAndEachTrackTheColourItWouldGive) {
     const LampState lit = state(true, 0.6, 0.8, 0.9);

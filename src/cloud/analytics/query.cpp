@@ -574,6 +574,7 @@ bool sql_safe(const Path& path) {
     return true;
 }
 
+// A chain of ifs like interval_named (calendar.cpp): words of the request to an enum.
 std::optional<Aggregate::Function> sql_function(std::string_view analysis) {
     using F = Aggregate::Function;
     if (analysis == "count") return F::count;

@@ -334,6 +334,7 @@ void add_api_routes(http::Router& router, Deps& deps) {
         return r;
     });
 
+    // Every route opens with its caller and answers a secret with no-store, as above.
     router.add("GET", "/api/v1/tokens", [&deps](const Request& request, const http::Params&) {
         auto who = authorize_session(request, deps, false);
         if (!who) return failed(who.status());

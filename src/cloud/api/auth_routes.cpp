@@ -163,6 +163,7 @@ Response superuser_check(const Request& request, Deps& deps) {
     return answer(super, super ? "" : "not a superuser", super);
 }
 
+// Opens like user_check: every check of the plugin's is guarded and reads a form.
 Response acl_check(const Request& request, Deps& deps) {
     if (auto early = guard(request, deps)) return *early;
     auto fields = body_fields(request);

@@ -302,6 +302,7 @@ void add_page_routes(http::Router& router, Deps& deps) {
         return page.finish(http::html(200, pages::logout_page(page.csrf, (*caller)->user.username)), deps);
     });
 
+    // Opens like the login POST: every form post checks its CSRF token first.
     router.add("POST", "/logout/", [&deps](const Request& request, const http::Params&) {
         PageContext page(request);
         auto form = form_of(request);

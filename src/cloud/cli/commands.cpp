@@ -286,6 +286,7 @@ int lamp_add(const CommonConfig& c, const std::string& device_id_text, const std
     return 0;
 }
 
+// Opens like user_list: every command opens the store and fails with its message.
 int lamp_list(const CommonConfig& c) {
     auto tools = open_tools(c);
     if (!tools) return fail(tools.status().message());

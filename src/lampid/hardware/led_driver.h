@@ -13,6 +13,8 @@
 
 namespace lampi::lampid {
 
+// A pure interface, like StateSink (state_store.h) and Publisher: each seam of
+// lampid is one, so its tests fill it with a fake.
 class LedDriver {
 public:
     virtual ~LedDriver() = default;

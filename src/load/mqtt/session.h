@@ -31,6 +31,7 @@ struct Packet;
 class Session;
 
 // A received PUBLISH; the views are valid only during on_message().
+// The fields of codec.h's Will, apart: this one is received, that one sent.
 struct Message {
     std::string_view topic;
     std::string_view payload;

@@ -231,6 +231,7 @@ Stream::Io Stream::read(char* buffer, std::size_t size) {
     }
 }
 
+// The mirror of read(), kept apart: a peer's close means something only to a read.
 Stream::Io Stream::write(const char* data, std::size_t size) {
     if (fd_ < 0) return {Io::failed, 0};
     if (!ssl_) {

@@ -31,6 +31,7 @@ struct SubscribeOptions {
     std::function<void()> on_subscribed;
 };
 
+// The Scenario overrides, declared as PublishScenario and FleetScenario declare them.
 class SubscribeScenario : public Scenario {
 public:
     explicit SubscribeScenario(SubscribeOptions options);
