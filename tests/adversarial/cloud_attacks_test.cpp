@@ -351,6 +351,17 @@ TEST_F(CloudAttacks, ThousandsOfSilentSocketsDoNotLockOutTheLoginPage) {
 TEST_F(CloudAttacks, APasswordHashFloodLeavesTheOtherPagesFast) {
     // 48 clients on 48 addresses post logins at once, each costing an argon2id
     // hash, while someone loads the login page.
+    // What one hash costs on this machine now: a server that hashed on its HTTP
+    // threads would hold the page behind many of them, so the page must take less
+    // than two (or 500 ms, whichever is more) however loaded the machine is.
+    std::chrono::milliseconds one_hash{0};
+    {
+        ScopedSourceAddress from("127.0.71.1");
+        auto started = std::chrono::steady_clock::now();
+        ASSERT_EQ(login("hashflood-probe", "guess").status, 200);
+        one_hash = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+    }
+    const std::chrono::milliseconds bound = std::max<std::chrono::milliseconds>(500ms, 2 * one_hash);
     std::atomic<bool> flooding{true};
     std::atomic<int> busy{0}, judged{0};
     std::vector<std::thread> flood;
@@ -378,10 +389,11 @@ TEST_F(CloudAttacks, APasswordHashFloodLeavesTheOtherPagesFast) {
     flooding = false;
     for (auto& t : flood) t.join();
     // At 967397e the hashes ran on the HTTP threads: the page took 1.2 s.
-    EXPECT_TRUE(refused_now("48 concurrent login floods (argon2id each) against the login page", "page within 500 ms",
-                        slowest < 500ms,
-                        "slowest page " + std::to_string(slowest.count()) + " ms; " + std::to_string(judged.load()) +
-                            " logins judged, " + std::to_string(busy.load()) + " answered 503"));
+    EXPECT_TRUE(refused_now("48 concurrent login floods (argon2id each) against the login page",
+                            "page within 500 ms or 2 hashes", slowest < bound,
+                            "slowest page " + std::to_string(slowest.count()) + " ms (bound " +
+                                std::to_string(bound.count()) + " ms); " + std::to_string(judged.load()) +
+                                " logins judged, " + std::to_string(busy.load()) + " answered 503"));
 }
 
 // ---- Association codes (issue 8 item 5) ------------------------------------
