@@ -106,7 +106,7 @@ struct StackPlan {
     std::string lampi_stack;
     std::string lampi_cloud;
     std::string auth_plugin;
-    std::string bridge_nodelay;     // preloaded into each lamp's Mosquitto (src/bridge-nodelay)
+    std::string bridge_nodelay;  // preloaded into each lamp's Mosquitto (src/bridge-nodelay)
     std::string static_dir;
     Login cloud_service;            // lampi-cloud's own broker login
     Login operator_login;           // an operator: everything on the broker

@@ -571,8 +571,8 @@ TEST_F(BrokerAttacks, AfterAKill9TheCloudBrokerServesNoStateOlderThanItsSnapshot
     auto late = observer({changed});
     auto state = late->wait_for(changed, nullptr, 5s);
     bool current = state && state->payload.find("\"new\"") != std::string::npos;
-    EXPECT_TRUE(refused_now("after a kill -9 the cloud broker serves a lamp state older than its last snapshot", "the latest state",
-                            current, state ? "retained " + state->payload : "nothing retained"));
+    EXPECT_TRUE(refused_now("after a kill -9 the cloud broker serves a lamp state older than its last snapshot",
+                            "the latest state", current, state ? "retained " + state->payload : "nothing retained"));
 }
 
 // Stops lampi-cloud for a moment to speak as its identity, so it runs last.

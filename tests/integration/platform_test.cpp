@@ -160,8 +160,8 @@ TEST_F(PlatformTest, ALampsBridgeToTheCloudSendsWithoutNaglesDelay) {
             return nodelay.has_value();
         },
         std::chrono::seconds(20)))
-        << "no socket of the lamp's broker is connected to the cloud's lamp port " << platform_->lamp_mqtt_port()
-        << " " << error;
+        << "no socket of the lamp's broker is connected to the cloud's lamp port " << platform_->lamp_mqtt_port() << " "
+        << error;
     EXPECT_TRUE(*nodelay) << "the bridge socket has Nagle's algorithm on";
 }
 
@@ -183,7 +183,8 @@ TEST_F(PlatformTest, TheCloudBrokersOwnFiguresShowOnTheCloudsMetrics) {
                    metrics.value("lampi_broker_auth_plugin_clients") >= 3.0;
         },
         std::chrono::seconds(30)))
-        << "the cloud broker's clients (two lamps' bridges and lampi-cloud) never showed\n" << body;
+        << "the cloud broker's clients (two lamps' bridges and lampi-cloud) never showed\n"
+        << body;
     EXPECT_TRUE(metrics.errors.empty()) << metrics.errors.front();
     EXPECT_EQ(metrics.types["lampi_mosquitto_messages_received_total"], "counter");
     EXPECT_GT(metrics.value("lampi_mosquitto_uptime_seconds"), 0.0);

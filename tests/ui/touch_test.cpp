@@ -53,8 +53,10 @@ protected:
         window_ = window.output.substr(0, window.output.find('\n'));
         // The screen takes input once it has drawn the lamp's state (a few ms after connecting).
         static const std::regex kStateDrawn("frame: version [0-9]+ at");
-        ASSERT_TRUE(lampi::testing::eventually([&] { return std::regex_search(ui_->log(), kStateDrawn); }, std::chrono::seconds(10)))
-            << "the screen never drew the lamp's state\n" << ui_->log();
+        ASSERT_TRUE(lampi::testing::eventually([&] { return std::regex_search(ui_->log(), kStateDrawn); },
+                                               std::chrono::seconds(10)))
+            << "the screen never drew the lamp's state\n"
+            << ui_->log();
     }
 
     void TearDown() override {

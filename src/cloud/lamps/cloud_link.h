@@ -31,8 +31,8 @@
 #include <memory>
 
 #include "lampi/mqtt_client.h"
-#include "metrics/broker_sys.h"
 #include "lamps/lamp_service.h"
+#include "metrics/broker_sys.h"
 
 namespace lampi::cloud::lamps {
 

@@ -18,7 +18,8 @@ struct Followed {
 // Mosquitto 2.0's $SYS names (mosquitto(8), "BROKER STATUS"). Counters are
 // totals since the broker started; the rest are gauges.
 const std::array kFollowed = {
-    Followed{"$SYS/broker/uptime", {"lampi_mosquitto_uptime_seconds", "gauge", "Seconds since the cloud broker started."}},
+    Followed{"$SYS/broker/uptime",
+             {"lampi_mosquitto_uptime_seconds", "gauge", "Seconds since the cloud broker started."}},
     Followed{"$SYS/broker/clients/connected",
              {"lampi_mosquitto_clients_connected", "gauge", "Clients connected to the cloud broker."}},
     Followed{"$SYS/broker/clients/total",
