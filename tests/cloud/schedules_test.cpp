@@ -245,6 +245,27 @@ TEST_P(SchedulesTest, RequestsAreChecked) {
     EXPECT_EQ(schedules_->remove(ann_, "1x").code(), StatusCode::not_found);
 }
 
+// Each schedule is a row checked every second: a free account may not make them
+// without end.
+TEST_P(SchedulesTest, AnAccountHasAtMostItsShareOfSchedulesAndAnotherStillGetsItsOwn) {
+    SchedulesOptions options;
+    options.max_per_user = 3;
+    start(options);
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE(schedules_->create(ann_, turn_off_in(5 + i))) << i;
+    auto fourth = schedules_->create(ann_, turn_off_in(9));
+    EXPECT_EQ(fourth.status().code(), StatusCode::resource_exhausted);
+    EXPECT_NE(fourth.status().message().find("delete some first"), std::string::npos) << fourth.status().message();
+    EXPECT_EQ(schedules_->of_user(ann_)->size(), 3u);
+    auto bob = server_->add_user("bob").id;
+    server_->add_lamp(kOtherLamp, bob);
+    NewSchedule his = turn_off_in(5);
+    his.device_id = kOtherLamp;
+    EXPECT_TRUE(schedules_->create(bob, his)) << "the cap is per account";
+    // A deleted one makes room again.
+    ASSERT_TRUE(schedules_->remove(ann_, std::to_string(schedules_->of_user(ann_)->front().id)));
+    EXPECT_TRUE(schedules_->create(ann_, turn_off_in(9)));
+}
+
 TEST_P(SchedulesTest, SchedulesAreReloadedFromTheDatabaseAfterARestart) {
     ASSERT_TRUE(schedules_->create(ann_, turn_off_in(10)));
     ASSERT_TRUE(schedules_->create(ann_, warm_white_at(7 * 60)));
