@@ -157,7 +157,9 @@ protected:
         return list && !list->empty() ? list->front() : Schedule{};
     }
     Schedule only_weekly() {
-        for (const auto& s : schedules_->of_user(ann_).value())
+        // Held here: a range-for over of_user(...).value() would outlive the Result.
+        auto list = schedules_->of_user(ann_);
+        for (const auto& s : list.value())
             if (s.kind == ScheduleKind::weekly) return s;
         ADD_FAILURE() << "no weekly schedule";
         return {};

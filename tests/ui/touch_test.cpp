@@ -51,11 +51,23 @@ protected:
         RunResult window = run_shell("timeout 10 " + display_->xdotool("search --sync --onlyvisible --name LAMPi"));
         ASSERT_EQ(window.exit_code, 0) << window.output << ui_->log();
         window_ = window.output.substr(0, window.output.find('\n'));
-        // The screen takes input once it has drawn the lamp's state (a few ms after connecting).
+        // The screen takes input once it has drawn the lamp's state and its window
+        // gets X's pointer events; a press on the empty corner shows both (the screen
+        // logs each press), sent again until one arrives.
         static const std::regex kStateDrawn("frame: version [0-9]+ at");
         ASSERT_TRUE(lampi::testing::eventually([&] { return std::regex_search(ui_->log(), kStateDrawn); },
                                                std::chrono::seconds(10)))
             << "the screen never drew the lamp's state\n"
+            << ui_->log();
+        ASSERT_TRUE(lampi::testing::eventually(
+            [&] {
+                if (ui_->log().find("press at") != std::string::npos) return true;
+                RunResult r = run_shell(display_->xdotool(at(1, 1) + " click 1"));
+                std::this_thread::sleep_for(std::chrono::milliseconds(300));
+                return r.exit_code == 0 && ui_->log().find("press at") != std::string::npos;
+            },
+            std::chrono::seconds(15)))
+            << "the screen never received a press\n"
             << ui_->log();
     }
 
