@@ -14,6 +14,7 @@
 #include "cloud_server.h"
 #include "http/form.h"
 #include "http_client.h"
+#include "json_reply.h"
 #include "postgres_server.h"
 #include "process.h"
 
@@ -24,13 +25,7 @@ namespace json = boost::json;
 using analytics::Unit;
 using testing::CloudServer;
 using testing::HttpClient;
-
-json::value parse(const std::string& body) {
-    boost::system::error_code ec;
-    json::value v = json::parse(body, ec);
-    EXPECT_FALSE(ec) << "not JSON: " << body;
-    return v;
-}
+using testing::parse_json;
 
 // 2026-11-30T12:00:00Z, a Monday.
 constexpr std::int64_t kNow = 1'796'040'000'000;
@@ -86,7 +81,7 @@ TEST_P(AnalyticsStoreTest, EventsComeBackByCollectionAndTimeRangeInOrder) {
     ASSERT_TRUE(rows) << rows.status().message();
     ASSERT_EQ(rows->size(), 5u);
     EXPECT_EQ(rows->front().timestamp_ms, 1000);
-    EXPECT_EQ(parse(rows->back().json).at("n").as_int64(), 8);
+    EXPECT_EQ(parse_json(rows->back().json).at("n").as_int64(), 8);
     EXPECT_EQ(events_->events("sign_ups", 0, 10'000, 7)->size(), 7u);
 }
 
@@ -133,7 +128,7 @@ protected:
     json::value query(const std::string& analysis, const std::string& body) {
         auto r = post("/queries/" + analysis, body, keys_.read_key);
         EXPECT_EQ(r.status, 200) << r.body;
-        return parse(r.body).at("result");
+        return parse_json(r.body).at("result");
     }
     void record(const std::string& collection, const std::string& event) {
         auto r = post("/events/" + collection, event, keys_.write_key);
@@ -150,7 +145,7 @@ protected:
 TEST_P(AnalyticsApiTest, OneEventGetsKeensObjectAndAnswerCreated) {
     auto r = post("/events/purchases", R"({"item": "lamp", "price": 25})", keys_.write_key);
     ASSERT_EQ(r.status, 201) << r.body;
-    EXPECT_EQ(parse(r.body), parse(R"({"created": true})"));
+    EXPECT_EQ(parse_json(r.body), parse_json(R"({"created": true})"));
     record("purchases", R"({"item": "bulb", "keen": {"timestamp": "2026-11-29T08:00:00.000Z"}})");
     auto events = query("extraction", R"({"event_collection": "purchases", "timeframe": "this_2_days"})");
     ASSERT_EQ(events.as_array().size(), 2u);
@@ -169,11 +164,11 @@ TEST_P(AnalyticsApiTest, ABatchAnswersEachEventAndKeepsTheGoodOnes) {
                   R"({"logins": [{"user": "a"}, {"bad.name": 1}, {"user": "b"}], "sign_ups": [{"user": "c"}]})",
                   keys_.write_key);
     ASSERT_EQ(r.status, 200) << r.body;
-    json::value answer = parse(r.body);
-    EXPECT_EQ(answer.at("sign_ups"), parse(R"([{"success": true}])"));
+    json::value answer = parse_json(r.body);
+    EXPECT_EQ(answer.at("sign_ups"), parse_json(R"([{"success": true}])"));
     const json::array& logins = answer.at("logins").as_array();
     ASSERT_EQ(logins.size(), 3u);
-    EXPECT_EQ(logins[0], parse(R"({"success": true})"));
+    EXPECT_EQ(logins[0], parse_json(R"({"success": true})"));
     EXPECT_EQ(logins[1].at("success"), false);
     EXPECT_EQ(logins[1].at("error").at("name"), "InvalidPropertyNameError");
     EXPECT_EQ(query("count", R"({"event_collection": "logins"})"), 2);
@@ -212,7 +207,7 @@ TEST_P(AnalyticsApiTest, WebPagesOnAnyOriginMayCallItWithTheirKeysAndNoCookies) 
 TEST_P(AnalyticsApiTest, RefusalsHaveKeensShapeAndSayWhatIsWrong) {
     auto expect = [](const testing::HttpReply& r, int status, const std::string& code) {
         EXPECT_EQ(r.status, status) << r.body;
-        json::value v = parse(r.body);
+        json::value v = parse_json(r.body);
         EXPECT_EQ(v.at("error_code"), code.c_str()) << r.body;
         EXPECT_FALSE(v.at("message").as_string().empty());
     };
@@ -292,7 +287,7 @@ TEST_P(AnalyticsQueryTest, SimpleAnalysesMatchTheFiguresWorkedByHand) {
     EXPECT_EQ(query("median", "{" + all + R"(, "target_property": "price"})"), 40);
     EXPECT_EQ(query("percentile", "{" + all + R"(, "target_property": "price", "percentile": 90})"), 80);
     EXPECT_EQ(query("select_unique", "{" + all + R"(, "target_property": "item"})"),
-              parse(R"(["bulb", "lamp", "shade"])"));
+              parse_json(R"(["bulb", "lamp", "shade"])"));
     EXPECT_EQ(query("average", "{" + all + R"(, "target_property": "missing"})"), nullptr);
     EXPECT_EQ(query("count", R"({"event_collection": "purchases", "timeframe": "previous_1_days"})"), 3);
     EXPECT_EQ(query("count", R"({"event_collection": "purchases", "timeframe": {"start": "2026-11-28T00:00:00Z",
@@ -324,7 +319,7 @@ TEST_P(AnalyticsQueryTest, FiltersSelectEvents) {
 TEST_P(AnalyticsQueryTest, IntervalsAndGroupsHaveKeensShapes) {
     json::value daily = query("count", R"({"event_collection": "purchases", "timeframe": "previous_3_days",
                                            "interval": "daily"})");
-    EXPECT_EQ(daily, parse(R"([
+    EXPECT_EQ(daily, parse_json(R"([
         {"value": 1, "timeframe": {"start": "2026-11-27T00:00:00.000Z", "end": "2026-11-28T00:00:00.000Z"}},
         {"value": 2, "timeframe": {"start": "2026-11-28T00:00:00.000Z", "end": "2026-11-29T00:00:00.000Z"}},
         {"value": 3, "timeframe": {"start": "2026-11-29T00:00:00.000Z", "end": "2026-11-30T00:00:00.000Z"}}])"));
@@ -339,17 +334,17 @@ TEST_P(AnalyticsQueryTest, IntervalsAndGroupsHaveKeensShapes) {
     json::value by_item = query("sum", R"({"event_collection": "purchases", "target_property": "price",
                                            "group_by": "item", "order_by": {"property_name": "result",
                                            "direction": "DESC"}, "limit": 2})");
-    EXPECT_EQ(by_item, parse(R"([{"item": "lamp", "result": 160}, {"item": "bulb", "result": 140}])"));
+    EXPECT_EQ(by_item, parse_json(R"([{"item": "lamp", "result": 160}, {"item": "bulb", "result": 140}])"));
     json::value two = query("count", R"({"event_collection": "purchases", "group_by": ["user.name", "item"],
                                          "filters": [{"property_name": "user.name", "operator": "eq",
                                          "property_value": "ann"}]})");
-    EXPECT_EQ(two, parse(R"([{"user.name": "ann", "item": "bulb", "result": 1},
+    EXPECT_EQ(two, parse_json(R"([{"user.name": "ann", "item": "bulb", "result": 1},
                             {"user.name": "ann", "item": "lamp", "result": 1},
                             {"user.name": "ann", "item": "shade", "result": 1}])"));
     json::value both = query("count", R"({"event_collection": "purchases", "timeframe": "this_1_days",
                                           "interval": "daily", "group_by": "item"})");
     EXPECT_EQ(both.as_array()[0].at("value"),
-              parse(R"([{"item": "bulb", "result": 1}, {"item": "lamp", "result": 1}])"));
+              parse_json(R"([{"item": "bulb", "result": 1}, {"item": "lamp", "result": 1}])"));
 }
 
 TEST_P(AnalyticsQueryTest, AFunnelCountsTheActorsWhoDidEachStepAndTheOnesBefore) {
@@ -367,22 +362,22 @@ TEST_P(AnalyticsQueryTest, AFunnelCountsTheActorsWhoDidEachStepAndTheOnesBefore)
     ASSERT_EQ(r.status, 200) << r.body;
     // everyone (4); bulb buyers ann, bob, cy (3); of them shade: ann (1, optional: narrows
     // nothing); of ann, bob, cy a price >= 40: bob, cy, ann (3); of those, no shade: bob, cy (2).
-    EXPECT_EQ(parse(r.body).at("result"), parse("[4, 3, 1, 3, 2]"));
-    EXPECT_EQ(parse(r.body).at("steps").as_array().size(), 5u);
+    EXPECT_EQ(parse_json(r.body).at("result"), parse_json("[4, 3, 1, 3, 2]"));
+    EXPECT_EQ(parse_json(r.body).at("steps").as_array().size(), 5u);
 }
 
 TEST_P(AnalyticsQueryTest, MultiAnalysisAnswersEveryLabelOverTheSameEvents) {
     const std::string analyses =
         R"("analyses": {"total": {"analysis_type": "count"}, "spent": {"analysis_type": "sum", "target_property": "price"}})";
     EXPECT_EQ(query("multi_analysis", R"({"event_collection": "purchases", )" + analyses + "}"),
-              parse(R"({"total": 8, "spent": 360})"));
+              parse_json(R"({"total": 8, "spent": 360})"));
     EXPECT_EQ(query("multi_analysis", R"({"event_collection": "purchases", "group_by": "item", )" + analyses + "}"),
-              parse(R"([{"item": "bulb", "total": 3, "spent": 140}, {"item": "lamp", "total": 4, "spent": 160},
+              parse_json(R"([{"item": "bulb", "total": 3, "spent": 140}, {"item": "lamp", "total": 4, "spent": 160},
                         {"item": "shade", "total": 1, "spent": 60}])"));
     json::value daily = query("multi_analysis", R"({"event_collection": "purchases", "timeframe": "previous_1_days",
                                                    "interval": "daily", )" +
                                                     analyses + "}");
-    EXPECT_EQ(daily.as_array()[0].at("value"), parse(R"({"total": 3, "spent": 150})"));
+    EXPECT_EQ(daily.as_array()[0].at("value"), parse_json(R"({"total": 3, "spent": 150})"));
 }
 
 // The database and the in-memory engine must answer every query alike, including
@@ -422,7 +417,7 @@ TEST_P(AnalyticsQueryTest, TheDatabaseAndMemoryEnginesGiveTheSameAnswers) {
                               "interval": "daily", "timezone": -18000})"},
     };
     for (const auto& [analysis, params] : queries) {
-        json::object body = parse(params).as_object();
+        json::object body = parse_json(params).as_object();
         body["event_collection"] = "purchases";
         std::string text = json::serialize(body);
         auto in_db = analytics::run_query(*events_, analysis, text, now_ms_.load(), analytics::QueryEngine::best);
@@ -431,7 +426,7 @@ TEST_P(AnalyticsQueryTest, TheDatabaseAndMemoryEnginesGiveTheSameAnswers) {
         ASSERT_FALSE(analytics::failed(in_db))
             << text << ": " << std::get<analytics::KeenError>(in_db).status.message();
         ASSERT_FALSE(analytics::failed(in_memory)) << text;
-        EXPECT_EQ(parse(std::get<std::string>(in_db)), parse(std::get<std::string>(in_memory)))
+        EXPECT_EQ(parse_json(std::get<std::string>(in_db)), parse_json(std::get<std::string>(in_memory)))
             << analysis << " " << text;
     }
 }
@@ -443,8 +438,8 @@ TEST_P(AnalyticsQueryTest, GetTakesTheSameParametersAsQueryStringAndApiKey) {
                          http::percent_encode(R"([{"property_name":"price","operator":"gte","property_value":40}])");
     auto r = c.request("GET", target);
     ASSERT_EQ(r.status, 200) << r.body;
-    EXPECT_EQ(parse(r.body).at("result"),
-              parse(
+    EXPECT_EQ(parse_json(r.body).at("result"),
+              parse_json(
                   R"([{"item": "bulb", "result": 2}, {"item": "lamp", "result": 2}, {"item": "shade", "result": 1}])"));
 }
 

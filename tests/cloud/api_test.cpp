@@ -9,6 +9,7 @@
 
 #include "cloud_server.h"
 #include "http_client.h"
+#include "json_reply.h"
 #include "postgres_server.h"
 #include "process.h"
 
@@ -19,16 +20,10 @@ namespace json = boost::json;
 using testing::BrowserSession;
 using testing::CloudServer;
 using testing::HttpClient;
+using testing::parse_json;
 
 const std::string kLampA = "b827eb74663e";
 const std::string kLampB = "b827eb000001";
-
-json::value parse(const std::string& body) {
-    boost::system::error_code ec;
-    json::value v = json::parse(body, ec);
-    EXPECT_FALSE(ec) << "not JSON: " << body;
-    return v;
-}
 
 class ApiTest : public ::testing::TestWithParam<std::string> {
 protected:
@@ -223,7 +218,7 @@ TEST_P(ApiTest, UsersSeeAndTouchOnlyTheirLamps) {
     server_->add_lamp(kLampA, alice.id, "Alice's");
     server_->add_lamp(kLampB, bob.id, "Bob's");
     auto s = logged_in("bob");
-    auto list = parse(s.get("/api/v1/lamps").body);
+    auto list = parse_json(s.get("/api/v1/lamps").body);
     ASSERT_EQ(list.at("lamps").as_array().size(), 1u);
     EXPECT_EQ(list.at("lamps").at(0).at("device_id").as_string(), kLampB);
     EXPECT_EQ(s.get("/").body.find(kLampA), std::string::npos);
@@ -246,19 +241,19 @@ TEST_P(ApiTest, ClaimingWithCodes) {
     auto bob = logged_in("bob");
     auto wrong = api(alice, "POST", "/api/v1/lamps/claim", R"({"code":"999999"})");
     EXPECT_EQ(wrong.status, 404);
-    EXPECT_NE(parse(wrong.body).at("error").as_string().find("no lamp shows that code"), std::string::npos);
+    EXPECT_NE(parse_json(wrong.body).at("error").as_string().find("no lamp shows that code"), std::string::npos);
     EXPECT_EQ(api(alice, "POST", "/api/v1/lamps/claim", R"({"code":"12"})").status, 400);
     auto claimed = api(alice, "POST", "/api/v1/lamps/claim", R"({"code":"123 456"})");
     ASSERT_EQ(claimed.status, 201) << claimed.body;
-    EXPECT_EQ(parse(claimed.body).at("device_id").as_string(), kLampA);
+    EXPECT_EQ(parse_json(claimed.body).at("device_id").as_string(), kLampA);
     auto published = server_->published();
     ASSERT_EQ(published.size(), 1u);
     EXPECT_EQ(published[0].topic, "devices/" + kLampA + "/lamp/associated");
-    EXPECT_EQ(parse(published[0].payload).at("claimed").as_bool(), true);
+    EXPECT_EQ(parse_json(published[0].payload).at("claimed").as_bool(), true);
     EXPECT_TRUE(published[0].retain);
     auto reused = api(bob, "POST", "/api/v1/lamps/claim", R"({"code":"123456"})");
     EXPECT_EQ(reused.status, 409);
-    EXPECT_NE(parse(reused.body).at("error").as_string().find("already used"), std::string::npos);
+    EXPECT_NE(parse_json(reused.body).at("error").as_string().find("already used"), std::string::npos);
     // Expiry: the code dies code_seconds after the lamp announced it.
     server_->announce_code(kLampB, "777777");
     server_->advance(601);
@@ -278,28 +273,28 @@ TEST_P(ApiTest, AClaimedLampIsCalledLampNAndGetsANameAndARoom) {
     server_->announce_code(kLampA, "123456");
     auto first = api(s, "POST", "/api/v1/lamps/claim", R"({"code":"123456"})");
     ASSERT_EQ(first.status, 201) << first.body;
-    EXPECT_EQ(parse(first.body).at("name").as_string(), "Lamp 1");
-    EXPECT_EQ(parse(first.body).at("room").as_string(), "");
+    EXPECT_EQ(parse_json(first.body).at("name").as_string(), "Lamp 1");
+    EXPECT_EQ(parse_json(first.body).at("room").as_string(), "");
     server_->announce_code(kLampB, "654321");
     auto second = api(s, "POST", "/api/v1/lamps/claim", R"({"code":"654321"})");
     ASSERT_EQ(second.status, 201) << second.body;
-    EXPECT_EQ(parse(second.body).at("name").as_string(), "Lamp 2");
+    EXPECT_EQ(parse_json(second.body).at("name").as_string(), "Lamp 2");
 
     auto named = api(s, "PATCH", "/api/v1/lamps/" + kLampB, R"({"name":"Desk","room":"  Study "})");
     ASSERT_EQ(named.status, 200) << named.body;
-    EXPECT_EQ(parse(named.body).at("name").as_string(), "Desk");
-    EXPECT_EQ(parse(named.body).at("room").as_string(), "Study");
+    EXPECT_EQ(parse_json(named.body).at("name").as_string(), "Desk");
+    EXPECT_EQ(parse_json(named.body).at("room").as_string(), "Study");
     auto moved = api(s, "PATCH", "/api/v1/lamps/" + kLampA, R"({"room":"Study"})");
     ASSERT_EQ(moved.status, 200) << moved.body;
-    EXPECT_EQ(parse(moved.body).at("name").as_string(), "Lamp 1");
+    EXPECT_EQ(parse_json(moved.body).at("name").as_string(), "Lamp 1");
     // A bad room changes nothing, not even the name sent with it.
     auto slash = api(s, "PATCH", "/api/v1/lamps/" + kLampB, R"({"name":"Other","room":"a/b"})");
     EXPECT_EQ(slash.status, 400);
-    EXPECT_NE(parse(slash.body).at("error").as_string().find("room"), std::string::npos);
+    EXPECT_NE(parse_json(slash.body).at("error").as_string().find("room"), std::string::npos);
     EXPECT_EQ(api(s, "PATCH", "/api/v1/lamps/" + kLampB, "{\"room\":\"" + std::string(61, 'x') + "\"}").status, 400);
     EXPECT_EQ(api(s, "PATCH", "/api/v1/lamps/" + kLampB, R"({"room":7})").status, 400);
     EXPECT_EQ(api(s, "PATCH", "/api/v1/lamps/" + kLampB, R"({})").status, 400);
-    auto desk = parse(s.get("/api/v1/lamps/" + kLampB).body);
+    auto desk = parse_json(s.get("/api/v1/lamps/" + kLampB).body);
     EXPECT_EQ(desk.at("name").as_string(), "Desk");
     EXPECT_EQ(desk.at("room").as_string(), "Study");
     // Lamp 1's number is free again once it has another name.
@@ -308,8 +303,8 @@ TEST_P(ApiTest, AClaimedLampIsCalledLampNAndGetsANameAndARoom) {
     server_->announce_code(kLampB, "111111");
     auto again = api(s, "POST", "/api/v1/lamps/claim", R"({"code":"111111"})");
     ASSERT_EQ(again.status, 201) << again.body;
-    EXPECT_EQ(parse(again.body).at("name").as_string(), "Lamp 1");
-    EXPECT_EQ(parse(again.body).at("room").as_string(), "");
+    EXPECT_EQ(parse_json(again.body).at("name").as_string(), "Lamp 1");
+    EXPECT_EQ(parse_json(again.body).at("room").as_string(), "");
 }
 
 TEST_P(ApiTest, TheLampsPageGuidesTheFirstLamp) {
@@ -348,13 +343,13 @@ TEST_P(ApiTest, TheLampsPageGuidesTheFirstLamp) {
         s.post_form("/lamps/" + kLampA + "/rename/",
                     {{"csrfmiddlewaretoken", s.cookie("csrftoken")}, {"name", "Sofa"}, {"room", "Living room"}});
     EXPECT_EQ(saved.status, 303);
-    auto lamp = parse(s.get("/api/v1/lamps/" + kLampA).body);
+    auto lamp = parse_json(s.get("/api/v1/lamps/" + kLampA).body);
     EXPECT_EQ(lamp.at("name").as_string(), "Sofa");
     EXPECT_EQ(lamp.at("room").as_string(), "Living room");
     auto bad_room = s.post_form("/lamps/" + kLampA + "/rename/",
                                 {{"csrfmiddlewaretoken", s.cookie("csrftoken")}, {"name", "X"}, {"room", "a/b"}});
     EXPECT_EQ(bad_room.status, 400);
-    EXPECT_EQ(parse(s.get("/api/v1/lamps/" + kLampA).body).at("name").as_string(), "Sofa");
+    EXPECT_EQ(parse_json(s.get("/api/v1/lamps/" + kLampA).body).at("name").as_string(), "Sofa");
 
     // The device id is in the lamp's details, not beside its name.
     std::string page = s.get("/").body;
@@ -384,7 +379,7 @@ TEST_P(ApiTest, ALiveCodeBelongsToOneLampAndNoLampCanTakeOrExpireAnothersCode) {
     server_->advance(2);
     auto claimed = api(alice, "POST", "/api/v1/lamps/claim", R"({"code":"123456"})");
     ASSERT_EQ(claimed.status, 201) << claimed.body;
-    EXPECT_EQ(parse(claimed.body).at("device_id").as_string(), kLampA);
+    EXPECT_EQ(parse_json(claimed.body).at("device_id").as_string(), kLampA);
 
     // A lamp has one live code: a new one ends the one before.
     server_->announce_code(kLampB, "111111");
@@ -454,11 +449,11 @@ TEST_P(ApiTest, TokensAreListedScopedRevokedAndExpire) {
     ASSERT_EQ(read.status, 201) << read.body;
     auto control = api(s, "POST", "/api/v1/tokens", R"({"name":"script"})");
     ASSERT_EQ(control.status, 201);
-    EXPECT_EQ(parse(control.body).at("scope").as_string(), "control");
+    EXPECT_EQ(parse_json(control.body).at("scope").as_string(), "control");
     EXPECT_EQ(api(s, "POST", "/api/v1/tokens", R"({"scope":"admin"})").status, 400);
     EXPECT_EQ(api(s, "POST", "/api/v1/tokens", R"({"expires_in_days":366})").status, 400);
-    std::string read_token(parse(read.body).at("token").as_string());
-    std::string control_token(parse(control.body).at("token").as_string());
+    std::string read_token(parse_json(read.body).at("token").as_string());
+    std::string control_token(parse_json(control.body).at("token").as_string());
     auto with = [&](const std::string& token, const std::string& method, const std::string& target,
                     const std::string& body = "") {
         HttpClient c(server_->port());
@@ -468,7 +463,7 @@ TEST_P(ApiTest, TokensAreListedScopedRevokedAndExpire) {
     // Listed without the secrets.
     auto list = api(s, "GET", "/api/v1/tokens");
     ASSERT_EQ(list.status, 200);
-    EXPECT_EQ(parse(list.body).at("tokens").as_array().size(), 2u);
+    EXPECT_EQ(parse_json(list.body).at("tokens").as_array().size(), 2u);
     EXPECT_EQ(list.body.find(read_token), std::string::npos);
     // Scoped: a read token reads and changes nothing.
     EXPECT_EQ(with(read_token, "GET", "/api/v1/lamps").status, 200);
@@ -479,14 +474,14 @@ TEST_P(ApiTest, TokensAreListedScopedRevokedAndExpire) {
     EXPECT_EQ(with(read_token, "POST", "/api/v1/tokens", R"({"scope":"control"})").status, 403);
     EXPECT_EQ(with(control_token, "POST", "/api/v1/tokens", "{}").status, 403);
     EXPECT_EQ(with(control_token, "GET", "/api/v1/tokens").status, 403);
-    std::string read_id(parse(read.body).at("id").as_string());
+    std::string read_id(parse_json(read.body).at("id").as_string());
     EXPECT_EQ(with(control_token, "DELETE", "/api/v1/tokens/" + read_id).status, 403);
     // Expiry: the day-long token ends after a day.
     server_->advance(86400);
     EXPECT_EQ(with(read_token, "GET", "/api/v1/lamps").status, 401);
-    EXPECT_EQ(parse(api(s, "GET", "/api/v1/tokens").body).at("tokens").as_array().size(), 1u);
+    EXPECT_EQ(parse_json(api(s, "GET", "/api/v1/tokens").body).at("tokens").as_array().size(), 1u);
     // Revocation.
-    std::string control_id(parse(control.body).at("id").as_string());
+    std::string control_id(parse_json(control.body).at("id").as_string());
     EXPECT_EQ(api(s, "DELETE", "/api/v1/tokens/" + control_id).status, 204);
     EXPECT_EQ(api(s, "DELETE", "/api/v1/tokens/" + control_id).status, 404);
     EXPECT_EQ(with(control_token, "GET", "/api/v1/lamps").status, 401);
@@ -501,7 +496,7 @@ TEST_P(ApiTest, APasswordChangeEndsEveryTokenAndSession) {
     auto other = logged_in("alice");
     auto token = api(mine, "POST", "/api/v1/tokens", "{}");
     ASSERT_EQ(token.status, 201);
-    std::string secret(parse(token.body).at("token").as_string());
+    std::string secret(parse_json(token.body).at("token").as_string());
     std::string old_session = mine.cookie("sessionid");
     auto ok = mine.post_form("/accounts/password_change/", {{"csrfmiddlewaretoken", mine.cookie("csrftoken")},
                                                             {"old_password", CloudServer::kPassword},
@@ -526,13 +521,13 @@ TEST_P(ApiTest, SettingStatePublishesSetConfig) {
     auto s = logged_in("alice");
     auto r = api(s, "POST", "/api/v1/lamps/" + kLampA + "/state", R"({"on":true,"brightness":1.5})");
     ASSERT_EQ(r.status, 202) << r.body;
-    EXPECT_EQ(parse(r.body).at("warnings").as_array().size(), 1u);  // brightness clamped
+    EXPECT_EQ(parse_json(r.body).at("warnings").as_array().size(), 1u);  // brightness clamped
     auto published = server_->published();
     ASSERT_EQ(published.size(), 1u);
     EXPECT_EQ(published[0].topic, "devices/" + kLampA + "/lamp/set_config");
     EXPECT_EQ(published[0].qos, 1);
     EXPECT_FALSE(published[0].retain);
-    auto payload = parse(published[0].payload);
+    auto payload = parse_json(published[0].payload);
     EXPECT_EQ(payload.at("on").as_bool(), true);
     EXPECT_DOUBLE_EQ(payload.at("brightness").to_number<double>(), 1.0);
     EXPECT_EQ(api(s, "PUT", "/api/v1/lamps/" + kLampA + "/state", R"({"color":{"h":0.5,"s":0.25}})").status, 202);
@@ -569,11 +564,11 @@ TEST_P(ApiTest, ARoomIsControlledAtOnceAndAllOffReachesEveryLamp) {
 
     auto study = api(s, "POST", "/api/v1/rooms/Study/state", R"({"on":true,"brightness":0.4})");
     ASSERT_EQ(study.status, 202) << study.body;
-    auto reply = parse(study.body);
+    auto reply = parse_json(study.body);
     EXPECT_EQ(reply.at("room").as_string(), "Study");
     EXPECT_EQ(reply.at("device_ids").as_array().size(), 2u);
     EXPECT_EQ(topics(), (std::vector<std::string>{set_config(kLampA), set_config(kLampB)}));
-    auto payload = parse(server_->published().at(1).payload);
+    auto payload = parse_json(server_->published().at(1).payload);
     EXPECT_EQ(payload.at("on").as_bool(), true);
     EXPECT_DOUBLE_EQ(payload.at("brightness").to_number<double>(), 0.4);
 
@@ -584,12 +579,13 @@ TEST_P(ApiTest, ARoomIsControlledAtOnceAndAllOffReachesEveryLamp) {
 
     auto all_off = api(s, "POST", "/api/v1/lamps/state", R"({"on":false})");
     ASSERT_EQ(all_off.status, 202) << all_off.body;
-    EXPECT_TRUE(parse(all_off.body).at("room").is_null());
-    EXPECT_EQ(parse(all_off.body).at("device_ids").as_array().size(), 3u);
+    EXPECT_TRUE(parse_json(all_off.body).at("room").is_null());
+    EXPECT_EQ(parse_json(all_off.body).at("device_ids").as_array().size(), 3u);
     auto sent = topics();
     ASSERT_EQ(sent.size(), 6u);
     EXPECT_EQ(std::count(sent.begin(), sent.end(), set_config(kBobsLamp)), 0);
-    for (std::size_t i = 3; i < 6; ++i) EXPECT_EQ(parse(server_->published()[i].payload).at("on").as_bool(), false);
+    for (std::size_t i = 3; i < 6; ++i)
+        EXPECT_EQ(parse_json(server_->published()[i].payload).at("on").as_bool(), false);
 
     EXPECT_EQ(api(s, "POST", "/api/v1/rooms/Garage/state", R"({"on":true})").status, 404);
     EXPECT_EQ(api(s, "POST", "/api/v1/rooms/Study/state", R"({})").status, 400);
@@ -603,7 +599,7 @@ TEST_P(ApiTest, ARoomIsControlledAtOnceAndAllOffReachesEveryLamp) {
               401);
     auto read_token = api(s, "POST", "/api/v1/tokens", R"({"scope":"read"})");
     ASSERT_EQ(read_token.status, 201);
-    std::string token(parse(read_token.body).at("token").as_string());
+    std::string token(parse_json(read_token.body).at("token").as_string());
     EXPECT_EQ(anonymous
                   .request("POST", "/api/v1/rooms/Study/state",
                            {{"Authorization", "Bearer " + token}, {"Content-Type", "application/json"}},
@@ -662,7 +658,7 @@ TEST_P(ApiTest, ScenesBuiltInAndSavedAreAppliedToARoomInOneCall) {
     auto s = logged_in("alice");
 
     // The built-ins, with the look their colour temperature gives (include/lampi/color.h).
-    auto listed = parse(s.get("/api/v1/scenes").body).at("scenes").as_array();
+    auto listed = parse_json(s.get("/api/v1/scenes").body).at("scenes").as_array();
     ASSERT_EQ(listed.size(), 4u);
     std::vector<std::string> names;
     for (const auto& scene : listed) names.emplace_back(scene.at("name").as_string());
@@ -677,11 +673,11 @@ TEST_P(ApiTest, ScenesBuiltInAndSavedAreAppliedToARoomInOneCall) {
 
     auto applied = api(s, "POST", "/api/v1/scenes/night-light/apply", R"({"room":"Study"})");
     ASSERT_EQ(applied.status, 202) << applied.body;
-    EXPECT_EQ(parse(applied.body).at("device_ids").as_array().size(), 2u);
+    EXPECT_EQ(parse_json(applied.body).at("device_ids").as_array().size(), 2u);
     auto published = server_->published();
     ASSERT_EQ(published.size(), 2u);
     for (const auto& m : published) {
-        auto look = parse(m.payload);
+        auto look = parse_json(m.payload);
         EXPECT_EQ(look.at("on").as_bool(), true);
         EXPECT_NEAR(look.at("brightness").to_number<double>(), 0.05, 1e-9);
         EXPECT_NEAR(look.at("color").at("s").to_number<double>(), 0.9455, 1e-3);
@@ -700,7 +696,7 @@ TEST_P(ApiTest, ScenesBuiltInAndSavedAreAppliedToARoomInOneCall) {
         R"({"on":false,"color":{"h":0.1,"s":1},"brightness":0.9,"client":"x","version":8})");
     auto saved = api(s, "POST", "/api/v1/scenes", R"({"name":"Evening","room":"Study"})");
     ASSERT_EQ(saved.status, 201) << saved.body;
-    auto scene = parse(saved.body);
+    auto scene = parse_json(saved.body);
     std::string id(scene.at("id").as_string());
     EXPECT_FALSE(scene.at("builtin").as_bool());
     EXPECT_EQ(scene.at("room").as_string(), "Study");
@@ -711,7 +707,7 @@ TEST_P(ApiTest, ScenesBuiltInAndSavedAreAppliedToARoomInOneCall) {
     EXPECT_EQ(api(s, "POST", "/api/v1/scenes", R"({"name":"","room":"Study"})").status, 400);
     EXPECT_EQ(api(s, "POST", "/api/v1/scenes", R"({"name":"X","room":"Attic"})").status, 404);
     EXPECT_EQ(api(s, "POST", "/api/v1/scenes", R"({"name":"X"})").status, 400);
-    EXPECT_EQ(parse(s.get("/api/v1/scenes").body).at("scenes").as_array().size(), 5u);
+    EXPECT_EQ(parse_json(s.get("/api/v1/scenes").body).at("scenes").as_array().size(), 5u);
 
     // Applied (to its own room), each lamp gets its own look back.
     auto before = server_->published().size();
@@ -720,7 +716,7 @@ TEST_P(ApiTest, ScenesBuiltInAndSavedAreAppliedToARoomInOneCall) {
     published = server_->published();
     ASSERT_EQ(published.size(), before + 2);
     for (std::size_t i = before; i < published.size(); ++i) {
-        auto look = parse(published[i].payload);
+        auto look = parse_json(published[i].payload);
         if (published[i].topic == "devices/" + kLampA + "/lamp/set_config") {
             EXPECT_EQ(look.at("on").as_bool(), true);
             EXPECT_DOUBLE_EQ(look.at("color").at("h").to_number<double>(), 0.6);
@@ -738,14 +734,14 @@ TEST_P(ApiTest, ScenesBuiltInAndSavedAreAppliedToARoomInOneCall) {
 
     // Scenes are the user's own.
     auto b = logged_in("bob");
-    EXPECT_EQ(parse(b.get("/api/v1/scenes").body).at("scenes").as_array().size(), 4u);
+    EXPECT_EQ(parse_json(b.get("/api/v1/scenes").body).at("scenes").as_array().size(), 4u);
     EXPECT_EQ(api(b, "POST", "/api/v1/scenes/" + id + "/apply", R"({"room":"Study"})").status, 404);
     EXPECT_EQ(api(b, "DELETE", "/api/v1/scenes/" + id).status, 404);
     EXPECT_EQ(api(s, "DELETE", "/api/v1/scenes/warm-white").status, 403);
     EXPECT_EQ(s.send("DELETE", "/api/v1/scenes/" + id, "", {}).status, 403);  // no CSRF header
     EXPECT_EQ(api(s, "DELETE", "/api/v1/scenes/" + id).status, 204);
     EXPECT_EQ(api(s, "DELETE", "/api/v1/scenes/" + id).status, 404);
-    EXPECT_EQ(parse(s.get("/api/v1/scenes").body).at("scenes").as_array().size(), 4u);
+    EXPECT_EQ(parse_json(s.get("/api/v1/scenes").body).at("scenes").as_array().size(), 4u);
     HttpClient anonymous(server_->port());
     EXPECT_EQ(anonymous.request("GET", "/api/v1/scenes").status, 401);
     (void)bob;
@@ -770,7 +766,7 @@ TEST_P(ApiTest, SessionApiCallsNeedTheCsrfHeaderTokensDoNot) {
 
     auto token_reply = api(s, "POST", "/api/v1/tokens", R"({"name":"script"})");
     ASSERT_EQ(token_reply.status, 201);
-    std::string token(parse(token_reply.body).at("token").as_string());
+    std::string token(parse_json(token_reply.body).at("token").as_string());
     HttpClient script(server_->port());
     auto by_token = script.request("POST", "/api/v1/lamps/" + kLampA + "/state",
                                    {{"Authorization", "Bearer " + token}, {"Content-Type", "application/json"}},
@@ -787,7 +783,7 @@ TEST_P(ApiTest, RenameAndRemove) {
     auto s = logged_in("alice");
     auto renamed = api(s, "PATCH", "/api/v1/lamps/" + kLampA, R"({"name":"Reading lamp"})");
     ASSERT_EQ(renamed.status, 200);
-    EXPECT_EQ(parse(renamed.body).at("name").as_string(), "Reading lamp");
+    EXPECT_EQ(parse_json(renamed.body).at("name").as_string(), "Reading lamp");
     EXPECT_EQ(api(s, "PATCH", "/api/v1/lamps/" + kLampA, R"({"name":5})").status, 400);
     EXPECT_EQ(api(s, "PATCH", "/api/v1/lamps/" + kLampA, "{\"name\":\"" + std::string(101, 'x') + "\"}").status, 400);
     auto form = s.post_form("/lamps/" + kLampA + "/rename/", {{"csrfmiddlewaretoken", s.cookie("csrftoken")},
@@ -800,10 +796,10 @@ TEST_P(ApiTest, RenameAndRemove) {
     EXPECT_EQ(api(s, "DELETE", "/api/v1/lamps/" + kLampA).status, 404);
     auto published = server_->published();
     ASSERT_EQ(published.size(), 2u);
-    EXPECT_EQ(parse(published[0].payload).at("claimed").as_bool(), false);
+    EXPECT_EQ(parse_json(published[0].payload).at("claimed").as_bool(), false);
     // The owner's open pages lose the lamp at once: their broker connections end.
     EXPECT_EQ(published[1].topic, "lampi/control/revoke");
-    EXPECT_EQ(parse(s.get("/api/v1/lamps").body).at("lamps").as_array().size(), 0u);
+    EXPECT_EQ(parse_json(s.get("/api/v1/lamps").body).at("lamps").as_array().size(), 0u);
 }
 
 TEST_P(ApiTest, LampStateFromMqttShowsInTheApi) {
@@ -814,12 +810,12 @@ TEST_P(ApiTest, LampStateFromMqttShowsInTheApi) {
     server_->lamps().handle_message("devices/" + kLampA + "/lamp/connection/lamp_service/state", "1");
     server_->lamps().handle_message("devices/" + kLampA + "/lamp/changed", "not json");
     auto s = logged_in("alice");
-    auto lamp = parse(s.get("/api/v1/lamps/" + kLampA).body);
+    auto lamp = parse_json(s.get("/api/v1/lamps/" + kLampA).body);
     EXPECT_EQ(lamp.at("online").as_bool(), true);
     EXPECT_EQ(lamp.at("state").at("version").to_number<int>(), 7);
     EXPECT_DOUBLE_EQ(lamp.at("state").at("brightness").to_number<double>(), 0.75);
     server_->lamps().handle_message("devices/" + kLampA + "/lamp/connection/bridge/state", "0");
-    EXPECT_EQ(parse(s.get("/api/v1/lamps/" + kLampA).body).at("online").as_bool(), false);
+    EXPECT_EQ(parse_json(s.get("/api/v1/lamps/" + kLampA).body).at("online").as_bool(), false);
 }
 
 TEST_P(ApiTest, BrokerCredentialAndAuthApi) {
@@ -829,20 +825,22 @@ TEST_P(ApiTest, BrokerCredentialAndAuthApi) {
     auto s = logged_in("alice");
     auto issued = s.get("/api/v1/mqtt-credential");
     ASSERT_EQ(issued.status, 200);
-    auto cred = parse(issued.body);
+    auto cred = parse_json(issued.body);
     std::string user(cred.at("username").as_string()), pass(cred.at("password").as_string());
     EXPECT_GT(cred.at("expires_at").to_number<std::int64_t>(), server_->now());
     EXPECT_TRUE(cred.as_object().contains("ws_url"));
 
     // go-auth, JSON mode.
-    auto login = parse(auth_call("/auth/v1/user", json::serialize(json::object{
-                                                       {"username", user}, {"password", pass}, {"clientid", "page"}}))
-                           .body);
+    auto login = parse_json(
+        auth_call("/auth/v1/user",
+                  json::serialize(json::object{{"username", user}, {"password", pass}, {"clientid", "page"}}))
+            .body);
     EXPECT_EQ(login.at("ok").as_bool(), true);
     EXPECT_EQ(login.at("result").as_string(), "allow");
     EXPECT_EQ(login.at("is_superuser").as_bool(), false);
     EXPECT_EQ(login.at("acl").as_array().size(), 5u);  // changed, health, connection states, set_config + final deny
-    auto bad = parse(auth_call("/auth/v1/user", json::serialize(json::object{{"username", user}, {"password", "x"}})).body);
+    auto bad = parse_json(
+        auth_call("/auth/v1/user", json::serialize(json::object{{"username", user}, {"password", "x"}})).body);
     EXPECT_EQ(bad.at("ok").as_bool(), false);
     EXPECT_EQ(bad.at("result").as_string(), "deny");
 
@@ -850,7 +848,7 @@ TEST_P(ApiTest, BrokerCredentialAndAuthApi) {
         auto r = auth_call("/auth/v1/acl", "username=" + username + "&clientid=c&topic=" + topic + "&acc=" + acc,
                            "application/x-www-form-urlencoded");
         EXPECT_EQ(r.status, 200);
-        return parse(r.body).at("ok").as_bool();
+        return parse_json(r.body).at("ok").as_bool();
     };
     EXPECT_TRUE(acl(user, "devices/" + kLampA + "/lamp/changed", "4"));
     EXPECT_TRUE(acl(user, "devices/" + kLampA + "/lamp/set_config", "2"));
@@ -863,21 +861,22 @@ TEST_P(ApiTest, BrokerCredentialAndAuthApi) {
     EXPECT_TRUE(acl("platform", "devices/%2B/lamp/changed", "4"));
     EXPECT_FALSE(acl("stranger", "devices/" + kLampA + "/lamp/changed", "1"));
     // EMQX's shape: "action" instead of "acc".
-    auto emqx = parse(auth_call("/auth/v1/acl", json::serialize(json::object{
-                                                    {"username", user},
-                                                    {"topic", "devices/" + kLampA + "/lamp/set_config"},
-                                                    {"action", "publish"}}))
-                          .body);
+    auto emqx = parse_json(
+        auth_call("/auth/v1/acl", json::serialize(json::object{{"username", user},
+                                                               {"topic", "devices/" + kLampA + "/lamp/set_config"},
+                                                               {"action", "publish"}}))
+            .body);
     EXPECT_EQ(emqx.at("result").as_string(), "allow");
-    auto super = parse(auth_call("/auth/v1/superuser", R"({"username":"platform"})").body);
+    auto super = parse_json(auth_call("/auth/v1/superuser", R"({"username":"platform"})").body);
     EXPECT_EQ(super.at("ok").as_bool(), true);
     EXPECT_EQ(super.at("is_superuser").as_bool(), true);
-    EXPECT_EQ(parse(auth_call("/auth/v1/superuser", "{\"username\":\"" + user + "\"}").body).at("ok").as_bool(), false);
-    EXPECT_EQ(parse(auth_call("/auth/v1/user", R"({"username":"platform","password":"platform-secret"})").body)
+    EXPECT_EQ(parse_json(auth_call("/auth/v1/superuser", "{\"username\":\"" + user + "\"}").body).at("ok").as_bool(),
+              false);
+    EXPECT_EQ(parse_json(auth_call("/auth/v1/user", R"({"username":"platform","password":"platform-secret"})").body)
                   .at("is_superuser")
                   .as_bool(),
               true);
-    EXPECT_EQ(parse(auth_call("/auth/v1/user", "{\"username\":\"" + kLampA + "\",\"password\":\"x\"}").body)
+    EXPECT_EQ(parse_json(auth_call("/auth/v1/user", "{\"username\":\"" + kLampA + "\",\"password\":\"x\"}").body)
                   .at("ok")
                   .as_bool(),
               false);
@@ -886,10 +885,12 @@ TEST_P(ApiTest, BrokerCredentialAndAuthApi) {
     ASSERT_EQ(api(s, "DELETE", "/api/v1/lamps/" + kLampA).status, 204);
     EXPECT_FALSE(acl(user, "devices/" + kLampA + "/lamp/changed", "4"));
     server_->advance(16 * 60);
-    EXPECT_EQ(parse(auth_call("/auth/v1/user", json::serialize(json::object{{"username", user}, {"password", pass}})).body)
-                  .at("ok")
-                  .as_bool(),
-              false);
+    EXPECT_EQ(
+        parse_json(
+            auth_call("/auth/v1/user", json::serialize(json::object{{"username", user}, {"password", pass}})).body)
+            .at("ok")
+            .as_bool(),
+        false);
 }
 
 TEST_P(ApiTest, AuthApiNeedsTheSharedSecretWhenSet) {
@@ -904,10 +905,10 @@ TEST_P(ApiTest, AuthApiNeedsTheSharedSecretWhenSet) {
     auto right = auth_call("/auth/v1/superuser", R"({"username":"platform"})", "application/json",
                            {{"X-Lampi-Auth-Secret", "s3cret"}});
     EXPECT_EQ(right.status, 200);
-    EXPECT_EQ(parse(right.body).at("ok").as_bool(), true);
+    EXPECT_EQ(parse_json(right.body).at("ok").as_bool(), true);
     auto malformed = auth_call("/auth/v1/acl", "{not json", "application/json", {{"X-Lampi-Auth-Secret", "s3cret"}});
     EXPECT_EQ(malformed.status, 200);
-    EXPECT_EQ(parse(malformed.body).at("result").as_string(), "deny");
+    EXPECT_EQ(parse_json(malformed.body).at("result").as_string(), "deny");
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ApiTest, ::testing::Values("sqlite", "postgres"),

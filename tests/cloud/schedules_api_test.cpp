@@ -10,6 +10,7 @@
 
 #include "cloud_server.h"
 #include "http_client.h"
+#include "json_reply.h"
 #include "lampi/lamp_codec.h"
 #include "lampi/topics.h"
 #include "postgres_server.h"
@@ -21,16 +22,10 @@ namespace {
 namespace json = boost::json;
 using testing::BrowserSession;
 using testing::CloudServer;
+using testing::parse_json;
 
 const std::string kLamp = "b827eb74663e";
 constexpr std::int64_t kMinute = 60;
-
-json::value parse(const std::string& body) {
-    boost::system::error_code ec;
-    json::value v = json::parse(body, ec);
-    EXPECT_FALSE(ec) << "not JSON: " << body;
-    return v;
-}
 
 class SchedulesApiTest : public ::testing::TestWithParam<std::string> {
 protected:
@@ -58,7 +53,7 @@ protected:
     json::array listed(BrowserSession& s) {
         auto r = s.get("/api/v1/schedules");
         EXPECT_EQ(r.status, 200) << r.body;
-        return parse(r.body).at("schedules").as_array();
+        return parse_json(r.body).at("schedules").as_array();
     }
     std::vector<LampUpdate> commands() {
         std::vector<LampUpdate> out;
@@ -78,7 +73,7 @@ TEST_P(SchedulesApiTest, TimersAndWeeklySchedulesAreMadeListedAndDeletedByTheirO
     auto timer =
         api(ann, "POST", "/api/v1/schedules", R"({"lamp":")" + kLamp + R"(","in_minutes":30,"state":{"on":false}})");
     ASSERT_EQ(timer.status, 201) << timer.body;
-    auto t = parse(timer.body);
+    auto t = parse_json(timer.body);
     EXPECT_EQ(t.at("kind").as_string(), "timer");
     EXPECT_EQ(t.at("lamp").as_string(), kLamp);
     EXPECT_TRUE(t.at("room").is_null());
@@ -89,7 +84,7 @@ TEST_P(SchedulesApiTest, TimersAndWeeklySchedulesAreMadeListedAndDeletedByTheirO
                       R"({"room":"Study","days":["mon","tue","wed","thu","fri"],"time":"07:00",)"
                       R"("time_zone":"Europe/Berlin","scene":"warm-white","state":{"brightness":0.6}})");
     ASSERT_EQ(weekly.status, 201) << weekly.body;
-    auto w = parse(weekly.body);
+    auto w = parse_json(weekly.body);
     EXPECT_EQ(w.at("kind").as_string(), "weekly");
     EXPECT_EQ(w.at("room").as_string(), "Study");
     EXPECT_EQ(w.at("days").as_array().size(), 5u);
