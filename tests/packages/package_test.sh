@@ -158,6 +158,13 @@ for unit in "${units[@]}"; do
   expect_file "/lib/systemd/system/$unit.service" install
   [ -L "$root/etc/systemd/system/multi-user.target.wants/$unit.service" ] || fail "install: $unit.service is not enabled"
 done
+# The lamp's broker login: the password for the lampi user alone, only its hash for Mosquitto.
+broker_secret=/etc/lampi/lamp-broker-password broker_users=/etc/mosquitto/lampi-lamp.passwd
+[ "$(in_root stat -c %U:%a "$broker_secret")" = lampi:600 ] || fail "install: $broker_secret is not lampi's, 0600"
+[ "$(in_root stat -c %U:%G:%a "$broker_users")" = root:mosquitto:640 ] || fail "install: $broker_users is not root:mosquitto, 0640"
+grep -q '^lampid:\$7\$[0-9]*\$' "$root$broker_users" || fail "install: $broker_users holds no hashed login for lampid"
+grep -qF "$(cat "$root$broker_secret")" "$root$broker_users" && fail "install: $broker_users holds the password in clear"
+grep -q '^allow_anonymous false$' "$root/etc/mosquitto/conf.d/lampi-lamp.conf" || fail "install: the lamp's broker takes anonymous clients"
 expect_file /usr/lib/lampi/lampi_auth_plugin.so install
 expect_file /usr/lib/lampi/lampi_bridge_nodelay.so install
 expect_file /lib/systemd/system/mosquitto.service.d/lampi-bridge-nodelay.conf install
@@ -187,23 +194,30 @@ step "the daemons start as user lampi with the packaged configuration"
 # The device id is given: a chroot has no network interface to take it from.
 daemon_runs lampid lampid --config /etc/lampi/lampid.conf --device-id 02fc00000001
 ! grep -q 'cannot reach the MQTT broker' "$work/lampid.log" && fail "lampid: a broker answered outside the test's namespace"
-# With the lamp's broker (Debian's Mosquitto reading conf.d/lampi-lamp.conf) running, lampid reaches it.
+# With the lamp's broker (Debian's Mosquitto reading conf.d/lampi-lamp.conf) running, lampid reaches it
+# with the packaged login, and a client without one (this host's mosquitto_pub) is refused.
+command -v mosquitto_pub >/dev/null || skip "mosquitto_pub is not installed (scripts/debian-packages.txt)"
 unshare --net sh -c 'ip link set lo up || exit 1
   chroot "$0" install -d -o mosquitto -m 0740 /run/mosquitto  # as mosquitto.service makes it
   # With the preload its drop-in sets (ld.so says so if it cannot load it).
   chroot "$0" env LD_PRELOAD=/usr/lib/lampi/lampi_bridge_nodelay.so mosquitto -c /etc/mosquitto/mosquitto.conf & broker=$!
   sleep 1
   timeout 3 chroot --userspec=lampi:lampi "$0" lampid --config /etc/lampi/lampid.conf --device-id 02fc00000001
+  mosquitto_pub -h 127.0.0.1 -p 1883 -t lamp/set_config -m "{\"on\":true}" -q 1 && echo "ANONYMOUS ACCEPTED"
   kill $broker; wait $broker' "$root" >"$work/lampid-broker.log" 2>&1 || true
 grep -q 'cannot be preloaded' "$work/lampid-broker.log" && { cat "$work/lampid-broker.log"; fail "the broker's preload does not load"; }
 grep -q 'connected to the MQTT broker at 127.0.0.1:1883' "$work/lampid-broker.log" ||
   { cat "$work/lampid-broker.log"; fail "lampid did not reach the lamp's broker"; }
+grep -q 'ANONYMOUS ACCEPTED' "$work/lampid-broker.log" && fail "the lamp's broker took a client without a login"
+grep -q 'not authori[sz]ed' "$work/lampid-broker.log" ||
+  { cat "$work/lampid-broker.log"; fail "the anonymous client was not refused as unauthorised"; }
 daemon_runs lampi-cloud lampi-cloud --config /etc/lampi/lampi-cloud.conf serve
 grep -q 'database schema migrated' "$work/lampi-cloud.log" || fail "lampi-cloud did not create its database"
 expect_file /var/lib/lampi/cloud/lampi.sqlite3 "lampi-cloud serve"
 
 step "upgrade to $version+1 (a state file and a changed conffile are kept)"
 echo '{"kept":"across upgrade"}' >"$root$state_file"
+broker_password=$(cat "$root$broker_secret")
 in_root chown lampi:lampi "$state_file"
 echo 'log-level = "debug"  # changed by the operator' >>"$root/etc/lampi/lampid.conf"
 in_root sh -c 'dpkg -i /tmp/v2/*.deb' >"$work/upgrade.log" 2>&1 || { cat "$work/upgrade.log"; fail "dpkg -i (upgrade)"; }
@@ -211,6 +225,7 @@ for pkg in "${packages[@]}"; do
   [ "$(installed_version "$pkg")" = "install ok installed $version+1" ] || fail "upgrade: $pkg is $(installed_version "$pkg")"
 done
 grep -q across "$root$state_file" || fail "upgrade: the state file was lost"
+[ "$(cat "$root$broker_secret")" = "$broker_password" ] || fail "upgrade: the lamp's broker password changed"
 grep -q 'changed by the operator' "$root/etc/lampi/lampid.conf" || fail "upgrade: the changed conffile was replaced"
 [ -L "$root/etc/systemd/system/multi-user.target.wants/lampid.service" ] || fail "upgrade: lampid.service is no longer enabled"
 
@@ -225,7 +240,7 @@ expect_file /var/lib/lampi/cloud remove
 
 step "purge (all gone)"
 in_root dpkg -P "${packages[@]}" >"$work/purge.log" 2>&1 || { cat "$work/purge.log"; fail "dpkg -P"; }
-for path in /etc/lampi /var/lib/lampi /etc/mosquitto/conf.d/lampi-lamp.conf /etc/nginx/sites-available/lampi.conf \
+for path in /etc/lampi /var/lib/lampi /etc/mosquitto/conf.d/lampi-lamp.conf "$broker_users" /etc/nginx/sites-available/lampi.conf \
             /etc/systemd/system/multi-user.target.wants/lampid.service \
             /etc/systemd/system/multi-user.target.wants/lampi-cloud.service /usr/share/lampi /usr/lib/lampi; do
   expect_no_file "$path" purge
