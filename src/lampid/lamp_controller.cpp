@@ -49,6 +49,7 @@ void LampController::handle_set_config(std::string_view payload) {
     Result<DecodedUpdate> decoded = decode_set_config(payload);
     if (!decoded) {
         ++stats_.rejected;
+        note_command(std::nullopt, "rejected", decoded.status().message());
         log_dropped("set_config rejected", decoded.status().message());
         return;
     }
@@ -56,14 +57,18 @@ void LampController::handle_set_config(std::string_view payload) {
     const LampUpdate& update = decoded->update;
     if (update.sent_at && *update.sent_at < state_.changed_at) {
         ++stats_.stale;
-        log_dropped("stale set_config dropped",
-                    fmt::format("sent at {} ms, before the change applied at {} ms", *update.sent_at, state_.changed_at));
+        std::string why =
+            fmt::format("sent at {} ms, before the change applied at {} ms", *update.sent_at, state_.changed_at);
+        note_command(update.client, "stale", why);
+        log_dropped("stale set_config dropped", why);
         return;
     }
     if (!apply_update(state_, update)) {
         ++stats_.ignored;
+        note_command(update.client, "unchanged");
         return;
     }
+    note_command(update.client, "applied");
     std::int64_t now = clock_.wall_ms();
     std::int64_t stamp = update.sent_at ? std::min(*update.sent_at, now + kMaxClockLeadMs) : now;
     // Never backwards: a lamp clock set back (no RTC before NTP) keeps the order it had.
@@ -74,6 +79,7 @@ void LampController::handle_set_config(std::string_view payload) {
 
 void LampController::reject(std::string_view source, std::string_view reason) {
     ++stats_.rejected;
+    note_command(std::string(source), "rejected", reason);
     log_dropped(fmt::format("{} rejected", source), reason);
 }
 
@@ -97,6 +103,7 @@ void LampController::flush() {
 
 void LampController::save_and_announce() {
     Status saved = store_.save(state_);
+    activity_.last_save = LastSave{clock_.wall_ms(), state_.version, saved.is_ok(), saved.message()};
     if (!saved) {
         ++stats_.failed_saves;
         retry_save_at_ = clock_.steady() + kSaveRetry;
@@ -158,6 +165,12 @@ void LampController::publish_health() {
 void LampController::announce_offline() {
     if (!broker_.connected()) return;
     (void)broker_.publish(topics::connection_state(topics::kLampServiceClient), topics::kOffline, kQos, true);
+}
+
+void LampController::note_command(std::optional<std::string> client, std::string_view outcome,
+                                  std::string_view reason) {
+    activity_.last_command =
+        LastCommand{clock_.wall_ms(), std::move(client).value_or(""), std::string(outcome), std::string(reason)};
 }
 
 void LampController::log_dropped(std::string_view what, std::string_view reason) {

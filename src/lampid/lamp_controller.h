@@ -45,6 +45,24 @@ struct LampControllerStats {
     std::uint64_t log_lines = 0;  // lines written about rejected or stale commands
 };
 
+// The latest command and save, for the operator's status file (status_report.h).
+struct LastCommand {
+    std::int64_t at_ms = 0;  // wall clock, when it arrived
+    std::string client;      // its "client", "" when it could not be read
+    std::string outcome;     // "applied", "unchanged", "rejected" or "stale"
+    std::string reason;      // why it was rejected or dropped
+};
+struct LastSave {
+    std::int64_t at_ms = 0;
+    std::uint64_t version = 0;
+    bool ok = true;
+    std::string error;
+};
+struct LampActivity {
+    std::optional<LastCommand> last_command;
+    std::optional<LastSave> last_save;
+};
+
 class LampController {
 public:
     static constexpr int kRejectionLinesPerSecond = 10;
@@ -87,6 +105,7 @@ public:
     const LampState& state() const { return state_; }
     const LampHealth& health() const { return health_; }
     const LampControllerStats& stats() const { return stats_; }
+    const LampActivity& activity() const { return activity_; }
 
 private:
     void save_and_announce();
@@ -95,6 +114,7 @@ private:
     void publish_health();
     void set_fault(std::string& slot, std::string message);
     void log_dropped(std::string_view what, std::string_view reason);
+    void note_command(std::optional<std::string> client, std::string_view outcome, std::string_view reason = {});
 
     Publisher& broker_;
     StateSink& store_;
@@ -113,6 +133,7 @@ private:
     bool health_changed_ = true;
     Clock::SteadyTime retry_save_at_{};
     LampControllerStats stats_;
+    LampActivity activity_;
     LogLimiter log_limiter_{kRejectionLinesPerSecond};
 };
 

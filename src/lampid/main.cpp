@@ -22,6 +22,9 @@ int main(int argc, char** argv) {
                    "remembers whether a user claimed the lamp (default: beside the state file)");
     app.add_option("--code-file", o.code_file,
                    "where to show the one-time association code (a stand-in for the screen)");
+    app.add_option("--status-file", o.status_file,
+                   "where lampid tells the operator how it is (lampid status reads it); default: beside the state "
+                   "file");
     app.add_option("--home-assistant-prefix", o.home_assistant_prefix,
                    "Home Assistant's MQTT discovery prefix; \"\" keeps the lamp out of Home Assistant")
         ->capture_default_str();
@@ -33,6 +36,14 @@ int main(int argc, char** argv) {
     app.add_option("--pigpiod-host", o.led.pigpiod_host, "pigpiod backend: daemon host")->capture_default_str();
     app.add_option("--pigpiod-port", o.led.pigpiod_port, "pigpiod backend: daemon port")->capture_default_str();
     app.add_option("--pins", o.pins, "pigpiod backend: red green blue BCM pins")->expected(3);
+    app.fallthrough();  // `lampid status --config FILE` reads the options lampid runs with
+    CLI::App* status = app.add_subcommand(
+        "status",
+        "say whether the running lampid reaches its broker and the cloud, saves and drives the LED, and its "
+        "last save and command; exit 0 well, 1 a fault, 3 not running");
+    bool raw = false;
+    status->add_flag("--json", raw, "print the status file itself (JSON)");
     CLI11_PARSE(app, argc, argv);
+    if (status->parsed()) return lampid::run_status(o, raw);
     return lampid::run_lampid(std::move(o));
 }

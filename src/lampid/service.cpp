@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <optional>
 
+#include <unistd.h>
+
 #include "clock.h"
 #include "home_assistant.h"
 #include "lamp_controller.h"
@@ -16,6 +18,7 @@
 #include "onboarding.h"
 #include "publisher.h"
 #include "state_store.h"
+#include "status_report.h"
 
 namespace lampi::lampid {
 namespace {
@@ -23,6 +26,12 @@ namespace {
 std::atomic<bool> g_stop{false};
 
 void request_stop(int) { g_stop = true; }
+
+std::string status_file_of(const LampidOptions& o) {
+    if (!o.status_file.empty()) return o.status_file;
+    std::filesystem::path dir = std::filesystem::path(o.state_file).parent_path();
+    return (dir.empty() ? std::filesystem::path(".") : dir).string() + "/status.json";
+}
 
 }  // namespace
 
@@ -81,7 +90,35 @@ int run_lampid(LampidOptions o) {
         lamp.on_announced = [&](const LampState& state) { home_assistant->publish_state(state); };
     }
     const std::string bridge_state = topics::cloud(*id, topics::connection_state(topics::kBridgeClient));
+
+    std::string status_path = status_file_of(o);
+    if (std::filesystem::path dir = std::filesystem::path(status_path).parent_path(); !dir.empty())
+        std::filesystem::create_directories(dir, ec);
+    StatusFile status_file(status_path, clock);
+    LampStatus status;
+    status.device_id = *id;
+    status.pid = static_cast<long>(::getpid());
+    status.started_at_ms = clock.wall_ms();
+    status.broker = client.endpoint();
+    status.broker_since_ms = status.started_at_ms;
+    auto report = [&](bool urgent) {
+        status.claimed = onboarding.claimed();
+        status.version = lamp.state().version;
+        status.health.durable = lamp.health().durable;
+        status.health.led = lamp.health().led;
+        status.health.error = lamp.health().error;
+        status.activity = lamp.activity();
+        status.stats = lamp.stats();
+        status_file.update(status, urgent);
+    };
+    auto broker_connection = [&](bool connected) {
+        status.broker_connected = connected;
+        status.broker_since_ms = clock.wall_ms();
+        report(true);
+    };
+
     client.on_connect = [&] {
+        broker_connection(true);
         if (home_assistant) home_assistant->on_connected();
         lamp.on_connected();
         onboarding.on_connected();
@@ -94,6 +131,12 @@ int run_lampid(LampidOptions o) {
             if (message.payload == topics::kOnline && !message.retain) {
                 lamp.announce();
                 onboarding.announce();
+            }
+            bool linked = message.payload == topics::kOnline;
+            if (status.cloud_linked != linked) {
+                status.cloud_linked = linked;
+                status.cloud_since_ms = clock.wall_ms();
+                report(true);
             }
         } else if (message.topic == topics::kSetConfig) {
             lamp.handle_set_config(message.payload);
@@ -111,6 +154,7 @@ int run_lampid(LampidOptions o) {
     client.after_loop = [&] {
         lamp.flush();
         onboarding.tick();
+        report(false);
     };
     // A failing LED is reported on lamp/health; exiting would only restart into
     // the same fault, out of reach of anyone who could see it.
@@ -120,14 +164,25 @@ int run_lampid(LampidOptions o) {
     std::signal(SIGINT, request_stop);
     std::signal(SIGTERM, request_stop);
     std::signal(SIGPIPE, SIG_IGN);
-    client.on_disconnect = [](std::string_view reason) { lampi::log::warn("disconnected: {}", reason); };
+    report(true);
+    log::info("status for the operator in {} (lampid status)", status_path);
+    client.on_disconnect = [&](std::string_view reason) {
+        lampi::log::warn("disconnected: {}", reason);
+        broker_connection(false);
+    };
     client.before_disconnect = [&] { lamp.announce_offline(); };
     client.run(g_stop);
     lamp.flush();
+    status.running = false;
+    status.broker_connected = false;
+    status.stopped_at_ms = clock.wall_ms();
+    report(true);
     const auto& stats = lamp.stats();
     log::info("stopped at version {}: {} applied, {} unchanged, {} rejected, {} stale", lamp.state().version,
               stats.applied, stats.ignored, stats.rejected, stats.stale);
     return 0;
 }
+
+int run_status(const LampidOptions& options, bool raw) { return print_status(status_file_of(options), raw); }
 
 }  // namespace lampi::lampid

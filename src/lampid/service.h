@@ -19,6 +19,7 @@ struct LampidOptions {
     std::string log_format = "text";
     std::string association_file;  // "": beside the state file
     std::string code_file;         // where the association code is shown
+    std::string status_file;       // for the operator (status_report.h); "": beside the state file
     // Home Assistant's MQTT discovery prefix; "" announces nothing to Home Assistant.
     std::string home_assistant_prefix = "homeassistant";
     LedDriverOptions led;
@@ -31,5 +32,8 @@ LampidOptions default_lampid_options();
 
 // Exit code: 0 stopped by a signal, 1 a part could not start, 2 bad options.
 int run_lampid(LampidOptions options);
+
+// `lampid status`: what the running lampid's status file says (print_status).
+int run_status(const LampidOptions& options, bool raw);
 
 }  // namespace lampi::lampid

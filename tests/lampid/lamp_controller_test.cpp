@@ -93,6 +93,41 @@ TEST_F(LampControllerTest, AStateIsAnnouncedOnlyAfterItsSaveSucceeded) {
     EXPECT_TRUE(health->error.empty());
 }
 
+TEST_F(LampControllerTest, TheLastCommandAndTheLastSaveAreKeptForTheOperator) {
+    LampController lamp = make();
+    ASSERT_TRUE(lamp.start());
+    lamp.on_connected();
+    EXPECT_FALSE(lamp.activity().last_command);
+    auto last = [&] { return *lamp.activity().last_command; };
+
+    clock.advance(1s);
+    lamp.handle_set_config(brightness(0.3));
+    EXPECT_EQ(last().outcome, "applied");
+    EXPECT_EQ(last().client, "test");
+    EXPECT_EQ(last().at_ms, clock.wall_now_ms);
+    lamp.handle_set_config(brightness(0.3));
+    EXPECT_EQ(last().outcome, "unchanged");
+    lamp.handle_set_config(brightness(0.4, 1));
+    EXPECT_EQ(last().outcome, "stale");
+    EXPECT_NE(last().reason.find("before the change applied"), std::string::npos) << last().reason;
+    lamp.handle_set_config("{not json");
+    EXPECT_EQ(last().outcome, "rejected");
+    EXPECT_EQ(last().client, "") << "a payload that cannot be read names no client";
+    EXPECT_FALSE(last().reason.empty());
+
+    lamp.flush();
+    ASSERT_TRUE(lamp.activity().last_save);
+    EXPECT_TRUE(lamp.activity().last_save->ok);
+    EXPECT_EQ(lamp.activity().last_save->version, lamp.state().version);
+    store.fail = true;
+    lamp.handle_set_config(brightness(0.9));
+    clock.advance(LampController::kSaveRetry);
+    lamp.flush();
+    EXPECT_FALSE(lamp.activity().last_save->ok);
+    EXPECT_NE(lamp.activity().last_save->error.find("Read-only file system"), std::string::npos);
+    EXPECT_EQ(lamp.activity().last_save->at_ms, clock.wall_now_ms);
+}
+
 TEST_F(LampControllerTest, AnUnwritableStoreIsReportedRightAfterAStartNotAtTheNextCommand) {
     LampState restored;
     restored.version = 12;

@@ -199,16 +199,22 @@ daemon_runs lampid lampid --config /etc/lampi/lampid.conf --device-id 02fc000000
 command -v mosquitto_pub >/dev/null || skip "mosquitto_pub is not installed (scripts/debian-packages.txt)"
 unshare --net sh -c 'ip link set lo up || exit 1
   chroot "$0" install -d -o mosquitto -m 0740 /run/mosquitto  # as mosquitto.service makes it
+  chroot "$0" install -d -o lampi -m 0755 /run/lampi/lamp      # as lampid.service makes it
   # With the preload its drop-in sets (ld.so says so if it cannot load it).
   chroot "$0" env LD_PRELOAD=/usr/lib/lampi/lampi_bridge_nodelay.so mosquitto -c /etc/mosquitto/mosquitto.conf & broker=$!
   sleep 1
   timeout 3 chroot --userspec=lampi:lampi "$0" lampid --config /etc/lampi/lampid.conf --device-id 02fc00000001
   mosquitto_pub -h 127.0.0.1 -p 1883 -t lamp/set_config -m "{\"on\":true}" -q 1 && echo "ANONYMOUS ACCEPTED"
+  chroot "$0" lampid status --config /etc/lampi/lampid.conf; echo "lampid status exit $?"
   kill $broker; wait $broker' "$root" >"$work/lampid-broker.log" 2>&1 || true
 grep -q 'cannot be preloaded' "$work/lampid-broker.log" && { cat "$work/lampid-broker.log"; fail "the broker's preload does not load"; }
 grep -q 'connected to the MQTT broker at 127.0.0.1:1883' "$work/lampid-broker.log" ||
   { cat "$work/lampid-broker.log"; fail "lampid did not reach the lamp's broker"; }
 grep -q 'ANONYMOUS ACCEPTED' "$work/lampid-broker.log" && fail "the lamp's broker took a client without a login"
+# The operator's view of the lampid that just ran: stopped, after it had reached the broker and saved.
+grep -q '^lampid 02fc00000001: stopped' "$work/lampid-broker.log" && grep -q '^  last save      version 0' "$work/lampid-broker.log" &&
+  grep -q '^lampid status exit 3$' "$work/lampid-broker.log" ||
+  { cat "$work/lampid-broker.log"; fail "lampid status does not tell the stopped lampid's last status"; }
 grep -q 'not authori[sz]ed' "$work/lampid-broker.log" ||
   { cat "$work/lampid-broker.log"; fail "the anonymous client was not refused as unauthorised"; }
 daemon_runs lampi-cloud lampi-cloud --config /etc/lampi/lampi-cloud.conf serve
