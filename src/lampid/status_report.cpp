@@ -16,6 +16,8 @@ namespace lampi::lampid {
 namespace json = boost::json;
 namespace {
 
+constexpr std::size_t kMaxStatusFileBytes = 64 * 1024;
+
 json::object encode_command(const LastCommand& c) {
     return {{"at_ms", c.at_ms}, {"client", c.client}, {"outcome", c.outcome}, {"reason", c.reason}};
 }
@@ -46,7 +48,7 @@ const json::object* object_at(const json::object& o, std::string_view key) {
 }
 
 std::string clock_time(std::int64_t at_ms) {
-    std::time_t seconds = static_cast<std::time_t>(at_ms / 1000);
+    auto seconds = static_cast<std::time_t>(at_ms / 1000);
     std::tm local{};
     localtime_r(&seconds, &local);
     return fmt::format("{:02}:{:02}:{:02}", local.tm_hour, local.tm_min, local.tm_sec);
@@ -55,9 +57,10 @@ std::string clock_time(std::int64_t at_ms) {
 std::string age(std::int64_t at_ms, std::int64_t now_ms) {
     std::int64_t s = std::max<std::int64_t>(0, (now_ms - at_ms) / 1000);
     if (s < 120) return fmt::format("{} s ago", s);
-    if (s < 2 * 3600) return fmt::format("{} min ago", s / 60);
-    if (s < 2 * 86400) return fmt::format("{} h ago", s / 3600);
-    return fmt::format("{} days ago", s / 86400);
+    constexpr std::int64_t kHour = 3600, kDay = 86'400;
+    if (s < 2 * kHour) return fmt::format("{} min ago", s / 60);
+    if (s < 2 * kDay) return fmt::format("{} h ago", s / kHour);
+    return fmt::format("{} days ago", s / kDay);
 }
 
 std::string when(std::int64_t at_ms, std::int64_t now_ms) {
@@ -218,7 +221,7 @@ StatusVerdict describe_status(const LampStatus& s, std::int64_t now_ms, bool ali
 }
 
 int print_status(const std::string& path, bool raw) {
-    Result<std::optional<std::string>> text = read_file_if_exists(path, 64 * 1024);
+    Result<std::optional<std::string>> text = read_file_if_exists(path, kMaxStatusFileBytes);
     if (!text) {
         fmt::print(stderr, "lampid status: {}\n", text.status().message());
         return 3;

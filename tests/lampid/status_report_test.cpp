@@ -68,7 +68,7 @@ TEST(LampStatusFile, EveryFieldSurvivesTheFile) {
 }
 
 TEST(LampStatusFile, AFileNotWrittenByLampidIsRefusedWithWhy) {
-    for (std::string_view bad : {"", "[1]", "{\"pid\": 12}", "{\"device_id\": \"x\"}", "{not json"}) {
+    for (std::string_view bad : {"", "[1]", R"({"pid": 12})", R"({"device_id": "x"})", "{not json"}) {
         Result<LampStatus> s = decode_status(bad);
         ASSERT_FALSE(s) << bad;
         EXPECT_FALSE(s.status().message().empty());
