@@ -125,74 +125,72 @@ std::optional<std::int64_t> parse_iso8601(std::string_view t) {
     return days * kDay + hour * kHour + minute * kMinute + second * 1000LL + millis - offset * 1000LL;
 }
 
-std::string format_iso8601(std::int64_t ms, int offset_seconds) {
+std::string format_iso8601(std::int64_t ms, const TimeZone& zone) {
+    const int offset_seconds = zone.offset_at(ms);
     std::int64_t local = ms + offset_seconds * 1000LL;
     std::int64_t days = floor_div(local, kDay);
     std::int64_t in_day = local - days * kDay;
     Civil c = civil_from_days(days);
-    std::string zone = "Z";
+    std::string suffix = "Z";
     if (offset_seconds != 0) {
         int a = offset_seconds < 0 ? -offset_seconds : offset_seconds;
-        zone = fmt::format("{}{:02}:{:02}", offset_seconds < 0 ? '-' : '+', a / 3600, (a % 3600) / 60);
+        suffix = fmt::format("{}{:02}:{:02}", offset_seconds < 0 ? '-' : '+', a / 3600, (a % 3600) / 60);
     }
     return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}{}", c.year, c.month, c.day, in_day / kHour,
-                       (in_day % kHour) / kMinute, (in_day % kMinute) / 1000, in_day % 1000, zone);
+                       (in_day % kHour) / kMinute, (in_day % kMinute) / 1000, in_day % 1000, suffix);
 }
 
-std::int64_t floor_to(Unit unit, std::int64_t ms, int offset_seconds) {
-    const std::int64_t off = offset_seconds * 1000LL;
-    std::int64_t local = ms + off;
+std::int64_t floor_to(Unit unit, std::int64_t ms, const TimeZone& zone) {
+    const std::int64_t local = ms + zone.offset_at(ms) * 1000LL;
+    std::int64_t floored = local;
     switch (unit) {
-        case Unit::minute: return floor_div(local, kMinute) * kMinute - off;
-        case Unit::hour: return floor_div(local, kHour) * kHour - off;
-        case Unit::day: return floor_div(local, kDay) * kDay - off;
+        // Elapsed units: every offset in use is whole minutes, and all but a few
+        // (a half-hour or 45-minute zone's hours) whole hours.
+        case Unit::minute: return ms - (local - floor_div(local, kMinute) * kMinute);
+        case Unit::hour: return ms - (local - floor_div(local, kHour) * kHour);
+        case Unit::day: floored = floor_div(local, kDay) * kDay; break;
         case Unit::week: {
             // 1970-01-01 was a Thursday: day 0 is 4 days after a Sunday.
             std::int64_t days = floor_div(local, kDay);
-            std::int64_t sunday = days - ((days + 4) % 7 + 7) % 7;
-            return sunday * kDay - off;
+            floored = (days - ((days + 4) % 7 + 7) % 7) * kDay;
+            break;
         }
         case Unit::month: {
             Civil c = civil_from_days(floor_div(local, kDay));
-            return days_from_civil(c.year, c.month, 1) * kDay - off;
+            floored = days_from_civil(c.year, c.month, 1) * kDay;
+            break;
         }
         case Unit::year: {
             Civil c = civil_from_days(floor_div(local, kDay));
-            return days_from_civil(c.year, 1, 1) * kDay - off;
+            floored = days_from_civil(c.year, 1, 1) * kDay;
+            break;
         }
     }
-    return ms;
+    return zone.to_utc(floored);
 }
 
-std::int64_t add_units(Unit unit, std::int64_t ms, std::int64_t count, int offset_seconds) {
-    switch (unit) {
-        case Unit::minute: return ms + count * kMinute;
-        case Unit::hour: return ms + count * kHour;
-        case Unit::day: return ms + count * kDay;
-        case Unit::week: return ms + count * 7 * kDay;
-        case Unit::month:
-        case Unit::year: {
-            const std::int64_t off = offset_seconds * 1000LL;
-            std::int64_t local = ms + off;
-            std::int64_t days = floor_div(local, kDay);
-            std::int64_t in_day = local - days * kDay;
-            Civil c = civil_from_days(days);
-            std::int64_t months = c.year * 12 + (c.month - 1) + (unit == Unit::year ? count * 12 : count);
-            std::int64_t year = floor_div(months, 12);
-            int month = static_cast<int>(months - year * 12) + 1;
-            // The same day of the month, or the month's last day (Jan 31 + 1 month = Feb 28).
-            static constexpr std::array<int, 12> kLengths{31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-            bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-            int length = kLengths[static_cast<std::size_t>(month - 1)] + (month == 2 && leap ? 1 : 0);
-            int day = c.day > length ? length : c.day;
-            return days_from_civil(year, month, day) * kDay + in_day - off;
-        }
-    }
-    return ms;
+std::int64_t add_units(Unit unit, std::int64_t ms, std::int64_t count, const TimeZone& zone) {
+    if (unit == Unit::minute) return ms + count * kMinute;
+    if (unit == Unit::hour) return ms + count * kHour;
+    const std::int64_t local = ms + zone.offset_at(ms) * 1000LL;
+    if (unit == Unit::day) return zone.to_utc(local + count * kDay);
+    if (unit == Unit::week) return zone.to_utc(local + count * 7 * kDay);
+    std::int64_t days = floor_div(local, kDay);
+    std::int64_t in_day = local - days * kDay;
+    Civil c = civil_from_days(days);
+    std::int64_t months = c.year * 12 + (c.month - 1) + (unit == Unit::year ? count * 12 : count);
+    std::int64_t year = floor_div(months, 12);
+    int month = static_cast<int>(months - year * 12) + 1;
+    // The same day of the month, or the month's last day (Jan 31 + 1 month = Feb 28).
+    static constexpr std::array<int, 12> kLengths{31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    int length = kLengths[static_cast<std::size_t>(month - 1)] + (month == 2 && leap ? 1 : 0);
+    int day = c.day > length ? length : c.day;
+    return zone.to_utc(days_from_civil(year, month, day) * kDay + in_day);
 }
 
-std::int64_t next_start(Unit unit, std::int64_t ms, int offset_seconds) {
-    return add_units(unit, floor_to(unit, ms, offset_seconds), 1, offset_seconds);
+std::int64_t next_start(Unit unit, std::int64_t ms, const TimeZone& zone) {
+    return add_units(unit, floor_to(unit, ms, zone), 1, zone);
 }
 
 }  // namespace lampi::cloud::analytics

@@ -94,7 +94,7 @@ struct Query {
     std::string collection;
     std::int64_t from = kAllTimeFrom;
     std::int64_t to = kAllTimeTo;
-    int offset = 0;
+    TimeZone zone;
     std::optional<Unit> interval;
     std::vector<std::string> group_by;
     std::vector<Filter> filters;
@@ -124,7 +124,7 @@ KeenError unknown_analysis(std::string_view analysis) {
 std::optional<KeenError> parse_timezone(const json::value& v, Query& q) {
     if (auto n = number(v)) {
         if (std::fabs(*n) > 14 * 3600) return bad("timezone must be an offset of at most 14 hours, in seconds");
-        q.offset = static_cast<int>(*n);
+        q.zone = TimeZone(static_cast<int>(*n));
         return std::nullopt;
     }
     if (v.is_string()) {
@@ -133,12 +133,18 @@ std::optional<KeenError> parse_timezone(const json::value& v, Query& q) {
         int seconds = 0;
         auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), seconds);
         if (ec == std::errc() && p == s.data() + s.size()) return parse_timezone(json::value(seconds), q);
+        if (auto named = TimeZone::named(s)) {
+            q.zone = *named;
+            return std::nullopt;
+        }
         return keen_error("TimezoneError",
-                          Status::invalid_argument(fmt::format("timezone \"{}\" is not supported: give the UTC offset "
-                                                               "in seconds (-28800 for UTC-8) or \"UTC\"",
+                          Status::invalid_argument(fmt::format("timezone \"{}\" is not a time zone this server knows: "
+                                                               "give an IANA name (\"US/Pacific\", "
+                                                               "\"Europe/Berlin\") or the UTC offset in seconds "
+                                                               "(-28800 for UTC-8)",
                                                                s.substr(0, 64))));
     }
-    return bad("timezone must be a number of seconds east of UTC");
+    return bad("timezone must be an IANA time zone name or a number of seconds east of UTC");
 }
 
 std::optional<KeenError> parse_timeframe(const json::value& v, std::int64_t now, Query& q) {
@@ -184,11 +190,11 @@ std::optional<KeenError> parse_timeframe(const json::value& v, std::int64_t now,
                               "weeks, months, years)",
                               s.substr(0, 64))));
     if (is_this) {
-        q.to = next_start(*unit, now, q.offset);
-        q.from = add_units(*unit, floor_to(*unit, now, q.offset), -(count - 1), q.offset);
+        q.to = next_start(*unit, now, q.zone);
+        q.from = add_units(*unit, floor_to(*unit, now, q.zone), -(count - 1), q.zone);
     } else {
-        q.to = floor_to(*unit, now, q.offset);
-        q.from = add_units(*unit, q.to, -count, q.offset);
+        q.to = floor_to(*unit, now, q.zone);
+        q.from = add_units(*unit, q.to, -count, q.zone);
     }
     return std::nullopt;
 }
@@ -553,13 +559,13 @@ KeenResult<json::value> steps(const Query& q,
     for (std::int64_t start = q.from; start < q.to;) {
         if (out.size() >= kMaxBuckets)
             return bad(fmt::format("the interval makes more than {} steps; use a longer interval", kMaxBuckets));
-        std::int64_t end = std::min(next_start(*q.interval, start, q.offset), q.to);
+        std::int64_t end = std::min(next_start(*q.interval, start, q.zone), q.to);
         auto value = value_of(start, end);
         if (failed(value)) return value;
         json::object step;
         step["value"] = std::get<json::value>(std::move(value));
         step["timeframe"] =
-            json::object{{"start", format_iso8601(start, q.offset)}, {"end", format_iso8601(end, q.offset)}};
+            json::object{{"start", format_iso8601(start, q.zone)}, {"end", format_iso8601(end, q.zone)}};
         out.push_back(std::move(step));
         start = end;
     }
@@ -703,7 +709,9 @@ std::optional<KeenResult<json::value>> run_in_database(EventStore& store, const 
         case Unit::week: width = 7 * 86'400'000LL; break;
         default: break;
     }
-    std::int64_t origin = floor_to(*q.interval, q.from, q.offset);
+    std::int64_t origin = floor_to(*q.interval, q.from, q.zone);
+    // Days and weeks are of one length only where the zone's offset stays put.
+    if (width >= 86'400'000 && !q.zone.fixed_between(origin, q.to)) width = 0;
     std::map<std::int64_t, std::vector<AggregateRow>> by_step;
     if (width > 0) {
         whole->bucket_origin_ms = origin;

@@ -1,13 +1,15 @@
 // Keen's query API over the EventStore: count, count_unique, sum, average,
 // minimum, maximum, median, percentile, select_unique and extraction, with
-// timeframe (relative or absolute), timezone (a UTC offset), interval, group_by,
+// timeframe (relative or absolute), timezone (an IANA name or a UTC offset),
+// interval, group_by,
 // filters, order_by and limit. Answers have Keen's result shapes.
 //
 // Where the work happens: the database narrows to the collection and timeframe
 // (an index range on (collection, ts_ms)). count, count_unique, sum, average,
 // minimum and maximum, with group_by, interval and the filters eq, ne, lt, lte,
 // gt, gte, exists and in, are computed by the database (EventStore::aggregate:
-// one statement, or one per step for monthly and yearly intervals). The rest
+// one statement, or one per step for monthly and yearly intervals and for daily
+// and weekly ones across a daylight-saving change). The rest
 // (median, percentile, select_unique, extraction, funnel, contains and
 // not_contains) runs here, in C++, over at most kMaxQueryEvents events of that
 // range: a query that would read more is refused with a message that says to
