@@ -36,23 +36,23 @@ int main() {
                                            2.0 / 3,   0.1,         0.001, 0.999, 0.123456,    1e-6,
                                            0.9999999, 7.5 / 65535, -0.5,  1.5,   0.5 / 65535, 1.5 / 65535};
     std::string out = "{\"uuids\":{";
-    out += fmt::format("\"service\":\"{}\"", lampi::ble::kServiceUuid);
+    out += fmt::format(R"("service":"{}")", lampi::ble::kServiceUuid);
     for (Characteristic c : lampi::ble::kCharacteristics)
-        out += fmt::format(",\"{}\":\"{}\"", lampi::ble::name_of(c), lampi::ble::uuid_of(c));
+        out += fmt::format(R"(,"{}":"{}")", lampi::ble::name_of(c), lampi::ble::uuid_of(c));
     out += "},\"fractions\":[";
     for (std::size_t i = 0; i < fractions.size(); ++i) {
         LampState s;
         s.hue = fractions[i];
         s.saturation = fractions[fractions.size() - 1 - i];
         s.brightness = fractions[i];
-        out += fmt::format("{}{{\"value\":{},\"other\":{},\"colour\":{},\"brightness\":{}}}", i ? "," : "",
+        out += fmt::format(R"({}{{"value":{},"other":{},"colour":{},"brightness":{}}})", i ? "," : "",
                            json_number(fractions[i]), json_number(s.saturation),
                            json_bytes(encode(Characteristic::colour, s, "")),
                            json_bytes(encode(Characteristic::brightness, s, "")));
     }
     LampState on;
     on.on = true;
-    out += fmt::format("],\"power\":{{\"on\":{},\"off\":{}}}", json_bytes(encode(Characteristic::power, on, "")),
+    out += fmt::format(R"(],"power":{{"on":{},"off":{}}})", json_bytes(encode(Characteristic::power, on, "")),
                        json_bytes(encode(Characteristic::power, LampState{}, "")));
     out += fmt::format(",\"device_id\":{}", json_bytes(encode(Characteristic::device_id, on, "b827eb74663e")));
 
@@ -68,7 +68,7 @@ int main() {
         auto colour = lampi::ble::decode_write(Characteristic::colour, colours[i]);
         auto brightness =
             lampi::ble::decode_write(Characteristic::brightness, Bytes(colours[i].begin(), colours[i].begin() + 2));
-        out += fmt::format("{}{{\"bytes\":{},\"hue\":{},\"saturation\":{},\"brightness\":{}}}", i ? "," : "",
+        out += fmt::format(R"({}{{"bytes":{},"hue":{},"saturation":{},"brightness":{}}})", i ? "," : "",
                            json_bytes(colours[i]), json_number(*colour.update->hue),
                            json_number(*colour.update->saturation), json_number(*brightness.update->brightness));
     }
