@@ -8,87 +8,76 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 
-import {
-  CHARACTERISTIC_UUIDS,
-  SERVICE_UUID,
-  decodeBrightness,
-  decodeColour,
-  decodeDeviceId,
-  decodePower,
-  encodeBrightness,
-  encodeColour,
-  encodePower,
-  writesFor,
-} from "../../web/src/gatt.js";
+import * as gatt from "../../web/src/gatt.js";
 
 const program = process.env.LAMPI_GATT_ENCODINGS;
 const skip = program ? false : "LAMPI_GATT_ENCODINGS is not set (path of the ble_gatt_encodings program)";
 const table = program ? JSON.parse(execFileSync(program, { encoding: "utf8" })) : null;
 
 test("the UUIDs are the lamp's", { skip }, () => {
-  assert.equal(SERVICE_UUID, table.uuids.service);
-  assert.equal(CHARACTERISTIC_UUIDS.colour, table.uuids.colour);
-  assert.equal(CHARACTERISTIC_UUIDS.brightness, table.uuids.brightness);
-  assert.equal(CHARACTERISTIC_UUIDS.power, table.uuids.power);
-  assert.equal(CHARACTERISTIC_UUIDS.deviceId, table.uuids["device id"]);
+  assert.equal(gatt.SERVICE_UUID, table.uuids.service);
+  assert.equal(gatt.CHARACTERISTIC_UUIDS.colour, table.uuids.colour);
+  assert.equal(gatt.CHARACTERISTIC_UUIDS.brightness, table.uuids.brightness);
+  assert.equal(gatt.CHARACTERISTIC_UUIDS.power, table.uuids.power);
+  assert.equal(gatt.CHARACTERISTIC_UUIDS.deviceId, table.uuids["device id"]);
 });
 
 test("fractions encode to the lamp's bytes, clamped as the lamp clamps them", { skip }, () => {
   assert.ok(table.fractions.length >= 10);
   for (const row of table.fractions) {
-    assert.deepEqual([...encodeColour(row.value, row.other)], row.colour, `colour of ${row.value}, ${row.other}`);
-    assert.deepEqual([...encodeBrightness(row.value)], row.brightness, `brightness of ${row.value}`);
+    assert.deepEqual([...gatt.encodeColour(row.value, row.other)], row.colour, `colour of ${row.value}, ${row.other}`);
+    assert.deepEqual([...gatt.encodeBrightness(row.value)], row.brightness, `brightness of ${row.value}`);
   }
 });
 
 test("power and the device id are the lamp's bytes", { skip }, () => {
-  assert.deepEqual([...encodePower(true)], table.power.on);
-  assert.deepEqual([...encodePower(false)], table.power.off);
-  assert.equal(decodeDeviceId(Uint8Array.from(table.device_id)), "b827eb74663e");
+  assert.deepEqual([...gatt.encodePower(true)], table.power.on);
+  assert.deepEqual([...gatt.encodePower(false)], table.power.off);
+  assert.equal(gatt.decodeDeviceId(Uint8Array.from(table.device_id)), "b827eb74663e");
 });
 
 test("bytes read as the values the lamp reads from them", { skip }, () => {
   for (const row of table.decoded) {
-    assert.deepEqual(decodeColour(Uint8Array.from(row.bytes)), { h: row.hue, s: row.saturation }, `${row.bytes}`);
-    assert.equal(decodeBrightness(Uint8Array.from(row.bytes.slice(0, 2))), row.brightness, `${row.bytes}`);
+    assert.deepEqual(gatt.decodeColour(Uint8Array.from(row.bytes)), { h: row.hue, s: row.saturation }, `${row.bytes}`);
+    assert.equal(gatt.decodeBrightness(Uint8Array.from(row.bytes.slice(0, 2))), row.brightness, `${row.bytes}`);
   }
   for (const row of table.power_writes) {
-    assert.equal(decodePower(Uint8Array.from(row.bytes)), row.refused ? null : row.on, `${row.bytes}`);
+    assert.equal(gatt.decodePower(Uint8Array.from(row.bytes)), row.refused ? null : row.on, `${row.bytes}`);
   }
 });
 
 test("the examples of src/ble/README.md", () => {
   // "hue 0.5 and saturation 1.0 read as 00 80 ff ff; brightness 0.25 as 00 40"
-  assert.deepEqual([...encodeColour(0.5, 1.0)], [0x00, 0x80, 0xff, 0xff]);
-  assert.deepEqual([...encodeBrightness(0.25)], [0x00, 0x40]);
-  assert.deepEqual(decodeColour(new DataView(Uint8Array.of(0x00, 0x80, 0xff, 0xff).buffer)), { h: 32768 / 65535, s: 1 });
+  assert.deepEqual([...gatt.encodeColour(0.5, 1.0)], [0x00, 0x80, 0xff, 0xff]);
+  assert.deepEqual([...gatt.encodeBrightness(0.25)], [0x00, 0x40]);
+  assert.deepEqual(gatt.decodeColour(new DataView(Uint8Array.of(0x00, 0x80, 0xff, 0xff).buffer)), { h: 32768 / 65535, s: 1 });
 });
 
 test("every uint16 survives decode then encode, and a fraction comes back within half a step", () => {
   for (let v = 0; v <= 0xffff; v += 1) {
     const bytes = Uint8Array.of(v & 0xff, v >> 8);
-    assert.deepEqual(encodeBrightness(decodeBrightness(bytes)), bytes);
+    assert.deepEqual(gatt.encodeBrightness(gatt.decodeBrightness(bytes)), bytes);
   }
   for (let i = 0; i <= 1000; i += 1) {
     const x = i / 1000;
-    assert.ok(Math.abs(decodeBrightness(encodeBrightness(x)) - x) <= 0.5 / 65535, `${x}`);
-    const c = decodeColour(encodeColour(x, 1 - x));
+    assert.ok(Math.abs(gatt.decodeBrightness(gatt.encodeBrightness(x)) - x) <= 0.5 / 65535, `${x}`);
+    const c = gatt.decodeColour(gatt.encodeColour(x, 1 - x));
     assert.ok(Math.abs(c.h - x) <= 0.5 / 65535 && Math.abs(c.s - (1 - x)) <= 0.5 / 65535, `${x}`);
   }
-  assert.equal(decodePower(encodePower(true)), true);
-  assert.equal(decodePower(encodePower(false)), false);
+  assert.equal(gatt.decodePower(gatt.encodePower(true)), true);
+  assert.equal(gatt.decodePower(gatt.encodePower(false)), false);
 });
 
 test("bytes of the wrong length or range read as nothing", () => {
-  assert.equal(decodeColour([0, 0]), null);
-  assert.equal(decodeBrightness([0, 0, 0]), null);
-  assert.equal(decodePower([2]), null);
-  assert.equal(decodePower([]), null);
-  assert.equal(decodeDeviceId([...Buffer.from("B827EB74663E")]), null);
+  assert.equal(gatt.decodeColour([0, 0]), null);
+  assert.equal(gatt.decodeBrightness([0, 0, 0]), null);
+  assert.equal(gatt.decodePower([2]), null);
+  assert.equal(gatt.decodePower([]), null);
+  assert.equal(gatt.decodeDeviceId([...Buffer.from("B827EB74663E")]), null);
 });
 
 test("a change becomes the writes that carry it; one colour component keeps the other", () => {
-  const writes = (change) => writesFor(change, { h: 0.5, s: 1 }).map(([name, bytes]) => [name, [...bytes]]);
+  const writes = (change) => gatt.writesFor(change, { h: 0.5, s: 1 }).map(([name, bytes]) => [name, [...bytes]]);
   assert.deepEqual(writes({ on: true }), [["power", [1]]]);
   assert.deepEqual(writes({ brightness: 0.25 }), [["brightness", [0x00, 0x40]]]);
   assert.deepEqual(writes({ color: { h: 0 } }), [["colour", [0, 0, 0xff, 0xff]]]);
