@@ -17,7 +17,12 @@ export default [
     languageOptions: { ecmaVersion: 2022, sourceType: "module", globals: globals.browser },
   },
   {
-    files: ["test/**/*.mjs", "eslint.config.js"],
+    // A classic script in the service worker's global scope, not a module.
+    files: ["src/sw.js"],
+    languageOptions: { ecmaVersion: 2022, sourceType: "script", globals: globals.serviceworker },
+  },
+  {
+    files: ["test/**/*.mjs", "tools/**/*.mjs", "eslint.config.js"],
     languageOptions: { ecmaVersion: 2022, sourceType: "module", globals: globals.node },
   },
 ];

@@ -7,7 +7,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 
-import { axeSource, launchBrowser, loadEndpoints, login } from "./support.mjs";
+import { audit, launchBrowser, loadEndpoints, login } from "./support.mjs";
 
 const endpoints = loadEndpoints();
 const skip = endpoints ? false : "LAMPI_ENDPOINTS is not set (path of a running platform's endpoints.json)";
@@ -26,22 +26,6 @@ const pages = [
   { path: "/", loggedIn: true, ready: "#lamps details.schedules", open: "details.schedules" },
   { path: "/accounts/password_change/", loggedIn: true },
 ];
-
-async function audit(page) {
-  // axe goes in through the DevTools protocol: the page's own CSP allows only its scripts.
-  await page.evaluate(axeSource());
-  return page.evaluate(async () => {
-    const result = await window.axe.run(document, {
-      runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] },
-    });
-    return result.violations.map((v) => ({
-      id: v.id,
-      impact: v.impact,
-      help: v.help,
-      targets: v.nodes.slice(0, 3).map((n) => n.target.join(" ")),
-    }));
-  });
-}
 
 describe("accessibility (axe-core, WCAG 2.1 AA)", { skip }, () => {
   const base = endpoints?.cloud.http.url;

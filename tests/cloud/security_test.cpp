@@ -404,6 +404,9 @@ void expect_strict_page_policy(const std::string& csp, const std::string& broker
     EXPECT_EQ(policy["object-src"], Sources{"'none'"}) << csp;
     EXPECT_EQ(policy["frame-ancestors"], Sources{"'none'"}) << csp;
     EXPECT_EQ(policy["form-action"], Sources{"'self'"}) << csp;
+    // The service worker (/sw.js) and mqtt.js's blob: timer worker; the web app manifest.
+    EXPECT_EQ(policy["worker-src"], (Sources{"'self'", "blob:"})) << csp;
+    EXPECT_EQ(policy["manifest-src"], Sources{"'self'"}) << csp;
     const Sources& connect = policy["connect-src"];
     EXPECT_NE(std::find(connect.begin(), connect.end(), broker_origin), connect.end()) << csp;
     for (const auto& source : connect)
@@ -431,6 +434,10 @@ TEST_F(SecurityTest, EveryAnswerCarriesTheSecurityHeaders) {
     expect_security_headers(s.get("/api/v1/mqtt-credential"), "credential");
     expect_security_headers(s.get("/nothing-here"), "404");
     expect_security_headers(s.get("/static/missing.js"), "static 404");
+    expect_security_headers(s.get("/sw.js"), "service worker");
+    auto offline = s.get("/offline/");
+    expect_strict_page_policy(offline.header("Content-Security-Policy"), "wss://broker.example:9001");
+    expect_security_headers(offline, "offline page");
     HttpClient c(server_->port());
     expect_security_headers(c.request("GET", "/api/v1/lamps"), "401");
     expect_security_headers(c.request("POST", "/auth/v1/user", {{"Content-Type", "application/json"}}, "{}"), "auth");
@@ -473,6 +480,7 @@ TEST_F(SecurityTest, PagesHaveNoInlineScriptOrStyle) {
     expect_no_inline_code(anonymous.get("/accounts/login/").body, "login");
     expect_no_inline_code(anonymous.get("/accounts/signup/").body, "signup");
     expect_no_inline_code(anonymous.get("/logout/").body, "logged out");
+    expect_no_inline_code(anonymous.get("/offline/").body, "offline");
     BrowserSession s(server_->port());
     ASSERT_TRUE(s.login("alice", CloudServer::kPassword));
     auto index = s.get("/");

@@ -116,6 +116,54 @@ TEST_F(ServerTest, StaticFilesStayInTheirDirectory) {
     EXPECT_EQ(c.request("GET", "/static/missing.js").status, 404);
 }
 
+// The installable web app: the service worker comes from the static files but is
+// served at the root (its scope is where it is served) and revalidated every time;
+// the manifest has its own type; the offline page is the same for everybody.
+TEST_F(ServerTest, TheServiceWorkerIsServedAtTheRootAndAlwaysRevalidated) {
+    HttpClient c(server_->port());
+    EXPECT_EQ(c.request("GET", "/sw.js").status, 404) << "no worker until the build put one in the static files";
+    lampi::testing::write_file(dir_ / "static/sw.js", "self.addEventListener('fetch', () => {});");
+    lampi::testing::write_file(dir_ / "static/manifest.webmanifest", R"({"name":"LAMPi"})");
+    auto worker = c.request("GET", "/sw.js");
+    ASSERT_EQ(worker.status, 200);
+    EXPECT_EQ(worker.body, "self.addEventListener('fetch', () => {});");
+    EXPECT_EQ(worker.header("Content-Type"), "text/javascript; charset=utf-8");
+    EXPECT_EQ(worker.header("Cache-Control"), "no-cache");
+    EXPECT_EQ(worker.header("Service-Worker-Allowed"), "") << "at the root, its scope is already the whole site";
+    EXPECT_EQ(c.request("POST", "/sw.js").status, 405);
+    auto manifest = c.request("GET", "/static/manifest.webmanifest");
+    ASSERT_EQ(manifest.status, 200);
+    EXPECT_EQ(manifest.header("Content-Type"), "application/manifest+json");
+}
+
+TEST_F(ServerTest, TheOfflinePageCarriesNoSessionOrCsrfTokenAndOffersTheNearbyLamp) {
+    HttpClient c(server_->port());
+    auto offline = c.request("GET", "/offline/");
+    ASSERT_EQ(offline.status, 200);
+    EXPECT_EQ(offline.header("Cache-Control"), "no-cache") << "the service worker keeps a copy";
+    EXPECT_TRUE(offline.headers_named("Set-Cookie").empty());
+    EXPECT_EQ(offline.body.find("csrfmiddlewaretoken"), std::string::npos);
+    EXPECT_NE(offline.body.find("You are offline"), std::string::npos);
+    EXPECT_NE(offline.body.find("<section id=\"nearby\""), std::string::npos);
+    EXPECT_NE(offline.body.find("Control nearby lamp over Bluetooth"), std::string::npos);
+    EXPECT_NE(offline.body.find("<script src=\"/static/lampi.js\" defer></script>"), std::string::npos);
+}
+
+TEST_F(ServerTest, EveryPageLinksTheManifestTheIconsAndTheThemeColour) {
+    HttpClient c(server_->port());
+    for (const char* path : {"/accounts/login/", "/offline/", "/nothing-here"}) {
+        auto page = c.request("GET", path);
+        if (page.header("Content-Type").find("text/html") == std::string::npos) continue;
+        EXPECT_NE(page.body.find("<link rel=\"manifest\" href=\"/static/manifest.webmanifest\">"), std::string::npos)
+            << path;
+        EXPECT_NE(page.body.find("<meta name=\"theme-color\" content=\"#ffffff\""), std::string::npos) << path;
+        EXPECT_NE(page.body.find("<link rel=\"apple-touch-icon\" href=\"/static/apple-touch-icon.png\">"),
+                  std::string::npos)
+            << path;
+        EXPECT_NE(page.body.find("<link rel=\"icon\" href=\"/static/icon.svg\""), std::string::npos) << path;
+    }
+}
+
 TEST_F(ServerTest, KeepAliveUntilConnectionClose) {
     HttpClient c(server_->port());
     for (int i = 0; i < 5; ++i) {

@@ -169,6 +169,10 @@ expect_file /usr/lib/lampi/lampi_auth_plugin.so install
 expect_file /usr/lib/lampi/lampi_bridge_nodelay.so install
 expect_file /lib/systemd/system/mosquitto.service.d/lampi-bridge-nodelay.conf install
 expect_file /usr/share/lampi/web/lampi.js install
+# The installable app: lampi-cloud serves sw.js at /sw.js; the manifest names the icons.
+for file in sw.js manifest.webmanifest icon-192.png icon-512.png icon-maskable-512.png apple-touch-icon.png; do
+  expect_file "/usr/share/lampi/web/$file" install
+done
 for program in lampid lampi-ui lampi-ble lampi-cloud lampi-ca lampi-load; do
   in_root "$program" --help >/dev/null || fail "install: $program --help fails in the chroot"
 done

@@ -4,7 +4,9 @@
 // index_page): every <li class="lamp"> gets a power switch and hue, saturation and
 // brightness sliders that talk MQTT to the cloud broker over WebSocket, with the
 // short-lived credential the cloud hands the logged-in page. Without JavaScript the
-// page still lists, renames and removes lamps through its forms.
+// page still lists, renames and removes lamps through its forms. On any page that
+// has them, it also offers the nearby lamp over Bluetooth (nearby-view.js) and
+// registers the installable app's service worker.
 //
 // MQTT contract (DESIGN.md), per lamp <id>:
 //   subscribe devices/<id>/lamp/changed                 retained full state + "version"
@@ -27,6 +29,7 @@ import { diffLamps } from "./state.js";
 import { RoomGroup, allOffButton, sectionFor } from "./rooms.js";
 import { SchedulePanel } from "./schedules.js";
 import { LampCard, StatusLine, lampItem } from "./views.js";
+import { startNearby } from "./nearby-view.js";
 
 const LAMP_POLL_MS = 10000;
 const LOGIN_LINK = { href: "/accounts/login/?next=/", text: "Log in again" };
@@ -300,5 +303,17 @@ function start(root) {
   );
 }
 
+// The service worker (web/src/sw.js, served at /sw.js) keeps the page's files so
+// the installed app opens without a network. Browsers offer it only in a secure
+// context (https, or localhost).
+function registerServiceWorker() {
+  if (!("serviceWorker" in navigator)) return;
+  navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch((err) => console.warn("lampi: no service worker:", err.message));
+}
+
 const root = document.getElementById("lamps");
 if (root) start(root);
+// On the lamps page and the offline page; Web Bluetooth only where the browser has it.
+const nearby = document.getElementById("nearby");
+if (nearby && navigator.bluetooth) startNearby(nearby, navigator.bluetooth);
+registerServiceWorker();

@@ -115,12 +115,14 @@ export function lampItem(lamp, csrf) {
 
 export class LampCard {
   // publish(topic, payload text, done(err)); connection(): the connection's state kind;
-  // onRender(): after every render (the room's controls follow their lamps).
-  constructor(li, { clientTag, publish, connection, onRender = () => {} }) {
+  // onRender(): after every render (the room's controls follow their lamps);
+  // failureText(reason): the words of an unconfirmed change.
+  constructor(li, { clientTag, publish, connection, onRender = () => {}, failureText = commandFailureText }) {
     this.li = li;
     this.id = li.dataset.deviceId;
     this.room = li.dataset.room || "";
     this.onRender = onRender;
+    this.failureText = failureText;
     this.prefix = "devices/" + this.id + "/lamp/";
     this.clientTag = clientTag;
     this.publish = publish;
@@ -412,7 +414,7 @@ export class LampCard {
               : "";
     }
     if (this.failure) {
-      this.errorText.textContent = commandFailureText(this.failure.reason);
+      this.errorText.textContent = this.failureText(this.failure.reason);
       this.errorBox.hidden = false;
       li.dataset.commandFailed = this.failure.reason;
     }

@@ -381,6 +381,21 @@ void add_page_routes(http::Router& router, Deps& deps) {
     router.add_prefix("GET", "/static/", [&deps](const Request&, const http::Params& params) {
         return deps.statics.serve(params.get("rest"));
     });
+
+    // The service worker from the static files, at the root so that its scope is the
+    // whole site; checked with the server on every navigation (no-cache), so a new
+    // shell reaches browsers at once.
+    router.add("GET", "/sw.js", [&deps](const Request&, const http::Params&) {
+        Response r = deps.statics.serve("sw.js");
+        if (r.status == 200) r.set("Cache-Control", "no-cache");
+        return r;
+    });
+
+    router.add("GET", "/offline/", [](const Request&, const http::Params&) {
+        Response r = http::html(200, pages::offline_page());
+        r.set("Cache-Control", "no-cache");
+        return r;
+    });
 }
 
 }  // namespace lampi::cloud::api

@@ -45,11 +45,14 @@ std::string SecurityHeaders::content_security_policy(const http::Request& reques
     } else if (same_site_broker_ && plain_host(request.header("Host"))) {
         connect += fmt::format(" {}://{}", request.secure ? "wss" : "ws", request.header("Host"));
     }
-    // mqtt.js keeps its keepalive timers in a blob: worker so background tabs stay connected.
-    return fmt::format("default-src 'self'; script-src 'self'; style-src 'self'; connect-src {}; img-src 'self' data:; "
-                       "worker-src 'self' blob:; object-src 'none'; base-uri 'none'; form-action 'self'; "
-                       "frame-ancestors 'none'",
-                       connect);
+    // mqtt.js keeps its keepalive timers in a blob: worker so background tabs stay connected;
+    // 'self' is the service worker (/sw.js). The manifest is named though default-src covers
+    // it, so the policy reads as the list of what the page loads.
+    return fmt::format(
+        "default-src 'self'; script-src 'self'; style-src 'self'; connect-src {}; img-src 'self' data:; "
+        "worker-src 'self' blob:; manifest-src 'self'; object-src 'none'; base-uri 'none'; "
+        "form-action 'self'; frame-ancestors 'none'",
+        connect);
 }
 
 void SecurityHeaders::apply(const http::Request& request, http::Response& response) const {

@@ -3,6 +3,18 @@
 #include <fmt/core.h>
 
 namespace lampi::cloud::pages {
+namespace {
+
+// What makes the site an installable web app (web/src/manifest.webmanifest, the
+// icons of web/tools/icons.mjs); the theme colours are the header's in lampi.css.
+constexpr std::string_view kAppHead =
+    "<link rel=\"manifest\" href=\"/static/manifest.webmanifest\">\n"
+    "<meta name=\"theme-color\" content=\"#ffffff\" media=\"(prefers-color-scheme: light)\">\n"
+    "<meta name=\"theme-color\" content=\"#222227\" media=\"(prefers-color-scheme: dark)\">\n"
+    "<link rel=\"icon\" href=\"/static/icon.svg\" type=\"image/svg+xml\">\n"
+    "<link rel=\"apple-touch-icon\" href=\"/static/apple-touch-icon.png\">\n";
+
+}  // namespace
 
 std::string page(std::string_view title, std::string_view body, std::string_view username) {
     std::string nav;
@@ -15,9 +27,9 @@ std::string page(std::string_view title, std::string_view body, std::string_view
     return fmt::format(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-        "<title>{} - LAMPi</title>\n<link rel=\"stylesheet\" href=\"/static/lampi.css\">\n<link rel=\"icon\" href=\"data:,\">\n</head>\n<body>\n"
+        "<title>{} - LAMPi</title>\n<link rel=\"stylesheet\" href=\"/static/lampi.css\">\n{}</head>\n<body>\n"
         "<header><h1>LAMPi</h1>\n{}</header>\n<main>\n{}</main>\n</body>\n</html>\n",
-        escape_html(title), nav, body);
+        escape_html(title), kAppHead, nav, body);
 }
 
 }  // namespace lampi::cloud::pages

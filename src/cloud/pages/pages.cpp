@@ -108,6 +108,17 @@ std::string lamp_item(const storage::Lamp& lamp, std::string_view csrf) {
 }
 
 // The rooms the owner already uses, offered when typing a room.
+// Where the page offers a lamp within Bluetooth range (web/src/nearby.js): hidden
+// until the script finds Web Bluetooth in the browser.
+std::string nearby_lamp_section() {
+    return "<section id=\"nearby\" class=\"nearby\" aria-labelledby=\"nearby-title\" hidden>\n"
+           "<h3 id=\"nearby-title\">Nearby lamp</h3>\n"
+           "<p class=\"hint\">A lamp a few metres away answers over Bluetooth, even without the internet.</p>\n"
+           "<button type=\"button\" class=\"nearby-connect\">Control nearby lamp over Bluetooth</button>\n"
+           "<p class=\"nearby-status\" role=\"status\" aria-live=\"polite\"></p>\n"
+           "<ul class=\"nearby-lamps\"></ul>\n</section>\n";
+}
+
 std::string room_names(const std::vector<storage::Lamp>& lamps) {
     std::vector<std::string> rooms;
     for (const auto& lamp : lamps)
@@ -182,7 +193,7 @@ std::string index_page(std::string_view username, std::string_view csrf, const s
         "<label for=\"id_code\">Code shown on the lamp</label> <input type=\"text\" name=\"code\" id=\"id_code\" "
         "value=\"{typed}\" maxlength=\"20\" autocomplete=\"off\" autocapitalize=\"characters\" "
         "aria-describedby=\"code-hint\" required> <button type=\"submit\">Add lamp</button></form>\n</section>\n"
-        "<script src=\"/static/lampi.js\" defer></script>\n",
+        "{nearby}<script src=\"/static/lampi.js\" defer></script>\n",
         fmt::arg("message", view.message.empty() ? std::string()
                                                  : fmt::format("<p class=\"message\" role=\"status\">{}</p>\n",
                                                                escape_html(view.message))),
@@ -193,8 +204,18 @@ std::string index_page(std::string_view username, std::string_view csrf, const s
                                           "steps: see <a href=\"#add-lamp\">Add a lamp</a> below.</p>\n"
                                         : ""),
         fmt::arg("rooms", room_names(lamps)), fmt::arg("minutes", minutes), fmt::arg("plural", minutes == 1 ? "" : "s"),
-        fmt::arg("csrf_field", csrf_field(csrf)), fmt::arg("typed", escape_html(view.typed_code)));
+        fmt::arg("csrf_field", csrf_field(csrf)), fmt::arg("typed", escape_html(view.typed_code)),
+        fmt::arg("nearby", nearby_lamp_section()));
     return page("Your lamps", body, username);
+}
+
+std::string offline_page() {
+    return page("Offline",
+                fmt::format("<h2>You are offline</h2>\n"
+                            "<p>This device cannot reach LAMPi, so your lamps cannot be shown or changed from here "
+                            "just now.</p>\n<p><a href=\"/\">Try again</a></p>\n{}"
+                            "<script src=\"/static/lampi.js\" defer></script>\n",
+                            nearby_lamp_section()));
 }
 
 std::string error_page(int status, std::string_view title, std::string_view message) {

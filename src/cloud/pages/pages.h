@@ -39,6 +39,11 @@ struct IndexView {
 std::string index_page(std::string_view username, std::string_view csrf, const std::vector<storage::Lamp>& lamps,
                        const IndexView& view);
 
+// What a browser that installed the site shows when it has no network (the
+// service worker keeps it, web/src/sw.js): the same for everybody, with no user
+// data or CSRF token, and the nearby lamp over Bluetooth.
+std::string offline_page();
+
 // A short page for a failed form post (CSRF, bad input).
 std::string error_page(int status, std::string_view title, std::string_view message);
 

@@ -26,6 +26,7 @@ std::string_view content_type_for(std::string_view path) {
     if (ends(".css")) return "text/css; charset=utf-8";
     if (ends(".js") || ends(".mjs")) return "text/javascript; charset=utf-8";
     if (ends(".json") || ends(".map")) return "application/json";
+    if (ends(".webmanifest")) return "application/manifest+json";
     if (ends(".svg")) return "image/svg+xml";
     if (ends(".png")) return "image/png";
     if (ends(".ico")) return "image/x-icon";
