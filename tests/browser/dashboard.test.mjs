@@ -29,7 +29,7 @@ async function readDashboard(page, base) {
   const panels = await page.$$eval("section.panel", (sections) =>
     Object.fromEntries(
       sections.map((s) => {
-        const table = s.querySelector("table");
+        const table = s.querySelector("table.figures");
         return [
           s.dataset.panel,
           {
@@ -123,7 +123,9 @@ describe("the operator's analytics dashboard", { skip }, () => {
       },
       15000,
       "the lamp changes to reach the dashboard"
-    );
+    ).catch((err) => {
+      throw new Error(`${err.message}; lamp changes by source: ${JSON.stringify(after_?.panels.sources)}`);
+    });
     const { panels } = after_;
     for (const [name, panel] of Object.entries(panels)) assert.equal(panel.failed, false, `${name}: ${panel.status}`);
     assert.equal(today(panels["sign-ups"], "Sign-ups"), today(before_.panels["sign-ups"], "Sign-ups") + 2);
