@@ -15,6 +15,8 @@ export function hoursText(hours) {
 // The lines under the chart, from the endpoint's answer.
 export function onHoursSummary(answer) {
   const recent = answer.days.reduce((sum, d) => sum + d.hours, 0);
+  if (!answer.counted_since)
+    return { lines: ["No switching on or off recorded for this lamp yet: its hours on count from the first."], notice: "" };
   const lines = [
     `On for ${hoursText(recent)} in the last ${answer.days.length} days.`,
     `In all: ${hoursText(answer.total_hours)} of the LED's ${hoursText(answer.rated_hours)} rated life (${answer.used_percent} %).`,

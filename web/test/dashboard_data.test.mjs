@@ -72,10 +72,11 @@ test("failures are told in plain words", () => {
 test("on-hours read as hours against the rated life, with a notice past 90 %", () => {
   assert.equal(hoursText(2.46), "2.5 h");
   assert.equal(hoursText(25000), "25 000 h");
-  const answer = { days: [{ hours: 2 }, { hours: 1.5 }], total_hours: 23000, rated_hours: 25000, used_percent: 92, nearing_end_of_life: true };
+  const answer = { days: [{ hours: 2 }, { hours: 1.5 }], counted_since: "2024-01-01T00:00:00.000Z", total_hours: 23000, rated_hours: 25000, used_percent: 92, nearing_end_of_life: true };
   const { lines, notice } = onHoursSummary(answer);
   assert.equal(lines[0], "On for 3.5 h in the last 2 days.");
   assert.equal(lines[1], "In all: 23 000 h of the LED's 25 000 h rated life (92 %).");
   assert.match(notice, /nearing the end of its rated life/);
   assert.equal(onHoursSummary({ ...answer, nearing_end_of_life: false }).notice, "");
+  assert.match(onHoursSummary({ ...answer, counted_since: null }).lines[0], /No switching on or off recorded/);
 });
