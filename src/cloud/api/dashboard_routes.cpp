@@ -43,7 +43,7 @@ Response page(const Request& request, Deps& deps) {
 
 Response query(const Request& request, const http::Params& params, Deps& deps) {
     http::Fields cookies = http::parse_cookies(request.header("Cookie"));
-    auto caller = identify(request, cookies, deps, true);
+    auto caller = identify(request, cookies, deps, false);
     if (!caller) return no_store(keen_refusal({"InternalServerError", caller.status()}));
     if (!*caller)
         return no_store(keen_refusal(
