@@ -13,6 +13,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
@@ -28,6 +29,7 @@
 #include "http/beast_streams.h"
 #include "http/form.h"
 #include "http/relay_session.h"
+#include "http/response_wire.h"
 #include "lampi/log.h"
 
 namespace lampi::cloud::http {
@@ -74,15 +76,6 @@ Request to_request(bhttp::request<bhttp::string_body>& in, const std::string& re
     out.remote_address = remote;
     out.client_address = remote;
     out.secure = secure;
-    return out;
-}
-
-bhttp::response<bhttp::string_body> to_beast(Response&& in, unsigned version, bool keep_alive) {
-    bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(in.status), version};
-    for (Header& h : in.headers) out.insert(h.name, h.value);
-    out.body() = std::move(in.body);
-    out.keep_alive(keep_alive);
-    out.prepare_payload();
     return out;
 }
 
@@ -189,9 +182,9 @@ struct HttpServer::Impl {
                 if (status != 0) {
                     Response r = text(status, why);
                     add_strict_security_headers(r);
-                    auto out = to_beast(std::move(r), 11, false);
+                    const std::string out = to_wire(std::move(r), 11, false);
                     lowest.expires_after(options.write_timeout);
-                    co_await bhttp::async_write(stream, out, use_tuple);
+                    co_await asio::async_write(stream, asio::buffer(out), use_tuple);
                 }
                 break;
             }
@@ -210,9 +203,9 @@ struct HttpServer::Impl {
             if (response.deferred) response = co_await finish_elsewhere(std::move(response.deferred));
             if (!target_error.empty()) add_strict_security_headers(response);
             keep_alive = keep_alive && !response.close && !stopping;
-            auto out = to_beast(std::move(response), version, keep_alive);
+            const std::string out = to_wire(std::move(response), version, keep_alive);
             lowest.expires_after(options.write_timeout);
-            auto [wec, wn] = co_await bhttp::async_write(stream, out, use_tuple);
+            auto [wec, wn] = co_await asio::async_write(stream, asio::buffer(out), use_tuple);
             if (wec || !keep_alive) break;
         }
         beast::error_code ignored;
@@ -229,6 +222,9 @@ struct HttpServer::Impl {
         beast::error_code ec;
         auto endpoint = socket.remote_endpoint(ec);
         std::string remote = ec ? std::string("?") : endpoint.address().to_string();
+        // An answer leaves in one write; Nagle would only hold its last segment
+        // back waiting for the peer's delayed ACK.
+        socket.set_option(tcp::no_delay(true), ec);
         auto control = std::make_shared<SessionControl>(strand);
         std::uint64_t id;
         {
