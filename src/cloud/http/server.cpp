@@ -6,6 +6,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -18,6 +19,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <mutex>
 #include <optional>
@@ -84,7 +86,13 @@ Request to_request(bhttp::request<bhttp::string_body>& in, const std::string& re
 struct HttpServer::Impl {
     ServerOptions options;
     RequestHandler handler;
-    asio::io_context ioc;
+    // One io_context a thread, each run by that thread alone: a connection lives
+    // on the context it was given at accept (round robin), so its reads, answer
+    // and write never wake or wait for another thread. The first context also
+    // runs the accept loop, the signals and the drain.
+    std::vector<std::unique_ptr<asio::io_context>> contexts = make_contexts(options.threads);
+    asio::io_context& ioc = *contexts.front();
+    std::size_t next_context = 0;  // on accept_strand
     // The acceptor and the signal set are only touched on this strand.
     Executor accept_strand = asio::make_strand(ioc);
     tcp::acceptor acceptor{accept_strand};
@@ -101,6 +109,17 @@ struct HttpServer::Impl {
     int bound_port = 0;
 
     Impl(ServerOptions o, RequestHandler h) : options(std::move(o)), handler(std::move(h)) {}
+
+    static std::vector<std::unique_ptr<asio::io_context>> make_contexts(int threads) {
+        std::vector<std::unique_ptr<asio::io_context>> out;
+        // A hint of 1: only its own thread runs it (others may still post to it).
+        for (int i = 0; i < std::max(1, threads); ++i) out.push_back(std::make_unique<asio::io_context>(1));
+        return out;
+    }
+
+    void stop_contexts() {
+        for (auto& context : contexts) context->stop();
+    }
 
     Response handle(Request& request) {
         try {
@@ -257,7 +276,7 @@ struct HttpServer::Impl {
 
     asio::awaitable<void> accept_loop() {
         for (;;) {
-            Executor strand = asio::make_strand(ioc);
+            Executor strand = asio::make_strand(*contexts[next_context++ % contexts.size()]);
             auto [ec, socket] = co_await acceptor.async_accept(strand, asio::as_tuple(asio::use_awaitable));
             if (ec) {
                 if (stopping || ec == asio::error::operation_aborted) co_return;
@@ -315,7 +334,7 @@ struct HttpServer::Impl {
             co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
         }
         if (connections.load() > 0) log::warn("{} connection(s) did not finish in time", connections.load());
-        ioc.stop();
+        stop_contexts();
     }
 
     void begin_stop() {
@@ -394,8 +413,17 @@ void HttpServer::run() {
     }
     asio::co_spawn(s.accept_strand, s.accept_loop(), asio::detached);
     std::vector<std::thread> threads;
-    for (int i = 1; i < s.options.threads; ++i) threads.emplace_back([&s] { s.ioc.run(); });
+    for (std::size_t i = 1; i < s.contexts.size(); ++i) {
+        threads.emplace_back([context = s.contexts[i].get()] {
+            // Idle until stop(): a context with no connection yet has no work.
+            auto busy = asio::make_work_guard(*context);
+            context->run();
+        });
+    }
     s.ioc.run();
+    // The first context ran out of work without a drain (cannot happen while
+    // the accept loop runs); the others must not outlive run() either.
+    s.stop_contexts();
     for (auto& t : threads) t.join();
 }
 
