@@ -1,12 +1,19 @@
 #include "http/response_wire.h"
 
 #include <boost/beast/http/status.hpp>
-#include <fmt/format.h>
+
+#include <charconv>
 
 namespace lampi::cloud::http {
 namespace {
 
 bool has_no_body(int status) { return (status >= 100 && status < 200) || status == 204 || status == 304; }
+
+void append_number(std::string& out, std::size_t n) {
+    char digits[24];
+    auto end = std::to_chars(digits, digits + sizeof digits, n).ptr;
+    out.append(digits, end);
+}
 
 }  // namespace
 
@@ -19,7 +26,9 @@ std::string to_wire(Response&& response, unsigned version, bool keep_alive) {
 
     std::string out;
     out.reserve(size);
-    fmt::format_to(std::back_inserter(out), "HTTP/{}.{} {:03} ", version / 10, version % 10, response.status);
+    out += version >= 11 ? "HTTP/1.1 " : "HTTP/1.0 ";
+    append_number(out, static_cast<std::size_t>(response.status));
+    out += ' ';
     out += reason;
     out += "\r\n";
     // What the handler set, except the two fields the server owns (as Beast's
@@ -33,7 +42,11 @@ std::string to_wire(Response&& response, unsigned version, bool keep_alive) {
     }
     if (version >= 11 && !keep_alive) out += "Connection: close\r\n";
     if (version < 11 && keep_alive) out += "Connection: keep-alive\r\n";
-    if (!bodiless) fmt::format_to(std::back_inserter(out), "Content-Length: {}\r\n", response.body.size());
+    if (!bodiless) {
+        out += "Content-Length: ";
+        append_number(out, response.body.size());
+        out += "\r\n";
+    }
     out += "\r\n";
     if (!bodiless) out += response.body;
     return out;

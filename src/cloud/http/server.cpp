@@ -168,7 +168,8 @@ struct HttpServer::Impl {
                 // Idle: only the wait for the first byte gets the long deadline,
                 // and a short one while connections are scarce.
                 lowest.expires_after(under_pressure() ? options.idle_timeout_under_pressure : options.idle_timeout);
-                auto [fec, fn] = co_await stream.async_read_some(buffer.prepare(1024), use_tuple);
+                // Room for a browser's whole request (cookies included) in one read.
+                auto [fec, fn] = co_await stream.async_read_some(buffer.prepare(4096), use_tuple);
                 buffer.commit(fn);
                 if (fec && fn == 0) break;
             }
