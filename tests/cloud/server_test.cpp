@@ -116,6 +116,80 @@ TEST_F(ServerTest, StaticFilesStayInTheirDirectory) {
     EXPECT_EQ(c.request("GET", "/static/missing.js").status, 404);
 }
 
+// A static file is read once and its answer kept: every answer is still the
+// file's exact bytes with the same headers, the page's security headers included.
+TEST_F(ServerTest, AKeptStaticAnswerIsTheFileByteForByteWithItsHeaders) {
+    std::string bytes;
+    for (int i = 0; i < 40'000; ++i) bytes += static_cast<char>(i * 7 % 256);  // NULs, CR/LF, > one TLS record
+    lampi::testing::write_file(dir_ / "static/blob.png", bytes);
+    HttpClient c(server_->port());
+    auto first = c.request("GET", "/static/blob.png");
+    auto again = c.request("GET", "/static/blob.png");
+    for (const auto* r : {&first, &again}) {
+        ASSERT_EQ(r->status, 200);
+        EXPECT_EQ(r->body, bytes);
+        EXPECT_EQ(r->header("Content-Length"), std::to_string(bytes.size()));
+        EXPECT_EQ(r->header("Content-Type"), "image/png");
+        EXPECT_EQ(r->header("Cache-Control"), "public, max-age=300");
+        EXPECT_EQ(r->header("X-Content-Type-Options"), "nosniff");
+        EXPECT_FALSE(r->header("Content-Security-Policy").empty());
+        EXPECT_EQ(r->header("X-Frame-Options"), "DENY");
+    }
+    EXPECT_FALSE(first.header("ETag").empty());
+    EXPECT_EQ(first.header("ETag"), again.header("ETag"));
+    EXPECT_NE(first.header("Last-Modified").find(" GMT"), std::string::npos);
+}
+
+TEST_F(ServerTest, AStaticFileChangedOnDiskIsServedAnew) {
+    HttpClient c(server_->port());
+    auto before = c.request("GET", "/static/css/site.css");
+    ASSERT_EQ(before.body, "body{}");
+    lampi::testing::write_file(dir_ / "static/css/site.css", "body{color:red}");
+    auto after = c.request("GET", "/static/css/site.css");
+    EXPECT_EQ(after.body, "body{color:red}");
+    EXPECT_NE(after.header("ETag"), before.header("ETag"));
+    std::filesystem::remove(dir_ / "static/css/site.css");
+    EXPECT_EQ(c.request("GET", "/static/css/site.css").status, 404);
+}
+
+// The kept answer is tied to the file it was read from: a link inside the
+// directory re-pointed outside it must not serve what it now leads to.
+TEST_F(ServerTest, AKeptAnswerDoesNotOutliveALinkRepointedOutside) {
+    std::filesystem::create_symlink(dir_ / "static/css/site.css", dir_ / "static/alias.css");
+    HttpClient c(server_->port());
+    EXPECT_EQ(c.request("GET", "/static/alias.css").body, "body{}");
+    std::filesystem::remove(dir_ / "static/alias.css");
+    std::filesystem::create_symlink(dir_ / "secret.txt", dir_ / "static/alias.css");
+    auto r = c.request("GET", "/static/alias.css");
+    EXPECT_EQ(r.status, 404);
+    EXPECT_EQ(r.body.find("top secret"), std::string::npos);
+}
+
+TEST_F(ServerTest, StaticFilesAnswerConditionalGetsWith304) {
+    HttpClient c(server_->port());
+    auto full = c.request("GET", "/static/css/site.css");
+    const std::string etag = full.header("ETag"), modified = full.header("Last-Modified");
+    ASSERT_FALSE(etag.empty());
+    auto same = c.request("GET", "/static/css/site.css", {{"If-None-Match", etag}});
+    EXPECT_EQ(same.status, 304);
+    EXPECT_EQ(same.body, "");
+    EXPECT_EQ(same.header("Content-Length"), "");
+    EXPECT_EQ(same.header("ETag"), etag);
+    EXPECT_EQ(same.header("Cache-Control"), "public, max-age=300");
+    EXPECT_EQ(c.request("GET", "/static/css/site.css", {{"If-None-Match", "\"other\", W/" + etag}}).status, 304);
+    EXPECT_EQ(c.request("GET", "/static/css/site.css", {{"If-None-Match", "\"other\""}}).status, 200);
+    EXPECT_EQ(c.request("GET", "/static/css/site.css", {{"If-Modified-Since", modified}}).status, 304);
+    // If-None-Match decides when both are sent.
+    EXPECT_EQ(c.request("GET", "/static/css/site.css", {{"If-None-Match", "\"other\""}, {"If-Modified-Since", modified}})
+                  .status,
+              200);
+    EXPECT_TRUE(still_serving()) << "the connection survives a 304 without a body";
+    lampi::testing::write_file(dir_ / "static/css/site.css", "body{margin:0}");
+    auto changed = c.request("GET", "/static/css/site.css", {{"If-None-Match", etag}});
+    EXPECT_EQ(changed.status, 200);
+    EXPECT_EQ(changed.body, "body{margin:0}");
+}
+
 // The installable web app: the service worker comes from the static files but is
 // served at the root (its scope is where it is served) and revalidated every time;
 // the manifest has its own type; the offline page is the same for everybody.

@@ -152,7 +152,7 @@ http::Response App::finish(const http::Request& request, http::Response response
     // The path only: queries, bodies and headers (cookies, tokens, passwords) never reach the log.
     if (response.status >= 500)
         log::warn("{} {} {} -> {}", request.client_address, request.method, loggable(request.path), response.status);
-    else
+    else if (log::enabled(log::Level::debug))
         log::debug("{} {} {} -> {}", request.client_address, request.method, loggable(request.path), response.status);
     security_.apply(request, response);
     const auto elapsed = std::chrono::steady_clock::now() - start;

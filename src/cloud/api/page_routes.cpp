@@ -378,8 +378,8 @@ void add_page_routes(http::Router& router, Deps& deps) {
         return http::redirect("/?done=removed", 303);
     });
 
-    router.add_prefix("GET", "/static/", [&deps](const Request&, const http::Params& params) {
-        return deps.statics.serve(params.get("rest"));
+    router.add_prefix("GET", "/static/", [&deps](const Request& request, const http::Params& params) {
+        return deps.statics.serve(params.get("rest"), &request);
     });
 
     // The service worker from the static files, at the root so that its scope is the

@@ -35,13 +35,13 @@ void Router::add_prefix(std::string method, std::string prefix, Handler handler)
     routes_.push_back(Route{std::move(method), std::move(pattern), {}, std::move(prefix), std::move(handler)});
 }
 
-bool Router::match(const Route& route, std::string_view path, Params& params) {
+bool Router::match(const Route& route, std::string_view path, const std::vector<std::string_view>& parts,
+                   Params& params) {
     if (!route.prefix.empty()) {
         if (path.substr(0, route.prefix.size()) != route.prefix) return false;
         params.add("rest", std::string(path.substr(route.prefix.size())));
         return true;
     }
-    auto parts = split_path(path);
     if (parts.size() != route.segments.size()) return false;
     for (std::size_t i = 0; i < parts.size(); ++i) {
         const std::string& seg = route.segments[i];
@@ -58,10 +58,11 @@ bool Router::match(const Route& route, std::string_view path, Params& params) {
 Response Router::dispatch(const Request& request, std::size_t* matched) const {
     if (matched) *matched = routes_.size();
     std::string allow;
+    const auto parts = split_path(request.path);
     for (std::size_t i = 0; i < routes_.size(); ++i) {
         const Route& route = routes_[i];
         Params params;
-        if (!match(route, request.path, params)) continue;
+        if (!match(route, request.path, parts, params)) continue;
         if (route.method == request.method) {
             if (matched) *matched = i;
             return route.handler(request, params);

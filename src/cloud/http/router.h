@@ -52,7 +52,9 @@ private:
         std::string prefix;                 // non-empty for prefix routes
         Handler handler;
     };
-    static bool match(const Route& route, std::string_view path, Params& params);
+    // `parts` is the path split once at '/' for every route tried.
+    static bool match(const Route& route, std::string_view path, const std::vector<std::string_view>& parts,
+                      Params& params);
 
     std::vector<Route> routes_;
 };

@@ -6,6 +6,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -13,10 +14,12 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <mutex>
 #include <optional>
@@ -28,6 +31,7 @@
 #include "http/beast_streams.h"
 #include "http/form.h"
 #include "http/relay_session.h"
+#include "http/response_wire.h"
 #include "lampi/log.h"
 
 namespace lampi::cloud::http {
@@ -77,21 +81,18 @@ Request to_request(bhttp::request<bhttp::string_body>& in, const std::string& re
     return out;
 }
 
-bhttp::response<bhttp::string_body> to_beast(Response&& in, unsigned version, bool keep_alive) {
-    bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(in.status), version};
-    for (Header& h : in.headers) out.insert(h.name, h.value);
-    out.body() = std::move(in.body);
-    out.keep_alive(keep_alive);
-    out.prepare_payload();
-    return out;
-}
-
 }  // namespace
 
 struct HttpServer::Impl {
     ServerOptions options;
     RequestHandler handler;
-    asio::io_context ioc;
+    // One io_context a thread, each run by that thread alone: a connection lives
+    // on the context it was given at accept (round robin), so its reads, answer
+    // and write never wake or wait for another thread. The first context also
+    // runs the accept loop, the signals and the drain.
+    std::vector<std::unique_ptr<asio::io_context>> contexts = make_contexts(options.threads);
+    asio::io_context& ioc = *contexts.front();
+    std::size_t next_context = 0;  // on accept_strand
     // The acceptor and the signal set are only touched on this strand.
     Executor accept_strand = asio::make_strand(ioc);
     tcp::acceptor acceptor{accept_strand};
@@ -108,6 +109,17 @@ struct HttpServer::Impl {
     int bound_port = 0;
 
     Impl(ServerOptions o, RequestHandler h) : options(std::move(o)), handler(std::move(h)) {}
+
+    static std::vector<std::unique_ptr<asio::io_context>> make_contexts(int threads) {
+        std::vector<std::unique_ptr<asio::io_context>> out;
+        // A hint of 1: only its own thread runs it (others may still post to it).
+        for (int i = 0; i < std::max(1, threads); ++i) out.push_back(std::make_unique<asio::io_context>(1));
+        return out;
+    }
+
+    void stop_contexts() {
+        for (auto& context : contexts) context->stop();
+    }
 
     Response handle(Request& request) {
         try {
@@ -156,7 +168,8 @@ struct HttpServer::Impl {
                 // Idle: only the wait for the first byte gets the long deadline,
                 // and a short one while connections are scarce.
                 lowest.expires_after(under_pressure() ? options.idle_timeout_under_pressure : options.idle_timeout);
-                auto [fec, fn] = co_await stream.async_read_some(buffer.prepare(1024), use_tuple);
+                // Room for a browser's whole request (cookies included) in one read.
+                auto [fec, fn] = co_await stream.async_read_some(buffer.prepare(4096), use_tuple);
                 buffer.commit(fn);
                 if (fec && fn == 0) break;
             }
@@ -189,9 +202,9 @@ struct HttpServer::Impl {
                 if (status != 0) {
                     Response r = text(status, why);
                     add_strict_security_headers(r);
-                    auto out = to_beast(std::move(r), 11, false);
+                    const std::string out = to_wire(std::move(r), 11, false);
                     lowest.expires_after(options.write_timeout);
-                    co_await bhttp::async_write(stream, out, use_tuple);
+                    co_await asio::async_write(stream, asio::buffer(out), use_tuple);
                 }
                 break;
             }
@@ -210,9 +223,9 @@ struct HttpServer::Impl {
             if (response.deferred) response = co_await finish_elsewhere(std::move(response.deferred));
             if (!target_error.empty()) add_strict_security_headers(response);
             keep_alive = keep_alive && !response.close && !stopping;
-            auto out = to_beast(std::move(response), version, keep_alive);
+            const std::string out = to_wire(std::move(response), version, keep_alive);
             lowest.expires_after(options.write_timeout);
-            auto [wec, wn] = co_await bhttp::async_write(stream, out, use_tuple);
+            auto [wec, wn] = co_await asio::async_write(stream, asio::buffer(out), use_tuple);
             if (wec || !keep_alive) break;
         }
         beast::error_code ignored;
@@ -229,6 +242,9 @@ struct HttpServer::Impl {
         beast::error_code ec;
         auto endpoint = socket.remote_endpoint(ec);
         std::string remote = ec ? std::string("?") : endpoint.address().to_string();
+        // An answer leaves in one write; Nagle would only hold its last segment
+        // back waiting for the peer's delayed ACK.
+        socket.set_option(tcp::no_delay(true), ec);
         auto control = std::make_shared<SessionControl>(strand);
         std::uint64_t id;
         {
@@ -261,7 +277,7 @@ struct HttpServer::Impl {
 
     asio::awaitable<void> accept_loop() {
         for (;;) {
-            Executor strand = asio::make_strand(ioc);
+            Executor strand = asio::make_strand(*contexts[next_context++ % contexts.size()]);
             auto [ec, socket] = co_await acceptor.async_accept(strand, asio::as_tuple(asio::use_awaitable));
             if (ec) {
                 if (stopping || ec == asio::error::operation_aborted) co_return;
@@ -319,7 +335,7 @@ struct HttpServer::Impl {
             co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
         }
         if (connections.load() > 0) log::warn("{} connection(s) did not finish in time", connections.load());
-        ioc.stop();
+        stop_contexts();
     }
 
     void begin_stop() {
@@ -402,8 +418,17 @@ void HttpServer::run() {
     }
     asio::co_spawn(s.accept_strand, s.accept_loop(), asio::detached);
     std::vector<std::thread> threads;
-    for (int i = 1; i < s.options.threads; ++i) threads.emplace_back([&s] { s.ioc.run(); });
+    for (std::size_t i = 1; i < s.contexts.size(); ++i) {
+        threads.emplace_back([context = s.contexts[i].get()] {
+            // Idle until stop(): a context with no connection yet has no work.
+            auto busy = asio::make_work_guard(*context);
+            context->run();
+        });
+    }
     s.ioc.run();
+    // The first context ran out of work without a drain (cannot happen while
+    // the accept loop runs); the others must not outlive run() either.
+    s.stop_contexts();
     for (auto& t : threads) t.join();
 }
 

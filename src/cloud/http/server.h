@@ -6,8 +6,10 @@
 // closed, requests in flight finish (up to `drain_timeout`). With a certificate
 // and key set, every connection is TLS; plain and TLS share the same session code.
 //
-// The handler runs on one of the server's threads and may block briefly (the
-// database); it must be thread-safe. Malformed requests never reach it: the
+// Each of the server's threads serves its own share of the connections (given
+// out in turn at accept). The handler runs on the connection's thread and may
+// block briefly (the database), holding that thread's other connections as long;
+// it must be thread-safe. Malformed requests never reach it: the
 // server answers them itself (400, 413, 431) and closes the connection.
 // A WebSocket upgrade for the MQTT relay's path (when one is configured) never
 // reaches the handler either: the relay takes the connection over.
