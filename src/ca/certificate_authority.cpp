@@ -189,6 +189,52 @@ Result<SignedCertificate> CertificateAuthority::sign_device_request(std::string_
     return sign_leaf(std::move(spec), request->public_key.get(), options);
 }
 
+Result<SignedCertificate> CertificateAuthority::renew_device(std::string_view current_pem, std::string_view csr_pem,
+                                                             std::string_view signature, IssueOptions options) {
+    Result<DeviceRequest> request = read_device_request(csr_pem);
+    if (!request) return Status::invalid_argument(request.status().message());
+    Result<X509Ptr> current = parse_certificate_pem(current_pem);
+    if (!current) {
+        clear_openssl_errors();
+        return Status::invalid_argument("the current certificate is not a PEM certificate");
+    }
+    // Chains to this CA, for client authentication, and is unexpired now.
+    StorePtr store(X509_STORE_new());
+    StoreCtxPtr ctx(X509_STORE_CTX_new());
+    if (!store || !ctx || !X509_STORE_add_cert(store.get(), ca_cert_.get()) ||
+        !X509_STORE_CTX_init(ctx.get(), store.get(), current->get(), nullptr)) {
+        return Status::error(openssl_error("cannot set up certificate verification"));
+    }
+    X509_STORE_CTX_set_purpose(ctx.get(), X509_PURPOSE_SSL_CLIENT);
+    if (X509_verify_cert(ctx.get()) != 1) {
+        int error = X509_STORE_CTX_get_error(ctx.get());
+        clear_openssl_errors();
+        return Status::permission_denied(
+            fmt::format("the current certificate is not valid here: {}", X509_verify_cert_error_string(error)));
+    }
+    std::string cn = subject_common_name(current->get());
+    if (cn != request->device_id) {
+        return Status::permission_denied(fmt::format("the current certificate is for '{}', the request for {}",
+                                                     cn.substr(0, 64), request->device_id));
+    }
+    std::string serial = certificate_serial(current->get());
+    Result<std::vector<IndexEntry>> index = store_.load_index();
+    if (!index) return index.status();
+    auto entry = std::find_if(index->begin(), index->end(), [&](const IndexEntry& e) { return e.serial == serial; });
+    if (entry == index->end() || entry->kind != CertKind::device) {
+        return Status::permission_denied("the current certificate is not a device certificate this CA issued");
+    }
+    if (entry->revoked_at) return Status::permission_denied("the current certificate has been revoked");
+    if (Status s = check_renewal_signature(current->get(), csr_pem, signature); !s) {
+        return Status::permission_denied(s.message());
+    }
+    options.renewing_serial = serial;
+    LeafSpec spec;
+    spec.kind = CertKind::device;
+    spec.common_name = request->device_id;
+    return sign_leaf(std::move(spec), request->public_key.get(), options);
+}
+
 Result<IssuedFiles> CertificateAuthority::issue(LeafSpec spec, const std::string& out_prefix,
                                                 const IssueOptions& options) {
     IssuedFiles files;

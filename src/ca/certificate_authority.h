@@ -104,6 +104,13 @@ public:
     // index record and duplicate rule as issue_device; nothing is written
     // outside the CA directory. options.key_type and overwrite_files are unused.
     Result<SignedCertificate> sign_device_request(std::string_view csr_pem, const IssueOptions& options = {});
+    // A new certificate for a lamp that proves it holds its current one: `current_pem`
+    // must be a device certificate of this CA, unexpired, not revoked in the index,
+    // with the CN of the request; `signature` is sign_renewal's over `csr_pem` by its
+    // key. The current certificate stays valid until it expires or is revoked.
+    // Failures the lamp caused are permission_denied/invalid_argument.
+    Result<SignedCertificate> renew_device(std::string_view current_pem, std::string_view csr_pem,
+                                           std::string_view signature, IssueOptions options = {});
 
     // `target` is a serial (hex) or a common name (a device id, a client name).
     // A CN must match exactly one unrevoked certificate. Rewrites crl.pem.

@@ -34,4 +34,10 @@ Status check_subject_key(EVP_PKEY* key);
 // A CSR with subject CN = `common_name`, signed with `key` (SHA-256), in PEM.
 Result<std::string> make_request_pem(EVP_PKEY* key, const std::string& common_name);
 
+// Renewal: the lamp proves it holds its current certificate's key by signing
+// the new request's PEM text with it (SHA-256, base64). sign_renewal makes that
+// signature on the lamp; check_renewal_signature verifies it with `current`'s key.
+Result<std::string> sign_renewal(EVP_PKEY* current_key, std::string_view csr_pem);
+Status check_renewal_signature(X509* current, std::string_view csr_pem, std::string_view signature_base64);
+
 }  // namespace lampi::ca

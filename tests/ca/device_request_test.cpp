@@ -217,6 +217,91 @@ TEST_F(DeviceRequestTest, ASecondValidCertificateNeedsForceOrARenewal) {
     EXPECT_NE(renewed->entry.serial, first->entry.serial);
 }
 
+class RenewalTest : public DeviceRequestTest {
+protected:
+    void SetUp() override {
+        DeviceRequestTest::SetUp();
+        auto ca = open();
+        auto issued = ca.sign_device_request(request_for(current_key_.get()));
+        ASSERT_TRUE(issued) << issued.status().message();
+        current_pem_ = issued->cert_pem;
+        current_serial_ = issued->entry.serial;
+    }
+    std::string signed_by(EVP_PKEY* key, const std::string& csr) {
+        auto signature = sign_renewal(key, csr);
+        EXPECT_TRUE(signature) << signature.status().message();
+        return signature ? *signature : std::string();
+    }
+    PkeyPtr current_key_ = ec_key();
+    std::string current_pem_;
+    std::string current_serial_;
+};
+
+TEST_F(RenewalTest, TheHolderOfTheCurrentKeyGetsANewCertificate) {
+    auto next_key = ec_key();
+    std::string csr = request_for(next_key.get());
+    auto ca = open();
+    auto renewed = ca.renew_device(current_pem_, csr, signed_by(current_key_.get(), csr));
+    ASSERT_TRUE(renewed) << renewed.status().message();
+    EXPECT_NE(renewed->entry.serial, current_serial_);
+    auto cert = parse_certificate_pem(renewed->cert_pem);
+    ASSERT_TRUE(cert);
+    EXPECT_EQ(X509_check_private_key(cert->get(), next_key.get()), 1);
+    EXPECT_EQ(subject_common_name(cert->get()), kDevice);
+    // Once per certificate: the same current certificate cannot renew again
+    // while the new one is valid.
+    auto again_key = ec_key();
+    std::string again_csr = request_for(again_key.get());
+    auto again = ca.renew_device(current_pem_, again_csr, signed_by(current_key_.get(), again_csr));
+    ASSERT_FALSE(again);
+    EXPECT_EQ(again.status().code(), StatusCode::already_exists) << again.status().message();
+}
+
+TEST_F(RenewalTest, ASignatureByAnyOtherKeyIsRefused) {
+    auto next_key = ec_key();
+    std::string csr = request_for(next_key.get());
+    auto ca = open();
+    // Signed by the new key: it says nothing about holding the current one.
+    auto renewed = ca.renew_device(current_pem_, csr, signed_by(next_key.get(), csr));
+    ASSERT_FALSE(renewed);
+    EXPECT_EQ(renewed.status().code(), StatusCode::permission_denied);
+    EXPECT_TRUE(contains(renewed.status().message(), "current certificate's key")) << renewed.status().message();
+    // A signature over another request.
+    std::string other_csr = request_for(ec_key().get());
+    renewed = ca.renew_device(current_pem_, csr, signed_by(current_key_.get(), other_csr));
+    ASSERT_FALSE(renewed);
+    EXPECT_EQ(renewed.status().code(), StatusCode::permission_denied);
+    renewed = ca.renew_device(current_pem_, csr, "not base64!");
+    ASSERT_FALSE(renewed);
+}
+
+TEST_F(RenewalTest, ARevokedOrForeignOrOtherLampsCertificateCannotRenew) {
+    auto next_key = ec_key();
+    auto ca = open();
+    // Another lamp's request.
+    std::string other_lamp = request_for(next_key.get(), "b827eb000001");
+    auto renewed = ca.renew_device(current_pem_, other_lamp, signed_by(current_key_.get(), other_lamp));
+    ASSERT_FALSE(renewed);
+    EXPECT_TRUE(contains(renewed.status().message(), "is for")) << renewed.status().message();
+    // A certificate of another CA with the same device id.
+    {
+        auto foreign = CertificateAuthority::create(dir_ / "foreign");
+        ASSERT_TRUE(foreign);
+        auto foreign_cert = foreign.value().sign_device_request(request_for(current_key_.get()));
+        ASSERT_TRUE(foreign_cert);
+        std::string csr = request_for(next_key.get());
+        renewed = ca.renew_device(foreign_cert->cert_pem, csr, signed_by(current_key_.get(), csr));
+        ASSERT_FALSE(renewed);
+        EXPECT_TRUE(contains(renewed.status().message(), "not valid here")) << renewed.status().message();
+    }
+    // Revoked.
+    ASSERT_TRUE(ca.revoke(current_serial_));
+    std::string csr = request_for(next_key.get());
+    renewed = ca.renew_device(current_pem_, csr, signed_by(current_key_.get(), csr));
+    ASSERT_FALSE(renewed);
+    EXPECT_TRUE(contains(renewed.status().message(), "revoked")) << renewed.status().message();
+}
+
 TEST_F(DeviceRequestTest, NotARequestIsRefusedInWords) {
     auto ca = open();
     for (std::string text : {std::string(), std::string("hello"), std::string("-----BEGIN CERTIFICATE REQUEST-----\n"
