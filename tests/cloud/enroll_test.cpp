@@ -79,9 +79,10 @@ protected:
         EXPECT_TRUE(made) << made.status().message();
         return made ? made->token : std::string();
     }
-    testing::HttpReply post(const std::string& body) {
+    testing::HttpReply post(const std::string& body) { return post_to("/api/v1/enroll", body); }
+    testing::HttpReply post_to(const std::string& path, const std::string& body) {
         HttpClient client(server_->port(), "127.0.0.1", lampi::testing::TlsIdentity{ca_pem(), "", ""});
-        return client.request("POST", "/api/v1/enroll", {{"Content-Type", "application/json"}}, body);
+        return client.request("POST", path, {{"Content-Type", "application/json"}}, body);
     }
     testing::HttpReply enroll(const std::string& token, EVP_PKEY* key, const std::string& device_id = kLamp) {
         return post(enroll_body(token, request_for(key, device_id)));
@@ -271,6 +272,64 @@ TEST_P(EnrollTest, AttemptsAreRateLimitedPerAddress) {
     auto reply = enroll(token(), key.get());
     EXPECT_EQ(reply.status, 429) << reply.body;
     EXPECT_FALSE(reply.header("Retry-After").empty());
+}
+
+std::string renew_body(const std::string& current, const std::string& csr, const std::string& signature) {
+    boost::json::object o;
+    o["certificate"] = current;
+    o["csr"] = csr;
+    o["signature"] = signature;
+    return boost::json::serialize(o);
+}
+
+TEST_P(EnrollTest, ALampRenewsWithItsCurrentKeyAndNoToken) {
+    start();
+    auto current_key = new_key();
+    auto first = enroll(token(), current_key.get());
+    ASSERT_EQ(first.status, 200) << first.body;
+    std::string current(parse_json(first.body).as_object().at("certificate").as_string());
+    auto next_key = new_key();
+    std::string csr = request_for(next_key.get(), kLamp);
+    auto signature = ca::sign_renewal(current_key.get(), csr);
+    ASSERT_TRUE(signature);
+    HttpClient client(server_->port(), "127.0.0.1", lampi::testing::TlsIdentity{ca_pem(), "", ""});
+
+    // Signed by the new key instead: refused.
+    auto wrong = ca::sign_renewal(next_key.get(), csr);
+    auto refused = client.request("POST", "/api/v1/enroll/renew", {{"Content-Type", "application/json"}},
+                                  renew_body(current, csr, *wrong));
+    EXPECT_EQ(refused.status, 403) << refused.body;
+    EXPECT_NE(error_of(refused).find("current certificate's key"), std::string::npos) << refused.body;
+
+    auto renewed = client.request("POST", "/api/v1/enroll/renew", {{"Content-Type", "application/json"}},
+                                  renew_body(current, csr, *signature));
+    ASSERT_EQ(renewed.status, 200) << renewed.body;
+    auto cert = ca::parse_certificate_pem(std::string(parse_json(renewed.body).as_object().at("certificate").as_string()));
+    ASSERT_TRUE(cert);
+    EXPECT_EQ(X509_check_private_key(cert->get(), next_key.get()), 1);
+    EXPECT_EQ(ca::subject_common_name(cert->get()), kLamp);
+    // Once: the old certificate cannot renew again.
+    auto again = client.request("POST", "/api/v1/enroll/renew", {{"Content-Type", "application/json"}},
+                                renew_body(current, csr, *signature));
+    EXPECT_EQ(again.status, 409) << again.body;
+}
+
+TEST_P(EnrollTest, ARevokedCertificateCannotRenew) {
+    start();
+    auto current_key = new_key();
+    auto first = enroll(token(), current_key.get());
+    ASSERT_EQ(first.status, 200) << first.body;
+    std::string current(parse_json(first.body).as_object().at("certificate").as_string());
+    {
+        auto authority = ca::CertificateAuthority::open(ca_dir());
+        ASSERT_TRUE(authority);
+        ASSERT_TRUE(authority.value().revoke(kLamp));
+    }
+    auto next_key = new_key();
+    std::string csr = request_for(next_key.get(), kLamp);
+    auto reply = post_to("/api/v1/enroll/renew", renew_body(current, csr, *ca::sign_renewal(current_key.get(), csr)));
+    EXPECT_EQ(reply.status, 403) << reply.body;
+    EXPECT_NE(error_of(reply).find("revoked"), std::string::npos) << reply.body;
 }
 
 TEST(EnrollTokenTtl, ParsesUnitsAndRefusesNonsense) {

@@ -2,16 +2,52 @@
 
 #include <fmt/core.h>
 
-#include "certificate_authority.h"
 #include "device_request.h"
 #include "lampi/log.h"
 
 namespace lampi::cloud::enroll {
+namespace {
+
+constexpr const char* kNotSetUp = "device enrollment is not set up on this server (lampi-cloud serve --enroll-ca-dir)";
+
+Enrolled enrolled_from(ca::SignedCertificate signed_cert) {
+    return Enrolled{signed_cert.entry.common_name, signed_cert.entry.serial, std::move(signed_cert.cert_pem),
+                    std::move(signed_cert.chain_pem), static_cast<std::int64_t>(signed_cert.entry.not_after)};
+}
+
+}  // namespace
+
+Result<ca::CertificateAuthority> DeviceEnrollment::open_ca() const {
+    Result<ca::CertificateAuthority> authority = ca::CertificateAuthority::open(ca_.dir, ca::OpenOptions{ca_.passphrase});
+    if (!authority) return Status::internal(fmt::format("enrollment CA: {}", authority.status().message()));
+    return authority;
+}
+
+Result<Enrolled> DeviceEnrollment::renew(std::string_view current_pem, std::string_view csr_pem,
+                                         std::string_view signature) {
+    if (!enabled()) return Status::unavailable(kNotSetUp);
+    Result<ca::CertificateAuthority> authority = open_ca();
+    if (!authority) return authority.status();
+    ca::IssueOptions options;
+    options.days = ca_.days;
+    Result<ca::SignedCertificate> signed_cert = authority.value().renew_device(current_pem, csr_pem, signature, options);
+    if (!signed_cert) {
+        switch (signed_cert.status().code()) {
+            case StatusCode::invalid_argument:
+            case StatusCode::permission_denied: return signed_cert.status();
+            case StatusCode::already_exists:
+                return Status::failed_precondition(
+                    "this certificate was already renewed: use the new one, or ask an operator to revoke it");
+            default: return Status::internal(fmt::format("enrollment CA: {}", signed_cert.status().message()));
+        }
+    }
+    log::info("renewed device {}: certificate serial {}", signed_cert->entry.common_name, signed_cert->entry.serial);
+    return enrolled_from(std::move(signed_cert).value());
+}
 
 Result<Enrolled> DeviceEnrollment::enroll(std::string_view token, std::string_view csr_pem, std::int64_t now) {
     if (!enabled()) {
-        return Status::unavailable(
-            "device enrollment is not set up on this server (lampi-cloud serve --enroll-ca-dir)");
+        return Status::unavailable(kNotSetUp);
     }
     // The request is checked before the token is touched: a malformed request
     // must not use up the operator's token.
@@ -24,10 +60,10 @@ Result<Enrolled> DeviceEnrollment::enroll(std::string_view token, std::string_vi
         if (Status s = tokens_.give_back(token, device_id, now); !s)
             log::warn("enrollment of {} failed and its token could not be given back: {}", device_id, s.message());
     };
-    Result<ca::CertificateAuthority> authority = ca::CertificateAuthority::open(ca_.dir, ca::OpenOptions{ca_.passphrase});
+    Result<ca::CertificateAuthority> authority = open_ca();
     if (!authority) {
         give_back();
-        return Status::internal(fmt::format("enrollment CA: {}", authority.status().message()));
+        return authority.status();
     }
     ca::IssueOptions options;
     options.days = ca_.days;
@@ -42,8 +78,7 @@ Result<Enrolled> DeviceEnrollment::enroll(std::string_view token, std::string_vi
         return Status::internal(fmt::format("enrollment CA: {}", signed_cert.status().message()));
     }
     log::info("enrolled device {}: certificate serial {}", device_id, signed_cert->entry.serial);
-    return Enrolled{device_id, signed_cert->entry.serial, signed_cert->cert_pem, signed_cert->chain_pem,
-                    static_cast<std::int64_t>(signed_cert->entry.not_after)};
+    return enrolled_from(std::move(signed_cert).value());
 }
 
 }  // namespace lampi::cloud::enroll

@@ -16,6 +16,7 @@
 #include <string_view>
 
 #include "enroll/enrollment_tokens.h"
+#include "certificate_authority.h"
 #include "key_files.h"
 #include "lampi/status.h"
 
@@ -41,8 +42,13 @@ public:
 
     bool enabled() const { return !ca_.dir.empty(); }
     Result<Enrolled> enroll(std::string_view token, std::string_view csr_pem, std::int64_t now);
+    // No token: the lamp proves it holds its current certificate's key
+    // (ca::CertificateAuthority::renew_device says what is checked).
+    Result<Enrolled> renew(std::string_view current_pem, std::string_view csr_pem, std::string_view signature);
 
 private:
+    Result<ca::CertificateAuthority> open_ca() const;
+
     EnrollmentTokens tokens_;
     CaAccess ca_;
 };
