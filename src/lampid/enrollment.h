@@ -1,5 +1,6 @@
 // `lampid enroll`: the lamp gets its own certificate from the cloud with a
-// one-time token, instead of having a key copied onto it.
+// one-time token, instead of having a key copied onto it; `--renew` gets a new
+// one (and a new key) by proving it holds the current certificate's key.
 //
 // The lamp makes an EC P-256 key (written 0600, never sent anywhere), a
 // certificate request with CN = its device id, and posts both with the token
@@ -29,10 +30,17 @@ struct EnrollOptions {
     std::string device_id;   // '' : from the MAC of the first network interface
     std::string sysfs_net = "/sys/class/net";
     bool force = false;      // replace an existing key and certificate
+    // Renew instead: no token; prove the current key (key_file, cert_file) and
+    // replace both. With renew_within_days > 0, only when the current
+    // certificate expires within that many days (for a daily timer).
+    bool renew = false;
+    int renew_within_days = 0;
     std::chrono::milliseconds timeout{30000};
 };
 
 struct Enrollment {
+    bool renewed_nothing = false;  // --renew with a certificate not yet due
+    std::int64_t current_expires_at = 0;
     std::string device_id;
     std::string serial;
     std::string chain_file;

@@ -131,6 +131,35 @@ TEST_F(LampEnrollment, TheEnrolledLampConnectsToABrokerThatRequiresTheCa) {
     EXPECT_EQ(published.exit_code, 0) << published.output << broker_->log();
 }
 
+TEST_F(LampEnrollment, TheLampRenewsWithItsCurrentKeyAndTheNewOneIsAccepted) {
+    ASSERT_EQ(enroll(token_file()).exit_code, 0);
+    std::string first_key = read_file(dir_ / "lamp.key");
+    std::string first_cert = read_file(dir_ / "lamp.pem");
+    auto renew = [&](std::vector<std::string> extra) {
+        std::vector<std::string> argv{LAMPID_BINARY, "enroll", "--renew", "--cloud",
+                                      fmt::format("https://127.0.0.1:{}", cloud_port_), "--ca-file",
+                                      dir_ / "ca/ca.pem", "--key-file", dir_ / "lamp.key", "--cert-file",
+                                      dir_ / "lamp.pem"};
+        argv.insert(argv.end(), extra.begin(), extra.end());
+        return run(argv, dir_ / "renew.log", 30s);
+    };
+    // A year left: a daily timer's run renews nothing.
+    RunResult early = renew({"--if-expiring-within-days", "30"});
+    ASSERT_EQ(early.exit_code, 0) << early.output;
+    EXPECT_TRUE(contains(early.output, "not renewed")) << early.output;
+    EXPECT_EQ(read_file(dir_ / "lamp.pem"), first_cert);
+
+    RunResult renewed = renew({});
+    ASSERT_EQ(renewed.exit_code, 0) << renewed.output << cloud_->log();
+    EXPECT_TRUE(contains(renewed.output, "renewed")) << renewed.output;
+    EXPECT_NE(read_file(dir_ / "lamp.key"), first_key);
+    EXPECT_NE(read_file(dir_ / "lamp.pem"), first_cert);
+    EXPECT_EQ(mode_of(dir_ / "lamp.key"), 0600u);
+    ASSERT_NO_FATAL_FAILURE(start_broker());
+    RunResult published = publish_as("lamp");
+    EXPECT_EQ(published.exit_code, 0) << published.output << broker_->log();
+}
+
 TEST_F(LampEnrollment, EachFailureIsSaidInWordsAndWritesNothing) {
     std::string token = token_file();
     // Not trusted: the lamp was given another CA.
