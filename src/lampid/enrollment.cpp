@@ -69,6 +69,20 @@ std::string default_chain_file(const std::string& cert_file) {
 
 namespace {
 
+// The lamp's new key, and a request for it with CN = the device id.
+struct NewRequest {
+    ca::PkeyPtr key;
+    std::string csr;
+};
+
+Result<NewRequest> new_key_and_request(const std::string& device_id) {
+    Result<ca::PkeyPtr> key = ca::generate_key(ca::KeyType::ec_p256);
+    if (!key) return key.status();
+    Result<std::string> csr = ca::make_request_pem(key->get(), device_id);
+    if (!csr) return csr.status();
+    return NewRequest{std::move(key).value(), std::move(csr).value()};
+}
+
 Status check_required(const EnrollOptions& o) {
     std::vector<std::pair<const std::string*, const char*>> required{
         {&o.cloud_url, "--cloud"}, {&o.ca_file, "--ca-file"}, {&o.key_file, "--key-file"}, {&o.cert_file, "--cert-file"}};
@@ -141,17 +155,15 @@ Result<Enrollment> renew_device(const EnrollOptions& o, const HttpsUrl& url) {
     }
     Result<std::string> current_pem = ca::certificate_pem(current->get());
     if (!current_pem) return current_pem.status();
-    Result<ca::PkeyPtr> key = ca::generate_key(ca::KeyType::ec_p256);
-    if (!key) return key.status();
-    Result<std::string> csr = ca::make_request_pem(key->get(), device_id);
-    if (!csr) return csr.status();
-    Result<std::string> signature = ca::sign_renewal(current_key->get(), *csr);
+    Result<NewRequest> next = new_key_and_request(device_id);
+    if (!next) return next.status();
+    Result<std::string> signature = ca::sign_renewal(current_key->get(), next->csr);
     if (!signature) return signature.status();
     json::object request;
     request["certificate"] = *current_pem;
-    request["csr"] = *csr;
+    request["csr"] = next->csr;
     request["signature"] = *signature;
-    return post_and_write(o, url, "/api/v1/enroll/renew", request, key->get(), device_id);
+    return post_and_write(o, url, "/api/v1/enroll/renew", request, next->key.get(), device_id);
 }
 
 }  // namespace
@@ -176,14 +188,12 @@ Result<Enrollment> enroll_device(const EnrollOptions& o) {
     Result<std::string> token = read_secret_file(o.token_file);
     if (!token) return token.status();
 
-    Result<ca::PkeyPtr> key = ca::generate_key(ca::KeyType::ec_p256);
-    if (!key) return key.status();
-    Result<std::string> csr = ca::make_request_pem(key->get(), *device_id);
-    if (!csr) return csr.status();
+    Result<NewRequest> next = new_key_and_request(*device_id);
+    if (!next) return next.status();
     json::object request;
     request["token"] = *token;
-    request["csr"] = *csr;
-    return post_and_write(o, *url, "/api/v1/enroll", request, key->get(), *device_id);
+    request["csr"] = next->csr;
+    return post_and_write(o, *url, "/api/v1/enroll", request, next->key.get(), *device_id);
 }
 
 int run_enroll(const EnrollOptions& options) {

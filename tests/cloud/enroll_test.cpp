@@ -87,6 +87,13 @@ protected:
     testing::HttpReply enroll(const std::string& token, EVP_PKEY* key, const std::string& device_id = kLamp) {
         return post(enroll_body(token, request_for(key, device_id)));
     }
+    // An enrolled lamp's certificate (PEM) for `key`.
+    std::string enrolled_certificate(EVP_PKEY* key) {
+        auto reply = enroll(token(), key);
+        EXPECT_EQ(reply.status, 200) << reply.body;
+        if (reply.status != 200) return "";
+        return std::string(parse_json(reply.body).as_object().at("certificate").as_string());
+    }
 
     lampi::testing::TempDir dir_;
     std::string url_;
@@ -285,9 +292,8 @@ std::string renew_body(const std::string& current, const std::string& csr, const
 TEST_P(EnrollTest, ALampRenewsWithItsCurrentKeyAndNoToken) {
     start();
     auto current_key = new_key();
-    auto first = enroll(token(), current_key.get());
-    ASSERT_EQ(first.status, 200) << first.body;
-    std::string current(parse_json(first.body).as_object().at("certificate").as_string());
+    std::string current = enrolled_certificate(current_key.get());
+    ASSERT_FALSE(current.empty());
     auto next_key = new_key();
     std::string csr = request_for(next_key.get(), kLamp);
     auto signature = ca::sign_renewal(current_key.get(), csr);
@@ -317,9 +323,8 @@ TEST_P(EnrollTest, ALampRenewsWithItsCurrentKeyAndNoToken) {
 TEST_P(EnrollTest, ARevokedCertificateCannotRenew) {
     start();
     auto current_key = new_key();
-    auto first = enroll(token(), current_key.get());
-    ASSERT_EQ(first.status, 200) << first.body;
-    std::string current(parse_json(first.body).as_object().at("certificate").as_string());
+    std::string current = enrolled_certificate(current_key.get());
+    ASSERT_FALSE(current.empty());
     {
         auto authority = ca::CertificateAuthority::open(ca_dir());
         ASSERT_TRUE(authority);
