@@ -48,6 +48,10 @@ int main(int argc, char** argv) {
     s->add_option("--db-connections", serve.db_connections, "database connections (default threads + 2)");
     s->add_option("--static-dir", serve.app.static_dir, "directory served at /static/");
     s->add_flag("--no-signup", serve_arguments.no_signup, "turn the self sign-up page off");
+    s->add_option("--led-rated-hours", serve.app.led_rated_hours,
+                  "the lamps' LED rated life in hours: owners are told past 90 % of it")
+        ->capture_default_str()
+        ->check(CLI::PositiveNumber);
     s->add_option("--tls-cert", serve.server.tls_cert_file, "PEM certificate chain: serve HTTPS");
     s->add_option("--tls-key", serve.server.tls_key_file, "PEM private key for --tls-cert");
     s->add_option("--header-limit", serve.server.header_limit, "largest request header, bytes")->capture_default_str();

@@ -19,6 +19,8 @@
 namespace lampi::cloud {
 namespace {
 
+// The same names as the other cloud tests on purpose (api_test.cpp): each file
+// says what it uses; a shared header of using-declarations would hide where they come from.
 namespace json = boost::json;
 using testing::BrowserSession;
 using testing::CloudServer;
@@ -45,11 +47,6 @@ protected:
         EXPECT_TRUE(s.login(name, CloudServer::kPassword));
         return s;
     }
-    testing::HttpReply api(BrowserSession& s, const std::string& method, const std::string& target,
-                           const std::string& body = {}) {
-        return s.send(method, target, body,
-                      {{"Content-Type", "application/json"}, {"X-CSRFToken", s.cookie("csrftoken")}});
-    }
     json::array listed(BrowserSession& s) {
         auto r = s.get("/api/v1/schedules");
         EXPECT_EQ(r.status, 200) << r.body;
@@ -70,8 +67,8 @@ protected:
 
 TEST_P(SchedulesApiTest, TimersAndWeeklySchedulesAreMadeListedAndDeletedByTheirOwnerOnly) {
     auto ann = logged_in("ann");
-    auto timer =
-        api(ann, "POST", "/api/v1/schedules", R"({"lamp":")" + kLamp + R"(","in_minutes":30,"state":{"on":false}})");
+    auto timer = ann.send_json("POST", "/api/v1/schedules",
+                               R"({"lamp":")" + kLamp + R"(","in_minutes":30,"state":{"on":false}})");
     ASSERT_EQ(timer.status, 201) << timer.body;
     auto t = parse_json(timer.body);
     EXPECT_EQ(t.at("kind").as_string(), "timer");
@@ -80,9 +77,9 @@ TEST_P(SchedulesApiTest, TimersAndWeeklySchedulesAreMadeListedAndDeletedByTheirO
     EXPECT_EQ(t.at("state").at("on").as_bool(), false);
     EXPECT_EQ(t.at("next_fire_at").as_int64(), server_->now() + 1800);
 
-    auto weekly = api(ann, "POST", "/api/v1/schedules",
-                      R"({"room":"Study","days":["mon","tue","wed","thu","fri"],"time":"07:00",)"
-                      R"("time_zone":"Europe/Berlin","scene":"warm-white","state":{"brightness":0.6}})");
+    auto weekly = ann.send_json("POST", "/api/v1/schedules",
+                                R"({"room":"Study","days":["mon","tue","wed","thu","fri"],"time":"07:00",)"
+                                R"("time_zone":"Europe/Berlin","scene":"warm-white","state":{"brightness":0.6}})");
     ASSERT_EQ(weekly.status, 201) << weekly.body;
     auto w = parse_json(weekly.body);
     EXPECT_EQ(w.at("kind").as_string(), "weekly");
@@ -97,22 +94,27 @@ TEST_P(SchedulesApiTest, TimersAndWeeklySchedulesAreMadeListedAndDeletedByTheirO
     EXPECT_EQ(listed(ann).size(), 2u);
 
     // Mistakes are the caller's, with a 400 or 404 that says so.
-    EXPECT_EQ(api(ann, "POST", "/api/v1/schedules", R"({"lamp":")" + kLamp + R"(","in_minutes":30})").status, 400);
+    EXPECT_EQ(ann.send_json("POST", "/api/v1/schedules", R"({"lamp":")" + kLamp + R"(","in_minutes":30})").status, 400);
     EXPECT_EQ(
-        api(ann, "POST", "/api/v1/schedules",
-            R"({"room":"Study","days":["someday"],"time":"07:00","time_zone":"Europe/Berlin","state":{"on":true}})")
+        ann.send_json(
+               "POST", "/api/v1/schedules",
+               R"({"room":"Study","days":["someday"],"time":"07:00","time_zone":"Europe/Berlin","state":{"on":true}})")
             .status,
         400);
-    EXPECT_EQ(api(ann, "POST", "/api/v1/schedules",
-                  R"({"room":"Study","days":["mon"],"time":"25:00","time_zone":"Europe/Berlin","state":{"on":true}})")
-                  .status,
-              400);
-    EXPECT_EQ(api(ann, "POST", "/api/v1/schedules",
-                  R"({"room":"Study","days":["mon"],"time":"07:00","time_zone":"Moon/Base","state":{"on":true}})")
-                  .status,
-              400);
-    EXPECT_EQ(api(ann, "POST", "/api/v1/schedules", R"({"room":"Attic","in_minutes":5,"state":{"on":false}})").status,
-              404);
+    EXPECT_EQ(
+        ann.send_json(
+               "POST", "/api/v1/schedules",
+               R"({"room":"Study","days":["mon"],"time":"25:00","time_zone":"Europe/Berlin","state":{"on":true}})")
+            .status,
+        400);
+    EXPECT_EQ(
+        ann.send_json("POST", "/api/v1/schedules",
+                      R"({"room":"Study","days":["mon"],"time":"07:00","time_zone":"Moon/Base","state":{"on":true}})")
+            .status,
+        400);
+    EXPECT_EQ(
+        ann.send_json("POST", "/api/v1/schedules", R"({"room":"Attic","in_minutes":5,"state":{"on":false}})").status,
+        404);
     EXPECT_EQ(ann.send("POST", "/api/v1/schedules", R"({"room":"Study","in_minutes":5,"state":{"on":false}})",
                        {{"Content-Type", "application/json"}})
                   .status,
@@ -123,15 +125,15 @@ TEST_P(SchedulesApiTest, TimersAndWeeklySchedulesAreMadeListedAndDeletedByTheirO
     auto bob = logged_in("bob");
     EXPECT_TRUE(listed(bob).empty());
     std::string timer_id(t.at("id").as_string());
-    EXPECT_EQ(api(bob, "DELETE", "/api/v1/schedules/" + timer_id).status, 404);
-    EXPECT_EQ(api(bob, "POST", "/api/v1/schedules",
-                  R"({"lamp":")" + kLamp + R"(","in_minutes":5,"state":{"on":false}})")
+    EXPECT_EQ(bob.send_json("DELETE", "/api/v1/schedules/" + timer_id).status, 404);
+    EXPECT_EQ(bob.send_json("POST", "/api/v1/schedules",
+                            R"({"lamp":")" + kLamp + R"(","in_minutes":5,"state":{"on":false}})")
                   .status,
               404);
     EXPECT_EQ(listed(ann).size(), 2u);
 
-    EXPECT_EQ(api(ann, "DELETE", "/api/v1/schedules/" + timer_id).status, 204);
-    EXPECT_EQ(api(ann, "DELETE", "/api/v1/schedules/" + timer_id).status, 404);
+    EXPECT_EQ(ann.send_json("DELETE", "/api/v1/schedules/" + timer_id).status, 204);
+    EXPECT_EQ(ann.send_json("DELETE", "/api/v1/schedules/" + timer_id).status, 404);
     EXPECT_EQ(listed(ann).size(), 1u);
     testing::HttpClient anonymous(server_->port());
     EXPECT_EQ(anonymous.request("GET", "/api/v1/schedules").status, 401);
@@ -139,11 +141,11 @@ TEST_P(SchedulesApiTest, TimersAndWeeklySchedulesAreMadeListedAndDeletedByTheirO
 
 TEST_P(SchedulesApiTest, AReleasedLampsSchedulesStop) {
     auto ann = logged_in("ann");
-    ASSERT_EQ(api(ann, "POST", "/api/v1/schedules",
-                  R"({"lamp":")" + kLamp + R"(","in_minutes":1,"state":{"on":false}})")
+    ASSERT_EQ(ann.send_json("POST", "/api/v1/schedules",
+                            R"({"lamp":")" + kLamp + R"(","in_minutes":1,"state":{"on":false}})")
                   .status,
               201);
-    ASSERT_EQ(api(ann, "DELETE", "/api/v1/lamps/" + kLamp).status, 204);
+    ASSERT_EQ(ann.send_json("DELETE", "/api/v1/lamps/" + kLamp).status, 204);
     EXPECT_TRUE(listed(ann).empty());
     server_->advance(60);
     std::this_thread::sleep_for(std::chrono::milliseconds(300));  // several runs of the runner
@@ -152,8 +154,9 @@ TEST_P(SchedulesApiTest, AReleasedLampsSchedulesStop) {
 
 TEST_P(SchedulesApiTest, ATimerFiresWhenTheClockReachesIt) {
     auto ann = logged_in("ann");
-    ASSERT_EQ(api(ann, "POST", "/api/v1/schedules", R"({"room":"Study","in_minutes":15,"state":{"on":false}})").status,
-              201);
+    ASSERT_EQ(
+        ann.send_json("POST", "/api/v1/schedules", R"({"room":"Study","in_minutes":15,"state":{"on":false}})").status,
+        201);
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
     EXPECT_TRUE(commands().empty()) << "not before its time";
     server_->advance(15 * kMinute);

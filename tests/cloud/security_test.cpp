@@ -26,6 +26,8 @@
 namespace lampi::cloud {
 namespace {
 
+// The same names as the other cloud tests on purpose (api_test.cpp): each file
+// says what it uses; a shared header of using-declarations would hide where they come from.
 using testing::BrowserSession;
 using testing::CloudServer;
 using testing::HttpClient;

@@ -337,4 +337,32 @@ TEST(LuaData, JsonRoundTripsThroughLuaTables) {
     lua_close(L);
 }
 
+// Each level of a nested table takes Lua stack slots, which the encoder must ask
+// for: at 60 levels (far past Lua's 20 guaranteed slots) the encoding is whole,
+// and a table that holds itself is refused with a message, not an overflow
+// (ASan would report one in the sanitized run).
+TEST(LuaData, DeeplyNestedTablesEncodeWithinTheStackAndATableThatHoldsItselfIsRefused) {
+    lua_State* L = luaL_newstate();
+    ASSERT_EQ(luaL_dostring(L, R"(
+        local t = {leaf = true}
+        for i = 1, 60 do t = {t} end
+        deep = t
+        loop = {}
+        loop.self = loop)"),
+              LUA_OK)
+        << lua_tostring(L, -1);
+    lua_getglobal(L, "deep");
+    auto text = lampi::load::lua::encode_json(L, -1);
+    ASSERT_TRUE(text) << text.status().message();
+    EXPECT_EQ(*text, std::string(60, '[') + R"({"leaf":true})" + std::string(60, ']'));
+    lua_pop(L, 1);
+    const int top = lua_gettop(L);
+    lua_getglobal(L, "loop");
+    text = lampi::load::lua::encode_json(L, -1);
+    ASSERT_FALSE(text);
+    EXPECT_NE(text.status().message().find("nested more than 64 deep"), std::string::npos) << text.status().message();
+    EXPECT_EQ(lua_gettop(L), top + 1) << "the failed encoding left the stack unbalanced";
+    lua_close(L);
+}
+
 }  // namespace

@@ -84,7 +84,7 @@ public:
     HttpReply send(const std::string& method, const std::string& target, const std::string& body,
                    HttpHeaders headers = {});
     // A JSON write as the control page sends it: CSRF token and Origin.
-    HttpReply send_json(const std::string& method, const std::string& target, const std::string& body);
+    HttpReply send_json(const std::string& method, const std::string& target, const std::string& body = {});
 
     std::string cookie(const std::string& name) const;
     void set_cookie(const std::string& name, const std::string& value) { cookies_[name] = value; }

@@ -16,6 +16,20 @@ std::string missing_display_tools() {
     return "";
 }
 
+namespace {
+
+// The pid an X server writes into its display's lock file, or -1.
+pid_t lock_holder(const std::string& lock_file) {
+    std::string text = read_file(lock_file);
+    try {
+        return static_cast<pid_t>(std::stol(text));
+    } catch (const std::exception&) {
+        return -1;
+    }
+}
+
+}  // namespace
+
 VirtualDisplay::VirtualDisplay(const std::string& log_file, int width, int height) {
     for (int n = 90; n < 400; ++n) {
         const std::string socket = "/tmp/.X11-unix/X" + std::to_string(n);
@@ -28,9 +42,13 @@ VirtualDisplay::VirtualDisplay(const std::string& log_file, int width, int heigh
                                                                       "-nolisten", "tcp"},
                                              log_file);
         process_->start();
+        // The socket alone does not say whose server it is: two tests that pick
+        // the same number at once both see the winner's socket appear. The lock
+        // file holds the pid of the server that won it.
+        const std::string lock = "/tmp/.X" + std::to_string(n) + "-lock";
         const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
         while (std::chrono::steady_clock::now() < deadline && process_->running()) {
-            if (std::filesystem::exists(socket)) {
+            if (std::filesystem::exists(socket) && lock_holder(lock) == process_->pid()) {
                 ready_ = true;
                 return;
             }
@@ -39,6 +57,7 @@ VirtualDisplay::VirtualDisplay(const std::string& log_file, int width, int heigh
         // Another test (or person) took this display between the check and the
         // start: Xvfb exits at once, and the next number is tried.
         if (process_->running()) return;
+        process_.reset();
     }
 }
 

@@ -55,6 +55,15 @@ export async function fetchLamps(url) {
   return body.lamps.filter((l) => l && typeof l.device_id === "string");
 }
 
+// A lamp's on-hours (GET /api/v1/lamps/<id>/on-hours): {days: [{date, hours}],
+// total_hours, rated_hours, used_percent, nearing_end_of_life, counted_since}.
+export async function fetchOnHours(url) {
+  const { body } = await getJson(url);
+  if (!body || !Array.isArray(body.days) || typeof body.total_hours !== "number")
+    throw new ApiError("server", "unexpected on-hours");
+  return body;
+}
+
 // Built-in and saved scenes: [{id, name, builtin, look | room + lamps}, ...].
 export async function fetchScenes(url) {
   const { body } = await getJson(url);

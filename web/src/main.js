@@ -28,6 +28,7 @@ import { brokerUrl, randomHex, statusText } from "./format.js";
 import { diffLamps } from "./state.js";
 import { RoomGroup, allOffButton, sectionFor } from "./rooms.js";
 import { SchedulePanel } from "./schedules.js";
+import { watchOnHours } from "./on_hours.js";
 import { LampCard, StatusLine, lampItem } from "./views.js";
 import { startNearby } from "./nearby-view.js";
 
@@ -291,6 +292,7 @@ function start(root) {
 
   loadScenes();
   loadSchedules();
+  watchOnHours(root, lampsUrl);
   loadMqtt(scriptUrl).then(
     () => {
       if (cards.size) connection.start();

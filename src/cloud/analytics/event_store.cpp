@@ -60,6 +60,35 @@ Result<std::vector<StoredEvent>> EventStore::events(const std::string& collectio
     return events;
 }
 
+Result<std::vector<OwnedSwitch>> EventStore::lamp_switches(const std::string& device_id, std::int64_t to_ms) {
+    // The same statement on both engines but for how the three properties are read.
+    bool sqlite = db_.dialect() == storage::Dialect::sqlite;
+    std::string device = sqlite ? "json_extract(body, '$.device_id')" : "(body ->> 'device_id')";
+    std::string on = sqlite ? "(CASE json_type(body, '$.on') WHEN 'true' THEN 1 WHEN 'false' THEN 0 END)"
+                            : "(CASE jsonb_typeof(body -> 'on') WHEN 'boolean' THEN (body ->> 'on')::boolean::int END)";
+    std::string owner =
+        sqlite ? "(CASE json_type(body, '$.owner_id') WHEN 'integer' THEN json_extract(body, '$.owner_id') END)"
+               : "(CASE jsonb_typeof(body -> 'owner_id') WHEN 'number' THEN (body ->> 'owner_id')::bigint END)";
+    std::string sql = fmt::format(
+        "SELECT ts_ms, is_on, owner FROM ("
+        "SELECT ts_ms, id, is_on, owner, LAG(is_on) OVER (PARTITION BY owner ORDER BY ts_ms, id) AS prev_on FROM ("
+        "SELECT ts_ms, id, {on} AS is_on, {owner} AS owner FROM analytics_events "
+        "WHERE collection = 'lamp_changes' AND ts_ms < $1 AND {device} = $2) AS changes WHERE is_on IS NOT NULL"
+        ") AS ordered WHERE prev_on IS NULL OR prev_on <> is_on ORDER BY ts_ms, id",
+        fmt::arg("on", on), fmt::arg("owner", owner), fmt::arg("device", device));
+    auto conn = db_.lease();
+    auto rows = conn->query(sql, {to_ms, device_id});
+    if (!rows) return rows.status().prefixed("cannot read the lamp's switches: ");
+    std::vector<OwnedSwitch> switches;
+    switches.reserve(rows->size());
+    for (const auto& row : *rows) {
+        OwnedSwitch s{{storage::as_int(row[0]), storage::as_int(row[1]) != 0}, std::nullopt};
+        if (row[2]) s.owner_id = storage::as_int(row[2]);
+        switches.push_back(s);
+    }
+    return switches;
+}
+
 Result<std::int64_t> EventStore::count(const std::string& collection, std::int64_t from_ms, std::int64_t to_ms) {
     auto conn = db_.lease();
     auto rows =

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "analytics/event.h"
+#include "analytics/on_hours.h"
 #include "lampi/status.h"
 #include "storage/sql.h"
 
@@ -25,6 +26,11 @@ std::string_view key_kind_name(KeyKind kind);
 struct StoredEvent {
     std::int64_t timestamp_ms = 0;
     std::string json;
+};
+
+struct OwnedSwitch {
+    LampSwitch change;
+    std::optional<std::int64_t> owner_id;
 };
 
 // An aggregation the database computes over the events' JSON (json_extract and
@@ -79,6 +85,12 @@ public:
     // at most `limit` of them.
     Result<std::vector<StoredEvent>> events(const std::string& collection, std::int64_t from_ms, std::int64_t to_ms,
                                             std::int64_t limit);
+    // The on/off switches of one lamp (lamp_changes events whose `device_id` is
+    // this one and whose `on` is a boolean) before to_ms, oldest first, each
+    // with the `owner_id` it was recorded with (nullopt: unowned). A change
+    // with the same `on` as the one before it under the same owner is left
+    // out, so a lamp dimmed all evening costs two rows, not thousands.
+    Result<std::vector<OwnedSwitch>> lamp_switches(const std::string& device_id, std::int64_t to_ms);
     // How many events of `collection` lie in [from_ms, to_ms).
     Result<std::int64_t> count(const std::string& collection, std::int64_t from_ms, std::int64_t to_ms);
     // One row per (step, group) that has events; with neither, exactly one row.

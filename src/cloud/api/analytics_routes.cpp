@@ -16,6 +16,7 @@
 #include "analytics/query.h"
 #include "api/app.h"
 #include "api/error_response.h"
+#include "api/keen_query.h"
 
 namespace lampi::cloud::api {
 namespace json = boost::json;
@@ -44,20 +45,7 @@ Response preflight() {
     return cross_origin(std::move(r));
 }
 
-Response keen_failure(const KeenError& e) {
-    PublicError shown = public_error(e.status);
-    json::object o;
-    o["message"] = shown.message;
-    o["error_code"] = shown.error_id.empty() ? e.error_code : "InternalServerError";
-    if (!shown.error_id.empty()) o["error_id"] = shown.error_id;
-    return cross_origin(http::json(shown.http_status, json::serialize(o)));
-}
-
-std::int64_t now_ms(const Deps& deps) {
-    if (deps.options.analytics_now_ms) return deps.options.analytics_now_ms();
-    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
+Response keen_failure(const KeenError& e) { return cross_origin(keen_refusal(e)); }
 
 // The caller's key and the project in the path, checked; `allowed` is the kind
 // the route needs (a master key passes everywhere).
@@ -81,7 +69,7 @@ std::optional<KeenError> check_access(const Request& request, const http::Params
                                          fmt::format("this is a {} key; this call needs a {} key (or the master key)",
                                                      analytics::key_kind_name(**kind),
                                                      analytics::key_kind_name(allowed))));
-    auto project = deps.analytics.project_id(now_ms(deps) / 1000);
+    auto project = deps.analytics.project_id(analytics_now_ms(deps) / 1000);
     if (!project) return analytics::keen_error("InternalServerError", project.status());
     if (params.get("project") != *project)
         return analytics::keen_error("ProjectNotFoundError",
@@ -93,7 +81,7 @@ std::optional<KeenError> check_access(const Request& request, const http::Params
 
 Response record_one(const Request& request, const http::Params& params, Deps& deps) {
     if (auto denied = check_access(request, params, deps, KeyKind::write)) return keen_failure(*denied);
-    auto event = analytics::prepare_event(params.get("collection"), request.body, now_ms(deps));
+    auto event = analytics::prepare_event(params.get("collection"), request.body, analytics_now_ms(deps));
     if (analytics::failed(event)) return keen_failure(std::get<KeenError>(event));
     if (Status s = deps.analytics.insert({std::get<analytics::PreparedEvent>(std::move(event))}); !s)
         return keen_failure({"InternalServerError", s});
@@ -102,7 +90,7 @@ Response record_one(const Request& request, const http::Params& params, Deps& de
 
 Response record_batch(const Request& request, const http::Params& params, Deps& deps) {
     if (auto denied = check_access(request, params, deps, KeyKind::write)) return keen_failure(*denied);
-    auto batch = analytics::prepare_batch(request.body, now_ms(deps));
+    auto batch = analytics::prepare_batch(request.body, analytics_now_ms(deps));
     if (analytics::failed(batch)) return keen_failure(std::get<KeenError>(batch));
     auto& entries = std::get<std::vector<analytics::BatchEntry>>(batch);
     std::vector<analytics::PreparedEvent> good;
@@ -132,25 +120,44 @@ Response record_batch(const Request& request, const http::Params& params, Deps& 
 
 Response query(const Request& request, const http::Params& params, Deps& deps) {
     if (auto denied = check_access(request, params, deps, KeyKind::read)) return keen_failure(*denied);
+    return keen_query(request, params.get("analysis"), deps, cross_origin);
+}
+
+}  // namespace
+
+std::int64_t analytics_now_ms(const Deps& deps) {
+    if (deps.options.analytics_now_ms) return deps.options.analytics_now_ms();
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+Response keen_refusal(const KeenError& e) {
+    PublicError shown = public_error(e.status);
+    json::object o;
+    o["message"] = shown.message;
+    o["error_code"] = shown.error_id.empty() ? e.error_code : "InternalServerError";
+    if (!shown.error_id.empty()) o["error_id"] = shown.error_id;
+    return http::json(shown.http_status, json::serialize(o));
+}
+
+Response keen_query(const Request& request, std::string_view analysis, Deps& deps, Response (*finish)(Response)) {
     std::optional<http::Fields> fields;
     if (request.method == "GET") {
         auto parsed = http::parse_form(request.query);
-        if (!parsed) return keen_failure({"InvalidQueryError", parsed.status()});
+        if (!parsed) return finish(keen_refusal({"InvalidQueryError", parsed.status()}));
         fields = *parsed;
     }
     // A query may take seconds of CPU: never on the server's own threads.
     return on_pool(deps.query_pool, "analytics query",
-                   [&deps, analysis = std::string(params.get("analysis")), fields = std::move(fields),
-                    body = request.body]() -> Response {
+                   [&deps, analysis = std::string(analysis), fields = std::move(fields), body = request.body,
+                    finish]() -> Response {
                        analytics::KeenResult<std::string> result =
-                           fields ? analytics::run_query(deps.analytics, analysis, *fields, now_ms(deps))
-                                  : analytics::run_query(deps.analytics, analysis, body, now_ms(deps));
-                       if (analytics::failed(result)) return keen_failure(std::get<KeenError>(result));
-                       return cross_origin(http::json(200, std::get<std::string>(std::move(result))));
+                           fields ? analytics::run_query(deps.analytics, analysis, *fields, analytics_now_ms(deps))
+                                  : analytics::run_query(deps.analytics, analysis, body, analytics_now_ms(deps));
+                       if (analytics::failed(result)) return finish(keen_refusal(std::get<KeenError>(result)));
+                       return finish(http::json(200, std::get<std::string>(std::move(result))));
                    });
 }
-
-}  // namespace
 
 void add_analytics_routes(http::Router& router, Deps& deps) {
     router.add("POST", "/3.0/projects/{project}/events/{collection}",

@@ -91,6 +91,8 @@ App::App(storage::Store& store, accounts::Accounts& accounts, lamps::LampService
     add_analytics_routes(router_, deps_);
     add_metrics_routes(router_, deps_);
     add_schedule_routes(router_, deps_);
+    add_dashboard_routes(router_, deps_);
+    add_on_hours_routes(router_, deps_);
     add_enroll_routes(router_, deps_);
     deps_.metrics = &metrics_;
     std::vector<metrics::RouteLabel> labels;

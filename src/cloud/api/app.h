@@ -88,6 +88,8 @@ struct AppOptions {
     // this late); zero runs none (then Schedules::run_due is the caller's).
     std::chrono::milliseconds schedule_period{1000};
     schedules::SchedulesOptions schedules;
+    // The LED's rated life: the lamp page warns its owner past 90 % of it in on-hours.
+    double led_rated_hours = 25'000;
 };
 
 // What every route file gets.
@@ -165,6 +167,8 @@ void add_health_routes(http::Router& router, Deps& deps);
 void add_analytics_routes(http::Router& router, Deps& deps);
 void add_metrics_routes(http::Router& router, Deps& deps);
 void add_schedule_routes(http::Router& router, Deps& deps);
+void add_dashboard_routes(http::Router& router, Deps& deps);
+void add_on_hours_routes(http::Router& router, Deps& deps);
 void add_enroll_routes(http::Router& router, Deps& deps);
 
 }  // namespace lampi::cloud::api

@@ -372,6 +372,12 @@ Status HttpServer::listen() {
     auto address = asio::ip::make_address(s.options.address, ec);
     if (ec) return Status::error(fmt::format("'{}' is not an IP address to listen on", s.options.address));
     tcp::endpoint endpoint(address, static_cast<unsigned short>(s.options.port));
+    // Taken before the port opens, so a SIGTERM from whoever saw the port open
+    // is held for run() and ends the server cleanly, not by the signal's default.
+    if (s.options.handle_signals) {
+        s.signals.add(SIGINT);
+        s.signals.add(SIGTERM);
+    }
     s.acceptor.open(endpoint.protocol(), ec);
     if (!ec) s.acceptor.set_option(asio::socket_base::reuse_address(true), ec);
     if (!ec) s.acceptor.bind(endpoint, ec);
@@ -388,8 +394,6 @@ int HttpServer::port() const { return impl_->bound_port; }
 void HttpServer::run() {
     Impl& s = *impl_;
     if (s.options.handle_signals) {
-        s.signals.add(SIGINT);
-        s.signals.add(SIGTERM);
         s.signals.async_wait([&s](beast::error_code ec, int signal) {
             if (ec) return;
             log::info("signal {}: shutting down", signal);

@@ -44,6 +44,12 @@ std::string index_page(std::string_view username, std::string_view csrf, const s
 // data or CSRF token, and the nearby lamp over Bluetooth.
 std::string offline_page();
 
+// The operator's analytics dashboard: one <section class="panel"> per figure
+// (data-panel names it; its heading labels the chart and the table that
+// dashboard.js draws into it), with /operator/analytics/queries/ as the query
+// base in #dashboard's data-queries. uPlot and dashboard.js come from /static/.
+std::string dashboard_page(std::string_view username);
+
 // A short page for a failed form post (CSRF, bad input).
 std::string error_page(int status, std::string_view title, std::string_view message);
 

@@ -17,6 +17,10 @@ Status to_value(lua_State* L, int index, int depth, boost::json::value& out);
 
 Status table_to_value(lua_State* L, int index, int depth, boost::json::value& out) {
     if (depth > kMaxDepth) return Status::error("nested more than 64 deep (a table that holds itself?)");
+    // Each level holds a table, a key and a value on Lua's stack, which grows
+    // only when asked: lua_checkstack grows it without raising (a raise would
+    // longjmp past the JSON values this encoder holds; lua_guard.h).
+    if (lua_checkstack(L, 4) == 0) return Status::error("nested too deep for Lua's stack");
     index = lua_absindex(L, index);
     auto length = static_cast<lua_Integer>(lua_rawlen(L, index));
     lua_Integer keys = 0;
