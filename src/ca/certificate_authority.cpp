@@ -10,6 +10,7 @@
 #include <cctype>
 #include <filesystem>
 
+#include "device_request.h"
 #include "lampi/device_id.h"
 #include "lampi/files.h"
 #include "lampi/log.h"
@@ -178,19 +179,90 @@ Result<IssuedFiles> CertificateAuthority::issue_client(std::string_view name, co
     return issue(std::move(spec), out_prefix, options);
 }
 
+Result<SignedCertificate> CertificateAuthority::sign_device_request(std::string_view csr_pem,
+                                                                    const IssueOptions& options) {
+    Result<DeviceRequest> request = read_device_request(csr_pem);
+    if (!request) return request.status();
+    LeafSpec spec;
+    spec.kind = CertKind::device;
+    spec.common_name = request->device_id;
+    return sign_leaf(std::move(spec), request->public_key.get(), options);
+}
+
+Result<SignedCertificate> CertificateAuthority::renew_device(std::string_view current_pem, std::string_view csr_pem,
+                                                             std::string_view signature, IssueOptions options) {
+    Result<DeviceRequest> request = read_device_request(csr_pem);
+    if (!request) return Status::invalid_argument(request.status().message());
+    Result<X509Ptr> current = parse_certificate_pem(current_pem);
+    if (!current) {
+        clear_openssl_errors();
+        return Status::invalid_argument("the current certificate is not a PEM certificate");
+    }
+    // Chains to this CA, for client authentication, and is unexpired now.
+    StorePtr store(X509_STORE_new());
+    StoreCtxPtr ctx(X509_STORE_CTX_new());
+    if (!store || !ctx || !X509_STORE_add_cert(store.get(), ca_cert_.get()) ||
+        !X509_STORE_CTX_init(ctx.get(), store.get(), current->get(), nullptr)) {
+        return Status::error(openssl_error("cannot set up certificate verification"));
+    }
+    X509_STORE_CTX_set_purpose(ctx.get(), X509_PURPOSE_SSL_CLIENT);
+    if (X509_verify_cert(ctx.get()) != 1) {
+        int error = X509_STORE_CTX_get_error(ctx.get());
+        clear_openssl_errors();
+        return Status::permission_denied(
+            fmt::format("the current certificate is not valid here: {}", X509_verify_cert_error_string(error)));
+    }
+    std::string cn = subject_common_name(current->get());
+    if (cn != request->device_id) {
+        return Status::permission_denied(fmt::format("the current certificate is for '{}', the request for {}",
+                                                     cn.substr(0, 64), request->device_id));
+    }
+    std::string serial = certificate_serial(current->get());
+    Result<std::vector<IndexEntry>> index = store_.load_index();
+    if (!index) return index.status();
+    auto entry = std::find_if(index->begin(), index->end(), [&](const IndexEntry& e) { return e.serial == serial; });
+    if (entry == index->end() || entry->kind != CertKind::device) {
+        return Status::permission_denied("the current certificate is not a device certificate this CA issued");
+    }
+    if (entry->revoked_at) return Status::permission_denied("the current certificate has been revoked");
+    if (Status s = check_renewal_signature(current->get(), csr_pem, signature); !s) {
+        return Status::permission_denied(s.message());
+    }
+    options.renewing_serial = serial;
+    LeafSpec spec;
+    spec.kind = CertKind::device;
+    spec.common_name = request->device_id;
+    return sign_leaf(std::move(spec), request->public_key.get(), options);
+}
+
 Result<IssuedFiles> CertificateAuthority::issue(LeafSpec spec, const std::string& out_prefix,
                                                 const IssueOptions& options) {
-    if (Status s = check_days(options.days, "--days"); !s) return s;
-    if (options.not_before_days_ago < 0 || options.not_before_days_ago > kMaxDays) {
-        return Status::error(fmt::format("--not-before-days-ago must be between 0 and {}", kMaxDays));
-    }
     IssuedFiles files;
     files.cert_path = out_prefix + ".pem";
     files.key_path = out_prefix + ".key";
     files.chain_path = out_prefix + "-chain.pem";
     Status out_ok = check_output(out_prefix, options.overwrite_files, {files.cert_path, files.key_path, files.chain_path});
     if (!out_ok) return out_ok;
+    Result<PkeyPtr> key = generate_key(options.key_type);
+    if (!key) return key.status();
+    Result<SignedCertificate> signed_cert = sign_leaf(std::move(spec), key->get(), options);
+    if (!signed_cert) return signed_cert.status();
+    Result<SecretString> key_pem = private_key_pem(key->get());
+    if (!key_pem) return key_pem.status();
 
+    if (Status s = write_file_atomically(files.key_path, key_pem->str(), 0600); !s) return s;
+    if (Status s = write_file_atomically(files.cert_path, signed_cert->cert_pem, 0644); !s) return s;
+    if (Status s = write_file_atomically(files.chain_path, signed_cert->chain_pem, 0644); !s) return s;
+    files.entry = std::move(signed_cert.value().entry);
+    return files;
+}
+
+Result<SignedCertificate> CertificateAuthority::sign_leaf(LeafSpec spec, EVP_PKEY* subject_key,
+                                                          const IssueOptions& options) {
+    if (Status s = check_days(options.days, "--days"); !s) return s;
+    if (options.not_before_days_ago < 0 || options.not_before_days_ago > kMaxDays) {
+        return Status::error(fmt::format("--not-before-days-ago must be between 0 and {}", kMaxDays));
+    }
     std::time_t now = std::time(nullptr);
     std::time_t start = now - options.not_before_days_ago * kDay;
     spec.validity = Validity{start - kClockSkew, start + options.days * kDay};
@@ -210,8 +282,9 @@ Result<IssuedFiles> CertificateAuthority::issue(LeafSpec spec, const std::string
     if (!index) return index.status();
     if (spec.kind != CertKind::server && !options.allow_duplicate) {
         for (const IndexEntry& e : *index) {
-            if (e.kind == spec.kind && e.common_name == spec.common_name && !e.revoked_at && e.not_after > now) {
-                return Status::error(fmt::format(
+            if (e.kind == spec.kind && e.common_name == spec.common_name && !e.revoked_at && e.not_after > now &&
+                e.serial != options.renewing_serial) {
+                return Status::already_exists(fmt::format(
                     "a valid {} certificate for {} already exists (serial {}, until {}); revoke it first "
                     "(`lampi-ca revoke {} --dir {}`) or pass --force to issue another",
                     kind_name(e.kind), e.common_name, e.serial, format_utc(e.not_after), e.serial, dir()));
@@ -229,16 +302,12 @@ Result<IssuedFiles> CertificateAuthority::issue(LeafSpec spec, const std::string
     Result<std::string> serial = store_.take_serial();
     if (!serial) return serial.status();
     spec.serial = *serial;
-    Result<PkeyPtr> key = generate_key(options.key_type);
-    if (!key) return key.status();
-    Result<X509Ptr> cert = make_leaf_certificate(spec, key->get(), ca_cert_.get(), ca_key->get());
+    Result<X509Ptr> cert = make_leaf_certificate(spec, subject_key, ca_cert_.get(), ca_key->get());
     if (!cert) return cert.status();
     Result<std::string> cert_pem = certificate_pem(cert->get());
     if (!cert_pem) return cert_pem.status();
     Result<std::string> ca_pem = certificate_pem(ca_cert_.get());
     if (!ca_pem) return ca_pem.status();
-    Result<SecretString> key_pem = private_key_pem(key->get());
-    if (!key_pem) return key_pem.status();
 
     // Recorded before it is handed out: a certificate missing from the index
     // could never be revoked by serial.
@@ -255,14 +324,9 @@ Result<IssuedFiles> CertificateAuthority::issue(LeafSpec spec, const std::string
     entry.not_after = spec.validity.not_after;
     index.value().push_back(entry);
     if (Status s = store_.save_index(*index); !s) return s;
-
-    if (Status s = write_file_atomically(files.key_path, key_pem->str(), 0600); !s) return s;
-    if (Status s = write_file_atomically(files.cert_path, *cert_pem, 0644); !s) return s;
-    if (Status s = write_file_atomically(files.chain_path, *cert_pem + *ca_pem, 0644); !s) return s;
     log::info("issued {} certificate serial {} for \"{}\", valid {} .. {}", kind_name(entry.kind), entry.serial,
               entry.common_name, format_utc(entry.not_before), format_utc(entry.not_after));
-    files.entry = std::move(entry);
-    return files;
+    return SignedCertificate{std::move(entry), *cert_pem, *cert_pem + *ca_pem};
 }
 
 Result<IndexEntry> CertificateAuthority::revoke(std::string_view target, std::string_view reason, int crl_days) {

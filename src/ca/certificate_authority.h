@@ -53,12 +53,22 @@ struct IssueOptions {
     KeyType key_type = KeyType::ec_p256;
     bool allow_duplicate = false;    // another valid device/client certificate with the same CN
     bool overwrite_files = false;    // replace existing <prefix>.pem/.key/-chain.pem
+    // Serial of a valid certificate this one replaces: the duplicate rule lets
+    // it coexist with the new one until it expires or is revoked.
+    std::string renewing_serial;
 };
 
 struct ServerRequest {
     std::string common_name;                // defaults to the first DNS name or IP
     std::vector<std::string> dns_names;
     std::vector<std::string> ip_addresses;
+};
+
+// A certificate the CA signed for a key it never saw the private half of.
+struct SignedCertificate {
+    IndexEntry entry;
+    std::string cert_pem;
+    std::string chain_pem;  // the certificate then the CA
 };
 
 struct IssuedFiles {
@@ -89,6 +99,18 @@ public:
                                      const IssueOptions& options = {});
     Result<IssuedFiles> issue_client(std::string_view name, const std::string& out_prefix,
                                      const IssueOptions& options = {});
+    // A device certificate for the key in a PEM CSR (see device_request.h for
+    // what is checked and what is taken from it). Same profile, validity rules,
+    // index record and duplicate rule as issue_device; nothing is written
+    // outside the CA directory. options.key_type and overwrite_files are unused.
+    Result<SignedCertificate> sign_device_request(std::string_view csr_pem, const IssueOptions& options = {});
+    // A new certificate for a lamp that proves it holds its current one: `current_pem`
+    // must be a device certificate of this CA, unexpired, not revoked in the index,
+    // with the CN of the request; `signature` is sign_renewal's over `csr_pem` by its
+    // key. The current certificate stays valid until it expires or is revoked.
+    // Failures the lamp caused are permission_denied/invalid_argument.
+    Result<SignedCertificate> renew_device(std::string_view current_pem, std::string_view csr_pem,
+                                           std::string_view signature, IssueOptions options = {});
 
     // `target` is a serial (hex) or a common name (a device id, a client name).
     // A CN must match exactly one unrevoked certificate. Rewrites crl.pem.
@@ -109,6 +131,8 @@ private:
         : store_(std::move(store)), ca_cert_(std::move(ca_cert)), passphrase_(std::move(passphrase)) {}
 
     Result<IssuedFiles> issue(LeafSpec spec, const std::string& out_prefix, const IssueOptions& options);
+    // Checks, signs and records in the index; writes nothing else.
+    Result<SignedCertificate> sign_leaf(LeafSpec spec, EVP_PKEY* subject_key, const IssueOptions& options);
     Status write_crl_from(const std::vector<IndexEntry>& entries, EVP_PKEY* ca_key, int days);
 
     CaStore store_;

@@ -1,6 +1,7 @@
 #include "commands.h"
 
 #include <fmt/core.h>
+#include <unistd.h>
 
 #include <optional>
 #include <vector>
@@ -83,6 +84,30 @@ int issue_client_command(const CaLocation& ca, const std::string& name, const st
                          const std::string& key_type) {
     return issue(ca, options, key_type,
                  [&](CertificateAuthority& opened) { return opened.issue_client(name, out, options); });
+}
+
+int sign_device_request_command(const CaLocation& location, const std::string& csr_file, const std::string& out,
+                                const IssueOptions& options) {
+    if (out.empty()) return fail(Status::error("no output prefix given (--out)"));
+    std::string cert_path = out + ".pem", chain_path = out + "-chain.pem";
+    for (const std::string& path : {cert_path, chain_path}) {
+        if (!options.overwrite_files && ::access(path.c_str(), F_OK) == 0) {
+            return fail(Status::error(fmt::format(
+                "{} already exists; choose another --out or pass --overwrite to replace it", path)));
+        }
+    }
+    Result<std::string> csr = read_text_file(csr_file);
+    if (!csr) return fail(csr.status());
+    Result<CertificateAuthority> ca = open_ca(location);
+    if (!ca) return fail(ca.status());
+    Result<SignedCertificate> signed_cert = ca.value().sign_device_request(*csr, options);
+    if (!signed_cert) return fail(Status::error(fmt::format("{}: {}", csr_file, signed_cert.status().message())));
+    if (Status s = write_file_atomically(cert_path, signed_cert->cert_pem, 0644); !s) return fail(s);
+    if (Status s = write_file_atomically(chain_path, signed_cert->chain_pem, 0644); !s) return fail(s);
+    fmt::print("issued device certificate serial {} for {}, valid until {}\n  certificate {}\n  chain       {}\n",
+               signed_cert->entry.serial, signed_cert->entry.common_name, format_utc(signed_cert->entry.not_after),
+               cert_path, chain_path);
+    return 0;
 }
 
 int revoke_command(const CaLocation& location, const std::string& target, const std::string& reason, int crl_days) {

@@ -24,6 +24,10 @@ int issue_device_command(const CaLocation& ca, const std::string& device_id, con
                          IssueOptions options, const std::string& key_type);
 int issue_client_command(const CaLocation& ca, const std::string& name, const std::string& out, IssueOptions options,
                          const std::string& key_type);
+// Signs the device CSR in `csr_file`; writes <out>.pem and <out>-chain.pem (no key:
+// it stays with whoever made the request).
+int sign_device_request_command(const CaLocation& ca, const std::string& csr_file, const std::string& out,
+                                const IssueOptions& options);
 int revoke_command(const CaLocation& ca, const std::string& target, const std::string& reason, int crl_days);
 int crl_command(const CaLocation& ca, int crl_days);
 int list_command(const CaLocation& ca, bool json);

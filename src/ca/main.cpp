@@ -88,6 +88,19 @@ int main(int argc, char** argv) {
     client->add_flag("--force", client_options.allow_duplicate,
                      "issue even if this name already has a valid certificate");
 
+    // sign-device-csr
+    CaLocation csr_common;
+    IssueOptions csr_options;
+    std::string csr_file, csr_out;
+    auto* csr = app.add_subcommand("sign-device-csr",
+                                   "issue a lamp's certificate for the key in its CSR (the key never leaves the lamp)");
+    csr->add_option("csr_file", csr_file, "PEM certificate request whose CN is the device id")->required();
+    add_common(csr, csr_common, true);
+    csr->add_option("--out", csr_out, "output prefix: writes PREFIX.pem and PREFIX-chain.pem")->required();
+    csr->add_option("--days", csr_options.days, "validity in days")->capture_default_str();
+    csr->add_flag("--overwrite", csr_options.overwrite_files, "replace existing output files");
+    csr->add_flag("--force", csr_options.allow_duplicate, "issue even if this device already has a valid certificate");
+
     // revoke
     CaLocation revoke_common;
     std::string revoke_target, revoke_reason = "unspecified";
@@ -125,6 +138,7 @@ int main(int argc, char** argv) {
         return issue_device_command(device_common, device_id, device_out, device_options, device_key_type);
     if (client->parsed())
         return issue_client_command(client_common, client_name, client_out, client_options, client_key_type);
+    if (csr->parsed()) return sign_device_request_command(csr_common, csr_file, csr_out, csr_options);
     if (revoke->parsed()) return revoke_command(revoke_common, revoke_target, revoke_reason, revoke_crl_days);
     if (crl->parsed()) return crl_command(crl_common, crl_days);
     if (list->parsed()) return list_command(list_common, list_json);

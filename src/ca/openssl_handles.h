@@ -34,6 +34,7 @@ using OpenSslPtr = std::unique_ptr<T, OpenSslDeleter<Free>>;
 using PkeyPtr = OpenSslPtr<EVP_PKEY, EVP_PKEY_free>;
 using PkeyCtxPtr = OpenSslPtr<EVP_PKEY_CTX, EVP_PKEY_CTX_free>;
 using X509Ptr = OpenSslPtr<X509, X509_free>;
+using X509ReqPtr = OpenSslPtr<X509_REQ, X509_REQ_free>;
 using CrlPtr = OpenSslPtr<X509_CRL, X509_CRL_free>;
 using RevokedPtr = OpenSslPtr<X509_REVOKED, X509_REVOKED_free>;
 using NamePtr = OpenSslPtr<X509_NAME, X509_NAME_free>;

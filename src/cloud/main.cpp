@@ -134,6 +134,13 @@ int main(int argc, char** argv) {
                   "failed logins per client address in 15 min before it is locked")
         ->capture_default_str()
         ->check(CLI::Range(1, 1000000));
+    s->add_option("--enroll-ca-dir", serve_arguments.enroll_ca_dir,
+                  "lampi-ca directory whose CA signs lamps' certificates at POST /api/v1/enroll (off without it)");
+    s->add_option("--enroll-ca-passphrase-file", serve_arguments.enroll_ca_passphrase_file,
+                  "owner-only file whose first line is the passphrase of --enroll-ca-dir's key");
+    s->add_option("--enroll-rate", serve.app.enroll_rate.limit, "enrollment attempts per client address per hour")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 1000000));
 
     // user
     cli::PasswordSource password_source;
@@ -173,6 +180,17 @@ int main(int argc, char** argv) {
     token_create->add_option("--name", token_name, "what the token is for");
     add_common(token_create, common, memory_kib);
 
+    // enroll-token
+    std::string enroll_device, enroll_ttl = "1h";
+    auto* enroll_token =
+        app.add_subcommand("enroll-token", "one-time tokens lamps use to get their certificates")->require_subcommand(1);
+    auto* enroll_token_create =
+        enroll_token->add_subcommand("create", "create an enrollment token (printed once, stored hashed)");
+    enroll_token_create->add_option("--device", enroll_device, "only this device id may use it (default: any lamp)");
+    enroll_token_create->add_option("--ttl", enroll_ttl, "how long it may be used: 90s, 30m, 1h, 7d (at most 30d)")
+        ->capture_default_str();
+    add_common(enroll_token_create, common, memory_kib);
+
     // analytics
     std::string key_name;
     auto* analytics = app.add_subcommand("analytics", "the Keen-compatible analytics API")->require_subcommand(1);
@@ -207,6 +225,7 @@ int main(int argc, char** argv) {
     if (lamp_list->parsed()) return cli::lamp_list(common);
     if (lamp_assign->parsed()) return cli::lamp_assign(common, device_id, owner);
     if (token_create->parsed()) return cli::token_create(common, username, token_name);
+    if (enroll_token_create->parsed()) return cli::enroll_token_create(common, enroll_device, enroll_ttl);
     if (analytics_keys->parsed()) return cli::analytics_keys(common, key_name, key_files);
     if (demo->parsed()) return cli::demo(common, demo_user, demo_password, demo_lamps);
     return 2;

@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 
 #include "lampi/broker_cli.h"
+#include "enrollment.h"
 #include "lampi/log_cli.h"
 #include "service.h"
 
@@ -43,7 +44,33 @@ int main(int argc, char** argv) {
         "last save and command; exit 0 well, 1 a fault, 3 not running");
     bool raw = false;
     status->add_flag("--json", raw, "print the status file itself (JSON)");
+    lampid::EnrollOptions enroll_options;
+    CLI::App* enroll = app.add_subcommand(
+        "enroll",
+        "get this lamp's certificate from the cloud with a one-time token: makes the key here (never sent), "
+        "posts a certificate request, writes key, certificate and chain");
+    enroll->add_option("--cloud", enroll_options.cloud_url, "https://HOST:PORT of lampi-cloud")->required();
+    enroll->add_option("--token-file", enroll_options.token_file,
+                       "owner-only file whose first line is the enrollment token (lampi-cloud enroll-token create); "
+                       "not with --renew");
+    enroll->add_option("--ca-file", enroll_options.ca_file, "CA certificate the cloud's HTTPS certificate must chain to")
+        ->required();
+    enroll->add_option("--key-file", enroll_options.key_file, "where to write the lamp's new private key (0600)")
+        ->required();
+    enroll->add_option("--cert-file", enroll_options.cert_file, "where to write the lamp's certificate")->required();
+    enroll->add_option("--chain-file", enroll_options.chain_file,
+                       "where to write certificate + CA (default: the --cert-file name with -chain)");
+    enroll->add_flag("--force", enroll_options.force, "replace an existing key and certificate");
+    enroll->add_flag("--renew", enroll_options.renew,
+                     "renew: prove the current --key-file/--cert-file to the cloud (no token) and replace both");
+    enroll->add_option("--if-expiring-within-days", enroll_options.renew_within_days,
+                       "with --renew: only if the current certificate expires within this many days (for a timer)")
+        ->check(CLI::Range(1, 3650));
     CLI11_PARSE(app, argc, argv);
     if (status->parsed()) return lampid::run_status(o, raw);
+    if (enroll->parsed()) {
+        enroll_options.device_id = o.device_id;
+        return lampid::run_enroll(enroll_options);
+    }
     return lampid::run_lampid(std::move(o));
 }

@@ -24,7 +24,7 @@ RunResult lampi_ca(std::vector<std::string> args, const TempDir& dir) {
 
 TEST(LampiCaCli, EverySubcommandHasHelp) {
     TempDir dir;
-    for (const char* command : {"init", "issue-server", "issue-device", "issue-client", "revoke", "crl", "list"}) {
+    for (const char* command : {"init", "issue-server", "issue-device", "issue-client", "sign-device-csr", "revoke", "crl", "list"}) {
         RunResult r = lampi_ca({command, "--help"}, dir);
         EXPECT_EQ(r.exit_code, 0) << command << ": " << r.output;
         EXPECT_TRUE(contains(r.output, "--dir")) << command << ": " << r.output;
@@ -70,6 +70,37 @@ TEST(LampiCaCli, InitIssueRevokeAndList) {
     ASSERT_EQ(table.exit_code, 0);
     EXPECT_TRUE(contains(table.output, "revoked")) << table.output;
     EXPECT_TRUE(contains(table.output, "expired")) << table.output;
+}
+
+TEST(LampiCaCli, SignDeviceCsrCertifiesTheLampsOwnKey) {
+    TempDir dir;
+    std::string ca = dir / "ca";
+    ASSERT_EQ(lampi_ca({"init", "--dir", ca}, dir).exit_code, 0);
+    // The lamp's side, as an operator could do it by hand with openssl.
+    RunResult made = run({"/usr/bin/openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                          "-nodes", "-keyout", dir / "lamp.key", "-out", dir / "lamp.csr", "-subj", "/CN=b827eb74663e"},
+                         dir / "openssl.log");
+    ASSERT_EQ(made.exit_code, 0) << made.output;
+    RunResult signed_csr = lampi_ca({"sign-device-csr", dir / "lamp.csr", "--dir", ca, "--out", dir / "lamp"}, dir);
+    ASSERT_EQ(signed_csr.exit_code, 0) << signed_csr.output;
+    EXPECT_TRUE(contains(signed_csr.output, "b827eb74663e")) << signed_csr.output;
+    RunResult verified = run({"/usr/bin/openssl", "verify", "-CAfile", ca + "/ca.pem", "-purpose", "sslclient",
+                              dir / "lamp.pem"},
+                             dir / "verify.log");
+    EXPECT_EQ(verified.exit_code, 0) << verified.output;
+    // The same request again: the lamp already has a valid certificate.
+    RunResult again = lampi_ca({"sign-device-csr", dir / "lamp.csr", "--dir", ca, "--out", dir / "again"}, dir);
+    EXPECT_NE(again.exit_code, 0);
+    EXPECT_TRUE(contains(again.output, "already exists")) << again.output;
+    // A request for something that is not a device id.
+    ASSERT_EQ(run({"/usr/bin/openssl", "req", "-new", "-key", dir / "lamp.key", "-out", dir / "ops.csr", "-subj",
+                   "/CN=ops-console"},
+                  dir / "openssl.log")
+                  .exit_code,
+              0);
+    RunResult wrong = lampi_ca({"sign-device-csr", dir / "ops.csr", "--dir", ca, "--out", dir / "ops"}, dir);
+    EXPECT_NE(wrong.exit_code, 0);
+    EXPECT_TRUE(contains(wrong.output, "device id")) << wrong.output;
 }
 
 TEST(LampiCaCli, MisuseFailsWithAClearMessage) {

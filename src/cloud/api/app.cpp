@@ -93,6 +93,7 @@ App::App(storage::Store& store, accounts::Accounts& accounts, lamps::LampService
     add_schedule_routes(router_, deps_);
     add_dashboard_routes(router_, deps_);
     add_on_hours_routes(router_, deps_);
+    add_enroll_routes(router_, deps_);
     deps_.metrics = &metrics_;
     std::vector<metrics::RouteLabel> labels;
     for (std::size_t i = 0; i < router_.size(); ++i) {

@@ -17,6 +17,7 @@
 #include "analytics/event_sink.h"
 #include "analytics/event_store.h"
 #include "api/security_headers.h"
+#include "enroll/device_enrollment.h"
 #include "http/forwarded.h"
 #include "http/message.h"
 #include "http/router.h"
@@ -65,6 +66,10 @@ struct AppOptions {
     // password logins attempted, and sign-ups. Each costs an argon2id hash.
     accounts::RateRule login_rate{"login-addr", 60, 60};
     accounts::RateRule signup_rate{"signup-addr", 5, 3600};
+    // Enrollment attempts (POST /api/v1/enroll), good or bad, per address.
+    accounts::RateRule enroll_rate{"enroll-addr", 30, 3600};
+    // The CA that signs enrolled lamps' certificates; no directory: enrollment answers 503.
+    enroll::CaAccess enrollment_ca;
     // Told when a user's broker connections must end; null: nobody to tell.
     std::shared_ptr<lamps::BrokerRevocations> revocations;
     // The cloud broker link, for /healthz; empty when running without a broker.
@@ -106,6 +111,8 @@ struct Deps {
     lamps::Scenes scenes{store, lamps};
     // Timers and weekly schedules, on the accounts' clock.
     schedules::Schedules schedules{store, lamps, [&clock = accounts] { return clock.now(); }, options.schedules};
+    // Lamps getting their certificates with a one-time token.
+    enroll::DeviceEnrollment enrollment{enroll::EnrollmentTokens(store.database()), options.enrollment_ca};
     // What /metrics shows; set by App before serving.
     metrics::CloudMetrics* metrics = nullptr;
 };
@@ -162,5 +169,6 @@ void add_metrics_routes(http::Router& router, Deps& deps);
 void add_schedule_routes(http::Router& router, Deps& deps);
 void add_dashboard_routes(http::Router& router, Deps& deps);
 void add_on_hours_routes(http::Router& router, Deps& deps);
+void add_enroll_routes(http::Router& router, Deps& deps);
 
 }  // namespace lampi::cloud::api

@@ -13,6 +13,8 @@
 #include "accounts/accounts.h"
 #include "analytics/event_queue.h"
 #include "analytics/keys.h"
+#include "ca_store.h"
+#include "enroll/enrollment_tokens.h"
 #include "http/https_redirect.h"
 #include "lampi/device_id.h"
 #include "lampi/files.h"
@@ -323,6 +325,27 @@ int token_create(const CommonConfig& c, const std::string& username, const std::
     if (!token) return fail(token.status().message());
     // The token goes to stdout alone so scripts can capture it; it is not stored.
     fmt::print("{}\n", token->token);
+    return 0;
+}
+
+int enroll_token_create(const CommonConfig& c, const std::string& device_id, const std::string& ttl) {
+    std::string device;
+    if (!device_id.empty()) {
+        auto id = normalize_device_id(device_id);
+        if (!id) return fail(id.status().message());
+        device = *id;
+    }
+    auto seconds = enroll::parse_token_ttl(ttl);
+    if (!seconds) return fail(seconds.status().message());
+    auto tools = open_tools(c);
+    if (!tools) return fail(tools.status().message());
+    enroll::EnrollmentTokens tokens(tools->store->database());
+    auto made = tokens.create(device, *seconds, tools->accounts->now());
+    if (!made) return fail(made.status().message());
+    // The token alone on stdout, for scripts; what it allows on stderr.
+    fmt::print("{}\n", made->token);
+    fmt::print(stderr, "enrollment token for {}, usable once until {}\n", device.empty() ? "any lamp" : device,
+               ca::format_utc(static_cast<std::time_t>(made->expires_at)));
     return 0;
 }
 

@@ -58,6 +58,8 @@ int lamp_add(const CommonConfig& c, const std::string& device_id, const std::str
 int lamp_list(const CommonConfig& c);
 int lamp_assign(const CommonConfig& c, const std::string& device_id, const std::string& owner);
 int token_create(const CommonConfig& c, const std::string& username, const std::string& name);
+// Prints a new enrollment token alone on stdout; `device_id` '' lets any lamp use it.
+int enroll_token_create(const CommonConfig& c, const std::string& device_id, const std::string& ttl);
 // Prints the analytics project id and a new write, read and master key as one
 // JSON object (the keys are shown only this once). With `from_files` (project id,
 // write, read and master key files, owner-only), registers those instead.

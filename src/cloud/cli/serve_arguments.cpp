@@ -4,6 +4,7 @@
 
 #include <chrono>
 
+#include "certificate_authority.h"
 #include "lampi/files.h"
 
 namespace lampi::cloud::cli {
@@ -56,6 +57,24 @@ int serve_with(ServeArguments a, const CommonConfig& common) {
         std::string password;
         if (!read_secret_file(entry.substr(colon + 1), password)) return 2;
         config.app.service_accounts.push_back({entry.substr(0, colon), password, true});
+    }
+    if (!a.enroll_ca_passphrase_file.empty() && a.enroll_ca_dir.empty()) {
+        fmt::print(stderr, "lampi-cloud: --enroll-ca-passphrase-file needs --enroll-ca-dir\n");
+        return 2;
+    }
+    if (!a.enroll_ca_dir.empty()) {
+        enroll::CaAccess& ca = config.app.enrollment_ca;
+        ca.dir = a.enroll_ca_dir;
+        if (!a.enroll_ca_passphrase_file.empty()) {
+            std::string passphrase;
+            if (!read_secret_file(a.enroll_ca_passphrase_file, passphrase)) return 2;
+            ca.passphrase = ca::SecretString(std::move(passphrase));
+        }
+        // Found now rather than at the first lamp's enrollment.
+        if (auto opened = ca::CertificateAuthority::open(ca.dir, ca::OpenOptions{ca.passphrase}); !opened) {
+            fmt::print(stderr, "lampi-cloud: --enroll-ca-dir: {}\n", opened.status().message());
+            return 2;
+        }
     }
     return serve(std::move(config));
 }

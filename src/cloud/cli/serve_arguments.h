@@ -19,6 +19,9 @@ struct ServeArguments {
     std::vector<std::string> service_accounts;  // NAME:FILE
     std::vector<std::string> trusted_proxies;   // ADDRESS or ADDRESS/PREFIX
     bool no_signup = false;
+    // The CA that signs enrolled lamps' certificates (POST /api/v1/enroll).
+    std::string enroll_ca_dir;
+    std::string enroll_ca_passphrase_file;
     int relay_idle_seconds = 120;
     int relay_write_seconds = 15;
 };

@@ -174,6 +174,19 @@ CREATE TABLE schedules (
 CREATE INDEX schedules_user ON schedules(user_id);
 CREATE INDEX schedules_next_fire ON schedules(next_fire_at);
 )SQL"},
+    // One-time enrollment tokens an operator hands to a lamp so it can get its
+    // certificate (enroll/): stored hashed like API tokens; device_id '' when
+    // the token is for any lamp; used_at set (by exactly one request) once used.
+    {9, R"SQL(
+CREATE TABLE enrollment_tokens (
+    token_hash TEXT PRIMARY KEY,
+    device_id TEXT NOT NULL DEFAULT '',
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    used_at BIGINT,
+    used_by_device TEXT NOT NULL DEFAULT ''
+);
+)SQL"},
 };
 
 std::string render(const char* sql, Dialect dialect) {

@@ -104,8 +104,15 @@ private:
 // with a wider mode is narrowed.
 void make_owner_only(const std::string& path) {
     if (path.empty() || path == ":memory:" || path.rfind("file:", 0) == 0) return;
-    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd >= 0) ::close(fd);
+    // Only when the file is new: closing any descriptor of a file drops every
+    // POSIX lock this process holds on it, so re-opening a database that the
+    // pool's other connections already use would silently unlock them, and
+    // another process (the operator CLI) could then checkpoint and delete the
+    // WAL that this one still writes to.
+    if (::access(path.c_str(), F_OK) != 0) {
+        int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd >= 0) ::close(fd);
+    }
     for (const char* suffix : {"", "-wal", "-shm", "-journal"}) ::chmod((path + suffix).c_str(), 0600);
 }
 
