@@ -18,16 +18,21 @@ struct Interval {
 // The lit intervals, each [switch on, next switch off) and the last one to now.
 std::vector<Interval> lit_intervals(const std::vector<LampSwitch>& switches, std::int64_t now_ms) {
     std::vector<Interval> lit;
-    std::optional<std::int64_t> lit_since;
+    // A flag beside the time rather than std::optional: g++ 12 warns that an
+    // optional's value may be read uninitialised here (it cannot be).
+    bool on = false;
+    std::int64_t lit_since = 0;
     for (const LampSwitch& s : switches) {
         if (s.at_ms > now_ms) break;
-        if (s.on && !lit_since) lit_since = s.at_ms;
-        if (!s.on && lit_since) {
-            lit.push_back({*lit_since, s.at_ms});
-            lit_since.reset();
+        if (s.on && !on) {
+            on = true;
+            lit_since = s.at_ms;
+        } else if (!s.on && on) {
+            lit.push_back({lit_since, s.at_ms});
+            on = false;
         }
     }
-    if (lit_since) lit.push_back({*lit_since, now_ms});
+    if (on) lit.push_back({lit_since, now_ms});
     return lit;
 }
 
