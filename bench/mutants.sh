@@ -10,11 +10,13 @@
 #   replace: the text that replaces it
 #   tests: ctest arguments that select the tests that should catch it (e.g. -R '^cloud_tests\.')
 # and optionally "why: ..." saying what the bug would let through.
+# LAMPI_BROWSER_PORT_BASE moves the browser tests' platform, so a mutant run can
+# share the machine with another clone's test run (both default to 18970).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 keep=0
 if [ "${1:-}" = "--keep" ]; then keep=1; shift; fi
-if [ "${1:-}" = "-h" ] || [ "${1:-}" = "--help" ]; then sed -n 2,13p "$0"; exit 0; fi
+if [ "${1:-}" = "-h" ] || [ "${1:-}" = "--help" ]; then sed -n 2,14p "$0"; exit 0; fi
 mutants=("$@")
 [ ${#mutants[@]} -eq 0 ] && mutants=("$ROOT"/bench/mutants/*.mutant)
 
@@ -24,7 +26,7 @@ scratch=$(mktemp -d /tmp/lampi-mutants.XXXXXX)
 echo "mutants: copying the tree to $scratch and building it once"
 git -C "$ROOT" ls-files -z | (cd "$ROOT" && xargs -0 cp --parents -t "$scratch")
 export CCACHE_BASEDIR="$scratch" CCACHE_NOHASHDIR=1
-cmake -S "$scratch" -B "$scratch/build" -G Ninja >"$scratch/cmake.log" 2>&1 || { cat "$scratch/cmake.log"; exit 1; }
+cmake -S "$scratch" -B "$scratch/build" -G Ninja ${LAMPI_BROWSER_PORT_BASE:+-DLAMPI_BROWSER_PORT_BASE=$LAMPI_BROWSER_PORT_BASE} >"$scratch/cmake.log" 2>&1 || { cat "$scratch/cmake.log"; exit 1; }
 ninja -C "$scratch/build" >"$scratch/build.log" 2>&1 || { tail -30 "$scratch/build.log"; exit 1; }
 
 field() { sed -n "s/^$1: //p" "$2" | head -1; }
