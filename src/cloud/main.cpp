@@ -204,6 +204,14 @@ int main(int argc, char** argv) {
     analytics_keys->add_option("--read-key-file", key_files.read_key, "the read key to register, from this file");
     analytics_keys->add_option("--master-key-file", key_files.master_key, "the master key to register, from this file");
     add_common(analytics_keys, common, memory_kib);
+    std::string key_definition;
+    auto* analytics_access_key = analytics->add_subcommand(
+        "access-key", "make a scoped key from a definition as Keen's key API takes it (the key is shown once)");
+    analytics_access_key
+        ->add_option("--definition", key_definition,
+                     R"(e.g. {"name": "acme", "permitted": ["queries"], "options": {"queries": {"filters": [...]}}})")
+        ->required();
+    add_common(analytics_access_key, common, memory_kib);
 
     // demo
     std::string demo_user = "demo", demo_password = "lampi-demo";
@@ -227,6 +235,7 @@ int main(int argc, char** argv) {
     if (token_create->parsed()) return cli::token_create(common, username, token_name);
     if (enroll_token_create->parsed()) return cli::enroll_token_create(common, enroll_device, enroll_ttl);
     if (analytics_keys->parsed()) return cli::analytics_keys(common, key_name, key_files);
+    if (analytics_access_key->parsed()) return cli::analytics_access_key(common, key_definition);
     if (demo->parsed()) return cli::demo(common, demo_user, demo_password, demo_lamps);
     return 2;
 }

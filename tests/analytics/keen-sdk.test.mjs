@@ -260,3 +260,38 @@ test("keen-tracking writes and keen-analysis reads back what an independent coun
   const stranger = new KeenAnalysis({ projectId: keys.project_id, readKey: "0".repeat(64), host: "127.0.0.1", protocol: "https" });
   await assert.rejects(stranger.query("count", { event_collection: "purchases" }), (err) => err.code === "InvalidApiKeyError");
 });
+
+// Scoped keys from the operator's CLI, used by the SDKs as any other key: the
+// write key's autofill wins over what the tracker sends, and the read key's
+// filter holds whatever the query asks.
+test("scoped keys made by lampi-cloud analytics access-key limit what the SDKs write and read", async () => {
+  const accessKey = (definition) => JSON.parse(run(["analytics", "access-key", "--db", db, "--definition",
+    JSON.stringify(definition)]));
+  const acmeWriter = accessKey({ name: "acme tracker", permitted: ["writes"],
+    options: { writes: { autofill: { customer: "acme" } } } });
+  const acmeReader = accessKey({ name: "acme dashboard", permitted: ["queries"],
+    options: { queries: { filters: [{ property_name: "customer", operator: "eq", property_value: "acme" }] } } });
+  assert.equal(acmeWriter.is_active, true);
+  assert.deepEqual(acmeReader.permitted, ["queries"]);
+
+  const tracker = (writeKey) => new KeenTracking({ projectId: keys.project_id, writeKey, host: "127.0.0.1",
+    protocol: "https", nodeRequestConfig: { port } });
+  const visits = [{ page: "/a", customer: "globex" }, { page: "/b" }, { page: "/c", customer: "acme" }];
+  for (const v of visits) assert.deepEqual(await tracker(acmeWriter.key).recordEvent("visits", v), { created: true });
+  for (const v of [{ page: "/x", customer: "globex" }, { page: "/y", customer: "initech" }])
+    assert.deepEqual(await tracker(keys.write_key).recordEvent("visits", v), { created: true });
+
+  const reader = (readKey) => new KeenAnalysis({ projectId: keys.project_id, readKey, host: "127.0.0.1", protocol: "https" });
+  const everyone = await reader(keys.read_key).query("count", { event_collection: "visits", group_by: "customer",
+    timeframe: "this_1_days" });
+  const byCustomer = Object.fromEntries(everyone.result.map((row) => [row.customer, row.result]));
+  assert.deepEqual(byCustomer, { acme: visits.length, globex: 1, initech: 1 });
+
+  const acme = reader(acmeReader.key);
+  assert.equal((await acme.query("count", { event_collection: "visits", timeframe: "this_1_days" })).result, visits.length);
+  const widened = await acme.query("count", { event_collection: "visits", timeframe: "this_1_days",
+    filters: [{ property_name: "customer", operator: "eq", property_value: "globex" }] });
+  assert.equal(widened.result, 0);
+  await assert.rejects(tracker(acmeReader.key).recordEvent("visits", { page: "/z" }),
+    (err) => err.code === "InvalidApiKeyError");
+});

@@ -124,10 +124,10 @@ TEST_P(AnalyticsStoreTest, KeysAreStoredHashedWithTheirKindAndTheProjectIsOne) {
     auto again = analytics::create_keys(*events_, "second", 300);
     ASSERT_TRUE(again);
     EXPECT_EQ(again->project_id, keys->project_id);
-    EXPECT_EQ(**events_->key_kind(accounts::secret_hash(keys->write_key)), analytics::KeyKind::write);
-    EXPECT_EQ(**events_->key_kind(accounts::secret_hash(keys->read_key)), analytics::KeyKind::read);
-    EXPECT_EQ(**events_->key_kind(accounts::secret_hash(again->master_key)), analytics::KeyKind::master);
-    EXPECT_FALSE(*events_->key_kind(keys->write_key));  // the bare key is not what is stored
+    EXPECT_EQ((*events_->key_grant(accounts::secret_hash(keys->write_key)))->kind, analytics::KeyKind::write);
+    EXPECT_EQ((*events_->key_grant(accounts::secret_hash(keys->read_key)))->kind, analytics::KeyKind::read);
+    EXPECT_EQ((*events_->key_grant(accounts::secret_hash(again->master_key)))->kind, analytics::KeyKind::master);
+    EXPECT_FALSE(*events_->key_grant(keys->write_key));  // the bare key is not what is stored
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, AnalyticsStoreTest, ::testing::Values("sqlite", "postgres"));
@@ -509,6 +509,128 @@ TEST_P(AnalyticsQueryTest, GetTakesTheSameParametersAsQueryStringAndApiKey) {
                   R"([{"item": "bulb", "result": 2}, {"item": "lamp", "result": 2}, {"item": "shade", "result": 1}])"));
 }
 
+// Keen's key API: the master key makes scoped keys for one customer's view.
+class AnalyticsAccessKeyTest : public AnalyticsQueryTest {
+protected:
+    // A new key from `definition`, made through the API with the master key.
+    std::string make_key(const std::string& definition) {
+        auto r = post("/keys", definition, keys_.master_key);
+        EXPECT_EQ(r.status, 201) << r.body;
+        if (r.status != 201) return {};
+        json::value made = parse_json(r.body);
+        EXPECT_EQ(made.at("is_active"), true);
+        return std::string(made.at("key").as_string());
+    }
+    json::value scoped_query(const std::string& key, const std::string& analysis, const std::string& body) {
+        auto r = post("/queries/" + analysis, body, key);
+        EXPECT_EQ(r.status, 200) << r.body;
+        return r.status == 200 ? parse_json(r.body).at("result") : json::value();
+    }
+};
+
+TEST_P(AnalyticsAccessKeyTest, AScopedQueryKeySeesOnlyWhatItsFiltersAllowWhateverItAsks) {
+    std::string ann = make_key(R"({"name": "ann's dashboard", "permitted": ["queries"], "options": {"queries":
+        {"filters": [{"property_name": "user.name", "operator": "eq", "property_value": "ann"}]}}})");
+    ASSERT_FALSE(ann.empty());
+    const std::string week = R"("event_collection": "purchases", "timeframe": "this_7_days")";
+    EXPECT_EQ(scoped_query(ann, "count", "{" + week + "}"), 3);
+    EXPECT_EQ(scoped_query(ann, "sum", "{" + week + R"(, "target_property": "price"})"), 90);
+    EXPECT_EQ(scoped_query(ann, "count", "{" + week + R"(, "filters": [{"property_name": "item", "operator": "eq",
+              "property_value": "lamp"}]})"),
+              1);
+    // Its own filters narrow; they never widen past the key's.
+    EXPECT_EQ(scoped_query(ann, "count", "{" + week + R"(, "filters": [{"property_name": "user.name",
+              "operator": "eq", "property_value": "bob"}]})"),
+              0);
+    EXPECT_EQ(scoped_query(ann, "funnel", R"({"steps": [{"event_collection": "purchases", "actor_property":
+              "user.name", "timeframe": "this_7_days"}]})"),
+              parse_json("[1]"));
+    EXPECT_EQ(
+        scoped_query(ann, "multi_analysis", "{" + week + R"(, "analyses": {"n": {"analysis_type": "count"}}})").at("n"),
+        3);
+    // The unscoped read key, for comparison, sees every buyer.
+    EXPECT_EQ(query("funnel", R"({"steps": [{"event_collection": "purchases", "actor_property": "user.name",
+              "timeframe": "this_7_days"}]})"),
+              parse_json("[4]"));
+    // The same through GET with api_key, as keen-analysis sends it.
+    HttpClient c(server_->port());
+    auto r = c.request("GET", base() + "/queries/count?api_key=" + ann +
+                                  "&event_collection=purchases&timeframe=this_7_days&group_by=%5B%22item%22%5D");
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(parse_json(r.body).at("result"),
+              parse_json(
+                  R"([{"item": "bulb", "result": 1}, {"item": "lamp", "result": 1}, {"item": "shade", "result": 1}])"));
+    // A query key cannot write, nor make keys.
+    EXPECT_EQ(post("/events/purchases", R"({"user": {"name": "ann"}})", ann).status, 403);
+    EXPECT_EQ(post("/keys", R"({"name": "x", "permitted": ["queries"]})", ann).status, 403);
+}
+
+TEST_P(AnalyticsAccessKeyTest, AWriteKeysAutofillOverridesWhatTheCallerSends) {
+    std::string acme = make_key(
+        R"({"name": "acme's tracker", "permitted": ["writes"], "options": {"writes": {"autofill": {"customer": "acme"}}}})");
+    ASSERT_FALSE(acme.empty());
+    ASSERT_EQ(post("/events/visits", R"({"page": "/a", "customer": "globex"})", acme).status, 201);
+    ASSERT_EQ(post("/events", R"({"visits": [{"page": "/b"}]})", acme).status, 200);
+    auto customers = query("select_unique", R"({"event_collection": "visits", "target_property": "customer"})");
+    EXPECT_EQ(customers, parse_json(R"(["acme"])"));
+    EXPECT_EQ(query("count", R"({"event_collection": "visits"})"), 2);
+    // A write key cannot read.
+    EXPECT_EQ(post("/queries/count", R"({"event_collection": "visits"})", acme).status, 403);
+}
+
+TEST_P(AnalyticsAccessKeyTest, ARevokedKeyIsRefusedAndTheMasterKeyCannotBe) {
+    std::string key = make_key(R"({"name": "old", "permitted": ["queries"]})");
+    ASSERT_FALSE(key.empty());
+    EXPECT_EQ(post("/queries/count", R"({"event_collection": "purchases"})", key).status, 200);
+    HttpClient c(server_->port());
+    auto shown = c.request("GET", base() + "/keys/" + key, {{"Authorization", keys_.master_key}}, "");
+    ASSERT_EQ(shown.status, 200) << shown.body;
+    EXPECT_EQ(parse_json(shown.body),
+              parse_json(R"({"name": "old", "permitted": ["queries"], "options": {}, "is_active": true})"));
+    auto revoked = post("/keys/" + key + "/revoke", "", keys_.master_key);
+    ASSERT_EQ(revoked.status, 200) << revoked.body;
+    EXPECT_EQ(parse_json(revoked.body).at("is_active"), false);
+    auto refused = post("/queries/count", R"({"event_collection": "purchases"})", key);
+    EXPECT_EQ(refused.status, 401);
+    EXPECT_NE(refused.body.find("revoked"), std::string::npos) << refused.body;
+    EXPECT_EQ(post("/keys/" + keys_.master_key + "/revoke", "", keys_.master_key).status, 409);
+    EXPECT_EQ(post("/keys/" + std::string(64, 'a') + "/revoke", "", keys_.master_key).status, 404);
+    EXPECT_EQ(post("/keys/" + keys_.write_key + "/revoke", "", keys_.read_key).status, 403);
+    EXPECT_EQ(post("/queries/count", R"({"event_collection": "purchases"})", keys_.master_key).status, 200);
+}
+
+TEST_P(AnalyticsAccessKeyTest, DefinitionsThatCannotBeKeptAreRefusedWithWhy) {
+    auto refused = [this](const std::string& definition, const std::string& code, const std::string& words) {
+        auto r = post("/keys", definition, keys_.master_key);
+        EXPECT_EQ(r.status, 400) << definition << " -> " << r.body;
+        json::value v = parse_json(r.body);
+        EXPECT_EQ(v.at("error_code"), code.c_str()) << r.body;
+        EXPECT_NE(std::string(v.at("message").as_string()).find(words), std::string::npos) << r.body;
+    };
+    refused(R"({"permitted": ["queries"]})", "InvalidAccessKeyError", "name");
+    refused(R"({"name": "x"})", "InvalidAccessKeyError", "permitted");
+    refused(R"({"name": "x", "permitted": ["queries", "writes"]})", "InvalidAccessKeyError", "another for writes");
+    refused(R"({"name": "x", "permitted": ["deletes"]})", "InvalidAccessKeyError", "deletes");
+    refused(R"({"name": "x", "permitted": ["queries"], "options": {"queries": {"filters": [{"property_name": "a",
+              "operator": "like", "property_value": 1}]}}})",
+            "FilterDefinitionError", "like");
+    refused(R"({"name": "x", "permitted": ["queries"], "options": {"writes": {"autofill": {"a": 1}}}})",
+            "InvalidAccessKeyError", "writes");
+    refused(R"({"name": "x", "permitted": ["writes"], "options": {"writes": {"autofill": {"keen": {}}}}})",
+            "InvalidAccessKeyError", "keen");
+    refused(R"({"name": "x", "permitted": ["writes"], "options": {"writes": {"autofill": {"a.b": 1}}}})",
+            "InvalidPropertyNameError", "a.b");
+    refused("{", "InvalidJsonError", "JSON");
+}
+
+// A key row whose options cannot be read limits its holder to nothing.
+TEST_P(AnalyticsAccessKeyTest, DamagedStoredOptionsFailClosed) {
+    std::string key(64, 'd');
+    ASSERT_TRUE(events_->add_key(accounts::secret_hash(key), analytics::KeyKind::read, "damaged", 1, "{not json"));
+    EXPECT_EQ(scoped_query(key, "count", R"({"event_collection": "purchases", "timeframe": "this_7_days"})"), 0);
+    EXPECT_EQ(query("count", R"({"event_collection": "purchases", "timeframe": "this_7_days"})"), 8);
+}
+
 // The server's store exists only once the server does: the queue is attached then.
 class LateSink final : public analytics::EventSink {
 public:
@@ -622,6 +744,7 @@ TEST_P(AnalyticsStoreTest, AFullQueueDropsAndCountsInsteadOfWaiting) {
 INSTANTIATE_TEST_SUITE_P(Backends, AnalyticsApiTest, ::testing::Values("sqlite", "postgres"));
 INSTANTIATE_TEST_SUITE_P(Backends, PlatformEventsTest, ::testing::Values("sqlite", "postgres"));
 INSTANTIATE_TEST_SUITE_P(Backends, AnalyticsQueryTest, ::testing::Values("sqlite", "postgres"));
+INSTANTIATE_TEST_SUITE_P(Backends, AnalyticsAccessKeyTest, ::testing::Values("sqlite", "postgres"));
 
 }  // namespace
 }  // namespace lampi::cloud

@@ -52,10 +52,13 @@ KeenResult<json::value> parse(std::string_view text) {
     return value;
 }
 
-KeenResult<PreparedEvent> prepare(std::string_view collection, json::value& value, std::int64_t now_ms) {
+KeenResult<PreparedEvent> prepare(std::string_view collection, json::value& value, std::int64_t now_ms,
+                                  const json::object* autofill) {
     if (auto e = check_collection_name(collection)) return *e;
     if (!value.is_object()) return invalid("InvalidEventError", "an event must be a JSON object");
     json::object& event = value.as_object();
+    if (autofill)
+        for (const auto& kv : *autofill) event[kv.key()] = kv.value();
     json::object keen;
     if (json::value* given = event.if_contains("keen")) {
         if (!given->is_object()) return invalid("InvalidEventError", "the event's \"keen\" property must be an object");
@@ -101,16 +104,18 @@ std::optional<KeenError> check_collection_name(std::string_view name) {
     return std::nullopt;
 }
 
-KeenResult<PreparedEvent> prepare_event(std::string_view collection, std::string_view text, std::int64_t now_ms) {
+KeenResult<PreparedEvent> prepare_event(std::string_view collection, std::string_view text, std::int64_t now_ms,
+                                        const json::object* autofill) {
     if (text.size() > kMaxEventBytes + 1024)
         return invalid("EventTooLargeError",
                        fmt::format("the event takes {} bytes; at most {} are allowed", text.size(), kMaxEventBytes));
     auto value = parse(text);
     if (failed(value)) return std::get<KeenError>(value);
-    return prepare(collection, std::get<json::value>(value), now_ms);
+    return prepare(collection, std::get<json::value>(value), now_ms, autofill);
 }
 
-KeenResult<std::vector<BatchEntry>> prepare_batch(std::string_view text, std::int64_t now_ms) {
+KeenResult<std::vector<BatchEntry>> prepare_batch(std::string_view text, std::int64_t now_ms,
+                                                  const json::object* autofill) {
     auto value = parse(text);
     if (failed(value)) return std::get<KeenError>(value);
     auto& body = std::get<json::value>(value);
@@ -123,7 +128,7 @@ KeenResult<std::vector<BatchEntry>> prepare_batch(std::string_view text, std::in
                            fmt::format("\"{}\" must be a list of events", std::string_view(kv.key()).substr(0, 64)));
         BatchEntry entry{std::string(kv.key()), {}};
         for (json::value& event : kv.value().as_array())
-            entry.events.push_back(prepare(entry.collection, event, now_ms));
+            entry.events.push_back(prepare(entry.collection, event, now_ms, autofill));
         entries.push_back(std::move(entry));
     }
     return entries;

@@ -16,6 +16,10 @@
 
 #include "analytics/keen_error.h"
 
+namespace boost::json {
+class object;
+}  // namespace boost::json
+
 namespace lampi::cloud::analytics {
 
 // An event's JSON may take at most this many bytes (Keen's own limit is larger;
@@ -34,7 +38,10 @@ struct PreparedEvent {
 std::optional<KeenError> check_collection_name(std::string_view name);
 
 // One event from its JSON text (an object) for `collection`, at `now_ms`.
-KeenResult<PreparedEvent> prepare_event(std::string_view collection, std::string_view json, std::int64_t now_ms);
+// `autofill` (a scoped write key's) sets its properties on the event, over any
+// the caller sent, so the key's holder cannot write under another's name.
+KeenResult<PreparedEvent> prepare_event(std::string_view collection, std::string_view json, std::int64_t now_ms,
+                                        const boost::json::object* autofill = nullptr);
 
 // A batch body {"collection": [event, ...], ...}: each event prepared on its own,
 // so one bad event does not refuse the others (Keen's batch answer has one
@@ -43,7 +50,8 @@ struct BatchEntry {
     std::string collection;
     std::vector<KeenResult<PreparedEvent>> events;
 };
-KeenResult<std::vector<BatchEntry>> prepare_batch(std::string_view json, std::int64_t now_ms);
+KeenResult<std::vector<BatchEntry>> prepare_batch(std::string_view json, std::int64_t now_ms,
+                                                  const boost::json::object* autofill = nullptr);
 
 // Builds an event's properties for the platform's own events without a JSON
 // library in the caller: {"name": value, ...} with string, integer and boolean

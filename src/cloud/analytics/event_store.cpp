@@ -115,22 +115,38 @@ Result<std::string> EventStore::project_id(std::int64_t now, const std::string& 
     return storage::as_text(rows->at(0).at(0));
 }
 
-Status EventStore::add_key(const std::string& key_hash, KeyKind kind, const std::string& name, std::int64_t now) {
+Status EventStore::add_key(const std::string& key_hash, KeyKind kind, const std::string& name, std::int64_t now,
+                           const std::string& options) {
     auto conn = db_.lease();
-    auto done = conn->query("INSERT INTO analytics_keys (key_hash, kind, name, created_at) VALUES ($1, $2, $3, $4)",
-                            {key_hash, std::string(key_kind_name(kind)), name, now});
+    auto done = conn->query(
+        "INSERT INTO analytics_keys (key_hash, kind, name, created_at, options) VALUES ($1, $2, $3, $4, $5)",
+        {key_hash, std::string(key_kind_name(kind)), name, now, options});
     return done ? Status::ok() : done.status().prefixed("cannot store the analytics key: ");
 }
 
-Result<std::optional<KeyKind>> EventStore::key_kind(const std::string& key_hash) {
+Result<std::optional<KeyGrant>> EventStore::key_grant(const std::string& key_hash) {
     auto conn = db_.lease();
-    auto rows = conn->query("SELECT kind FROM analytics_keys WHERE key_hash = $1", {key_hash});
+    auto rows =
+        conn->query("SELECT kind, name, options, revoked_at FROM analytics_keys WHERE key_hash = $1", {key_hash});
     if (!rows) return rows.status();
-    if (rows->empty()) return std::optional<KeyKind>();
-    std::string kind = storage::as_text(rows->at(0).at(0));
-    if (kind == "master") return std::optional<KeyKind>(KeyKind::master);
-    if (kind == "read") return std::optional<KeyKind>(KeyKind::read);
-    return std::optional<KeyKind>(KeyKind::write);
+    if (rows->empty()) return std::optional<KeyGrant>();
+    const auto& row = rows->at(0);
+    KeyGrant grant;
+    std::string kind = storage::as_text(row.at(0));
+    grant.kind = kind == "master" ? KeyKind::master : kind == "read" ? KeyKind::read : KeyKind::write;
+    grant.name = storage::as_text(row.at(1));
+    grant.options = storage::as_text(row.at(2));
+    grant.revoked = row.at(3).has_value();
+    return std::optional<KeyGrant>(std::move(grant));
+}
+
+Result<bool> EventStore::revoke_key(const std::string& key_hash, std::int64_t now) {
+    auto conn = db_.lease();
+    auto rows = conn->query(
+        "UPDATE analytics_keys SET revoked_at = COALESCE(revoked_at, $2) WHERE key_hash = $1 RETURNING key_hash",
+        {key_hash, now});
+    if (!rows) return rows.status().prefixed("cannot revoke the analytics key: ");
+    return !rows->empty();
 }
 
 }  // namespace lampi::cloud::analytics

@@ -23,6 +23,16 @@ namespace lampi::cloud::analytics {
 enum class KeyKind { write, read, master };
 std::string_view key_kind_name(KeyKind kind);
 
+// What a stored key lets its holder do.
+struct KeyGrant {
+    KeyKind kind = KeyKind::read;
+    std::string name;
+    // The key's definition as Keen's key API took it (analytics/access_keys.h),
+    // JSON text; empty for the operator's project keys, which have no scope.
+    std::string options;
+    bool revoked = false;
+};
+
 struct StoredEvent {
     std::int64_t timestamp_ms = 0;
     std::string json;
@@ -100,10 +110,13 @@ public:
     // The platform's one project: its id, made on first call as `wanted`, or 24
     // random hex digits when `wanted` is empty. A project made earlier keeps its id.
     Result<std::string> project_id(std::int64_t now, const std::string& wanted = {});
-    // Stores a key by hash.
-    Status add_key(const std::string& key_hash, KeyKind kind, const std::string& name, std::int64_t now);
-    // The kind of the key with this hash, if any.
-    Result<std::optional<KeyKind>> key_kind(const std::string& key_hash);
+    // Stores a key by hash, with its definition's options (JSON text, or empty).
+    Status add_key(const std::string& key_hash, KeyKind kind, const std::string& name, std::int64_t now,
+                   const std::string& options = {});
+    // What the key with this hash may do, if it exists.
+    Result<std::optional<KeyGrant>> key_grant(const std::string& key_hash);
+    // Revokes the key with this hash for good; false if there is none.
+    Result<bool> revoke_key(const std::string& key_hash, std::int64_t now);
 
 private:
     storage::Database& db_;

@@ -35,11 +35,11 @@ Result<ProjectKeys> register_keys(EventStore& store, const ProjectKeys& given, c
             return Status::invalid_argument(
                 fmt::format("the {} key is shorter than 32 characters", key_kind_name(kind)));
         std::string hash = accounts::secret_hash(*key);
-        auto known = store.key_kind(hash);
+        auto known = store.key_grant(hash);
         if (!known) return known.status();
-        if (*known && **known != kind)
+        if (*known && (*known)->kind != kind)
             return Status::already_exists(fmt::format("the {} key is registered already as a {} key",
-                                                      key_kind_name(kind), key_kind_name(**known)));
+                                                      key_kind_name(kind), key_kind_name((*known)->kind)));
         if (*known) continue;
         if (Status s = store.add_key(hash, kind, name, now); !s) return s;
     }

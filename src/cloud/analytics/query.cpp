@@ -332,7 +332,8 @@ std::optional<KeenError> parse_analyses(const json::object& p, Query& q) {
 }
 
 // The parameters every analysis of a query (or a funnel step) shares.
-std::optional<KeenError> parse_shared(const json::object& p, std::int64_t now, Query& q) {
+// `scope`: a scoped key's filters, added to the query's own so they always hold.
+std::optional<KeenError> parse_shared(const json::object& p, std::int64_t now, const json::array* scope, Query& q) {
     const json::value* collection = p.if_contains("event_collection");
     if (!collection || !collection->is_string() || collection->as_string().empty())
         return keen_error("MissingRequiredPropertyError", Status::invalid_argument("event_collection is required"));
@@ -343,10 +344,13 @@ std::optional<KeenError> parse_shared(const json::object& p, std::int64_t now, Q
         if (auto e = parse_timeframe(*tf, now, q)) return *e;
     if (const json::value* f = p.if_contains("filters"); f && !f->is_null())
         if (auto e = parse_filters(*f, q)) return *e;
+    if (scope)
+        if (auto e = parse_filters(*scope, q)) return *e;
     return std::nullopt;
 }
 
-KeenResult<Query> parse_query(std::string_view analysis, const json::object& p, std::int64_t now) {
+KeenResult<Query> parse_query(std::string_view analysis, const json::object& p, std::int64_t now,
+                              const json::array* scope) {
     Query q;
     if (analysis == "multi_analysis") {
         q.multi = true;
@@ -356,7 +360,7 @@ KeenResult<Query> parse_query(std::string_view analysis, const json::object& p, 
         if (failed(a)) return std::get<KeenError>(a);
         q.analyses.emplace_back("result", std::get<Analysis>(std::move(a)));
     }
-    if (auto e = parse_shared(p, now, q)) return *e;
+    if (auto e = parse_shared(p, now, scope, q)) return *e;
     if (const json::value* iv = p.if_contains("interval"); iv && !iv->is_null()) {
         if (!iv->is_string() || !(q.interval = interval_named(std::string_view(iv->as_string()))))
             return bad("interval must be minutely, hourly, daily, weekly, monthly or yearly");
@@ -805,7 +809,8 @@ KeenResult<std::string> run(EventStore& store, const Query& q, QueryEngine engin
 // inverted, did not). An optional step is counted but does not narrow the steps
 // after it. Each step has its own timeframe, or the query's; order in time
 // between steps is not required, as in Keen.
-KeenResult<std::string> run_funnel(EventStore& store, const json::object& p, std::int64_t now) {
+KeenResult<std::string> run_funnel(EventStore& store, const json::object& p, std::int64_t now,
+                                   const json::array* scope) {
     const json::value* steps = p.if_contains("steps");
     if (!steps || !steps->is_array() || steps->as_array().empty())
         return keen_error("MissingRequiredPropertyError",
@@ -820,7 +825,7 @@ KeenResult<std::string> run_funnel(EventStore& store, const json::object& p, std
         for (const char* inherited : {"timeframe", "timezone"})
             if (!merged.contains(inherited) && p.contains(inherited)) merged[inherited] = p.at(inherited);
         Query q;
-        if (auto e = parse_shared(merged, now, q)) return *e;
+        if (auto e = parse_shared(merged, now, scope, q)) return *e;
         const json::value* actor = merged.if_contains("actor_property");
         if (!actor || !actor->is_string() || actor->as_string().empty())
             return keen_error("MissingRequiredPropertyError",
@@ -852,9 +857,9 @@ KeenResult<std::string> run_funnel(EventStore& store, const json::object& p, std
 }
 
 KeenResult<std::string> run_params(EventStore& store, std::string_view analysis, const json::object& params,
-                                   std::int64_t now_ms, QueryEngine engine) {
-    if (analysis == "funnel") return run_funnel(store, params, now_ms);
-    auto q = parse_query(analysis, params, now_ms);
+                                   std::int64_t now_ms, QueryEngine engine, const json::array* scope) {
+    if (analysis == "funnel") return run_funnel(store, params, now_ms, scope);
+    auto q = parse_query(analysis, params, now_ms, scope);
     if (failed(q)) return std::get<KeenError>(q);
     return run(store, std::get<Query>(q), engine);
 }
@@ -862,18 +867,18 @@ KeenResult<std::string> run_params(EventStore& store, std::string_view analysis,
 }  // namespace
 
 KeenResult<std::string> run_query(EventStore& store, std::string_view analysis, std::string_view json_body,
-                                  std::int64_t now_ms, QueryEngine engine) {
+                                  std::int64_t now_ms, QueryEngine engine, const json::array* scope) {
     json::parse_options options;
     options.max_depth = 16;
     boost::system::error_code ec;
     json::value body = json::parse(json::string_view(json_body.data(), json_body.size()), ec, {}, options);
     if (ec) return invalid("InvalidJsonError", "the query body is not valid JSON: " + ec.message());
     if (!body.is_object()) return invalid("InvalidJsonError", "the query body must be a JSON object");
-    return run_params(store, analysis, body.as_object(), now_ms, engine);
+    return run_params(store, analysis, body.as_object(), now_ms, engine, scope);
 }
 
 KeenResult<std::string> run_query(EventStore& store, std::string_view analysis, const http::Fields& fields,
-                                  std::int64_t now_ms, QueryEngine engine) {
+                                  std::int64_t now_ms, QueryEngine engine, const json::array* scope) {
     json::object params;
     for (const http::Field& f : fields.all()) {
         if (f.name == "api_key" || f.name == "analysis_type") continue;
@@ -893,7 +898,12 @@ KeenResult<std::string> run_query(EventStore& store, std::string_view analysis, 
         }
         params[f.name] = text;
     }
-    return run_params(store, analysis, params, now_ms, engine);
+    return run_params(store, analysis, params, now_ms, engine, scope);
+}
+
+std::optional<KeenError> check_filters(const json::value& filters) {
+    Query unused;
+    return parse_filters(filters, unused);
 }
 
 }  // namespace lampi::cloud::analytics

@@ -17,12 +17,18 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "analytics/event_store.h"
 #include "analytics/keen_error.h"
 #include "http/form.h"
+
+namespace boost::json {
+class array;
+class value;
+}  // namespace boost::json
 
 namespace lampi::cloud::analytics {
 
@@ -33,11 +39,18 @@ enum class QueryEngine { best, in_memory };
 
 // Runs `analysis` with parameters from a JSON object body (POST) and answers
 // Keen's JSON ({"result": ...}). `now_ms` is the time relative timeframes count from.
+// `scope`, a scoped key's filters (checked by check_filters), hold in every
+// query and funnel step besides the caller's own.
 KeenResult<std::string> run_query(EventStore& store, std::string_view analysis, std::string_view json_body,
-                                  std::int64_t now_ms, QueryEngine engine = QueryEngine::best);
+                                  std::int64_t now_ms, QueryEngine engine = QueryEngine::best,
+                                  const boost::json::array* scope = nullptr);
 // The same from query-string fields (GET): each value is a plain string or JSON
 // text (timeframe, filters, group_by, ...), as Keen's SDKs send them.
 KeenResult<std::string> run_query(EventStore& store, std::string_view analysis, const http::Fields& fields,
-                                  std::int64_t now_ms, QueryEngine engine = QueryEngine::best);
+                                  std::int64_t now_ms, QueryEngine engine = QueryEngine::best,
+                                  const boost::json::array* scope = nullptr);
+
+// Whether `filters` is a list of filters a query would take.
+std::optional<KeenError> check_filters(const boost::json::value& filters);
 
 }  // namespace lampi::cloud::analytics

@@ -3,6 +3,9 @@
 //   POST /3.0/projects/<project>/events/<collection>   one event (write key)
 //   POST /3.0/projects/<project>/events                a batch {collection: [events]}
 //   GET|POST /3.0/projects/<project>/queries/<analysis> (read key)
+//   POST /3.0/projects/<project>/keys                  an access key (master key)
+//   GET /3.0/projects/<project>/keys/<key>             what it may do (master key)
+//   POST /3.0/projects/<project>/keys/<key>/revoke     for good (master key)
 // Keys come in the Authorization header (the bare key, as Keen's SDKs send it)
 // or the api_key query parameter; a master key may do everything. Failures have
 // Keen's shape {"message", "error_code"}.
@@ -10,8 +13,10 @@
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 #include <chrono>
+#include <variant>
 
 #include "accounts/crypto.h"
+#include "analytics/access_keys.h"
 #include "analytics/event.h"
 #include "analytics/query.h"
 #include "api/app.h"
@@ -48,8 +53,9 @@ Response preflight() {
 Response keen_failure(const KeenError& e) { return cross_origin(keen_refusal(e)); }
 
 // The caller's key and the project in the path, checked; `allowed` is the kind
-// the route needs (a master key passes everywhere).
-std::optional<KeenError> check_access(const Request& request, const http::Params& params, Deps& deps, KeyKind allowed) {
+// the route needs (a master key passes everywhere). What the key may do, or why not.
+std::variant<analytics::KeyGrant, KeenError> check_access(const Request& request, const http::Params& params,
+                                                          Deps& deps, KeyKind allowed) {
     std::string key(request.header("Authorization"));
     if (key.empty()) {
         auto query = http::parse_form(request.query);
@@ -60,14 +66,17 @@ std::optional<KeenError> check_access(const Request& request, const http::Params
             "InvalidApiKeyError",
             Status::unauthenticated(fmt::format("send the project's {} key in the Authorization header or as api_key",
                                                 analytics::key_kind_name(allowed))));
-    auto kind = deps.analytics.key_kind(accounts::secret_hash(key));
-    if (!kind) return analytics::keen_error("InternalServerError", kind.status());
-    if (!*kind) return analytics::keen_error("InvalidApiKeyError", Status::unauthenticated("the API key is not valid"));
-    if (**kind != allowed && **kind != KeyKind::master)
+    auto grant = deps.analytics.key_grant(accounts::secret_hash(key));
+    if (!grant) return analytics::keen_error("InternalServerError", grant.status());
+    if (!*grant)
+        return analytics::keen_error("InvalidApiKeyError", Status::unauthenticated("the API key is not valid"));
+    if ((*grant)->revoked)
+        return analytics::keen_error("InvalidApiKeyError", Status::unauthenticated("the API key has been revoked"));
+    if ((*grant)->kind != allowed && (*grant)->kind != KeyKind::master)
         return analytics::keen_error("InvalidApiKeyError",
                                      Status::permission_denied(
                                          fmt::format("this is a {} key; this call needs a {} key (or the master key)",
-                                                     analytics::key_kind_name(**kind),
+                                                     analytics::key_kind_name((*grant)->kind),
                                                      analytics::key_kind_name(allowed))));
     auto project = deps.analytics.project_id(analytics_now_ms(deps) / 1000);
     if (!project) return analytics::keen_error("InternalServerError", project.status());
@@ -76,12 +85,19 @@ std::optional<KeenError> check_access(const Request& request, const http::Params
                                      Status::not_found(
                                          "no such project; this platform has one, named in endpoints.json "
                                          "and by `lampi-cloud analytics keys`"));
-    return std::nullopt;
+    return std::move(**grant);
+}
+
+const KeenError* refused(const std::variant<analytics::KeyGrant, KeenError>& access) {
+    return std::get_if<KeenError>(&access);
 }
 
 Response record_one(const Request& request, const http::Params& params, Deps& deps) {
-    if (auto denied = check_access(request, params, deps, KeyKind::write)) return keen_failure(*denied);
-    auto event = analytics::prepare_event(params.get("collection"), request.body, analytics_now_ms(deps));
+    auto access = check_access(request, params, deps, KeyKind::write);
+    if (const KeenError* denied = refused(access)) return keen_failure(*denied);
+    analytics::KeyScope scope = analytics::key_scope(std::get<analytics::KeyGrant>(access).options);
+    auto event = analytics::prepare_event(params.get("collection"), request.body, analytics_now_ms(deps),
+                                          scope.autofill.empty() ? nullptr : &scope.autofill);
     if (analytics::failed(event)) return keen_failure(std::get<KeenError>(event));
     if (Status s = deps.analytics.insert({std::get<analytics::PreparedEvent>(std::move(event))}); !s)
         return keen_failure({"InternalServerError", s});
@@ -89,8 +105,11 @@ Response record_one(const Request& request, const http::Params& params, Deps& de
 }
 
 Response record_batch(const Request& request, const http::Params& params, Deps& deps) {
-    if (auto denied = check_access(request, params, deps, KeyKind::write)) return keen_failure(*denied);
-    auto batch = analytics::prepare_batch(request.body, analytics_now_ms(deps));
+    auto access = check_access(request, params, deps, KeyKind::write);
+    if (const KeenError* denied = refused(access)) return keen_failure(*denied);
+    analytics::KeyScope scope = analytics::key_scope(std::get<analytics::KeyGrant>(access).options);
+    auto batch = analytics::prepare_batch(request.body, analytics_now_ms(deps),
+                                          scope.autofill.empty() ? nullptr : &scope.autofill);
     if (analytics::failed(batch)) return keen_failure(std::get<KeenError>(batch));
     auto& entries = std::get<std::vector<analytics::BatchEntry>>(batch);
     std::vector<analytics::PreparedEvent> good;
@@ -119,8 +138,52 @@ Response record_batch(const Request& request, const http::Params& params, Deps& 
 }
 
 Response query(const Request& request, const http::Params& params, Deps& deps) {
-    if (auto denied = check_access(request, params, deps, KeyKind::read)) return keen_failure(*denied);
-    return keen_query(request, params.get("analysis"), deps, cross_origin);
+    auto access = check_access(request, params, deps, KeyKind::read);
+    if (const KeenError* denied = refused(access)) return keen_failure(*denied);
+    return keen_query(request, params.get("analysis"), deps, cross_origin,
+                      analytics::key_scope(std::get<analytics::KeyGrant>(access).options).query_filters);
+}
+
+// Keen's key API, for the master key only: the keys it makes are scoped
+// (analytics/access_keys.h) and shown once.
+Response create_key(const Request& request, const http::Params& params, Deps& deps) {
+    auto access = check_access(request, params, deps, KeyKind::master);
+    if (const KeenError* denied = refused(access)) return keen_failure(*denied);
+    auto definition = analytics::parse_access_key(request.body);
+    if (analytics::failed(definition)) return keen_failure(std::get<KeenError>(definition));
+    const auto& d = std::get<analytics::AccessKeyDefinition>(definition);
+    std::string key = accounts::random_token();
+    if (Status s = deps.analytics.add_key(accounts::secret_hash(key), d.kind, d.name, analytics_now_ms(deps) / 1000,
+                                          d.options);
+        !s)
+        return keen_failure({"InternalServerError", s});
+    return cross_origin(http::json(201, analytics::describe_key({d.kind, d.name, d.options, false}, key)));
+}
+
+Response show_key(const Request& request, const http::Params& params, Deps& deps) {
+    auto access = check_access(request, params, deps, KeyKind::master);
+    if (const KeenError* denied = refused(access)) return keen_failure(*denied);
+    auto grant = deps.analytics.key_grant(accounts::secret_hash(params.get("key")));
+    if (!grant) return keen_failure({"InternalServerError", grant.status()});
+    if (!*grant) return keen_failure({"ResourceNotFoundError", Status::not_found("no such key in this project")});
+    return cross_origin(http::json(200, analytics::describe_key(**grant, {})));
+}
+
+Response revoke_key(const Request& request, const http::Params& params, Deps& deps) {
+    auto access = check_access(request, params, deps, KeyKind::master);
+    if (const KeenError* denied = refused(access)) return keen_failure(*denied);
+    std::string hash = accounts::secret_hash(params.get("key"));
+    auto grant = deps.analytics.key_grant(hash);
+    if (!grant) return keen_failure({"InternalServerError", grant.status()});
+    if (!*grant) return keen_failure({"ResourceNotFoundError", Status::not_found("no such key in this project")});
+    if ((*grant)->kind == KeyKind::master)
+        return keen_failure(
+            {"InvalidAccessKeyError", Status::failed_precondition("the master key cannot be revoked through the API")});
+    auto revoked = deps.analytics.revoke_key(hash, analytics_now_ms(deps) / 1000);
+    if (!revoked) return keen_failure({"InternalServerError", revoked.status()});
+    analytics::KeyGrant now_revoked = **grant;
+    now_revoked.revoked = true;
+    return cross_origin(http::json(200, analytics::describe_key(now_revoked, {})));
 }
 
 }  // namespace
@@ -140,7 +203,8 @@ Response keen_refusal(const KeenError& e) {
     return http::json(shown.http_status, json::serialize(o));
 }
 
-Response keen_query(const Request& request, std::string_view analysis, Deps& deps, Response (*finish)(Response)) {
+Response keen_query(const Request& request, std::string_view analysis, Deps& deps, Response (*finish)(Response),
+                    json::array scope) {
     std::optional<http::Fields> fields;
     if (request.method == "GET") {
         auto parsed = http::parse_form(request.query);
@@ -149,11 +213,15 @@ Response keen_query(const Request& request, std::string_view analysis, Deps& dep
     }
     // A query may take seconds of CPU: never on the server's own threads.
     return on_pool(deps.query_pool, "analytics query",
-                   [&deps, analysis = std::string(analysis), fields = std::move(fields), body = request.body,
-                    finish]() -> Response {
+                   [&deps, analysis = std::string(analysis), fields = std::move(fields), body = request.body, finish,
+                    scope = std::move(scope)]() -> Response {
+                       const json::array* limits = scope.empty() ? nullptr : &scope;
+                       const auto engine = analytics::QueryEngine::best;
                        analytics::KeenResult<std::string> result =
-                           fields ? analytics::run_query(deps.analytics, analysis, *fields, analytics_now_ms(deps))
-                                  : analytics::run_query(deps.analytics, analysis, body, analytics_now_ms(deps));
+                           fields ? analytics::run_query(deps.analytics, analysis, *fields, analytics_now_ms(deps),
+                                                         engine, limits)
+                                  : analytics::run_query(deps.analytics, analysis, body, analytics_now_ms(deps), engine,
+                                                         limits);
                        if (analytics::failed(result)) return finish(keen_refusal(std::get<KeenError>(result)));
                        return finish(http::json(200, std::get<std::string>(std::move(result))));
                    });
@@ -167,8 +235,15 @@ void add_analytics_routes(http::Router& router, Deps& deps) {
     for (const char* method : {"GET", "POST"})
         router.add(method, "/3.0/projects/{project}/queries/{analysis}",
                    [&deps](const Request& r, const http::Params& p) { return query(r, p, deps); });
+    router.add("POST", "/3.0/projects/{project}/keys",
+               [&deps](const Request& r, const http::Params& p) { return create_key(r, p, deps); });
+    router.add("GET", "/3.0/projects/{project}/keys/{key}",
+               [&deps](const Request& r, const http::Params& p) { return show_key(r, p, deps); });
+    router.add("POST", "/3.0/projects/{project}/keys/{key}/revoke",
+               [&deps](const Request& r, const http::Params& p) { return revoke_key(r, p, deps); });
     for (const char* pattern : {"/3.0/projects/{project}/events/{collection}", "/3.0/projects/{project}/events",
-                                "/3.0/projects/{project}/queries/{analysis}"})
+                                "/3.0/projects/{project}/queries/{analysis}", "/3.0/projects/{project}/keys",
+                                "/3.0/projects/{project}/keys/{key}", "/3.0/projects/{project}/keys/{key}/revoke"})
         router.add("OPTIONS", pattern, [](const Request&, const http::Params&) { return preflight(); });
 }
 

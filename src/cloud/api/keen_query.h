@@ -3,6 +3,7 @@
 // same queries with the same parameters and result shapes.
 #pragma once
 
+#include <boost/json/array.hpp>
 #include <cstdint>
 #include <string_view>
 
@@ -21,8 +22,9 @@ http::Response keen_refusal(const analytics::KeenError& error);
 // Runs `analysis` with the request's parameters (GET: the query string; POST: a
 // JSON body) on the query pool. `finish` is applied to every answer, refusals
 // included (the /3.0/ routes add their CORS header there). The caller has
-// already decided that this caller may query.
+// already decided that this caller may query; `scope`, a scoped key's filters,
+// holds in every query it makes.
 http::Response keen_query(const http::Request& request, std::string_view analysis, Deps& deps,
-                          http::Response (*finish)(http::Response));
+                          http::Response (*finish)(http::Response), boost::json::array scope = {});
 
 }  // namespace lampi::cloud::api

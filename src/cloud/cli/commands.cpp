@@ -11,6 +11,8 @@
 #include <thread>
 
 #include "accounts/accounts.h"
+#include "accounts/crypto.h"
+#include "analytics/access_keys.h"
 #include "analytics/event_queue.h"
 #include "analytics/keys.h"
 #include "ca_store.h"
@@ -376,6 +378,21 @@ int analytics_keys(const CommonConfig& c, const std::string& name, const Analyti
     // Hex only: no escaping needed.
     fmt::print("{{\"project_id\": \"{}\", \"write_key\": \"{}\", \"read_key\": \"{}\", \"master_key\": \"{}\"}}\n",
                keys->project_id, keys->write_key, keys->read_key, keys->master_key);
+    return 0;
+}
+
+int analytics_access_key(const CommonConfig& c, const std::string& definition) {
+    auto parsed = analytics::parse_access_key(definition);
+    if (analytics::failed(parsed)) return fail(std::get<analytics::KeenError>(parsed).status.message());
+    const auto& d = std::get<analytics::AccessKeyDefinition>(parsed);
+    auto tools = open_tools(c);
+    if (!tools) return fail(tools.status().message());
+    analytics::EventStore events(tools->store->database());
+    if (auto project = events.project_id(std::time(nullptr)); !project) return fail(project.status().message());
+    std::string key = accounts::random_token();
+    if (Status s = events.add_key(accounts::secret_hash(key), d.kind, d.name, std::time(nullptr), d.options); !s)
+        return fail(s.message());
+    fmt::print("{}\n", analytics::describe_key({d.kind, d.name, d.options, false}, key));
     return 0;
 }
 

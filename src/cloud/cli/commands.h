@@ -67,6 +67,8 @@ struct AnalyticsKeyFiles {
     std::string project_id, write_key, read_key, master_key;
 };
 int analytics_keys(const CommonConfig& c, const std::string& name, const AnalyticsKeyFiles& from_files);
+// Makes a scoped access key (analytics/access_keys.h) and prints it as the key API would.
+int analytics_access_key(const CommonConfig& c, const std::string& definition);
 // Creates `username` with `password` (or resets the password) and makes them own
 // each lamp in `lamps`. Safe to run again.
 int demo(const CommonConfig& c, const std::string& username, const std::string& password,

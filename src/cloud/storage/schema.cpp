@@ -187,6 +187,13 @@ CREATE TABLE enrollment_tokens (
     used_by_device TEXT NOT NULL DEFAULT ''
 );
 )SQL"},
+    // Access keys made through Keen's key API: `options` holds the key's
+    // definition ({"queries": {"filters": [...]}, "writes": {"autofill": {...}}},
+    // JSON text, '' for none) and a revoked key keeps its row, refused.
+    {10, R"SQL(
+ALTER TABLE analytics_keys ADD COLUMN options TEXT NOT NULL DEFAULT '';
+ALTER TABLE analytics_keys ADD COLUMN revoked_at BIGINT;
+)SQL"},
 };
 
 std::string render(const char* sql, Dialect dialect) {
