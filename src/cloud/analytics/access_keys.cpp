@@ -38,7 +38,7 @@ KeenResult<KeyKind> permitted_kind(const json::value* permitted) {
         } else if (is_read_operation(name)) {
             reads = true;
         } else {
-            return bad_key(fmt::format("\"{}\" is not an operation this platform has; use \"queries\" or \"writes\"",
+            return bad_key(fmt::format(R"("{}" is not an operation this platform has; use "queries" or "writes")",
                                        name.substr(0, 32)));
         }
     }

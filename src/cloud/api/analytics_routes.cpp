@@ -85,7 +85,7 @@ std::variant<analytics::KeyGrant, KeenError> check_access(const Request& request
                                      Status::not_found(
                                          "no such project; this platform has one, named in endpoints.json "
                                          "and by `lampi-cloud analytics keys`"));
-    return std::move(**grant);
+    return **grant;
 }
 
 const KeenError* refused(const std::variant<analytics::KeyGrant, KeenError>& access) {
