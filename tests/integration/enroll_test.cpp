@@ -239,6 +239,57 @@ TEST_F(LampRenewsWhileItRuns, ARunningLampidRenewsACertificateNearExpiryAndABrok
     EXPECT_EQ(lampid.stop(SIGTERM), 0) << lampid.log();
 }
 
+// Mosquitto 2.0.11 loads bridge_certfile and bridge_keyfile at every connection
+// attempt of a bridge (and reloads no bridge setting on SIGHUP), so the renewed
+// files need no restart of the lamp's broker: its bridge's next connection uses
+// them. Shown with the old certificate revoked: only the new one gets in.
+TEST_F(LampRenewsWhileItRuns, TheLampsBridgeUsesTheRenewedCertificateAtItsNextConnection) {
+    ASSERT_EQ(enroll(token_file()).exit_code, 0);
+    const std::string first_serial = serial_on_disk(dir_ / "lamp.pem");
+    ASSERT_NO_FATAL_FAILURE(start_broker());
+    const std::string bridged_in = fmt::format("as lamp-{}", kLamp);
+    int lamp_port = free_port();
+    write_file(dir_ / "lamp-broker.conf",
+               fmt::format("user root\npersistence false\nallow_anonymous true\nlistener {lamp_port} 127.0.0.1\n"
+                           "connection cloud\naddress 127.0.0.1:{cloud_port}\nremote_clientid lamp-{id}\n"
+                           "bridge_cafile {dir}/ca/ca.pem\nbridge_certfile {dir}/lamp.pem\n"
+                           "bridge_keyfile {dir}/lamp.key\ntopic lamp/changed out 1 \"\" devices/{id}/\n"
+                           "cleansession true\nrestart_timeout 1 2\n",
+                           fmt::arg("lamp_port", lamp_port), fmt::arg("cloud_port", broker_port_),
+                           fmt::arg("id", kLamp), fmt::arg("dir", dir_.path())));
+    Process lamp_broker({"/usr/sbin/mosquitto", "-c", dir_ / "lamp-broker.conf"}, dir_ / "lamp-broker.log");
+    lamp_broker.start();
+    ASSERT_TRUE(eventually([&] { return contains(broker_->log(), bridged_in); }, 15s))
+        << broker_->log() << lamp_broker.log();
+
+    Process lampid({LAMPID_BINARY, "--device-id", kLamp, "--port", std::to_string(lamp_port), "--state-file",
+                    dir_ / "state/lamp-state.json", "--simulated-output", dir_ / "led", "--cloud-url",
+                    fmt::format("https://127.0.0.1:{}", cloud_port_), "--cloud-ca-file", dir_ / "ca/ca.pem",
+                    "--key-file", dir_ / "lamp.key", "--cert-file", dir_ / "lamp.pem"},
+                   dir_ / "lampid.log");
+    lampid.start();
+    ASSERT_TRUE(eventually([&] { return contains(lampid.log(), "renewed the lamp's certificate"); }, 30s))
+        << lampid.log() << cloud_->log();
+    ASSERT_NE(serial_on_disk(dir_ / "lamp.pem"), first_serial);
+    {
+        auto authority = ca::CertificateAuthority::open(dir_ / "ca");
+        ASSERT_TRUE(authority) << authority.status().message();
+        ASSERT_TRUE(authority.value().revoke(first_serial, "superseded"));
+    }
+    // The cloud's broker restarts with the new CRL (the plugin-less broker of this
+    // test reads it only at start); the bridge reconnects by itself.
+    broker_->stop(SIGTERM);
+    broker_ = std::make_unique<Process>(std::vector<std::string>{"/usr/sbin/mosquitto", "-c", dir_ / "mosquitto.conf"},
+                                        dir_ / "mosquitto-restarted.log");
+    broker_->start();
+    EXPECT_TRUE(eventually([&] { return contains(broker_->log(), bridged_in); }, 20s))
+        << "the bridge did not reconnect with the renewed certificate:\n"
+        << broker_->log() << lamp_broker.log();
+    EXPECT_TRUE(lamp_broker.running());
+    lamp_broker.stop(SIGTERM);
+    EXPECT_EQ(lampid.stop(SIGTERM), 0) << lampid.log();
+}
+
 TEST_F(LampRenewsWhileItRuns, AnUnreachableCloudIsLoggedAndRetriedAndLampidKeepsRunning) {
     ASSERT_EQ(enroll(token_file()).exit_code, 0);
     const std::string first_serial = serial_on_disk(dir_ / "lamp.pem");
