@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <ctime>
+#include <filesystem>
 #include <utility>
 
 #include "ca_store.h"
@@ -23,12 +24,35 @@ std::string in_words(std::chrono::milliseconds delay) {
 
 }  // namespace
 
-CertificateRenewal::CertificateRenewal(RenewalPolicy policy, Clock clock, ReadExpiry read_expiry, Renew renew)
+CertificateRenewal::CertificateRenewal(RenewalPolicy policy, Clock clock, ReadExpiry read_expiry, Renew renew,
+                                       Renew enroll)
     : policy_(policy),
       clock_(std::move(clock)),
       read_expiry_(std::move(read_expiry)),
       renew_(std::move(renew)),
+      enroll_(std::move(enroll)),
       backoff_(policy.first_retry) {}
+
+bool CertificateRenewal::done(const Enrollment& enrollment, Clock::SteadyTime now) {
+    failures_ = 0;
+    backoff_ = policy_.first_retry;
+    next_check_ = now + policy_.check_every;
+    if (on_renewed) on_renewed(enrollment);
+    return true;
+}
+
+bool CertificateRenewal::enroll(Clock::SteadyTime now) {
+    log::info("the lamp has no certificate yet: enrolling with its token");
+    Result<Enrollment> enrolled = enroll_();
+    if (!enrolled) {
+        retry_later(fmt::format("enrolling the lamp failed: {}", enrolled.status().message()),
+                    "If this goes on: check that the cloud is reachable from the lamp and trusted (--cloud-ca-file), "
+                    "and that the token is valid (lampi-cloud enroll-token create makes a new one).");
+        return false;
+    }
+    log::info("enrolled: certificate serial {}, valid until {}", enrolled->serial, utc(enrolled->expires_at));
+    return done(*enrolled, now);
+}
 
 void CertificateRenewal::retry_later(const std::string& what, const std::string& advice) {
     ++failures_;
@@ -44,6 +68,7 @@ bool CertificateRenewal::tick() {
     started_ = true;
 
     Result<std::int64_t> expires = read_expiry_();
+    if (!expires && expires.status().code() == StatusCode::not_found && enroll_) return enroll(now);
     if (!expires) {
         retry_later(fmt::format("cannot read the lamp's certificate to renew it: {}", expires.status().message()),
                     "Enroll the lamp (lampid enroll) or fix the certificate file named in lampid's configuration.");
@@ -75,11 +100,7 @@ bool CertificateRenewal::tick() {
         return false;
     }
     log::info("renewed the lamp's certificate: serial {}, valid until {}", renewed->serial, utc(renewed->expires_at));
-    failures_ = 0;
-    backoff_ = policy_.first_retry;
-    next_check_ = now + policy_.check_every;
-    if (on_renewed) on_renewed(*renewed);
-    return true;
+    return done(*renewed, now);
 }
 
 CertificateRenewal make_certificate_renewal(const RenewalFiles& files, RenewalPolicy policy, Clock clock) {
@@ -90,9 +111,21 @@ CertificateRenewal make_certificate_renewal(const RenewalFiles& files, RenewalPo
     renew.cert_file = files.cert_file;
     renew.chain_file = files.chain_file;
     renew.renew = true;  // whether it is due is decided by CertificateRenewal, on its clock
-    return CertificateRenewal(
-        policy, std::move(clock), [cert = files.cert_file] { return certificate_expires_at(cert); },
-        [renew] { return enroll_device(renew); });
+    CertificateRenewal::Renew enroll;
+    if (!files.token_file.empty()) {
+        EnrollOptions first = renew;
+        first.renew = false;
+        first.token_file = files.token_file;
+        first.device_id = files.device_id;
+        enroll = [first] { return enroll_device(first); };
+    }
+    auto read_expiry = [cert = files.cert_file]() -> Result<std::int64_t> {
+        std::error_code ec;
+        if (!std::filesystem::exists(cert, ec)) return Status::not_found(fmt::format("no certificate at {}", cert));
+        return certificate_expires_at(cert);
+    };
+    return CertificateRenewal(policy, std::move(clock), std::move(read_expiry), [renew] { return enroll_device(renew); },
+                              std::move(enroll));
 }
 
 }  // namespace lampi::lampid

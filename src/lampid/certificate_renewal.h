@@ -9,6 +9,8 @@
 // is logged with what to do and tried again after a backoff that doubles from
 // `first_retry` up to `max_retry`. tick() may block for as long as `renew` does
 // (one HTTPS POST): run it off the MQTT loop. Not thread-safe; one caller.
+// With an `enroll` function, a lamp that has no certificate yet (read_expiry
+// says not_found) enrolls with it first, with the same retries.
 #pragma once
 
 #include <chrono>
@@ -25,7 +27,7 @@ namespace lampi::lampid {
 struct RenewalPolicy {
     int days_before_expiry = 30;
     std::chrono::milliseconds check_every = std::chrono::hours(24);
-    std::chrono::milliseconds first_retry = std::chrono::minutes(1);
+    std::chrono::milliseconds first_retry = std::chrono::seconds(5);
     std::chrono::milliseconds max_retry = std::chrono::hours(6);
 };
 
@@ -35,7 +37,7 @@ public:
     using ReadExpiry = std::function<Result<std::int64_t>()>;
     using Renew = std::function<Result<Enrollment>()>;
 
-    CertificateRenewal(RenewalPolicy policy, Clock clock, ReadExpiry read_expiry, Renew renew);
+    CertificateRenewal(RenewalPolicy policy, Clock clock, ReadExpiry read_expiry, Renew renew, Renew enroll = {});
 
     // Checks (and renews) when due. True when this call renewed the certificate.
     bool tick();
@@ -47,11 +49,14 @@ public:
 
 private:
     void retry_later(const std::string& what, const std::string& advice);
+    bool done(const Enrollment& enrollment, Clock::SteadyTime now);
+    bool enroll(Clock::SteadyTime now);
 
     RenewalPolicy policy_;
     Clock clock_;
     ReadExpiry read_expiry_;
     Renew renew_;
+    Renew enroll_;
     Clock::SteadyTime next_check_{};
     bool started_ = false;
     int failures_ = 0;
@@ -65,6 +70,8 @@ struct RenewalFiles {
     std::string key_file;
     std::string cert_file;
     std::string chain_file;  // '' : default_chain_file(cert_file)
+    std::string token_file;  // '' : never enroll, only renew
+    std::string device_id;   // for the first enrollment; '' : from the MAC
 };
 
 // A CertificateRenewal over the real files and the real cloud.

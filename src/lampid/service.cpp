@@ -39,7 +39,7 @@ std::string status_file_of(const LampidOptions& o) {
 Status check_renewal_options(const LampidOptions& o) {
     const RenewalFiles& r = o.renewal;
     bool any = !r.cloud_url.empty() || !r.ca_file.empty() || !r.key_file.empty() || !r.cert_file.empty() ||
-               !r.chain_file.empty();
+               !r.chain_file.empty() || !r.token_file.empty();
     if (!any) return Status::ok();
     for (auto [value, option] : {std::pair{&r.cloud_url, "--cloud-url"}, std::pair{&r.ca_file, "--cloud-ca-file"},
                                  std::pair{&r.key_file, "--key-file"}, std::pair{&r.cert_file, "--cert-file"}}) {
@@ -55,16 +55,17 @@ Status check_renewal_options(const LampidOptions& o) {
 
 // Renews the certificate on its own thread: a renewal is an HTTPS round trip
 // (up to 30 s against a slow cloud) that must not hold up the lamp's commands.
-std::jthread start_certificate_renewal(const LampidOptions& o, const Clock& clock) {
+std::jthread start_certificate_renewal(const LampidOptions& o, const std::string& device_id, const Clock& clock) {
     RenewalPolicy policy;
     policy.days_before_expiry = o.renew_days_before_expiry;
-    CertificateRenewal renewal = make_certificate_renewal(o.renewal, policy, clock);
+    RenewalFiles files = o.renewal;
+    files.device_id = device_id;
+    CertificateRenewal renewal = make_certificate_renewal(files, policy, clock);
     renewal.on_renewed = [](const Enrollment& renewed) {
         // Mosquitto loads bridge_certfile and bridge_keyfile at each connection
         // attempt of the bridge, and a SIGHUP reloads no bridge setting; the
         // connection that is up stays up (TLS checks a certificate only at the handshake).
-        log::info("the lamp's broker uses the new certificate (serial {}) from its bridge's next connection; the "
-                  "previous certificate stays valid until it expires",
+        log::info("the lamp's broker presents certificate serial {} from its bridge's next connection attempt",
                   renewed.serial);
     };
     log::info("renewing the lamp's certificate {} days before it expires, through {}", o.renew_days_before_expiry,
@@ -216,7 +217,7 @@ int run_lampid(LampidOptions o) {
     report(true);
     log::info("status for the operator in {} (lampid status)", status_path);
     std::jthread renewer;
-    if (!o.renewal.cloud_url.empty()) renewer = start_certificate_renewal(o, clock);
+    if (!o.renewal.cloud_url.empty()) renewer = start_certificate_renewal(o, *id, clock);
     client.on_disconnect = [&](std::string_view reason) {
         lampi::log::warn("disconnected: {}", reason);
         broker_connection(false);

@@ -299,10 +299,30 @@ TEST_F(LampRenewsWhileItRuns, AnUnreachableCloudIsLoggedAndRetriedAndLampidKeeps
                     "--key-file", dir_ / "lamp.key", "--cert-file", dir_ / "lamp.pem"},
                    dir_ / "lampid.log");
     lampid.start();
-    ASSERT_TRUE(eventually([&] { return contains(lampid.log(), "trying again in 60 s"); }, 20s)) << lampid.log();
+    ASSERT_TRUE(eventually([&] { return contains(lampid.log(), "trying again in 5 s"); }, 20s)) << lampid.log();
     EXPECT_TRUE(contains(lampid.log(), "cannot reach")) << lampid.log();
     EXPECT_TRUE(lampid.running()) << lampid.log();
     EXPECT_EQ(serial_on_disk(dir_ / "lamp.pem"), first_serial);
+    EXPECT_EQ(lampid.stop(SIGTERM), 0) << lampid.log();
+}
+
+// A lamp given a token and no certificate enrolls as it starts, then only renews.
+TEST_F(LampEnrollment, ALampidWithATokenAndNoCertificateEnrollsAtStart) {
+    Process lampid({LAMPID_BINARY, "--device-id", kLamp, "--port", std::to_string(free_port()), "--state-file",
+                    dir_ / "state/lamp-state.json", "--simulated-output", dir_ / "led", "--cloud-url",
+                    fmt::format("https://127.0.0.1:{}", cloud_port_), "--cloud-ca-file", dir_ / "ca/ca.pem",
+                    "--key-file", dir_ / "lamp.key", "--cert-file", dir_ / "lamp.pem", "--enroll-token-file",
+                    token_file({"--device", kLamp})},
+                   dir_ / "lampid.log");
+    lampid.start();
+    ASSERT_TRUE(eventually([&] { return contains(lampid.log(), "enrolled: certificate serial"); }, 30s))
+        << lampid.log() << cloud_->log();
+    EXPECT_TRUE(contains(lampid.log(), "serial " + serial_on_disk(dir_ / "lamp.pem"))) << lampid.log();
+    EXPECT_EQ(mode_of(dir_ / "lamp.key"), 0600u);
+    ASSERT_NO_FATAL_FAILURE(start_broker());
+    RunResult published = publish_as("lamp");
+    EXPECT_EQ(published.exit_code, 0) << published.output << broker_->log();
+    EXPECT_TRUE(lampid.running());
     EXPECT_EQ(lampid.stop(SIGTERM), 0) << lampid.log();
 }
 

@@ -101,15 +101,15 @@ TEST_F(Renewal, AFailureIsRetriedWithADoublingBackoffAndTheNextSuccessResetsIt) 
     EXPECT_FALSE(renewal.tick());
     EXPECT_EQ(attempts_, 1);
     EXPECT_EQ(renewal.failures_in_a_row(), 1);
-    clock_.advance(59s);
+    clock_.advance(4s);
     renewal.tick();
-    EXPECT_EQ(attempts_, 1) << "retried before the first backoff (1 min)";
+    EXPECT_EQ(attempts_, 1) << "retried before the first backoff (5 s)";
     clock_.advance(1s);
     renewal.tick();
     EXPECT_EQ(attempts_, 2);
-    clock_.advance(119s);
+    clock_.advance(9s);
     renewal.tick();
-    EXPECT_EQ(attempts_, 2) << "the second wait is 2 min";
+    EXPECT_EQ(attempts_, 2) << "the second wait is 10 s";
     clock_.advance(1s);
     renewal.tick();
     EXPECT_EQ(attempts_, 3);
@@ -128,7 +128,7 @@ TEST_F(Renewal, AFailureIsRetriedWithADoublingBackoffAndTheNextSuccessResetsIt) 
     EXPECT_EQ(renewal.next_check() - clock_.steady_now, std::chrono::milliseconds(24h));
 }
 
-TEST_F(Renewal, AnUnreadableCertificateIsRetriedNotFatal) {
+TEST_F(Renewal, WithoutATokenAMissingCertificateIsRetriedNotFatal) {
     unreadable_ = true;
     CertificateRenewal renewal = make();
     EXPECT_FALSE(renewal.tick());
@@ -136,8 +136,44 @@ TEST_F(Renewal, AnUnreadableCertificateIsRetriedNotFatal) {
     EXPECT_EQ(renewal.failures_in_a_row(), 1);
     unreadable_ = false;
     expires_at_ = now_s() + 5 * kDay;
-    clock_.advance(1min);
+    clock_.advance(5s);
     EXPECT_TRUE(renewal.tick());
+}
+
+TEST_F(Renewal, ALampWithNoCertificateYetEnrollsWithItsTokenThenOnlyRenews) {
+    int enrollments = 0;
+    bool has_certificate = false;
+    bool token_refused = true;
+    CertificateRenewal renewal(
+        RenewalPolicy{}, clock_.clock(),
+        [&]() -> Result<std::int64_t> {
+            if (!has_certificate) return Status::not_found("no certificate at /etc/lampi/lamp.pem");
+            return expires_at_;
+        },
+        [&]() -> Result<Enrollment> {
+            ++attempts_;
+            return Enrollment{};
+        },
+        [&]() -> Result<Enrollment> {
+            ++enrollments;
+            if (token_refused) return Status::unavailable("cannot reach the cloud at 127.0.0.1:8443");
+            has_certificate = true;
+            expires_at_ = now_s() + 365 * kDay;
+            Enrollment enrolled;
+            enrolled.serial = "0a";
+            return enrolled;
+        });
+    EXPECT_FALSE(renewal.tick());
+    EXPECT_EQ(enrollments, 1);
+    EXPECT_EQ(renewal.failures_in_a_row(), 1);
+    token_refused = false;
+    clock_.advance(5s);
+    EXPECT_TRUE(renewal.tick());
+    EXPECT_EQ(enrollments, 2);
+    clock_.advance(24h);
+    EXPECT_FALSE(renewal.tick());
+    EXPECT_EQ(enrollments, 2) << "enrolled again with a certificate in place";
+    EXPECT_EQ(attempts_, 0) << "renewed a certificate a year from expiry";
 }
 
 TEST_F(Renewal, MissingFilesAreAFailureToRetryNotACrash) {
