@@ -101,18 +101,16 @@ TEST_F(Renewal, AFailureIsRetriedWithADoublingBackoffAndTheNextSuccessResetsIt) 
     EXPECT_FALSE(renewal.tick());
     EXPECT_EQ(attempts_, 1);
     EXPECT_EQ(renewal.failures_in_a_row(), 1);
-    clock_.advance(4s);
-    renewal.tick();
-    EXPECT_EQ(attempts_, 1) << "retried before the first backoff (5 s)";
-    clock_.advance(1s);
-    renewal.tick();
-    EXPECT_EQ(attempts_, 2);
-    clock_.advance(9s);
-    renewal.tick();
-    EXPECT_EQ(attempts_, 2) << "the second wait is 10 s";
-    clock_.advance(1s);
-    renewal.tick();
-    EXPECT_EQ(attempts_, 3);
+    // Waits of 5 s, then 10 s: nothing a second early, an attempt on time.
+    for (auto wait : {5s, 10s}) {
+        int before = attempts_;
+        clock_.advance(wait - 1s);
+        renewal.tick();
+        EXPECT_EQ(attempts_, before) << "retried before a wait of " << wait.count() << " s";
+        clock_.advance(1s);
+        renewal.tick();
+        EXPECT_EQ(attempts_, before + 1);
+    }
     // Many failures later the wait stops growing at 6 h.
     for (int i = 0; i < 20; ++i) {
         clock_.advance(6h);
