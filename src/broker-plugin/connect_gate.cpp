@@ -64,6 +64,7 @@ ConnectDecision ConnectGate::decide(const ConnectRequest& request, const ClientR
         return refuse("keepalive must be 1.." + std::to_string(kMaxKeepalive) + " s");
     ConnectDecision d = identify(request);
     if (!d.accepted) return d;
+    if (request.certificate_revoked) return refuse("the certificate is revoked (CRL)");
     if (revocations.covers(d.who)) return refuse("revoked");
     if (std::string why = client_id_refusal(d.who, request.client_id); !why.empty()) return refuse(why);
     std::size_t cap = connection_cap(d.who.kind);

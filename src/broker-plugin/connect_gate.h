@@ -6,7 +6,8 @@
 //     with the secret shared with lampi-cloud;
 //   - a service or operator: a local login (name and password given to the
 //     plugin by the platform's set-up), compared in constant time.
-// Then, for every kind: a keepalive within 1..kMaxKeepalive, not revoked, the client id in the identity's namespace
+// Then, for every kind: a keepalive within 1..kMaxKeepalive, not revoked (in-band, or a
+// certificate on the latest CRL), the client id in the identity's namespace
 // (identity.h), and fewer live connections than the identity's cap (a
 // reconnect with the same client id replaces its old connection, so it does not
 // count against the cap).
@@ -43,6 +44,9 @@ struct ConnectRequest {
     std::optional<std::string> certificate_cn;  // set when the client presented a verified certificate
     std::int64_t now = 0;                       // unix seconds
     int keepalive = 30;                         // seconds, as the CONNECT asked
+    // That certificate is on the CRL the plugin read last (plugin_opt_crl_file).
+    // Per certificate, not per device: a renewed lamp's new certificate still gets in.
+    bool certificate_revoked = false;
 };
 
 // A client must ask for a keepalive within 1..kMaxKeepalive s, so the broker

@@ -57,6 +57,7 @@ struct Plugin {
     Clock::time_point next_purge{};
     std::size_t published_clients = SIZE_MAX;  // the registry size last put on $SYS
     std::unique_ptr<CrlWatch> crl_watch;  // plugin_opt_crl_file: the lamps' listener's CRL
+    CrlHandle crl;                        // its latest readable version, checked at every CONNECT
     Clock::time_point next_crl_poll{};
 };
 
@@ -130,9 +131,18 @@ std::int64_t unix_now() {
         .count();
 }
 
-// The CN of the client's verified certificate (listeners with require_certificate).
-std::optional<std::string> certificate_cn(mosquitto* client) {
-    auto* certificate = static_cast<X509*>(mosquitto_client_certificate(client));
+struct X509Deleter {
+    void operator()(X509* certificate) const { X509_free(certificate); }
+};
+using CertificateHandle = std::unique_ptr<X509, X509Deleter>;
+
+// The client's verified certificate (listeners with require_certificate), or null.
+CertificateHandle client_certificate(mosquitto* client) {
+    return CertificateHandle(static_cast<X509*>(mosquitto_client_certificate(client)));
+}
+
+// The CN of a client's certificate.
+std::optional<std::string> certificate_cn(X509* certificate) {
     if (!certificate) return std::nullopt;
     std::optional<std::string> cn;
     X509_NAME* name = X509_get_subject_name(certificate);
@@ -143,7 +153,6 @@ std::optional<std::string> certificate_cn(mosquitto* client) {
                          static_cast<std::size_t>(ASN1_STRING_length(data)));
         if (text.find('\0') == std::string::npos) cn = std::move(text);
     }
-    X509_free(certificate);
     // A certificate without a usable CN identifies nobody: an empty CN is refused.
     return cn ? cn : std::optional<std::string>(std::string());
 }
@@ -155,7 +164,9 @@ int on_basic_auth(int, void* event_data, void* userdata) {
     if (event->username) request.username = event->username;
     if (event->password) request.password = event->password;
     request.client_id = or_empty(mosquitto_client_id(event->client));
-    request.certificate_cn = certificate_cn(event->client);
+    CertificateHandle certificate = client_certificate(event->client);
+    request.certificate_cn = certificate_cn(certificate.get());
+    request.certificate_revoked = is_revoked(plugin.crl.get(), certificate.get());
     request.now = unix_now();
     request.keepalive = mosquitto_client_keepalive(event->client);
     ConnectDecision decision = plugin.gate->decide(request, plugin.registry, plugin.revocations);
@@ -249,23 +260,30 @@ int on_disconnect(int, void* event_data, void* userdata) {
 }
 
 // A lamp certificate revoked with lampi-ca (a new CRL on disk) ends that lamp's
-// live connection now and is refused from then on, not only after a reload.
-void enforce_crl(Plugin& plugin, X509_CRL* crl) {
+// live connection now; the CONNECT check refuses that certificate from then on,
+// not only after a reload. Only that certificate: the same lamp with a renewed
+// one is a lamp in good standing.
+void enforce_crl(Plugin& plugin) {
     auto lamps = plugin.registry.live_clients([](const Identity& who) { return who.kind == IdentityKind::lamp; });
-    bool any = false;
     for (ClientRegistry::ClientKey key : lamps) {
         auto* client = static_cast<mosquitto*>(const_cast<void*>(key));
-        auto* certificate = static_cast<X509*>(mosquitto_client_certificate(client));
-        bool revoked = is_revoked(crl, certificate);
-        if (certificate) X509_free(certificate);
+        CertificateHandle certificate = client_certificate(client);
         const Identity* who = plugin.registry.identity(key);
-        if (!revoked || !who) continue;
-        mosquitto_log_printf(MOSQ_LOG_NOTICE, "lampi-auth: the certificate of lamp %s is revoked (%s)",
-                             who->name.c_str(), plugin.crl_watch->path().c_str());
-        plugin.revocations.apply(DeviceRevocation{who->name});
-        any = true;
+        if (!who || !is_revoked(plugin.crl.get(), certificate.get())) continue;
+        std::string client_id = or_empty(mosquitto_client_id(client));
+        mosquitto_log_printf(MOSQ_LOG_NOTICE, "lampi-auth: the certificate of lamp %s is revoked (%s); disconnecting %s",
+                             who->name.c_str(), plugin.crl_watch->path().c_str(), client_id.c_str());
+        // Its will tells its owner it is offline.
+        mosquitto_kick_client_by_clientid(client_id.c_str(), true);
     }
-    if (any) enforce(plugin);
+}
+
+// Takes a new CRL when the file changed; true when there was one.
+bool read_crl(Plugin& plugin) {
+    CrlHandle fresh = plugin.crl_watch ? plugin.crl_watch->poll() : nullptr;
+    if (!fresh) return false;
+    plugin.crl = std::move(fresh);
+    return true;
 }
 
 // The registry's size as a $SYS figure (retained, as Mosquitto's own are), for
@@ -285,7 +303,7 @@ int on_tick(int, void*, void* userdata) {
     auto& plugin = *static_cast<Plugin*>(userdata);
     auto now = Clock::now();
     if (plugin.crl_watch && now >= plugin.next_crl_poll) {
-        if (CrlHandle crl = plugin.crl_watch->poll()) enforce_crl(plugin, crl.get());
+        if (read_crl(plugin)) enforce_crl(plugin);
         plugin.next_crl_poll = now + std::chrono::milliseconds(250);
     }
     if (plugin.refresher) {
@@ -337,6 +355,12 @@ int mosquitto_plugin_init(mosquitto_plugin_id_t* id, void** userdata, mosquitto_
         mosquitto_log_printf(MOSQ_LOG_WARNING, "lampi-auth: no plugin_opt_auth_secret: web credentials are refused");
     }
     plugin->gate = std::make_unique<ConnectGate>(plugin->gate_options);
+    // Known before the first CONNECT: after a restart, a certificate revoked while
+    // the broker was down is refused even if the listener has no crlfile.
+    if (plugin->crl_watch && !read_crl(*plugin)) {
+        mosquitto_log_printf(MOSQ_LOG_WARNING, "lampi-auth: no readable CRL in %s yet; it is looked at every 250 ms",
+                             plugin->crl_watch->path().c_str());
+    }
     if (!plugin->cloud_options.url.empty()) plugin->refresher = std::make_unique<RuleRefresher>(plugin->cloud_options);
     void* data = plugin.get();
     for (const Registration& r : kCallbacks) {

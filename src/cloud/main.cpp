@@ -138,6 +138,10 @@ int main(int argc, char** argv) {
                   "lampi-ca directory whose CA signs lamps' certificates at POST /api/v1/enroll (off without it)");
     s->add_option("--enroll-ca-passphrase-file", serve_arguments.enroll_ca_passphrase_file,
                   "owner-only file whose first line is the passphrase of --enroll-ca-dir's key");
+    s->add_option("--enroll-days", serve_arguments.enroll_days,
+                  "days of validity of the lamps' certificates signed at enrollment and renewal")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 3650));
     s->add_option("--enroll-rate", serve.app.enroll_rate.limit, "enrollment attempts per client address per hour")
         ->capture_default_str()
         ->check(CLI::Range(1, 1000000));

@@ -60,6 +60,14 @@ Status check_issued(const std::string& cert_pem, EVP_PKEY* key, const std::strin
 
 }  // namespace
 
+Result<std::int64_t> certificate_expires_at(const std::string& cert_file) {
+    Result<ca::X509Ptr> cert = ca::load_certificate(cert_file);
+    if (!cert) return cert.status();
+    Result<std::time_t> expires = ca::asn1_time_to_time_t(X509_get0_notAfter(cert->get()));
+    if (!expires) return expires.status();
+    return static_cast<std::int64_t>(*expires);
+}
+
 std::string default_chain_file(const std::string& cert_file) {
     std::size_t slash = cert_file.rfind('/');
     std::size_t dot = cert_file.rfind('.');

@@ -52,6 +52,9 @@ Result<Enrollment> enroll_device(const EnrollOptions& options);
 // What `lampid enroll` prints; exit 0 when enrolled, 1 otherwise.
 int run_enroll(const EnrollOptions& options);
 
+// When the certificate in `cert_file` expires, in seconds since the Unix epoch.
+Result<std::int64_t> certificate_expires_at(const std::string& cert_file);
+
 // "lamp.pem" -> "lamp-chain.pem", "lamp" -> "lamp-chain".
 std::string default_chain_file(const std::string& cert_file);
 

@@ -6,6 +6,7 @@
 #include <csignal>
 #include <filesystem>
 #include <optional>
+#include <thread>
 
 #include <unistd.h>
 
@@ -33,6 +34,51 @@ std::string status_file_of(const LampidOptions& o) {
     return (dir.empty() ? std::filesystem::path(".") : dir).string() + "/status.json";
 }
 
+// The renewal options are all or nothing: a half-configured renewal would
+// fail every day, quietly, until the certificate expired.
+Status check_renewal_options(const LampidOptions& o) {
+    const RenewalFiles& r = o.renewal;
+    bool any = !r.cloud_url.empty() || !r.ca_file.empty() || !r.key_file.empty() || !r.cert_file.empty() ||
+               !r.chain_file.empty() || !r.token_file.empty();
+    if (!any) return Status::ok();
+    for (auto [value, option] : {std::pair{&r.cloud_url, "--cloud-url"}, std::pair{&r.ca_file, "--cloud-ca-file"},
+                                 std::pair{&r.key_file, "--key-file"}, std::pair{&r.cert_file, "--cert-file"}}) {
+        if (value->empty()) {
+            return Status::invalid_argument(
+                fmt::format("{} is needed to renew the lamp's certificate (give all of --cloud-url, --cloud-ca-file, "
+                            "--key-file and --cert-file, or none)",
+                            option));
+        }
+    }
+    return Status::ok();
+}
+
+// Renews the certificate on its own thread: a renewal is an HTTPS round trip
+// (up to 30 s against a slow cloud) that must not hold up the lamp's commands.
+std::jthread start_certificate_renewal(const LampidOptions& o, const std::string& device_id, const Clock& clock) {
+    RenewalPolicy policy;
+    policy.days_before_expiry = o.renew_days_before_expiry;
+    RenewalFiles files = o.renewal;
+    files.device_id = device_id;
+    CertificateRenewal renewal = make_certificate_renewal(files, policy, clock);
+    renewal.on_renewed = [](const Enrollment& renewed) {
+        // Mosquitto loads bridge_certfile and bridge_keyfile at each connection
+        // attempt of the bridge, and a SIGHUP reloads no bridge setting; the
+        // connection that is up stays up (TLS checks a certificate only at the handshake).
+        log::info("the lamp's broker presents certificate serial {} from its bridge's next connection attempt",
+                  renewed.serial);
+    };
+    log::info("renewing the lamp's certificate {} days before it expires, through {}", o.renew_days_before_expiry,
+              o.renewal.cloud_url);
+    return std::jthread([renewal = std::move(renewal)](std::stop_token stop) mutable {
+        while (!stop.stop_requested() && !g_stop) {
+            renewal.tick();
+            for (int i = 0; i < 10 && !stop.stop_requested() && !g_stop; ++i)
+                std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+    });
+}
+
 }  // namespace
 
 LampidOptions default_lampid_options() {
@@ -52,6 +98,10 @@ int run_lampid(LampidOptions o) {
     }
     if (!log::init_from_option("lampid", o.log_level, "lampid[" + *id + "]", o.log_format)) return 2;
     if (auto exit_code = read_password_file_at_start(o.mqtt, o.password_file)) return *exit_code;
+    if (Status s = check_renewal_options(o); !s) {
+        log::error("{}", s.message());
+        return 2;
+    }
     for (int i = 0; i < 3 && o.channels.size() == 3; ++i) o.led.sysfs_channels[i] = o.channels[i];
     for (int i = 0; i < 3 && o.pins.size() == 3; ++i) o.led.pigpiod_pins[i] = o.pins[i];
 
@@ -166,6 +216,8 @@ int run_lampid(LampidOptions o) {
     std::signal(SIGPIPE, SIG_IGN);
     report(true);
     log::info("status for the operator in {} (lampid status)", status_path);
+    std::jthread renewer;
+    if (!o.renewal.cloud_url.empty()) renewer = start_certificate_renewal(o, *id, clock);
     client.on_disconnect = [&](std::string_view reason) {
         lampi::log::warn("disconnected: {}", reason);
         broker_connection(false);

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "certificate_renewal.h"
 #include "hardware/led_driver.h"
 #include "lampi/mqtt_client.h"
 
@@ -23,6 +24,10 @@ struct LampidOptions {
     // Home Assistant's MQTT discovery prefix; "" announces nothing to Home Assistant.
     std::string home_assistant_prefix = "homeassistant";
     LedDriverOptions led;
+    // With renewal.cloud_url set, lampid renews the lamp's certificate itself
+    // (certificate_renewal.h); all of cloud_url, ca_file, key_file and cert_file are then needed.
+    RenewalFiles renewal;
+    int renew_days_before_expiry = 30;
     std::vector<int> channels, pins;  // sysfs-pwm channels, pigpiod pins (red, green, blue)
 };
 

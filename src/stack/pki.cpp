@@ -41,12 +41,21 @@ Status ensure_pki(const StackPlan& plan) {
         auto issued = authority->issue_server(request, plan.pki_dir + "/server", options);
         if (!issued) return issued.status();
     }
+    // Lamps get their certificates by enrolling (lampid --enroll-token-file). A lamp
+    // whose files went missing enrolls again: the certificates of its lost key are
+    // revoked, since the cloud signs none for a device that still has a valid one.
     for (const LampPlan& lamp : plan.lamps) {
         if (fs::exists(lamp.dir + "/lamp.pem") && fs::exists(lamp.dir + "/lamp.key")) continue;
-        fs::create_directories(lamp.dir, ec);
         if (Status s = open_ca(); !s) return s;
-        auto issued = authority->issue_device(lamp.device_id, lamp.dir + "/lamp", options);
-        if (!issued) return issued.status();
+        auto listed = authority->list();
+        if (!listed) return listed.status();
+        for (const ca::ListedCertificate& c : *listed) {
+            if (c.status != ca::CertStatus::valid || c.entry.kind != ca::CertKind::device ||
+                c.entry.common_name != lamp.device_id)
+                continue;
+            if (auto revoked = authority->revoke(c.entry.serial, "cessationOfOperation", kCrlDays); !revoked)
+                return revoked.status();
+        }
     }
     // A CRL past its nextUpdate makes the broker refuse every lamp: renew it on each start.
     if (Status s = open_ca(); !s) return s;

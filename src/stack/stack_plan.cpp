@@ -254,6 +254,7 @@ Result<StackPlan> plan_stack(const StackOptions& options) {
         lamp.dir = fmt::format("{}/lamps/{}", dir, lamp.device_id);
         lamp.broker_password_file = fmt::format("{}/lamp-{}-broker", plan.secrets_dir, lamp.device_id);
         lamp.broker_users_file = lamp.dir + "/broker-users";
+        lamp.enroll_token_file = fmt::format("{}/lamp-{}-enroll-token", plan.secrets_dir, lamp.device_id);
         // Display numbers follow the port base as the ports do, so two stacks differ;
         // from 100 up, clear of the desktop's own displays.
         if (with_screens(plan.options)) lamp.display = 100 + options.port_base % 10000 + i;
@@ -299,7 +300,8 @@ std::vector<ProcessPlan> plan_processes(const StackPlan& plan) {
                     "--mqtt-username {user} --mqtt-password-file {password} --mqtt-ca-file {ca} "
                     "--mqtt-ws-url /mqtt --relay-broker unix:{relay} --public-origin https://127.0.0.1:{https} "
                     "--public-origin https://localhost:{https} "
-                    "--auth-secret-file {secret} --log-level {level} --log-format {format}{lifetime}",
+                    "--auth-secret-file {secret} --enroll-ca-dir {ca_dir} --enroll-rate {enroll_rate} "
+                    "--log-level {level} --log-format {format}{lifetime}",
                     fmt::arg("cloud", plan.lampi_cloud), fmt::arg("db", plan.database_file),
                     fmt::arg("https", plan.https_port), fmt::arg("redirect", plan.http_redirect_port),
                     fmt::arg("cert", plan.server_cert), fmt::arg("key", plan.server_key),
@@ -307,6 +309,9 @@ std::vector<ProcessPlan> plan_processes(const StackPlan& plan) {
                     fmt::arg("user", plan.cloud_service.username),
                     fmt::arg("password", plan.cloud_service.password_file), fmt::arg("ca", plan.ca_file),
                     fmt::arg("relay", plan.relay_socket), fmt::arg("secret", plan.auth_secret_file),
+                    fmt::arg("ca_dir", plan.pki_dir + "/ca"),
+                    // Every lamp enrolls from 127.0.0.1: room for each to retry, however many there are.
+                    fmt::arg("enroll_rate", 30 + 10 * plan.lamps.size()),
                     fmt::arg("level", plan.options.log_level), fmt::arg("format", plan.options.log_format),
                     fmt::arg("lifetime", plan.options.credential_seconds > 0
                                              ? fmt::format(" --credential-seconds {}", plan.options.credential_seconds)
@@ -329,12 +334,18 @@ std::vector<ProcessPlan> plan_processes(const StackPlan& plan) {
                                     20));
         processes.push_back(
             process(fmt::format("lampid-{}", lamp.device_id),
-                    fmt::format("{} --host 127.0.0.1 --port {} --device-id {} --state-file {}/lamp-state.json "
-                                "--backend simulated --simulated-output {}/led-duty --code-file {}/association-code "
-                                "--log-level {} --log-format {} --username {} --password-file {}",
-                                plan.lampid, lamp.broker_port, lamp.device_id, lamp.dir, lamp.dir, lamp.dir,
-                                plan.options.log_level, plan.options.log_format, kLampBrokerUser,
-                                lamp.broker_password_file),
+                    fmt::format("{lampid} --host 127.0.0.1 --port {port} --device-id {id} --state-file "
+                                "{dir}/lamp-state.json --backend simulated --simulated-output {dir}/led-duty "
+                                "--code-file {dir}/association-code --log-level {level} --log-format {format} "
+                                "--username {user} --password-file {password} --cloud-url https://127.0.0.1:{https} "
+                                "--cloud-ca-file {ca} --key-file {dir}/lamp.key --cert-file {dir}/lamp.pem "
+                                "--enroll-token-file {token}",
+                                fmt::arg("lampid", plan.lampid), fmt::arg("port", lamp.broker_port),
+                                fmt::arg("id", lamp.device_id), fmt::arg("dir", lamp.dir),
+                                fmt::arg("level", plan.options.log_level), fmt::arg("format", plan.options.log_format),
+                                fmt::arg("user", kLampBrokerUser), fmt::arg("password", lamp.broker_password_file),
+                                fmt::arg("https", plan.https_port), fmt::arg("ca", plan.ca_file),
+                                fmt::arg("token", lamp.enroll_token_file)),
                     30));
         if (!plan.ble_bus.empty()) {
             processes.push_back(process(
@@ -435,8 +446,14 @@ std::string render_cloud_setup(const StackPlan& plan) {
             "    \"$cloud\" lamp add --db \"$db\" --log-level warn --name \"Lamp {index}\" --owner {demo} {id} >/dev/null\n"
             "  fi\n"
             "  record \"lamp {id}\"\n"
+            "fi\n"
+            "# A lamp without its certificate enrolls with a fresh token (lampid --enroll-token-file).\n"
+            "if [ ! -s {cert} ]; then\n"
+            "  \"$cloud\" enroll-token create --db \"$db\" --log-level warn --device {id} --ttl 1d >{token}.new 2>/dev/null\n"
+            "  mv {token}.new {token}\n"
             "fi\n",
-            fmt::arg("id", lamp.device_id), fmt::arg("index", index), fmt::arg("demo", plan.demo.username));
+            fmt::arg("id", lamp.device_id), fmt::arg("index", index), fmt::arg("demo", plan.demo.username),
+            fmt::arg("cert", lamp.dir + "/lamp.pem"), fmt::arg("token", lamp.enroll_token_file));
     }
     return out;
 }

@@ -58,6 +58,9 @@ struct LampPlan {
     std::string dir;                // <stack>/lamps/<device_id>
     std::string broker_password_file;  // lampid's password: <stack>/secrets/lamp-<device_id>-broker
     std::string broker_users_file;     // its hash, for Mosquitto: <dir>/broker-users (mode 0600)
+    // The one-time token lampid enrolls with while the lamp has no certificate
+    // (<stack>/secrets/lamp-<device_id>-enroll-token, made by cloud-setup.sh).
+    std::string enroll_token_file;
     int display = 0;                   // the X display of its screen (":<display>"); 0 without screens
 };
 

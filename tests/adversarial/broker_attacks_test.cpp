@@ -645,6 +645,47 @@ TEST_F(BrokerAttacks, ALampRevokedWithLampiCaIsCutWithinASecond) {
         << "another lamp was cut too: " << alive;
 }
 
+// A lamp renewed its certificate; the operator then revokes the one it replaced
+// (lampi-ca revoke <serial>). A connection still on the old one is cut within 5 s
+// and the old one stays out, but the renewed certificate of the same lamp gets in:
+// the CRL names certificates, not lamps.
+TEST_F(BrokerAttacks, RevokingALampsReplacedCertificateCutsItButLetsTheRenewedOneIn) {
+    const std::string device = "0300000000f4";
+    const std::string old_prefix = platform_->dir / ("renewed-" + device + "-old");
+    const std::string new_prefix = platform_->dir / ("renewed-" + device + "-new");
+    std::string old_serial;
+    {
+        auto authority = ca::CertificateAuthority::open(platform_->ca_dir());
+        ASSERT_TRUE(authority) << authority.status().message();
+        auto old_files = authority.value().issue_device(device, old_prefix);
+        ASSERT_TRUE(old_files) << old_files.status().message();
+        old_serial = old_files->entry.serial;
+        ca::IssueOptions renewal;
+        renewal.renewing_serial = old_serial;
+        auto new_files = authority.value().issue_device(device, new_prefix, renewal);
+        ASSERT_TRUE(new_files) << new_files.status().message();
+    }
+    const TlsIdentity old_certificate{platform_->ca_file(), old_prefix + ".pem", old_prefix + ".key"};
+    const TlsIdentity new_certificate{platform_->ca_file(), new_prefix + ".pem", new_prefix + ".key"};
+    MqttAttempt on_old = mqtt_connect(lamp_port(), old_certificate, as_lamp(device));
+    ASSERT_TRUE(on_old.accepted) << on_old.observed;
+    {
+        auto authority = ca::CertificateAuthority::open(platform_->ca_dir());
+        ASSERT_TRUE(authority) << authority.status().message();
+        auto revoked = authority.value().revoke(old_serial, "superseded");
+        ASSERT_TRUE(revoked) << revoked.status().message();
+    }
+    auto revoked_at = std::chrono::steady_clock::now();
+    bool cut = on_old.session->closed_by_peer(5000ms);
+    auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - revoked_at);
+    EXPECT_TRUE(refused_now("a lamp on a revoked certificate keeps its live connection", "disconnected within 5 s",
+                            cut, cut ? "closed after " + std::to_string(took.count()) + " ms" : "still connected after 5 s"));
+    MqttAttempt old_again = mqtt_connect(lamp_port(), old_certificate, as_lamp(device));
+    EXPECT_TRUE(refused_now("a revoked certificate connects again", "refused", !old_again.accepted, old_again.observed));
+    MqttAttempt renewed = mqtt_connect(lamp_port(), new_certificate, as_lamp(device));
+    EXPECT_TRUE(renewed.accepted) << "the lamp's renewed certificate was refused with the old one: " << renewed.observed;
+}
+
 // The plugin asks lampi-cloud again about every connected web credential (every
 // 30 s in the stack, every second here) and disconnects the clients of one the
 // cloud no longer vouches for, with no revocation message.

@@ -114,6 +114,21 @@ TEST(ConnectGate, AClientThatAsksForNoKeepaliveOrAnHourIsRefused) {
     EXPECT_TRUE(gate().decide(idler, registry, revocations).accepted);
 }
 
+// The CRL names certificates, not lamps: the one it lists is refused, the same
+// lamp with its renewed certificate is not.
+TEST(ConnectGate, ACertificateOnTheCrlIsRefusedButTheSameLampsRenewedOneIsNot) {
+    ClientRegistry registry;
+    Revocations revocations;
+    ConnectRequest revoked = certificate("b827eb74663e", "lamp-b827eb74663e", "b827eb74663e");
+    revoked.certificate_revoked = true;
+    auto refused = gate().decide(revoked, registry, revocations);
+    EXPECT_FALSE(refused.accepted);
+    EXPECT_NE(refused.reason.find("revoked"), std::string::npos) << refused.reason;
+    auto renewed = gate().decide(certificate("b827eb74663e", "lamp-b827eb74663e", "b827eb74663e"), registry,
+                                 revocations);
+    EXPECT_TRUE(renewed.accepted) << renewed.reason;
+}
+
 TEST(ConnectGate, ARevokedAccountsOlderCredentialsAreRefusedAndNewerOnesAccepted) {
     ClientRegistry registry;
     Revocations revocations;

@@ -236,6 +236,22 @@ TEST_F(PlatformTest, ACrashedLampidIsRestartedBySupervisord) {
         << "supervisord did not restart lampid";
 }
 
+// The simulated lamps got their certificates as real ones do: each lampid
+// enrolled with its one-time token, lampi-cloud signed, and the bridge used it.
+TEST_F(PlatformTest, EachSimulatedLampEnrolledThroughTheCloudWithItsToken) {
+    const std::string cloud_log = read_file(platform_->stack_dir() + "/logs/lampi-cloud.log");
+    for (int i = 0; i < 2; ++i) {
+        const std::string lamp = platform_->lamp_id(i);
+        const std::string lampid_log = read_file(platform_->stack_dir() + "/logs/lampid-" + lamp + ".log");
+        std::size_t at = lampid_log.find("enrolled: certificate serial ");
+        ASSERT_NE(at, std::string::npos) << lampid_log;
+        std::string serial = lampid_log.substr(at + 29, lampid_log.find(',', at) - at - 29);
+        EXPECT_NE(cloud_log.find("enrolled device " + lamp + ": certificate serial " + serial), std::string::npos)
+            << serial << "\n" << cloud_log;
+        EXPECT_TRUE(std::filesystem::exists(platform_->stack_dir() + "/lamps/" + lamp + "/lamp.pem"));
+    }
+}
+
 }  // namespace
 }  // namespace lampi::testing
 

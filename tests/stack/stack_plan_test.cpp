@@ -248,11 +248,18 @@ TEST(StackPlan, WritesEveryFileSecretsAndCertificatesAndKeepsThemOnTheNextRun) {
     EXPECT_NE(lamp.find("bridge_certfile " + (dir / "stack/lamps/020000000001/lamp.pem")), std::string::npos);
     EXPECT_TRUE(std::filesystem::exists(dir / "stack/pki/ca/ca.pem"));
     EXPECT_TRUE(std::filesystem::exists(dir / "stack/pki/server.pem"));
-    EXPECT_EQ(mode_of(dir / "stack/lamps/020000000002/lamp.key"), 0600);
-
-    std::string certificate = testing::read_file(dir / "stack/lamps/020000000001/lamp.pem");
+    // The lamps enroll through lampi-cloud with a token, as real lamps do: render
+    // issues no lamp certificate; cloud-setup.sh makes the tokens.
+    EXPECT_FALSE(std::filesystem::exists(dir / "stack/lamps/020000000002/lamp.key"));
+    EXPECT_NE(supervisord.find("--enroll-ca-dir " + (dir / "stack/pki/ca")), std::string::npos);
+    EXPECT_NE(supervisord.find("--cloud-url https://127.0.0.1:18832 --cloud-ca-file " + (dir / "stack/pki/ca/ca.pem") +
+                               " --key-file " + (dir / "stack/lamps/020000000002/lamp.key") + " --cert-file " +
+                               (dir / "stack/lamps/020000000002/lamp.pem") + " --enroll-token-file " +
+                               (dir / "stack/secrets/lamp-020000000002-enroll-token")),
+              std::string::npos);
+    std::string setup = testing::read_file(dir / "stack/cloud-setup.sh");
+    EXPECT_NE(setup.find("enroll-token create --db \"$db\" --log-level warn --device 020000000002"), std::string::npos);
     ASSERT_TRUE(write_stack(*plan));
-    EXPECT_EQ(testing::read_file(dir / "stack/lamps/020000000001/lamp.pem"), certificate);
     auto again = boost::json::parse(testing::read_file(dir / "stack/endpoints.json"));
     EXPECT_EQ(again.at("demo").at("password").as_string(), demo_password);
 

@@ -65,6 +65,7 @@ int serve_with(ServeArguments a, const CommonConfig& common) {
     if (!a.enroll_ca_dir.empty()) {
         enroll::CaAccess& ca = config.app.enrollment_ca;
         ca.dir = a.enroll_ca_dir;
+        ca.days = a.enroll_days;
         if (!a.enroll_ca_passphrase_file.empty()) {
             std::string passphrase;
             if (!read_secret_file(a.enroll_ca_passphrase_file, passphrase)) return 2;

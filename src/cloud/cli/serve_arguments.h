@@ -22,6 +22,7 @@ struct ServeArguments {
     // The CA that signs enrolled lamps' certificates (POST /api/v1/enroll).
     std::string enroll_ca_dir;
     std::string enroll_ca_passphrase_file;
+    int enroll_days = 365;  // validity of the lamps' certificates it signs
     int relay_idle_seconds = 120;
     int relay_write_seconds = 15;
 };
