@@ -64,7 +64,7 @@ void add_common(CLI::App* app, CommonOptions& c) {
                     "stop reconnecting a client that stayed out this many seconds")
         ->capture_default_str();
     app->add_flag("--sys", c.sys, "follow the broker's $SYS/# and report it beside our figures");
-    add_run_options(app, c, "PREFIX_series.csv (per second) and PREFIX_summary.csv");
+    add_run_options(app, c, "PREFIX_series.csv (per second) and PREFIX_summary.csv (and PREFIX_ramp.csv with a ramp)");
 }
 
 }  // namespace
@@ -178,7 +178,7 @@ int main(int argc, char** argv) {
     http_cmd->add_flag("--insecure", http.insecure, "https: accept any server certificate");
     add_run_options(http_cmd, common,
                     "Locust's PREFIX_stats.csv, PREFIX_stats_history.csv, PREFIX_failures.csv and "
-                    "PREFIX_exceptions.csv");
+                    "PREFIX_exceptions.csv (and PREFIX_ramp.csv with a ramp)");
     add_ramp_options(http_cmd, common, "users", "-u");
 
     try {

@@ -101,3 +101,45 @@ describe("lampi-load web UI", { skip }, () => {
     assert.deepEqual(ui.problems.filter((p) => !p.includes("does not answer")), [], "no CSP violation or page error");
   });
 });
+
+// The HTML report of a ramp to failure, opened as a file: its step table and
+// the two by-users charts draw, with no page error.
+describe("lampi-load HTML report of a ramp", { skip }, () => {
+  test("the steps table and the by-users charts render", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lampi-load-ramp-"));
+    const target = http.createServer((req, res) => setTimeout(() => res.end("ok"), 5));
+    await new Promise((resolve) => target.listen(0, "127.0.0.1", resolve));
+    let browser;
+    try {
+      const scenario = path.join(dir, "browse.lua");
+      fs.writeFileSync(scenario, 'wait = 0.05\ntasks = {{run = function(user) user:get("/") end}}\n');
+      const report = path.join(dir, "ramp.html");
+      const child = spawn(binary, [
+        "http", "--host", `http://127.0.0.1:${target.address().port}`, "-f", scenario, "-r", "50", "-u", "3",
+        "--step-users", "1", "--step-time", "1", "--stop-when", "p95>5s", "--threads", "1", "--quiet",
+        "--report", report,
+      ]);
+      let output = "";
+      child.stdout.on("data", (d) => (output += d));
+      child.stderr.on("data", (d) => (output += d));
+      const code = await new Promise((resolve) => child.on("exit", resolve));
+      assert.equal(code, 0, output);
+
+      browser = await launchBrowser();
+      const ui = await newPage(browser, { baseUrl: "file://" });
+      await ui.page.goto(`file://${report}`);
+      const steps = await ui.page.$$eval("#ramp-steps tr", (rows) => rows.slice(1).map((r) => r.children[0].textContent));
+      assert.deepEqual(steps, ["1", "2", "3"]);
+      assert.equal(await ui.page.textContent("#ramp-steps tr.knee td"), "3");
+      await ui.page.waitForSelector("#chart-ramp-latency canvas", { timeout: 5000 });
+      assert.ok(await ui.page.$("#chart-ramp-throughput canvas"), "uPlot drew throughput by users");
+      assert.match(await ui.page.textContent("#chart-ramp-latency"), /p95_ms/, "the legend names the percentiles");
+      assert.deepEqual(ui.problems, [], "no page error");
+      await ui.context.close();
+    } finally {
+      await browser?.close();
+      target.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -7,6 +7,8 @@
 #include <fmt/core.h>
 
 #include <fstream>
+#include <sstream>
+#include <vector>
 
 #include "cli_run.h"
 #include "mqtt_harness.h"
@@ -54,13 +56,46 @@ TEST(RampRun, WebUsersStepUpUntilTheSlowingSiteMeetsTheConditionAndTheKneeIsTheS
     EXPECT_EQ(site.most_connections(), 6) << "the ramp stopped adding users once the condition held";
 }
 
-TEST(RampRun, TheTextReportShowsEachStepAndTheKnee) {
+std::string read_file(const std::string& path) {
+    std::ifstream f(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(f), {});
+}
+
+// The text, CSV and HTML reports of one run agree on the steps and the knee.
+TEST(RampRun, TheTextCsvAndHtmlReportsShowEachStepAndTheKnee) {
     TempDir dir;
     SlowSite site(30);
-    CliRun r = ramp_against(site, dir, "--step-time 2 -u 4 --stop-when 'p95>1s'");
+    CliRun r = ramp_against(site, dir,
+                            fmt::format("--step-time 2 -u 4 --stop-when 'p95>1s' --csv {} --report {}", dir / "run",
+                                        dir / "run.html"));
     EXPECT_NE(r.output.find("Ramp: +2 users every 2 s until p95>1s"), std::string::npos) << r.output;
     EXPECT_NE(r.output.find("Knee: 4 users"), std::string::npos) << r.output;
     EXPECT_NE(r.output.find("reached the ceiling of 4 users"), std::string::npos) << r.output;
+
+    // One row per step under the header; the knee is the 4-user step.
+    std::string csv = read_file(dir / "run_ramp.csv");
+    std::istringstream lines(csv);
+    std::vector<std::string> rows;
+    for (std::string line; std::getline(lines, line);) rows.push_back(line);
+    ASSERT_EQ(rows.size(), 3u) << csv;
+    EXPECT_EQ(rows[0].rfind("users,started_s,duration_s,operations,failures,per_s,p50_ms,p95_ms,p99_ms,avg_ms,"
+                            "stop_condition_held,knee,why",
+                            0),
+              0u)
+        << csv;
+    EXPECT_EQ(rows[1].rfind("2,", 0), 0u) << csv;
+    EXPECT_EQ(rows[2].rfind("4,", 0), 0u) << csv;
+    EXPECT_NE(rows[1].find(",0,0,"), std::string::npos) << "the 2-user step is not the knee: " << csv;
+    EXPECT_NE(rows[2].find(",0,1,"), std::string::npos) << "the 4-user step is the knee: " << csv;
+    // Locust's own files are still written beside it.
+    EXPECT_FALSE(read_file(dir / "run_stats.csv").empty());
+
+    std::string html = read_file(dir / "run.html");
+    EXPECT_NE(html.find("<h2>Ramp to failure</h2>"), std::string::npos);
+    EXPECT_NE(html.find("Knee: <strong>4 users</strong>"), std::string::npos);
+    EXPECT_NE(html.find("<tr class=\"knee\"><td>4</td>"), std::string::npos) << html.substr(0, 4000);
+    EXPECT_NE(html.find("<tr><td>2</td>"), std::string::npos);
+    EXPECT_NE(html.find("id=\"chart-ramp-latency\""), std::string::npos);
 }
 
 TEST(RampRun, PublishersStepUpToTheirCeiling) {

@@ -42,15 +42,38 @@ std::string summary_csv(const RunReport& r) {
     return out;
 }
 
+std::string ramp_csv(const RampReport& ramp) {
+    std::string out = csv_row({"users", "started_s", "duration_s", "operations", "failures", "per_s", "p50_ms",
+                               "p95_ms", "p99_ms", "avg_ms", "stop_condition_held", "knee", "why"});
+    for (const RampStep& s : ramp.steps) {
+        bool knee = ramp.knee_users && *ramp.knee_users == s.users;
+        out +=
+            csv_row({std::to_string(s.users), fmt::format("{:.3f}", s.started_s), fmt::format("{:.3f}", s.duration_s),
+                     std::to_string(s.operations), std::to_string(s.failures), fmt::format("{:.1f}", s.per_s),
+                     fmt::format("{:.3f}", s.p50_ms), fmt::format("{:.3f}", s.p95_ms), fmt::format("{:.3f}", s.p99_ms),
+                     fmt::format("{:.3f}", s.avg_ms), s.stopped ? "1" : "0", knee ? "1" : "0", s.why});
+    }
+    return out;
+}
+
+namespace {
+
+Status write_file(const std::string& path, const std::string& content) {
+    std::ofstream f(path, std::ios::binary);
+    f << content;
+    if (!f) return Status::error(fmt::format("cannot write {}: check that the directory exists and is writable", path));
+    return Status::ok();
+}
+
+}  // namespace
+
 Status write_csv_reports(const RunReport& report, const std::string& prefix) {
+    if (report.ramp)
+        if (Status s = write_file(prefix + "_ramp.csv", ramp_csv(*report.ramp)); !s) return s;
     if (report.requests) return write_locust_csv(report, prefix);
     for (const auto& [suffix, content] : {std::pair{std::string("_series.csv"), series_csv(report.series)},
-                                          std::pair{std::string("_summary.csv"), summary_csv(report)}}) {
-        std::string path = prefix + suffix;
-        std::ofstream f(path);
-        f << content;
-        if (!f) return Status::error(fmt::format("cannot write {}: check that the directory exists and is writable", path));
-    }
+                                          std::pair{std::string("_summary.csv"), summary_csv(report)}})
+        if (Status s = write_file(prefix + suffix, content); !s) return s;
     return Status::ok();
 }
 

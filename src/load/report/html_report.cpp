@@ -32,6 +32,9 @@ body { font-family: system-ui, sans-serif; margin: 1.5em auto; max-width: 1000px
 pre { background: #f5f5f5; padding: 1em; overflow-x: auto; font-size: 13px; }
 h2 { margin-top: 1.5em; font-size: 1.1em; }
 .ok { color: #176f2c; } .failed { color: #b00020; }
+table.ramp { border-collapse: collapse; font-size: 13px; }
+table.ramp th, table.ramp td { padding: 0.25em 0.75em; text-align: right; border-bottom: 1px solid #ddd; }
+table.ramp tr.knee { background: #e6f4ea; font-weight: bold; } table.ramp tr.held { background: #fdecea; }
 )css";
 
 // Draws one uPlot chart per group of series columns that the data actually has.
@@ -55,8 +58,53 @@ constexpr const char* kCharts = R"js(
   chart('chart-connections', 'Connections', 'open', ['connections', 'broker.clients']);
   chart('chart-broker', 'Broker ($SYS)', 'messages/s', ['broker.msgs_received_per_s', 'broker.msgs_sent_per_s',
         'broker.load_received_per_s_1min', 'broker.load_sent_per_s_1min']);
+  // A ramp's steps by users: where latency turns up and throughput stops growing.
+  const steps = (data.ramp && data.ramp.steps) || [];
+  function byUsers(id, title, unit, keys) {
+    const el = document.getElementById(id);
+    if (!el) return;
+    if (!steps.length) { el.textContent = title + ': no finished step'; return; }
+    const series = [{ label: 'users' }].concat(keys.map((k, i) => ({ label: k, stroke: palette[i % palette.length], width: 2,
+                                                                      points: { show: true } })));
+    const cols = [steps.map(s => s.users)].concat(keys.map(k => steps.map(s => s[k])));
+    new uPlot({ title: title, width: Math.min(960, window.innerWidth - 40), height: 260, series: series,
+                scales: { x: { time: false } }, axes: [{ label: 'users' }, { label: unit }] }, cols, el);
+  }
+  byUsers('chart-ramp-latency', 'Latency by users', 'ms', ['p50_ms', 'p95_ms', 'p99_ms']);
+  byUsers('chart-ramp-throughput', 'Throughput by users', 'operations/s', ['per_s']);
 })();
 )js";
+
+// The ramp's steps as a table (readable without scripts), the knee and the
+// step where the condition held marked, and room for its two charts.
+std::string ramp_section(const RampReport& ramp) {
+    std::string out = fmt::format("<h2>Ramp to failure</h2>\n<p>+{} users every {:g} s until <code>{}</code>. {}</p>\n",
+                                  ramp.step_users, ramp.step_time_s, escape_html(ramp.condition),
+                                  ramp.knee_users
+                                      ? fmt::format("Knee: <strong>{} users</strong>, the most that kept "
+                                                    "the condition off.",
+                                                    *ramp.knee_users)
+                                      : std::string("Knee: none; the first step already met the condition."));
+    out +=
+        "<table class=\"ramp\" id=\"ramp-steps\">\n<tr><th>users</th><th>operations</th><th>ops/s</th>"
+        "<th>fail %</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>condition</th></tr>\n";
+    for (const RampStep& s : ramp.steps) {
+        bool knee = ramp.knee_users && *ramp.knee_users == s.users;
+        double fail = s.operations ? 100.0 * static_cast<double>(s.failures) / static_cast<double>(s.operations) : 0;
+        out += fmt::format(
+            "<tr{}><td>{}</td><td>{}</td><td>{:.1f}</td><td>{:.2f}</td><td>{:.1f}</td><td>{:.1f}</td><td>{:.1f}</td>"
+            "<td>{}</td></tr>\n",
+            knee        ? " class=\"knee\""
+            : s.stopped ? " class=\"held\""
+                        : "",
+            s.users, s.operations, s.per_s, fail, s.p50_ms, s.p95_ms, s.p99_ms,
+            s.stopped ? "held: " + escape_html(s.why) : std::string(knee ? "knee" : ""));
+    }
+    out += "</table>\n";
+    out += fmt::format("<p>Ramp ended: {}</p>\n", escape_html(ramp.outcome));
+    out += "<div id=\"chart-ramp-latency\"></div>\n<div id=\"chart-ramp-throughput\"></div>\n";
+    return out;
+}
 
 }  // namespace
 
@@ -74,6 +122,7 @@ std::string html_report(const RunReport& report) {
                        escape_html(report.description));
     out += fmt::format("<p class=\"{}\">{}</p>\n", report.ok() ? "ok" : "failed", report.ok() ? "Result: OK" : "Result: FAILED");
     out += "<h2>Summary</h2>\n<pre id=\"summary\">" + escape_html(text_summary(report)) + "</pre>\n";
+    if (report.ramp) out += ramp_section(*report.ramp);
     out += "<h2>Over time</h2>\n";
     for (const char* id : {"chart-throughput", "chart-latency", "chart-connections", "chart-broker"}) {
         out += fmt::format("<div id=\"{}\"></div>\n", id);

@@ -46,26 +46,6 @@ std::string py_float(double v) {
     return s;
 }
 
-// Python csv's QUOTE_MINIMAL.
-std::string csv_field(const std::string& s) {
-    if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
-    std::string out = "\"";
-    for (char c : s) {
-        if (c == '"') out += '"';
-        out += c;
-    }
-    return out + "\"";
-}
-
-std::string csv_row(const std::vector<std::string>& fields) {
-    std::string out;
-    for (std::size_t i = 0; i < fields.size(); ++i) {
-        if (i) out += ',';
-        out += csv_field(fields[i]);
-    }
-    return out + "\r\n";  // Python's csv.writer ends rows so
-}
-
 struct Named {
     std::string method, name;
     const RequestEntry* entry;
@@ -97,6 +77,30 @@ double run_seconds(const RunReport& r) {
 }
 
 }  // namespace
+
+namespace {
+
+// Python csv's QUOTE_MINIMAL.
+std::string csv_field(const std::string& s) {
+    if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
+    std::string out = "\"";
+    for (char c : s) {
+        if (c == '"') out += '"';
+        out += c;
+    }
+    return out + "\"";
+}
+
+}  // namespace
+
+std::string csv_row(const std::vector<std::string>& fields) {
+    std::string out;
+    for (std::size_t i = 0; i < fields.size(); ++i) {
+        if (i) out += ',';
+        out += csv_field(fields[i]);
+    }
+    return out + "\r\n";  // Python's csv.writer ends rows so
+}
 
 const std::vector<double>& locust_percentiles() {
     static const std::vector<double> p{0.50, 0.66, 0.75, 0.80, 0.90, 0.95, 0.98, 0.99, 0.999, 0.9999, 1.0};

@@ -15,6 +15,9 @@
 
 namespace lampi::load {
 
+// One CSV row as Python's csv.writer writes it (QUOTE_MINIMAL, "\r\n").
+std::string csv_row(const std::vector<std::string>& fields);
+
 // The percentiles Locust reports, as fractions, and their column names ("99.9%").
 const std::vector<double>& locust_percentiles();
 std::vector<std::string> locust_percentile_names();
