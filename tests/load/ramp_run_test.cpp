@@ -58,7 +58,9 @@ TEST(RampRun, WebUsersStepUpUntilTheSlowingSiteMeetsTheConditionAndTheKneeIsTheS
 
 std::string read_file(const std::string& path) {
     std::ifstream f(path, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(f), {});
+    std::ostringstream content;
+    content << f.rdbuf();
+    return content.str();
 }
 
 // The text, CSV and HTML reports of one run agree on the steps and the knee.
