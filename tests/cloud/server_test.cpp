@@ -190,6 +190,22 @@ TEST_F(ServerTest, StaticFilesAnswerConditionalGetsWith304) {
     EXPECT_EQ(changed.body, "body{margin:0}");
 }
 
+// A compressed copy is sent only while it is at least as new as its file: one left
+// from an earlier version must not stand for a file changed since.
+TEST_F(ServerTest, ACompressedCopyOlderThanItsFileIsNotSent) {
+    lampi::testing::write_file(dir_ / "static/css/site.css.br", "brotli bytes");
+    HttpClient c(server_->port());
+    auto fresh = c.request("GET", "/static/css/site.css", {{"Accept-Encoding", "br"}});
+    EXPECT_EQ(fresh.header("Content-Encoding"), "br");
+    EXPECT_EQ(fresh.body, "brotli bytes");
+    auto past = std::filesystem::last_write_time(dir_ / "static/css/site.css") - std::chrono::hours(1);
+    std::filesystem::last_write_time(dir_ / "static/css/site.css.br", past);
+    auto stale = c.request("GET", "/static/css/site.css", {{"Accept-Encoding", "br"}});
+    EXPECT_EQ(stale.header("Content-Encoding"), "");
+    EXPECT_EQ(stale.body, "body{}");
+    EXPECT_EQ(stale.header("Vary"), "Accept-Encoding");
+}
+
 // The installable web app: the service worker comes from the static files but is
 // served at the root (its scope is where it is served) and revalidated every time;
 // the manifest has its own type; the offline page is the same for everybody.
