@@ -92,10 +92,10 @@ export class SchedulePanel {
     this.actions = actions;
     const n = ++panels;
     this.result = element("p", { class: "schedule-result", role: "status" });
-    this.list = element("ul", { class: "schedule-list", "aria-label": "Timers and schedules of " + label });
+    this.list = element("ul", { class: "schedule-list" });
     const timers = element(
       "div",
-      { class: "timer-buttons", role: "group", "aria-label": "Turn " + label + " off in" },
+      { class: "timer-buttons", role: "group" },
       element("span", { class: "timer-label", textContent: "Turn off in", "aria-hidden": "true" }),
       ...TIMER_MINUTES.map((m) => {
         // The group names what they do; the visible "30 min" is each one's whole name.
@@ -111,12 +111,21 @@ export class SchedulePanel {
       element("summary", { textContent: "Timers and schedules" }),
       timers,
       this.list,
-      this.buildForm(n, label),
+      this.buildForm(n),
       this.result
     );
+    this.timers = timers;
+    this.relabel(label);
   }
 
-  buildForm(n, label) {
+  // What the panel's parts are named after: the lamp's name or the room's.
+  relabel(label) {
+    this.list.setAttribute("aria-label", "Timers and schedules of " + label);
+    this.timers.setAttribute("aria-label", "Turn " + label + " off in");
+    this.form.setAttribute("aria-label", "New schedule for " + label);
+  }
+
+  buildForm(n) {
     const id = (what) => `schedule-${n}-${what}`;
     const days = DAYS.map(([key, short], i) => {
       const box = element("input", { type: "checkbox", id: id(key), name: "days", value: key, checked: i < 5 });
@@ -132,7 +141,7 @@ export class SchedulePanel {
     const brightness = element("input", { type: "number", id: id("brightness"), name: "brightness", min: "1", max: "100", step: "1", value: "60" });
     const form = element(
       "form",
-      { class: "schedule-form", "aria-label": "New schedule for " + label },
+      { class: "schedule-form" },
       element("fieldset", { class: "days" }, element("legend", { textContent: "Days" }), ...days),
       element("span", { class: "field" }, element("label", { htmlFor: id("time"), textContent: "Time" }), time),
       element("span", { class: "field" }, element("label", { htmlFor: id("preset"), textContent: "Set to" }), preset),
@@ -141,6 +150,7 @@ export class SchedulePanel {
     );
     const syncBrightness = () => (brightness.disabled = preset.value === "off");
     preset.addEventListener("change", syncBrightness);
+    this.form = form;
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       const chosen = Array.from(form.querySelectorAll('input[name="days"]:checked'), (b) => b.value);
