@@ -23,7 +23,7 @@
 // Strict-CSP safe: no inline script or style markup, no eval. Styles are set only
 // through the CSSOM (element.style), which CSP does not restrict. mqtt.js is loaded
 // from /static/mqtt.min.js (beside this file) unless the page already included it.
-import { ApiError, deleteJson, fetchCredential, fetchLamps, fetchScenes, fetchSchedules, postJson } from "./api.js";
+import { ApiError, deleteJson, fetchCredential, fetchLamps, fetchScenes, fetchSchedules, patchJson, postJson } from "./api.js";
 import { Connection } from "./connection.js";
 import { brokerUrl, randomHex, statusText } from "./format.js";
 import { diffLamps } from "./state.js";
@@ -155,6 +155,10 @@ function start(root) {
   const scheduleActions = {
     create: async (body) => {
       await postJson(schedulesUrl, root.dataset.csrf || "", body);
+      await loadSchedules();
+    },
+    update: async (id, body) => {
+      await patchJson(schedulesUrl + "/" + encodeURIComponent(id), root.dataset.csrf || "", body);
       await loadSchedules();
     },
     remove: async (id) => {

@@ -37,6 +37,14 @@ std::string not_sent(const Schedule& s, const Status& why) {
     }
 }
 
+// A schedule's id as the API gives it (decimal text).
+std::optional<std::int64_t> schedule_id(std::string_view text) {
+    std::int64_t id = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+    if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+    return id;
+}
+
 constexpr std::int64_t kSweepSeconds = 60;
 constexpr std::int64_t kEightDays = std::int64_t{8} * 24 * 3600;
 
@@ -141,12 +149,56 @@ Result<Schedule> Schedules::create(std::int64_t user_id, const NewSchedule& requ
 Result<std::vector<Schedule>> Schedules::of_user(std::int64_t user_id) { return table_.of_user(user_id); }
 
 Status Schedules::remove(std::int64_t user_id, std::string_view id_text) {
-    std::int64_t id = 0;
-    auto [end, ec] = std::from_chars(id_text.data(), id_text.data() + id_text.size(), id);
-    if (ec != std::errc() || end != id_text.data() + id_text.size()) return no_such_schedule(id_text);
-    auto removed = table_.remove(user_id, id);
+    auto id = schedule_id(id_text);
+    if (!id) return no_such_schedule(id_text);
+    auto removed = table_.remove(user_id, *id);
     if (!removed) return removed.status();
     return *removed ? Status::ok() : no_such_schedule(id_text);
+}
+
+Result<Schedule> Schedules::update(std::int64_t user_id, std::string_view id_text, const ScheduleChange& change) {
+    auto id = schedule_id(id_text);
+    if (!id) return no_such_schedule(id_text);
+    auto mine = table_.of_user(user_id);
+    if (!mine) return mine.status();
+    auto found = std::find_if(mine->begin(), mine->end(), [&](const Schedule& s) { return s.id == *id; });
+    if (found == mine->end()) return no_such_schedule(id_text);
+    Schedule s = *found;
+    const std::int64_t now = clock_();
+    if (s.kind == ScheduleKind::weekly) {
+        if (change.in_minutes)
+            return Status::invalid_argument(R"(this is a weekly schedule: change its "days", "time" or "time_zone")");
+        if (change.changes_week()) {
+            if (change.days) s.at.days = *change.days;
+            if (change.minute_of_day) s.at.minute_of_day = *change.minute_of_day;
+            if (change.time_zone) s.at.time_zone = *change.time_zone;
+            auto next = next_occurrence(s.at, now);
+            if (!next) return next.status();
+            s.next_fire_at = *next;
+        }
+    } else {
+        if (change.changes_week()) return Status::invalid_argument(R"(this is a timer: change its "in_minutes")");
+        if (change.in_minutes) {
+            if (*change.in_minutes < 1 || *change.in_minutes > options_.max_timer_minutes)
+                return Status::invalid_argument(
+                    fmt::format("a timer runs 1 to {} minutes", options_.max_timer_minutes));
+            s.next_fire_at = now + *change.in_minutes * 60;
+        }
+    }
+    if (change.changes_look()) {
+        NewSchedule wanted;
+        wanted.state = change.state.value_or(LampUpdate{});
+        wanted.preset = change.preset.value_or("");
+        wanted.kelvin = change.kelvin;
+        auto look = look_of(wanted);
+        if (!look) return look.status();
+        s.action_json = encode_set_config(*look);
+        s.preset = wanted.preset;
+    }
+    auto stored = table_.update(s);
+    if (!stored) return stored.status();
+    if (!*stored) return no_such_schedule(id_text);
+    return s;
 }
 
 std::string Schedules::fire(const Schedule& s) {
