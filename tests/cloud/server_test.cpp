@@ -206,6 +206,30 @@ TEST_F(ServerTest, ACompressedCopyOlderThanItsFileIsNotSent) {
     EXPECT_EQ(stale.header("Vary"), "Accept-Encoding");
 }
 
+// The pages link the content-hashed names assets.json gives, read again when a
+// build rewrites it under the running server; such names are served as immutable.
+TEST_F(ServerTest, ThePagesLinkTheHashedNamesOfAssetsJsonAsItChanges) {
+    HttpClient c(server_->port());
+    EXPECT_NE(c.request("GET", "/offline/").body.find("<script src=\"/static/lampi.js\""), std::string::npos)
+        << "the plain name without assets.json";
+    lampi::testing::write_file(dir_ / "static/lampi.0123456789.js", "one();");
+    lampi::testing::write_file(dir_ / "static/assets.json", R"({"lampi.js": "lampi.0123456789.js"})");
+    auto offline = c.request("GET", "/offline/").body;
+    EXPECT_NE(offline.find("<script src=\"/static/lampi.0123456789.js\""), std::string::npos) << offline;
+    EXPECT_NE(offline.find("href=\"/static/lampi.css\""), std::string::npos) << "what it does not name stays";
+    auto script = c.request("GET", "/static/lampi.0123456789.js");
+    EXPECT_EQ(script.body, "one();");
+    EXPECT_EQ(script.header("Cache-Control"), "public, max-age=31536000, immutable");
+    lampi::testing::write_file(dir_ / "static/assets.json",
+                               R"({"lampi.js": "lampi.abcdefabcd.js", "lampi.css": "lampi.0123456789.css"})");
+    offline = c.request("GET", "/offline/").body;
+    EXPECT_NE(offline.find("<script src=\"/static/lampi.abcdefabcd.js\""), std::string::npos) << offline;
+    EXPECT_NE(offline.find("href=\"/static/lampi.0123456789.css\""), std::string::npos) << offline;
+    // A name that could leave /static/ or its attribute is not linked.
+    lampi::testing::write_file(dir_ / "static/assets.json", R"({"lampi.js": "../x\" onload=\"y.js"})");
+    EXPECT_NE(c.request("GET", "/offline/").body.find("<script src=\"/static/lampi.js\""), std::string::npos);
+}
+
 // The installable web app: the service worker comes from the static files but is
 // served at the root (its scope is where it is served) and revalidated every time;
 // the manifest has its own type; the offline page is the same for everybody.

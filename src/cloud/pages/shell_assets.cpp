@@ -1,5 +1,7 @@
 #include "pages/shell_assets.h"
 
+#include <sys/stat.h>
+
 #include <boost/json.hpp>
 #include <fstream>
 #include <mutex>
@@ -10,8 +12,23 @@
 namespace lampi::cloud::pages {
 namespace {
 
-std::mutex current_mutex;
-ShellAssets current;
+// The directory in use, and the version of its assets.json that `current` was read from.
+struct Source {
+    std::mutex mutex;
+    std::string static_dir;
+    struct stat read_from {};
+    bool read = false;
+    ShellAssets current;
+};
+Source& source() {
+    static Source s;
+    return s;
+}
+
+bool same_file(const struct stat& a, const struct stat& b) {
+    return a.st_dev == b.st_dev && a.st_ino == b.st_ino && a.st_size == b.st_size &&
+           a.st_mtim.tv_sec == b.st_mtim.tv_sec && a.st_mtim.tv_nsec == b.st_mtim.tv_nsec;
+}
 
 // A hashed name fit to put in a URL: what hash-names.mjs writes, nothing that
 // could leave /static/ or an attribute.
@@ -45,14 +62,26 @@ ShellAssets read_shell_assets(const std::string& static_dir) {
     return assets;
 }
 
-void use_shell_assets(ShellAssets assets) {
-    std::lock_guard lock(current_mutex);
-    current = std::move(assets);
+void use_shell_assets_of(std::string static_dir) {
+    Source& s = source();
+    std::lock_guard lock(s.mutex);
+    s.static_dir = std::move(static_dir);
+    s.read = false;
+    s.current = ShellAssets{};
 }
 
 ShellAssets shell_assets() {
-    std::lock_guard lock(current_mutex);
-    return current;
+    Source& s = source();
+    std::lock_guard lock(s.mutex);
+    if (s.static_dir.empty()) return s.current;
+    struct stat now {};
+    if (::stat((s.static_dir + "/assets.json").c_str(), &now) != 0) now = {};
+    if (!s.read || !same_file(now, s.read_from)) {
+        s.current = read_shell_assets(s.static_dir);
+        s.read_from = now;
+        s.read = true;
+    }
+    return s.current;
 }
 
 }  // namespace lampi::cloud::pages

@@ -16,9 +16,10 @@ struct ShellAssets {
 // From <static_dir>/assets.json; the plain names for what it does not name.
 ShellAssets read_shell_assets(const std::string& static_dir);
 
-// What every page links from now on: set by the App when it starts, from its static
-// directory.
-void use_shell_assets(ShellAssets assets);
+// Where every page's names come from from now on: set by the App when it starts.
+// The list is read again when the file changes (a rebuild under a running server
+// removes the names it replaces), at the cost of one stat() per page.
+void use_shell_assets_of(std::string static_dir);
 ShellAssets shell_assets();
 
 }  // namespace lampi::cloud::pages

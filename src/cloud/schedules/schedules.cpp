@@ -94,6 +94,20 @@ Result<LampUpdate> Schedules::look_of(const NewSchedule& request) const {
     return look;
 }
 
+Status Schedules::set_look(Schedule& s, const NewSchedule& request) const {
+    auto look = look_of(request);
+    if (!look) return look.status();
+    s.action_json = encode_set_config(*look);
+    s.preset = request.preset;
+    return Status::ok();
+}
+
+Status Schedules::check_timer_minutes(std::int64_t minutes) const {
+    if (minutes < 1 || minutes > options_.max_timer_minutes)
+        return Status::invalid_argument(fmt::format("a timer runs 1 to {} minutes", options_.max_timer_minutes));
+    return Status::ok();
+}
+
 Result<Schedule> Schedules::create(std::int64_t user_id, const NewSchedule& request) {
     Schedule s;
     s.user_id = user_id;
@@ -120,8 +134,7 @@ Result<Schedule> Schedules::create(std::int64_t user_id, const NewSchedule& requ
         return Status::invalid_argument(
             R"(give either "in_minutes" (a timer) or "days", "time" and "time_zone" (a weekly schedule))");
     if (request.in_minutes) {
-        if (*request.in_minutes < 1 || *request.in_minutes > options_.max_timer_minutes)
-            return Status::invalid_argument(fmt::format("a timer runs 1 to {} minutes", options_.max_timer_minutes));
+        if (Status ok = check_timer_minutes(*request.in_minutes); !ok) return ok;
         s.kind = ScheduleKind::timer;
         s.next_fire_at = s.created_at + *request.in_minutes * 60;
     } else {
@@ -131,10 +144,7 @@ Result<Schedule> Schedules::create(std::int64_t user_id, const NewSchedule& requ
         if (!next) return next.status();
         s.next_fire_at = *next;
     }
-    auto look = look_of(request);
-    if (!look) return look.status();
-    s.action_json = encode_set_config(*look);
-    s.preset = request.preset;
+    if (Status ok = set_look(s, request); !ok) return ok;
     auto count = table_.count_of(user_id);
     if (!count) return count.status();
     if (*count >= options_.max_per_user)
@@ -179,9 +189,7 @@ Result<Schedule> Schedules::update(std::int64_t user_id, std::string_view id_tex
     } else {
         if (change.changes_week()) return Status::invalid_argument(R"(this is a timer: change its "in_minutes")");
         if (change.in_minutes) {
-            if (*change.in_minutes < 1 || *change.in_minutes > options_.max_timer_minutes)
-                return Status::invalid_argument(
-                    fmt::format("a timer runs 1 to {} minutes", options_.max_timer_minutes));
+            if (Status ok = check_timer_minutes(*change.in_minutes); !ok) return ok;
             s.next_fire_at = now + *change.in_minutes * 60;
         }
     }
@@ -190,10 +198,7 @@ Result<Schedule> Schedules::update(std::int64_t user_id, std::string_view id_tex
         wanted.state = change.state.value_or(LampUpdate{});
         wanted.preset = change.preset.value_or("");
         wanted.kelvin = change.kelvin;
-        auto look = look_of(wanted);
-        if (!look) return look.status();
-        s.action_json = encode_set_config(*look);
-        s.preset = wanted.preset;
+        if (Status ok = set_look(s, wanted); !ok) return ok;
     }
     auto stored = table_.update(s);
     if (!stored) return stored.status();

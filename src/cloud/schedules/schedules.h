@@ -104,6 +104,9 @@ public:
 
 private:
     Result<LampUpdate> look_of(const NewSchedule& request) const;
+    // What `s` sends and the preset it came from, out of the request's state, preset and kelvin.
+    Status set_look(Schedule& s, const NewSchedule& request) const;
+    Status check_timer_minutes(std::int64_t minutes) const;
     // Sends the schedule's state; returns its outcome.
     std::string fire(const Schedule& schedule);
 
