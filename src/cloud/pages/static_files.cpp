@@ -36,7 +36,6 @@ struct Identity {
     }
 };
 
-
 std::string http_date(std::time_t t) {
     std::tm tm{};
     gmtime_r(&t, &tm);
