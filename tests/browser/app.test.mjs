@@ -191,8 +191,10 @@ describe("installable app and nearby lamp", { skip }, () => {
     });
     assert.equal(cached.names.length, 1, cached.names.join());
     assert.match(cached.names[0], /^lampi-shell-[0-9a-f]{16}$/);
-    for (const path of ["/offline/", "/static/lampi.js", "/static/lampi.css", "/static/icon-192.png"])
-      assert.ok(cached.urls.includes(path), `${path} in ${cached.urls}`);
+    for (const path of ["/offline/", "/static/icon-192.png"]) assert.ok(cached.urls.includes(path), `${path} in ${cached.urls}`);
+    // The script and stylesheet under the content-hashed names the pages link.
+    for (const name of [/^\/static\/lampi\.[0-9a-f]{10}\.js$/, /^\/static\/lampi\.[0-9a-f]{10}\.css$/])
+      assert.ok(cached.urls.some((path) => name.test(path)), `${name} in ${cached.urls}`);
     for (const path of cached.urls) assert.ok(path === "/offline/" || path.startsWith("/static/"), `${path} is cached`);
   });
 
@@ -207,7 +209,9 @@ describe("installable app and nearby lamp", { skip }, () => {
     try {
       await page.goto(`${base}/`);
       await page.waitForSelector("text=You are offline");
-      for (const path of ["/", "/static/lampi.css", "/static/lampi.js"]) {
+      const shell = [...served.keys()].filter((path) => /^\/static\/lampi\.[0-9a-f]{10}\.(js|css)$/.test(path));
+      assert.equal(shell.length, 2, `the hashed script and stylesheet in ${[...served.keys()]}`);
+      for (const path of ["/", ...shell]) {
         assert.deepEqual(served.get(path), { status: 200, fromWorker: true }, path);
       }
       // The styles apply and the script runs: it shows the nearby lamp's button.

@@ -1,8 +1,8 @@
 // Rooms on the control page, in Chromium, on the running platform's real lamps:
 // the demo user's lamps put in one room are grouped under it; the room's power
 // switch and brightness slider reach every lamp in it (their lamp/changed at the
-// cloud broker), and "All off" turns every lamp off. The lamps' rooms are put back
-// at the end.
+// cloud broker), and "All off" turns every lamp off. A lamp moved or renamed
+// elsewhere follows on open pages. The lamps' rooms are put back at the end.
 //
 //   LAMPI_ENDPOINTS=<stack>/endpoints.json [LAMPI_NODE_MODULES=<build>/web/node_modules] \
 //   node --test tests/browser/rooms.test.mjs
@@ -10,7 +10,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
 
-import { artifactsDir, demoInRoom, loadEndpoints, near } from "./support.mjs";
+import { artifactsDir, demoInRoom, loadEndpoints, login, near, newPage } from "./support.mjs";
 
 const endpoints = loadEndpoints();
 const skip = endpoints ? false : "LAMPI_ENDPOINTS is not set (path of a running platform's endpoints.json)";
@@ -105,6 +105,41 @@ describe("rooms", { skip }, () => {
     await page.waitForSelector(`${room} ${card}`, { timeout: 5000 });
     // The room it left, now empty, is gone.
     await page.waitForSelector('section.room[data-room="Other room"]', { state: "detached", timeout: 5000 });
+  });
+
+  test("a lamp renamed and moved on one page takes its new name and room on another open page", async () => {
+    const [first] = lamps;
+    const card = `li.lamp[data-device-id="${first.device_id}"]`;
+    const before = (await fixture.api("GET", `/api/v1/lamps/${first.device_id}`)).body;
+    const other = await newPage(fixture.browser, { baseUrl: endpoints.cloud.http.url });
+    try {
+      await login(other.page, endpoints.cloud.http.url, endpoints.demo);
+      await other.page.waitForSelector(`${room} ${card}`);
+      // The first page renames it through its own form, as a person would.
+      const { page } = demo;
+      await page.click(`${card} details.manage > summary`);
+      await page.fill(`${card} input[name="name"]`, "Reading lamp");
+      await page.fill(`${card} input[name="room"]`, "Study");
+      await Promise.all([page.waitForURL(/done=renamed/), page.click(`${card} form[action$="/rename/"] button`)]);
+      // The other page, left alone, follows at its next look at the lamp list (10 s).
+      const moved = `section.room[data-room="Study"] ${card}`;
+      await other.page.waitForSelector(`${moved} .lamp-name:text-is("Reading lamp")`, { timeout: 15000 });
+      assert.equal(await other.page.getAttribute(card, "data-name"), "Reading lamp");
+      assert.equal(await other.page.inputValue(`${card} input[name="name"]`), "Reading lamp");
+      assert.equal(await other.page.getAttribute(`${card} [data-control="on"]`, "aria-label"), "Power of Reading lamp");
+      assert.equal(await other.page.getAttribute(`${card} [data-control="hue"]`, "aria-label"), "Hue of Reading lamp");
+      assert.equal(
+        await other.page.getAttribute(`${card} .schedule-list`, "aria-label"),
+        "Timers and schedules of Reading lamp"
+      );
+      assert.deepEqual(other.problems, []);
+    } finally {
+      await fixture.api("PATCH", `/api/v1/lamps/${first.device_id}`, { name: before.name, room: ROOM });
+      await other.context.close();
+    }
+    await demo.page.goto(`${endpoints.cloud.http.url}/`);
+    await demo.page.waitForSelector(`${room} ${card}`);
+    await demo.page.waitForSelector('#lamps[data-connection="connected"]', { timeout: 15000 });
   });
 
   test("no CSP violation or page error", () => {

@@ -1,7 +1,7 @@
 // Timers and weekly schedules on the control page, in Chromium, on the running
 // platform: "Turn off in 30 min" on a lamp's card and a weekday schedule on a
-// room are made from the page, listed there and by the API, and deleted from the
-// page. The schedules made here and the rooms are undone at the end.
+// room are made from the page, listed there and by the API, the schedule changed
+// from the page, and both deleted from the page. The schedules made here and the rooms are undone at the end.
 //
 //   LAMPI_ENDPOINTS=<stack>/endpoints.json [LAMPI_NODE_MODULES=<build>/web/node_modules] \
 //   node --test tests/browser/schedules.test.mjs
@@ -79,6 +79,50 @@ describe("timers and schedules", { skip }, () => {
     assert.equal(await page.$$eval(`${card()} details.schedules li.schedule[data-kind="weekly"]`, (l) => l.length), 0);
     const dir = artifactsDir();
     if (dir) await page.screenshot({ path: path.join(dir, "schedules-375.png"), fullPage: true });
+  });
+
+  test("the room's schedule is changed from the page: days, time and what it sets", async () => {
+    const { page } = demo;
+    const panel = `${room} > details.schedules`;
+    const before = (await listed()).find((s) => s.kind === "weekly");
+    await page.click(`${panel} li.schedule[data-kind="weekly"] button.edit-schedule`);
+    // The form shows the schedule as it is, to be changed.
+    assert.equal(await page.$$eval(`${panel} fieldset.days input:checked`, (bs) => bs.map((b) => b.value).join(",")), "mon,tue,wed,thu,fri");
+    assert.equal(await page.inputValue(`${panel} input[name="time"]`), "06:45");
+    assert.equal(await page.inputValue(`${panel} select[name="preset"]`), "warm-white");
+    assert.equal(await page.inputValue(`${panel} input[name="brightness"]`), "40");
+    assert.equal(await page.textContent(`${panel} .schedule-form button[type=submit]`), "Save changes");
+    assert.equal(await page.getAttribute(`${panel} .schedule-form`, "aria-label"), `Change schedule of ${ROOM}`);
+
+    for (const day of ["mon", "tue", "wed", "thu", "fri"]) await page.uncheck(`${panel} input[name="days"][value="${day}"]`);
+    await page.click(`${panel} .schedule-form button[type=submit]`);
+    assert.equal(await page.textContent(`${panel} .schedule-result`), "Choose at least one day.");
+    for (const day of ["sat", "sun"]) await page.check(`${panel} input[name="days"][value="${day}"]`);
+    await page.fill(`${panel} input[name="time"]`, "21:30");
+    await page.selectOption(`${panel} select[name="preset"]`, "off");
+    await page.click(`${panel} .schedule-form button[type=submit]`);
+    await page.waitForSelector(`${panel} li.schedule[data-kind="weekly"] >> text="Sat, Sun 21:30: Off"`, { timeout: 5000 });
+    assert.equal(await page.textContent(`${panel} .schedule-result`), "Schedule changed.");
+    // The form is back to making a new one.
+    assert.equal(await page.textContent(`${panel} .schedule-form button[type=submit]`), "Add schedule");
+    assert.equal(await page.isVisible(`${panel} .schedule-form button.cancel-edit`), false);
+
+    const after = (await listed()).find((s) => s.kind === "weekly");
+    assert.equal(after.id, before.id, "the same schedule, changed");
+    assert.deepEqual(after.days, ["sat", "sun"]);
+    assert.equal(after.time, "21:30");
+    assert.deepEqual(after.state, { on: false });
+    assert.equal(after.scene, null);
+    assert.equal(after.time_zone, before.time_zone);
+    assert.equal(after.room, ROOM);
+    assert.ok(after.next_fire_at !== before.next_fire_at, "it fires next at its new time");
+
+    // Cancel leaves it as it is.
+    await page.click(`${panel} li.schedule[data-kind="weekly"] button.edit-schedule`);
+    await page.fill(`${panel} input[name="time"]`, "05:00");
+    await page.click(`${panel} .schedule-form button.cancel-edit`);
+    assert.equal(await page.textContent(`${panel} .schedule-form button[type=submit]`), "Add schedule");
+    assert.equal((await listed()).find((s) => s.kind === "weekly").time, "21:30");
   });
 
   test("both are deleted from the page", async () => {

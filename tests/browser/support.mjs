@@ -446,6 +446,7 @@ export async function demoInRoom(endpoints, room, viewport) {
   await demo.page.reload();
   await demo.page.waitForSelector('#lamps[data-connection="connected"]', { timeout: 15000 });
   return {
+    browser,
     demo,
     api,
     operator,

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <tuple>
 
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -30,6 +31,7 @@ using testing::HttpReply;
 
 const std::string kBinary = LAMPI_CLOUD_BINARY;
 const std::string kSiteFile = LAMPI_NGINX_SITE;
+const std::string kStaticDir = LAMPI_WEB_STATIC_DIR;
 const std::string kPassword = "deploy-password-1";
 
 // `lampi-cloud demo` then `lampi-cloud serve` on a free port, plain HTTP.
@@ -216,7 +218,8 @@ protected:
         cloud_ = std::make_unique<CloudProcess>(
             dir_, std::vector<std::string>{"--trusted-proxy", "127.0.0.1", "--mqtt-ws-url", "/mqtt", "--relay-broker",
                                            "unix:" + socket_path, "--public-origin",
-                                           "https://127.0.0.1:" + std::to_string(https_), "--log-level", "warn"});
+                                           "https://127.0.0.1:" + std::to_string(https_), "--log-level", "warn",
+                                           "--static-dir", kStaticDir});
         Process cert({"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
                       "-nodes", "-keyout", dir_ / "server.key", "-out", dir_ / "server.crt", "-days", "1", "-subj",
                       "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"},
@@ -345,6 +348,32 @@ TEST_F(NginxFront, LoginFlowHeadersAndRefusedAuthApi) {
     relay.origin = "https://evil.example";
     EXPECT_FALSE(lampi::testing::WsClient::connect(relay, error, status));
     EXPECT_EQ(status, 403) << error;
+}
+
+// The build's brotli and gzip copies reach the browser through nginx as lampi-cloud
+// sends them, byte for byte, with their headers; a client asking for no encoding
+// gets the file itself.
+TEST_F(NginxFront, CompressedStaticFilesPassThroughUnchanged) {
+    auto assets = boost::json::parse(lampi::testing::read_file(kStaticDir + "/assets.json")).as_object();
+    const std::string script(assets.at("lampi.js").as_string());
+    const std::string path = "/static/" + script;
+    const std::string file = kStaticDir + "/" + script;
+    for (auto [accept, coding, suffix] : {std::tuple{"br, gzip", "br", ".br"}, std::tuple{"gzip", "gzip", ".gz"}}) {
+        auto r = through_nginx("GET", path, {std::string("Accept-Encoding: ") + accept});
+        ASSERT_EQ(r.status, 200) << lampi::testing::read_file(dir_ / "error.log");
+        EXPECT_EQ(r.header("Content-Encoding"), coding);
+        EXPECT_EQ(r.header("Vary"), "Accept-Encoding");
+        EXPECT_EQ(r.header("Cache-Control"), "public, max-age=31536000, immutable");
+        EXPECT_EQ(r.body, lampi::testing::read_file(file + suffix)) << coding;
+        // A conditional GET with this encoding's tag is a 304.
+        auto again = through_nginx("GET", path, {std::string("Accept-Encoding: ") + accept, "If-None-Match: " + r.header("ETag")});
+        EXPECT_EQ(again.status, 304) << coding;
+    }
+    auto plain = through_nginx("GET", path);
+    EXPECT_EQ(plain.header("Content-Encoding"), "");
+    EXPECT_EQ(plain.body, lampi::testing::read_file(file));
+    // The page links the hashed names.
+    EXPECT_NE(through_nginx("GET", "/offline/").body.find("src=\"" + path + "\""), std::string::npos);
 }
 
 TEST_F(NginxFront, PerAddressLimitSeesTheClientNotTheProxyAndIgnoresSpoofing) {

@@ -1,5 +1,5 @@
 // /api/v1/schedules over HTTP on both engines: timers and weekly schedules made,
-// listed and deleted by their owner only, a released lamp's schedules gone, and
+// listed, changed and deleted by their owner only, a released lamp's schedules gone, and
 // a timer firing from lampi-cloud's own runner when the injected clock reaches it.
 #include <gtest/gtest.h>
 
@@ -137,6 +137,71 @@ TEST_P(SchedulesApiTest, TimersAndWeeklySchedulesAreMadeListedAndDeletedByTheirO
     EXPECT_EQ(listed(ann).size(), 1u);
     testing::HttpClient anonymous(server_->port());
     EXPECT_EQ(anonymous.request("GET", "/api/v1/schedules").status, 401);
+}
+
+// PATCH changes a schedule's time, days, zone or state with the rules of its
+// creation; what is not given stays, and its lamp or room and kind never change.
+TEST_P(SchedulesApiTest, AScheduleIsChangedByItsOwnerWithTheRulesOfItsCreation) {
+    auto ann = logged_in("ann");
+    auto made = ann.send_json("POST", "/api/v1/schedules",
+                              R"({"room":"Study","days":["mon","tue","wed","thu","fri"],"time":"07:00",)"
+                              R"("time_zone":"Europe/Berlin","scene":"warm-white","state":{"brightness":0.6}})");
+    ASSERT_EQ(made.status, 201) << made.body;
+    const std::string path = "/api/v1/schedules/" + std::string(parse_json(made.body).at("id").as_string());
+
+    // Saturday and Sunday at 09:30: next is Saturday 18 November 2023, 09:30 CET. The state stays.
+    auto weekend = ann.send_json("PATCH", path, R"({"days":["sat","sun"],"time":"09:30"})");
+    ASSERT_EQ(weekend.status, 200) << weekend.body;
+    auto w = parse_json(weekend.body);
+    EXPECT_EQ(w.at("days"), json::parse(R"(["sat","sun"])"));
+    EXPECT_EQ(w.at("time").as_string(), "09:30");
+    EXPECT_EQ(w.at("time_zone").as_string(), "Europe/Berlin");
+    EXPECT_EQ(w.at("next_fire_at").as_int64(), 1700296200);
+    EXPECT_EQ(w.at("scene").as_string(), "warm-white");
+    EXPECT_DOUBLE_EQ(w.at("state").at("brightness").to_number<double>(), 0.6);
+    EXPECT_EQ(w.at("room").as_string(), "Study");
+
+    // A new state replaces the whole look: off, no scene.
+    auto off = ann.send_json("PATCH", path, R"({"state":{"on":false}})");
+    ASSERT_EQ(off.status, 200) << off.body;
+    auto o = parse_json(off.body);
+    EXPECT_EQ(o.at("state"), json::parse(R"({"on":false})"));
+    EXPECT_TRUE(o.at("scene").is_null());
+    EXPECT_EQ(o.at("time").as_string(), "09:30");
+    auto list = listed(ann);
+    ASSERT_EQ(list.size(), 1u);
+    EXPECT_EQ(list[0], o) << "the list shows what PATCH answered";
+
+    // Mistakes change nothing and say what is wrong.
+    for (const char* bad :
+         {R"({"days":[]})", R"({"days":["someday"]})", R"({"time":"24:00"})", R"({"time_zone":"Moon/Base"})",
+          R"({"in_minutes":10})", R"({"scene":"disco"})", R"({"kelvin":9000})", R"({"state":{}})",
+          R"({"room":"Kitchen"})", R"({"lamp":"x"})", R"({})", R"({"time":7})"}) {
+        auto r = ann.send_json("PATCH", path, bad);
+        EXPECT_EQ(r.status, 400) << bad << ": " << r.body;
+    }
+    EXPECT_EQ(listed(ann)[0], o);
+    EXPECT_EQ(ann.send("PATCH", path, R"({"time":"08:00"})", {{"Content-Type", "application/json"}}).status, 403)
+        << "a session needs the CSRF header";
+
+    // Someone else's, or none at all: 404.
+    auto bob = logged_in("bob");
+    EXPECT_EQ(bob.send_json("PATCH", path, R"({"time":"08:00"})").status, 404);
+    EXPECT_EQ(ann.send_json("PATCH", "/api/v1/schedules/999999", R"({"time":"08:00"})").status, 404);
+    EXPECT_EQ(ann.send_json("PATCH", "/api/v1/schedules/x1", R"({"time":"08:00"})").status, 404);
+    EXPECT_EQ(listed(ann)[0].at("time").as_string(), "09:30");
+
+    // A timer takes new minutes from now, and no days.
+    auto timer = ann.send_json("POST", "/api/v1/schedules",
+                               R"({"lamp":")" + kLamp + R"(","in_minutes":30,"state":{"on":false}})");
+    ASSERT_EQ(timer.status, 201);
+    const std::string timer_path = "/api/v1/schedules/" + std::string(parse_json(timer.body).at("id").as_string());
+    server_->advance(5 * kMinute);
+    auto longer = ann.send_json("PATCH", timer_path, R"({"in_minutes":60})");
+    ASSERT_EQ(longer.status, 200) << longer.body;
+    EXPECT_EQ(parse_json(longer.body).at("next_fire_at").as_int64(), server_->now() + 60 * kMinute);
+    EXPECT_EQ(ann.send_json("PATCH", timer_path, R"({"time":"07:00"})").status, 400);
+    EXPECT_EQ(ann.send_json("PATCH", timer_path, R"({"in_minutes":0})").status, 400);
 }
 
 TEST_P(SchedulesApiTest, AReleasedLampsSchedulesStop) {

@@ -190,6 +190,46 @@ TEST_F(ServerTest, StaticFilesAnswerConditionalGetsWith304) {
     EXPECT_EQ(changed.body, "body{margin:0}");
 }
 
+// A compressed copy is sent only while it is at least as new as its file: one left
+// from an earlier version must not stand for a file changed since.
+TEST_F(ServerTest, ACompressedCopyOlderThanItsFileIsNotSent) {
+    lampi::testing::write_file(dir_ / "static/css/site.css.br", "brotli bytes");
+    HttpClient c(server_->port());
+    auto fresh = c.request("GET", "/static/css/site.css", {{"Accept-Encoding", "br"}});
+    EXPECT_EQ(fresh.header("Content-Encoding"), "br");
+    EXPECT_EQ(fresh.body, "brotli bytes");
+    auto past = std::filesystem::last_write_time(dir_ / "static/css/site.css") - std::chrono::hours(1);
+    std::filesystem::last_write_time(dir_ / "static/css/site.css.br", past);
+    auto stale = c.request("GET", "/static/css/site.css", {{"Accept-Encoding", "br"}});
+    EXPECT_EQ(stale.header("Content-Encoding"), "");
+    EXPECT_EQ(stale.body, "body{}");
+    EXPECT_EQ(stale.header("Vary"), "Accept-Encoding");
+}
+
+// The pages link the content-hashed names assets.json gives, read again when a
+// build rewrites it under the running server; such names are served as immutable.
+TEST_F(ServerTest, ThePagesLinkTheHashedNamesOfAssetsJsonAsItChanges) {
+    HttpClient c(server_->port());
+    EXPECT_NE(c.request("GET", "/offline/").body.find("<script src=\"/static/lampi.js\""), std::string::npos)
+        << "the plain name without assets.json";
+    lampi::testing::write_file(dir_ / "static/lampi.0123456789.js", "one();");
+    lampi::testing::write_file(dir_ / "static/assets.json", R"({"lampi.js": "lampi.0123456789.js"})");
+    auto offline = c.request("GET", "/offline/").body;
+    EXPECT_NE(offline.find("<script src=\"/static/lampi.0123456789.js\""), std::string::npos) << offline;
+    EXPECT_NE(offline.find("href=\"/static/lampi.css\""), std::string::npos) << "what it does not name stays";
+    auto script = c.request("GET", "/static/lampi.0123456789.js");
+    EXPECT_EQ(script.body, "one();");
+    EXPECT_EQ(script.header("Cache-Control"), "public, max-age=31536000, immutable");
+    lampi::testing::write_file(dir_ / "static/assets.json",
+                               R"({"lampi.js": "lampi.abcdefabcd.js", "lampi.css": "lampi.0123456789.css"})");
+    offline = c.request("GET", "/offline/").body;
+    EXPECT_NE(offline.find("<script src=\"/static/lampi.abcdefabcd.js\""), std::string::npos) << offline;
+    EXPECT_NE(offline.find("href=\"/static/lampi.0123456789.css\""), std::string::npos) << offline;
+    // A name that could leave /static/ or its attribute is not linked.
+    lampi::testing::write_file(dir_ / "static/assets.json", R"({"lampi.js": "../x\" onload=\"y.js"})");
+    EXPECT_NE(c.request("GET", "/offline/").body.find("<script src=\"/static/lampi.js\""), std::string::npos);
+}
+
 // The installable web app: the service worker comes from the static files but is
 // served at the root (its scope is where it is served) and revalidated every time;
 // the manifest has its own type; the offline page is the same for everybody.

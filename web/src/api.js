@@ -84,6 +84,11 @@ export function postJson(url, csrf, payload) {
   return sendJson("POST", url, csrf, payload);
 }
 
+// PATCH with the session's CSRF token; refusals as postJson's.
+export function patchJson(url, csrf, payload) {
+  return sendJson("PATCH", url, csrf, payload);
+}
+
 // DELETE with the session's CSRF token; refusals as postJson's.
 export function deleteJson(url, csrf) {
   return sendJson("DELETE", url, csrf, undefined);

@@ -17,12 +17,13 @@
 //
 // The list of lamps follows the account (GET /api/v1/lamps every 10 s, when the tab
 // is shown and after every reconnection): lamps released, removed or claimed
-// elsewhere leave or join the page without a reload.
+// elsewhere leave or join the page, and lamps renamed or put in another room
+// elsewhere take their new name and room, without a reload.
 //
 // Strict-CSP safe: no inline script or style markup, no eval. Styles are set only
 // through the CSSOM (element.style), which CSP does not restrict. mqtt.js is loaded
 // from /static/mqtt.min.js (beside this file) unless the page already included it.
-import { ApiError, deleteJson, fetchCredential, fetchLamps, fetchScenes, fetchSchedules, postJson } from "./api.js";
+import { ApiError, deleteJson, fetchCredential, fetchLamps, fetchScenes, fetchSchedules, patchJson, postJson } from "./api.js";
 import { Connection } from "./connection.js";
 import { brokerUrl, randomHex, statusText } from "./format.js";
 import { diffLamps } from "./state.js";
@@ -156,6 +157,10 @@ function start(root) {
       await postJson(schedulesUrl, root.dataset.csrf || "", body);
       await loadSchedules();
     },
+    update: async (id, body) => {
+      await patchJson(schedulesUrl + "/" + encodeURIComponent(id), root.dataset.csrf || "", body);
+      await loadSchedules();
+    },
     remove: async (id) => {
       await deleteJson(schedulesUrl + "/" + encodeURIComponent(id), root.dataset.csrf || "");
       await loadSchedules();
@@ -215,6 +220,17 @@ function start(root) {
     return moved;
   }
 
+  // A lamp renamed elsewhere takes its new name, on its card and its schedules' panel.
+  function renameCards(lamps) {
+    for (const lamp of lamps) {
+      const card = cards.get(lamp.device_id);
+      const name = lamp.name || "";
+      if (!card || (card.li.dataset.name || "") === name) continue;
+      card.rename(name);
+      for (const panel of panels) if (panel.target.lamp === card.id) panel.relabel(name || card.id);
+    }
+  }
+
   // A room whose last lamp left goes too; the group of lamps without a room stays
   // as the place where new lamps arrive.
   function dropEmptyGroups() {
@@ -249,6 +265,7 @@ function start(root) {
     try {
       const lamps = await fetchLamps(lampsUrl);
       loadSchedules();
+      renameCards(lamps);
       if (moveCards(lamps)) dropEmptyGroups();
       const { added, removed } = diffLamps(cards.keys(), lamps);
       if (!added.length && !removed.length) return;

@@ -1,9 +1,11 @@
 // Timers and weekly schedules on the control page: a lamp's card and a named
 // room each get a folded "Timers and schedules" panel with "Turn off in" 15, 30
 // or 60 minutes, the schedules of that lamp or room (each with Delete), and a
-// form for a weekly one (days, time, what to set). The cloud runs them
-// (GET/POST/DELETE /api/v1/schedules), so they work with the page closed; the
-// page only lists, adds and deletes. Times are the browser's own time zone.
+// form for a weekly one (days, time, what to set), which also changes one that
+// exists (its Edit button). The cloud runs them (GET/POST/PATCH/DELETE
+// /api/v1/schedules), so they work with the page closed; the page only lists,
+// adds, changes and deletes. New schedules take the browser's own time zone; a
+// changed one keeps its zone.
 import { element } from "./views.js";
 
 export const DAYS = [
@@ -71,6 +73,28 @@ function outcomeText(outcome) {
   return "not sent";
 }
 
+// The PATCH /api/v1/schedules/<id> body of the weekly form's values for `schedule`:
+// its days and time, and what to set only when that changed (so a state the form
+// cannot show, set through the API, stays unless the person picks another).
+export function weeklyChange(schedule, values) {
+  const body = { days: values.days, time: values.time };
+  const before = formValuesOf(schedule);
+  if (values.preset !== before.preset || (values.preset !== "off" && Number(values.brightness) !== before.brightness)) {
+    const { scene, state } = weeklyRequest({}, values);
+    Object.assign(body, scene === undefined ? { state } : { scene, state });
+  }
+  return body;
+}
+
+// What the weekly form shows for `schedule`: its days and time, its preset
+// ("off" when it turns the lamps off) and brightness in percent.
+export function formValuesOf(schedule) {
+  const state = schedule.state || {};
+  const preset = state.on === false ? "off" : PRESETS.some(([id]) => id === schedule.scene) ? schedule.scene : "warm-white";
+  const brightness = typeof state.brightness === "number" ? Math.round(state.brightness * 100) : 60;
+  return { days: schedule.days || [], time: schedule.time || "07:00", preset, brightness };
+}
+
 // The POST /api/v1/schedules body of the weekly form's values.
 export function weeklyRequest(target, { days, time, preset, brightness, timeZone }) {
   const body = { ...target, days, time, time_zone: timeZone };
@@ -84,7 +108,7 @@ export function weeklyRequest(target, { days, time, preset, brightness, timeZone
 
 let panels = 0;
 
-// A panel for one target; `actions` are create(body) and remove(id), each
+// A panel for one target; `actions` are create(body), update(id, body) and remove(id), each
 // resolving when done or rejecting with an ApiError (reason: the server's words).
 export class SchedulePanel {
   constructor(target, label, actions) {
@@ -92,10 +116,10 @@ export class SchedulePanel {
     this.actions = actions;
     const n = ++panels;
     this.result = element("p", { class: "schedule-result", role: "status" });
-    this.list = element("ul", { class: "schedule-list", "aria-label": "Timers and schedules of " + label });
+    this.list = element("ul", { class: "schedule-list" });
     const timers = element(
       "div",
-      { class: "timer-buttons", role: "group", "aria-label": "Turn " + label + " off in" },
+      { class: "timer-buttons", role: "group" },
       element("span", { class: "timer-label", textContent: "Turn off in", "aria-hidden": "true" }),
       ...TIMER_MINUTES.map((m) => {
         // The group names what they do; the visible "30 min" is each one's whole name.
@@ -111,12 +135,50 @@ export class SchedulePanel {
       element("summary", { textContent: "Timers and schedules" }),
       timers,
       this.list,
-      this.buildForm(n, label),
+      this.buildForm(n),
       this.result
     );
+    this.timers = timers;
+    this.relabel(label);
   }
 
-  buildForm(n, label) {
+  // What the panel's parts are named after: the lamp's name or the room's.
+  relabel(label) {
+    this.label = label;
+    this.list.setAttribute("aria-label", "Timers and schedules of " + label);
+    this.timers.setAttribute("aria-label", "Turn " + label + " off in");
+    this.form.setAttribute("aria-label", (this.editing ? "Change schedule of " : "New schedule for ") + label);
+  }
+
+  // Fills the form with `schedule` (a weekly one) to change it; Cancel or saving
+  // brings back the form for a new one.
+  edit(schedule) {
+    this.editing = schedule;
+    this.fill(formValuesOf(schedule));
+    this.submit.textContent = "Save changes";
+    this.cancel.hidden = false;
+    this.relabel(this.label);
+    this.result.textContent = "";
+    this.fields.time.focus();
+  }
+
+  stopEditing() {
+    this.editing = null;
+    this.fill({ days: DAYS.slice(0, 5).map(([key]) => key), time: "07:00", preset: "warm-white", brightness: 60 });
+    this.submit.textContent = "Add schedule";
+    this.cancel.hidden = true;
+    this.relabel(this.label);
+  }
+
+  fill({ days, time, preset, brightness }) {
+    for (const box of this.form.querySelectorAll('input[name="days"]')) box.checked = days.includes(box.value);
+    this.fields.time.value = time;
+    this.fields.preset.value = preset;
+    this.fields.brightness.value = String(brightness);
+    this.fields.brightness.disabled = preset === "off";
+  }
+
+  buildForm(n) {
     const id = (what) => `schedule-${n}-${what}`;
     const days = DAYS.map(([key, short], i) => {
       const box = element("input", { type: "checkbox", id: id(key), name: "days", value: key, checked: i < 5 });
@@ -132,15 +194,23 @@ export class SchedulePanel {
     const brightness = element("input", { type: "number", id: id("brightness"), name: "brightness", min: "1", max: "100", step: "1", value: "60" });
     const form = element(
       "form",
-      { class: "schedule-form", "aria-label": "New schedule for " + label },
+      { class: "schedule-form" },
       element("fieldset", { class: "days" }, element("legend", { textContent: "Days" }), ...days),
       element("span", { class: "field" }, element("label", { htmlFor: id("time"), textContent: "Time" }), time),
       element("span", { class: "field" }, element("label", { htmlFor: id("preset"), textContent: "Set to" }), preset),
       element("span", { class: "field" }, element("label", { htmlFor: id("brightness"), textContent: "Brightness %" }), brightness),
-      element("button", { type: "submit", textContent: "Add schedule" })
+      (this.submit = element("button", { type: "submit", textContent: "Add schedule" })),
+      " ",
+      (this.cancel = element("button", { type: "button", class: "cancel-edit", textContent: "Cancel", hidden: true }))
     );
     const syncBrightness = () => (brightness.disabled = preset.value === "off");
     preset.addEventListener("change", syncBrightness);
+    this.form = form;
+    this.fields = { time, preset, brightness };
+    this.cancel.addEventListener("click", () => {
+      this.stopEditing();
+      this.result.textContent = "";
+    });
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       const chosen = Array.from(form.querySelectorAll('input[name="days"]:checked'), (b) => b.value);
@@ -148,26 +218,35 @@ export class SchedulePanel {
         this.result.textContent = "Choose at least one day.";
         return;
       }
-      const body = weeklyRequest(this.target, {
+      const values = {
         days: chosen,
         time: time.value,
         preset: preset.value,
         brightness: brightness.value,
         // A browser that cannot say its zone gets UTC (the list shows the time it keeps).
         timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC",
-      });
-      this.run(() => this.actions.create(body), "Schedule added.");
+      };
+      const editing = this.editing;
+      if (editing) {
+        const body = weeklyChange(editing, values);
+        this.run(() => this.actions.update(editing.id, body), "Schedule changed.").then((ok) => ok && this.stopEditing());
+      } else {
+        this.run(() => this.actions.create(weeklyRequest(this.target, values)), "Schedule added.");
+      }
     });
     return form;
   }
 
+  // Resolves true when `action` succeeded.
   async run(action, done) {
     this.result.textContent = "";
     try {
       await action();
       this.result.textContent = done;
+      return true;
     } catch (err) {
       this.result.textContent = err.reason || "Cannot reach LAMPi. Try again in a moment.";
+      return false;
     }
   }
 
@@ -178,7 +257,13 @@ export class SchedulePanel {
         const text = describeSchedule(s, now);
         const remove = element("button", { type: "button", class: "delete-schedule", textContent: "Delete", "aria-label": "Delete " + text });
         remove.addEventListener("click", () => this.run(() => this.actions.remove(s.id), "Deleted."));
-        const li = element("li", { class: "schedule" }, element("span", { textContent: text }), remove);
+        const buttons = [remove];
+        if (s.kind === "weekly") {
+          const edit = element("button", { type: "button", class: "edit-schedule", textContent: "Edit", "aria-label": "Edit " + text });
+          edit.addEventListener("click", () => this.edit(s));
+          buttons.unshift(edit, " ");
+        }
+        const li = element("li", { class: "schedule" }, element("span", { textContent: text }), ...buttons);
         li.dataset.schedule = s.id;
         li.dataset.kind = s.kind;
         return li;

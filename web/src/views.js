@@ -216,7 +216,7 @@ export class LampCard {
     const remove = manage && manage.querySelector('form[action$="/remove/"]');
     if (remove) {
       remove.addEventListener("submit", (event) => {
-        if (!window.confirm("Remove " + name + " from your account?")) event.preventDefault();
+        if (!window.confirm("Remove " + (li.dataset.name || this.id) + " from your account?")) event.preventDefault();
       });
     }
     li.insertBefore(box, manage);
@@ -420,6 +420,20 @@ export class LampCard {
     }
     this.renderControls(badge.kind === "online");
     this.onRender(this);
+  }
+
+  // The lamp was renamed elsewhere: its heading, its controls' names and its name
+  // field follow (the field only while nobody is typing in it).
+  rename(name) {
+    const shown = name || this.id;
+    this.li.dataset.name = name;
+    const heading = this.li.querySelector(":scope > .lamp-name");
+    if (heading) heading.textContent = shown;
+    const field = this.li.querySelector('details.manage input[name="name"]');
+    if (field && field !== document.activeElement) field.value = name;
+    this.controls.on.input.setAttribute("aria-label", "Power of " + shown);
+    for (const { key, label } of SLIDERS) this.controls[key].input.setAttribute("aria-label", label + " of " + shown);
+    this.temperature.input.setAttribute("aria-label", "Colour temperature of " + shown);
   }
 
   // The lamp was put in another room: its card goes to that room's list.

@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 
-import { daysText, describeSchedule, schedulesFor, stateText, weeklyRequest } from "../src/schedules.js";
+import { daysText, describeSchedule, formValuesOf, schedulesFor, stateText, weeklyChange, weeklyRequest } from "../src/schedules.js";
 
 const timer = { id: "1", kind: "timer", lamp: "b827eb74663e", room: null, state: { on: false }, scene: null, next_fire_at: 1000 + 29 * 60 + 10, last_outcome: "" };
 const weekly = {
@@ -49,4 +49,21 @@ test("the weekly form sends a preset with its brightness, or off", () => {
     state: { brightness: 0.6 },
   });
   assert.deepEqual(weeklyRequest({ lamp: "x" }, { ...values, preset: "off" }).state, { on: false });
+});
+
+test("the form shows a weekly schedule as it is, and a change sends what changed", () => {
+  assert.deepEqual(formValuesOf(weekly), { days: ["mon", "tue", "wed", "thu", "fri"], time: "07:00", preset: "warm-white", brightness: 60 });
+  assert.equal(formValuesOf({ ...weekly, state: { on: false }, scene: null }).preset, "off");
+  const same = { days: ["sat"], time: "08:15", preset: "warm-white", brightness: "60", timeZone: "Asia/Tokyo" };
+  // The time zone stays the schedule's; an unchanged look is not sent, so it stays too.
+  assert.deepEqual(weeklyChange(weekly, same), { days: ["sat"], time: "08:15" });
+  assert.deepEqual(weeklyChange(weekly, { ...same, brightness: "30" }), {
+    days: ["sat"],
+    time: "08:15",
+    scene: "warm-white",
+    state: { brightness: 0.3 },
+  });
+  assert.deepEqual(weeklyChange(weekly, { ...same, preset: "off" }), { days: ["sat"], time: "08:15", state: { on: false } });
+  const raw = { ...weekly, scene: null, state: { on: true, hue: 0.3 } };
+  assert.deepEqual(weeklyChange(raw, { ...same, preset: "warm-white" }), { days: ["sat"], time: "08:15" });
 });

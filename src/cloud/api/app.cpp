@@ -5,6 +5,7 @@
 #include "accounts/crypto.h"
 #include "api/caller.h"
 #include "lampi/log.h"
+#include "pages/shell_assets.h"
 
 namespace lampi::cloud::api {
 
@@ -82,6 +83,7 @@ App::App(storage::Store& store, accounts::Accounts& accounts, lamps::LampService
       security_(options_.mqtt_ws_url),
       command_pool_(std::make_unique<WorkPool>(options_.command_threads, options_.command_queue)),
       query_pool_(std::make_unique<WorkPool>(options_.query_threads, options_.query_queue, kHashNiceness)) {
+    pages::use_shell_assets_of(options_.static_dir);
     deps_.command_pool = command_pool_.get();
     deps_.query_pool = query_pool_.get();
     add_page_routes(router_, deps_);

@@ -385,9 +385,9 @@ void add_page_routes(http::Router& router, Deps& deps) {
     // The service worker from the static files, at the root so that its scope is the
     // whole site; checked with the server on every navigation (no-cache), so a new
     // shell reaches browsers at once.
-    router.add("GET", "/sw.js", [&deps](const Request&, const http::Params&) {
-        Response r = deps.statics.serve("sw.js");
-        if (r.status == 200) r.set("Cache-Control", "no-cache");
+    router.add("GET", "/sw.js", [&deps](const Request& request, const http::Params&) {
+        Response r = deps.statics.serve("sw.js", &request);
+        if (r.status == 200 || r.status == 304) r.set("Cache-Control", "no-cache");
         return r;
     });
 

@@ -51,23 +51,36 @@ Result<std::optional<std::string>> string_field(const json::object& body, const 
     return std::optional<std::string>(std::string(v->as_string()));
 }
 
-Result<schedules::WeeklyTime> weekly_of(const json::object& body) {
-    schedules::WeeklyTime at;
-    const json::value* days = body.if_contains("days");
-    if (!days || !days->is_array())
+Result<schedules::WeekdayMask> days_of(const json::value& days) {
+    if (!days.is_array())
         return Status::invalid_argument(R"("days" is a list of days, such as ["mon", "tue", "wed", "thu", "fri"])");
-    for (const auto& day : days->as_array()) {
+    schedules::WeekdayMask mask = 0;
+    for (const auto& day : days.as_array()) {
         if (!day.is_string()) return Status::invalid_argument(R"(days are "mon", "tue", ... "sun")");
         auto bit = schedules::weekday_bit(day.as_string());
         if (!bit) return bit.status();
-        at.days |= *bit;
+        mask |= *bit;
     }
+    return mask;
+}
+
+Result<int> minute_of_day_of(const json::object& body) {
+    auto time = string_field(body, "time");
+    if (!time) return time.status();
+    return schedules::parse_time_of_day(time->value_or(""));
+}
+
+Result<schedules::WeeklyTime> weekly_of(const json::object& body) {
+    schedules::WeeklyTime at;
+    const json::value* days = body.if_contains("days");
+    if (!days) return days_of(json::value()).status();
+    auto mask = days_of(*days);
+    if (!mask) return mask.status();
+    at.days = *mask;
     if (!body.contains("time") || !body.contains("time_zone"))
         return Status::invalid_argument(
             R"(a weekly schedule needs "time" ("07:00") and "time_zone" ("Europe/Berlin"))");
-    auto time = string_field(body, "time");
-    if (!time) return time.status();
-    auto minute = schedules::parse_time_of_day(time->value_or(""));
+    auto minute = minute_of_day_of(body);
     if (!minute) return minute.status();
     at.minute_of_day = *minute;
     auto zone = string_field(body, "time_zone");
@@ -76,40 +89,99 @@ Result<schedules::WeeklyTime> weekly_of(const json::object& body) {
     return at;
 }
 
+// What to set, as creation and changes give it: "state", "scene", "kelvin".
+struct Look {
+    std::optional<LampUpdate> state;
+    std::optional<std::string> scene;
+    std::optional<double> kelvin;
+};
+
+Result<Look> look_of(const json::object& body) {
+    Look look;
+    auto scene = string_field(body, "scene");
+    if (!scene) return scene.status();
+    look.scene = *scene;
+    if (const json::value* state = body.if_contains("state")) {
+        if (!state->is_object()) return Status::invalid_argument(R"("state" is an object, such as {"on": false})");
+        // The MQTT contract's own decoder: the same checks and clamping as a command.
+        auto update = decode_set_config(json::serialize(*state));
+        if (!update) return Status::invalid_argument("invalid state: " + update.status().message());
+        look.state = update->update;
+    }
+    if (const json::value* kelvin = body.if_contains("kelvin")) {
+        if (!kelvin->is_number()) return Status::invalid_argument(R"("kelvin" is a number, 2000 to 6500)");
+        look.kelvin = kelvin->to_number<double>();
+    }
+    return look;
+}
+
+Result<std::optional<std::int64_t>> in_minutes_of(const json::object& body) {
+    const json::value* minutes = body.if_contains("in_minutes");
+    if (!minutes) return std::optional<std::int64_t>();
+    if (!minutes->is_int64()) return Status::invalid_argument(R"("in_minutes" is a whole number of minutes)");
+    return std::optional<std::int64_t>(minutes->as_int64());
+}
+
 // {"lamp" | "room", "in_minutes" | "days" + "time" + "time_zone", "state", "scene", "kelvin"}
 Result<NewSchedule> new_schedule_of(const Request& request) {
     auto body = parse_json_object(request.body, "the JSON body");
     if (!body) return body.status();
     NewSchedule out;
-    std::optional<std::string> lamp, scene;
-    for (auto [key, into] : {std::pair{"lamp", &lamp}, std::pair{"room", &out.room}, std::pair{"scene", &scene}}) {
+    std::optional<std::string> lamp;
+    for (auto [key, into] : {std::pair{"lamp", &lamp}, std::pair{"room", &out.room}}) {
         auto value = string_field(*body, key);
         if (!value) return value.status();
         *into = *value;
     }
     out.device_id = lamp.value_or("");
-    out.preset = scene.value_or("");
-    if (const json::value* minutes = body->if_contains("in_minutes")) {
-        if (!minutes->is_int64()) return Status::invalid_argument(R"("in_minutes" is a whole number of minutes)");
-        out.in_minutes = minutes->as_int64();
-    }
+    auto minutes = in_minutes_of(*body);
+    if (!minutes) return minutes.status();
+    out.in_minutes = *minutes;
     if (body->contains("days") || body->contains("time") || body->contains("time_zone")) {
         auto weekly = weekly_of(*body);
         if (!weekly) return weekly.status();
         out.weekly = *weekly;
     }
-    if (const json::value* state = body->if_contains("state")) {
-        if (!state->is_object()) return Status::invalid_argument(R"("state" is an object, such as {"on": false})");
-        // The MQTT contract's own decoder: the same checks and clamping as a command.
-        auto update = decode_set_config(json::serialize(*state));
-        if (!update) return Status::invalid_argument("invalid state: " + update.status().message());
-        out.state = update->update;
-    }
-    if (const json::value* kelvin = body->if_contains("kelvin")) {
-        if (!kelvin->is_number()) return Status::invalid_argument(R"("kelvin" is a number, 2000 to 6500)");
-        out.kelvin = kelvin->to_number<double>();
-    }
+    auto look = look_of(*body);
+    if (!look) return look.status();
+    out.preset = look->scene.value_or("");
+    out.state = look->state.value_or(LampUpdate{});
+    out.kelvin = look->kelvin;
     return out;
+}
+
+// Any of "in_minutes" | "days", "time", "time_zone", and "state", "scene", "kelvin".
+Result<schedules::ScheduleChange> change_of(const Request& request) {
+    auto body = parse_json_object(request.body, "the JSON body");
+    if (!body) return body.status();
+    if (body->contains("lamp") || body->contains("room"))
+        return Status::invalid_argument("a schedule keeps its lamp or room; delete it and make another");
+    schedules::ScheduleChange change;
+    auto minutes = in_minutes_of(*body);
+    if (!minutes) return minutes.status();
+    change.in_minutes = *minutes;
+    if (const json::value* days = body->if_contains("days")) {
+        auto mask = days_of(*days);
+        if (!mask) return mask.status();
+        change.days = *mask;
+    }
+    if (body->contains("time")) {
+        auto minute = minute_of_day_of(*body);
+        if (!minute) return minute.status();
+        change.minute_of_day = *minute;
+    }
+    auto zone = string_field(*body, "time_zone");
+    if (!zone) return zone.status();
+    change.time_zone = *zone;
+    auto look = look_of(*body);
+    if (!look) return look.status();
+    change.state = look->state;
+    change.preset = look->scene;
+    change.kelvin = look->kelvin;
+    if (!change.in_minutes && !change.changes_week() && !change.changes_look())
+        return Status::invalid_argument(
+            R"(say what to change: "in_minutes", or "days", "time", "time_zone"; "state", "scene", "kelvin")");
+    return change;
 }
 
 }  // namespace
@@ -137,6 +209,17 @@ void add_schedule_routes(http::Router& router, Deps& deps) {
         auto made = deps.schedules.create(who->user.id, *wanted);
         if (!made) return failed(made.status());
         return json_ok(201, schedule_json(*made));
+    });
+
+    router.add("PATCH", "/api/v1/schedules/{id}", [&deps](const Request& request, const http::Params& params) {
+        auto who = authorize(request, deps, true);
+        if (!who) return failed(who.status());
+        if (auto unsupported = not_json(request)) return *unsupported;
+        auto change = change_of(request);
+        if (!change) return failed(change.status());
+        auto changed = deps.schedules.update(who->user.id, params.get("id"), *change);
+        if (!changed) return failed(changed.status());
+        return json_ok(200, schedule_json(*changed));
     });
 
     router.add("DELETE", "/api/v1/schedules/{id}", [&deps](const Request& request, const http::Params& params) {

@@ -2,6 +2,8 @@
 
 #include <fmt/core.h>
 
+#include "pages/shell_assets.h"
+
 namespace lampi::cloud::pages {
 namespace {
 
@@ -27,9 +29,9 @@ std::string page(std::string_view title, std::string_view body, std::string_view
     return fmt::format(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-        "<title>{} - LAMPi</title>\n<link rel=\"stylesheet\" href=\"/static/lampi.css\">\n{}</head>\n<body>\n"
+        "<title>{} - LAMPi</title>\n<link rel=\"stylesheet\" href=\"{}\">\n{}</head>\n<body>\n"
         "<header><h1>LAMPi</h1>\n{}</header>\n<main>\n{}</main>\n</body>\n</html>\n",
-        escape_html(title), kAppHead, nav, body);
+        escape_html(title), escape_html(shell_assets().style), kAppHead, nav, body);
 }
 
 }  // namespace lampi::cloud::pages

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "pages/html.h"
+#include "pages/shell_assets.h"
 
 namespace lampi::cloud::pages {
 namespace {
@@ -193,7 +194,7 @@ std::string index_page(std::string_view username, std::string_view csrf, const s
         "<label for=\"id_code\">Code shown on the lamp</label> <input type=\"text\" name=\"code\" id=\"id_code\" "
         "value=\"{typed}\" maxlength=\"20\" autocomplete=\"off\" autocapitalize=\"characters\" "
         "aria-describedby=\"code-hint\" required> <button type=\"submit\">Add lamp</button></form>\n</section>\n"
-        "{nearby}<script src=\"/static/lampi.js\" defer></script>\n",
+        "{nearby}<script src=\"{script}\" defer></script>\n",
         fmt::arg("message", view.message.empty() ? std::string()
                                                  : fmt::format("<p class=\"message\" role=\"status\">{}</p>\n",
                                                                escape_html(view.message))),
@@ -205,7 +206,7 @@ std::string index_page(std::string_view username, std::string_view csrf, const s
                                         : ""),
         fmt::arg("rooms", room_names(lamps)), fmt::arg("minutes", minutes), fmt::arg("plural", minutes == 1 ? "" : "s"),
         fmt::arg("csrf_field", csrf_field(csrf)), fmt::arg("typed", escape_html(view.typed_code)),
-        fmt::arg("nearby", nearby_lamp_section()));
+        fmt::arg("nearby", nearby_lamp_section()), fmt::arg("script", escape_html(shell_assets().script)));
     return page("Your lamps", body, username);
 }
 
@@ -214,8 +215,8 @@ std::string offline_page() {
                 fmt::format("<h2>You are offline</h2>\n"
                             "<p>This device cannot reach LAMPi, so your lamps cannot be shown or changed from here "
                             "just now.</p>\n<p><a href=\"/\">Try again</a></p>\n{}"
-                            "<script src=\"/static/lampi.js\" defer></script>\n",
-                            nearby_lamp_section()));
+                            "<script src=\"{}\" defer></script>\n",
+                            nearby_lamp_section(), escape_html(shell_assets().script)));
 }
 
 std::string error_page(int status, std::string_view title, std::string_view message) {

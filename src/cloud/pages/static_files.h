@@ -6,7 +6,15 @@
 // Last-Modified), so a request costs one stat(): the answer is reused only while
 // the path still leads to the same file (device, inode, size, mtime, ctime),
 // which was inside the directory when it was read; any change reads it again.
+//
+// Text files may have gzip (.gz) and brotli (.br) copies beside them, written by the
+// build (web/tools/precompress.mjs): a request whose Accept-Encoding allows one gets
+// it, with Content-Encoding and an ETag of its own; every answer for a text type
+// says Vary: Accept-Encoding. Content-hashed names (lampi.<10 hex digits>.js, from
+// web/tools/hash-names.mjs) are served as immutable for a year.
 #pragma once
+
+#include <sys/stat.h>
 
 #include <memory>
 #include <string>
@@ -26,8 +34,15 @@ public:
     http::Response serve(std::string_view relative, const http::Request* request = nullptr) const;
 
     struct Cache;
+    struct CachedFile;
 
 private:
+    // The answer for the file `key` whose stat() is `st`, from the cache or read now;
+    // null if it may not be served. `served_as` is the name asked for, `coding` the
+    // file's Content-Encoding (empty: none).
+    std::shared_ptr<const CachedFile> load(const std::string& key, const struct stat& st, std::string_view served_as,
+                                           std::string_view coding) const;
+
     std::string root_;  // canonical
     std::shared_ptr<Cache> cache_;
 };

@@ -86,6 +86,17 @@ Result<bool> ScheduleStore::remove(std::int64_t user_id, std::int64_t id) {
     return !rows->empty();
 }
 
+Result<bool> ScheduleStore::update(const Schedule& s) {
+    auto rows =
+        run("UPDATE schedules SET days = $1, minute_of_day = $2, time_zone = $3, action_json = $4, preset = $5, "
+            "next_fire_at = $6 WHERE user_id = $7 AND id = $8 AND " +
+                kStillOwned + " RETURNING id",
+            {std::int64_t{s.at.days}, std::int64_t{s.at.minute_of_day}, s.at.time_zone, s.action_json, s.preset,
+             optional_value(s.next_fire_at), s.user_id, s.id});
+    if (!rows) return rows.status();
+    return !rows->empty();
+}
+
 Result<std::vector<Schedule>> ScheduleStore::due(std::int64_t now) {
     return to_schedules(run("SELECT " + kColumns +
                                 " FROM schedules WHERE next_fire_at IS NOT NULL AND next_fire_at <= $1 "

@@ -47,6 +47,9 @@ public:
     Result<std::int64_t> count_of(std::int64_t user_id);
     // False when the user has no such schedule.
     Result<bool> remove(std::int64_t user_id, std::int64_t id);
+    // Stores a changed schedule's days, time, zone, state, preset and next fire;
+    // false when the user has no such schedule (any more).
+    Result<bool> update(const Schedule& schedule);
 
     // Every schedule whose next_fire_at is at or before `now`.
     Result<std::vector<Schedule>> due(std::int64_t now);

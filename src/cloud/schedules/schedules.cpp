@@ -37,6 +37,14 @@ std::string not_sent(const Schedule& s, const Status& why) {
     }
 }
 
+// A schedule's id as the API gives it (decimal text).
+std::optional<std::int64_t> schedule_id(std::string_view text) {
+    std::int64_t id = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+    if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+    return id;
+}
+
 constexpr std::int64_t kSweepSeconds = 60;
 constexpr std::int64_t kEightDays = std::int64_t{8} * 24 * 3600;
 
@@ -86,6 +94,20 @@ Result<LampUpdate> Schedules::look_of(const NewSchedule& request) const {
     return look;
 }
 
+Status Schedules::set_look(Schedule& s, const NewSchedule& request) const {
+    auto look = look_of(request);
+    if (!look) return look.status();
+    s.action_json = encode_set_config(*look);
+    s.preset = request.preset;
+    return Status::ok();
+}
+
+Status Schedules::check_timer_minutes(std::int64_t minutes) const {
+    if (minutes < 1 || minutes > options_.max_timer_minutes)
+        return Status::invalid_argument(fmt::format("a timer runs 1 to {} minutes", options_.max_timer_minutes));
+    return Status::ok();
+}
+
 Result<Schedule> Schedules::create(std::int64_t user_id, const NewSchedule& request) {
     Schedule s;
     s.user_id = user_id;
@@ -112,8 +134,7 @@ Result<Schedule> Schedules::create(std::int64_t user_id, const NewSchedule& requ
         return Status::invalid_argument(
             R"(give either "in_minutes" (a timer) or "days", "time" and "time_zone" (a weekly schedule))");
     if (request.in_minutes) {
-        if (*request.in_minutes < 1 || *request.in_minutes > options_.max_timer_minutes)
-            return Status::invalid_argument(fmt::format("a timer runs 1 to {} minutes", options_.max_timer_minutes));
+        if (Status ok = check_timer_minutes(*request.in_minutes); !ok) return ok;
         s.kind = ScheduleKind::timer;
         s.next_fire_at = s.created_at + *request.in_minutes * 60;
     } else {
@@ -123,10 +144,7 @@ Result<Schedule> Schedules::create(std::int64_t user_id, const NewSchedule& requ
         if (!next) return next.status();
         s.next_fire_at = *next;
     }
-    auto look = look_of(request);
-    if (!look) return look.status();
-    s.action_json = encode_set_config(*look);
-    s.preset = request.preset;
+    if (Status ok = set_look(s, request); !ok) return ok;
     auto count = table_.count_of(user_id);
     if (!count) return count.status();
     if (*count >= options_.max_per_user)
@@ -141,12 +159,51 @@ Result<Schedule> Schedules::create(std::int64_t user_id, const NewSchedule& requ
 Result<std::vector<Schedule>> Schedules::of_user(std::int64_t user_id) { return table_.of_user(user_id); }
 
 Status Schedules::remove(std::int64_t user_id, std::string_view id_text) {
-    std::int64_t id = 0;
-    auto [end, ec] = std::from_chars(id_text.data(), id_text.data() + id_text.size(), id);
-    if (ec != std::errc() || end != id_text.data() + id_text.size()) return no_such_schedule(id_text);
-    auto removed = table_.remove(user_id, id);
+    auto id = schedule_id(id_text);
+    if (!id) return no_such_schedule(id_text);
+    auto removed = table_.remove(user_id, *id);
     if (!removed) return removed.status();
     return *removed ? Status::ok() : no_such_schedule(id_text);
+}
+
+Result<Schedule> Schedules::update(std::int64_t user_id, std::string_view id_text, const ScheduleChange& change) {
+    auto id = schedule_id(id_text);
+    if (!id) return no_such_schedule(id_text);
+    auto mine = table_.of_user(user_id);
+    if (!mine) return mine.status();
+    auto found = std::find_if(mine->begin(), mine->end(), [&](const Schedule& s) { return s.id == *id; });
+    if (found == mine->end()) return no_such_schedule(id_text);
+    Schedule s = *found;
+    const std::int64_t now = clock_();
+    if (s.kind == ScheduleKind::weekly) {
+        if (change.in_minutes)
+            return Status::invalid_argument(R"(this is a weekly schedule: change its "days", "time" or "time_zone")");
+        if (change.changes_week()) {
+            if (change.days) s.at.days = *change.days;
+            if (change.minute_of_day) s.at.minute_of_day = *change.minute_of_day;
+            if (change.time_zone) s.at.time_zone = *change.time_zone;
+            auto next = next_occurrence(s.at, now);
+            if (!next) return next.status();
+            s.next_fire_at = *next;
+        }
+    } else {
+        if (change.changes_week()) return Status::invalid_argument(R"(this is a timer: change its "in_minutes")");
+        if (change.in_minutes) {
+            if (Status ok = check_timer_minutes(*change.in_minutes); !ok) return ok;
+            s.next_fire_at = now + *change.in_minutes * 60;
+        }
+    }
+    if (change.changes_look()) {
+        NewSchedule wanted;
+        wanted.state = change.state.value_or(LampUpdate{});
+        wanted.preset = change.preset.value_or("");
+        wanted.kelvin = change.kelvin;
+        if (Status ok = set_look(s, wanted); !ok) return ok;
+    }
+    auto stored = table_.update(s);
+    if (!stored) return stored.status();
+    if (!*stored) return no_such_schedule(id_text);
+    return s;
 }
 
 std::string Schedules::fire(const Schedule& s) {

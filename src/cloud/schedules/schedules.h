@@ -58,6 +58,22 @@ struct NewSchedule {
     std::optional<double> kelvin;            // a white of this colour temperature
 };
 
+// What a user changes of a schedule: what is not given stays, and so do its lamp or
+// room and its kind. The state is replaced as a whole when any of state, preset and
+// kelvin is given, from those alone, as at creation.
+struct ScheduleChange {
+    std::optional<std::int64_t> in_minutes;  // a timer: runs again, this many minutes from now
+    std::optional<WeekdayMask> days;         // a weekly schedule: its days,
+    std::optional<int> minute_of_day;        // its time of day
+    std::optional<std::string> time_zone;    // and its zone
+    std::optional<LampUpdate> state;
+    std::optional<std::string> preset;
+    std::optional<double> kelvin;
+
+    bool changes_look() const { return state || preset || kelvin; }
+    bool changes_week() const { return days || minute_of_day || time_zone; }
+};
+
 // The outcome of one run_due, for logs and tests.
 struct RunReport {
     int fired = 0;
@@ -76,6 +92,10 @@ public:
     Result<std::vector<Schedule>> of_user(std::int64_t user_id);
     // not_found when the user has no schedule `id` (decimal text).
     Status remove(std::int64_t user_id, std::string_view id);
+    // The same checks as create(); a weekly schedule whose days, time or zone
+    // change, or a timer given new minutes, fires next from now. not_found when
+    // the user has no schedule `id`.
+    Result<Schedule> update(std::int64_t user_id, std::string_view id, const ScheduleChange& change);
 
     // Fires (or records as missed) every schedule due now.
     Result<RunReport> run_due();
@@ -84,6 +104,9 @@ public:
 
 private:
     Result<LampUpdate> look_of(const NewSchedule& request) const;
+    // What `s` sends and the preset it came from, out of the request's state, preset and kelvin.
+    Status set_look(Schedule& s, const NewSchedule& request) const;
+    Status check_timer_minutes(std::int64_t minutes) const;
     // Sends the schedule's state; returns its outcome.
     std::string fire(const Schedule& schedule);
 
