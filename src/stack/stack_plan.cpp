@@ -138,6 +138,7 @@ std::string render_options(const StackOptions& options) {
                       {"log_level", options.log_level},
                       {"log_format", options.log_format},
                       {"credential_seconds", options.credential_seconds},
+                      {"signup_rate", options.signup_rate},
                       {"screens", options.screens},
                       {"ble", options.ble}};
     return json::serialize(root) + "\n";
@@ -166,6 +167,8 @@ Result<StackOptions> load_options(const std::string& dir) {
         // Stacks rendered before --log-format logged text.
         if (o.contains("log_format")) options.log_format = json::value_to<std::string>(o.at("log_format"));
         options.credential_seconds = json::value_to<int>(o.at("credential_seconds"));
+        // Stacks rendered before --signup-rate kept lampi-cloud's.
+        if (o.contains("signup_rate")) options.signup_rate = json::value_to<int>(o.at("signup_rate"));
         // Stacks rendered before screens existed had none.
         options.screens = o.contains("screens") && json::value_to<bool>(o.at("screens"));
         options.ble = o.contains("ble") && json::value_to<bool>(o.at("ble"));
@@ -301,7 +304,7 @@ std::vector<ProcessPlan> plan_processes(const StackPlan& plan) {
                     "--mqtt-ws-url /mqtt --relay-broker unix:{relay} --public-origin https://127.0.0.1:{https} "
                     "--public-origin https://localhost:{https} "
                     "--auth-secret-file {secret} --enroll-ca-dir {ca_dir} --enroll-rate {enroll_rate} "
-                    "--log-level {level} --log-format {format}{lifetime}",
+                    "--log-level {level} --log-format {format}{lifetime}{signups}",
                     fmt::arg("cloud", plan.lampi_cloud), fmt::arg("db", plan.database_file),
                     fmt::arg("https", plan.https_port), fmt::arg("redirect", plan.http_redirect_port),
                     fmt::arg("cert", plan.server_cert), fmt::arg("key", plan.server_key),
@@ -315,7 +318,10 @@ std::vector<ProcessPlan> plan_processes(const StackPlan& plan) {
                     fmt::arg("level", plan.options.log_level), fmt::arg("format", plan.options.log_format),
                     fmt::arg("lifetime", plan.options.credential_seconds > 0
                                              ? fmt::format(" --credential-seconds {}", plan.options.credential_seconds)
-                                             : std::string())),
+                                             : std::string()),
+                    fmt::arg("signups", plan.options.signup_rate > 0
+                                            ? fmt::format(" --signup-rate {}", plan.options.signup_rate)
+                                            : std::string())),
         15));
     if (!plan.private_bus_conf.empty()) {
         // No system bus here: the lamps' Bluetooth services get a bus of their own.

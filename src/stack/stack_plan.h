@@ -38,6 +38,7 @@ struct StackOptions {
     std::string log_level = "info";
     std::string log_format = "text";  // text or json, for every LAMPi service
     int credential_seconds = 0;     // the page's broker credential lifetime; 0: lampi-cloud's default
+    int signup_rate = 0;            // sign-ups per client address per hour; 0: lampi-cloud's default
     // A lampi-ui per lamp, each on its own virtual display, when Xvfb is installed.
     bool screens = true;
     std::string xvfb = "/usr/bin/Xvfb";

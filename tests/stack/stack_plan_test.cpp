@@ -166,6 +166,32 @@ TEST(StackPlan, TheLogFormatReachesEveryLampiServiceAndIsKeptForTheOtherSubcomma
     EXPECT_EQ(saved->log_format, "json");
 }
 
+// A test platform raises lampi-cloud's sign-up limit; a plain one keeps lampi-cloud's own.
+TEST(StackPlan, TheSignUpRateReachesLampiCloudOnlyWhenGivenAndIsKept) {
+    testing::TempDir dir;
+    StackOptions options;
+    options.dir = dir / "stack";
+    options.lamps = 1;
+    options.xvfb = "/bin/sh";
+    options.dbus_daemon = "/bin/sh";
+    auto cloud_command = [](const StackPlan& plan) {
+        for (const ProcessPlan& p : plan_processes(plan))
+            if (p.name == "lampi-cloud") return p.command;
+        return std::string();
+    };
+    auto plain = plan_stack(options);
+    ASSERT_TRUE(plain);
+    EXPECT_EQ(cloud_command(*plain).find("--signup-rate"), std::string::npos) << cloud_command(*plain);
+    options.signup_rate = 1000;
+    auto raised = plan_stack(options);
+    ASSERT_TRUE(raised);
+    EXPECT_NE(cloud_command(*raised).find(" --signup-rate 1000"), std::string::npos) << cloud_command(*raised);
+    ASSERT_TRUE(write_stack(*raised));
+    auto saved = load_options(dir / "stack");
+    ASSERT_TRUE(saved) << saved.status().message();
+    EXPECT_EQ(saved->signup_rate, 1000);
+}
+
 TEST(StackPlan, SetUpRunsEachStepOnceAndPassesPasswordsOnStandardInput) {
     StackOptions options;
     options.dir = "/srv/lampi";
