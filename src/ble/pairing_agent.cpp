@@ -73,6 +73,13 @@ PairingAgent::PairingAgent(sdbus::IConnection& bus, std::string path, std::chron
     object_->finishRegistration();
 }
 
+void PairingAgent::set_screen_present(bool present) {
+    if (present == screen_present_) return;
+    screen_present_ = present;
+    log::info("{}", present ? "the lamp's screen is connected: pairing can be confirmed on it"
+                            : "the lamp's screen is not connected: pairing is refused until it is");
+}
+
 void PairingAgent::request_confirmation(sdbus::Result<>&& reply, const sdbus::ObjectPath& device,
                                         std::uint32_t passkey) {
     std::string label = device_label(device);

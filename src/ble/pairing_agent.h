@@ -35,7 +35,7 @@ public:
 
     // Whether the lamp's screen is connected (its lamp/connection/lamp_ui/state).
     // Without it nobody can confirm, so a request is refused at once.
-    void set_screen_present(bool present) { screen_present_ = present; }
+    void set_screen_present(bool present);
     // An answer from lamp/ble/pairing/answer; malformed or unmatched ones are logged and dropped.
     void on_answer(std::string_view payload);
     // When on_tick() must run next (nullopt: nothing pending).
