@@ -285,8 +285,9 @@ std::string BluezStandIn::agent_capability() const {
     return agent_capability_;
 }
 
-GattAnswer BluezStandIn::call_agent(const std::string& method,
-                                    const std::function<void(sdbus::MethodCall&)>& arguments) {
+GattAnswer BluezStandIn::call_agent_on(sdbus::IConnection& bus, const std::string& method,
+                                       const std::function<void(sdbus::MethodCall&)>& arguments,
+                                       std::chrono::microseconds timeout) {
     GattAnswer answer;
     std::string owner, path;
     {
@@ -298,12 +299,11 @@ GattAnswer BluezStandIn::call_agent(const std::string& method,
         answer.error_name = "test.NoAgent";
         return answer;
     }
-    std::lock_guard call_lock(call_mutex_);
     try {
-        auto proxy = sdbus::createProxy(*call_bus_, owner, path);
+        auto proxy = sdbus::createProxy(bus, owner, path);
         auto call = proxy->createMethodCall("org.bluez.Agent1", method);
         arguments(call);
-        proxy->callMethod(call);
+        proxy->callMethod(call, static_cast<std::uint64_t>(timeout.count()));
     } catch (const sdbus::Error& e) {
         answer.error_name = e.getName();
         answer.error_message = e.getMessage();
@@ -311,31 +311,19 @@ GattAnswer BluezStandIn::call_agent(const std::string& method,
     return answer;
 }
 
+GattAnswer BluezStandIn::call_agent(const std::string& method,
+                                    const std::function<void(sdbus::MethodCall&)>& arguments) {
+    std::lock_guard call_lock(call_mutex_);
+    return call_agent_on(*call_bus_, method, arguments, std::chrono::microseconds(0));
+}
+
 GattAnswer BluezStandIn::request_confirmation(const std::string& device, std::uint32_t passkey,
                                               std::chrono::milliseconds timeout) {
-    GattAnswer answer;
-    std::string owner, path;
-    {
-        std::lock_guard lock(mutex_);
-        owner = agent_owner_;
-        path = agent_path_;
-    }
-    if (owner.empty()) {
-        answer.error_name = "test.NoAgent";
-        return answer;
-    }
     // A connection of its own: the test calls Cancel while this one waits.
     auto bus = sdbus::createSessionBusConnectionWithAddress(address_);
-    try {
-        auto proxy = sdbus::createProxy(*bus, owner, path);
-        auto call = proxy->createMethodCall("org.bluez.Agent1", "RequestConfirmation");
-        call << sdbus::ObjectPath(device) << passkey;
-        proxy->callMethod(call, std::chrono::duration_cast<std::chrono::microseconds>(timeout).count());
-    } catch (const sdbus::Error& e) {
-        answer.error_name = e.getName();
-        answer.error_message = e.getMessage();
-    }
-    return answer;
+    return call_agent_on(
+        *bus, "RequestConfirmation", [&](sdbus::MethodCall& c) { c << sdbus::ObjectPath(device) << passkey; },
+        timeout);
 }
 
 void BluezStandIn::leave() { service_bus_->releaseName("org.bluez"); }

@@ -97,6 +97,10 @@ private:
     void on_register_application(const sdbus::ObjectPath& path);
     void on_register_advertisement(const sdbus::ObjectPath& path);
     void on_properties_changed(sdbus::Message& message);
+    // An Agent1 call on `bus` (timeout 0: sd-bus's default).
+    GattAnswer call_agent_on(sdbus::IConnection& bus, const std::string& method,
+                             const std::function<void(sdbus::MethodCall&)>& arguments,
+                             std::chrono::microseconds timeout);
     GattAnswer call(const std::string& uuid, const std::string& method,
                     const std::function<void(sdbus::MethodCall&)>& arguments, bool returns_value);
 
