@@ -15,10 +15,10 @@ namespace lampi {
 
 // What lamp/ble/pairing carries: a prompt to show, or the withdrawal of one.
 struct PairingPrompt {
-    std::string id;             // matches the answer to the prompt
-    bool withdrawn = false;     // true: stop showing prompt `id` (the rest is empty)
-    std::uint32_t passkey = 0;  // 0..999999, shown as six digits
-    std::string label;          // a short name for the device asking
+    std::string id;                           // matches the answer to the prompt
+    bool withdrawn = false;                   // true: stop showing prompt `id` (the rest is empty)
+    std::uint32_t passkey = 0;                // 0..999999, shown as six digits
+    std::string label;                        // a short name for the device asking
     std::chrono::milliseconds expires_in{0};  // from when it is received
 };
 

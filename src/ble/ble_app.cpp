@@ -18,11 +18,11 @@
 
 #include "bluez_registration.h"
 #include "gatt_application.h"
-#include "pairing_agent.h"
 #include "lampi/device_id.h"
 #include "lampi/lamp_link.h"
 #include "lampi/log.h"
 #include "lampi/topics.h"
+#include "pairing_agent.h"
 
 namespace lampi::ble {
 namespace {
@@ -84,8 +84,7 @@ bool bus_listening(const std::string& bus) {
 }
 
 // Milliseconds until sd-bus's next timeout or `deadline`, whichever is first (-1: none), for poll().
-int poll_timeout_ms(const sdbus::IConnection::PollData& data,
-                    std::optional<PairingAgent::Clock::time_point> deadline) {
+int poll_timeout_ms(const sdbus::IConnection::PollData& data, std::optional<PairingAgent::Clock::time_point> deadline) {
     int wait = -1;
     if (data.timeout_usec != UINT64_MAX) {
         timespec now{};

@@ -59,8 +59,8 @@ void BluezRegistration::register_agent() {
         .withArguments(sdbus::ObjectPath(agent_path_), std::string(kAgentCapability))
         .uponReplyInvoke([this](const sdbus::Error* error) {
             if (error) {
-                log::warn("BlueZ did not take the pairing agent: {} ({}); phones cannot pair",
-                          error->getMessage(), error->getName());
+                log::warn("BlueZ did not take the pairing agent: {} ({}); phones cannot pair", error->getMessage(),
+                          error->getName());
                 return;
             }
             agent_manager_->callMethodAsync("RequestDefaultAgent")
@@ -69,10 +69,11 @@ void BluezRegistration::register_agent() {
                 .uponReplyInvoke([this](const sdbus::Error* error) {
                     agent_registered_ = error == nullptr;
                     if (error)
-                        log::warn("BlueZ did not make ours the default pairing agent: {} ({})",
-                                  error->getMessage(), error->getName());
-                    else log::info("pairing agent registered ({}): pairing is confirmed on the lamp's screen",
-                                   kAgentCapability);
+                        log::warn("BlueZ did not make ours the default pairing agent: {} ({})", error->getMessage(),
+                                  error->getName());
+                    else
+                        log::info("pairing agent registered ({}): pairing is confirmed on the lamp's screen",
+                                  kAgentCapability);
                 });
         });
 }

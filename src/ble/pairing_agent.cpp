@@ -53,7 +53,8 @@ PairingAgent::PairingAgent(sdbus::IConnection& bus, std::string path, std::chron
     });
     object_->registerMethod("DisplayPinCode")
         .onInterface(kAgent)
-        .implementedAs([](const sdbus::ObjectPath&, const std::string&) { throw rejected("PIN pairing is not offered"); });
+        .implementedAs(
+            [](const sdbus::ObjectPath&, const std::string&) { throw rejected("PIN pairing is not offered"); });
     object_->registerMethod("DisplayPasskey")
         .onInterface(kAgent)
         .implementedAs([](const sdbus::ObjectPath&, std::uint32_t, std::uint16_t) {});
@@ -63,7 +64,8 @@ PairingAgent::PairingAgent(sdbus::IConnection& bus, std::string path, std::chron
     });
     object_->registerMethod("AuthorizeService")
         .onInterface(kAgent)
-        .implementedAs([](const sdbus::ObjectPath&, const std::string&) { throw rejected("no services to authorize"); });
+        .implementedAs(
+            [](const sdbus::ObjectPath&, const std::string&) { throw rejected("no services to authorize"); });
     object_->registerMethod("Cancel").onInterface(kAgent).implementedAs([this] {
         if (!pending_) return;
         log::info("bluetoothd cancelled pairing prompt {}", pending_->id);

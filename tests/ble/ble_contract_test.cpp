@@ -51,12 +51,12 @@ protected:
                                             dir_ / "lampid.log");
         lampid_->start();
         ASSERT_TRUE(probe_->wait_for(std::string(topics::kChanged))) << lampid_->log();
-        ble_ =
-            std::make_unique<Process>(std::vector<std::string>{LAMPI_BLE_BINARY, "--port",
-                                                               std::to_string(broker_->port()), "--device-id", kDevice,
-                                                               "--bus", bus_->address(), "--log-level", "debug",
-                                                               "--pairing-timeout-ms", std::to_string(kPairingTimeout.count())},
-                                      dir_ / "ble.log");
+        ble_ = std::make_unique<Process>(std::vector<std::string>{LAMPI_BLE_BINARY, "--port",
+                                                                  std::to_string(broker_->port()), "--device-id",
+                                                                  kDevice, "--bus", bus_->address(), "--log-level",
+                                                                  "debug", "--pairing-timeout-ms",
+                                                                  std::to_string(kPairingTimeout.count())},
+                                         dir_ / "ble.log");
         ble_->start();
         ASSERT_TRUE(bluez_->wait_registered(10s)) << ble_->log();
         ASSERT_TRUE(probe_->wait_for(topics::connection_state(topics::kBleClient), [](const MqttMessage& m) {
@@ -290,8 +290,8 @@ protected:
     // The screen says it is there, as lampi-ui does (retained), and lampi-ble has heard it.
     void connect_screen() {
         ASSERT_TRUE(probe_->publish(topics::connection_state(topics::kScreenClient), "1", 1, true));
-        ASSERT_TRUE(eventually([&] { return ble_->log().find("the lamp's screen is connected") != std::string::npos; },
-                               10s))
+        ASSERT_TRUE(
+            eventually([&] { return ble_->log().find("the lamp's screen is connected") != std::string::npos; }, 10s))
             << ble_->log();
     }
 
@@ -414,7 +414,9 @@ TEST_F(BlePairing, PairingWithoutAPasskeyOrWithAPinIsRejected) {
         EXPECT_EQ(bluez_->call_agent(method, phone).error_name, "org.bluez.Error.Rejected") << method;
     EXPECT_EQ(bluez_
                   ->call_agent("AuthorizeService",
-                               [&](sdbus::MethodCall& c) { c << sdbus::ObjectPath(kPhone) << std::string(kServiceUuid); })
+                               [&](sdbus::MethodCall& c) {
+                                   c << sdbus::ObjectPath(kPhone) << std::string(kServiceUuid);
+                               })
                   .error_name,
               "org.bluez.Error.Rejected");
 }

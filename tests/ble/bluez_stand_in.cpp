@@ -103,7 +103,9 @@ BluezStandIn::BluezStandIn(const std::string& bus_address, std::string adapter_p
             default_agent_ = true;
             changed_.notify_all();
         });
-    agent_manager_->registerMethod("UnregisterAgent").onInterface(kAgentManager).implementedAs([](const sdbus::ObjectPath&) {});
+    agent_manager_->registerMethod("UnregisterAgent")
+        .onInterface(kAgentManager)
+        .implementedAs([](const sdbus::ObjectPath&) {});
     agent_manager_->finishRegistration();
 
     signal_match_ =
@@ -322,8 +324,7 @@ GattAnswer BluezStandIn::request_confirmation(const std::string& device, std::ui
     // A connection of its own: the test calls Cancel while this one waits.
     auto bus = sdbus::createSessionBusConnectionWithAddress(address_);
     return call_agent_on(
-        *bus, "RequestConfirmation", [&](sdbus::MethodCall& c) { c << sdbus::ObjectPath(device) << passkey; },
-        timeout);
+        *bus, "RequestConfirmation", [&](sdbus::MethodCall& c) { c << sdbus::ObjectPath(device) << passkey; }, timeout);
 }
 
 void BluezStandIn::leave() { service_bus_->releaseName("org.bluez"); }

@@ -31,12 +31,13 @@ TEST(PairingCodec, AWithdrawalNamesOnlyThePrompt) {
 }
 
 TEST(PairingCodec, BadPromptsAreRefused) {
-    for (const char* bad : {"", "[]", "{}", R"({"id":""})", R"({"id":"a","passkey":"12345","label":"x","expires_in_ms":1})",
-                            R"({"id":"a","passkey":"12345a","label":"x","expires_in_ms":1})",
-                            R"({"id":"a","passkey":123456,"label":"x","expires_in_ms":1})",
-                            R"({"id":"a","passkey":"123456","expires_in_ms":1})",
-                            R"({"id":"a","passkey":"123456","label":"x","expires_in_ms":0})",
-                            R"({"id":"a","passkey":"123456","label":"x","expires_in_ms":"1"})"})
+    for (const char* bad :
+         {"", "[]", "{}", R"({"id":""})", R"({"id":"a","passkey":"12345","label":"x","expires_in_ms":1})",
+          R"({"id":"a","passkey":"12345a","label":"x","expires_in_ms":1})",
+          R"({"id":"a","passkey":123456,"label":"x","expires_in_ms":1})",
+          R"({"id":"a","passkey":"123456","expires_in_ms":1})",
+          R"({"id":"a","passkey":"123456","label":"x","expires_in_ms":0})",
+          R"({"id":"a","passkey":"123456","label":"x","expires_in_ms":"1"})"})
         EXPECT_FALSE(decode_pairing_prompt(bad)) << bad;
 }
 

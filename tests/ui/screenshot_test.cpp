@@ -22,9 +22,17 @@ protected:
     RgbaImage shoot(const std::string& name, std::vector<std::string> extra = {}) {
         auto [w, h] = GetParam();
         const std::string file = dir_ / name;
-        std::vector<std::string> argv{LAMPI_UI_BINARY, "--port",       std::to_string(lamp_->port()), "--width",
-                                      std::to_string(w), "--height", std::to_string(h),          "--screenshot",
-                                      file,              "--device-id", kDevice};
+        std::vector<std::string> argv{LAMPI_UI_BINARY,
+                                      "--port",
+                                      std::to_string(lamp_->port()),
+                                      "--width",
+                                      std::to_string(w),
+                                      "--height",
+                                      std::to_string(h),
+                                      "--screenshot",
+                                      file,
+                                      "--device-id",
+                                      kDevice};
         argv.insert(argv.end(), extra.begin(), extra.end());
         Process ui(argv, dir_ / (name + ".log"));
         ui.start();

@@ -49,7 +49,8 @@ Status write_csv_reports(const RunReport& report, const std::string& prefix) {
         std::string path = prefix + suffix;
         std::ofstream f(path);
         f << content;
-        if (!f) return Status::error(fmt::format("cannot write {}: check that the directory exists and is writable", path));
+        if (!f)
+            return Status::error(fmt::format("cannot write {}: check that the directory exists and is writable", path));
     }
     return Status::ok();
 }
