@@ -11,7 +11,7 @@ namespace {
 
 constexpr const char* kAgent = "org.bluez.Agent1";
 
-sdbus::Error rejected(const std::string& why) { return sdbus::Error(kRejected, why); }
+sdbus::Error rejected(const std::string& why) { return {kRejected, why}; }
 
 // Prompt ids differ across restarts too, so a stale answer never matches a new prompt.
 std::string new_prompt_id(std::uint64_t count) {
@@ -39,7 +39,7 @@ PairingAgent::PairingAgent(sdbus::IConnection& bus, std::string path, std::chron
     });
     object_->registerMethod("RequestConfirmation")
         .onInterface(kAgent)
-        .implementedAs([this](sdbus::Result<>&& reply, sdbus::ObjectPath device, std::uint32_t passkey) {
+        .implementedAs([this](sdbus::Result<>&& reply, const sdbus::ObjectPath& device, std::uint32_t passkey) {
             request_confirmation(std::move(reply), device, passkey);
         });
     // DisplayYesNo never needs these; refusing them keeps "confirmed on the screen" the only way in.

@@ -79,7 +79,7 @@ Result<PairingAnswer> decode_pairing_answer(std::string_view payload) {
     if (!id) return id.status();
     const json::value* a = o->if_contains("answer");
     if (!a || !a->is_string() || (a->as_string() != "allow" && a->as_string() != "deny"))
-        return Status::invalid_argument("pairing answer: \"answer\" must be \"allow\" or \"deny\"");
+        return Status::invalid_argument(R"(pairing answer: "answer" must be "allow" or "deny")");
     return PairingAnswer{*id, a->as_string() == "allow"};
 }
 
