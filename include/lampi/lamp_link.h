@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "lampi/lamp_codec.h"
 #include "lampi/mqtt_client.h"
@@ -26,7 +27,8 @@ struct LinkNews {
     std::optional<Association> association;
     std::optional<bool> cloud_online;
     std::optional<bool> connected;
-    bool empty() const { return !lamp && !association && !cloud_online && !connected; }
+    std::vector<MqttMessage> followed;  // messages on the topics given to follow(), oldest first
+    bool empty() const { return !lamp && !association && !cloud_online && !connected && followed.empty(); }
 };
 
 class LampLink {
@@ -38,10 +40,15 @@ public:
              std::function<void()> wake);
     ~LampLink();
 
+    // Also subscribes to `topic` (exact, no wildcards; call before start()); its
+    // messages come in LinkNews::followed.
+    void follow(std::string topic);
     Status start();
     // Says "0" (when announcing) and disconnects.
     void stop();
     Status send(const LampUpdate& update);
+    // A non-retained message on any lamp topic (QoS 1).
+    Status publish(std::string_view topic, std::string_view payload);
     // Everything new since the last call.
     LinkNews take();
 
@@ -55,6 +62,7 @@ private:
 
     std::string bridge_state_;
     std::string state_topic_;  // lamp/connection/<client>/state
+    std::vector<std::string> followed_;
     bool announce_;
     std::function<void()> wake_;
     MqttClient client_;

@@ -20,6 +20,10 @@ inline constexpr std::string_view kConnectionStatePattern = "lamp/connection/+/s
 // commands in, states out, on the lamp's broker only.
 inline constexpr std::string_view kHomeAssistantCommand = "lamp/homeassistant/set";
 inline constexpr std::string_view kHomeAssistantState = "lamp/homeassistant/state";
+// lampi-ble's pairing prompt for the lamp's screen, and the screen's answer
+// (JSON, non-retained, lampi/pairing_codec.h).
+inline constexpr std::string_view kBlePairing = "lamp/ble/pairing";
+inline constexpr std::string_view kBlePairingAnswer = "lamp/ble/pairing/answer";
 inline constexpr std::string_view kOnline = "1";
 inline constexpr std::string_view kOffline = "0";
 

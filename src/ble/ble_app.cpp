@@ -22,12 +22,14 @@
 #include "lampi/lamp_link.h"
 #include "lampi/log.h"
 #include "lampi/topics.h"
+#include "pairing_agent.h"
 
 namespace lampi::ble {
 namespace {
 
 constexpr const char* kApplicationPath = "/org/lampi/gatt";
 constexpr const char* kAdvertisementPath = "/org/lampi/advertisement0";
+constexpr const char* kAgentPath = "/org/lampi/agent";
 
 // A file descriptor closed on scope exit.
 class Fd {
@@ -81,14 +83,23 @@ bool bus_listening(const std::string& bus) {
     return accepted;
 }
 
-// Milliseconds until sd-bus's next timeout (-1: none), for poll().
-int poll_timeout_ms(const sdbus::IConnection::PollData& data) {
-    if (data.timeout_usec == UINT64_MAX) return -1;
-    timespec now{};
-    ::clock_gettime(CLOCK_MONOTONIC, &now);
-    std::uint64_t now_usec = static_cast<std::uint64_t>(now.tv_sec) * 1'000'000 + now.tv_nsec / 1000;
-    if (data.timeout_usec <= now_usec) return 0;
-    return static_cast<int>(std::min<std::uint64_t>((data.timeout_usec - now_usec + 999) / 1000, 60'000));
+// Milliseconds until sd-bus's next timeout or `deadline`, whichever is first (-1: none), for poll().
+int poll_timeout_ms(const sdbus::IConnection::PollData& data, std::optional<PairingAgent::Clock::time_point> deadline) {
+    int wait = -1;
+    if (data.timeout_usec != UINT64_MAX) {
+        timespec now{};
+        ::clock_gettime(CLOCK_MONOTONIC, &now);
+        std::uint64_t now_usec = static_cast<std::uint64_t>(now.tv_sec) * 1'000'000 + now.tv_nsec / 1000;
+        wait = data.timeout_usec <= now_usec
+                   ? 0
+                   : static_cast<int>(std::min<std::uint64_t>((data.timeout_usec - now_usec + 999) / 1000, 60'000));
+    }
+    if (deadline) {
+        auto left = std::chrono::ceil<std::chrono::milliseconds>(*deadline - PairingAgent::Clock::now()).count();
+        int until_deadline = static_cast<int>(std::clamp<std::int64_t>(left, 0, 60'000));
+        wait = wait < 0 ? until_deadline : std::min(wait, until_deadline);
+    }
+    return wait;
 }
 
 }  // namespace
@@ -123,6 +134,9 @@ int run_ble(BleOptions o) {
         std::uint64_t one = 1;
         [[maybe_unused]] ssize_t n = ::write(fd, &one, sizeof one);
     });
+    const std::string screen_state = topics::connection_state(topics::kScreenClient);
+    link.follow(std::string(topics::kBlePairingAnswer));
+    link.follow(screen_state);
     // The broker side first: the lamp sees this client (and its Last Will) even
     // while the bus is away.
     if (Status s = link.start(); !s) {
@@ -157,7 +171,13 @@ int run_ble(BleOptions o) {
         }
         return refusal;
     });
-    BluezRegistration bluez(*bus, o.adapter, kApplicationPath, kAdvertisementPath);
+    PairingAgent agent(*bus, kAgentPath, std::chrono::milliseconds(o.pairing_timeout_ms),
+                       [&link](const PairingPrompt& prompt) {
+                           Status s = link.publish(topics::kBlePairing, encode_pairing_prompt(prompt));
+                           if (!s) log::warn("cannot publish the pairing prompt: {}", s.message());
+                           return static_cast<bool>(s);
+                       });
+    BluezRegistration bluez(*bus, o.adapter, kApplicationPath, kAdvertisementPath, kAgentPath);
     bluez.start();
     log::info("LAMPi {} over Bluetooth LE: service {}, lamp broker {}", o.device_id, kServiceUuid, link.endpoint());
 
@@ -167,7 +187,7 @@ int run_ble(BleOptions o) {
         }
         sdbus::IConnection::PollData data = bus->getEventLoopPollData();
         pollfd fds[3] = {{data.fd, data.events, 0}, {wake.get(), POLLIN, 0}, {signals.get(), POLLIN, 0}};
-        if (::poll(fds, 3, poll_timeout_ms(data)) < 0 && errno != EINTR) {
+        if (::poll(fds, 3, poll_timeout_ms(data, agent.deadline())) < 0 && errno != EINTR) {
             log::error("poll failed: {}", errno);
             break;
         }
@@ -176,7 +196,12 @@ int run_ble(BleOptions o) {
             [[maybe_unused]] ssize_t n = ::read(wake.get(), &count, sizeof count);
             LinkNews news = link.take();
             if (news.lamp) app.show(*news.lamp);
+            for (const MqttMessage& message : news.followed) {
+                if (message.topic == screen_state) agent.set_screen_present(message.payload == topics::kOnline);
+                else agent.on_answer(message.payload);
+            }
         }
+        agent.on_tick(PairingAgent::Clock::now());
         if (fds[2].revents & POLLIN) {
             signalfd_siginfo info{};
             [[maybe_unused]] ssize_t n = ::read(signals.get(), &info, sizeof info);

@@ -15,6 +15,8 @@ struct BleOptions {
     std::string device_id;       // empty: from the first network interface's MAC, as lampid does
     std::string bus = "system";  // "system", or a D-Bus address (unix:path=...)
     std::string adapter = "/org/bluez/hci0";
+    // How long a pairing prompt waits on the lamp's screen before the pairing is refused.
+    int pairing_timeout_ms = 30'000;
     std::string log_level = "info";
     std::string log_format = "text";
 };

@@ -22,6 +22,10 @@ int parse_and_run(int argc, char** argv) {
     app.add_option("--bus", o.bus, "D-Bus to find BlueZ on: system, session, or an address (unix:path=...)")
         ->capture_default_str();
     app.add_option("--adapter", o.adapter, "BlueZ adapter object to register with")->capture_default_str();
+    app.add_option("--pairing-timeout-ms", o.pairing_timeout_ms,
+                   "how long a pairing prompt waits for an answer on the lamp's screen")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 600'000));
     add_log_options(app, o.log_level, o.log_format);
     try {
         app.parse(argc, argv);

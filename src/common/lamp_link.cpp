@@ -34,6 +34,8 @@ LampLink::LampLink(MqttOptions mqtt, const std::string& device_id, std::string_v
 
 LampLink::~LampLink() { stop(); }
 
+void LampLink::follow(std::string topic) { followed_.push_back(std::move(topic)); }
+
 Status LampLink::start() {
     if (Status s = client_.start_background(); !s) return s;
     started_ = true;
@@ -54,6 +56,10 @@ Status LampLink::send(const LampUpdate& update) {
     return client_.publish(topics::kSetConfig, encode_set_config(update), kQos, false);
 }
 
+Status LampLink::publish(std::string_view topic, std::string_view payload) {
+    return client_.publish(topic, payload, kQos, false);
+}
+
 LinkNews LampLink::take() {
     std::lock_guard lock(mutex_);
     return std::exchange(news_, LinkNews{});
@@ -71,10 +77,18 @@ void LampLink::on_connect() {
          {std::string_view(topics::kAssociated), std::string_view(bridge_state_), std::string_view(topics::kChanged)}) {
         if (Status s = client_.subscribe(topic, kQos); !s) log::error("{}", s.message());
     }
+    for (const std::string& topic : followed_)
+        if (Status s = client_.subscribe(topic, kQos); !s) log::error("{}", s.message());
     deliver([](LinkNews& news) { news.connected = true; });
 }
 
 void LampLink::on_message(const MqttMessage& message) {
+    for (const std::string& topic : followed_) {
+        if (topic == message.topic) {
+            deliver([&](LinkNews& news) { news.followed.push_back(message); });
+            return;
+        }
+    }
     if (message.topic == topics::kChanged) {
         Result<LampState> state = decode_changed(message.payload);
         if (!state) {

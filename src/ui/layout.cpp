@@ -37,6 +37,21 @@ Layout compute_layout(int width, int height) {
         const int track_x0 = s.label.right() + 2 * margin;
         s.track = {track_x0, y + margin / 2, width - track_x0 - 2 * margin, row_h - 2 * margin};
     }
+
+    // The prompt: buttons a thumb's width apart so a finger cannot hit both.
+    l.pairing_panel = {margin, margin, width - 2 * margin, height - 2 * margin};
+    const int inner_x = l.pairing_panel.x + 2 * margin;
+    const int inner_w = l.pairing_panel.w - 4 * margin;
+    const int line_h = height / 10;
+    l.pairing_question = {inner_x, l.pairing_panel.y + margin, inner_w, line_h};
+    l.pairing_check = {inner_x, l.pairing_question.bottom() + margin, inner_w, line_h * 7 / 10};
+    l.pairing_passkey = {inner_x, l.pairing_check.bottom() + margin, inner_w, height * 30 / 100};
+    const int button_y = l.pairing_passkey.bottom() + 2 * margin;
+    const int button_h = l.pairing_panel.bottom() - margin - button_y;
+    const int gap = width / 10;
+    const int button_w = (inner_w - gap) / 2;
+    l.deny = {inner_x, button_y, button_w, button_h};
+    l.allow = {inner_x + button_w + gap, button_y, button_w, button_h};
     return l;
 }
 

@@ -38,6 +38,13 @@ struct Layout {
     Rect code_text;                       // the code, inside the panel
     Rect instruction;                     // one line under the code
     std::array<SliderLayout, 3> sliders;  // in kSliders order
+    // The pairing prompt, over everything: a question, a line, the passkey large, two buttons.
+    Rect pairing_panel;
+    Rect pairing_question;  // PAIR WITH <LABEL>?
+    Rect pairing_check;     // CHECK THAT THE PHONE SHOWS
+    Rect pairing_passkey;
+    Rect allow;
+    Rect deny;
 
     const SliderLayout& slider(Slider s) const { return sliders[static_cast<int>(s)]; }
 };

@@ -25,6 +25,8 @@ int parse_and_run(int argc, char** argv) {
     app.add_flag("--gpu", o.gpu, "draw with OpenGL (default: in memory, which needs no GL driver)");
     app.add_option("--screenshot", o.screenshot,
                    "wait for the first retained lamp state, draw one frame to this PNG file and exit");
+    app.add_option("--screenshot-pairing", o.screenshot_pairing,
+                   "with --screenshot: draw this pairing prompt (a lamp/ble/pairing JSON payload) over the screen");
     app.add_option("--screenshot-timeout", o.screenshot_timeout_seconds, "seconds --screenshot waits for the state")
         ->capture_default_str();
     add_log_options(app, o.log_level, o.log_format);

@@ -81,7 +81,21 @@ void paint_panel(SDL_Renderer* r, const Layout& l, const ScreenView& view) {
     }
 }
 
+void paint_pairing(SDL_Renderer* r, const Layout& l, const PairingRequest& request) {
+    fill(r, l.pairing_panel, kPanel);
+    outline(r, l.pairing_panel, kText);
+    draw_text(r, l.pairing_question, pairing_question(request), Align::center, kText, 5);
+    draw_text(r, l.pairing_check, kPairingCheck, Align::center, kText, 3);
+    draw_text(r, l.pairing_passkey, request.passkey, Align::center, kText);
+    fill(r, l.deny, kDeny);
+    draw_text(r, l.deny, kDenyLabel, Align::center, kThumb, 5);
+    fill(r, l.allow, kAllow);
+    draw_text(r, l.allow, kAllowLabel, Align::center, kThumb, 5);
+}
+
 }  // namespace
+
+std::string pairing_question(const PairingRequest& request) { return "PAIR WITH " + request.label + "?"; }
 
 Rgb lamp_colour(const LampState& lamp) {
     if (!lamp.on) return {0, 0, 0};
@@ -127,12 +141,13 @@ void paint(SDL_Renderer* r, const Layout& l, const ScreenView& view) {
     if (!view.lamp) {
         fill(r, l.swatch, kPanel);
         draw_text(r, l.swatch, "WAITING", Align::center, kText, 3);
-        return;
+    } else {
+        fill(r, l.swatch, lamp_colour(*view.lamp));
+        outline(r, l.swatch, kPanel);
+        paint_switch(r, l.power, view.lamp->on);
+        for (Slider slider : kSliders) paint_slider(r, l.slider(slider), slider, *view.lamp);
     }
-    fill(r, l.swatch, lamp_colour(*view.lamp));
-    outline(r, l.swatch, kPanel);
-    paint_switch(r, l.power, view.lamp->on);
-    for (Slider slider : kSliders) paint_slider(r, l.slider(slider), slider, *view.lamp);
+    if (view.pairing) paint_pairing(r, l, *view.pairing);
 }
 
 }  // namespace lampi::ui

@@ -27,6 +27,8 @@ inline constexpr Rgb kOnline{60, 200, 90};
 inline constexpr Rgb kOffline{230, 80, 70};
 inline constexpr Rgb kSwitchOff{90, 90, 100};
 inline constexpr Rgb kThumb{250, 250, 250};
+inline constexpr Rgb kAllow = kOnline;
+inline constexpr Rgb kDeny = kOffline;
 
 // What the lamp's LED shows, as a screen colour: no gamma here, the display
 // applies its own (lampid gamma-corrects only the LED's duty cycles).
@@ -41,6 +43,10 @@ std::string cloud_text(const ScreenView& view);
 std::string claim_text(const ScreenView& view);
 inline constexpr const char* kInstruction = "ENTER IT ON THE LAMPI WEB PAGE";
 inline constexpr const char* kClaimedMessage = "CLAIMED BY ITS OWNER";
+std::string pairing_question(const PairingRequest& request);
+inline constexpr const char* kPairingCheck = "CHECK THAT THE PHONE SHOWS";
+inline constexpr const char* kAllowLabel = "ALLOW";
+inline constexpr const char* kDenyLabel = "DENY";
 
 void paint(SDL_Renderer* renderer, const Layout& layout, const ScreenView& view);
 

@@ -54,6 +54,22 @@ bool ScreenModel::on_connection(bool connected) {
     return true;
 }
 
+bool ScreenModel::on_pairing(const PairingPrompt& prompt, SteadyTime now) {
+    if (prompt.withdrawn) {
+        if (!last_.pairing || last_.pairing->id != prompt.id) return false;
+        last_.pairing.reset();
+        return true;
+    }
+    last_.pairing = PairingRequest{prompt.id, passkey_digits(prompt.passkey), prompt.label, now + prompt.expires_in};
+    return true;
+}
+
+bool ScreenModel::expire_pairing(SteadyTime now) {
+    if (!last_.pairing || now < last_.pairing->expires) return false;
+    last_.pairing.reset();
+    return true;
+}
+
 void ScreenModel::begin_drag(Slider slider, double value) {
     held_.reset();
     dragging_ = slider;

@@ -18,6 +18,7 @@
 
 #include "lampi/lamp_codec.h"
 #include "lampi/lamp_state.h"
+#include "lampi/pairing_codec.h"
 #include "layout.h"
 
 namespace lampi::ui {
@@ -30,8 +31,18 @@ inline constexpr std::chrono::milliseconds kEchoHold{1000};
 double setting(const LampState& state, Slider slider);
 void set_setting(LampState& state, Slider slider, double value);
 
+// A phone asking to pair over Bluetooth (lampi-ble's prompt), shown until it is
+// answered, withdrawn or expires.
+struct PairingRequest {
+    std::string id;
+    std::string passkey;  // six digits
+    std::string label;    // the device, as lampi-ble names it
+    SteadyTime expires;
+};
+
 // Everything the painter needs for one frame.
 struct ScreenView {
+    std::optional<PairingRequest> pairing;  // drawn over everything else
     std::optional<LampState> lamp;  // nullopt until the first lamp/changed
     std::optional<Association> association;
     std::optional<bool> cloud_online;  // the bridge's state; nullopt: never heard
@@ -47,6 +58,12 @@ public:
     bool on_association(const Association& association);
     bool on_cloud(bool online);
     bool on_connection(bool connected);
+    // A prompt shows (replacing any other); a withdrawal hides the prompt it names.
+    bool on_pairing(const PairingPrompt& prompt, SteadyTime now);
+    // Hides the prompt once it has expired.
+    bool expire_pairing(SteadyTime now);
+    // Hides the prompt the user just answered.
+    void pairing_answered() { last_.pairing.reset(); }
 
     void begin_drag(Slider slider, double value);
     bool drag_to(double value);

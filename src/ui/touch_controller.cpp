@@ -13,6 +13,13 @@ Rect TouchController::touch_area(const Rect& track) {
 
 bool TouchController::press(int x, int y, SteadyTime now) {
     const ScreenView view = model_.view();
+    if (view.pairing) {
+        const bool allow = layout_.allow.contains(x, y);
+        if (!allow && !layout_.deny.contains(x, y)) return false;
+        hooks_.answer_pairing(PairingAnswer{view.pairing->id, allow});
+        model_.pairing_answered();
+        return true;
+    }
     if (!view.lamp) return false;  // nothing to control before the lamp has spoken
     if (layout_.power.contains(x, y)) {
         LampUpdate toggle;
@@ -51,8 +58,9 @@ bool TouchController::release(int x, int y, SteadyTime now) {
 
 bool TouchController::timer(SteadyTime now) {
     timer_pending_ = false;
+    const bool expired = model_.expire_pairing(now);
     if (model_.dragging() && last_sent_ != model_.drag_value()) send_paced(now);
-    return model_.expire_hold(now);
+    return model_.expire_hold(now) || expired;
 }
 
 void TouchController::send_paced(SteadyTime now) {

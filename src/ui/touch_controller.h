@@ -5,7 +5,8 @@
 // at most one per kCommandGap (about 30 a second, what the lamp and the bridge
 // to the cloud carry without queueing); the value reached between two
 // commands waits for a timer, so the last position is never lost. Lifting the
-// finger sends the final value at once. Single-threaded: the event loop calls
+// finger sends the final value at once. While a pairing prompt shows it is the
+// only thing that takes a press: Allow or Deny answers it. Single-threaded: the event loop calls
 // it; `wake_after` asks that loop to call timer() later.
 #pragma once
 
@@ -25,6 +26,7 @@ public:
     struct Hooks {
         std::function<void(const LampUpdate&)> send;
         std::function<void(std::chrono::milliseconds)> wake_after;
+        std::function<void(const PairingAnswer&)> answer_pairing;
     };
 
     TouchController(ScreenModel& model, const Layout& layout, std::string client, Hooks hooks,

@@ -21,8 +21,19 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-bool apply(ScreenModel& model, const LinkNews& news) {
+// Returns when the model changed; `shown_prompt` gets the expiry of a prompt that
+// began to show, so the caller can wake to hide it.
+bool apply(ScreenModel& model, const LinkNews& news, std::optional<std::chrono::milliseconds>* shown_prompt = nullptr) {
     bool changed = false;
+    for (const MqttMessage& message : news.followed) {
+        Result<PairingPrompt> prompt = decode_pairing_prompt(message.payload);
+        if (!prompt) {
+            log::warn("ignored {}: {}", message.topic, prompt.status().message());
+            continue;
+        }
+        changed |= model.on_pairing(*prompt, Clock::now());
+        if (!prompt->withdrawn && shown_prompt) *shown_prompt = prompt->expires_in;
+    }
     if (news.connected) changed |= model.on_connection(*news.connected);
     if (news.association) changed |= model.on_association(*news.association);
     if (news.cloud_online) changed |= model.on_cloud(*news.cloud_online);
@@ -46,6 +57,14 @@ int take_screenshot(const UiOptions& o) {
         arrived.notify_one();
     });
     ScreenModel model{std::string(topics::kScreenClient)};
+    if (!o.screenshot_pairing.empty()) {
+        Result<PairingPrompt> prompt = decode_pairing_prompt(o.screenshot_pairing);
+        if (!prompt) {
+            log::error("--screenshot-pairing: {}", prompt.status().message());
+            return 2;
+        }
+        model.on_pairing(*prompt, Clock::now());
+    }
     if (Status s = link.start(); !s) {
         log::error("{}", s.message());
         return 1;
@@ -167,13 +186,19 @@ int run_screen(const UiOptions& o) {
         // One wake-up per batch: the loop takes everything that arrived at once.
         if (!g_news_pending.exchange(true)) push(g_events.news);
     });
+    link.follow(std::string(topics::kBlePairing));
+    auto wake_after = [](std::chrono::milliseconds delay) {
+        SDL_AddTimer(static_cast<Uint32>(std::max<long>(1, delay.count())), timer_fired, nullptr);
+    };
     TouchController touch(model, layout, std::string(topics::kScreenClient),
                           {[&link](const LampUpdate& update) {
                                if (Status s = link.send(update); !s) log::warn("{}", s.message());
                            },
-                           [](std::chrono::milliseconds delay) {
-                               SDL_AddTimer(static_cast<Uint32>(std::max<long>(1, delay.count())), timer_fired,
-                                            nullptr);
+                           wake_after,
+                           [&link](const PairingAnswer& answer) {
+                               Status s = link.publish(topics::kBlePairingAnswer, encode_pairing_answer(answer));
+                               if (!s) log::warn("cannot answer the pairing prompt: {}", s.message());
+                               else log::info("pairing prompt {}: {}", answer.id, answer.allow ? "allowed" : "denied");
                            }});
     if (Status s = link.start(); !s) {
         log::error("{}", s.message());
@@ -211,7 +236,9 @@ int run_screen(const UiOptions& o) {
                 default:
                     if (event.type == g_events.news) {
                         g_news_pending = false;
-                        redraw |= apply(model, link.take());
+                        std::optional<std::chrono::milliseconds> prompt_expiry;
+                        redraw |= apply(model, link.take(), &prompt_expiry);
+                        if (prompt_expiry) wake_after(*prompt_expiry + std::chrono::milliseconds(1));
                     } else if (event.type == g_events.timer) {
                         redraw |= touch.timer(now);
                     }

@@ -18,6 +18,7 @@ struct UiOptions {
     bool gpu = false;        // SDL's OpenGL renderer instead of drawing in memory (README, "Memory")
     std::string screenshot;  // draw one frame to this PNG and exit
     int screenshot_timeout_seconds = 10;
+    std::string screenshot_pairing;  // a lamp/ble/pairing prompt to draw in the screenshot
     std::string log_level = "info";
     std::string log_format = "text";
 };

@@ -6,10 +6,12 @@
 #include <fmt/core.h>
 
 #include <chrono>
+#include <future>
 
 #include "bluez_stand_in.h"
 #include "gatt_codec.h"
 #include "lampi/lamp_codec.h"
+#include "lampi/pairing_codec.h"
 #include "lampi/topics.h"
 #include "mqtt_harness.h"
 
@@ -22,6 +24,9 @@ using Bytes = std::vector<std::uint8_t>;
 using Clock = std::chrono::steady_clock;
 
 const std::string kDevice = "b827eb74663e";
+// Short, so an unanswered prompt is refused quickly; long enough for the test to answer on a loaded machine.
+constexpr auto kPairingTimeout = 2000ms;
+const std::string kPhone = "/org/bluez/hci0/dev_00_11_22_33_44_55";
 
 std::string uuid(Characteristic c) { return std::string(uuid_of(c)); }
 
@@ -46,11 +51,12 @@ protected:
                                             dir_ / "lampid.log");
         lampid_->start();
         ASSERT_TRUE(probe_->wait_for(std::string(topics::kChanged))) << lampid_->log();
-        ble_ =
-            std::make_unique<Process>(std::vector<std::string>{LAMPI_BLE_BINARY, "--port",
-                                                               std::to_string(broker_->port()), "--device-id", kDevice,
-                                                               "--bus", bus_->address(), "--log-level", "debug"},
-                                      dir_ / "ble.log");
+        ble_ = std::make_unique<Process>(std::vector<std::string>{LAMPI_BLE_BINARY, "--port",
+                                                                  std::to_string(broker_->port()), "--device-id",
+                                                                  kDevice, "--bus", bus_->address(), "--log-level",
+                                                                  "debug", "--pairing-timeout-ms",
+                                                                  std::to_string(kPairingTimeout.count())},
+                                         dir_ / "ble.log");
         ble_->start();
         ASSERT_TRUE(bluez_->wait_registered(10s)) << ble_->log();
         ASSERT_TRUE(probe_->wait_for(topics::connection_state(topics::kBleClient), [](const MqttMessage& m) {
@@ -269,6 +275,150 @@ TEST(BleStartup, ABusThatComesLaterIsWaitedFor) {
     BluezStandIn bluez(bus.address());
     EXPECT_TRUE(bluez.wait_registered(15s)) << ble.log();
     EXPECT_TRUE(ble.running()) << ble.log();
+}
+
+// Pairing: lampi-ble is bluetoothd's default agent, and a phone's numeric
+// comparison is confirmed on the lamp's screen over the lamp's broker.
+class BlePairing : public BleContract {
+protected:
+    void SetUp() override {
+        BleContract::SetUp();
+        if (HasFatalFailure()) return;
+        ASSERT_TRUE(bluez_->wait_default_agent(10s)) << ble_->log();
+    }
+
+    // The screen says it is there, as lampi-ui does (retained), and lampi-ble has heard it.
+    void connect_screen() {
+        ASSERT_TRUE(probe_->publish(topics::connection_state(topics::kScreenClient), "1", 1, true));
+        ASSERT_TRUE(
+            eventually([&] { return ble_->log().find("the lamp's screen is connected") != std::string::npos; }, 10s))
+            << ble_->log();
+    }
+
+    // bluetoothd's RequestConfirmation, on a thread: it waits on the screen.
+    std::future<GattAnswer> confirm(std::uint32_t passkey) {
+        return std::async(std::launch::async,
+                          [this, passkey] { return bluez_->request_confirmation(kPhone, passkey, 20s); });
+    }
+
+    // The prompt (not a withdrawal) lampi-ble showed.
+    std::optional<PairingPrompt> prompt_shown() {
+        std::optional<PairingPrompt> shown;
+        probe_->wait_for(std::string(topics::kBlePairing), [&](const MqttMessage& m) {
+            Result<PairingPrompt> p = decode_pairing_prompt(m.payload);
+            if (p && !p->withdrawn) shown = *p;
+            return shown.has_value();
+        });
+        return shown;
+    }
+
+    bool withdrawn(const std::string& id) {
+        return probe_
+            ->wait_for(std::string(topics::kBlePairing),
+                       [&](const MqttMessage& m) {
+                           Result<PairingPrompt> p = decode_pairing_prompt(m.payload);
+                           return p && p->withdrawn && p->id == id;
+                       })
+            .has_value();
+    }
+
+    void answer(const std::string& payload) {
+        ASSERT_TRUE(probe_->publish_acknowledged(std::string(topics::kBlePairingAnswer), payload));
+    }
+};
+
+TEST_F(BlePairing, RegistersAsTheDefaultAgentThatCanShowAndAskYesOrNo) {
+    EXPECT_EQ(bluez_->agent_capability(), "DisplayYesNo");
+}
+
+TEST_F(BlePairing, AllowOnTheScreenConfirmsThePairing) {
+    connect_screen();
+    auto started = Clock::now();
+    auto pending = confirm(4321);
+    std::optional<PairingPrompt> prompt = prompt_shown();
+    ASSERT_TRUE(prompt) << ble_->log();
+    EXPECT_EQ(passkey_digits(prompt->passkey), "004321");
+    EXPECT_EQ(prompt->label, "device 44:55");
+    EXPECT_EQ(prompt->expires_in, kPairingTimeout);
+    answer(encode_pairing_answer({prompt->id, true}));
+    GattAnswer reply = pending.get();
+    EXPECT_TRUE(reply.ok()) << reply.error_name << ": " << reply.error_message << "\n" << ble_->log();
+    fmt::print("RequestConfirmation -> prompt -> allow -> reply: {} ms\n",
+               std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count());
+}
+
+TEST_F(BlePairing, DenyOnTheScreenRejectsThePairing) {
+    connect_screen();
+    auto pending = confirm(999999);
+    std::optional<PairingPrompt> prompt = prompt_shown();
+    ASSERT_TRUE(prompt) << ble_->log();
+    EXPECT_EQ(passkey_digits(prompt->passkey), "999999");
+    answer(encode_pairing_answer({prompt->id, false}));
+    EXPECT_EQ(pending.get().error_name, "org.bluez.Error.Rejected");
+}
+
+TEST_F(BlePairing, NoAnswerRejectsThePairingAfterTheTimeoutAndWithdrawsThePrompt) {
+    connect_screen();
+    auto started = Clock::now();
+    auto pending = confirm(123456);
+    std::optional<PairingPrompt> prompt = prompt_shown();
+    ASSERT_TRUE(prompt) << ble_->log();
+    GattAnswer reply = pending.get();
+    auto waited = Clock::now() - started;
+    EXPECT_EQ(reply.error_name, "org.bluez.Error.Rejected");
+    EXPECT_GE(waited, kPairingTimeout);
+    EXPECT_LT(waited, kPairingTimeout + 5s);
+    EXPECT_TRUE(withdrawn(prompt->id));
+}
+
+TEST_F(BlePairing, MalformedOrMismatchedAnswersAreIgnored) {
+    connect_screen();
+    auto pending = confirm(123456);
+    std::optional<PairingPrompt> prompt = prompt_shown();
+    ASSERT_TRUE(prompt) << ble_->log();
+    for (const std::string& bad :
+         {std::string("not json"), std::string("[]"), std::string("{}"), std::string(R"({"id":"x","answer":"allow"})"),
+          fmt::format(R"({{"id":"{}","answer":"yes"}})", prompt->id),
+          fmt::format(R"({{"id":"{}","answer":true}})", prompt->id), fmt::format(R"({{"id":{},"answer":"allow"}})", 7),
+          std::string(2'000, '['), std::string("")})
+        answer(bad);
+    // None of them answered it: the right answer still does.
+    EXPECT_EQ(pending.wait_for(300ms), std::future_status::timeout) << "a bad answer ended the prompt";
+    answer(encode_pairing_answer({prompt->id, true}));
+    EXPECT_TRUE(pending.get().ok()) << ble_->log();
+    EXPECT_TRUE(ble_->running());
+}
+
+TEST_F(BlePairing, WithoutTheScreenPairingIsRejectedAtOnce) {
+    auto started = Clock::now();
+    GattAnswer reply = confirm(123456).get();
+    EXPECT_EQ(reply.error_name, "org.bluez.Error.Rejected");
+    EXPECT_LT(Clock::now() - started, kPairingTimeout);
+    EXPECT_TRUE(probe_->messages(std::string(topics::kBlePairing)).empty()) << "a prompt nobody can see";
+}
+
+TEST_F(BlePairing, CancelWithdrawsThePromptAndRejectsThePairing) {
+    connect_screen();
+    auto pending = confirm(123456);
+    std::optional<PairingPrompt> prompt = prompt_shown();
+    ASSERT_TRUE(prompt) << ble_->log();
+    EXPECT_TRUE(bluez_->call_agent("Cancel", [](sdbus::MethodCall&) {}).ok());
+    EXPECT_TRUE(withdrawn(prompt->id));
+    EXPECT_EQ(pending.get().error_name, "org.bluez.Error.Rejected");
+}
+
+TEST_F(BlePairing, PairingWithoutAPasskeyOrWithAPinIsRejected) {
+    connect_screen();
+    auto phone = [](sdbus::MethodCall& c) { c << sdbus::ObjectPath(kPhone); };
+    for (const char* method : {"RequestAuthorization", "RequestPinCode", "RequestPasskey"})
+        EXPECT_EQ(bluez_->call_agent(method, phone).error_name, "org.bluez.Error.Rejected") << method;
+    EXPECT_EQ(bluez_
+                  ->call_agent("AuthorizeService",
+                               [&](sdbus::MethodCall& c) {
+                                   c << sdbus::ObjectPath(kPhone) << std::string(kServiceUuid);
+                               })
+                  .error_name,
+              "org.bluez.Error.Rejected");
 }
 
 }  // namespace

@@ -17,6 +17,7 @@ using Options = std::map<std::string, sdbus::Variant>;
 constexpr const char* kGattManager = "org.bluez.GattManager1";
 constexpr const char* kAdvertisingManager = "org.bluez.LEAdvertisingManager1";
 constexpr const char* kCharacteristic = "org.bluez.GattCharacteristic1";
+constexpr const char* kAgentManager = "org.bluez.AgentManager1";
 
 // What bluetoothd adds to every request's options.
 Options central_options(std::uint16_t offset) {
@@ -61,7 +62,7 @@ PrivateBus::PrivateBus(const TempDir& dir) {
 }
 
 BluezStandIn::BluezStandIn(const std::string& bus_address, std::string adapter_path)
-    : adapter_path_(std::move(adapter_path)) {
+    : address_(bus_address), adapter_path_(std::move(adapter_path)) {
     service_bus_ = sdbus::createSessionBusConnectionWithAddress(bus_address);
     signal_bus_ = sdbus::createSessionBusConnectionWithAddress(bus_address);
     call_bus_ = sdbus::createSessionBusConnectionWithAddress(bus_address);
@@ -81,6 +82,31 @@ BluezStandIn::BluezStandIn(const std::string& bus_address, std::string adapter_p
         .onInterface(kAdvertisingManager)
         .implementedAs([](const sdbus::ObjectPath&) {});
     adapter_->finishRegistration();
+
+    agent_manager_ = sdbus::createObject(*service_bus_, "/org/bluez");
+    agent_manager_->registerMethod("RegisterAgent")
+        .onInterface(kAgentManager)
+        .implementedAs([this](const sdbus::ObjectPath& path, const std::string& capability) {
+            std::lock_guard lock(mutex_);
+            agent_owner_ = agent_manager_->getCurrentlyProcessedMessage()->getSender();
+            agent_path_ = path;
+            agent_capability_ = capability;
+            default_agent_ = false;
+        });
+    agent_manager_->registerMethod("RequestDefaultAgent")
+        .onInterface(kAgentManager)
+        .implementedAs([this](const sdbus::ObjectPath& path) {
+            std::lock_guard lock(mutex_);
+            // As bluetoothd: only a registered agent of the same client can become the default.
+            if (path != agent_path_ || agent_manager_->getCurrentlyProcessedMessage()->getSender() != agent_owner_)
+                throw sdbus::Error("org.bluez.Error.DoesNotExist", "No such Agent");
+            default_agent_ = true;
+            changed_.notify_all();
+        });
+    agent_manager_->registerMethod("UnregisterAgent")
+        .onInterface(kAgentManager)
+        .implementedAs([](const sdbus::ObjectPath&) {});
+    agent_manager_->finishRegistration();
 
     signal_match_ =
         signal_bus_->addMatch("type='signal',interface='org.freedesktop.DBus.Properties',member='PropertiesChanged'",
@@ -249,6 +275,56 @@ bool BluezStandIn::wait_notification(const std::string& uuid,
             if (match(value)) return true;
         return false;
     });
+}
+
+bool BluezStandIn::wait_default_agent(std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, timeout, [&] { return default_agent_; });
+}
+
+std::string BluezStandIn::agent_capability() const {
+    std::lock_guard lock(mutex_);
+    return agent_capability_;
+}
+
+GattAnswer BluezStandIn::call_agent_on(sdbus::IConnection& bus, const std::string& method,
+                                       const std::function<void(sdbus::MethodCall&)>& arguments,
+                                       std::chrono::microseconds timeout) {
+    GattAnswer answer;
+    std::string owner, path;
+    {
+        std::lock_guard lock(mutex_);
+        owner = agent_owner_;
+        path = agent_path_;
+    }
+    if (owner.empty()) {
+        answer.error_name = "test.NoAgent";
+        return answer;
+    }
+    try {
+        auto proxy = sdbus::createProxy(bus, owner, path);
+        auto call = proxy->createMethodCall("org.bluez.Agent1", method);
+        arguments(call);
+        proxy->callMethod(call, static_cast<std::uint64_t>(timeout.count()));
+    } catch (const sdbus::Error& e) {
+        answer.error_name = e.getName();
+        answer.error_message = e.getMessage();
+    }
+    return answer;
+}
+
+GattAnswer BluezStandIn::call_agent(const std::string& method,
+                                    const std::function<void(sdbus::MethodCall&)>& arguments) {
+    std::lock_guard call_lock(call_mutex_);
+    return call_agent_on(*call_bus_, method, arguments, std::chrono::microseconds(0));
+}
+
+GattAnswer BluezStandIn::request_confirmation(const std::string& device, std::uint32_t passkey,
+                                              std::chrono::milliseconds timeout) {
+    // A connection of its own: the test calls Cancel while this one waits.
+    auto bus = sdbus::createSessionBusConnectionWithAddress(address_);
+    return call_agent_on(
+        *bus, "RequestConfirmation", [&](sdbus::MethodCall& c) { c << sdbus::ObjectPath(device) << passkey; }, timeout);
 }
 
 void BluezStandIn::leave() { service_bus_->releaseName("org.bluez"); }

@@ -78,6 +78,17 @@ public:
     bool wait_notification(const std::string& uuid, const std::function<bool(const std::vector<std::uint8_t>&)>& match,
                            std::chrono::milliseconds timeout);
 
+    // The pairing agent, once RegisterAgent and RequestDefaultAgent came in.
+    bool wait_default_agent(std::chrono::milliseconds timeout);
+    std::string agent_capability() const;
+    // What bluetoothd does when a phone pairs with numeric comparison: calls the
+    // default agent's RequestConfirmation(device, passkey) and waits up to `timeout`
+    // (blocks: call it from a thread of the test's own).
+    GattAnswer request_confirmation(const std::string& device, std::uint32_t passkey,
+                                    std::chrono::milliseconds timeout);
+    // Any other Agent1 method with no arguments beyond the device (RequestAuthorization, ...).
+    GattAnswer call_agent(const std::string& method, const std::function<void(sdbus::MethodCall&)>& arguments);
+
     // bluetoothd leaves the bus (a restart), and comes back.
     void leave();
     void come_back();
@@ -86,14 +97,20 @@ private:
     void on_register_application(const sdbus::ObjectPath& path);
     void on_register_advertisement(const sdbus::ObjectPath& path);
     void on_properties_changed(sdbus::Message& message);
+    // An Agent1 call on `bus` (timeout 0: sd-bus's default).
+    GattAnswer call_agent_on(sdbus::IConnection& bus, const std::string& method,
+                             const std::function<void(sdbus::MethodCall&)>& arguments,
+                             std::chrono::microseconds timeout);
     GattAnswer call(const std::string& uuid, const std::string& method,
                     const std::function<void(sdbus::MethodCall&)>& arguments, bool returns_value);
 
+    std::string address_;
     std::string adapter_path_;
     std::unique_ptr<sdbus::IConnection> service_bus_;  // owns org.bluez; its loop on a thread of its own
     std::unique_ptr<sdbus::IConnection> signal_bus_;   // PropertiesChanged; its loop on a thread of its own
     std::unique_ptr<sdbus::IConnection> call_bus_;     // blocking calls only, under call_mutex_
     std::unique_ptr<sdbus::IObject> adapter_;
+    std::unique_ptr<sdbus::IObject> agent_manager_;
     sdbus::Slot signal_match_;
     std::mutex call_mutex_;
 
@@ -104,6 +121,8 @@ private:
     std::map<std::string, sdbus::Variant> advertisement_;
     int application_registrations_ = 0;
     int advertisement_registrations_ = 0;
+    std::string agent_owner_, agent_path_, agent_capability_;
+    bool default_agent_ = false;
     std::map<std::string, std::vector<std::vector<std::uint8_t>>> values_by_path_;
 };
 

@@ -82,9 +82,11 @@ TEST(CommandPacer, LetsOneCommandGoPerGap) {
 struct Recorder {
     std::vector<LampUpdate> sent;
     std::vector<std::chrono::milliseconds> timers;
+    std::vector<PairingAnswer> answers;
     TouchController::Hooks hooks() {
         return {[this](const LampUpdate& u) { sent.push_back(u); },
-                [this](std::chrono::milliseconds d) { timers.push_back(d); }};
+                [this](std::chrono::milliseconds d) { timers.push_back(d); },
+                [this](const PairingAnswer& a) { answers.push_back(a); }};
     }
 };
 
@@ -148,6 +150,69 @@ TEST(BitmapFont, DigitsAndLettersHaveTheirOwnShapesAndOthersAQuestionMark) {
     EXPECT_EQ(glyph('a'), glyph('A'));
     EXPECT_EQ(glyph('#'), glyph('?'));
     EXPECT_NE(glyph('Z'), glyph('?'));
+}
+
+PairingPrompt prompt_for(const std::string& id) {
+    PairingPrompt p;
+    p.id = id;
+    p.passkey = 4321;
+    p.label = "device 44:55";
+    p.expires_in = std::chrono::milliseconds(30'000);
+    return p;
+}
+
+TEST(PairingPromptOnScreen, ShowsUntilWithdrawnOrExpiredAndIgnoresOtherWithdrawals) {
+    ScreenModel model("lamp_ui");
+    const SteadyTime t0{};
+    EXPECT_TRUE(model.on_pairing(prompt_for("a"), t0));
+    ASSERT_TRUE(model.view().pairing);
+    EXPECT_EQ(model.view().pairing->passkey, "004321");
+    PairingPrompt other;
+    other.id = "b";
+    other.withdrawn = true;
+    EXPECT_FALSE(model.on_pairing(other, t0)) << "a withdrawal of another prompt";
+    EXPECT_FALSE(model.expire_pairing(t0 + std::chrono::milliseconds(29'999)));
+    EXPECT_TRUE(model.expire_pairing(t0 + std::chrono::milliseconds(30'000)));
+    EXPECT_FALSE(model.view().pairing);
+    model.on_pairing(prompt_for("c"), t0);
+    PairingPrompt withdrawal;
+    withdrawal.id = "c";
+    withdrawal.withdrawn = true;
+    EXPECT_TRUE(model.on_pairing(withdrawal, t0));
+    EXPECT_FALSE(model.view().pairing);
+}
+
+TEST(PairingPromptOnScreen, AllowAndDenyAnswerItAndNothingElseTakesAPress) {
+    ScreenModel model("lamp_ui");
+    model.on_changed(testing::lamp_state(true, 0.5, 0.5, 0.5, "lampd", 1));
+    const Layout layout = compute_layout(800, 480);
+    Recorder rec;
+    TouchController touch(model, layout, "lamp_ui", rec.hooks());
+    const SteadyTime t0{};
+    model.on_pairing(prompt_for("a"), t0);
+    EXPECT_FALSE(touch.press(layout.power.center_x(), layout.pairing_passkey.center_y(), t0));
+    EXPECT_TRUE(rec.sent.empty() && rec.answers.empty()) << "a press outside the buttons";
+    EXPECT_TRUE(touch.press(layout.allow.center_x(), layout.allow.center_y(), t0));
+    ASSERT_EQ(rec.answers.size(), 1u);
+    EXPECT_EQ(rec.answers[0].id, "a");
+    EXPECT_TRUE(rec.answers[0].allow);
+    EXPECT_FALSE(model.view().pairing);
+    model.on_pairing(prompt_for("b"), t0);
+    EXPECT_TRUE(touch.press(layout.deny.center_x(), layout.deny.center_y(), t0));
+    ASSERT_EQ(rec.answers.size(), 2u);
+    EXPECT_FALSE(rec.answers[1].allow);
+    EXPECT_TRUE(rec.sent.empty());
+}
+
+TEST(PairingPromptOnScreen, TheButtonsAreApartAndInsideTheScreenAtEverySize) {
+    for (auto [w, h] : {std::pair{800, 480}, std::pair{480, 320}, std::pair{160, 120}}) {
+        const Layout l = compute_layout(w, h);
+        EXPECT_GT(l.allow.x, l.deny.right()) << w << "x" << h;
+        EXPECT_LE(l.allow.right(), w);
+        EXPECT_LE(l.allow.bottom(), h);
+        EXPECT_GT(l.allow.h, 0);
+        EXPECT_GE(l.allow.y, l.pairing_passkey.bottom());
+    }
 }
 
 }  // namespace

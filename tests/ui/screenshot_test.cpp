@@ -9,6 +9,7 @@
 #include "bitmap_font.h"
 #include "lamp_states.h"
 #include "lampi/color.h"
+#include "lampi/pairing_codec.h"
 #include "ui_fixture.h"
 
 namespace lampi::ui::test {
@@ -18,12 +19,22 @@ class Screenshot : public ::testing::TestWithParam<std::pair<int, int>> {
 protected:
     void SetUp() override { lamp_ = std::make_unique<RetainedLamp>(dir_); }
 
-    RgbaImage shoot(const std::string& name) {
+    RgbaImage shoot(const std::string& name, std::vector<std::string> extra = {}) {
         auto [w, h] = GetParam();
         const std::string file = dir_ / name;
-        Process ui({LAMPI_UI_BINARY, "--port", std::to_string(lamp_->port()), "--width", std::to_string(w), "--height",
-                    std::to_string(h), "--screenshot", file, "--device-id", kDevice},
-                   dir_ / (name + ".log"));
+        std::vector<std::string> argv{LAMPI_UI_BINARY,
+                                      "--port",
+                                      std::to_string(lamp_->port()),
+                                      "--width",
+                                      std::to_string(w),
+                                      "--height",
+                                      std::to_string(h),
+                                      "--screenshot",
+                                      file,
+                                      "--device-id",
+                                      kDevice};
+        argv.insert(argv.end(), extra.begin(), extra.end());
+        Process ui(argv, dir_ / (name + ".log"));
         ui.start();
         const int status = ui.wait(std::chrono::seconds(20));
         EXPECT_EQ(status, 0) << ui.log();
@@ -153,6 +164,28 @@ TEST_P(Screenshot, EveryOptionCanComeFromAConfigFile) {
     EXPECT_EQ(image->width, w);
     const Layout l = layout();
     EXPECT_TRUE(pixel_is(*image, l.swatch.center_x(), l.swatch.center_y(), {0, 255, 255}));
+}
+
+TEST_P(Screenshot, APairingPromptShowsThePasskeyLargeWithDenyAndAllowOverEverything) {
+    lamp_->set_state(state(true, 0.6, 0.8, 0.9));
+    lamp_->set_cloud(true);
+    PairingPrompt prompt;
+    prompt.id = "p1";
+    prompt.passkey = 42;
+    prompt.label = "device 44:55";
+    prompt.expires_in = std::chrono::milliseconds(30'000);
+    const RgbaImage image = shoot("pairing.png", {"--screenshot-pairing", encode_pairing_prompt(prompt)});
+    ASSERT_FALSE(image.pixels.empty());
+    const Layout l = layout();
+    EXPECT_TRUE(shows_text(image, l.pairing_passkey, "000042", Align::center, kText, kPanel));
+    EXPECT_TRUE(shows_text(image, l.pairing_question, "PAIR WITH DEVICE 44:55?", Align::center, kText, kPanel, 5));
+    EXPECT_TRUE(shows_text(image, l.pairing_check, kPairingCheck, Align::center, kText, kPanel, 3));
+    EXPECT_TRUE(shows_text(image, l.allow, kAllowLabel, Align::center, kThumb, kAllow, 5));
+    EXPECT_TRUE(shows_text(image, l.deny, kDenyLabel, Align::center, kThumb, kDeny, 5));
+    EXPECT_TRUE(pixel_is(image, l.allow.x + 2, l.allow.y + 2, kAllow));
+    EXPECT_TRUE(pixel_is(image, l.deny.x + 2, l.deny.y + 2, kDeny));
+    // The lamp's controls are covered: the swatch's centre is the prompt's panel.
+    EXPECT_FALSE(pixel_is(image, l.swatch.x + 2, l.swatch.y + 2, lamp_colour(state(true, 0.6, 0.8, 0.9))));
 }
 
 INSTANTIATE_TEST_SUITE_P(Sizes, Screenshot, ::testing::Values(std::pair{800, 480}, std::pair{480, 320}),

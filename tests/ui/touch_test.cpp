@@ -9,6 +9,7 @@
 
 #include <thread>
 
+#include "lampi/pairing_codec.h"
 #include "ui_fixture.h"
 #include "virtual_display.h"
 
@@ -100,6 +101,43 @@ protected:
     std::string window_;
     const Layout layout_ = compute_layout(kWidth, kHeight);
 };
+
+TEST_F(Touch, APairingPromptAnsweredWithAllowPublishesTheAnswerAndGoesAway) {
+    PairingPrompt prompt;
+    prompt.id = "prompt-1";
+    prompt.passkey = 123456;
+    prompt.label = "device 44:55";
+    prompt.expires_in = std::chrono::milliseconds(30'000);
+    auto frames = [&] {
+        const std::string log = ui_->log();
+        std::size_t n = 0;
+        for (std::size_t at = log.find("frame:"); at != std::string::npos; at = log.find("frame:", at + 1)) ++n;
+        return n;
+    };
+    const std::size_t before = frames();
+    ASSERT_TRUE(lamp_->probe().publish(std::string(topics::kBlePairing), encode_pairing_prompt(prompt)));
+    // The screen draws only on a change: a new frame means the prompt is showing.
+    ASSERT_TRUE(lampi::testing::eventually([&] { return frames() > before; }, std::chrono::seconds(5))) << ui_->log();
+    std::optional<MqttMessage> answer;
+    ASSERT_TRUE(lampi::testing::eventually(
+        [&] {
+            xdotool(at(layout_.allow.center_x(), layout_.allow.center_y()) + " click 1");
+            answer = lamp_->probe().wait_for(std::string(topics::kBlePairingAnswer), nullptr,
+                                             std::chrono::milliseconds(500));
+            return answer.has_value();
+        },
+        std::chrono::seconds(10)))
+        << ui_->log();
+    Result<PairingAnswer> decoded = decode_pairing_answer(answer->payload);
+    ASSERT_TRUE(decoded) << answer->payload;
+    EXPECT_EQ(decoded->id, "prompt-1");
+    EXPECT_TRUE(decoded->allow);
+    // Gone: a tap where Allow was reaches the lamp's controls again, not another answer.
+    lamp_->probe().clear();
+    xdotool(at(layout_.power.center_x(), layout_.power.center_y()) + " click 1");
+    EXPECT_TRUE(changed_by_screen([](const LampState&) { return true; }));
+    EXPECT_TRUE(lamp_->probe().messages(std::string(topics::kBlePairingAnswer)).empty());
+}
 
 TEST_F(Touch, ATapOnThePowerSwitchTurnsTheLampOnAndAnotherOff) {
     lamp_->probe().clear();
