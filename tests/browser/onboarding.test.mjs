@@ -8,9 +8,8 @@
 //   node --test tests/browser/onboarding.test.mjs
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import path from "node:path";
 
-import { apiOf, artifactsDir, lampCode, launchBrowser, loadEndpoints, login, newPage } from "./support.mjs";
+import { apiOf, lampCode, launchBrowser, loadEndpoints, login, newPage, screenshotBothSizes } from "./support.mjs";
 
 const endpoints = loadEndpoints();
 const skip = endpoints ? false : "LAMPI_ENDPOINTS is not set (path of a running platform's endpoints.json)";
@@ -62,8 +61,7 @@ describe("guided first lamp", { skip }, () => {
     await add.click();
     await page.waitForFunction(() => location.hash === "#add-lamp");
     assert.equal(await page.getAttribute("#id_code", "aria-describedby"), "code-hint");
-    const dir = artifactsDir();
-    if (dir) await page.screenshot({ path: path.join(dir, "onboarding-empty-375.png"), fullPage: true });
+    await screenshotBothSizes(page, "onboarding-empty");
   });
 
   test("a wrong code is explained and stays in the field", async () => {
@@ -83,8 +81,7 @@ describe("guided first lamp", { skip }, () => {
     await page.waitForSelector(".name-lamp");
     assert.equal(await page.inputValue("#new-lamp-name"), "Lamp 1");
     assert.equal(await page.inputValue("#new-lamp-room"), "");
-    const dir = artifactsDir();
-    if (dir) await page.screenshot({ path: path.join(dir, "onboarding-name-375.png"), fullPage: true });
+    await screenshotBothSizes(page, "onboarding-name");
     await page.fill("#new-lamp-name", "Reading lamp");
     await page.fill("#new-lamp-room", "Study");
     await Promise.all([page.waitForURL(/done=renamed/), page.click(".name-lamp button[type=submit]")]);

@@ -8,9 +8,8 @@
 //   node --test tests/browser/scenes.test.mjs
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import path from "node:path";
 
-import { artifactsDir, demoInRoom, loadEndpoints, near, setConfig } from "./support.mjs";
+import { demoInRoom, loadEndpoints, near, screenshotBothSizes, setConfig } from "./support.mjs";
 
 const endpoints = loadEndpoints();
 const skip = endpoints ? false : "LAMPI_ENDPOINTS is not set (path of a running platform's endpoints.json)";
@@ -120,8 +119,7 @@ describe("scenes", { skip }, () => {
       `${room} .save-result`,
       { timeout: 5000 }
     );
-    const dir = artifactsDir();
-    if (dir) await page.screenshot({ path: path.join(dir, "scenes-375.png"), fullPage: true });
+    await screenshotBothSizes(page, "scenes");
   });
 
   // A refused save is answered 409, which Chromium logs as a failed resource.

@@ -354,6 +354,20 @@ export function artifactsDir() {
   return dir;
 }
 
+// Full-page screenshots of the page as it is, at a phone's width (375) and a
+// laptop's (1280), as <name>-375.png and <name>-1280.png in the artifacts
+// directory (docs/screenshots/ keeps a copy). The page's own size is put back.
+export async function screenshotBothSizes(page, name) {
+  const dir = artifactsDir();
+  if (!dir) return;
+  const own = page.viewportSize();
+  for (const [width, height] of [[375, 740], [1280, 800]]) {
+    await page.setViewportSize({ width, height });
+    await page.screenshot({ path: path.join(dir, `${name}-${width}.png`), fullPage: true });
+  }
+  await page.setViewportSize(own);
+}
+
 // The platform's processes, through its supervisord (the stack directory holds
 // endpoints.json and supervisord.conf): to freeze, stop and start them in tests.
 export class Stack {
