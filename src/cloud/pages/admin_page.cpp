@@ -79,7 +79,7 @@ std::string user_item(const storage::UserSummary& row, const AdminFrame& frame) 
         "<div class=\"admin-actions\">\n{block}"
         "<form method=\"post\" action=\"/operator/admin/users/reset/\">{csrf}"
         "<input type=\"hidden\" name=\"username\" value=\"{name}\">"
-        "<button type=\"submit\" aria-label=\"Make a password reset link for {name}\">Make a reset link</button>"
+        "<button type=\"submit\" aria-label=\"Make a reset link for {name}\">Make a reset link</button>"
         "</form>\n</div>\n</li>\n",
         fmt::arg("name", name), fmt::arg("badges", badges), fmt::arg("joined", when(u.created_at)),
         fmt::arg("login", when(u.last_login)),
