@@ -60,7 +60,8 @@ protected:
     std::vector<std::string> revoked_users() {
         std::vector<std::string> users;
         for (const auto& m : server_->published())
-            if (m.topic == "lampi/control/revoke") users.push_back(std::string(parse_json(m.payload).at("user").as_string()));
+            if (m.topic == "lampi/control/revoke")
+                users.push_back(std::string(parse_json(m.payload).at("user").as_string()));
         return users;
     }
     std::string audit_page() {
@@ -251,9 +252,10 @@ TEST_P(AdminTest, AResetLinkSetsANewPasswordOnceAndIsStoredHashed) {
                                                            {"new_password2", "short"}});
     EXPECT_EQ(short_one.status, 400);
     EXPECT_TRUE(contains(short_one.body, "too short"));
-    EXPECT_EQ(holder.post_form("/accounts/reset/", {{"token", token},
-                                                    {"new_password1", "a-new-password"},
-                                                    {"new_password2", "a-new-password"}})
+    EXPECT_EQ(holder
+                  .post_form("/accounts/reset/", {{"token", token},
+                                                  {"new_password1", "a-new-password"},
+                                                  {"new_password2", "a-new-password"}})
                   .status,
               403);  // no CSRF token
     auto set = holder.post_form("/accounts/reset/", {{"csrfmiddlewaretoken", holder.cookie("csrftoken")},
@@ -352,17 +354,18 @@ TEST_P(AdminTest, EveryAdminActionIsInTheAuditLog) {
     ASSERT_EQ(post(ops, "/operator/admin/lamps/release/", {{"device_id", kLamp}}).status, 303);
     BrowserSession holder(server_->port());
     holder.get("/accounts/reset/?token=" + token);
-    ASSERT_EQ(holder.post_form("/accounts/reset/", {{"csrfmiddlewaretoken", holder.cookie("csrftoken")},
-                                                    {"token", token},
-                                                    {"new_password1", "a-new-password"},
-                                                    {"new_password2", "a-new-password"}})
+    ASSERT_EQ(holder
+                  .post_form("/accounts/reset/", {{"csrfmiddlewaretoken", holder.cookie("csrftoken")},
+                                                  {"token", token},
+                                                  {"new_password1", "a-new-password"},
+                                                  {"new_password2", "a-new-password"}})
                   .status,
               200);
     // Refused actions are not recorded.
     EXPECT_EQ(post(ops, "/operator/admin/users/disable/", {{"username", "carol"}}).status, 404);
 
-    auto entries = server_->store().database().lease()->query(
-        "SELECT actor, action, target, detail FROM admin_audit ORDER BY id");
+    auto entries =
+        server_->store().database().lease()->query("SELECT actor, action, target, detail FROM admin_audit ORDER BY id");
     ASSERT_TRUE(entries);
     std::vector<std::string> lines;
     for (const auto& r : *entries)
@@ -384,10 +387,11 @@ TEST_P(AdminTest, EveryAdminActionIsInTheAuditLog) {
     ASSERT_NE(used, std::string::npos);
     ASSERT_NE(disabled, std::string::npos);
     EXPECT_LT(used, disabled);
-    EXPECT_TRUE(contains(page.body, "<time datetime=\"2023-11-14T22:14:20Z\">2023-11-14 22:14 UTC</time> "
-                                    "<strong class=\"actor\">ops</strong> <span class=\"action\">released lamp</span> "
-                                    "<span class=\"target\">lamp " +
-                                        kLamp + "</span> <span class=\"detail\">(from alice)</span>"))
+    EXPECT_TRUE(contains(page.body,
+                         "<time datetime=\"2023-11-14T22:14:20Z\">2023-11-14 22:14 UTC</time> "
+                         "<strong class=\"actor\">ops</strong> <span class=\"action\">released lamp</span> "
+                         "<span class=\"target\">lamp " +
+                             kLamp + "</span> <span class=\"detail\">(from alice)</span>"))
         << page.body;
 }
 

@@ -11,9 +11,9 @@ Status AuditLog::record(const AuditEntry& entry) {
 
 Result<std::vector<AuditEntry>> AuditLog::recent(int limit) {
     auto conn = db_.lease();
-    auto rows = conn->query(
-        "SELECT id, at, actor, action, target, detail FROM admin_audit ORDER BY at DESC, id DESC LIMIT $1",
-        {std::int64_t{limit}});
+    auto rows =
+        conn->query("SELECT id, at, actor, action, target, detail FROM admin_audit ORDER BY at DESC, id DESC LIMIT $1",
+                    {std::int64_t{limit}});
     if (!rows) return rows.status();
     std::vector<AuditEntry> out;
     for (const storage::SqlRow& r : *rows)

@@ -50,8 +50,7 @@ private:
     Result<storage::User> existing(std::string_view username);
     // Sessions, API tokens and broker credentials deleted, broker connections cut.
     Status end_access(const storage::User& user);
-    Status record(const std::string& actor, const char* action, const std::string& username,
-                  std::string detail = {});
+    Status record(const std::string& actor, const char* action, const std::string& username, std::string detail = {});
 
     storage::Store& store_;
     accounts::Accounts& accounts_;

@@ -131,9 +131,8 @@ void add_action(http::Router& router, Deps& deps, const char* path, Act act) {
 
 void add_admin_routes(http::Router& router, Deps& deps) {
     for (const char* path : {"/operator/admin", "/operator/admin/"})
-        router.add("GET", path, [](const Request&, const http::Params&) {
-            return http::redirect("/operator/admin/users/");
-        });
+        router.add("GET", path,
+                   [](const Request&, const http::Params&) { return http::redirect("/operator/admin/users/"); });
 
     add_page(router, deps, "/operator/admin/users/",
              [&deps](const Request& request, const PageContext& page, const Caller& caller) {

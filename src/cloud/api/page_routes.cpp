@@ -224,10 +224,9 @@ void add_page_routes(http::Router& router, Deps& deps) {
             revoke_broker_connections(deps, caller.user.username);
             auto key = deps.accounts.start_session(caller.user.id);
             if (!key) return html_error(key.status());
-            Response r =
-                page.finish(http::html(200, pages::password_change_page(page.csrf, caller.user.username, "", true,
-                                                                        caller.user.is_operator)),
-                            deps);
+            Response r = page.finish(http::html(200, pages::password_change_page(page.csrf, caller.user.username, "",
+                                                                                 true, caller.user.is_operator)),
+                                     deps);
             r.add("Set-Cookie",
                   session_set_cookie(*key, deps.accounts.options().session_seconds, page.cookies_secure(deps)));
             return r;
@@ -239,8 +238,9 @@ void add_page_routes(http::Router& router, Deps& deps) {
         auto caller = identify(request, page.cookies, deps, false);
         if (!caller) return html_error(caller.status());
         if (!*caller) return page.finish(http::html(200, pages::logged_out_page()), deps);
-        return page.finish(
-            http::html(200, pages::logout_page(page.csrf, (*caller)->user.username, (*caller)->user.is_operator)), deps);
+        return page.finish(http::html(200, pages::logout_page(page.csrf, (*caller)->user.username,
+                                                              (*caller)->user.is_operator)),
+                           deps);
     });
 
     // Opens like the login POST: every form post checks its CSRF token first.

@@ -46,16 +46,17 @@ void add_password_reset_routes(http::Router& router, Deps& deps) {
         std::string token(form->get_or("token"));
         std::string password(form->get_or("new_password1"));
         if (password != form->get_or("new_password2"))
-            return page.finish(
-                http::html(400, pages::password_reset_page(page.csrf, token, "the two new passwords differ", false)),
-                deps);
+            return page.finish(http::html(400, pages::password_reset_page(page.csrf, token,
+                                                                          "the two new passwords differ", false)),
+                               deps);
         return on_hash_pool(deps, [&deps, page, token, password]() -> Response {
             auto done = deps.user_admin.use_reset_link(token, password);
             if (!done) {
                 PublicError e = public_error(done.status());
                 if (e.error_id.empty() && !about_the_link(done.status())) e.http_status = 400;
                 std::string_view keep = about_the_link(done.status()) ? std::string_view() : std::string_view(token);
-                return page.finish(http::html(e.http_status, pages::password_reset_page(page.csrf, keep, e.message, false)),
+                return page.finish(http::html(e.http_status,
+                                              pages::password_reset_page(page.csrf, keep, e.message, false)),
                                    deps);
             }
             return page.finish(http::html(200, pages::password_reset_page(page.csrf, "", "", true)), deps);

@@ -379,7 +379,7 @@ Status LampService::remove(std::int64_t user_id, std::string_view device_id) {
 }
 
 Result<std::optional<std::int64_t>> LampService::change_owner(std::string_view device_id,
-                                                             std::optional<std::int64_t> owner) {
+                                                              std::optional<std::int64_t> owner) {
     std::string id(device_id);
     auto lamp = is_valid_device_id(device_id) ? store_.lamp(id) : Result<std::optional<storage::Lamp>>(std::nullopt);
     if (!lamp) return lamp.status();

@@ -4,6 +4,7 @@
 
 #include <ctime>
 
+#include "admin/user_admin.h"
 #include "pages/html.h"
 
 namespace lampi::cloud::pages {
@@ -57,22 +58,37 @@ std::string plural(std::size_t n, const char* one, const char* many) {
     return fmt::format("{} {}", n, n == 1 ? one : many);
 }
 
+// What a search found: how many (saying when the list was cut), then the cards;
+// or, with none, `none` (nothing known at all) or `no_match` (for this query).
+std::string found(std::size_t count, const std::string& items, const char* one, const char* many,
+                  std::string_view query, const char* none, const char* no_match) {
+    if (count == 0)
+        return query.empty() ? fmt::format("<p class=\"empty\">{}</p>\n", none)
+                             : fmt::format("<p class=\"empty\">{} \"{}\".</p>\n", no_match, escape_html(query));
+    return fmt::format("<p class=\"count\" role=\"status\">{}{}.</p>\n<ul class=\"admin-list\">\n{}</ul>\n",
+                       plural(count, one, many),
+                       count >= static_cast<std::size_t>(admin::kListLimit)
+                           ? fmt::format(" (the first {}; narrow the search)", admin::kListLimit)
+                           : std::string(),
+                       items);
+}
+
 std::string user_item(const storage::UserSummary& row, const AdminFrame& frame) {
     const storage::User& u = row.user;
     std::string name = escape_html(u.username);
     std::string badges;
     if (u.is_operator) badges += " <span class=\"badge\">operator</span>";
     if (u.disabled()) badges += " <span class=\"badge disabled\">disabled</span>";
-    std::string block;
-    if (u.username == frame.operator_name)
-        block = "<p class=\"hint\">This is you.</p>\n";
-    else
-        block = fmt::format(
-            "<form method=\"post\" action=\"/operator/admin/users/{action}/\">{csrf}"
-            "<input type=\"hidden\" name=\"username\" value=\"{name}\">"
-            "<button type=\"submit\" aria-label=\"{verb} {name}\">{verb}</button></form>\n",
-            fmt::arg("action", u.disabled() ? "enable" : "disable"), fmt::arg("csrf", csrf_field(frame.csrf)),
-            fmt::arg("name", name), fmt::arg("verb", u.disabled() ? "Enable" : "Disable"));
+    // Nobody disables their own account (nobody would be left to enable it).
+    std::string block = u.username == frame.operator_name
+                            ? std::string("<p class=\"hint\">This is you.</p>\n")
+                            : fmt::format(
+                                  "<form method=\"post\" action=\"/operator/admin/users/{action}/\">{csrf}"
+                                  "<input type=\"hidden\" name=\"username\" value=\"{name}\">"
+                                  "<button type=\"submit\" aria-label=\"{verb} {name}\">{verb}</button></form>\n",
+                                  fmt::arg("action", u.disabled() ? "enable" : "disable"),
+                                  fmt::arg("csrf", csrf_field(frame.csrf)), fmt::arg("name", name),
+                                  fmt::arg("verb", u.disabled() ? "Enable" : "Disable"));
     return fmt::format(
         "<li class=\"admin-item\" data-username=\"{name}\">\n<h3>{name}{badges}</h3>\n"
         "<p class=\"facts\">Joined {joined}. Last login {login}.{disabled} {lamps}.</p>\n"
@@ -122,20 +138,14 @@ std::string admin_users_page(const AdminFrame& frame, std::string_view query,
                              const std::vector<storage::UserSummary>& users) {
     std::string items;
     for (const auto& row : users) items += user_item(row, frame);
-    std::string found =
-        users.empty() ? (query.empty() ? std::string("<p class=\"empty\">There are no users yet.</p>\n")
-                                       : fmt::format("<p class=\"empty\">No user's name contains \"{}\".</p>\n",
-                                                     escape_html(query)))
-                      : fmt::format("<p class=\"count\" role=\"status\">{}{}.</p>\n<ul class=\"admin-list\">\n{}</ul>\n",
-                                    plural(users.size(), "user", "users"),
-                                    users.size() >= 100 ? " (the first 100; narrow the search)" : "", items);
-    std::string body = head(frame, Section::users, "Users") +
-                       search_form("/operator/admin/users/", "Find users by name",
-                                   "Part of a username, in any case; leave it empty to list everyone.", query) +
-                       "<p class=\"hint\">Disabling a user ends their sessions, API tokens and broker connections at "
-                       "once, and they cannot log in until an operator enables them again. A reset link ends their "
-                       "current password, sessions and tokens, and lets them choose a new password once.</p>\n" +
-                       found;
+    std::string body =
+        head(frame, Section::users, "Users") +
+        search_form("/operator/admin/users/", "Find users by name",
+                    "Part of a username, in any case; leave it empty to list everyone.", query) +
+        "<p class=\"hint\">Disabling a user ends their sessions, API tokens and broker connections at "
+        "once, and they cannot log in until an operator enables them again. A reset link ends their "
+        "current password, sessions and tokens, and lets them choose a new password once.</p>\n" +
+        found(users.size(), items, "user", "users", query, "There are no users yet.", "No user's name contains");
     return page("Admin: users", body, frame.operator_name, true);
 }
 
@@ -157,22 +167,16 @@ std::string admin_reset_link_page(const AdminFrame& frame, std::string_view user
 std::string admin_lamps_page(const AdminFrame& frame, std::string_view query, const std::vector<storage::Lamp>& lamps) {
     std::string items;
     for (const auto& lamp : lamps) items += lamp_item(lamp, frame);
-    std::string found =
-        lamps.empty() ? (query.empty() ? std::string("<p class=\"empty\">No lamp is known yet.</p>\n")
-                                       : fmt::format("<p class=\"empty\">No lamp's device id contains \"{}\".</p>\n",
-                                                     escape_html(query)))
-                      : fmt::format("<p class=\"count\" role=\"status\">{}{}.</p>\n<ul class=\"admin-list\">\n{}</ul>\n",
-                                    plural(lamps.size(), "lamp", "lamps"),
-                                    lamps.size() >= 100 ? " (the first 100; narrow the search)" : "", items);
-    std::string body = head(frame, Section::lamps, "Lamps") +
-                       search_form("/operator/admin/lamps/", "Find lamps by device id",
-                                   "The device id or part of it (12 hex digits, as on the lamp's label; colons and "
-                                   "dashes are ignored); leave it empty to list every lamp.",
-                                   query) +
-                       "<p class=\"hint\">Assigning a lamp takes it from its owner, if it has one; releasing it leaves "
-                       "it without an owner, ready to be claimed with a new code. Its previous owner's broker "
-                       "connections end at once.</p>\n" +
-                       found;
+    std::string body =
+        head(frame, Section::lamps, "Lamps") +
+        search_form("/operator/admin/lamps/", "Find lamps by device id",
+                    "The device id or part of it (12 hex digits, as on the lamp's label; colons and "
+                    "dashes are ignored); leave it empty to list every lamp.",
+                    query) +
+        "<p class=\"hint\">Assigning a lamp takes it from its owner, if it has one; releasing it leaves "
+        "it without an owner, ready to be claimed with a new code. Its previous owner's broker "
+        "connections end at once.</p>\n" +
+        found(lamps.size(), items, "lamp", "lamps", query, "No lamp is known yet.", "No lamp's device id contains");
     return page("Admin: lamps", body, frame.operator_name, true);
 }
 

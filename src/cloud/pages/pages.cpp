@@ -79,11 +79,11 @@ std::string logout_page(std::string_view csrf, std::string_view username, bool i
 
 std::string password_reset_page(std::string_view csrf, std::string_view token, std::string_view error, bool done) {
     if (done)
-        return page("Password set", "<h2>Password set</h2>\n<p class=\"message\" role=\"status\">Your new password is "
-                                    "set, and you were logged out everywhere.</p>\n<p><a href=\"/accounts/login/?next=/\">"
-                                    "Log in</a> with it.</p>\n");
-    if (token.empty())
-        return page("Reset link", fmt::format("<h2>Set a new password</h2>\n{}", error_block(error)));
+        return page("Password set",
+                    "<h2>Password set</h2>\n<p class=\"message\" role=\"status\">Your new password is "
+                    "set, and you were logged out everywhere.</p>\n<p><a href=\"/accounts/login/?next=/\">"
+                    "Log in</a> with it.</p>\n");
+    if (token.empty()) return page("Reset link", fmt::format("<h2>Set a new password</h2>\n{}", error_block(error)));
     std::string body = fmt::format(
         "<h2>Set a new password</h2>\n{}<p>This link works once. Choose the password you will log in with from now "
         "on.</p>\n<form method=\"post\" action=\"/accounts/reset/\">\n{}\n"

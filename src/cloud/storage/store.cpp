@@ -227,10 +227,11 @@ Status Store::create_broker_credential(const BrokerCredential& c, std::int64_t n
 }
 
 Result<std::optional<BrokerCredential>> Store::broker_credential(const std::string& username, std::int64_t now) {
-    auto rows = run("SELECT c.username, c.password_hash, c.user_id, c.expires_at FROM broker_credentials c "
-                    "JOIN users u ON u.id = c.user_id WHERE c.username = $1 AND c.expires_at > $2 AND "
-                    "u.disabled_at IS NULL",
-                    {username, now});
+    auto rows =
+        run("SELECT c.username, c.password_hash, c.user_id, c.expires_at FROM broker_credentials c "
+            "JOIN users u ON u.id = c.user_id WHERE c.username = $1 AND c.expires_at > $2 AND "
+            "u.disabled_at IS NULL",
+            {username, now});
     if (!rows) return rows.status();
     if (rows->empty()) return std::optional<BrokerCredential>();
     const auto& r = rows->front();
@@ -257,24 +258,26 @@ Status Store::add_lamp(const std::string& device_id, const std::string& name, st
 
 Result<bool> Store::record_state(const std::string& device_id, const std::string& state_json, std::int64_t version,
                                  std::int64_t now) {
-    auto rows = run("INSERT INTO lamps (device_id, state_json, state_version, created_at, updated_at, last_seen_at) "
-                    "VALUES ($1, $2, $3, $4, $4, $4) "
-                    "ON CONFLICT (device_id) DO UPDATE SET state_json = excluded.state_json, "
-                    "state_version = excluded.state_version, updated_at = excluded.updated_at, "
-                    "last_seen_at = excluded.last_seen_at "
-                    "WHERE lamps.state_version IS NULL OR lamps.state_version < excluded.state_version "
-                    "RETURNING device_id",
-                    {device_id, state_json, version, now});
+    auto rows =
+        run("INSERT INTO lamps (device_id, state_json, state_version, created_at, updated_at, last_seen_at) "
+            "VALUES ($1, $2, $3, $4, $4, $4) "
+            "ON CONFLICT (device_id) DO UPDATE SET state_json = excluded.state_json, "
+            "state_version = excluded.state_version, updated_at = excluded.updated_at, "
+            "last_seen_at = excluded.last_seen_at "
+            "WHERE lamps.state_version IS NULL OR lamps.state_version < excluded.state_version "
+            "RETURNING device_id",
+            {device_id, state_json, version, now});
     if (!rows) return rows.status();
     return !rows->empty();
 }
 
 Status Store::record_online(const std::string& device_id, bool online, std::int64_t now) {
-    return done(run("INSERT INTO lamps (device_id, online, created_at, updated_at, last_seen_at) "
-                    "VALUES ($1, $2, $3, $3, $3) "
-                    "ON CONFLICT (device_id) DO UPDATE SET online = excluded.online, updated_at = excluded.updated_at, "
-                    "last_seen_at = excluded.last_seen_at",
-                    {device_id, std::int64_t{online ? 1 : 0}, now}));
+    return done(
+        run("INSERT INTO lamps (device_id, online, created_at, updated_at, last_seen_at) "
+            "VALUES ($1, $2, $3, $3, $3) "
+            "ON CONFLICT (device_id) DO UPDATE SET online = excluded.online, updated_at = excluded.updated_at, "
+            "last_seen_at = excluded.last_seen_at",
+            {device_id, std::int64_t{online ? 1 : 0}, now}));
 }
 
 Result<std::optional<Lamp>> Store::lamp(const std::string& device_id) {
@@ -335,7 +338,7 @@ Status Store::assign_lamp(const std::string& device_id, std::optional<std::int64
 }
 
 Result<bool> Store::change_lamp_owner(const std::string& device_id, std::optional<std::int64_t> from,
-                                     std::optional<std::int64_t> to, std::int64_t now) {
+                                      std::optional<std::int64_t> to, std::int64_t now) {
     auto rows = from ? run("UPDATE lamps SET owner_id = $1, name = '', room = '', updated_at = $2 "
                            "WHERE device_id = $3 AND owner_id = $4 RETURNING device_id",
                            {optional_id(to), now, device_id, *from})
