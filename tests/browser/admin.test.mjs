@@ -48,21 +48,16 @@ describe("the operators' admin area", { skip }, () => {
   let browser;
   let operator;
 
-  async function usersPage(query) {
+  // The operator's search form on the admin page `list` ("users" or "lamps").
+  async function search(list, query) {
     const { page } = operator;
-    await page.goto(`${base}/operator/admin/users/`);
+    await page.goto(`${base}/operator/admin/${list}/`);
     await page.fill("#id_q", query);
     await press(page, ".admin-search button[type=submit]");
     return page;
   }
-
-  async function lampsPage(query) {
-    const { page } = operator;
-    await page.goto(`${base}/operator/admin/lamps/`);
-    await page.fill("#id_q", query);
-    await press(page, ".admin-search button[type=submit]");
-    return page;
-  }
+  const usersPage = (query) => search("users", query);
+  const lampsPage = (query) => search("lamps", query);
 
   async function giveLamp(username) {
     const page = await lampsPage(lamp.device_id);

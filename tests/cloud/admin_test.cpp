@@ -54,6 +54,14 @@ protected:
         fields.emplace_back("csrfmiddlewaretoken", s.cookie("csrftoken"));
         return s.post_form(path, fields);
     }
+    // The reset link's form, filled in and sent from `holder`'s browser.
+    static HttpReply set_password(BrowserSession& holder, const std::string& token, const std::string& password,
+                                  const std::string& again) {
+        return holder.post_form("/accounts/reset/", {{"csrfmiddlewaretoken", holder.cookie("csrftoken")},
+                                                     {"token", token},
+                                                     {"new_password1", password},
+                                                     {"new_password2", again}});
+    }
     bool can_log_in(const std::string& name, const std::string& password = CloudServer::kPassword) {
         return BrowserSession(server_->port()).login(name, password);
     }
@@ -240,16 +248,10 @@ TEST_P(AdminTest, AResetLinkSetsANewPasswordOnceAndIsStoredHashed) {
     auto form = holder.get("/accounts/reset/?token=" + token);
     ASSERT_EQ(form.status, 200);
     EXPECT_TRUE(contains(form.body, "name=\"new_password1\""));
-    auto differ = holder.post_form("/accounts/reset/", {{"csrfmiddlewaretoken", holder.cookie("csrftoken")},
-                                                        {"token", token},
-                                                        {"new_password1", "a-new-password"},
-                                                        {"new_password2", "another-one"}});
+    auto differ = set_password(holder, token, "a-new-password", "another-one");
     EXPECT_EQ(differ.status, 400);
     EXPECT_TRUE(contains(differ.body, "the two new passwords differ"));
-    auto short_one = holder.post_form("/accounts/reset/", {{"csrfmiddlewaretoken", holder.cookie("csrftoken")},
-                                                           {"token", token},
-                                                           {"new_password1", "short"},
-                                                           {"new_password2", "short"}});
+    auto short_one = set_password(holder, token, "short", "short");
     EXPECT_EQ(short_one.status, 400);
     EXPECT_TRUE(contains(short_one.body, "too short"));
     EXPECT_EQ(holder
@@ -258,10 +260,7 @@ TEST_P(AdminTest, AResetLinkSetsANewPasswordOnceAndIsStoredHashed) {
                                                   {"new_password2", "a-new-password"}})
                   .status,
               403);  // no CSRF token
-    auto set = holder.post_form("/accounts/reset/", {{"csrfmiddlewaretoken", holder.cookie("csrftoken")},
-                                                     {"token", token},
-                                                     {"new_password1", "a-new-password"},
-                                                     {"new_password2", "a-new-password"}});
+    auto set = set_password(holder, token, "a-new-password", "a-new-password");
     ASSERT_EQ(set.status, 200) << set.body;
     EXPECT_TRUE(contains(set.body, "Your new password is set"));
     EXPECT_TRUE(can_log_in("alice", "a-new-password"));
@@ -271,10 +270,7 @@ TEST_P(AdminTest, AResetLinkSetsANewPasswordOnceAndIsStoredHashed) {
     EXPECT_EQ(used.status, 409);
     EXPECT_TRUE(contains(used.body, "already used"));
     EXPECT_FALSE(contains(used.body, "new_password1"));
-    auto again = holder.post_form("/accounts/reset/", {{"csrfmiddlewaretoken", holder.cookie("csrftoken")},
-                                                       {"token", token},
-                                                       {"new_password1", "the-attackers-one"},
-                                                       {"new_password2", "the-attackers-one"}});
+    auto again = set_password(holder, token, "the-attackers-one", "the-attackers-one");
     EXPECT_EQ(again.status, 409);
     EXPECT_FALSE(can_log_in("alice", "the-attackers-one"));
     EXPECT_TRUE(can_log_in("alice", "a-new-password"));
@@ -354,13 +350,7 @@ TEST_P(AdminTest, EveryAdminActionIsInTheAuditLog) {
     ASSERT_EQ(post(ops, "/operator/admin/lamps/release/", {{"device_id", kLamp}}).status, 303);
     BrowserSession holder(server_->port());
     holder.get("/accounts/reset/?token=" + token);
-    ASSERT_EQ(holder
-                  .post_form("/accounts/reset/", {{"csrfmiddlewaretoken", holder.cookie("csrftoken")},
-                                                  {"token", token},
-                                                  {"new_password1", "a-new-password"},
-                                                  {"new_password2", "a-new-password"}})
-                  .status,
-              200);
+    ASSERT_EQ(set_password(holder, token, "a-new-password", "a-new-password").status, 200);
     // Refused actions are not recorded.
     EXPECT_EQ(post(ops, "/operator/admin/users/disable/", {{"username", "carol"}}).status, 404);
 

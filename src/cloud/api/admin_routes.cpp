@@ -127,6 +127,24 @@ void add_action(http::Router& router, Deps& deps, const char* path, Act act) {
     });
 }
 
+enum class List { users, lamps };
+
+// A change to the user (form field username) or lamp (device_id) that `change`
+// makes: 303 back to its list with ?done=, or the list again saying why not.
+template <typename Change>
+void add_change(http::Router& router, Deps& deps, const char* path, List list, const char* done, Change change) {
+    add_action(router, deps, path,
+               [&deps, list, done, change](const Request&, const PageContext& page, const Caller& caller,
+                                           const http::Fields& form) {
+                   bool users = list == List::users;
+                   std::string target(form.get_or(users ? "username" : "device_id"));
+                   if (Status s = change(caller.user, target, form); !s)
+                       return users ? users_page(deps, page, caller, failure(s, target))
+                                    : lamps_page(deps, page, caller, failure(s, target));
+                   return back_to(users ? "/operator/admin/users/" : "/operator/admin/lamps/", target, done);
+               });
+}
+
 }  // namespace
 
 void add_admin_routes(http::Router& router, Deps& deps) {
@@ -147,19 +165,14 @@ void add_admin_routes(http::Router& router, Deps& deps) {
                  return audit_page(deps, page, caller);
              });
 
-    add_action(router, deps, "/operator/admin/users/disable/",
-               [&deps](const Request&, const PageContext& page, const Caller& caller, const http::Fields& form) {
-                   std::string name(form.get_or("username"));
-                   if (Status s = deps.user_admin.disable(caller.user, name); !s)
-                       return users_page(deps, page, caller, failure(s, name));
-                   return back_to("/operator/admin/users/", name, "disabled");
+    using Fields = http::Fields;
+    add_change(router, deps, "/operator/admin/users/disable/", List::users, "disabled",
+               [&deps](const storage::User& op, const std::string& name, const Fields&) {
+                   return deps.user_admin.disable(op, name);
                });
-    add_action(router, deps, "/operator/admin/users/enable/",
-               [&deps](const Request&, const PageContext& page, const Caller& caller, const http::Fields& form) {
-                   std::string name(form.get_or("username"));
-                   if (Status s = deps.user_admin.enable(caller.user, name); !s)
-                       return users_page(deps, page, caller, failure(s, name));
-                   return back_to("/operator/admin/users/", name, "enabled");
+    add_change(router, deps, "/operator/admin/users/enable/", List::users, "enabled",
+               [&deps](const storage::User& op, const std::string& name, const Fields&) {
+                   return deps.user_admin.enable(op, name);
                });
     add_action(router, deps, "/operator/admin/users/reset/",
                [&deps](const Request& request, const PageContext& page, const Caller& caller,
@@ -173,19 +186,13 @@ void add_admin_routes(http::Router& router, Deps& deps) {
                                                                                    link->expires_at)),
                                       deps);
                });
-    add_action(router, deps, "/operator/admin/lamps/assign/",
-               [&deps](const Request&, const PageContext& page, const Caller& caller, const http::Fields& form) {
-                   std::string device(form.get_or("device_id"));
-                   if (Status s = deps.lamp_admin.assign(caller.user, device, form.get_or("username")); !s)
-                       return lamps_page(deps, page, caller, failure(s, device));
-                   return back_to("/operator/admin/lamps/", device, "assigned");
+    add_change(router, deps, "/operator/admin/lamps/assign/", List::lamps, "assigned",
+               [&deps](const storage::User& op, const std::string& device, const Fields& form) {
+                   return deps.lamp_admin.assign(op, device, form.get_or("username"));
                });
-    add_action(router, deps, "/operator/admin/lamps/release/",
-               [&deps](const Request&, const PageContext& page, const Caller& caller, const http::Fields& form) {
-                   std::string device(form.get_or("device_id"));
-                   if (Status s = deps.lamp_admin.release(caller.user, device); !s)
-                       return lamps_page(deps, page, caller, failure(s, device));
-                   return back_to("/operator/admin/lamps/", device, "released");
+    add_change(router, deps, "/operator/admin/lamps/release/", List::lamps, "released",
+               [&deps](const storage::User& op, const std::string& device, const Fields&) {
+                   return deps.lamp_admin.release(op, device);
                });
 }
 

@@ -43,16 +43,21 @@ Result<http::Fields> form_of(const http::Request& request) {
     return form;
 }
 
+std::optional<http::Response> refuse_form_post(const http::Request& request, const PageContext& page,
+                                               const Result<http::Fields>& form) {
+    if (!form) return html_error(form.status());
+    if (Status s = accounts::check_csrf(request, page.cookies, form->get_or(accounts::kCsrfField)); !s)
+        return html_error(s);
+    return std::nullopt;
+}
+
 std::optional<http::Response> require_form_post(const http::Request& request, Deps& deps, PageContext& page,
                                                 Result<http::Fields>& form, std::optional<Caller>& caller) {
     auto who = identify(request, page.cookies, deps, false);
     if (!who) return html_error(who.status());
     if (!*who) return login_redirect(request);
     caller = std::move(*who);
-    if (!form) return html_error(form.status());
-    if (Status s = accounts::check_csrf(request, page.cookies, form->get_or(accounts::kCsrfField)); !s)
-        return html_error(s);
-    return std::nullopt;
+    return refuse_form_post(request, page, form);
 }
 
 }  // namespace lampi::cloud::api

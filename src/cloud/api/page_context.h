@@ -37,6 +37,11 @@ http::Response login_redirect(const http::Request& request);
 // Form body, or the Status saying what is malformed.
 Result<http::Fields> form_of(const http::Request& request);
 
+// The answer refusing a form post whose body is malformed or whose CSRF token is
+// missing or wrong; nullopt when it passes.
+std::optional<http::Response> refuse_form_post(const http::Request& request, const PageContext& page,
+                                               const Result<http::Fields>& form);
+
 // Checks session + CSRF for a form post; fills `caller` or returns the answer.
 std::optional<http::Response> require_form_post(const http::Request& request, Deps& deps, PageContext& page,
                                                 Result<http::Fields>& form, std::optional<Caller>& caller);

@@ -3,7 +3,6 @@
 #include <fmt/core.h>
 
 #include "accounts/crypto.h"
-#include "accounts/csrf.h"
 #include "accounts/login_throttle.h"
 #include "analytics/event.h"
 #include "api/app.h"
@@ -124,9 +123,7 @@ void add_page_routes(http::Router& router, Deps& deps) {
     router.add("POST", "/accounts/login/", [&deps](const Request& request, const http::Params&) {
         PageContext page(request);
         auto form = form_of(request);
-        if (!form) return html_error(form.status());
-        if (Status s = accounts::check_csrf(request, page.cookies, form->get_or(accounts::kCsrfField)); !s)
-            return html_error(s);
+        if (auto refused = refuse_form_post(request, page, form)) return *refused;
         if (auto limited = over_address_rate(deps, deps.options.login_rate, request, "Too many logins"))
             return *limited;
         return on_hash_pool(deps, [&deps, request, page, form = *form]() -> Response {
@@ -163,9 +160,7 @@ void add_page_routes(http::Router& router, Deps& deps) {
             return http::html(404, pages::error_page(404, "Not found", "Sign-up is off."));
         PageContext page(request);
         auto form = form_of(request);
-        if (!form) return html_error(form.status());
-        if (Status s = accounts::check_csrf(request, page.cookies, form->get_or(accounts::kCsrfField)); !s)
-            return html_error(s);
+        if (auto refused = refuse_form_post(request, page, form)) return *refused;
         std::string username(form->get_or("username"));
         std::string password(form->get_or("password1"));
         std::string ref = referrer(form->get_or("ref"));
@@ -247,9 +242,7 @@ void add_page_routes(http::Router& router, Deps& deps) {
     router.add("POST", "/logout/", [&deps](const Request& request, const http::Params&) {
         PageContext page(request);
         auto form = form_of(request);
-        if (!form) return html_error(form.status());
-        if (Status s = accounts::check_csrf(request, page.cookies, form->get_or(accounts::kCsrfField)); !s)
-            return html_error(s);
+        if (auto refused = refuse_form_post(request, page, form)) return *refused;
         if (auto key = page.cookies.get(kSessionCookie)) {
             auto who = deps.accounts.session_user(*key);
             if (Status s = deps.accounts.end_session(*key); !s) return html_error(s);

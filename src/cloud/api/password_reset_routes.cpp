@@ -3,7 +3,6 @@
 // new password once (CSRF checked, no session needed: the link is the proof).
 // The token travels in the query and the form body, never in the path, so the
 // access log (paths only) never holds it.
-#include "accounts/csrf.h"
 #include "api/app.h"
 #include "api/error_response.h"
 #include "api/page_context.h"
@@ -40,9 +39,7 @@ void add_password_reset_routes(http::Router& router, Deps& deps) {
     router.add("POST", "/accounts/reset/", [&deps](const Request& request, const http::Params&) {
         PageContext page(request);
         auto form = form_of(request);
-        if (!form) return html_error(form.status());
-        if (Status s = accounts::check_csrf(request, page.cookies, form->get_or(accounts::kCsrfField)); !s)
-            return html_error(s);
+        if (auto refused = refuse_form_post(request, page, form)) return *refused;
         std::string token(form->get_or("token"));
         std::string password(form->get_or("new_password1"));
         if (password != form->get_or("new_password2"))
