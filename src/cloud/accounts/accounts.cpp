@@ -91,6 +91,7 @@ Result<LoginResult> Accounts::login(const std::string& username, const std::stri
     if ((*user)->disabled()) {
         // Said only to someone who knows the password: it tells nobody else the account exists.
         result.error = kDisabled;
+        result.disabled = true;
         return result;
     }
     if (needs_rehash((*user)->password_hash, options_.cost)) {

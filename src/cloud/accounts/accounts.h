@@ -29,6 +29,7 @@ struct LoginResult {
     std::optional<storage::User> user;  // set when the login succeeded
     std::string error;                  // otherwise: what the login form says
     std::int64_t retry_after = 0;       // > 0: refused by the throttle; seconds to wait
+    bool disabled = false;              // the right password, but an operator disabled the account
 };
 
 struct IssuedApiToken {

@@ -49,7 +49,10 @@ void record_login(Deps& deps, const std::string& username, const accounts::Login
     analytics::Properties p;
     p.add("username", username.substr(0, 150)).add("success", login.user.has_value());
     if (login.user) p.add("user_id", login.user->id);
-    if (!login.user) p.add("failure", login.retry_after > 0 ? "throttled" : "wrong username or password");
+    if (!login.user)
+        p.add("failure", login.retry_after > 0 ? "throttled"
+                         : login.disabled      ? "disabled"
+                                               : "wrong username or password");
     deps.options.events->record("logins", p.json());
 }
 
