@@ -6,6 +6,7 @@
 
 #include <boost/json.hpp>
 
+#include "admin/password_resets.h"
 #include "cloud_server.h"
 #include "http_client.h"
 #include "json_reply.h"
@@ -69,7 +70,7 @@ protected:
         std::vector<std::string> users;
         for (const auto& m : server_->published())
             if (m.topic == "lampi/control/revoke")
-                users.push_back(std::string(parse_json(m.payload).at("user").as_string()));
+                users.emplace_back(parse_json(m.payload).at("user").as_string());
         return users;
     }
     std::string audit_page() {
@@ -287,7 +288,7 @@ TEST_P(AdminTest, AResetLinkExpiresAfterADayAndANewLinkEndsTheOldOne) {
     BrowserSession holder(server_->port());
     EXPECT_EQ(holder.get("/accounts/reset/?token=" + first).status, 410);
     EXPECT_EQ(holder.get("/accounts/reset/?token=" + second).status, 200);
-    server_->advance(24 * 3600);
+    server_->advance(admin::kResetLinkSeconds);
     auto expired = holder.get("/accounts/reset/?token=" + second);
     EXPECT_EQ(expired.status, 410);
     EXPECT_TRUE(contains(expired.body, "expired"));

@@ -19,7 +19,7 @@
 
 namespace lampi::cloud::admin {
 
-inline constexpr std::int64_t kResetLinkSeconds = 24 * 3600;
+inline constexpr std::int64_t kResetLinkSeconds = std::int64_t{24} * 3600;
 
 struct NewResetLink {
     std::string token;  // shown once, never stored

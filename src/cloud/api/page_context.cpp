@@ -56,7 +56,7 @@ std::optional<http::Response> require_form_post(const http::Request& request, De
     auto who = identify(request, page.cookies, deps, false);
     if (!who) return html_error(who.status());
     if (!*who) return login_redirect(request);
-    caller = std::move(*who);
+    caller = *who;
     return refuse_form_post(request, page, form);
 }
 

@@ -17,7 +17,7 @@ std::string csrf_field(std::string_view csrf) {
 // "2026-11-30 16:40 UTC" in a <time> element; "never" without a time.
 std::string when(std::optional<std::int64_t> unix_seconds) {
     if (!unix_seconds) return "never";
-    std::time_t t = static_cast<std::time_t>(*unix_seconds);
+    auto t = static_cast<std::time_t>(*unix_seconds);
     std::tm tm{};
     gmtime_r(&t, &tm);
     char shown[32];
