@@ -69,8 +69,7 @@ protected:
     std::vector<std::string> revoked_users() {
         std::vector<std::string> users;
         for (const auto& m : server_->published())
-            if (m.topic == "lampi/control/revoke")
-                users.emplace_back(parse_json(m.payload).at("user").as_string());
+            if (m.topic == "lampi/control/revoke") users.emplace_back(parse_json(m.payload).at("user").as_string());
         return users;
     }
     std::string audit_page() {

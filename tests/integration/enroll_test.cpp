@@ -43,13 +43,12 @@ protected:
         }
         db_ = "sqlite://" + (dir_ / "cloud.sqlite3");
         cloud_port_ = free_port();
-        cloud_ =
-            std::make_unique<Process>(std::vector<std::string>{LAMPI_CLOUD_BINARY, "serve", "--db", db_, "--listen",
-                                                               "127.0.0.1:" + std::to_string(cloud_port_),
-                                                               "--mqtt-host", "", "--tls-cert",
-                                                               dir_ / "server-chain.pem", "--tls-key",
-                                                               dir_ / "server.key", "--enroll-ca-dir", dir_ / "ca"},
-                                      dir_ / "cloud.log");
+        cloud_ = std::make_unique<Process>(
+            std::vector<std::string>{LAMPI_CLOUD_BINARY, "serve", "--db", db_, "--listen",
+                                     "127.0.0.1:" + std::to_string(cloud_port_), "--mqtt-host", "", "--tls-cert",
+                                     dir_ / "server-chain.pem", "--tls-key", dir_ / "server.key", "--enroll-ca-dir",
+                                     dir_ / "ca"},
+            dir_ / "cloud.log");
         cloud_->start();
         ASSERT_TRUE(wait_for_port(cloud_port_, 10s)) << cloud_->log();
     }
