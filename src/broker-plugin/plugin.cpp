@@ -56,7 +56,7 @@ struct Plugin {
     Clock::time_point next_refresh{};
     Clock::time_point next_purge{};
     std::size_t published_clients = SIZE_MAX;  // the registry size last put on $SYS
-    std::unique_ptr<CrlWatch> crl_watch;       // plugin_opt_crl_file: the lamps' listener's CRL
+    std::unique_ptr<CrlWatch> crl_watch;  // plugin_opt_crl_file: the lamps' listener's CRL
     Clock::time_point next_crl_poll{};
 };
 
