@@ -59,6 +59,8 @@ Result<LoginResult> Accounts::login(const std::string& username, const std::stri
                                     std::string_view address) {
     static const std::string kWrong = "Please enter a correct username and password. Note that both fields may be "
                                       "case-sensitive.";
+    static const std::string kDisabled =
+        "This account is disabled. Ask an operator of this LAMPi to enable it again if you need it.";
     LoginResult result;
     if (username.size() > 150 || password.size() > 1024) {
         result.error = kWrong;
@@ -86,6 +88,12 @@ Result<LoginResult> Accounts::login(const std::string& username, const std::stri
         result.retry_after = *locked;
         return result;
     }
+    if ((*user)->disabled()) {
+        // Said only to someone who knows the password: it tells nobody else the account exists.
+        result.error = kDisabled;
+        result.disabled = true;
+        return result;
+    }
     if (needs_rehash((*user)->password_hash, options_.cost)) {
         // The cost changed since this hash was made: upgrade it now that we know the password.
         if (auto hash = hash_password(password, options_.cost)) (void)store_.set_password((*user)->id, *hash);
@@ -100,9 +108,13 @@ Status Accounts::remember_address(const std::string& username, std::string_view 
     return throttle_.succeeded(username, address);
 }
 
-Status Accounts::set_password(std::int64_t user_id, const std::string& password) {
+Result<std::string> Accounts::hash_new_password(const std::string& password) const {
     if (Status s = check_password_rules(password); !s) return s;
-    auto hash = hash_password(password, options_.cost);
+    return hash_password(password, options_.cost);
+}
+
+Status Accounts::set_password(std::int64_t user_id, const std::string& password) {
+    auto hash = hash_new_password(password);
     if (!hash) return hash.status();
     return store_.set_password(user_id, *hash);
 }

@@ -29,6 +29,7 @@ struct LoginResult {
     std::optional<storage::User> user;  // set when the login succeeded
     std::string error;                  // otherwise: what the login form says
     std::int64_t retry_after = 0;       // > 0: refused by the throttle; seconds to wait
+    bool disabled = false;              // the right password, but an operator disabled the account
 };
 
 struct IssuedApiToken {
@@ -59,12 +60,15 @@ public:
     // against both, a success clears the username's counter. `address` is the
     // client's address; empty counts per username only (the broker's calls, which
     // all come from the broker). Unknown users and wrong passwords get the same
-    // answer in about the same time.
+    // answer in about the same time. A disabled account is refused (saying so)
+    // even with the right password.
     Result<LoginResult> login(const std::string& username, const std::string& password, std::string_view address);
     // A sign-up from `address`: the account's owner uses it, so the per-account
     // guessing ceiling never slows it (see login_throttle.h).
     Status remember_address(const std::string& username, std::string_view address);
     Status set_password(std::int64_t user_id, const std::string& password);
+    // The argon2id hash to store for a new password, once it passes the rules.
+    Result<std::string> hash_new_password(const std::string& password) const;
     // Ends every session and API token of the user; the caller starts a new
     // session for the browser that made the change.
     Status change_password(const storage::User& user, const std::string& old_password,

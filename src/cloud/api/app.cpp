@@ -96,6 +96,8 @@ App::App(storage::Store& store, accounts::Accounts& accounts, lamps::LampService
     add_dashboard_routes(router_, deps_);
     add_on_hours_routes(router_, deps_);
     add_enroll_routes(router_, deps_);
+    add_admin_routes(router_, deps_);
+    add_password_reset_routes(router_, deps_);
     deps_.metrics = &metrics_;
     std::vector<metrics::RouteLabel> labels;
     for (std::size_t i = 0; i < router_.size(); ++i) {

@@ -13,6 +13,10 @@
 
 #include "accounts/accounts.h"
 #include "accounts/rate_limit.h"
+#include "admin/audit_log.h"
+#include "admin/lamp_admin.h"
+#include "admin/password_resets.h"
+#include "admin/user_admin.h"
 #include "analytics/event_queue.h"
 #include "analytics/event_sink.h"
 #include "analytics/event_store.h"
@@ -113,6 +117,12 @@ struct Deps {
     schedules::Schedules schedules{store, lamps, [&clock = accounts] { return clock.now(); }, options.schedules};
     // Lamps getting their certificates with a one-time token.
     enroll::DeviceEnrollment enrollment{enroll::EnrollmentTokens(store.database()), options.enrollment_ca};
+    // The operators' admin area: its audit log, password reset links, and the actions on users and lamps.
+    admin::AuditLog audit{store.database()};
+    admin::PasswordResets password_resets{store.database()};
+    admin::UserAdmin user_admin{store, accounts, audit, password_resets, options.revocations.get()};
+    admin::LampAdmin lamp_admin{store, lamps, audit, [&clock = accounts] { return clock.now(); },
+                                options.revocations.get()};
     // What /metrics shows; set by App before serving.
     metrics::CloudMetrics* metrics = nullptr;
 };
@@ -170,5 +180,7 @@ void add_schedule_routes(http::Router& router, Deps& deps);
 void add_dashboard_routes(http::Router& router, Deps& deps);
 void add_on_hours_routes(http::Router& router, Deps& deps);
 void add_enroll_routes(http::Router& router, Deps& deps);
+void add_admin_routes(http::Router& router, Deps& deps);
+void add_password_reset_routes(http::Router& router, Deps& deps);
 
 }  // namespace lampi::cloud::api

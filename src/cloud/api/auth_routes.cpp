@@ -93,7 +93,7 @@ Result<rules::Principal> principal_of(Deps& deps, const std::string& username) {
     }
     auto user = deps.store.user_by_name(username);
     if (!user) return user.status();
-    if (*user && (*user)->is_operator) p.kind = rules::PrincipalKind::superuser;
+    if (*user && (*user)->is_operator && !(*user)->disabled()) p.kind = rules::PrincipalKind::superuser;
     return p;
 }
 
@@ -134,7 +134,8 @@ Response user_check(const Request& request, Deps& deps) {
     // a refusal).
     return on_hash_pool(deps, [&deps, username, password]() -> Response {
         auto user = deps.store.user_by_name(username);
-        if (!user || !*user || !(*user)->is_operator) return answer(false, "not a broker user", false);
+        if (!user || !*user || !(*user)->is_operator || (*user)->disabled())
+            return answer(false, "not a broker user", false);
         accounts::LoginThrottle throttle(deps.store, deps.accounts.options().throttle,
                                          [&deps] { return deps.accounts.now(); });
         const std::string subject = "broker:" + username;

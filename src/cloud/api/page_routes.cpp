@@ -3,12 +3,12 @@
 #include <fmt/core.h>
 
 #include "accounts/crypto.h"
-#include "accounts/csrf.h"
 #include "accounts/login_throttle.h"
 #include "analytics/event.h"
 #include "api/app.h"
 #include "api/caller.h"
 #include "api/error_response.h"
+#include "api/page_context.h"
 #include "lampi/log.h"
 #include "pages/pages.h"
 
@@ -17,46 +17,6 @@ namespace {
 
 using http::Request;
 using http::Response;
-
-// Per-request view of cookies and the CSRF token the page should embed.
-struct PageContext {
-    http::Fields cookies;
-    std::string csrf;
-    bool new_csrf = false;
-    bool secure = false;
-
-    explicit PageContext(const Request& request)
-        : cookies(http::parse_cookies(request.header("Cookie"))), secure(request.secure) {
-        csrf = accounts::csrf_cookie(cookies);
-        if (csrf.empty()) {
-            csrf = accounts::random_token();
-            new_csrf = true;
-        }
-    }
-
-    Response finish(Response r, const Deps& deps) const {
-        if (new_csrf) r.add("Set-Cookie", accounts::csrf_set_cookie(csrf, cookies_secure(deps)));
-        r.set("Cache-Control", "no-store");
-        r.set("Vary", "Cookie");
-        return r;
-    }
-
-    bool cookies_secure(const Deps& deps) const { return deps.options.secure_cookies || secure; }
-
-    // After authentication: a new session id (whatever session cookie came in,
-    // perhaps one planted by an attacker, is ended and never becomes logged in)
-    // and a new CSRF token, as Django rotates both at login.
-    Result<Response> logged_in(std::int64_t user_id, std::string location, Deps& deps) const {
-        auto key = deps.accounts.start_session(user_id);
-        if (!key) return key.status();
-        if (auto old = cookies.get(kSessionCookie)) (void)deps.accounts.end_session(*old);
-        Response r = http::redirect(std::move(location));
-        r.add("Set-Cookie", session_set_cookie(*key, deps.accounts.options().session_seconds, cookies_secure(deps)));
-        r.add("Set-Cookie", accounts::csrf_set_cookie(accounts::random_token(), cookies_secure(deps)));
-        r.set("Cache-Control", "no-store");
-        return r;
-    }
-};
 
 // 429 with Retry-After when the client's address used up `rule`, counting this attempt.
 std::optional<Response> over_address_rate(Deps& deps, const accounts::RateRule& rule, const Request& request,
@@ -89,7 +49,10 @@ void record_login(Deps& deps, const std::string& username, const accounts::Login
     analytics::Properties p;
     p.add("username", username.substr(0, 150)).add("success", login.user.has_value());
     if (login.user) p.add("user_id", login.user->id);
-    if (!login.user) p.add("failure", login.retry_after > 0 ? "throttled" : "wrong username or password");
+    if (!login.user)
+        p.add("failure", login.retry_after > 0 ? "throttled"
+                         : login.disabled      ? "disabled"
+                                               : "wrong username or password");
     deps.options.events->record("logins", p.json());
 }
 
@@ -103,17 +66,6 @@ void record_sign_up(Deps& deps, const storage::User& user, const std::string& re
     deps.options.events->record("sign_ups", p.json());
 }
 
-Response login_redirect(const Request& request) {
-    return http::redirect("/accounts/login/?next=" + http::percent_encode(request.path));
-}
-
-// Form body, or a 400 page saying what is malformed.
-Result<http::Fields> form_of(const Request& request) {
-    auto form = http::parse_form(request.body);
-    if (!form) return form.status().prefixed("malformed form: ");
-    return form;
-}
-
 std::string next_from(const Request& request, const http::Fields* form) {
     auto query = http::parse_form(request.query);
     if (query) {
@@ -125,23 +77,11 @@ std::string next_from(const Request& request, const http::Fields* form) {
     return "/";
 }
 
-// Checks session + CSRF for a form post; fills `caller` or returns the answer.
-std::optional<Response> require_form_post(const Request& request, Deps& deps, PageContext& page,
-                                          Result<http::Fields>& form, std::optional<Caller>& caller) {
-    auto who = identify(request, page.cookies, deps, false);
-    if (!who) return html_error(who.status());
-    if (!*who) return login_redirect(request);
-    caller = std::move(*who);
-    if (!form) return html_error(form.status());
-    if (Status s = accounts::check_csrf(request, page.cookies, form->get_or(accounts::kCsrfField)); !s)
-        return html_error(s);
-    return std::nullopt;
-}
-
 Response render_index(Deps& deps, const PageContext& page, const Caller& caller, pages::IndexView view, int status) {
     auto lamps = deps.store.lamps_of(caller.user.id);
     if (!lamps) return html_error(lamps.status());
     view.code_seconds = deps.lamps.code_seconds();
+    view.is_operator = caller.user.is_operator;
     return page.finish(http::html(status, pages::index_page(caller.user.username, page.csrf, *lamps, view)), deps);
 }
 
@@ -186,9 +126,7 @@ void add_page_routes(http::Router& router, Deps& deps) {
     router.add("POST", "/accounts/login/", [&deps](const Request& request, const http::Params&) {
         PageContext page(request);
         auto form = form_of(request);
-        if (!form) return html_error(form.status());
-        if (Status s = accounts::check_csrf(request, page.cookies, form->get_or(accounts::kCsrfField)); !s)
-            return html_error(s);
+        if (auto refused = refuse_form_post(request, page, form)) return *refused;
         if (auto limited = over_address_rate(deps, deps.options.login_rate, request, "Too many logins"))
             return *limited;
         return on_hash_pool(deps, [&deps, request, page, form = *form]() -> Response {
@@ -225,9 +163,7 @@ void add_page_routes(http::Router& router, Deps& deps) {
             return http::html(404, pages::error_page(404, "Not found", "Sign-up is off."));
         PageContext page(request);
         auto form = form_of(request);
-        if (!form) return html_error(form.status());
-        if (Status s = accounts::check_csrf(request, page.cookies, form->get_or(accounts::kCsrfField)); !s)
-            return html_error(s);
+        if (auto refused = refuse_form_post(request, page, form)) return *refused;
         std::string username(form->get_or("username"));
         std::string password(form->get_or("password1"));
         std::string ref = referrer(form->get_or("ref"));
@@ -258,7 +194,8 @@ void add_page_routes(http::Router& router, Deps& deps) {
         auto caller = identify(request, page.cookies, deps, false);
         if (!caller) return html_error(caller.status());
         if (!*caller) return login_redirect(request);
-        return page.finish(http::html(200, pages::password_change_page(page.csrf, (*caller)->user.username, "", false)),
+        return page.finish(http::html(200, pages::password_change_page(page.csrf, (*caller)->user.username, "", false,
+                                                                       (*caller)->user.is_operator)),
                            deps);
     });
 
@@ -277,7 +214,7 @@ void add_page_routes(http::Router& router, Deps& deps) {
                 PublicError e = form_error(changed);
                 return page.finish(http::html(e.http_status,
                                               pages::password_change_page(page.csrf, caller.user.username, e.message,
-                                                                          false)),
+                                                                          false, caller.user.is_operator)),
                                    deps);
             }
             // Every session and token ended; this browser, which knew the old
@@ -285,9 +222,9 @@ void add_page_routes(http::Router& router, Deps& deps) {
             revoke_broker_connections(deps, caller.user.username);
             auto key = deps.accounts.start_session(caller.user.id);
             if (!key) return html_error(key.status());
-            Response r =
-                page.finish(http::html(200, pages::password_change_page(page.csrf, caller.user.username, "", true)),
-                            deps);
+            Response r = page.finish(http::html(200, pages::password_change_page(page.csrf, caller.user.username, "",
+                                                                                 true, caller.user.is_operator)),
+                                     deps);
             r.add("Set-Cookie",
                   session_set_cookie(*key, deps.accounts.options().session_seconds, page.cookies_secure(deps)));
             return r;
@@ -299,16 +236,16 @@ void add_page_routes(http::Router& router, Deps& deps) {
         auto caller = identify(request, page.cookies, deps, false);
         if (!caller) return html_error(caller.status());
         if (!*caller) return page.finish(http::html(200, pages::logged_out_page()), deps);
-        return page.finish(http::html(200, pages::logout_page(page.csrf, (*caller)->user.username)), deps);
+        return page.finish(http::html(200, pages::logout_page(page.csrf, (*caller)->user.username,
+                                                              (*caller)->user.is_operator)),
+                           deps);
     });
 
     // Opens like the login POST: every form post checks its CSRF token first.
     router.add("POST", "/logout/", [&deps](const Request& request, const http::Params&) {
         PageContext page(request);
         auto form = form_of(request);
-        if (!form) return html_error(form.status());
-        if (Status s = accounts::check_csrf(request, page.cookies, form->get_or(accounts::kCsrfField)); !s)
-            return html_error(s);
+        if (auto refused = refuse_form_post(request, page, form)) return *refused;
         if (auto key = page.cookies.get(kSessionCookie)) {
             auto who = deps.accounts.session_user(*key);
             if (Status s = deps.accounts.end_session(*key); !s) return html_error(s);

@@ -378,6 +378,26 @@ Status LampService::remove(std::int64_t user_id, std::string_view device_id) {
     return Status::ok();
 }
 
+Result<std::optional<std::int64_t>> LampService::change_owner(std::string_view device_id,
+                                                              std::optional<std::int64_t> owner) {
+    std::string id(device_id);
+    auto lamp = is_valid_device_id(device_id) ? store_.lamp(id) : Result<std::optional<storage::Lamp>>(std::nullopt);
+    if (!lamp) return lamp.status();
+    if (!*lamp) return Status::not_found(fmt::format("no lamp {} is known", device_id));
+    std::optional<std::int64_t> before = (*lamp)->owner_id;
+    if (before == owner)
+        return Status::failed_precondition(owner ? fmt::format("lamp {} already belongs to {}", id, (*lamp)->owner_name)
+                                                 : fmt::format("lamp {} has no owner", id));
+    auto changed = store_.change_lamp_owner(id, before, owner, clock_());
+    if (!changed) return changed.status();
+    if (!*changed)
+        return Status::failed_precondition(fmt::format("lamp {} changed hands meanwhile; look at it again", id));
+    if (owner) name_new_lamp(*owner, id);
+    publish_associated(id, owner.has_value());
+    log::info("lamp {} given to {} by an operator", id, owner ? "user " + std::to_string(*owner) : "nobody");
+    return before;
+}
+
 Result<std::string> LampService::set_state(std::int64_t user_id, std::string_view device_id, LampUpdate update) {
     auto lamp = owned_lamp(user_id, device_id);
     if (!lamp) return lamp.status();

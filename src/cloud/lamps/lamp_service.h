@@ -88,6 +88,13 @@ public:
     // Whether `room` can name a room: invalid_argument saying why not.
     static Status check_room(std::string_view room);
     Status remove(std::int64_t user_id, std::string_view device_id);
+    // Operator action (the admin area): gives the lamp to `owner`, or to nobody,
+    // whoever has it now, and tells the lamp it is claimed (or to make a new code).
+    // A lamp taken from someone forgets the name and room they gave it; a new
+    // owner's unnamed lamp is called "Lamp N" as after a claim. Returns the owner
+    // before; not_found for an unknown lamp, failed_precondition when `owner`
+    // has it already or it changed hands meanwhile.
+    Result<std::optional<std::int64_t>> change_owner(std::string_view device_id, std::optional<std::int64_t> owner);
     // Publishes set_config; returns the payload sent. The command is sent again
     // each time the lamp's bridge or lamp service reports "1" (the path to it is
     // back) until a lamp/changed confirms it (pending_commands.h).

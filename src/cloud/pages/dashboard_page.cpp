@@ -49,7 +49,7 @@ std::string dashboard_page(std::string_view username) {
         "<script src=\"/static/uPlot.iife.min.js\" defer></script>\n"
         "<script src=\"/static/dashboard.js\" defer></script>\n",
         panels);
-    return page("Analytics", body, username);
+    return page("Analytics", body, username, true);
 }
 
 }  // namespace lampi::cloud::pages

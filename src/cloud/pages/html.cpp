@@ -18,13 +18,14 @@ constexpr std::string_view kAppHead =
 
 }  // namespace
 
-std::string page(std::string_view title, std::string_view body, std::string_view username) {
+std::string page(std::string_view title, std::string_view body, std::string_view username, bool is_operator) {
     std::string nav;
     if (!username.empty()) {
         nav = fmt::format(
-            "<nav><span class=\"user\">{}</span> <a href=\"/\">Lamps</a> "
+            "<nav><span class=\"user\">{}</span> <a href=\"/\">Lamps</a> {}"
             "<a href=\"/accounts/password_change/\">Change password</a> <a href=\"/logout/\">Log out</a></nav>\n",
-            escape_html(username));
+            escape_html(username),
+            is_operator ? R"(<a href="/operator/admin/">Admin</a> <a href="/operator/analytics/">Analytics</a> )" : "");
     }
     return fmt::format(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"

@@ -11,7 +11,9 @@
 
 namespace lampi::cloud::pages {
 
-// A complete page: title, optional navigation for a logged-in user, the body.
-std::string page(std::string_view title, std::string_view body, std::string_view username = {});
+// A complete page: title, optional navigation for a logged-in user (with the
+// admin area and the analytics dashboard for an operator), the body.
+std::string page(std::string_view title, std::string_view body, std::string_view username = {},
+                 bool is_operator = false);
 
 }  // namespace lampi::cloud::pages

@@ -54,7 +54,8 @@ std::string signup_page(std::string_view csrf, std::string_view error, std::stri
     return page("Sign up", body);
 }
 
-std::string password_change_page(std::string_view csrf, std::string_view username, std::string_view error, bool done) {
+std::string password_change_page(std::string_view csrf, std::string_view username, std::string_view error, bool done,
+                                 bool is_operator) {
     std::string body = fmt::format(
         "<h2>Change password</h2>\n{}{}<form method=\"post\" action=\"/accounts/password_change/\">\n{}\n"
         "<p><label for=\"id_old_password\">Old password:</label> <input type=\"password\" name=\"old_password\" "
@@ -66,15 +67,35 @@ std::string password_change_page(std::string_view csrf, std::string_view usernam
         "<p><button type=\"submit\">Change my password</button></p>\n</form>\n",
         done ? "<p class=\"message\" role=\"status\">Your password was changed.</p>\n" : "", error_block(error),
         csrf_field(csrf));
-    return page("Change password", body, username);
+    return page("Change password", body, username, is_operator);
 }
 
-std::string logout_page(std::string_view csrf, std::string_view username) {
+std::string logout_page(std::string_view csrf, std::string_view username, bool is_operator) {
     std::string body = fmt::format(
         "<h2>Log out</h2>\n<form method=\"post\" action=\"/logout/\">\n{}\n"
         "<p><button type=\"submit\">Log out</button></p>\n</form>\n",
         csrf_field(csrf));
-    return page("Log out", body, username);
+    return page("Log out", body, username, is_operator);
+}
+
+std::string password_reset_page(std::string_view csrf, std::string_view token, std::string_view error, bool done) {
+    if (done)
+        return page("Password set",
+                    "<h2>Password set</h2>\n<p class=\"message\" role=\"status\">Your new password is "
+                    "set, and you were logged out everywhere.</p>\n<p><a href=\"/accounts/login/?next=/\">"
+                    "Log in</a> with it.</p>\n");
+    if (token.empty()) return page("Reset link", fmt::format("<h2>Set a new password</h2>\n{}", error_block(error)));
+    std::string body = fmt::format(
+        "<h2>Set a new password</h2>\n{}<p>This link works once. Choose the password you will log in with from now "
+        "on.</p>\n<form method=\"post\" action=\"/accounts/reset/\">\n{}\n"
+        "<input type=\"hidden\" name=\"token\" value=\"{}\">\n"
+        "<p><label for=\"id_new_password1\">New password:</label> <input type=\"password\" name=\"new_password1\" "
+        "id=\"id_new_password1\" autocomplete=\"new-password\" required></p>\n"
+        "<p><label for=\"id_new_password2\">New password again:</label> <input type=\"password\" "
+        "name=\"new_password2\" id=\"id_new_password2\" autocomplete=\"new-password\" required></p>\n"
+        "<p><button type=\"submit\">Set my password</button></p>\n</form>\n",
+        error_block(error), csrf_field(csrf), escape_html(token));
+    return page("Set a new password", body);
 }
 
 std::string logged_out_page() {
@@ -207,7 +228,7 @@ std::string index_page(std::string_view username, std::string_view csrf, const s
         fmt::arg("rooms", room_names(lamps)), fmt::arg("minutes", minutes), fmt::arg("plural", minutes == 1 ? "" : "s"),
         fmt::arg("csrf_field", csrf_field(csrf)), fmt::arg("typed", escape_html(view.typed_code)),
         fmt::arg("nearby", nearby_lamp_section()), fmt::arg("script", escape_html(shell_assets().script)));
-    return page("Your lamps", body, username);
+    return page("Your lamps", body, username, view.is_operator);
 }
 
 std::string offline_page() {

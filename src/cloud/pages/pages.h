@@ -17,8 +17,13 @@ std::string login_page(std::string_view csrf, std::string_view next, std::string
 // `referred_by`: the ?ref= of the sign-up link, carried to the POST in a hidden field.
 std::string signup_page(std::string_view csrf, std::string_view error, std::string_view username = {},
                         std::string_view referred_by = {});
-std::string password_change_page(std::string_view csrf, std::string_view username, std::string_view error, bool done);
-std::string logout_page(std::string_view csrf, std::string_view username);
+std::string password_change_page(std::string_view csrf, std::string_view username, std::string_view error, bool done,
+                                 bool is_operator);
+std::string logout_page(std::string_view csrf, std::string_view username, bool is_operator);
+// The page of a password reset link (/accounts/reset/?token=...): the form for the
+// new password while the link works (`token` set), else `error` (why not); `done`
+// after the password was set, with the way to log in.
+std::string password_reset_page(std::string_view csrf, std::string_view token, std::string_view error, bool done);
 std::string logged_out_page();
 
 // What the lamps page says besides the lamps.
@@ -28,6 +33,7 @@ struct IndexView {
     std::string_view typed_code;      // kept in the add form after a failed claim
     std::string_view new_lamp;        // a lamp just claimed: ask for its name and room
     std::int64_t code_seconds = 600;  // how long a lamp's code may be used
+    bool is_operator = false;         // the navigation links the admin area and the dashboard
 };
 
 // The lamps page. The element <div id="lamps"> is where the control page script

@@ -194,6 +194,33 @@ CREATE TABLE enrollment_tokens (
 ALTER TABLE analytics_keys ADD COLUMN options TEXT NOT NULL DEFAULT '';
 ALTER TABLE analytics_keys ADD COLUMN revoked_at BIGINT;
 )SQL"},
+    // The operators' admin area (admin/): a user an operator disabled (no login,
+    // no session, token or broker credential works) has disabled_at set; a lamp's
+    // last_seen_at is when it last reported anything; one-time password reset
+    // links are stored hashed like API tokens; every operator action is a row of
+    // admin_audit (names as text, so the record outlives the accounts it names).
+    {11, R"SQL(
+ALTER TABLE users ADD COLUMN disabled_at BIGINT;
+ALTER TABLE lamps ADD COLUMN last_seen_at BIGINT;
+CREATE TABLE password_resets (
+    token_hash TEXT PRIMARY KEY,
+    user_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    created_by TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    used_at BIGINT
+);
+CREATE INDEX password_resets_user ON password_resets(user_id);
+CREATE TABLE admin_audit (
+    id {id_pk},
+    at BIGINT NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target TEXT NOT NULL,
+    detail TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX admin_audit_at ON admin_audit(at);
+)SQL"},
 };
 
 std::string render(const char* sql, Dialect dialect) {

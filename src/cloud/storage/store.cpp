@@ -9,10 +9,14 @@
 namespace lampi::cloud::storage {
 namespace {
 
-const std::string kUserColumns = "id, username, password_hash, is_operator, created_at, last_login";
+const std::string kUserColumns = "id, username, password_hash, is_operator, created_at, last_login, disabled_at";
+// The same of users joined as "u".
+const std::string kUserColumnsOfU =
+    "u.id, u.username, u.password_hash, u.is_operator, u.created_at, u.last_login, u.disabled_at";
+constexpr std::size_t kUserColumnCount = 7;
 const std::string kLampColumns =
     "l.device_id, l.name, l.owner_id, COALESCE(u.username, ''), l.state_json, l.state_version, l.online, l.updated_at, "
-    "l.room";
+    "l.room, l.last_seen_at";
 const std::string kLampFrom = " FROM lamps l LEFT JOIN users u ON u.id = l.owner_id ";
 
 User to_user(const SqlRow& r, std::size_t at = 0) {
@@ -23,6 +27,7 @@ User to_user(const SqlRow& r, std::size_t at = 0) {
     u.is_operator = as_int(r[at + 3]) != 0;
     u.created_at = as_int(r[at + 4]);
     if (r[at + 5]) u.last_login = as_int(r[at + 5]);
+    if (r[at + 6]) u.disabled_at = as_int(r[at + 6]);
     return u;
 }
 
@@ -37,6 +42,7 @@ Lamp to_lamp(const SqlRow& r) {
     l.online = as_int(r[6]) != 0;
     l.updated_at = as_int(r[7]);
     l.room = as_text(r[8]);
+    if (r[9]) l.last_seen_at = as_int(r[9]);
     return l;
 }
 
@@ -66,6 +72,16 @@ Result<std::vector<Scene>> to_scenes(const Result<SqlRows>& rows) {
 Status done(const Result<SqlRows>& rows) { return rows ? Status::ok() : rows.status(); }
 
 SqlValue optional_id(std::optional<std::int64_t> id) { return id ? SqlValue(*id) : SqlValue(nullptr); }
+
+// A LIKE pattern (ESCAPE '\') matching any text that contains `text`, lower-cased.
+std::string contains_pattern(std::string_view text) {
+    std::string pattern = "%";
+    for (char c : text) {
+        if (c == '\\' || c == '%' || c == '_') pattern += '\\';
+        pattern += (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+    }
+    return pattern + "%";
+}
 
 }  // namespace
 
@@ -126,6 +142,21 @@ Status Store::record_login(std::int64_t user_id, std::int64_t now) {
     return done(run("UPDATE users SET last_login = $1 WHERE id = $2", {now, user_id}));
 }
 
+Status Store::set_user_disabled(std::int64_t user_id, std::optional<std::int64_t> at) {
+    return done(run("UPDATE users SET disabled_at = $1 WHERE id = $2", {optional_id(at), user_id}));
+}
+
+Result<std::vector<UserSummary>> Store::find_users(std::string_view text, int limit) {
+    auto rows = run("SELECT " + kUserColumnsOfU +
+                        ", (SELECT COUNT(*) FROM lamps l WHERE l.owner_id = u.id) FROM users u "
+                        "WHERE LOWER(u.username) LIKE $1 ESCAPE '\\' ORDER BY u.username LIMIT $2",
+                    {contains_pattern(text), std::int64_t{limit}});
+    if (!rows) return rows.status();
+    std::vector<UserSummary> out;
+    for (const auto& r : *rows) out.push_back(UserSummary{to_user(r), as_int(r.at(kUserColumnCount))});
+    return out;
+}
+
 Status Store::create_session(const std::string& key_hash, std::int64_t user_id, std::int64_t now,
                              std::int64_t expires_at) {
     return done(run("INSERT INTO sessions (key_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
@@ -133,8 +164,9 @@ Status Store::create_session(const std::string& key_hash, std::int64_t user_id, 
 }
 
 Result<std::optional<User>> Store::session_user(const std::string& key_hash, std::int64_t now) {
-    return first_user(run("SELECT u.id, u.username, u.password_hash, u.is_operator, u.created_at, u.last_login "
-                          "FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.key_hash = $1 AND s.expires_at > $2",
+    return first_user(run("SELECT " + kUserColumnsOfU +
+                              " FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.key_hash = $1 AND "
+                              "s.expires_at > $2 AND u.disabled_at IS NULL",
                           {key_hash, now}));
 }
 
@@ -154,13 +186,14 @@ Status Store::create_api_token(const ApiToken& t, const std::string& token_hash)
 
 Result<std::optional<std::pair<User, std::string>>> Store::api_token_user(const std::string& token_hash,
                                                                           std::int64_t now) {
-    auto rows = run("SELECT u.id, u.username, u.password_hash, u.is_operator, u.created_at, u.last_login, t.scope "
-                    "FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 AND t.expires_at > $2",
+    auto rows = run("SELECT " + kUserColumnsOfU +
+                        ", t.scope FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 AND "
+                        "t.expires_at > $2 AND u.disabled_at IS NULL",
                     {token_hash, now});
     if (!rows) return rows.status();
     if (rows->empty()) return std::optional<std::pair<User, std::string>>();
     return std::optional<std::pair<User, std::string>>(
-        std::pair<User, std::string>{to_user(rows->front()), as_text(rows->front().at(6))});
+        std::pair<User, std::string>{to_user(rows->front()), as_text(rows->front().at(kUserColumnCount))});
 }
 
 Result<std::vector<ApiToken>> Store::api_tokens_of(std::int64_t user_id, std::int64_t now) {
@@ -194,13 +227,19 @@ Status Store::create_broker_credential(const BrokerCredential& c, std::int64_t n
 }
 
 Result<std::optional<BrokerCredential>> Store::broker_credential(const std::string& username, std::int64_t now) {
-    auto rows = run("SELECT username, password_hash, user_id, expires_at FROM broker_credentials "
-                    "WHERE username = $1 AND expires_at > $2",
-                    {username, now});
+    auto rows =
+        run("SELECT c.username, c.password_hash, c.user_id, c.expires_at FROM broker_credentials c "
+            "JOIN users u ON u.id = c.user_id WHERE c.username = $1 AND c.expires_at > $2 AND "
+            "u.disabled_at IS NULL",
+            {username, now});
     if (!rows) return rows.status();
     if (rows->empty()) return std::optional<BrokerCredential>();
     const auto& r = rows->front();
     return std::optional<BrokerCredential>(BrokerCredential{as_text(r[0]), as_text(r[1]), as_int(r[2]), as_int(r[3])});
+}
+
+Status Store::delete_broker_credentials(std::int64_t user_id) {
+    return done(run("DELETE FROM broker_credentials WHERE user_id = $1", {user_id}));
 }
 
 Status Store::ensure_lamp(const std::string& device_id, std::int64_t now) {
@@ -219,21 +258,26 @@ Status Store::add_lamp(const std::string& device_id, const std::string& name, st
 
 Result<bool> Store::record_state(const std::string& device_id, const std::string& state_json, std::int64_t version,
                                  std::int64_t now) {
-    auto rows = run("INSERT INTO lamps (device_id, state_json, state_version, created_at, updated_at) "
-                    "VALUES ($1, $2, $3, $4, $4) "
-                    "ON CONFLICT (device_id) DO UPDATE SET state_json = excluded.state_json, "
-                    "state_version = excluded.state_version, updated_at = excluded.updated_at "
-                    "WHERE lamps.state_version IS NULL OR lamps.state_version < excluded.state_version "
-                    "RETURNING device_id",
-                    {device_id, state_json, version, now});
+    auto rows =
+        run("INSERT INTO lamps (device_id, state_json, state_version, created_at, updated_at, last_seen_at) "
+            "VALUES ($1, $2, $3, $4, $4, $4) "
+            "ON CONFLICT (device_id) DO UPDATE SET state_json = excluded.state_json, "
+            "state_version = excluded.state_version, updated_at = excluded.updated_at, "
+            "last_seen_at = excluded.last_seen_at "
+            "WHERE lamps.state_version IS NULL OR lamps.state_version < excluded.state_version "
+            "RETURNING device_id",
+            {device_id, state_json, version, now});
     if (!rows) return rows.status();
     return !rows->empty();
 }
 
 Status Store::record_online(const std::string& device_id, bool online, std::int64_t now) {
-    return done(run("INSERT INTO lamps (device_id, online, created_at, updated_at) VALUES ($1, $2, $3, $3) "
-                    "ON CONFLICT (device_id) DO UPDATE SET online = excluded.online, updated_at = excluded.updated_at",
-                    {device_id, std::int64_t{online ? 1 : 0}, now}));
+    return done(
+        run("INSERT INTO lamps (device_id, online, created_at, updated_at, last_seen_at) "
+            "VALUES ($1, $2, $3, $3, $3) "
+            "ON CONFLICT (device_id) DO UPDATE SET online = excluded.online, updated_at = excluded.updated_at, "
+            "last_seen_at = excluded.last_seen_at",
+            {device_id, std::int64_t{online ? 1 : 0}, now}));
 }
 
 Result<std::optional<Lamp>> Store::lamp(const std::string& device_id) {
@@ -291,6 +335,24 @@ Status Store::assign_lamp(const std::string& device_id, std::optional<std::int64
         return Status::not_found(
             fmt::format("no lamp {} is known; add it first with `lampi-cloud lamp add {}`", device_id, device_id));
     return Status::ok();
+}
+
+Result<bool> Store::change_lamp_owner(const std::string& device_id, std::optional<std::int64_t> from,
+                                      std::optional<std::int64_t> to, std::int64_t now) {
+    auto rows = from ? run("UPDATE lamps SET owner_id = $1, name = '', room = '', updated_at = $2 "
+                           "WHERE device_id = $3 AND owner_id = $4 RETURNING device_id",
+                           {optional_id(to), now, device_id, *from})
+                     : run("UPDATE lamps SET owner_id = $1, updated_at = $2 "
+                           "WHERE device_id = $3 AND owner_id IS NULL RETURNING device_id",
+                           {optional_id(to), now, device_id});
+    if (!rows) return rows.status();
+    return !rows->empty();
+}
+
+Result<std::vector<Lamp>> Store::find_lamps(std::string_view text, int limit) {
+    return to_lamps(run("SELECT " + kLampColumns + kLampFrom +
+                            "WHERE l.device_id LIKE $1 ESCAPE '\\' ORDER BY l.device_id LIMIT $2",
+                        {contains_pattern(text), std::int64_t{limit}}));
 }
 
 Result<std::int64_t> Store::create_scene(const Scene& scene) {

@@ -26,6 +26,16 @@ struct User {
     bool is_operator = false;
     std::int64_t created_at = 0;
     std::optional<std::int64_t> last_login;
+    // Set while an operator has the account disabled: nothing of it works then.
+    std::optional<std::int64_t> disabled_at;
+
+    bool disabled() const { return disabled_at.has_value(); }
+};
+
+// A user as the operators' list shows them: with the number of lamps they own.
+struct UserSummary {
+    User user;
+    std::int64_t lamps = 0;
 };
 
 struct Lamp {
@@ -38,6 +48,8 @@ struct Lamp {
     std::optional<std::int64_t> state_version;
     bool online = false;
     std::int64_t updated_at = 0;
+    // When the lamp last reported anything (a state, or its connection going up or down).
+    std::optional<std::int64_t> last_seen_at;
 };
 
 enum class ClaimOutcome { claimed, wrong_code, already_used, expired, already_owned };
@@ -100,6 +112,13 @@ public:
     Status set_password(std::int64_t user_id, const std::string& password_hash);
     Status set_operator(std::int64_t user_id, bool is_operator);
     Status record_login(std::int64_t user_id, std::int64_t now);
+    // Disables the account from `at` on, or enables it again (nullopt). A disabled
+    // user's sessions, tokens and broker credentials are not honoured, whether or
+    // not they were deleted.
+    Status set_user_disabled(std::int64_t user_id, std::optional<std::int64_t> at);
+    // Users whose name contains `text` (any case; "" matches everyone), by name,
+    // at most `limit`.
+    Result<std::vector<UserSummary>> find_users(std::string_view text, int limit);
 
     // Sessions, keyed by the hash of the cookie value.
     Status create_session(const std::string& key_hash, std::int64_t user_id, std::int64_t now, std::int64_t expires_at);
@@ -121,6 +140,7 @@ public:
     // Short-lived broker credentials for the control page.
     Status create_broker_credential(const BrokerCredential& credential, std::int64_t now);
     Result<std::optional<BrokerCredential>> broker_credential(const std::string& username, std::int64_t now);
+    Status delete_broker_credentials(std::int64_t user_id);
 
     // Lamps.
     // Inserts the lamp if unknown; an existing lamp keeps its name and owner.
@@ -143,6 +163,13 @@ public:
     Result<bool> release_lamp(const std::string& device_id, std::int64_t owner_id);
     // Operator action: any lamp to any user (or to nobody).
     Status assign_lamp(const std::string& device_id, std::optional<std::int64_t> owner_id, std::int64_t now);
+    // Operator action from the admin area: the lamp goes from owner `from` (nullopt:
+    // nobody) to `to`, only if `from` still owns it (false otherwise). A lamp taken
+    // from someone forgets the name and room they gave it.
+    Result<bool> change_lamp_owner(const std::string& device_id, std::optional<std::int64_t> from,
+                                   std::optional<std::int64_t> to, std::int64_t now);
+    // Lamps whose device id contains `text` ("" matches every lamp), by id, at most `limit`.
+    Result<std::vector<Lamp>> find_lamps(std::string_view text, int limit);
 
     // Scenes, per user. create_scene fails with already_exists when the user has a
     // scene of that name. delete_scene: false when the user has no such scene.
