@@ -271,7 +271,8 @@ void enforce_crl(Plugin& plugin) {
         const Identity* who = plugin.registry.identity(key);
         if (!who || !is_revoked(plugin.crl.get(), certificate.get())) continue;
         std::string client_id = or_empty(mosquitto_client_id(client));
-        mosquitto_log_printf(MOSQ_LOG_NOTICE, "lampi-auth: the certificate of lamp %s is revoked (%s); disconnecting %s",
+        mosquitto_log_printf(MOSQ_LOG_NOTICE,
+                             "lampi-auth: the certificate of lamp %s is revoked (%s); disconnecting %s",
                              who->name.c_str(), plugin.crl_watch->path().c_str(), client_id.c_str());
         // Its will tells its owner it is offline.
         mosquitto_kick_client_by_clientid(client_id.c_str(), true);

@@ -18,7 +18,7 @@ std::string utc(std::int64_t seconds) { return ca::format_utc(static_cast<std::t
 std::string in_words(std::chrono::milliseconds delay) {
     auto seconds = std::chrono::duration_cast<std::chrono::seconds>(delay).count();
     if (seconds < 120) return fmt::format("{} s", seconds);
-    if (seconds < 2 * 3600) return fmt::format("{} min", seconds / 60);
+    if (seconds < std::int64_t{2} * 3600) return fmt::format("{} min", seconds / 60);
     return fmt::format("{} h", seconds / 3600);
 }
 
@@ -90,10 +90,11 @@ bool CertificateRenewal::tick() {
     if (!renewed) {
         std::string advice =
             *expires > wall_now
-                ? fmt::format("The current certificate still works until {}. If this goes on: check that the cloud "
-                              "is reachable from the lamp and that its certificate is trusted (--cloud-ca-file); "
-                              "an operator can see the lamp's certificates with lampi-ca list.",
-                              utc(*expires))
+                ? fmt::format(
+                      "The current certificate still works until {}. If this goes on: check that the cloud "
+                      "is reachable from the lamp and that its certificate is trusted (--cloud-ca-file); "
+                      "an operator can see the lamp's certificates with lampi-ca list.",
+                      utc(*expires))
                 : "The certificate has expired: the cloud will not renew it. Ask the operator for an enrollment "
                   "token and run lampid enroll --force.";
         retry_later(fmt::format("renewing the lamp's certificate failed: {}", renewed.status().message()), advice);
@@ -124,8 +125,8 @@ CertificateRenewal make_certificate_renewal(const RenewalFiles& files, RenewalPo
         if (!std::filesystem::exists(cert, ec)) return Status::not_found(fmt::format("no certificate at {}", cert));
         return certificate_expires_at(cert);
     };
-    return CertificateRenewal(policy, std::move(clock), std::move(read_expiry), [renew] { return enroll_device(renew); },
-                              std::move(enroll));
+    return {policy, std::move(clock), std::move(read_expiry), [renew] { return enroll_device(renew); },
+            std::move(enroll)};
 }
 
 }  // namespace lampi::lampid

@@ -43,9 +43,11 @@ int main(int argc, char** argv) {
     app.add_option("--cloud-ca-file", o.renewal.ca_file, "CA certificate the cloud's HTTPS certificate must chain to");
     app.add_option("--key-file", o.renewal.key_file, "the lamp's private key (the bridge's bridge_keyfile)");
     app.add_option("--cert-file", o.renewal.cert_file, "the lamp's certificate (the bridge's bridge_certfile)");
-    app.add_option("--chain-file", o.renewal.chain_file, "certificate + CA (default: the --cert-file name with -chain)");
-    app.add_option("--enroll-token-file", o.renewal.token_file,
-                   "with --cloud-url: while the lamp has no certificate, enroll with the token in this owner-only file");
+    app.add_option("--chain-file", o.renewal.chain_file,
+                   "certificate + CA (default: the --cert-file name with -chain)");
+    app.add_option(
+        "--enroll-token-file", o.renewal.token_file,
+        "with --cloud-url: while the lamp has no certificate, enroll with the token in this owner-only file");
     app.add_option("--renew-days-before-expiry", o.renew_days_before_expiry,
                    "renew the lamp's certificate this many days before it expires")
         ->capture_default_str()

@@ -70,7 +70,7 @@ std::jthread start_certificate_renewal(const LampidOptions& o, const std::string
     };
     log::info("renewing the lamp's certificate {} days before it expires, through {}", o.renew_days_before_expiry,
               o.renewal.cloud_url);
-    return std::jthread([renewal = std::move(renewal)](std::stop_token stop) mutable {
+    return std::jthread([renewal = std::move(renewal)](const std::stop_token& stop) mutable {
         while (!stop.stop_requested() && !g_stop) {
             renewal.tick();
             for (int i = 0; i < 10 && !stop.stop_requested() && !g_stop; ++i)

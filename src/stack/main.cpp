@@ -24,9 +24,10 @@ void add_plan_options(CLI::App* command, StackOptions& options) {
         ->check(CLI::IsMember({"text", "json"}));
     command->add_option("--credential-seconds", options.credential_seconds,
                         "lifetime of the control page's broker credential (default: lampi-cloud's)");
-    command->add_option("--signup-rate", options.signup_rate,
-                        "sign-ups per client address per hour (default: lampi-cloud's; a test platform whose "
-                        "browsers all sign up from 127.0.0.1 needs more)")
+    command
+        ->add_option("--signup-rate", options.signup_rate,
+                     "sign-ups per client address per hour (default: lampi-cloud's; a test platform whose "
+                     "browsers all sign up from 127.0.0.1 needs more)")
         ->check(CLI::NonNegativeNumber);
     command->add_flag_callback(
         "--no-screens", [&options] { options.screens = false; },

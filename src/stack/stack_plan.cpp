@@ -314,8 +314,8 @@ std::vector<ProcessPlan> plan_processes(const StackPlan& plan) {
                     fmt::arg("relay", plan.relay_socket), fmt::arg("secret", plan.auth_secret_file),
                     fmt::arg("ca_dir", plan.pki_dir + "/ca"),
                     // Every lamp enrolls from 127.0.0.1: room for each to retry, however many there are.
-                    fmt::arg("enroll_rate", 30 + 10 * plan.lamps.size()),
-                    fmt::arg("level", plan.options.log_level), fmt::arg("format", plan.options.log_format),
+                    fmt::arg("enroll_rate", 30 + 10 * plan.lamps.size()), fmt::arg("level", plan.options.log_level),
+                    fmt::arg("format", plan.options.log_format),
                     fmt::arg("lifetime", plan.options.credential_seconds > 0
                                              ? fmt::format(" --credential-seconds {}", plan.options.credential_seconds)
                                              : std::string()),

@@ -678,12 +678,15 @@ TEST_F(BrokerAttacks, RevokingALampsReplacedCertificateCutsItButLetsTheRenewedOn
     auto revoked_at = std::chrono::steady_clock::now();
     bool cut = on_old.session->closed_by_peer(5000ms);
     auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - revoked_at);
-    EXPECT_TRUE(refused_now("a lamp on a revoked certificate keeps its live connection", "disconnected within 5 s",
-                            cut, cut ? "closed after " + std::to_string(took.count()) + " ms" : "still connected after 5 s"));
+    EXPECT_TRUE(
+        refused_now("a lamp on a revoked certificate keeps its live connection", "disconnected within 5 s", cut,
+                    cut ? "closed after " + std::to_string(took.count()) + " ms" : "still connected after 5 s"));
     MqttAttempt old_again = mqtt_connect(lamp_port(), old_certificate, as_lamp(device));
-    EXPECT_TRUE(refused_now("a revoked certificate connects again", "refused", !old_again.accepted, old_again.observed));
+    EXPECT_TRUE(
+        refused_now("a revoked certificate connects again", "refused", !old_again.accepted, old_again.observed));
     MqttAttempt renewed = mqtt_connect(lamp_port(), new_certificate, as_lamp(device));
-    EXPECT_TRUE(renewed.accepted) << "the lamp's renewed certificate was refused with the old one: " << renewed.observed;
+    EXPECT_TRUE(renewed.accepted) << "the lamp's renewed certificate was refused with the old one: "
+                                  << renewed.observed;
 }
 
 // The plugin asks lampi-cloud again about every connected web credential (every

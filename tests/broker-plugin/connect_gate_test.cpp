@@ -124,8 +124,8 @@ TEST(ConnectGate, ACertificateOnTheCrlIsRefusedButTheSameLampsRenewedOneIsNot) {
     auto refused = gate().decide(revoked, registry, revocations);
     EXPECT_FALSE(refused.accepted);
     EXPECT_NE(refused.reason.find("revoked"), std::string::npos) << refused.reason;
-    auto renewed = gate().decide(certificate("b827eb74663e", "lamp-b827eb74663e", "b827eb74663e"), registry,
-                                 revocations);
+    auto renewed =
+        gate().decide(certificate("b827eb74663e", "lamp-b827eb74663e", "b827eb74663e"), registry, revocations);
     EXPECT_TRUE(renewed.accepted) << renewed.reason;
 }
 

@@ -366,7 +366,8 @@ TEST_F(NginxFront, CompressedStaticFilesPassThroughUnchanged) {
         EXPECT_EQ(r.header("Cache-Control"), "public, max-age=31536000, immutable");
         EXPECT_EQ(r.body, lampi::testing::read_file(file + suffix)) << coding;
         // A conditional GET with this encoding's tag is a 304.
-        auto again = through_nginx("GET", path, {std::string("Accept-Encoding: ") + accept, "If-None-Match: " + r.header("ETag")});
+        auto again = through_nginx("GET", path,
+                                   {std::string("Accept-Encoding: ") + accept, "If-None-Match: " + r.header("ETag")});
         EXPECT_EQ(again.status, 304) << coding;
     }
     auto plain = through_nginx("GET", path);
