@@ -105,6 +105,8 @@ bool CertificateRenewal::tick() {
 }
 
 CertificateRenewal make_certificate_renewal(const RenewalFiles& files, RenewalPolicy policy, Clock clock) {
+    // Field by field, as the CA's index and lampi-load's monitor copy theirs:
+    // lampid's options and the enrollment client's are separate structs on purpose.
     EnrollOptions renew;
     renew.cloud_url = files.cloud_url;
     renew.ca_file = files.ca_file;

@@ -17,6 +17,7 @@ namespace lampi::cloud {
 namespace {
 
 namespace json = boost::json;
+// The same using-declarations as api_test.cpp's: both drive the server as a browser would.
 using testing::BrowserSession;
 using testing::CloudServer;
 using testing::HttpClient;

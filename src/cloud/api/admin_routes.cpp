@@ -23,6 +23,8 @@ namespace {
 using http::Request;
 using http::Response;
 
+// The analytics dashboard (dashboard_routes.cpp) opens with a gate of this
+// shape; its refusals differ (Keen's JSON for its queries, never stored).
 constexpr std::string_view kOperatorsOnly =
     "The admin area is for operators. Ask an operator of this LAMPi to make your account one "
     "(lampi-cloud user add --operator) if you need it.";
