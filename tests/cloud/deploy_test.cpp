@@ -7,10 +7,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 #include <tuple>
 
 #include <sys/socket.h>
@@ -235,6 +238,8 @@ protected:
         replace(site, "listen [::]:443 ssl http2;", "");
         replace(site, "/etc/lampi/tls/server.crt", dir_ / "server.crt");
         replace(site, "/etc/lampi/tls/server.key", dir_ / "server.key");
+        for (int server = 0; server < 2; ++server)
+            replace(site, "access_log /var/log/nginx/access.log", "access_log " + dir_ / "access.log");
         lampi::testing::write_file(dir_ / "lampi.conf", site);
         std::filesystem::create_directories(dir_ / "tmp");
         std::string main_conf = std::string(geteuid() == 0 ? "user root;\n" : "") +
@@ -375,6 +380,27 @@ TEST_F(NginxFront, CompressedStaticFilesPassThroughUnchanged) {
     EXPECT_EQ(plain.body, lampi::testing::read_file(file));
     // The page links the hashed names.
     EXPECT_NE(through_nginx("GET", "/offline/").body.find("src=\"" + path + "\""), std::string::npos);
+}
+
+// A reset link's token and an analytics api_key travel in the query: nginx's
+// access log keeps the path of every request but never its query.
+TEST_F(NginxFront, TheAccessLogKeepsPathsButNeverQueryStrings) {
+    const std::string token = "resettoken0123456789abcdef";
+    const std::string key = "apikey0123456789abcdef";
+    EXPECT_NE(through_nginx("GET", "/accounts/reset/?token=" + token).status, 0);
+    EXPECT_NE(through_nginx("GET", "/3.0/projects/p/queries/count?api_key=" + key).status, 0);
+    EXPECT_EQ(through_nginx("GET", "/accounts/reset/?token=" + token, {}, {}, false).status, 301);
+    std::string log;
+    // nginx writes its log line after the answer: wait for the third.
+    for (int i = 0; i < 50; ++i) {
+        log = lampi::testing::read_file(dir_ / "access.log");
+        if (std::count(log.begin(), log.end(), '\n') >= 3) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    EXPECT_NE(log.find("\"GET /accounts/reset/ HTTP/"), std::string::npos) << log;
+    EXPECT_NE(log.find("\"GET /3.0/projects/p/queries/count HTTP/"), std::string::npos) << log;
+    EXPECT_EQ(log.find(token), std::string::npos) << log;
+    EXPECT_EQ(log.find(key), std::string::npos) << log;
 }
 
 TEST_F(NginxFront, PerAddressLimitSeesTheClientNotTheProxyAndIgnoresSpoofing) {
