@@ -56,7 +56,9 @@ PY
   else
     log="$scratch/$name.ctest.log"
     (cd "$scratch/build" && eval ctest --timeout 300 -j2 "$tests") >"$log" 2>&1 || true
-    failed=$(sed -n 's/^[[:space:]]*[0-9]* - \([^ ]*\) .*(Failed.*/\1/p; s/^[[:space:]]*[0-9]* - \([^ ]*\) .*(Timeout.*/\1/p' "$log" | head -3 | paste -sd, -)
+    # ctest's list of failures: "(Failed)", "(Timeout)", and a crash ("(Subprocess
+    # aborted)", "(SEGFAULT)", ...) all catch the mutant.
+    failed=$(sed -n '/tests FAILED:/,$ s/^[[:space:]]*[0-9]* - \([^ ]*\) .*(.*/\1/p' "$log" | head -3 | paste -sd, -)
     if [ -n "$failed" ]; then
       printf '%-44s | %s\n' "$name" "$failed"; caught=$((caught + 1))
     elif grep -q "No tests were found" "$log"; then

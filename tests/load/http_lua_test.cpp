@@ -7,6 +7,8 @@
 #include <fmt/core.h>
 #include <fmt/ranges.h>
 
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <lua.hpp>
@@ -341,8 +343,36 @@ TEST(LuaData, JsonRoundTripsThroughLuaTables) {
 // for: at 60 levels (far past Lua's 20 guaranteed slots) the encoding is whole,
 // and a table that holds itself is refused with a message, not an overflow
 // (ASan would report one in the sanitized run).
+// Lua's memory with a guard after every block. A write past the end of Lua's
+// stack (an encoder that never asked Lua for room) spoils the guard behind the
+// stack's block, which is looked at whenever Lua moves or frees it: a plain
+// build then sees what otherwise only AddressSanitizer would.
+struct GuardedLuaMemory {
+    static constexpr std::size_t kGuardBytes = 64;
+    static constexpr unsigned char kGuard = 0xA5;
+    bool spoiled = false;
+
+    static void* allocate(void* self, void* block, std::size_t old_size, std::size_t new_size) {
+        auto* memory = static_cast<GuardedLuaMemory*>(self);
+        if (block) {
+            const auto* guard = static_cast<const unsigned char*>(block) + old_size;
+            for (std::size_t i = 0; i < kGuardBytes; ++i) memory->spoiled = memory->spoiled || guard[i] != kGuard;
+        }
+        if (new_size == 0) {
+            std::free(block);
+            return nullptr;
+        }
+        void* moved = std::realloc(block, new_size + kGuardBytes);
+        if (moved) std::memset(static_cast<unsigned char*>(moved) + new_size, kGuard, kGuardBytes);
+        return moved;
+    }
+};
+
 TEST(LuaData, DeeplyNestedTablesEncodeWithinTheStackAndATableThatHoldsItselfIsRefused) {
-    lua_State* L = luaL_newstate();
+    GuardedLuaMemory memory;
+    lua_State* L = lua_newstate(&GuardedLuaMemory::allocate, &memory);
+    ASSERT_NE(L, nullptr);
+    luaL_openlibs(L);
     ASSERT_EQ(luaL_dostring(L, R"(
         local t = {leaf = true}
         for i = 1, 60 do t = {t} end
@@ -363,6 +393,7 @@ TEST(LuaData, DeeplyNestedTablesEncodeWithinTheStackAndATableThatHoldsItselfIsRe
     EXPECT_NE(text.status().message().find("nested more than 64 deep"), std::string::npos) << text.status().message();
     EXPECT_EQ(lua_gettop(L), top + 1) << "the failed encoding left the stack unbalanced";
     lua_close(L);
+    EXPECT_FALSE(memory.spoiled) << "something wrote past the end of a block of Lua's memory (its stack?)";
 }
 
 }  // namespace
