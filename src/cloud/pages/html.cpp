@@ -1,7 +1,5 @@
 #include "pages/html.h"
 
-#include <fmt/core.h>
-
 #include "pages/shell_assets.h"
 
 namespace lampi::cloud::pages {
@@ -19,20 +17,27 @@ constexpr std::string_view kAppHead =
 }  // namespace
 
 std::string page(std::string_view title, std::string_view body, std::string_view username, bool is_operator) {
-    std::string nav;
+    std::string out;
+    out.reserve(body.size() + 1200);
+    out += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+           "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>";
+    append_escaped_html(out, title);
+    out += " - LAMPi</title>\n<link rel=\"stylesheet\" href=\"";
+    append_escaped_html(out, shell_assets().style);
+    out += "\">\n";
+    out += kAppHead;
+    out += "</head>\n<body>\n<header><h1>LAMPi</h1>\n";
     if (!username.empty()) {
-        nav = fmt::format(
-            "<nav><span class=\"user\">{}</span> <a href=\"/\">Lamps</a> {}"
-            "<a href=\"/accounts/password_change/\">Change password</a> <a href=\"/logout/\">Log out</a></nav>\n",
-            escape_html(username),
-            is_operator ? R"(<a href="/operator/admin/">Admin</a> <a href="/operator/analytics/">Analytics</a> )" : "");
+        out += "<nav><span class=\"user\">";
+        append_escaped_html(out, username);
+        out += "</span> <a href=\"/\">Lamps</a> ";
+        if (is_operator) out += R"(<a href="/operator/admin/">Admin</a> <a href="/operator/analytics/">Analytics</a> )";
+        out += "<a href=\"/accounts/password_change/\">Change password</a> <a href=\"/logout/\">Log out</a></nav>\n";
     }
-    return fmt::format(
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-        "<title>{} - LAMPi</title>\n<link rel=\"stylesheet\" href=\"{}\">\n{}</head>\n<body>\n"
-        "<header><h1>LAMPi</h1>\n{}</header>\n<main>\n{}</main>\n</body>\n</html>\n",
-        escape_html(title), escape_html(shell_assets().style), kAppHead, nav, body);
+    out += "</header>\n<main>\n";
+    out += body;
+    out += "</main>\n</body>\n</html>\n";
+    return out;
 }
 
 }  // namespace lampi::cloud::pages

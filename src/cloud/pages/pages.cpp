@@ -11,7 +11,10 @@ namespace lampi::cloud::pages {
 namespace {
 
 std::string csrf_field(std::string_view csrf) {
-    return fmt::format(R"(<input type="hidden" name="csrfmiddlewaretoken" value="{}">)", escape_html(csrf));
+    std::string field = R"(<input type="hidden" name="csrfmiddlewaretoken" value=")";
+    append_escaped_html(field, csrf);
+    field += "\">";
+    return field;
 }
 
 std::string error_block(std::string_view error) {
@@ -108,25 +111,48 @@ namespace {
 
 // One lamp of the list. The device id sits in the folded details with the forms:
 // people know their lamps by name and room, and need the id only to tell support.
-std::string lamp_item(const storage::Lamp& lamp, std::string_view csrf) {
-    std::string shown = lamp.name.empty() ? lamp.device_id : lamp.name;
-    return fmt::format(
-        "<li class=\"lamp\" data-device-id=\"{id}\" data-name=\"{name}\" data-room=\"{room}\" data-online=\"{online}\" "
-        "data-state=\"{state}\">\n"
-        "<span class=\"lamp-name\">{shown}</span> <span class=\"badge\">{badge}</span>\n"
-        "<details class=\"manage\"><summary>Details</summary>\n"
-        "<p class=\"device-id\">Device id <code>{id}</code></p>\n"
-        "<form method=\"post\" action=\"/lamps/{id}/rename/\">{csrf}"
-        "<label for=\"name-{id}\">Name</label> <input type=\"text\" name=\"name\" id=\"name-{id}\" value=\"{name}\" "
-        "maxlength=\"100\"> "
-        "<label for=\"room-{id}\">Room</label> <input type=\"text\" name=\"room\" id=\"room-{id}\" value=\"{room}\" "
-        "maxlength=\"60\" list=\"room-names\"> <button type=\"submit\">Save</button></form>\n"
-        "<form method=\"post\" action=\"/lamps/{id}/remove/\">{csrf}<button type=\"submit\">Remove</button></form>\n"
-        "</details>\n</li>\n",
-        fmt::arg("id", escape_html(lamp.device_id)), fmt::arg("name", escape_html(lamp.name)),
-        fmt::arg("room", escape_html(lamp.room)), fmt::arg("online", lamp.online ? "true" : "false"),
-        fmt::arg("state", escape_html(lamp.state_json)), fmt::arg("shown", escape_html(shown)),
-        fmt::arg("badge", lamp.online ? "online" : "offline"), fmt::arg("csrf", csrf_field(csrf)));
+// Built by appending (the page is asked for most; a format string with named
+// arguments cost more than the rest of the request).
+void append_lamp_item(std::string& out, const storage::Lamp& lamp, std::string_view csrf_field_html) {
+    auto text = [&out](std::string_view value) { append_escaped_html(out, value); };
+    out += "<li class=\"lamp\" data-device-id=\"";
+    text(lamp.device_id);
+    out += "\" data-name=\"";
+    text(lamp.name);
+    out += "\" data-room=\"";
+    text(lamp.room);
+    out += "\" data-online=\"";
+    out += lamp.online ? "true" : "false";
+    out += "\" data-state=\"";
+    text(lamp.state_json);
+    out += "\">\n<span class=\"lamp-name\">";
+    text(lamp.name.empty() ? lamp.device_id : lamp.name);
+    out += "</span> <span class=\"badge\">";
+    out += lamp.online ? "online" : "offline";
+    out += "</span>\n<details class=\"manage\"><summary>Details</summary>\n<p class=\"device-id\">Device id <code>";
+    text(lamp.device_id);
+    out += "</code></p>\n<form method=\"post\" action=\"/lamps/";
+    text(lamp.device_id);
+    out += "/rename/\">";
+    out += csrf_field_html;
+    out += "<label for=\"name-";
+    text(lamp.device_id);
+    out += "\">Name</label> <input type=\"text\" name=\"name\" id=\"name-";
+    text(lamp.device_id);
+    out += "\" value=\"";
+    text(lamp.name);
+    out += "\" maxlength=\"100\"> <label for=\"room-";
+    text(lamp.device_id);
+    out += "\">Room</label> <input type=\"text\" name=\"room\" id=\"room-";
+    text(lamp.device_id);
+    out += "\" value=\"";
+    text(lamp.room);
+    out += "\" maxlength=\"60\" list=\"room-names\"> <button type=\"submit\">Save</button></form>\n"
+           "<form method=\"post\" action=\"/lamps/";
+    text(lamp.device_id);
+    out += "/remove/\">";
+    out += csrf_field_html;
+    out += "<button type=\"submit\">Remove</button></form>\n</details>\n</li>\n";
 }
 
 // The rooms the owner already uses, offered when typing a room.
@@ -141,14 +167,18 @@ std::string nearby_lamp_section() {
            "<ul class=\"nearby-lamps\"></ul>\n</section>\n";
 }
 
-std::string room_names(const std::vector<storage::Lamp>& lamps) {
-    std::vector<std::string> rooms;
+void append_room_names(std::string& out, const std::vector<storage::Lamp>& lamps) {
+    std::vector<std::string_view> rooms;
     for (const auto& lamp : lamps)
         if (!lamp.room.empty() && std::find(rooms.begin(), rooms.end(), lamp.room) == rooms.end())
             rooms.push_back(lamp.room);
-    std::string options;
-    for (const auto& room : rooms) options += fmt::format("<option value=\"{}\">", escape_html(room));
-    return "<datalist id=\"room-names\">" + options + "</datalist>\n";
+    out += "<datalist id=\"room-names\">";
+    for (std::string_view room : rooms) {
+        out += "<option value=\"";
+        append_escaped_html(out, room);
+        out += "\">";
+    }
+    out += "</datalist>\n";
 }
 
 // Asked right after a claim: the lamp's name (the "Lamp N" it was given) and its room.
@@ -169,26 +199,30 @@ std::string name_new_lamp_form(const storage::Lamp& lamp, std::string_view csrf)
 // The lamps in groups, one <section class="room"> per room in name order, the lamps
 // without a room last (headed "No room" only beside named rooms). With no lamp at
 // all, one empty group, where the page script adds lamps that join.
-std::string room_groups(const std::vector<storage::Lamp>& lamps, std::string_view csrf) {
-    std::vector<std::string> rooms;
+void append_room_groups(std::string& out, const std::vector<storage::Lamp>& lamps, std::string_view csrf) {
+    std::vector<std::string_view> rooms;
     for (const auto& lamp : lamps)
         if (std::find(rooms.begin(), rooms.end(), lamp.room) == rooms.end()) rooms.push_back(lamp.room);
     std::sort(rooms.begin(), rooms.end(),
-              [](const std::string& a, const std::string& b) { return a.empty() != b.empty() ? b.empty() : a < b; });
+              [](std::string_view a, std::string_view b) { return a.empty() != b.empty() ? b.empty() : a < b; });
     if (rooms.empty()) rooms.emplace_back();
-    std::string out;
-    for (const auto& room : rooms) {
-        std::string items;
+    const std::string field = csrf_field(csrf);
+    for (std::string_view room : rooms) {
+        out += "<section class=\"room\" data-room=\"";
+        append_escaped_html(out, room);
+        out += "\">\n";
+        if (!room.empty()) {
+            out += "<h3 class=\"room-title\">";
+            append_escaped_html(out, room);
+            out += "</h3>\n";
+        } else if (rooms.size() > 1) {
+            out += "<h3 class=\"room-title\">No room</h3>\n";
+        }
+        out += "<ul>\n";
         for (const auto& lamp : lamps)
-            if (lamp.room == room) items += lamp_item(lamp, csrf);
-        std::string title = !room.empty()      ? escape_html(room)
-                            : rooms.size() > 1 ? std::string("No room")
-                                               : std::string();
-        out += fmt::format("<section class=\"room\" data-room=\"{}\">\n{}<ul>\n{}</ul>\n</section>\n",
-                           escape_html(room),
-                           title.empty() ? std::string() : "<h3 class=\"room-title\">" + title + "</h3>\n", items);
+            if (lamp.room == room) append_lamp_item(out, lamp, field);
+        out += "</ul>\n</section>\n";
     }
-    return out;
 }
 
 }  // namespace
@@ -199,35 +233,44 @@ std::string index_page(std::string_view username, std::string_view csrf, const s
     for (const storage::Lamp& lamp : lamps)
         if (!view.new_lamp.empty() && lamp.device_id == view.new_lamp) new_lamp = &lamp;
     std::int64_t minutes = std::max<std::int64_t>(1, view.code_seconds / 60);
-    std::string body = fmt::format(
-        "<div class=\"page-head\"><h2>Your lamps</h2> <a class=\"button add-lamp\" href=\"#add-lamp\">Add lamp</a>"
-        "</div>\n{message}{error}{name_form}"
-        "<div id=\"lamps\" data-csrf=\"{csrf}\" data-credential-url=\"/api/v1/mqtt-credential\" "
-        "data-api=\"/api/v1/lamps\">\n"
-        "{groups}{empty}</div>\n{rooms}"
-        "<section id=\"add-lamp\" aria-labelledby=\"add-lamp-title\">\n"
-        "<h3 id=\"add-lamp-title\">Add a lamp</h3>\n"
-        "<ol class=\"steps\"><li>Power on the lamp.</li><li>Read the code on the lamp's screen.</li>"
-        "<li>Type the code here and press <strong>Add lamp</strong>.</li></ol>\n"
-        "<p class=\"hint\" id=\"code-hint\">A code works for {minutes} minute{plural}; the lamp shows a new one "
-        "before it runs out.</p>\n"
-        "<form method=\"post\" action=\"/lamps/claim/\">{csrf_field}\n"
-        "<label for=\"id_code\">Code shown on the lamp</label> <input type=\"text\" name=\"code\" id=\"id_code\" "
-        "value=\"{typed}\" maxlength=\"20\" autocomplete=\"off\" autocapitalize=\"characters\" "
-        "aria-describedby=\"code-hint\" required> <button type=\"submit\">Add lamp</button></form>\n</section>\n"
-        "{nearby}<script src=\"{script}\" defer></script>\n",
-        fmt::arg("message", view.message.empty() ? std::string()
-                                                 : fmt::format("<p class=\"message\" role=\"status\">{}</p>\n",
-                                                               escape_html(view.message))),
-        fmt::arg("error", error_block(view.error)),
-        fmt::arg("name_form", new_lamp ? name_new_lamp_form(*new_lamp, csrf) : std::string()),
-        fmt::arg("csrf", escape_html(csrf)), fmt::arg("groups", room_groups(lamps, csrf)),
-        fmt::arg("empty", lamps.empty() ? "<p class=\"empty\">You have no lamps yet. Add your first one in three "
-                                          "steps: see <a href=\"#add-lamp\">Add a lamp</a> below.</p>\n"
-                                        : ""),
-        fmt::arg("rooms", room_names(lamps)), fmt::arg("minutes", minutes), fmt::arg("plural", minutes == 1 ? "" : "s"),
-        fmt::arg("csrf_field", csrf_field(csrf)), fmt::arg("typed", escape_html(view.typed_code)),
-        fmt::arg("nearby", nearby_lamp_section()), fmt::arg("script", escape_html(shell_assets().script)));
+    std::string body;
+    body.reserve(2048 + lamps.size() * 1024);
+    body += "<div class=\"page-head\"><h2>Your lamps</h2> <a class=\"button add-lamp\" href=\"#add-lamp\">Add lamp</a>"
+            "</div>\n";
+    if (!view.message.empty()) {
+        body += "<p class=\"message\" role=\"status\">";
+        append_escaped_html(body, view.message);
+        body += "</p>\n";
+    }
+    body += error_block(view.error);
+    if (new_lamp) body += name_new_lamp_form(*new_lamp, csrf);
+    body += "<div id=\"lamps\" data-csrf=\"";
+    append_escaped_html(body, csrf);
+    body += "\" data-credential-url=\"/api/v1/mqtt-credential\" data-api=\"/api/v1/lamps\">\n";
+    append_room_groups(body, lamps, csrf);
+    if (lamps.empty())
+        body += "<p class=\"empty\">You have no lamps yet. Add your first one in three steps: see <a "
+                "href=\"#add-lamp\">Add a lamp</a> below.</p>\n";
+    body += "</div>\n";
+    append_room_names(body, lamps);
+    body += "<section id=\"add-lamp\" aria-labelledby=\"add-lamp-title\">\n"
+            "<h3 id=\"add-lamp-title\">Add a lamp</h3>\n"
+            "<ol class=\"steps\"><li>Power on the lamp.</li><li>Read the code on the lamp's screen.</li>"
+            "<li>Type the code here and press <strong>Add lamp</strong>.</li></ol>\n"
+            "<p class=\"hint\" id=\"code-hint\">A code works for ";
+    body += std::to_string(minutes);
+    body += minutes == 1 ? " minute" : " minutes";
+    body += "; the lamp shows a new one before it runs out.</p>\n<form method=\"post\" action=\"/lamps/claim/\">";
+    body += csrf_field(csrf);
+    body += "\n<label for=\"id_code\">Code shown on the lamp</label> <input type=\"text\" name=\"code\" "
+            "id=\"id_code\" value=\"";
+    append_escaped_html(body, view.typed_code);
+    body += "\" maxlength=\"20\" autocomplete=\"off\" autocapitalize=\"characters\" aria-describedby=\"code-hint\" "
+            "required> <button type=\"submit\">Add lamp</button></form>\n</section>\n";
+    body += nearby_lamp_section();
+    body += "<script src=\"";
+    append_escaped_html(body, shell_assets().script);
+    body += "\" defer></script>\n";
     return page("Your lamps", body, username, view.is_operator);
 }
 

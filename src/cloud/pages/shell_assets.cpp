@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "lampi/json_object.h"
+#include "pages/recent_stat.h"
 
 namespace lampi::cloud::pages {
 namespace {
@@ -16,6 +17,7 @@ namespace {
 struct Source {
     std::mutex mutex;
     std::string static_dir;
+    RecentStat stats;
     struct stat read_from {};
     bool read = false;
     ShellAssets current;
@@ -67,6 +69,7 @@ void use_shell_assets_of(std::string static_dir) {
     std::lock_guard lock(s.mutex);
     s.static_dir = std::move(static_dir);
     s.read = false;
+    s.stats.forget();
     s.current = ShellAssets{};
 }
 
@@ -75,7 +78,7 @@ ShellAssets shell_assets() {
     std::lock_guard lock(s.mutex);
     if (s.static_dir.empty()) return s.current;
     struct stat now {};
-    if (::stat((s.static_dir + "/assets.json").c_str(), &now) != 0) now = {};
+    if (!s.stats.stat(s.static_dir + "/assets.json", now)) now = {};
     if (!s.read || !same_file(now, s.read_from)) {
         s.current = read_shell_assets(s.static_dir);
         s.read_from = now;

@@ -18,7 +18,7 @@ ShellAssets read_shell_assets(const std::string& static_dir);
 
 // Where every page's names come from from now on: set by the App when it starts.
 // The list is read again when the file changes (a rebuild under a running server
-// removes the names it replaces), at the cost of one stat() per page.
+// removes the names it replaces), seen within a second (recent_stat.h).
 void use_shell_assets_of(std::string static_dir);
 ShellAssets shell_assets();
 

@@ -13,6 +13,8 @@
 #include <sstream>
 #include <unordered_map>
 
+#include "pages/recent_stat.h"
+
 namespace lampi::cloud::pages {
 namespace fs = std::filesystem;
 
@@ -140,6 +142,7 @@ struct StaticFiles::CachedFile {
 };
 
 struct StaticFiles::Cache {
+    RecentStat stats;
     std::shared_mutex mutex;
     std::unordered_map<std::string, std::shared_ptr<const CachedFile>> files;
     std::size_t bytes = 0;
@@ -181,7 +184,7 @@ http::Response StaticFiles::serve(std::string_view relative, const http::Request
     }
     const std::string key(relative);
     struct stat st {};
-    if (::stat((root_ + '/' + key).c_str(), &st) != 0) return not_found;
+    if (!cache_->stats.stat(root_ + '/' + key, st)) return not_found;
     std::shared_ptr<const CachedFile> file;
     // A compressed copy older than its file is left over from an earlier version.
     if (request && compressible(key)) {
@@ -190,7 +193,7 @@ http::Response StaticFiles::serve(std::string_view relative, const http::Request
             if (!accepts(accepted, encoding.coding)) continue;
             struct stat copy {};
             const std::string copy_key = key + std::string(encoding.suffix);
-            if (::stat((root_ + '/' + copy_key).c_str(), &copy) != 0 || !S_ISREG(copy.st_mode)) continue;
+            if (!cache_->stats.stat(root_ + '/' + copy_key, copy) || !S_ISREG(copy.st_mode)) continue;
             if (copy.st_mtim.tv_sec < st.st_mtim.tv_sec ||
                 (copy.st_mtim.tv_sec == st.st_mtim.tv_sec && copy.st_mtim.tv_nsec < st.st_mtim.tv_nsec))
                 continue;

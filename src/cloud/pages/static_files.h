@@ -3,9 +3,10 @@
 // outside. Only regular files up to 16 MiB are served.
 //
 // A file once read is kept with its answer ready (body, Content-Type, ETag,
-// Last-Modified), so a request costs one stat(): the answer is reused only while
-// the path still leads to the same file (device, inode, size, mtime, ctime),
-// which was inside the directory when it was read; any change reads it again.
+// Last-Modified): the answer is reused only while the path still leads to the
+// same file (device, inode, size, mtime, ctime), which was inside the directory
+// when it was read; any change reads it again. A path is stat()ed at most once a
+// second (recent_stat.h), so a change on disk is served within a second.
 //
 // Text files may have gzip (.gz) and brotli (.br) copies beside them, written by the
 // build (web/tools/precompress.mjs): a request whose Accept-Encoding allows one gets

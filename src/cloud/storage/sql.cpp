@@ -22,16 +22,26 @@ Result<DatabaseUrl> parse_database_url(std::string_view url) {
 
 namespace {
 
-// Times each statement of the connection it wraps, into its Database's figures.
+// Only a plain SELECT is sure to change nothing; anything else (INSERT ... RETURNING,
+// WITH, a script) counts as a write.
+bool reads_only(std::string_view sql) {
+    std::size_t start = sql.find_first_not_of(" \t\r\n");
+    return start != std::string_view::npos && sql.substr(start, 7) == "SELECT ";
+}
+
+// Times each statement of the connection it wraps, into its Database's figures,
+// and counts the statements that may have written (each commits on its own).
 class TimedConnection final : public SqlConnection {
 public:
-    TimedConnection(std::unique_ptr<SqlConnection> inner, metrics::Histogram& times, metrics::Counter& failures)
-        : inner_(std::move(inner)), times_(times), failures_(failures) {}
+    TimedConnection(std::unique_ptr<SqlConnection> inner, metrics::Histogram& times, metrics::Counter& failures,
+                    std::atomic<std::uint64_t>& writes)
+        : inner_(std::move(inner)), times_(times), failures_(failures), writes_(writes) {}
     Dialect dialect() const override { return inner_->dialect(); }
     Result<SqlRows> query(const std::string& sql, const std::vector<SqlValue>& params) override {
         auto start = std::chrono::steady_clock::now();
         Result<SqlRows> rows = inner_->query(sql, params);
         times_.observe_since(start);
+        if (!reads_only(sql)) writes_.fetch_add(1, std::memory_order_acq_rel);
         if (!rows) failures_.add();
         return rows;
     }
@@ -39,6 +49,7 @@ public:
         auto start = std::chrono::steady_clock::now();
         Status s = inner_->script(sql);
         times_.observe_since(start);
+        writes_.fetch_add(1, std::memory_order_acq_rel);
         if (!s) failures_.add();
         return s;
     }
@@ -48,6 +59,7 @@ private:
     std::unique_ptr<SqlConnection> inner_;
     metrics::Histogram& times_;
     metrics::Counter& failures_;
+    std::atomic<std::uint64_t>& writes_;
 };
 
 }  // namespace
@@ -62,7 +74,8 @@ Result<std::unique_ptr<Database>> Database::open(std::string_view url, int conne
         auto conn = parsed->dialect == Dialect::sqlite ? open_sqlite(parsed->target) : open_postgres(parsed->target);
         if (!conn) return conn.status();
         db->idle_.push_back(
-            std::make_unique<TimedConnection>(std::move(conn).value(), db->query_times_, db->query_failures_));
+            std::make_unique<TimedConnection>(std::move(conn).value(), db->query_times_, db->query_failures_,
+                                              db->write_generation_));
     }
     return db;
 }

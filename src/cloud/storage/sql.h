@@ -7,6 +7,7 @@
 // the Database pool hands them out.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
@@ -79,6 +80,11 @@ public:
     // and the statements that failed: for /metrics.
     const metrics::Histogram& query_times() const { return query_times_; }
     std::uint64_t query_failures() const { return query_failures_.value(); }
+    // Grows once every statement that may have changed data (anything but a
+    // SELECT) has returned, so after it committed: a value read before a query
+    // and still the same later says that no write of this process came after the
+    // query began (see read_cache.h). Writes of other processes are not counted.
+    std::uint64_t write_generation() const { return write_generation_.load(std::memory_order_acquire); }
 
 private:
     void give_back(std::unique_ptr<SqlConnection> c);
@@ -86,6 +92,7 @@ private:
     Dialect dialect_ = Dialect::sqlite;
     metrics::Histogram query_times_;
     metrics::Counter query_failures_;
+    std::atomic<std::uint64_t> write_generation_{0};
     std::mutex mutex_;
     std::condition_variable available_;
     std::vector<std::unique_ptr<SqlConnection>> idle_;

@@ -164,10 +164,20 @@ Status Store::create_session(const std::string& key_hash, std::int64_t user_id, 
 }
 
 Result<std::optional<User>> Store::session_user(const std::string& key_hash, std::int64_t now) {
-    return first_user(run("SELECT " + kUserColumnsOfU +
-                              " FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.key_hash = $1 AND "
-                              "s.expires_at > $2 AND u.disabled_at IS NULL",
-                          {key_hash, now}));
+    std::uint64_t generation = db_->write_generation();
+    if (auto known = sessions_.get(key_hash, generation)) {
+        if (known->expires_at > now) return std::optional<User>(std::move(known->user));
+        return std::optional<User>();
+    }
+    auto rows = run("SELECT " + kUserColumnsOfU +
+                        ", s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.key_hash = $1 AND "
+                        "s.expires_at > $2 AND u.disabled_at IS NULL",
+                    {key_hash, now});
+    if (!rows) return rows.status();
+    if (rows->empty()) return std::optional<User>();
+    SessionEntry entry{to_user(rows->front()), as_int(rows->front()[kUserColumnCount])};
+    sessions_.put(key_hash, entry, generation);
+    return std::optional<User>(std::move(entry.user));
 }
 
 Status Store::delete_session(const std::string& key_hash) {
@@ -288,8 +298,12 @@ Result<std::optional<Lamp>> Store::lamp(const std::string& device_id) {
 }
 
 Result<std::vector<Lamp>> Store::lamps_of(std::int64_t user_id) {
-    return to_lamps(
+    std::uint64_t generation = db_->write_generation();
+    if (auto known = lamps_of_.get(user_id, generation)) return std::move(*known);
+    auto lamps = to_lamps(
         run("SELECT " + kLampColumns + kLampFrom + "WHERE l.owner_id = $1 ORDER BY l.name, l.device_id", {user_id}));
+    if (lamps) lamps_of_.put(user_id, *lamps, generation);
+    return lamps;
 }
 
 Result<std::vector<Lamp>> Store::all_lamps() {
@@ -524,6 +538,11 @@ Result<Store::RateWindow> Store::rate_peek(const std::string& scope, const std::
 
 Status Store::rate_clear(const std::string& scope, const std::string& subject) {
     return done(run("DELETE FROM rate_counters WHERE scope = $1 AND subject = $2", {scope, subject}));
+}
+
+void Store::set_read_cache_ttl(std::chrono::milliseconds ttl) {
+    sessions_.set_ttl(ttl);
+    lamps_of_.set_ttl(ttl);
 }
 
 Status Store::ping() { return done(run("SELECT 1")); }

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "lampi/status.h"
+#include "storage/read_cache.h"
 #include "storage/sql.h"
 
 namespace lampi::cloud::storage {
@@ -227,11 +228,26 @@ public:
     // One trivial query: whether the database answers (for /healthz).
     Status ping();
 
+    // session_user and lamps_of, asked on every page, answer from memory while this
+    // process wrote nothing since (see read_cache.h), for at most `ttl`: how long
+    // another process's write to the same database may go unseen. Zero: always ask
+    // the database.
+    static constexpr std::chrono::milliseconds kDefaultReadCacheTtl{1000};
+    void set_read_cache_ttl(std::chrono::milliseconds ttl);
+
 private:
     explicit Store(std::unique_ptr<Database> db) : db_(std::move(db)) {}
     Result<SqlRows> run(const std::string& sql, const std::vector<SqlValue>& params = {});
 
+    // A session's user, and when the session ends.
+    struct SessionEntry {
+        User user;
+        std::int64_t expires_at = 0;
+    };
+
     std::unique_ptr<Database> db_;
+    ReadCache<std::string, SessionEntry> sessions_{kDefaultReadCacheTtl};
+    ReadCache<std::int64_t, std::vector<Lamp>> lamps_of_{kDefaultReadCacheTtl};
 };
 
 }  // namespace lampi::cloud::storage
