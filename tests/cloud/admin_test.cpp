@@ -41,7 +41,8 @@ protected:
     void SetUp() override {
         std::string why;
         if (!testing::backend_available(GetParam(), why)) GTEST_SKIP() << why;
-        server_ = std::make_unique<CloudServer>(testing::fresh_database_url(GetParam(), dir_.path()));
+        url_ = testing::fresh_database_url(GetParam(), dir_.path());
+        server_ = std::make_unique<CloudServer>(url_);
         ops_ = server_->add_user("ops", true);
         alice_ = server_->add_user("alice");
         bob_ = server_->add_user("bob");
@@ -78,7 +79,18 @@ protected:
         return ops.get("/operator/admin/audit/").body;
     }
 
+    // What `lampi-cloud <args> --db <this database>` prints.
+    std::string command_output(std::vector<std::string> args, const std::string& name) {
+        args.insert(args.begin(), LAMPI_CLOUD_BINARY);
+        args.insert(args.end(), {"--db", url_});
+        lampi::testing::Process command(args, dir_.path() + "/" + name + ".log");
+        command.start();
+        EXPECT_EQ(command.wait(std::chrono::seconds(20)), 0) << command.log();
+        return command.log();
+    }
+
     lampi::testing::TempDir dir_;
+    std::string url_;
     std::unique_ptr<CloudServer> server_;
     storage::User ops_, alice_, bob_;
 };
@@ -224,6 +236,24 @@ TEST_P(AdminTest, ADisabledUserCannotLogInAndTheirSessionsTokensAndBrokerCredent
     ASSERT_EQ(post(ops, "/operator/admin/users/enable/", {{"username", "bob"}}).status, 303);
     EXPECT_TRUE(can_log_in("bob"));
     EXPECT_EQ(with_token(), 401);  // what was ended stays ended
+}
+
+// The operator's command line says what the admin area says: which accounts are
+// disabled (and since when), and when each lamp last reported.
+TEST_P(AdminTest, TheCommandLineListsShowDisabledAccountsAndWhenLampsWereLastSeen) {
+    server_->add_lamp(kLamp, bob_.id, "Desk");
+    server_->add_lamp("b827eb000002", std::nullopt, "");
+    ASSERT_TRUE(server_->store().record_online(kLamp, true, 1'764'520'805));  // 2025-11-30T16:40:05Z
+    ASSERT_TRUE(server_->store().set_user_disabled(bob_.id, 1'764'520'800));
+
+    std::string users = command_output({"user", "list"}, "user-list");
+    EXPECT_TRUE(contains(users, "bob\tuser\t1 lamp(s)\tdisabled since 2025-11-30T16:40:00Z\n")) << users;
+    EXPECT_TRUE(contains(users, "alice\tuser\t0 lamp(s)\tenabled\n")) << users;
+    EXPECT_TRUE(contains(users, "ops\toperator\t0 lamp(s)\tenabled\n")) << users;
+
+    std::string lamps = command_output({"lamp", "list"}, "lamp-list");
+    EXPECT_TRUE(contains(lamps, kLamp + "\tDesk\tbob\tonline\tlast seen 2025-11-30T16:40:05Z\n")) << lamps;
+    EXPECT_TRUE(contains(lamps, "b827eb000002\t-\t-\toffline\tnever seen\n")) << lamps;
 }
 
 TEST_P(AdminTest, AResetLinkSetsANewPasswordOnceAndIsStoredHashed) {

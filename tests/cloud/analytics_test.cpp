@@ -665,6 +665,29 @@ protected:
     std::shared_ptr<LateSink> sink_ = std::make_shared<LateSink>();
 };
 
+// A login to an account an operator disabled fails, even with the right password,
+// and is a failed login event saying so (never the password); a wrong password on
+// it is the usual failure, which tells nothing about the account.
+TEST_P(PlatformEventsTest, ALoginToADisabledAccountIsAFailedLoginEventSayingDisabled) {
+    auto dave = server_->add_user("dave");
+    ASSERT_TRUE(server_->store().set_user_disabled(dave.id, 1000));
+    testing::BrowserSession s(server_->port());
+    EXPECT_FALSE(s.login("dave", testing::CloudServer::kPassword));
+    EXPECT_FALSE(s.login("dave", "wrong-password-here"));
+    json::value logins = extraction("logins");
+    ASSERT_EQ(logins.as_array().size(), 2u) << json::serialize(logins);
+    const json::value& right = logins.as_array()[0];
+    EXPECT_EQ(right.at("username"), "dave");
+    EXPECT_EQ(right.at("success"), false);
+    EXPECT_EQ(right.at("failure"), "disabled");
+    EXPECT_EQ(right.as_object().if_contains("user_id"), nullptr) << "a refused login names nobody's id";
+    EXPECT_EQ(logins.as_array()[1].at("failure"), "wrong username or password");
+    for (const json::value& login : logins.as_array()) {
+        EXPECT_EQ(json::serialize(login).find(testing::CloudServer::kPassword), std::string::npos);
+        EXPECT_EQ(json::serialize(login).find("wrong-password-here"), std::string::npos);
+    }
+}
+
 TEST_P(PlatformEventsTest, SignUpsLoginsAndLampsBecomeEvents) {
     const std::string lamp = "b827eb74663e";
     testing::BrowserSession s(server_->port());

@@ -818,6 +818,19 @@ TEST_P(ApiTest, LampStateFromMqttShowsInTheApi) {
     EXPECT_EQ(parse_json(s.get("/api/v1/lamps/" + kLampA).body).at("online").as_bool(), false);
 }
 
+// last_seen: when the lamp last reported anything, ISO 8601 in UTC; null until it has.
+TEST_P(ApiTest, ALampSaysWhenItWasLastSeenOrNull) {
+    auto alice = server_->add_user("alice");
+    server_->add_lamp(kLampA, alice.id);
+    auto s = logged_in("alice");
+    auto never = parse_json(s.get("/api/v1/lamps").body).at("lamps").at(0);
+    ASSERT_TRUE(never.as_object().contains("last_seen")) << json::serialize(never);
+    EXPECT_TRUE(never.at("last_seen").is_null());
+    ASSERT_TRUE(server_->store().record_online(kLampA, true, 1'764'520'805));
+    EXPECT_EQ(parse_json(s.get("/api/v1/lamps").body).at("lamps").at(0).at("last_seen"), "2025-11-30T16:40:05Z");
+    EXPECT_EQ(parse_json(s.get("/api/v1/lamps/" + kLampA).body).at("last_seen"), "2025-11-30T16:40:05Z");
+}
+
 TEST_P(ApiTest, BrokerCredentialAndAuthApi) {
     auto alice = server_->add_user("alice");
     server_->add_lamp(kLampA, alice.id);

@@ -2,6 +2,9 @@
 // PostgreSQL.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <thread>
+
 #include "accounts/accounts.h"
 #include "accounts/crypto.h"
 #include "postgres_server.h"
@@ -68,6 +71,85 @@ TEST_P(StoreTest, SessionsExpireAndDelete) {
     EXPECT_FALSE(*store_->session_user("k2", 150));
     ASSERT_TRUE(store_->delete_session("k1"));
     EXPECT_FALSE(*store_->session_user("k1", 150));
+}
+
+// session_user is answered from memory once asked: every way a session ends
+// (logout, a password change, a disabled account) and every change to its user
+// must still be seen by the very next request, and an expired session stays
+// expired whatever is kept.
+TEST_P(StoreTest, AKeptSessionEndsAtOnceWhateverEndsIt) {
+    auto id = *store_->create_user("alice", "h", false, 1);
+    auto ask_twice = [&](const std::string& key, std::int64_t now) {
+        (void)store_->session_user(key, now);  // kept from here on
+        auto user = store_->session_user(key, now);
+        EXPECT_TRUE(user) << user.status().message();
+        return user ? *user : std::nullopt;
+    };
+    ASSERT_TRUE(store_->create_session("k1", id, 100, 200));
+    ASSERT_TRUE(ask_twice("k1", 150));
+    EXPECT_FALSE(*store_->session_user("k1", 200)) << "expired, though kept";
+    ASSERT_TRUE(store_->delete_session("k1"));
+    EXPECT_FALSE(*store_->session_user("k1", 150)) << "logged out";
+
+    ASSERT_TRUE(store_->create_session("k2", id, 100, 200));
+    ASSERT_TRUE(store_->create_session("k3", id, 100, 200));
+    ASSERT_TRUE(ask_twice("k2", 150));
+    ASSERT_TRUE(ask_twice("k3", 150));
+    ASSERT_TRUE(store_->delete_other_sessions(id, "k3"));
+    EXPECT_FALSE(*store_->session_user("k2", 150)) << "another session's password change";
+    EXPECT_TRUE(*store_->session_user("k3", 150));
+
+    ASSERT_FALSE(ask_twice("k3", 150)->is_operator);
+    ASSERT_TRUE(store_->set_operator(id, true));
+    EXPECT_TRUE((*store_->session_user("k3", 150))->is_operator) << "the user's role as it is now";
+
+    ASSERT_TRUE(ask_twice("k3", 150));
+    ASSERT_TRUE(store_->set_user_disabled(id, 160));
+    EXPECT_FALSE(*store_->session_user("k3", 150)) << "disabled";
+    ASSERT_TRUE(store_->set_user_disabled(id, std::nullopt));
+    ASSERT_TRUE(ask_twice("k3", 150));
+    ASSERT_TRUE(store_->delete_user_credentials(id));
+    EXPECT_FALSE(*store_->session_user("k3", 150)) << "every credential revoked";
+}
+
+// What another process writes (a second lampi-cloud on the database) is seen
+// within the cache's lifetime, and at once with none.
+TEST_P(StoreTest, AnotherProcesssWriteIsSeenWithinTheCachesLifetime) {
+    auto id = *store_->create_user("alice", "h", false, 1);
+    ASSERT_TRUE(store_->create_session("k1", id, 100, 200));
+    ASSERT_TRUE(store_->add_lamp("b827eb74663e", "Desk", id, 5));
+    auto other = Store::open(url_, 1);
+    ASSERT_TRUE(other) << other.status().message();
+    ASSERT_TRUE(*store_->session_user("k1", 150));
+    ASSERT_EQ(store_->lamps_of(id)->size(), 1u);
+    ASSERT_TRUE((*other)->delete_session("k1"));
+    ASSERT_TRUE((*other)->rename_lamp("b827eb74663e", id, "Bed"));
+    auto deadline = std::chrono::steady_clock::now() + Store::kDefaultReadCacheTtl + std::chrono::seconds(5);
+    while (*store_->session_user("k1", 150) && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    EXPECT_FALSE(*store_->session_user("k1", 150));
+    EXPECT_EQ(store_->lamps_of(id)->at(0).name, "Bed");
+
+    store_->set_read_cache_ttl(std::chrono::milliseconds(0));
+    ASSERT_TRUE(store_->create_session("k2", id, 100, 200));
+    ASSERT_TRUE(*store_->session_user("k2", 150));
+    ASSERT_TRUE((*other)->delete_session("k2"));
+    EXPECT_FALSE(*store_->session_user("k2", 150));
+}
+
+// lamps_of is kept too: a lamp's new state, a rename, a release are in the next answer.
+TEST_P(StoreTest, KeptLampListsFollowEveryChange) {
+    auto id = *store_->create_user("alice", "h", false, 1);
+    ASSERT_TRUE(store_->add_lamp("b827eb74663e", "Desk", id, 5));
+    ASSERT_EQ(store_->lamps_of(id)->at(0).state_json, "");
+    ASSERT_TRUE(*store_->record_state("b827eb74663e", "{\"v\":1}", 1, 10));
+    EXPECT_EQ(store_->lamps_of(id)->at(0).state_json, "{\"v\":1}");
+    ASSERT_TRUE(store_->record_online("b827eb74663e", true, 11));
+    EXPECT_TRUE(store_->lamps_of(id)->at(0).online);
+    ASSERT_TRUE(*store_->rename_lamp("b827eb74663e", id, "Bed"));
+    EXPECT_EQ(store_->lamps_of(id)->at(0).name, "Bed");
+    ASSERT_TRUE(*store_->release_lamp("b827eb74663e", id));
+    EXPECT_TRUE(store_->lamps_of(id)->empty());
 }
 
 TEST_P(StoreTest, LampStateKeepsTheNewestVersion) {

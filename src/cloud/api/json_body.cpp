@@ -4,6 +4,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "lampi/json_object.h"
+#include "lampi/utc_time.h"
 
 namespace lampi::cloud::api {
 namespace json = boost::json;
@@ -55,6 +56,8 @@ json::object lamp_json(const storage::Lamp& lamp, const std::optional<std::strin
     }
     o["health"] = std::move(health);
     o["updated_at"] = lamp.updated_at;
+    if (lamp.last_seen_at) o["last_seen"] = utc_iso8601(*lamp.last_seen_at);
+    else o["last_seen"] = nullptr;
     return o;
 }
 

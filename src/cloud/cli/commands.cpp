@@ -21,6 +21,7 @@
 #include "lampi/device_id.h"
 #include "lampi/files.h"
 #include "lampi/log.h"
+#include "lampi/utc_time.h"
 #include "lamps/broker_revocations.h"
 #include "lamps/cloud_link.h"
 #include "lamps/lamp_service.h"
@@ -256,7 +257,8 @@ int user_list(const CommonConfig& c) {
     if (!users) return fail(users.status().message());
     for (const auto& u : *users) {
         auto lamps = tools->store->owned_device_ids(u.id);
-        fmt::print("{}\t{}\t{} lamp(s)\n", u.username, u.is_operator ? "operator" : "user", lamps ? lamps->size() : 0);
+        fmt::print("{}\t{}\t{} lamp(s)\t{}\n", u.username, u.is_operator ? "operator" : "user", lamps ? lamps->size() : 0,
+                   u.disabled() ? "disabled since " + utc_iso8601(*u.disabled_at) : "enabled");
     }
     return 0;
 }
@@ -297,8 +299,9 @@ int lamp_list(const CommonConfig& c) {
     auto lamps = tools->store->all_lamps();
     if (!lamps) return fail(lamps.status().message());
     for (const auto& l : *lamps)
-        fmt::print("{}\t{}\t{}\t{}\n", l.device_id, l.name.empty() ? "-" : l.name,
-                   l.owner_name.empty() ? "-" : l.owner_name, l.online ? "online" : "offline");
+        fmt::print("{}\t{}\t{}\t{}\t{}\n", l.device_id, l.name.empty() ? "-" : l.name,
+                   l.owner_name.empty() ? "-" : l.owner_name, l.online ? "online" : "offline",
+                   l.last_seen_at ? "last seen " + utc_iso8601(*l.last_seen_at) : "never seen");
     return 0;
 }
 

@@ -5,6 +5,7 @@
 #include <ctime>
 
 #include "admin/user_admin.h"
+#include "lampi/utc_time.h"
 #include "pages/html.h"
 
 namespace lampi::cloud::pages {
@@ -21,10 +22,8 @@ std::string when(std::optional<std::int64_t> unix_seconds) {
     std::tm tm{};
     gmtime_r(&t, &tm);
     char shown[32];
-    char machine[32];
     std::strftime(shown, sizeof shown, "%Y-%m-%d %H:%M UTC", &tm);
-    std::strftime(machine, sizeof machine, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return fmt::format("<time datetime=\"{}\">{}</time>", machine, shown);
+    return fmt::format("<time datetime=\"{}\">{}</time>", utc_iso8601(*unix_seconds), shown);
 }
 
 enum class Section { users, lamps, audit };
