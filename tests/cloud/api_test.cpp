@@ -162,6 +162,37 @@ TEST_P(ApiTest, LogoutNeedsCsrfAndEndsTheSession) {
     EXPECT_EQ(s.get("/").status, 302);
 }
 
+// The server keeps a session it has just seen in memory: a copy of the cookie (as
+// a thief would hold) that was in use a moment ago is still refused the moment the
+// session ends, by a logout or by a password change made in another browser.
+TEST_P(ApiTest, ASessionInUseAMomentAgoIsRefusedTheMomentItEnds) {
+    server_->add_user("alice");
+    auto phone = logged_in("alice");
+    auto laptop = logged_in("alice");
+    auto with_copy_of = [&](const std::string& session) {
+        HttpClient c(server_->port());
+        return c.request("GET", "/", {{"Cookie", "sessionid=" + session}}).status;
+    };
+    const std::string phone_session = phone.cookie("sessionid");
+    const std::string laptop_session = laptop.cookie("sessionid");
+    ASSERT_EQ(with_copy_of(phone_session), 200);
+    ASSERT_EQ(with_copy_of(laptop_session), 200);
+
+    ASSERT_EQ(phone.post_form("/logout/", {{"csrfmiddlewaretoken", phone.cookie("csrftoken")}}).status, 200);
+    EXPECT_EQ(with_copy_of(phone_session), 302);
+
+    auto fresh = logged_in("alice");
+    ASSERT_EQ(with_copy_of(laptop_session), 200);
+    ASSERT_EQ(fresh.post_form("/accounts/password_change/", {{"csrfmiddlewaretoken", fresh.cookie("csrftoken")},
+                                                             {"old_password", CloudServer::kPassword},
+                                                             {"new_password1", "new-password-1"},
+                                                             {"new_password2", "new-password-1"}})
+                  .status,
+              200);
+    EXPECT_EQ(with_copy_of(laptop_session), 302);
+    EXPECT_EQ(fresh.get("/").status, 200);
+}
+
 TEST_P(ApiTest, SignupCreatesAndLogsIn) {
     BrowserSession s(server_->port());
     ASSERT_EQ(s.get("/accounts/signup/").status, 200);
