@@ -5,7 +5,7 @@
 // one of the demo user's lamps to them and releases it, and finds every action
 // in the audit log. Someone who is not an operator gets 403. axe-core audits the
 // admin pages at 375 px and 1280 px, light and dark, and nothing may be wider
-// than a 375 px phone. The lamp goes back to the demo user and the second user
+// than a 375 px phone, where the navigation is a menu opened from the keyboard. The lamp goes back to the demo user and the second user
 // is enabled again whatever happens.
 //
 //   LAMPI_ENDPOINTS=<stack>/endpoints.json [LAMPI_NODE_MODULES=<build>/web/node_modules] \
@@ -97,6 +97,49 @@ describe("the operators' admin area", { skip }, () => {
     await press(page, "header nav a[href='/operator/admin/']");
     assert.equal(page.url(), `${base}/operator/admin/users/`);
     assert.equal(await page.textContent("main h2"), "Users");
+  });
+
+  // What a screen reader hears of the menu button: whether it is expanded (Chromium's accessibility tree).
+  async function menuExpanded(page) {
+    const cdp = await page.context().newCDPSession(page);
+    try {
+      const { nodes } = await cdp.send("Accessibility.getFullAXTree");
+      const menu = nodes.find((n) => !n.ignored && n.name?.value === "Menu");
+      assert.ok(menu, "the menu button is in the accessibility tree");
+      return menu.properties?.find((p) => p.name === "expanded")?.value.value;
+    } finally {
+      await cdp.detach();
+    }
+  }
+
+  test("on a 375 px phone the navigation is a menu that opens from the keyboard and leads on", async () => {
+    const { context, page } = await newPage(browser, { baseUrl: base, viewport: { width: 375, height: 740 } });
+    try {
+      await login(page, base, endpoints.cloud.operator);
+      const admin = "header nav a[href='/operator/admin/']";
+      const fits = () => page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+      assert.equal(await page.isVisible(admin), false, "the links are folded into the menu");
+      assert.ok(await fits(), "nothing scrolls sideways");
+      assert.equal(await menuExpanded(page), false);
+      await page.focus("header nav summary");
+      await page.keyboard.press("Enter");
+      assert.equal(await menuExpanded(page), true);
+      assert.ok(await page.isVisible(admin));
+      assert.ok(await page.isVisible("header nav a[href='/operator/analytics/']"));
+      assert.ok(await fits(), "nor with the menu open");
+      const dir = artifactsDir();
+      if (dir) await page.screenshot({ path: path.join(dir, "menu-open-375.png") });
+      // On from the keyboard: Tab to the Admin link (after Lamps), Enter.
+      await page.keyboard.press("Tab");
+      await page.keyboard.press("Tab");
+      assert.equal(await page.evaluate(() => document.activeElement.getAttribute("href")), "/operator/admin/");
+      await Promise.all([page.waitForNavigation(), page.keyboard.press("Enter")]);
+      assert.equal(page.url(), `${base}/operator/admin/users/`);
+      assert.equal(await page.textContent("main h2"), "Users");
+      assert.equal(await menuExpanded(page), false, "a new page starts with the menu closed");
+    } finally {
+      await context.close();
+    }
   });
 
   test("a disabled user cannot log in; a reset link lets them set a password once", async () => {

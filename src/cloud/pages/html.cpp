@@ -28,11 +28,17 @@ std::string page(std::string_view title, std::string_view body, std::string_view
     out += kAppHead;
     out += "</head>\n<body>\n<header><h1>LAMPi</h1>\n";
     if (!username.empty()) {
+        // The links fold into a "Menu" disclosure on a phone (lampi.css): a native
+        // <details>, so it opens from the keyboard and says whether it is expanded
+        // on every page, scripts or not; wider screens show the links in the row.
         out += "<nav><span class=\"user\">";
         append_escaped_html(out, username);
-        out += "</span> <a href=\"/\">Lamps</a> ";
-        if (is_operator) out += R"(<a href="/operator/admin/">Admin</a> <a href="/operator/analytics/">Analytics</a> )";
-        out += "<a href=\"/accounts/password_change/\">Change password</a> <a href=\"/logout/\">Log out</a></nav>\n";
+        out += "</span> <details class=\"menu\"><summary>Menu</summary><ul>"
+               "<li><a href=\"/\">Lamps</a></li>";
+        if (is_operator)
+            out += R"(<li><a href="/operator/admin/">Admin</a></li><li><a href="/operator/analytics/">Analytics</a></li>)";
+        out += "<li><a href=\"/accounts/password_change/\">Change password</a></li><li><a href=\"/logout/\">Log out</a>"
+               "</li></ul></details></nav>\n";
     }
     out += "</header>\n<main>\n";
     out += body;

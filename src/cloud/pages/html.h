@@ -12,7 +12,8 @@
 namespace lampi::cloud::pages {
 
 // A complete page: title, optional navigation for a logged-in user (with the
-// admin area and the analytics dashboard for an operator), the body.
+// admin area and the analytics dashboard for an operator; a menu on a phone),
+// the body.
 std::string page(std::string_view title, std::string_view body, std::string_view username = {},
                  bool is_operator = false);
 
