@@ -203,12 +203,7 @@ TEST_F(MqttTest, RevocationsArePublishedOnTheControlTopic) {
     expect_one_more(before, "lamp release");
     // Password change.
     before = revocations();
-    ASSERT_EQ(s.post_form("/accounts/password_change/", {{"csrfmiddlewaretoken", s.cookie("csrftoken")},
-                                                         {"old_password", CloudServer::kPassword},
-                                                         {"new_password1", "new-password-1"},
-                                                         {"new_password2", "new-password-1"}})
-                  .status,
-              200);
+    ASSERT_EQ(s.change_password(CloudServer::kPassword, "new-password-1").status, 200);
     expect_one_more(before, "password change");
     // Logout.
     before = revocations();

@@ -265,6 +265,13 @@ HttpReply BrowserSession::sign_up(const std::string& username, const std::string
                      std::move(headers));
 }
 
+HttpReply BrowserSession::change_password(const std::string& old_password, const std::string& new_password) {
+    return post_form("/accounts/password_change/", {{"csrfmiddlewaretoken", cookie("csrftoken")},
+                                                    {"old_password", old_password},
+                                                    {"new_password1", new_password},
+                                                    {"new_password2", new_password}});
+}
+
 HttpReply http_exchange(int port, const std::optional<TlsIdentity>& tls, const std::string& raw,
                         std::chrono::milliseconds timeout) {
     HttpReply answer;

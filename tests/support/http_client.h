@@ -96,6 +96,8 @@ public:
     // for one); `headers` are what a browser adds, such as a Referer over HTTPS.
     HttpReply sign_up(const std::string& username, const std::string& password1, const std::string& password2,
                       HttpHeaders headers = {});
+    // POSTs the password change form with this session's CSRF token, the new password typed twice.
+    HttpReply change_password(const std::string& old_password, const std::string& new_password);
     HttpClient& client() { return client_; }
 
 private:
