@@ -204,8 +204,11 @@ TEST_F(ServerTest, StaticFilesAnswerConditionalGetsWith304) {
               200);
     EXPECT_TRUE(still_serving()) << "the connection survives a 304 without a body";
     lampi::testing::write_file(dir_ / "static/css/site.css", "body{margin:0}");
-    auto changed = once_seen([&] { return c.request("GET", "/static/css/site.css", {{"If-None-Match", etag}}); },
-                             [](const HttpReply& r) { return r.status != 304; });
+    auto changed = once_seen(
+        [&] {
+            return c.request("GET", "/static/css/site.css", {{"If-None-Match", etag}});
+        },
+        [](const HttpReply& r) { return r.status != 304; });
     EXPECT_EQ(changed.status, 200);
     EXPECT_EQ(changed.body, "body{margin:0}");
 }
@@ -220,8 +223,11 @@ TEST_F(ServerTest, ACompressedCopyOlderThanItsFileIsNotSent) {
     EXPECT_EQ(fresh.body, "brotli bytes");
     auto past = std::filesystem::last_write_time(dir_ / "static/css/site.css") - std::chrono::hours(1);
     std::filesystem::last_write_time(dir_ / "static/css/site.css.br", past);
-    auto stale = once_seen([&] { return c.request("GET", "/static/css/site.css", {{"Accept-Encoding", "br"}}); },
-                           [](const HttpReply& r) { return r.body != "brotli bytes"; });
+    auto stale = once_seen(
+        [&] {
+            return c.request("GET", "/static/css/site.css", {{"Accept-Encoding", "br"}});
+        },
+        [](const HttpReply& r) { return r.body != "brotli bytes"; });
     EXPECT_EQ(stale.header("Content-Encoding"), "");
     EXPECT_EQ(stale.body, "body{}");
     EXPECT_EQ(stale.header("Vary"), "Accept-Encoding");
@@ -237,7 +243,8 @@ TEST_F(ServerTest, ThePagesLinkTheHashedNamesOfAssetsJsonAsItChanges) {
     lampi::testing::write_file(dir_ / "static/assets.json", R"({"lampi.js": "lampi.0123456789.js"})");
     auto offline_page = [&] { return c.request("GET", "/offline/"); };
     auto names = [](std::string script) {
-        return [script](const HttpReply& r) { return r.body.find("<script src=\"" + script + "\"") != std::string::npos; };
+        return
+            [script](const HttpReply& r) { return r.body.find("<script src=\"" + script + "\"") != std::string::npos; };
     };
     auto offline = once_seen(offline_page, names("/static/lampi.0123456789.js")).body;
     EXPECT_NE(offline.find("<script src=\"/static/lampi.0123456789.js\""), std::string::npos) << offline;
@@ -264,8 +271,8 @@ TEST_F(ServerTest, TheServiceWorkerIsServedAtTheRootAndAlwaysRevalidated) {
     EXPECT_EQ(c.request("GET", "/sw.js").status, 404) << "no worker until the build put one in the static files";
     lampi::testing::write_file(dir_ / "static/sw.js", "self.addEventListener('fetch', () => {});");
     lampi::testing::write_file(dir_ / "static/manifest.webmanifest", R"({"name":"LAMPi"})");
-    auto worker = once_seen([&] { return c.request("GET", "/sw.js"); },
-                            [](const HttpReply& r) { return r.status != 404; });
+    auto worker =
+        once_seen([&] { return c.request("GET", "/sw.js"); }, [](const HttpReply& r) { return r.status != 404; });
     ASSERT_EQ(worker.status, 200);
     EXPECT_EQ(worker.body, "self.addEventListener('fetch', () => {});");
     EXPECT_EQ(worker.header("Content-Type"), "text/javascript; charset=utf-8");

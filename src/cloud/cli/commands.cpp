@@ -257,7 +257,8 @@ int user_list(const CommonConfig& c) {
     if (!users) return fail(users.status().message());
     for (const auto& u : *users) {
         auto lamps = tools->store->owned_device_ids(u.id);
-        fmt::print("{}\t{}\t{} lamp(s)\t{}\n", u.username, u.is_operator ? "operator" : "user", lamps ? lamps->size() : 0,
+        fmt::print("{}\t{}\t{} lamp(s)\t{}\n", u.username, u.is_operator ? "operator" : "user",
+                   lamps ? lamps->size() : 0,
                    u.disabled() ? "disabled since " + utc_iso8601(*u.disabled_at) : "enabled");
     }
     return 0;

@@ -19,8 +19,9 @@ constexpr std::string_view kAppHead =
 std::string page(std::string_view title, std::string_view body, std::string_view username, bool is_operator) {
     std::string out;
     out.reserve(body.size() + 1200);
-    out += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-           "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>";
+    out +=
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>";
     append_escaped_html(out, title);
     out += " - LAMPi</title>\n<link rel=\"stylesheet\" href=\"";
     append_escaped_html(out, shell_assets().style);
@@ -33,12 +34,15 @@ std::string page(std::string_view title, std::string_view body, std::string_view
         // on every page, scripts or not; wider screens show the links in the row.
         out += "<nav><span class=\"user\">";
         append_escaped_html(out, username);
-        out += "</span> <details class=\"menu\"><summary>Menu</summary><ul>"
-               "<li><a href=\"/\">Lamps</a></li>";
+        out +=
+            "</span> <details class=\"menu\"><summary>Menu</summary><ul>"
+            "<li><a href=\"/\">Lamps</a></li>";
         if (is_operator)
-            out += R"(<li><a href="/operator/admin/">Admin</a></li><li><a href="/operator/analytics/">Analytics</a></li>)";
-        out += "<li><a href=\"/accounts/password_change/\">Change password</a></li><li><a href=\"/logout/\">Log out</a>"
-               "</li></ul></details></nav>\n";
+            out +=
+                R"(<li><a href="/operator/admin/">Admin</a></li><li><a href="/operator/analytics/">Analytics</a></li>)";
+        out +=
+            "<li><a href=\"/accounts/password_change/\">Change password</a></li><li><a href=\"/logout/\">Log out</a>"
+            "</li></ul></details></nav>\n";
     }
     out += "</header>\n<main>\n";
     out += body;

@@ -135,8 +135,8 @@ void append_lamp_item(std::string& out, const storage::Lamp& lamp, std::string_v
            "</span> <span class=\"badge\">", lamp.online ? "online" : "offline",
            "</span>\n<details class=\"manage\"><summary>Details</summary>\n<p class=\"device-id\">Device id <code>", id,
            "</code></p>\n<form method=\"post\" action=\"/lamps/", id, "/rename/\">", csrf_field_html,
-           "<label for=\"name-", id, "\">Name</label> <input type=\"text\" name=\"name\" id=\"name-", id,
-           "\" value=\"", name, "\" maxlength=\"100\"> <label for=\"room-", id,
+           "<label for=\"name-", id, "\">Name</label> <input type=\"text\" name=\"name\" id=\"name-", id, "\" value=\"",
+           name, "\" maxlength=\"100\"> <label for=\"room-", id,
            "\">Room</label> <input type=\"text\" name=\"room\" id=\"room-", id, "\" value=\"", room,
            "\" maxlength=\"60\" list=\"room-names\"> <button type=\"submit\">Save</button></form>\n"
            "<form method=\"post\" action=\"/lamps/",
@@ -223,8 +223,9 @@ std::string index_page(std::string_view username, std::string_view csrf, const s
     std::int64_t minutes = std::max<std::int64_t>(1, view.code_seconds / 60);
     std::string body;
     body.reserve(2048 + lamps.size() * 1024);
-    body += "<div class=\"page-head\"><h2>Your lamps</h2> <a class=\"button add-lamp\" href=\"#add-lamp\">Add lamp</a>"
-            "</div>\n";
+    body +=
+        "<div class=\"page-head\"><h2>Your lamps</h2> <a class=\"button add-lamp\" href=\"#add-lamp\">Add lamp</a>"
+        "</div>\n";
     if (!view.message.empty()) {
         body += "<p class=\"message\" role=\"status\">";
         append_escaped_html(body, view.message);
@@ -237,24 +238,28 @@ std::string index_page(std::string_view username, std::string_view csrf, const s
     body += "\" data-credential-url=\"/api/v1/mqtt-credential\" data-api=\"/api/v1/lamps\">\n";
     append_room_groups(body, lamps, csrf);
     if (lamps.empty())
-        body += "<p class=\"empty\">You have no lamps yet. Add your first one in three steps: see <a "
-                "href=\"#add-lamp\">Add a lamp</a> below.</p>\n";
+        body +=
+            "<p class=\"empty\">You have no lamps yet. Add your first one in three steps: see <a "
+            "href=\"#add-lamp\">Add a lamp</a> below.</p>\n";
     body += "</div>\n";
     append_room_names(body, lamps);
-    body += "<section id=\"add-lamp\" aria-labelledby=\"add-lamp-title\">\n"
-            "<h3 id=\"add-lamp-title\">Add a lamp</h3>\n"
-            "<ol class=\"steps\"><li>Power on the lamp.</li><li>Read the code on the lamp's screen.</li>"
-            "<li>Type the code here and press <strong>Add lamp</strong>.</li></ol>\n"
-            "<p class=\"hint\" id=\"code-hint\">A code works for ";
+    body +=
+        "<section id=\"add-lamp\" aria-labelledby=\"add-lamp-title\">\n"
+        "<h3 id=\"add-lamp-title\">Add a lamp</h3>\n"
+        "<ol class=\"steps\"><li>Power on the lamp.</li><li>Read the code on the lamp's screen.</li>"
+        "<li>Type the code here and press <strong>Add lamp</strong>.</li></ol>\n"
+        "<p class=\"hint\" id=\"code-hint\">A code works for ";
     body += std::to_string(minutes);
     body += minutes == 1 ? " minute" : " minutes";
     body += "; the lamp shows a new one before it runs out.</p>\n<form method=\"post\" action=\"/lamps/claim/\">";
     body += csrf_field(csrf);
-    body += "\n<label for=\"id_code\">Code shown on the lamp</label> <input type=\"text\" name=\"code\" "
-            "id=\"id_code\" value=\"";
+    body +=
+        "\n<label for=\"id_code\">Code shown on the lamp</label> <input type=\"text\" name=\"code\" "
+        "id=\"id_code\" value=\"";
     append_escaped_html(body, view.typed_code);
-    body += "\" maxlength=\"20\" autocomplete=\"off\" autocapitalize=\"characters\" aria-describedby=\"code-hint\" "
-            "required> <button type=\"submit\">Add lamp</button></form>\n</section>\n";
+    body +=
+        "\" maxlength=\"20\" autocomplete=\"off\" autocapitalize=\"characters\" aria-describedby=\"code-hint\" "
+        "required> <button type=\"submit\">Add lamp</button></form>\n</section>\n";
     body += nearby_lamp_section();
     body += "<script src=\"";
     append_escaped_html(body, shell_assets().script);

@@ -23,8 +23,7 @@ class ReadCache {
 public:
     using Clock = std::chrono::steady_clock;
 
-    explicit ReadCache(std::chrono::milliseconds ttl, std::size_t capacity = 4096)
-        : ttl_(ttl), capacity_(capacity) {}
+    explicit ReadCache(std::chrono::milliseconds ttl, std::size_t capacity = 4096) : ttl_(ttl), capacity_(capacity) {}
 
     // `generation`: the database's write generation now.
     std::optional<Value> get(const Key& key, std::uint64_t generation) {

@@ -73,9 +73,8 @@ Result<std::unique_ptr<Database>> Database::open(std::string_view url, int conne
     for (int i = 0; i < std::max(1, connections); ++i) {
         auto conn = parsed->dialect == Dialect::sqlite ? open_sqlite(parsed->target) : open_postgres(parsed->target);
         if (!conn) return conn.status();
-        db->idle_.push_back(
-            std::make_unique<TimedConnection>(std::move(conn).value(), db->query_times_, db->query_failures_,
-                                              db->write_generation_));
+        db->idle_.push_back(std::make_unique<TimedConnection>(std::move(conn).value(), db->query_times_,
+                                                              db->query_failures_, db->write_generation_));
     }
     return db;
 }
