@@ -10,7 +10,7 @@ std::string utc_iso8601(std::int64_t unix_seconds) {
     gmtime_r(&t, &tm);
     char text[32];
     std::size_t length = std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return std::string(text, length);
+    return {text, length};
 }
 
 }  // namespace lampi

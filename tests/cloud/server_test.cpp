@@ -242,7 +242,7 @@ TEST_F(ServerTest, ThePagesLinkTheHashedNamesOfAssetsJsonAsItChanges) {
     lampi::testing::write_file(dir_ / "static/lampi.0123456789.js", "one();");
     lampi::testing::write_file(dir_ / "static/assets.json", R"({"lampi.js": "lampi.0123456789.js"})");
     auto offline_page = [&] { return c.request("GET", "/offline/"); };
-    auto names = [](std::string script) {
+    auto names = [](const std::string& script) {
         return
             [script](const HttpReply& r) { return r.body.find("<script src=\"" + script + "\"") != std::string::npos; };
     };

@@ -129,15 +129,15 @@ void append(std::string& out, const Pieces&... pieces) {
 // people know their lamps by name and room, and need the id only to tell support.
 void append_lamp_item(std::string& out, const storage::Lamp& lamp, std::string_view csrf_field_html) {
     const Text id{lamp.device_id}, name{lamp.name}, room{lamp.room};
-    append(out, "<li class=\"lamp\" data-device-id=\"", id, "\" data-name=\"", name, "\" data-room=\"", room,
+    append(out, R"(<li class="lamp" data-device-id=")", id, "\" data-name=\"", name, "\" data-room=\"", room,
            "\" data-online=\"", lamp.online ? "true" : "false", "\" data-state=\"", Text{lamp.state_json},
            "\">\n<span class=\"lamp-name\">", Text{lamp.name.empty() ? lamp.device_id : lamp.name},
            "</span> <span class=\"badge\">", lamp.online ? "online" : "offline",
            "</span>\n<details class=\"manage\"><summary>Details</summary>\n<p class=\"device-id\">Device id <code>", id,
            "</code></p>\n<form method=\"post\" action=\"/lamps/", id, "/rename/\">", csrf_field_html,
-           "<label for=\"name-", id, "\">Name</label> <input type=\"text\" name=\"name\" id=\"name-", id, "\" value=\"",
-           name, "\" maxlength=\"100\"> <label for=\"room-", id,
-           "\">Room</label> <input type=\"text\" name=\"room\" id=\"room-", id, "\" value=\"", room,
+           "<label for=\"name-", id, R"(">Name</label> <input type="text" name="name" id="name-)", id, "\" value=\"",
+           name, R"(" maxlength="100"> <label for="room-)", id,
+           R"(">Room</label> <input type="text" name="room" id="room-)", id, "\" value=\"", room,
            "\" maxlength=\"60\" list=\"room-names\"> <button type=\"submit\">Save</button></form>\n"
            "<form method=\"post\" action=\"/lamps/",
            id, "/remove/\">", csrf_field_html, "<button type=\"submit\">Remove</button></form>\n</details>\n</li>\n");
@@ -196,7 +196,7 @@ void append_room_groups(std::string& out, const std::vector<storage::Lamp>& lamp
     if (rooms.empty()) rooms.emplace_back();
     const std::string field = csrf_field(csrf);
     for (std::string_view room : rooms) {
-        out += "<section class=\"room\" data-room=\"";
+        out += R"(<section class="room" data-room=")";
         append_escaped_html(out, room);
         out += "\">\n";
         if (!room.empty()) {
@@ -227,13 +227,13 @@ std::string index_page(std::string_view username, std::string_view csrf, const s
         "<div class=\"page-head\"><h2>Your lamps</h2> <a class=\"button add-lamp\" href=\"#add-lamp\">Add lamp</a>"
         "</div>\n";
     if (!view.message.empty()) {
-        body += "<p class=\"message\" role=\"status\">";
+        body += R"(<p class="message" role="status">)";
         append_escaped_html(body, view.message);
         body += "</p>\n";
     }
     body += error_block(view.error);
     if (new_lamp) body += name_new_lamp_form(*new_lamp, csrf);
-    body += "<div id=\"lamps\" data-csrf=\"";
+    body += R"(<div id="lamps" data-csrf=")";
     append_escaped_html(body, csrf);
     body += "\" data-credential-url=\"/api/v1/mqtt-credential\" data-api=\"/api/v1/lamps\">\n";
     append_room_groups(body, lamps, csrf);
