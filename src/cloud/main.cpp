@@ -150,6 +150,11 @@ int main(int argc, char** argv) {
                   "analytics events a write key that was quiet may store at once")
         ->capture_default_str()
         ->check(CLI::Range(1.0, 1e9));
+    s->add_option("--analytics-retention-days", serve.app.analytics_retention_days,
+                  "delete raw analytics events older than this many days, hourly, keeping their daily counts "
+                  "(0: keep them forever)")
+        ->capture_default_str()
+        ->check(CLI::Range(0, 1000000));
     s->add_option("--enroll-rate", serve.app.enroll_rate.limit, "enrollment attempts per client address per hour")
         ->capture_default_str()
         ->check(CLI::Range(1, 1000000));

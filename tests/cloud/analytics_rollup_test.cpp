@@ -5,10 +5,15 @@
 
 #include <fmt/core.h>
 #include <boost/json.hpp>
+#include <chrono>
+#include <thread>
 
 #include "analytics/calendar.h"
 #include "analytics/event_store.h"
+#include "analytics/daily_rollup.h"
 #include "analytics/query.h"
+#include "analytics/retention.h"
+#include "cloud_server.h"
 #include "json_reply.h"
 #include "postgres_server.h"
 #include "process.h"
@@ -133,6 +138,75 @@ TEST_P(AnalyticsRollupTest, TheMigrationCountsTheEventsStoredBeforeIt) {
     }
     expect_rollup_table_matches_events();
     expect_rollup_equals_events(R"({"timeframe": "this_90_days", "interval": "daily"})");
+}
+
+TEST_P(AnalyticsRollupTest, RetentionDropsOldEventsAndTheirDailyCountsStillAnswer) {
+    const std::int64_t today = analytics::utc_day_of(kNow);
+    ASSERT_TRUE(events_->insert({{"purchases", today - 10 * kDay + 6 * kHour, R"({"item": "lamp"})"},
+                                 {"purchases", today - 4 * kDay + 23 * kHour, R"({"item": "lamp"})"},
+                                 {"purchases", today - 3 * kDay, R"({"item": "lamp"})"},
+                                 {"purchases", kNow, R"({"item": "bulb"})"},
+                                 {"views", today - 10 * kDay, "{}"},
+                                 {"lamp_changes", today - 10 * kDay, R"({"on": true})"}}));
+    auto before = analytics::run_query(*events_, "count",
+                                       R"({"event_collection": "purchases", "timeframe": "this_14_days",
+                                           "interval": "daily", "timezone": "UTC"})",
+                                       kNow);
+    ASSERT_FALSE(analytics::failed(before));
+
+    // Three days: today and the three whole days before it stay; older ones go.
+    auto dropped = analytics::drop_expired(*events_, 3, kNow);
+    ASSERT_TRUE(dropped) << dropped.status().message();
+    EXPECT_EQ(*dropped, 3);  // two purchases and a view
+    EXPECT_EQ(*events_->count("purchases", 0, kNow + 1), 2);
+    EXPECT_EQ(*events_->count("views", 0, kNow + 1), 0);
+    EXPECT_EQ(*events_->count("lamp_changes", 0, kNow + 1), 1) << "a lamp's on-hours need all its changes";
+
+    // Daily counts of the dropped days still answer, from the rollup, as before.
+    auto after = analytics::run_query(*events_, "count",
+                                      R"({"event_collection": "purchases", "timeframe": "this_14_days",
+                                          "interval": "daily", "timezone": "UTC"})",
+                                      kNow);
+    ASSERT_FALSE(analytics::failed(after));
+    EXPECT_EQ(parse_json(std::get<std::string>(after)), parse_json(std::get<std::string>(before)));
+    EXPECT_EQ(parse_json(std::get<std::string>(
+                  analytics::run_query(*events_, "count", R"({"event_collection": "purchases"})", kNow))),
+              parse_json(R"({"result": 4})"));
+    // What needs the events themselves sees only the ones kept.
+    EXPECT_EQ(parse_json(std::get<std::string>(analytics::run_query(
+                  *events_, "count",
+                  R"({"event_collection": "purchases", "filters": [{"property_name": "item", "operator": "eq",
+                      "property_value": "lamp"}]})",
+                  kNow))),
+              parse_json(R"({"result": 1})"));
+    EXPECT_EQ(*analytics::drop_expired(*events_, 3, kNow), 0);
+}
+
+TEST_P(AnalyticsRollupTest, LampiCloudDropsExpiredEventsOnItsOwnOnTheAnalyticsClock) {
+    std::atomic<std::int64_t> now_ms{kNow};
+    testing::CloudServerOptions options;
+    options.app.analytics_now_ms = [&now_ms] { return now_ms.load(); };
+    options.app.analytics_retention_days = 2;
+    options.app.analytics_retention_period = std::chrono::milliseconds(50);
+    testing::CloudServer server(testing::fresh_database_url(GetParam(), dir_.path()), options);
+    analytics::EventStore events(server.store().database());
+    ASSERT_TRUE(events.insert({{"purchases", kNow - 5 * kDay, "{}"}, {"purchases", kNow, "{}"}}));
+    auto raw_count = [&events] { return *events.count("purchases", 0, kNow + 10 * kDay); };
+    // Generous deadlines: the job runs every 50 ms, but the machine may be busy.
+    auto wait_for_count = [&](std::int64_t wanted) {
+        auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+        while (raw_count() != wanted && std::chrono::steady_clock::now() < deadline)
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        return raw_count();
+    };
+    EXPECT_EQ(wait_for_count(1), 1);
+    now_ms += 3 * kDay;  // today's event is now three days old
+    EXPECT_EQ(wait_for_count(0), 0);
+    auto counted = analytics::run_query(events, "count",
+                                        R"({"event_collection": "purchases", "timeframe": "this_10_days"})",
+                                        now_ms.load());
+    ASSERT_FALSE(analytics::failed(counted));
+    EXPECT_EQ(parse_json(std::get<std::string>(counted)), parse_json(R"({"result": 2})"));
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, AnalyticsRollupTest, ::testing::Values("sqlite", "postgres"));

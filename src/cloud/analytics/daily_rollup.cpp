@@ -64,4 +64,30 @@ Result<std::map<std::int64_t, std::int64_t>> EventStore::daily_counts(const std:
     return days;
 }
 
+Result<std::vector<std::string>> EventStore::rollup_collections() {
+    auto conn = db_.lease();
+    auto rows = conn->query("SELECT DISTINCT collection FROM analytics_daily ORDER BY collection");
+    if (!rows) return rows.status().prefixed("cannot read the daily rollup: ");
+    std::vector<std::string> names;
+    names.reserve(rows->size());
+    for (const auto& row : *rows) names.push_back(storage::as_text(row[0]));
+    return names;
+}
+
+Result<std::int64_t> EventStore::drop_events_before(const std::string& collection, std::int64_t before_ms) {
+    // Chunks keep each transaction (and SQLite's write lock) short for the writers meanwhile.
+    constexpr std::int64_t kChunk = 10'000;
+    std::int64_t dropped = 0;
+    for (;;) {
+        auto conn = db_.lease();
+        auto rows = conn->query(
+            "DELETE FROM analytics_events WHERE id IN (SELECT id FROM analytics_events WHERE collection = $1 AND "
+            "ts_ms < $2 LIMIT $3) RETURNING 1",
+            {collection, before_ms, kChunk});
+        if (!rows) return rows.status().prefixed("cannot drop old analytics events: ");
+        dropped += static_cast<std::int64_t>(rows->size());
+        if (static_cast<std::int64_t>(rows->size()) < kChunk) return dropped;
+    }
+}
+
 }  // namespace lampi::cloud::analytics

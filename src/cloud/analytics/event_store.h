@@ -112,6 +112,11 @@ public:
     // a partial day at either end is counted from the events.
     Result<std::map<std::int64_t, std::int64_t>> daily_counts(const std::string& collection, std::int64_t from_ms,
                                                               std::int64_t to_ms);
+    // The collections the daily rollup knows (every one that ever had an event).
+    Result<std::vector<std::string>> rollup_collections();
+    // Deletes the events of `collection` before before_ms, in chunks of short
+    // transactions; the daily rollup keeps their counts. The events deleted.
+    Result<std::int64_t> drop_events_before(const std::string& collection, std::int64_t before_ms);
     // One row per (step, group) that has events; with neither, exactly one row.
     // Property names holding '"' or '\\' cannot be reached this way (invalid_argument).
     Result<std::vector<AggregateRow>> aggregate(const Aggregation& aggregation);
