@@ -9,10 +9,11 @@
 #include <thread>
 
 #include "analytics/calendar.h"
-#include "analytics/event_store.h"
 #include "analytics/daily_rollup.h"
+#include "analytics/event_store.h"
 #include "analytics/query.h"
 #include "analytics/retention.h"
+#include "analytics_store_test.h"
 #include "cloud_server.h"
 #include "json_reply.h"
 #include "postgres_server.h"
@@ -33,16 +34,8 @@ constexpr std::int64_t kDay = 24 * kHour;
 
 std::int64_t at(const char* iso) { return *analytics::parse_iso8601(iso); }
 
-class AnalyticsRollupTest : public ::testing::TestWithParam<std::string> {
+class AnalyticsRollupTest : public AnalyticsStoreTest {
 protected:
-    void SetUp() override {
-        std::string why;
-        if (!testing::backend_available(GetParam(), why)) GTEST_SKIP() << why;
-        auto store = storage::Store::open(testing::fresh_database_url(GetParam(), dir_.path()), 2);
-        ASSERT_TRUE(store) << store.status().message();
-        store_ = std::move(store).value();
-        events_ = std::make_unique<analytics::EventStore>(store_->database());
-    }
     // Events at the edges of days, spread over several batches and collections.
     void store_tricky_events() {
         std::vector<std::int64_t> times = {
@@ -83,9 +76,6 @@ protected:
         ASSERT_TRUE(rollup && counted);
         EXPECT_EQ(*rollup, *counted);
     }
-    lampi::testing::TempDir dir_;
-    std::unique_ptr<storage::Store> store_;
-    std::unique_ptr<analytics::EventStore> events_;
 };
 
 TEST_P(AnalyticsRollupTest, CountsAnsweredFromTheRollupEqualTheEventsCountedOneByOne) {

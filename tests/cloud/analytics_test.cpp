@@ -11,6 +11,7 @@
 #include "analytics/event_store.h"
 #include "analytics/keys.h"
 #include "analytics/query.h"
+#include "analytics_store_test.h"
 #include "cloud_server.h"
 #include "http/form.h"
 #include "http_client.h"
@@ -84,21 +85,6 @@ TEST(AnalyticsCalendar, ANamedZonesDaysFollowItsWallClockAcrossDaylightSavingCha
     EXPECT_FALSE(analytics::TimeZone::named("Mars/Olympus_Mons"));
     EXPECT_FALSE(analytics::TimeZone::named(""));
 }
-
-class AnalyticsStoreTest : public ::testing::TestWithParam<std::string> {
-protected:
-    void SetUp() override {
-        std::string why;
-        if (!testing::backend_available(GetParam(), why)) GTEST_SKIP() << why;
-        auto store = storage::Store::open(testing::fresh_database_url(GetParam(), dir_.path()), 2);
-        ASSERT_TRUE(store) << store.status().message();
-        store_ = std::move(store).value();
-        events_ = std::make_unique<analytics::EventStore>(store_->database());
-    }
-    lampi::testing::TempDir dir_;
-    std::unique_ptr<storage::Store> store_;
-    std::unique_ptr<analytics::EventStore> events_;
-};
 
 TEST_P(AnalyticsStoreTest, EventsComeBackByCollectionAndTimeRangeInOrder) {
     std::vector<analytics::PreparedEvent> batch;

@@ -25,28 +25,17 @@ Result<std::int64_t> drop_expired(EventStore& store, int days, std::int64_t now_
 
 RetentionJob::RetentionJob(EventStore& store, int days, std::function<std::int64_t()> now_ms,
                            std::chrono::milliseconds period)
-    : store_(store), days_(days), now_ms_(std::move(now_ms)), period_(period), thread_([this] { loop(); }) {}
+    : store_(store),
+      days_(days),
+      now_ms_(std::move(now_ms)),
+      task_(period, PeriodicTask::FirstRun::at_start, [this] { run(); }) {}
 
-void RetentionJob::stop() {
-    {
-        std::lock_guard lock(mutex_);
-        stopping_ = true;
-    }
-    wake_.notify_all();
-    if (thread_.joinable()) thread_.join();
-}
-
-void RetentionJob::loop() {
-    std::unique_lock lock(mutex_);
-    do {
-        lock.unlock();
-        auto dropped = drop_expired(store_, days_, now_ms_());
-        if (!dropped) log::warn("analytics retention: events not dropped: {}", dropped.status().message());
-        else if (*dropped > 0)
-            log::info("analytics retention: dropped {} event(s) older than {} day(s); their daily counts stay",
-                      *dropped, days_);
-        lock.lock();
-    } while (!wake_.wait_for(lock, period_, [this] { return stopping_; }));
+void RetentionJob::run() {
+    auto dropped = drop_expired(store_, days_, now_ms_());
+    if (!dropped) log::warn("analytics retention: events not dropped: {}", dropped.status().message());
+    else if (*dropped > 0)
+        log::info("analytics retention: dropped {} event(s) older than {} day(s); their daily counts stay", *dropped,
+                  days_);
 }
 
 }  // namespace lampi::cloud::analytics

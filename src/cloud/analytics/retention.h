@@ -11,15 +11,13 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
-#include <mutex>
 #include <string_view>
-#include <thread>
 
 #include "analytics/event_store.h"
 #include "lampi/status.h"
+#include "periodic_task.h"
 
 namespace lampi::cloud::analytics {
 
@@ -34,24 +32,17 @@ class RetentionJob {
 public:
     RetentionJob(EventStore& store, int days, std::function<std::int64_t()> now_ms,
                  std::chrono::milliseconds period);
-    ~RetentionJob() { stop(); }
-    RetentionJob(const RetentionJob&) = delete;
-    RetentionJob& operator=(const RetentionJob&) = delete;
 
     // Waits for a run under way to finish; idempotent.
-    void stop();
+    void stop() { task_.stop(); }
 
 private:
-    void loop();
+    void run();
 
     EventStore& store_;
     int days_;
     std::function<std::int64_t()> now_ms_;
-    std::chrono::milliseconds period_;
-    std::mutex mutex_;
-    std::condition_variable wake_;
-    bool stopping_ = false;
-    std::thread thread_;
+    PeriodicTask task_;  // last: its thread starts once the members it uses exist
 };
 
 }  // namespace lampi::cloud::analytics
