@@ -162,8 +162,8 @@ int main(int argc, char** argv) {
                    static_cast<double>(bytes) / events);
     } else {
         auto lease = server.store().database().lease();
-        auto rows =
-            lease->query("SELECT pg_total_relation_size('analytics_events') + pg_total_relation_size('analytics_daily')");
+        auto rows = lease->query(
+            "SELECT pg_total_relation_size('analytics_events') + pg_total_relation_size('analytics_daily')");
         if (rows) bytes = lampi::cloud::storage::as_int(rows->at(0).at(0));
         fmt::print(
             "backend postgres: {:.0f} bytes per event (analytics_events with its indexes and TOAST, and the daily "

@@ -38,12 +38,20 @@ class AnalyticsRollupTest : public AnalyticsStoreTest {
 protected:
     // Events at the edges of days, spread over several batches and collections.
     void store_tricky_events() {
-        std::vector<std::int64_t> times = {
-            at("2026-11-30T00:00:00Z"),     at("2026-11-29T23:59:59.999Z"), at("2026-11-29T00:00:00.001Z"),
-            at("2026-11-30T11:59:59.999Z"), at("2026-11-28T12:00:00Z"),     at("2026-11-01T00:00:00Z"),
-            at("2026-10-31T23:00:00Z"),     at("2026-01-01T00:00:00Z"),     at("2025-12-31T23:59:59Z"),
-            -12 * kHour,                    -1,                             0};  // and around 1970
-        for (int i = 0; i < 40; ++i) times.push_back(kNow - (static_cast<std::int64_t>(i) * 7919 * 60'000) % (90 * kDay));
+        std::vector<std::int64_t> times = {at("2026-11-30T00:00:00Z"),
+                                           at("2026-11-29T23:59:59.999Z"),
+                                           at("2026-11-29T00:00:00.001Z"),
+                                           at("2026-11-30T11:59:59.999Z"),
+                                           at("2026-11-28T12:00:00Z"),
+                                           at("2026-11-01T00:00:00Z"),
+                                           at("2026-10-31T23:00:00Z"),
+                                           at("2026-01-01T00:00:00Z"),
+                                           at("2025-12-31T23:59:59Z"),
+                                           -12 * kHour,
+                                           -1,
+                                           0};  // and around 1970
+        for (int i = 0; i < 40; ++i)
+            times.push_back(kNow - (static_cast<std::int64_t>(i) * 7919 * 60'000) % (90 * kDay));
         std::vector<analytics::PreparedEvent> batch;
         for (std::size_t i = 0; i < times.size(); ++i) {
             batch.push_back({"purchases", times[i], fmt::format(R"({{"n": {}}})", i)});

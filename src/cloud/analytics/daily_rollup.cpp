@@ -34,9 +34,9 @@ Result<std::map<std::int64_t, std::int64_t>> EventStore::daily_counts(const std:
     std::map<std::int64_t, std::int64_t> days;
     auto conn = db_.lease();
     auto count_events = [&](std::int64_t from, std::int64_t to) -> Status {
-        auto rows = conn->query(
-            "SELECT COUNT(*) FROM analytics_events WHERE collection = $1 AND ts_ms >= $2 AND ts_ms < $3",
-            {collection, from, to});
+        auto rows =
+            conn->query("SELECT COUNT(*) FROM analytics_events WHERE collection = $1 AND ts_ms >= $2 AND ts_ms < $3",
+                        {collection, from, to});
         if (!rows) return rows.status().prefixed("cannot count analytics events: ");
         if (std::int64_t n = storage::as_int(rows->at(0).at(0))) days[utc_day_of(from)] += n;
         return Status::ok();

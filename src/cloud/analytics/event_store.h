@@ -4,9 +4,9 @@
 // Events are rows of (collection, timestamp in Unix ms, the event's JSON); the
 // index on (collection, timestamp) makes a query's collection and timeframe a
 // range scan. Beside them, the daily rollup (analytics/daily_rollup.h) counts
-// each collection's events per UTC day, written in the events' transaction. Keys are stored as BLAKE2b hashes (accounts/crypto.h), like API
-// tokens. Methods are thread-safe (each leases a pooled connection) and never
-// throw; the Database must outlive the EventStore.
+// each collection's events per UTC day, written in the events' transaction. Keys are stored as BLAKE2b hashes
+// (accounts/crypto.h), like API tokens. Methods are thread-safe (each leases a pooled connection) and never throw; the
+// Database must outlive the EventStore.
 #pragma once
 
 #include <cstdint>

@@ -761,8 +761,7 @@ KeenResult<json::value> count_from_rollup(EventStore& store, const Query& q) {
     // whose partial day daily_counts keys by that day's midnight.
     auto events_in = [&days](std::int64_t from, std::int64_t to) {
         std::int64_t n = 0;
-        for (auto it = days->lower_bound(utc_day_of(from)); it != days->end() && it->first < to; ++it)
-            n += it->second;
+        for (auto it = days->lower_bound(utc_day_of(from)); it != days->end() && it->first < to; ++it) n += it->second;
         return n;
     };
     if (!q.interval) return json::value(events_in(q.from, q.to));

@@ -30,8 +30,7 @@ Result<std::int64_t> drop_expired(EventStore& store, int days, std::int64_t now_
 
 class RetentionJob {
 public:
-    RetentionJob(EventStore& store, int days, std::function<std::int64_t()> now_ms,
-                 std::chrono::milliseconds period);
+    RetentionJob(EventStore& store, int days, std::function<std::int64_t()> now_ms, std::chrono::milliseconds period);
 
     // Waits for a run under way to finish; idempotent.
     void stop() { task_.stop(); }

@@ -107,15 +107,14 @@ const analytics::KeyGrant& grant_of(const std::variant<Access, KeenError>& acces
 // (AppOptions::analytics_write_limit); else takes `events` from its bucket.
 std::optional<Response> over_write_limit(const std::variant<Access, KeenError>& access, std::int64_t events,
                                          Deps& deps) {
-    std::int64_t wait =
-        deps.analytics_writes.take(std::get<Access>(access).key_hash, events, analytics_now_ms(deps));
+    std::int64_t wait = deps.analytics_writes.take(std::get<Access>(access).key_hash, events, analytics_now_ms(deps));
     if (wait == 0) return std::nullopt;
     const analytics::WriteLimit& limit = deps.analytics_writes.limit();
-    Response r = keen_failure(analytics::keen_error(
-        "TooManyRequestsError",
-        Status::resource_exhausted(fmt::format(
-            "this key wrote more than {:.0f} events per second (bursts of {:.0f}); retry in {} s",
-            limit.events_per_second, limit.burst, wait))));
+    Response r = keen_failure(
+        analytics::keen_error("TooManyRequestsError",
+                              Status::resource_exhausted(fmt::format(
+                                  "this key wrote more than {:.0f} events per second (bursts of {:.0f}); retry in {} s",
+                                  limit.events_per_second, limit.burst, wait))));
     r.set("Retry-After", std::to_string(wait));
     return r;
 }
