@@ -3,13 +3,16 @@
 // on SQLite or a private PostgreSQL, then
 //   ingest:  CLIENTS connections POST batches of BATCH events to /3.0/.../events
 //            until EVENTS are stored; prints events/s;
-//   queries: `count` with interval daily and a group_by over the last 7 days
-//            (all the events), REPEAT times; prints p50 and p99;
+//   queries: `count` with interval daily over the last 7 days (all the events),
+//            REPEAT times each: with a group_by (read from the events) and
+//            without (whole days from the daily rollup); prints p50 and p99;
 //   disk:    bytes per event (SQLite: the database and its WAL; PostgreSQL: the
-//            events table with its indexes and TOAST).
+//            events table with its indexes and TOAST, and the daily rollup).
+// The per-key write limit is off: this measures what the server can take.
 //
 //   analytics_bench [sqlite|postgres] [EVENTS (200000)] [BATCH (250)] [CLIENTS (4)] [REPEAT (20)]
 #include <fmt/core.h>
+#include <boost/json.hpp>
 
 #include <algorithm>
 #include <atomic>
@@ -44,6 +47,19 @@ std::string batch_body(int first, int count, std::int64_t now_ms) {
     return body + "]}";
 }
 
+// The events a daily count answer adds up to, with or without a group_by.
+std::int64_t counted(const std::string& answer) {
+    std::int64_t n = 0;
+    const boost::json::value parsed = boost::json::parse(answer);  // named: a range-for keeps only the last temporary
+    for (const auto& step : parsed.at("result").as_array()) {
+        const auto& value = step.at("value");
+        if (value.is_array())
+            for (const auto& group : value.as_array()) n += group.at("result").to_number<std::int64_t>();
+        else n += value.to_number<std::int64_t>();
+    }
+    return n;
+}
+
 double percentile(std::vector<double> v, double p) {
     std::sort(v.begin(), v.end());
     return v[std::min(v.size() - 1, static_cast<std::size_t>(p / 100.0 * static_cast<double>(v.size())))];
@@ -64,7 +80,9 @@ int main(int argc, char** argv) {
     }
     lampi::testing::TempDir dir;
     std::string url = lampi::testing::fresh_database_url(backend, dir.path());
-    lampi::testing::CloudServer server(url);
+    lampi::testing::CloudServerOptions options;
+    options.app.analytics_write_limit.events_per_second = 0;
+    lampi::testing::CloudServer server(url, options);
     analytics::EventStore store(server.store().database());
     auto keys = analytics::create_keys(store, "bench", 1);
     if (!keys) return 1;
@@ -99,23 +117,36 @@ int main(int argc, char** argv) {
         "({} failed requests, {} stored)\n",
         backend, events, batch, clients, seconds, events / seconds, failures.load(), stored ? *stored : -1);
 
-    std::string query = fmt::format(
-        R"({{"event_collection": "purchases", "timeframe": "this_7_days", "interval": "daily", "group_by": "item", "timezone": "UTC"}})");
-    std::vector<double> ms;
     lampi::testing::HttpClient reader(server.port());
-    for (int i = 0; i < repeat; ++i) {
-        auto t0 = Steady::now();
-        auto r = reader.request("POST", "/3.0/projects/" + keys->project_id + "/queries/count",
-                                {{"Authorization", keys->read_key}, {"Content-Type", "application/json"}}, query);
-        ms.push_back(std::chrono::duration<double, std::milli>(Steady::now() - t0).count());
-        if (r.status != 200) {
-            fmt::print(stderr, "query failed: {} {}\n", r.status, r.body.substr(0, 300));
-            return 1;
+    std::int64_t expected = -1;
+    auto time_query = [&](const std::string& what, const std::string& query) {
+        std::vector<double> ms;
+        for (int i = 0; i < repeat; ++i) {
+            auto t0 = Steady::now();
+            auto r = reader.request("POST", "/3.0/projects/" + keys->project_id + "/queries/count",
+                                    {{"Authorization", keys->read_key}, {"Content-Type", "application/json"}}, query);
+            ms.push_back(std::chrono::duration<double, std::milli>(Steady::now() - t0).count());
+            if (r.status != 200) {
+                fmt::print(stderr, "query failed: {} {}\n", r.status, r.body.substr(0, 300));
+                return false;
+            }
+            // Both queries must count the same events (those of the last 7 days).
+            if (i == 0 && expected < 0) expected = counted(r.body);
+            if (i == 0 && counted(r.body) != expected) {
+                fmt::print(stderr, "query counted {} events, the first one {}\n", counted(r.body), expected);
+                return false;
+            }
         }
-    }
-    fmt::print(
-        "backend {}: count, interval daily, group_by item over {} events: p50 {:.1f} ms, p99 {:.1f} ms ({} runs)\n",
-        backend, events, percentile(ms, 50), percentile(ms, 99), repeat);
+        fmt::print(
+            "backend {}: count, interval daily, {} over {} events ({} in the timeframe): p50 {:.1f} ms, p99 {:.1f} ms "
+            "({} runs)\n",
+            backend, what, events, expected, percentile(ms, 50), percentile(ms, 99), repeat);
+        return true;
+    };
+    const std::string daily =
+        R"("event_collection": "purchases", "timeframe": "this_7_days", "interval": "daily", "timezone": "UTC")";
+    if (!time_query("group_by item (the events)", "{" + daily + R"(, "group_by": "item"})")) return 1;
+    if (!time_query("no group_by (the daily rollup)", "{" + daily + "}")) return 1;
 
     std::int64_t bytes = 0;
     if (backend == "sqlite") {
@@ -131,10 +162,13 @@ int main(int argc, char** argv) {
                    static_cast<double>(bytes) / events);
     } else {
         auto lease = server.store().database().lease();
-        auto rows = lease->query("SELECT pg_total_relation_size('analytics_events')");
+        auto rows = lease->query(
+            "SELECT pg_total_relation_size('analytics_events') + pg_total_relation_size('analytics_daily')");
         if (rows) bytes = lampi::cloud::storage::as_int(rows->at(0).at(0));
-        fmt::print("backend postgres: {:.0f} bytes per event (analytics_events with its indexes and TOAST)\n",
-                   static_cast<double>(bytes) / events);
+        fmt::print(
+            "backend postgres: {:.0f} bytes per event (analytics_events with its indexes and TOAST, and the daily "
+            "rollup)\n",
+            static_cast<double>(bytes) / events);
     }
     return 0;
 }

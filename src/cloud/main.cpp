@@ -142,6 +142,19 @@ int main(int argc, char** argv) {
                   "days of validity of the lamps' certificates signed at enrollment and renewal")
         ->capture_default_str()
         ->check(CLI::Range(1, 3650));
+    s->add_option("--analytics-write-rate", serve.app.analytics_write_limit.events_per_second,
+                  "analytics events each write key may store per second, over time (0: no limit)")
+        ->capture_default_str()
+        ->check(CLI::Range(0.0, 1e9));
+    s->add_option("--analytics-write-burst", serve.app.analytics_write_limit.burst,
+                  "analytics events a write key that was quiet may store at once")
+        ->capture_default_str()
+        ->check(CLI::Range(1.0, 1e9));
+    s->add_option("--analytics-retention-days", serve.app.analytics_retention_days,
+                  "delete raw analytics events older than this many days, hourly, keeping their daily counts "
+                  "(0: keep them forever)")
+        ->capture_default_str()
+        ->check(CLI::Range(0, 1000000));
     s->add_option("--enroll-rate", serve.app.enroll_rate.limit, "enrollment attempts per client address per hour")
         ->capture_default_str()
         ->check(CLI::Range(1, 1000000));

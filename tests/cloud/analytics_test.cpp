@@ -11,6 +11,7 @@
 #include "analytics/event_store.h"
 #include "analytics/keys.h"
 #include "analytics/query.h"
+#include "analytics_store_test.h"
 #include "cloud_server.h"
 #include "http/form.h"
 #include "http_client.h"
@@ -84,21 +85,6 @@ TEST(AnalyticsCalendar, ANamedZonesDaysFollowItsWallClockAcrossDaylightSavingCha
     EXPECT_FALSE(analytics::TimeZone::named("Mars/Olympus_Mons"));
     EXPECT_FALSE(analytics::TimeZone::named(""));
 }
-
-class AnalyticsStoreTest : public ::testing::TestWithParam<std::string> {
-protected:
-    void SetUp() override {
-        std::string why;
-        if (!testing::backend_available(GetParam(), why)) GTEST_SKIP() << why;
-        auto store = storage::Store::open(testing::fresh_database_url(GetParam(), dir_.path()), 2);
-        ASSERT_TRUE(store) << store.status().message();
-        store_ = std::move(store).value();
-        events_ = std::make_unique<analytics::EventStore>(store_->database());
-    }
-    lampi::testing::TempDir dir_;
-    std::unique_ptr<storage::Store> store_;
-    std::unique_ptr<analytics::EventStore> events_;
-};
 
 TEST_P(AnalyticsStoreTest, EventsComeBackByCollectionAndTimeRangeInOrder) {
     std::vector<analytics::PreparedEvent> batch;
@@ -276,6 +262,45 @@ TEST_P(AnalyticsApiTest, RefusalsHaveKeensShapeAndSayWhatIsWrong) {
     // A master key may write and read.
     EXPECT_EQ(post("/events/x", "{}", keys_.master_key).status, 201);
     EXPECT_EQ(post("/queries/count", R"({"event_collection": "x"})", keys_.master_key).status, 200);
+}
+
+TEST_P(AnalyticsApiTest, AWriteKeyPastItsLimitGets429WithRetryAfterAndOtherKeysWriteOn) {
+    testing::CloudServerOptions options;
+    options.app.analytics_write_limit = {10, 20};  // events per second, and at once
+    start(options);
+    auto other = analytics::create_keys(*events_, "other", 1);
+    ASSERT_TRUE(other);
+    auto batch = [](int events) {
+        std::string body = R"({"clicks": [)";
+        for (int i = 0; i < events; ++i) body += i ? ",{}" : "{}";
+        return body + "]}";
+    };
+    // The analytics clock stands still, so nothing refills until the test moves it.
+    EXPECT_EQ(post("/events", batch(15), keys_.write_key).status, 200);
+    EXPECT_EQ(post("/events", batch(15), keys_.write_key).status, 200) << "5 left: let through, into debt";
+    auto refused = post("/events", batch(1), keys_.write_key);
+    EXPECT_EQ(refused.status, 429) << refused.body;
+    json::value v = parse_json(refused.body);
+    EXPECT_EQ(v.at("error_code"), "TooManyRequestsError");
+    EXPECT_NE(std::string(v.at("message").as_string()).find("10 events per second"), std::string::npos) << refused.body;
+    EXPECT_EQ(refused.header("Retry-After"), "2") << "a debt of 10 events and one more at 10 per second: 1.1 s, up";
+    EXPECT_EQ(refused.header("Access-Control-Allow-Origin"), "*");
+    EXPECT_EQ(post("/events/clicks", "{}", keys_.write_key).status, 429);
+    // Nothing refused was stored.
+    EXPECT_EQ(*events_->count("clicks", 0, kNow + 1), 30);
+
+    // Another key has a bucket of its own.
+    EXPECT_EQ(post("/events", batch(20), other->write_key).status, 200);
+    EXPECT_EQ(post("/events/clicks", "{}", other->write_key).status, 429);
+
+    // Writing at the limit passes: a second later the first key has repaid its debt and has 1 event again.
+    now_ms_ += 1100;
+    EXPECT_EQ(post("/events/clicks", "{}", keys_.write_key).status, 201);
+    for (int second = 0; second < 3; ++second) {
+        now_ms_ += 1000;
+        EXPECT_EQ(post("/events", batch(10), keys_.write_key).status, 200) << "second " << second;
+    }
+    EXPECT_EQ(*events_->count("clicks", 0, kNow + 10'000), 30 + 20 + 1 + 30);
 }
 
 // Eight purchases over three days; every figure below is worked out by hand.

@@ -3,6 +3,7 @@
 #include <fmt/core.h>
 
 #include "accounts/crypto.h"
+#include "analytics/daily_rollup.h"
 
 namespace lampi::cloud::analytics {
 namespace {
@@ -31,6 +32,14 @@ std::string_view key_kind_name(KeyKind kind) {
 Status EventStore::insert(const std::vector<PreparedEvent>& events) {
     if (events.empty()) return Status::ok();
     auto conn = db_.lease();
+    // SQLite: take the write lock at BEGIN, so two writers wait for each other
+    // (busy timeout) instead of one failing when it upgrades a read lock.
+    auto begun = conn->query(db_.dialect() == storage::Dialect::sqlite ? "BEGIN IMMEDIATE" : "BEGIN");
+    if (!begun) return begun.status().prefixed("cannot store analytics events: ");
+    auto fail = [&conn](Status why) {
+        (void)conn->query("ROLLBACK");
+        return why;
+    };
     for (std::size_t start = 0; start < events.size(); start += kRowsPerInsert) {
         std::size_t rows = std::min(kRowsPerInsert, events.size() - start);
         std::vector<storage::SqlValue> params;
@@ -41,8 +50,12 @@ Status EventStore::insert(const std::vector<PreparedEvent>& events) {
             params.emplace_back(events[i].json);
         }
         auto done = conn->query(insert_sql(rows), params);
-        if (!done) return done.status().prefixed("cannot store analytics events: ");
+        if (!done) return fail(done.status().prefixed("cannot store analytics events: "));
     }
+    // Last, so the rollup's rows are locked only for the commit.
+    if (Status s = add_to_daily_rollup(*conn, events); !s) return fail(s);
+    auto committed = conn->query("COMMIT");
+    if (!committed) return fail(committed.status().prefixed("cannot store analytics events: "));
     return Status::ok();
 }
 

@@ -3,12 +3,14 @@
 //
 // Events are rows of (collection, timestamp in Unix ms, the event's JSON); the
 // index on (collection, timestamp) makes a query's collection and timeframe a
-// range scan. Keys are stored as BLAKE2b hashes (accounts/crypto.h), like API
-// tokens. Methods are thread-safe (each leases a pooled connection) and never
-// throw; the Database must outlive the EventStore.
+// range scan. Beside them, the daily rollup (analytics/daily_rollup.h) counts
+// each collection's events per UTC day, written in the events' transaction. Keys are stored as BLAKE2b hashes
+// (accounts/crypto.h), like API tokens. Methods are thread-safe (each leases a pooled connection) and never throw; the
+// Database must outlive the EventStore.
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -88,7 +90,8 @@ public:
 
     storage::Dialect dialect() const { return db_.dialect(); }
 
-    // Adds the events in one statement per 100 (all or none of each statement).
+    // Adds the events (one statement per 100) and their days' counts to the
+    // daily rollup, in one transaction: all or none.
     Status insert(const std::vector<PreparedEvent>& events);
 
     // Events of `collection` with from_ms <= timestamp < to_ms, oldest first,
@@ -103,6 +106,17 @@ public:
     Result<std::vector<OwnedSwitch>> lamp_switches(const std::string& device_id, std::int64_t to_ms);
     // How many events of `collection` lie in [from_ms, to_ms).
     Result<std::int64_t> count(const std::string& collection, std::int64_t from_ms, std::int64_t to_ms);
+    // How many events of `collection` lie in [from_ms, to_ms), per UTC day (keyed
+    // by the day's start; days without events may be missing). Whole days are
+    // read from the daily rollup, so their cost does not grow with the events;
+    // a partial day at either end is counted from the events.
+    Result<std::map<std::int64_t, std::int64_t>> daily_counts(const std::string& collection, std::int64_t from_ms,
+                                                              std::int64_t to_ms);
+    // The collections the daily rollup knows (every one that ever had an event).
+    Result<std::vector<std::string>> rollup_collections();
+    // Deletes the events of `collection` before before_ms, in chunks of short
+    // transactions; the daily rollup keeps their counts. The events deleted.
+    Result<std::int64_t> drop_events_before(const std::string& collection, std::int64_t before_ms);
     // One row per (step, group) that has events; with neither, exactly one row.
     // Property names holding '"' or '\\' cannot be reached this way (invalid_argument).
     Result<std::vector<AggregateRow>> aggregate(const Aggregation& aggregation);

@@ -15,6 +15,7 @@
 #include <set>
 
 #include "analytics/calendar.h"
+#include "analytics/daily_rollup.h"
 
 namespace lampi::cloud::analytics {
 namespace json = boost::json;
@@ -739,6 +740,36 @@ std::optional<KeenResult<json::value>> run_in_database(EventStore& store, const 
     });
 }
 
+// ---- From the daily rollup: counts without filters ----
+
+// Whether q is a count the daily rollup answers exactly: no filters (a scoped
+// key's included), no group_by, and either no interval or steps of whole UTC
+// days (daily to yearly in a zone whose offset is 0 throughout).
+bool rollup_answers(const Query& q) {
+    if (q.multi || q.analyses.front().second.analysis != "count" || !q.filters.empty() || !q.group_by.empty())
+        return false;
+    if (!q.interval) return true;
+    if (*q.interval == Unit::minute || *q.interval == Unit::hour) return false;
+    std::int64_t origin = floor_to(*q.interval, q.from, q.zone);
+    return q.zone.fixed_between(origin, q.to) && q.zone.offset_at(origin) == 0;
+}
+
+KeenResult<json::value> count_from_rollup(EventStore& store, const Query& q) {
+    auto days = store.daily_counts(q.collection, q.from, q.to);
+    if (!days) return keen_error("InternalServerError", days.status());
+    // Every step but the first starts at a UTC midnight; the first starts at q.from,
+    // whose partial day daily_counts keys by that day's midnight.
+    auto events_in = [&days](std::int64_t from, std::int64_t to) {
+        std::int64_t n = 0;
+        for (auto it = days->lower_bound(utc_day_of(from)); it != days->end() && it->first < to; ++it) n += it->second;
+        return n;
+    };
+    if (!q.interval) return json::value(events_in(q.from, q.to));
+    return steps(q, [&](std::int64_t start, std::int64_t end) -> KeenResult<json::value> {
+        return json::value(events_in(start, end));
+    });
+}
+
 // ---- In memory: everything, over at most kMaxQueryEvents events ----
 
 // The events of q's collection and timeframe that pass its filters, oldest first.
@@ -772,11 +803,10 @@ KeenResult<Loaded> load(EventStore& store, const Query& q) {
 
 KeenResult<std::string> run(EventStore& store, const Query& q, QueryEngine engine) {
     if (engine == QueryEngine::best) {
-        if (!q.multi && q.analyses.front().second.analysis == "count" && q.filters.empty() && q.group_by.empty() &&
-            !q.interval) {
-            auto n = store.count(q.collection, q.from, q.to);
-            if (!n) return keen_error("InternalServerError", n.status());
-            return answer(*n);
+        if (rollup_answers(q)) {
+            auto counted = count_from_rollup(store, q);
+            if (failed(counted)) return std::get<KeenError>(counted);
+            return answer(std::get<json::value>(std::move(counted)));
         }
         if (auto done = run_in_database(store, q)) {
             if (failed(*done)) return std::get<KeenError>(*done);

@@ -4,7 +4,10 @@
 // interval, group_by,
 // filters, order_by and limit. Answers have Keen's result shapes.
 //
-// Where the work happens: the database narrows to the collection and timeframe
+// Where the work happens: a count without filters or group_by, alone or by
+// whole UTC days (daily to yearly intervals in a zone at offset 0), is read from
+// the daily rollup (EventStore::daily_counts), its cost growing with the days,
+// not the events. Otherwise the database narrows to the collection and timeframe
 // (an index range on (collection, ts_ms)). count, count_unique, sum, average,
 // minimum and maximum, with group_by, interval and the filters eq, ne, lt, lte,
 // gt, gte, exists and in, are computed by the database (EventStore::aggregate:

@@ -8,11 +8,13 @@
 //   POST /3.0/projects/<project>/keys/<key>/revoke     for good (master key)
 // Keys come in the Authorization header (the bare key, as Keen's SDKs send it)
 // or the api_key query parameter; a master key may do everything. Failures have
-// Keen's shape {"message", "error_code"}.
+// Keen's shape {"message", "error_code"}. Each key's writes are limited
+// (analytics/write_limit.h): past it, 429 TooManyRequestsError with Retry-After.
 #include <fmt/core.h>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 #include <chrono>
+#include <optional>
 #include <variant>
 
 #include "accounts/crypto.h"
@@ -52,10 +54,16 @@ Response preflight() {
 
 Response keen_failure(const KeenError& e) { return cross_origin(keen_refusal(e)); }
 
+// A caller whose key was accepted: what it may do, and the key's hash (what names it in the write limiter).
+struct Access {
+    analytics::KeyGrant grant;
+    std::string key_hash;
+};
+
 // The caller's key and the project in the path, checked; `allowed` is the kind
 // the route needs (a master key passes everywhere). What the key may do, or why not.
-std::variant<analytics::KeyGrant, KeenError> check_access(const Request& request, const http::Params& params,
-                                                          Deps& deps, KeyKind allowed) {
+std::variant<Access, KeenError> check_access(const Request& request, const http::Params& params, Deps& deps,
+                                             KeyKind allowed) {
     std::string key(request.header("Authorization"));
     if (key.empty()) {
         auto query = http::parse_form(request.query);
@@ -66,7 +74,8 @@ std::variant<analytics::KeyGrant, KeenError> check_access(const Request& request
             "InvalidApiKeyError",
             Status::unauthenticated(fmt::format("send the project's {} key in the Authorization header or as api_key",
                                                 analytics::key_kind_name(allowed))));
-    auto grant = deps.analytics.key_grant(accounts::secret_hash(key));
+    std::string key_hash = accounts::secret_hash(key);
+    auto grant = deps.analytics.key_grant(key_hash);
     if (!grant) return analytics::keen_error("InternalServerError", grant.status());
     if (!*grant)
         return analytics::keen_error("InvalidApiKeyError", Status::unauthenticated("the API key is not valid"));
@@ -85,17 +94,36 @@ std::variant<analytics::KeyGrant, KeenError> check_access(const Request& request
                                      Status::not_found(
                                          "no such project; this platform has one, named in endpoints.json "
                                          "and by `lampi-cloud analytics keys`"));
-    return **grant;
+    return Access{**grant, std::move(key_hash)};
 }
 
-const KeenError* refused(const std::variant<analytics::KeyGrant, KeenError>& access) {
-    return std::get_if<KeenError>(&access);
+const KeenError* refused(const std::variant<Access, KeenError>& access) { return std::get_if<KeenError>(&access); }
+
+const analytics::KeyGrant& grant_of(const std::variant<Access, KeenError>& access) {
+    return std::get<Access>(access).grant;
+}
+
+// 429 with Retry-After when the caller's key has written more than its share
+// (AppOptions::analytics_write_limit); else takes `events` from its bucket.
+std::optional<Response> over_write_limit(const std::variant<Access, KeenError>& access, std::int64_t events,
+                                         Deps& deps) {
+    std::int64_t wait = deps.analytics_writes.take(std::get<Access>(access).key_hash, events, analytics_now_ms(deps));
+    if (wait == 0) return std::nullopt;
+    const analytics::WriteLimit& limit = deps.analytics_writes.limit();
+    Response r = keen_failure(
+        analytics::keen_error("TooManyRequestsError",
+                              Status::resource_exhausted(fmt::format(
+                                  "this key wrote more than {:.0f} events per second (bursts of {:.0f}); retry in {} s",
+                                  limit.events_per_second, limit.burst, wait))));
+    r.set("Retry-After", std::to_string(wait));
+    return r;
 }
 
 Response record_one(const Request& request, const http::Params& params, Deps& deps) {
     auto access = check_access(request, params, deps, KeyKind::write);
     if (const KeenError* denied = refused(access)) return keen_failure(*denied);
-    analytics::KeyScope scope = analytics::key_scope(std::get<analytics::KeyGrant>(access).options);
+    if (auto refusal = over_write_limit(access, 1, deps)) return std::move(*refusal);
+    analytics::KeyScope scope = analytics::key_scope(grant_of(access).options);
     auto event = analytics::prepare_event(params.get("collection"), request.body, analytics_now_ms(deps),
                                           scope.autofill.empty() ? nullptr : &scope.autofill);
     if (analytics::failed(event)) return keen_failure(std::get<KeenError>(event));
@@ -107,11 +135,14 @@ Response record_one(const Request& request, const http::Params& params, Deps& de
 Response record_batch(const Request& request, const http::Params& params, Deps& deps) {
     auto access = check_access(request, params, deps, KeyKind::write);
     if (const KeenError* denied = refused(access)) return keen_failure(*denied);
-    analytics::KeyScope scope = analytics::key_scope(std::get<analytics::KeyGrant>(access).options);
+    analytics::KeyScope scope = analytics::key_scope(grant_of(access).options);
     auto batch = analytics::prepare_batch(request.body, analytics_now_ms(deps),
                                           scope.autofill.empty() ? nullptr : &scope.autofill);
     if (analytics::failed(batch)) return keen_failure(std::get<KeenError>(batch));
     auto& entries = std::get<std::vector<analytics::BatchEntry>>(batch);
+    std::int64_t sent = 0;
+    for (const auto& entry : entries) sent += static_cast<std::int64_t>(entry.events.size());
+    if (auto refusal = over_write_limit(access, sent, deps)) return std::move(*refusal);
     std::vector<analytics::PreparedEvent> good;
     json::object answer;
     for (auto& entry : entries) {
@@ -141,7 +172,7 @@ Response query(const Request& request, const http::Params& params, Deps& deps) {
     auto access = check_access(request, params, deps, KeyKind::read);
     if (const KeenError* denied = refused(access)) return keen_failure(*denied);
     return keen_query(request, params.get("analysis"), deps, cross_origin,
-                      analytics::key_scope(std::get<analytics::KeyGrant>(access).options).query_filters);
+                      analytics::key_scope(grant_of(access).options).query_filters);
 }
 
 // Keen's key API, for the master key only: the keys it makes are scoped

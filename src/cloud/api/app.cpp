@@ -4,6 +4,7 @@
 
 #include "accounts/crypto.h"
 #include "api/caller.h"
+#include "api/keen_query.h"
 #include "lampi/log.h"
 #include "pages/shell_assets.h"
 
@@ -111,10 +112,15 @@ App::App(storage::Store& store, accounts::Accounts& accounts, lamps::LampService
     metrics_.name_routes(std::move(labels));
     if (options_.schedule_period.count() > 0)
         schedule_runner_ = std::make_unique<schedules::ScheduleRunner>(deps_.schedules, options_.schedule_period);
+    if (options_.analytics_retention_days > 0)
+        retention_job_ = std::make_unique<analytics::RetentionJob>(
+            deps_.analytics, options_.analytics_retention_days, [this] { return analytics_now_ms(deps_); },
+            options_.analytics_retention_period);
 }
 
 void App::stop() {
     if (schedule_runner_) schedule_runner_->stop();
+    if (retention_job_) retention_job_->stop();
     command_pool_->stop();
     query_pool_->stop();
 }

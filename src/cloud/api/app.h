@@ -20,6 +20,8 @@
 #include "analytics/event_queue.h"
 #include "analytics/event_sink.h"
 #include "analytics/event_store.h"
+#include "analytics/retention.h"
+#include "analytics/write_limit.h"
 #include "api/security_headers.h"
 #include "enroll/device_enrollment.h"
 #include "http/forwarded.h"
@@ -83,6 +85,13 @@ struct AppOptions {
     // The time analytics events are stamped with and relative timeframes count
     // from, in Unix milliseconds; empty: the system clock.
     std::function<std::int64_t()> analytics_now_ms;
+    // Events each write key may store per second, and at once (analytics/write_limit.h).
+    analytics::WriteLimit analytics_write_limit;
+    // Raw analytics events of UTC days ended more than this many days before today are
+    // deleted every analytics_retention_period, their daily counts kept
+    // (analytics/retention.h); 0 keeps them forever.
+    int analytics_retention_days = 0;
+    std::chrono::milliseconds analytics_retention_period{std::chrono::hours(1)};
     // Gets the sign_ups and logins events (lamp events go through LampService's
     // own sink); null: none.
     std::shared_ptr<analytics::EventSink> events;
@@ -112,6 +121,7 @@ struct Deps {
     WorkPool* query_pool = nullptr;
     // Keen-compatible analytics, in the same database.
     analytics::EventStore analytics{store.database()};
+    analytics::WriteLimiter analytics_writes{options.analytics_write_limit};
     lamps::Scenes scenes{store, lamps};
     // Timers and weekly schedules, on the accounts' clock.
     schedules::Schedules schedules{store, lamps, [&clock = accounts] { return clock.now(); }, options.schedules};
@@ -166,6 +176,7 @@ private:
     SecurityHeaders security_;
     // Declared last so that it stops, running what is queued, while deps_ lives.
     std::unique_ptr<schedules::ScheduleRunner> schedule_runner_;
+    std::unique_ptr<analytics::RetentionJob> retention_job_;
     std::unique_ptr<WorkPool> command_pool_;
     std::unique_ptr<WorkPool> query_pool_;
 };

@@ -5,10 +5,8 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
-#include <mutex>
-#include <thread>
 
+#include "periodic_task.h"
 #include "schedules/schedules.h"
 
 namespace lampi::cloud::schedules {
@@ -16,22 +14,15 @@ namespace lampi::cloud::schedules {
 class ScheduleRunner {
 public:
     ScheduleRunner(Schedules& schedules, std::chrono::milliseconds period);
-    ~ScheduleRunner() { stop(); }
-    ScheduleRunner(const ScheduleRunner&) = delete;
-    ScheduleRunner& operator=(const ScheduleRunner&) = delete;
 
     // Waits for a run under way to finish; idempotent.
-    void stop();
+    void stop() { task_.stop(); }
 
 private:
-    void loop();
+    void run_due();
 
     Schedules& schedules_;
-    std::chrono::milliseconds period_;
-    std::mutex mutex_;
-    std::condition_variable wake_;
-    bool stopping_ = false;
-    std::thread thread_;
+    PeriodicTask task_;  // last: its thread starts once the members it uses exist
 };
 
 }  // namespace lampi::cloud::schedules

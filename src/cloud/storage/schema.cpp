@@ -221,6 +221,21 @@ CREATE TABLE admin_audit (
 );
 CREATE INDEX admin_audit_at ON admin_audit(at);
 )SQL"},
+    // The analytics daily rollup (analytics/daily_rollup.h): each collection's
+    // events per UTC day (day_ms: the day's start, Unix ms), written in the
+    // events' transaction; made here from the events already stored. The floor
+    // division works for times before 1970 too.
+    {12, R"SQL(
+CREATE TABLE analytics_daily (
+    collection TEXT NOT NULL,
+    day_ms BIGINT NOT NULL,
+    events BIGINT NOT NULL,
+    PRIMARY KEY (collection, day_ms)
+);
+INSERT INTO analytics_daily (collection, day_ms, events)
+SELECT collection, ts_ms - ((ts_ms % 86400000) + 86400000) % 86400000 AS day_ms, COUNT(*)
+FROM analytics_events GROUP BY collection, day_ms;
+)SQL"},
 };
 
 std::string render(const char* sql, Dialect dialect) {

@@ -1,0 +1,93 @@
+#include "analytics/daily_rollup.h"
+
+#include <fmt/core.h>
+
+#include <map>
+#include <utility>
+
+#include "analytics/event_store.h"
+
+namespace lampi::cloud::analytics {
+
+Status add_to_daily_rollup(storage::SqlConnection& conn, const std::vector<PreparedEvent>& events) {
+    std::map<std::pair<std::string, std::int64_t>, std::int64_t> per_day;
+    for (const PreparedEvent& e : events) ++per_day[{e.collection, utc_day_of(e.timestamp_ms)}];
+    if (per_day.empty()) return Status::ok();
+    // One statement for the batch; a batch spans few days, so it stays short.
+    std::string sql = "INSERT INTO analytics_daily (collection, day_ms, events) VALUES ";
+    std::vector<storage::SqlValue> params;
+    params.reserve(per_day.size() * 3);
+    for (const auto& [key, count] : per_day) {
+        sql += fmt::format("{}(${}, ${}, ${})", params.empty() ? "" : ", ", params.size() + 1, params.size() + 2,
+                           params.size() + 3);
+        params.emplace_back(key.first);
+        params.emplace_back(key.second);
+        params.emplace_back(count);
+    }
+    sql += " ON CONFLICT (collection, day_ms) DO UPDATE SET events = analytics_daily.events + excluded.events";
+    auto done = conn.query(sql, params);
+    return done ? Status::ok() : done.status().prefixed("cannot update the daily rollup: ");
+}
+
+Result<std::map<std::int64_t, std::int64_t>> EventStore::daily_counts(const std::string& collection,
+                                                                      std::int64_t from_ms, std::int64_t to_ms) {
+    std::map<std::int64_t, std::int64_t> days;
+    auto conn = db_.lease();
+    auto count_events = [&](std::int64_t from, std::int64_t to) -> Status {
+        auto rows =
+            conn->query("SELECT COUNT(*) FROM analytics_events WHERE collection = $1 AND ts_ms >= $2 AND ts_ms < $3",
+                        {collection, from, to});
+        if (!rows) return rows.status().prefixed("cannot count analytics events: ");
+        if (std::int64_t n = storage::as_int(rows->at(0).at(0))) days[utc_day_of(from)] += n;
+        return Status::ok();
+    };
+    std::int64_t cursor = from_ms;
+    // A partial first day, from the events.
+    if (cursor < to_ms && utc_day_of(cursor) != cursor) {
+        std::int64_t end = std::min(utc_day_of(cursor) + kDayMs, to_ms);
+        if (Status s = count_events(cursor, end); !s) return s;
+        cursor = end;
+    }
+    // The whole days, from the rollup.
+    std::int64_t whole_end = utc_day_of(to_ms);
+    if (cursor < whole_end) {
+        auto rows = conn->query(
+            "SELECT day_ms, events FROM analytics_daily WHERE collection = $1 AND day_ms >= $2 AND day_ms < $3",
+            {collection, cursor, whole_end});
+        if (!rows) return rows.status().prefixed("cannot read the daily rollup: ");
+        for (const auto& row : *rows) days[storage::as_int(row[0])] += storage::as_int(row[1]);
+        cursor = whole_end;
+    }
+    // A partial last day, from the events.
+    if (cursor < to_ms)
+        if (Status s = count_events(cursor, to_ms); !s) return s;
+    return days;
+}
+
+Result<std::vector<std::string>> EventStore::rollup_collections() {
+    auto conn = db_.lease();
+    auto rows = conn->query("SELECT DISTINCT collection FROM analytics_daily ORDER BY collection");
+    if (!rows) return rows.status().prefixed("cannot read the daily rollup: ");
+    std::vector<std::string> names;
+    names.reserve(rows->size());
+    for (const auto& row : *rows) names.push_back(storage::as_text(row[0]));
+    return names;
+}
+
+Result<std::int64_t> EventStore::drop_events_before(const std::string& collection, std::int64_t before_ms) {
+    // Chunks keep each transaction (and SQLite's write lock) short for the writers meanwhile.
+    constexpr std::int64_t kChunk = 10'000;
+    std::int64_t dropped = 0;
+    for (;;) {
+        auto conn = db_.lease();
+        auto rows = conn->query(
+            "DELETE FROM analytics_events WHERE id IN (SELECT id FROM analytics_events WHERE collection = $1 AND "
+            "ts_ms < $2 LIMIT $3) RETURNING 1",
+            {collection, before_ms, kChunk});
+        if (!rows) return rows.status().prefixed("cannot drop old analytics events: ");
+        dropped += static_cast<std::int64_t>(rows->size());
+        if (static_cast<std::int64_t>(rows->size()) < kChunk) return dropped;
+    }
+}
+
+}  // namespace lampi::cloud::analytics

@@ -1,0 +1,41 @@
+#include "analytics/retention.h"
+
+#include <algorithm>
+
+#include "analytics/daily_rollup.h"
+#include "lampi/log.h"
+
+namespace lampi::cloud::analytics {
+
+Result<std::int64_t> drop_expired(EventStore& store, int days, std::int64_t now_ms) {
+    std::int64_t horizon = utc_day_of(now_ms) - std::max(days, 1) * kDayMs;
+    auto collections = store.rollup_collections();
+    if (!collections) return collections.status();
+    std::int64_t dropped = 0;
+    for (const std::string& collection : *collections) {
+        if (std::find(std::begin(kKeptCollections), std::end(kKeptCollections), collection) !=
+            std::end(kKeptCollections))
+            continue;
+        auto n = store.drop_events_before(collection, horizon);
+        if (!n) return n.status();
+        dropped += *n;
+    }
+    return dropped;
+}
+
+RetentionJob::RetentionJob(EventStore& store, int days, std::function<std::int64_t()> now_ms,
+                           std::chrono::milliseconds period)
+    : store_(store),
+      days_(days),
+      now_ms_(std::move(now_ms)),
+      task_(period, PeriodicTask::FirstRun::at_start, [this] { run(); }) {}
+
+void RetentionJob::run() {
+    auto dropped = drop_expired(store_, days_, now_ms_());
+    if (!dropped) log::warn("analytics retention: events not dropped: {}", dropped.status().message());
+    else if (*dropped > 0)
+        log::info("analytics retention: dropped {} event(s) older than {} day(s); their daily counts stay", *dropped,
+                  days_);
+}
+
+}  // namespace lampi::cloud::analytics

@@ -1,0 +1,213 @@
+// The analytics daily rollup on SQLite and PostgreSQL: every count it answers
+// equals the count of the events themselves, however the timeframe cuts the
+// days, and the migration that made it counted the events stored before it.
+#include <gtest/gtest.h>
+
+#include <fmt/core.h>
+#include <boost/json.hpp>
+#include <chrono>
+#include <thread>
+
+#include "analytics/calendar.h"
+#include "analytics/daily_rollup.h"
+#include "analytics/event_store.h"
+#include "analytics/query.h"
+#include "analytics/retention.h"
+#include "analytics_store_test.h"
+#include "cloud_server.h"
+#include "json_reply.h"
+#include "postgres_server.h"
+#include "process.h"
+#include "storage/schema.h"
+#include "storage/store.h"
+
+namespace lampi::cloud {
+namespace {
+
+namespace json = boost::json;
+using testing::parse_json;
+
+// 2026-11-30T12:00:00Z, a Monday.
+constexpr std::int64_t kNow = 1'796'040'000'000;
+constexpr std::int64_t kHour = 3'600'000;
+constexpr std::int64_t kDay = 24 * kHour;
+
+std::int64_t at(const char* iso) { return *analytics::parse_iso8601(iso); }
+
+class AnalyticsRollupTest : public AnalyticsStoreTest {
+protected:
+    // Events at the edges of days, spread over several batches and collections.
+    void store_tricky_events() {
+        std::vector<std::int64_t> times = {at("2026-11-30T00:00:00Z"),
+                                           at("2026-11-29T23:59:59.999Z"),
+                                           at("2026-11-29T00:00:00.001Z"),
+                                           at("2026-11-30T11:59:59.999Z"),
+                                           at("2026-11-28T12:00:00Z"),
+                                           at("2026-11-01T00:00:00Z"),
+                                           at("2026-10-31T23:00:00Z"),
+                                           at("2026-01-01T00:00:00Z"),
+                                           at("2025-12-31T23:59:59Z"),
+                                           -12 * kHour,
+                                           -1,
+                                           0};  // and around 1970
+        for (int i = 0; i < 40; ++i)
+            times.push_back(kNow - (static_cast<std::int64_t>(i) * 7919 * 60'000) % (90 * kDay));
+        std::vector<analytics::PreparedEvent> batch;
+        for (std::size_t i = 0; i < times.size(); ++i) {
+            batch.push_back({"purchases", times[i], fmt::format(R"({{"n": {}}})", i)});
+            if (i % 3 == 0) batch.push_back({"views", times[i] + 1, "{}"});
+            if (batch.size() >= 7) {
+                ASSERT_TRUE(events_->insert(batch));
+                batch.clear();
+            }
+        }
+        ASSERT_TRUE(events_->insert(batch));
+    }
+    // The answer from the rollup where it can (QueryEngine::best) and from the events alone.
+    void expect_rollup_equals_events(const std::string& params) {
+        json::object body = parse_json(params).as_object();
+        body["event_collection"] = "purchases";
+        std::string text = json::serialize(body);
+        auto best = analytics::run_query(*events_, "count", text, kNow, analytics::QueryEngine::best);
+        auto raw = analytics::run_query(*events_, "count", text, kNow, analytics::QueryEngine::in_memory);
+        ASSERT_FALSE(analytics::failed(best)) << text << ": " << std::get<analytics::KeenError>(best).status.message();
+        ASSERT_FALSE(analytics::failed(raw)) << text;
+        EXPECT_EQ(parse_json(std::get<std::string>(best)), parse_json(std::get<std::string>(raw))) << text;
+    }
+    // Each (collection, day) of the rollup against a GROUP BY over the events.
+    void expect_rollup_table_matches_events() {
+        auto conn = store_->database().lease();
+        auto rollup = conn->query("SELECT collection, day_ms, events FROM analytics_daily ORDER BY 1, 2");
+        auto counted = conn->query(
+            "SELECT collection, ts_ms - ((ts_ms % 86400000) + 86400000) % 86400000 AS day_ms, COUNT(*) "
+            "FROM analytics_events GROUP BY collection, day_ms ORDER BY 1, 2");
+        ASSERT_TRUE(rollup && counted);
+        EXPECT_EQ(*rollup, *counted);
+    }
+};
+
+TEST_P(AnalyticsRollupTest, CountsAnsweredFromTheRollupEqualTheEventsCountedOneByOne) {
+    store_tricky_events();
+    expect_rollup_table_matches_events();
+    for (const char* params : {
+             R"({})",  // all time
+             R"({"timeframe": "this_7_days", "interval": "daily"})",
+             R"({"timeframe": "this_7_days", "interval": "daily", "timezone": "UTC"})",
+             R"({"timeframe": "previous_3_days", "interval": "daily", "timezone": 0})",
+             R"({"timeframe": "this_90_days", "interval": "weekly"})",
+             R"({"timeframe": "this_4_months", "interval": "monthly"})",
+             R"({"timeframe": "this_2_years", "interval": "yearly"})",
+             R"({"timeframe": "this_7_days"})",
+             R"({"timeframe": {"start": "2026-11-28T00:00:00Z", "end": "2026-11-30T00:00:00Z"}, "interval": "daily"})",
+             R"({"timeframe": {"start": "2026-11-28T06:00:00Z", "end": "2026-11-30T05:00:00Z"}, "interval": "daily"})",
+             R"({"timeframe": {"start": "2026-11-29T06:00:00Z", "end": "2026-11-29T23:00:00Z"}})",
+             R"({"timeframe": {"start": "2026-11-29T06:00:00Z", "end": "2026-11-30T01:00:00Z"}})",
+             R"({"timeframe": {"start": "2026-10-31T23:00:00Z", "end": "2026-11-01T00:00:00.001Z"}})",
+             R"({"timeframe": {"start": "1969-12-31T00:00:00Z", "end": "1970-01-01T12:00:00Z"}, "interval": "daily"})",
+             R"({"timeframe": {"start": "1969-12-31T18:00:00Z", "end": "1970-01-02T00:00:00Z"}})",
+             // Not the rollup's (a zone off UTC, hours, a group): the same answers through the events.
+             R"({"timeframe": "this_7_days", "interval": "daily", "timezone": -28800})",
+             R"({"timeframe": "this_2_days", "interval": "hourly"})",
+         })
+        expect_rollup_equals_events(params);
+}
+
+TEST_P(AnalyticsRollupTest, AFailedBatchLeavesNeitherEventsNorCounts) {
+    if (GetParam() == "sqlite") GTEST_SKIP() << "SQLite takes any text as a body: no row of ours fails there";
+    ASSERT_TRUE(events_->insert({{"purchases", kNow, "{}"}}));
+    // The body PostgreSQL refuses as JSON is in the batch's second statement, after 100 rows went in.
+    std::vector<analytics::PreparedEvent> batch(150, {"purchases", kNow - kDay, "{}"});
+    batch.back().json = "not json";
+    EXPECT_FALSE(events_->insert(batch));
+    EXPECT_EQ(*events_->count("purchases", 0, kNow + 1), 1);
+    expect_rollup_table_matches_events();
+    // The connection is usable again.
+    ASSERT_TRUE(events_->insert({{"purchases", kNow - kDay, "{}"}}));
+    expect_rollup_table_matches_events();
+}
+
+TEST_P(AnalyticsRollupTest, TheMigrationCountsTheEventsStoredBeforeIt) {
+    store_tricky_events();
+    // Back to schema 11 with the events kept, then forward again.
+    {
+        auto conn = store_->database().lease();
+        ASSERT_TRUE(conn->script("DROP TABLE analytics_daily; DELETE FROM schema_migrations WHERE version = 12"));
+        ASSERT_TRUE(storage::migrate(*conn));
+    }
+    expect_rollup_table_matches_events();
+    expect_rollup_equals_events(R"({"timeframe": "this_90_days", "interval": "daily"})");
+}
+
+TEST_P(AnalyticsRollupTest, RetentionDropsOldEventsAndTheirDailyCountsStillAnswer) {
+    const std::int64_t today = analytics::utc_day_of(kNow);
+    ASSERT_TRUE(events_->insert({{"purchases", today - 10 * kDay + 6 * kHour, R"({"item": "lamp"})"},
+                                 {"purchases", today - 4 * kDay + 23 * kHour, R"({"item": "lamp"})"},
+                                 {"purchases", today - 3 * kDay, R"({"item": "lamp"})"},
+                                 {"purchases", kNow, R"({"item": "bulb"})"},
+                                 {"views", today - 10 * kDay, "{}"},
+                                 {"lamp_changes", today - 10 * kDay, R"({"on": true})"}}));
+    auto before = analytics::run_query(*events_, "count",
+                                       R"({"event_collection": "purchases", "timeframe": "this_14_days",
+                                           "interval": "daily", "timezone": "UTC"})",
+                                       kNow);
+    ASSERT_FALSE(analytics::failed(before));
+
+    // Three days: today and the three whole days before it stay; older ones go.
+    auto dropped = analytics::drop_expired(*events_, 3, kNow);
+    ASSERT_TRUE(dropped) << dropped.status().message();
+    EXPECT_EQ(*dropped, 3);  // two purchases and a view
+    EXPECT_EQ(*events_->count("purchases", 0, kNow + 1), 2);
+    EXPECT_EQ(*events_->count("views", 0, kNow + 1), 0);
+    EXPECT_EQ(*events_->count("lamp_changes", 0, kNow + 1), 1) << "a lamp's on-hours need all its changes";
+
+    // Daily counts of the dropped days still answer, from the rollup, as before.
+    auto after = analytics::run_query(*events_, "count",
+                                      R"({"event_collection": "purchases", "timeframe": "this_14_days",
+                                          "interval": "daily", "timezone": "UTC"})",
+                                      kNow);
+    ASSERT_FALSE(analytics::failed(after));
+    EXPECT_EQ(parse_json(std::get<std::string>(after)), parse_json(std::get<std::string>(before)));
+    EXPECT_EQ(parse_json(std::get<std::string>(
+                  analytics::run_query(*events_, "count", R"({"event_collection": "purchases"})", kNow))),
+              parse_json(R"({"result": 4})"));
+    // What needs the events themselves sees only the ones kept.
+    EXPECT_EQ(parse_json(std::get<std::string>(analytics::run_query(
+                  *events_, "count",
+                  R"({"event_collection": "purchases", "filters": [{"property_name": "item", "operator": "eq",
+                      "property_value": "lamp"}]})",
+                  kNow))),
+              parse_json(R"({"result": 1})"));
+    EXPECT_EQ(*analytics::drop_expired(*events_, 3, kNow), 0);
+}
+
+TEST_P(AnalyticsRollupTest, LampiCloudDropsExpiredEventsOnItsOwnOnTheAnalyticsClock) {
+    std::atomic<std::int64_t> now_ms{kNow};
+    testing::CloudServerOptions options;
+    options.app.analytics_now_ms = [&now_ms] { return now_ms.load(); };
+    options.app.analytics_retention_days = 2;
+    options.app.analytics_retention_period = std::chrono::milliseconds(50);
+    testing::CloudServer server(testing::fresh_database_url(GetParam(), dir_.path()), options);
+    analytics::EventStore events(server.store().database());
+    ASSERT_TRUE(events.insert({{"purchases", kNow - 5 * kDay, "{}"}, {"purchases", kNow, "{}"}}));
+    auto raw_count = [&events] { return *events.count("purchases", 0, kNow + 10 * kDay); };
+    // Generous deadlines: the job runs every 50 ms, but the machine may be busy.
+    auto wait_for_count = [&](std::int64_t wanted) {
+        auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+        while (raw_count() != wanted && std::chrono::steady_clock::now() < deadline)
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        return raw_count();
+    };
+    EXPECT_EQ(wait_for_count(1), 1);
+    now_ms += 3 * kDay;  // today's event is now three days old
+    EXPECT_EQ(wait_for_count(0), 0);
+    auto counted = analytics::run_query(events, "count",
+                                        R"({"event_collection": "purchases", "timeframe": "this_10_days"})",
+                                        now_ms.load());
+    ASSERT_FALSE(analytics::failed(counted));
+    EXPECT_EQ(parse_json(std::get<std::string>(counted)), parse_json(R"({"result": 2})"));
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, AnalyticsRollupTest, ::testing::Values("sqlite", "postgres"));
+
+}  // namespace
+}  // namespace lampi::cloud
