@@ -114,6 +114,14 @@ int main(int argc, char** argv) {
     publish->add_option("--drain-timeout", pub.drain_timeout_s, "seconds to wait for the last confirmations")
         ->capture_default_str();
     add_ramp_options(publish, common, "publishing clients", "-P");
+    load::cli::PublishCliOptions publish_cli;
+    CLI::Option* publish_web =
+        publish
+            ->add_option("--web", publish_cli.web_address,
+                         "serve a live UI at ADDR:PORT (default 127.0.0.1:8089, loopback only): start, stop and "
+                         "change the clients and their rate from the page, live charts; clients start from the page "
+                         "(-P, --connect-rate and -T fill its form) and publish until the run is ended there")
+            ->expected(0, 1);
 
     load::SubscribeOptions sub;
     CLI::App* subscribe = app.add_subcommand(
@@ -189,8 +197,11 @@ int main(int argc, char** argv) {
     }
 
     http_cli.web = web->count() > 0;
+    publish_cli.web = publish_web->count() > 0;
+    publish_cli.count_given = publish->count("-n") > 0;
+    publish_cli.total_rate_given = publish->count("--total-rate") > 0;
     common.ramp.ceiling_given = publish->parsed() ? publish->count("-P") > 0 : http_cmd->count("-u") > 0;
-    if (publish->parsed()) return load::cli::publish_command(pub, common);
+    if (publish->parsed()) return load::cli::publish_command(pub, publish_cli, common);
     if (subscribe->parsed()) return load::cli::subscribe_command(sub, common);
     if (http_cmd->parsed()) return load::cli::http_command(http, http_cli, common);
     return load::cli::fleet_command(fleet, first_id, common);

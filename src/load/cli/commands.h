@@ -59,7 +59,15 @@ struct HttpCliOptions {
     std::string web_address;   // its ADDR:PORT, "" for 127.0.0.1:8089
 };
 
-int publish_command(PublishOptions options, CommonOptions common);
+// `lampi-load publish`: what only the command line knows.
+struct PublishCliOptions {
+    bool web = false;               // --web: steer the publishers from a live page
+    std::string web_address;        // its ADDR:PORT, "" for 127.0.0.1:8089
+    bool count_given = false;       // -n was on the command line
+    bool total_rate_given = false;  // --total-rate was
+};
+
+int publish_command(PublishOptions options, const PublishCliOptions& cli, CommonOptions common);
 // `options` holds the numbers (users, spawn rate, accounts, TLS); `cli` the rest.
 int http_command(HttpOptions options, const HttpCliOptions& cli, const CommonOptions& common);
 int subscribe_command(SubscribeOptions options, CommonOptions common);

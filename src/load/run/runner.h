@@ -38,6 +38,8 @@ public:
     virtual std::int64_t users_now() const { return 0; }
     // Per-request figures so far, for scenarios that keep them (web users).
     virtual std::optional<RequestTable> live_requests() const { return std::nullopt; }
+    // Figures only the scenario knows, for the web UI while the run goes on.
+    virtual std::vector<Figure> live_figures() const { return {}; }
 };
 
 class ProcessMonitor;
