@@ -20,6 +20,39 @@ import { launchBrowser, newPage, waitUntil } from "./support.mjs";
 const binary = process.env.LAMPI_LOAD;
 const skip = binary ? false : "LAMPI_LOAD is not set (path of the lampi-load binary)";
 
+// lampi-load with `args` (--web 127.0.0.1:0 among them), once it has said where its page is:
+// {child, output, exited, url}.
+async function startWebLoad(args) {
+  const child = spawn(binary, args);
+  const load = { child, output: "", exited: new Promise((resolve) => child.on("exit", (code) => resolve(code))) };
+  child.stdout.on("data", (d) => (load.output += d));
+  child.stderr.on("data", (d) => (load.output += d));
+  await waitUntil(() => /web UI is at (http:\/\/127\.0\.0\.1:\d+\/)/.test(load.output), 10000, "lampi-load's URL");
+  load.url = load.output.match(/web UI is at (http:\/\/127\.0\.0\.1:\d+\/)/)[1];
+  return load;
+}
+
+// After a test: the page, the browser, and lampi-load if the test did not end it.
+async function closeAll(ui, browser, load) {
+  await ui?.context.close();
+  await browser?.close();
+  if (load && load.child.exitCode === null) load.child.kill("SIGKILL");
+}
+
+// The page's table count (`count()`) grows and goes on growing, the charts gain
+// points and uPlot draws all three.
+async function expectTheRunToMove(page, count) {
+  await waitUntil(async () => (await count()) > 10, 10000, "a count in the table");
+  const first = await count();
+  await waitUntil(async () => (await count()) > first + 10, 10000, "the table to move");
+  await page.waitForFunction(() => Number(document.getElementById("chart-rps").dataset.points) >= 3, null, {
+    timeout: 10000,
+  });
+  for (const chart of ["#chart-rps", "#chart-times", "#chart-users"]) {
+    assert.ok(await page.$(`${chart} canvas`), `uPlot drew ${chart}`);
+  }
+}
+
 describe("lampi-load web UI", { skip }, () => {
   let target; // a real HTTP server on loopback, answering after 5 ms
   let targetRequests = 0;
@@ -38,24 +71,17 @@ describe("lampi-load web UI", { skip }, () => {
     const scenario = path.join(dir, "browse.lua");
     fs.writeFileSync(scenario, 'wait = 0.1\ntasks = {{run = function(user) user:get("/") end}}\n');
 
-    const child = spawn(binary, [
+    load = await startWebLoad([
       "http", "--host", `http://127.0.0.1:${target.address().port}`, "-f", scenario, "-u", "3", "-r", "10",
       "--threads", "1", "--web", "127.0.0.1:0", "--quiet",
     ]);
-    load = { child, output: "", exited: new Promise((resolve) => child.on("exit", (code) => resolve(code))) };
-    child.stdout.on("data", (d) => (load.output += d));
-    child.stderr.on("data", (d) => (load.output += d));
-    await waitUntil(() => /web UI is at (http:\/\/127\.0\.0\.1:\d+\/)/.test(load.output), 10000, "lampi-load's URL");
-    load.url = load.output.match(/web UI is at (http:\/\/127\.0\.0\.1:\d+\/)/)[1];
 
     browser = await launchBrowser();
     ui = await newPage(browser, { baseUrl: load.url });
   });
 
   after(async () => {
-    await ui?.context.close();
-    await browser?.close();
-    if (load && load.child.exitCode === null) load.child.kill("SIGKILL");
+    await closeAll(ui, browser, load);
     target?.close();
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
@@ -79,15 +105,7 @@ describe("lampi-load web UI", { skip }, () => {
         const row = rows.find((r) => r.children[1].textContent === "/");
         return row ? Number(row.children[2].textContent) : 0;
       });
-    await waitUntil(async () => (await count()) > 10, 10000, "requests in the table");
-    const first = await count();
-    await waitUntil(async () => (await count()) > first + 10, 10000, "the table to move");
-    await page.waitForFunction(() => Number(document.getElementById("chart-rps").dataset.points) >= 3, null, {
-      timeout: 10000,
-    });
-    assert.ok(await page.$("#chart-rps canvas"), "uPlot drew the requests chart");
-    assert.ok(await page.$("#chart-times canvas"));
-    assert.ok(await page.$("#chart-users canvas"));
+    await expectTheRunToMove(page, count);
     assert.match(await page.textContent("#scenario"), /browse\.lua/);
 
     await page.click("#stop");
@@ -141,24 +159,17 @@ describe("lampi-load web UI for MQTT publishers", { skip }, () => {
       "Mosquitto to listen"
     );
 
-    const child = spawn(binary, [
+    load = await startWebLoad([
       "publish", "-p", String(port), "-P", "3", "-T", "20", "-q", "1", "--threads", "1", "--web", "127.0.0.1:0",
       "--quiet",
     ]);
-    load = { child, output: "", exited: new Promise((resolve) => child.on("exit", (code) => resolve(code))) };
-    child.stdout.on("data", (d) => (load.output += d));
-    child.stderr.on("data", (d) => (load.output += d));
-    await waitUntil(() => /web UI is at (http:\/\/127\.0\.0\.1:\d+\/)/.test(load.output), 10000, "lampi-load's URL");
-    load.url = load.output.match(/web UI is at (http:\/\/127\.0\.0\.1:\d+\/)/)[1];
 
     browser = await launchBrowser();
     ui = await newPage(browser, { baseUrl: load.url });
   });
 
   after(async () => {
-    await ui?.context.close();
-    await browser?.close();
-    if (load && load.child.exitCode === null) load.child.kill("SIGKILL");
+    await closeAll(ui, browser, load);
     if (broker) broker.child.kill("SIGTERM");
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
@@ -185,15 +196,7 @@ describe("lampi-load web UI for MQTT publishers", { skip }, () => {
     // The messages table counts confirmations; the charts gain points.
     const confirmed = () =>
       page.$$eval("#messages tbody tr", (rows) => (rows.length ? Number(rows[0].children[1].textContent) : 0));
-    await waitUntil(async () => (await confirmed()) > 20, 10000, "confirmed messages in the table");
-    const first = await confirmed();
-    await waitUntil(async () => (await confirmed()) > first + 20, 10000, "the table to move");
-    await page.waitForFunction(() => Number(document.getElementById("chart-rps").dataset.points) >= 3, null, {
-      timeout: 10000,
-    });
-    assert.ok(await page.$("#chart-rps canvas"), "uPlot drew the messages chart");
-    assert.ok(await page.$("#chart-times canvas"));
-    assert.ok(await page.$("#chart-users canvas"));
+    await expectTheRunToMove(page, confirmed);
     assert.match(await page.textContent("#chart-times"), /99th percentile/, "the latency chart has p99");
     assert.match(await page.textContent("#scenario"), /clients steered from the web UI/);
 
