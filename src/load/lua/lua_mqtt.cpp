@@ -277,8 +277,8 @@ std::optional<MqttTlsSettings> tls_settings(lua_State* L, int table, const Scena
     std::string cafile = opt_string(L, table, "cafile", "");
     tls.cert = relative_to_scenario(opt_string(L, table, "cert", ""));
     tls.key = relative_to_scenario(opt_string(L, table, "key", ""));
-    if (!cafile.empty()) tls.cafile = relative_to_scenario(std::move(cafile));
     on = on || !cafile.empty() || !tls.cert.empty();
+    if (!cafile.empty()) tls.cafile = relative_to_scenario(std::move(cafile));
     if (refused || !on) return std::nullopt;
     return tls;
 }
