@@ -62,6 +62,12 @@ int ramp_ceiling(const RampCliOptions& r, int given) {
     return r.ceiling_given ? given : r.step_users * kRampStepsWithoutCeiling;
 }
 
+}  // namespace
+
+void install_stop_handlers();
+
+namespace {
+
 int run(Scenario& scenario, const CommonOptions& c, std::optional<RampOptions> ramp = std::nullopt,
         LiveRun* live = nullptr) {
     if (Status s = raise_fd_limit(scenario.connections() * kDescriptorsPerConnection + 64); !s) {
@@ -83,14 +89,13 @@ int run(Scenario& scenario, const CommonOptions& c, std::optional<RampOptions> r
     }
     settings.hard_limit_s = c.max_time_s;
     settings.ramp = std::move(ramp);
+    settings.observer = c.observer;
     if (live) {
         settings.observer = live;
         settings.finish = &live->quit_flag();
     }
     settings.stop = &g_stop;
-    std::signal(SIGINT, request_stop);
-    std::signal(SIGTERM, request_stop);
-    std::signal(SIGPIPE, SIG_IGN);
+    install_stop_handlers();
     RunReport report = run_scenario(scenario, settings);
     return emit_report(report, c.output);
 }
@@ -190,6 +195,14 @@ int http_command(HttpOptions options, const HttpCliOptions& cli, const CommonOpt
     LiveRun live(*scenario->load_target(), options.users, options.spawn_rate,
                  options.url.origin() + options.url.base_path);
     return run_with_web(*scenario, live, cli.web_address, common, usage);
+}
+
+const std::atomic<bool>& stop_requested() { return g_stop; }
+
+void install_stop_handlers() {
+    std::signal(SIGINT, request_stop);
+    std::signal(SIGTERM, request_stop);
+    std::signal(SIGPIPE, SIG_IGN);
 }
 
 int publish_command(PublishOptions pub, const PublishCliOptions& cli, CommonOptions common) {

@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <algorithm>
+#include <atomic>
 #include <string>
 #include <thread>
 #include <vector>
@@ -13,6 +14,7 @@
 #include "fleet/fleet.h"
 #include "mqtt/client_options.h"
 #include "report/outputs.h"
+#include "run/runner.h"
 #include "scenario/http_course.h"
 #include "scenario/http_lua.h"
 #include "scenario/publish.h"
@@ -44,6 +46,8 @@ struct CommonOptions {
     std::string log_format = "text";
     OutputOptions output;
     RampCliOptions ramp;
+    // Watches the run beside everything else (a cluster worker's reporter); not with --web.
+    RunObserver* observer = nullptr;
 };
 
 // `lampi-load http`: the flags Locust users know, parsed but not yet checked.
@@ -68,6 +72,9 @@ struct PublishCliOptions {
 };
 
 int publish_command(PublishOptions options, const PublishCliOptions& cli, CommonOptions common);
+// Set by Ctrl-C (SIGINT) or SIGTERM once a command (or install_stop_handlers) installed its handlers.
+const std::atomic<bool>& stop_requested();
+void install_stop_handlers();
 // `options` holds the numbers (users, spawn rate, accounts, TLS); `cli` the rest.
 int http_command(HttpOptions options, const HttpCliOptions& cli, const CommonOptions& common);
 int subscribe_command(SubscribeOptions options, CommonOptions common);

@@ -44,13 +44,15 @@ public:
 
 class ProcessMonitor;
 
-// Watches a run while it goes on (the web UI): called on the reporter's thread
-// right after each sample, with that sample's primary latencies.
+// Watches a run while it goes on (the web UI, a cluster worker's reports): called
+// on the reporter's thread right after each sample, with that sample's primary latencies.
 class RunObserver {
 public:
     virtual ~RunObserver() = default;
     virtual void sampled(const Sample& sample, const Histogram& interval, Scenario& scenario,
                          const Collector& collector) = 0;
+    // Once, with the whole run's report, before run_scenario() returns it.
+    virtual void finished(const RunReport& /*report*/) {}
 };
 
 struct RunSettings {
