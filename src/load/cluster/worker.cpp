@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <set>
 
 #include "cluster/worker_report.h"
 #include "lampi/log.h"
@@ -100,6 +101,7 @@ int run_worker(WorkerOptions options, const RunCommand& run_command, const std::
     std::mutex mutex;
     std::condition_variable arrived;
     std::deque<StartCommand> starts;
+    std::set<std::string> runs_taken;  // QoS 1 may deliver a start twice: it runs once
     bool busy = false;
     client.on_connect = [&] {
         if (Status s = client.subscribe(start_topic(), 1); !s) log::error("worker: {}", s.message());
@@ -114,6 +116,7 @@ int run_worker(WorkerOptions options, const RunCommand& run_command, const std::
         }
         if (std::find(start->workers.begin(), start->workers.end(), options.id) == start->workers.end()) return;
         std::lock_guard lock(mutex);
+        if (!runs_taken.insert(start->run).second) return;
         starts.push_back(std::move(start).value());
         arrived.notify_one();
     };
