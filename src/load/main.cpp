@@ -104,6 +104,7 @@ int run_for_worker(const std::vector<std::string>& args, lampi::load::RunObserve
     std::vector<std::string> line{"lampi-load"};
     line.insert(line.end(), args.begin(), args.end());
     std::vector<char*> argv;
+    argv.reserve(line.size());
     for (std::string& a : line) argv.push_back(a.data());
     return run_command_line(static_cast<int>(argv.size()), argv.data(), observer);
 }

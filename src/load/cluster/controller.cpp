@@ -148,8 +148,9 @@ int run_controller(const ControllerOptions& options, const std::atomic<bool>& st
         auto it = heard.latest.find(report->worker);
         // Reports may cross on the way: the latest is the one with the highest number.
         if (it != heard.latest.end() && it->second.seq >= report->seq) return;
-        heard.when[report->worker] = Clock::now();
-        heard.latest[report->worker] = std::move(report).value();
+        std::string worker = report->worker;
+        heard.when[worker] = Clock::now();
+        heard.latest[worker] = std::move(report).value();
     };
     if (Status s = client.start_background(); !s) {
         fmt::print(stderr, "lampi-load controller: cannot use the broker {}:{}: {}\n", options.host, options.port,

@@ -22,7 +22,7 @@ constexpr auto kFinalReportDeadline = std::chrono::seconds(10);
 // Sends the run so far once a second, and the final figures once.
 class Reporter : public RunObserver {
 public:
-    Reporter(MqttClient& client, std::string run, std::string worker)
+    Reporter(MqttClient& client, const std::string& run, std::string worker)
         : client_(client), topic_(report_topic(run, worker)), worker_(std::move(worker)) {}
 
     void sampled(const Sample& sample, const Histogram&, Scenario&, const Collector& collector) override {
