@@ -38,6 +38,14 @@ bool read_number(const json::object& o, const char* key, T& into) {
 
 Status malformed(const char* what) { return Status::invalid_argument(fmt::format("a malformed {}", what)); }
 
+// `text` as a JSON object, or a malformed `what`.
+Result<json::object> parse_object(std::string_view text, const char* what) {
+    boost::system::error_code ec;
+    json::value doc = json::parse(text, ec);
+    if (ec || !doc.is_object()) return malformed(what);
+    return std::move(doc.as_object());
+}
+
 }  // namespace
 
 std::string hello_topic(std::string_view worker) { return fmt::format("{}hello/{}", kTopicRoot, worker); }
@@ -72,10 +80,10 @@ std::string encode_report(const WorkerReport& r) {
 }
 
 Result<WorkerReport> decode_report(std::string_view text) {
+    Result<json::object> parsed = parse_object(text, "worker report");
+    if (!parsed) return parsed.status();
+    const json::object& o = *parsed;
     boost::system::error_code ec;
-    json::value doc = json::parse(text, ec);
-    if (ec || !doc.is_object()) return malformed("worker report");
-    const json::object& o = doc.as_object();
     WorkerReport r;
     const json::value* worker = o.if_contains("worker");
     const json::value* done = o.if_contains("done");
@@ -128,10 +136,9 @@ std::string encode_start(const StartCommand& c) {
 }
 
 Result<StartCommand> decode_start(std::string_view text) {
-    boost::system::error_code ec;
-    json::value doc = json::parse(text, ec);
-    if (ec || !doc.is_object()) return malformed("start command");
-    const json::object& o = doc.as_object();
+    Result<json::object> parsed = parse_object(text, "start command");
+    if (!parsed) return parsed.status();
+    const json::object& o = *parsed;
     StartCommand c;
     const json::value* run = o.if_contains("run");
     if (!run || !run->is_string() || !read_strings(o, "workers", c.workers) || !read_strings(o, "args", c.args))
