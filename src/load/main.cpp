@@ -3,7 +3,14 @@
 // README.md beside this file.
 #include <CLI/CLI.hpp>
 
+#include <fmt/core.h>
+
+#include <charconv>
+
 #include "cli/commands.h"
+#include "cluster/controller.h"
+#include "cluster/worker.h"
+#include "lampi/log.h"
 #include "lampi/log_cli.h"
 
 namespace {
@@ -67,9 +74,42 @@ void add_common(CLI::App* app, CommonOptions& c) {
     add_run_options(app, c, "PREFIX_series.csv (per second) and PREFIX_summary.csv (and PREFIX_ramp.csv with a ramp)");
 }
 
-}  // namespace
+// HOST or HOST:PORT (1883 by default) into `host` and `port`; false when the port is no port.
+bool parse_broker(const std::string& text, std::string& host, int& port) {
+    std::size_t colon = text.rfind(':');
+    host = text.substr(0, colon);
+    if (colon == std::string::npos) return !host.empty();
+    const char* end = text.data() + text.size();
+    auto [ptr, ec] = std::from_chars(text.data() + colon + 1, end, port);
+    return !host.empty() && ec == std::errc() && ptr == end && port > 0 && port < 65536;
+}
 
-int main(int argc, char** argv) {
+// A controller's or worker's broker (`broker`, given to `flag`), its log and Ctrl-C;
+// false (the problem printed) when they cannot be set up.
+bool set_up_cluster_command(const char* flag, const std::string& broker, std::string& host, int& port,
+                            const std::string& log_level) {
+    if (!parse_broker(broker, host, port)) {
+        fmt::print(stderr, "lampi-load {} '{}': give HOST or HOST:PORT\n", flag, broker);
+        return false;
+    }
+    if (!lampi::log::init_from_option("lampi-load", log_level, {}, "text")) return false;
+    lampi::load::cli::install_stop_handlers();
+    return true;
+}
+
+int run_command_line(int argc, char** argv, lampi::load::RunObserver* observer);
+
+// A worker's run: the controller's command line, parsed and run as main() runs one.
+int run_for_worker(const std::vector<std::string>& args, lampi::load::RunObserver* observer) {
+    std::vector<std::string> line{"lampi-load"};
+    line.insert(line.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    argv.reserve(line.size());
+    for (std::string& a : line) argv.push_back(a.data());
+    return run_command_line(static_cast<int>(argv.size()), argv.data(), observer);
+}
+
+int run_command_line(int argc, char** argv, lampi::load::RunObserver* observer) {
     using namespace lampi;
     CLI::App app{
         "lampi-load: load tester for LAMPi. Publish and subscribe load with malaria-compatible\n"
@@ -79,6 +119,7 @@ int main(int argc, char** argv) {
         "(errors, loss, unconfirmed messages); 2: bad options or environment."};
     app.require_subcommand(1);
     CommonOptions common;
+    common.observer = observer;
 
     load::PublishOptions pub;
     CLI::App* publish = app.add_subcommand("publish", "publish messages from many clients and time their confirmation");
@@ -114,6 +155,14 @@ int main(int argc, char** argv) {
     publish->add_option("--drain-timeout", pub.drain_timeout_s, "seconds to wait for the last confirmations")
         ->capture_default_str();
     add_ramp_options(publish, common, "publishing clients", "-P");
+    load::cli::PublishCliOptions publish_cli;
+    CLI::Option* publish_web =
+        publish
+            ->add_option("--web", publish_cli.web_address,
+                         "serve a live UI at ADDR:PORT (default 127.0.0.1:8089, loopback only): start, stop and "
+                         "change the clients and their rate from the page, live charts; clients start from the page "
+                         "(-P, --connect-rate and -T fill its form) and publish until the run is ended there")
+            ->expected(0, 1);
 
     load::SubscribeOptions sub;
     CLI::App* subscribe = app.add_subcommand(
@@ -181,6 +230,34 @@ int main(int argc, char** argv) {
                     "PREFIX_exceptions.csv (and PREFIX_ramp.csv with a ramp)");
     add_ramp_options(http_cmd, common, "users", "-u");
 
+    load::cluster::ControllerOptions controller;
+    std::string controller_broker = "127.0.0.1:1883";
+    CLI::App* controller_cmd = app.add_subcommand(
+        "controller",
+        "run one load on several workers (lampi-load worker) through an MQTT broker, merging their figures");
+    controller_cmd->add_option("--broker", controller_broker, "HOST[:PORT] of the broker the workers listen on")
+        ->capture_default_str();
+    controller_cmd->add_option("--workers", controller.workers, "workers to run the load on")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 100'000));
+    controller_cmd->add_option("--wait-workers", controller.wait_workers_s, "seconds to wait for them to be ready")
+        ->capture_default_str();
+    controller_cmd
+        ->add_option("--silence", controller.silence_s, "a worker that reports nothing this many seconds has vanished")
+        ->capture_default_str();
+    controller_cmd->add_flag("--json", controller.json, "print the merged figures as JSON");
+    controller_cmd->add_option("--log-level", common.log_level, "trace|debug|info|warn|error")->capture_default_str();
+    controller_cmd->add_option("command", controller.args,
+                               "after --: the lampi-load command line each worker runs (publish ... only, so far)");
+
+    load::cluster::WorkerOptions worker;
+    std::string worker_broker;
+    CLI::App* worker_cmd =
+        app.add_subcommand("worker", "run the loads a controller sends, reporting to it every second");
+    worker_cmd->add_option("--controller", worker_broker, "HOST[:PORT] of the broker the controller uses")->required();
+    worker_cmd->add_option("--id", worker.id, "this worker's name (default: host name and process id)");
+    worker_cmd->add_option("--log-level", common.log_level, "trace|debug|info|warn|error")->capture_default_str();
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -189,9 +266,34 @@ int main(int argc, char** argv) {
     }
 
     http_cli.web = web->count() > 0;
+    publish_cli.web = publish_web->count() > 0;
+    publish_cli.count_given = publish->count("-n") > 0;
+    publish_cli.total_rate_given = publish->count("--total-rate") > 0;
     common.ramp.ceiling_given = publish->parsed() ? publish->count("-P") > 0 : http_cmd->count("-u") > 0;
-    if (publish->parsed()) return load::cli::publish_command(pub, common);
+    if (controller_cmd->parsed()) {
+        if (!set_up_cluster_command("controller --broker", controller_broker, controller.host, controller.port,
+                                    common.log_level))
+            return 2;
+        return load::cluster::run_controller(controller, load::cli::stop_requested());
+    }
+    if (worker_cmd->parsed()) {
+        if (!set_up_cluster_command("worker --controller", worker_broker, worker.host, worker.port, common.log_level))
+            return 2;
+        return load::cluster::run_worker(worker, run_for_worker, load::cli::stop_requested());
+    }
+    if (publish->parsed()) return load::cli::publish_command(pub, publish_cli, common);
     if (subscribe->parsed()) return load::cli::subscribe_command(sub, common);
     if (http_cmd->parsed()) return load::cli::http_command(http, http_cli, common);
     return load::cli::fleet_command(fleet, first_id, common);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    try {
+        return run_command_line(argc, argv, nullptr);
+    } catch (const std::exception& e) {
+        fmt::print(stderr, "lampi-load: {}\n", e.what());
+        return 1;
+    }
 }

@@ -1,12 +1,15 @@
 // lampi-load's live web UI (lampi-load http --web) in headless Chromium: the page
 // starts a run against a real local server, its chart and request table follow
 // the run, Stop stops the users, and "End run" ends lampi-load with its report.
+// The same page for MQTT publishers (lampi-load publish --web) against a real
+// Mosquitto: clients, connect rate and messages per second from the form.
 //
 //   LAMPI_LOAD=<build>/src/load/lampi-load [LAMPI_NODE_MODULES=<build>/web/node_modules] \
 //   node --test tests/browser/load-web.test.mjs
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import net from "node:net";
 import fs from "node:fs";
 import http from "node:http";
 import os from "node:os";
@@ -16,6 +19,39 @@ import { launchBrowser, newPage, waitUntil } from "./support.mjs";
 
 const binary = process.env.LAMPI_LOAD;
 const skip = binary ? false : "LAMPI_LOAD is not set (path of the lampi-load binary)";
+
+// lampi-load with `args` (--web 127.0.0.1:0 among them), once it has said where its page is:
+// {child, output, exited, url}.
+async function startWebLoad(args) {
+  const child = spawn(binary, args);
+  const load = { child, output: "", exited: new Promise((resolve) => child.on("exit", (code) => resolve(code))) };
+  child.stdout.on("data", (d) => (load.output += d));
+  child.stderr.on("data", (d) => (load.output += d));
+  await waitUntil(() => /web UI is at (http:\/\/127\.0\.0\.1:\d+\/)/.test(load.output), 10000, "lampi-load's URL");
+  load.url = load.output.match(/web UI is at (http:\/\/127\.0\.0\.1:\d+\/)/)[1];
+  return load;
+}
+
+// After a test: the page, the browser, and lampi-load if the test did not end it.
+async function closeAll(ui, browser, load) {
+  await ui?.context.close();
+  await browser?.close();
+  if (load && load.child.exitCode === null) load.child.kill("SIGKILL");
+}
+
+// The page's table count (`count()`) grows and goes on growing, the charts gain
+// points and uPlot draws all three.
+async function expectTheRunToMove(page, count) {
+  await waitUntil(async () => (await count()) > 10, 10000, "a count in the table");
+  const first = await count();
+  await waitUntil(async () => (await count()) > first + 10, 10000, "the table to move");
+  await page.waitForFunction(() => Number(document.getElementById("chart-rps").dataset.points) >= 3, null, {
+    timeout: 10000,
+  });
+  for (const chart of ["#chart-rps", "#chart-times", "#chart-users"]) {
+    assert.ok(await page.$(`${chart} canvas`), `uPlot drew ${chart}`);
+  }
+}
 
 describe("lampi-load web UI", { skip }, () => {
   let target; // a real HTTP server on loopback, answering after 5 ms
@@ -35,24 +71,17 @@ describe("lampi-load web UI", { skip }, () => {
     const scenario = path.join(dir, "browse.lua");
     fs.writeFileSync(scenario, 'wait = 0.1\ntasks = {{run = function(user) user:get("/") end}}\n');
 
-    const child = spawn(binary, [
+    load = await startWebLoad([
       "http", "--host", `http://127.0.0.1:${target.address().port}`, "-f", scenario, "-u", "3", "-r", "10",
       "--threads", "1", "--web", "127.0.0.1:0", "--quiet",
     ]);
-    load = { child, output: "", exited: new Promise((resolve) => child.on("exit", (code) => resolve(code))) };
-    child.stdout.on("data", (d) => (load.output += d));
-    child.stderr.on("data", (d) => (load.output += d));
-    await waitUntil(() => /web UI is at (http:\/\/127\.0\.0\.1:\d+\/)/.test(load.output), 10000, "lampi-load's URL");
-    load.url = load.output.match(/web UI is at (http:\/\/127\.0\.0\.1:\d+\/)/)[1];
 
     browser = await launchBrowser();
     ui = await newPage(browser, { baseUrl: load.url });
   });
 
   after(async () => {
-    await ui?.context.close();
-    await browser?.close();
-    if (load && load.child.exitCode === null) load.child.kill("SIGKILL");
+    await closeAll(ui, browser, load);
     target?.close();
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
@@ -76,15 +105,7 @@ describe("lampi-load web UI", { skip }, () => {
         const row = rows.find((r) => r.children[1].textContent === "/");
         return row ? Number(row.children[2].textContent) : 0;
       });
-    await waitUntil(async () => (await count()) > 10, 10000, "requests in the table");
-    const first = await count();
-    await waitUntil(async () => (await count()) > first + 10, 10000, "the table to move");
-    await page.waitForFunction(() => Number(document.getElementById("chart-rps").dataset.points) >= 3, null, {
-      timeout: 10000,
-    });
-    assert.ok(await page.$("#chart-rps canvas"), "uPlot drew the requests chart");
-    assert.ok(await page.$("#chart-times canvas"));
-    assert.ok(await page.$("#chart-users canvas"));
+    await expectTheRunToMove(page, count);
     assert.match(await page.textContent("#scenario"), /browse\.lua/);
 
     await page.click("#stop");
@@ -98,6 +119,105 @@ describe("lampi-load web UI", { skip }, () => {
     const code = await Promise.race([load.exited, new Promise((r) => setTimeout(() => r("timeout"), 20000))]);
     assert.notEqual(code, "timeout", "lampi-load ended");
     assert.match(load.output, /Aggregated/, "the end-of-run tables were printed");
+    assert.deepEqual(ui.problems.filter((p) => !p.includes("does not answer")), [], "no CSP violation or page error");
+  });
+});
+
+// A port free on loopback now (Mosquitto takes it right after).
+async function freePort() {
+  const server = net.createServer();
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+describe("lampi-load web UI for MQTT publishers", { skip }, () => {
+  let broker; // {child, port}
+  let load; // {child, output, exited, url}
+  let browser;
+  let ui;
+  let dir;
+
+  before(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "lampi-load-web-mqtt-"));
+    const port = await freePort();
+    const conf = path.join(dir, "mosquitto.conf");
+    fs.writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\n`);
+    broker = { child: spawn("mosquitto", ["-c", conf]), port, output: "" };
+    broker.child.stderr.on("data", (d) => (broker.output += d));
+    await waitUntil(
+      () =>
+        new Promise((resolve) => {
+          const socket = net.connect(port, "127.0.0.1", () => {
+            socket.end();
+            resolve(true);
+          });
+          socket.on("error", () => resolve(false));
+        }),
+      10000,
+      "Mosquitto to listen"
+    );
+
+    load = await startWebLoad([
+      "publish", "-p", String(port), "-P", "3", "-T", "20", "-q", "1", "--threads", "1", "--web", "127.0.0.1:0",
+      "--quiet",
+    ]);
+
+    browser = await launchBrowser();
+    ui = await newPage(browser, { baseUrl: load.url });
+  });
+
+  after(async () => {
+    await closeAll(ui, browser, load);
+    if (broker) broker.child.kill("SIGTERM");
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("start clients from the page, change their number and rate, stop, end the run", async () => {
+    const { page } = ui;
+    await page.goto(load.url);
+    await page.waitForSelector('#state[data-state="ready"]');
+    // The publisher's form: -P, a connect rate, -T.
+    await page.waitForSelector("#message-rate-field:not([hidden])");
+    assert.equal(await page.inputValue("#form-users"), "3", "-P fills the form");
+    assert.equal(await page.inputValue("#form-message-rate"), "20", "-T fills the form");
+    assert.equal(await page.textContent("#form-users-label"), "Clients");
+    assert.ok(await page.isHidden("#requests-section"), "no Locust table for publishers");
+    assert.ok(await page.isVisible('a[href="/series.csv"]'));
+
+    await page.fill("#form-users", "4");
+    await page.fill("#form-rate", "20");
+    await page.fill("#form-message-rate", "10");
+    await page.click("#start");
+    await page.waitForSelector('#state[data-state="running"]', { timeout: 5000 });
+    await page.waitForFunction(() => document.getElementById("users").textContent === "4", null, { timeout: 10000 });
+
+    // The messages table counts confirmations; the charts gain points.
+    const confirmed = () =>
+      page.$$eval("#messages tbody tr", (rows) => (rows.length ? Number(rows[0].children[1].textContent) : 0));
+    await expectTheRunToMove(page, confirmed);
+    assert.match(await page.textContent("#chart-times"), /99th percentile/, "the latency chart has p99");
+    assert.match(await page.textContent("#scenario"), /clients steered from the web UI/);
+
+    // Fewer clients, as fast as confirmed.
+    await page.fill("#form-users", "2");
+    await page.fill("#form-message-rate", "0");
+    await page.click("#start");
+    await page.waitForFunction(() => document.getElementById("users").textContent === "2", null, { timeout: 10000 });
+    await page.waitForFunction(() => Number(document.getElementById("rps").textContent) > 200, null, {
+      timeout: 10000,
+    });
+
+    await page.click("#stop");
+    await page.waitForSelector('#state[data-state="stopped"]', { timeout: 5000 });
+    await page.waitForFunction(() => document.getElementById("users").textContent === "0", null, { timeout: 10000 });
+
+    await page.click("#quit");
+    const code = await Promise.race([load.exited, new Promise((r) => setTimeout(() => r("timeout"), 20000))]);
+    assert.equal(code, 0, load.output);
+    assert.match(load.output, /Aggregate stats/, "malaria's blocks were printed");
+    assert.match(load.output, /Result: OK/);
     assert.deepEqual(ui.problems.filter((p) => !p.includes("does not answer")), [], "no CSP violation or page error");
   });
 });

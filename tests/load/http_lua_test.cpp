@@ -14,6 +14,7 @@
 #include <lua.hpp>
 #include <regex>
 
+#include "certificate_authority.h"
 #include "cli_run.h"
 #include "cloud_server.h"
 #include "lua/csv_feed.h"
@@ -301,6 +302,96 @@ end}}
     EXPECT_GE(connect.requests, 1u);
     EXPECT_EQ(connect.failures, connect.requests);
     EXPECT_EQ(entry(r2, "GET", "told ConnectionError").requests, connect.requests);
+}
+
+TEST_F(LuaUsers, MqttOverTlsVerifiesTheBrokerAndAWrongCaFailsTheConnectAtItsLine) {
+    // A mutual-TLS broker with a certificate from one CA, and a second CA that signed nothing of it.
+    auto made = lampi::ca::CertificateAuthority::create(dir_ / "ca");
+    ASSERT_TRUE(made) << made.status().message();
+    lampi::ca::CertificateAuthority ca = std::move(made).value();
+    auto other = lampi::ca::CertificateAuthority::create(dir_ / "other-ca");
+    ASSERT_TRUE(other) << other.status().message();
+    lampi::ca::ServerRequest server;
+    server.ip_addresses = {"127.0.0.1"};
+    auto server_files = ca.issue_server(server, dir_ / "server");
+    ASSERT_TRUE(server_files) << server_files.status().message();
+    auto client = ca.issue_client("lua-operator", dir_ / "client");
+    ASSERT_TRUE(client) << client.status().message();
+    lampi::stack::BrokerSettings settings;
+    lampi::stack::ListenerTls tls;
+    tls.ca_file = ca.ca_cert_path();
+    tls.cert_file = server_files->cert_path;
+    tls.key_file = server_files->key_path;
+    tls.require_certificate = true;
+    tls.use_identity_as_username = true;
+    settings.tls = tls;
+    lampi::testing::TestBroker broker(dir_.path(), "tls-broker", settings);
+    auto beside_scenario = [&](const std::string& path) {
+        return std::filesystem::relative(path, dir_.path()).string();
+    };
+
+    // Paths relative to the scenario's folder, as csv() takes them.
+    std::string script =
+        write("tls.lua",
+              fmt::format(R"(wait = 0.05
+local tls = {{port = {0}, cert = "{1}", key = "{2}"}}
+local function with(fields) local t = {{}}; for k, v in pairs(tls) do t[k] = v end; for k, v in pairs(fields) do t[k] = v end; return t end
+tasks = {{function(user)
+  local good = assert(user:mqtt(with{{cafile = "{3}", client_id = "tls-" .. user.number}}))
+  assert(good:publish("tls/" .. user.number, "over tls", {{qos = 1, name = "publish"}}))
+  good:disconnect()
+  local wrong, why = user:mqtt(with{{cafile = "{4}"}})
+  if wrong == nil then user:get("/healthz", {{name = "after the wrong CA"}}) end
+  local any = user:mqtt(with{{insecure = true, client_id = "insecure-" .. user.number}})
+  if any then user:get("/healthz", {{name = "insecure connected"}}); any:disconnect() end
+  local uncertified, why_not = user:mqtt{{port = {0}, cafile = "{3}"}}
+  if uncertified == nil and why_not:find("user:mqtt's cert and key", 1, true) then user:get("/healthz", {{name = "told to give a certificate"}}) end
+  user:mqtt(with{{cafile = "missing.pem"}})
+end}}
+)",
+                          broker.port(), beside_scenario(client->cert_path), beside_scenario(client->key_path),
+                          beside_scenario(ca.ca_cert_path()), beside_scenario(other->ca_cert_path())));
+    RunReport r = run(script, options(2, 1.5));
+    ASSERT_TRUE(r.requests);
+    lampi::load::RequestEntry published = entry(r, "MQTT", "publish");
+    EXPECT_GE(published.requests, 2u);
+    EXPECT_EQ(published.failures, 0u);
+
+    // The wrong CA: the connect failed, named with the scenario's line and what to check.
+    std::uint64_t wrong_ca = 0;
+    std::string failures;
+    for (const auto& [key, n] : r.requests->failures) {
+        failures += fmt::format("{} x{}\n", std::get<2>(key), n);
+        if (std::get<1>(key) != "connect") continue;
+        const std::string& error = std::get<2>(key);
+        if (error.starts_with("ConnectionError('tls.lua:8: TLS handshake with 127.0.0.1:") &&
+            error.find("the broker's certificate was not accepted") != std::string::npos &&
+            error.find("check that user:mqtt's cafile is the CA that signed the broker's certificate") !=
+                std::string::npos)
+            wrong_ca += n;
+    }
+    lampi::load::RequestEntry connects = entry(r, "MQTT", "connect");
+    EXPECT_GE(wrong_ca, 2u) << failures;
+    // A cafile alone is TLS too: the mutual-TLS listener then wants the certificate it lacks.
+    std::uint64_t uncertified = entry(r, "GET", "told to give a certificate").requests;
+    EXPECT_GE(uncertified, 2u) << failures;
+    EXPECT_GE(connects.failures, wrong_ca + uncertified) << failures;
+    // The run went on past it, and insecure = true accepts the certificate the wrong CA did not.
+    // (A task the end of the run cut short may have missed its last request.)
+    EXPECT_GE(entry(r, "GET", "after the wrong CA").requests, 2u);
+    EXPECT_LE(entry(r, "GET", "after the wrong CA").requests, wrong_ca);
+    EXPECT_GE(entry(r, "GET", "insecure connected").requests, 2u);
+    // A CA file that is not there is the scenario's mistake: an exception at its line.
+    bool missing_reported = false;
+    for (const auto& [reason, n] : r.totals.error_reasons) {
+        if (reason.starts_with("tls.lua:14: user:mqtt: cannot load the CA certificate") &&
+            reason.find("missing.pem") != std::string::npos &&
+            reason.find("check that user:mqtt's cafile names a readable PEM file") != std::string::npos)
+            missing_reported = true;
+    }
+    EXPECT_TRUE(missing_reported) << fmt::format("{}", r.totals.error_reasons);
+    // The broker saw the client certificate's CN as the user name.
+    EXPECT_NE(broker.log().find("u'lua-operator'"), std::string::npos) << broker.log();
 }
 
 TEST(LuaExamples, EveryExampleScenarioLoads) {

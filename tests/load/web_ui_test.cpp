@@ -1,7 +1,9 @@
 // The web UI (--web) through its HTTP API, as the page uses it: lampi-load
 // starts with no user, /start sends users against a real server, /stats moves,
 // a new number of users is followed, /stop stops them, the downloads carry the
-// run, and /quit ends it with the usual report.
+// run, and /quit ends it with the usual report. The same for MQTT publishers
+// (publish --web) against a real Mosquitto: clients, connect rate and messages
+// per second steered from the API.
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
@@ -11,7 +13,9 @@
 #include <regex>
 #include <thread>
 
+#include "cli_run.h"
 #include "http_client.h"
+#include "mqtt_harness.h"
 #include "process.h"
 #include "slow_site.h"
 
@@ -24,16 +28,13 @@ using lampi::testing::SlowSite;
 using lampi::testing::TempDir;
 namespace json = boost::json;
 
-// lampi-load --web on a free port, against `site`; its port read from what it prints.
-class WebUi : public ::testing::Test {
+// lampi-load --web on a free port; its port read from what it prints.
+class WebConsoleTest : public ::testing::Test {
 protected:
-    void SetUp() override {
-        std::string scenario = dir_ / "busy.lua";
-        std::ofstream(scenario) << "wait = 0.05\ntasks = {{run = function(user) user:get(\"/\") end}}\n";
-        load_ = std::make_unique<Process>(
-            std::vector<std::string>{LAMPI_LOAD_BINARY, "http", "--host", site_.url(), "-f", scenario, "-u", "3", "-r",
-                                     "50", "--threads", "1", "--web", "127.0.0.1:0", "--json", "--quiet"},
-            dir_ / "load.log");
+    // `args` after the binary: a subcommand and its options, --web 127.0.0.1:0 among them.
+    void launch(std::vector<std::string> args) {
+        args.insert(args.begin(), LAMPI_LOAD_BINARY);
+        load_ = std::make_unique<Process>(std::move(args), dir_ / "load.log");
         load_->start();
         std::smatch m;
         for (int i = 0; i < 200; ++i) {
@@ -75,10 +76,30 @@ protected:
         return 0;
     }
 
+    // The JSON report lampi-load printed once it ended (--json).
+    json::object final_report() {
+        int status = load_->wait(std::chrono::seconds(20));
+        EXPECT_TRUE(WIFEXITED(status)) << load_->log();
+        std::string log = load_->log();
+        return json::parse(log.substr(log.find("\n{") + 1)).as_object();
+    }
+
     TempDir dir_;
-    SlowSite site_{1};
     std::unique_ptr<Process> load_;
     std::unique_ptr<HttpClient> client_;
+};
+
+// lampi-load http --web against `site`.
+class WebUi : public WebConsoleTest {
+protected:
+    void SetUp() override {
+        std::string scenario = dir_ / "busy.lua";
+        std::ofstream(scenario) << "wait = 0.05\ntasks = {{run = function(user) user:get(\"/\") end}}\n";
+        launch({"http", "--host", site_.url(), "-f", scenario, "-u", "3", "-r", "50", "--threads", "1", "--web",
+                "127.0.0.1:0", "--json", "--quiet"});
+    }
+
+    SlowSite site_{1};
 };
 
 TEST_F(WebUi, StartChangeStopAndQuitThroughTheApiWhileTheStatsMove) {
@@ -124,13 +145,9 @@ TEST_F(WebUi, StartChangeStopAndQuitThroughTheApiWhileTheStatsMove) {
     EXPECT_EQ(stopped.at("state").as_string(), "stopped");
 
     EXPECT_EQ(post("/quit").status, 200);
-    int status = load_->wait(std::chrono::seconds(20));
-    ASSERT_TRUE(WIFEXITED(status)) << load_->log();
-    std::string log = load_->log();
-    std::string report_json = log.substr(log.find("\n{") + 1);
-    json::object final_report = json::parse(report_json).as_object();
-    EXPECT_EQ(final_report.at("scenario").as_string(), "http");
-    EXPECT_GT(final_report.at("counters").as_object().at("sent").to_number<double>(), 40);
+    json::object report_json = final_report();
+    EXPECT_EQ(report_json.at("scenario").as_string(), "http");
+    EXPECT_GT(report_json.at("counters").as_object().at("sent").to_number<double>(), 40);
     EXPECT_EQ(site_.most_connections(), 4);
 }
 
@@ -153,3 +170,109 @@ TEST_F(WebUi, SteeringTakesJsonAddressedToThisMachineOnlyAndSaysWhatItWants) {
 }
 
 }  // namespace
+
+// lampi-load publish --web against a real Mosquitto, a probe counting what arrives.
+class PublishWebUi : public WebConsoleTest {
+protected:
+    void SetUp() override {
+        launch({"publish", "-p", std::to_string(broker_.port()), "-P", "3", "-T", "20", "-q", "1", "--threads", "2",
+                "--web", "127.0.0.1:0", "--json", "--quiet"});
+    }
+
+    static std::int64_t connected(const json::object& s) {
+        return s.at("current").as_object().empty() ? 0 : s.at("current").as_object().at("connected").as_int64();
+    }
+    static double message_figure(const json::object& s, const char* key) {
+        return s.at("messages").as_object().at(key).to_number<double>();
+    }
+
+    lampi::testing::TestBroker broker_{dir_.path(), "broker"};
+};
+
+TEST_F(PublishWebUi, ClientsAndTheirRateAreStartedChangedAndStoppedThroughTheApi) {
+    lampi::testing::MqttProbe probe(broker_.port(), {"lampi-load/#"});
+    ASSERT_TRUE(probe.wait_connected());
+    json::object ready = stats();
+    EXPECT_EQ(ready.at("kind").as_string(), "publish");
+    EXPECT_EQ(ready.at("state").as_string(), "ready");
+    EXPECT_EQ(ready.at("target_users").as_int64(), 3) << "-P fills the page's form";
+    EXPECT_EQ(ready.at("message_rate").to_number<double>(), 20) << "-T fills the page's form";
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    EXPECT_EQ(message_figure(stats(), "sent"), 0) << "no client publishes before the page says so";
+    EXPECT_TRUE(probe.messages("lampi-load/lampi-load-0").empty());
+
+    // Publisher runs speak of clients, a connect rate and messages per second.
+    HttpReply users = post("/start", R"({"users": 4, "spawn_rate": 50})");
+    EXPECT_EQ(users.status, 400);
+    EXPECT_NE(users.body.find("clients"), std::string::npos) << users.body;
+    EXPECT_EQ(post("/start", R"({"clients": 4, "connect_rate": 50, "message_rate": -1})").status, 400);
+    EXPECT_EQ(post("/start", R"({"clients": 4, "connect_rate": 50, "message_rate": "fast"})").status, 400);
+    EXPECT_EQ(stats().at("state").as_string(), "ready");
+
+    // More clients than -P: the page, not -P, says how many.
+    EXPECT_EQ(post("/start", R"({"clients": 4, "connect_rate": 50, "message_rate": 20})").status, 200);
+    json::object running = wait_for([](const json::object& s) {
+        return connected(s) == 4 && message_figure(s, "confirmed") > 40 &&
+               s.at("history").as_object().at("t").as_array().size() >= 2;
+    });
+    EXPECT_EQ(running.at("state").as_string(), "running");
+    EXPECT_GT(running.at("current").as_object().at("p50_ms").to_number<double>(), 0);
+    EXPECT_NE(json::serialize(running.at("history")).find("\"p99_ms\""), std::string::npos);
+    for (int n = 0; n < 4; ++n) {
+        EXPECT_TRUE(probe.wait_for(fmt::format("lampi-load/lampi-load-{}", n))) << "client " << n << " published";
+    }
+    // -T 20 for 4 clients: never more than 80 a second (plus each client's first message).
+    double sent_before = message_figure(running, "sent");
+    auto t0 = std::chrono::steady_clock::now();
+    std::this_thread::sleep_for(std::chrono::seconds(2));
+    double sent_after = message_figure(stats(), "sent");
+    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    EXPECT_GT(sent_after, sent_before);
+    EXPECT_LE(sent_after - sent_before, 80 * (seconds + 1)) << "paced at 20 messages/s per client";
+
+    // Fewer clients, unpaced: the newest two are let go, the others publish as fast as confirmed.
+    EXPECT_EQ(post("/start", R"({"clients": 2, "connect_rate": 50, "message_rate": 0})").status, 200);
+    json::object unpaced = wait_for([](const json::object& s) {
+        return connected(s) == 2 && s.at("current").as_object().at("requests_per_s").to_number<double>() > 400;
+    });
+    EXPECT_EQ(unpaced.at("users").as_int64(), 2);
+    EXPECT_EQ(unpaced.at("message_rate").to_number<double>(), 0);
+    EXPECT_EQ(message_figure(unpaced, "lost"), 0);
+
+    HttpReply series = client_->request("GET", "/series.csv");
+    EXPECT_EQ(series.status, 200);
+    EXPECT_TRUE(series.body.starts_with("elapsed_s,")) << series.body.substr(0, 200);
+    EXPECT_EQ(client_->request("GET", "/stats.csv").status, 404) << "Locust's files are a web run's";
+    EXPECT_TRUE(client_->request("GET", "/report.html").body.starts_with("<!DOCTYPE html>"));
+
+    EXPECT_EQ(post("/stop").status, 200);
+    json::object stopped = wait_for([](const json::object& s) { return connected(s) == 0; });
+    EXPECT_EQ(stopped.at("state").as_string(), "stopped");
+    double sent_at_stop = message_figure(stats(), "sent");
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    EXPECT_EQ(message_figure(stats(), "sent"), sent_at_stop) << "nothing is published once stopped";
+
+    // Start goes on from the figures so far.
+    EXPECT_EQ(post("/start", R"({"clients": 1, "connect_rate": 50})").status, 200);
+    wait_for([&](const json::object& s) { return connected(s) == 1 && message_figure(s, "sent") > sent_at_stop; });
+
+    EXPECT_EQ(post("/quit").status, 200);
+    json::object report = final_report();
+    EXPECT_EQ(report.at("scenario").as_string(), "publish");
+    // Every message was confirmed but those in flight when their client was let go.
+    EXPECT_EQ(report.at("ok").as_bool(), true) << json::serialize(report.at("failures"));
+    EXPECT_GT(report.at("counters").as_object().at("confirmed").to_number<double>(), sent_at_stop / 2);
+}
+
+TEST(PublishWebCli, WebRunsUntilEndedFromThePageSoCountsDurationsAndRampsAreRefused) {
+    struct Case {
+        std::string flags, says;
+    };
+    for (const Case& c : {Case{"-n 5", "leave out -n and -d"}, Case{"-d 10", "leave out -n and -d"},
+                          Case{"--total-rate 100", "not --total-rate"},
+                          Case{"--step-users 1 --step-time 1 --stop-when 'p99>1s'", "choose one"}}) {
+        auto run = lampi::testing::lampi_load("publish -p 1 --web 127.0.0.1:0 " + c.flags);
+        EXPECT_EQ(run.exit_code, 2) << c.flags << ": " << run.output;
+        EXPECT_NE(run.output.find(c.says), std::string::npos) << c.flags << ": " << run.output;
+    }
+}

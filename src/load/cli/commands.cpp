@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <csignal>
+#include <functional>
 #include <optional>
 
 #include "lampi/device_id.h"
@@ -61,6 +62,12 @@ int ramp_ceiling(const RampCliOptions& r, int given) {
     return r.ceiling_given ? given : r.step_users * kRampStepsWithoutCeiling;
 }
 
+}  // namespace
+
+void install_stop_handlers();
+
+namespace {
+
 int run(Scenario& scenario, const CommonOptions& c, std::optional<RampOptions> ramp = std::nullopt,
         LiveRun* live = nullptr) {
     if (Status s = raise_fd_limit(scenario.connections() * kDescriptorsPerConnection + 64); !s) {
@@ -82,17 +89,38 @@ int run(Scenario& scenario, const CommonOptions& c, std::optional<RampOptions> r
     }
     settings.hard_limit_s = c.max_time_s;
     settings.ramp = std::move(ramp);
+    settings.observer = c.observer;
     if (live) {
         settings.observer = live;
         settings.finish = &live->quit_flag();
     }
     settings.stop = &g_stop;
-    std::signal(SIGINT, request_stop);
-    std::signal(SIGTERM, request_stop);
-    std::signal(SIGPIPE, SIG_IGN);
+    install_stop_handlers();
     RunReport report = run_scenario(scenario, settings);
     return emit_report(report, c.output);
 }
+
+// Serves the live page for `live` (--web) while `scenario` runs; `usage` reports a bad address.
+int run_with_web(Scenario& scenario, LiveRun& live, const std::string& address, const CommonOptions& common,
+                 const std::function<int(const std::string&)>& usage) {
+#ifdef LAMPI_LOAD_WEB
+    Result<WebAddress> where = parse_web_address(address);
+    if (!where) return usage(where.status().message());
+    WebConsole console(live, *where);
+    if (Status s = console.start(); !s) return usage(s.message());
+    fmt::print(stderr, "lampi-load: the web UI is at {}{}\n", console.url(),
+               where->host == "127.0.0.1" || where->host == "::1" || where->host == "localhost"
+                   ? " (this machine only; --web 0.0.0.0:PORT opens it to the network)"
+                   : " (open to the network: anyone who reaches it can start a load)");
+    return run(scenario, common, std::nullopt, &live);
+#else
+    (void)scenario, (void)live, (void)address, (void)common;
+    return usage("--web: this lampi-load was built without its web UI (it needs the cloud in the build)");
+#endif
+}
+
+// Publishers connecting per second from the page when --connect-rate gives none.
+constexpr double kWebConnectRate = 100;
 
 // Applies what the common options imply once all are parsed.
 bool finish_common(CommonOptions& c, std::size_t connections) {
@@ -164,24 +192,34 @@ int http_command(HttpOptions options, const HttpCliOptions& cli, const CommonOpt
         scenario = std::make_unique<HttpCourseScenario>(options);
     }
     if (!cli.web) return run(*scenario, common, *ramp);
-#ifdef LAMPI_LOAD_WEB
-    Result<WebAddress> where = parse_web_address(cli.web_address);
-    if (!where) return usage(where.status().message());
     LiveRun live(*scenario->load_target(), options.users, options.spawn_rate,
                  options.url.origin() + options.url.base_path);
-    WebConsole console(live, *where);
-    if (Status s = console.start(); !s) return usage(s.message());
-    fmt::print(stderr, "lampi-load: the web UI is at {}{}\n", console.url(),
-               where->host == "127.0.0.1" || where->host == "::1" || where->host == "localhost"
-                   ? " (this machine only; --web 0.0.0.0:PORT opens it to the network)"
-                   : " (open to the network: anyone who reaches it can start a load)");
-    return run(*scenario, common, std::nullopt, &live);
-#else
-    return usage("--web: this lampi-load was built without its web UI (it needs the cloud in the build)");
-#endif
+    return run_with_web(*scenario, live, cli.web_address, common, usage);
 }
 
-int publish_command(PublishOptions pub, CommonOptions common) {
+const std::atomic<bool>& stop_requested() { return g_stop; }
+
+void install_stop_handlers() {
+    std::signal(SIGINT, request_stop);
+    std::signal(SIGTERM, request_stop);
+    std::signal(SIGPIPE, SIG_IGN);
+}
+
+int publish_command(PublishOptions pub, const PublishCliOptions& cli, CommonOptions common) {
+    auto usage = [](const std::string& message) {
+        fmt::print(stderr, "lampi-load publish: {}\n", message);
+        return 2;
+    };
+    if (cli.web) {
+        if (common.ramp.step_users > 0) return usage("--web and --step-users both steer the clients: choose one");
+        if (pub.duration_s > 0 || cli.count_given)
+            return usage("--web publishes until the run is ended from the page or with Ctrl-C: leave out -n and -d");
+        if (cli.total_rate_given)
+            return usage("--web: the page sets the messages per second of each client (-T), not --total-rate");
+        if (pub.rate_per_client < 0) return usage("-T: give 0 (as fast as confirmed) or more messages per second");
+        pub.ramped = true;
+        pub.web = true;
+    }
     if (pub.duration_s > 0) pub.count = 0;
     if (common.ramp.step_users > 0) {
         pub.clients = ramp_ceiling(common.ramp, pub.clients);
@@ -195,7 +233,13 @@ int publish_command(PublishOptions pub, CommonOptions common) {
     if (!finish_common(common, static_cast<std::size_t>(pub.clients))) return 2;
     pub.client = common.client;
     PublishScenario scenario(pub);
-    return run(scenario, common, *ramp);
+    if (!cli.web) return run(scenario, common, *ramp);
+    // The page's connect rate must be a rate: "all at once" (the default) becomes a brisk one.
+    double connect_rate = pub.connect_rate > 0 ? pub.connect_rate : kWebConnectRate;
+    LiveRun live(*scenario.load_target(), pub.clients, connect_rate,
+                 fmt::format("mqtt{}://{}:{}", common.client.tls ? "s" : "", common.client.host, common.client.port),
+                 &scenario.message_rate());
+    return run_with_web(scenario, live, cli.web_address, common, usage);
 }
 
 int subscribe_command(SubscribeOptions sub, CommonOptions common) {

@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <algorithm>
+#include <atomic>
 #include <string>
 #include <thread>
 #include <vector>
@@ -13,6 +14,7 @@
 #include "fleet/fleet.h"
 #include "mqtt/client_options.h"
 #include "report/outputs.h"
+#include "run/runner.h"
 #include "scenario/http_course.h"
 #include "scenario/http_lua.h"
 #include "scenario/publish.h"
@@ -44,6 +46,8 @@ struct CommonOptions {
     std::string log_format = "text";
     OutputOptions output;
     RampCliOptions ramp;
+    // Watches the run beside everything else (a cluster worker's reporter); not with --web.
+    RunObserver* observer = nullptr;
 };
 
 // `lampi-load http`: the flags Locust users know, parsed but not yet checked.
@@ -59,7 +63,18 @@ struct HttpCliOptions {
     std::string web_address;   // its ADDR:PORT, "" for 127.0.0.1:8089
 };
 
-int publish_command(PublishOptions options, CommonOptions common);
+// `lampi-load publish`: what only the command line knows.
+struct PublishCliOptions {
+    bool web = false;               // --web: steer the publishers from a live page
+    std::string web_address;        // its ADDR:PORT, "" for 127.0.0.1:8089
+    bool count_given = false;       // -n was on the command line
+    bool total_rate_given = false;  // --total-rate was
+};
+
+int publish_command(PublishOptions options, const PublishCliOptions& cli, CommonOptions common);
+// Set by Ctrl-C (SIGINT) or SIGTERM once a command (or install_stop_handlers) installed its handlers.
+const std::atomic<bool>& stop_requested();
+void install_stop_handlers();
 // `options` holds the numbers (users, spawn rate, accounts, TLS); `cli` the rest.
 int http_command(HttpOptions options, const HttpCliOptions& cli, const CommonOptions& common);
 int subscribe_command(SubscribeOptions options, CommonOptions common);

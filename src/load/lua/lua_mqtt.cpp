@@ -4,9 +4,12 @@
 #include <lua.hpp>
 
 #include <cmath>
+#include <filesystem>
+#include <optional>
 
 #include "lua/lua_guard.h"
 #include "lua/lua_user.h"
+#include "lua/scenario_state.h"
 #include "mqtt/worker.h"
 #include "run/clock.h"
 
@@ -27,8 +30,9 @@ LuaMqtt& check_client(lua_State* L) {
 }
 
 int client_connect(lua_State* L) {
-    check_client(L).connect();
-    return lua_yield(L, 0);
+    LuaMqtt& client = check_client(L);
+    client.connect(scenario_place(L));
+    return kYield;
 }
 
 std::string opt_string(lua_State* L, int table, const char* field, std::string fallback) {
@@ -105,12 +109,18 @@ int client_disconnect(lua_State* L) {
 
 }  // namespace
 
-LuaMqtt::LuaMqtt(LuaUser& user, ClientOptions options, std::string client_id, double timeout_s)
+LuaMqtt::LuaMqtt(LuaUser& user, ClientOptions options, std::shared_ptr<TlsContext> tls, std::string client_id,
+                 double timeout_s)
     : user_(user),
       options_(std::move(options)),
       session_(0, std::move(client_id), *this),
       timeout_ns_(static_cast<std::int64_t>(timeout_s * 1e9)) {
-    session_.configure(options_, nullptr);
+    session_.configure(options_, std::move(tls));
+}
+
+std::string LuaMqtt::failure(const char* kind, const std::string& why) const {
+    if (op_ == Op::connect && !connect_place_.empty()) return fmt::format("{}('{}: {}')", kind, connect_place_, why);
+    return fmt::format("{}('{}')", kind, why);
 }
 
 LuaMqtt::~LuaMqtt() { session_.abort(); }
@@ -123,8 +133,8 @@ void LuaMqtt::begin(Op op, std::string name, int mid) {
     user_.metrics().add(Counter::sent);
     std::int64_t deadline = timeout_ns_ > 0 ? op_started_ns_ + timeout_ns_ : 0;
     user_.await(this, deadline, [this] {
-        finish(
-            fmt::format("TimeoutError('no answer from the broker in {} s')", static_cast<double>(timeout_ns_) / 1e9));
+        finish(failure("TimeoutError",
+                       fmt::format("no answer from the broker in {} s", static_cast<double>(timeout_ns_) / 1e9)));
     });
 }
 
@@ -145,11 +155,12 @@ void LuaMqtt::finish(const std::string& failure) {
     });
 }
 
-void LuaMqtt::connect() {
+void LuaMqtt::connect(std::string place) {
+    connect_place_ = std::move(place);
     begin(Op::connect, "connect", -1);
     const auto& binds = options_.bind_addresses;
     if (Status s = session_.start_connect(binds.empty() ? std::string() : binds.front()); !s) {
-        finish(fmt::format("ConnectionError('{}')", s.message()));
+        finish(failure("ConnectionError", s.message()));
         return;
     }
     user_.worker().watch(session_);
@@ -218,12 +229,12 @@ void LuaMqtt::disconnect() {
 void LuaMqtt::on_connect(Session&, int rc) {
     if (op_ != Op::connect || !user_.awaiting(this)) return;
     finish(rc == 0 ? std::string()
-                   : fmt::format("ConnectionError('the broker refused the connection: {}')", connack_text(rc)));
+                   : failure("ConnectionError", "the broker refused the connection: " + connack_text(rc)));
 }
 
 void LuaMqtt::on_disconnect(Session&, const Status& why) {
     if (op_ == Op::none || op_ == Op::receive || !user_.awaiting(this)) return;
-    finish(fmt::format("ConnectionError('{}')", why ? "disconnected" : why.message()));
+    finish(failure("ConnectionError", why ? "disconnected" : why.message()));
 }
 
 void LuaMqtt::on_publish(Session&, int mid) {
@@ -242,12 +253,51 @@ void LuaMqtt::on_message(Session&, const Message& message) {
     if (op_ == Op::receive && user_.awaiting(this)) answer_message();
 }
 
+namespace {
+
+// TLS is on when asked for (tls = true) or implied (cafile, cert, insecure);
+// tls = false keeps it off. It starts from the run's --cafile and --insecure.
+std::optional<MqttTlsSettings> tls_settings(lua_State* L, int table, const ScenarioState& state) {
+    auto relative_to_scenario = [&](std::string path) {
+        if (path.empty() || std::filesystem::path(path).is_absolute()) return path;
+        return (std::filesystem::path(state.folder()) / path).lexically_normal().string();
+    };
+    MqttTlsSettings tls;
+    tls.cafile = state.settings().cafile;
+    tls.insecure = state.settings().insecure;
+    int asked = lua_getfield(L, table, "tls");
+    bool on = lua_toboolean(L, -1) != 0;
+    bool refused = asked == LUA_TBOOLEAN && !on;
+    lua_pop(L, 1);
+    if (lua_getfield(L, table, "insecure") != LUA_TNIL) {
+        tls.insecure = lua_toboolean(L, -1) != 0;
+        on = on || tls.insecure;
+    }
+    lua_pop(L, 1);
+    std::string cafile = opt_string(L, table, "cafile", "");
+    tls.cert = relative_to_scenario(opt_string(L, table, "cert", ""));
+    tls.key = relative_to_scenario(opt_string(L, table, "key", ""));
+    on = on || !cafile.empty() || !tls.cert.empty();
+    if (!cafile.empty()) tls.cafile = relative_to_scenario(std::move(cafile));
+    if (refused || !on) return std::nullopt;
+    return tls;
+}
+
+}  // namespace
+
 int open_mqtt(lua_State* L) {
     LuaUser& user = LuaUser::from_lua(L, 1, "user:mqtt");
     luaL_checktype(L, 2, LUA_TTABLE);
+    std::optional<MqttTlsSettings> tls_wanted = tls_settings(L, 2, user.state());
+    std::shared_ptr<TlsContext> tls;
+    if (tls_wanted) {
+        auto made = user.state().mqtt_tls().get(*tls_wanted);
+        if (!made) throw LuaFailure("user:mqtt: " + made.status().message());
+        tls = *made;
+    }
     ClientOptions options;
     options.host = opt_string(L, 2, "host", user.endpoint().url.host);
-    options.port = static_cast<int>(opt_number(L, 2, "port", 1883));
+    options.port = static_cast<int>(opt_number(L, 2, "port", tls ? 8883 : 1883));
     options.keepalive_seconds = static_cast<int>(opt_number(L, 2, "keepalive", 60));
     options.username = opt_string(L, 2, "username", "");
     options.password = opt_string(L, 2, "password", "");
@@ -256,7 +306,7 @@ int open_mqtt(lua_State* L) {
     std::string client_id =
         opt_string(L, 2, "client_id", fmt::format("lampi-load-{}-{}", user.number(), user.mqtt_count()));
     double timeout = opt_number(L, 2, "timeout", 10);
-    LuaMqtt& client = user.add_mqtt(std::make_unique<LuaMqtt>(user, options, client_id, timeout));
+    LuaMqtt& client = user.add_mqtt(std::make_unique<LuaMqtt>(user, options, std::move(tls), client_id, timeout));
 
     auto* handle = static_cast<MqttHandle*>(lua_newuserdatauv(L, sizeof(MqttHandle), 0));
     handle->client = &client;
@@ -268,9 +318,9 @@ int open_mqtt(lua_State* L) {
 
 void register_mqtt(lua_State* L) {
     luaL_newmetatable(L, kClientType);
-    const luaL_Reg methods[] = {
-        {"connect", client_connect}, {"publish", guarded<client_publish>}, {"subscribe", guarded<client_subscribe>},
-        {"receive", client_receive}, {"disconnect", client_disconnect},    {nullptr, nullptr}};
+    const luaL_Reg methods[] = {{"connect", guarded<client_connect>},     {"publish", guarded<client_publish>},
+                                {"subscribe", guarded<client_subscribe>}, {"receive", client_receive},
+                                {"disconnect", client_disconnect},        {nullptr, nullptr}};
     luaL_newlib(L, methods);
     lua_setfield(L, -2, "__index");
     lua_pop(L, 1);

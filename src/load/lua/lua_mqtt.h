@@ -4,7 +4,10 @@
 // connect, publish and subscribe wait for the broker's answer (CONNACK, PUBACK
 // or PUBCOMP, SUBACK; a QoS 0 publish for the write) and are counted as
 // requests of type MQTT ("connect", "publish:TOPIC", "subscribe:FILTER", or
-// the name given), with their time, in Locust's tables. Messages that arrive
+// the name given), with their time, in Locust's tables. A failed connect names
+// the scenario's line that asked for it, since a wrong CA or port is fixed there.
+// Over TLS the client shares its worker's context for the same settings
+// (lua/mqtt_tls.h). Messages that arrive
 // are queued (the oldest dropped past 1000) until receive() takes them. A
 // client belongs to its user; it is closed with it.
 #pragma once
@@ -31,13 +34,16 @@ struct MqttHandle {
 
 class LuaMqtt : public SessionHandler {
 public:
-    LuaMqtt(LuaUser& user, ClientOptions options, std::string client_id, double timeout_s);
+    // `tls` is null for plain TCP.
+    LuaMqtt(LuaUser& user, ClientOptions options, std::shared_ptr<TlsContext> tls, std::string client_id,
+            double timeout_s);
     ~LuaMqtt() override;
 
     // Each starts the operation and makes the user await its answer (pushed
     // onto the user's coroutine when it comes); false when it could not start
     // (the failure is counted and the answer already given).
-    void connect();
+    // `place`: the scenario's "file:line" that asked for the connection.
+    void connect(std::string place);
     void publish(const std::string& topic, const std::string& payload, int qos, bool retain, std::string name);
     void subscribe(const std::string& filter, int qos, std::string name);
     void receive(double timeout_s);
@@ -63,6 +69,8 @@ private:
     // (true/false, or the client/nil, false + why on failure).
     void finish(const std::string& failure);
     void answer_message();
+    // "Kind('why')" as Locust names a failure; a connect's names the scenario's line too.
+    std::string failure(const char* kind, const std::string& why) const;
 
     LuaUser& user_;
     ClientOptions options_;
@@ -72,6 +80,7 @@ private:
     std::string op_name_;
     int op_mid_ = -1;
     std::int64_t op_started_ns_ = 0;
+    std::string connect_place_;
     std::deque<Received> inbox_;
 };
 

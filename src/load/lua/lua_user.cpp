@@ -168,7 +168,7 @@ void push_user_natives(lua_State* L) {
                                 {"url", native_url},
                                 {"check_failed", native_check_failed},
                                 {"where", where_handler},
-                                {"mqtt", open_mqtt},
+                                {"mqtt", guarded<open_mqtt>},
                                 {nullptr, nullptr}};
     luaL_newlib(L, natives);
 }

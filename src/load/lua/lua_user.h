@@ -65,6 +65,7 @@ public:
     const http::Endpoint& endpoint() const { return endpoint_; }
     Metrics& metrics() { return metrics_; }
     Worker& worker() { return worker_; }
+    ScenarioState& state() { return state_; }
     lua_State* thread() const { return thread_; }
     std::uint64_t number() const { return number_; }
 

@@ -121,15 +121,21 @@ int where_handler(lua_State* L) {
         std::size_t end = message.find(": ");
         if (end != std::string::npos) message.erase(0, end + 2);
     }
-    lua_Debug ar;
-    for (int level = 1; lua_getstack(L, level, &ar) != 0; ++level) {
-        if (lua_getinfo(L, "Sl", &ar) == 0 || ar.currentline <= 0 || ar.source[0] != '@') continue;
-        std::string place = fmt::format("{}:", ar.short_src);
-        if (!message.starts_with(place)) message = fmt::format("{}{}: {}", place, ar.currentline, message);
-        break;
-    }
+    std::string place = scenario_place(L);
+    std::string file = place.substr(0, place.rfind(':') + 1);
+    if (!place.empty() && !message.starts_with(file)) message = fmt::format("{}: {}", place, message);
     lua_pushstring(L, message.c_str());
     return 1;
+}
+
+std::string scenario_place(lua_State* L) {
+    lua_Debug ar;
+    // Level 0 is the running function: a native one, or the handler, has no line.
+    for (int level = 0; lua_getstack(L, level, &ar) != 0; ++level) {
+        if (lua_getinfo(L, "Sl", &ar) == 0 || ar.currentline <= 0 || ar.source[0] != '@') continue;
+        return fmt::format("{}:{}", ar.short_src, ar.currentline);
+    }
+    return {};
 }
 
 Result<std::unique_ptr<ScenarioState>> ScenarioState::load(const ScenarioSettings& settings) {
@@ -141,6 +147,8 @@ Result<std::unique_ptr<ScenarioState>> ScenarioState::load(const ScenarioSetting
     std::string folder = std::filesystem::absolute(path).parent_path().string();
 
     std::unique_ptr<ScenarioState> state(new ScenarioState);
+    state->settings_ = settings;
+    state->folder_ = folder;
     lua_State* L = state->L_ = luaL_newstate();
     if (L == nullptr) return Status::error("Lua could not allocate its state");
     // Each request leaves its response behind as garbage; starting a cycle at

@@ -13,6 +13,7 @@
 
 #include "lampi/status.h"
 #include "lua/csv_feed.h"
+#include "lua/mqtt_tls.h"
 
 struct lua_State;
 
@@ -22,6 +23,9 @@ struct ScenarioSettings {
     std::string path;                       // the scenario file
     double wait_min_s = 5, wait_max_s = 9;  // when the scenario sets no `wait`
     CsvFeeds* feeds = nullptr;
+    // The run's --cafile and --insecure: what user:mqtt{tls = true} starts from.
+    std::string cafile;
+    bool insecure = false;
 };
 
 class ScenarioState {
@@ -37,10 +41,17 @@ public:
     int run_function() const { return run_; }
     int stop_function() const { return stop_; }
     bool has_on_stop() const { return has_on_stop_; }
+    // The scenario file's folder: relative paths the scenario gives start there.
+    const std::string& folder() const { return folder_; }
+    const ScenarioSettings& settings() const { return settings_; }
+    MqttTlsContexts& mqtt_tls() { return mqtt_tls_; }
 
 private:
     ScenarioState() = default;
 
+    ScenarioSettings settings_;
+    std::string folder_;
+    MqttTlsContexts mqtt_tls_;
     lua_State* L_ = nullptr;
     int user_metatable_ = 0, run_ = 0, stop_ = 0;
     bool has_on_stop_ = false;
@@ -55,5 +66,7 @@ void run_started();
 // The message handler scenarios run under: "file:line: message", the line in
 // the innermost scenario file on the stack (a native function's error has none).
 int where_handler(lua_State* L);
+// "file:line" of the innermost scenario line on L's stack ("" when none is).
+std::string scenario_place(lua_State* L);
 
 }  // namespace lampi::load::lua

@@ -44,6 +44,8 @@ void ClientDriver::fail(Session& session, const std::string& reason) {
 
 void ClientDriver::finish(Session& session, bool lost) {
     Slot& slot = slots_[session.index()];
+    if (slot.done) return;
+    slot.done = true;
     if (slot.retry_pending) {
         slot.retry_pending = false;
         --retries_pending_;
@@ -66,12 +68,39 @@ Status ClientDriver::attempt(Session& session) {
 
 void ClientDriver::connect_due(std::int64_t now) {
     std::size_t wanted = std::min(sessions_wanted(), sessions_.size());
-    if (stopping_ || next_to_connect_ >= wanted) return;
+    if (stopping_) return;
+    if (wanted < next_to_connect_) let_go_down_to(wanted);
+    if (next_to_connect_ >= wanted) return;
     std::uint64_t due = connect_pacer_.take(now);
     for (std::uint64_t n = 0; n < due && next_to_connect_ < wanted; ++n) {
-        Session& s = *sessions_[next_to_connect_++];
+        Session& s = *sessions_[next_to_connect_];
+        Slot& slot = slots_[s.index()];
+        if (next_to_connect_ < started_once_) {
+            // Let go earlier: wait until its last connection has closed, then start it afresh.
+            if (!slot.done) break;
+            slot = Slot{slot.global_index};
+            --closed_;
+            restarted(s);
+        }
+        ++next_to_connect_;
+        started_once_ = std::max(started_once_, next_to_connect_);
         worker_->metrics().add(Counter::connect_attempts);
         if (Status st = attempt(s); !st) fail(s, st.message());
+    }
+}
+
+void ClientDriver::let_go_down_to(std::size_t wanted) {
+    // The newest first, as a web run's users are let go.
+    while (next_to_connect_ > wanted) {
+        Session& s = *sessions_[--next_to_connect_];
+        const Slot& slot = slots_[s.index()];
+        if (slot.done) continue;
+        if (slot.retry_pending) {
+            finish(s, false);
+        } else if (s.state() == Session::State::connected || s.state() == Session::State::connecting) {
+            let_go(s);
+            worker_->touch(s);
+        }
     }
 }
 
@@ -143,8 +172,15 @@ void ClientDriver::schedule_retry(Session& session, std::int64_t now) {
 void ClientDriver::stop(Worker&) {
     if (stopping_) return;
     stopping_ = true;
-    // Sessions never started will not be: count them as done.
-    closed_ += sessions_.size() - next_to_connect_;
+    // Sessions never started will not be: count them as done. Those let go
+    // are done, or will be once their connection has closed.
+    for (std::size_t i = next_to_connect_; i < sessions_.size(); ++i) {
+        Slot& slot = slots_[i];
+        Session::State state = sessions_[i]->state();
+        if (slot.done || state == Session::State::connected || state == Session::State::connecting) continue;
+        slot.done = true;
+        ++closed_;
+    }
     next_to_connect_ = sessions_.size();
     stopping();
     disconnect_all();

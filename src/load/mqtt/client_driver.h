@@ -4,7 +4,9 @@
 // the source addresses), times connects, counts failures with a reason a person
 // can act on, re-establishes connections the broker dropped (with backoff,
 // counting each reconnect and each failed attempt), and knows when all of its
-// sessions are done. A scenario derives from it and fills in what its clients
+// sessions are done. When sessions_wanted() goes down (the web UI asks for
+// fewer clients), the newest sessions are let go, and started afresh when it
+// goes up again. A scenario derives from it and fills in what its clients
 // do once connected.
 #pragma once
 
@@ -52,6 +54,11 @@ protected:
     // How many of this worker's sessions should have started by now (a ramp
     // starts them in steps); the rest wait, counted as done if the run stops.
     virtual std::size_t sessions_wanted() const { return sessions_.size(); }
+    // The session is no longer wanted: end it on purpose (the default disconnects
+    // at once); it is done once on_disconnect() reports it closed.
+    virtual void let_go(Session& session) { session.disconnect(); }
+    // A session let go is started again: forget what its last connection did.
+    virtual void restarted(Session& /*session*/) {}
     virtual void stopping() {}
     // Disconnects every open session; sessions waiting to reconnect are done.
     void disconnect_all();
@@ -71,6 +78,7 @@ private:
         std::int64_t retry_at = 0;
         std::int64_t backoff_ns = 0;
         std::int64_t down_since = 0;
+        bool done = false;  // counted in closed_
     };
 
     Status attempt(Session& session);
@@ -82,6 +90,8 @@ private:
     void schedule_retry(Session& session, std::int64_t now);
     void finish(Session& session, bool lost);
     void fail(Session& session, const std::string& reason);
+    // Lets go of the newest started sessions until `wanted` remain.
+    void let_go_down_to(std::size_t wanted);
 
     std::shared_ptr<TlsContext> tls_;
     Status tls_status_;
@@ -89,6 +99,7 @@ private:
     std::int64_t connect_timeout_ns_;
     std::vector<Slot> slots_;
     std::size_t next_to_connect_ = 0;
+    std::size_t started_once_ = 0;  // sessions below this were started at least once
     std::size_t closed_ = 0;
     std::size_t connecting_ = 0;
     std::size_t retries_pending_ = 0;

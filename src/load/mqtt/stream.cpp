@@ -171,20 +171,20 @@ std::string Stream::tls_failure(const char* during) {
     long verify = ssl_ ? SSL_get_verify_result(ssl_) : X509_V_OK;
     if (verify != X509_V_OK) {
         return fmt::format(
-            "TLS {} with {} failed: the {}'s certificate was not accepted: {}: check that --cafile "
+            "TLS {} with {} failed: the {}'s certificate was not accepted: {}: check that {} "
             "is the CA that signed the {}'s certificate{}",
-            during, endpoint_, peer_, X509_verify_cert_error_string(verify), peer_,
-            tls_->verify_host_name() ? " and that it names the host you connect to (--insecure skips "
-                                       "the name check)"
-                                     : "");
+            during, endpoint_, peer_, X509_verify_cert_error_string(verify), tls_->names().cafile, peer_,
+            tls_->verify_host_name()
+                ? fmt::format(" and that it names the host you connect to ({})", tls_->names().skip_name_check)
+                : std::string());
     }
     std::string detail = openssl_errors();
     if (detail == "no detail from OpenSSL")
         detail = errno ? errno_text() : fmt::format("the {} closed the connection", peer_);
     return fmt::format(
         "TLS {} with {} failed: {}: check that the port is a TLS listener and, for mutual TLS, that "
-        "--cert/--key (or --cert-dir) hold a certificate the {}'s CA signed",
-        during, endpoint_, detail, peer_);
+        "{} hold a certificate the {}'s CA signed",
+        during, endpoint_, detail, tls_->names().client_certificate, peer_);
 }
 
 Stream::Progress Stream::handshake() {

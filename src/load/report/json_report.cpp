@@ -4,8 +4,6 @@
 
 namespace lampi::load {
 namespace json = boost::json;
-namespace {
-
 json::object latency_json(const Histogram& h) {
     auto ms = [](std::int64_t ns) { return static_cast<double>(ns) / 1e6; };
     return json::object{{"count", h.count()},
@@ -38,8 +36,6 @@ const char* counter_name(Counter c) {
     }
     return "?";
 }
-
-}  // namespace
 
 json::object ramp_to_json(const RampReport& ramp) {
     json::array steps;

@@ -139,6 +139,7 @@ RunReport run_scenario(Scenario& scenario, const RunSettings& settings) {
                                               report.totals.get(Counter::disconnects),
                                               report.totals.get(Counter::reconnects)));
     }
+    if (settings.observer) settings.observer->finished(report);
     return report;
 }
 

@@ -38,17 +38,21 @@ public:
     virtual std::int64_t users_now() const { return 0; }
     // Per-request figures so far, for scenarios that keep them (web users).
     virtual std::optional<RequestTable> live_requests() const { return std::nullopt; }
+    // Figures only the scenario knows, for the web UI while the run goes on.
+    virtual std::vector<Figure> live_figures() const { return {}; }
 };
 
 class ProcessMonitor;
 
-// Watches a run while it goes on (the web UI): called on the reporter's thread
-// right after each sample, with that sample's primary latencies.
+// Watches a run while it goes on (the web UI, a cluster worker's reports): called
+// on the reporter's thread right after each sample, with that sample's primary latencies.
 class RunObserver {
 public:
     virtual ~RunObserver() = default;
     virtual void sampled(const Sample& sample, const Histogram& interval, Scenario& scenario,
                          const Collector& collector) = 0;
+    // Once, with the whole run's report, before run_scenario() returns it.
+    virtual void finished(const RunReport& /*report*/) {}
 };
 
 struct RunSettings {

@@ -9,7 +9,7 @@ namespace lampi::load {
 namespace {
 
 lua::ScenarioSettings settings_for(const std::string& script, const HttpOptions& options, lua::CsvFeeds& feeds) {
-    return {script, options.wait_min_s, options.wait_max_s, &feeds};
+    return {script, options.wait_min_s, options.wait_max_s, &feeds, options.cafile, options.insecure};
 }
 
 class LuaFactory : public UserFactory {

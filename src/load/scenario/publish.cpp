@@ -20,6 +20,7 @@ struct Publisher {
     // (mid, sent at) of unconfirmed messages; small (<= inflight), so a vector.
     std::vector<std::pair<int, std::int64_t>> inflight;
     bool done_sending = false;
+    bool let_go = false;  // the web UI asked for fewer clients
     // malaria's per-client figures: confirmation times (ms) and the span from
     // the first publish to the last confirmation.
     double sum_ms = 0, sum_squares_ms = 0, min_ms = 0, max_ms = 0;
@@ -28,10 +29,13 @@ struct Publisher {
 
 class PublishDriver : public ClientDriver {
 public:
-    PublishDriver(const PublishOptions& o, int worker_index, int worker_count, const LoadTarget* target)
-        : ClientDriver(o.client, o.connect_rate / worker_count),
+    PublishDriver(const PublishOptions& o, int worker_index, int worker_count, const LoadTarget* target,
+                  const std::atomic<double>& message_rate)
+        // The web UI's LoadTarget alone paces its connects, at the page's rate.
+        : ClientDriver(o.client, o.web ? 0 : o.connect_rate / worker_count),
           o_(o),
           target_(target),
+          message_rate_(message_rate),
           worker_index_(worker_index),
           worker_count_(worker_count),
           pacer_(o.rate_total > 0 ? o.rate_total / worker_count : 0, 10'000),
@@ -42,6 +46,7 @@ public:
             publishers_.emplace_back();
             ++planned_clients_;
         }
+        rate_per_client_ = o.rate_per_client;
         if (o.rate_total <= 0 && o.rate_per_client > 0) pacer_ = Pacer(o.rate_per_client * planned_clients_, 10'000);
         paced_ = o.rate_total > 0 || o.rate_per_client > 0;
         if (o.count == 0 || o.duration_s > 0 || o.ramped) count_ = 0;
@@ -52,8 +57,12 @@ public:
     std::uint64_t planned_clients() const { return planned_clients_; }
     // Clients started so far (all of them without a ramp, once connecting began).
     std::size_t started() const { return started_.load(std::memory_order_relaxed); }
-    // Messages still unconfirmed when the run stopped them (a ramp's end).
+    // Messages still unconfirmed when the run stopped them (a ramp's end) or their client was let go.
     std::uint64_t in_flight_at_stop() const { return in_flight_at_stop_.load(std::memory_order_relaxed); }
+    // Messages unconfirmed now, and those that never will be (their connection was lost).
+    std::uint64_t in_flight() const { return in_flight_.load(std::memory_order_relaxed); }
+    std::uint64_t lost() const { return lost_.load(std::memory_order_relaxed); }
+    bool finished() const override { return (!o_.web || stopping_) && ClientDriver::finished(); }
 
     // (client number, figures) of this worker's clients.
     void malaria_clients(std::vector<std::pair<std::size_t, MalariaClient>>& into) const {
@@ -91,7 +100,7 @@ private:
     }
 
     bool sending_over(const Publisher& p) const {
-        if (stopping_ || draining_) return true;
+        if (stopping_ || draining_ || p.let_go) return true;
         return count_ > 0 && p.next_seq >= count_;
     }
 
@@ -111,6 +120,7 @@ private:
                                                 o_.qos, o_.retain, &mid);
             if (!queued) break;  // closing; the disconnect is counted where it happens
             p.inflight.emplace_back(mid, now);
+            in_flight_.fetch_add(1, std::memory_order_relaxed);
             if (p.next_seq == 0) p.first_sent_ns = now;
             ++p.next_seq;
             ++sent;
@@ -134,6 +144,7 @@ private:
             if (it->first != mid) continue;
             confirm(p, it->second, now);
             p.inflight.erase(it);
+            in_flight_.fetch_sub(1, std::memory_order_relaxed);
             break;
         }
         if (!paced_) pump(session, p, 1'000'000);
@@ -153,9 +164,30 @@ private:
         worker_->metrics().activity(now);
     }
 
+    // Forgets the messages `p` awaits, counting them in `into`.
+    void drop_inflight(Publisher& p, std::atomic<std::uint64_t>& into) {
+        into.fetch_add(p.inflight.size(), std::memory_order_relaxed);
+        in_flight_.fetch_sub(p.inflight.size(), std::memory_order_relaxed);
+        p.inflight.clear();
+    }
+
     void interrupted(Session& session) override {
         // Whatever was unconfirmed is lost: counted in the success rate, not resent.
-        publishers_[session.index()].inflight.clear();
+        drop_inflight(publishers_[session.index()], lost_);
+    }
+
+    void let_go(Session& session) override {
+        Publisher& p = publishers_[session.index()];
+        p.let_go = true;
+        drop_inflight(p, in_flight_at_stop_);
+        p.done_sending = true;
+        session.disconnect();
+    }
+
+    void restarted(Session& session) override {
+        Publisher& p = publishers_[session.index()];
+        p.let_go = false;
+        p.done_sending = false;
     }
 
     bool wants_reconnect(const Session& session) const override {
@@ -163,11 +195,37 @@ private:
     }
 
     void closed(Session& session, bool) override {
-        publishers_[session.index()].inflight.clear();
+        drop_inflight(publishers_[session.index()], lost_);
         publishers_[session.index()].done_sending = true;
     }
 
     std::size_t sessions_wanted() const override { return target_ ? wanted_ : sessions_.size(); }
+
+    // A web run may ask for more clients than -P: this worker's next ones join.
+    void add_clients_up_to(std::size_t wanted) {
+        while (sessions_.size() < wanted) {
+            std::size_t number = first_client_ + sessions_.size() * stride_;
+            add_session(fmt::format("{}-{}", o_.client_prefix, number), number);
+            publishers_.emplace_back();
+        }
+    }
+
+    // The web UI's -T, followed by this worker's pacer (over its wanted clients).
+    void follow_rate() {
+        double rate = message_rate_.load(std::memory_order_relaxed);
+        if (rate == rate_per_client_) return;
+        bool was_paced = paced_;
+        rate_per_client_ = rate;
+        paced_ = rate > 0;
+        pacer_ = Pacer(rate * static_cast<double>(wanted_), 10'000);
+        if (!was_paced || paced_) return;
+        // Unpaced publishers send whenever a confirmation comes: start them off.
+        for (auto& s : sessions_) {
+            if (s->state() != Session::State::connected) continue;
+            pump(*s, publishers_[s->index()], 1'000'000);
+            worker_->touch(*s);
+        }
+    }
 
     // Follows the ramp: how many clients this worker runs, and the message rate
     // that gives each of them its -T.
@@ -178,12 +236,14 @@ private:
             have_plan_ = true;
         }
         auto wanted = static_cast<std::size_t>(share_of(plan_.due(now, start_ns_), worker_index_, worker_count_));
+        if (o_.web) add_clients_up_to(wanted);
         if (wanted != wanted_) {
             wanted_ = std::min(wanted, sessions_.size());
             started_.store(wanted_, std::memory_order_relaxed);
-            if (o_.rate_total <= 0 && o_.rate_per_client > 0)
-                pacer_ = Pacer(o_.rate_per_client * static_cast<double>(wanted_), 10'000);
+            if (o_.rate_total <= 0 && rate_per_client_ > 0)
+                pacer_ = Pacer(rate_per_client_ * static_cast<double>(wanted_), 10'000);
         }
+        if (o_.web) follow_rate();
     }
 
     void run_tick(std::int64_t now) override {
@@ -193,7 +253,7 @@ private:
             // Confirmations that never came: give up on them and leave.
             for (auto& s : sessions_) {
                 if (s->state() == Session::State::connected) {
-                    publishers_[s->index()].inflight.clear();
+                    drop_inflight(publishers_[s->index()], lost_);
                     maybe_finish(*s, publishers_[s->index()]);
                     worker_->touch(*s);
                 }
@@ -234,14 +294,13 @@ private:
     }
 
     void stopping() override {
-        for (auto& p : publishers_) {
-            in_flight_at_stop_.fetch_add(p.inflight.size(), std::memory_order_relaxed);
-            p.inflight.clear();
-        }
+        for (auto& p : publishers_) drop_inflight(p, in_flight_at_stop_);
     }
 
     const PublishOptions& o_;
     const LoadTarget* target_;  // the ramp's, or nullptr: every client starts
+    const std::atomic<double>& message_rate_;  // -T, as the web UI sets it
+    double rate_per_client_ = 0;
     int worker_index_;
     int worker_count_;
     LoadTarget::Plan plan_;
@@ -250,6 +309,8 @@ private:
     std::size_t wanted_ = 0;
     std::atomic<std::size_t> started_{0};
     std::atomic<std::uint64_t> in_flight_at_stop_{0};
+    std::atomic<std::uint64_t> in_flight_{0};
+    std::atomic<std::uint64_t> lost_{0};
     Pacer pacer_;
     std::size_t first_client_;  // this worker's clients are first_client_ + k * stride_
     std::size_t stride_;
@@ -269,7 +330,19 @@ private:
 }  // namespace
 
 PublishScenario::PublishScenario(PublishOptions options)
-    : options_(std::move(options)), target_(options_.ramped ? 0 : options_.clients, 0) {}
+    : options_(std::move(options)),
+      target_(options_.ramped ? 0 : options_.clients, 0),
+      message_rate_(options_.rate_per_client) {}
+
+std::vector<Figure> PublishScenario::live_figures() const {
+    std::uint64_t in_flight = 0, lost = 0;
+    for (Driver* d : drivers_) {
+        in_flight += static_cast<const PublishDriver*>(d)->in_flight();
+        lost += static_cast<const PublishDriver*>(d)->lost();
+    }
+    return {{"in_flight", "Messages awaiting their confirmation", static_cast<double>(in_flight), ""},
+            {"lost", "Messages lost with their connection", static_cast<double>(lost), ""}};
+}
 
 std::int64_t PublishScenario::users_now() const {
     std::int64_t started = 0;
@@ -278,6 +351,10 @@ std::int64_t PublishScenario::users_now() const {
 }
 
 std::string PublishScenario::description() const {
+    if (options_.web)
+        return fmt::format("clients steered from the web UI publish {} bytes at QoS {} to {}:{} (topic {})",
+                           options_.payload_size, options_.qos, options_.client.host, options_.client.port,
+                           options_.topic);
     std::string amount = options_.ramped           ? std::string("until the ramp ends")
                          : options_.duration_s > 0 ? fmt::format("for {:.0f} s", options_.duration_s)
                                                    : fmt::format("{} messages each", options_.count);
@@ -298,16 +375,17 @@ std::string PublishScenario::primary_latency() const {
 }
 
 std::unique_ptr<Driver> PublishScenario::make_driver(int worker_index, int worker_count) {
-    auto driver = std::make_unique<PublishDriver>(options_, worker_index, worker_count, load_target());
+    auto driver = std::make_unique<PublishDriver>(options_, worker_index, worker_count, load_target(), message_rate_);
     drivers_.push_back(driver.get());
     return driver;
 }
 
 void PublishScenario::finish(const std::vector<Driver*>& drivers, RunReport& report) {
     report.malaria_block = true;
-    report.clients = options_.clients;
     std::vector<std::pair<std::size_t, MalariaClient>> clients;
     for (Driver* d : drivers) static_cast<const PublishDriver*>(d)->malaria_clients(clients);
+    // A web run's clients are those the page started, whatever -P said.
+    report.clients = options_.web ? static_cast<int>(clients.size()) : options_.clients;
     std::sort(clients.begin(), clients.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
     for (auto& [number, c] : clients) report.malaria_clients.push_back(std::move(c));
     std::uint64_t sent = report.totals.get(Counter::sent);
@@ -315,9 +393,11 @@ void PublishScenario::finish(const std::vector<Driver*>& drivers, RunReport& rep
     for (Driver* d : drivers) cut_off += static_cast<const PublishDriver*>(d)->in_flight_at_stop();
     if (options_.ramped) {
         // A ramp ends when it has its answer, not when the messages do: those in
-        // flight at that moment are nobody's loss.
+        // flight at that moment are nobody's loss (nor those of a client the web UI let go).
         sent -= std::min(sent, cut_off);
-        report.figures.push_back({"in_flight_at_end", "Messages in flight when the ramp ended",
+        report.figures.push_back({"in_flight_at_end",
+                                  options_.web ? "Messages in flight when their client was let go or the run ended"
+                                               : "Messages in flight when the ramp ended",
                                   static_cast<double>(cut_off), ""});
     }
     report.planned_messages = options_.duration_s > 0 || options_.ramped ? sent : options_.count * static_cast<std::uint64_t>(options_.clients);

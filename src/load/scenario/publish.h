@@ -7,7 +7,9 @@
 // `lampi-load subscribe` elsewhere can check loss, order and flight time.
 #pragma once
 
+#include <atomic>
 #include <string>
+#include <vector>
 
 #include "mqtt/client_options.h"
 #include "run/runner.h"
@@ -32,6 +34,10 @@ struct PublishOptions {
     // A ramp (--step-users) starts clients as its LoadTarget asks, up to `clients`;
     // they publish until the run stops, whatever `count` says.
     bool ramped = false;
+    // The web UI (--web) steers the run (ramped too): its LoadTarget may ask for
+    // more clients than `clients` or fewer (the newest are let go, their messages
+    // in flight cut off, not lost), and message_rate() changes -T while it runs.
+    bool web = false;
 };
 
 class PublishScenario : public Scenario {
@@ -46,10 +52,16 @@ public:
     void finish(const std::vector<Driver*>& drivers, RunReport& report) override;
     LoadTarget* load_target() override { return options_.ramped ? &target_ : nullptr; }
     std::int64_t users_now() const override;
+    // Messages in flight now and messages lost with a connection so far.
+    std::vector<Figure> live_figures() const override;
+    // Messages per second per client (0: as fast as confirmed), read by every
+    // worker while a web run goes on.
+    std::atomic<double>& message_rate() { return message_rate_; }
 
 private:
     PublishOptions options_;
     LoadTarget target_;
+    std::atomic<double> message_rate_;
     std::vector<Driver*> drivers_;
 };
 

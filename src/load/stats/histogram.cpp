@@ -67,4 +67,34 @@ std::int64_t Histogram::percentile(double quantile) const {
     return max_;
 }
 
+Histogram::Parts Histogram::parts() const {
+    Parts p;
+    for (std::size_t i = 0; i < buckets_.size(); ++i)
+        if (buckets_[i] != 0) p.buckets.emplace_back(static_cast<int>(i), buckets_[i]);
+    p.count = count_;
+    p.min = min_;
+    p.max = max_;
+    p.sum = sum_;
+    p.sum_squares = sum_squares_;
+    return p;
+}
+
+Result<Histogram> Histogram::from_parts(const Parts& parts) {
+    Histogram h;
+    std::uint64_t total = 0;
+    for (auto [index, n] : parts.buckets) {
+        if (index < 0 || index >= kBuckets) return Status::invalid_argument("a histogram bucket out of range");
+        h.buckets_[static_cast<std::size_t>(index)] += n;
+        total += n;
+    }
+    if (total != parts.count || parts.min > parts.max)
+        return Status::invalid_argument("a histogram whose buckets do not add up to its count");
+    h.count_ = parts.count;
+    h.min_ = parts.min;
+    h.max_ = parts.max;
+    h.sum_ = parts.sum;
+    h.sum_squares_ = parts.sum_squares;
+    return h;
+}
+
 }  // namespace lampi::load

@@ -11,6 +11,10 @@
 
 #include <array>
 #include <cstdint>
+#include <utility>
+#include <vector>
+
+#include "lampi/status.h"
 
 namespace lampi::load {
 
@@ -28,6 +32,19 @@ public:
     double stddev() const;
     // The value below which `quantile` (0..1) of the recorded values fall.
     std::int64_t percentile(double quantile) const;
+
+    // The exact state, to send to another process (lampi-load's workers to
+    // their controller): the non-empty buckets as (index, count) and the sums.
+    // A histogram made from_parts() merges and answers exactly as the original.
+    struct Parts {
+        std::vector<std::pair<int, std::uint64_t>> buckets;
+        std::uint64_t count = 0;
+        std::int64_t min = 0, max = 0;
+        double sum = 0, sum_squares = 0;
+    };
+    Parts parts() const;
+    // Refuses parts no histogram could have (a bucket out of range, counts that do not add up).
+    static Result<Histogram> from_parts(const Parts& parts);
 
 private:
     static constexpr int kSubBits = 7;

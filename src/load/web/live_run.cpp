@@ -3,6 +3,8 @@
 #include <boost/json.hpp>
 #include <fmt/core.h>
 
+#include <cmath>
+
 #include "run/clock.h"
 
 namespace lampi::load {
@@ -49,16 +51,23 @@ json::object entry_json(const std::string& method, const std::string& name, cons
 
 }  // namespace
 
-LiveRun::LiveRun(LoadTarget& target, int users, double spawn_rate, std::string host)
-    : target_(target), host_(std::move(host)), target_users_(users), spawn_rate_(spawn_rate) {
+LiveRun::LiveRun(LoadTarget& target, int users, double spawn_rate, std::string host, std::atomic<double>* message_rate)
+    : target_(target),
+      host_(std::move(host)),
+      message_rate_(message_rate),
+      target_users_(users),
+      spawn_rate_(spawn_rate) {
     target_.reset(0, spawn_rate);
 }
 
-Status LiveRun::start(int users, double spawn_rate) {
+Status LiveRun::start(int users, double spawn_rate, std::optional<double> message_rate) {
     if (users < 0) return Status::invalid_argument("the number of users must be 0 or more");
     if (spawn_rate <= 0) return Status::invalid_argument("the spawn rate must be above 0 users per second");
+    if (message_rate && (!message_rate_ || !std::isfinite(*message_rate) || *message_rate < 0))
+        return Status::invalid_argument("the message rate must be 0 (as fast as confirmed) or more per second");
     std::lock_guard lock(mutex_);
     std::int64_t now = now_ns();
+    if (message_rate) message_rate_->store(*message_rate, std::memory_order_relaxed);
     target_.set(users, spawn_rate, now, now);
     target_users_ = users;
     spawn_rate_ = spawn_rate;
@@ -86,33 +95,41 @@ void LiveRun::sampled(const Sample& sample, const Histogram& interval, Scenario&
     report.series = collector.series();
     std::int64_t users = scenario.users_now();
     report.clients = static_cast<int>(users);
+    std::vector<Figure> figures = scenario.live_figures();
 
     std::lock_guard lock(mutex_);
     double failures_per_s = 0;
     if (!report_.series.empty())
         failures_per_s = static_cast<double>(sample.errors - report_.series.back().errors) / sample.interval_s;
-    chart_.push_back(ChartPoint{sample.elapsed_s, sample.completed_per_s + failures_per_s, failures_per_s,
-                                ms(static_cast<double>(interval.percentile(0.5))),
-                                ms(static_cast<double>(interval.percentile(0.95))), users});
+    // A web user's failed request is a request too; a publisher's error is no message.
+    double requests_per_s = sample.completed_per_s + (publishers() ? 0 : failures_per_s);
+    chart_.push_back(
+        ChartPoint{sample.elapsed_s, requests_per_s, failures_per_s, ms(static_cast<double>(interval.percentile(0.5))),
+                   ms(static_cast<double>(interval.percentile(0.95))),
+                   ms(static_cast<double>(interval.percentile(0.99))), sample.sent_per_s, users, sample.connections});
     if (chart_.size() > kChartPoints) chart_.pop_front();
     users_ = users;
     previous_requests_ = std::move(requests_);
     requests_ = std::move(requests);
     requests_interval_s_ = sample.interval_s;
     report_ = std::move(report);
+    figures_ = std::move(figures);
 }
 
 std::string LiveRun::stats_json() const {
     std::lock_guard lock(mutex_);
     json::object history;
-    json::array t, rps, fps, p50, p95, users;
+    json::array t, rps, fps, p50, p95, p99, sent, users, connected;
     for (const ChartPoint& p : chart_) {
         t.emplace_back(p.t);
         rps.emplace_back(p.requests_per_s);
         fps.emplace_back(p.failures_per_s);
         p50.emplace_back(p.p50_ms);
         p95.emplace_back(p.p95_ms);
+        p99.emplace_back(p.p99_ms);
+        sent.emplace_back(p.sent_per_s);
         users.emplace_back(p.users);
+        connected.emplace_back(p.connected);
     }
     json::array requests, failures, errors;
     if (requests_) {
@@ -142,14 +159,25 @@ std::string LiveRun::stats_json() const {
         current = json::object{{"requests_per_s", last.requests_per_s},
                                {"failures_per_s", last.failures_per_s},
                                {"p50_ms", last.p50_ms},
-                               {"p95_ms", last.p95_ms}};
+                               {"p95_ms", last.p95_ms},
+                               {"p99_ms", last.p99_ms},
+                               {"sent_per_s", last.sent_per_s},
+                               {"connected", last.connected}};
     }
-    json::object out{{"state", state_name(state_)},
+    // Totals so far, in the words of a publisher run (a web run's requests are in "requests").
+    json::object messages{{"sent", report_.totals.get(Counter::sent)},
+                          {"confirmed", report_.totals.get(Counter::completed)},
+                          {"errors", report_.totals.get(Counter::errors)}};
+    for (const Figure& f : figures_) messages[f.key] = f.value;
+    json::object out{{"kind", publishers() ? "publish" : "http"},
+                     {"state", state_name(state_)},
                      {"host", host_},
                      {"scenario", report_.description},
                      {"users", users_},
                      {"target_users", target_users_},
                      {"spawn_rate", spawn_rate_},
+                     {"message_rate", message_rate_ ? json::value(message_rate_->load()) : json::value(nullptr)},
+                     {"messages", std::move(messages)},
                      {"elapsed_s", report_.duration_s},
                      {"current", std::move(current)},
                      {"history", json::object{{"t", std::move(t)},
@@ -157,7 +185,10 @@ std::string LiveRun::stats_json() const {
                                               {"failures_per_s", std::move(fps)},
                                               {"p50_ms", std::move(p50)},
                                               {"p95_ms", std::move(p95)},
-                                              {"users", std::move(users)}}},
+                                              {"p99_ms", std::move(p99)},
+                                              {"sent_per_s", std::move(sent)},
+                                              {"users", std::move(users)},
+                                              {"connected", std::move(connected)}}},
                      {"requests", std::move(requests)},
                      {"failures", std::move(failures)},
                      {"errors", std::move(errors)}};

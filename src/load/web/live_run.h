@@ -8,6 +8,10 @@
 // States: ready (no user yet: the page's form starts the run), running, stopped
 // (every user stopped; the figures stay and start() goes on from them). quit()
 // ends the run: the end-of-run report is printed as without --web.
+//
+// Two kinds of run: web users (`http --web`: users and their spawn rate) and
+// MQTT publishers (`publish --web`: clients, their connect rate, and each
+// client's messages per second, which a publisher run's LiveRun also steers).
 #pragma once
 
 #include <atomic>
@@ -27,11 +31,16 @@ class LiveRun : public RunObserver {
 public:
     enum class State { ready, running, stopped };
 
-    // `users` and `spawn_rate` fill the page's form (-u, -r); no user starts before start().
-    LiveRun(LoadTarget& target, int users, double spawn_rate, std::string host);
+    // `users` and `spawn_rate` fill the page's form (-u, -r; -P, --connect-rate);
+    // no user starts before start(). `message_rate` (messages/s per client, 0 as
+    // fast as confirmed) is given for a publisher run, null for web users.
+    LiveRun(LoadTarget& target, int users, double spawn_rate, std::string host,
+            std::atomic<double>* message_rate = nullptr);
 
-    // Starts users, or changes their number and spawn rate while running.
-    Status start(int users, double spawn_rate);
+    // Starts users, or changes their number and spawn rate while running; a
+    // publisher run's message rate too, when given.
+    Status start(int users, double spawn_rate, std::optional<double> message_rate = std::nullopt);
+    bool publishers() const { return message_rate_ != nullptr; }
     // Stops every user; the run and its figures go on.
     void stop();
     // Ends the run (RunSettings::finish).
@@ -49,12 +58,14 @@ public:
 
 private:
     struct ChartPoint {
-        double t, requests_per_s, failures_per_s, p50_ms, p95_ms;
-        std::int64_t users;
+        // For publishers "requests" are confirmed messages, "failures" errors.
+        double t, requests_per_s, failures_per_s, p50_ms, p95_ms, p99_ms, sent_per_s;
+        std::int64_t users, connected;
     };
 
     LoadTarget& target_;
     std::string host_;
+    std::atomic<double>* message_rate_;
     std::atomic<bool> quit_{false};
     mutable std::mutex mutex_;
     State state_ = State::ready;
@@ -66,6 +77,7 @@ private:
     std::optional<RequestTable> requests_, previous_requests_;
     double requests_interval_s_ = 1;
     RunReport report_;  // everything but the requests, as of the last sample
+    std::vector<Figure> figures_;  // the scenario's own, as of the last sample
 };
 
 }  // namespace lampi::load

@@ -6,6 +6,7 @@
 #include <charconv>
 
 #include "http/server.h"
+#include "report/csv_report.h"
 #include "report/html_assets.h"
 #include "report/html_report.h"
 #include "report/locust_report.h"
@@ -36,21 +37,32 @@ http::Response download(std::string body, const char* type, const std::string& f
     return r;
 }
 
-// {"users": N, "spawn_rate": R} from a JSON body.
+// {"users": N, "spawn_rate": R} from a JSON body; a publisher run's is
+// {"clients": N, "connect_rate": R, "message_rate": M} (M optional: unchanged).
 Status steer_start(LiveRun& run, const http::Request& request) {
+    const bool publishers = run.publishers();
+    const char* users_key = publishers ? "clients" : "users";
+    const char* rate_key = publishers ? "connect_rate" : "spawn_rate";
+    std::string shape = publishers ? R"({"clients": N, "connect_rate": R, "message_rate": M})"
+                                   : R"({"users": N, "spawn_rate": R})";
     boost::system::error_code ec;
     json::value body = json::parse(request.body, ec);
-    if (ec || !body.is_object()) return Status::invalid_argument("send {\"users\": N, \"spawn_rate\": R} as JSON");
+    if (ec || !body.is_object()) return Status::invalid_argument(fmt::format("send {} as JSON", shape));
     const json::object& o = body.as_object();
     auto number = [&](const char* key) -> std::optional<double> {
         const json::value* v = o.if_contains(key);
         if (!v || !v->is_number()) return std::nullopt;
         return v->to_number<double>();
     };
-    std::optional<double> users = number("users"), rate = number("spawn_rate");
+    std::optional<double> users = number(users_key), rate = number(rate_key);
     if (!users || !rate || *users < 0 || *users > 10'000'000 || *users != static_cast<double>(static_cast<int>(*users)))
-        return Status::invalid_argument("send {\"users\": N, \"spawn_rate\": R}: N a whole number from 0, R above 0");
-    return run.start(static_cast<int>(*users), *rate);
+        return Status::invalid_argument(
+            fmt::format("send {}: N a whole number from 0, R above 0{}", shape,
+                        publishers ? ", M messages/s per client (0: as fast as confirmed)" : ""));
+    std::optional<double> message_rate = publishers ? number("message_rate") : std::nullopt;
+    if (publishers && o.contains("message_rate") && !message_rate)
+        return Status::invalid_argument(fmt::format("send {}: M a number of messages/s per client", shape));
+    return run.start(static_cast<int>(*users), *rate, message_rate);
 }
 
 bool is_loopback_name(std::string_view host) {
@@ -77,13 +89,19 @@ http::Response route(LiveRun& run, http::Request& request, bool loopback) {
         if (path == "/uplot.css") return asset(kChartLibraryCss, "text/css; charset=utf-8");
         if (path == "/stats") return http::json(200, run.stats_json());
         if (path == "/favicon.ico") return http::text(204, "");  // browsers ask; there is none
+        if (path == "/report.html")
+            return download(html_report(run.report()), "text/html; charset=utf-8", "lampi-load-report.html");
+        // A publisher run has no requests for Locust's files: its per-second series instead.
+        if (run.publishers()) {
+            if (path == "/series.csv")
+                return download(series_csv(run.report().series), "text/csv", "lampi-load_series.csv");
+            return http::json_error(404, "no such page: the UI is at /, the data at /series.csv and /report.html");
+        }
         if (path == "/stats.csv") return download(locust_csv(run.report()).stats, "text/csv", "lampi-load_stats.csv");
         if (path == "/failures.csv")
             return download(locust_csv(run.report()).failures, "text/csv", "lampi-load_failures.csv");
         if (path == "/exceptions.csv")
             return download(locust_csv(run.report()).exceptions, "text/csv", "lampi-load_exceptions.csv");
-        if (path == "/report.html")
-            return download(html_report(run.report()), "text/html; charset=utf-8", "lampi-load-report.html");
         return http::json_error(404, "no such page: the UI is at /");
     }
     if (request.method != "POST") return http::json_error(405, "GET the pages, POST /start, /stop or /quit");

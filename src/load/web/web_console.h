@@ -5,9 +5,11 @@
 //                          from the binary: nothing is fetched from elsewhere)
 //   GET  /stats            LiveRun::stats_json(), polled by the page each second
 //   POST /start            {"users": N, "spawn_rate": R}: start, or change while running
+//                          (a publisher run: {"clients": N, "connect_rate": R, "message_rate": M})
 //   POST /stop             stop every user (the figures stay)
 //   POST /quit             end the run: the end-of-run report is printed
 //   GET  /stats.csv, /failures.csv, /exceptions.csv   Locust's CSV files so far
+//                          (a publisher run: /series.csv, the per-second series)
 //   GET  /report.html      the HTML report so far
 //
 // Steering takes JSON only: a page elsewhere cannot post JSON across origins

@@ -1,0 +1,235 @@
+#include "cluster/controller.h"
+
+#include <fmt/core.h>
+#include <unistd.h>
+#include <boost/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <mutex>
+#include <thread>
+
+#include "lampi/mqtt_client.h"
+#include "report/json_report.h"
+
+namespace lampi::load::cluster {
+namespace {
+
+namespace json = boost::json;
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point from) { return std::chrono::duration<double>(Clock::now() - from).count(); }
+
+// What the broker told the controller, from its network thread.
+struct Heard {
+    std::mutex mutex;
+    std::vector<std::string> ready;                 // workers announcing "ready", in order of arrival
+    std::map<std::string, std::string> hello;       // each worker's last announcement
+    std::map<std::string, WorkerReport> latest;     // each worker's latest report of this run
+    std::map<std::string, Clock::time_point> when;  // of that report
+};
+
+std::string usage_of(const std::vector<std::string>& args) {
+    if (args.empty()) return "give the workers' command line after --, e.g. -- publish -H broker -P 100 -d 60";
+    if (args.front() != "publish")
+        return fmt::format("'{}': only publish runs are distributed so far (-- publish ...)", args.front());
+    for (const auto& a : args)
+        if (a == "--web" || a.starts_with("--web=")) return "--web: a worker's run is steered by the controller";
+    return {};
+}
+
+std::string latency_line(const Histogram& h) {
+    auto ms = [](std::int64_t ns) { return static_cast<double>(ns) / 1e6; };
+    return fmt::format("p50 {:.3f}  p90 {:.3f}  p99 {:.3f}  p99.9 {:.3f}  max {:.3f} ms (n={})", ms(h.percentile(0.5)),
+                       ms(h.percentile(0.9)), ms(h.percentile(0.99)), ms(h.percentile(0.999)), ms(h.max()), h.count());
+}
+
+}  // namespace
+
+void merge_reports(ClusterResult& result) {
+    result.counters = {};
+    result.latency.reset();
+    result.errors.clear();
+    result.failures.clear();
+    for (const ClusterResult::Worker& w : result.workers) {
+        for (std::size_t i = 0; i < result.counters.size(); ++i) result.counters[i] += w.report.counters[i];
+        result.latency.merge(w.report.latency);
+        for (const auto& [reason, n] : w.report.errors) result.errors[reason] += n;
+        if (w.state == "vanished") {
+            result.failures.push_back(
+                fmt::format("worker {} vanished {:.1f} s into the run: {}", w.id, w.last_heard_s, w.why));
+        } else if (w.state != "done") {
+            result.failures.push_back(fmt::format("worker {} had not finished when the controller stopped", w.id));
+        } else {
+            for (const auto& f : w.report.failures) result.failures.push_back(fmt::format("worker {}: {}", w.id, f));
+            if (!w.report.ok && w.report.failures.empty())
+                result.failures.push_back(fmt::format("worker {}: its run failed", w.id));
+        }
+    }
+}
+
+std::string cluster_text(const ClusterResult& r) {
+    std::string out = fmt::format("Run {} on {} workers:\n", r.run, r.workers.size());
+    for (const auto& w : r.workers) {
+        out += fmt::format("  {}: {}{} ({} sent, {} confirmed, last heard {:.1f} s)\n", w.id, w.state,
+                           w.why.empty() ? "" : " - " + w.why,
+                           w.report.counters[static_cast<std::size_t>(Counter::sent)],
+                           w.report.counters[static_cast<std::size_t>(Counter::completed)], w.last_heard_s);
+    }
+    out += fmt::format("Messages: {} sent, {} confirmed, {} errors\n",
+                       r.counters[static_cast<std::size_t>(Counter::sent)],
+                       r.counters[static_cast<std::size_t>(Counter::completed)],
+                       r.counters[static_cast<std::size_t>(Counter::errors)]);
+    out += fmt::format("Latency (publish -> confirmation, every worker's messages): {}\n", latency_line(r.latency));
+    for (const auto& [reason, n] : r.errors) out += fmt::format("Error x{}: {}\n", n, reason);
+    for (const auto& f : r.failures) out += fmt::format("Failure: {}\n", f);
+    out += r.ok() ? "Result: OK\n" : "Result: FAILED\n";
+    return out;
+}
+
+std::string cluster_json(const ClusterResult& r) {
+    auto counters_json = [](const auto& counters) {
+        json::object o;
+        for (std::size_t i = 0; i < counters.size(); ++i) o[counter_name(static_cast<Counter>(i))] = counters[i];
+        return o;
+    };
+    json::array workers;
+    for (const auto& w : r.workers) {
+        workers.push_back(json::object{{"id", w.id},
+                                       {"state", w.state},
+                                       {"why", w.why},
+                                       {"last_heard_s", w.last_heard_s},
+                                       {"counters", counters_json(w.report.counters)},
+                                       {"latency", latency_json(w.report.latency)}});
+    }
+    json::object errors;
+    for (const auto& [reason, n] : r.errors) errors[reason] = n;
+    json::array failures;
+    for (const auto& f : r.failures) failures.emplace_back(f);
+    return json::serialize(json::object{{"run", r.run},
+                                        {"ok", r.ok()},
+                                        {"workers", std::move(workers)},
+                                        {"counters", counters_json(r.counters)},
+                                        {"latency", latency_json(r.latency)},
+                                        {"errors", std::move(errors)},
+                                        {"failures", std::move(failures)}}) +
+           "\n";
+}
+
+int run_controller(const ControllerOptions& options, const std::atomic<bool>& stop) {
+    if (std::string wrong = usage_of(options.args); !wrong.empty()) {
+        fmt::print(stderr, "lampi-load controller: {}\n", wrong);
+        return 2;
+    }
+    const std::string run = fmt::format("{:x}-{}", Clock::now().time_since_epoch().count() & 0xffffffff, getpid());
+    const std::string reports = report_topic(run, "+");
+    Heard heard;
+    MqttOptions o;
+    o.host = options.host;
+    o.port = options.port;
+    o.client_id = "lampi-load-controller-" + run;
+    MqttClient client(o);
+    client.on_connect = [&] {
+        (void)client.subscribe(hello_topic("+"), 1);
+        (void)client.subscribe(reports, 1);
+    };
+    client.on_message = [&](const MqttMessage& m) {
+        std::lock_guard lock(heard.mutex);
+        if (m.topic.starts_with(hello_topic(""))) {
+            std::string id = m.topic.substr(hello_topic("").size());
+            heard.hello[id] = m.payload;
+            auto it = std::find(heard.ready.begin(), heard.ready.end(), id);
+            if (m.payload == "ready" && it == heard.ready.end()) heard.ready.push_back(id);
+            if (m.payload != "ready" && it != heard.ready.end()) heard.ready.erase(it);
+            return;
+        }
+        Result<WorkerReport> report = decode_report(m.payload);
+        if (!report) return;
+        auto it = heard.latest.find(report->worker);
+        // Reports may cross on the way: the latest is the one with the highest number.
+        if (it != heard.latest.end() && it->second.seq >= report->seq) return;
+        std::string worker = report->worker;
+        heard.when[worker] = Clock::now();
+        heard.latest[worker] = std::move(report).value();
+    };
+    if (Status s = client.start_background(); !s) {
+        fmt::print(stderr, "lampi-load controller: cannot use the broker {}:{}: {}\n", options.host, options.port,
+                   s.message());
+        return 2;
+    }
+
+    // Workers.
+    ClusterResult result;
+    result.run = run;
+    auto waiting_since = Clock::now();
+    for (;;) {
+        {
+            std::lock_guard lock(heard.mutex);
+            if (static_cast<int>(heard.ready.size()) >= options.workers) {
+                for (int i = 0; i < options.workers; ++i)
+                    result.workers.push_back({heard.ready[static_cast<std::size_t>(i)], "running", "", 0, {}});
+                break;
+            }
+        }
+        if (stop || seconds_since(waiting_since) > options.wait_workers_s) {
+            std::lock_guard lock(heard.mutex);
+            fmt::print(stderr, "lampi-load controller: {} of {} workers were ready on {}:{} after {:.0f} s\n",
+                       heard.ready.size(), options.workers, options.host, options.port, options.wait_workers_s);
+            client.stop_background();
+            return 2;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    StartCommand start{run, {}, options.args};
+    for (const auto& w : result.workers) start.workers.push_back(w.id);
+    if (Status s = client.publish_confirmed(start_topic(), encode_start(start), 1, false, std::chrono::seconds(10));
+        !s) {
+        fmt::print(stderr, "lampi-load controller: cannot start the run: {}\n", s.message());
+        client.stop_background();
+        return 2;
+    }
+    auto started = Clock::now();
+    fmt::print(stderr, "lampi-load controller: run {} started on {}\n", run,
+               fmt::format("{} workers", start.workers.size()));
+
+    // Follow the run until every worker is done or gone.
+    for (;;) {
+        bool all_over = true;
+        {
+            std::lock_guard lock(heard.mutex);
+            for (auto& w : result.workers) {
+                if (auto it = heard.latest.find(w.id); it != heard.latest.end()) {
+                    w.report = it->second;
+                    w.last_heard_s = std::chrono::duration<double>(heard.when[w.id] - started).count();
+                }
+                if (w.state != "running") continue;
+                if (w.report.done) {
+                    w.state = "done";
+                    continue;
+                }
+                auto last = heard.when.count(w.id) ? heard.when[w.id] : started;
+                if (heard.hello[w.id] == "gone") {
+                    w.why = "its connection to the broker was lost (its Will said gone)";
+                } else if (seconds_since(last) > options.silence_s) {
+                    w.why = fmt::format("no report for {:.0f} s", options.silence_s);
+                } else {
+                    all_over = false;
+                    continue;
+                }
+                w.state = "vanished";
+                fmt::print(stderr,
+                           "lampi-load controller: worker {} vanished, last heard {:.1f} s into the run ({}); its "
+                           "figures up to then are kept and the run goes on\n",
+                           w.id, w.last_heard_s, w.why);
+            }
+        }
+        if (all_over || stop) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    client.stop_background();
+    merge_reports(result);
+    fmt::print("{}", options.json ? cluster_json(result) : cluster_text(result));
+    return result.ok() ? 0 : 1;
+}
+
+}  // namespace lampi::load::cluster

@@ -1,0 +1,59 @@
+// The lampi-load controller (`lampi-load controller --workers N -- publish ...`):
+// starts one run on N workers through the platform's own MQTT broker and
+// aggregates what they report (cluster/worker_report.h).
+//
+// It waits for N workers announcing "ready", sends them the command line, keeps
+// each worker's latest cumulative report and merges them: counters add up and
+// the latency histograms merge bucket by bucket, so the totals and percentiles
+// are exactly those of all the workers' messages together. A worker that
+// vanishes (its Will says "gone", or it sends nothing for `silence_s`) is
+// reported with the time it was last heard; its figures up to then are kept
+// and the run goes on with the others. Only `publish` runs are distributed so far.
+#pragma once
+
+#include <atomic>
+#include <string>
+#include <vector>
+
+#include "cluster/worker_report.h"
+
+namespace lampi::load::cluster {
+
+struct ControllerOptions {
+    std::string host = "127.0.0.1";  // the broker the workers listen on
+    int port = 1883;
+    int workers = 1;
+    double wait_workers_s = 30;     // for N workers to be ready
+    double silence_s = 5;           // a running worker that sends nothing this long has vanished
+    std::vector<std::string> args;  // the lampi-load command line every worker runs
+    bool json = false;
+};
+
+// What the workers did, merged.
+struct ClusterResult {
+    struct Worker {
+        std::string id;
+        std::string state;        // "done", "vanished", "running" (the controller was stopped first)
+        std::string why;          // for a vanished worker
+        double last_heard_s = 0;  // since the start command
+        WorkerReport report;      // its latest
+    };
+    std::string run;
+    std::vector<Worker> workers;
+    std::array<std::uint64_t, static_cast<std::size_t>(Counter::count_)> counters{};
+    Histogram latency;
+    std::map<std::string, std::uint64_t> errors;
+    std::vector<std::string> failures;
+    bool ok() const { return failures.empty(); }
+};
+
+// Merges the latest report of every worker.
+void merge_reports(ClusterResult& result);
+std::string cluster_text(const ClusterResult& result);
+std::string cluster_json(const ClusterResult& result);
+
+// 0 every worker's run succeeded, 1 one failed or vanished, 2 the setup failed
+// (the broker, the command line, too few workers).
+int run_controller(const ControllerOptions& options, const std::atomic<bool>& stop);
+
+}  // namespace lampi::load::cluster

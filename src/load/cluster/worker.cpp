@@ -1,0 +1,156 @@
+#include "cluster/worker.h"
+
+#include <fmt/core.h>
+#include <fmt/ranges.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <set>
+
+#include "cluster/worker_report.h"
+#include "lampi/log.h"
+#include "lampi/mqtt_client.h"
+
+namespace lampi::load::cluster {
+namespace {
+
+constexpr auto kFinalReportDeadline = std::chrono::seconds(10);
+
+// Sends the run so far once a second, and the final figures once.
+class Reporter : public RunObserver {
+public:
+    Reporter(MqttClient& client, const std::string& run, std::string worker)
+        : client_(client), topic_(report_topic(run, worker)), worker_(std::move(worker)) {}
+
+    void sampled(const Sample& sample, const Histogram&, Scenario&, const Collector& collector) override {
+        WorkerReport r = base(collector.totals_so_far());
+        r.elapsed_s = sample.elapsed_s;
+        // A report lost on the way costs nothing: the next one carries everything.
+        if (Status s = client_.publish(topic_, encode_report(r), 0, false); !s)
+            log::warn("worker: cannot send a report: {}", s.message());
+    }
+
+    void finished(const RunReport& report) override {
+        WorkerReport r = base(report.totals);
+        r.elapsed_s = report.duration_s;
+        r.done = true;
+        r.ok = report.ok();
+        r.failures = report.failures;
+        if (Status s = client_.publish_confirmed(topic_, encode_report(r), 1, false, kFinalReportDeadline); !s)
+            log::error("worker: the controller did not get the final report: {}", s.message());
+    }
+
+private:
+    WorkerReport base(const RunTotals& totals) {
+        WorkerReport r;
+        r.worker = worker_;
+        r.seq = ++seq_;
+        r.counters = totals.counters;
+        r.latency = totals.latency(Latency::primary);
+        r.errors = totals.error_reasons;
+        return r;
+    }
+
+    MqttClient& client_;
+    std::string topic_;
+    std::string worker_;
+    std::uint64_t seq_ = 0;
+};
+
+std::string default_id() {
+    char host[256] = {};
+    if (gethostname(host, sizeof host - 1) != 0) std::snprintf(host, sizeof host, "worker");
+    return fmt::format("{}-{}", host, getpid());
+}
+
+}  // namespace
+
+std::vector<std::string> worker_args(std::vector<std::string> args, const std::string& worker) {
+    static const std::vector<std::string> kPrefixFlags = {"-c", "--clientid", "-D", "--device-id"};
+    bool found = false;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        const std::string& a = args[i];
+        if (std::find(kPrefixFlags.begin(), kPrefixFlags.end(), a) != kPrefixFlags.end() && i + 1 < args.size()) {
+            args[++i] += "-" + worker;
+            found = true;
+        } else if (a.starts_with("--clientid=") || a.starts_with("--device-id=")) {
+            args[i] += "-" + worker;
+            found = true;
+        }
+    }
+    if (!found) {
+        args.emplace_back("-c");
+        args.emplace_back("lampi-load-" + worker);
+    }
+    return args;
+}
+
+int run_worker(WorkerOptions options, const RunCommand& run_command, const std::atomic<bool>& stop) {
+    if (options.id.empty()) options.id = default_id();
+    const std::string hello = hello_topic(options.id);
+    MqttOptions o;
+    o.host = options.host;
+    o.port = options.port;
+    o.client_id = "lampi-load-worker-" + options.id;
+    o.will = MqttWill{hello, "gone", 1, true};
+    MqttClient client(o);
+
+    std::mutex mutex;
+    std::condition_variable arrived;
+    std::deque<StartCommand> starts;
+    std::set<std::string> runs_taken;  // QoS 1 may deliver a start twice: it runs once
+    bool busy = false;
+    client.on_connect = [&] {
+        if (Status s = client.subscribe(start_topic(), 1); !s) log::error("worker: {}", s.message());
+        std::lock_guard lock(mutex);
+        (void)client.publish(hello, busy ? "busy" : "ready", 1, true);
+    };
+    client.on_message = [&](const MqttMessage& m) {
+        Result<StartCommand> start = decode_start(m.payload);
+        if (!start) {
+            log::warn("worker: ignored a start command: {}", start.status().message());
+            return;
+        }
+        if (std::find(start->workers.begin(), start->workers.end(), options.id) == start->workers.end()) return;
+        std::lock_guard lock(mutex);
+        if (!runs_taken.insert(start->run).second) return;
+        starts.push_back(std::move(start).value());
+        arrived.notify_one();
+    };
+    if (Status s = client.start_background(); !s) {
+        fmt::print(stderr, "lampi-load worker: cannot use the controller's broker {}:{}: {}\n", options.host,
+                   options.port, s.message());
+        return 2;
+    }
+    fmt::print(stderr, "lampi-load worker {}: waiting for runs from the controller's broker {}:{}\n", options.id,
+               options.host, options.port);
+    while (!stop) {
+        StartCommand start;
+        {
+            std::unique_lock lock(mutex);
+            if (!arrived.wait_for(lock, std::chrono::milliseconds(200), [&] { return !starts.empty(); })) continue;
+            start = std::move(starts.front());
+            starts.pop_front();
+            busy = true;
+        }
+        (void)client.publish(hello, "busy", 1, true);
+        log::info("worker {}: run {}: lampi-load {}", options.id, start.run, fmt::join(start.args, " "));
+        Reporter reporter(client, start.run, options.id);
+        int rc = run_command(worker_args(start.args, options.id), &reporter);
+        fmt::print(stderr, "lampi-load worker {}: run {} ended with exit code {}\n", options.id, start.run, rc);
+        {
+            std::lock_guard lock(mutex);
+            busy = false;
+        }
+        (void)client.publish_confirmed(hello, "ready", 1, true, kFinalReportDeadline);
+    }
+    // A clean goodbye: the retained "ready" must not outlive the worker.
+    (void)client.publish_confirmed(hello, "gone", 1, true, kFinalReportDeadline);
+    client.stop_background();
+    return 0;
+}
+
+}  // namespace lampi::load::cluster

@@ -1,0 +1,36 @@
+// A lampi-load worker (`lampi-load worker --controller HOST[:PORT]`): waits on the
+// controller's broker for a run, runs its share with its own lampi-load code,
+// and reports the run so far once a second (cluster/worker_report.h).
+//
+// It announces itself retained on `hello/<id>` ("ready", "busy"; its Will says
+// "gone", so a worker that dies is reported by the broker), takes every start
+// command that names it, and serves runs until Ctrl-C. Its publishers' client ids
+// carry its id, so two workers' clients never take each other's place.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "run/runner.h"
+
+namespace lampi::load::cluster {
+
+struct WorkerOptions {
+    std::string host = "127.0.0.1";  // the controller's broker
+    int port = 1883;
+    std::string id;  // "" : <host name>-<pid>
+};
+
+// Runs a lampi-load command line (`publish ...`) with `observer` watching the run,
+// as main() runs one; its exit code.
+using RunCommand = std::function<int(const std::vector<std::string>& args, RunObserver* observer)>;
+
+// Serves runs until `stop`; 0 when stopped, 2 when the broker cannot be used.
+int run_worker(WorkerOptions options, const RunCommand& run_command, const std::atomic<bool>& stop);
+
+// `args` with every client id prefix made this worker's own (-c PREFIX becomes
+// -c PREFIX-<worker>; without one, -c lampi-load-<worker> is added).
+std::vector<std::string> worker_args(std::vector<std::string> args, const std::string& worker);
+
+}  // namespace lampi::load::cluster

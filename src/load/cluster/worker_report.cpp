@@ -1,0 +1,150 @@
+#include "cluster/worker_report.h"
+
+#include <fmt/core.h>
+#include <boost/json.hpp>
+
+namespace lampi::load::cluster {
+namespace {
+
+namespace json = boost::json;
+
+json::array strings(const std::vector<std::string>& values) {
+    json::array out;
+    for (const auto& v : values) out.emplace_back(v);
+    return out;
+}
+
+// The strings of `key` in `o`; false when it is not an array of strings.
+bool read_strings(const json::object& o, const char* key, std::vector<std::string>& into) {
+    const json::value* v = o.if_contains(key);
+    if (!v || !v->is_array()) return false;
+    for (const json::value& item : v->as_array()) {
+        if (!item.is_string()) return false;
+        into.emplace_back(item.as_string());
+    }
+    return true;
+}
+
+template <typename T>
+bool read_number(const json::object& o, const char* key, T& into) {
+    const json::value* v = o.if_contains(key);
+    if (!v || !v->is_number()) return false;
+    boost::system::error_code ec;
+    T n = v->to_number<T>(ec);
+    if (ec) return false;
+    into = n;
+    return true;
+}
+
+Status malformed(const char* what) { return Status::invalid_argument(fmt::format("a malformed {}", what)); }
+
+// `text` as a JSON object, or a malformed `what`.
+Result<json::object> parse_object(std::string_view text, const char* what) {
+    boost::system::error_code ec;
+    json::value doc = json::parse(text, ec);
+    if (ec || !doc.is_object()) return malformed(what);
+    return std::move(doc.as_object());
+}
+
+}  // namespace
+
+std::string hello_topic(std::string_view worker) { return fmt::format("{}hello/{}", kTopicRoot, worker); }
+std::string start_topic() { return fmt::format("{}start", kTopicRoot); }
+std::string report_topic(std::string_view run, std::string_view worker) {
+    return fmt::format("{}report/{}/{}", kTopicRoot, run, worker);
+}
+
+std::string encode_report(const WorkerReport& r) {
+    json::array counters;
+    for (std::uint64_t c : r.counters) counters.emplace_back(c);
+    Histogram::Parts parts = r.latency.parts();
+    json::array buckets;
+    for (auto [index, n] : parts.buckets) buckets.push_back(json::array{index, n});
+    json::object errors;
+    for (const auto& [reason, n] : r.errors) errors[reason] = n;
+    json::object out{{"worker", r.worker},
+                     {"seq", r.seq},
+                     {"elapsed_s", r.elapsed_s},
+                     {"done", r.done},
+                     {"ok", r.ok},
+                     {"counters", std::move(counters)},
+                     {"latency", json::object{{"buckets", std::move(buckets)},
+                                              {"count", parts.count},
+                                              {"min", parts.min},
+                                              {"max", parts.max},
+                                              {"sum", parts.sum},
+                                              {"sum_squares", parts.sum_squares}}},
+                     {"errors", std::move(errors)},
+                     {"failures", strings(r.failures)}};
+    return json::serialize(out);
+}
+
+Result<WorkerReport> decode_report(std::string_view text) {
+    Result<json::object> parsed = parse_object(text, "worker report");
+    if (!parsed) return parsed.status();
+    const json::object& o = *parsed;
+    boost::system::error_code ec;
+    WorkerReport r;
+    const json::value* worker = o.if_contains("worker");
+    const json::value* done = o.if_contains("done");
+    const json::value* ok = o.if_contains("ok");
+    const json::value* counters = o.if_contains("counters");
+    const json::value* latency = o.if_contains("latency");
+    const json::value* errors = o.if_contains("errors");
+    if (!worker || !worker->is_string() || !done || !done->is_bool() || !ok || !ok->is_bool() || !counters ||
+        !counters->is_array() || counters->as_array().size() != r.counters.size() || !latency ||
+        !latency->is_object() || !errors || !errors->is_object() || !read_number(o, "seq", r.seq) ||
+        !read_number(o, "elapsed_s", r.elapsed_s) || !read_strings(o, "failures", r.failures))
+        return malformed("worker report");
+    r.worker = worker->as_string();
+    r.done = done->as_bool();
+    r.ok = ok->as_bool();
+    for (std::size_t i = 0; i < r.counters.size(); ++i) {
+        const json::value& c = counters->as_array()[i];
+        if (!c.is_number()) return malformed("worker report");
+        r.counters[i] = c.to_number<std::uint64_t>(ec);
+        if (ec) return malformed("worker report");
+    }
+    for (const auto& [reason, n] : errors->as_object()) {
+        if (!n.is_number()) return malformed("worker report");
+        r.errors[std::string(reason)] = n.to_number<std::uint64_t>(ec);
+        if (ec) return malformed("worker report");
+    }
+    const json::object& h = latency->as_object();
+    Histogram::Parts parts;
+    const json::value* buckets = h.if_contains("buckets");
+    if (!buckets || !buckets->is_array() || !read_number(h, "count", parts.count) ||
+        !read_number(h, "min", parts.min) || !read_number(h, "max", parts.max) || !read_number(h, "sum", parts.sum) ||
+        !read_number(h, "sum_squares", parts.sum_squares))
+        return malformed("worker report's histogram");
+    for (const json::value& b : buckets->as_array()) {
+        if (!b.is_array() || b.as_array().size() != 2 || !b.as_array()[0].is_number() || !b.as_array()[1].is_number())
+            return malformed("worker report's histogram");
+        int index = b.as_array()[0].to_number<int>(ec);
+        std::uint64_t n = ec ? 0 : b.as_array()[1].to_number<std::uint64_t>(ec);
+        if (ec) return malformed("worker report's histogram");
+        parts.buckets.emplace_back(index, n);
+    }
+    Result<Histogram> histogram = Histogram::from_parts(parts);
+    if (!histogram) return histogram.status().prefixed("a worker report: ");
+    r.latency = *histogram;
+    return r;
+}
+
+std::string encode_start(const StartCommand& c) {
+    return json::serialize(json::object{{"run", c.run}, {"workers", strings(c.workers)}, {"args", strings(c.args)}});
+}
+
+Result<StartCommand> decode_start(std::string_view text) {
+    Result<json::object> parsed = parse_object(text, "start command");
+    if (!parsed) return parsed.status();
+    const json::object& o = *parsed;
+    StartCommand c;
+    const json::value* run = o.if_contains("run");
+    if (!run || !run->is_string() || !read_strings(o, "workers", c.workers) || !read_strings(o, "args", c.args))
+        return malformed("start command");
+    c.run = run->as_string();
+    return c;
+}
+
+}  // namespace lampi::load::cluster

@@ -1,0 +1,215 @@
+// lampi-load controller and workers over a real Mosquitto: a worker's report
+// crosses the broker without losing a bucket, the controller's totals are the
+// sum of what each worker printed for itself, and a worker killed mid-run is
+// reported as vanished while the run goes on with the others.
+#include <gtest/gtest.h>
+
+#include <fmt/core.h>
+#include <sys/wait.h>
+#include <boost/json.hpp>
+
+#include <random>
+
+#include "cluster/controller.h"
+#include "cluster/worker.h"
+#include "cluster/worker_report.h"
+#include "mqtt_harness.h"
+#include "process.h"
+
+namespace lampi::load::cluster {
+namespace {
+
+using lampi::testing::Process;
+using lampi::testing::TempDir;
+using lampi::testing::TestBroker;
+namespace json = boost::json;
+
+Histogram random_latencies(unsigned seed, int n) {
+    std::mt19937_64 random(seed);
+    std::lognormal_distribution<double> latency(13, 1.5);  // ~0.4 ms median, a long tail
+    Histogram h;
+    for (int i = 0; i < n; ++i) h.record(static_cast<std::int64_t>(latency(random)));
+    return h;
+}
+
+TEST(WorkerReports, TheMergeOfDecodedReportsIsExactlyTheMergeOfTheWorkersHistograms) {
+    Histogram direct;
+    ClusterResult result;
+    for (unsigned w = 0; w < 3; ++w) {
+        WorkerReport report;
+        report.worker = fmt::format("w{}", w);
+        report.seq = 7;
+        report.latency = random_latencies(w + 1, 20'000 + static_cast<int>(w) * 1000);
+        report.counters[static_cast<std::size_t>(Counter::sent)] = 1000 + w;
+        report.errors["refused"] = w;
+        direct.merge(report.latency);
+        Result<WorkerReport> decoded = decode_report(encode_report(report));
+        ASSERT_TRUE(decoded) << decoded.status().message();
+        EXPECT_EQ(decoded->worker, report.worker);
+        EXPECT_EQ(decoded->seq, 7u);
+        result.workers.push_back({report.worker, "done", "", 0, std::move(decoded).value()});
+    }
+    merge_reports(result);
+    EXPECT_EQ(result.counters[static_cast<std::size_t>(Counter::sent)], 3003u);
+    EXPECT_EQ(result.errors["refused"], 3u);
+    EXPECT_EQ(result.latency.count(), direct.count());
+    EXPECT_EQ(result.latency.min(), direct.min());
+    EXPECT_EQ(result.latency.max(), direct.max());
+    EXPECT_EQ(result.latency.mean(), direct.mean());
+    EXPECT_EQ(result.latency.stddev(), direct.stddev());
+    for (int permille = 1; permille <= 1000; ++permille)
+        ASSERT_EQ(result.latency.percentile(permille / 1000.0), direct.percentile(permille / 1000.0)) << permille;
+    EXPECT_TRUE(result.ok());
+}
+
+TEST(WorkerReports, AReportNoHistogramCouldHaveIsRefused) {
+    WorkerReport report;
+    report.worker = "w";
+    report.latency = random_latencies(1, 10);
+    std::string text = encode_report(report);
+    EXPECT_FALSE(decode_report(text.substr(0, text.size() / 2)));
+    json::object o = json::parse(text).as_object();
+    o["latency"].as_object()["count"] = 11;
+    EXPECT_FALSE(decode_report(json::serialize(o)));
+    o["latency"].as_object()["count"] = 10;
+    o["latency"].as_object()["buckets"].as_array().push_back(json::array{1'000'000, 0});
+    EXPECT_FALSE(decode_report(json::serialize(o)));
+}
+
+TEST(WorkerArgs, EachWorkersClientsHaveIdsOfTheirOwn) {
+    using Args = std::vector<std::string>;
+    EXPECT_EQ(worker_args(Args{"publish", "-P", "2"}, "w1"), (Args{"publish", "-P", "2", "-c", "lampi-load-w1"}));
+    EXPECT_EQ(worker_args(Args{"publish", "-c", "lamp", "-P", "2"}, "w1"),
+              (Args{"publish", "-c", "lamp-w1", "-P", "2"}));
+    EXPECT_EQ(worker_args(Args{"publish", "--clientid=lamp"}, "w2"), (Args{"publish", "--clientid=lamp-w2"}));
+}
+
+// A broker, workers and a controller, each a lampi-load process as a user starts them.
+class Cluster : public ::testing::Test {
+protected:
+    void start_workers(int n) {
+        for (int i = 0; i < n; ++i) {
+            std::string id = fmt::format("w{}", i);
+            workers_.push_back(
+                std::make_unique<Process>(std::vector<std::string>{LAMPI_LOAD_BINARY, "worker", "--controller",
+                                                                   fmt::format("127.0.0.1:{}", broker_.port()), "--id",
+                                                                   id},
+                                          dir_ / (id + ".log")));
+            workers_.back()->start();
+        }
+        for (int i = 0; i < n; ++i) {
+            ASSERT_TRUE(lampi::testing::eventually(
+                [&] {
+                    return workers_[static_cast<std::size_t>(i)]->log().find("waiting for runs") != std::string::npos;
+                },
+                std::chrono::seconds(10)))
+                << workers_[static_cast<std::size_t>(i)]->log();
+        }
+    }
+
+    std::unique_ptr<Process> controller(int workers, const std::string& load) {
+        std::vector<std::string> argv{LAMPI_LOAD_BINARY,
+                                      "controller",
+                                      "--broker",
+                                      fmt::format("127.0.0.1:{}", broker_.port()),
+                                      "--workers",
+                                      std::to_string(workers),
+                                      "--json",
+                                      "--silence",
+                                      "5",
+                                      "--"};
+        for (std::string word : {"publish", "-p"}) argv.push_back(word);
+        argv.push_back(std::to_string(broker_.port()));
+        std::istringstream words(load);
+        for (std::string w; words >> w;) argv.push_back(w);
+        auto p = std::make_unique<Process>(argv, dir_ / "controller.log");
+        p->start();
+        return p;
+    }
+
+    // The last JSON object a process printed (a worker's own report, the controller's).
+    static json::object last_json(const std::string& log) {
+        std::size_t at = log.rfind("\n{");
+        at = at == std::string::npos ? log.find('{') : at + 1;
+        std::string line = log.substr(at, log.find('\n', at) - at);
+        return json::parse(line).as_object();
+    }
+
+    static std::uint64_t counter(const json::object& report, const char* name) {
+        return report.at("counters").as_object().at(name).to_number<std::uint64_t>();
+    }
+
+    TempDir dir_;
+    TestBroker broker_{dir_.path(), "broker"};
+    std::vector<std::unique_ptr<Process>> workers_;
+};
+
+TEST_F(Cluster, TheControllersTotalsAreTheSumOfWhatEachWorkerMeasured) {
+    start_workers(2);
+    auto control = controller(2, "-P 3 -n 150 -T 100 --json --quiet");
+    int status = control->wait(std::chrono::seconds(60));
+    ASSERT_TRUE(WIFEXITED(status)) << control->log();
+    EXPECT_EQ(WEXITSTATUS(status), 0) << control->log();
+    json::object merged = last_json(control->log());
+    EXPECT_TRUE(merged.at("ok").as_bool()) << control->log();
+
+    std::uint64_t sent = 0, confirmed = 0, timed = 0;
+    for (auto& w : workers_) {
+        ASSERT_TRUE(
+            lampi::testing::eventually([&] { return w->log().find("ended with exit code 0") != std::string::npos; },
+                                       std::chrono::seconds(10)))
+            << w->log();
+        json::object own = last_json(w->log());
+        sent += counter(own, "sent");
+        confirmed += counter(own, "confirmed");
+        timed += own.at("latency").as_object().at("count").to_number<std::uint64_t>();
+    }
+    EXPECT_EQ(sent, 2u * 3 * 150);
+    EXPECT_EQ(counter(merged, "sent"), sent);
+    EXPECT_EQ(counter(merged, "confirmed"), confirmed);
+    EXPECT_EQ(merged.at("latency").as_object().at("count").to_number<std::uint64_t>(), timed);
+    // Each worker's clients had ids of its own: the broker took all six.
+    std::string log = broker_.log();
+    for (const char* id : {"lampi-load-w0-2", "lampi-load-w1-2"}) EXPECT_NE(log.find(id), std::string::npos) << id;
+}
+
+TEST_F(Cluster, AWorkerKilledMidRunIsReportedAndTheRunGoesOnWithTheOthers) {
+    start_workers(2);
+    auto control = controller(2, "-P 2 -T 50 -d 5 --json --quiet");
+    // Once the run is under way on both, one worker dies without a word.
+    ASSERT_TRUE(lampi::testing::eventually([&] { return broker_.log().find("lampi-load-w1-1") != std::string::npos; },
+                                           std::chrono::seconds(20)))
+        << broker_.log();
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    workers_[1]->kill9();
+    int status = control->wait(std::chrono::seconds(60));
+    ASSERT_TRUE(WIFEXITED(status)) << control->log();
+    EXPECT_EQ(WEXITSTATUS(status), 1) << "a vanished worker fails the run: " << control->log();
+    std::string log = control->log();
+    EXPECT_NE(log.find("worker w1 vanished"), std::string::npos) << log;
+    EXPECT_NE(log.find("the run goes on"), std::string::npos) << log;
+    json::object merged = last_json(log);
+    const json::array& workers = merged.at("workers").as_array();
+    ASSERT_EQ(workers.size(), 2u);
+    std::uint64_t survivor_sent = 0, vanished_sent = 0;
+    for (const auto& w : workers) {
+        const json::object& o = w.as_object();
+        if (o.at("id").as_string() == "w0") {
+            EXPECT_EQ(o.at("state").as_string(), "done");
+            EXPECT_GE(o.at("last_heard_s").to_number<double>(), 4.5) << "w0 ran its whole 5 s";
+            survivor_sent = counter(o, "sent");
+        } else {
+            EXPECT_EQ(o.at("state").as_string(), "vanished");
+            vanished_sent = counter(o, "sent");
+        }
+    }
+    // The survivor's own report and the controller's view of it agree; the vanished
+    // worker's figures up to its last report count too.
+    json::object own = last_json(workers_[0]->log());
+    EXPECT_EQ(survivor_sent, counter(own, "sent"));
+    EXPECT_GT(vanished_sent, 0u);
+    EXPECT_EQ(counter(merged, "sent"), survivor_sent + vanished_sent);
+}
+
+}  // namespace
+}  // namespace lampi::load::cluster
