@@ -208,11 +208,13 @@ Status wait_ready(const StackPlan& plan, std::chrono::milliseconds timeout) {
         web = web || login_page_served(plan);
         if (web && lamps >= lamps_expected) break;
         if (std::chrono::steady_clock::now() >= deadline) {
-            return Status::error(fmt::format(
-                "the platform did not come up within {} s ({} of {} lamps seen {}, web {}); see {}/logs/",
-                std::chrono::duration_cast<std::chrono::seconds>(timeout).count(), lamps, lamps_expected,
-                plan.runs_cloud ? "through the cloud broker" : "bridged to the cloud",
-                plan.runs_cloud ? (web ? "up" : "not answering") : "elsewhere", plan.options.dir));
+            std::string seen =
+                plan.runs_cloud ? fmt::format("{} of {} lamps seen through the cloud broker, web {}", lamps,
+                                              lamps_expected, web ? "up" : "not answering")
+                                : fmt::format("{} of {} lamps bridged to the cloud", lamps, lamps_expected);
+            return Status::error(fmt::format("the platform did not come up within {} s ({}); see {}/logs/",
+                                             std::chrono::duration_cast<std::chrono::seconds>(timeout).count(), seen,
+                                             plan.options.dir));
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }
