@@ -18,8 +18,9 @@ void add_plan_options(CLI::App* command, StackOptions& options) {
             "(the lamps, bridged to --cloud-host)")
         ->default_str("all")
         ->check(CLI::IsMember({"all", "cloud", "lamp"}));
-    command->add_option("--listen-address", options.listen_address,
-                        "role cloud: the IPv4 address every listener of the cloud binds")
+    command
+        ->add_option("--listen-address", options.listen_address,
+                     "role cloud: the IPv4 address every listener of the cloud binds")
         ->capture_default_str();
     command->add_option("--public-name", options.public_name,
                         "role cloud: the host name lamps and browsers reach the cloud by; its TLS certificate "
@@ -29,9 +30,10 @@ void add_plan_options(CLI::App* command, StackOptions& options) {
                         "certificate must carry NAME");
     command->add_option("--cloud-ca-file", options.cloud_ca_file,
                         "role lamp: the CA certificate of the cloud (the cloud host's pki/ca/ca.pem)");
-    command->add_option("--first-lamp", options.first_lamp,
-                        "the number of the first simulated lamp (0: 02:00:00:00:00:01), so lamp hosts sharing a "
-                        "cloud have device ids of their own")
+    command
+        ->add_option("--first-lamp", options.first_lamp,
+                     "the number of the first simulated lamp (0: 02:00:00:00:00:01), so lamp hosts sharing a "
+                     "cloud have device ids of their own")
         ->capture_default_str()
         ->check(CLI::NonNegativeNumber);
     command->add_option("--dir", options.dir, "configs, state and logs")->capture_default_str();

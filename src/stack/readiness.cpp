@@ -169,11 +169,12 @@ Status check_can_start(const StackPlan& plan) {
         if (!port_free(address, port)) taken.push_back(port);
     }
     if (!taken.empty()) {
-        return Status::error(fmt::format("port(s) {} on {} are taken: pick another --port-base "
-                                         "(this stack uses {}..{} and {}..{})",
-                                         fmt::join(taken, ", "), address, plan.lamp_mqtt_port, plan.http_redirect_port,
-                                         plan.lamps.empty() ? 0 : plan.lamps.front().broker_port,
-                                         plan.lamps.empty() ? 0 : plan.lamps.back().broker_port));
+        return Status::error(
+            fmt::format("port(s) {} on {} are taken: pick another --port-base "
+                        "(this stack uses {}..{} and {}..{})",
+                        fmt::join(taken, ", "), address, plan.lamp_mqtt_port, plan.http_redirect_port,
+                        plan.lamps.empty() ? 0 : plan.lamps.front().broker_port,
+                        plan.lamps.empty() ? 0 : plan.lamps.back().broker_port));
     }
     return Status::ok();
 }
@@ -208,10 +209,10 @@ Status wait_ready(const StackPlan& plan, std::chrono::milliseconds timeout) {
         web = web || login_page_served(plan);
         if (web && lamps >= lamps_expected) break;
         if (std::chrono::steady_clock::now() >= deadline) {
-            std::string seen =
-                plan.runs_cloud ? fmt::format("{} of {} lamps seen through the cloud broker, web {}", lamps,
-                                              lamps_expected, web ? "up" : "not answering")
-                                : fmt::format("{} of {} lamps bridged to the cloud", lamps, lamps_expected);
+            std::string seen = plan.runs_cloud
+                                   ? fmt::format("{} of {} lamps seen through the cloud broker, web {}", lamps,
+                                                 lamps_expected, web ? "up" : "not answering")
+                                   : fmt::format("{} of {} lamps bridged to the cloud", lamps, lamps_expected);
             return Status::error(fmt::format("the platform did not come up within {} s ({}); see {}/logs/",
                                              std::chrono::duration_cast<std::chrono::seconds>(timeout).count(), seen,
                                              plan.options.dir));

@@ -1,7 +1,7 @@
 #include "stack_plan.h"
 
-#include <fmt/core.h>
 #include <arpa/inet.h>
+#include <fmt/core.h>
 #include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -114,8 +114,7 @@ BrokerSettings cloud_broker_settings(const StackPlan& plan, const std::string& a
 
 std::string render_operator_cli_options(const StackPlan& plan, const std::string& password) {
     return fmt::format("-h {}\n-p {}\n--cafile {}\n-u {}\n-P {}\n", plan.cloud_local_address, plan.client_mqtt_port,
-                       plan.ca_file,
-                       plan.operator_login.username, password);
+                       plan.ca_file, plan.operator_login.username, password);
 }
 
 // A session-type bus on a unix socket in the stack's run directory (mode 0700):
@@ -189,7 +188,8 @@ Status check_role_options(const StackOptions& options) {
     if (options.role == Role::lamp) {
         if (options.cloud_host.empty()) return Status::error("--role lamp needs --cloud-host NAME[:PORT]");
         if (options.cloud_ca_file.empty()) {
-            return Status::error("--role lamp needs --cloud-ca-file: the CA certificate of the cloud's server certificate");
+            return Status::error(
+                "--role lamp needs --cloud-ca-file: the CA certificate of the cloud's server certificate");
         }
     }
     return Status::ok();
@@ -353,7 +353,8 @@ Result<StackPlan> plan_stack(const StackOptions& options) {
     plan.server_dns_names = {"localhost"};
     plan.server_ip_addresses = {"127.0.0.1", "::1"};
     if (options.role == Role::cloud) {
-        if (!options.public_name.empty()) plan.server_dns_names.insert(plan.server_dns_names.begin(), options.public_name);
+        if (!options.public_name.empty())
+            plan.server_dns_names.insert(plan.server_dns_names.begin(), options.public_name);
         if (plan.cloud_local_address != "127.0.0.1") {
             plan.server_ip_addresses.insert(plan.server_ip_addresses.begin(), plan.cloud_local_address);
         }
@@ -386,7 +387,8 @@ Result<StackPlan> plan_stack(const StackOptions& options) {
         lamp.enroll_token_file = fmt::format("{}/lamp-{}-enroll-token", plan.secrets_dir, lamp.device_id);
         // Display numbers follow the port base as the ports do, so two stacks differ;
         // from 100 up, clear of the desktop's own displays.
-        if (plan.runs_lamps && with_screens(plan.options)) lamp.display = 100 + options.port_base % 10000 + options.first_lamp + i;
+        if (plan.runs_lamps && with_screens(plan.options))
+            lamp.display = 100 + options.port_base % 10000 + options.first_lamp + i;
         plan.lamps.push_back(std::move(lamp));
     }
     return plan;
@@ -421,14 +423,19 @@ struct ProcessMaker {
     const StackPlan& plan;
     ProcessPlan operator()(const std::string& name, std::string command, int priority,
                            std::string environment = "") const {
-        return ProcessPlan{name, std::move(command), fmt::format("{}/{}.pid", plan.run_dir, name),
-                           fmt::format("{}/logs/{}.log", plan.options.dir, name), priority, std::move(environment)};
+        return ProcessPlan{name,
+                           std::move(command),
+                           fmt::format("{}/{}.pid", plan.run_dir, name),
+                           fmt::format("{}/logs/{}.log", plan.options.dir, name),
+                           priority,
+                           std::move(environment)};
     }
 };
 
 void plan_cloud_processes(const StackPlan& plan, const ProcessMaker& process, std::vector<ProcessPlan>& processes) {
-    std::string origins = fmt::format("--public-origin https://127.0.0.1:{https} --public-origin https://localhost:{https}",
-                                      fmt::arg("https", plan.https_port));
+    std::string origins =
+        fmt::format("--public-origin https://127.0.0.1:{https} --public-origin https://localhost:{https}",
+                    fmt::arg("https", plan.https_port));
     if (!plan.options.public_name.empty()) {
         origins += fmt::format(" --public-origin https://{}:{}", plan.options.public_name, plan.https_port);
     }
@@ -446,10 +453,10 @@ void plan_cloud_processes(const StackPlan& plan, const ProcessMaker& process, st
                     "--log-level {level} --log-format {format}{lifetime}{signups}",
                     fmt::arg("cloud", plan.lampi_cloud), fmt::arg("db", plan.database_file),
                     fmt::arg("listen", plan.options.listen_address), fmt::arg("local", plan.cloud_local_address),
-                    fmt::arg("origins", origins), fmt::arg("https", plan.https_port), fmt::arg("redirect", plan.http_redirect_port),
-                    fmt::arg("cert", plan.server_cert), fmt::arg("key", plan.server_key),
-                    fmt::arg("static", plan.static_dir), fmt::arg("mqtt", plan.client_mqtt_port),
-                    fmt::arg("user", plan.cloud_service.username),
+                    fmt::arg("origins", origins), fmt::arg("https", plan.https_port),
+                    fmt::arg("redirect", plan.http_redirect_port), fmt::arg("cert", plan.server_cert),
+                    fmt::arg("key", plan.server_key), fmt::arg("static", plan.static_dir),
+                    fmt::arg("mqtt", plan.client_mqtt_port), fmt::arg("user", plan.cloud_service.username),
                     fmt::arg("password", plan.cloud_service.password_file), fmt::arg("ca", plan.ca_file),
                     fmt::arg("relay", plan.relay_socket), fmt::arg("secret", plan.auth_secret_file),
                     fmt::arg("ca_dir", plan.pki_dir + "/ca"),
@@ -494,8 +501,7 @@ void plan_lamp_processes(const StackPlan& plan, const ProcessMaker& process, std
                                 fmt::arg("level", plan.options.log_level), fmt::arg("format", plan.options.log_format),
                                 fmt::arg("user", kLampBrokerUser), fmt::arg("password", lamp.broker_password_file),
                                 fmt::arg("cloud", plan.cloud.host), fmt::arg("https", plan.cloud.https_port),
-                                fmt::arg("ca", plan.ca_file),
-                                fmt::arg("token", lamp.enroll_token_file)),
+                                fmt::arg("ca", plan.ca_file), fmt::arg("token", lamp.enroll_token_file)),
                     30));
         if (!plan.ble_bus.empty()) {
             processes.push_back(process(
@@ -659,8 +665,9 @@ std::string render_endpoints_json(const StackPlan& plan, const std::string& oper
         {"ca_file", plan.ca_file},
         {"cloud",
          json::object{
-             {"http", json::object{{"url", fmt::format("https://{}:{}", host, plan.cloud.https_port)},
-                                   {"redirect_url", fmt::format("http://{}:{}", host, cloud_port(kHttpRedirectOffset))}}},
+             {"http",
+              json::object{{"url", fmt::format("https://{}:{}", host, plan.cloud.https_port)},
+                           {"redirect_url", fmt::format("http://{}:{}", host, cloud_port(kHttpRedirectOffset))}}},
              {"websocket", json::object{{"url", fmt::format("wss://{}:{}/mqtt", host, plan.cloud.https_port)}}},
              {"mqtt", json::object{{"host", host}, {"port", cloud_port(kClientMqttOffset)}, {"tls", true}}},
              {"lamp_mqtt",

@@ -125,7 +125,7 @@ struct StackPlan {
     // The names and addresses the cloud's server certificate carries.
     std::vector<std::string> server_dns_names;
     std::vector<std::string> server_ip_addresses;
-    CloudAddress cloud;             // where the lamps' bridges and lampid reach the cloud
+    CloudAddress cloud;  // where the lamps' bridges and lampid reach the cloud
     int lamp_mqtt_port = 0;
     int https_port = 0;
     int client_mqtt_port = 0;

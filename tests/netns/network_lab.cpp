@@ -24,7 +24,8 @@ std::string NetworkLab::unavailable() {
     std::string probe = "lampi-probe-" + std::to_string(::getpid());
     RunResult added = run({kIp, "netns", "add", probe});
     if (added.exit_code != 0) return "this kernel or container cannot make network namespaces: " + added.output;
-    RunResult veth = run({kIp, "-n", probe, "link", "add", "name", "probe-a", "type", "veth", "peer", "name", "probe-b"});
+    RunResult veth =
+        run({kIp, "-n", probe, "link", "add", "name", "probe-a", "type", "veth", "peer", "name", "probe-b"});
     run({kIp, "netns", "del", probe});
     if (veth.exit_code != 0) return "no veth pairs here: " + veth.output;
     return "";

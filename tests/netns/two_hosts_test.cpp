@@ -138,9 +138,9 @@ protected:
     // Renders and starts a host's stack as `./lampi up --detach` does, and waits until it is up.
     static std::string start_stack(const std::string& host, std::vector<std::string> options) {
         std::string dir = stack_dir(host);
-        options.insert(options.begin(), {LAMPI_STACK_BINARY, "render", "--dir", dir, "--build-dir", LAMPI_BUILD_DIR,
-                                         "--port-base", std::to_string(kPortBase), "--no-screens", "--no-ble",
-                                         "--log-level", "debug"});
+        options.insert(options.begin(),
+                       {LAMPI_STACK_BINARY, "render", "--dir", dir, "--build-dir", LAMPI_BUILD_DIR, "--port-base",
+                        std::to_string(kPortBase), "--no-screens", "--no-ble", "--log-level", "debug"});
         if (auto e = failed(lab_->run_in(host, options, 60s), "render on " + host); !e.empty()) return e;
         if (std::filesystem::exists(dir + "/cloud-setup.sh")) {
             if (auto e = failed(lab_->run_in(host, {dir + "/cloud-setup.sh"}, 60s), "cloud-setup.sh"); !e.empty()) {
@@ -168,9 +168,9 @@ protected:
     }
 
     static std::string start_lamp(int i) {
-        return start_stack(lamp_host(i), {"--role", "lamp", "--lamps", "1", "--first-lamp", std::to_string(i),
-                                          "--cloud-host", kCloudName, "--cloud-ca-file",
-                                          stack_dir("cloud") + "/pki/ca/ca.pem"});
+        return start_stack(lamp_host(i),
+                           {"--role", "lamp", "--lamps", "1", "--first-lamp", std::to_string(i), "--cloud-host",
+                            kCloudName, "--cloud-ca-file", stack_dir("cloud") + "/pki/ca/ca.pem"});
     }
 
     static std::string build_lab() {
@@ -200,9 +200,18 @@ protected:
 
     // The API as demo, from the cloud's side of the network, by the cloud's name.
     static ApiReply api(const std::string& method, const std::string& path, const std::string& body = "") {
-        std::vector<std::string> argv{"/usr/bin/curl", "-s", "--max-time", "10", "--cacert",
-                                      stack_dir("cloud") + "/pki/ca/ca.pem", "-H",
-                                      "Authorization: Bearer " + *api_token_, "-X", method, "-w", "\n%{http_code}"};
+        std::vector<std::string> argv{"/usr/bin/curl",
+                                      "-s",
+                                      "--max-time",
+                                      "10",
+                                      "--cacert",
+                                      stack_dir("cloud") + "/pki/ca/ca.pem",
+                                      "-H",
+                                      "Authorization: Bearer " + *api_token_,
+                                      "-X",
+                                      method,
+                                      "-w",
+                                      "\n%{http_code}"};
         if (!body.empty()) argv.insert(argv.end(), {"-H", "Content-Type: application/json", "--data", body});
         argv.push_back(std::string("https://") + kCloudName + ":" + std::to_string(kPortBase + 2) + path);
         RunResult result = lab_->run_in("cloud", argv, 20s);
@@ -248,9 +257,9 @@ protected:
     // A command on the lamp's own network: its broker, as its screen or a local app sends one.
     static std::string set_on_lamp(int i, const std::string& state) {
         std::string password = trimmed(read_file(stack_dir(lamp_host(i)) + "/secrets/lamp-" + lamp_id(i) + "-broker"));
-        return failed(lab_->run_in(lamp_host(i), {"/usr/bin/mosquitto_pub", "-h", "127.0.0.1", "-p",
-                                                  std::to_string(kPortBase + 10), "-u", "lampid", "-P", password,
-                                                  "-q", "1", "-t", "lamp/set_config", "-m", state}),
+        return failed(lab_->run_in(lamp_host(i),
+                                   {"/usr/bin/mosquitto_pub", "-h", "127.0.0.1", "-p", std::to_string(kPortBase + 10),
+                                    "-u", "lampid", "-P", password, "-q", "1", "-t", "lamp/set_config", "-m", state}),
                       "mosquitto_pub on " + lamp_host(i));
     }
 
@@ -299,12 +308,13 @@ TEST_F(TwoHosts, LampsEnrollWithTheCloudByNameAndTlsIsCheckedForThatName) {
     }
     std::string ca = stack_dir(lamp_host(0)) + "/pki/cloud-ca.pem";
     std::string https = ":" + std::to_string(kPortBase + 2);
-    RunResult by_name = lab_->run_in(lamp_host(0), {"/usr/bin/curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
-                                                    "--cacert", ca, "https://" + std::string(kCloudName) + https + "/"});
+    RunResult by_name =
+        lab_->run_in(lamp_host(0), {"/usr/bin/curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", ca,
+                                    "https://" + std::string(kCloudName) + https + "/"});
     EXPECT_EQ(by_name.exit_code, 0) << by_name.output;
     // The same server under a name its certificate does not carry is refused (curl: 60).
-    RunResult other = lab_->run_in(lamp_host(0), {"/usr/bin/curl", "-s", "-o", "/dev/null", "--cacert", ca,
-                                                  "--resolve", "other.lampi.test" + https + ":" + kCloudAddress,
+    RunResult other = lab_->run_in(lamp_host(0), {"/usr/bin/curl", "-s", "-o", "/dev/null", "--cacert", ca, "--resolve",
+                                                  "other.lampi.test" + https + ":" + kCloudAddress,
                                                   "https://other.lampi.test" + https + "/"});
     EXPECT_EQ(other.exit_code, 60) << other.output;
 }
@@ -344,9 +354,10 @@ TEST_F(TwoHosts, ACommandFromTheCloudReachesTheLampAndItsStateComesBack) {
         auto back = seconds_until([&] { return agree(i); }, 30s, 20ms);
         ASSERT_TRUE(back) << "lamp " << describe(lamp_look(i)) << ", cloud " << describe(cloud_look(i));
         double round_trip = std::chrono::duration<double>(Clock::now() - sent).count();
-        report(fmt::format("command {}: applied on the lamp {:.0f} ms, shown by the cloud {:.0f} ms after the request "
-                           "was sent (each API call a curl run, polls every 5 and 20 ms included)",
-                           lamp_id(i), at_lamp * 1000, round_trip * 1000));
+        report(
+            fmt::format("command {}: applied on the lamp {:.0f} ms, shown by the cloud {:.0f} ms after the request "
+                        "was sent (each API call a curl run, polls every 5 and 20 ms included)",
+                        lamp_id(i), at_lamp * 1000, round_trip * 1000));
     }
 }
 
@@ -381,8 +392,8 @@ TEST_F(TwoHosts, ALinkCutFor60sKeepsTheLampWorkingAndTheNewerChangeWinsOnReturn)
     auto back = seconds_until([&] { return agree(0) && agree(1); }, 120s, 250ms);
     ASSERT_TRUE(back) << "lamp 1 " << describe(lamp_look(0)) << " cloud " << describe(cloud_look(0)) << "; lamp 2 "
                       << describe(lamp_look(1)) << " cloud " << describe(cloud_look(1));
-    report(fmt::format("link cut {} s: lamps and cloud agreed again {:.1f} s after the links came back", kCutFor.count(),
-                       *back));
+    report(fmt::format("link cut {} s: lamps and cloud agreed again {:.1f} s after the links came back",
+                       kCutFor.count(), *back));
     // The cloud's desired state, newer than lamp 1's local change, was applied on return...
     auto first = lamp_look(0);
     ASSERT_TRUE(first);
@@ -408,9 +419,10 @@ TEST_F(TwoHosts, ACloudRestartLosesNothing) {
     auto back = seconds_until([&] { return agree(0) && agree(1); }, 120s, 250ms);
     ASSERT_TRUE(back) << "lamp 1 " << describe(lamp_look(0)) << " cloud " << describe(cloud_look(0));
     double recovery = std::chrono::duration<double>(Clock::now() - restart).count();
-    report(fmt::format("cloud restart: both lamps online and agreeing {:.1f} s after the cloud was started again "
-                       "(its start included)",
-                       recovery));
+    report(
+        fmt::format("cloud restart: both lamps online and agreeing {:.1f} s after the cloud was started again "
+                    "(its start included)",
+                    recovery));
     for (int i = 0; i < kLamps; ++i) {
         EXPECT_TRUE(owned(i)) << lamp_id(i) << " lost its owner";
         EXPECT_EQ(lamp_look(i), before[i]) << lamp_id(i);
@@ -431,9 +443,10 @@ TEST_F(TwoHosts, ALampRebootLosesNothing) {
     auto back = seconds_until([&] { return agree(1); }, 120s, 250ms);
     ASSERT_TRUE(back) << "lamp " << describe(lamp_look(1)) << " cloud " << describe(cloud_look(1));
     double recovery = std::chrono::duration<double>(Clock::now() - restart).count();
-    report(fmt::format("lamp reboot: online and agreeing {:.1f} s after the lamp's services were started again "
-                       "(their start included)",
-                       recovery));
+    report(
+        fmt::format("lamp reboot: online and agreeing {:.1f} s after the lamp's services were started again "
+                    "(their start included)",
+                    recovery));
     EXPECT_EQ(lamp_look(1), before);
     EXPECT_TRUE(owned(1));
 }

@@ -82,7 +82,8 @@ TEST(StackRoles, TheDemoIsBothRolesOnLoopbackAsBefore) {
     ASSERT_TRUE(plan) << plan.status().message();
     EXPECT_EQ(options.role, Role::all);
     EXPECT_EQ(names_of(plan_processes(*plan)),
-              (std::vector<std::string>{"cloud-broker", "lampi-cloud", "lamp-broker-020000000001", "lampid-020000000001"}));
+              (std::vector<std::string>{"cloud-broker", "lampi-cloud", "lamp-broker-020000000001",
+                                        "lampid-020000000001"}));
     EXPECT_EQ(plan->cloud.host, "127.0.0.1");
     EXPECT_EQ(plan->server_dns_names, std::vector<std::string>{"localhost"});
     EXPECT_EQ(plan->server_ip_addresses, (std::vector<std::string>{"127.0.0.1", "::1"}));
@@ -162,7 +163,8 @@ TEST(StackRoles, ALampHostBridgesToTheCloudByNameAndTrustsOnlyItsCa) {
     EXPECT_NE(broker.find("\nbridge_cafile " + (dir / "lamp/pki/cloud-ca.pem") + "\n"), std::string::npos);
     EXPECT_EQ(testing::read_file(dir / "lamp/pki/cloud-ca.pem"), testing::read_file(cloud->ca_file));
     std::string lampid = plan_processes(*plan)[1].command;
-    EXPECT_NE(lampid.find("--cloud-url https://cloud.lampi.test:21002 --cloud-ca-file " + (dir / "lamp/pki/cloud-ca.pem")),
+    EXPECT_NE(lampid.find("--cloud-url https://cloud.lampi.test:21002 --cloud-ca-file " +
+                          (dir / "lamp/pki/cloud-ca.pem")),
               std::string::npos)
         << lampid;
     EXPECT_NE(lampid.find("--enroll-token-file " + (dir / "lamp/secrets/lamp-020000000002-enroll-token")),
