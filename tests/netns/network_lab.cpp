@@ -76,15 +76,27 @@ std::string NetworkLab::add_host(const std::string& host, const std::string& add
 }
 
 std::string NetworkLab::set_names(const std::vector<std::pair<std::string, std::string>>& names) {
-    std::string hosts = "127.0.0.1 localhost\n";
-    for (const auto& [address, name] : names) hosts += address + " " + name + "\n";
     for (const std::string& host : hosts_) {
-        std::error_code ec;
-        std::filesystem::create_directories(hosts_dir(namespace_of(host)), ec);
-        if (ec) return "cannot create " + hosts_dir(namespace_of(host)) + ": " + ec.message();
-        write_file(hosts_dir(namespace_of(host)) + "/hosts", hosts);
+        if (auto e = set_names_of(host, names); !e.empty()) return e;
     }
     return "";
+}
+
+std::string NetworkLab::set_names_of(const std::string& host,
+                                     const std::vector<std::pair<std::string, std::string>>& names) {
+    std::string hosts = "127.0.0.1 localhost\n";
+    for (const auto& [address, name] : names) hosts += address + " " + name + "\n";
+    std::error_code ec;
+    std::filesystem::create_directories(hosts_dir(namespace_of(host)), ec);
+    if (ec) return "cannot create " + hosts_dir(namespace_of(host)) + ": " + ec.message();
+    // Rewritten in place: a program started earlier sees the file `ip netns exec` mounted for it.
+    write_file(hosts_dir(namespace_of(host)) + "/hosts", hosts);
+    return "";
+}
+
+std::string NetworkLab::add_address(const std::string& host, const std::string& address) {
+    return failure(run({kIp, "-n", namespace_of(host), "addr", "add", address + "/24", "dev", "eth0"}),
+                   "address " + address + " on " + host);
 }
 
 RunResult NetworkLab::run_in(const std::string& host, std::vector<std::string> argv,

@@ -29,6 +29,10 @@ public:
     // lab's /24; every host's hosts file maps `names` (address, name pairs).
     std::string add_host(const std::string& host, const std::string& address);
     std::string set_names(const std::vector<std::pair<std::string, std::string>>& names);
+    // The same for one host: another answer for a name there alone.
+    std::string set_names_of(const std::string& host, const std::vector<std::pair<std::string, std::string>>& names);
+    // A second address on the host's interface (a relay's, say).
+    std::string add_address(const std::string& host, const std::string& address);
 
     std::string namespace_of(const std::string& host) const;
     // Runs a program inside the host's namespace, with its hosts file.
