@@ -13,26 +13,28 @@
 namespace lampi::stack {
 namespace {
 
-StackOptions cloud_options(const testing::TempDir& dir) {
+// Both hosts of a test share the port base, as two machines may.
+StackOptions host_options(Role role, const std::string& dir) {
     StackOptions options;
-    options.role = Role::cloud;
-    options.dir = dir / "cloud";
+    options.role = role;
+    options.dir = dir;
     options.build_dir = "/opt/lampi/build";
-    options.lamps = 2;
     options.port_base = 21000;
+    return options;
+}
+
+StackOptions cloud_options(const testing::TempDir& dir) {
+    StackOptions options = host_options(Role::cloud, dir / "cloud");
+    options.lamps = 2;
     options.listen_address = "10.77.0.1";
     options.public_name = "cloud.lampi.test";
     return options;
 }
 
 StackOptions lamp_options(const testing::TempDir& dir, const std::string& ca_file) {
-    StackOptions options;
-    options.role = Role::lamp;
-    options.dir = dir / "lamp";
-    options.build_dir = "/opt/lampi/build";
+    StackOptions options = host_options(Role::lamp, dir / "lamp");
     options.lamps = 1;
     options.first_lamp = 1;
-    options.port_base = 21000;
     options.cloud_host = "cloud.lampi.test";
     options.cloud_ca_file = ca_file;
     options.screens = false;
