@@ -34,8 +34,8 @@ struct Direction {
     int to = -1;
     std::deque<Chunk> queue;
     Clock::time_point last_due{};
-    bool reading = true;   // `from` has not ended yet
-    bool shut = false;     // `to` was told the end
+    bool reading = true;  // `from` has not ended yet
+    bool shut = false;    // `to` was told the end
 };
 
 struct Connection {

@@ -11,8 +11,8 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include <boost/json.hpp>
 #include <algorithm>
+#include <boost/json.hpp>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -454,9 +454,10 @@ TEST_F(TwoHosts, ACloudRestartLosesNothing) {
 
     Restarted restarted = restart("cloud", start_cloud, {0, 1});
     ASSERT_EQ(restarted.error, "");
-    report(fmt::format("cloud restart: both lamps online and agreeing {:.1f} s after the cloud was started again "
-                       "(its start included)",
-                       restarted.seconds));
+    report(
+        fmt::format("cloud restart: both lamps online and agreeing {:.1f} s after the cloud was started again "
+                    "(its start included)",
+                    restarted.seconds));
     for (int i = 0; i < kLamps; ++i) {
         EXPECT_TRUE(owned(i)) << lamp_id(i) << " lost its owner";
         EXPECT_EQ(lamp_look(i), before[i]) << lamp_id(i);
@@ -473,9 +474,10 @@ TEST_F(TwoHosts, ALampRebootLosesNothing) {
     auto before = lamp_look(1);
     Restarted restarted = restart(lamp_host(1), [] { return start_lamp(1); }, {1});
     ASSERT_EQ(restarted.error, "");
-    report(fmt::format("lamp reboot: online and agreeing {:.1f} s after the lamp's services were started again "
-                       "(their start included)",
-                       restarted.seconds));
+    report(
+        fmt::format("lamp reboot: online and agreeing {:.1f} s after the lamp's services were started again "
+                    "(their start included)",
+                    restarted.seconds));
     EXPECT_EQ(lamp_look(1), before);
     EXPECT_TRUE(owned(1));
 }
@@ -553,17 +555,19 @@ TEST_F(TwoHosts, CommandsOverASlowLossyLinkArriveInOrder) {
     EXPECT_NEAR(applied.back(), sent_in_a_burst.back(), 1e-6);
     EXPECT_EQ(lamp_look(1)->version, version_before->version + 20);
     std::optional<LampidCounts> counts;
-    EXPECT_TRUE(seconds_until(
-        [&] { return (counts = lampid_counts(1)) && counts->version == version_before->version + 20; }, 10s));
+    EXPECT_TRUE(
+        seconds_until([&] { return (counts = lampid_counts(1)) && counts->version == version_before->version + 20; },
+                      10s));
     ASSERT_TRUE(counts);
     EXPECT_EQ(counts->applied, counts_before->applied + 20);
     EXPECT_EQ(counts->stale, counts_before->stale) << "a command of the burst arrived after a later one";
     std::sort(latencies.begin(), latencies.end());
-    report(fmt::format("100 ms each way, 5 % loss: a command from the API applied on the lamp in {:.0f} ms median, "
-                       "{:.0f} ms at most (5 commands); a burst of 20 applied in order, the last {:.0f} ms after the "
-                       "last was accepted; {} of {} chunks lost and resent",
-                       latencies[2], latencies.back(), *burst_applied * 1000, relay.chunks_lost(),
-                       relay.chunks_relayed()));
+    report(
+        fmt::format("100 ms each way, 5 % loss: a command from the API applied on the lamp in {:.0f} ms median, "
+                    "{:.0f} ms at most (5 commands); a burst of 20 applied in order, the last {:.0f} ms after the "
+                    "last was accepted; {} of {} chunks lost and resent",
+                    latencies[2], latencies.back(), *burst_applied * 1000, relay.chunks_lost(),
+                    relay.chunks_relayed()));
 
     // Lamp 2 back on the plain link.
     ASSERT_EQ(lab_->set_names_of(lamp_host(1), {{kCloudAddress, kCloudName}}), "");
