@@ -9,6 +9,7 @@
 
 #include "process.h"
 #include "stack_plan.h"
+#include "summary.h"
 
 namespace lampi::stack {
 namespace {
@@ -186,6 +187,23 @@ TEST(StackRoles, ALampHostBridgesToTheCloudByNameAndTrustsOnlyItsCa) {
     auto replanned = plan_stack(*saved);
     ASSERT_TRUE(replanned);
     EXPECT_EQ(render_supervisord_conf(*replanned), render_supervisord_conf(*plan));
+}
+
+TEST(StackRoles, EachHostsSummarySaysWhatTheOtherRoleNeeds) {
+    testing::TempDir dir;
+    auto cloud = plan_stack(cloud_options(dir));
+    ASSERT_TRUE(cloud);
+    std::string cloud_summary = render_summary(*cloud, true);
+    EXPECT_NE(cloud_summary.find("https://cloud.lampi.test:21002/"), std::string::npos) << cloud_summary;
+    EXPECT_NE(cloud_summary.find(cloud->ca_file + " (--cloud-ca-file)"), std::string::npos) << cloud_summary;
+    EXPECT_NE(cloud_summary.find(cloud->lamps[1].enroll_token_file), std::string::npos) << cloud_summary;
+    auto lamp = plan_stack(lamp_options(dir, cloud->ca_file));
+    ASSERT_TRUE(lamp);
+    std::string lamp_summary = render_summary(*lamp, true);
+    EXPECT_NE(lamp_summary.find("bridged to cloud.lampi.test:21000"), std::string::npos) << lamp_summary;
+    EXPECT_NE(lamp_summary.find("lamp 020000000002: local broker 127.0.0.1:21010"), std::string::npos) << lamp_summary;
+    // Neither reads a demo login it does not have.
+    EXPECT_EQ(lamp_summary.find("unreadable"), std::string::npos);
 }
 
 TEST(StackRoles, TheCloudHostsPortIsItsPortBase) {
