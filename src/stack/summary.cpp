@@ -28,8 +28,8 @@ std::string render_role_summary(const StackPlan& plan) {
         line(fmt::format("  Lamp hosts need {} (--cloud-ca-file) and their lamp's token:", plan.ca_file));
         for (const LampPlan& lamp : plan.lamps) line(fmt::format("    {}  {}", lamp.device_id, lamp.enroll_token_file));
     } else {
-        line(fmt::format("LAMPi lamps bridged to {}:{} (files in {})", plan.cloud.host, plan.cloud.lamp_mqtt_port,
-                         dir));
+        line(
+            fmt::format("LAMPi lamps bridged to {}:{} (files in {})", plan.cloud.host, plan.cloud.lamp_mqtt_port, dir));
         for (const LampPlan& lamp : plan.lamps) {
             line(fmt::format("  lamp {}: local broker 127.0.0.1:{}, enrolls with {}", lamp.device_id, lamp.broker_port,
                              lamp.enroll_token_file));
