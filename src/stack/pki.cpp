@@ -28,7 +28,7 @@ std::string server_names(const StackPlan& plan) {
 
 std::string read_text(const std::string& path) {
     std::ifstream in(path);
-    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
 }  // namespace

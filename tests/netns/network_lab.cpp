@@ -85,7 +85,7 @@ std::string NetworkLab::set_names(const std::vector<std::pair<std::string, std::
 std::string NetworkLab::set_names_of(const std::string& host,
                                      const std::vector<std::pair<std::string, std::string>>& names) {
     std::string hosts = "127.0.0.1 localhost\n";
-    for (const auto& [address, name] : names) hosts += address + " " + name + "\n";
+    for (const auto& [address, name] : names) hosts.append(address).append(" ").append(name).append("\n");
     std::error_code ec;
     std::filesystem::create_directories(hosts_dir(namespace_of(host)), ec);
     if (ec) return "cannot create " + hosts_dir(namespace_of(host)) + ": " + ec.message();

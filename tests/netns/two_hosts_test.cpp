@@ -193,7 +193,8 @@ protected:
         for (int i = 0; i < kLamps; ++i) {
             if (auto e = start_lamp(i); !e.empty()) return e;
         }
-        RunResult token = run({LAMPI_BUILD_DIR "/src/cloud/lampi-cloud", "token", "create", "demo", "--db",
+        const std::string cloud_program = std::string(LAMPI_BUILD_DIR) + "/src/cloud/lampi-cloud";
+        RunResult token = run({cloud_program, "token", "create", "demo", "--db",
                                "sqlite://" + stack_dir("cloud") + "/cloud/lampi.sqlite3", "--log-level", "warn"});
         if (auto e = failed(token, "lampi-cloud token create"); !e.empty()) return e;
         api_token_ = new std::string(trimmed(token.output));
@@ -309,7 +310,7 @@ protected:
     static int claim(int i, const std::string& used = "") {
         std::string code;
         seconds_until([&] { return !(code = offered_code(i)).empty() && code != used; }, 60s);
-        int status = api("POST", "/api/v1/lamps/claim", "{\"code\":\"" + code + "\"}").status;
+        int status = api("POST", "/api/v1/lamps/claim", fmt::format(R"({{"code":"{}"}})", code)).status;
         if (status == 201) claimed_by_us_[i] = true;
         return status;
     }

@@ -45,6 +45,7 @@ StackOptions lamp_options(const testing::TempDir& dir, const std::string& ca_fil
 
 std::vector<std::string> names_of(const std::vector<ProcessPlan>& processes) {
     std::vector<std::string> names;
+    names.reserve(processes.size());
     for (const ProcessPlan& p : processes) names.push_back(p.name);
     return names;
 }
