@@ -11,6 +11,31 @@ namespace {
 using namespace lampi::stack;
 
 void add_plan_options(CLI::App* command, StackOptions& options) {
+    command
+        ->add_option_function<std::string>(
+            "--role", [&options](const std::string& name) { options.role = *role_from_name(name); },
+            "what this host runs: all (the one-machine demo), cloud (the cloud broker and lampi-cloud) or lamp "
+            "(the lamps, bridged to --cloud-host)")
+        ->default_str("all")
+        ->check(CLI::IsMember({"all", "cloud", "lamp"}));
+    command
+        ->add_option("--listen-address", options.listen_address,
+                     "role cloud: the IPv4 address every listener of the cloud binds")
+        ->capture_default_str();
+    command->add_option("--public-name", options.public_name,
+                        "role cloud: the host name lamps and browsers reach the cloud by; its TLS certificate "
+                        "carries it");
+    command->add_option("--cloud-host", options.cloud_host,
+                        "role lamp: the cloud, NAME[:PORT], PORT its port base (default: --port-base); the cloud's "
+                        "certificate must carry NAME");
+    command->add_option("--cloud-ca-file", options.cloud_ca_file,
+                        "role lamp: the CA certificate of the cloud (the cloud host's pki/ca/ca.pem)");
+    command
+        ->add_option("--first-lamp", options.first_lamp,
+                     "the number of the first simulated lamp (0: 02:00:00:00:00:01), so lamp hosts sharing a "
+                     "cloud have device ids of their own")
+        ->capture_default_str()
+        ->check(CLI::NonNegativeNumber);
     command->add_option("--dir", options.dir, "configs, state and logs")->capture_default_str();
     command->add_option("--lamps", options.lamps, "number of simulated lamps")->capture_default_str();
     command->add_option("--port-base", options.port_base, "first port; every listener is at a fixed offset")

@@ -1,5 +1,6 @@
 #include "stack_plan.h"
 
+#include <arpa/inet.h>
 #include <fmt/core.h>
 #include <pwd.h>
 #include <sys/stat.h>
@@ -82,7 +83,7 @@ BrokerSettings cloud_broker_settings(const StackPlan& plan, const std::string& a
     // plugin's background refresher.
     cloud.plugin = PluginSettings{
         plan.auth_plugin,
-        {{"auth_url", fmt::format("https://127.0.0.1:{}/auth/v1/user", plan.https_port)},
+        {{"auth_url", fmt::format("https://{}:{}/auth/v1/user", plan.cloud_local_address, plan.https_port)},
          {"auth_secret", auth_secret},
          {"auth_cafile", plan.ca_file},
          {"ttl_seconds", "30"},
@@ -101,9 +102,10 @@ BrokerSettings cloud_broker_settings(const StackPlan& plan, const std::string& a
     lamp_tls.crl_file = plan.pki_dir + "/ca/crl.pem";
     // The first listener is the lamps' (mutual TLS); the rest follow.
     cloud.port = plan.lamp_mqtt_port;
+    cloud.bind_address = plan.options.listen_address;
     cloud.tls = lamp_tls;
     cloud.extra_listeners = {
-        Listener{plan.client_mqtt_port, "127.0.0.1", server_tls, ""},
+        Listener{plan.client_mqtt_port, plan.options.listen_address, server_tls, ""},
         Listener{0, "", std::nullopt, plan.relay_socket},
     };
     return cloud;
@@ -111,8 +113,8 @@ BrokerSettings cloud_broker_settings(const StackPlan& plan, const std::string& a
 
 
 std::string render_operator_cli_options(const StackPlan& plan, const std::string& password) {
-    return fmt::format("-h 127.0.0.1\n-p {}\n--cafile {}\n-u {}\n-P {}\n", plan.client_mqtt_port, plan.ca_file,
-                       plan.operator_login.username, password);
+    return fmt::format("-h {}\n-p {}\n--cafile {}\n-u {}\n-P {}\n", plan.cloud_local_address, plan.client_mqtt_port,
+                       plan.ca_file, plan.operator_login.username, password);
 }
 
 // A session-type bus on a unix socket in the stack's run directory (mode 0700):
@@ -130,7 +132,8 @@ std::string render_private_bus_conf(const StackPlan& plan) {
 
 // One field a line, as the JSON reads (like lampi-load's JSON report).
 std::string render_options(const StackOptions& options) {
-    json::object root{{"dir", options.dir},
+    json::object root{{"role", role_name(options.role)},
+                      {"dir", options.dir},
                       {"lamps", options.lamps},
                       {"port_base", options.port_base},
                       {"build_dir", options.build_dir},
@@ -140,11 +143,97 @@ std::string render_options(const StackOptions& options) {
                       {"credential_seconds", options.credential_seconds},
                       {"signup_rate", options.signup_rate},
                       {"screens", options.screens},
-                      {"ble", options.ble}};
+                      {"ble", options.ble},
+                      {"listen_address", options.listen_address},
+                      {"public_name", options.public_name},
+                      {"cloud_host", options.cloud_host},
+                      {"cloud_ca_file", options.cloud_ca_file},
+                      {"first_lamp", options.first_lamp}};
     return json::serialize(root) + "\n";
 }
 
+bool is_ipv4(const std::string& text) {
+    in_addr address{};
+    return ::inet_pton(AF_INET, text.c_str(), &address) == 1;
+}
+
+// A host name as a certificate and an /etc/hosts line carry it: letters, digits,
+// '-' and '.', no address (an address is --listen-address's).
+bool is_host_name(const std::string& name) {
+    if (name.empty() || name.size() > 253 || is_ipv4(name) || name.front() == '-' || name.front() == '.') return false;
+    return name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.") ==
+           std::string::npos;
+}
+
+// Each role takes only its own options, so a mistyped command fails before it renders.
+Status check_role_options(const StackOptions& options) {
+    if (options.role != Role::cloud && (options.listen_address != "127.0.0.1" || !options.public_name.empty())) {
+        return Status::error("--listen-address and --public-name are for --role cloud");
+    }
+    if (options.role != Role::lamp && (!options.cloud_host.empty() || !options.cloud_ca_file.empty())) {
+        return Status::error("--cloud-host and --cloud-ca-file are for --role lamp");
+    }
+    if (options.first_lamp < 0 || options.first_lamp + options.lamps > kMaxLamps) {
+        return Status::error(fmt::format("--first-lamp {} with --lamps {} goes past lamp {}", options.first_lamp,
+                                         options.lamps, kMaxLamps));
+    }
+    if (options.role == Role::cloud) {
+        if (!is_ipv4(options.listen_address)) {
+            return Status::error(fmt::format("--listen-address {} is not an IPv4 address", options.listen_address));
+        }
+        if (!options.public_name.empty() && !is_host_name(options.public_name)) {
+            return Status::error(fmt::format("--public-name {} is not a host name", options.public_name));
+        }
+    }
+    if (options.role == Role::lamp) {
+        if (options.cloud_host.empty()) return Status::error("--role lamp needs --cloud-host NAME[:PORT]");
+        if (options.cloud_ca_file.empty()) {
+            return Status::error(
+                "--role lamp needs --cloud-ca-file: the CA certificate of the cloud's server certificate");
+        }
+    }
+    return Status::ok();
+}
+
 }  // namespace
+
+std::string_view role_name(Role role) {
+    switch (role) {
+        case Role::cloud: return "cloud";
+        case Role::lamp: return "lamp";
+        case Role::all: break;
+    }
+    return "all";
+}
+
+std::optional<Role> role_from_name(std::string_view name) {
+    for (Role role : {Role::all, Role::cloud, Role::lamp}) {
+        if (role_name(role) == name) return role;
+    }
+    return std::nullopt;
+}
+
+Result<CloudAddress> parse_cloud_host(const std::string& text, int port_base) {
+    CloudAddress cloud;
+    cloud.host = text;
+    int base = port_base;
+    if (auto colon = text.rfind(':'); colon != std::string::npos) {
+        cloud.host = text.substr(0, colon);
+        std::string port = text.substr(colon + 1);
+        if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos ||
+            std::stoi(port) < 1024 || std::stoi(port) > 65535 - kHttpRedirectOffset) {
+            return Status::error(fmt::format("--cloud-host {}: the port must be the cloud's port base, 1024..{}", text,
+                                             65535 - kHttpRedirectOffset));
+        }
+        base = std::stoi(port);
+    }
+    if (!is_host_name(cloud.host) && !is_ipv4(cloud.host)) {
+        return Status::error(fmt::format("--cloud-host {}: '{}' is not a host name or IPv4 address", text, cloud.host));
+    }
+    cloud.lamp_mqtt_port = base + kLampMqttOffset;
+    cloud.https_port = base + kHttpsOffset;
+    return cloud;
+}
 
 std::string options_file(const std::string& dir) { return dir + "/stack.json"; }
 
@@ -172,6 +261,20 @@ Result<StackOptions> load_options(const std::string& dir) {
         // Stacks rendered before screens existed had none.
         options.screens = o.contains("screens") && json::value_to<bool>(o.at("screens"));
         options.ble = o.contains("ble") && json::value_to<bool>(o.at("ble"));
+        // Stacks rendered before roles were the one-machine demo.
+        if (o.contains("role")) {
+            auto role = role_from_name(json::value_to<std::string>(o.at("role")));
+            if (!role) return Status::error(fmt::format("{} names an unknown role", options_file(dir)));
+            options.role = *role;
+        }
+        auto text_field = [&o](const char* name, std::string& field) {
+            if (o.contains(name)) field = json::value_to<std::string>(o.at(name));
+        };
+        text_field("listen_address", options.listen_address);
+        text_field("public_name", options.public_name);
+        text_field("cloud_host", options.cloud_host);
+        text_field("cloud_ca_file", options.cloud_ca_file);
+        if (o.contains("first_lamp")) options.first_lamp = json::value_to<int>(o.at("first_lamp"));
     } catch (const std::exception& e) {
         return Status::error(fmt::format("{} lacks a field or has a wrong type: {}", options_file(dir), e.what()));
     }
@@ -187,6 +290,7 @@ Result<StackPlan> plan_stack(const StackOptions& options) {
     if (options.lamps < 0 || options.lamps > kMaxLamps) {
         return Status::error(fmt::format("--lamps {} is out of range: use 0..{}", options.lamps, kMaxLamps));
     }
+    if (Status s = check_role_options(options); !s) return s;
     int last_port = options.port_base + kFirstLampOffset + options.lamps;
     if (options.port_base < 1024 || last_port > 65535) {
         return Status::error(fmt::format(
@@ -199,6 +303,9 @@ Result<StackPlan> plan_stack(const StackOptions& options) {
     plan.options.build_dir = fs::absolute(options.build_dir).lexically_normal().string();
     const std::string& dir = plan.options.dir;
     const std::string& build = plan.options.build_dir;
+    plan.runs_cloud = options.role != Role::lamp;
+    plan.runs_lamps = options.role != Role::cloud;
+    if (options.listen_address != "0.0.0.0") plan.cloud_local_address = options.listen_address;
     plan.lamp_mqtt_port = options.port_base + kLampMqttOffset;
     plan.https_port = options.port_base + kHttpsOffset;
     plan.client_mqtt_port = options.port_base + kClientMqttOffset;
@@ -220,7 +327,8 @@ Result<StackPlan> plan_stack(const StackOptions& options) {
     plan.supervisord_pid_file = dir + "/supervisord.pid";
     plan.cli_dir = dir + "/cli";
     plan.database_file = plan.cloud_dir + "/lampi.sqlite3";
-    plan.ca_file = plan.pki_dir + "/ca/ca.pem";
+    // A lamp host has no CA: only the cloud's CA certificate, to check the cloud with.
+    plan.ca_file = plan.runs_cloud ? plan.pki_dir + "/ca/ca.pem" : plan.pki_dir + "/cloud-ca.pem";
     plan.server_cert = plan.pki_dir + "/server.pem";
     plan.server_key = plan.pki_dir + "/server.key";
     plan.lampid = build + "/src/lampid/lampid";
@@ -240,7 +348,26 @@ Result<StackPlan> plan_stack(const StackOptions& options) {
     plan.analytics_write_key_file = plan.secrets_dir + "/analytics-write-key";
     plan.analytics_read_key_file = plan.secrets_dir + "/analytics-read-key";
     plan.analytics_master_key_file = plan.secrets_dir + "/analytics-master-key";
-    if (with_ble(plan.options)) {
+    // The demo's certificate names only the loopback; a cloud host's names its
+    // address and the name it is reached by too.
+    plan.server_dns_names = {"localhost"};
+    plan.server_ip_addresses = {"127.0.0.1", "::1"};
+    if (options.role == Role::cloud) {
+        if (!options.public_name.empty())
+            plan.server_dns_names.insert(plan.server_dns_names.begin(), options.public_name);
+        if (plan.cloud_local_address != "127.0.0.1") {
+            plan.server_ip_addresses.insert(plan.server_ip_addresses.begin(), plan.cloud_local_address);
+        }
+    }
+    if (options.role == Role::lamp) {
+        auto cloud = parse_cloud_host(options.cloud_host, options.port_base);
+        if (!cloud) return cloud.status();
+        plan.cloud = *cloud;
+    } else {
+        const std::string& name = options.public_name.empty() ? plan.cloud_local_address : options.public_name;
+        plan.cloud = CloudAddress{name, plan.lamp_mqtt_port, plan.https_port};
+    }
+    if (plan.runs_lamps && with_ble(plan.options)) {
         std::error_code ec;
         if (std::filesystem::exists(options.system_bus_socket, ec)) {
             plan.ble_bus = "system";
@@ -252,7 +379,7 @@ Result<StackPlan> plan_stack(const StackOptions& options) {
     }
     for (int i = 0; i < options.lamps; ++i) {
         LampPlan lamp;
-        lamp.device_id = simulated_device_id(i);
+        lamp.device_id = simulated_device_id(options.first_lamp + i);
         lamp.broker_port = options.port_base + kFirstLampOffset + i;
         lamp.dir = fmt::format("{}/lamps/{}", dir, lamp.device_id);
         lamp.broker_password_file = fmt::format("{}/lamp-{}-broker", plan.secrets_dir, lamp.device_id);
@@ -260,7 +387,8 @@ Result<StackPlan> plan_stack(const StackOptions& options) {
         lamp.enroll_token_file = fmt::format("{}/lamp-{}-enroll-token", plan.secrets_dir, lamp.device_id);
         // Display numbers follow the port base as the ports do, so two stacks differ;
         // from 100 up, clear of the desktop's own displays.
-        if (with_screens(plan.options)) lamp.display = 100 + options.port_base % 10000 + i;
+        if (plan.runs_lamps && with_screens(plan.options))
+            lamp.display = 100 + options.port_base % 10000 + options.first_lamp + i;
         plan.lamps.push_back(std::move(lamp));
     }
     return plan;
@@ -278,38 +406,57 @@ bool with_screens(const StackOptions& options) {
 }
 
 std::vector<int> all_ports(const StackPlan& plan) {
-    std::vector<int> ports{plan.lamp_mqtt_port, plan.https_port, plan.client_mqtt_port,
-                           plan.http_redirect_port};
-    for (const LampPlan& lamp : plan.lamps) ports.push_back(lamp.broker_port);
+    std::vector<int> ports;
+    if (plan.runs_cloud) {
+        ports = {plan.lamp_mqtt_port, plan.https_port, plan.client_mqtt_port, plan.http_redirect_port};
+    }
+    if (plan.runs_lamps) {
+        for (const LampPlan& lamp : plan.lamps) ports.push_back(lamp.broker_port);
+    }
     return ports;
 }
 
-std::vector<ProcessPlan> plan_processes(const StackPlan& plan) {
-    const std::string& dir = plan.options.dir;
-    auto process = [&](std::string name, std::string command, int priority, std::string environment = "") {
-        ProcessPlan p{name, std::move(command), fmt::format("{}/{}.pid", plan.run_dir, name),
-                      fmt::format("{}/logs/{}.log", dir, name), priority, std::move(environment)};
-        return p;
-    };
-    std::vector<ProcessPlan> processes;
+namespace {
+
+// A supervised process, its pid file and log where the stack keeps them.
+struct ProcessMaker {
+    const StackPlan& plan;
+    ProcessPlan operator()(const std::string& name, std::string command, int priority,
+                           std::string environment = "") const {
+        return ProcessPlan{name,
+                           std::move(command),
+                           fmt::format("{}/{}.pid", plan.run_dir, name),
+                           fmt::format("{}/logs/{}.log", plan.options.dir, name),
+                           priority,
+                           std::move(environment)};
+    }
+};
+
+void plan_cloud_processes(const StackPlan& plan, const ProcessMaker& process, std::vector<ProcessPlan>& processes) {
+    std::string origins =
+        fmt::format("--public-origin https://127.0.0.1:{https} --public-origin https://localhost:{https}",
+                    fmt::arg("https", plan.https_port));
+    if (!plan.options.public_name.empty()) {
+        origins += fmt::format(" --public-origin https://{}:{}", plan.options.public_name, plan.https_port);
+    }
     processes.push_back(process("cloud-broker",
                                 fmt::format("{} -c {}/mosquitto.conf", plan.options.mosquitto, plan.broker_dir), 10,
                                 broker_environment()));
     processes.push_back(process(
         "lampi-cloud",
-        fmt::format("{cloud} serve --db sqlite://{db} --listen 127.0.0.1:{https} --tls-cert {cert} "
-                    "--redirect-listen 127.0.0.1:{redirect} --public-https-port {https} "
-                    "--tls-key {key} --static-dir {static} --mqtt-host 127.0.0.1 --mqtt-port {mqtt} "
+        fmt::format("{cloud} serve --db sqlite://{db} --listen {listen}:{https} --tls-cert {cert} "
+                    "--redirect-listen {listen}:{redirect} --public-https-port {https} "
+                    "--tls-key {key} --static-dir {static} --mqtt-host {local} --mqtt-port {mqtt} "
                     "--mqtt-username {user} --mqtt-password-file {password} --mqtt-ca-file {ca} "
-                    "--mqtt-ws-url /mqtt --relay-broker unix:{relay} --public-origin https://127.0.0.1:{https} "
-                    "--public-origin https://localhost:{https} "
+                    "--mqtt-ws-url /mqtt --relay-broker unix:{relay} {origins} "
                     "--auth-secret-file {secret} --enroll-ca-dir {ca_dir} --enroll-rate {enroll_rate} "
                     "--log-level {level} --log-format {format}{lifetime}{signups}",
                     fmt::arg("cloud", plan.lampi_cloud), fmt::arg("db", plan.database_file),
-                    fmt::arg("https", plan.https_port), fmt::arg("redirect", plan.http_redirect_port),
-                    fmt::arg("cert", plan.server_cert), fmt::arg("key", plan.server_key),
-                    fmt::arg("static", plan.static_dir), fmt::arg("mqtt", plan.client_mqtt_port),
-                    fmt::arg("user", plan.cloud_service.username),
+                    fmt::arg("listen", plan.options.listen_address), fmt::arg("local", plan.cloud_local_address),
+                    fmt::arg("origins", origins), fmt::arg("https", plan.https_port),
+                    fmt::arg("redirect", plan.http_redirect_port), fmt::arg("cert", plan.server_cert),
+                    fmt::arg("key", plan.server_key), fmt::arg("static", plan.static_dir),
+                    fmt::arg("mqtt", plan.client_mqtt_port), fmt::arg("user", plan.cloud_service.username),
                     fmt::arg("password", plan.cloud_service.password_file), fmt::arg("ca", plan.ca_file),
                     fmt::arg("relay", plan.relay_socket), fmt::arg("secret", plan.auth_secret_file),
                     fmt::arg("ca_dir", plan.pki_dir + "/ca"),
@@ -323,6 +470,9 @@ std::vector<ProcessPlan> plan_processes(const StackPlan& plan) {
                                             ? fmt::format(" --signup-rate {}", plan.options.signup_rate)
                                             : std::string())),
         15));
+}
+
+void plan_lamp_processes(const StackPlan& plan, const ProcessMaker& process, std::vector<ProcessPlan>& processes) {
     if (!plan.private_bus_conf.empty()) {
         // No system bus here: the lamps' Bluetooth services get a bus of their own.
         processes.push_back(process("lamp-bus",
@@ -343,15 +493,15 @@ std::vector<ProcessPlan> plan_processes(const StackPlan& plan) {
                     fmt::format("{lampid} --host 127.0.0.1 --port {port} --device-id {id} --state-file "
                                 "{dir}/lamp-state.json --backend simulated --simulated-output {dir}/led-duty "
                                 "--code-file {dir}/association-code --log-level {level} --log-format {format} "
-                                "--username {user} --password-file {password} --cloud-url https://127.0.0.1:{https} "
+                                "--username {user} --password-file {password} --cloud-url https://{cloud}:{https} "
                                 "--cloud-ca-file {ca} --key-file {dir}/lamp.key --cert-file {dir}/lamp.pem "
                                 "--enroll-token-file {token}",
                                 fmt::arg("lampid", plan.lampid), fmt::arg("port", lamp.broker_port),
                                 fmt::arg("id", lamp.device_id), fmt::arg("dir", lamp.dir),
                                 fmt::arg("level", plan.options.log_level), fmt::arg("format", plan.options.log_format),
                                 fmt::arg("user", kLampBrokerUser), fmt::arg("password", lamp.broker_password_file),
-                                fmt::arg("https", plan.https_port), fmt::arg("ca", plan.ca_file),
-                                fmt::arg("token", lamp.enroll_token_file)),
+                                fmt::arg("cloud", plan.cloud.host), fmt::arg("https", plan.cloud.https_port),
+                                fmt::arg("ca", plan.ca_file), fmt::arg("token", lamp.enroll_token_file)),
                     30));
         if (!plan.ble_bus.empty()) {
             processes.push_back(process(
@@ -375,8 +525,18 @@ std::vector<ProcessPlan> plan_processes(const StackPlan& plan) {
                         plan.options.log_format, kLampBrokerUser, lamp.broker_password_file),
             40, fmt::format(R"(DISPLAY=":{}",SDL_VIDEODRIVER="x11")", lamp.display)));
     }
+}
+
+}  // namespace
+
+std::vector<ProcessPlan> plan_processes(const StackPlan& plan) {
+    ProcessMaker process{plan};
+    std::vector<ProcessPlan> processes;
+    if (plan.runs_cloud) plan_cloud_processes(plan, process, processes);
+    if (plan.runs_lamps) plan_lamp_processes(plan, process, processes);
     return processes;
 }
+
 
 std::string render_supervisord_conf(const StackPlan& plan) {
     const std::string& dir = plan.options.dir;
@@ -443,23 +603,32 @@ std::string render_cloud_setup(const StackPlan& plan) {
         fmt::arg("op_pw", plan.operator_login.password_file), fmt::arg("project", plan.analytics_project_file),
         fmt::arg("write", plan.analytics_write_key_file), fmt::arg("read", plan.analytics_read_key_file),
         fmt::arg("master", plan.analytics_master_key_file));
+    // The demo gives every lamp to its demo user; a cloud host's lamps wait for
+    // whoever reads a lamp's association code to claim it.
+    std::string owner = plan.runs_lamps ? fmt::format(" --owner {}", plan.demo.username) : "";
     int index = 0;
     for (const LampPlan& lamp : plan.lamps) {
         ++index;
         out += fmt::format(
             "if pending \"lamp {id}\"; then\n"
             "  if ! \"$cloud\" lamp list --db \"$db\" --log-level warn | cut -f1 | grep -qxF {id}; then\n"
-            "    \"$cloud\" lamp add --db \"$db\" --log-level warn --name \"Lamp {index}\" --owner {demo} {id} >/dev/null\n"
+            "    \"$cloud\" lamp add --db \"$db\" --log-level warn --name \"Lamp {index}\"{owner} {id} >/dev/null\n"
             "  fi\n"
             "  record \"lamp {id}\"\n"
             "fi\n"
-            "# A lamp without its certificate enrolls with a fresh token (lampid --enroll-token-file).\n"
-            "if [ ! -s {cert} ]; then\n"
+            "# {token_why}\n"
+            "if [ ! -s {needs_token} ]; then\n"
             "  \"$cloud\" enroll-token create --db \"$db\" --log-level warn --device {id} --ttl 1d >{token}.new 2>/dev/null\n"
             "  mv {token}.new {token}\n"
             "fi\n",
-            fmt::arg("id", lamp.device_id), fmt::arg("index", index), fmt::arg("demo", plan.demo.username),
-            fmt::arg("cert", lamp.dir + "/lamp.pem"), fmt::arg("token", lamp.enroll_token_file));
+            fmt::arg("id", lamp.device_id), fmt::arg("index", index), fmt::arg("owner", owner),
+            fmt::arg("token_why", plan.runs_lamps ? "A lamp without its certificate enrolls with a fresh token "
+                                                    "(lampid --enroll-token-file)."
+                                                  : "One token per lamp, for its lamp host (remove the file for "
+                                                    "another)."),
+            // A cloud host cannot see a lamp's certificate: it makes the token once.
+            fmt::arg("needs_token", plan.runs_lamps ? lamp.dir + "/lamp.pem" : lamp.enroll_token_file),
+            fmt::arg("token", lamp.enroll_token_file));
     }
     return out;
 }
@@ -483,6 +652,10 @@ std::string render_endpoints_json(const StackPlan& plan, const std::string& oper
             {"cloud_topic_prefix", topics::cloud_prefix(lamp.device_id)},
         });
     }
+    // Where scripts reach the cloud: 127.0.0.1 in the demo, its name from a lamp host.
+    const std::string& host = plan.cloud.host;
+    // The cloud's ports, at their offsets from its base (a lamp host's cloud may have another base).
+    auto cloud_port = [&plan](int offset) { return plan.cloud.lamp_mqtt_port - kLampMqttOffset + offset; };
     auto login = [](const Login& who, const std::string& password) {
         return json::object{{"username", who.username}, {"password", password}};
     };
@@ -492,16 +665,17 @@ std::string render_endpoints_json(const StackPlan& plan, const std::string& oper
         {"ca_file", plan.ca_file},
         {"cloud",
          json::object{
-             {"http", json::object{{"url", fmt::format("https://127.0.0.1:{}", plan.https_port)},
-                                   {"redirect_url", fmt::format("http://127.0.0.1:{}", plan.http_redirect_port)}}},
-             {"websocket", json::object{{"url", fmt::format("wss://127.0.0.1:{}/mqtt", plan.https_port)}}},
-             {"mqtt", json::object{{"host", "127.0.0.1"}, {"port", plan.client_mqtt_port}, {"tls", true}}},
+             {"http",
+              json::object{{"url", fmt::format("https://{}:{}", host, plan.cloud.https_port)},
+                           {"redirect_url", fmt::format("http://{}:{}", host, cloud_port(kHttpRedirectOffset))}}},
+             {"websocket", json::object{{"url", fmt::format("wss://{}:{}/mqtt", host, plan.cloud.https_port)}}},
+             {"mqtt", json::object{{"host", host}, {"port", cloud_port(kClientMqttOffset)}, {"tls", true}}},
              {"lamp_mqtt",
               json::object{
-                  {"host", "127.0.0.1"}, {"port", plan.lamp_mqtt_port}, {"tls", true}, {"client_certificate", true}}},
+                  {"host", host}, {"port", plan.cloud.lamp_mqtt_port}, {"tls", true}, {"client_certificate", true}}},
              {"operator", login(plan.operator_login, operator_password)},
          }},
-        {"analytics", json::object{{"url", fmt::format("https://127.0.0.1:{}/3.0", plan.https_port)},
+        {"analytics", json::object{{"url", fmt::format("https://{}:{}/3.0", host, plan.cloud.https_port)},
                                    {"project_id", analytics.size() > 0 ? analytics[0] : ""},
                                    {"write_key", analytics.size() > 1 ? analytics[1] : ""},
                                    {"read_key", analytics.size() > 2 ? analytics[2] : ""}}},
@@ -512,16 +686,29 @@ std::string render_endpoints_json(const StackPlan& plan, const std::string& oper
                                     {"socket", plan.options.dir + "/supervisor.sock"},
                                     {"cloud_setup", plan.options.dir + "/cloud-setup.sh"}}},
     };
+    root["role"] = role_name(plan.options.role);
+    if (!plan.runs_cloud) {
+        // A lamp host holds none of the cloud's logins.
+        for (const char* key : {"analytics", "demo", "second_user"}) root.erase(key);
+        root["cloud"].as_object().erase("operator");
+        root["supervisor"].as_object().erase("cloud_setup");
+    }
     return json::serialize(root) + "\n";
 }
 
-Status write_stack(const StackPlan& plan) {
-    for (const std::string& dir : {plan.options.dir, plan.options.dir + "/logs", plan.broker_dir, plan.cloud_dir}) {
+namespace {
+
+// The cloud's logins, in the order write_stack hands them on.
+struct CloudSecrets {
+    std::string operator_password, demo_password, second_password;
+    std::vector<std::string> analytics;  // project id, write, read (and master) key
+};
+
+Result<CloudSecrets> write_cloud(const StackPlan& plan) {
+    for (const std::string& dir : {plan.broker_dir, plan.cloud_dir}) {
         if (Status s = make_dir(dir); !s) return s;
     }
-    for (const std::string& dir : {plan.secrets_dir, plan.run_dir, plan.cli_dir}) {
-        if (Status s = make_dir(dir, fs::perms(0700)); !s) return s;
-    }
+    if (Status s = make_dir(plan.cli_dir, fs::perms(0700)); !s) return s;
     if (Status s = make_dir(fs::path(plan.relay_socket).parent_path().string(), fs::perms(0700)); !s) return s;
     Result<std::string> auth_secret = ensure_secret(plan.auth_secret_file, 24);
     if (!auth_secret) return auth_secret.status();
@@ -534,20 +721,51 @@ Status write_stack(const StackPlan& plan) {
         passwords[i] = *secret;
     }
     if (Status s = ensure_pki(plan); !s) return s;
-    std::vector<std::string> analytics;  // project id, write, read (and master) key
+    CloudSecrets secrets{passwords[1], passwords[2], passwords[3], {}};
     for (const auto& [file, bytes] : {std::pair{&plan.analytics_project_file, 12},
                                       {&plan.analytics_write_key_file, 32},
                                       {&plan.analytics_read_key_file, 32},
                                       {&plan.analytics_master_key_file, 32}}) {
         auto secret = ensure_secret(*file, bytes);
         if (!secret) return secret.status();
-        analytics.push_back(*secret);
+        secrets.analytics.push_back(*secret);
     }
 
     if (Status s = write_file_atomically(plan.broker_dir + "/mosquitto.conf",
                                          render_mosquitto_conf(cloud_broker_settings(plan, *auth_secret)), 0600);
         !s) {
         return s;
+    }
+    if (Status s = write_file_atomically(plan.options.dir + "/cloud-setup.sh", render_cloud_setup(plan), 0700); !s) {
+        return s;
+    }
+    // The operator's options for mosquitto_sub and mosquitto_pub (their own config
+    // files, read through XDG_CONFIG_HOME), so the password never sits in a command line.
+    std::string operator_cli = render_operator_cli_options(plan, secrets.operator_password);
+    for (const char* tool : {"mosquitto_sub", "mosquitto_pub"}) {
+        if (Status s = write_file_atomically(plan.cli_dir + "/" + tool, operator_cli, 0600); !s) return s;
+    }
+    return secrets;
+}
+
+// A lamp host trusts the cloud's CA and nothing else: its own copy, so the
+// stack keeps working whatever happens to the file it was given.
+Status copy_cloud_ca(const StackPlan& plan) {
+    std::ifstream in(plan.options.cloud_ca_file);
+    std::string pem((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (!in.good() && !in.eof()) {
+        return Status::error(fmt::format("cannot read --cloud-ca-file {}", plan.options.cloud_ca_file));
+    }
+    if (pem.find("-----BEGIN CERTIFICATE-----") == std::string::npos) {
+        return Status::error(fmt::format("--cloud-ca-file {} holds no PEM certificate", plan.options.cloud_ca_file));
+    }
+    if (Status s = make_dir(plan.pki_dir); !s) return s;
+    return write_file_atomically(plan.ca_file, pem);
+}
+
+Status write_lamps(const StackPlan& plan) {
+    if (!plan.runs_cloud) {
+        if (Status s = copy_cloud_ca(plan); !s) return s;
     }
     std::string user = current_user();
     for (const LampPlan& lamp : plan.lamps) {
@@ -571,26 +789,41 @@ Status write_stack(const StackPlan& plan) {
         if (Status s = write_file_atomically(lamp.broker_users_file, *users, 0600); !s) return s;
         broker.allow_anonymous = false;
         broker.password_file = lamp.broker_users_file;
-        broker.bridge = BridgeSettings{lamp.device_id, "127.0.0.1", plan.lamp_mqtt_port,
+        broker.bridge = BridgeSettings{lamp.device_id, plan.cloud.host, plan.cloud.lamp_mqtt_port,
                                        BridgeTls{plan.ca_file, lamp.dir + "/lamp.pem", lamp.dir + "/lamp.key"}};
         if (Status s = write_file_atomically(lamp.dir + "/mosquitto.conf", render_mosquitto_conf(broker)); !s) return s;
-    }
-    if (Status s = write_file_atomically(plan.options.dir + "/cloud-setup.sh", render_cloud_setup(plan), 0700); !s) {
-        return s;
     }
     if (!plan.private_bus_conf.empty()) {
         if (Status s = write_file_atomically(plan.private_bus_conf, render_private_bus_conf(plan)); !s) return s;
     }
-    if (Status s = write_file_atomically(plan.supervisord_conf, render_supervisord_conf(plan)); !s) return s;
-    // The operator's options for mosquitto_sub and mosquitto_pub (their own config
-    // files, read through XDG_CONFIG_HOME), so the password never sits in a command line.
-    std::string operator_cli = render_operator_cli_options(plan, passwords[1]);
-    for (const char* tool : {"mosquitto_sub", "mosquitto_pub"}) {
-        if (Status s = write_file_atomically(plan.cli_dir + "/" + tool, operator_cli, 0600); !s) return s;
+    return Status::ok();
+}
+
+}  // namespace
+
+Status write_stack(const StackPlan& plan) {
+    for (const std::string& dir : {plan.options.dir, plan.options.dir + "/logs"}) {
+        if (Status s = make_dir(dir); !s) return s;
     }
+    for (const std::string& dir : {plan.secrets_dir, plan.run_dir}) {
+        if (Status s = make_dir(dir, fs::perms(0700)); !s) return s;
+    }
+    CloudSecrets secrets;
+    if (plan.runs_cloud) {
+        auto written = write_cloud(plan);
+        if (!written) return written.status();
+        secrets = std::move(written).value();
+    }
+    // The lamps of a cloud host are only registered there (cloud-setup.sh): their
+    // brokers and lampid run on the lamp hosts.
+    if (plan.runs_lamps) {
+        if (Status s = write_lamps(plan); !s) return s;
+    }
+    if (Status s = write_file_atomically(plan.supervisord_conf, render_supervisord_conf(plan)); !s) return s;
     if (Status s = write_file_atomically(options_file(plan.options.dir), render_options(plan.options)); !s) return s;
     return write_file_atomically(plan.options.dir + "/endpoints.json",
-                                 render_endpoints_json(plan, passwords[1], passwords[2], passwords[3], analytics),
+                                 render_endpoints_json(plan, secrets.operator_password, secrets.demo_password,
+                                                       secrets.second_password, secrets.analytics),
                                  0600);
 }
 

@@ -1,14 +1,18 @@
-// The one-machine platform that `./lampi up` runs: which processes, on which
-// ports, with which files. plan_stack decides; write_stack creates what is
-// missing (secrets, the CA and certificates) and writes every configuration file
-// (Mosquitto, supervisord, the cloud's set-up script, endpoints.json).
+// The LAMPi platform that `./lampi up` runs, and its two roles on their own
+// hosts: which processes, on which ports, with which files. plan_stack decides;
+// write_stack creates what is missing (secrets, the CA and certificates) and
+// writes every configuration file (Mosquitto, supervisord, the cloud's set-up
+// script, endpoints.json).
 //
 // Every listener sits at a fixed offset from the port base, so two stacks with
-// different bases run side by side. Everything listens on 127.0.0.1 only, and
-// every hop that leaves a lamp is TLS.
+// different bases run side by side. The one-machine demo (role all) listens on
+// 127.0.0.1 only; a cloud host listens on the address it is given. Every hop
+// that leaves a lamp is TLS.
 #pragma once
 
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "lampi/status.h"
@@ -29,7 +33,25 @@ inline constexpr int kHttpRedirectOffset = 4;
 inline constexpr int kFirstLampOffset = 10;
 inline constexpr int kMaxLamps = 500;
 
+// What one host runs. all: the one-machine demo, a cloud and its lamps together.
+// cloud: the cloud broker with the plugin and lampi-cloud. lamp: the lamps' own
+// brokers, lampid, their screens and BLE services, bridged to a cloud elsewhere.
+enum class Role { all, cloud, lamp };
+std::string_view role_name(Role role);
+std::optional<Role> role_from_name(std::string_view name);
+
+// The cloud a lamp host bridges to: the name its certificate carries, and the
+// cloud's port base (its lamps' MQTT port), HTTPS following at its offset.
+struct CloudAddress {
+    std::string host;
+    int lamp_mqtt_port = 0;
+    int https_port = 0;
+};
+// "NAME[:PORT]"; without a port, the cloud has the lamp host's port base.
+Result<CloudAddress> parse_cloud_host(const std::string& text, int port_base);
+
 struct StackOptions {
+    Role role = Role::all;
     std::string dir = ".lampi";     // configs, state, logs
     int lamps = 3;
     int port_base = 18830;
@@ -48,6 +70,16 @@ struct StackOptions {
     bool ble = true;
     std::string dbus_daemon = "/usr/bin/dbus-daemon";
     std::string system_bus_socket = "/run/dbus/system_bus_socket";
+    // The cloud role: the IPv4 address its listeners bind, and the name lamps and
+    // browsers reach it by (its server certificate carries both).
+    std::string listen_address = "127.0.0.1";
+    std::string public_name;
+    // The lamp role: the cloud to bridge to ("NAME[:PORT]"), the CA certificate
+    // that signed the cloud's server certificate, and the first simulated lamp's
+    // number, so lamp hosts sharing a cloud have device ids of their own.
+    std::string cloud_host;
+    std::string cloud_ca_file;
+    int first_lamp = 0;
 };
 
 // lampid's login on its lamp's broker, the only one that broker admits.
@@ -85,6 +117,15 @@ struct Login {
 
 struct StackPlan {
     StackOptions options;           // with dir and build_dir made absolute
+    bool runs_cloud = true;         // the cloud broker and lampi-cloud run here
+    bool runs_lamps = true;         // the lamps' processes run here (role cloud: they are only registered)
+    // Where the cloud's own services reach it (the plugin, lampi-cloud, the
+    // readiness check): its listen address, or 127.0.0.1 for a wildcard.
+    std::string cloud_local_address = "127.0.0.1";
+    // The names and addresses the cloud's server certificate carries.
+    std::vector<std::string> server_dns_names;
+    std::vector<std::string> server_ip_addresses;
+    CloudAddress cloud;  // where the lamps' bridges and lampid reach the cloud
     int lamp_mqtt_port = 0;
     int https_port = 0;
     int client_mqtt_port = 0;
@@ -101,7 +142,7 @@ struct StackPlan {
     std::string supervisord_pid_file;
     std::string cli_dir;            // <stack>/cli: mosquitto_sub/pub option files for the operator, mode 0700
     std::string database_file;      // lampi-cloud's SQLite database
-    std::string ca_file;
+    std::string ca_file;            // the platform CA (role lamp: the copy of --cloud-ca-file)
     std::string server_cert;
     std::string server_key;
     std::string lampid;             // program paths

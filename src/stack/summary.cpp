@@ -1,6 +1,7 @@
 #include "summary.h"
 
 #include <fmt/core.h>
+#include <fmt/ranges.h>
 
 #include "lampi/files.h"
 
@@ -12,9 +13,37 @@ std::string password_in(const std::string& path) {
     return password ? *password : fmt::format("(unreadable: {})", password.status().message());
 }
 
+// A host of one role: where it listens and what it needs from the other.
+std::string render_role_summary(const StackPlan& plan) {
+    const std::string& dir = plan.options.dir;
+    std::string out;
+    auto line = [&out](const std::string& text = "") { out += text + "\n"; };
+    line();
+    if (plan.runs_cloud) {
+        line(fmt::format("LAMPi cloud on {} as {} (port base {}, files in {})", plan.options.listen_address,
+                         plan.cloud.host, plan.options.port_base, dir));
+        line(fmt::format("  Web:   https://{}:{}/ (certificate for {})", plan.cloud.host, plan.https_port,
+                         fmt::join(plan.server_dns_names, ", ")));
+        line(fmt::format("  lamps: mqtts://{}:{} (client certificates)", plan.cloud.host, plan.lamp_mqtt_port));
+        line(fmt::format("  Lamp hosts need {} (--cloud-ca-file) and their lamp's token:", plan.ca_file));
+        for (const LampPlan& lamp : plan.lamps) line(fmt::format("    {}  {}", lamp.device_id, lamp.enroll_token_file));
+    } else {
+        line(
+            fmt::format("LAMPi lamps bridged to {}:{} (files in {})", plan.cloud.host, plan.cloud.lamp_mqtt_port, dir));
+        for (const LampPlan& lamp : plan.lamps) {
+            line(fmt::format("  lamp {}: local broker 127.0.0.1:{}, enrolls with {}", lamp.device_id, lamp.broker_port,
+                             lamp.enroll_token_file));
+        }
+    }
+    line(fmt::format("Running in the background: lampi-stack status --dir {}; stop with lampi-stack stop --dir {}", dir,
+                     dir));
+    return out;
+}
+
 }  // namespace
 
 std::string render_summary(const StackPlan& plan, bool detached) {
+    if (!plan.runs_cloud || !plan.runs_lamps) return render_role_summary(plan);
     const std::string& dir = plan.options.dir;
     std::string out;
     auto line = [&out](const std::string& text = "") { out += text + "\n"; };
