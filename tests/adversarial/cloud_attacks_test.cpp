@@ -7,6 +7,7 @@
 // play many clients from. Every test shows the rightful request working.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <boost/json.hpp>
@@ -368,6 +369,10 @@ TEST_F(CloudAttacks, APasswordHashFloodLeavesTheOtherPagesFast) {
     flood.reserve(48);
     for (int i = 0; i < 48; ++i) {
         flood.emplace_back([&, i] {
+            // The attackers' CPU is not the server's: 48 client threads doing TLS
+            // handshakes in this process would otherwise starve the page's own
+            // client, and the test would time the test rather than the server.
+            setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 19);
             ScopedSourceAddress from("127.0.70." + std::to_string(i + 1));
             for (int k = 0; k < 4 && flooding; ++k) {
                 int status = login("hashflood-" + std::to_string(i), "guess-" + std::to_string(k)).status;
@@ -380,18 +385,22 @@ TEST_F(CloudAttacks, APasswordHashFloodLeavesTheOtherPagesFast) {
     for (auto until = std::chrono::steady_clock::now() + 10s;
          judged + busy == 0 && std::chrono::steady_clock::now() < until;)
         std::this_thread::sleep_for(5ms);
-    std::chrono::milliseconds slowest{0};
+    std::chrono::milliseconds slowest{0}, its_connecting{0};
     for (int i = 0; i < 10; ++i) {
         HttpReply page = send("GET", "/accounts/login/");
         if (page.status != 200) slowest = 10s;
-        slowest = std::max(slowest, page.elapsed);
+        if (page.elapsed > slowest) {
+            slowest = page.elapsed;
+            its_connecting = page.connecting;
+        }
     }
     flooding = false;
     for (auto& t : flood) t.join();
     // At 967397e the hashes ran on the HTTP threads: the page took 1.2 s.
     EXPECT_TRUE(refused_now("48 concurrent login floods (argon2id each) against the login page",
                             "page within 500 ms or 2 hashes", slowest < bound,
-                            "slowest page " + std::to_string(slowest.count()) + " ms (bound " +
+                            "slowest page " + std::to_string(slowest.count()) + " ms, " +
+                                std::to_string(its_connecting.count()) + " ms of it connecting (bound " +
                                 std::to_string(bound.count()) + " ms); " + std::to_string(judged.load()) +
                                 " logins judged, " + std::to_string(busy.load()) + " answered 503"));
 }

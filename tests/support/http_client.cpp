@@ -279,6 +279,7 @@ HttpReply http_exchange(int port, const std::optional<TlsIdentity>& tls, const s
     auto deadline = start + timeout;
     std::string error;
     auto connection = WireConnection::open(port, tls, error, timeout);
+    answer.connecting = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
     if (!connection) {
         answer.error = error;
         return answer;

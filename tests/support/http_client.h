@@ -29,6 +29,8 @@ struct HttpReply {
     bool closed = false;  // the server closed the connection after this reply
     std::string error;
     std::chrono::milliseconds elapsed{0};
+    // Of `elapsed`, the TCP connect and TLS handshake (http_exchange only).
+    std::chrono::milliseconds connecting{0};
 
     std::string header(const std::string& name) const;  // first match, any case
     std::vector<std::string> headers_named(const std::string& name) const;
