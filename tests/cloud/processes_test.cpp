@@ -3,14 +3,19 @@
 // one must stop working on the other within the read cache's second, however
 // often it is used meanwhile; and a process killed with SIGKILL in the middle of
 // analytics batches, which must leave the events and their daily counts in step
-// and lose nothing it acknowledged.
+// and lose nothing it acknowledged; and a database whose disk fills up mid-flood.
 #include <gtest/gtest.h>
+#include <sys/mount.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <boost/json.hpp>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -349,6 +354,104 @@ TEST_P(CloudProcesses, AKillMidAnalyticsBatchLeavesNothingHalfWritten) {
     // And it starts again on what the kills left.
     auto cloud = serve("cloud-after", port);
     EXPECT_EQ(HttpClient(port).request("GET", "/livez").status, 200) << cloud->log();
+}
+
+// A tmpfs of `megabytes` at `path`, unmounted on destruction (mounting needs root).
+class SmallDisk {
+public:
+    SmallDisk(std::string path, int megabytes) : path_(std::move(path)) {
+        std::filesystem::create_directories(path_);
+        std::string size = "size=" + std::to_string(megabytes) + "m";
+        mounted_ = ::mount("tmpfs", path_.c_str(), "tmpfs", 0, size.c_str()) == 0;
+    }
+    ~SmallDisk() {
+        if (mounted_) ::umount2(path_.c_str(), MNT_DETACH);
+    }
+    bool mounted() const { return mounted_; }
+
+private:
+    std::string path_;
+    bool mounted_ = false;
+};
+
+// The database's disk fills up in the middle of a flood of analytics batches
+// (SQLite on an 8 MiB tmpfs): the batches that do not fit are refused whole
+// with 500 and nothing of them stored, every acknowledged one is there, the
+// rollup still equals the events, lampi-cloud stays up, and once space is freed
+// it stores batches again.
+TEST(CloudFullDisk, AnalyticsBatchesOnAFullDiskAreRefusedWholeAndTheServerStaysUp) {
+    if (::geteuid() != 0) GTEST_SKIP() << "mounting a small file system for the database needs root";
+    TempDir dir;
+    SmallDisk disk(dir / "disk", 8);
+    ASSERT_TRUE(disk.mounted()) << "cannot mount a tmpfs: " << std::strerror(errno);
+    const std::string db = "sqlite://" + (dir / "disk") + "/lampi.sqlite3";
+    auto keys = testing::run({kBinary, "analytics", "keys", "--db", db}, std::chrono::seconds(30));
+    ASSERT_EQ(keys.exit_code, 0) << keys.output;
+    json::value k = json::parse(keys.output.substr(keys.output.find('{')));
+    const std::string project(k.at("project_id").as_string());
+    const std::string write_key(k.at("write_key").as_string());
+    // Room for the database to grow into, given back later.
+    testing::write_file(dir / "disk/filler", std::string(2 << 20, 'x'));
+
+    int port = testing::free_port();
+    Process cloud({kBinary, "serve", "--db", db, "--listen", "127.0.0.1:" + std::to_string(port), "--mqtt-host", "",
+                   "--analytics-write-rate", "0", "--body-limit", "1048576", "--log-level", "warn"},
+                  dir / "serve.log");
+    cloud.start();
+    ASSERT_TRUE(testing::wait_for_port(port, 20s)) << cloud.log();
+    constexpr int kEvents = 2000;
+    std::string batch = R"({"clicks":[)";
+    for (int i = 0; i < kEvents; ++i)
+        batch += (i ? "," : "") + std::string(R"({"padding":")") + std::string(200, 'p') + R"(","n":)" +
+                 std::to_string(i) + "}";
+    batch += "]}";
+    HttpClient client(port);
+    auto post = [&] {
+        return client.request("POST", "/3.0/projects/" + project + "/events",
+                              {{"Authorization", write_key}, {"Content-Type", "application/json"}}, batch);
+    };
+    std::int64_t acknowledged = 0;
+    int refused = 0;
+    for (int i = 0; i < 200 && refused < 5; ++i) {
+        HttpReply r = post();
+        if (r.status == 200) {
+            acknowledged += kEvents;
+        } else {
+            ASSERT_EQ(r.status, 500) << r.describe() << r.body;
+            ++refused;
+        }
+    }
+    ASSERT_EQ(refused, 5) << "the disk never filled up";
+    ASSERT_GT(acknowledged, 0);
+    EXPECT_TRUE(cloud.running()) << cloud.log();
+    EXPECT_EQ(HttpClient(port).request("GET", "/livez").status, 200);
+
+    auto count = [&]() -> std::pair<DailyCounts, DailyCounts> {
+        auto opened = storage::Database::open(db, 1);
+        EXPECT_TRUE(opened) << opened.status().message();
+        if (!opened) return {};
+        return {counts(**opened,
+                       "SELECT collection, ts_ms - ((ts_ms % 86400000) + 86400000) % 86400000 AS day_ms, COUNT(*) "
+                       "FROM analytics_events GROUP BY collection, day_ms"),
+                counts(**opened, "SELECT collection, day_ms, events FROM analytics_daily")};
+    };
+    auto [events, rollup] = count();
+    EXPECT_EQ(events, rollup);
+    EXPECT_EQ(total(events), acknowledged) << "stored events other than the acknowledged ones";
+    std::cout << "[ figures  ] full disk: " << acknowledged << " events acknowledged and stored, " << refused
+              << " batches refused with 500\n";
+
+    // Space again: the same server stores the next batch.
+    std::filesystem::remove(dir / "disk/filler");
+    HttpReply after = post();
+    EXPECT_EQ(after.status, 200) << after.describe() << after.body << cloud.log();
+    if (after.status == 200) acknowledged += kEvents;
+    std::tie(events, rollup) = count();
+    EXPECT_EQ(events, rollup);
+    EXPECT_EQ(total(events), acknowledged);
+    cloud.stop();
+    EXPECT_NE(cloud.log().find("cannot store analytics events: SQLite: database or disk is full"), std::string::npos)
+        << "each refused batch is logged with why: " << cloud.log();
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, CloudProcesses, ::testing::Values("sqlite", "postgres"));
