@@ -10,6 +10,8 @@
 #include "cli/commands.h"
 #include "cluster/controller.h"
 #include "cluster/worker.h"
+#include "cluster/worker_report.h"
+#include "lampi/files.h"
 #include "lampi/log.h"
 #include "lampi/log_cli.h"
 
@@ -94,6 +96,25 @@ bool set_up_cluster_command(const char* flag, const std::string& broker, std::st
     }
     if (!lampi::log::init_from_option("lampi-load", log_level, {}, "text")) return false;
     lampi::load::cli::install_stop_handlers();
+    return true;
+}
+
+// The secret a controller and its workers share, from `path` (lampi/files.h:
+// owner-only, first line); false (the problem printed) when it cannot be used.
+bool read_cluster_secret(const std::string& path, std::string& secret) {
+    auto read = lampi::read_secret_file(path);
+    if (!read) {
+        fmt::print(stderr, "lampi-load --secret-file {}: {}\n", path, read.status().message());
+        return false;
+    }
+    if (read->size() < lampi::load::cluster::kMinSecretSize) {
+        fmt::print(stderr,
+                   "lampi-load --secret-file {}: the secret is shorter than {} bytes (make one with: head -c 32 "
+                   "/dev/urandom | base64 > FILE; chmod 600 FILE)\n",
+                   path, lampi::load::cluster::kMinSecretSize);
+        return false;
+    }
+    secret = std::move(read).value();
     return true;
 }
 
@@ -247,6 +268,11 @@ int run_command_line(int argc, char** argv, lampi::load::RunObserver* observer) 
         ->capture_default_str();
     controller_cmd->add_flag("--json", controller.json, "print the merged figures as JSON");
     controller_cmd->add_option("--log-level", common.log_level, "trace|debug|info|warn|error")->capture_default_str();
+    std::string controller_secret_file;
+    controller_cmd
+        ->add_option("--secret-file", controller_secret_file,
+                     "an owner-only file whose first line is the secret shared with the workers (seals the run)")
+        ->required();
     controller_cmd->add_option("command", controller.args,
                                "after --: the lampi-load command line each worker runs (publish ... only, so far)");
 
@@ -256,6 +282,12 @@ int run_command_line(int argc, char** argv, lampi::load::RunObserver* observer) 
         app.add_subcommand("worker", "run the loads a controller sends, reporting to it every second");
     worker_cmd->add_option("--controller", worker_broker, "HOST[:PORT] of the broker the controller uses")->required();
     worker_cmd->add_option("--id", worker.id, "this worker's name (default: host name and process id)");
+    std::string worker_secret_file;
+    worker_cmd
+        ->add_option("--secret-file", worker_secret_file,
+                     "an owner-only file whose first line is the secret shared with the controller: only runs "
+                     "sealed with it are run")
+        ->required();
     worker_cmd->add_option("--log-level", common.log_level, "trace|debug|info|warn|error")->capture_default_str();
 
     try {
@@ -272,12 +304,14 @@ int run_command_line(int argc, char** argv, lampi::load::RunObserver* observer) 
     common.ramp.ceiling_given = publish->parsed() ? publish->count("-P") > 0 : http_cmd->count("-u") > 0;
     if (controller_cmd->parsed()) {
         if (!set_up_cluster_command("controller --broker", controller_broker, controller.host, controller.port,
-                                    common.log_level))
+                                    common.log_level) ||
+            !read_cluster_secret(controller_secret_file, controller.secret))
             return 2;
         return load::cluster::run_controller(controller, load::cli::stop_requested());
     }
     if (worker_cmd->parsed()) {
-        if (!set_up_cluster_command("worker --controller", worker_broker, worker.host, worker.port, common.log_level))
+        if (!set_up_cluster_command("worker --controller", worker_broker, worker.host, worker.port, common.log_level) ||
+            !read_cluster_secret(worker_secret_file, worker.secret))
             return 2;
         return load::cluster::run_worker(worker, run_for_worker, load::cli::stop_requested());
     }

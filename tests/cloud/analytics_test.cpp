@@ -264,6 +264,39 @@ TEST_P(AnalyticsApiTest, RefusalsHaveKeensShapeAndSayWhatIsWrong) {
     EXPECT_EQ(post("/queries/count", R"({"event_collection": "x"})", keys_.master_key).status, 200);
 }
 
+// Only a key that was accepted gets a bucket in the write limiter: a flood of
+// made-up keys, a read key and a revoked key on the write routes leave its
+// memory as it was (GET /metrics counts the buckets).
+TEST_P(AnalyticsApiTest, KeysThatAreRefusedGetNoWriteBucket) {
+    testing::CloudServerOptions options;
+    options.app.analytics_write_limit = {10, 20};
+    start(options);
+    auto buckets = [&] {
+        auto r = HttpClient(server_->port()).request("GET", "/metrics");
+        EXPECT_EQ(r.status, 200) << r.body;
+        const std::string name = "\nlampi_analytics_write_buckets ";
+        std::size_t at = r.body.find(name);
+        if (at == std::string::npos) return std::int64_t{-1};
+        return static_cast<std::int64_t>(std::stoll(r.body.substr(at + name.size())));
+    };
+    EXPECT_EQ(buckets(), 0);
+    for (int i = 0; i < 300; ++i) {
+        auto r = i % 2 ? post("/events/clicks", "{}", "made-up-" + std::to_string(i))
+                       : post("/events", R"({"clicks": [{}]})", "made-up-" + std::to_string(i));
+        ASSERT_EQ(r.status, 401) << r.body;
+    }
+    EXPECT_EQ(post("/events/clicks", "{}", keys_.read_key).status, 403);
+    auto made = post("/keys", R"({"name": "gone", "permitted": ["writes"]})", keys_.master_key);
+    ASSERT_EQ(made.status, 201) << made.body;
+    std::string gone(parse_json(made.body).at("key").as_string());
+    ASSERT_EQ(post("/keys/" + gone + "/revoke", "", keys_.master_key).status, 200);
+    EXPECT_EQ(post("/events/clicks", "{}", gone).status, 401);
+    EXPECT_EQ(buckets(), 0) << "a refused key was given a bucket";
+
+    EXPECT_EQ(post("/events/clicks", "{}", keys_.write_key).status, 201);
+    EXPECT_EQ(buckets(), 1);
+}
+
 TEST_P(AnalyticsApiTest, AWriteKeyPastItsLimitGets429WithRetryAfterAndOtherKeysWriteOn) {
     testing::CloudServerOptions options;
     options.app.analytics_write_limit = {10, 20};  // events per second, and at once
@@ -286,6 +319,8 @@ TEST_P(AnalyticsApiTest, AWriteKeyPastItsLimitGets429WithRetryAfterAndOtherKeysW
     EXPECT_EQ(refused.header("Retry-After"), "2") << "a debt of 10 events and one more at 10 per second: 1.1 s, up";
     EXPECT_EQ(refused.header("Access-Control-Allow-Origin"), "*");
     EXPECT_EQ(post("/events/clicks", "{}", keys_.write_key).status, 429);
+    // Refused before its body is read: a key past its limit cannot make the server parse batches.
+    EXPECT_EQ(post("/events", "not json", keys_.write_key).status, 429);
     // Nothing refused was stored.
     EXPECT_EQ(*events_->count("clicks", 0, kNow + 1), 30);
 

@@ -112,6 +112,36 @@ TEST_P(StoreTest, AKeptSessionEndsAtOnceWhateverEndsIt) {
     EXPECT_FALSE(*store_->session_user("k3", 150)) << "every credential revoked";
 }
 
+// An answer's age counts from when its query began, not from when it came back,
+// and reading it never makes it last longer: what another process changed is
+// seen at most `ttl` after the read began, however slow the read and however
+// often the answer is used. Checked only in the direction a loaded machine
+// cannot fake (a sleep may overrun, never undershoot).
+TEST(ReadCache, AnAnswerAgesFromItsQuerysStartAndUsingItNeverRenewsIt) {
+    using Cache = ReadCache<std::string, int>;
+    using Clock = Cache::Clock;
+    constexpr auto kTtl = std::chrono::milliseconds(1000);
+    Cache cache(kTtl);
+    auto before_read = Cache::stamp(7);
+    std::this_thread::sleep_for(std::chrono::milliseconds(600));  // a slow query, or a wait for a connection
+    cache.put("k", 1, before_read);
+    if (Clock::now() - before_read.at < kTtl) {
+        EXPECT_EQ(cache.get("k", 7), 1);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    EXPECT_FALSE(cache.get("k", 7)) << "kept longer than the ttl after its query began";
+
+    auto read = Cache::stamp(7);
+    cache.put("k", 2, read);
+    while (Clock::now() - read.at < kTtl + std::chrono::milliseconds(100)) {
+        (void)cache.get("k", 7);
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    EXPECT_FALSE(cache.get("k", 7)) << "kept alive by being used";
+    cache.put("k", 3, Cache::stamp(7));
+    EXPECT_FALSE(cache.get("k", 8)) << "this process wrote since";
+}
+
 // What another process writes (a second lampi-cloud on the database) is seen
 // within the cache's lifetime, and at once with none.
 TEST_P(StoreTest, AnotherProcesssWriteIsSeenWithinTheCachesLifetime) {

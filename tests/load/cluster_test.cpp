@@ -1,10 +1,13 @@
 // lampi-load controller and workers over a real Mosquitto: a worker's report
 // crosses the broker without losing a bucket, the controller's totals are the
 // sum of what each worker printed for itself, and a worker killed mid-run is
-// reported as vanished while the run goes on with the others.
+// reported as vanished while the run goes on with the others. Only start commands
+// sealed with the secret a controller and its workers share are run: anyone else
+// on the broker is refused.
 #include <gtest/gtest.h>
 
 #include <fmt/core.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <boost/json.hpp>
 
@@ -84,16 +87,54 @@ TEST(WorkerArgs, EachWorkersClientsHaveIdsOfTheirOwn) {
     EXPECT_EQ(worker_args(Args{"publish", "--clientid=lamp"}, "w2"), (Args{"publish", "--clientid=lamp-w2"}));
 }
 
+constexpr std::string_view kSecret = "a secret shared by the cluster";
+
+std::int64_t now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+TEST(StartCommands, OnlyAFreshPublishRunSealedWithTheSharedSecretOpens) {
+    StartCommand start{"r1", {"w0", "w1"}, {"publish", "-P", "2"}, now_ms()};
+    Result<StartCommand> opened = open_start(seal_start(start, kSecret), kSecret, now_ms());
+    ASSERT_TRUE(opened) << opened.status().message();
+    EXPECT_EQ(opened->run, "r1");
+    EXPECT_EQ(opened->workers, start.workers);
+    EXPECT_EQ(opened->args, start.args);
+
+    // What anyone on the broker could send: the bare command, another key's seal, a seal with its text changed.
+    EXPECT_FALSE(open_start(encode_start(start), kSecret, now_ms()));
+    EXPECT_FALSE(open_start(seal_start(start, "another secret, just as long"), kSecret, now_ms()));
+    json::object tampered = json::parse(seal_start(start, kSecret)).as_object();
+    std::string text(tampered["command"].as_string());
+    text.replace(text.find(R"("-P","2")"), 10, R"("-P","9")");
+    tampered["command"] = text;
+    EXPECT_FALSE(open_start(json::serialize(tampered), kSecret, now_ms()));
+    // A sealed command seen on the broker, replayed later; one from a clock far ahead.
+    EXPECT_FALSE(open_start(seal_start(start, kSecret), kSecret, now_ms() + kStartMaxAgeMs + 1000));
+    EXPECT_FALSE(open_start(seal_start(start, kSecret), kSecret, now_ms() - kStartMaxAgeMs - 1000));
+    // Only publish runs are distributed: a sealed command for anything else is refused too.
+    StartCommand web{"r2", {"w0"}, {"http", "-f", "scenario.lua"}, now_ms()};
+    EXPECT_FALSE(open_start(seal_start(web, kSecret), kSecret, now_ms()));
+    // A worker without a secret opens nothing, not even a command sealed with an empty key.
+    EXPECT_FALSE(open_start(seal_start(start, ""), "", now_ms()));
+}
+
 // A broker, workers and a controller, each a lampi-load process as a user starts them.
 class Cluster : public ::testing::Test {
 protected:
+    void SetUp() override {
+        lampi::testing::write_file(secret_file_, std::string(kSecret) + "\n");
+        ASSERT_EQ(::chmod(secret_file_.c_str(), 0600), 0);
+    }
+
     void start_workers(int n) {
         for (int i = 0; i < n; ++i) {
             std::string id = fmt::format("w{}", i);
             workers_.push_back(
                 std::make_unique<Process>(std::vector<std::string>{LAMPI_LOAD_BINARY, "worker", "--controller",
                                                                    fmt::format("127.0.0.1:{}", broker_.port()), "--id",
-                                                                   id},
+                                                                   id, "--secret-file", secret_file_},
                                           dir_ / (id + ".log")));
             workers_.back()->start();
         }
@@ -117,6 +158,8 @@ protected:
                                       "--json",
                                       "--silence",
                                       "5",
+                                      "--secret-file",
+                                      secret_file_,
                                       "--"};
         for (std::string word : {"publish", "-p"}) argv.push_back(word);
         argv.push_back(std::to_string(broker_.port()));
@@ -140,6 +183,7 @@ protected:
     }
 
     TempDir dir_;
+    std::string secret_file_ = dir_ / "cluster-secret";
     TestBroker broker_{dir_.path(), "broker"};
     std::vector<std::unique_ptr<Process>> workers_;
 };
@@ -209,6 +253,66 @@ TEST_F(Cluster, AWorkerKilledMidRunIsReportedAndTheRunGoesOnWithTheOthers) {
     EXPECT_EQ(survivor_sent, counter(own, "sent"));
     EXPECT_GT(vanished_sent, 0u);
     EXPECT_EQ(counter(merged, "sent"), survivor_sent + vanished_sent);
+}
+
+// Anyone on the cluster's broker (it has no login) publishes start commands naming
+// a worker: the bare command a worker used to run, one sealed with a guessed
+// secret, a genuine one replayed after its time. The worker runs none of them,
+// and still runs what its controller sends.
+TEST_F(Cluster, AWorkerRunsNoStartCommandItsControllerDidNotSeal) {
+    start_workers(1);
+    lampi::testing::MqttProbe attacker(broker_.port(), {}, "someone-else");
+    ASSERT_TRUE(attacker.wait_connected());
+    auto forged = [&](const std::string& run) {
+        return StartCommand{run,
+                            {"w0"},
+                            {"publish", "-p", std::to_string(broker_.port()), "-c", run, "-n", "1"},
+                            now_ms()};
+    };
+    ASSERT_TRUE(attacker.publish_acknowledged(start_topic(), encode_start(forged("forged-bare"))));
+    ASSERT_TRUE(attacker.publish_acknowledged(start_topic(),
+                                              seal_start(forged("forged-guess"), "a guessed secret, long enough")));
+    StartCommand replayed = forged("forged-replay");
+    replayed.issued_at_ms -= 2 * kStartMaxAgeMs;
+    ASSERT_TRUE(attacker.publish_acknowledged(start_topic(), seal_start(replayed, kSecret)));
+    ASSERT_TRUE(lampi::testing::eventually(
+        [&] {
+            std::string log = workers_[0]->log();
+            std::size_t refusals = 0;
+            for (std::size_t at = log.find("refused a start command"); at != std::string::npos;
+                 at = log.find("refused a start command", at + 1))
+                ++refusals;
+            return refusals == 3;
+        },
+        std::chrono::seconds(10)))
+        << workers_[0]->log();
+
+    auto control = controller(1, "-P 1 -n 5 --json --quiet");
+    int status = control->wait(std::chrono::seconds(60));
+    ASSERT_TRUE(WIFEXITED(status)) << control->log();
+    EXPECT_EQ(WEXITSTATUS(status), 0) << control->log();
+    std::string log = broker_.log();
+    EXPECT_EQ(log.find("forged-"), std::string::npos) << "a forged run reached the broker:\n" << log;
+    EXPECT_NE(log.find("lampi-load-w0-0"), std::string::npos) << log;
+    EXPECT_EQ(workers_[0]->log().find("run forged-"), std::string::npos) << workers_[0]->log();
+}
+
+// Without a secret, neither end starts: a worker that ran unsealed commands would
+// run anyone's.
+TEST_F(Cluster, NeitherEndStartsWithoutASecretFileOfItsOwn) {
+    std::string broker = fmt::format("127.0.0.1:{}", broker_.port());
+    Process bare({LAMPI_LOAD_BINARY, "worker", "--controller", broker, "--id", "w9"}, dir_ / "bare.log");
+    bare.start();
+    int status = bare.wait(std::chrono::seconds(10));
+    ASSERT_TRUE(WIFEXITED(status)) << bare.log();
+    EXPECT_EQ(WEXITSTATUS(status), 2) << bare.log();
+    ASSERT_EQ(::chmod(secret_file_.c_str(), 0644), 0);
+    Process readable({LAMPI_LOAD_BINARY, "worker", "--controller", broker, "--secret-file", secret_file_},
+                     dir_ / "readable.log");
+    readable.start();
+    status = readable.wait(std::chrono::seconds(10));
+    ASSERT_TRUE(WIFEXITED(status)) << readable.log();
+    EXPECT_EQ(WEXITSTATUS(status), 2) << "a secret others can read is refused: " << readable.log();
 }
 
 }  // namespace

@@ -12,21 +12,27 @@ namespace lampi::cloud::analytics {
 Status add_to_daily_rollup(storage::SqlConnection& conn, const std::vector<PreparedEvent>& events) {
     std::map<std::pair<std::string, std::int64_t>, std::int64_t> per_day;
     for (const PreparedEvent& e : events) ++per_day[{e.collection, utc_day_of(e.timestamp_ms)}];
-    if (per_day.empty()) return Status::ok();
-    // One statement for the batch; a batch spans few days, so it stays short.
-    std::string sql = "INSERT INTO analytics_daily (collection, day_ms, events) VALUES ";
-    std::vector<storage::SqlValue> params;
-    params.reserve(per_day.size() * 3);
-    for (const auto& [key, count] : per_day) {
-        sql += fmt::format("{}(${}, ${}, ${})", params.empty() ? "" : ", ", params.size() + 1, params.size() + 2,
-                           params.size() + 3);
-        params.emplace_back(key.first);
-        params.emplace_back(key.second);
-        params.emplace_back(count);
+    // A batch usually spans a few days: one statement. But every event may name a
+    // day and a collection of its own, and one statement holds at most 65 535
+    // parameters on PostgreSQL (32 766 in SQLite's default build, which also gets
+    // slow on very long ones), so a large batch takes several, in the map's order:
+    // concurrent batches lock the rows in the same order.
+    constexpr std::size_t kRowsPerStatement = 1000;
+    for (auto it = per_day.begin(); it != per_day.end();) {
+        std::string sql = "INSERT INTO analytics_daily (collection, day_ms, events) VALUES ";
+        std::vector<storage::SqlValue> params;
+        for (; it != per_day.end() && params.size() < kRowsPerStatement * 3; ++it) {
+            sql += fmt::format("{}(${}, ${}, ${})", params.empty() ? "" : ", ", params.size() + 1, params.size() + 2,
+                               params.size() + 3);
+            params.emplace_back(it->first.first);
+            params.emplace_back(it->first.second);
+            params.emplace_back(it->second);
+        }
+        sql += " ON CONFLICT (collection, day_ms) DO UPDATE SET events = analytics_daily.events + excluded.events";
+        if (auto done = conn.query(sql, params); !done)
+            return done.status().prefixed("cannot update the daily rollup: ");
     }
-    sql += " ON CONFLICT (collection, day_ms) DO UPDATE SET events = analytics_daily.events + excluded.events";
-    auto done = conn.query(sql, params);
-    return done ? Status::ok() : done.status().prefixed("cannot update the daily rollup: ");
+    return Status::ok();
 }
 
 Result<std::map<std::int64_t, std::int64_t>> EventStore::daily_counts(const std::string& collection,

@@ -44,4 +44,9 @@ std::int64_t WriteLimiter::take(std::string_view key, std::int64_t events, std::
     return 0;
 }
 
+std::size_t WriteLimiter::buckets() const {
+    std::lock_guard lock(mutex_);
+    return buckets_.size();
+}
+
 }  // namespace lampi::cloud::analytics

@@ -35,6 +35,10 @@ public:
     // else the whole seconds (at least 1) until it may write again, and nothing is taken.
     std::int64_t take(std::string_view key, std::int64_t events, std::int64_t now_ms);
 
+    // Keys whose buckets are kept (GET /metrics): only keys that wrote, so the
+    // caller must take() only for keys it has checked.
+    std::size_t buckets() const;
+
 private:
     struct Bucket {
         double tokens = 0;
@@ -44,7 +48,7 @@ private:
     void forget_rested_buckets(std::int64_t now_ms);
 
     WriteLimit limit_;
-    std::mutex mutex_;
+    mutable std::mutex mutex_;
     std::unordered_map<std::string, Bucket> buckets_;
 };
 

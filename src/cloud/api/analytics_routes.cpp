@@ -135,6 +135,10 @@ Response record_one(const Request& request, const http::Params& params, Deps& de
 Response record_batch(const Request& request, const http::Params& params, Deps& deps) {
     auto access = check_access(request, params, deps, KeyKind::write);
     if (const KeenError* denied = refused(access)) return keen_failure(*denied);
+    // A key past its limit is refused before its body is read: reading a batch
+    // costs far more than refusing it, and a refused key must not be able to
+    // spend the server's time anyway. Its events are counted once read, below.
+    if (auto refusal = over_write_limit(access, 0, deps)) return std::move(*refusal);
     analytics::KeyScope scope = analytics::key_scope(grant_of(access).options);
     auto batch = analytics::prepare_batch(request.body, analytics_now_ms(deps),
                                           scope.autofill.empty() ? nullptr : &scope.autofill);

@@ -31,6 +31,7 @@ metrics::ScrapeFigures figures_of(Deps& deps) {
     if (deps.options.broker_sys) figures.broker_sys = deps.options.broker_sys->snapshot();
     figures.database_queries = &deps.store.database().query_times();
     figures.database_query_failures = deps.store.database().query_failures();
+    figures.analytics_write_buckets = deps.analytics_writes.buckets();
     if (const auto& queue = deps.options.event_queue) {
         figures.events_queued = queue->queued();
         figures.events_stored = queue->stored();

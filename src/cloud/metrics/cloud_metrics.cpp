@@ -114,6 +114,11 @@ std::string CloudMetrics::render(const ScrapeFigures& figures) const {
                      "Analytics events dropped (queue full or database down).");
         write_sample(out, "lampi_analytics_events_dropped_total", {}, static_cast<double>(*figures.events_dropped));
     }
+    if (figures.analytics_write_buckets) {
+        write_family(out, "lampi_analytics_write_buckets", "gauge",
+                     "Analytics write keys whose write limit is being tracked (only keys that were accepted).");
+        write_sample(out, "lampi_analytics_write_buckets", {}, static_cast<double>(*figures.analytics_write_buckets));
+    }
     return out;
 }
 

@@ -41,6 +41,7 @@ struct ScrapeFigures {
     std::optional<std::size_t> events_queued;
     std::optional<std::uint64_t> events_stored;
     std::optional<std::uint64_t> events_dropped;
+    std::optional<std::size_t> analytics_write_buckets;
     // The cloud broker's own figures (broker_sys.h), as last received.
     std::vector<SysFigure> broker_sys;
 };

@@ -3,9 +3,11 @@
 // Contract: get() returns an answer only while this process has run no write
 // on the database since the query that read it began (Database::write_generation
 // unchanged: a logout, a password change, a disabled account, a renamed lamp all
-// end every entry at once) and for at most `ttl`, which bounds how long a write
-// made by another process on the same database (a second lampi-cloud behind a
-// proxy) can go unseen. A ttl of zero keeps nothing. Only answers that were found
+// end every entry at once) and for at most `ttl` after that query began, which
+// bounds how long a write made by another process on the same database (a second
+// lampi-cloud behind a proxy) can go unseen: the time spent waiting for a
+// connection or in the query counts against it, and using an entry never makes
+// it last longer. A ttl of zero keeps nothing. Only answers that were found
 // are worth keeping: the caller puts no "not found", so guessed keys never fill it.
 // Thread-safe. Holds at most `capacity` entries; when full it starts over.
 #pragma once
@@ -37,13 +39,21 @@ public:
         return it->second.value;
     }
 
-    // `generation_before_read`: the write generation read before the query began,
-    // so a write that committed during the query leaves this entry unused.
-    void put(const Key& key, Value value, std::uint64_t generation_before_read) {
+    // What the caller notes before its query begins, and gives to put().
+    struct Stamp {
+        std::uint64_t generation = 0;  // the database's write generation
+        Clock::time_point at;
+    };
+    static Stamp stamp(std::uint64_t generation) { return {generation, Clock::now()}; }
+
+    // `before_read`: taken before the query began, so a write that committed
+    // during the query leaves this entry unused, and the entry's age counts from
+    // the oldest moment the answer can describe.
+    void put(const Key& key, Value value, Stamp before_read) {
         std::lock_guard lock(mutex_);
         if (ttl_.count() <= 0) return;
         if (entries_.size() >= capacity_) entries_.clear();
-        entries_.insert_or_assign(key, Entry{std::move(value), generation_before_read, Clock::now()});
+        entries_.insert_or_assign(key, Entry{std::move(value), before_read.generation, before_read.at});
     }
 
     void set_ttl(std::chrono::milliseconds ttl) {

@@ -164,8 +164,8 @@ Status Store::create_session(const std::string& key_hash, std::int64_t user_id, 
 }
 
 Result<std::optional<User>> Store::session_user(const std::string& key_hash, std::int64_t now) {
-    std::uint64_t generation = db_->write_generation();
-    if (auto known = sessions_.get(key_hash, generation)) {
+    auto before_read = decltype(sessions_)::stamp(db_->write_generation());
+    if (auto known = sessions_.get(key_hash, before_read.generation)) {
         if (known->expires_at > now) return std::optional<User>(std::move(known->user));
         return std::optional<User>();
     }
@@ -176,7 +176,7 @@ Result<std::optional<User>> Store::session_user(const std::string& key_hash, std
     if (!rows) return rows.status();
     if (rows->empty()) return std::optional<User>();
     SessionEntry entry{to_user(rows->front()), as_int(rows->front()[kUserColumnCount])};
-    sessions_.put(key_hash, entry, generation);
+    sessions_.put(key_hash, entry, before_read);
     return std::optional<User>(std::move(entry.user));
 }
 
@@ -298,11 +298,11 @@ Result<std::optional<Lamp>> Store::lamp(const std::string& device_id) {
 }
 
 Result<std::vector<Lamp>> Store::lamps_of(std::int64_t user_id) {
-    std::uint64_t generation = db_->write_generation();
-    if (auto known = lamps_of_.get(user_id, generation)) return std::move(*known);
+    auto before_read = decltype(lamps_of_)::stamp(db_->write_generation());
+    if (auto known = lamps_of_.get(user_id, before_read.generation)) return std::move(*known);
     auto lamps = to_lamps(
         run("SELECT " + kLampColumns + kLampFrom + "WHERE l.owner_id = $1 ORDER BY l.name, l.device_id", {user_id}));
-    if (lamps) lamps_of_.put(user_id, *lamps, generation);
+    if (lamps) lamps_of_.put(user_id, *lamps, before_read);
     return lamps;
 }
 

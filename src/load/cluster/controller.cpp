@@ -121,6 +121,13 @@ int run_controller(const ControllerOptions& options, const std::atomic<bool>& st
         fmt::print(stderr, "lampi-load controller: {}\n", wrong);
         return 2;
     }
+    if (options.secret.size() < kMinSecretSize) {
+        fmt::print(stderr,
+                   "lampi-load controller: give the secret shared with the workers (--secret-file, at least {} "
+                   "bytes)\n",
+                   kMinSecretSize);
+        return 2;
+    }
     const std::string run = fmt::format("{:x}-{}", Clock::now().time_since_epoch().count() & 0xffffffff, getpid());
     const std::string reports = report_topic(run, "+");
     Heard heard;
@@ -180,9 +187,15 @@ int run_controller(const ControllerOptions& options, const std::atomic<bool>& st
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
-    StartCommand start{run, {}, options.args};
+    StartCommand start{run,
+                       {},
+                       options.args,
+                       std::chrono::duration_cast<std::chrono::milliseconds>(
+                           std::chrono::system_clock::now().time_since_epoch())
+                           .count()};
     for (const auto& w : result.workers) start.workers.push_back(w.id);
-    if (Status s = client.publish_confirmed(start_topic(), encode_start(start), 1, false, std::chrono::seconds(10));
+    if (Status s = client.publish_confirmed(start_topic(), seal_start(start, options.secret), 1, false,
+                                            std::chrono::seconds(10));
         !s) {
         fmt::print(stderr, "lampi-load controller: cannot start the run: {}\n", s.message());
         client.stop_background();

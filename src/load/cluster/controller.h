@@ -26,6 +26,7 @@ struct ControllerOptions {
     double wait_workers_s = 30;     // for N workers to be ready
     double silence_s = 5;           // a running worker that sends nothing this long has vanished
     std::vector<std::string> args;  // the lampi-load command line every worker runs
+    std::string secret;             // shared with the workers: seals the start command (worker_report.h)
     bool json = false;
 };
 

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -60,6 +61,11 @@ private:
     std::uint64_t seq_ = 0;
 };
 
+std::int64_t wall_clock_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
 std::string default_id() {
     char host[256] = {};
     if (gethostname(host, sizeof host - 1) != 0) std::snprintf(host, sizeof host, "worker");
@@ -89,6 +95,13 @@ std::vector<std::string> worker_args(std::vector<std::string> args, const std::s
 }
 
 int run_worker(WorkerOptions options, const RunCommand& run_command, const std::atomic<bool>& stop) {
+    if (options.secret.size() < kMinSecretSize) {
+        fmt::print(stderr,
+                   "lampi-load worker: give the secret shared with the controller (--secret-file, at least {} "
+                   "bytes): without it anyone on the broker could make this worker run a load\n",
+                   kMinSecretSize);
+        return 2;
+    }
     if (options.id.empty()) options.id = default_id();
     const std::string hello = hello_topic(options.id);
     MqttOptions o;
@@ -109,9 +122,9 @@ int run_worker(WorkerOptions options, const RunCommand& run_command, const std::
         (void)client.publish(hello, busy ? "busy" : "ready", 1, true);
     };
     client.on_message = [&](const MqttMessage& m) {
-        Result<StartCommand> start = decode_start(m.payload);
+        Result<StartCommand> start = open_start(m.payload, options.secret, wall_clock_ms());
         if (!start) {
-            log::warn("worker: ignored a start command: {}", start.status().message());
+            log::warn("worker: refused a start command: {}", start.status().message());
             return;
         }
         if (std::find(start->workers.begin(), start->workers.end(), options.id) == start->workers.end()) return;

@@ -19,14 +19,16 @@ namespace lampi::load::cluster {
 struct WorkerOptions {
     std::string host = "127.0.0.1";  // the controller's broker
     int port = 1883;
-    std::string id;  // "" : <host name>-<pid>
+    std::string id;      // "" : <host name>-<pid>
+    std::string secret;  // shared with the controller: only start commands sealed with it run (worker_report.h)
 };
 
 // Runs a lampi-load command line (`publish ...`) with `observer` watching the run,
 // as main() runs one; its exit code.
 using RunCommand = std::function<int(const std::vector<std::string>& args, RunObserver* observer)>;
 
-// Serves runs until `stop`; 0 when stopped, 2 when the broker cannot be used.
+// Serves runs until `stop`; 0 when stopped, 2 when the broker cannot be used or
+// there is no secret of at least kMinSecretSize bytes.
 int run_worker(WorkerOptions options, const RunCommand& run_command, const std::atomic<bool>& stop);
 
 // `args` with every client id prefix made this worker's own (-c PREFIX becomes

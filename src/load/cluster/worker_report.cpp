@@ -1,7 +1,12 @@
 #include "cluster/worker_report.h"
 
 #include <fmt/core.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <boost/json.hpp>
+
+#include <array>
 
 namespace lampi::load::cluster {
 namespace {
@@ -44,6 +49,20 @@ Result<json::object> parse_object(std::string_view text, const char* what) {
     json::value doc = json::parse(text, ec);
     if (ec || !doc.is_object()) return malformed(what);
     return std::move(doc.as_object());
+}
+
+// Keeps these MACs apart from anything else the same secret might key.
+constexpr std::string_view kStartDomain = "lampi-load cluster start v1\n";
+
+std::string start_mac(std::string_view text, std::string_view secret) {
+    std::string message = std::string(kStartDomain) + std::string(text);
+    std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
+    unsigned int length = 0;
+    HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
+         reinterpret_cast<const unsigned char*>(message.data()), message.size(), digest.data(), &length);
+    std::string hex;
+    for (unsigned int i = 0; i < length; ++i) hex += fmt::format("{:02x}", digest[i]);
+    return hex;
 }
 
 }  // namespace
@@ -132,7 +151,8 @@ Result<WorkerReport> decode_report(std::string_view text) {
 }
 
 std::string encode_start(const StartCommand& c) {
-    return json::serialize(json::object{{"run", c.run}, {"workers", strings(c.workers)}, {"args", strings(c.args)}});
+    return json::serialize(json::object{
+        {"run", c.run}, {"workers", strings(c.workers)}, {"args", strings(c.args)}, {"issued_at_ms", c.issued_at_ms}});
 }
 
 Result<StartCommand> decode_start(std::string_view text) {
@@ -144,7 +164,36 @@ Result<StartCommand> decode_start(std::string_view text) {
     if (!run || !run->is_string() || !read_strings(o, "workers", c.workers) || !read_strings(o, "args", c.args))
         return malformed("start command");
     c.run = run->as_string();
+    if (!read_number(o, "issued_at_ms", c.issued_at_ms)) return malformed("start command");
     return c;
+}
+
+std::string seal_start(const StartCommand& command, std::string_view secret) {
+    std::string text = encode_start(command);
+    return json::serialize(json::object{{"command", text}, {"mac", start_mac(text, secret)}});
+}
+
+Result<StartCommand> open_start(std::string_view sealed, std::string_view secret, std::int64_t now_ms) {
+    if (secret.size() < kMinSecretSize) return Status::error("no secret to check start commands with");
+    Result<json::object> parsed = parse_object(sealed, "start command");
+    if (!parsed) return parsed.status();
+    const json::value* text = parsed->if_contains("command");
+    const json::value* mac = parsed->if_contains("mac");
+    if (!text || !text->is_string() || !mac || !mac->is_string())
+        return Status::permission_denied("a start command without the controller's seal");
+    std::string expected = start_mac(text->as_string(), secret);
+    if (mac->as_string().size() != expected.size() ||
+        CRYPTO_memcmp(mac->as_string().data(), expected.data(), expected.size()) != 0)
+        return Status::permission_denied("a start command not sealed with this worker's secret");
+    Result<StartCommand> command = decode_start(text->as_string());
+    if (!command) return command.status();
+    if (now_ms - command->issued_at_ms > kStartMaxAgeMs || command->issued_at_ms - now_ms > kStartMaxAgeMs)
+        return Status::permission_denied(
+            fmt::format("start command {} was issued {:.1f} s from now (the controller's clock or a replay)",
+                        command->run, static_cast<double>(command->issued_at_ms - now_ms) / 1000.0));
+    if (command->args.empty() || command->args.front() != "publish")
+        return Status::permission_denied(fmt::format("start command {} is not a publish run", command->run));
+    return command;
 }
 
 }  // namespace lampi::load::cluster

@@ -44,15 +44,30 @@ struct WorkerReport {
 std::string encode_report(const WorkerReport& report);
 Result<WorkerReport> decode_report(std::string_view text);
 
-// What the controller sends to start a run: its id, the workers that take part
-// and the lampi-load command line each runs.
+// What the controller sends to start a run: its id, the workers that take part,
+// the lampi-load command line each runs and when it was sent (Unix ms, the
+// controller's clock).
 struct StartCommand {
     std::string run;
     std::vector<std::string> workers;
     std::vector<std::string> args;
+    std::int64_t issued_at_ms = 0;
 };
 
 std::string encode_start(const StartCommand& command);
 Result<StartCommand> decode_start(std::string_view text);
+
+// The cluster's topics have no login: anyone on the broker could publish a start
+// command, and a worker runs what it is told. So a start command travels sealed
+// with an HMAC-SHA256 of its text, keyed by the secret the controller and its
+// workers share (--secret-file), and a worker runs only one that opens with its
+// secret, was issued less than kStartMaxAgeMs ago by its own clock (a copy seen
+// on the broker cannot be replayed to a worker that restarted later) and is a
+// `publish` run, the only kind a controller sends. The command is not secret:
+// anyone on the broker may still read it.
+inline constexpr std::int64_t kStartMaxAgeMs = 60'000;
+inline constexpr std::size_t kMinSecretSize = 16;
+std::string seal_start(const StartCommand& command, std::string_view secret);
+Result<StartCommand> open_start(std::string_view sealed, std::string_view secret, std::int64_t now_ms);
 
 }  // namespace lampi::load::cluster
