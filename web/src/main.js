@@ -117,6 +117,7 @@ function start(root) {
 
   function showScenes() {
     for (const group of groups.values()) group.showScenes(scenes);
+    for (const panel of panels) panel.showScenes(scenes);
   }
 
   async function saveScene(name, room) {
@@ -173,6 +174,7 @@ function start(root) {
     const panel = new SchedulePanel(target, label, scheduleActions);
     place(panel.root);
     panels.add(panel);
+    panel.showScenes(scenes);
     panel.show(schedules.schedules, schedules.now);
   }
 
