@@ -1,7 +1,9 @@
 // Timers and weekly schedules on the control page, in Chromium, on the running
 // platform: "Turn off in 30 min" on a lamp's card and a weekday schedule on a
 // room are made from the page, listed there and by the API, the schedule changed
-// from the page, and both deleted from the page. The schedules made here and the rooms are undone at the end.
+// from the page, and both deleted from the page; a scene saved for the room is
+// chosen as what a schedule sets, listed by its name, and kept while the schedule
+// sets it. The schedules and scene made here and the rooms are undone at the end.
 //
 //   LAMPI_ENDPOINTS=<stack>/endpoints.json [LAMPI_NODE_MODULES=<build>/web/node_modules] \
 //   node --test tests/browser/schedules.test.mjs
@@ -14,6 +16,7 @@ import { artifactsDir, demoInRoom, loadEndpoints } from "./support.mjs";
 const endpoints = loadEndpoints();
 const skip = endpoints ? false : "LAMPI_ENDPOINTS is not set (path of a running platform's endpoints.json)";
 const ROOM = "Schedule room";
+const SCENE = "Schedule evening";
 
 describe("timers and schedules", { skip }, () => {
   const lamps = endpoints?.lamps || [];
@@ -23,16 +26,22 @@ describe("timers and schedules", { skip }, () => {
   let demo;
   let api;
   const listed = async () => (await api("GET", "/api/v1/schedules")).body.schedules;
+  const dropScene = async () => {
+    const scenes = (await api("GET", "/api/v1/scenes").catch(() => ({ body: { scenes: [] } }))).body?.scenes || [];
+    for (const s of scenes) if (s.name === SCENE) await api("DELETE", `/api/v1/scenes/${s.id}`).catch(() => {});
+  };
 
   before(async () => {
     fixture = await demoInRoom(endpoints, ROOM, { width: 375, height: 740 });
     ({ demo, api } = fixture);
     for (const s of await listed()) await api("DELETE", `/api/v1/schedules/${s.id}`);
+    await dropScene();
   });
 
   after(async () => {
     if (!fixture) return;
     for (const s of await listed().catch(() => [])) await api("DELETE", `/api/v1/schedules/${s.id}`).catch(() => {});
+    await dropScene();
     await fixture.close();
   });
 
@@ -131,6 +140,49 @@ describe("timers and schedules", { skip }, () => {
     await page.click(`${room} > details.schedules li.schedule button.delete-schedule`);
     await page.waitForFunction(() => document.querySelectorAll("li.schedule").length === 0, null, { timeout: 5000 });
     assert.deepEqual(await listed(), []);
+  });
+
+  test("a room's schedule sets a scene saved for the room, chosen in the form and listed by its name", async () => {
+    const { page } = demo;
+    const panel = `${room} > details.schedules`;
+    const preset = `${panel} select[name="preset"]`;
+    // Saved from the page, the scene joins the room's schedule form at once.
+    await page.click(`${room} details.save-scene summary`);
+    await page.fill(`${room} .save-scene-form input[name="name"]`, SCENE);
+    await page.click(`${room} .save-scene-form button[type=submit]`);
+    await page.waitForSelector(`${preset} optgroup[label="Saved scenes"] option >> text="${SCENE}"`, { state: "attached", timeout: 5000 });
+    const saved = (await api("GET", "/api/v1/scenes")).body.scenes.find((s) => s.name === SCENE);
+    assert.ok(saved, "saved");
+    // A lamp's form offers none: a saved scene is the look of a room's lamps.
+    assert.equal(await page.$$eval(`${card()} details.schedules select[name="preset"] optgroup`, (g) => g.length), 0);
+
+    await page.fill(`${panel} input[name="time"]`, "19:30");
+    await page.selectOption(preset, saved.id);
+    assert.equal(await page.isDisabled(`${panel} input[name="brightness"]`), true, "each lamp gets its saved brightness");
+    await page.click(`${panel} .schedule-form button[type=submit]`);
+    await page.waitForSelector(`${panel} li.schedule[data-kind="weekly"] >> text="Mon–Fri 19:30: ${SCENE}"`, { timeout: 5000 });
+    const [weekly] = await listed();
+    assert.equal(weekly.room, ROOM);
+    assert.equal(weekly.scene, saved.id);
+    assert.equal(weekly.scene_name, SCENE);
+    assert.deepEqual(weekly.state, {});
+    // Its Edit shows the scene chosen.
+    await page.click(`${panel} li.schedule[data-kind="weekly"] button.edit-schedule`);
+    assert.equal(await page.inputValue(preset), saved.id);
+    await page.click(`${panel} .schedule-form button.cancel-edit`);
+
+    // The scene is kept while the schedule sets it; the refusal names the schedule. (Asked
+    // beside the page, whose console would report the 409 as a failed load.)
+    const base = endpoints.cloud.http.url;
+    const csrf = (await demo.context.cookies()).find((c) => c.name === "csrftoken").value;
+    const refused = await page.request.delete(`${base}/api/v1/scenes/${saved.id}`, {
+      headers: { "X-CSRFToken": csrf, Origin: new URL(base).origin },
+    });
+    assert.equal(refused.status(), 409);
+    assert.match((await refused.json()).error, /"Schedule evening".*Monday to Friday at 19:30/);
+    await page.click(`${panel} li.schedule button.delete-schedule`);
+    await page.waitForFunction(() => document.querySelectorAll("li.schedule").length === 0, null, { timeout: 5000 });
+    assert.equal((await api("DELETE", `/api/v1/scenes/${saved.id}`)).status, 204);
   });
 
   test("no CSP violation or page error", () => {

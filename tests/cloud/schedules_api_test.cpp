@@ -1,6 +1,7 @@
 // /api/v1/schedules over HTTP on both engines: timers and weekly schedules made,
-// listed, changed and deleted by their owner only, a released lamp's schedules gone, and
-// a timer firing from lampi-cloud's own runner when the injected clock reaches it.
+// listed, changed and deleted by their owner only, a released lamp's schedules gone,
+// a timer firing from lampi-cloud's own runner when the injected clock reaches it,
+// and a room's saved scene as what a schedule sets (the scene kept while it does).
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -88,6 +89,7 @@ TEST_P(SchedulesApiTest, TimersAndWeeklySchedulesAreMadeListedAndDeletedByTheirO
     EXPECT_EQ(w.at("time").as_string(), "07:00");
     EXPECT_EQ(w.at("time_zone").as_string(), "Europe/Berlin");
     EXPECT_EQ(w.at("scene").as_string(), "warm-white");
+    EXPECT_EQ(w.at("scene_name").as_string(), "Warm white");
     EXPECT_DOUBLE_EQ(w.at("state").at("brightness").to_number<double>(), 0.6);
     // Tuesday 14 November 2023, 23:13 in Berlin: next is Wednesday 07:00 CET.
     EXPECT_EQ(w.at("next_fire_at").as_int64(), 1700028000);
@@ -241,6 +243,65 @@ TEST_P(SchedulesApiTest, ATimerFiresWhenTheClockReachesIt) {
     ASSERT_EQ(after.size(), 1u);
     EXPECT_TRUE(after[0].at("next_fire_at").is_null());
     EXPECT_EQ(after[0].at("last_outcome").as_string(), "sent_while_offline");
+}
+
+TEST_P(SchedulesApiTest, ARoomsScheduleSetsASavedSceneWhichIsKeptWhileItDoes) {
+    server_->lamps().handle_message(
+        topics::cloud(kLamp, topics::kChanged),
+        R"({"on":true,"color":{"h":0.6,"s":0.5},"brightness":0.25,"client":"x","version":3})");
+    auto ann = logged_in("ann");
+    auto saved = ann.send_json("POST", "/api/v1/scenes", R"({"name":"Evening","room":"Study"})");
+    ASSERT_EQ(saved.status, 201) << saved.body;
+    const std::string scene(parse_json(saved.body).at("id").as_string());
+    const std::string with_scene = R"("scene":")" + scene + R"("})";
+
+    auto made = ann.send_json("POST", "/api/v1/schedules",
+                              R"({"room":"Study","days":["mon","tue","wed","thu","fri"],"time":"07:00",)"
+                              R"("time_zone":"Europe/Berlin",)" +
+                                  with_scene);
+    ASSERT_EQ(made.status, 201) << made.body;
+    auto w = parse_json(made.body);
+    EXPECT_EQ(w.at("scene").as_string(), scene);
+    EXPECT_EQ(w.at("scene_name").as_string(), "Evening");
+    EXPECT_EQ(w.at("state"), json::object()) << "each lamp gets its own look, not one state";
+    EXPECT_EQ(listed(ann).at(0), w);
+    auto timer = ann.send_json("POST", "/api/v1/schedules", R"({"room":"Study","in_minutes":15,)" + with_scene);
+    ASSERT_EQ(timer.status, 201) << timer.body;
+
+    // A lamp's schedule, a state beside the scene, a scene that is not hers: refused.
+    EXPECT_EQ(
+        ann.send_json("POST", "/api/v1/schedules", R"({"lamp":")" + kLamp + R"(","in_minutes":5,)" + with_scene).status,
+        400);
+    EXPECT_EQ(ann.send_json("POST", "/api/v1/schedules",
+                            R"({"room":"Study","in_minutes":5,"state":{"brightness":0.5},)" + with_scene)
+                  .status,
+              400);
+    EXPECT_EQ(ann.send_json("POST", "/api/v1/schedules", R"({"room":"Study","in_minutes":5,"scene":"999999"})").status,
+              404);
+
+    // The scene cannot be deleted while they set it; the answer names them.
+    auto refused = ann.send_json("DELETE", "/api/v1/scenes/" + scene);
+    EXPECT_EQ(refused.status, 409) << refused.body;
+    const std::string error(parse_json(refused.body).at("error").as_string());
+    for (const char* named : {R"("Evening")", "Monday to Friday at 07:00", "the timer due in 15 min"})
+        EXPECT_NE(error.find(named), std::string::npos) << named << " in: " << error;
+    EXPECT_EQ(parse_json(ann.get("/api/v1/scenes").body).at("scenes").as_array().size(), 5u);
+
+    // lampi-cloud's runner applies it when the clock comes.
+    server_->advance(15 * kMinute);
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (commands().empty() && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    auto sent = commands();
+    ASSERT_EQ(sent.size(), 1u);
+    EXPECT_EQ(sent[0].on, true);
+    EXPECT_DOUBLE_EQ(sent[0].hue.value_or(0), 0.6);
+    EXPECT_DOUBLE_EQ(sent[0].brightness.value_or(0), 0.25);
+
+    // The weekly one deleted (the timer is done), the scene goes.
+    ASSERT_EQ(ann.send_json("DELETE", "/api/v1/schedules/" + std::string(w.at("id").as_string())).status, 204);
+    EXPECT_EQ(ann.send_json("DELETE", "/api/v1/scenes/" + scene).status, 204);
+    EXPECT_EQ(parse_json(ann.get("/api/v1/scenes").body).at("scenes").as_array().size(), 4u);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, SchedulesApiTest, ::testing::Values("sqlite", "postgres"),

@@ -1,7 +1,8 @@
 // Timers and weekly schedules: when they next happen in a time zone (across
 // daylight saving changes), and how the cloud fires them from the database with
 // an injected clock: on time, once, after a restart, late within the grace or
-// recorded as missed, to a lamp that is offline, and never for a lamp given away.
+// recorded as missed, to a lamp that is offline, and never for a lamp given away;
+// a room's saved scene as what a schedule sets, and the scene kept while it does.
 #include <gtest/gtest.h>
 
 #include <ctime>
@@ -9,6 +10,7 @@
 #include "cloud_server.h"
 #include "lampi/lamp_codec.h"
 #include "lampi/topics.h"
+#include "lamps/scenes.h"
 #include "postgres_server.h"
 #include "process.h"
 #include "schedules/local_time.h"
@@ -20,6 +22,7 @@ namespace {
 const std::string kLamp = "b827eb74663e";
 constexpr std::int64_t kMinute = 60;
 const std::string kOtherLamp = "b827eb000001";
+const std::string kShelf = "b827eb000002";
 
 // Unix seconds of a UTC wall time.
 std::int64_t utc(int year, int month, int day, int hour, int minute) {
@@ -169,8 +172,30 @@ protected:
         EXPECT_TRUE(report) << report.status().message();
         return report ? *report : RunReport{};
     }
-    void lamp_reports(std::string_view client, std::string_view state) {
-        server_->lamps().handle_message(topics::cloud(kLamp, topics::connection_state(client)), state);
+    void lamp_reports(std::string_view client, std::string_view state, const std::string& device_id = kLamp) {
+        server_->lamps().handle_message(topics::cloud(device_id, topics::connection_state(client)), state);
+    }
+    // "Evening": how ann's desk (on, blue, 25 %) and shelf (off, 90 %) in the study
+    // looked when she saved it.
+    storage::Scene save_evening() {
+        server_->add_lamp(kShelf, ann_, "Shelf");
+        EXPECT_TRUE(server_->lamps().set_room(ann_, kShelf, "Study"));
+        server_->lamps().handle_message(
+            topics::cloud(kLamp, topics::kChanged),
+            R"({"on":true,"color":{"h":0.6,"s":0.5},"brightness":0.25,"client":"x","version":3})");
+        server_->lamps().handle_message(
+            topics::cloud(kShelf, topics::kChanged),
+            R"({"on":false,"color":{"h":0.1,"s":1},"brightness":0.9,"client":"x","version":8})");
+        auto saved = lamps::Scenes(server_->store(), server_->lamps()).save(ann_, "Evening", "Study", server_->now());
+        EXPECT_TRUE(saved) << saved.status().message();
+        return saved ? *saved : storage::Scene{};
+    }
+    NewSchedule scene_at(const storage::Scene& scene, int minute_of_day, WeekdayMask days = kEveryDay) {
+        NewSchedule r;
+        r.room = scene.room;
+        r.weekly = WeeklyTime{days, minute_of_day, "Europe/Berlin"};
+        r.preset = std::to_string(scene.id);
+        return r;
     }
 
     lampi::testing::TempDir dir_;
@@ -371,6 +396,124 @@ TEST_P(SchedulesTest, TwoProcessesOnOneDatabaseFireEachOccurrenceOnce) {
     server_->advance(60);
     EXPECT_EQ(run().fired + other.run_due()->fired, 1);
     EXPECT_EQ(commands().size(), 1u);
+}
+
+TEST_P(SchedulesTest, ASavedSceneGivesEachLampOfTheRoomItsLookAfterARestartAndAnOfflineOneWhenItReturns) {
+    storage::Scene evening = save_evening();
+    auto made = schedules_->create(ann_, scene_at(evening, 7 * 60));
+    ASSERT_TRUE(made) << made.status().message();
+    EXPECT_EQ(made->scene_id, evening.id);
+    EXPECT_EQ(made->scene_name, "Evening");
+    EXPECT_TRUE(made->preset.empty());
+    start();  // a row of the database, read again by the next process
+    EXPECT_EQ(only_schedule().scene_id, evening.id);
+    EXPECT_EQ(only_schedule().scene_name, "Evening");
+    // At 07:00 the desk is on line, the shelf is not.
+    lamp_reports(topics::kLampServiceClient, "1");
+    server_->advance(*made->next_fire_at - server_->now());
+    EXPECT_EQ(run().fired, 1);
+    auto desk = commands(kLamp);
+    ASSERT_EQ(desk.size(), 1u);
+    EXPECT_EQ(desk[0].on, true);
+    EXPECT_DOUBLE_EQ(desk[0].hue.value_or(0), 0.6);
+    EXPECT_DOUBLE_EQ(desk[0].brightness.value_or(0), 0.25);
+    auto shelf = commands(kShelf);
+    ASSERT_EQ(shelf.size(), 1u);
+    EXPECT_EQ(shelf[0].on, false);
+    EXPECT_DOUBLE_EQ(shelf[0].brightness.value_or(0), 0.9);
+    EXPECT_EQ(only_schedule().last_outcome, "sent_while_offline");
+    EXPECT_EQ(only_schedule().next_fire_at, utc(2023, 11, 16, 6, 0));
+    // The shelf comes back: its own look goes out again, as any unconfirmed command.
+    lamp_reports(topics::kLampServiceClient, "1", kShelf);
+    shelf = commands(kShelf);
+    ASSERT_EQ(shelf.size(), 2u);
+    EXPECT_EQ(shelf[1].on, false);
+    EXPECT_EQ(shelf[1].sent_at, shelf[0].sent_at);
+    // A lamp that left the room since is left alone; with none left the fire says so.
+    ASSERT_TRUE(server_->lamps().set_room(ann_, kLamp, "Hall"));
+    ASSERT_TRUE(server_->lamps().set_room(ann_, kShelf, "Hall"));
+    server_->advance(*only_schedule().next_fire_at - server_->now());
+    EXPECT_EQ(run().failed, 1);
+    EXPECT_EQ(only_schedule().last_outcome, "no_lamp");
+    EXPECT_EQ(commands(kLamp).size(), 1u);
+}
+
+TEST_P(SchedulesTest, ASavedSceneIsForItsOwnRoomsSchedulesAndSentAsSaved) {
+    storage::Scene evening = save_evening();
+    const std::string id = std::to_string(evening.id);
+    NewSchedule on_a_lamp = turn_off_in(5);
+    on_a_lamp.state = {};
+    on_a_lamp.preset = id;
+    EXPECT_EQ(schedules_->create(ann_, on_a_lamp).status().code(), StatusCode::invalid_argument);
+    server_->add_lamp(kOtherLamp, ann_, "Hall light");
+    ASSERT_TRUE(server_->lamps().set_room(ann_, kOtherLamp, "Hall"));
+    NewSchedule elsewhere = scene_at(evening, 60);
+    elsewhere.room = "Hall";
+    auto refused = schedules_->create(ann_, elsewhere);
+    EXPECT_EQ(refused.status().code(), StatusCode::invalid_argument);
+    EXPECT_NE(refused.status().message().find(R"(the room "Study")"), std::string::npos) << refused.status().message();
+    NewSchedule dimmed = scene_at(evening, 60);
+    dimmed.state.brightness = 0.5;
+    EXPECT_EQ(schedules_->create(ann_, dimmed).status().code(), StatusCode::invalid_argument);
+    NewSchedule unknown = scene_at(evening, 60);
+    unknown.preset = std::to_string(evening.id + 1000);
+    EXPECT_EQ(schedules_->create(ann_, unknown).status().code(), StatusCode::not_found);
+    auto bob = server_->add_user("bob").id;
+    server_->add_lamp("b827eb000003", bob, "Bob's");
+    ASSERT_TRUE(server_->lamps().set_room(bob, "b827eb000003", "Study"));
+    EXPECT_EQ(schedules_->create(bob, scene_at(evening, 60)).status().code(), StatusCode::not_found)
+        << "ann's scene is not bob's, though his lamp is in a study too";
+    EXPECT_TRUE(schedules_->of_user(ann_)->empty());
+
+    // A built-in's schedule changed to the saved scene, and back.
+    auto made = schedules_->create(ann_, warm_white_at(7 * 60));
+    ASSERT_TRUE(made) << made.status().message();
+    ScheduleChange to_scene;
+    to_scene.preset = id;
+    auto changed = schedules_->update(ann_, std::to_string(made->id), to_scene);
+    ASSERT_TRUE(changed) << changed.status().message();
+    EXPECT_EQ(only_schedule().scene_id, evening.id);
+    EXPECT_EQ(only_schedule().action_json, "{}");
+    ScheduleChange back;
+    back.preset = "reading";
+    ASSERT_TRUE(schedules_->update(ann_, std::to_string(made->id), back));
+    EXPECT_FALSE(only_schedule().scene_id);
+    EXPECT_EQ(only_schedule().preset, "reading");
+}
+
+TEST_P(SchedulesTest, ASceneThatSchedulesSetIsKeptAndTheRefusalNamesThem) {
+    storage::Scene evening = save_evening();
+    const std::string id = std::to_string(evening.id);
+    auto weekly = schedules_->create(ann_, scene_at(evening, 7 * 60, kWeekdays));
+    ASSERT_TRUE(weekly) << weekly.status().message();
+    NewSchedule soon;
+    soon.room = "Study";
+    soon.in_minutes = 30;
+    soon.preset = id;
+    ASSERT_TRUE(schedules_->create(ann_, soon));
+
+    Status refused = schedules_->check_scene_unused(ann_, id);
+    EXPECT_EQ(refused.code(), StatusCode::failed_precondition);
+    for (const char* named : {R"("Evening")", "2 schedules", "Monday to Friday at 07:00", "the timer due in 30 min"})
+        EXPECT_NE(refused.message().find(named), std::string::npos) << named << " in: " << refused.message();
+    // Deleted without asking first (or a schedule made meanwhile): the database keeps it too.
+    lamps::Scenes scenes(server_->store(), server_->lamps());
+    EXPECT_EQ(scenes.remove(ann_, id).code(), StatusCode::failed_precondition);
+    EXPECT_EQ(scenes.saved(ann_)->size(), 1u);
+    EXPECT_TRUE(schedules_->check_scene_unused(server_->add_user("bob").id, id))
+        << "another account's schedules are its own";
+
+    // Once the timer is done it holds the scene no more; the weekly one still does.
+    server_->advance(30 * kMinute);
+    EXPECT_EQ(run().fired, 1);
+    refused = schedules_->check_scene_unused(ann_, id);
+    EXPECT_EQ(refused.code(), StatusCode::failed_precondition);
+    EXPECT_EQ(refused.message().find("timer"), std::string::npos) << refused.message();
+    ASSERT_TRUE(schedules_->remove(ann_, std::to_string(weekly->id)));
+    EXPECT_TRUE(schedules_->check_scene_unused(ann_, id));
+    EXPECT_TRUE(scenes.remove(ann_, id));
+    EXPECT_TRUE(scenes.saved(ann_)->empty());
+    EXPECT_TRUE(schedules_->of_user(ann_)->empty()) << "the done timer went with its scene";
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, SchedulesTest, ::testing::Values("sqlite", "postgres"),

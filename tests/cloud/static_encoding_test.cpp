@@ -1,8 +1,9 @@
 // The build's static files as lampi-cloud serves them: the gzip and brotli copies
 // decode to the very bytes of their file, carry Content-Encoding, Vary and an ETag
 // of their own (so a 304 never confirms another encoding), and a client that asks
-// for no encoding gets the file itself. The page's script and stylesheet under
-// their content-hashed names are immutable, and the pages link those names.
+// for no encoding gets the file itself. The page's script and stylesheet, and
+// mqtt.js, under their content-hashed names are immutable, and the pages link those
+// names (mqtt.js through the lamps' data-mqtt, where the page's script finds it).
 #include <brotli/decode.h>
 #include <gtest/gtest.h>
 #include <zlib.h>
@@ -74,6 +75,7 @@ protected:
         auto assets = boost::json::parse(read_file(kStatic / "assets.json")).as_object();
         script_ = std::string(assets.at("lampi.js").as_string());
         style_ = std::string(assets.at("lampi.css").as_string());
+        mqtt_ = std::string(assets.at("mqtt.min.js").as_string());
         testing::CloudServerOptions options;
         options.app.static_dir = kStatic;
         server_ = std::make_unique<CloudServer>("sqlite://" + (dir_ / "db.sqlite3"), options);
@@ -85,11 +87,12 @@ protected:
 
     lampi::testing::TempDir dir_;
     std::unique_ptr<CloudServer> server_;
-    std::string script_, style_;
+    std::string script_, style_, mqtt_;
 };
 
 TEST_F(StaticEncodingTest, BrotliAndGzipCopiesDecodeToTheFileWithTheirHeaders) {
-    for (const std::string& name : {script_, style_, std::string("mqtt.min.js"), std::string("manifest.webmanifest")}) {
+    for (const std::string& name :
+         {script_, style_, mqtt_, std::string("mqtt.min.js"), std::string("manifest.webmanifest")}) {
         SCOPED_TRACE(name);
         const std::string identity = read_file(kStatic / name);
         auto br = get("/static/" + name, {{"Accept-Encoding", "gzip, deflate, br"}});
@@ -155,13 +158,21 @@ TEST_F(StaticEncodingTest, AConditionalGetIsAnsweredPerEncoding) {
 }
 
 TEST_F(StaticEncodingTest, HashedNamesAreImmutableAndThePagesLinkThem) {
-    for (const std::string& name : {script_, style_}) {
+    EXPECT_NE(mqtt_, "mqtt.min.js");
+    for (const std::string& name : {script_, style_, mqtt_}) {
         EXPECT_EQ(get("/static/" + name, {{"Accept-Encoding", "br"}}).header("Cache-Control"),
                   "public, max-age=31536000, immutable")
             << name;
         EXPECT_EQ(get("/static/" + name).header("Cache-Control"), "public, max-age=31536000, immutable") << name;
     }
+    // The plain name stays for what links it from outside, with a short cache.
     EXPECT_EQ(get("/static/mqtt.min.js").header("Cache-Control"), "public, max-age=300");
+    server_->add_user("ann");
+    testing::BrowserSession ann(server_->port());
+    ASSERT_TRUE(ann.login("ann", CloudServer::kPassword));
+    auto lamps = ann.get("/");
+    EXPECT_NE(lamps.body.find("data-mqtt=\"/static/" + mqtt_ + "\""), std::string::npos) << lamps.body;
+    EXPECT_NE(lamps.body.find("<script src=\"/static/" + script_ + "\" defer>"), std::string::npos);
     auto offline = get("/offline/");
     EXPECT_NE(offline.body.find("<script src=\"/static/" + script_ + "\" defer>"), std::string::npos) << offline.body;
     EXPECT_NE(offline.body.find("<link rel=\"stylesheet\" href=\"/static/" + style_ + "\">"), std::string::npos);
@@ -171,6 +182,7 @@ TEST_F(StaticEncodingTest, HashedNamesAreImmutableAndThePagesLinkThem) {
     const std::string worker = get("/sw.js").body;
     EXPECT_NE(worker.find("\"/static/" + script_ + "\""), std::string::npos);
     EXPECT_NE(worker.find("\"/static/" + style_ + "\""), std::string::npos);
+    EXPECT_NE(worker.find("\"/static/" + mqtt_ + "\""), std::string::npos);
     EXPECT_EQ(worker.find("\"/static/lampi.js\""), std::string::npos);
 }
 

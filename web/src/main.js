@@ -22,7 +22,8 @@
 //
 // Strict-CSP safe: no inline script or style markup, no eval. Styles are set only
 // through the CSSOM (element.style), which CSP does not restrict. mqtt.js is loaded
-// from /static/mqtt.min.js (beside this file) unless the page already included it.
+// from where #lamps's data-mqtt says (its content-hashed name, kept for ever by
+// browsers), else from mqtt.min.js beside this file, unless the page already included it.
 import { ApiError, deleteJson, fetchCredential, fetchLamps, fetchScenes, fetchSchedules, patchJson, postJson } from "./api.js";
 import { Connection } from "./connection.js";
 import { brokerUrl, randomHex, statusText } from "./format.js";
@@ -36,11 +37,11 @@ import { startNearby } from "./nearby-view.js";
 const LAMP_POLL_MS = 10000;
 const LOGIN_LINK = { href: "/accounts/login/?next=/", text: "Log in again" };
 
-function loadMqtt(scriptUrl) {
+function loadMqtt(url) {
   if (window.mqtt && typeof window.mqtt.connect === "function") return Promise.resolve();
   return new Promise((resolve, reject) => {
     const s = document.createElement("script");
-    s.src = new URL("mqtt.min.js", scriptUrl).href;
+    s.src = url;
     s.onload = () => (window.mqtt ? resolve() : reject(new Error("mqtt.min.js defined no mqtt")));
     s.onerror = () => reject(new Error("cannot load " + s.src));
     document.head.append(s);
@@ -116,6 +117,7 @@ function start(root) {
 
   function showScenes() {
     for (const group of groups.values()) group.showScenes(scenes);
+    for (const panel of panels) panel.showScenes(scenes);
   }
 
   async function saveScene(name, room) {
@@ -172,6 +174,7 @@ function start(root) {
     const panel = new SchedulePanel(target, label, scheduleActions);
     place(panel.root);
     panels.add(panel);
+    panel.showScenes(scenes);
     panel.show(schedules.schedules, schedules.now);
   }
 
@@ -310,7 +313,7 @@ function start(root) {
   loadScenes();
   loadSchedules();
   watchOnHours(root, lampsUrl);
-  loadMqtt(scriptUrl).then(
+  loadMqtt(new URL(root.dataset.mqtt || "mqtt.min.js", scriptUrl).href).then(
     () => {
       if (cards.size) connection.start();
       else status.show("idle", "");

@@ -2,7 +2,9 @@
 // room each get a folded "Timers and schedules" panel with "Turn off in" 15, 30
 // or 60 minutes, the schedules of that lamp or room (each with Delete), and a
 // form for a weekly one (days, time, what to set), which also changes one that
-// exists (its Edit button). The cloud runs them (GET/POST/PATCH/DELETE
+// exists (its Edit button). What to set is off, a built-in white, or, on a room's
+// panel, one of the scenes saved for that room (each lamp gets its saved look, so
+// no brightness is asked). The cloud runs them (GET/POST/PATCH/DELETE
 // /api/v1/schedules), so they work with the page closed; the page only lists,
 // adds, changes and deletes. New schedules take the browser's own time zone; a
 // changed one keeps its zone.
@@ -18,7 +20,8 @@ export const DAYS = [
   ["sun", "Sun"],
 ];
 export const TIMER_MINUTES = [15, 30, 60];
-// What a weekly schedule may set: the built-in scenes (their whites) or off.
+// What a weekly schedule may set: the built-in scenes (their whites) or off; a
+// room's schedule also a scene saved for the room (by its id).
 export const PRESETS = [
   ["off", "Off"],
   ["warm-white", "Warm white"],
@@ -46,9 +49,15 @@ export function daysText(days) {
     .join(", ");
 }
 
-// What a schedule sets, in words: "Off", "Warm white 60 %", "On 40 %".
+// A saved scene's id, not "off" or a built-in's.
+export function isSavedScene(preset) {
+  return Boolean(preset) && !PRESETS.some(([id]) => id === preset);
+}
+
+// What a schedule sets, in words: "Off", "Warm white 60 %", "On 40 %", a saved scene's name.
 export function stateText(schedule) {
   const state = schedule.state || {};
+  if (isSavedScene(schedule.scene)) return schedule.scene_name || "Saved scene";
   if (state.on === false) return "Off";
   const preset = PRESETS.find(([id]) => id === schedule.scene);
   const name = preset ? preset[1] : state.on ? "On" : "Set";
@@ -79,18 +88,25 @@ function outcomeText(outcome) {
 export function weeklyChange(schedule, values) {
   const body = { days: values.days, time: values.time };
   const before = formValuesOf(schedule);
-  if (values.preset !== before.preset || (values.preset !== "off" && Number(values.brightness) !== before.brightness)) {
+  const brightnessCounts = values.preset !== "off" && !isSavedScene(values.preset);
+  if (values.preset !== before.preset || (brightnessCounts && Number(values.brightness) !== before.brightness)) {
     const { scene, state } = weeklyRequest({}, values);
-    Object.assign(body, scene === undefined ? { state } : { scene, state });
+    Object.assign(body, scene === undefined ? { state } : state === undefined ? { scene } : { scene, state });
   }
   return body;
 }
 
 // What the weekly form shows for `schedule`: its days and time, its preset
-// ("off" when it turns the lamps off) and brightness in percent.
+// ("off" when it turns the lamps off, a saved scene's id) and brightness in percent.
 export function formValuesOf(schedule) {
   const state = schedule.state || {};
-  const preset = state.on === false ? "off" : PRESETS.some(([id]) => id === schedule.scene) ? schedule.scene : "warm-white";
+  const preset = isSavedScene(schedule.scene)
+    ? schedule.scene
+    : state.on === false
+      ? "off"
+      : PRESETS.some(([id]) => id === schedule.scene)
+        ? schedule.scene
+        : "warm-white";
   const brightness = typeof state.brightness === "number" ? Math.round(state.brightness * 100) : 60;
   return { days: schedule.days || [], time: schedule.time || "07:00", preset, brightness };
 }
@@ -99,6 +115,7 @@ export function formValuesOf(schedule) {
 export function weeklyRequest(target, { days, time, preset, brightness, timeZone }) {
   const body = { ...target, days, time, time_zone: timeZone };
   if (preset === "off") body.state = { on: false };
+  else if (isSavedScene(preset)) body.scene = preset;
   else {
     body.scene = preset;
     body.state = { brightness: Math.min(100, Math.max(1, Number(brightness))) / 100 };
@@ -154,7 +171,7 @@ export class SchedulePanel {
   // brings back the form for a new one.
   edit(schedule) {
     this.editing = schedule;
-    this.fill(formValuesOf(schedule));
+    this.fill(formValuesOf(schedule), schedule.scene_name);
     this.submit.textContent = "Save changes";
     this.cancel.hidden = false;
     this.relabel(this.label);
@@ -170,12 +187,47 @@ export class SchedulePanel {
     this.relabel(this.label);
   }
 
-  fill({ days, time, preset, brightness }) {
+  fill({ days, time, preset, brightness }, sceneName) {
     for (const box of this.form.querySelectorAll('input[name="days"]')) box.checked = days.includes(box.value);
     this.fields.time.value = time;
+    // A saved scene the list of scenes has not brought (yet) is offered all the same.
+    if (isSavedScene(preset) && !Array.from(this.fields.preset.options).some((o) => o.value === preset))
+      this.savedGroup().append(element("option", { value: preset, textContent: sceneName || "Saved scene" }));
     this.fields.preset.value = preset;
     this.fields.brightness.value = String(brightness);
-    this.fields.brightness.disabled = preset === "off";
+    this.syncBrightness();
+  }
+
+  // The select's group of the room's saved scenes, made when first needed.
+  savedGroup() {
+    if (!this.saved) {
+      this.saved = element("optgroup", { label: "Saved scenes" });
+      this.fields.preset.append(this.saved);
+    }
+    return this.saved;
+  }
+
+  // A room's panel offers the scenes saved for its room ({id, name, room} as
+  // GET /api/v1/scenes lists them); a lamp's offers none.
+  showScenes(scenes) {
+    if (this.target.room === undefined) return;
+    const mine = scenes.filter((scene) => !scene.builtin && scene.room === this.target.room);
+    const chosen = this.fields.preset.value;
+    if (!mine.length && !this.saved) return;
+    this.savedGroup().replaceChildren(...mine.map((scene) => element("option", { value: scene.id, textContent: scene.name })));
+    if (!mine.length) {
+      this.saved.remove();
+      this.saved = null;
+    }
+    if (Array.from(this.fields.preset.options).some((o) => o.value === chosen)) this.fields.preset.value = chosen;
+    else this.fields.preset.value = "warm-white";
+    this.syncBrightness();
+  }
+
+  // No brightness for off, nor for a saved scene: each lamp gets its saved look.
+  syncBrightness() {
+    const preset = this.fields.preset.value;
+    this.fields.brightness.disabled = preset === "off" || isSavedScene(preset);
   }
 
   buildForm(n) {
@@ -203,8 +255,7 @@ export class SchedulePanel {
       " ",
       (this.cancel = element("button", { type: "button", class: "cancel-edit", textContent: "Cancel", hidden: true }))
     );
-    const syncBrightness = () => (brightness.disabled = preset.value === "off");
-    preset.addEventListener("change", syncBrightness);
+    preset.addEventListener("change", () => this.syncBrightness());
     this.form = form;
     this.fields = { time, preset, brightness };
     this.cancel.addEventListener("click", () => {

@@ -67,3 +67,22 @@ test("the form shows a weekly schedule as it is, and a change sends what changed
   const raw = { ...weekly, scene: null, state: { on: true, hue: 0.3 } };
   assert.deepEqual(weeklyChange(raw, { ...same, preset: "warm-white" }), { days: ["sat"], time: "08:15" });
 });
+
+test("a room's schedule may set a saved scene: listed by the scene's name, sent without a state", () => {
+  const evening = { ...weekly, id: "3", scene: "12", scene_name: "Evening", state: {} };
+  assert.equal(describeSchedule(evening, 1000), "Mon–Fri 07:00: Evening");
+  assert.equal(stateText({ ...evening, scene_name: "Late evening" }), "Late evening", "the name as the scene has it now");
+  const values = { days: ["sat"], time: "19:30", preset: "12", brightness: "60", timeZone: "Europe/Berlin" };
+  assert.deepEqual(weeklyRequest({ room: "Study" }, values), { room: "Study", days: ["sat"], time: "19:30", time_zone: "Europe/Berlin", scene: "12" });
+  // Shown as it is; a saved scene has no brightness of its own to change.
+  assert.equal(formValuesOf(evening).preset, "12");
+  assert.deepEqual(weeklyChange(evening, { ...formValuesOf(evening), brightness: "30" }), { days: evening.days, time: "07:00" });
+  // From a built-in to a saved scene and back.
+  assert.deepEqual(weeklyChange(weekly, { ...formValuesOf(weekly), preset: "12" }), { days: weekly.days, time: "07:00", scene: "12" });
+  assert.deepEqual(weeklyChange(evening, { ...formValuesOf(evening), preset: "reading", brightness: "80" }), {
+    days: evening.days,
+    time: "07:00",
+    scene: "reading",
+    state: { brightness: 0.8 },
+  });
+});

@@ -161,6 +161,8 @@ void add_scene_routes(http::Router& router, Deps& deps) {
     router.add("DELETE", "/api/v1/scenes/{id}", [&deps](const Request& request, const http::Params& params) {
         auto who = authorize(request, deps, true);
         if (!who) return failed(who.status());
+        // Refused while a schedule sets it, naming the schedules (src/cloud/README.md, "Schedules").
+        if (Status s = deps.schedules.check_scene_unused(who->user.id, params.get("id")); !s) return failed(s);
         if (Status s = deps.scenes.remove(who->user.id, params.get("id")); !s) return failed(s);
         return no_content();
     });

@@ -7,6 +7,7 @@
 #include "api/api_support.h"
 #include "lampi/json_object.h"
 #include "lampi/lamp_codec.h"
+#include "lamps/scenes.h"
 
 namespace lampi::cloud::api {
 namespace json = boost::json;
@@ -35,7 +36,19 @@ json::object schedule_json(const Schedule& s) {
     boost::system::error_code ec;
     json::value state = json::parse(s.action_json, ec);
     o["state"] = ec ? json::value(json::object()) : state;
-    o["scene"] = s.preset.empty() ? json::value(nullptr) : json::value(s.preset);
+    // The scene's id, and its name as it is now (what the page lists).
+    json::value scene = nullptr;
+    json::value scene_name = nullptr;
+    if (s.scene_id) {
+        scene = std::to_string(*s.scene_id);
+        scene_name = s.scene_name;
+    } else if (!s.preset.empty()) {
+        scene = s.preset;
+        for (const auto& builtin : lamps::Scenes::builtins())
+            if (builtin.id == s.preset) scene_name = builtin.name;
+    }
+    o["scene"] = std::move(scene);
+    o["scene_name"] = std::move(scene_name);
     o["next_fire_at"] = json_or_null(s.next_fire_at);
     o["last_run_at"] = json_or_null(s.last_run_at);
     o["last_outcome"] = s.last_outcome;

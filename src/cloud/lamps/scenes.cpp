@@ -119,7 +119,15 @@ Status Scenes::remove(std::int64_t user_id, std::string_view scene_id) {
     if (!scene) return scene.status();
     auto done = store_.delete_scene(user_id, scene->id);
     if (!done) return done.status();
-    return *done ? Status::ok() : scene_not_found(scene_id);
+    // Still there: a schedule sets it (one made since the caller looked, or a
+    // caller that did not look; Schedules::check_scene_unused names them).
+    if (*done) return Status::ok();
+    auto still = store_.scene(user_id, scene->id);
+    if (still && *still)
+        return Status::failed_precondition(
+            fmt::format("the scene \"{}\" is set by a schedule; delete that schedule or change what it sets first",
+                        scene->name));
+    return scene_not_found(scene_id);
 }
 
 Result<std::vector<std::string>> Scenes::apply(std::int64_t user_id, std::string_view scene_id,

@@ -46,6 +46,7 @@ public:
     // room; failed_precondition: none of them has reported; already_exists: the
     // name is taken.
     Result<storage::Scene> save(std::int64_t user_id, std::string_view name, std::string_view room, std::int64_t now);
+    // failed_precondition: a schedule sets the scene (schedules/ refuses first, naming them).
     Status remove(std::int64_t user_id, std::string_view scene_id);
     // Applies the scene to the lamps of `room` (a saved scene: its own room when
     // nullopt; a built-in needs one). Returns the device ids sent to.

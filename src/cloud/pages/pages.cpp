@@ -235,7 +235,9 @@ std::string index_page(std::string_view username, std::string_view csrf, const s
     if (new_lamp) body += name_new_lamp_form(*new_lamp, csrf);
     body += R"(<div id="lamps" data-csrf=")";
     append_escaped_html(body, csrf);
-    body += "\" data-credential-url=\"/api/v1/mqtt-credential\" data-api=\"/api/v1/lamps\">\n";
+    body += R"(" data-credential-url="/api/v1/mqtt-credential" data-api="/api/v1/lamps" data-mqtt=")";
+    append_escaped_html(body, shell_assets().mqtt);
+    body += "\">\n";
     append_room_groups(body, lamps, csrf);
     if (lamps.empty())
         body +=

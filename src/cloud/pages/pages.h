@@ -37,7 +37,8 @@ struct IndexView {
 };
 
 // The lamps page. The element <div id="lamps"> is where the control page script
-// attaches: it carries data-csrf and data-credential-url, one <section
+// attaches: it carries data-csrf, data-credential-url and data-mqtt (where
+// mqtt.js is, under its content-hashed name: shell_assets.h), one <section
 // class="room" data-room> per room (lamps without a room last), and in each one
 // <li> per lamp with data-device-id, data-name, data-room, data-online and
 // data-state (the last lamp/changed JSON, "" if never seen). The add form (#add-lamp) gives the steps

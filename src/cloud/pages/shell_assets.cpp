@@ -61,6 +61,7 @@ ShellAssets read_shell_assets(const std::string& static_dir) {
     };
     take("lampi.js", assets.script);
     take("lampi.css", assets.style);
+    take("mqtt.min.js", assets.mqtt);
     return assets;
 }
 

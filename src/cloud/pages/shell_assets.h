@@ -1,5 +1,6 @@
-// Where the pages link the control page's script and stylesheet. The build copies
-// them to names carrying their content hash and lists those in assets.json in the
+// Where the pages link the control page's script and stylesheet, and where the
+// script finds mqtt.js's bundle. The build copies them to names carrying their
+// content hash and lists those in assets.json in the
 // static directory (web/tools/hash-names.mjs), so browsers may keep them for ever;
 // without that list (a test's own static directory) the plain names are linked.
 #pragma once
@@ -11,6 +12,7 @@ namespace lampi::cloud::pages {
 struct ShellAssets {
     std::string script = "/static/lampi.js";
     std::string style = "/static/lampi.css";
+    std::string mqtt = "/static/mqtt.min.js";
 };
 
 // From <static_dir>/assets.json; the plain names for what it does not name.

@@ -9,7 +9,7 @@ using storage::SqlValue;
 
 const std::string kColumns =
     "id, user_id, kind, target, device_id, room, days, minute_of_day, time_zone, action_json, preset, next_fire_at, "
-    "last_run_at, last_outcome, created_at";
+    "last_run_at, last_outcome, created_at, scene_id, (SELECT name FROM scenes WHERE scenes.id = schedules.scene_id)";
 
 // A lamp's schedule counts only while its user owns the lamp.
 const std::string kStillOwned =
@@ -42,6 +42,8 @@ Result<std::vector<Schedule>> to_schedules(const Result<storage::SqlRows>& rows)
         s.last_run_at = optional_int(r.at(12));
         s.last_outcome = as_text(r.at(13));
         s.created_at = as_int(r.at(14));
+        s.scene_id = optional_int(r.at(15));
+        s.scene_name = as_text(r.at(16));
         out.push_back(std::move(s));
     }
     return out;
@@ -57,12 +59,12 @@ Result<storage::SqlRows> ScheduleStore::run(const std::string& sql, const std::v
 Result<std::int64_t> ScheduleStore::insert(const Schedule& s) {
     auto rows = run(
         "INSERT INTO schedules (user_id, kind, target, device_id, room, days, minute_of_day, time_zone, action_json, "
-        "preset, next_fire_at, last_outcome, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, '', $12) "
-        "RETURNING id",
+        "preset, next_fire_at, last_outcome, created_at, scene_id) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, '', $12, $13) RETURNING id",
         {s.user_id, std::string(s.kind == ScheduleKind::weekly ? "weekly" : "timer"),
          std::string(s.room ? "room" : "lamp"), s.device_id, s.room.value_or(""), std::int64_t{s.at.days},
          std::int64_t{s.at.minute_of_day}, s.at.time_zone, s.action_json, s.preset, optional_value(s.next_fire_at),
-         s.created_at});
+         s.created_at, optional_value(s.scene_id)});
     if (!rows) return rows.status();
     return as_int(rows->at(0).at(0));
 }
@@ -89,10 +91,10 @@ Result<bool> ScheduleStore::remove(std::int64_t user_id, std::int64_t id) {
 Result<bool> ScheduleStore::update(const Schedule& s) {
     auto rows =
         run("UPDATE schedules SET days = $1, minute_of_day = $2, time_zone = $3, action_json = $4, preset = $5, "
-            "next_fire_at = $6 WHERE user_id = $7 AND id = $8 AND " +
+            "next_fire_at = $6, scene_id = $7 WHERE user_id = $8 AND id = $9 AND " +
                 kStillOwned + " RETURNING id",
             {std::int64_t{s.at.days}, std::int64_t{s.at.minute_of_day}, s.at.time_zone, s.action_json, s.preset,
-             optional_value(s.next_fire_at), s.user_id, s.id});
+             optional_value(s.next_fire_at), optional_value(s.scene_id), s.user_id, s.id});
     if (!rows) return rows.status();
     return !rows->empty();
 }

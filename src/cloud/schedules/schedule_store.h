@@ -1,4 +1,4 @@
-// ScheduleStore: the schedules table (schema migration 8) in the platform's
+// ScheduleStore: the schedules table (schema migrations 8 and 13) in the platform's
 // database, the same SQL on SQLite and PostgreSQL.
 //
 // The table is the scheduler's only state: every process reads what is due from
@@ -31,6 +31,10 @@ struct Schedule {
     WeeklyTime at;                             // weekly only
     std::string action_json;                   // the set_config sent, canonical
     std::string preset;                        // the built-in scene it came from, '' when none
+    // A saved scene it sets instead of action_json (a room's schedule only), and
+    // that scene's name as it is now (read with the schedule, not stored in it).
+    std::optional<std::int64_t> scene_id;
+    std::string scene_name;
     std::optional<std::int64_t> next_fire_at;  // Unix seconds; nullopt once a timer is done
     std::optional<std::int64_t> last_run_at;   // when it last fired or was missed
     std::string last_outcome;                  // what happened then, for the owner
@@ -47,7 +51,7 @@ public:
     Result<std::int64_t> count_of(std::int64_t user_id);
     // False when the user has no such schedule.
     Result<bool> remove(std::int64_t user_id, std::int64_t id);
-    // Stores a changed schedule's days, time, zone, state, preset and next fire;
+    // Stores a changed schedule's days, time, zone, state, preset, scene and next fire;
     // false when the user has no such schedule (any more).
     Result<bool> update(const Schedule& schedule);
 

@@ -31,18 +31,39 @@ std::string target_name(const Schedule& s) {
 std::string not_sent(const Schedule& s, const Status& why) {
     log::info("schedule {} ({}) not sent: {}", s.id, target_name(s), why.message());
     switch (why.code()) {
-        case StatusCode::not_found: return "no_lamp";
+        // failed_precondition: none of a saved scene's lamps is in the room now.
+        case StatusCode::not_found:
+        case StatusCode::failed_precondition: return "no_lamp";
         case StatusCode::unavailable: return std::string(kWaitingForBroker);
         default: return "failed";
     }
 }
 
-// A schedule's id as the API gives it (decimal text).
-std::optional<std::int64_t> schedule_id(std::string_view text) {
+// A schedule's or a saved scene's id as the API gives it (decimal text); nullopt
+// for anything else, such as a built-in scene's slug.
+std::optional<std::int64_t> decimal_id(std::string_view text) {
     std::int64_t id = 0;
     auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
-    if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+    if (text.empty() || ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
     return id;
+}
+
+// When a schedule fires, in words for its owner: "Monday to Friday at 07:00",
+// "Sat, Sun at 21:30", "the timer due in 25 min".
+std::string when_text(const Schedule& s, std::int64_t now) {
+    if (s.kind == ScheduleKind::timer) {
+        if (!s.next_fire_at) return "a timer that is done";
+        return fmt::format("the timer due in {} min", std::max<std::int64_t>(1, (*s.next_fire_at - now + 59) / 60));
+    }
+    std::string days;
+    if (s.at.days == kEveryDay) days = "every day";
+    else if (s.at.days == kWeekdays) days = "Monday to Friday";
+    else
+        for (std::string day : weekday_names(s.at.days)) {
+            day[0] = static_cast<char>(day[0] - 'a' + 'A');
+            days += (days.empty() ? "" : ", ") + day;
+        }
+    return fmt::format("{} at {}", days, format_time_of_day(s.at.minute_of_day));
 }
 
 constexpr std::int64_t kSweepSeconds = 60;
@@ -95,10 +116,33 @@ Result<LampUpdate> Schedules::look_of(const NewSchedule& request) const {
 }
 
 Status Schedules::set_look(Schedule& s, const NewSchedule& request) const {
+    if (auto saved = decimal_id(request.preset)) return set_saved_scene(s, *saved, request);
     auto look = look_of(request);
     if (!look) return look.status();
     s.action_json = encode_set_config(*look);
     s.preset = request.preset;
+    s.scene_id.reset();
+    s.scene_name.clear();
+    return Status::ok();
+}
+
+Status Schedules::set_saved_scene(Schedule& s, std::int64_t scene_id, const NewSchedule& request) const {
+    auto found = store_.scene(s.user_id, scene_id);
+    if (!found) return found.status();
+    if (!*found) return Status::not_found(fmt::format("you have no scene {}; see GET /api/v1/scenes", scene_id));
+    const storage::Scene& scene = **found;
+    // A saved scene is the look of its room's lamps, one each: no other target has them.
+    if (!s.room || *s.room != scene.room)
+        return Status::invalid_argument(
+            fmt::format(R"(the scene "{}" is a look of the room "{}": only that room's schedules can set it)",
+                        scene.name, scene.room));
+    if (!request.state.empty() || request.kelvin)
+        return Status::invalid_argument(
+            R"(a saved scene sets each lamp as it was saved: give no "state" or "kelvin" with it)");
+    s.action_json = "{}";
+    s.preset.clear();
+    s.scene_id = scene.id;
+    s.scene_name = scene.name;
     return Status::ok();
 }
 
@@ -159,15 +203,40 @@ Result<Schedule> Schedules::create(std::int64_t user_id, const NewSchedule& requ
 Result<std::vector<Schedule>> Schedules::of_user(std::int64_t user_id) { return table_.of_user(user_id); }
 
 Status Schedules::remove(std::int64_t user_id, std::string_view id_text) {
-    auto id = schedule_id(id_text);
+    auto id = decimal_id(id_text);
     if (!id) return no_such_schedule(id_text);
     auto removed = table_.remove(user_id, *id);
     if (!removed) return removed.status();
     return *removed ? Status::ok() : no_such_schedule(id_text);
 }
 
+Status Schedules::check_scene_unused(std::int64_t user_id, std::string_view scene_id) {
+    auto id = decimal_id(scene_id);
+    if (!id) return Status::ok();  // a built-in's slug, or no scene: Scenes::remove says which
+    auto mine = table_.of_user(user_id);
+    if (!mine) return mine.status();
+    const std::int64_t now = clock_();
+    std::string name;
+    std::string which;
+    int count = 0;
+    for (const Schedule& s : *mine) {
+        // A timer that is done sets nothing any more: it goes with the scene.
+        if (s.scene_id != *id || !s.next_fire_at) continue;
+        name = s.scene_name;
+        which += (count++ ? "; " : "") + when_text(s, now);
+    }
+    if (count == 0) return Status::ok();
+    return Status::failed_precondition(
+        count == 1 ? fmt::format(R"(the scene "{}" is set by a schedule of the room ({}); delete that schedule or )"
+                                 "make it set something else first",
+                                 name, which)
+                   : fmt::format(R"(the scene "{}" is set by {} schedules of the room ({}); delete them or make )"
+                                 "them set something else first",
+                                 name, count, which));
+}
+
 Result<Schedule> Schedules::update(std::int64_t user_id, std::string_view id_text, const ScheduleChange& change) {
-    auto id = schedule_id(id_text);
+    auto id = decimal_id(id_text);
     if (!id) return no_such_schedule(id_text);
     auto mine = table_.of_user(user_id);
     if (!mine) return mine.status();
@@ -206,7 +275,23 @@ Result<Schedule> Schedules::update(std::int64_t user_id, std::string_view id_tex
     return s;
 }
 
+std::string Schedules::fire_saved_scene(const Schedule& s) {
+    lamps::Scenes scenes(store_, lamps_);
+    const std::string scene_id = std::to_string(*s.scene_id);
+    const std::string room = s.room.value_or("");
+    auto sent = scenes.apply(s.user_id, scene_id, room);
+    if (!sent) return not_sent(s, sent.status());
+    auto lamps = store_.lamps_of(s.user_id);
+    bool all_online = lamps.is_ok();
+    if (lamps)
+        for (const auto& lamp : *lamps)
+            if (!lamp.online && std::find(sent->begin(), sent->end(), lamp.device_id) != sent->end())
+                all_online = false;
+    return all_online ? "sent" : "sent_while_offline";
+}
+
 std::string Schedules::fire(const Schedule& s) {
+    if (s.scene_id) return fire_saved_scene(s);
     auto decoded = decode_set_config(s.action_json);
     if (!decoded) {
         log::warn("schedule {} holds a malformed state: {}", s.id, decoded.status().message());

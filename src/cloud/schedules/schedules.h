@@ -18,6 +18,13 @@
 // grace is over. A process killed between claiming a fire and sending it
 // loses that one fire (at most once, never twice).
 //
+// A room's schedule may set one of the user's saved scenes (of that room): a
+// fire applies it as Scenes::apply does, each of the scene's lamps still in the
+// room getting its own saved look, and an offline one getting it when it
+// returns, as above. While a schedule sets a scene the scene cannot be deleted
+// (check_scene_unused says which schedules do; a timer that is done does not
+// count).
+//
 // Thread-safe as LampService and ScheduleStore are.
 #pragma once
 
@@ -54,8 +61,10 @@ struct NewSchedule {
     std::optional<std::int64_t> in_minutes;  // a timer, or
     std::optional<WeeklyTime> weekly;        // a weekly schedule
     LampUpdate state;                        // what to set; fields given here win over the preset's
-    std::string preset;                      // a built-in scene's id ("warm-white"), or ''
-    std::optional<double> kelvin;            // a white of this colour temperature
+    // A scene's id: a built-in's ("warm-white"), or a saved one's (decimal, a room's
+    // schedule only, with no state or kelvin: its lamps get their saved looks); or ''.
+    std::string preset;
+    std::optional<double> kelvin;  // a white of this colour temperature
 };
 
 // What a user changes of a schedule: what is not given stays, and so do its lamp or
@@ -97,6 +106,10 @@ public:
     // the user has no schedule `id`.
     Result<Schedule> update(std::int64_t user_id, std::string_view id, const ScheduleChange& change);
 
+    // failed_precondition, naming them, when schedules of the user set the saved
+    // scene `scene_id` (decimal text); ok otherwise. A scene is deleted only after this.
+    Status check_scene_unused(std::int64_t user_id, std::string_view scene_id);
+
     // Fires (or records as missed) every schedule due now.
     Result<RunReport> run_due();
 
@@ -104,11 +117,14 @@ public:
 
 private:
     Result<LampUpdate> look_of(const NewSchedule& request) const;
-    // What `s` sends and the preset it came from, out of the request's state, preset and kelvin.
+    // What `s` sends and the preset or saved scene it came from, out of the request's
+    // state, preset and kelvin; `s` has its user and target.
     Status set_look(Schedule& s, const NewSchedule& request) const;
+    Status set_saved_scene(Schedule& s, std::int64_t scene_id, const NewSchedule& request) const;
     Status check_timer_minutes(std::int64_t minutes) const;
-    // Sends the schedule's state; returns its outcome.
+    // Sends the schedule's state (or its saved scene); returns its outcome.
     std::string fire(const Schedule& schedule);
+    std::string fire_saved_scene(const Schedule& schedule);
 
     ScheduleStore table_;
     storage::Store& store_;

@@ -236,6 +236,13 @@ INSERT INTO analytics_daily (collection, day_ms, events)
 SELECT collection, ts_ms - ((ts_ms % 86400000) + 86400000) % 86400000 AS day_ms, COUNT(*)
 FROM analytics_events GROUP BY collection, day_ms;
 )SQL"},
+    // A schedule may set a saved scene (schedules/): scene_id names it, and the
+    // key keeps a scene from being deleted while a schedule sets it (the cloud
+    // refuses such a delete first, with the schedules' names; README "Schedules").
+    {13, R"SQL(
+ALTER TABLE schedules ADD COLUMN scene_id BIGINT REFERENCES scenes(id);
+CREATE INDEX schedules_scene ON schedules(scene_id);
+)SQL"},
 };
 
 std::string render(const char* sql, Dialect dialect) {

@@ -396,7 +396,14 @@ Result<std::optional<Scene>> Store::scene(std::int64_t user_id, std::int64_t id)
 }
 
 Result<bool> Store::delete_scene(std::int64_t user_id, std::int64_t id) {
-    auto rows = run("DELETE FROM scenes WHERE user_id = $1 AND id = $2 RETURNING id", {user_id, id});
+    // A timer that is done sets the scene no more; it goes (it would anyway within a day).
+    auto done =
+        run("DELETE FROM schedules WHERE user_id = $1 AND scene_id = $2 AND next_fire_at IS NULL", {user_id, id});
+    if (!done) return done.status();
+    auto rows =
+        run("DELETE FROM scenes WHERE user_id = $1 AND id = $2 AND NOT EXISTS "
+            "(SELECT 1 FROM schedules WHERE schedules.scene_id = scenes.id) RETURNING id",
+            {user_id, id});
     if (!rows) return rows.status();
     return !rows->empty();
 }

@@ -173,7 +173,8 @@ public:
     Result<std::vector<Lamp>> find_lamps(std::string_view text, int limit);
 
     // Scenes, per user. create_scene fails with already_exists when the user has a
-    // scene of that name. delete_scene: false when the user has no such scene.
+    // scene of that name. delete_scene: false when the user has no such scene, or
+    // a schedule sets it (schedules.scene_id).
     Result<std::int64_t> create_scene(const Scene& scene);
     Result<std::vector<Scene>> scenes_of(std::int64_t user_id);
     Result<std::optional<Scene>> scene(std::int64_t user_id, std::int64_t id);
