@@ -25,6 +25,8 @@ BUILD=$(build_dir "${1:-}")
 knobs SECONDS_EACH=20 JUNK_PER_S=30 SIGNUP_WORKERS=8 SIGNUP_ADDRESSES=1
 BASE=${PORT_BASE:-24600}
 
+# The benchmark programs are not part of `all`: build what this runs.
+ninja -C "$BUILD" flood_latency lampi-stack lampi-cloud lampi_auth_plugin lampid >/dev/null
 for program in src/stack/lampi-stack src/cloud/lampi-cloud src/broker-plugin/lampi_auth_plugin.so src/lampid/lampid \
                bench/security/flood_latency; do
   [ -e "$BUILD/$program" ] || { echo "missing $BUILD/$program: ninja -C $BUILD flood_latency lampid lampi-cloud" >&2; exit 1; }

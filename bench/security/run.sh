@@ -31,6 +31,8 @@ NOAUTH=$((BASE + 50))      # the plugin-less broker's listeners: +50 .. +53
 PLAIN_MQTT=$((BASE + 60))  # its plain TCP listener
 PLAIN_HTTP=$((BASE + 70))  # a second lampi-cloud, plain HTTP, same database
 
+# The benchmark programs are not part of `all`: build what this runs.
+ninja -C "$BUILD" connect_rate lampi-stack lampi-cloud lampi-load lampi_auth_plugin lampid >/dev/null
 for program in src/stack/lampi-stack src/cloud/lampi-cloud src/load/lampi-load src/broker-plugin/lampi_auth_plugin.so \
                src/lampid/lampid bench/security/connect_rate; do
   [ -e "$BUILD/$program" ] || { echo "missing $BUILD/$program: ninja -C $BUILD connect_rate lampid lampi-cloud" >&2; exit 1; }

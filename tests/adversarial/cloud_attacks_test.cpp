@@ -16,16 +16,10 @@
 #include <thread>
 
 #include "attack_platform.h"
+#include "text.h"
 
 namespace lampi::testing {
 namespace {
-
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
-
-std::string trimmed(std::string s) {
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
-    return s;
-}
 
 class CloudAttacks : public PlatformSuite<2> {
 protected:

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "attack_platform.h"
+#include "text.h"
 
 namespace lampi::testing {
 namespace {
@@ -28,13 +29,6 @@ std::string join(const std::vector<std::string>& parts) {
     std::string out;
     for (const std::string& p : parts) out += (out.empty() ? "" : ", ") + p;
     return out;
-}
-
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
-
-std::string trimmed(std::string s) {
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
-    return s;
 }
 
 // The request was not served: the expected refusal, or the connection reset

@@ -9,11 +9,13 @@
 #include "certificate_checks.h"
 #include "lampi/files.h"
 #include "process.h"
+#include "text.h"
 
 namespace lampi::ca {
 namespace {
 
 using lampi::testing::TempDir;
+using testing::contains;
 using testing::verify;
 using testing::verify_text;
 
@@ -22,8 +24,6 @@ mode_t mode_of(const std::string& path) {
     if (::stat(path.c_str(), &st) != 0) return 0;
     return st.st_mode & 07777;
 }
-
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 class CaTest : public ::testing::Test {
 protected:

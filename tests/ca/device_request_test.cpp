@@ -10,15 +10,15 @@
 #include "certificate_checks.h"
 #include "lampi/files.h"
 #include "process.h"
+#include "text.h"
 
 namespace lampi::ca {
 namespace {
 
 using lampi::testing::TempDir;
+using testing::contains;
 
 constexpr const char* kDevice = "b827eb74663e";
-
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 PkeyPtr ec_key(const char* curve = "P-256") { return PkeyPtr(EVP_EC_gen(curve)); }
 PkeyPtr rsa_key(unsigned bits) { return PkeyPtr(EVP_RSA_gen(bits)); }

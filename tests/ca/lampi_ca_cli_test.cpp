@@ -7,15 +7,15 @@
 #include <filesystem>
 
 #include "process.h"
+#include "text.h"
 
 namespace lampi::ca {
 namespace {
 
 using lampi::testing::TempDir;
+using testing::contains;
 using testing::run;
 using testing::RunResult;
-
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 RunResult lampi_ca(std::vector<std::string> args, const TempDir& dir) {
     args.insert(args.begin(), LAMPI_CA_BINARY);

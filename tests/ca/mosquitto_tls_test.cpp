@@ -11,6 +11,7 @@
 
 #include "certificate_authority.h"
 #include "process.h"
+#include "text.h"
 
 namespace lampi::ca {
 namespace {
@@ -18,6 +19,7 @@ namespace {
 using namespace std::chrono_literals;
 using lampi::testing::Process;
 using lampi::testing::TempDir;
+using testing::contains;
 using testing::run;
 using testing::RunResult;
 
@@ -26,8 +28,6 @@ constexpr const char* kPub = "/usr/bin/mosquitto_pub";
 constexpr const char* kSub = "/usr/bin/mosquitto_sub";
 constexpr const char* kLamp = "b827eb74663e";
 constexpr const char* kOtherLamp = "b827eb740002";
-
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 class MosquittoTls : public ::testing::Test {
 protected:

@@ -7,6 +7,7 @@
 #include "fleet/fleet.h"
 #include "lampi/lamp_codec.h"
 #include "mqtt_harness.h"
+#include "short_run.h"
 
 namespace lampi::load {
 namespace {
@@ -24,13 +25,6 @@ FleetOptions small_fleet(int port) {
     return o;
 }
 
-RunReport run(Scenario& scenario) {
-    RunSettings settings;
-    settings.threads = 2;
-    settings.hard_limit_s = 30;
-    return run_scenario(scenario, settings);
-}
-
 TEST(Fleet, CommandsToRandomLampsAreAnsweredWithChanged) {
     TempDir dir;
     TestBroker broker(dir.path(), "cloud");
@@ -38,7 +32,7 @@ TEST(Fleet, CommandsToRandomLampsAreAnsweredWithChanged) {
     o.commands_per_s = 100;
     o.duration_s = 1;
     FleetScenario fleet(o);
-    RunReport report = run(fleet);
+    RunReport report = short_run(fleet);
 
     auto figure = [&](const std::string& key) {
         for (const Figure& f : report.figures) {
@@ -61,7 +55,7 @@ TEST(Fleet, ALampAnswersSetConfigOnItsCloudTopicsLikeABridgedLamp) {
     o.lamps = 2;
     o.duration_s = 3;
     FleetScenario fleet(o);
-    auto running = std::async(std::launch::async, [&] { return run(fleet); });
+    auto running = std::async(std::launch::async, [&] { return short_run(fleet); });
 
     std::string id = FleetScenario::device_id(o.first_device_id, 1);
     MqttProbe probe(broker.port(), {"devices/" + id + "/lamp/#"});

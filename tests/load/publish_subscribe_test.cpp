@@ -7,6 +7,7 @@
 #include "mqtt_harness.h"
 #include "scenario/publish.h"
 #include "scenario/subscribe.h"
+#include "short_run.h"
 
 namespace lampi::load {
 namespace {
@@ -20,20 +21,13 @@ ClientOptions loopback(int port) {
     return o;
 }
 
-RunReport run(Scenario& scenario, double hard_limit_s = 30) {
-    RunSettings settings;
-    settings.threads = 2;
-    settings.hard_limit_s = hard_limit_s;
-    return run_scenario(scenario, settings);
-}
-
 // Starts a subscriber and returns once its subscriptions are acknowledged.
 std::future<RunReport> subscribe_in_background(SubscribeOptions options, std::unique_ptr<SubscribeScenario>& holder) {
     auto ready = std::make_shared<std::atomic<int>>(0);
     options.on_subscribed = [ready] { ready->fetch_add(1); };
     int wanted = options.clients;
     holder = std::make_unique<SubscribeScenario>(options);
-    auto future = std::async(std::launch::async, [&holder] { return run(*holder); });
+    auto future = std::async(std::launch::async, [&holder] { return short_run(*holder); });
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
     while (ready->load() < wanted && std::chrono::steady_clock::now() < deadline) {
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
@@ -65,7 +59,7 @@ TEST_P(DeliveryAtQos, EverythingSentArrivesExactlyOnceInOrder) {
     pub.qos = qos;
     pub.topic = "load-test/{client}";
     PublishScenario publish(pub);
-    RunReport sent = run(publish);
+    RunReport sent = short_run(publish);
     RunReport received = subscribed.get();
 
     EXPECT_TRUE(sent.ok()) << sent.failures.front();
@@ -94,7 +88,7 @@ TEST(Subscribe, ALateQos0SubscriberReportsWhatItMissedAsLost) {
     pub.qos = 0;
     pub.topic = "late/{client}";
     PublishScenario publish(pub);
-    auto published = std::async(std::launch::async, [&] { return run(publish); });
+    auto published = std::async(std::launch::async, [&] { return short_run(publish); });
 
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
     SubscribeOptions sub;
@@ -104,7 +98,7 @@ TEST(Subscribe, ALateQos0SubscriberReportsWhatItMissedAsLost) {
     sub.duration_s = 3;
     sub.idle_timeout_s = 0.5;
     SubscribeScenario subscribe(sub);
-    RunReport received = run(subscribe);
+    RunReport received = short_run(subscribe);
     ASSERT_TRUE(published.get().ok());
 
     std::uint64_t got = received.totals.get(Counter::received);
@@ -140,7 +134,7 @@ TEST(Subscribe, AQos1SubscriberCutOffMidRunReportsWhatItMissedAsLost) {
     pub.qos = 1;
     pub.topic = "cut/{client}";
     PublishScenario publish(pub);
-    auto published = std::async(std::launch::async, [&] { return run(publish); });
+    auto published = std::async(std::launch::async, [&] { return short_run(publish); });
     std::this_thread::sleep_for(std::chrono::milliseconds(1000));
     {
         // Another connection with the subscriber's client id: the broker drops the subscriber.
@@ -174,7 +168,7 @@ TEST(Subscribe, IdleClientsKeepTheirConnectionsWithPings) {
     sub.topic = "nobody/publishes/here";
     sub.duration_s = 4;
     SubscribeScenario subscribe(sub);
-    RunReport report = run(subscribe);
+    RunReport report = short_run(subscribe);
     EXPECT_TRUE(report.ok()) << (report.failures.empty() ? "" : report.failures.front());
     EXPECT_EQ(report.totals.get(Counter::disconnects), 0u);
     EXPECT_GE(report.duration_s, 3.9);

@@ -9,6 +9,7 @@
 #include "fleet/fleet.h"
 #include "mqtt_harness.h"
 #include "scenario/publish.h"
+#include "short_run.h"
 
 namespace lampi::load {
 namespace {
@@ -16,13 +17,6 @@ namespace {
 using lampi::testing::TempDir;
 using lampi::testing::TestBroker;
 using namespace std::chrono_literals;
-
-RunReport run(Scenario& scenario) {
-    RunSettings settings;
-    settings.threads = 2;
-    settings.hard_limit_s = 30;
-    return run_scenario(scenario, settings);
-}
 
 double figure(const RunReport& report, const std::string& key) {
     for (const Figure& f : report.figures) {
@@ -51,7 +45,7 @@ TEST(Reconnect, PublishersComeBackAfterTheBrokerRestarts) {
     TempDir dir;
     TestBroker broker(dir.path(), "broker");
     PublishScenario publish(paced_publish(broker.port(), 4));
-    auto running = std::async(std::launch::async, [&] { return run(publish); });
+    auto running = std::async(std::launch::async, [&] { return short_run(publish); });
     std::this_thread::sleep_for(1s);
     broker.kill9();
     std::this_thread::sleep_for(700ms);
@@ -79,7 +73,7 @@ TEST(Reconnect, WithoutReconnectingTheRunEndsWithItsConnections) {
     PublishOptions pub = paced_publish(broker.port(), 5);
     pub.client.reconnect = false;
     PublishScenario publish(pub);
-    auto running = std::async(std::launch::async, [&] { return run(publish); });
+    auto running = std::async(std::launch::async, [&] { return short_run(publish); });
     std::this_thread::sleep_for(700ms);
     broker.kill9();
     RunReport report = running.get();
@@ -101,7 +95,7 @@ TEST(Reconnect, AttemptsBackOffFromTheMinimumAndStayAtTheMaximum) {
     TempDir dir;
     TestBroker broker(dir.path(), "broker");
     PublishScenario publish(paced_publish(broker.port(), 6));
-    auto running = std::async(std::launch::async, [&] { return run(publish); });
+    auto running = std::async(std::launch::async, [&] { return short_run(publish); });
     std::this_thread::sleep_for(700ms);
     broker.kill9();
     auto down = std::chrono::steady_clock::now();
@@ -125,7 +119,7 @@ TEST(Reconnect, AClientThatStaysOutPastTheGiveUpTimeStopsTrying) {
     PublishOptions pub = paced_publish(broker.port(), 10);
     pub.client.reconnect_give_up_s = 1;
     PublishScenario publish(pub);
-    auto running = std::async(std::launch::async, [&] { return run(publish); });
+    auto running = std::async(std::launch::async, [&] { return short_run(publish); });
     std::this_thread::sleep_for(700ms);
     broker.kill9();  // and it never comes back
     RunReport report = running.get();
@@ -155,7 +149,7 @@ TEST(Reconnect, FleetLampsAndCommanderComeBackAndCommandsAreAnsweredAgain) {
     o.duration_s = 4;
     o.answer_timeout_s = 1;
     FleetScenario fleet(o);
-    auto running = std::async(std::launch::async, [&] { return run(fleet); });
+    auto running = std::async(std::launch::async, [&] { return short_run(fleet); });
 
     std::this_thread::sleep_for(1200ms);
     broker.kill9();
