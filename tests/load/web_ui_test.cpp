@@ -169,8 +169,6 @@ TEST_F(WebUi, SteeringTakesJsonAddressedToThisMachineOnlyAndSaysWhatItWants) {
     EXPECT_EQ(stats().at("state").as_string(), "ready");
 }
 
-}  // namespace
-
 // lampi-load publish --web against a real Mosquitto, a probe counting what arrives.
 class PublishWebUi : public WebConsoleTest {
 protected:
@@ -276,3 +274,5 @@ TEST(PublishWebCli, WebRunsUntilEndedFromThePageSoCountsDurationsAndRampsAreRefu
         EXPECT_NE(run.output.find(c.says), std::string::npos) << c.flags << ": " << run.output;
     }
 }
+
+}  // namespace
