@@ -1,13 +1,11 @@
 #include "rules/broker_credential.h"
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 
-#include <array>
 #include <boost/json.hpp>
 
 #include "lampi/device_id.h"
+#include "lampi/hmac.h"
 #include "lampi/json_object.h"
 
 namespace json = boost::json;
@@ -57,12 +55,7 @@ bool from_base64url(std::string_view text, std::string& out) {
 }
 
 std::string mac(std::string_view signed_part, std::string_view secret) {
-    std::string message = std::string(kDomain) + std::string(signed_part);
-    std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
-    unsigned int length = 0;
-    HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
-         reinterpret_cast<const unsigned char*>(message.data()), message.size(), digest.data(), &length);
-    return base64url(std::string_view(reinterpret_cast<const char*>(digest.data()), length));
+    return base64url(hmac_sha256(secret, std::string(kDomain) + std::string(signed_part)));
 }
 
 const json::string* string_field(const json::object& o, std::string_view key) {

@@ -60,6 +60,12 @@ protected:
                 out.push_back(decode_set_config(m.payload)->update);
         return out;
     }
+    // The commands sent once the first one is, waiting up to `deadline` for it.
+    std::vector<LampUpdate> first_commands_by(std::chrono::steady_clock::time_point deadline) {
+        while (commands().empty() && std::chrono::steady_clock::now() < deadline)
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        return commands();
+    }
 
     lampi::testing::TempDir dir_;
     std::unique_ptr<CloudServer> server_;
@@ -228,9 +234,7 @@ TEST_P(SchedulesApiTest, ATimerFiresWhenTheClockReachesIt) {
     EXPECT_TRUE(commands().empty()) << "not before its time";
     server_->advance(15 * kMinute);
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (commands().empty() && std::chrono::steady_clock::now() < deadline)
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    auto sent = commands();
+    auto sent = first_commands_by(deadline);
     ASSERT_EQ(sent.size(), 1u);
     EXPECT_EQ(sent[0].on, false);
     // Its outcome is recorded just after the send.
@@ -290,9 +294,7 @@ TEST_P(SchedulesApiTest, ARoomsScheduleSetsASavedSceneWhichIsKeptWhileItDoes) {
     // lampi-cloud's runner applies it when the clock comes.
     server_->advance(15 * kMinute);
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (commands().empty() && std::chrono::steady_clock::now() < deadline)
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    auto sent = commands();
+    auto sent = first_commands_by(deadline);
     ASSERT_EQ(sent.size(), 1u);
     EXPECT_EQ(sent[0].on, true);
     EXPECT_DOUBLE_EQ(sent[0].hue.value_or(0), 0.6);

@@ -2,11 +2,9 @@
 
 #include <fmt/core.h>
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <boost/json.hpp>
 
-#include <array>
+#include "lampi/hmac.h"
 
 namespace lampi::load::cluster {
 namespace {
@@ -55,13 +53,9 @@ Result<json::object> parse_object(std::string_view text, const char* what) {
 constexpr std::string_view kStartDomain = "lampi-load cluster start v1\n";
 
 std::string start_mac(std::string_view text, std::string_view secret) {
-    std::string message = std::string(kStartDomain) + std::string(text);
-    std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
-    unsigned int length = 0;
-    HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
-         reinterpret_cast<const unsigned char*>(message.data()), message.size(), digest.data(), &length);
     std::string hex;
-    for (unsigned int i = 0; i < length; ++i) hex += fmt::format("{:02x}", digest[i]);
+    for (unsigned char byte : hmac_sha256(secret, std::string(kStartDomain) + std::string(text)))
+        hex += fmt::format("{:02x}", byte);
     return hex;
 }
 

@@ -1,0 +1,15 @@
+// Keyed hashes for what LAMPi programs seal with a shared secret (the cloud's
+// broker credentials, lampi-load's cluster start commands).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace lampi {
+
+// HMAC-SHA256 of `message` keyed by `key`: 32 raw bytes. A caller prefixes the
+// message with a domain of its own, so one secret never seals two kinds of text
+// alike.
+std::string hmac_sha256(std::string_view key, std::string_view message);
+
+}  // namespace lampi
