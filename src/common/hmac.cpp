@@ -12,7 +12,7 @@ std::string hmac_sha256(std::string_view key, std::string_view message) {
     unsigned int length = 0;
     HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(message.data()),
          message.size(), digest.data(), &length);
-    return std::string(reinterpret_cast<const char*>(digest.data()), length);
+    return {reinterpret_cast<const char*>(digest.data()), length};
 }
 
 }  // namespace lampi
