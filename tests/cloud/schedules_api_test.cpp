@@ -282,6 +282,15 @@ TEST_P(SchedulesApiTest, ARoomsScheduleSetsASavedSceneWhichIsKeptWhileItDoes) {
               400);
     EXPECT_EQ(ann.send_json("POST", "/api/v1/schedules", R"({"room":"Study","in_minutes":5,"scene":"999999"})").status,
               404);
+    // Another account with a room of the same name cannot set her scene by its id.
+    const std::string carols_lamp = "b827eb000c0c";
+    const std::int64_t carol = server_->add_user("carol").id;
+    server_->add_lamp(carols_lamp, carol, "Lamp");
+    ASSERT_TRUE(server_->lamps().set_room(carol, carols_lamp, "Study"));
+    auto borrowed =
+        logged_in("carol").send_json("POST", "/api/v1/schedules", R"({"room":"Study","in_minutes":5,)" + with_scene);
+    EXPECT_EQ(borrowed.status, 404) << borrowed.body;
+    EXPECT_NE(borrowed.body.find("you have no scene"), std::string::npos) << borrowed.body;
 
     // The scene cannot be deleted while they set it; the answer names them.
     auto refused = ann.send_json("DELETE", "/api/v1/scenes/" + scene);
