@@ -8,12 +8,14 @@
 #include <ctime>
 
 #include "cloud_server.h"
+#include "http/status_http.h"
 #include "lampi/lamp_codec.h"
 #include "lampi/topics.h"
 #include "lamps/scenes.h"
 #include "postgres_server.h"
 #include "process.h"
 #include "schedules/local_time.h"
+#include "schedules/schedule_store.h"
 #include "schedules/schedules.h"
 
 namespace lampi::cloud::schedules {
@@ -514,6 +516,27 @@ TEST_P(SchedulesTest, ASceneThatSchedulesSetIsKeptAndTheRefusalNamesThem) {
     EXPECT_TRUE(scenes.remove(ann_, id));
     EXPECT_TRUE(scenes.saved(ann_)->empty());
     EXPECT_TRUE(schedules_->of_user(ann_)->empty()) << "the done timer went with its scene";
+}
+
+// The race the route's look-up cannot close: the scene is deleted between the
+// check and the insert. The foreign key refuses the row, and the user is told
+// to reload (409), not shown a server fault.
+TEST_P(SchedulesTest, AScheduleForASceneDeletedAMomentAgoIsRefusedAsAConflict) {
+    storage::Scene evening = save_evening();
+    auto made = schedules_->create(ann_, scene_at(evening, 7 * 60));
+    ASSERT_TRUE(made) << made.status().message();
+    Schedule copy = *made;
+    ASSERT_TRUE(schedules_->remove(ann_, std::to_string(made->id)));
+    lamps::Scenes scenes(server_->store(), server_->lamps());
+    ASSERT_TRUE(scenes.remove(ann_, std::to_string(evening.id)));
+
+    ScheduleStore store(server_->store().database());
+    auto raced = store.insert(copy);
+    ASSERT_FALSE(raced) << "a schedule setting a scene that is gone";
+    EXPECT_EQ(raced.status().code(), StatusCode::failed_precondition) << raced.status().message();
+    EXPECT_EQ(http::http_status_of(raced.status().code()), 409);
+    EXPECT_NE(raced.status().message().find("reload"), std::string::npos) << raced.status().message();
+    EXPECT_TRUE(schedules_->of_user(ann_)->empty());
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, SchedulesTest, ::testing::Values("sqlite", "postgres"),

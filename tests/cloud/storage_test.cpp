@@ -250,6 +250,18 @@ TEST_P(StoreTest, ScenesArePerUserAndUniqueByName) {
     EXPECT_EQ(store_->scenes_of(bob)->size(), 1u);
 }
 
+// A row that names one deleted meanwhile (here: an account) is a race with
+// another request, answered 409 with what to do, not a 500.
+TEST_P(StoreTest, ARowNamingOneDeletedMeanwhileIsAConflictNotAServerFault) {
+    auto gone = store_->create_scene({0, 424242, "Movie", "Den", "{}", 5});
+    ASSERT_FALSE(gone);
+    EXPECT_EQ(gone.status().code(), StatusCode::failed_precondition) << gone.status().message();
+    EXPECT_EQ(gone.status().message(), kMissingReference);
+    auto user = store_->create_user("alice", "h", false, 1);
+    ASSERT_TRUE(user) << user.status().message();
+    EXPECT_TRUE(store_->create_scene({0, *user, "Movie", "Den", "{}", 5})) << "the same row with its account there";
+}
+
 TEST_P(StoreTest, ClaimCodesOnce) {
     auto alice = *store_->create_user("alice", "h", false, 1);
     auto bob = *store_->create_user("bob", "h", false, 1);

@@ -47,6 +47,8 @@ public:
                 rows.push_back(std::move(row));
             }
             return rows;
+        } catch (const pqxx::foreign_key_violation&) {
+            return Status::failed_precondition(std::string(kMissingReference));
         } catch (const pqxx::unique_violation& e) {
             conflict_ = true;
             return Status::internal(std::string("PostgreSQL: ") + e.what());

@@ -33,13 +33,19 @@ class SqlConnection {
 public:
     virtual ~SqlConnection() = default;
     virtual Dialect dialect() const = 0;
-    // Runs one statement; rows for SELECT/RETURNING, empty otherwise.
+    // Runs one statement; rows for SELECT/RETURNING, empty otherwise. A statement
+    // that names a row deleted meanwhile (a foreign key) fails with
+    // kMissingReference, a failed_precondition (HTTP 409), not an internal error:
+    // it is a race with another request, and the user can reload and try again.
     virtual Result<SqlRows> query(const std::string& sql, const std::vector<SqlValue>& params = {}) = 0;
     // Runs several statements without parameters (migrations).
     virtual Status script(const std::string& sql) = 0;
     // True when the last failed statement broke a UNIQUE or PRIMARY KEY constraint.
     virtual bool last_error_was_conflict() const = 0;
 };
+
+inline constexpr std::string_view kMissingReference =
+    "something this change refers to (a scene, a lamp or an account) was deleted a moment ago; reload and try again";
 
 // Where the database is, from a URL-ish string:
 //   sqlite:///absolute/path.sqlite3, sqlite://relative/path.sqlite3, sqlite::memory:

@@ -64,10 +64,12 @@ public:
             int rc = sqlite3_step(stmt);
             if (rc == SQLITE_DONE) break;
             if (rc != SQLITE_ROW) {
-                conflict_ = sqlite3_extended_errcode(db_) == SQLITE_CONSTRAINT_UNIQUE ||
-                            sqlite3_extended_errcode(db_) == SQLITE_CONSTRAINT_PRIMARYKEY;
+                int code = sqlite3_extended_errcode(db_);
+                conflict_ = code == SQLITE_CONSTRAINT_UNIQUE || code == SQLITE_CONSTRAINT_PRIMARYKEY;
                 std::string message = sqlite3_errmsg(db_);
                 sqlite3_reset(stmt);
+                if (code == SQLITE_CONSTRAINT_FOREIGNKEY)
+                    return Status::failed_precondition(std::string(kMissingReference));
                 return Status::internal("SQLite: " + message);
             }
             SqlRow row(static_cast<std::size_t>(columns));
