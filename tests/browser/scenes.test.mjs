@@ -2,7 +2,8 @@
 // platform's real lamps (their lamp/changed at the cloud broker): a built-in scene
 // applies to every lamp of a room in one tap; a lamp's colour-temperature slider
 // sets the white web/src/format.js gives; the room's look saved as a scene comes
-// back in one tap. The rooms and the saved scene are undone at the end.
+// back in one tap, and is deleted from the room (not while a schedule sets it).
+// The rooms and the saved scene are undone at the end.
 //
 //   LAMPI_ENDPOINTS=<stack>/endpoints.json [LAMPI_NODE_MODULES=<build>/web/node_modules] \
 //   node --test tests/browser/scenes.test.mjs
@@ -122,7 +123,32 @@ describe("scenes", { skip }, () => {
     await screenshotBothSizes(page, "scenes");
   });
 
-  // A refused save is answered 409, which Chromium logs as a failed resource.
+  test("a saved scene is deleted from its room, but not while a schedule sets it", async () => {
+    const { page } = demo;
+    const saved = (await api("GET", "/api/v1/scenes")).body.scenes.find((s) => s.name === SCENE);
+    assert.ok(saved, "the scene saved above");
+    const item = `${room} ul.saved-scenes li[data-scene="${saved.id}"]`;
+    assert.equal(await page.getAttribute(`${item} button.delete-scene`, "aria-label"), `Delete the scene “${SCENE}”`);
+    const timer = await api("POST", "/api/v1/schedules", { room: ROOM, in_minutes: 60, scene: saved.id });
+    assert.equal(timer.status, 201, JSON.stringify(timer.body));
+    try {
+      await page.click(`${item} button.delete-scene`);
+      await page.waitForFunction((sel) => /schedule/.test(document.querySelector(sel).textContent), `${room} .save-result`, {
+        timeout: 5000,
+      });
+      assert.equal(await page.isEnabled(`${item} button.delete-scene`), true, "the refused delete can be tried again");
+      assert.ok((await api("GET", "/api/v1/scenes")).body.scenes.some((s) => s.id === saved.id), "kept");
+    } finally {
+      await api("DELETE", `/api/v1/schedules/${timer.body.id}`);
+    }
+    await page.click(`${item} button.delete-scene`);
+    await page.waitForSelector(item, { state: "detached", timeout: 5000 });
+    assert.equal(await page.textContent(`${room} .save-result`), `Deleted “${SCENE}”.`);
+    assert.equal(await page.$$eval(`${room} button.scene[data-scene="${saved.id}"]`, (bs) => bs.length), 0, "gone from the bar");
+    assert.ok(!(await api("GET", "/api/v1/scenes")).body.scenes.some((s) => s.id === saved.id), "gone from the account");
+  });
+
+  // A refused save or delete is answered 409, which Chromium logs as a failed resource.
   test("no CSP violation or page error", () => {
     assert.deepEqual(
       demo.problems.filter((text) => !/^console error: Failed to load resource/.test(text)),

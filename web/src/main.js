@@ -127,6 +127,12 @@ function start(root) {
     return scene;
   }
 
+  async function deleteScene(scene) {
+    await deleteJson(scenesUrl + "/" + encodeURIComponent(scene.id), root.dataset.csrf || "");
+    scenes = scenes.filter((s) => s.id !== scene.id);
+    showScenes();
+  }
+
   async function loadScenes() {
     try {
       scenes = await fetchScenes(scenesUrl);
@@ -179,7 +185,7 @@ function start(root) {
   }
 
   function addGroup(section) {
-    const group = new RoomGroup(section, { cards: cardsIn(section.dataset.room || ""), saveScene });
+    const group = new RoomGroup(section, { cards: cardsIn(section.dataset.room || ""), saveScene, deleteScene });
     groups.set(group.room, group);
     group.showScenes(scenes);
     if (group.room) addPanel({ room: group.room }, group.room, (panel) => section.insertBefore(panel, group.list()));

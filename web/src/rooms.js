@@ -36,12 +36,15 @@ export function looksOf(scene, deviceIds) {
 
 export class RoomGroup {
   // cards(): the LampCards in this room; saveScene(name, room): resolves with the
-  // saved scene or rejects with a reason to show.
-  constructor(section, { cards, saveScene }) {
+  // saved scene or rejects with a reason to show; deleteScene(scene) likewise
+  // (refused while a schedule sets it, in the server's words naming them).
+  constructor(section, { cards, saveScene, deleteScene }) {
     this.section = section;
     this.room = section.dataset.room || "";
     this.cards = cards;
     this.saveScene = saveScene;
+    this.deleteScene = deleteScene;
+    this.savedList = null;
     this.controls = null;
     this.sceneBar = null;
     if (this.room) this.build();
@@ -105,6 +108,8 @@ export class RoomGroup {
       element("button", { type: "submit", textContent: "Save" }),
       result
     );
+    // The room's saved scenes, each with its delete: without it they only pile up.
+    this.savedList = element("ul", { class: "saved-scenes", "aria-label": "Saved scenes for " + this.room });
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       result.textContent = "";
@@ -116,7 +121,13 @@ export class RoomGroup {
         result.textContent = err.reason || "Cannot save the scene now. Try again in a moment.";
       }
     });
-    return element("details", { class: "save-scene" }, element("summary", { textContent: "Save this look as a scene" }), form);
+    return element(
+      "details",
+      { class: "save-scene" },
+      element("summary", { textContent: "Save this look as a scene, or delete one" }),
+      form,
+      this.savedList
+    );
   }
 
   // Shows the scenes this room offers as one-tap buttons.
@@ -130,7 +141,33 @@ export class RoomGroup {
         return button;
       })
     );
+    this.showSaved(scenes.filter((s) => !s.builtin && s.room === this.room));
     this.render();
+  }
+
+  showSaved(saved) {
+    if (!this.savedList) return;
+    const result = this.section.querySelector(".save-result");
+    this.savedList.replaceChildren(
+      ...saved.map((scene) => {
+        const remove = element("button", { type: "button", class: "delete-scene", textContent: "Delete" });
+        remove.setAttribute("aria-label", "Delete the scene “" + scene.name + "”");
+        remove.addEventListener("click", async () => {
+          remove.disabled = true;
+          result.textContent = "";
+          try {
+            await this.deleteScene(scene);
+            result.textContent = "Deleted “" + scene.name + "”.";
+          } catch (err) {
+            remove.disabled = false;
+            result.textContent = err.reason || "Cannot delete the scene now. Try again in a moment.";
+          }
+        });
+        const item = element("li", {}, element("span", { textContent: scene.name }), remove);
+        item.dataset.scene = scene.id;
+        return item;
+      })
+    );
   }
 
   apply(scene) {
