@@ -310,37 +310,72 @@ TEST_F(CloudAttacks, ASignUpFloodFromOneAddressIsCut) {
 }
 
 TEST_F(CloudAttacks, ALoginFloodWithForgedForwardedForIsCutPerRealAddress) {
-    ScopedSourceAddress from("127.0.21.1");
-    int first_refused = -1;
-    for (int i = 0; i < 70 && first_refused < 0; ++i) {
-        // A forged X-Forwarded-For from a peer that is no trusted proxy changes nothing.
-        HttpReply a = login(user("second_user"), password("second_user"),
-                            {"X-Forwarded-For: 203.0.113." + std::to_string(i + 1)});
-        if (a.status == 429) first_refused = i;
+    // The rate counts every login form before any password is checked, so an
+    // over-long username (refused without a hash) keeps each login cheap: 70
+    // hashes took longer than the minute the limit counts on a loaded machine.
+    const std::string token = send("GET", "/accounts/login/?next=/").set_cookie("csrftoken");
+    const std::string nobody(151, 'x');
+    for (const char* from : {"127.0.21.1", "127.0.21.2"}) {
+        ScopedSourceAddress address(from);
+        const auto start = std::chrono::steady_clock::now();
+        int first_refused = -1;
+        for (int i = 0; i < 70 && first_refused < 0; ++i) {
+            // A forged X-Forwarded-For from a peer that is no trusted proxy changes nothing.
+            HttpReply a = send("POST", "/accounts/login/?next=/",
+                               {"Cookie: csrftoken=" + token, "Content-Type: application/x-www-form-urlencoded",
+                                "Referer: " + origin() + "/accounts/login/",
+                                "X-Forwarded-For: 203.0.113." + std::to_string(i + 1)},
+                               form_encode({{"csrfmiddlewaretoken", token}, {"username", nobody}, {"password", "x"}}));
+            if (a.status == 429) first_refused = i;
+        }
+        // The window is whole seconds from the first login: within 59 s, the 61st is in it.
+        const bool judged = std::chrono::steady_clock::now() - start < std::chrono::seconds(59);
+        if (!judged && first_refused < 0 && std::string(from) == "127.0.21.1") continue;  // too slow: again, afresh
+        EXPECT_TRUE(refused_now("70 logins from one address, each claiming another in X-Forwarded-For",
+                                "429 after 60 a minute", first_refused == 60,
+                                first_refused < 0 ? "never refused" : "refused from login " + std::to_string(first_refused + 1)));
+        break;
     }
-    EXPECT_TRUE(refused_now("70 logins from one address, each claiming another in X-Forwarded-For",
-                            "429 after 60 a minute", first_refused == 60,
-                            first_refused < 0 ? "never refused" : "refused from login " + std::to_string(first_refused + 1)));
 }
 
-TEST_F(CloudAttacks, ThousandsOfSilentSocketsDoNotLockOutTheLoginPage) {
-    // Past the 10 000-connection cap: at 967397e the newcomers were refused.
-    constexpr int kSilent = 10'200;
+TEST_F(CloudAttacks, SilentSocketsPastTheCapDoNotLockOutTheLoginPage) {
+    // At 967397e newcomers past the connection cap were refused. A lampi-cloud of
+    // its own with a cap of 100, so that the silent sockets are all accepted long
+    // before any of them times out even on a loaded machine (10 000 of them were
+    // not, and then the cap was never reached and the test proved nothing).
+    constexpr int kCap = 100;
+    constexpr int kSilent = kCap + 50;
+    const int capped_port = free_port();
+    const std::string pki = platform_->stack_dir() + "/pki";
+    Process cloud(std::vector<std::string>{LAMPI_CLOUD_BINARY, "serve", "--db",
+                                           "sqlite://" + (platform_->dir / "capped.sqlite3"), "--listen", "127.0.0.1:" + std::to_string(capped_port), "--tls-cert", pki + "/server.pem",
+                   "--tls-key", pki + "/server.key", "--mqtt-host", "", "--max-connections", std::to_string(kCap),
+                   "--log-level", "warn"},
+                  platform_->dir / "capped-cloud.log");
+    cloud.start();
+    ASSERT_TRUE(wait_for_port(capped_port, 20s)) << cloud.log();
     std::vector<std::unique_ptr<WireConnection>> silent;
     for (int i = 0; i < kSilent; ++i) {
         std::string error;
-        if (auto connection = WireConnection::open(port(), std::nullopt, error))
+        if (auto connection = WireConnection::open(capped_port, std::nullopt, error))
             silent.push_back(std::move(connection));
     }
-    // The page queues behind the accepts of all of them. A server that locks out
-    // newcomers frees a place only when silent ones time out (5 s under
-    // pressure), so an answer well before that shows there was room.
-    HttpReply page = send("GET", "/accounts/login/");
+    // A server that locks newcomers out refuses the ones past the cap (and says
+    // so in its log) until silent ones time out; one that sheds the oldest
+    // silent socket refuses nobody and answers the page at once.
+    HttpReply page = http_exchange(capped_port, server_verified(*platform_),
+                                   http_request("GET", "/accounts/login/", capped_port, {}, ""), 20s);
     std::size_t opened = silent.size();
     silent.clear();
-    EXPECT_TRUE(refused_now(std::to_string(opened) + " silent TCP connections to the HTTPS port, then the login page",
-                            "200 within 4.5 s", page.status == 200 && page.elapsed < 4500ms,
-                            page.describe() + " after " + std::to_string(page.elapsed.count()) + " ms"));
+    const std::string log = cloud.log();
+    std::size_t refusals = 0;
+    for (auto at = log.find("refusing a connection"); at != std::string::npos;
+         at = log.find("refusing a connection", at + 1))
+        ++refusals;
+    EXPECT_TRUE(refused_now(std::to_string(opened) + " silent TCP connections past a cap of 100, then the login page",
+                            "200, no connection refused", page.status == 200 && refusals == 0,
+                            page.describe() + " after " + std::to_string(page.connecting.count()) + " ms connecting, " +
+                                std::to_string(refusals) + " connection(s) refused"));
 }
 
 TEST_F(CloudAttacks, APasswordHashFloodLeavesTheOtherPagesFast) {
