@@ -333,7 +333,8 @@ TEST_F(CloudAttacks, ALoginFloodWithForgedForwardedForIsCutPerRealAddress) {
         if (!judged && first_refused < 0 && std::string(from) == "127.0.21.1") continue;  // too slow: again, afresh
         EXPECT_TRUE(refused_now("70 logins from one address, each claiming another in X-Forwarded-For",
                                 "429 after 60 a minute", first_refused == 60,
-                                first_refused < 0 ? "never refused" : "refused from login " + std::to_string(first_refused + 1)));
+                                first_refused < 0 ? "never refused"
+                                                  : "refused from login " + std::to_string(first_refused + 1)));
         break;
     }
 }
@@ -348,9 +349,10 @@ TEST_F(CloudAttacks, SilentSocketsPastTheCapDoNotLockOutTheLoginPage) {
     const int capped_port = free_port();
     const std::string pki = platform_->stack_dir() + "/pki";
     Process cloud(std::vector<std::string>{LAMPI_CLOUD_BINARY, "serve", "--db",
-                                           "sqlite://" + (platform_->dir / "capped.sqlite3"), "--listen", "127.0.0.1:" + std::to_string(capped_port), "--tls-cert", pki + "/server.pem",
-                   "--tls-key", pki + "/server.key", "--mqtt-host", "", "--max-connections", std::to_string(kCap),
-                   "--log-level", "warn"},
+                                           "sqlite://" + (platform_->dir / "capped.sqlite3"), "--listen",
+                                           "127.0.0.1:" + std::to_string(capped_port), "--tls-cert",
+                                           pki + "/server.pem", "--tls-key", pki + "/server.key", "--mqtt-host", "",
+                                           "--max-connections", std::to_string(kCap), "--log-level", "warn"},
                   platform_->dir / "capped-cloud.log");
     cloud.start();
     ASSERT_TRUE(wait_for_port(capped_port, 20s)) << cloud.log();
