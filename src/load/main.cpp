@@ -273,8 +273,10 @@ int run_command_line(int argc, char** argv, lampi::load::RunObserver* observer) 
         ->add_option("--secret-file", controller_secret_file,
                      "an owner-only file whose first line is the secret shared with the workers (seals the run)")
         ->required();
-    controller_cmd->add_option("command", controller.args,
-                               "after --: the lampi-load command line each worker runs (publish ... only, so far)");
+    controller_cmd->add_option(
+        "command", controller.args,
+        "after --: the lampi-load command line, its clients and total rates divided among the workers "
+        "(publish ... only, so far)");
 
     load::cluster::WorkerOptions worker;
     std::string worker_broker;

@@ -11,9 +11,11 @@
 #include <sys/wait.h>
 #include <boost/json.hpp>
 
+#include <map>
 #include <random>
 
 #include "cluster/controller.h"
+#include "cluster/share.h"
 #include "cluster/worker.h"
 #include "cluster/worker_report.h"
 #include "mqtt_harness.h"
@@ -50,7 +52,7 @@ TEST(WorkerReports, TheMergeOfDecodedReportsIsExactlyTheMergeOfTheWorkersHistogr
         ASSERT_TRUE(decoded) << decoded.status().message();
         EXPECT_EQ(decoded->worker, report.worker);
         EXPECT_EQ(decoded->seq, 7u);
-        result.workers.push_back({report.worker, "done", "", 0, std::move(decoded).value()});
+        result.workers.push_back({report.worker, 1, "done", "", 0, std::move(decoded).value()});
     }
     merge_reports(result);
     EXPECT_EQ(result.counters[static_cast<std::size_t>(Counter::sent)], 3003u);
@@ -85,6 +87,61 @@ TEST(WorkerArgs, EachWorkersClientsHaveIdsOfTheirOwn) {
     EXPECT_EQ(worker_args(Args{"publish", "-c", "lamp", "-P", "2"}, "w1"),
               (Args{"publish", "-c", "lamp-w1", "-P", "2"}));
     EXPECT_EQ(worker_args(Args{"publish", "--clientid=lamp"}, "w2"), (Args{"publish", "--clientid=lamp-w2"}));
+    EXPECT_EQ(worker_args(Args{"publish", "-clamp", "-P2"}, "w3"), (Args{"publish", "-clamp-w3", "-P2"}));
+    EXPECT_EQ(worker_args(Args{"publish", "-Dlamp"}, "w4"), (Args{"publish", "-Dlamp-w4"}));
+}
+
+std::vector<int> clients_of(const std::vector<RunShare>& shares) {
+    std::vector<int> out;
+    out.reserve(shares.size());
+    for (const auto& s : shares) out.push_back(s.clients);
+    return out;
+}
+
+TEST(SplitRun, TheClientsAreDividedAsEvenlyAsPossibleTheFirstWorkersTakingTheRemainder) {
+    using Args = std::vector<std::string>;
+    auto shares = split_run({"publish", "-P", "5", "-n", "10", "-T", "2"}, 2);
+    ASSERT_TRUE(shares) << shares.status().message();
+    EXPECT_EQ(clients_of(*shares), (std::vector<int>{3, 2}));
+    // What is per client stays as it is: together they send what one run of 5 clients sends.
+    EXPECT_EQ((*shares)[0].args, (Args{"publish", "-P", "3", "-n", "10", "-T", "2"}));
+    EXPECT_EQ((*shares)[1].args, (Args{"publish", "-P", "2", "-n", "10", "-T", "2"}));
+
+    for (Args spelling :
+         {Args{"publish", "-P10"}, Args{"publish", "--clients=10"}, Args{"publish", "--processes", "10"}}) {
+        shares = split_run(spelling, 4);
+        ASSERT_TRUE(shares) << shares.status().message();
+        EXPECT_EQ(clients_of(*shares), (std::vector<int>{3, 3, 2, 2})) << spelling[1];
+        EXPECT_EQ((*shares)[3].args, (Args{"publish", "-P", "2"}));
+    }
+    // Without -P a run has one client, which one worker takes.
+    shares = split_run({"publish", "-n", "3"}, 1);
+    ASSERT_TRUE(shares) << shares.status().message();
+    EXPECT_EQ((*shares)[0].args, (Args{"publish", "-n", "3", "-P", "1"}));
+}
+
+TEST(SplitRun, TotalRatesAreDividedInProportionToEachWorkersClients) {
+    auto shares = split_run({"publish", "-P", "4", "--total-rate", "100", "--connect-rate=40", "-d", "5"}, 3);
+    ASSERT_TRUE(shares) << shares.status().message();
+    EXPECT_EQ(clients_of(*shares), (std::vector<int>{2, 1, 1}));
+    using Args = std::vector<std::string>;
+    EXPECT_EQ((*shares)[0].args, (Args{"publish", "-P", "2", "--total-rate", "50", "--connect-rate", "20", "-d", "5"}));
+    EXPECT_EQ((*shares)[1].args, (Args{"publish", "-P", "1", "--total-rate", "25", "--connect-rate", "10", "-d", "5"}));
+}
+
+TEST(SplitRun, ARunThatCannotBeDividedIsRefusedWithTheReason) {
+    auto fewer = split_run({"publish", "-P", "1"}, 2);
+    ASSERT_FALSE(fewer);
+    EXPECT_NE(fewer.status().message().find("fewer clients than the 2 workers"), std::string::npos)
+        << fewer.status().message();
+    EXPECT_FALSE(split_run({"publish"}, 2)) << "no -P is one client";
+    EXPECT_FALSE(split_run({"publish", "-P", "many"}, 1));
+    EXPECT_FALSE(split_run({"publish", "-P", "4", "--clients", "4"}, 2));
+    EXPECT_FALSE(split_run({"publish", "-P", "4", "--total-rate", "-5"}, 2));
+    EXPECT_FALSE(split_run({"publish", "-P"}, 1));
+    auto ramp = split_run({"publish", "-P", "4", "--step-users", "2", "--stop-when", "p99>5ms"}, 2);
+    ASSERT_FALSE(ramp);
+    EXPECT_NE(ramp.status().message().find("ramp"), std::string::npos) << ramp.status().message();
 }
 
 constexpr std::string_view kSecret = "a secret shared by the cluster";
@@ -95,12 +152,14 @@ std::int64_t now_ms() {
 }
 
 TEST(StartCommands, OnlyAFreshPublishRunSealedWithTheSharedSecretOpens) {
-    StartCommand start{"r1", {"w0", "w1"}, {"publish", "-P", "2"}, now_ms()};
+    StartCommand start{"r1", {{"w0", {"publish", "-P", "2"}}, {"w1", {"publish", "-P", "1"}}}, now_ms()};
     Result<StartCommand> opened = open_start(seal_start(start, kSecret), kSecret, now_ms());
     ASSERT_TRUE(opened) << opened.status().message();
     EXPECT_EQ(opened->run, "r1");
-    EXPECT_EQ(opened->workers, start.workers);
-    EXPECT_EQ(opened->args, start.args);
+    EXPECT_EQ(opened->shares, start.shares);
+    ASSERT_NE(opened->share_of("w1"), nullptr);
+    EXPECT_EQ(opened->share_of("w1")->args, (std::vector<std::string>{"publish", "-P", "1"}));
+    EXPECT_EQ(opened->share_of("w2"), nullptr);
 
     // What anyone on the broker could send: the bare command, another key's seal, a seal with its text changed.
     EXPECT_FALSE(open_start(encode_start(start), kSecret, now_ms()));
@@ -114,7 +173,7 @@ TEST(StartCommands, OnlyAFreshPublishRunSealedWithTheSharedSecretOpens) {
     EXPECT_FALSE(open_start(seal_start(start, kSecret), kSecret, now_ms() + kStartMaxAgeMs + 1000));
     EXPECT_FALSE(open_start(seal_start(start, kSecret), kSecret, now_ms() - kStartMaxAgeMs - 1000));
     // Only publish runs are distributed: a sealed command for anything else is refused too.
-    StartCommand web{"r2", {"w0"}, {"http", "-f", "scenario.lua"}, now_ms()};
+    StartCommand web{"r2", {{"w0", {"publish", "-P", "1"}}, {"w1", {"http", "-f", "scenario.lua"}}}, now_ms()};
     EXPECT_FALSE(open_start(seal_start(web, kSecret), kSecret, now_ms()));
     // A worker without a secret opens nothing, not even a command sealed with an empty key.
     EXPECT_FALSE(open_start(seal_start(start, ""), "", now_ms()));
@@ -208,20 +267,65 @@ TEST_F(Cluster, TheControllersTotalsAreTheSumOfWhatEachWorkerMeasured) {
         confirmed += counter(own, "confirmed");
         timed += own.at("latency").as_object().at("count").to_number<std::uint64_t>();
     }
-    EXPECT_EQ(sent, 2u * 3 * 150);
+    EXPECT_EQ(sent, 3u * 150);
     EXPECT_EQ(counter(merged, "sent"), sent);
     EXPECT_EQ(counter(merged, "confirmed"), confirmed);
     EXPECT_EQ(merged.at("latency").as_object().at("count").to_number<std::uint64_t>(), timed);
-    // Each worker's clients had ids of its own: the broker took all six.
+    // Each worker's clients had ids of its own: the broker took all three.
     std::string log = broker_.log();
-    for (const char* id : {"lampi-load-w0-2", "lampi-load-w1-2"}) EXPECT_NE(log.find(id), std::string::npos) << id;
+    for (const char* id : {"lampi-load-w0-1", "lampi-load-w1-0"}) EXPECT_NE(log.find(id), std::string::npos) << id;
+}
+
+// -P 5 on two workers is five clients, three on the first and two on the second,
+// and the run sends what one run of five clients sends.
+TEST_F(Cluster, TheClientsAreSplitAmongTheWorkersSoTheRunIsTheSizeOfOneRun) {
+    start_workers(2);
+    auto control = controller(2, "-P 5 -n 40 --json --quiet");
+    int status = control->wait(std::chrono::seconds(60));
+    ASSERT_TRUE(WIFEXITED(status)) << control->log();
+    EXPECT_EQ(WEXITSTATUS(status), 0) << control->log();
+    json::object merged = last_json(control->log());
+    EXPECT_EQ(merged.at("clients").to_number<int>(), 5) << control->log();
+    EXPECT_EQ(counter(merged, "sent"), 5u * 40);
+    EXPECT_EQ(counter(merged, "confirmed"), 5u * 40);
+    const json::array& shares = merged.at("workers").as_array();
+    ASSERT_EQ(shares.size(), 2u);
+    std::map<std::string, int> by_worker;
+    for (const auto& w : shares) by_worker[std::string(w.at("id").as_string())] = w.at("clients").to_number<int>();
+    EXPECT_EQ(by_worker, (std::map<std::string, int>{{"w0", 3}, {"w1", 2}})) << control->log();
+    EXPECT_NE(control->log().find("w0 (3 clients), w1 (2 clients)"), std::string::npos) << control->log();
+
+    // Each worker ran its share as its own run reports it, and the broker saw exactly those five clients.
+    for (std::size_t i = 0; i < workers_.size(); ++i) {
+        ASSERT_TRUE(lampi::testing::eventually(
+            [&] { return workers_[i]->log().find("ended with exit code 0") != std::string::npos; },
+            std::chrono::seconds(10)))
+            << workers_[i]->log();
+        json::object own = last_json(workers_[i]->log());
+        EXPECT_EQ(own.at("clients").to_number<int>(), i == 0 ? 3 : 2) << workers_[i]->log();
+        EXPECT_EQ(counter(own, "sent"), (i == 0 ? 3u : 2u) * 40);
+    }
+    std::string log = broker_.log();
+    for (const char* id : {"lampi-load-w0-0", "lampi-load-w0-2", "lampi-load-w1-0", "lampi-load-w1-1"})
+        EXPECT_NE(log.find(fmt::format("{} ", id)), std::string::npos) << id << "\n" << log;
+    for (const char* id : {"lampi-load-w0-3", "lampi-load-w1-2"})
+        EXPECT_EQ(log.find(fmt::format("{} ", id)), std::string::npos) << id << " should not exist:\n" << log;
+}
+
+// The controller refuses, before waiting for any worker, a run it cannot divide.
+TEST_F(Cluster, FewerClientsThanWorkersIsRefusedAtOnce) {
+    auto control = controller(3, "-P 2 -n 1");
+    int status = control->wait(std::chrono::seconds(10));
+    ASSERT_TRUE(WIFEXITED(status)) << control->log();
+    EXPECT_EQ(WEXITSTATUS(status), 2) << control->log();
+    EXPECT_NE(control->log().find("-P 2 is fewer clients than the 3 workers"), std::string::npos) << control->log();
 }
 
 TEST_F(Cluster, AWorkerKilledMidRunIsReportedAndTheRunGoesOnWithTheOthers) {
     start_workers(2);
     auto control = controller(2, "-P 2 -T 50 -d 5 --json --quiet");
     // Once the run is under way on both, one worker dies without a word.
-    ASSERT_TRUE(lampi::testing::eventually([&] { return broker_.log().find("lampi-load-w1-1") != std::string::npos; },
+    ASSERT_TRUE(lampi::testing::eventually([&] { return broker_.log().find("lampi-load-w1-0") != std::string::npos; },
                                            std::chrono::seconds(20)))
         << broker_.log();
     std::this_thread::sleep_for(std::chrono::milliseconds(1500));
@@ -265,8 +369,7 @@ TEST_F(Cluster, AWorkerRunsNoStartCommandItsControllerDidNotSeal) {
     ASSERT_TRUE(attacker.wait_connected());
     auto forged = [&](const std::string& run) {
         return StartCommand{run,
-                            {"w0"},
-                            {"publish", "-p", std::to_string(broker_.port()), "-c", run, "-n", "1"},
+                            {{"w0", {"publish", "-p", std::to_string(broker_.port()), "-c", run, "-n", "1"}}},
                             now_ms()};
     };
     ASSERT_TRUE(attacker.publish_acknowledged(start_topic(), encode_start(forged("forged-bare"))));

@@ -69,10 +69,10 @@ void merge_reports(ClusterResult& result) {
 }
 
 std::string cluster_text(const ClusterResult& r) {
-    std::string out = fmt::format("Run {} on {} workers:\n", r.run, r.workers.size());
+    std::string out = fmt::format("Run {} on {} workers, {} clients:\n", r.run, r.workers.size(), r.clients());
     for (const auto& w : r.workers) {
-        out += fmt::format("  {}: {}{} ({} sent, {} confirmed, last heard {:.1f} s)\n", w.id, w.state,
-                           w.why.empty() ? "" : " - " + w.why,
+        out += fmt::format("  {}: {} clients, {}{} ({} sent, {} confirmed, last heard {:.1f} s)\n", w.id, w.clients,
+                           w.state, w.why.empty() ? "" : " - " + w.why,
                            w.report.counters[static_cast<std::size_t>(Counter::sent)],
                            w.report.counters[static_cast<std::size_t>(Counter::completed)], w.last_heard_s);
     }
@@ -96,6 +96,7 @@ std::string cluster_json(const ClusterResult& r) {
     json::array workers;
     for (const auto& w : r.workers) {
         workers.push_back(json::object{{"id", w.id},
+                                       {"clients", w.clients},
                                        {"state", w.state},
                                        {"why", w.why},
                                        {"last_heard_s", w.last_heard_s},
@@ -108,6 +109,7 @@ std::string cluster_json(const ClusterResult& r) {
     for (const auto& f : r.failures) failures.emplace_back(f);
     return json::serialize(json::object{{"run", r.run},
                                         {"ok", r.ok()},
+                                        {"clients", r.clients()},
                                         {"workers", std::move(workers)},
                                         {"counters", counters_json(r.counters)},
                                         {"latency", latency_json(r.latency)},
@@ -126,6 +128,11 @@ int run_controller(const ControllerOptions& options, const std::atomic<bool>& st
                    "lampi-load controller: give the secret shared with the workers (--secret-file, at least {} "
                    "bytes)\n",
                    kMinSecretSize);
+        return 2;
+    }
+    Result<std::vector<RunShare>> shares = split_run(options.args, options.workers);
+    if (!shares) {
+        fmt::print(stderr, "lampi-load controller: {}\n", shares.status().message());
         return 2;
     }
     const std::string run = fmt::format("{:x}-{}", Clock::now().time_since_epoch().count() & 0xffffffff, getpid());
@@ -173,8 +180,12 @@ int run_controller(const ControllerOptions& options, const std::atomic<bool>& st
         {
             std::lock_guard lock(heard.mutex);
             if (static_cast<int>(heard.ready.size()) >= options.workers) {
-                for (int i = 0; i < options.workers; ++i)
-                    result.workers.push_back({heard.ready[static_cast<std::size_t>(i)], "running", "", 0, {}});
+                // The first ready, in the order of their names, so who takes the larger shares does not
+                // depend on who announced itself first.
+                std::vector<std::string> chosen(heard.ready.begin(), heard.ready.begin() + options.workers);
+                std::sort(chosen.begin(), chosen.end());
+                for (std::size_t i = 0; i < chosen.size(); ++i)
+                    result.workers.push_back({chosen[i], (*shares)[i].clients, "running", "", 0, {}});
                 break;
             }
         }
@@ -189,11 +200,14 @@ int run_controller(const ControllerOptions& options, const std::atomic<bool>& st
     }
     StartCommand start{run,
                        {},
-                       options.args,
                        std::chrono::duration_cast<std::chrono::milliseconds>(
                            std::chrono::system_clock::now().time_since_epoch())
                            .count()};
-    for (const auto& w : result.workers) start.workers.push_back(w.id);
+    std::string who;
+    for (std::size_t i = 0; i < result.workers.size(); ++i) {
+        start.shares.push_back({result.workers[i].id, (*shares)[i].args});
+        who += fmt::format("{}{} ({} clients)", i ? ", " : "", result.workers[i].id, result.workers[i].clients);
+    }
     if (Status s = client.publish_confirmed(start_topic(), seal_start(start, options.secret), 1, false,
                                             std::chrono::seconds(10));
         !s) {
@@ -202,8 +216,7 @@ int run_controller(const ControllerOptions& options, const std::atomic<bool>& st
         return 2;
     }
     auto started = Clock::now();
-    fmt::print(stderr, "lampi-load controller: run {} started on {}\n", run,
-               fmt::format("{} workers", start.workers.size()));
+    fmt::print(stderr, "lampi-load controller: run {} started on {} workers: {}\n", run, result.workers.size(), who);
 
     // Follow the run until every worker is done or gone.
     for (;;) {

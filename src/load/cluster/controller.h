@@ -2,7 +2,8 @@
 // starts one run on N workers through the platform's own MQTT broker and
 // aggregates what they report (cluster/worker_report.h).
 //
-// It waits for N workers announcing "ready", sends them the command line, keeps
+// It waits for N workers announcing "ready", sends each its share of the command
+// line (cluster/share.h: the clients and other totals divided among them), keeps
 // each worker's latest cumulative report and merges them: counters add up and
 // the latency histograms merge bucket by bucket, so the totals and percentiles
 // are exactly those of all the workers' messages together. A worker that
@@ -15,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "cluster/share.h"
 #include "cluster/worker_report.h"
 
 namespace lampi::load::cluster {
@@ -25,7 +27,7 @@ struct ControllerOptions {
     int workers = 1;
     double wait_workers_s = 30;     // for N workers to be ready
     double silence_s = 5;           // a running worker that sends nothing this long has vanished
-    std::vector<std::string> args;  // the lampi-load command line every worker runs
+    std::vector<std::string> args;  // the lampi-load command line, divided among the workers
     std::string secret;             // shared with the workers: seals the start command (worker_report.h)
     bool json = false;
 };
@@ -34,6 +36,7 @@ struct ControllerOptions {
 struct ClusterResult {
     struct Worker {
         std::string id;
+        int clients = 0;          // its share of the run's clients (cluster/share.h)
         std::string state;        // "done", "vanished", "running" (the controller was stopped first)
         std::string why;          // for a vanished worker
         double last_heard_s = 0;  // since the start command
@@ -46,6 +49,11 @@ struct ClusterResult {
     std::map<std::string, std::uint64_t> errors;
     std::vector<std::string> failures;
     bool ok() const { return failures.empty(); }
+    int clients() const {
+        int n = 0;
+        for (const auto& w : workers) n += w.clients;
+        return n;
+    }
 };
 
 // Merges the latest report of every worker.

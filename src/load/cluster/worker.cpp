@@ -82,7 +82,9 @@ std::vector<std::string> worker_args(std::vector<std::string> args, const std::s
         if (std::find(kPrefixFlags.begin(), kPrefixFlags.end(), a) != kPrefixFlags.end() && i + 1 < args.size()) {
             args[++i] += "-" + worker;
             found = true;
-        } else if (a.starts_with("--clientid=") || a.starts_with("--device-id=")) {
+        } else if (a.starts_with("--clientid=") || a.starts_with("--device-id=") ||
+                   // CLI11's attached short form, -cPREFIX
+                   ((a.starts_with("-c") || a.starts_with("-D")) && a.size() > 2)) {
             args[i] += "-" + worker;
             found = true;
         }
@@ -113,7 +115,11 @@ int run_worker(WorkerOptions options, const RunCommand& run_command, const std::
 
     std::mutex mutex;
     std::condition_variable arrived;
-    std::deque<StartCommand> starts;
+    struct Start {
+        std::string run;
+        std::vector<std::string> args;  // this worker's share
+    };
+    std::deque<Start> starts;
     std::set<std::string> runs_taken;  // QoS 1 may deliver a start twice: it runs once
     bool busy = false;
     client.on_connect = [&] {
@@ -127,10 +133,11 @@ int run_worker(WorkerOptions options, const RunCommand& run_command, const std::
             log::warn("worker: refused a start command: {}", start.status().message());
             return;
         }
-        if (std::find(start->workers.begin(), start->workers.end(), options.id) == start->workers.end()) return;
+        const StartCommand::Share* share = start->share_of(options.id);
+        if (!share) return;
         std::lock_guard lock(mutex);
         if (!runs_taken.insert(start->run).second) return;
-        starts.push_back(std::move(start).value());
+        starts.push_back({start->run, share->args});
         arrived.notify_one();
     };
     if (Status s = client.start_background(); !s) {
@@ -141,7 +148,7 @@ int run_worker(WorkerOptions options, const RunCommand& run_command, const std::
     fmt::print(stderr, "lampi-load worker {}: waiting for runs from the controller's broker {}:{}\n", options.id,
                options.host, options.port);
     while (!stop) {
-        StartCommand start;
+        Start start;
         {
             std::unique_lock lock(mutex);
             if (!arrived.wait_for(lock, std::chrono::milliseconds(200), [&] { return !starts.empty(); })) continue;

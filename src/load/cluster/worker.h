@@ -31,8 +31,9 @@ using RunCommand = std::function<int(const std::vector<std::string>& args, RunOb
 // there is no secret of at least kMinSecretSize bytes.
 int run_worker(WorkerOptions options, const RunCommand& run_command, const std::atomic<bool>& stop);
 
-// `args` with every client id prefix made this worker's own (-c PREFIX becomes
-// -c PREFIX-<worker>; without one, -c lampi-load-<worker> is added).
+// `args` with every client id prefix made this worker's own (-c PREFIX, -cPREFIX,
+// --clientid=PREFIX, -D ... become PREFIX-<worker>; without one,
+// -c lampi-load-<worker> is added).
 std::vector<std::string> worker_args(std::vector<std::string> args, const std::string& worker);
 
 }  // namespace lampi::load::cluster

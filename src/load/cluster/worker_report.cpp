@@ -144,9 +144,17 @@ Result<WorkerReport> decode_report(std::string_view text) {
     return r;
 }
 
+const StartCommand::Share* StartCommand::share_of(std::string_view worker) const {
+    for (const Share& s : shares)
+        if (s.worker == worker) return &s;
+    return nullptr;
+}
+
 std::string encode_start(const StartCommand& c) {
-    return json::serialize(json::object{
-        {"run", c.run}, {"workers", strings(c.workers)}, {"args", strings(c.args)}, {"issued_at_ms", c.issued_at_ms}});
+    json::array shares;
+    for (const auto& s : c.shares) shares.push_back(json::object{{"worker", s.worker}, {"args", strings(s.args)}});
+    return json::serialize(
+        json::object{{"run", c.run}, {"shares", std::move(shares)}, {"issued_at_ms", c.issued_at_ms}});
 }
 
 Result<StartCommand> decode_start(std::string_view text) {
@@ -155,10 +163,18 @@ Result<StartCommand> decode_start(std::string_view text) {
     const json::object& o = *parsed;
     StartCommand c;
     const json::value* run = o.if_contains("run");
-    if (!run || !run->is_string() || !read_strings(o, "workers", c.workers) || !read_strings(o, "args", c.args))
+    const json::value* shares = o.if_contains("shares");
+    if (!run || !run->is_string() || !shares || !shares->is_array() || !read_number(o, "issued_at_ms", c.issued_at_ms))
         return malformed("start command");
     c.run = run->as_string();
-    if (!read_number(o, "issued_at_ms", c.issued_at_ms)) return malformed("start command");
+    for (const json::value& s : shares->as_array()) {
+        StartCommand::Share share;
+        const json::value* worker = s.is_object() ? s.as_object().if_contains("worker") : nullptr;
+        if (!worker || !worker->is_string() || !read_strings(s.as_object(), "args", share.args))
+            return malformed("start command");
+        share.worker = worker->as_string();
+        c.shares.push_back(std::move(share));
+    }
     return c;
 }
 
@@ -185,8 +201,9 @@ Result<StartCommand> open_start(std::string_view sealed, std::string_view secret
         return Status::permission_denied(
             fmt::format("start command {} was issued {:.1f} s from now (the controller's clock or a replay)",
                         command->run, static_cast<double>(command->issued_at_ms - now_ms) / 1000.0));
-    if (command->args.empty() || command->args.front() != "publish")
-        return Status::permission_denied(fmt::format("start command {} is not a publish run", command->run));
+    for (const auto& share : command->shares)
+        if (share.args.empty() || share.args.front() != "publish")
+            return Status::permission_denied(fmt::format("start command {} is not a publish run", command->run));
     return command;
 }
 

@@ -44,14 +44,21 @@ struct WorkerReport {
 std::string encode_report(const WorkerReport& report);
 Result<WorkerReport> decode_report(std::string_view text);
 
-// What the controller sends to start a run: its id, the workers that take part,
-// the lampi-load command line each runs and when it was sent (Unix ms, the
-// controller's clock).
+// What the controller sends to start a run: its id, the workers that take part
+// with the lampi-load command line each runs (its share of the run,
+// cluster/share.h), and when it was sent (Unix ms, the controller's clock).
 struct StartCommand {
+    struct Share {
+        std::string worker;
+        std::vector<std::string> args;
+        bool operator==(const Share&) const = default;
+    };
     std::string run;
-    std::vector<std::string> workers;
-    std::vector<std::string> args;
+    std::vector<Share> shares;
     std::int64_t issued_at_ms = 0;
+
+    // This worker's share; nullptr when the run does not name it.
+    const Share* share_of(std::string_view worker) const;
 };
 
 std::string encode_start(const StartCommand& command);
@@ -63,7 +70,7 @@ Result<StartCommand> decode_start(std::string_view text);
 // workers share (--secret-file), and a worker runs only one that opens with its
 // secret, was issued less than kStartMaxAgeMs ago by its own clock (a copy seen
 // on the broker cannot be replayed to a worker that restarted later) and is a
-// `publish` run, the only kind a controller sends. The command is not secret:
+// `publish` run for every worker, the only kind a controller sends. The command is not secret:
 // anyone on the broker may still read it.
 inline constexpr std::int64_t kStartMaxAgeMs = 60'000;
 inline constexpr std::size_t kMinSecretSize = 16;
