@@ -14,6 +14,8 @@
 #include <map>
 #include <random>
 
+#include "broker_passwords.h"
+#include "certificate_authority.h"
 #include "cluster/controller.h"
 #include "cluster/share.h"
 #include "cluster/worker.h"
@@ -190,11 +192,10 @@ protected:
     void start_workers(int n) {
         for (int i = 0; i < n; ++i) {
             std::string id = fmt::format("w{}", i);
-            workers_.push_back(
-                std::make_unique<Process>(std::vector<std::string>{LAMPI_LOAD_BINARY, "worker", "--controller",
-                                                                   fmt::format("127.0.0.1:{}", broker_.port()), "--id",
-                                                                   id, "--secret-file", secret_file_},
-                                          dir_ / (id + ".log")));
+            std::vector<std::string> argv{LAMPI_LOAD_BINARY, "worker",    "--controller", cluster_broker(), "--id", id,
+                                          "--secret-file",   secret_file_};
+            argv.insert(argv.end(), cluster_flags_.begin(), cluster_flags_.end());
+            workers_.push_back(std::make_unique<Process>(argv, dir_ / (id + ".log")));
             workers_.back()->start();
         }
         for (int i = 0; i < n; ++i) {
@@ -208,18 +209,12 @@ protected:
     }
 
     std::unique_ptr<Process> controller(int workers, const std::string& load) {
-        std::vector<std::string> argv{LAMPI_LOAD_BINARY,
-                                      "controller",
-                                      "--broker",
-                                      fmt::format("127.0.0.1:{}", broker_.port()),
-                                      "--workers",
-                                      std::to_string(workers),
-                                      "--json",
-                                      "--silence",
-                                      "5",
-                                      "--secret-file",
-                                      secret_file_,
-                                      "--"};
+        std::vector<std::string> argv{LAMPI_LOAD_BINARY, "controller", "--broker",
+                                      cluster_broker(),  "--workers",  std::to_string(workers),
+                                      "--json",          "--silence",  "5",
+                                      "--secret-file",   secret_file_};
+        argv.insert(argv.end(), cluster_flags_.begin(), cluster_flags_.end());
+        argv.emplace_back("--");
         for (std::string word : {"publish", "-p"}) argv.push_back(word);
         argv.push_back(std::to_string(broker_.port()));
         std::istringstream words(load);
@@ -241,9 +236,16 @@ protected:
         return report.at("counters").as_object().at(name).to_number<std::uint64_t>();
     }
 
+    // Where the controller and workers meet: broker_ unless a test gives another.
+    std::string cluster_broker() const {
+        return fmt::format("127.0.0.1:{}", cluster_port_ ? cluster_port_ : broker_.port());
+    }
+
     TempDir dir_;
     std::string secret_file_ = dir_ / "cluster-secret";
-    TestBroker broker_{dir_.path(), "broker"};
+    TestBroker broker_{dir_.path(), "broker"};  // the broker the load runs against
+    int cluster_port_ = 0;
+    std::vector<std::string> cluster_flags_;  // how the controller and workers reach theirs: TLS, login
     std::vector<std::unique_ptr<Process>> workers_;
 };
 
@@ -416,6 +418,117 @@ TEST_F(Cluster, NeitherEndStartsWithoutASecretFileOfItsOwn) {
     status = readable.wait(std::chrono::seconds(10));
     ASSERT_TRUE(WIFEXITED(status)) << readable.log();
     EXPECT_EQ(WEXITSTATUS(status), 2) << "a secret others can read is refused: " << readable.log();
+}
+
+// The cluster's broker as it should be run: TLS with a certificate from the
+// platform's CA, client certificates required, and a login. The load itself
+// goes to broker_, a plain one.
+class SecuredCluster : public Cluster {
+protected:
+    static constexpr std::string_view kPassword = "the workers' broker password";
+
+    void SetUp() override {
+        Cluster::SetUp();
+        auto created = ca::CertificateAuthority::create(dir_ / "ca");
+        ASSERT_TRUE(created) << created.status().message();
+        ca::CertificateAuthority ca = std::move(created).value();
+        ca::ServerRequest server;
+        server.ip_addresses = {"127.0.0.1"};
+        auto issued = ca.issue_server(server, dir_ / "server");
+        ASSERT_TRUE(issued) << issued.status().message();
+        auto client = ca.issue_client("lampi-load-cluster", dir_ / "client");
+        ASSERT_TRUE(client) << client.status().message();
+        auto other = ca::CertificateAuthority::create(dir_ / "other-ca");
+        ASSERT_TRUE(other) << other.status().message();
+        ca_file_ = ca.ca_cert_path();
+        other_ca_file_ = other->ca_cert_path();
+        cert_file_ = client->cert_path;
+        key_file_ = client->key_path;
+
+        auto line = stack::mosquitto_password_line("load", kPassword);
+        ASSERT_TRUE(line) << line.status().message();
+        lampi::testing::write_file(dir_ / "broker-users", *line);
+        password_file_ = write_secret("password", std::string(kPassword));
+        stack::BrokerSettings settings;
+        stack::ListenerTls tls;
+        tls.ca_file = ca_file_;
+        tls.cert_file = issued->cert_path;
+        tls.key_file = issued->key_path;
+        tls.require_certificate = true;
+        settings.tls = tls;
+        settings.allow_anonymous = false;
+        settings.password_file = dir_ / "broker-users";
+        secure_ = std::make_unique<TestBroker>(dir_.path(), "secure", settings);
+        cluster_port_ = secure_->port();
+        cluster_flags_ = flags(ca_file_, password_file_);
+    }
+
+    std::string write_secret(const std::string& name, const std::string& secret) {
+        std::string path = dir_ / name;
+        lampi::testing::write_file(path, secret + "\n");
+        EXPECT_EQ(::chmod(path.c_str(), 0600), 0);
+        return path;
+    }
+
+    std::vector<std::string> flags(const std::string& ca, const std::string& password_file) const {
+        return {"--cafile", ca,           "--cert", cert_file_,        "--key",
+                key_file_,  "--username", "load",   "--password-file", password_file};
+    }
+
+    // A worker started with `flags`, to its end (it must not run).
+    std::pair<int, std::string> refused_worker(const std::string& name, const std::vector<std::string>& flags) {
+        std::vector<std::string> argv{LAMPI_LOAD_BINARY, "worker",    "--controller", cluster_broker(), "--id", name,
+                                      "--secret-file",   secret_file_};
+        argv.insert(argv.end(), flags.begin(), flags.end());
+        Process worker(argv, dir_ / (name + ".log"));
+        worker.start();
+        int status = worker.wait(std::chrono::seconds(20));
+        EXPECT_TRUE(WIFEXITED(status)) << worker.log();
+        return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, worker.log()};
+    }
+
+    std::string ca_file_, other_ca_file_, cert_file_, key_file_, password_file_;
+    std::unique_ptr<TestBroker> secure_;
+};
+
+TEST_F(SecuredCluster, WorkersWithTheRightCaCertificateAndLoginJoinAndTheRunCompletes) {
+    start_workers(2);
+    auto control = controller(2, "-P 2 -n 30 --json --quiet");
+    int status = control->wait(std::chrono::seconds(60));
+    ASSERT_TRUE(WIFEXITED(status)) << control->log();
+    EXPECT_EQ(WEXITSTATUS(status), 0) << control->log() << "\nthe secured broker:\n" << secure_->log();
+    json::object merged = last_json(control->log());
+    EXPECT_EQ(counter(merged, "confirmed"), 2u * 30) << control->log();
+    EXPECT_NE(workers_[0]->log().find("(TLS)"), std::string::npos) << workers_[0]->log();
+    // The cluster's own connections used the secured broker, with the login.
+    std::string log = secure_->log();
+    for (const char* id : {"lampi-load-worker-w0", "lampi-load-worker-w1", "lampi-load-controller-"})
+        EXPECT_NE(log.find(id), std::string::npos) << id << "\n" << log;
+    EXPECT_NE(log.find(" u'load'"), std::string::npos) << log;
+}
+
+TEST_F(SecuredCluster, AWorkerWithAWrongPasswordOrCaIsRefusedAndSaysWhatToCheck) {
+    auto [rc, log] = refused_worker("wrong-password", flags(ca_file_, write_secret("guess", "a guessed password")));
+    EXPECT_EQ(rc, 2) << log;
+    EXPECT_NE(log.find("refused the connection"), std::string::npos) << log;
+    EXPECT_NE(log.find("--password-file"), std::string::npos) << log;
+
+    std::tie(rc, log) = refused_worker("wrong-ca", flags(other_ca_file_, password_file_));
+    EXPECT_EQ(rc, 2) << log;
+    EXPECT_NE(log.find("certificate was not accepted"), std::string::npos) << log;
+    EXPECT_NE(log.find("check that --cafile is the CA"), std::string::npos) << log;
+
+    std::tie(rc, log) = refused_worker("no-login", {"--cafile", ca_file_, "--cert", cert_file_, "--key", key_file_});
+    EXPECT_EQ(rc, 2) << log;
+    EXPECT_NE(log.find("it may want a login"), std::string::npos) << log;
+
+    // The controller is held to the same.
+    cluster_flags_ = flags(ca_file_, dir_ / "guess");
+    auto control = controller(1, "-P 1 -n 1");
+    int status = control->wait(std::chrono::seconds(20));
+    ASSERT_TRUE(WIFEXITED(status)) << control->log();
+    EXPECT_EQ(WEXITSTATUS(status), 2) << control->log();
+    EXPECT_NE(control->log().find("refused the connection"), std::string::npos) << control->log();
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <thread>
 
+#include "cluster/broker.h"
 #include "lampi/mqtt_client.h"
 #include "report/json_report.h"
 
@@ -17,6 +18,8 @@ namespace {
 
 namespace json = boost::json;
 using Clock = std::chrono::steady_clock;
+
+constexpr auto kConnectDeadline = std::chrono::seconds(10);
 
 double seconds_since(Clock::time_point from) { return std::chrono::duration<double>(Clock::now() - from).count(); }
 
@@ -138,9 +141,7 @@ int run_controller(const ControllerOptions& options, const std::atomic<bool>& st
     const std::string run = fmt::format("{:x}-{}", Clock::now().time_since_epoch().count() & 0xffffffff, getpid());
     const std::string reports = report_topic(run, "+");
     Heard heard;
-    MqttOptions o;
-    o.host = options.host;
-    o.port = options.port;
+    MqttOptions o = options.broker;
     o.client_id = "lampi-load-controller-" + run;
     MqttClient client(o);
     client.on_connect = [&] {
@@ -166,9 +167,8 @@ int run_controller(const ControllerOptions& options, const std::atomic<bool>& st
         heard.when[worker] = Clock::now();
         heard.latest[worker] = std::move(report).value();
     };
-    if (Status s = client.start_background(); !s) {
-        fmt::print(stderr, "lampi-load controller: cannot use the broker {}:{}: {}\n", options.host, options.port,
-                   s.message());
+    if (Status s = connect_to_cluster(client, kConnectDeadline); !s) {
+        fmt::print(stderr, "lampi-load controller: cannot use the broker: {}\n", s.message());
         return 2;
     }
 
@@ -192,7 +192,8 @@ int run_controller(const ControllerOptions& options, const std::atomic<bool>& st
         if (stop || seconds_since(waiting_since) > options.wait_workers_s) {
             std::lock_guard lock(heard.mutex);
             fmt::print(stderr, "lampi-load controller: {} of {} workers were ready on {}:{} after {:.0f} s\n",
-                       heard.ready.size(), options.workers, options.host, options.port, options.wait_workers_s);
+                       heard.ready.size(), options.workers, options.broker.host, options.broker.port,
+                       options.wait_workers_s);
             client.stop_background();
             return 2;
         }

@@ -18,12 +18,13 @@
 
 #include "cluster/share.h"
 #include "cluster/worker_report.h"
+#include "lampi/mqtt_client.h"
 
 namespace lampi::load::cluster {
 
 struct ControllerOptions {
-    std::string host = "127.0.0.1";  // the broker the workers listen on
-    int port = 1883;
+    // The broker the workers listen on: host, port, TLS and login (cluster/broker.h).
+    MqttOptions broker;
     int workers = 1;
     double wait_workers_s = 30;     // for N workers to be ready
     double silence_s = 5;           // a running worker that sends nothing this long has vanished

@@ -11,6 +11,7 @@
 #include <mutex>
 #include <set>
 
+#include "cluster/broker.h"
 #include "cluster/worker_report.h"
 #include "lampi/log.h"
 #include "lampi/mqtt_client.h"
@@ -19,6 +20,7 @@ namespace lampi::load::cluster {
 namespace {
 
 constexpr auto kFinalReportDeadline = std::chrono::seconds(10);
+constexpr auto kConnectDeadline = std::chrono::seconds(10);
 
 // Sends the run so far once a second, and the final figures once.
 class Reporter : public RunObserver {
@@ -106,9 +108,7 @@ int run_worker(WorkerOptions options, const RunCommand& run_command, const std::
     }
     if (options.id.empty()) options.id = default_id();
     const std::string hello = hello_topic(options.id);
-    MqttOptions o;
-    o.host = options.host;
-    o.port = options.port;
+    MqttOptions o = options.broker;
     o.client_id = "lampi-load-worker-" + options.id;
     o.will = MqttWill{hello, "gone", 1, true};
     MqttClient client(o);
@@ -140,13 +140,12 @@ int run_worker(WorkerOptions options, const RunCommand& run_command, const std::
         starts.push_back({start->run, share->args});
         arrived.notify_one();
     };
-    if (Status s = client.start_background(); !s) {
-        fmt::print(stderr, "lampi-load worker: cannot use the controller's broker {}:{}: {}\n", options.host,
-                   options.port, s.message());
+    if (Status s = connect_to_cluster(client, kConnectDeadline); !s) {
+        fmt::print(stderr, "lampi-load worker: cannot use the controller's broker: {}\n", s.message());
         return 2;
     }
-    fmt::print(stderr, "lampi-load worker {}: waiting for runs from the controller's broker {}:{}\n", options.id,
-               options.host, options.port);
+    fmt::print(stderr, "lampi-load worker {}: waiting for runs from the controller's broker {}{}\n", options.id,
+               client.endpoint(), o.tls ? " (TLS)" : "");
     while (!stop) {
         Start start;
         {
