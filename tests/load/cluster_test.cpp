@@ -181,6 +181,40 @@ TEST(StartCommands, OnlyAFreshPublishRunSealedWithTheSharedSecretOpens) {
     EXPECT_FALSE(open_start(seal_start(start, ""), "", now_ms()));
 }
 
+TEST(SealedMessages, HellosAndReportsOpenOnlyWithTheSecretOnTheTopicTheyWereSealedFor) {
+    Result<std::string> state = open_hello("w0", seal_hello("w0", "ready", kSecret), kSecret);
+    ASSERT_TRUE(state) << state.status().message();
+    EXPECT_EQ(*state, "ready");
+    EXPECT_FALSE(open_hello("w0", "ready", kSecret)) << "the bare hello workers used to send";
+    EXPECT_FALSE(open_hello("w0", seal_hello("w0", "ready", "another secret, just as long"), kSecret));
+    EXPECT_FALSE(open_hello("w9", seal_hello("w0", "ready", kSecret), kSecret)) << "moved to another worker's topic";
+    json::object changed = json::parse(seal_hello("w0", "gone", kSecret)).as_object();
+    changed["hello"] = "ready";
+    EXPECT_FALSE(open_hello("w0", json::serialize(changed), kSecret));
+
+    WorkerReport report;
+    report.worker = "w0";
+    report.seq = 3;
+    report.latency = random_latencies(1, 100);
+    report.counters[static_cast<std::size_t>(Counter::sent)] = 100;
+    Result<WorkerReport> opened = open_report("r1", "w0", seal_report("r1", report, kSecret), kSecret);
+    ASSERT_TRUE(opened) << opened.status().message();
+    EXPECT_EQ(opened->counters, report.counters);
+    EXPECT_EQ(opened->latency.count(), 100u);
+    EXPECT_FALSE(open_report("r1", "w0", encode_report(report), kSecret)) << "the bare report workers used to send";
+    EXPECT_FALSE(open_report("r1", "w0", seal_report("r1", report, "another secret, just as long"), kSecret));
+    EXPECT_FALSE(open_report("r2", "w0", seal_report("r1", report, kSecret), kSecret)) << "another run's";
+    EXPECT_FALSE(open_report("r1", "w1", seal_report("r1", report, kSecret), kSecret)) << "another worker's topic";
+    json::object inflated = json::parse(seal_report("r1", report, kSecret)).as_object();
+    std::string text(inflated["report"].as_string());
+    text.replace(text.find("[100,"), 5, "[900,");
+    inflated["report"] = text;
+    EXPECT_FALSE(open_report("r1", "w0", json::serialize(inflated), kSecret)) << "figures changed";
+    // Sealed with the right secret but naming another worker than its topic.
+    report.worker = "w1";
+    EXPECT_FALSE(open_report("r1", "w0", seal_report("r1", report, kSecret), kSecret));
+}
+
 // A broker, workers and a controller, each a lampi-load process as a user starts them.
 class Cluster : public ::testing::Test {
 protected:
@@ -337,6 +371,8 @@ TEST_F(Cluster, AWorkerKilledMidRunIsReportedAndTheRunGoesOnWithTheOthers) {
     EXPECT_EQ(WEXITSTATUS(status), 1) << "a vanished worker fails the run: " << control->log();
     std::string log = control->log();
     EXPECT_NE(log.find("worker w1 vanished"), std::string::npos) << log;
+    // Told by its sealed Will, before 5 s of silence would have said it.
+    EXPECT_NE(log.find("its Will said gone"), std::string::npos) << log;
     EXPECT_NE(log.find("the run goes on"), std::string::npos) << log;
     json::object merged = last_json(log);
     const json::array& workers = merged.at("workers").as_array();
@@ -400,6 +436,79 @@ TEST_F(Cluster, AWorkerRunsNoStartCommandItsControllerDidNotSeal) {
     EXPECT_EQ(log.find("forged-"), std::string::npos) << "a forged run reached the broker:\n" << log;
     EXPECT_NE(log.find("lampi-load-w0-0"), std::string::npos) << log;
     EXPECT_EQ(workers_[0]->log().find("run forged-"), std::string::npos) << workers_[0]->log();
+}
+
+// Someone on the broker announces workers that do not exist: an unsealed "ready"
+// (what workers used to send) and one sealed with a guessed secret. The
+// controller counts only the real worker, says so once for each forger, and
+// gives up waiting for a second.
+TEST_F(Cluster, AForgedHelloIsNotAReadyWorker) {
+    start_workers(1);
+    lampi::testing::MqttProbe attacker(broker_.port(), {}, "someone-else");
+    ASSERT_TRUE(attacker.wait_connected());
+    ASSERT_TRUE(attacker.publish(hello_topic("w8"), "ready", 1, true));
+    ASSERT_TRUE(
+        attacker.publish(hello_topic("w9"), seal_hello("w9", "ready", "a guessed secret, long enough"), 1, true));
+    ASSERT_TRUE(
+        attacker.publish_acknowledged(hello_topic("w9"), seal_hello("w9", "ready", "a guessed secret, long enough")));
+    cluster_flags_ = {"--wait-workers", "3"};
+    auto control = controller(2, "-P 2 -n 1");
+    int status = control->wait(std::chrono::seconds(30));
+    ASSERT_TRUE(WIFEXITED(status)) << control->log();
+    EXPECT_EQ(WEXITSTATUS(status), 2) << control->log();
+    std::string log = control->log();
+    EXPECT_NE(log.find("1 of 2 workers were ready"), std::string::npos) << log;
+    for (const char* forger : {"w8", "w9"}) {
+        std::string said = fmt::format("ignored a hello on worker {}'s topic", forger);
+        std::size_t first = log.find(said);
+        EXPECT_NE(first, std::string::npos) << said << "\n" << log;
+        EXPECT_EQ(log.find(said, first + 1), std::string::npos) << "said once: " << log;
+    }
+    EXPECT_EQ(broker_.log().find("lampi-load-w8"), std::string::npos);
+}
+
+// During a run, someone on the broker publishes reports on the worker's topic:
+// the bare kind workers used to send, and one sealed with a guessed secret,
+// both claiming a million messages and the end of the run. The controller's
+// totals are still the worker's.
+TEST_F(Cluster, AForgedReportDoesNotChangeTheTotals) {
+    start_workers(1);
+    auto control = controller(1, "-P 2 -n 60 -T 20 --json --quiet");
+    std::string run;
+    ASSERT_TRUE(lampi::testing::eventually(
+        [&] {
+            std::string log = control->log();
+            std::size_t at = log.find("lampi-load controller: run ");
+            if (at == std::string::npos) return false;
+            at += std::string_view("lampi-load controller: run ").size();
+            run = log.substr(at, log.find(' ', at) - at);
+            return true;
+        },
+        std::chrono::seconds(20)))
+        << control->log();
+    lampi::testing::MqttProbe attacker(broker_.port(), {}, "someone-else");
+    ASSERT_TRUE(attacker.wait_connected());
+    WorkerReport forged;
+    forged.worker = "w0";
+    forged.seq = 1'000'000;
+    forged.done = true;
+    forged.counters[static_cast<std::size_t>(Counter::sent)] = 1'000'000;
+    forged.counters[static_cast<std::size_t>(Counter::completed)] = 1'000'000;
+    ASSERT_TRUE(attacker.publish_acknowledged(report_topic(run, "w0"), encode_report(forged)));
+    ASSERT_TRUE(attacker.publish_acknowledged(report_topic(run, "w0"),
+                                              seal_report(run, forged, "a guessed secret, long enough")));
+
+    int status = control->wait(std::chrono::seconds(60));
+    ASSERT_TRUE(WIFEXITED(status)) << control->log();
+    EXPECT_EQ(WEXITSTATUS(status), 0) << control->log();
+    json::object merged = last_json(control->log());
+    EXPECT_EQ(counter(merged, "sent"), 2u * 60) << control->log();
+    EXPECT_EQ(counter(merged, "confirmed"), 2u * 60) << control->log();
+    std::string log = control->log();
+    std::string said = "ignored a report on worker w0's topic";
+    std::size_t first = log.find(said);
+    EXPECT_NE(first, std::string::npos) << log;
+    EXPECT_EQ(log.find(said, first + 1), std::string::npos) << "said once: " << log;
 }
 
 // Without a secret, neither end starts: a worker that ran unsealed commands would

@@ -7,9 +7,11 @@
 #include <algorithm>
 #include <chrono>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "cluster/broker.h"
+#include "lampi/log.h"
 #include "lampi/mqtt_client.h"
 #include "report/json_report.h"
 
@@ -30,7 +32,17 @@ struct Heard {
     std::map<std::string, std::string> hello;       // each worker's last announcement
     std::map<std::string, WorkerReport> latest;     // each worker's latest report of this run
     std::map<std::string, Clock::time_point> when;  // of that report
+    std::set<std::string> warned;                   // about forged messages: once per kind and worker
 };
+
+// A hello or report that did not open: said once per worker, as a forger may send many.
+void ignore_forged(Heard& heard, const char* kind, const std::string& worker, const Status& why) {
+    if (!heard.warned.insert(fmt::format("{} {}", kind, worker)).second) return;
+    log::warn(
+        "controller: ignored a {} on worker {}'s topic: {} (someone on the broker without the secret, or a "
+        "worker with another --secret-file); its next ones are ignored without a word",
+        kind, worker, why.message());
+}
 
 std::string usage_of(const std::vector<std::string>& args) {
     if (args.empty()) return "give the workers' command line after --, e.g. -- publish -H broker -P 100 -d 60";
@@ -152,18 +164,21 @@ int run_controller(const ControllerOptions& options, const std::atomic<bool>& st
         std::lock_guard lock(heard.mutex);
         if (m.topic.starts_with(hello_topic(""))) {
             std::string id = m.topic.substr(hello_topic("").size());
-            heard.hello[id] = m.payload;
+            if (m.payload.empty()) return;  // a retained hello cleared
+            Result<std::string> state = open_hello(id, m.payload, options.secret);
+            if (!state) return ignore_forged(heard, "hello", id, state.status());
+            heard.hello[id] = *state;
             auto it = std::find(heard.ready.begin(), heard.ready.end(), id);
-            if (m.payload == "ready" && it == heard.ready.end()) heard.ready.push_back(id);
-            if (m.payload != "ready" && it != heard.ready.end()) heard.ready.erase(it);
+            if (*state == "ready" && it == heard.ready.end()) heard.ready.push_back(id);
+            if (*state != "ready" && it != heard.ready.end()) heard.ready.erase(it);
             return;
         }
-        Result<WorkerReport> report = decode_report(m.payload);
-        if (!report) return;
+        std::string worker = m.topic.substr(report_topic(run, "").size());
+        Result<WorkerReport> report = open_report(run, worker, m.payload, options.secret);
+        if (!report) return ignore_forged(heard, "report", worker, report.status());
         auto it = heard.latest.find(report->worker);
         // Reports may cross on the way: the latest is the one with the highest number.
         if (it != heard.latest.end() && it->second.seq >= report->seq) return;
-        std::string worker = report->worker;
         heard.when[worker] = Clock::now();
         heard.latest[worker] = std::move(report).value();
     };

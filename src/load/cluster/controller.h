@@ -9,7 +9,9 @@
 // are exactly those of all the workers' messages together. A worker that
 // vanishes (its Will says "gone", or it sends nothing for `silence_s`) is
 // reported with the time it was last heard; its figures up to then are kept
-// and the run goes on with the others. Only `publish` runs are distributed so far.
+// and the run goes on with the others. Hellos and reports count only when sealed
+// with the cluster's secret (worker_report.h); others are ignored, said once per
+// worker. Only `publish` runs are distributed so far.
 #pragma once
 
 #include <atomic>

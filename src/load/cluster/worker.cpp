@@ -25,14 +25,18 @@ constexpr auto kConnectDeadline = std::chrono::seconds(10);
 // Sends the run so far once a second, and the final figures once.
 class Reporter : public RunObserver {
 public:
-    Reporter(MqttClient& client, const std::string& run, std::string worker)
-        : client_(client), topic_(report_topic(run, worker)), worker_(std::move(worker)) {}
+    Reporter(MqttClient& client, std::string run, std::string worker, const std::string& secret)
+        : client_(client),
+          topic_(report_topic(run, worker)),
+          run_(std::move(run)),
+          worker_(std::move(worker)),
+          secret_(secret) {}
 
     void sampled(const Sample& sample, const Histogram&, Scenario&, const Collector& collector) override {
         WorkerReport r = base(collector.totals_so_far());
         r.elapsed_s = sample.elapsed_s;
         // A report lost on the way costs nothing: the next one carries everything.
-        if (Status s = client_.publish(topic_, encode_report(r), 0, false); !s)
+        if (Status s = client_.publish(topic_, seal_report(run_, r, secret_), 0, false); !s)
             log::warn("worker: cannot send a report: {}", s.message());
     }
 
@@ -42,7 +46,8 @@ public:
         r.done = true;
         r.ok = report.ok();
         r.failures = report.failures;
-        if (Status s = client_.publish_confirmed(topic_, encode_report(r), 1, false, kFinalReportDeadline); !s)
+        if (Status s = client_.publish_confirmed(topic_, seal_report(run_, r, secret_), 1, false, kFinalReportDeadline);
+            !s)
             log::error("worker: the controller did not get the final report: {}", s.message());
     }
 
@@ -59,7 +64,9 @@ private:
 
     MqttClient& client_;
     std::string topic_;
+    std::string run_;
     std::string worker_;
+    const std::string& secret_;
     std::uint64_t seq_ = 0;
 };
 
@@ -110,7 +117,8 @@ int run_worker(WorkerOptions options, const RunCommand& run_command, const std::
     const std::string hello = hello_topic(options.id);
     MqttOptions o = options.broker;
     o.client_id = "lampi-load-worker-" + options.id;
-    o.will = MqttWill{hello, "gone", 1, true};
+    auto hello_of = [&](std::string_view state) { return seal_hello(options.id, state, options.secret); };
+    o.will = MqttWill{hello, hello_of("gone"), 1, true};
     MqttClient client(o);
 
     std::mutex mutex;
@@ -125,7 +133,7 @@ int run_worker(WorkerOptions options, const RunCommand& run_command, const std::
     client.on_connect = [&] {
         if (Status s = client.subscribe(start_topic(), 1); !s) log::error("worker: {}", s.message());
         std::lock_guard lock(mutex);
-        (void)client.publish(hello, busy ? "busy" : "ready", 1, true);
+        (void)client.publish(hello, hello_of(busy ? "busy" : "ready"), 1, true);
     };
     client.on_message = [&](const MqttMessage& m) {
         Result<StartCommand> start = open_start(m.payload, options.secret, wall_clock_ms());
@@ -155,19 +163,19 @@ int run_worker(WorkerOptions options, const RunCommand& run_command, const std::
             starts.pop_front();
             busy = true;
         }
-        (void)client.publish(hello, "busy", 1, true);
+        (void)client.publish(hello, hello_of("busy"), 1, true);
         log::info("worker {}: run {}: lampi-load {}", options.id, start.run, fmt::join(start.args, " "));
-        Reporter reporter(client, start.run, options.id);
+        Reporter reporter(client, start.run, options.id, options.secret);
         int rc = run_command(worker_args(start.args, options.id), &reporter);
         fmt::print(stderr, "lampi-load worker {}: run {} ended with exit code {}\n", options.id, start.run, rc);
         {
             std::lock_guard lock(mutex);
             busy = false;
         }
-        (void)client.publish_confirmed(hello, "ready", 1, true, kFinalReportDeadline);
+        (void)client.publish_confirmed(hello, hello_of("ready"), 1, true, kFinalReportDeadline);
     }
     // A clean goodbye: the retained "ready" must not outlive the worker.
-    (void)client.publish_confirmed(hello, "gone", 1, true, kFinalReportDeadline);
+    (void)client.publish_confirmed(hello, hello_of("gone"), 1, true, kFinalReportDeadline);
     client.stop_background();
     return 0;
 }
