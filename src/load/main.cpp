@@ -301,6 +301,10 @@ int run_command_line(int argc, char** argv, lampi::load::RunObserver* observer) 
         ->add_option("--silence", controller.silence_s, "a worker that reports nothing this many seconds has vanished")
         ->capture_default_str();
     controller_cmd->add_flag("--json", controller.json, "print the merged figures as JSON");
+    controller_cmd->add_option("--csv", controller.csv_prefix,
+                               "write the merged figures to PREFIX_summary.csv (and PREFIX_series.csv, header only)");
+    controller_cmd->add_option("--report", controller.html_path,
+                               "write the merged figures as a self-contained HTML report to FILE.html");
     controller_cmd->add_option("--log-level", common.log_level, "trace|debug|info|warn|error")->capture_default_str();
     std::string controller_secret_file;
     controller_cmd

@@ -438,6 +438,44 @@ TEST_F(Cluster, AWorkerRunsNoStartCommandItsControllerDidNotSeal) {
     EXPECT_EQ(workers_[0]->log().find("run forged-"), std::string::npos) << workers_[0]->log();
 }
 
+// --csv and --report write the merged figures with the writers a single run uses.
+TEST_F(Cluster, TheMergedFiguresGoToTheCsvAndHtmlFilesASingleRunWrites) {
+    start_workers(2);
+    std::string prefix = dir_ / "merged";
+    std::string html = dir_ / "merged.html";
+    cluster_flags_ = {"--csv", prefix, "--report", html};
+    auto control = controller(2, "-P 3 -n 20 --quiet");
+    int status = control->wait(std::chrono::seconds(60));
+    ASSERT_TRUE(WIFEXITED(status)) << control->log();
+    EXPECT_EQ(WEXITSTATUS(status), 0) << control->log();
+
+    std::istringstream summary(lampi::testing::read_file(prefix + "_summary.csv"));
+    std::string header, row;
+    ASSERT_TRUE(std::getline(summary, header) && std::getline(summary, row)) << summary.str();
+    EXPECT_EQ(header, "scenario,ok,duration_s,sent,confirmed,received,errors,p50_ms,p90_ms,p99_ms,p999_ms,max_ms");
+    std::vector<std::string> fields;
+    std::istringstream cells(row);
+    for (std::string cell; std::getline(cells, cell, ',');) fields.push_back(cell);
+    ASSERT_EQ(fields.size(), 12u) << row;
+    EXPECT_EQ(fields[0], "publish");
+    EXPECT_EQ(fields[1], "1");
+    EXPECT_EQ(fields[3], "60") << "sent: " << row;
+    EXPECT_EQ(fields[4], "60") << "confirmed: " << row;
+    EXPECT_GT(std::stod(fields[7]), 0.0) << "p50: " << row;
+
+    // The page carries the same figures as JSON, as a single run's does.
+    std::string page = lampi::testing::read_file(html);
+    std::string open = R"(<script type="application/json" id="lampi-load-data">)";
+    std::size_t at = page.find(open);
+    ASSERT_NE(at, std::string::npos) << page.substr(0, 500);
+    at += open.size();
+    json::object data = json::parse(page.substr(at, page.find("</script>", at) - at)).as_object();
+    EXPECT_EQ(counter(data, "sent"), 60u);
+    EXPECT_EQ(data.at("clients").to_number<int>(), 3);
+    EXPECT_NE(std::string(data.at("description").as_string()).find("w0: 2 clients, w1: 1 clients"), std::string::npos)
+        << data.at("description");
+}
+
 // Someone on the broker announces workers that do not exist: an unsealed "ready"
 // (what workers used to send) and one sealed with a guessed secret. The
 // controller counts only the real worker, says so once for each forger, and

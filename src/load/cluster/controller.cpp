@@ -1,6 +1,7 @@
 #include "cluster/controller.h"
 
 #include <fmt/core.h>
+#include <fmt/ranges.h>
 #include <unistd.h>
 #include <boost/json.hpp>
 
@@ -13,6 +14,8 @@
 #include "cluster/broker.h"
 #include "lampi/log.h"
 #include "lampi/mqtt_client.h"
+#include "report/csv_report.h"
+#include "report/html_report.h"
 #include "report/json_report.h"
 
 namespace lampi::load::cluster {
@@ -133,6 +136,23 @@ std::string cluster_json(const ClusterResult& r) {
            "\n";
 }
 
+RunReport cluster_run_report(const ClusterResult& r) {
+    RunReport report;
+    report.scenario = "publish";
+    std::string shares;
+    for (const auto& w : r.workers)
+        shares += fmt::format("{}{}: {} clients", shares.empty() ? "" : ", ", w.id, w.clients);
+    report.description = fmt::format("run {} on {} workers ({}): {}", r.run, r.workers.size(), shares, r.command);
+    report.primary_latency = "publish -> confirmation, every worker's messages";
+    for (const auto& w : r.workers) report.duration_s = std::max(report.duration_s, w.report.elapsed_s);
+    report.totals.counters = r.counters;
+    report.totals.latencies[static_cast<std::size_t>(Latency::primary)] = r.latency;
+    report.totals.error_reasons = r.errors;
+    report.clients = r.clients();
+    report.failures = r.failures;
+    return report;
+}
+
 int run_controller(const ControllerOptions& options, const std::atomic<bool>& stop) {
     if (std::string wrong = usage_of(options.args); !wrong.empty()) {
         fmt::print(stderr, "lampi-load controller: {}\n", wrong);
@@ -190,6 +210,7 @@ int run_controller(const ControllerOptions& options, const std::atomic<bool>& st
     // Workers.
     ClusterResult result;
     result.run = run;
+    result.command = fmt::format("{}", fmt::join(options.args, " "));
     auto waiting_since = Clock::now();
     for (;;) {
         {
@@ -271,7 +292,18 @@ int run_controller(const ControllerOptions& options, const std::atomic<bool>& st
     client.stop_background();
     merge_reports(result);
     fmt::print("{}", options.json ? cluster_json(result) : cluster_text(result));
-    return result.ok() ? 0 : 1;
+    std::fflush(stdout);
+    int code = result.ok() ? 0 : 1;
+    if (!options.csv_prefix.empty() || !options.html_path.empty()) {
+        RunReport report = cluster_run_report(result);
+        Status written = options.csv_prefix.empty() ? Status::ok() : write_csv_reports(report, options.csv_prefix);
+        if (written && !options.html_path.empty()) written = write_html_report(report, options.html_path);
+        if (!written) {
+            fmt::print(stderr, "lampi-load controller: {}\n", written.message());
+            code = 1;
+        }
+    }
+    return code;
 }
 
 }  // namespace lampi::load::cluster

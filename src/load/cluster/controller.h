@@ -21,6 +21,7 @@
 #include "cluster/share.h"
 #include "cluster/worker_report.h"
 #include "lampi/mqtt_client.h"
+#include "report/run_report.h"
 
 namespace lampi::load::cluster {
 
@@ -33,6 +34,8 @@ struct ControllerOptions {
     std::vector<std::string> args;  // the lampi-load command line, divided among the workers
     std::string secret;             // shared with the workers: seals the start command (worker_report.h)
     bool json = false;
+    std::string csv_prefix;  // --csv: the merged figures as a single run writes them
+    std::string html_path;   // --report
 };
 
 // What the workers did, merged.
@@ -46,6 +49,7 @@ struct ClusterResult {
         WorkerReport report;      // its latest
     };
     std::string run;
+    std::string command;  // the command line divided among the workers, in words
     std::vector<Worker> workers;
     std::array<std::uint64_t, static_cast<std::size_t>(Counter::count_)> counters{};
     Histogram latency;
@@ -63,6 +67,12 @@ struct ClusterResult {
 void merge_reports(ClusterResult& result);
 std::string cluster_text(const ClusterResult& result);
 std::string cluster_json(const ClusterResult& result);
+// The merged figures in the shape of one run's report, for the CSV and HTML
+// writers a single run uses (report/csv_report.h, report/html_report.h): the
+// totals, errors, primary latency, clients and failures. Not the per-second
+// series (reports carry the run so far, not its seconds), so the series CSV
+// has its header only and the HTML report's charts say "no data".
+RunReport cluster_run_report(const ClusterResult& result);
 
 // 0 every worker's run succeeded, 1 one failed or vanished, 2 the setup failed
 // (the broker, the command line, too few workers).
