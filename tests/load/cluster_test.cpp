@@ -669,6 +669,11 @@ TEST_F(SecuredCluster, AWorkerWithAWrongPasswordOrCaIsRefusedAndSaysWhatToCheck)
     EXPECT_EQ(rc, 2) << log;
     EXPECT_NE(log.find("it may want a login"), std::string::npos) << log;
 
+    std::tie(rc, log) = refused_worker("no-certificate",
+                                       {"--cafile", ca_file_, "--username", "load", "--password-file", password_file_});
+    EXPECT_EQ(rc, 2) << log;
+    EXPECT_NE(log.find("--cert"), std::string::npos) << log;
+
     // The controller is held to the same.
     cluster_flags_ = flags(ca_file_, dir_ / "guess");
     auto control = controller(1, "-P 1 -n 1");

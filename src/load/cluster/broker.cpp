@@ -59,7 +59,12 @@ Status connect_to_cluster(MqttClient& client, std::chrono::milliseconds deadline
         std::lock_guard lock(refusal->mutex);
         refusal->reason = reason;
     };
-    if (Status s = client.start_background(); !s) return s;
+    // With TLS 1.3 a broker refuses a missing client certificate only after the
+    // handshake has succeeded for the client: libmosquitto then says "Protocol
+    // error" here, or nothing at all.
+    const char* certificate_hint =
+        o.tls ? ": if the broker asks for a client certificate, check that --cert/--key hold one its CA signed" : "";
+    if (Status s = client.start_background(); !s) return Status::unavailable(s.message() + certificate_hint);
     while (!client.connected()) {
         std::string refused;
         {
@@ -72,7 +77,7 @@ Status connect_to_cluster(MqttClient& client, std::chrono::milliseconds deadline
                 return Status::unavailable(
                     fmt::format("the broker at {} did not accept a connection within {} s: check that it runs there{}",
                                 client.endpoint(), deadline.count() / 1000,
-                                o.tls ? "" : " and whether it wants TLS (--cafile)"));
+                                o.tls ? certificate_hint : " and whether it wants TLS (--cafile)"));
             return Status::unauthenticated(
                 fmt::format("the broker at {} refused the connection: {}{}", client.endpoint(), refused,
                             o.username.empty() ? " (it may want a login: --username and --password-file)"
