@@ -86,12 +86,44 @@ bool parse_broker(const std::string& text, std::string& host, int& port) {
     return !host.empty() && ec == std::errc() && ptr == end && port > 0 && port < 65536;
 }
 
-// A controller's or worker's broker (`broker`, given to `flag`), its log and Ctrl-C;
+// How a controller or a worker reaches the cluster's broker, as given.
+struct ClusterBrokerCli {
+    std::string address;
+    std::string cafile, cert, key;
+    std::string username, password_file;
+};
+
+void add_cluster_broker_options(CLI::App* app, ClusterBrokerCli& c) {
+    app->add_option("--cafile", c.cafile,
+                    "TLS to the broker: the CA (PEM) its certificate must be signed by; enables TLS");
+    app->add_option("--cert", c.cert, "TLS: a client certificate (PEM), for a broker that asks for one");
+    app->add_option("--key", c.key, "TLS: the client certificate's private key (PEM)");
+    app->add_option("--username", c.username, "the login on the broker");
+    app->add_option("--password-file", c.password_file,
+                    "an owner-only file whose first line is the password of --username");
+}
+
+// A controller's or worker's broker (given to `flag`), its log and Ctrl-C;
 // false (the problem printed) when they cannot be set up.
-bool set_up_cluster_command(const char* flag, const std::string& broker, std::string& host, int& port,
+bool set_up_cluster_command(const char* flag, const ClusterBrokerCli& broker, lampi::MqttOptions& into,
                             const std::string& log_level) {
-    if (!parse_broker(broker, host, port)) {
-        fmt::print(stderr, "lampi-load {} '{}': give HOST or HOST:PORT\n", flag, broker);
+    if (!parse_broker(broker.address, into.host, into.port)) {
+        fmt::print(stderr, "lampi-load {} '{}': give HOST or HOST:PORT\n", flag, broker.address);
+        return false;
+    }
+    if (broker.cafile.empty() && !broker.cert.empty()) {
+        fmt::print(stderr, "lampi-load {}: --cert needs --cafile, the CA the broker's certificate is signed by\n",
+                   flag);
+        return false;
+    }
+    if (broker.cert.empty() != broker.key.empty()) {
+        fmt::print(stderr, "lampi-load {}: give --cert and --key together\n", flag);
+        return false;
+    }
+    if (!broker.cafile.empty()) into.tls = lampi::MqttTls{broker.cafile, broker.cert, broker.key};
+    into.username = broker.username;
+    if (lampi::Status s = lampi::read_password_file(into, broker.password_file); !s) {
+        fmt::print(stderr, "lampi-load {}: --password-file {}: {}\n", flag, broker.password_file, s.message());
         return false;
     }
     if (!lampi::log::init_from_option("lampi-load", log_level, {}, "text")) return false;
@@ -252,12 +284,14 @@ int run_command_line(int argc, char** argv, lampi::load::RunObserver* observer) 
     add_ramp_options(http_cmd, common, "users", "-u");
 
     load::cluster::ControllerOptions controller;
-    std::string controller_broker = "127.0.0.1:1883";
+    ClusterBrokerCli controller_broker;
+    controller_broker.address = "127.0.0.1:1883";
     CLI::App* controller_cmd = app.add_subcommand(
         "controller",
         "run one load on several workers (lampi-load worker) through an MQTT broker, merging their figures");
-    controller_cmd->add_option("--broker", controller_broker, "HOST[:PORT] of the broker the workers listen on")
+    controller_cmd->add_option("--broker", controller_broker.address, "HOST[:PORT] of the broker the workers listen on")
         ->capture_default_str();
+    add_cluster_broker_options(controller_cmd, controller_broker);
     controller_cmd->add_option("--workers", controller.workers, "workers to run the load on")
         ->capture_default_str()
         ->check(CLI::Range(1, 100'000));
@@ -267,20 +301,28 @@ int run_command_line(int argc, char** argv, lampi::load::RunObserver* observer) 
         ->add_option("--silence", controller.silence_s, "a worker that reports nothing this many seconds has vanished")
         ->capture_default_str();
     controller_cmd->add_flag("--json", controller.json, "print the merged figures as JSON");
+    controller_cmd->add_option("--csv", controller.csv_prefix,
+                               "write the merged figures to PREFIX_summary.csv (and PREFIX_series.csv, header only)");
+    controller_cmd->add_option("--report", controller.html_path,
+                               "write the merged figures as a self-contained HTML report to FILE.html");
     controller_cmd->add_option("--log-level", common.log_level, "trace|debug|info|warn|error")->capture_default_str();
     std::string controller_secret_file;
     controller_cmd
         ->add_option("--secret-file", controller_secret_file,
                      "an owner-only file whose first line is the secret shared with the workers (seals the run)")
         ->required();
-    controller_cmd->add_option("command", controller.args,
-                               "after --: the lampi-load command line each worker runs (publish ... only, so far)");
+    controller_cmd->add_option(
+        "command", controller.args,
+        "after --: the lampi-load command line, its clients and total rates divided among the workers "
+        "(publish ... only, so far)");
 
     load::cluster::WorkerOptions worker;
-    std::string worker_broker;
+    ClusterBrokerCli worker_broker;
     CLI::App* worker_cmd =
         app.add_subcommand("worker", "run the loads a controller sends, reporting to it every second");
-    worker_cmd->add_option("--controller", worker_broker, "HOST[:PORT] of the broker the controller uses")->required();
+    worker_cmd->add_option("--controller", worker_broker.address, "HOST[:PORT] of the broker the controller uses")
+        ->required();
+    add_cluster_broker_options(worker_cmd, worker_broker);
     worker_cmd->add_option("--id", worker.id, "this worker's name (default: host name and process id)");
     std::string worker_secret_file;
     worker_cmd
@@ -303,14 +345,13 @@ int run_command_line(int argc, char** argv, lampi::load::RunObserver* observer) 
     publish_cli.total_rate_given = publish->count("--total-rate") > 0;
     common.ramp.ceiling_given = publish->parsed() ? publish->count("-P") > 0 : http_cmd->count("-u") > 0;
     if (controller_cmd->parsed()) {
-        if (!set_up_cluster_command("controller --broker", controller_broker, controller.host, controller.port,
-                                    common.log_level) ||
+        if (!set_up_cluster_command("controller --broker", controller_broker, controller.broker, common.log_level) ||
             !read_cluster_secret(controller_secret_file, controller.secret))
             return 2;
         return load::cluster::run_controller(controller, load::cli::stop_requested());
     }
     if (worker_cmd->parsed()) {
-        if (!set_up_cluster_command("worker --controller", worker_broker, worker.host, worker.port, common.log_level) ||
+        if (!set_up_cluster_command("worker --controller", worker_broker, worker.broker, common.log_level) ||
             !read_cluster_secret(worker_secret_file, worker.secret))
             return 2;
         return load::cluster::run_worker(worker, run_for_worker, load::cli::stop_requested());

@@ -11,9 +11,13 @@
 #include <sys/wait.h>
 #include <boost/json.hpp>
 
+#include <map>
 #include <random>
 
+#include "broker_passwords.h"
+#include "certificate_authority.h"
 #include "cluster/controller.h"
+#include "cluster/share.h"
 #include "cluster/worker.h"
 #include "cluster/worker_report.h"
 #include "mqtt_harness.h"
@@ -50,7 +54,7 @@ TEST(WorkerReports, TheMergeOfDecodedReportsIsExactlyTheMergeOfTheWorkersHistogr
         ASSERT_TRUE(decoded) << decoded.status().message();
         EXPECT_EQ(decoded->worker, report.worker);
         EXPECT_EQ(decoded->seq, 7u);
-        result.workers.push_back({report.worker, "done", "", 0, std::move(decoded).value()});
+        result.workers.push_back({report.worker, 1, "done", "", 0, std::move(decoded).value()});
     }
     merge_reports(result);
     EXPECT_EQ(result.counters[static_cast<std::size_t>(Counter::sent)], 3003u);
@@ -85,6 +89,61 @@ TEST(WorkerArgs, EachWorkersClientsHaveIdsOfTheirOwn) {
     EXPECT_EQ(worker_args(Args{"publish", "-c", "lamp", "-P", "2"}, "w1"),
               (Args{"publish", "-c", "lamp-w1", "-P", "2"}));
     EXPECT_EQ(worker_args(Args{"publish", "--clientid=lamp"}, "w2"), (Args{"publish", "--clientid=lamp-w2"}));
+    EXPECT_EQ(worker_args(Args{"publish", "-clamp", "-P2"}, "w3"), (Args{"publish", "-clamp-w3", "-P2"}));
+    EXPECT_EQ(worker_args(Args{"publish", "-Dlamp"}, "w4"), (Args{"publish", "-Dlamp-w4"}));
+}
+
+std::vector<int> clients_of(const std::vector<RunShare>& shares) {
+    std::vector<int> out;
+    out.reserve(shares.size());
+    for (const auto& s : shares) out.push_back(s.clients);
+    return out;
+}
+
+TEST(SplitRun, TheClientsAreDividedAsEvenlyAsPossibleTheFirstWorkersTakingTheRemainder) {
+    using Args = std::vector<std::string>;
+    auto shares = split_run({"publish", "-P", "5", "-n", "10", "-T", "2"}, 2);
+    ASSERT_TRUE(shares) << shares.status().message();
+    EXPECT_EQ(clients_of(*shares), (std::vector<int>{3, 2}));
+    // What is per client stays as it is: together they send what one run of 5 clients sends.
+    EXPECT_EQ((*shares)[0].args, (Args{"publish", "-P", "3", "-n", "10", "-T", "2"}));
+    EXPECT_EQ((*shares)[1].args, (Args{"publish", "-P", "2", "-n", "10", "-T", "2"}));
+
+    for (Args spelling :
+         {Args{"publish", "-P10"}, Args{"publish", "--clients=10"}, Args{"publish", "--processes", "10"}}) {
+        shares = split_run(spelling, 4);
+        ASSERT_TRUE(shares) << shares.status().message();
+        EXPECT_EQ(clients_of(*shares), (std::vector<int>{3, 3, 2, 2})) << spelling[1];
+        EXPECT_EQ((*shares)[3].args, (Args{"publish", "-P", "2"}));
+    }
+    // Without -P a run has one client, which one worker takes.
+    shares = split_run({"publish", "-n", "3"}, 1);
+    ASSERT_TRUE(shares) << shares.status().message();
+    EXPECT_EQ((*shares)[0].args, (Args{"publish", "-n", "3", "-P", "1"}));
+}
+
+TEST(SplitRun, TotalRatesAreDividedInProportionToEachWorkersClients) {
+    auto shares = split_run({"publish", "-P", "4", "--total-rate", "100", "--connect-rate=40", "-d", "5"}, 3);
+    ASSERT_TRUE(shares) << shares.status().message();
+    EXPECT_EQ(clients_of(*shares), (std::vector<int>{2, 1, 1}));
+    using Args = std::vector<std::string>;
+    EXPECT_EQ((*shares)[0].args, (Args{"publish", "-P", "2", "--total-rate", "50", "--connect-rate", "20", "-d", "5"}));
+    EXPECT_EQ((*shares)[1].args, (Args{"publish", "-P", "1", "--total-rate", "25", "--connect-rate", "10", "-d", "5"}));
+}
+
+TEST(SplitRun, ARunThatCannotBeDividedIsRefusedWithTheReason) {
+    auto fewer = split_run({"publish", "-P", "1"}, 2);
+    ASSERT_FALSE(fewer);
+    EXPECT_NE(fewer.status().message().find("fewer clients than the 2 workers"), std::string::npos)
+        << fewer.status().message();
+    EXPECT_FALSE(split_run({"publish"}, 2)) << "no -P is one client";
+    EXPECT_FALSE(split_run({"publish", "-P", "many"}, 1));
+    EXPECT_FALSE(split_run({"publish", "-P", "4", "--clients", "4"}, 2));
+    EXPECT_FALSE(split_run({"publish", "-P", "4", "--total-rate", "-5"}, 2));
+    EXPECT_FALSE(split_run({"publish", "-P"}, 1));
+    auto ramp = split_run({"publish", "-P", "4", "--step-users", "2", "--stop-when", "p99>5ms"}, 2);
+    ASSERT_FALSE(ramp);
+    EXPECT_NE(ramp.status().message().find("ramp"), std::string::npos) << ramp.status().message();
 }
 
 constexpr std::string_view kSecret = "a secret shared by the cluster";
@@ -95,12 +154,14 @@ std::int64_t now_ms() {
 }
 
 TEST(StartCommands, OnlyAFreshPublishRunSealedWithTheSharedSecretOpens) {
-    StartCommand start{"r1", {"w0", "w1"}, {"publish", "-P", "2"}, now_ms()};
+    StartCommand start{"r1", {{"w0", {"publish", "-P", "2"}}, {"w1", {"publish", "-P", "1"}}}, now_ms()};
     Result<StartCommand> opened = open_start(seal_start(start, kSecret), kSecret, now_ms());
     ASSERT_TRUE(opened) << opened.status().message();
     EXPECT_EQ(opened->run, "r1");
-    EXPECT_EQ(opened->workers, start.workers);
-    EXPECT_EQ(opened->args, start.args);
+    EXPECT_EQ(opened->shares, start.shares);
+    ASSERT_NE(opened->share_of("w1"), nullptr);
+    EXPECT_EQ(opened->share_of("w1")->args, (std::vector<std::string>{"publish", "-P", "1"}));
+    EXPECT_EQ(opened->share_of("w2"), nullptr);
 
     // What anyone on the broker could send: the bare command, another key's seal, a seal with its text changed.
     EXPECT_FALSE(open_start(encode_start(start), kSecret, now_ms()));
@@ -114,10 +175,44 @@ TEST(StartCommands, OnlyAFreshPublishRunSealedWithTheSharedSecretOpens) {
     EXPECT_FALSE(open_start(seal_start(start, kSecret), kSecret, now_ms() + kStartMaxAgeMs + 1000));
     EXPECT_FALSE(open_start(seal_start(start, kSecret), kSecret, now_ms() - kStartMaxAgeMs - 1000));
     // Only publish runs are distributed: a sealed command for anything else is refused too.
-    StartCommand web{"r2", {"w0"}, {"http", "-f", "scenario.lua"}, now_ms()};
+    StartCommand web{"r2", {{"w0", {"publish", "-P", "1"}}, {"w1", {"http", "-f", "scenario.lua"}}}, now_ms()};
     EXPECT_FALSE(open_start(seal_start(web, kSecret), kSecret, now_ms()));
     // A worker without a secret opens nothing, not even a command sealed with an empty key.
     EXPECT_FALSE(open_start(seal_start(start, ""), "", now_ms()));
+}
+
+TEST(SealedMessages, HellosAndReportsOpenOnlyWithTheSecretOnTheTopicTheyWereSealedFor) {
+    Result<std::string> state = open_hello("w0", seal_hello("w0", "ready", kSecret), kSecret);
+    ASSERT_TRUE(state) << state.status().message();
+    EXPECT_EQ(*state, "ready");
+    EXPECT_FALSE(open_hello("w0", "ready", kSecret)) << "the bare hello workers used to send";
+    EXPECT_FALSE(open_hello("w0", seal_hello("w0", "ready", "another secret, just as long"), kSecret));
+    EXPECT_FALSE(open_hello("w9", seal_hello("w0", "ready", kSecret), kSecret)) << "moved to another worker's topic";
+    json::object changed = json::parse(seal_hello("w0", "gone", kSecret)).as_object();
+    changed["hello"] = "ready";
+    EXPECT_FALSE(open_hello("w0", json::serialize(changed), kSecret));
+
+    WorkerReport report;
+    report.worker = "w0";
+    report.seq = 3;
+    report.latency = random_latencies(1, 100);
+    report.counters[static_cast<std::size_t>(Counter::sent)] = 100;
+    Result<WorkerReport> opened = open_report("r1", "w0", seal_report("r1", report, kSecret), kSecret);
+    ASSERT_TRUE(opened) << opened.status().message();
+    EXPECT_EQ(opened->counters, report.counters);
+    EXPECT_EQ(opened->latency.count(), 100u);
+    EXPECT_FALSE(open_report("r1", "w0", encode_report(report), kSecret)) << "the bare report workers used to send";
+    EXPECT_FALSE(open_report("r1", "w0", seal_report("r1", report, "another secret, just as long"), kSecret));
+    EXPECT_FALSE(open_report("r2", "w0", seal_report("r1", report, kSecret), kSecret)) << "another run's";
+    EXPECT_FALSE(open_report("r1", "w1", seal_report("r1", report, kSecret), kSecret)) << "another worker's topic";
+    json::object inflated = json::parse(seal_report("r1", report, kSecret)).as_object();
+    std::string text(inflated["report"].as_string());
+    text.replace(text.find("[100,"), 5, "[900,");
+    inflated["report"] = text;
+    EXPECT_FALSE(open_report("r1", "w0", json::serialize(inflated), kSecret)) << "figures changed";
+    // Sealed with the right secret but naming another worker than its topic.
+    report.worker = "w1";
+    EXPECT_FALSE(open_report("r1", "w0", seal_report("r1", report, kSecret), kSecret));
 }
 
 // A broker, workers and a controller, each a lampi-load process as a user starts them.
@@ -131,11 +226,10 @@ protected:
     void start_workers(int n) {
         for (int i = 0; i < n; ++i) {
             std::string id = fmt::format("w{}", i);
-            workers_.push_back(
-                std::make_unique<Process>(std::vector<std::string>{LAMPI_LOAD_BINARY, "worker", "--controller",
-                                                                   fmt::format("127.0.0.1:{}", broker_.port()), "--id",
-                                                                   id, "--secret-file", secret_file_},
-                                          dir_ / (id + ".log")));
+            std::vector<std::string> argv{LAMPI_LOAD_BINARY, "worker",    "--controller", cluster_broker(), "--id", id,
+                                          "--secret-file",   secret_file_};
+            argv.insert(argv.end(), cluster_flags_.begin(), cluster_flags_.end());
+            workers_.push_back(std::make_unique<Process>(argv, dir_ / (id + ".log")));
             workers_.back()->start();
         }
         for (int i = 0; i < n; ++i) {
@@ -149,18 +243,12 @@ protected:
     }
 
     std::unique_ptr<Process> controller(int workers, const std::string& load) {
-        std::vector<std::string> argv{LAMPI_LOAD_BINARY,
-                                      "controller",
-                                      "--broker",
-                                      fmt::format("127.0.0.1:{}", broker_.port()),
-                                      "--workers",
-                                      std::to_string(workers),
-                                      "--json",
-                                      "--silence",
-                                      "5",
-                                      "--secret-file",
-                                      secret_file_,
-                                      "--"};
+        std::vector<std::string> argv{LAMPI_LOAD_BINARY, "controller", "--broker",
+                                      cluster_broker(),  "--workers",  std::to_string(workers),
+                                      "--json",          "--silence",  "5",
+                                      "--secret-file",   secret_file_};
+        argv.insert(argv.end(), cluster_flags_.begin(), cluster_flags_.end());
+        argv.emplace_back("--");
         for (std::string word : {"publish", "-p"}) argv.push_back(word);
         argv.push_back(std::to_string(broker_.port()));
         std::istringstream words(load);
@@ -182,9 +270,16 @@ protected:
         return report.at("counters").as_object().at(name).to_number<std::uint64_t>();
     }
 
+    // Where the controller and workers meet: broker_ unless a test gives another.
+    std::string cluster_broker() const {
+        return fmt::format("127.0.0.1:{}", cluster_port_ ? cluster_port_ : broker_.port());
+    }
+
     TempDir dir_;
     std::string secret_file_ = dir_ / "cluster-secret";
-    TestBroker broker_{dir_.path(), "broker"};
+    TestBroker broker_{dir_.path(), "broker"};  // the broker the load runs against
+    int cluster_port_ = 0;
+    std::vector<std::string> cluster_flags_;  // how the controller and workers reach theirs: TLS, login
     std::vector<std::unique_ptr<Process>> workers_;
 };
 
@@ -208,20 +303,65 @@ TEST_F(Cluster, TheControllersTotalsAreTheSumOfWhatEachWorkerMeasured) {
         confirmed += counter(own, "confirmed");
         timed += own.at("latency").as_object().at("count").to_number<std::uint64_t>();
     }
-    EXPECT_EQ(sent, 2u * 3 * 150);
+    EXPECT_EQ(sent, 3u * 150);
     EXPECT_EQ(counter(merged, "sent"), sent);
     EXPECT_EQ(counter(merged, "confirmed"), confirmed);
     EXPECT_EQ(merged.at("latency").as_object().at("count").to_number<std::uint64_t>(), timed);
-    // Each worker's clients had ids of its own: the broker took all six.
+    // Each worker's clients had ids of its own: the broker took all three.
     std::string log = broker_.log();
-    for (const char* id : {"lampi-load-w0-2", "lampi-load-w1-2"}) EXPECT_NE(log.find(id), std::string::npos) << id;
+    for (const char* id : {"lampi-load-w0-1", "lampi-load-w1-0"}) EXPECT_NE(log.find(id), std::string::npos) << id;
+}
+
+// -P 5 on two workers is five clients, three on the first and two on the second,
+// and the run sends what one run of five clients sends.
+TEST_F(Cluster, TheClientsAreSplitAmongTheWorkersSoTheRunIsTheSizeOfOneRun) {
+    start_workers(2);
+    auto control = controller(2, "-P 5 -n 40 --json --quiet");
+    int status = control->wait(std::chrono::seconds(60));
+    ASSERT_TRUE(WIFEXITED(status)) << control->log();
+    EXPECT_EQ(WEXITSTATUS(status), 0) << control->log();
+    json::object merged = last_json(control->log());
+    EXPECT_EQ(merged.at("clients").to_number<int>(), 5) << control->log();
+    EXPECT_EQ(counter(merged, "sent"), 5u * 40);
+    EXPECT_EQ(counter(merged, "confirmed"), 5u * 40);
+    const json::array& shares = merged.at("workers").as_array();
+    ASSERT_EQ(shares.size(), 2u);
+    std::map<std::string, int> by_worker;
+    for (const auto& w : shares) by_worker[std::string(w.at("id").as_string())] = w.at("clients").to_number<int>();
+    EXPECT_EQ(by_worker, (std::map<std::string, int>{{"w0", 3}, {"w1", 2}})) << control->log();
+    EXPECT_NE(control->log().find("w0 (3 clients), w1 (2 clients)"), std::string::npos) << control->log();
+
+    // Each worker ran its share as its own run reports it, and the broker saw exactly those five clients.
+    for (std::size_t i = 0; i < workers_.size(); ++i) {
+        ASSERT_TRUE(lampi::testing::eventually(
+            [&] { return workers_[i]->log().find("ended with exit code 0") != std::string::npos; },
+            std::chrono::seconds(10)))
+            << workers_[i]->log();
+        json::object own = last_json(workers_[i]->log());
+        EXPECT_EQ(own.at("clients").to_number<int>(), i == 0 ? 3 : 2) << workers_[i]->log();
+        EXPECT_EQ(counter(own, "sent"), (i == 0 ? 3u : 2u) * 40);
+    }
+    std::string log = broker_.log();
+    for (const char* id : {"lampi-load-w0-0", "lampi-load-w0-2", "lampi-load-w1-0", "lampi-load-w1-1"})
+        EXPECT_NE(log.find(fmt::format("{} ", id)), std::string::npos) << id << "\n" << log;
+    for (const char* id : {"lampi-load-w0-3", "lampi-load-w1-2"})
+        EXPECT_EQ(log.find(fmt::format("{} ", id)), std::string::npos) << id << " should not exist:\n" << log;
+}
+
+// The controller refuses, before waiting for any worker, a run it cannot divide.
+TEST_F(Cluster, FewerClientsThanWorkersIsRefusedAtOnce) {
+    auto control = controller(3, "-P 2 -n 1");
+    int status = control->wait(std::chrono::seconds(10));
+    ASSERT_TRUE(WIFEXITED(status)) << control->log();
+    EXPECT_EQ(WEXITSTATUS(status), 2) << control->log();
+    EXPECT_NE(control->log().find("-P 2 is fewer clients than the 3 workers"), std::string::npos) << control->log();
 }
 
 TEST_F(Cluster, AWorkerKilledMidRunIsReportedAndTheRunGoesOnWithTheOthers) {
     start_workers(2);
     auto control = controller(2, "-P 2 -T 50 -d 5 --json --quiet");
     // Once the run is under way on both, one worker dies without a word.
-    ASSERT_TRUE(lampi::testing::eventually([&] { return broker_.log().find("lampi-load-w1-1") != std::string::npos; },
+    ASSERT_TRUE(lampi::testing::eventually([&] { return broker_.log().find("lampi-load-w1-0") != std::string::npos; },
                                            std::chrono::seconds(20)))
         << broker_.log();
     std::this_thread::sleep_for(std::chrono::milliseconds(1500));
@@ -231,6 +371,8 @@ TEST_F(Cluster, AWorkerKilledMidRunIsReportedAndTheRunGoesOnWithTheOthers) {
     EXPECT_EQ(WEXITSTATUS(status), 1) << "a vanished worker fails the run: " << control->log();
     std::string log = control->log();
     EXPECT_NE(log.find("worker w1 vanished"), std::string::npos) << log;
+    // Told by its sealed Will, before 5 s of silence would have said it.
+    EXPECT_NE(log.find("its Will said gone"), std::string::npos) << log;
     EXPECT_NE(log.find("the run goes on"), std::string::npos) << log;
     json::object merged = last_json(log);
     const json::array& workers = merged.at("workers").as_array();
@@ -265,8 +407,7 @@ TEST_F(Cluster, AWorkerRunsNoStartCommandItsControllerDidNotSeal) {
     ASSERT_TRUE(attacker.wait_connected());
     auto forged = [&](const std::string& run) {
         return StartCommand{run,
-                            {"w0"},
-                            {"publish", "-p", std::to_string(broker_.port()), "-c", run, "-n", "1"},
+                            {{"w0", {"publish", "-p", std::to_string(broker_.port()), "-c", run, "-n", "1"}}},
                             now_ms()};
     };
     ASSERT_TRUE(attacker.publish_acknowledged(start_topic(), encode_start(forged("forged-bare"))));
@@ -297,6 +438,117 @@ TEST_F(Cluster, AWorkerRunsNoStartCommandItsControllerDidNotSeal) {
     EXPECT_EQ(workers_[0]->log().find("run forged-"), std::string::npos) << workers_[0]->log();
 }
 
+// --csv and --report write the merged figures with the writers a single run uses.
+TEST_F(Cluster, TheMergedFiguresGoToTheCsvAndHtmlFilesASingleRunWrites) {
+    start_workers(2);
+    std::string prefix = dir_ / "merged";
+    std::string html = dir_ / "merged.html";
+    cluster_flags_ = {"--csv", prefix, "--report", html};
+    auto control = controller(2, "-P 3 -n 20 --quiet");
+    int status = control->wait(std::chrono::seconds(60));
+    ASSERT_TRUE(WIFEXITED(status)) << control->log();
+    EXPECT_EQ(WEXITSTATUS(status), 0) << control->log();
+
+    std::istringstream summary(lampi::testing::read_file(prefix + "_summary.csv"));
+    std::string header, row;
+    ASSERT_TRUE(std::getline(summary, header) && std::getline(summary, row)) << summary.str();
+    EXPECT_EQ(header, "scenario,ok,duration_s,sent,confirmed,received,errors,p50_ms,p90_ms,p99_ms,p999_ms,max_ms");
+    std::vector<std::string> fields;
+    std::istringstream cells(row);
+    for (std::string cell; std::getline(cells, cell, ',');) fields.push_back(cell);
+    ASSERT_EQ(fields.size(), 12u) << row;
+    EXPECT_EQ(fields[0], "publish");
+    EXPECT_EQ(fields[1], "1");
+    EXPECT_EQ(fields[3], "60") << "sent: " << row;
+    EXPECT_EQ(fields[4], "60") << "confirmed: " << row;
+    EXPECT_GT(std::stod(fields[7]), 0.0) << "p50: " << row;
+
+    // The page carries the same figures as JSON, as a single run's does.
+    std::string page = lampi::testing::read_file(html);
+    std::string open = R"(<script type="application/json" id="lampi-load-data">)";
+    std::size_t at = page.find(open);
+    ASSERT_NE(at, std::string::npos) << page.substr(0, 500);
+    at += open.size();
+    json::object data = json::parse(page.substr(at, page.find("</script>", at) - at)).as_object();
+    EXPECT_EQ(counter(data, "sent"), 60u);
+    EXPECT_EQ(data.at("clients").to_number<int>(), 3);
+    EXPECT_NE(std::string(data.at("description").as_string()).find("w0: 2 clients, w1: 1 clients"), std::string::npos)
+        << data.at("description");
+}
+
+// Someone on the broker announces workers that do not exist: an unsealed "ready"
+// (what workers used to send) and one sealed with a guessed secret. The
+// controller counts only the real worker, says so once for each forger, and
+// gives up waiting for a second.
+TEST_F(Cluster, AForgedHelloIsNotAReadyWorker) {
+    start_workers(1);
+    lampi::testing::MqttProbe attacker(broker_.port(), {}, "someone-else");
+    ASSERT_TRUE(attacker.wait_connected());
+    ASSERT_TRUE(attacker.publish(hello_topic("w8"), "ready", 1, true));
+    ASSERT_TRUE(
+        attacker.publish(hello_topic("w9"), seal_hello("w9", "ready", "a guessed secret, long enough"), 1, true));
+    ASSERT_TRUE(
+        attacker.publish_acknowledged(hello_topic("w9"), seal_hello("w9", "ready", "a guessed secret, long enough")));
+    cluster_flags_ = {"--wait-workers", "3"};
+    auto control = controller(2, "-P 2 -n 1");
+    int status = control->wait(std::chrono::seconds(30));
+    ASSERT_TRUE(WIFEXITED(status)) << control->log();
+    EXPECT_EQ(WEXITSTATUS(status), 2) << control->log();
+    std::string log = control->log();
+    EXPECT_NE(log.find("1 of 2 workers were ready"), std::string::npos) << log;
+    for (const char* forger : {"w8", "w9"}) {
+        std::string said = fmt::format("ignored a hello on worker {}'s topic", forger);
+        std::size_t first = log.find(said);
+        EXPECT_NE(first, std::string::npos) << said << "\n" << log;
+        EXPECT_EQ(log.find(said, first + 1), std::string::npos) << "said once: " << log;
+    }
+    EXPECT_EQ(broker_.log().find("lampi-load-w8"), std::string::npos);
+}
+
+// During a run, someone on the broker publishes reports on the worker's topic:
+// the bare kind workers used to send, and one sealed with a guessed secret,
+// both claiming a million messages and the end of the run. The controller's
+// totals are still the worker's.
+TEST_F(Cluster, AForgedReportDoesNotChangeTheTotals) {
+    start_workers(1);
+    auto control = controller(1, "-P 2 -n 60 -T 20 --json --quiet");
+    std::string run;
+    ASSERT_TRUE(lampi::testing::eventually(
+        [&] {
+            std::string log = control->log();
+            std::size_t at = log.find("lampi-load controller: run ");
+            if (at == std::string::npos) return false;
+            at += std::string_view("lampi-load controller: run ").size();
+            run = log.substr(at, log.find(' ', at) - at);
+            return true;
+        },
+        std::chrono::seconds(20)))
+        << control->log();
+    lampi::testing::MqttProbe attacker(broker_.port(), {}, "someone-else");
+    ASSERT_TRUE(attacker.wait_connected());
+    WorkerReport forged;
+    forged.worker = "w0";
+    forged.seq = 1'000'000;
+    forged.done = true;
+    forged.counters[static_cast<std::size_t>(Counter::sent)] = 1'000'000;
+    forged.counters[static_cast<std::size_t>(Counter::completed)] = 1'000'000;
+    ASSERT_TRUE(attacker.publish_acknowledged(report_topic(run, "w0"), encode_report(forged)));
+    ASSERT_TRUE(attacker.publish_acknowledged(report_topic(run, "w0"),
+                                              seal_report(run, forged, "a guessed secret, long enough")));
+
+    int status = control->wait(std::chrono::seconds(60));
+    ASSERT_TRUE(WIFEXITED(status)) << control->log();
+    EXPECT_EQ(WEXITSTATUS(status), 0) << control->log();
+    json::object merged = last_json(control->log());
+    EXPECT_EQ(counter(merged, "sent"), 2u * 60) << control->log();
+    EXPECT_EQ(counter(merged, "confirmed"), 2u * 60) << control->log();
+    std::string log = control->log();
+    std::string said = "ignored a report on worker w0's topic";
+    std::size_t first = log.find(said);
+    EXPECT_NE(first, std::string::npos) << log;
+    EXPECT_EQ(log.find(said, first + 1), std::string::npos) << "said once: " << log;
+}
+
 // Without a secret, neither end starts: a worker that ran unsealed commands would
 // run anyone's.
 TEST_F(Cluster, NeitherEndStartsWithoutASecretFileOfItsOwn) {
@@ -313,6 +565,122 @@ TEST_F(Cluster, NeitherEndStartsWithoutASecretFileOfItsOwn) {
     status = readable.wait(std::chrono::seconds(10));
     ASSERT_TRUE(WIFEXITED(status)) << readable.log();
     EXPECT_EQ(WEXITSTATUS(status), 2) << "a secret others can read is refused: " << readable.log();
+}
+
+// The cluster's broker as it should be run: TLS with a certificate from the
+// platform's CA, client certificates required, and a login. The load itself
+// goes to broker_, a plain one.
+class SecuredCluster : public Cluster {
+protected:
+    static constexpr std::string_view kPassword = "the workers' broker password";
+
+    void SetUp() override {
+        Cluster::SetUp();
+        auto created = ca::CertificateAuthority::create(dir_ / "ca");
+        ASSERT_TRUE(created) << created.status().message();
+        ca::CertificateAuthority ca = std::move(created).value();
+        ca::ServerRequest server;
+        server.ip_addresses = {"127.0.0.1"};
+        auto issued = ca.issue_server(server, dir_ / "server");
+        ASSERT_TRUE(issued) << issued.status().message();
+        auto client = ca.issue_client("lampi-load-cluster", dir_ / "client");
+        ASSERT_TRUE(client) << client.status().message();
+        auto other = ca::CertificateAuthority::create(dir_ / "other-ca");
+        ASSERT_TRUE(other) << other.status().message();
+        ca_file_ = ca.ca_cert_path();
+        other_ca_file_ = other->ca_cert_path();
+        cert_file_ = client->cert_path;
+        key_file_ = client->key_path;
+
+        auto line = stack::mosquitto_password_line("load", kPassword);
+        ASSERT_TRUE(line) << line.status().message();
+        lampi::testing::write_file(dir_ / "broker-users", *line);
+        password_file_ = write_secret("password", std::string(kPassword));
+        stack::BrokerSettings settings;
+        stack::ListenerTls tls;
+        tls.ca_file = ca_file_;
+        tls.cert_file = issued->cert_path;
+        tls.key_file = issued->key_path;
+        tls.require_certificate = true;
+        settings.tls = tls;
+        settings.allow_anonymous = false;
+        settings.password_file = dir_ / "broker-users";
+        secure_ = std::make_unique<TestBroker>(dir_.path(), "secure", settings);
+        cluster_port_ = secure_->port();
+        cluster_flags_ = flags(ca_file_, password_file_);
+    }
+
+    std::string write_secret(const std::string& name, const std::string& secret) {
+        std::string path = dir_ / name;
+        lampi::testing::write_file(path, secret + "\n");
+        EXPECT_EQ(::chmod(path.c_str(), 0600), 0);
+        return path;
+    }
+
+    std::vector<std::string> flags(const std::string& ca, const std::string& password_file) const {
+        return {"--cafile", ca,           "--cert", cert_file_,        "--key",
+                key_file_,  "--username", "load",   "--password-file", password_file};
+    }
+
+    // A worker started with `flags`, to its end (it must not run).
+    std::pair<int, std::string> refused_worker(const std::string& name, const std::vector<std::string>& flags) {
+        std::vector<std::string> argv{LAMPI_LOAD_BINARY, "worker",    "--controller", cluster_broker(), "--id", name,
+                                      "--secret-file",   secret_file_};
+        argv.insert(argv.end(), flags.begin(), flags.end());
+        Process worker(argv, dir_ / (name + ".log"));
+        worker.start();
+        int status = worker.wait(std::chrono::seconds(20));
+        EXPECT_TRUE(WIFEXITED(status)) << worker.log();
+        return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, worker.log()};
+    }
+
+    std::string ca_file_, other_ca_file_, cert_file_, key_file_, password_file_;
+    std::unique_ptr<TestBroker> secure_;
+};
+
+TEST_F(SecuredCluster, WorkersWithTheRightCaCertificateAndLoginJoinAndTheRunCompletes) {
+    start_workers(2);
+    auto control = controller(2, "-P 2 -n 30 --json --quiet");
+    int status = control->wait(std::chrono::seconds(60));
+    ASSERT_TRUE(WIFEXITED(status)) << control->log();
+    EXPECT_EQ(WEXITSTATUS(status), 0) << control->log() << "\nthe secured broker:\n" << secure_->log();
+    json::object merged = last_json(control->log());
+    EXPECT_EQ(counter(merged, "confirmed"), 2u * 30) << control->log();
+    EXPECT_NE(workers_[0]->log().find("(TLS)"), std::string::npos) << workers_[0]->log();
+    // The cluster's own connections used the secured broker, with the login.
+    std::string log = secure_->log();
+    for (const char* id : {"lampi-load-worker-w0", "lampi-load-worker-w1", "lampi-load-controller-"})
+        EXPECT_NE(log.find(id), std::string::npos) << id << "\n" << log;
+    EXPECT_NE(log.find(" u'load'"), std::string::npos) << log;
+}
+
+TEST_F(SecuredCluster, AWorkerWithAWrongPasswordOrCaIsRefusedAndSaysWhatToCheck) {
+    auto [rc, log] = refused_worker("wrong-password", flags(ca_file_, write_secret("guess", "a guessed password")));
+    EXPECT_EQ(rc, 2) << log;
+    EXPECT_NE(log.find("refused the connection"), std::string::npos) << log;
+    EXPECT_NE(log.find("--password-file"), std::string::npos) << log;
+
+    std::tie(rc, log) = refused_worker("wrong-ca", flags(other_ca_file_, password_file_));
+    EXPECT_EQ(rc, 2) << log;
+    EXPECT_NE(log.find("certificate was not accepted"), std::string::npos) << log;
+    EXPECT_NE(log.find("check that --cafile is the CA"), std::string::npos) << log;
+
+    std::tie(rc, log) = refused_worker("no-login", {"--cafile", ca_file_, "--cert", cert_file_, "--key", key_file_});
+    EXPECT_EQ(rc, 2) << log;
+    EXPECT_NE(log.find("it may want a login"), std::string::npos) << log;
+
+    std::tie(rc, log) = refused_worker("no-certificate",
+                                       {"--cafile", ca_file_, "--username", "load", "--password-file", password_file_});
+    EXPECT_EQ(rc, 2) << log;
+    EXPECT_NE(log.find("--cert"), std::string::npos) << log;
+
+    // The controller is held to the same.
+    cluster_flags_ = flags(ca_file_, dir_ / "guess");
+    auto control = controller(1, "-P 1 -n 1");
+    int status = control->wait(std::chrono::seconds(20));
+    ASSERT_TRUE(WIFEXITED(status)) << control->log();
+    EXPECT_EQ(WEXITSTATUS(status), 2) << control->log();
+    EXPECT_NE(control->log().find("refused the connection"), std::string::npos) << control->log();
 }
 
 }  // namespace

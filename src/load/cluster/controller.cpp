@@ -1,15 +1,21 @@
 #include "cluster/controller.h"
 
 #include <fmt/core.h>
+#include <fmt/ranges.h>
 #include <unistd.h>
 #include <boost/json.hpp>
 
 #include <algorithm>
 #include <chrono>
 #include <mutex>
+#include <set>
 #include <thread>
 
+#include "cluster/broker.h"
+#include "lampi/log.h"
 #include "lampi/mqtt_client.h"
+#include "report/csv_report.h"
+#include "report/html_report.h"
 #include "report/json_report.h"
 
 namespace lampi::load::cluster {
@@ -17,6 +23,8 @@ namespace {
 
 namespace json = boost::json;
 using Clock = std::chrono::steady_clock;
+
+constexpr auto kConnectDeadline = std::chrono::seconds(10);
 
 double seconds_since(Clock::time_point from) { return std::chrono::duration<double>(Clock::now() - from).count(); }
 
@@ -27,7 +35,17 @@ struct Heard {
     std::map<std::string, std::string> hello;       // each worker's last announcement
     std::map<std::string, WorkerReport> latest;     // each worker's latest report of this run
     std::map<std::string, Clock::time_point> when;  // of that report
+    std::set<std::string> warned;                   // about forged messages: once per kind and worker
 };
+
+// A hello or report that did not open: said once per worker, as a forger may send many.
+void ignore_forged(Heard& heard, const char* kind, const std::string& worker, const Status& why) {
+    if (!heard.warned.insert(fmt::format("{} {}", kind, worker)).second) return;
+    log::warn(
+        "controller: ignored a {} on worker {}'s topic: {} (someone on the broker without the secret, or a "
+        "worker with another --secret-file); its next ones are ignored without a word",
+        kind, worker, why.message());
+}
 
 std::string usage_of(const std::vector<std::string>& args) {
     if (args.empty()) return "give the workers' command line after --, e.g. -- publish -H broker -P 100 -d 60";
@@ -69,10 +87,10 @@ void merge_reports(ClusterResult& result) {
 }
 
 std::string cluster_text(const ClusterResult& r) {
-    std::string out = fmt::format("Run {} on {} workers:\n", r.run, r.workers.size());
+    std::string out = fmt::format("Run {} on {} workers, {} clients:\n", r.run, r.workers.size(), r.clients());
     for (const auto& w : r.workers) {
-        out += fmt::format("  {}: {}{} ({} sent, {} confirmed, last heard {:.1f} s)\n", w.id, w.state,
-                           w.why.empty() ? "" : " - " + w.why,
+        out += fmt::format("  {}: {} clients, {}{} ({} sent, {} confirmed, last heard {:.1f} s)\n", w.id, w.clients,
+                           w.state, w.why.empty() ? "" : " - " + w.why,
                            w.report.counters[static_cast<std::size_t>(Counter::sent)],
                            w.report.counters[static_cast<std::size_t>(Counter::completed)], w.last_heard_s);
     }
@@ -96,6 +114,7 @@ std::string cluster_json(const ClusterResult& r) {
     json::array workers;
     for (const auto& w : r.workers) {
         workers.push_back(json::object{{"id", w.id},
+                                       {"clients", w.clients},
                                        {"state", w.state},
                                        {"why", w.why},
                                        {"last_heard_s", w.last_heard_s},
@@ -108,12 +127,30 @@ std::string cluster_json(const ClusterResult& r) {
     for (const auto& f : r.failures) failures.emplace_back(f);
     return json::serialize(json::object{{"run", r.run},
                                         {"ok", r.ok()},
+                                        {"clients", r.clients()},
                                         {"workers", std::move(workers)},
                                         {"counters", counters_json(r.counters)},
                                         {"latency", latency_json(r.latency)},
                                         {"errors", std::move(errors)},
                                         {"failures", std::move(failures)}}) +
            "\n";
+}
+
+RunReport cluster_run_report(const ClusterResult& r) {
+    RunReport report;
+    report.scenario = "publish";
+    std::string shares;
+    for (const auto& w : r.workers)
+        shares += fmt::format("{}{}: {} clients", shares.empty() ? "" : ", ", w.id, w.clients);
+    report.description = fmt::format("run {} on {} workers ({}): {}", r.run, r.workers.size(), shares, r.command);
+    report.primary_latency = "publish -> confirmation, every worker's messages";
+    for (const auto& w : r.workers) report.duration_s = std::max(report.duration_s, w.report.elapsed_s);
+    report.totals.counters = r.counters;
+    report.totals.latencies[static_cast<std::size_t>(Latency::primary)] = r.latency;
+    report.totals.error_reasons = r.errors;
+    report.clients = r.clients();
+    report.failures = r.failures;
+    return report;
 }
 
 int run_controller(const ControllerOptions& options, const std::atomic<bool>& stop) {
@@ -128,12 +165,15 @@ int run_controller(const ControllerOptions& options, const std::atomic<bool>& st
                    kMinSecretSize);
         return 2;
     }
+    Result<std::vector<RunShare>> shares = split_run(options.args, options.workers);
+    if (!shares) {
+        fmt::print(stderr, "lampi-load controller: {}\n", shares.status().message());
+        return 2;
+    }
     const std::string run = fmt::format("{:x}-{}", Clock::now().time_since_epoch().count() & 0xffffffff, getpid());
     const std::string reports = report_topic(run, "+");
     Heard heard;
-    MqttOptions o;
-    o.host = options.host;
-    o.port = options.port;
+    MqttOptions o = options.broker;
     o.client_id = "lampi-load-controller-" + run;
     MqttClient client(o);
     client.on_connect = [&] {
@@ -144,44 +184,52 @@ int run_controller(const ControllerOptions& options, const std::atomic<bool>& st
         std::lock_guard lock(heard.mutex);
         if (m.topic.starts_with(hello_topic(""))) {
             std::string id = m.topic.substr(hello_topic("").size());
-            heard.hello[id] = m.payload;
+            if (m.payload.empty()) return;  // a retained hello cleared
+            Result<std::string> state = open_hello(id, m.payload, options.secret);
+            if (!state) return ignore_forged(heard, "hello", id, state.status());
+            heard.hello[id] = *state;
             auto it = std::find(heard.ready.begin(), heard.ready.end(), id);
-            if (m.payload == "ready" && it == heard.ready.end()) heard.ready.push_back(id);
-            if (m.payload != "ready" && it != heard.ready.end()) heard.ready.erase(it);
+            if (*state == "ready" && it == heard.ready.end()) heard.ready.push_back(id);
+            if (*state != "ready" && it != heard.ready.end()) heard.ready.erase(it);
             return;
         }
-        Result<WorkerReport> report = decode_report(m.payload);
-        if (!report) return;
+        std::string worker = m.topic.substr(report_topic(run, "").size());
+        Result<WorkerReport> report = open_report(run, worker, m.payload, options.secret);
+        if (!report) return ignore_forged(heard, "report", worker, report.status());
         auto it = heard.latest.find(report->worker);
         // Reports may cross on the way: the latest is the one with the highest number.
         if (it != heard.latest.end() && it->second.seq >= report->seq) return;
-        std::string worker = report->worker;
         heard.when[worker] = Clock::now();
         heard.latest[worker] = std::move(report).value();
     };
-    if (Status s = client.start_background(); !s) {
-        fmt::print(stderr, "lampi-load controller: cannot use the broker {}:{}: {}\n", options.host, options.port,
-                   s.message());
+    if (Status s = connect_to_cluster(client, kConnectDeadline); !s) {
+        fmt::print(stderr, "lampi-load controller: cannot use the broker: {}\n", s.message());
         return 2;
     }
 
     // Workers.
     ClusterResult result;
     result.run = run;
+    result.command = fmt::format("{}", fmt::join(options.args, " "));
     auto waiting_since = Clock::now();
     for (;;) {
         {
             std::lock_guard lock(heard.mutex);
             if (static_cast<int>(heard.ready.size()) >= options.workers) {
-                for (int i = 0; i < options.workers; ++i)
-                    result.workers.push_back({heard.ready[static_cast<std::size_t>(i)], "running", "", 0, {}});
+                // The first ready, in the order of their names, so who takes the larger shares does not
+                // depend on who announced itself first.
+                std::vector<std::string> chosen(heard.ready.begin(), heard.ready.begin() + options.workers);
+                std::sort(chosen.begin(), chosen.end());
+                for (std::size_t i = 0; i < chosen.size(); ++i)
+                    result.workers.push_back({chosen[i], (*shares)[i].clients, "running", "", 0, {}});
                 break;
             }
         }
         if (stop || seconds_since(waiting_since) > options.wait_workers_s) {
             std::lock_guard lock(heard.mutex);
             fmt::print(stderr, "lampi-load controller: {} of {} workers were ready on {}:{} after {:.0f} s\n",
-                       heard.ready.size(), options.workers, options.host, options.port, options.wait_workers_s);
+                       heard.ready.size(), options.workers, options.broker.host, options.broker.port,
+                       options.wait_workers_s);
             client.stop_background();
             return 2;
         }
@@ -189,11 +237,14 @@ int run_controller(const ControllerOptions& options, const std::atomic<bool>& st
     }
     StartCommand start{run,
                        {},
-                       options.args,
                        std::chrono::duration_cast<std::chrono::milliseconds>(
                            std::chrono::system_clock::now().time_since_epoch())
                            .count()};
-    for (const auto& w : result.workers) start.workers.push_back(w.id);
+    std::string who;
+    for (std::size_t i = 0; i < result.workers.size(); ++i) {
+        start.shares.push_back({result.workers[i].id, (*shares)[i].args});
+        who += fmt::format("{}{} ({} clients)", i ? ", " : "", result.workers[i].id, result.workers[i].clients);
+    }
     if (Status s = client.publish_confirmed(start_topic(), seal_start(start, options.secret), 1, false,
                                             std::chrono::seconds(10));
         !s) {
@@ -202,8 +253,7 @@ int run_controller(const ControllerOptions& options, const std::atomic<bool>& st
         return 2;
     }
     auto started = Clock::now();
-    fmt::print(stderr, "lampi-load controller: run {} started on {}\n", run,
-               fmt::format("{} workers", start.workers.size()));
+    fmt::print(stderr, "lampi-load controller: run {} started on {} workers: {}\n", run, result.workers.size(), who);
 
     // Follow the run until every worker is done or gone.
     for (;;) {
@@ -242,7 +292,18 @@ int run_controller(const ControllerOptions& options, const std::atomic<bool>& st
     client.stop_background();
     merge_reports(result);
     fmt::print("{}", options.json ? cluster_json(result) : cluster_text(result));
-    return result.ok() ? 0 : 1;
+    std::fflush(stdout);
+    int code = result.ok() ? 0 : 1;
+    if (!options.csv_prefix.empty() || !options.html_path.empty()) {
+        RunReport report = cluster_run_report(result);
+        Status written = options.csv_prefix.empty() ? Status::ok() : write_csv_reports(report, options.csv_prefix);
+        if (written && !options.html_path.empty()) written = write_html_report(report, options.html_path);
+        if (!written) {
+            fmt::print(stderr, "lampi-load controller: {}\n", written.message());
+            code = 1;
+        }
+    }
+    return code;
 }
 
 }  // namespace lampi::load::cluster

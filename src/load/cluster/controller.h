@@ -2,56 +2,77 @@
 // starts one run on N workers through the platform's own MQTT broker and
 // aggregates what they report (cluster/worker_report.h).
 //
-// It waits for N workers announcing "ready", sends them the command line, keeps
+// It waits for N workers announcing "ready", sends each its share of the command
+// line (cluster/share.h: the clients and other totals divided among them), keeps
 // each worker's latest cumulative report and merges them: counters add up and
 // the latency histograms merge bucket by bucket, so the totals and percentiles
 // are exactly those of all the workers' messages together. A worker that
 // vanishes (its Will says "gone", or it sends nothing for `silence_s`) is
 // reported with the time it was last heard; its figures up to then are kept
-// and the run goes on with the others. Only `publish` runs are distributed so far.
+// and the run goes on with the others. Hellos and reports count only when sealed
+// with the cluster's secret (worker_report.h); others are ignored, said once per
+// worker. Only `publish` runs are distributed so far.
 #pragma once
 
 #include <atomic>
 #include <string>
 #include <vector>
 
+#include "cluster/share.h"
 #include "cluster/worker_report.h"
+#include "lampi/mqtt_client.h"
+#include "report/run_report.h"
 
 namespace lampi::load::cluster {
 
 struct ControllerOptions {
-    std::string host = "127.0.0.1";  // the broker the workers listen on
-    int port = 1883;
+    // The broker the workers listen on: host, port, TLS and login (cluster/broker.h).
+    MqttOptions broker;
     int workers = 1;
     double wait_workers_s = 30;     // for N workers to be ready
     double silence_s = 5;           // a running worker that sends nothing this long has vanished
-    std::vector<std::string> args;  // the lampi-load command line every worker runs
+    std::vector<std::string> args;  // the lampi-load command line, divided among the workers
     std::string secret;             // shared with the workers: seals the start command (worker_report.h)
     bool json = false;
+    std::string csv_prefix;  // --csv: the merged figures as a single run writes them
+    std::string html_path;   // --report
 };
 
 // What the workers did, merged.
 struct ClusterResult {
     struct Worker {
         std::string id;
+        int clients = 0;          // its share of the run's clients (cluster/share.h)
         std::string state;        // "done", "vanished", "running" (the controller was stopped first)
         std::string why;          // for a vanished worker
         double last_heard_s = 0;  // since the start command
         WorkerReport report;      // its latest
     };
     std::string run;
+    std::string command;  // the command line divided among the workers, in words
     std::vector<Worker> workers;
     std::array<std::uint64_t, static_cast<std::size_t>(Counter::count_)> counters{};
     Histogram latency;
     std::map<std::string, std::uint64_t> errors;
     std::vector<std::string> failures;
     bool ok() const { return failures.empty(); }
+    int clients() const {
+        int n = 0;
+        for (const auto& w : workers) n += w.clients;
+        return n;
+    }
 };
 
 // Merges the latest report of every worker.
 void merge_reports(ClusterResult& result);
 std::string cluster_text(const ClusterResult& result);
 std::string cluster_json(const ClusterResult& result);
+// The merged figures in the shape of one run's report, for the CSV and HTML
+// writers a single run uses (report/csv_report.h, report/html_report.h): the
+// totals, errors, primary latency, clients and failures. Not the per-second
+// series (reports carry the run so far, not its seconds), so the series CSV
+// has its header only and the HTML report's charts say "no data".
+RunReport cluster_run_report(const ClusterResult& result);
 
 // 0 every worker's run succeeded, 1 one failed or vanished, 2 the setup failed
 // (the broker, the command line, too few workers).

@@ -11,6 +11,7 @@
 #include <mutex>
 #include <set>
 
+#include "cluster/broker.h"
 #include "cluster/worker_report.h"
 #include "lampi/log.h"
 #include "lampi/mqtt_client.h"
@@ -19,18 +20,23 @@ namespace lampi::load::cluster {
 namespace {
 
 constexpr auto kFinalReportDeadline = std::chrono::seconds(10);
+constexpr auto kConnectDeadline = std::chrono::seconds(10);
 
 // Sends the run so far once a second, and the final figures once.
 class Reporter : public RunObserver {
 public:
-    Reporter(MqttClient& client, const std::string& run, std::string worker)
-        : client_(client), topic_(report_topic(run, worker)), worker_(std::move(worker)) {}
+    Reporter(MqttClient& client, std::string run, std::string worker, const std::string& secret)
+        : client_(client),
+          topic_(report_topic(run, worker)),
+          run_(std::move(run)),
+          worker_(std::move(worker)),
+          secret_(secret) {}
 
     void sampled(const Sample& sample, const Histogram&, Scenario&, const Collector& collector) override {
         WorkerReport r = base(collector.totals_so_far());
         r.elapsed_s = sample.elapsed_s;
         // A report lost on the way costs nothing: the next one carries everything.
-        if (Status s = client_.publish(topic_, encode_report(r), 0, false); !s)
+        if (Status s = client_.publish(topic_, seal_report(run_, r, secret_), 0, false); !s)
             log::warn("worker: cannot send a report: {}", s.message());
     }
 
@@ -40,7 +46,8 @@ public:
         r.done = true;
         r.ok = report.ok();
         r.failures = report.failures;
-        if (Status s = client_.publish_confirmed(topic_, encode_report(r), 1, false, kFinalReportDeadline); !s)
+        if (Status s = client_.publish_confirmed(topic_, seal_report(run_, r, secret_), 1, false, kFinalReportDeadline);
+            !s)
             log::error("worker: the controller did not get the final report: {}", s.message());
     }
 
@@ -57,7 +64,9 @@ private:
 
     MqttClient& client_;
     std::string topic_;
+    std::string run_;
     std::string worker_;
+    const std::string& secret_;
     std::uint64_t seq_ = 0;
 };
 
@@ -82,7 +91,9 @@ std::vector<std::string> worker_args(std::vector<std::string> args, const std::s
         if (std::find(kPrefixFlags.begin(), kPrefixFlags.end(), a) != kPrefixFlags.end() && i + 1 < args.size()) {
             args[++i] += "-" + worker;
             found = true;
-        } else if (a.starts_with("--clientid=") || a.starts_with("--device-id=")) {
+        } else if (a.starts_with("--clientid=") || a.starts_with("--device-id=") ||
+                   // CLI11's attached short form, -cPREFIX
+                   ((a.starts_with("-c") || a.starts_with("-D")) && a.size() > 2)) {
             args[i] += "-" + worker;
             found = true;
         }
@@ -104,22 +115,25 @@ int run_worker(WorkerOptions options, const RunCommand& run_command, const std::
     }
     if (options.id.empty()) options.id = default_id();
     const std::string hello = hello_topic(options.id);
-    MqttOptions o;
-    o.host = options.host;
-    o.port = options.port;
+    MqttOptions o = options.broker;
     o.client_id = "lampi-load-worker-" + options.id;
-    o.will = MqttWill{hello, "gone", 1, true};
+    auto hello_of = [&](std::string_view state) { return seal_hello(options.id, state, options.secret); };
+    o.will = MqttWill{hello, hello_of("gone"), 1, true};
     MqttClient client(o);
 
     std::mutex mutex;
     std::condition_variable arrived;
-    std::deque<StartCommand> starts;
+    struct Start {
+        std::string run;
+        std::vector<std::string> args;  // this worker's share
+    };
+    std::deque<Start> starts;
     std::set<std::string> runs_taken;  // QoS 1 may deliver a start twice: it runs once
     bool busy = false;
     client.on_connect = [&] {
         if (Status s = client.subscribe(start_topic(), 1); !s) log::error("worker: {}", s.message());
         std::lock_guard lock(mutex);
-        (void)client.publish(hello, busy ? "busy" : "ready", 1, true);
+        (void)client.publish(hello, hello_of(busy ? "busy" : "ready"), 1, true);
     };
     client.on_message = [&](const MqttMessage& m) {
         Result<StartCommand> start = open_start(m.payload, options.secret, wall_clock_ms());
@@ -127,21 +141,21 @@ int run_worker(WorkerOptions options, const RunCommand& run_command, const std::
             log::warn("worker: refused a start command: {}", start.status().message());
             return;
         }
-        if (std::find(start->workers.begin(), start->workers.end(), options.id) == start->workers.end()) return;
+        const StartCommand::Share* share = start->share_of(options.id);
+        if (!share) return;
         std::lock_guard lock(mutex);
         if (!runs_taken.insert(start->run).second) return;
-        starts.push_back(std::move(start).value());
+        starts.push_back({start->run, share->args});
         arrived.notify_one();
     };
-    if (Status s = client.start_background(); !s) {
-        fmt::print(stderr, "lampi-load worker: cannot use the controller's broker {}:{}: {}\n", options.host,
-                   options.port, s.message());
+    if (Status s = connect_to_cluster(client, kConnectDeadline); !s) {
+        fmt::print(stderr, "lampi-load worker: cannot use the controller's broker: {}\n", s.message());
         return 2;
     }
-    fmt::print(stderr, "lampi-load worker {}: waiting for runs from the controller's broker {}:{}\n", options.id,
-               options.host, options.port);
+    fmt::print(stderr, "lampi-load worker {}: waiting for runs from the controller's broker {}{}\n", options.id,
+               client.endpoint(), o.tls ? " (TLS)" : "");
     while (!stop) {
-        StartCommand start;
+        Start start;
         {
             std::unique_lock lock(mutex);
             if (!arrived.wait_for(lock, std::chrono::milliseconds(200), [&] { return !starts.empty(); })) continue;
@@ -149,19 +163,19 @@ int run_worker(WorkerOptions options, const RunCommand& run_command, const std::
             starts.pop_front();
             busy = true;
         }
-        (void)client.publish(hello, "busy", 1, true);
+        (void)client.publish(hello, hello_of("busy"), 1, true);
         log::info("worker {}: run {}: lampi-load {}", options.id, start.run, fmt::join(start.args, " "));
-        Reporter reporter(client, start.run, options.id);
+        Reporter reporter(client, start.run, options.id, options.secret);
         int rc = run_command(worker_args(start.args, options.id), &reporter);
         fmt::print(stderr, "lampi-load worker {}: run {} ended with exit code {}\n", options.id, start.run, rc);
         {
             std::lock_guard lock(mutex);
             busy = false;
         }
-        (void)client.publish_confirmed(hello, "ready", 1, true, kFinalReportDeadline);
+        (void)client.publish_confirmed(hello, hello_of("ready"), 1, true, kFinalReportDeadline);
     }
     // A clean goodbye: the retained "ready" must not outlive the worker.
-    (void)client.publish_confirmed(hello, "gone", 1, true, kFinalReportDeadline);
+    (void)client.publish_confirmed(hello, hello_of("gone"), 1, true, kFinalReportDeadline);
     client.stop_background();
     return 0;
 }

@@ -12,13 +12,14 @@
 #include <string>
 #include <vector>
 
+#include "lampi/mqtt_client.h"
 #include "run/runner.h"
 
 namespace lampi::load::cluster {
 
 struct WorkerOptions {
-    std::string host = "127.0.0.1";  // the controller's broker
-    int port = 1883;
+    // The controller's broker: host, port, TLS and login (cluster/broker.h).
+    MqttOptions broker;
     std::string id;      // "" : <host name>-<pid>
     std::string secret;  // shared with the controller: only start commands sealed with it run (worker_report.h)
 };
@@ -27,12 +28,14 @@ struct WorkerOptions {
 // as main() runs one; its exit code.
 using RunCommand = std::function<int(const std::vector<std::string>& args, RunObserver* observer)>;
 
-// Serves runs until `stop`; 0 when stopped, 2 when the broker cannot be used or
+// Serves runs until `stop`; 0 when stopped, 2 when the broker cannot be used
+// (unreachable, or it refused the certificate or login: cluster/broker.h) or
 // there is no secret of at least kMinSecretSize bytes.
 int run_worker(WorkerOptions options, const RunCommand& run_command, const std::atomic<bool>& stop);
 
-// `args` with every client id prefix made this worker's own (-c PREFIX becomes
-// -c PREFIX-<worker>; without one, -c lampi-load-<worker> is added).
+// `args` with every client id prefix made this worker's own (-c PREFIX, -cPREFIX,
+// --clientid=PREFIX, -D ... become PREFIX-<worker>; without one,
+// -c lampi-load-<worker> is added).
 std::vector<std::string> worker_args(std::vector<std::string> args, const std::string& worker);
 
 }  // namespace lampi::load::cluster

@@ -49,14 +49,47 @@ Result<json::object> parse_object(std::string_view text, const char* what) {
     return std::move(doc.as_object());
 }
 
-// Keeps these MACs apart from anything else the same secret might key.
+// Keep each kind of MAC apart from the others and from anything else the same
+// secret might key: a sealed hello is no sealed report.
 constexpr std::string_view kStartDomain = "lampi-load cluster start v1\n";
+constexpr std::string_view kHelloDomain = "lampi-load cluster hello v1\n";
+constexpr std::string_view kReportDomain = "lampi-load cluster report v1\n";
 
-std::string start_mac(std::string_view text, std::string_view secret) {
+std::string mac_hex(std::string_view domain, std::string_view text, std::string_view secret) {
     std::string hex;
-    for (unsigned char byte : hmac_sha256(secret, std::string(kStartDomain) + std::string(text)))
+    for (unsigned char byte : hmac_sha256(secret, std::string(domain) + std::string(text)))
         hex += fmt::format("{:02x}", byte);
     return hex;
+}
+
+std::string start_mac(std::string_view text, std::string_view secret) { return mac_hex(kStartDomain, text, secret); }
+
+// What a hello's MAC covers: the worker it speaks for, so it cannot be moved to another's topic.
+std::string hello_text(std::string_view worker, std::string_view state) { return fmt::format("{}\n{}", worker, state); }
+
+// What a report's MAC covers: its run and worker, so it cannot be moved to another run's or worker's topic.
+std::string report_text(std::string_view run, std::string_view worker, std::string_view report) {
+    return fmt::format("{}\n{}\n{}", run, worker, report);
+}
+
+std::string seal(const char* field, std::string_view text, std::string mac) {
+    return json::serialize(json::object{{field, text}, {"mac", std::move(mac)}});
+}
+
+// The text sealed under `field` in `sealed` when its MAC is `expected(text)`.
+template <typename Expected>
+Result<std::string> open_sealed(std::string_view sealed, const char* field, const char* what, Expected expected) {
+    boost::system::error_code ec;
+    json::value doc = json::parse(sealed, ec);
+    const json::object* o = !ec && doc.is_object() ? &doc.as_object() : nullptr;
+    const json::value* text = o ? o->if_contains(field) : nullptr;
+    const json::value* mac = o ? o->if_contains("mac") : nullptr;
+    if (!text || !text->is_string() || !mac || !mac->is_string())
+        return Status::permission_denied(fmt::format("{} without the cluster's seal", what));
+    std::string want = expected(text->as_string());
+    if (mac->as_string().size() != want.size() || CRYPTO_memcmp(mac->as_string().data(), want.data(), want.size()) != 0)
+        return Status::permission_denied(fmt::format("{} not sealed with the cluster's secret", what));
+    return std::string(text->as_string());
 }
 
 }  // namespace
@@ -144,9 +177,17 @@ Result<WorkerReport> decode_report(std::string_view text) {
     return r;
 }
 
+const StartCommand::Share* StartCommand::share_of(std::string_view worker) const {
+    for (const Share& s : shares)
+        if (s.worker == worker) return &s;
+    return nullptr;
+}
+
 std::string encode_start(const StartCommand& c) {
-    return json::serialize(json::object{
-        {"run", c.run}, {"workers", strings(c.workers)}, {"args", strings(c.args)}, {"issued_at_ms", c.issued_at_ms}});
+    json::array shares;
+    for (const auto& s : c.shares) shares.push_back(json::object{{"worker", s.worker}, {"args", strings(s.args)}});
+    return json::serialize(
+        json::object{{"run", c.run}, {"shares", std::move(shares)}, {"issued_at_ms", c.issued_at_ms}});
 }
 
 Result<StartCommand> decode_start(std::string_view text) {
@@ -155,16 +196,55 @@ Result<StartCommand> decode_start(std::string_view text) {
     const json::object& o = *parsed;
     StartCommand c;
     const json::value* run = o.if_contains("run");
-    if (!run || !run->is_string() || !read_strings(o, "workers", c.workers) || !read_strings(o, "args", c.args))
+    const json::value* shares = o.if_contains("shares");
+    if (!run || !run->is_string() || !shares || !shares->is_array() || !read_number(o, "issued_at_ms", c.issued_at_ms))
         return malformed("start command");
     c.run = run->as_string();
-    if (!read_number(o, "issued_at_ms", c.issued_at_ms)) return malformed("start command");
+    for (const json::value& s : shares->as_array()) {
+        StartCommand::Share share;
+        const json::value* worker = s.is_object() ? s.as_object().if_contains("worker") : nullptr;
+        if (!worker || !worker->is_string() || !read_strings(s.as_object(), "args", share.args))
+            return malformed("start command");
+        share.worker = worker->as_string();
+        c.shares.push_back(std::move(share));
+    }
     return c;
 }
 
 std::string seal_start(const StartCommand& command, std::string_view secret) {
     std::string text = encode_start(command);
     return json::serialize(json::object{{"command", text}, {"mac", start_mac(text, secret)}});
+}
+
+std::string seal_hello(std::string_view worker, std::string_view state, std::string_view secret) {
+    return seal("hello", state, mac_hex(kHelloDomain, hello_text(worker, state), secret));
+}
+
+Result<std::string> open_hello(std::string_view worker, std::string_view sealed, std::string_view secret) {
+    if (secret.size() < kMinSecretSize) return Status::error("no secret to check hellos with");
+    return open_sealed(sealed, "hello", "a hello", [&](std::string_view state) {
+        return mac_hex(kHelloDomain, hello_text(worker, state), secret);
+    });
+}
+
+std::string seal_report(std::string_view run, const WorkerReport& report, std::string_view secret) {
+    std::string text = encode_report(report);
+    return seal("report", text, mac_hex(kReportDomain, report_text(run, report.worker, text), secret));
+}
+
+Result<WorkerReport> open_report(std::string_view run, std::string_view worker, std::string_view sealed,
+                                 std::string_view secret) {
+    if (secret.size() < kMinSecretSize) return Status::error("no secret to check reports with");
+    Result<std::string> text = open_sealed(sealed, "report", "a report", [&](std::string_view report) {
+        return mac_hex(kReportDomain, report_text(run, worker, report), secret);
+    });
+    if (!text) return text.status();
+    Result<WorkerReport> report = decode_report(*text);
+    if (!report) return report.status();
+    if (report->worker != worker)
+        return Status::permission_denied(
+            fmt::format("a report on {}'s topic that says it is {}'s", worker, report->worker));
+    return report;
 }
 
 Result<StartCommand> open_start(std::string_view sealed, std::string_view secret, std::int64_t now_ms) {
@@ -185,8 +265,9 @@ Result<StartCommand> open_start(std::string_view sealed, std::string_view secret
         return Status::permission_denied(
             fmt::format("start command {} was issued {:.1f} s from now (the controller's clock or a replay)",
                         command->run, static_cast<double>(command->issued_at_ms - now_ms) / 1000.0));
-    if (command->args.empty() || command->args.front() != "publish")
-        return Status::permission_denied(fmt::format("start command {} is not a publish run", command->run));
+    for (const auto& share : command->shares)
+        if (share.args.empty() || share.args.front() != "publish")
+            return Status::permission_denied(fmt::format("start command {} is not a publish run", command->run));
     return command;
 }
 

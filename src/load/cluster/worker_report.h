@@ -23,7 +23,8 @@
 namespace lampi::load::cluster {
 
 // Topics. A worker keeps `hello/<id>` retained: "ready", "busy", or "gone" (also
-// its Will, so a worker that vanishes says so through the broker).
+// its Will, so a worker that vanishes says so through the broker), sealed
+// (seal_hello below).
 inline constexpr std::string_view kTopicRoot = "lampi-load/cluster/";
 std::string hello_topic(std::string_view worker);
 std::string start_topic();
@@ -44,14 +45,21 @@ struct WorkerReport {
 std::string encode_report(const WorkerReport& report);
 Result<WorkerReport> decode_report(std::string_view text);
 
-// What the controller sends to start a run: its id, the workers that take part,
-// the lampi-load command line each runs and when it was sent (Unix ms, the
-// controller's clock).
+// What the controller sends to start a run: its id, the workers that take part
+// with the lampi-load command line each runs (its share of the run,
+// cluster/share.h), and when it was sent (Unix ms, the controller's clock).
 struct StartCommand {
+    struct Share {
+        std::string worker;
+        std::vector<std::string> args;
+        bool operator==(const Share&) const = default;
+    };
     std::string run;
-    std::vector<std::string> workers;
-    std::vector<std::string> args;
+    std::vector<Share> shares;
     std::int64_t issued_at_ms = 0;
+
+    // This worker's share; nullptr when the run does not name it.
+    const Share* share_of(std::string_view worker) const;
 };
 
 std::string encode_start(const StartCommand& command);
@@ -63,11 +71,27 @@ Result<StartCommand> decode_start(std::string_view text);
 // workers share (--secret-file), and a worker runs only one that opens with its
 // secret, was issued less than kStartMaxAgeMs ago by its own clock (a copy seen
 // on the broker cannot be replayed to a worker that restarted later) and is a
-// `publish` run, the only kind a controller sends. The command is not secret:
+// `publish` run for every worker, the only kind a controller sends. The command is not secret:
 // anyone on the broker may still read it.
 inline constexpr std::int64_t kStartMaxAgeMs = 60'000;
 inline constexpr std::size_t kMinSecretSize = 16;
 std::string seal_start(const StartCommand& command, std::string_view secret);
 Result<StartCommand> open_start(std::string_view sealed, std::string_view secret, std::int64_t now_ms);
+
+// What workers send is sealed with the same secret, so someone on the broker
+// can neither announce a worker that does not exist nor change the figures a
+// worker sends: `{"hello": "<state>", "mac": ...}` and
+// `{"report": "<encode_report()>", "mac": ...}`. A hello's MAC covers the worker
+// it speaks for, a report's its run and worker, so neither can be moved to
+// another topic. Nothing in them is secret, and a sealed message seen on the
+// broker can be sent again: an old report loses to the worker's newer ones
+// (`seq`), but an old "ready" or "gone" of a worker may be replayed.
+std::string seal_hello(std::string_view worker, std::string_view state, std::string_view secret);
+// The state ("ready", "busy", "gone") of a hello found on `worker`'s topic.
+Result<std::string> open_hello(std::string_view worker, std::string_view sealed, std::string_view secret);
+std::string seal_report(std::string_view run, const WorkerReport& report, std::string_view secret);
+// A report found on the topic of `run` and `worker`.
+Result<WorkerReport> open_report(std::string_view run, std::string_view worker, std::string_view sealed,
+                                 std::string_view secret);
 
 }  // namespace lampi::load::cluster

@@ -1,0 +1,31 @@
+// How a controller divides one publish run among its workers, so that N workers
+// together make the load one run of the same command line would make.
+//
+// Absolute totals are divided: the clients (-P/--processes/--clients) as evenly
+// as possible, the first workers taking one more when they do not divide
+// evenly, and --total-rate and --connect-rate in proportion to each worker's
+// clients. What is per client (-n, -T, -s, --inflight) and how long the run
+// lasts (-d, --max-time) stay as they are: each client does what it would do in
+// one run, so the totals add up to that run's. A ramp (--step-users) is refused:
+// each worker would find its own knee. split_run() never trusts its input.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "lampi/status.h"
+
+namespace lampi::load::cluster {
+
+struct RunShare {
+    int clients = 0;
+    std::vector<std::string> args;  // the command line the worker runs, its share in its -P
+};
+
+// The shares of `args` (a `publish ...` command line) for `workers` workers, in
+// the workers' order. Refused when there are fewer clients than workers (a
+// worker with nothing to do is a mistake in the command), or when a total is
+// not a number.
+Result<std::vector<RunShare>> split_run(const std::vector<std::string>& args, int workers);
+
+}  // namespace lampi::load::cluster
