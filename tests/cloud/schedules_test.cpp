@@ -525,7 +525,7 @@ TEST_P(SchedulesTest, AScheduleForASceneDeletedAMomentAgoIsRefusedAsAConflict) {
     storage::Scene evening = save_evening();
     auto made = schedules_->create(ann_, scene_at(evening, 7 * 60));
     ASSERT_TRUE(made) << made.status().message();
-    Schedule copy = *made;
+    const Schedule& copy = *made;
     ASSERT_TRUE(schedules_->remove(ann_, std::to_string(made->id)));
     lamps::Scenes scenes(server_->store(), server_->lamps());
     ASSERT_TRUE(scenes.remove(ann_, std::to_string(evening.id)));
