@@ -21,8 +21,22 @@ endif()
 # mold links a test program with its debug info in about a quarter of GNU ld's
 # time, and there are some seventy programs to link.
 find_program(MOLD_PROGRAM mold)
-if(MOLD_PROGRAM AND NOT LAMPI_NO_MOLD)
+if(MOLD_PROGRAM AND NOT LAMPI_NO_MOLD AND NOT CMAKE_CROSSCOMPILING)
   add_link_options(-fuse-ld=mold)
+elseif(MOLD_PROGRAM AND NOT LAMPI_NO_MOLD)
+  # A cross g++ looks for ld.mold beside its own binutils (/usr/aarch64-linux-gnu/bin),
+  # where Debian puts none: -B names mold's directory holding an `ld` instead. mold
+  # takes the target from the objects; if it cannot link for this one, GNU ld does.
+  include(CheckLinkerFlag)
+  find_path(LAMPI_MOLD_LD_DIR ld PATHS /usr/libexec/mold NO_DEFAULT_PATH NO_CMAKE_FIND_ROOT_PATH)
+  if(LAMPI_MOLD_LD_DIR)
+    check_linker_flag(CXX "-B${LAMPI_MOLD_LD_DIR}" LAMPI_MOLD_LINKS_TARGET)
+  endif()
+  if(LAMPI_MOLD_LINKS_TARGET)
+    add_link_options("-B${LAMPI_MOLD_LD_DIR}")
+  else()
+    message(STATUS "mold does not link for ${CMAKE_SYSTEM_PROCESSOR} here: GNU ld links")
+  endif()
 endif()
 
 if(LAMPI_SANITIZE)

@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# Installs the Debian packages in scripts/debian-packages.txt that are missing.
+# Installs the Debian packages of a list that are missing: scripts/debian-packages.txt,
+# or the list named (scripts/install-deps.sh debian-packages-arm64.txt). A package of
+# another architecture (libfmt-dev:arm64) has dpkg add that architecture first.
 # Idempotent, and silent when nothing is missing.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-mapfile -t wanted < <(sed -e 's/#.*//' -e 's/[[:space:]]*$//' "$here/debian-packages.txt" | grep -v '^$')
+list="$here/${1:-debian-packages.txt}"
+[ -f "$list" ] || { echo "lampi: no package list $list" >&2; exit 1; }
+mapfile -t wanted < <(sed -e 's/#.*//' -e 's/[[:space:]]*$//' "$list" | grep -v '^$')
 # Node.js may come from elsewhere than Debian (it bundles npm then): a working
 # command counts as installed, and installing Debian's npm over it would clash.
 provided_by_command() {
@@ -26,17 +30,40 @@ if [ "$(id -u)" -ne 0 ]; then
   echo "lampi: run as root, or install them with: sudo apt-get install ${missing[*]}" >&2
   exit 1
 fi
-echo "lampi: installing ${#missing[@]} Debian packages: ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 log=$(mktemp)
-if ! apt-get install -y -q --no-install-recommends "${missing[@]}" >"$log" 2>&1; then
-  # A fresh machine has no package lists yet.
-  apt-get update -q >"$log" 2>&1 || { cat "$log" >&2; echo "lampi: apt-get update failed" >&2; exit 1; }
-  if ! apt-get install -y -q --no-install-recommends "${missing[@]}" >"$log" 2>&1; then
-    tail -20 "$log" >&2
-    echo "lampi: apt-get install failed (full log: $log)" >&2
+# A new architecture has no package lists until the next update.
+need_update=0
+for arch in $(printf '%s\n' "${missing[@]}" | sed -n 's/.*:\([a-z0-9]*\)$/\1/p' | sort -u); do
+  if [ "$arch" != "$(dpkg --print-architecture)" ] && ! dpkg --print-foreign-architectures | grep -qx "$arch"; then
+    echo "lampi: adding the $arch architecture (dpkg --add-architecture $arch)"
+    dpkg --add-architecture "$arch"
+    need_update=1
+  fi
+done
+# A library of another architecture must have the same version as the host's, and
+# some cannot be installed beside it at all (libpqxx-dev): apt would then remove
+# the host's package to make room. apt's plan is read first, and nothing is
+# installed if it removes anything. It fails without package lists (a fresh machine).
+plan_installs_only() {
+  apt-get install -s -q --no-install-recommends "${missing[@]}" >"$log" 2>&1 || return 1
+  local removed
+  removed=$(sed -n 's/^Remv \([^ ]*\).*/\1/p' "$log" | tr '\n' ' ')
+  if [ -n "$removed" ]; then
+    echo "lampi: installing ${missing[*]} would remove: $removed" >&2
+    echo "lampi: nothing was installed" >&2
     exit 1
   fi
+}
+if [ $need_update -eq 1 ] || ! plan_installs_only; then
+  apt-get update -q >"$log" 2>&1 || { cat "$log" >&2; echo "lampi: apt-get update failed" >&2; exit 1; }
+  plan_installs_only || { tail -20 "$log" >&2; echo "lampi: apt-get cannot install ${missing[*]}" >&2; exit 1; }
+fi
+echo "lampi: installing ${#missing[@]} Debian packages: ${missing[*]}"
+if ! apt-get install -y -q --no-install-recommends "${missing[@]}" >"$log" 2>&1; then
+  tail -20 "$log" >&2
+  echo "lampi: apt-get install failed (full log: $log)" >&2
+  exit 1
 fi
 rm -f "$log"
 echo "lampi: packages installed"
