@@ -460,6 +460,48 @@ TEST_P(GroupRollupTest, RetentionKeepsTheGroupCountsOfTheDaysItDrops) {
               parse_json(R"({"result": [{"colour": null, "result": 2}]})"));
 }
 
+TEST_P(GroupRollupTest, LampiCloudDeclaresItsOptionsAndTheDefaultsAndBackfillsOnItsOwn) {
+    std::string url = testing::fresh_database_url(GetParam(), dir_.path());
+    {
+        auto earlier = storage::Store::open(url, 1);
+        ASSERT_TRUE(earlier);
+        analytics::EventStore events((*earlier)->database());
+        ASSERT_TRUE(events.insert({{"purchases", kNow - 2 * kDay, R"({"item": "lamp"})"},
+                                   {"purchases", kNow - kDay, R"({"item": "bulb"})"}}));
+    }
+    testing::CloudServerOptions options;
+    options.app.analytics_now_ms = [] { return kNow; };
+    options.app.analytics_group_rollups.push_back({"purchases", "item"});
+    options.app.analytics_group_rollup_period = std::chrono::milliseconds(20);
+    testing::CloudServer server(url, options);
+    analytics::EventStore events(server.store().database());
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    auto ready = [&] {
+        auto from = events.group_rollup_ready_from("purchases", "item");
+        return from && *from == std::numeric_limits<std::int64_t>::min();
+    };
+    while (!ready() && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    EXPECT_TRUE(ready());
+    auto declared = server.store().database().lease()->query(
+        "SELECT collection, property FROM analytics_group_rollups ORDER BY collection, property");
+    ASSERT_TRUE(declared);
+    std::vector<std::string> names;
+    for (const auto& row : *declared) names.push_back(storage::as_text(row[0]) + "." + storage::as_text(row[1]));
+    EXPECT_EQ(names, (std::vector<std::string>{"lamp_changes.client", "logins.failure", "logins.success",
+                                               "purchases.item", "sign_ups.referred_by"}));
+    auto counted =
+        analytics::run_query(events, "count",
+                             R"({"event_collection": "purchases", "timeframe": "this_7_days", "group_by": "item"})",
+                             kNow);
+    ASSERT_FALSE(analytics::failed(counted));
+    EXPECT_EQ(parse_json(std::get<std::string>(counted)),
+              parse_json(R"({"result": [{"item": "bulb", "result": 1}, {"item": "lamp", "result": 1}]})"));
+    auto rows = server.store().database().lease()->query("SELECT SUM(events) FROM analytics_daily_groups");
+    ASSERT_TRUE(rows);
+    EXPECT_EQ(storage::as_int(rows->at(0).at(0)), 2);
+}
+
 TEST(GroupRollupDeclaration, IsCollectionDotPropertyAndRefusesWhatCannotBeRolledUp) {
     auto key = analytics::parse_group_rollup("lamp_changes.state.on");
     ASSERT_TRUE(key);
