@@ -151,8 +151,8 @@ int main(int argc, char** argv) {
         ->capture_default_str()
         ->check(CLI::Range(1.0, 1e9));
     s->add_option("--analytics-retention-days", serve.app.analytics_retention_days,
-                  "delete raw analytics events older than this many days, hourly, keeping their daily counts "
-                  "(0: keep them forever)")
+                  "delete raw analytics events older than this many days, hourly, keeping their daily counts and "
+                  "the group rollup's (0: keep them forever)")
         ->capture_default_str()
         ->check(CLI::Range(0, 1000000));
     s->add_option("--analytics-group-rollup", serve_arguments.analytics_group_rollups,
