@@ -4,13 +4,19 @@
 //   ingest:  CLIENTS connections POST batches of BATCH events to /3.0/.../events
 //            until EVENTS are stored; prints events/s;
 //   queries: `count` with interval daily over the last 7 days (all the events),
-//            REPEAT times each: with a group_by (read from the events) and
-//            without (whole days from the daily rollup); prints p50 and p99;
+//            REPEAT times each: with a group_by of `item` (declared, so read
+//            from the group rollup, over HTTP; and in this process with
+//            QueryEngine::events, read from the events as without the
+//            declaration) and without one (whole days from the daily rollup,
+//            over HTTP); prints p50 and p99;
+//   backfill: the group rollup of `item` made again from the stored events,
+//            as when a property is declared after its events; prints seconds;
 //   disk:    bytes per event (SQLite: the database and its WAL; PostgreSQL: the
-//            events table with its indexes and TOAST, and the daily rollup).
+//            events table with its indexes and TOAST, and both rollups).
 // The per-key write limit is off: this measures what the server can take.
 //
 //   analytics_bench [sqlite|postgres] [EVENTS (200000)] [BATCH (250)] [CLIENTS (4)] [REPEAT (20)]
+//                   [REPEAT_FROM_EVENTS (REPEAT): runs of the query read from the events, seconds each at 10 M]
 #include <fmt/core.h>
 #include <boost/json.hpp>
 
@@ -18,12 +24,15 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <limits>
+#include <optional>
 #include <thread>
 #include <vector>
 
 #include "analytics/calendar.h"
 #include "analytics/event_store.h"
 #include "analytics/keys.h"
+#include "analytics/query.h"
 #include "cloud_server.h"
 #include "http_client.h"
 #include "postgres_server.h"
@@ -73,6 +82,7 @@ int main(int argc, char** argv) {
     int batch = argc > 3 ? std::atoi(argv[3]) : 250;
     int clients = argc > 4 ? std::atoi(argv[4]) : 4;
     int repeat = argc > 5 ? std::atoi(argv[5]) : 20;
+    int repeat_from_events = argc > 6 ? std::atoi(argv[6]) : repeat;
     std::string why;
     if (!lampi::testing::backend_available(backend, why)) {
         fmt::print(stderr, "analytics_bench: {} is not available: {}\n", backend, why);
@@ -82,8 +92,15 @@ int main(int argc, char** argv) {
     std::string url = lampi::testing::fresh_database_url(backend, dir.path());
     lampi::testing::CloudServerOptions options;
     options.app.analytics_write_limit.events_per_second = 0;
+    options.app.analytics_group_rollups.push_back({"purchases", "item"});
     lampi::testing::CloudServer server(url, options);
     analytics::EventStore store(server.store().database());
+    // Declared (and backfilled: nothing yet) before the first batch, so every batch counts its items.
+    auto group_rollup_ready = [&store] {
+        auto from = store.group_rollup_ready_from("purchases", "item");
+        return from && *from == std::numeric_limits<std::int64_t>::min();
+    };
+    while (!group_rollup_ready()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
     auto keys = analytics::create_keys(store, "bench", 1);
     if (!keys) return 1;
     std::string path = "/3.0/projects/" + keys->project_id + "/events";
@@ -119,34 +136,85 @@ int main(int argc, char** argv) {
 
     lampi::testing::HttpClient reader(server.port());
     std::int64_t expected = -1;
-    auto time_query = [&](const std::string& what, const std::string& query) {
+    std::string grouped_answer;
+    // engine nullopt: over HTTP, as a client asks; else run_query in this process with that engine.
+    auto time_query = [&](const std::string& what, const std::string& query,
+                          std::optional<analytics::QueryEngine> engine = std::nullopt) {
         std::vector<double> ms;
-        for (int i = 0; i < repeat; ++i) {
+        int runs = engine == analytics::QueryEngine::events ? repeat_from_events : repeat;
+        for (int i = 0; i < runs; ++i) {
             auto t0 = Steady::now();
-            auto r = reader.request("POST", "/3.0/projects/" + keys->project_id + "/queries/count",
-                                    {{"Authorization", keys->read_key}, {"Content-Type", "application/json"}}, query);
+            std::string body;
+            if (engine) {
+                auto r = analytics::run_query(store, "count", query, now_ms, *engine);
+                if (analytics::failed(r)) {
+                    fmt::print(stderr, "query failed: {}\n", std::get<analytics::KeenError>(r).status.message());
+                    return false;
+                }
+                body = std::get<std::string>(std::move(r));
+            } else {
+                auto r = reader.request("POST", "/3.0/projects/" + keys->project_id + "/queries/count",
+                                        {{"Authorization", keys->read_key}, {"Content-Type", "application/json"}},
+                                        query);
+                if (r.status != 200) {
+                    fmt::print(stderr, "query failed: {} {}\n", r.status, r.body.substr(0, 300));
+                    return false;
+                }
+                body = std::move(r.body);
+            }
             ms.push_back(std::chrono::duration<double, std::milli>(Steady::now() - t0).count());
-            if (r.status != 200) {
-                fmt::print(stderr, "query failed: {} {}\n", r.status, r.body.substr(0, 300));
+            // Every query must count the same events (those of the last 7 days); grouped ones
+            // must give the same answer whichever way they are read.
+            if (i == 0 && expected < 0) expected = counted(body);
+            if (i == 0 && counted(body) != expected) {
+                fmt::print(stderr, "query counted {} events, the first one {}\n", counted(body), expected);
                 return false;
             }
-            // Both queries must count the same events (those of the last 7 days).
-            if (i == 0 && expected < 0) expected = counted(r.body);
-            if (i == 0 && counted(r.body) != expected) {
-                fmt::print(stderr, "query counted {} events, the first one {}\n", counted(r.body), expected);
-                return false;
+            if (i == 0 && query.find("group_by") != std::string::npos) {
+                if (grouped_answer.empty()) grouped_answer = body;
+                if (boost::json::parse(body) != boost::json::parse(grouped_answer)) {
+                    fmt::print(stderr, "{}: not the answer of the first grouped query\n", what);
+                    return false;
+                }
             }
         }
         fmt::print(
             "backend {}: count, interval daily, {} over {} events ({} in the timeframe): p50 {:.1f} ms, p99 {:.1f} ms "
             "({} runs)\n",
-            backend, what, events, expected, percentile(ms, 50), percentile(ms, 99), repeat);
+            backend, what, events, expected, percentile(ms, 50), percentile(ms, 99), runs);
         return true;
     };
     const std::string daily =
         R"("event_collection": "purchases", "timeframe": "this_7_days", "interval": "daily", "timezone": "UTC")";
-    if (!time_query("group_by item (the events)", "{" + daily + R"(, "group_by": "item"})")) return 1;
-    if (!time_query("no group_by (the daily rollup)", "{" + daily + "}")) return 1;
+    // now_ms for the in-process runs: this_7_days must name the same days as over HTTP.
+    now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+                 .count();
+    const std::string grouped = "{" + daily + R"(, "group_by": "item"})";
+    if (!time_query("group_by item (the group rollup, HTTP)", grouped)) return 1;
+    if (!time_query("group_by item (the events, in process)", grouped, analytics::QueryEngine::events)) return 1;
+    if (!time_query("no group_by (the daily rollup, HTTP)", "{" + daily + "}")) return 1;
+
+    // The backfill of a declaration made after its events: the same rows again.
+    {
+        auto lease = server.store().database().lease();
+        for (const char* table : {"analytics_daily_groups", "analytics_group_rollups"})
+            if (!lease->query(
+                    fmt::format("DELETE FROM {} WHERE collection = 'purchases' AND property = 'item'", table)))
+                return 1;
+    }
+    auto backfill_start = Steady::now();
+    if (!store.declare_group_rollup({"purchases", "item"}, now_ms)) return 1;
+    for (;;) {
+        auto more = store.backfill_group_rollup();
+        if (!more) {
+            fmt::print(stderr, "backfill failed: {}\n", more.status().message());
+            return 1;
+        }
+        if (!*more) break;
+    }
+    fmt::print("backend {}: backfill of purchases.item over {} events: {:.2f} s\n", backend, events,
+               std::chrono::duration<double>(Steady::now() - backfill_start).count());
+    if (!time_query("group_by item (the group rollup after the backfill, HTTP)", grouped)) return 1;
 
     std::int64_t bytes = 0;
     if (backend == "sqlite") {
@@ -163,11 +231,12 @@ int main(int argc, char** argv) {
     } else {
         auto lease = server.store().database().lease();
         auto rows = lease->query(
-            "SELECT pg_total_relation_size('analytics_events') + pg_total_relation_size('analytics_daily')");
+            "SELECT pg_total_relation_size('analytics_events') + pg_total_relation_size('analytics_daily') + "
+            "pg_total_relation_size('analytics_daily_groups')");
         if (rows) bytes = lampi::cloud::storage::as_int(rows->at(0).at(0));
         fmt::print(
             "backend postgres: {:.0f} bytes per event (analytics_events with its indexes and TOAST, and the daily "
-            "rollup)\n",
+            "and group rollups)\n",
             static_cast<double>(bytes) / events);
     }
     return 0;

@@ -151,10 +151,14 @@ int main(int argc, char** argv) {
         ->capture_default_str()
         ->check(CLI::Range(1.0, 1e9));
     s->add_option("--analytics-retention-days", serve.app.analytics_retention_days,
-                  "delete raw analytics events older than this many days, hourly, keeping their daily counts "
-                  "(0: keep them forever)")
+                  "delete raw analytics events older than this many days, hourly, keeping their daily counts and "
+                  "the group rollup's (0: keep them forever)")
         ->capture_default_str()
         ->check(CLI::Range(0, 1000000));
+    s->add_option("--analytics-group-rollup", serve_arguments.analytics_group_rollups,
+                  "COLLECTION.PROPERTY whose events are counted per UTC day and value, so a count grouped by it "
+                  "answers from those counts (repeatable, at most 32; declare properties of few values; "
+                  "lamp_changes.client, logins.success, logins.failure and sign_ups.referred_by always are)");
     s->add_option("--enroll-rate", serve.app.enroll_rate.limit, "enrollment attempts per client address per hour")
         ->capture_default_str()
         ->check(CLI::Range(1, 1000000));

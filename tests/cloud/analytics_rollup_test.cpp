@@ -1,12 +1,15 @@
-// The analytics daily rollup on SQLite and PostgreSQL: every count it answers
-// equals the count of the events themselves, however the timeframe cuts the
-// days, and the migration that made it counted the events stored before it.
+// The analytics daily and group rollups on SQLite and PostgreSQL: every count
+// they answer equals the count of the events themselves, however the timeframe
+// cuts the days and whatever the values, the migration that made the daily
+// rollup counted the events stored before it, and the group rollup's backfill
+// counts those stored before a declaration.
 #include <gtest/gtest.h>
 
 #include <fmt/core.h>
 #include <boost/json.hpp>
 #include <chrono>
 #include <limits>
+#include <random>
 #include <thread>
 
 #include "analytics/calendar.h"
@@ -87,6 +90,136 @@ protected:
     }
 };
 
+// Values of every JSON kind, as group_by meets them: PostgreSQL gives 2.0 back
+// as 2 and an object's keys in its own order; "" and a quote are strings too.
+const char* kMixedValues[] = {R"("lamp")",
+                              R"("bulb")",
+                              R"("")",
+                              R"("say \"hi\"")",
+                              "1",
+                              "2",
+                              "2.0",
+                              "2.5",
+                              "-0.0",
+                              "1e2",
+                              "12345678901234567890",
+                              "true",
+                              "false",
+                              "null",
+                              R"({"b": 1, "a": [2.0]})",
+                              R"([1, "a", 2.0])",
+                              "[]"};
+
+class GroupRollupTest : public AnalyticsRollupTest {
+protected:
+    // Events of purchases over 12 days before kNow (some on midnights), as the
+    // write API stores them (Boost's JSON text); each of kind, user.tier and
+    // tags.1 is one of kMixedValues or missing (user and tags may also be a
+    // string, so the path ends early), in batches of 1 to 60.
+    void store_mixed_events(std::mt19937& random, int count) {
+        std::uniform_int_distribution<std::size_t> value(0, std::size(kMixedValues));  // the last one: missing
+        std::uniform_int_distribution<std::int64_t> when(0, 12 * kDay);
+        std::uniform_int_distribution<std::size_t> batch_size(1, 60);
+        std::vector<analytics::PreparedEvent> batch;
+        std::size_t wanted = batch_size(random);
+        for (int i = 0; i < count; ++i) {
+            json::object event;
+            auto put = [&](json::object& into, const char* name) {
+                std::size_t v = value(random);
+                if (v < std::size(kMixedValues)) into[name] = json::parse(kMixedValues[v]);
+            };
+            put(event, "kind");
+            if (i % 7 == 0) {
+                event["user"] = "ann";
+            } else {
+                json::object user;
+                put(user, "tier");
+                event["user"] = std::move(user);
+            }
+            json::array tags{"first"};
+            if (std::size_t v = value(random); v < std::size(kMixedValues))
+                tags.push_back(json::parse(kMixedValues[v]));
+            if (i % 5 != 0) event["tags"] = std::move(tags);
+            std::int64_t at = i % 11 == 0 ? analytics::utc_day_of(kNow - when(random)) : kNow - when(random);
+            batch.push_back({"purchases", at, json::serialize(event)});
+            if (batch.size() >= wanted) {
+                ASSERT_TRUE(events_->insert(batch));
+                batch.clear();
+                wanted = batch_size(random);
+            }
+        }
+        ASSERT_TRUE(events_->insert(batch));
+    }
+    void declare(const std::string& property) {
+        ASSERT_TRUE(events_->declare_group_rollup({"purchases", property}, kNow));
+    }
+    void backfill_all() {
+        for (int step = 0;; ++step) {
+            auto more = events_->backfill_group_rollup();
+            ASSERT_TRUE(more) << more.status().message();
+            if (!*more) return;
+            ASSERT_LT(step, 10'000) << "the backfill does not end";
+        }
+    }
+    // The answer from the group rollup where it can and from the events alone, for
+    // each declared property and for timeframes cutting days every way.
+    void expect_group_answers_equal_events(const std::string& property) {
+        for (
+            const char* params : {
+                R"({})",  // all time
+                R"({"timeframe": "this_7_days", "interval": "daily"})",
+                R"({"timeframe": "this_14_days", "interval": "daily", "timezone": "UTC"})",
+                R"({"timeframe": "previous_3_days", "interval": "daily", "timezone": 0})",
+                R"({"timeframe": "this_90_days", "interval": "weekly"})",
+                R"({"timeframe": "this_4_months", "interval": "monthly"})",
+                R"({"timeframe": "this_2_years", "interval": "yearly"})",
+                R"({"timeframe": "this_30_days"})",
+                R"({"timeframe": "this_30_days", "order_by": {"property_name": "result", "direction": "DESC"},
+                     "limit": 4})",
+                R"({"timeframe": {"start": "2026-11-20T06:00:00Z", "end": "2026-11-29T05:00:00Z"}, "interval": "daily"})",
+                R"({"timeframe": {"start": "2026-11-20T06:00:00Z", "end": "2026-11-29T05:00:00Z"}})",
+                R"({"timeframe": {"start": "2026-11-25T06:00:00Z", "end": "2026-11-25T23:00:00Z"}})",
+                R"({"timeframe": {"start": "2026-11-18T00:00:00Z", "end": "2026-11-30T00:00:00Z"}, "interval": "daily"})",
+                // Not the rollup's (another zone, hours): the same answers through the events.
+                R"({"timeframe": "this_7_days", "interval": "daily", "timezone": -28800})",
+                R"({"timeframe": "this_2_days", "interval": "hourly"})",
+            }) {
+            json::object body = parse_json(params).as_object();
+            body["event_collection"] = "purchases";
+            body["group_by"] = property;
+            std::string text = json::serialize(body);
+            auto best = analytics::run_query(*events_, "count", text, kNow, analytics::QueryEngine::best);
+            auto raw = analytics::run_query(*events_, "count", text, kNow, analytics::QueryEngine::events);
+            ASSERT_FALSE(analytics::failed(best)) << text;
+            ASSERT_FALSE(analytics::failed(raw)) << text;
+            // Compared as text: the groups' order is part of the answer.
+            EXPECT_EQ(std::get<std::string>(best), std::get<std::string>(raw)) << text;
+        }
+    }
+    // Each (day, value) of the group rollup against the events' own GROUP BY per day.
+    void expect_group_table_matches_events(const std::string& property) {
+        std::map<std::pair<std::int64_t, std::string>, std::int64_t> counted, rolled;
+        auto days = store_->database().lease()->query(
+            "SELECT day_ms FROM analytics_daily WHERE collection = 'purchases' ORDER BY day_ms");
+        ASSERT_TRUE(days);
+        for (const auto& day : *days) {
+            std::int64_t d = storage::as_int(day[0]);
+            auto rows = events_->aggregate(
+                {"purchases", d, d + kDay, {}, {analytics::property_path(property)}, {{}}, 0, 0, std::nullopt});
+            ASSERT_TRUE(rows);
+            for (const auto& r : *rows)
+                counted[{d, analytics::group_value_key(r.groups[0])}] += storage::as_int(r.values[0]);
+        }
+        auto rows = store_->database().lease()->query(
+            "SELECT day_ms, value_json, events FROM analytics_daily_groups WHERE collection = 'purchases' AND "
+            "property = $1",
+            {property});
+        ASSERT_TRUE(rows);
+        for (const auto& r : *rows) rolled[{storage::as_int(r[0]), storage::as_text(r[1])}] = storage::as_int(r[2]);
+        EXPECT_EQ(rolled, counted) << property;
+    }
+};
+
 TEST_P(AnalyticsRollupTest, CountsAnsweredFromTheRollupEqualTheEventsCountedOneByOne) {
     store_tricky_events();
     expect_rollup_table_matches_events();
@@ -153,9 +286,10 @@ TEST_P(AnalyticsRollupTest, TheMigrationCountsTheEventsStoredBeforeIt) {
     store_tricky_events();
     // Back to schema 11 with the events kept (each later migration undone, newest
     // first), then forward again.
-    ASSERT_EQ(storage::schema_version(), 13) << "a new migration: add its undo below, before 13's";
+    ASSERT_EQ(storage::schema_version(), 14) << "a new migration: add its undo below, before 14's";
     {
         auto conn = store_->database().lease();
+        ASSERT_TRUE(conn->script("DROP TABLE analytics_daily_groups; DROP TABLE analytics_group_rollups"));
         ASSERT_TRUE(conn->script("DROP INDEX schedules_scene; ALTER TABLE schedules DROP COLUMN scene_id"));
         ASSERT_TRUE(conn->script("DROP TABLE analytics_daily"));
         ASSERT_TRUE(conn->script("DELETE FROM schema_migrations WHERE version >= 12"));
@@ -234,7 +368,153 @@ TEST_P(AnalyticsRollupTest, LampiCloudDropsExpiredEventsOnItsOwnOnTheAnalyticsCl
     EXPECT_EQ(parse_json(std::get<std::string>(counted)), parse_json(R"({"result": 2})"));
 }
 
+TEST_P(GroupRollupTest, GroupCountsAnsweredFromTheRollupEqualTheEventsCountedOneByOne) {
+    for (const char* property : {"kind", "user.tier", "tags.1"}) declare(property);
+    backfill_all();  // nothing stored yet: every day is ready at once
+    std::mt19937 random(20261130);
+    store_mixed_events(random, 900);
+    for (const char* property : {"kind", "user.tier", "tags.1"}) {
+        SCOPED_TRACE(property);
+        expect_group_table_matches_events(property);
+        expect_group_answers_equal_events(property);
+    }
+}
+
+TEST_P(GroupRollupTest, AFailedBatchLeavesNoGroupCounts) {
+    if (GetParam() == "sqlite") {
+        auto conn = store_->database().lease();
+        ASSERT_TRUE(
+            conn->script("CREATE TRIGGER refuse_bad_body BEFORE INSERT ON analytics_events "
+                         "WHEN NEW.body = 'not json' BEGIN SELECT RAISE(ABORT, 'not json'); END"));
+    }
+    declare("item");
+    ASSERT_TRUE(events_->insert({{"purchases", kNow, R"({"item": "lamp"})"}}));
+    // The refused body is in the batch's second statement, after 100 rows went in.
+    std::vector<analytics::PreparedEvent> batch(150, {"purchases", kNow - kDay, R"({"item": "bulb"})"});
+    batch.back().json = "not json";
+    EXPECT_FALSE(events_->insert(batch));
+    expect_group_table_matches_events("item");
+    auto rows = store_->database().lease()->query("SELECT COUNT(*) FROM analytics_daily_groups");
+    ASSERT_TRUE(rows);
+    EXPECT_EQ(storage::as_int(rows->at(0).at(0)), 1);
+    ASSERT_TRUE(events_->insert({{"purchases", kNow - kDay, R"({"item": "bulb"})"}}));
+    expect_group_table_matches_events("item");
+}
+
+TEST_P(GroupRollupTest, APropertyDeclaredAfterItsEventsIsBackfilledDayByDayAndCountsEachEventOnce) {
+    std::mt19937 random(7);
+    store_mixed_events(random, 400);
+    declare("kind");
+    // Until the backfill reaches a day, its answers come from the events.
+    EXPECT_EQ(*events_->group_rollup_ready_from("purchases", "kind"), std::nullopt);
+    expect_group_answers_equal_events("kind");
+    ASSERT_TRUE(*events_->backfill_group_rollup());
+    auto newest =
+        store_->database().lease()->query("SELECT MAX(day_ms) FROM analytics_daily WHERE collection = 'purchases'");
+    ASSERT_TRUE(newest);
+    EXPECT_EQ(*events_->group_rollup_ready_from("purchases", "kind"), storage::as_int(newest->at(0).at(0)));
+    expect_group_answers_equal_events("kind");
+    // Events stored meanwhile, on days backfilled and days not yet, are counted by their batches only.
+    store_mixed_events(random, 200);
+    ASSERT_TRUE(*events_->backfill_group_rollup());
+    store_mixed_events(random, 200);
+    backfill_all();
+    EXPECT_EQ(*events_->group_rollup_ready_from("purchases", "kind"), std::numeric_limits<std::int64_t>::min());
+    expect_group_table_matches_events("kind");
+    expect_group_answers_equal_events("kind");
+    // Declaring again changes nothing.
+    declare("kind");
+    EXPECT_FALSE(*events_->backfill_group_rollup());
+    expect_group_table_matches_events("kind");
+}
+
+TEST_P(GroupRollupTest, RetentionKeepsTheGroupCountsOfTheDaysItDrops) {
+    declare("item");
+    backfill_all();
+    const std::int64_t today = analytics::utc_day_of(kNow);
+    ASSERT_TRUE(events_->insert({{"purchases", today - 10 * kDay + 6 * kHour, R"({"item": "lamp"})"},
+                                 {"purchases", today - 10 * kDay + 7 * kHour, R"({"item": 2})"},
+                                 {"purchases", today - 4 * kDay + 23 * kHour, R"({"item": "lamp"})"},
+                                 {"purchases", today - 4 * kDay + 23 * kHour, "{}"},
+                                 {"purchases", today - 3 * kDay, R"({"item": "lamp"})"},
+                                 {"purchases", kNow, R"({"item": "bulb"})"}}));
+    const std::string daily = R"({"event_collection": "purchases", "timeframe": "this_14_days",
+                                  "interval": "daily", "timezone": "UTC", "group_by": "item"})";
+    const std::string all_time = R"({"event_collection": "purchases", "group_by": "item"})";
+    auto daily_before = analytics::run_query(*events_, "count", daily, kNow);
+    auto all_before = analytics::run_query(*events_, "count", all_time, kNow);
+    ASSERT_FALSE(analytics::failed(daily_before));
+    ASSERT_FALSE(analytics::failed(all_before));
+    EXPECT_EQ(parse_json(std::get<std::string>(all_before)),
+              parse_json(R"({"result": [{"item": "bulb", "result": 1}, {"item": "lamp", "result": 3},
+                                        {"item": 2, "result": 1}, {"item": null, "result": 1}]})"));
+
+    ASSERT_EQ(*analytics::drop_expired(*events_, 3, kNow), 4);
+    EXPECT_EQ(std::get<std::string>(analytics::run_query(*events_, "count", daily, kNow)),
+              std::get<std::string>(daily_before));
+    EXPECT_EQ(std::get<std::string>(analytics::run_query(*events_, "count", all_time, kNow)),
+              std::get<std::string>(all_before));
+    // Grouped by a property not rolled up, only the events kept answer.
+    EXPECT_EQ(parse_json(std::get<std::string>(analytics::run_query(
+                  *events_, "count", R"({"event_collection": "purchases", "group_by": "colour"})", kNow))),
+              parse_json(R"({"result": [{"colour": null, "result": 2}]})"));
+}
+
+TEST_P(GroupRollupTest, LampiCloudDeclaresItsOptionsAndTheDefaultsAndBackfillsOnItsOwn) {
+    std::string url = testing::fresh_database_url(GetParam(), dir_.path());
+    {
+        auto earlier = storage::Store::open(url, 1);
+        ASSERT_TRUE(earlier);
+        analytics::EventStore events((*earlier)->database());
+        ASSERT_TRUE(events.insert({{"purchases", kNow - 2 * kDay, R"({"item": "lamp"})"},
+                                   {"purchases", kNow - kDay, R"({"item": "bulb"})"}}));
+    }
+    testing::CloudServerOptions options;
+    options.app.analytics_now_ms = [] { return kNow; };
+    options.app.analytics_group_rollups.push_back({"purchases", "item"});
+    options.app.analytics_group_rollup_period = std::chrono::milliseconds(20);
+    testing::CloudServer server(url, options);
+    analytics::EventStore events(server.store().database());
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    auto ready = [&] {
+        auto from = events.group_rollup_ready_from("purchases", "item");
+        return from && *from == std::numeric_limits<std::int64_t>::min();
+    };
+    while (!ready() && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    EXPECT_TRUE(ready());
+    auto declared = server.store().database().lease()->query(
+        "SELECT collection, property FROM analytics_group_rollups ORDER BY collection, property");
+    ASSERT_TRUE(declared);
+    std::vector<std::string> names;
+    for (const auto& row : *declared) names.push_back(storage::as_text(row[0]) + "." + storage::as_text(row[1]));
+    EXPECT_EQ(names, (std::vector<std::string>{"lamp_changes.client", "logins.failure", "logins.success",
+                                               "purchases.item", "sign_ups.referred_by"}));
+    auto counted =
+        analytics::run_query(events, "count",
+                             R"({"event_collection": "purchases", "timeframe": "this_7_days", "group_by": "item"})",
+                             kNow);
+    ASSERT_FALSE(analytics::failed(counted));
+    EXPECT_EQ(parse_json(std::get<std::string>(counted)),
+              parse_json(R"({"result": [{"item": "bulb", "result": 1}, {"item": "lamp", "result": 1}]})"));
+    auto rows = server.store().database().lease()->query("SELECT SUM(events) FROM analytics_daily_groups");
+    ASSERT_TRUE(rows);
+    EXPECT_EQ(storage::as_int(rows->at(0).at(0)), 2);
+}
+
+TEST(GroupRollupDeclaration, IsCollectionDotPropertyAndRefusesWhatCannotBeRolledUp) {
+    auto key = analytics::parse_group_rollup("lamp_changes.state.on");
+    ASSERT_TRUE(key);
+    EXPECT_EQ(key->collection, "lamp_changes");
+    EXPECT_EQ(key->property, "state.on");
+    for (const char* bad : {"lamp_changes", "lamp_changes.", ".client", "$x.client", "c.say\"hi\""}) {
+        auto refused = analytics::parse_group_rollup(bad);
+        EXPECT_FALSE(refused) << bad;
+    }
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, AnalyticsRollupTest, ::testing::Values("sqlite", "postgres"));
+INSTANTIATE_TEST_SUITE_P(Backends, GroupRollupTest, ::testing::Values("sqlite", "postgres"));
 
 }  // namespace
 }  // namespace lampi::cloud

@@ -133,6 +133,7 @@ Result<std::vector<AggregateRow>> EventStore::aggregate(const Aggregation& a) {
     Reader r(db_.dialect());
     std::string where = fmt::format("collection = {} AND ts_ms >= {} AND ts_ms < {}", r.param(a.collection),
                                     r.param(a.from_ms), r.param(a.to_ms));
+    if (a.max_id) where += " AND id <= " + r.param(*a.max_id);
     for (const auto& any_of : a.filters) {
         std::string alternatives;
         for (const Comparison& c : any_of) {

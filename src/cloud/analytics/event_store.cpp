@@ -52,8 +52,9 @@ Status EventStore::insert(const std::vector<PreparedEvent>& events) {
         auto done = conn->query(insert_sql(rows), params);
         if (!done) return fail(done.status().prefixed("cannot store analytics events: "));
     }
-    // Last, so the rollup's rows are locked only for the commit.
+    // Last, so the rollups' rows are locked only for the commit.
     if (Status s = add_to_daily_rollup(*conn, events); !s) return fail(s);
+    if (Status s = add_to_group_rollup(*conn, events); !s) return fail(s);
     auto committed = conn->query("COMMIT");
     if (!committed) return fail(committed.status().prefixed("cannot store analytics events: "));
     return Status::ok();

@@ -4,7 +4,9 @@
 // Events are rows of (collection, timestamp in Unix ms, the event's JSON); the
 // index on (collection, timestamp) makes a query's collection and timeframe a
 // range scan. Beside them, the daily rollup (analytics/daily_rollup.h) counts
-// each collection's events per UTC day, written in the events' transaction. Keys are stored as BLAKE2b hashes
+// each collection's events per UTC day, and the group rollup
+// (analytics/group_rollup.h) per day and value of declared properties, written in
+// the events' transaction. Keys are stored as BLAKE2b hashes
 // (accounts/crypto.h), like API tokens. Methods are thread-safe (each leases a pooled connection) and never throw; the
 // Database must outlive the EventStore.
 #pragma once
@@ -16,6 +18,7 @@
 #include <vector>
 
 #include "analytics/event.h"
+#include "analytics/group_rollup.h"
 #include "analytics/on_hours.h"
 #include "lampi/status.h"
 #include "storage/sql.h"
@@ -76,6 +79,8 @@ struct Aggregation {
     // With a width, rows are per step: (ts_ms - origin) / width.
     std::int64_t bucket_origin_ms = 0;
     std::int64_t bucket_width_ms = 0;
+    // Only events whose id is at most this (the group rollup's backfill).
+    std::optional<std::int64_t> max_id;
 };
 
 struct AggregateRow {
@@ -90,8 +95,8 @@ public:
 
     storage::Dialect dialect() const { return db_.dialect(); }
 
-    // Adds the events (one statement per 100) and their days' counts to the
-    // daily rollup, in one transaction: all or none.
+    // Adds the events (one statement per 100), their days' counts to the daily
+    // rollup and their values' to the group rollup, in one transaction: all or none.
     Status insert(const std::vector<PreparedEvent>& events);
 
     // Events of `collection` with from_ms <= timestamp < to_ms, oldest first,
@@ -117,6 +122,24 @@ public:
     // Deletes the events of `collection` before before_ms, in chunks of short
     // transactions; the daily rollup keeps their counts. The events deleted.
     Result<std::int64_t> drop_events_before(const std::string& collection, std::int64_t before_ms);
+    // The group rollup (analytics/group_rollup.h). Declares (collection,
+    // property) if it is not yet: records the last event id stored (on
+    // PostgreSQL with the events table locked against writers meanwhile, so no
+    // batch in flight is missed by both its transaction and the backfill).
+    Status declare_group_rollup(const GroupRollupKey& key, std::int64_t now_ms);
+    // Counts one UTC day of events stored before a declaration whose backfill is
+    // unfinished; false when none is left.
+    Result<bool> backfill_group_rollup();
+    // The first UTC day from which (collection, property)'s counts are complete
+    // (the smallest int64 once backfilled whole); nullopt when not declared or
+    // no day is yet.
+    Result<std::optional<std::int64_t>> group_rollup_ready_from(const std::string& collection,
+                                                                const std::string& property);
+    // As daily_counts, per value (group_value_key) of a declared property: whole
+    // days from the group rollup, a partial day at either end from the events.
+    Result<std::map<std::int64_t, std::map<std::string, std::int64_t>>> daily_group_counts(
+        const std::string& collection, const std::string& property, std::int64_t from_ms, std::int64_t to_ms);
+
     // One row per (step, group) that has events; with neither, exactly one row.
     // Property names holding '"' or '\\' cannot be reached this way (invalid_argument).
     Result<std::vector<AggregateRow>> aggregate(const Aggregation& aggregation);

@@ -16,6 +16,7 @@
 
 #include "analytics/calendar.h"
 #include "analytics/daily_rollup.h"
+#include "analytics/group_rollup.h"
 
 namespace lampi::cloud::analytics {
 namespace json = boost::json;
@@ -27,16 +28,7 @@ constexpr std::size_t kMaxBuckets = 10'000;
 
 using Path = std::vector<std::string>;
 
-Path split_path(std::string_view name) {
-    Path path;
-    std::size_t start = 0;
-    for (;;) {
-        std::size_t dot = name.find('.', start);
-        path.emplace_back(name.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start));
-        if (dot == std::string_view::npos) return path;
-        start = dot + 1;
-    }
-}
+Path split_path(std::string_view name) { return property_path(name); }
 
 const json::value* lookup(const json::value& event, const Path& path) {
     const json::value* at = &event;
@@ -630,7 +622,7 @@ std::optional<std::vector<Comparison>> sql_filter(const Filter& f) {
 
 // q as an Aggregation over [from, to), or nullopt when the database cannot compute it.
 std::optional<Aggregation> to_aggregation(const Query& q, std::int64_t from, std::int64_t to) {
-    Aggregation a{q.collection, from, to, {}, {}, {}, 0, 0};
+    Aggregation a{q.collection, from, to, {}, {}, {}, 0, 0, std::nullopt};
     for (const auto& [label, analysis] : q.analyses) {
         auto function = sql_function(analysis.analysis);
         Path target = split_path(analysis.target);
@@ -742,17 +734,23 @@ std::optional<KeenResult<json::value>> run_in_database(EventStore& store, const 
 
 // ---- From the daily rollup: counts without filters ----
 
-// Whether q is a count the daily rollup answers exactly: no filters (a scoped
-// key's included), no group_by, and either no interval or steps of whole UTC
-// days (daily to yearly in a zone whose offset is 0 throughout).
-bool rollup_answers(const Query& q) {
-    if (q.multi || q.analyses.front().second.analysis != "count" || !q.filters.empty() || !q.group_by.empty())
-        return false;
+// Whether q's steps are made of whole UTC days: no interval, or daily to
+// yearly in a zone whose offset is 0 throughout.
+bool whole_utc_day_steps(const Query& q) {
     if (!q.interval) return true;
     if (*q.interval == Unit::minute || *q.interval == Unit::hour) return false;
     std::int64_t origin = floor_to(*q.interval, q.from, q.zone);
     return q.zone.fixed_between(origin, q.to) && q.zone.offset_at(origin) == 0;
 }
+
+// Whether q is a count without filters (a scoped key's included) in whole UTC
+// day steps: the daily rollup answers it without a group_by, the group rollup
+// with one declared property (when it is ready for q's days: checked apart).
+bool plain_daily_count(const Query& q) {
+    return !q.multi && q.analyses.front().second.analysis == "count" && q.filters.empty() && whole_utc_day_steps(q);
+}
+
+bool rollup_answers(const Query& q) { return plain_daily_count(q) && q.group_by.empty(); }
 
 KeenResult<json::value> count_from_rollup(EventStore& store, const Query& q) {
     auto days = store.daily_counts(q.collection, q.from, q.to);
@@ -767,6 +765,42 @@ KeenResult<json::value> count_from_rollup(EventStore& store, const Query& q) {
     if (!q.interval) return json::value(events_in(q.from, q.to));
     return steps(q, [&](std::int64_t start, std::int64_t end) -> KeenResult<json::value> {
         return json::value(events_in(start, end));
+    });
+}
+
+// ---- From the group rollup: counts without filters by one declared property ----
+
+// Whether the group rollup of q's one group_by property is complete for every
+// whole day of q's timeframe (the partial days at its ends are read from the events).
+Result<bool> group_rollup_answers(EventStore& store, const Query& q) {
+    if (!plain_daily_count(q) || q.group_by.size() != 1) return false;
+    auto ready = store.group_rollup_ready_from(q.collection, q.group_by.front());
+    if (!ready) return ready.status();
+    std::int64_t first_whole_day = utc_day_of(q.from) == q.from ? q.from : utc_day_of(q.from) + kDayMs;
+    return ready->has_value() && **ready <= first_whole_day;
+}
+
+KeenResult<json::value> count_groups_from_rollup(EventStore& store, const Query& q) {
+    auto days = store.daily_group_counts(q.collection, q.group_by.front(), q.from, q.to);
+    if (!days) return keen_error("InternalServerError", days.status());
+    // As count_from_rollup: a step's days are keyed from the midnight of its start.
+    auto groups_in = [&](std::int64_t from, std::int64_t to) {
+        std::map<std::string, std::int64_t> per_value;
+        for (auto it = days->lower_bound(utc_day_of(from)); it != days->end() && it->first < to; ++it)
+            for (const auto& [value, n] : it->second) per_value[value] += n;
+        // The rows the database gives over the events, so the answer has their shape and order.
+        std::vector<AggregateRow> rows;
+        rows.reserve(per_value.size());
+        for (const auto& [value, n] : per_value)
+            rows.push_back({0, {value == "null" ? std::optional<std::string>() : value}, {std::to_string(n)}});
+        std::vector<const AggregateRow*> pointers;
+        pointers.reserve(rows.size());
+        for (const AggregateRow& r : rows) pointers.push_back(&r);
+        return assemble(q, pointers);
+    };
+    if (!q.interval) return groups_in(q.from, q.to);
+    return steps(q, [&](std::int64_t start, std::int64_t end) -> KeenResult<json::value> {
+        return groups_in(start, end);
     });
 }
 
@@ -808,6 +842,15 @@ KeenResult<std::string> run(EventStore& store, const Query& q, QueryEngine engin
             if (failed(counted)) return std::get<KeenError>(counted);
             return answer(std::get<json::value>(std::move(counted)));
         }
+        auto by_groups = group_rollup_answers(store, q);
+        if (!by_groups) return keen_error("InternalServerError", by_groups.status());
+        if (*by_groups) {
+            auto counted = count_groups_from_rollup(store, q);
+            if (failed(counted)) return std::get<KeenError>(counted);
+            return answer(std::get<json::value>(std::move(counted)));
+        }
+    }
+    if (engine != QueryEngine::in_memory) {
         if (auto done = run_in_database(store, q)) {
             if (failed(*done)) return std::get<KeenError>(*done);
             return answer(std::get<json::value>(std::move(*done)));

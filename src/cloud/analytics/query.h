@@ -7,7 +7,9 @@
 // Where the work happens: a count without filters or group_by, alone or by
 // whole UTC days (daily to yearly intervals in a zone at offset 0), is read from
 // the daily rollup (EventStore::daily_counts), its cost growing with the days,
-// not the events. Otherwise the database narrows to the collection and timeframe
+// not the events; the same with a group_by of one property declared for the
+// group rollup and ready for the timeframe's whole days, from that rollup
+// (EventStore::daily_group_counts). Otherwise the database narrows to the collection and timeframe
 // (an index range on (collection, ts_ms)). count, count_unique, sum, average,
 // minimum and maximum, with group_by, interval and the filters eq, ne, lt, lte,
 // gt, gte, exists and in, are computed by the database (EventStore::aggregate:
@@ -37,8 +39,10 @@ namespace lampi::cloud::analytics {
 
 inline constexpr std::int64_t kMaxQueryEvents = 500'000;
 
-// best: in the database where it can; in_memory: always in C++ (tests compare the two).
-enum class QueryEngine { best, in_memory };
+// best: from a rollup or in the database where it can; events: in the database
+// over the events, never a rollup; in_memory: always in C++ (tests and the
+// bench compare them).
+enum class QueryEngine { best, events, in_memory };
 
 // Runs `analysis` with parameters from a JSON object body (POST) and answers
 // Keen's JSON ({"result": ...}). `now_ms` is the time relative timeframes count from.

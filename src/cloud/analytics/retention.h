@@ -1,6 +1,8 @@
 // Retention: raw analytics events older than a number of days are deleted,
-// while the daily rollup (analytics/daily_rollup.h) keeps their counts, so an
-// unfiltered count of old days still answers (EventStore::daily_counts).
+// while the daily rollup (analytics/daily_rollup.h) and the group rollup
+// (analytics/group_rollup.h) keep their counts, so an unfiltered count of old
+// days still answers (EventStore::daily_counts), also grouped by a declared
+// property (EventStore::daily_group_counts).
 //
 // Contract: drop_expired() deletes the events of every UTC day that ended more
 // than `days` days before today's UTC midnight (today and the `days` days

@@ -116,11 +116,16 @@ App::App(storage::Store& store, accounts::Accounts& accounts, lamps::LampService
         retention_job_ = std::make_unique<analytics::RetentionJob>(
             deps_.analytics, options_.analytics_retention_days, [this] { return analytics_now_ms(deps_); },
             options_.analytics_retention_period);
+    if (!options_.analytics_group_rollups.empty())
+        group_rollup_job_ = std::make_unique<analytics::GroupRollupJob>(
+            deps_.analytics, options_.analytics_group_rollups, [this] { return analytics_now_ms(deps_); },
+            options_.analytics_group_rollup_period);
 }
 
 void App::stop() {
     if (schedule_runner_) schedule_runner_->stop();
     if (retention_job_) retention_job_->stop();
+    if (group_rollup_job_) group_rollup_job_->stop();
     command_pool_->stop();
     query_pool_->stop();
 }

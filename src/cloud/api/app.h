@@ -20,6 +20,7 @@
 #include "analytics/event_queue.h"
 #include "analytics/event_sink.h"
 #include "analytics/event_store.h"
+#include "analytics/group_rollup.h"
 #include "analytics/retention.h"
 #include "analytics/write_limit.h"
 #include "api/security_headers.h"
@@ -92,6 +93,11 @@ struct AppOptions {
     // (analytics/retention.h); 0 keeps them forever.
     int analytics_retention_days = 0;
     std::chrono::milliseconds analytics_retention_period{std::chrono::hours(1)};
+    // Properties whose events are counted per UTC day and value (analytics/group_rollup.h),
+    // declared at start; those stored before a declaration are counted in the background,
+    // working about analytics_group_rollup_period at a time, once per period.
+    std::vector<analytics::GroupRollupKey> analytics_group_rollups = analytics::default_group_rollups();
+    std::chrono::milliseconds analytics_group_rollup_period{std::chrono::seconds(1)};
     // Gets the sign_ups and logins events (lamp events go through LampService's
     // own sink); null: none.
     std::shared_ptr<analytics::EventSink> events;
@@ -177,6 +183,7 @@ private:
     // Declared last so that it stops, running what is queued, while deps_ lives.
     std::unique_ptr<schedules::ScheduleRunner> schedule_runner_;
     std::unique_ptr<analytics::RetentionJob> retention_job_;
+    std::unique_ptr<analytics::GroupRollupJob> group_rollup_job_;
     std::unique_ptr<WorkPool> command_pool_;
     std::unique_ptr<WorkPool> query_pool_;
 };

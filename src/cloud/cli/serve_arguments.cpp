@@ -2,8 +2,10 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <chrono>
 
+#include "analytics/group_rollup.h"
 #include "certificate_authority.h"
 #include "lampi/files.h"
 
@@ -40,6 +42,22 @@ int serve_with(ServeArguments a, const CommonConfig& common) {
         return 2;
     }
     config.app.trusted_proxies = std::move(proxies).value();
+    // Each declaration costs an upsert per distinct value in every batch of its collection.
+    constexpr std::size_t kMaxGroupRollups = 32;
+    if (a.analytics_group_rollups.size() > kMaxGroupRollups) {
+        fmt::print(stderr, "lampi-cloud: --analytics-group-rollup is given {} times; at most {}\n",
+                   a.analytics_group_rollups.size(), kMaxGroupRollups);
+        return 2;
+    }
+    for (const std::string& text : a.analytics_group_rollups) {
+        auto key = analytics::parse_group_rollup(text);
+        if (!key) {
+            fmt::print(stderr, "lampi-cloud: --analytics-group-rollup {}\n", key.status().message());
+            return 2;
+        }
+        std::vector<analytics::GroupRollupKey>& keys = config.app.analytics_group_rollups;
+        if (std::find(keys.begin(), keys.end(), *key) == keys.end()) keys.push_back(std::move(key).value());
+    }
     if (!config.redirect_listen.empty() && config.server.tls_cert_file.empty() && config.public_https_port == 0) {
         fmt::print(stderr,
                    "lampi-cloud: --redirect-listen without --tls-cert needs --public-https-port "

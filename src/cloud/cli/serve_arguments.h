@@ -18,6 +18,7 @@ struct ServeArguments {
     MqttTls mqtt_tls;
     std::vector<std::string> service_accounts;  // NAME:FILE
     std::vector<std::string> trusted_proxies;   // ADDRESS or ADDRESS/PREFIX
+    std::vector<std::string> analytics_group_rollups;  // COLLECTION.PROPERTY, besides the defaults
     bool no_signup = false;
     // The CA that signs enrolled lamps' certificates (POST /api/v1/enroll).
     std::string enroll_ca_dir;

@@ -243,6 +243,31 @@ FROM analytics_events GROUP BY collection, day_ms;
 ALTER TABLE schedules ADD COLUMN scene_id BIGINT REFERENCES scenes(id);
 CREATE INDEX schedules_scene ON schedules(scene_id);
 )SQL"},
+    // The analytics group rollup (analytics/group_rollup.h): events per UTC day
+    // and value (value_json: the value's JSON, 'null' when missing) of each
+    // declared (collection, property). Declarations are lampi-cloud options, so
+    // the rows are made at start, not here: analytics_group_rollups records each
+    // declaration, the last event id stored before it (older events are counted
+    // by a backfill, newer ones by their batch) and the first UTC day from which
+    // the counts are complete (NULL: none yet).
+    {14, R"SQL(
+CREATE TABLE analytics_group_rollups (
+    collection TEXT NOT NULL,
+    property TEXT NOT NULL,
+    backfill_to_id BIGINT NOT NULL,
+    ready_from_ms BIGINT,
+    declared_at BIGINT NOT NULL,
+    PRIMARY KEY (collection, property)
+);
+CREATE TABLE analytics_daily_groups (
+    collection TEXT NOT NULL,
+    day_ms BIGINT NOT NULL,
+    property TEXT NOT NULL,
+    value_json TEXT NOT NULL,
+    events BIGINT NOT NULL,
+    PRIMARY KEY (collection, day_ms, property, value_json)
+);
+)SQL"},
 };
 
 std::string render(const char* sql, Dialect dialect) {
