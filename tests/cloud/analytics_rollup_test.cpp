@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <fmt/core.h>
+#include <atomic>
 #include <boost/json.hpp>
 #include <chrono>
 #include <limits>
@@ -425,6 +426,32 @@ TEST_P(GroupRollupTest, APropertyDeclaredAfterItsEventsIsBackfilledDayByDayAndCo
     // Declaring again changes nothing.
     declare("kind");
     EXPECT_FALSE(*events_->backfill_group_rollup());
+    expect_group_table_matches_events("kind");
+}
+
+// As two lampi-cloud processes started together would: both backfill the same
+// declaration at once, and each day is counted by one of them only.
+TEST_P(GroupRollupTest, TwoBackfillsAtOnceCountEachDayOnce) {
+    std::mt19937 random(11);
+    store_mixed_events(random, 3000);
+    declare("kind");
+    std::atomic<int> failures{0};
+    std::atomic<bool> endless{false};
+    auto backfill = [&] {
+        analytics::EventStore events(store_->database());
+        for (int step = 0; step < 10'000; ++step) {
+            auto more = events.backfill_group_rollup();
+            if (!more) ++failures;
+            if (!more || !*more) return;
+        }
+        endless = true;
+    };
+    std::thread other(backfill);
+    backfill();
+    other.join();
+    EXPECT_EQ(failures.load(), 0);
+    ASSERT_FALSE(endless.load()) << "the backfill does not end";
+    EXPECT_EQ(*events_->group_rollup_ready_from("purchases", "kind"), std::numeric_limits<std::int64_t>::min());
     expect_group_table_matches_events("kind");
 }
 
