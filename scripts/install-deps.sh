@@ -55,15 +55,29 @@ plan_installs_only() {
     exit 1
   fi
 }
-if [ $need_update -eq 1 ] || ! plan_installs_only; then
+update_lists() {
   apt-get update -q >"$log" 2>&1 || { cat "$log" >&2; echo "lampi: apt-get update failed" >&2; exit 1; }
+}
+if [ $need_update -eq 1 ] || ! plan_installs_only; then
+  update_lists
   plan_installs_only || { tail -20 "$log" >&2; echo "lampi: apt-get cannot install ${missing[*]}" >&2; exit 1; }
 fi
 echo "lampi: installing ${#missing[@]} Debian packages: ${missing[*]}"
-if ! apt-get install -y -q --no-install-recommends "${missing[@]}" >"$log" 2>&1; then
-  tail -20 "$log" >&2
-  echo "lampi: apt-get install failed (full log: $log)" >&2
-  exit 1
+# --no-remove: apt aborts rather than remove a package, whatever the plan said. The
+# lock timeout waits for unattended-upgrades, which often holds it on a fresh machine.
+install_missing() {
+  apt-get install -y -q --no-install-recommends --no-remove -o DPkg::Lock::Timeout=300 "${missing[@]}" >"$log" 2>&1
+}
+if ! install_missing; then
+  # Package lists older than the mirror name files it no longer has (404): once more, updated.
+  echo "lampi: apt-get install failed; updating the package lists and trying once more"
+  update_lists
+  plan_installs_only || { tail -20 "$log" >&2; echo "lampi: apt-get cannot install ${missing[*]}" >&2; exit 1; }
+  if ! install_missing; then
+    tail -20 "$log" >&2
+    echo "lampi: apt-get install failed (full log: $log)" >&2
+    exit 1
+  fi
 fi
 rm -f "$log"
 echo "lampi: packages installed"

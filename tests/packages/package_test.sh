@@ -165,6 +165,16 @@ broker_secret=/etc/lampi/lamp-broker-password broker_users=/etc/mosquitto/lampi-
 grep -q '^lampid:\$7\$[0-9]*\$' "$root$broker_users" || fail "install: $broker_users holds no hashed login for lampid"
 grep -qF "$(cat "$root$broker_secret")" "$root$broker_users" && fail "install: $broker_users holds the password in clear"
 grep -q '^allow_anonymous false$' "$root/etc/mosquitto/conf.d/lampi-lamp.conf" || fail "install: the lamp's broker takes anonymous clients"
+# On a first install apt configures (and starts) Mosquitto before lampi-lamp, so it
+# meets lampi-lamp.conf without its password file and stops: the postinst must make
+# the password before it starts lampid, and then restart (not try-restart) the broker.
+postinst=$root/var/lib/dpkg/info/lampi-lamp.postinst
+password_made=$(grep -n 'mosquitto_passwd -U' "$postinst" | head -1 | cut -d: -f1)
+lampid_started=$(grep -n 'deb-systemd-invoke.*lampid\.service' "$postinst" | head -1 | cut -d: -f1)
+[ -n "$password_made" ] && [ -n "$lampid_started" ] && [ "$password_made" -lt "$lampid_started" ] ||
+  fail "install: lampi-lamp's postinst starts lampid (line ${lampid_started:-none}) before it makes the broker's password (line ${password_made:-none})"
+grep -q 'deb-systemd-invoke restart mosquitto\.service' "$postinst" ||
+  fail "install: lampi-lamp's postinst does not restart Mosquitto, which stopped for want of the password file"
 expect_file /usr/lib/lampi/lampi_auth_plugin.so install
 expect_file /usr/lib/lampi/lampi_bridge_nodelay.so install
 expect_file /lib/systemd/system/mosquitto.service.d/lampi-bridge-nodelay.conf install
