@@ -215,6 +215,48 @@ TEST(SealedMessages, HellosAndReportsOpenOnlyWithTheSecretOnTheTopicTheyWereSeal
     EXPECT_FALSE(open_report("r1", "w0", seal_report("r1", report, kSecret), kSecret));
 }
 
+// A failed HMAC gives an empty MAC (lampi/hmac.h): it must not match an empty one.
+TEST(SealedMessages, AnEmptyOrShortMacMatchesNothingNotEvenItsLike) {
+    std::string mac(64, 'a');
+    EXPECT_TRUE(mac_matches(mac, mac));
+    EXPECT_FALSE(mac_matches("", "")) << "what a failed HMAC on both ends would give";
+    EXPECT_FALSE(mac_matches("", mac));
+    EXPECT_FALSE(mac_matches(mac.substr(0, 8), mac.substr(0, 8))) << "a truncated MAC";
+    json::object empty = json::parse(seal_hello("w0", "ready", kSecret)).as_object();
+    empty["mac"] = "";
+    EXPECT_FALSE(open_hello("w0", json::serialize(empty), kSecret));
+}
+
+// The broker drops a message over its message_size_limit without a word: a report
+// that would be larger goes without its histogram, and says so.
+TEST(WorkerReports, AReportOverTheMessageLimitGoesWithoutItsHistogramAndSaysWhy) {
+    WorkerReport report;
+    report.worker = "w0";
+    report.seq = 9;
+    report.done = true;
+    report.latency = random_latencies(1, 20'000);
+    report.counters[static_cast<std::size_t>(Counter::sent)] = 20'000;
+    ASSERT_GT(seal_report("r1", report, kSecret).size(), kDefaultMaxMessageBytes) << "the test needs a large report";
+    std::string trimmed;
+    Result<std::string> sealed = seal_report_within("r1", report, kSecret, kDefaultMaxMessageBytes, &trimmed);
+    ASSERT_TRUE(sealed) << sealed.status().message();
+    EXPECT_LE(sealed->size(), kDefaultMaxMessageBytes);
+    EXPECT_NE(trimmed.find("bytes, over the 4096 bytes of --max-message-bytes"), std::string::npos) << trimmed;
+    Result<WorkerReport> opened = open_report("r1", "w0", *sealed, kSecret);
+    ASSERT_TRUE(opened) << opened.status().message();
+    EXPECT_EQ(opened->counters, report.counters) << "the counters still count";
+    EXPECT_EQ(opened->latency.count(), 0u);
+    EXPECT_FALSE(opened->ok) << "a final report without its latencies fails the run";
+    ASSERT_EQ(opened->failures.size(), 1u);
+    EXPECT_EQ(opened->failures[0], trimmed);
+    // One that fits goes whole.
+    report.latency = random_latencies(1, 10);
+    sealed = seal_report_within("r1", report, kSecret, kDefaultMaxMessageBytes, &trimmed);
+    ASSERT_TRUE(sealed);
+    EXPECT_EQ(*sealed, seal_report("r1", report, kSecret));
+    EXPECT_TRUE(trimmed.empty()) << trimmed;
+}
+
 // A broker, workers and a controller, each a lampi-load process as a user starts them.
 class Cluster : public ::testing::Test {
 protected:
