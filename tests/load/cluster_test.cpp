@@ -263,7 +263,7 @@ TEST(WorkerReports, AReportOverTheMessageLimitGoesWithoutItsHistogramAndSaysWhy)
 
 TEST(WorkerIds, ANameThatIsNotOneTopicLevelIsRefused) {
     EXPECT_TRUE(check_worker_id("rack1-load3"));
-    for (std::string id : std::vector<std::string>{"", "a/b", "w+", "#", std::string("w\0x", 3)}) {
+    for (const std::string& id : std::vector<std::string>{"", "a/b", "w+", "#", std::string("w\0x", 3)}) {
         Status s = check_worker_id(id);
         EXPECT_FALSE(s) << id;
         EXPECT_NE(s.message().find("--id"), std::string::npos) << s.message();
@@ -303,7 +303,7 @@ protected:
         for (int i = 0; i < n; ++i) {
             std::string id = fmt::format("w{}", i);
             std::vector<std::string> argv = worker_launcher_;
-            for (std::string word :
+            for (const std::string& word :
                  {std::string(LAMPI_LOAD_BINARY), std::string("worker"), std::string("--controller"), cluster_broker(),
                   std::string("--id"), id, std::string("--secret-file"), secret_file_})
                 argv.push_back(word);
