@@ -487,6 +487,30 @@ TEST_P(GroupRollupTest, RetentionKeepsTheGroupCountsOfTheDaysItDrops) {
               parse_json(R"({"result": [{"colour": null, "result": 2}]})"));
 }
 
+// PostgreSQL refuses a btree index row over 2704 bytes: a value that long must
+// neither fail its batch nor stall the backfill of the events stored before.
+TEST_P(GroupRollupTest, AValueOfKilobytesIsCountedByItsBatchAndByTheBackfill) {
+    // Random letters, so that PostgreSQL cannot compress the value under the limit.
+    std::mt19937 random(3);
+    std::uniform_int_distribution<int> letter('a', 'z');
+    auto long_value = [&] {
+        std::string s(4000, ' ');
+        for (char& c : s) c = static_cast<char>(letter(random));
+        return s;
+    };
+    auto event = [](const std::string& item) { return json::serialize(json::object{{"item", item}}); };
+    const std::string before = long_value(), after = long_value();
+    ASSERT_TRUE(events_->insert({{"purchases", kNow - 2 * kDay, event(before)}, {"purchases", kNow - kDay, "{}"}}));
+    declare("item");
+    Status stored = events_->insert({{"purchases", kNow - kDay, event(after)},
+                                     {"purchases", kNow - kDay, event(after)},
+                                     {"purchases", kNow - 2 * kDay, event(before)}});
+    EXPECT_TRUE(stored) << stored.message();
+    backfill_all();
+    expect_group_table_matches_events("item");
+    expect_group_answers_equal_events("item");
+}
+
 TEST_P(GroupRollupTest, LampiCloudDeclaresItsOptionsAndTheDefaultsAndBackfillsOnItsOwn) {
     std::string url = testing::fresh_database_url(GetParam(), dir_.path());
     {

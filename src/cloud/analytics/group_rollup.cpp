@@ -11,6 +11,7 @@
 #include <set>
 #include <utility>
 
+#include "accounts/crypto.h"
 #include "analytics/daily_rollup.h"
 #include "analytics/event_store.h"
 #include "lampi/log.h"
@@ -83,20 +84,24 @@ Status upsert(storage::SqlConnection& conn, const GroupCounts& counts) {
     constexpr std::size_t kRowsPerStatement = 1000;
     for (auto it = counts.begin(); it != counts.end();) {
         std::string sql =
-            "INSERT INTO analytics_daily_groups (collection, day_ms, property, value_json, events) VALUES ";
+            "INSERT INTO analytics_daily_groups (collection, property, day_ms, value_hash, value_json, events) "
+            "VALUES ";
         std::vector<storage::SqlValue> params;
-        for (; it != counts.end() && params.size() < kRowsPerStatement * 5; ++it) {
+        for (; it != counts.end() && params.size() < kRowsPerStatement * 6; ++it) {
             std::size_t n = params.size();
-            sql += fmt::format("{}(${}, ${}, ${}, ${}, ${})", n ? ", " : "", n + 1, n + 2, n + 3, n + 4, n + 5);
+            sql += fmt::format("{}(${}, ${}, ${}, ${}, ${}, ${})", n ? ", " : "", n + 1, n + 2, n + 3, n + 4, n + 5,
+                               n + 6);
             const auto& [collection, day, property, value] = it->first;
             params.emplace_back(collection);
-            params.emplace_back(day);
             params.emplace_back(property);
+            params.emplace_back(day);
+            // The row's key, of fixed size whatever the value's (migration 14 says why).
+            params.emplace_back(accounts::secret_hash(value));
             params.emplace_back(value);
             params.emplace_back(it->second);
         }
         sql +=
-            " ON CONFLICT (collection, day_ms, property, value_json) DO UPDATE SET events = "
+            " ON CONFLICT (collection, property, day_ms, value_hash) DO UPDATE SET events = "
             "analytics_daily_groups.events + excluded.events";
         if (auto done = conn.query(sql, params); !done)
             return done.status().prefixed("cannot update the group rollup: ");
@@ -310,9 +315,9 @@ Result<std::map<std::int64_t, std::map<std::string, std::int64_t>>> EventStore::
     if (cursor < whole_end) {
         auto conn = db_.lease();
         auto rows = conn->query(
-            "SELECT day_ms, value_json, events FROM analytics_daily_groups WHERE collection = $1 AND day_ms >= $2 "
-            "AND day_ms < $3 AND property = $4",
-            {collection, cursor, whole_end, property});
+            "SELECT day_ms, value_json, events FROM analytics_daily_groups WHERE collection = $1 AND property = $2 "
+            "AND day_ms >= $3 AND day_ms < $4",
+            {collection, property, cursor, whole_end});
         if (!rows) return rows.status().prefixed("cannot read the group rollup: ");
         for (const auto& row : *rows)
             days[storage::as_int(row[0])][storage::as_text(row[1])] += storage::as_int(row[2]);

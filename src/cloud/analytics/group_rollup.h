@@ -14,13 +14,15 @@
 // Contract: a value is counted under the key the event query path groups it by
 // (the JSON text the database gives for it, parsed and serialized again; a
 // missing property and null are both "null"), so an answer from the rollup is
-// the same as one from the events. Events stored after the declaration are
-// counted in their batch's transaction (EventStore::insert); those stored
-// before it (up to the event id recorded with the declaration) by a backfill,
-// one UTC day at a time from the newest day down, each day in its own short
-// transaction that also moves ready_from_ms (the first day whose counts are
-// complete) down to it. Two processes backfilling the same declaration never
-// both count a day: the move is conditional on where the other left it.
+// the same as one from the events; a row is keyed by a hash of that key, so a
+// value of any length fits PostgreSQL's index. Events stored after the
+// declaration are counted in their batch's transaction (EventStore::insert);
+// those stored before it (up to the event id recorded with the declaration) by
+// a backfill, one UTC day at a time from the newest day down, each day in its
+// own short transaction that also moves ready_from_ms (the first day whose
+// counts are complete) down to it. Two processes backfilling the same
+// declaration never both count a day: the move is conditional on where the
+// other left it.
 // Retention (analytics/retention.h) deletes events, never these counts.
 #pragma once
 
