@@ -80,8 +80,12 @@ Status add_to_group_rollup(storage::SqlConnection& conn, const std::vector<Prepa
 
 // Declares `keys` (each once, however many processes start), then backfills
 // them, and any declared by other processes, on its own thread: every `period`
-// it works for about that long, one day at a time, so stop() never waits long.
-// Failures are logged and tried again next period.
+// it works for about that long, a day of each unfinished declaration in turn,
+// so stop() never waits long and a long backfill holds back no other. Failures
+// are logged, naming the declaration. One not made is tried again next period;
+// one whose backfill failed is skipped for 1, 2, 4, ... runs (at most
+// kMaxBackfillBackoff's worth) while the others go on, so one that keeps
+// failing neither holds back the others nor fills the log.
 class GroupRollupJob {
 public:
     GroupRollupJob(EventStore& store, std::vector<GroupRollupKey> keys, std::function<std::int64_t()> now_ms,
@@ -90,11 +94,22 @@ public:
     // Waits for a run under way to finish; idempotent.
     void stop() { task_.stop(); }
 
+    static constexpr std::chrono::minutes kMaxBackfillBackoff{10};
+
 private:
+    // A declaration whose backfill failed: how many times in a row, and how
+    // many runs skip it before it is tried again.
+    struct Failing {
+        int failures = 0;
+        std::int64_t runs_to_skip = 0;
+    };
+
     void run();
+    void backfill_failed(const GroupRollupKey& key, const Status& why);
 
     EventStore& store_;
     std::vector<GroupRollupKey> undeclared_;
+    std::map<GroupRollupKey, Failing> failing_;  // only the job's thread uses it
     std::function<std::int64_t()> now_ms_;
     std::chrono::milliseconds period_;
     PeriodicTask task_;  // last: its thread starts once the members it uses exist
