@@ -560,6 +560,41 @@ TEST_P(GroupRollupTest, ABackfillThatFailsHoldsBackNoOtherDeclaration) {
     expect_group_table_matches_events("broken");
 }
 
+// A declaration waits for the batches in flight under a SHARE lock on the
+// events, and new batches queue behind it: one that cannot have the lock soon
+// (a VACUUM or an index build holds a conflicting one) gives up, to be tried
+// again, instead of holding every batch for as long.
+class GroupRollupPostgresTest : public GroupRollupTest {};
+
+TEST_P(GroupRollupPostgresTest, ADeclarationGivesWayWhenTheEventsStayLocked) {
+    auto vacuum = store_->database().lease();
+    ASSERT_TRUE(vacuum->query("BEGIN"));
+    // The lock VACUUM and CREATE INDEX CONCURRENTLY take.
+    ASSERT_TRUE(vacuum->query("LOCK TABLE analytics_events IN SHARE UPDATE EXCLUSIVE MODE"));
+    std::atomic<bool> done{false};
+    Status declared;
+    auto started = std::chrono::steady_clock::now();
+    std::thread declaring([&] {
+        declared = events_->declare_group_rollup({"purchases", "item"}, kNow);
+        done = true;
+    });
+    while (!done && std::chrono::steady_clock::now() - started < std::chrono::seconds(10))
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    bool gave_way = done;
+    ASSERT_TRUE(vacuum->query("ROLLBACK"));  // lets a declaration still waiting end
+    declaring.join();
+    ASSERT_TRUE(gave_way) << "the declaration waited for the lock over 10 s";
+    EXPECT_FALSE(declared);
+    EXPECT_NE(declared.message().find("purchases.item"), std::string::npos) << declared.message();
+    EXPECT_NE(declared.message().find("gave way"), std::string::npos) << declared.message();
+    EXPECT_EQ(*events_->group_rollup_ready_from("purchases", "item"), std::nullopt);
+    // Tried again once the lock is free, it is made.
+    ASSERT_TRUE(events_->declare_group_rollup({"purchases", "item"}, kNow));
+    auto unfinished = events_->unfinished_group_rollups();
+    ASSERT_TRUE(unfinished);
+    EXPECT_EQ(unfinished->size(), 1U);
+}
+
 TEST_P(GroupRollupTest, LampiCloudDeclaresItsOptionsAndTheDefaultsAndBackfillsOnItsOwn) {
     std::string url = testing::fresh_database_url(GetParam(), dir_.path());
     {
@@ -615,6 +650,8 @@ TEST(GroupRollupDeclaration, IsCollectionDotPropertyAndRefusesWhatCannotBeRolled
 
 INSTANTIATE_TEST_SUITE_P(Backends, AnalyticsRollupTest, ::testing::Values("sqlite", "postgres"));
 INSTANTIATE_TEST_SUITE_P(Backends, GroupRollupTest, ::testing::Values("sqlite", "postgres"));
+// PostgreSQL's table locks: SQLite's declaration takes its one write lock, as every batch does.
+INSTANTIATE_TEST_SUITE_P(Backends, GroupRollupPostgresTest, ::testing::Values("postgres"));
 
 }  // namespace
 }  // namespace lampi::cloud

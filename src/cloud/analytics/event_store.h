@@ -125,7 +125,9 @@ public:
     // The group rollup (analytics/group_rollup.h). Declares (collection,
     // property) if it is not yet: records the last event id stored (on
     // PostgreSQL with the events table locked against writers meanwhile, so no
-    // batch in flight is missed by both its transaction and the backfill).
+    // batch in flight is missed by both its transaction and the backfill; it
+    // gives up after 2 s if another session holds a conflicting lock, such as
+    // a VACUUM, since new batches queue behind it meanwhile).
     Status declare_group_rollup(const GroupRollupKey& key, std::int64_t now_ms);
     // The declarations whose backfill is unfinished, in (collection, property) order.
     Result<std::vector<GroupRollupKey>> unfinished_group_rollups();

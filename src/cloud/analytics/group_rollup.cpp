@@ -228,9 +228,17 @@ Status EventStore::declare_group_rollup(const GroupRollupKey& key, std::int64_t 
         (void)conn->query("ROLLBACK");
         return named(why);
     };
-    if (!sqlite)
-        if (auto locked = conn->query("LOCK TABLE analytics_events IN SHARE MODE"); !locked)
-            return fail(locked.status());
+    if (!sqlite) {
+        // Batches queue behind a SHARE lock still waiting (for a VACUUM, an
+        // index build): give way soon and be tried again instead.
+        if (auto limited = conn->query("SET LOCAL lock_timeout = '2s'"); !limited) return fail(limited.status());
+        if (auto locked = conn->query("LOCK TABLE analytics_events IN SHARE MODE"); !locked) {
+            if (locked.status().message().find("lock timeout") == std::string::npos) return fail(locked.status());
+            return fail(locked.status().prefixed(
+                "analytics_events stayed locked by another session (a VACUUM or an index build?) for 2 s, so the "
+                "declaration gave way to the batches: "));
+        }
+    }
     auto last = conn->query("SELECT COALESCE(MAX(id), 0) FROM analytics_events");
     if (!last) return fail(last.status());
     auto made = conn->query(
