@@ -595,6 +595,25 @@ TEST_P(GroupRollupPostgresTest, ADeclarationGivesWayWhenTheEventsStayLocked) {
     EXPECT_EQ(unfinished->size(), 1U);
 }
 
+// PostgreSQL steps into an array by a path part it reads as an integer (as
+// strtol does); SQLite never does. Every property the declaration accepts,
+// however odd its index-like parts, is counted as the events' group_by counts it.
+TEST_P(GroupRollupTest, IndexLikePropertiesTheDeclarationAcceptsCountAsTheEventsDo) {
+    std::vector<std::string> accepted;
+    for (const char* text : {"purchases.tags.1", "purchases.tags.-1", "purchases.tags.01", "purchases.tags.-0",
+                             "purchases.tags.1 ", "purchases.tags.+1", "purchases.tags. 1", "purchases.tags.\t1",
+                             "purchases.tags. -1", "purchases.tags.+-1", "purchases.tags.- 1", "purchases.tags.1e0",
+                             "purchases.tags.", "purchases.tags.2147483649", "purchases.tags.-2147483649"}) {
+        if (auto key = analytics::parse_group_rollup(text)) {
+            declare(key->property);
+            accepted.push_back(key->property);
+        }
+    }
+    std::mt19937 random(9);
+    store_mixed_events(random, 200);
+    for (const std::string& property : accepted) expect_group_table_matches_events(property);
+}
+
 TEST_P(GroupRollupTest, LampiCloudDeclaresItsOptionsAndTheDefaultsAndBackfillsOnItsOwn) {
     std::string url = testing::fresh_database_url(GetParam(), dir_.path());
     {
@@ -646,6 +665,17 @@ TEST(GroupRollupDeclaration, IsCollectionDotPropertyAndRefusesWhatCannotBeRolled
         auto refused = analytics::parse_group_rollup(bad);
         EXPECT_FALSE(refused) << bad;
     }
+    // An index PostgreSQL reads (as strtol) and the rollup would not: refused, saying why.
+    for (const char* bad : {"c.tags.+1", "c.tags. 1", "c.tags.\t1", "c.tags. -1", "c.a. 0.x"}) {
+        auto refused = analytics::parse_group_rollup(bad);
+        ASSERT_FALSE(refused) << bad;
+        EXPECT_NE(refused.status().message().find("array index"), std::string::npos) << refused.status().message();
+    }
+    // Both read these alike: an index, or a name ("+x" is no number, "1 " none
+    // either; the first part is always a key, as an event is an object).
+    for (const char* good : {"c.tags.1", "c.tags.-1", "c.tags.01", "c.tags.-0", "c.tags.1 ", "c.tags.+x", "c.tags.+",
+                             "c.tags. ", "c.tags.1e0", "c.+1", "c. 1.x"})
+        EXPECT_TRUE(analytics::parse_group_rollup(good)) << good;
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, AnalyticsRollupTest, ::testing::Values("sqlite", "postgres"));

@@ -64,6 +64,20 @@ const json::value* find(const json::value& event, const std::vector<std::string>
     return at;
 }
 
+// Would PostgreSQL's #> read `part` as an array index where find() would not?
+// It parses an index as strtol does, so leading spaces and a '+' are allowed
+// there (" 1", "+1": element 1) but not by from_chars.
+bool index_only_postgres_reads(std::string_view part) {
+    std::size_t i = part.find_first_not_of(" \t\n\v\f\r");
+    if (i == std::string_view::npos) return false;
+    bool odd = i > 0 || part[i] == '+';
+    if (part[i] == '+' || part[i] == '-') ++i;
+    if (i == part.size()) return false;
+    for (; i < part.size(); ++i)
+        if (part[i] < '0' || part[i] > '9') return false;
+    return odd;
+}
+
 // jsonb keeps numbers as numeric (2.0 comes back as 2) and objects' keys in its
 // own order, so on PostgreSQL those values are keyed as it gives them back.
 bool keyed_by_database(const json::value& v, Dialect dialect) {
@@ -141,6 +155,14 @@ Result<GroupRollupKey> parse_group_rollup(std::string_view text) {
     if (key.property.find_first_of("\"\\") != std::string::npos)
         return Status::invalid_argument(
             fmt::format(R"("{}": a property name holding '"' or '\' cannot be rolled up)", text));
+    // The first part is always a key: an event is an object.
+    std::vector<std::string> path = property_path(key.property);
+    for (auto part = path.begin() + 1; part < path.end(); ++part)
+        if (index_only_postgres_reads(*part))
+            return Status::invalid_argument(
+                fmt::format("\"{}\": PostgreSQL reads the part \"{}\" as an array index and the rollup would not, "
+                            "so their counts would differ; write the index without spaces or '+'",
+                            text, *part));
     return key;
 }
 

@@ -58,8 +58,10 @@ std::vector<GroupRollupKey> default_group_rollups();
 
 // "COLLECTION.PROPERTY", split at the first '.' (so a collection whose name
 // holds a '.' cannot be declared); the property may be dotted. Refused with
-// why: an invalid collection name, an empty property, or one holding '"' or
-// '\\' (which group_by reads from the events in C++, not the database).
+// why: an invalid collection name, an empty property, one holding '"' or
+// '\\' (which group_by reads from the events in C++, not the database), or one
+// with a part after the first that PostgreSQL reads as an array index and the
+// rollup would not (" 1", "+1": strtol's leading spaces and '+').
 Result<GroupRollupKey> parse_group_rollup(std::string_view text);
 
 // A property name as a path of names ("user.name": user, then name).
