@@ -205,7 +205,7 @@ int main(int argc, char** argv) {
     auto backfill_start = Steady::now();
     if (!store.declare_group_rollup({"purchases", "item"}, now_ms)) return 1;
     for (;;) {
-        auto more = store.backfill_group_rollup();
+        auto more = store.backfill_group_rollup({"purchases", "item"});
         if (!more) {
             fmt::print(stderr, "backfill failed: {}\n", more.status().message());
             return 1;

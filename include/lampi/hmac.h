@@ -7,9 +7,10 @@
 
 namespace lampi {
 
-// HMAC-SHA256 of `message` keyed by `key`: 32 raw bytes. A caller prefixes the
-// message with a domain of its own, so one secret never seals two kinds of text
-// alike.
+// HMAC-SHA256 of `message` keyed by `key`: 32 raw bytes, or empty when OpenSSL
+// fails (a verifier must then refuse: an empty MAC matches nothing). A caller
+// prefixes the message with a domain of its own, so one secret never seals two
+// kinds of text alike.
 std::string hmac_sha256(std::string_view key, std::string_view message);
 
 }  // namespace lampi

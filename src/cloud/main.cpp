@@ -158,7 +158,9 @@ int main(int argc, char** argv) {
     s->add_option("--analytics-group-rollup", serve_arguments.analytics_group_rollups,
                   "COLLECTION.PROPERTY whose events are counted per UTC day and value, so a count grouped by it "
                   "answers from those counts (repeatable, at most 32; declare properties of few values; "
-                  "lamp_changes.client, logins.success, logins.failure and sign_ups.referred_by always are)");
+                  "lamp_changes.client, logins.success, logins.failure and sign_ups.referred_by always are). "
+                  "Permanent: the declaration is recorded in the database, and leaving the option out later "
+                  "does not undo it");
     s->add_option("--enroll-rate", serve.app.enroll_rate.limit, "enrollment attempts per client address per hour")
         ->capture_default_str()
         ->check(CLI::Range(1, 1000000));

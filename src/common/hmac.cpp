@@ -4,14 +4,23 @@
 #include <openssl/hmac.h>
 
 #include <array>
+#include <limits>
 
 namespace lampi {
+
+constexpr unsigned int kSha256Size = 32;
 
 std::string hmac_sha256(std::string_view key, std::string_view message) {
     std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
     unsigned int length = 0;
-    HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(message.data()),
-         message.size(), digest.data(), &length);
+    // A failed HMAC (no memory, a key too long for an int) gives no MAC at all,
+    // never a short one a verifier could match by accident.
+    if (key.size() > static_cast<std::size_t>(std::numeric_limits<int>::max()) ||
+        HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+             reinterpret_cast<const unsigned char*>(message.data()), message.size(), digest.data(),
+             &length) == nullptr ||
+        length != kSha256Size)
+        return {};
     return {reinterpret_cast<const char*>(digest.data()), length};
 }
 

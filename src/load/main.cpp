@@ -103,6 +103,15 @@ void add_cluster_broker_options(CLI::App* app, ClusterBrokerCli& c) {
                     "an owner-only file whose first line is the password of --username");
 }
 
+// The broker's message_size_limit, which both ends keep to (cluster/worker_report.h).
+void add_max_message_bytes_option(CLI::App* app, std::size_t& into) {
+    app->add_option("--max-message-bytes", into,
+                    "the broker's message_size_limit: a start command or report over it is refused with the reason, "
+                    "as the broker would drop it without a word")
+        ->capture_default_str()
+        ->check(CLI::Range(lampi::load::cluster::kMinMaxMessageBytes, std::size_t{256} * 1024 * 1024));
+}
+
 // A controller's or worker's broker (given to `flag`), its log and Ctrl-C;
 // false (the problem printed) when they cannot be set up.
 bool set_up_cluster_command(const char* flag, const ClusterBrokerCli& broker, lampi::MqttOptions& into,
@@ -150,19 +159,30 @@ bool read_cluster_secret(const std::string& path, std::string& secret) {
     return true;
 }
 
-int run_command_line(int argc, char** argv, lampi::load::RunObserver* observer);
+// With `parse_problem`, only parses: 0, or 2 with what CLI11 says is wrong there.
+int run_command_line(int argc, char** argv, lampi::load::RunObserver* observer, std::string* parse_problem = nullptr);
+
+int run_args(std::vector<std::string> args, lampi::load::RunObserver* observer, std::string* parse_problem) {
+    args.insert(args.begin(), "lampi-load");
+    std::vector<char*> argv;
+    argv.reserve(args.size());
+    for (std::string& a : args) argv.push_back(a.data());
+    return run_command_line(static_cast<int>(argv.size()), argv.data(), observer, parse_problem);
+}
 
 // A worker's run: the controller's command line, parsed and run as main() runs one.
 int run_for_worker(const std::vector<std::string>& args, lampi::load::RunObserver* observer) {
-    std::vector<std::string> line{"lampi-load"};
-    line.insert(line.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    argv.reserve(line.size());
-    for (std::string& a : line) argv.push_back(a.data());
-    return run_command_line(static_cast<int>(argv.size()), argv.data(), observer);
+    return run_args(args, observer, nullptr);
 }
 
-int run_command_line(int argc, char** argv, lampi::load::RunObserver* observer) {
+// What the worker's parser would refuse in a share, so the controller refuses it before any worker runs.
+std::string share_problem(const std::vector<std::string>& args) {
+    std::string problem;
+    run_args(args, nullptr, &problem);
+    return problem;
+}
+
+int run_command_line(int argc, char** argv, lampi::load::RunObserver* observer, std::string* parse_problem) {
     using namespace lampi;
     CLI::App app{
         "lampi-load: load tester for LAMPi. Publish and subscribe load with malaria-compatible\n"
@@ -292,6 +312,7 @@ int run_command_line(int argc, char** argv, lampi::load::RunObserver* observer) 
     controller_cmd->add_option("--broker", controller_broker.address, "HOST[:PORT] of the broker the workers listen on")
         ->capture_default_str();
     add_cluster_broker_options(controller_cmd, controller_broker);
+    add_max_message_bytes_option(controller_cmd, controller.max_message_bytes);
     controller_cmd->add_option("--workers", controller.workers, "workers to run the load on")
         ->capture_default_str()
         ->check(CLI::Range(1, 100'000));
@@ -323,6 +344,7 @@ int run_command_line(int argc, char** argv, lampi::load::RunObserver* observer) 
     worker_cmd->add_option("--controller", worker_broker.address, "HOST[:PORT] of the broker the controller uses")
         ->required();
     add_cluster_broker_options(worker_cmd, worker_broker);
+    add_max_message_bytes_option(worker_cmd, worker.max_message_bytes);
     worker_cmd->add_option("--id", worker.id, "this worker's name (default: host name and process id)");
     std::string worker_secret_file;
     worker_cmd
@@ -335,9 +357,17 @@ int run_command_line(int argc, char** argv, lampi::load::RunObserver* observer) 
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
-        // --help is a "parse error" that exits 0; real usage errors share exit code 2.
+        // --help (and --version) are "parse errors" that exit 0, and run nothing.
+        std::string problem = e.get_exit_code() == 0 ? "--help prints the help and runs no load" : e.what();
+        if (parse_problem) {
+            *parse_problem = problem;
+            return 2;
+        }
+        if (observer) observer->refused(problem);
+        // Real usage errors share exit code 2.
         return app.exit(e) == 0 ? 0 : 2;
     }
+    if (parse_problem) return 0;
 
     http_cli.web = web->count() > 0;
     publish_cli.web = publish_web->count() > 0;
@@ -348,6 +378,7 @@ int run_command_line(int argc, char** argv, lampi::load::RunObserver* observer) 
         if (!set_up_cluster_command("controller --broker", controller_broker, controller.broker, common.log_level) ||
             !read_cluster_secret(controller_secret_file, controller.secret))
             return 2;
+        controller.share_problem = share_problem;
         return load::cluster::run_controller(controller, load::cli::stop_requested());
     }
     if (worker_cmd->parsed()) {

@@ -155,11 +155,15 @@ protected:
         ASSERT_TRUE(events_->declare_group_rollup({"purchases", property}, kNow));
     }
     void backfill_all() {
-        for (int step = 0;; ++step) {
-            auto more = events_->backfill_group_rollup();
-            ASSERT_TRUE(more) << more.status().message();
-            if (!*more) return;
-            ASSERT_LT(step, 10'000) << "the backfill does not end";
+        auto unfinished = events_->unfinished_group_rollups();
+        ASSERT_TRUE(unfinished) << unfinished.status().message();
+        for (const analytics::GroupRollupKey& key : *unfinished) {
+            for (int step = 0;; ++step) {
+                auto more = events_->backfill_group_rollup(key);
+                ASSERT_TRUE(more) << more.status().message();
+                if (!*more) break;
+                ASSERT_LT(step, 10'000) << "the backfill does not end";
+            }
         }
     }
     // The answer from the group rollup where it can and from the events alone, for
@@ -409,7 +413,7 @@ TEST_P(GroupRollupTest, APropertyDeclaredAfterItsEventsIsBackfilledDayByDayAndCo
     // Until the backfill reaches a day, its answers come from the events.
     EXPECT_EQ(*events_->group_rollup_ready_from("purchases", "kind"), std::nullopt);
     expect_group_answers_equal_events("kind");
-    ASSERT_TRUE(*events_->backfill_group_rollup());
+    ASSERT_TRUE(*events_->backfill_group_rollup({"purchases", "kind"}));
     auto newest =
         store_->database().lease()->query("SELECT MAX(day_ms) FROM analytics_daily WHERE collection = 'purchases'");
     ASSERT_TRUE(newest);
@@ -417,7 +421,7 @@ TEST_P(GroupRollupTest, APropertyDeclaredAfterItsEventsIsBackfilledDayByDayAndCo
     expect_group_answers_equal_events("kind");
     // Events stored meanwhile, on days backfilled and days not yet, are counted by their batches only.
     store_mixed_events(random, 200);
-    ASSERT_TRUE(*events_->backfill_group_rollup());
+    ASSERT_TRUE(*events_->backfill_group_rollup({"purchases", "kind"}));
     store_mixed_events(random, 200);
     backfill_all();
     EXPECT_EQ(*events_->group_rollup_ready_from("purchases", "kind"), std::numeric_limits<std::int64_t>::min());
@@ -425,7 +429,7 @@ TEST_P(GroupRollupTest, APropertyDeclaredAfterItsEventsIsBackfilledDayByDayAndCo
     expect_group_answers_equal_events("kind");
     // Declaring again changes nothing.
     declare("kind");
-    EXPECT_FALSE(*events_->backfill_group_rollup());
+    EXPECT_FALSE(*events_->backfill_group_rollup({"purchases", "kind"}));
     expect_group_table_matches_events("kind");
 }
 
@@ -440,7 +444,7 @@ TEST_P(GroupRollupTest, TwoBackfillsAtOnceCountEachDayOnce) {
     auto backfill = [&] {
         analytics::EventStore events(store_->database());
         for (int step = 0; step < 10'000; ++step) {
-            auto more = events.backfill_group_rollup();
+            auto more = events.backfill_group_rollup({"purchases", "kind"});
             if (!more) ++failures;
             if (!more || !*more) return;
         }
@@ -485,6 +489,129 @@ TEST_P(GroupRollupTest, RetentionKeepsTheGroupCountsOfTheDaysItDrops) {
     EXPECT_EQ(parse_json(std::get<std::string>(analytics::run_query(
                   *events_, "count", R"({"event_collection": "purchases", "group_by": "colour"})", kNow))),
               parse_json(R"({"result": [{"colour": null, "result": 2}]})"));
+}
+
+// PostgreSQL refuses a btree index row over 2704 bytes: a value that long must
+// neither fail its batch nor stall the backfill of the events stored before.
+TEST_P(GroupRollupTest, AValueOfKilobytesIsCountedByItsBatchAndByTheBackfill) {
+    // Random letters, so that PostgreSQL cannot compress the value under the limit.
+    std::mt19937 random(3);
+    std::uniform_int_distribution<int> letter('a', 'z');
+    auto long_value = [&] {
+        std::string s(4000, ' ');
+        for (char& c : s) c = static_cast<char>(letter(random));
+        return s;
+    };
+    auto event = [](const std::string& item) { return json::serialize(json::object{{"item", item}}); };
+    const std::string before = long_value(), after = long_value();
+    ASSERT_TRUE(events_->insert({{"purchases", kNow - 2 * kDay, event(before)}, {"purchases", kNow - kDay, "{}"}}));
+    declare("item");
+    Status stored = events_->insert({{"purchases", kNow - kDay, event(after)},
+                                     {"purchases", kNow - kDay, event(after)},
+                                     {"purchases", kNow - 2 * kDay, event(before)}});
+    EXPECT_TRUE(stored) << stored.message();
+    backfill_all();
+    expect_group_table_matches_events("item");
+    expect_group_answers_equal_events("item");
+}
+
+// A declaration whose backfill fails (here a trigger refuses its rows) holds
+// back no other declaration, and is tried again, less often, until it succeeds.
+TEST_P(GroupRollupTest, ABackfillThatFailsHoldsBackNoOtherDeclaration) {
+    std::mt19937 random(5);
+    store_mixed_events(random, 300);
+    declare("broken");  // first in the declarations' order
+    declare("kind");
+    auto conn = store_->database().lease();
+    if (GetParam() == "sqlite") {
+        ASSERT_TRUE(
+            conn->script("CREATE TRIGGER refuse_broken BEFORE INSERT ON analytics_daily_groups "
+                         "WHEN NEW.property = 'broken' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"));
+    } else {
+        ASSERT_TRUE(
+            conn->script("CREATE FUNCTION refuse_broken() RETURNS trigger LANGUAGE plpgsql AS "
+                         "$$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$; "
+                         "CREATE TRIGGER refuse_broken BEFORE INSERT ON analytics_daily_groups FOR EACH ROW "
+                         "WHEN (NEW.property = 'broken') EXECUTE FUNCTION refuse_broken()"));
+    }
+    auto refused = events_->backfill_group_rollup({"purchases", "broken"});
+    ASSERT_FALSE(refused);
+    EXPECT_NE(refused.status().message().find("purchases.broken"), std::string::npos) << refused.status().message();
+    auto backfilled = [&](const char* property) {
+        auto from = events_->group_rollup_ready_from("purchases", property);
+        return from && *from == std::numeric_limits<std::int64_t>::min();
+    };
+    auto wait_for = [&](const char* property) {
+        auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+        while (!backfilled(property) && std::chrono::steady_clock::now() < deadline)
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        return backfilled(property);
+    };
+    analytics::GroupRollupJob job(
+        *events_, {}, [] { return kNow; }, std::chrono::milliseconds(10));
+    EXPECT_TRUE(wait_for("kind"));
+    expect_group_table_matches_events("kind");
+    EXPECT_FALSE(backfilled("broken"));
+    // Once the cause is gone it is backfilled too, however many times it failed.
+    ASSERT_TRUE(conn->script("DROP TRIGGER refuse_broken" +
+                             std::string(GetParam() == "sqlite" ? "" : " ON analytics_daily_groups")));
+    EXPECT_TRUE(wait_for("broken"));
+    job.stop();
+    expect_group_table_matches_events("broken");
+}
+
+// A declaration waits for the batches in flight under a SHARE lock on the
+// events, and new batches queue behind it: one that cannot have the lock soon
+// (a VACUUM or an index build holds a conflicting one) gives up, to be tried
+// again, instead of holding every batch for as long.
+class GroupRollupPostgresTest : public GroupRollupTest {};
+
+TEST_P(GroupRollupPostgresTest, ADeclarationGivesWayWhenTheEventsStayLocked) {
+    auto vacuum = store_->database().lease();
+    ASSERT_TRUE(vacuum->query("BEGIN"));
+    // The lock VACUUM and CREATE INDEX CONCURRENTLY take.
+    ASSERT_TRUE(vacuum->query("LOCK TABLE analytics_events IN SHARE UPDATE EXCLUSIVE MODE"));
+    std::atomic<bool> done{false};
+    Status declared;
+    auto started = std::chrono::steady_clock::now();
+    std::thread declaring([&] {
+        declared = events_->declare_group_rollup({"purchases", "item"}, kNow);
+        done = true;
+    });
+    while (!done && std::chrono::steady_clock::now() - started < std::chrono::seconds(10))
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    bool gave_way = done;
+    ASSERT_TRUE(vacuum->query("ROLLBACK"));  // lets a declaration still waiting end
+    declaring.join();
+    ASSERT_TRUE(gave_way) << "the declaration waited for the lock over 10 s";
+    EXPECT_FALSE(declared);
+    EXPECT_NE(declared.message().find("purchases.item"), std::string::npos) << declared.message();
+    EXPECT_NE(declared.message().find("gave way"), std::string::npos) << declared.message();
+    EXPECT_EQ(*events_->group_rollup_ready_from("purchases", "item"), std::nullopt);
+    // Tried again once the lock is free, it is made.
+    ASSERT_TRUE(events_->declare_group_rollup({"purchases", "item"}, kNow));
+    auto unfinished = events_->unfinished_group_rollups();
+    ASSERT_TRUE(unfinished);
+    EXPECT_EQ(unfinished->size(), 1U);
+}
+
+// PostgreSQL steps into an array by a path part it reads as an integer (as
+// strtol does); SQLite never does. Every property the declaration accepts,
+// however odd its index-like parts, is counted as the events' group_by counts it.
+TEST_P(GroupRollupTest, IndexLikePropertiesTheDeclarationAcceptsCountAsTheEventsDo) {
+    std::vector<std::string> accepted;
+    for (const char* text : {"purchases.tags.1", "purchases.tags.-1", "purchases.tags.01", "purchases.tags.-0",
+                             "purchases.tags.1 ", "purchases.tags.+1", "purchases.tags. 1", "purchases.tags.\t1",
+                             "purchases.tags. -1", "purchases.tags.+-1", "purchases.tags.- 1", "purchases.tags.1e0",
+                             "purchases.tags.", "purchases.tags.2147483649", "purchases.tags.-2147483649"}) {
+        if (auto key = analytics::parse_group_rollup(text)) {
+            declare(key->property);
+            accepted.push_back(key->property);
+        }
+    }
+    std::mt19937 random(9);
+    store_mixed_events(random, 200);
+    for (const std::string& property : accepted) expect_group_table_matches_events(property);
 }
 
 TEST_P(GroupRollupTest, LampiCloudDeclaresItsOptionsAndTheDefaultsAndBackfillsOnItsOwn) {
@@ -538,10 +665,23 @@ TEST(GroupRollupDeclaration, IsCollectionDotPropertyAndRefusesWhatCannotBeRolled
         auto refused = analytics::parse_group_rollup(bad);
         EXPECT_FALSE(refused) << bad;
     }
+    // An index PostgreSQL reads (as strtol) and the rollup would not: refused, saying why.
+    for (const char* bad : {"c.tags.+1", "c.tags. 1", "c.tags.\t1", "c.tags. -1", "c.a. 0.x"}) {
+        auto refused = analytics::parse_group_rollup(bad);
+        ASSERT_FALSE(refused) << bad;
+        EXPECT_NE(refused.status().message().find("array index"), std::string::npos) << refused.status().message();
+    }
+    // Both read these alike: an index, or a name ("+x" is no number, "1 " none
+    // either; the first part is always a key, as an event is an object).
+    for (const char* good : {"c.tags.1", "c.tags.-1", "c.tags.01", "c.tags.-0", "c.tags.1 ", "c.tags.+x", "c.tags.+",
+                             "c.tags. ", "c.tags.1e0", "c.+1", "c. 1.x"})
+        EXPECT_TRUE(analytics::parse_group_rollup(good)) << good;
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, AnalyticsRollupTest, ::testing::Values("sqlite", "postgres"));
 INSTANTIATE_TEST_SUITE_P(Backends, GroupRollupTest, ::testing::Values("sqlite", "postgres"));
+// PostgreSQL's table locks: SQLite's declaration takes its one write lock, as every batch does.
+INSTANTIATE_TEST_SUITE_P(Backends, GroupRollupPostgresTest, ::testing::Values("postgres"));
 
 }  // namespace
 }  // namespace lampi::cloud

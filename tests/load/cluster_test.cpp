@@ -11,8 +11,12 @@
 #include <sys/wait.h>
 #include <boost/json.hpp>
 
+#include <unistd.h>
+#include <atomic>
+#include <limits>
 #include <map>
 #include <random>
+#include <tuple>
 
 #include "broker_passwords.h"
 #include "certificate_authority.h"
@@ -215,6 +219,78 @@ TEST(SealedMessages, HellosAndReportsOpenOnlyWithTheSecretOnTheTopicTheyWereSeal
     EXPECT_FALSE(open_report("r1", "w0", seal_report("r1", report, kSecret), kSecret));
 }
 
+// A failed HMAC gives an empty MAC (lampi/hmac.h): it must not match an empty one.
+TEST(SealedMessages, AnEmptyOrShortMacMatchesNothingNotEvenItsLike) {
+    std::string mac(64, 'a');
+    EXPECT_TRUE(mac_matches(mac, mac));
+    EXPECT_FALSE(mac_matches("", "")) << "what a failed HMAC on both ends would give";
+    EXPECT_FALSE(mac_matches("", mac));
+    EXPECT_FALSE(mac_matches(mac.substr(0, 8), mac.substr(0, 8))) << "a truncated MAC";
+    json::object empty = json::parse(seal_hello("w0", "ready", kSecret)).as_object();
+    empty["mac"] = "";
+    EXPECT_FALSE(open_hello("w0", json::serialize(empty), kSecret));
+}
+
+// The broker drops a message over its message_size_limit without a word: a report
+// that would be larger goes without its histogram, and says so.
+TEST(WorkerReports, AReportOverTheMessageLimitGoesWithoutItsHistogramAndSaysWhy) {
+    WorkerReport report;
+    report.worker = "w0";
+    report.seq = 9;
+    report.done = true;
+    report.latency = random_latencies(1, 20'000);
+    report.counters[static_cast<std::size_t>(Counter::sent)] = 20'000;
+    ASSERT_GT(seal_report("r1", report, kSecret).size(), kDefaultMaxMessageBytes) << "the test needs a large report";
+    std::string trimmed;
+    Result<std::string> sealed = seal_report_within("r1", report, kSecret, kDefaultMaxMessageBytes, &trimmed);
+    ASSERT_TRUE(sealed) << sealed.status().message();
+    EXPECT_LE(sealed->size(), kDefaultMaxMessageBytes);
+    EXPECT_NE(trimmed.find("bytes, over the 4096 bytes of --max-message-bytes"), std::string::npos) << trimmed;
+    Result<WorkerReport> opened = open_report("r1", "w0", *sealed, kSecret);
+    ASSERT_TRUE(opened) << opened.status().message();
+    EXPECT_EQ(opened->counters, report.counters) << "the counters still count";
+    EXPECT_EQ(opened->latency.count(), 0u);
+    EXPECT_FALSE(opened->ok) << "a final report without its latencies fails the run";
+    ASSERT_EQ(opened->failures.size(), 1u);
+    EXPECT_EQ(opened->failures[0], trimmed);
+    // One that fits goes whole.
+    report.latency = random_latencies(1, 10);
+    sealed = seal_report_within("r1", report, kSecret, kDefaultMaxMessageBytes, &trimmed);
+    ASSERT_TRUE(sealed);
+    EXPECT_EQ(*sealed, seal_report("r1", report, kSecret));
+    EXPECT_TRUE(trimmed.empty()) << trimmed;
+}
+
+TEST(WorkerIds, ANameThatIsNotOneTopicLevelIsRefused) {
+    EXPECT_TRUE(check_worker_id("rack1-load3"));
+    for (const std::string& id : std::vector<std::string>{"", "a/b", "w+", "#", std::string("w\0x", 3)}) {
+        Status s = check_worker_id(id);
+        EXPECT_FALSE(s) << id;
+        EXPECT_NE(s.message().find("--id"), std::string::npos) << s.message();
+    }
+}
+
+// --silence shorter than a worker's report interval would give up on live workers;
+// refused before the broker is reached.
+TEST(ControllerOptionsCheck, SilenceAndWaitOutsideTheirRangeAreRefusedAtOnce) {
+    std::atomic<bool> stop{false};
+    for (auto [silence, wait, said] : {std::tuple{1.0, 30.0, "--silence 1"},
+                                       std::tuple{std::numeric_limits<double>::quiet_NaN(), 30.0, "--silence nan"},
+                                       std::tuple{5.0, 0.0, "--wait-workers 0"}}) {
+        ControllerOptions o;
+        o.broker.port = 1;  // never reached
+        o.args = {"publish", "-P", "1"};
+        o.secret = kSecret;
+        o.silence_s = silence;
+        o.wait_workers_s = wait;
+        ::testing::internal::CaptureStderr();
+        int rc = run_controller(o, stop);
+        std::string err = ::testing::internal::GetCapturedStderr();
+        EXPECT_EQ(rc, 2) << err;
+        EXPECT_NE(err.find(said), std::string::npos) << err;
+    }
+}
+
 // A broker, workers and a controller, each a lampi-load process as a user starts them.
 class Cluster : public ::testing::Test {
 protected:
@@ -226,8 +302,11 @@ protected:
     void start_workers(int n) {
         for (int i = 0; i < n; ++i) {
             std::string id = fmt::format("w{}", i);
-            std::vector<std::string> argv{LAMPI_LOAD_BINARY, "worker",    "--controller", cluster_broker(), "--id", id,
-                                          "--secret-file",   secret_file_};
+            std::vector<std::string> argv = worker_launcher_;
+            for (const std::string& word :
+                 {std::string(LAMPI_LOAD_BINARY), std::string("worker"), std::string("--controller"), cluster_broker(),
+                  std::string("--id"), id, std::string("--secret-file"), secret_file_})
+                argv.push_back(word);
             argv.insert(argv.end(), cluster_flags_.begin(), cluster_flags_.end());
             workers_.push_back(std::make_unique<Process>(argv, dir_ / (id + ".log")));
             workers_.back()->start();
@@ -245,7 +324,7 @@ protected:
     std::unique_ptr<Process> controller(int workers, const std::string& load) {
         std::vector<std::string> argv{LAMPI_LOAD_BINARY, "controller", "--broker",
                                       cluster_broker(),  "--workers",  std::to_string(workers),
-                                      "--json",          "--silence",  "5",
+                                      "--json",          "--silence",  silence_,
                                       "--secret-file",   secret_file_};
         argv.insert(argv.end(), cluster_flags_.begin(), cluster_flags_.end());
         argv.emplace_back("--");
@@ -279,7 +358,9 @@ protected:
     std::string secret_file_ = dir_ / "cluster-secret";
     TestBroker broker_{dir_.path(), "broker"};  // the broker the load runs against
     int cluster_port_ = 0;
-    std::vector<std::string> cluster_flags_;  // how the controller and workers reach theirs: TLS, login
+    std::vector<std::string> cluster_flags_;    // how the controller and workers reach theirs: TLS, login
+    std::vector<std::string> worker_launcher_;  // what starts a worker (limits), before its command line
+    std::string silence_ = "5";
     std::vector<std::unique_ptr<Process>> workers_;
 };
 
@@ -355,6 +436,99 @@ TEST_F(Cluster, FewerClientsThanWorkersIsRefusedAtOnce) {
     ASSERT_TRUE(WIFEXITED(status)) << control->log();
     EXPECT_EQ(WEXITSTATUS(status), 2) << control->log();
     EXPECT_NE(control->log().find("-P 2 is fewer clients than the 3 workers"), std::string::npos) << control->log();
+}
+
+// A share the workers' own parser would refuse is refused by the controller,
+// before it waits for any worker: -P 3000000 on two is 1.5 million clients each,
+// over a run's limit; an option lampi-load does not know.
+TEST_F(Cluster, AShareTheWorkersWouldRefuseIsRefusedBeforeAnyWorkerIsWaitedFor) {
+    cluster_flags_ = {"--wait-workers", "3"};
+    for (auto [load, said] :
+         {std::pair{"-P 3000000 -n 1", "1500000"}, std::pair{"-P 2 --no-such-option", "--no-such"}}) {
+        auto control = controller(2, load);
+        int status = control->wait(std::chrono::seconds(10));
+        ASSERT_TRUE(WIFEXITED(status)) << control->log();
+        EXPECT_EQ(WEXITSTATUS(status), 2) << control->log();
+        std::string log = control->log();
+        EXPECT_NE(log.find("the share of worker 1 of 2 cannot run"), std::string::npos) << log;
+        EXPECT_NE(log.find(said), std::string::npos) << log;
+        EXPECT_EQ(log.find("workers were ready"), std::string::npos) << "refused before waiting: " << log;
+    }
+}
+
+// A worker whose run cannot start (here: an open-file limit of 64 it may not
+// raise, for 100 clients) sends a final report saying why; the controller prints
+// it and counts the worker failed, not vanished.
+TEST_F(Cluster, AWorkerWhoseRunCannotStartSaysWhyAndTheControllerPrintsIt) {
+    worker_launcher_ = {"/usr/bin/prlimit", "--nofile=64:64"};
+    // Root may raise its hard limit: not without CAP_SYS_RESOURCE.
+    if (::geteuid() == 0)
+        worker_launcher_.insert(worker_launcher_.begin(), {"/usr/bin/setpriv", "--bounding-set=-sys_resource"});
+    start_workers(1);
+    auto control = controller(1, "-P 100 -n 1 --json --quiet");
+    int status = control->wait(std::chrono::seconds(30));
+    ASSERT_TRUE(WIFEXITED(status)) << control->log();
+    EXPECT_EQ(WEXITSTATUS(status), 1) << control->log();
+    std::string log = control->log();
+    EXPECT_NE(log.find("worker w0's run failed: its run did not start (exit code 2): 100 connections need"),
+              std::string::npos)
+        << log << "\nthe worker:\n"
+        << workers_[0]->log();
+    EXPECT_NE(log.find("ulimit -Hn"), std::string::npos) << "what to do: " << log;
+    EXPECT_EQ(log.find("vanished"), std::string::npos) << log;
+    json::object merged = last_json(log);
+    EXPECT_EQ(merged.at("workers").as_array()[0].at("state").as_string(), "failed") << log;
+}
+
+// The start command is refused, with its size, when the broker would drop it:
+// Mosquitto acknowledges a QoS 1 message over message_size_limit (4 KiB in the
+// platform's configuration, and the test broker's) and discards it.
+TEST_F(Cluster, AStartCommandOverTheBrokersMessageLimitIsRefusedWithItsSize) {
+    start_workers(1);
+    auto control = controller(1, "-P 1 -n 1 --topic " + std::string(5000, 't'));
+    int status = control->wait(std::chrono::seconds(30));
+    ASSERT_TRUE(WIFEXITED(status)) << control->log();
+    EXPECT_EQ(WEXITSTATUS(status), 2) << control->log();
+    std::string log = control->log();
+    EXPECT_NE(log.find("the start command for worker w0 is"), std::string::npos) << log;
+    EXPECT_NE(log.find("bytes, over the 4096 bytes of --max-message-bytes"), std::string::npos) << log;
+    EXPECT_EQ(workers_[0]->log().find("ended with exit code"), std::string::npos) << workers_[0]->log();
+}
+
+// The controller's broker goes away for a few seconds (a network drop on its
+// side), longer than --silence: nobody is given up while the controller cannot
+// hear, and the run ends as planned with every worker's figures.
+TEST_F(Cluster, AShortOutageOfTheControllersBrokerDoesNotEndTheRun) {
+    TestBroker cluster(dir_.path(), "cluster");
+    cluster_port_ = cluster.port();
+    silence_ = "2";
+    start_workers(2);
+    auto control = controller(2, "-P 2 -T 20 -d 15 --json --quiet");
+    ASSERT_TRUE(lampi::testing::eventually(
+        [&] { return control->log().find("lampi-load controller: run ") != std::string::npos; },
+        std::chrono::seconds(20)))
+        << control->log();
+    std::this_thread::sleep_for(std::chrono::seconds(2));
+    cluster.stop();
+    std::this_thread::sleep_for(std::chrono::seconds(3));
+    cluster.start();
+    int status = control->wait(std::chrono::seconds(60));
+    ASSERT_TRUE(WIFEXITED(status)) << control->log();
+    std::string log = control->log();
+    EXPECT_EQ(WEXITSTATUS(status), 0) << log;
+    EXPECT_NE(log.find("lost the broker"), std::string::npos) << log;
+    EXPECT_NE(log.find("back on the broker"), std::string::npos) << log;
+    json::object merged = last_json(log);
+    for (const auto& w : merged.at("workers").as_array()) EXPECT_EQ(w.at("state").as_string(), "done") << log;
+    std::uint64_t sent = 0;
+    for (auto& w : workers_) {
+        ASSERT_TRUE(
+            lampi::testing::eventually([&] { return w->log().find("ended with exit code 0") != std::string::npos; },
+                                       std::chrono::seconds(10)))
+            << w->log();
+        sent += counter(last_json(w->log()), "sent");
+    }
+    EXPECT_EQ(counter(merged, "sent"), sent) << log;
 }
 
 TEST_F(Cluster, AWorkerKilledMidRunIsReportedAndTheRunGoesOnWithTheOthers) {

@@ -125,11 +125,15 @@ public:
     // The group rollup (analytics/group_rollup.h). Declares (collection,
     // property) if it is not yet: records the last event id stored (on
     // PostgreSQL with the events table locked against writers meanwhile, so no
-    // batch in flight is missed by both its transaction and the backfill).
+    // batch in flight is missed by both its transaction and the backfill; it
+    // gives up after 2 s if another session holds a conflicting lock, such as
+    // a VACUUM, since new batches queue behind it meanwhile).
     Status declare_group_rollup(const GroupRollupKey& key, std::int64_t now_ms);
-    // Counts one UTC day of events stored before a declaration whose backfill is
-    // unfinished; false when none is left.
-    Result<bool> backfill_group_rollup();
+    // The declarations whose backfill is unfinished, in (collection, property) order.
+    Result<std::vector<GroupRollupKey>> unfinished_group_rollups();
+    // Counts one more UTC day of the events stored before `key`'s declaration;
+    // false when none is left (or `key` is not declared). An error names `key`.
+    Result<bool> backfill_group_rollup(const GroupRollupKey& key);
     // The first UTC day from which (collection, property)'s counts are complete
     // (the smallest int64 once backfilled whole); nullopt when not declared or
     // no day is yet.

@@ -11,6 +11,7 @@
 #include <set>
 #include <utility>
 
+#include "accounts/crypto.h"
 #include "analytics/daily_rollup.h"
 #include "analytics/event_store.h"
 #include "lampi/log.h"
@@ -20,6 +21,19 @@ namespace json = boost::json;
 namespace {
 
 using storage::Dialect;
+
+std::string name_of(const GroupRollupKey& key) { return key.collection + "." + key.property; }
+
+// The declarations `counts` holds, for an error about them.
+std::string names_in(const GroupCounts& counts) {
+    std::set<std::string> names;
+    for (const auto& [row, n] : counts) names.insert(std::get<0>(row) + "." + std::get<2>(row));
+    std::string text;
+    for (const std::string& name : names) text += (text.empty() ? "" : ", ") + name;
+    return text;
+}
+
+double seconds(std::chrono::milliseconds ms) { return std::chrono::duration<double>(ms).count(); }
 
 // ready_from_ms once every day is backfilled.
 constexpr std::int64_t kAllDays = std::numeric_limits<std::int64_t>::min();
@@ -50,6 +64,20 @@ const json::value* find(const json::value& event, const std::vector<std::string>
     return at;
 }
 
+// Would PostgreSQL's #> read `part` as an array index where find() would not?
+// It parses an index as strtol does, so leading spaces and a '+' are allowed
+// there (" 1", "+1": element 1) but not by from_chars.
+bool index_only_postgres_reads(std::string_view part) {
+    std::size_t i = part.find_first_not_of(" \t\n\v\f\r");
+    if (i == std::string_view::npos) return false;
+    bool odd = i > 0 || part[i] == '+';
+    if (part[i] == '+' || part[i] == '-') ++i;
+    if (i == part.size()) return false;
+    for (; i < part.size(); ++i)
+        if (part[i] < '0' || part[i] > '9') return false;
+    return odd;
+}
+
 // jsonb keeps numbers as numeric (2.0 comes back as 2) and objects' keys in its
 // own order, so on PostgreSQL those values are keyed as it gives them back.
 bool keyed_by_database(const json::value& v, Dialect dialect) {
@@ -77,29 +105,33 @@ Result<std::map<std::string, std::string>> keys_from_postgres(storage::SqlConnec
     return keys;
 }
 
-// Adds `counts` to the rollup's rows, in the map's order (see add_to_group_rollup).
+// Adds `counts` to the rollup's rows, in the map's order (see add_to_group_rollup);
+// the caller names the declarations in an error.
 Status upsert(storage::SqlConnection& conn, const GroupCounts& counts) {
     // As add_to_daily_rollup: a statement holds a bounded number of parameters.
     constexpr std::size_t kRowsPerStatement = 1000;
     for (auto it = counts.begin(); it != counts.end();) {
         std::string sql =
-            "INSERT INTO analytics_daily_groups (collection, day_ms, property, value_json, events) VALUES ";
+            "INSERT INTO analytics_daily_groups (collection, property, day_ms, value_hash, value_json, events) "
+            "VALUES ";
         std::vector<storage::SqlValue> params;
-        for (; it != counts.end() && params.size() < kRowsPerStatement * 5; ++it) {
+        for (; it != counts.end() && params.size() < kRowsPerStatement * 6; ++it) {
             std::size_t n = params.size();
-            sql += fmt::format("{}(${}, ${}, ${}, ${}, ${})", n ? ", " : "", n + 1, n + 2, n + 3, n + 4, n + 5);
+            sql += fmt::format("{}(${}, ${}, ${}, ${}, ${}, ${})", n ? ", " : "", n + 1, n + 2, n + 3, n + 4, n + 5,
+                               n + 6);
             const auto& [collection, day, property, value] = it->first;
             params.emplace_back(collection);
-            params.emplace_back(day);
             params.emplace_back(property);
+            params.emplace_back(day);
+            // The row's key, of fixed size whatever the value's (migration 14 says why).
+            params.emplace_back(accounts::secret_hash(value));
             params.emplace_back(value);
             params.emplace_back(it->second);
         }
         sql +=
-            " ON CONFLICT (collection, day_ms, property, value_json) DO UPDATE SET events = "
+            " ON CONFLICT (collection, property, day_ms, value_hash) DO UPDATE SET events = "
             "analytics_daily_groups.events + excluded.events";
-        if (auto done = conn.query(sql, params); !done)
-            return done.status().prefixed("cannot update the group rollup: ");
+        if (auto done = conn.query(sql, params); !done) return done.status();
     }
     return Status::ok();
 }
@@ -123,6 +155,14 @@ Result<GroupRollupKey> parse_group_rollup(std::string_view text) {
     if (key.property.find_first_of("\"\\") != std::string::npos)
         return Status::invalid_argument(
             fmt::format(R"("{}": a property name holding '"' or '\' cannot be rolled up)", text));
+    // The first part is always a key: an event is an object.
+    std::vector<std::string> path = property_path(key.property);
+    for (auto part = path.begin() + 1; part < path.end(); ++part)
+        if (index_only_postgres_reads(*part))
+            return Status::invalid_argument(
+                fmt::format("\"{}\": PostgreSQL reads the part \"{}\" as an array index and the rollup would not, "
+                            "so their counts would differ; write the index without spaces or '+'",
+                            text, *part));
     return key;
 }
 
@@ -171,10 +211,13 @@ Status add_to_group_rollup(storage::SqlConnection& conn, const std::vector<Prepa
         }
     }
     if (own.empty()) return Status::ok();
+    auto failed = [&own](const Status& why) {
+        return why.prefixed(fmt::format("cannot update the group rollup of {}: ", names_in(own)));
+    };
     std::map<std::string, std::string> keys;
     if (!ask_database.empty()) {
         auto given = keys_from_postgres(conn, ask_database);
-        if (!given) return given.status().prefixed("cannot update the group rollup: ");
+        if (!given) return failed(given.status());
         keys = std::move(given).value();
     }
     GroupCounts counts;
@@ -183,14 +226,18 @@ Status add_to_group_rollup(storage::SqlConnection& conn, const std::vector<Prepa
         if (auto k = keys.find(std::get<3>(row)); k != keys.end()) std::get<3>(key) = k->second;
         counts[std::move(key)] += n;
     }
-    return upsert(conn, counts);
+    if (Status s = upsert(conn, counts); !s) return failed(s);
+    return Status::ok();
 }
 
 Status EventStore::declare_group_rollup(const GroupRollupKey& key, std::int64_t now_ms) {
+    auto named = [&key](const Status& why) {
+        return why.prefixed(fmt::format("cannot declare the group rollup of {}: ", name_of(key)));
+    };
     auto conn = db_.lease();
     auto known = conn->query("SELECT 1 FROM analytics_group_rollups WHERE collection = $1 AND property = $2",
                              {key.collection, key.property});
-    if (!known) return known.status().prefixed("cannot read the group rollups: ");
+    if (!known) return named(known.status());
     if (!known->empty()) return Status::ok();
     bool sqlite = db_.dialect() == Dialect::sqlite;
     // SQLite's write lock, or PostgreSQL's SHARE lock on the events, waits for
@@ -198,14 +245,22 @@ Status EventStore::declare_group_rollup(const GroupRollupKey& key, std::int64_t 
     // committed: each event is then either at most backfill_to_id (counted by
     // the backfill) or stored by a batch that sees the declaration.
     auto begun = conn->query(sqlite ? "BEGIN IMMEDIATE" : "BEGIN");
-    if (!begun) return begun.status().prefixed("cannot declare a group rollup: ");
-    auto fail = [&conn](const Status& why) {
+    if (!begun) return named(begun.status());
+    auto fail = [&conn, &named](const Status& why) {
         (void)conn->query("ROLLBACK");
-        return why.prefixed("cannot declare a group rollup: ");
+        return named(why);
     };
-    if (!sqlite)
-        if (auto locked = conn->query("LOCK TABLE analytics_events IN SHARE MODE"); !locked)
-            return fail(locked.status());
+    if (!sqlite) {
+        // Batches queue behind a SHARE lock still waiting (for a VACUUM, an
+        // index build): give way soon and be tried again instead.
+        if (auto limited = conn->query("SET LOCAL lock_timeout = '2s'"); !limited) return fail(limited.status());
+        if (auto locked = conn->query("LOCK TABLE analytics_events IN SHARE MODE"); !locked) {
+            if (locked.status().message().find("lock timeout") == std::string::npos) return fail(locked.status());
+            return fail(locked.status().prefixed(
+                "analytics_events stayed locked by another session (a VACUUM or an index build?) for 2 s, so the "
+                "declaration gave way to the batches: "));
+        }
+    }
     auto last = conn->query("SELECT COALESCE(MAX(id), 0) FROM analytics_events");
     if (!last) return fail(last.status());
     auto made = conn->query(
@@ -217,49 +272,61 @@ Status EventStore::declare_group_rollup(const GroupRollupKey& key, std::int64_t 
     if (!committed) return fail(committed.status());
     if (!made->empty())
         log::info(
-            "analytics: {}.{} is counted per day and value from now on; the events stored before are counted "
+            "analytics: {} is counted per day and value from now on; the events stored before are counted "
             "in the background",
-            key.collection, key.property);
+            name_of(key));
     return Status::ok();
 }
 
-Result<bool> EventStore::backfill_group_rollup() {
-    std::string collection, property;
+Result<std::vector<GroupRollupKey>> EventStore::unfinished_group_rollups() {
+    auto conn = db_.lease();
+    auto rows = conn->query(
+        "SELECT collection, property FROM analytics_group_rollups WHERE ready_from_ms IS NULL OR ready_from_ms <> $1 "
+        "ORDER BY collection, property",
+        {kAllDays});
+    if (!rows) return rows.status().prefixed("cannot read the group rollups: ");
+    std::vector<GroupRollupKey> keys;
+    for (const auto& row : *rows) keys.push_back({storage::as_text(row[0]), storage::as_text(row[1])});
+    return keys;
+}
+
+Result<bool> EventStore::backfill_group_rollup(const GroupRollupKey& key) {
+    const auto& [collection, property] = key;
+    auto named = [&key](const Status& why) {
+        return why.prefixed(fmt::format("cannot backfill the group rollup of {}: ", name_of(key)));
+    };
     std::int64_t last_id = 0, ready = kNoDay;
     std::optional<std::int64_t> day;
     {
         auto conn = db_.lease();
         auto todo = conn->query(
-            "SELECT collection, property, backfill_to_id, COALESCE(ready_from_ms, $1) FROM analytics_group_rollups "
-            "WHERE ready_from_ms IS NULL OR ready_from_ms <> $2 ORDER BY collection, property LIMIT 1",
-            {kNoDay, kAllDays});
-        if (!todo) return todo.status().prefixed("cannot read the group rollups: ");
+            "SELECT backfill_to_id, COALESCE(ready_from_ms, $1) FROM analytics_group_rollups WHERE collection = $2 "
+            "AND property = $3 AND (ready_from_ms IS NULL OR ready_from_ms <> $4)",
+            {kNoDay, collection, property, kAllDays});
+        if (!todo) return named(todo.status());
         if (todo->empty()) return false;
-        const auto& row = todo->at(0);
-        collection = storage::as_text(row[0]);
-        property = storage::as_text(row[1]);
-        last_id = storage::as_int(row[2]);
-        ready = storage::as_int(row[3]);
+        last_id = storage::as_int(todo->at(0).at(0));
+        ready = storage::as_int(todo->at(0).at(1));
         // The daily rollup knows every day that ever had an event of the collection.
         auto next = conn->query("SELECT MAX(day_ms) FROM analytics_daily WHERE collection = $1 AND day_ms < $2",
                                 {collection, ready});
-        if (!next) return next.status().prefixed("cannot read the daily rollup: ");
+        if (!next) return named(next.status());
         if (next->at(0).at(0)) day = storage::as_int(next->at(0).at(0));
     }
     GroupCounts counts;
     if (day) {
         Aggregation a{collection, *day, *day + kDayMs, {}, {property_path(property)}, {{}}, 0, 0, last_id};
         auto rows = aggregate(a);
-        if (!rows) return rows.status().prefixed("cannot backfill the group rollup: ");
+        if (!rows) return named(rows.status());
         for (const AggregateRow& r : *rows)
             counts[{collection, *day, property, group_value_key(r.groups.at(0))}] += storage::as_int(r.values.at(0));
     }
     auto conn = db_.lease();
     auto begun = conn->query(db_.dialect() == Dialect::sqlite ? "BEGIN IMMEDIATE" : "BEGIN");
-    if (!begun) return begun.status().prefixed("cannot backfill the group rollup: ");
-    auto fail = [&conn](const Status& why) {
+    if (!begun) return named(begun.status());
+    auto fail = [&conn, &named](const Status& why) {
         (void)conn->query("ROLLBACK");
-        return why.prefixed("cannot backfill the group rollup: ");
+        return named(why);
     };
     // Only from where this run found it: another process may have counted the day meanwhile.
     auto moved = conn->query(
@@ -274,7 +341,7 @@ Result<bool> EventStore::backfill_group_rollup() {
     if (Status s = upsert(*conn, counts); !s) return fail(s);
     auto committed = conn->query("COMMIT");
     if (!committed) return fail(committed.status());
-    if (!day) log::info("analytics: {}.{}: every day is counted per value", collection, property);
+    if (!day) log::info("analytics: {}: every day is counted per value", name_of(key));
     return true;
 }
 
@@ -310,9 +377,9 @@ Result<std::map<std::int64_t, std::map<std::string, std::int64_t>>> EventStore::
     if (cursor < whole_end) {
         auto conn = db_.lease();
         auto rows = conn->query(
-            "SELECT day_ms, value_json, events FROM analytics_daily_groups WHERE collection = $1 AND day_ms >= $2 "
-            "AND day_ms < $3 AND property = $4",
-            {collection, cursor, whole_end, property});
+            "SELECT day_ms, value_json, events FROM analytics_daily_groups WHERE collection = $1 AND property = $2 "
+            "AND day_ms >= $3 AND day_ms < $4",
+            {collection, property, cursor, whole_end});
         if (!rows) return rows.status().prefixed("cannot read the group rollup: ");
         for (const auto& row : *rows)
             days[storage::as_int(row[0])][storage::as_text(row[1])] += storage::as_int(row[2]);
@@ -335,21 +402,48 @@ GroupRollupJob::GroupRollupJob(EventStore& store, std::vector<GroupRollupKey> ke
 void GroupRollupJob::run() {
     for (auto it = undeclared_.begin(); it != undeclared_.end();) {
         if (Status s = store_.declare_group_rollup(*it, now_ms_()); !s) {
-            log::warn("analytics: {}.{} not declared yet: {}", it->collection, it->property, s.message());
+            log::warn("analytics: {} (tried again in {:g} s)", s.message(), seconds(period_));
             ++it;
         } else {
             it = undeclared_.erase(it);
         }
     }
-    auto until = std::chrono::steady_clock::now() + period_;
-    do {
-        auto more = store_.backfill_group_rollup();
-        if (!more) {
-            log::warn("analytics: {}", more.status().message());
-            return;
+    auto unfinished = store_.unfinished_group_rollups();
+    if (!unfinished) {
+        log::warn("analytics: {} (tried again in {:g} s)", unfinished.status().message(), seconds(period_));
+        return;
+    }
+    std::vector<GroupRollupKey> turn;
+    for (const GroupRollupKey& key : *unfinished) {
+        auto failing = failing_.find(key);
+        if (failing != failing_.end() && failing->second.runs_to_skip > 0) {
+            --failing->second.runs_to_skip;
+            continue;
         }
-        if (!*more) return;
-    } while (std::chrono::steady_clock::now() < until);
+        turn.push_back(key);
+    }
+    auto until = std::chrono::steady_clock::now() + period_;
+    while (!turn.empty()) {
+        for (auto it = turn.begin(); it != turn.end();) {
+            auto more = store_.backfill_group_rollup(*it);
+            if (!more) backfill_failed(*it, more.status());
+            else failing_.erase(*it);
+            it = more && *more ? it + 1 : turn.erase(it);
+            if (std::chrono::steady_clock::now() >= until) return;
+        }
+    }
+}
+
+void GroupRollupJob::backfill_failed(const GroupRollupKey& key, const Status& why) {
+    Failing& failing = failing_[key];
+    ++failing.failures;
+    std::int64_t most = std::max<std::int64_t>(1, std::chrono::milliseconds(kMaxBackfillBackoff) / period_);
+    failing.runs_to_skip = std::min<std::int64_t>(std::int64_t{1} << std::min(failing.failures - 1, 30), most);
+    log::warn(
+        "analytics: {} (failure {} in a row: tried again in {:g} s; the other declarations go on meanwhile, and "
+        "counts grouped by {} read the events until its backfill ends; if it keeps failing, fix what the "
+        "database refuses)",
+        why.message(), failing.failures, seconds(period_ * (failing.runs_to_skip + 1)), name_of(key));
 }
 
 }  // namespace lampi::cloud::analytics

@@ -5,22 +5,24 @@
 //
 // Which properties: those declared, as Keen's cached datasets are: by the
 // operator (lampi-cloud --analytics-group-rollup COLLECTION.PROPERTY) and, by
-// default, kDefaultGroupRollups. A declaration is recorded in the database
-// (analytics_group_rollups) and stays there; every process's batches then keep
-// its counts, whatever that process was told. Each declaration costs a row per
-// day and distinct value, and an upsert per distinct value in each batch:
-// declare properties of few values, never ids.
+// default, default_group_rollups(). A declaration is permanent: recorded in
+// the database (analytics_group_rollups), every process's batches then keep its
+// counts, whatever that process was told. Each declaration costs a row per day
+// and distinct value, and an upsert per distinct value in each batch: declare
+// properties of few values, never ids.
 //
 // Contract: a value is counted under the key the event query path groups it by
 // (the JSON text the database gives for it, parsed and serialized again; a
 // missing property and null are both "null"), so an answer from the rollup is
-// the same as one from the events. Events stored after the declaration are
-// counted in their batch's transaction (EventStore::insert); those stored
-// before it (up to the event id recorded with the declaration) by a backfill,
-// one UTC day at a time from the newest day down, each day in its own short
-// transaction that also moves ready_from_ms (the first day whose counts are
-// complete) down to it. Two processes backfilling the same declaration never
-// both count a day: the move is conditional on where the other left it.
+// the same as one from the events; a row is keyed by a hash of that key, so a
+// value of any length fits PostgreSQL's index. Events stored after the
+// declaration are counted in their batch's transaction (EventStore::insert);
+// those stored before it (up to the event id recorded with the declaration) by
+// a backfill, one UTC day at a time from the newest day down, each day in its
+// own short transaction that also moves ready_from_ms (the first day whose
+// counts are complete) down to it. Two processes backfilling the same
+// declaration never both count a day: the move is conditional on where the
+// other left it.
 // Retention (analytics/retention.h) deletes events, never these counts.
 #pragma once
 
@@ -51,13 +53,18 @@ struct GroupRollupKey {
 };
 
 // The platform's own events' properties the operator's dashboard groups by
-// (README, "The platform's own events"): each has a handful of values.
+// (README, "The platform's own events"). logins' have a handful of values and
+// sign_ups.referred_by at most one per sign-up, but lamp_changes.client has one
+// per control page load that changed a lamp (web-<random>), so its rows grow
+// with page loads (README, "Group rollup").
 std::vector<GroupRollupKey> default_group_rollups();
 
 // "COLLECTION.PROPERTY", split at the first '.' (so a collection whose name
 // holds a '.' cannot be declared); the property may be dotted. Refused with
-// why: an invalid collection name, an empty property, or one holding '"' or
-// '\\' (which group_by reads from the events in C++, not the database).
+// why: an invalid collection name, an empty property, one holding '"' or
+// '\\' (which group_by reads from the events in C++, not the database), or one
+// with a part after the first that PostgreSQL reads as an array index and the
+// rollup would not (" 1", "+1": strtol's leading spaces and '+').
 Result<GroupRollupKey> parse_group_rollup(std::string_view text);
 
 // A property name as a path of names ("user.name": user, then name).
@@ -78,8 +85,12 @@ Status add_to_group_rollup(storage::SqlConnection& conn, const std::vector<Prepa
 
 // Declares `keys` (each once, however many processes start), then backfills
 // them, and any declared by other processes, on its own thread: every `period`
-// it works for about that long, one day at a time, so stop() never waits long.
-// Failures are logged and tried again next period.
+// it works for about that long, a day of each unfinished declaration in turn,
+// so stop() never waits long and a long backfill holds back no other. Failures
+// are logged, naming the declaration. One not made is tried again next period;
+// one whose backfill failed is skipped for 1, 2, 4, ... runs (at most
+// kMaxBackfillBackoff's worth) while the others go on, so one that keeps
+// failing neither holds back the others nor fills the log.
 class GroupRollupJob {
 public:
     GroupRollupJob(EventStore& store, std::vector<GroupRollupKey> keys, std::function<std::int64_t()> now_ms,
@@ -88,11 +99,22 @@ public:
     // Waits for a run under way to finish; idempotent.
     void stop() { task_.stop(); }
 
+    static constexpr std::chrono::minutes kMaxBackfillBackoff{10};
+
 private:
+    // A declaration whose backfill failed: how many times in a row, and how
+    // many runs skip it before it is tried again.
+    struct Failing {
+        int failures = 0;
+        std::int64_t runs_to_skip = 0;
+    };
+
     void run();
+    void backfill_failed(const GroupRollupKey& key, const Status& why);
 
     EventStore& store_;
     std::vector<GroupRollupKey> undeclared_;
+    std::map<GroupRollupKey, Failing> failing_;  // only the job's thread uses it
     std::function<std::int64_t()> now_ms_;
     std::chrono::milliseconds period_;
     PeriodicTask task_;  // last: its thread starts once the members it uses exist

@@ -245,7 +245,10 @@ CREATE INDEX schedules_scene ON schedules(scene_id);
 )SQL"},
     // The analytics group rollup (analytics/group_rollup.h): events per UTC day
     // and value (value_json: the value's JSON, 'null' when missing) of each
-    // declared (collection, property). Declarations are lampi-cloud options, so
+    // declared (collection, property). Rows are keyed by value_hash, a hash of
+    // value_json: PostgreSQL refuses a btree index row over 2704 bytes, and a
+    // value may be longer; property before day_ms, so reading one property's
+    // days reads no other's rows. Declarations are lampi-cloud options, so
     // the rows are made at start, not here: analytics_group_rollups records each
     // declaration, the last event id stored before it (older events are counted
     // by a backfill, newer ones by their batch) and the first UTC day from which
@@ -263,9 +266,10 @@ CREATE TABLE analytics_daily_groups (
     collection TEXT NOT NULL,
     day_ms BIGINT NOT NULL,
     property TEXT NOT NULL,
+    value_hash TEXT NOT NULL,
     value_json TEXT NOT NULL,
     events BIGINT NOT NULL,
-    PRIMARY KEY (collection, day_ms, property, value_json)
+    PRIMARY KEY (collection, property, day_ms, value_hash)
 );
 )SQL"},
 };

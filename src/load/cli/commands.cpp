@@ -68,11 +68,18 @@ void install_stop_handlers();
 
 namespace {
 
+// A run that cannot start, already said on stderr: said to the observer too (a
+// cluster worker tells its controller). Exit code 2.
+int refuse(const CommonOptions& c, const std::string& why) {
+    if (c.observer) c.observer->refused(why);
+    return 2;
+}
+
 int run(Scenario& scenario, const CommonOptions& c, std::optional<RampOptions> ramp = std::nullopt,
         LiveRun* live = nullptr) {
     if (Status s = raise_fd_limit(scenario.connections() * kDescriptorsPerConnection + 64); !s) {
         log::error("{}", s.message());
-        return 2;
+        return refuse(c, s.message());
     }
     RunSettings settings;
     settings.threads = c.threads;
@@ -83,7 +90,7 @@ int run(Scenario& scenario, const CommonOptions& c, std::optional<RampOptions> r
         processes.emplace(c.watch_pids, c.watch_names);
         if (Status s = processes->start(); !s) {
             log::error("{}", s.message());
-            return 2;
+            return refuse(c, s.message());
         }
         settings.processes = &*processes;
     }
@@ -206,9 +213,9 @@ void install_stop_handlers() {
 }
 
 int publish_command(PublishOptions pub, const PublishCliOptions& cli, CommonOptions common) {
-    auto usage = [](const std::string& message) {
+    auto usage = [&common](const std::string& message) {
         fmt::print(stderr, "lampi-load publish: {}\n", message);
-        return 2;
+        return refuse(common, message);
     };
     if (cli.web) {
         if (common.ramp.step_users > 0) return usage("--web and --step-users both steer the clients: choose one");
@@ -226,11 +233,10 @@ int publish_command(PublishOptions pub, const PublishCliOptions& cli, CommonOpti
         pub.ramped = true;
     }
     auto ramp = ramp_options(common.ramp, pub.clients, pub.connect_rate);
-    if (!ramp) {
-        fmt::print(stderr, "lampi-load publish: {}\n", ramp.status().message());
-        return 2;
-    }
-    if (!finish_common(common, static_cast<std::size_t>(pub.clients))) return 2;
+    if (!ramp) return usage(ramp.status().message());
+    if (!finish_common(common, static_cast<std::size_t>(pub.clients)))
+        return refuse(common, fmt::format("--log-level '{}' or --log-format '{}' is not one lampi-load knows",
+                                          common.log_level, common.log_format));
     pub.client = common.client;
     PublishScenario scenario(pub);
     if (!cli.web) return run(scenario, common, *ramp);

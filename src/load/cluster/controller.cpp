@@ -7,11 +7,14 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 
 #include "cluster/broker.h"
+#include "cluster/worker.h"
 #include "lampi/log.h"
 #include "lampi/mqtt_client.h"
 #include "report/csv_report.h"
@@ -76,7 +79,7 @@ void merge_reports(ClusterResult& result) {
         if (w.state == "vanished") {
             result.failures.push_back(
                 fmt::format("worker {} vanished {:.1f} s into the run: {}", w.id, w.last_heard_s, w.why));
-        } else if (w.state != "done") {
+        } else if (w.state != "done" && w.state != "failed") {
             result.failures.push_back(fmt::format("worker {} had not finished when the controller stopped", w.id));
         } else {
             for (const auto& f : w.report.failures) result.failures.push_back(fmt::format("worker {}: {}", w.id, f));
@@ -165,10 +168,42 @@ int run_controller(const ControllerOptions& options, const std::atomic<bool>& st
                    kMinSecretSize);
         return 2;
     }
+    if (!std::isfinite(options.silence_s) || options.silence_s < 2) {
+        fmt::print(stderr,
+                   "lampi-load controller: --silence {}: give at least 2 seconds (a worker reports once a second, "
+                   "so less would give up on live ones)\n",
+                   options.silence_s);
+        return 2;
+    }
+    if (!std::isfinite(options.wait_workers_s) || options.wait_workers_s <= 0) {
+        fmt::print(stderr, "lampi-load controller: --wait-workers {}: give the seconds to wait, above 0\n",
+                   options.wait_workers_s);
+        return 2;
+    }
+    if (options.max_message_bytes < kMinMaxMessageBytes) {
+        fmt::print(stderr,
+                   "lampi-load controller: --max-message-bytes {}: give at least {} (the broker's "
+                   "message_size_limit; a worker's report without its histogram must fit)\n",
+                   options.max_message_bytes, kMinMaxMessageBytes);
+        return 2;
+    }
     Result<std::vector<RunShare>> shares = split_run(options.args, options.workers);
     if (!shares) {
         fmt::print(stderr, "lampi-load controller: {}\n", shares.status().message());
         return 2;
+    }
+    // A share its worker's parser refuses would fail on every worker: said here, before anything is sent.
+    for (std::size_t i = 0; options.share_problem && i < shares->size(); ++i) {
+        const std::vector<std::string>& args = (*shares)[i].args;
+        if (std::string problem = options.share_problem(worker_args(args, "worker")); !problem.empty()) {
+            fmt::print(
+                stderr,
+                "lampi-load controller: the share of worker {} of {} cannot run (lampi-load {}): {}: correct the "
+                "command line after --{}\n",
+                i + 1, shares->size(), fmt::join(args, " "), problem,
+                options.workers > 1 ? " (a share over a limit may fit on more --workers)" : "");
+            return 2;
+        }
     }
     const std::string run = fmt::format("{:x}-{}", Clock::now().time_since_epoch().count() & 0xffffffff, getpid());
     const std::string reports = report_topic(run, "+");
@@ -227,37 +262,69 @@ int run_controller(const ControllerOptions& options, const std::atomic<bool>& st
         }
         if (stop || seconds_since(waiting_since) > options.wait_workers_s) {
             std::lock_guard lock(heard.mutex);
-            fmt::print(stderr, "lampi-load controller: {} of {} workers were ready on {}:{} after {:.0f} s\n",
+            // The time really waited: Ctrl-C may come long before --wait-workers.
+            fmt::print(stderr, "lampi-load controller: {} of {} workers were ready on {}:{} after {:.1f} s{}\n",
                        heard.ready.size(), options.workers, options.broker.host, options.broker.port,
-                       options.wait_workers_s);
+                       seconds_since(waiting_since), stop ? " (stopped)" : "");
             client.stop_background();
             return 2;
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
-    StartCommand start{run,
-                       {},
-                       std::chrono::duration_cast<std::chrono::milliseconds>(
-                           std::chrono::system_clock::now().time_since_epoch())
-                           .count()};
+    // One sealed start per worker, so the size of each is its own command line's,
+    // whatever the number of workers; every one is checked before any is sent.
+    const std::int64_t issued_at_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count();
+    std::vector<std::string> starts;
     std::string who;
     for (std::size_t i = 0; i < result.workers.size(); ++i) {
-        start.shares.push_back({result.workers[i].id, (*shares)[i].args});
+        StartCommand start{run, {{result.workers[i].id, (*shares)[i].args}}, issued_at_ms};
+        starts.push_back(seal_start(start, options.secret));
+        if (starts.back().size() > options.max_message_bytes) {
+            fmt::print(stderr,
+                       "lampi-load controller: the start command for worker {} is {} bytes, over the {} bytes of "
+                       "--max-message-bytes (the broker's message_size_limit drops a larger message without a "
+                       "word): shorten the command line after --, or raise message_size_limit in the broker's "
+                       "configuration and --max-message-bytes on the controller and the workers; nothing was sent\n",
+                       result.workers[i].id, starts.back().size(), options.max_message_bytes);
+            client.stop_background();
+            return 2;
+        }
         who += fmt::format("{}{} ({} clients)", i ? ", " : "", result.workers[i].id, result.workers[i].clients);
     }
-    if (Status s = client.publish_confirmed(start_topic(), seal_start(start, options.secret), 1, false,
-                                            std::chrono::seconds(10));
-        !s) {
-        fmt::print(stderr, "lampi-load controller: cannot start the run: {}\n", s.message());
-        client.stop_background();
-        return 2;
+    for (std::size_t i = 0; i < starts.size(); ++i) {
+        if (Status s = client.publish_confirmed(start_topic(), starts[i], 1, false, std::chrono::seconds(10)); !s) {
+            fmt::print(stderr, "lampi-load controller: cannot start the run on worker {}{}: {}\n", result.workers[i].id,
+                       i ? " (the workers before it have started)" : "", s.message());
+            client.stop_background();
+            return 2;
+        }
     }
     auto started = Clock::now();
     fmt::print(stderr, "lampi-load controller: run {} started on {} workers: {}\n", run, result.workers.size(), who);
 
-    // Follow the run until every worker is done or gone.
+    // Follow the run until every worker is done or gone. While the controller's own
+    // connection is down it hears nobody: silence counts only from its return.
+    auto silence_from = started;
+    std::optional<Clock::time_point> lost;             // the controller's connection to the broker, since
+    std::map<std::string, std::uint64_t> vanished_at;  // the seq of a vanished worker's last report
     for (;;) {
         bool all_over = true;
+        if (!client.connected() && !lost) {
+            lost = Clock::now();
+            fmt::print(stderr,
+                       "lampi-load controller: lost the broker {:.1f} s into the run; the workers' silence does not "
+                       "count until it is back (Ctrl-C ends the run)\n",
+                       seconds_since(started));
+        } else if (client.connected() && lost) {
+            fmt::print(stderr,
+                       "lampi-load controller: back on the broker after {:.1f} s; the workers' silence counts from "
+                       "now\n",
+                       seconds_since(*lost));
+            lost.reset();
+            silence_from = Clock::now();
+        }
         {
             std::lock_guard lock(heard.mutex);
             for (auto& w : result.workers) {
@@ -265,12 +332,30 @@ int run_controller(const ControllerOptions& options, const std::atomic<bool>& st
                     w.report = it->second;
                     w.last_heard_s = std::chrono::duration<double>(heard.when[w.id] - started).count();
                 }
+                // Back: a report newer than when it was given up, from a worker not gone by its own word
+                // (a reconnected worker says "busy" before it reports again).
+                if (w.state == "vanished" && w.report.seq > vanished_at[w.id] && heard.hello[w.id] != "gone") {
+                    w.state = "running";
+                    w.why.clear();
+                    fmt::print(stderr,
+                               "lampi-load controller: worker {} is back: a report {:.1f} s into the run, after it "
+                               "was counted vanished; the run goes on with it\n",
+                               w.id, w.last_heard_s);
+                }
                 if (w.state != "running") continue;
                 if (w.report.done) {
-                    w.state = "done";
+                    w.state = w.report.ok ? "done" : "failed";
+                    if (!w.report.ok)
+                        fmt::print(stderr, "lampi-load controller: worker {}'s run failed: {}\n", w.id,
+                                   w.report.failures.empty() ? std::string("it did not say why")
+                                                             : fmt::format("{}", fmt::join(w.report.failures, "; ")));
                     continue;
                 }
-                auto last = heard.when.count(w.id) ? heard.when[w.id] : started;
+                auto last = std::max(heard.when.count(w.id) ? heard.when[w.id] : started, silence_from);
+                if (lost) {
+                    all_over = false;
+                    continue;
+                }
                 if (heard.hello[w.id] == "gone") {
                     w.why = "its connection to the broker was lost (its Will said gone)";
                 } else if (seconds_since(last) > options.silence_s) {
@@ -280,6 +365,7 @@ int run_controller(const ControllerOptions& options, const std::atomic<bool>& st
                     continue;
                 }
                 w.state = "vanished";
+                vanished_at[w.id] = w.report.seq;
                 fmt::print(stderr,
                            "lampi-load controller: worker {} vanished, last heard {:.1f} s into the run ({}); its "
                            "figures up to then are kept and the run goes on\n",

@@ -7,14 +7,17 @@
 // each worker's latest cumulative report and merges them: counters add up and
 // the latency histograms merge bucket by bucket, so the totals and percentiles
 // are exactly those of all the workers' messages together. A worker that
-// vanishes (its Will says "gone", or it sends nothing for `silence_s`) is
-// reported with the time it was last heard; its figures up to then are kept
-// and the run goes on with the others. Hellos and reports count only when sealed
-// with the cluster's secret (worker_report.h); others are ignored, said once per
-// worker. Only `publish` runs are distributed so far.
+// vanishes (its Will says "gone", or it sends nothing for `silence_s` while the
+// controller is connected) is reported with the time it was last heard; its
+// figures up to then are kept and the run goes on with the others; a newer
+// report brings it back. A worker whose run failed, or could not start, says
+// why in its final report, and the controller prints it. Hellos and reports
+// count only when sealed with the cluster's secret (worker_report.h); others are
+// ignored, said once per worker. Only `publish` runs are distributed so far.
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -34,16 +37,22 @@ struct ControllerOptions {
     std::vector<std::string> args;  // the lampi-load command line, divided among the workers
     std::string secret;             // shared with the workers: seals the start command (worker_report.h)
     bool json = false;
-    std::string csv_prefix;  // --csv: the merged figures as a single run writes them
-    std::string html_path;   // --report
+    std::string csv_prefix;                                   // --csv: the merged figures as a single run writes them
+    std::string html_path;                                    // --report
+    std::size_t max_message_bytes = kDefaultMaxMessageBytes;  // the broker's message_size_limit (worker_report.h)
+    // What a worker's parser would refuse in a share ("" when it runs), so a share
+    // that cannot run is refused before any worker is waited for; main() gives
+    // lampi-load's own. Unset: no check.
+    std::function<std::string(const std::vector<std::string>& args)> share_problem;
 };
 
 // What the workers did, merged.
 struct ClusterResult {
     struct Worker {
         std::string id;
-        int clients = 0;          // its share of the run's clients (cluster/share.h)
-        std::string state;        // "done", "vanished", "running" (the controller was stopped first)
+        int clients = 0;  // its share of the run's clients (cluster/share.h)
+        // "done", "failed" (its final report says so), "vanished", "running" (the controller was stopped first)
+        std::string state;
         std::string why;          // for a vanished worker
         double last_heard_s = 0;  // since the start command
         WorkerReport report;      // its latest

@@ -22,21 +22,26 @@ namespace {
 constexpr auto kFinalReportDeadline = std::chrono::seconds(10);
 constexpr auto kConnectDeadline = std::chrono::seconds(10);
 
-// Sends the run so far once a second, and the final figures once.
+// Sends the run so far once a second, and the final figures once: the run's own,
+// or, when it ended without them (it could not start), a failure with the reason.
 class Reporter : public RunObserver {
 public:
-    Reporter(MqttClient& client, std::string run, std::string worker, const std::string& secret)
+    Reporter(MqttClient& client, std::string run, std::string worker, const std::string& secret,
+             std::size_t max_message_bytes)
         : client_(client),
           topic_(report_topic(run, worker)),
           run_(std::move(run)),
           worker_(std::move(worker)),
-          secret_(secret) {}
+          secret_(secret),
+          max_message_bytes_(max_message_bytes) {}
 
     void sampled(const Sample& sample, const Histogram&, Scenario&, const Collector& collector) override {
         WorkerReport r = base(collector.totals_so_far());
         r.elapsed_s = sample.elapsed_s;
+        Result<std::string> sealed = seal(r);
+        if (!sealed) return;
         // A report lost on the way costs nothing: the next one carries everything.
-        if (Status s = client_.publish(topic_, seal_report(run_, r, secret_), 0, false); !s)
+        if (Status s = client_.publish(topic_, *sealed, 0, false); !s)
             log::warn("worker: cannot send a report: {}", s.message());
     }
 
@@ -46,9 +51,23 @@ public:
         r.done = true;
         r.ok = report.ok();
         r.failures = report.failures;
-        if (Status s = client_.publish_confirmed(topic_, seal_report(run_, r, secret_), 1, false, kFinalReportDeadline);
-            !s)
-            log::error("worker: the controller did not get the final report: {}", s.message());
+        send_final(r);
+    }
+
+    void refused(const std::string& why) override { refused_ = why; }
+
+    // After the run returned `exit_code`: the final report, if the run sent none.
+    void ended(int exit_code) {
+        if (final_sent_) return;
+        WorkerReport r = base({});
+        r.done = true;
+        r.ok = false;
+        r.failures.push_back(
+            refused_.empty()
+                ? fmt::format("its run ended with exit code {} before it could report (see the worker's log)",
+                              exit_code)
+                : fmt::format("its run did not start (exit code {}): {}", exit_code, refused_));
+        send_final(r);
     }
 
 private:
@@ -62,12 +81,37 @@ private:
         return r;
     }
 
+    // `r` sealed within the broker's limit; what is left out to fit is said once a run.
+    Result<std::string> seal(const WorkerReport& r) {
+        std::string trimmed;
+        Result<std::string> sealed = seal_report_within(run_, r, secret_, max_message_bytes_, &trimmed);
+        if (!sealed) {
+            log::error("worker: run {}: not sent: {}", run_, sealed.status().message());
+        } else if (!trimmed.empty() && !said_trimmed_) {
+            log::warn("worker: run {}: {}", run_, trimmed);
+            said_trimmed_ = true;
+        }
+        return sealed;
+    }
+
+    void send_final(const WorkerReport& r) {
+        final_sent_ = true;
+        Result<std::string> sealed = seal(r);
+        if (!sealed) return;
+        if (Status s = client_.publish_confirmed(topic_, *sealed, 1, false, kFinalReportDeadline); !s)
+            log::error("worker: the controller did not get the final report: {}", s.message());
+    }
+
     MqttClient& client_;
     std::string topic_;
     std::string run_;
     std::string worker_;
     const std::string& secret_;
+    std::size_t max_message_bytes_;
     std::uint64_t seq_ = 0;
+    std::string refused_;  // why the run could not start
+    bool final_sent_ = false;
+    bool said_trimmed_ = false;
 };
 
 std::int64_t wall_clock_ms() {
@@ -105,7 +149,24 @@ std::vector<std::string> worker_args(std::vector<std::string> args, const std::s
     return args;
 }
 
+Status check_worker_id(std::string_view id) {
+    if (id.empty()) return Status::invalid_argument("--id: give the worker a name (or leave --id out for host-pid)");
+    // It is a level of the worker's topics: a wildcard or a separator would make it another's, or none.
+    for (char c : {'/', '+', '#', '\0'})
+        if (id.find(c) != std::string_view::npos)
+            return Status::invalid_argument(
+                fmt::format("--id '{}': a worker's name may not hold '/', '+', '#' or NUL (it is a level of its MQTT "
+                            "topics): give one without them, such as rack1-load3",
+                            id.substr(0, id.find('\0'))));
+    return Status::ok();
+}
+
 int run_worker(WorkerOptions options, const RunCommand& run_command, const std::atomic<bool>& stop) {
+    if (options.id.empty()) options.id = default_id();
+    if (Status s = check_worker_id(options.id); !s) {
+        fmt::print(stderr, "lampi-load worker: {}\n", s.message());
+        return 2;
+    }
     if (options.secret.size() < kMinSecretSize) {
         fmt::print(stderr,
                    "lampi-load worker: give the secret shared with the controller (--secret-file, at least {} "
@@ -113,7 +174,6 @@ int run_worker(WorkerOptions options, const RunCommand& run_command, const std::
                    kMinSecretSize);
         return 2;
     }
-    if (options.id.empty()) options.id = default_id();
     const std::string hello = hello_topic(options.id);
     MqttOptions o = options.broker;
     o.client_id = "lampi-load-worker-" + options.id;
@@ -126,6 +186,7 @@ int run_worker(WorkerOptions options, const RunCommand& run_command, const std::
     struct Start {
         std::string run;
         std::vector<std::string> args;  // this worker's share
+        std::int64_t issued_at_ms = 0;
     };
     std::deque<Start> starts;
     std::set<std::string> runs_taken;  // QoS 1 may deliver a start twice: it runs once
@@ -145,7 +206,7 @@ int run_worker(WorkerOptions options, const RunCommand& run_command, const std::
         if (!share) return;
         std::lock_guard lock(mutex);
         if (!runs_taken.insert(start->run).second) return;
-        starts.push_back({start->run, share->args});
+        starts.push_back({start->run, share->args, start->issued_at_ms});
         arrived.notify_one();
     };
     if (Status s = connect_to_cluster(client, kConnectDeadline); !s) {
@@ -164,9 +225,21 @@ int run_worker(WorkerOptions options, const RunCommand& run_command, const std::
             busy = true;
         }
         (void)client.publish(hello, hello_of("busy"), 1, true);
-        log::info("worker {}: run {}: lampi-load {}", options.id, start.run, fmt::join(start.args, " "));
-        Reporter reporter(client, start.run, options.id, options.secret);
-        int rc = run_command(worker_args(start.args, options.id), &reporter);
+        Reporter reporter(client, start.run, options.id, options.secret, options.max_message_bytes);
+        int rc = 2;
+        // A start that waited behind another run is checked again: its controller may have given up.
+        if (std::int64_t waited_ms = wall_clock_ms() - start.issued_at_ms; waited_ms > kStartMaxAgeMs) {
+            std::string why = fmt::format(
+                "the start waited {:.0f} s behind another run on this worker, past the {} s a start is good for: "
+                "start the run again once the worker says ready",
+                static_cast<double>(waited_ms) / 1000.0, kStartMaxAgeMs / 1000);
+            log::warn("worker {}: run {} not run: {}", options.id, start.run, why);
+            reporter.refused(why);
+        } else {
+            log::info("worker {}: run {}: lampi-load {}", options.id, start.run, fmt::join(start.args, " "));
+            rc = run_command(worker_args(start.args, options.id), &reporter);
+        }
+        reporter.ended(rc);
         fmt::print(stderr, "lampi-load worker {}: run {} ended with exit code {}\n", options.id, start.run, rc);
         {
             std::lock_guard lock(mutex);

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "cluster/worker_report.h"
 #include "lampi/mqtt_client.h"
 #include "run/runner.h"
 
@@ -22,15 +23,22 @@ struct WorkerOptions {
     MqttOptions broker;
     std::string id;      // "" : <host name>-<pid>
     std::string secret;  // shared with the controller: only start commands sealed with it run (worker_report.h)
+    std::size_t max_message_bytes = kDefaultMaxMessageBytes;  // the broker's message_size_limit (worker_report.h)
 };
+
+// Why `id` cannot name a worker: empty, or holding '/', '+', '#' or NUL (it is a
+// level of the worker's topics).
+Status check_worker_id(std::string_view id);
 
 // Runs a lampi-load command line (`publish ...`) with `observer` watching the run,
 // as main() runs one; its exit code.
 using RunCommand = std::function<int(const std::vector<std::string>& args, RunObserver* observer)>;
 
 // Serves runs until `stop`; 0 when stopped, 2 when the broker cannot be used
-// (unreachable, or it refused the certificate or login: cluster/broker.h) or
-// there is no secret of at least kMinSecretSize bytes.
+// (unreachable, or it refused the certificate or login: cluster/broker.h), the
+// id cannot name a worker, or there is no secret of at least kMinSecretSize
+// bytes. A run that ends without its final report (it could not start) is
+// reported failed, with the reason its command gave RunObserver::refused().
 int run_worker(WorkerOptions options, const RunCommand& run_command, const std::atomic<bool>& stop);
 
 // `args` with every client id prefix made this worker's own (-c PREFIX, -cPREFIX,

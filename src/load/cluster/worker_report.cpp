@@ -86,8 +86,7 @@ Result<std::string> open_sealed(std::string_view sealed, const char* field, cons
     const json::value* mac = o ? o->if_contains("mac") : nullptr;
     if (!text || !text->is_string() || !mac || !mac->is_string())
         return Status::permission_denied(fmt::format("{} without the cluster's seal", what));
-    std::string want = expected(text->as_string());
-    if (mac->as_string().size() != want.size() || CRYPTO_memcmp(mac->as_string().data(), want.data(), want.size()) != 0)
+    if (!mac_matches(mac->as_string(), expected(text->as_string())))
         return Status::permission_denied(fmt::format("{} not sealed with the cluster's secret", what));
     return std::string(text->as_string());
 }
@@ -232,6 +231,40 @@ std::string seal_report(std::string_view run, const WorkerReport& report, std::s
     return seal("report", text, mac_hex(kReportDomain, report_text(run, report.worker, text), secret));
 }
 
+bool mac_matches(std::string_view given, std::string_view expected) {
+    constexpr std::size_t kHexSize = 64;  // HMAC-SHA256
+    return given.size() == kHexSize && expected.size() == kHexSize &&
+           CRYPTO_memcmp(given.data(), expected.data(), kHexSize) == 0;
+}
+
+Result<std::string> seal_report_within(std::string_view run, WorkerReport report, std::string_view secret,
+                                       std::size_t limit, std::string* trimmed) {
+    if (trimmed) trimmed->clear();
+    std::string sealed = seal_report(run, report, secret);
+    if (sealed.size() <= limit) return sealed;
+    const std::size_t whole = sealed.size();
+    std::string why = fmt::format(
+        "its report was {} bytes, over the {} bytes of --max-message-bytes (the broker drops larger ones "
+        "without a word), so it was sent without its latency histogram{}: raise message_size_limit in the "
+        "broker's configuration and --max-message-bytes on the controller and the workers",
+        whole, limit, report.done ? " (its percentiles are missing from the merged ones)" : "");
+    report.latency.reset();
+    report.failures.push_back(why);
+    if (report.done) report.ok = false;
+    sealed = seal_report(run, report, secret);
+    if (sealed.size() > limit) {
+        report.errors.clear();
+        sealed = seal_report(run, report, secret);
+    }
+    if (sealed.size() > limit)
+        return Status::invalid_argument(fmt::format(
+            "a report of {} bytes is over the {} bytes of --max-message-bytes even without its histogram and "
+            "errors: raise --max-message-bytes (and the broker's message_size_limit)",
+            sealed.size(), limit));
+    if (trimmed) *trimmed = why;
+    return sealed;
+}
+
 Result<WorkerReport> open_report(std::string_view run, std::string_view worker, std::string_view sealed,
                                  std::string_view secret) {
     if (secret.size() < kMinSecretSize) return Status::error("no secret to check reports with");
@@ -255,9 +288,7 @@ Result<StartCommand> open_start(std::string_view sealed, std::string_view secret
     const json::value* mac = parsed->if_contains("mac");
     if (!text || !text->is_string() || !mac || !mac->is_string())
         return Status::permission_denied("a start command without the controller's seal");
-    std::string expected = start_mac(text->as_string(), secret);
-    if (mac->as_string().size() != expected.size() ||
-        CRYPTO_memcmp(mac->as_string().data(), expected.data(), expected.size()) != 0)
+    if (!mac_matches(mac->as_string(), start_mac(text->as_string(), secret)))
         return Status::permission_denied("a start command not sealed with this worker's secret");
     Result<StartCommand> command = decode_start(text->as_string());
     if (!command) return command.status();

@@ -90,6 +90,24 @@ std::string seal_hello(std::string_view worker, std::string_view state, std::str
 // The state ("ready", "busy", "gone") of a hello found on `worker`'s topic.
 Result<std::string> open_hello(std::string_view worker, std::string_view sealed, std::string_view secret);
 std::string seal_report(std::string_view run, const WorkerReport& report, std::string_view secret);
+// Whether a message's MAC (hex) is `expected`, in constant time. An empty MAC, or
+// one not the length of an HMAC-SHA256, never matches: not even an empty
+// expected one, as a failed hmac_sha256() gives.
+bool mac_matches(std::string_view given, std::string_view expected);
+
+// The broker drops a message over its message_size_limit without a word to
+// either end (Mosquitto even acknowledges a QoS 1 one), so each end checks what
+// it sends against the limit it is given (--max-message-bytes): the platform's
+// broker has 4 KiB (stack/mosquitto_config.h).
+inline constexpr std::size_t kDefaultMaxMessageBytes = 4096;
+inline constexpr std::size_t kMinMaxMessageBytes = 1024;  // a report without its histogram fits
+// `report` sealed in at most `limit` bytes. When it is larger whole, its
+// histogram (and then its error reasons) are left out and a failure says so and
+// what to do (a final report then fails), so the controller gets the counters
+// and the reason instead of nothing; `trimmed` (when given) is set to that
+// reason, or cleared. Fails only when not even that fits.
+Result<std::string> seal_report_within(std::string_view run, WorkerReport report, std::string_view secret,
+                                       std::size_t limit, std::string* trimmed = nullptr);
 // A report found on the topic of `run` and `worker`.
 Result<WorkerReport> open_report(std::string_view run, std::string_view worker, std::string_view sealed,
                                  std::string_view secret);

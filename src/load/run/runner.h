@@ -11,8 +11,8 @@
 
 #include "mqtt/client_options.h"
 #include "mqtt/worker.h"
-#include "ramp/ramp.h"
 #include "ramp/load_target.h"
+#include "ramp/ramp.h"
 #include "report/run_report.h"
 
 namespace lampi::load {
@@ -53,6 +53,9 @@ public:
                          const Collector& collector) = 0;
     // Once, with the whole run's report, before run_scenario() returns it.
     virtual void finished(const RunReport& /*report*/) {}
+    // Instead of finished(), when the run cannot start (its options, the
+    // machine's limits): what is wrong and what to do, as printed on stderr.
+    virtual void refused(const std::string& /*why*/) {}
 };
 
 struct RunSettings {
