@@ -154,8 +154,11 @@ TEST_P(StoreTest, AnotherProcesssWriteIsSeenWithinTheCachesLifetime) {
     ASSERT_EQ(store_->lamps_of(id)->size(), 1u);
     ASSERT_TRUE((*other)->delete_session("k1"));
     ASSERT_TRUE((*other)->rename_lamp("b827eb74663e", id, "Bed"));
+    // The lamps were read (and cached) after the session: each is waited for, as
+    // each entry lives its own lifetime from its own read.
     auto deadline = std::chrono::steady_clock::now() + Store::kDefaultReadCacheTtl + std::chrono::seconds(5);
-    while (*store_->session_user("k1", 150) && std::chrono::steady_clock::now() < deadline)
+    while ((*store_->session_user("k1", 150) || store_->lamps_of(id)->at(0).name != "Bed") &&
+           std::chrono::steady_clock::now() < deadline)
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
     EXPECT_FALSE(*store_->session_user("k1", 150));
     EXPECT_EQ(store_->lamps_of(id)->at(0).name, "Bed");
