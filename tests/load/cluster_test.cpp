@@ -545,7 +545,7 @@ TEST_F(Cluster, AWorkerKilledMidRunIsReportedAndTheRunGoesOnWithTheOthers) {
     EXPECT_EQ(WEXITSTATUS(status), 1) << "a vanished worker fails the run: " << control->log();
     std::string log = control->log();
     EXPECT_NE(log.find("worker w1 vanished"), std::string::npos) << log;
-    // Told by its sealed Will, before 5 s of silence would have said it.
+    // Told by its sealed Will, once the --silence seconds it had to come back are over.
     EXPECT_NE(log.find("its Will said gone"), std::string::npos) << log;
     EXPECT_NE(log.find("the run goes on"), std::string::npos) << log;
     json::object merged = last_json(log);

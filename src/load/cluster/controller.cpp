@@ -36,9 +36,14 @@ struct Heard {
     std::mutex mutex;
     std::vector<std::string> ready;                 // workers announcing "ready", in order of arrival
     std::map<std::string, std::string> hello;       // each worker's last announcement
+    std::map<std::string, Clock::time_point> gone;  // when its Will (or goodbye) came
     std::map<std::string, WorkerReport> latest;     // each worker's latest report of this run
     std::map<std::string, Clock::time_point> when;  // of that report
     std::set<std::string> warned;                   // about forged messages: once per kind and worker
+    // Once the run is started, a retained hello (sent again on a resubscribe after an
+    // outage, such as the Will a restarted broker kept) is old news: the workers' reports
+    // and their silence tell the rest.
+    bool started = false;
 };
 
 // A hello or report that did not open: said once per worker, as a forger may send many.
@@ -219,10 +224,11 @@ int run_controller(const ControllerOptions& options, const std::atomic<bool>& st
         std::lock_guard lock(heard.mutex);
         if (m.topic.starts_with(hello_topic(""))) {
             std::string id = m.topic.substr(hello_topic("").size());
-            if (m.payload.empty()) return;  // a retained hello cleared
+            if (m.payload.empty() || (m.retain && heard.started)) return;  // cleared, or old news
             Result<std::string> state = open_hello(id, m.payload, options.secret);
             if (!state) return ignore_forged(heard, "hello", id, state.status());
             heard.hello[id] = *state;
+            if (*state == "gone") heard.gone[id] = Clock::now();
             auto it = std::find(heard.ready.begin(), heard.ready.end(), id);
             if (*state == "ready" && it == heard.ready.end()) heard.ready.push_back(id);
             if (*state != "ready" && it != heard.ready.end()) heard.ready.erase(it);
@@ -302,17 +308,23 @@ int run_controller(const ControllerOptions& options, const std::atomic<bool>& st
         }
     }
     auto started = Clock::now();
+    {
+        std::lock_guard lock(heard.mutex);
+        heard.started = true;
+    }
     fmt::print(stderr, "lampi-load controller: run {} started on {} workers: {}\n", run, result.workers.size(), who);
 
     // Follow the run until every worker is done or gone. While the controller's own
     // connection is down it hears nobody: silence counts only from its return.
     auto silence_from = started;
-    std::optional<Clock::time_point> lost;             // the controller's connection to the broker, since
+    bool lost = false;                                 // the controller's connection to the broker,
+    Clock::time_point lost_at;                         // since
     std::map<std::string, std::uint64_t> vanished_at;  // the seq of a vanished worker's last report
     for (;;) {
         bool all_over = true;
         if (!client.connected() && !lost) {
-            lost = Clock::now();
+            lost = true;
+            lost_at = Clock::now();
             fmt::print(stderr,
                        "lampi-load controller: lost the broker {:.1f} s into the run; the workers' silence does not "
                        "count until it is back (Ctrl-C ends the run)\n",
@@ -321,8 +333,8 @@ int run_controller(const ControllerOptions& options, const std::atomic<bool>& st
             fmt::print(stderr,
                        "lampi-load controller: back on the broker after {:.1f} s; the workers' silence counts from "
                        "now\n",
-                       seconds_since(*lost));
-            lost.reset();
+                       seconds_since(lost_at));
+            lost = false;
             silence_from = Clock::now();
         }
         {
@@ -357,6 +369,12 @@ int run_controller(const ControllerOptions& options, const std::atomic<bool>& st
                     continue;
                 }
                 if (heard.hello[w.id] == "gone") {
+                    // A broker going down sends every worker's Will: each has --silence
+                    // seconds (from the controller's own return) to come back.
+                    if (seconds_since(std::max(heard.gone[w.id], silence_from)) <= options.silence_s) {
+                        all_over = false;
+                        continue;
+                    }
                     w.why = "its connection to the broker was lost (its Will said gone)";
                 } else if (seconds_since(last) > options.silence_s) {
                     w.why = fmt::format("no report for {:.0f} s", options.silence_s);
