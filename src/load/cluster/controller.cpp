@@ -344,9 +344,12 @@ int run_controller(const ControllerOptions& options, const std::atomic<bool>& st
                     w.report = it->second;
                     w.last_heard_s = std::chrono::duration<double>(heard.when[w.id] - started).count();
                 }
-                // Back: a report newer than when it was given up, from a worker not gone by its own word
-                // (a reconnected worker says "busy" before it reports again).
-                if (w.state == "vanished" && w.report.seq > vanished_at[w.id] && heard.hello[w.id] != "gone") {
+                // Gone by its Will, unless a report came after it: a worker back on the broker
+                // reports again (its "busy" may reach us only retained, which is ignored).
+                const bool gone = heard.hello[w.id] == "gone" &&
+                                  !(heard.when.count(w.id) && heard.when[w.id] > heard.gone[w.id]);
+                // Back: a report newer than when it was given up, from a worker not gone by its own word.
+                if (w.state == "vanished" && w.report.seq > vanished_at[w.id] && !gone) {
                     w.state = "running";
                     w.why.clear();
                     fmt::print(stderr,
@@ -368,7 +371,7 @@ int run_controller(const ControllerOptions& options, const std::atomic<bool>& st
                     all_over = false;
                     continue;
                 }
-                if (heard.hello[w.id] == "gone") {
+                if (gone) {
                     // A broker going down sends every worker's Will: each has --silence
                     // seconds (from the controller's own return) to come back.
                     if (seconds_since(std::max(heard.gone[w.id], silence_from)) <= options.silence_s) {
