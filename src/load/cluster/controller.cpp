@@ -9,7 +9,6 @@
 #include <chrono>
 #include <cmath>
 #include <mutex>
-#include <optional>
 #include <set>
 #include <thread>
 
