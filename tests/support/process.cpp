@@ -90,17 +90,21 @@ Process::~Process() {
 
 void Process::start() {
     if (pid_ > 0) throw std::logic_error("process already started");
+    // Everything that allocates happens before the fork: the child of a threaded test
+    // may call only async-signal-safe functions, or it can hang on a lock another
+    // thread held (seen under ASan: a broker that never started, its log empty).
+    std::vector<char*> args;
+    for (auto& a : argv_) args.push_back(a.data());
+    args.push_back(nullptr);
+    const char* log_path = log_file_.c_str();
     pid_t pid = ::fork();
     if (pid < 0) throw std::runtime_error("fork failed");
     if (pid == 0) {
-        int log = ::open(log_file_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+        int log = ::open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
         if (log >= 0) {
             ::dup2(log, 1);
             ::dup2(log, 2);
         }
-        std::vector<char*> args;
-        for (auto& a : argv_) args.push_back(a.data());
-        args.push_back(nullptr);
         ::execv(args[0], args.data());
         ::_exit(127);
     }
