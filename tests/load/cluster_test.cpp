@@ -219,6 +219,21 @@ TEST(SealedMessages, HellosAndReportsOpenOnlyWithTheSecretOnTheTopicTheyWereSeal
     EXPECT_FALSE(open_report("r1", "w0", seal_report("r1", report, kSecret), kSecret));
 }
 
+TEST(SealedMessages, AStopOpensOnlyWithTheSecretAndNamesTheRunItWasSealedFor) {
+    Result<std::string> run = open_stop(seal_stop("r1", kSecret), kSecret);
+    ASSERT_TRUE(run) << run.status().message();
+    EXPECT_EQ(*run, "r1");
+    EXPECT_FALSE(open_stop(R"({"stop":"r1"})", kSecret)) << "a bare stop";
+    EXPECT_FALSE(open_stop(seal_stop("r1", "another secret, just as long"), kSecret));
+    json::object moved = json::parse(seal_stop("r1", kSecret)).as_object();
+    moved["stop"] = "r2";
+    EXPECT_FALSE(open_stop(json::serialize(moved), kSecret)) << "its seal moved to another run";
+    // Not a hello or start seal passed off as a stop: each kind has its own MAC domain.
+    json::object hello = json::parse(seal_hello("r1", "r1", kSecret)).as_object();
+    EXPECT_FALSE(open_stop(json::serialize(json::object{{"stop", "r1"}, {"mac", hello["mac"]}}), kSecret));
+    EXPECT_FALSE(open_stop(seal_stop("r1", ""), ""));
+}
+
 // A failed HMAC gives an empty MAC (lampi/hmac.h): it must not match an empty one.
 TEST(SealedMessages, AnEmptyOrShortMacMatchesNothingNotEvenItsLike) {
     std::string mac(64, 'a');
@@ -531,6 +546,44 @@ TEST_F(Cluster, AShortOutageOfTheControllersBrokerDoesNotEndTheRun) {
         sent += counter(last_json(w->log()), "sent");
     }
     EXPECT_EQ(counter(merged, "sent"), sent) << log;
+}
+
+// Ctrl-C on the controller ends the run everywhere, as it ends a single run: the
+// workers stop their shares at once (not at -d 60) and the summary has their figures.
+TEST_F(Cluster, CtrlCOnTheControllerEndsTheWorkersSharesAndPrintsTheirFinalFigures) {
+    start_workers(2);
+    auto control = controller(2, "-P 2 -T 20 -d 60 --json --quiet");
+    ASSERT_TRUE(lampi::testing::eventually(
+        [&] { return control->log().find("lampi-load controller: run ") != std::string::npos; },
+        std::chrono::seconds(20)))
+        << control->log();
+    std::this_thread::sleep_for(std::chrono::seconds(2));
+    auto interrupted = std::chrono::steady_clock::now();
+    int status = control->stop(SIGINT, std::chrono::seconds(40));
+    double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - interrupted).count();
+    std::string log = control->log();
+    ASSERT_TRUE(WIFEXITED(status)) << log;
+    EXPECT_EQ(WEXITSTATUS(status), 1) << "an interrupted run is not a success: " << log;
+    EXPECT_NE(log.find("the workers were told to stop"), std::string::npos) << log;
+    EXPECT_LT(took, 15) << "the final figures came within the grace, not at the run's end: " << log;
+    json::object merged = last_json(log);
+    std::uint64_t sent = 0;
+    std::string failures = json::serialize(merged.at("failures"));
+    for (const auto& w : merged.at("workers").as_array()) {
+        EXPECT_EQ(w.at("state").as_string(), "failed") << "its final report came: " << log;
+        std::string id(w.at("id").as_string());
+        EXPECT_NE(failures.find("worker " + id + ": interrupted before the end"), std::string::npos) << log;
+        sent += counter(w.as_object(), "sent");
+    }
+    EXPECT_GT(sent, 0u) << log;
+    EXPECT_EQ(counter(merged, "sent"), sent) << log;
+    // Each worker ended its share and waits for the next run.
+    for (auto& w : workers_) {
+        EXPECT_TRUE(lampi::testing::eventually(
+            [&] { return w->log().find("stopped by its controller") != std::string::npos; }, std::chrono::seconds(5)))
+            << w->log();
+        EXPECT_TRUE(w->running()) << w->log();
+    }
 }
 
 TEST_F(Cluster, AWorkerKilledMidRunIsReportedAndTheRunGoesOnWithTheOthers) {

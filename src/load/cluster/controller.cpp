@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cmath>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -27,6 +28,8 @@ namespace json = boost::json;
 using Clock = std::chrono::steady_clock;
 
 constexpr auto kConnectDeadline = std::chrono::seconds(10);
+// After Ctrl-C, how long the workers have to end their shares and send their final figures.
+constexpr double kStopGraceS = 10;
 
 double seconds_since(Clock::time_point from) { return std::chrono::duration<double>(Clock::now() - from).count(); }
 
@@ -319,6 +322,7 @@ int run_controller(const ControllerOptions& options, const std::atomic<bool>& st
     bool lost = false;                                 // the controller's connection to the broker,
     Clock::time_point lost_at;                         // since
     std::map<std::string, std::uint64_t> vanished_at;  // the seq of a vanished worker's last report
+    std::optional<Clock::time_point> stop_sent_at;
     for (;;) {
         bool all_over = true;
         if (!client.connected() && !lost) {
@@ -392,7 +396,22 @@ int run_controller(const ControllerOptions& options, const std::atomic<bool>& st
                            w.id, w.last_heard_s, w.why);
             }
         }
-        if (all_over || stop) break;
+        if (all_over) break;
+        if (stop && !stop_sent_at) {
+            // Ctrl-C: the workers end their shares too, and their final figures make the summary.
+            stop_sent_at = Clock::now();
+            Status sent = client.publish_confirmed(stop_topic(), seal_stop(run, options.secret), 1, false,
+                                                   std::chrono::seconds(5));
+            fmt::print(stderr, "lampi-load controller: stopped {:.1f} s into the run; {}\n", seconds_since(started),
+                       sent ? fmt::format("the workers were told to stop, waiting up to {:.0f} s for their final "
+                                          "figures",
+                                          kStopGraceS)
+                            : fmt::format("could not tell the workers to stop ({}): their shares run on until "
+                                          "their own end",
+                                          sent.message()));
+            if (!sent) break;
+        }
+        if (stop_sent_at && seconds_since(*stop_sent_at) > kStopGraceS) break;
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
     client.stop_background();

@@ -51,7 +51,8 @@ struct ClusterResult {
     struct Worker {
         std::string id;
         int clients = 0;  // its share of the run's clients (cluster/share.h)
-        // "done", "failed" (its final report says so), "vanished", "running" (the controller was stopped first)
+        // "done", "failed" (its final report says so), "vanished", "running" (the controller was stopped and
+        // its final report did not come within the grace)
         std::string state;
         std::string why;          // for a vanished worker
         double last_heard_s = 0;  // since the start command

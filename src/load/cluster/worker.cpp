@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -55,6 +56,10 @@ public:
     }
 
     void refused(const std::string& why) override { refused_ = why; }
+
+    bool stop_wanted() override { return stop_; }
+    // The controller sent a stop for this run.
+    void stop() { stop_ = true; }
 
     // After the run returned `exit_code`: the final report, if the run sent none.
     void ended(int exit_code) {
@@ -109,6 +114,7 @@ private:
     const std::string& secret_;
     std::size_t max_message_bytes_;
     std::uint64_t seq_ = 0;
+    std::atomic<bool> stop_{false};
     std::string refused_;  // why the run could not start
     bool final_sent_ = false;
     bool said_trimmed_ = false;
@@ -191,12 +197,33 @@ int run_worker(WorkerOptions options, const RunCommand& run_command, const std::
     std::deque<Start> starts;
     std::set<std::string> runs_taken;  // QoS 1 may deliver a start twice: it runs once
     bool busy = false;
+    std::string running;             // the run now on this worker
+    Reporter* reporter_of_running = nullptr;
     client.on_connect = [&] {
-        if (Status s = client.subscribe(start_topic(), 1); !s) log::error("worker: {}", s.message());
+        for (const std::string& topic : {start_topic(), stop_topic()})
+            if (Status s = client.subscribe(topic, 1); !s) log::error("worker: {}", s.message());
         std::lock_guard lock(mutex);
         (void)client.publish(hello, hello_of(busy ? "busy" : "ready"), 1, true);
     };
+    // A stop ends the run it names if it is running, and keeps it from running if it waits or
+    // comes later (the start and the stop travel on different topics).
+    auto take_stop = [&](const MqttMessage& m) {
+        Result<std::string> run = open_stop(m.payload, options.secret);
+        if (!run) {
+            log::warn("worker: refused a stop command: {}", run.status().message());
+            return;
+        }
+        std::lock_guard lock(mutex);
+        if (running == *run && reporter_of_running) {
+            fmt::print(stderr, "lampi-load worker {}: run {} stopped by its controller\n", options.id, *run);
+            reporter_of_running->stop();
+            return;
+        }
+        runs_taken.insert(*run);
+        std::erase_if(starts, [&](const Start& s) { return s.run == *run; });
+    };
     client.on_message = [&](const MqttMessage& m) {
+        if (m.topic == stop_topic()) return take_stop(m);
         Result<StartCommand> start = open_start(m.payload, options.secret, wall_clock_ms());
         if (!start) {
             log::warn("worker: refused a start command: {}", start.status().message());
@@ -226,6 +253,11 @@ int run_worker(WorkerOptions options, const RunCommand& run_command, const std::
         }
         (void)client.publish(hello, hello_of("busy"), 1, true);
         Reporter reporter(client, start.run, options.id, options.secret, options.max_message_bytes);
+        {
+            std::lock_guard lock(mutex);
+            running = start.run;
+            reporter_of_running = &reporter;
+        }
         int rc = 2;
         // A start that waited behind another run is checked again: its controller may have given up.
         if (std::int64_t waited_ms = wall_clock_ms() - start.issued_at_ms; waited_ms > kStartMaxAgeMs) {
@@ -238,6 +270,11 @@ int run_worker(WorkerOptions options, const RunCommand& run_command, const std::
         } else {
             log::info("worker {}: run {}: lampi-load {}", options.id, start.run, fmt::join(start.args, " "));
             rc = run_command(worker_args(start.args, options.id), &reporter);
+        }
+        {
+            std::lock_guard lock(mutex);
+            running.clear();
+            reporter_of_running = nullptr;
         }
         reporter.ended(rc);
         fmt::print(stderr, "lampi-load worker {}: run {} ended with exit code {}\n", options.id, start.run, rc);

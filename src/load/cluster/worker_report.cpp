@@ -54,6 +54,7 @@ Result<json::object> parse_object(std::string_view text, const char* what) {
 constexpr std::string_view kStartDomain = "lampi-load cluster start v1\n";
 constexpr std::string_view kHelloDomain = "lampi-load cluster hello v1\n";
 constexpr std::string_view kReportDomain = "lampi-load cluster report v1\n";
+constexpr std::string_view kStopDomain = "lampi-load cluster stop v1\n";
 
 std::string mac_hex(std::string_view domain, std::string_view text, std::string_view secret) {
     std::string hex;
@@ -95,6 +96,7 @@ Result<std::string> open_sealed(std::string_view sealed, const char* field, cons
 
 std::string hello_topic(std::string_view worker) { return fmt::format("{}hello/{}", kTopicRoot, worker); }
 std::string start_topic() { return fmt::format("{}start", kTopicRoot); }
+std::string stop_topic() { return fmt::format("{}stop", kTopicRoot); }
 std::string report_topic(std::string_view run, std::string_view worker) {
     return fmt::format("{}report/{}/{}", kTopicRoot, run, worker);
 }
@@ -224,6 +226,16 @@ Result<std::string> open_hello(std::string_view worker, std::string_view sealed,
     return open_sealed(sealed, "hello", "a hello", [&](std::string_view state) {
         return mac_hex(kHelloDomain, hello_text(worker, state), secret);
     });
+}
+
+std::string seal_stop(std::string_view run, std::string_view secret) {
+    return seal("stop", run, mac_hex(kStopDomain, run, secret));
+}
+
+Result<std::string> open_stop(std::string_view sealed, std::string_view secret) {
+    if (secret.size() < kMinSecretSize) return Status::error("no secret to check stop commands with");
+    return open_sealed(sealed, "stop", "a stop command",
+                       [&](std::string_view run) { return mac_hex(kStopDomain, run, secret); });
 }
 
 std::string seal_report(std::string_view run, const WorkerReport& report, std::string_view secret) {

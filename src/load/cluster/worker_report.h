@@ -28,6 +28,7 @@ namespace lampi::load::cluster {
 inline constexpr std::string_view kTopicRoot = "lampi-load/cluster/";
 std::string hello_topic(std::string_view worker);
 std::string start_topic();
+std::string stop_topic();
 std::string report_topic(std::string_view run, std::string_view worker);
 
 struct WorkerReport {
@@ -77,6 +78,14 @@ inline constexpr std::int64_t kStartMaxAgeMs = 60'000;
 inline constexpr std::size_t kMinSecretSize = 16;
 std::string seal_start(const StartCommand& command, std::string_view secret);
 Result<StartCommand> open_start(std::string_view sealed, std::string_view secret, std::int64_t now_ms);
+
+// A controller that is stopped before its run ends (Ctrl-C) tells the workers to
+// end their shares: `{"stop": "<run>", "mac": ...}` on stop_topic(), sealed with
+// the same secret, the MAC covering the run. A replayed stop can end only the run
+// it names, which was ended already: a run's id is new with every controller run.
+std::string seal_stop(std::string_view run, std::string_view secret);
+// The run a sealed stop names.
+Result<std::string> open_stop(std::string_view sealed, std::string_view secret);
 
 // What workers send is sealed with the same secret, so someone on the broker
 // can neither announce a worker that does not exist nor change the figures a

@@ -56,9 +56,11 @@ RunReport run_scenario(Scenario& scenario, const RunSettings& settings) {
         }
     }
 
-    // The workers watch `stop`: set by the caller's flag (a signal) or by the ramp.
+    // The workers watch `stop`: set by the caller's flag (a signal), the observer or the ramp.
     std::atomic<bool> stop{false};
-    auto asked_to_stop = [&] { return settings.stop && settings.stop->load(); };
+    auto asked_to_stop = [&] {
+        return (settings.stop && settings.stop->load()) || (settings.observer && settings.observer->stop_wanted());
+    };
     std::atomic<int> running{threads};
     std::int64_t run_start = now_ns();
     std::int64_t hard_deadline = run_start + static_cast<std::int64_t>(settings.hard_limit_s * 1e9);

@@ -56,6 +56,9 @@ public:
     // Instead of finished(), when the run cannot start (its options, the
     // machine's limits): what is wrong and what to do, as printed on stderr.
     virtual void refused(const std::string& /*why*/) {}
+    // Polled while the run goes: true ends it early, as Ctrl-C would (a cluster
+    // worker whose controller was stopped).
+    virtual bool stop_wanted() { return false; }
 };
 
 struct RunSettings {
