@@ -579,8 +579,9 @@ TEST_F(Cluster, CtrlCOnTheControllerEndsTheWorkersSharesAndPrintsTheirFinalFigur
     EXPECT_EQ(counter(merged, "sent"), sent) << log;
     // Each worker ended its share and waits for the next run.
     for (auto& w : workers_) {
-        EXPECT_TRUE(lampi::testing::eventually(
-            [&] { return w->log().find("stopped by its controller") != std::string::npos; }, std::chrono::seconds(5)))
+        EXPECT_TRUE(
+            lampi::testing::eventually([&] { return w->log().find("stopped by its controller") != std::string::npos; },
+                                       std::chrono::seconds(5)))
             << w->log();
         EXPECT_TRUE(w->running()) << w->log();
     }

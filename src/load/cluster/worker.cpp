@@ -197,7 +197,7 @@ int run_worker(WorkerOptions options, const RunCommand& run_command, const std::
     std::deque<Start> starts;
     std::set<std::string> runs_taken;  // QoS 1 may deliver a start twice: it runs once
     bool busy = false;
-    std::string running;             // the run now on this worker
+    std::string running;  // the run now on this worker
     Reporter* reporter_of_running = nullptr;
     client.on_connect = [&] {
         for (const std::string& topic : {start_topic(), stop_topic()})
