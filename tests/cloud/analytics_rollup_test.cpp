@@ -560,6 +560,31 @@ TEST_P(GroupRollupTest, ABackfillThatFailsHoldsBackNoOtherDeclaration) {
     expect_group_table_matches_events("broken");
 }
 
+// With everything declared and backfilled, the job rests: it looks again only
+// after its idle recheck, not every period, and then takes what another process
+// declared meanwhile.
+TEST_P(GroupRollupTest, AJobWithNothingLeftToDoLooksAgainOnlyAfterItsIdleRecheck) {
+    std::mt19937 random(6);
+    store_mixed_events(random, 100);
+    analytics::GroupRollupJob job(
+        *events_, {}, [] { return kNow; }, std::chrono::milliseconds(10), std::chrono::seconds(3));
+    ASSERT_TRUE(lampi::testing::eventually([&] { return job.resting(); }, std::chrono::seconds(20)));
+    auto declared_at = std::chrono::steady_clock::now();
+    declare("kind");
+    ASSERT_TRUE(lampi::testing::eventually(
+        [&] {
+            auto from = events_->group_rollup_ready_from("purchases", "kind");
+            return from && *from == std::numeric_limits<std::int64_t>::min();
+        },
+        std::chrono::seconds(20)));
+    double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - declared_at).count();
+    // A job polling every 10 ms would have taken it within milliseconds; load only makes this later.
+    EXPECT_GE(waited, 1.0) << "the resting job looked before its recheck";
+    EXPECT_TRUE(lampi::testing::eventually([&] { return job.resting(); }, std::chrono::seconds(20)));
+    job.stop();
+    expect_group_table_matches_events("kind");
+}
+
 // A declaration waits for the batches in flight under a SHARE lock on the
 // events, and new batches queue behind it: one that cannot have the lock soon
 // (a VACUUM or an index build holds a conflicting one) gives up, to be tried

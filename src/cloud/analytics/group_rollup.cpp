@@ -392,14 +392,20 @@ Result<std::map<std::int64_t, std::map<std::string, std::int64_t>>> EventStore::
 }
 
 GroupRollupJob::GroupRollupJob(EventStore& store, std::vector<GroupRollupKey> keys,
-                               std::function<std::int64_t()> now_ms, std::chrono::milliseconds period)
+                               std::function<std::int64_t()> now_ms, std::chrono::milliseconds period,
+                               std::chrono::milliseconds idle_recheck)
     : store_(store),
       undeclared_(std::move(keys)),
       now_ms_(std::move(now_ms)),
       period_(period),
+      idle_runs_(std::max<std::int64_t>(0, idle_recheck / period - 1)),
       task_(period, PeriodicTask::FirstRun::at_start, [this] { run(); }) {}
 
 void GroupRollupJob::run() {
+    if (idle_runs_left_ > 0) {
+        --idle_runs_left_;
+        return;
+    }
     for (auto it = undeclared_.begin(); it != undeclared_.end();) {
         if (Status s = store_.declare_group_rollup(*it, now_ms_()); !s) {
             log::warn("analytics: {} (tried again in {:g} s)", s.message(), seconds(period_));
@@ -411,6 +417,11 @@ void GroupRollupJob::run() {
     auto unfinished = store_.unfinished_group_rollups();
     if (!unfinished) {
         log::warn("analytics: {} (tried again in {:g} s)", unfinished.status().message(), seconds(period_));
+        return;
+    }
+    resting_ = undeclared_.empty() && unfinished->empty();
+    if (resting_) {
+        idle_runs_left_ = idle_runs_;
         return;
     }
     std::vector<GroupRollupKey> turn;

@@ -26,6 +26,7 @@
 // Retention (analytics/retention.h) deletes events, never these counts.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <compare>
 #include <cstdint>
@@ -90,16 +91,21 @@ Status add_to_group_rollup(storage::SqlConnection& conn, const std::vector<Prepa
 // are logged, naming the declaration. One not made is tried again next period;
 // one whose backfill failed is skipped for 1, 2, 4, ... runs (at most
 // kMaxBackfillBackoff's worth) while the others go on, so one that keeps
-// failing neither holds back the others nor fills the log.
+// failing neither holds back the others nor fills the log. Once everything is
+// declared and backfilled it rests, looking again only every `idle_recheck`
+// (for a backfill another process left unfinished) instead of every period.
 class GroupRollupJob {
 public:
     GroupRollupJob(EventStore& store, std::vector<GroupRollupKey> keys, std::function<std::int64_t()> now_ms,
-                   std::chrono::milliseconds period);
+                   std::chrono::milliseconds period, std::chrono::milliseconds idle_recheck = kIdleRecheck);
 
     // Waits for a run under way to finish; idempotent.
     void stop() { task_.stop(); }
+    // Nothing was left to declare or backfill when it last looked.
+    bool resting() const { return resting_; }
 
     static constexpr std::chrono::minutes kMaxBackfillBackoff{10};
+    static constexpr std::chrono::minutes kIdleRecheck{1};
 
 private:
     // A declaration whose backfill failed: how many times in a row, and how
@@ -117,6 +123,9 @@ private:
     std::map<GroupRollupKey, Failing> failing_;  // only the job's thread uses it
     std::function<std::int64_t()> now_ms_;
     std::chrono::milliseconds period_;
+    std::int64_t idle_runs_;           // the runs a resting job skips between looks
+    std::int64_t idle_runs_left_ = 0;  // only the job's thread uses it
+    std::atomic<bool> resting_{false};
     PeriodicTask task_;  // last: its thread starts once the members it uses exist
 };
 
