@@ -60,7 +60,11 @@ void add_common(CLI::App* app, CommonOptions& c) {
     app->add_option("-k,--keepalive", c.client.keepalive_seconds, "MQTT keepalive in seconds")->capture_default_str();
     app->add_flag("!--no-clean-session", c.client.clean_session, "keep sessions on the broker between connections");
     app->add_option("-u,--username", c.client.username, "user name for the broker");
-    app->add_option("--password", c.client.password, "password for the broker");
+    CLI::Option* password = app->add_option("--password", c.client.password, "password for the broker");
+    app->add_option("--password-file", c.password_file,
+                    "an owner-only file whose first line is the password for the broker (a cluster run "
+                    "needs it, not --password: its command line is readable on the cluster's broker)")
+        ->excludes(password);
     app->add_option("--cafile", c.cafile, "TLS: CA certificate (PEM); enables TLS");
     app->add_option("--cert", c.cert, "TLS: client certificate (PEM) for mutual TLS");
     app->add_option("--key", c.key, "TLS: client private key (PEM)");

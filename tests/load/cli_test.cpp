@@ -9,6 +9,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
+#include "broker_passwords.h"
 #include "cli_run.h"
 #include "mqtt_harness.h"
 
@@ -159,6 +162,42 @@ TEST(Cli, AnUnknownHostIsAClearFailure) {
     CliRun r = lampi_load("subscribe -H no-such-host.invalid -p 1883 -d 1 --quiet");
     EXPECT_EQ(r.exit_code, 1);
     EXPECT_NE(r.output.find("cannot connect to no-such-host.invalid:1883"), std::string::npos) << r.output;
+}
+
+// The password for a broker that wants a login comes from an owner-only file, so
+// it is on no command line (a cluster's is readable on the cluster's broker).
+TEST(Cli, APasswordFileLogsInToABrokerThatWantsALogin) {
+    TempDir dir;
+    auto line = lampi::stack::mosquitto_password_line("load", "the load password");
+    ASSERT_TRUE(line) << line.status().message();
+    lampi::testing::write_file(dir / "users", *line);
+    lampi::stack::BrokerSettings settings;
+    settings.allow_anonymous = false;
+    settings.password_file = dir / "users";
+    TestBroker broker(dir.path(), "login", settings);
+    auto secret = [&](const std::string& name, const std::string& text) {
+        std::string path = dir / name;
+        lampi::testing::write_file(path, text + "\n");
+        EXPECT_EQ(::chmod(path.c_str(), 0600), 0);
+        return path;
+    };
+    std::string good = secret("password", "the load password");
+    CliRun r = lampi_load(fmt::format("publish -p {} -n 5 -u load --password-file {} --quiet", broker.port(), good));
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_NE(r.output.find("Result: OK"), std::string::npos) << r.output;
+
+    r = lampi_load(fmt::format("publish -p {} -n 5 -u load --password-file {} --quiet", broker.port(),
+                               secret("guess", "a guessed password")));
+    EXPECT_EQ(r.exit_code, 1) << r.output;
+    r = lampi_load(fmt::format("publish -p {} -n 5 --password-file {} --quiet", broker.port(), good));
+    EXPECT_EQ(r.exit_code, 2) << r.output;
+    EXPECT_NE(r.output.find("--password-file needs --username"), std::string::npos) << r.output;
+    r = lampi_load(
+        fmt::format("publish -p {} -n 5 -u load --password-file {} --quiet", broker.port(), dir / "missing"));
+    EXPECT_EQ(r.exit_code, 2) << r.output;
+    EXPECT_NE(r.output.find("--password-file " + dir / "missing"), std::string::npos) << r.output;
+    r = lampi_load(fmt::format("publish -p {} -u load --password x --password-file {}", broker.port(), good));
+    EXPECT_EQ(r.exit_code, 2) << "one or the other: " << r.output;
 }
 
 TEST(Cli, BadOptionsExitWithUsageErrors) {

@@ -306,6 +306,25 @@ TEST(ControllerOptionsCheck, SilenceAndWaitOutsideTheirRangeAreRefusedAtOnce) {
     }
 }
 
+// A start command is sealed, not encrypted: a password in it would be readable by
+// anyone on the cluster's broker.
+TEST(ControllerOptionsCheck, APasswordOnTheWorkersCommandLineIsRefusedForAPasswordFile) {
+    std::atomic<bool> stop{false};
+    for (const char* given : {"--password", "--password=hunter2"}) {
+        ControllerOptions o;
+        o.broker.port = 1;  // never reached
+        o.args = {"publish", "-P", "1", "-u", "load", given};
+        if (std::string_view(given) == "--password") o.args.emplace_back("hunter2");
+        o.secret = kSecret;
+        ::testing::internal::CaptureStderr();
+        int rc = run_controller(o, stop);
+        std::string err = ::testing::internal::GetCapturedStderr();
+        EXPECT_EQ(rc, 2) << err;
+        EXPECT_NE(err.find("give --password-file FILE instead"), std::string::npos) << err;
+        EXPECT_EQ(err.find("hunter2"), std::string::npos) << "the refusal does not repeat it: " << err;
+    }
+}
+
 // A broker, workers and a controller, each a lampi-load process as a user starts them.
 class Cluster : public ::testing::Test {
 protected:

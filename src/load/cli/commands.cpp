@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "lampi/device_id.h"
+#include "lampi/files.h"
 #include "lampi/log.h"
 #include "monitor/process_monitor.h"
 #include "mqtt/tls_context.h"
@@ -129,12 +130,26 @@ int run_with_web(Scenario& scenario, LiveRun& live, const std::string& address, 
 // Publishers connecting per second from the page when --connect-rate gives none.
 constexpr double kWebConnectRate = 100;
 
-// Applies what the common options imply once all are parsed.
-bool finish_common(CommonOptions& c, std::size_t connections) {
-    if (!log::init_from_option("lampi-load", c.log_level, {}, c.log_format)) return false;
+// Applies what the common options imply once all are parsed; what is wrong,
+// already said on stderr.
+Status finish_common(CommonOptions& c, std::size_t connections) {
+    if (!log::init_from_option("lampi-load", c.log_level, {}, c.log_format))
+        return Status::invalid_argument(fmt::format("--log-level '{}' or --log-format '{}' is not one lampi-load knows",
+                                                    c.log_level, c.log_format));
+    if (!c.password_file.empty()) {
+        Result<std::string> password = c.client.username.empty()
+                                           ? Status::invalid_argument("--password-file needs --username")
+                                           : read_secret_file(c.password_file);
+        if (!password) {
+            std::string why = fmt::format("--password-file {}: {}", c.password_file, password.status().message());
+            fmt::print(stderr, "lampi-load: {}\n", why);
+            return Status::invalid_argument(why);
+        }
+        c.client.password = *password;
+    }
     if (!c.cafile.empty() || !c.cert.empty()) c.client.tls = MqttTls{c.cafile, c.cert, c.key};
     c.client.bind_addresses = choose_source_addresses(c.client.host, connections, c.bind);
-    return true;
+    return Status::ok();
 }
 
 }  // namespace
@@ -234,9 +249,7 @@ int publish_command(PublishOptions pub, const PublishCliOptions& cli, CommonOpti
     }
     auto ramp = ramp_options(common.ramp, pub.clients, pub.connect_rate);
     if (!ramp) return usage(ramp.status().message());
-    if (!finish_common(common, static_cast<std::size_t>(pub.clients)))
-        return refuse(common, fmt::format("--log-level '{}' or --log-format '{}' is not one lampi-load knows",
-                                          common.log_level, common.log_format));
+    if (Status s = finish_common(common, static_cast<std::size_t>(pub.clients)); !s) return refuse(common, s.message());
     pub.client = common.client;
     PublishScenario scenario(pub);
     if (!cli.web) return run(scenario, common, *ramp);

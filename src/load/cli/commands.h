@@ -35,6 +35,7 @@ struct RampCliOptions {
 struct CommonOptions {
     ClientOptions client;
     std::string cafile, cert, key;
+    std::string password_file;  // --password-file: read into client.password
     std::vector<std::string> bind;
     int threads = static_cast<int>(std::max(1u, std::min(4u, std::thread::hardware_concurrency())));
     bool quiet = false;

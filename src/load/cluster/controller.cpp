@@ -61,8 +61,13 @@ std::string usage_of(const std::vector<std::string>& args) {
     if (args.empty()) return "give the workers' command line after --, e.g. -- publish -H broker -P 100 -d 60";
     if (args.front() != "publish")
         return fmt::format("'{}': only publish runs are distributed so far (-- publish ...)", args.front());
-    for (const auto& a : args)
+    for (const auto& a : args) {
         if (a == "--web" || a.starts_with("--web=")) return "--web: a worker's run is steered by the controller";
+        // The start command is sealed, not encrypted: anyone on the cluster's broker may read it.
+        if (a == "--password" || a.starts_with("--password="))
+            return "--password: the workers' command line can be read by anyone on the cluster's broker; give "
+                   "--password-file FILE instead, an owner-only file at that path on every worker";
+    }
     return {};
 }
 
