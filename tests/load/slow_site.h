@@ -1,7 +1,9 @@
 // SlowSite: a small real HTTP/1.1 server on loopback whose answers slow down as
 // load grows: each response waits `ms_per_connection` for every connection open
-// at the time, so N users each on one kept-alive connection see about N times
-// that. The ramp tests use it as a target with a knee they can compute.
+// at the time beyond the first `free_connections`, so N users each on one
+// kept-alive connection see about (N - free) times that. The ramp tests use it
+// as a target with a knee they can compute; with free connections the knee is a
+// cliff, far from any condition on either side, whatever the machine's load.
 //
 // One thread accepts, one thread per connection answers GETs in order (no
 // bodies are read); the destructor shuts every socket and joins them all.
@@ -12,6 +14,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <mutex>
@@ -24,7 +27,8 @@ namespace lampi::testing {
 
 class SlowSite {
 public:
-    explicit SlowSite(int ms_per_connection) : ms_per_connection_(ms_per_connection) {
+    explicit SlowSite(int ms_per_connection, int free_connections = 0)
+        : ms_per_connection_(ms_per_connection), free_connections_(free_connections) {
         listener_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
         int one = 1;
         ::setsockopt(listener_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
@@ -87,7 +91,8 @@ private:
                 continue;
             }
             pending.erase(0, end + 4);
-            std::this_thread::sleep_for(std::chrono::milliseconds(ms_per_connection_ * open_.load()));
+            int slowing = std::max(0, open_.load() - free_connections_);
+            std::this_thread::sleep_for(std::chrono::milliseconds(ms_per_connection_ * slowing));
             static const std::string kAnswer =
                 "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok";
             if (::send(fd, kAnswer.data(), kAnswer.size(), MSG_NOSIGNAL) < 0) break;
@@ -96,6 +101,7 @@ private:
     }
 
     int ms_per_connection_;
+    int free_connections_;
     int listener_ = -1;
     int port_ = 0;
     std::atomic<bool> stopping_{false};
