@@ -199,6 +199,7 @@ int run_worker(WorkerOptions options, const RunCommand& run_command, const std::
     bool busy = false;
     std::string running;  // the run now on this worker
     Reporter* reporter_of_running = nullptr;
+    std::set<std::string> stopped;  // runs their controller stopped
     client.on_connect = [&] {
         for (const std::string& topic : {start_topic(), stop_topic()})
             if (Status s = client.subscribe(topic, 1); !s) log::error("worker: {}", s.message());
@@ -214,13 +215,13 @@ int run_worker(WorkerOptions options, const RunCommand& run_command, const std::
             return;
         }
         std::lock_guard lock(mutex);
+        stopped.insert(*run);  // also for a run taken off the queue but not yet running
+        runs_taken.insert(*run);
+        std::erase_if(starts, [&](const Start& s) { return s.run == *run; });
         if (running == *run && reporter_of_running) {
             fmt::print(stderr, "lampi-load worker {}: run {} stopped by its controller\n", options.id, *run);
             reporter_of_running->stop();
-            return;
         }
-        runs_taken.insert(*run);
-        std::erase_if(starts, [&](const Start& s) { return s.run == *run; });
     };
     client.on_message = [&](const MqttMessage& m) {
         if (m.topic == stop_topic()) return take_stop(m);
@@ -257,6 +258,7 @@ int run_worker(WorkerOptions options, const RunCommand& run_command, const std::
             std::lock_guard lock(mutex);
             running = start.run;
             reporter_of_running = &reporter;
+            if (stopped.count(start.run)) reporter.stop();
         }
         int rc = 2;
         // A start that waited behind another run is checked again: its controller may have given up.
