@@ -646,6 +646,31 @@ TEST_F(Cluster, AWorkerKilledMidRunIsReportedAndTheRunGoesOnWithTheOthers) {
     EXPECT_EQ(counter(merged, "sent"), survivor_sent + vanished_sent);
 }
 
+// A controller whose clock is two minutes behind its worker's: the worker refuses
+// the start and tells that run why, so its controller can print the reason
+// instead of waiting and counting the worker vanished.
+TEST_F(Cluster, AStartRefusedForItsTimeTellsItsRunWhy) {
+    start_workers(1);
+    lampi::testing::MqttProbe controller_side(broker_.port(), {report_topic("skewed", "w0")}, "skewed-controller");
+    ASSERT_TRUE(controller_side.wait_connected());
+    StartCommand skewed{"skewed",
+                        {{"w0", {"publish", "-p", std::to_string(broker_.port()), "-c", "skewed", "-n", "1"}}},
+                        now_ms() - 2 * kStartMaxAgeMs};
+    ASSERT_TRUE(controller_side.publish_acknowledged(start_topic(), seal_start(skewed, kSecret)));
+    std::optional<lampi::MqttMessage> message =
+        controller_side.wait_for(report_topic("skewed", "w0"), nullptr, std::chrono::seconds(20));
+    ASSERT_TRUE(message) << workers_[0]->log();
+    Result<WorkerReport> report = open_report("skewed", "w0", message->payload, kSecret);
+    ASSERT_TRUE(report) << report.status().message();
+    EXPECT_TRUE(report->done);
+    EXPECT_FALSE(report->ok);
+    ASSERT_EQ(report->failures.size(), 1u);
+    EXPECT_NE(report->failures[0].find("was issued -120"), std::string::npos) << report->failures[0];
+    EXPECT_NE(report->failures[0].find("set the clocks of the controller and this worker right"), std::string::npos)
+        << report->failures[0];
+    EXPECT_EQ(broker_.log().find("skewed-w0"), std::string::npos) << "it did not run: " << broker_.log();
+}
+
 // Anyone on the cluster's broker (it has no login) publishes start commands naming
 // a worker: the bare command a worker used to run, one sealed with a guessed
 // secret, a genuine one replayed after its time. The worker runs none of them,

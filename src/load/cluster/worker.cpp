@@ -193,6 +193,7 @@ int run_worker(WorkerOptions options, const RunCommand& run_command, const std::
         std::string run;
         std::vector<std::string> args;  // this worker's share
         std::int64_t issued_at_ms = 0;
+        std::string refused;  // not run, and why: its controller is told
     };
     std::deque<Start> starts;
     std::set<std::string> runs_taken;  // QoS 1 may deliver a start twice: it runs once
@@ -228,13 +229,26 @@ int run_worker(WorkerOptions options, const RunCommand& run_command, const std::
         Result<StartCommand> start = open_start(m.payload, options.secret, wall_clock_ms());
         if (!start) {
             log::warn("worker: refused a start command: {}", start.status().message());
+            // Sealed by the controller and naming this worker, refused only for its time: the
+            // controller hears why (its clock and this worker's disagree) instead of waiting.
+            Result<StartCommand> sealed = open_start(m.payload, options.secret, std::nullopt);
+            if (!sealed || !sealed->share_of(options.id)) return;
+            std::lock_guard lock(mutex);
+            if (!runs_taken.insert(sealed->run).second) return;
+            starts.push_back({sealed->run,
+                              {},
+                              sealed->issued_at_ms,
+                              start.status().message() +
+                                  ": if this is a new run, set the clocks of the controller and this worker right "
+                                  "(NTP)"});
+            arrived.notify_one();
             return;
         }
         const StartCommand::Share* share = start->share_of(options.id);
         if (!share) return;
         std::lock_guard lock(mutex);
         if (!runs_taken.insert(start->run).second) return;
-        starts.push_back({start->run, share->args, start->issued_at_ms});
+        starts.push_back({start->run, share->args, start->issued_at_ms, {}});
         arrived.notify_one();
     };
     if (Status s = connect_to_cluster(client, kConnectDeadline); !s) {
@@ -250,7 +264,13 @@ int run_worker(WorkerOptions options, const RunCommand& run_command, const std::
             if (!arrived.wait_for(lock, std::chrono::milliseconds(200), [&] { return !starts.empty(); })) continue;
             start = std::move(starts.front());
             starts.pop_front();
-            busy = true;
+            busy = start.refused.empty();
+        }
+        if (!start.refused.empty()) {
+            Reporter refusal(client, start.run, options.id, options.secret, options.max_message_bytes);
+            refusal.refused(start.refused);
+            refusal.ended(2);
+            continue;
         }
         (void)client.publish(hello, hello_of("busy"), 1, true);
         Reporter reporter(client, start.run, options.id, options.secret, options.max_message_bytes);

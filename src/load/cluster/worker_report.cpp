@@ -292,7 +292,7 @@ Result<WorkerReport> open_report(std::string_view run, std::string_view worker, 
     return report;
 }
 
-Result<StartCommand> open_start(std::string_view sealed, std::string_view secret, std::int64_t now_ms) {
+Result<StartCommand> open_start(std::string_view sealed, std::string_view secret, std::optional<std::int64_t> now_ms) {
     if (secret.size() < kMinSecretSize) return Status::error("no secret to check start commands with");
     Result<json::object> parsed = parse_object(sealed, "start command");
     if (!parsed) return parsed.status();
@@ -304,10 +304,11 @@ Result<StartCommand> open_start(std::string_view sealed, std::string_view secret
         return Status::permission_denied("a start command not sealed with this worker's secret");
     Result<StartCommand> command = decode_start(text->as_string());
     if (!command) return command.status();
-    if (now_ms - command->issued_at_ms > kStartMaxAgeMs || command->issued_at_ms - now_ms > kStartMaxAgeMs)
+    if (now_ms &&
+        (*now_ms - command->issued_at_ms > kStartMaxAgeMs || command->issued_at_ms - *now_ms > kStartMaxAgeMs))
         return Status::permission_denied(
             fmt::format("start command {} was issued {:.1f} s from now (the controller's clock or a replay)",
-                        command->run, static_cast<double>(command->issued_at_ms - now_ms) / 1000.0));
+                        command->run, static_cast<double>(command->issued_at_ms - *now_ms) / 1000.0));
     for (const auto& share : command->shares)
         if (share.args.empty() || share.args.front() != "publish")
             return Status::permission_denied(fmt::format("start command {} is not a publish run", command->run));

@@ -12,6 +12,7 @@
 #include <array>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -77,7 +78,9 @@ Result<StartCommand> decode_start(std::string_view text);
 inline constexpr std::int64_t kStartMaxAgeMs = 60'000;
 inline constexpr std::size_t kMinSecretSize = 16;
 std::string seal_start(const StartCommand& command, std::string_view secret);
-Result<StartCommand> open_start(std::string_view sealed, std::string_view secret, std::int64_t now_ms);
+// Without `now_ms`, its time is not checked: only to tell the controller why a
+// start sealed with the secret was refused for its time.
+Result<StartCommand> open_start(std::string_view sealed, std::string_view secret, std::optional<std::int64_t> now_ms);
 
 // A controller that is stopped before its run ends (Ctrl-C) tells the workers to
 // end their shares: `{"stop": "<run>", "mac": ...}` on stop_topic(), sealed with
