@@ -371,6 +371,13 @@ protected:
         return p;
     }
 
+    // Whether the controller said its run started (on the workers), within 20 s.
+    static bool run_started(Process& control) {
+        return lampi::testing::eventually(
+            [&] { return control.log().find("lampi-load controller: run ") != std::string::npos; },
+            std::chrono::seconds(20));
+    }
+
     // The last JSON object a process printed (a worker's own report, the controller's).
     static json::object last_json(const std::string& log) {
         std::size_t at = log.rfind("\n{");
@@ -540,10 +547,7 @@ TEST_F(Cluster, AShortOutageOfTheControllersBrokerDoesNotEndTheRun) {
     silence_ = "4";
     start_workers(2);
     auto control = controller(2, "-P 2 -T 20 -d 15 --json --quiet");
-    ASSERT_TRUE(lampi::testing::eventually(
-        [&] { return control->log().find("lampi-load controller: run ") != std::string::npos; },
-        std::chrono::seconds(20)))
-        << control->log();
+    ASSERT_TRUE(run_started(*control)) << control->log();
     std::this_thread::sleep_for(std::chrono::seconds(2));
     cluster.stop();
     std::this_thread::sleep_for(std::chrono::seconds(6));
@@ -572,10 +576,7 @@ TEST_F(Cluster, AShortOutageOfTheControllersBrokerDoesNotEndTheRun) {
 TEST_F(Cluster, CtrlCOnTheControllerEndsTheWorkersSharesAndPrintsTheirFinalFigures) {
     start_workers(2);
     auto control = controller(2, "-P 2 -T 20 -d 60 --json --quiet");
-    ASSERT_TRUE(lampi::testing::eventually(
-        [&] { return control->log().find("lampi-load controller: run ") != std::string::npos; },
-        std::chrono::seconds(20)))
-        << control->log();
+    ASSERT_TRUE(run_started(*control)) << control->log();
     std::this_thread::sleep_for(std::chrono::seconds(2));
     auto interrupted = std::chrono::steady_clock::now();
     int status = control->stop(SIGINT, std::chrono::seconds(40));
