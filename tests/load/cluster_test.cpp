@@ -21,6 +21,7 @@
 #include "broker_passwords.h"
 #include "certificate_authority.h"
 #include "cluster/controller.h"
+#include "cluster/merged_series.h"
 #include "cluster/share.h"
 #include "cluster/worker.h"
 #include "cluster/worker_report.h"
@@ -53,11 +54,15 @@ TEST(WorkerReports, TheMergeOfDecodedReportsIsExactlyTheMergeOfTheWorkersHistogr
         report.latency = random_latencies(w + 1, 20'000 + static_cast<int>(w) * 1000);
         report.counters[static_cast<std::size_t>(Counter::sent)] = 1000 + w;
         report.errors["refused"] = w;
+        report.connections = 40 + w;
+        report.peak_connections = 50 + w;
         direct.merge(report.latency);
         Result<WorkerReport> decoded = decode_report(encode_report(report));
         ASSERT_TRUE(decoded) << decoded.status().message();
         EXPECT_EQ(decoded->worker, report.worker);
         EXPECT_EQ(decoded->seq, 7u);
+        EXPECT_EQ(decoded->connections, 40 + w);
+        EXPECT_EQ(decoded->peak_connections, 50 + w);
         result.workers.push_back({report.worker, 1, "done", "", 0, std::move(decoded).value()});
     }
     merge_reports(result);
@@ -71,6 +76,54 @@ TEST(WorkerReports, TheMergeOfDecodedReportsIsExactlyTheMergeOfTheWorkersHistogr
     for (int permille = 1; permille <= 1000; ++permille)
         ASSERT_EQ(result.latency.percentile(permille / 1000.0), direct.percentile(permille / 1000.0)) << permille;
     EXPECT_TRUE(result.ok());
+}
+
+// A worker's report: `ms` latencies recorded on top of `before`'s.
+WorkerReport later_report(const std::string& worker, std::uint64_t seq, double elapsed_s, std::uint64_t sent,
+                          const WorkerReport* before, std::int64_t ms, int n) {
+    WorkerReport r;
+    r.worker = worker;
+    r.seq = seq;
+    r.elapsed_s = elapsed_s;
+    r.counters[static_cast<std::size_t>(Counter::sent)] = sent;
+    r.counters[static_cast<std::size_t>(Counter::completed)] = sent;
+    r.connections = 10;
+    if (before) r.latency = before->latency;
+    for (int i = 0; i < n; ++i) r.latency.record(ms * 1'000'000);
+    return r;
+}
+
+// Worker a reports on time; worker b started half a second later, and its second
+// report is a second late. Each rate is a worker's gain over its own clock.
+TEST(MergedSeriesTest, EachSecondAddsTheWorkersRatesByTheirOwnClocksAndTheNewLatencies) {
+    WorkerReport a1 = later_report("a", 1, 1.0, 100, nullptr, 1, 100);
+    WorkerReport b1 = later_report("b", 1, 0.5, 50, nullptr, 1, 50);
+    WorkerReport a2 = later_report("a", 2, 2.0, 300, &a1, 3, 200);
+    WorkerReport a3 = later_report("a", 3, 2.5, 350, &a2, 3, 50);
+    a3.done = true;
+    WorkerReport b2 = later_report("b", 2, 1.5, 150, &b1, 8, 100);
+    MergedSeries series;
+    series.sample(1.0, {&a1, &b1});
+    series.sample(2.0, {&a2, &b1});  // b: no news, counted at its last rate
+    series.sample(3.0, {&a3, &b2});
+    series.sample(4.0, {&a3, &b2});  // a is done: nothing more from it
+    const std::vector<Sample>& s = series.samples();
+    ASSERT_EQ(s.size(), 4u);
+    EXPECT_DOUBLE_EQ(s[0].sent_per_s, 100.0 / 1.0 + 50.0 / 0.5);
+    EXPECT_DOUBLE_EQ(s[1].sent_per_s, 200.0 / 1.0 + 100.0);
+    EXPECT_DOUBLE_EQ(s[2].sent_per_s, 50.0 / 0.5 + 100.0 / 1.0);
+    EXPECT_DOUBLE_EQ(s[3].sent_per_s, 0.0 + 100.0);
+    EXPECT_DOUBLE_EQ(s[2].completed_per_s, s[2].sent_per_s);
+    EXPECT_EQ(s[3].completed, 350u + 150u) << "cumulative, every worker's";
+    EXPECT_EQ(s[0].connections, 20);
+    EXPECT_DOUBLE_EQ(s[1].interval_s, 1.0);
+    // Each second's percentiles are of its new latencies only.
+    EXPECT_NEAR(s[0].p50_ms, 1.0, 1.0 / 64);
+    EXPECT_NEAR(s[1].p50_ms, 3.0, 3.0 / 64);
+    EXPECT_NEAR(s[2].p50_ms, 8.0, 8.0 / 64) << "a's 50 new at 3 ms, b's 100 new at 8 ms";
+    EXPECT_NEAR(s[2].p90_ms, 8.0, 8.0 / 64);
+    EXPECT_NEAR(s[1].max_ms, 3.0, 3.0 / 64);
+    EXPECT_EQ(s[3].p50_ms, 0.0) << "nothing new";
 }
 
 TEST(WorkerReports, AReportNoHistogramCouldHaveIsRefused) {
@@ -747,6 +800,20 @@ TEST_F(Cluster, TheMergedFiguresGoToTheCsvAndHtmlFilesASingleRunWrites) {
     json::object data = json::parse(page.substr(at, page.find("</script>", at) - at)).as_object();
     EXPECT_EQ(counter(data, "sent"), 60u);
     EXPECT_EQ(data.at("clients").to_number<int>(), 3);
+    // And the merged per-second series, in both (the workers' final reports make at least its last second).
+    const json::array& series = data.at("series").as_array();
+    ASSERT_FALSE(series.empty()) << json::serialize(data);
+    double most_confirmed_per_s = 0;
+    for (const auto& row : series)
+        most_confirmed_per_s = std::max(most_confirmed_per_s, row.at("confirmed_per_s").to_number<double>());
+    EXPECT_GT(most_confirmed_per_s, 0.0) << json::serialize(series);
+    EXPECT_GT(series.back().at("p50_ms").to_number<double>(), 0.0) << json::serialize(series);
+    EXPECT_GT(data.at("confirmed_per_s").to_number<double>(), 0.0) << "over the longest worker's run";
+    EXPECT_EQ(data.at("peak_connections").to_number<int>(), 3) << "the sum of the workers' peaks";
+    std::istringstream series_csv(lampi::testing::read_file(prefix + "_series.csv"));
+    std::size_t csv_lines = 0;
+    for (std::string line; std::getline(series_csv, line);) ++csv_lines;
+    EXPECT_EQ(csv_lines, series.size() + 1) << "a header and one row per second";
     EXPECT_NE(std::string(data.at("description").as_string()).find("w0: 2 clients, w1: 1 clients"), std::string::npos)
         << data.at("description");
 }

@@ -40,6 +40,27 @@ TEST(Histogram, MergingEqualsRecordingEverythingInOne) {
     EXPECT_EQ(a.max(), all.max());
 }
 
+// A controller makes each second's histogram from a worker's cumulative ones.
+TEST(Histogram, WhatWasRecordedSinceAnOlderStateIsExactlyTheNewValues) {
+    Histogram run, second;
+    for (std::int64_t v = 1; v <= 1000; ++v) run.record(v * 1000);
+    const Histogram earlier = run;
+    for (std::int64_t v = 1; v <= 500; ++v) {
+        run.record(v * 3000 + 7);  // overlapping the first values, and past their max
+        second.record(v * 3000 + 7);
+    }
+    Histogram gained = run.since(earlier);
+    EXPECT_EQ(gained.count(), second.count());
+    EXPECT_DOUBLE_EQ(gained.mean(), second.mean());
+    for (double q : {0.1, 0.5, 0.9, 0.99}) EXPECT_EQ(gained.percentile(q), second.percentile(q)) << q;
+    EXPECT_EQ(gained.max(), second.max());  // the run's own max, recorded since
+    EXPECT_NEAR(static_cast<double>(gained.min()), static_cast<double>(second.min()), second.min() / 64.0);
+
+    EXPECT_EQ(run.since(run).count(), 0u);
+    EXPECT_EQ(run.since(Histogram()).count(), run.count());
+    EXPECT_EQ(earlier.since(run).count(), 0u) << "a newer state is not an older one: nothing was gained";
+}
+
 TEST(Histogram, EmptyReportsZeros) {
     Histogram h;
     EXPECT_EQ(h.percentile(0.99), 0);

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "cluster/broker.h"
+#include "cluster/merged_series.h"
 #include "cluster/worker.h"
 #include "lampi/log.h"
 #include "lampi/mqtt_client.h"
@@ -160,11 +161,16 @@ RunReport cluster_run_report(const ClusterResult& r) {
     report.description = fmt::format("run {} on {} workers ({}): {}", r.run, r.workers.size(), shares, r.command);
     report.primary_latency = "publish -> confirmation, every worker's messages";
     for (const auto& w : r.workers) report.duration_s = std::max(report.duration_s, w.report.elapsed_s);
+    // Workers do not report their active time: the longest run stands for it (the rate is then a floor).
+    report.totals.active_s = report.duration_s;
+    // The sum of each worker's peak: the most the cluster can have had open at once.
+    for (const auto& w : r.workers) report.totals.peak_connections += w.report.peak_connections;
     report.totals.counters = r.counters;
     report.totals.latencies[static_cast<std::size_t>(Latency::primary)] = r.latency;
     report.totals.error_reasons = r.errors;
     report.clients = r.clients();
     report.failures = r.failures;
+    report.series = r.series;
     return report;
 }
 
@@ -328,6 +334,14 @@ int run_controller(const ControllerOptions& options, const std::atomic<bool>& st
     Clock::time_point lost_at;                         // since
     std::map<std::string, std::uint64_t> vanished_at;  // the seq of a vanished worker's last report
     std::optional<Clock::time_point> stop_sent_at;
+    MergedSeries series;
+    auto add_sample = [&] {
+        std::vector<const WorkerReport*> latest;
+        for (const auto& w : result.workers)
+            if (w.report.seq > 0) latest.push_back(&w.report);
+        series.sample(seconds_since(started), latest);
+    };
+    auto sampled_at = started;
     for (;;) {
         bool all_over = true;
         if (!client.connected() && !lost) {
@@ -401,6 +415,10 @@ int run_controller(const ControllerOptions& options, const std::atomic<bool>& st
                            w.id, w.last_heard_s, w.why);
             }
         }
+        if (seconds_since(sampled_at) >= 1) {
+            sampled_at = Clock::now();
+            add_sample();
+        }
         if (all_over) break;
         if (stop && !stop_sent_at) {
             // Ctrl-C: the workers end their shares too, and their final figures make the summary.
@@ -420,6 +438,8 @@ int run_controller(const ControllerOptions& options, const std::atomic<bool>& st
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
     client.stop_background();
+    add_sample();  // the final reports
+    result.series = series.samples();
     merge_reports(result);
     fmt::print("{}", options.json ? cluster_json(result) : cluster_text(result));
     std::fflush(stdout);

@@ -65,6 +65,7 @@ struct ClusterResult {
     Histogram latency;
     std::map<std::string, std::uint64_t> errors;
     std::vector<std::string> failures;
+    std::vector<Sample> series;  // per second, merged (cluster/merged_series.h)
     bool ok() const { return failures.empty(); }
     int clients() const {
         int n = 0;

@@ -39,6 +39,7 @@ public:
     void sampled(const Sample& sample, const Histogram&, Scenario&, const Collector& collector) override {
         WorkerReport r = base(collector.totals_so_far());
         r.elapsed_s = sample.elapsed_s;
+        r.connections = sample.connections;
         Result<std::string> sealed = seal(r);
         if (!sealed) return;
         // A report lost on the way costs nothing: the next one carries everything.
@@ -49,6 +50,7 @@ public:
     void finished(const RunReport& report) override {
         WorkerReport r = base(report.totals);
         r.elapsed_s = report.duration_s;
+        r.connections = report.totals.connections_at_end;
         r.done = true;
         r.ok = report.ok();
         r.failures = report.failures;
@@ -83,6 +85,7 @@ private:
         r.counters = totals.counters;
         r.latency = totals.latency(Latency::primary);
         r.errors = totals.error_reasons;
+        r.peak_connections = totals.peak_connections;
         return r;
     }
 

@@ -115,6 +115,8 @@ std::string encode_report(const WorkerReport& r) {
                      {"done", r.done},
                      {"ok", r.ok},
                      {"counters", std::move(counters)},
+                     {"connections", r.connections},
+                     {"peak_connections", r.peak_connections},
                      {"latency", json::object{{"buckets", std::move(buckets)},
                                               {"count", parts.count},
                                               {"min", parts.min},
@@ -143,6 +145,8 @@ Result<WorkerReport> decode_report(std::string_view text) {
         !latency->is_object() || !errors || !errors->is_object() || !read_number(o, "seq", r.seq) ||
         !read_number(o, "elapsed_s", r.elapsed_s) || !read_strings(o, "failures", r.failures))
         return malformed("worker report");
+    for (auto [key, into] : {std::pair{"connections", &r.connections}, {"peak_connections", &r.peak_connections}})
+        if (o.contains(key) && !read_number(o, key, *into)) return malformed("worker report");
     r.worker = worker->as_string();
     r.done = done->as_bool();
     r.ok = ok->as_bool();

@@ -39,6 +39,8 @@ struct WorkerReport {
     bool done = false;  // the run ended on the worker: these are its final figures
     bool ok = true;     // with done: the worker's run succeeded
     std::array<std::uint64_t, static_cast<std::size_t>(Counter::count_)> counters{};
+    // Open at the report, and the most open at once so far (optional on the wire: 0 from workers that do not say).
+    std::int64_t connections = 0, peak_connections = 0;
     Histogram latency;  // the primary latency, the whole run so far
     std::map<std::string, std::uint64_t> errors;
     std::vector<std::string> failures;  // with done: why the worker's run failed

@@ -45,6 +45,26 @@ void Histogram::merge(const Histogram& other) {
 
 void Histogram::reset() { *this = Histogram(); }
 
+Histogram Histogram::since(const Histogram& earlier) const {
+    Histogram gained;
+    int lowest = -1, highest = -1;
+    for (std::size_t i = 0; i < buckets_.size(); ++i) {
+        if (buckets_[i] <= earlier.buckets_[i]) continue;
+        gained.buckets_[i] = buckets_[i] - earlier.buckets_[i];
+        gained.count_ += gained.buckets_[i];
+        if (lowest < 0) lowest = static_cast<int>(i);
+        highest = static_cast<int>(i);
+    }
+    if (gained.count_ == 0) return Histogram();
+    gained.sum_ = std::max(0.0, sum_ - earlier.sum_);
+    gained.sum_squares_ = std::max(0.0, sum_squares_ - earlier.sum_squares_);
+    const bool new_min = earlier.count_ == 0 || min_ < earlier.min_;
+    const bool new_max = earlier.count_ == 0 || max_ > earlier.max_;
+    gained.min_ = new_min && index_of(min_) == lowest ? min_ : std::clamp(representative(lowest), min_, max_);
+    gained.max_ = new_max && index_of(max_) == highest ? max_ : std::clamp(representative(highest), min_, max_);
+    return gained;
+}
+
 double Histogram::mean() const { return count_ ? sum_ / static_cast<double>(count_) : 0.0; }
 
 double Histogram::stddev() const {

@@ -22,6 +22,12 @@ class Histogram {
 public:
     void record(std::int64_t value);
     void merge(const Histogram& other);
+    // What was recorded after `earlier`, an older state of this same histogram:
+    // the bucket counts and sums it gained (a per-second histogram from cumulative
+    // ones). Its min and max are the extreme buckets' values unless the run's own
+    // min or max was recorded since. Buckets that lost counts (an `earlier` that
+    // is not an older state) count as gaining none.
+    Histogram since(const Histogram& earlier) const;
     void reset();
 
     std::uint64_t count() const { return count_; }
