@@ -383,6 +383,11 @@ int run_command_line(int argc, char** argv, lampi::load::RunObserver* observer, 
             !read_cluster_secret(controller_secret_file, controller.secret))
             return 2;
         controller.share_problem = share_problem;
+        for (const CLI::Option* o : publish->get_options()) {
+            if (o->get_items_expected_min() == 0) continue;  // a flag
+            for (const std::string& name : o->get_snames()) controller.options_with_values.push_back("-" + name);
+            for (const std::string& name : o->get_lnames()) controller.options_with_values.push_back("--" + name);
+        }
         return load::cluster::run_controller(controller, load::cli::stop_requested());
     }
     if (worker_cmd->parsed()) {

@@ -179,6 +179,24 @@ TEST(SplitRun, TheClientsAreDividedAsEvenlyAsPossibleTheFirstWorkersTakingTheRem
     EXPECT_EQ((*shares)[0].args, (Args{"publish", "-n", "3", "-P", "1"}));
 }
 
+// The word after an option that takes a value is its value, as the parser reads it, even
+// when it looks like a total.
+TEST(SplitRun, AValueThatLooksLikeATotalBelongsToItsOption) {
+    using Args = std::vector<std::string>;
+    const Args takes_values = {"-c", "--clientid", "--topic", "-P"};
+    auto shares = split_run({"publish", "--topic", "-P5", "-c", "-Px", "-P", "3"}, 2, takes_values);
+    ASSERT_TRUE(shares) << shares.status().message();
+    EXPECT_EQ(clients_of(*shares), (std::vector<int>{2, 1}));
+    EXPECT_EQ((*shares)[0].args, (Args{"publish", "--topic", "-P5", "-c", "-Px", "-P", "2"}));
+    shares = split_run({"publish", "--clientid", "--clients=9", "-P", "2"}, 2, takes_values);
+    ASSERT_TRUE(shares) << shares.status().message();
+    EXPECT_EQ(clients_of(*shares), (std::vector<int>{1, 1}));
+    // A value-taking option last, with nothing after it, is the parser's to refuse.
+    shares = split_run({"publish", "-P", "2", "--topic"}, 2, takes_values);
+    ASSERT_TRUE(shares) << shares.status().message();
+    EXPECT_EQ((*shares)[1].args, (Args{"publish", "-P", "1", "--topic"}));
+}
+
 TEST(SplitRun, TotalRatesAreDividedInProportionToEachWorkersClients) {
     auto shares = split_run({"publish", "-P", "4", "--total-rate", "100", "--connect-rate=40", "-d", "5"}, 3);
     ASSERT_TRUE(shares) << shares.status().message();
@@ -489,6 +507,22 @@ TEST_F(Cluster, TheControllersTotalsAreTheSumOfWhatEachWorkerMeasured) {
 
 // -P 5 on two workers is five clients, three on the first and two on the second,
 // and the run sends what one run of five clients sends.
+// lampi-load's own options that take a value reach the splitter: a client id prefix and a
+// topic that look like -P totals are sent as they are.
+TEST_F(Cluster, ATopicOrClientIdThatLooksLikeATotalIsLeftAsItIs) {
+    start_workers(2);
+    auto control = controller(2, "-c -Pfx --topic -P5/{client} -P 3 -n 2 --quiet");
+    int status = control->wait(std::chrono::seconds(60));
+    ASSERT_TRUE(WIFEXITED(status)) << control->log();
+    EXPECT_EQ(WEXITSTATUS(status), 0) << control->log();
+    EXPECT_NE(control->log().find("w0 (2 clients), w1 (1 clients)"), std::string::npos) << control->log();
+    json::object merged = last_json(control->log());
+    EXPECT_EQ(counter(merged, "confirmed"), 3u * 2) << control->log();
+    ASSERT_TRUE(lampi::testing::eventually([&] { return workers_[0]->log().find("-Pfx-w0-0") != std::string::npos; },
+                                           std::chrono::seconds(10)))
+        << workers_[0]->log();
+}
+
 TEST_F(Cluster, TheClientsAreSplitAmongTheWorkersSoTheRunIsTheSizeOfOneRun) {
     start_workers(2);
     auto control = controller(2, "-P 5 -n 40 --json --quiet");

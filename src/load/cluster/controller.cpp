@@ -205,7 +205,7 @@ int run_controller(const ControllerOptions& options, const std::atomic<bool>& st
                    options.max_message_bytes, kMinMaxMessageBytes);
         return 2;
     }
-    Result<std::vector<RunShare>> shares = split_run(options.args, options.workers);
+    Result<std::vector<RunShare>> shares = split_run(options.args, options.workers, options.options_with_values);
     if (!shares) {
         fmt::print(stderr, "lampi-load controller: {}\n", shares.status().message());
         return 2;

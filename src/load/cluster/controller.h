@@ -44,6 +44,8 @@ struct ControllerOptions {
     // that cannot run is refused before any worker is waited for; main() gives
     // lampi-load's own. Unset: no check.
     std::function<std::string(const std::vector<std::string>& args)> share_problem;
+    // publish's options that take a value, spelled as given (`-c`, `--topic`): main() gives lampi-load's own.
+    std::vector<std::string> options_with_values;
 };
 
 // What the workers did, merged.

@@ -47,7 +47,8 @@ bool parse_number(const std::string& text, T& into) {
 
 }  // namespace
 
-Result<std::vector<RunShare>> split_run(const std::vector<std::string>& args, int workers) {
+Result<std::vector<RunShare>> split_run(const std::vector<std::string>& args, int workers,
+                                        const std::vector<std::string>& options_with_values) {
     if (workers < 1) return Status::invalid_argument("a run needs at least one worker");
     for (const auto& a : args) {
         for (const char* ramp : {"--step-users", "--step-time", "--stop-when"}) {
@@ -77,7 +78,11 @@ Result<std::vector<RunShare>> split_run(const std::vector<std::string>& args, in
             taken = true;
             break;
         }
-        if (!taken) rest.push_back(args[i++]);
+        if (taken) continue;
+        const bool takes_value = std::find(options_with_values.begin(), options_with_values.end(), args[i]) !=
+                                 options_with_values.end();
+        rest.push_back(args[i++]);
+        if (takes_value && i < args.size()) rest.push_back(args[i++]);  // its value, whatever it looks like
     }
 
     int total_clients = 1;  // lampi-load's default

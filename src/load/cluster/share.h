@@ -25,7 +25,10 @@ struct RunShare {
 // The shares of `args` (a `publish ...` command line) for `workers` workers, in
 // the workers' order. Refused when there are fewer clients than workers (a
 // worker with nothing to do is a mistake in the command), or when a total is
-// not a number.
-Result<std::vector<RunShare>> split_run(const std::vector<std::string>& args, int workers);
+// not a number. `options_with_values` are publish's options that take a value
+// (`--topic`, `-c`, ...), so that the word after one is its value even when it
+// looks like a total (`--topic -P5`, `-c -Px`): the parser reads it so.
+Result<std::vector<RunShare>> split_run(const std::vector<std::string>& args, int workers,
+                                        const std::vector<std::string>& options_with_values = {});
 
 }  // namespace lampi::load::cluster
