@@ -27,6 +27,7 @@
 #include "cluster/worker_report.h"
 #include "mqtt_harness.h"
 #include "process.h"
+#include "tcp_proxy.h"
 
 namespace lampi::load::cluster {
 namespace {
@@ -656,6 +657,39 @@ TEST_F(Cluster, AShortOutageOfTheControllersBrokerDoesNotEndTheRun) {
         sent += counter(last_json(w->log()), "sent");
     }
     EXPECT_EQ(counter(merged, "sent"), sent) << log;
+}
+
+// A break between the controller and a broker that stays up, while the workers end
+// their runs: their final reports wait on the broker (the controller's session) and
+// reach it on its return, so nobody is counted vanished.
+TEST_F(Cluster, FinalReportsSentWhileTheControllerIsCutOffReachItOnItsReturn) {
+    silence_ = "4";
+    start_workers(2);
+    lampi::testing::TcpProxy link(broker_.port());
+    cluster_port_ = link.port();  // the controller's way to the broker; the workers have their own
+    auto control = controller(2, "-P 2 -T 20 -d 3 --json --quiet");
+    ASSERT_TRUE(run_started(*control)) << control->log();
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    link.cut();
+    for (auto& w : workers_) {
+        ASSERT_TRUE(
+            lampi::testing::eventually([&] { return w->log().find("ended with exit code 0") != std::string::npos; },
+                                       std::chrono::seconds(20)))
+            << w->log();
+    }
+    std::this_thread::sleep_for(std::chrono::seconds(1));  // the final reports are on the broker by now
+    link.restore();
+    int status = control->wait(std::chrono::seconds(60));
+    ASSERT_TRUE(WIFEXITED(status)) << control->log();
+    std::string log = control->log();
+    EXPECT_EQ(WEXITSTATUS(status), 0) << log;
+    EXPECT_NE(log.find("lost the broker"), std::string::npos) << log;
+    EXPECT_NE(log.find("back on the broker"), std::string::npos) << log;
+    json::object merged = last_json(log);
+    std::uint64_t sent = 0;
+    for (auto& w : workers_) sent += counter(last_json(w->log()), "sent");
+    for (const auto& w : merged.at("workers").as_array()) EXPECT_EQ(w.at("state").as_string(), "done") << log;
+    EXPECT_EQ(counter(merged, "sent"), sent) << "the final figures, not the last ones before the break: " << log;
 }
 
 // Ctrl-C on the controller ends the run everywhere, as it ends a single run: the

@@ -58,6 +58,20 @@ void ignore_forged(Heard& heard, const char* kind, const std::string& worker, co
         kind, worker, why.message());
 }
 
+// Ends the controller's session on the broker: a clean connection with its client id.
+void discard_session(const MqttOptions& options) {
+    MqttOptions clean = options;
+    clean.clean_session = true;
+    MqttClient client(clean);
+    // Short: a controller ending because the broker is gone should not wait long for it.
+    if (Status s = connect_to_cluster(client, std::chrono::seconds(2)); !s) {
+        log::warn("controller: the broker keeps this run's session ({}) until it restarts: {}", clean.client_id,
+                  s.message());
+        return;
+    }
+    client.stop_background();
+}
+
 std::string usage_of(const std::vector<std::string>& args) {
     if (args.empty()) return "give the workers' command line after --, e.g. -- publish -H broker -P 100 -d 60";
     if (args.front() != "publish")
@@ -228,6 +242,10 @@ int run_controller(const ControllerOptions& options, const std::atomic<bool>& st
     Heard heard;
     MqttOptions o = options.broker;
     o.client_id = "lampi-load-controller-" + run;
+    // A session the broker keeps while this connection is down (a break between the
+    // controller and a broker that stays up): the QoS 1 final reports sent meanwhile
+    // reach the controller on its return. Discarded at the end (discard_session).
+    o.clean_session = false;
     MqttClient client(o);
     client.on_connect = [&] {
         (void)client.subscribe(hello_topic("+"), 1);
@@ -260,6 +278,11 @@ int run_controller(const ControllerOptions& options, const std::atomic<bool>& st
         fmt::print(stderr, "lampi-load controller: cannot use the broker: {}\n", s.message());
         return 2;
     }
+    // However the controller ends from here (each way stops `client` first), its session goes.
+    struct DiscardAtEnd {
+        const MqttOptions& options;
+        ~DiscardAtEnd() { discard_session(options); }
+    } discard_at_end{o};
 
     // Workers.
     ClusterResult result;
