@@ -1,10 +1,13 @@
 #include "postgres_server.h"
 
 #include <fmt/core.h>
+#include <libpq-fe.h>
 #include <pwd.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <pqxx/pqxx>
 #include <thread>
@@ -32,12 +35,33 @@ PostgresServer* PostgresServer::shared() {
     static std::unique_ptr<PostgresServer> instance;
     std::call_once(once, [] {
         std::unique_ptr<PostgresServer> s(new PostgresServer());
-        if (s->start(g_reason)) instance = std::move(s);
+        const char* url_file = std::getenv("LAMPI_TEST_POSTGRES_URL_FILE");
+        bool ready = url_file && fs::exists(url_file) ? s->join_shared(url_file, g_reason) : s->start(g_reason);
+        if (ready) instance = std::move(s);
     });
     return instance.get();
 }
 
 const std::string& PostgresServer::reason() { return g_reason; }
+
+bool PostgresServer::join_shared(const std::string& url_file, std::string& why) {
+    std::ifstream in(url_file);
+    std::getline(in, base_url_);
+    auto colon = base_url_.rfind(':');
+    if (colon == std::string::npos || colon + 1 >= base_url_.size()) {
+        why =
+            fmt::format("{} holds no postgresql://user@host:port URL (the lampi_postgres fixture wrote it)", url_file);
+        return false;
+    }
+    port_ = std::atoi(base_url_.c_str() + colon + 1);
+    try {
+        pqxx::connection c(base_url_ + "/postgres");
+        return true;
+    } catch (const std::exception& e) {
+        why = fmt::format("the run's shared PostgreSQL at {} does not answer: {}", base_url_, e.what());
+        return false;
+    }
+}
 
 bool PostgresServer::start(std::string& why) {
     if (!fs::exists(fmt::format("{}/initdb", kBin))) {
@@ -78,10 +102,11 @@ bool PostgresServer::start(std::string& why) {
                                                      "full_page_writes=off", "-c", "max_connections=200"}),
                                                dir + "/postgres.log");
     state_->server->start();
+    base_url_ = fmt::format("postgresql://postgres@127.0.0.1:{}", port_);
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
     while (std::chrono::steady_clock::now() < deadline) {
         try {
-            pqxx::connection c(fmt::format("postgresql://postgres@127.0.0.1:{}/postgres", port_));
+            pqxx::connection c(base_url_ + "/postgres");
             return true;
         } catch (const std::exception&) {
             std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -92,16 +117,32 @@ bool PostgresServer::start(std::string& why) {
 }
 
 PostgresServer::~PostgresServer() {
-    if (state_ && state_->server) state_->server->stop(2, std::chrono::seconds(10));  // SIGINT: fast shutdown
+    if (state_ && state_->server) {
+        state_->server->stop(2, std::chrono::seconds(10));  // SIGINT: fast shutdown, its files go with it
+        return;
+    }
+    // The shared server outlives this process: its databases go now, even one a
+    // cloud under test still holds a connection to. Through libpq, not libpqxx:
+    // this runs among static destructors, after libpqxx's own are gone.
+    PGconn* c = PQconnectdb((base_url_ + "/postgres").c_str());
+    if (PQstatus(c) == CONNECTION_OK) {
+        for (const auto& name : databases_) {
+            PQclear(PQexec(c, ("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)").c_str()));
+        }
+    }
+    PQfinish(c);  // a server already gone leaves them to the fixture's clean-up
 }
 
 std::string PostgresServer::fresh_database() {
-    std::string name = fmt::format("lampi_test_{}", ++databases_);
-    pqxx::connection c(fmt::format("postgresql://postgres@127.0.0.1:{}/postgres", port_));
+    std::lock_guard lock(databases_mutex_);
+    // Named after the process too: other test processes create theirs on the same server.
+    std::string name = fmt::format("lampi_test_{}_{}", getpid(), databases_.size() + 1);
+    pqxx::connection c(base_url_ + "/postgres");
     pqxx::nontransaction tx(c);
-    tx.exec("DROP DATABASE IF EXISTS " + name);
+    tx.exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");  // left by a crashed process with this pid
     tx.exec("CREATE DATABASE " + name);
-    return fmt::format("postgresql://postgres@127.0.0.1:{}/{}", port_, name);
+    databases_.push_back(name);
+    return base_url_ + "/" + name;
 }
 
 bool backend_available(const std::string& backend, std::string& why) {

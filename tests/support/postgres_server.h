@@ -2,12 +2,17 @@
 //
 // initdb into a temp dir, postgres on a free loopback port (its unix socket in
 // the same dir), run as the `postgres` system user because PostgreSQL refuses
-// root. One server per test binary (started on first use, stopped at exit);
-// each test gets a fresh database from fresh_database().
+// root. Under ctest, every test process shares one server that the lampi_postgres
+// fixture started (tests/support/postgres_shared.sh; its URL is in the file that
+// LAMPI_TEST_POSTGRES_URL_FILE names). A test binary run by itself starts its own
+// on first use and stops it at exit. Each test gets a fresh database from
+// fresh_database(), dropped when the process ends.
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
+#include <vector>
 
 namespace lampi::testing {
 
@@ -26,11 +31,14 @@ public:
 private:
     PostgresServer() = default;
     bool start(std::string& why);
+    bool join_shared(const std::string& url_file, std::string& why);
 
     struct State;
     std::unique_ptr<State> state_;
+    std::string base_url_;  // postgresql://postgres@127.0.0.1:PORT
     int port_ = 0;
-    int databases_ = 0;
+    std::mutex databases_mutex_;
+    std::vector<std::string> databases_;
 };
 
 // "sqlite" or "postgres": the URL of a fresh, empty database for one test.
