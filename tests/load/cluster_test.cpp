@@ -136,9 +136,16 @@ TEST(WorkerReports, AReportNoHistogramCouldHaveIsRefused) {
     json::object o = json::parse(text).as_object();
     o["latency"].as_object()["count"] = 11;
     EXPECT_FALSE(decode_report(json::serialize(o)));
-    o["latency"].as_object()["count"] = 10;
-    o["latency"].as_object()["buckets"].as_array().push_back(json::array{1'000'000, 0});
+    // One bucket, 1 000 000 on from the start (LEB128 varints, base64): past the last there is.
+    o["latency"].as_object()["count"] = 1;
+    o["latency"].as_object()["buckets"] = "wYQ9AQ==";
     EXPECT_FALSE(decode_report(json::serialize(o)));
+    o["latency"].as_object()["buckets"] = "BQM=";  // 3 at index 4: the count no longer adds up
+    EXPECT_FALSE(decode_report(json::serialize(o)));
+    o["latency"].as_object()["count"] = 3;
+    o["latency"].as_object()["min"] = 4;
+    o["latency"].as_object()["max"] = 4;
+    EXPECT_TRUE(decode_report(json::serialize(o))) << "the same made right opens";
 }
 
 TEST(WorkerArgs, EachWorkersClientsHaveIdsOfTheirOwn) {
@@ -320,6 +327,31 @@ TEST(SealedMessages, AnEmptyOrShortMacMatchesNothingNotEvenItsLike) {
 
 // The broker drops a message over its message_size_limit without a word: a report
 // that would be larger goes without its histogram, and says so.
+// The platform's broker takes messages of 4 KiB at most: a report of a run whose
+// latencies spread over four decades fits, and opens to the same histogram.
+TEST(WorkerReports, AReportOfLatenciesOverFourDecadesFitsThePlatformsMessageLimit) {
+    WorkerReport report;
+    report.worker = "w0";
+    report.seq = 9;
+    report.latency = random_latencies(1, 20'000);
+    Histogram::Parts parts = report.latency.parts();
+    ASSERT_GT(parts.buckets.size(), 800u) << "the test needs a wide histogram";
+    std::string sealed = seal_report("r1", report, kSecret);
+    EXPECT_LE(sealed.size(), kDefaultMaxMessageBytes) << parts.buckets.size() << " buckets";
+    Result<WorkerReport> opened = open_report("r1", "w0", sealed, kSecret);
+    ASSERT_TRUE(opened) << opened.status().message();
+    Histogram::Parts back = opened->latency.parts();
+    EXPECT_EQ(back.buckets, parts.buckets);
+    EXPECT_EQ(back.count, parts.count);
+    // Anything else where the buckets go is refused, not guessed at.
+    for (std::string bad : {"not base64!", "gA==", "AAAA"}) {
+        std::string text = encode_report(report);
+        std::size_t at = text.find("\"buckets\":\"") + 11;
+        text.replace(at, text.find('"', at) - at, bad);
+        EXPECT_FALSE(decode_report(text)) << bad;
+    }
+}
+
 TEST(WorkerReports, AReportOverTheMessageLimitGoesWithoutItsHistogramAndSaysWhy) {
     WorkerReport report;
     report.worker = "w0";
@@ -327,12 +359,14 @@ TEST(WorkerReports, AReportOverTheMessageLimitGoesWithoutItsHistogramAndSaysWhy)
     report.done = true;
     report.latency = random_latencies(1, 20'000);
     report.counters[static_cast<std::size_t>(Counter::sent)] = 20'000;
-    ASSERT_GT(seal_report("r1", report, kSecret).size(), kDefaultMaxMessageBytes) << "the test needs a large report";
+    const std::size_t limit = kMinMaxMessageBytes;
+    ASSERT_GT(seal_report("r1", report, kSecret).size(), limit) << "the test needs a large report";
     std::string trimmed;
-    Result<std::string> sealed = seal_report_within("r1", report, kSecret, kDefaultMaxMessageBytes, &trimmed);
+    Result<std::string> sealed = seal_report_within("r1", report, kSecret, limit, &trimmed);
     ASSERT_TRUE(sealed) << sealed.status().message();
-    EXPECT_LE(sealed->size(), kDefaultMaxMessageBytes);
-    EXPECT_NE(trimmed.find("bytes, over the 4096 bytes of --max-message-bytes"), std::string::npos) << trimmed;
+    EXPECT_LE(sealed->size(), limit);
+    EXPECT_NE(trimmed.find(fmt::format("bytes, over the {} bytes of --max-message-bytes", limit)), std::string::npos)
+        << trimmed;
     Result<WorkerReport> opened = open_report("r1", "w0", *sealed, kSecret);
     ASSERT_TRUE(opened) << opened.status().message();
     EXPECT_EQ(opened->counters, report.counters) << "the counters still count";
@@ -342,7 +376,7 @@ TEST(WorkerReports, AReportOverTheMessageLimitGoesWithoutItsHistogramAndSaysWhy)
     EXPECT_EQ(opened->failures[0], trimmed);
     // One that fits goes whole.
     report.latency = random_latencies(1, 10);
-    sealed = seal_report_within("r1", report, kSecret, kDefaultMaxMessageBytes, &trimmed);
+    sealed = seal_report_within("r1", report, kSecret, limit, &trimmed);
     ASSERT_TRUE(sealed);
     EXPECT_EQ(*sealed, seal_report("r1", report, kSecret));
     EXPECT_TRUE(trimmed.empty()) << trimmed;

@@ -2,7 +2,11 @@
 
 #include <fmt/core.h>
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <boost/json.hpp>
+
+#include <algorithm>
+#include <limits>
 
 #include "lampi/hmac.h"
 
@@ -40,6 +44,64 @@ bool read_number(const json::object& o, const char* key, T& into) {
 }
 
 Status malformed(const char* what) { return Status::invalid_argument(fmt::format("a malformed {}", what)); }
+
+// A histogram's non-empty buckets, compact: the broker's message limit (4 KiB on
+// the platform) must hold a report of a run with a wide spread of latencies. Each
+// bucket is two LEB128 varints, its index's step from the previous one and its
+// count (mostly a byte or two each), in base64: about 3 bytes a bucket where
+// "[index,count]," took 9 to 14.
+std::string encode_buckets(const std::vector<std::pair<int, std::uint64_t>>& buckets) {
+    std::string raw;
+    auto varint = [&raw](std::uint64_t v) {
+        do {
+            raw.push_back(static_cast<char>((v & 0x7f) | (v > 0x7f ? 0x80 : 0)));
+            v >>= 7;
+        } while (v);
+    };
+    int previous = -1;
+    for (auto [index, n] : buckets) {
+        varint(static_cast<std::uint64_t>(index - previous));
+        varint(n);
+        previous = index;
+    }
+    std::string out(4 * ((raw.size() + 2) / 3), '\0');
+    int written = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                  reinterpret_cast<const unsigned char*>(raw.data()), static_cast<int>(raw.size()));
+    out.resize(static_cast<std::size_t>(std::max(written, 0)));
+    return out;
+}
+
+// What encode_buckets() made; false for anything else (Histogram::from_parts checks the rest).
+bool decode_buckets(std::string_view text, std::vector<std::pair<int, std::uint64_t>>& into) {
+    if (text.size() % 4 != 0) return false;
+    std::string raw(text.size() / 4 * 3, '\0');
+    int size = text.empty() ? 0
+                            : EVP_DecodeBlock(reinterpret_cast<unsigned char*>(raw.data()),
+                                              reinterpret_cast<const unsigned char*>(text.data()),
+                                              static_cast<int>(text.size()));
+    if (size < 0) return false;
+    // EVP_DecodeBlock counts the padding as zero bytes.
+    size -= static_cast<int>(std::count(text.end() - std::min<std::size_t>(text.size(), 2), text.end(), '='));
+    std::size_t at = 0;
+    auto varint = [&](std::uint64_t& v) {
+        v = 0;
+        for (int shift = 0; shift < 64 && at < static_cast<std::size_t>(size); shift += 7) {
+            auto byte = static_cast<unsigned char>(raw[at++]);
+            v |= static_cast<std::uint64_t>(byte & 0x7f) << shift;
+            if (!(byte & 0x80)) return true;
+        }
+        return false;
+    };
+    std::int64_t index = -1;
+    while (at < static_cast<std::size_t>(size)) {
+        std::uint64_t step = 0, n = 0;
+        if (!varint(step) || !varint(n) || step == 0 || step > (1u << 20)) return false;
+        index += static_cast<std::int64_t>(step);
+        if (index > std::numeric_limits<int>::max()) return false;
+        into.emplace_back(static_cast<int>(index), n);
+    }
+    return true;
+}
 
 // `text` as a JSON object, or a malformed `what`.
 Result<json::object> parse_object(std::string_view text, const char* what) {
@@ -105,8 +167,6 @@ std::string encode_report(const WorkerReport& r) {
     json::array counters;
     for (std::uint64_t c : r.counters) counters.emplace_back(c);
     Histogram::Parts parts = r.latency.parts();
-    json::array buckets;
-    for (auto [index, n] : parts.buckets) buckets.push_back(json::array{index, n});
     json::object errors;
     for (const auto& [reason, n] : r.errors) errors[reason] = n;
     json::object out{{"worker", r.worker},
@@ -117,7 +177,7 @@ std::string encode_report(const WorkerReport& r) {
                      {"counters", std::move(counters)},
                      {"connections", r.connections},
                      {"peak_connections", r.peak_connections},
-                     {"latency", json::object{{"buckets", std::move(buckets)},
+                     {"latency", json::object{{"buckets", encode_buckets(parts.buckets)},
                                               {"count", parts.count},
                                               {"min", parts.min},
                                               {"max", parts.max},
@@ -164,18 +224,11 @@ Result<WorkerReport> decode_report(std::string_view text) {
     const json::object& h = latency->as_object();
     Histogram::Parts parts;
     const json::value* buckets = h.if_contains("buckets");
-    if (!buckets || !buckets->is_array() || !read_number(h, "count", parts.count) ||
-        !read_number(h, "min", parts.min) || !read_number(h, "max", parts.max) || !read_number(h, "sum", parts.sum) ||
+    if (!buckets || !buckets->is_string() || !decode_buckets(buckets->as_string(), parts.buckets) ||
+        !read_number(h, "count", parts.count) || !read_number(h, "min", parts.min) ||
+        !read_number(h, "max", parts.max) || !read_number(h, "sum", parts.sum) ||
         !read_number(h, "sum_squares", parts.sum_squares))
         return malformed("worker report's histogram");
-    for (const json::value& b : buckets->as_array()) {
-        if (!b.is_array() || b.as_array().size() != 2 || !b.as_array()[0].is_number() || !b.as_array()[1].is_number())
-            return malformed("worker report's histogram");
-        int index = b.as_array()[0].to_number<int>(ec);
-        std::uint64_t n = ec ? 0 : b.as_array()[1].to_number<std::uint64_t>(ec);
-        if (ec) return malformed("worker report's histogram");
-        parts.buckets.emplace_back(index, n);
-    }
     Result<Histogram> histogram = Histogram::from_parts(parts);
     if (!histogram) return histogram.status().prefixed("a worker report: ");
     r.latency = *histogram;
