@@ -14,6 +14,7 @@
 #include "lampi/pairing_codec.h"
 #include "lampi/topics.h"
 #include "mqtt_harness.h"
+#include "process.h"
 
 namespace lampi::ble {
 namespace {
@@ -144,9 +145,14 @@ TEST_F(BleContract, AWriteBecomesASetConfigFromLampBleAndChangesTheLamp) {
     ASSERT_TRUE(bluez_->write(uuid(Characteristic::power), Bytes{0x01}).ok());
     ASSERT_TRUE(changed_by_ble([](const LampState& s) { return s.on; }));
     // Reads show the lamp's state, not what was written: lampid's answer came back.
-    EXPECT_EQ(bluez_->read(uuid(Characteristic::colour)).value, (Bytes{0x00, 0x80, 0xff, 0xff}));
-    EXPECT_EQ(bluez_->read(uuid(Characteristic::brightness)).value, (Bytes{0x00, 0x40}));
-    EXPECT_EQ(bluez_->read(uuid(Characteristic::power)).value, Bytes{0x01});
+    // The service takes the same lamp/changed the test saw, maybe a moment later.
+    auto reads = [&](Characteristic c, const Bytes& expected) {
+        return lampi::testing::eventually([&] { return bluez_->read(uuid(c)).value == expected; },
+                                          std::chrono::seconds(5));
+    };
+    EXPECT_TRUE(reads(Characteristic::colour, Bytes{0x00, 0x80, 0xff, 0xff}));
+    EXPECT_TRUE(reads(Characteristic::brightness, Bytes{0x00, 0x40}));
+    EXPECT_TRUE(reads(Characteristic::power, Bytes{0x01}));
     EXPECT_EQ(bluez_->read(uuid(Characteristic::brightness), 1).value, Bytes{0x40}) << "a long read from offset 1";
 }
 
