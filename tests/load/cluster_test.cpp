@@ -346,7 +346,7 @@ TEST(WorkerReports, AReportOfLatenciesOverFourDecadesFitsThePlatformsMessageLimi
     // Anything else where the buckets go is refused, not guessed at.
     for (std::string bad : {"not base64!", "gA==", "AAAA"}) {
         std::string text = encode_report(report);
-        std::size_t at = text.find("\"buckets\":\"") + 11;
+        std::size_t at = text.find(R"("buckets":")") + 11;
         text.replace(at, text.find('"', at) - at, bad);
         EXPECT_FALSE(decode_report(text)) << bad;
     }

@@ -55,7 +55,7 @@ Histogram Histogram::since(const Histogram& earlier) const {
         if (lowest < 0) lowest = static_cast<int>(i);
         highest = static_cast<int>(i);
     }
-    if (gained.count_ == 0) return Histogram();
+    if (gained.count_ == 0) return {};
     gained.sum_ = std::max(0.0, sum_ - earlier.sum_);
     gained.sum_squares_ = std::max(0.0, sum_squares_ - earlier.sum_squares_);
     const bool new_min = earlier.count_ == 0 || min_ < earlier.min_;
