@@ -484,6 +484,32 @@ protected:
             std::chrono::seconds(20));
     }
 
+    // Whether a worker said its run ended well, within `timeout`.
+    static bool run_ended(Process& worker, std::chrono::seconds timeout = std::chrono::seconds(10)) {
+        return lampi::testing::eventually(
+            [&] { return worker.log().find("ended with exit code 0") != std::string::npos; }, timeout);
+    }
+
+    // After a break in the controller's link to the broker: the run ended well, the
+    // controller said it lost and regained the broker, every worker is done, and the
+    // merged sent is the sum of the workers' own final figures.
+    void expect_the_run_outlived_the_break(Process& control) {
+        int status = control.wait(std::chrono::seconds(60));
+        ASSERT_TRUE(WIFEXITED(status)) << control.log();
+        std::string log = control.log();
+        EXPECT_EQ(WEXITSTATUS(status), 0) << log;
+        EXPECT_NE(log.find("lost the broker"), std::string::npos) << log;
+        EXPECT_NE(log.find("back on the broker"), std::string::npos) << log;
+        json::object merged = last_json(log);
+        for (const auto& w : merged.at("workers").as_array()) EXPECT_EQ(w.at("state").as_string(), "done") << log;
+        std::uint64_t sent = 0;
+        for (auto& w : workers_) {
+            ASSERT_TRUE(run_ended(*w)) << w->log();
+            sent += counter(last_json(w->log()), "sent");
+        }
+        EXPECT_EQ(counter(merged, "sent"), sent) << "the final figures, not the last ones before the break: " << log;
+    }
+
     // The last JSON object a process printed (a worker's own report, the controller's).
     static json::object last_json(const std::string& log) {
         std::size_t at = log.rfind("\n{");
@@ -522,10 +548,7 @@ TEST_F(Cluster, TheControllersTotalsAreTheSumOfWhatEachWorkerMeasured) {
 
     std::uint64_t sent = 0, confirmed = 0, timed = 0;
     for (auto& w : workers_) {
-        ASSERT_TRUE(
-            lampi::testing::eventually([&] { return w->log().find("ended with exit code 0") != std::string::npos; },
-                                       std::chrono::seconds(10)))
-            << w->log();
+        ASSERT_TRUE(run_ended(*w)) << w->log();
         json::object own = last_json(w->log());
         sent += counter(own, "sent");
         confirmed += counter(own, "confirmed");
@@ -577,10 +600,7 @@ TEST_F(Cluster, TheClientsAreSplitAmongTheWorkersSoTheRunIsTheSizeOfOneRun) {
 
     // Each worker ran its share as its own run reports it, and the broker saw exactly those five clients.
     for (std::size_t i = 0; i < workers_.size(); ++i) {
-        ASSERT_TRUE(lampi::testing::eventually(
-            [&] { return workers_[i]->log().find("ended with exit code 0") != std::string::npos; },
-            std::chrono::seconds(10)))
-            << workers_[i]->log();
+        ASSERT_TRUE(run_ended(*workers_[i])) << workers_[i]->log();
         json::object own = last_json(workers_[i]->log());
         EXPECT_EQ(own.at("clients").to_number<int>(), i == 0 ? 3 : 2) << workers_[i]->log();
         EXPECT_EQ(counter(own, "sent"), (i == 0 ? 3u : 2u) * 40);
@@ -674,23 +694,7 @@ TEST_F(Cluster, AShortOutageOfTheControllersBrokerDoesNotEndTheRun) {
     cluster.stop();
     std::this_thread::sleep_for(std::chrono::seconds(6));
     cluster.start();
-    int status = control->wait(std::chrono::seconds(60));
-    ASSERT_TRUE(WIFEXITED(status)) << control->log();
-    std::string log = control->log();
-    EXPECT_EQ(WEXITSTATUS(status), 0) << log;
-    EXPECT_NE(log.find("lost the broker"), std::string::npos) << log;
-    EXPECT_NE(log.find("back on the broker"), std::string::npos) << log;
-    json::object merged = last_json(log);
-    for (const auto& w : merged.at("workers").as_array()) EXPECT_EQ(w.at("state").as_string(), "done") << log;
-    std::uint64_t sent = 0;
-    for (auto& w : workers_) {
-        ASSERT_TRUE(
-            lampi::testing::eventually([&] { return w->log().find("ended with exit code 0") != std::string::npos; },
-                                       std::chrono::seconds(10)))
-            << w->log();
-        sent += counter(last_json(w->log()), "sent");
-    }
-    EXPECT_EQ(counter(merged, "sent"), sent) << log;
+    expect_the_run_outlived_the_break(*control);
 }
 
 // A break between the controller and a broker that stays up, while the workers end
@@ -705,25 +709,10 @@ TEST_F(Cluster, FinalReportsSentWhileTheControllerIsCutOffReachItOnItsReturn) {
     ASSERT_TRUE(run_started(*control)) << control->log();
     std::this_thread::sleep_for(std::chrono::seconds(1));
     link.cut();
-    for (auto& w : workers_) {
-        ASSERT_TRUE(
-            lampi::testing::eventually([&] { return w->log().find("ended with exit code 0") != std::string::npos; },
-                                       std::chrono::seconds(20)))
-            << w->log();
-    }
+    for (auto& w : workers_) ASSERT_TRUE(run_ended(*w, std::chrono::seconds(20))) << w->log();
     std::this_thread::sleep_for(std::chrono::seconds(1));  // the final reports are on the broker by now
     link.restore();
-    int status = control->wait(std::chrono::seconds(60));
-    ASSERT_TRUE(WIFEXITED(status)) << control->log();
-    std::string log = control->log();
-    EXPECT_EQ(WEXITSTATUS(status), 0) << log;
-    EXPECT_NE(log.find("lost the broker"), std::string::npos) << log;
-    EXPECT_NE(log.find("back on the broker"), std::string::npos) << log;
-    json::object merged = last_json(log);
-    std::uint64_t sent = 0;
-    for (auto& w : workers_) sent += counter(last_json(w->log()), "sent");
-    for (const auto& w : merged.at("workers").as_array()) EXPECT_EQ(w.at("state").as_string(), "done") << log;
-    EXPECT_EQ(counter(merged, "sent"), sent) << "the final figures, not the last ones before the break: " << log;
+    expect_the_run_outlived_the_break(*control);
 }
 
 // Ctrl-C on the controller ends the run everywhere, as it ends a single run: the
