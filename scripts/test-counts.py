@@ -22,6 +22,9 @@ GTEST_RESULT = re.compile(r"^\[ +(OK|FAILED|SKIPPED) +\] (\S+) \(\d+ ms\)$", re.
 NODE_SUMMARY = re.compile(r"^\S* ?(tests|pass|fail|cancelled|skipped|todo) (\d+)$", re.M)
 UNITTEST_RAN = re.compile(r"^Ran (\d+) tests? in ", re.M)
 UNITTEST_OUTCOME = re.compile(r"^(OK|FAILED)(?: \((.*)\))?$", re.M)
+# How much of a failed body's output the closing summary repeats: the run's tail is
+# what survives when a long log is cut, so the reason must be there too.
+EXCERPT_LINES = 8
 
 
 def fixture_steps(show_only_json):
@@ -61,17 +64,30 @@ def bodies(output):
     return None
 
 
+def failure_excerpt(output, body):
+    """The first assertion lines gtest printed for a failed body, without log lines."""
+    block = re.search(r"^\[ RUN +\] " + re.escape(body) + r"$(.*?)^\[ +FAILED +\] " + re.escape(body) + r" ",
+                      output, re.M | re.S)
+    if not block:
+        return []
+    lines = [line for line in block.group(1).splitlines() if line.strip() and not line.startswith("[20")]
+    first = next((i for i, line in enumerate(lines) if ": Failure" in line or "rror" in line), 0)
+    return lines[first:first + EXCERPT_LINES]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("junit")
     parser.add_argument("show_only_json")
     parser.add_argument("--skip-fails", action="store_true", help="count a skip as a failure (CI)")
+    parser.add_argument("--failures-file", help="write each failure with its first assertion lines here")
     parser.add_argument("--require-label", action="append", default=[],
                         help="fail when no test carries this label (a test that was not even registered)")
     args = parser.parse_args()
 
     steps, labels = fixture_steps(args.show_only_json)
     passed, failed, skipped = 0, [], []
+    excerpts = {}
     for label in args.require_label:
         if label not in labels:
             failed.append(f"(no test labelled '{label}' is registered: is its tool installed?)")
@@ -96,6 +112,7 @@ def main():
             p, f, s = found
             passed += p
             failed += [f"{name}: {n}" if n != name else n for n in f]
+            excerpts.update((f"{name}: {n}", failure_excerpt(out, n)) for n in f)
             skipped += [f"{name}: {n}" if n != name else n for n in s]
             if status == "fail" and not f:
                 # Crashed, timed out or failed outside any test body.
@@ -114,6 +131,11 @@ def main():
         print(f"  failed:  {name}", file=sys.stderr)
     for name in skipped:
         print(f"  skipped: {name}", file=sys.stderr)
+    if args.failures_file:
+        with open(args.failures_file, "w", encoding="utf-8") as f:
+            for name in failed:
+                f.write(f"  failed:  {name}\n")
+                f.writelines(f"      {line}\n" for line in excerpts.get(name, []))
     print(f"{passed} {len(failed)} {len(skipped)}")
 
 

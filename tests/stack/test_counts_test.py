@@ -109,6 +109,22 @@ class TestCounts(unittest.TestCase):
         junit = junit.replace("[       OK ] Platform.C (3 ms)", "[  FAILED  ] Platform.C (3 ms)")
         self.assertEqual(count(junit), (12, 1, 4))
 
+    def test_a_failed_body_is_listed_with_its_assertion_and_without_log_lines(self):
+        junit = JUNIT.replace('name="platform_tests" classname="x" time="9" status="run">',
+                              'name="platform_tests" classname="x" time="9" status="fail"><failure message=""/>')
+        junit = junit.replace("[       OK ] Platform.C (3 ms)",
+                              "[ RUN      ] Platform.C\n[2026-12-01 19:41:01.405] [info] a log line\n"
+                              "tests/platform.cpp:42: Failure\nExpected equality of these values:\n"
+                              "  state.on\n    Which is: false\n[  FAILED  ] Platform.C (3 ms)")
+        with tempfile.TemporaryDirectory() as d:
+            failures = os.path.join(d, "failures.txt")
+            count(junit, PLAN, "--failures-file", failures)
+            with open(failures, encoding="utf-8") as f:
+                listed = f.read()
+        self.assertIn("failed:  platform_tests: Platform.C\n      tests/platform.cpp:42: Failure\n", listed)
+        self.assertIn("Which is: false", listed)
+        self.assertNotIn("a log line", listed)
+
     def test_failed_python_tests_count_each(self):
         junit = JUNIT.replace("OK (skipped=1)", "FAILED (failures=1, errors=1, skipped=1)")
         junit = junit.replace('name="stack.test_counts" classname="x" time="2" status="run">',
