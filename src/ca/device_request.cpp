@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "lampi/base64.h"
 #include "lampi/device_id.h"
 
 namespace lampi::ca {
@@ -127,32 +128,17 @@ Result<std::string> sign_renewal(EVP_PKEY* current_key, std::string_view csr_pem
         return Status::error(openssl_error("cannot sign the renewal request"));
     }
     signature.resize(length);
-    std::string encoded(4 * ((length + 2) / 3) + 1, '\0');
-    int written = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(encoded.data()),
-                                  reinterpret_cast<const unsigned char*>(signature.data()), static_cast<int>(length));
-    encoded.resize(static_cast<size_t>(written));
-    return encoded;
+    return base64_encode(signature);
 }
 
 Status check_renewal_signature(X509* current, std::string_view csr_pem, std::string_view signature_base64) {
-    if (signature_base64.empty() || signature_base64.size() > 2048 || signature_base64.size() % 4 != 0) {
-        return Status::error("the renewal signature is not base64 of a signature");
-    }
-    std::string decoded(signature_base64.size() / 4 * 3, '\0');
-    int length = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(decoded.data()),
-                                 reinterpret_cast<const unsigned char*>(signature_base64.data()),
-                                 static_cast<int>(signature_base64.size()));
-    if (length < 0) {
-        clear_openssl_errors();
-        return Status::error("the renewal signature is not base64 of a signature");
-    }
-    // EVP_DecodeBlock counts the padding as zero bytes.
-    size_t padding = signature_base64.size() - signature_base64.find_last_not_of('=') - 1;
-    decoded.resize(static_cast<size_t>(length) - std::min<size_t>(padding, 2));
+    std::optional<std::string> decoded;
+    if (!signature_base64.empty() && signature_base64.size() <= 2048) decoded = base64_decode(signature_base64);
+    if (!decoded) return Status::error("the renewal signature is not base64 of a signature");
     EVP_PKEY* key = X509_get0_pubkey(current);
     OpenSslPtr<EVP_MD_CTX, EVP_MD_CTX_free> ctx(EVP_MD_CTX_new());
     if (!key || !ctx || EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key) != 1 ||
-        EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(decoded.data()), decoded.size(),
+        EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(decoded->data()), decoded->size(),
                          reinterpret_cast<const unsigned char*>(csr_pem.data()), csr_pem.size()) != 1) {
         clear_openssl_errors();
         return Status::error("the renewal is not signed with the current certificate's key");

@@ -4,6 +4,7 @@
 
 #include <boost/json.hpp>
 
+#include "lampi/base64.h"
 #include "lampi/device_id.h"
 #include "lampi/hmac.h"
 #include "lampi/json_object.h"
@@ -14,48 +15,12 @@ namespace lampi::rules {
 namespace {
 
 constexpr std::string_view kVersion = "v1.";
-constexpr std::string_view kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 constexpr std::int64_t kClockSkew = 60;
 // Distinguishes these MACs from anything else the shared secret might key.
 constexpr std::string_view kDomain = "lampi broker credential\n";
 
-std::string base64url(std::string_view bytes) {
-    std::string out;
-    out.reserve((bytes.size() + 2) / 3 * 4);
-    std::uint32_t buffer = 0;
-    int bits = 0;
-    for (unsigned char c : bytes) {
-        buffer = (buffer << 8) | c;
-        bits += 8;
-        while (bits >= 6) {
-            bits -= 6;
-            out.push_back(kAlphabet[(buffer >> bits) & 0x3f]);
-        }
-    }
-    if (bits > 0) out.push_back(kAlphabet[(buffer << (6 - bits)) & 0x3f]);
-    return out;
-}
-
-bool from_base64url(std::string_view text, std::string& out) {
-    out.clear();
-    std::uint32_t buffer = 0;
-    int bits = 0;
-    for (char c : text) {
-        std::size_t value = kAlphabet.find(c);
-        if (value == std::string_view::npos) return false;
-        buffer = (buffer << 6) | static_cast<std::uint32_t>(value);
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out.push_back(static_cast<char>((buffer >> bits) & 0xff));
-        }
-    }
-    // Leftover bits must be zero padding of the last character, never a whole one.
-    return bits < 6 && (buffer & ((1u << bits) - 1)) == 0;
-}
-
 std::string mac(std::string_view signed_part, std::string_view secret) {
-    return base64url(hmac_sha256(secret, std::string(kDomain) + std::string(signed_part)));
+    return base64url_encode(hmac_sha256(secret, std::string(kDomain) + std::string(signed_part)));
 }
 
 const json::string* string_field(const json::object& o, std::string_view key) {
@@ -106,7 +71,7 @@ Result<std::string> sign_broker_credential(const BrokerClaims& claims, std::stri
     for (const std::string& device : claims.devices) devices.emplace_back(device);
     json::object o{{"u", claims.username},    {"a", claims.account},     {"c", claims.client_id_prefix},
                    {"d", std::move(devices)}, {"iat", claims.issued_at}, {"exp", claims.expires_at}};
-    std::string signed_part = std::string(kVersion) + base64url(json::serialize(o));
+    std::string signed_part = std::string(kVersion) + base64url_encode(json::serialize(o));
     std::string token = signed_part + "." + mac(signed_part, secret);
     if (token.size() > kMaxCredentialBytes) return Status::error("too many lamps for one broker credential");
     return token;
@@ -126,10 +91,9 @@ Result<BrokerClaims> verify_broker_credential(std::string_view username, std::st
     if (expected.empty() || given.size() != expected.size() ||
         CRYPTO_memcmp(given.data(), expected.data(), expected.size()) != 0)
         return Status::error("the credential's signature is wrong");
-    std::string text;
-    if (!from_base64url(signed_part.substr(kVersion.size()), text))
-        return Status::error("the credential's claims are not base64url");
-    auto claims = read_claims(text);
+    std::optional<std::string> text = base64url_decode(signed_part.substr(kVersion.size()));
+    if (!text) return Status::error("the credential's claims are not base64url");
+    auto claims = read_claims(*text);
     if (!claims) return claims.status();
     if (claims->username != username) return Status::error("the credential belongs to another username");
     if (claims->expires_at <= claims->issued_at || claims->expires_at - claims->issued_at > kMaxCredentialSeconds)

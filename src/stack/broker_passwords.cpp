@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "lampi/base64.h"
 #include "lampi/errno_text.h"
 
 namespace lampi::stack {
@@ -16,11 +17,9 @@ constexpr int kIterations = 101;  // mosquitto_passwd's own choice
 constexpr int kSaltBytes = 12;
 constexpr int kHashBytes = 64;    // SHA-512
 
-std::string base64(const unsigned char* data, int size) {
-    std::string out(static_cast<std::size_t>(4 * ((size + 2) / 3)), '\0');
-    int written = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, size);
-    out.resize(static_cast<std::size_t>(written));
-    return out;
+template <std::size_t N>
+std::string_view bytes(const unsigned char (&buffer)[N]) {
+    return {reinterpret_cast<const char*>(buffer), N};
 }
 
 }  // namespace
@@ -38,7 +37,7 @@ Result<std::string> mosquitto_password_line(std::string_view username, std::stri
                           EVP_sha512(), sizeof hash, hash) != 1) {
         return Status::error("PBKDF2 failed while hashing a broker password");
     }
-    return fmt::format("{}:$7${}${}${}\n", username, kIterations, base64(salt, sizeof salt), base64(hash, sizeof hash));
+    return fmt::format("{}:$7${}${}${}\n", username, kIterations, base64_encode(bytes(salt)), base64_encode(bytes(hash)));
 }
 
 }  // namespace lampi::stack

@@ -2,12 +2,12 @@
 
 #include <fmt/core.h>
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 #include <boost/json.hpp>
 
 #include <algorithm>
 #include <limits>
 
+#include "lampi/base64.h"
 #include "lampi/hmac.h"
 
 namespace lampi::load::cluster {
@@ -64,28 +64,18 @@ std::string encode_buckets(const std::vector<std::pair<int, std::uint64_t>>& buc
         varint(n);
         previous = index;
     }
-    std::string out(4 * ((raw.size() + 2) / 3), '\0');
-    int written = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                  reinterpret_cast<const unsigned char*>(raw.data()), static_cast<int>(raw.size()));
-    out.resize(static_cast<std::size_t>(std::max(written, 0)));
-    return out;
+    return base64_encode(raw);
 }
 
 // What encode_buckets() made; false for anything else (Histogram::from_parts checks the rest).
 bool decode_buckets(std::string_view text, std::vector<std::pair<int, std::uint64_t>>& into) {
-    if (text.size() % 4 != 0) return false;
-    std::string raw(text.size() / 4 * 3, '\0');
-    int size = text.empty() ? 0
-                            : EVP_DecodeBlock(reinterpret_cast<unsigned char*>(raw.data()),
-                                              reinterpret_cast<const unsigned char*>(text.data()),
-                                              static_cast<int>(text.size()));
-    if (size < 0) return false;
-    // EVP_DecodeBlock counts the padding as zero bytes.
-    size -= static_cast<int>(std::count(text.end() - std::min<std::size_t>(text.size(), 2), text.end(), '='));
+    std::optional<std::string> decoded = base64_decode(text);
+    if (!decoded) return false;
+    const std::string& raw = *decoded;
     std::size_t at = 0;
     auto varint = [&](std::uint64_t& v) {
         v = 0;
-        for (int shift = 0; shift < 64 && at < static_cast<std::size_t>(size); shift += 7) {
+        for (int shift = 0; shift < 64 && at < raw.size(); shift += 7) {
             auto byte = static_cast<unsigned char>(raw[at++]);
             v |= static_cast<std::uint64_t>(byte & 0x7f) << shift;
             if (!(byte & 0x80)) return true;
@@ -93,7 +83,7 @@ bool decode_buckets(std::string_view text, std::vector<std::pair<int, std::uint6
         return false;
     };
     std::int64_t index = -1;
-    while (at < static_cast<std::size_t>(size)) {
+    while (at < raw.size()) {
         std::uint64_t step = 0, n = 0;
         if (!varint(step) || !varint(n) || step == 0 || step > (1u << 20)) return false;
         index += static_cast<std::int64_t>(step);
