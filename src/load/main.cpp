@@ -350,6 +350,10 @@ int run_command_line(int argc, char** argv, lampi::load::RunObserver* observer, 
     add_cluster_broker_options(worker_cmd, worker_broker);
     add_max_message_bytes_option(worker_cmd, worker.max_message_bytes);
     worker_cmd->add_option("--id", worker.id, "this worker's name (default: host name and process id)");
+    worker_cmd
+        ->add_option("--orphan-after", worker.orphan_after_s,
+                     "end a run whose controller the broker says has been gone this many seconds")
+        ->capture_default_str();
     std::string worker_secret_file;
     worker_cmd
         ->add_option("--secret-file", worker_secret_file,

@@ -412,6 +412,22 @@ TEST(ControllerOptionsCheck, SilenceAndWaitOutsideTheirRangeAreRefusedAtOnce) {
     }
 }
 
+TEST(WorkerOptionsCheck, AnOrphanAfterThatIsNotAPositiveTimeIsRefusedAtOnce) {
+    std::atomic<bool> stop{false};
+    for (double orphan_after : {0.0, -1.0, std::numeric_limits<double>::quiet_NaN()}) {
+        WorkerOptions o;
+        o.broker.port = 1;  // never reached
+        o.id = "w0";
+        o.secret = kSecret;
+        o.orphan_after_s = orphan_after;
+        ::testing::internal::CaptureStderr();
+        int rc = run_worker(o, [](const std::vector<std::string>&, RunObserver*) { return 0; }, stop);
+        std::string err = ::testing::internal::GetCapturedStderr();
+        EXPECT_EQ(rc, 2) << err;
+        EXPECT_NE(err.find("--orphan-after"), std::string::npos) << err;
+    }
+}
+
 // A start command is sealed, not encrypted: a password in it would be readable by
 // anyone on the cluster's broker.
 TEST(ControllerOptionsCheck, APasswordOnTheWorkersCommandLineIsRefusedForAPasswordFile) {
@@ -448,6 +464,7 @@ protected:
                   std::string("--id"), id, std::string("--secret-file"), secret_file_})
                 argv.push_back(word);
             argv.insert(argv.end(), cluster_flags_.begin(), cluster_flags_.end());
+            argv.insert(argv.end(), worker_flags_.begin(), worker_flags_.end());
             workers_.push_back(std::make_unique<Process>(argv, dir_ / (id + ".log")));
             workers_.back()->start();
         }
@@ -532,6 +549,7 @@ protected:
     TestBroker broker_{dir_.path(), "broker"};  // the broker the load runs against
     int cluster_port_ = 0;
     std::vector<std::string> cluster_flags_;    // how the controller and workers reach theirs: TLS, login
+    std::vector<std::string> worker_flags_;     // the workers' own options
     std::vector<std::string> worker_launcher_;  // what starts a worker (limits), before its command line
     std::string silence_ = "5";
     std::vector<std::unique_ptr<Process>> workers_;
@@ -713,6 +731,53 @@ TEST_F(Cluster, FinalReportsSentWhileTheControllerIsCutOffReachItOnItsReturn) {
     std::this_thread::sleep_for(std::chrono::seconds(1));  // the final reports are on the broker by now
     link.restore();
     expect_the_run_outlived_the_break(*control);
+}
+
+// A break shorter than the workers' --orphan-after: the broker says the controller
+// is gone (its Will), then back, and the shares run to their end.
+TEST_F(Cluster, AControllerBackWithinOrphanAfterKeepsItsRunGoing) {
+    silence_ = "4";
+    worker_flags_ = {"--orphan-after", "6"};
+    start_workers(2);
+    lampi::testing::TcpProxy link(broker_.port());
+    cluster_port_ = link.port();
+    // Long enough that a worker deaf to "back" would end its share about 5 s before -d.
+    auto control = controller(2, "-P 2 -T 20 -d 12 --json --quiet");
+    ASSERT_TRUE(run_started(*control)) << control->log();
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    link.cut();
+    for (auto& w : workers_)
+        ASSERT_TRUE(lampi::testing::eventually(
+            [&] { return w->log().find("is gone; its share ends unless") != std::string::npos; },
+            std::chrono::seconds(10)))
+            << "the broker sent the controller's Will: " << w->log();
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    link.restore();
+    expect_the_run_outlived_the_break(*control);
+    for (auto& w : workers_) EXPECT_EQ(w->log().find("its controller was gone"), std::string::npos) << w->log();
+}
+
+// A controller killed mid-run says nothing, but the broker sends its Will: each
+// worker ends its share once the controller has been gone --orphan-after, instead
+// of loading the target for the rest of -d 60, and waits for the next run.
+TEST_F(Cluster, TheSharesOfAKilledControllerEndOnceItHasBeenGoneOrphanAfter) {
+    worker_flags_ = {"--orphan-after", "2"};
+    start_workers(2);
+    auto control = controller(2, "-P 2 -T 20 -d 60 --json --quiet");
+    ASSERT_TRUE(run_started(*control)) << control->log();
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    auto killed = std::chrono::steady_clock::now();
+    control->kill9();
+    for (auto& w : workers_) {
+        ASSERT_TRUE(lampi::testing::eventually(
+            [&] { return w->log().find(" ended with exit code ") != std::string::npos; }, std::chrono::seconds(30)))
+            << w->log();
+        double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - killed).count();
+        EXPECT_GE(took, 2.0) << "not before --orphan-after: " << w->log();
+        EXPECT_LT(took, 20.0) << "long before the end of -d 60: " << w->log();
+        EXPECT_NE(w->log().find("stopped: its controller was gone for 2 s"), std::string::npos) << w->log();
+        EXPECT_TRUE(w->running()) << w->log();
+    }
 }
 
 // Ctrl-C on the controller ends the run everywhere, as it ends a single run: the

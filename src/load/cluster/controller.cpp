@@ -62,6 +62,7 @@ void ignore_forged(Heard& heard, const char* kind, const std::string& worker, co
 void discard_session(const MqttOptions& options) {
     MqttOptions clean = options;
     clean.clean_session = true;
+    clean.will.reset();
     MqttClient client(clean);
     // Short: a controller ending because the broker is gone should not wait long for it.
     if (Status s = connect_to_cluster(client, std::chrono::seconds(2)); !s) {
@@ -69,6 +70,8 @@ void discard_session(const MqttOptions& options) {
                   s.message());
         return;
     }
+    // The run's retained "here" goes too: the run is over.
+    if (options.will) (void)client.publish_confirmed(options.will->topic, "", 1, true, std::chrono::seconds(2));
     client.stop_background();
 }
 
@@ -244,12 +247,16 @@ int run_controller(const ControllerOptions& options, const std::atomic<bool>& st
     o.client_id = "lampi-load-controller-" + run;
     // A session the broker keeps while this connection is down (a break between the
     // controller and a broker that stays up): the QoS 1 final reports sent meanwhile
-    // reach the controller on its return. Discarded at the end (discard_session).
+    // reach the controller on its return. Discarded at the end (discard_session). Its
+    // Will tells the workers it is gone (controller_topic()).
     o.clean_session = false;
+    o.will = MqttWill{controller_topic(run), seal_controller_state(run, "gone", options.secret), 1, true};
     MqttClient client(o);
     client.on_connect = [&] {
         (void)client.subscribe(hello_topic("+"), 1);
         (void)client.subscribe(reports, 1);
+        // After a break too: the workers hear that the controller is back before they give up on it.
+        (void)client.publish(controller_topic(run), seal_controller_state(run, "here", options.secret), 1, true);
     };
     client.on_message = [&](const MqttMessage& m) {
         std::lock_guard lock(heard.mutex);

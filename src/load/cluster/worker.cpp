@@ -8,7 +8,9 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cmath>
 #include <deque>
+#include <map>
 #include <mutex>
 #include <set>
 
@@ -23,18 +25,24 @@ namespace {
 constexpr auto kFinalReportDeadline = std::chrono::seconds(10);
 constexpr auto kConnectDeadline = std::chrono::seconds(10);
 
+std::int64_t steady_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+
 // Sends the run so far once a second, and the final figures once: the run's own,
 // or, when it ended without them (it could not start), a failure with the reason.
 class Reporter : public RunObserver {
 public:
     Reporter(MqttClient& client, std::string run, std::string worker, const std::string& secret,
-             std::size_t max_message_bytes)
+             std::size_t max_message_bytes, double orphan_after_s = 0)
         : client_(client),
           topic_(report_topic(run, worker)),
           run_(std::move(run)),
           worker_(std::move(worker)),
           secret_(secret),
-          max_message_bytes_(max_message_bytes) {}
+          max_message_bytes_(max_message_bytes),
+          orphan_after_s_(orphan_after_s) {}
 
     void sampled(const Sample& sample, const Histogram&, Scenario&, const Collector& collector) override {
         WorkerReport r = base(collector.totals_so_far());
@@ -54,14 +62,28 @@ public:
         r.done = true;
         r.ok = report.ok();
         r.failures = report.failures;
+        if (orphaned_) {
+            r.ok = false;
+            r.failures.push_back(orphaned_why());
+        }
         send_final(r);
     }
 
     void refused(const std::string& why) override { refused_ = why; }
 
-    bool stop_wanted() override { return stop_; }
+    bool stop_wanted() override {
+        if (stop_) return true;
+        std::int64_t gone = gone_since_ms_;
+        if (gone == 0 || steady_ms() - gone < static_cast<std::int64_t>(orphan_after_s_ * 1000)) return false;
+        if (!orphaned_.exchange(true)) fmt::print(stderr, "lampi-load worker {}: run {} {}\n", worker_, run_, orphaned_why());
+        return true;
+    }
     // The controller sent a stop for this run.
     void stop() { stop_ = true; }
+    // The broker said the controller is gone (its Will), or back; the run ends once
+    // it has been gone orphan_after_s.
+    void controller_gone(std::int64_t since_steady_ms) { gone_since_ms_ = since_steady_ms; }
+    void controller_back() { gone_since_ms_ = 0; }
 
     // After the run returned `exit_code`: the final report, if the run sent none.
     void ended(int exit_code) {
@@ -117,7 +139,14 @@ private:
     const std::string& secret_;
     std::size_t max_message_bytes_;
     std::uint64_t seq_ = 0;
+    std::string orphaned_why() const {
+        return fmt::format("stopped: its controller was gone for {:g} s (the worker's --orphan-after)", orphan_after_s_);
+    }
+
     std::atomic<bool> stop_{false};
+    std::atomic<std::int64_t> gone_since_ms_{0};  // steady_ms() when the controller went; 0 while it is here
+    double orphan_after_s_;
+    std::atomic<bool> orphaned_{false};
     std::string refused_;  // why the run could not start
     bool final_sent_ = false;
     bool said_trimmed_ = false;
@@ -176,6 +205,13 @@ int run_worker(WorkerOptions options, const RunCommand& run_command, const std::
         fmt::print(stderr, "lampi-load worker: {}\n", s.message());
         return 2;
     }
+    if (!std::isfinite(options.orphan_after_s) || options.orphan_after_s <= 0) {
+        fmt::print(stderr,
+                   "lampi-load worker: --orphan-after {}: give the seconds a run may go on without its controller, "
+                   "above 0\n",
+                   options.orphan_after_s);
+        return 2;
+    }
     if (options.secret.size() < kMinSecretSize) {
         fmt::print(stderr,
                    "lampi-load worker: give the secret shared with the controller (--secret-file, at least {} "
@@ -204,8 +240,10 @@ int run_worker(WorkerOptions options, const RunCommand& run_command, const std::
     std::string running;  // the run now on this worker
     Reporter* reporter_of_running = nullptr;
     std::set<std::string> stopped;  // runs their controller stopped
+    // steady_ms() when the broker said the controller of a run waiting or running here was gone.
+    std::map<std::string, std::int64_t> controller_gone_since;
     client.on_connect = [&] {
-        for (const std::string& topic : {start_topic(), stop_topic()})
+        for (const std::string& topic : {start_topic(), stop_topic(), controller_topic("+")})
             if (Status s = client.subscribe(topic, 1); !s) log::error("worker: {}", s.message());
         std::lock_guard lock(mutex);
         (void)client.publish(hello, hello_of(busy ? "busy" : "ready"), 1, true);
@@ -227,8 +265,31 @@ int run_worker(WorkerOptions options, const RunCommand& run_command, const std::
             reporter_of_running->stop();
         }
     };
+    auto take_controller_state = [&](const MqttMessage& m) {
+        std::string run = m.topic.substr(controller_topic("").size());
+        if (m.payload.empty()) return;  // cleared at its run's end
+        Result<std::string> state = open_controller_state(run, m.payload, options.secret);
+        if (!state) {
+            log::warn("worker: refused a controller's state for run {}: {}", run, state.status().message());
+            return;
+        }
+        std::lock_guard lock(mutex);
+        bool ours = running == run || std::any_of(starts.begin(), starts.end(), [&](const Start& s) { return s.run == run; });
+        if (!ours) return;  // another worker's run, or an old one's retained state
+        if (*state == "gone") {
+            std::int64_t now = steady_ms();
+            controller_gone_since.emplace(run, now);
+            if (running == run && reporter_of_running) reporter_of_running->controller_gone(controller_gone_since[run]);
+            log::warn("worker {}: the controller of run {} is gone; its share ends unless it is back within {:g} s",
+                      options.id, run, options.orphan_after_s);
+        } else {
+            controller_gone_since.erase(run);
+            if (running == run && reporter_of_running) reporter_of_running->controller_back();
+        }
+    };
     client.on_message = [&](const MqttMessage& m) {
         if (m.topic == stop_topic()) return take_stop(m);
+        if (m.topic.starts_with(controller_topic(""))) return take_controller_state(m);
         Result<StartCommand> start = open_start(m.payload, options.secret, wall_clock_ms());
         if (!start) {
             log::warn("worker: refused a start command: {}", start.status().message());
@@ -276,12 +337,15 @@ int run_worker(WorkerOptions options, const RunCommand& run_command, const std::
             continue;
         }
         (void)client.publish(hello, hello_of("busy"), 1, true);
-        Reporter reporter(client, start.run, options.id, options.secret, options.max_message_bytes);
+        Reporter reporter(client, start.run, options.id, options.secret, options.max_message_bytes,
+                          options.orphan_after_s);
         {
             std::lock_guard lock(mutex);
             running = start.run;
             reporter_of_running = &reporter;
             if (stopped.count(start.run)) reporter.stop();
+            if (auto gone = controller_gone_since.find(start.run); gone != controller_gone_since.end())
+                reporter.controller_gone(gone->second);
         }
         int rc = 2;
         // A start that waited behind another run is checked again: its controller may have given up.
@@ -300,6 +364,7 @@ int run_worker(WorkerOptions options, const RunCommand& run_command, const std::
             std::lock_guard lock(mutex);
             running.clear();
             reporter_of_running = nullptr;
+            controller_gone_since.erase(start.run);
         }
         reporter.ended(rc);
         fmt::print(stderr, "lampi-load worker {}: run {} ended with exit code {}\n", options.id, start.run, rc);

@@ -24,6 +24,9 @@ struct WorkerOptions {
     std::string id;      // "" : <host name>-<pid>
     std::string secret;  // shared with the controller: only start commands sealed with it run (worker_report.h)
     std::size_t max_message_bytes = kDefaultMaxMessageBytes;  // the broker's message_size_limit (worker_report.h)
+    // A run whose controller the broker says is gone (controller_topic()) ends once
+    // it has been gone this long: a killed controller leaves no share running on.
+    double orphan_after_s = 60;
 };
 
 // Why `id` cannot name a worker: empty, or holding '/', '+', '#' or NUL (it is a
@@ -36,9 +39,10 @@ using RunCommand = std::function<int(const std::vector<std::string>& args, RunOb
 
 // Serves runs until `stop`; 0 when stopped, 2 when the broker cannot be used
 // (unreachable, or it refused the certificate or login: cluster/broker.h), the
-// id cannot name a worker, or there is no secret of at least kMinSecretSize
-// bytes. A run that ends without its final report (it could not start) is
-// reported failed, with the reason its command gave RunObserver::refused().
+// id cannot name a worker, there is no secret of at least kMinSecretSize bytes,
+// or orphan_after_s is not above 0. A run that ends without its final report
+// (it could not start) is reported failed, with the reason its command gave
+// RunObserver::refused().
 int run_worker(WorkerOptions options, const RunCommand& run_command, const std::atomic<bool>& stop);
 
 // `args` with every client id prefix made this worker's own (-c PREFIX, -cPREFIX,

@@ -107,6 +107,7 @@ constexpr std::string_view kStartDomain = "lampi-load cluster start v1\n";
 constexpr std::string_view kHelloDomain = "lampi-load cluster hello v1\n";
 constexpr std::string_view kReportDomain = "lampi-load cluster report v1\n";
 constexpr std::string_view kStopDomain = "lampi-load cluster stop v1\n";
+constexpr std::string_view kControllerDomain = "lampi-load cluster controller v1\n";
 
 std::string mac_hex(std::string_view domain, std::string_view text, std::string_view secret) {
     std::string hex;
@@ -147,6 +148,7 @@ Result<std::string> open_sealed(std::string_view sealed, const char* field, cons
 }  // namespace
 
 std::string hello_topic(std::string_view worker) { return fmt::format("{}hello/{}", kTopicRoot, worker); }
+std::string controller_topic(std::string_view run) { return fmt::format("{}controller/{}", kTopicRoot, run); }
 std::string start_topic() { return fmt::format("{}start", kTopicRoot); }
 std::string stop_topic() { return fmt::format("{}stop", kTopicRoot); }
 std::string report_topic(std::string_view run, std::string_view worker) {
@@ -272,6 +274,17 @@ Result<std::string> open_hello(std::string_view worker, std::string_view sealed,
     if (secret.size() < kMinSecretSize) return Status::error("no secret to check hellos with");
     return open_sealed(sealed, "hello", "a hello", [&](std::string_view state) {
         return mac_hex(kHelloDomain, hello_text(worker, state), secret);
+    });
+}
+
+std::string seal_controller_state(std::string_view run, std::string_view state, std::string_view secret) {
+    return seal("controller", state, mac_hex(kControllerDomain, hello_text(run, state), secret));
+}
+
+Result<std::string> open_controller_state(std::string_view run, std::string_view sealed, std::string_view secret) {
+    if (secret.size() < kMinSecretSize) return Status::error("no secret to check a controller's state with");
+    return open_sealed(sealed, "controller", "a controller's state", [&](std::string_view state) {
+        return mac_hex(kControllerDomain, hello_text(run, state), secret);
     });
 }
 

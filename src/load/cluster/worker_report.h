@@ -31,6 +31,11 @@ std::string hello_topic(std::string_view worker);
 std::string start_topic();
 std::string stop_topic();
 std::string report_topic(std::string_view run, std::string_view worker);
+// A controller keeps `controller/<run>` retained while its run lasts: "here" at
+// each connection and "gone" as its Will, so its workers hear from the broker
+// when it vanishes (killed, or cut off) and end their shares if it stays away
+// (WorkerOptions::orphan_after_s). Sealed (seal_controller_state below).
+std::string controller_topic(std::string_view run);
 
 struct WorkerReport {
     std::string worker;
@@ -104,6 +109,9 @@ std::string seal_hello(std::string_view worker, std::string_view state, std::str
 // The state ("ready", "busy", "gone") of a hello found on `worker`'s topic.
 Result<std::string> open_hello(std::string_view worker, std::string_view sealed, std::string_view secret);
 std::string seal_report(std::string_view run, const WorkerReport& report, std::string_view secret);
+// The same for a controller's state ("here", "gone"), the MAC covering its run.
+std::string seal_controller_state(std::string_view run, std::string_view state, std::string_view secret);
+Result<std::string> open_controller_state(std::string_view run, std::string_view sealed, std::string_view secret);
 // Whether a message's MAC (hex) is `expected`, in constant time. An empty MAC, or
 // one not the length of an HMAC-SHA256, never matches: not even an empty
 // expected one, as a failed hmac_sha256() gives.
