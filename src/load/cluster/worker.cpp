@@ -124,6 +124,10 @@ private:
         return sealed;
     }
 
+    std::string orphaned_why() const {
+        return fmt::format("stopped: its controller was gone for {:g} s (the worker's --orphan-after)", orphan_after_s_);
+    }
+
     void send_final(const WorkerReport& r) {
         final_sent_ = true;
         Result<std::string> sealed = seal(r);
@@ -139,10 +143,6 @@ private:
     const std::string& secret_;
     std::size_t max_message_bytes_;
     std::uint64_t seq_ = 0;
-    std::string orphaned_why() const {
-        return fmt::format("stopped: its controller was gone for {:g} s (the worker's --orphan-after)", orphan_after_s_);
-    }
-
     std::atomic<bool> stop_{false};
     std::atomic<std::int64_t> gone_since_ms_{0};  // steady_ms() when the controller went; 0 while it is here
     double orphan_after_s_;
@@ -268,14 +268,15 @@ int run_worker(WorkerOptions options, const RunCommand& run_command, const std::
     auto take_controller_state = [&](const MqttMessage& m) {
         std::string run = m.topic.substr(controller_topic("").size());
         if (m.payload.empty()) return;  // cleared at its run's end
+        std::lock_guard lock(mutex);
+        // Every run's controller says where it is: only the runs waiting or running here matter.
+        if (running != run && std::none_of(starts.begin(), starts.end(), [&](const Start& s) { return s.run == run; }))
+            return;
         Result<std::string> state = open_controller_state(run, m.payload, options.secret);
         if (!state) {
             log::warn("worker: refused a controller's state for run {}: {}", run, state.status().message());
             return;
         }
-        std::lock_guard lock(mutex);
-        bool ours = running == run || std::any_of(starts.begin(), starts.end(), [&](const Start& s) { return s.run == run; });
-        if (!ours) return;  // another worker's run, or an old one's retained state
         if (*state == "gone") {
             std::int64_t now = steady_ms();
             controller_gone_since.emplace(run, now);
