@@ -385,11 +385,12 @@ TEST_F(CloudAttacks, APasswordHashFloodLeavesTheOtherPagesFast) {
     // hash, while someone loads the login page.
     // What one hash costs on this machine now: a server that hashed on its HTTP
     // threads would hold the page behind many of them, so the page must take less
-    // than two (or 1 s, whichever is more) however loaded the machine is. The page
-    // comes on a new connection, whose TLS handshake queues behind the flood's own
-    // (two for each login): under ASan beside a CPU hog that alone took 478 ms,
-    // so the floor is 1 s; hashing on the HTTP threads took the page to 1.2 s on a
-    // quiet machine and 2.8 s on a loaded one.
+    // than two (or 1.5 s, whichever is more) however loaded the machine is. The page
+    // comes on a new connection, as a person's would, and its TLS handshake queues
+    // behind the flood's own (two for each login): under ASan with four suites at
+    // once that alone took 1159 ms of a 1165 ms page. Hashing on the HTTP threads
+    // took it to 1.2-5.6 s; SecurityTest.AFullHashPoolAnswers503AtOnceAndTheOtherPagesStillAnswer
+    // catches that without a clock.
     std::chrono::milliseconds one_hash{0};
     {
         ScopedSourceAddress from("127.0.71.1");
@@ -397,7 +398,7 @@ TEST_F(CloudAttacks, APasswordHashFloodLeavesTheOtherPagesFast) {
         ASSERT_EQ(login("hashflood-probe", "guess").status, 200);
         one_hash = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
     }
-    const std::chrono::milliseconds bound = std::max<std::chrono::milliseconds>(1000ms, 2 * one_hash);
+    const std::chrono::milliseconds bound = std::max<std::chrono::milliseconds>(1500ms, 2 * one_hash);
     std::atomic<bool> flooding{true};
     std::atomic<int> busy{0}, judged{0};
     std::vector<std::thread> flood;
@@ -435,7 +436,7 @@ TEST_F(CloudAttacks, APasswordHashFloodLeavesTheOtherPagesFast) {
     for (auto& t : flood) t.join();
     // At 967397e the hashes ran on the HTTP threads: the page took 1.2 s.
     EXPECT_TRUE(refused_now("48 concurrent login floods (argon2id each) against the login page",
-                            "page within 1 s or 2 hashes", slowest < bound,
+                            "page within 1.5 s or 2 hashes", slowest < bound,
                             "slowest page " + std::to_string(slowest.count()) + " ms, " +
                                 std::to_string(its_connecting.count()) + " ms of it connecting (bound " +
                                 std::to_string(bound.count()) + " ms); " + std::to_string(judged.load()) +
