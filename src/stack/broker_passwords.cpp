@@ -37,7 +37,8 @@ Result<std::string> mosquitto_password_line(std::string_view username, std::stri
                           EVP_sha512(), sizeof hash, hash) != 1) {
         return Status::error("PBKDF2 failed while hashing a broker password");
     }
-    return fmt::format("{}:$7${}${}${}\n", username, kIterations, base64_encode(bytes(salt)), base64_encode(bytes(hash)));
+    return fmt::format("{}:$7${}${}${}\n", username, kIterations, base64_encode(bytes(salt)),
+                       base64_encode(bytes(hash)));
 }
 
 }  // namespace lampi::stack

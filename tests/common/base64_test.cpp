@@ -31,8 +31,8 @@ TEST(Base64, DecodesTheRfcsTestVectorsAndEveryByte) {
 }
 
 TEST(Base64, RefusesAnythingButTheOneTextOfItsBytes) {
-    for (const char* text : {"Zg=", "Zg", "Zh==", "Zm9=", " Zg==", "Zg==\n", "Zm 9v", "Z=g=", "====", "Zm9v====",
-                             "Zm-_", "Zm9v\x80"}) {
+    for (const char* text :
+         {"Zg=", "Zg", "Zh==", "Zm9=", " Zg==", "Zg==\n", "Zm 9v", "Z=g=", "====", "Zm9v====", "Zm-_", "Zm9v\x80"}) {
         EXPECT_EQ(base64_decode(text), std::nullopt) << '"' << text << '"';
     }
     EXPECT_EQ(base64_decode(std::string_view("Zm9v\0AAA", 8)), std::nullopt);

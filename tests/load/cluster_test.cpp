@@ -421,7 +421,8 @@ TEST(WorkerOptionsCheck, AnOrphanAfterThatIsNotAPositiveTimeIsRefusedAtOnce) {
         o.secret = kSecret;
         o.orphan_after_s = orphan_after;
         ::testing::internal::CaptureStderr();
-        int rc = run_worker(o, [](const std::vector<std::string>&, RunObserver*) { return 0; }, stop);
+        int rc = run_worker(
+            o, [](const std::vector<std::string>&, RunObserver*) { return 0; }, stop);
         std::string err = ::testing::internal::GetCapturedStderr();
         EXPECT_EQ(rc, 2) << err;
         EXPECT_NE(err.find("--orphan-after"), std::string::npos) << err;
@@ -769,8 +770,9 @@ TEST_F(Cluster, TheSharesOfAKilledControllerEndOnceItHasBeenGoneOrphanAfter) {
     auto killed = std::chrono::steady_clock::now();
     control->kill9();
     for (auto& w : workers_) {
-        ASSERT_TRUE(lampi::testing::eventually(
-            [&] { return w->log().find(" ended with exit code ") != std::string::npos; }, std::chrono::seconds(30)))
+        ASSERT_TRUE(
+            lampi::testing::eventually([&] { return w->log().find(" ended with exit code ") != std::string::npos; },
+                                       std::chrono::seconds(30)))
             << w->log();
         double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - killed).count();
         EXPECT_GE(took, 2.0) << "not before --orphan-after: " << w->log();

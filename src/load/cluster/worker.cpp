@@ -7,8 +7,8 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cmath>
+#include <condition_variable>
 #include <deque>
 #include <map>
 #include <mutex>
@@ -75,7 +75,8 @@ public:
         if (stop_) return true;
         std::int64_t gone = gone_since_ms_;
         if (gone == 0 || steady_ms() - gone < static_cast<std::int64_t>(orphan_after_s_ * 1000)) return false;
-        if (!orphaned_.exchange(true)) fmt::print(stderr, "lampi-load worker {}: run {} {}\n", worker_, run_, orphaned_why());
+        if (!orphaned_.exchange(true))
+            fmt::print(stderr, "lampi-load worker {}: run {} {}\n", worker_, run_, orphaned_why());
         return true;
     }
     // The controller sent a stop for this run.
@@ -125,7 +126,8 @@ private:
     }
 
     std::string orphaned_why() const {
-        return fmt::format("stopped: its controller was gone for {:g} s (the worker's --orphan-after)", orphan_after_s_);
+        return fmt::format("stopped: its controller was gone for {:g} s (the worker's --orphan-after)",
+                           orphan_after_s_);
     }
 
     void send_final(const WorkerReport& r) {
