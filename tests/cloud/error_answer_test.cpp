@@ -76,9 +76,10 @@ protected:
     void SetUp() override {
         std::string why;
         if (!testing::backend_available(GetParam(), why)) GTEST_SKIP() << why;
+        // Before the server: its background jobs log through the logger init() replaces.
+        log::init("error-answer-test");
         url_ = testing::fresh_database_url(GetParam(), dir_.path());
         server_ = std::make_unique<CloudServer>(url_);
-        log::init("error-answer-test");
     }
     // Breaks the database under the running server, as a lost table or a
     // half-applied migration would, through a connection of the test's own.
