@@ -75,6 +75,19 @@ def failure_excerpt(output, body):
     return lines[first:first + EXCERPT_LINES]
 
 
+CRASH = re.compile(r"ERROR: AddressSanitizer|runtime error:|ERROR: LeakSanitizer|terminate called|Segmentation fault|"
+                   r"Timeout|: Failure$", re.M)
+
+
+def crash_excerpt(output):
+    """What a sanitizer, a crash or an assertion printed first, for an entry with no failed body to name."""
+    found = CRASH.search(output)
+    if not found:
+        return []
+    lines = output[output.rfind("\n", 0, found.start()) + 1:].splitlines()
+    return [line for line in lines if line.strip() and not line.startswith("[20")][:EXCERPT_LINES]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("junit")
@@ -117,12 +130,14 @@ def main():
             if status == "fail" and not f:
                 # Crashed, timed out or failed outside any test body.
                 failed.append(f"{name} (exited with a failure after its last reported test)")
+                excerpts[failed[-1]] = crash_excerpt(out)
         elif status == "run":
             passed += 1
         elif status == "disabled" or (status == "notrun" and skip_reason.startswith("SKIP_")):
             skipped.append(name)
         else:
             failed.append(f"{name} ({skip_reason or status})")
+            excerpts[failed[-1]] = crash_excerpt(out)
 
     if args.skip_fails:
         failed += [f"{name} (skipped, but CI installs everything)" for name in skipped]

@@ -125,6 +125,24 @@ class TestCounts(unittest.TestCase):
         self.assertIn("Which is: false", listed)
         self.assertNotIn("a log line", listed)
 
+    def test_a_crash_outside_any_reported_body_is_listed_with_what_the_sanitizer_said(self):
+        junit = JUNIT.replace(
+            '<testcase name="cloud_tests.Api.Works" classname="x" time="0.1" status="run">\n'
+            '  <system-out>[ RUN      ] Api.Works\n[       OK ] Api.Works (12 ms)\n',
+            '<testcase name="cloud_tests.Api.Works" classname="x" time="0.1" status="fail"><failure message=""/>\n'
+            '  <system-out>[ RUN      ] Api.Works\n[2026-12-01 22:05:09.566] [info] migrated\n'
+            '==7143==ERROR: AddressSanitizer: heap-use-after-free on address 0x6110\n'
+            '    #0 0x5568 in spdlog::logger::log_\n')
+        self.assertIn('status="fail"', junit)
+        with tempfile.TemporaryDirectory() as d:
+            failures = os.path.join(d, "failures.txt")
+            self.assertEqual(count(junit, PLAN, "--failures-file", failures)[1], 1)
+            with open(failures, encoding="utf-8") as f:
+                listed = f.read()
+        self.assertIn("failed:  cloud_tests.Api.Works (fail)\n      ==7143==ERROR: AddressSanitizer: heap-use-after-free", listed)
+        self.assertIn("#0 0x5568 in spdlog::logger::log_", listed)
+        self.assertNotIn("migrated", listed)
+
     def test_failed_python_tests_count_each(self):
         junit = JUNIT.replace("OK (skipped=1)", "FAILED (failures=1, errors=1, skipped=1)")
         junit = junit.replace('name="stack.test_counts" classname="x" time="2" status="run">',
