@@ -77,6 +77,15 @@ def count(junit, plan=PLAN, *flags):
         return tuple(int(n) for n in done.stdout.split())
 
 
+def failures_listed(junit):
+    """The counts of `junit` and the text --failures-file writes for it."""
+    with tempfile.TemporaryDirectory() as d:
+        failures = os.path.join(d, "failures.txt")
+        counts = count(junit, PLAN, "--failures-file", failures)
+        with open(failures, encoding="utf-8") as f:
+            return counts, f.read()
+
+
 class TestCounts(unittest.TestCase):
     def test_bodies_are_counted_skips_are_not_passes_and_fixture_steps_are_not_tests(self):
         # Passed: Api.Works, Platform.A and C, six node tests, the fuzzer, three Python tests.
@@ -116,11 +125,7 @@ class TestCounts(unittest.TestCase):
                               "[ RUN      ] Platform.C\n[2026-12-01 19:41:01.405] [info] a log line\n"
                               "tests/platform.cpp:42: Failure\nExpected equality of these values:\n"
                               "  state.on\n    Which is: false\n[  FAILED  ] Platform.C (3 ms)")
-        with tempfile.TemporaryDirectory() as d:
-            failures = os.path.join(d, "failures.txt")
-            count(junit, PLAN, "--failures-file", failures)
-            with open(failures, encoding="utf-8") as f:
-                listed = f.read()
+        listed = failures_listed(junit)[1]
         self.assertIn("failed:  platform_tests: Platform.C\n      tests/platform.cpp:42: Failure\n", listed)
         self.assertIn("Which is: false", listed)
         self.assertNotIn("a log line", listed)
@@ -134,11 +139,8 @@ class TestCounts(unittest.TestCase):
             '==7143==ERROR: AddressSanitizer: heap-use-after-free on address 0x6110\n'
             '    #0 0x5568 in spdlog::logger::log_\n')
         self.assertIn('status="fail"', junit)
-        with tempfile.TemporaryDirectory() as d:
-            failures = os.path.join(d, "failures.txt")
-            self.assertEqual(count(junit, PLAN, "--failures-file", failures)[1], 1)
-            with open(failures, encoding="utf-8") as f:
-                listed = f.read()
+        counts, listed = failures_listed(junit)
+        self.assertEqual(counts[1], 1)
         self.assertIn("failed:  cloud_tests.Api.Works (fail)\n      ==7143==ERROR: AddressSanitizer: heap-use-after-free", listed)
         self.assertIn("#0 0x5568 in spdlog::logger::log_", listed)
         self.assertNotIn("migrated", listed)
