@@ -1,5 +1,6 @@
 // Keyed hashes for what LAMPi programs seal with a shared secret (the cloud's
-// broker credentials, lampi-load's cluster start commands).
+// broker credentials, lampi-load's cluster start commands), and the plain digest
+// that tells two copies of a file apart.
 #pragma once
 
 #include <string>
@@ -12,5 +13,8 @@ namespace lampi {
 // prefixes the message with a domain of its own, so one secret never seals two
 // kinds of text alike.
 std::string hmac_sha256(std::string_view key, std::string_view message);
+
+// SHA-256 of `data` as 64 lowercase hex digits, or empty when OpenSSL fails.
+std::string sha256_hex(std::string_view data);
 
 }  // namespace lampi

@@ -24,4 +24,19 @@ std::string hmac_sha256(std::string_view key, std::string_view message) {
     return {reinterpret_cast<const char*>(digest.data()), length};
 }
 
+std::string sha256_hex(std::string_view data) {
+    std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
+    unsigned int length = 0;
+    if (EVP_Digest(data.data(), data.size(), digest.data(), &length, EVP_sha256(), nullptr) != 1 ||
+        length != kSha256Size)
+        return {};
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string hex;
+    for (unsigned int i = 0; i < length; ++i) {
+        hex.push_back(kHex[digest[i] >> 4]);
+        hex.push_back(kHex[digest[i] & 0xf]);
+    }
+    return hex;
+}
+
 }  // namespace lampi
