@@ -298,6 +298,15 @@ int run_command_line(int argc, char** argv, lampi::load::RunObserver* observer, 
     http_cmd->add_option("--stop-timeout", http.stop_timeout_s, "seconds the users' on_stop may take once the run ends")
         ->capture_default_str();
     http_cmd->add_option("--login", http_cli.login, "USER:PASS for the login form; {n} in USER is the user's number");
+    http_cmd->add_option("--login-file", http_cli.login_file,
+                         "an owner-only file whose first line is USER:PASS (instead of --login: keeps the password off "
+                         "the command line; a controller's runs need it)");
+    http_cmd
+        ->add_option("--first-user", http.first_user,
+                     "number the users from N ({n} in --login; a controller gives each worker its own range)")
+        ->capture_default_str();
+    http_cmd->add_option("--locustfile-sha256", http_cli.script_sha256,
+                         "run -f FILE only if its SHA-256 is this (a controller checks each worker's copy so)");
     http_cmd->add_option("--accounts", http.accounts, "with {n}: number users modulo this many accounts");
     http_cmd->add_option("--wait", http_cli.wait, "think time between page loads, MIN-MAX seconds (default 5-9)");
     http_cmd->add_option("--cafile", http.cafile, "https: verify the server against this CA (default: the system's)");
@@ -326,8 +335,10 @@ int run_command_line(int argc, char** argv, lampi::load::RunObserver* observer, 
         ->add_option("--silence", controller.silence_s, "a worker that reports nothing this many seconds has vanished")
         ->capture_default_str();
     controller_cmd->add_flag("--json", controller.json, "print the merged figures as JSON");
-    controller_cmd->add_option("--csv", controller.csv_prefix,
-                               "write the merged figures to PREFIX_summary.csv (and PREFIX_series.csv, header only)");
+    controller_cmd->add_option(
+        "--csv", controller.csv_prefix,
+        "write the merged figures as one run writes them: PREFIX_summary.csv and PREFIX_series.csv, or "
+        "Locust's four files for an http run");
     controller_cmd->add_option("--report", controller.html_path,
                                "write the merged figures as a self-contained HTML report to FILE.html");
     controller_cmd->add_option("--log-level", common.log_level, "trace|debug|info|warn|error")->capture_default_str();
@@ -339,7 +350,7 @@ int run_command_line(int argc, char** argv, lampi::load::RunObserver* observer, 
     controller_cmd->add_option(
         "command", controller.args,
         "after --: the lampi-load command line, its clients and total rates divided among the workers "
-        "(publish ... only, so far)");
+        "(publish ... or http ...)");
 
     load::cluster::WorkerOptions worker;
     ClusterBrokerCli worker_broker;
@@ -387,7 +398,9 @@ int run_command_line(int argc, char** argv, lampi::load::RunObserver* observer, 
             !read_cluster_secret(controller_secret_file, controller.secret))
             return 2;
         controller.share_problem = share_problem;
-        for (const CLI::Option* o : publish->get_options()) {
+        // The options that take a value are those of the command the controller divides.
+        const CLI::App* divided = !controller.args.empty() && controller.args.front() == "http" ? http_cmd : publish;
+        for (const CLI::Option* o : divided->get_options()) {
             if (o->get_items_expected_min() == 0) continue;  // a flag
             for (const std::string& name : o->get_snames()) controller.options_with_values.push_back("-" + name);
             for (const std::string& name : o->get_lnames()) controller.options_with_values.push_back("--" + name);

@@ -25,6 +25,7 @@
 #include "cluster/share.h"
 #include "cluster/worker.h"
 #include "cluster/worker_report.h"
+#include "cluster_harness.h"
 #include "mqtt_harness.h"
 #include "process.h"
 #include "tcp_proxy.h"
@@ -148,6 +149,105 @@ TEST(WorkerReports, AReportNoHistogramCouldHaveIsRefused) {
     EXPECT_TRUE(decode_report(json::serialize(o))) << "the same made right opens";
 }
 
+// What web users report: the per-name figures, each name's histogram whole, merged
+// over the workers as one table of every request.
+RequestTable requests_of(unsigned seed, std::uint64_t index_requests, std::uint64_t failures) {
+    RequestTable table;
+    RequestEntry& index = table.entries[{"GET", "/"}];
+    index.times = random_latencies(seed, static_cast<int>(index_requests));
+    index.requests = index_requests;
+    index.failures = failures;
+    index.content_bytes = 1000 * index_requests;
+    RequestEntry& login = table.entries[{"POST", "/accounts/login/"}];
+    login.times = random_latencies(seed + 100, 2);
+    login.requests = 2;
+    if (failures) table.failures[{"GET", "/", "HTTP 502"}] = failures;
+    table.last_request_s = 1'700'000'000.5 + seed;
+    return table;
+}
+
+TEST(WorkerReports, WebUsersPerNameFiguresCrossWholeAndMergeIntoOneTable) {
+    ClusterResult result;
+    RequestTable direct;
+    for (unsigned w = 0; w < 2; ++w) {
+        WorkerReport report;
+        report.worker = fmt::format("w{}", w);
+        report.seq = 3;
+        report.users = 5 + w;
+        report.requests = requests_of(w + 1, 300 + w * 50, w);
+        direct.merge(*report.requests);
+        Result<WorkerReport> decoded = decode_report(encode_report(report));
+        ASSERT_TRUE(decoded) << decoded.status().message();
+        ASSERT_TRUE(decoded->requests);
+        EXPECT_EQ(decoded->users, 5 + w);
+        EXPECT_EQ(decoded->requests->last_request_s, report.requests->last_request_s);
+        result.workers.push_back({report.worker, 1, "done", "", 0, std::move(decoded).value()});
+    }
+    merge_reports(result);
+    ASSERT_TRUE(result.requests);
+    EXPECT_EQ(result.users, 11);
+    EXPECT_EQ(result.requests->failures, direct.failures);
+    EXPECT_EQ(result.requests->last_request_s, direct.last_request_s);
+    ASSERT_EQ(result.requests->entries.size(), 2u);
+    for (const auto& [key, want] : direct.entries) {
+        const RequestEntry& got = result.requests->entries.at(key);
+        EXPECT_EQ(got.requests, want.requests) << key.second;
+        EXPECT_EQ(got.failures, want.failures) << key.second;
+        EXPECT_EQ(got.content_bytes, want.content_bytes) << key.second;
+        for (int permille = 1; permille <= 1000; ++permille)
+            ASSERT_EQ(got.times.percentile(permille / 1000.0), want.times.percentile(permille / 1000.0))
+                << key.second << " " << permille;
+    }
+    // The primary latency of web users is the total of their requests.
+    EXPECT_EQ(result.latency.count(), direct.total().times.count());
+    EXPECT_EQ(result.latency.max(), direct.total().times.max());
+}
+
+TEST(WorkerReports, RequestFiguresNoRunCouldHaveAreRefused) {
+    WorkerReport report;
+    report.worker = "w";
+    report.requests = requests_of(1, 10, 1);
+    json::object o = json::parse(encode_report(report)).as_object();
+    ASSERT_TRUE(decode_report(json::serialize(o)));
+    auto with = [&](auto change) {
+        json::object copy = o;
+        change(copy["requests"].as_object());
+        return decode_report(json::serialize(copy));
+    };
+    EXPECT_FALSE(with([](json::object& r) { r["entries"].as_array()[0].as_array()[3] = 99; }))
+        << "more failures than requests";
+    EXPECT_FALSE(with([](json::object& r) { r["entries"].as_array()[0].as_array()[2] = -1; }));
+    EXPECT_FALSE(with([](json::object& r) { r["entries"].as_array()[0].as_array().pop_back(); }));
+    EXPECT_FALSE(with([](json::object& r) { r["entries"].as_array().push_back(r["entries"].as_array()[0]); }))
+        << "one name twice";
+    EXPECT_FALSE(with([](json::object& r) { r["failures"].as_array()[0].as_array()[3] = "one"; }));
+    EXPECT_FALSE(with([](json::object& r) { r.erase("last_request_s"); }));
+}
+
+// Many names with wide spreads outgrow 4 KiB: the counts per name still reach the controller.
+TEST(WorkerReports, AWebReportOverTheMessageLimitKeepsItsCountsPerNameAndSaysWhy) {
+    WorkerReport report;
+    report.worker = "w";
+    report.done = true;
+    report.requests.emplace();
+    for (unsigned n = 0; n < 12; ++n) {
+        RequestEntry& e = report.requests->entries[{"GET", fmt::format("/page/{}", n)}];
+        e.times = random_latencies(n + 1, 5000);
+        e.requests = 5000;
+    }
+    std::string trimmed;
+    Result<std::string> sealed = seal_report_within("run", report, kSecret, kDefaultMaxMessageBytes, &trimmed);
+    ASSERT_TRUE(sealed) << sealed.status().message();
+    EXPECT_LE(sealed->size(), kDefaultMaxMessageBytes);
+    EXPECT_NE(trimmed.find("without its latency histograms (per request name)"), std::string::npos) << trimmed;
+    Result<WorkerReport> opened = open_report("run", "w", *sealed, kSecret);
+    ASSERT_TRUE(opened) << opened.status().message();
+    ASSERT_TRUE(opened->requests);
+    EXPECT_EQ(opened->requests->entries.size(), 12u);
+    EXPECT_EQ(opened->requests->total().requests, 12u * 5000);
+    EXPECT_FALSE(opened->ok) << "a final report without its percentiles fails";
+}
+
 TEST(WorkerArgs, EachWorkersClientsHaveIdsOfTheirOwn) {
     using Args = std::vector<std::string>;
     EXPECT_EQ(worker_args(Args{"publish", "-P", "2"}, "w1"), (Args{"publish", "-P", "2", "-c", "lampi-load-w1"}));
@@ -156,6 +256,8 @@ TEST(WorkerArgs, EachWorkersClientsHaveIdsOfTheirOwn) {
     EXPECT_EQ(worker_args(Args{"publish", "--clientid=lamp"}, "w2"), (Args{"publish", "--clientid=lamp-w2"}));
     EXPECT_EQ(worker_args(Args{"publish", "-clamp", "-P2"}, "w3"), (Args{"publish", "-clamp-w3", "-P2"}));
     EXPECT_EQ(worker_args(Args{"publish", "-Dlamp"}, "w4"), (Args{"publish", "-Dlamp-w4"}));
+    // Web users have no client ids (their -c would be nothing to http).
+    EXPECT_EQ(worker_args(Args{"http", "-u", "2"}, "w5"), (Args{"http", "-u", "2"}));
 }
 
 std::vector<int> clients_of(const std::vector<RunShare>& shares) {
@@ -214,6 +316,34 @@ TEST(SplitRun, TotalRatesAreDividedInProportionToEachWorkersClients) {
     EXPECT_EQ((*shares)[1].args, (Args{"publish", "-P", "1", "--total-rate", "25", "--connect-rate", "10", "-d", "5"}));
 }
 
+// Web users divide as clients do; the spawn rate in proportion (1 a second when not
+// given, as one run), and each worker numbers its users from where the last one's end.
+TEST(SplitRun, WebUsersAndTheirSpawnRateAreDividedAndEachWorkerNumbersItsUsersOnFromTheLast) {
+    using Args = std::vector<std::string>;
+    auto shares = split_run({"http", "-H", "http://site", "-u", "5", "-r", "2", "-t", "10s"}, 2);
+    ASSERT_TRUE(shares) << shares.status().message();
+    EXPECT_EQ(clients_of(*shares), (std::vector<int>{3, 2}));
+    EXPECT_EQ((*shares)[0].args,
+              (Args{"http", "-H", "http://site", "-u", "3", "-r", "1.2", "-t", "10s", "--first-user", "0"}));
+    EXPECT_EQ((*shares)[1].args,
+              (Args{"http", "-H", "http://site", "-u", "2", "-r", "0.8", "-t", "10s", "--first-user", "3"}));
+
+    shares = split_run({"http", "--users=4", "--first-user", "10"}, 2);
+    ASSERT_TRUE(shares) << shares.status().message();
+    EXPECT_EQ((*shares)[0].args, (Args{"http", "-u", "2", "-r", "0.5", "--first-user", "10"}));
+    EXPECT_EQ((*shares)[1].args, (Args{"http", "-u", "2", "-r", "0.5", "--first-user", "12"}));
+
+    auto fewer = split_run({"http", "-u", "1"}, 2);
+    ASSERT_FALSE(fewer);
+    EXPECT_NE(fewer.status().message().find("-u 1 is fewer users than the 2 workers"), std::string::npos)
+        << fewer.status().message();
+    EXPECT_FALSE(split_run({"http", "-u", "2", "-r", "fast"}, 2));
+    // publish has no user numbers: the word is left for its parser to refuse.
+    shares = split_run({"publish", "--first-user", "3"}, 1);
+    ASSERT_TRUE(shares) << shares.status().message();
+    EXPECT_EQ((*shares)[0].args, (Args{"publish", "--first-user", "3", "-P", "1"}));
+}
+
 TEST(SplitRun, ARunThatCannotBeDividedIsRefusedWithTheReason) {
     auto fewer = split_run({"publish", "-P", "1"}, 2);
     ASSERT_FALSE(fewer);
@@ -229,14 +359,12 @@ TEST(SplitRun, ARunThatCannotBeDividedIsRefusedWithTheReason) {
     EXPECT_NE(ramp.status().message().find("ramp"), std::string::npos) << ramp.status().message();
 }
 
-constexpr std::string_view kSecret = "a secret shared by the cluster";
-
 std::int64_t now_ms() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
         .count();
 }
 
-TEST(StartCommands, OnlyAFreshPublishRunSealedWithTheSharedSecretOpens) {
+TEST(StartCommands, OnlyAFreshPublishOrHttpRunSealedWithTheSharedSecretOpens) {
     StartCommand start{"r1", {{"w0", {"publish", "-P", "2"}}, {"w1", {"publish", "-P", "1"}}}, now_ms()};
     Result<StartCommand> opened = open_start(seal_start(start, kSecret), kSecret, now_ms());
     ASSERT_TRUE(opened) << opened.status().message();
@@ -257,9 +385,11 @@ TEST(StartCommands, OnlyAFreshPublishRunSealedWithTheSharedSecretOpens) {
     // A sealed command seen on the broker, replayed later; one from a clock far ahead.
     EXPECT_FALSE(open_start(seal_start(start, kSecret), kSecret, now_ms() + kStartMaxAgeMs + 1000));
     EXPECT_FALSE(open_start(seal_start(start, kSecret), kSecret, now_ms() - kStartMaxAgeMs - 1000));
-    // Only publish runs are distributed: a sealed command for anything else is refused too.
+    // Only publish and http runs are distributed: a sealed command for anything else is refused too.
     StartCommand web{"r2", {{"w0", {"publish", "-P", "1"}}, {"w1", {"http", "-f", "scenario.lua"}}}, now_ms()};
-    EXPECT_FALSE(open_start(seal_start(web, kSecret), kSecret, now_ms()));
+    EXPECT_TRUE(open_start(seal_start(web, kSecret), kSecret, now_ms()));
+    StartCommand fleet{"r3", {{"w0", {"publish", "-P", "1"}}, {"w1", {"fleet", "--lamps", "5"}}}, now_ms()};
+    EXPECT_FALSE(open_start(seal_start(fleet, kSecret), kSecret, now_ms()));
     // A worker without a secret opens nothing, not even a command sealed with an empty key.
     EXPECT_FALSE(open_start(seal_start(start, ""), "", now_ms()));
 }
@@ -412,6 +542,24 @@ TEST(ControllerOptionsCheck, SilenceAndWaitOutsideTheirRangeAreRefusedAtOnce) {
     }
 }
 
+// A web user's login on the workers' command line would be readable by anyone on the broker too.
+TEST(ControllerOptionsCheck, AWebLoginOnTheWorkersCommandLineIsRefusedForALoginFile) {
+    std::atomic<bool> stop{false};
+    for (const char* given : {"--login", "--login=alice:hunter2"}) {
+        ControllerOptions o;
+        o.broker.port = 1;  // never reached
+        o.args = {"http", "-H", "http://127.0.0.1:1", "-u", "2", given};
+        if (std::string_view(given) == "--login") o.args.emplace_back("alice:hunter2");
+        o.secret = kSecret;
+        ::testing::internal::CaptureStderr();
+        int rc = run_controller(o, stop);
+        std::string err = ::testing::internal::GetCapturedStderr();
+        EXPECT_EQ(rc, 2) << err;
+        EXPECT_NE(err.find("give --login-file FILE instead"), std::string::npos) << err;
+        EXPECT_EQ(err.find("hunter2"), std::string::npos) << "the refusal does not repeat it: " << err;
+    }
+}
+
 TEST(WorkerOptionsCheck, AnOrphanAfterThatIsNotAPositiveTimeIsRefusedAtOnce) {
     std::atomic<bool> stop{false};
     for (double orphan_after : {0.0, -1.0, std::numeric_limits<double>::quiet_NaN()}) {
@@ -448,112 +596,14 @@ TEST(ControllerOptionsCheck, APasswordOnTheWorkersCommandLineIsRefusedForAPasswo
     }
 }
 
-// A broker, workers and a controller, each a lampi-load process as a user starts them.
-class Cluster : public ::testing::Test {
+class Cluster : public ClusterHarness {
 protected:
-    void SetUp() override {
-        lampi::testing::write_file(secret_file_, std::string(kSecret) + "\n");
-        ASSERT_EQ(::chmod(secret_file_.c_str(), 0600), 0);
-    }
-
-    void start_workers(int n) {
-        for (int i = 0; i < n; ++i) {
-            std::string id = fmt::format("w{}", i);
-            std::vector<std::string> argv = worker_launcher_;
-            for (const std::string& word :
-                 {std::string(LAMPI_LOAD_BINARY), std::string("worker"), std::string("--controller"), cluster_broker(),
-                  std::string("--id"), id, std::string("--secret-file"), secret_file_})
-                argv.push_back(word);
-            argv.insert(argv.end(), cluster_flags_.begin(), cluster_flags_.end());
-            argv.insert(argv.end(), worker_flags_.begin(), worker_flags_.end());
-            workers_.push_back(std::make_unique<Process>(argv, dir_ / (id + ".log")));
-            workers_.back()->start();
-        }
-        for (int i = 0; i < n; ++i) {
-            ASSERT_TRUE(lampi::testing::eventually(
-                [&] {
-                    return workers_[static_cast<std::size_t>(i)]->log().find("waiting for runs") != std::string::npos;
-                },
-                std::chrono::seconds(10)))
-                << workers_[static_cast<std::size_t>(i)]->log();
-        }
-    }
-
+    // A controller dividing a publish load (`load`: its options) on the test's broker.
     std::unique_ptr<Process> controller(int workers, const std::string& load) {
-        std::vector<std::string> argv{LAMPI_LOAD_BINARY, "controller", "--broker",
-                                      cluster_broker(),  "--workers",  std::to_string(workers),
-                                      "--json",          "--silence",  silence_,
-                                      "--secret-file",   secret_file_};
-        argv.insert(argv.end(), cluster_flags_.begin(), cluster_flags_.end());
-        argv.emplace_back("--");
-        for (std::string word : {"publish", "-p"}) argv.push_back(word);
-        argv.push_back(std::to_string(broker_.port()));
-        std::istringstream words(load);
-        for (std::string w; words >> w;) argv.push_back(w);
-        auto p = std::make_unique<Process>(argv, dir_ / "controller.log");
-        p->start();
-        return p;
+        std::vector<std::string> command{"publish", "-p", std::to_string(broker_.port())};
+        for (std::string& w : words(load)) command.push_back(std::move(w));
+        return controller_process(workers, command);
     }
-
-    // Whether the controller said its run started (on the workers), within 20 s.
-    static bool run_started(Process& control) {
-        return lampi::testing::eventually(
-            [&] { return control.log().find("lampi-load controller: run ") != std::string::npos; },
-            std::chrono::seconds(20));
-    }
-
-    // Whether a worker said its run ended well, within `timeout`.
-    static bool run_ended(Process& worker, std::chrono::seconds timeout = std::chrono::seconds(10)) {
-        return lampi::testing::eventually(
-            [&] { return worker.log().find("ended with exit code 0") != std::string::npos; }, timeout);
-    }
-
-    // After a break in the controller's link to the broker: the run ended well, the
-    // controller said it lost and regained the broker, every worker is done, and the
-    // merged sent is the sum of the workers' own final figures.
-    void expect_the_run_outlived_the_break(Process& control) {
-        int status = control.wait(std::chrono::seconds(60));
-        ASSERT_TRUE(WIFEXITED(status)) << control.log();
-        std::string log = control.log();
-        EXPECT_EQ(WEXITSTATUS(status), 0) << log;
-        EXPECT_NE(log.find("lost the broker"), std::string::npos) << log;
-        EXPECT_NE(log.find("back on the broker"), std::string::npos) << log;
-        json::object merged = last_json(log);
-        for (const auto& w : merged.at("workers").as_array()) EXPECT_EQ(w.at("state").as_string(), "done") << log;
-        std::uint64_t sent = 0;
-        for (auto& w : workers_) {
-            ASSERT_TRUE(run_ended(*w)) << w->log();
-            sent += counter(last_json(w->log()), "sent");
-        }
-        EXPECT_EQ(counter(merged, "sent"), sent) << "the final figures, not the last ones before the break: " << log;
-    }
-
-    // The last JSON object a process printed (a worker's own report, the controller's).
-    static json::object last_json(const std::string& log) {
-        std::size_t at = log.rfind("\n{");
-        at = at == std::string::npos ? log.find('{') : at + 1;
-        std::string line = log.substr(at, log.find('\n', at) - at);
-        return json::parse(line).as_object();
-    }
-
-    static std::uint64_t counter(const json::object& report, const char* name) {
-        return report.at("counters").as_object().at(name).to_number<std::uint64_t>();
-    }
-
-    // Where the controller and workers meet: broker_ unless a test gives another.
-    std::string cluster_broker() const {
-        return fmt::format("127.0.0.1:{}", cluster_port_ ? cluster_port_ : broker_.port());
-    }
-
-    TempDir dir_;
-    std::string secret_file_ = dir_ / "cluster-secret";
-    TestBroker broker_{dir_.path(), "broker"};  // the broker the load runs against
-    int cluster_port_ = 0;
-    std::vector<std::string> cluster_flags_;    // how the controller and workers reach theirs: TLS, login
-    std::vector<std::string> worker_flags_;     // the workers' own options
-    std::vector<std::string> worker_launcher_;  // what starts a worker (limits), before its command line
-    std::string silence_ = "5";
-    std::vector<std::unique_ptr<Process>> workers_;
 };
 
 TEST_F(Cluster, TheControllersTotalsAreTheSumOfWhatEachWorkerMeasured) {

@@ -10,6 +10,7 @@
 
 #include "lampi/device_id.h"
 #include "lampi/files.h"
+#include "lampi/hmac.h"
 #include "lampi/log.h"
 #include "monitor/process_monitor.h"
 #include "mqtt/tls_context.h"
@@ -155,9 +156,9 @@ Status finish_common(CommonOptions& c, std::size_t connections) {
 }  // namespace
 
 int http_command(HttpOptions options, const HttpCliOptions& cli, const CommonOptions& common) {
-    auto usage = [](const std::string& message) {
+    auto usage = [&common](const std::string& message) {
         fmt::print(stderr, "lampi-load http: {}\n", message);
-        return 2;
+        return refuse(common, message);
     };
     if (!log::init_from_option("lampi-load", common.log_level, {}, common.log_format)) return 2;
     if (cli.scenario != "course")
@@ -166,12 +167,33 @@ int http_command(HttpOptions options, const HttpCliOptions& cli, const CommonOpt
     Result<http::Url> url = http::parse_url(cli.host);
     if (!url) return usage(url.status().message());
     options.url = *url;
-    std::size_t colon = cli.login.find(':');
+    std::string login = cli.login;
+    if (!cli.login_file.empty()) {
+        if (!login.empty()) return usage("--login and --login-file both give the login: choose one");
+        Result<std::string> read = read_secret_file(cli.login_file);
+        if (!read) return usage(fmt::format("--login-file {}: {}", cli.login_file, read.status().message()));
+        login = std::move(read).value();
+    }
+    std::size_t colon = login.find(':');
     if (cli.script.empty() && (colon == std::string::npos || colon == 0))
-        return usage("--login USER:PASS is required by the course scenario (USER may hold {n}, the user's number)");
+        return usage(
+            "--login USER:PASS (or --login-file FILE holding it) is required by the course scenario (USER may hold "
+            "{n}, the user's number)");
     if (colon != std::string::npos) {
-        options.username = cli.login.substr(0, colon);
-        options.password = cli.login.substr(colon + 1);
+        options.username = login.substr(0, colon);
+        options.password = login.substr(colon + 1);
+    }
+    if (!cli.script_sha256.empty()) {
+        if (cli.script.empty()) return usage("--locustfile-sha256 checks the file of -f: give -f FILE too");
+        Result<std::optional<std::string>> text = read_file_if_exists(cli.script, kMaxScenarioFileBytes);
+        if (!text || !*text)
+            return usage(fmt::format("-f {}: {} (a controller's run needs a copy of its file at that path here)",
+                                     cli.script, text ? "no such file" : text.status().message()));
+        if (std::string digest = sha256_hex(**text); digest != cli.script_sha256)
+            return usage(fmt::format(
+                "-f {}: this copy (SHA-256 {}) differs from the controller's ({}): copy the controller's file "
+                "here, so every worker runs the same scenario",
+                cli.script, digest.substr(0, 12), cli.script_sha256.substr(0, 12)));
     }
     if (!cli.run_time.empty()) {
         options.run_time_s = parse_timespan(cli.run_time);

@@ -58,6 +58,8 @@ struct HttpCliOptions {
     std::string scenario = "course";
     std::string script;  // -f scenario.lua: a Lua scenario instead of the built-in one
     std::string login;   // USER:PASS
+    std::string login_file;     // its first line is USER:PASS
+    std::string script_sha256;  // run `script` only if this is its digest (a controller's worker)
     std::string wait;    // "--wait 5-9" or "--wait 0"
     bool headless = false;
     bool web = false;          // --web: steer the run from a live page

@@ -16,11 +16,15 @@
 #include "cluster/broker.h"
 #include "cluster/merged_series.h"
 #include "cluster/worker.h"
+#include "lampi/files.h"
+#include "lampi/hmac.h"
 #include "lampi/log.h"
 #include "lampi/mqtt_client.h"
 #include "report/csv_report.h"
 #include "report/html_report.h"
 #include "report/json_report.h"
+#include "report/locust_report.h"
+#include "scenario/http_lua.h"
 
 namespace lampi::load::cluster {
 namespace {
@@ -31,6 +35,10 @@ using Clock = std::chrono::steady_clock;
 constexpr auto kConnectDeadline = std::chrono::seconds(10);
 // After Ctrl-C, how long the workers have to end their shares and send their final figures.
 constexpr double kStopGraceS = 10;
+
+double unix_seconds() {
+    return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
 
 double seconds_since(Clock::time_point from) { return std::chrono::duration<double>(Clock::now() - from).count(); }
 
@@ -76,17 +84,57 @@ void discard_session(const MqttOptions& options) {
 }
 
 std::string usage_of(const std::vector<std::string>& args) {
-    if (args.empty()) return "give the workers' command line after --, e.g. -- publish -H broker -P 100 -d 60";
-    if (args.front() != "publish")
-        return fmt::format("'{}': only publish runs are distributed so far (-- publish ...)", args.front());
+    if (args.empty())
+        return "give the workers' command line after --, e.g. -- publish -H broker -P 100 -d 60, or -- http -H URL "
+               "-u 1000 -r 50 -t 5m --login-file FILE";
+    if (args.front() != "publish" && args.front() != "http")
+        return fmt::format("'{}': only publish and http runs are distributed (-- publish ..., -- http ...)",
+                           args.front());
     for (const auto& a : args) {
         if (a == "--web" || a.starts_with("--web=")) return "--web: a worker's run is steered by the controller";
         // The start command is sealed, not encrypted: anyone on the cluster's broker may read it.
         if (a == "--password" || a.starts_with("--password="))
             return "--password: the workers' command line can be read by anyone on the cluster's broker; give "
                    "--password-file FILE instead, an owner-only file at that path on every worker";
+        if (args.front() == "http" && (a == "--login" || a.starts_with("--login=")))
+            return "--login USER:PASS: the workers' command line can be read by anyone on the cluster's broker; give "
+                   "--login-file FILE instead, an owner-only file holding USER:PASS at that path on every worker";
     }
     return {};
+}
+
+// The value of the option `names` in `args` (`-f X`, `-fX`, `--locustfile X`, `--locustfile=X`).
+std::optional<std::string> option_value(const std::vector<std::string>& args, const std::vector<std::string>& names) {
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        for (const std::string& name : names) {
+            if (args[i] == name && i + 1 < args.size()) return args[i + 1];
+            if (name.starts_with("--") && args[i].starts_with(name + "=")) return args[i].substr(name.size() + 1);
+            if (!name.starts_with("--") && args[i].size() > name.size() && args[i].starts_with(name))
+                return args[i].substr(name.size());
+        }
+    }
+    return std::nullopt;
+}
+
+// A Lua scenario runs from each worker's own copy of the file: every share
+// carries the digest of the controller's, and a worker whose copy differs
+// refuses to run it (lampi-load http --locustfile-sha256).
+Status pin_scenario_file(const std::vector<std::string>& args, std::vector<RunShare>& shares) {
+    if (args.empty() || args.front() != "http") return Status::ok();
+    std::optional<std::string> script = option_value(args, {"-f", "--locustfile"});
+    if (!script) return Status::ok();
+    Result<std::optional<std::string>> text = read_file_if_exists(*script, kMaxScenarioFileBytes);
+    if (!text || !*text)
+        return Status::invalid_argument(fmt::format(
+            "-f {}: cannot read it on the controller ({}): each worker runs its own copy at that path, and the "
+            "controller checks that they all hold its own",
+            *script, text ? "no such file" : text.status().message()));
+    std::string digest = sha256_hex(**text);
+    for (RunShare& share : shares) {
+        share.args.emplace_back("--locustfile-sha256");
+        share.args.push_back(digest);
+    }
+    return Status::ok();
 }
 
 std::string latency_line(const Histogram& h) {
@@ -97,14 +145,31 @@ std::string latency_line(const Histogram& h) {
 
 }  // namespace
 
+std::optional<RequestTable> merge_requests(const std::vector<const WorkerReport*>& latest) {
+    std::optional<RequestTable> merged;
+    for (const WorkerReport* r : latest) {
+        if (!r->requests) continue;
+        if (!merged) merged.emplace();
+        merged->merge(*r->requests);
+    }
+    return merged;
+}
+
 void merge_reports(ClusterResult& result) {
     result.counters = {};
     result.latency.reset();
     result.errors.clear();
     result.failures.clear();
+    result.users = 0;
+    std::vector<const WorkerReport*> latest;
+    for (const auto& w : result.workers) latest.push_back(&w.report);
+    result.requests = merge_requests(latest);
+    // A web users' report leaves out its primary latency: the total of its requests is it.
+    if (result.requests) result.latency = result.requests->total().times;
     for (const ClusterResult::Worker& w : result.workers) {
         for (std::size_t i = 0; i < result.counters.size(); ++i) result.counters[i] += w.report.counters[i];
-        result.latency.merge(w.report.latency);
+        result.users += w.report.users;
+        if (!result.requests) result.latency.merge(w.report.latency);
         for (const auto& [reason, n] : w.report.errors) result.errors[reason] += n;
         if (w.state == "vanished") {
             result.failures.push_back(
@@ -120,18 +185,35 @@ void merge_reports(ClusterResult& result) {
 }
 
 std::string cluster_text(const ClusterResult& r) {
-    std::string out = fmt::format("Run {} on {} workers, {} clients:\n", r.run, r.workers.size(), r.clients());
+    const bool http = r.requests.has_value();
+    std::string out;
+    // An http run opens with Locust's tables, as one run does.
+    if (http) out += locust_tables(cluster_run_report(r));
+    out +=
+        fmt::format("Run {} on {} workers, {} {}:\n", r.run, r.workers.size(), r.clients(), http ? "users" : "clients");
     for (const auto& w : r.workers) {
-        out += fmt::format("  {}: {} clients, {}{} ({} sent, {} confirmed, last heard {:.1f} s)\n", w.id, w.clients,
-                           w.state, w.why.empty() ? "" : " - " + w.why,
-                           w.report.counters[static_cast<std::size_t>(Counter::sent)],
-                           w.report.counters[static_cast<std::size_t>(Counter::completed)], w.last_heard_s);
+        std::string figures;
+        if (http) {
+            RequestEntry total = w.report.requests ? w.report.requests->total() : RequestEntry{};
+            figures = fmt::format("{} requests, {} failed", total.requests, total.failures);
+        } else {
+            figures = fmt::format("{} sent, {} confirmed", w.report.counters[static_cast<std::size_t>(Counter::sent)],
+                                  w.report.counters[static_cast<std::size_t>(Counter::completed)]);
+        }
+        out += fmt::format("  {}: {} {}, {}{} ({}, last heard {:.1f} s)\n", w.id, w.clients, http ? "users" : "clients",
+                           w.state, w.why.empty() ? "" : " - " + w.why, figures, w.last_heard_s);
     }
-    out += fmt::format("Messages: {} sent, {} confirmed, {} errors\n",
-                       r.counters[static_cast<std::size_t>(Counter::sent)],
-                       r.counters[static_cast<std::size_t>(Counter::completed)],
-                       r.counters[static_cast<std::size_t>(Counter::errors)]);
-    out += fmt::format("Latency (publish -> confirmation, every worker's messages): {}\n", latency_line(r.latency));
+    if (http) {
+        RequestEntry total = r.requests->total();
+        out += fmt::format("Requests: {} made, {} failed\n", total.requests, total.failures);
+        out += fmt::format("Response time (every worker's requests): {}\n", latency_line(r.latency));
+    } else {
+        out += fmt::format("Messages: {} sent, {} confirmed, {} errors\n",
+                           r.counters[static_cast<std::size_t>(Counter::sent)],
+                           r.counters[static_cast<std::size_t>(Counter::completed)],
+                           r.counters[static_cast<std::size_t>(Counter::errors)]);
+        out += fmt::format("Latency (publish -> confirmation, every worker's messages): {}\n", latency_line(r.latency));
+    }
     for (const auto& [reason, n] : r.errors) out += fmt::format("Error x{}: {}\n", n, reason);
     for (const auto& f : r.failures) out += fmt::format("Failure: {}\n", f);
     out += r.ok() ? "Result: OK\n" : "Result: FAILED\n";
@@ -153,30 +235,37 @@ std::string cluster_json(const ClusterResult& r) {
                                        {"last_heard_s", w.last_heard_s},
                                        {"counters", counters_json(w.report.counters)},
                                        {"latency", latency_json(w.report.latency)}});
+        if (w.report.requests) {
+            RequestEntry total = w.report.requests->total();
+            workers.back().as_object()["requests"] = total.requests;
+            workers.back().as_object()["request_failures"] = total.failures;
+        }
     }
     json::object errors;
     for (const auto& [reason, n] : r.errors) errors[reason] = n;
     json::array failures;
     for (const auto& f : r.failures) failures.emplace_back(f);
-    return json::serialize(json::object{{"run", r.run},
-                                        {"ok", r.ok()},
-                                        {"clients", r.clients()},
-                                        {"workers", std::move(workers)},
-                                        {"counters", counters_json(r.counters)},
-                                        {"latency", latency_json(r.latency)},
-                                        {"errors", std::move(errors)},
-                                        {"failures", std::move(failures)}}) +
-           "\n";
+    json::object out{{"run", r.run},
+                     {"ok", r.ok()},
+                     {"clients", r.clients()},
+                     {"workers", std::move(workers)},
+                     {"counters", counters_json(r.counters)},
+                     {"latency", latency_json(r.latency)},
+                     {"errors", std::move(errors)},
+                     {"failures", std::move(failures)}};
+    if (r.requests) add_requests_json(*r.requests, out);
+    return json::serialize(out) + "\n";
 }
 
 RunReport cluster_run_report(const ClusterResult& r) {
     RunReport report;
-    report.scenario = "publish";
+    report.scenario = r.requests ? "http" : "publish";
     std::string shares;
     for (const auto& w : r.workers)
         shares += fmt::format("{}{}: {} clients", shares.empty() ? "" : ", ", w.id, w.clients);
     report.description = fmt::format("run {} on {} workers ({}): {}", r.run, r.workers.size(), shares, r.command);
-    report.primary_latency = "publish -> confirmation, every worker's messages";
+    report.primary_latency = r.requests ? "request -> whole response, every worker's requests"
+                                        : "publish -> confirmation, every worker's messages";
     for (const auto& w : r.workers) report.duration_s = std::max(report.duration_s, w.report.elapsed_s);
     // Workers do not report their active time: the longest run stands for it (the rate is then a floor).
     report.totals.active_s = report.duration_s;
@@ -188,6 +277,9 @@ RunReport cluster_run_report(const ClusterResult& r) {
     report.clients = r.clients();
     report.failures = r.failures;
     report.series = r.series;
+    report.requests = r.requests;
+    report.request_history = r.request_history;
+    report.requests_started_s = r.started_unix_s;
     return report;
 }
 
@@ -225,6 +317,10 @@ int run_controller(const ControllerOptions& options, const std::atomic<bool>& st
     Result<std::vector<RunShare>> shares = split_run(options.args, options.workers, options.options_with_values);
     if (!shares) {
         fmt::print(stderr, "lampi-load controller: {}\n", shares.status().message());
+        return 2;
+    }
+    if (Status s = pin_scenario_file(options.args, shares.value()); !s) {
+        fmt::print(stderr, "lampi-load controller: {}\n", s.message());
         return 2;
     }
     // A share its worker's parser refuses would fail on every worker: said here, before anything is sent.
@@ -351,6 +447,7 @@ int run_controller(const ControllerOptions& options, const std::atomic<bool>& st
         }
     }
     auto started = Clock::now();
+    result.started_unix_s = unix_seconds();
     {
         std::lock_guard lock(heard.mutex);
         heard.started = true;
@@ -367,9 +464,18 @@ int run_controller(const ControllerOptions& options, const std::atomic<bool>& st
     MergedSeries series;
     auto add_sample = [&] {
         std::vector<const WorkerReport*> latest;
-        for (const auto& w : result.workers)
-            if (w.report.seq > 0) latest.push_back(&w.report);
+        std::int64_t users = 0;
+        for (const auto& w : result.workers) {
+            if (w.report.seq == 0) continue;
+            latest.push_back(&w.report);
+            users += w.report.users;
+        }
         series.sample(seconds_since(started), latest);
+        // Locust's stats history: the whole run so far, once a second, by the controller's clock.
+        if (std::optional<RequestTable> requests = merge_requests(latest))
+            result.request_history.push_back(next_history_row(requests->total(), users,
+                                                              static_cast<std::int64_t>(unix_seconds()),
+                                                              result.request_history));
     };
     auto sampled_at = started;
     for (;;) {

@@ -13,11 +13,15 @@
 // report brings it back. A worker whose run failed, or could not start, says
 // why in its final report, and the controller prints it. Hellos and reports
 // count only when sealed with the cluster's secret (worker_report.h); others are
-// ignored, said once per worker. Only `publish` runs are distributed so far.
+// ignored, said once per worker. `publish` and `http` runs are distributed: an
+// http run's per-name figures merge too (each name's histogram bucket by
+// bucket), and the controller prints and writes Locust's tables and CSV files
+// from them, its stats history taken once a second from the workers' latest.
 #pragma once
 
 #include <atomic>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -68,6 +72,12 @@ struct ClusterResult {
     std::map<std::string, std::uint64_t> errors;
     std::vector<std::string> failures;
     std::vector<Sample> series;  // per second, merged (cluster/merged_series.h)
+    // http runs: the merged per-name figures, users running at the end, Locust's
+    // stats history (one row a second), and when the start was sent (Unix s).
+    std::optional<RequestTable> requests;
+    std::int64_t users = 0;
+    std::vector<RequestHistoryRow> request_history;
+    double started_unix_s = 0;
     bool ok() const { return failures.empty(); }
     int clients() const {
         int n = 0;
@@ -78,13 +88,14 @@ struct ClusterResult {
 
 // Merges the latest report of every worker.
 void merge_reports(ClusterResult& result);
+// The per-name figures of the workers' latest reports merged, or nothing when none has any.
+std::optional<RequestTable> merge_requests(const std::vector<const WorkerReport*>& latest);
 std::string cluster_text(const ClusterResult& result);
 std::string cluster_json(const ClusterResult& result);
 // The merged figures in the shape of one run's report, for the CSV and HTML
 // writers a single run uses (report/csv_report.h, report/html_report.h): the
-// totals, errors, primary latency, clients and failures. Not the per-second
-// series (reports carry the run so far, not its seconds), so the series CSV
-// has its header only and the HTML report's charts say "no data".
+// totals, errors, primary latency, clients, failures, the merged per-second
+// series, and for http runs the per-name figures and their history.
 RunReport cluster_run_report(const ClusterResult& result);
 
 // 0 every worker's run succeeded, 1 one failed or vanished, 2 the setup failed

@@ -59,14 +59,29 @@ Result<std::vector<RunShare>> split_run(const std::vector<std::string>& args, in
                     ramp));
         }
     }
-    Total clients{{"-P", "--processes", "--clients"}, {}, 0};
-    Total total_rate{{"--total-rate"}, {}, 0};
-    Total connect_rate{{"--connect-rate"}, {}, 0};
+    const bool http = !args.empty() && args.front() == "http";
+    const char* unit = http ? "users" : "clients";
+    // lampi-load's defaults: one client (user); web users start at one a second.
+    Total clients{http ? std::vector<std::string>{"-u", "--users"}
+                       : std::vector<std::string>{"-P", "--processes", "--clients"},
+                  {},
+                  0};
+    std::vector<Total> rates;
+    if (http) {
+        rates.push_back({{"-r", "--spawn-rate"}, {}, 0});
+    } else {
+        rates.push_back({{"--total-rate"}, {}, 0});
+        rates.push_back({{"--connect-rate"}, {}, 0});
+    }
+    Total first_user{{"--first-user"}, {}, 0};
+    std::vector<Total*> totals{&clients};
+    if (http) totals.push_back(&first_user);
+    for (Total& t : rates) totals.push_back(&t);
     // The command line without the totals; each worker's are put back where they stood.
     std::vector<std::string> rest;
     for (std::size_t i = 0; i < args.size();) {
         bool taken = false;
-        for (Total* t : {&clients, &total_rate, &connect_rate}) {
+        for (Total* t : totals) {
             Status error;
             auto found = match(args, i, t->names, error);
             if (!error) return error;
@@ -85,23 +100,27 @@ Result<std::vector<RunShare>> split_run(const std::vector<std::string>& args, in
         if (takes_value && i < args.size()) rest.push_back(args[i++]);  // its value, whatever it looks like
     }
 
-    int total_clients = 1;  // lampi-load's default
+    int total_clients = 1;
     if (clients.value && (!parse_number(*clients.value, total_clients) || total_clients < 1))
-        return Status::invalid_argument(fmt::format("-P '{}': give a number of clients", *clients.value));
+        return Status::invalid_argument(
+            fmt::format("{} '{}': give a number of {}", clients.names.front(), *clients.value, unit));
     if (total_clients < workers)
         return Status::invalid_argument(
-            fmt::format("-P {} is fewer clients than the {} workers: each worker needs at least one (give -P {} or "
+            fmt::format("{} {} is fewer {} than the {} workers: each worker needs at least one (give {} {} or "
                         "more, or fewer --workers)",
-                        total_clients, workers, workers));
-    auto rate = [](const Total& t, double& into) -> Status {
-        if (t.value && (!parse_number(*t.value, into) || !std::isfinite(into) || into < 0))
-            return Status::invalid_argument(
-                fmt::format("{} '{}': give a number of messages or connections a second", t.names.front(), *t.value));
-        return Status::ok();
-    };
-    double total_rate_value = 0, connect_rate_value = 0;
-    if (Status s = rate(total_rate, total_rate_value); !s) return s;
-    if (Status s = rate(connect_rate, connect_rate_value); !s) return s;
+                        clients.names.front(), total_clients, unit, workers, clients.names.front(), workers));
+    std::uint64_t first = 0;
+    if (first_user.value && !parse_number(*first_user.value, first))
+        return Status::invalid_argument(fmt::format("--first-user '{}': give a user number", *first_user.value));
+    std::vector<double> rate_values;
+    for (Total& t : rates) {
+        double value = http ? 1 : 0;
+        if (t.value && (!parse_number(*t.value, value) || !std::isfinite(value) || value < 0))
+            return Status::invalid_argument(fmt::format("{} '{}': give a number of {} a second", t.names.front(),
+                                                        *t.value, http ? "users" : "messages or connections"));
+        if (http && !t.value) t.at = rest.size();  // the default, made explicit: each worker takes its part
+        rate_values.push_back(value);
+    }
 
     std::vector<RunShare> shares;
     for (int w = 0; w < workers; ++w) {
@@ -109,16 +128,20 @@ Result<std::vector<RunShare>> split_run(const std::vector<std::string>& args, in
         share.clients = total_clients / workers + (w < total_clients % workers ? 1 : 0);
         double part = static_cast<double>(share.clients) / total_clients;
         // Each total goes back where it stood, before the word that followed it.
-        std::vector<std::pair<std::size_t, std::vector<std::string>>> totals;
-        totals.push_back({clients.value ? clients.at : rest.size(), {"-P", std::to_string(share.clients)}});
-        if (total_rate.value)
-            totals.push_back({total_rate.at, {"--total-rate", fmt::format("{}", total_rate_value * part)}});
-        if (connect_rate.value)
-            totals.push_back({connect_rate.at, {"--connect-rate", fmt::format("{}", connect_rate_value * part)}});
-        std::stable_sort(totals.begin(), totals.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-        auto next = totals.begin();
+        std::vector<std::pair<std::size_t, std::vector<std::string>>> placed;
+        placed.push_back(
+            {clients.value ? clients.at : rest.size(), {clients.names.front(), std::to_string(share.clients)}});
+        for (std::size_t r = 0; r < rates.size(); ++r)
+            if (rates[r].value || http)
+                placed.push_back({rates[r].at, {rates[r].names.front(), fmt::format("{}", rate_values[r] * part)}});
+        // Web users are numbered across the run ({n} in a login): each worker's from where the last one's ended.
+        if (http)
+            placed.push_back({first_user.value ? first_user.at : rest.size(), {"--first-user", std::to_string(first)}});
+        first += static_cast<std::uint64_t>(share.clients);
+        std::stable_sort(placed.begin(), placed.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+        auto next = placed.begin();
         for (std::size_t i = 0; i <= rest.size(); ++i) {
-            for (; next != totals.end() && next->first == i; ++next)
+            for (; next != placed.end() && next->first == i; ++next)
                 share.args.insert(share.args.end(), next->second.begin(), next->second.end());
             if (i < rest.size()) share.args.push_back(rest[i]);
         }

@@ -1,13 +1,17 @@
-// How a controller divides one publish run among its workers, so that N workers
+// How a controller divides one run among its workers, so that N workers
 // together make the load one run of the same command line would make.
 //
-// Absolute totals are divided: the clients (-P/--processes/--clients) as evenly
-// as possible, the first workers taking one more when they do not divide
-// evenly, and --total-rate and --connect-rate in proportion to each worker's
-// clients. What is per client (-n, -T, -s, --inflight) and how long the run
-// lasts (-d, --max-time) stay as they are: each client does what it would do in
-// one run, so the totals add up to that run's. A ramp (--step-users) is refused:
-// each worker would find its own knee. split_run() never trusts its input.
+// Absolute totals are divided: the clients of `publish` (-P/--processes/--clients)
+// or the users of `http` (-u/--users) as evenly as possible, the first workers
+// taking one more when they do not divide evenly, and the rates (publish's
+// --total-rate and --connect-rate, http's -r/--spawn-rate, 1 when not given) in
+// proportion to each worker's share. Web users are numbered across the run ({n}
+// in a --login): each worker's first user (--first-user) follows the last
+// worker's. What is per client or user (-n, -T, -s, --inflight, --wait) and how
+// long the run lasts (-d, -t, --max-time) stay as they are: each does what it
+// would do in one run, so the totals add up to that run's. A ramp (--step-users)
+// is refused: each worker would find its own knee. split_run() never trusts its
+// input.
 #pragma once
 
 #include <string>
@@ -22,7 +26,7 @@ struct RunShare {
     std::vector<std::string> args;  // the command line the worker runs, its share in its -P
 };
 
-// The shares of `args` (a `publish ...` command line) for `workers` workers, in
+// The shares of `args` (a `publish ...` or `http ...` command line) for `workers` workers, in
 // the workers' order. Refused when there are fewer clients than workers (a
 // worker with nothing to do is a mistake in the command), or when a total is
 // not a number. `options_with_values` are publish's options that take a value

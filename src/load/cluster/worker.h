@@ -33,7 +33,7 @@ struct WorkerOptions {
 // level of the worker's topics).
 Status check_worker_id(std::string_view id);
 
-// Runs a lampi-load command line (`publish ...`) with `observer` watching the run,
+// Runs a lampi-load command line (`publish ...`, `http ...`) with `observer` watching the run,
 // as main() runs one; its exit code.
 using RunCommand = std::function<int(const std::vector<std::string>& args, RunObserver* observer)>;
 
@@ -45,9 +45,9 @@ using RunCommand = std::function<int(const std::vector<std::string>& args, RunOb
 // RunObserver::refused().
 int run_worker(WorkerOptions options, const RunCommand& run_command, const std::atomic<bool>& stop);
 
-// `args` with every client id prefix made this worker's own (-c PREFIX, -cPREFIX,
-// --clientid=PREFIX, -D ... become PREFIX-<worker>; without one,
-// -c lampi-load-<worker> is added).
+// A `publish` command line with every client id prefix made this worker's own
+// (-c PREFIX, -cPREFIX, --clientid=PREFIX, -D ... become PREFIX-<worker>;
+// without one, -c lampi-load-<worker> is added). Others are left as they are.
 std::vector<std::string> worker_args(std::vector<std::string> args, const std::string& worker);
 
 }  // namespace lampi::load::cluster

@@ -101,6 +101,88 @@ Result<json::object> parse_object(std::string_view text, const char* what) {
     return std::move(doc.as_object());
 }
 
+json::object histogram_json(const Histogram& histogram) {
+    Histogram::Parts parts = histogram.parts();
+    return json::object{{"buckets", encode_buckets(parts.buckets)},
+                        {"count", parts.count},
+                        {"min", parts.min},
+                        {"max", parts.max},
+                        {"sum", parts.sum},
+                        {"sum_squares", parts.sum_squares}};
+}
+
+// What histogram_json() made, checked whole (Histogram::from_parts).
+Result<Histogram> read_histogram(const json::value* value) {
+    const json::object* h = value && value->is_object() ? &value->as_object() : nullptr;
+    Histogram::Parts parts;
+    const json::value* buckets = h ? h->if_contains("buckets") : nullptr;
+    if (!buckets || !buckets->is_string() || !decode_buckets(buckets->as_string(), parts.buckets) ||
+        !read_number(*h, "count", parts.count) || !read_number(*h, "min", parts.min) ||
+        !read_number(*h, "max", parts.max) || !read_number(*h, "sum", parts.sum) ||
+        !read_number(*h, "sum_squares", parts.sum_squares))
+        return malformed("worker report's histogram");
+    Result<Histogram> histogram = Histogram::from_parts(parts);
+    if (!histogram) return histogram.status().prefixed("a worker report: ");
+    return histogram;
+}
+
+// Per-name figures, compact: [[method, name, requests, failures, content bytes,
+// histogram], ...] and failures as [[method, name, error, occurrences], ...].
+json::object requests_json(const RequestTable& table) {
+    json::array entries;
+    for (const auto& [key, e] : table.entries)
+        entries.push_back(
+            json::array{key.first, key.second, e.requests, e.failures, e.content_bytes, histogram_json(e.times)});
+    json::array failures;
+    for (const auto& [key, n] : table.failures)
+        failures.push_back(json::array{std::get<0>(key), std::get<1>(key), std::get<2>(key), n});
+    return json::object{{"entries", std::move(entries)},
+                        {"failures", std::move(failures)},
+                        {"last_request_s", table.last_request_s}};
+}
+
+// A count on the wire: a non-negative integer.
+bool read_count(const json::value& v, std::uint64_t& into) {
+    boost::system::error_code ec;
+    if (!v.is_number()) return false;
+    into = v.to_number<std::uint64_t>(ec);
+    return !ec;
+}
+
+Result<RequestTable> read_requests(const json::value& value) {
+    const json::object* o = value.is_object() ? &value.as_object() : nullptr;
+    const json::value* entries = o ? o->if_contains("entries") : nullptr;
+    const json::value* failures = o ? o->if_contains("failures") : nullptr;
+    RequestTable table;
+    if (!entries || !entries->is_array() || !failures || !failures->is_array() ||
+        !read_number(*o, "last_request_s", table.last_request_s))
+        return malformed("worker report's requests");
+    for (const json::value& row : entries->as_array()) {
+        const json::array* a = row.is_array() ? &row.as_array() : nullptr;
+        if (!a || a->size() != 6 || !(*a)[0].is_string() || !(*a)[1].is_string())
+            return malformed("worker report's requests");
+        RequestEntry e;
+        if (!read_count((*a)[2], e.requests) || !read_count((*a)[3], e.failures) ||
+            !read_count((*a)[4], e.content_bytes) || e.failures > e.requests)
+            return malformed("worker report's requests");
+        Result<Histogram> times = read_histogram(&(*a)[5]);
+        if (!times) return times.status();
+        e.times = *times;
+        auto key = std::pair{std::string((*a)[0].as_string()), std::string((*a)[1].as_string())};
+        if (!table.entries.emplace(std::move(key), std::move(e)).second) return malformed("worker report's requests");
+    }
+    for (const json::value& row : failures->as_array()) {
+        const json::array* a = row.is_array() ? &row.as_array() : nullptr;
+        std::uint64_t n = 0;
+        if (!a || a->size() != 4 || !(*a)[0].is_string() || !(*a)[1].is_string() || !(*a)[2].is_string() ||
+            !read_count((*a)[3], n))
+            return malformed("worker report's request failures");
+        table.failures[{std::string((*a)[0].as_string()), std::string((*a)[1].as_string()),
+                        std::string((*a)[2].as_string())}] = n;
+    }
+    return table;
+}
+
 // Keep each kind of MAC apart from the others and from anything else the same
 // secret might key: a sealed hello is no sealed report.
 constexpr std::string_view kStartDomain = "lampi-load cluster start v1\n";
@@ -158,7 +240,6 @@ std::string report_topic(std::string_view run, std::string_view worker) {
 std::string encode_report(const WorkerReport& r) {
     json::array counters;
     for (std::uint64_t c : r.counters) counters.emplace_back(c);
-    Histogram::Parts parts = r.latency.parts();
     json::object errors;
     for (const auto& [reason, n] : r.errors) errors[reason] = n;
     json::object out{{"worker", r.worker},
@@ -169,14 +250,13 @@ std::string encode_report(const WorkerReport& r) {
                      {"counters", std::move(counters)},
                      {"connections", r.connections},
                      {"peak_connections", r.peak_connections},
-                     {"latency", json::object{{"buckets", encode_buckets(parts.buckets)},
-                                              {"count", parts.count},
-                                              {"min", parts.min},
-                                              {"max", parts.max},
-                                              {"sum", parts.sum},
-                                              {"sum_squares", parts.sum_squares}}},
+                     {"latency", histogram_json(r.latency)},
                      {"errors", std::move(errors)},
                      {"failures", strings(r.failures)}};
+    if (r.requests) {
+        out["users"] = r.users;
+        out["requests"] = requests_json(*r.requests);
+    }
     return json::serialize(out);
 }
 
@@ -190,14 +270,14 @@ Result<WorkerReport> decode_report(std::string_view text) {
     const json::value* done = o.if_contains("done");
     const json::value* ok = o.if_contains("ok");
     const json::value* counters = o.if_contains("counters");
-    const json::value* latency = o.if_contains("latency");
     const json::value* errors = o.if_contains("errors");
     if (!worker || !worker->is_string() || !done || !done->is_bool() || !ok || !ok->is_bool() || !counters ||
-        !counters->is_array() || counters->as_array().size() != r.counters.size() || !latency ||
-        !latency->is_object() || !errors || !errors->is_object() || !read_number(o, "seq", r.seq) ||
-        !read_number(o, "elapsed_s", r.elapsed_s) || !read_strings(o, "failures", r.failures))
+        !counters->is_array() || counters->as_array().size() != r.counters.size() || !errors || !errors->is_object() ||
+        !read_number(o, "seq", r.seq) || !read_number(o, "elapsed_s", r.elapsed_s) ||
+        !read_strings(o, "failures", r.failures))
         return malformed("worker report");
-    for (auto [key, into] : {std::pair{"connections", &r.connections}, {"peak_connections", &r.peak_connections}})
+    for (auto [key, into] :
+         {std::pair{"connections", &r.connections}, {"peak_connections", &r.peak_connections}, {"users", &r.users}})
         if (o.contains(key) && !read_number(o, key, *into)) return malformed("worker report");
     r.worker = worker->as_string();
     r.done = done->as_bool();
@@ -213,17 +293,14 @@ Result<WorkerReport> decode_report(std::string_view text) {
         r.errors[std::string(reason)] = n.to_number<std::uint64_t>(ec);
         if (ec) return malformed("worker report");
     }
-    const json::object& h = latency->as_object();
-    Histogram::Parts parts;
-    const json::value* buckets = h.if_contains("buckets");
-    if (!buckets || !buckets->is_string() || !decode_buckets(buckets->as_string(), parts.buckets) ||
-        !read_number(h, "count", parts.count) || !read_number(h, "min", parts.min) ||
-        !read_number(h, "max", parts.max) || !read_number(h, "sum", parts.sum) ||
-        !read_number(h, "sum_squares", parts.sum_squares))
-        return malformed("worker report's histogram");
-    Result<Histogram> histogram = Histogram::from_parts(parts);
-    if (!histogram) return histogram.status().prefixed("a worker report: ");
-    r.latency = *histogram;
+    Result<Histogram> latency = read_histogram(o.if_contains("latency"));
+    if (!latency) return latency.status();
+    r.latency = *latency;
+    if (const json::value* requests = o.if_contains("requests")) {
+        Result<RequestTable> table = read_requests(*requests);
+        if (!table) return table.status();
+        r.requests = std::move(table).value();
+    }
     return r;
 }
 
@@ -317,15 +394,19 @@ Result<std::string> seal_report_within(std::string_view run, WorkerReport report
     const std::size_t whole = sealed.size();
     std::string why = fmt::format(
         "its report was {} bytes, over the {} bytes of --max-message-bytes (the broker drops larger ones "
-        "without a word), so it was sent without its latency histogram{}: raise message_size_limit in the "
+        "without a word), so it was sent without its latency histogram{}{}: raise message_size_limit in the "
         "broker's configuration and --max-message-bytes on the controller and the workers",
-        whole, limit, report.done ? " (its percentiles are missing from the merged ones)" : "");
+        whole, limit, report.requests ? "s (per request name)" : "",
+        report.done ? " (its percentiles are missing from the merged ones)" : "");
     report.latency.reset();
+    if (report.requests)
+        for (auto& [key, entry] : report.requests->entries) entry.times.reset();
     report.failures.push_back(why);
     if (report.done) report.ok = false;
     sealed = seal_report(run, report, secret);
     if (sealed.size() > limit) {
         report.errors.clear();
+        if (report.requests) report.requests->failures.clear();
         sealed = seal_report(run, report, secret);
     }
     if (sealed.size() > limit)
@@ -370,8 +451,9 @@ Result<StartCommand> open_start(std::string_view sealed, std::string_view secret
             fmt::format("start command {} was issued {:.1f} s from now (the controller's clock or a replay)",
                         command->run, static_cast<double>(command->issued_at_ms - *now_ms) / 1000.0));
     for (const auto& share : command->shares)
-        if (share.args.empty() || share.args.front() != "publish")
-            return Status::permission_denied(fmt::format("start command {} is not a publish run", command->run));
+        if (share.args.empty() || (share.args.front() != "publish" && share.args.front() != "http"))
+            return Status::permission_denied(
+                fmt::format("start command {} is neither a publish nor an http run", command->run));
     return command;
 }
 

@@ -20,6 +20,7 @@
 #include "lampi/status.h"
 #include "stats/histogram.h"
 #include "stats/metrics.h"
+#include "stats/request_stats.h"
 
 namespace lampi::load::cluster {
 
@@ -46,7 +47,10 @@ struct WorkerReport {
     std::array<std::uint64_t, static_cast<std::size_t>(Counter::count_)> counters{};
     // Open at the report, and the most open at once so far (optional on the wire: 0 from workers that do not say).
     std::int64_t connections = 0, peak_connections = 0;
-    Histogram latency;  // the primary latency, the whole run so far
+    Histogram latency;  // the primary latency, the whole run so far (empty with `requests`: their total is it)
+    // Web users (http runs): running at the report, and the per-name figures so far (optional on the wire).
+    std::int64_t users = 0;
+    std::optional<RequestTable> requests;
     std::map<std::string, std::uint64_t> errors;
     std::vector<std::string> failures;  // with done: why the worker's run failed
 };
@@ -80,7 +84,7 @@ Result<StartCommand> decode_start(std::string_view text);
 // workers share (--secret-file), and a worker runs only one that opens with its
 // secret, was issued less than kStartMaxAgeMs ago by its own clock (a copy seen
 // on the broker cannot be replayed to a worker that restarted later) and is a
-// `publish` run for every worker, the only kind a controller sends. The command is not secret:
+// `publish` or `http` run for every worker, the only kinds a controller sends. The command is not secret:
 // anyone on the broker may still read it.
 inline constexpr std::int64_t kStartMaxAgeMs = 60'000;
 inline constexpr std::size_t kMinSecretSize = 16;
@@ -124,10 +128,11 @@ bool mac_matches(std::string_view given, std::string_view expected);
 inline constexpr std::size_t kDefaultMaxMessageBytes = 4096;
 inline constexpr std::size_t kMinMaxMessageBytes = 1024;  // a report without its histogram fits
 // `report` sealed in at most `limit` bytes. When it is larger whole, its
-// histogram (and then its error reasons) are left out and a failure says so and
-// what to do (a final report then fails), so the controller gets the counters
-// and the reason instead of nothing; `trimmed` (when given) is set to that
-// reason, or cleared. Fails only when not even that fits.
+// histograms (and then its error reasons and request failures) are left out and
+// a failure says so and what to do (a final report then fails), so the
+// controller gets the counters and the reason instead of nothing; `trimmed`
+// (when given) is set to that reason, or cleared. Fails only when not even that
+// fits.
 Result<std::string> seal_report_within(std::string_view run, WorkerReport report, std::string_view secret,
                                        std::size_t limit, std::string* trimmed = nullptr);
 // A report found on the topic of `run` and `worker`.

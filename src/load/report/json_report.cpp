@@ -117,28 +117,27 @@ json::value to_json(const RunReport& r) {
                      {"errors", std::move(reasons)},
                      {"series", series_to_json(r.series)}};
     if (r.ramp) out["ramp"] = ramp_to_json(*r.ramp);
-    if (r.requests) {
-        json::array requests;
-        for (const auto& [key, e] : r.requests->entries) {
-            json::object row{{"method", key.first},
-                             {"name", key.second},
-                             {"requests", e.requests},
-                             {"failures", e.failures},
-                             {"content_bytes", e.content_bytes},
-                             {"latency", latency_json(e.times)}};
-            requests.push_back(std::move(row));
-        }
-        json::array request_failures;
-        for (const auto& [key, n] : r.requests->failures) {
-            request_failures.push_back(json::object{{"method", std::get<0>(key)},
-                                                    {"name", std::get<1>(key)},
-                                                    {"error", std::get<2>(key)},
-                                                    {"occurrences", n}});
-        }
-        out["requests"] = std::move(requests);
-        out["request_failures"] = std::move(request_failures);
-    }
+    if (r.requests) add_requests_json(*r.requests, out);
     return out;
+}
+
+void add_requests_json(const RequestTable& table, json::object& out) {
+    json::array requests;
+    for (const auto& [key, e] : table.entries) {
+        requests.push_back(json::object{{"method", key.first},
+                                        {"name", key.second},
+                                        {"requests", e.requests},
+                                        {"failures", e.failures},
+                                        {"content_bytes", e.content_bytes},
+                                        {"latency", latency_json(e.times)}});
+    }
+    json::array request_failures;
+    for (const auto& [key, n] : table.failures) {
+        request_failures.push_back(json::object{
+            {"method", std::get<0>(key)}, {"name", std::get<1>(key)}, {"error", std::get<2>(key)}, {"occurrences", n}});
+    }
+    out["requests"] = std::move(requests);
+    out["request_failures"] = std::move(request_failures);
 }
 
 std::string json_report(const RunReport& report) { return json::serialize(to_json(report)); }

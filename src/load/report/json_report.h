@@ -18,6 +18,9 @@ const char* counter_name(Counter counter);
 // A ramp to failure's steps, knee and outcome.
 boost::json::object ramp_to_json(const RampReport& ramp);
 boost::json::array series_to_json(const std::vector<Sample>& series);
+// An HTTP run's per-name figures and its failures by error, as "requests" and
+// "request_failures" of `out`.
+void add_requests_json(const RequestTable& table, boost::json::object& out);
 std::string json_report(const RunReport& report);
 
 }  // namespace lampi::load

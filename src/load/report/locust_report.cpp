@@ -2,6 +2,7 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 
@@ -122,6 +123,24 @@ void summarise_for_history(const RequestEntry& total, RequestHistoryRow& row) {
     row.percentiles_ms.clear();
     if (total.requests == 0) return;
     for (double q : locust_percentiles()) row.percentiles_ms.push_back(percentile_ms(total, q));
+}
+
+RequestHistoryRow next_history_row(const RequestEntry& total, std::int64_t users, std::int64_t timestamp,
+                                   const std::vector<RequestHistoryRow>& before) {
+    RequestHistoryRow row;
+    row.timestamp = timestamp;
+    row.users = users;
+    summarise_for_history(total, row);
+    std::size_t back = std::min<std::size_t>(before.size(), 10);
+    if (back > 0) {
+        const RequestHistoryRow& then = before[before.size() - back];
+        auto span = static_cast<double>(row.timestamp - then.timestamp);
+        if (span > 0) {
+            row.requests_per_s = static_cast<double>(row.requests - then.requests) / span;
+            row.failures_per_s = static_cast<double>(row.failures - then.failures) / span;
+        }
+    }
+    return row;
 }
 
 std::string locust_tables(const RunReport& report) {

@@ -24,6 +24,11 @@ std::vector<std::string> locust_percentile_names();
 
 // Fills the summary figures of `row` from the whole run so far.
 void summarise_for_history(const RequestEntry& total, RequestHistoryRow& row);
+// The history row `timestamp` (Unix s) with `users` running, from the whole run
+// so far: its summary, and Locust's "current" rates over the rows of the last
+// ten seconds in `before`.
+RequestHistoryRow next_history_row(const RequestEntry& total, std::int64_t users, std::int64_t timestamp,
+                                   const std::vector<RequestHistoryRow>& before);
 
 // The three tables Locust prints when a run ends (the error report only with errors).
 std::string locust_tables(const RunReport& report);

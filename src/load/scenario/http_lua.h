@@ -3,6 +3,7 @@
 // it (lua/lua_user.h). The API scenarios use is in src/load/README.md.
 #pragma once
 
+#include <cstddef>
 #include <string>
 
 #include "lampi/status.h"
@@ -18,5 +19,9 @@ public:
 // Loads `script` once in a state of its own: a setup error (a syntax error, no
 // tasks, a CSV file that is not there) names the file and line before any user starts.
 Status check_lua_scenario(const std::string& script, const HttpOptions& options);
+
+// A scenario file is digested whole up to this size, to tell a controller's copy
+// from a worker's (lampi-load http --locustfile-sha256).
+inline constexpr std::size_t kMaxScenarioFileBytes = std::size_t{64} << 20;
 
 }  // namespace lampi::load

@@ -110,8 +110,8 @@ private:
         while (static_cast<int>(users_.size()) < wanted) {
             std::uint64_t seed = std::hash<std::int64_t>{}(now) ^
                                  (static_cast<std::uint64_t>(next_user_) * 0x9e3779b97f4a7c15ULL);
-            users_.push_back(
-                factory_->make(worker, endpoint_, stats_, *this, static_cast<std::uint64_t>(next_user_), seed));
+            users_.push_back(factory_->make(worker, endpoint_, stats_, *this,
+                                            options_.first_user + static_cast<std::uint64_t>(next_user_), seed));
             running_.fetch_add(1, std::memory_order_relaxed);
             users_.back()->start();
             next_user_ += workers_;
@@ -220,22 +220,7 @@ void HttpUsersScenario::on_sample(const Sample&) {
         most_users_ = users;
         rss_at_most_users_ = rss;
     }
-    RequestEntry total = merged().total();
-    RequestHistoryRow row;
-    row.timestamp = static_cast<std::int64_t>(unix_now());
-    row.users = users;
-    summarise_for_history(total, row);
-    // Locust's "current" rates: the average of the last ten seconds.
-    std::size_t back = std::min<std::size_t>(history_.size(), 10);
-    if (back > 0) {
-        const RequestHistoryRow& then = history_[history_.size() - back];
-        auto span = static_cast<double>(row.timestamp - then.timestamp);
-        if (span > 0) {
-            row.requests_per_s = static_cast<double>(row.requests - then.requests) / span;
-            row.failures_per_s = static_cast<double>(row.failures - then.failures) / span;
-        }
-    }
-    history_.push_back(std::move(row));
+    history_.push_back(next_history_row(merged().total(), users, static_cast<std::int64_t>(unix_now()), history_));
 }
 
 void HttpUsersScenario::finish(const std::vector<Driver*>&, RunReport& report) {

@@ -33,6 +33,7 @@ struct HttpOptions {
     // "{n}" in the user name becomes the user's number modulo `accounts` (all of it when 0).
     std::string username, password;
     std::uint64_t accounts = 0;
+    std::uint64_t first_user = 0;  // the number of this process's first user (a controller gives each worker a range)
     double wait_min_s = 5, wait_max_s = 9;
     std::string cafile;     // https: verify the server against this CA (default: the system's)
     bool insecure = false;  // https: accept any certificate

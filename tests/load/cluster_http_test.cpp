@@ -1,0 +1,157 @@
+// Web users spread over lampi-load workers by a controller, against a real
+// lampi-cloud in-process and through a real Mosquitto: the merged figures are
+// those of one run of all the users, printed and written as Locust does; each
+// worker numbers its users on from the last one's; a Lua scenario runs only
+// from a copy identical to the controller's.
+#include <gtest/gtest.h>
+
+#include <fmt/core.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <boost/json.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include "cloud_server.h"
+#include "cluster_harness.h"
+
+namespace lampi::load::cluster {
+namespace {
+
+using lampi::testing::CloudServer;
+using lampi::testing::Process;
+namespace json = boost::json;
+
+class HttpCluster : public ClusterHarness {
+protected:
+    void SetUp() override {
+        ClusterHarness::SetUp();
+        lampi::testing::CloudServerOptions options;
+        options.app.login_rate.limit = 1'000'000;
+        cloud_ = std::make_unique<CloudServer>("sqlite://" + (dir_ / "db.sqlite3"), options);
+        cloud_->add_user("alice");
+        lampi::testing::write_file(login_file_, fmt::format("alice:{}\n", CloudServer::kPassword));
+        ASSERT_EQ(::chmod(login_file_.c_str(), 0600), 0);
+    }
+
+    std::string site() const { return fmt::format("http://127.0.0.1:{}", cloud_->port()); }
+
+    // The controller's exit code, once it ended (within a minute).
+    static int exit_code(Process& control) {
+        int status = control.wait(std::chrono::seconds(60));
+        EXPECT_TRUE(WIFEXITED(status)) << control.log();
+        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    }
+
+    // Requests per "METHOD name" in a report's "requests" array.
+    static std::map<std::string, std::uint64_t> requests_by_name(const json::object& report) {
+        std::map<std::string, std::uint64_t> out;
+        for (const auto& row : report.at("requests").as_array()) {
+            const json::object& r = row.as_object();
+            out[fmt::format("{} {}", r.at("method").as_string().c_str(), r.at("name").as_string().c_str())] =
+                r.at("requests").to_number<std::uint64_t>();
+        }
+        return out;
+    }
+
+    static std::uint64_t total(const std::map<std::string, std::uint64_t>& by_name) {
+        std::uint64_t n = 0;
+        for (const auto& [name, count] : by_name) n += count;
+        return n;
+    }
+
+    // A Lua scenario naming each request after its user's number, written into `dir`.
+    static void write_numbering_scenario(const std::string& dir, const std::string& extra = "") {
+        std::filesystem::create_directories(dir);
+        lampi::testing::write_file(dir + "/scenario.lua",
+                                   "wait = {0.1, 0.2}\n"
+                                   "tasks = {function(user) user:get(\"/accounts/login/\", "
+                                   "{name = \"user \" .. user.number}) end}\n" +
+                                       extra);
+    }
+
+    // Two workers and the controller each in a directory of its own, reading its own scenario.lua.
+    void start_in_own_directories(const std::string& extra_on_w1 = "") {
+        for (int i = 0; i < 2; ++i) write_numbering_scenario(dir_ / fmt::format("w{}", i), i == 1 ? extra_on_w1 : "");
+        write_numbering_scenario(dir_ / "controller");
+        controller_launcher_ = {"/usr/bin/env", "--chdir=" + (dir_ / "controller")};
+        start_workers(2, [this](int i) {
+            return std::vector<std::string>{"/usr/bin/env", "--chdir=" + (dir_ / fmt::format("w{}", i))};
+        });
+    }
+
+    std::string login_file_ = dir_ / "login";
+    std::unique_ptr<CloudServer> cloud_;
+};
+
+TEST_F(HttpCluster, TheCourseFlowOnTwoWorkersIsOneRunOfItsUsersWithLocustsTablesAndFiles) {
+    start_workers(2);
+    auto control = controller_process(2,
+                                      {"http", "--host", site(), "-u", "3", "-r", "20", "-t", "3s", "--wait", "0.2-0.4",
+                                       "--login-file", login_file_, "--json", "--quiet"},
+                                      {"--csv", dir_ / "merged"});
+    ASSERT_EQ(exit_code(*control), 0) << control->log();
+    json::object merged = last_json(control->log());
+    EXPECT_TRUE(merged.at("ok").as_bool()) << control->log();
+    std::map<std::string, int> users;
+    for (const auto& w : merged.at("workers").as_array())
+        users[std::string(w.at("id").as_string())] = w.at("clients").to_number<int>();
+    EXPECT_EQ(users, (std::map<std::string, int>{{"w0", 2}, {"w1", 1}})) << control->log();
+
+    // Every user logged in once, whichever worker ran it, and browsed.
+    std::map<std::string, std::uint64_t> by_name = requests_by_name(merged);
+    EXPECT_EQ(by_name["POST /accounts/login/?next=/"], 3u) << control->log();
+    EXPECT_GE(by_name["GET /"], 3u) << control->log();
+    // The merged table is the sum of what each worker's own run reported.
+    std::map<std::string, std::uint64_t> summed;
+    for (auto& w : workers_) {
+        ASSERT_TRUE(run_ended(*w)) << w->log();
+        for (const auto& [name, n] : requests_by_name(last_json(w->log()))) summed[name] += n;
+    }
+    EXPECT_EQ(by_name, summed) << control->log();
+    EXPECT_EQ(merged.at("latency").as_object().at("count").to_number<std::uint64_t>(), total(by_name))
+        << "the response times of every request";
+
+    // Locust's tables on the terminal, and its files with the merged figures.
+    std::string text = control->log();
+    std::ifstream stats(dir_ / "merged_stats.csv");
+    std::string header, line, aggregated;
+    ASSERT_TRUE(std::getline(stats, header)) << "no merged_stats.csv";
+    EXPECT_EQ(header.rfind("Type,Name,Request Count,Failure Count", 0), 0u) << header;
+    while (std::getline(stats, line))
+        if (line.find(",Aggregated,") != std::string::npos) aggregated = line;
+    EXPECT_EQ(aggregated.rfind(fmt::format(",Aggregated,{},0,", total(by_name)), 0), 0u) << aggregated;
+    std::ifstream history(dir_ / "merged_stats_history.csv");
+    int rows = 0;
+    for (std::getline(history, line); std::getline(history, line);) ++rows;
+    EXPECT_GE(rows, 2) << "a row a second of a 3 s run";
+}
+
+// -u 4 on two workers: users 0 and 1 on one, 2 and 3 on the other, as one run numbers them.
+TEST_F(HttpCluster, EachWorkersUsersAreNumberedOnFromTheLastWorkersAsInOneRun) {
+    start_in_own_directories();
+    auto control = controller_process(2, {"http", "--host", site(), "-u", "4", "-r", "50", "-t", "2s", "-f",
+                                          "scenario.lua", "--quiet"});
+    ASSERT_EQ(exit_code(*control), 0) << control->log();
+    std::set<std::string> names;
+    for (const auto& [name, n] : requests_by_name(last_json(control->log()))) names.insert(name);
+    EXPECT_EQ(names, (std::set<std::string>{"GET user 0", "GET user 1", "GET user 2", "GET user 3"})) << control->log();
+}
+
+TEST_F(HttpCluster, AWorkerWhoseScenarioFileDiffersFromTheControllersRefusesToRunItAndSaysSo) {
+    start_in_own_directories("-- edited on this worker only\n");
+    auto control = controller_process(2, {"http", "--host", site(), "-u", "2", "-r", "50", "-t", "2s", "-f",
+                                          "scenario.lua", "--quiet"});
+    EXPECT_EQ(exit_code(*control), 1) << control->log();
+    std::string log = control->log();
+    EXPECT_NE(log.find("worker w1: its run did not start"), std::string::npos) << log;
+    EXPECT_NE(log.find("differs from the controller's"), std::string::npos) << log;
+    json::object merged = last_json(log);
+    for (const auto& w : merged.at("workers").as_array())
+        EXPECT_EQ(w.at("state").as_string(), w.at("id").as_string() == "w0" ? "done" : "failed") << log;
+}
+
+}  // namespace
+}  // namespace lampi::load::cluster
