@@ -457,6 +457,10 @@ TEST_F(WebAttacks, SlowClientsDoNotStarveOthersAndAreCutOff) {
         silent.push_back(std::move(c));
     }
 
+    // Starved, a normal client would wait for the slow ones' 10 s deadline, or for
+    // ever: 3 s tells that apart from a new TLS connection on a loaded machine
+    // (1046 ms under bench/stress.sh).
+    constexpr auto kNormalBound = 3s;
     std::chrono::milliseconds slowest{0};
     int served = 0;
     int rounds = 0;
@@ -471,7 +475,7 @@ TEST_F(WebAttacks, SlowClientsDoNotStarveOthersAndAreCutOff) {
     }
     EXPECT_TRUE(refused("slowloris: " + std::to_string(kDribblers) + " dribbling + " + std::to_string(kSilent) +
                             " silent connections vs a normal client",
-                        "normal requests < 1 s", served == rounds && slowest < 1s,
+                        "normal requests < 3 s", served == rounds && slowest < kNormalBound,
                         std::to_string(served) + "/" + std::to_string(rounds) + " served, slowest " +
                             std::to_string(slowest.count()) + " ms"));
     int cut = 0;
