@@ -395,15 +395,23 @@ TEST(StartCommands, OnlyAFreshPublishOrHttpRunSealedWithTheSharedSecretOpens) {
 }
 
 TEST(SealedMessages, HellosAndReportsOpenOnlyWithTheSecretOnTheTopicTheyWereSealedFor) {
-    Result<std::string> state = open_hello("w0", seal_hello("w0", "ready", kSecret), kSecret);
-    ASSERT_TRUE(state) << state.status().message();
-    EXPECT_EQ(*state, "ready");
+    Result<Hello> hello = open_hello("w0", seal_hello("w0", "ready", 1234, kSecret), kSecret);
+    ASSERT_TRUE(hello) << hello.status().message();
+    EXPECT_EQ(hello->state, "ready");
+    EXPECT_EQ(hello->at_ms, 1234);
     EXPECT_FALSE(open_hello("w0", "ready", kSecret)) << "the bare hello workers used to send";
-    EXPECT_FALSE(open_hello("w0", seal_hello("w0", "ready", "another secret, just as long"), kSecret));
-    EXPECT_FALSE(open_hello("w9", seal_hello("w0", "ready", kSecret), kSecret)) << "moved to another worker's topic";
-    json::object changed = json::parse(seal_hello("w0", "gone", kSecret)).as_object();
+    EXPECT_FALSE(open_hello("w0", seal_hello("w0", "ready", 1234, "another secret, just as long"), kSecret));
+    EXPECT_FALSE(open_hello("w9", seal_hello("w0", "ready", 1234, kSecret), kSecret))
+        << "moved to another worker's topic";
+    json::object changed = json::parse(seal_hello("w0", "gone", 1234, kSecret)).as_object();
     changed["hello"] = "ready";
     EXPECT_FALSE(open_hello("w0", json::serialize(changed), kSecret));
+    // An old "ready" made to look fresh: its time is under the MAC.
+    json::object redated = json::parse(seal_hello("w0", "ready", 1234, kSecret)).as_object();
+    redated["at"] = now_ms();
+    EXPECT_FALSE(open_hello("w0", json::serialize(redated), kSecret));
+    redated.erase("at");
+    EXPECT_FALSE(open_hello("w0", json::serialize(redated), kSecret));
 
     WorkerReport report;
     report.worker = "w0";
@@ -438,7 +446,7 @@ TEST(SealedMessages, AStopOpensOnlyWithTheSecretAndNamesTheRunItWasSealedFor) {
     moved["stop"] = "r2";
     EXPECT_FALSE(open_stop(json::serialize(moved), kSecret)) << "its seal moved to another run";
     // Not a hello or start seal passed off as a stop: each kind has its own MAC domain.
-    json::object hello = json::parse(seal_hello("r1", "r1", kSecret)).as_object();
+    json::object hello = json::parse(seal_hello("r1", "r1", 0, kSecret)).as_object();
     EXPECT_FALSE(open_stop(json::serialize(json::object{{"stop", "r1"}, {"mac", hello["mac"]}}), kSecret));
     EXPECT_FALSE(open_stop(seal_stop("r1", ""), ""));
 }
@@ -450,7 +458,7 @@ TEST(SealedMessages, AnEmptyOrShortMacMatchesNothingNotEvenItsLike) {
     EXPECT_FALSE(mac_matches("", "")) << "what a failed HMAC on both ends would give";
     EXPECT_FALSE(mac_matches("", mac));
     EXPECT_FALSE(mac_matches(mac.substr(0, 8), mac.substr(0, 8))) << "a truncated MAC";
-    json::object empty = json::parse(seal_hello("w0", "ready", kSecret)).as_object();
+    json::object empty = json::parse(seal_hello("w0", "ready", now_ms(), kSecret)).as_object();
     empty["mac"] = "";
     EXPECT_FALSE(open_hello("w0", json::serialize(empty), kSecret));
 }
@@ -1035,10 +1043,14 @@ TEST_F(Cluster, AForgedHelloIsNotAReadyWorker) {
     lampi::testing::MqttProbe attacker(broker_.port(), {}, "someone-else");
     ASSERT_TRUE(attacker.wait_connected());
     ASSERT_TRUE(attacker.publish(hello_topic("w8"), "ready", 1, true));
-    ASSERT_TRUE(
-        attacker.publish(hello_topic("w9"), seal_hello("w9", "ready", "a guessed secret, long enough"), 1, true));
-    ASSERT_TRUE(
-        attacker.publish_acknowledged(hello_topic("w9"), seal_hello("w9", "ready", "a guessed secret, long enough")));
+    ASSERT_TRUE(attacker.publish(hello_topic("w9"),
+                                 seal_hello("w9", "ready", now_ms(), "a guessed secret, long enough"), 1, true));
+    ASSERT_TRUE(attacker.publish_acknowledged(hello_topic("w9"),
+                                              seal_hello("w9", "ready", now_ms(), "a guessed secret, long enough")));
+    // A genuine "ready" of a worker that has gone, seen on the broker two minutes ago and sent again.
+    const std::string replayed = seal_hello("w7", "ready", now_ms() - 120'000, kSecret);
+    ASSERT_TRUE(attacker.publish(hello_topic("w7"), replayed, 1, true));
+    ASSERT_TRUE(attacker.publish_acknowledged(hello_topic("w7"), replayed));
     cluster_flags_ = {"--wait-workers", "3"};
     auto control = controller(2, "-P 2 -n 1");
     int status = control->wait(std::chrono::seconds(30));
@@ -1052,6 +1064,7 @@ TEST_F(Cluster, AForgedHelloIsNotAReadyWorker) {
         EXPECT_NE(first, std::string::npos) << said << "\n" << log;
         EXPECT_EQ(log.find(said, first + 1), std::string::npos) << "said once: " << log;
     }
+    EXPECT_NE(log.find("ignored worker w7's \"ready\": it was sealed 120 s ago"), std::string::npos) << log;
     EXPECT_EQ(broker_.log().find("lampi-load-w8"), std::string::npos);
 }
 
@@ -1059,6 +1072,22 @@ TEST_F(Cluster, AForgedHelloIsNotAReadyWorker) {
 // the bare kind workers used to send, and one sealed with a guessed secret,
 // both claiming a million messages and the end of the run. The controller's
 // totals are still the worker's.
+// Someone on the broker overwrites a worker's retained "ready": an idle worker says
+// it again within kHelloEveryMs, so a controller started after the overwrite finds it.
+TEST_F(Cluster, AnOverwrittenRetainedHelloComesBackWithinItsHeartbeat) {
+    start_workers(1);
+    lampi::testing::MqttProbe attacker(broker_.port(), {}, "someone-else");
+    ASSERT_TRUE(attacker.wait_connected());
+    ASSERT_TRUE(attacker.publish(hello_topic("w0"), "", 1, true));
+    ASSERT_TRUE(attacker.publish_acknowledged(hello_topic("w0"), ""));
+    cluster_flags_ = {"--wait-workers", std::to_string(kHelloEveryMs / 1000 + 10)};
+    auto control = controller(1, "-P 1 -n 5 --quiet");
+    int status = control->wait(std::chrono::seconds(60));
+    ASSERT_TRUE(WIFEXITED(status)) << control->log();
+    EXPECT_EQ(WEXITSTATUS(status), 0) << control->log();
+    EXPECT_EQ(counter(last_json(control->log()), "confirmed"), 5u) << control->log();
+}
+
 TEST_F(Cluster, AForgedReportDoesNotChangeTheTotals) {
     start_workers(1);
     auto control = controller(1, "-P 2 -n 60 -T 20 --json --quiet");

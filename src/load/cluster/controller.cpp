@@ -36,6 +36,11 @@ constexpr auto kConnectDeadline = std::chrono::seconds(10);
 // After Ctrl-C, how long the workers have to end their shares and send their final figures.
 constexpr double kStopGraceS = 10;
 
+std::int64_t wall_clock_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
 double unix_seconds() {
     return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
@@ -359,13 +364,26 @@ int run_controller(const ControllerOptions& options, const std::atomic<bool>& st
         if (m.topic.starts_with(hello_topic(""))) {
             std::string id = m.topic.substr(hello_topic("").size());
             if (m.payload.empty() || (m.retain && heard.started)) return;  // cleared, or old news
-            Result<std::string> state = open_hello(id, m.payload, options.secret);
-            if (!state) return ignore_forged(heard, "hello", id, state.status());
-            heard.hello[id] = *state;
-            if (*state == "gone") heard.gone[id] = Clock::now();
+            Result<Hello> hello = open_hello(id, m.payload, options.secret);
+            if (!hello) return ignore_forged(heard, "hello", id, hello.status());
+            const std::string& state = hello->state;
+            if (state == "ready") {
+                // A "ready" sealed long ago is a copy replayed on the broker (or the worker's clock is off).
+                std::int64_t age_ms = wall_clock_ms() - hello->at_ms;
+                if (age_ms > kStartMaxAgeMs || -age_ms > kStartMaxAgeMs) {
+                    if (heard.warned.insert("stale " + id).second)
+                        log::warn(
+                            "controller: ignored worker {}'s \"ready\": it was sealed {:.0f} s ago by its clock (a "
+                            "copy replayed on the broker, or the worker's clock is out of step: set both with NTP)",
+                            id, static_cast<double>(age_ms) / 1000.0);
+                    return;
+                }
+            }
+            heard.hello[id] = state;
+            if (state == "gone") heard.gone[id] = Clock::now();
             auto it = std::find(heard.ready.begin(), heard.ready.end(), id);
-            if (*state == "ready" && it == heard.ready.end()) heard.ready.push_back(id);
-            if (*state != "ready" && it != heard.ready.end()) heard.ready.erase(it);
+            if (state == "ready" && it == heard.ready.end()) heard.ready.push_back(id);
+            if (state != "ready" && it != heard.ready.end()) heard.ready.erase(it);
             return;
         }
         std::string worker = m.topic.substr(report_topic(run, "").size());
@@ -418,9 +436,7 @@ int run_controller(const ControllerOptions& options, const std::atomic<bool>& st
     }
     // One sealed start per worker, so the size of each is its own command line's,
     // whatever the number of workers; every one is checked before any is sent.
-    const std::int64_t issued_at_ms =
-        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-            .count();
+    const std::int64_t issued_at_ms = wall_clock_ms();
     std::vector<std::string> starts;
     std::string who;
     for (std::size_t i = 0; i < result.workers.size(); ++i) {

@@ -238,7 +238,9 @@ int run_worker(WorkerOptions options, const RunCommand& run_command, const std::
     const std::string hello = hello_topic(options.id);
     MqttOptions o = options.broker;
     o.client_id = "lampi-load-worker-" + options.id;
-    auto hello_of = [&](std::string_view state) { return seal_hello(options.id, state, options.secret); };
+    auto hello_of = [&](std::string_view state) {
+        return seal_hello(options.id, state, wall_clock_ms(), options.secret);
+    };
     o.will = MqttWill{hello, hello_of("gone"), 1, true};
     MqttClient client(o);
 
@@ -338,11 +340,21 @@ int run_worker(WorkerOptions options, const RunCommand& run_command, const std::
     }
     fmt::print(stderr, "lampi-load worker {}: waiting for runs from the controller's broker {}{}\n", options.id,
                client.endpoint(), o.tls ? " (TLS)" : "");
+    // An idle worker says "ready" again now and then, so a controller can tell it from a
+    // "ready" replayed on the broker after it went (worker_report.h), and a retained
+    // hello someone overwrote comes back.
+    std::int64_t last_hello_ms = steady_ms();
     while (!stop) {
         Start start;
         {
             std::unique_lock lock(mutex);
-            if (!arrived.wait_for(lock, std::chrono::milliseconds(200), [&] { return !starts.empty(); })) continue;
+            if (!arrived.wait_for(lock, std::chrono::milliseconds(200), [&] { return !starts.empty(); })) {
+                if (!busy && steady_ms() - last_hello_ms >= kHelloEveryMs) {
+                    last_hello_ms = steady_ms();
+                    (void)client.publish(hello, hello_of("ready"), 1, true);
+                }
+                continue;
+            }
             start = std::move(starts.front());
             starts.pop_front();
             busy = start.refused.empty();

@@ -200,8 +200,16 @@ std::string mac_hex(std::string_view domain, std::string_view text, std::string_
 
 std::string start_mac(std::string_view text, std::string_view secret) { return mac_hex(kStartDomain, text, secret); }
 
-// What a hello's MAC covers: the worker it speaks for, so it cannot be moved to another's topic.
-std::string hello_text(std::string_view worker, std::string_view state) { return fmt::format("{}\n{}", worker, state); }
+// What a hello's MAC covers: the worker it speaks for (so it cannot be moved to
+// another's topic), its state and when it was sent.
+std::string hello_text(std::string_view worker, std::string_view state, std::int64_t at_ms) {
+    return fmt::format("{}\n{}\n{}", worker, state, at_ms);
+}
+
+// What a controller's state's MAC covers: the run it speaks for.
+std::string controller_state_text(std::string_view run, std::string_view state) {
+    return fmt::format("{}\n{}", run, state);
+}
 
 // What a report's MAC covers: its run and worker, so it cannot be moved to another run's or worker's topic.
 std::string report_text(std::string_view run, std::string_view worker, std::string_view report) {
@@ -343,25 +351,34 @@ std::string seal_start(const StartCommand& command, std::string_view secret) {
     return json::serialize(json::object{{"command", text}, {"mac", start_mac(text, secret)}});
 }
 
-std::string seal_hello(std::string_view worker, std::string_view state, std::string_view secret) {
-    return seal("hello", state, mac_hex(kHelloDomain, hello_text(worker, state), secret));
+std::string seal_hello(std::string_view worker, std::string_view state, std::int64_t at_ms, std::string_view secret) {
+    return json::serialize(json::object{{"hello", state},
+                                        {"at", at_ms},
+                                        {"mac", mac_hex(kHelloDomain, hello_text(worker, state, at_ms), secret)}});
 }
 
-Result<std::string> open_hello(std::string_view worker, std::string_view sealed, std::string_view secret) {
+Result<Hello> open_hello(std::string_view worker, std::string_view sealed, std::string_view secret) {
     if (secret.size() < kMinSecretSize) return Status::error("no secret to check hellos with");
-    return open_sealed(sealed, "hello", "a hello", [&](std::string_view state) {
-        return mac_hex(kHelloDomain, hello_text(worker, state), secret);
+    Hello hello;
+    Result<json::object> parsed = parse_object(sealed, "hello");
+    if (!parsed || !read_number(*parsed, "at", hello.at_ms))
+        return Status::permission_denied("a hello without the cluster's seal");
+    Result<std::string> state = open_sealed(sealed, "hello", "a hello", [&](std::string_view text) {
+        return mac_hex(kHelloDomain, hello_text(worker, text, hello.at_ms), secret);
     });
+    if (!state) return state.status();
+    hello.state = std::move(state).value();
+    return hello;
 }
 
 std::string seal_controller_state(std::string_view run, std::string_view state, std::string_view secret) {
-    return seal("controller", state, mac_hex(kControllerDomain, hello_text(run, state), secret));
+    return seal("controller", state, mac_hex(kControllerDomain, controller_state_text(run, state), secret));
 }
 
 Result<std::string> open_controller_state(std::string_view run, std::string_view sealed, std::string_view secret) {
     if (secret.size() < kMinSecretSize) return Status::error("no secret to check a controller's state with");
     return open_sealed(sealed, "controller", "a controller's state", [&](std::string_view state) {
-        return mac_hex(kControllerDomain, hello_text(run, state), secret);
+        return mac_hex(kControllerDomain, controller_state_text(run, state), secret);
     });
 }
 

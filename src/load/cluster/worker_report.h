@@ -108,10 +108,18 @@ Result<std::string> open_stop(std::string_view sealed, std::string_view secret);
 // it speaks for, a report's its run and worker, so neither can be moved to
 // another topic. Nothing in them is secret, and a sealed message seen on the
 // broker can be sent again: an old report loses to the worker's newer ones
-// (`seq`), but an old "ready" or "gone" of a worker may be replayed.
-std::string seal_hello(std::string_view worker, std::string_view state, std::string_view secret);
-// The state ("ready", "busy", "gone") of a hello found on `worker`'s topic.
-Result<std::string> open_hello(std::string_view worker, std::string_view sealed, std::string_view secret);
+// (`seq`), and a hello carries when it was sent (Unix ms, the worker's clock,
+// under the MAC), so a controller counts a "ready" only within kStartMaxAgeMs of
+// its own clock; an idle worker says it again every kHelloEveryMs. An old "gone"
+// may still be replayed (the Will is sealed when the worker connects).
+inline constexpr std::int64_t kHelloEveryMs = 10'000;
+struct Hello {
+    std::string state;  // "ready", "busy", "gone"
+    std::int64_t at_ms = 0;
+};
+std::string seal_hello(std::string_view worker, std::string_view state, std::int64_t at_ms, std::string_view secret);
+// A hello found on `worker`'s topic.
+Result<Hello> open_hello(std::string_view worker, std::string_view sealed, std::string_view secret);
 std::string seal_report(std::string_view run, const WorkerReport& report, std::string_view secret);
 // The same for a controller's state ("here", "gone"), the MAC covering its run.
 std::string seal_controller_state(std::string_view run, std::string_view state, std::string_view secret);
