@@ -168,11 +168,17 @@ int run_lampid(LampidOptions o) {
     };
 
     client.on_connect = [&] {
+        // Subscribed before anything is announced: the broker takes a connection's
+        // packets in order, so a bridge that comes up before the subscription is
+        // taken carries the announcements that follow, and one that comes up after
+        // is heard live (and everything is said again). Subscribed after them, a
+        // bridge coming up in between was heard only as a retained "1", taken for
+        // old news, and the cloud kept showing the lamp offline.
+        if (Status s = client.subscribe(bridge_state, 1); !s) log::error("{}", s.message());
         broker_connection(true);
         if (home_assistant) home_assistant->on_connected();
         lamp.on_connected();
         onboarding.on_connected();
-        if (Status s = client.subscribe(bridge_state, 1); !s) log::error("{}", s.message());
     };
     client.on_message = [&](const MqttMessage& message) {
         if (message.topic == bridge_state) {
