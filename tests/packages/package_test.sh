@@ -29,6 +29,13 @@ for tool in debootstrap lintian zstd dpkg-deb systemd-analyze; do
   command -v "$tool" >/dev/null || skip "$tool is not installed (scripts/debian-packages.txt)"
 done
 
+# The chroots' mounts live in a mount namespace of this test's own, so they go
+# with it even when it is killed: a ctest timeout sends SIGKILL, which no trap
+# sees, and a /proc left mounted in the build tree makes it impossible to remove.
+if [ -z "${LAMPI_PACKAGE_TEST_MOUNTS:-}" ]; then
+  exec env LAMPI_PACKAGE_TEST_MOUNTS=private unshare --mount --propagation private bash "$0" "$@"
+fi
+
 mkdir -p "$work"
 work=$(cd "$work" && pwd)
 root="$work/root"
