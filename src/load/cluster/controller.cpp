@@ -267,7 +267,8 @@ RunReport cluster_run_report(const ClusterResult& r) {
     report.scenario = r.requests ? "http" : "publish";
     std::string shares;
     for (const auto& w : r.workers)
-        shares += fmt::format("{}{}: {} {}", shares.empty() ? "" : ", ", w.id, w.clients, r.requests ? "users" : "clients");
+        shares +=
+            fmt::format("{}{}: {} {}", shares.empty() ? "" : ", ", w.id, w.clients, r.requests ? "users" : "clients");
     report.description = fmt::format("run {} on {} workers ({}): {}", r.run, r.workers.size(), shares, r.command);
     report.primary_latency = r.requests ? "request -> whole response, every worker's requests"
                                         : "publish -> confirmation, every worker's messages";
