@@ -169,7 +169,7 @@ Result<RequestTable> read_requests(const json::value& value) {
         if (!times) return times.status();
         e.times = *times;
         auto key = std::pair{std::string((*a)[0].as_string()), std::string((*a)[1].as_string())};
-        if (!table.entries.emplace(std::move(key), std::move(e)).second) return malformed("worker report's requests");
+        if (!table.entries.emplace(std::move(key), e).second) return malformed("worker report's requests");
     }
     for (const json::value& row : failures->as_array()) {
         const json::array* a = row.is_array() ? &row.as_array() : nullptr;
