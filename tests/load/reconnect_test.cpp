@@ -44,7 +44,7 @@ PublishOptions paced_publish(int port, double seconds) {
 TEST(Reconnect, PublishersComeBackAfterTheBrokerRestarts) {
     TempDir dir;
     TestBroker broker(dir.path(), "broker");
-    PublishScenario publish(paced_publish(broker.port(), 4));
+    PublishScenario publish(paced_publish(broker.port(), 6));
     auto running = std::async(std::launch::async, [&] { return short_run(publish); });
     std::this_thread::sleep_for(1s);
     broker.kill9();
@@ -57,10 +57,11 @@ TEST(Reconnect, PublishersComeBackAfterTheBrokerRestarts) {
     EXPECT_EQ(t.get(Counter::reconnects), static_cast<std::uint64_t>(kClients));
     EXPECT_GT(t.get(Counter::reconnect_failed), 0u) << "attempts while the broker was down count";
     EXPECT_GT(t.get(Counter::errors), 0u);
-    // About 1 s before the kill and 2 s after the restart at 300 msg/s: well past
-    // what the first second alone could confirm.
+    // About 1 s before the kill and 4 s after the restart at 300 msg/s: past what
+    // the first second alone could confirm even when the restart is slow (553 in a
+    // 4 s run under bench/stress.sh, whose restart left 2 s).
     EXPECT_GT(t.get(Counter::completed), static_cast<std::uint64_t>(kClients * kRate * 2));
-    EXPECT_GT(report.duration_s, 3.5) << "the run kept its planned length";
+    EXPECT_GT(report.duration_s, 5.5) << "the run kept its planned length";
     ASSERT_FALSE(report.ok()) << "lost connections are reported";
     EXPECT_NE(report.failures.back().find("3 established connections were lost during the run (3 reconnected)"),
               std::string::npos)
