@@ -550,24 +550,6 @@ TEST(ControllerOptionsCheck, SilenceAndWaitOutsideTheirRangeAreRefusedAtOnce) {
     }
 }
 
-// A web user's login on the workers' command line would be readable by anyone on the broker too.
-TEST(ControllerOptionsCheck, AWebLoginOnTheWorkersCommandLineIsRefusedForALoginFile) {
-    std::atomic<bool> stop{false};
-    for (const char* given : {"--login", "--login=alice:hunter2"}) {
-        ControllerOptions o;
-        o.broker.port = 1;  // never reached
-        o.args = {"http", "-H", "http://127.0.0.1:1", "-u", "2", given};
-        if (std::string_view(given) == "--login") o.args.emplace_back("alice:hunter2");
-        o.secret = kSecret;
-        ::testing::internal::CaptureStderr();
-        int rc = run_controller(o, stop);
-        std::string err = ::testing::internal::GetCapturedStderr();
-        EXPECT_EQ(rc, 2) << err;
-        EXPECT_NE(err.find("give --login-file FILE instead"), std::string::npos) << err;
-        EXPECT_EQ(err.find("hunter2"), std::string::npos) << "the refusal does not repeat it: " << err;
-    }
-}
-
 TEST(WorkerOptionsCheck, AnOrphanAfterThatIsNotAPositiveTimeIsRefusedAtOnce) {
     std::atomic<bool> stop{false};
     for (double orphan_after : {0.0, -1.0, std::numeric_limits<double>::quiet_NaN()}) {
@@ -585,23 +567,40 @@ TEST(WorkerOptionsCheck, AnOrphanAfterThatIsNotAPositiveTimeIsRefusedAtOnce) {
     }
 }
 
-// A start command is sealed, not encrypted: a password in it would be readable by
-// anyone on the cluster's broker.
-TEST(ControllerOptionsCheck, APasswordOnTheWorkersCommandLineIsRefusedForAPasswordFile) {
+// A start command is sealed, not encrypted: a secret in it would be readable by
+// anyone on the cluster's broker. `command` given `option` with `value`, in both
+// spellings, is refused with `said`, and the refusal does not repeat the value.
+void expect_a_secret_on_the_command_line_refused(const std::vector<std::string>& command, const std::string& option,
+                                                 const std::string& value, const std::string& said) {
     std::atomic<bool> stop{false};
-    for (const char* given : {"--password", "--password=hunter2"}) {
+    for (bool attached : {false, true}) {
         ControllerOptions o;
         o.broker.port = 1;  // never reached
-        o.args = {"publish", "-P", "1", "-u", "load", given};
-        if (std::string_view(given) == "--password") o.args.emplace_back("hunter2");
+        o.args = command;
+        if (attached) {
+            o.args.push_back(option + "=" + value);
+        } else {
+            o.args.push_back(option);
+            o.args.push_back(value);
+        }
         o.secret = kSecret;
         ::testing::internal::CaptureStderr();
         int rc = run_controller(o, stop);
         std::string err = ::testing::internal::GetCapturedStderr();
         EXPECT_EQ(rc, 2) << err;
-        EXPECT_NE(err.find("give --password-file FILE instead"), std::string::npos) << err;
-        EXPECT_EQ(err.find("hunter2"), std::string::npos) << "the refusal does not repeat it: " << err;
+        EXPECT_NE(err.find(said), std::string::npos) << err;
+        EXPECT_EQ(err.find(value), std::string::npos) << "the refusal does not repeat it: " << err;
     }
+}
+
+TEST(ControllerOptionsCheck, APasswordOnTheWorkersCommandLineIsRefusedForAPasswordFile) {
+    expect_a_secret_on_the_command_line_refused({"publish", "-P", "1", "-u", "load"}, "--password", "hunter2",
+                                                "give --password-file FILE instead");
+}
+
+TEST(ControllerOptionsCheck, AWebLoginOnTheWorkersCommandLineIsRefusedForALoginFile) {
+    expect_a_secret_on_the_command_line_refused({"http", "-H", "http://127.0.0.1:1", "-u", "2"}, "--login",
+                                                "alice:hunter2", "give --login-file FILE instead");
 }
 
 class Cluster : public ClusterHarness {
