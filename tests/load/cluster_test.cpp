@@ -578,7 +578,7 @@ void expect_a_secret_on_the_command_line_refused(const std::vector<std::string>&
         o.broker.port = 1;  // never reached
         o.args = command;
         if (attached) {
-            o.args.push_back(option + "=" + value);
+            o.args.push_back(fmt::format("{}={}", option, value));
         } else {
             o.args.push_back(option);
             o.args.push_back(value);
