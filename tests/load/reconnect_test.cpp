@@ -163,8 +163,10 @@ TEST(Reconnect, FleetLampsAndCommanderComeBackAndCommandsAreAnsweredAgain) {
     double sent = figure(report, "commands_sent");
     double answered = figure(report, "commands_answered");
     EXPECT_GE(sent, 100);
-    // Commands in flight when the broker died are unanswered; the rest were answered.
-    EXPECT_GE(answered, sent - 20);
+    // Commands in flight when the broker died are unanswered, the rest were answered. In flight
+    // is at most one answer timeout of commands (1 s, 50): a loaded machine answers slower, so
+    // more are in flight (22 at once under bench/stress.sh).
+    EXPECT_GE(answered, sent - o.commands_per_s * o.answer_timeout_s);
     // About 55 commands fit before the kill: more answers means lamps answered after the restart.
     EXPECT_GT(answered, 0.6 * 50 * 4) << "commands were answered after the restart too";
 }
