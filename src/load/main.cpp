@@ -307,6 +307,9 @@ int run_command_line(int argc, char** argv, lampi::load::RunObserver* observer, 
         ->capture_default_str();
     http_cmd->add_option("--locustfile-sha256", http_cli.script_sha256,
                          "run -f FILE only if its SHA-256 is this (a controller checks each worker's copy so)");
+    http_cmd->add_option("--scenario-data-sha256", http_cli.data_sha256,
+                         "with --locustfile-sha256: the digest of the files -f FILE reads as it loads (its CSV files "
+                         "and modules), none when not given");
     http_cmd->add_option("--accounts", http.accounts, "with {n}: number users modulo this many accounts");
     http_cmd->add_option("--wait", http_cli.wait, "think time between page loads, MIN-MAX seconds (default 5-9)");
     http_cmd->add_option("--cafile", http.cafile, "https: verify the server against this CA (default: the system's)");

@@ -88,6 +88,25 @@ protected:
             std::chrono::seconds(20));
     }
 
+    // The id of the run the controller started (it prints it), or "" when none started within 20 s.
+    static std::string run_of(lampi::testing::Process& control) {
+        const std::string_view said = "lampi-load controller: run ";
+        std::string run;
+        bool started = lampi::testing::eventually(
+            [&] {
+                std::string log = control.log();
+                std::size_t at = log.find(said);
+                if (at == std::string::npos) return false;
+                at += said.size();
+                std::size_t end = log.find(' ', at);  // the whole id, not a line still being written
+                if (end == std::string::npos) return false;
+                run = log.substr(at, end - at);
+                return true;
+            },
+            std::chrono::seconds(20));
+        return started ? run : std::string();
+    }
+
     // Whether a worker said its run ended well, within `timeout`.
     static bool run_ended(lampi::testing::Process& worker, std::chrono::seconds timeout = std::chrono::seconds(10)) {
         return lampi::testing::eventually(

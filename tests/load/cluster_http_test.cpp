@@ -2,7 +2,7 @@
 // lampi-cloud in-process and through a real Mosquitto: the merged figures are
 // those of one run of all the users, printed and written as Locust does; each
 // worker numbers its users on from the last one's; a Lua scenario runs only
-// from a copy identical to the controller's.
+// from a copy identical to the controller's, with the same files it reads.
 #include <gtest/gtest.h>
 
 #include <fmt/core.h>
@@ -99,6 +99,21 @@ TEST_F(HttpCluster, TheCourseFlowOnTwoWorkersIsOneRunOfItsUsersWithLocustsTables
     for (const auto& w : merged.at("workers").as_array())
         users[std::string(w.at("id").as_string())] = w.at("clients").to_number<int>();
     EXPECT_EQ(users, (std::map<std::string, int>{{"w0", 2}, {"w1", 1}})) << control->log();
+    // Each worker had its whole share running at once; the memory per user is
+    // over every worker that measured one (a process may not grow for one user).
+    EXPECT_EQ(merged.at("peak_users").to_number<int>(), 3) << control->log();
+    double memory = 0, measured_users = 0;
+    for (const auto& w : merged.at("workers").as_array()) {
+        EXPECT_EQ(w.at("peak_users").to_number<int>(), w.at("clients").to_number<int>()) << control->log();
+        if (const auto* per_user = w.as_object().if_contains("memory_per_user_bytes")) {
+            memory += per_user->to_number<double>() * w.at("peak_users").to_number<double>();
+            measured_users += w.at("peak_users").to_number<double>();
+        }
+    }
+    if (measured_users > 0)
+        EXPECT_NEAR(merged.at("memory_per_user_bytes").to_number<double>(), memory / measured_users, 1e-6)
+            << control->log();
+    else EXPECT_FALSE(merged.contains("memory_per_user_bytes")) << control->log();
 
     // Every user logged in once, whichever worker ran it, and browsed.
     std::map<std::string, std::uint64_t> by_name = requests_by_name(merged);
@@ -151,6 +166,32 @@ TEST_F(HttpCluster, AWorkerWhoseScenarioFileDiffersFromTheControllersRefusesToRu
     json::object merged = last_json(log);
     for (const auto& w : merged.at("workers").as_array())
         EXPECT_EQ(w.at("state").as_string(), w.at("id").as_string() == "w0" ? "done" : "failed") << log;
+}
+
+// The scenario reads a CSV file and a module as it loads: a worker whose CSV
+// file differs refuses the run, naming its copies; with the same copies it runs.
+TEST_F(HttpCluster, AWorkerWhoseScenarioDataDiffersFromTheControllersRefusesToRunItUntilItHoldsTheSame) {
+    const std::string reads = "local common = require('common')\nlocal people = csv('people.csv')\n";
+    start_in_own_directories();
+    for (const char* place : {"controller", "w0", "w1"}) {
+        write_numbering_scenario(dir_ / place, reads);
+        lampi::testing::write_file(dir_ / fmt::format("{}/common.lua", place), "return {}\n");
+        lampi::testing::write_file(dir_ / fmt::format("{}/people.csv", place),
+                                   place == std::string("w1") ? "name\nbob\n" : "name\nalice\n");
+    }
+    const std::vector<std::string> run{"http", "--host", site(), "-u",           "2",      "-r", "50",
+                                       "-t",   "2s",     "-f",   "scenario.lua", "--quiet"};
+    auto refused = controller_process(2, run);
+    EXPECT_EQ(exit_code(*refused), 1) << refused->log();
+    std::string log = refused->log();
+    EXPECT_NE(log.find("-f scenario.lua reads common.lua (SHA-256 "), std::string::npos) << log;
+    EXPECT_NE(log.find("worker w1: its run did not start"), std::string::npos) << log;
+    EXPECT_NE(log.find("the files it reads here (common.lua (SHA-256 "), std::string::npos) << log;
+    EXPECT_EQ(log.find("worker w0: its run did not start"), std::string::npos) << log;
+
+    lampi::testing::write_file(dir_ / "w1/people.csv", "name\nalice\n");
+    auto same = controller_process(2, run);
+    EXPECT_EQ(exit_code(*same), 0) << same->log();
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <fmt/core.h>
+#include <fmt/ranges.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <boost/json.hpp>
@@ -28,6 +29,7 @@
 #include "cluster_harness.h"
 #include "mqtt_harness.h"
 #include "process.h"
+#include "run/clock.h"
 #include "tcp_proxy.h"
 
 namespace lampi::load::cluster {
@@ -174,18 +176,26 @@ TEST(WorkerReports, WebUsersPerNameFiguresCrossWholeAndMergeIntoOneTable) {
         report.worker = fmt::format("w{}", w);
         report.seq = 3;
         report.users = 5 + w;
+        report.peak_users = 7 + w;
+        // The merged memory per user weighs each worker's by its users: (7 * 10 + 8 * 40) / 15 KiB.
+        report.memory_per_user_bytes = w == 0 ? 10240.0 : 40960.0;
         report.requests = requests_of(w + 1, 300 + w * 50, w);
         direct.merge(*report.requests);
         Result<WorkerReport> decoded = decode_report(encode_report(report));
         ASSERT_TRUE(decoded) << decoded.status().message();
         ASSERT_TRUE(decoded->requests);
         EXPECT_EQ(decoded->users, 5 + w);
+        EXPECT_EQ(decoded->peak_users, 7 + w);
+        EXPECT_EQ(decoded->memory_per_user_bytes, report.memory_per_user_bytes);
         EXPECT_EQ(decoded->requests->last_request_s, report.requests->last_request_s);
         result.workers.push_back({report.worker, 1, "done", "", 0, std::move(decoded).value()});
     }
     merge_reports(result);
     ASSERT_TRUE(result.requests);
     EXPECT_EQ(result.users, 11);
+    EXPECT_EQ(result.peak_users, 15);
+    EXPECT_DOUBLE_EQ(result.memory_per_user_bytes, (7 * 10240.0 + 8 * 40960.0) / 15);
+    EXPECT_NE(cluster_text(result).find("Users: 15 most at once"), std::string::npos) << cluster_text(result);
     EXPECT_EQ(result.requests->failures, direct.failures);
     EXPECT_EQ(result.requests->last_request_s, direct.last_request_s);
     ASSERT_EQ(result.requests->entries.size(), 2u);
@@ -201,6 +211,25 @@ TEST(WorkerReports, WebUsersPerNameFiguresCrossWholeAndMergeIntoOneTable) {
     // The primary latency of web users is the total of their requests.
     EXPECT_EQ(result.latency.count(), direct.total().times.count());
     EXPECT_EQ(result.latency.max(), direct.total().times.max());
+}
+
+// Every worker refused its share (a scenario that differs, say): no report has
+// requests, and the summary still speaks of users and requests, not messages.
+TEST(ClusterText, AWebRunNoWorkerStartedIsStillOneOfUsersAndRequests) {
+    ClusterResult result;
+    result.command = "http -H http://127.0.0.1:1 -u 2 -f scenario.lua";
+    WorkerReport refused;
+    refused.worker = "w0";
+    refused.done = true;
+    refused.ok = false;
+    refused.failures.emplace_back("its run did not start (exit code 2): -f scenario.lua: ...");
+    result.workers.push_back({"w0", 2, "failed", "", 0, refused});
+    merge_reports(result);
+    std::string text = cluster_text(result);
+    EXPECT_NE(text.find("on 1 workers, 2 users:"), std::string::npos) << text;
+    EXPECT_NE(text.find("Requests: 0 made, 0 failed"), std::string::npos) << text;
+    EXPECT_EQ(text.find("Messages:"), std::string::npos) << text;
+    EXPECT_NE(text.find("Result: FAILED"), std::string::npos) << text;
 }
 
 TEST(WorkerReports, RequestFiguresNoRunCouldHaveAreRefused) {
@@ -222,6 +251,11 @@ TEST(WorkerReports, RequestFiguresNoRunCouldHaveAreRefused) {
         << "one name twice";
     EXPECT_FALSE(with([](json::object& r) { r["failures"].as_array()[0].as_array()[3] = "one"; }));
     EXPECT_FALSE(with([](json::object& r) { r.erase("last_request_s"); }));
+    for (const char* key : {"users", "peak_users", "memory_per_user_bytes"}) {
+        json::object negative = o;
+        negative[key] = -1;
+        EXPECT_FALSE(decode_report(json::serialize(negative))) << key;
+    }
 }
 
 // Many names with wide spreads outgrow 4 KiB: the counts per name still reach the controller.
@@ -359,14 +393,23 @@ TEST(SplitRun, ARunThatCannotBeDividedIsRefusedWithTheReason) {
     EXPECT_NE(ramp.status().message().find("ramp"), std::string::npos) << ramp.status().message();
 }
 
-std::int64_t now_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
+TEST(OptionValue, AnOptionIsFoundInEachSpellingAndAnAbsentOneIsNothing) {
+    const std::vector<std::string> names{"-f", "--locustfile"};
+    for (const std::vector<std::string>& args :
+         std::vector<std::vector<std::string>>{{"http", "-f", "a.lua"},
+                                               {"http", "-fa.lua"},
+                                               {"http", "--locustfile", "a.lua"},
+                                               {"http", "-u", "3", "--locustfile=a.lua"}}) {
+        EXPECT_EQ(option_value(args, names), "a.lua") << fmt::format("{}", fmt::join(args, " "));
+    }
+    EXPECT_EQ(option_value({"http", "-u", "3"}, names), std::nullopt);
+    EXPECT_EQ(option_value({"http", "-f"}, names), std::nullopt) << "no value";
+    EXPECT_EQ(option_value({"http", "--locustfiles=a.lua"}, names), std::nullopt) << "another option";
 }
 
 TEST(StartCommands, OnlyAFreshPublishOrHttpRunSealedWithTheSharedSecretOpens) {
-    StartCommand start{"r1", {{"w0", {"publish", "-P", "2"}}, {"w1", {"publish", "-P", "1"}}}, now_ms()};
-    Result<StartCommand> opened = open_start(seal_start(start, kSecret), kSecret, now_ms());
+    StartCommand start{"r1", {{"w0", {"publish", "-P", "2"}}, {"w1", {"publish", "-P", "1"}}}, wall_ms()};
+    Result<StartCommand> opened = open_start(seal_start(start, kSecret), kSecret, wall_ms());
     ASSERT_TRUE(opened) << opened.status().message();
     EXPECT_EQ(opened->run, "r1");
     EXPECT_EQ(opened->shares, start.shares);
@@ -375,23 +418,23 @@ TEST(StartCommands, OnlyAFreshPublishOrHttpRunSealedWithTheSharedSecretOpens) {
     EXPECT_EQ(opened->share_of("w2"), nullptr);
 
     // What anyone on the broker could send: the bare command, another key's seal, a seal with its text changed.
-    EXPECT_FALSE(open_start(encode_start(start), kSecret, now_ms()));
-    EXPECT_FALSE(open_start(seal_start(start, "another secret, just as long"), kSecret, now_ms()));
+    EXPECT_FALSE(open_start(encode_start(start), kSecret, wall_ms()));
+    EXPECT_FALSE(open_start(seal_start(start, "another secret, just as long"), kSecret, wall_ms()));
     json::object tampered = json::parse(seal_start(start, kSecret)).as_object();
     std::string text(tampered["command"].as_string());
     text.replace(text.find(R"("-P","2")"), 10, R"("-P","9")");
     tampered["command"] = text;
-    EXPECT_FALSE(open_start(json::serialize(tampered), kSecret, now_ms()));
+    EXPECT_FALSE(open_start(json::serialize(tampered), kSecret, wall_ms()));
     // A sealed command seen on the broker, replayed later; one from a clock far ahead.
-    EXPECT_FALSE(open_start(seal_start(start, kSecret), kSecret, now_ms() + kStartMaxAgeMs + 1000));
-    EXPECT_FALSE(open_start(seal_start(start, kSecret), kSecret, now_ms() - kStartMaxAgeMs - 1000));
+    EXPECT_FALSE(open_start(seal_start(start, kSecret), kSecret, wall_ms() + kStartMaxAgeMs + 1000));
+    EXPECT_FALSE(open_start(seal_start(start, kSecret), kSecret, wall_ms() - kStartMaxAgeMs - 1000));
     // Only publish and http runs are distributed: a sealed command for anything else is refused too.
-    StartCommand web{"r2", {{"w0", {"publish", "-P", "1"}}, {"w1", {"http", "-f", "scenario.lua"}}}, now_ms()};
-    EXPECT_TRUE(open_start(seal_start(web, kSecret), kSecret, now_ms()));
-    StartCommand fleet{"r3", {{"w0", {"publish", "-P", "1"}}, {"w1", {"fleet", "--lamps", "5"}}}, now_ms()};
-    EXPECT_FALSE(open_start(seal_start(fleet, kSecret), kSecret, now_ms()));
+    StartCommand web{"r2", {{"w0", {"publish", "-P", "1"}}, {"w1", {"http", "-f", "scenario.lua"}}}, wall_ms()};
+    EXPECT_TRUE(open_start(seal_start(web, kSecret), kSecret, wall_ms()));
+    StartCommand fleet{"r3", {{"w0", {"publish", "-P", "1"}}, {"w1", {"fleet", "--lamps", "5"}}}, wall_ms()};
+    EXPECT_FALSE(open_start(seal_start(fleet, kSecret), kSecret, wall_ms()));
     // A worker without a secret opens nothing, not even a command sealed with an empty key.
-    EXPECT_FALSE(open_start(seal_start(start, ""), "", now_ms()));
+    EXPECT_FALSE(open_start(seal_start(start, ""), "", wall_ms()));
 }
 
 TEST(SealedMessages, HellosAndReportsOpenOnlyWithTheSecretOnTheTopicTheyWereSealedFor) {
@@ -408,7 +451,7 @@ TEST(SealedMessages, HellosAndReportsOpenOnlyWithTheSecretOnTheTopicTheyWereSeal
     EXPECT_FALSE(open_hello("w0", json::serialize(changed), kSecret));
     // An old "ready" made to look fresh: its time is under the MAC.
     json::object redated = json::parse(seal_hello("w0", "ready", 1234, kSecret)).as_object();
-    redated["at"] = now_ms();
+    redated["at"] = wall_ms();
     EXPECT_FALSE(open_hello("w0", json::serialize(redated), kSecret));
     redated.erase("at");
     EXPECT_FALSE(open_hello("w0", json::serialize(redated), kSecret));
@@ -458,7 +501,7 @@ TEST(SealedMessages, AnEmptyOrShortMacMatchesNothingNotEvenItsLike) {
     EXPECT_FALSE(mac_matches("", "")) << "what a failed HMAC on both ends would give";
     EXPECT_FALSE(mac_matches("", mac));
     EXPECT_FALSE(mac_matches(mac.substr(0, 8), mac.substr(0, 8))) << "a truncated MAC";
-    json::object empty = json::parse(seal_hello("w0", "ready", now_ms(), kSecret)).as_object();
+    json::object empty = json::parse(seal_hello("w0", "ready", wall_ms(), kSecret)).as_object();
     empty["mac"] = "";
     EXPECT_FALSE(open_hello("w0", json::serialize(empty), kSecret));
 }
@@ -822,7 +865,8 @@ TEST_F(Cluster, TheSharesOfAKilledControllerEndOnceItHasBeenGoneOrphanAfter) {
     worker_flags_ = {"--orphan-after", "2"};
     start_workers(2);
     auto control = controller(2, "-P 2 -T 20 -d 60 --json --quiet");
-    ASSERT_TRUE(run_started(*control)) << control->log();
+    std::string run = run_of(*control);
+    ASSERT_FALSE(run.empty()) << control->log();
     std::this_thread::sleep_for(std::chrono::seconds(1));
     auto killed = std::chrono::steady_clock::now();
     control->kill9();
@@ -837,6 +881,12 @@ TEST_F(Cluster, TheSharesOfAKilledControllerEndOnceItHasBeenGoneOrphanAfter) {
         EXPECT_NE(w->log().find("stopped: its controller was gone for 2 s"), std::string::npos) << w->log();
         EXPECT_TRUE(w->running()) << w->log();
     }
+    // The controller's Will ("gone", retained) was cleared by the workers it left.
+    lampi::testing::MqttProbe late(broker_.port(), {controller_topic(run), "marker"});
+    ASSERT_TRUE(late.wait_connected());
+    ASSERT_TRUE(late.publish("marker", "after any retained message", 1, false));
+    ASSERT_TRUE(late.wait_for("marker"));
+    EXPECT_TRUE(late.messages(controller_topic(run)).empty()) << "a retained state is left for run " << run;
 }
 
 // Ctrl-C on the controller ends the run everywhere, as it ends a single run: the
@@ -924,7 +974,7 @@ TEST_F(Cluster, AStartRefusedForItsTimeTellsItsRunWhy) {
     ASSERT_TRUE(controller_side.wait_connected());
     StartCommand skewed{"skewed",
                         {{"w0", {"publish", "-p", std::to_string(broker_.port()), "-c", "skewed", "-n", "1"}}},
-                        now_ms() - 2 * kStartMaxAgeMs};
+                        wall_ms() - 2 * kStartMaxAgeMs};
     ASSERT_TRUE(controller_side.publish_acknowledged(start_topic(), seal_start(skewed, kSecret)));
     std::optional<lampi::MqttMessage> message =
         controller_side.wait_for(report_topic("skewed", "w0"), nullptr, std::chrono::seconds(20));
@@ -951,7 +1001,7 @@ TEST_F(Cluster, AWorkerRunsNoStartCommandItsControllerDidNotSeal) {
     auto forged = [&](const std::string& run) {
         return StartCommand{run,
                             {{"w0", {"publish", "-p", std::to_string(broker_.port()), "-c", run, "-n", "1"}}},
-                            now_ms()};
+                            wall_ms()};
     };
     ASSERT_TRUE(attacker.publish_acknowledged(start_topic(), encode_start(forged("forged-bare"))));
     ASSERT_TRUE(attacker.publish_acknowledged(start_topic(),
@@ -1043,11 +1093,11 @@ TEST_F(Cluster, AForgedHelloIsNotAReadyWorker) {
     ASSERT_TRUE(attacker.wait_connected());
     ASSERT_TRUE(attacker.publish(hello_topic("w8"), "ready", 1, true));
     ASSERT_TRUE(attacker.publish(hello_topic("w9"),
-                                 seal_hello("w9", "ready", now_ms(), "a guessed secret, long enough"), 1, true));
+                                 seal_hello("w9", "ready", wall_ms(), "a guessed secret, long enough"), 1, true));
     ASSERT_TRUE(attacker.publish_acknowledged(hello_topic("w9"),
-                                              seal_hello("w9", "ready", now_ms(), "a guessed secret, long enough")));
+                                              seal_hello("w9", "ready", wall_ms(), "a guessed secret, long enough")));
     // A genuine "ready" of a worker that has gone, seen on the broker two minutes ago and sent again.
-    const std::string replayed = seal_hello("w7", "ready", now_ms() - 120'000, kSecret);
+    const std::string replayed = seal_hello("w7", "ready", wall_ms() - 120'000, kSecret);
     ASSERT_TRUE(attacker.publish(hello_topic("w7"), replayed, 1, true));
     ASSERT_TRUE(attacker.publish_acknowledged(hello_topic("w7"), replayed));
     cluster_flags_ = {"--wait-workers", "3"};
@@ -1068,10 +1118,6 @@ TEST_F(Cluster, AForgedHelloIsNotAReadyWorker) {
     EXPECT_EQ(broker_.log().find("lampi-load-w8"), std::string::npos);
 }
 
-// During a run, someone on the broker publishes reports on the worker's topic:
-// the bare kind workers used to send, and one sealed with a guessed secret,
-// both claiming a million messages and the end of the run. The controller's
-// totals are still the worker's.
 // Someone on the broker overwrites a worker's retained "ready": an idle worker says
 // it again within kHelloEveryMs, so a controller started after the overwrite finds it.
 TEST_F(Cluster, AnOverwrittenRetainedHelloComesBackWithinItsHeartbeat) {
@@ -1088,21 +1134,15 @@ TEST_F(Cluster, AnOverwrittenRetainedHelloComesBackWithinItsHeartbeat) {
     EXPECT_EQ(counter(last_json(control->log()), "confirmed"), 5u) << control->log();
 }
 
+// During a run, someone on the broker publishes reports on the worker's topic:
+// the bare kind workers used to send, and one sealed with a guessed secret,
+// both claiming a million messages and the end of the run. The controller's
+// totals are still the worker's.
 TEST_F(Cluster, AForgedReportDoesNotChangeTheTotals) {
     start_workers(1);
     auto control = controller(1, "-P 2 -n 60 -T 20 --json --quiet");
-    std::string run;
-    ASSERT_TRUE(lampi::testing::eventually(
-        [&] {
-            std::string log = control->log();
-            std::size_t at = log.find("lampi-load controller: run ");
-            if (at == std::string::npos) return false;
-            at += std::string_view("lampi-load controller: run ").size();
-            run = log.substr(at, log.find(' ', at) - at);
-            return true;
-        },
-        std::chrono::seconds(20)))
-        << control->log();
+    std::string run = run_of(*control);
+    ASSERT_FALSE(run.empty()) << control->log();
     lampi::testing::MqttProbe attacker(broker_.port(), {}, "someone-else");
     ASSERT_TRUE(attacker.wait_connected());
     WorkerReport forged;

@@ -17,12 +17,14 @@
 #include "certificate_authority.h"
 #include "cli_run.h"
 #include "cloud_server.h"
+#include "lampi/hmac.h"
 #include "lua/csv_feed.h"
 #include "lua/lua_json.h"
 #include "mqtt_harness.h"
 #include "process.h"
 #include "run/runner.h"
 #include "scenario/http_lua.h"
+#include "scenario/scenario_files.h"
 #include "web_site.h"
 
 namespace {
@@ -488,3 +490,42 @@ TEST(LuaData, DeeplyNestedTablesEncodeWithinTheStackAndATableThatHoldsItselfIsRe
 }
 
 }  // namespace
+
+// What a controller pins for its workers: the CSV files and modules a scenario
+// reads as it loads, by name beside the scenario and by content.
+TEST(ScenarioData, TheFilesAScenarioReadsAsItLoadsAreDigestedByNameAndContent) {
+    TempDir dir;
+    std::filesystem::create_directories(dir / "lib");
+    const std::string module = "return {greeting = 'hi'}\n";
+    lampi::testing::write_file(dir / "lib/common.lua", module);
+    lampi::testing::write_file(dir / "people.csv", "name\nalice\n");
+    lampi::testing::write_file(dir / "later.csv", "name\nbob\n");
+    const std::string script = dir / "scenario.lua";
+    lampi::testing::write_file(script,
+                               "local common = require('lib.common')\nlocal people = csv('people.csv')\n"
+                               "tasks = {function(user) local later = csv('later.csv') end}\n");
+    auto files = lampi::load::scenario_data_files(script, HttpOptions{});
+    ASSERT_TRUE(files) << files.status().message();
+    ASSERT_EQ(files->size(), 2u) << lampi::load::describe_scenario_data(*files)
+                                 << " (later.csv is read only by a task)";
+    EXPECT_EQ((*files)[0].name, "lib/common.lua");
+    EXPECT_EQ((*files)[0].sha256, lampi::sha256_hex(module));
+    EXPECT_EQ((*files)[1].name, "people.csv");
+    const std::string digest = lampi::load::scenario_data_digest(*files);
+    EXPECT_EQ(digest.size(), 64u);
+
+    lampi::testing::write_file(dir / "people.csv", "name\nalicia\n");
+    auto edited = lampi::load::scenario_data_files(script, HttpOptions{});
+    ASSERT_TRUE(edited) << edited.status().message();
+    EXPECT_NE(lampi::load::scenario_data_digest(*edited), digest);
+    lampi::testing::write_file(dir / "people.csv", "name\nalice\n");
+    auto again = lampi::load::scenario_data_files(script, HttpOptions{});
+    ASSERT_TRUE(again) << again.status().message();
+    EXPECT_EQ(lampi::load::scenario_data_digest(*again), digest);
+
+    lampi::testing::write_file(script, "tasks = {function(user) end}\n");
+    auto none = lampi::load::scenario_data_files(script, HttpOptions{});
+    ASSERT_TRUE(none) << none.status().message();
+    EXPECT_TRUE(none->empty());
+    EXPECT_EQ(lampi::load::scenario_data_digest(*none), "");
+}

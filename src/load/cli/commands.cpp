@@ -18,6 +18,7 @@
 #include "run/runner.h"
 #include "run/source_addresses.h"
 #include "run/timespan.h"
+#include "scenario/scenario_files.h"
 #include "web/live_run.h"
 #ifdef LAMPI_LOAD_WEB
 #include "web/web_console.h"
@@ -183,6 +184,8 @@ int http_command(HttpOptions options, const HttpCliOptions& cli, const CommonOpt
         options.username = login.substr(0, colon);
         options.password = login.substr(colon + 1);
     }
+    if (!cli.data_sha256.empty() && cli.script_sha256.empty())
+        return usage("--scenario-data-sha256 comes with --locustfile-sha256 (a controller gives both)");
     if (!cli.script_sha256.empty()) {
         if (cli.script.empty()) return usage("--locustfile-sha256 checks the file of -f: give -f FILE too");
         Result<std::optional<std::string>> text = read_file_if_exists(cli.script, kMaxScenarioFileBytes);
@@ -231,6 +234,16 @@ int http_command(HttpOptions options, const HttpCliOptions& cli, const CommonOpt
     std::unique_ptr<HttpUsersScenario> scenario;
     if (!cli.script.empty()) {
         if (Status s = check_lua_scenario(cli.script, options); !s) return usage(s.message());
+        if (!cli.script_sha256.empty()) {
+            Result<std::vector<ScenarioFile>> data = scenario_data_files(cli.script, options);
+            if (!data) return usage(data.status().message());
+            if (scenario_data_digest(*data) != cli.data_sha256)
+                return usage(fmt::format(
+                    "-f {}: the files it reads here ({}) differ from the controller's copies (the controller "
+                    "printed their digests): copy the controller's files here, so every worker runs the same "
+                    "scenario",
+                    cli.script, data->empty() ? "none" : describe_scenario_data(*data)));
+        }
         scenario = std::make_unique<HttpLuaScenario>(options, cli.script);
     } else {
         scenario = std::make_unique<HttpCourseScenario>(options);

@@ -60,6 +60,7 @@ struct HttpCliOptions {
     std::string login;   // USER:PASS
     std::string login_file;     // its first line is USER:PASS
     std::string script_sha256;  // run `script` only if this is its digest (a controller's worker)
+    std::string data_sha256;    // and only if the files it reads as it loads digest to this ("": none)
     std::string wait;    // "--wait 5-9" or "--wait 0"
     bool headless = false;
     bool web = false;          // --web: steer the run from a live page

@@ -24,7 +24,9 @@
 #include "report/html_report.h"
 #include "report/json_report.h"
 #include "report/locust_report.h"
+#include "run/clock.h"
 #include "scenario/http_lua.h"
+#include "scenario/scenario_files.h"
 
 namespace lampi::load::cluster {
 namespace {
@@ -35,11 +37,6 @@ using Clock = std::chrono::steady_clock;
 constexpr auto kConnectDeadline = std::chrono::seconds(10);
 // After Ctrl-C, how long the workers have to end their shares and send their final figures.
 constexpr double kStopGraceS = 10;
-
-std::int64_t wall_clock_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
 
 double unix_seconds() {
     return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -108,23 +105,11 @@ std::string usage_of(const std::vector<std::string>& args) {
     return {};
 }
 
-// The value of the option `names` in `args` (`-f X`, `-fX`, `--locustfile X`, `--locustfile=X`).
-std::optional<std::string> option_value(const std::vector<std::string>& args, const std::vector<std::string>& names) {
-    for (std::size_t i = 0; i < args.size(); ++i) {
-        for (const std::string& name : names) {
-            if (args[i] == name && i + 1 < args.size()) return args[i + 1];
-            if (name.starts_with("--") && args[i].starts_with(name + "=")) return args[i].substr(name.size() + 1);
-            if (!name.starts_with("--") && args[i].size() > name.size() && args[i].starts_with(name))
-                return args[i].substr(name.size());
-        }
-    }
-    return std::nullopt;
-}
-
-// A Lua scenario runs from each worker's own copy of the file: every share
-// carries the digest of the controller's, and a worker whose copy differs
-// refuses to run it (lampi-load http --locustfile-sha256).
-Status pin_scenario_file(const std::vector<std::string>& args, std::vector<RunShare>& shares) {
+// A Lua scenario runs from each worker's own copy of the file and of what it
+// reads as it loads: every share carries the digests of the controller's, and a
+// worker whose copies differ refuses to run it (lampi-load http
+// --locustfile-sha256, --scenario-data-sha256; scenario/scenario_files.h).
+Status pin_scenario_files(const std::vector<std::string>& args, std::vector<RunShare>& shares) {
     if (args.empty() || args.front() != "http") return Status::ok();
     std::optional<std::string> script = option_value(args, {"-f", "--locustfile"});
     if (!script) return Status::ok();
@@ -135,9 +120,21 @@ Status pin_scenario_file(const std::vector<std::string>& args, std::vector<RunSh
             "controller checks that they all hold its own",
             *script, text ? "no such file" : text.status().message()));
     std::string digest = sha256_hex(**text);
+    Result<std::vector<ScenarioFile>> data = scenario_data_files(*script, HttpOptions{});
+    if (!data)
+        return Status::invalid_argument(fmt::format(
+            "-f {}: it does not load on the controller ({}): the controller loads it to pin the files it reads",
+            *script, data.status().message()));
+    std::string data_digest = scenario_data_digest(*data);
+    if (!data_digest.empty())
+        fmt::print(stderr, "lampi-load controller: -f {} reads {}: every worker must hold the same copies\n", *script,
+                   describe_scenario_data(*data));
     for (RunShare& share : shares) {
         share.args.emplace_back("--locustfile-sha256");
         share.args.push_back(digest);
+        if (data_digest.empty()) continue;
+        share.args.emplace_back("--scenario-data-sha256");
+        share.args.push_back(data_digest);
     }
     return Status::ok();
 }
@@ -166,6 +163,8 @@ void merge_reports(ClusterResult& result) {
     result.errors.clear();
     result.failures.clear();
     result.users = 0;
+    result.peak_users = 0;
+    result.memory_per_user_bytes = 0;
     std::vector<const WorkerReport*> latest;
     for (const auto& w : result.workers) latest.push_back(&w.report);
     result.requests = merge_requests(latest);
@@ -174,6 +173,7 @@ void merge_reports(ClusterResult& result) {
     for (const ClusterResult::Worker& w : result.workers) {
         for (std::size_t i = 0; i < result.counters.size(); ++i) result.counters[i] += w.report.counters[i];
         result.users += w.report.users;
+        result.peak_users += w.report.peak_users;
         if (!result.requests) result.latency.merge(w.report.latency);
         for (const auto& [reason, n] : w.report.errors) result.errors[reason] += n;
         if (w.state == "vanished") {
@@ -187,13 +187,22 @@ void merge_reports(ClusterResult& result) {
                 result.failures.push_back(fmt::format("worker {}: its run failed", w.id));
         }
     }
+    // Each worker's memory above its idle process, added, over their users added.
+    double memory = 0, users = 0;
+    for (const ClusterResult::Worker& w : result.workers) {
+        if (w.report.memory_per_user_bytes <= 0 || w.report.peak_users <= 0) continue;
+        memory += w.report.memory_per_user_bytes * static_cast<double>(w.report.peak_users);
+        users += static_cast<double>(w.report.peak_users);
+    }
+    if (users > 0) result.memory_per_user_bytes = memory / users;
 }
 
 std::string cluster_text(const ClusterResult& r) {
-    const bool http = r.requests.has_value();
+    // Web users, also when no worker's run started to report requests.
+    const bool http = r.requests.has_value() || r.command.starts_with("http ");
     std::string out;
     // An http run opens with Locust's tables, as one run does.
-    if (http) out += locust_tables(cluster_run_report(r));
+    if (r.requests) out += locust_tables(cluster_run_report(r));
     out +=
         fmt::format("Run {} on {} workers, {} {}:\n", r.run, r.workers.size(), r.clients(), http ? "users" : "clients");
     for (const auto& w : r.workers) {
@@ -209,9 +218,13 @@ std::string cluster_text(const ClusterResult& r) {
                            w.state, w.why.empty() ? "" : " - " + w.why, figures, w.last_heard_s);
     }
     if (http) {
-        RequestEntry total = r.requests->total();
+        RequestEntry total = r.requests ? r.requests->total() : RequestEntry{};
         out += fmt::format("Requests: {} made, {} failed\n", total.requests, total.failures);
         out += fmt::format("Response time (every worker's requests): {}\n", latency_line(r.latency));
+        out += fmt::format("Users: {} most at once (each worker's most, added)", r.peak_users);
+        if (r.memory_per_user_bytes > 0)
+            out += fmt::format("; {:.1f} KiB resident memory per user", r.memory_per_user_bytes / 1024);
+        out += "\n";
     } else {
         out += fmt::format("Messages: {} sent, {} confirmed, {} errors\n",
                            r.counters[static_cast<std::size_t>(Counter::sent)],
@@ -244,6 +257,9 @@ std::string cluster_json(const ClusterResult& r) {
             RequestEntry total = w.report.requests->total();
             workers.back().as_object()["requests"] = total.requests;
             workers.back().as_object()["request_failures"] = total.failures;
+            workers.back().as_object()["peak_users"] = w.report.peak_users;
+            if (w.report.memory_per_user_bytes > 0)
+                workers.back().as_object()["memory_per_user_bytes"] = w.report.memory_per_user_bytes;
         }
     }
     json::object errors;
@@ -258,7 +274,11 @@ std::string cluster_json(const ClusterResult& r) {
                      {"latency", latency_json(r.latency)},
                      {"errors", std::move(errors)},
                      {"failures", std::move(failures)}};
-    if (r.requests) add_requests_json(*r.requests, out);
+    if (r.requests) {
+        add_requests_json(*r.requests, out);
+        out["peak_users"] = r.peak_users;
+        if (r.memory_per_user_bytes > 0) out["memory_per_user_bytes"] = r.memory_per_user_bytes;
+    }
     return json::serialize(out) + "\n";
 }
 
@@ -286,6 +306,14 @@ RunReport cluster_run_report(const ClusterResult& r) {
     report.requests = r.requests;
     report.request_history = r.request_history;
     report.requests_started_s = r.started_unix_s;
+    if (r.requests) {
+        report.figures.push_back(
+            {"users", "Users (most at once, each worker's most added)", static_cast<double>(r.peak_users), ""});
+        if (r.memory_per_user_bytes > 0)
+            report.figures.push_back({"memory_per_user_bytes",
+                                      "Memory per user (resident, above the idle processes, over every worker)",
+                                      r.memory_per_user_bytes, "bytes"});
+    }
     return report;
 }
 
@@ -325,7 +353,7 @@ int run_controller(const ControllerOptions& options, const std::atomic<bool>& st
         fmt::print(stderr, "lampi-load controller: {}\n", shares.status().message());
         return 2;
     }
-    if (Status s = pin_scenario_file(options.args, shares.value()); !s) {
+    if (Status s = pin_scenario_files(options.args, shares.value()); !s) {
         fmt::print(stderr, "lampi-load controller: {}\n", s.message());
         return 2;
     }
@@ -370,7 +398,7 @@ int run_controller(const ControllerOptions& options, const std::atomic<bool>& st
             const std::string& state = hello->state;
             if (state == "ready") {
                 // A "ready" sealed long ago is a copy replayed on the broker (or the worker's clock is off).
-                std::int64_t age_ms = wall_clock_ms() - hello->at_ms;
+                std::int64_t age_ms = wall_ms() - hello->at_ms;
                 if (age_ms > kStartMaxAgeMs || -age_ms > kStartMaxAgeMs) {
                     if (heard.warned.insert("stale " + id).second)
                         log::warn(
@@ -437,7 +465,7 @@ int run_controller(const ControllerOptions& options, const std::atomic<bool>& st
     }
     // One sealed start per worker, so the size of each is its own command line's,
     // whatever the number of workers; every one is checked before any is sent.
-    const std::int64_t issued_at_ms = wall_clock_ms();
+    const std::int64_t issued_at_ms = wall_ms();
     std::vector<std::string> starts;
     std::string who;
     for (std::size_t i = 0; i < result.workers.size(); ++i) {

@@ -76,6 +76,10 @@ struct ClusterResult {
     // stats history (one row a second), and when the start was sent (Unix s).
     std::optional<RequestTable> requests;
     std::int64_t users = 0;
+    // The sum of each worker's most users at once (the most the cluster can have
+    // had), and the resident memory per user over the workers that measured it.
+    std::int64_t peak_users = 0;
+    double memory_per_user_bytes = 0;
     std::vector<RequestHistoryRow> request_history;
     double started_unix_s = 0;
     bool ok() const { return failures.empty(); }

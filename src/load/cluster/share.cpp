@@ -47,6 +47,14 @@ bool parse_number(const std::string& text, T& into) {
 
 }  // namespace
 
+std::optional<std::string> option_value(const std::vector<std::string>& args, const std::vector<std::string>& names) {
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        Status error;
+        if (auto found = match(args, i, names, error)) return found->first;
+    }
+    return std::nullopt;
+}
+
 Result<std::vector<RunShare>> split_run(const std::vector<std::string>& args, int workers,
                                         const std::vector<std::string>& options_with_values) {
     if (workers < 1) return Status::invalid_argument("a run needs at least one worker");

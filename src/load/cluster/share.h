@@ -14,6 +14,7 @@
 // input.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -34,5 +35,9 @@ struct RunShare {
 // looks like a total (`--topic -P5`, `-c -Px`): the parser reads it so.
 Result<std::vector<RunShare>> split_run(const std::vector<std::string>& args, int workers,
                                         const std::vector<std::string>& options_with_values = {});
+
+// The value `args` gives to the option `names` in any spelling CLI11 accepts
+// (`-f X`, `-fX`, `--locustfile X`, `--locustfile=X`); nothing when it is not given.
+std::optional<std::string> option_value(const std::vector<std::string>& args, const std::vector<std::string>& names);
 
 }  // namespace lampi::load::cluster

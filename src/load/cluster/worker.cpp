@@ -19,6 +19,7 @@
 #include "cluster/worker_report.h"
 #include "lampi/log.h"
 #include "lampi/mqtt_client.h"
+#include "run/clock.h"
 
 namespace lampi::load::cluster {
 namespace {
@@ -50,6 +51,8 @@ public:
         r.elapsed_s = sample.elapsed_s;
         r.connections = sample.connections;
         with_requests(r, scenario.live_requests(), scenario.users_now());
+        peak_users_ = std::max(peak_users_, r.users);
+        r.peak_users = peak_users_;
         Result<std::string> sealed = seal(r);
         if (!sealed) return;
         // A report lost on the way costs nothing: the next one carries everything.
@@ -65,6 +68,9 @@ public:
         r.ok = report.ok();
         r.failures = report.failures;
         with_requests(r, report.requests, 0);
+        // The run's own figures: it samples its users and memory more often than it reports.
+        r.peak_users = std::max(peak_users_, static_cast<std::int64_t>(figure_of(report, "users")));
+        r.memory_per_user_bytes = figure_of(report, "memory_per_user_bytes");
         if (orphaned_) {
             r.ok = false;
             r.failures.push_back(orphaned_why());
@@ -88,6 +94,8 @@ public:
     // it has been gone orphan_after_s.
     void controller_gone(std::int64_t since_steady_ms) { gone_since_ms_ = since_steady_ms; }
     void controller_back() { gone_since_ms_ = 0; }
+    // Whether the run ended because its controller stayed gone.
+    bool orphaned() const { return orphaned_; }
 
     // After the run returned `exit_code`: the final report, if the run sent none.
     void ended(int exit_code) {
@@ -113,6 +121,13 @@ private:
         r.errors = totals.error_reasons;
         r.peak_connections = totals.peak_connections;
         return r;
+    }
+
+    // The value of the figure `key` in a run's report; 0 when it has none.
+    static double figure_of(const RunReport& report, std::string_view key) {
+        for (const Figure& f : report.figures)
+            if (f.key == key) return f.value;
+        return 0;
     }
 
     // A web users' run sends its per-name figures; their total is its primary
@@ -163,13 +178,9 @@ private:
     std::atomic<bool> orphaned_{false};
     std::string refused_;  // why the run could not start
     bool final_sent_ = false;
+    std::int64_t peak_users_ = 0;
     bool said_trimmed_ = false;
 };
-
-std::int64_t wall_clock_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
 
 std::string default_id() {
     char host[256] = {};
@@ -238,9 +249,7 @@ int run_worker(WorkerOptions options, const RunCommand& run_command, const std::
     const std::string hello = hello_topic(options.id);
     MqttOptions o = options.broker;
     o.client_id = "lampi-load-worker-" + options.id;
-    auto hello_of = [&](std::string_view state) {
-        return seal_hello(options.id, state, wall_clock_ms(), options.secret);
-    };
+    auto hello_of = [&](std::string_view state) { return seal_hello(options.id, state, wall_ms(), options.secret); };
     o.will = MqttWill{hello, hello_of("gone"), 1, true};
     MqttClient client(o);
 
@@ -309,7 +318,7 @@ int run_worker(WorkerOptions options, const RunCommand& run_command, const std::
     client.on_message = [&](const MqttMessage& m) {
         if (m.topic == stop_topic()) return take_stop(m);
         if (m.topic.starts_with(controller_topic(""))) return take_controller_state(m);
-        Result<StartCommand> start = open_start(m.payload, options.secret, wall_clock_ms());
+        Result<StartCommand> start = open_start(m.payload, options.secret, wall_ms());
         if (!start) {
             log::warn("worker: refused a start command: {}", start.status().message());
             // Sealed by the controller and naming this worker, refused only for its time: the
@@ -378,7 +387,7 @@ int run_worker(WorkerOptions options, const RunCommand& run_command, const std::
         }
         int rc = 2;
         // A start that waited behind another run is checked again: its controller may have given up.
-        if (std::int64_t waited_ms = wall_clock_ms() - start.issued_at_ms; waited_ms > kStartMaxAgeMs) {
+        if (std::int64_t waited_ms = wall_ms() - start.issued_at_ms; waited_ms > kStartMaxAgeMs) {
             std::string why = fmt::format(
                 "the start waited {:.0f} s behind another run on this worker, past the {} s a start is good for: "
                 "start the run again once the worker says ready",
@@ -396,6 +405,9 @@ int run_worker(WorkerOptions options, const RunCommand& run_command, const std::
             controller_gone_since.erase(start.run);
         }
         reporter.ended(rc);
+        // A killed controller's Will stays retained on the broker, and nobody will
+        // clear it: its run is over, so the workers it left do.
+        if (reporter.orphaned()) (void)client.publish(controller_topic(start.run), "", 1, true);
         fmt::print(stderr, "lampi-load worker {}: run {} ended with exit code {}\n", options.id, start.run, rc);
         {
             std::lock_guard lock(mutex);

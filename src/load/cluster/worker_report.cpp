@@ -263,6 +263,8 @@ std::string encode_report(const WorkerReport& r) {
                      {"failures", strings(r.failures)}};
     if (r.requests) {
         out["users"] = r.users;
+        out["peak_users"] = r.peak_users;
+        if (r.memory_per_user_bytes > 0) out["memory_per_user_bytes"] = r.memory_per_user_bytes;
         out["requests"] = requests_json(*r.requests);
     }
     return json::serialize(out);
@@ -284,9 +286,14 @@ Result<WorkerReport> decode_report(std::string_view text) {
         !read_number(o, "seq", r.seq) || !read_number(o, "elapsed_s", r.elapsed_s) ||
         !read_strings(o, "failures", r.failures))
         return malformed("worker report");
-    for (auto [key, into] :
-         {std::pair{"connections", &r.connections}, {"peak_connections", &r.peak_connections}, {"users", &r.users}})
+    for (auto [key, into] : {std::pair{"connections", &r.connections},
+                             {"peak_connections", &r.peak_connections},
+                             {"users", &r.users},
+                             {"peak_users", &r.peak_users}})
         if (o.contains(key) && !read_number(o, key, *into)) return malformed("worker report");
+    if (o.contains("memory_per_user_bytes") && !read_number(o, "memory_per_user_bytes", r.memory_per_user_bytes))
+        return malformed("worker report");
+    if (r.users < 0 || r.peak_users < 0 || r.memory_per_user_bytes < 0) return malformed("worker report");
     r.worker = worker->as_string();
     r.done = done->as_bool();
     r.ok = ok->as_bool();

@@ -48,8 +48,11 @@ struct WorkerReport {
     // Open at the report, and the most open at once so far (optional on the wire: 0 from workers that do not say).
     std::int64_t connections = 0, peak_connections = 0;
     Histogram latency;  // the primary latency, the whole run so far (empty with `requests`: their total is it)
-    // Web users (http runs): running at the report, and the per-name figures so far (optional on the wire).
-    std::int64_t users = 0;
+    // Web users (http runs): running at the report, the most at once so far, and the per-name figures so far
+    // (optional on the wire).
+    std::int64_t users = 0, peak_users = 0;
+    // With done, for web users: the worker's resident memory per user above its idle process (0: not measured).
+    double memory_per_user_bytes = 0;
     std::optional<RequestTable> requests;
     std::map<std::string, std::uint64_t> errors;
     std::vector<std::string> failures;  // with done: why the worker's run failed

@@ -96,4 +96,11 @@ Result<std::shared_ptr<CsvFeed>> CsvFeeds::open(const std::string& path) {
     return feed;
 }
 
+std::vector<std::string> CsvFeeds::paths() {
+    std::lock_guard lock(mutex_);
+    std::vector<std::string> opened;
+    for (const auto& [path, feed] : feeds_) opened.push_back(path);
+    return opened;
+}
+
 }  // namespace lampi::load::lua

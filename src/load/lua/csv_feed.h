@@ -43,6 +43,8 @@ class CsvFeeds {
 public:
     // Reads and parses `path` the first time; an error names the file and line.
     Result<std::shared_ptr<CsvFeed>> open(const std::string& path);
+    // The files opened so far, as open() was given them.
+    std::vector<std::string> paths();
 
 private:
     std::mutex mutex_;

@@ -195,6 +195,29 @@ Result<std::unique_ptr<ScenarioState>> ScenarioState::load(const ScenarioSetting
     return state;
 }
 
+std::vector<std::string> ScenarioState::module_files() const {
+    std::vector<std::string> files;
+    lua_State* L = L_;
+    const int top = lua_gettop(L);
+    if (lua_getglobal(L, "package") != LUA_TTABLE || lua_getfield(L, top + 1, "loaded") != LUA_TTABLE) {
+        lua_settop(L, top);
+        return files;
+    }
+    const int package = top + 1, loaded = top + 2;
+    lua_pushnil(L);
+    while (lua_next(L, loaded) != 0) {  // key value
+        lua_pop(L, 1);
+        if (lua_type(L, -1) != LUA_TSTRING) continue;
+        lua_getfield(L, package, "searchpath");
+        lua_pushvalue(L, -2);
+        lua_getfield(L, package, "path");
+        if (lua_pcall(L, 2, 1, 0) == LUA_OK && lua_type(L, -1) == LUA_TSTRING) files.emplace_back(lua_tostring(L, -1));
+        lua_pop(L, 1);
+    }
+    lua_settop(L, top);
+    return files;
+}
+
 ScenarioState::~ScenarioState() {
     if (L_ != nullptr) lua_close(L_);
 }

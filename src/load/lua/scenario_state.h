@@ -10,6 +10,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "lampi/status.h"
 #include "lua/csv_feed.h"
@@ -45,6 +46,9 @@ public:
     const std::string& folder() const { return folder_; }
     const ScenarioSettings& settings() const { return settings_; }
     MqttTlsContexts& mqtt_tls() { return mqtt_tls_; }
+    // The files of the modules the scenario has required so far (package.loaded,
+    // found again along package.path): the standard libraries are no files.
+    std::vector<std::string> module_files() const;
 
 private:
     ScenarioState() = default;

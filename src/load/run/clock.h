@@ -19,4 +19,7 @@ inline std::int64_t wall_ns() {
         .count();
 }
 
+// Milliseconds are what the cluster's messages carry.
+inline std::int64_t wall_ms() { return wall_ns() / 1'000'000; }
+
 }  // namespace lampi::load
