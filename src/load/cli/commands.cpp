@@ -233,8 +233,10 @@ int http_command(HttpOptions options, const HttpCliOptions& cli, const CommonOpt
     }
     std::unique_ptr<HttpUsersScenario> scenario;
     if (!cli.script.empty()) {
-        if (Status s = check_lua_scenario(cli.script, options); !s) return usage(s.message());
-        if (!cli.script_sha256.empty()) {
+        if (cli.script_sha256.empty()) {
+            if (Status s = check_lua_scenario(cli.script, options); !s) return usage(s.message());
+        } else {
+            // A controller's worker: the load that checks the scenario also lists what it read.
             Result<std::vector<ScenarioFile>> data = scenario_data_files(cli.script, options);
             if (!data) return usage(data.status().message());
             if (scenario_data_digest(*data) != cli.data_sha256)

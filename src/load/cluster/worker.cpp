@@ -14,6 +14,7 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <thread>
 
 #include "cluster/broker.h"
 #include "cluster/worker_report.h"
@@ -269,11 +270,13 @@ int run_worker(WorkerOptions options, const RunCommand& run_command, const std::
     std::set<std::string> stopped;  // runs their controller stopped
     // steady_ms() when the broker said the controller of a run waiting or running here was gone.
     std::map<std::string, std::int64_t> controller_gone_since;
+    std::atomic<bool> subscribed{false};  // the first connection's subscriptions are sent
     client.on_connect = [&] {
         for (const std::string& topic : {start_topic(), stop_topic(), controller_topic("+")})
             if (Status s = client.subscribe(topic, 1); !s) log::error("worker: {}", s.message());
         std::lock_guard lock(mutex);
         (void)client.publish(hello, hello_of(busy ? "busy" : "ready"), 1, true);
+        subscribed = true;
     };
     // A stop ends the run it names if it is running, and keeps it from running if it waits or
     // comes later (the start and the stop travel on different topics).
@@ -347,6 +350,14 @@ int run_worker(WorkerOptions options, const RunCommand& run_command, const std::
         fmt::print(stderr, "lampi-load worker: cannot use the controller's broker: {}\n", s.message());
         return 2;
     }
+    // The connection is up before its subscriptions are sent. A hello the broker
+    // acknowledges after them proves them in effect (it takes one connection's
+    // packets in order): only then is this worker waiting for runs.
+    for (auto until = steady_ms() + std::chrono::milliseconds(kConnectDeadline).count();
+         !subscribed && steady_ms() < until;)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    if (Status s = client.publish_confirmed(hello, hello_of("ready"), 1, true, kFinalReportDeadline); !s)
+        log::warn("worker {}: the broker did not acknowledge its hello: {}", options.id, s.message());
     fmt::print(stderr, "lampi-load worker {}: waiting for runs from the controller's broker {}{}\n", options.id,
                client.endpoint(), o.tls ? " (TLS)" : "");
     // An idle worker says "ready" again now and then, so a controller can tell it from a
