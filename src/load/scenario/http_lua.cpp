@@ -53,10 +53,18 @@ private:
 HttpLuaScenario::HttpLuaScenario(HttpOptions options, std::string script)
     : HttpUsersScenario(std::move(options), std::make_unique<LuaKind>(std::move(script))) {}
 
-Status check_lua_scenario(const std::string& script, const HttpOptions& options) {
+Result<std::vector<std::string>> lua_scenario_reads(const std::string& script, const HttpOptions& options) {
     lua::CsvFeeds feeds;
     auto state = lua::ScenarioState::load(settings_for(script, options, feeds));
-    return state ? Status::ok() : state.status();
+    if (!state) return state.status();
+    std::vector<std::string> paths = feeds.paths();
+    for (std::string& module : (*state)->module_files()) paths.push_back(std::move(module));
+    return paths;
+}
+
+Status check_lua_scenario(const std::string& script, const HttpOptions& options) {
+    auto reads = lua_scenario_reads(script, options);
+    return reads ? Status::ok() : reads.status();
 }
 
 }  // namespace lampi::load

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <string>
+#include <vector>
 
 #include "lampi/status.h"
 #include "scenario/http_users.h"
@@ -19,6 +20,9 @@ public:
 // Loads `script` once in a state of its own: a setup error (a syntax error, no
 // tasks, a CSV file that is not there) names the file and line before any user starts.
 Status check_lua_scenario(const std::string& script, const HttpOptions& options);
+// The same load, and the files it read: the CSV files the scenario's top level
+// opened and the modules it required (scenario/scenario_files.h pins them).
+Result<std::vector<std::string>> lua_scenario_reads(const std::string& script, const HttpOptions& options);
 
 // A scenario file is digested whole up to this size, to tell a controller's copy
 // from a worker's (lampi-load http --locustfile-sha256).

@@ -7,7 +7,6 @@
 
 #include "lampi/files.h"
 #include "lampi/hmac.h"
-#include "lua/scenario_state.h"
 #include "scenario/http_lua.h"
 
 namespace lampi::load {
@@ -30,15 +29,12 @@ std::string name_in(const std::filesystem::path& folder, const std::string& path
 }  // namespace
 
 Result<std::vector<ScenarioFile>> scenario_data_files(const std::string& script, const HttpOptions& options) {
-    lua::CsvFeeds feeds;
-    Result<std::unique_ptr<lua::ScenarioState>> state = lua::ScenarioState::load(
-        {script, options.wait_min_s, options.wait_max_s, &feeds, options.cafile, options.insecure});
-    if (!state) return state.status();
-    std::vector<std::string> paths = feeds.paths();
-    for (std::string& module : (*state)->module_files()) paths.push_back(std::move(module));
-    const std::filesystem::path folder = std::filesystem::path((*state)->folder()).lexically_normal();
+    Result<std::vector<std::string>> paths = lua_scenario_reads(script, options);
+    if (!paths) return paths.status();
+    // The folder the scenario's relative paths start from (lua/scenario_state.h).
+    const std::filesystem::path folder = std::filesystem::absolute(script).parent_path().lexically_normal();
     std::vector<ScenarioFile> files;
-    for (const std::string& path : paths) {
+    for (const std::string& path : *paths) {
         Result<std::string> digest = digest_file(path);
         if (!digest) return Status::error(fmt::format("-f {} read {}: {}", script, path, digest.status().message()));
         files.push_back({name_in(folder, path), std::move(digest).value()});
