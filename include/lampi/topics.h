@@ -39,6 +39,8 @@ inline constexpr std::array<std::string_view, 2> kConnectionClients = {kLampServ
 inline constexpr std::string_view kScreenClient = "lamp_ui";
 // The lamp's Bluetooth LE service (lampi-ble), likewise optional.
 inline constexpr std::string_view kBleClient = "lamp_ble";
+// The "client" Home Assistant's commands carry on the lamp's broker (lampid's bridge to it).
+inline constexpr std::string_view kHomeAssistantClient = "homeassistant";
 
 // The cloud broker's auth plugin publishes how many clients it holds rights for
 // (retained, beside Mosquitto's own $SYS figures); lampi-cloud's /metrics shows it.

@@ -158,9 +158,9 @@ int main(int argc, char** argv) {
     s->add_option("--analytics-group-rollup", serve_arguments.analytics_group_rollups,
                   "COLLECTION.PROPERTY whose events are counted per UTC day and value, so a count grouped by it "
                   "answers from those counts (repeatable, at most 32; declare properties of few values; "
-                  "lamp_changes.client, logins.success, logins.failure and sign_ups.referred_by always are). "
-                  "Permanent: the declaration is recorded in the database, and leaving the option out later "
-                  "does not undo it");
+                  "lamp_changes.source, logins.success, logins.failure and sign_ups.referred_by always are). "
+                  "The declaration is recorded in the database: leaving the option out later does not undo it, "
+                  "`lampi-cloud analytics undeclare` does");
     s->add_option("--enroll-rate", serve.app.enroll_rate.limit, "enrollment attempts per client address per hour")
         ->capture_default_str()
         ->check(CLI::Range(1, 1000000));
@@ -236,6 +236,12 @@ int main(int argc, char** argv) {
         ->required();
     add_common(analytics_access_key, common, memory_kib);
 
+    std::string undeclared_rollup;
+    auto* analytics_undeclare = analytics->add_subcommand(
+        "undeclare", "stop counting a declared --analytics-group-rollup per day and value, and delete its counts");
+    analytics_undeclare->add_option("rollup", undeclared_rollup, "COLLECTION.PROPERTY, as it was declared")->required();
+    add_common(analytics_undeclare, common, memory_kib);
+
     // demo
     std::string demo_user = "demo", demo_password = "lampi-demo";
     std::vector<std::string> demo_lamps;
@@ -259,6 +265,7 @@ int main(int argc, char** argv) {
     if (enroll_token_create->parsed()) return cli::enroll_token_create(common, enroll_device, enroll_ttl);
     if (analytics_keys->parsed()) return cli::analytics_keys(common, key_name, key_files);
     if (analytics_access_key->parsed()) return cli::analytics_access_key(common, key_definition);
+    if (analytics_undeclare->parsed()) return cli::analytics_undeclare(common, undeclared_rollup);
     if (demo->parsed()) return cli::demo(common, demo_user, demo_password, demo_lamps);
     return 2;
 }

@@ -21,6 +21,7 @@
 
 #include "lampi/lamp_state.h"
 #include "lampi/status.h"
+#include "lampi/topics.h"
 #include "publisher.h"
 
 namespace lampi::lampid {
@@ -29,7 +30,7 @@ class HomeAssistant {
 public:
     static constexpr std::string_view kDefaultPrefix = "homeassistant";
     // The "client" Home Assistant's commands carry on lamp/set_config and lamp/changed.
-    static constexpr std::string_view kClient = "homeassistant";
+    static constexpr std::string_view kClient = topics::kHomeAssistantClient;
     // Home Assistant's brightness runs 1..kBrightnessScale, ours 0..1.
     static constexpr int kBrightnessScale = 255;
 

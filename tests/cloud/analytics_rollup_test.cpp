@@ -433,6 +433,41 @@ TEST_P(GroupRollupTest, APropertyDeclaredAfterItsEventsIsBackfilledDayByDayAndCo
     expect_group_table_matches_events("kind");
 }
 
+// `lampi-cloud analytics undeclare`: the counts go with the declaration, batches
+// after it count nothing for the property, its answers come from the events, and
+// a declaration made again later counts each event once (no count left behind).
+TEST_P(GroupRollupTest, AnUndeclaredPropertyIsCountedFromItsEventsAndADeclarationMadeAgainCountsEachEventOnce) {
+    std::mt19937 random(5);
+    declare("kind");
+    declare("user.tier");
+    store_mixed_events(random, 300);
+    auto rows_of = [this](const char* property) {
+        auto rows = store_->database().lease()->query(
+            "SELECT COUNT(*) FROM analytics_daily_groups WHERE collection = 'purchases' AND property = $1",
+            {std::string(property)});
+        EXPECT_TRUE(rows);
+        return rows ? storage::as_int(rows->at(0).at(0)) : -1;
+    };
+    ASSERT_GT(rows_of("kind"), 0);
+    auto forgotten = events_->undeclare_group_rollup({"purchases", "kind"});
+    ASSERT_TRUE(forgotten) << forgotten.status().message();
+    EXPECT_TRUE(*forgotten);
+    EXPECT_EQ(*events_->group_rollup_ready_from("purchases", "kind"), std::nullopt);
+    EXPECT_EQ(rows_of("kind"), 0);
+    EXPECT_GT(rows_of("user.tier"), 0) << "another declaration keeps its counts";
+    store_mixed_events(random, 100);
+    EXPECT_EQ(rows_of("kind"), 0) << "batches after the undeclaration count nothing for it";
+    expect_group_answers_equal_events("kind");
+    auto again = events_->undeclare_group_rollup({"purchases", "kind"});
+    ASSERT_TRUE(again);
+    EXPECT_FALSE(*again) << "it was no longer declared";
+    declare("kind");
+    backfill_all();
+    expect_group_table_matches_events("kind");
+    expect_group_table_matches_events("user.tier");
+    expect_group_answers_equal_events("kind");
+}
+
 // As two lampi-cloud processes started together would: both backfill the same
 // declaration at once, and each day is counted by one of them only.
 TEST_P(GroupRollupTest, TwoBackfillsAtOnceCountEachDayOnce) {
@@ -667,7 +702,7 @@ TEST_P(GroupRollupTest, LampiCloudDeclaresItsOptionsAndTheDefaultsAndBackfillsOn
     ASSERT_TRUE(declared);
     std::vector<std::string> names;
     for (const auto& row : *declared) names.push_back(storage::as_text(row[0]) + "." + storage::as_text(row[1]));
-    EXPECT_EQ(names, (std::vector<std::string>{"lamp_changes.client", "logins.failure", "logins.success",
+    EXPECT_EQ(names, (std::vector<std::string>{"lamp_changes.source", "logins.failure", "logins.success",
                                                "purchases.item", "sign_ups.referred_by"}));
     auto counted =
         analytics::run_query(events, "count",

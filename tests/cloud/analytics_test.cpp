@@ -16,6 +16,8 @@
 #include "http/form.h"
 #include "http_client.h"
 #include "json_reply.h"
+#include "lampi/topics.h"
+#include "lamps/change_source.h"
 #include "postgres_server.h"
 #include "process.h"
 
@@ -30,6 +32,32 @@ using testing::parse_json;
 
 // 2026-11-30T12:00:00Z, a Monday.
 constexpr std::int64_t kNow = 1'796'040'000'000;
+
+// lamp_changes.source has few values whatever the clients: each page load's
+// web-<random> is "web", a tool naming itself as it likes is "other".
+TEST(LampChangeSource, EachKnownClientHasItsSourceAndAnyOtherIsOther) {
+    const std::pair<std::string_view, std::string_view> expected[] = {
+        {"lamp_ui", "lamp_ui"},
+        {"lamp_ble", "lamp_ble"},
+        {"homeassistant", "homeassistant"},
+        {"lamp_service", "lamp_service"},
+        {"web-3fa9c2d1", "web"},
+        {"web-ble-77aa0b12", "web_ble"},
+        {"lampi-cloud", "api"},
+        {"lampi-cloud/schedule", "schedule"},
+        {"lampi-load-17", "other"},
+        {"", "other"},
+        {"web", "other"},
+        {"lampi-cloud/schedule2", "other"},
+    };
+    for (const auto& [client, source] : expected) EXPECT_EQ(lamps::change_source(client), source) << client;
+    // The names the lamp's own programs and the cloud's commands use are those above.
+    EXPECT_EQ(lamps::change_source(topics::kScreenClient), "lamp_ui");
+    EXPECT_EQ(lamps::change_source(topics::kBleClient), "lamp_ble");
+    EXPECT_EQ(lamps::change_source(topics::kHomeAssistantClient), "homeassistant");
+    EXPECT_EQ(lamps::change_source(lamps::kApiClient), "api");
+    EXPECT_EQ(lamps::change_source(lamps::kScheduleClient), "schedule");
+}
 
 TEST(AnalyticsCalendar, Iso8601RoundTripsAndTakesOffsets) {
     EXPECT_EQ(analytics::format_iso8601(kNow), "2026-11-30T12:00:00.000Z");
@@ -798,6 +826,7 @@ TEST_P(PlatformEventsTest, SignUpsLoginsAndLampsBecomeEvents) {
     json::value changes = extraction("lamp_changes");
     ASSERT_EQ(changes.as_array().size(), 1u);  // the older version was not stored, so it is no change
     EXPECT_EQ(changes.as_array()[0].at("client"), "lamp_ui");
+    EXPECT_EQ(changes.as_array()[0].at("source"), "lamp_ui");
     EXPECT_EQ(changes.as_array()[0].at("owner_id"), carol);
     EXPECT_EQ(changes.as_array()[0].at("state").at("brightness"), 0.75);
     json::value connections = extraction("lamp_connections");

@@ -23,10 +23,12 @@
 #include <thread>
 #include <tuple>
 
+#include "analytics/event_store.h"
 #include "http_client.h"
 #include "postgres_server.h"
 #include "process.h"
 #include "storage/sql.h"
+#include "storage/store.h"
 
 namespace lampi::cloud {
 namespace {
@@ -477,6 +479,45 @@ TEST(CloudFullDisk, AnalyticsBatchesOnAFullDiskAreRefusedWholeAndTheServerStaysU
     cloud.stop();
     EXPECT_NE(cloud.log().find("cannot store analytics events: SQLite: database or disk is full"), std::string::npos)
         << "each refused batch is logged with why: " << cloud.log();
+}
+
+// `lampi-cloud analytics undeclare`: a default rollup (the dashboard reads it) is
+// refused, a declared one is forgotten with its counts and the output says to
+// leave its option out, and one not declared is said to be so.
+TEST(CloudAnalyticsCli, UndeclareForgetsADeclaredRollupAndRefusesADefaultOne) {
+    TempDir dir;
+    const std::string db = "sqlite://" + (dir / "lampi.sqlite3");
+    auto declared = [&db] {
+        auto store = storage::Store::open(db, 1);
+        EXPECT_TRUE(store) << store.status().message();
+        if (!store) return false;
+        auto rows = (*store)->database().lease()->query(
+            "SELECT COUNT(*) FROM analytics_group_rollups WHERE collection = 'purchases' AND property = 'item'");
+        EXPECT_TRUE(rows) << rows.status().message();
+        return rows && storage::as_int(rows->at(0).at(0)) == 1;
+    };
+    {
+        auto store = storage::Store::open(db, 1);
+        ASSERT_TRUE(store) << store.status().message();
+        analytics::EventStore events((*store)->database());
+        ASSERT_TRUE(events.declare_group_rollup({"purchases", "item"}, 2 * 86'400'000));
+        ASSERT_TRUE(events.insert({{"purchases", 86'400'000, R"({"item": "lamp"})"}}));
+    }
+    ASSERT_TRUE(declared());
+    auto refused = testing::run({kBinary, "analytics", "undeclare", "lamp_changes.source", "--db", db}, 30s);
+    EXPECT_EQ(refused.exit_code, 1) << refused.output;
+    EXPECT_NE(refused.output.find("lamp_changes.source is always counted"), std::string::npos) << refused.output;
+    auto undeclared = testing::run({kBinary, "analytics", "undeclare", "purchases.item", "--db", db}, 30s);
+    EXPECT_EQ(undeclared.exit_code, 0) << undeclared.output;
+    EXPECT_NE(undeclared.output.find("Leave --analytics-group-rollup purchases.item out"), std::string::npos)
+        << undeclared.output;
+    EXPECT_FALSE(declared());
+    auto again = testing::run({kBinary, "analytics", "undeclare", "purchases.item", "--db", db}, 30s);
+    EXPECT_EQ(again.exit_code, 0) << again.output;
+    EXPECT_NE(again.output.find("purchases.item was not declared"), std::string::npos) << again.output;
+    auto malformed = testing::run({kBinary, "analytics", "undeclare", "purchases", "--db", db}, 30s);
+    EXPECT_EQ(malformed.exit_code, 1) << malformed.output;
+    EXPECT_NE(malformed.output.find("is not COLLECTION.PROPERTY"), std::string::npos) << malformed.output;
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, CloudProcesses, ::testing::Values("sqlite", "postgres"));

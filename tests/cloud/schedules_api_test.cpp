@@ -14,6 +14,7 @@
 #include "json_reply.h"
 #include "lampi/lamp_codec.h"
 #include "lampi/topics.h"
+#include "lamps/change_source.h"
 #include "postgres_server.h"
 #include "process.h"
 
@@ -237,6 +238,7 @@ TEST_P(SchedulesApiTest, ATimerFiresWhenTheClockReachesIt) {
     auto sent = first_commands_by(deadline);
     ASSERT_EQ(sent.size(), 1u);
     EXPECT_EQ(sent[0].on, false);
+    EXPECT_EQ(sent[0].client.value_or(""), lamps::kScheduleClient) << "a room's schedule says it sent the command";
     // Its outcome is recorded just after the send.
     json::array after = listed(ann);
     while (!after.empty() && after[0].at("last_outcome").as_string() == "firing" &&
@@ -308,6 +310,7 @@ TEST_P(SchedulesApiTest, ARoomsScheduleSetsASavedSceneWhichIsKeptWhileItDoes) {
     EXPECT_EQ(sent[0].on, true);
     EXPECT_DOUBLE_EQ(sent[0].hue.value_or(0), 0.6);
     EXPECT_DOUBLE_EQ(sent[0].brightness.value_or(0), 0.25);
+    EXPECT_EQ(sent[0].client.value_or(""), lamps::kScheduleClient) << "a scene's schedule says it sent the command";
 
     // The weekly one deleted (the timer is done), the scene goes.
     ASSERT_EQ(ann.send_json("DELETE", "/api/v1/schedules/" + std::string(w.at("id").as_string())).status, 204);

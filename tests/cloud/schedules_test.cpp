@@ -11,6 +11,7 @@
 #include "http/status_http.h"
 #include "lampi/lamp_codec.h"
 #include "lampi/topics.h"
+#include "lamps/change_source.h"
 #include "lamps/scenes.h"
 #include "postgres_server.h"
 #include "process.h"
@@ -220,6 +221,7 @@ TEST_P(SchedulesTest, ATimerFiresOnceAtItsTime) {
     ASSERT_EQ(sent.size(), 1u);
     EXPECT_EQ(sent[0].on, false);
     EXPECT_FALSE(sent[0].brightness);
+    EXPECT_EQ(sent[0].client.value_or(""), lamps::kScheduleClient) << "the lamp and analytics see a schedule sent it";
     Schedule done = only_schedule();
     EXPECT_FALSE(done.next_fire_at) << "a timer is done once it fired";
     EXPECT_EQ(done.last_outcome, "sent_while_offline") << "the lamp never said it was online";

@@ -6,6 +6,7 @@
 #include "cloud_server.h"
 #include "lampi/lamp_codec.h"
 #include "lampi/topics.h"
+#include "lamps/change_source.h"
 #include "lamps/pending_commands.h"
 #include "process.h"
 
@@ -100,6 +101,7 @@ TEST_F(UnconfirmedCommandsTest, AreSentAgainInOrderWhenTheLampsBridgeComesBack) 
     ASSERT_TRUE(server_->lamps().set_state(user_, kLamp, brightness(0.25)));
     auto first = commands_published();
     ASSERT_EQ(first.size(), 2u);
+    EXPECT_EQ(decode_set_config(first[0])->update.client.value_or(""), kApiClient) << "a person's command";
 
     lamp_reports(topics::kBridgeClient, "1");
     auto after = commands_published();

@@ -195,8 +195,8 @@ const PANELS = {
   },
   sources: async (panel, q) => {
     const bySource = groupedDailySeries(
-      await q("count", { event_collection: "lamp_changes", group_by: "client", ...DAILY }),
-      "client",
+      await q("count", { event_collection: "lamp_changes", group_by: "source", ...DAILY }),
+      "source",
       sourceName,
     );
     showDaily(panel, "Lamp changes by source", bySource.days, bySource.series, "No lamp changes in the last 30 days.");

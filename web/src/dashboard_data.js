@@ -39,11 +39,21 @@ export function groupedDailySeries(result, key, nameOf) {
   return { days: steps.map((s) => Date.parse(s.timeframe.start)), series };
 }
 
-// Who made a lamp change, as lamp_changes' `client` says: every control page
-// tags its changes web-<random>, so they add up as one source.
-export function sourceName(client) {
-  if (typeof client === "string" && client.startsWith("web-")) return "web page";
-  return groupName(client, "(unknown)");
+// Who made a lamp change, as lamp_changes' `source` says (src/cloud/README.md,
+// "The platform's own events"), in words; a source not known here keeps its name.
+const SOURCE_NAMES = {
+  lamp_ui: "lamp screen",
+  lamp_ble: "lamp Bluetooth",
+  homeassistant: "Home Assistant",
+  lamp_service: "lamp",
+  web: "web page",
+  web_ble: "web page (Bluetooth)",
+  api: "API",
+  schedule: "schedule",
+  other: "other",
+};
+export function sourceName(source) {
+  return Object.hasOwn(SOURCE_NAMES, source) ? SOURCE_NAMES[source] : groupName(source, "(unknown)");
 }
 
 // A group_by answer [{<key>, result}] as [{name, count}], the largest first.

@@ -25,19 +25,38 @@ test("an interval answer becomes days and values", () => {
   assert.equal(describeSeries("Sign-ups", s.days, [0, 0]), "Sign-ups: none in these 2 days.");
 });
 
-test("grouped steps become one series per source (every web page as one), the largest first, missing groups named", () => {
+test("grouped steps become one series per source in words, the largest first, missing groups named", () => {
   const g = groupedDailySeries(
     [
-      step(day0, [{ client: "lamp_ui", result: 1 }, { client: null, result: 1 }]),
-      step(day0 + DAY_MS, [{ client: "web-1", result: 2 }, { client: "lamp_ui", result: 1 }, { client: "web-2", result: 1 }]),
+      step(day0, [{ source: "lamp_ui", result: 1 }, { source: null, result: 1 }]),
+      step(day0 + DAY_MS, [
+        { source: "web", result: 3 },
+        { source: "lamp_ui", result: 1 },
+        { source: "schedule", result: 2 },
+        { source: "toaster", result: 1 },
+      ]),
     ],
-    "client",
+    "source",
     sourceName,
   );
   assert.deepEqual(g.series, [
     { name: "web page", values: [0, 3] },
-    { name: "lamp_ui", values: [1, 1] },
+    { name: "lamp screen", values: [1, 1] },
+    { name: "schedule", values: [0, 2] },
     { name: "(unknown)", values: [1, 0] },
+    { name: "toaster", values: [0, 1] },
+  ]);
+});
+
+test("groups whose values share a name add up under it", () => {
+  const g = groupedDailySeries(
+    [step(day0, [{ k: "a1", result: 1 }, { k: "a2", result: 2 }, { k: "b", result: 1 }])],
+    "k",
+    (v) => v.slice(0, 1),
+  );
+  assert.deepEqual(g.series, [
+    { name: "a", values: [3] },
+    { name: "b", values: [1] },
   ]);
 });
 

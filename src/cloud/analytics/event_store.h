@@ -129,6 +129,10 @@ public:
     // gives up after 2 s if another session holds a conflicting lock, such as
     // a VACUUM, since new batches queue behind it meanwhile).
     Status declare_group_rollup(const GroupRollupKey& key, std::int64_t now_ms);
+    // Forgets `key`'s declaration and its counts, so a count grouped by it reads the
+    // events again (locked as a declaration is, so no batch in flight leaves a count
+    // behind). false: it was not declared.
+    Result<bool> undeclare_group_rollup(const GroupRollupKey& key);
     // The declarations whose backfill is unfinished, in (collection, property) order.
     Result<std::vector<GroupRollupKey>> unfinished_group_rollups();
     // Counts one more UTC day of the events stored before `key`'s declaration;

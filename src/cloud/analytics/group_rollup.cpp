@@ -139,14 +139,14 @@ Status upsert(storage::SqlConnection& conn, const GroupCounts& counts) {
 }  // namespace
 
 std::vector<GroupRollupKey> default_group_rollups() {
-    return {{"lamp_changes", "client"}, {"logins", "failure"}, {"logins", "success"}, {"sign_ups", "referred_by"}};
+    return {{"lamp_changes", "source"}, {"logins", "failure"}, {"logins", "success"}, {"sign_ups", "referred_by"}};
 }
 
 Result<GroupRollupKey> parse_group_rollup(std::string_view text) {
     std::size_t dot = text.find('.');
     if (dot == std::string_view::npos)
         return Status::invalid_argument(
-            fmt::format("\"{}\" is not COLLECTION.PROPERTY (such as lamp_changes.client)", text));
+            fmt::format("\"{}\" is not COLLECTION.PROPERTY (such as lamp_changes.source)", text));
     GroupRollupKey key{std::string(text.substr(0, dot)), std::string(text.substr(dot + 1))};
     if (auto e = check_collection_name(key.collection))
         return Status::invalid_argument(fmt::format("\"{}\": {}", text, e->status.message()));
@@ -230,6 +230,37 @@ Status add_to_group_rollup(storage::SqlConnection& conn, const std::vector<Prepa
     return Status::ok();
 }
 
+namespace {
+
+// Begins a transaction that no batch of events runs beside: SQLite's write lock,
+// or PostgreSQL's SHARE lock on the events, waits for the batches in flight and
+// holds new ones until the commit, so every batch either saw the declarations as
+// they were before or sees them as they are after. `what` ("declaration") names
+// the change when the lock is not had.
+Status begin_without_batches(storage::SqlConnection& conn, std::string_view what) {
+    bool sqlite = conn.dialect() == Dialect::sqlite;
+    auto begun = conn.query(sqlite ? "BEGIN IMMEDIATE" : "BEGIN");
+    if (!begun) return begun.status();
+    if (sqlite) return Status::ok();
+    auto fail = [&conn](const Status& why) {
+        (void)conn.query("ROLLBACK");
+        return why;
+    };
+    // Batches queue behind a SHARE lock still waiting (for a VACUUM, an
+    // index build): give way soon and be tried again instead.
+    if (auto limited = conn.query("SET LOCAL lock_timeout = '2s'"); !limited) return fail(limited.status());
+    if (auto locked = conn.query("LOCK TABLE analytics_events IN SHARE MODE"); !locked) {
+        if (locked.status().message().find("lock timeout") == std::string::npos) return fail(locked.status());
+        return fail(locked.status().prefixed(
+            fmt::format("analytics_events stayed locked by another session (a VACUUM or an index build?) for 2 s, "
+                        "so the {} gave way to the batches: ",
+                        what)));
+    }
+    return Status::ok();
+}
+
+}  // namespace
+
 Status EventStore::declare_group_rollup(const GroupRollupKey& key, std::int64_t now_ms) {
     auto named = [&key](const Status& why) {
         return why.prefixed(fmt::format("cannot declare the group rollup of {}: ", name_of(key)));
@@ -239,28 +270,13 @@ Status EventStore::declare_group_rollup(const GroupRollupKey& key, std::int64_t 
                              {key.collection, key.property});
     if (!known) return named(known.status());
     if (!known->empty()) return Status::ok();
-    bool sqlite = db_.dialect() == Dialect::sqlite;
-    // SQLite's write lock, or PostgreSQL's SHARE lock on the events, waits for
-    // the batches in flight and holds new ones until the declaration is
-    // committed: each event is then either at most backfill_to_id (counted by
-    // the backfill) or stored by a batch that sees the declaration.
-    auto begun = conn->query(sqlite ? "BEGIN IMMEDIATE" : "BEGIN");
-    if (!begun) return named(begun.status());
+    // Without batches beside it, each event is either at most backfill_to_id
+    // (counted by the backfill) or stored by a batch that sees the declaration.
+    if (Status s = begin_without_batches(*conn, "declaration"); !s) return named(s);
     auto fail = [&conn, &named](const Status& why) {
         (void)conn->query("ROLLBACK");
         return named(why);
     };
-    if (!sqlite) {
-        // Batches queue behind a SHARE lock still waiting (for a VACUUM, an
-        // index build): give way soon and be tried again instead.
-        if (auto limited = conn->query("SET LOCAL lock_timeout = '2s'"); !limited) return fail(limited.status());
-        if (auto locked = conn->query("LOCK TABLE analytics_events IN SHARE MODE"); !locked) {
-            if (locked.status().message().find("lock timeout") == std::string::npos) return fail(locked.status());
-            return fail(locked.status().prefixed(
-                "analytics_events stayed locked by another session (a VACUUM or an index build?) for 2 s, so the "
-                "declaration gave way to the batches: "));
-        }
-    }
     auto last = conn->query("SELECT COALESCE(MAX(id), 0) FROM analytics_events");
     if (!last) return fail(last.status());
     auto made = conn->query(
@@ -276,6 +292,31 @@ Status EventStore::declare_group_rollup(const GroupRollupKey& key, std::int64_t 
             "in the background",
             name_of(key));
     return Status::ok();
+}
+
+Result<bool> EventStore::undeclare_group_rollup(const GroupRollupKey& key) {
+    auto named = [&key](const Status& why) {
+        return why.prefixed(fmt::format("cannot undeclare the group rollup of {}: ", name_of(key)));
+    };
+    auto conn = db_.lease();
+    // Without batches beside it, none counts into the rows after they are deleted
+    // (a declaration made again later would count those events twice).
+    if (Status s = begin_without_batches(*conn, "undeclaration"); !s) return named(s);
+    auto fail = [&conn, &named](const Status& why) {
+        (void)conn->query("ROLLBACK");
+        return named(why);
+    };
+    auto forgotten =
+        conn->query("DELETE FROM analytics_group_rollups WHERE collection = $1 AND property = $2 RETURNING 1",
+                    {key.collection, key.property});
+    if (!forgotten) return fail(forgotten.status());
+    auto counts = conn->query("DELETE FROM analytics_daily_groups WHERE collection = $1 AND property = $2",
+                              {key.collection, key.property});
+    if (!counts) return fail(counts.status());
+    auto committed = conn->query("COMMIT");
+    if (!committed) return fail(committed.status());
+    if (!forgotten->empty()) log::info("analytics: {} is no longer counted per day and value", name_of(key));
+    return !forgotten->empty();
 }
 
 Result<std::vector<GroupRollupKey>> EventStore::unfinished_group_rollups() {

@@ -5,11 +5,11 @@
 //
 // Which properties: those declared, as Keen's cached datasets are: by the
 // operator (lampi-cloud --analytics-group-rollup COLLECTION.PROPERTY) and, by
-// default, default_group_rollups(). A declaration is permanent: recorded in
-// the database (analytics_group_rollups), every process's batches then keep its
-// counts, whatever that process was told. Each declaration costs a row per day
-// and distinct value, and an upsert per distinct value in each batch: declare
-// properties of few values, never ids.
+// default, default_group_rollups(). A declaration is recorded in the database
+// (analytics_group_rollups): every process's batches then keep its counts,
+// whatever that process was told, until `lampi-cloud analytics undeclare`.
+// Each declaration costs a row per day and distinct value, and an upsert per
+// distinct value in each batch: declare properties of few values, never ids.
 //
 // Contract: a value is counted under the key the event query path groups it by
 // (the JSON text the database gives for it, parsed and serialized again; a
@@ -54,10 +54,9 @@ struct GroupRollupKey {
 };
 
 // The platform's own events' properties the operator's dashboard groups by
-// (README, "The platform's own events"). logins' have a handful of values and
-// sign_ups.referred_by at most one per sign-up, but lamp_changes.client has one
-// per control page load that changed a lamp (web-<random>), so its rows grow
-// with page loads (README, "Group rollup").
+// (README, "The platform's own events"). logins' and lamp_changes.source have a
+// handful of values and sign_ups.referred_by at most one per sign-up (never
+// lamp_changes.client: it has one per control page load that changed a lamp).
 std::vector<GroupRollupKey> default_group_rollups();
 
 // "COLLECTION.PROPERTY", split at the first '.' (so a collection whose name

@@ -400,6 +400,32 @@ int analytics_access_key(const CommonConfig& c, const std::string& definition) {
     return 0;
 }
 
+int analytics_undeclare(const CommonConfig& c, const std::string& collection_property) {
+    auto key = analytics::parse_group_rollup(collection_property);
+    if (!key) return fail(key.status().message());
+    for (const auto& always : analytics::default_group_rollups())
+        if (always == *key)
+            return fail(
+                fmt::format("{} is always counted (the operator's dashboard reads it): every lampi-cloud "
+                            "declares it again as it starts",
+                            collection_property));
+    auto tools = open_tools(c);
+    if (!tools) return fail(tools.status().message());
+    analytics::EventStore events(tools->store->database());
+    auto forgotten = events.undeclare_group_rollup(*key);
+    if (!forgotten) return fail(forgotten.status().message());
+    if (!*forgotten) {
+        fmt::print("{} was not declared: nothing to do\n", collection_property);
+        return 0;
+    }
+    fmt::print(
+        "{} is no longer counted per day and value: its counts are deleted, and a count grouped by it reads the "
+        "events again. Leave --analytics-group-rollup {} out of every lampi-cloud's options, or it is declared "
+        "(and counted from the stored events) again when that process starts\n",
+        collection_property, collection_property);
+    return 0;
+}
+
 int demo(const CommonConfig& c, const std::string& username, const std::string& password,
          const std::vector<std::string>& lamps) {
     auto tools = open_tools(c);

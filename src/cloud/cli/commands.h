@@ -69,6 +69,9 @@ struct AnalyticsKeyFiles {
 int analytics_keys(const CommonConfig& c, const std::string& name, const AnalyticsKeyFiles& from_files);
 // Makes a scoped access key (analytics/access_keys.h) and prints it as the key API would.
 int analytics_access_key(const CommonConfig& c, const std::string& definition);
+// Forgets a declared group rollup (COLLECTION.PROPERTY) and its counts; the
+// default ones, which the dashboard reads, are refused.
+int analytics_undeclare(const CommonConfig& c, const std::string& collection_property);
 // Creates `username` with `password` (or resets the password) and makes them own
 // each lamp in `lamps`. Safe to run again.
 int demo(const CommonConfig& c, const std::string& username, const std::string& password,

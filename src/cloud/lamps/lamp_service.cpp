@@ -9,6 +9,7 @@
 #include "lampi/lamp_codec.h"
 #include "lampi/log.h"
 #include "lampi/topics.h"
+#include "lamps/change_source.h"
 
 namespace lampi::cloud::lamps {
 namespace {
@@ -138,7 +139,8 @@ void LampService::on_changed(const std::string& device_id, std::string_view payl
         analytics::Properties p;
         p.add("device_id", device_id);
         add_owner(device_id, p);
-        p.add("client", state->client).add("on", state->on).add_json("state", canonical);
+        p.add("client", state->client).add("source", change_source(state->client));
+        p.add("on", state->on).add_json("state", canonical);
         options_.events->record("lamp_changes", p.json());
     }
 }
@@ -398,21 +400,22 @@ Result<std::optional<std::int64_t>> LampService::change_owner(std::string_view d
     return before;
 }
 
-Result<std::string> LampService::set_state(std::int64_t user_id, std::string_view device_id, LampUpdate update) {
+Result<std::string> LampService::set_state(std::int64_t user_id, std::string_view device_id, LampUpdate update,
+                                           CommandSender sender) {
     auto lamp = owned_lamp(user_id, device_id);
     if (!lamp) return lamp.status();
-    return publish_update(device_id, std::move(update));
+    return publish_update(device_id, std::move(update), sender);
 }
 
 Result<std::vector<std::string>> LampService::set_room_state(std::int64_t user_id, std::optional<std::string_view> room,
-                                                             const LampUpdate& update) {
+                                                             const LampUpdate& update, CommandSender sender) {
     if (update.empty()) return nothing_to_set();
     auto lamps = store_.lamps_of(user_id);
     if (!lamps) return lamps.status();
     std::vector<std::string> sent;
     for (const auto& lamp : *lamps) {
         if (room && lamp.room != *room) continue;
-        auto published = publish_update(lamp.device_id, update);
+        auto published = publish_update(lamp.device_id, update, sender);
         if (!published) return published.status();
         sent.push_back(lamp.device_id);
     }
@@ -422,9 +425,9 @@ Result<std::vector<std::string>> LampService::set_room_state(std::int64_t user_i
     return sent;
 }
 
-Result<std::string> LampService::publish_update(std::string_view device_id, LampUpdate update) {
+Result<std::string> LampService::publish_update(std::string_view device_id, LampUpdate update, CommandSender sender) {
     if (update.empty()) return nothing_to_set();
-    update.client = options_.client_name;
+    update.client = std::string(sender == CommandSender::schedule ? kScheduleClient : kApiClient);
     // The lamp drops a command older than its last change (src/lampid/README.md),
     // so a command that waited in a queue while the lamp was away cannot undo a
     // newer change made on the lamp. Milliseconds: the lamp compares at that grain.

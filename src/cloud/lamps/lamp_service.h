@@ -37,6 +37,9 @@
 
 namespace lampi::cloud::lamps {
 
+// Who sends a command: its "client" field tells the lamp (change_source.h).
+enum class CommandSender { person, schedule };
+
 // Publishes one MQTT message; MqttClient::publish in production, a recorder in tests.
 using Publisher = std::function<Status(std::string_view topic, std::string_view payload, int qos, bool retain)>;
 
@@ -55,7 +58,6 @@ struct LampServiceOptions {
     std::int64_t code_space = 1'000'000;
     std::int64_t guess_margin = 2000;
     std::int64_t announcements_per_lamp = 20;  // per hour
-    std::string client_name = "lampi-cloud";  // the "client" field of set_config
     // Commands kept until the lamp confirms them (pending_commands.h).
     PendingCommandsOptions pending;
     // Gets lamp_changes, lamp_connections, lamp_claims and lamp_releases; null: none.
@@ -98,12 +100,14 @@ public:
     // Publishes set_config; returns the payload sent. The command is sent again
     // each time the lamp's bridge or lamp service reports "1" (the path to it is
     // back) until a lamp/changed confirms it (pending_commands.h).
-    Result<std::string> set_state(std::int64_t user_id, std::string_view device_id, LampUpdate update);
+    Result<std::string> set_state(std::int64_t user_id, std::string_view device_id, LampUpdate update,
+                                  CommandSender sender = CommandSender::person);
     // Sends `update` to every lamp of the user in `room`, or to all their lamps
     // when `room` is nullopt ("All off"). not_found when the room has no lamp of
     // theirs. Returns the device ids it was sent to.
     Result<std::vector<std::string>> set_room_state(std::int64_t user_id, std::optional<std::string_view> room,
-                                                    const LampUpdate& update);
+                                                    const LampUpdate& update,
+                                                    CommandSender sender = CommandSender::person);
 
     // The lamp's last lamp/health report (JSON, re-encoded by the codec), if any:
     // whether its changes are durable and its LED works.
@@ -132,8 +136,8 @@ private:
     void note_claim_failure(std::int64_t user_id, const std::string& address_key);
     void publish_associated(const std::string& device_id, bool claimed);
     void name_new_lamp(std::int64_t user_id, const std::string& device_id);
-    // Stamps `update` as ours and publishes it; returns the payload.
-    Result<std::string> publish_update(std::string_view device_id, LampUpdate update);
+    // Stamps `update` as `sender`'s and publishes it; returns the payload.
+    Result<std::string> publish_update(std::string_view device_id, LampUpdate update, CommandSender sender);
     void resend_unconfirmed(const std::string& device_id);
     // The lamp's owner as analytics shows it: the user id, or null.
     void add_owner(const std::string& device_id, analytics::Properties& properties);

@@ -131,14 +131,14 @@ Status Scenes::remove(std::int64_t user_id, std::string_view scene_id) {
 }
 
 Result<std::vector<std::string>> Scenes::apply(std::int64_t user_id, std::string_view scene_id,
-                                               std::optional<std::string_view> room) {
+                                               std::optional<std::string_view> room, CommandSender sender) {
     if (room) {
         if (Status s = LampService::check_room(*room); !s) return s;
     }
     for (const auto& builtin : builtins()) {
         if (builtin.id != scene_id) continue;
         if (!room) return Status::invalid_argument(R"(say which room: {"room": "..."})");
-        return lamps_.set_room_state(user_id, *room, builtin.look());
+        return lamps_.set_room_state(user_id, *room, builtin.look(), sender);
     }
     auto scene = saved_scene(user_id, scene_id);
     if (!scene) return scene.status();
@@ -153,7 +153,7 @@ Result<std::vector<std::string>> Scenes::apply(std::int64_t user_id, std::string
         bool in_room = false;
         for (const auto& lamp : *owned) in_room = in_room || (lamp.device_id == device_id && lamp.room == target);
         if (!in_room) continue;
-        auto published = lamps_.set_state(user_id, device_id, look);
+        auto published = lamps_.set_state(user_id, device_id, look, sender);
         if (!published) return published.status();
         sent.push_back(device_id);
     }

@@ -51,7 +51,8 @@ public:
     // Applies the scene to the lamps of `room` (a saved scene: its own room when
     // nullopt; a built-in needs one). Returns the device ids sent to.
     Result<std::vector<std::string>> apply(std::int64_t user_id, std::string_view scene_id,
-                                           std::optional<std::string_view> room);
+                                           std::optional<std::string_view> room,
+                                           CommandSender sender = CommandSender::person);
 
 private:
     Result<storage::Scene> saved_scene(std::int64_t user_id, std::string_view scene_id);

@@ -20,8 +20,8 @@ constexpr Panel kPanels[] = {
      "Users who logged in with their password that day, and lamps that changed (on, off, colour) that day."},
     {"referrers", "Top referrers", "Sign-ups of the last 30 days by the ?ref= of their sign-up link."},
     {"sources", "Lamp changes by source",
-     "Changes of any lamp per day, by who made them: the lamp's screen (lamp_ui), Bluetooth (lamp_ble), the "
-     "web page, the API (lampi-cloud), schedules."},
+     "Changes of any lamp per day, by who made them: the lamp's screen, Bluetooth, Home Assistant, the web "
+     "page, the API, schedules."},
     {"online", "Lamps online per day",
      "Lamps that were online at some moment of the day: online when the day began, or coming online during it "
      "(from the lamps' online and offline events of the last 90 days)."},

@@ -279,7 +279,7 @@ std::string Schedules::fire_saved_scene(const Schedule& s) {
     lamps::Scenes scenes(store_, lamps_);
     const std::string scene_id = std::to_string(*s.scene_id);
     const std::string room = s.room.value_or("");
-    auto sent = scenes.apply(s.user_id, scene_id, room);
+    auto sent = scenes.apply(s.user_id, scene_id, room, lamps::CommandSender::schedule);
     if (!sent) return not_sent(s, sent.status());
     auto lamps = store_.lamps_of(s.user_id);
     bool all_online = lamps.is_ok();
@@ -298,7 +298,7 @@ std::string Schedules::fire(const Schedule& s) {
         return "failed";
     }
     if (s.room) {
-        auto sent = lamps_.set_room_state(s.user_id, *s.room, decoded->update);
+        auto sent = lamps_.set_room_state(s.user_id, *s.room, decoded->update, lamps::CommandSender::schedule);
         if (!sent) return not_sent(s, sent.status());
         auto lamps = store_.lamps_of(s.user_id);
         bool all_online = lamps.is_ok();
@@ -309,7 +309,7 @@ std::string Schedules::fire(const Schedule& s) {
     }
     auto lamp = lamps_.owned_lamp(s.user_id, s.device_id);
     if (!lamp) return not_sent(s, lamp.status());
-    auto sent = lamps_.set_state(s.user_id, s.device_id, decoded->update);
+    auto sent = lamps_.set_state(s.user_id, s.device_id, decoded->update, lamps::CommandSender::schedule);
     if (!sent) return not_sent(s, sent.status());
     return lamp->online ? "sent" : "sent_while_offline";
 }
