@@ -2,6 +2,7 @@
 
 #include <fmt/core.h>
 
+#include <limits>
 #include <map>
 #include <utility>
 
@@ -86,9 +87,22 @@ Result<std::int64_t> EventStore::drop_events_before(const std::string& collectio
     std::int64_t dropped = 0;
     for (;;) {
         auto conn = db_.lease();
+        // SQLite gives a new row the largest id + 1: with the newest row gone, its id would be given
+        // again, and a group rollup's unfinished backfill (up to the id recorded at its
+        // declaration) would count the new event its batch counted already. So while such a
+        // backfill could reach it, that one row (an event stored last with an old timestamp) stays;
+        // PostgreSQL's sequence never gives an id twice.
+        bool sqlite = db_.dialect() == storage::Dialect::sqlite;
+        std::string keep_newest =
+            sqlite ? fmt::format(" AND NOT (e.id = (SELECT MAX(id) FROM analytics_events) AND EXISTS (SELECT 1 FROM "
+                                 "analytics_group_rollups g WHERE (g.ready_from_ms IS NULL OR g.ready_from_ms <> {}) "
+                                 "AND g.backfill_to_id >= e.id))",
+                                 std::numeric_limits<std::int64_t>::min())
+                   : "";
         auto rows = conn->query(
-            "DELETE FROM analytics_events WHERE id IN (SELECT id FROM analytics_events WHERE collection = $1 AND "
-            "ts_ms < $2 LIMIT $3) RETURNING 1",
+            fmt::format("DELETE FROM analytics_events WHERE id IN (SELECT e.id FROM analytics_events e WHERE "
+                        "e.collection = $1 AND e.ts_ms < $2{} LIMIT $3) RETURNING 1",
+                        keep_newest),
             {collection, before_ms, kChunk});
         if (!rows) return rows.status().prefixed("cannot drop old analytics events: ");
         dropped += static_cast<std::int64_t>(rows->size());
