@@ -500,7 +500,7 @@ TEST(CloudAnalyticsCli, UndeclareForgetsADeclaredRollupAndRefusesADefaultOne) {
         auto store = storage::Store::open(db, 1);
         ASSERT_TRUE(store) << store.status().message();
         analytics::EventStore events((*store)->database());
-        ASSERT_TRUE(events.declare_group_rollup({"purchases", "item"}, 2 * 86'400'000));
+        ASSERT_TRUE(events.declare_group_rollup({"purchases", "item"}, std::int64_t{2} * 86'400'000));
         ASSERT_TRUE(events.insert({{"purchases", 86'400'000, R"({"item": "lamp"})"}}));
     }
     ASSERT_TRUE(declared());
