@@ -485,8 +485,8 @@ TEST_P(GroupRollupTest, AnIdFreedByRetentionIsNotGivenToANewEventTheBackfillWoul
     // With the backfill done (and a newer event stored), the old one goes at the next run.
     auto again = events_->drop_events_before("purchases", kNow - 30 * kDay);
     ASSERT_TRUE(again);
-    auto old = store_->database().lease()->query("SELECT COUNT(*) FROM analytics_events WHERE ts_ms < $1",
-                                                 {kNow - 30 * kDay});
+    auto old =
+        store_->database().lease()->query("SELECT COUNT(*) FROM analytics_events WHERE ts_ms < $1", {kNow - 30 * kDay});
     ASSERT_TRUE(old);
     EXPECT_EQ(storage::as_int(old->at(0).at(0)), 0);
 }

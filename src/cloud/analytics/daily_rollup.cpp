@@ -94,10 +94,11 @@ Result<std::int64_t> EventStore::drop_events_before(const std::string& collectio
         // PostgreSQL's sequence never gives an id twice.
         bool sqlite = db_.dialect() == storage::Dialect::sqlite;
         std::string keep_newest =
-            sqlite ? fmt::format(" AND NOT (e.id = (SELECT MAX(id) FROM analytics_events) AND EXISTS (SELECT 1 FROM "
-                                 "analytics_group_rollups g WHERE (g.ready_from_ms IS NULL OR g.ready_from_ms <> {}) "
-                                 "AND g.backfill_to_id >= e.id))",
-                                 std::numeric_limits<std::int64_t>::min())
+            sqlite ? fmt::format(
+                         " AND NOT (e.id = (SELECT MAX(id) FROM analytics_events) AND EXISTS (SELECT 1 FROM "
+                         "analytics_group_rollups g WHERE (g.ready_from_ms IS NULL OR g.ready_from_ms <> {}) "
+                         "AND g.backfill_to_id >= e.id))",
+                         std::numeric_limits<std::int64_t>::min())
                    : "";
         auto rows = conn->query(
             fmt::format("DELETE FROM analytics_events WHERE id IN (SELECT e.id FROM analytics_events e WHERE "
