@@ -39,8 +39,35 @@ constexpr std::int64_t kDay = 24 * kHour;
 
 std::int64_t at(const char* iso) { return *analytics::parse_iso8601(iso); }
 
+// Schema 15 undone on PostgreSQL: the events in one plain table again, as
+// before they were partitioned, ids and sequence kept.
+Status undo_partitioning(storage::SqlConnection& conn) {
+    if (conn.dialect() != storage::Dialect::postgres) return Status::ok();
+    return conn.script(R"SQL(
+ALTER TABLE analytics_events RENAME TO analytics_events_partitioned;
+CREATE TABLE analytics_events (
+    id BIGINT PRIMARY KEY DEFAULT nextval('analytics_events_id_seq'),
+    collection TEXT NOT NULL,
+    ts_ms BIGINT NOT NULL,
+    body JSONB NOT NULL
+);
+INSERT INTO analytics_events SELECT id, collection, ts_ms, body FROM analytics_events_partitioned;
+ALTER SEQUENCE analytics_events_id_seq OWNED BY analytics_events.id;
+DROP TABLE analytics_events_partitioned;
+CREATE INDEX analytics_events_collection_ts ON analytics_events(collection, ts_ms);
+)SQL");
+}
+
 class AnalyticsRollupTest : public AnalyticsStoreTest {
 protected:
+    void SetUp() override {
+        AnalyticsStoreTest::SetUp();
+        if (IsSkipped() || HasFatalFailure()) return;
+        // On PostgreSQL the months around kNow get their partitions as lampi-cloud
+        // makes them; older events stay in the default one, so both are read.
+        auto made = events_->make_month_partitions(kNow, 2, 1);
+        ASSERT_TRUE(made) << made.status().message();
+    }
     // Events at the edges of days, spread over several batches and collections.
     void store_tricky_events() {
         std::vector<std::int64_t> times = {at("2026-11-30T00:00:00Z"),
@@ -291,9 +318,10 @@ TEST_P(AnalyticsRollupTest, TheMigrationCountsTheEventsStoredBeforeIt) {
     store_tricky_events();
     // Back to schema 11 with the events kept (each later migration undone, newest
     // first), then forward again.
-    ASSERT_EQ(storage::schema_version(), 14) << "a new migration: add its undo below, before 14's";
+    ASSERT_EQ(storage::schema_version(), 15) << "a new migration: add its undo below, before 15's";
     {
         auto conn = store_->database().lease();
+        ASSERT_TRUE(undo_partitioning(*conn));
         ASSERT_TRUE(conn->script("DROP TABLE analytics_daily_groups; DROP TABLE analytics_group_rollups"));
         ASSERT_TRUE(conn->script("DROP INDEX schedules_scene; ALTER TABLE schedules DROP COLUMN scene_id"));
         ASSERT_TRUE(conn->script("DROP TABLE analytics_daily"));
@@ -739,6 +767,188 @@ TEST_P(GroupRollupTest, LampiCloudDeclaresItsOptionsAndTheDefaultsAndBackfillsOn
     EXPECT_EQ(storage::as_int(rows->at(0).at(0)), 2);
 }
 
+// PostgreSQL's partitions of the events by month (analytics/partitions.h).
+class AnalyticsPartitionTest : public AnalyticsRollupTest {
+protected:
+    std::string one_text(const std::string& sql, const std::vector<storage::SqlValue>& params = {}) {
+        auto rows = store_->database().lease()->query(sql, params);
+        EXPECT_TRUE(rows) << sql << ": " << rows.status().message();
+        return rows && !rows->empty() && rows->at(0).at(0) ? storage::as_text(rows->at(0).at(0)) : "(none)";
+    }
+    // The table holding the one event of `collection` at `ts_ms`.
+    std::string partition_of(const std::string& collection, std::int64_t ts_ms) {
+        return one_text("SELECT tableoid::regclass::text FROM analytics_events WHERE collection = $1 AND ts_ms = $2",
+                        {collection, ts_ms});
+    }
+    // Every event as (id, collection, ts_ms, body) text, by id.
+    storage::SqlRows all_events() {
+        auto rows = store_->database().lease()->query(
+            "SELECT id, collection, ts_ms, body::text FROM analytics_events ORDER BY id");
+        EXPECT_TRUE(rows);
+        return rows ? *rows : storage::SqlRows{};
+    }
+    std::string filenode(const std::string& table) {
+        return one_text("SELECT pg_relation_filenode($1::text::regclass)::text", {table});
+    }
+    std::string partitions_of_events() {
+        return one_text("SELECT COUNT(*)::text FROM pg_inherits WHERE inhparent = 'analytics_events'::regclass");
+    }
+};
+
+TEST_P(AnalyticsPartitionTest, EventsLandInTheirMonthsPartitionAndAMonthMadeLaterTakesItsEventsFromTheDefault) {
+    // SetUp made 2026-09 to 2026-12.
+    const std::int64_t march = at("2026-03-15T00:00:00Z"), new_year = at("2027-01-01T00:00:00Z"),
+                       december_end = at("2026-12-31T23:59:59.999Z");
+    ASSERT_TRUE(events_->insert({{"purchases", kNow, "{}"},
+                                 {"lamp_changes", kNow, R"({"on": true})"},
+                                 {"purchases", march, "{}"},
+                                 {"purchases", december_end, "{}"},
+                                 {"purchases", new_year, "{}"}}));
+    EXPECT_EQ(partition_of("purchases", kNow), "analytics_events_2026_11_expiring");
+    EXPECT_EQ(partition_of("lamp_changes", kNow), "analytics_events_2026_11_kept");
+    EXPECT_EQ(partition_of("purchases", march), "analytics_events_default");
+    EXPECT_EQ(partition_of("purchases", december_end), "analytics_events_2026_12_expiring");
+    EXPECT_EQ(partition_of("purchases", new_year), "analytics_events_default");
+    auto again = events_->make_month_partitions(kNow, 2, 1);
+    ASSERT_TRUE(again);
+    EXPECT_EQ(*again, 0) << "those months have their partitions";
+
+    storage::SqlRows before = all_events();
+    // Eight months back and two ahead: 2026-03 to 2026-08 and 2027-01 are new, and
+    // March's and January's events move out of the default partition.
+    auto made = events_->make_month_partitions(kNow, 8, 2);
+    ASSERT_TRUE(made) << made.status().message();
+    EXPECT_EQ(*made, 7);
+    EXPECT_EQ(partition_of("purchases", march), "analytics_events_2026_03_expiring");
+    EXPECT_EQ(partition_of("purchases", new_year), "analytics_events_2027_01_expiring");
+    EXPECT_EQ(all_events(), before) << "moved, neither lost nor doubled, ids kept";
+    EXPECT_EQ(one_text("SELECT COUNT(*)::text FROM analytics_events_default"), "0");
+    EXPECT_EQ(*events_->count("purchases", 0, new_year + 1), 4);
+
+    // The id sequence goes on across partitions.
+    std::int64_t last_id = storage::as_int(before.back()[0]);
+    ASSERT_TRUE(events_->insert({{"views", march + 1, "{}"}}));
+    EXPECT_EQ(one_text("SELECT id::text FROM analytics_events WHERE collection = 'views'"),
+              std::to_string(last_id + 1));
+
+    // A timeframe reads only its months' partitions.
+    std::string plan;
+    auto rows = store_->database().lease()->query(
+        fmt::format("EXPLAIN SELECT COUNT(*) FROM analytics_events WHERE collection = 'purchases' AND ts_ms >= {} "
+                    "AND ts_ms < {}",
+                    at("2026-11-01T00:00:00Z"), kNow));
+    ASSERT_TRUE(rows) << rows.status().message();
+    for (const auto& row : *rows) plan += storage::as_text(row[0]) + "\n";
+    EXPECT_NE(plan.find("analytics_events_2026_11_expiring"), std::string::npos) << plan;
+    EXPECT_EQ(plan.find("analytics_events_2026_03"), std::string::npos) << plan;
+    EXPECT_EQ(plan.find("analytics_events_default"), std::string::npos) << plan;
+}
+
+TEST_P(AnalyticsPartitionTest, RetentionEmptiesAMonthThatExpiredWholeAtOnceAndKeepsItsLampChanges) {
+    // Thirty days kept: 2026-10-31 and later. September expired whole, October not.
+    std::vector<analytics::PreparedEvent> batch;
+    for (int i = 0; i < 3; ++i) batch.push_back({"purchases", at("2026-09-10T08:00:00Z") + i, "{}"});
+    for (int i = 0; i < 2; ++i) batch.push_back({"lamp_changes", at("2026-09-11T08:00:00Z") + i, R"({"on": true})"});
+    batch.push_back({"views", at("2026-10-20T00:00:00Z"), "{}"});
+    batch.push_back({"purchases", at("2026-10-31T06:00:00Z"), "{}"});  // kept: October's last day
+    batch.push_back({"purchases", at("2026-11-29T00:00:00Z"), "{}"});
+    batch.push_back({"purchases", at("2020-01-01T00:00:00Z"), "{}"});  // the default partition's
+    ASSERT_TRUE(events_->insert(batch));
+    const std::string september = filenode("analytics_events_2026_09_expiring"),
+                      october = filenode("analytics_events_2026_10_expiring");
+
+    auto dropped = analytics::drop_expired(*events_, 30, kNow);
+    ASSERT_TRUE(dropped) << dropped.status().message();
+    EXPECT_EQ(*dropped, 5);  // September's 3, October's view, 2020's purchase
+    EXPECT_NE(filenode("analytics_events_2026_09_expiring"), september) << "September was not truncated";
+    EXPECT_EQ(filenode("analytics_events_2026_10_expiring"), october) << "October had not expired whole";
+    EXPECT_EQ(*events_->count("lamp_changes", 0, kNow), 2) << "a lamp's on-hours need all its changes";
+    EXPECT_EQ(*events_->count("purchases", 0, kNow), 2);
+    EXPECT_EQ(*events_->count("views", 0, kNow), 0);
+    auto days = events_->daily_counts("purchases", at("2026-09-01T00:00:00Z"), at("2026-10-01T00:00:00Z"));
+    ASSERT_TRUE(days);
+    EXPECT_EQ(*days, (std::map<std::int64_t, std::int64_t>{{at("2026-09-10T00:00:00Z"), 3}}))
+        << "the daily counts of a truncated month stay";
+
+    const std::string truncated = filenode("analytics_events_2026_09_expiring");
+    auto none = analytics::drop_expired(*events_, 30, kNow);
+    ASSERT_TRUE(none);
+    EXPECT_EQ(*none, 0);
+    EXPECT_EQ(filenode("analytics_events_2026_09_expiring"), truncated) << "an empty month is left alone";
+}
+
+TEST_P(AnalyticsPartitionTest, TheMigrationMovesTheEventsStoredBeforeItKeepingTheirIds) {
+    store_tricky_events();
+    auto conn = store_->database().lease();
+    ASSERT_TRUE(undo_partitioning(*conn));
+    EXPECT_EQ(one_text("SELECT relkind::text FROM pg_class WHERE relname = 'analytics_events'"), "r");
+    storage::SqlRows before = all_events();
+    ASSERT_GT(before.size(), 50u);
+
+    ASSERT_TRUE(conn->script("DELETE FROM schema_migrations WHERE version >= 15"));
+    Status migrated = storage::migrate(*conn);
+    ASSERT_TRUE(migrated) << migrated.message();
+    EXPECT_EQ(one_text("SELECT relkind::text FROM pg_class WHERE relname = 'analytics_events'"), "p");
+    EXPECT_EQ(all_events(), before);
+    EXPECT_EQ(one_text("SELECT COUNT(*)::text FROM analytics_events_default"), std::to_string(before.size()));
+
+    // lampi-cloud's first partitions take their months' events from the default one.
+    auto made = events_->make_month_partitions(kNow, 2, 1);
+    ASSERT_TRUE(made) << made.status().message();
+    EXPECT_EQ(*made, 4);
+    EXPECT_EQ(all_events(), before);
+    EXPECT_EQ(partition_of("purchases", at("2026-11-30T00:00:00Z")), "analytics_events_2026_11_expiring");
+    ASSERT_TRUE(events_->insert({{"purchases", kNow + 1, "{}"}}));
+    EXPECT_EQ(one_text("SELECT MAX(id)::text FROM analytics_events"),
+              std::to_string(storage::as_int(before.back()[0]) + 1));
+    expect_rollup_table_matches_events();
+}
+
+TEST_P(AnalyticsPartitionTest, ProcessesSharingADatabaseMakeEachMonthOnce) {
+    const std::string partitions_before = partitions_of_events();
+    // Three stores on the database, as three lampi-cloud processes have, each making 25 months.
+    std::vector<std::unique_ptr<storage::Store>> stores;
+    for (int i = 0; i < 3; ++i) {
+        auto store = storage::Store::open(url_, 1);
+        ASSERT_TRUE(store) << store.status().message();
+        stores.push_back(std::move(store).value());
+    }
+    std::vector<Result<int>> made(stores.size(), 0);
+    std::vector<std::thread> threads;
+    for (std::size_t i = 0; i < stores.size(); ++i)
+        threads.emplace_back([&, i] {
+            analytics::EventStore events(stores[i]->database());
+            made[i] = events.make_month_partitions(kNow, 24, 0);
+        });
+    for (auto& t : threads) t.join();
+    int total = 0;
+    for (const auto& m : made) {
+        ASSERT_TRUE(m) << m.status().message();
+        total += *m;
+    }
+    // 2024-11 to 2026-11, of which SetUp made the last three.
+    EXPECT_EQ(total, 22);
+    EXPECT_EQ(std::stoi(partitions_of_events()), std::stoi(partitions_before) + 22);
+}
+
+TEST_P(AnalyticsPartitionTest, LampiCloudMakesTheMonthsAroundItsAnalyticsClockAtStart) {
+    testing::CloudServerOptions options;
+    options.app.analytics_now_ms = [] { return kNow; };
+    testing::CloudServer server(testing::fresh_database_url(GetParam(), dir_.path()), options);
+    auto exists = [&server](const char* table) {
+        auto rows = server.store().database().lease()->query("SELECT to_regclass($1) IS NOT NULL", {table});
+        return rows && storage::as_text(rows->at(0).at(0)) == "t";
+    };
+    // Its job runs on its own thread: generous, for a busy machine.
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (!exists("analytics_events_2027_01") && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    EXPECT_TRUE(exists("analytics_events_2027_01")) << "two months ahead";
+    EXPECT_TRUE(exists("analytics_events_2025_11")) << "twelve months back";
+    EXPECT_FALSE(exists("analytics_events_2025_10"));
+    EXPECT_FALSE(exists("analytics_events_2027_02"));
+}
+
 TEST(GroupRollupDeclaration, IsCollectionDotPropertyAndRefusesWhatCannotBeRolledUp) {
     auto key = analytics::parse_group_rollup("lamp_changes.state.on");
     ASSERT_TRUE(key);
@@ -765,6 +975,7 @@ INSTANTIATE_TEST_SUITE_P(Backends, AnalyticsRollupTest, ::testing::Values("sqlit
 INSTANTIATE_TEST_SUITE_P(Backends, GroupRollupTest, ::testing::Values("sqlite", "postgres"));
 // PostgreSQL's table locks: SQLite's declaration takes its one write lock, as every batch does.
 INSTANTIATE_TEST_SUITE_P(Backends, GroupRollupPostgresTest, ::testing::Values("postgres"));
+INSTANTIATE_TEST_SUITE_P(Backends, AnalyticsPartitionTest, ::testing::Values("postgres"));
 
 }  // namespace
 }  // namespace lampi::cloud

@@ -19,12 +19,14 @@ protected:
     void SetUp() override {
         std::string why;
         if (!testing::backend_available(GetParam(), why)) GTEST_SKIP() << why;
-        auto store = storage::Store::open(testing::fresh_database_url(GetParam(), dir_.path()), 2);
+        url_ = testing::fresh_database_url(GetParam(), dir_.path());
+        auto store = storage::Store::open(url_, 2);
         ASSERT_TRUE(store) << store.status().message();
         store_ = std::move(store).value();
         events_ = std::make_unique<analytics::EventStore>(store_->database());
     }
     lampi::testing::TempDir dir_;
+    std::string url_;  // the database's, to open it again as another process would
     std::unique_ptr<storage::Store> store_;
     std::unique_ptr<analytics::EventStore> events_;
 };

@@ -101,9 +101,11 @@ Result<std::int64_t> EventStore::drop_events_before(const std::string& collectio
                          std::numeric_limits<std::int64_t>::min())
                    : "";
         auto rows = conn->query(
-            fmt::format("DELETE FROM analytics_events WHERE id IN (SELECT e.id FROM analytics_events e WHERE "
-                        "e.collection = $1 AND e.ts_ms < $2{} LIMIT $3) RETURNING 1",
-                        keep_newest),
+            // The outer ts_ms bound lets PostgreSQL look only in the expired months' partitions.
+            fmt::format(
+                "DELETE FROM analytics_events WHERE ts_ms < $2 AND id IN (SELECT e.id FROM analytics_events e WHERE "
+                "e.collection = $1 AND e.ts_ms < $2{} LIMIT $3) RETURNING 1",
+                keep_newest),
             {collection, before_ms, kChunk});
         if (!rows) return rows.status().prefixed("cannot drop old analytics events: ");
         dropped += static_cast<std::int64_t>(rows->size());

@@ -122,6 +122,13 @@ public:
     // Deletes the events of `collection` before before_ms, in chunks of short
     // transactions; the daily rollup keeps their counts. The events deleted.
     Result<std::int64_t> drop_events_before(const std::string& collection, std::int64_t before_ms);
+    // PostgreSQL's partitions of the events by UTC month (analytics/partitions.h;
+    // both do nothing on SQLite). Makes the missing months from months_back
+    // before now_ms's to months_ahead after it; the partitions made.
+    Result<int> make_month_partitions(std::int64_t now_ms, int months_back, int months_ahead);
+    // Empties the part that retention may drop of every month partition ending
+    // at or before before_ms; the events dropped.
+    Result<std::int64_t> truncate_expired_months(std::int64_t before_ms);
     // The group rollup (analytics/group_rollup.h). Declares (collection,
     // property) if it is not yet: records the last event id stored (on
     // PostgreSQL with the events table locked against writers meanwhile, so no

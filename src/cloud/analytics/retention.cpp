@@ -9,9 +9,12 @@ namespace lampi::cloud::analytics {
 
 Result<std::int64_t> drop_expired(EventStore& store, int days, std::int64_t now_ms) {
     std::int64_t horizon = utc_day_of(now_ms) - std::max(days, 1) * kDayMs;
+    // Whole months first, by partition (PostgreSQL); the rest row by row.
+    auto truncated = store.truncate_expired_months(horizon);
+    if (!truncated) return truncated.status();
+    std::int64_t dropped = *truncated;
     auto collections = store.rollup_collections();
     if (!collections) return collections.status();
-    std::int64_t dropped = 0;
     for (const std::string& collection : *collections) {
         if (std::find(std::begin(kKeptCollections), std::end(kKeptCollections), collection) !=
             std::end(kKeptCollections))

@@ -6,8 +6,10 @@
 //
 // Contract: drop_expired() deletes the events of every UTC day that ended more
 // than `days` days before today's UTC midnight (today and the `days` days
-// before it are kept whole), except those of kKeptCollections. It deletes in
-// chunks, each its own short transaction, so writers never wait long. The
+// before it are kept whole), except those of kKeptCollections. On PostgreSQL a
+// month partition that expired whole is emptied at once (analytics/partitions.h);
+// the rest is deleted in chunks, each its own short transaction, so writers
+// never wait long. The
 // RetentionJob runs it on its own thread every `period` (and once at start),
 // on the clock it is given; a failure is logged and tried again next period.
 #pragma once

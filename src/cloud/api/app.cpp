@@ -112,6 +112,9 @@ App::App(storage::Store& store, accounts::Accounts& accounts, lamps::LampService
     metrics_.name_routes(std::move(labels));
     if (options_.schedule_period.count() > 0)
         schedule_runner_ = std::make_unique<schedules::ScheduleRunner>(deps_.schedules, options_.schedule_period);
+    if (deps_.analytics.dialect() == storage::Dialect::postgres)
+        partition_job_ = std::make_unique<analytics::PartitionJob>(
+            deps_.analytics, [this] { return analytics_now_ms(deps_); }, std::chrono::hours(1));
     if (options_.analytics_retention_days > 0)
         retention_job_ = std::make_unique<analytics::RetentionJob>(
             deps_.analytics, options_.analytics_retention_days, [this] { return analytics_now_ms(deps_); },
@@ -124,6 +127,7 @@ App::App(storage::Store& store, accounts::Accounts& accounts, lamps::LampService
 
 void App::stop() {
     if (schedule_runner_) schedule_runner_->stop();
+    if (partition_job_) partition_job_->stop();
     if (retention_job_) retention_job_->stop();
     if (group_rollup_job_) group_rollup_job_->stop();
     command_pool_->stop();

@@ -21,6 +21,7 @@
 #include "analytics/event_sink.h"
 #include "analytics/event_store.h"
 #include "analytics/group_rollup.h"
+#include "analytics/partitions.h"
 #include "analytics/retention.h"
 #include "analytics/write_limit.h"
 #include "api/security_headers.h"
@@ -182,6 +183,7 @@ private:
     SecurityHeaders security_;
     // Declared last so that it stops, running what is queued, while deps_ lives.
     std::unique_ptr<schedules::ScheduleRunner> schedule_runner_;
+    std::unique_ptr<analytics::PartitionJob> partition_job_;  // PostgreSQL only
     std::unique_ptr<analytics::RetentionJob> retention_job_;
     std::unique_ptr<analytics::GroupRollupJob> group_rollup_job_;
     std::unique_ptr<WorkPool> command_pool_;

@@ -14,6 +14,9 @@ struct Migration {
     // "{id_pk}" stands for the engine's auto-increment key, "{json}" for its JSON
     // column type (TEXT on SQLite, JSONB on PostgreSQL).
     const char* sql;
+    // Recorded as run on SQLite without running there: it uses what only
+    // PostgreSQL has.
+    bool postgres_only = false;
 };
 
 // Times are Unix seconds; flags are 0/1 integers, identical on both engines.
@@ -272,6 +275,31 @@ CREATE TABLE analytics_daily_groups (
     PRIMARY KEY (collection, property, day_ms, value_hash)
 );
 )SQL"},
+    // PostgreSQL partitions the analytics events by time (analytics/partitions.h):
+    // one partition per UTC month, made by lampi-cloud, and a default partition
+    // for the events of any month that has none yet. The events stored so far
+    // move into the default partition, keeping their ids, and the id sequence
+    // goes on. The key is an index, not a primary key: a partitioned table's
+    // unique index must hold every partitioning column of every level, and the
+    // sequence alone gives each id once.
+    {15, R"SQL(
+ALTER TABLE analytics_events RENAME TO analytics_events_unpartitioned;
+ALTER INDEX analytics_events_collection_ts RENAME TO analytics_events_unpartitioned_collection_ts;
+CREATE TABLE analytics_events (
+    id BIGINT NOT NULL DEFAULT nextval('analytics_events_id_seq'),
+    collection TEXT NOT NULL,
+    ts_ms BIGINT NOT NULL,
+    body JSONB NOT NULL
+) PARTITION BY RANGE (ts_ms);
+CREATE INDEX analytics_events_collection_ts ON analytics_events(collection, ts_ms);
+CREATE INDEX analytics_events_id ON analytics_events(id);
+CREATE TABLE analytics_events_default PARTITION OF analytics_events DEFAULT;
+INSERT INTO analytics_events (id, collection, ts_ms, body)
+SELECT id, collection, ts_ms, body FROM analytics_events_unpartitioned;
+ALTER SEQUENCE analytics_events_id_seq OWNED BY analytics_events.id;
+DROP TABLE analytics_events_unpartitioned;
+)SQL",
+     true},
 };
 
 std::string render(const char* sql, Dialect dialect) {
@@ -298,7 +326,8 @@ Status migrate(SqlConnection& conn) {
                                          current, schema_version()));
     for (const Migration& m : kMigrations) {
         if (m.version <= current) continue;
-        std::string sql = "BEGIN;\n" + render(m.sql, conn.dialect()) +
+        bool runs_here = !m.postgres_only || conn.dialect() == Dialect::postgres;
+        std::string sql = "BEGIN;\n" + (runs_here ? render(m.sql, conn.dialect()) : std::string()) +
                           fmt::format("\nINSERT INTO schema_migrations (version, applied_at) VALUES ({}, {});\nCOMMIT;",
                                       m.version, static_cast<long long>(std::time(nullptr)));
         if (Status s = conn.script(sql); !s) {
