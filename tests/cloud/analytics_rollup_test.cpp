@@ -847,6 +847,7 @@ TEST_P(AnalyticsPartitionTest, EventsLandInTheirMonthsPartitionAndAMonthMadeLate
 TEST_P(AnalyticsPartitionTest, RetentionEmptiesAMonthThatExpiredWholeAtOnceAndKeepsItsLampChanges) {
     // Thirty days kept: 2026-10-31 and later. September expired whole, October not.
     std::vector<analytics::PreparedEvent> batch;
+    batch.reserve(9);
     for (int i = 0; i < 3; ++i) batch.push_back({"purchases", at("2026-09-10T08:00:00Z") + i, "{}"});
     for (int i = 0; i < 2; ++i) batch.push_back({"lamp_changes", at("2026-09-11T08:00:00Z") + i, R"({"on": true})"});
     batch.push_back({"views", at("2026-10-20T00:00:00Z"), "{}"});
