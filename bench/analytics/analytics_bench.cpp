@@ -12,7 +12,10 @@
 //   backfill: the group rollup of `item` made again from the stored events,
 //            as when a property is declared after its events; prints seconds;
 //   disk:    bytes per event (SQLite: the database and its WAL; PostgreSQL: the
-//            events table with its indexes and TOAST, and both rollups).
+//            events table with its indexes and TOAST, and both rollups);
+//   retention: the clock 100 days on, the oldest day's events deleted row by row,
+//            then the rest as retention drops them (on PostgreSQL whole months by
+//            TRUNCATE); prints events/s of each.
 // The per-key write limit is off: this measures what the server can take.
 //
 //   analytics_bench [sqlite|postgres] [EVENTS (200000)] [BATCH (250)] [CLIENTS (4)] [REPEAT (20)]
@@ -30,10 +33,12 @@
 #include <vector>
 
 #include "analytics/calendar.h"
+#include "analytics/daily_rollup.h"
 #include "analytics/event_store.h"
 #include "analytics/keys.h"
 #include "analytics/partitions.h"
 #include "analytics/query.h"
+#include "analytics/retention.h"
 #include "cloud_server.h"
 #include "http_client.h"
 #include "postgres_server.h"
@@ -244,5 +249,27 @@ int main(int argc, char** argv) {
             "and group rollups)\n",
             static_cast<double>(bytes) / events);
     }
+
+    // Retention with every event expired (the clock 100 days on, 30 days kept): first the
+    // oldest UTC day alone, row by row (as a month that has not expired whole is), then the
+    // rest as retention does it (on PostgreSQL whole months by TRUNCATE, analytics/partitions.h).
+    auto timed_drop = [&](const char* what, auto drop) {
+        auto t0 = Steady::now();
+        auto n = drop();
+        double s = std::chrono::duration<double>(Steady::now() - t0).count();
+        if (!n) {
+            fmt::print(stderr, "retention failed: {}\n", n.status().message());
+            return false;
+        }
+        fmt::print("backend {}: retention, {}: {} events in {:.2f} s ({:.0f} events/s)\n", backend, what, *n, s,
+                   static_cast<double>(*n) / s);
+        return true;
+    };
+    std::int64_t oldest_day_end = analytics::utc_day_of(now_ms - 7 * analytics::kDayMs) + analytics::kDayMs;
+    if (!timed_drop("the oldest day, row by row",
+                    [&] { return store.drop_events_before("purchases", oldest_day_end); }) ||
+        !timed_drop("the rest, as retention drops them",
+                    [&] { return analytics::drop_expired(store, 30, now_ms + 100 * analytics::kDayMs); }))
+        return 1;
     return 0;
 }

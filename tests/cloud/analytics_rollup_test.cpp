@@ -878,6 +878,27 @@ TEST_P(AnalyticsPartitionTest, RetentionEmptiesAMonthThatExpiredWholeAtOnceAndKe
     EXPECT_EQ(filenode("analytics_events_2026_09_expiring"), truncated) << "an empty month is left alone";
 }
 
+TEST_P(AnalyticsPartitionTest, AMonthMadeWhenOtherCollectionsWereKeptIsDeletedRowByRow) {
+    // September as a lampi-cloud that kept `views` and not `lamp_changes` made it:
+    // its `expiring` part holds lamp changes, which this one keeps.
+    ASSERT_TRUE(store_->database().lease()->script(
+        "ALTER TABLE analytics_events_2026_09 DETACH PARTITION analytics_events_2026_09_kept; "
+        "ALTER TABLE analytics_events_2026_09 ATTACH PARTITION analytics_events_2026_09_kept "
+        "FOR VALUES IN ('views')"));
+    ASSERT_TRUE(events_->insert({{"purchases", at("2026-09-10T08:00:00Z"), "{}"},
+                                 {"views", at("2026-09-10T08:00:00Z"), "{}"},
+                                 {"lamp_changes", at("2026-09-10T08:00:00Z"), "{}"}}));
+    EXPECT_EQ(partition_of("views", at("2026-09-10T08:00:00Z")), "analytics_events_2026_09_kept");
+    const std::string september = filenode("analytics_events_2026_09_expiring");
+
+    auto dropped = analytics::drop_expired(*events_, 30, kNow);
+    ASSERT_TRUE(dropped) << dropped.status().message();
+    EXPECT_EQ(*dropped, 2) << "the purchase and the view";
+    EXPECT_EQ(filenode("analytics_events_2026_09_expiring"), september) << "not truncated";
+    EXPECT_EQ(*events_->count("lamp_changes", 0, kNow), 1) << "a lamp's on-hours need all its changes";
+    EXPECT_EQ(*events_->count("views", 0, kNow), 0);
+}
+
 TEST_P(AnalyticsPartitionTest, TheMigrationMovesTheEventsStoredBeforeItKeepingTheirIds) {
     store_tricky_events();
     auto conn = store_->database().lease();

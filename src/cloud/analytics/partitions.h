@@ -21,7 +21,8 @@
 //   keen.timestamps.
 // - truncate_expired_months() empties the `expiring` part of every month that
 //   ends at or before before_ms and returns the events it held. A month whose
-//   table stays locked by a query for 2 s is left for the row-by-row delete
+//   table stays locked by a query for 2 s, or that was split by another list of
+//   kept collections than this build's, is left for the row-by-row delete
 //   (EventStore::drop_events_before), which reaches the same events.
 // - The PartitionJob makes the months around now at start and every `period`.
 #pragma once
