@@ -579,6 +579,33 @@ TEST_P(GroupRollupTest, RetentionKeepsTheGroupCountsOfTheDaysItDrops) {
 
 // PostgreSQL refuses a btree index row over 2704 bytes: a value that long must
 // neither fail its batch nor stall the backfill of the events stored before.
+TEST_P(GroupRollupTest, RetentionLeavesTheEventsOfACollectionBeingBackfilledUntilTheBackfillEnds) {
+    // Thirty days kept: September expired whole (a month partition on PostgreSQL), October 20 as a day.
+    const std::int64_t september = at("2026-09-10T08:00:00Z"), october = at("2026-10-20T08:00:00Z");
+    // The view first: SQLite keeps the newest event while a backfill could reach it.
+    ASSERT_TRUE(events_->insert({{"views", october, "{}"},
+                                 {"purchases", september, R"({"kind": "lamp"})"},
+                                 {"purchases", october, R"({"kind": "bulb"})"}}));
+    declare("kind");  // its backfill has not run
+    auto while_backfilling = analytics::drop_expired(*events_, 30, kNow);
+    ASSERT_TRUE(while_backfilling) << while_backfilling.status().message();
+    EXPECT_EQ(*while_backfilling, 1) << "the view only";
+    EXPECT_EQ(*events_->count("purchases", 0, kNow), 2);
+
+    backfill_all();
+    auto after = analytics::drop_expired(*events_, 30, kNow);
+    ASSERT_TRUE(after) << after.status().message();
+    EXPECT_EQ(*after, 2);
+    EXPECT_EQ(*events_->count("purchases", 0, kNow), 0);
+    auto counts = events_->daily_group_counts("purchases", "kind", at("2026-09-01T00:00:00Z"),
+                                              at("2026-11-01T00:00:00Z"));
+    ASSERT_TRUE(counts) << counts.status().message();
+    using Days = std::map<std::int64_t, std::map<std::string, std::int64_t>>;
+    EXPECT_EQ(*counts, (Days{{analytics::utc_day_of(september), {{analytics::group_value_key(R"("lamp")"), 1}}},
+                             {analytics::utc_day_of(october), {{analytics::group_value_key(R"("bulb")"), 1}}}}))
+        << "each day counted per value before its events went";
+}
+
 TEST_P(GroupRollupTest, AValueOfKilobytesIsCountedByItsBatchAndByTheBackfill) {
     // Random letters, so that PostgreSQL cannot compress the value under the limit.
     std::mt19937 random(3);

@@ -100,12 +100,19 @@ Result<std::int64_t> EventStore::drop_events_before(const std::string& collectio
                          "AND g.backfill_to_id >= e.id))",
                          std::numeric_limits<std::int64_t>::min())
                    : "";
+        // Nothing goes while a group rollup of the collection is being backfilled: its counts
+        // of the days dropped would miss those events. Asked in the DELETE itself, so a
+        // declaration committed meanwhile (it locks the events against writers) is seen.
+        std::string not_backfilling = fmt::format(
+            " AND NOT EXISTS (SELECT 1 FROM analytics_group_rollups b WHERE b.collection = $1 AND "
+            "(b.ready_from_ms IS NULL OR b.ready_from_ms <> {}))",
+            std::numeric_limits<std::int64_t>::min());
         auto rows = conn->query(
             // The outer ts_ms bound lets PostgreSQL look only in the expired months' partitions.
             fmt::format(
                 "DELETE FROM analytics_events WHERE ts_ms < $2 AND id IN (SELECT e.id FROM analytics_events e WHERE "
-                "e.collection = $1 AND e.ts_ms < $2{} LIMIT $3) RETURNING 1",
-                keep_newest),
+                "e.collection = $1 AND e.ts_ms < $2{}{} LIMIT $3) RETURNING 1",
+                keep_newest, not_backfilling),
             {collection, before_ms, kChunk});
         if (!rows) return rows.status().prefixed("cannot drop old analytics events: ");
         dropped += static_cast<std::int64_t>(rows->size());

@@ -2,6 +2,7 @@
 
 #include <fmt/core.h>
 
+#include <limits>
 #include <optional>
 #include <string>
 
@@ -126,6 +127,18 @@ Result<std::int64_t> truncate_month(storage::SqlConnection& conn, const Month& m
         !s) {
         if (s.message().find("lock timeout") == std::string::npos) return fail(s);
         log::info("analytics retention: {} stayed in use for 2 s; its events are deleted one by one instead", part);
+        (void)conn.script("ROLLBACK");
+        return 0;
+    }
+    // Nor while a group rollup of a collection it holds is being backfilled (see
+    // EventStore::drop_events_before); a declaration waits for this lock, or this sees it.
+    auto backfilling =
+        conn.query(fmt::format("SELECT 1 FROM analytics_group_rollups WHERE collection NOT IN ({}) AND "
+                               "(ready_from_ms IS NULL OR ready_from_ms <> $1) LIMIT 1",
+                               kept_collections_sql()),
+                   {std::numeric_limits<std::int64_t>::min()});
+    if (!backfilling) return fail(backfilling.status());
+    if (!backfilling->empty()) {
         (void)conn.script("ROLLBACK");
         return 0;
     }

@@ -15,6 +15,10 @@ Result<std::int64_t> drop_expired(EventStore& store, int days, std::int64_t now_
     std::int64_t dropped = *truncated;
     auto collections = store.rollup_collections();
     if (!collections) return collections.status();
+    if (auto backfilling = store.unfinished_group_rollups(); backfilling)
+        for (const GroupRollupKey& key : *backfilling)
+            log::info("analytics retention: the events of {} stay until the backfill of {}.{} ends", key.collection,
+                      key.collection, key.property);
     for (const std::string& collection : *collections) {
         if (std::find(std::begin(kKeptCollections), std::end(kKeptCollections), collection) !=
             std::end(kKeptCollections))

@@ -9,7 +9,9 @@
 // before it are kept whole), except those of kKeptCollections. On PostgreSQL a
 // month partition that expired whole is emptied at once (analytics/partitions.h);
 // the rest is deleted in chunks, each its own short transaction, so writers
-// never wait long. The
+// never wait long. The events of a collection whose group rollup is being
+// backfilled stay until the backfill ends (its counts of the dropped days would
+// miss them), and go on the next run after it. The
 // RetentionJob runs it on its own thread every `period` (and once at start),
 // on the clock it is given; a failure is logged and tried again next period.
 #pragma once
