@@ -18,6 +18,7 @@
 #include "analytics/event_store.h"
 #include "analytics/query.h"
 #include "analytics/retention.h"
+#include "lamps/change_source.h"
 #include "analytics_store_test.h"
 #include "cloud_server.h"
 #include "json_reply.h"
@@ -318,7 +319,7 @@ TEST_P(AnalyticsRollupTest, TheMigrationCountsTheEventsStoredBeforeIt) {
     store_tricky_events();
     // Back to schema 11 with the events kept (each later migration undone, newest
     // first), then forward again.
-    ASSERT_EQ(storage::schema_version(), 15) << "a new migration: add its undo below, before 15's";
+    ASSERT_EQ(storage::schema_version(), 16) << "a new migration: add its undo below, before 15's (16 needs none)";
     {
         auto conn = store_->database().lease();
         ASSERT_TRUE(undo_partitioning(*conn));
@@ -604,6 +605,56 @@ TEST_P(GroupRollupTest, RetentionLeavesTheEventsOfACollectionBeingBackfilledUnti
     EXPECT_EQ(*counts, (Days{{analytics::utc_day_of(september), {{analytics::group_value_key(R"("lamp")"), 1}}},
                              {analytics::utc_day_of(october), {{analytics::group_value_key(R"("bulb")"), 1}}}}))
         << "each day counted per value before its events went";
+}
+
+TEST_P(GroupRollupTest, LampChangesRecordedBeforeTheirSourceGetTheOneTheirClientGivesAndAreCountedAgain) {
+    const std::vector<std::string> clients = {"lamp_ui",     "lamp_ble",             "homeassistant", "lamp_service",
+                                              "web-3f2a",    "web-ble-77",           "lampi-cloud",   "lampi-cloud/schedule",
+                                              "bridge",      "Web-upper-case"};
+    std::vector<analytics::PreparedEvent> batch;
+    std::map<std::string, std::int64_t> expected;
+    for (std::size_t i = 0; i < clients.size(); ++i) {
+        batch.push_back({"lamp_changes", kNow - static_cast<std::int64_t>(i) * kHour,
+                         fmt::format(R"({{"device_id": "b827eb000001", "client": "{}", "on": true}})", clients[i])});
+        ++expected[analytics::group_value_key(fmt::format(R"("{}")", lamps::change_source(clients[i])))];
+    }
+    batch.push_back({"lamp_changes", kNow - 20 * kHour, R"({"client": "web-1", "source": "api"})"});  // kept
+    ++expected[analytics::group_value_key(R"("api")")];
+    batch.push_back({"lamp_changes", kNow - 21 * kHour, R"({"on": false})"});  // no client: stays unknown
+    ++expected[analytics::group_value_key(std::nullopt)];
+    ASSERT_TRUE(events_->insert(batch));
+    // Counted per source as the version before counted them: unknown.
+    ASSERT_TRUE(events_->declare_group_rollup({"lamp_changes", "source"}, kNow));
+    backfill_all();
+    {
+        auto conn = store_->database().lease();
+        ASSERT_TRUE(conn->script("DELETE FROM schema_migrations WHERE version >= 16"));
+        Status migrated = storage::migrate(*conn);
+        ASSERT_TRUE(migrated) << migrated.message();
+    }
+    auto by_source = [this] {
+        std::map<std::string, std::int64_t> counted;
+        auto rows = events_->aggregate({"lamp_changes", 0, kNow + 1, {}, {{"source"}}, {{}}, 0, 0, std::nullopt});
+        EXPECT_TRUE(rows) << rows.status().message();
+        if (rows)
+            for (const auto& r : *rows) counted[analytics::group_value_key(r.groups[0])] += storage::as_int(r.values[0]);
+        return counted;
+    };
+    EXPECT_EQ(by_source(), expected) << "each event has the source lamps::change_source gives its client";
+    auto forgotten = events_->group_rollup_ready_from("lamp_changes", "source");
+    ASSERT_TRUE(forgotten);
+    EXPECT_FALSE(*forgotten) << "the declaration is gone, so lampi-cloud makes it again at start";
+
+    // Declared again, its backfill counts them by their source.
+    ASSERT_TRUE(events_->declare_group_rollup({"lamp_changes", "source"}, kNow));
+    backfill_all();
+    auto days = events_->daily_group_counts("lamp_changes", "source", analytics::utc_day_of(kNow) - 2 * kDay,
+                                            analytics::utc_day_of(kNow) + kDay);
+    ASSERT_TRUE(days) << days.status().message();
+    std::map<std::string, std::int64_t> rolled;
+    for (const auto& [day, values] : *days)
+        for (const auto& [value, n] : values) rolled[value] += n;
+    EXPECT_EQ(rolled, expected);
 }
 
 TEST_P(GroupRollupTest, AValueOfKilobytesIsCountedByItsBatchAndByTheBackfill) {

@@ -12,11 +12,13 @@ namespace {
 struct Migration {
     int version;
     // "{id_pk}" stands for the engine's auto-increment key, "{json}" for its JSON
-    // column type (TEXT on SQLite, JSONB on PostgreSQL).
+    // column type (TEXT on SQLite, JSONB on PostgreSQL); a literal brace is doubled.
     const char* sql;
     // Recorded as run on SQLite without running there: it uses what only
     // PostgreSQL has.
     bool postgres_only = false;
+    // What runs on SQLite instead of `sql`, where their JSON functions differ.
+    const char* sqlite_sql = nullptr;
 };
 
 // Times are Unix seconds; flags are 0/1 integers, identical on both engines.
@@ -300,6 +302,36 @@ ALTER SEQUENCE analytics_events_id_seq OWNED BY analytics_events.id;
 DROP TABLE analytics_events_unpartitioned;
 )SQL",
      true},
+    // lamp_changes recorded before they carried a `source` get the one their `client`
+    // gives (lamps/change_source.h as it stood then; a schedule's commands said
+    // lampi-cloud then, so they count as api), and the group rollup of
+    // lamp_changes.source is forgotten: lampi-cloud declares it again at start and
+    // its backfill counts every event anew, instead of the old ones as unknown.
+    {16, R"SQL(
+UPDATE analytics_events SET body = jsonb_set(body, '{{source}}', to_jsonb(
+    CASE WHEN body->>'client' IN ('lamp_ui', 'lamp_ble', 'homeassistant', 'lamp_service') THEN body->>'client'
+         WHEN body->>'client' = 'lampi-cloud' THEN 'api'
+         WHEN body->>'client' = 'lampi-cloud/schedule' THEN 'schedule'
+         WHEN substr(body->>'client', 1, 8) = 'web-ble-' THEN 'web_ble'
+         WHEN substr(body->>'client', 1, 4) = 'web-' THEN 'web'
+         ELSE 'other' END))
+WHERE collection = 'lamp_changes' AND body->'source' IS NULL AND jsonb_typeof(body->'client') = 'string';
+DELETE FROM analytics_daily_groups WHERE collection = 'lamp_changes' AND property = 'source';
+DELETE FROM analytics_group_rollups WHERE collection = 'lamp_changes' AND property = 'source';
+)SQL",
+     false, R"SQL(
+UPDATE analytics_events SET body = json_set(body, '$.source',
+    CASE WHEN json_extract(body, '$.client') IN ('lamp_ui', 'lamp_ble', 'homeassistant', 'lamp_service')
+             THEN json_extract(body, '$.client')
+         WHEN json_extract(body, '$.client') = 'lampi-cloud' THEN 'api'
+         WHEN json_extract(body, '$.client') = 'lampi-cloud/schedule' THEN 'schedule'
+         WHEN substr(json_extract(body, '$.client'), 1, 8) = 'web-ble-' THEN 'web_ble'
+         WHEN substr(json_extract(body, '$.client'), 1, 4) = 'web-' THEN 'web'
+         ELSE 'other' END)
+WHERE collection = 'lamp_changes' AND json_type(body, '$.source') IS NULL AND json_type(body, '$.client') = 'text';
+DELETE FROM analytics_daily_groups WHERE collection = 'lamp_changes' AND property = 'source';
+DELETE FROM analytics_group_rollups WHERE collection = 'lamp_changes' AND property = 'source';
+)SQL"},
 };
 
 std::string render(const char* sql, Dialect dialect) {
@@ -326,8 +358,10 @@ Status migrate(SqlConnection& conn) {
                                          current, schema_version()));
     for (const Migration& m : kMigrations) {
         if (m.version <= current) continue;
-        bool runs_here = !m.postgres_only || conn.dialect() == Dialect::postgres;
-        std::string sql = "BEGIN;\n" + (runs_here ? render(m.sql, conn.dialect()) : std::string()) +
+        bool sqlite = conn.dialect() == Dialect::sqlite;
+        const char* text = sqlite && m.sqlite_sql ? m.sqlite_sql : m.sql;
+        bool runs_here = !m.postgres_only || !sqlite;
+        std::string sql = "BEGIN;\n" + (runs_here ? render(text, conn.dialect()) : std::string()) +
                           fmt::format("\nINSERT INTO schema_migrations (version, applied_at) VALUES ({}, {});\nCOMMIT;",
                                       m.version, static_cast<long long>(std::time(nullptr)));
         if (Status s = conn.script(sql); !s) {
