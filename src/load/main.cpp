@@ -25,8 +25,9 @@ void add_run_options(CLI::App* app, CommonOptions& c, const std::string& csv_fil
     app->add_option("--bind", c.bind,
                     "source addresses to spread connections over (default: 127.0.0.1..n against a loopback "
                     "server, one per 4000 connections)");
-    app->add_option("--threads", c.threads, "worker threads (each owns a share of the connections)")
-        ->capture_default_str()
+    // The default is said in words: a figure would be this machine's (and the manual page's).
+    app->add_option("--threads", c.threads,
+                    "worker threads, each owning a share of the connections (default: the cores, at most 4)")
         ->check(CLI::Range(1, 256));
     // Not -q: that is malaria's --qos.
     app->add_flag("--quiet", c.quiet, "no live progress line");
