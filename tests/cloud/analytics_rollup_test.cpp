@@ -922,6 +922,46 @@ TEST_P(AnalyticsPartitionTest, EventsLandInTheirMonthsPartitionAndAMonthMadeLate
     EXPECT_EQ(plan.find("analytics_events_default"), std::string::npos) << plan;
 }
 
+TEST_P(AnalyticsPartitionTest, QueriesDuringAMoveOutOfTheDefaultPartitionCountEveryEvent) {
+    // June has no partition yet (SetUp made September to December): its events are in the default one.
+    const std::int64_t june = at("2026-06-01T00:00:00Z"), july = at("2026-07-01T00:00:00Z");
+    constexpr int kEvents = 20'000;
+    std::vector<analytics::PreparedEvent> batch;
+    batch.reserve(kEvents);
+    for (std::int64_t i = 0; i < kEvents; ++i) batch.push_back({"purchases", june + i * 60'000, "{}"});
+    ASSERT_TRUE(events_->insert(batch));
+    // Readers count June over and over, as lampi-cloud's queries would while its job makes June.
+    std::atomic<bool> moving{true};
+    std::atomic<int> counts{0}, wrong{0};
+    std::atomic<std::int64_t> last_wrong{0};
+    std::vector<std::thread> readers;
+    readers.reserve(3);
+    for (int r = 0; r < 3; ++r)
+        readers.emplace_back([&] {
+            auto store = storage::Store::open(url_, 1);
+            if (!store) return;
+            analytics::EventStore events((*store)->database());
+            do {
+                auto n = events.count("purchases", june, july);
+                ++counts;
+                if (!n || *n != kEvents) {
+                    ++wrong;
+                    last_wrong = n ? *n : -1;
+                }
+            } while (moving);
+        });
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    auto made = events_->make_month_partitions(kNow, 5, 0);  // June, July, August
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    moving = false;
+    for (auto& t : readers) t.join();
+    ASSERT_TRUE(made) << made.status().message();
+    EXPECT_EQ(*made, 3);
+    EXPECT_EQ(partition_of("purchases", june), "analytics_events_2026_06_expiring");
+    EXPECT_GT(counts.load(), 3);
+    EXPECT_EQ(wrong.load(), 0) << "of " << counts.load() << " counts; the last wrong one: " << last_wrong.load();
+}
+
 TEST_P(AnalyticsPartitionTest, RetentionEmptiesAMonthThatExpiredWholeAtOnceAndKeepsItsLampChanges) {
     // Thirty days kept: 2026-10-31 and later. September expired whole, October not.
     std::vector<analytics::PreparedEvent> batch;

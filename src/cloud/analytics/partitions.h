@@ -14,7 +14,8 @@
 // - make_month_partitions() makes the missing partitions of the UTC months from
 //   `months_back` before now's to `months_ahead` after it, each in one
 //   transaction that also moves that month's events out of the default
-//   partition (ids and all), so events are never lost or doubled; processes
+//   partition (ids and all), so events are never lost or doubled, under a lock
+//   every query of the events waits for (it would miss moved events); processes
 //   sharing a database make each month once (an advisory lock). Events of
 //   other months stay in the default partition, answered the same, only not
 //   pruned: this bounds the tables a writer can make appear with old or future
