@@ -18,10 +18,10 @@
 #include "analytics/event_store.h"
 #include "analytics/query.h"
 #include "analytics/retention.h"
-#include "lamps/change_source.h"
 #include "analytics_store_test.h"
 #include "cloud_server.h"
 #include "json_reply.h"
+#include "lamps/change_source.h"
 #include "postgres_server.h"
 #include "process.h"
 #include "storage/schema.h"
@@ -598,8 +598,8 @@ TEST_P(GroupRollupTest, RetentionLeavesTheEventsOfACollectionBeingBackfilledUnti
     ASSERT_TRUE(after) << after.status().message();
     EXPECT_EQ(*after, 2);
     EXPECT_EQ(*events_->count("purchases", 0, kNow), 0);
-    auto counts = events_->daily_group_counts("purchases", "kind", at("2026-09-01T00:00:00Z"),
-                                              at("2026-11-01T00:00:00Z"));
+    auto counts =
+        events_->daily_group_counts("purchases", "kind", at("2026-09-01T00:00:00Z"), at("2026-11-01T00:00:00Z"));
     ASSERT_TRUE(counts) << counts.status().message();
     using Days = std::map<std::int64_t, std::map<std::string, std::int64_t>>;
     EXPECT_EQ(*counts, (Days{{analytics::utc_day_of(september), {{analytics::group_value_key(R"("lamp")"), 1}}},
@@ -608,9 +608,9 @@ TEST_P(GroupRollupTest, RetentionLeavesTheEventsOfACollectionBeingBackfilledUnti
 }
 
 TEST_P(GroupRollupTest, LampChangesRecordedBeforeTheirSourceGetTheOneTheirClientGivesAndAreCountedAgain) {
-    const std::vector<std::string> clients = {"lamp_ui",     "lamp_ble",             "homeassistant", "lamp_service",
-                                              "web-3f2a",    "web-ble-77",           "lampi-cloud",   "lampi-cloud/schedule",
-                                              "bridge",      "Web-upper-case"};
+    const std::vector<std::string> clients = {"lamp_ui",  "lamp_ble",      "homeassistant", "lamp_service",
+                                              "web-3f2a", "web-ble-77",    "lampi-cloud",   "lampi-cloud/schedule",
+                                              "bridge",   "Web-upper-case"};
     std::vector<analytics::PreparedEvent> batch;
     std::map<std::string, std::int64_t> expected;
     for (std::size_t i = 0; i < clients.size(); ++i) {
@@ -637,7 +637,8 @@ TEST_P(GroupRollupTest, LampChangesRecordedBeforeTheirSourceGetTheOneTheirClient
         auto rows = events_->aggregate({"lamp_changes", 0, kNow + 1, {}, {{"source"}}, {{}}, 0, 0, std::nullopt});
         EXPECT_TRUE(rows) << rows.status().message();
         if (rows)
-            for (const auto& r : *rows) counted[analytics::group_value_key(r.groups[0])] += storage::as_int(r.values[0]);
+            for (const auto& r : *rows)
+                counted[analytics::group_value_key(r.groups[0])] += storage::as_int(r.values[0]);
         return counted;
     };
     EXPECT_EQ(by_source(), expected) << "each event has the source lamps::change_source gives its client";

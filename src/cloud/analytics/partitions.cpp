@@ -110,9 +110,10 @@ Result<std::int64_t> truncate_month(storage::SqlConnection& conn, const Month& m
     if (!kept) return kept.status();
     if (kept->empty() || !kept->at(0).at(0) ||
         storage::as_text(kept->at(0).at(0)) != fmt::format("FOR VALUES IN ({})", kept_collections_sql())) {
-        log::info("analytics retention: {} keeps other collections than this lampi-cloud; its events are deleted one "
-                  "by one",
-                  month.table);
+        log::info(
+            "analytics retention: {} keeps other collections than this lampi-cloud; its events are deleted one "
+            "by one",
+            month.table);
         return 0;
     }
     // Most runs find old months empty: look before taking a lock that stops their readers.
@@ -135,11 +136,10 @@ Result<std::int64_t> truncate_month(storage::SqlConnection& conn, const Month& m
     }
     // Nor while a group rollup of a collection it holds is being backfilled (see
     // EventStore::drop_events_before); a declaration waits for this lock, or this sees it.
-    auto backfilling =
-        conn.query(fmt::format("SELECT 1 FROM analytics_group_rollups WHERE collection NOT IN ({}) AND "
-                               "(ready_from_ms IS NULL OR ready_from_ms <> $1) LIMIT 1",
-                               kept_collections_sql()),
-                   {std::numeric_limits<std::int64_t>::min()});
+    auto backfilling = conn.query(fmt::format("SELECT 1 FROM analytics_group_rollups WHERE collection NOT IN ({}) AND "
+                                              "(ready_from_ms IS NULL OR ready_from_ms <> $1) LIMIT 1",
+                                              kept_collections_sql()),
+                                  {std::numeric_limits<std::int64_t>::min()});
     if (!backfilling) return fail(backfilling.status());
     if (!backfilling->empty()) {
         (void)conn.script("ROLLBACK");
