@@ -4,6 +4,7 @@
 // the refresher's own thread. Configure it in mosquitto.conf:
 //   plugin /path/to/lampi_auth_plugin.so
 //   plugin_opt_auth_secret <secret shared with lampi-cloud: signs web credentials>
+//   plugin_opt_auth_secret_file /path/to/file  (the same, from an owner-only file's first line)
 //   plugin_opt_auth_url https://127.0.0.1:18832/auth/v1/user   (the refresher's; empty: no refresh)
 //   plugin_opt_auth_cafile <CA for https>      plugin_opt_timeout_ms 1500
 //   plugin_opt_ttl_seconds 30                  (rights of web credentials re-asked this often)
@@ -87,6 +88,16 @@ bool parse_options(Plugin& plugin, mosquitto_opt* options, int count) {
             } else if (key == "auth_secret") {
                 plugin.cloud_options.secret = value;
                 plugin.gate_options.credential_secret = value;
+            } else if (key == "auth_secret_file") {
+                // Keeps the secret out of mosquitto.conf, which is a conffile others may read.
+                lampi::Result<std::string> secret = lampi::read_secret_file(value);
+                if (!secret) {
+                    mosquitto_log_printf(MOSQ_LOG_ERR, "lampi-auth: plugin_opt_auth_secret_file: %s",
+                                         secret.status().message().c_str());
+                    return false;
+                }
+                plugin.cloud_options.secret = *secret;
+                plugin.gate_options.credential_secret = *secret;
             } else if (key == "auth_cafile") {
                 plugin.cloud_options.ca_file = value;
             } else if (key == "timeout_ms") {

@@ -249,7 +249,9 @@ Result<CaStore> CaStore::open(const std::string& dir, std::chrono::milliseconds 
         return Status::error(fmt::format("the CA key {} is accessible to other users (mode {:04o}); run `chmod 600 {}`",
                                          key, key_st.st_mode & 07777, key));
     }
-    if ((st.st_mode & 077) != 0) {
+    // Search permission alone (a packaged cloud's 0710, group mosquitto) reaches only the
+    // public ca.pem and crl.pem by name: the key is owner-only, checked above.
+    if ((st.st_mode & 066) != 0) {
         log::warn("the CA directory {} is open to other users (mode {:04o}); consider `chmod 700 {}`", dir,
                   st.st_mode & 07777, dir);
     }

@@ -145,7 +145,9 @@ installed_version() { in_root dpkg-query -W -f='${Status} ${Version}' "$1" 2>/de
 expect_file() { [ -e "$root$1" ] || fail "$2: $1 is missing"; }
 expect_no_file() { [ ! -e "$root$1" ] || fail "$2: $1 is still there"; }
 state_file=/var/lib/lampi/lamp/lamp-state.json
-units=(lampid lampi-ble lampi-ui lampi-cloud)
+units=(lampid lampi-ble lampi-ui lampi-cloud-broker lampi-cloud lampi-ca-crl)
+# Enabled by themselves: the CRL's service is started by its timer.
+enabled_units=(lampid.service lampi-ble.service lampi-ui.service lampi-cloud-broker.service lampi-cloud.service)
 
 step "install $version"
 in_root sh -c 'dpkg -i /tmp/v1/*.deb' >"$work/install.log" 2>&1 || { cat "$work/install.log"; fail "dpkg -i"; }
@@ -161,10 +163,28 @@ for conffile in /etc/lampi/lampid.conf /etc/lampi/lampi-ble.conf /etc/lampi/lamp
   in_root dpkg-query -W -f='${Conffiles}\n' lampi-lamp lampi-cloud | grep -q "^ $conffile " ||
     fail "install: $conffile is not a conffile"
 done
-for unit in "${units[@]}"; do
-  expect_file "/lib/systemd/system/$unit.service" install
-  [ -L "$root/etc/systemd/system/multi-user.target.wants/$unit.service" ] || fail "install: $unit.service is not enabled"
+for unit in "${units[@]}"; do expect_file "/lib/systemd/system/$unit.service" install; done
+for unit in "${enabled_units[@]}"; do
+  [ -L "$root/etc/systemd/system/multi-user.target.wants/$unit" ] || fail "install: $unit is not enabled"
 done
+[ -L "$root/etc/systemd/system/timers.target.wants/lampi-ca-crl.timer" ] || fail "install: lampi-ca-crl.timer is not enabled"
+# The cloud broker's CA, keys and secrets (cloud-broker-setup): each daemon its own
+# owner-only copy, the CA's folder passable (not readable) by Mosquitto's group.
+expect_owner() { [ "$(in_root stat -c %U:%G:%a "$1")" = "$2" ] || fail "install: $1 is $(in_root stat -c %U:%G:%a "$1"), not $2"; }
+expect_owner /var/lib/lampi/ca lampi:mosquitto:710
+expect_owner /var/lib/lampi/ca/ca.key lampi:lampi:600
+expect_owner /var/lib/lampi/ca/crl.pem lampi:lampi:644
+expect_owner /etc/lampi/cloud-broker mosquitto:mosquitto:700
+expect_owner /etc/lampi/cloud lampi:lampi:700
+for file in server.key auth-secret lampi-cloud-password operator-password; do
+  expect_owner "/etc/lampi/cloud-broker/$file" mosquitto:mosquitto:600
+done
+for file in auth-secret broker-password; do expect_owner "/etc/lampi/cloud/$file" lampi:lampi:600; done
+cmp -s "$root/etc/lampi/cloud-broker/auth-secret" "$root/etc/lampi/cloud/auth-secret" || fail "install: the broker and lampi-cloud hold different auth secrets"
+cmp -s "$root/etc/lampi/cloud-broker/lampi-cloud-password" "$root/etc/lampi/cloud/broker-password" ||
+  fail "install: the broker and lampi-cloud hold different passwords for lampi-cloud's login"
+grep -qF "$(cat "$root/etc/lampi/cloud/auth-secret")" "$root/etc/lampi/cloud-broker.conf" &&
+  fail "install: the auth secret is written in the broker's conffile"
 # The lamp's broker login: the password for the lampi user alone, only its hash for Mosquitto.
 broker_secret=/etc/lampi/lamp-broker-password broker_users=/etc/mosquitto/lampi-lamp.passwd
 [ "$(in_root stat -c %U:%a "$broker_secret")" = lampi:600 ] || fail "install: $broker_secret is not lampi's, 0600"
@@ -242,9 +262,74 @@ daemon_runs lampi-cloud lampi-cloud --config /etc/lampi/lampi-cloud.conf serve
 grep -q 'database schema migrated' "$work/lampi-cloud.log" || fail "lampi-cloud did not create its database"
 expect_file /var/lib/lampi/cloud/lampi.sqlite3 "lampi-cloud serve"
 
+step "the cloud broker's certificate for the public name"
+# cloud-broker-setup --name: the names (an IP address as one) in a new certificate; run again
+# without them, by the next upgrade's configure, it keeps that certificate.
+in_root /usr/lib/lampi/cloud-broker-setup --name cloud.lampi.test --name 10.77.0.1 >/dev/null || fail "cloud-broker-setup --name"
+sans=$(openssl x509 -in "$root/etc/lampi/cloud-broker/server.pem" -noout -ext subjectAltName)
+for san in DNS:cloud.lampi.test 'IP Address:10.77.0.1' DNS:localhost 'IP Address:127.0.0.1'; do
+  grep -qF "$san" <<<"$sans" || fail "cloud-broker-setup --name: $san is not in the certificate ($sans)"
+done
+cp "$root/etc/lampi/cloud-broker/server.pem" "$work/server-named.pem"
+in_root /usr/lib/lampi/cloud-broker-setup || fail "cloud-broker-setup, again"
+cmp -s "$root/etc/lampi/cloud-broker/server.pem" "$work/server-named.pem" || fail "cloud-broker-setup, run again, replaced the certificate"
+in_root /usr/lib/lampi/cloud-broker-setup --bogus 2>/dev/null && fail "cloud-broker-setup took an unknown option"
+
+step "the cloud broker and lampi-cloud with the packaged configuration"
+# As their units run them: the broker as mosquitto with /etc/lampi/cloud-broker.conf alone,
+# lampi-cloud as lampi. A user's API token fetches a broker credential that lampi-cloud
+# signs, which the broker's plugin checks with its own copy of the secret; an operator
+# logs in over TLS, checking the certificate cloud-broker-setup issued for localhost.
+db=sqlite:///var/lib/lampi/cloud/lampi.sqlite3
+as_lampi() { chroot --userspec=lampi:lampi "$root" "$@"; }
+echo 'package-test-password' | as_lampi lampi-cloud user add --db $db --password-stdin --argon2-ops 1 \
+  --argon2-memory-kib 8 --log-level warn alice >/dev/null || fail "lampi-cloud user add"
+api_token=$(as_lampi lampi-cloud token create --db $db --log-level warn alice) || fail "lampi-cloud token create"
+unshare --net bash -c 'ip link set lo up || exit 1
+  root=$0 api_token=$1
+  chroot "$root" install -d -o mosquitto -g mosquitto -m 0700 /var/lib/lampi/cloud-broker  # as StateDirectory= makes it
+  chroot --userspec=mosquitto:mosquitto "$root" mosquitto -c /etc/lampi/cloud-broker.conf & broker=$!
+  chroot --userspec=lampi:lampi "$root" lampi-cloud --config /etc/lampi/lampi-cloud.conf serve & cloud=$!
+  for _ in $(seq 50); do curl -fso /dev/null http://127.0.0.1:8000/healthz && break; sleep 0.2; done
+  sleep 1
+  curl -fsS -H "Authorization: Bearer $api_token" http://127.0.0.1:8000/api/v1/mqtt-credential >"$root/tmp/credential.json"
+  user=$(sed -n "s/.*\"username\":\"\([^\"]*\)\".*/\1/p" "$root/tmp/credential.json")
+  password=$(sed -n "s/.*\"password\":\"\([^\"]*\)\".*/\1/p" "$root/tmp/credential.json")
+  echo "WEB USER: $user"
+  mosquitto_sub -d -h 127.0.0.1 -p 1884 -i "$user" -u "$user" -P "$password" -t nothing/here -W 1
+  echo "WEB USER WITH A FORGED SIGNATURE:"
+  mosquitto_sub -d -h 127.0.0.1 -p 1884 -i "$user" -u "$user" -P "${password}x" -t nothing/here -W 1
+  echo "ANONYMOUS:"
+  mosquitto_sub -d -h 127.0.0.1 -p 1884 -t nothing/here -W 1
+  echo "OPERATOR OVER TLS:"
+  mosquitto_sub -h localhost -p 8884 --cafile "$root/var/lib/lampi/ca/ca.pem" -u operator \
+    -P "$(cat "$root/etc/lampi/cloud-broker/operator-password")" -t "\$SYS/broker/version" -C 1 -W 5
+  kill $cloud $broker; wait $cloud $broker' "$root" "$api_token" >"$work/cloud-broker.log" 2>&1 || true
+cloud_broker_fail() { cat "$work/cloud-broker.log"; fail "$1"; }
+grep -q 'connected to the MQTT broker at 127.0.0.1:1884' "$work/cloud-broker.log" ||
+  cloud_broker_fail "lampi-cloud did not reach the cloud broker with its packaged login"
+grep -q '^WEB USER: web-' "$work/cloud-broker.log" || cloud_broker_fail "lampi-cloud gave no broker credential"
+sed -n '/^WEB USER: /,/^WEB USER WITH/p' "$work/cloud-broker.log" | grep -q 'received CONNACK (0)' ||
+  cloud_broker_fail "the broker refused the credential lampi-cloud signed (are the auth secrets the same?)"
+for refused in 'WEB USER WITH A FORGED SIGNATURE' ANONYMOUS; do
+  sed -n "/^$refused:/,/^[A-Z ]*:\$/p" "$work/cloud-broker.log" | grep -q 'received CONNACK (0)' &&
+    cloud_broker_fail "the cloud broker took a client it should refuse: $refused"
+done
+grep -q '^mosquitto version 2' "$work/cloud-broker.log" ||
+  cloud_broker_fail "the operator could not log in over TLS with the certificate for localhost"
+# lampi-ca-crl.service's command, as its user: a new CRL, still readable by the broker, and
+# no warning about the CA folder Mosquitto's group may pass through.
+crl_command=$(sed -n 's/^ExecStart=//p' "$root/lib/systemd/system/lampi-ca-crl.service")
+crl_number=$(cat "$root/var/lib/lampi/ca/crlnumber")
+crl_output=$(as_lampi $crl_command 2>&1 >/dev/null) || fail "lampi-ca-crl.service's command failed: $crl_output"
+[ -z "$crl_output" ] || fail "lampi-ca-crl.service's command warned: $crl_output"
+[ "$(cat "$root/var/lib/lampi/ca/crlnumber")" -gt "$crl_number" ] || fail "lampi-ca-crl.service's command wrote no new CRL"
+expect_owner /var/lib/lampi/ca/crl.pem lampi:lampi:644
+
 step "upgrade to $version+1 (a state file and a changed conffile are kept)"
 echo '{"kept":"across upgrade"}' >"$root$state_file"
 broker_password=$(cat "$root$broker_secret")
+auth_secret=$(cat "$root/etc/lampi/cloud/auth-secret") server_cert=$(cat "$root/etc/lampi/cloud-broker/server.pem")
 in_root chown lampi:lampi "$state_file"
 echo 'log-level = "debug"  # changed by the operator' >>"$root/etc/lampi/lampid.conf"
 in_root sh -c 'dpkg -i /tmp/v2/*.deb' >"$work/upgrade.log" 2>&1 || { cat "$work/upgrade.log"; fail "dpkg -i (upgrade)"; }
@@ -253,6 +338,8 @@ for pkg in "${packages[@]}"; do
 done
 grep -q across "$root$state_file" || fail "upgrade: the state file was lost"
 [ "$(cat "$root$broker_secret")" = "$broker_password" ] || fail "upgrade: the lamp's broker password changed"
+[ "$(cat "$root/etc/lampi/cloud/auth-secret")" = "$auth_secret" ] || fail "upgrade: the cloud's auth secret changed"
+[ "$(cat "$root/etc/lampi/cloud-broker/server.pem")" = "$server_cert" ] || fail "upgrade: the cloud broker's certificate was issued again"
 grep -q 'changed by the operator' "$root/etc/lampi/lampid.conf" || fail "upgrade: the changed conffile was replaced"
 [ -L "$root/etc/systemd/system/multi-user.target.wants/lampid.service" ] || fail "upgrade: lampid.service is no longer enabled"
 
@@ -264,6 +351,8 @@ grep -q across "$root$state_file" || fail "remove: the state file was lost"
 grep -q 'changed by the operator' "$root/etc/lampi/lampid.conf" || fail "remove: the config was lost"
 expect_file /etc/lampi/lampi-cloud.conf remove
 expect_file /var/lib/lampi/cloud remove
+expect_file /var/lib/lampi/ca/ca.key remove
+expect_file /etc/lampi/cloud-broker/server.key remove
 
 step "purge (all gone)"
 in_root dpkg -P "${packages[@]}" >"$work/purge.log" 2>&1 || { cat "$work/purge.log"; fail "dpkg -P"; }
