@@ -248,13 +248,13 @@ Status begin_without_batches(storage::SqlConnection& conn, std::string_view what
     };
     // Batches queue behind a SHARE lock still waiting (for a VACUUM, an
     // index build): give way soon and be tried again instead.
-    if (auto limited = conn.query("SET LOCAL lock_timeout = '2s'"); !limited) return fail(limited.status());
-    if (auto locked = conn.query("LOCK TABLE analytics_events IN SHARE MODE"); !locked) {
-        if (locked.status().message().find("lock timeout") == std::string::npos) return fail(locked.status());
-        return fail(locked.status().prefixed(
-            fmt::format("analytics_events stayed locked by another session (a VACUUM or an index build?) for 2 s, "
-                        "so the {} gave way to the batches: ",
-                        what)));
+    Result<bool> locked = storage::lock_or_give_way(conn, "LOCK TABLE analytics_events IN SHARE MODE");
+    if (!locked) return fail(locked.status());
+    if (!*locked) {
+        return fail(Status::unavailable(fmt::format(
+            "analytics_events stayed locked by another session (a VACUUM or an index build?) for {} s, so the {} "
+            "gave way to the batches",
+            storage::kLockGiveWaySeconds, what)));
     }
     return Status::ok();
 }

@@ -71,15 +71,19 @@ Result<bool> make_month(storage::SqlConnection& conn, const Month& month) {
         (void)conn.script("ROLLBACK");
         return false;
     }
+    // Every reader and writer waits for the month (milliseconds, unless events move): a
+    // query that chose its partitions before the commit and read after it, or the other
+    // way round, missed the moved events (seen: a count of 0 for 20 000). Waiting at the
+    // parent, before it plans, it plans and reads afresh. The parent first, as LOCK TABLE
+    // takes it in a group rollup's declaration: the other order deadlocked with that.
+    Result<bool> locked = storage::lock_or_give_way(conn, "LOCK TABLE analytics_events IN ACCESS EXCLUSIVE MODE");
+    if (!locked) return fail(locked.status());
+    if (!*locked) {
+        return fail(Status::unavailable(fmt::format("the events' tables stayed locked for {} s (tried again later)",
+                                                    storage::kLockGiveWaySeconds)));
+    }
     const std::string& t = month.table;
     std::string ddl = fmt::format(
-        "SET LOCAL lock_timeout = '2s';\n"
-        // Every reader and writer waits for the month (milliseconds, unless events move): a
-        // query that chose its partitions before the commit and read after it, or the other
-        // way round, missed the moved events (seen: a count of 0 for 20 000). Waiting at the
-        // parent, before it plans, it plans and reads afresh. The parent first, as LOCK TABLE
-        // takes it in a group rollup's declaration: the other order deadlocked with that.
-        "LOCK TABLE analytics_events IN ACCESS EXCLUSIVE MODE;\n"
         "CREATE TABLE {t} (LIKE analytics_events) PARTITION BY LIST (collection);\n"
         "CREATE TABLE {t}_kept PARTITION OF {t} FOR VALUES IN ({kept});\n"
         "CREATE TABLE {t}_expiring PARTITION OF {t} DEFAULT;\n"
@@ -90,11 +94,7 @@ Result<bool> make_month(storage::SqlConnection& conn, const Month& month) {
         "COMMIT;",
         fmt::arg("t", t), fmt::arg("kept", kept_collections_sql()), fmt::arg("from", month.from_ms),
         fmt::arg("to", month.to_ms));
-    if (Status s = conn.script(ddl); !s) {
-        if (s.message().find("lock timeout") != std::string::npos)
-            return fail(s.prefixed("the events' tables stayed locked for 2 s (tried again later): "));
-        return fail(s);
-    }
+    if (Status s = conn.script(ddl); !s) return fail(s);
     return true;
 }
 
@@ -126,11 +126,11 @@ Result<std::int64_t> truncate_month(storage::SqlConnection& conn, const Month& m
         (void)conn.script("ROLLBACK");
         return why;
     };
-    if (Status s =
-            conn.script(fmt::format("SET LOCAL lock_timeout = '2s'; LOCK TABLE {} IN ACCESS EXCLUSIVE MODE", part));
-        !s) {
-        if (s.message().find("lock timeout") == std::string::npos) return fail(s);
-        log::info("analytics retention: {} stayed in use for 2 s; its events are deleted one by one instead", part);
+    Result<bool> locked = storage::lock_or_give_way(conn, fmt::format("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE", part));
+    if (!locked) return fail(locked.status());
+    if (!*locked) {
+        log::info("analytics retention: {} stayed in use for {} s; its events are deleted one by one instead", part,
+                  storage::kLockGiveWaySeconds);
         (void)conn.script("ROLLBACK");
         return 0;
     }

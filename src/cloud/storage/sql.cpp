@@ -95,6 +95,16 @@ void Database::give_back(std::unique_ptr<SqlConnection> c) {
     available_.notify_one();
 }
 
+Result<bool> lock_or_give_way(SqlConnection& conn, std::string_view lock_statement) {
+    if (Status s = conn.script(fmt::format("SET LOCAL lock_timeout = '{}s'; {}", kLockGiveWaySeconds, lock_statement));
+        !s) {
+        // PostgreSQL's words for SQLSTATE 55P03, which libpqxx's message carries.
+        if (s.message().find("lock timeout") != std::string::npos) return false;
+        return s;
+    }
+    return true;
+}
+
 std::int64_t as_int(const std::optional<std::string>& column, std::int64_t fallback) {
     if (!column) return fallback;
     std::int64_t v = fallback;

@@ -104,6 +104,14 @@ private:
     std::vector<std::unique_ptr<SqlConnection>> idle_;
 };
 
+// PostgreSQL, inside an open transaction: runs `lock_statement` (a LOCK TABLE),
+// giving way when another session holds a conflicting lock for kLockGiveWay.
+// Background work that would stop readers or writers (a month's partition,
+// a declaration, retention) takes its locks so: false then, to be tried again
+// later, rather than queueing every query behind a lock it waits for.
+inline constexpr int kLockGiveWaySeconds = 2;
+Result<bool> lock_or_give_way(SqlConnection& conn, std::string_view lock_statement);
+
 // Column helpers for decoding rows.
 std::int64_t as_int(const std::optional<std::string>& column, std::int64_t fallback = 0);
 std::string as_text(const std::optional<std::string>& column);
