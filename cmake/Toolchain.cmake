@@ -39,6 +39,11 @@ elseif(MOLD_PROGRAM AND NOT LAMPI_NO_MOLD)
   endif()
 endif()
 
+# Full RELRO: the relocations are all resolved at start and the table that holds them
+# is then read-only, as Debian's hardening has it (lintian: hardening-no-bindnow).
+# A link option only, so no object compiles again.
+add_link_options(-Wl,-z,relro -Wl,-z,now)
+
 if(LAMPI_SANITIZE)
   add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
   add_link_options(-fsanitize=address,undefined)
