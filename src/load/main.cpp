@@ -111,8 +111,8 @@ void add_cluster_broker_options(CLI::App* app, ClusterBrokerCli& c) {
 // The broker's message_size_limit, which both ends keep to (cluster/worker_report.h).
 void add_max_message_bytes_option(CLI::App* app, std::size_t& into) {
     app->add_option("--max-message-bytes", into,
-                    "the broker's message_size_limit: a start command or report over it is refused with the reason, "
-                    "as the broker would drop it without a word")
+                    "the broker's message_size_limit, which the broker would drop a larger message over without a "
+                    "word: a start command over it is refused with the reason, a report goes in parts")
         ->capture_default_str()
         ->check(CLI::Range(lampi::load::cluster::kMinMaxMessageBytes, std::size_t{256} * 1024 * 1024));
 }

@@ -563,6 +563,88 @@ TEST(WorkerReports, AReportOverTheMessageLimitGoesWithoutItsHistogramAndSaysWhy)
     EXPECT_TRUE(trimmed.empty()) << trimmed;
 }
 
+// Over the limit, a report goes in parts, each within it, that the controller's
+// assembler makes whole again, in whatever order they come: the histogram exact,
+// a reason of several bytes a character not cut. A part changed, moved to another
+// worker's topic, or of a report older than one being put together, does not count.
+TEST(WorkerReports, AReportOverTheMessageLimitTravelsInPartsThatMakeItWholeAgain) {
+    WorkerReport report;
+    report.worker = "w0";
+    report.seq = 9;
+    report.done = true;
+    report.latency = random_latencies(1, 20'000);
+    report.counters[static_cast<std::size_t>(Counter::sent)] = 20'000;
+    for (int i = 0; i < 20; ++i) report.errors[fmt::format("délai dépassé « {} » ✓ ééééééééééééééééé", i)] = i + 1;
+    const std::size_t limit = kMinMaxMessageBytes;
+    std::string trimmed = "not cleared";
+    Result<std::vector<std::string>> parts = seal_report_in_parts("r1", report, kSecret, limit, &trimmed);
+    ASSERT_TRUE(parts) << parts.status().message();
+    EXPECT_TRUE(trimmed.empty()) << trimmed;
+    ASSERT_GE(parts->size(), 3u);
+    for (const std::string& part : *parts) EXPECT_LE(part.size(), limit);
+
+    ReportAssembler assembler("r1");
+    std::optional<WorkerReport> whole;
+    for (std::size_t i = parts->size(); i-- > 0;) {
+        Result<std::optional<WorkerReport>> added = assembler.add("w0", (*parts)[i], kSecret);
+        ASSERT_TRUE(added) << added.status().message();
+        if (i > 0) {
+            EXPECT_FALSE(*added) << "complete before its part " << i - 1;
+        } else {
+            whole = *added;
+        }
+    }
+    ASSERT_TRUE(whole);
+    // Cut at other places too (every limit moves the cuts): none inside a character.
+    for (std::size_t other = limit + 1; other < limit + 24; ++other) {
+        Result<std::vector<std::string>> cut = seal_report_in_parts("r1", report, kSecret, other);
+        ASSERT_TRUE(cut);
+        ReportAssembler again("r1");
+        std::optional<WorkerReport> made;
+        for (const std::string& part : *cut) {
+            Result<std::optional<WorkerReport>> added = again.add("w0", part, kSecret);
+            ASSERT_TRUE(added) << "limit " << other << ": " << added.status().message();
+            made = *added;
+        }
+        ASSERT_TRUE(made) << "limit " << other;
+        EXPECT_EQ(made->errors, report.errors) << "limit " << other;
+    }
+    EXPECT_EQ(whole->latency.parts().buckets, report.latency.parts().buckets);
+    EXPECT_EQ(whole->latency.percentile(0.99), report.latency.percentile(0.99));
+    EXPECT_EQ(whole->latency.max(), report.latency.max());
+    EXPECT_EQ(whole->counters, report.counters);
+    EXPECT_EQ(whole->errors, report.errors);
+    EXPECT_TRUE(whole->done && whole->ok);
+
+    // Changed on the way, or on another worker's topic: refused.
+    std::string changed = (*parts)[1];
+    changed[changed.size() / 2] = changed[changed.size() / 2] == 'A' ? 'B' : 'A';
+    EXPECT_FALSE(ReportAssembler("r1").add("w0", changed, kSecret));
+    EXPECT_FALSE(ReportAssembler("r1").add("w1", (*parts)[0], kSecret));
+    EXPECT_FALSE(ReportAssembler("r2").add("w0", (*parts)[0], kSecret));
+    // A part missing: nothing. An older report's parts while a newer one is put together: nothing.
+    WorkerReport newer = report;
+    newer.seq = 10;
+    Result<std::vector<std::string>> newer_parts = seal_report_in_parts("r1", newer, kSecret, limit);
+    ASSERT_TRUE(newer_parts);
+    ReportAssembler crossing("r1");
+    for (std::size_t i = 0; i + 1 < newer_parts->size(); ++i)
+        EXPECT_FALSE(*crossing.add("w0", (*newer_parts)[i], kSecret));
+    for (const std::string& part : *parts) EXPECT_FALSE(*crossing.add("w0", part, kSecret)) << "report 9 after 10";
+    Result<std::optional<WorkerReport>> last = crossing.add("w0", newer_parts->back(), kSecret);
+    ASSERT_TRUE(last && *last);
+    EXPECT_EQ((*last)->seq, 10u);
+    // A report that would take more than kMaxReportParts messages goes trimmed, saying so.
+    for (int i = 0; i < 400; ++i) report.errors[fmt::format("{:0>200}", i)] = 1;
+    parts = seal_report_in_parts("r1", report, kSecret, limit, &trimmed);
+    ASSERT_TRUE(parts) << parts.status().message();
+    ASSERT_EQ(parts->size(), 1u);
+    EXPECT_NE(trimmed.find(fmt::format("more than {} messages", kMaxReportParts)), std::string::npos) << trimmed;
+    Result<WorkerReport> opened = open_report("r1", "w0", parts->front(), kSecret);
+    ASSERT_TRUE(opened);
+    EXPECT_FALSE(opened->ok);
+}
+
 TEST(WorkerIds, ANameThatIsNotOneTopicLevelIsRefused) {
     EXPECT_TRUE(check_worker_id("rack1-load3"));
     for (const std::string& id : std::vector<std::string>{"", "a/b", "w+", "#", std::string("w\0x", 3)}) {
@@ -680,6 +762,31 @@ TEST_F(Cluster, TheControllersTotalsAreTheSumOfWhatEachWorkerMeasured) {
     // Each worker's clients had ids of its own: the broker took all three.
     std::string log = broker_.log();
     for (const char* id : {"lampi-load-w0-1", "lampi-load-w1-0"}) EXPECT_NE(log.find(id), std::string::npos) << id;
+}
+
+// With the smallest --max-message-bytes, the workers' reports go in parts, and the
+// controller's totals still hold every latency each worker measured: none is sent
+// without its histogram.
+TEST_F(Cluster, ReportsOverTheBrokersLimitGoInPartsAndTheMergeKeepsEveryLatency) {
+    const std::string limit = std::to_string(kMinMaxMessageBytes);
+    cluster_flags_ = {"--max-message-bytes", limit};  // the controller's and the workers'
+    start_workers(2);
+    // Enough latencies to fill a report's worth of buckets.
+    auto control = controller(2, "-P 4 -n 1000 -T 500 --json --quiet");
+    int status = control->wait(std::chrono::seconds(60));
+    ASSERT_TRUE(WIFEXITED(status)) << control->log();
+    EXPECT_EQ(WEXITSTATUS(status), 0) << control->log();
+    json::object merged = last_json(control->log());
+    EXPECT_TRUE(merged.at("ok").as_bool()) << control->log();
+    std::uint64_t timed = 0;
+    for (auto& w : workers_) {
+        ASSERT_TRUE(run_ended(*w)) << w->log();
+        EXPECT_NE(w->log().find("go in parts"), std::string::npos) << w->log();
+        EXPECT_EQ(w->log().find("without its latency histogram"), std::string::npos) << w->log();
+        timed += last_json(w->log()).at("latency").as_object().at("count").to_number<std::uint64_t>();
+    }
+    EXPECT_EQ(timed, 4u * 1000);
+    EXPECT_EQ(merged.at("latency").as_object().at("count").to_number<std::uint64_t>(), timed);
 }
 
 // -P 5 on two workers is five clients, three on the first and two on the second,

@@ -51,6 +51,8 @@ struct Heard {
     std::map<std::string, std::string> hello;       // each worker's last announcement
     std::map<std::string, Clock::time_point> gone;  // when its Will (or goodbye) came
     std::map<std::string, WorkerReport> latest;     // each worker's latest report of this run
+    ReportAssembler reports;                        // this run's reports, those in parts put together
+    explicit Heard(const std::string& run) : reports(run) {}
     std::map<std::string, Clock::time_point> when;  // of that report
     std::set<std::string> warned;                   // about forged messages: once per kind and worker
     // Once the run is started, a retained hello (sent again on a resubscribe after an
@@ -372,7 +374,7 @@ int run_controller(const ControllerOptions& options, const std::atomic<bool>& st
     }
     const std::string run = fmt::format("{:x}-{}", Clock::now().time_since_epoch().count() & 0xffffffff, getpid());
     const std::string reports = report_topic(run, "+");
-    Heard heard;
+    Heard heard(run);
     MqttOptions o = options.broker;
     o.client_id = "lampi-load-controller-" + run;
     // A session the broker keeps while this connection is down (a break between the
@@ -416,8 +418,10 @@ int run_controller(const ControllerOptions& options, const std::atomic<bool>& st
             return;
         }
         std::string worker = m.topic.substr(report_topic(run, "").size());
-        Result<WorkerReport> report = open_report(run, worker, m.payload, options.secret);
-        if (!report) return ignore_forged(heard, "report", worker, report.status());
+        Result<std::optional<WorkerReport>> completed = heard.reports.add(worker, m.payload, options.secret);
+        if (!completed) return ignore_forged(heard, "report", worker, completed.status());
+        std::optional<WorkerReport> report = std::move(completed).value();
+        if (!report) return;  // parts still to come
         auto it = heard.latest.find(report->worker);
         // Reports may cross on the way: the latest is the one with the highest number.
         if (it != heard.latest.end() && it->second.seq >= report->seq) return;

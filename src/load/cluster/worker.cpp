@@ -54,11 +54,15 @@ public:
         with_requests(r, scenario.live_requests(), scenario.users_now());
         peak_users_ = std::max(peak_users_, r.users);
         r.peak_users = peak_users_;
-        Result<std::string> sealed = seal(r);
+        Result<std::vector<std::string>> sealed = seal(r);
         if (!sealed) return;
-        // A report lost on the way costs nothing: the next one carries everything.
-        if (Status s = client_.publish(topic_, *sealed, 0, false); !s)
-            log::warn("worker: cannot send a report: {}", s.message());
+        // A report lost on the way (or one of its parts) costs nothing: the next one carries everything.
+        for (const std::string& message : *sealed) {
+            if (Status s = client_.publish(topic_, message, 0, false); !s) {
+                log::warn("worker: cannot send a report: {}", s.message());
+                return;
+            }
+        }
     }
 
     void finished(const RunReport& report) override {
@@ -140,15 +144,22 @@ private:
         r.latency.reset();
     }
 
-    // `r` sealed within the broker's limit; what is left out to fit is said once a run.
-    Result<std::string> seal(const WorkerReport& r) {
+    // `r` sealed within the broker's limit, in parts if it must be; said once a run
+    // when it first goes in parts, and what is left out when even that is too much.
+    Result<std::vector<std::string>> seal(const WorkerReport& r) {
         std::string trimmed;
-        Result<std::string> sealed = seal_report_within(run_, r, secret_, max_message_bytes_, &trimmed);
+        Result<std::vector<std::string>> sealed = seal_report_in_parts(run_, r, secret_, max_message_bytes_, &trimmed);
         if (!sealed) {
             log::error("worker: run {}: not sent: {}", run_, sealed.status().message());
         } else if (!trimmed.empty() && !said_trimmed_) {
             log::warn("worker: run {}: {}", run_, trimmed);
             said_trimmed_ = true;
+        } else if (sealed->size() > 1 && !said_parts_) {
+            fmt::print(stderr,
+                       "lampi-load worker {}: run {}: its reports are over the {} bytes of --max-message-bytes and go "
+                       "in parts ({} for report {})\n",
+                       worker_, run_, max_message_bytes_, sealed->size(), r.seq);
+            said_parts_ = true;
         }
         return sealed;
     }
@@ -160,10 +171,14 @@ private:
 
     void send_final(const WorkerReport& r) {
         final_sent_ = true;
-        Result<std::string> sealed = seal(r);
+        Result<std::vector<std::string>> sealed = seal(r);
         if (!sealed) return;
-        if (Status s = client_.publish_confirmed(topic_, *sealed, 1, false, kFinalReportDeadline); !s)
-            log::error("worker: the controller did not get the final report: {}", s.message());
+        for (const std::string& message : *sealed) {
+            if (Status s = client_.publish_confirmed(topic_, message, 1, false, kFinalReportDeadline); !s) {
+                log::error("worker: the controller did not get the final report: {}", s.message());
+                return;
+            }
+        }
     }
 
     MqttClient& client_;
@@ -181,6 +196,7 @@ private:
     bool final_sent_ = false;
     std::int64_t peak_users_ = 0;
     bool said_trimmed_ = false;
+    bool said_parts_ = false;
 };
 
 std::string default_id() {

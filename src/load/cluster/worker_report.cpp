@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <charconv>
 #include <limits>
 
 #include "lampi/base64.h"
@@ -188,6 +189,7 @@ Result<RequestTable> read_requests(const json::value& value) {
 constexpr std::string_view kStartDomain = "lampi-load cluster start v1\n";
 constexpr std::string_view kHelloDomain = "lampi-load cluster hello v1\n";
 constexpr std::string_view kReportDomain = "lampi-load cluster report v1\n";
+constexpr std::string_view kReportPartDomain = "lampi-load cluster report part v1\n";
 constexpr std::string_view kStopDomain = "lampi-load cluster stop v1\n";
 constexpr std::string_view kControllerDomain = "lampi-load cluster controller v1\n";
 
@@ -442,6 +444,71 @@ Result<std::string> seal_report_within(std::string_view run, WorkerReport report
     return sealed;
 }
 
+namespace {
+
+// A report's text found on `worker`'s topic, decoded, if it says it is that worker's.
+Result<WorkerReport> decode_report_of(std::string_view worker, std::string_view text) {
+    Result<WorkerReport> report = decode_report(text);
+    if (!report) return report.status();
+    if (report->worker != worker)
+        return Status::permission_denied(
+            fmt::format("a report on {}'s topic that says it is {}'s", worker, report->worker));
+    return report;
+}
+
+std::string seal_part(std::string_view run, std::string_view worker, std::uint64_t seq, std::size_t index,
+                      std::size_t count, std::string_view piece, std::string_view secret) {
+    std::string text = fmt::format("{} {} {}\n{}", seq, index, count, piece);
+    return seal("report_part", text, mac_hex(kReportPartDomain, report_text(run, worker, text), secret));
+}
+
+// `text` cut so that each piece, sealed as a part, is at most `limit` bytes (JSON
+// escapes some characters, so a piece's sealed size is measured, not guessed),
+// never inside a UTF-8 sequence. Stops at `most` pieces: more means the report is
+// too large to send in parts.
+std::vector<std::string_view> cut_into_pieces(std::string_view run, const WorkerReport& report, std::string_view text,
+                                              std::string_view secret, std::size_t limit, std::size_t most) {
+    std::vector<std::string_view> pieces;
+    std::size_t at = 0;
+    while (at < text.size() && pieces.size() <= most) {
+        std::size_t size = std::min(text.size() - at, limit);
+        for (;;) {
+            while (size > 0 && at + size < text.size() && (static_cast<unsigned char>(text[at + size]) & 0xC0) == 0x80)
+                --size;  // not in the middle of a character
+            if (size == 0) return {};
+            // The largest index and count a run of parts can have, for the size.
+            std::size_t sealed =
+                seal_part(run, report.worker, report.seq, most, most, text.substr(at, size), secret).size();
+            if (sealed <= limit) break;
+            size -= std::min(size, sealed - limit);
+        }
+        pieces.push_back(text.substr(at, size));
+        at += size;
+    }
+    return pieces;
+}
+
+// "<seq> <index> <count>\n<piece>": the header's numbers, and where the piece starts.
+bool read_part_header(std::string_view text, std::uint64_t& seq, std::size_t& index, std::size_t& count,
+                      std::size_t& piece_at) {
+    std::size_t end = text.find('\n');
+    if (end == std::string_view::npos) return false;
+    const char* p = text.data();
+    const char* stop = text.data() + end;
+    auto read = [&](auto& into) {
+        auto [next, ec] = std::from_chars(p, stop, into);
+        if (ec != std::errc() || next == p) return false;
+        p = next;
+        if (p < stop && *p == ' ') ++p;
+        return true;
+    };
+    if (!read(seq) || !read(index) || !read(count) || p != stop) return false;
+    piece_at = end + 1;
+    return true;
+}
+
+}  // namespace
+
 Result<WorkerReport> open_report(std::string_view run, std::string_view worker, std::string_view sealed,
                                  std::string_view secret) {
     if (secret.size() < kMinSecretSize) return Status::error("no secret to check reports with");
@@ -449,12 +516,64 @@ Result<WorkerReport> open_report(std::string_view run, std::string_view worker, 
         return mac_hex(kReportDomain, report_text(run, worker, report), secret);
     });
     if (!text) return text.status();
-    Result<WorkerReport> report = decode_report(*text);
+    return decode_report_of(worker, *text);
+}
+
+Result<std::vector<std::string>> seal_report_in_parts(std::string_view run, const WorkerReport& report,
+                                                      std::string_view secret, std::size_t limit,
+                                                      std::string* trimmed) {
+    if (trimmed) trimmed->clear();
+    std::string whole = seal_report(run, report, secret);
+    if (whole.size() <= limit) return std::vector<std::string>{std::move(whole)};
+    std::string text = encode_report(report);
+    std::vector<std::string_view> pieces = cut_into_pieces(run, report, text, secret, limit, kMaxReportParts);
+    if (pieces.empty() || pieces.size() > kMaxReportParts) {
+        Result<std::string> cut = seal_report_within(run, report, secret, limit, trimmed);
+        if (!cut) return cut.status();
+        if (trimmed && !trimmed->empty())
+            *trimmed += fmt::format(" (it would have taken more than {} messages)", kMaxReportParts);
+        return std::vector<std::string>{std::move(cut).value()};
+    }
+    std::vector<std::string> parts;
+    for (std::size_t i = 0; i < pieces.size(); ++i)
+        parts.push_back(seal_part(run, report.worker, report.seq, i, pieces.size(), pieces[i], secret));
+    return parts;
+}
+
+Result<std::optional<WorkerReport>> ReportAssembler::add(const std::string& worker, std::string_view sealed,
+                                                         std::string_view secret) {
+    if (secret.size() < kMinSecretSize) return Status::error("no secret to check reports with");
+    if (sealed.find("\"report_part\"") == std::string_view::npos) {
+        Result<WorkerReport> whole = open_report(run_, worker, sealed, secret);
+        if (!whole) return whole.status();
+        return std::optional<WorkerReport>(std::move(whole).value());
+    }
+    Result<std::string> text = open_sealed(sealed, "report_part", "a report's part", [&](std::string_view part) {
+        return mac_hex(kReportPartDomain, report_text(run_, worker, part), secret);
+    });
+    if (!text) return text.status();
+    std::uint64_t seq = 0;
+    std::size_t index = 0, count = 0, piece_at = 0;
+    if (!read_part_header(*text, seq, index, count, piece_at) || count < 2 || count > kMaxReportParts || index >= count)
+        return Status::invalid_argument("a report's part with a malformed header");
+    Pending& pending = pending_[worker];
+    if (seq < pending.seq) return std::optional<WorkerReport>();  // an older report, superseded
+    if (seq > pending.seq || pending.pieces.empty())
+        pending = Pending{seq, std::vector<std::optional<std::string>>(count), 0};
+    if (pending.pieces.size() != count)
+        return Status::invalid_argument(fmt::format("report {}'s parts disagree on their number", seq));
+    if (!pending.pieces[index]) {
+        pending.pieces[index] = text->substr(piece_at);
+        ++pending.have;
+    }
+    if (pending.have < count) return std::optional<WorkerReport>();
+    std::string whole;
+    for (const std::optional<std::string>& piece : pending.pieces) whole += *piece;
+    pending.pieces.clear();
+    pending.have = 0;
+    Result<WorkerReport> report = decode_report_of(worker, whole);
     if (!report) return report.status();
-    if (report->worker != worker)
-        return Status::permission_denied(
-            fmt::format("a report on {}'s topic that says it is {}'s", worker, report->worker));
-    return report;
+    return std::optional<WorkerReport>(std::move(report).value());
 }
 
 Result<StartCommand> open_start(std::string_view sealed, std::string_view secret, std::optional<std::int64_t> now_ms) {

@@ -4,7 +4,8 @@
 // Every report is cumulative (the run so far, not the last second), so a lost or
 // late report costs nothing but freshness: the controller keeps each worker's
 // latest and merges them. The latency histogram travels whole (its non-empty
-// buckets and exact sums, stats/histogram.h), so the controller's totals and
+// buckets and exact sums, stats/histogram.h; in parts past the broker's limit),
+// so the controller's totals and
 // percentiles are exactly those of one histogram of every worker's messages.
 // decode_report() never trusts its input.
 #pragma once
@@ -149,5 +150,40 @@ Result<std::string> seal_report_within(std::string_view run, WorkerReport report
 // A report found on the topic of `run` and `worker`.
 Result<WorkerReport> open_report(std::string_view run, std::string_view worker, std::string_view sealed,
                                  std::string_view secret);
+
+// A report larger than the limit travels in parts, so that its histograms stay whole
+// and the merged percentiles exact: its text cut in pieces, each sealed with the run,
+// the worker, the report's number and the piece's place, `{"report_part": "<seq>
+// <index> <count>\n<piece>", "mac": ...}`. Only past kMaxReportParts is a report
+// trimmed instead (seal_report_within).
+inline constexpr std::size_t kMaxReportParts = 64;
+// `report` as the messages to send, each at most `limit` bytes: itself whole when it
+// fits, else its parts, else trimmed; `trimmed` as for seal_report_within.
+Result<std::vector<std::string>> seal_report_in_parts(std::string_view run, const WorkerReport& report,
+                                                      std::string_view secret, std::size_t limit,
+                                                      std::string* trimmed = nullptr);
+
+// The controller's side: what arrives on the report topics of one run, whole reports
+// and parts, in any order. A report is complete once every part of its number came;
+// parts of an older number than one a worker is being assembled for are dropped, as
+// cumulative reports make them stale.
+class ReportAssembler {
+public:
+    explicit ReportAssembler(std::string run) : run_(std::move(run)) {}
+    // The report `sealed` completes on `worker`'s topic: a whole one, or the last
+    // missing part of one; nullopt while parts are missing. Refuses what is not
+    // sealed with `secret` for this run and worker.
+    Result<std::optional<WorkerReport>> add(const std::string& worker, std::string_view sealed,
+                                            std::string_view secret);
+
+private:
+    struct Pending {
+        std::uint64_t seq = 0;
+        std::vector<std::optional<std::string>> pieces;
+        std::size_t have = 0;
+    };
+    std::string run_;
+    std::map<std::string, Pending> pending_;  // by worker
+};
 
 }  // namespace lampi::load::cluster
