@@ -438,23 +438,29 @@ TEST(StartCommands, OnlyAFreshPublishOrHttpRunSealedWithTheSharedSecretOpens) {
 }
 
 TEST(SealedMessages, HellosAndReportsOpenOnlyWithTheSecretOnTheTopicTheyWereSealedFor) {
-    Result<Hello> hello = open_hello("w0", seal_hello("w0", "ready", 1234, kSecret), kSecret);
+    Result<Hello> hello = open_hello("w0", seal_hello("w0", Hello{"ready", 1234, 1234}, kSecret), kSecret);
     ASSERT_TRUE(hello) << hello.status().message();
     EXPECT_EQ(hello->state, "ready");
     EXPECT_EQ(hello->at_ms, 1234);
     EXPECT_FALSE(open_hello("w0", "ready", kSecret)) << "the bare hello workers used to send";
-    EXPECT_FALSE(open_hello("w0", seal_hello("w0", "ready", 1234, "another secret, just as long"), kSecret));
-    EXPECT_FALSE(open_hello("w9", seal_hello("w0", "ready", 1234, kSecret), kSecret))
+    EXPECT_FALSE(
+        open_hello("w0", seal_hello("w0", Hello{"ready", 1234, 1234}, "another secret, just as long"), kSecret));
+    EXPECT_FALSE(open_hello("w9", seal_hello("w0", Hello{"ready", 1234, 1234}, kSecret), kSecret))
         << "moved to another worker's topic";
-    json::object changed = json::parse(seal_hello("w0", "gone", 1234, kSecret)).as_object();
+    json::object changed = json::parse(seal_hello("w0", Hello{"gone", 1234, 1234}, kSecret)).as_object();
     changed["hello"] = "ready";
     EXPECT_FALSE(open_hello("w0", json::serialize(changed), kSecret));
     // An old "ready" made to look fresh: its time is under the MAC.
-    json::object redated = json::parse(seal_hello("w0", "ready", 1234, kSecret)).as_object();
+    json::object redated = json::parse(seal_hello("w0", Hello{"ready", 1234, 1234}, kSecret)).as_object();
     redated["at"] = wall_ms();
     EXPECT_FALSE(open_hello("w0", json::serialize(redated), kSecret));
     redated.erase("at");
     EXPECT_FALSE(open_hello("w0", json::serialize(redated), kSecret));
+    // Nor its process's start.
+    json::object restarted = json::parse(seal_hello("w0", Hello{"gone", 1234, 1000}, kSecret)).as_object();
+    EXPECT_EQ(open_hello("w0", json::serialize(restarted), kSecret)->since_ms, 1000);
+    restarted["since"] = 2000;
+    EXPECT_FALSE(open_hello("w0", json::serialize(restarted), kSecret));
 
     WorkerReport report;
     report.worker = "w0";
@@ -479,6 +485,23 @@ TEST(SealedMessages, HellosAndReportsOpenOnlyWithTheSecretOnTheTopicTheyWereSeal
     EXPECT_FALSE(open_report("r1", "w0", seal_report("r1", report, kSecret), kSecret));
 }
 
+// A controller takes each worker's hellos in the order they were sent: a replayed
+// older one is no news, a Will of the running process is, and a new process of the
+// worker starts afresh.
+TEST(HelloOrders, AnOlderHelloIsNoNewsButTheRunningProcesssWillIs) {
+    HelloOrder order;
+    EXPECT_TRUE(order.take("w0", {"ready", 1100, 1000}));
+    EXPECT_TRUE(order.take("w0", {"busy", 1200, 1000}));
+    EXPECT_FALSE(order.take("w0", {"ready", 1100, 1000})) << "a replayed ready of before the busy";
+    EXPECT_TRUE(order.take("w0", {"ready", 1200, 1000})) << "sent in the same millisecond";
+    EXPECT_TRUE(order.take("w0", {"gone", 1000, 1000})) << "the Will, sealed at the process's start";
+    EXPECT_TRUE(order.take("w1", {"ready", 500, 400})) << "each worker has its own order";
+    EXPECT_TRUE(order.take("w0", {"ready", 3100, 3000})) << "the worker started again";
+    EXPECT_FALSE(order.take("w0", {"gone", 1000, 1000})) << "the Will of the process before";
+    EXPECT_FALSE(order.take("w0", {"ready", 2900, 1000})) << "a hello of the process before";
+    EXPECT_TRUE(order.take("w0", {"gone", 3000, 3000}));
+}
+
 TEST(SealedMessages, AStopOpensOnlyWithTheSecretAndNamesTheRunItWasSealedFor) {
     Result<std::string> run = open_stop(seal_stop("r1", kSecret), kSecret);
     ASSERT_TRUE(run) << run.status().message();
@@ -489,7 +512,7 @@ TEST(SealedMessages, AStopOpensOnlyWithTheSecretAndNamesTheRunItWasSealedFor) {
     moved["stop"] = "r2";
     EXPECT_FALSE(open_stop(json::serialize(moved), kSecret)) << "its seal moved to another run";
     // Not a hello or start seal passed off as a stop: each kind has its own MAC domain.
-    json::object hello = json::parse(seal_hello("r1", "r1", 0, kSecret)).as_object();
+    json::object hello = json::parse(seal_hello("r1", Hello{"r1", 0, 0}, kSecret)).as_object();
     EXPECT_FALSE(open_stop(json::serialize(json::object{{"stop", "r1"}, {"mac", hello["mac"]}}), kSecret));
     EXPECT_FALSE(open_stop(seal_stop("r1", ""), ""));
 }
@@ -501,7 +524,7 @@ TEST(SealedMessages, AnEmptyOrShortMacMatchesNothingNotEvenItsLike) {
     EXPECT_FALSE(mac_matches("", "")) << "what a failed HMAC on both ends would give";
     EXPECT_FALSE(mac_matches("", mac));
     EXPECT_FALSE(mac_matches(mac.substr(0, 8), mac.substr(0, 8))) << "a truncated MAC";
-    json::object empty = json::parse(seal_hello("w0", "ready", wall_ms(), kSecret)).as_object();
+    json::object empty = json::parse(seal_hello("w0", Hello{"ready", wall_ms(), wall_ms()}, kSecret)).as_object();
     empty["mac"] = "";
     EXPECT_FALSE(open_hello("w0", json::serialize(empty), kSecret));
 }
@@ -1202,12 +1225,14 @@ TEST_F(Cluster, AForgedHelloIsNotAReadyWorker) {
     lampi::testing::MqttProbe attacker(broker_.port(), {}, "someone-else");
     ASSERT_TRUE(attacker.wait_connected());
     ASSERT_TRUE(attacker.publish(hello_topic("w8"), "ready", 1, true));
-    ASSERT_TRUE(attacker.publish(hello_topic("w9"),
-                                 seal_hello("w9", "ready", wall_ms(), "a guessed secret, long enough"), 1, true));
-    ASSERT_TRUE(attacker.publish_acknowledged(hello_topic("w9"),
-                                              seal_hello("w9", "ready", wall_ms(), "a guessed secret, long enough")));
+    ASSERT_TRUE(
+        attacker.publish(hello_topic("w9"),
+                         seal_hello("w9", Hello{"ready", wall_ms(), wall_ms()}, "a guessed secret, long enough"), 1,
+                         true));
+    ASSERT_TRUE(attacker.publish_acknowledged(hello_topic("w9"), seal_hello("w9", Hello{"ready", wall_ms(), wall_ms()},
+                                                                            "a guessed secret, long enough")));
     // A genuine "ready" of a worker that has gone, seen on the broker two minutes ago and sent again.
-    const std::string replayed = seal_hello("w7", "ready", wall_ms() - 120'000, kSecret);
+    const std::string replayed = seal_hello("w7", Hello{"ready", wall_ms() - 120'000, wall_ms() - 120'000}, kSecret);
     ASSERT_TRUE(attacker.publish(hello_topic("w7"), replayed, 1, true));
     ASSERT_TRUE(attacker.publish_acknowledged(hello_topic("w7"), replayed));
     cluster_flags_ = {"--wait-workers", "3"};
@@ -1226,6 +1251,30 @@ TEST_F(Cluster, AForgedHelloIsNotAReadyWorker) {
     // 120 s and however long the controller took to start and subscribe.
     EXPECT_NE(log.find("ignored worker w7's \"ready\": it was sealed 1"), std::string::npos) << log;
     EXPECT_EQ(broker_.log().find("lampi-load-w8"), std::string::npos);
+}
+
+// A "gone" of an earlier process of a worker, seen on the broker and sent again,
+// does not take the running worker off the controller's list: it says so, and
+// still counts the worker ready.
+TEST_F(Cluster, AReplayedGoneOfAnEarlierWorkerProcessDoesNotTakeTheRunningOneOff) {
+    start_workers(1);
+    cluster_flags_ = {"--wait-workers", "5"};
+    auto control = controller(2, "-P 2 -n 1");
+    lampi::testing::MqttProbe attacker(broker_.port(), {}, "someone-else");
+    ASSERT_TRUE(attacker.wait_connected());
+    const std::int64_t earlier = wall_ms() - 60'000;
+    const std::string replayed = seal_hello("w0", Hello{"gone", earlier, earlier}, kSecret);
+    // Again and again, so that some arrive once the controller listens.
+    for (int i = 0; i < 15; ++i) {
+        ASSERT_TRUE(attacker.publish_acknowledged(hello_topic("w0"), replayed));
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    int status = control->wait(std::chrono::seconds(30));
+    ASSERT_TRUE(WIFEXITED(status)) << control->log();
+    EXPECT_EQ(WEXITSTATUS(status), 2) << control->log();
+    std::string log = control->log();
+    EXPECT_NE(log.find("ignored a \"gone\" of worker w0 older than one it had"), std::string::npos) << log;
+    EXPECT_NE(log.find("1 of 2 workers were ready"), std::string::npos) << log;
 }
 
 // Someone on the broker overwrites a worker's retained "ready": an idle worker says

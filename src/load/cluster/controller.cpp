@@ -52,6 +52,7 @@ struct Heard {
     std::map<std::string, Clock::time_point> gone;  // when its Will (or goodbye) came
     std::map<std::string, WorkerReport> latest;     // each worker's latest report of this run
     ReportAssembler reports;                        // this run's reports, those in parts put together
+    HelloOrder hello_order;                         // the hellos that are news
     explicit Heard(const std::string& run) : reports(run) {}
     std::map<std::string, Clock::time_point> when;  // of that report
     std::set<std::string> warned;                   // about forged messages: once per kind and worker
@@ -397,6 +398,14 @@ int run_controller(const ControllerOptions& options, const std::atomic<bool>& st
             if (m.payload.empty() || (m.retain && heard.started)) return;  // cleared, or old news
             Result<Hello> hello = open_hello(id, m.payload, options.secret);
             if (!hello) return ignore_forged(heard, "hello", id, hello.status());
+            if (!heard.hello_order.take(id, *hello)) {
+                if (heard.warned.insert("replayed " + id).second)
+                    log::warn(
+                        "controller: ignored a \"{}\" of worker {} older than one it had (a copy replayed on "
+                        "the broker); its next ones are ignored without a word",
+                        hello->state, id);
+                return;
+            }
             const std::string& state = hello->state;
             if (state == "ready") {
                 // A "ready" sealed long ago is a copy replayed on the broker (or the worker's clock is off).

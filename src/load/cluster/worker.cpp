@@ -266,8 +266,12 @@ int run_worker(WorkerOptions options, const RunCommand& run_command, const std::
     const std::string hello = hello_topic(options.id);
     MqttOptions o = options.broker;
     o.client_id = "lampi-load-worker-" + options.id;
-    auto hello_of = [&](std::string_view state) { return seal_hello(options.id, state, wall_ms(), options.secret); };
-    o.will = MqttWill{hello, hello_of("gone"), 1, true};
+    // The Will is set once, so its "gone" is sealed now: every hello of this process says since when.
+    const std::int64_t since_ms = wall_ms();
+    auto hello_of = [&](std::string_view state) {
+        return seal_hello(options.id, Hello{std::string(state), wall_ms(), since_ms}, options.secret);
+    };
+    o.will = MqttWill{hello, seal_hello(options.id, Hello{"gone", since_ms, since_ms}, options.secret), 1, true};
     MqttClient client(o);
 
     std::mutex mutex;

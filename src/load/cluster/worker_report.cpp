@@ -203,9 +203,9 @@ std::string mac_hex(std::string_view domain, std::string_view text, std::string_
 std::string start_mac(std::string_view text, std::string_view secret) { return mac_hex(kStartDomain, text, secret); }
 
 // What a hello's MAC covers: the worker it speaks for (so it cannot be moved to
-// another's topic), its state and when it was sent.
-std::string hello_text(std::string_view worker, std::string_view state, std::int64_t at_ms) {
-    return fmt::format("{}\n{}\n{}", worker, state, at_ms);
+// another's topic), its state, when it was sent and when its process started.
+std::string hello_text(std::string_view worker, std::string_view state, std::int64_t at_ms, std::int64_t since_ms) {
+    return fmt::format("{}\n{}\n{}\n{}", worker, state, at_ms, since_ms);
 }
 
 // What a controller's state's MAC covers: the run it speaks for.
@@ -360,20 +360,32 @@ std::string seal_start(const StartCommand& command, std::string_view secret) {
     return json::serialize(json::object{{"command", text}, {"mac", start_mac(text, secret)}});
 }
 
-std::string seal_hello(std::string_view worker, std::string_view state, std::int64_t at_ms, std::string_view secret) {
-    return json::serialize(json::object{{"hello", state},
-                                        {"at", at_ms},
-                                        {"mac", mac_hex(kHelloDomain, hello_text(worker, state, at_ms), secret)}});
+std::string seal_hello(std::string_view worker, const Hello& hello, std::string_view secret) {
+    return json::serialize(
+        json::object{{"hello", hello.state},
+                     {"at", hello.at_ms},
+                     {"since", hello.since_ms},
+                     {"mac",
+                      mac_hex(kHelloDomain, hello_text(worker, hello.state, hello.at_ms, hello.since_ms), secret)}});
+}
+
+bool HelloOrder::take(const std::string& worker, const Hello& hello) {
+    Seen& seen = seen_[worker];
+    if (hello.since_ms < seen.since_ms) return false;
+    if (hello.since_ms == seen.since_ms && hello.at_ms < seen.at_ms && hello.state != "gone") return false;
+    if (hello.since_ms > seen.since_ms) seen = Seen{hello.since_ms, 0};
+    seen.at_ms = std::max(seen.at_ms, hello.at_ms);
+    return true;
 }
 
 Result<Hello> open_hello(std::string_view worker, std::string_view sealed, std::string_view secret) {
     if (secret.size() < kMinSecretSize) return Status::error("no secret to check hellos with");
     Hello hello;
     Result<json::object> parsed = parse_object(sealed, "hello");
-    if (!parsed || !read_number(*parsed, "at", hello.at_ms))
+    if (!parsed || !read_number(*parsed, "at", hello.at_ms) || !read_number(*parsed, "since", hello.since_ms))
         return Status::permission_denied("a hello without the cluster's seal");
     Result<std::string> state = open_sealed(sealed, "hello", "a hello", [&](std::string_view text) {
-        return mac_hex(kHelloDomain, hello_text(worker, text, hello.at_ms), secret);
+        return mac_hex(kHelloDomain, hello_text(worker, text, hello.at_ms, hello.since_ms), secret);
     });
     if (!state) return state.status();
     hello.state = std::move(state).value();

@@ -114,16 +114,36 @@ Result<std::string> open_stop(std::string_view sealed, std::string_view secret);
 // broker can be sent again: an old report loses to the worker's newer ones
 // (`seq`), and a hello carries when it was sent (Unix ms, the worker's clock,
 // under the MAC), so a controller counts a "ready" only within kStartMaxAgeMs of
-// its own clock; an idle worker says it again every kHelloEveryMs. An old "gone"
-// may still be replayed (the Will is sealed when the worker connects).
+// its own clock; an idle worker says it again every kHelloEveryMs. A hello also
+// carries when its worker process started (`since`, the time its Will is sealed
+// with, as libmosquitto sends the Will set at the start), so HelloOrder can tell
+// a replayed one from a fresh one.
 inline constexpr std::int64_t kHelloEveryMs = 10'000;
 struct Hello {
     std::string state;  // "ready", "busy", "gone"
     std::int64_t at_ms = 0;
+    std::int64_t since_ms = 0;  // the worker process's start; a Will's at_ms is it too
 };
-std::string seal_hello(std::string_view worker, std::string_view state, std::int64_t at_ms, std::string_view secret);
+std::string seal_hello(std::string_view worker, const Hello& hello, std::string_view secret);
 // A hello found on `worker`'s topic.
 Result<Hello> open_hello(std::string_view worker, std::string_view sealed, std::string_view secret);
+// Which hellos of each worker are news to a controller: none older than one it took.
+// A hello from an earlier process of the worker (an older `since`) is a replay, "gone"
+// included; from the same process, one sent before the latest taken is a replay too,
+// but its "gone" (the Will, sealed at the start, so older than every later hello)
+// counts. A replayed Will of the running process still reads as gone, until the
+// worker's next report or hello.
+class HelloOrder {
+public:
+    bool take(const std::string& worker, const Hello& hello);
+
+private:
+    struct Seen {
+        std::int64_t since_ms = 0, at_ms = 0;
+    };
+    std::map<std::string, Seen> seen_;
+};
+
 std::string seal_report(std::string_view run, const WorkerReport& report, std::string_view secret);
 // The same for a controller's state ("here", "gone"), the MAC covering its run.
 std::string seal_controller_state(std::string_view run, std::string_view state, std::string_view secret);
