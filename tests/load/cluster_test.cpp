@@ -770,18 +770,26 @@ TEST_F(Cluster, TheControllersTotalsAreTheSumOfWhatEachWorkerMeasured) {
     json::object merged = last_json(control->log());
     EXPECT_TRUE(merged.at("ok").as_bool()) << control->log();
 
-    std::uint64_t sent = 0, confirmed = 0, timed = 0;
+    std::uint64_t sent = 0, confirmed = 0, timed = 0, connects = 0;
+    double slowest_connect_ms = 0;
     for (auto& w : workers_) {
         ASSERT_TRUE(run_ended(*w)) << w->log();
         json::object own = last_json(w->log());
         sent += counter(own, "sent");
         confirmed += counter(own, "confirmed");
         timed += own.at("latency").as_object().at("count").to_number<std::uint64_t>();
+        const json::object& connect = own.at("connect").as_object();
+        connects += connect.at("count").to_number<std::uint64_t>();
+        slowest_connect_ms = std::max(slowest_connect_ms, connect.at("max_ms").to_number<double>());
     }
     EXPECT_EQ(sent, 3u * 150);
     EXPECT_EQ(counter(merged, "sent"), sent);
     EXPECT_EQ(counter(merged, "confirmed"), confirmed);
     EXPECT_EQ(merged.at("latency").as_object().at("count").to_number<std::uint64_t>(), timed);
+    // The clients' connect times too, as one run reports them.
+    EXPECT_EQ(connects, 3u);
+    EXPECT_EQ(merged.at("connect").as_object().at("count").to_number<std::uint64_t>(), connects);
+    EXPECT_EQ(merged.at("connect").as_object().at("max_ms").to_number<double>(), slowest_connect_ms);
     // Each worker's clients had ids of its own: the broker took all three.
     std::string log = broker_.log();
     for (const char* id : {"lampi-load-w0-1", "lampi-load-w1-0"}) EXPECT_NE(log.find(id), std::string::npos) << id;

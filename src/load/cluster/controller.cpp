@@ -163,6 +163,7 @@ std::optional<RequestTable> merge_requests(const std::vector<const WorkerReport*
 void merge_reports(ClusterResult& result) {
     result.counters = {};
     result.latency.reset();
+    result.connect.reset();
     result.errors.clear();
     result.failures.clear();
     result.users = 0;
@@ -178,6 +179,7 @@ void merge_reports(ClusterResult& result) {
         result.users += w.report.users;
         result.peak_users += w.report.peak_users;
         if (!result.requests) result.latency.merge(w.report.latency);
+        result.connect.merge(w.report.connect);
         for (const auto& [reason, n] : w.report.errors) result.errors[reason] += n;
         if (w.state == "vanished") {
             result.failures.push_back(
@@ -234,6 +236,8 @@ std::string cluster_text(const ClusterResult& r) {
                            r.counters[static_cast<std::size_t>(Counter::completed)],
                            r.counters[static_cast<std::size_t>(Counter::errors)]);
         out += fmt::format("Latency (publish -> confirmation, every worker's messages): {}\n", latency_line(r.latency));
+        if (r.connect.count() > 0)
+            out += fmt::format("Connect (connect -> CONNACK, every worker's clients): {}\n", latency_line(r.connect));
     }
     for (const auto& [reason, n] : r.errors) out += fmt::format("Error x{}: {}\n", n, reason);
     for (const auto& f : r.failures) out += fmt::format("Failure: {}\n", f);
@@ -275,6 +279,7 @@ std::string cluster_json(const ClusterResult& r) {
                      {"workers", std::move(workers)},
                      {"counters", counters_json(r.counters)},
                      {"latency", latency_json(r.latency)},
+                     {"connect", latency_json(r.connect)},
                      {"errors", std::move(errors)},
                      {"failures", std::move(failures)}};
     if (r.requests) {
@@ -302,6 +307,7 @@ RunReport cluster_run_report(const ClusterResult& r) {
     for (const auto& w : r.workers) report.totals.peak_connections += w.report.peak_connections;
     report.totals.counters = r.counters;
     report.totals.latencies[static_cast<std::size_t>(Latency::primary)] = r.latency;
+    report.totals.latencies[static_cast<std::size_t>(Latency::connect)] = r.connect;
     report.totals.error_reasons = r.errors;
     report.clients = r.clients();
     report.failures = r.failures;

@@ -69,6 +69,7 @@ struct ClusterResult {
     std::vector<Worker> workers;
     std::array<std::uint64_t, static_cast<std::size_t>(Counter::count_)> counters{};
     Histogram latency;
+    Histogram connect;  // every worker's clients' connect -> CONNACK
     std::map<std::string, std::uint64_t> errors;
     std::vector<std::string> failures;
     std::vector<Sample> series;  // per second, merged (cluster/merged_series.h)

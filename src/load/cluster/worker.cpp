@@ -123,6 +123,7 @@ private:
         r.seq = ++seq_;
         r.counters = totals.counters;
         r.latency = totals.latency(Latency::primary);
+        r.connect = totals.latency(Latency::connect);
         r.errors = totals.error_reasons;
         r.peak_connections = totals.peak_connections;
         return r;

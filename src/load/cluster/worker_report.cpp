@@ -263,6 +263,7 @@ std::string encode_report(const WorkerReport& r) {
                      {"latency", histogram_json(r.latency)},
                      {"errors", std::move(errors)},
                      {"failures", strings(r.failures)}};
+    if (r.connect.count() > 0) out["connect"] = histogram_json(r.connect);
     if (r.requests) {
         out["users"] = r.users;
         out["peak_users"] = r.peak_users;
@@ -313,6 +314,11 @@ Result<WorkerReport> decode_report(std::string_view text) {
     Result<Histogram> latency = read_histogram(o.if_contains("latency"));
     if (!latency) return latency.status();
     r.latency = *latency;
+    if (const json::value* connect = o.if_contains("connect")) {
+        Result<Histogram> times = read_histogram(connect);
+        if (!times) return times.status();
+        r.connect = *times;
+    }
     if (const json::value* requests = o.if_contains("requests")) {
         Result<RequestTable> table = read_requests(*requests);
         if (!table) return table.status();
@@ -437,6 +443,7 @@ Result<std::string> seal_report_within(std::string_view run, WorkerReport report
         whole, limit, report.requests ? "s (per request name)" : "",
         report.done ? " (its percentiles are missing from the merged ones)" : "");
     report.latency.reset();
+    report.connect.reset();
     if (report.requests)
         for (auto& [key, entry] : report.requests->entries) entry.times.reset();
     report.failures.push_back(why);

@@ -49,6 +49,7 @@ struct WorkerReport {
     // Open at the report, and the most open at once so far (optional on the wire: 0 from workers that do not say).
     std::int64_t connections = 0, peak_connections = 0;
     Histogram latency;  // the primary latency, the whole run so far (empty with `requests`: their total is it)
+    Histogram connect;  // connect -> CONNACK of its clients, the run so far (optional on the wire)
     // Web users (http runs): running at the report, the most at once so far, and the per-name figures so far
     // (optional on the wire).
     std::int64_t users = 0, peak_users = 0;
