@@ -61,9 +61,10 @@ protected:
         std::vector<std::string> argv = controller_launcher_;
         for (const std::string& word :
              {std::string(LAMPI_LOAD_BINARY), std::string("controller"), std::string("--broker"), cluster_broker(),
-              std::string("--workers"), std::to_string(workers), std::string("--json"), std::string("--silence"),
-              silence_, std::string("--secret-file"), secret_file_})
+              std::string("--workers"), std::to_string(workers), std::string("--silence"), silence_,
+              std::string("--secret-file"), secret_file_})
             argv.push_back(word);
+        if (controller_json_) argv.emplace_back("--json");
         argv.insert(argv.end(), cluster_flags_.begin(), cluster_flags_.end());
         argv.insert(argv.end(), flags.begin(), flags.end());
         argv.emplace_back("--");
@@ -160,6 +161,7 @@ protected:
     std::vector<std::string> worker_launcher_;      // what starts a worker (limits), before its command line
     std::vector<std::string> controller_launcher_;  // the same for the controller
     std::string silence_ = "5";
+    bool controller_json_ = true;  // the controller prints --json (false: its text)
     std::vector<std::unique_ptr<lampi::testing::Process>> workers_;
 };
 

@@ -795,6 +795,31 @@ TEST_F(Cluster, TheControllersTotalsAreTheSumOfWhatEachWorkerMeasured) {
     for (const char* id : {"lampi-load-w0-1", "lampi-load-w1-0"}) EXPECT_NE(log.find(id), std::string::npos) << id;
 }
 
+// A malaria command line on a cluster prints malaria's blocks as one run does: one
+// per client of every worker, then their aggregate over all of them.
+TEST_F(Cluster, AMalariaCommandLinePrintsEveryWorkersClientsInMalariasBlocks) {
+    start_workers(2);
+    controller_json_ = false;
+    auto control = controller(2, "-P 3 -n 20 -T 100 -q 1");
+    int status = control->wait(std::chrono::seconds(60));
+    ASSERT_TRUE(WIFEXITED(status)) << control->log();
+    EXPECT_EQ(WEXITSTATUS(status), 0) << control->log();
+    std::string log = control->log();
+    std::size_t blocks = 0;
+    for (std::size_t at = log.find("Clientid: lampi-load-"); at != std::string::npos;
+         at = log.find("Clientid: lampi-load-", at + 1))
+        ++blocks;
+    EXPECT_EQ(blocks, 3u) << log;
+    for (const char* client :
+         {"Clientid: lampi-load-w0-0\n", "Clientid: lampi-load-w0-1\n", "Clientid: lampi-load-w1-0\n"})
+        EXPECT_NE(log.find(client), std::string::npos) << client << "\n" << log;
+    std::size_t aggregate = log.find("Clientid: Aggregate stats (simple avg) for 3 processes\n");
+    ASSERT_NE(aggregate, std::string::npos) << log;
+    EXPECT_EQ(log.find("Message succes rate: 100.00% (60/60 messages)", aggregate),
+              log.find("Message succes rate", aggregate))
+        << log;
+}
+
 // With the smallest --max-message-bytes, the workers' reports go in parts, and the
 // controller's totals still hold every latency each worker measured: none is sent
 // without its histogram.

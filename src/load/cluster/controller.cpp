@@ -24,6 +24,7 @@
 #include "report/html_report.h"
 #include "report/json_report.h"
 #include "report/locust_report.h"
+#include "report/text_summary.h"
 #include "run/clock.h"
 #include "scenario/http_lua.h"
 #include "scenario/scenario_files.h"
@@ -164,6 +165,8 @@ void merge_reports(ClusterResult& result) {
     result.counters = {};
     result.latency.reset();
     result.connect.reset();
+    result.malaria_clients.clear();
+    result.planned_messages = 0;
     result.errors.clear();
     result.failures.clear();
     result.users = 0;
@@ -180,6 +183,9 @@ void merge_reports(ClusterResult& result) {
         result.peak_users += w.report.peak_users;
         if (!result.requests) result.latency.merge(w.report.latency);
         result.connect.merge(w.report.connect);
+        result.malaria_clients.insert(result.malaria_clients.end(), w.report.malaria_clients.begin(),
+                                      w.report.malaria_clients.end());
+        result.planned_messages += w.report.planned_messages;
         for (const auto& [reason, n] : w.report.errors) result.errors[reason] += n;
         if (w.state == "vanished") {
             result.failures.push_back(
@@ -208,6 +214,12 @@ std::string cluster_text(const ClusterResult& r) {
     std::string out;
     // An http run opens with Locust's tables, as one run does.
     if (r.requests) out += locust_tables(cluster_run_report(r));
+    // A publish run opens with malaria's blocks, as one run does: every worker's clients, then their aggregate.
+    if (!http && !r.malaria_clients.empty()) {
+        double longest = 0;
+        for (const auto& w : r.workers) longest = std::max(longest, w.report.elapsed_s);
+        out += malaria_summary(r.malaria_clients, r.planned_messages, longest);
+    }
     out +=
         fmt::format("Run {} on {} workers, {} {}:\n", r.run, r.workers.size(), r.clients(), http ? "users" : "clients");
     for (const auto& w : r.workers) {
@@ -308,6 +320,9 @@ RunReport cluster_run_report(const ClusterResult& r) {
     report.totals.counters = r.counters;
     report.totals.latencies[static_cast<std::size_t>(Latency::primary)] = r.latency;
     report.totals.latencies[static_cast<std::size_t>(Latency::connect)] = r.connect;
+    report.malaria_block = !r.requests.has_value();
+    report.malaria_clients = r.malaria_clients;
+    report.planned_messages = r.planned_messages;
     report.totals.error_reasons = r.errors;
     report.clients = r.clients();
     report.failures = r.failures;

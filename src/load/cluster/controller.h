@@ -70,6 +70,9 @@ struct ClusterResult {
     std::array<std::uint64_t, static_cast<std::size_t>(Counter::count_)> counters{};
     Histogram latency;
     Histogram connect;  // every worker's clients' connect -> CONNACK
+    // publish runs: every worker's clients in malaria's figures (in worker order), and the messages planned
+    std::vector<MalariaClient> malaria_clients;
+    std::uint64_t planned_messages = 0;
     std::map<std::string, std::uint64_t> errors;
     std::vector<std::string> failures;
     std::vector<Sample> series;  // per second, merged (cluster/merged_series.h)

@@ -72,6 +72,8 @@ public:
         r.done = true;
         r.ok = report.ok();
         r.failures = report.failures;
+        r.malaria_clients = report.malaria_clients;
+        r.planned_messages = report.planned_messages;
         with_requests(r, report.requests, 0);
         // The run's own figures: it samples its users and memory more often than it reports.
         r.peak_users = std::max(peak_users_, static_cast<std::int64_t>(figure_of(report, "users")));

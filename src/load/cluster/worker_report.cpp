@@ -264,6 +264,14 @@ std::string encode_report(const WorkerReport& r) {
                      {"errors", std::move(errors)},
                      {"failures", strings(r.failures)}};
     if (r.connect.count() > 0) out["connect"] = histogram_json(r.connect);
+    if (!r.malaria_clients.empty() || r.planned_messages > 0) {
+        // A row per client, in malaria's order of figures: the names would double its size.
+        json::array clients;
+        for (const MalariaClient& c : r.malaria_clients)
+            clients.push_back(json::array{json::value(c.clientid), c.count_ok, c.count_total, c.mean_ms, c.stddev_ms,
+                                          c.min_ms, c.max_ms, c.msgs_per_sec, c.time_total_s});
+        out["malaria"] = json::object{{"planned", r.planned_messages}, {"clients", std::move(clients)}};
+    }
     if (r.requests) {
         out["users"] = r.users;
         out["peak_users"] = r.peak_users;
@@ -272,6 +280,31 @@ std::string encode_report(const WorkerReport& r) {
     }
     return json::serialize(out);
 }
+
+namespace {
+
+// `{"planned": N, "clients": [[id, ok, total, mean, stddev, min, max, rate, time], ...]}` into `r`.
+bool read_malaria(const json::value& value, WorkerReport& r) {
+    const json::object* o = value.if_object();
+    const json::value* clients = o ? o->if_contains("clients") : nullptr;
+    if (!o || !read_number(*o, "planned", r.planned_messages) || !clients || !clients->is_array()) return false;
+    for (const json::value& row : clients->as_array()) {
+        const json::array* a = row.if_array();
+        if (!a || a->size() != 9 || !(*a)[0].is_string()) return false;
+        MalariaClient c;
+        c.clientid = (*a)[0].as_string();
+        boost::system::error_code ec;
+        c.count_ok = (*a)[1].to_number<std::uint64_t>(ec);
+        if (!ec) c.count_total = (*a)[2].to_number<std::uint64_t>(ec);
+        double* figures[] = {&c.mean_ms, &c.stddev_ms, &c.min_ms, &c.max_ms, &c.msgs_per_sec, &c.time_total_s};
+        for (std::size_t i = 0; i < 6 && !ec; ++i) *figures[i] = (*a)[3 + i].to_number<double>(ec);
+        if (ec || c.count_ok > c.count_total) return false;
+        r.malaria_clients.push_back(std::move(c));
+    }
+    return true;
+}
+
+}  // namespace
 
 Result<WorkerReport> decode_report(std::string_view text) {
     Result<json::object> parsed = parse_object(text, "worker report");
@@ -314,6 +347,9 @@ Result<WorkerReport> decode_report(std::string_view text) {
     Result<Histogram> latency = read_histogram(o.if_contains("latency"));
     if (!latency) return latency.status();
     r.latency = *latency;
+    if (const json::value* malaria = o.if_contains("malaria")) {
+        if (!read_malaria(*malaria, r)) return malformed("worker report");
+    }
     if (const json::value* connect = o.if_contains("connect")) {
         Result<Histogram> times = read_histogram(connect);
         if (!times) return times.status();
@@ -444,6 +480,7 @@ Result<std::string> seal_report_within(std::string_view run, WorkerReport report
         report.done ? " (its percentiles are missing from the merged ones)" : "");
     report.latency.reset();
     report.connect.reset();
+    report.malaria_clients.clear();
     if (report.requests)
         for (auto& [key, entry] : report.requests->entries) entry.times.reset();
     report.failures.push_back(why);

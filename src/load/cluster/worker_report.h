@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "lampi/status.h"
+#include "report/run_report.h"
 #include "stats/histogram.h"
 #include "stats/metrics.h"
 #include "stats/request_stats.h"
@@ -58,6 +59,10 @@ struct WorkerReport {
     std::optional<RequestTable> requests;
     std::map<std::string, std::uint64_t> errors;
     std::vector<std::string> failures;  // with done: why the worker's run failed
+    // With done, for publish runs: malaria's figures of each of its clients, and the
+    // messages its share planned (optional on the wire).
+    std::vector<MalariaClient> malaria_clients;
+    std::uint64_t planned_messages = 0;
 };
 
 std::string encode_report(const WorkerReport& report);

@@ -25,9 +25,9 @@ void malaria_lines(std::string& out, const MalariaClient& c) {
 // malaria's is a simple average of the clients' figures (its min is the mean of
 // their minimums), its rate their sum, its time the whole run's. The
 // percentiles printed after it are over every message.
-void malaria_block(std::string& out, const RunReport& r) {
+void malaria_block(std::string& out, const std::vector<MalariaClient>& clients, std::uint64_t planned_messages,
+                   double duration_s) {
     MalariaClient all;
-    const auto& clients = r.malaria_clients;
     all.clientid = fmt::format("Aggregate stats (simple avg) for {} processes", clients.size());
     for (const MalariaClient& c : clients) {
         malaria_lines(out, c);
@@ -46,8 +46,8 @@ void malaria_block(std::string& out, const RunReport& r) {
         all.min_ms /= n;
         all.max_ms /= n;
     }
-    all.count_total = std::max(all.count_total, r.planned_messages);
-    all.time_total_s = r.duration_s;
+    all.count_total = std::max(all.count_total, planned_messages);
+    all.time_total_s = duration_s;
     malaria_lines(out, all);
 }
 
@@ -76,12 +76,19 @@ std::string ramp_summary(const RampReport& ramp) {
     return out;
 }
 
+std::string malaria_summary(const std::vector<MalariaClient>& clients, std::uint64_t planned_messages,
+                            double duration_s) {
+    std::string out;
+    malaria_block(out, clients, planned_messages, duration_s);
+    return out;
+}
+
 std::string text_summary(const RunReport& r) {
     std::string out;
     // HTTP runs open with Locust's tables; the lines after them are ours.
     if (r.requests) out += locust_tables(r);
     out += fmt::format("lampi-load {}: {}\n", r.scenario, r.description);
-    if (r.malaria_block) malaria_block(out, r);
+    if (r.malaria_block) malaria_block(out, r.malaria_clients, r.planned_messages, r.duration_s);
     const RunTotals& t = r.totals;
     if (!r.requests) {
         out += fmt::format("Latency ({}): {}\n", r.primary_latency, percentiles(t.latency(Latency::primary)));
