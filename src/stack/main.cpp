@@ -25,6 +25,9 @@ void add_plan_options(CLI::App* command, StackOptions& options) {
     command->add_option("--public-name", options.public_name,
                         "role cloud: the host name lamps and browsers reach the cloud by; its TLS certificate "
                         "carries it");
+    command->add_option("--db", options.database,
+                        "role cloud or all: the cloud's database, postgresql://user@host:port/dbname (no password: "
+                        "a password file or trust) or sqlite:///path (default: SQLite in DIR/cloud)");
     command->add_option("--cloud-host", options.cloud_host,
                         "role lamp: the cloud, NAME[:PORT], PORT its port base (default: --port-base); the cloud's "
                         "certificate must carry NAME");

@@ -146,6 +146,7 @@ std::string render_options(const StackOptions& options) {
                       {"ble", options.ble},
                       {"listen_address", options.listen_address},
                       {"public_name", options.public_name},
+                      {"database", options.database},
                       {"cloud_host", options.cloud_host},
                       {"cloud_ca_file", options.cloud_ca_file},
                       {"first_lamp", options.first_lamp}};
@@ -165,6 +166,34 @@ bool is_host_name(const std::string& name) {
            std::string::npos;
 }
 
+// --db goes into supervisord.conf and cloud-setup.sh as it is, and shows in the
+// process list: only a database URL without a password, in characters neither
+// supervisord ('%') nor the shell treat specially.
+Status check_database_url(const StackOptions& options) {
+    const std::string& url = options.database;
+    if (options.role == Role::lamp)
+        return Status::error("--db is for --role cloud or all: a lamp host has no database");
+    if (!url.starts_with("sqlite:///") && !url.starts_with("postgresql://") && !url.starts_with("postgres://")) {
+        return Status::error(fmt::format(
+            "--db {} is not a database URL: sqlite:///path/db.sqlite3 or postgresql://user@host:port/dbname", url));
+    }
+    if (url.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789:/@._-?=&+,") !=
+        std::string::npos) {
+        return Status::error(
+            fmt::format("--db {} has characters the stack's files cannot carry as they are (only letters, digits and "
+                        ":/@._-?=&+,)",
+                        url));
+    }
+    std::string_view rest = std::string_view(url).substr(url.find("://") + 3);
+    std::string_view user = rest.substr(0, rest.find_first_of("@/"));
+    if (rest.find('@') != std::string_view::npos && user.find(':') != std::string_view::npos) {
+        return Status::error(
+            "--db holds a password, which would be written to supervisord.conf and shown in the process list: give "
+            "it in a password file instead (PGPASSFILE, ~/.pgpass) or use peer or trust authentication");
+    }
+    return Status::ok();
+}
+
 // Each role takes only its own options, so a mistyped command fails before it renders.
 Status check_role_options(const StackOptions& options) {
     if (options.role != Role::cloud && (options.listen_address != "127.0.0.1" || !options.public_name.empty())) {
@@ -176,6 +205,9 @@ Status check_role_options(const StackOptions& options) {
     if (options.first_lamp < 0 || options.first_lamp + options.lamps > kMaxLamps) {
         return Status::error(fmt::format("--first-lamp {} with --lamps {} goes past lamp {}", options.first_lamp,
                                          options.lamps, kMaxLamps));
+    }
+    if (!options.database.empty()) {
+        if (Status s = check_database_url(options); !s) return s;
     }
     if (options.role == Role::cloud) {
         if (!is_ipv4(options.listen_address)) {
@@ -272,6 +304,7 @@ Result<StackOptions> load_options(const std::string& dir) {
         };
         text_field("listen_address", options.listen_address);
         text_field("public_name", options.public_name);
+        text_field("database", options.database);
         text_field("cloud_host", options.cloud_host);
         text_field("cloud_ca_file", options.cloud_ca_file);
         if (o.contains("first_lamp")) options.first_lamp = json::value_to<int>(o.at("first_lamp"));
@@ -327,6 +360,7 @@ Result<StackPlan> plan_stack(const StackOptions& options) {
     plan.supervisord_pid_file = dir + "/supervisord.pid";
     plan.cli_dir = dir + "/cli";
     plan.database_file = plan.cloud_dir + "/lampi.sqlite3";
+    plan.database_url = options.database.empty() ? "sqlite://" + plan.database_file : options.database;
     // A lamp host has no CA: only the cloud's CA certificate, to check the cloud with.
     plan.ca_file = plan.runs_cloud ? plan.pki_dir + "/ca/ca.pem" : plan.pki_dir + "/cloud-ca.pem";
     plan.server_cert = plan.pki_dir + "/server.pem";
@@ -444,14 +478,14 @@ void plan_cloud_processes(const StackPlan& plan, const ProcessMaker& process, st
                                 broker_environment()));
     processes.push_back(process(
         "lampi-cloud",
-        fmt::format("{cloud} serve --db sqlite://{db} --listen {listen}:{https} --tls-cert {cert} "
+        fmt::format("{cloud} serve --db {db} --listen {listen}:{https} --tls-cert {cert} "
                     "--redirect-listen {listen}:{redirect} --public-https-port {https} "
                     "--tls-key {key} --static-dir {static} --mqtt-host {local} --mqtt-port {mqtt} "
                     "--mqtt-username {user} --mqtt-password-file {password} --mqtt-ca-file {ca} "
                     "--mqtt-ws-url /mqtt --relay-broker unix:{relay} {origins} "
                     "--auth-secret-file {secret} --enroll-ca-dir {ca_dir} --enroll-rate {enroll_rate} "
                     "--log-level {level} --log-format {format}{lifetime}{signups}",
-                    fmt::arg("cloud", plan.lampi_cloud), fmt::arg("db", plan.database_file),
+                    fmt::arg("cloud", plan.lampi_cloud), fmt::arg("db", plan.database_url),
                     fmt::arg("listen", plan.options.listen_address), fmt::arg("local", plan.cloud_local_address),
                     fmt::arg("origins", origins), fmt::arg("https", plan.https_port),
                     fmt::arg("redirect", plan.http_redirect_port), fmt::arg("cert", plan.server_cert),
@@ -575,7 +609,7 @@ std::string render_cloud_setup(const StackPlan& plan) {
         "set -eu\n"
         "umask 077\n"
         "cloud={cloud}\n"
-        "db=sqlite://{db}\n"
+        "db='{db}'\n"
         "done_file={done}\n"
         "touch \"$done_file\"\n"
         "pending() {{ ! grep -qxF \"$1\" \"$done_file\"; }}\n"
@@ -596,7 +630,7 @@ std::string render_cloud_setup(const StackPlan& plan) {
         "    --write-key-file {write} --read-key-file {read} --master-key-file {master} >/dev/null\n"
         "  record \"analytics keys\"\n"
         "fi\n",
-        fmt::arg("cloud", plan.lampi_cloud), fmt::arg("db", plan.database_file),
+        fmt::arg("cloud", plan.lampi_cloud), fmt::arg("db", plan.database_url),
         fmt::arg("done", plan.cloud_dir + "/setup.done"), fmt::arg("demo", plan.demo.username),
         fmt::arg("demo_pw", plan.demo.password_file), fmt::arg("second", plan.second_user.username),
         fmt::arg("second_pw", plan.second_user.password_file), fmt::arg("op", plan.operator_login.username),

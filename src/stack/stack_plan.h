@@ -74,6 +74,8 @@ struct StackOptions {
     // browsers reach it by (its server certificate carries both).
     std::string listen_address = "127.0.0.1";
     std::string public_name;
+    // The cloud's database (lampi-cloud's --db); empty: SQLite in <dir>/cloud.
+    std::string database;
     // The lamp role: the cloud to bridge to ("NAME[:PORT]"), the CA certificate
     // that signed the cloud's server certificate, and the first simulated lamp's
     // number, so lamp hosts sharing a cloud have device ids of their own.
@@ -141,7 +143,8 @@ struct StackPlan {
     std::string supervisord_conf;
     std::string supervisord_pid_file;
     std::string cli_dir;            // <stack>/cli: mosquitto_sub/pub option files for the operator, mode 0700
-    std::string database_file;      // lampi-cloud's SQLite database
+    std::string database_file;      // lampi-cloud's SQLite database, unless --db names another
+    std::string database_url;       // what lampi-cloud and cloud-setup.sh are given as --db
     std::string ca_file;            // the platform CA (role lamp: the copy of --cloud-ca-file)
     std::string server_cert;
     std::string server_key;

@@ -17,6 +17,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <optional>
 #include <thread>
@@ -113,7 +114,10 @@ protected:
         if (dir_) {
             stop_stack("cloud");
             for (int i = 0; i < kLamps; ++i) stop_stack(lamp_host(i));
+            run({"/bin/bash", LAMPI_POSTGRES_SCRIPT, "down", postgres_dir()}, 60s);
         }
+        delete database_url_;
+        database_url_ = nullptr;
         delete lab_;
         delete dir_;
         delete setup_error_;
@@ -166,7 +170,25 @@ protected:
 
     static std::string start_cloud() {
         return start_stack("cloud", {"--role", "cloud", "--lamps", std::to_string(kLamps), "--listen-address",
-                                     kCloudAddress, "--public-name", kCloudName});
+                                     kCloudAddress, "--public-name", kCloudName, "--db", *database_url_});
+    }
+
+    // Under the build tree, which PostgreSQL's user can reach (a test's temporary folder is root's alone).
+    static std::string postgres_dir() {
+        return std::string(LAMPI_BUILD_DIR) + "/tests/netns/postgres-" + std::to_string(::getpid());
+    }
+
+    // The cloud host's database: a PostgreSQL server of its own, on the host's loopback
+    // (tests/support/postgres_shared.sh, in its namespace); SQLite where PostgreSQL 15
+    // is not installed.
+    static std::string start_database() {
+        RunResult up = lab_->run_in("cloud", {"/bin/bash", LAMPI_POSTGRES_SCRIPT, "up", postgres_dir()}, 90s);
+        if (auto e = failed(up, "PostgreSQL on the cloud host"); !e.empty()) return e;
+        std::ifstream url_file(postgres_dir() + "/url");
+        std::string url;
+        std::getline(url_file, url);
+        database_url_ = new std::string(url.empty() ? "sqlite://" + stack_dir("cloud") + "/cloud/lampi.sqlite3" : url);
+        return "";
     }
 
     static std::string start_lamp(int i) {
@@ -181,6 +203,7 @@ protected:
             if (auto e = lab_->add_host(lamp_host(i), "10.77.0." + std::to_string(11 + i)); !e.empty()) return e;
         }
         if (auto e = lab_->set_names({{kCloudAddress, kCloudName}}); !e.empty()) return e;
+        if (auto e = start_database(); !e.empty()) return e;
         if (auto e = start_cloud(); !e.empty()) return e;
         // The operator carries each lamp's one-time token from the cloud host to its lamp host.
         for (int i = 0; i < kLamps; ++i) {
@@ -194,8 +217,9 @@ protected:
             if (auto e = start_lamp(i); !e.empty()) return e;
         }
         const std::string cloud_program = std::string(LAMPI_BUILD_DIR) + "/src/cloud/lampi-cloud";
-        RunResult token = run({cloud_program, "token", "create", "demo", "--db",
-                               "sqlite://" + stack_dir("cloud") + "/cloud/lampi.sqlite3", "--log-level", "warn"});
+        // In the cloud's namespace: its database listens on that host's loopback.
+        RunResult token = lab_->run_in("cloud", {cloud_program, "token", "create", "demo", "--db", *database_url_,
+                                                 "--log-level", "warn"});
         if (auto e = failed(token, "lampi-cloud token create"); !e.empty()) return e;
         api_token_ = new std::string(trimmed(token.output));
         return "";
@@ -328,6 +352,7 @@ protected:
     static inline std::string* skip_reason_ = nullptr;
     static inline std::string* setup_error_ = nullptr;
     static inline std::string* api_token_ = nullptr;
+    static inline std::string* database_url_ = nullptr;  // the cloud host's
     static inline TempDir* dir_ = nullptr;
     static inline NetworkLab* lab_ = nullptr;
 };
@@ -337,6 +362,19 @@ TEST_F(TwoHosts, TheLabsAddressesExistOnlyInsideItsNamespaces) {
     EXPECT_EQ(outside.output.find("10.77.0."), std::string::npos) << outside.output;
     RunResult inside = lab_->run_in("cloud", {"/usr/sbin/ip", "-o", "-4", "addr", "show"});
     EXPECT_NE(inside.output.find(kCloudAddress), std::string::npos) << inside.output;
+}
+
+// The cloud host keeps its accounts and lamps in a PostgreSQL of its own, which
+// listens on that host's loopback only: the lab's other hosts cannot reach it.
+TEST_F(TwoHosts, TheCloudHostKeepsItsDataInPostgresqlOnItsOwnLoopback) {
+    if (!database_url_->starts_with("postgresql://"))
+        GTEST_SKIP() << "PostgreSQL 15 is not installed (scripts/debian-packages.txt): the cloud host used SQLite";
+    std::ifstream log_file(stack_dir("cloud") + "/logs/lampi-cloud.log");
+    std::string log((std::istreambuf_iterator<char>(log_file)), std::istreambuf_iterator<char>());
+    EXPECT_NE(log.find("database PostgreSQL"), std::string::npos) << log.substr(0, 2000);
+    std::string port = database_url_->substr(database_url_->rfind(':') + 1);
+    RunResult from_lamp = lab_->run_in(lamp_host(0), {"/bin/bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/" + port}, 10s);
+    EXPECT_NE(from_lamp.exit_code, 0) << "a lamp host reached the cloud's database on its own loopback";
 }
 
 TEST_F(TwoHosts, LampsEnrollWithTheCloudByNameAndTlsIsCheckedForThatName) {

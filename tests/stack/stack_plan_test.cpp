@@ -192,6 +192,57 @@ TEST(StackPlan, TheSignUpRateReachesLampiCloudOnlyWhenGivenAndIsKept) {
     EXPECT_EQ(saved->signup_rate, 1000);
 }
 
+// --db: the cloud's database for lampi-cloud and the set-up, kept for the other
+// subcommands; SQLite in DIR/cloud without it. Refused with the reason: a password
+// in it (supervisord.conf and the process list would show it), characters the
+// files cannot carry, something that is not a database URL, a lamp host.
+TEST(StackPlan, TheCloudsDatabaseReachesLampiCloudAndItsSetUpAndIsKept) {
+    testing::TempDir dir;
+    StackOptions options;
+    options.dir = dir / "stack";
+    options.lamps = 1;
+    options.xvfb = "/bin/sh";
+    options.dbus_daemon = "/bin/sh";
+    auto cloud_command = [](const StackPlan& plan) {
+        for (const ProcessPlan& p : plan_processes(plan))
+            if (p.name == "lampi-cloud") return p.command;
+        return std::string();
+    };
+    auto plain = plan_stack(options);
+    ASSERT_TRUE(plain);
+    EXPECT_NE(cloud_command(*plain).find(" --db sqlite://" + dir / "stack/cloud/lampi.sqlite3 "), std::string::npos)
+        << cloud_command(*plain);
+    options.database = "postgresql://lampi@db.example:5432/lampi";
+    auto postgres = plan_stack(options);
+    ASSERT_TRUE(postgres) << postgres.status().message();
+    EXPECT_NE(cloud_command(*postgres).find(" --db postgresql://lampi@db.example:5432/lampi "), std::string::npos)
+        << cloud_command(*postgres);
+    EXPECT_NE(render_cloud_setup(*postgres).find("db='postgresql://lampi@db.example:5432/lampi'\n"), std::string::npos)
+        << render_cloud_setup(*postgres);
+    ASSERT_TRUE(write_stack(*postgres));
+    auto saved = load_options(dir / "stack");
+    ASSERT_TRUE(saved) << saved.status().message();
+    EXPECT_EQ(saved->database, options.database);
+
+    for (auto [url, said] : {std::pair{"postgresql://lampi:secret@db/lampi", "holds a password"},
+                             std::pair{"postgresql://lampi@db/lampi?x=%41", "characters"},
+                             std::pair{"postgresql://lampi@db/it's", "characters"},
+                             std::pair{"mysql://lampi@db/lampi", "not a database URL"}}) {
+        options.database = url;
+        auto refused = plan_stack(options);
+        ASSERT_FALSE(refused) << url;
+        EXPECT_NE(refused.status().message().find(said), std::string::npos) << refused.status().message();
+    }
+    options.database = "postgresql://lampi@db/lampi";
+    options.role = Role::lamp;
+    options.cloud_host = "cloud.example";
+    options.cloud_ca_file = "/tmp/ca.pem";
+    auto lamp = plan_stack(options);
+    ASSERT_FALSE(lamp);
+    EXPECT_NE(lamp.status().message().find("--db is for --role cloud or all"), std::string::npos)
+        << lamp.status().message();
+}
+
 TEST(StackPlan, SetUpRunsEachStepOnceAndPassesPasswordsOnStandardInput) {
     StackOptions options;
     options.dir = "/srv/lampi";
