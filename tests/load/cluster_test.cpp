@@ -556,13 +556,19 @@ TEST(WorkerReports, AReportOfLatenciesOverFourDecadesFitsThePlatformsMessageLimi
     }
 }
 
-TEST(WorkerReports, AReportOverTheMessageLimitGoesWithoutItsHistogramAndSaysWhy) {
+// w0's final report number 9: 20 000 messages, their latencies over four decades.
+WorkerReport large_final_report() {
     WorkerReport report;
     report.worker = "w0";
     report.seq = 9;
     report.done = true;
     report.latency = random_latencies(1, 20'000);
     report.counters[static_cast<std::size_t>(Counter::sent)] = 20'000;
+    return report;
+}
+
+TEST(WorkerReports, AReportOverTheMessageLimitGoesWithoutItsHistogramAndSaysWhy) {
+    WorkerReport report = large_final_report();
     const std::size_t limit = kMinMaxMessageBytes;
     ASSERT_GT(seal_report("r1", report, kSecret).size(), limit) << "the test needs a large report";
     std::string trimmed;
@@ -591,12 +597,7 @@ TEST(WorkerReports, AReportOverTheMessageLimitGoesWithoutItsHistogramAndSaysWhy)
 // a reason of several bytes a character not cut. A part changed, moved to another
 // worker's topic, or of a report older than one being put together, does not count.
 TEST(WorkerReports, AReportOverTheMessageLimitTravelsInPartsThatMakeItWholeAgain) {
-    WorkerReport report;
-    report.worker = "w0";
-    report.seq = 9;
-    report.done = true;
-    report.latency = random_latencies(1, 20'000);
-    report.counters[static_cast<std::size_t>(Counter::sent)] = 20'000;
+    WorkerReport report = large_final_report();
     for (int i = 0; i < 20; ++i) report.errors[fmt::format("délai dépassé « {} » ✓ ééééééééééééééééé", i)] = i + 1;
     const std::size_t limit = kMinMaxMessageBytes;
     std::string trimmed = "not cleared";
@@ -759,17 +760,20 @@ protected:
         for (std::string& w : words(load)) command.push_back(std::move(w));
         return controller_process(workers, command);
     }
+
+    // The controller's merged --json, once it ended well (exit code 0, "ok").
+    static json::object merged_figures(Process& control) {
+        int status = control.wait(std::chrono::seconds(60));
+        EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << control.log();
+        json::object merged = last_json(control.log());
+        EXPECT_TRUE(merged.at("ok").as_bool()) << control.log();
+        return merged;
+    }
 };
 
 TEST_F(Cluster, TheControllersTotalsAreTheSumOfWhatEachWorkerMeasured) {
     start_workers(2);
-    auto control = controller(2, "-P 3 -n 150 -T 100 --json --quiet");
-    int status = control->wait(std::chrono::seconds(60));
-    ASSERT_TRUE(WIFEXITED(status)) << control->log();
-    EXPECT_EQ(WEXITSTATUS(status), 0) << control->log();
-    json::object merged = last_json(control->log());
-    EXPECT_TRUE(merged.at("ok").as_bool()) << control->log();
-
+    json::object merged = merged_figures(*controller(2, "-P 3 -n 150 -T 100 --json --quiet"));
     std::uint64_t sent = 0, confirmed = 0, timed = 0, connects = 0;
     double slowest_connect_ms = 0;
     for (auto& w : workers_) {
@@ -828,12 +832,7 @@ TEST_F(Cluster, ReportsOverTheBrokersLimitGoInPartsAndTheMergeKeepsEveryLatency)
     cluster_flags_ = {"--max-message-bytes", limit};  // the controller's and the workers'
     start_workers(2);
     // Enough latencies to fill a report's worth of buckets.
-    auto control = controller(2, "-P 4 -n 1000 -T 500 --json --quiet");
-    int status = control->wait(std::chrono::seconds(60));
-    ASSERT_TRUE(WIFEXITED(status)) << control->log();
-    EXPECT_EQ(WEXITSTATUS(status), 0) << control->log();
-    json::object merged = last_json(control->log());
-    EXPECT_TRUE(merged.at("ok").as_bool()) << control->log();
+    json::object merged = merged_figures(*controller(2, "-P 4 -n 1000 -T 500 --json --quiet"));
     std::uint64_t timed = 0;
     for (auto& w : workers_) {
         ASSERT_TRUE(run_ended(*w)) << w->log();

@@ -167,18 +167,25 @@ TEST(StackPlan, TheLogFormatReachesEveryLampiServiceAndIsKeptForTheOtherSubcomma
 }
 
 // A test platform raises lampi-cloud's sign-up limit; a plain one keeps lampi-cloud's own.
-TEST(StackPlan, TheSignUpRateReachesLampiCloudOnlyWhenGivenAndIsKept) {
-    testing::TempDir dir;
+// One lamp under `dir`, its screen and Bluetooth programs present (any program will do).
+StackOptions one_lamp_under(const std::string& dir) {
     StackOptions options;
-    options.dir = dir / "stack";
+    options.dir = dir;
     options.lamps = 1;
     options.xvfb = "/bin/sh";
     options.dbus_daemon = "/bin/sh";
-    auto cloud_command = [](const StackPlan& plan) {
-        for (const ProcessPlan& p : plan_processes(plan))
-            if (p.name == "lampi-cloud") return p.command;
-        return std::string();
-    };
+    return options;
+}
+
+std::string cloud_command(const StackPlan& plan) {
+    for (const ProcessPlan& p : plan_processes(plan))
+        if (p.name == "lampi-cloud") return p.command;
+    return std::string();
+}
+
+TEST(StackPlan, TheSignUpRateReachesLampiCloudOnlyWhenGivenAndIsKept) {
+    testing::TempDir dir;
+    StackOptions options = one_lamp_under(dir / "stack");
     auto plain = plan_stack(options);
     ASSERT_TRUE(plain);
     EXPECT_EQ(cloud_command(*plain).find("--signup-rate"), std::string::npos) << cloud_command(*plain);
@@ -198,16 +205,7 @@ TEST(StackPlan, TheSignUpRateReachesLampiCloudOnlyWhenGivenAndIsKept) {
 // files cannot carry, something that is not a database URL, a lamp host.
 TEST(StackPlan, TheCloudsDatabaseReachesLampiCloudAndItsSetUpAndIsKept) {
     testing::TempDir dir;
-    StackOptions options;
-    options.dir = dir / "stack";
-    options.lamps = 1;
-    options.xvfb = "/bin/sh";
-    options.dbus_daemon = "/bin/sh";
-    auto cloud_command = [](const StackPlan& plan) {
-        for (const ProcessPlan& p : plan_processes(plan))
-            if (p.name == "lampi-cloud") return p.command;
-        return std::string();
-    };
+    StackOptions options = one_lamp_under(dir / "stack");
     auto plain = plan_stack(options);
     ASSERT_TRUE(plain);
     EXPECT_NE(cloud_command(*plain).find(" --db sqlite://" + dir / "stack/cloud/lampi.sqlite3 "), std::string::npos)
