@@ -180,7 +180,7 @@ StackOptions one_lamp_under(const std::string& dir) {
 std::string cloud_command(const StackPlan& plan) {
     for (const ProcessPlan& p : plan_processes(plan))
         if (p.name == "lampi-cloud") return p.command;
-    return std::string();
+    return {};
 }
 
 TEST(StackPlan, TheSignUpRateReachesLampiCloudOnlyWhenGivenAndIsKept) {
