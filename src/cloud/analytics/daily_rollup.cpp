@@ -2,6 +2,7 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <limits>
 #include <map>
 #include <utility>
@@ -36,6 +37,23 @@ Status add_to_daily_rollup(storage::SqlConnection& conn, const std::vector<Prepa
     return Status::ok();
 }
 
+Status count_by_whole_days(std::int64_t from_ms, std::int64_t to_ms, const SpanCounter& from_events,
+                           const SpanCounter& from_rollup) {
+    std::int64_t cursor = from_ms;
+    if (cursor < to_ms && utc_day_of(cursor) != cursor) {
+        std::int64_t end = std::min(utc_day_of(cursor) + kDayMs, to_ms);
+        if (Status s = from_events(cursor, end); !s) return s;
+        cursor = end;
+    }
+    std::int64_t whole_end = utc_day_of(to_ms);
+    if (cursor < whole_end) {
+        if (Status s = from_rollup(cursor, whole_end); !s) return s;
+        cursor = whole_end;
+    }
+    if (cursor < to_ms) return from_events(cursor, to_ms);
+    return Status::ok();
+}
+
 Result<std::map<std::int64_t, std::int64_t>> EventStore::daily_counts(const std::string& collection,
                                                                       std::int64_t from_ms, std::int64_t to_ms) {
     std::map<std::int64_t, std::int64_t> days;
@@ -48,26 +66,15 @@ Result<std::map<std::int64_t, std::int64_t>> EventStore::daily_counts(const std:
         if (std::int64_t n = storage::as_int(rows->at(0).at(0))) days[utc_day_of(from)] += n;
         return Status::ok();
     };
-    std::int64_t cursor = from_ms;
-    // A partial first day, from the events.
-    if (cursor < to_ms && utc_day_of(cursor) != cursor) {
-        std::int64_t end = std::min(utc_day_of(cursor) + kDayMs, to_ms);
-        if (Status s = count_events(cursor, end); !s) return s;
-        cursor = end;
-    }
-    // The whole days, from the rollup.
-    std::int64_t whole_end = utc_day_of(to_ms);
-    if (cursor < whole_end) {
+    auto count_days = [&](std::int64_t from, std::int64_t to) -> Status {
         auto rows = conn->query(
             "SELECT day_ms, events FROM analytics_daily WHERE collection = $1 AND day_ms >= $2 AND day_ms < $3",
-            {collection, cursor, whole_end});
+            {collection, from, to});
         if (!rows) return rows.status().prefixed("cannot read the daily rollup: ");
         for (const auto& row : *rows) days[storage::as_int(row[0])] += storage::as_int(row[1]);
-        cursor = whole_end;
-    }
-    // A partial last day, from the events.
-    if (cursor < to_ms)
-        if (Status s = count_events(cursor, to_ms); !s) return s;
+        return Status::ok();
+    };
+    if (Status s = count_by_whole_days(from_ms, to_ms, count_events, count_days); !s) return s;
     return days;
 }
 

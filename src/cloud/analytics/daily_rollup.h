@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "analytics/event.h"
@@ -21,6 +22,13 @@ inline std::int64_t utc_day_of(std::int64_t ms) {
     if (ms % kDayMs < 0) --day;
     return day * kDayMs;
 }
+
+// [from_ms, to_ms) cut where a rollup can answer it: the partial UTC days at either
+// end go to `from_events`, the whole days between them to `from_rollup`, each as
+// [from, to); the first failure ends it. The daily and group rollups' reads.
+using SpanCounter = std::function<Status(std::int64_t from_ms, std::int64_t to_ms)>;
+Status count_by_whole_days(std::int64_t from_ms, std::int64_t to_ms, const SpanCounter& from_events,
+                           const SpanCounter& from_rollup);
 
 // Adds `events` to their days' counts on `conn`, inside the caller's transaction.
 // Rows are updated in one order (collection, day), so concurrent batches wait

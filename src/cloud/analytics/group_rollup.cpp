@@ -406,29 +406,18 @@ Result<std::map<std::int64_t, std::map<std::string, std::int64_t>>> EventStore::
             days[utc_day_of(from)][group_value_key(r.groups.at(0))] += storage::as_int(r.values.at(0));
         return Status::ok();
     };
-    std::int64_t cursor = from_ms;
-    // A partial first day, from the events.
-    if (cursor < to_ms && utc_day_of(cursor) != cursor) {
-        std::int64_t end = std::min(utc_day_of(cursor) + kDayMs, to_ms);
-        if (Status s = count_events(cursor, end); !s) return s;
-        cursor = end;
-    }
-    // The whole days, from the rollup.
-    std::int64_t whole_end = utc_day_of(to_ms);
-    if (cursor < whole_end) {
+    auto count_days = [&](std::int64_t from, std::int64_t to) -> Status {
         auto conn = db_.lease();
         auto rows = conn->query(
             "SELECT day_ms, value_json, events FROM analytics_daily_groups WHERE collection = $1 AND property = $2 "
             "AND day_ms >= $3 AND day_ms < $4",
-            {collection, property, cursor, whole_end});
+            {collection, property, from, to});
         if (!rows) return rows.status().prefixed("cannot read the group rollup: ");
         for (const auto& row : *rows)
             days[storage::as_int(row[0])][storage::as_text(row[1])] += storage::as_int(row[2]);
-        cursor = whole_end;
-    }
-    // A partial last day, from the events.
-    if (cursor < to_ms)
-        if (Status s = count_events(cursor, to_ms); !s) return s;
+        return Status::ok();
+    };
+    if (Status s = count_by_whole_days(from_ms, to_ms, count_events, count_days); !s) return s;
     return days;
 }
 
