@@ -161,6 +161,17 @@ std::optional<RequestTable> merge_requests(const std::vector<const WorkerReport*
     return merged;
 }
 
+namespace {
+
+// The longest of the workers' runs: the cluster's.
+double longest_run_s(const ClusterResult& r) {
+    double longest = 0;
+    for (const auto& w : r.workers) longest = std::max(longest, w.report.elapsed_s);
+    return longest;
+}
+
+}  // namespace
+
 void merge_reports(ClusterResult& result) {
     result.counters = {};
     result.latency.reset();
@@ -215,11 +226,8 @@ std::string cluster_text(const ClusterResult& r) {
     // An http run opens with Locust's tables, as one run does.
     if (r.requests) out += locust_tables(cluster_run_report(r));
     // A publish run opens with malaria's blocks, as one run does: every worker's clients, then their aggregate.
-    if (!http && !r.malaria_clients.empty()) {
-        double longest = 0;
-        for (const auto& w : r.workers) longest = std::max(longest, w.report.elapsed_s);
-        out += malaria_summary(r.malaria_clients, r.planned_messages, longest);
-    }
+    if (!http && !r.malaria_clients.empty())
+        out += malaria_summary(r.malaria_clients, r.planned_messages, longest_run_s(r));
     out +=
         fmt::format("Run {} on {} workers, {} {}:\n", r.run, r.workers.size(), r.clients(), http ? "users" : "clients");
     for (const auto& w : r.workers) {
@@ -312,7 +320,7 @@ RunReport cluster_run_report(const ClusterResult& r) {
     report.description = fmt::format("run {} on {} workers ({}): {}", r.run, r.workers.size(), shares, r.command);
     report.primary_latency = r.requests ? "request -> whole response, every worker's requests"
                                         : "publish -> confirmation, every worker's messages";
-    for (const auto& w : r.workers) report.duration_s = std::max(report.duration_s, w.report.elapsed_s);
+    report.duration_s = longest_run_s(r);
     // Workers do not report their active time: the longest run stands for it (the rate is then a floor).
     report.totals.active_s = report.duration_s;
     // The sum of each worker's peak: the most the cluster can have had open at once.
