@@ -125,7 +125,8 @@ Result<Enrollment> post_and_write(const EnrollOptions& o, const HttpsUrl& url, c
 
     Result<ca::SecretString> key_pem = ca::private_key_pem(key);
     if (!key_pem) return key_pem.status();
-    if (Status s = write_file_atomically(o.key_file, key_pem->str(), 0600); !s) return s;
+    if (Status s = write_file_atomically(o.key_file, key_pem->str(), o.key_readable_by_group ? 0640 : 0600); !s)
+        return s;
     if (Status s = write_file_atomically(o.cert_file, cert_pem, 0644); !s) return s;
     if (Status s = write_file_atomically(chain_file, chain_pem, 0644); !s) return s;
     Enrollment done;

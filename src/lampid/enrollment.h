@@ -30,6 +30,9 @@ struct EnrollOptions {
     std::string device_id;   // '' : from the MAC of the first network interface
     std::string sysfs_net = "/sys/class/net";
     bool force = false;      // replace an existing key and certificate
+    // The key 0640 instead of 0600: on a packaged lamp the broker's bridge reads it
+    // through the group (mosquitto) of the key's setgid folder.
+    bool key_readable_by_group = false;
     // Renew instead: no token; prove the current key (key_file, cert_file) and
     // replace both. With renew_within_days > 0, only when the current
     // certificate expires within that many days (for a daily timer).

@@ -1,8 +1,9 @@
 // lampid: the lamp service. Parses options and hands them to run_lampid (service.h).
 #include <CLI/CLI.hpp>
 
-#include "lampi/broker_cli.h"
+#include "bridge_command.h"
 #include "enrollment.h"
+#include "lampi/broker_cli.h"
 #include "lampi/log_cli.h"
 #include "service.h"
 
@@ -81,11 +82,30 @@ int main(int argc, char** argv) {
     enroll->add_option("--if-expiring-within-days", enroll_options.renew_within_days,
                        "with --renew: only if the current certificate expires within this many days (for a timer)")
         ->check(CLI::Range(1, 3650));
+    enroll->add_flag("--key-readable-by-group", enroll_options.key_readable_by_group,
+                     "write the key 0640, not 0600: for the lamp's broker, which reads it for its bridge through the "
+                     "group of the key's folder (setgid)");
+    lampid::BridgeCommandOptions bridge_options;
+    CLI::App* bridge =
+        app.add_subcommand("bridge-config",
+                           "print the lamp broker's bridge to the cloud (Mosquitto configuration) for this lamp's "
+                           "certificate");
+    bridge->add_option("--cloud-host", bridge_options.cloud_host, "the cloud broker's name, as its certificate has it")
+        ->required();
+    bridge->add_option("--cloud-port", bridge_options.cloud_port, "the cloud broker's port for lamps (mutual TLS)")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 65535));
+    bridge->add_option("--ca-file", bridge_options.ca_file, "CA certificate the cloud broker's certificate chains to")
+        ->required();
+    bridge->add_option("--cert-file", bridge_options.cert_file, "the lamp's certificate (from lampid enroll)")
+        ->required();
+    bridge->add_option("--key-file", bridge_options.key_file, "the lamp's private key")->required();
     CLI11_PARSE(app, argc, argv);
     if (status->parsed()) return lampid::run_status(o, raw);
     if (enroll->parsed()) {
         enroll_options.device_id = o.device_id;
         return lampid::run_enroll(enroll_options);
     }
+    if (bridge->parsed()) return lampid::run_bridge_config(bridge_options);
     return lampid::run_lampid(std::move(o));
 }

@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "lampi/bridge_config.h"
+
 namespace lampi::stack {
 
 struct ListenerTls {
@@ -33,24 +35,8 @@ struct Listener {
     std::string unix_socket;
 };
 
-struct BridgeTls {
-    std::string ca_file;
-    std::string cert_file;  // the lamp's own certificate: CN = device id
-    std::string key_file;
-};
-
-struct BridgeSettings {
-    std::string device_id;
-    std::string cloud_host = "127.0.0.1";
-    int cloud_port = 1883;
-    std::optional<BridgeTls> tls;
-    // The cloud broker declares a silent bridge dead after 1.5 x this, and then
-    // publishes its will ("0"): 15 s puts a dead lamp offline within 22.5 s, for
-    // a PINGREQ/PINGRESP pair (2 + 2 bytes of MQTT, about 170 bytes on the wire
-    // with TLS and TCP/IP headers) every 15 s of silence: at most 5760 pairs,
-    // about 1 MB, per lamp per day.
-    int keepalive_seconds = 15;
-};
+using lampi::BridgeSettings;
+using lampi::BridgeTls;
 
 struct PluginSettings {
     std::string path;

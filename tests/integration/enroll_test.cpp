@@ -164,6 +164,44 @@ TEST_F(LampEnrollment, TheLampRenewsWithItsCurrentKeyAndTheNewOneIsAccepted) {
     EXPECT_EQ(published.exit_code, 0) << published.output << broker_->log();
 }
 
+// A packaged lamp (lamp-join-cloud): the key readable by the broker's group, and
+// the bridge `lampid bridge-config` prints, which a real Mosquitto connects with.
+TEST_F(LampEnrollment, ThePrintedBridgeConnectsWithTheEnrolledCertificate) {
+    RunResult enrolled =
+        run({LAMPID_BINARY, "--device-id", kLamp, "enroll", "--cloud", fmt::format("https://127.0.0.1:{}", cloud_port_),
+             "--token-file", token_file(), "--ca-file", dir_ / "ca/ca.pem", "--key-file", dir_ / "lamp.key",
+             "--cert-file", dir_ / "lamp.pem", "--key-readable-by-group"},
+            dir_ / "enroll.log", 30s);
+    ASSERT_EQ(enrolled.exit_code, 0) << enrolled.output << cloud_->log();
+    EXPECT_EQ(mode_of(dir_ / "lamp.key"), 0640u);
+    ASSERT_NO_FATAL_FAILURE(start_broker());
+    auto bridge_config = [&](const std::string& host, const std::string& cert) {
+        return run({LAMPID_BINARY, "bridge-config", "--cloud-host", host, "--cloud-port", std::to_string(broker_port_),
+                    "--ca-file", dir_ / "ca/ca.pem", "--cert-file", cert, "--key-file", dir_ / "lamp.key"},
+                   dir_ / "bridge-config.log", 10s);
+    };
+    RunResult printed = bridge_config("127.0.0.1", dir_ / "lamp.pem");
+    ASSERT_EQ(printed.exit_code, 0) << printed.output;
+    EXPECT_TRUE(contains(printed.output, fmt::format("remote_username {}\n", kLamp))) << printed.output;
+    int lamp_port = free_port();
+    write_file(dir_ / "lamp-broker.conf",
+               fmt::format("user root\npersistence false\nallow_anonymous true\nlistener {} 127.0.0.1\n{}", lamp_port,
+                           printed.output));
+    Process lamp_broker({"/usr/sbin/mosquitto", "-c", dir_ / "lamp-broker.conf"}, dir_ / "lamp-broker.log");
+    lamp_broker.start();
+    EXPECT_TRUE(eventually([&] { return contains(broker_->log(), fmt::format("as lamp-{}", kLamp)); }, 15s))
+        << broker_->log() << lamp_broker.log();
+    lamp_broker.stop(SIGTERM);
+
+    // Not a lamp's certificate, and a port in the host name: said, nothing printed.
+    RunResult server_cert = bridge_config("127.0.0.1", dir_ / "server.pem");
+    EXPECT_EQ(server_cert.exit_code, 1);
+    EXPECT_TRUE(contains(server_cert.output, "is not a lamp's certificate")) << server_cert.output;
+    RunResult with_port = bridge_config("cloud.example:8883", dir_ / "lamp.pem");
+    EXPECT_EQ(with_port.exit_code, 1);
+    EXPECT_TRUE(contains(with_port.output, "--cloud-port")) << with_port.output;
+}
+
 TEST_F(LampEnrollment, EachFailureIsSaidInWordsAndWritesNothing) {
     std::string token = token_file();
     // Not trusted: the lamp was given another CA.
