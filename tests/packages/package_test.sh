@@ -23,6 +23,8 @@ start=$SECONDS
 skip() { echo "SKIPPED: $*"; exit 77; }
 fail() { echo "FAIL: $*" >&2; exit 1; }
 step() { echo "== $* ($((SECONDS - start)) s)"; }
+# set -e stops at a failing command without a word: say which.
+trap 'echo "FAIL: line $LINENO: $BASH_COMMAND (exit status $?)" >&2' ERR
 
 [ "$(id -u)" -eq 0 ] || skip "needs root (debootstrap, chroot)"
 for tool in debootstrap lintian zstd dpkg-deb systemd-analyze; do
@@ -42,8 +44,17 @@ root="$work/root"
 packages=(lampi-lamp lampi-cloud lampi-load)
 
 mounted=()
+# Any process still running in the chroot (a daemon a failed step left behind).
+kill_chroot_processes() {
+  local proc
+  for proc in /proc/[0-9]*; do
+    [ "$(readlink "$proc/root" 2>/dev/null)" = "$root" ] && kill -9 "${proc#/proc/}" 2>/dev/null
+  done
+  true
+}
 cleanup() {
   local m
+  kill_chroot_processes
   [ -n "${debootstrap_pid:-}" ] && kill "$debootstrap_pid" 2>/dev/null && wait "$debootstrap_pid" 2>/dev/null
   for m in "${mounted[@]}"; do umount -l "$m" 2>/dev/null || true; done
   rm -rf "$root" "$work/base-root"
@@ -93,8 +104,10 @@ lintian_log="$work/lintian.log"
   grep -v 'root privileges' >"$lintian_log" &
 lintian_pid=$!
 
+# nginx, the cloud's HTTPS front (lampi-cloud recommends it), for the lamp that enrolls through it.
+test_packages="nginx"
 key=$(for deb in "${debs[@]}"; do dpkg-deb -f "$deb" Depends Recommends; done |
-      cat - <(echo "$suite $mirror") | sha256sum | cut -c1-16)
+      cat - <(echo "$suite $mirror $test_packages") | sha256sum | cut -c1-16)
 base="$work/base-$suite-$key.tar.zst"
 if [ ! -f "$base" ]; then
   step "making the base chroot (once per set of dependencies)"
@@ -111,10 +124,13 @@ if [ ! -f "$base" ]; then
   mkdir -p "$work/base-root/tmp/debs"
   cp "$work/v1/"*.deb "$work/base-root/tmp/debs/"
   # The packages' dependencies, from the mirror; then the packages and their user go again.
+  # No daemon starts in the chroot (on the host's network) as packages are installed.
+  printf '#!/bin/sh\nexit 101\n' >"$work/base-root/usr/sbin/policy-rc.d"
+  chmod +x "$work/base-root/usr/sbin/policy-rc.d"
   chroot "$work/base-root" sh -ec '
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -q
-    apt-get install -y -q --no-install-recommends /tmp/debs/*.deb
+    apt-get install -y -q --no-install-recommends /tmp/debs/*.deb '"$test_packages"'
     dpkg --purge lampi-lamp lampi-cloud lampi-load
     userdel lampi
     apt-get clean
@@ -145,8 +161,8 @@ installed_version() { in_root dpkg-query -W -f='${Status} ${Version}' "$1" 2>/de
 expect_file() { [ -e "$root$1" ] || fail "$2: $1 is missing"; }
 expect_no_file() { [ ! -e "$root$1" ] || fail "$2: $1 is still there"; }
 state_file=/var/lib/lampi/lamp/lamp-state.json
-units=(lampid lampi-ble lampi-ui lampi-cloud-broker lampi-cloud lampi-ca-crl)
-# Enabled by themselves: the CRL's service is started by its timer.
+units=(lampid lampi-ble lampi-ui lampi-lamp-renew lampi-cloud-broker lampi-cloud lampi-ca-crl)
+# Enabled by themselves: the CRL's and the lamp certificate's services are started by their timers.
 enabled_units=(lampid.service lampi-ble.service lampi-ui.service lampi-cloud-broker.service lampi-cloud.service)
 
 step "install $version"
@@ -167,7 +183,9 @@ for unit in "${units[@]}"; do expect_file "/lib/systemd/system/$unit.service" in
 for unit in "${enabled_units[@]}"; do
   [ -L "$root/etc/systemd/system/multi-user.target.wants/$unit" ] || fail "install: $unit is not enabled"
 done
-[ -L "$root/etc/systemd/system/timers.target.wants/lampi-ca-crl.timer" ] || fail "install: lampi-ca-crl.timer is not enabled"
+for timer in lampi-ca-crl lampi-lamp-renew; do
+  [ -L "$root/etc/systemd/system/timers.target.wants/$timer.timer" ] || fail "install: $timer.timer is not enabled"
+done
 # The cloud broker's CA, keys and secrets (cloud-broker-setup): each daemon its own
 # owner-only copy, the CA's folder passable (not readable) by Mosquitto's group.
 expect_owner() { [ "$(in_root stat -c %U:%G:%a "$1")" = "$2" ] || fail "install: $1 is $(in_root stat -c %U:%G:%a "$1"), not $2"; }
@@ -326,6 +344,118 @@ crl_output=$(as_lampi $crl_command 2>&1 >/dev/null) || fail "lampi-ca-crl.servic
 [ "$(cat "$root/var/lib/lampi/ca/crlnumber")" -gt "$crl_number" ] || fail "lampi-ca-crl.service's command wrote no new CRL"
 expect_owner /var/lib/lampi/ca/crl.pem lampi:lampi:644
 
+step "a lamp on another host joins the cloud (two network namespaces)"
+# The cloud host (10.77.0.1, cloud.lampi.test, as cloud-broker-setup --name certified above)
+# runs its broker, lampi-cloud and nginx's packaged site; the lamp host (10.77.0.2), the lamp's
+# broker and lampid. lamp-join-cloud enrolls the lamp over HTTPS through nginx with an
+# operator's token; the lamp's broker bridges with the new key, and an operator's command on
+# the cloud reaches lampid and its change comes back. Both hosts share this chroot's files.
+cloud_ns=lampi-pkg-cloud-$$ lamp_ns=lampi-pkg-lamp-$$ device=02fc00000002
+cleanup_namespaces() { ip netns del "$cloud_ns" 2>/dev/null || true; ip netns del "$lamp_ns" 2>/dev/null || true; }
+trap 'cleanup_namespaces; cleanup' EXIT
+ip netns add "$cloud_ns" && ip netns add "$lamp_ns" || skip "cannot make network namespaces"
+ip link add lpc$$ netns "$cloud_ns" type veth peer name lpl$$ netns "$lamp_ns"
+ip -n "$cloud_ns" addr add 10.77.0.1/24 dev lpc$$
+ip -n "$lamp_ns" addr add 10.77.0.2/24 dev lpl$$
+ip -n "$cloud_ns" link set lo up && ip -n "$lamp_ns" link set lo up
+ip -n "$cloud_ns" link set lpc$$ up && ip -n "$lamp_ns" link set lpl$$ up
+# The chroot's programs find the cloud by name; this host's tools (curl, mosquitto_sub), which
+# read the host's /etc/hosts, by the address the certificate also names.
+echo '10.77.0.1 cloud.lampi.test' >>"$root/etc/hosts"
+# (In the background, ip netns exec itself: the pid $! gives is then the program's, not a subshell's.)
+in_cloud() { ip netns exec "$cloud_ns" "$@"; }
+in_lamp() { ip netns exec "$lamp_ns" "$@"; }
+ln -sf ../sites-available/lampi.conf "$root/etc/nginx/sites-enabled/lampi.conf"
+in_root nginx -t >"$work/nginx-test.log" 2>&1 || { cat "$work/nginx-test.log"; fail "nginx does not take the packaged site"; }
+ip netns exec "$cloud_ns" chroot --userspec=mosquitto:mosquitto "$root" mosquitto -c /etc/lampi/cloud-broker.conf >"$work/join-cloud-broker.log" 2>&1 &
+cloud_pids=$!
+ip netns exec "$cloud_ns" chroot --userspec=lampi:lampi "$root" lampi-cloud --config /etc/lampi/lampi-cloud.conf serve >"$work/join-lampi-cloud.log" 2>&1 &
+cloud_pids="$cloud_pids $!"
+ip netns exec "$cloud_ns" chroot "$root" nginx -g 'daemon off;' >"$work/join-nginx.log" 2>&1 &
+cloud_pids="$cloud_pids $!"
+stop_hosts() { kill $cloud_pids ${lamp_pids:-} 2>/dev/null; wait $cloud_pids ${lamp_pids:-} 2>/dev/null || true; }
+join_fail() {
+  stop_hosts
+  cp "$root/var/log/mosquitto/mosquitto.log" "$work/join-lamp-broker-file.log" 2>/dev/null || true
+  tail -n 20 "$work"/join-*.log
+  fail "$1"
+}
+for _ in $(seq 50); do in_lamp curl -so /dev/null --cacert "$root/var/lib/lampi/ca/ca.pem" https://10.77.0.1/healthz && break; sleep 0.2; done
+# What the operator hands the lamp's owner: a token for this lamp and the CA certificate.
+as_lampi lampi-cloud enroll-token create --db $db --device $device --log-level warn >"$root/tmp/enroll-token" 2>/dev/null ||
+  join_fail "lampi-cloud enroll-token create"
+cp "$root/var/lib/lampi/ca/ca.pem" "$root/tmp/cloud-ca.pem"
+in_lamp chroot "$root" /usr/lib/lampi/lamp-join-cloud --cloud cloud.lampi.test --ca-file /tmp/cloud-ca.pem \
+  --token-file /tmp/enroll-token --device-id $device >"$work/join-join.log" 2>&1 || join_fail "lamp-join-cloud"
+expect_owner /var/lib/lampi/identity lampi:mosquitto:2750
+expect_owner /var/lib/lampi/identity/lamp.key lampi:mosquitto:640
+grep -q "^remote_username $device\$" "$root/etc/mosquitto/conf.d/lampi-bridge.conf" || join_fail "the bridge is not the lamp's"
+# Run again, the lamp is already enrolled: refused, and nothing is changed.
+cp "$root/var/lib/lampi/identity/lamp.pem" "$work/lamp-first.pem"
+in_lamp chroot "$root" /usr/lib/lampi/lamp-join-cloud --cloud cloud.lampi.test --ca-file /tmp/cloud-ca.pem \
+  --token-file /tmp/enroll-token --device-id $device >"$work/join-again.log" 2>&1 && join_fail "lamp-join-cloud enrolled twice"
+grep -q 'already exists' "$work/join-again.log" || { cat "$work/join-again.log"; join_fail "a second join is not refused in words"; }
+cmp -s "$root/var/lib/lampi/identity/lamp.pem" "$work/lamp-first.pem" || join_fail "a refused join replaced the certificate"
+
+# lamp_host_runs: the lamp's broker (as mosquitto.service runs it) and lampid, on the lamp host.
+lamp_host_runs() {
+  in_lamp chroot "$root" install -d -o mosquitto -m 0740 /run/mosquitto
+  in_lamp chroot "$root" install -d -o lampi -m 0755 /run/lampi/lamp
+  in_lamp chroot "$root" install -d -o mosquitto -m 0755 /var/log/mosquitto
+  ip netns exec "$lamp_ns" chroot "$root" env LD_PRELOAD=/usr/lib/lampi/lampi_bridge_nodelay.so mosquitto -c /etc/mosquitto/mosquitto.conf \
+    >>"$work/join-lamp-broker.log" 2>&1 &
+  lamp_pids=$!
+  ip netns exec "$lamp_ns" chroot --userspec=lampi:lampi "$root" lampid --config /etc/lampi/lampid.conf --device-id $device \
+    >>"$work/join-lampid.log" 2>&1 &
+  lamp_pids="$lamp_pids $!"
+}
+operator_password=$(cat "$root/etc/lampi/cloud-broker/operator-password")
+# round_trip ON: the operator's command through the cloud broker and the bridge to lampid, and its change back.
+round_trip() {
+  : >"$work/join-changed.json"
+  ip netns exec "$cloud_ns" mosquitto_sub -h 10.77.0.1 -p 8884 --cafile "$root/tmp/cloud-ca.pem" -u operator \
+    -P "$operator_password" -t "devices/$device/lamp/changed" -W 15 -R >"$work/join-changed.json" &
+  local sub=$! found=1
+  sleep 0.5
+  in_cloud mosquitto_pub -h 10.77.0.1 -p 8884 --cafile "$root/tmp/cloud-ca.pem" -u operator -P "$operator_password" \
+    -q 1 -t "devices/$device/lamp/set_config" -m "{\"on\":$1,\"client\":\"operator\"}"
+  for _ in $(seq 50); do grep -q "\"on\":$1" "$work/join-changed.json" && { found=0; break; }; sleep 0.2; done
+  kill $sub 2>/dev/null; wait $sub 2>/dev/null || true
+  return $found
+}
+# bridged: the cloud broker has the bridge's "connected" (retained, so also from before).
+bridged() {
+  for _ in $(seq 30); do
+    [ "$(in_cloud mosquitto_sub -h 10.77.0.1 -p 8884 --cafile "$root/tmp/cloud-ca.pem" -u operator \
+         -P "$operator_password" -t "devices/$device/lamp/connection/bridge/state" -C 1 -W 2 2>/dev/null)" = 1 ] && return 0
+    sleep 0.5
+  done
+  return 1
+}
+lamp_host_runs
+bridged || join_fail "the lamp's bridge did not connect to the cloud with its enrolled key"
+round_trip true || join_fail "the operator's command did not reach lampid through the bridge, or its change did not come back"
+
+# lampi-lamp-renew.service's own command renews nothing a year before expiry; a renewal (as
+# the timer would do it 30 days before) writes a new key that the bridge, as mosquitto, reads.
+renew_command=$(sed -n 's/^ExecStart=//p' "$root/lib/systemd/system/lampi-lamp-renew.service")
+in_lamp chroot --userspec=lampi:lampi "$root" $renew_command >"$work/join-renew-early.log" 2>&1 ||
+  join_fail "lampi-lamp-renew.service's command failed a year before expiry"
+grep -q 'not renewed' "$work/join-renew-early.log" || { cat "$work/join-renew-early.log"; join_fail "the early renewal did something"; }
+in_lamp chroot --userspec=lampi:lampi "$root" lampid --config /etc/lampi/lamp-cloud.conf enroll --renew \
+  >"$work/join-renew.log" 2>&1 || join_fail "the renewal failed"
+cmp -s "$root/var/lib/lampi/identity/lamp.pem" "$work/lamp-first.pem" && join_fail "the renewal kept the certificate"
+expect_owner /var/lib/lampi/identity/lamp.key lampi:mosquitto:640
+kill $lamp_pids; wait $lamp_pids 2>/dev/null || true
+in_cloud mosquitto_pub -h 10.77.0.1 -p 8884 --cafile "$root/tmp/cloud-ca.pem" -u operator -P "$operator_password" \
+  -r -q 1 -t "devices/$device/lamp/connection/bridge/state" -m 0
+lamp_host_runs
+bridged || join_fail "the lamp's broker did not bridge with the renewed key"
+round_trip false || join_fail "no round trip after the renewal"
+stop_hosts
+rm -f "$root/etc/nginx/sites-enabled/lampi.conf"
+cleanup_namespaces
+
 step "upgrade to $version+1 (a state file and a changed conffile are kept)"
 echo '{"kept":"across upgrade"}' >"$root$state_file"
 broker_password=$(cat "$root$broker_secret")
@@ -356,7 +486,7 @@ expect_file /etc/lampi/cloud-broker/server.key remove
 
 step "purge (all gone)"
 in_root dpkg -P "${packages[@]}" >"$work/purge.log" 2>&1 || { cat "$work/purge.log"; fail "dpkg -P"; }
-for path in /etc/lampi /var/lib/lampi /etc/mosquitto/conf.d/lampi-lamp.conf "$broker_users" /etc/nginx/sites-available/lampi.conf \
+for path in /etc/lampi /var/lib/lampi /etc/mosquitto/conf.d/lampi-lamp.conf /etc/mosquitto/conf.d/lampi-bridge.conf "$broker_users" /etc/nginx/sites-available/lampi.conf \
             /etc/systemd/system/multi-user.target.wants/lampid.service \
             /etc/systemd/system/multi-user.target.wants/lampi-cloud.service /usr/share/lampi /usr/lib/lampi; do
   expect_no_file "$path" purge
