@@ -435,6 +435,9 @@ bridged() {
 lamp_host_runs
 bridged || join_fail "the lamp's bridge did not connect to the cloud with its enrolled key"
 round_trip true || join_fail "the operator's command did not reach lampid through the bridge, or its change did not come back"
+# What the Pi's operator reads: lampid saw the bridge come up.
+in_lamp chroot "$root" lampid status --config /etc/lampi/lampid.conf >"$work/join-status.log" 2>&1 || true
+grep -q '^  cloud          linked' "$work/join-status.log" || join_fail "lampid status does not say the lamp is linked to the cloud"
 
 # lampi-lamp-renew.service's own command renews nothing a year before expiry; a renewal (as
 # the timer would do it 30 days before) writes a new key that the bridge, as mosquitto, reads.
