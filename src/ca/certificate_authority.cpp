@@ -281,7 +281,14 @@ Result<SignedCertificate> CertificateAuthority::sign_leaf(LeafSpec spec, EVP_PKE
     Result<std::vector<IndexEntry>> index = store_.load_index();
     if (!index) return index.status();
     if (spec.kind != CertKind::server && !options.allow_duplicate) {
-        for (const IndexEntry& e : *index) {
+        // A renewal is blocked only by a certificate issued after the one it renews (that
+        // one was renewed already); the ones before it are what earlier renewals replaced,
+        // and stay valid until they expire. The index lists certificates as issued.
+        auto renewing = std::find_if(index->begin(), index->end(),
+                                     [&](const IndexEntry& e) { return e.serial == options.renewing_serial; });
+        auto first_blocking = options.renewing_serial.empty() || renewing == index->end() ? index->begin() : renewing;
+        for (auto it = first_blocking; it != index->end(); ++it) {
+            const IndexEntry& e = *it;
             if (e.kind == spec.kind && e.common_name == spec.common_name && !e.revoked_at && e.not_after > now &&
                 e.serial != options.renewing_serial) {
                 return Status::already_exists(fmt::format(

@@ -258,6 +258,26 @@ TEST_F(RenewalTest, TheHolderOfTheCurrentKeyGetsANewCertificate) {
     EXPECT_EQ(again.status().code(), StatusCode::already_exists) << again.status().message();
 }
 
+// The renewed certificate renews in its turn, though the one it replaced is still
+// valid (renewed early): only a certificate issued after the presented one blocks.
+TEST_F(RenewalTest, TheRenewedCertificateRenewsAgainWhileItsPredecessorIsValid) {
+    auto ca = open();
+    auto second_key = ec_key();
+    std::string second_csr = request_for(second_key.get());
+    auto second = ca.renew_device(current_pem_, second_csr, signed_by(current_key_.get(), second_csr));
+    ASSERT_TRUE(second) << second.status().message();
+    auto third_key = ec_key();
+    std::string third_csr = request_for(third_key.get());
+    auto third = ca.renew_device(second->cert_pem, third_csr, signed_by(second_key.get(), third_csr));
+    ASSERT_TRUE(third) << third.status().message();
+    // The second is now renewed: once per certificate still holds.
+    auto fourth_key = ec_key();
+    std::string fourth_csr = request_for(fourth_key.get());
+    auto again = ca.renew_device(second->cert_pem, fourth_csr, signed_by(second_key.get(), fourth_csr));
+    ASSERT_FALSE(again);
+    EXPECT_EQ(again.status().code(), StatusCode::already_exists) << again.status().message();
+}
+
 TEST_F(RenewalTest, ASignatureByAnyOtherKeyIsRefused) {
     auto next_key = ec_key();
     std::string csr = request_for(next_key.get());

@@ -385,15 +385,19 @@ for _ in $(seq 50); do in_lamp curl -so /dev/null --cacert "$root/var/lib/lampi/
 as_lampi lampi-cloud enroll-token create --db $db --device $device --log-level warn >"$root/tmp/enroll-token" 2>/dev/null ||
   join_fail "lampi-cloud enroll-token create"
 cp "$root/var/lib/lampi/ca/ca.pem" "$root/tmp/cloud-ca.pem"
+# The chroot has no network interface to take a device id from: lampid.conf gives it, and
+# lamp-join-cloud enrolls under the id lampid runs with.
+echo "device-id = \"$device\"  # set by the operator" >>"$root/etc/lampi/lampid.conf"
 in_lamp chroot "$root" /usr/lib/lampi/lamp-join-cloud --cloud cloud.lampi.test --ca-file /tmp/cloud-ca.pem \
-  --token-file /tmp/enroll-token --device-id $device >"$work/join-join.log" 2>&1 || join_fail "lamp-join-cloud"
+  --token-file /tmp/enroll-token >"$work/join-join.log" 2>&1 || join_fail "lamp-join-cloud"
+grep -q "^enrolled $device:" "$work/join-join.log" || { cat "$work/join-join.log"; join_fail "not enrolled under lampid.conf's device id"; }
 expect_owner /var/lib/lampi/identity lampi:mosquitto:2750
 expect_owner /var/lib/lampi/identity/lamp.key lampi:mosquitto:640
 grep -q "^remote_username $device\$" "$root/etc/mosquitto/conf.d/lampi-bridge.conf" || join_fail "the bridge is not the lamp's"
 # Run again, the lamp is already enrolled: refused, and nothing is changed.
 cp "$root/var/lib/lampi/identity/lamp.pem" "$work/lamp-first.pem"
 in_lamp chroot "$root" /usr/lib/lampi/lamp-join-cloud --cloud cloud.lampi.test --ca-file /tmp/cloud-ca.pem \
-  --token-file /tmp/enroll-token --device-id $device >"$work/join-again.log" 2>&1 && join_fail "lamp-join-cloud enrolled twice"
+  --token-file /tmp/enroll-token >"$work/join-again.log" 2>&1 && join_fail "lamp-join-cloud enrolled twice"
 grep -q 'already exists' "$work/join-again.log" || { cat "$work/join-again.log"; join_fail "a second join is not refused in words"; }
 cmp -s "$root/var/lib/lampi/identity/lamp.pem" "$work/lamp-first.pem" || join_fail "a refused join replaced the certificate"
 
@@ -405,7 +409,7 @@ lamp_host_runs() {
   ip netns exec "$lamp_ns" chroot "$root" env LD_PRELOAD=/usr/lib/lampi/lampi_bridge_nodelay.so mosquitto -c /etc/mosquitto/mosquitto.conf \
     >>"$work/join-lamp-broker.log" 2>&1 &
   lamp_pids=$!
-  ip netns exec "$lamp_ns" chroot --userspec=lampi:lampi "$root" lampid --config /etc/lampi/lampid.conf --device-id $device \
+  ip netns exec "$lamp_ns" chroot --userspec=lampi:lampi "$root" lampid --config /etc/lampi/lampid.conf \
     >>"$work/join-lampid.log" 2>&1 &
   lamp_pids="$lamp_pids $!"
 }
@@ -458,6 +462,49 @@ round_trip false || join_fail "no round trip after the renewal"
 stop_hosts
 rm -f "$root/etc/nginx/sites-enabled/lampi.conf"
 cleanup_namespaces
+
+step "the units under systemd (the chroot booted with systemd-nspawn)"
+# systemd runs the units as installed, with their sandboxes: lampid reaches its broker, the
+# bridge the cloud, and lampi-lamp-renew.service renews through nginx as lampi, writing a key
+# the broker (group mosquitto) reads at its next start. tests/packages/systemd_probe.sh looks
+# from inside and powers the container off.
+command -v systemd-nspawn >/dev/null || skip "systemd-nspawn is not installed (scripts/debian-packages.txt: systemd-container)"
+sed -i 's/^10\.77\.0\.1 cloud\.lampi\.test$/127.0.0.1 cloud.lampi.test/' "$root/etc/hosts"
+ln -sf ../sites-available/lampi.conf "$root/etc/nginx/sites-enabled/lampi.conf"
+install -m 0755 "$src/tests/packages/systemd_probe.sh" "$root/usr/local/sbin/lampi-probe"
+cat >"$root/etc/systemd/system/lampi-probe.service" <<'UNIT'
+[Unit]
+Description=LAMPi package test: the units as systemd ran them
+After=mosquitto.service lampid.service lampi-cloud-broker.service lampi-cloud.service nginx.service
+[Service]
+Type=oneshot
+ExecStart=/usr/local/sbin/lampi-probe
+UNIT
+ln -sf /etc/systemd/system/lampi-probe.service "$root/etc/systemd/system/multi-user.target.wants/lampi-probe.service"
+mkdir -p "$root/etc/systemd/system/lampi-lamp-renew.service.d"
+renew_due=$(sed -n 's/^ExecStart=\(.*\) --if-expiring-within-days 30$/\1 --if-expiring-within-days 3650/p' \
+  "$root/lib/systemd/system/lampi-lamp-renew.service")
+[ -n "$renew_due" ] || fail "lampi-lamp-renew.service's ExecStart does not end in --if-expiring-within-days 30"
+printf '[Service]\nExecStart=\nExecStart=%s\n' "$renew_due" >"$root/etc/systemd/system/lampi-lamp-renew.service.d/due.conf"
+cp "$root/var/lib/lampi/identity/lamp.pem" "$work/lamp-before-boot.pem"
+rm -f "$root/root/probe.txt"
+timeout 240 systemd-nspawn -q --register=no --keep-unit -D "$root" --network-veth -b --console=pipe \
+  >"$work/nspawn.log" 2>&1 || { tail -n 30 "$work/nspawn.log"; fail "the container did not boot and power off (log: $work/nspawn.log)"; }
+probe="$root/root/probe.txt"
+[ -s "$probe" ] || { tail -n 30 "$work/nspawn.log"; fail "the probe did not run in the booted container"; }
+cp "$root/root/journal.txt" "$work/nspawn-journal.txt" 2>/dev/null || true
+probe_fail() { cat "$probe"; fail "under systemd: $1 (the container's journal: $work/nspawn-journal.txt)"; }
+for unit in mosquitto lampid lampi-cloud-broker lampi-cloud nginx lampi-lamp-renew.timer lampi-ca-crl.timer; do
+  grep -q "^unit $unit active\$" "$probe" || probe_fail "$unit is not active"
+done
+grep -q '^  cloud          linked' "$probe" || probe_fail "lampid does not say the lamp is linked to the cloud"
+grep -q '^renew exit 0$' "$probe" || probe_fail "lampi-lamp-renew.service failed"
+grep -q '^key lampi:mosquitto:640$' "$probe" || probe_fail "the renewed key is not lampi:mosquitto 0640"
+cmp -s "$root/var/lib/lampi/identity/lamp.pem" "$work/lamp-before-boot.pem" && probe_fail "lampi-lamp-renew.service renewed nothing"
+grep -q '^bridge connections [2-9]' "$probe" || probe_fail "the restarted broker's bridge did not connect with the renewed key"
+grep -E '^failed .*(lampi|lampid|mosquitto|nginx)' "$probe" && probe_fail "a unit failed"
+rm -rf "$root/etc/systemd/system/lampi-probe.service" "$root/etc/systemd/system/multi-user.target.wants/lampi-probe.service" \
+  "$root/etc/systemd/system/lampi-lamp-renew.service.d" "$root/etc/nginx/sites-enabled/lampi.conf" "$root/usr/local/sbin/lampi-probe"
 
 step "upgrade to $version+1 (a state file and a changed conffile are kept)"
 echo '{"kept":"across upgrade"}' >"$root$state_file"
