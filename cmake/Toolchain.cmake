@@ -44,6 +44,13 @@ endif()
 # A link option only, so no object compiles again.
 add_link_options(-Wl,-z,relro -Wl,-z,now)
 
+# glibc's checked string and memory functions where the size is known (Debian's
+# hardening; lintian: hardening-no-fortify-functions). Optimized builds only: the
+# checks need -O, and a sanitized build checks more than they do.
+if(NOT LAMPI_SANITIZE AND NOT LAMPI_FUZZ)
+  add_compile_options($<$<CONFIG:RelWithDebInfo,Release>:-D_FORTIFY_SOURCE=2>)
+endif()
+
 if(LAMPI_SANITIZE)
   add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
   add_link_options(-fsanitize=address,undefined)
