@@ -188,7 +188,7 @@ for timer in lampi-ca-crl lampi-lamp-renew; do
 done
 # The cloud broker's CA, keys and secrets (cloud-broker-setup): each daemon its own
 # owner-only copy, the CA's folder passable (not readable) by Mosquitto's group.
-expect_owner() { [ "$(in_root stat -c %U:%G:%a "$1")" = "$2" ] || fail "install: $1 is $(in_root stat -c %U:%G:%a "$1"), not $2"; }
+expect_owner() { [ "$(in_root stat -c %U:%G:%a "$1")" = "$2" ] || fail "$1 is $(in_root stat -c %U:%G:%a "$1"), not $2"; }
 expect_owner /var/lib/lampi/ca lampi:mosquitto:710
 expect_owner /var/lib/lampi/ca/ca.key lampi:lampi:600
 expect_owner /var/lib/lampi/ca/crl.pem lampi:lampi:644
@@ -413,16 +413,16 @@ lamp_host_runs() {
     >>"$work/join-lampid.log" 2>&1 &
   lamp_pids="$lamp_pids $!"
 }
-operator_password=$(cat "$root/etc/lampi/cloud-broker/operator-password")
+# The operator's login on the cloud broker, over TLS to the address its certificate names.
+as_operator=(-h 10.77.0.1 -p 8884 --cafile "$root/tmp/cloud-ca.pem" -u operator
+             -P "$(cat "$root/etc/lampi/cloud-broker/operator-password")")
 # round_trip ON: the operator's command through the cloud broker and the bridge to lampid, and its change back.
 round_trip() {
   : >"$work/join-changed.json"
-  ip netns exec "$cloud_ns" mosquitto_sub -h 10.77.0.1 -p 8884 --cafile "$root/tmp/cloud-ca.pem" -u operator \
-    -P "$operator_password" -t "devices/$device/lamp/changed" -W 15 -R >"$work/join-changed.json" &
+  ip netns exec "$cloud_ns" mosquitto_sub "${as_operator[@]}" -t "devices/$device/lamp/changed" -W 15 -R >"$work/join-changed.json" &
   local sub=$! found=1
   sleep 0.5
-  in_cloud mosquitto_pub -h 10.77.0.1 -p 8884 --cafile "$root/tmp/cloud-ca.pem" -u operator -P "$operator_password" \
-    -q 1 -t "devices/$device/lamp/set_config" -m "{\"on\":$1,\"client\":\"operator\"}"
+  in_cloud mosquitto_pub "${as_operator[@]}" -q 1 -t "devices/$device/lamp/set_config" -m "{\"on\":$1,\"client\":\"operator\"}"
   for _ in $(seq 50); do grep -q "\"on\":$1" "$work/join-changed.json" && { found=0; break; }; sleep 0.2; done
   kill $sub 2>/dev/null; wait $sub 2>/dev/null || true
   return $found
@@ -430,8 +430,7 @@ round_trip() {
 # bridged: the cloud broker has the bridge's "connected" (retained, so also from before).
 bridged() {
   for _ in $(seq 30); do
-    [ "$(in_cloud mosquitto_sub -h 10.77.0.1 -p 8884 --cafile "$root/tmp/cloud-ca.pem" -u operator \
-         -P "$operator_password" -t "devices/$device/lamp/connection/bridge/state" -C 1 -W 2 2>/dev/null)" = 1 ] && return 0
+    [ "$(in_cloud mosquitto_sub "${as_operator[@]}" -t "devices/$device/lamp/connection/bridge/state" -C 1 -W 2 2>/dev/null)" = 1 ] && return 0
     sleep 0.5
   done
   return 1
@@ -454,8 +453,7 @@ in_lamp chroot --userspec=lampi:lampi "$root" lampid --config /etc/lampi/lamp-cl
 cmp -s "$root/var/lib/lampi/identity/lamp.pem" "$work/lamp-first.pem" && join_fail "the renewal kept the certificate"
 expect_owner /var/lib/lampi/identity/lamp.key lampi:mosquitto:640
 kill $lamp_pids; wait $lamp_pids 2>/dev/null || true
-in_cloud mosquitto_pub -h 10.77.0.1 -p 8884 --cafile "$root/tmp/cloud-ca.pem" -u operator -P "$operator_password" \
-  -r -q 1 -t "devices/$device/lamp/connection/bridge/state" -m 0
+in_cloud mosquitto_pub "${as_operator[@]}" -r -q 1 -t "devices/$device/lamp/connection/bridge/state" -m 0
 lamp_host_runs
 bridged || join_fail "the lamp's broker did not bridge with the renewed key"
 round_trip false || join_fail "no round trip after the renewal"
