@@ -113,6 +113,7 @@ CertificateRenewal make_certificate_renewal(const RenewalFiles& files, RenewalPo
     renew.key_file = files.key_file;
     renew.cert_file = files.cert_file;
     renew.chain_file = files.chain_file;
+    renew.key_readable_by_group = files.key_readable_by_group;
     renew.renew = true;  // whether it is due is decided by CertificateRenewal, on its clock
     CertificateRenewal::Renew enroll;
     if (!files.token_file.empty()) {

@@ -72,6 +72,7 @@ struct RenewalFiles {
     std::string chain_file;  // '' : default_chain_file(cert_file)
     std::string token_file;  // '' : never enroll, only renew
     std::string device_id;   // for the first enrollment; '' : from the MAC
+    bool key_readable_by_group = false;  // the key 0640, for a broker reading it through the folder's group
 };
 
 // A CertificateRenewal over the real files and the real cloud.

@@ -49,6 +49,8 @@ int main(int argc, char** argv) {
     app.add_option(
         "--enroll-token-file", o.renewal.token_file,
         "with --cloud-url: while the lamp has no certificate, enroll with the token in this owner-only file");
+    app.add_flag("--key-readable-by-group", o.renewal.key_readable_by_group,
+                 "with --cloud-url: write the renewed key 0640, not 0600, as lampid enroll --key-readable-by-group");
     app.add_option("--renew-days-before-expiry", o.renew_days_before_expiry,
                    "renew the lamp's certificate this many days before it expires")
         ->capture_default_str()

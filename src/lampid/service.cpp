@@ -39,7 +39,7 @@ std::string status_file_of(const LampidOptions& o) {
 Status check_renewal_options(const LampidOptions& o) {
     const RenewalFiles& r = o.renewal;
     bool any = !r.cloud_url.empty() || !r.ca_file.empty() || !r.key_file.empty() || !r.cert_file.empty() ||
-               !r.chain_file.empty() || !r.token_file.empty();
+               !r.chain_file.empty() || !r.token_file.empty() || r.key_readable_by_group;
     if (!any) return Status::ok();
     for (auto [value, option] : {std::pair{&r.cloud_url, "--cloud-url"}, std::pair{&r.ca_file, "--cloud-ca-file"},
                                  std::pair{&r.key_file, "--key-file"}, std::pair{&r.cert_file, "--cert-file"}}) {

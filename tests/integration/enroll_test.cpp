@@ -300,15 +300,17 @@ TEST_F(LampRenewsWhileItRuns, TheLampsBridgeUsesTheRenewedCertificateAtItsNextCo
     ASSERT_TRUE(eventually([&] { return contains(broker_->log(), bridged_in); }, 15s))
         << broker_->log() << lamp_broker.log();
 
+    // As a packaged lamp's broker reads the key: through its folder's group.
     Process lampid({LAMPID_BINARY, "--device-id", kLamp, "--port", std::to_string(lamp_port), "--state-file",
                     dir_ / "state/lamp-state.json", "--simulated-output", dir_ / "led", "--cloud-url",
                     fmt::format("https://127.0.0.1:{}", cloud_port_), "--cloud-ca-file", dir_ / "ca/ca.pem",
-                    "--key-file", dir_ / "lamp.key", "--cert-file", dir_ / "lamp.pem"},
+                    "--key-file", dir_ / "lamp.key", "--cert-file", dir_ / "lamp.pem", "--key-readable-by-group"},
                    dir_ / "lampid.log");
     lampid.start();
     ASSERT_TRUE(eventually([&] { return contains(lampid.log(), "renewed the lamp's certificate"); }, 30s))
         << lampid.log() << cloud_->log();
     ASSERT_NE(serial_on_disk(dir_ / "lamp.pem"), first_serial);
+    EXPECT_EQ(mode_of(dir_ / "lamp.key"), 0640u);
     {
         auto authority = ca::CertificateAuthority::open(dir_ / "ca");
         ASSERT_TRUE(authority) << authority.status().message();
