@@ -37,10 +37,15 @@ std::string own_key(const ProcessMonitor& m, const std::string& figure) {
     return fmt::format("proc.{}.{}.{}", w.name, w.pid, figure);
 }
 
-TEST(ProcessMonitor, ReadsTheCpuFilesAndMemoryThisProcessUsed) {
 #ifdef LAMPI_TESTS_EMULATED
-    GTEST_SKIP() << "under qemu-user, whose own /proc/self/stat has no CPU times";
+// qemu-user answers a process's own /proc/<pid>/stat itself, with no CPU times:
+// there the CPU figure is not checked, the open files and memory are.
+constexpr bool kCpuTimesReadable = false;
+#else
+constexpr bool kCpuTimesReadable = true;
 #endif
+
+TEST(ProcessMonitor, ReadsTheCpuFilesAndMemoryThisProcessUsed) {
     ProcessMonitor monitor({::getpid()}, {});
     ASSERT_TRUE(monitor.start());
     auto before = monitor.sample();
@@ -63,9 +68,11 @@ TEST(ProcessMonitor, ReadsTheCpuFilesAndMemoryThisProcessUsed) {
     EXPECT_EQ(after.at(own_key(monitor, "open_files")), files_before + 5);
     EXPECT_GE(after.at(own_key(monitor, "rss_mib")) - rss_before, 60.0);
     double cpu = after.at(own_key(monitor, "cpu_percent"));
-    // The monitor's window also holds the sample() calls around the burn.
-    EXPECT_GT(cpu, burnt_percent * 0.6) << "burnt " << burnt_percent << " % of a core";
-    EXPECT_LT(cpu, burnt_percent * 1.5 + 10);
+    if (kCpuTimesReadable) {
+        // The monitor's window also holds the sample() calls around the burn.
+        EXPECT_GT(cpu, burnt_percent * 0.6) << "burnt " << burnt_percent << " % of a core";
+        EXPECT_LT(cpu, burnt_percent * 1.5 + 10);
+    }
     EXPECT_TRUE(after.count("host.net_rx_bytes_per_s") && after.count("host.net_tx_bytes_per_s"));
     for (int fd : fds) ::close(fd);
 }

@@ -20,63 +20,29 @@ mirror=${LAMPI_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 max_exposure=20
 start=$SECONDS
 
-skip() { echo "SKIPPED: $*"; exit 77; }
-fail() { echo "FAIL: $*" >&2; exit 1; }
-step() { echo "== $* ($((SECONDS - start)) s)"; }
-# set -e stops at a failing command without a word: say which.
-trap 'echo "FAIL: line $LINENO: $BASH_COMMAND (exit status $?)" >&2' ERR
-
-[ "$(id -u)" -eq 0 ] || skip "needs root (debootstrap, chroot)"
-for tool in debootstrap lintian zstd dpkg-deb systemd-analyze; do
-  command -v "$tool" >/dev/null || skip "$tool is not installed (scripts/debian-packages.txt)"
-done
-
-# The chroots' mounts live in a mount namespace of this test's own, so they go
-# with it even when it is killed: a ctest timeout sends SIGKILL, which no trap
-# sees, and a /proc left mounted in the build tree makes it impossible to remove.
-if [ -z "${LAMPI_PACKAGE_TEST_MOUNTS:-}" ]; then
-  exec env LAMPI_PACKAGE_TEST_MOUNTS=private unshare --mount --propagation private bash "$0" "$@"
-fi
+# shellcheck source=tests/packages/chroot_support.sh
+source "$src/tests/packages/chroot_support.sh"
+require_tools debootstrap lintian zstd dpkg-deb systemd-analyze
+enter_private_mounts "$0" "$@"
 
 mkdir -p "$work"
 work=$(cd "$work" && pwd)
 root="$work/root"
 packages=(lampi-lamp lampi-cloud lampi-load)
 
-mounted=()
-# Any process still running in the chroot (a daemon a failed step left behind).
-kill_chroot_processes() {
-  local proc
-  for proc in /proc/[0-9]*; do
-    [ "$(readlink "$proc/root" 2>/dev/null)" = "$root" ] && kill -9 "${proc#/proc/}" 2>/dev/null
-  done
-  true
-}
 cleanup() {
-  local m
   kill_chroot_processes
   [ -n "${debootstrap_pid:-}" ] && kill "$debootstrap_pid" 2>/dev/null && wait "$debootstrap_pid" 2>/dev/null
-  for m in "${mounted[@]}"; do umount -l "$m" 2>/dev/null || true; done
+  unmount_all
   rm -rf "$root" "$work/base-root"
 }
 trap cleanup EXIT
 
-in_root() { chroot "$root" "$@"; }
-# chroot_prepare DIR: /proc for dpkg's and systemd's tools, the host's resolver for apt.
-chroot_prepare() {
-  mount -t proc proc "$1/proc"
-  mounted+=("$1/proc")
-  cp /etc/resolv.conf "$1/etc/resolv.conf"
-}
-
 # The base chroot: debootstrap runs (on the network) while the packages are packed.
 base_cached() { compgen -G "$work/base-$suite-*.tar.zst" >/dev/null; }
-debootstrap_pid=""
 if ! base_cached; then
   step "debootstrap $suite from $mirror, in the background"
-  rm -rf "$work/base-root"
-  debootstrap --variant=minbase --include=systemd "$suite" "$work/base-root" "$mirror" >"$work/debootstrap.log" 2>&1 &
-  debootstrap_pid=$!
+  debootstrap_start "$work/base-root" --include=systemd
 fi
 
 step "packing the build tree"
@@ -106,39 +72,14 @@ lintian_pid=$!
 
 # nginx, the cloud's HTTPS front (lampi-cloud recommends it), for the lamp that enrolls through it.
 test_packages="nginx"
-key=$(for deb in "${debs[@]}"; do dpkg-deb -f "$deb" Depends Recommends; done |
-      cat - <(echo "$suite $mirror $test_packages") | sha256sum | cut -c1-16)
+key=$(dependencies_key "${debs[@]}" -- $test_packages)
 base="$work/base-$suite-$key.tar.zst"
 if [ ! -f "$base" ]; then
   step "making the base chroot (once per set of dependencies)"
-  if [ -z "$debootstrap_pid" ]; then
-    # A base cached for other dependencies: debootstrap again.
-    rm -rf "$work/base-root"
-    debootstrap --variant=minbase --include=systemd "$suite" "$work/base-root" "$mirror" >"$work/debootstrap.log" 2>&1 &
-    debootstrap_pid=$!
-  fi
-  wait "$debootstrap_pid" || { tail -20 "$work/debootstrap.log"; fail "debootstrap failed (log: $work/debootstrap.log)"; }
-  debootstrap_pid=""
-  rm -f "$work"/base-*.tar.zst
-  chroot_prepare "$work/base-root"
-  mkdir -p "$work/base-root/tmp/debs"
-  cp "$work/v1/"*.deb "$work/base-root/tmp/debs/"
-  # The packages' dependencies, from the mirror; then the packages and their user go again.
-  # No daemon starts in the chroot (on the host's network) as packages are installed.
-  printf '#!/bin/sh\nexit 101\n' >"$work/base-root/usr/sbin/policy-rc.d"
-  chmod +x "$work/base-root/usr/sbin/policy-rc.d"
-  chroot "$work/base-root" sh -ec '
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -q
-    apt-get install -y -q --no-install-recommends /tmp/debs/*.deb '"$test_packages"'
-    dpkg --purge lampi-lamp lampi-cloud lampi-load
-    userdel lampi
-    apt-get clean
-    rm -rf /var/lib/apt/lists/* /tmp/debs' >"$work/base-apt.log" 2>&1 ||
-    { tail -20 "$work/base-apt.log"; fail "installing the dependencies failed (log: $work/base-apt.log)"; }
-  umount "$work/base-root/proc" && mounted=()
-  tar -C "$work/base-root" --zstd -cf "$base.tmp" . && mv "$base.tmp" "$base"
-  rm -rf "$work/base-root"
+  # A base cached for other dependencies: debootstrap again.
+  [ -n "$debootstrap_pid" ] || debootstrap_start "$work/base-root" --include=systemd
+  debootstrap_wait
+  save_base_chroot "$work/base-root" "$base" "$work/v1" "$test_packages" "${packages[@]}"
 elif [ -n "$debootstrap_pid" ]; then
   wait "$debootstrap_pid" || true
   debootstrap_pid=""
@@ -150,16 +91,11 @@ cat "$lintian_log"
 grep -q '^lintian exit status: 0$' "$lintian_log" || fail "lintian"
 
 step "unpacking the base chroot"
-rm -rf "$root" && mkdir -p "$root"
-tar -C "$root" --zstd -xf "$base"
-chroot_prepare "$root"
+unpack_base_chroot "$base"
 mkdir -p "$root/tmp/v1" "$root/tmp/v2"
 cp "$work/v1/"*.deb "$root/tmp/v1/"
 cp "$work/v2/"*.deb "$root/tmp/v2/"
 
-installed_version() { in_root dpkg-query -W -f='${Status} ${Version}' "$1" 2>/dev/null || true; }
-expect_file() { [ -e "$root$1" ] || fail "$2: $1 is missing"; }
-expect_no_file() { [ ! -e "$root$1" ] || fail "$2: $1 is still there"; }
 state_file=/var/lib/lampi/lamp/lamp-state.json
 units=(lampid lampi-ble lampi-ui lampi-lamp-renew lampi-cloud-broker lampi-cloud lampi-ca-crl)
 # Enabled by themselves: the CRL's and the lamp certificate's services are started by their timers.
@@ -188,7 +124,6 @@ for timer in lampi-ca-crl lampi-lamp-renew; do
 done
 # The cloud broker's CA, keys and secrets (cloud-broker-setup): each daemon its own
 # owner-only copy, the CA's folder passable (not readable) by Mosquitto's group.
-expect_owner() { [ "$(in_root stat -c %U:%G:%a "$1")" = "$2" ] || fail "$1 is $(in_root stat -c %U:%G:%a "$1"), not $2"; }
 expect_owner /var/lib/lampi/ca lampi:mosquitto:710
 expect_owner /var/lib/lampi/ca/ca.key lampi:lampi:600
 expect_owner /var/lib/lampi/ca/crl.pem lampi:lampi:644
@@ -541,9 +476,5 @@ for path in /etc/lampi /var/lib/lampi /etc/mosquitto/conf.d/lampi-lamp.conf /etc
 done
 
 step "package sizes (amd64, without -dbgsym)"
-for pkg in "${packages[@]}"; do
-  deb="$work/v1/${pkg}_${version}_$arch.deb"
-  printf '  %-12s %5d KiB .deb, %6d KiB installed\n' "$pkg" $(($(stat -c %s "$deb") / 1024)) \
-    "$(dpkg-deb -f "$deb" Installed-Size)"
-done
+print_package_sizes "${debs[@]}"
 echo "package test passed in $((SECONDS - start)) s"
