@@ -58,8 +58,15 @@ bool is_ip_address(const std::string& host) {
     return ::inet_pton(AF_INET, host.c_str(), bytes) == 1 || ::inet_pton(AF_INET6, host.c_str(), bytes) == 1;
 }
 
-// A connected socket with send/receive timeouts, or why there is none.
-Result<std::unique_ptr<Socket>> connect_to(const HttpsUrl& url, std::chrono::milliseconds timeout) {
+using Clock = std::chrono::steady_clock;
+
+int ms_until(Clock::time_point deadline) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    return left > 0 ? static_cast<int>(left) : 0;
+}
+
+// A connected, non-blocking socket, or why there is none.
+Result<std::unique_ptr<Socket>> connect_to(const HttpsUrl& url, Clock::time_point deadline) {
     std::string where = fmt::format("{}:{}", url.host, url.port);
     addrinfo hints{};
     hints.ai_family = AF_UNSPEC;
@@ -76,19 +83,18 @@ Result<std::unique_ptr<Socket>> connect_to(const HttpsUrl& url, std::chrono::mil
             why = errno_text();
             continue;
         }
-        int flags = ::fcntl(socket->fd(), F_GETFL);
-        ::fcntl(socket->fd(), F_SETFL, flags | O_NONBLOCK);
+        ::fcntl(socket->fd(), F_SETFL, ::fcntl(socket->fd(), F_GETFL) | O_NONBLOCK);
         if (::connect(socket->fd(), a->ai_addr, a->ai_addrlen) != 0) {
             if (errno != EINPROGRESS) {
                 why = errno_text();
                 continue;
             }
             pollfd p{socket->fd(), POLLOUT, 0};
-            int ready = ::poll(&p, 1, static_cast<int>(timeout.count()));
+            int ready = ::poll(&p, 1, ms_until(deadline));
             int error = 0;
             socklen_t length = sizeof error;
             if (ready == 0) {
-                why = fmt::format("no answer within {} ms", timeout.count());
+                why = "no answer in time";
                 continue;
             }
             if (ready < 0 || ::getsockopt(socket->fd(), SOL_SOCKET, SO_ERROR, &error, &length) != 0 || error != 0) {
@@ -96,13 +102,30 @@ Result<std::unique_ptr<Socket>> connect_to(const HttpsUrl& url, std::chrono::mil
                 continue;
             }
         }
-        ::fcntl(socket->fd(), F_SETFL, flags);
-        timeval tv{static_cast<time_t>(timeout.count() / 1000), static_cast<suseconds_t>(timeout.count() % 1000 * 1000)};
-        ::setsockopt(socket->fd(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-        ::setsockopt(socket->fd(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
         return socket;
     }
     return Status::unavailable(fmt::format("cannot reach the cloud at {}: {}", where, why));
+}
+
+// One TLS step (handshake, write, read) on the non-blocking socket, waiting for
+// what OpenSSL asks for until the exchange's deadline: the whole exchange has one
+// time limit, so a cloud that answers a byte at a time cannot hold a lamp for
+// longer than that. Returns the step's result; `late` says the deadline passed.
+template <typename Step>
+int step_until(SSL* ssl, int fd, Clock::time_point deadline, bool& late, Step step) {
+    for (;;) {
+        int n = step();
+        if (n > 0) return n;
+        int error = SSL_get_error(ssl, n);
+        if (error != SSL_ERROR_WANT_READ && error != SSL_ERROR_WANT_WRITE) return n;
+        pollfd p{fd, static_cast<short>(error == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT), 0};
+        int ready = ::poll(&p, 1, ms_until(deadline));
+        if (ready == 0) {
+            late = true;
+            return -1;
+        }
+        if (ready < 0 && errno != EINTR) return -1;
+    }
 }
 
 // Status line, then the body by Content-Length, chunks, or up to the close.
@@ -196,7 +219,13 @@ Result<HttpAnswer> https_post_json(const HttpsUrl& url, const std::string& path,
     }
     SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER, nullptr);
 
-    Result<std::unique_ptr<Socket>> socket = connect_to(url, timeout);
+    const Clock::time_point deadline = Clock::now() + timeout;
+    auto too_late = [&](std::string_view during) {
+        return Status::unavailable(
+            fmt::format("the cloud at {} did not {} within {} ms", where, during, timeout.count()));
+    };
+    bool late = false;
+    Result<std::unique_ptr<Socket>> socket = connect_to(url, deadline);
     if (!socket) return socket.status();
     std::unique_ptr<SSL, SslFree> ssl(SSL_new(ctx.get()));
     if (!ssl || SSL_set_fd(ssl.get(), (*socket)->fd()) != 1) return Status::internal("cannot set up TLS: " + openssl_reasons());
@@ -207,7 +236,9 @@ Result<HttpAnswer> https_post_json(const HttpsUrl& url, const std::string& path,
                     : SSL_set1_host(ssl.get(), url.host.c_str()) == 1 &&
                           SSL_set_tlsext_host_name(ssl.get(), url.host.c_str()) == 1;
     if (!named) return Status::invalid_argument(fmt::format("cannot check the cloud's name {}", url.host));
-    if (SSL_connect(ssl.get()) != 1) {
+    const int fd = (*socket)->fd();
+    if (step_until(ssl.get(), fd, deadline, late, [&] { return SSL_connect(ssl.get()); }) != 1) {
+        if (late) return too_late("finish the TLS handshake");
         long verify = SSL_get_verify_result(ssl.get());
         if (verify != X509_V_OK) {
             ERR_clear_error();
@@ -221,13 +252,17 @@ Result<HttpAnswer> https_post_json(const HttpsUrl& url, const std::string& path,
         "POST {} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nAccept: application/json\r\n"
         "Content-Length: {}\r\nConnection: close\r\n\r\n{}",
         path, ip && url.host.find(':') != std::string::npos ? "[" + url.host + "]" : url.host, body.size(), body);
-    if (SSL_write(ssl.get(), request.data(), static_cast<int>(request.size())) != static_cast<int>(request.size())) {
+    int written = step_until(ssl.get(), fd, deadline, late,
+                             [&] { return SSL_write(ssl.get(), request.data(), static_cast<int>(request.size())); });
+    if (late) return too_late("take the request");
+    if (written != static_cast<int>(request.size())) {
         return Status::unavailable(fmt::format("sending to the cloud at {} failed: {}", where, openssl_reasons()));
     }
     std::string raw;
     char buffer[16 * 1024];
     while (raw.size() < kMaxAnswer) {
-        int n = SSL_read(ssl.get(), buffer, sizeof buffer);
+        int n = step_until(ssl.get(), fd, deadline, late, [&] { return SSL_read(ssl.get(), buffer, sizeof buffer); });
+        if (late) return too_late("answer");
         if (n > 0) {
             raw.append(buffer, static_cast<std::size_t>(n));
             continue;
