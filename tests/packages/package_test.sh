@@ -335,6 +335,17 @@ in_lamp chroot "$root" /usr/lib/lampi/lamp-join-cloud --cloud cloud.lampi.test -
   --token-file /tmp/enroll-token >"$work/join-again.log" 2>&1 && join_fail "lamp-join-cloud enrolled twice"
 grep -q 'already exists' "$work/join-again.log" || { cat "$work/join-again.log"; join_fail "a second join is not refused in words"; }
 cmp -s "$root/var/lib/lampi/identity/lamp.pem" "$work/lamp-first.pem" || join_fail "a refused join replaced the certificate"
+# A join that stopped after its enrollment (its token spent): run again, it finishes the
+# join without enrolling, and the certificate stays.
+rm "$root/etc/mosquitto/conf.d/lampi-bridge.conf" "$root/etc/lampi/lamp-cloud.conf"
+in_lamp chroot "$root" /usr/lib/lampi/lamp-join-cloud --cloud cloud.lampi.test --ca-file /tmp/cloud-ca.pem \
+  --token-file /tmp/enroll-token >"$work/join-resume.log" 2>&1 ||
+  { cat "$work/join-resume.log"; join_fail "a join that stopped after the enrollment is not finished by a second"; }
+grep -q 'a join that did not finish: finishing it' "$work/join-resume.log" || { cat "$work/join-resume.log"; join_fail "the resumed join does not say so"; }
+expect_file /etc/mosquitto/conf.d/lampi-bridge.conf "the resumed join"
+expect_file /etc/lampi/lamp-cloud.conf "the resumed join"
+cmp -s "$root/var/lib/lampi/identity/lamp.pem" "$work/lamp-first.pem" || join_fail "the resumed join replaced the certificate"
+ls "$root/run" | grep -q '^lamp-join-cloud\.' && join_fail "lamp-join-cloud left its folder (with the token) in /run"
 
 # lamp_host_runs: the lamp's broker (as mosquitto.service runs it) and lampid, on the lamp host.
 lamp_host_runs() {
