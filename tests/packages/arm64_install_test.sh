@@ -68,17 +68,7 @@ version=$(dpkg-deb -f "$work/debs/lampi-lamp_"*_arm64.deb Version)
 debs=()
 for pkg in "${packages[@]}"; do debs+=("$work/debs/${pkg}_${version}_arm64.deb"); done
 
-key=$(dependencies_key "${debs[@]}" -- arm64)
-base="$work/base-$suite-$key.tar.zst"
-if [ ! -f "$base" ]; then
-  step "making the arm64 base chroot (once per set of dependencies)"
-  [ -n "$debootstrap_pid" ] || debootstrap_start "$work/base-root" --arch=arm64
-  debootstrap_wait
-  save_base_chroot "$work/base-root" "$base" "$work/debs" "" "${packages[@]}"
-elif [ -n "$debootstrap_pid" ]; then
-  wait "$debootstrap_pid" || true
-  debootstrap_pid=""
-fi
+ensure_base_chroot "$work/debs" "" --arch=arm64 "${packages[@]}"
 
 step "unpacking the arm64 base chroot"
 unpack_base_chroot "$base"

@@ -101,6 +101,29 @@ save_base_chroot() {
   rm -rf "$dir"
 }
 
+# ensure_base_chroot DEB_DIR "EXTRA..." "DEBOOTSTRAP_OPTIONS..." PACKAGE...: the cached
+# base chroot for DEB_DIR's packages (its path in `base`), made when none holds their
+# dependencies, with the debootstrap already started in the background or a new one.
+ensure_base_chroot() {
+  local deb_dir=$1 extra=$2 options=$3 debs=() package
+  shift 3
+  for package in "$@"; do debs+=("$deb_dir/$package"_*.deb); done
+  # shellcheck disable=SC2086 # the extras and options are words
+  base="$work/base-$suite-$(dependencies_key "${debs[@]}" -- $extra $options).tar.zst"
+  if [ -f "$base" ]; then
+    if [ -n "$debootstrap_pid" ]; then
+      wait "$debootstrap_pid" || true
+      debootstrap_pid=""
+    fi
+    return
+  fi
+  step "making the base chroot (once per set of dependencies)"
+  # shellcheck disable=SC2086
+  [ -n "$debootstrap_pid" ] || debootstrap_start "$work/base-root" $options
+  debootstrap_wait
+  save_base_chroot "$work/base-root" "$base" "$deb_dir" "$extra" "$@"
+}
+
 # unpack_base_chroot TARBALL: a fresh chroot at $root, prepared.
 unpack_base_chroot() {
   rm -rf "$root" && mkdir -p "$root"

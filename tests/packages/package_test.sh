@@ -72,18 +72,7 @@ lintian_pid=$!
 
 # nginx, the cloud's HTTPS front (lampi-cloud recommends it), for the lamp that enrolls through it.
 test_packages="nginx"
-key=$(dependencies_key "${debs[@]}" -- $test_packages)
-base="$work/base-$suite-$key.tar.zst"
-if [ ! -f "$base" ]; then
-  step "making the base chroot (once per set of dependencies)"
-  # A base cached for other dependencies: debootstrap again.
-  [ -n "$debootstrap_pid" ] || debootstrap_start "$work/base-root" --include=systemd
-  debootstrap_wait
-  save_base_chroot "$work/base-root" "$base" "$work/v1" "$test_packages" "${packages[@]}"
-elif [ -n "$debootstrap_pid" ]; then
-  wait "$debootstrap_pid" || true
-  debootstrap_pid=""
-fi
+ensure_base_chroot "$work/v1" "$test_packages" --include=systemd "${packages[@]}"
 
 step "lintian"
 wait "$lintian_pid" || true
