@@ -421,8 +421,13 @@ renew_due=$(sed -n 's/^ExecStart=\(.*\) --if-expiring-within-days 30$/\1 --if-ex
 printf '[Service]\nExecStart=\nExecStart=%s\n' "$renew_due" >"$root/etc/systemd/system/lampi-lamp-renew.service.d/due.conf"
 cp "$root/var/lib/lampi/identity/lamp.pem" "$work/lamp-before-boot.pem"
 rm -f "$root/root/probe.txt"
+# Without this host's /proc in the chroot: nspawn mounts the container's own only where
+# none is, and with the host's, systemd looked up its services' pids among the host's
+# processes (a main pid "does not exist", a kworker killed as nginx's, lampid "not running").
+umount "$root/proc"
 timeout 240 systemd-nspawn -q --register=no --keep-unit -D "$root" --network-veth -b --console=pipe \
   >"$work/nspawn.log" 2>&1 || { tail -n 30 "$work/nspawn.log"; fail "the container did not boot and power off (log: $work/nspawn.log)"; }
+mount -t proc proc "$root/proc"
 probe="$root/root/probe.txt"
 [ -s "$probe" ] || { tail -n 30 "$work/nspawn.log"; fail "the probe did not run in the booted container"; }
 cp "$root/root/journal.txt" "$work/nspawn-journal.txt" 2>/dev/null || true
@@ -431,6 +436,8 @@ for unit in mosquitto lampid lampi-cloud-broker lampi-cloud nginx lampi-lamp-ren
   grep -q "^unit $unit active\$" "$probe" || probe_fail "$unit is not active"
 done
 grep -q '^  cloud          linked' "$probe" || probe_fail "lampid does not say the lamp is linked to the cloud"
+grep -q '^lampid [0-9a-f]*: running (pid' "$probe" || probe_fail "lampid status does not say the lampid systemd runs is running"
+grep -q 'which is not our child' "$work/nspawn-journal.txt" && probe_fail "systemd in the container supervises processes it did not start"
 grep -q '^renew exit 0$' "$probe" || probe_fail "lampi-lamp-renew.service failed"
 grep -q '^key lampi:mosquitto:640$' "$probe" || probe_fail "the renewed key is not lampi:mosquitto 0640"
 cmp -s "$root/var/lib/lampi/identity/lamp.pem" "$work/lamp-before-boot.pem" && probe_fail "lampi-lamp-renew.service renewed nothing"

@@ -8,9 +8,8 @@
 	for unit in mosquitto lampid lampi-cloud-broker lampi-cloud nginx lampi-lamp-renew.timer lampi-ca-crl.timer; do
 		echo "unit $unit $(systemctl is-active "$unit")"
 	done
-	# lampid, in its sandbox, reached its broker, and the broker's bridge the cloud. (Its
-	# "running" line may say not: under nspawn here systemd supervises a pid that is not
-	# its child, and the one lampid writes is another.)
+	# lampid, in its sandbox, runs (the pid it wrote is alive), reached its broker, and the
+	# broker's bridge the cloud.
 	for _ in $(seq 60); do
 		lampid status --config /etc/lampi/lampid.conf >/root/status.txt 2>&1
 		grep -q '^  cloud          linked' /root/status.txt && break
