@@ -34,10 +34,7 @@ packages=(lampi-lamp lampi-load)
 binfmt=/proc/sys/fs/binfmt_misc
 registered_here=0
 cleanup() {
-  kill_chroot_processes
-  [ -n "${debootstrap_pid:-}" ] && kill "$debootstrap_pid" 2>/dev/null && wait "$debootstrap_pid" 2>/dev/null
-  unmount_all
-  rm -rf "$root" "$work/base-root"
+  remove_chroots
   [ $registered_here -eq 1 ] && echo -1 >"$binfmt/qemu-aarch64"
   true
 }
@@ -55,11 +52,7 @@ if [ ! -e "$binfmt/qemu-aarch64" ]; then
 fi
 grep -qx enabled "$binfmt/qemu-aarch64" || fail "binfmt_misc has qemu-aarch64, disabled"
 
-base_cached() { compgen -G "$work/base-$suite-*.tar.zst" >/dev/null; }
-if ! base_cached; then
-  step "debootstrap $suite for arm64 from $mirror, in the background"
-  debootstrap_start "$work/base-root" --arch=arm64
-fi
+debootstrap_early --arch=arm64
 
 step "packing the cross tree (./lampi package --arch arm64, with its checks)"
 "$src/lampi" package --arch arm64 --no-build --no-dbgsym --build-dir "$build" --out "$work/debs" >"$work/package.log" 2>&1 ||
@@ -118,7 +111,13 @@ unshare --net bash -c 'ip link set lo up || exit 1
   chroot --userspec=lampi:lampi "$root" lampi-load publish -H 127.0.0.1 -p 1883 -n 50 -P 2 --qos 1 \
     --username lampid --password-file "$secret"
   echo "LAMPI-LOAD EXIT $?"
-  chroot "$root" lampid status --config /etc/lampi/lampid.conf; echo "LAMPID STATUS EXIT $?"
+  # The status file is rewritten a moment after a command, not at once.
+  for _ in $(seq 50); do
+    chroot "$root" lampid status --config /etc/lampi/lampid.conf >"$root/tmp/status.txt"; status=$?
+    grep -q "from operator" "$root/tmp/status.txt" && break
+    sleep 0.2
+  done
+  cat "$root/tmp/status.txt"; echo "LAMPID STATUS EXIT $status"
   kill $lampid; wait $lampid
   kill $broker; wait $broker' "$root" "$device" "$broker_secret" >"$work/lamp.log" 2>&1 || true
 lamp_fail() { cat "$work/lamp.log"; fail "$1"; }

@@ -42,6 +42,14 @@ unmount_all() {
   mounted=()
 }
 
+# remove_chroots: what a test leaves, on its way out (its trap on EXIT).
+remove_chroots() {
+  kill_chroot_processes
+  [ -n "${debootstrap_pid:-}" ] && kill "$debootstrap_pid" 2>/dev/null && wait "$debootstrap_pid" 2>/dev/null
+  unmount_all
+  rm -rf "$root" "$work/base-root"
+}
+
 in_root() { chroot "$root" "$@"; }
 # chroot_prepare DIR: /proc for dpkg's and systemd's tools, the host's resolver for apt.
 chroot_prepare() {
@@ -59,6 +67,13 @@ debootstrap_start() {
   rm -rf "$dir"
   debootstrap --variant=minbase "$@" "$suite" "$dir" "$mirror" >"$work/debootstrap.log" 2>&1 &
   debootstrap_pid=$!
+}
+# debootstrap_early OPTIONS...: with no base chroot cached at all, debootstrap starts
+# now, in the background (ensure_base_chroot waits for it).
+debootstrap_early() {
+  compgen -G "$work/base-$suite-*.tar.zst" >/dev/null && return
+  step "debootstrap $suite $* from $mirror, in the background"
+  debootstrap_start "$work/base-root" "$@"
 }
 debootstrap_wait() {
   wait "$debootstrap_pid" || { tail -20 "$work/debootstrap.log"; fail "debootstrap failed (log: $work/debootstrap.log)"; }

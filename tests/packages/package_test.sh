@@ -30,20 +30,10 @@ work=$(cd "$work" && pwd)
 root="$work/root"
 packages=(lampi-lamp lampi-cloud lampi-load)
 
-cleanup() {
-  kill_chroot_processes
-  [ -n "${debootstrap_pid:-}" ] && kill "$debootstrap_pid" 2>/dev/null && wait "$debootstrap_pid" 2>/dev/null
-  unmount_all
-  rm -rf "$root" "$work/base-root"
-}
-trap cleanup EXIT
+trap remove_chroots EXIT
 
 # The base chroot: debootstrap runs (on the network) while the packages are packed.
-base_cached() { compgen -G "$work/base-$suite-*.tar.zst" >/dev/null; }
-if ! base_cached; then
-  step "debootstrap $suite from $mirror, in the background"
-  debootstrap_start "$work/base-root" --include=systemd
-fi
+debootstrap_early --include=systemd
 
 step "packing the build tree"
 "$src/lampi" package --no-build --build-dir "$build" --no-dbgsym --out "$work/v1" >/dev/null
@@ -276,7 +266,7 @@ step "a lamp on another host joins the cloud (two network namespaces)"
 # the cloud reaches lampid and its change comes back. Both hosts share this chroot's files.
 cloud_ns=lampi-pkg-cloud-$$ lamp_ns=lampi-pkg-lamp-$$ device=02fc00000002
 cleanup_namespaces() { ip netns del "$cloud_ns" 2>/dev/null || true; ip netns del "$lamp_ns" 2>/dev/null || true; }
-trap 'cleanup_namespaces; cleanup' EXIT
+trap 'cleanup_namespaces; remove_chroots' EXIT
 ip netns add "$cloud_ns" && ip netns add "$lamp_ns" || skip "cannot make network namespaces"
 ip link add lpc$$ netns "$cloud_ns" type veth peer name lpl$$ netns "$lamp_ns"
 ip -n "$cloud_ns" addr add 10.77.0.1/24 dev lpc$$
