@@ -144,6 +144,36 @@ TEST_F(HttpCluster, TheCourseFlowOnTwoWorkersIsOneRunOfItsUsersWithLocustsTables
     EXPECT_GE(rows, 2) << "a row a second of a 3 s run";
 }
 
+// Three workers of two users each; one is killed: once the controller counts it
+// vanished, the two left run three users each, and the run keeps its six.
+TEST_F(HttpCluster, AVanishedWorkersUsersAreSharedOutAmongTheWorkersLeft) {
+    start_workers(3);
+    auto control = controller_process(3, {"http", "--host", site(), "-u", "6", "-r", "50", "-t", "11s", "--wait",
+                                          "0.2-0.4", "--login-file", login_file_, "--json", "--quiet"});
+    ASSERT_TRUE(run_started(*control)) << control->log();
+    // Past its first report, so its users' logins count in the merged figures.
+    std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+    workers_[2]->kill9();
+    EXPECT_EQ(exit_code(*control), 1) << "a vanished worker fails the run: " << control->log();
+    std::string log = control->log();
+    EXPECT_NE(log.find("worker w2 vanished"), std::string::npos) << log;
+    EXPECT_NE(log.find("the run's 6 users are shared out again among the workers running: w0 3, w1 3"),
+              std::string::npos)
+        << log;
+    for (int i = 0; i < 2; ++i) {
+        ASSERT_TRUE(run_ended(*workers_[i])) << workers_[i]->log();
+        EXPECT_NE(workers_[i]->log().find("its controller moved users: 3 users now"), std::string::npos)
+            << workers_[i]->log();
+    }
+    json::object merged = last_json(log);
+    std::map<std::string, int> peak;
+    for (const auto& w : merged.at("workers").as_array())
+        peak[std::string(w.at("id").as_string())] = w.at("peak_users").to_number<int>();
+    EXPECT_EQ(peak, (std::map<std::string, int>{{"w0", 3}, {"w1", 3}, {"w2", 2}})) << log;
+    // The six users logged in, and then the two the workers left took up.
+    EXPECT_EQ(requests_by_name(merged)["POST /accounts/login/?next=/"], 8u) << log;
+}
+
 // -u 4 on two workers: users 0 and 1 on one, 2 and 3 on the other, as one run numbers them.
 TEST_F(HttpCluster, EachWorkersUsersAreNumberedOnFromTheLastWorkersAsInOneRun) {
     start_in_own_directories();

@@ -517,6 +517,35 @@ TEST(SealedMessages, AStopOpensOnlyWithTheSecretAndNamesTheRunItWasSealedFor) {
     EXPECT_FALSE(open_stop(seal_stop("r1", ""), ""));
 }
 
+TEST(SealedMessages, ASteerOpensOnlyWithTheSecretAndWhollyAsSealed) {
+    const Steer steer{"r1", "w0", 3, 7, 2.5};
+    Result<Steer> opened = open_steer(seal_steer(steer, kSecret), kSecret);
+    ASSERT_TRUE(opened) << opened.status().message();
+    EXPECT_EQ(opened->run, "r1");
+    EXPECT_EQ(opened->worker, "w0");
+    EXPECT_EQ(opened->seq, 3u);
+    EXPECT_EQ(opened->users, 7);
+    EXPECT_EQ(opened->rate, 2.5);
+    EXPECT_FALSE(open_steer(seal_steer(steer, "another secret, just as long"), kSecret));
+    json::object more = json::parse(seal_steer(steer, kSecret)).as_object();
+    more["steer"] = "r1\nw0\n3\n700\n2.5";
+    EXPECT_FALSE(open_steer(json::serialize(more), kSecret)) << "its users changed under the seal";
+    json::object stop = json::parse(seal_stop("r1\nw0\n3\n7\n2.5", kSecret)).as_object();
+    EXPECT_FALSE(
+        open_steer(json::serialize(json::object{{"steer", "r1\nw0\n3\n7\n2.5"}, {"mac", stop["mac"]}}), kSecret))
+        << "a stop's seal passed off as a steer's";
+    // Sealed, yet no steer a controller could mean: refused all the same.
+    for (const Steer& odd : {Steer{"r1", "w0", 1, -1, 1}, Steer{"", "w0", 1, 1, 1}, Steer{"r1", "w0", 1, 1, -2}})
+        EXPECT_FALSE(open_steer(seal_steer(odd, kSecret), kSecret)) << odd.users << " " << odd.rate;
+}
+
+TEST(Reshare, TheUsersGoToTheWorkersRunningTheFirstTakingTheRemainder) {
+    EXPECT_EQ(reshare(7, {true, true, true}), (std::vector<int>{3, 2, 2}));
+    EXPECT_EQ(reshare(7, {true, false, true}), (std::vector<int>{4, 0, 3}));
+    EXPECT_EQ(reshare(7, {false, false, true}), (std::vector<int>{0, 0, 7}));
+    EXPECT_EQ(reshare(7, {false, false}), (std::vector<int>{0, 0})) << "nobody left to take them";
+}
+
 // A failed HMAC gives an empty MAC (lampi/hmac.h): it must not match an empty one.
 TEST(SealedMessages, AnEmptyOrShortMacMatchesNothingNotEvenItsLike) {
     std::string mac(64, 'a');

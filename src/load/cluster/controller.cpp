@@ -548,6 +548,42 @@ int run_controller(const ControllerOptions& options, const std::atomic<bool>& st
     Clock::time_point lost_at;                         // since
     std::map<std::string, std::uint64_t> vanished_at;  // the seq of a vanished worker's last report
     std::optional<Clock::time_point> stop_sent_at;
+    // A web users' run keeps its size: when a worker vanishes (or is back), the workers
+    // running share its users out again, as Locust's master does. A publish run's
+    // clients each send their own count of messages, so its shares stay as they are.
+    const bool users_move = options.args.front() == "http";
+    int total_users = 0;
+    double total_spawn_rate = 0;
+    std::vector<int> steered_users;  // what each worker was last told to run
+    for (std::size_t i = 0; i < result.workers.size(); ++i) {
+        total_users += result.workers[i].clients;
+        total_spawn_rate += (*shares)[i].spawn_rate;
+        steered_users.push_back(result.workers[i].clients);
+    }
+    std::uint64_t steer_seq = 0;
+    auto move_users = [&] {
+        std::vector<bool> running;
+        for (const auto& w : result.workers) running.push_back(w.state == "running");
+        std::vector<int> users = reshare(total_users, running);
+        std::string told;
+        for (std::size_t i = 0; i < users.size(); ++i) {
+            if (!running[i] || users[i] == steered_users[i]) continue;
+            const Steer steer{run, result.workers[i].id, ++steer_seq, users[i],
+                              total_spawn_rate * users[i] / total_users};
+            if (Status s = client.publish(steer_topic(), seal_steer(steer, options.secret), 1, false); !s) {
+                fmt::print(stderr, "lampi-load controller: cannot move users to worker {}: {}\n", steer.worker,
+                           s.message());
+                continue;
+            }
+            steered_users[i] = users[i];
+            told += fmt::format("{}{} {}", told.empty() ? "" : ", ", steer.worker, users[i]);
+        }
+        if (!told.empty())
+            fmt::print(stderr,
+                       "lampi-load controller: the run's {} users are shared out again among the workers "
+                       "running: {}\n",
+                       total_users, told);
+    };
     MergedSeries series;
     auto add_sample = [&] {
         std::vector<const WorkerReport*> latest;
@@ -567,6 +603,7 @@ int run_controller(const ControllerOptions& options, const std::atomic<bool>& st
     auto sampled_at = started;
     for (;;) {
         bool all_over = true;
+        bool running_changed = false;  // a worker vanished, or is back
         if (!client.connected() && !lost) {
             lost = true;
             lost_at = Clock::now();
@@ -597,6 +634,7 @@ int run_controller(const ControllerOptions& options, const std::atomic<bool>& st
                 if (w.state == "vanished" && w.report.seq > vanished_at[w.id] && !gone) {
                     w.state = "running";
                     w.why.clear();
+                    running_changed = true;
                     fmt::print(stderr,
                                "lampi-load controller: worker {} is back: a report {:.1f} s into the run, after it "
                                "was counted vanished; the run goes on with it\n",
@@ -632,12 +670,15 @@ int run_controller(const ControllerOptions& options, const std::atomic<bool>& st
                 }
                 w.state = "vanished";
                 vanished_at[w.id] = w.report.seq;
+                running_changed = true;
                 fmt::print(stderr,
                            "lampi-load controller: worker {} vanished, last heard {:.1f} s into the run ({}); its "
-                           "figures up to then are kept and the run goes on\n",
-                           w.id, w.last_heard_s, w.why);
+                           "figures up to then are kept and the run goes on{}\n",
+                           w.id, w.last_heard_s, w.why,
+                           users_move ? "" : " (a publish run's share is not moved: each client sends its own count)");
             }
         }
+        if (running_changed && users_move && !stop_sent_at) move_users();
         if (seconds_since(sampled_at) >= 1) {
             sampled_at = Clock::now();
             add_sample();

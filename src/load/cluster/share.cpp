@@ -55,6 +55,14 @@ std::optional<std::string> option_value(const std::vector<std::string>& args, co
     return std::nullopt;
 }
 
+std::vector<int> reshare(int total, const std::vector<bool>& running) {
+    const int live = static_cast<int>(std::count(running.begin(), running.end(), true));
+    std::vector<int> users(running.size(), 0);
+    for (std::size_t i = 0, k = 0; live > 0 && i < running.size(); ++i)
+        if (running[i]) users[i] = total / live + (static_cast<int>(k++) < total % live ? 1 : 0);
+    return users;
+}
+
 Result<std::vector<RunShare>> split_run(const std::vector<std::string>& args, int workers,
                                         const std::vector<std::string>& options_with_values) {
     if (workers < 1) return Status::invalid_argument("a run needs at least one worker");
@@ -135,6 +143,7 @@ Result<std::vector<RunShare>> split_run(const std::vector<std::string>& args, in
         RunShare share;
         share.clients = total_clients / workers + (w < total_clients % workers ? 1 : 0);
         double part = static_cast<double>(share.clients) / total_clients;
+        if (http) share.spawn_rate = rate_values.front() * part;
         // Each total goes back where it stood, before the word that followed it.
         std::vector<std::pair<std::size_t, std::vector<std::string>>> placed;
         placed.push_back(

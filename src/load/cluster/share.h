@@ -25,6 +25,7 @@ namespace lampi::load::cluster {
 struct RunShare {
     int clients = 0;
     std::vector<std::string> args;  // the command line the worker runs, its share in its -P
+    double spawn_rate = 0;          // web users: its part of -r/--spawn-rate
 };
 
 // The shares of `args` (a `publish ...` or `http ...` command line) for `workers` workers, in
@@ -35,6 +36,12 @@ struct RunShare {
 // looks like a total (`--topic -P5`, `-c -Px`): the parser reads it so.
 Result<std::vector<RunShare>> split_run(const std::vector<std::string>& args, int workers,
                                         const std::vector<std::string>& options_with_values = {});
+
+// How `total` users are shared out again over the workers still `running` (a web
+// users' run whose worker vanished, or came back): in the workers' order, as
+// split_run() shares them over all, the first taking one more when they do not
+// divide evenly; 0 for a worker not running.
+std::vector<int> reshare(int total, const std::vector<bool>& running);
 
 // The value `args` gives to the option `names` in any spelling CLI11 accepts
 // (`-f X`, `-fX`, `--locustfile X`, `--locustfile=X`); nothing when it is not given.

@@ -48,6 +48,7 @@ public:
           orphan_after_s_(orphan_after_s) {}
 
     void sampled(const Sample& sample, const Histogram&, Scenario& scenario, const Collector& collector) override {
+        apply_steer(sample, scenario);
         WorkerReport r = base(collector.totals_so_far());
         r.elapsed_s = sample.elapsed_s;
         r.connections = sample.connections;
@@ -97,6 +98,12 @@ public:
     }
     // The controller sent a stop for this run.
     void stop() { stop_ = true; }
+    // The controller moved users to or from this worker (another one vanished, or
+    // came back): taken at the next sample, on the run's reporter thread.
+    void steer(int users, double rate) {
+        std::lock_guard lock(steer_mutex_);
+        steer_ = std::pair{users, rate};
+    }
     // The broker said the controller is gone (its Will), or back; the run ends once
     // it has been gone orphan_after_s.
     void controller_gone(std::int64_t since_steady_ms) { gone_since_ms_ = since_steady_ms; }
@@ -129,6 +136,22 @@ private:
         r.errors = totals.error_reasons;
         r.peak_connections = totals.peak_connections;
         return r;
+    }
+
+    void apply_steer(const Sample& sample, Scenario& scenario) {
+        std::optional<std::pair<int, double>> steer;
+        {
+            std::lock_guard lock(steer_mutex_);
+            steer.swap(steer_);
+        }
+        if (!steer) return;
+        LoadTarget* target = scenario.load_target();
+        if (!target) {
+            log::warn("worker {}: run {}: its controller moved users, but this run's users are fixed", worker_, run_);
+            return;
+        }
+        const std::int64_t now = now_ns();
+        target->set(steer->first, steer->second, now, now - static_cast<std::int64_t>(sample.elapsed_s * 1e9));
     }
 
     // The value of the figure `key` in a run's report; 0 when it has none.
@@ -200,6 +223,8 @@ private:
     std::int64_t peak_users_ = 0;
     bool said_trimmed_ = false;
     bool said_parts_ = false;
+    std::mutex steer_mutex_;
+    std::optional<std::pair<int, double>> steer_;  // users and their rate, not yet taken
 };
 
 std::string default_id() {
@@ -295,7 +320,7 @@ int run_worker(WorkerOptions options, const RunCommand& run_command, const std::
     std::map<std::string, std::int64_t> controller_gone_since;
     std::atomic<bool> subscribed{false};  // the first connection's subscriptions are sent
     client.on_connect = [&] {
-        for (const std::string& topic : {start_topic(), stop_topic(), controller_topic("+")})
+        for (const std::string& topic : {start_topic(), stop_topic(), steer_topic(), controller_topic("+")})
             if (Status s = client.subscribe(topic, 1); !s) log::error("worker: {}", s.message());
         std::lock_guard lock(mutex);
         (void)client.publish(hello, hello_of(busy ? "busy" : "ready"), 1, true);
@@ -317,6 +342,23 @@ int run_worker(WorkerOptions options, const RunCommand& run_command, const std::
             fmt::print(stderr, "lampi-load worker {}: run {} stopped by its controller\n", options.id, *run);
             reporter_of_running->stop();
         }
+    };
+    std::map<std::string, std::uint64_t> steered;  // the newest steer taken, per run
+    auto take_steer = [&](const MqttMessage& m) {
+        Result<Steer> steer = open_steer(m.payload, options.secret);
+        if (!steer) {
+            log::warn("worker: refused a steer command: {}", steer.status().message());
+            return;
+        }
+        if (steer->worker != options.id) return;
+        std::lock_guard lock(mutex);
+        if (running != steer->run || !reporter_of_running) return;
+        std::uint64_t& newest = steered[steer->run];
+        if (steer->seq <= newest) return;
+        newest = steer->seq;
+        fmt::print(stderr, "lampi-load worker {}: run {}: its controller moved users: {} users now ({:g} a second)\n",
+                   options.id, steer->run, steer->users, steer->rate);
+        reporter_of_running->steer(steer->users, steer->rate);
     };
     auto take_controller_state = [&](const MqttMessage& m) {
         std::string run = m.topic.substr(controller_topic("").size());
@@ -343,6 +385,7 @@ int run_worker(WorkerOptions options, const RunCommand& run_command, const std::
     };
     client.on_message = [&](const MqttMessage& m) {
         if (m.topic == stop_topic()) return take_stop(m);
+        if (m.topic == steer_topic()) return take_steer(m);
         if (m.topic.starts_with(controller_topic(""))) return take_controller_state(m);
         Result<StartCommand> start = open_start(m.payload, options.secret, wall_ms());
         if (!start) {

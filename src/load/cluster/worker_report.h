@@ -111,6 +111,24 @@ std::string seal_stop(std::string_view run, std::string_view secret);
 // The run a sealed stop names.
 Result<std::string> open_stop(std::string_view sealed, std::string_view secret);
 
+// A web users' run keeps its size when a worker vanishes: the controller shares
+// its users out again among the workers still running (and back when it returns),
+// telling each its new number of users and the rate to get there:
+// `{"steer": "<run>\n<worker>\n<seq>\n<users>\n<rate>", "mac": ...}` on
+// steer_topic(), sealed with the same secret over all of it. A worker takes a
+// steer only for the run it runs and only when newer (`seq`) than the last it
+// took, so one seen on the broker and sent again changes nothing.
+struct Steer {
+    std::string run;
+    std::string worker;
+    std::uint64_t seq = 0;
+    int users = 0;
+    double rate = 0;  // users started per second on the way there
+};
+std::string steer_topic();
+std::string seal_steer(const Steer& steer, std::string_view secret);
+Result<Steer> open_steer(std::string_view sealed, std::string_view secret);
+
 // What workers send is sealed with the same secret, so someone on the broker
 // can neither announce a worker that does not exist nor change the figures a
 // worker sends: `{"hello": "<state>", "mac": ...}` and
