@@ -7,10 +7,10 @@
 #include <boost/json.hpp>
 
 #include "admin/password_resets.h"
+#include "cloud_http_test.h"
 #include "cloud_server.h"
 #include "http_client.h"
 #include "json_reply.h"
-#include "postgres_server.h"
 #include "process.h"
 
 namespace lampi::cloud {
@@ -36,21 +36,14 @@ std::string reset_token_in(const std::string& page) {
     return page.substr(at + marker.size(), 64);
 }
 
-class AdminTest : public ::testing::TestWithParam<std::string> {
+class AdminTest : public CloudHttpTest {
 protected:
     void SetUp() override {
-        std::string why;
-        if (!testing::backend_available(GetParam(), why)) GTEST_SKIP() << why;
-        url_ = testing::fresh_database_url(GetParam(), dir_.path());
-        server_ = std::make_unique<CloudServer>(url_);
+        CloudHttpTest::SetUp();
+        if (IsSkipped() || HasFatalFailure()) return;
         ops_ = server_->add_user("ops", true);
         alice_ = server_->add_user("alice");
         bob_ = server_->add_user("bob");
-    }
-    BrowserSession logged_in(const std::string& name, const std::string& password = CloudServer::kPassword) {
-        BrowserSession s(server_->port());
-        EXPECT_TRUE(s.login(name, password)) << name;
-        return s;
     }
     // A form post as the admin pages send it, with this session's CSRF token.
     static HttpReply post(BrowserSession& s, const std::string& path, testing::HttpHeaders fields) {
@@ -89,9 +82,6 @@ protected:
         return command.log();
     }
 
-    lampi::testing::TempDir dir_;
-    std::string url_;
-    std::unique_ptr<CloudServer> server_;
     storage::User ops_, alice_, bob_;
 };
 

@@ -12,6 +12,7 @@
 #include "analytics/keys.h"
 #include "analytics/query.h"
 #include "analytics_store_test.h"
+#include "cloud_http_test.h"
 #include "cloud_server.h"
 #include "http/form.h"
 #include "http_client.h"
@@ -19,7 +20,6 @@
 #include "lampi/topics.h"
 #include "lamps/change_source.h"
 #include "postgres_server.h"
-#include "process.h"
 
 namespace lampi::cloud {
 namespace {
@@ -146,20 +146,17 @@ TEST_P(AnalyticsStoreTest, KeysAreStoredHashedWithTheirKindAndTheProjectIsOne) {
 
 INSTANTIATE_TEST_SUITE_P(Backends, AnalyticsStoreTest, ::testing::Values("sqlite", "postgres"));
 
-// Same shape as ApiTest's fixture (api_test.cpp) on purpose: each suite runs on
-// every backend and starts a server with options of its own (here the analytics
-// clock and the project's keys), so only backend_available is shared.
-class AnalyticsApiTest : public ::testing::TestWithParam<std::string> {
+class AnalyticsApiTest : public CloudHttpTest {
 protected:
-    void SetUp() override {
-        std::string why;
-        if (!testing::backend_available(GetParam(), why)) GTEST_SKIP() << why;
-        start({});
-    }
-    // A server whose analytics clock is now_ms_, and the project's keys.
-    void start(testing::CloudServerOptions options) {
+    // A server whose analytics clock is now_ms_, and the project's keys. A server
+    // started again gets a database of its own, as its keys are made anew.
+    void start(testing::CloudServerOptions options) override {
         options.app.analytics_now_ms = [this] { return now_ms_.load(); };
-        server_ = std::make_unique<CloudServer>(testing::fresh_database_url(GetParam(), dir_.path()), options);
+        if (server_) {
+            events_.reset();
+            url_ = testing::fresh_database_url(GetParam(), dir_.path());
+        }
+        CloudHttpTest::start(std::move(options));
         events_ = std::make_unique<analytics::EventStore>(server_->store().database());
         auto keys = analytics::create_keys(*events_, "test", 1);
         ASSERT_TRUE(keys);
@@ -180,9 +177,7 @@ protected:
         ASSERT_EQ(r.status, 201) << r.body;
     }
 
-    lampi::testing::TempDir dir_;
     std::atomic<std::int64_t> now_ms_{kNow};
-    std::unique_ptr<CloudServer> server_;
     std::unique_ptr<analytics::EventStore> events_;
     analytics::ProjectKeys keys_;
 };
@@ -730,13 +725,10 @@ public:
 
 class PlatformEventsTest : public AnalyticsApiTest {
 protected:
-    void SetUp() override {
-        std::string why;
-        if (!testing::backend_available(GetParam(), why)) GTEST_SKIP() << why;
-        testing::CloudServerOptions options;
+    void start(testing::CloudServerOptions options) override {
         options.app.events = sink_;
         options.lamps.events = sink_;
-        start(options);
+        AnalyticsApiTest::start(std::move(options));
         std::atomic_store(&sink_->queue,
                           std::make_shared<analytics::EventQueue>(*events_, analytics::EventQueueOptions{},
                                                                   [this] { return now_ms_.load(); }));
@@ -806,6 +798,8 @@ TEST_P(PlatformEventsTest, SignUpsLoginsAndLampsBecomeEvents) {
     auto claimed = other.send("POST", "/api/v1/lamps/claim", R"({"code":"123456"})",
                               {{"Content-Type", "application/json"}, {"X-CSRFToken", other.cookie("csrftoken")}});
     ASSERT_EQ(claimed.status, 201) << claimed.body;
+    // What the lamp says, spelled out as the broker delivers it (like api_test's
+    // scenes): the events recorded follow from these messages one by one.
     server_->lamps().handle_message("devices/" + lamp + "/lamp/connection/lamp_service/state", "1");
     server_->lamps().handle_message("devices/" + lamp + "/lamp/connection/lamp_service/state", "1");  // no change
     server_->lamps().handle_message(

@@ -7,11 +7,10 @@
 
 #include <boost/json.hpp>
 
+#include "cloud_http_test.h"
 #include "cloud_server.h"
 #include "http_client.h"
 #include "json_reply.h"
-#include "postgres_server.h"
-#include "process.h"
 
 namespace lampi::cloud {
 namespace {
@@ -25,23 +24,11 @@ using testing::parse_json;
 const std::string kLampA = "b827eb74663e";
 const std::string kLampB = "b827eb000001";
 
-class ApiTest : public ::testing::TestWithParam<std::string> {
+class ApiTest : public CloudHttpTest {
 protected:
-    void SetUp() override {
-        std::string why;
-        if (!testing::backend_available(GetParam(), why)) GTEST_SKIP() << why;
-        start({});
-    }
-    void start(testing::CloudServerOptions options) {
-        server_.reset();
-        if (url_.empty()) url_ = testing::fresh_database_url(GetParam(), dir_.path());
+    void start(testing::CloudServerOptions options) override {
         options.app.service_accounts.push_back({"platform", "platform-secret", true});
-        server_ = std::make_unique<CloudServer>(url_, options);
-    }
-    BrowserSession logged_in(const std::string& name) {
-        BrowserSession s(server_->port());
-        EXPECT_TRUE(s.login(name, CloudServer::kPassword));
-        return s;
+        CloudHttpTest::start(std::move(options));
     }
     // A session-authenticated JSON call with the CSRF header.
     testing::HttpReply api(BrowserSession& s, const std::string& method, const std::string& target,
@@ -55,10 +42,6 @@ protected:
         extra.emplace_back("Content-Type", type);
         return c.request("POST", path, extra, body);
     }
-
-    lampi::testing::TempDir dir_;
-    std::string url_;
-    std::unique_ptr<CloudServer> server_;
 };
 
 TEST_P(ApiTest, LoginFlowIsDjangos) {

@@ -7,12 +7,11 @@
 #include <regex>
 
 #include "api/error_response.h"
+#include "cloud_http_test.h"
 #include "cloud_server.h"
 #include "http/status_http.h"
 #include "http_client.h"
 #include "lampi/log.h"
-#include "postgres_server.h"
-#include "process.h"
 #include "storage/sql.h"
 
 namespace lampi::cloud {
@@ -71,15 +70,12 @@ TEST(PublicError, AServerFaultShowsOnlyAnIdAndLogsTheDetails) {
     EXPECT_NE(api::public_error(Status::internal("x")).error_id, api::public_error(Status::internal("x")).error_id);
 }
 
-class ErrorAnswerTest : public ::testing::TestWithParam<std::string> {
+class ErrorAnswerTest : public CloudHttpTest {
 protected:
-    void SetUp() override {
-        std::string why;
-        if (!testing::backend_available(GetParam(), why)) GTEST_SKIP() << why;
+    void start(testing::CloudServerOptions options) override {
         // Before the server: its background jobs log through the logger init() replaces.
         log::init("error-answer-test");
-        url_ = testing::fresh_database_url(GetParam(), dir_.path());
-        server_ = std::make_unique<CloudServer>(url_);
+        CloudHttpTest::start(std::move(options));
     }
     // Breaks the database under the running server, as a lost table or a
     // half-applied migration would, through a connection of the test's own.
@@ -94,10 +90,6 @@ protected:
             if (text.find(word) != std::string::npos) return true;
         return false;
     }
-
-    lampi::testing::TempDir dir_;
-    std::string url_;
-    std::unique_ptr<CloudServer> server_;
 };
 
 TEST_P(ErrorAnswerTest, ADatabaseFaultDuringSignUpIsA500WithAnErrorIdNotTheSqlText) {

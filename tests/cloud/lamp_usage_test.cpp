@@ -8,11 +8,10 @@
 
 #include "analytics/event_store.h"
 #include "analytics/on_hours.h"
+#include "cloud_http_test.h"
 #include "cloud_server.h"
 #include "http_client.h"
 #include "json_reply.h"
-#include "postgres_server.h"
-#include "process.h"
 
 namespace lampi::cloud {
 namespace {
@@ -74,15 +73,13 @@ TEST(OnHours, DaysStartAtLocalMidnightOfTheOffset) {
     EXPECT_DOUBLE_EQ(h.days[1].hours, 2.0);
 }
 
-class LampUsageTest : public ::testing::TestWithParam<std::string> {
+class LampUsageTest : public CloudHttpTest {
 protected:
-    void SetUp() override {
-        std::string why;
-        if (!testing::backend_available(GetParam(), why)) GTEST_SKIP() << why;
-        testing::CloudServerOptions options;
+    void start(testing::CloudServerOptions options) override {
         options.app.analytics_now_ms = [] { return kNow; };
         options.app.led_rated_hours = 10;
-        server_ = std::make_unique<CloudServer>(testing::fresh_database_url(GetParam(), dir_.path()), options);
+        events_.reset();
+        CloudHttpTest::start(std::move(options));
         events_ = std::make_unique<analytics::EventStore>(server_->store().database());
     }
     void change(const std::string& device, std::int64_t at, bool on, std::optional<std::int64_t> owner) {
@@ -90,14 +87,7 @@ protected:
                                        device, owner ? std::to_string(*owner) : "null", on ? "true" : "false");
         ASSERT_TRUE(events_->insert({{"lamp_changes", at, body}}));
     }
-    BrowserSession logged_in(const std::string& name) {
-        BrowserSession s(server_->port());
-        EXPECT_TRUE(s.login(name, CloudServer::kPassword));
-        return s;
-    }
 
-    lampi::testing::TempDir dir_;
-    std::unique_ptr<CloudServer> server_;
     std::unique_ptr<analytics::EventStore> events_;
 };
 

@@ -24,8 +24,8 @@
 #include <tuple>
 
 #include "analytics/event_store.h"
+#include "database_test.h"
 #include "http_client.h"
-#include "postgres_server.h"
 #include "process.h"
 #include "storage/sql.h"
 #include "storage/store.h"
@@ -49,16 +49,15 @@ const std::string kPassword = "processes-password-1";
 // change is seen there at most a second late (storage/read_cache.h).
 constexpr auto kCacheWindow = 1000ms;
 
-class CloudProcesses : public ::testing::TestWithParam<std::string> {
+class CloudProcesses : public testing::DatabaseTest {
 protected:
     void SetUp() override {
-        std::string why;
-        if (!testing::backend_available(GetParam(), why)) GTEST_SKIP() << why;
-        db_ = testing::fresh_database_url(GetParam(), dir_.path());
+        DatabaseTest::SetUp();
+        if (IsSkipped()) return;
         auto demo = cli({"demo", "--user", "alice", "--password", kPassword});
         ASSERT_EQ(demo.exit_code, 0) << demo.output;
         auto op = testing::run_shell("printf '%s\\n' '" + kPassword + "' | '" + kBinary +
-                                     "' user add op --operator --password-stdin --db '" + db_ +
+                                     "' user add op --operator --password-stdin --db '" + url_ +
                                      "' --argon2-ops 1 --argon2-memory-kib 8 2>&1");
         ASSERT_EQ(op.exit_code, 0) << op.output;
     }
@@ -66,7 +65,7 @@ protected:
     testing::RunResult cli(std::vector<std::string> args) {
         std::vector<std::string> argv{kBinary};
         argv.insert(argv.end(), args.begin(), args.end());
-        for (std::string a : {"--db", db_.c_str(), "--argon2-ops", "1", "--argon2-memory-kib", "8"}) argv.push_back(a);
+        for (std::string a : {"--db", url_.c_str(), "--argon2-ops", "1", "--argon2-memory-kib", "8"}) argv.push_back(a);
         return testing::run(argv, std::chrono::seconds(30));
     }
 
@@ -75,7 +74,7 @@ protected:
         std::vector<std::string> argv{kBinary,
                                       "serve",
                                       "--db",
-                                      db_,
+                                      url_,
                                       "--listen",
                                       "127.0.0.1:" + std::to_string(port),
                                       "--mqtt-host",
@@ -92,9 +91,6 @@ protected:
         EXPECT_TRUE(testing::wait_for_port(port, 20s)) << p->log();
         return p;
     }
-
-    TempDir dir_;
-    std::string db_;
 };
 
 // One probe of a session or token on the other process: when it was sent, what came back.
@@ -363,7 +359,7 @@ TEST_P(CloudProcesses, AKillMidAnalyticsBatchLeavesNothingHalfWritten) {
         unanswered += in_flight;
     }
 
-    auto db = storage::Database::open(db_, 1);
+    auto db = storage::Database::open(url_, 1);
     ASSERT_TRUE(db) << db.status().message();
     DailyCounts events =
         counts(**db,

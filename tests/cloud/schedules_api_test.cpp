@@ -9,14 +9,13 @@
 
 #include <boost/json.hpp>
 
+#include "cloud_http_test.h"
 #include "cloud_server.h"
 #include "http_client.h"
 #include "json_reply.h"
 #include "lampi/lamp_codec.h"
 #include "lampi/topics.h"
 #include "lamps/change_source.h"
-#include "postgres_server.h"
-#include "process.h"
 
 namespace lampi::cloud {
 namespace {
@@ -31,23 +30,19 @@ using testing::parse_json;
 const std::string kLamp = "b827eb74663e";
 constexpr std::int64_t kMinute = 60;
 
-class SchedulesApiTest : public ::testing::TestWithParam<std::string> {
+class SchedulesApiTest : public CloudHttpTest {
 protected:
     void SetUp() override {
-        std::string why;
-        if (!testing::backend_available(GetParam(), why)) GTEST_SKIP() << why;
-        testing::CloudServerOptions options;
-        options.app.schedule_period = std::chrono::milliseconds(50);
-        server_ = std::make_unique<CloudServer>(testing::fresh_database_url(GetParam(), dir_.path()), options);
+        CloudHttpTest::SetUp();
+        if (IsSkipped() || HasFatalFailure()) return;
         ann_ = server_->add_user("ann").id;
         server_->add_user("bob");
         server_->add_lamp(kLamp, ann_, "Desk");
         ASSERT_TRUE(server_->lamps().set_room(ann_, kLamp, "Study"));
     }
-    BrowserSession logged_in(const std::string& name) {
-        BrowserSession s(server_->port());
-        EXPECT_TRUE(s.login(name, CloudServer::kPassword));
-        return s;
+    void start(testing::CloudServerOptions options) override {
+        options.app.schedule_period = std::chrono::milliseconds(50);
+        CloudHttpTest::start(std::move(options));
     }
     json::array listed(BrowserSession& s) {
         auto r = s.get("/api/v1/schedules");
@@ -68,8 +63,6 @@ protected:
         return commands();
     }
 
-    lampi::testing::TempDir dir_;
-    std::unique_ptr<CloudServer> server_;
     std::int64_t ann_ = 0;
 };
 

@@ -8,13 +8,12 @@
 #include <ctime>
 
 #include "cloud_server.h"
+#include "database_test.h"
 #include "http/status_http.h"
 #include "lampi/lamp_codec.h"
 #include "lampi/topics.h"
 #include "lamps/change_source.h"
 #include "lamps/scenes.h"
-#include "postgres_server.h"
-#include "process.h"
 #include "schedules/local_time.h"
 #include "schedules/schedule_store.h"
 #include "schedules/schedules.h"
@@ -111,12 +110,11 @@ TEST(LocalTime, TimesAndZonesAreChecked) {
 
 // The scheduler on each engine, with the test server's clock; run_due is called
 // by the test (no runner thread).
-class SchedulesTest : public ::testing::TestWithParam<std::string> {
+class SchedulesTest : public lampi::testing::DatabaseTest {
 protected:
     void SetUp() override {
-        std::string why;
-        if (!lampi::testing::backend_available(GetParam(), why)) GTEST_SKIP() << why;
-        url_ = lampi::testing::fresh_database_url(GetParam(), dir_.path());
+        DatabaseTest::SetUp();
+        if (IsSkipped()) return;
         start();
         ann_ = server_->add_user("ann").id;
         server_->add_lamp(kLamp, ann_, "Desk");
@@ -201,8 +199,6 @@ protected:
         return r;
     }
 
-    lampi::testing::TempDir dir_;
-    std::string url_;
     std::unique_ptr<lampi::testing::CloudServer> server_;
     std::unique_ptr<Schedules> schedules_;
     std::int64_t ann_ = 0;

@@ -16,11 +16,11 @@
 #include <sstream>
 #include <thread>
 
+#include "cloud_http_test.h"
 #include "cloud_server.h"
 #include "http/forwarded.h"
 #include "http/https_redirect.h"
 #include "http_client.h"
-#include "postgres_server.h"
 #include "process.h"
 
 namespace lampi::cloud {
@@ -48,18 +48,13 @@ HttpReply try_login(int port, const std::string& username, const std::string& pa
                        headers);
 }
 
-class ThrottleTest : public ::testing::TestWithParam<std::string> {
+class ThrottleTest : public CloudHttpTest {
 protected:
-    void SetUp() override {
-        std::string why;
-        if (!testing::backend_available(GetParam(), why)) GTEST_SKIP() << why;
-        testing::CloudServerOptions options;
+    void start(testing::CloudServerOptions options) override {
         // The test plays several clients through a "proxy" on loopback.
         options.app.trusted_proxies = *http::TrustedProxies::parse({"127.0.0.1"});
-        server_ = std::make_unique<CloudServer>(testing::fresh_database_url(GetParam(), dir_.path()), options);
+        CloudHttpTest::start(std::move(options));
     }
-    lampi::testing::TempDir dir_;
-    std::unique_ptr<CloudServer> server_;
 };
 
 TEST_P(ThrottleTest, AccountsLockAfterFiveFailuresForAGrowingTimeOnTheWebAndTheBroker) {

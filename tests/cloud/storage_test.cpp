@@ -7,6 +7,7 @@
 
 #include "accounts/accounts.h"
 #include "accounts/crypto.h"
+#include "database_test.h"
 #include "postgres_server.h"
 #include "process.h"
 #include "storage/store.h"
@@ -14,21 +15,17 @@
 namespace lampi::cloud::storage {
 namespace {
 
-using lampi::testing::backend_available;
 using lampi::testing::fresh_database_url;
 
-class StoreTest : public ::testing::TestWithParam<std::string> {
+class StoreTest : public lampi::testing::DatabaseTest {
 protected:
     void SetUp() override {
-        std::string why;
-        if (!backend_available(GetParam(), why)) GTEST_SKIP() << why;
-        url_ = fresh_database_url(GetParam(), dir_.path());
+        DatabaseTest::SetUp();
+        if (IsSkipped()) return;
         auto store = Store::open(url_, 2);
         ASSERT_TRUE(store) << store.status().message();
         store_ = std::move(store).value();
     }
-    lampi::testing::TempDir dir_;
-    std::string url_;
     std::unique_ptr<Store> store_;
 };
 

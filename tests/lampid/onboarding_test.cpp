@@ -22,7 +22,8 @@ protected:
         return codes;
     }
 
-    // The fakes of lampid_fakes.h, as in LampControllerTest: one of each a part needs.
+    // Alike LampControllerTest's fixture and first steps, but each part takes other
+    // seams: the fakes (lampid_fakes.h) are shared, a fixture of every fake is not.
     testing::TempDir dir;
     testing::Broker broker;
     testing::ManualClock clock;
