@@ -597,8 +597,8 @@ std::string render_supervisord_conf(const StackPlan& plan) {
     return out;
 }
 
-// Like every renderer here, one template that reads as the file it writes; they
-// look alike in shape only.
+// Like every renderer of lampi-stack (mosquitto_config.cpp's too), one template
+// that reads as the file it writes; they look alike in shape only.
 std::string render_cloud_setup(const StackPlan& plan) {
     std::string out = fmt::format(
         "#!/bin/sh\n"

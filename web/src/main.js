@@ -150,6 +150,7 @@ function start(root) {
     }
   }
 
+  // Shaped as loadScenes but kept apart: schedules reload after each change to one.
   async function loadSchedules() {
     try {
       schedules = await fetchSchedules(schedulesUrl);

@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 
+// Much the list dashboard.js imports: its data helpers, tested here without a browser.
 import {
   DAY_MS,
   dailySeries,

@@ -190,6 +190,7 @@ private:
     std::unique_ptr<WorkPool> query_pool_;
 };
 
+// One per route file, all of one signature: App's constructor adds each to its router.
 void add_page_routes(http::Router& router, Deps& deps);
 void add_api_routes(http::Router& router, Deps& deps);
 void add_auth_routes(http::Router& router, Deps& deps);

@@ -13,6 +13,7 @@
 #include "api/caller.h"
 #include "api/error_response.h"
 #include "api/keen_query.h"
+#include "api/page_context.h"
 #include "pages/pages.h"
 
 namespace lampi::cloud::api {
@@ -35,7 +36,7 @@ Response page(const Request& request, Deps& deps) {
     http::Fields cookies = http::parse_cookies(request.header("Cookie"));
     auto caller = identify(request, cookies, deps, false);
     if (!caller) return html_error(caller.status());
-    if (!*caller) return http::redirect("/accounts/login/?next=" + http::percent_encode(request.path));
+    if (!*caller) return login_redirect(request);
     if (!(*caller)->user.is_operator)
         return no_store(http::html(403, pages::error_page(403, "For operators only", kOperatorsOnly)));
     return no_store(http::html(200, pages::dashboard_page((*caller)->user.username)));

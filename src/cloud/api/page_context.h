@@ -13,7 +13,8 @@
 
 namespace lampi::cloud::api {
 
-// Per-request view of cookies and the CSRF token the page should embed.
+// Per-request view of cookies and the CSRF token the page should embed; plain
+// fields like app.h's ServiceAccount, which it resembles in form only.
 struct PageContext {
     http::Fields cookies;
     std::string csrf;

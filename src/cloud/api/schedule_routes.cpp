@@ -13,6 +13,8 @@ namespace lampi::cloud::api {
 namespace json = boost::json;
 namespace {
 
+// Spelled out in each route file, as in analytics_routes.cpp: a using in a shared
+// header would reach every file that includes it.
 using http::Request;
 using http::Response;
 using schedules::NewSchedule;

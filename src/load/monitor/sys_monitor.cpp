@@ -12,6 +12,8 @@ constexpr std::string_view kPrefix = "$SYS/broker/";
 }  // namespace
 
 SysMonitor::SysMonitor(const ClientOptions& options) {
+    // Field by field, as the CA's index and lampid's renewal copy theirs: the load's
+    // own client options and the MQTT wrapper's are separate structs on purpose.
     MqttOptions o;
     o.host = options.host;
     o.port = options.port;
