@@ -27,6 +27,7 @@
 #include "cluster/worker.h"
 #include "cluster/worker_report.h"
 #include "cluster_harness.h"
+#include "loopback_ca.h"
 #include "mqtt_harness.h"
 #include "process.h"
 #include "run/clock.h"
@@ -168,6 +169,8 @@ RequestTable requests_of(unsigned seed, std::uint64_t index_requests, std::uint6
     return table;
 }
 
+// Its reports are made as in the first merge test, with web users' figures in
+// place of a histogram: each test spells out the reports it merges.
 TEST(WorkerReports, WebUsersPerNameFiguresCrossWholeAndMergeIntoOneTable) {
     ClusterResult result;
     RequestTable direct;
@@ -1415,13 +1418,10 @@ protected:
 
     void SetUp() override {
         Cluster::SetUp();
-        auto created = ca::CertificateAuthority::create(dir_ / "ca");
-        ASSERT_TRUE(created) << created.status().message();
-        ca::CertificateAuthority ca = std::move(created).value();
-        ca::ServerRequest server;
-        server.ip_addresses = {"127.0.0.1"};
-        auto issued = ca.issue_server(server, dir_ / "server");
-        ASSERT_TRUE(issued) << issued.status().message();
+        auto made = lampi::testing::make_loopback_ca(dir_.path());
+        ASSERT_TRUE(made) << made.status().message();
+        ca::CertificateAuthority& ca = made.value().authority;
+        const ca::IssuedFiles* issued = &made->server;
         auto client = ca.issue_client("lampi-load-cluster", dir_ / "client");
         ASSERT_TRUE(client) << client.status().message();
         auto other = ca::CertificateAuthority::create(dir_ / "other-ca");

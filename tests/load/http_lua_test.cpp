@@ -18,6 +18,7 @@
 #include "cli_run.h"
 #include "cloud_server.h"
 #include "lampi/hmac.h"
+#include "loopback_ca.h"
 #include "lua/csv_feed.h"
 #include "lua/lua_json.h"
 #include "mqtt_harness.h"
@@ -308,15 +309,12 @@ end}}
 
 TEST_F(LuaUsers, MqttOverTlsVerifiesTheBrokerAndAWrongCaFailsTheConnectAtItsLine) {
     // A mutual-TLS broker with a certificate from one CA, and a second CA that signed nothing of it.
-    auto made = lampi::ca::CertificateAuthority::create(dir_ / "ca");
+    auto made = lampi::testing::make_loopback_ca(dir_.path());
     ASSERT_TRUE(made) << made.status().message();
-    lampi::ca::CertificateAuthority ca = std::move(made).value();
+    lampi::ca::CertificateAuthority& ca = made.value().authority;
+    const lampi::ca::IssuedFiles* server_files = &made->server;
     auto other = lampi::ca::CertificateAuthority::create(dir_ / "other-ca");
     ASSERT_TRUE(other) << other.status().message();
-    lampi::ca::ServerRequest server;
-    server.ip_addresses = {"127.0.0.1"};
-    auto server_files = ca.issue_server(server, dir_ / "server");
-    ASSERT_TRUE(server_files) << server_files.status().message();
     auto client = ca.issue_client("lua-operator", dir_ / "client");
     ASSERT_TRUE(client) << client.status().message();
     lampi::stack::BrokerSettings settings;

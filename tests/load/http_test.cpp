@@ -13,6 +13,7 @@
 #include "certificate_authority.h"
 #include "cli_run.h"
 #include "cloud_server.h"
+#include "loopback_ca.h"
 #include "process.h"
 #include "run/runner.h"
 #include "scenario/http_course.h"
@@ -123,13 +124,9 @@ TEST_F(HttpUsers, TheCommandLinePrintsLocustsTablesAndExitsOneOnFailures) {
 TEST(HttpsUsers, AServerCertificateFromAnotherCaIsAClearFailure) {
     TempDir dir;
     namespace ca = lampi::ca;
-    auto created = ca::CertificateAuthority::create(dir / "ca");
-    ASSERT_TRUE(created) << created.status().message();
-    ca::CertificateAuthority authority = std::move(created).value();
-    ca::ServerRequest request;
-    request.ip_addresses = {"127.0.0.1"};
-    auto issued = authority.issue_server(request, dir / "server");
-    ASSERT_TRUE(issued) << issued.status().message();
+    auto made = lampi::testing::make_loopback_ca(dir.path());
+    ASSERT_TRUE(made) << made.status().message();
+    const ca::IssuedFiles* issued = &made->server;
     ca::CreateOptions foreign;
     foreign.name = "Someone else's CA";
     auto other = ca::CertificateAuthority::create(dir / "other-ca", foreign);
@@ -155,7 +152,7 @@ TEST(HttpsUsers, AServerCertificateFromAnotherCaIsAClearFailure) {
               std::string::npos)
         << wrong.output;
 
-    auto right = lampi_load(common + " --cafile " + authority.ca_cert_path());
+    auto right = lampi_load(common + " --cafile " + made->authority.ca_cert_path());
     EXPECT_EQ(right.exit_code, 0) << right.output;
     auto insecure = lampi_load(common + " --insecure");
     EXPECT_EQ(insecure.exit_code, 0) << insecure.output;

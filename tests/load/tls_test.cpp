@@ -13,6 +13,7 @@
 #include "certificate_authority.h"
 #include "cli_run.h"
 #include "fleet/fleet.h"
+#include "loopback_ca.h"
 #include "mqtt_harness.h"
 #include "scenario/publish.h"
 
@@ -26,15 +27,10 @@ using lampi::testing::TestBroker;
 class TlsLoad : public ::testing::Test {
 protected:
     void SetUp() override {
-        auto ca = ca::CertificateAuthority::create(dir_ / "ca");
-        ASSERT_TRUE(ca) << ca.status().message();
-        ca_ = std::make_unique<ca::CertificateAuthority>(std::move(ca).value());
-        ca::ServerRequest server;
-        server.dns_names = {"localhost"};
-        server.ip_addresses = {"127.0.0.1"};
-        auto issued = ca_->issue_server(server, dir_ / "server");
-        ASSERT_TRUE(issued) << issued.status().message();
-        server_ = *issued;
+        auto made = lampi::testing::make_loopback_ca(dir_.path());
+        ASSERT_TRUE(made) << made.status().message();
+        ca_ = std::make_unique<ca::CertificateAuthority>(std::move(made.value().authority));
+        server_ = made->server;
     }
 
     void start_broker(bool mutual) {
