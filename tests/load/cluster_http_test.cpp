@@ -16,6 +16,7 @@
 
 #include "cloud_server.h"
 #include "cluster_harness.h"
+#include "slow_site.h"
 
 namespace lampi::load::cluster {
 namespace {
@@ -172,6 +173,41 @@ TEST_F(HttpCluster, AVanishedWorkersUsersAreSharedOutAmongTheWorkersLeft) {
     EXPECT_EQ(peak, (std::map<std::string, int>{{"w0", 3}, {"w1", 3}, {"w2", 2}})) << log;
     // The six users logged in, and then the two the workers left took up.
     EXPECT_EQ(requests_by_name(merged)["POST /accounts/login/?next=/"], 8u) << log;
+}
+
+// A ramp over two workers against a site that slows to 2 s an answer past four
+// connections (as RampRun's single run): the controller steps both workers up on
+// their merged figures, stops at the step whose p99 crosses 1 s, and finds the
+// same knee one run finds, 4 users; the workers finish as planned.
+TEST_F(HttpCluster, ARampOverTheWorkersStepsThemUpTogetherAndFindsTheKneeOfOneRun) {
+    lampi::testing::SlowSite slow(1000, 4);
+    const std::string scenario = dir_ / "busy.lua";
+    // A short think time: users without one keep a worker's CPU busy, and on a loaded machine
+    // two such workers once went 5 s without a report (counted vanished) at a step.
+    lampi::testing::write_file(scenario, "wait = {0.01, 0.02}\ntasks = {{run = function(user) user:get(\"/\") end}}\n");
+    start_workers(2);
+    auto control = controller_process(2, {"http", "--host", slow.url(), "-f", scenario, "-r", "100", "--step-users",
+                                          "2", "--step-time", "5", "--stop-when", "p99>1s or fail>1%", "--threads", "1",
+                                          "--json", "--quiet"});
+    ASSERT_EQ(exit_code(*control), 0) << control->log() << "\nw0:\n"
+                                      << workers_[0]->log() << "\nw1:\n"
+                                      << workers_[1]->log();
+    std::string log = control->log();
+    EXPECT_NE(log.find("the ramp steps up to 4 users: w0 2, w1 2"), std::string::npos) << log;
+    EXPECT_NE(log.find("the ramp steps up to 6 users: w0 3, w1 3"), std::string::npos) << log;
+    EXPECT_NE(log.find("the ramp is over"), std::string::npos) << log;
+    json::object merged = last_json(log);
+    const json::object& ramp = merged.at("ramp").as_object();
+    ASSERT_TRUE(ramp.at("knee_users").is_int64()) << log;
+    EXPECT_EQ(ramp.at("knee_users").as_int64(), 4) << log;
+    const json::array& steps = ramp.at("steps").as_array();
+    ASSERT_EQ(steps.size(), 3u) << log;
+    EXPECT_EQ(steps.back().at("users").as_int64(), 6) << log;
+    EXPECT_TRUE(steps.back().at("stop_condition_held").as_bool()) << log;
+    EXPECT_NE(ramp.at("outcome").as_string().find("held at 6 users"), std::string::npos) << log;
+    EXPECT_EQ(slow.most_connections(), 6) << "no step past the one that met the condition";
+    for (const auto& w : merged.at("workers").as_array()) EXPECT_EQ(w.at("state").as_string(), "done") << log;
+    for (auto& w : workers_) EXPECT_NE(w->log().find("finished by its controller"), std::string::npos) << w->log();
 }
 
 // -u 4 on two workers: users 0 and 1 on one, 2 and 3 on the other, as one run numbers them.

@@ -149,7 +149,16 @@ TEST(WorkerReports, AReportNoHistogramCouldHaveIsRefused) {
     o["latency"].as_object()["count"] = 3;
     o["latency"].as_object()["min"] = 4;
     o["latency"].as_object()["max"] = 4;
+    o["latency"].as_object()["sum"] = 12;
+    o["latency"].as_object()["sum_squares"] = 48;
     EXPECT_TRUE(decode_report(json::serialize(o))) << "the same made right opens";
+    // Three values of 4 add up to 12, their squares to 48: sums beyond what they can make are refused.
+    for (auto [sum, squares] :
+         {std::pair{13.0, 48.0}, std::pair{12.0, 49.0}, std::pair{1e117, 48.0}, std::pair{12.0, -1.0}}) {
+        o["latency"].as_object()["sum"] = sum;
+        o["latency"].as_object()["sum_squares"] = squares;
+        EXPECT_FALSE(decode_report(json::serialize(o))) << sum << " " << squares;
+    }
 }
 
 // What web users report: the per-name figures, each name's histogram whole, merged
@@ -353,6 +362,22 @@ TEST(SplitRun, TotalRatesAreDividedInProportionToEachWorkersClients) {
     EXPECT_EQ((*shares)[1].args, (Args{"publish", "-P", "1", "--total-rate", "25", "--connect-rate", "10", "-d", "5"}));
 }
 
+// A web users' ramp is the controller's: the workers divide its first step (at
+// most -u) and run without its flags, the spawn rate in proportion.
+TEST(SplitRun, AWebUsersRampsFlagsStayWithTheControllerAndTheWorkersDivideItsFirstStep) {
+    using Args = std::vector<std::string>;
+    auto shares = split_run({"http", "-u", "20", "-r", "10", "--step-users", "5", "--step-time", "30s",
+                             "--stop-when=p95>1s", "-t", "5m"},
+                            2);
+    ASSERT_TRUE(shares) << shares.status().message();
+    EXPECT_EQ((*shares)[0].args, (Args{"http", "-u", "3", "-r", "6", "-t", "5m", "--first-user", "0"}));
+    EXPECT_EQ((*shares)[1].args, (Args{"http", "-u", "2", "-r", "4", "-t", "5m", "--first-user", "3"}));
+    shares = split_run({"http", "-u", "3", "--step-users", "5", "--step-time", "30", "--stop-when", "fail>1%"}, 3);
+    ASSERT_TRUE(shares) << shares.status().message();
+    EXPECT_EQ(shares->size(), 3u);
+    for (const RunShare& share : *shares) EXPECT_EQ(share.clients, 1) << "a first step above -u stops at -u";
+}
+
 // Web users divide as clients do; the spawn rate in proportion (1 a second when not
 // given, as one run), and each worker numbers its users from where the last one's end.
 TEST(SplitRun, WebUsersAndTheirSpawnRateAreDividedAndEachWorkerNumbersItsUsersOnFromTheLast) {
@@ -394,6 +419,10 @@ TEST(SplitRun, ARunThatCannotBeDividedIsRefusedWithTheReason) {
     auto ramp = split_run({"publish", "-P", "4", "--step-users", "2", "--stop-when", "p99>5ms"}, 2);
     ASSERT_FALSE(ramp);
     EXPECT_NE(ramp.status().message().find("ramp"), std::string::npos) << ramp.status().message();
+    // A web users' ramp starts with a first step every worker has a user of.
+    ramp = split_run({"http", "-u", "10", "--step-users", "1", "--step-time", "5", "--stop-when", "p99>5ms"}, 2);
+    ASSERT_FALSE(ramp);
+    EXPECT_NE(ramp.status().message().find("first step of 1 users"), std::string::npos) << ramp.status().message();
 }
 
 TEST(OptionValue, AnOptionIsFoundInEachSpellingAndAnAbsentOneIsNothing) {
@@ -547,6 +576,18 @@ TEST(Reshare, TheUsersGoToTheWorkersRunningTheFirstTakingTheRemainder) {
     EXPECT_EQ(reshare(7, {true, false, true}), (std::vector<int>{4, 0, 3}));
     EXPECT_EQ(reshare(7, {false, false, true}), (std::vector<int>{0, 0, 7}));
     EXPECT_EQ(reshare(7, {false, false}), (std::vector<int>{0, 0})) << "nobody left to take them";
+}
+
+TEST(SealedMessages, AFinishIsNoStopAndAStopIsNoFinish) {
+    Result<std::string> run = open_finish(seal_finish("r1", kSecret), kSecret);
+    ASSERT_TRUE(run) << run.status().message();
+    EXPECT_EQ(*run, "r1");
+    EXPECT_FALSE(open_finish(seal_finish("r1", "another secret, just as long"), kSecret));
+    EXPECT_FALSE(open_finish(seal_stop("r1", kSecret), kSecret)) << "a stop read as a finish";
+    EXPECT_FALSE(open_stop(seal_finish("r1", kSecret), kSecret)) << "a finish read as a stop";
+    json::object stop = json::parse(seal_stop("r1", kSecret)).as_object();
+    EXPECT_FALSE(open_finish(json::serialize(json::object{{"finish", "r1"}, {"mac", stop["mac"]}}), kSecret))
+        << "a stop's MAC under a finish";
 }
 
 // A failed HMAC gives an empty MAC (lampi/hmac.h): it must not match an empty one.

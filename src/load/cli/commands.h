@@ -13,6 +13,7 @@
 
 #include "fleet/fleet.h"
 #include "mqtt/client_options.h"
+#include "ramp/ramp_flags.h"
 #include "report/outputs.h"
 #include "run/runner.h"
 #include "scenario/http_course.h"
@@ -21,14 +22,6 @@
 #include "scenario/subscribe.h"
 
 namespace lampi::load::cli {
-
-// Ramp to failure (http and publish): --step-users N --step-time S --stop-when COND.
-struct RampCliOptions {
-    int step_users = 0;  // 0: no ramp
-    std::string step_time;
-    std::string stop_when;
-    bool ceiling_given = false;  // -u / -P was on the command line: the ramp stops there
-};
 
 // What every subcommand shares: the broker, the client's identity and TLS, how
 // the run is driven and where its report goes.

@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <mutex>
@@ -20,6 +21,7 @@
 #include "lampi/hmac.h"
 #include "lampi/log.h"
 #include "lampi/mqtt_client.h"
+#include "ramp/ramp_flags.h"
 #include "report/csv_report.h"
 #include "report/html_report.h"
 #include "report/json_report.h"
@@ -143,6 +145,29 @@ Status pin_scenario_files(const std::vector<std::string>& args, std::vector<RunS
     return Status::ok();
 }
 
+// A web users' ramp from the command line's flags, as a single run reads them
+// (ramp/ramp_flags.h); nothing without --step-users or for publishers (split_run
+// refuses their ramp).
+Result<std::optional<RampOptions>> cluster_ramp(const std::vector<std::string>& args) {
+    if (args.empty() || args.front() != "http") return std::optional<RampOptions>();
+    RampCliOptions flags;
+    auto number = [](const std::optional<std::string>& text, auto& into) {
+        return !text || std::from_chars(text->data(), text->data() + text->size(), into).ec == std::errc();
+    };
+    std::optional<std::string> step = option_value(args, {"--step-users"});
+    std::optional<std::string> users = option_value(args, {"-u", "--users"});
+    std::optional<std::string> rate = option_value(args, {"-r", "--spawn-rate"});
+    int ceiling = 1;
+    double spawn_rate = 1;
+    // Numbers split_run() reads too, and says what is wrong with.
+    if (!number(step, flags.step_users) || !number(users, ceiling) || !number(rate, spawn_rate))
+        return std::optional<RampOptions>();
+    flags.step_time = option_value(args, {"--step-time"}).value_or("");
+    flags.stop_when = option_value(args, {"--stop-when"}).value_or("");
+    flags.ceiling_given = users.has_value();
+    return ramp_options(flags, ramp_ceiling(flags, ceiling), spawn_rate);
+}
+
 std::string latency_line(const Histogram& h) {
     auto ms = [](std::int64_t ns) { return static_cast<double>(ns) / 1e6; };
     return fmt::format("p50 {:.3f}  p90 {:.3f}  p99 {:.3f}  p99.9 {:.3f}  max {:.3f} ms (n={})", ms(h.percentile(0.5)),
@@ -260,6 +285,7 @@ std::string cluster_text(const ClusterResult& r) {
             out += fmt::format("Connect (connect -> CONNACK, every worker's clients): {}\n", latency_line(r.connect));
     }
     for (const auto& [reason, n] : r.errors) out += fmt::format("Error x{}: {}\n", n, reason);
+    if (r.ramp) out += ramp_summary(*r.ramp);
     for (const auto& f : r.failures) out += fmt::format("Failure: {}\n", f);
     out += r.ok() ? "Result: OK\n" : "Result: FAILED\n";
     return out;
@@ -307,6 +333,7 @@ std::string cluster_json(const ClusterResult& r) {
         out["peak_users"] = r.peak_users;
         if (r.memory_per_user_bytes > 0) out["memory_per_user_bytes"] = r.memory_per_user_bytes;
     }
+    if (r.ramp) out["ramp"] = ramp_to_json(*r.ramp);
     return json::serialize(out) + "\n";
 }
 
@@ -338,6 +365,7 @@ RunReport cluster_run_report(const ClusterResult& r) {
     report.requests = r.requests;
     report.request_history = r.request_history;
     report.requests_started_s = r.started_unix_s;
+    report.ramp = r.ramp;
     if (r.requests) {
         report.figures.push_back(
             {"users", "Users (most at once, each worker's most added)", static_cast<double>(r.peak_users), ""});
@@ -378,6 +406,11 @@ int run_controller(const ControllerOptions& options, const std::atomic<bool>& st
                    "lampi-load controller: --max-message-bytes {}: give at least {} (the broker's "
                    "message_size_limit; a worker's report without its histogram must fit)\n",
                    options.max_message_bytes, kMinMaxMessageBytes);
+        return 2;
+    }
+    Result<std::optional<RampOptions>> ramp_options = cluster_ramp(options.args);
+    if (!ramp_options) {
+        fmt::print(stderr, "lampi-load controller: {}\n", ramp_options.status().message());
         return 2;
     }
     Result<std::vector<RunShare>> shares = split_run(options.args, options.workers, options.options_with_values);
@@ -548,6 +581,7 @@ int run_controller(const ControllerOptions& options, const std::atomic<bool>& st
     Clock::time_point lost_at;                         // since
     std::map<std::string, std::uint64_t> vanished_at;  // the seq of a vanished worker's last report
     std::optional<Clock::time_point> stop_sent_at;
+    bool finish_sent = false;
     // A web users' run keeps its size: when a worker vanishes (or is back), the workers
     // running share its users out again, as Locust's master does. A publish run's
     // clients each send their own count of messages, so its shares stay as they are.
@@ -561,7 +595,7 @@ int run_controller(const ControllerOptions& options, const std::atomic<bool>& st
         steered_users.push_back(result.workers[i].clients);
     }
     std::uint64_t steer_seq = 0;
-    auto move_users = [&] {
+    auto move_users = [&](const std::string& why) {
         std::vector<bool> running;
         for (const auto& w : result.workers) running.push_back(w.state == "running");
         std::vector<int> users = reshare(total_users, running);
@@ -578,11 +612,45 @@ int run_controller(const ControllerOptions& options, const std::atomic<bool>& st
             steered_users[i] = users[i];
             told += fmt::format("{}{} {}", told.empty() ? "" : ", ", steer.worker, users[i]);
         }
-        if (!told.empty())
-            fmt::print(stderr,
-                       "lampi-load controller: the run's {} users are shared out again among the workers "
-                       "running: {}\n",
-                       total_users, told);
+        if (!told.empty()) fmt::print(stderr, "lampi-load controller: {}: {}\n", why, told);
+    };
+    // The ramp's steps are the controller's, on the merged figures of every worker:
+    // each step's users are shared out as above, its end tells the workers to finish.
+    LoadTarget ramp_target(total_users, total_spawn_rate);
+    std::optional<Ramp> ramp;
+    if (*ramp_options) {
+        ramp.emplace(**ramp_options, ramp_target);
+        ramp->start();
+    }
+    RequestEntry ramp_seen;  // the merged requests at the last sample
+    double ramp_seen_s = 0;
+    bool ramp_over = false;
+    const std::int64_t started_ns = now_ns();
+    // A worker starts a step's users at its next sample after the steer and reports
+    // them a second later: a step's window takes only the reports that follow one
+    // in which every worker running already had its users, so it holds the step's
+    // load alone and not the end of the step before.
+    bool at_step_before = false;
+    auto step_ramp = [&](const RequestTable& requests) {
+        if (!ramp || ramp_over) return;
+        bool at_step = true;
+        for (std::size_t i = 0; i < result.workers.size(); ++i)
+            if (result.workers[i].state == "running" && result.workers[i].report.users < steered_users[i])
+                at_step = false;
+        const bool counts = at_step && at_step_before;
+        at_step_before = at_step;
+        RequestEntry now = requests.total();
+        const double elapsed = seconds_since(started);
+        ramp_over = ramp->add(elapsed, elapsed - ramp_seen_s, counts ? now.times.since(ramp_seen.times) : Histogram{},
+                              counts ? now.requests - ramp_seen.requests : 0,
+                              counts ? now.failures - ramp_seen.failures : 0, now_ns(), started_ns);
+        ramp_seen = std::move(now);
+        ramp_seen_s = elapsed;
+        if (int users = ramp_target.plan().users; !ramp_over && users != total_users) {
+            total_users = users;
+            move_users(fmt::format("the ramp steps up to {} users", users));
+            at_step_before = false;
+        }
     };
     MergedSeries series;
     auto add_sample = [&] {
@@ -595,10 +663,12 @@ int run_controller(const ControllerOptions& options, const std::atomic<bool>& st
         }
         series.sample(seconds_since(started), latest);
         // Locust's stats history: the whole run so far, once a second, by the controller's clock.
-        if (std::optional<RequestTable> requests = merge_requests(latest))
+        if (std::optional<RequestTable> requests = merge_requests(latest)) {
             result.request_history.push_back(next_history_row(requests->total(), users,
                                                               static_cast<std::int64_t>(unix_seconds()),
                                                               result.request_history));
+            step_ramp(*requests);
+        }
     };
     auto sampled_at = started;
     for (;;) {
@@ -678,12 +748,24 @@ int run_controller(const ControllerOptions& options, const std::atomic<bool>& st
                            users_move ? "" : " (a publish run's share is not moved: each client sends its own count)");
             }
         }
-        if (running_changed && users_move && !stop_sent_at) move_users();
+        if (running_changed && users_move && !stop_sent_at && !ramp_over)
+            move_users(fmt::format("the run's {} users are shared out again among the workers running", total_users));
         if (seconds_since(sampled_at) >= 1) {
             sampled_at = Clock::now();
             add_sample();
         }
         if (all_over) break;
+        if (ramp_over && !finish_sent) {
+            finish_sent = true;
+            Status sent = client.publish_confirmed(stop_topic(), seal_finish(run, options.secret), 1, false,
+                                                   std::chrono::seconds(5));
+            fmt::print(stderr, "lampi-load controller: the ramp is over {:.1f} s into the run; {}\n",
+                       seconds_since(started),
+                       sent ? std::string("the workers were told to finish")
+                            : fmt::format("could not tell the workers to finish ({}): their shares run on until "
+                                          "their own end",
+                                          sent.message()));
+        }
         if (stop && !stop_sent_at) {
             // Ctrl-C: the workers end their shares too, and their final figures make the summary.
             stop_sent_at = Clock::now();
@@ -703,6 +785,7 @@ int run_controller(const ControllerOptions& options, const std::atomic<bool>& st
     }
     client.stop_background();
     add_sample();  // the final reports
+    if (ramp) result.ramp = ramp->finish(seconds_since(started));
     result.series = series.samples();
     merge_reports(result);
     fmt::print("{}", options.json ? cluster_json(result) : cluster_text(result));

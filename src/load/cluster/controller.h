@@ -86,6 +86,8 @@ struct ClusterResult {
     double memory_per_user_bytes = 0;
     std::vector<RequestHistoryRow> request_history;
     double started_unix_s = 0;
+    // A web users' ramp to failure, run by the controller over the workers' merged figures.
+    std::optional<RampReport> ramp;
     bool ok() const { return failures.empty(); }
     int clients() const {
         int n = 0;

@@ -66,16 +66,18 @@ std::vector<int> reshare(int total, const std::vector<bool>& running) {
 Result<std::vector<RunShare>> split_run(const std::vector<std::string>& args, int workers,
                                         const std::vector<std::string>& options_with_values) {
     if (workers < 1) return Status::invalid_argument("a run needs at least one worker");
+    const bool http = !args.empty() && args.front() == "http";
     for (const auto& a : args) {
+        if (http) break;  // a web users' ramp is the controller's (the workers run its steps)
         for (const char* ramp : {"--step-users", "--step-time", "--stop-when"}) {
             if (a == ramp || a.starts_with(std::string(ramp) + "="))
                 return Status::invalid_argument(fmt::format(
-                    "{}: a ramp to failure is not distributed (each worker would find a knee of its own); run it "
-                    "from one machine",
+                    "{}: a ramp to failure of publishers is not distributed (each worker would find a knee of its "
+                    "own, and a publish run's clients cannot be moved between workers); run it from one machine, "
+                    "or ramp web users (-- http ...)",
                     ramp));
         }
     }
-    const bool http = !args.empty() && args.front() == "http";
     const char* unit = http ? "users" : "clients";
     // lampi-load's defaults: one client (user); web users start at one a second.
     Total clients{http ? std::vector<std::string>{"-u", "--users"}
@@ -90,8 +92,12 @@ Result<std::vector<RunShare>> split_run(const std::vector<std::string>& args, in
         rates.push_back({{"--connect-rate"}, {}, 0});
     }
     Total first_user{{"--first-user"}, {}, 0};
+    // A ramp's flags stay with the controller: the workers run its first step, then what it tells them.
+    Total step_users{{"--step-users"}, {}, 0}, step_time{{"--step-time"}, {}, 0}, stop_when{{"--stop-when"}, {}, 0};
     std::vector<Total*> totals{&clients};
-    if (http) totals.push_back(&first_user);
+    if (http) {
+        for (Total* t : {&first_user, &step_users, &step_time, &stop_when}) totals.push_back(t);
+    }
     for (Total& t : rates) totals.push_back(&t);
     // The command line without the totals; each worker's are put back where they stood.
     std::vector<std::string> rest;
@@ -120,6 +126,17 @@ Result<std::vector<RunShare>> split_run(const std::vector<std::string>& args, in
     if (clients.value && (!parse_number(*clients.value, total_clients) || total_clients < 1))
         return Status::invalid_argument(
             fmt::format("{} '{}': give a number of {}", clients.names.front(), *clients.value, unit));
+    int first_step = 0;
+    if (step_users.value && (!parse_number(*step_users.value, first_step) || first_step < 1))
+        return Status::invalid_argument(
+            fmt::format("--step-users '{}': give the users each step adds, 1 or more", *step_users.value));
+    // A ramp starts at its first step (no more than -u): that is what the workers divide.
+    if (step_users.value) total_clients = clients.value ? std::min(first_step, total_clients) : first_step;
+    if (total_clients < workers && step_users.value)
+        return Status::invalid_argument(
+            fmt::format("a ramp's first step of {} users is fewer than the {} workers: each worker needs at least "
+                        "one (give --step-users {} or more, or fewer --workers)",
+                        total_clients, workers, workers));
     if (total_clients < workers)
         return Status::invalid_argument(
             fmt::format("{} {} is fewer {} than the {} workers: each worker needs at least one (give {} {} or "

@@ -9,9 +9,11 @@
 // in a --login): each worker's first user (--first-user) follows the last
 // worker's. What is per client or user (-n, -T, -s, --inflight, --wait) and how
 // long the run lasts (-d, -t, --max-time) stay as they are: each does what it
-// would do in one run, so the totals add up to that run's. A ramp (--step-users)
-// is refused: each worker would find its own knee. split_run() never trusts its
-// input.
+// would do in one run, so the totals add up to that run's. A web users' ramp
+// (--step-users, --step-time, --stop-when) is the controller's: its flags are
+// left out of the shares, which divide its first step, and the controller moves
+// the workers on from step to step (controller.h). A publishers' ramp is refused:
+// each worker would find its own knee. split_run() never trusts its input.
 #pragma once
 
 #include <optional>

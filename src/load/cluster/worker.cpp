@@ -98,6 +98,9 @@ public:
     }
     // The controller sent a stop for this run.
     void stop() { stop_ = true; }
+    // The controller ended the run as planned (its ramp is over).
+    void finish() { finish_ = true; }
+    bool finish_wanted() override { return finish_; }
     // The controller moved users to or from this worker (another one vanished, or
     // came back): taken at the next sample, on the run's reporter thread.
     void steer(int users, double rate) {
@@ -215,6 +218,7 @@ private:
     std::size_t max_message_bytes_;
     std::uint64_t seq_ = 0;
     std::atomic<bool> stop_{false};
+    std::atomic<bool> finish_{false};
     std::atomic<std::int64_t> gone_since_ms_{0};  // steady_ms() when the controller went; 0 while it is here
     double orphan_after_s_;
     std::atomic<bool> orphaned_{false};
@@ -329,12 +333,22 @@ int run_worker(WorkerOptions options, const RunCommand& run_command, const std::
     // A stop ends the run it names if it is running, and keeps it from running if it waits or
     // comes later (the start and the stop travel on different topics).
     auto take_stop = [&](const MqttMessage& m) {
-        Result<std::string> run = open_stop(m.payload, options.secret);
+        Result<std::string> finished = open_finish(m.payload, options.secret);
+        const bool finish = static_cast<bool>(finished);
+        Result<std::string> run = finish ? std::move(finished) : open_stop(m.payload, options.secret);
         if (!run) {
             log::warn("worker: refused a stop command: {}", run.status().message());
             return;
         }
         std::lock_guard lock(mutex);
+        if (finish) {
+            // Only the run under way: a run not started yet has nothing to finish, and a stop keeps it from starting.
+            if (running == *run && reporter_of_running) {
+                fmt::print(stderr, "lampi-load worker {}: run {} finished by its controller\n", options.id, *run);
+                reporter_of_running->finish();
+            }
+            return;
+        }
         stopped.insert(*run);  // also for a run taken off the queue but not yet running
         runs_taken.insert(*run);
         std::erase_if(starts, [&](const Start& s) { return s.run == *run; });

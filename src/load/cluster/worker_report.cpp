@@ -193,6 +193,7 @@ constexpr std::string_view kReportDomain = "lampi-load cluster report v1\n";
 constexpr std::string_view kReportPartDomain = "lampi-load cluster report part v1\n";
 constexpr std::string_view kStopDomain = "lampi-load cluster stop v1\n";
 constexpr std::string_view kControllerDomain = "lampi-load cluster controller v1\n";
+constexpr std::string_view kFinishDomain = "lampi-load cluster finish v1\n";
 constexpr std::string_view kSteerDomain = "lampi-load cluster steer v1\n";
 
 std::string mac_hex(std::string_view domain, std::string_view text, std::string_view secret) {
@@ -458,30 +459,33 @@ Result<std::string> open_stop(std::string_view sealed, std::string_view secret) 
                        [&](std::string_view run) { return mac_hex(kStopDomain, run, secret); });
 }
 
-std::string seal_steer(const Steer& steer, std::string_view secret) {
-    std::string text = fmt::format("{}\n{}\n{}\n{}\n{}", steer.run, steer.worker, steer.seq, steer.users, steer.rate);
-    std::string mac = mac_hex(kSteerDomain, text, secret);
-    return seal("steer", text, std::move(mac));
+std::string seal_finish(std::string_view run, std::string_view secret) {
+    return seal("finish", run, mac_hex(kFinishDomain, run, secret));
 }
 
-Result<Steer> open_steer(std::string_view sealed, std::string_view secret) {
-    if (secret.size() < kMinSecretSize) return Status::error("no secret to check steer commands with");
-    Result<std::string> text = open_sealed(sealed, "steer", "a steer command",
-                                           [&](std::string_view t) { return mac_hex(kSteerDomain, t, secret); });
-    if (!text) return text.status();
+Result<std::string> open_finish(std::string_view sealed, std::string_view secret) {
+    if (secret.size() < kMinSecretSize) return Status::error("no secret to check finish commands with");
+    return open_sealed(sealed, "finish", "a finish command",
+                       [&](std::string_view run) { return mac_hex(kFinishDomain, run, secret); });
+}
+
+std::string encode_steer(const Steer& steer) {
+    return fmt::format("{}\n{}\n{}\n{}\n{}", steer.run, steer.worker, steer.seq, steer.users, steer.rate);
+}
+
+Result<Steer> decode_steer(std::string_view text) {
     std::vector<std::string_view> lines;
-    for (std::string_view rest = *text;;) {
+    for (std::string_view rest = text;;) {
         std::size_t end = rest.find('\n');
         lines.push_back(rest.substr(0, end));
         if (end == std::string_view::npos) break;
         rest.remove_prefix(end + 1);
     }
     Steer steer;
-    auto number = [](std::string_view text, auto& into) {
-        auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), into);
-        return ec == std::errc() && end == text.data() + text.size();
+    auto number = [](std::string_view digits, auto& into) {
+        auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), into);
+        return ec == std::errc() && end == digits.data() + digits.size();
     };
-    // Sealed by the controller, but checked all the same: a controller of another version may write otherwise.
     if (lines.size() != 5 || lines[0].empty() || lines[1].empty() || !number(lines[2], steer.seq) ||
         !number(lines[3], steer.users) || !number(lines[4], steer.rate) || steer.users < 0 ||
         !std::isfinite(steer.rate) || steer.rate < 0)
@@ -489,6 +493,21 @@ Result<Steer> open_steer(std::string_view sealed, std::string_view secret) {
     steer.run = lines[0];
     steer.worker = lines[1];
     return steer;
+}
+
+std::string seal_steer(const Steer& steer, std::string_view secret) {
+    std::string text = encode_steer(steer);
+    std::string mac = mac_hex(kSteerDomain, text, secret);
+    return seal("steer", text, std::move(mac));
+}
+
+// Sealed by the controller, but decoded with care all the same: a controller of another version may write otherwise.
+Result<Steer> open_steer(std::string_view sealed, std::string_view secret) {
+    if (secret.size() < kMinSecretSize) return Status::error("no secret to check steer commands with");
+    Result<std::string> text = open_sealed(sealed, "steer", "a steer command",
+                                           [&](std::string_view t) { return mac_hex(kSteerDomain, t, secret); });
+    if (!text) return text.status();
+    return decode_steer(*text);
 }
 
 std::string seal_report(std::string_view run, const WorkerReport& report, std::string_view secret) {

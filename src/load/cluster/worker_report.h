@@ -110,6 +110,12 @@ Result<StartCommand> open_start(std::string_view sealed, std::string_view secret
 std::string seal_stop(std::string_view run, std::string_view secret);
 // The run a sealed stop names.
 Result<std::string> open_stop(std::string_view sealed, std::string_view secret);
+// A run that ends as planned rather than stopped (a cluster's ramp found its
+// knee): `{"finish": "<run>", "mac": ...}` on stop_topic(), sealed as a stop is,
+// under a MAC of its own; the workers end their shares without calling them
+// interrupted.
+std::string seal_finish(std::string_view run, std::string_view secret);
+Result<std::string> open_finish(std::string_view sealed, std::string_view secret);
 
 // A web users' run keeps its size when a worker vanishes: the controller shares
 // its users out again among the workers still running (and back when it returns),
@@ -126,6 +132,9 @@ struct Steer {
     double rate = 0;  // users started per second on the way there
 };
 std::string steer_topic();
+// The text under the seal, and back; decode_steer() never trusts its input.
+std::string encode_steer(const Steer& steer);
+Result<Steer> decode_steer(std::string_view text);
 std::string seal_steer(const Steer& steer, std::string_view secret);
 Result<Steer> open_steer(std::string_view sealed, std::string_view secret);
 

@@ -82,7 +82,9 @@ RunReport run_scenario(Scenario& scenario, const RunSettings& settings) {
     auto next_sample = std::chrono::steady_clock::now() + std::chrono::seconds(1);
     while (running.load() > 0) {
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
-        if (asked_to_stop() || (settings.finish && settings.finish->load())) stop = true;
+        if (asked_to_stop() || (settings.finish && settings.finish->load()) ||
+            (settings.observer && settings.observer->finish_wanted()))
+            stop = true;
         if (std::chrono::steady_clock::now() < next_sample) continue;
         next_sample += std::chrono::seconds(1);
         Sample s = collector.sample();

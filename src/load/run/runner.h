@@ -59,6 +59,9 @@ public:
     // Polled while the run goes: true ends it early, as Ctrl-C would (a cluster
     // worker whose controller was stopped).
     virtual bool stop_wanted() { return false; }
+    // Polled too: true ends it as planned, not as an interruption (a cluster's
+    // ramp that found its knee).
+    virtual bool finish_wanted() { return false; }
 };
 
 struct RunSettings {

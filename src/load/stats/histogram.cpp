@@ -109,6 +109,19 @@ Result<Histogram> Histogram::from_parts(const Parts& parts) {
     }
     if (total != parts.count || parts.min > parts.max)
         return Status::invalid_argument("a histogram whose buckets do not add up to its count");
+    // The sums of `count` values between min and max lie within these bounds (with
+    // room for the rounding of a long run's additions).
+    const double n = static_cast<double>(parts.count);
+    const double lo = static_cast<double>(parts.min), hi = static_cast<double>(parts.max);
+    const double largest_square = std::max(lo * lo, hi * hi);
+    auto within = [](double value, double low, double high) {
+        const double slack = 1e-6 * std::max(std::fabs(low), std::fabs(high));
+        return value >= low - slack && value <= high + slack;
+    };
+    if (!std::isfinite(parts.sum) || !std::isfinite(parts.sum_squares) ||
+        !within(parts.sum, parts.count ? n * lo : 0, parts.count ? n * hi : 0) ||
+        !within(parts.sum_squares, 0, n * largest_square))
+        return Status::invalid_argument("a histogram whose sums no values between its min and max could make");
     h.count_ = parts.count;
     h.min_ = parts.min;
     h.max_ = parts.max;
