@@ -644,7 +644,7 @@ int run_controller(const ControllerOptions& options, const std::atomic<bool>& st
         ramp_over = ramp->add(elapsed, elapsed - ramp_seen_s, counts ? now.times.since(ramp_seen.times) : Histogram{},
                               counts ? now.requests - ramp_seen.requests : 0,
                               counts ? now.failures - ramp_seen.failures : 0, now_ns(), started_ns);
-        ramp_seen = std::move(now);
+        ramp_seen = now;
         ramp_seen_s = elapsed;
         if (int users = ramp_target.plan().users; !ramp_over && users != total_users) {
             total_users = users;

@@ -111,8 +111,9 @@ Result<Histogram> Histogram::from_parts(const Parts& parts) {
         return Status::invalid_argument("a histogram whose buckets do not add up to its count");
     // The sums of `count` values between min and max lie within these bounds (with
     // room for the rounding of a long run's additions).
-    const double n = static_cast<double>(parts.count);
-    const double lo = static_cast<double>(parts.min), hi = static_cast<double>(parts.max);
+    const auto n = static_cast<double>(parts.count);
+    const auto lo = static_cast<double>(parts.min);
+    const auto hi = static_cast<double>(parts.max);
     const double largest_square = std::max(lo * lo, hi * hi);
     auto within = [](double value, double low, double high) {
         const double slack = 1e-6 * std::max(std::fabs(low), std::fabs(high));
