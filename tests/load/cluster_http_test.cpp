@@ -184,7 +184,9 @@ TEST_F(HttpCluster, ARampOverTheWorkersStepsThemUpTogetherAndFindsTheKneeOfOneRu
     const std::string scenario = dir_ / "busy.lua";
     // A short think time: users without one keep a worker's CPU busy, and on a loaded machine
     // two such workers once went 5 s without a report (counted vanished) at a step.
-    lampi::testing::write_file(scenario, "wait = {0.01, 0.02}\ntasks = {{run = function(user) user:get(\"/\") end}}\n");
+    lampi::testing::write_file(scenario,
+                               "wait = {0.01, 0.02}\ntasks = {{run = function(user) user:get(\"/\", {name = \"user \" "
+                               ".. user.number}) end}}\n");
     start_workers(2);
     auto control = controller_process(2, {"http", "--host", slow.url(), "-f", scenario, "-r", "100", "--step-users",
                                           "2", "--step-time", "5", "--stop-when", "p99>1s or fail>1%", "--threads", "1",
@@ -206,6 +208,12 @@ TEST_F(HttpCluster, ARampOverTheWorkersStepsThemUpTogetherAndFindsTheKneeOfOneRu
     EXPECT_TRUE(steps.back().at("stop_condition_held").as_bool()) << log;
     EXPECT_NE(ramp.at("outcome").as_string().find("held at 6 users"), std::string::npos) << log;
     EXPECT_EQ(slow.most_connections(), 6) << "no step past the one that met the condition";
+    // The users the ramp added are numbered on from the run's, none twice (as one run numbers them).
+    std::set<std::string> names;
+    for (const auto& [name, n] : requests_by_name(merged)) names.insert(name);
+    EXPECT_EQ(names, (std::set<std::string>{"GET user 0", "GET user 1", "GET user 2", "GET user 3", "GET user 4",
+                                            "GET user 5"}))
+        << log;
     for (const auto& w : merged.at("workers").as_array()) EXPECT_EQ(w.at("state").as_string(), "done") << log;
     for (auto& w : workers_) EXPECT_NE(w->log().find("finished by its controller"), std::string::npos) << w->log();
 }

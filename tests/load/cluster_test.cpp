@@ -550,7 +550,7 @@ TEST(SealedMessages, AStopOpensOnlyWithTheSecretAndNamesTheRunItWasSealedFor) {
 }
 
 TEST(SealedMessages, ASteerOpensOnlyWithTheSecretAndWhollyAsSealed) {
-    const Steer steer{"r1", "w0", 3, 7, 2.5};
+    const Steer steer{"r1", "w0", 3, 7, 2.5, {{0, 2}, {9, 5}}};
     Result<Steer> opened = open_steer(seal_steer(steer, kSecret), kSecret);
     ASSERT_TRUE(opened) << opened.status().message();
     EXPECT_EQ(opened->run, "r1");
@@ -558,6 +558,7 @@ TEST(SealedMessages, ASteerOpensOnlyWithTheSecretAndWhollyAsSealed) {
     EXPECT_EQ(opened->seq, 3u);
     EXPECT_EQ(opened->users, 7);
     EXPECT_EQ(opened->rate, 2.5);
+    EXPECT_EQ(opened->numbers, (std::vector<UserNumberRange>{{0, 2}, {9, 5}}));
     EXPECT_FALSE(open_steer(seal_steer(steer, "another secret, just as long"), kSecret));
     json::object more = json::parse(seal_steer(steer, kSecret)).as_object();
     more["steer"] = "r1\nw0\n3\n700\n2.5";
@@ -567,8 +568,12 @@ TEST(SealedMessages, ASteerOpensOnlyWithTheSecretAndWhollyAsSealed) {
         open_steer(json::serialize(json::object{{"steer", "r1\nw0\n3\n7\n2.5"}, {"mac", stop["mac"]}}), kSecret))
         << "a stop's seal passed off as a steer's";
     // Sealed, yet no steer a controller could mean: refused all the same.
-    for (const Steer& odd : {Steer{"r1", "w0", 1, -1, 1}, Steer{"", "w0", 1, 1, 1}, Steer{"r1", "w0", 1, 1, -2}})
-        EXPECT_FALSE(open_steer(seal_steer(odd, kSecret), kSecret)) << odd.users << " " << odd.rate;
+    for (const Steer& odd : {Steer{"r1", "w0", 1, -1, 1, {}}, Steer{"", "w0", 1, 1, 1, {}},
+                             Steer{"r1", "w0", 1, 1, -2, {}}, Steer{"r1", "w0", 1, 1, 1, {{4, 0}}},
+                             Steer{"r1", "w0", 1, 1, 1, {{UINT64_MAX, 2}}}})
+        EXPECT_FALSE(open_steer(seal_steer(odd, kSecret), kSecret)) << encode_steer(odd);
+    for (std::string_view numbers : {"", "1", "1+", "+1", "1+1,", "1+1,,2+1", "1-1", "a+1"})
+        EXPECT_FALSE(decode_steer(fmt::format("r1\nw0\n1\n1\n1\n{}", numbers))) << numbers;
 }
 
 TEST(Reshare, TheUsersGoToTheWorkersRunningTheFirstTakingTheRemainder) {
@@ -576,6 +581,31 @@ TEST(Reshare, TheUsersGoToTheWorkersRunningTheFirstTakingTheRemainder) {
     EXPECT_EQ(reshare(7, {true, false, true}), (std::vector<int>{4, 0, 3}));
     EXPECT_EQ(reshare(7, {false, false, true}), (std::vector<int>{0, 0, 7}));
     EXPECT_EQ(reshare(7, {false, false}), (std::vector<int>{0, 0})) << "nobody left to take them";
+}
+
+// Users keep their numbers while they run, and no number is given twice: the
+// users a vanished worker ran go to the others with its numbers, and back to it
+// when it returns; a ramp's new users take the lowest numbers nobody holds.
+TEST(Renumber, NoTwoUsersShareANumberAsUsersMoveBetweenWorkers) {
+    using Numbers = std::vector<std::vector<std::uint64_t>>;
+    const Numbers own = {{10, 11}, {12, 13}, {14, 15}};
+    const Numbers w2_gone = renumber(own, {3, 3, 0}, own, 10);
+    EXPECT_EQ(w2_gone, (Numbers{{10, 11, 14}, {12, 13, 15}, {}}));
+    EXPECT_EQ(renumber(w2_gone, {2, 2, 2}, own, 10), own) << "back to the first shares when w2 is back";
+    EXPECT_EQ(renumber(w2_gone, {6, 0, 0}, own, 10), (Numbers{{10, 11, 14, 12, 13, 15}, {}, {}}));
+    const Numbers two = {{0, 1}, {2, 3}};
+    const Numbers step = renumber(two, {3, 3}, two, 0);
+    EXPECT_EQ(step, (Numbers{{0, 1, 4}, {2, 3, 5}})) << "a ramp's step: each worker's new user takes a new number";
+    EXPECT_EQ(renumber(step, {4, 4}, two, 0), (Numbers{{0, 1, 4, 6}, {2, 3, 5, 7}}));
+    EXPECT_EQ(renumber(step, {6, 0}, two, 0), (Numbers{{0, 1, 4, 2, 3, 5}, {}}));
+}
+
+TEST(UserNumbers, TheKthUserTakesTheKthNumberOfTheRangesThenTheNumbersPastTheLast) {
+    const UserNumbers numbers({{10, 2}, {12, 1}, {20, 0}, {30, 2}});
+    EXPECT_EQ(numbers.ranges(), (std::vector<UserNumberRange>{{10, 3}, {30, 2}})) << "joined, the empty one dropped";
+    EXPECT_EQ(numbers.first(7), (std::vector<std::uint64_t>{10, 11, 12, 30, 31, 32, 33}));
+    EXPECT_EQ(UserNumbers(5).first(3), (std::vector<std::uint64_t>{5, 6, 7}));
+    EXPECT_EQ(UserNumbers::of({3, 4, 9, 1, 2}).ranges(), (std::vector<UserNumberRange>{{3, 2}, {9, 1}, {1, 2}}));
 }
 
 TEST(SealedMessages, AFinishIsNoStopAndAStopIsNoFinish) {

@@ -589,27 +589,45 @@ int run_controller(const ControllerOptions& options, const std::atomic<bool>& st
     int total_users = 0;
     double total_spawn_rate = 0;
     std::vector<int> steered_users;  // what each worker was last told to run
+    // The numbers of each worker's users ({n} in a login): its first share's, and what it was told since.
+    std::vector<std::vector<std::uint64_t>> own_numbers, steered_numbers;
     for (std::size_t i = 0; i < result.workers.size(); ++i) {
         total_users += result.workers[i].clients;
         total_spawn_rate += (*shares)[i].spawn_rate;
         steered_users.push_back(result.workers[i].clients);
+        own_numbers.push_back(users_move ? UserNumbers((*shares)[i].first_user).first(static_cast<std::size_t>(steered_users[i]))
+                                         : std::vector<std::uint64_t>{});
     }
+    steered_numbers = own_numbers;
+    const std::uint64_t first_user = shares->front().first_user;
     std::uint64_t steer_seq = 0;
     auto move_users = [&](const std::string& why) {
         std::vector<bool> running;
         for (const auto& w : result.workers) running.push_back(w.state == "running");
         std::vector<int> users = reshare(total_users, running);
+        // A worker counted vanished holds no numbers: told again when it is back (its users may have stopped).
+        for (std::size_t i = 0; i < users.size(); ++i)
+            if (!running[i]) {
+                steered_users[i] = 0;
+                steered_numbers[i].clear();
+            }
+        std::vector<std::vector<std::uint64_t>> numbers = renumber(steered_numbers, users, own_numbers, first_user);
         std::string told;
         for (std::size_t i = 0; i < users.size(); ++i) {
-            if (!running[i] || users[i] == steered_users[i]) continue;
-            const Steer steer{run, result.workers[i].id, ++steer_seq, users[i],
-                              total_spawn_rate * users[i] / total_users};
+            if (!running[i] || (users[i] == steered_users[i] && numbers[i] == steered_numbers[i])) continue;
+            const Steer steer{run,
+                              result.workers[i].id,
+                              ++steer_seq,
+                              users[i],
+                              total_spawn_rate * users[i] / total_users,
+                              UserNumbers::of(numbers[i]).ranges()};
             if (Status s = client.publish(steer_topic(), seal_steer(steer, options.secret), 1, false); !s) {
                 fmt::print(stderr, "lampi-load controller: cannot move users to worker {}: {}\n", steer.worker,
                            s.message());
                 continue;
             }
             steered_users[i] = users[i];
+            steered_numbers[i] = std::move(numbers[i]);
             told += fmt::format("{}{} {}", told.empty() ? "" : ", ", steer.worker, users[i]);
         }
         if (!told.empty()) fmt::print(stderr, "lampi-load controller: {}: {}\n", why, told);

@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cmath>
 #include <optional>
+#include <set>
 
 namespace lampi::load::cluster {
 namespace {
@@ -61,6 +62,27 @@ std::vector<int> reshare(int total, const std::vector<bool>& running) {
     for (std::size_t i = 0, k = 0; live > 0 && i < running.size(); ++i)
         if (running[i]) users[i] = total / live + (static_cast<int>(k++) < total % live ? 1 : 0);
     return users;
+}
+
+std::vector<std::vector<std::uint64_t>> renumber(const std::vector<std::vector<std::uint64_t>>& held,
+                                                 const std::vector<int>& users,
+                                                 const std::vector<std::vector<std::uint64_t>>& own,
+                                                 std::uint64_t first) {
+    std::vector<std::vector<std::uint64_t>> numbers(users.size());
+    std::set<std::uint64_t> taken;
+    auto wants = [&](std::size_t i) { return numbers[i].size() < static_cast<std::size_t>(std::max(0, users[i])); };
+    auto take = [&](std::size_t i, std::uint64_t n) {
+        if (!taken.insert(n).second) return;
+        numbers[i].push_back(n);
+    };
+    for (std::size_t i = 0; i < users.size(); ++i)
+        for (std::size_t k = 0; i < held.size() && k < held[i].size() && wants(i); ++k) take(i, held[i][k]);
+    for (std::size_t i = 0; i < users.size(); ++i)
+        for (std::size_t k = 0; i < own.size() && k < own[i].size() && wants(i); ++k) take(i, own[i][k]);
+    std::uint64_t next = first;
+    for (std::size_t i = 0; i < users.size(); ++i)
+        while (wants(i)) take(i, next++);
+    return numbers;
 }
 
 Result<std::vector<RunShare>> split_run(const std::vector<std::string>& args, int workers,
@@ -169,8 +191,10 @@ Result<std::vector<RunShare>> split_run(const std::vector<std::string>& args, in
             if (rates[r].value || http)
                 placed.push_back({rates[r].at, {rates[r].names.front(), fmt::format("{}", rate_values[r] * part)}});
         // Web users are numbered across the run ({n} in a login): each worker's from where the last one's ended.
-        if (http)
+        if (http) {
             placed.push_back({first_user.value ? first_user.at : rest.size(), {"--first-user", std::to_string(first)}});
+            share.first_user = first;
+        }
         first += static_cast<std::uint64_t>(share.clients);
         std::stable_sort(placed.begin(), placed.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
         auto next = placed.begin();

@@ -16,6 +16,7 @@
 // each worker would find its own knee. split_run() never trusts its input.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -28,6 +29,7 @@ struct RunShare {
     int clients = 0;
     std::vector<std::string> args;  // the command line the worker runs, its share in its -P
     double spawn_rate = 0;          // web users: its part of -r/--spawn-rate
+    std::uint64_t first_user = 0;   // web users: the number of its first (its --first-user)
 };
 
 // The shares of `args` (a `publish ...` or `http ...` command line) for `workers` workers, in
@@ -44,6 +46,17 @@ Result<std::vector<RunShare>> split_run(const std::vector<std::string>& args, in
 // split_run() shares them over all, the first taking one more when they do not
 // divide evenly; 0 for a worker not running.
 std::vector<int> reshare(int total, const std::vector<bool>& running);
+
+// The numbers the workers' users take once each worker runs `users[i]` (from
+// reshare(), or a ramp's step) instead of the users numbered `held[i]`, so
+// that no two users of the run share a number: each worker keeps the numbers
+// of the users it goes on running (its first ones: a worker stops its newest),
+// takes back its `own[i]` numbers (its first share's) where nobody holds them,
+// then the lowest free numbers from `first` on.
+std::vector<std::vector<std::uint64_t>> renumber(const std::vector<std::vector<std::uint64_t>>& held,
+                                                 const std::vector<int>& users,
+                                                 const std::vector<std::vector<std::uint64_t>>& own,
+                                                 std::uint64_t first);
 
 // The value `args` gives to the option `names` in any spelling CLI11 accepts
 // (`-f X`, `-fX`, `--locustfile X`, `--locustfile=X`); nothing when it is not given.

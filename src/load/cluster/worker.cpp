@@ -103,9 +103,9 @@ public:
     bool finish_wanted() override { return finish_; }
     // The controller moved users to or from this worker (another one vanished, or
     // came back): taken at the next sample, on the run's reporter thread.
-    void steer(int users, double rate) {
+    void steer(Steer steer) {
         std::lock_guard lock(steer_mutex_);
-        steer_ = std::pair{users, rate};
+        steer_ = std::move(steer);
     }
     // The broker said the controller is gone (its Will), or back; the run ends once
     // it has been gone orphan_after_s.
@@ -142,7 +142,7 @@ private:
     }
 
     void apply_steer(const Sample& sample, Scenario& scenario) {
-        std::optional<std::pair<int, double>> steer;
+        std::optional<Steer> steer;
         {
             std::lock_guard lock(steer_mutex_);
             steer.swap(steer_);
@@ -154,7 +154,11 @@ private:
             return;
         }
         const std::int64_t now = now_ns();
-        target->set(steer->first, steer->second, now, now - static_cast<std::int64_t>(sample.elapsed_s * 1e9));
+        const std::int64_t start = now - static_cast<std::int64_t>(sample.elapsed_s * 1e9);
+        if (steer->numbers.empty())
+            target->set(steer->users, steer->rate, now, start);
+        else
+            target->set(steer->users, steer->rate, now, start, UserNumbers(steer->numbers));
     }
 
     // The value of the figure `key` in a run's report; 0 when it has none.
@@ -228,7 +232,7 @@ private:
     bool said_trimmed_ = false;
     bool said_parts_ = false;
     std::mutex steer_mutex_;
-    std::optional<std::pair<int, double>> steer_;  // users and their rate, not yet taken
+    std::optional<Steer> steer_;  // not yet taken
 };
 
 std::string default_id() {
@@ -372,7 +376,7 @@ int run_worker(WorkerOptions options, const RunCommand& run_command, const std::
         newest = steer->seq;
         fmt::print(stderr, "lampi-load worker {}: run {}: its controller moved users: {} users now ({:g} a second)\n",
                    options.id, steer->run, steer->users, steer->rate);
-        reporter_of_running->steer(steer->users, steer->rate);
+        reporter_of_running->steer(steer.value());
     };
     auto take_controller_state = [&](const MqttMessage& m) {
         std::string run = m.topic.substr(controller_topic("").size());

@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdint>
+#include <iterator>
 #include <limits>
 
 #include "lampi/base64.h"
@@ -470,7 +472,11 @@ Result<std::string> open_finish(std::string_view sealed, std::string_view secret
 }
 
 std::string encode_steer(const Steer& steer) {
-    return fmt::format("{}\n{}\n{}\n{}\n{}", steer.run, steer.worker, steer.seq, steer.users, steer.rate);
+    std::string text = fmt::format("{}\n{}\n{}\n{}\n{}", steer.run, steer.worker, steer.seq, steer.users, steer.rate);
+    for (std::size_t i = 0; i < steer.numbers.size(); ++i)
+        fmt::format_to(std::back_inserter(text), "{}{}+{}", i == 0 ? "\n" : ",", steer.numbers[i].first,
+                       steer.numbers[i].count);
+    return text;
 }
 
 Result<Steer> decode_steer(std::string_view text) {
@@ -486,10 +492,24 @@ Result<Steer> decode_steer(std::string_view text) {
         auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), into);
         return ec == std::errc() && end == digits.data() + digits.size();
     };
-    if (lines.size() != 5 || lines[0].empty() || lines[1].empty() || !number(lines[2], steer.seq) ||
-        !number(lines[3], steer.users) || !number(lines[4], steer.rate) || steer.users < 0 ||
-        !std::isfinite(steer.rate) || steer.rate < 0)
+    if ((lines.size() != 5 && lines.size() != 6) || lines[0].empty() || lines[1].empty() ||
+        !number(lines[2], steer.seq) || !number(lines[3], steer.users) || !number(lines[4], steer.rate) ||
+        steer.users < 0 || !std::isfinite(steer.rate) || steer.rate < 0)
         return malformed("steer command");
+    // The user numbers: first+count ranges, each of at least one number that fits.
+    for (std::string_view rest = lines.size() == 6 ? lines[5] : std::string_view{}; !rest.empty();) {
+        std::size_t comma = rest.find(',');
+        std::string_view range = rest.substr(0, comma);
+        rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+        std::size_t plus = range.find('+');
+        UserNumberRange r;
+        if (plus == std::string_view::npos || !number(range.substr(0, plus), r.first) ||
+            !number(range.substr(plus + 1), r.count) || r.count == 0 || r.first > UINT64_MAX - r.count ||
+            (comma != std::string_view::npos && rest.empty()))
+            return malformed("steer command");
+        steer.numbers.push_back(r);
+    }
+    if (lines.size() == 6 && steer.numbers.empty()) return malformed("steer command");
     steer.run = lines[0];
     steer.worker = lines[1];
     return steer;

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "lampi/status.h"
+#include "ramp/user_numbers.h"
 #include "report/run_report.h"
 #include "stats/histogram.h"
 #include "stats/metrics.h"
@@ -119,8 +120,9 @@ Result<std::string> open_finish(std::string_view sealed, std::string_view secret
 
 // A web users' run keeps its size when a worker vanishes: the controller shares
 // its users out again among the workers still running (and back when it returns),
-// telling each its new number of users and the rate to get there:
-// `{"steer": "<run>\n<worker>\n<seq>\n<users>\n<rate>", "mac": ...}` on
+// telling each its new number of users, the rate to get there and the numbers
+// its users take (so that none is another worker's user's):
+// `{"steer": "<run>\n<worker>\n<seq>\n<users>\n<rate>[\n<first>+<count>,...]", "mac": ...}` on
 // steer_topic(), sealed with the same secret over all of it. A worker takes a
 // steer only for the run it runs and only when newer (`seq`) than the last it
 // took, so one seen on the broker and sent again changes nothing.
@@ -130,6 +132,7 @@ struct Steer {
     std::uint64_t seq = 0;
     int users = 0;
     double rate = 0;  // users started per second on the way there
+    std::vector<UserNumberRange> numbers;  // none: the worker numbers on as it did
 };
 std::string steer_topic();
 // The text under the seal, and back; decode_steer() never trusts its input.

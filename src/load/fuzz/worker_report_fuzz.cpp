@@ -65,7 +65,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         auto reopened = decode_steer(encode_steer(*steer));
         check(static_cast<bool>(reopened));
         check(reopened->run == steer->run && reopened->worker == steer->worker && reopened->seq == steer->seq &&
-              reopened->users == steer->users && reopened->rate == steer->rate);
+              reopened->users == steer->users && reopened->rate == steer->rate &&
+              reopened->numbers == steer->numbers);
     }
     return 0;
 }

@@ -15,6 +15,10 @@ int LoadTarget::Plan::due(std::int64_t now, std::int64_t start_ns) const {
 
 void LoadTarget::set(int users, double rate, std::int64_t now, std::int64_t start_ns) {
     std::lock_guard lock(mutex_);
+    set_locked(users, rate, now, start_ns);
+}
+
+void LoadTarget::set_locked(int users, double rate, std::int64_t now, std::int64_t start_ns) {
     plan_.from = plan_.due(now, start_ns);
     plan_.users = std::max(0, users);
     plan_.rate = rate;
@@ -30,6 +34,12 @@ void LoadTarget::reset(int users, double rate) {
     plan_.rate = rate;
     plan_.generation = generation_.load(std::memory_order_relaxed) + 1;
     generation_.store(plan_.generation, std::memory_order_release);
+}
+
+void LoadTarget::set(int users, double rate, std::int64_t now, std::int64_t start_ns, UserNumbers numbers) {
+    std::lock_guard lock(mutex_);
+    plan_.numbers = std::make_shared<const UserNumbers>(std::move(numbers));
+    set_locked(users, rate, now, start_ns);
 }
 
 LoadTarget::Plan LoadTarget::plan() const {

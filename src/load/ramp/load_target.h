@@ -11,7 +11,10 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <mutex>
+
+#include "ramp/user_numbers.h"
 
 namespace lampi::load {
 
@@ -23,6 +26,8 @@ public:
         std::int64_t since_ns = 0;  // monotonic time of the change; 0: when the run starts
         int from = 0;               // users already due at that moment
         std::uint64_t generation = 0;
+        // Set by a controller that moves users between workers; none: from --first-user on.
+        std::shared_ptr<const UserNumbers> numbers;
 
         // Users due at monotonic `now` (`start_ns` stands for since_ns == 0): `from`,
         // then one more every 1/rate s up to `users`; fewer users are due at once.
@@ -39,10 +44,14 @@ public:
     void reset(int users, double rate);
     // From now on, go to `users` at `rate` per second. `now`/`start_ns` as in Plan::due.
     void set(int users, double rate, std::int64_t now, std::int64_t start_ns);
+    // The same, the users numbered by `numbers` from now on (users running keep theirs).
+    void set(int users, double rate, std::int64_t now, std::int64_t start_ns, UserNumbers numbers);
     Plan plan() const;
     std::uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
 
 private:
+    void set_locked(int users, double rate, std::int64_t now, std::int64_t start_ns);
+
     mutable std::mutex mutex_;
     Plan plan_;
     std::atomic<std::uint64_t> generation_{0};

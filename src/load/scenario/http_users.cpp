@@ -32,8 +32,7 @@ public:
           workers_(workers),
           running_(running),
           stats_(stats),
-          target_(target),
-          next_user_(index) {}
+          target_(target) {}
 
     void start(Worker& worker) override {
         worker_ = &worker;
@@ -108,13 +107,14 @@ private:
             users_.pop_back();
         }
         while (static_cast<int>(users_.size()) < wanted) {
-            std::uint64_t seed = std::hash<std::int64_t>{}(now) ^
-                                 (static_cast<std::uint64_t>(next_user_) * 0x9e3779b97f4a7c15ULL);
-            users_.push_back(factory_->make(worker, endpoint_, stats_, *this,
-                                            options_.first_user + static_cast<std::uint64_t>(next_user_), seed));
+            // The process's slot of this user: a slot a lower target freed is taken again, with its number.
+            const auto slot = static_cast<std::uint64_t>(index_) + users_.size() * static_cast<std::uint64_t>(workers_);
+            const std::uint64_t number =
+                plan_.numbers ? plan_.numbers->number_of(slot) : options_.first_user + slot;
+            std::uint64_t seed = std::hash<std::int64_t>{}(now) ^ (number * 0x9e3779b97f4a7c15ULL);
+            users_.push_back(factory_->make(worker, endpoint_, stats_, *this, number, seed));
             running_.fetch_add(1, std::memory_order_relaxed);
             users_.back()->start();
-            next_user_ += workers_;
         }
     }
 
@@ -145,7 +145,6 @@ private:
     bool have_plan_ = false;
     Worker* worker_ = nullptr;
     std::int64_t start_ns_ = 0;
-    int next_user_;
     bool stopping_ = false;
     std::int64_t stop_deadline_ns_ = 0;
     bool finished_ = false;
