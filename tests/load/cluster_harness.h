@@ -31,9 +31,11 @@ protected:
         ASSERT_EQ(::chmod(secret_file_.c_str(), 0600), 0);
     }
 
-    // Workers w0 ... w<n-1>, each started by `launcher_of(i)` when given (else worker_launcher_).
+    // n more workers, w0 ... w<n-1> at first (numbered on after those started before), each
+    // started by `launcher_of(i)` when given (else worker_launcher_).
     void start_workers(int n, const std::function<std::vector<std::string>(int)>& launcher_of = {}) {
-        for (int i = 0; i < n; ++i) {
+        const int before = static_cast<int>(workers_.size());
+        for (int i = before; i < before + n; ++i) {
             std::string id = fmt::format("w{}", i);
             std::vector<std::string> argv = launcher_of ? launcher_of(i) : worker_launcher_;
             for (const std::string& word :
@@ -45,7 +47,7 @@ protected:
             workers_.push_back(std::make_unique<lampi::testing::Process>(argv, dir_ / (id + ".log")));
             workers_.back()->start();
         }
-        for (int i = 0; i < n; ++i) {
+        for (int i = before; i < before + n; ++i) {
             ASSERT_TRUE(lampi::testing::eventually(
                 [&] {
                     return workers_[static_cast<std::size_t>(i)]->log().find("waiting for runs") != std::string::npos;

@@ -16,6 +16,7 @@
 
 #include "cloud_server.h"
 #include "cluster_harness.h"
+#include "tcp_proxy.h"
 #include "slow_site.h"
 
 namespace lampi::load::cluster {
@@ -175,6 +176,49 @@ TEST_F(HttpCluster, AVanishedWorkersUsersAreSharedOutAmongTheWorkersLeft) {
     EXPECT_EQ(requests_by_name(merged)["POST /accounts/login/?next=/"], 8u) << log;
 }
 
+// One worker's link to the broker is cut (the site stays in its reach): the
+// controller counts it vanished and gives its users to the other, and the
+// cut-off worker, hearing no heartbeat, has stopped them by then, so that none
+// runs twice; back on the broker, it runs its users again once the controller
+// shares them out again.
+TEST_F(HttpCluster, ACutOffWorkerStopsItsUsersBeforeTheOthersTakeThemUp) {
+    lampi::testing::SlowSite counting(0);  // answers at once, and counts the connections open
+    const std::string scenario = dir_ / "busy.lua";
+    lampi::testing::write_file(scenario, "wait = {0.05, 0.1}\ntasks = {{run = function(user) user:get(\"/\") end}}\n");
+    silence_ = "4";
+    start_workers(1);
+    lampi::testing::TcpProxy link(broker_.port());
+    cluster_port_ = link.port();
+    start_workers(1);  // w1 reaches the broker through the link
+    cluster_port_ = 0;
+    auto control = controller_process(2, {"http", "--host", counting.url(), "-f", scenario, "-u", "4", "-r", "100",
+                                          "-t", "20s", "--threads", "1", "--json", "--quiet"});
+    ASSERT_TRUE(run_started(*control)) << control->log();
+    std::this_thread::sleep_for(std::chrono::seconds(2));
+    link.cut();
+    ASSERT_TRUE(lampi::testing::eventually(
+        [&] { return control->log().find("among the workers running: w0 4") != std::string::npos; },
+        std::chrono::seconds(15)))
+        << control->log();
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // w0's two more users are under way
+    int most = 0;
+    for (int i = 0; i < 20; ++i) {
+        most = std::max(most, counting.open_connections());
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    EXPECT_LE(most, 4) << "w0 runs the four users and w1 none of them";
+    link.restore();
+    exit_code(*control);
+    const std::string log = control->log();
+    EXPECT_NE(log.find("worker w1 is back"), std::string::npos) << log;
+    EXPECT_NE(log.find("among the workers running: w0 2, w1 2"), std::string::npos) << log;
+    const std::string w1 = workers_[1]->log();
+    EXPECT_NE(w1.find("no word from its controller for 2 s: its 2 users stop"), std::string::npos) << w1;
+    EXPECT_NE(w1.find("its controller moved users: 2 users now"), std::string::npos) << w1;
+    EXPECT_NE(workers_[0]->log().find("its controller moved users: 4 users now"), std::string::npos)
+        << workers_[0]->log();
+}
+
 // A ramp over two workers against a site that slows to 2 s an answer past four
 // connections (as RampRun's single run): the controller steps both workers up on
 // their merged figures, stops at the step whose p99 crosses 1 s, and finds the
@@ -266,6 +310,26 @@ TEST_F(HttpCluster, AWorkerWhoseScenarioDataDiffersFromTheControllersRefusesToRu
     lampi::testing::write_file(dir_ / "w1/people.csv", "name\nalice\n");
     auto same = controller_process(2, run);
     EXPECT_EQ(exit_code(*same), 0) << same->log();
+}
+
+// A file a task would open only as the users run was never checked against the
+// controller's copy: the workers refuse it, and the scenario error says where to
+// open it instead.
+TEST_F(HttpCluster, AWorkerOpensNoCsvFileItsScenarioDidNotReadAsItLoaded) {
+    start_in_own_directories();
+    for (const char* place : {"controller", "w0", "w1"}) {
+        lampi::testing::write_file(dir_ / fmt::format("{}/later.lua", place),
+                                   "wait = {0.1, 0.2}\ntasks = {function(user) local people = csv('people.csv')\n"
+                                   "user:get('/accounts/login/', {name = people:next().name}) end}\n");
+        lampi::testing::write_file(dir_ / fmt::format("{}/people.csv", place), "name\nalice\n");
+    }
+    auto control = controller_process(
+        2, {"http", "--host", site(), "-u", "2", "-r", "50", "-t", "2s", "-f", "later.lua", "--json", "--quiet"});
+    exit_code(*control);
+    const std::string log = control->log();
+    EXPECT_NE(log.find("later.lua:2: csv: "), std::string::npos) << log;
+    EXPECT_NE(log.find("opens only the CSV files its scenario reads as it loads"), std::string::npos) << log;
+    EXPECT_EQ(total(requests_by_name(last_json(log))), 0u) << log;
 }
 
 }  // namespace

@@ -772,9 +772,20 @@ TEST(WorkerReports, AReportOverTheMessageLimitTravelsInPartsThatMakeItWholeAgain
     EXPECT_FALSE(opened->ok);
 }
 
+TEST(SealedMessages, AHeartbeatNamesTheVanishedWorkersALineEach) {
+    const ControllerHeartbeat beat{7, {"w1", "rack2-load3"}};
+    Result<std::string> state =
+        open_controller_state("r1", seal_controller_state("r1", encode_heartbeat(beat), kSecret), kSecret);
+    ASSERT_TRUE(state) << state.status().message();
+    EXPECT_EQ(decode_heartbeat(*state), beat);
+    EXPECT_EQ(decode_heartbeat("here 3"), (ControllerHeartbeat{3, {}}));
+    for (std::string_view no : {"here", "gone", "here ", "here x", "here 3\n", "here 3\nw1\n", "here 3\nw/1", "here -1"})
+        EXPECT_FALSE(decode_heartbeat(no)) << no;
+}
+
 TEST(WorkerIds, ANameThatIsNotOneTopicLevelIsRefused) {
     EXPECT_TRUE(check_worker_id("rack1-load3"));
-    for (const std::string& id : std::vector<std::string>{"", "a/b", "w+", "#", std::string("w\0x", 3)}) {
+    for (const std::string& id : std::vector<std::string>{"", "a/b", "w+", "#", std::string("w\0x", 3), "w\nx", "w\tx"}) {
         Status s = check_worker_id(id);
         EXPECT_FALSE(s) << id;
         EXPECT_NE(s.message().find("--id"), std::string::npos) << s.message();

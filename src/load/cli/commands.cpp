@@ -211,6 +211,7 @@ int http_command(HttpOptions options, const HttpCliOptions& cli, const CommonOpt
                     "printed their digests): copy the controller's files here, so every worker runs the same "
                     "scenario",
                     cli.script, data->empty() ? "none" : describe_scenario_data(*data)));
+            options.pinned_data = true;
         }
         scenario = std::make_unique<HttpLuaScenario>(options, cli.script);
     } else {

@@ -544,7 +544,10 @@ int run_controller(const ControllerOptions& options, const std::atomic<bool>& st
     std::vector<std::string> starts;
     std::string who;
     for (std::size_t i = 0; i < result.workers.size(); ++i) {
-        StartCommand start{run, {{result.workers[i].id, (*shares)[i].args}}, issued_at_ms};
+        StartCommand start{run, {{result.workers[i].id, (*shares)[i].args}}, issued_at_ms, 0};
+        // Web users whose worker stops hearing the controller stop before it counts them vanished
+        // (its --silence) and shares them out to the others: they never run twice.
+        if (options.args.front() == "http") start.pause_after_s = options.silence_s / 2;
         starts.push_back(seal_start(start, options.secret));
         if (starts.back().size() > options.max_message_bytes) {
             fmt::print(stderr,
@@ -689,6 +692,7 @@ int run_controller(const ControllerOptions& options, const std::atomic<bool>& st
         }
     };
     auto sampled_at = started;
+    std::uint64_t heartbeat_seq = 0;
     for (;;) {
         bool all_over = true;
         bool running_changed = false;  // a worker vanished, or is back
@@ -771,6 +775,13 @@ int run_controller(const ControllerOptions& options, const std::atomic<bool>& st
         if (seconds_since(sampled_at) >= 1) {
             sampled_at = Clock::now();
             add_sample();
+            ControllerHeartbeat beat{++heartbeat_seq, {}};
+            for (const auto& w : result.workers)
+                if (w.state == "vanished") beat.vanished.push_back(w.id);
+            // QoS 0: one lost (or not sent while the link is down) is made good by the next.
+            if (client.connected())
+                (void)client.publish(controller_topic(run),
+                                     seal_controller_state(run, encode_heartbeat(beat), options.secret), 0, true);
         }
         if (all_over) break;
         if (ramp_over && !finish_sent) {

@@ -20,6 +20,7 @@
 #include "cluster/worker_report.h"
 #include "lampi/log.h"
 #include "lampi/mqtt_client.h"
+#include "ramp/load_target.h"
 #include "run/clock.h"
 
 namespace lampi::load::cluster {
@@ -38,17 +39,18 @@ std::int64_t steady_ms() {
 class Reporter : public RunObserver {
 public:
     Reporter(MqttClient& client, std::string run, std::string worker, const std::string& secret,
-             std::size_t max_message_bytes, double orphan_after_s = 0)
+             std::size_t max_message_bytes, double orphan_after_s = 0, double pause_after_s = 0)
         : client_(client),
           topic_(report_topic(run, worker)),
           run_(std::move(run)),
           worker_(std::move(worker)),
           secret_(secret),
           max_message_bytes_(max_message_bytes),
-          orphan_after_s_(orphan_after_s) {}
+          orphan_after_s_(orphan_after_s),
+          pause_after_s_(pause_after_s) {}
 
     void sampled(const Sample& sample, const Histogram&, Scenario& scenario, const Collector& collector) override {
-        apply_steer(sample, scenario);
+        if (!apply_steer(sample, scenario)) pause_or_resume(sample, scenario);
         WorkerReport r = base(collector.totals_so_far());
         r.elapsed_s = sample.elapsed_s;
         r.connections = sample.connections;
@@ -106,7 +108,16 @@ public:
     void steer(Steer steer) {
         std::lock_guard lock(steer_mutex_);
         steer_ = std::move(steer);
+        heard_ms_ = steady_ms();
+        named_vanished_ = false;  // the controller counts it running again
     }
+    // The controller's heartbeat for this run: whether it names this worker vanished.
+    void heartbeat(bool named_vanished) {
+        heard_ms_ = steady_ms();
+        named_vanished_ = named_vanished;
+    }
+    // A word from the controller that says nothing of the workers (its "here" on connecting).
+    void heard() { heard_ms_ = steady_ms(); }
     // The broker said the controller is gone (its Will), or back; the run ends once
     // it has been gone orphan_after_s.
     void controller_gone(std::int64_t since_steady_ms) { gone_since_ms_ = since_steady_ms; }
@@ -141,17 +152,18 @@ private:
         return r;
     }
 
-    void apply_steer(const Sample& sample, Scenario& scenario) {
+    // Whether a steer came and was taken: it replaces whatever the users were told before.
+    bool apply_steer(const Sample& sample, Scenario& scenario) {
         std::optional<Steer> steer;
         {
             std::lock_guard lock(steer_mutex_);
             steer.swap(steer_);
         }
-        if (!steer) return;
+        if (!steer) return false;
         LoadTarget* target = scenario.load_target();
         if (!target) {
             log::warn("worker {}: run {}: its controller moved users, but this run's users are fixed", worker_, run_);
-            return;
+            return false;
         }
         const std::int64_t now = now_ns();
         const std::int64_t start = now - static_cast<std::int64_t>(sample.elapsed_s * 1e9);
@@ -159,6 +171,42 @@ private:
             target->set(steer->users, steer->rate, now, start);
         else
             target->set(steer->users, steer->rate, now, start, UserNumbers(steer->numbers));
+        paused_.reset();
+        return true;
+    }
+
+    // A web users' run stops its users while the controller may be giving them to the
+    // other workers, so that none runs twice: when its heartbeat has not come for
+    // pause_after_s (this worker may be cut off: the controller counts it vanished at
+    // twice that) or names this worker vanished. They start again as they were when
+    // it is heard and names it no more, or as a steer says.
+    void pause_or_resume(const Sample& sample, Scenario& scenario) {
+        LoadTarget* target = scenario.load_target();
+        if (!target || pause_after_s_ <= 0) return;
+        const bool silent = steady_ms() - heard_ms_ > static_cast<std::int64_t>(pause_after_s_ * 1000);
+        const bool pause = silent || named_vanished_;
+        if (pause == paused_.has_value()) return;
+        const std::int64_t now = now_ns();
+        const std::int64_t start = now - static_cast<std::int64_t>(sample.elapsed_s * 1e9);
+        if (pause) {
+            paused_ = target->plan();
+            target->set(0, paused_->rate, now, start);
+            fmt::print(stderr,
+                       "lampi-load worker {}: run {}: {}: its {} users stop until the controller is heard again (it "
+                       "may be sharing them out to the other workers)\n",
+                       worker_, run_,
+                       silent ? fmt::format("no word from its controller for {:g} s", pause_after_s_)
+                              : std::string("its controller counts this worker vanished"),
+                       paused_->users);
+            return;
+        }
+        if (paused_->numbers)
+            target->set(paused_->users, paused_->rate, now, start, *paused_->numbers);
+        else
+            target->set(paused_->users, paused_->rate, now, start);
+        fmt::print(stderr, "lampi-load worker {}: run {}: its controller is heard again: its {} users start again\n",
+                   worker_, run_, paused_->users);
+        paused_.reset();
     }
 
     // The value of the figure `key` in a run's report; 0 when it has none.
@@ -233,6 +281,10 @@ private:
     bool said_parts_ = false;
     std::mutex steer_mutex_;
     std::optional<Steer> steer_;  // not yet taken
+    double pause_after_s_;
+    std::atomic<std::int64_t> heard_ms_{steady_ms()};  // the controller's last word for this run
+    std::atomic<bool> named_vanished_{false};
+    std::optional<LoadTarget::Plan> paused_;  // what the users were told before they stopped
 };
 
 std::string default_id() {
@@ -265,18 +317,6 @@ std::vector<std::string> worker_args(std::vector<std::string> args, const std::s
         args.emplace_back("lampi-load-" + worker);
     }
     return args;
-}
-
-Status check_worker_id(std::string_view id) {
-    if (id.empty()) return Status::invalid_argument("--id: give the worker a name (or leave --id out for host-pid)");
-    // It is a level of the worker's topics: a wildcard or a separator would make it another's, or none.
-    for (char c : {'/', '+', '#', '\0'})
-        if (id.find(c) != std::string_view::npos)
-            return Status::invalid_argument(
-                fmt::format("--id '{}': a worker's name may not hold '/', '+', '#' or NUL (it is a level of its MQTT "
-                            "topics): give one without them, such as rack1-load3",
-                            id.substr(0, id.find('\0'))));
-    return Status::ok();
 }
 
 int run_worker(WorkerOptions options, const RunCommand& run_command, const std::atomic<bool>& stop) {
@@ -316,6 +356,7 @@ int run_worker(WorkerOptions options, const RunCommand& run_command, const std::
         std::string run;
         std::vector<std::string> args;  // this worker's share
         std::int64_t issued_at_ms = 0;
+        double pause_after_s = 0;
         std::string refused;  // not run, and why: its controller is told
     };
     std::deque<Start> starts;
@@ -378,6 +419,7 @@ int run_worker(WorkerOptions options, const RunCommand& run_command, const std::
                    options.id, steer->run, steer->users, steer->rate);
         reporter_of_running->steer(steer.value());
     };
+    std::map<std::string, std::uint64_t> heartbeats;  // the newest heartbeat taken, per run
     auto take_controller_state = [&](const MqttMessage& m) {
         std::string run = m.topic.substr(controller_topic("").size());
         if (m.payload.empty()) return;  // cleared at its run's end
@@ -398,7 +440,15 @@ int run_worker(WorkerOptions options, const RunCommand& run_command, const std::
                       options.id, run, options.orphan_after_s);
         } else {
             controller_gone_since.erase(run);
-            if (running == run && reporter_of_running) reporter_of_running->controller_back();
+            if (running != run || !reporter_of_running) return;
+            reporter_of_running->controller_back();
+            std::optional<ControllerHeartbeat> beat = decode_heartbeat(*state);
+            if (!beat) return reporter_of_running->heard();
+            std::uint64_t& newest = heartbeats[run];
+            if (beat->seq <= newest) return;  // an older one, seen again
+            newest = beat->seq;
+            reporter_of_running->heartbeat(std::find(beat->vanished.begin(), beat->vanished.end(), options.id) !=
+                                           beat->vanished.end());
         }
     };
     client.on_message = [&](const MqttMessage& m) {
@@ -417,6 +467,7 @@ int run_worker(WorkerOptions options, const RunCommand& run_command, const std::
             starts.push_back({sealed->run,
                               {},
                               sealed->issued_at_ms,
+                              0,
                               start.status().message() +
                                   ": if this is a new run, set the clocks of the controller and this worker right "
                                   "(NTP)"});
@@ -427,7 +478,7 @@ int run_worker(WorkerOptions options, const RunCommand& run_command, const std::
         if (!share) return;
         std::lock_guard lock(mutex);
         if (!runs_taken.insert(start->run).second) return;
-        starts.push_back({start->run, share->args, start->issued_at_ms, {}});
+        starts.push_back({start->run, share->args, start->issued_at_ms, start->pause_after_s, {}});
         arrived.notify_one();
     };
     if (Status s = connect_to_cluster(client, kConnectDeadline); !s) {
@@ -471,7 +522,7 @@ int run_worker(WorkerOptions options, const RunCommand& run_command, const std::
         }
         (void)client.publish(hello, hello_of("busy"), 1, true);
         Reporter reporter(client, start.run, options.id, options.secret, options.max_message_bytes,
-                          options.orphan_after_s);
+                          options.orphan_after_s, start.pause_after_s);
         {
             std::lock_guard lock(mutex);
             running = start.run;

@@ -29,10 +29,6 @@ struct WorkerOptions {
     double orphan_after_s = 60;
 };
 
-// Why `id` cannot name a worker: empty, or holding '/', '+', '#' or NUL (it is a
-// level of the worker's topics).
-Status check_worker_id(std::string_view id);
-
 // Runs a lampi-load command line (`publish ...`, `http ...`) with `observer` watching the run,
 // as main() runs one; its exit code.
 using RunCommand = std::function<int(const std::vector<std::string>& args, RunObserver* observer)>;

@@ -378,8 +378,9 @@ const StartCommand::Share* StartCommand::share_of(std::string_view worker) const
 std::string encode_start(const StartCommand& c) {
     json::array shares;
     for (const auto& s : c.shares) shares.push_back(json::object{{"worker", s.worker}, {"args", strings(s.args)}});
-    return json::serialize(
-        json::object{{"run", c.run}, {"shares", std::move(shares)}, {"issued_at_ms", c.issued_at_ms}});
+    json::object o{{"run", c.run}, {"shares", std::move(shares)}, {"issued_at_ms", c.issued_at_ms}};
+    if (c.pause_after_s > 0) o["pause_after_s"] = c.pause_after_s;
+    return json::serialize(o);
 }
 
 Result<StartCommand> decode_start(std::string_view text) {
@@ -392,6 +393,11 @@ Result<StartCommand> decode_start(std::string_view text) {
     if (!run || !run->is_string() || !shares || !shares->is_array() || !read_number(o, "issued_at_ms", c.issued_at_ms))
         return malformed("start command");
     c.run = run->as_string();
+    if (const json::value* pause = o.if_contains("pause_after_s")) {
+        if (!pause->is_number()) return malformed("start command");
+        c.pause_after_s = pause->to_number<double>();
+        if (!std::isfinite(c.pause_after_s) || c.pause_after_s < 0) return malformed("start command");
+    }
     for (const json::value& s : shares->as_array()) {
         StartCommand::Share share;
         const json::value* worker = s.is_object() ? s.as_object().if_contains("worker") : nullptr;
@@ -449,6 +455,43 @@ Result<std::string> open_controller_state(std::string_view run, std::string_view
     return open_sealed(sealed, "controller", "a controller's state", [&](std::string_view state) {
         return mac_hex(kControllerDomain, controller_state_text(run, state), secret);
     });
+}
+
+Status check_worker_id(std::string_view id) {
+    if (id.empty()) return Status::invalid_argument("--id: give the worker a name (or leave --id out for host-pid)");
+    // It is a level of the worker's topics: a wildcard or a separator would make it another's, or none;
+    // a line break would split the controller's heartbeat, which names workers a line each.
+    for (char c : id)
+        if (c == '/' || c == '+' || c == '#' || static_cast<unsigned char>(c) < 0x20)
+            return Status::invalid_argument(fmt::format(
+                "--id '{}': a worker's name may not hold '/', '+', '#' or a control character (it is a level of its "
+                "MQTT topics, and a line of the controller's heartbeat): give one without them, such as rack1-load3",
+                id.substr(0, id.find('\0'))));
+    return Status::ok();
+}
+
+std::string encode_heartbeat(const ControllerHeartbeat& heartbeat) {
+    std::string text = fmt::format("here {}", heartbeat.seq);
+    for (const std::string& worker : heartbeat.vanished) text += "\n" + worker;
+    return text;
+}
+
+std::optional<ControllerHeartbeat> decode_heartbeat(std::string_view state) {
+    constexpr std::string_view kHere = "here ";
+    if (!state.starts_with(kHere)) return std::nullopt;
+    state.remove_prefix(kHere.size());
+    const std::string_view seq = state.substr(0, state.find('\n'));
+    ControllerHeartbeat heartbeat;
+    auto [end, ec] = std::from_chars(seq.data(), seq.data() + seq.size(), heartbeat.seq);
+    if (ec != std::errc() || end != seq.data() + seq.size() || seq.empty()) return std::nullopt;
+    for (std::string_view rest = state.substr(seq.size()); !rest.empty();) {
+        rest.remove_prefix(1);  // the newline before each worker
+        const std::string_view worker = rest.substr(0, rest.find('\n'));
+        if (!check_worker_id(worker)) return std::nullopt;
+        heartbeat.vanished.emplace_back(worker);
+        rest.remove_prefix(worker.size());
+    }
+    return heartbeat;
 }
 
 std::string seal_stop(std::string_view run, std::string_view secret) {

@@ -40,6 +40,24 @@ std::string report_topic(std::string_view run, std::string_view worker);
 // when it vanishes (killed, or cut off) and end their shares if it stays away
 // (WorkerOptions::orphan_after_s). Sealed (seal_controller_state below).
 std::string controller_topic(std::string_view run);
+// While its run lasts the controller says so again every second, a heartbeat
+// under the same seal: "here <seq>" and then the workers it counts vanished, a
+// line each. A worker of a web users' run that hears none for its start's
+// pause_after_s stops its users, as the controller may be giving them to the
+// others by then, and one named vanished keeps them stopped until a steer gives
+// it users again; it takes a heartbeat only when newer than the last.
+// Why `id` cannot name a worker: empty, or holding '/', '+', '#' or a control
+// character (it is a level of the worker's topics, and a heartbeat's line).
+Status check_worker_id(std::string_view id);
+
+struct ControllerHeartbeat {
+    std::uint64_t seq = 0;
+    std::vector<std::string> vanished;
+    bool operator==(const ControllerHeartbeat&) const = default;
+};
+std::string encode_heartbeat(const ControllerHeartbeat& heartbeat);
+// Nothing when `state` is no heartbeat ("gone", or the bare "here" said at each connection).
+std::optional<ControllerHeartbeat> decode_heartbeat(std::string_view state);
 
 struct WorkerReport {
     std::string worker;
@@ -81,6 +99,8 @@ struct StartCommand {
     std::string run;
     std::vector<Share> shares;
     std::int64_t issued_at_ms = 0;
+    // Web users: stop them after this long without a heartbeat (ControllerHeartbeat); 0: never.
+    double pause_after_s = 0;
 
     // This worker's share; nullptr when the run does not name it.
     const Share* share_of(std::string_view worker) const;

@@ -1,5 +1,5 @@
 // Fuzzes the cluster's message decoders (cluster/worker_report.h): a worker's
-// report, a controller's start and steer commands, as the other end receives
+// report, a controller's start and steer commands and heartbeat, as the other end receives
 // them once their MAC matched. They never crash, and whatever opens encodes to
 // text that opens to the same again: counts, buckets and names exactly; the
 // report's decimal figures (sums, seconds) to within rounding, as Boost.JSON
@@ -59,7 +59,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (auto start = decode_start(text)) {
         auto reopened = decode_start(encode_start(*start));
         check(static_cast<bool>(reopened));
-        check(reopened->run == start->run && reopened->shares == start->shares);
+        check(reopened->run == start->run && reopened->shares == start->shares &&
+              close(reopened->pause_after_s, start->pause_after_s));
     }
     if (auto steer = decode_steer(text)) {
         auto reopened = decode_steer(encode_steer(*steer));
@@ -67,6 +68,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         check(reopened->run == steer->run && reopened->worker == steer->worker && reopened->seq == steer->seq &&
               reopened->users == steer->users && reopened->rate == steer->rate &&
               reopened->numbers == steer->numbers);
+    }
+    if (auto heartbeat = decode_heartbeat(text)) {
+        auto reopened = decode_heartbeat(encode_heartbeat(*heartbeat));
+        check(reopened == heartbeat);
     }
     return 0;
 }

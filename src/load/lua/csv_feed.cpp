@@ -84,6 +84,7 @@ Result<CsvTable> parse_csv(std::string_view text) {
 Result<std::shared_ptr<CsvFeed>> CsvFeeds::open(const std::string& path) {
     std::lock_guard lock(mutex_);
     if (auto it = feeds_.find(path); it != feeds_.end()) return it->second;
+    if (!refusal_.empty()) return Status::permission_denied(fmt::format("{}: {}", path, refusal_));
     std::ifstream file(path, std::ios::binary);
     if (!file) return Status::not_found(fmt::format("{}: cannot read it", path));
     std::ostringstream text;
@@ -94,6 +95,11 @@ Result<std::shared_ptr<CsvFeed>> CsvFeeds::open(const std::string& path) {
     auto feed = std::make_shared<CsvFeed>(std::move(table).value());
     feeds_.emplace(path, feed);
     return feed;
+}
+
+void CsvFeeds::refuse_new(std::string why) {
+    std::lock_guard lock(mutex_);
+    refusal_ = std::move(why);
 }
 
 std::vector<std::string> CsvFeeds::paths() {

@@ -45,9 +45,12 @@ public:
     Result<std::shared_ptr<CsvFeed>> open(const std::string& path);
     // The files opened so far, as open() was given them.
     std::vector<std::string> paths();
+    // From now on open() refuses a file not opened yet, saying `why`.
+    void refuse_new(std::string why);
 
 private:
     std::mutex mutex_;
+    std::string refusal_;
     std::map<std::string, std::shared_ptr<CsvFeed>> feeds_;
 };
 

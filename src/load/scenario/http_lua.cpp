@@ -40,7 +40,14 @@ public:
     std::string describe() const override { return std::filesystem::path(script_).filename().string(); }
     bool waits_as_told() const override { return false; }
     std::unique_ptr<UserFactory> factory(const HttpOptions& options, int) override {
-        return std::make_unique<LuaFactory>(lua::ScenarioState::load(settings_for(script_, options, feeds_)));
+        auto state = lua::ScenarioState::load(settings_for(script_, options, feeds_));
+        // What a worker's users read must be what every worker read: the files the load read were checked.
+        if (options.pinned_data)
+            feeds_.refuse_new(
+                "a controller's worker opens only the CSV files its scenario reads as it loads (their digests are "
+                "checked against the controller's copies): call csv() at the top of the scenario, outside on_start "
+                "and the tasks");
+        return std::make_unique<LuaFactory>(std::move(state));
     }
 
 private:

@@ -39,6 +39,9 @@ struct HttpOptions {
     bool insecure = false;  // https: accept any certificate
     std::vector<std::string> bind_addresses;
     double stop_timeout_s = 10;  // for users' last step (on_stop) once the run ends
+    // A controller's worker: a Lua scenario's csv() opens only the files it read as it
+    // loaded, the ones whose digests the controller checked (scenario/scenario_files.h).
+    bool pinned_data = false;
 };
 
 // Makes one worker's users; lives on that worker's thread once the run starts.

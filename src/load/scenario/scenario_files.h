@@ -2,8 +2,9 @@
 // opens and the modules it requires. A controller's workers each run their own
 // copy of a scenario, so the controller pins a digest of its copies in every
 // share (lampi-load http --scenario-data-sha256), and a worker whose copies
-// differ refuses the run, naming its own. Files a scenario opens only once its
-// users run (a csv() inside a task) are not read at load, so not pinned.
+// differ refuses the run, naming its own. Files a scenario would open only once
+// its users run (a csv() inside on_start or a task) are not read at load, so
+// could not be checked: a worker refuses them (HttpOptions::pinned_data).
 #pragma once
 
 #include <string>
