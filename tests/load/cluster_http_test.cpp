@@ -16,8 +16,8 @@
 
 #include "cloud_server.h"
 #include "cluster_harness.h"
-#include "tcp_proxy.h"
 #include "slow_site.h"
+#include "tcp_proxy.h"
 
 namespace lampi::load::cluster {
 namespace {
@@ -323,8 +323,8 @@ TEST_F(HttpCluster, AWorkerOpensNoCsvFileItsScenarioDidNotReadAsItLoaded) {
                                    "user:get('/accounts/login/', {name = people:next().name}) end}\n");
         lampi::testing::write_file(dir_ / fmt::format("{}/people.csv", place), "name\nalice\n");
     }
-    auto control = controller_process(
-        2, {"http", "--host", site(), "-u", "2", "-r", "50", "-t", "2s", "-f", "later.lua", "--json", "--quiet"});
+    auto control = controller_process(2, {"http", "--host", site(), "-u", "2", "-r", "50", "-t", "2s", "-f",
+                                          "later.lua", "--json", "--quiet"});
     exit_code(*control);
     const std::string log = control->log();
     EXPECT_NE(log.find("later.lua:2: csv: "), std::string::npos) << log;

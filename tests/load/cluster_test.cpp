@@ -568,9 +568,9 @@ TEST(SealedMessages, ASteerOpensOnlyWithTheSecretAndWhollyAsSealed) {
         open_steer(json::serialize(json::object{{"steer", "r1\nw0\n3\n7\n2.5"}, {"mac", stop["mac"]}}), kSecret))
         << "a stop's seal passed off as a steer's";
     // Sealed, yet no steer a controller could mean: refused all the same.
-    for (const Steer& odd : {Steer{"r1", "w0", 1, -1, 1, {}}, Steer{"", "w0", 1, 1, 1, {}},
-                             Steer{"r1", "w0", 1, 1, -2, {}}, Steer{"r1", "w0", 1, 1, 1, {{4, 0}}},
-                             Steer{"r1", "w0", 1, 1, 1, {{UINT64_MAX, 2}}}})
+    for (const Steer& odd :
+         {Steer{"r1", "w0", 1, -1, 1, {}}, Steer{"", "w0", 1, 1, 1, {}}, Steer{"r1", "w0", 1, 1, -2, {}},
+          Steer{"r1", "w0", 1, 1, 1, {{4, 0}}}, Steer{"r1", "w0", 1, 1, 1, {{UINT64_MAX, 2}}}})
         EXPECT_FALSE(open_steer(seal_steer(odd, kSecret), kSecret)) << encode_steer(odd);
     for (std::string_view numbers : {"", "1", "1+", "+1", "1+1,", "1+1,,2+1", "1-1", "a+1"})
         EXPECT_FALSE(decode_steer(fmt::format("r1\nw0\n1\n1\n1\n{}", numbers))) << numbers;
@@ -779,13 +779,15 @@ TEST(SealedMessages, AHeartbeatNamesTheVanishedWorkersALineEach) {
     ASSERT_TRUE(state) << state.status().message();
     EXPECT_EQ(decode_heartbeat(*state), beat);
     EXPECT_EQ(decode_heartbeat("here 3"), (ControllerHeartbeat{3, {}}));
-    for (std::string_view no : {"here", "gone", "here ", "here x", "here 3\n", "here 3\nw1\n", "here 3\nw/1", "here -1"})
+    for (std::string_view no :
+         {"here", "gone", "here ", "here x", "here 3\n", "here 3\nw1\n", "here 3\nw/1", "here -1"})
         EXPECT_FALSE(decode_heartbeat(no)) << no;
 }
 
 TEST(WorkerIds, ANameThatIsNotOneTopicLevelIsRefused) {
     EXPECT_TRUE(check_worker_id("rack1-load3"));
-    for (const std::string& id : std::vector<std::string>{"", "a/b", "w+", "#", std::string("w\0x", 3), "w\nx", "w\tx"}) {
+    for (const std::string& id :
+         std::vector<std::string>{"", "a/b", "w+", "#", std::string("w\0x", 3), "w\nx", "w\tx"}) {
         Status s = check_worker_id(id);
         EXPECT_FALSE(s) << id;
         EXPECT_NE(s.message().find("--id"), std::string::npos) << s.message();

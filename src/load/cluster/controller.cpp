@@ -598,8 +598,9 @@ int run_controller(const ControllerOptions& options, const std::atomic<bool>& st
         total_users += result.workers[i].clients;
         total_spawn_rate += (*shares)[i].spawn_rate;
         steered_users.push_back(result.workers[i].clients);
-        own_numbers.push_back(users_move ? UserNumbers((*shares)[i].first_user).first(static_cast<std::size_t>(steered_users[i]))
-                                         : std::vector<std::uint64_t>{});
+        own_numbers.push_back(
+            users_move ? UserNumbers((*shares)[i].first_user).first(static_cast<std::size_t>(steered_users[i]))
+                       : std::vector<std::uint64_t>{});
     }
     steered_numbers = own_numbers;
     const std::uint64_t first_user = shares->front().first_user;

@@ -167,10 +167,8 @@ private:
         }
         const std::int64_t now = now_ns();
         const std::int64_t start = now - static_cast<std::int64_t>(sample.elapsed_s * 1e9);
-        if (steer->numbers.empty())
-            target->set(steer->users, steer->rate, now, start);
-        else
-            target->set(steer->users, steer->rate, now, start, UserNumbers(steer->numbers));
+        if (steer->numbers.empty()) target->set(steer->users, steer->rate, now, start);
+        else target->set(steer->users, steer->rate, now, start, UserNumbers(steer->numbers));
         paused_.reset();
         return true;
     }
@@ -200,10 +198,8 @@ private:
                        paused_->users);
             return;
         }
-        if (paused_->numbers)
-            target->set(paused_->users, paused_->rate, now, start, *paused_->numbers);
-        else
-            target->set(paused_->users, paused_->rate, now, start);
+        if (paused_->numbers) target->set(paused_->users, paused_->rate, now, start, *paused_->numbers);
+        else target->set(paused_->users, paused_->rate, now, start);
         fmt::print(stderr, "lampi-load worker {}: run {}: its controller is heard again: its {} users start again\n",
                    worker_, run_, paused_->users);
         paused_.reset();

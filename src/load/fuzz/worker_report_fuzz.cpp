@@ -66,8 +66,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         auto reopened = decode_steer(encode_steer(*steer));
         check(static_cast<bool>(reopened));
         check(reopened->run == steer->run && reopened->worker == steer->worker && reopened->seq == steer->seq &&
-              reopened->users == steer->users && reopened->rate == steer->rate &&
-              reopened->numbers == steer->numbers);
+              reopened->users == steer->users && reopened->rate == steer->rate && reopened->numbers == steer->numbers);
     }
     if (auto heartbeat = decode_heartbeat(text)) {
         auto reopened = decode_heartbeat(encode_heartbeat(*heartbeat));

@@ -5,10 +5,8 @@ namespace lampi::load {
 UserNumbers::UserNumbers(const std::vector<UserNumberRange>& ranges) {
     for (const UserNumberRange& r : ranges) {
         if (r.count == 0) continue;
-        if (!ranges_.empty() && ranges_.back().first + ranges_.back().count == r.first)
-            ranges_.back().count += r.count;
-        else
-            ranges_.push_back(r);
+        if (!ranges_.empty() && ranges_.back().first + ranges_.back().count == r.first) ranges_.back().count += r.count;
+        else ranges_.push_back(r);
     }
     if (ranges_.empty()) ranges_.push_back({0, 0});
 }

@@ -109,8 +109,7 @@ private:
         while (static_cast<int>(users_.size()) < wanted) {
             // The process's slot of this user: a slot a lower target freed is taken again, with its number.
             const auto slot = static_cast<std::uint64_t>(index_) + users_.size() * static_cast<std::uint64_t>(workers_);
-            const std::uint64_t number =
-                plan_.numbers ? plan_.numbers->number_of(slot) : options_.first_user + slot;
+            const std::uint64_t number = plan_.numbers ? plan_.numbers->number_of(slot) : options_.first_user + slot;
             std::uint64_t seed = std::hash<std::int64_t>{}(now) ^ (number * 0x9e3779b97f4a7c15ULL);
             users_.push_back(factory_->make(worker, endpoint_, stats_, *this, number, seed));
             running_.fetch_add(1, std::memory_order_relaxed);
