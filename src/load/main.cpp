@@ -345,6 +345,13 @@ int run_command_line(int argc, char** argv, lampi::load::RunObserver* observer, 
         "Locust's four files for an http run");
     controller_cmd->add_option("--report", controller.html_path,
                                "write the merged figures as a self-contained HTML report to FILE.html");
+    std::string controller_web_address;
+    CLI::Option* controller_web =
+        controller_cmd
+            ->add_option("--web", controller_web_address,
+                         "serve the run's live UI at [ADDR:]PORT (8089 is Locust's; ADDR 127.0.0.1, loopback only, "
+                         "unless given): the merged charts and tables, and the users, spawn rate, stop and end of a "
+                         "web users' run steered from the page");
     controller_cmd->add_option("--log-level", common.log_level, "trace|debug|info|warn|error")->capture_default_str();
     std::string controller_secret_file;
     controller_cmd
@@ -402,6 +409,7 @@ int run_command_line(int argc, char** argv, lampi::load::RunObserver* observer, 
             !read_cluster_secret(controller_secret_file, controller.secret))
             return 2;
         controller.share_problem = share_problem;
+        if (controller_web->count() > 0) controller.serve_web = load::cli::live_page_at(controller_web_address);
         // The options that take a value are those of the command the controller divides.
         const CLI::App* divided = !controller.args.empty() && controller.args.front() == "http" ? http_cmd : publish;
         for (const CLI::Option* o : divided->get_options()) {

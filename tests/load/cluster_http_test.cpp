@@ -12,10 +12,12 @@
 
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <set>
 
 #include "cloud_server.h"
 #include "cluster_harness.h"
+#include "http_client.h"
 #include "slow_site.h"
 #include "tcp_proxy.h"
 
@@ -217,6 +219,69 @@ TEST_F(HttpCluster, ACutOffWorkerStopsItsUsersBeforeTheOthersTakeThemUp) {
     EXPECT_NE(w1.find("its controller moved users: 2 users now"), std::string::npos) << w1;
     EXPECT_NE(workers_[0]->log().find("its controller moved users: 4 users now"), std::string::npos)
         << workers_[0]->log();
+}
+
+// The controller's --web page shows the workers' merged run, and steers it as a
+// single run's page does: its users and spawn rate go to the workers, its stop
+// stops them all, its quit ends the run as planned.
+TEST_F(HttpCluster, TheControllersPageShowsTheMergedRunAndSteersTheWorkersUsers) {
+    lampi::testing::SlowSite counting(0);  // answers at once, and counts the connections open
+    const std::string scenario = dir_ / "busy.lua";
+    lampi::testing::write_file(scenario, "wait = {0.05, 0.1}\ntasks = {{run = function(user) user:get(\"/\") end}}\n");
+    start_workers(2);
+    auto control = controller_process(2,
+                                      {"http", "--host", counting.url(), "-f", scenario, "-u", "2", "-r", "50",
+                                       "--threads", "1", "--json", "--quiet"},
+                                      {"--web", "127.0.0.1:0"});
+    std::smatch at;
+    ASSERT_TRUE(lampi::testing::eventually(
+        [&] {
+            std::string log = control->log();
+            return std::regex_search(log, at, std::regex("web UI is at http://127\\.0\\.0\\.1:(\\d+)/"));
+        },
+        std::chrono::seconds(10)))
+        << control->log();
+    lampi::testing::HttpClient page(std::stoi(at[1]));
+    json::object stats;
+    auto page_shows = [&](const std::function<bool(const json::object&)>& done) {
+        return lampi::testing::eventually(
+            [&] {
+                lampi::testing::HttpReply r = page.request("GET", "/stats");
+                if (r.status != 200) return false;
+                stats = json::parse(r.body).as_object();
+                return done(stats);
+            },
+            std::chrono::seconds(15));
+    };
+    auto aggregated = [](const json::object& s) -> std::int64_t {
+        for (const auto& r : s.at("requests").as_array())
+            if (r.at("name").as_string() == "Aggregated") return r.at("requests").to_number<std::int64_t>();
+        return 0;
+    };
+    EXPECT_TRUE(page_shows([&](const json::object& s) {
+        return s.at("state").as_string() == "running" && s.at("users").as_int64() == 2 && aggregated(s) > 0;
+    })) << json::serialize(stats);
+    auto post = [&](const std::string& path, const std::string& body) {
+        return page.request("POST", path, {{"Content-Type", "application/json"}}, body).status;
+    };
+    EXPECT_EQ(post("/start", R"({"users": 6, "spawn_rate": 50})"), 200);
+    EXPECT_TRUE(page_shows([](const json::object& s) { return s.at("users").as_int64() == 6; }))
+        << json::serialize(stats);
+    EXPECT_TRUE(lampi::testing::eventually([&] { return counting.open_connections() == 6; }, std::chrono::seconds(5)))
+        << "the workers' six users, each on its connection: " << counting.open_connections();
+    EXPECT_NE(control->log().find("the page asks for 6 users at 50 a second: w0 3, w1 3"), std::string::npos)
+        << control->log();
+    EXPECT_EQ(post("/stop", "{}"), 200);
+    EXPECT_TRUE(page_shows([](const json::object& s) { return s.at("users").as_int64() == 0; }))
+        << json::serialize(stats);
+    lampi::testing::HttpReply csv = page.request("GET", "/stats.csv");
+    EXPECT_EQ(csv.status, 200);
+    EXPECT_NE(csv.body.find("Aggregated"), std::string::npos) << csv.body;
+    EXPECT_EQ(post("/quit", "{}"), 200);
+    EXPECT_EQ(exit_code(*control), 0) << control->log();
+    EXPECT_NE(control->log().find("the page ended the run"), std::string::npos) << control->log();
+    for (auto& w : workers_) EXPECT_NE(w->log().find("finished by its controller"), std::string::npos) << w->log();
+    EXPECT_GE(last_json(control->log()).at("workers").as_array().size(), 2u);
 }
 
 // A ramp over two workers against a site that slows to 2 s an answer past four

@@ -76,23 +76,30 @@ int run(Scenario& scenario, const CommonOptions& c, std::optional<RampOptions> r
     return emit_report(report, c.output);
 }
 
-// Serves the live page for `live` (--web) while `scenario` runs; `usage` reports a bad address.
-int run_with_web(Scenario& scenario, LiveRun& live, const std::string& address, const CommonOptions& common,
-                 const std::function<int(const std::string&)>& usage) {
+// Serves the live page for `live` at `address` (--web) until the result is gone, and says where.
+Result<std::shared_ptr<void>> open_live_page(LiveRun& live, const std::string& address) {
 #ifdef LAMPI_LOAD_WEB
     Result<WebAddress> where = parse_web_address(address);
-    if (!where) return usage(where.status().message());
-    WebConsole console(live, *where);
-    if (Status s = console.start(); !s) return usage(s.message());
-    fmt::print(stderr, "lampi-load: the web UI is at {}{}\n", console.url(),
+    if (!where) return where.status();
+    auto console = std::make_shared<WebConsole>(live, *where);
+    if (Status s = console->start(); !s) return s;
+    fmt::print(stderr, "lampi-load: the web UI is at {}{}\n", console->url(),
                where->host == "127.0.0.1" || where->host == "::1" || where->host == "localhost"
                    ? " (this machine only; --web 0.0.0.0:PORT opens it to the network)"
                    : " (open to the network: anyone who reaches it can start a load)");
-    return run(scenario, common, std::nullopt, &live);
+    return std::shared_ptr<void>(std::move(console));
 #else
-    (void)scenario, (void)live, (void)address, (void)common;
-    return usage("--web: this lampi-load was built without its web UI (it needs the cloud in the build)");
+    (void)live, (void)address;
+    return Status::invalid_argument("--web: this lampi-load was built without its web UI (it needs the cloud in the build)");
 #endif
+}
+
+// Serves the live page for `live` (--web) while `scenario` runs; `usage` reports a bad address.
+int run_with_web(Scenario& scenario, LiveRun& live, const std::string& address, const CommonOptions& common,
+                 const std::function<int(const std::string&)>& usage) {
+    Result<std::shared_ptr<void>> page = open_live_page(live, address);
+    if (!page) return usage(page.status().message());
+    return run(scenario, common, std::nullopt, &live);
 }
 
 // Publishers connecting per second from the page when --connect-rate gives none.
@@ -221,6 +228,10 @@ int http_command(HttpOptions options, const HttpCliOptions& cli, const CommonOpt
     LiveRun live(*scenario->load_target(), options.users, options.spawn_rate,
                  options.url.origin() + options.url.base_path);
     return run_with_web(*scenario, live, cli.web_address, common, usage);
+}
+
+std::function<Result<std::shared_ptr<void>>(LiveRun&)> live_page_at(const std::string& address) {
+    return [address](LiveRun& live) { return open_live_page(live, address); };
 }
 
 const std::atomic<bool>& stop_requested() { return g_stop; }

@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <functional>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -20,6 +22,7 @@
 #include "scenario/http_lua.h"
 #include "scenario/publish.h"
 #include "scenario/subscribe.h"
+#include "web/live_run.h"
 
 namespace lampi::load::cli {
 
@@ -75,6 +78,8 @@ void install_stop_handlers();
 // `options` holds the numbers (users, spawn rate, accounts, TLS); `cli` the rest.
 int http_command(HttpOptions options, const HttpCliOptions& cli, const CommonOptions& common);
 int subscribe_command(SubscribeOptions options, CommonOptions common);
+// A controller's --web (cluster::ControllerOptions::serve_web): the live page at `address`.
+std::function<Result<std::shared_ptr<void>>(LiveRun&)> live_page_at(const std::string& address);
 // first_device_id: 12 hex digits, or "" for the fleet's default.
 int fleet_command(FleetOptions options, const std::string& first_device_id, CommonOptions common);
 

@@ -30,6 +30,7 @@
 #include "run/clock.h"
 #include "scenario/http_lua.h"
 #include "scenario/scenario_files.h"
+#include "web/live_run.h"
 
 namespace lampi::load::cluster {
 namespace {
@@ -435,6 +436,35 @@ int run_controller(const ControllerOptions& options, const std::atomic<bool>& st
             return 2;
         }
     }
+    // --web: the page is up before any worker is asked, so that a port in use stops nothing under way.
+    int share_users = 0;
+    double share_rate = 0;
+    for (const RunShare& s : *shares) {
+        share_users += s.clients;
+        share_rate += s.spawn_rate;
+    }
+    LoadTarget web_target(share_users, share_rate);
+    std::optional<LiveRun> live;
+    std::shared_ptr<void> page;
+    if (options.serve_web) {
+        if (options.args.front() != "http" || *ramp_options) {
+            fmt::print(stderr,
+                       "lampi-load controller: --web steers the users of a web users' run (-- http ...): leave it "
+                       "out{}\n",
+                       *ramp_options ? ", or the ramp's flags (both steer the users)" : " for a publish run");
+            return 2;
+        }
+        live.emplace(web_target, share_users, share_rate, option_value(options.args, {"--host", "-H"}).value_or(""));
+        (void)live->start(share_users, share_rate);
+        Result<std::shared_ptr<void>> served = options.serve_web(*live);
+        if (!served) {
+            fmt::print(stderr, "lampi-load controller: --web: {}\n", served.status().message());
+            return 2;
+        }
+        page = std::move(served).value();
+    }
+    std::uint64_t web_asked_before = web_target.generation();
+
     const std::string run = fmt::format("{:x}-{}", Clock::now().time_since_epoch().count() & 0xffffffff, getpid());
     const std::string reports = report_topic(run, "+");
     Heard heard(run);
@@ -623,8 +653,10 @@ int run_controller(const ControllerOptions& options, const std::atomic<bool>& st
                               result.workers[i].id,
                               ++steer_seq,
                               users[i],
-                              total_spawn_rate * users[i] / total_users,
-                              UserNumbers::of(numbers[i]).ranges()};
+                              total_users > 0 ? total_spawn_rate * users[i] / total_users : total_spawn_rate,
+                              // None for no users: a steer's ranges each hold a number.
+                              numbers[i].empty() ? std::vector<UserNumberRange>{}
+                                                 : UserNumbers::of(numbers[i]).ranges()};
             if (Status s = client.publish(steer_topic(), seal_steer(steer, options.secret), 1, false); !s) {
                 fmt::print(stderr, "lampi-load controller: cannot move users to worker {}: {}\n", steer.worker,
                            s.message());
@@ -675,6 +707,22 @@ int run_controller(const ControllerOptions& options, const std::atomic<bool>& st
         }
     };
     MergedSeries series;
+    RequestEntry live_seen;  // the merged requests the page was last shown
+    double live_seen_s = 0;
+    auto show_live = [&](const RequestTable& requests, std::int64_t users) {
+        ClusterResult so_far = result;
+        so_far.series = series.samples();
+        merge_reports(so_far);
+        RunReport report = cluster_run_report(so_far);
+        const double elapsed = seconds_since(started);
+        report.duration_s = elapsed;
+        std::int64_t connections = 0;
+        for (const auto& w : result.workers) connections += w.report.connections;
+        RequestEntry now = requests.total();
+        live->merged(std::move(report), now.times.since(live_seen.times), elapsed - live_seen_s, users, connections);
+        live_seen = std::move(now);
+        live_seen_s = elapsed;
+    };
     auto add_sample = [&] {
         std::vector<const WorkerReport*> latest;
         std::int64_t users = 0;
@@ -690,6 +738,7 @@ int run_controller(const ControllerOptions& options, const std::atomic<bool>& st
                                                               static_cast<std::int64_t>(unix_seconds()),
                                                               result.request_history));
             step_ramp(*requests);
+            if (live) show_live(*requests, users);
         }
     };
     auto sampled_at = started;
@@ -785,12 +834,21 @@ int run_controller(const ControllerOptions& options, const std::atomic<bool>& st
                                      seal_controller_state(run, encode_heartbeat(beat), options.secret), 0, true);
         }
         if (all_over) break;
-        if (ramp_over && !finish_sent) {
+        // The page: its users and spawn rate go to the workers as a ramp's steps do; its quit ends the run as planned.
+        if (live && web_target.generation() != web_asked_before && !stop_sent_at && !finish_sent) {
+            web_asked_before = web_target.generation();
+            LoadTarget::Plan asked = web_target.plan();
+            total_users = asked.users;
+            total_spawn_rate = asked.rate;
+            move_users(fmt::format("the page asks for {} users at {:g} a second", asked.users, asked.rate));
+        }
+        const bool quit_from_page = live && live->quit_flag();
+        if ((ramp_over || quit_from_page) && !finish_sent) {
             finish_sent = true;
             Status sent = client.publish_confirmed(stop_topic(), seal_finish(run, options.secret), 1, false,
                                                    std::chrono::seconds(5));
-            fmt::print(stderr, "lampi-load controller: the ramp is over {:.1f} s into the run; {}\n",
-                       seconds_since(started),
+            fmt::print(stderr, "lampi-load controller: {} {:.1f} s into the run; {}\n",
+                       ramp_over ? "the ramp is over" : "the page ended the run", seconds_since(started),
                        sent ? std::string("the workers were told to finish")
                             : fmt::format("could not tell the workers to finish ({}): their shares run on until "
                                           "their own end",

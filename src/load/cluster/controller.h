@@ -21,6 +21,7 @@
 
 #include <atomic>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -29,6 +30,10 @@
 #include "cluster/worker_report.h"
 #include "lampi/mqtt_client.h"
 #include "report/run_report.h"
+
+namespace lampi::load {
+class LiveRun;  // web/live_run.h
+}
 
 namespace lampi::load::cluster {
 
@@ -50,6 +55,10 @@ struct ControllerOptions {
     std::function<std::string(const std::vector<std::string>& args)> share_problem;
     // publish's options that take a value, spelled as given (`-c`, `--topic`): main() gives lampi-load's own.
     std::vector<std::string> options_with_values;
+    // --web: serves the live page of a web users' run (LiveRun: the merged figures,
+    // and users, spawn rate, stop and quit steered from the page) until what it
+    // returns is gone; main() gives lampi-load's WebConsole. Unset: no page.
+    std::function<Result<std::shared_ptr<void>>(LiveRun& live)> serve_web;
 };
 
 // What the workers did, merged.

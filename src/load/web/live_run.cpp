@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "run/clock.h"
@@ -103,15 +104,39 @@ void LiveRun::sampled(const Sample& sample, const Histogram& interval, Scenario&
         failures_per_s = static_cast<double>(sample.errors - report_.series.back().errors) / sample.interval_s;
     // A web user's failed request is a request too; a publisher's error is no message.
     double requests_per_s = sample.completed_per_s + (publishers() ? 0 : failures_per_s);
-    chart_.push_back(
-        ChartPoint{sample.elapsed_s, requests_per_s, failures_per_s, ms(static_cast<double>(interval.percentile(0.5))),
-                   ms(static_cast<double>(interval.percentile(0.95))),
-                   ms(static_cast<double>(interval.percentile(0.99))), sample.sent_per_s, users, sample.connections});
+    add_locked(ChartPoint{sample.elapsed_s, requests_per_s, failures_per_s,
+                          ms(static_cast<double>(interval.percentile(0.5))),
+                          ms(static_cast<double>(interval.percentile(0.95))),
+                          ms(static_cast<double>(interval.percentile(0.99))), sample.sent_per_s, users,
+                          sample.connections},
+               std::move(requests), sample.interval_s, std::move(report), std::move(figures));
+}
+
+void LiveRun::merged(RunReport so_far, const Histogram& interval, double interval_s, std::int64_t users,
+                     std::int64_t connections) {
+    std::optional<RequestTable> requests = std::move(so_far.requests);
+    so_far.requests.reset();
+    const RequestEntry now = requests ? requests->total() : RequestEntry{};
+    std::lock_guard lock(mutex_);
+    const RequestEntry before = requests_ ? requests_->total() : RequestEntry{};
+    auto per_s = [&](std::uint64_t a, std::uint64_t b) {
+        return interval_s > 0 ? static_cast<double>(a - std::min(a, b)) / interval_s : 0.0;
+    };
+    add_locked(ChartPoint{so_far.duration_s, per_s(now.requests, before.requests), per_s(now.failures, before.failures),
+                          ms(static_cast<double>(interval.percentile(0.5))),
+                          ms(static_cast<double>(interval.percentile(0.95))),
+                          ms(static_cast<double>(interval.percentile(0.99))), 0, users, connections},
+               std::move(requests), interval_s, std::move(so_far), {});
+}
+
+void LiveRun::add_locked(const ChartPoint& point, std::optional<RequestTable> requests, double interval_s,
+                         RunReport report, std::vector<Figure> figures) {
+    chart_.push_back(point);
     if (chart_.size() > kChartPoints) chart_.pop_front();
-    users_ = users;
+    users_ = point.users;
     previous_requests_ = std::move(requests_);
     requests_ = std::move(requests);
-    requests_interval_s_ = sample.interval_s;
+    requests_interval_s_ = interval_s;
     report_ = std::move(report);
     figures_ = std::move(figures);
 }

@@ -49,6 +49,11 @@ public:
 
     void sampled(const Sample& sample, const Histogram& interval, Scenario& scenario,
                  const Collector& collector) override;
+    // A controller's run instead (cluster/controller.h), once a second: its workers'
+    // figures merged so far (with their per-name requests), the merged response
+    // times of the last `interval_s`, and the users and connections running now.
+    void merged(RunReport so_far, const Histogram& interval, double interval_s, std::int64_t users,
+                std::int64_t connections);
 
     // What the page polls: state, users, current rates and percentiles, the
     // charts' history, the per-request table, failures and errors.
@@ -62,6 +67,9 @@ private:
         double t, requests_per_s, failures_per_s, p50_ms, p95_ms, p99_ms, sent_per_s;
         std::int64_t users, connected;
     };
+    // Under the lock: one second more of the charts and tables.
+    void add_locked(const ChartPoint& point, std::optional<RequestTable> requests, double interval_s,
+                    RunReport report, std::vector<Figure> figures);
 
     LoadTarget& target_;
     std::string host_;
