@@ -346,12 +346,11 @@ int run_command_line(int argc, char** argv, lampi::load::RunObserver* observer, 
     controller_cmd->add_option("--report", controller.html_path,
                                "write the merged figures as a self-contained HTML report to FILE.html");
     std::string controller_web_address;
-    CLI::Option* controller_web =
-        controller_cmd
-            ->add_option("--web", controller_web_address,
-                         "serve the run's live UI at [ADDR:]PORT (8089 is Locust's; ADDR 127.0.0.1, loopback only, "
-                         "unless given): the merged charts and tables, and the users, spawn rate, stop and end of a "
-                         "web users' run steered from the page");
+    CLI::Option* controller_web = controller_cmd->add_option(
+        "--web", controller_web_address,
+        "serve the run's live UI at [ADDR:]PORT (8089 is Locust's; ADDR 127.0.0.1, loopback only, "
+        "unless given): the merged charts and tables, and the users, spawn rate, stop and end of a "
+        "web users' run steered from the page");
     controller_cmd->add_option("--log-level", common.log_level, "trace|debug|info|warn|error")->capture_default_str();
     std::string controller_secret_file;
     controller_cmd

@@ -90,7 +90,8 @@ Result<std::shared_ptr<void>> open_live_page(LiveRun& live, const std::string& a
     return std::shared_ptr<void>(std::move(console));
 #else
     (void)live, (void)address;
-    return Status::invalid_argument("--web: this lampi-load was built without its web UI (it needs the cloud in the build)");
+    return Status::invalid_argument(
+        "--web: this lampi-load was built without its web UI (it needs the cloud in the build)");
 #endif
 }
 

@@ -649,10 +649,7 @@ int run_controller(const ControllerOptions& options, const std::atomic<bool>& st
         std::string told;
         for (std::size_t i = 0; i < users.size(); ++i) {
             if (!running[i] || (users[i] == steered_users[i] && numbers[i] == steered_numbers[i])) continue;
-            const Steer steer{run,
-                              result.workers[i].id,
-                              ++steer_seq,
-                              users[i],
+            const Steer steer{run, result.workers[i].id, ++steer_seq, users[i],
                               total_users > 0 ? total_spawn_rate * users[i] / total_users : total_spawn_rate,
                               // None for no users: a steer's ranges each hold a number.
                               numbers[i].empty() ? std::vector<UserNumberRange>{}
@@ -720,7 +717,7 @@ int run_controller(const ControllerOptions& options, const std::atomic<bool>& st
         for (const auto& w : result.workers) connections += w.report.connections;
         RequestEntry now = requests.total();
         live->merged(std::move(report), now.times.since(live_seen.times), elapsed - live_seen_s, users, connections);
-        live_seen = std::move(now);
+        live_seen = now;
         live_seen_s = elapsed;
     };
     auto add_sample = [&] {

@@ -122,11 +122,16 @@ void LiveRun::merged(RunReport so_far, const Histogram& interval, double interva
     auto per_s = [&](std::uint64_t a, std::uint64_t b) {
         return interval_s > 0 ? static_cast<double>(a - std::min(a, b)) / interval_s : 0.0;
     };
-    add_locked(ChartPoint{so_far.duration_s, per_s(now.requests, before.requests), per_s(now.failures, before.failures),
-                          ms(static_cast<double>(interval.percentile(0.5))),
-                          ms(static_cast<double>(interval.percentile(0.95))),
-                          ms(static_cast<double>(interval.percentile(0.99))), 0, users, connections},
-               std::move(requests), interval_s, std::move(so_far), {});
+    const ChartPoint point{so_far.duration_s,
+                           per_s(now.requests, before.requests),
+                           per_s(now.failures, before.failures),
+                           ms(static_cast<double>(interval.percentile(0.5))),
+                           ms(static_cast<double>(interval.percentile(0.95))),
+                           ms(static_cast<double>(interval.percentile(0.99))),
+                           0,
+                           users,
+                           connections};
+    add_locked(point, std::move(requests), interval_s, std::move(so_far), {});
 }
 
 void LiveRun::add_locked(const ChartPoint& point, std::optional<RequestTable> requests, double interval_s,

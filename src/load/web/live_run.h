@@ -68,8 +68,8 @@ private:
         std::int64_t users, connected;
     };
     // Under the lock: one second more of the charts and tables.
-    void add_locked(const ChartPoint& point, std::optional<RequestTable> requests, double interval_s,
-                    RunReport report, std::vector<Figure> figures);
+    void add_locked(const ChartPoint& point, std::optional<RequestTable> requests, double interval_s, RunReport report,
+                    std::vector<Figure> figures);
 
     LoadTarget& target_;
     std::string host_;
