@@ -2,7 +2,8 @@
 // starts a run against a real local server, its chart and request table follow
 // the run, Stop stops the users, and "End run" ends lampi-load with its report.
 // The same page for MQTT publishers (lampi-load publish --web) against a real
-// Mosquitto: clients, connect rate and messages per second from the form.
+// Mosquitto: clients, connect rate and messages per second from the form; and
+// the controller's (lampi-load controller --web) for web users over two workers.
 //
 //   LAMPI_LOAD=<build>/src/load/lampi-load [LAMPI_NODE_MODULES=<build>/web/node_modules] \
 //   node --test tests/browser/load-web.test.mjs
@@ -137,6 +138,28 @@ async function freePort() {
   return port;
 }
 
+// A real Mosquitto on a free loopback port, its configuration in `dir`, once it listens: {child, port, output}.
+async function startBroker(dir) {
+  const port = await freePort();
+  const conf = path.join(dir, "mosquitto.conf");
+  fs.writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\n`);
+  const broker = { child: spawn("mosquitto", ["-c", conf]), port, output: "" };
+  broker.child.stderr.on("data", (d) => (broker.output += d));
+  await waitUntil(
+    () =>
+      new Promise((resolve) => {
+        const socket = net.connect(port, "127.0.0.1", () => {
+          socket.end();
+          resolve(true);
+        });
+        socket.on("error", () => resolve(false));
+      }),
+    10000,
+    "Mosquitto to listen"
+  );
+  return broker;
+}
+
 describe("lampi-load web UI for MQTT publishers", { skip }, () => {
   let broker; // {child, port}
   let load; // {child, output, exited, url}
@@ -146,23 +169,8 @@ describe("lampi-load web UI for MQTT publishers", { skip }, () => {
 
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "lampi-load-web-mqtt-"));
-    const port = await freePort();
-    const conf = path.join(dir, "mosquitto.conf");
-    fs.writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\n`);
-    broker = { child: spawn("mosquitto", ["-c", conf]), port, output: "" };
-    broker.child.stderr.on("data", (d) => (broker.output += d));
-    await waitUntil(
-      () =>
-        new Promise((resolve) => {
-          const socket = net.connect(port, "127.0.0.1", () => {
-            socket.end();
-            resolve(true);
-          });
-          socket.on("error", () => resolve(false));
-        }),
-      10000,
-      "Mosquitto to listen"
-    );
+    broker = await startBroker(dir);
+    const port = broker.port;
 
     load = await startWebLoad([
       "publish", "-p", String(port), "-P", "3", "-T", "20", "-q", "1", "--threads", "1", "--web", "127.0.0.1:0",
@@ -224,6 +232,86 @@ describe("lampi-load web UI for MQTT publishers", { skip }, () => {
     assert.match(load.output, /Aggregate stats/, "malaria's blocks were printed");
     assert.match(load.output, /Result: OK/);
     assert.deepEqual(ui.problems.filter((p) => !p.includes("does not answer")), [], "no CSP violation or page error");
+  });
+});
+
+// The controller's page (lampi-load controller --web) for web users spread over two
+// workers, each a lampi-load process on a real Mosquitto: the same page shows
+// their merged run, and its form, Stop and End run steer the workers.
+describe("lampi-load controller's web UI", { skip }, () => {
+  let broker;
+  let target; // a real HTTP server on loopback
+  const workers = []; // {child, output}
+  let load;
+  let browser;
+  let ui;
+  let dir;
+
+  before(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "lampi-load-web-cluster-"));
+    target = http.createServer((req, res) => setTimeout(() => res.end("ok"), 5));
+    await new Promise((resolve) => target.listen(0, "127.0.0.1", resolve));
+    broker = await startBroker(dir);
+    const secret = path.join(dir, "cluster-secret");
+    fs.writeFileSync(secret, "a secret shared by the cluster\n", { mode: 0o600 });
+    for (const id of ["w0", "w1"]) {
+      const worker = {
+        child: spawn(binary, ["worker", "--controller", `127.0.0.1:${broker.port}`, "--id", id, "--secret-file", secret]),
+        output: "",
+      };
+      worker.child.stderr.on("data", (d) => (worker.output += d));
+      workers.push(worker);
+      await waitUntil(() => worker.output.includes("waiting for runs"), 10000, `worker ${id} to wait for runs`);
+    }
+    const scenario = path.join(dir, "browse.lua");
+    fs.writeFileSync(scenario, 'wait = 0.1\ntasks = {{run = function(user) user:get("/") end}}\n');
+    load = await startWebLoad([
+      "controller", "--broker", `127.0.0.1:${broker.port}`, "--workers", "2", "--secret-file", secret,
+      "--web", "127.0.0.1:0", "--", "http", "--host", `http://127.0.0.1:${target.address().port}`, "-f", scenario,
+      "-u", "2", "-r", "20", "--threads", "1", "--quiet",
+    ]);
+    browser = await launchBrowser();
+    ui = await newPage(browser, { baseUrl: load.url });
+  });
+
+  after(async () => {
+    await closeAll(ui, browser, load);
+    for (const w of workers) w.child.kill("SIGTERM");
+    if (broker) broker.child.kill("SIGTERM");
+    target?.close();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("the merged run moves, the form changes the workers' users, Stop and End run steer them", async () => {
+    const { page } = ui;
+    await page.goto(load.url);
+    await page.waitForSelector('#state[data-state="running"]', { timeout: 10000 });
+    await page.waitForFunction(() => document.getElementById("users").textContent === "2", null, { timeout: 10000 });
+    assert.match(await page.textContent("#scenario"), /on 2 workers/);
+    const count = () =>
+      page.$$eval("#requests tbody tr", (rows) => {
+        const row = rows.find((r) => r.children[1].textContent === "/");
+        return row ? Number(row.children[2].textContent) : 0;
+      });
+    await expectTheRunToMove(page, count);
+
+    await page.fill("#form-users", "6");
+    await page.fill("#form-rate", "50");
+    await page.click("#start");
+    await page.waitForFunction(() => document.getElementById("users").textContent === "6", null, { timeout: 10000 });
+    assert.match(load.output, /the page asks for 6 users at 50 a second: w0 3, w1 3/);
+
+    await page.click("#stop");
+    await page.waitForSelector('#state[data-state="stopped"]', { timeout: 5000 });
+    await page.waitForFunction(() => document.getElementById("users").textContent === "0", null, { timeout: 10000 });
+
+    await page.click("#quit");
+    const code = await Promise.race([load.exited, new Promise((r) => setTimeout(() => r("timeout"), 20000))]);
+    assert.equal(code, 0, load.output);
+    assert.match(load.output, /the page ended the run/);
+    for (const w of workers) assert.match(w.output, /finished by its controller/);
+    const gone = (p) => p.includes("does not answer") || p.includes("net::ERR_CONNECTION_REFUSED");
+    assert.deepEqual(ui.problems.filter((p) => !gone(p)), [], "no CSP violation or page error");
   });
 });
 
