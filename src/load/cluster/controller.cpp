@@ -576,8 +576,9 @@ int run_controller(const ControllerOptions& options, const std::atomic<bool>& st
     for (std::size_t i = 0; i < result.workers.size(); ++i) {
         StartCommand start{run, {{result.workers[i].id, (*shares)[i].args}}, issued_at_ms, 0};
         // Web users whose worker stops hearing the controller stop before it counts them vanished
-        // (its --silence) and shares them out to the others: they never run twice.
-        if (options.args.front() == "http") start.pause_after_s = options.silence_s / 2;
+        // (its --silence) and shares them out to the others: they never run twice. Not sooner
+        // than 1.5 s: a heartbeat comes about every 1.1 s.
+        if (options.args.front() == "http") start.pause_after_s = std::max(options.silence_s / 2, 1.5);
         starts.push_back(seal_start(start, options.secret));
         if (starts.back().size() > options.max_message_bytes) {
             fmt::print(stderr,
