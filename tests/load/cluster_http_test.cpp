@@ -233,15 +233,18 @@ TEST_F(HttpCluster, TheControllersPageShowsTheMergedRunAndSteersTheWorkersUsers)
                                       {"http", "--host", counting.url(), "-f", scenario, "-u", "2", "-r", "50",
                                        "--threads", "1", "--json", "--quiet"},
                                       {"--web", "127.0.0.1:0"});
-    std::smatch at;
+    int port = 0;
     ASSERT_TRUE(lampi::testing::eventually(
         [&] {
-            std::string log = control->log();
-            return std::regex_search(log, at, std::regex("web UI is at http://127\\.0\\.0\\.1:(\\d+)/"));
+            const std::string log = control->log();
+            std::smatch at;  // points into `log`: read before it goes
+            if (!std::regex_search(log, at, std::regex("web UI is at http://127\\.0\\.0\\.1:(\\d+)/"))) return false;
+            port = std::stoi(at[1]);
+            return true;
         },
         std::chrono::seconds(10)))
         << control->log();
-    lampi::testing::HttpClient page(std::stoi(at[1]));
+    lampi::testing::HttpClient page(port);
     json::object stats;
     auto page_shows = [&](const std::function<bool(const json::object&)>& done) {
         return lampi::testing::eventually(
