@@ -54,6 +54,15 @@ async function expectTheRunToMove(page, count) {
   }
 }
 
+// The page's Stop (every user or client stopped), then its End run: lampi-load's exit code, or "timeout".
+async function stopThenEnd(page, load) {
+  await page.click("#stop");
+  await page.waitForSelector('#state[data-state="stopped"]', { timeout: 5000 });
+  await page.waitForFunction(() => document.getElementById("users").textContent === "0", null, { timeout: 10000 });
+  await page.click("#quit");
+  return Promise.race([load.exited, new Promise((r) => setTimeout(() => r("timeout"), 20000))]);
+}
+
 describe("lampi-load web UI", { skip }, () => {
   let target; // a real HTTP server on loopback, answering after 5 ms
   let targetRequests = 0;
@@ -222,12 +231,7 @@ describe("lampi-load web UI for MQTT publishers", { skip }, () => {
       timeout: 10000,
     });
 
-    await page.click("#stop");
-    await page.waitForSelector('#state[data-state="stopped"]', { timeout: 5000 });
-    await page.waitForFunction(() => document.getElementById("users").textContent === "0", null, { timeout: 10000 });
-
-    await page.click("#quit");
-    const code = await Promise.race([load.exited, new Promise((r) => setTimeout(() => r("timeout"), 20000))]);
+    const code = await stopThenEnd(page, load);
     assert.equal(code, 0, load.output);
     assert.match(load.output, /Aggregate stats/, "malaria's blocks were printed");
     assert.match(load.output, /Result: OK/);
@@ -301,12 +305,7 @@ describe("lampi-load controller's web UI", { skip }, () => {
     await page.waitForFunction(() => document.getElementById("users").textContent === "6", null, { timeout: 10000 });
     assert.match(load.output, /the page asks for 6 users at 50 a second: w0 3, w1 3/);
 
-    await page.click("#stop");
-    await page.waitForSelector('#state[data-state="stopped"]', { timeout: 5000 });
-    await page.waitForFunction(() => document.getElementById("users").textContent === "0", null, { timeout: 10000 });
-
-    await page.click("#quit");
-    const code = await Promise.race([load.exited, new Promise((r) => setTimeout(() => r("timeout"), 20000))]);
+    const code = await stopThenEnd(page, load);
     assert.equal(code, 0, load.output);
     assert.match(load.output, /the page ended the run/);
     for (const w of workers) assert.match(w.output, /finished by its controller/);
