@@ -436,7 +436,8 @@ int run_controller(const ControllerOptions& options, const std::atomic<bool>& st
             return 2;
         }
     }
-    // --web: the page is up before any worker is asked, so that a port in use stops nothing under way.
+    // The run's users and spawn rate, the shares' sum. --web: the page is up before any
+    // worker is asked, so that a port in use stops nothing under way.
     int share_users = 0;
     double share_rate = 0;
     for (const RunShare& s : *shares) {
@@ -620,14 +621,12 @@ int run_controller(const ControllerOptions& options, const std::atomic<bool>& st
     // running share its users out again, as Locust's master does. A publish run's
     // clients each send their own count of messages, so its shares stay as they are.
     const bool users_move = options.args.front() == "http";
-    int total_users = 0;
-    double total_spawn_rate = 0;
+    int total_users = share_users;
+    double total_spawn_rate = share_rate;
     std::vector<int> steered_users;  // what each worker was last told to run
     // The numbers of each worker's users ({n} in a login): its first share's, and what it was told since.
     std::vector<std::vector<std::uint64_t>> own_numbers, steered_numbers;
     for (std::size_t i = 0; i < result.workers.size(); ++i) {
-        total_users += result.workers[i].clients;
-        total_spawn_rate += (*shares)[i].spawn_rate;
         steered_users.push_back(result.workers[i].clients);
         own_numbers.push_back(
             users_move ? UserNumbers((*shares)[i].first_user).first(static_cast<std::size_t>(steered_users[i]))

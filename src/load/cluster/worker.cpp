@@ -152,6 +152,11 @@ private:
         return r;
     }
 
+    // When the run started on the monotonic clock, as a LoadTarget counts from it.
+    static std::int64_t run_start_ns(const Sample& sample, std::int64_t now) {
+        return now - static_cast<std::int64_t>(sample.elapsed_s * 1e9);
+    }
+
     // Whether a steer came and was taken: it replaces whatever the users were told before.
     bool apply_steer(const Sample& sample, Scenario& scenario) {
         std::optional<Steer> steer;
@@ -166,7 +171,7 @@ private:
             return false;
         }
         const std::int64_t now = now_ns();
-        const std::int64_t start = now - static_cast<std::int64_t>(sample.elapsed_s * 1e9);
+        const std::int64_t start = run_start_ns(sample, now);
         if (steer->numbers.empty()) target->set(steer->users, steer->rate, now, start);
         else target->set(steer->users, steer->rate, now, start, UserNumbers(steer->numbers));
         paused_.reset();
@@ -185,7 +190,7 @@ private:
         const bool pause = silent || named_vanished_;
         if (pause == paused_.has_value()) return;
         const std::int64_t now = now_ns();
-        const std::int64_t start = now - static_cast<std::int64_t>(sample.elapsed_s * 1e9);
+        const std::int64_t start = run_start_ns(sample, now);
         if (pause) {
             paused_ = target->plan();
             target->set(0, paused_->rate, now, start);
