@@ -233,6 +233,11 @@ int run_command_line(int argc, char** argv, lampi::load::RunObserver* observer, 
     publish->add_option("--drain-timeout", pub.drain_timeout_s, "seconds to wait for the last confirmations")
         ->capture_default_str();
     add_ramp_options(publish, common, "publishing clients", "-P");
+    publish
+        ->add_option("--steered", pub.steered,
+                     "start N of the -P clients, then run as many as the controller's steers say (a controller's "
+                     "ramp gives each worker its share so); they publish until it ends the run")
+        ->check(CLI::Range(0, 1'000'000));
     load::cli::PublishCliOptions publish_cli;
     CLI::Option* publish_web =
         publish

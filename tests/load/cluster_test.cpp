@@ -17,6 +17,7 @@
 #include <limits>
 #include <map>
 #include <random>
+#include <set>
 #include <tuple>
 
 #include "broker_passwords.h"
@@ -378,6 +379,27 @@ TEST(SplitRun, AWebUsersRampsFlagsStayWithTheControllerAndTheWorkersDivideItsFir
     for (const RunShare& share : *shares) EXPECT_EQ(share.clients, 1) << "a first step above -u stops at -u";
 }
 
+// A publishers' ramp is the controller's too, but its clients cannot move: each
+// worker holds its share of the ceiling (-P, 100 steps without one) and starts its
+// share of the first step (--steered), the connect rate in proportion to that.
+TEST(SplitRun, APublishersRampGivesEachWorkerItsShareOfTheCeilingAndStartsItsShareOfTheFirstStep) {
+    using Args = std::vector<std::string>;
+    auto shares = split_run({"publish", "-P", "7", "--connect-rate", "30", "--step-users", "3", "--step-time", "5",
+                             "--stop-when", "p99>5ms", "-T", "20"},
+                            2);
+    ASSERT_TRUE(shares) << shares.status().message();
+    EXPECT_EQ((*shares)[0].args, (Args{"publish", "-P", "4", "--connect-rate", "20", "-T", "20", "--steered", "2"}));
+    EXPECT_EQ((*shares)[1].args, (Args{"publish", "-P", "3", "--connect-rate", "10", "-T", "20", "--steered", "1"}));
+    EXPECT_EQ((*shares)[0].clients, 2);
+    EXPECT_DOUBLE_EQ((*shares)[0].spawn_rate, 20);
+    shares = split_run({"publish", "--step-users=2", "--step-time", "5", "--stop-when", "fail>1%"}, 2);
+    ASSERT_TRUE(shares) << shares.status().message();
+    EXPECT_EQ((*shares)[1].args, (Args{"publish", "-P", "100", "--steered", "1"})) << "the ceiling of 100 steps";
+    auto few = split_run({"publish", "-P", "9", "--step-users", "1", "--step-time", "5", "--stop-when", "p99>5ms"}, 2);
+    ASSERT_FALSE(few);
+    EXPECT_NE(few.status().message().find("first step of 1 clients"), std::string::npos) << few.status().message();
+}
+
 // Web users divide as clients do; the spawn rate in proportion (1 a second when not
 // given, as one run), and each worker numbers its users from where the last one's end.
 TEST(SplitRun, WebUsersAndTheirSpawnRateAreDividedAndEachWorkerNumbersItsUsersOnFromTheLast) {
@@ -416,11 +438,8 @@ TEST(SplitRun, ARunThatCannotBeDividedIsRefusedWithTheReason) {
     EXPECT_FALSE(split_run({"publish", "-P", "4", "--clients", "4"}, 2));
     EXPECT_FALSE(split_run({"publish", "-P", "4", "--total-rate", "-5"}, 2));
     EXPECT_FALSE(split_run({"publish", "-P"}, 1));
-    auto ramp = split_run({"publish", "-P", "4", "--step-users", "2", "--stop-when", "p99>5ms"}, 2);
-    ASSERT_FALSE(ramp);
-    EXPECT_NE(ramp.status().message().find("ramp"), std::string::npos) << ramp.status().message();
     // A web users' ramp starts with a first step every worker has a user of.
-    ramp = split_run({"http", "-u", "10", "--step-users", "1", "--step-time", "5", "--stop-when", "p99>5ms"}, 2);
+    auto ramp = split_run({"http", "-u", "10", "--step-users", "1", "--step-time", "5", "--stop-when", "p99>5ms"}, 2);
     ASSERT_FALSE(ramp);
     EXPECT_NE(ramp.status().message().find("first step of 1 users"), std::string::npos) << ramp.status().message();
 }
@@ -1010,6 +1029,44 @@ TEST_F(Cluster, TheClientsAreSplitAmongTheWorkersSoTheRunIsTheSizeOfOneRun) {
 }
 
 // The controller refuses, before waiting for any worker, a run it cannot divide.
+// A publishers' ramp over two workers, against a broker behind a link that slows
+// every message by 400 ms past four connections: the controller steps both
+// workers' clients up on their merged figures, stops at the step whose p99 crosses
+// 200 ms and finds the knee one run would, 4 clients; the workers finish as planned.
+TEST_F(Cluster, APublishersRampOverTheWorkersStepsThemUpTogetherAndFindsTheKneeOfOneRun) {
+    lampi::testing::TcpProxy link(broker_.port());
+    link.slow_past(4, std::chrono::milliseconds(400));
+    start_workers(2);
+    auto control = controller_process(2, {"publish", "-p", std::to_string(link.port()), "-T", "20", "--step-users", "2",
+                                          "--step-time", "4", "--stop-when", "p99>200ms", "--json", "--quiet"});
+    int status = control->wait(std::chrono::seconds(60));
+    ASSERT_TRUE(WIFEXITED(status)) << control->log();
+    std::string log = control->log();
+    ASSERT_EQ(WEXITSTATUS(status), 0) << log << "\nw0:\n" << workers_[0]->log() << "\nw1:\n" << workers_[1]->log();
+    EXPECT_NE(log.find("the ramp steps up to 4 clients: w0 2, w1 2"), std::string::npos) << log;
+    EXPECT_NE(log.find("the ramp steps up to 6 clients: w0 3, w1 3"), std::string::npos) << log;
+    json::object merged = last_json(log);
+    const json::object& ramp = merged.at("ramp").as_object();
+    ASSERT_TRUE(ramp.at("knee_users").is_int64()) << log;
+    EXPECT_EQ(ramp.at("knee_users").as_int64(), 4) << log;
+    const json::array& steps = ramp.at("steps").as_array();
+    ASSERT_EQ(steps.size(), 3u) << log;
+    for (std::size_t i = 0; i < 3; ++i) {
+        EXPECT_EQ(steps[i].at("users").as_int64(), static_cast<std::int64_t>(2 * (i + 1))) << log;
+        EXPECT_GT(steps[i].at("operations").to_number<std::uint64_t>(), 0u) << "step " << i << " judged on nothing";
+    }
+    EXPECT_TRUE(steps.back().at("stop_condition_held").as_bool()) << log;
+    EXPECT_EQ(link.most_connections(), 6) << "no step past the one that met the condition";
+    for (const auto& w : merged.at("workers").as_array()) EXPECT_EQ(w.at("state").as_string(), "done") << log;
+    for (auto& w : workers_) EXPECT_NE(w->log().find("finished by its controller"), std::string::npos) << w->log();
+    // Each worker's clients kept ids of their own, three each, as one run of three numbers them.
+    std::string broker_log = broker_.log();
+    for (const char* id : {"lampi-load-w0-2", "lampi-load-w1-2"})
+        EXPECT_NE(broker_log.find(id), std::string::npos) << id;
+    for (const char* id : {"lampi-load-w0-3", "lampi-load-w1-3"})
+        EXPECT_EQ(broker_log.find(id), std::string::npos) << id << ": a client past the knee's step";
+}
+
 TEST_F(Cluster, FewerClientsThanWorkersIsRefusedAtOnce) {
     auto control = controller(3, "-P 2 -n 1");
     int status = control->wait(std::chrono::seconds(10));

@@ -146,6 +146,13 @@ TEST(RampRun, MalformedFlagsAreUsageErrorsThatSayWhatIsWrong) {
     EXPECT_NE(r.output.find("add --step-users"), std::string::npos) << r.output;
     r = lampi_load("http --help");
     EXPECT_NE(r.output.find("--stop-when"), std::string::npos);
+    // A controller's ramp steers its workers' clients (--steered): never with a ramp of their own.
+    r = lampi_load("publish -P 4 --steered 2 --step-users 2 --step-time 5 --stop-when 'fail>1%'");
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.output.find("--steered: the clients follow a controller's steers"), std::string::npos) << r.output;
+    r = lampi_load("publish -P 2 --steered 3");
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.output.find("--steered 3: at most the 2 clients of -P"), std::string::npos) << r.output;
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <map>
 #include <stdexcept>
 #include <vector>
@@ -63,6 +64,11 @@ void TcpProxy::cut() {
 
 void TcpProxy::restore() { cut_ = false; }
 
+void TcpProxy::slow_past(int connections, std::chrono::milliseconds delay) {
+    slow_delay_ms_ = delay.count();
+    slow_past_ = connections;
+}
+
 void TcpProxy::relay() {
     std::map<int, int> peer;  // each relayed socket and the one it relays to
     auto close_pair = [&](int fd) {
@@ -96,9 +102,13 @@ void TcpProxy::relay() {
                 } else {
                     peer[client] = server;
                     peer[server] = client;
+                    most_connections_ = std::max<int>(most_connections_, static_cast<int>(peer.size() / 2));
                 }
             }
         }
+        const int past = slow_past_;
+        if (past >= 0 && static_cast<int>(peer.size() / 2) > past)
+            std::this_thread::sleep_for(std::chrono::milliseconds(slow_delay_ms_.load()));
         for (std::size_t i = 2; i < fds.size(); ++i) {
             if (!fds[i].revents || !peer.count(fds[i].fd)) continue;
             char buffer[65536];

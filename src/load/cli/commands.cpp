@@ -258,6 +258,13 @@ int publish_command(PublishOptions pub, const PublishCliOptions& cli, CommonOpti
         pub.ramped = true;
         pub.web = true;
     }
+    if (pub.steered >= 0) {
+        if (cli.web || common.ramp.step_users > 0)
+            return usage("--steered: the clients follow a controller's steers, not --web or a ramp of their own");
+        if (pub.steered > pub.clients)
+            return usage(fmt::format("--steered {}: at most the {} clients of -P", pub.steered, pub.clients));
+        pub.ramped = true;
+    }
     if (pub.duration_s > 0) pub.count = 0;
     if (common.ramp.step_users > 0) {
         pub.clients = ramp_ceiling(common.ramp, pub.clients);

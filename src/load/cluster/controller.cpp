@@ -146,20 +146,23 @@ Status pin_scenario_files(const std::vector<std::string>& args, std::vector<RunS
     return Status::ok();
 }
 
-// A web users' ramp from the command line's flags, as a single run reads them
-// (ramp/ramp_flags.h); nothing without --step-users or for publishers (split_run
-// refuses their ramp).
+// A ramp from the command line's flags, as a single run reads them
+// (ramp/ramp_flags.h): of web users (-u, -r) or publishers (-P, --connect-rate);
+// nothing without --step-users.
 Result<std::optional<RampOptions>> cluster_ramp(const std::vector<std::string>& args) {
-    if (args.empty() || args.front() != "http") return std::optional<RampOptions>();
+    if (args.empty()) return std::optional<RampOptions>();
+    const bool http = args.front() == "http";
     RampCliOptions flags;
     auto number = [](const std::optional<std::string>& text, auto& into) {
         return !text || std::from_chars(text->data(), text->data() + text->size(), into).ec == std::errc();
     };
     std::optional<std::string> step = option_value(args, {"--step-users"});
-    std::optional<std::string> users = option_value(args, {"-u", "--users"});
-    std::optional<std::string> rate = option_value(args, {"-r", "--spawn-rate"});
+    std::optional<std::string> users = http ? option_value(args, {"-u", "--users"})
+                                            : option_value(args, {"-P", "--processes", "--clients"});
+    std::optional<std::string> rate = http ? option_value(args, {"-r", "--spawn-rate"})
+                                           : option_value(args, {"--connect-rate"});
     int ceiling = 1;
-    double spawn_rate = 1;
+    double spawn_rate = http ? 1 : 0;  // each command's default
     // Numbers split_run() reads too, and says what is wrong with.
     if (!number(step, flags.step_users) || !number(users, ceiling) || !number(rate, spawn_rate))
         return std::optional<RampOptions>();
@@ -167,6 +170,31 @@ Result<std::optional<RampOptions>> cluster_ramp(const std::vector<std::string>& 
     flags.stop_when = option_value(args, {"--stop-when"}).value_or("");
     flags.ceiling_given = users.has_value();
     return ramp_options(flags, ramp_ceiling(flags, ceiling), spawn_rate);
+}
+
+// What a ramp's step is judged on, all the workers' so far: the latencies, the
+// operations (requests, or messages confirmed or failed) and the failures.
+struct RampFigures {
+    Histogram latency;
+    std::uint64_t operations = 0;
+    std::uint64_t failures = 0;
+};
+
+RampFigures ramp_figures(const RequestTable& requests) {
+    RequestEntry total = requests.total();
+    return {total.times, total.requests, total.failures};
+}
+
+// A publish run's, as one run's ramp counts them (run/runner.cpp).
+RampFigures ramp_figures(const std::vector<const WorkerReport*>& latest) {
+    RampFigures f;
+    for (const WorkerReport* r : latest) {
+        f.latency.merge(r->latency);
+        const std::uint64_t errors = r->counters[static_cast<std::size_t>(Counter::errors)];
+        f.operations += r->counters[static_cast<std::size_t>(Counter::completed)] + errors;
+        f.failures += errors;
+    }
+    return f;
 }
 
 std::string latency_line(const Histogram& h) {
@@ -621,6 +649,7 @@ int run_controller(const ControllerOptions& options, const std::atomic<bool>& st
     // running share its users out again, as Locust's master does. A publish run's
     // clients each send their own count of messages, so its shares stay as they are.
     const bool users_move = options.args.front() == "http";
+    const char* unit = users_move ? "users" : "clients";
     int total_users = share_users;
     double total_spawn_rate = share_rate;
     std::vector<int> steered_users;  // what each worker was last told to run
@@ -635,17 +664,22 @@ int run_controller(const ControllerOptions& options, const std::atomic<bool>& st
     steered_numbers = own_numbers;
     const std::uint64_t first_user = shares->front().first_user;
     std::uint64_t steer_seq = 0;
+    // A publishers' ramp steps each worker up to its share of the step, whoever runs: a worker holds
+    // only its share of the ceiling, and a vanished worker's clients are not moved.
     auto move_users = [&](const std::string& why) {
         std::vector<bool> running;
         for (const auto& w : result.workers) running.push_back(w.state == "running");
-        std::vector<int> users = reshare(total_users, running);
+        std::vector<int> users = reshare(total_users, users_move ? running : std::vector<bool>(running.size(), true));
         // A worker counted vanished holds no numbers: told again when it is back (its users may have stopped).
         for (std::size_t i = 0; i < users.size(); ++i)
             if (!running[i]) {
                 steered_users[i] = 0;
                 steered_numbers[i].clear();
             }
-        std::vector<std::vector<std::uint64_t>> numbers = renumber(steered_numbers, users, own_numbers, first_user);
+        // Publishers have client ids of their own (cluster/worker.h), not numbers.
+        std::vector<std::vector<std::uint64_t>> numbers =
+            users_move ? renumber(steered_numbers, users, own_numbers, first_user)
+                       : std::vector<std::vector<std::uint64_t>>(users.size());
         std::string told;
         for (std::size_t i = 0; i < users.size(); ++i) {
             if (!running[i] || (users[i] == steered_users[i] && numbers[i] == steered_numbers[i])) continue;
@@ -673,7 +707,7 @@ int run_controller(const ControllerOptions& options, const std::atomic<bool>& st
         ramp.emplace(**ramp_options, ramp_target);
         ramp->start();
     }
-    RequestEntry ramp_seen;  // the merged requests at the last sample
+    RampFigures ramp_seen;  // the merged figures at the last sample
     double ramp_seen_s = 0;
     bool ramp_over = false;
     const std::int64_t started_ns = now_ns();
@@ -682,7 +716,7 @@ int run_controller(const ControllerOptions& options, const std::atomic<bool>& st
     // in which every worker running already had its users, so it holds the step's
     // load alone and not the end of the step before.
     bool at_step_before = false;
-    auto step_ramp = [&](const RequestTable& requests) {
+    auto step_ramp = [&](const RampFigures& now) {
         if (!ramp || ramp_over) return;
         bool at_step = true;
         for (std::size_t i = 0; i < result.workers.size(); ++i)
@@ -690,16 +724,16 @@ int run_controller(const ControllerOptions& options, const std::atomic<bool>& st
                 at_step = false;
         const bool counts = at_step && at_step_before;
         at_step_before = at_step;
-        RequestEntry now = requests.total();
         const double elapsed = seconds_since(started);
-        ramp_over = ramp->add(elapsed, elapsed - ramp_seen_s, counts ? now.times.since(ramp_seen.times) : Histogram{},
-                              counts ? now.requests - ramp_seen.requests : 0,
+        ramp_over = ramp->add(elapsed, elapsed - ramp_seen_s,
+                              counts ? now.latency.since(ramp_seen.latency) : Histogram{},
+                              counts ? now.operations - ramp_seen.operations : 0,
                               counts ? now.failures - ramp_seen.failures : 0, now_ns(), started_ns);
         ramp_seen = now;
         ramp_seen_s = elapsed;
         if (int users = ramp_target.plan().users; !ramp_over && users != total_users) {
             total_users = users;
-            move_users(fmt::format("the ramp steps up to {} users", users));
+            move_users(fmt::format("the ramp steps up to {} {}", users, unit));
             at_step_before = false;
         }
     };
@@ -734,8 +768,10 @@ int run_controller(const ControllerOptions& options, const std::atomic<bool>& st
             result.request_history.push_back(next_history_row(requests->total(), users,
                                                               static_cast<std::int64_t>(unix_seconds()),
                                                               result.request_history));
-            step_ramp(*requests);
+            step_ramp(ramp_figures(*requests));
             if (live) show_live(*requests, users);
+        } else if (!users_move && !latest.empty()) {
+            step_ramp(ramp_figures(latest));
         }
     };
     auto sampled_at = started;
@@ -819,6 +855,9 @@ int run_controller(const ControllerOptions& options, const std::atomic<bool>& st
         }
         if (running_changed && users_move && !stop_sent_at && !ramp_over)
             move_users(fmt::format("the run's {} users are shared out again among the workers running", total_users));
+        // A worker back in a publishers' ramp is told the step it missed.
+        else if (running_changed && ramp && !stop_sent_at && !ramp_over)
+            move_users(fmt::format("a worker back takes its share of the ramp's {} clients", total_users));
         if (seconds_since(sampled_at) >= 1) {
             sampled_at = Clock::now();
             add_sample();

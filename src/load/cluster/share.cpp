@@ -8,6 +8,8 @@
 #include <optional>
 #include <set>
 
+#include "ramp/ramp_flags.h"
+
 namespace lampi::load::cluster {
 namespace {
 
@@ -89,17 +91,6 @@ Result<std::vector<RunShare>> split_run(const std::vector<std::string>& args, in
                                         const std::vector<std::string>& options_with_values) {
     if (workers < 1) return Status::invalid_argument("a run needs at least one worker");
     const bool http = !args.empty() && args.front() == "http";
-    for (const auto& a : args) {
-        if (http) break;  // a web users' ramp is the controller's (the workers run its steps)
-        for (const char* ramp : {"--step-users", "--step-time", "--stop-when"}) {
-            if (a == ramp || a.starts_with(std::string(ramp) + "="))
-                return Status::invalid_argument(fmt::format(
-                    "{}: a ramp to failure of publishers is not distributed (each worker would find a knee of its "
-                    "own, and a publish run's clients cannot be moved between workers); run it from one machine, "
-                    "or ramp web users (-- http ...)",
-                    ramp));
-        }
-    }
     const char* unit = http ? "users" : "clients";
     // lampi-load's defaults: one client (user); web users start at one a second.
     Total clients{http ? std::vector<std::string>{"-u", "--users"}
@@ -116,10 +107,8 @@ Result<std::vector<RunShare>> split_run(const std::vector<std::string>& args, in
     Total first_user{{"--first-user"}, {}, 0};
     // A ramp's flags stay with the controller: the workers run its first step, then what it tells them.
     Total step_users{{"--step-users"}, {}, 0}, step_time{{"--step-time"}, {}, 0}, stop_when{{"--stop-when"}, {}, 0};
-    std::vector<Total*> totals{&clients};
-    if (http) {
-        for (Total* t : {&first_user, &step_users, &step_time, &stop_when}) totals.push_back(t);
-    }
+    std::vector<Total*> totals{&clients, &step_users, &step_time, &stop_when};
+    if (http) totals.push_back(&first_user);
     for (Total& t : rates) totals.push_back(&t);
     // The command line without the totals; each worker's are put back where they stood.
     std::vector<std::string> rest;
@@ -152,13 +141,19 @@ Result<std::vector<RunShare>> split_run(const std::vector<std::string>& args, in
     if (step_users.value && (!parse_number(*step_users.value, first_step) || first_step < 1))
         return Status::invalid_argument(
             fmt::format("--step-users '{}': give the users each step adds, 1 or more", *step_users.value));
-    // A ramp starts at its first step (no more than -u): that is what the workers divide.
-    if (step_users.value) total_clients = clients.value ? std::min(first_step, total_clients) : first_step;
+    // A ramp starts at its first step (no more than -u, -P): that is what the workers divide. Publishers
+    // cannot move between workers: each worker holds its share of the ramp's ceiling from the start
+    // (its -P) and runs as many as the controller's steers say (--steered, its share of the first step).
+    int ceiling = 0;
+    if (step_users.value) {
+        ceiling = clients.value ? total_clients : first_step * kRampStepsWithoutCeiling;
+        total_clients = std::min(first_step, ceiling);
+    }
     if (total_clients < workers && step_users.value)
         return Status::invalid_argument(
-            fmt::format("a ramp's first step of {} users is fewer than the {} workers: each worker needs at least "
+            fmt::format("a ramp's first step of {} {} is fewer than the {} workers: each worker needs at least "
                         "one (give --step-users {} or more, or fewer --workers)",
-                        total_clients, workers, workers));
+                        total_clients, unit, workers, workers));
     if (total_clients < workers)
         return Status::invalid_argument(
             fmt::format("{} {} is fewer {} than the {} workers: each worker needs at least one (give {} {} or "
@@ -182,11 +177,14 @@ Result<std::vector<RunShare>> split_run(const std::vector<std::string>& args, in
         RunShare share;
         share.clients = total_clients / workers + (w < total_clients % workers ? 1 : 0);
         double part = static_cast<double>(share.clients) / total_clients;
-        if (http) share.spawn_rate = rate_values.front() * part;
+        // How fast its users (clients) start: -r, or --connect-rate (rates' second).
+        share.spawn_rate = rate_values[http ? 0 : 1] * part;
         // Each total goes back where it stood, before the word that followed it.
         std::vector<std::pair<std::size_t, std::vector<std::string>>> placed;
-        placed.push_back(
-            {clients.value ? clients.at : rest.size(), {clients.names.front(), std::to_string(share.clients)}});
+        const int held = step_users.value && !http ? ceiling / workers + (w < ceiling % workers ? 1 : 0)
+                                                   : share.clients;
+        placed.push_back({clients.value ? clients.at : rest.size(), {clients.names.front(), std::to_string(held)}});
+        if (step_users.value && !http) placed.push_back({rest.size(), {"--steered", std::to_string(share.clients)}});
         for (std::size_t r = 0; r < rates.size(); ++r)
             if (rates[r].value || http)
                 placed.push_back({rates[r].at, {rates[r].names.front(), fmt::format("{}", rate_values[r] * part)}});

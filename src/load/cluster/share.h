@@ -12,8 +12,10 @@
 // would do in one run, so the totals add up to that run's. A web users' ramp
 // (--step-users, --step-time, --stop-when) is the controller's: its flags are
 // left out of the shares, which divide its first step, and the controller moves
-// the workers on from step to step (controller.h). A publishers' ramp is refused:
-// each worker would find its own knee. split_run() never trusts its input.
+// the workers on from step to step (controller.h). So is a publishers' ramp; as
+// its clients cannot move between workers, each worker holds its share of the
+// ramp's ceiling (its -P) and starts its share of the first step (--steered N).
+// split_run() never trusts its input.
 #pragma once
 
 #include <cstdint>
@@ -26,9 +28,9 @@
 namespace lampi::load::cluster {
 
 struct RunShare {
-    int clients = 0;
+    int clients = 0;                // a ramp's: its share of the first step
     std::vector<std::string> args;  // the command line the worker runs, its share in its -P
-    double spawn_rate = 0;          // web users: its part of -r/--spawn-rate
+    double spawn_rate = 0;          // its part of -r/--spawn-rate (web users) or --connect-rate (publishers)
     std::uint64_t first_user = 0;   // web users: the number of its first (its --first-user)
 };
 

@@ -55,6 +55,8 @@ public:
         r.elapsed_s = sample.elapsed_s;
         r.connections = sample.connections;
         with_requests(r, scenario.live_requests(), scenario.users_now());
+        // A steered run's clients too: the controller's ramp waits until each worker runs its step's.
+        if (scenario.load_target()) r.users = scenario.users_now();
         peak_users_ = std::max(peak_users_, r.users);
         r.peak_users = peak_users_;
         Result<std::vector<std::string>> sealed = seal(r);

@@ -278,9 +278,12 @@ std::string encode_report(const WorkerReport& r) {
                                           c.min_ms, c.max_ms, c.msgs_per_sec, c.time_total_s});
         out["malaria"] = json::object{{"planned", r.planned_messages}, {"clients", std::move(clients)}};
     }
-    if (r.requests) {
+    // A steered publish run's clients are users too (the controller's ramp waits for them).
+    if (r.requests || r.users > 0 || r.peak_users > 0) {
         out["users"] = r.users;
         out["peak_users"] = r.peak_users;
+    }
+    if (r.requests) {
         if (r.memory_per_user_bytes > 0) out["memory_per_user_bytes"] = r.memory_per_user_bytes;
         out["requests"] = requests_json(*r.requests);
     }

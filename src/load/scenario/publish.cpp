@@ -331,7 +331,10 @@ private:
 
 PublishScenario::PublishScenario(PublishOptions options)
     : options_(std::move(options)),
-      target_(options_.ramped ? 0 : options_.clients, 0),
+      target_(options_.steered >= 0 ? options_.steered
+              : options_.ramped     ? 0
+                                    : options_.clients,
+              options_.steered >= 0 ? options_.connect_rate : 0),
       message_rate_(options_.rate_per_client) {}
 
 std::vector<Figure> PublishScenario::live_figures() const {

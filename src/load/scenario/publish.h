@@ -38,6 +38,9 @@ struct PublishOptions {
     // more clients than `clients` or fewer (the newest are let go, their messages
     // in flight cut off, not lost), and message_rate() changes -T while it runs.
     bool web = false;
+    // A controller's ramp steers the clients (ramped too): this many start, then as
+    // many as its steers say (cluster/worker.h); -1: not steered.
+    int steered = -1;
 };
 
 class PublishScenario : public Scenario {
