@@ -63,6 +63,7 @@ struct MqttMessage {
     bool retain = false;
 };
 
+// Not copyable: it owns its libmosquitto handle and the thread that may drive it.
 class MqttClient {
 public:
     explicit MqttClient(MqttOptions options);

@@ -230,6 +230,7 @@ Status check_role_options(const StackOptions& options) {
 }  // namespace
 
 std::string_view role_name(Role role) {
+    // A switch on purpose, like the CA's enum names: -Wswitch names any value added later.
     switch (role) {
         case Role::cloud: return "cloud";
         case Role::lamp: return "lamp";

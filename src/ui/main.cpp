@@ -40,6 +40,8 @@ int parse_and_run(int argc, char** argv) {
 
 }  // namespace
 
+// As lampi-ble's main (src/ble/main.cpp): each program parses its own options with
+// CLI11 the same way, and an exception that escapes ends it with one line naming it and 1.
 int main(int argc, char** argv) {
     try {
         return parse_and_run(argc, argv);

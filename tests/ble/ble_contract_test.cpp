@@ -363,6 +363,8 @@ TEST_F(BlePairing, DenyOnTheScreenRejectsThePairing) {
     EXPECT_EQ(pending.get().error_name, "org.bluez.Error.Rejected");
 }
 
+// Opens step by step like the two tests above: the clock starts between the
+// screen's connection and the request, so the wait measured is the pairing's own.
 TEST_F(BlePairing, NoAnswerRejectsThePairingAfterTheTimeoutAndWithdrawsThePrompt) {
     connect_screen();
     auto started = Clock::now();

@@ -23,6 +23,8 @@ describe("guided first lamp", { skip }, () => {
   let demoApi;
   let guestApi;
 
+  // Opens as every page's test does (support.mjs's launchBrowser, newPage, login);
+  // who logs in, at what size, is each test's own.
   before(async () => {
     browser = await launchBrowser();
     demo = await newPage(browser, { baseUrl: base });

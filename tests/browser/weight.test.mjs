@@ -23,6 +23,7 @@ describe("the control page's weight", { skip }, () => {
   let browser;
   let visit;
 
+  // Opens as every page's test does (support.mjs); only this one visit is weighed.
   before(async () => {
     browser = await launchBrowser();
     visit = await newPage(browser, { baseUrl: base });

@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "certificate_checks.h"
+#include "fresh_ca_test.h"
 #include "lampi/files.h"
 #include "process.h"
 #include "text.h"
@@ -25,23 +26,11 @@ mode_t mode_of(const std::string& path) {
     return st.st_mode & 07777;
 }
 
-class CaTest : public ::testing::Test {
+class CaTest : public FreshCaTest {
 protected:
-    void SetUp() override {
-        auto created = CertificateAuthority::create(ca_dir());
-        ASSERT_TRUE(created) << created.status().message();
-    }
-    std::string ca_dir() const { return dir_ / "ca"; }
     std::string out(const std::string& name) const { return dir_ / name; }
-    CertificateAuthority open() {
-        auto ca = CertificateAuthority::open(ca_dir());
-        EXPECT_TRUE(ca) << ca.status().message();
-        return std::move(ca).value();
-    }
     std::string ca_pem() const { return ca_dir() + "/ca.pem"; }
     std::string crl_pem() const { return ca_dir() + "/crl.pem"; }
-
-    TempDir dir_;
 };
 
 TEST_F(CaTest, InitCreatesAPrivateDirectoryAndEveryFile) {

@@ -8,6 +8,7 @@
 
 #include "certificate_authority.h"
 #include "certificate_checks.h"
+#include "fresh_ca_test.h"
 #include "lampi/files.h"
 #include "process.h"
 #include "text.h"
@@ -15,7 +16,6 @@
 namespace lampi::ca {
 namespace {
 
-using lampi::testing::TempDir;
 using testing::contains;
 
 constexpr const char* kDevice = "b827eb74663e";
@@ -41,18 +41,8 @@ X509ReqPtr raw_request(EVP_PKEY* key, const std::string& cn) {
     return request;
 }
 
-class DeviceRequestTest : public ::testing::Test {
+class DeviceRequestTest : public FreshCaTest {
 protected:
-    void SetUp() override {
-        auto created = CertificateAuthority::create(ca_dir());
-        ASSERT_TRUE(created) << created.status().message();
-    }
-    std::string ca_dir() const { return dir_ / "ca"; }
-    CertificateAuthority open() {
-        auto ca = CertificateAuthority::open(ca_dir());
-        EXPECT_TRUE(ca) << ca.status().message();
-        return std::move(ca).value();
-    }
     std::string request_for(EVP_PKEY* key, const std::string& cn = kDevice) {
         auto pem = make_request_pem(key, cn);
         EXPECT_TRUE(pem) << pem.status().message();
@@ -64,7 +54,6 @@ protected:
         EXPECT_TRUE(write_file_atomically(path, pem, 0644));
         return path;
     }
-    TempDir dir_;
 };
 
 TEST_F(DeviceRequestTest, AGoodRequestGetsADeviceCertificateForItsOwnKey) {

@@ -15,6 +15,8 @@
 namespace lampi::cloud {
 namespace {
 
+// Each cloud test file names what it uses, these often the same: a shared header of
+// using-declarations would hide where they come from.
 namespace json = boost::json;
 using testing::BrowserSession;
 using testing::CloudServer;

@@ -11,6 +11,7 @@ namespace {
 const std::string kLamp = "b827eb74663e";
 const std::string kOther = "b827eb000001";
 
+// One EXPECT a case, like the other validity tests: a failure names its input.
 TEST(TopicFilter, ValidatesFiltersAndTopics) {
     EXPECT_TRUE(is_valid_filter("a/+/c"));
     EXPECT_TRUE(is_valid_filter("#"));

@@ -33,6 +33,8 @@
 namespace lampi::cloud {
 namespace {
 
+// The same names as the other cloud tests on purpose (api_test.cpp): each file
+// says what it uses; a shared header of using-declarations would hide where they come from.
 namespace json = boost::json;
 using namespace std::chrono_literals;
 using lampi::testing::BrowserSession;

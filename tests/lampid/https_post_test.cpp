@@ -46,7 +46,8 @@ void write_ca_file(const std::string& path) {
 
 // A listener on 127.0.0.1 that answers its one connection with the header of a
 // 16 KiB TLS handshake record, then its body a byte every 50 ms for 5 s: each
-// read of the lamp gets something long before any per-read timeout.
+// read of the lamp gets something long before any per-read timeout. Opened by hand
+// like lampi-load's SlowSite, but for one connection, and a failure to bind is a test result.
 class DrippingCloud {
 public:
     DrippingCloud() {

@@ -136,6 +136,29 @@ protected:
         EXPECT_EQ(counter(merged, "sent"), sent) << "the final figures, not the last ones before the break: " << log;
     }
 
+    // A ramp over w0 and w1 in steps of 2 that found the knee of 4 (of `unit`: "users" or
+    // "clients"): both stepped up together, three steps of 2, 4 and 6, the third met the stop
+    // condition, and both workers finished as the controller told them. Its merged figures.
+    boost::json::object expect_the_knee_of_four_over_two_workers(const std::string& log, const char* unit) {
+        EXPECT_NE(log.find(fmt::format("the ramp steps up to 4 {}: w0 2, w1 2", unit)), std::string::npos) << log;
+        EXPECT_NE(log.find(fmt::format("the ramp steps up to 6 {}: w0 3, w1 3", unit)), std::string::npos) << log;
+        EXPECT_NE(log.find("the ramp is over"), std::string::npos) << log;
+        boost::json::object merged = last_json(log);
+        const boost::json::object& ramp = merged.at("ramp").as_object();
+        EXPECT_TRUE(ramp.at("knee_users").is_int64() && ramp.at("knee_users").as_int64() == 4) << log;
+        const boost::json::array& steps = ramp.at("steps").as_array();
+        EXPECT_EQ(steps.size(), 3u) << log;
+        for (std::size_t i = 0; i < steps.size(); ++i) {
+            EXPECT_EQ(steps[i].at("users").as_int64(), static_cast<std::int64_t>(2 * (i + 1))) << log;
+            EXPECT_GT(steps[i].at("operations").to_number<std::uint64_t>(), 0u) << "step " << i << ": " << log;
+        }
+        EXPECT_TRUE(!steps.empty() && steps.back().at("stop_condition_held").as_bool()) << log;
+        EXPECT_NE(ramp.at("outcome").as_string().find("held at 6 users"), std::string::npos) << log;
+        for (const auto& w : merged.at("workers").as_array()) EXPECT_EQ(w.at("state").as_string(), "done") << log;
+        for (auto& w : workers_) EXPECT_NE(w->log().find("finished by its controller"), std::string::npos) << w->log();
+        return merged;
+    }
+
     // The last JSON object a process printed (a worker's own report, the controller's).
     static boost::json::object last_json(const std::string& log) {
         std::size_t at = log.rfind("\n{");

@@ -1028,7 +1028,6 @@ TEST_F(Cluster, TheClientsAreSplitAmongTheWorkersSoTheRunIsTheSizeOfOneRun) {
         EXPECT_EQ(log.find(fmt::format("{} ", id)), std::string::npos) << id << " should not exist:\n" << log;
 }
 
-// The controller refuses, before waiting for any worker, a run it cannot divide.
 // A publishers' ramp over two workers, against a broker behind a link that slows
 // every message by 400 ms past four connections: the controller steps both
 // workers' clients up on their merged figures, stops at the step whose p99 crosses
@@ -1043,22 +1042,8 @@ TEST_F(Cluster, APublishersRampOverTheWorkersStepsThemUpTogetherAndFindsTheKneeO
     ASSERT_TRUE(WIFEXITED(status)) << control->log();
     std::string log = control->log();
     ASSERT_EQ(WEXITSTATUS(status), 0) << log << "\nw0:\n" << workers_[0]->log() << "\nw1:\n" << workers_[1]->log();
-    EXPECT_NE(log.find("the ramp steps up to 4 clients: w0 2, w1 2"), std::string::npos) << log;
-    EXPECT_NE(log.find("the ramp steps up to 6 clients: w0 3, w1 3"), std::string::npos) << log;
-    json::object merged = last_json(log);
-    const json::object& ramp = merged.at("ramp").as_object();
-    ASSERT_TRUE(ramp.at("knee_users").is_int64()) << log;
-    EXPECT_EQ(ramp.at("knee_users").as_int64(), 4) << log;
-    const json::array& steps = ramp.at("steps").as_array();
-    ASSERT_EQ(steps.size(), 3u) << log;
-    for (std::size_t i = 0; i < 3; ++i) {
-        EXPECT_EQ(steps[i].at("users").as_int64(), static_cast<std::int64_t>(2 * (i + 1))) << log;
-        EXPECT_GT(steps[i].at("operations").to_number<std::uint64_t>(), 0u) << "step " << i << " judged on nothing";
-    }
-    EXPECT_TRUE(steps.back().at("stop_condition_held").as_bool()) << log;
+    expect_the_knee_of_four_over_two_workers(log, "clients");
     EXPECT_EQ(link.most_connections(), 6) << "no step past the one that met the condition";
-    for (const auto& w : merged.at("workers").as_array()) EXPECT_EQ(w.at("state").as_string(), "done") << log;
-    for (auto& w : workers_) EXPECT_NE(w->log().find("finished by its controller"), std::string::npos) << w->log();
     // Each worker's clients kept ids of their own, three each, as one run of three numbers them.
     std::string broker_log = broker_.log();
     for (const char* id : {"lampi-load-w0-2", "lampi-load-w1-2"})
@@ -1067,6 +1052,7 @@ TEST_F(Cluster, APublishersRampOverTheWorkersStepsThemUpTogetherAndFindsTheKneeO
         EXPECT_EQ(broker_log.find(id), std::string::npos) << id << ": a client past the knee's step";
 }
 
+// The controller refuses, before waiting for any worker, a run it cannot divide.
 TEST_F(Cluster, FewerClientsThanWorkersIsRefusedAtOnce) {
     auto control = controller(3, "-P 2 -n 1");
     int status = control->wait(std::chrono::seconds(10));

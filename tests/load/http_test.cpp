@@ -21,6 +21,8 @@
 
 namespace {
 
+// Each test file names what it uses (http_lua_test.cpp lists most of these too):
+// a shared header of using-declarations would hide where a name comes from.
 using lampi::load::Counter;
 using lampi::load::HttpCourseScenario;
 using lampi::load::HttpOptions;

@@ -8,6 +8,7 @@
 
 namespace {
 
+// The ramp's parts named here, as each test file names what it uses.
 using lampi::load::Histogram;
 using lampi::load::LoadTarget;
 using lampi::load::Ramp;

@@ -21,6 +21,8 @@
 
 namespace {
 
+// Named here as in the other lampi-load tests: each file says what it uses, so
+// where a name comes from stays in view.
 using lampi::testing::HttpClient;
 using lampi::testing::HttpReply;
 using lampi::testing::Process;

@@ -15,6 +15,7 @@
 # caches its own. Needs root, debootstrap, zstd, qemu-user-static and binfmt_misc
 # (registered here for qemu-aarch64 when it is not, and unregistered after).
 set -euo pipefail
+# The same arguments, suite and mirror as package_test.sh; each names its own tools.
 src=${1:?source dir} build=${2:?build dir} work=${3:?work dir}
 suite=bookworm
 mirror=${LAMPI_DEBIAN_MIRROR:-http://deb.debian.org/debian}

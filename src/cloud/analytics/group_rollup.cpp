@@ -406,6 +406,7 @@ Result<std::map<std::int64_t, std::map<std::string, std::int64_t>>> EventStore::
             days[utc_day_of(from)][group_value_key(r.groups.at(0))] += storage::as_int(r.values.at(0));
         return Status::ok();
     };
+    // Leases and queries as EventStore::events does, each with its own SQL and rows.
     auto count_days = [&](std::int64_t from, std::int64_t to) -> Status {
         auto conn = db_.lease();
         auto rows = conn->query(

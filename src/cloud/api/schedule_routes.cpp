@@ -201,6 +201,8 @@ Result<schedules::ScheduleChange> change_of(const Request& request) {
 
 }  // namespace
 
+// Each route reads top to bottom as the scene routes in api_routes.cpp do: caller,
+// body, one call to the schedules, its answer; the steps differ from route to route.
 void add_schedule_routes(http::Router& router, Deps& deps) {
     router.add("GET", "/api/v1/schedules", [&deps](const Request& request, const http::Params&) {
         auto who = authorize(request, deps, false);

@@ -16,7 +16,8 @@ struct Followed {
 };
 
 // Mosquitto 2.0's $SYS names (mosquitto(8), "BROKER STATUS"). Counters are
-// totals since the broker started; the rest are gauges.
+// totals since the broker started; the rest are gauges. One row a topic, all
+// alike: a figure followed is one line here.
 const std::array kFollowed = {
     Followed{"$SYS/broker/uptime",
              {"lampi_mosquitto_uptime_seconds", "gauge", "Seconds since the cloud broker started."}},

@@ -59,6 +59,12 @@ Result<std::vector<Lamp>> to_lamps(Result<SqlRows> rows) {
     return out;
 }
 
+// Whether a change's RETURNING matched a row: false when it touched none.
+Result<bool> any_row(Result<SqlRows> rows) {
+    if (!rows) return rows.status();
+    return !rows->empty();
+}
+
 const std::string kSceneColumns = "id, user_id, name, room, lamps_json, created_at";
 
 Result<std::vector<Scene>> to_scenes(const Result<SqlRows>& rows) {
@@ -219,10 +225,8 @@ Result<std::vector<ApiToken>> Store::api_tokens_of(std::int64_t user_id, std::in
 }
 
 Result<bool> Store::delete_api_token(std::int64_t user_id, const std::string& public_id) {
-    auto rows = run("DELETE FROM api_tokens WHERE user_id = $1 AND public_id = $2 RETURNING public_id",
-                    {user_id, public_id});
-    if (!rows) return rows.status();
-    return !rows->empty();
+    return any_row(
+        run("DELETE FROM api_tokens WHERE user_id = $1 AND public_id = $2 RETURNING public_id", {user_id, public_id}));
 }
 
 Status Store::delete_user_credentials(std::int64_t user_id) {
@@ -268,7 +272,7 @@ Status Store::add_lamp(const std::string& device_id, const std::string& name, st
 
 Result<bool> Store::record_state(const std::string& device_id, const std::string& state_json, std::int64_t version,
                                  std::int64_t now) {
-    auto rows =
+    return any_row(
         run("INSERT INTO lamps (device_id, state_json, state_version, created_at, updated_at, last_seen_at) "
             "VALUES ($1, $2, $3, $4, $4, $4) "
             "ON CONFLICT (device_id) DO UPDATE SET state_json = excluded.state_json, "
@@ -276,9 +280,7 @@ Result<bool> Store::record_state(const std::string& device_id, const std::string
             "last_seen_at = excluded.last_seen_at "
             "WHERE lamps.state_version IS NULL OR lamps.state_version < excluded.state_version "
             "RETURNING device_id",
-            {device_id, state_json, version, now});
-    if (!rows) return rows.status();
-    return !rows->empty();
+            {device_id, state_json, version, now}));
 }
 
 Status Store::record_online(const std::string& device_id, bool online, std::int64_t now) {
@@ -319,26 +321,20 @@ Result<std::vector<std::string>> Store::owned_device_ids(std::int64_t user_id) {
 }
 
 Result<bool> Store::rename_lamp(const std::string& device_id, std::int64_t owner_id, const std::string& name) {
-    auto rows = run("UPDATE lamps SET name = $1 WHERE device_id = $2 AND owner_id = $3 RETURNING device_id",
-                    {name, device_id, owner_id});
-    if (!rows) return rows.status();
-    return !rows->empty();
+    return any_row(run("UPDATE lamps SET name = $1 WHERE device_id = $2 AND owner_id = $3 RETURNING device_id",
+                       {name, device_id, owner_id}));
 }
 
 Result<bool> Store::set_lamp_room(const std::string& device_id, std::int64_t owner_id, const std::string& room) {
-    auto rows = run("UPDATE lamps SET room = $1 WHERE device_id = $2 AND owner_id = $3 RETURNING device_id",
-                    {room, device_id, owner_id});
-    if (!rows) return rows.status();
-    return !rows->empty();
+    return any_row(run("UPDATE lamps SET room = $1 WHERE device_id = $2 AND owner_id = $3 RETURNING device_id",
+                       {room, device_id, owner_id}));
 }
 
 Result<bool> Store::release_lamp(const std::string& device_id, std::int64_t owner_id) {
-    auto rows =
+    return any_row(
         run("UPDATE lamps SET owner_id = NULL, name = '', room = '' WHERE device_id = $1 AND owner_id = $2 "
             "RETURNING device_id",
-            {device_id, owner_id});
-    if (!rows) return rows.status();
-    return !rows->empty();
+            {device_id, owner_id}));
 }
 
 Status Store::assign_lamp(const std::string& device_id, std::optional<std::int64_t> owner_id, std::int64_t now) {
@@ -353,14 +349,12 @@ Status Store::assign_lamp(const std::string& device_id, std::optional<std::int64
 
 Result<bool> Store::change_lamp_owner(const std::string& device_id, std::optional<std::int64_t> from,
                                       std::optional<std::int64_t> to, std::int64_t now) {
-    auto rows = from ? run("UPDATE lamps SET owner_id = $1, name = '', room = '', updated_at = $2 "
-                           "WHERE device_id = $3 AND owner_id = $4 RETURNING device_id",
-                           {optional_id(to), now, device_id, *from})
-                     : run("UPDATE lamps SET owner_id = $1, updated_at = $2 "
-                           "WHERE device_id = $3 AND owner_id IS NULL RETURNING device_id",
-                           {optional_id(to), now, device_id});
-    if (!rows) return rows.status();
-    return !rows->empty();
+    return any_row(from ? run("UPDATE lamps SET owner_id = $1, name = '', room = '', updated_at = $2 "
+                              "WHERE device_id = $3 AND owner_id = $4 RETURNING device_id",
+                              {optional_id(to), now, device_id, *from})
+                        : run("UPDATE lamps SET owner_id = $1, updated_at = $2 "
+                              "WHERE device_id = $3 AND owner_id IS NULL RETURNING device_id",
+                              {optional_id(to), now, device_id}));
 }
 
 Result<std::vector<Lamp>> Store::find_lamps(std::string_view text, int limit) {
@@ -400,12 +394,10 @@ Result<bool> Store::delete_scene(std::int64_t user_id, std::int64_t id) {
     auto done =
         run("DELETE FROM schedules WHERE user_id = $1 AND scene_id = $2 AND next_fire_at IS NULL", {user_id, id});
     if (!done) return done.status();
-    auto rows =
+    return any_row(
         run("DELETE FROM scenes WHERE user_id = $1 AND id = $2 AND NOT EXISTS "
             "(SELECT 1 FROM schedules WHERE schedules.scene_id = scenes.id) RETURNING id",
-            {user_id, id});
-    if (!rows) return rows.status();
-    return !rows->empty();
+            {user_id, id}));
 }
 
 Result<Store::CodeOutcome> Store::record_code(const std::string& device_id, const std::string& code,
@@ -495,11 +487,10 @@ Result<ThrottleCount> Store::throttle_failure(const std::string& scope, const st
 
 Result<bool> Store::throttle_lock(const std::string& scope, const std::string& subject, std::int64_t now,
                                   std::int64_t until) {
-    auto rows = run("UPDATE login_throttle SET locked_until = $3, lockouts = lockouts + 1, failures = 0, "
-                    "window_start = $4 WHERE scope = $1 AND subject = $2 AND locked_until <= $4 RETURNING lockouts",
-                    {scope, subject, until, now});
-    if (!rows) return rows.status();
-    return !rows->empty();
+    return any_row(
+        run("UPDATE login_throttle SET locked_until = $3, lockouts = lockouts + 1, failures = 0, "
+            "window_start = $4 WHERE scope = $1 AND subject = $2 AND locked_until <= $4 RETURNING lockouts",
+            {scope, subject, until, now}));
 }
 
 Status Store::throttle_clear(const std::string& scope, const std::string& subject) {

@@ -328,6 +328,7 @@ std::string cluster_json(const ClusterResult& r) {
     };
     json::array workers;
     for (const auto& w : r.workers) {
+        // A worker's own fields, written out as json_report.cpp writes a run's records.
         workers.push_back(json::object{{"id", w.id},
                                        {"clients", w.clients},
                                        {"state", w.state},
@@ -411,6 +412,7 @@ int run_controller(const ControllerOptions& options, const std::atomic<bool>& st
         fmt::print(stderr, "lampi-load controller: {}\n", wrong);
         return 2;
     }
+    // The worker checks its secret alike (worker.cpp), each naming the peer it shares it with.
     if (options.secret.size() < kMinSecretSize) {
         fmt::print(stderr,
                    "lampi-load controller: give the secret shared with the workers (--secret-file, at least {} "

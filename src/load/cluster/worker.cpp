@@ -335,6 +335,7 @@ int run_worker(WorkerOptions options, const RunCommand& run_command, const std::
                    options.orphan_after_s);
         return 2;
     }
+    // As the controller checks its own, but this refusal says what a worker without one would risk.
     if (options.secret.size() < kMinSecretSize) {
         fmt::print(stderr,
                    "lampi-load worker: give the secret shared with the controller (--secret-file, at least {} "

@@ -507,6 +507,7 @@ Result<std::string> open_stop(std::string_view sealed, std::string_view secret) 
                        [&](std::string_view run) { return mac_hex(kStopDomain, run, secret); });
 }
 
+// Sealed and opened as a stop is, under a MAC domain of its own: a stop never opens as a finish.
 std::string seal_finish(std::string_view run, std::string_view secret) {
     return seal("finish", run, mac_hex(kFinishDomain, run, secret));
 }

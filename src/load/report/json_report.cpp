@@ -39,6 +39,8 @@ const char* counter_name(Counter c) {
 
 json::object ramp_to_json(const RampReport& ramp) {
     json::array steps;
+    // Field by field under the names the report's readers know, as each record here
+    // is written: alike in shape, but no two records share their fields.
     for (const RampStep& s : ramp.steps) {
         steps.push_back(json::object{{"users", s.users},
                                      {"started_s", s.started_s},
@@ -63,6 +65,8 @@ json::object ramp_to_json(const RampReport& ramp) {
 json::array series_to_json(const std::vector<Sample>& series) {
     json::array rows;
     for (const Sample& s : series) {
+        // A second's row of the run's series; the live page's chart point and a stack's
+        // plan look alike but carry fields of their own.
         json::object row{{"t", s.elapsed_s},
                          {"connections", s.connections},
                          {"sent_per_s", s.sent_per_s},

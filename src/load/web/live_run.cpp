@@ -186,6 +186,7 @@ std::string LiveRun::stats_json() const {
     json::object current;
     if (!chart_.empty()) {
         const ChartPoint& last = chart_.back();
+        // The page's "now": a chart point's fields by name, as the report's series rows name theirs.
         current = json::object{{"requests_per_s", last.requests_per_s},
                                {"failures_per_s", last.failures_per_s},
                                {"p50_ms", last.p50_ms},
