@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -97,9 +98,16 @@ void Process::start() {
     for (auto& a : argv_) args.push_back(a.data());
     args.push_back(nullptr);
     const char* log_path = log_file_.c_str();
+    const pid_t parent = ::getpid();
     pid_t pid = ::fork();
     if (pid < 0) throw std::runtime_error("fork failed");
     if (pid == 0) {
+        // A test that dies (a crash, ctest's timeout) takes its programs with it, so none
+        // holds a port, a database or a CPU into the next tests. The signal comes when the
+        // thread that started it ends: start programs from a thread that outlives them.
+        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (::getppid() != parent) ::_exit(127);  // the test died before prctl took
+
         int log = ::open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
         if (log >= 0) {
             ::dup2(log, 1);

@@ -38,7 +38,7 @@ std::string read_file(const std::string& path);
 void write_file(const std::string& path, const std::string& content);
 
 // A child process whose stdout and stderr go to a log file. Killed with SIGKILL
-// on destruction if still running.
+// on destruction if still running, and when the test process dies.
 class Process {
 public:
     Process(std::vector<std::string> argv, std::string log_file);
