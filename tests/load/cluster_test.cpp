@@ -1137,6 +1137,31 @@ TEST_F(Cluster, AShortOutageOfTheControllersBrokerDoesNotEndTheRun) {
     expect_the_run_outlived_the_break(*control);
 }
 
+// The controller is stopped (SIGSTOP) for longer than --silence, then continued:
+// it heard nobody meanwhile, so it gives nobody up, and the run ends as planned
+// with every worker's figures.
+TEST_F(Cluster, AControllerStoppedForAWhileGivesNobodyUpOnItsReturn) {
+    silence_ = "3";
+    start_workers(2);
+    auto control = controller(2, "-P 2 -T 20 -d 9 --json --quiet");
+    ASSERT_TRUE(run_started(*control)) << control->log();
+    std::this_thread::sleep_for(std::chrono::seconds(2));
+    ::kill(control->pid(), SIGSTOP);
+    std::this_thread::sleep_for(std::chrono::seconds(5));
+    ::kill(control->pid(), SIGCONT);
+    json::object merged = merged_figures(*control);
+    std::string log = control->log();
+    EXPECT_NE(log.find("(stopped, or starved of the CPU); the workers' silence counts from now"), std::string::npos)
+        << log;
+    EXPECT_EQ(log.find("vanished"), std::string::npos) << log;
+    std::uint64_t sent = 0;
+    for (auto& w : workers_) {
+        ASSERT_TRUE(run_ended(*w)) << w->log();
+        sent += counter(last_json(w->log()), "sent");
+    }
+    EXPECT_EQ(counter(merged, "sent"), sent) << log;
+}
+
 // A break between the controller and a broker that stays up, while the workers end
 // their runs: their final reports wait on the broker (the controller's session) and
 // reach it on its return, so nobody is counted vanished.

@@ -41,6 +41,8 @@ using Clock = std::chrono::steady_clock;
 constexpr auto kConnectDeadline = std::chrono::seconds(10);
 // After Ctrl-C, how long the workers have to end their shares and send their final figures.
 constexpr double kStopGraceS = 10;
+// A gap this long between two turns of the controller's loop (100 ms apart) means it did not run.
+constexpr double kStalledS = 1.5;
 
 double unix_seconds() {
     return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -778,9 +780,21 @@ int run_controller(const ControllerOptions& options, const std::atomic<bool>& st
     };
     auto sampled_at = started;
     std::uint64_t heartbeat_seq = 0;
+    auto looped_at = started;
     for (;;) {
         bool all_over = true;
         bool running_changed = false;  // a worker vanished, or is back
+        // A controller stopped (SIGSTOP, a suspended machine) or starved of the CPU heard
+        // nobody meanwhile, the workers' reports waiting unread: as after a broker outage,
+        // their silence counts from its return.
+        if (const double stalled = seconds_since(looped_at); stalled > kStalledS) {
+            fmt::print(stderr,
+                       "lampi-load controller: it did not run for {:.1f} s (stopped, or starved of the CPU); the "
+                       "workers' silence counts from now\n",
+                       stalled);
+            silence_from = Clock::now();
+        }
+        looped_at = Clock::now();
         if (!client.connected() && !lost) {
             lost = true;
             lost_at = Clock::now();
