@@ -3,7 +3,8 @@
 // the run, Stop stops the users, and "End run" ends lampi-load with its report.
 // The same page for MQTT publishers (lampi-load publish --web) against a real
 // Mosquitto: clients, connect rate and messages per second from the form; and
-// the controller's (lampi-load controller --web) for web users over two workers.
+// the controller's (lampi-load controller --web) for web users over two workers,
+// on a desktop and on a phone.
 //
 //   LAMPI_LOAD=<build>/src/load/lampi-load [LAMPI_NODE_MODULES=<build>/web/node_modules] \
 //   node --test tests/browser/load-web.test.mjs
@@ -16,7 +17,7 @@ import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 
-import { launchBrowser, newPage, waitUntil } from "./support.mjs";
+import { audit, launchBrowser, newPage, waitUntil } from "./support.mjs";
 
 const binary = process.env.LAMPI_LOAD;
 const skip = binary ? false : "LAMPI_LOAD is not set (path of the lampi-load binary)";
@@ -284,6 +285,31 @@ describe("lampi-load controller's web UI", { skip }, () => {
     if (broker) broker.child.kill("SIGTERM");
     target?.close();
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  // The same run on a 375 px phone: the page fits its width (the wide tables scroll
+  // within their sections), the controls are on screen, nothing serious for axe.
+  test("on a 375 px phone the page fits, its controls are within reach, axe finds nothing serious", async () => {
+    const phone = await newPage(browser, { baseUrl: load.url, viewport: { width: 375, height: 740 } });
+    try {
+      const { page } = phone;
+      await page.goto(load.url);
+      await page.waitForSelector('#state[data-state="running"]', { timeout: 10000 });
+      await page.waitForFunction(() => document.querySelectorAll("#requests tbody tr").length > 0, null, {
+        timeout: 10000,
+      });
+      const width = await page.evaluate(() => document.documentElement.scrollWidth);
+      assert.ok(width <= 375, `the page is ${width} px wide on a 375 px phone`);
+      for (const control of ["#form-users", "#form-rate", "#start", "#stop", "#quit"]) {
+        const box = await page.locator(control).boundingBox();
+        assert.ok(box && box.x >= 0 && box.x + box.width <= 375, `${control} is on screen: ${JSON.stringify(box)}`);
+      }
+      const serious = (await audit(page)).filter((v) => v.impact === "serious" || v.impact === "critical");
+      assert.deepEqual(serious, [], "no serious or critical accessibility problem");
+      assert.deepEqual(phone.problems, [], "no CSP violation or page error");
+    } finally {
+      await phone.context.close();
+    }
   });
 
   test("the merged run moves, the form changes the workers' users, Stop and End run steer them", async () => {
