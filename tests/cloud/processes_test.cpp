@@ -5,7 +5,6 @@
 // analytics batches, which must leave the events and their daily counts in step
 // and lose nothing it acknowledged; and a database whose disk fills up mid-flood.
 #include <gtest/gtest.h>
-#include <sys/mount.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -27,6 +26,7 @@
 #include "database_test.h"
 #include "http_client.h"
 #include "process.h"
+#include "small_disk.h"
 #include "storage/sql.h"
 #include "storage/store.h"
 
@@ -381,24 +381,6 @@ TEST_P(CloudProcesses, AKillMidAnalyticsBatchLeavesNothingHalfWritten) {
     EXPECT_EQ(HttpClient(port).request("GET", "/livez").status, 200) << cloud->log();
 }
 
-// A tmpfs of `megabytes` at `path`, unmounted on destruction (mounting needs root).
-class SmallDisk {
-public:
-    SmallDisk(std::string path, int megabytes) : path_(std::move(path)) {
-        std::filesystem::create_directories(path_);
-        std::string size = "size=" + std::to_string(megabytes) + "m";
-        mounted_ = ::mount("tmpfs", path_.c_str(), "tmpfs", 0, size.c_str()) == 0;
-    }
-    ~SmallDisk() {
-        if (mounted_) ::umount2(path_.c_str(), MNT_DETACH);
-    }
-    bool mounted() const { return mounted_; }
-
-private:
-    std::string path_;
-    bool mounted_ = false;
-};
-
 // The database's disk fills up in the middle of a flood of analytics batches
 // (SQLite on an 8 MiB tmpfs): the batches that do not fit are refused whole
 // with 500 and nothing of them stored, every acknowledged one is there, the
@@ -407,7 +389,7 @@ private:
 TEST(CloudFullDisk, AnalyticsBatchesOnAFullDiskAreRefusedWholeAndTheServerStaysUp) {
     if (::geteuid() != 0) GTEST_SKIP() << "mounting a small file system for the database needs root";
     TempDir dir;
-    SmallDisk disk(dir / "disk", 8);
+    testing::SmallDisk disk(dir / "disk", 8);
     ASSERT_TRUE(disk.mounted()) << "cannot mount a tmpfs: " << std::strerror(errno);
     const std::string db = "sqlite://" + (dir / "disk") + "/lampi.sqlite3";
     auto keys = testing::run({kBinary, "analytics", "keys", "--db", db}, std::chrono::seconds(30));

@@ -14,6 +14,7 @@
 #include "broker_passwords.h"
 #include "cli_run.h"
 #include "mqtt_harness.h"
+#include "small_disk.h"
 
 namespace {
 
@@ -114,6 +115,38 @@ TEST(Cli, JsonAndHtmlReportsCarryTheRunsData) {
 // --sys follows the broker's $SYS topics: the report carries the broker's own
 // figures beside the clients' (Mosquitto keeps them retained, so a short run
 // sees them).
+// The disk of --csv and --report fills up: the run's summary is still printed,
+// each file that did not fit is an error naming it (exit 1), and none is left
+// empty or cut short: a file is there whole or not at all.
+TEST(Cli, AFullDiskUnderTheReportsIsAnErrorAndLeavesNoFileHalfWritten) {
+    if (::geteuid() != 0) GTEST_SKIP() << "mounting a small file system needs root";
+    TempDir dir;
+    TestBroker broker(dir.path(), "broker");
+    lampi::testing::SmallDisk disk(dir / "disk", 1);
+    ASSERT_TRUE(disk.mounted()) << "cannot mount a tmpfs";
+    // One 4 KiB page left: the first CSV file fits, the next ones do not.
+    lampi::testing::write_file(dir / "disk/filler", std::string((1 << 20) - 4096, 'x'));
+    const std::string prefix = dir / "disk/run";
+    CliRun r = lampi_load(fmt::format("publish -p {} -P 2 -T 50 -d 1.5 --csv {} --report {}.html --quiet",
+                                      broker.port(), prefix, prefix));
+    EXPECT_EQ(r.exit_code, 1) << r.output;
+    EXPECT_NE(r.output.find("Result: OK"), std::string::npos) << "the summary is printed: " << r.output;
+    EXPECT_NE(r.output.find("No space left on device"), std::string::npos) << r.output;
+    int missing = 0;
+    for (const char* suffix : {"_series.csv", "_summary.csv", ".html"}) {
+        const std::string path = prefix + suffix;
+        struct stat st {};
+        if (::stat(path.c_str(), &st) != 0) {
+            ++missing;
+            EXPECT_NE(r.output.find("cannot write " + path), std::string::npos) << path << " not named: " << r.output;
+            continue;
+        }
+        const std::string content = lampi::testing::read_file(path);
+        EXPECT_TRUE(!content.empty() && content.back() == '\n') << path << " was left cut short: " << content.size();
+    }
+    EXPECT_GE(missing, 1) << "a file did not fit";
+}
+
 TEST(Cli, SysAddsTheBrokersOwnFiguresToTheReport) {
     TempDir dir;
     TestBroker broker(dir.path(), "broker");

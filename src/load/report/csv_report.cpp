@@ -2,10 +2,10 @@
 
 #include <fmt/core.h>
 
-#include <fstream>
 #include <set>
 
 #include "report/locust_report.h"
+#include "report/outputs.h"
 
 namespace lampi::load {
 
@@ -56,24 +56,14 @@ std::string ramp_csv(const RampReport& ramp) {
     return out;
 }
 
-namespace {
-
-Status write_file(const std::string& path, const std::string& content) {
-    std::ofstream f(path, std::ios::binary);
-    f << content;
-    if (!f) return Status::error(fmt::format("cannot write {}: check that the directory exists and is writable", path));
-    return Status::ok();
-}
-
-}  // namespace
 
 Status write_csv_reports(const RunReport& report, const std::string& prefix) {
     if (report.ramp)
-        if (Status s = write_file(prefix + "_ramp.csv", ramp_csv(*report.ramp)); !s) return s;
+        if (Status s = write_report_file(prefix + "_ramp.csv", ramp_csv(*report.ramp)); !s) return s;
     if (report.requests) return write_locust_csv(report, prefix);
     for (const auto& [suffix, content] : {std::pair{std::string("_series.csv"), series_csv(report.series)},
                                           std::pair{std::string("_summary.csv"), summary_csv(report)}})
-        if (Status s = write_file(prefix + suffix, content); !s) return s;
+        if (Status s = write_report_file(prefix + suffix, content); !s) return s;
     return Status::ok();
 }
 

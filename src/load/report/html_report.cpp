@@ -2,11 +2,11 @@
 
 #include <fmt/core.h>
 
-#include <fstream>
 
 #include "lampi/html.h"
 #include "report/html_assets.h"
 #include "report/json_report.h"
+#include "report/outputs.h"
 #include "report/text_summary.h"
 
 namespace lampi::load {
@@ -136,10 +136,7 @@ std::string html_report(const RunReport& report) {
 }
 
 Status write_html_report(const RunReport& report, const std::string& path) {
-    std::ofstream f(path);
-    f << html_report(report);
-    if (!f) return Status::error(fmt::format("cannot write {}: check that the directory exists and is writable", path));
-    return Status::ok();
+    return write_report_file(path, html_report(report));
 }
 
 }  // namespace lampi::load

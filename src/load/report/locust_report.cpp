@@ -4,7 +4,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
+
+#include "report/outputs.h"
 
 namespace lampi::load {
 namespace {
@@ -286,11 +287,7 @@ Status write_locust_csv(const RunReport& report, const std::string& prefix) {
     for (const auto& [suffix, content] :
          {std::pair{"_stats.csv", &csv.stats}, std::pair{"_stats_history.csv", &csv.history},
           std::pair{"_failures.csv", &csv.failures}, std::pair{"_exceptions.csv", &csv.exceptions}}) {
-        std::string path = prefix + suffix;
-        std::ofstream f(path, std::ios::binary);
-        f << *content;
-        if (!f)
-            return Status::error(fmt::format("cannot write {}: check that the directory exists and is writable", path));
+        if (Status s = write_report_file(prefix + suffix, *content); !s) return s;
     }
     return Status::ok();
 }

@@ -1,7 +1,11 @@
 #include "report/outputs.h"
 
 #include <fmt/core.h>
+#include <sys/stat.h>
 
+#include <fstream>
+
+#include "lampi/files.h"
 #include "lampi/log.h"
 #include "report/csv_report.h"
 #include "report/html_report.h"
@@ -31,6 +35,19 @@ int emit_report(const RunReport& report, const OutputOptions& options) {
         }
     }
     return code;
+}
+
+Status write_report_file(const std::string& path, std::string_view content) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+        std::ofstream out(path, std::ios::binary);
+        out.write(content.data(), static_cast<std::streamsize>(content.size()));
+        out.close();
+        if (!out) return Status::error(fmt::format("cannot write {}", path));
+        return Status::ok();
+    }
+    // Reports are read after the run, not after a power loss: the file's fsync suffices.
+    return write_file_atomically(path, content, 0644, Durability::file);
 }
 
 }  // namespace lampi::load

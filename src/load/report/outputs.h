@@ -4,7 +4,9 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
+#include "lampi/status.h"
 #include "report/run_report.h"
 
 namespace lampi::load {
@@ -16,5 +18,10 @@ struct OutputOptions {
 };
 
 int emit_report(const RunReport& report, const OutputOptions& options);
+
+// Writes one of the report's files (CSV, HTML) whole or not at all: a full disk
+// is an error naming the file, never an empty or cut file. A path that is no
+// regular file (/dev/stdout, a pipe) is written as it is.
+Status write_report_file(const std::string& path, std::string_view content);
 
 }  // namespace lampi::load
