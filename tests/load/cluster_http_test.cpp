@@ -301,7 +301,7 @@ TEST_F(HttpCluster, ARampOverTheWorkersStepsThemUpTogetherAndFindsTheKneeOfOneRu
                                ".. user.number}) end}}\n");
     start_workers(2);
     auto control = controller_process(2, {"http", "--host", slow.url(), "-f", scenario, "-r", "100", "--step-users",
-                                          "2", "--step-time", "5", "--stop-when", "p99>1s or fail>1%", "--threads", "1",
+                                          "2", "--step-time", "3", "--stop-when", "p99>1s or fail>1%", "--threads", "1",
                                           "--json", "--quiet"});
     ASSERT_EQ(exit_code(*control), 0) << control->log() << "\nw0:\n"
                                       << workers_[0]->log() << "\nw1:\n"

@@ -1037,7 +1037,7 @@ TEST_F(Cluster, APublishersRampOverTheWorkersStepsThemUpTogetherAndFindsTheKneeO
     link.slow_past(4, std::chrono::milliseconds(400));
     start_workers(2);
     auto control = controller_process(2, {"publish", "-p", std::to_string(link.port()), "-T", "20", "--step-users", "2",
-                                          "--step-time", "4", "--stop-when", "p99>200ms", "--json", "--quiet"});
+                                          "--step-time", "3", "--stop-when", "p99>200ms", "--json", "--quiet"});
     int status = control->wait(std::chrono::seconds(60));
     ASSERT_TRUE(WIFEXITED(status)) << control->log();
     std::string log = control->log();

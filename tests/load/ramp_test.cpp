@@ -172,4 +172,46 @@ TEST(Ramp, AStepCutShortByTheEndOfTheRunIsShownButIsNoKnee) {
     EXPECT_NE(report.outcome.find("ended before"), std::string::npos);
 }
 
+// A step in which nothing finished (a target that answers nothing, or think
+// times longer than the step) says nothing of the load: it is shown, not judged,
+// and no knee, however quiet its figures.
+TEST(Ramp, AStepInWhichNothingFinishedIsNotJudgedAndIsNoKnee) {
+    LoadTarget target(0, 0);
+    Ramp ramp(steps_of(2, 2, 4, "p95>1s"), target);
+    ramp.start();
+    for (double t = 1; t <= 2; ++t) ramp.add(t, 1, Histogram{}, 0, 0, static_cast<std::int64_t>(t * 1e9), 0);
+    lampi::load::RampReport report = ramp.finish(2);
+    ASSERT_EQ(report.steps.size(), 1u);
+    EXPECT_FALSE(report.steps[0].judged);
+    EXPECT_FALSE(report.steps[0].stopped);
+    EXPECT_NE(report.steps[0].why.find("nothing finished"), std::string::npos) << report.steps[0].why;
+    EXPECT_FALSE(report.knee_users) << "a step that measured nothing passed";
+}
+
+// A cluster's step whose users are not all running yet: those seconds are not
+// measured and the step's time counts from its first measured one, so a step is
+// judged on its whole --step-time of load (it was judged on what was left of it).
+TEST(Ramp, AStepsTimeCountsFromItsFirstMeasuredInterval) {
+    LoadTarget target(0, 0);
+    Ramp ramp(steps_of(2, 3, 4, "p95>1s"), target);
+    ramp.start();
+    Histogram fast;
+    for (int k = 0; k < 10; ++k) fast.record(5 * kMs);
+    double t = 0;
+    auto sample = [&](bool measured) {
+        t += 1;
+        return ramp.add(t, 1, fast, 10, 0, static_cast<std::int64_t>(t * 1e9), 0, measured);
+    };
+    EXPECT_FALSE(sample(false));
+    EXPECT_FALSE(sample(false));
+    for (int i = 0; i < 2; ++i) EXPECT_FALSE(sample(true));
+    EXPECT_EQ(target.plan().users, 2) << "the step closed before its 3 measured seconds";
+    EXPECT_FALSE(sample(true));
+    EXPECT_EQ(target.plan().users, 4) << "the step did not close after its 3 measured seconds";
+    lampi::load::RampReport report = ramp.finish(t);
+    ASSERT_GE(report.steps.size(), 1u);
+    EXPECT_NEAR(report.steps[0].duration_s, 3, 0.01);
+    EXPECT_EQ(report.steps[0].operations, 30u) << "the unmeasured seconds added nothing";
+}
+
 }  // namespace

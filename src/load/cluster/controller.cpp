@@ -716,7 +716,7 @@ int run_controller(const ControllerOptions& options, const std::atomic<bool>& st
     bool ramp_over = false;
     const std::int64_t started_ns = now_ns();
     // A worker starts a step's users at its next sample after the steer and reports
-    // them a second later: a step's window takes only the reports that follow one
+    // them a second later: a step's window, and its time, take only the reports that follow one
     // in which every worker running already had its users, so it holds the step's
     // load alone and not the end of the step before.
     bool at_step_before = false;
@@ -729,10 +729,9 @@ int run_controller(const ControllerOptions& options, const std::atomic<bool>& st
         const bool counts = at_step && at_step_before;
         at_step_before = at_step;
         const double elapsed = seconds_since(started);
-        ramp_over = ramp->add(elapsed, elapsed - ramp_seen_s,
-                              counts ? now.latency.since(ramp_seen.latency) : Histogram{},
-                              counts ? now.operations - ramp_seen.operations : 0,
-                              counts ? now.failures - ramp_seen.failures : 0, now_ns(), started_ns);
+        ramp_over = ramp->add(elapsed, elapsed - ramp_seen_s, now.latency.since(ramp_seen.latency),
+                              now.operations - ramp_seen.operations, now.failures - ramp_seen.failures, now_ns(),
+                              started_ns, counts);
         ramp_seen = now;
         ramp_seen_s = elapsed;
         if (int users = ramp_target.plan().users; !ramp_over && users != total_users) {

@@ -29,16 +29,26 @@ void Ramp::close_step(double elapsed_s) {
     step.p95_ms = static_cast<double>(window_.latency.percentile(0.95)) / 1e6;
     step.p99_ms = static_cast<double>(window_.latency.percentile(0.99)) / 1e6;
     step.avg_ms = window_.latency.mean() / 1e6;
-    step.stopped = options_.condition.holds(window_, &step.why);
-    if (!step.stopped) report_.knee_users = users_;
+    if (window_.operations == 0) {
+        step.judged = false;
+        step.why = "nothing finished in this step: not judged";
+    } else {
+        step.stopped = options_.condition.holds(window_, &step.why);
+        if (!step.stopped) report_.knee_users = users_;
+    }
     report_.steps.push_back(std::move(step));
     window_ = StepWindow{};
     step_started_s_ = elapsed_s;
 }
 
 bool Ramp::add(double elapsed_s, double interval_s, const Histogram& latency, std::uint64_t operations,
-               std::uint64_t failures, std::int64_t now, std::int64_t start_ns) {
+               std::uint64_t failures, std::int64_t now, std::int64_t start_ns, bool measured) {
     if (done_) return true;
+    if (!measured) {
+        // The step's time counts from its load being in place.
+        if (window_.operations == 0 && window_.latency.count() == 0) step_started_s_ = elapsed_s;
+        return false;
+    }
     window_.latency.merge(latency);
     window_.operations += operations;
     window_.failures += failures;

@@ -27,9 +27,11 @@ public:
     // The first step; call before the run starts.
     void start();
     // One reporter interval: its latencies and its operations (failures included).
-    // Returns true when the run should stop.
+    // Returns true when the run should stop. An interval not `measured` (a cluster
+    // whose workers do not all run the step's users yet) adds nothing, and before the
+    // step's first measured one it does not count towards the step's time either.
     bool add(double elapsed_s, double interval_s, const Histogram& latency, std::uint64_t operations,
-             std::uint64_t failures, std::int64_t now, std::int64_t start_ns);
+             std::uint64_t failures, std::int64_t now, std::int64_t start_ns, bool measured = true);
     // Closes the step in progress (the run ended) and tells what was found.
     RampReport finish(double elapsed_s);
 

@@ -17,6 +17,9 @@ struct RampStep {
     double per_s = 0;          // operations per second over the window
     double p50_ms = 0, p95_ms = 0, p99_ms = 0, avg_ms = 0;
     bool stopped = false;      // the stop condition held on this step
+    // False when nothing finished in its window (a target that answers nothing, or
+    // think times longer than the step): such a step says nothing, and is no knee.
+    bool judged = true;
     std::string why;           // the tests that held, with their measured values
 };
 

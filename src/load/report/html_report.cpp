@@ -98,7 +98,9 @@ std::string ramp_section(const RampReport& ramp) {
             : s.stopped ? " class=\"held\""
                         : "",
             s.users, s.operations, s.per_s, fail, s.p50_ms, s.p95_ms, s.p99_ms,
-            s.stopped ? "held: " + escape_html(s.why) : std::string(knee ? "knee" : ""));
+            s.stopped   ? "held: " + escape_html(s.why)
+            : !s.judged ? escape_html(s.why)
+                        : std::string(knee ? "knee" : ""));
     }
     out += "</table>\n";
     out += fmt::format("<p>Ramp ended: {}</p>\n", escape_html(ramp.outcome));

@@ -53,6 +53,7 @@ json::object ramp_to_json(const RampReport& ramp) {
                                      {"p99_ms", s.p99_ms},
                                      {"avg_ms", s.avg_ms},
                                      {"stop_condition_held", s.stopped},
+                                     {"judged", s.judged},
                                      {"why", s.why}});
     }
     json::value knee = nullptr;

@@ -68,7 +68,10 @@ std::string ramp_summary(const RampReport& ramp) {
     for (const RampStep& s : ramp.steps) {
         double fail = s.operations ? 100.0 * static_cast<double>(s.failures) / static_cast<double>(s.operations) : 0;
         out += fmt::format("  {:>8} {:>8} {:>10.1f} {:>8.2f} {:>10.1f} {:>10.1f} {:>10.1f}{}\n", s.users, s.operations,
-                           s.per_s, fail, s.p50_ms, s.p95_ms, s.p99_ms, s.stopped ? "  <- stop condition" : "");
+                           s.per_s, fail, s.p50_ms, s.p95_ms, s.p99_ms,
+                           s.stopped  ? "  <- stop condition"
+                           : s.judged ? ""
+                                      : "  <- nothing finished: not judged");
     }
     if (ramp.knee_users) out += fmt::format("Knee: {} users (the most that kept the stop condition off)\n", *ramp.knee_users);
     else out += "Knee: none (no step kept the stop condition off)\n";
