@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 #include <fmt/core.h>
 #include <cstdio>
+#include <cstring>
 #include <regex>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -123,7 +124,8 @@ TEST(Cli, AFullDiskUnderTheReportsIsAnErrorAndLeavesNoFileHalfWritten) {
     TempDir dir;
     TestBroker broker(dir.path(), "broker");
     lampi::testing::SmallDisk disk(dir / "disk", 1);
-    ASSERT_TRUE(disk.mounted()) << "cannot mount a tmpfs";
+    // Root in a container may still lack the right to mount (CAP_SYS_ADMIN).
+    if (!disk.mounted()) GTEST_SKIP() << "cannot mount a tmpfs: " << std::strerror(errno);
     // One 4 KiB page left: the first CSV file fits, the next ones do not.
     lampi::testing::write_file(dir / "disk/filler", std::string((1 << 20) - 4096, 'x'));
     const std::string prefix = dir / "disk/run";
