@@ -50,6 +50,16 @@ public:
           pause_after_s_(pause_after_s) {}
 
     void sampled(const Sample& sample, const Histogram&, Scenario& scenario, const Collector& collector) override {
+        // A report a second: a longer gap (a machine out of CPU, a frozen process) may get this
+        // worker counted vanished, so it says so in its own log.
+        const std::int64_t now_ms = steady_ms();
+        if (last_sampled_ms_ != 0 && now_ms - last_sampled_ms_ > kLateSampleMs)
+            fmt::print(stderr,
+                       "lampi-load worker {}: run {}: its report comes {:.1f} s after the last one (the machine is "
+                       "short of CPU, or the process was stopped): its controller counts it vanished after its "
+                       "--silence\n",
+                       worker_, run_, static_cast<double>(now_ms - last_sampled_ms_) / 1000.0);
+        last_sampled_ms_ = now_ms;
         if (!apply_steer(sample, scenario)) pause_or_resume(sample, scenario);
         WorkerReport r = base(collector.totals_so_far());
         r.elapsed_s = sample.elapsed_s;
@@ -288,6 +298,8 @@ private:
     std::atomic<std::int64_t> heard_ms_{steady_ms()};  // the controller's last word for this run
     std::atomic<bool> named_vanished_{false};
     std::optional<LoadTarget::Plan> paused_;  // what the users were told before they stopped
+    std::int64_t last_sampled_ms_ = 0;
+    static constexpr std::int64_t kLateSampleMs = 2500;
 };
 
 std::string default_id() {
