@@ -1,9 +1,9 @@
 // The test support's own promises that the other suites lean on.
 #include <gtest/gtest.h>
 
-#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <csignal>
 
 #include <chrono>
 #include <fstream>

@@ -60,7 +60,7 @@ Result<std::vector<Lamp>> to_lamps(Result<SqlRows> rows) {
 }
 
 // Whether a change's RETURNING matched a row: false when it touched none.
-Result<bool> any_row(Result<SqlRows> rows) {
+Result<bool> any_row(const Result<SqlRows>& rows) {
     if (!rows) return rows.status();
     return !rows->empty();
 }
