@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include <boost/json.hpp>
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -88,6 +89,23 @@ protected:
         argv.insert(argv.end(), relay_args.begin(), relay_args.end());
         auto cloud = std::make_unique<Process>(argv, platform_->dir / (name + ".log"));
         cloud->start();
+        return cloud;
+    }
+    // A relay cloud listening on a free port: `port` is set to it. Another test running
+    // beside may take the port between free_port() and the bind (the cloud then exits, and
+    // the port answers, but not in TLS): then again on another one.
+    static std::unique_ptr<Process> relay_cloud_on_free_port(int& port, const std::string& name,
+                                                             const std::vector<std::string>& relay_args) {
+        std::unique_ptr<Process> cloud;
+        for (int attempt = 0; attempt < 5; ++attempt) {
+            port = free_port();
+            cloud = relay_cloud(port, name, relay_args);
+            if (wait_for_port(port, std::chrono::seconds(20))) {
+                std::this_thread::sleep_for(std::chrono::milliseconds(300));
+                if (cloud->running()) return cloud;
+            }
+            cloud->stop(SIGKILL);
+        }
         return cloud;
     }
     static WsOptions to(int port) {
@@ -294,9 +312,9 @@ TEST_F(RelayAttacks, TheRelayAsksForAWebSocketTheMqttSubprotocolAndACredential) 
 
 // A second lampi-cloud with a relay cap of 3, relaying to the platform's broker.
 TEST_F(RelayAttacks, TheRelayHoldsAtItsConnectionCap) {
-    const int port = free_port();
-    auto cloud = relay_cloud(port, "capped", {"--relay-max-connections", "3"});
-    ASSERT_TRUE(wait_for_port(port, 20s)) << cloud->log();
+    int port = 0;
+    auto cloud = relay_cloud_on_free_port(port, "capped", {"--relay-max-connections", "3"});
+    ASSERT_TRUE(cloud->running()) << cloud->log();
     WsOptions options = to(port);
     std::vector<Opened> held;
     for (int i = 0; i < 3; ++i) {
@@ -321,9 +339,9 @@ TEST_F(RelayAttacks, TheRelayHoldsAtItsConnectionCap) {
 // pings (as MQTT keepalive does) stays; SIGTERM closes relayed connections and
 // the server still stops within its drain time.
 TEST_F(RelayAttacks, ASilentClientIsCutOffAndStopClosesRelayedConnections) {
-    const int port = free_port();
-    auto cloud = relay_cloud(port, "idle", {"--relay-idle-seconds", "2"});
-    ASSERT_TRUE(wait_for_port(port, 20s)) << cloud->log();
+    int port = 0;
+    auto cloud = relay_cloud_on_free_port(port, "idle", {"--relay-idle-seconds", "2"});
+    ASSERT_TRUE(cloud->running()) << cloud->log();
     std::string error, observed;
 
     Opened active = open(to(port));
@@ -357,10 +375,10 @@ TEST_F(RelayAttacks, ASilentClientIsCutOffAndStopClosesRelayedConnections) {
 // message per direction, so lampi-cloud's memory stays flat, and the stuck write
 // closes the connection after --relay-write-seconds.
 TEST_F(RelayAttacks, AClientThatStopsReadingIsCutOffWithoutTheRelayBuffering) {
-    const int port = free_port();
+    int port = 0;
     // Started like the test above: each relay test runs a lampi-cloud with the one limit it tests.
-    auto cloud = relay_cloud(port, "backpressure", {"--relay-write-seconds", "2"});
-    ASSERT_TRUE(wait_for_port(port, 20s)) << cloud->log();
+    auto cloud = relay_cloud_on_free_port(port, "backpressure", {"--relay-write-seconds", "2"});
+    ASSERT_TRUE(cloud->running()) << cloud->log();
     std::string error, observed;
 
     Opened reader = open(to(port));
