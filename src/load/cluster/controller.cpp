@@ -773,7 +773,8 @@ int run_controller(const ControllerOptions& options, const std::atomic<bool>& st
                                                               result.request_history));
             step_ramp(ramp_figures(*requests));
             if (live) show_live(*requests, users);
-        } else if (!users_move && !latest.empty()) {
+        } else if (ramp && !users_move && !latest.empty()) {
+            // Merged only for a publishers' ramp: a plain publish run has no use for them each second.
             step_ramp(ramp_figures(latest));
         }
     };
