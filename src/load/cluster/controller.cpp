@@ -43,6 +43,10 @@ constexpr auto kConnectDeadline = std::chrono::seconds(10);
 constexpr double kStopGraceS = 10;
 // A gap this long between two turns of the controller's loop (100 ms apart) means it did not run.
 constexpr double kStalledS = 1.5;
+// The controller's own heartbeat (once a second) not back from the broker for this long: say the broker stalls.
+constexpr double kEchoLateS = 3;
+// No heartbeat of its own back this long into the run: it cannot read its topic; warn once.
+constexpr double kNoEchoS = 5;
 
 double unix_seconds() {
     return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -66,6 +70,9 @@ struct Heard {
     // outage, such as the Will a restarted broker kept) is old news: the workers' reports
     // and their silence tell the rest.
     bool started = false;
+    // When the controller's own state last came back through the broker (Heard::echo_at):
+    // the broker carried messages then. Nothing until the first.
+    std::optional<Clock::time_point> echo_at;
 };
 
 // A hello or report that did not open: said once per worker, as a forger may send many.
@@ -513,11 +520,18 @@ int run_controller(const ControllerOptions& options, const std::atomic<bool>& st
     client.on_connect = [&] {
         (void)client.subscribe(hello_topic("+"), 1);
         (void)client.subscribe(reports, 1);
+        // Its own heartbeats back tell it the broker carries messages (Heard::echo_at).
+        (void)client.subscribe(controller_topic(run), 0);
         // After a break too: the workers hear that the controller is back before they give up on it.
         (void)client.publish(controller_topic(run), seal_controller_state(run, "here", options.secret), 1, true);
     };
     client.on_message = [&](const MqttMessage& m) {
         std::lock_guard lock(heard.mutex);
+        if (m.topic == controller_topic(run)) {
+            // A retained copy (at a resubscription) is old news, not the broker carrying it now.
+            if (!m.retain && open_controller_state(run, m.payload, options.secret)) heard.echo_at = Clock::now();
+            return;
+        }
         if (m.topic.starts_with(hello_topic(""))) {
             std::string id = m.topic.substr(hello_topic("").size());
             if (m.payload.empty() || (m.retain && heard.started)) return;  // cleared, or old news
@@ -781,6 +795,8 @@ int run_controller(const ControllerOptions& options, const std::atomic<bool>& st
     auto sampled_at = started;
     std::uint64_t heartbeat_seq = 0;
     auto looped_at = started;
+    std::optional<Clock::time_point> stalled_since;  // the last heartbeat back before one was kEchoLateS late
+    bool warned_no_echo = false;
     for (;;) {
         bool all_over = true;
         bool running_changed = false;  // a worker vanished, or is back
@@ -812,6 +828,35 @@ int run_controller(const ControllerOptions& options, const std::atomic<bool>& st
         }
         {
             std::lock_guard lock(heard.mutex);
+            // A broker that stalls (stopped, or starved of the CPU) carries no report and
+            // none of the controller's heartbeats either: the workers' silence is counted up
+            // to when the broker last carried its heartbeat, so such a stall gives nobody up.
+            // Without any back (a broker that lets it write its topic but not read it), by the clock.
+            const auto heard_until = heard.echo_at.value_or(Clock::now());
+            if (heard.echo_at && client.connected()) {
+                const double late = seconds_since(*heard.echo_at);
+                if (late > kEchoLateS && !stalled_since) {
+                    stalled_since = heard.echo_at;
+                    fmt::print(stderr,
+                               "lampi-load controller: its own heartbeat has not come back through the broker for "
+                               "{:.1f} s (the broker stalls, or its link does); the workers' silence counts only "
+                               "while the broker carries messages\n",
+                               late);
+                } else if (late <= kEchoLateS && stalled_since) {
+                    fmt::print(stderr,
+                               "lampi-load controller: its own heartbeat comes back through the broker again after "
+                               "{:.1f} s; the workers' silence counts from then\n",
+                               std::chrono::duration<double>(*heard.echo_at - *stalled_since).count());
+                    stalled_since.reset();
+                }
+            } else if (!heard.echo_at && !warned_no_echo && client.connected() && seconds_since(started) > kNoEchoS) {
+                warned_no_echo = true;
+                log::warn(
+                    "controller: none of its heartbeats came back from {} in {:.0f} s (may it read the topic it "
+                    "writes?): the workers' silence counts by the clock, so a broker that stalls for --silence "
+                    "makes it count them vanished",
+                    controller_topic(run), kNoEchoS);
+            }
             for (auto& w : result.workers) {
                 if (auto it = heard.latest.find(w.id); it != heard.latest.end()) {
                     w.report = it->second;
@@ -853,7 +898,7 @@ int run_controller(const ControllerOptions& options, const std::atomic<bool>& st
                         continue;
                     }
                     w.why = "its connection to the broker was lost (its Will said gone)";
-                } else if (seconds_since(last) > options.silence_s) {
+                } else if (std::chrono::duration<double>(heard_until - last).count() > options.silence_s) {
                     w.why = fmt::format("no report for {:.0f} s", options.silence_s);
                 } else {
                     all_over = false;
