@@ -42,6 +42,18 @@ void add_run_options(CLI::App* app, CommonOptions& c, const std::string& csv_fil
     lampi::add_log_options(*app, c.log_level, c.log_format);
 }
 
+// Who may use the page of `web_option` (--web): every command that serves one.
+void add_web_auth_options(CLI::App* app, lampi::load::cli::WebCliOptions& web, CLI::Option* web_option) {
+    app->add_option("--web-auth", web.auth,
+                    "USER:PASS the page asks for (HTTP Basic, as Locust's --web-auth); needed where --web opens it "
+                    "to the network, as anyone who reaches it can start a load")
+        ->needs(web_option);
+    app->add_option("--web-auth-file", web.auth_file,
+                    "an owner-only file whose first line is USER:PASS (instead of --web-auth: keeps the password off "
+                    "the command line)")
+        ->needs(web_option);
+}
+
 // Ramp to failure: only where load is a number of users (http, publish).
 void add_ramp_options(CLI::App* app, CommonOptions& c, const std::string& users, const std::string& ceiling) {
     app->add_option("--step-users", c.ramp.step_users,
@@ -241,11 +253,12 @@ int run_command_line(int argc, char** argv, lampi::load::RunObserver* observer, 
     load::cli::PublishCliOptions publish_cli;
     CLI::Option* publish_web =
         publish
-            ->add_option("--web", publish_cli.web_address,
+            ->add_option("--web", publish_cli.web_page.address,
                          "serve a live UI at ADDR:PORT (default 127.0.0.1:8089, loopback only): start, stop and "
                          "change the clients and their rate from the page, live charts; clients start from the page "
                          "(-P, --connect-rate and -T fill its form) and publish until the run is ended there")
             ->expected(0, 1);
+    add_web_auth_options(publish, publish_cli.web_page, publish_web);
 
     load::SubscribeOptions sub;
     CLI::App* subscribe = app.add_subcommand(
@@ -294,10 +307,11 @@ int run_command_line(int argc, char** argv, lampi::load::RunObserver* observer, 
                        "accepted for Locust's command lines; without --web lampi-load always runs so");
     CLI::Option* web =
         http_cmd
-            ->add_option("--web", http_cli.web_address,
+            ->add_option("--web", http_cli.web_page.address,
                          "serve a live UI at ADDR:PORT (default 127.0.0.1:8089, loopback only): start, stop and "
                          "change users from the page, live charts, tables and downloads; users start from the page")
             ->expected(0, 1);
+    add_web_auth_options(http_cmd, http_cli.web_page, web);
     http_cmd->add_option("--scenario", http_cli.scenario, "the built-in flow to run")->capture_default_str();
     http_cmd->add_option("-f,--locustfile", http_cli.script,
                          "a Lua 5.4 scenario to run instead (tasks, on_start/on_stop, checks, CSV data, MQTT)");
@@ -350,12 +364,13 @@ int run_command_line(int argc, char** argv, lampi::load::RunObserver* observer, 
         "Locust's four files for an http run");
     controller_cmd->add_option("--report", controller.html_path,
                                "write the merged figures as a self-contained HTML report to FILE.html");
-    std::string controller_web_address;
+    load::cli::WebCliOptions controller_web_page;
     CLI::Option* controller_web = controller_cmd->add_option(
-        "--web", controller_web_address,
+        "--web", controller_web_page.address,
         "serve the run's live UI at [ADDR:]PORT (8089 is Locust's; ADDR 127.0.0.1, loopback only, "
         "unless given): the merged charts and tables, and the users, spawn rate, stop and end of a "
         "web users' run steered from the page");
+    add_web_auth_options(controller_cmd, controller_web_page, controller_web);
     controller_cmd->add_option("--log-level", common.log_level, "trace|debug|info|warn|error")->capture_default_str();
     std::string controller_secret_file;
     controller_cmd
@@ -413,7 +428,7 @@ int run_command_line(int argc, char** argv, lampi::load::RunObserver* observer, 
             !read_cluster_secret(controller_secret_file, controller.secret))
             return 2;
         controller.share_problem = share_problem;
-        if (controller_web->count() > 0) controller.serve_web = load::cli::live_page_at(controller_web_address);
+        if (controller_web->count() > 0) controller.serve_web = load::cli::live_page_at(controller_web_page);
         // The options that take a value are those of the command the controller divides.
         const CLI::App* divided = !controller.args.empty() && controller.args.front() == "http" ? http_cmd : publish;
         for (const CLI::Option* o : divided->get_options()) {

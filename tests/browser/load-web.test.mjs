@@ -2,7 +2,8 @@
 // starts a run against a real local server, its chart and request table follow
 // the run, Stop stops the users, and "End run" ends lampi-load with its report.
 // The same page for MQTT publishers (lampi-load publish --web) against a real
-// Mosquitto: clients, connect rate and messages per second from the form; and
+// Mosquitto, behind --web-auth: clients, connect rate and messages per second
+// from the form; and
 // the controller's (lampi-load controller --web) for web users over two workers,
 // on a desktop and on a phone.
 //
@@ -184,17 +185,29 @@ describe("lampi-load web UI for MQTT publishers", { skip }, () => {
 
     load = await startWebLoad([
       "publish", "-p", String(port), "-P", "3", "-T", "20", "-q", "1", "--threads", "1", "--web", "127.0.0.1:0",
-      "--quiet",
+      "--web-auth", "tester:a passphrase", "--quiet",
     ]);
 
     browser = await launchBrowser();
-    ui = await newPage(browser, { baseUrl: load.url });
+    // The browser answers the page's challenge once; its fetches of /stats and the steers carry the same.
+    ui = await newPage(browser, { baseUrl: load.url, httpCredentials: { username: "tester", password: "a passphrase" } });
   });
 
   after(async () => {
     await closeAll(ui, browser, load);
     if (broker) broker.child.kill("SIGTERM");
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("without the user and password of --web-auth the page is refused", async () => {
+    const stranger = await browser.newContext();
+    // Headless Chromium, challenged with nothing to give, gives up on the page.
+    await assert.rejects((await stranger.newPage()).goto(load.url), /ERR_INVALID_AUTH_CREDENTIALS/);
+    const response = await stranger.request.get(load.url);
+    assert.equal(response.status(), 401);
+    assert.match(response.headers()["www-authenticate"], /^Basic realm="lampi-load"/);
+    assert.doesNotMatch(await response.text(), /<html/);
+    await stranger.close();
   });
 
   test("start clients from the page, change their number and rate, stop, end the run", async () => {

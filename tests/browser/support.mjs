@@ -97,9 +97,11 @@ export async function launchBrowser() {
 
 // A page that records CSP violations, page errors and console errors so a test
 // can assert there were none.
-export async function newPage(browser, { baseUrl, viewport }) {
+// `httpCredentials` ({username, password}): what the browser answers an HTTP Basic challenge with.
+export async function newPage(browser, { baseUrl, viewport, httpCredentials }) {
   const context = await browser.newContext({
     viewport: viewport || { width: 1280, height: 800 },
+    httpCredentials,
     // The stack's certificates come from its own CA, which this throwaway profile
     // does not hold (the Node side does verify them against ca_file).
     ignoreHTTPSErrors: baseUrl.startsWith("https:"),

@@ -9,12 +9,15 @@
 #include <boost/json.hpp>
 #include <fmt/core.h>
 
+#include <sys/stat.h>
+
 #include <fstream>
 #include <regex>
 #include <thread>
 
 #include "cli_run.h"
 #include "http_client.h"
+#include "lampi/base64.h"
 #include "mqtt_harness.h"
 #include "process.h"
 #include "slow_site.h"
@@ -24,6 +27,7 @@ namespace {
 // Named here as in the other lampi-load tests: each file says what it uses, so
 // where a name comes from stays in view.
 using lampi::testing::HttpClient;
+using lampi::testing::HttpHeaders;
 using lampi::testing::HttpReply;
 using lampi::testing::Process;
 using lampi::testing::SlowSite;
@@ -169,6 +173,75 @@ TEST_F(WebUi, SteeringTakesJsonAddressedToThisMachineOnlyAndSaysWhatItWants) {
                                                  body.size(), body));
     EXPECT_EQ(rebound.status, 403) << rebound.describe();
     EXPECT_EQ(stats().at("state").as_string(), "ready");
+}
+
+// --web-auth-file: the console asks for its user and password (HTTP Basic, as
+// Locust's --web-auth) before anything, pages and steering alike.
+class LockedWebUi : public WebConsoleTest {
+protected:
+    void SetUp() override {
+        std::string auth = dir_ / "web-auth";
+        std::ofstream(auth) << "tester:" << kPassword << "\n";
+        ::chmod(auth.c_str(), 0600);
+        launch({"http", "--host", site_.url(), "--scenario", "course", "--login", "u:p", "-u", "1", "--web",
+                "127.0.0.1:0", "--web-auth-file", auth, "--json", "--quiet"});
+    }
+
+    static HttpHeaders basic(const std::string& credentials) {
+        return {{"Authorization", "Basic " + lampi::base64_encode(credentials)}};
+    }
+
+    static constexpr const char* kPassword = "a long passphrase";
+    SlowSite site_{1};
+};
+
+TEST_F(LockedWebUi, EveryPageAndEverySteerAsksForTheUserAndPassword) {
+    EXPECT_NE(load_->log().find("behind the user and password of --web-auth"), std::string::npos) << load_->log();
+    for (const char* path : {"/", "/stats", "/page.js", "/stats.csv", "/report.html"}) {
+        HttpReply none = client_->request("GET", path);
+        EXPECT_EQ(none.status, 401) << path << ": " << none.describe();
+        EXPECT_EQ(none.header("WWW-Authenticate"), R"(Basic realm="lampi-load", charset="UTF-8")") << path;
+        EXPECT_EQ(none.body.find("<html"), std::string::npos) << path;
+    }
+    for (const std::string& wrong : {std::string("tester:a long passphrasE"), std::string("tester:"),
+                                     std::string("Tester:") + kPassword, std::string("tester:") + kPassword + " "})
+        EXPECT_EQ(client_->request("GET", "/stats", basic(wrong)).status, 401) << wrong;
+    EXPECT_EQ(client_->request("GET", "/stats", {{"Authorization", "Basic not base64!"}}).status, 401);
+    EXPECT_EQ(client_->request("GET", "/stats", {{"Authorization", "Bearer x"}}).status, 401);
+    HttpHeaders steer = basic("tester:a wrong one");
+    steer.emplace_back("Content-Type", "application/json");
+    EXPECT_EQ(client_->request("POST", "/start", steer, R"({"users": 1, "spawn_rate": 1})").status, 401);
+
+    const HttpHeaders right = basic(std::string("tester:") + kPassword);
+    HttpReply page = client_->request("GET", "/", right);
+    EXPECT_EQ(page.status, 200) << page.describe();
+    EXPECT_NE(page.body.find("<html"), std::string::npos);
+    HttpReply stats = client_->request("GET", "/stats", right);
+    ASSERT_EQ(stats.status, 200) << stats.describe();
+    // The wrong steer started nothing.
+    EXPECT_EQ(json::parse(stats.body).as_object().at("state").as_string(), "ready");
+    // Any case of the scheme, as RFC 9110 allows.
+    EXPECT_EQ(client_->request("GET", "/stats", {{"Authorization", "bAsIc " + right.front().second.substr(6)}}).status,
+              200);
+    HttpHeaders quit = right;
+    quit.emplace_back("Content-Type", "application/json");
+    EXPECT_EQ(client_->request("POST", "/quit", quit, "{}").status, 200);
+    EXPECT_EQ(final_report().at("scenario").as_string(), "http");
+}
+
+TEST(WebAuthCli, AMalformedOrMisplacedWebAuthIsRefusedSayingWhatToGive) {
+    struct Case {
+        std::string flags, says;
+    };
+    for (const Case& c :
+         {Case{"--web-auth tester:pw", "--web"}, Case{"--web 127.0.0.1:0 --web-auth nocolon", "USER:PASS"},
+          Case{"--web 127.0.0.1:0 --web-auth :pw", "USER:PASS"},
+          Case{"--web 127.0.0.1:0 --web-auth tester:", "USER:PASS"},
+          Case{"--web 127.0.0.1:0 --web-auth-file /nonexistent/auth", "/nonexistent/auth"}}) {
+        auto run = lampi::testing::lampi_load("publish -p 1 " + c.flags);
+        EXPECT_EQ(run.exit_code, 2) << c.flags << ": " << run.output;
+        EXPECT_NE(run.output.find(c.says), std::string::npos) << c.flags << ": " << run.output;
+    }
 }
 
 // lampi-load publish --web against a real Mosquitto, a probe counting what arrives.

@@ -76,29 +76,52 @@ int run(Scenario& scenario, const CommonOptions& c, std::optional<RampOptions> r
     return emit_report(report, c.output);
 }
 
-// Serves the live page for `live` at `address` (--web) until the result is gone, and says where.
-Result<std::shared_ptr<void>> open_live_page(LiveRun& live, const std::string& address) {
+// The USER:PASS of --web-auth or --web-auth-file ("" for neither).
+Result<std::string> web_credentials(const WebCliOptions& web) {
+    std::string credentials = web.auth;
+    if (!web.auth_file.empty()) {
+        if (!credentials.empty())
+            return Status::invalid_argument("--web-auth and --web-auth-file both give it: choose one");
+        Result<std::string> read = read_secret_file(web.auth_file);
+        if (!read) return read.status().prefixed(fmt::format("--web-auth-file {}: ", web.auth_file));
+        credentials = std::move(read).value();
+    } else if (credentials.empty()) {
+        return credentials;
+    }
+    std::size_t colon = credentials.find(':');
+    if (colon == std::string::npos || colon == 0 || colon + 1 == credentials.size())
+        return Status::invalid_argument("--web-auth: give USER:PASS, both not empty, as Locust's --web-auth");
+    return credentials;
+}
+
+// Serves the live page for `live` where `web` says (--web) until the result is gone, and says where.
+Result<std::shared_ptr<void>> open_live_page(LiveRun& live, const WebCliOptions& web) {
 #ifdef LAMPI_LOAD_WEB
-    Result<WebAddress> where = parse_web_address(address);
+    Result<WebAddress> where = parse_web_address(web.address);
     if (!where) return where.status();
-    auto console = std::make_shared<WebConsole>(live, *where);
+    Result<std::string> credentials = web_credentials(web);
+    if (!credentials) return credentials.status();
+    const bool locked = !credentials->empty();
+    auto console = std::make_shared<WebConsole>(live, *where, std::move(credentials).value());
     if (Status s = console->start(); !s) return s;
-    fmt::print(stderr, "lampi-load: the web UI is at {}{}\n", console->url(),
-               where->host == "127.0.0.1" || where->host == "::1" || where->host == "localhost"
-                   ? " (this machine only; --web 0.0.0.0:PORT opens it to the network)"
-                   : " (open to the network: anyone who reaches it can start a load)");
+    const bool loopback = where->host == "127.0.0.1" || where->host == "::1" || where->host == "localhost";
+    fmt::print(stderr, "lampi-load: the web UI is at {} ({}{})\n", console->url(),
+               loopback ? "this machine only" : "open to the network",
+               locked     ? ", behind the user and password of --web-auth"
+               : loopback ? "; --web 0.0.0.0:PORT opens it to the network, --web-auth asks for a password"
+                          : ": anyone who reaches it can start a load; --web-auth USER:PASS asks for a password");
     return std::shared_ptr<void>(std::move(console));
 #else
-    (void)live, (void)address;
+    (void)live, (void)web;
     return Status::invalid_argument(
         "--web: this lampi-load was built without its web UI (it needs the cloud in the build)");
 #endif
 }
 
 // Serves the live page for `live` (--web) while `scenario` runs; `usage` reports a bad address.
-int run_with_web(Scenario& scenario, LiveRun& live, const std::string& address, const CommonOptions& common,
+int run_with_web(Scenario& scenario, LiveRun& live, const WebCliOptions& web, const CommonOptions& common,
                  const std::function<int(const std::string&)>& usage) {
-    Result<std::shared_ptr<void>> page = open_live_page(live, address);
+    Result<std::shared_ptr<void>> page = open_live_page(live, web);
     if (!page) return usage(page.status().message());
     return run(scenario, common, std::nullopt, &live);
 }
@@ -228,11 +251,11 @@ int http_command(HttpOptions options, const HttpCliOptions& cli, const CommonOpt
     if (!cli.web) return run(*scenario, common, *ramp);
     LiveRun live(*scenario->load_target(), options.users, options.spawn_rate,
                  options.url.origin() + options.url.base_path);
-    return run_with_web(*scenario, live, cli.web_address, common, usage);
+    return run_with_web(*scenario, live, cli.web_page, common, usage);
 }
 
-std::function<Result<std::shared_ptr<void>>(LiveRun&)> live_page_at(const std::string& address) {
-    return [address](LiveRun& live) { return open_live_page(live, address); };
+std::function<Result<std::shared_ptr<void>>(LiveRun&)> live_page_at(const WebCliOptions& web) {
+    return [web](LiveRun& live) { return open_live_page(live, web); };
 }
 
 const std::atomic<bool>& stop_requested() { return g_stop; }
@@ -281,7 +304,7 @@ int publish_command(PublishOptions pub, const PublishCliOptions& cli, CommonOpti
     LiveRun live(*scenario.load_target(), pub.clients, connect_rate,
                  fmt::format("mqtt{}://{}:{}", common.client.tls ? "s" : "", common.client.host, common.client.port),
                  &scenario.message_rate());
-    return run_with_web(scenario, live, cli.web_address, common, usage);
+    return run_with_web(scenario, live, cli.web_page, common, usage);
 }
 
 int subscribe_command(SubscribeOptions sub, CommonOptions common) {

@@ -47,6 +47,13 @@ struct CommonOptions {
     RunObserver* observer = nullptr;
 };
 
+// --web's live page: where, and who may use it.
+struct WebCliOptions {
+    std::string address;    // ADDR:PORT, "" for 127.0.0.1:8089
+    std::string auth;       // --web-auth USER:PASS: what the page asks for ("": nothing)
+    std::string auth_file;  // --web-auth-file: an owner-only file whose first line is USER:PASS
+};
+
 // `lampi-load http`: the flags Locust users know, parsed but not yet checked.
 struct HttpCliOptions {
     std::string host;      // --host URL
@@ -60,13 +67,13 @@ struct HttpCliOptions {
     std::string wait;    // "--wait 5-9" or "--wait 0"
     bool headless = false;
     bool web = false;          // --web: steer the run from a live page
-    std::string web_address;   // its ADDR:PORT, "" for 127.0.0.1:8089
+    WebCliOptions web_page;
 };
 
 // `lampi-load publish`: what only the command line knows.
 struct PublishCliOptions {
     bool web = false;               // --web: steer the publishers from a live page
-    std::string web_address;        // its ADDR:PORT, "" for 127.0.0.1:8089
+    WebCliOptions web_page;
     bool count_given = false;       // -n was on the command line
     bool total_rate_given = false;  // --total-rate was
 };
@@ -78,8 +85,8 @@ void install_stop_handlers();
 // `options` holds the numbers (users, spawn rate, accounts, TLS); `cli` the rest.
 int http_command(HttpOptions options, const HttpCliOptions& cli, const CommonOptions& common);
 int subscribe_command(SubscribeOptions options, CommonOptions common);
-// A controller's --web (cluster::ControllerOptions::serve_web): the live page at `address`.
-std::function<Result<std::shared_ptr<void>>(LiveRun&)> live_page_at(const std::string& address);
+// A controller's --web (cluster::ControllerOptions::serve_web): the live page `web` says.
+std::function<Result<std::shared_ptr<void>>(LiveRun&)> live_page_at(const WebCliOptions& web);
 // first_device_id: 12 hex digits, or "" for the fleet's default.
 int fleet_command(FleetOptions options, const std::string& first_device_id, CommonOptions common);
 

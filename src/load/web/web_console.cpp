@@ -3,9 +3,13 @@
 #include <boost/json.hpp>
 #include <fmt/core.h>
 
+#include <openssl/crypto.h>
+
+#include <cctype>
 #include <charconv>
 
 #include "http/server.h"
+#include "lampi/base64.h"
 #include "report/csv_report.h"
 #include "report/html_assets.h"
 #include "report/html_report.h"
@@ -75,11 +79,28 @@ std::string_view host_name(std::string_view header) {
     return header.substr(0, header.rfind(':'));
 }
 
-http::Response route(LiveRun& run, http::Request& request, bool loopback) {
+// Whether `authorization` (the header) gives exactly `credentials` (USER:PASS) by HTTP Basic.
+bool gives_credentials(std::string_view authorization, const std::string& credentials) {
+    constexpr std::string_view kScheme = "basic ";
+    if (authorization.size() < kScheme.size()) return false;
+    for (std::size_t i = 0; i < kScheme.size(); ++i)
+        if (std::tolower(static_cast<unsigned char>(authorization[i])) != kScheme[i]) return false;
+    std::optional<std::string> given = base64_decode(authorization.substr(kScheme.size()));
+    // Compared in constant time: a guesser learns nothing from how long a refusal takes.
+    return given && given->size() == credentials.size() &&
+           CRYPTO_memcmp(given->data(), credentials.data(), credentials.size()) == 0;
+}
+
+http::Response route(LiveRun& run, http::Request& request, bool loopback, const std::string& credentials) {
     // On loopback, only pages of this machine's own names may talk to us: a site
     // that rebinds its name to 127.0.0.1 would otherwise be same-origin.
     if (loopback && !is_loopback_name(host_name(request.header("Host"))))
         return http::json_error(403, "this console answers to 127.0.0.1, localhost and [::1] only");
+    if (!credentials.empty() && !gives_credentials(request.header("Authorization"), credentials)) {
+        http::Response r = http::json_error(401, "this console asks for the user and password of its --web-auth");
+        r.set("WWW-Authenticate", R"(Basic realm="lampi-load", charset="UTF-8")");
+        return r;
+    }
     const std::string& path = request.path;
     if (request.method == "GET" || request.method == "HEAD") {
         if (path == "/") return asset(kWebPageHtml, "text/html; charset=utf-8");
@@ -140,23 +161,27 @@ Result<WebAddress> parse_web_address(const std::string& text) {
 }
 
 struct WebConsole::Impl {
-    Impl(LiveRun& run, WebAddress where) : address(std::move(where)) {
+    Impl(LiveRun& run, WebAddress where, std::string credentials_)
+        : address(std::move(where)), credentials(std::move(credentials_)) {
         http::ServerOptions options;
         options.address = address.host;
         options.port = address.port;
         options.threads = 1;
         options.max_connections = 64;
         bool loopback = is_loopback_name(address.host);
-        server = std::make_unique<http::HttpServer>(
-            options, [&run, loopback](http::Request& r) { return route(run, r, loopback); });
+        server = std::make_unique<http::HttpServer>(options, [this, &run, loopback](http::Request& r) {
+            return route(run, r, loopback, credentials);
+        });
     }
 
     WebAddress address;
+    std::string credentials;
     std::unique_ptr<http::HttpServer> server;
     std::thread thread;
 };
 
-WebConsole::WebConsole(LiveRun& run, WebAddress address) : impl_(std::make_unique<Impl>(run, std::move(address))) {}
+WebConsole::WebConsole(LiveRun& run, WebAddress address, std::string credentials)
+    : impl_(std::make_unique<Impl>(run, std::move(address), std::move(credentials))) {}
 
 WebConsole::~WebConsole() {
     if (impl_->thread.joinable()) {

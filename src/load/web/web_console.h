@@ -16,6 +16,8 @@
 // without a preflight this server never grants, so it cannot start a load.
 // Binds to loopback unless told otherwise, and there answers only requests for
 // 127.0.0.1, localhost or [::1] (so a rebound DNS name gets nothing either).
+// With credentials (--web-auth, as Locust's), every request must give them by
+// HTTP Basic: the browser asks once, then sends them with each request.
 #pragma once
 
 #include <memory>
@@ -37,7 +39,8 @@ Result<WebAddress> parse_web_address(const std::string& text);
 
 class WebConsole {
 public:
-    WebConsole(LiveRun& run, WebAddress address);
+    // `credentials`: USER:PASS every request must give, or "" to let anyone who reaches it in.
+    WebConsole(LiveRun& run, WebAddress address, std::string credentials = {});
     ~WebConsole();
     WebConsole(const WebConsole&) = delete;
     WebConsole& operator=(const WebConsole&) = delete;
