@@ -795,7 +795,8 @@ int run_controller(const ControllerOptions& options, const std::atomic<bool>& st
     auto sampled_at = started;
     std::uint64_t heartbeat_seq = 0;
     auto looped_at = started;
-    std::optional<Clock::time_point> stalled_since;  // the last heartbeat back before one was kEchoLateS late
+    bool stalled = false;            // a heartbeat of its own is kEchoLateS late
+    Clock::time_point stalled_since;  // with `stalled`: when the last one came back
     bool warned_no_echo = false;
     for (;;) {
         bool all_over = true;
@@ -835,19 +836,20 @@ int run_controller(const ControllerOptions& options, const std::atomic<bool>& st
             const auto heard_until = heard.echo_at.value_or(Clock::now());
             if (heard.echo_at && client.connected()) {
                 const double late = seconds_since(*heard.echo_at);
-                if (late > kEchoLateS && !stalled_since) {
-                    stalled_since = heard.echo_at;
+                if (late > kEchoLateS && !stalled) {
+                    stalled = true;
+                    stalled_since = *heard.echo_at;
                     fmt::print(stderr,
                                "lampi-load controller: its own heartbeat has not come back through the broker for "
                                "{:.1f} s (the broker stalls, or its link does); the workers' silence counts only "
                                "while the broker carries messages\n",
                                late);
-                } else if (late <= kEchoLateS && stalled_since) {
+                } else if (late <= kEchoLateS && stalled) {
                     fmt::print(stderr,
                                "lampi-load controller: its own heartbeat comes back through the broker again after "
                                "{:.1f} s; the workers' silence counts from then\n",
-                               std::chrono::duration<double>(*heard.echo_at - *stalled_since).count());
-                    stalled_since.reset();
+                               std::chrono::duration<double>(*heard.echo_at - stalled_since).count());
+                    stalled = false;
                 }
             } else if (!heard.echo_at && !warned_no_echo && client.connected() && seconds_since(started) > kNoEchoS) {
                 warned_no_echo = true;
