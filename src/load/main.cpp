@@ -315,6 +315,12 @@ int run_command_line(int argc, char** argv, lampi::load::RunObserver* observer, 
     http_cmd->add_option("--scenario", http_cli.scenario, "the built-in flow to run")->capture_default_str();
     http_cmd->add_option("-f,--locustfile", http_cli.script,
                          "a Lua 5.4 scenario to run instead (tasks, on_start/on_stop, checks, CSV data, MQTT)");
+    http_cmd
+        ->add_option("--max-connections", http.max_connections,
+                     "keep at most N connections open between requests; past them a user's connection is closed once "
+                     "answered and opened again for its next request (default: one per user, or as many as the "
+                     "descriptor limit allows, said when it is fewer)")
+        ->check(CLI::Range(std::int64_t{1}, std::int64_t{100'000'000}));
     http_cmd->add_option("--stop-timeout", http.stop_timeout_s, "seconds the users' on_stop may take once the run ends")
         ->capture_default_str();
     http_cmd->add_option("--login", http_cli.login, "USER:PASS for the login form; {n} in USER is the user's number");

@@ -2,19 +2,21 @@
 // HTML reports, and clear failures for bad hosts and ports.
 #include <gtest/gtest.h>
 
-#include <boost/json.hpp>
 #include <fmt/core.h>
-#include <cstdio>
-#include <cstring>
-#include <regex>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <boost/json.hpp>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <regex>
 
 #include <sys/stat.h>
 
 #include "broker_passwords.h"
 #include "cli_run.h"
 #include "mqtt_harness.h"
+#include "slow_site.h"
 #include "small_disk.h"
 
 namespace {
@@ -182,6 +184,37 @@ TEST(Cli, RaisesItsOwnDescriptorLimitOrSaysHowTo) {
                                      fmt::format("publish -p {} -P 300 -n 1 --qos 0 --quiet", broker.port()));
     EXPECT_NE(too_low.exit_code, 0) << too_low.output;
     EXPECT_NE(too_low.output.find("ulimit -Hn 364"), std::string::npos) << too_low.output;
+}
+
+// More web users than the process may hold sockets (a hard descriptor limit only
+// root raises): they share the connections that fit, the run says so, and every
+// user still makes its requests, none failed, never more sockets open than fit.
+TEST(Cli, MoreWebUsersThanDescriptorsShareTheConnectionsThatFit) {
+    TempDir dir;
+    lampi::testing::SlowSite site(0);
+    std::ofstream(dir / "get.lua") << "wait = {0.3, 0.6}\ntasks = {{run = function(user) user:get(\"/\") end}}\n";
+    // Root may raise its hard limit: not without CAP_SYS_RESOURCE.
+    const std::string limit =
+        "prlimit --nofile=300:300 --" + std::string(::geteuid() == 0 ? " setpriv --bounding-set=-sys_resource --" : "");
+    CliRun r = lampi_load_with(limit, fmt::format("http --host {} -f {} -u 400 -r 400 -t 4 --threads 2 --json --quiet",
+                                                  site.url(), dir / "get.lua"));
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    // 300 less 64 of its own.
+    EXPECT_NE(r.output.find("over this process's hard limit of 300: they share 236 connections"), std::string::npos)
+        << r.output;
+    boost::json::object report = boost::json::parse(r.output.substr(r.output.find("\n{") + 1)).as_object();
+    EXPECT_EQ(report.at("figures").as_object().at("users").to_number<double>(), 400) << r.output;
+    double requests = 0, failures = 0;
+    for (const auto& row : report.at("requests").as_array()) {
+        requests += row.as_object().at("requests").to_number<double>();
+        failures += row.as_object().at("failures").to_number<double>();
+    }
+    // 4 s of 0.3-0.6 s waits: every user several times over.
+    EXPECT_GT(requests, 400 * 3) << r.output;
+    EXPECT_EQ(failures, 0) << r.output;
+    // Its own count: the site sees a closed connection go only once its thread reads the end.
+    EXPECT_LE(report.at("peak_connections").to_number<double>(), 300 - 64) << r.output;
+    EXPECT_GT(report.at("peak_connections").to_number<double>(), 200) << r.output;
 }
 
 TEST(Cli, NothingListeningOnThePortIsAClearFailure) {

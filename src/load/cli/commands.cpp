@@ -126,6 +126,24 @@ int run_with_web(Scenario& scenario, LiveRun& live, const WebCliOptions& web, co
     return run(scenario, common, std::nullopt, &live);
 }
 
+// More users than the process may hold sockets (the hard descriptor limit, which
+// only root raises): rather than refuse, keep as many connections open as fit
+// and close the others between requests, saying so. --max-connections chooses.
+void fit_users_to_descriptors(HttpOptions& options) {
+    constexpr std::uint64_t kOwnDescriptors = 64;  // as run() reserves
+    const auto needed = static_cast<std::uint64_t>(options.users) * kDescriptorsPerConnection + kOwnDescriptors;
+    if (options.max_connections > 0 || raise_fd_limit(needed)) return;
+    std::optional<std::uint64_t> hard = fd_hard_limit();
+    if (!hard || *hard <= kOwnDescriptors * 2) return;  // run() says what is wrong
+    options.max_connections = static_cast<std::int64_t>((*hard - kOwnDescriptors) / kDescriptorsPerConnection);
+    fmt::print(stderr,
+               "lampi-load: {} users would need {} descriptors, over this process's hard limit of {}: they share {} "
+               "connections; a user that needs one when all are taken takes the one idle longest (closed as a "
+               "server's keep-alive timeout would close it), or waits for one, its request's time running "
+               "(--max-connections sets the number; raise the hard limit, as root, to give every user its own)\n",
+               options.users, needed, *hard, options.max_connections);
+}
+
 // Publishers connecting per second from the page when --connect-rate gives none.
 constexpr double kWebConnectRate = 100;
 
@@ -221,6 +239,7 @@ int http_command(HttpOptions options, const HttpCliOptions& cli, const CommonOpt
     if (common.ramp.step_users > 0) options.users = ramp_ceiling(common.ramp, options.users);
     auto ramp = ramp_options(common.ramp, options.users, options.spawn_rate);
     if (!ramp) return usage(ramp.status().message());
+    fit_users_to_descriptors(options);
     options.bind_addresses =
         choose_source_addresses(options.url.host, static_cast<std::size_t>(options.users), common.bind);
     if (cli.web) {

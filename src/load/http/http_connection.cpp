@@ -22,6 +22,12 @@ HttpConnection::HttpConnection(Worker& worker, const Endpoint& endpoint, HttpHan
     stream_.set_peer_name("server");
 }
 
+HttpConnection::~HttpConnection() {
+    if (!endpoint_.budget) return;
+    endpoint_.budget->forget(*this);
+    if (holds_budget_socket_) endpoint_.budget->release();
+}
+
 void HttpConnection::send(std::string request, bool head) {
     request_ = std::move(request);
     out_pos_ = 0;
@@ -34,10 +40,26 @@ void HttpConnection::send(std::string request, bool head) {
         return;
     }
     reused_ = true;
+    if (endpoint_.budget) endpoint_.budget->forget(*this);  // no longer idle
     worker_.touch(*this);
 }
 
 void HttpConnection::open() {
+    if (endpoint_.budget && !holds_budget_socket_) {
+        if (!endpoint_.budget->acquire(*this)) return;  // waits: the budget's admit() opens it
+        holds_budget_socket_ = true;
+    }
+    open_socket();
+}
+
+void HttpConnection::open_admitted() {
+    holds_budget_socket_ = true;
+    open_socket();
+}
+
+void HttpConnection::close_idle() { close_socket(); }
+
+void HttpConnection::open_socket() {
     Metrics& metrics = worker_.metrics();
     metrics.add(Counter::connect_attempts);
     reused_ = false;
@@ -153,7 +175,11 @@ void HttpConnection::take_input(std::string_view data) {
     request_.clear();
     request_.shrink_to_fit();
     // Bytes past the response would answer nothing we asked: the server is confused.
-    if (used < input.size() || !done->response().keep_alive) close_socket();
+    if (used < input.size() || !done->response().keep_alive) {
+        close_socket();
+    } else if (endpoint_.budget) {
+        endpoint_.budget->idle(*this);  // first to go when another user needs a socket
+    }
     handler_.on_response(*this, done->response());
 }
 
@@ -197,6 +223,12 @@ void HttpConnection::close_socket() {
     registered_fd = -1;
     write_armed = false;
     in_.clear();
+    if (!endpoint_.budget) return;
+    endpoint_.budget->forget(*this);  // off the idle list, or out of the queue
+    if (holds_budget_socket_) {
+        holds_budget_socket_ = false;
+        endpoint_.budget->release();
+    }
 }
 
 void HttpConnection::close() {

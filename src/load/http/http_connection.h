@@ -9,7 +9,9 @@
 // opens a new one. A request that finds its reused connection already closed
 // by the server, before any byte of the answer, is sent again once on a fresh
 // one, as HTTP clients do. Connects, connection counts and connect times go to
-// the worker's Metrics.
+// the worker's Metrics. With the endpoint's ConnectionBudget (more users than
+// sockets), opening waits for a socket of the budget, and an idle connection may
+// be closed to free one (http/connection_budget.h).
 #pragma once
 
 #include <cstdint>
@@ -17,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "http/connection_budget.h"
 #include "http/response_parser.h"
 #include "http/url.h"
 #include "mqtt/stream.h"
@@ -45,6 +48,9 @@ struct Endpoint {
     std::shared_ptr<TlsContext> tls;  // null for http://
     // Source addresses, one per connection round-robin; empty lets the kernel choose.
     std::vector<std::string> bind_addresses;
+    // More users than descriptors (HttpOptions::max_connections): the sockets the
+    // worker's connections share. Null: every user keeps its own.
+    std::shared_ptr<ConnectionBudget> budget;
 };
 
 class HttpConnection : public Connection {
@@ -53,6 +59,7 @@ public:
     HttpConnection(Worker& worker, const Endpoint& endpoint, HttpHandler& handler, std::size_t slot);
     HttpConnection(const HttpConnection&) = delete;
     HttpConnection& operator=(const HttpConnection&) = delete;
+    ~HttpConnection() override;
 
     // Queues `request` (complete bytes). `head`: the answer has no body.
     // Failures are reported through the handler, never here.
@@ -70,7 +77,14 @@ public:
     void flush() override;
 
 private:
+    friend class ConnectionBudget;
+    enum class BudgetList { none, idle, waiting };
+
     void open();
+    void open_socket();
+    // The budget's: its socket is free to open now, or this idle one's is wanted.
+    void open_admitted();
+    void close_idle();
     void advance();
     void take_input(std::string_view data);
     void end_of_stream(const std::string& why);
@@ -93,6 +107,10 @@ private:
     std::size_t out_pos_ = 0;
     std::string in_;  // an unfinished response header
     std::unique_ptr<ResponseParser> parser_;
+    // With a budget: whether this connection holds one of its sockets, and on which of its lists it is.
+    bool holds_budget_socket_ = false;
+    BudgetList budget_list_ = BudgetList::none;
+    ConnectionBudget::Place budget_place_;
 };
 
 }  // namespace lampi::load::http

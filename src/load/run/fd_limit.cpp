@@ -7,6 +7,12 @@
 
 namespace lampi::load {
 
+std::optional<std::uint64_t> fd_hard_limit() {
+    rlimit limit{};
+    if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return std::nullopt;
+    return static_cast<std::uint64_t>(limit.rlim_max);
+}
+
 Status raise_fd_limit(std::uint64_t needed) {
     rlimit limit{};
     if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return Status::error("cannot read the open-file limit (getrlimit)");

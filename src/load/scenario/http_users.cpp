@@ -57,6 +57,7 @@ public:
         }
         spawn_due(worker, now);
         wake_due(now);
+        if (endpoint_.budget) endpoint_.budget->admit();
         release_retired();
     }
 
@@ -178,6 +179,12 @@ std::string HttpUsersScenario::description() const {
     return text;
 }
 
+std::size_t HttpUsersScenario::connections() const {
+    const auto users = static_cast<std::size_t>(options_.users);
+    if (options_.max_connections <= 0) return users;
+    return std::min(users, static_cast<std::size_t>(options_.max_connections));
+}
+
 std::unique_ptr<Driver> HttpUsersScenario::make_driver(int worker_index, int worker_count) {
     if (stats_.size() < static_cast<std::size_t>(worker_count)) stats_.resize(static_cast<std::size_t>(worker_count));
     auto& stats = stats_[static_cast<std::size_t>(worker_index)];
@@ -186,6 +193,9 @@ std::unique_ptr<Driver> HttpUsersScenario::make_driver(int worker_index, int wor
     http::Endpoint endpoint;
     endpoint.url = options_.url;
     endpoint.bind_addresses = options_.bind_addresses;
+    if (options_.max_connections > 0)
+        endpoint.budget = std::make_shared<http::ConnectionBudget>(
+            std::max<std::int64_t>(1, options_.max_connections / worker_count));
     std::string tls_error;
     if (options_.url.tls) {
         auto tls = TlsContext::create(MqttTls{options_.cafile, "", ""}, !options_.insecure, !options_.insecure);

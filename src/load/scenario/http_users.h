@@ -42,6 +42,10 @@ struct HttpOptions {
     // A controller's worker: a Lua scenario's csv() opens only the files it read as it
     // loaded, the ones whose digests the controller checked (scenario/scenario_files.h).
     bool pinned_data = false;
+    // More users than the process may hold sockets: at most this many connections are
+    // kept open between requests (over all workers); one past it is closed once its
+    // answer is in and opened again for its user's next request. 0: one per user.
+    std::int64_t max_connections = 0;
 };
 
 // Makes one worker's users; lives on that worker's thread once the run starts.
@@ -74,7 +78,7 @@ public:
     std::string name() const override { return "http"; }
     std::string description() const override;
     std::string primary_latency() const override { return "request -> whole response (redirects included)"; }
-    std::size_t connections() const override { return static_cast<std::size_t>(options_.users); }
+    std::size_t connections() const override;
     std::unique_ptr<Driver> make_driver(int worker_index, int worker_count) override;
     void on_sample(const Sample& sample) override;
     void finish(const std::vector<Driver*>& drivers, RunReport& report) override;
