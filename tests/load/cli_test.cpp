@@ -217,6 +217,34 @@ TEST(Cli, MoreWebUsersThanDescriptorsShareTheConnectionsThatFit) {
     EXPECT_GT(report.at("peak_connections").to_number<double>(), 200) << r.output;
 }
 
+// --max-connections below the users, none of them thinking: every socket is busy,
+// so a request waits for one to be answered; all are made, none fails.
+TEST(Cli, MaxConnectionsCapsTheSocketsAndARequestWaitsForOne) {
+    TempDir dir;
+    lampi::testing::SlowSite site(0);
+    // Each user's requests under a name of its own.
+    std::ofstream(dir / "get.lua")
+        << "wait = 0\ntasks = {{run = function(user) user:get(\"/\", {name = \"u\" .. user.number}) end}}\n";
+    CliRun r =
+        lampi_load(fmt::format("http --host {} -f {} -u 20 -r 100 -t 2 --threads 1 --max-connections 4 --json "
+                               "--quiet",
+                               site.url(), dir / "get.lua"));
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    boost::json::object report = boost::json::parse(r.output).as_object();
+    EXPECT_EQ(report.at("figures").as_object().at("users").to_number<double>(), 20) << r.output;
+    // In turns: no user keeps a socket while others wait for one.
+    int users_seen = 0;
+    for (const auto& row : report.at("requests").as_array()) {
+        const boost::json::object& o = row.as_object();
+        if (o.at("name").as_string() == "Aggregated") continue;
+        ++users_seen;
+        EXPECT_GT(o.at("requests").to_number<double>(), 10) << o.at("name").as_string() << ": " << r.output;
+        EXPECT_EQ(o.at("failures").to_number<double>(), 0) << r.output;
+    }
+    EXPECT_EQ(users_seen, 20) << r.output;
+    EXPECT_LE(report.at("peak_connections").to_number<double>(), 4) << r.output;
+}
+
 TEST(Cli, NothingListeningOnThePortIsAClearFailure) {
     int port = lampi::testing::free_port();
     CliRun r = lampi_load(fmt::format("publish -p {} -n 5 --quiet", port));

@@ -16,6 +16,12 @@ bool ConnectionBudget::acquire(HttpConnection& connection) {
 }
 
 void ConnectionBudget::idle(HttpConnection& connection) {
+    // Another's request waits for a socket: this one's goes to it (at admit()), so
+    // users take turns and none keeps a socket while others wait.
+    if (!waiting_.empty()) {
+        connection.close_idle();
+        return;
+    }
     forget(connection);
     connection.budget_place_ = idle_.insert(idle_.end(), &connection);
     connection.budget_list_ = HttpConnection::BudgetList::idle;

@@ -27,7 +27,8 @@ public:
     bool acquire(HttpConnection& connection);
     // Its socket is closed.
     void release() { --used_; }
-    // Answered, its socket kept open: first to go when a socket is wanted.
+    // Answered, its socket kept open: first to go when a socket is wanted, at once
+    // when a request waits for one.
     void idle(HttpConnection& connection);
     // No longer idle (a new request, or closed) or waiting (closed, or destroyed).
     void forget(HttpConnection& connection);
