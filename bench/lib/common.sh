@@ -4,6 +4,7 @@
 #   build_dir [DIR]              DIR (default: the tree's build/) as an absolute path
 #   knobs NAME=DEFAULT...        each NAME keeps its value from the environment, else DEFAULT
 #   bench_workdir NAME           WORK=/tmp/lampi-NAME-XXXXXX
+#   require_built BINARY...      exits unless each is built, saying how to build it
 #   require_free_ports PORT...   exits unless nothing listens on 127.0.0.1:PORT
 #   wait_port PORT               until something listens there (20 s)
 #   json_field FILE KEY          a top-level field of a JSON file
@@ -32,6 +33,14 @@ knobs() {
 
 bench_workdir() {
   WORK=$(mktemp -d "/tmp/lampi-$1-XXXXXX")
+}
+
+# require_built BINARY...: each is built, or the benchmark stops saying how to build it.
+require_built() {
+  local binary
+  for binary in "$@"; do
+    [[ -x "$binary" ]] || { echo "build first (ninja -C build $(basename "$binary")): $binary" >&2; exit 2; }
+  done
 }
 
 require_free_ports() {

@@ -32,9 +32,7 @@ source "$ROOT/bench/lib/common.sh"
 knobs LAMPI_LOAD="$ROOT/build/src/load/lampi-load" LAMPI_CLOUD="$ROOT/build/src/cloud/lampi-cloud" CLIENTS=40 \
       RATE=100 USERS=40 WAIT=0.1-0.2 SECONDS_PER_RUN=20 QOS=1 PORT=18890
 if [[ "${1:-}" == "--quick" ]]; then SECONDS_PER_RUN=8; fi
-for binary in "$LAMPI_LOAD" "$LAMPI_CLOUD"; do
-  [[ -x "$binary" ]] || { echo "build first (ninja -C build lampi-load lampi-cloud): $binary" >&2; exit 2; }
-done
+require_built "$LAMPI_LOAD" "$LAMPI_CLOUD"
 (( CLIENTS >= 2 && CLIENTS % 2 == 0 )) || { echo "CLIENTS must be even and at least 2 (got $CLIENTS)" >&2; exit 2; }
 (( USERS >= 2 && USERS % 2 == 0 )) || { echo "USERS must be even and at least 2 (got $USERS)" >&2; exit 2; }
 TARGET=$((PORT + 1))

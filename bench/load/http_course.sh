@@ -22,9 +22,7 @@ knobs LAMPI_LOAD="$ROOT/build/src/load/lampi-load" LAMPI_CLOUD="$ROOT/build/src/
 if [[ "${1:-}" == "--quick" ]]; then
   FAST_SECONDS=8; IDLE_USERS=300; IDLE_SECONDS=12
 fi
-for binary in "$LAMPI_LOAD" "$LAMPI_CLOUD"; do
-  [[ -x "$binary" ]] || { echo "build first (ninja -C build lampi-load lampi-cloud): $binary" >&2; exit 2; }
-done
+require_built "$LAMPI_LOAD" "$LAMPI_CLOUD"
 install_bench_packages python3-locust
 require_free_ports "$PORT"
 bench_workdir http-course

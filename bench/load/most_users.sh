@@ -25,9 +25,7 @@ KEEP_WORK=1
 source "$ROOT/bench/lib/common.sh"
 knobs LAMPI_LOAD="$ROOT/build/src/load/lampi-load" LAMPI_CLOUD="$ROOT/build/src/cloud/lampi-cloud" PORT=18433 \
       USERS=50000 SPAWN=2500 HOLD=20 THREADS=1 FLOW=page ACCOUNTS=200
-for binary in "$LAMPI_LOAD" "$LAMPI_CLOUD"; do
-  [[ -x "$binary" ]] || { echo "build first (ninja -C build lampi-load lampi-cloud): $binary" >&2; exit 2; }
-done
+require_built "$LAMPI_LOAD" "$LAMPI_CLOUD"
 require_free_ports "$PORT"
 bench_workdir most-users
 ulimit -n "$(ulimit -Hn)"

@@ -15,9 +15,7 @@ KEEP_WORK=1
 source "$ROOT/bench/lib/common.sh"
 knobs LAMPI_LOAD="$ROOT/build/src/load/lampi-load" LAMPI_CLOUD="$ROOT/build/src/cloud/lampi-cloud" PORT=18432 \
       STEP=8 STEP_TIME=5s MAX_USERS=80 P95=10ms THREADS=1
-for binary in "$LAMPI_LOAD" "$LAMPI_CLOUD"; do
-  [[ -x "$binary" ]] || { echo "build first (ninja -C build lampi-load lampi-cloud): $binary" >&2; exit 2; }
-done
+require_built "$LAMPI_LOAD" "$LAMPI_CLOUD"
 require_free_ports "$PORT"
 bench_workdir ramp-course
 start_course_cloud "$PORT" "$MAX_USERS"

@@ -905,6 +905,13 @@ protected:
         return merged;
     }
 
+    // Stops `pid` (SIGSTOP) for `how_long`, then lets it go on.
+    static void stop_for(pid_t pid, std::chrono::seconds how_long) {
+        ::kill(pid, SIGSTOP);
+        std::this_thread::sleep_for(how_long);
+        ::kill(pid, SIGCONT);
+    }
+
     // After a pause in the run (of the controller, or of the broker): it ended well, nobody
     // was counted vanished, and its totals are what the workers sent. The controller's log.
     std::string expect_nobody_given_up(Process& control) {
@@ -1173,9 +1180,7 @@ TEST_F(Cluster, AControllerStoppedForAWhileGivesNobodyUpOnItsReturn) {
     auto control = controller(2, "-P 2 -T 20 -d 9 --json --quiet");
     ASSERT_TRUE(run_started(*control)) << control->log();
     std::this_thread::sleep_for(std::chrono::seconds(2));
-    ::kill(control->pid(), SIGSTOP);
-    std::this_thread::sleep_for(std::chrono::seconds(5));
-    ::kill(control->pid(), SIGCONT);
+    stop_for(control->pid(), std::chrono::seconds(5));
     std::string log = expect_nobody_given_up(*control);
     EXPECT_NE(log.find("(stopped, or starved of the CPU); the workers' silence counts from now"), std::string::npos)
         << log;
@@ -1183,16 +1188,15 @@ TEST_F(Cluster, AControllerStoppedForAWhileGivesNobodyUpOnItsReturn) {
 
 // A broker stalled for longer than --silence (stopped, or starved of the CPU) carries
 // nobody's messages: the controller, not hearing its own heartbeat come back either,
-// counts the workers' silence only from the broker's return.
+// counts the workers' silence only from the broker's return. Set up as the test
+// above on purpose: only what is paused differs.
 TEST_F(Cluster, ABrokerStalledForAWhileGivesNobodyUp) {
     silence_ = "3";
     start_workers(2);
     auto control = controller(2, "-P 2 -T 20 -d 10 --json --quiet");
     ASSERT_TRUE(run_started(*control)) << control->log();
     std::this_thread::sleep_for(std::chrono::seconds(2));
-    ::kill(broker_.pid(), SIGSTOP);
-    std::this_thread::sleep_for(std::chrono::seconds(6));
-    ::kill(broker_.pid(), SIGCONT);
+    stop_for(broker_.pid(), std::chrono::seconds(6));
     std::string log = expect_nobody_given_up(*control);
     EXPECT_NE(log.find("its own heartbeat has not come back"), std::string::npos) << log;
     EXPECT_NE(log.find("its own heartbeat comes back through the broker again"), std::string::npos) << log;
