@@ -104,6 +104,25 @@ tasks = {function(user) user:get("/healthz", {name = "task"}) end}
     EXPECT_GE(entry(r, "GET", "task").requests, static_cast<std::uint64_t>(users) * 3);
 }
 
+// More users than sockets (--max-connections): once the run ends, the users' last
+// steps still take their turns for a socket, well within the stop timeout.
+TEST_F(LuaUsers, OnStopRequestsOfUsersSharingSocketsAreMadeInTurn) {
+    std::string script = write("turns.lua", R"(
+wait = {0.05, 0.1}
+function on_stop(user) user:get("/healthz", {name = "on_stop"}) end
+tasks = {function(user) user:get("/healthz", {name = "task"}) end}
+)");
+    const int users = 6;
+    HttpOptions o = options(users, 1);
+    o.max_connections = 2;  // one socket for each of the two worker threads
+    RunReport r = run(script, o);
+    ASSERT_TRUE(r.requests);
+    EXPECT_TRUE(r.ok()) << fmt::format("{}", fmt::join(r.failures, "; "));
+    EXPECT_EQ(entry(r, "GET", "on_stop").requests, static_cast<std::uint64_t>(users));
+    EXPECT_LE(r.totals.peak_connections, 2);
+    EXPECT_LT(r.duration_s, o.stop_timeout_s / 2) << "the last steps waited for the stop timeout";
+}
+
 TEST_F(LuaUsers, AFailingCheckCountsTheRequestAsFailedWithItsMessage) {
     std::string script = write("checks.lua", R"(
 wait = 0.1

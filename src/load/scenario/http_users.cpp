@@ -46,6 +46,8 @@ public:
 
     void tick(Worker& worker, std::int64_t now) override {
         if (finished_) return;
+        // Requests waiting for a socket, their users' last steps (on_stop) too.
+        if (endpoint_.budget) endpoint_.budget->admit();
         if (stopping_) {
             wake_due(now);
             finished_ = now >= stop_deadline_ns_ || all_stopped();
@@ -57,7 +59,6 @@ public:
         }
         spawn_due(worker, now);
         wake_due(now);
-        if (endpoint_.budget) endpoint_.budget->admit();
         release_retired();
     }
 
