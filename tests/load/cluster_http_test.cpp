@@ -18,6 +18,7 @@
 #include "cloud_server.h"
 #include "cluster_harness.h"
 #include "http_client.h"
+#include "lampi/base64.h"
 #include "slow_site.h"
 #include "tcp_proxy.h"
 
@@ -223,16 +224,20 @@ TEST_F(HttpCluster, ACutOffWorkerStopsItsUsersBeforeTheOthersTakeThemUp) {
 
 // The controller's --web page shows the workers' merged run, and steers it as a
 // single run's page does: its users and spawn rate go to the workers, its stop
-// stops them all, its quit ends the run as planned.
+// stops them all, its quit ends the run as planned; behind --web-auth-file, as one run's.
 TEST_F(HttpCluster, TheControllersPageShowsTheMergedRunAndSteersTheWorkersUsers) {
     lampi::testing::SlowSite counting(0);  // answers at once, and counts the connections open
     const std::string scenario = dir_ / "busy.lua";
     lampi::testing::write_file(scenario, "wait = {0.05, 0.1}\ntasks = {{run = function(user) user:get(\"/\") end}}\n");
+    // The page behind a user and password, as one process's (--web-auth-file).
+    const std::string auth = dir_ / "web-auth";
+    lampi::testing::write_file(auth, "boss:a long passphrase\n");
+    ASSERT_EQ(::chmod(auth.c_str(), 0600), 0);
     start_workers(2);
     auto control = controller_process(2,
                                       {"http", "--host", counting.url(), "-f", scenario, "-u", "2", "-r", "50",
                                        "--threads", "1", "--json", "--quiet"},
-                                      {"--web", "127.0.0.1:0"});
+                                      {"--web", "127.0.0.1:0", "--web-auth-file", auth});
     int port = 0;
     ASSERT_TRUE(lampi::testing::eventually(
         [&] {
@@ -245,11 +250,14 @@ TEST_F(HttpCluster, TheControllersPageShowsTheMergedRunAndSteersTheWorkersUsers)
         std::chrono::seconds(10)))
         << control->log();
     lampi::testing::HttpClient page(port);
+    EXPECT_EQ(page.request("GET", "/stats").status, 401);
+    const lampi::testing::HttpHeaders login{
+        {"Authorization", "Basic " + lampi::base64_encode("boss:a long passphrase")}};
     json::object stats;
     auto page_shows = [&](const std::function<bool(const json::object&)>& done) {
         return lampi::testing::eventually(
             [&] {
-                lampi::testing::HttpReply r = page.request("GET", "/stats");
+                lampi::testing::HttpReply r = page.request("GET", "/stats", login);
                 if (r.status != 200) return false;
                 stats = json::parse(r.body).as_object();
                 return done(stats);
@@ -265,7 +273,9 @@ TEST_F(HttpCluster, TheControllersPageShowsTheMergedRunAndSteersTheWorkersUsers)
         return s.at("state").as_string() == "running" && s.at("users").as_int64() == 2 && aggregated(s) > 0;
     })) << json::serialize(stats);
     auto post = [&](const std::string& path, const std::string& body) {
-        return page.request("POST", path, {{"Content-Type", "application/json"}}, body).status;
+        lampi::testing::HttpHeaders headers = login;
+        headers.emplace_back("Content-Type", "application/json");
+        return page.request("POST", path, headers, body).status;
     };
     EXPECT_EQ(post("/start", R"({"users": 6, "spawn_rate": 50})"), 200);
     EXPECT_TRUE(page_shows([](const json::object& s) { return s.at("users").as_int64() == 6; }))
@@ -277,7 +287,7 @@ TEST_F(HttpCluster, TheControllersPageShowsTheMergedRunAndSteersTheWorkersUsers)
     EXPECT_EQ(post("/stop", "{}"), 200);
     EXPECT_TRUE(page_shows([](const json::object& s) { return s.at("users").as_int64() == 0; }))
         << json::serialize(stats);
-    lampi::testing::HttpReply csv = page.request("GET", "/stats.csv");
+    lampi::testing::HttpReply csv = page.request("GET", "/stats.csv", login);
     EXPECT_EQ(csv.status, 200);
     EXPECT_NE(csv.body.find("Aggregated"), std::string::npos) << csv.body;
     EXPECT_EQ(post("/quit", "{}"), 200);
