@@ -46,7 +46,7 @@ int refuse(const CommonOptions& c, const std::string& why) {
 
 int run(Scenario& scenario, const CommonOptions& c, std::optional<RampOptions> ramp = std::nullopt,
         LiveRun* live = nullptr) {
-    if (Status s = raise_fd_limit(scenario.connections() * kDescriptorsPerConnection + 64); !s) {
+    if (Status s = raise_fd_limit(scenario.connections() * kDescriptorsPerConnection + kOwnDescriptors); !s) {
         log::error("{}", s.message());
         return refuse(c, s.message());
     }
@@ -104,7 +104,7 @@ Result<std::shared_ptr<void>> open_live_page(LiveRun& live, const WebCliOptions&
     const bool locked = !credentials->empty();
     auto console = std::make_shared<WebConsole>(live, *where, std::move(credentials).value());
     if (Status s = console->start(); !s) return s;
-    const bool loopback = where->host == "127.0.0.1" || where->host == "::1" || where->host == "localhost";
+    const bool loopback = is_loopback_name(where->host);
     fmt::print(stderr, "lampi-load: the web UI is at {} ({}{})\n", console->url(),
                loopback ? "this machine only" : "open to the network",
                locked     ? ", behind the user and password of --web-auth"
@@ -130,7 +130,6 @@ int run_with_web(Scenario& scenario, LiveRun& live, const WebCliOptions& web, co
 // only root raises): rather than refuse, keep as many connections open as fit
 // and close the others between requests, saying so. --max-connections chooses.
 void fit_users_to_descriptors(HttpOptions& options) {
-    constexpr std::uint64_t kOwnDescriptors = 64;  // as run() reserves
     const auto needed = static_cast<std::uint64_t>(options.users) * kDescriptorsPerConnection + kOwnDescriptors;
     if (options.max_connections > 0 || raise_fd_limit(needed)) return;
     std::optional<std::uint64_t> hard = fd_hard_limit();

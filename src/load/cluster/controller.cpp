@@ -468,7 +468,6 @@ private:
     // Follows the run until every worker is done or gone, or the stop's grace is over.
     void follow() {
         silence_from_ = sampled_at_ = looped_at_ = started_;
-        const std::uint64_t first_user = shares_.front().first_user;
         for (std::size_t i = 0; i < result_.workers.size(); ++i) {
             steered_users_.push_back(result_.workers[i].clients);
             own_numbers_.push_back(
@@ -476,7 +475,6 @@ private:
                             : std::vector<std::uint64_t>{});
         }
         steered_numbers_ = own_numbers_;
-        first_user_ = first_user;
         if (ramp_options_) {
             ramp_.emplace(*ramp_options_, ramp_target_);
             ramp_->start();
@@ -840,7 +838,7 @@ private:
     std::vector<int> steered_users_;  // what each worker was last told to run
     // The numbers of each worker's users ({n} in a login): its first share's, and what it was told since.
     std::vector<std::vector<std::uint64_t>> own_numbers_, steered_numbers_;
-    std::uint64_t first_user_ = 0;
+    const std::uint64_t first_user_ = shares_.front().first_user;  // the run's first user number
     std::uint64_t steer_seq_ = 0;
 
     std::optional<Ramp> ramp_;

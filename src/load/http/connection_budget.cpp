@@ -19,7 +19,7 @@ void ConnectionBudget::idle(HttpConnection& connection) {
     // Another's request waits for a socket: this one's goes to it (at admit()), so
     // users take turns and none keeps a socket while others wait.
     if (!waiting_.empty()) {
-        connection.close_idle();
+        connection.close_socket();  // forgets it and releases its socket
         return;
     }
     forget(connection);
@@ -39,7 +39,7 @@ void ConnectionBudget::forget(HttpConnection& connection) {
 bool ConnectionBudget::evict_idle() {
     if (idle_.empty()) return false;
     HttpConnection* oldest = idle_.front();
-    oldest->close_idle();  // forgets it and releases its socket
+    oldest->close_socket();  // forgets it and releases its socket
     return true;
 }
 

@@ -35,10 +35,6 @@ public:
     // Lets waiting connections open theirs, as far as sockets free up or idle ones can go.
     void admit();
 
-    std::int64_t used() const { return used_; }
-    std::int64_t cap() const { return cap_; }
-    std::size_t waiting() const { return waiting_.size(); }
-
 private:
     // Frees a socket by closing the connection idle longest; false when none is idle.
     bool evict_idle();

@@ -57,8 +57,6 @@ void HttpConnection::open_admitted() {
     open_socket();
 }
 
-void HttpConnection::close_idle() { close_socket(); }
-
 void HttpConnection::open_socket() {
     Metrics& metrics = worker_.metrics();
     metrics.add(Counter::connect_attempts);

@@ -82,9 +82,8 @@ private:
 
     void open();
     void open_socket();
-    // The budget's: its socket is free to open now, or this idle one's is wanted.
+    // The budget's: its socket is free to open now.
     void open_admitted();
-    void close_idle();
     void advance();
     void take_input(std::string_view data);
     void end_of_stream(const std::string& why);

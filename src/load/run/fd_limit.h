@@ -11,6 +11,8 @@ namespace lampi::load {
 
 // Descriptors one connection costs: its socket.
 inline constexpr std::uint64_t kDescriptorsPerConnection = 1;
+// Descriptors kept for the process's own files, pipes and event loops beside its connections.
+inline constexpr std::uint64_t kOwnDescriptors = 64;
 
 // Raises RLIMIT_NOFILE to at least `needed` (soft limit first, then the hard limit
 // when the process may). The error says exactly which limit to change and how.

@@ -69,10 +69,6 @@ Status steer_start(LiveRun& run, const http::Request& request) {
     return run.start(static_cast<int>(*users), *rate, message_rate);
 }
 
-bool is_loopback_name(std::string_view host) {
-    return host == "127.0.0.1" || host == "localhost" || host == "::1";
-}
-
 // The host name of a Host header, without its port or IPv6 brackets.
 std::string_view host_name(std::string_view header) {
     if (header.starts_with('[')) return header.substr(1, header.find(']') - 1);
@@ -140,6 +136,8 @@ http::Response route(LiveRun& run, http::Request& request, bool loopback, const 
 }
 
 }  // namespace
+
+bool is_loopback_name(std::string_view host) { return host == "127.0.0.1" || host == "localhost" || host == "::1"; }
 
 Result<WebAddress> parse_web_address(const std::string& text) {
     WebAddress address;

@@ -22,6 +22,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 #include <thread>
 
 #include "lampi/status.h"
@@ -33,6 +34,9 @@ struct WebAddress {
     std::string host = "127.0.0.1";
     int port = 8089;  // Locust's; 0 picks a free one
 };
+
+// Whether `host` names this machine's loopback (127.0.0.1, localhost, ::1).
+bool is_loopback_name(std::string_view host);
 
 // "" (the default), "PORT", "HOST:PORT", "[IPv6]:PORT".
 Result<WebAddress> parse_web_address(const std::string& text);
