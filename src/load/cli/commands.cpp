@@ -76,6 +76,7 @@ int run(Scenario& scenario, const CommonOptions& c, std::optional<RampOptions> r
     return emit_report(report, c.output);
 }
 
+#ifdef LAMPI_LOAD_WEB
 // The USER:PASS of --web-auth or --web-auth-file ("" for neither).
 Result<std::string> web_credentials(const WebCliOptions& web) {
     std::string credentials = web.auth;
@@ -93,6 +94,7 @@ Result<std::string> web_credentials(const WebCliOptions& web) {
         return Status::invalid_argument("--web-auth: give USER:PASS, both not empty, as Locust's --web-auth");
     return credentials;
 }
+#endif
 
 // Serves the live page for `live` where `web` says (--web) until the result is gone, and says where.
 Result<std::shared_ptr<void>> open_live_page(LiveRun& live, const WebCliOptions& web) {
