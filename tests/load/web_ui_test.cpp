@@ -10,6 +10,7 @@
 #include <fmt/core.h>
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <regex>
@@ -37,9 +38,11 @@ namespace json = boost::json;
 // lampi-load --web on a free port; its port read from what it prints.
 class WebConsoleTest : public ::testing::Test {
 protected:
-    // `args` after the binary: a subcommand and its options, --web 127.0.0.1:0 among them.
-    void launch(std::vector<std::string> args) {
+    // `args` after the binary: a subcommand and its options, --web 127.0.0.1:0 among
+    // them; `wrapper` before it (a command that runs it, as prlimit).
+    void launch(std::vector<std::string> args, const std::vector<std::string>& wrapper = {}) {
         args.insert(args.begin(), LAMPI_LOAD_BINARY);
+        args.insert(args.begin(), wrapper.begin(), wrapper.end());
         load_ = std::make_unique<Process>(std::move(args), dir_ / "load.log");
         load_->start();
         std::smatch m;
@@ -173,6 +176,42 @@ TEST_F(WebUi, SteeringTakesJsonAddressedToThisMachineOnlyAndSaysWhatItWants) {
                                                  body.size(), body));
     EXPECT_EQ(rebound.status, 403) << rebound.describe();
     EXPECT_EQ(stats().at("state").as_string(), "ready");
+}
+
+// The page asks for more users than -u, and more than the process may hold
+// sockets (its hard descriptor limit): they share the sockets that fit, as they
+// would had -u asked for as many, rather than fail with "Too many open files".
+class CrowdedWebUi : public WebConsoleTest {
+protected:
+    void SetUp() override {
+        std::string scenario = dir_ / "get.lua";
+        std::ofstream(scenario) << "wait = {0.3, 0.6}\ntasks = {{run = function(user) user:get(\"/\") end}}\n";
+        std::vector<std::string> limit{"/usr/bin/prlimit", "--nofile=300:300", "--"};
+        // Root may raise its hard limit: not without CAP_SYS_RESOURCE.
+        if (::geteuid() == 0) limit.insert(limit.end(), {"/usr/bin/setpriv", "--bounding-set=-sys_resource", "--"});
+        launch({"http", "--host", site_.url(), "-f", scenario, "-u", "3", "-r", "50", "--threads", "2", "--web",
+                "127.0.0.1:0", "--json", "--quiet"},
+               limit);
+    }
+
+    SlowSite site_{0};
+};
+
+TEST_F(CrowdedWebUi, MoreUsersThanDescriptorsFromThePageShareTheSocketsThatFit) {
+    EXPECT_EQ(post("/start", R"({"users": 400, "spawn_rate": 400})").status, 200);
+    // Every user several times over natively; under qemu-user fewer, all served.
+    wait_for([](const json::object& s) { return s.at("users").as_int64() == 400 && aggregated_requests(s) > 800; });
+    EXPECT_EQ(post("/quit").status, 200);
+    json::object report = final_report();
+    double requests = 0, failures = 0;
+    for (const auto& row : report.at("requests").as_array()) {
+        requests += row.as_object().at("requests").to_number<double>();
+        failures += row.as_object().at("failures").to_number<double>();
+    }
+    EXPECT_GT(requests, 800) << load_->log();
+    EXPECT_EQ(failures, 0) << load_->log();
+    // 300 less 64 of its own.
+    EXPECT_LE(report.at("peak_connections").to_number<double>(), 300 - 64) << load_->log();
 }
 
 // --web-auth-file: the console asks for its user and password (HTTP Basic, as

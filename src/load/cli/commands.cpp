@@ -131,12 +131,21 @@ int run_with_web(Scenario& scenario, LiveRun& live, const WebCliOptions& web, co
 // More users than the process may hold sockets (the hard descriptor limit, which
 // only root raises): rather than refuse, keep as many connections open as fit
 // and close the others between requests, saying so. --max-connections chooses.
-void fit_users_to_descriptors(HttpOptions& options) {
-    const auto needed = static_cast<std::uint64_t>(options.users) * kDescriptorsPerConnection + kOwnDescriptors;
-    if (options.max_connections > 0 || raise_fd_limit(needed)) return;
+// When the page or a controller may ask for more users than -u while the run goes
+// (`may_grow`), the process takes all the descriptors it may have at once and its
+// users share them past that, as they would had -u asked for so many.
+void fit_users_to_descriptors(HttpOptions& options, bool may_grow) {
+    if (options.max_connections > 0) return;
     std::optional<std::uint64_t> hard = fd_hard_limit();
     if (!hard || *hard <= kOwnDescriptors * 2) return;  // run() says what is wrong
-    options.max_connections = static_cast<std::int64_t>((*hard - kOwnDescriptors) / kDescriptorsPerConnection);
+    const auto fit = static_cast<std::int64_t>((*hard - kOwnDescriptors) / kDescriptorsPerConnection);
+    if (may_grow) {
+        if (Status s = raise_fd_limit(*hard); !s) log::warn("{}", s.message());
+        options.max_connections = fit;
+    }
+    const auto needed = static_cast<std::uint64_t>(options.users) * kDescriptorsPerConnection + kOwnDescriptors;
+    if (raise_fd_limit(needed)) return;
+    options.max_connections = fit;
     fmt::print(stderr,
                "lampi-load: {} users would need {} descriptors, over this process's hard limit of {}: they share {} "
                "connections; a user that needs one when all are taken takes the one idle longest (closed as a "
@@ -240,7 +249,7 @@ int http_command(HttpOptions options, const HttpCliOptions& cli, const CommonOpt
     if (common.ramp.step_users > 0) options.users = ramp_ceiling(common.ramp, options.users);
     auto ramp = ramp_options(common.ramp, options.users, options.spawn_rate);
     if (!ramp) return usage(ramp.status().message());
-    fit_users_to_descriptors(options);
+    fit_users_to_descriptors(options, cli.web || common.observer != nullptr);
     options.bind_addresses =
         choose_source_addresses(options.url.host, static_cast<std::size_t>(options.users), common.bind);
     if (cli.web) {
