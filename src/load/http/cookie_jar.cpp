@@ -30,9 +30,18 @@ void CookieJar::set(std::string_view name, std::string_view value) {
             header_.erase(start >= kSeparator.size() ? start - kSeparator.size() : start);
         }
     }
-    if (value.empty()) return;
-    if (!header_.empty()) header_ += kSeparator;
-    header_.append(name).append("=").append(value);
+    if (value.empty()) {
+        header_.shrink_to_fit();
+        return;
+    }
+    // Built at its exact size: a user keeps its jar for the whole run, and
+    // appending would leave it up to twice as large.
+    std::string grown;
+    grown.reserve(header_.size() + kSeparator.size() + name.size() + 1 + value.size());
+    grown.append(header_);
+    if (!header_.empty()) grown.append(kSeparator);
+    grown.append(name).append("=").append(value);
+    header_ = std::move(grown);
 }
 
 std::string_view CookieJar::get(std::string_view name) const {

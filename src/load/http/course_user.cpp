@@ -62,6 +62,8 @@ void CourseUser::begin(Step step) {
 void CourseUser::send(const char* method, const std::string& path, const std::string& body) {
     method_ = method;
     path_ = path;
+    // "/" after the login's longer path: back into the string itself, one heap block less per user.
+    path_.shrink_to_fit();
     std::string extra;
     // Django checks the Referer over HTTPS; our cloud checks it whenever it is sent.
     if (std::string_view(method) == "POST")

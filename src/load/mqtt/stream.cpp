@@ -58,12 +58,13 @@ Status Stream::open(const std::string& host, int port, const std::string& bind_a
                     std::shared_ptr<TlsContext> tls, const std::string& cert_file, const std::string& key_file) {
     close();
     error_.clear();
+    end_ = End::none;
     tcp_connected_ = ready_ = handshake_wants_write_ = false;
     host_ = host;
-    endpoint_ = fmt::format("{}:{}", host, port);
+    port_ = port;
     tls_ = std::move(tls);
-    cert_file_ = cert_file;
-    key_file_ = key_file;
+    certificate_.reset();
+    if (!cert_file.empty()) certificate_ = std::make_unique<CertificateFiles>(CertificateFiles{cert_file, key_file});
     Result<Address> address = resolve(host, port);
     if (!address) return address.status();
     const Address& a = *address;
@@ -106,9 +107,22 @@ Status Stream::open(const std::string& host, int port, const std::string& bind_a
         return Status::error(
             fmt::format("cannot connect to {}{}: {}: is the {} running and listening there "
                         "(check --host and --port)?",
-                        endpoint_, from, why, peer_));
+                        endpoint(), from, why, peer_));
     }
     return Status::ok();
+}
+
+std::string Stream::endpoint() const { return fmt::format("{}:{}", host_, port_); }
+
+std::string Stream::error() const {
+    if (!error_.empty()) return error_;
+    switch (end_) {
+        case End::none: return {};
+        case End::peer_closed: return fmt::format("the {} closed the connection", peer_);
+        case End::peer_closed_tls: return fmt::format("the {} closed the TLS connection", peer_);
+        case End::socket_error: return errno_text(end_errno_);
+    }
+    return {};
 }
 
 Stream::Progress Stream::fail(std::string message) {
@@ -129,7 +143,7 @@ Stream::Progress Stream::advance() {
             return fail(
                 fmt::format("cannot connect to {}: {}: is the {} running and listening there "
                             "(check --host and --port)?",
-                            endpoint_, errno_text(err), peer_));
+                            endpoint(), errno_text(err), peer_));
         }
         tcp_connected_ = true;
         if (!tls_) {
@@ -145,13 +159,15 @@ Stream::Progress Stream::start_tls() {
     ERR_clear_error();
     ssl_ = SSL_new(tls_->native());
     if (!ssl_ || SSL_set_fd(ssl_, fd_) != 1) return fail("cannot start TLS: " + openssl_errors());
-    if (!cert_file_.empty()) {
-        const std::string& key = key_file_.empty() ? cert_file_ : key_file_;
-        if (SSL_use_certificate_chain_file(ssl_, cert_file_.c_str()) != 1 ||
+    if (certificate_) {
+        const std::string& cert = certificate_->cert;
+        const std::string& key = certificate_->key.empty() ? cert : certificate_->key;
+        if (SSL_use_certificate_chain_file(ssl_, cert.c_str()) != 1 ||
             SSL_use_PrivateKey_file(ssl_, key.c_str(), SSL_FILETYPE_PEM) != 1 || SSL_check_private_key(ssl_) != 1) {
-            return fail(fmt::format("cannot use the client certificate '{}' and key '{}' ({}): check that both "
-                                    "exist and belong together",
-                                    cert_file_, key, openssl_errors()));
+            return fail(
+                fmt::format("cannot use the client certificate '{}' and key '{}' ({}): check that both "
+                            "exist and belong together",
+                            cert, key, openssl_errors()));
         }
     }
     if (tls_->verify_host_name()) {
@@ -173,7 +189,7 @@ std::string Stream::tls_failure(const char* during) {
         return fmt::format(
             "TLS {} with {} failed: the {}'s certificate was not accepted: {}: check that {} "
             "is the CA that signed the {}'s certificate{}",
-            during, endpoint_, peer_, X509_verify_cert_error_string(verify), tls_->names().cafile, peer_,
+            during, endpoint(), peer_, X509_verify_cert_error_string(verify), tls_->names().cafile, peer_,
             tls_->verify_host_name()
                 ? fmt::format(" and that it names the host you connect to ({})", tls_->names().skip_name_check)
                 : std::string());
@@ -184,7 +200,7 @@ std::string Stream::tls_failure(const char* during) {
     return fmt::format(
         "TLS {} with {} failed: {}: check that the port is a TLS listener and, for mutual TLS, that "
         "{} hold a certificate the {}'s CA signed",
-        during, endpoint_, detail, tls_->names().client_certificate, peer_);
+        during, endpoint(), detail, tls_->names().client_certificate, peer_);
 }
 
 Stream::Progress Stream::handshake() {
@@ -209,11 +225,12 @@ Stream::Io Stream::read(char* buffer, std::size_t size) {
         ssize_t n = ::recv(fd_, buffer, size, 0);
         if (n > 0) return {Io::ok, static_cast<std::size_t>(n)};
         if (n == 0) {
-            error_ = fmt::format("the {} closed the connection", peer_);
+            end_ = End::peer_closed;
             return {Io::closed, 0};
         }
         if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return {Io::would_block, 0};
-        error_ = errno_text();
+        end_ = End::socket_error;
+        end_errno_ = errno;
         return {Io::failed, 0};
     }
     ERR_clear_error();
@@ -224,9 +241,7 @@ Stream::Io Stream::read(char* buffer, std::size_t size) {
     switch (SSL_get_error(ssl_, rc)) {
         case SSL_ERROR_WANT_READ:
         case SSL_ERROR_WANT_WRITE: return {Io::would_block, 0};
-        case SSL_ERROR_ZERO_RETURN:
-            error_ = fmt::format("the {} closed the TLS connection", peer_);
-            return {Io::closed, 0};
+        case SSL_ERROR_ZERO_RETURN: end_ = End::peer_closed_tls; return {Io::closed, 0};
         default: error_ = tls_failure("read"); return {Io::failed, 0};
     }
 }
@@ -238,7 +253,8 @@ Stream::Io Stream::write(const char* data, std::size_t size) {
         ssize_t n = ::send(fd_, data, size, MSG_NOSIGNAL);
         if (n >= 0) return {Io::ok, static_cast<std::size_t>(n)};
         if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return {Io::would_block, 0};
-        error_ = errno_text();
+        end_ = End::socket_error;
+        end_errno_ = errno;
         return {Io::failed, 0};
     }
     ERR_clear_error();

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -52,22 +53,37 @@ public:
     int fd() const { return fd_; }
     // What the other end is called in error messages ("broker", "server").
     void set_peer_name(const char* peer) { peer_ = peer; }
-    const std::string& error() const { return error_; }
+    std::string error() const;
 
 private:
     Progress fail(std::string message);
+    // "host:port", for messages.
+    std::string endpoint() const;
     Progress start_tls();
     Progress handshake();
     std::string tls_failure(const char* during);
 
+    // The commonest ends (the peer closed, a socket error) are kept as a code and
+    // worded only when asked: an idle connection the server closed keeps no text.
+    enum class End : std::uint8_t { none, peer_closed, peer_closed_tls, socket_error };
+    // A client certificate of this connection's own (MQTT lamps): most have none.
+    struct CertificateFiles {
+        std::string cert, key;
+    };
+
+    // Kept small: a run holds tens of thousands of streams, one per connection.
     int fd_ = -1;
-    ssl_st* ssl_ = nullptr;
-    std::shared_ptr<TlsContext> tls_;
-    std::string host_, cert_file_, key_file_, endpoint_;
+    int port_ = 0;
     bool tcp_connected_ = false;
     bool handshake_wants_write_ = false;
     bool ready_ = false;
-    std::string error_;
+    End end_ = End::none;
+    int end_errno_ = 0;
+    ssl_st* ssl_ = nullptr;
+    std::shared_ptr<TlsContext> tls_;
+    std::string host_;
+    std::unique_ptr<CertificateFiles> certificate_;
+    std::string error_;  // a failure worded when it happened (the commonest are end_)
     const char* peer_ = "broker";
 };
 
