@@ -43,7 +43,7 @@ void add_run_options(CLI::App* app, CommonOptions& c, const std::string& csv_fil
 }
 
 // Who may use the page of `web_option` (--web): every command that serves one.
-void add_web_auth_options(CLI::App* app, lampi::load::cli::WebCliOptions& web, CLI::Option* web_option) {
+void add_web_access_options(CLI::App* app, lampi::load::cli::WebCliOptions& web, CLI::Option* web_option) {
     app->add_option("--web-auth", web.auth,
                     "USER:PASS the page asks for (HTTP Basic, as Locust's --web-auth); needed where --web opens it "
                     "to the network, as anyone who reaches it can start a load")
@@ -52,6 +52,13 @@ void add_web_auth_options(CLI::App* app, lampi::load::cli::WebCliOptions& web, C
                     "an owner-only file whose first line is USER:PASS (instead of --web-auth: keeps the password off "
                     "the command line)")
         ->needs(web_option);
+    CLI::Option* cert = app->add_option("--web-tls-cert", web.tls_cert,
+                                        "serve the page over HTTPS with this PEM certificate (chain), so --web-auth's "
+                                        "password does not cross the network in the clear (Locust's --tls-cert)")
+                            ->needs(web_option);
+    app->add_option("--web-tls-key", web.tls_key, "the PEM private key of --web-tls-cert (Locust's --tls-key)")
+        ->needs(cert);
+    cert->needs("--web-tls-key");
 }
 
 // Ramp to failure: only where load is a number of users (http, publish).
@@ -258,7 +265,7 @@ int run_command_line(int argc, char** argv, lampi::load::RunObserver* observer, 
                          "change the clients and their rate from the page, live charts; clients start from the page "
                          "(-P, --connect-rate and -T fill its form) and publish until the run is ended there")
             ->expected(0, 1);
-    add_web_auth_options(publish, publish_cli.web_page, publish_web);
+    add_web_access_options(publish, publish_cli.web_page, publish_web);
 
     load::SubscribeOptions sub;
     CLI::App* subscribe = app.add_subcommand(
@@ -311,7 +318,7 @@ int run_command_line(int argc, char** argv, lampi::load::RunObserver* observer, 
                          "serve a live UI at ADDR:PORT (default 127.0.0.1:8089, loopback only): start, stop and "
                          "change users from the page, live charts, tables and downloads; users start from the page")
             ->expected(0, 1);
-    add_web_auth_options(http_cmd, http_cli.web_page, web);
+    add_web_access_options(http_cmd, http_cli.web_page, web);
     http_cmd->add_option("--scenario", http_cli.scenario, "the built-in flow to run")->capture_default_str();
     http_cmd->add_option("-f,--locustfile", http_cli.script,
                          "a Lua 5.4 scenario to run instead (tasks, on_start/on_stop, checks, CSV data, MQTT)");
@@ -376,7 +383,7 @@ int run_command_line(int argc, char** argv, lampi::load::RunObserver* observer, 
         "serve the run's live UI at [ADDR:]PORT (8089 is Locust's; ADDR 127.0.0.1, loopback only, "
         "unless given): the merged charts and tables, and the users, spawn rate, stop and end of a "
         "web users' run steered from the page");
-    add_web_auth_options(controller_cmd, controller_web_page, controller_web);
+    add_web_access_options(controller_cmd, controller_web_page, controller_web);
     controller_cmd->add_option("--log-level", common.log_level, "trace|debug|info|warn|error")->capture_default_str();
     std::string controller_secret_file;
     controller_cmd

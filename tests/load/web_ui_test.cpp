@@ -19,6 +19,7 @@
 #include "cli_run.h"
 #include "http_client.h"
 #include "lampi/base64.h"
+#include "loopback_ca.h"
 #include "mqtt_harness.h"
 #include "process.h"
 #include "slow_site.h"
@@ -38,18 +39,21 @@ namespace json = boost::json;
 // lampi-load --web on a free port; its port read from what it prints.
 class WebConsoleTest : public ::testing::Test {
 protected:
-    // `args` after the binary: a subcommand and its options, --web 127.0.0.1:0 among
-    // them; `wrapper` before it (a command that runs it, as prlimit).
-    void launch(std::vector<std::string> args, const std::vector<std::string>& wrapper = {}) {
+    // `args` after the binary: a subcommand and its options, --web 127.0.0.1:0 (or
+    // 0.0.0.0:0) among them; `wrapper` before it (a command that runs it, as
+    // prlimit); `tls`: the page speaks HTTPS, its certificate checked with this.
+    void launch(std::vector<std::string> args, const std::vector<std::string>& wrapper = {},
+                std::optional<lampi::testing::TlsIdentity> tls = std::nullopt) {
         args.insert(args.begin(), LAMPI_LOAD_BINARY);
         args.insert(args.begin(), wrapper.begin(), wrapper.end());
         load_ = std::make_unique<Process>(std::move(args), dir_ / "load.log");
         load_->start();
         std::smatch m;
+        const std::regex said(tls ? R"(web UI is at https://[0-9.]+:(\d+)/)" : R"(web UI is at http://[0-9.]+:(\d+)/)");
         for (int i = 0; i < 200; ++i) {
             std::string log = load_->log();
-            if (std::regex_search(log, m, std::regex("web UI is at http://127\\.0\\.0\\.1:(\\d+)/ \\(this machine only"))) {
-                client_ = std::make_unique<HttpClient>(std::stoi(m[1]));
+            if (std::regex_search(log, m, said)) {
+                client_ = std::make_unique<HttpClient>(std::stoi(m[1]), "127.0.0.1", tls);
                 return;
             }
             std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -112,6 +116,7 @@ protected:
 };
 
 TEST_F(WebUi, StartChangeStopAndQuitThroughTheApiWhileTheStatsMove) {
+    EXPECT_NE(load_->log().find("(this machine only;"), std::string::npos) << load_->log();
     HttpReply page = client_->request("GET", "/");
     EXPECT_EQ(page.status, 200);
     EXPECT_NE(page.body.find("<script src=\"/uplot.js\""), std::string::npos);
@@ -268,6 +273,58 @@ TEST_F(LockedWebUi, EveryPageAndEverySteerAsksForTheUserAndPassword) {
     EXPECT_EQ(final_report().at("scenario").as_string(), "http");
 }
 
+// --web-tls-cert and --web-tls-key: the page opened to the network speaks HTTPS
+// only, so the password of --web-auth does not cross it in the clear.
+class TlsWebUi : public WebConsoleTest {
+protected:
+    void SetUp() override {
+        auto pki = lampi::testing::make_loopback_ca(dir_ / "pki");
+        ASSERT_TRUE(pki) << pki.status().message();
+        ca_file_ = pki->authority.ca_cert_path();
+        launch({"http", "--host", site_.url(), "--scenario", "course", "--login", "u:p", "-u", "1", "--web",
+                "0.0.0.0:0", "--web-auth", "tester:pw", "--web-tls-cert", pki->server.cert_path, "--web-tls-key",
+                pki->server.key_path, "--json", "--quiet"},
+               {}, lampi::testing::TlsIdentity{ca_file_, "", ""});
+    }
+
+    std::string ca_file_;
+    SlowSite site_{1};
+};
+
+TEST_F(TlsWebUi, ThePageSpeaksHttpsOnlyAndStillAsksForThePassword) {
+    EXPECT_EQ(load_->log().find("in the clear"), std::string::npos) << load_->log();
+    EXPECT_NE(load_->log().find("open to the network, behind the user and password"), std::string::npos)
+        << load_->log();
+    const HttpHeaders right{{"Authorization", "Basic " + lampi::base64_encode("tester:pw")}};
+    HttpReply stats = client_->request("GET", "/stats", right);
+    ASSERT_EQ(stats.status, 200) << stats.describe();
+    EXPECT_EQ(json::parse(stats.body).as_object().at("state").as_string(), "ready");
+    EXPECT_EQ(client_->request("GET", "/stats").status, 401);
+    // Plain HTTP, the password in the clear: no answer at all.
+    HttpReply plain = HttpClient(client_->port()).request("GET", "/stats", right);
+    EXPECT_NE(plain.status, 200) << plain.describe();
+    EXPECT_EQ(plain.body.find("state"), std::string::npos) << plain.describe();
+    HttpHeaders quit = right;
+    quit.emplace_back("Content-Type", "application/json");
+    EXPECT_EQ(client_->request("POST", "/quit", quit, "{}").status, 200);
+    EXPECT_EQ(final_report().at("scenario").as_string(), "http");
+}
+
+// Opened to the network behind a password but without TLS: the start says the
+// password crosses the network in the clear, and what serves it over HTTPS.
+TEST_F(WebConsoleTest, APasswordOverPlainHttpOnTheNetworkIsSaidToCrossItInTheClear) {
+    SlowSite site(1);
+    launch({"http", "--host", site.url(), "--scenario", "course", "--login", "u:p", "-u", "1", "--web", "0.0.0.0:0",
+            "--web-auth", "tester:pw", "--json", "--quiet"});
+    EXPECT_NE(load_->log().find("crosses the network in the clear: --web-tls-cert and --web-tls-key"),
+              std::string::npos)
+        << load_->log();
+    HttpHeaders quit{{"Authorization", "Basic " + lampi::base64_encode("tester:pw")},
+                     {"Content-Type", "application/json"}};
+    EXPECT_EQ(client_->request("POST", "/quit", quit, "{}").status, 200);
+    final_report();
+}
+
 TEST(WebAuthCli, AMalformedOrMisplacedWebAuthIsRefusedSayingWhatToGive) {
     struct Case {
         std::string flags, says;
@@ -276,7 +333,11 @@ TEST(WebAuthCli, AMalformedOrMisplacedWebAuthIsRefusedSayingWhatToGive) {
          {Case{"--web-auth tester:pw", "--web"}, Case{"--web 127.0.0.1:0 --web-auth nocolon", "USER:PASS"},
           Case{"--web 127.0.0.1:0 --web-auth :pw", "USER:PASS"},
           Case{"--web 127.0.0.1:0 --web-auth tester:", "USER:PASS"},
-          Case{"--web 127.0.0.1:0 --web-auth-file /nonexistent/auth", "/nonexistent/auth"}}) {
+          Case{"--web 127.0.0.1:0 --web-auth-file /nonexistent/auth", "/nonexistent/auth"},
+          Case{"--web 127.0.0.1:0 --web-tls-cert /nonexistent/cert.pem", "--web-tls-key"},
+          Case{"--web-tls-cert /nonexistent/cert.pem --web-tls-key /nonexistent/key.pem", "--web"},
+          Case{"--web 127.0.0.1:0 --web-tls-cert /nonexistent/cert.pem --web-tls-key /nonexistent/key.pem",
+               "/nonexistent/cert.pem"}}) {
         auto run = lampi::testing::lampi_load("publish -p 1 " + c.flags);
         EXPECT_EQ(run.exit_code, 2) << c.flags << ": " << run.output;
         EXPECT_NE(run.output.find(c.says), std::string::npos) << c.flags << ": " << run.output;

@@ -103,15 +103,22 @@ Result<std::shared_ptr<void>> open_live_page(LiveRun& live, const WebCliOptions&
     if (!where) return where.status();
     Result<std::string> credentials = web_credentials(web);
     if (!credentials) return credentials.status();
-    const bool locked = !credentials->empty();
-    auto console = std::make_shared<WebConsole>(live, *where, std::move(credentials).value());
+    if (web.tls_cert.empty() != web.tls_key.empty())
+        return Status::invalid_argument("--web-tls-cert and --web-tls-key come together: give both PEM files");
+    const bool locked = !credentials->empty(), tls = !web.tls_cert.empty();
+    auto console = std::make_shared<WebConsole>(live, *where,
+                                                WebAccess{std::move(credentials).value(), web.tls_cert, web.tls_key});
     if (Status s = console->start(); !s) return s;
     const bool loopback = is_loopback_name(where->host);
+    std::string access = locked ? ", behind the user and password of --web-auth" : "";
+    if (!loopback && !locked)
+        access = ": anyone who reaches it can start a load; --web-auth USER:PASS asks for a password";
+    if (loopback && !locked) access = "; --web 0.0.0.0:PORT opens it to the network, --web-auth asks for a password";
+    // Basic sends the password with every request: readable on the network unless the page speaks TLS.
+    if (!loopback && locked && !tls)
+        access += ", which crosses the network in the clear: --web-tls-cert and --web-tls-key serve it over HTTPS";
     fmt::print(stderr, "lampi-load: the web UI is at {} ({}{})\n", console->url(),
-               loopback ? "this machine only" : "open to the network",
-               locked     ? ", behind the user and password of --web-auth"
-               : loopback ? "; --web 0.0.0.0:PORT opens it to the network, --web-auth asks for a password"
-                          : ": anyone who reaches it can start a load; --web-auth USER:PASS asks for a password");
+               loopback ? "this machine only" : "open to the network", access);
     return std::shared_ptr<void>(std::move(console));
 #else
     (void)live, (void)web;

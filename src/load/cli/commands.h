@@ -52,6 +52,8 @@ struct WebCliOptions {
     std::string address;    // ADDR:PORT, "" for 127.0.0.1:8089
     std::string auth;       // --web-auth USER:PASS: what the page asks for ("": nothing)
     std::string auth_file;  // --web-auth-file: an owner-only file whose first line is USER:PASS
+    std::string tls_cert;   // --web-tls-cert and --web-tls-key: serve the page over HTTPS
+    std::string tls_key;
 };
 
 // `lampi-load http`: the flags Locust users know, parsed but not yet checked.

@@ -159,13 +159,15 @@ Result<WebAddress> parse_web_address(const std::string& text) {
 }
 
 struct WebConsole::Impl {
-    Impl(LiveRun& run, WebAddress where, std::string credentials_)
-        : address(std::move(where)), credentials(std::move(credentials_)) {
+    Impl(LiveRun& run, WebAddress where, WebAccess access)
+        : address(std::move(where)), credentials(std::move(access.credentials)), tls(!access.tls_cert_file.empty()) {
         http::ServerOptions options;
         options.address = address.host;
         options.port = address.port;
         options.threads = 1;
         options.max_connections = 64;
+        options.tls_cert_file = std::move(access.tls_cert_file);
+        options.tls_key_file = std::move(access.tls_key_file);
         bool loopback = is_loopback_name(address.host);
         server = std::make_unique<http::HttpServer>(options, [this, &run, loopback](http::Request& r) {
             return route(run, r, loopback, credentials);
@@ -174,12 +176,13 @@ struct WebConsole::Impl {
 
     WebAddress address;
     std::string credentials;
+    bool tls;
     std::unique_ptr<http::HttpServer> server;
     std::thread thread;
 };
 
-WebConsole::WebConsole(LiveRun& run, WebAddress address, std::string credentials)
-    : impl_(std::make_unique<Impl>(run, std::move(address), std::move(credentials))) {}
+WebConsole::WebConsole(LiveRun& run, WebAddress address, WebAccess access)
+    : impl_(std::make_unique<Impl>(run, std::move(address), std::move(access))) {}
 
 WebConsole::~WebConsole() {
     if (impl_->thread.joinable()) {
@@ -198,7 +201,8 @@ Status WebConsole::start() {
 std::string WebConsole::url() const {
     const std::string& host = impl_->address.host;
     bool v6 = host.find(':') != std::string::npos;
-    return fmt::format("http://{}{}{}:{}/", v6 ? "[" : "", host, v6 ? "]" : "", impl_->server->port());
+    return fmt::format("{}://{}{}{}:{}/", impl_->tls ? "https" : "http", v6 ? "[" : "", host, v6 ? "]" : "",
+                       impl_->server->port());
 }
 
 }  // namespace lampi::load

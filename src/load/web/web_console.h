@@ -41,17 +41,23 @@ bool is_loopback_name(std::string_view host);
 // "" (the default), "PORT", "HOST:PORT", "[IPv6]:PORT".
 Result<WebAddress> parse_web_address(const std::string& text);
 
+// Who gets in and how: by default anyone who reaches the page, over plain HTTP.
+struct WebAccess {
+    std::string credentials;  // USER:PASS every request must give (HTTP Basic), or ""
+    // Both set: the page is served over HTTPS only, so the password does not cross the network in the clear.
+    std::string tls_cert_file, tls_key_file;
+};
+
 class WebConsole {
 public:
-    // `credentials`: USER:PASS every request must give, or "" to let anyone who reaches it in.
-    WebConsole(LiveRun& run, WebAddress address, std::string credentials = {});
+    WebConsole(LiveRun& run, WebAddress address, WebAccess access = {});
     ~WebConsole();
     WebConsole(const WebConsole&) = delete;
     WebConsole& operator=(const WebConsole&) = delete;
 
     // Binds and starts serving; a port in use or a foreign address is an error.
     Status start();
-    // Where it listens, as a URL to open ("http://127.0.0.1:8089/").
+    // Where it listens, as a URL to open ("http://127.0.0.1:8089/", https with TLS).
     std::string url() const;
 
 private:
