@@ -252,7 +252,8 @@ TEST(Cli, NothingListeningOnThePortIsAClearFailure) {
     CliRun r = lampi_load(fmt::format("publish -p {} -n 5 --quiet", port));
     EXPECT_EQ(r.exit_code, 1);
     EXPECT_NE(r.output.find("Connection refused"), std::string::npos) << r.output;
-    EXPECT_NE(r.output.find("is the broker running"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("is the broker running and listening there (check --host and --port)?"), std::string::npos)
+        << r.output;
     EXPECT_NE(r.output.find("Result: FAILED"), std::string::npos);
 }
 

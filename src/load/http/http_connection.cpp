@@ -19,7 +19,7 @@ constexpr int kReadRounds = 8;
 
 HttpConnection::HttpConnection(Worker& worker, const Endpoint& endpoint, HttpHandler& handler, std::size_t slot)
     : worker_(worker), endpoint_(endpoint), handler_(handler), slot_(static_cast<std::uint32_t>(slot)) {
-    stream_.set_peer_name("server");
+    stream_.set_peer(Stream::kServer);
 }
 
 HttpConnection::~HttpConnection() {

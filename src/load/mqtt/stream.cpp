@@ -95,7 +95,7 @@ Status Stream::open(const std::string& host, int port, const std::string& bind_a
             if (inet_pton(AF_INET6, bind_address.c_str(), &in6->sin6_addr) == 1) local_length = sizeof *in6;
         }
         if (local_length == 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&local), local_length) != 0) {
-            std::string why = local_length == 0 ? fmt::format("not an address of the {}'s family", peer_)
+            std::string why = local_length == 0 ? fmt::format("not an address of the {}'s family", peer_->name)
                                                 : errno_text();
             close();
             return Status::error(fmt::format("cannot bind to source address {}: {}: check --bind", bind_address, why));
@@ -106,8 +106,8 @@ Status Stream::open(const std::string& host, int port, const std::string& bind_a
         close();
         return Status::error(
             fmt::format("cannot connect to {}{}: {}: is the {} running and listening there "
-                        "(check --host and --port)?",
-                        endpoint(), from, why, peer_));
+                        "(check {})?",
+                        endpoint(), from, why, peer_->name, peer_->options));
     }
     return Status::ok();
 }
@@ -118,8 +118,8 @@ std::string Stream::error() const {
     if (!error_.empty()) return error_;
     switch (end_) {
         case End::none: return {};
-        case End::peer_closed: return fmt::format("the {} closed the connection", peer_);
-        case End::peer_closed_tls: return fmt::format("the {} closed the TLS connection", peer_);
+        case End::peer_closed: return fmt::format("the {} closed the connection", peer_->name);
+        case End::peer_closed_tls: return fmt::format("the {} closed the TLS connection", peer_->name);
         case End::socket_error: return errno_text(end_errno_);
     }
     return {};
@@ -142,8 +142,8 @@ Stream::Progress Stream::advance() {
         if (err != 0) {
             return fail(
                 fmt::format("cannot connect to {}: {}: is the {} running and listening there "
-                            "(check --host and --port)?",
-                            endpoint(), errno_text(err), peer_));
+                            "(check {})?",
+                            endpoint(), errno_text(err), peer_->name, peer_->options));
         }
         tcp_connected_ = true;
         if (!tls_) {
@@ -189,18 +189,18 @@ std::string Stream::tls_failure(const char* during) {
         return fmt::format(
             "TLS {} with {} failed: the {}'s certificate was not accepted: {}: check that {} "
             "is the CA that signed the {}'s certificate{}",
-            during, endpoint(), peer_, X509_verify_cert_error_string(verify), tls_->names().cafile, peer_,
+            during, endpoint(), peer_->name, X509_verify_cert_error_string(verify), tls_->names().cafile, peer_->name,
             tls_->verify_host_name()
                 ? fmt::format(" and that it names the host you connect to ({})", tls_->names().skip_name_check)
                 : std::string());
     }
     std::string detail = openssl_errors();
     if (detail == "no detail from OpenSSL")
-        detail = errno ? errno_text() : fmt::format("the {} closed the connection", peer_);
+        detail = errno ? errno_text() : fmt::format("the {} closed the connection", peer_->name);
     return fmt::format(
         "TLS {} with {} failed: {}: check that the port is a TLS listener and, for mutual TLS, that "
         "{} hold a certificate the {}'s CA signed",
-        during, endpoint(), detail, tls_->names().client_certificate, peer_);
+        during, endpoint(), detail, tls_->names().client_certificate, peer_->name);
 }
 
 Stream::Progress Stream::handshake() {

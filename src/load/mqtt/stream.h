@@ -51,8 +51,14 @@ public:
     void close();
 
     int fd() const { return fd_; }
-    // What the other end is called in error messages ("broker", "server").
-    void set_peer_name(const char* peer) { peer_ = peer; }
+    // What the other end is, for error messages: its name and the options that say where it is.
+    struct Peer {
+        const char* name;
+        const char* options;
+    };
+    static constexpr Peer kBroker{"broker", "--host and --port"};
+    static constexpr Peer kServer{"server", "--host"};
+    void set_peer(const Peer& peer) { peer_ = &peer; }
     std::string error() const;
 
 private:
@@ -84,7 +90,7 @@ private:
     std::string host_;
     std::unique_ptr<CertificateFiles> certificate_;
     std::string error_;  // a failure worded when it happened (the commonest are end_)
-    const char* peer_ = "broker";
+    const Peer* peer_ = &kBroker;
 };
 
 }  // namespace lampi::load
