@@ -214,6 +214,10 @@ TEST_F(LuaUsers, ASetupErrorNamesFileAndLineBeforeAnyUserStarts) {
         lampi::load::check_lua_scenario(write("nofile.lua", "\nlocal rows = csv('missing.csv')\n"), o);
     EXPECT_NE(no_file.message().find("nofile.lua:2: csv: "), std::string::npos) << no_file.message();
     EXPECT_NE(no_file.message().find("missing.csv: cannot read it"), std::string::npos) << no_file.message();
+    lampi::Status no_scenario = lampi::load::check_lua_scenario(dir_ / "absent.lua", o);
+    EXPECT_NE(no_scenario.message().find("absent.lua: cannot read the scenario file: No such file or directory"),
+              std::string::npos)
+        << no_scenario.message();
     auto cli = lampi::testing::lampi_load(
         fmt::format("http --host http://127.0.0.1:{} -u 1 -t 1 -f {} --quiet", cloud_->port(), dir_ / "syntax.lua"));
     EXPECT_EQ(cli.exit_code, 2) << cli.output;

@@ -3,10 +3,12 @@
 #include <fmt/core.h>
 #include <lua.hpp>
 
+#include <cerrno>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
+#include "lampi/errno_text.h"
 #include "lua/lua_guard.h"
 #include "lua/lua_json.h"
 #include "lua/lua_mqtt.h"
@@ -141,7 +143,12 @@ std::string scenario_place(lua_State* L) {
 Result<std::unique_ptr<ScenarioState>> ScenarioState::load(const ScenarioSettings& settings) {
     std::filesystem::path path = settings.path;
     std::ifstream file(path, std::ios::binary);
-    if (!file) return Status::not_found(fmt::format("{}: cannot read the scenario file", settings.path));
+    if (!file) {
+        // The open's own reason (no such file, permission denied): libstdc++ opens with open(2).
+        const int error = errno;
+        return Status::not_found(
+            fmt::format("{}: cannot read the scenario file: {}", settings.path, errno_text(error)));
+    }
     std::ostringstream text;
     text << file.rdbuf();
     std::string folder = std::filesystem::absolute(path).parent_path().string();
