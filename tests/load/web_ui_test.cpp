@@ -43,7 +43,7 @@ protected:
     // 0.0.0.0:0) among them; `wrapper` before it (a command that runs it, as
     // prlimit); `tls`: the page speaks HTTPS, its certificate checked with this.
     void launch(std::vector<std::string> args, const std::vector<std::string>& wrapper = {},
-                std::optional<lampi::testing::TlsIdentity> tls = std::nullopt) {
+                const std::optional<lampi::testing::TlsIdentity>& tls = std::nullopt) {
         args.insert(args.begin(), LAMPI_LOAD_BINARY);
         args.insert(args.begin(), wrapper.begin(), wrapper.end());
         load_ = std::make_unique<Process>(std::move(args), dir_ / "load.log");
