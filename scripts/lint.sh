@@ -108,7 +108,9 @@ mapfile -t in_db < <(python3 -c 'import json, sys; print("\n".join(e["file"] for
 for change in "${changes[@]}"; do
     file=${change%% *}
     case $file in *.h|*.hpp) continue ;; esac
-    if printf '%s\n' "${in_db[@]}" | grep -qxF "$ROOT/$file"; then units+=("$ROOT/$file"); else skipped+=("$file"); fi
+    # grep reads it all (no -q): quitting at the first match would end printf with
+    # SIGPIPE, and pipefail would count a file found early in the list as missing.
+    if printf '%s\n' "${in_db[@]}" | grep -xF "$ROOT/$file" >/dev/null; then units+=("$ROOT/$file"); else skipped+=("$file"); fi
 done
 [ ${#skipped[@]} -gt 0 ] && echo "lint: clang-tidy: not in $db, skipped: ${skipped[*]}"
 if [ ${#units[@]} -gt 0 ]; then
