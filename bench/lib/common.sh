@@ -10,6 +10,8 @@
 #   json_field FILE KEY          a top-level field of a JSON file
 #   start_course_cloud PORT N    lampi-cloud (LAMPI_CLOUD) on PORT with accounts user0..user<N-1>,
 #                                password lampi-pass, cheap hashes and no login throttle; sets HOST
+#   peak_private_memory FILE COMMAND...  runs COMMAND; FILE gets the most private resident memory
+#                                (KiB) it and its children held at once; returns its exit status
 #   print_machine, print_load WHEN   context lines for the results
 #   install_bench_packages PKG...    benchmark-only Debian packages (not in scripts/debian-packages.txt)
 #   start_platform DIR BASE LAMPS    the platform ./lampi up runs, detached, stopped on exit
@@ -72,6 +74,29 @@ start_course_cloud() {
 
 json_field() {
   python3 -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$1" "$2"
+}
+
+# Peak RSS (time(1)'s %M) counts the pages of shared libraries a process
+# touched, which every process using them shares (libc, libstdc++, libcrypto:
+# about 7 MiB of lampi-load's idle 9); the private (anonymous) part, its heap and
+# stacks, is what each more process costs. Sampled every 0.2 s from /proc.
+peak_private_memory() {
+  local out=$1 peak=0 pid kib sum process; shift
+  "$@" &
+  pid=$!
+  while kill -0 "$pid" 2>/dev/null; do
+    sum=0
+    for process in "$pid" $(pgrep -P "$pid" || true); do
+      kib=$(awk '/^RssAnon:/ { print $2 }' "/proc/$process/status" 2>/dev/null || true)
+      sum=$(( sum + ${kib:-0} ))
+    done
+    (( sum > peak )) && peak=$sum
+    sleep 0.2
+  done
+  local status=0
+  wait "$pid" || status=$?
+  echo "$peak" >"$out"
+  return "$status"
 }
 
 print_machine() {

@@ -32,14 +32,16 @@ ulimit -n "$(ulimit -Hn)"
 
 start_course_cloud "$PORT" "$ACCOUNTS"
 
-# run NAME COMMAND...: under time(1); prints "cpu_seconds peak_rss_kib wall_seconds".
+# run NAME COMMAND...: under time(1); prints "cpu_seconds peak_rss_kib wall_seconds peak_private_kib".
 run() {
   local name=$1; shift
   local start end
   start=$(date +%s.%N)
-  /usr/bin/time -f "%U %S %M" -o "$WORK/$name.time" "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" || true
+  peak_private_memory "$WORK/$name.private" /usr/bin/time -f "%U %S %M" -o "$WORK/$name.time" "$@" \
+    >"$WORK/$name.out" 2>"$WORK/$name.err" || true
   end=$(date +%s.%N)
-  tail -1 "$WORK/$name.time" | awk -v wall="$(echo "$end - $start" | bc)" '{ print $1 + $2, $3, wall }'
+  tail -1 "$WORK/$name.time" |
+    awk -v wall="$(echo "$end - $start" | bc)" -v private="$(cat "$WORK/$name.private")" '{ print $1 + $2, $3, wall, private }'
 }
 
 # Aggregated "Request Count" of a Locust-format stats CSV (ours has the same columns).
@@ -56,12 +58,12 @@ locust() {  # name users spawn seconds wait(0 or course)
 
 print_machine
 print_load before
-read -r l_cpu l_rss l_wall < <(lampi lampi_fast "$FAST_USERS" "$FAST_USERS" "$FAST_SECONDS" 0)
-read -r p_cpu p_rss p_wall < <(locust locust_fast "$FAST_USERS" "$FAST_USERS" "$FAST_SECONDS" 0)
+read -r l_cpu l_rss l_wall l_private < <(lampi lampi_fast "$FAST_USERS" "$FAST_USERS" "$FAST_SECONDS" 0)
+read -r p_cpu p_rss p_wall p_private < <(locust locust_fast "$FAST_USERS" "$FAST_USERS" "$FAST_SECONDS" 0)
 l_req=$(requests_in "$WORK/lampi_fast_stats.csv")
 p_req=$(requests_in "$WORK/locust_fast_final_stats.csv")
-read -r li_cpu li_rss li_wall < <(lampi lampi_idle "$IDLE_USERS" "$IDLE_SPAWN" "$IDLE_SECONDS" 5-9)
-read -r pi_cpu pi_rss pi_wall < <(locust locust_idle "$IDLE_USERS" "$IDLE_SPAWN" "$IDLE_SECONDS" course)
+read -r li_cpu li_rss li_wall li_private < <(lampi lampi_idle "$IDLE_USERS" "$IDLE_SPAWN" "$IDLE_SECONDS" 5-9)
+read -r pi_cpu pi_rss pi_wall pi_private < <(locust locust_idle "$IDLE_USERS" "$IDLE_SPAWN" "$IDLE_SECONDS" course)
 li_req=$(requests_in "$WORK/lampi_idle_stats.csv")
 pi_req=$(requests_in "$WORK/locust_idle_final_stats.csv")
 print_load after
@@ -70,6 +72,7 @@ per_core() { echo "scale=0; if ($2 > 0) $1 / $2 else 0" | bc; }
 per_gb() { echo "scale=0; $1 * 1024 * 1024 / $2" | bc; }
 l_core=$(per_core "$l_req" "$l_cpu"); p_core=$(per_core "$p_req" "$p_cpu")
 li_gb=$(per_gb "$IDLE_USERS" "$li_rss"); pi_gb=$(per_gb "$IDLE_USERS" "$pi_rss")
+li_pgb=$(per_gb "$IDLE_USERS" "$li_private"); pi_pgb=$(per_gb "$IDLE_USERS" "$pi_private")
 per_added() { echo "scale=0; ($1 - $2) * 1024 / ($IDLE_USERS - $FAST_USERS)" | bc; }
 l_add=$(per_added "$li_rss" "$l_rss"); p_add=$(per_added "$pi_rss" "$p_rss")
 [[ "$l_add" -gt 0 ]] || l_add=1
@@ -77,15 +80,16 @@ cat <<REPORT
 
 ## Course flow against lampi-cloud ($HOST), one process each
 
-| run | users | think | requests | CPU s | wall s | req / CPU-s | peak RSS MiB | users / GB |
-|---|---|---|---|---|---|---|---|---|
-| lampi-load | $FAST_USERS | 0 | $l_req | $l_cpu | $l_wall | $l_core | $((l_rss / 1024)) | |
-| locust | $FAST_USERS | 0 | $p_req | $p_cpu | $p_wall | $p_core | $((p_rss / 1024)) | |
-| lampi-load | $IDLE_USERS | 5-9 s | $li_req | $li_cpu | $li_wall | | $((li_rss / 1024)) | $li_gb |
-| locust | $IDLE_USERS | 5-9 s | $pi_req | $pi_cpu | $pi_wall | | $((pi_rss / 1024)) | $pi_gb |
+| run | users | think | requests | CPU s | wall s | req / CPU-s | peak RSS MiB | users / GB | peak private MiB | users / GB (private) |
+|---|---|---|---|---|---|---|---|---|---|---|
+| lampi-load | $FAST_USERS | 0 | $l_req | $l_cpu | $l_wall | $l_core | $((l_rss / 1024)) | | $((l_private / 1024)) | |
+| locust | $FAST_USERS | 0 | $p_req | $p_cpu | $p_wall | $p_core | $((p_rss / 1024)) | | $((p_private / 1024)) | |
+| lampi-load | $IDLE_USERS | 5-9 s | $li_req | $li_cpu | $li_wall | | $((li_rss / 1024)) | $li_gb | $((li_private / 1024)) | $li_pgb |
+| locust | $IDLE_USERS | 5-9 s | $pi_req | $pi_cpu | $pi_wall | | $((pi_rss / 1024)) | $pi_gb | $((pi_private / 1024)) | $pi_pgb |
 
 - requests per CPU core: lampi-load / locust = $(echo "scale=1; $l_core / $p_core" | bc)x
 - users per GB (whole process, peak RSS): lampi-load / locust = $(echo "scale=1; $li_gb / $pi_gb" | bc)x
+- users per GB (whole process, peak private memory: shared libraries' pages left out): lampi-load / locust = $(echo "scale=1; $li_pgb / $pi_pgb" | bc)x
 - memory per added user (peak RSS of the big run minus the small one, over the users added):
   lampi-load $l_add bytes, locust $p_add bytes: $(echo "scale=1; $p_add / $l_add" | bc)x
 - lampi-load's own "Memory per user" line: $(grep -h "Memory per user" "$WORK/lampi_idle.out" || echo "n/a")

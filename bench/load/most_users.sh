@@ -73,14 +73,15 @@ generate() {
     command=(env LAMPI_ACCOUNTS="$ACCOUNTS" /usr/bin/locust -f "$WORK/${FLOW}_locustfile.py" --headless
              -u "$users" -r "$spawn" -t "${seconds}s" --only-summary --host "$HOST" --csv "$prefix")
   fi
-  (cd "$WORK" && /usr/bin/time -f "%U %S %e %M" -o "$prefix.time" "${command[@]}" >"$prefix.out" 2>"$prefix.err") || true
+  (cd "$WORK" && peak_private_memory "$prefix.private" /usr/bin/time -f "%U %S %e %M" -o "$prefix.time" "${command[@]}" \
+     >"$prefix.out" 2>"$prefix.err") || true
 }
 
 print_machine
 print_load before
 echo
-echo "| tool | flow | users asked | users reached | pace while all ran | held | peak RSS MiB | users per GB | CPU s / wall s | requests | failures | most sockets open |"
-echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
+echo "| tool | flow | users asked | users reached | pace while all ran | held | peak RSS MiB | users per GB | peak private MiB | users per GB (private) | CPU s / wall s | requests | failures | most sockets open |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 runs=()
 for users in $USERS; do runs+=("lampi-load $users $SPAWN"); done
 for users in $LOCUST_USERS; do runs+=("locust $users $LOCUST_SPAWN"); done
@@ -113,8 +114,10 @@ if tool == "lampi-load":
         sockets = "?"  # it ended without its report: its .err says why
 held = "yes" if reached == asked and pace != "n/a" and pace >= 0.9 else "no"
 mib = int(rss_kib) / 1024
+private_mib = max(int(open(prefix + ".private").read()), 1) / 1024
 print(f"| {tool} | {flow} | {asked} | {reached} | {pace if pace == 'n/a' else f'{pace:.0%}'} | {held} | "
-      f"{mib:.0f} | {reached / (mib / 1024):,.0f} | {float(user_s) + float(system_s):.1f} / {float(wall_s):.0f} | "
+      f"{mib:.0f} | {reached / (mib / 1024):,.0f} | {private_mib:.0f} | {reached / (private_mib / 1024):,.0f} | "
+      f"{float(user_s) + float(system_s):.1f} / {float(wall_s):.0f} | "
       f"{last['Total Request Count']} | {last['Total Failure Count']} | {sockets} |")
 PY
 done
