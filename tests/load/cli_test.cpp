@@ -193,22 +193,16 @@ TEST(Cli, MoreWebUsersThanDescriptorsShareTheConnectionsThatFit) {
     TempDir dir;
     lampi::testing::SlowSite site(0);
     std::ofstream(dir / "get.lua") << "wait = {0.3, 0.6}\ntasks = {{run = function(user) user:get(\"/\") end}}\n";
-    // Root may raise its hard limit: not without CAP_SYS_RESOURCE.
-    const std::string limit =
-        "prlimit --nofile=300:300 --" + std::string(::geteuid() == 0 ? " setpriv --bounding-set=-sys_resource --" : "");
-    CliRun r = lampi_load_with(limit, fmt::format("http --host {} -f {} -u 400 -r 400 -t 4 --threads 2 --json --quiet",
-                                                  site.url(), dir / "get.lua"));
+    CliRun r = lampi_load_with(lampi::testing::fixed_descriptor_limit_command(300),
+                               fmt::format("http --host {} -f {} -u 400 -r 400 -t 4 --threads 2 --json --quiet",
+                                           site.url(), dir / "get.lua"));
     ASSERT_EQ(r.exit_code, 0) << r.output;
     // 300 less 64 of its own.
     EXPECT_NE(r.output.find("over this process's hard limit of 300: they share 236 connections"), std::string::npos)
         << r.output;
     boost::json::object report = boost::json::parse(r.output.substr(r.output.find("\n{") + 1)).as_object();
     EXPECT_EQ(report.at("figures").as_object().at("users").to_number<double>(), 400) << r.output;
-    double requests = 0, failures = 0;
-    for (const auto& row : report.at("requests").as_array()) {
-        requests += row.as_object().at("requests").to_number<double>();
-        failures += row.as_object().at("failures").to_number<double>();
-    }
+    const auto [requests, failures] = lampi::testing::request_totals(report);
     // 4 s of 0.3-0.6 s waits: every user several times over natively (about 2 500);
     // under qemu-user, with every request emulated, about 800.
     EXPECT_GT(requests, 400) << r.output;

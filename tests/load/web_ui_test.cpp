@@ -191,12 +191,9 @@ protected:
     void SetUp() override {
         std::string scenario = dir_ / "get.lua";
         std::ofstream(scenario) << "wait = {0.3, 0.6}\ntasks = {{run = function(user) user:get(\"/\") end}}\n";
-        std::vector<std::string> limit{"/usr/bin/prlimit", "--nofile=300:300", "--"};
-        // Root may raise its hard limit: not without CAP_SYS_RESOURCE.
-        if (::geteuid() == 0) limit.insert(limit.end(), {"/usr/bin/setpriv", "--bounding-set=-sys_resource", "--"});
         launch({"http", "--host", site_.url(), "-f", scenario, "-u", "3", "-r", "50", "--threads", "2", "--web",
                 "127.0.0.1:0", "--json", "--quiet"},
-               limit);
+               lampi::testing::fixed_descriptor_limit(300));
     }
 
     SlowSite site_{0};
@@ -208,11 +205,7 @@ TEST_F(CrowdedWebUi, MoreUsersThanDescriptorsFromThePageShareTheSocketsThatFit) 
     wait_for([](const json::object& s) { return s.at("users").as_int64() == 400 && aggregated_requests(s) > 800; });
     EXPECT_EQ(post("/quit").status, 200);
     json::object report = final_report();
-    double requests = 0, failures = 0;
-    for (const auto& row : report.at("requests").as_array()) {
-        requests += row.as_object().at("requests").to_number<double>();
-        failures += row.as_object().at("failures").to_number<double>();
-    }
+    const auto [requests, failures] = lampi::testing::request_totals(report);
     EXPECT_GT(requests, 800) << load_->log();
     EXPECT_EQ(failures, 0) << load_->log();
     // 300 less 64 of its own.

@@ -103,20 +103,21 @@ Result<std::shared_ptr<void>> open_live_page(LiveRun& live, const WebCliOptions&
     if (!where) return where.status();
     Result<std::string> credentials = web_credentials(web);
     if (!credentials) return credentials.status();
-    if (web.tls_cert.empty() != web.tls_key.empty())
-        return Status::invalid_argument("--web-tls-cert and --web-tls-key come together: give both PEM files");
+    // The command line gives --web-tls-cert and --web-tls-key together or neither.
     const bool locked = !credentials->empty(), tls = !web.tls_cert.empty();
     auto console = std::make_shared<WebConsole>(live, *where,
                                                 WebAccess{std::move(credentials).value(), web.tls_cert, web.tls_key});
     if (Status s = console->start(); !s) return s;
     const bool loopback = is_loopback_name(where->host);
-    std::string access = locked ? ", behind the user and password of --web-auth" : "";
-    if (!loopback && !locked)
-        access = ": anyone who reaches it can start a load; --web-auth USER:PASS asks for a password";
-    if (loopback && !locked) access = "; --web 0.0.0.0:PORT opens it to the network, --web-auth asks for a password";
-    // Basic sends the password with every request: readable on the network unless the page speaks TLS.
-    if (!loopback && locked && !tls)
-        access += ", which crosses the network in the clear: --web-tls-cert and --web-tls-key serve it over HTTPS";
+    std::string access;
+    if (!locked)
+        access = loopback ? "; --web 0.0.0.0:PORT opens it to the network, --web-auth asks for a password"
+                          : ": anyone who reaches it can start a load; --web-auth USER:PASS asks for a password";
+    else if (loopback || tls) access = ", behind the user and password of --web-auth";
+    else  // Basic sends the password with every request: readable on the network without TLS.
+        access =
+            ", behind the user and password of --web-auth, which crosses the network in the clear: "
+            "--web-tls-cert and --web-tls-key serve it over HTTPS";
     fmt::print(stderr, "lampi-load: the web UI is at {} ({}{})\n", console->url(),
                loopback ? "this machine only" : "open to the network", access);
     return std::shared_ptr<void>(std::move(console));
@@ -146,13 +147,12 @@ void fit_users_to_descriptors(HttpOptions& options, bool may_grow) {
     std::optional<std::uint64_t> hard = fd_hard_limit();
     if (!hard || *hard <= kOwnDescriptors * 2) return;  // run() says what is wrong
     const auto fit = static_cast<std::int64_t>((*hard - kOwnDescriptors) / kDescriptorsPerConnection);
-    if (may_grow) {
+    if (may_grow)
         if (Status s = raise_fd_limit(*hard); !s) log::warn("{}", s.message());
-        options.max_connections = fit;
-    }
     const auto needed = static_cast<std::uint64_t>(options.users) * kDescriptorsPerConnection + kOwnDescriptors;
-    if (raise_fd_limit(needed)) return;
-    options.max_connections = fit;
+    const bool each_its_own = static_cast<bool>(raise_fd_limit(needed));
+    if (may_grow || !each_its_own) options.max_connections = fit;
+    if (each_its_own) return;
     fmt::print(stderr,
                "lampi-load: {} users would need {} descriptors, over this process's hard limit of {}: they share {} "
                "connections; a user that needs one when all are taken takes the one idle longest (closed as a "
