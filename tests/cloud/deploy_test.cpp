@@ -16,6 +16,7 @@
 #include <thread>
 #include <tuple>
 
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 
@@ -353,6 +354,39 @@ TEST_F(NginxFront, LoginFlowHeadersAndRefusedAuthApi) {
     relay.origin = "https://evil.example";
     EXPECT_FALSE(lampi::testing::WsClient::connect(relay, error, status));
     EXPECT_EQ(status, 403) << error;
+}
+
+// Behind nginx the relay's client side is plain TCP (lampi-cloud's other stream
+// type than TLS): bytes cross it both ways, and a broker that hangs up closes the
+// WebSocket with a normal close frame.
+TEST_F(NginxFront, TheRelayCarriesBytesBothWaysOverThePlainHopAndClosesWithTheBroker) {
+    lampi::testing::WsOptions relay;
+    relay.port = https_;
+    relay.ca_file = dir_ / "server.crt";
+    relay.origin = "https://127.0.0.1:" + std::to_string(https_);
+    std::string error;
+    int status = 0;
+    auto ws = lampi::testing::WsClient::connect(relay, error, status);
+    ASSERT_TRUE(ws) << error << "\n" << lampi::testing::read_file(dir_ / "error.log");
+    pollfd waiting{broker_, POLLIN, 0};
+    ASSERT_EQ(::poll(&waiting, 1, 5000), 1) << "the relay never connected to the broker";
+    int broker = ::accept(broker_, nullptr, nullptr);
+    ASSERT_GE(broker, 0);
+    timeval limit{5, 0};
+    ::setsockopt(broker, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+
+    ASSERT_TRUE(ws->send_binary("to the broker", error)) << error;
+    std::string received(64, '\0');
+    ssize_t n = ::recv(broker, received.data(), received.size(), 0);
+    EXPECT_EQ(n > 0 ? received.substr(0, static_cast<std::size_t>(n)) : "nothing", "to the broker");
+    const std::string answer = "to the page";
+    ASSERT_EQ(::send(broker, answer.data(), answer.size(), MSG_NOSIGNAL), static_cast<ssize_t>(answer.size()));
+    auto message = ws->receive(std::chrono::seconds(5), error);
+    EXPECT_EQ(message.value_or(error), answer);
+
+    ::close(broker);
+    EXPECT_FALSE(ws->receive(std::chrono::seconds(5), error));
+    EXPECT_EQ(ws->close_code(), 1000) << error;
 }
 
 // The build's brotli and gzip copies reach the browser through nginx as lampi-cloud

@@ -3,6 +3,8 @@
 // the connection's strand.
 #include "http/relay_session.h"
 
+#include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/bind_executor.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/generic/stream_protocol.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
@@ -28,7 +30,113 @@ using BrokerSocket = asio::basic_stream_socket<asio::generic::stream_protocol, E
 using asio::experimental::awaitable_operators::operator&&;
 using asio::experimental::awaitable_operators::operator||;
 
+// The client's connection, TCP or TLS, behind one type: Beast's WebSocket code, by
+// far the heaviest templates of the server, is compiled once for this stream instead
+// of once per stream type (which took twice the time, most of it for TLS). Only the
+// byte-level operations below cross a virtual call.
+class ClientStream {
+public:
+    using executor_type = Executor;
+    using ReadHandler = asio::any_completion_handler<void(beast::error_code, std::size_t)>;
+    using TeardownHandler = asio::any_completion_handler<void(beast::error_code)>;
+    // A _some operation may move fewer bytes than asked: the first buffers are enough.
+    static constexpr std::size_t kMaxBuffers = 8;
+    template <class Buffer>
+    struct Buffers {
+        std::array<Buffer, kMaxBuffers> items;
+        std::size_t count = 0;
+        const Buffer* begin() const { return items.data(); }
+        const Buffer* end() const { return items.data() + count; }
+    };
+
+    virtual ~ClientStream() = default;
+    virtual Executor get_executor() = 0;
+    // Cuts the connection: every pending operation completes with an error.
+    virtual void close() = 0;
+    // The TCP stream's own deadline, for what is written before the WebSocket's
+    // timeouts take over.
+    virtual void expires_after(std::chrono::milliseconds limit) = 0;
+    virtual void expires_never() = 0;
+    virtual void set_no_delay(beast::error_code& ec) = 0;
+
+    template <class MutableBuffers, class Token>
+    auto async_read_some(const MutableBuffers& buffers, Token&& token) {
+        return asio::async_initiate<Token, void(beast::error_code, std::size_t)>(
+            [this](auto handler, Buffers<asio::mutable_buffer> first) { start_read(first, std::move(handler)); }, token,
+            first_buffers<asio::mutable_buffer>(buffers));
+    }
+    template <class ConstBuffers, class Token>
+    auto async_write_some(const ConstBuffers& buffers, Token&& token) {
+        return asio::async_initiate<Token, void(beast::error_code, std::size_t)>(
+            [this](auto handler, Buffers<asio::const_buffer> first) { start_write(first, std::move(handler)); }, token,
+            first_buffers<asio::const_buffer>(buffers));
+    }
+    // The WebSocket's closing handshake ends with this (found by argument-dependent lookup).
+    template <class Handler>
+    friend void async_teardown(beast::role_type role, ClientStream& stream, Handler&& handler) {
+        stream.start_teardown(role, TeardownHandler(std::forward<Handler>(handler)));
+    }
+    // How Beast closes a stream's lowest layer (a WebSocket timeout, a failed handshake).
+    friend void beast_close_socket(ClientStream& stream) { stream.close(); }
+
+protected:
+    virtual void start_read(const Buffers<asio::mutable_buffer>& buffers, ReadHandler handler) = 0;
+    virtual void start_write(const Buffers<asio::const_buffer>& buffers, ReadHandler handler) = 0;
+    virtual void start_teardown(beast::role_type role, TeardownHandler handler) = 0;
+
+private:
+    template <class Buffer, class Sequence>
+    static Buffers<Buffer> first_buffers(const Sequence& sequence) {
+        Buffers<Buffer> out;
+        for (auto it = asio::buffer_sequence_begin(sequence); it != asio::buffer_sequence_end(sequence); ++it) {
+            Buffer buffer(*it);
+            if (buffer.size() == 0) continue;
+            out.items[out.count++] = buffer;
+            if (out.count == kMaxBuffers) break;
+        }
+        return out;
+    }
+};
+
 namespace {
+
+template <class Stream>
+class ClientStreamOver final : public ClientStream {
+public:
+    explicit ClientStreamOver(Stream& stream) : stream_(stream) {}
+    Executor get_executor() override { return stream_.get_executor(); }
+    void close() override { beast::get_lowest_layer(stream_).close(); }
+    void expires_after(std::chrono::milliseconds limit) override {
+        beast::get_lowest_layer(stream_).expires_after(limit);
+    }
+    void expires_never() override { beast::get_lowest_layer(stream_).expires_never(); }
+    void set_no_delay(beast::error_code& ec) override {
+        beast::get_lowest_layer(stream_).socket().set_option(asio::ip::tcp::no_delay(true), ec);
+    }
+
+protected:
+    void start_read(const Buffers<asio::mutable_buffer>& buffers, ReadHandler handler) override {
+        stream_.async_read_some(buffers, on_strand(std::move(handler)));
+    }
+    void start_write(const Buffers<asio::const_buffer>& buffers, ReadHandler handler) override {
+        stream_.async_write_some(buffers, on_strand(std::move(handler)));
+    }
+    void start_teardown(beast::role_type role, TeardownHandler handler) override {
+        using websocket::async_teardown;
+        async_teardown(role, stream_, on_strand(std::move(handler)));
+    }
+
+private:
+    // Beast posts some completions through the handler's executor, which Asio 1.81
+    // cannot do with a type-erased handler's own: the strand stands in (it is the
+    // executor the handler came from).
+    template <class Handler>
+    auto on_strand(Handler handler) {
+        return asio::bind_executor(stream_.get_executor(), std::move(handler));
+    }
+
+    Stream& stream_;
+};
 
 // Holds one of the relay's connection slots for as long as it lives.
 class Slot {
@@ -78,8 +186,7 @@ asio::awaitable<beast::error_code, Executor> connect_to_broker(BrokerSocket& bro
     }
 }
 
-template <class Stream>
-asio::awaitable<void, Executor> refuse(Stream& stream, const RelayOptions& options, int status,
+asio::awaitable<void, Executor> refuse(ClientStream& stream, const RelayOptions& options, int status,
                                        const std::string& reason, unsigned version) {
     Response r = text(status, reason + "\n");
     add_strict_security_headers(r);
@@ -88,15 +195,14 @@ asio::awaitable<void, Executor> refuse(Stream& stream, const RelayOptions& optio
     out.body() = std::move(r.body);
     out.keep_alive(false);
     out.prepare_payload();
-    beast::get_lowest_layer(stream).expires_after(options.write_timeout);
+    stream.expires_after(options.write_timeout);
     co_await bhttp::async_write(stream, out, use_tuple);
 }
 
 // Both directions of one relayed connection and what the watchdog watches.
-template <class Stream>
 struct Pipe {
     const RelayOptions& options;
-    websocket::stream<Stream&> ws;
+    websocket::stream<ClientStream&> ws;
     BrokerSocket broker;
     asio::steady_timer watchdog_timer;
     // When the write in progress began; nullopt while none is.
@@ -107,7 +213,7 @@ struct Pipe {
     bool closing_websocket = false;
     int pumps_running = 2;
 
-    Pipe(const RelayOptions& o, Stream& stream, BrokerSocket socket)
+    Pipe(const RelayOptions& o, ClientStream& stream, BrokerSocket socket)
         : options(o), ws(stream), broker(std::move(socket)), watchdog_timer(broker.get_executor()) {}
 
     // One side ended: close the broker connection, which ends the other pump's
@@ -194,6 +300,12 @@ struct Pipe {
 template <class Stream>
 asio::awaitable<void, Executor> Relay::serve(Stream& stream, bhttp::request<bhttp::string_body> upgrade,
                                              const Request& request) {
+    ClientStreamOver<Stream> client(stream);
+    co_await serve_client(client, std::move(upgrade), request);
+}
+
+asio::awaitable<void, Executor> Relay::serve_client(ClientStream& stream, bhttp::request<bhttp::string_body> upgrade,
+                                                    const Request& request) {
     Slot slot(open_);
     RelayVerdict verdict = check_relay_request(request, options_, slot.others());
     if (!verdict.accepted()) {
@@ -212,12 +324,11 @@ asio::awaitable<void, Executor> Relay::serve(Stream& stream, bhttp::request<bhtt
         co_await refuse(stream, options_, 503, "the broker is unreachable; try again in a moment", upgrade.version());
         co_return;
     }
-    auto& lowest = beast::get_lowest_layer(stream);
-    lowest.expires_never();  // the WebSocket's own timeouts take over
-    lowest.socket().set_option(asio::ip::tcp::no_delay(true), ec);
+    stream.expires_never();  // the WebSocket's own timeouts take over
+    stream.set_no_delay(ec);
     if (!broker_.unix_socket) broker.set_option(asio::ip::tcp::no_delay(true), ec);
 
-    Pipe<Stream> pipe(options_, stream, std::move(broker));
+    Pipe pipe(options_, stream, std::move(broker));
     pipe.ws.set_option(websocket::stream_base::timeout{options_.handshake_timeout, options_.idle_timeout, false});
     pipe.ws.set_option(websocket::stream_base::decorator([](websocket::response_type& response) {
         response.set(bhttp::field::sec_websocket_protocol, kMqttSubprotocol);

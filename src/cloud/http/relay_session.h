@@ -27,6 +27,8 @@
 
 namespace lampi::cloud::http {
 
+class ClientStream;
+
 class Relay {
 public:
     // Bytes read from the broker and sent as one WebSocket message.
@@ -44,6 +46,10 @@ public:
                                                  const Request& request);
 
 private:
+    boost::asio::awaitable<void, Executor> serve_client(
+        ClientStream& stream, boost::beast::http::request<boost::beast::http::string_body> upgrade,
+        const Request& request);
+
     RelayOptions options_;
     BrokerEndpoint broker_;
     std::atomic<std::size_t> open_{0};
