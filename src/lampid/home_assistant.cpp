@@ -14,7 +14,6 @@ namespace json = boost::json;
 namespace lampi::lampid {
 namespace {
 
-constexpr int kQos = 1;
 constexpr double kHueDegrees = 360.0;
 constexpr double kSaturationPercent = 100.0;
 
@@ -43,15 +42,15 @@ HomeAssistant::HomeAssistant(Publisher& broker, std::string device_id, std::stri
       discovery_topic_(topics::home_assistant_discovery(prefix, device_id_)) {}
 
 void HomeAssistant::on_connected() {
-    if (Status s = broker_.subscribe(topics::kHomeAssistantCommand, kQos); !s) log::error("{}", s.message());
-    if (Status s = broker_.publish(discovery_topic_, discovery_config(device_id_), kQos, true); !s) {
+    if (Status s = broker_.subscribe(topics::kHomeAssistantCommand, kLampQos); !s) log::error("{}", s.message());
+    if (Status s = broker_.publish(discovery_topic_, discovery_config(device_id_), kLampQos, true); !s) {
         log::error("{}", s.message());
     }
 }
 
 void HomeAssistant::publish_state(const LampState& state) {
     if (!broker_.connected()) return;  // on_connected() is followed by LampController's announce
-    if (Status s = broker_.publish(topics::kHomeAssistantState, encode_state(state), kQos, true); !s) {
+    if (Status s = broker_.publish(topics::kHomeAssistantState, encode_state(state), kLampQos, true); !s) {
         log::error("{}", s.message());
     }
 }
@@ -81,7 +80,7 @@ std::string HomeAssistant::discovery_config(std::string_view device_id) {
         // The LED changes at once: no transitions, no flashing to offer.
         {"transition", false},
         {"flash", false},
-        {"qos", kQos},
+        {"qos", kLampQos},
         {"retain", false},
         {"device", std::move(device)},
     };

@@ -58,15 +58,15 @@ bool is_ip_address(const std::string& host) {
     return ::inet_pton(AF_INET, host.c_str(), bytes) == 1 || ::inet_pton(AF_INET6, host.c_str(), bytes) == 1;
 }
 
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 
-int ms_until(Clock::time_point deadline) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+int ms_until(SteadyClock::time_point deadline) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now()).count();
     return left > 0 ? static_cast<int>(left) : 0;
 }
 
 // A connected, non-blocking socket, or why there is none.
-Result<std::unique_ptr<Socket>> connect_to(const HttpsUrl& url, Clock::time_point deadline) {
+Result<std::unique_ptr<Socket>> connect_to(const HttpsUrl& url, SteadyClock::time_point deadline) {
     std::string where = fmt::format("{}:{}", url.host, url.port);
     addrinfo hints{};
     hints.ai_family = AF_UNSPEC;
@@ -112,7 +112,7 @@ Result<std::unique_ptr<Socket>> connect_to(const HttpsUrl& url, Clock::time_poin
 // time limit, so a cloud that answers a byte at a time cannot hold a lamp for
 // longer than that. Returns the step's result; `late` says the deadline passed.
 template <typename Step>
-int step_until(SSL* ssl, int fd, Clock::time_point deadline, bool& late, Step step) {
+int step_until(SSL* ssl, int fd, SteadyClock::time_point deadline, bool& late, Step step) {
     for (;;) {
         int n = step();
         if (n > 0) return n;
@@ -219,7 +219,7 @@ Result<HttpAnswer> https_post_json(const HttpsUrl& url, const std::string& path,
     }
     SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER, nullptr);
 
-    const Clock::time_point deadline = Clock::now() + timeout;
+    const SteadyClock::time_point deadline = SteadyClock::now() + timeout;
     auto too_late = [&](std::string_view during) {
         return Status::unavailable(
             fmt::format("the cloud at {} did not {} within {} ms", where, during, timeout.count()));

@@ -6,11 +6,6 @@
 #include "lampi/topics.h"
 
 namespace lampi::lampid {
-namespace {
-
-constexpr int kQos = 1;
-
-}  // namespace
 
 LampController::LampController(Publisher& broker, StateSink& store, LedDriver& led, Clock clock, LampState initial,
                                bool initial_unsaved)
@@ -30,12 +25,13 @@ Status LampController::start() {
 }
 
 void LampController::on_connected() {
-    if (Status s = broker_.subscribe(topics::kSetConfig, kQos); !s) log::error("{}", s.message());
+    if (Status s = broker_.subscribe(topics::kSetConfig, kLampQos); !s) log::error("{}", s.message());
     announce();
 }
 
 void LampController::announce() {
-    if (Status s = broker_.publish(topics::connection_state(topics::kLampServiceClient), topics::kOnline, kQos, true);
+    if (Status s =
+            broker_.publish(topics::connection_state(topics::kLampServiceClient), topics::kOnline, kLampQos, true);
         !s) {
         log::error("{}", s.message());
     }
@@ -146,7 +142,7 @@ void LampController::set_fault(std::string& slot, std::string message) {
 
 void LampController::publish_state(const LampState& state) {
     if (!broker_.connected()) return;  // on_connected() publishes it
-    if (Status s = broker_.publish(topics::kChanged, encode_changed(state), kQos, true); !s) {
+    if (Status s = broker_.publish(topics::kChanged, encode_changed(state), kLampQos, true); !s) {
         log::error("{}", s.message());
         return;
     }
@@ -155,7 +151,7 @@ void LampController::publish_state(const LampState& state) {
 
 void LampController::publish_health() {
     if (!broker_.connected()) return;  // on_connected() publishes it
-    if (Status s = broker_.publish(topics::kHealth, encode_health(health_), kQos, true); !s) {
+    if (Status s = broker_.publish(topics::kHealth, encode_health(health_), kLampQos, true); !s) {
         log::error("{}", s.message());
         return;
     }
@@ -164,7 +160,7 @@ void LampController::publish_health() {
 
 void LampController::announce_offline() {
     if (!broker_.connected()) return;
-    (void)broker_.publish(topics::connection_state(topics::kLampServiceClient), topics::kOffline, kQos, true);
+    (void)broker_.publish(topics::connection_state(topics::kLampServiceClient), topics::kOffline, kLampQos, true);
 }
 
 void LampController::note_command(std::optional<std::string> client, std::string_view outcome,

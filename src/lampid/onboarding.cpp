@@ -12,11 +12,6 @@
 #include "lampi/topics.h"
 
 namespace lampi::lampid {
-namespace {
-
-constexpr int kQos = 1;
-
-}  // namespace
 
 std::string make_association_code() {
     // Rejection sampling keeps every code equally likely.
@@ -58,7 +53,7 @@ void Onboarding::show(std::string_view text) {
 }
 
 void Onboarding::on_connected() {
-    if (Status s = broker_.subscribe(topics::kAssociated, kQos); !s) log::error("{}", s.message());
+    if (Status s = broker_.subscribe(topics::kAssociated, kLampQos); !s) log::error("{}", s.message());
     if (claimed_) {
         show("claimed");
     } else {
@@ -71,7 +66,7 @@ void Onboarding::announce() {
     auto left = std::chrono::duration_cast<std::chrono::seconds>(renew_at_ + kRenewMargin - clock_.steady());
     if (left.count() <= 0) return;  // tick() offers a new one
     if (Status s = broker_.publish(topics::kAssociated, encode_association_offer(code_, static_cast<int>(left.count())),
-                                   kQos, true);
+                                   kLampQos, true);
         !s) {
         log::error("{}", s.message());
     }
@@ -83,7 +78,7 @@ void Onboarding::offer_new_code() {
     show(code_);
     if (!broker_.connected()) return;  // offered again on connection
     auto seconds = static_cast<int>(kCodeLifetime.count());
-    if (Status s = broker_.publish(topics::kAssociated, encode_association_offer(code_, seconds), kQos, true); !s) {
+    if (Status s = broker_.publish(topics::kAssociated, encode_association_offer(code_, seconds), kLampQos, true); !s) {
         log::error("{}", s.message());
         return;
     }

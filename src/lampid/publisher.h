@@ -12,6 +12,10 @@
 
 namespace lampi::lampid {
 
+// What the lamp service publishes and subscribes to on its local broker, at least
+// once: a lamp's state or a command is never silently dropped on the way.
+inline constexpr int kLampQos = 1;
+
 // A pure interface like lampid's other seams (LedDriver, StateSink).
 class Publisher {
 public:

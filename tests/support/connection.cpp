@@ -39,10 +39,6 @@ void set_timeout(int fd, std::chrono::milliseconds timeout) {
     ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
 }
 
-std::chrono::milliseconds remaining(Clock::time_point deadline) {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-}
-
 }  // namespace
 
 namespace {
@@ -176,8 +172,8 @@ std::string WireConnection::receive(std::chrono::milliseconds timeout, std::stri
 std::string WireConnection::receive_all(std::chrono::milliseconds timeout, std::string& error) {
     auto deadline = Clock::now() + timeout;
     std::string all;
-    while (remaining(deadline).count() > 0) {
-        std::string part = receive(remaining(deadline), error);
+    while (time_left(deadline).count() > 0) {
+        std::string part = receive(time_left(deadline), error);
         if (part.empty()) break;
         all += part;
     }
@@ -186,9 +182,9 @@ std::string WireConnection::receive_all(std::chrono::milliseconds timeout, std::
 
 bool WireConnection::closed_by_peer(std::chrono::milliseconds timeout) {
     auto deadline = Clock::now() + timeout;
-    while (remaining(deadline).count() > 0) {
+    while (time_left(deadline).count() > 0) {
         std::string error;
-        std::string part = receive(remaining(deadline), error);
+        std::string part = receive(time_left(deadline), error);
         if (part.empty()) return error != "timed out";
     }
     return false;

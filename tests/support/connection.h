@@ -13,6 +13,11 @@
 
 namespace lampi::testing {
 
+// What is left of the time until `deadline` (negative once it has passed).
+inline std::chrono::milliseconds time_left(std::chrono::steady_clock::time_point deadline) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+}
+
 struct TlsIdentity {
     std::string ca_file;    // verifies the server; empty: no verification
     std::string cert_file;  // client certificate (mutual TLS); empty: none

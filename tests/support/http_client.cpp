@@ -61,10 +61,6 @@ std::optional<std::size_t> content_length(const HttpReply& reply) {
     return static_cast<std::size_t>(std::strtoull(length.c_str(), nullptr, 10));
 }
 
-std::chrono::milliseconds remaining(Clock::time_point deadline) {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-}
-
 }  // namespace
 
 std::string HttpReply::header(const std::string& name) const {
@@ -303,7 +299,7 @@ HttpReply http_exchange(int port, const std::optional<TlsIdentity>& tls, const s
     }
     std::size_t header_end = std::string::npos;
     std::optional<std::size_t> length;
-    while (remaining(deadline).count() > 0) {
+    while (time_left(deadline).count() > 0) {
         if (header_end == std::string::npos) {
             header_end = data.find("\r\n\r\n");
             if (header_end != std::string::npos) {
@@ -312,7 +308,7 @@ HttpReply http_exchange(int port, const std::optional<TlsIdentity>& tls, const s
             }
         }
         if (header_end != std::string::npos && length && data.size() >= header_end + 4 + *length) break;
-        std::string part = connection->receive(remaining(deadline), error);
+        std::string part = connection->receive(time_left(deadline), error);
         if (part.empty()) break;
         data += part;
     }

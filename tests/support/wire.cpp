@@ -8,10 +8,6 @@ namespace {
 namespace codec = lampi::load::mqtt;
 using Clock = std::chrono::steady_clock;
 
-std::chrono::milliseconds remaining(Clock::time_point deadline) {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-}
-
 // One packet from the server, copied out of the buffer the codec decoded it in.
 struct Received {
     codec::PacketType type = codec::PacketType::pingresp;
@@ -91,8 +87,8 @@ std::optional<MqttMessageOnWire> mqtt_wait_publish(WireConnection& session, cons
                 return message;
             }
         }
-        if (!error.empty() || remaining(deadline).count() <= 0) break;
-        std::string part = session.receive(remaining(deadline), error);
+        if (!error.empty() || time_left(deadline).count() <= 0) break;
+        std::string part = session.receive(time_left(deadline), error);
         if (part.empty()) break;
         buffer += part;
     }
@@ -119,7 +115,7 @@ MqttAttempt mqtt_connect(int port, const std::optional<TlsIdentity>& tls, const 
     }
     auto deadline = Clock::now() + timeout;
     std::string buffer;
-    while (remaining(deadline).count() > 0) {
+    while (time_left(deadline).count() > 0) {
         if (auto packet = take_packet(buffer, error)) {
             if (packet->type != codec::PacketType::connack) {
                 attempt.observed = "not a CONNACK (packet type " + std::to_string(static_cast<int>(packet->type)) + ")";
@@ -131,7 +127,7 @@ MqttAttempt mqtt_connect(int port, const std::optional<TlsIdentity>& tls, const 
             if (attempt.accepted) attempt.session = std::move(connection);
             return attempt;
         }
-        std::string part = error.empty() ? connection->receive(remaining(deadline), error) : "";
+        std::string part = error.empty() ? connection->receive(time_left(deadline), error) : "";
         if (part.empty()) {
             attempt.observed = "no CONNACK: " + error;
             return attempt;
@@ -163,13 +159,13 @@ bool mqtt_wait_ack(WireConnection& session, unsigned char type, std::uint16_t pa
     auto deadline = Clock::now() + std::chrono::seconds(5);
     std::string buffer;
     std::string error;
-    while (remaining(deadline).count() > 0) {
+    while (time_left(deadline).count() > 0) {
         while (auto packet = take_packet(buffer, error)) {
             if (static_cast<int>(packet->type) != (type >> 4) || packet->packet_id != packet_id) continue;
             observed = name;
             return true;
         }
-        std::string part = error.empty() ? session.receive(remaining(deadline), error) : "";
+        std::string part = error.empty() ? session.receive(time_left(deadline), error) : "";
         if (part.empty()) {
             observed = "no ";
             observed.append(name).append(": ").append(error);
@@ -191,7 +187,7 @@ int mqtt_subscribe(WireConnection& session, const std::string& filter, std::stri
     }
     auto deadline = Clock::now() + std::chrono::seconds(5);
     std::string buffer;
-    while (remaining(deadline).count() > 0) {
+    while (time_left(deadline).count() > 0) {
         while (auto packet = take_packet(buffer, error)) {
             // Skips messages from an earlier subscription.
             if (packet->type != codec::PacketType::suback || packet->packet_id != id || packet->granted.empty())
@@ -200,7 +196,7 @@ int mqtt_subscribe(WireConnection& session, const std::string& filter, std::stri
             observed = code == 0x80 ? "SUBACK 0x80 (refused)" : "SUBACK " + std::to_string(code) + " (granted)";
             return code;
         }
-        std::string part = error.empty() ? session.receive(remaining(deadline), error) : "";
+        std::string part = error.empty() ? session.receive(time_left(deadline), error) : "";
         if (part.empty()) {
             observed = "no SUBACK: " + error;
             return error.rfind("closed by the server", 0) == 0 ? kSubscribeCut : kSubscribeUnanswered;

@@ -25,11 +25,13 @@ using http::Response;
 
 // The analytics dashboard (dashboard_routes.cpp) opens with a gate of this
 // shape; its refusals differ (Keen's JSON for its queries, never stored).
-constexpr std::string_view kOperatorsOnly =
+constexpr std::string_view kAdminIsForOperators =
     "The admin area is for operators. Ask an operator of this LAMPi to make your account one "
     "(lampi-cloud user add --operator) if you need it.";
 
-Response operators_only() { return http::html(403, pages::error_page(403, "For operators only", kOperatorsOnly)); }
+Response operators_only() {
+    return http::html(403, pages::error_page(403, "For operators only", kAdminIsForOperators));
+}
 
 // The operator behind a page request, or the answer for anyone else.
 std::variant<Caller, Response> operator_of(const Request& request, const PageContext& page, Deps& deps) {

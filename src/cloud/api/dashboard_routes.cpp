@@ -22,7 +22,7 @@ namespace {
 using http::Request;
 using http::Response;
 
-constexpr std::string_view kOperatorsOnly =
+constexpr std::string_view kDashboardIsForOperators =
     "The analytics dashboard is for operators. Ask an operator of this LAMPi to make your account one "
     "(lampi-cloud user add --operator) if you need it.";
 
@@ -38,11 +38,11 @@ Response page(const Request& request, Deps& deps) {
     if (!caller) return html_error(caller.status());
     if (!*caller) return login_redirect(request);
     if (!(*caller)->user.is_operator)
-        return no_store(http::html(403, pages::error_page(403, "For operators only", kOperatorsOnly)));
+        return no_store(http::html(403, pages::error_page(403, "For operators only", kDashboardIsForOperators)));
     return no_store(http::html(200, pages::dashboard_page((*caller)->user.username)));
 }
 
-Response query(const Request& request, const http::Params& params, Deps& deps) {
+Response dashboard_query(const Request& request, const http::Params& params, Deps& deps) {
     http::Fields cookies = http::parse_cookies(request.header("Cookie"));
     auto caller = identify(request, cookies, deps, false);
     if (!caller) return no_store(keen_refusal({"InternalServerError", caller.status()}));
@@ -50,7 +50,8 @@ Response query(const Request& request, const http::Params& params, Deps& deps) {
         return no_store(keen_refusal(
             {"InvalidApiKeyError", Status::unauthenticated("your session has ended; log in again as an operator")}));
     if (!(*caller)->user.is_operator)
-        return no_store(keen_refusal({"InvalidApiKeyError", Status::permission_denied(std::string(kOperatorsOnly))}));
+        return no_store(
+            keen_refusal({"InvalidApiKeyError", Status::permission_denied(std::string(kDashboardIsForOperators))}));
     return keen_query(request, params.get("analysis"), deps, no_store);
 }
 
@@ -62,7 +63,9 @@ void add_dashboard_routes(http::Router& router, Deps& deps) {
     router.add("GET", "/operator/analytics",
                [](const Request&, const http::Params&) { return http::redirect("/operator/analytics/"); });
     router.add("GET", "/operator/analytics/queries/{analysis}",
-               [&deps](const Request& request, const http::Params& params) { return query(request, params, deps); });
+               [&deps](const Request& request, const http::Params& params) {
+                   return dashboard_query(request, params, deps);
+               });
 }
 
 }  // namespace lampi::cloud::api

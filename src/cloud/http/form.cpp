@@ -2,6 +2,8 @@
 
 #include <fmt/core.h>
 
+#include "http/message.h"
+
 namespace lampi::cloud::http {
 namespace {
 
@@ -10,12 +12,6 @@ int hex_value(char c) {
     if (c >= 'a' && c <= 'f') return c - 'a' + 10;
     if (c >= 'A' && c <= 'F') return c - 'A' + 10;
     return -1;
-}
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
 }
 
 }  // namespace
@@ -98,13 +94,13 @@ Fields parse_cookies(std::string_view header) {
     std::vector<Field> cookies;
     while (!header.empty() && cookies.size() < 64) {
         std::size_t semi = header.find(';');
-        std::string_view pair = trim(header.substr(0, semi));
+        std::string_view pair = trim_ows(header.substr(0, semi));
         header = semi == std::string_view::npos ? std::string_view{} : header.substr(semi + 1);
         std::size_t eq = pair.find('=');
         if (eq == std::string_view::npos || eq == 0) continue;
-        std::string_view value = trim(pair.substr(eq + 1));
+        std::string_view value = trim_ows(pair.substr(eq + 1));
         if (value.size() >= 2 && value.front() == '"' && value.back() == '"') value = value.substr(1, value.size() - 2);
-        cookies.push_back({std::string(trim(pair.substr(0, eq))), std::string(value)});
+        cookies.push_back({std::string(trim_ows(pair.substr(0, eq))), std::string(value)});
     }
     return Fields(std::move(cookies));
 }

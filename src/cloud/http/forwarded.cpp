@@ -24,12 +24,6 @@ std::optional<std::array<unsigned char, 16>> to_bytes(std::string_view text) {
     return std::nullopt;
 }
 
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
-}
-
 // Every comma-separated entry of every `name` header, in order.
 std::vector<std::string_view> list_header(const Request& request, std::string_view name) {
     std::vector<std::string_view> out;
@@ -38,7 +32,7 @@ std::vector<std::string_view> list_header(const Request& request, std::string_vi
         std::string_view v = h.value;
         while (true) {
             std::size_t comma = v.find(',');
-            out.push_back(trim(v.substr(0, comma)));
+            out.push_back(trim_ows(v.substr(0, comma)));
             if (comma == std::string_view::npos) break;
             v.remove_prefix(comma + 1);
         }

@@ -54,6 +54,8 @@ struct Response {
 };
 
 bool iequals(std::string_view a, std::string_view b);
+// `s` without HTTP's optional whitespace (spaces and tabs) at either end.
+std::string_view trim_ows(std::string_view s);
 
 // Canned responses with a short body that says what went wrong.
 Response text(int status, std::string body, std::string content_type = "text/plain; charset=utf-8");

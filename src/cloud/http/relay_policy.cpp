@@ -7,12 +7,6 @@
 namespace lampi::cloud::http {
 namespace {
 
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
-}
-
 // Does any `name` header hold `token` in its comma-separated list?
 bool has_token(const Request& request, std::string_view name, std::string_view token, bool ignore_case) {
     for (const Header& h : request.headers) {
@@ -20,7 +14,7 @@ bool has_token(const Request& request, std::string_view name, std::string_view t
         std::string_view rest = h.value;
         while (!rest.empty()) {
             std::size_t comma = rest.find(',');
-            std::string_view item = trim(rest.substr(0, comma));
+            std::string_view item = trim_ows(rest.substr(0, comma));
             if (ignore_case ? iequals(item, token) : item == token) return true;
             if (comma == std::string_view::npos) break;
             rest.remove_prefix(comma + 1);

@@ -48,17 +48,11 @@ std::string http_date(std::time_t t) {
                        tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
-}
-
 // If-None-Match: "*" or a list of tags, compared weakly (W/ ignored) as RFC 9110 says for GET.
 bool etag_matches(std::string_view header, std::string_view etag) {
     while (!header.empty()) {
         std::size_t comma = header.find(',');
-        std::string_view tag = trim(header.substr(0, comma));
+        std::string_view tag = http::trim_ows(header.substr(0, comma));
         if (tag.substr(0, 2) == "W/") tag.remove_prefix(2);
         if (tag == "*" || tag == etag) return true;
         if (comma == std::string_view::npos) break;
@@ -80,10 +74,10 @@ bool accepts(std::string_view header, std::string_view coding) {
         std::size_t comma = header.find(',');
         std::string_view item = header.substr(0, comma);
         std::size_t semicolon = item.find(';');
-        std::string_view name = trim(item.substr(0, semicolon));
+        std::string_view name = http::trim_ows(item.substr(0, semicolon));
         bool allowed = true;
         if (semicolon != std::string_view::npos) {
-            std::string_view q = trim(item.substr(semicolon + 1));
+            std::string_view q = http::trim_ows(item.substr(semicolon + 1));
             if (q.substr(0, 2) == "q=" || q.substr(0, 2) == "Q=") {
                 q = q.substr(2);
                 allowed = q.find_first_not_of("0.") != std::string_view::npos;
