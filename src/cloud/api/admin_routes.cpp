@@ -43,7 +43,7 @@ std::variant<Caller, Response> operator_of(const Request& request, const PageCon
 }
 
 // The confirmation for ?done=, after the redirect that follows a change.
-std::string_view done_message(std::string_view done) {
+std::string_view admin_done_message(std::string_view done) {
     if (done == "disabled") return "The user is disabled: their sessions, API tokens and broker connections ended.";
     if (done == "enabled") return "The user is enabled again and can log in.";
     if (done == "assigned") return "The lamp now belongs to that user.";
@@ -62,7 +62,7 @@ ListView view_of(const Request& request) {
     ListView view;
     if (auto params = http::parse_form(request.query)) {
         view.query = std::string(params->get_or("q"));
-        view.message = std::string(done_message(params->get_or("done")));
+        view.message = std::string(admin_done_message(params->get_or("done")));
     }
     return view;
 }

@@ -106,7 +106,7 @@ Response render_failure(Deps& deps, const PageContext& page, const Caller& calle
     return render_index(deps, page, caller, view, e.http_status);
 }
 
-std::string_view done_message(std::string_view done) {
+std::string_view lamp_done_message(std::string_view done) {
     if (done == "claimed") return "The lamp was added to your lamps.";
     if (done == "renamed") return "The lamp was saved.";
     if (done == "removed") return "The lamp was removed.";
@@ -264,7 +264,7 @@ void add_page_routes(http::Router& router, Deps& deps) {
         pages::IndexView view;
         auto query = http::parse_form(request.query);
         if (query) {
-            view.message = done_message(query->get_or("done"));
+            view.message = lamp_done_message(query->get_or("done"));
             // Only a lamp of theirs: index_page asks to name it when it is in the list.
             view.new_lamp = query->get_or("lamp");
         }

@@ -301,10 +301,11 @@ template <class Stream>
 asio::awaitable<void, Executor> Relay::serve(Stream& stream, bhttp::request<bhttp::string_body> upgrade,
                                              const Request& request) {
     ClientStreamOver<Stream> client(stream);
-    co_await serve_client(client, std::move(upgrade), request);
+    co_await serve_client(client, upgrade, request);
 }
 
-asio::awaitable<void, Executor> Relay::serve_client(ClientStream& stream, bhttp::request<bhttp::string_body> upgrade,
+asio::awaitable<void, Executor> Relay::serve_client(ClientStream& stream,
+                                                    const bhttp::request<bhttp::string_body>& upgrade,
                                                     const Request& request) {
     Slot slot(open_);
     RelayVerdict verdict = check_relay_request(request, options_, slot.others());

@@ -46,8 +46,9 @@ public:
                                                  const Request& request);
 
 private:
+    // `upgrade` lives in serve()'s frame until this returns.
     boost::asio::awaitable<void, Executor> serve_client(
-        ClientStream& stream, boost::beast::http::request<boost::beast::http::string_body> upgrade,
+        ClientStream& stream, const boost::beast::http::request<boost::beast::http::string_body>& upgrade,
         const Request& request);
 
     RelayOptions options_;

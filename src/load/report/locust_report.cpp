@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "report/outputs.h"
+#include "run/clock.h"
 
 namespace lampi::load {
 namespace {
@@ -14,7 +15,6 @@ namespace {
 constexpr int kTypeWidth = 8;
 constexpr int kNameWidth = 80;
 
-double ms(double ns) { return ns / 1e6; }
 
 // Locust keeps response times rounded to two significant digits above 100 ms
 // (147 -> 150, 3432 -> 3400), and its percentiles are those rounded values.
@@ -26,16 +26,16 @@ std::int64_t locust_rounded(double milliseconds) {
 }
 
 std::int64_t percentile_ms(const RequestEntry& e, double q) {
-    if (q >= 1.0) return locust_rounded(ms(static_cast<double>(e.times.max())));
-    return locust_rounded(ms(static_cast<double>(e.times.percentile(q))));
+    if (q >= 1.0) return locust_rounded(ns_to_ms(static_cast<double>(e.times.max())));
+    return locust_rounded(ns_to_ms(static_cast<double>(e.times.percentile(q))));
 }
 
 // Median clamped to min/max, as Locust does for entries with few slow requests.
 std::int64_t median_ms(const RequestEntry& e) {
     if (e.requests == 0) return 0;
     auto m = static_cast<double>(percentile_ms(e, 0.5));
-    m = std::min(m, ms(static_cast<double>(e.times.max())));
-    m = std::max(m, ms(static_cast<double>(e.times.min())));
+    m = std::min(m, ns_to_ms(static_cast<double>(e.times.max())));
+    m = std::max(m, ns_to_ms(static_cast<double>(e.times.min())));
     return static_cast<std::int64_t>(m);
 }
 
@@ -67,9 +67,9 @@ std::string stats_line(const Named& r, double seconds) {
                        r.name, kNameWidth - kTypeWidth + 4, e.requests,
                        fmt::format("{}({:.2f}%)", e.failures,
                                    100 * ratio(static_cast<double>(e.failures), static_cast<double>(e.requests))),
-                       static_cast<std::int64_t>(ms(e.times.mean())),
-                       static_cast<std::int64_t>(ms(static_cast<double>(e.times.min()))),
-                       static_cast<std::int64_t>(ms(static_cast<double>(e.times.max()))), median_ms(e),
+                       static_cast<std::int64_t>(ns_to_ms(e.times.mean())),
+                       static_cast<std::int64_t>(ns_to_ms(static_cast<double>(e.times.min()))),
+                       static_cast<std::int64_t>(ns_to_ms(static_cast<double>(e.times.max()))), median_ms(e),
                        ratio(static_cast<double>(e.requests), seconds),
                        ratio(static_cast<double>(e.failures), seconds));
 }
@@ -117,9 +117,9 @@ void summarise_for_history(const RequestEntry& total, RequestHistoryRow& row) {
     row.requests = total.requests;
     row.failures = total.failures;
     row.median_ms = median_ms(total);
-    row.average_ms = ms(total.times.mean());
-    row.min_ms = ms(static_cast<double>(total.times.min()));
-    row.max_ms = ms(static_cast<double>(total.times.max()));
+    row.average_ms = ns_to_ms(total.times.mean());
+    row.min_ms = ns_to_ms(static_cast<double>(total.times.min()));
+    row.max_ms = ns_to_ms(static_cast<double>(total.times.max()));
     row.average_content = ratio(static_cast<double>(total.content_bytes), static_cast<double>(total.requests));
     row.percentiles_ms.clear();
     if (total.requests == 0) return;
@@ -231,9 +231,9 @@ LocustCsv locust_csv(const RunReport& report) {
                                      std::to_string(e.requests),
                                      std::to_string(e.failures),
                                      std::to_string(median_ms(e)),
-                                     py_float(ms(e.times.mean())),
-                                     e.requests ? py_float(ms(static_cast<double>(e.times.min()))) : "0",
-                                     py_float(ms(static_cast<double>(e.times.max()))),
+                                     py_float(ns_to_ms(e.times.mean())),
+                                     e.requests ? py_float(ns_to_ms(static_cast<double>(e.times.min()))) : "0",
+                                     py_float(ns_to_ms(static_cast<double>(e.times.max()))),
                                      py_float(
                                          ratio(static_cast<double>(e.content_bytes), static_cast<double>(e.requests))),
                                      py_float(ratio(static_cast<double>(e.requests), seconds)),

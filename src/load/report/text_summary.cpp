@@ -3,11 +3,11 @@
 #include <fmt/core.h>
 
 #include "report/locust_report.h"
+#include "run/clock.h"
 
 namespace lampi::load {
 namespace {
 
-double ms(double ns) { return ns / 1e6; }
 
 void malaria_lines(std::string& out, const MalariaClient& c) {
     double rate = c.count_total ? 100.0 * static_cast<double>(c.count_ok) / static_cast<double>(c.count_total) : 0.0;
@@ -53,9 +53,11 @@ void malaria_block(std::string& out, const std::vector<MalariaClient>& clients, 
 
 std::string percentiles(const Histogram& h) {
     return fmt::format("p50 {:.3f}  p90 {:.3f}  p99 {:.3f}  p99.9 {:.3f}  max {:.3f} ms (n={})",
-                       ms(static_cast<double>(h.percentile(0.5))), ms(static_cast<double>(h.percentile(0.9))),
-                       ms(static_cast<double>(h.percentile(0.99))), ms(static_cast<double>(h.percentile(0.999))),
-                       ms(static_cast<double>(h.max())), h.count());
+                       ns_to_ms(static_cast<double>(h.percentile(0.5))),
+                       ns_to_ms(static_cast<double>(h.percentile(0.9))),
+                       ns_to_ms(static_cast<double>(h.percentile(0.99))),
+                       ns_to_ms(static_cast<double>(h.percentile(0.999))), ns_to_ms(static_cast<double>(h.max())),
+                       h.count());
 }
 
 }  // namespace

@@ -19,6 +19,9 @@ inline std::int64_t wall_ns() {
         .count();
 }
 
+// What reports show: milliseconds, from the nanoseconds measured.
+inline double ns_to_ms(double ns) { return ns / 1e6; }
+
 // Milliseconds are what the cluster's messages carry.
 inline std::int64_t wall_ms() { return wall_ns() / 1'000'000; }
 

@@ -25,7 +25,6 @@ const char* state_name(LiveRun::State s) {
     return "?";
 }
 
-double ms(double ns) { return ns / 1e6; }
 
 json::object entry_json(const std::string& method, const std::string& name, const RequestEntry& e,
                          const RequestEntry* before, double interval_s) {
@@ -38,14 +37,14 @@ json::object entry_json(const std::string& method, const std::string& name, cons
                         {"name", name},
                         {"requests", e.requests},
                         {"failures", e.failures},
-                        {"median_ms", ms(static_cast<double>(e.times.percentile(0.5)))},
-                        {"p95_ms", ms(static_cast<double>(e.times.percentile(0.95)))},
-                        {"p99_ms", ms(static_cast<double>(e.times.percentile(0.99)))},
-                        {"avg_ms", ms(e.times.mean())},
-                        {"min_ms", ms(static_cast<double>(e.times.min()))},
-                        {"max_ms", ms(static_cast<double>(e.times.max()))},
-                        {"avg_bytes", e.requests ? static_cast<double>(e.content_bytes) / static_cast<double>(e.requests)
-                                                 : 0.0},
+                        {"median_ms", ns_to_ms(static_cast<double>(e.times.percentile(0.5)))},
+                        {"p95_ms", ns_to_ms(static_cast<double>(e.times.percentile(0.95)))},
+                        {"p99_ms", ns_to_ms(static_cast<double>(e.times.percentile(0.99)))},
+                        {"avg_ms", ns_to_ms(e.times.mean())},
+                        {"min_ms", ns_to_ms(static_cast<double>(e.times.min()))},
+                        {"max_ms", ns_to_ms(static_cast<double>(e.times.max()))},
+                        {"avg_bytes",
+                         e.requests ? static_cast<double>(e.content_bytes) / static_cast<double>(e.requests) : 0.0},
                         {"per_s", per_s},
                         {"failures_per_s", failures_per_s}};
 }
@@ -105,9 +104,9 @@ void LiveRun::sampled(const Sample& sample, const Histogram& interval, Scenario&
     // A web user's failed request is a request too; a publisher's error is no message.
     double requests_per_s = sample.completed_per_s + (publishers() ? 0 : failures_per_s);
     add_locked(ChartPoint{sample.elapsed_s, requests_per_s, failures_per_s,
-                          ms(static_cast<double>(interval.percentile(0.5))),
-                          ms(static_cast<double>(interval.percentile(0.95))),
-                          ms(static_cast<double>(interval.percentile(0.99))), sample.sent_per_s, users,
+                          ns_to_ms(static_cast<double>(interval.percentile(0.5))),
+                          ns_to_ms(static_cast<double>(interval.percentile(0.95))),
+                          ns_to_ms(static_cast<double>(interval.percentile(0.99))), sample.sent_per_s, users,
                           sample.connections},
                std::move(requests), sample.interval_s, std::move(report), std::move(figures));
 }
@@ -125,9 +124,9 @@ void LiveRun::merged(RunReport so_far, const Histogram& interval, double interva
     const ChartPoint point{so_far.duration_s,
                            per_s(now.requests, before.requests),
                            per_s(now.failures, before.failures),
-                           ms(static_cast<double>(interval.percentile(0.5))),
-                           ms(static_cast<double>(interval.percentile(0.95))),
-                           ms(static_cast<double>(interval.percentile(0.99))),
+                           ns_to_ms(static_cast<double>(interval.percentile(0.5))),
+                           ns_to_ms(static_cast<double>(interval.percentile(0.95))),
+                           ns_to_ms(static_cast<double>(interval.percentile(0.99))),
                            0,
                            users,
                            connections};
