@@ -286,6 +286,14 @@ protected:
                                              lampi::testing::http_request(method, target, port, headers, body));
     }
     std::string origin() const { return "Origin: https://127.0.0.1:" + std::to_string(https_); }
+    // The relay as the control page opens it: through nginx, from the page's own origin.
+    lampi::testing::WsOptions page_relay() const {
+        lampi::testing::WsOptions relay;
+        relay.port = https_;
+        relay.ca_file = dir_ / "server.crt";
+        relay.origin = "https://127.0.0.1:" + std::to_string(https_);
+        return relay;
+    }
 
     TempDir dir_;
     std::unique_ptr<CloudProcess> cloud_;
@@ -342,10 +350,7 @@ TEST_F(NginxFront, LoginFlowHeadersAndRefusedAuthApi) {
     EXPECT_EQ(big.status, 413);
     // The WebSocket path reaches lampi-cloud's MQTT relay with its upgrade
     // headers and the page's Origin, which --public-origin allows; another site's is refused.
-    lampi::testing::WsOptions relay;
-    relay.port = https_;
-    relay.ca_file = dir_ / "server.crt";
-    relay.origin = "https://127.0.0.1:" + std::to_string(https_);
+    lampi::testing::WsOptions relay = page_relay();
     std::string error;
     int status = 0;
     auto ws = lampi::testing::WsClient::connect(relay, error, status);
@@ -360,10 +365,7 @@ TEST_F(NginxFront, LoginFlowHeadersAndRefusedAuthApi) {
 // type than TLS): bytes cross it both ways, and a broker that hangs up closes the
 // WebSocket with a normal close frame.
 TEST_F(NginxFront, TheRelayCarriesBytesBothWaysOverThePlainHopAndClosesWithTheBroker) {
-    lampi::testing::WsOptions relay;
-    relay.port = https_;
-    relay.ca_file = dir_ / "server.crt";
-    relay.origin = "https://127.0.0.1:" + std::to_string(https_);
+    lampi::testing::WsOptions relay = page_relay();
     std::string error;
     int status = 0;
     auto ws = lampi::testing::WsClient::connect(relay, error, status);
