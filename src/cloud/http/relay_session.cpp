@@ -37,7 +37,7 @@ using asio::experimental::awaitable_operators::operator||;
 class ClientStream {
 public:
     using executor_type = Executor;
-    using ReadHandler = asio::any_completion_handler<void(beast::error_code, std::size_t)>;
+    using TransferHandler = asio::any_completion_handler<void(beast::error_code, std::size_t)>;
     using TeardownHandler = asio::any_completion_handler<void(beast::error_code)>;
     // A _some operation may move fewer bytes than asked: the first buffers are enough.
     static constexpr std::size_t kMaxBuffers = 8;
@@ -80,8 +80,8 @@ public:
     friend void beast_close_socket(ClientStream& stream) { stream.close(); }
 
 protected:
-    virtual void start_read(const Buffers<asio::mutable_buffer>& buffers, ReadHandler handler) = 0;
-    virtual void start_write(const Buffers<asio::const_buffer>& buffers, ReadHandler handler) = 0;
+    virtual void start_read(const Buffers<asio::mutable_buffer>& buffers, TransferHandler handler) = 0;
+    virtual void start_write(const Buffers<asio::const_buffer>& buffers, TransferHandler handler) = 0;
     virtual void start_teardown(beast::role_type role, TeardownHandler handler) = 0;
 
 private:
@@ -115,10 +115,10 @@ public:
     }
 
 protected:
-    void start_read(const Buffers<asio::mutable_buffer>& buffers, ReadHandler handler) override {
+    void start_read(const Buffers<asio::mutable_buffer>& buffers, TransferHandler handler) override {
         stream_.async_read_some(buffers, on_strand(std::move(handler)));
     }
-    void start_write(const Buffers<asio::const_buffer>& buffers, ReadHandler handler) override {
+    void start_write(const Buffers<asio::const_buffer>& buffers, TransferHandler handler) override {
         stream_.async_write_some(buffers, on_strand(std::move(handler)));
     }
     void start_teardown(beast::role_type role, TeardownHandler handler) override {
